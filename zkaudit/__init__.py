@@ -1,0 +1,27 @@
+"""zkaudit: zero-knowledge model audits for clinical machine learning.
+
+Layers, lowest first; a module imports only from layers below its own
+(tests/test_layering.py walks the imports to keep this honest):
+
+    errors       typed errors shared by every layer
+    field        Goldilocks and its quadratic extension (scalars + numba kernels)
+    poly         multilinear extensions, eq tables, univariate round polynomials
+    transcript   the one Fiat-Shamir transcript
+    sumcheck     generic sum-check prover/verifier
+    pcs          Merkle trees, NTT/Reed-Solomon, the multilinear commitment
+    lookup       LogUp with fractional-sum GKR, range checks, tables
+    circuit      the integer circuit IR, validator, reference executor
+    onnx         ONNX import and quantization
+    layers       one prover/verifier pair per IR op
+    statements   inference / audit / training-policy prove() and verify()
+    registry     the public registry (never imports a prover)
+    cli          one module per command
+"""
+
+import os as _os
+
+# Multi-threaded numba calls stall for milliseconds under the default OpenMP
+# spin-wait policy when the other core is busy; the work-queue layer does not.
+_os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
+__version__ = "0.1.0"

@@ -1,0 +1,89 @@
+"""The `zkaudit` entry point.
+
+Every module in this package that defines `register(app)` contributes its
+commands. User mistakes (`ZkauditError`) print one line and exit with the
+error's code (2 for usage/input errors, 1 for a rejected proof); they never
+show a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from zkaudit import __version__
+from zkaudit.errors import ZkauditError
+
+app = typer.Typer(
+    name="zkaudit",
+    help=(
+        "Zero-knowledge model audits: compile quantized ONNX models to circuits, "
+        "commit, publish to a registry, prove and verify.\n\n"
+        "Exit codes: 0 success; 1 a proof or log was rejected; 2 a usage or input error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"zkaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """zkaudit command line."""
+
+
+def _register_commands() -> None:
+    import zkaudit.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name in ("main",) or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"zkaudit.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (also used by tests)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ZkauditError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        return 130
+    except FileNotFoundError as exc:
+        typer.secho(f"error: file not found: {exc.filename}", err=True, fg=typer.colors.RED)
+        return 2
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Multilinear extensions over {0,1}^n, eq tables, univariate round polynomials.
+
+Imports: field."""

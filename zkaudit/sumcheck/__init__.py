@@ -1,0 +1,3 @@
+"""Generic sum-check for linear combinations of products of multilinear tables.
+
+Imports: field, poly, transcript."""
