@@ -2,3 +2,8 @@
 
 Scalar value types (`Fp`, `Fp2`) and vectorized numba kernels over uint64
 arrays. Imports: `zkaudit.errors` only."""
+
+from zkaudit.field.constants import P, W  # noqa: E402
+from zkaudit.field.scalar import Fp, Fp2  # noqa: E402
+
+__all__ = ["P", "W", "Fp", "Fp2"]

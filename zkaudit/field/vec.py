@@ -1,0 +1,252 @@
+"""Vectorized field arithmetic: the array API every prover uses.
+
+Representation (the one convention for the whole code base):
+    base vector       1-D np.uint64 array, entries canonical (< p)
+    extension vector  (n, 2) np.uint64 array, row i = c0 + c1*X
+
+Binary operations dispatch on the operands: base (op) base -> base; any
+extension operand -> extension (a base vector is lifted, never the reverse).
+Shapes must match exactly; there is no broadcasting except scalar * vector
+via `scale`. Results are fresh arrays unless `out=` is given.
+
+Each function calls one numba kernel from `kernels.py`; the naive reference
+with the same signatures is `zkaudit.field.reference`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field import kernels as k
+from zkaudit.field.constants import P
+from zkaudit.field.scalar import Fp, Fp2
+
+U64 = np.uint64
+
+
+def is_ext(a: np.ndarray) -> bool:
+    return a.ndim == 2
+
+
+def _check(a: np.ndarray, name: str = "a") -> None:
+    if not isinstance(a, np.ndarray) or a.dtype != U64:
+        raise TypeError(f"{name} must be a np.uint64 array, got {getattr(a, 'dtype', type(a))}")
+    if a.ndim == 2 and a.shape[1] != 2 or a.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (n,) or (n, 2), got {a.shape}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> None:
+    _check(a, "a")
+    _check(b, "b")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"length mismatch: {a.shape[0]} vs {b.shape[0]}")
+
+
+def _out(shape, out):
+    if out is None:
+        return np.empty(shape, dtype=U64)
+    if out.shape != shape or out.dtype != U64:
+        raise ValueError(f"out must be uint64 of shape {shape}")
+    return out
+
+
+# ------------------------------------------------------------ construction
+
+
+def zeros(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=U64)
+
+
+def ext_zeros(n: int) -> np.ndarray:
+    return np.zeros((n, 2), dtype=U64)
+
+
+def from_ints(values) -> np.ndarray:
+    """Any Python ints (negative allowed), reduced mod p."""
+    return np.array([int(v) % P for v in values], dtype=U64)
+
+
+def from_int64(a: np.ndarray) -> np.ndarray:
+    """Signed integers embedded as v -> v mod p (negative v -> p - |v|)."""
+    a = np.ascontiguousarray(a, dtype=np.int64).ravel()
+    out = np.empty(a.shape[0], dtype=U64)
+    k.from_int64_v(a, out)
+    return out
+
+
+def to_signed(a: np.ndarray) -> np.ndarray:
+    """Inverse of `from_int64` for values in (-p/2, p/2)."""
+    _check(a)
+    half = U64(P // 2)
+    signed = a.astype(np.int64)  # wraps for a >= 2^63
+    neg_mask = a > half
+    signed[neg_mask] = -((U64(P) - a[neg_mask]).astype(np.int64))
+    return signed
+
+
+def lift(a: np.ndarray) -> np.ndarray:
+    """Base vector -> extension vector (c1 = 0); extension vectors pass through."""
+    _check(a)
+    if is_ext(a):
+        return a
+    out = np.zeros((a.shape[0], 2), dtype=U64)
+    out[:, 0] = a
+    return out
+
+
+def random(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """n uniform base-field elements (numpy's bounded integers are unbiased)."""
+    rng = rng if rng is not None else np.random.default_rng()
+    return rng.integers(0, P, size=n, dtype=U64)
+
+
+def ext_random(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    rng = rng if rng is not None else np.random.default_rng()
+    return rng.integers(0, P, size=(n, 2), dtype=U64)
+
+
+# -------------------------------------------------------------- arithmetic
+
+
+def add(a, b, out=None):
+    _pair(a, b)
+    if not is_ext(a) and not is_ext(b):
+        o = _out(a.shape, out)
+        k.add_vv(a, b, o)
+        return o
+    a, b = lift(a), lift(b)
+    o = _out(a.shape, out)
+    k.ext_add_vv(a, b, o)
+    return o
+
+
+def sub(a, b, out=None):
+    _pair(a, b)
+    if not is_ext(a) and not is_ext(b):
+        o = _out(a.shape, out)
+        k.sub_vv(a, b, o)
+        return o
+    a, b = lift(a), lift(b)
+    o = _out(a.shape, out)
+    k.ext_sub_vv(a, b, o)
+    return o
+
+
+def neg(a, out=None):
+    _check(a)
+    o = _out(a.shape, out)
+    k.neg_v(a.reshape(-1), o.reshape(-1))  # negation is coefficient-wise
+    return o
+
+
+def mul(a, b, out=None):
+    _pair(a, b)
+    if not is_ext(a) and not is_ext(b):
+        o = _out(a.shape, out)
+        k.mul_vv(a, b, o)
+        return o
+    if is_ext(a) and is_ext(b):
+        o = _out(a.shape, out)
+        k.ext_mul_vv(a, b, o)
+        return o
+    e, base = (a, b) if is_ext(a) else (b, a)
+    o = _out(e.shape, out)
+    k.ext_mul_vb(e, base, o)
+    return o
+
+
+def fma(a, b, c, out=None):
+    """a * b + c"""
+    _pair(a, b)
+    _pair(a, c)
+    if not (is_ext(a) or is_ext(b) or is_ext(c)):
+        o = _out(a.shape, out)
+        k.fma_vvv(a, b, c, o)
+        return o
+    a, b, c = lift(a), lift(b), lift(c)
+    o = _out(a.shape, out)
+    k.ext_fma_vvv(a, b, c, o)
+    return o
+
+
+def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
+    """s * a for a scalar s."""
+    _check(a)
+    if isinstance(s, Fp2):
+        if is_ext(a):
+            o = _out(a.shape, out)
+            k.ext_scale_sv(U64(s.c0), U64(s.c1), a, o)
+        else:
+            o = _out((a.shape[0], 2), out)
+            k.ext_scale_sb(U64(s.c0), U64(s.c1), a, o)
+        return o
+    sv = U64(Fp(s).value if isinstance(s, int) else Fp._other(s))
+    o = _out(a.shape, out)
+    k.scale_sv(sv, a.reshape(-1), o.reshape(-1))  # base scalar acts coefficient-wise
+    return o
+
+
+def pow(a: np.ndarray, e: int, out=None) -> np.ndarray:
+    """Elementwise a^e for a base vector, 0 <= e < 2^64."""
+    _check(a)
+    if is_ext(a):
+        raise TypeError("pow is defined for base vectors; use Fp2 ** e for extension scalars")
+    if not 0 <= e < 1 << 64:
+        raise ValueError("exponent must be in [0, 2^64)")
+    o = _out(a.shape, out)
+    k.pow_vs(a, U64(e), o)
+    return o
+
+
+def batch_inv(a: np.ndarray, out=None) -> np.ndarray:
+    """Elementwise inverse by Montgomery's trick; ZeroDivisionError names a zero."""
+    _check(a)
+    o = _out(a.shape, out)
+    zero_at = k.ext_batch_inv_v(a, o) if is_ext(a) else k.batch_inv_v(a, o)
+    if zero_at >= 0:
+        raise ZeroDivisionError(f"batch_inv: entry {zero_at} is zero")
+    return o
+
+
+def sum(a: np.ndarray) -> Fp | Fp2:
+    _check(a)
+    if is_ext(a):
+        c0, c1 = k.ext_sum_v(a)
+        return Fp2(int(c0), int(c1))
+    return Fp(int(k.sum_v(a)))
+
+
+def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
+    """sum_i a[i] * b[i]"""
+    _pair(a, b)
+    if not is_ext(a) and not is_ext(b):
+        return Fp(int(k.inner_vv(a, b)))
+    if is_ext(a) and is_ext(b):
+        c0, c1 = k.ext_inner_vv(a, b)
+    else:
+        e, base = (a, b) if is_ext(a) else (b, a)
+        c0, c1 = k.ext_inner_vb(e, base)
+    return Fp2(int(c0), int(c1))
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def encode(a: np.ndarray) -> bytes:
+    """Canonical little-endian u64 words (extension: c0 then c1 per element)."""
+    _check(a)
+    return a.astype("<u8", copy=False).tobytes()
+
+
+def decode(data: bytes, n: int, *, ext: bool = False, what: str = "field vector") -> np.ndarray:
+    """Strict inverse of `encode`: exact length, every word < p."""
+    words = n * (2 if ext else 1)
+    if len(data) != 8 * words:
+        raise MalformedProof(f"{what} has the wrong length", expected=8 * words, got=len(data))
+    a = np.frombuffer(data, dtype="<u8").astype(U64)
+    if words and int(a.max()) >= P:
+        raise MalformedProof(f"{what} holds a non-canonical element (>= p)", got=int(a.max()))
+    return a.reshape((n, 2)) if ext else a

@@ -1,0 +1,63 @@
+"""numba kernels for multilinear tables (see `mle.py` for the convention)."""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from zkaudit.field.arith import U64_0, U64_1, add, ext_add, ext_mul, ext_sub, mul, sub
+
+
+@njit(parallel=True, cache=True)
+def fold_base(f, r0, r1, out):
+    """out[i] = f[i] + r * (f[i + h] - f[i]) for base f, extension r."""
+    h = out.shape[0]
+    for i in prange(h):
+        d = sub(f[i + h], f[i])
+        out[i, 0] = add(f[i], mul(r0, d))
+        out[i, 1] = mul(r1, d)
+
+
+@njit(parallel=True, cache=True)
+def fold_base_base(f, r, out):
+    """Base-field fold by a base-field r (e.g. evaluating at a base point)."""
+    h = out.shape[0]
+    for i in prange(h):
+        out[i] = add(f[i], mul(r, sub(f[i + h], f[i])))
+
+
+@njit(parallel=True, cache=True)
+def fold_ext(f, r0, r1, out):
+    h = out.shape[0]
+    for i in prange(h):
+        d0, d1 = ext_sub(f[i + h, 0], f[i + h, 1], f[i, 0], f[i, 1])
+        m0, m1 = ext_mul(r0, r1, d0, d1)
+        out[i, 0], out[i, 1] = ext_add(f[i, 0], f[i, 1], m0, m1)
+
+
+@njit(cache=True)
+def eq_table(point, out):
+    """out[x] = prod_k (r_k x_k + (1 - r_k)(1 - x_k)) with x_1 the most significant bit.
+    Built one variable at a time in place, from the back so nothing is overwritten early."""
+    num_vars = point.shape[0]
+    out[0, 0], out[0, 1] = U64_1, U64_0
+    size = 1
+    for k in range(num_vars):
+        r0, r1 = point[k, 0], point[k, 1]
+        for i in range(size - 1, -1, -1):
+            hi0, hi1 = ext_mul(out[i, 0], out[i, 1], r0, r1)
+            lo0, lo1 = ext_sub(out[i, 0], out[i, 1], hi0, hi1)
+            out[2 * i + 1, 0], out[2 * i + 1, 1] = hi0, hi1
+            out[2 * i, 0], out[2 * i, 1] = lo0, lo1
+        size *= 2
+
+
+@njit(parallel=True, cache=True)
+def eq_table_expand(prev, r0, r1, out):
+    """One doubling step of eq_table, in parallel, for large tables."""
+    for i in prange(prev.shape[0]):
+        hi0, hi1 = ext_mul(prev[i, 0], prev[i, 1], r0, r1)
+        lo0, lo1 = ext_sub(prev[i, 0], prev[i, 1], hi0, hi1)
+        out[2 * i + 1, 0], out[2 * i + 1, 1] = hi0, hi1
+        out[2 * i, 0], out[2 * i, 1] = lo0, lo1
+
+

@@ -1,0 +1,127 @@
+"""Multilinear extensions of tables over the Boolean hypercube.
+
+A table f of length 2^n defines the unique multilinear polynomial
+    f~(x_1, ..., x_n) = sum_{b in {0,1}^n} f[b] * eq(b, x),
+    eq(b, x) = prod_k (b_k x_k + (1 - b_k)(1 - x_k)).
+
+**Variable order (the one convention, used everywhere):** x_1 is the most
+significant bit of the table index, i.e. index(b) = sum_k b_k 2^(n-k).
+Binding x_1 := r therefore combines the two contiguous halves of the table:
+    fold(f, r)[i] = f[i] + r * (f[i + 2^(n-1)] - f[i]),
+and sum-check binds x_1 first, then x_2, and so on. A point is given in the
+same order (r_1, ..., r_n).
+
+Tables are base (1-D) or extension ((n, 2)) uint64 arrays as in
+`zkaudit.field.vec`; points are sequences of `Fp2` (or `Fp`) or an (n, 2)
+uint64 array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.poly import kernels as k
+
+U64 = np.uint64
+
+# Below this many entries the sequential in-place eq builder beats thread launch.
+_EQ_PARALLEL_FROM = 1 << 14
+
+
+def num_vars_of(table: np.ndarray) -> int:
+    n = table.shape[0]
+    if n == 0 or n & (n - 1):
+        raise ValueError(f"table length {n} is not a power of two")
+    return n.bit_length() - 1
+
+
+def point_array(point) -> np.ndarray:
+    """A point as an (n, 2) uint64 array (Fp values are lifted)."""
+    if isinstance(point, np.ndarray):
+        if point.ndim == 1:
+            return vec.lift(np.ascontiguousarray(point, dtype=U64))
+        return np.ascontiguousarray(point, dtype=U64)
+    out = np.zeros((len(point), 2), dtype=U64)
+    for i, r in enumerate(point):
+        if isinstance(r, Fp2):
+            out[i] = (r.c0, r.c1)
+        elif isinstance(r, Fp):
+            out[i, 0] = r.value
+        else:
+            raise TypeError(f"point coordinate {i} is {type(r).__name__}, expected Fp or Fp2")
+    return out
+
+
+def fold(table: np.ndarray, r: Fp2 | Fp) -> np.ndarray:
+    """Bind the first variable x_1 := r. A base table folded by an Fp stays base."""
+    h = table.shape[0] // 2
+    if isinstance(r, Fp):
+        if table.ndim == 1:
+            out = np.empty(h, dtype=U64)
+            k.fold_base_base(table, U64(r.value), out)
+            return out
+        r = Fp2.from_base(r)
+    out = np.empty((h, 2), dtype=U64)
+    if table.ndim == 1:
+        k.fold_base(table, U64(r.c0), U64(r.c1), out)
+    else:
+        k.fold_ext(table, U64(r.c0), U64(r.c1), out)
+    return out
+
+
+def evaluate(table: np.ndarray, point: Sequence[Fp2 | Fp] | np.ndarray) -> Fp2 | Fp:
+    """f~(point) by folding one variable at a time: O(2^n), no eq table.
+    Returns Fp when both the table and the point are in the base field."""
+    n = num_vars_of(table)
+    pts = list(point) if not isinstance(point, np.ndarray) else _point_scalars(point)
+    if len(pts) != n:
+        raise ValueError(f"point has {len(pts)} coordinates, table has {n} variables")
+    cur = table
+    for r in pts:
+        cur = fold(cur, r)
+    if cur.ndim == 1:
+        return Fp(int(cur[0]))
+    return Fp2(int(cur[0, 0]), int(cur[0, 1]))
+
+
+def _point_scalars(point: np.ndarray) -> list[Fp2]:
+    arr = point_array(point)
+    return [Fp2(int(a), int(b)) for a, b in arr]
+
+
+def eq_table(point) -> np.ndarray:
+    """The 2^n table eq(point, b) over b in {0,1}^n, as an extension vector."""
+    pts = point_array(point)
+    n = pts.shape[0]
+    size = 1 << n
+    if size <= _EQ_PARALLEL_FROM:
+        out = np.empty((size, 2), dtype=U64)
+        k.eq_table(pts, out)
+        return out
+    cur = np.empty((1, 2), dtype=U64)
+    cur[0] = (1, 0)
+    for i in range(n):
+        nxt = np.empty((cur.shape[0] * 2, 2), dtype=U64)
+        k.eq_table_expand(cur, pts[i, 0], pts[i, 1], nxt)
+        cur = nxt
+    return cur
+
+
+def eq_eval(a: Sequence[Fp2], b: Sequence[Fp2]) -> Fp2:
+    """eq(a, b) = prod_k (a_k b_k + (1 - a_k)(1 - b_k)) for two points: O(n)."""
+    if len(a) != len(b):
+        raise ValueError(f"points of different lengths: {len(a)} vs {len(b)}")
+    acc = Fp2(1)
+    for x, y in zip(a, b):
+        x = Fp2.from_base(x) if isinstance(x, Fp) else x
+        y = Fp2.from_base(y) if isinstance(y, Fp) else y
+        acc = acc * (x * y + (1 - x) * (1 - y))
+    return acc
+
+
+def hypercube_sum(table: np.ndarray) -> Fp | Fp2:
+    return vec.sum(table)

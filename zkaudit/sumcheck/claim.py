@@ -1,0 +1,103 @@
+"""What a sum-check is about, and what it reduces to.
+
+`SumOfProducts` describes the polynomial
+    F(x) = sum_j c_j * prod_{i in S_j} f_i(x),   x in {0,1}^n,
+over `num_tables` multilinear tables f_i. Its degree in each variable is
+max_j |S_j| (a table may repeat within a term: f_0 * f_0 has degree 2).
+
+A verified sum-check reduces "sum_x F(x) = claimed_sum" to an
+`EvaluationClaim`: f_i~(point) = values[i] for every table i. The caller must
+discharge every value (against a commitment, a public table, or the next GKR
+layer); until it does, nothing is proven.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.poly.univariate import MAX_DEGREE
+from zkaudit.sumcheck.errors import ClaimMismatch
+
+
+@dataclass(frozen=True)
+class Term:
+    coeff: Fp2
+    tables: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SumOfProducts:
+    num_tables: int
+    terms: tuple[Term, ...]
+
+    @classmethod
+    def of(cls, num_tables: int, terms) -> SumOfProducts:
+        """Build from [(coeff, (i, j, ...)), ...]; coeff may be int, Fp or Fp2."""
+        built = []
+        for coeff, idx in terms:
+            if isinstance(coeff, Fp):
+                coeff = Fp2.from_base(coeff)
+            elif isinstance(coeff, int):
+                coeff = Fp2(coeff)
+            idx = tuple(int(i) for i in idx)
+            if not idx:
+                raise ValueError("a term needs at least one table")
+            if any(not 0 <= i < num_tables for i in idx):
+                raise ValueError(f"term {idx} names a table outside 0..{num_tables - 1}")
+            built.append(Term(coeff, idx))
+        if not built:
+            raise ValueError("a sum-check needs at least one term")
+        spec = cls(num_tables, tuple(built))
+        if spec.degree > MAX_DEGREE:
+            raise ValueError(f"degree {spec.degree} exceeds {MAX_DEGREE}")
+        return spec
+
+    @classmethod
+    def product(cls, num_tables: int) -> SumOfProducts:
+        """f_0 * f_1 * ... * f_{k-1}"""
+        return cls.of(num_tables, [(1, tuple(range(num_tables)))])
+
+    @property
+    def degree(self) -> int:
+        return max(len(t.tables) for t in self.terms)
+
+    def combine(self, values) -> Fp2:
+        """F at a point, given each table's value there."""
+        total = Fp2(0)
+        for t in self.terms:
+            prod = t.coeff
+            for i in t.tables:
+                prod = prod * values[i]
+            total = total + prod
+        return total
+
+    def to_bytes(self) -> bytes:
+        """Canonical encoding, absorbed into the transcript so a proof for one
+        polynomial shape cannot be checked as another."""
+        out = [self.num_tables.to_bytes(4, "little"), len(self.terms).to_bytes(4, "little")]
+        for t in self.terms:
+            out.append(t.coeff.to_bytes())
+            out.append(len(t.tables).to_bytes(1, "little"))
+            out.append(bytes(t.tables) if max(t.tables) < 256 else b"".join(i.to_bytes(4, "little") for i in t.tables))
+        return b"".join(out)
+
+
+@dataclass(frozen=True)
+class EvaluationClaim:
+    """f_i~(point) = values[i] for each table i; to be discharged by the caller."""
+
+    point: tuple[Fp2, ...]
+    values: tuple[Fp2, ...]
+
+    def check_table(self, i: int, table: np.ndarray) -> None:
+        """Discharge value i directly against a table the verifier knows
+        (a public input, an eq table). Raises ClaimMismatch."""
+        from zkaudit.poly.mle import evaluate  # local: keeps claim.py light
+
+        actual = evaluate(table, self.point)
+        actual = Fp2.from_base(actual) if isinstance(actual, Fp) else actual
+        if actual != self.values[i]:
+            raise ClaimMismatch(f"table {i} does not evaluate to the claimed value", expected=actual, got=self.values[i])

@@ -1,0 +1,71 @@
+"""Sum-check verifier.
+
+Claim:  sum_{x in {0,1}^n} F(x) = S,  F = sum_j c_j prod_{i in S_j} f_i  (degree d).
+Round i (i = 1..n): the prover sends g_i(0..d), where
+    g_i(t) = sum_{x in {0,1}^(n-i)} F(r_1, ..., r_{i-1}, t, x).
+Check:  g_i(0) + g_i(1) = claim_{i-1}   (claim_0 = S),
+then    r_i <- transcript (uniform in GF(p^2)),  claim_i = g_i(r_i).
+End:    the prover's final values v_j = f_j~(r) must satisfy F(v) = claim_n;
+the values are returned as an `EvaluationClaim` for the caller to discharge.
+
+Soundness: a false claim survives round i with probability <= d / p^2
+(Schwartz-Zippel on g_i - g_i*), so <= n d / p^2 ~ n d 2^-128 overall,
+plus whatever the caller's discharge of the final claim costs.
+"""
+
+from __future__ import annotations
+
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.poly.univariate import evaluate_from_evals
+from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
+from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError, RoundSumMismatch
+from zkaudit.sumcheck.proof import SumcheckProof
+from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
+from zkaudit.transcript import Transcript
+
+def verify(
+    proof: SumcheckProof,
+    claimed_sum: Fp2 | Fp,
+    num_vars: int,
+    spec: SumOfProducts,
+    transcript: Transcript,
+    *,
+    where: str = "sumcheck",
+) -> EvaluationClaim:
+    """Check `proof` against `claimed_sum`; returns the claim left to discharge.
+    Raises a `SumcheckRejected` subclass; never returns on a bad proof."""
+    if isinstance(claimed_sum, Fp):
+        claimed_sum = Fp2.from_base(claimed_sum)
+    degree = spec.degree
+    # Shapes first, before any transcript work.
+    if len(proof.round_evals) != num_vars:
+        raise ProofShapeError("wrong number of rounds", where=where, expected=num_vars, got=len(proof.round_evals))
+    for i, evals in enumerate(proof.round_evals):
+        if len(evals) != degree + 1:
+            raise ProofShapeError(
+                "round polynomial has the wrong degree", where=where, round=i, expected=degree + 1, got=len(evals)
+            )
+    if len(proof.final_values) != spec.num_tables:
+        raise ProofShapeError(
+            "wrong number of final table values", where=where, expected=spec.num_tables, got=len(proof.final_values)
+        )
+
+    absorb_header(transcript, spec, num_vars, claimed_sum)
+    claim = claimed_sum
+    point = []
+    for i, evals in enumerate(proof.round_evals):
+        got = evals[0] + evals[1]
+        if got != claim:
+            raise RoundSumMismatch("g(0) + g(1) differs from the running claim", where=where, round=i, expected=claim, got=got)
+        transcript.absorb_exts(LABEL_ROUND, evals)
+        r = transcript.challenge_ext(LABEL_CHALLENGE)  # costs d / p^2 soundness
+        point.append(r)
+        claim = evaluate_from_evals(evals, r)
+
+    combined = spec.combine(proof.final_values)
+    if combined != claim:
+        raise FinalEvaluationMismatch(
+            "final table values do not match the last round", where=where, round=num_vars, expected=claim, got=combined
+        )
+    transcript.absorb_exts(LABEL_FINAL, proof.final_values)
+    return EvaluationClaim(tuple(point), tuple(proof.final_values))
