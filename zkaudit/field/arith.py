@@ -30,7 +30,7 @@ U64_MASK32 = np.uint64(0xFFFFFFFF)
 U64_2POW32 = np.uint64(1 << 32)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def reduce128(hi, lo):
     hh = hi >> U64_32
     hl = hi & U64_MASK32
@@ -46,7 +46,7 @@ def reduce128(hi, lo):
     return t2
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def mul(a, b):
     a_lo = a & U64_MASK32
     a_hi = a >> U64_32
@@ -66,7 +66,7 @@ def mul(a, b):
     return reduce128(hi, lo)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def add(a, b):
     s = a + b
     if s < a:
@@ -76,7 +76,7 @@ def add(a, b):
     return s
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def sub(a, b):
     d = a - b
     if a < b:
@@ -84,14 +84,14 @@ def sub(a, b):
     return d
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def neg(a):
     if a == U64_0:
         return U64_0
     return U64_P - a
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def mul_small(a, k):
     """a * k for k < 2^32 (e.g. the non-residue 7)."""
     lo_prod = (a & U64_MASK32) * k
@@ -103,7 +103,7 @@ def mul_small(a, k):
     return reduce128(hi, lo)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def pow_(a, e):
     result = U64_1
     base = a
@@ -115,7 +115,7 @@ def pow_(a, e):
     return result
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def inv(a):
     """a^(p-2); the caller guarantees a != 0."""
     return pow_(a, U64_P - np.uint64(2))
@@ -124,7 +124,7 @@ def inv(a):
 # ---- extension GF(p^2) = F_p[X]/(X^2 - 7) ----
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_mul(a0, a1, b0, b1):
     # Karatsuba: 3 base products plus one multiply by the small constant 7.
     v0 = mul(a0, b0)
@@ -134,29 +134,29 @@ def ext_mul(a0, a1, b0, b1):
     return c0, c1
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_square(a0, a1):
     v = mul(a0, a1)
     c0 = add(mul(a0, a0), mul_small(mul(a1, a1), U64_W))
     return c0, add(v, v)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_mul_base(a0, a1, b):
     return mul(a0, b), mul(a1, b)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_add(a0, a1, b0, b1):
     return add(a0, b0), add(a1, b1)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_sub(a0, a1, b0, b1):
     return sub(a0, b0), sub(a1, b1)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def ext_inv(a0, a1):
     """(a0 - a1 X) / (a0^2 - 7 a1^2); the norm is non-zero for a != 0."""
     norm = sub(mul(a0, a0), mul_small(mul(a1, a1), U64_W))

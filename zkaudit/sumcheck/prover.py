@@ -15,7 +15,9 @@ import numpy as np
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.poly.mle import num_vars_of
+from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck import kernels as k
+from zkaudit.sumcheck import kernels_prod2 as k2
 from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
@@ -55,18 +57,6 @@ def _round_poly(spec: SumOfProducts, per_term: np.ndarray) -> list[Fp2]:
     return evals
 
 
-def hypercube_sum(tables: list[np.ndarray], spec: SumOfProducts) -> Fp2:
-    """sum_x F(x), computed directly (the prover's claimed sum)."""
-    total = Fp2(0)
-    for term in spec.terms:
-        prod = tables[term.tables[0]]
-        for i in term.tables[1:]:
-            prod = vec.mul(prod, tables[i])
-        s = vec.sum(prod)
-        total = total + term.coeff * (Fp2.from_base(s) if isinstance(s, Fp) else s)
-    return total
-
-
 def prove(
     tables: list[np.ndarray],
     spec: SumOfProducts,
@@ -75,7 +65,8 @@ def prove(
     claimed_sum: Fp2 | None = None,
     mask: MaskingPolynomial | None = None,
 ) -> tuple[SumcheckProof, EvaluationClaim, Fp2]:
-    """Prove sum_x F(x) = claimed_sum (computed when not given).
+    """Prove sum_x F(x) = claimed_sum (the prover's own sum when not given;
+    a wrong given sum yields a proof the verifier rejects).
 
     Returns the proof, the evaluation claim the verifier will arrive at (for
     the prover to discharge in step), and the claimed sum."""
@@ -87,40 +78,113 @@ def prove(
     for i, t in enumerate(tables):
         if t.shape[0] != tables[0].shape[0]:
             raise ValueError(f"table {i} has {t.shape[0]} entries, table 0 has {tables[0].shape[0]}")
-    if claimed_sum is None:
-        claimed_sum = hypercube_sum(tables, spec)
-    absorb_header(transcript, spec, num_vars, claimed_sum)
+    run = _Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun
+    return run(tables, spec).prove(transcript, num_vars, claimed_sum)
 
-    ptr, idx = _csr(spec)
-    degree = spec.degree
-    all_base = all(t.ndim == 1 for t in tables)
-    if all_base:
-        stack = np.stack(tables)
-    else:
-        stack = np.stack([vec.lift(t) for t in tables])
 
-    rounds = []
-    point = []
-    for _ in range(num_vars):
-        if stack.ndim == 2:
-            per_term = k.round_evals_base(stack, ptr, idx, degree)
+def _is_prod2(spec: SumOfProducts) -> bool:
+    """c * f_a * f_b over exactly two tables (so every table's final value is
+    produced by the fast path)."""
+    return spec.num_tables == 2 and len(spec.terms) == 1 and sorted(spec.terms[0].tables) == [0, 1]
+
+
+def _ext_evals(arr: np.ndarray, coeff: Fp2) -> list[Fp2]:
+    if arr.ndim == 1:
+        return [coeff * Fp2(int(v)) for v in arr]
+    return [coeff * Fp2(int(a), int(b)) for a, b in arr]
+
+
+class _Run:
+    """One proving run: `first_round` and `fold_and_next` are the per-path
+    kernels; the transcript choreography lives here, once."""
+
+    def __init__(self, tables, spec):
+        self.spec = spec
+
+    def prove(self, transcript: Transcript, num_vars: int, claimed_sum: Fp2 | None):
+        evals = self.first_round() if num_vars > 0 else None
+        if claimed_sum is None:
+            claimed_sum = evals[0] + evals[1] if evals is not None else self.spec.combine(self.finals())
+        absorb_header(transcript, self.spec, num_vars, claimed_sum)
+        rounds, point = [], []
+        claim = claimed_sum
+        for rnd in range(num_vars):
+            if evals[1] is None:  # kernels may leave g(1) = claim - g(0) to us
+                evals[1] = claim - evals[0]
+            rounds.append(tuple(evals))
+            transcript.absorb_exts(LABEL_ROUND, evals)
+            r = transcript.challenge_ext(LABEL_CHALLENGE)
+            point.append(r)
+            claim = evaluate_from_evals(evals, r)
+            evals = self.fold_and_next(r, last=rnd == num_vars - 1)
+        finals = self.finals()
+        transcript.absorb_exts(LABEL_FINAL, finals)
+        return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
+
+
+class _Prod2Run(_Run):
+    def __init__(self, tables, spec):
+        super().__init__(tables, spec)
+        f, g = (tables[i] for i in spec.terms[0].tables)
+        if f.ndim != g.ndim:
+            f, g = vec.lift(f), vec.lift(g)
+        self.f, self.g = f, g
+        self.coeff = spec.terms[0].coeff
+
+    def first_round(self):
+        if self.f.ndim == 1:
+            return _ext_evals(k2.round_base(self.f, self.g), self.coeff)
+        return _ext_evals(k2.round_ext(self.f, self.g), self.coeff)
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        h = self.f.shape[0] // 2
+        fo, go = np.empty((h, 2), dtype=U64), np.empty((h, 2), dtype=U64)
+        kern = k2.fold_round_base if self.f.ndim == 1 else k2.fold_round_ext
+        nxt = kern(self.f, self.g, U64(r.c0), U64(r.c1), fo, go)
+        self.f, self.g = fo, go
+        if last:
+            return None
+        e0, e2 = _ext_evals(nxt, self.coeff)
+        return [e0, None, e2]
+
+    def finals(self):
+        fv, gv = Fp2(int(self.f[0, 0]), int(self.f[0, 1])), Fp2(int(self.g[0, 0]), int(self.g[0, 1]))
+        a, b = self.spec.terms[0].tables
+        out = [Fp2(0)] * self.spec.num_tables
+        out[a], out[b] = fv, gv
+        return tuple(out)
+
+
+class _GenericRun(_Run):
+    def __init__(self, tables, spec):
+        super().__init__(tables, spec)
+        self.ptr, self.idx = _csr(spec)
+        if all(t.ndim == 1 for t in tables):
+            self.stack = np.stack(tables)
         else:
-            per_term = k.round_evals_ext(stack, ptr, idx, degree)
-        evals = _round_poly(spec, per_term)
-        rounds.append(tuple(evals))
-        transcript.absorb_exts(LABEL_ROUND, evals)
-        r = transcript.challenge_ext(LABEL_CHALLENGE)
-        point.append(r)
-        folded = np.empty((stack.shape[0], stack.shape[1] // 2, 2), dtype=U64)
-        if stack.ndim == 2:
-            k.fold_stack_base(stack, U64(r.c0), U64(r.c1), folded)
-        else:
-            k.fold_stack_ext(stack, U64(r.c0), U64(r.c1), folded)
-        stack = folded
+            self.stack = np.stack([vec.lift(t) for t in tables])
 
-    if stack.ndim == 2:  # zero variables: values are the single entries
-        finals = tuple(Fp2(int(stack[t, 0])) for t in range(stack.shape[0]))
-    else:
-        finals = tuple(Fp2(int(stack[t, 0, 0]), int(stack[t, 0, 1])) for t in range(stack.shape[0]))
-    transcript.absorb_exts(LABEL_FINAL, finals)
-    return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
+    def first_round(self):
+        return self._evals()
+
+    def _evals(self):
+        if self.stack.ndim == 2:
+            per_term = k.round_evals_base(self.stack, self.ptr, self.idx, self.spec.degree)
+        else:
+            per_term = k.round_evals_ext(self.stack, self.ptr, self.idx, self.spec.degree)
+        return _round_poly(self.spec, per_term)
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        folded = np.empty((self.stack.shape[0], self.stack.shape[1] // 2, 2), dtype=U64)
+        if self.stack.ndim == 2:
+            k.fold_stack_base(self.stack, U64(r.c0), U64(r.c1), folded)
+        else:
+            k.fold_stack_ext(self.stack, U64(r.c0), U64(r.c1), folded)
+        self.stack = folded
+        return None if last else self._evals()
+
+    def finals(self):
+        s = self.stack
+        if s.ndim == 2:
+            return tuple(Fp2(int(s[t, 0])) for t in range(s.shape[0]))
+        return tuple(Fp2(int(s[t, 0, 0]), int(s[t, 0, 1])) for t in range(s.shape[0]))

@@ -1,0 +1,163 @@
+"""Field: scalar laws (hypothesis), kernels vs the naive reference vs galois,
+encoding, edge values."""
+
+from __future__ import annotations
+
+import galois
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field import P, Fp, Fp2, reference, vec
+from zkaudit.field.constants import TWO_ADIC_ROOT, check_constants
+
+EDGE = [0, 1, 2, P - 1, P - 2, 1 << 32, (1 << 32) - 1, 1 << 63, (1 << 64) - (1 << 32), 7]
+elems = st.one_of(st.sampled_from(EDGE), st.integers(0, P - 1))
+fp = elems.map(Fp)
+fp2 = st.tuples(elems, elems).map(lambda t: Fp2(*t))
+
+GF = galois.GF(P)
+GF2 = galois.GF(P**2, irreducible_poly=galois.Poly([1, 0, P - 7], field=GF))
+
+
+def test_constants_check():
+    check_constants()
+    assert pow(TWO_ADIC_ROOT, 1 << 32, P) == 1
+
+
+@given(fp, fp, fp)
+def test_base_field_axioms(a, b, c):
+    assert a + b == b + a and a * b == b * a
+    assert (a + b) + c == a + (b + c) and (a * b) * c == a * (b * c)
+    assert a * (b + c) == a * b + a * c
+    assert a + 0 == a and a * 1 == a and a - a == 0 and a + (-a) == 0
+    if a:
+        assert a * a.inverse() == 1
+
+
+@given(fp2, fp2, fp2)
+def test_ext_field_axioms(a, b, c):
+    assert a + b == b + a and a * b == b * a
+    assert (a * b) * c == a * (b * c)
+    assert a * (b + c) == a * b + a * c
+    if a:
+        assert a * a.inverse() == 1
+        assert a / a == 1
+
+
+@given(fp2)
+def test_frobenius_is_pth_power(a):
+    assert a.frobenius() == a**P
+    assert Fp2.from_base(a.norm()) == a * a.frobenius()
+
+
+@given(fp, fp2)
+def test_encode_roundtrip(a, b):
+    assert Fp.from_bytes(a.to_bytes()) == a
+    assert Fp2.from_bytes(b.to_bytes()) == b
+
+
+def test_mixing_fields_is_a_type_error():
+    with pytest.raises(TypeError):
+        Fp(1) + Fp2(1)
+    with pytest.raises(TypeError):
+        Fp2(1) * Fp(3)
+    with pytest.raises(TypeError):
+        Fp(1) == Fp2(1)  # noqa: B015
+    with pytest.raises(TypeError):
+        Fp(1) < Fp(2)  # noqa: B015 - no ordering on field elements
+
+
+def test_immutable():
+    x = Fp(5)
+    with pytest.raises(AttributeError):
+        x.value = 6
+
+
+def test_decoding_rejects_noncanonical_and_wrong_length():
+    with pytest.raises(MalformedProof):
+        Fp.from_bytes(P.to_bytes(8, "little"))
+    with pytest.raises(MalformedProof):
+        Fp.from_bytes(b"\x00" * 7)
+    with pytest.raises(MalformedProof):
+        Fp2.from_bytes((1).to_bytes(8, "little") + (P + 3).to_bytes(8, "little"))
+    with pytest.raises(MalformedProof):
+        vec.decode(np.array([P], dtype=np.uint64).tobytes(), 1)
+    with pytest.raises(MalformedProof):
+        vec.decode(b"\x00" * 17, 2)
+
+
+def _operands(seed: int, n: int = 257):
+    rng = np.random.default_rng(seed)
+    edge = np.array(EDGE, dtype=np.uint64)
+    a = np.concatenate([edge, np.repeat(edge, len(edge)), vec.random(n, rng)])
+    b = np.concatenate([edge[::-1], np.tile(edge, len(edge)), vec.random(n, rng)])
+    ea = np.stack([a, b[::-1]], axis=1).copy()
+    eb = np.stack([b, a], axis=1).copy()
+    return a, b, ea, eb
+
+
+@pytest.mark.parametrize("impl", [vec, reference], ids=["kernels", "reference"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+def test_binary_ops_against_galois(impl, op):
+    a, b, ea, eb = _operands(1)
+    ga, gb = GF([int(x) for x in a]), GF([int(x) for x in b])
+    expect = {"add": ga + gb, "sub": ga - gb, "mul": ga * gb}[op]
+    assert [int(x) for x in getattr(impl, op)(a, b)] == [int(x) for x in expect]
+    # extension: element c0 + c1 X <-> galois integer c0 + c1 p
+    ga2 = GF2([int(x) + int(y) * P for x, y in ea])
+    gb2 = GF2([int(x) + int(y) * P for x, y in eb])
+    expect2 = {"add": ga2 + gb2, "sub": ga2 - gb2, "mul": ga2 * gb2}[op]
+    got2 = getattr(impl, op)(ea, eb)
+    assert [int(x) + int(y) * P for x, y in got2] == [int(v) for v in expect2]
+    # mixed ext (op) base lifts the base operand
+    mixed = getattr(impl, op)(ea, b)
+    assert (mixed == getattr(reference, op)(ea, vec.lift(b))).all()
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_kernels_match_reference(seed):
+    a, b, ea, eb = _operands(seed)
+    c = vec.random(a.shape[0], np.random.default_rng(seed + 10))
+    assert (vec.neg(a) == reference.neg(a)).all()
+    assert (vec.neg(ea) == reference.neg(ea)).all()
+    assert (vec.fma(a, b, c) == reference.fma(a, b, c)).all()
+    assert (vec.fma(ea, eb, vec.lift(c)) == reference.fma(ea, eb, vec.lift(c))).all()
+    s, s2 = Fp(int(a[-1])), Fp2(int(b[-1]), int(a[-2]))
+    assert (vec.scale(s, a) == reference.scale(s, a)).all()
+    assert (vec.scale(s2, a) == reference.scale(s2, a)).all()
+    assert (vec.scale(s2, ea) == reference.scale(s2, ea)).all()
+    assert (vec.pow(a, 12345678901) == reference.pow(a, 12345678901)).all()
+    nz = a[a != 0]
+    assert (vec.batch_inv(nz) == reference.batch_inv(nz)).all()
+    assert (vec.batch_inv(ea[1:]) == reference.batch_inv(ea[1:])).all()
+    assert vec.sum(a) == reference.sum(a) and vec.sum(ea) == reference.sum(ea)
+    assert vec.inner(a, b) == reference.inner(a, b)
+    assert vec.inner(ea, eb) == reference.inner(ea, eb)
+    assert vec.inner(ea, b) == reference.inner(ea, b)
+
+
+def test_batch_inv_names_the_zero():
+    a = np.array([3, 5, 0, 9], dtype=np.uint64)
+    with pytest.raises(ZeroDivisionError, match="entry 2"):
+        vec.batch_inv(a)
+
+
+def test_signed_embedding_has_one_zero():
+    vals = np.array([0, -1, 1, -(1 << 40), (1 << 40), -0], dtype=np.int64)
+    emb = vec.from_int64(vals)
+    assert [int(x) for x in emb] == [v % P for v in vals.tolist()]
+    assert (vec.to_signed(emb) == vals).all()
+
+
+def test_vector_encoding_roundtrip():
+    a, _, ea, _ = _operands(4)
+    assert (vec.decode(vec.encode(a), a.shape[0]) == a).all()
+    assert (vec.decode(vec.encode(ea), ea.shape[0], ext=True) == ea).all()
+
+
+def test_random_is_canonical():
+    r = vec.random(1 << 12, np.random.default_rng(0))
+    assert int(r.max()) < P

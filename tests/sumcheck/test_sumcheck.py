@@ -1,0 +1,250 @@
+"""Sum-check: honest runs on many shapes, fast prover == naive reference, and
+the attack catalogue, each attack expecting its specific rejection."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field import Fp2, vec
+from zkaudit.sumcheck import (
+    ClaimMismatch,
+    FinalEvaluationMismatch,
+    ProofShapeError,
+    RoundSumMismatch,
+    SumcheckProof,
+    SumOfProducts,
+)
+from zkaudit.sumcheck import prover, reference
+from zkaudit.sumcheck.verifier import verify
+from zkaudit.transcript import Transcript
+
+
+def _transcript(tag: str = "sumcheck-test") -> Transcript:
+    t = Transcript()
+    t.absorb_statement(tag, 1, digests={"case": b"\x00" * 32})
+    return t
+
+
+SPECS = {
+    "prod2": SumOfProducts.product(2),
+    "prod2-coeff-swapped": SumOfProducts.of(2, [(Fp2(3, 9), (1, 0))]),
+    "square": SumOfProducts.of(2, [(1, (0, 0))]),
+    "prod3+linear": SumOfProducts.of(3, [(5, (0, 1, 2)), (Fp2(3, 4), (0,)), (1, (2, 2))]),
+    "deg8": SumOfProducts.of(2, [(1, (0, 1, 0, 1, 0, 1, 0, 1)), (7, (1,))]),
+}
+
+
+def _tables(name: str, num_vars: int, kinds: str, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    spec = SPECS[name]
+    out = []
+    for i in range(spec.num_tables):
+        ext = kinds == "ext" or (kinds == "mixed" and i % 2 == 1)
+        out.append(vec.ext_random(1 << num_vars, rng) if ext else vec.random(1 << num_vars, rng))
+    return spec, out
+
+
+def _prove(tables, spec, impl=prover, **kw):
+    proof, claim, s = impl.prove(tables, spec, _transcript(), **kw)
+    return proof, claim, s
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+@pytest.mark.parametrize("kinds", ["base", "ext", "mixed"])
+@pytest.mark.parametrize("num_vars", [0, 1, 5])
+def test_honest_and_equal_to_reference(name, kinds, num_vars):
+    spec, tables = _tables(name, num_vars, kinds)
+    proof, claim, s = _prove(tables, spec)
+    ref_proof, ref_claim, ref_s = _prove(tables, spec, impl=reference)
+    assert proof.to_bytes() == ref_proof.to_bytes() and s == ref_s and claim == ref_claim
+    parsed = SumcheckProof.from_bytes(proof.to_bytes())
+    got = verify(parsed, s, num_vars, spec, _transcript())
+    assert got == claim
+    for i, t in enumerate(tables):
+        got.check_table(i, t)
+
+
+def test_larger_tables_fast_paths_verify():
+    for name in ("prod2", "prod3+linear"):
+        spec, tables = _tables(name, 14, "base", seed=5)
+        proof, claim, s = _prove(tables, spec)
+        got = verify(proof, s, 14, spec, _transcript())
+        for i, t in enumerate(tables):
+            got.check_table(i, t)
+
+
+# ------------------------------------------------------------ attack catalogue
+
+NUM_VARS = 6
+
+
+@pytest.fixture(scope="module")
+def honest():
+    spec, tables = _tables("prod3+linear", NUM_VARS, "mixed", seed=11)
+    proof, claim, s = _prove(tables, spec)
+    return spec, tables, proof, s
+
+
+def _with_round(proof, i, evals):
+    rounds = list(proof.round_evals)
+    rounds[i] = tuple(evals)
+    return dataclasses.replace(proof, round_evals=tuple(rounds))
+
+
+def _bump(evals, k):
+    evals = list(evals)
+    evals[k] = evals[k] + 1
+    return evals
+
+
+def _verify(proof, s, spec, num_vars=NUM_VARS, transcript=None):
+    return verify(proof, s, num_vars, spec, transcript or _transcript())
+
+
+def test_corrupted_first_round_rejected(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(_with_round(proof, 0, _bump(proof.round_evals[0], 0)), s, spec)
+    assert e.value.round == 0
+
+
+def test_corrupted_middle_round_detected(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(_with_round(proof, 3, _bump(proof.round_evals[3], 1)), s, spec)
+    assert e.value.round == 3
+
+
+def test_corrupted_off_node_evaluation_caught_next_round(honest):
+    # Changing g_i(2) keeps g_i(0) + g_i(1) but moves g_i(r_i): round i + 1 fails.
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(_with_round(proof, 2, _bump(proof.round_evals[2], 2)), s, spec)
+    assert e.value.round == 3
+
+
+def test_corrupted_last_round_caught_by_final_values(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(FinalEvaluationMismatch):
+        _verify(_with_round(proof, NUM_VARS - 1, _bump(proof.round_evals[-1], 3)), s, spec)
+
+
+def test_wrong_claimed_sum_rejected(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(proof, s + 1, spec)
+    assert e.value.round == 0
+
+
+def test_prover_with_wrong_sum_cannot_convince():
+    spec, tables = _tables("prod2", NUM_VARS, "base", seed=3)
+    proof, _, s = prover.prove(tables, spec, _transcript(), claimed_sum=Fp2(12345))
+    with pytest.raises(RoundSumMismatch):
+        _verify(proof, s, spec)
+
+
+def test_swapped_rounds_rejected(honest):
+    spec, _, proof, s = honest
+    rounds = list(proof.round_evals)
+    rounds[1], rounds[2] = rounds[2], rounds[1]
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(dataclasses.replace(proof, round_evals=tuple(rounds)), s, spec)
+    assert e.value.round == 1
+
+
+def test_replayed_round_polynomial_rejected(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(_with_round(proof, 2, proof.round_evals[1]), s, spec)
+    assert e.value.round == 2
+
+
+def test_truncated_proof_rejected(honest):
+    spec, _, proof, s = honest
+    short = dataclasses.replace(proof, round_evals=proof.round_evals[:-1])
+    with pytest.raises(ProofShapeError):
+        _verify(short, s, spec)
+    data = proof.to_bytes()
+    with pytest.raises(MalformedProof):
+        SumcheckProof.from_bytes(data[:-5])
+
+
+def test_extra_trailing_data_rejected(honest):
+    _, _, proof, _ = honest
+    with pytest.raises(MalformedProof, match="trailing"):
+        SumcheckProof.from_bytes(proof.to_bytes() + b"\x00")
+
+
+def test_non_canonical_element_rejected(honest):
+    _, _, proof, _ = honest
+    data = bytearray(proof.to_bytes())
+    data[5:13] = (2**64 - 1).to_bytes(8, "little")
+    with pytest.raises(MalformedProof, match="non-canonical"):
+        SumcheckProof.from_bytes(bytes(data))
+
+
+def test_wrong_degree_rejected(honest):
+    spec, _, proof, s = honest
+    padded = dataclasses.replace(proof, round_evals=tuple(r + (Fp2(0),) for r in proof.round_evals))
+    with pytest.raises(ProofShapeError, match="degree"):
+        _verify(padded, s, spec)
+    low = SumOfProducts.of(3, [(5, (0, 1)), (Fp2(3, 4), (0,)), (1, (2, 2))])  # degree 2 claimed
+    with pytest.raises(ProofShapeError, match="degree"):
+        _verify(proof, s, low)
+
+
+def test_extra_round_rejected(honest):
+    spec, _, proof, s = honest
+    longer = dataclasses.replace(proof, round_evals=proof.round_evals + (proof.round_evals[-1],))
+    with pytest.raises(ProofShapeError, match="rounds"):
+        _verify(longer, s, spec)
+
+
+def test_transcript_desync_rejected(honest):
+    spec, _, proof, s = honest
+    with pytest.raises(RoundSumMismatch) as e:
+        _verify(proof, s, spec, transcript=_other_statement())
+    assert e.value.round == 1  # round 0 holds for any challenge; round 1 sees a different r_0
+
+
+def _other_statement():
+    t = Transcript()
+    t.absorb_statement("sumcheck-test", 1, digests={"case": b"\x01" * 32})
+    return t
+
+
+def test_wrong_final_value_rejected(honest):
+    spec, _, proof, s = honest
+    finals = list(proof.final_values)
+    finals[1] = finals[1] + 1
+    with pytest.raises(FinalEvaluationMismatch):
+        _verify(dataclasses.replace(proof, final_values=tuple(finals)), s, spec)
+
+
+def test_different_polynomial_same_sum_caught_by_final_claim():
+    # g differs from f but has the same hypercube sum: the sum-check itself
+    # passes, and the returned claim fails when discharged against f.
+    rng = np.random.default_rng(4)
+    f = vec.random(1 << NUM_VARS, rng)
+    g = f.copy()
+    from zkaudit.field import P
+
+    g[0] = np.uint64((int(f[0]) + 5) % P)
+    g[1] = np.uint64((int(f[1]) - 5) % P)
+    ones = vec.from_ints([1] * (1 << NUM_VARS))
+    spec = SumOfProducts.product(2)
+    proof, _, s = prover.prove([g, ones], spec, _transcript())
+    claim = _verify(proof, s, spec)
+    assert s == Fp2(int(vec.sum(f)))
+    with pytest.raises(ClaimMismatch):
+        claim.check_table(0, f)
+
+
+def test_masking_hook_is_explicitly_not_built():
+    spec, tables = _tables("prod2", 2, "base")
+    with pytest.raises(NotImplementedError):
+        prover.prove(tables, spec, _transcript(), mask=prover.MaskingPolynomial(b"seed"))

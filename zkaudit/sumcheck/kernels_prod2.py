@@ -1,0 +1,151 @@
+"""Fast path for the commonest sum-check, sum_x f(x) g(x) (matmul, inner
+products, eq * f): degree 2, two tables, no stacking, and each fold fused
+with the next round's evaluation so every round reads its tables once.
+
+Round evaluations are g(0), g(1), g(2) with the line through f(0, x'), f(1, x')
+extended to t = 2 as 2 f(1, x') - f(0, x'). The fused kernels compute only
+g(0) and g(2): the prover knows the running claim, so g(1) = claim - g(0)
+costs nothing (and the verifier checks exactly that sum).
+
+Fused step on tables of length 2h with challenge r, q = h / 2:
+    f'[i]     = f[i]     + r (f[i + h]     - f[i])
+    f'[i + q] = f[i + q] + r (f[i + q + h] - f[i + q])
+and the next round's pair for f' is (f'[i], f'[i + q]).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from zkaudit.field.arith import U64_0, add, ext_add, ext_mul, ext_sub, mul, sub
+
+NUM_CHUNKS = 64
+
+
+@njit(parallel=True, cache=True)
+def round_base(f, g):
+    half = f.shape[0] // 2
+    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, 3), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        a0, a1, a2 = U64_0, U64_0, U64_0
+        for i in range(c * chunk, min(half, (c + 1) * chunk)):
+            f0, f1 = f[i], f[i + half]
+            g0, g1 = g[i], g[i + half]
+            a0 = add(a0, mul(f0, g0))
+            a1 = add(a1, mul(f1, g1))
+            a2 = add(a2, mul(sub(add(f1, f1), f0), sub(add(g1, g1), g0)))
+        partial[c, 0], partial[c, 1], partial[c, 2] = a0, a1, a2
+    out = np.zeros(3, dtype=np.uint64)
+    for c in range(NUM_CHUNKS):
+        for k in range(3):
+            out[k] = add(out[k], partial[c, k])
+    return out
+
+
+@njit(cache=True)
+def _fold_base_at(f, i, h, r0, r1):
+    d = sub(f[i + h], f[i])
+    return add(f[i], mul(r0, d)), mul(r1, d)
+
+
+@njit(cache=True)
+def _fold_ext_at(f, i, h, r0, r1):
+    d0, d1 = ext_sub(f[i + h, 0], f[i + h, 1], f[i, 0], f[i, 1])
+    m0, m1 = ext_mul(r0, r1, d0, d1)
+    return ext_add(f[i, 0], f[i, 1], m0, m1)
+
+
+@njit(cache=True)
+def _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1):
+    """acc += (f_a g_a, (2 f_b - f_a)(2 g_b - g_a)) for one pair: g(0) and g(2)."""
+    p0, p1 = ext_mul(fa0, fa1, ga0, ga1)
+    acc[0], acc[1] = ext_add(acc[0], acc[1], p0, p1)
+    x0, x1 = ext_sub(add(fb0, fb0), add(fb1, fb1), fa0, fa1)
+    y0, y1 = ext_sub(add(gb0, gb0), add(gb1, gb1), ga0, ga1)
+    p0, p1 = ext_mul(x0, x1, y0, y1)
+    acc[2], acc[3] = ext_add(acc[2], acc[3], p0, p1)
+
+
+@njit(parallel=True, cache=True)
+def fold_round_base(f, g, r0, r1, fo, go):
+    """Fold base f, g by extension r into fo, go; return the next round's g(0), g(2) as (2, 2)."""
+    h = fo.shape[0]
+    q = h // 2
+    chunk = (max(q, 1) + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
+    if q == 0:
+        fo[0, 0], fo[0, 1] = _fold_base_at(f, 0, h, r0, r1)
+        go[0, 0], go[0, 1] = _fold_base_at(g, 0, h, r0, r1)
+        return np.zeros((2, 2), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        acc = np.zeros(4, dtype=np.uint64)
+        for i in range(c * chunk, min(q, (c + 1) * chunk)):
+            fa0, fa1 = _fold_base_at(f, i, h, r0, r1)
+            fb0, fb1 = _fold_base_at(f, i + q, h, r0, r1)
+            ga0, ga1 = _fold_base_at(g, i, h, r0, r1)
+            gb0, gb1 = _fold_base_at(g, i + q, h, r0, r1)
+            fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
+            go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
+            _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+        partial[c, :] = acc
+    return _combine(partial)
+
+
+@njit(parallel=True, cache=True)
+def fold_round_ext(f, g, r0, r1, fo, go):
+    """Fold extension f, g by r into fo, go; return the next round's g(0), g(2) as (2, 2)."""
+    h = fo.shape[0]
+    q = h // 2
+    chunk = (max(q, 1) + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
+    if q == 0:
+        fo[0, 0], fo[0, 1] = _fold_ext_at(f, 0, h, r0, r1)
+        go[0, 0], go[0, 1] = _fold_ext_at(g, 0, h, r0, r1)
+        return np.zeros((2, 2), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        acc = np.zeros(4, dtype=np.uint64)
+        for i in range(c * chunk, min(q, (c + 1) * chunk)):
+            fa0, fa1 = _fold_ext_at(f, i, h, r0, r1)
+            fb0, fb1 = _fold_ext_at(f, i + q, h, r0, r1)
+            ga0, ga1 = _fold_ext_at(g, i, h, r0, r1)
+            gb0, gb1 = _fold_ext_at(g, i + q, h, r0, r1)
+            fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
+            go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
+            _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+        partial[c, :] = acc
+    return _combine(partial)
+
+
+@njit(cache=True)
+def _combine(partial):
+    out = np.zeros((2, 2), dtype=np.uint64)
+    for c in range(partial.shape[0]):
+        for k in range(2):
+            out[k, 0], out[k, 1] = ext_add(out[k, 0], out[k, 1], partial[c, 2 * k], partial[c, 2 * k + 1])
+    return out
+
+
+@njit(parallel=True, cache=True)
+def round_ext(f, g):
+    """First round for extension tables: g(0), g(1), g(2) as (3, 2) (the
+    claimed sum may not be known yet, so g(1) is computed too)."""
+    half = f.shape[0] // 2
+    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, 6), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        acc = np.zeros(6, dtype=np.uint64)
+        for i in range(c * chunk, min(half, (c + 1) * chunk)):
+            _accumulate(
+                acc[:4], f[i, 0], f[i, 1], f[i + half, 0], f[i + half, 1], g[i, 0], g[i, 1], g[i + half, 0], g[i + half, 1]
+            )
+            p0, p1 = ext_mul(f[i + half, 0], f[i + half, 1], g[i + half, 0], g[i + half, 1])
+            acc[4], acc[5] = ext_add(acc[4], acc[5], p0, p1)
+        partial[c, :] = acc
+    out = np.zeros((3, 2), dtype=np.uint64)
+    for c in range(NUM_CHUNKS):
+        out[0, 0], out[0, 1] = ext_add(out[0, 0], out[0, 1], partial[c, 0], partial[c, 1])
+        out[1, 0], out[1, 1] = ext_add(out[1, 0], out[1, 1], partial[c, 4], partial[c, 5])
+        out[2, 0], out[2, 1] = ext_add(out[2, 0], out[2, 1], partial[c, 2], partial[c, 3])
+    return out
