@@ -34,7 +34,7 @@ def _layer_of(module: str) -> str | None:
         return None
     if len(parts) == 1:
         return "errors"  # the package root holds only version / env setup
-    return parts[1]
+    return parts[1] if parts[1] in ORDER else "errors"
 
 
 def _imports(path: Path) -> list[str]:
@@ -60,9 +60,10 @@ def _imports(path: Path) -> list[str]:
 def _all_modules():
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT)
-        layer = "errors" if len(rel.parts) == 1 else rel.parts[0]
-        if layer.endswith(".py"):
-            layer = layer[:-3]
+        if len(rel.parts) == 1:  # top-level module: transcript.py, errors.py, __init__.py
+            layer = path.stem if path.stem in ORDER else "errors"
+        else:
+            layer = rel.parts[0]
         yield path, layer
 
 
