@@ -1,0 +1,114 @@
+"""Calibration data and activation ranges for our static PTQ.
+
+Calibration files: `.npy` holding N samples (N x input shape, or exactly the
+input shape for one sample), `.npz` with one such array per input name, or
+EZKL-style JSON `{"input_data": [[...]]}` with every sample flattened and
+concatenated (one list per input). Ranges are observed by running the float
+model in onnxruntime with every intermediate float tensor as an extra output:
+`minmax` takes the extremes, `percentile` the p-th and (100-p)-th
+percentiles (robust to outliers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from zkaudit.onnx.errors import OnnxImportError
+
+METHODS = ("minmax", "percentile")
+ORT_MAX_IR_VERSION = 10
+
+
+def _samples(name: str, arr: np.ndarray, shape) -> np.ndarray:
+    size = int(np.prod(shape))
+    arr = np.asarray(arr, dtype=np.float32)
+    if arr.shape == tuple(shape):
+        return arr[None]
+    if arr.shape[1:] == tuple(shape):
+        return arr
+    if shape and shape[0] == 1 and arr.shape[1:] == tuple(shape[1:]):  # N samples of a batch-1 input
+        return arr.reshape((-1,) + tuple(shape))
+    if arr.ndim == 1 and arr.size % size == 0 and arr.size:
+        return arr.reshape((-1,) + tuple(shape))
+    raise OnnxImportError(f"data for input {name!r} has shape {arr.shape}; expected (N, {', '.join(map(str, shape))})")
+
+
+def read_samples(path, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """name -> float32 array (N, *shape) for every model input."""
+    p = Path(path)
+    names = list(input_shapes)
+    try:
+        if p.suffix == ".npy":
+            if len(names) != 1:
+                raise OnnxImportError(f"the model has {len(names)} inputs: use .npz with arrays named {names}")
+            raw = {names[0]: np.load(p, allow_pickle=False)}
+        elif p.suffix == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                raw = {k: z[k] for k in z.files}
+        else:
+            doc = json.loads(p.read_text())
+            lists = doc.get("input_data") if isinstance(doc, dict) else None
+            if not isinstance(lists, list) or len(lists) != len(names):
+                raise OnnxImportError(f"{p}: expected EZKL-style {{\"input_data\": [...]}} with {len(names)} list(s)")
+            raw = {n: np.asarray(v, dtype=np.float32).reshape(-1) for n, v in zip(names, lists)}
+    except FileNotFoundError:
+        raise OnnxImportError(f"calibration file not found: {p}") from None
+    except (ValueError, OSError, json.JSONDecodeError) as exc:
+        raise OnnxImportError(f"cannot read calibration file {p}: {exc}") from None
+    if set(raw) != set(names):
+        raise OnnxImportError(f"calibration data names {sorted(raw)} do not match the model's inputs {names}")
+    out = {n: _samples(n, raw[n], input_shapes[n]) for n in names}
+    if len({len(v) for v in out.values()}) != 1:
+        raise OnnxImportError("calibration arrays hold different numbers of samples")
+    return out
+
+
+def run_float(model: onnx.ModelProto, samples: dict[str, np.ndarray], extra_outputs=()) -> list[dict]:
+    """Run the model on each sample; returns per sample name -> array."""
+    import onnxruntime as ort
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    m.ir_version = min(m.ir_version, ORT_MAX_IR_VERSION)  # onnx may stamp versions onnxruntime does not read yet
+    have = {o.name for o in m.graph.output}
+    for name in extra_outputs:
+        if name not in have:
+            m.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    try:
+        sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise OnnxImportError(f"onnxruntime cannot load the model: {str(exc).splitlines()[0]}") from None
+    names = [o.name for o in sess.get_outputs()]
+    n = len(next(iter(samples.values())))
+    return [dict(zip(names, sess.run(None, {k: v[i] for k, v in samples.items()}))) for i in range(n)]
+
+
+def float_tensors(model: onnx.ModelProto) -> list[str]:
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {v.name: v.type.tensor_type.elem_type for v in
+             list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+    names = [i.name for i in model.graph.input] + [o for n in model.graph.node for o in n.output if o]
+    return [t for t in names if types.get(t) == onnx.TensorProto.FLOAT]
+
+
+def collect_ranges(model: onnx.ModelProto, samples, method: str = "minmax", percentile: float = 99.99) -> dict:
+    if method not in METHODS:
+        raise OnnxImportError(f"unknown calibration method {method!r}; choose one of {METHODS}")
+    names = float_tensors(model)
+    runs = run_float(model, samples, names)
+    ranges = {}
+    for name in names:
+        values = np.concatenate([np.asarray(r[name], dtype=np.float64).reshape(-1) for r in runs if name in r])
+        if not values.size:
+            continue
+        if method == "minmax":
+            ranges[name] = (float(values.min()), float(values.max()))
+        else:
+            ranges[name] = (float(np.percentile(values, 100 - percentile)), float(np.percentile(values, percentile)))
+    return ranges

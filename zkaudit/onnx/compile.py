@@ -1,0 +1,173 @@
+"""`compile_model`: ONNX file -> compiled directory.
+
+    DIR/public/circuit.bin     canonical circuit encoding (digest = its sha256)
+    DIR/public/summary.json    ops, parameter count, ranges, digest, I/O, fidelity
+    DIR/private/weights.bin    the weights container
+
+Everything is written to a temporary directory beside DIR and renamed into
+place at the end, so a failure never leaves a partial DIR (an existing DIR is
+replaced only once the new one is complete).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, Weights, encode_circuit
+from zkaudit.onnx.calibrate import collect_ranges, read_samples
+from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
+from zkaudit.onnx.fidelity import measure, strip_qdq
+from zkaudit.onnx.importer import Importer
+from zkaudit.onnx.load import fix_input_shapes, fold_batchnorm, load_model
+from zkaudit.onnx.registry import OPS
+
+QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "QLinearConv", "MatMulInteger",
+                 "ConvInteger", "QGemm", "QLinearAdd", "QLinearMul", "QLinearConcat", "QLinearSigmoid",
+                 "QLinearLeakyRelu", "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSoftmax"}
+RANDOM_EVAL_SAMPLES = 64
+
+
+@dataclass(frozen=True)
+class CompileSummary:
+    out_dir: Path
+    digest: str
+    circuit: Circuit
+    summary: dict
+
+    def to_json(self) -> str:
+        return json.dumps(self.summary, indent=2, sort_keys=True)
+
+
+def model_kind(model: onnx.ModelProto) -> str:
+    ops = {n.op_type for n in model.graph.node}
+    if not ops & QUANTIZED_OPS:
+        return "float"
+    return "qdq" if not ops & (QUANTIZED_OPS - {"QuantizeLinear", "DequantizeLinear"}) else "qoperator"
+
+
+def import_model(model: onnx.ModelProto, *, ranges=None, name="model") -> tuple[Circuit, Weights]:
+    kind = model_kind(model)
+    imp = Importer(model, OPS, ranges=ranges, ort_exact=kind != "float", name=name)
+    outputs = imp.run()
+    circuit = imp.b.circuit(outputs)
+    return circuit, Weights(imp.b.weights)
+
+
+def _random_samples(circuit: Circuit, shapes: dict, seed: int = 0) -> dict:
+    """Inputs drawn uniformly from each input's quantized grid (dequantized)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for spec, (name, shape) in zip(circuit.inputs, shapes.items()):
+        q = rng.integers(spec.lo, spec.hi + 1, size=(RANDOM_EVAL_SAMPLES,) + shape)
+        out[name] = ((q - spec.zero_point) * np.float32(spec.scale or 1.0)).astype(np.float32)
+    return out
+
+
+def _spec_json(s) -> dict:
+    return {"name": s.name, "shape": list(s.shape), "range": [s.lo, s.hi], "scale": s.scale,
+            "zero_point": s.zero_point}
+
+
+def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_data=None,
+                  method: str = "minmax", percentile: float = 99.99) -> CompileSummary:
+    """Compile `path` into `out_dir`. Float models need `calibration` (a file
+    or a dict name -> samples); fidelity is measured on `eval_data` if given,
+    else on the calibration samples, else (quantized models) on seeded random
+    inputs."""
+    path, out_dir = Path(path), Path(out_dir)
+    model = load_model(path)
+    shapes = fix_input_shapes(model, input_shapes)
+    kind = model_kind(model)
+    original = onnx.ModelProto()
+    original.CopyFrom(model)
+    fold_batchnorm(model)
+
+    def samples_from(src):
+        if src is None:
+            return None
+        if isinstance(src, dict):
+            return {k: np.asarray(v, dtype=np.float32).reshape((-1,) + shapes[k]) for k, v in src.items()}
+        return read_samples(src, shapes)
+
+    calib = samples_from(calibration)
+    evals = samples_from(eval_data)
+    ranges = None
+    if kind == "float":
+        if calib is None:
+            raise MissingCalibration(f"{path.name} is a float model: it needs calibration data",
+                                     hint="pass --calibration FILE (.npy with N x input shape, or EZKL JSON)")
+        ranges = collect_ranges(model, calib, method, percentile)
+    circuit, weights = import_model(model, ranges=ranges, name=path.stem)
+
+    fidelity_samples = evals or calib or _random_samples(circuit, shapes)
+    source = "eval" if evals else "calibration" if calib else "random"
+    last_op = original.graph.node[-1].op_type if original.graph.node else ""
+    report = measure(
+        circuit, weights, fidelity_samples,
+        float_model=original if kind == "float" else strip_qdq(original) if kind == "qdq" else None,
+        quant_model=original if kind != "float" else None,
+        sigmoid_last=last_op in ("Sigmoid", "QLinearSigmoid"),
+    )
+    report["source"] = source
+    encoded = encode_circuit(circuit)
+    digest = circuit.digest()
+    summary = {
+        "format": "zkaudit-summary/1",
+        "model": path.name,
+        "kind": kind,
+        "digest": digest,
+        "calibration": None if ranges is None else {"method": method, "samples": len(next(iter(calib.values()))),
+                                                    **({"percentile": percentile} if method == "percentile" else {})},
+        "onnx_ops": dict(sorted(Counter(n.op_type for n in original.graph.node).items())),
+        "ops": dict(sorted(Counter(n.op for n in circuit.nodes).items())),
+        "nodes": len(circuit.nodes),
+        "parameters": circuit.parameter_count,
+        "inputs": [_spec_json(s) for s in circuit.inputs],
+        "outputs": [_spec_json(s) for s in circuit.outputs],
+        "weights": [_spec_json(s) for s in circuit.weights],
+        "tensor_ranges": {s.name: [s.lo, s.hi] for s in circuit.tensors},
+        "fidelity": report,
+    }
+    write_atomically(out_dir, {
+        CIRCUIT_FILE: encoded,
+        SUMMARY_FILE: json.dumps(summary, indent=2, sort_keys=True).encode(),
+        WEIGHTS_FILE: weights.encode(),
+    })
+    return CompileSummary(out_dir, digest, circuit, summary)
+
+
+def write_atomically(out_dir: Path, files: dict) -> None:
+    out_dir = out_dir.resolve()
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OnnxImportError(f"cannot create output directory beside {out_dir}: {exc}") from None
+    try:
+        for rel, data in files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
+        if out_dir.exists():
+            if not out_dir.is_dir():
+                raise OnnxImportError(f"{out_dir} exists and is not a directory")
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            old.rmdir()
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    except OSError as exc:
+        raise OnnxImportError(f"cannot write {out_dir}: {exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,245 @@
+"""Elementwise ops: Add/Sub/Mul, activations (Relu and Clip as clamps; the
+smooth ones as lookup tables over the input's integer domain), the
+QuantizeLinear/DequantizeLinear boundary, and their QOperator forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from zkaudit.circuit import TensorSpec
+from zkaudit.onnx.importer import node_attrs
+from zkaudit.onnx.quant import QParams, dtype_range
+from zkaudit.onnx.values import Act, QConst
+
+INT32 = (-(2**31), 2**31 - 1)
+COMMON_SCALE_MAX_BITS = 20  # extra fractional bits when adding tensors of different scales
+
+
+def _ratio(imp, num, den):
+    return np.float32(num) / np.float32(den) if imp.ort_exact else float(num) / float(den)
+
+
+def _out(spec: TensorSpec, qp: QParams, is_float: bool) -> Act:
+    return Act(spec, qp.scale, qp.zero_point, (qp.qmin, qp.qmax), is_float)
+
+
+def _scaled(a: Act) -> Act:
+    if a.scale is None:
+        raise ValueError(a.spec.name)
+    return a
+
+
+def emit_binary(imp, op: str, a: Act, b: Act, out: QParams, hint: str) -> TensorSpec:
+    """(a op b) requantized to `out`. Add/Sub of different scales first move
+    both operands to a common finer scale s_c = min(sa, sb) / 2^k (k as large
+    as int32 allows, so the two extra roundings are 2^-k of an input LSB)."""
+    bld = imp.b
+    rng = (out.qmin, out.qmax)
+    if op == "Mul":
+        acc = bld.emit("Mul", [a.spec, b.spec], hint + "/acc", a_zero_point=a.zero_point, b_zero_point=b.zero_point)
+        ratio = (np.float32(a.scale) * np.float32(b.scale) / np.float32(out.scale) if imp.ort_exact
+                 else a.scale * b.scale / out.scale)
+        return bld.requantize(acc, hint, ratio=ratio, in_zero_point=0, out_zero_point=out.zero_point,
+                              out_range=rng, exact_float32=imp.ort_exact)
+    if np.float32(a.scale) == np.float32(b.scale):
+        acc = bld.emit(op, [a.spec, b.spec], hint + "/acc", a_zero_point=a.zero_point, b_zero_point=b.zero_point)
+        return bld.requantize(acc, hint, ratio=_ratio(imp, a.scale, out.scale), in_zero_point=0,
+                              out_zero_point=out.zero_point, out_range=rng, exact_float32=imp.ort_exact)
+    fine = min(a.scale, b.scale)
+    span_a = max(abs(a.spec.lo - a.zero_point), abs(a.spec.hi - a.zero_point)) * a.scale / fine
+    span_b = max(abs(b.spec.lo - b.zero_point), abs(b.spec.hi - b.zero_point)) * b.scale / fine
+    k = COMMON_SCALE_MAX_BITS
+    while k > 0 and (span_a + span_b + 2) * 2**k >= 2**30:
+        k -= 1
+    common = fine / 2**k
+    parts = []
+    for x, tag in ((a, "a"), (b, "b")):
+        parts.append(bld.requantize(x.spec, f"{hint}/{tag}", ratio=x.scale / common, in_zero_point=x.zero_point,
+                                    out_zero_point=0, out_range=INT32))
+    acc = bld.emit(op, parts, hint + "/acc", a_zero_point=0, b_zero_point=0)
+    return bld.requantize(acc, hint, ratio=common / out.scale, in_zero_point=0, out_zero_point=out.zero_point,
+                          out_range=rng)
+
+
+def _binary(op):
+    def convert(imp, node):
+        a, b = imp.act(node.input[0]), imp.act(node.input[1])
+        if a.scale is None or b.scale is None:
+            raise imp.fail(f"{op} needs quantized float operands")
+        out = imp.out_qparams(node.output[0])
+        imp.set(node.output[0], _out(emit_binary(imp, op, a, b, out, node.name or node.output[0]), out, True))
+
+    convert.__name__ = op
+    convert.__doc__ = f"ONNX {op}: both operands requantized into the output's scale."
+    return convert
+
+
+Add, Sub, Mul = _binary("Add"), _binary("Sub"), _binary("Mul")
+
+
+def Relu(imp, node):
+    x = imp.act(node.input[0])
+    if x.spec.lo >= x.zero_point:  # already clamped by the producer's Requantize: nothing to prove
+        imp.set(node.output[0], x)
+        return
+    imp.set(node.output[0], x.with_spec(imp.b.emit("Relu", [x.spec], node.name or node.output[0],
+                                                  zero_point=x.zero_point)))
+
+
+def Clip(imp, node):
+    x = imp.act(node.input[0])
+    at = node_attrs(node)
+    lo_f = imp.opt_const(node, 1, np.asarray(at.get("min", -np.inf)))
+    hi_f = imp.opt_const(node, 2, np.asarray(at.get("max", np.inf)))
+    if x.is_float:
+        qp = x.qparams
+        lo = int(qp.quantize(lo_f)) if np.isfinite(lo_f) else x.spec.lo
+        hi = int(qp.quantize(hi_f)) if np.isfinite(hi_f) else x.spec.hi
+    else:
+        lo, hi = int(max(lo_f, x.spec.lo)), int(min(hi_f, x.spec.hi))
+    if x.spec.lo >= lo and x.spec.hi <= hi:
+        imp.set(node.output[0], x)
+        return
+    imp.set(node.output[0], x.with_spec(imp.b.emit("Clip", [x.spec], node.name or node.output[0], lo=lo, hi=hi)))
+
+
+def emit_table(imp, x: Act, x_scale: float, x_zp: int, out: QParams, fn, label: str, hint: str) -> TensorSpec:
+    """values[q - lo] = quantize_out(fn(dequantize_in(q))) for every q in x's range."""
+    domain = np.arange(x.spec.lo, x.spec.hi + 1, dtype=np.int64)
+    real = (domain - x_zp).astype(np.float32) * np.float32(x_scale)
+    values = out.quantize(np.asarray(fn(real.astype(np.float64)), dtype=np.float32))
+    return imp.b.emit("Table", [x.spec], hint, function=label, in_min=int(domain[0]), values=values)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _gelu(approximate: str):
+    if approximate == "tanh":
+        return lambda v: 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
+    return lambda v: 0.5 * v * (1 + _erf(v / math.sqrt(2)))
+
+
+def _table_op(label, make_fn):
+    def convert(imp, node):
+        x = imp.act(node.input[0])
+        if not x.is_float or x.scale is None:
+            raise imp.fail("input must be a quantized float tensor")
+        out = imp.out_qparams(node.output[0])
+        fn = make_fn(node_attrs(node))
+        imp.set(node.output[0], _out(emit_table(imp, x, x.scale, x.zero_point, out, fn, label,
+                                                node.name or node.output[0]), out, True))
+
+    convert.__doc__ = f"ONNX {label}: a lookup table over the input's integer range."
+    return convert
+
+
+def _decode(v, default):
+    return v.decode() if isinstance(v, bytes) else (v if v is not None else default)
+
+
+Sigmoid = _table_op("sigmoid", lambda at: _sigmoid)
+Tanh = _table_op("tanh", lambda at: np.tanh)
+Exp = _table_op("exp", lambda at: np.exp)
+Erf = _table_op("erf", lambda at: _erf)
+Gelu = _table_op("gelu", lambda at: _gelu(_decode(at.get("approximate"), "none")))
+LeakyRelu = _table_op("leaky_relu", lambda at: (lambda v, a=at.get("alpha", 0.01): np.where(v >= 0, v, a * v)))
+
+
+def QuantizeLinear(imp, node):
+    at = node_attrs(node)
+    if at.get("block_size", 0):
+        raise imp.unsupported(node, "with block_size (blocked quantization) is not supported")
+    qp = imp._q_node_params(node)
+    if qp is None:
+        raise imp.unsupported(node, "with per-axis, non-constant or non-8/16-bit integer parameters is not supported")
+    x = imp.act(node.input[0])
+    if not x.is_float or x.scale is None:
+        raise imp.fail("QuantizeLinear input must be a quantized float tensor")
+    if x.qparams.same_as(qp):
+        imp.set(node.output[0], Act(x.spec, qp.scale, qp.zero_point, (qp.qmin, qp.qmax), False))
+        return
+    spec = imp.b.requantize(x.spec, node.name or node.output[0], ratio=_ratio(imp, x.scale, qp.scale),
+                            in_zero_point=x.zero_point, out_zero_point=qp.zero_point, out_range=(qp.qmin, qp.qmax),
+                            exact_float32=imp.ort_exact)
+    imp.set(node.output[0], _out(spec, qp, False))
+
+
+def DequantizeLinear(imp, node):
+    at = node_attrs(node)
+    if at.get("block_size", 0):
+        raise imp.unsupported(node, "with block_size (blocked quantization) is not supported")
+    scale = np.asarray(imp.const(node.input[1]), dtype=np.float32)
+    zp = np.asarray(imp.opt_const(node, 2, np.zeros((), np.int64)))
+    if imp.is_const(node.input[0]):  # a quantized weight
+        q = np.asarray(imp.values[node.input[0]])
+        if q.dtype.kind not in "iu":
+            raise imp.unsupported(node, f"on a {q.dtype} constant is not supported")
+        imp.set(node.output[0], QConst(q, scale, zp, at.get("axis", 1)))
+        return
+    x = imp.act(node.input[0])
+    if x.is_float:
+        raise imp.fail("DequantizeLinear input must be an integer tensor")
+    if scale.size != 1 or zp.size != 1:
+        raise imp.unsupported(node, "with a per-axis scale on a computed tensor is not supported")
+    imp.set(node.output[0], Act(x.spec, float(scale.reshape(())), int(zp.reshape(())), x.qrange, True))
+
+
+# -- com.microsoft QOperator forms ----------------------------------------
+
+def _qp_at(imp, node, si, zi) -> QParams:
+    scale = np.asarray(imp.const(node.input[si]), dtype=np.float32)
+    zp = np.asarray(imp.opt_const(node, zi, np.zeros((), np.uint8)))
+    if scale.size != 1 or zp.size != 1:
+        raise imp.unsupported(node, "with per-axis parameters is not supported")
+    return QParams(float(scale.reshape(())), int(zp.reshape(())), *dtype_range(zp.dtype))
+
+
+def _int_operand(imp, name: str, qp: QParams) -> Act:
+    x = imp.act(name)
+    return Act(x.spec, qp.scale, qp.zero_point, x.qrange, False)
+
+
+def _qlinear_binary(op):
+    def convert(imp, node):
+        aq, bq, out = _qp_at(imp, node, 1, 2), _qp_at(imp, node, 4, 5), _qp_at(imp, node, 6, 7)
+        a, b = _int_operand(imp, node.input[0], aq), _int_operand(imp, node.input[3], bq)
+        imp.set(node.output[0], _out(emit_binary(imp, op, a, b, out, node.name or node.output[0]), out, False))
+
+    convert.__doc__ = f"com.microsoft QLinear{op}: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp."
+    return convert
+
+
+QLinearAdd, QLinearMul = _qlinear_binary("Add"), _qlinear_binary("Mul")
+
+
+def _qlinear_table(label, make_fn):
+    def convert(imp, node):
+        xq, out = _qp_at(imp, node, 1, 2), _qp_at(imp, node, 3, 4)
+        x = _int_operand(imp, node.input[0], xq)
+        spec = emit_table(imp, x, xq.scale, xq.zero_point, out, make_fn(node_attrs(node)), label,
+                          node.name or node.output[0])
+        imp.set(node.output[0], _out(spec, out, False))
+
+    return convert
+
+
+QLinearSigmoid = _qlinear_table("sigmoid", lambda at: _sigmoid)
+QLinearLeakyRelu = _qlinear_table(
+    "leaky_relu", lambda at: (lambda v, a=at.get("alpha", 0.01): np.where(v >= 0, v, a * v)))
+
+
+OPS = {
+    ("ai.onnx", "Add"): Add, ("ai.onnx", "Sub"): Sub, ("ai.onnx", "Mul"): Mul, ("ai.onnx", "Relu"): Relu,
+    ("ai.onnx", "Clip"): Clip, ("ai.onnx", "Sigmoid"): Sigmoid, ("ai.onnx", "Tanh"): Tanh, ("ai.onnx", "Exp"): Exp,
+    ("ai.onnx", "Erf"): Erf, ("ai.onnx", "Gelu"): Gelu, ("ai.onnx", "LeakyRelu"): LeakyRelu,
+    ("ai.onnx", "QuantizeLinear"): QuantizeLinear, ("ai.onnx", "DequantizeLinear"): DequantizeLinear,
+    ("com.microsoft", "QLinearAdd"): QLinearAdd, ("com.microsoft", "QLinearMul"): QLinearMul,
+    ("com.microsoft", "QLinearSigmoid"): QLinearSigmoid, ("com.microsoft", "QLinearLeakyRelu"): QLinearLeakyRelu,
+}

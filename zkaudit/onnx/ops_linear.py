@@ -1,0 +1,239 @@
+"""Accumulating ops: float Gemm/MatMul/Conv (our PTQ or QDQ), and the
+QOperator forms QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger and
+com.microsoft QGemm. Each lowers to one IR MatMul/Conv (int32 accumulator)
+plus, where the ONNX op has an output scale, one Requantize."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.onnx.common import (accumulate_and_requantize, bias_from, bias_ints, int_weight, require_4d, spatial_attrs,
+                                 weight)
+from zkaudit.onnx.importer import node_attrs
+from zkaudit.onnx.quant import QParams, dtype_range
+from zkaudit.onnx.values import Act
+
+
+def _float_act(imp, name):
+    a = imp.act(name)
+    if not a.is_float or a.scale is None:
+        raise imp.fail(f"input {name!r} must be a quantized float tensor")
+    return a
+
+
+def _transpose_act(imp, a: Act, hint: str) -> Act:
+    perm = list(range(len(a.shape)))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return a.with_spec(imp.b.emit("Transpose", [a.spec], hint, perm=perm))
+
+
+def Gemm(imp, node):
+    at = node_attrs(node)
+    a = _float_act(imp, node.input[0])
+    if at.get("transA", 0):
+        a = _transpose_act(imp, a, node.name + "/transA")
+    if len(a.shape) != 2:
+        raise imp.fail(f"Gemm input A must be 2-D, got {a.shape}")
+    if not imp.is_const(node.input[1]):
+        raise imp.unsupported(node, "with a computed B is not supported (B must be a weight)")
+    trans_b = at.get("transB", 0)
+    w, scales = weight(imp, node.input[1], 0 if trans_b else 1)
+    if trans_b:
+        w = w.T
+    scales = scales * np.float32(at.get("alpha", 1.0))
+    bias = None
+    if len(node.input) > 2 and node.input[2]:
+        c = imp.const(node.input[2], "C") * at.get("beta", 1.0)
+        if c.size not in (1, w.shape[1]):
+            raise imp.unsupported(node, f"with a bias C of shape {c.shape} is not supported (need (N,))")
+        bias = bias_from(np.broadcast_to(c.reshape(-1), (w.shape[1],)).astype(np.float64), a.scale, scales,
+                         w.shape[1])
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], accumulate_and_requantize(
+        imp, "MatMul", a, w, bias, x_scale=a.scale, w_scales=scales, out=out, hint=node.name or node.output[0],
+        channel_axis=1))
+
+
+def MatMul(imp, node):
+    a = _float_act(imp, node.input[0])
+    hint = node.name or node.output[0]
+    out = imp.out_qparams(node.output[0])
+    if imp.is_const(node.input[1]):
+        w_shape = np.shape(imp.const(node.input[1]))
+        if len(w_shape) != 2:
+            raise imp.unsupported(node, f"with a {len(w_shape)}-D weight is not supported (2-D only)")
+        w, scales = weight(imp, node.input[1], 1)
+        imp.set(node.output[0], accumulate_and_requantize(
+            imp, "MatMul", a, w, None, x_scale=a.scale, w_scales=scales, out=out, hint=hint,
+            channel_axis=len(a.shape) - 1))
+        return
+    bact = _float_act(imp, node.input[1])
+    if len(bact.shape) != 2:
+        raise imp.unsupported(node, f"with a computed {len(bact.shape)}-D B is not supported (2-D only)")
+    acc = imp.b.emit("MatMul", [a.spec, bact.spec], hint + "/acc", a_zero_point=a.zero_point,
+                     b_zero_point=bact.zero_point)
+    y = imp.b.requantize(acc, hint, ratio=_ratio(imp, a.scale, bact.scale, out.scale), in_zero_point=0,
+                         out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax), exact_float32=imp.ort_exact)
+    imp.set(node.output[0], Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True))
+
+
+def _ratio(imp, sa, sb, sy):
+    if imp.ort_exact:
+        return np.float32(sa) * np.float32(sb) / np.float32(sy)
+    return float(sa) * float(sb) / float(sy)
+
+
+def _conv_attrs(imp, node, x: Act, kernel) -> dict:
+    at = node_attrs(node)
+    attrs = spatial_attrs(imp, node, at, kernel, x.shape[2:])
+    attrs["group"] = at.get("group", 1)
+    return attrs
+
+
+def Conv(imp, node):
+    x = _float_act(imp, node.input[0])
+    require_4d(imp, node, x)
+    w, scales = weight(imp, node.input[1], 0)
+    bias = bias_ints(imp, node, 2, x.scale, scales, w.shape[0])
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=node.name or node.output[0],
+        channel_axis=1, **_conv_attrs(imp, node, x, w.shape[2:])))
+
+
+# -- QOperator forms ------------------------------------------------------
+
+def _int_act(imp, name) -> Act:
+    a = imp.act(name)
+    if a.is_float:
+        raise imp.fail(f"input {name!r} must be an integer (quantized) tensor")
+    return a
+
+
+def _qp(imp, node, scale_index, zp_index) -> QParams:
+    scale = np.asarray(imp.const(node.input[scale_index]), dtype=np.float32)
+    zp = np.asarray(imp.opt_const(node, zp_index, np.zeros((), np.uint8)))
+    if scale.size != 1 or zp.size != 1:
+        raise imp.unsupported(node, "with a per-axis activation scale or zero point is not supported")
+    return QParams(float(scale.reshape(())), int(zp.reshape(())), *dtype_range(zp.dtype))
+
+
+def _scales(imp, node, index, channels) -> np.ndarray:
+    s = np.asarray(imp.const(node.input[index]), dtype=np.float32).reshape(-1)
+    return np.broadcast_to(s, (channels,)).copy()
+
+
+def _input_zp(imp, node, index) -> int:
+    zp = np.asarray(imp.opt_const(node, index, 0))
+    if zp.size != 1:
+        raise imp.unsupported(node, "with a per-row input zero point is not supported")
+    return int(zp.reshape(()))
+
+
+def _q_act(x: Act, zero_point: int) -> Act:
+    return Act(x.spec, x.scale, zero_point, x.qrange, False)
+
+
+def QLinearMatMul(imp, node):
+    x = _q_act(_int_act(imp, node.input[0]), _input_zp(imp, node, 2))
+    xq = _qp(imp, node, 1, 2)
+    out = _qp(imp, node, 6, 7)
+    hint = node.name or node.output[0]
+    if imp.is_const(node.input[3]):
+        w = int_weight(imp, node, 3, 5, 1)
+        if w.ndim != 2:
+            raise imp.unsupported(node, f"with a {w.ndim}-D B is not supported (2-D only)")
+        y = accumulate_and_requantize(imp, "MatMul", x, w, None, x_scale=xq.scale,
+                                      w_scales=_scales(imp, node, 4, w.shape[1]), out=out, hint=hint,
+                                      channel_axis=len(x.shape) - 1)
+    else:
+        bact = _int_act(imp, node.input[3])
+        bq = _qp(imp, node, 4, 5)
+        if len(bact.shape) != 2:
+            raise imp.unsupported(node, f"with a computed {len(bact.shape)}-D B is not supported (2-D only)")
+        acc = imp.b.emit("MatMul", [x.spec, bact.spec], hint + "/acc", a_zero_point=x.zero_point,
+                         b_zero_point=bq.zero_point)
+        spec = imp.b.requantize(acc, hint, ratio=_ratio(imp, xq.scale, bq.scale, out.scale), in_zero_point=0,
+                                out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
+                                exact_float32=imp.ort_exact)
+        y = Act(spec, out.scale, out.zero_point, (out.qmin, out.qmax), True)
+    imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
+
+
+def QLinearConv(imp, node):
+    x = _q_act(_int_act(imp, node.input[0]), _input_zp(imp, node, 2))
+    require_4d(imp, node, x)
+    xq = _qp(imp, node, 1, 2)
+    out = _qp(imp, node, 6, 7)
+    w = int_weight(imp, node, 3, 5, 0)
+    bias = None
+    if len(node.input) > 8 and node.input[8]:
+        bias = np.asarray(imp.const(node.input[8], "bias"), dtype=np.int64).reshape(-1)
+    y = accumulate_and_requantize(imp, "Conv", x, w, bias, x_scale=xq.scale,
+                                  w_scales=_scales(imp, node, 4, w.shape[0]), out=out,
+                                  hint=node.name or node.output[0], channel_axis=1,
+                                  **_conv_attrs(imp, node, x, w.shape[2:]))
+    imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
+
+
+def _raw(spec) -> Act:
+    return Act(spec, None, 0, (spec.lo, spec.hi), False)
+
+
+def MatMulInteger(imp, node):
+    a = _int_act(imp, node.input[0])
+    za = _input_zp(imp, node, 2)
+    hint = node.name or node.output[0]
+    if imp.is_const(node.input[1]):
+        w = int_weight(imp, node, 1, 3, 1)
+        if w.ndim != 2:
+            raise imp.unsupported(node, f"with a {w.ndim}-D B is not supported (2-D only)")
+        spec = imp.b.emit("MatMul", [a.spec, imp.b.add_weight(hint + "/W", w)], hint, a_zero_point=za,
+                          b_zero_point=0)
+    else:
+        bact = _int_act(imp, node.input[1])
+        if len(bact.shape) != 2:
+            raise imp.unsupported(node, f"with a computed {len(bact.shape)}-D B is not supported (2-D only)")
+        spec = imp.b.emit("MatMul", [a.spec, bact.spec], hint, a_zero_point=za,
+                          b_zero_point=_input_zp(imp, node, 3))
+    imp.set(node.output[0], _raw(spec))
+
+
+def ConvInteger(imp, node):
+    x = _int_act(imp, node.input[0])
+    require_4d(imp, node, x)
+    w = int_weight(imp, node, 1, 3, 0)
+    hint = node.name or node.output[0]
+    spec = imp.b.emit("Conv", [x.spec, imp.b.add_weight(hint + "/W", w)], hint,
+                      x_zero_point=_input_zp(imp, node, 2), w_zero_point=0, **_conv_attrs(imp, node, x, w.shape[2:]))
+    imp.set(node.output[0], _raw(spec))
+
+
+def QGemm(imp, node):
+    """com.microsoft QGemm: A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp."""
+    at = node_attrs(node)
+    x = _q_act(_int_act(imp, node.input[0]), _input_zp(imp, node, 2))
+    if at.get("transA", 0):
+        x = _transpose_act(imp, x, (node.name or node.output[0]) + "/transA")
+    xq = _qp(imp, node, 1, 2)
+    trans_b = at.get("transB", 0)
+    w = int_weight(imp, node, 3, 5, 0 if trans_b else 1)
+    w = w.T if trans_b else w
+    scales = _scales(imp, node, 4, w.shape[1]) * np.float32(at.get("alpha", 1.0))
+    bias = None
+    if len(node.input) > 6 and node.input[6]:
+        bias = np.broadcast_to(np.asarray(imp.const(node.input[6]), dtype=np.int64).reshape(-1), (w.shape[1],))
+    if not (len(node.input) > 7 and node.input[7]):
+        raise imp.unsupported(node, "without y_scale (a float output) is not supported")
+    out = _qp(imp, node, 7, 8)
+    y = accumulate_and_requantize(imp, "MatMul", x, w, bias, x_scale=xq.scale, w_scales=scales, out=out,
+                                  hint=node.name or node.output[0], channel_axis=1)
+    imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
+
+
+OPS = {
+    ("ai.onnx", "Gemm"): Gemm, ("ai.onnx", "MatMul"): MatMul, ("ai.onnx", "Conv"): Conv,
+    ("ai.onnx", "QLinearMatMul"): QLinearMatMul, ("ai.onnx", "QLinearConv"): QLinearConv,
+    ("ai.onnx", "MatMulInteger"): MatMulInteger, ("ai.onnx", "ConvInteger"): ConvInteger,
+    ("com.microsoft", "QGemm"): QGemm,
+}
