@@ -1,0 +1,89 @@
+"""LogUp-GKR proof: wire type and canonical encoding.
+
+    magic 'ZKLU' | u8 version | u32 num_tables | num_tables * 32-byte digest
+    | Fp2 p_0 | Fp2 q_0 | u32 num_layers | num_layers * SumcheckProof
+    | u32 num_lookups | per lookup: u8 width | width * Fp2   (f_c~ at the leaf point)
+    | u32 num_tables  | num_tables * Fp2                    (m~ at the leaf point)
+
+Parsing is strict (exact lengths, canonical elements, no trailing bytes);
+shape checks against the instance happen in the verifier.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field.scalar import BYTES_EXT, Fp2
+from zkaudit.sumcheck.proof import SumcheckProof
+
+MAGIC = b"ZKLU"
+FORMAT_VERSION = 1
+DIGEST_BYTES = 32
+
+
+@dataclass(frozen=True)
+class LookupProof:
+    table_digests: tuple[bytes, ...]
+    root: tuple[Fp2, Fp2]  # (p_0, q_0)
+    layers: tuple[SumcheckProof, ...]  # layer k = 1..n reduces layer k-1 to layer k
+    column_values: tuple[tuple[Fp2, ...], ...]  # per lookup, per column
+    multiplicity_values: tuple[Fp2, ...]  # per table
+
+    def to_bytes(self) -> bytes:
+        out = [MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", len(self.table_digests))]
+        out += list(self.table_digests)
+        out += [self.root[0].to_bytes(), self.root[1].to_bytes(), struct.pack("<I", len(self.layers))]
+        out += [layer.to_bytes() for layer in self.layers]
+        out.append(struct.pack("<I", len(self.column_values)))
+        for vals in self.column_values:
+            out.append(bytes([len(vals)]))
+            out += [v.to_bytes() for v in vals]
+        out.append(struct.pack("<I", len(self.multiplicity_values)))
+        out += [v.to_bytes() for v in self.multiplicity_values]
+        return b"".join(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LookupProof:
+        r = _Reader(data)
+        if r.take(4, "magic") != MAGIC:
+            raise MalformedProof("not a lookup proof (bad magic)")
+        version = r.take(1, "version")[0]
+        if version != FORMAT_VERSION:
+            raise MalformedProof("unsupported lookup proof version", expected=FORMAT_VERSION, got=version)
+        digests = tuple(r.take(DIGEST_BYTES, "table digest") for _ in range(r.u32("table count")))
+        root = (r.ext(), r.ext())
+        layers = []
+        for _ in range(r.u32("layer count")):
+            proof, r.pos = SumcheckProof.read(data, r.pos)
+            layers.append(proof)
+        cols = []
+        for _ in range(r.u32("lookup count")):
+            width = r.take(1, "width")[0]
+            cols.append(tuple(r.ext() for _ in range(width)))
+        mults = tuple(r.ext() for _ in range(r.u32("multiplicity count")))
+        if r.pos != len(data):
+            raise MalformedProof("lookup proof has trailing bytes", expected=r.pos, got=len(data))
+        return cls(digests, root, tuple(layers), tuple(cols), mults)
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise MalformedProof(f"lookup proof truncated in {what}", expected=self.pos + n, got=len(self.data))
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u32(self, what: str) -> int:
+        n = struct.unpack("<I", self.take(4, what))[0]
+        if n > len(self.data):  # a count cannot exceed the bytes left; stops huge loops early
+            raise MalformedProof(f"implausible {what}", got=n)
+        return n
+
+    def ext(self) -> Fp2:
+        return Fp2.from_bytes(self.take(BYTES_EXT, "field element"))

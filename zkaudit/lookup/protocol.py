@@ -1,0 +1,197 @@
+"""What prover and verifier share: the instance, the leaf layout, transcript
+labels and the soundness accounting.
+
+LogUp.  Looked-up rows f_i (each a tuple of columns) are all in their tables
+iff, for a random alpha,
+    sum_i 1/(alpha - F_i)  -  sum_j m_j/(alpha - T_j)  =  0,
+where F_i = sum_c beta^c f_{i,c} + beta^W tag and T_j likewise fold a row's
+columns and its table's tag with a random beta (W = the widest table), so
+several tables and multi-column tables {(x, g(x))} share one argument.
+
+Leaves.  Every lookup and every table is a segment of the leaf layer,
+numerator p and denominator q:
+    lookup rows i < N:   p = 1,    q = alpha - F_i
+    lookup padding:      p = 0,    q = alpha - F_i   (columns zero-padded)
+    table row j:         p = -m_j, q = alpha - T_j
+    unused leaves:       p = 0,    q = 1
+Segments are sorted by size (largest first) so each starts at a multiple of
+its own size: segment s of 2^n_s leaves at offset o occupies the subcube
+whose top bits are o >> n_s, and for a leaf point r = (r_hi, r_lo)
+    p~(r) = sum_s eq(o >> n_s, r_hi) P_s(r_lo),
+    q~(r) = sum_s eq(o >> n_s, r_hi) Q_s(r_lo) + (1 - sum_s eq(o >> n_s, r_hi)).
+A column shorter than its segment is zero-padded; its numerator is the
+indicator of [0, N), whose MLE the verifier evaluates in O(n)
+(`prefix_indicator`). So a column of any length N <= 2^n_s can be looked up,
+and the caller's claim is on the zero-padded column of 2^n_s entries.
+
+Fractional-sum GKR.  Layer k has 2^k fractions; layer k from layer k+1 pairs
+the two halves L = [0, 2^k), R = [2^k, 2^(k+1)):
+    p_k = p_L q_R + p_R q_L,     q_k = q_L q_R.
+The root (p_0, q_0) must have p_0 = 0, q_0 != 0. A claim (p_k~(rho), q_k~(rho))
+goes to layer k+1 by one sum-check over
+    sum_x eq(rho, x) [p_L q_R + p_R q_L + lambda q_L q_R](x) = p_k~(rho) + lambda q_k~(rho)
+(tables [eq, pL, pR, qL, qR], degree 3), ending at rho' with the four values;
+then a random c gives the new point (c, rho') -- c is the new top bit -- and
+    p_{k+1}~(c, rho') = (1 - c) p_L~(rho') + c p_R~(rho')   (q likewise).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+
+from zkaudit.field.constants import EXT_BITS
+from zkaudit.field.scalar import Fp2
+from zkaudit.lookup.tables import TableSpec
+from zkaudit.sumcheck.claim import SumOfProducts
+from zkaudit.transcript import Transcript
+
+PROTOCOL = "zkaudit/lookup/logup-gkr"
+VERSION = 1
+
+LABEL_INSTANCE = b"lookup/instance"
+LABEL_TABLE = b"lookup/table-digest"
+LABEL_BETA = b"lookup/beta"
+LABEL_ALPHA = b"lookup/alpha"
+LABEL_ROOT = b"lookup/root"
+LABEL_LAMBDA = b"lookup/gkr-lambda"
+LABEL_MERGE = b"lookup/gkr-merge"
+LABEL_LEAVES = b"lookup/leaf-values"
+
+# Tables of the per-layer sum-check: eq, p_L, p_R, q_L, q_R.
+EQ, PL, PR, QL, QR = range(5)
+
+
+def layer_spec(lam: Fp2) -> SumOfProducts:
+    return SumOfProducts.of(5, [(1, (EQ, PL, QR)), (1, (EQ, PR, QL)), (lam, (EQ, QL, QR))])
+
+
+def log2_ceil(n: int) -> int:
+    return max(0, (n - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """`num_rows` rows looked up in table number `table` (one column per table column)."""
+
+    table: int
+    num_rows: int
+
+    @property
+    def num_vars(self) -> int:
+        return log2_ceil(self.num_rows)
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "lookup" | "table"
+    index: int  # into instance.lookups or instance.tables
+    num_vars: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class LookupInstance:
+    tables: tuple[TableSpec, ...]
+    lookups: tuple[Lookup, ...]
+
+    def __post_init__(self):
+        if not self.tables or not self.lookups:
+            raise ValueError("an instance needs at least one table and one lookup")
+        for lk in self.lookups:
+            if not 0 <= lk.table < len(self.tables):
+                raise ValueError(f"lookup names table {lk.table}, instance has {len(self.tables)}")
+            if lk.num_rows < 1:
+                raise ValueError("a lookup needs at least one row")
+
+    @property
+    def width(self) -> int:
+        return max(t.width for t in self.tables)
+
+    def layout(self) -> tuple[int, tuple[Segment, ...]]:
+        """(number of leaf variables, segments at aligned offsets)."""
+        segs = [("lookup", i, lk.num_vars) for i, lk in enumerate(self.lookups)]
+        segs += [("table", j, t.num_vars) for j, t in enumerate(self.tables)]
+        segs.sort(key=lambda s: -s[2])  # stable: largest first keeps every offset aligned
+        out, offset = [], 0
+        for kind, index, nv in segs:
+            out.append(Segment(kind, index, nv, offset))
+            offset += 1 << nv
+        return log2_ceil(offset), tuple(out)
+
+    def encode(self) -> bytes:
+        parts = [struct.pack("<II", len(self.tables), len(self.lookups))]
+        parts += [t.digest() for t in self.tables]
+        parts += [struct.pack("<IQ", lk.table, lk.num_rows) for lk in self.lookups]
+        return b"".join(parts)
+
+    def absorb(self, transcript: Transcript) -> None:
+        transcript.absorb_bytes(LABEL_INSTANCE, self.encode())
+
+
+def prefix_indicator(n: int, point) -> Fp2:
+    """MLE of the indicator of [0, n) on {0,1}^len(point) (MSB first), O(len)."""
+    num_vars = len(point)
+    if n >= 1 << num_vars:
+        return Fp2(1)
+    acc, prefix = Fp2(0), Fp2(1)
+    for k, r in enumerate(point):
+        if (n >> (num_vars - 1 - k)) & 1:
+            acc = acc + prefix * (1 - r)  # indices agreeing above bit k, bit k = 0, rest free
+            prefix = prefix * r
+        else:
+            prefix = prefix * (1 - r)
+    return acc
+
+
+def eq_bits(bits: int, point) -> Fp2:
+    """eq(b, point) for the integer b written MSB first in len(point) bits."""
+    acc = Fp2(1)
+    for k, r in enumerate(point):
+        acc = acc * (r if (bits >> (len(point) - 1 - k)) & 1 else 1 - r)
+    return acc
+
+
+def row_combiners(beta: Fp2, width: int) -> list[Fp2]:
+    """beta^0 .. beta^width: column c gets beta^c, the table tag gets beta^width."""
+    out = [Fp2(1)]
+    for _ in range(width):
+        out.append(out[-1] * beta)
+    return out
+
+
+@dataclass
+class Soundness:
+    """Every challenge's soundness error, summed (union bound)."""
+
+    items: list[tuple[str, float]] = field(default_factory=list)
+
+    def add(self, name: str, log2_error: float) -> None:
+        self.items.append((name, log2_error))
+
+    @property
+    def bits(self) -> float:
+        total = sum(2.0**e for _, e in self.items)
+        return -math.log2(total) if total else math.inf
+
+    def __str__(self) -> str:
+        lines = [f"  {name:<40s} 2^{e:.1f}" for name, e in self.items]
+        return "lookup soundness:\n" + "\n".join(lines) + f"\n  total: {self.bits:.1f} bits"
+
+
+def soundness(instance: LookupInstance) -> Soundness:
+    num_vars, _ = instance.layout()
+    num_leaves = 1 << num_vars
+    w = instance.width
+    s = Soundness()
+    # beta: a looked-up row and a table row (or two table rows) that differ fold to
+    # the same value for at most w roots of a degree-w polynomial; union over pairs.
+    s.add("beta (row/table folding)", math.log2(num_leaves) * 2 + math.log2(w) - EXT_BITS)
+    # alpha: the cleared-denominator identity has degree <= number of leaves.
+    s.add("alpha (LogUp rational identity)", math.log2(num_leaves) - EXT_BITS)
+    for k in range(1, num_vars + 1):
+        # lambda batches two claims: 1/p^2; sum-check over k-1 variables, degree 3:
+        # 3(k-1)/p^2; c merges the L/R halves on a line (degree 1): 1/p^2.
+        s.add(f"layer {k}: lambda + sum-check + merge", math.log2(2 + 3 * (k - 1)) - EXT_BITS)
+    return s

@@ -1,0 +1,127 @@
+"""LogUp prover (the protocol is stated in `protocol.py`).
+
+Two steps, so the caller can commit the multiplicities in between:
+    m = multiplicities(instance, columns)      # honest counts; NotInTable if a row is missing
+    ... caller commits columns and m, absorbs the commitments ...
+    proof, claims = prove(instance, columns, m, transcript)
+`prove` does not check membership: a cheating caller gets a proof the
+verifier rejects (the attack tests rely on that).
+
+Cost: one pass to build the leaves, 2^(n+1) extension products for the tree,
+then per layer k a degree-3 sum-check over k-1 variables on five tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.constants import P
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.lookup import gkr, kernels
+from zkaudit.lookup.claim import LookupClaims, PointClaim
+from zkaudit.lookup.proof import LookupProof
+from zkaudit.lookup.protocol import LABEL_ALPHA, LABEL_BETA, LABEL_LEAVES, LookupInstance, row_combiners
+from zkaudit.poly.mle import evaluate
+from zkaudit.transcript import Transcript
+
+U64 = np.uint64
+
+
+def _check_column(a, n: int, what: str) -> None:
+    if not isinstance(a, np.ndarray) or a.dtype != U64 or a.ndim != 1 or a.shape[0] != n:
+        raise ValueError(f"{what} must be a 1-D uint64 array of {n} entries")
+    if n and int(a.max()) >= P:
+        raise ValueError(f"{what} holds a non-canonical field element (>= p); embed integers with vec.from_int64")
+
+
+def _check_inputs(instance: LookupInstance, columns, multiplicities) -> None:
+    if len(columns) != len(instance.lookups):
+        raise ValueError(f"instance has {len(instance.lookups)} lookups, {len(columns)} column groups given")
+    for l, (lk, cols) in enumerate(zip(instance.lookups, columns)):
+        width = instance.tables[lk.table].width
+        if len(cols) != width:
+            raise ValueError(f"lookup {l} needs {width} columns, got {len(cols)}")
+        for c, col in enumerate(cols):
+            _check_column(col, lk.num_rows, f"lookup {l} column {c}")
+    if multiplicities is not None:
+        if len(multiplicities) != len(instance.tables):
+            raise ValueError(f"instance has {len(instance.tables)} tables, {len(multiplicities)} multiplicity vectors")
+        for j, (t, m) in enumerate(zip(instance.tables, multiplicities)):
+            _check_column(m, t.num_rows, f"table {j} multiplicities")
+
+
+def multiplicities(instance: LookupInstance, columns) -> list[np.ndarray]:
+    """m_j = how many looked-up rows equal table row j (as field elements)."""
+    _check_inputs(instance, columns, None)
+    out = [np.zeros(t.num_rows, dtype=np.int64) for t in instance.tables]
+    for lk, cols in zip(instance.lookups, columns):
+        idx = instance.tables[lk.table].row_indices(list(cols))
+        out[lk.table] += np.bincount(idx, minlength=instance.tables[lk.table].num_rows)
+    return [m.astype(U64) for m in out]
+
+
+def _padded_stack(cols, size: int) -> np.ndarray:
+    out = np.zeros((len(cols), size), dtype=U64)
+    for c, col in enumerate(cols):
+        out[c, : col.shape[0]] = col
+    return out
+
+
+def _coeffs(combiners: list[Fp2], width: int) -> np.ndarray:
+    return np.array([[x.c0, x.c1] for x in combiners[:width]], dtype=U64).reshape(width, 2)
+
+
+def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, leaf_denominators=kernels.leaf_denominators):
+    num_vars, segments = instance.layout()
+    w = instance.width
+    comb = row_combiners(beta, w)
+    p = np.zeros((1 << num_vars, 2), dtype=U64)
+    q = np.zeros((1 << num_vars, 2), dtype=U64)
+    q[:, 0] = 1
+    for s in segments:
+        size, o = 1 << s.num_vars, s.offset
+        if s.kind == "lookup":
+            lk = instance.lookups[s.index]
+            table, cols = lk.table, columns[s.index]
+            p[o : o + lk.num_rows, 0] = 1
+        else:
+            table, cols = s.index, instance.tables[s.index].columns()
+            p[o : o + size, 0] = vec.neg(multiplicities[s.index])
+        k = alpha - comb[w] * table
+        stack = _padded_stack(cols, size)
+        leaf_denominators(stack, _coeffs(comb, stack.shape[0]), U64(k.c0), U64(k.c1), q[o : o + size])
+    return p, q
+
+
+def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcript):
+    """Prove every looked-up row is in its table. The caller has bound the
+    statement and the commitments to columns and multiplicities in
+    `transcript`. Returns the proof and the claims the caller must discharge."""
+    _check_inputs(instance, columns, multiplicities)
+    instance.absorb(transcript)
+    beta = transcript.challenge_ext(LABEL_BETA)  # see protocol.soundness
+    alpha = transcript.challenge_ext(LABEL_ALPHA)
+    p, q = build_leaves(instance, columns, multiplicities, alpha, beta)
+    layers = gkr.build_layers(p, q)
+    root, layer_proofs, point, _ = gkr.prove(layers, transcript)
+
+    num_vars, segments = instance.layout()
+    col_claims: list = [None] * len(instance.lookups)
+    mult_claims: list = [None] * len(instance.tables)
+    for s in segments:
+        lo = point[num_vars - s.num_vars :]
+        if s.kind == "lookup":
+            stack = _padded_stack(columns[s.index], 1 << s.num_vars)
+            col_claims[s.index] = tuple(PointClaim(lo, _as_ext(evaluate(stack[c], lo))) for c in range(stack.shape[0]))
+        else:
+            mult_claims[s.index] = PointClaim(lo, _as_ext(evaluate(multiplicities[s.index], lo)))
+    col_values = tuple(tuple(c.value for c in cl) for cl in col_claims)
+    mult_values = tuple(c.value for c in mult_claims)
+    transcript.absorb_exts(LABEL_LEAVES, [v for vals in col_values for v in vals] + list(mult_values))
+    proof = LookupProof(tuple(t.digest() for t in instance.tables), root, layer_proofs, col_values, mult_values)
+    return proof, LookupClaims(tuple(col_claims), tuple(mult_claims))
+
+
+def _as_ext(x) -> Fp2:
+    return Fp2.from_base(x) if isinstance(x, Fp) else x
