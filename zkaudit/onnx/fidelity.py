@@ -37,13 +37,15 @@ def decisions(y: np.ndarray, sigmoid_last: bool) -> np.ndarray:
 def strip_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
     """The float model a QDQ model stands for: DequantizeLinear of a constant
     becomes the dequantized float constant, a QuantizeLinear->DequantizeLinear
-    pair on an activation becomes the identity."""
+    pair on an activation becomes a Clip to its representable range (the
+    rounding goes, the saturation stays: onnxruntime's quantizer drops a Relu
+    whose job the saturation does)."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
     g = m.graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    rename, drop = {}, []
+    rename, drop, clips = {}, [], []
     for n in g.node:
         if n.op_type != "DequantizeLinear":
             continue
@@ -60,11 +62,19 @@ def strip_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
                 z = np.reshape(z, shape) if np.ndim(z) else z
             g.initializer.append(numpy_helper.from_array(((q - z) * s).astype(np.float32), n.output[0]))
             drop.append(n)
-        elif src is not None and src.op_type == "QuantizeLinear":
-            rename[n.output[0]] = src.input[0]
+        elif src is not None and src.op_type == "QuantizeLinear" and src.input[1] in inits:
+            scale = float(inits[src.input[1]].reshape(-1)[0])
+            zp_arr = inits[src.input[2]] if len(src.input) > 2 and src.input[2] else np.zeros((), np.uint8)
+            info = np.iinfo(zp_arr.dtype)
+            zp = int(zp_arr.reshape(-1)[0])
+            lo, hi = n.output[0] + "/lo", n.output[0] + "/hi"
+            g.initializer.extend([numpy_helper.from_array(np.float32((info.min - zp) * scale), lo),
+                                  numpy_helper.from_array(np.float32((info.max - zp) * scale), hi)])
+            clips.append(onnx.helper.make_node("Clip", [src.input[0], lo, hi], [n.output[0]]))
             drop.append(n)
     for n in drop:
         g.node.remove(n)
+    _insert_in_order(g, clips)
     for n in g.node:
         for i, name in enumerate(n.input):
             while name in rename:
@@ -81,6 +91,24 @@ def strip_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
     del g.node[:]
     g.node.extend(keep)
     return m
+
+
+def _insert_in_order(g, new_nodes) -> None:
+    """Add nodes and re-sort the graph topologically."""
+    nodes = list(g.node) + list(new_nodes)
+    ready = {i.name for i in g.input} | {i.name for i in g.initializer} | {""}
+    ordered = []
+    while nodes:
+        progress = [n for n in nodes if all(i in ready for i in n.input)]
+        if not progress:
+            ordered += nodes
+            break
+        for n in progress:
+            ordered.append(n)
+            ready.update(n.output)
+        nodes = [n for n in nodes if n not in progress]
+    del g.node[:]
+    g.node.extend(ordered)
 
 
 def measure(circuit: Circuit, weights: Weights, samples: dict, *, float_model=None, quant_model=None,

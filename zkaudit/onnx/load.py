@@ -122,3 +122,7 @@ def fold_batchnorm(model: onnx.ModelProto) -> None:
         drop.append(bn)
     for bn in drop:
         g.node.remove(bn)
+    used = {i for n in g.node for i in n.input}
+    stale = [i for i in g.initializer if i.name not in used]
+    for init in stale:
+        g.initializer.remove(init)

@@ -110,7 +110,10 @@ def emit_softmax(imp, x: Act, x_scale: float, out: QParams, axis: int, hint: str
     span = x.spec.hi - x.spec.lo
     d = np.arange(-span, 1, dtype=np.float64)
     exp_values = np.rint(np.exp(d * x_scale) * 2**EXP_TABLE_BITS).astype(np.int64)
-    m, s = multiplier_from_scale(1.0 / out.scale, bits=SOFTMAX_MULTIPLIER_BITS)
+    if imp.ort_exact:  # onnxruntime's QLinearSoftmax multiplies by floor(1 / y_scale), in float32
+        m, s = int(np.floor(np.float32(1.0) / np.float32(out.scale))), 0
+    else:
+        m, s = multiplier_from_scale(1.0 / out.scale, bits=SOFTMAX_MULTIPLIER_BITS)
     return imp.b.emit("Softmax", [x.spec], hint, axis=axis, exp_values=exp_values, out_multiplier=m, out_shift=s,
                       out_zero_point=out.zero_point, out_min=out.qmin, out_max=out.qmax)
 

@@ -1,0 +1,182 @@
+"""Shared helpers for the zoo's gen.py scripts: datasets, small ONNX graph
+builders (onnx.helper only), onnxruntime quantization, and writing
+model.onnx / calibration.npy / input.json.
+
+Every script is seeded: running it again rewrites byte-identical models (on
+the same library versions). input.json holds a batch of held-out inputs, the
+float model's outputs, and the outputs our compiler's circuit produces
+(`expected.output_int` exact, `expected.output` dequantized), plus the
+circuit digest; `tests/test_zoo.py` recompiles and checks all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))  # run from a checkout without installing
+
+OPSET = 17
+IR_VERSION = 10  # readable by the installed onnxruntime
+N_TEST = 32
+
+
+def tensor(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
+
+
+def make_model(nodes, inits, in_shape, out_shape, name="model", in_name="x", out_name="y"):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, list(in_shape))],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, list(out_shape))],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zkaudit-zoo")
+    model.ir_version = IR_VERSION
+    onnx.checker.check_model(model)
+    return model
+
+
+def mlp_nodes(weights, biases, final=None):
+    """Gemm -> Relu -> ... -> Gemm [-> final]; weights as (out, in) for transB=1."""
+    nodes, inits, cur = [], [], "x"
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        last = i == len(weights) - 1
+        out = ("logits" if final else "y") if last else f"h{i}"
+        nodes.append(helper.make_node("Gemm", [cur, f"W{i}", f"b{i}"], [out], transB=1, name=f"fc{i}"))
+        inits += [tensor(f"W{i}", w), tensor(f"b{i}", b)]
+        cur = out
+        if not last:
+            nodes.append(helper.make_node("Relu", [out], [f"r{i}"], name=f"relu{i}"))
+            cur = f"r{i}"
+    if final:
+        nodes.append(helper.make_node(final, ["logits"], ["y"], name=final.lower(), **({"axis": -1} if final == "Softmax" else {})))
+    return nodes, inits
+
+
+def sklearn_mlp_weights(clf):
+    return [w.T for w in clf.coefs_], list(clf.intercepts_)
+
+
+def conv2d(x, w, pad):
+    """Float NCHW convolution, stride 1 (for computing training features)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, w.shape[2:], axis=(2, 3))  # N C H W kh kw
+    return np.einsum("nchwij,mcij->nmhw", win, w, optimize=True)
+
+
+def maxpool2(x):
+    n, c, h, w = x.shape
+    return x[:, :, : h // 2 * 2, : w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+
+def bn_stats(x):
+    """BatchNormalization parameters that normalize `x` per channel (what a
+    trained network's running statistics would hold)."""
+    mean = x.mean(axis=(0, 2, 3))
+    var = x.var(axis=(0, 2, 3)) + 1e-3
+    return np.ones_like(mean), np.zeros_like(mean), mean, var
+
+
+def apply_bn(x, gamma, beta, mean, var, eps=1e-5):
+    s = (gamma / np.sqrt(var + eps)).reshape(1, -1, 1, 1)
+    return (x - mean.reshape(1, -1, 1, 1)) * s + beta.reshape(1, -1, 1, 1)
+
+
+def conv_block_nodes(i, cin_name, w, bn, pool=True):
+    nodes = [helper.make_node("Conv", [cin_name, f"K{i}", f"kb{i}"], [f"c{i}"], pads=[1, 1, 1, 1], name=f"conv{i}"),
+             helper.make_node("BatchNormalization", [f"c{i}", f"g{i}", f"be{i}", f"mu{i}", f"var{i}"], [f"bn{i}"],
+                              name=f"bn{i}"),
+             helper.make_node("Relu", [f"bn{i}"], [f"a{i}"], name=f"relu_c{i}")]
+    inits = [tensor(f"K{i}", w), tensor(f"kb{i}", np.zeros(w.shape[0]))]
+    inits += [tensor(n, v) for n, v in zip((f"g{i}", f"be{i}", f"mu{i}", f"var{i}"), bn)]
+    out = f"a{i}"
+    if pool:
+        nodes.append(helper.make_node("MaxPool", [out], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2], name=f"pool{i}"))
+        out = f"p{i}"
+    return nodes, inits, out
+
+
+def run_ort(model, x):
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return np.concatenate([sess.run(None, {name: s[None]})[0] for s in x])
+
+
+def quantize_with_ort(float_model, calib, fmt: str, activation: str):
+    """onnxruntime.quantization.quantize_static in QDQ or QOperator format."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"x": s[None].astype(np.float32)} for s in calib])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    from zkaudit.onnx.load import fold_batchnorm
+
+    folded = onnx.ModelProto()
+    folded.CopyFrom(float_model)
+    fold_batchnorm(folded)  # as onnxruntime's quant_pre_process would; its quantizer leaves BatchNorm in float
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "float.onnx", Path(tmp) / "q.onnx"
+        onnx.save(folded, src)
+        quantize_static(
+            str(src), str(dst), Reader(),
+            quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
+            activation_type=QuantType.QInt8 if activation == "int8" else QuantType.QUInt8,
+            weight_type=QuantType.QInt8, per_channel=True,
+            # 7-bit weights: onnxruntime's u8s8 kernels on AVX2 add pairs of products in int16 and
+            # saturate with full 8-bit weights (its documented caveat), which no integer circuit reproduces
+            reduce_range=True,
+        )
+        model = onnx.load(dst)
+    model.ir_version = IR_VERSION
+    return model
+
+
+def write_folder(folder: Path, model, calib: np.ndarray, test_x: np.ndarray, labels, note: str,
+                 float_model=None) -> dict:
+    """Save model.onnx and calibration.npy, compile with zkaudit, and write
+    input.json with the circuit's outputs on the test inputs."""
+    from zkaudit.circuit import dequantize, load_weights, quantize
+    from zkaudit.onnx import compile_model
+
+    onnx.save(model, folder / "model.onnx")
+    np.save(folder / "calibration.npy", calib.astype(np.float32))
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = compile_model(folder / "model.onnx", Path(tmp) / "out", calibration=folder / "calibration.npy",
+                                eval_data={"x": test_x})
+        weights = load_weights(summary.out_dir)
+    circuit = summary.circuit
+    ins, outs = circuit.inputs[0], circuit.outputs[0]
+    ints = [circuit.execute(weights, quantize(ins, s.reshape(ins.shape)))[outs.name] for s in test_x]
+    doc = {
+        "note": note,
+        "inputs": {"x": test_x.astype(np.float32).tolist()},
+        "labels": [int(v) for v in labels],
+        "float_output": run_ort(float_model or model, test_x.astype(np.float32)).tolist(),
+        "expected": {"output_int": [q.tolist() for q in ints],
+                     "output": [dequantize(outs, q).tolist() for q in ints]},
+        "digest": summary.digest,
+        "fidelity": summary.summary["fidelity"],
+        "parameters": summary.summary["parameters"],
+    }
+    (folder / "input.json").write_text(json.dumps(doc) + "\n")
+    return doc
+
+
+def report(name: str, doc: dict) -> None:
+    f = doc["fidelity"]
+    print(name, doc["parameters"], "params", {k: v for k, v in f.items() if k not in ("output",)})
