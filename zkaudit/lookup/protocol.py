@@ -185,9 +185,13 @@ def soundness(instance: LookupInstance) -> Soundness:
     num_leaves = 1 << num_vars
     w = instance.width
     s = Soundness()
-    # beta: a looked-up row and a table row (or two table rows) that differ fold to
-    # the same value for at most w roots of a degree-w polynomial; union over pairs.
-    s.add("beta (row/table folding)", math.log2(num_leaves) * 2 + math.log2(w) - EXT_BITS)
+    # beta: two distinct rows (columns and tag, degree <= w in beta) fold to one value
+    # for at most w betas; union over (looked-up or table row, table row) pairs.
+    # With one table of width 1, F_i = f_i and T_j = t_j: beta is not used.
+    table_rows = sum(t.num_rows for t in instance.tables)
+    if len(instance.tables) > 1 or w > 1:
+        pairs = (sum(lk.num_rows for lk in instance.lookups) + table_rows) * table_rows
+        s.add("beta (row/table folding)", math.log2(pairs) + math.log2(w) - EXT_BITS)
     # alpha: the cleared-denominator identity has degree <= number of leaves.
     s.add("alpha (LogUp rational identity)", math.log2(num_leaves) - EXT_BITS)
     for k in range(1, num_vars + 1):
