@@ -1,6 +1,8 @@
 """Fractional-sum GKR, prover side: build the tree, then reduce the root claim
 to a claim on the leaves layer by layer (the protocol is stated in
-`protocol.py`; the checks are in `verifier.py`)."""
+`protocol.py`; the checks are in `verifier.py`). Each layer's sum-check
+runs on the fused kernels; the generic `sumcheck.prover.prove` is the
+reference with the same signature (`layer_prove=`)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from zkaudit.field.scalar import Fp2
 from zkaudit.lookup import kernels
 from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_ROOT, PL, PR, QL, QR, layer_spec
 from zkaudit.poly.mle import eq_table
-from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.poly.univariate import evaluate_from_evals
+from zkaudit.sumcheck.claim import EvaluationClaim
 from zkaudit.sumcheck.proof import SumcheckProof
+from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
 from zkaudit.transcript import Transcript
 
 U64 = np.uint64
@@ -34,7 +38,37 @@ def _ext(a: np.ndarray) -> Fp2:
     return Fp2(int(a[0]), int(a[1]))
 
 
-def prove(layers, transcript: Transcript):
+def _exts(a: np.ndarray) -> list[Fp2]:
+    return [Fp2(int(x), int(y)) for x, y in a]
+
+
+def fused_layer_prove(tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
+    """The per-layer sum-check with the fused kernels: the same proof and
+    transcript as `sumcheck.prover.prove` (the reference, see the tests)."""
+    lam = spec.terms[2].coeff
+    lam0, lam1 = U64(lam.c0), U64(lam.c1)
+    stack = np.stack(tables)
+    num_vars = stack.shape[1].bit_length() - 1
+    absorb_header(transcript, spec, num_vars, claimed_sum)
+    claim, point, rounds = claimed_sum, [], []
+    nxt = kernels.layer_round(stack, lam0, lam1) if num_vars else None
+    for rnd in range(num_vars):
+        g0, g2, g3 = _exts(nxt)
+        evals = (g0, claim - g0, g2, g3)
+        rounds.append(evals)
+        transcript.absorb_exts(LABEL_ROUND, evals)
+        r = transcript.challenge_ext(LABEL_CHALLENGE)
+        point.append(r)
+        claim = evaluate_from_evals(evals, r)
+        out = np.empty((5, stack.shape[1] // 2, 2), dtype=U64)
+        nxt = kernels.layer_fold_round(stack, U64(r.c0), U64(r.c1), lam0, lam1, out)
+        stack = out
+    finals = tuple(_exts(stack[:, 0]))
+    transcript.absorb_exts(LABEL_FINAL, finals)
+    return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
+
+
+def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove):
     """Returns (root, layer proofs, leaf point, (p~, q~) at the leaf point)."""
     p0, q0 = _ext(layers[0][0][0]), _ext(layers[0][1][0])
     transcript.absorb_exts(LABEL_ROOT, [p0, q0])
@@ -47,7 +81,7 @@ def prove(layers, transcript: Transcript):
         h = p.shape[0] // 2
         eq = eq_table(point) if point else np.array([[1, 0]], dtype=U64)
         tables = [eq, p[:h], p[h:], q[:h], q[h:]]
-        proof, claim, _ = sumcheck_prover.prove(tables, layer_spec(lam), transcript, claimed_sum=vp + lam * vq)
+        proof, claim, _ = layer_prove(tables, layer_spec(lam), transcript, claimed_sum=vp + lam * vq)
         proofs.append(proof)
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R (degree 1): 1/p^2
         v = claim.values
