@@ -105,7 +105,7 @@ def spatial_attrs(imp, node, attrs: dict, kernel, in_hw) -> dict:
             out_ceil = -(-full // strides[i]) + 1
             if (out_ceil - 1) * strides[i] >= in_hw[i] + pads[i]:  # ONNX drops a window starting in the end padding
                 out_ceil -= 1
-            pads[i + 2] += (out_ceil - 1) * strides[i] + span - (in_hw[i] + pads[i] + pads[i + 2])
+            pads[i + 2] += max(0, (out_ceil - 1) * strides[i] + span - (in_hw[i] + pads[i] + pads[i + 2]))
     return {"strides": strides, "dilations": dilations, "pads": tuple(pads)}
 
 

@@ -231,7 +231,15 @@ def QGemm(imp, node):
     imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
 
 
+def BatchNormalization(imp, node):
+    """Folded into the Conv/Gemm before it at load time (`load.fold_batchnorm`);
+    one that is left has no such producer."""
+    raise imp.unsupported(node, "is only supported directly after a Conv or Gemm with constant weights "
+                                "(it is folded into them)")
+
+
 OPS = {
+    ("ai.onnx", "BatchNormalization"): BatchNormalization,
     ("ai.onnx", "Gemm"): Gemm, ("ai.onnx", "MatMul"): MatMul, ("ai.onnx", "Conv"): Conv,
     ("ai.onnx", "QLinearMatMul"): QLinearMatMul, ("ai.onnx", "QLinearConv"): QLinearConv,
     ("ai.onnx", "MatMulInteger"): MatMulInteger, ("ai.onnx", "ConvInteger"): ConvInteger,

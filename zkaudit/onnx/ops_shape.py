@@ -37,7 +37,8 @@ def Reshape(imp, node):
 
 def Flatten(imp, node):
     x = imp.act(node.input[0])
-    axis = node_attrs(node).get("axis", 1) % (len(x.shape) + 1) if x.shape else 0
+    axis = node_attrs(node).get("axis", 1)
+    axis = axis + len(x.shape) if axis < 0 else axis
     _reshaped(imp, node, (int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))))
 
 
@@ -84,6 +85,9 @@ def Dropout(imp, node):
     """Inference: the identity (the mask output, if any, is not supported)."""
     if len(node.output) > 1 and node.output[1]:
         raise imp.unsupported(node, "with a mask output is not supported")
+    training = imp.opt_const(node, 2, np.asarray(False))
+    if bool(np.asarray(training).reshape(())):
+        raise imp.unsupported(node, "with training_mode=1 (a random mask) is not supported")
     imp.set(node.output[0], imp.act(node.input[0]))
 
 
