@@ -1,0 +1,70 @@
+"""Registry test fixtures: a fresh SQLite file per test, and a fresh
+PostgreSQL schema per test on the server named by ZKAUDIT_TEST_POSTGRES_URL
+(skipped, with the reason, only when no server answers)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from zkaudit.registry.store import Registry
+
+PG_URL = os.environ.get("ZKAUDIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_pg_reason: list[str] = []
+
+
+def _pg_available() -> str | None:
+    """None if the server answers, else why not."""
+    if _pg_reason:
+        return _pg_reason[0] or None
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3) as conn:
+            conn.execute("select 1")
+        _pg_reason.append("")
+    except Exception as exc:  # any failure to reach the server is a skip reason
+        _pg_reason.append(f"no PostgreSQL at {PG_URL}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    return _pg_reason[0] or None
+
+
+@pytest.fixture
+def pg_url():
+    """A URL whose search_path is a brand-new schema, dropped afterwards."""
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"zkaudit_test_{uuid.uuid4().hex[:12]}"
+    base = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return str(tmp_path / "registry.db")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def registry_url(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.db")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def registry(registry_url, tmp_path):
+    """An initialised registry holding its key (tree heads get signed)."""
+    reg, created, _ = Registry.init(registry_url, tmp_path / "registry.key")
+    assert created
+    yield reg
+    reg.close()

@@ -1,0 +1,251 @@
+"""The registry's tables, as typed SQLAlchemy 2.0 models.
+
+The schema itself is created and changed only by the Alembic migrations in
+`registry/migrations/` (a test checks they agree with these models).
+
+Every row a write creates is also recorded in the transparency log: its
+`log_index` names the entry whose body holds exactly `row.record()`, so an
+auditor can recompute every row's record and compare it with the log.
+Content is addressed by digest (circuit, weight commitment, proof). No
+weights and no patient data are stored: a model version holds the public
+circuit artifact and the weight *commitment* only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SIGNER_ROLES = ("vendor", "regulator")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text stored for a JSON value (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class Meta(Base):
+    """Registry-wide settings, e.g. the registry's own public key."""
+
+    __tablename__ = "registry_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Signer(Base):
+    """A vendor or regulator: a name and a BLS public key with its proof of possession."""
+
+    __tablename__ = "signers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    proof_of_possession: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "public_key": self.public_key,
+            "proof_of_possession": self.proof_of_possession,
+        }
+
+
+class Model(Base):
+    """A named model owned by one vendor; versions hang off it."""
+
+    __tablename__ = "models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    vendor: Mapped[Signer] = relationship()
+    versions: Mapped[list["ModelVersion"]] = relationship(back_populates="model", order_by="ModelVersion.id")
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "vendor": self.vendor.public_key}
+
+
+class ModelVersion(Base):
+    """One published version: circuit artifact, weight commitment, summary and model card."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    version: Mapped[str] = mapped_column(String(100))
+    circuit_digest: Mapped[str] = mapped_column(String(64), index=True)
+    circuit_bin: Mapped[bytes] = mapped_column(LargeBinary)
+    weight_commitment: Mapped[bytes] = mapped_column(LargeBinary)
+    weight_commitment_digest: Mapped[str] = mapped_column(String(64), index=True)
+    summary_json: Mapped[str] = mapped_column(Text)
+    intended_use: Mapped[str] = mapped_column(Text)
+    training_data: Mapped[str] = mapped_column(Text)
+    claimed_metrics_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    model: Mapped[Model] = relationship(back_populates="versions")
+
+    @property
+    def summary(self) -> Any:
+        return json.loads(self.summary_json)
+
+    @property
+    def claimed_metrics(self) -> Any:
+        return json.loads(self.claimed_metrics_json)
+
+    def record(self) -> dict[str, Any]:
+        """The vendor-signed publication statement this row was created from."""
+        return {
+            "model": self.model.name,
+            "version": self.version,
+            "vendor": self.model.vendor.public_key,
+            "circuit_digest": self.circuit_digest,
+            "weight_commitment_digest": self.weight_commitment_digest,
+            "summary": self.summary_json,
+            "model_card": {
+                "intended_use": self.intended_use,
+                "training_data": self.training_data,
+                "claimed_metrics": self.claimed_metrics_json,
+            },
+        }
+
+
+class Attestation(Base):
+    """A statement signed by one or more signers (their BLS signatures aggregated)."""
+
+    __tablename__ = "attestations"
+    __table_args__ = (UniqueConstraint("statement_digest", "signers_digest", name="uq_attestations_statement_signers"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[bytes] = mapped_column(LargeBinary)  # encoding.encode(value), signed under `tag`
+    statement_digest: Mapped[str] = mapped_column(String(64), index=True)
+    signers_digest: Mapped[str] = mapped_column(String(64))
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    signers: Mapped[list["AttestationSigner"]] = relationship(order_by="AttestationSigner.position")
+    model_version: Mapped[ModelVersion | None] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "statement": self.statement,
+            "signers": [s.signer.public_key for s in self.signers],
+            "signature": self.signature,
+        }
+
+
+class AttestationSigner(Base):
+    __tablename__ = "attestation_signers"
+    attestation_id: Mapped[int] = mapped_column(ForeignKey("attestations.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signer: Mapped[Signer] = relationship()
+
+
+class SubmittedProof(Base):
+    """A proof the registry verified itself, with the verdict and the verifier that gave it."""
+
+    __tablename__ = "proofs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    statement: Mapped[str | None] = mapped_column(String(64))
+    proof: Mapped[bytes] = mapped_column(LargeBinary)
+    proof_digest: Mapped[str] = mapped_column(String(64), index=True)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    output_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    verifier_version: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    model_version: Mapped[ModelVersion] = relationship()
+    submitter: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        mv = self.model_version
+        return {
+            "model": mv.model.name,
+            "version": mv.version,
+            "submitter": self.submitter.public_key,
+            "statement": self.statement,
+            "proof_digest": self.proof_digest,
+            "valid": self.valid,
+            "output": self.output_json,
+            "reason": self.reason,
+            "verifier_version": self.verifier_version,
+        }
+
+
+class Revocation(Base):
+    """A model version withdrawn by its vendor or a regulator, with the signed reason."""
+
+    __tablename__ = "revocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), unique=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    model_version: Mapped[ModelVersion] = relationship()
+    signer: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        mv = self.model_version
+        return {
+            "model": mv.model.name,
+            "version": mv.version,
+            "signer": self.signer.public_key,
+            "reason": self.reason,
+            "signature": self.signature,
+        }
+
+
+class RequestNonce(Base):
+    """Nonces of accepted signed HTTP requests, so a replay is refused."""
+
+    __tablename__ = "request_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogEntry(Base):
+    """Entry `idx` of the transparency log; `body` is the logged leaf data."""
+
+    __tablename__ = "log_entries"
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogNode(Base):
+    """Hash of the complete subtree of 2^level leaves starting at leaf idx * 2^level."""
+
+    __tablename__ = "log_nodes"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TreeHead(Base):
+    """A tree head signed by the registry key."""
+
+    __tablename__ = "tree_heads"
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,67 @@
+"""The statements signers sign, one builder and one tag per statement type.
+
+A vendor publishing a model version signs `publication(...)` under
+PUBLICATION; a vendor or regulator withdrawing one signs `revocation(...)`
+under REVOCATION; regulators co-signing a verdict the registry reached sign
+`verdict(...)` under VERDICT. Each tag is part of the signed bytes
+(`encoding.message`), so no signature moves from one statement type to
+another. Builders take only plain values so the CLI, the HTTP client and the
+server construct byte-identical statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zkaudit.registry.encoding import message
+
+PUBLICATION = "model-version"
+REVOCATION = "revocation"
+VERDICT = "verdict"
+ENDORSEMENT = "endorsement"
+REQUEST = "request"
+
+# Statement types that may be submitted as (co-)signed attestations over HTTP.
+ATTESTATION_TAGS = (VERDICT, ENDORSEMENT)
+
+
+def model_card(intended_use: str = "", training_data: str = "", claimed_metrics_json: str = "{}") -> dict[str, str]:
+    return {"intended_use": intended_use, "training_data": training_data, "claimed_metrics": claimed_metrics_json}
+
+
+def publication(*, model: str, version: str, vendor: bytes, circuit_digest: str, weight_commitment_digest: str,
+                summary_json: str, card: dict[str, str]) -> dict[str, Any]:
+    return {
+        "model": model,
+        "version": version,
+        "vendor": vendor,
+        "circuit_digest": circuit_digest,
+        "weight_commitment_digest": weight_commitment_digest,
+        "summary": summary_json,
+        "model_card": card,
+    }
+
+
+def publication_message(stmt: dict[str, Any]) -> bytes:
+    return message(PUBLICATION, stmt)
+
+
+def revocation(*, model: str, version: str, reason: str) -> dict[str, Any]:
+    return {"model": model, "version": version, "reason": reason}
+
+
+def revocation_message(stmt: dict[str, Any]) -> bytes:
+    return message(REVOCATION, stmt)
+
+
+def verdict(*, model: str, version: str, proof_digest: str, valid: bool, verifier_version: str) -> dict[str, Any]:
+    return {"model": model, "version": version, "proof_digest": proof_digest, "valid": valid,
+            "verifier_version": verifier_version}
+
+
+def request(*, action: str, audience: bytes, signer: bytes, nonce: str, timestamp: int, payload_digest: str) -> bytes:
+    """What an HTTP write's signer signs: the action, this registry (by its
+    public key, so a request cannot be replayed against another registry),
+    a fresh nonce, the time, and the digest of the request's payload."""
+    return message(REQUEST, {"action": action, "audience": audience, "signer": signer, "nonce": nonce,
+                             "timestamp": timestamp, "payload_digest": payload_digest})

@@ -1,0 +1,399 @@
+"""The registry service: every write and read, over one database.
+
+A write runs in two phases. First, without the lock: cheap checks (names,
+existence, freshness of a signed request), then the slow signature checks
+(~0.7 s each in py_ecc). Then one locked transaction re-checks what could
+have changed meanwhile, inserts the rows, appends their log entries and
+records the request nonce -- all or nothing. If the registry key is loaded,
+a signed tree head for the new size follows in its own short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zkaudit.errors import ZkauditError
+from zkaudit.registry import db, keys, log, records
+from zkaudit.registry.artifacts import PublicArtifacts
+from zkaudit.registry.audit import AuditReport, audit_session, export
+from zkaudit.registry.auth import RequestAuth
+from zkaudit.registry.encoding import encode, message, sha256_hex
+from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, RegistryError,
+                                     ReplayedRequest)
+from zkaudit.registry.models import (Attestation, AttestationSigner, Meta, Model, ModelVersion, RequestNonce,
+                                     Revocation, Signer, SubmittedProof, canonical_json)
+from zkaudit.registry.views import Reads
+from zkaudit.statements.verify import Verdict, verify_proof
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+META_PUBLIC_KEY = "registry_public_key"
+
+
+class Gone(RegistryError):
+    """The model version was revoked."""
+
+    status = 410
+
+
+def check_name(what: str, value: str) -> None:
+    if not isinstance(value, str) or _NAME_RE.fullmatch(value) is None:
+        raise RegistryError(f"invalid {what} {value!r}: use 1-100 letters, digits, '.', '_' or '-', starting alphanumeric")
+
+
+def default_key_path(url: str) -> Path:
+    p = db.sqlite_path(url)
+    return Path(f"{p}.key") if p is not None else Path("zkaudit-registry.key")
+
+
+class Registry(Reads):
+    """One registry database. `key` (the registry's own keypair) is needed
+    only to sign tree heads; writers without it leave heads to a holder."""
+
+    def __init__(self, url_or_path: str | None = None, *, key: keys.KeyPair | None = None, check: bool = True):
+        self.url = db.resolve_url(url_or_path)
+        self.engine = db.make_engine(self.url)
+        self._writer = db.writer(self.engine)
+        if check:
+            db.check_schema(self.engine)
+        self.key = key
+        self._pk: bytes | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    @classmethod
+    def init(cls, url_or_path: str | None, key_path: Path | None = None) -> tuple["Registry", bool, Path]:
+        """Create or upgrade the schema; on first init create the registry key
+        (mode 0600) and log its public key as entry 0. Returns (registry, created, key path)."""
+        reg = cls(url_or_path, check=False)
+        key_path = Path(key_path) if key_path else default_key_path(reg.url)
+        try:
+            db.upgrade(reg.engine)
+        except ZkauditError:
+            raise
+        except Exception as exc:
+            raise ZkauditError(f"cannot initialise registry at {reg.url}: {str(exc).splitlines()[0]}") from None
+        with Session(reg.engine) as s:
+            existing = s.get(Meta, META_PUBLIC_KEY)
+        if existing is not None:
+            if key_path.exists():
+                reg.key = keys.read_keystore(key_path)
+                if reg.key.public_key.hex() != existing.value:
+                    raise ZkauditError(f"{key_path} is not this registry's key")
+            return reg, False, key_path
+        key = keys.read_keystore(key_path) if key_path.exists() else keys.KeyPair.generate("registry")
+        if not key_path.exists():
+            keys.write_keystore(key_path, key)
+        reg.key = key
+        with reg._write() as (s, app):
+            if s.get(Meta, META_PUBLIC_KEY) is not None:
+                raise AlreadyExists("registry was initialised concurrently")
+            s.add(Meta(key=META_PUBLIC_KEY, value=key.public_key.hex()))
+            app.append("registry", {"public_key": key.public_key, "proof_of_possession": key.proof_of_possession()})
+        return reg, True, key_path
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def public_key(self) -> bytes:
+        if self._pk is None:
+            with self._read() as s:
+                row = s.get(Meta, META_PUBLIC_KEY)
+                if row is None:
+                    raise RegistryError("registry has no public key; run `zkaudit registry init`")
+                self._pk = bytes.fromhex(row.value)
+        return self._pk
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine) as s:
+            yield s
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Session, log.Appender]]:
+        with Session(self._writer) as s, s.begin():
+            db.lock_for_write(s.connection())
+            yield s, log.Appender(s)
+        if self.key is not None:
+            self.sign_head()
+
+    def sign_head(self) -> log.SignedTreeHead:
+        if self.key is None:
+            raise RegistryError("the registry key is needed to sign tree heads")
+        with Session(self._writer) as s, s.begin():
+            db.lock_for_write(s.connection())
+            return log.sign_head(s, self.key)
+
+    # -- shared write helpers -------------------------------------------
+
+    def _precheck_request(self, s: Session, auth: RequestAuth | None, signer: bytes | None) -> None:
+        """Cheap checks before any signature work: freshness, unused nonce, signer match."""
+        if auth is None:
+            return
+        auth.check_fresh()
+        if signer is not None and auth.signer != signer:
+            raise Forbidden("request must be signed by the statement's signer")
+        if s.get(RequestNonce, auth.nonce) is not None:
+            raise ReplayedRequest("request nonce was already used (replayed request)")
+
+    def _record_nonce(self, s: Session, auth: RequestAuth | None, signer_id: int) -> None:
+        if auth is None:
+            return
+        if s.get(RequestNonce, auth.nonce) is not None:
+            raise ReplayedRequest("request nonce was already used (replayed request)")
+        s.add(RequestNonce(nonce=auth.nonce, signer_id=signer_id, timestamp=auth.timestamp))
+
+    @staticmethod
+    def _signer(s: Session, pk: bytes) -> Signer | None:
+        return s.scalars(select(Signer).where(Signer.public_key == pk)).first()
+
+    def _registered(self, s: Session, pk: bytes) -> Signer:
+        row = self._signer(s, pk)
+        if row is None:
+            raise BadSignature(f"signer {pk.hex()[:16]}... is not registered")
+        return row
+
+    # -- writes ----------------------------------------------------------
+
+    def register_signer(self, *, name: str, role: str, public_key: bytes, pop: bytes) -> dict[str, Any]:
+        """Register a regulator (operator action) or a vendor ahead of its first publish."""
+        check_name("signer name", name)
+        if role not in ("vendor", "regulator"):
+            raise RegistryError(f"role must be vendor or regulator, not {role!r}")
+        keys.verify_pop(public_key, pop)
+        with self._write() as (s, app):
+            self._insert_signer(s, app, name, role, public_key, pop)
+        return {"name": name, "role": role, "public_key": public_key.hex()}
+
+    def _insert_signer(self, s: Session, app: log.Appender, name: str, role: str, pk: bytes, pop: bytes) -> Signer:
+        if self._signer(s, pk) is not None:
+            raise AlreadyExists("this public key is already registered")
+        if s.scalars(select(Signer).where(Signer.name == name)).first() is not None:
+            raise AlreadyExists(f"signer name {name!r} is taken by another key")
+        row = Signer(name=name, role=role, public_key=pk, proof_of_possession=pop, created_at=_now())
+        row.log_index = app.append("signer", row.record())
+        s.add(row)
+        s.flush()
+        return row
+
+    def publish(self, art: PublicArtifacts, *, model: str, version: str, card: dict[str, str], vendor: bytes,
+                signature: bytes, vendor_name: str | None = None, pop: bytes | None = None,
+                auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Publish `model@version`, signed by `vendor` over `records.publication`.
+        An unknown vendor is registered on the way (needs `vendor_name` and `pop`)."""
+        check_name("model name", model)
+        check_name("version", version)
+        art.check()
+        try:
+            json.loads(card["claimed_metrics"])
+            card = records.model_card(str(card["intended_use"]), str(card["training_data"]), card["claimed_metrics"])
+        except (KeyError, TypeError, ValueError):
+            raise RegistryError("model card needs intended_use, training_data and claimed_metrics (JSON text)") from None
+        stmt = records.publication(model=model, version=version, vendor=vendor, circuit_digest=art.circuit_digest,
+                                   weight_commitment_digest=art.weight_commitment_digest,
+                                   summary_json=art.summary_json, card=card)
+        with self._read() as s:
+            self._precheck_request(s, auth, vendor)
+            if self._version(s, model, version, missing_ok=True) is not None:
+                raise AlreadyExists(f"{model}@{version} is already published")
+            known = self._signer(s, vendor)
+        if known is None:
+            if not vendor_name or pop is None:
+                raise BadSignature("unknown vendor key: first publish must include the vendor name and proof of possession")
+            check_name("vendor name", vendor_name)
+            keys.verify_pop(vendor, pop)
+        elif known.role != "vendor":
+            raise Forbidden(f"{known.name} is a {known.role}, not a vendor")
+        if auth is not None:
+            auth.verify(self.public_key)
+        keys.verify(vendor, records.publication_message(stmt), signature, what=f"publication of {model}@{version}")
+        with self._write() as (s, app):
+            if self._version(s, model, version, missing_ok=True) is not None:
+                raise AlreadyExists(f"{model}@{version} is already published")
+            signer = self._signer(s, vendor) or self._insert_signer(s, app, vendor_name or "", "vendor", vendor, pop or b"")
+            self._record_nonce(s, auth, signer.id)
+            m = s.scalars(select(Model).where(Model.name == model)).first()
+            if m is None:
+                m = Model(name=model, vendor=signer, created_at=_now())
+                m.log_index = app.append("model", m.record())
+                s.add(m)
+            elif m.vendor_id != signer.id:
+                raise Forbidden(f"model {model!r} belongs to vendor {m.vendor.name!r}")
+            mv = ModelVersion(model=m, version=version, circuit_digest=art.circuit_digest, circuit_bin=art.circuit_bin,
+                              weight_commitment=art.weight_commitment,
+                              weight_commitment_digest=art.weight_commitment_digest, summary_json=art.summary_json,
+                              intended_use=card["intended_use"], training_data=card["training_data"],
+                              claimed_metrics_json=card["claimed_metrics"], created_at=_now())
+            if mv.record() != stmt:
+                raise RegistryError("internal: stored version would differ from the signed statement")
+            mv.log_index = app.append("model-version", mv.record())
+            s.add(mv)
+            s.flush()
+            att = self._insert_attestation(s, app, records.PUBLICATION, stmt, [signer], signature, mv)
+            result = {"model": model, "version": version, "circuit_digest": mv.circuit_digest,
+                      "weight_commitment_digest": mv.weight_commitment_digest, "log_index": mv.log_index,
+                      "attestation_log_index": att.log_index, "vendor": signer.name}
+        return result
+
+    def _insert_attestation(self, s: Session, app: log.Appender, tag: str, stmt: Any, signers: list[Signer],
+                            signature: bytes, mv: ModelVersion | None) -> Attestation:
+        body = encode(stmt)
+        signers_digest = sha256_hex(b"".join(x.public_key for x in signers))
+        dup = s.scalars(select(Attestation).where(Attestation.statement_digest == sha256_hex(body),
+                                                  Attestation.signers_digest == signers_digest)).first()
+        if dup is not None:
+            raise AlreadyExists("this statement is already attested by these signers")
+        att = Attestation(tag=tag, statement=body, statement_digest=sha256_hex(body), signers_digest=signers_digest,
+                          model_version=mv, signature=signature, created_at=_now())
+        att.signers = [AttestationSigner(position=i, signer=x) for i, x in enumerate(signers)]
+        att.log_index = app.append("attestation", att.record())
+        s.add(att)
+        s.flush()
+        return att
+
+    def submit_proof(self, *, model: str, version: str, proof: bytes, submitter: bytes,
+                     auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Verify `proof` against the registered circuit and commitment; store the verdict."""
+        with self._read() as s:
+            self._precheck_request(s, auth, submitter)
+            mv = self._version(s, model, version)
+            self._refuse_revoked(s, mv)
+            self._registered(s, submitter)
+            circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
+        if auth is not None:
+            auth.verify(self.public_key)
+        verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        with self._write() as (s, app):
+            mv = self._version(s, model, version)
+            self._refuse_revoked(s, mv)
+            who = self._registered(s, submitter)
+            self._record_nonce(s, auth, who.id)
+            row = SubmittedProof(model_version=mv, submitter=who, statement=verdict.statement, proof=proof,
+                                 proof_digest=sha256_hex(proof), valid=verdict.valid,
+                                 output_json=canonical_json(verdict.output), reason=verdict.reason,
+                                 verifier_version=verdict.verifier_version, created_at=_now())
+            row.log_index = app.append("proof", row.record())
+            s.add(row)
+            s.flush()
+            return {**verdict.to_json(), "proof_digest": row.proof_digest, "log_index": row.log_index}
+
+    def revoke(self, *, model: str, version: str, reason: str, signer: bytes, signature: bytes,
+               auth: RequestAuth | None = None) -> dict[str, Any]:
+        if not reason.strip():
+            raise RegistryError("a revocation needs a reason")
+        stmt = records.revocation(model=model, version=version, reason=reason)
+        with self._read() as s:
+            self._precheck_request(s, auth, signer)
+            mv = self._version(s, model, version)
+            self._refuse_revoked(s, mv)
+            who = self._registered(s, signer)
+            if who.role != "regulator" and mv.model.vendor_id != who.id:
+                raise Forbidden(f"only {mv.model.vendor.name!r} or a regulator may revoke {model}@{version}")
+        if auth is not None:
+            auth.verify(self.public_key)
+        keys.verify(signer, records.revocation_message(stmt), signature, what=f"revocation of {model}@{version}")
+        with self._write() as (s, app):
+            mv = self._version(s, model, version)
+            self._refuse_revoked(s, mv)
+            who = self._registered(s, signer)
+            self._record_nonce(s, auth, who.id)
+            row = Revocation(model_version=mv, signer=who, reason=reason, signature=signature, created_at=_now())
+            row.log_index = app.append("revocation", row.record())
+            s.add(row)
+            s.flush()
+            return {"model": model, "version": version, "reason": reason, "log_index": row.log_index}
+
+    def attest(self, *, tag: str, statement: dict[str, Any], signers: list[bytes], signature: bytes,
+               auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Record a statement co-signed by `signers` (one aggregate BLS signature).
+        A verdict statement must match a verdict this registry reached."""
+        if tag not in records.ATTESTATION_TAGS:
+            raise RegistryError(f"attestation tag must be one of {', '.join(records.ATTESTATION_TAGS)}, not {tag!r}")
+        if not isinstance(statement, dict) or not all(isinstance(statement.get(k), str) for k in ("model", "version")):
+            raise RegistryError("an attested statement is an object naming its model and version")
+        with self._read() as s:
+            self._precheck_request(s, auth, None)
+            if auth is not None and auth.signer not in signers:
+                raise Forbidden("the request must be signed by one of the co-signers")
+            mv = self._version(s, statement["model"], statement["version"])
+            for pk in signers:
+                self._registered(s, pk)
+            if tag == records.VERDICT:
+                self._check_verdict(s, mv, statement)
+        if auth is not None:
+            auth.verify(self.public_key)
+        keys.verify_aggregate(signers, message(tag, statement), signature, what=f"{tag} attestation")
+        with self._write() as (s, app):
+            mv = self._version(s, statement["model"], statement["version"])
+            rows = [self._registered(s, pk) for pk in signers]
+            if auth is not None:
+                self._record_nonce(s, auth, self._registered(s, auth.signer).id)
+            att = self._insert_attestation(s, app, tag, statement, rows, signature, mv)
+            return {"tag": tag, "statement_digest": att.statement_digest, "signers": [r.name for r in rows],
+                    "log_index": att.log_index}
+
+    def _check_verdict(self, s: Session, mv: ModelVersion, stmt: dict[str, Any]) -> None:
+        expected = set(records.verdict(model="", version="", proof_digest="", valid=False, verifier_version=""))
+        if set(stmt) != expected:
+            raise RegistryError(f"a verdict statement has exactly the fields {sorted(expected)}")
+        row = s.scalars(select(SubmittedProof).where(SubmittedProof.model_version_id == mv.id,
+                                                     SubmittedProof.proof_digest == stmt["proof_digest"])).first()
+        if row is None:
+            raise NotFound(f"no proof {stmt['proof_digest']!r} was submitted for {mv.model.name}@{mv.version}")
+        if (row.valid, row.verifier_version) != (stmt["valid"], stmt["verifier_version"]):
+            raise RegistryError("the co-signed verdict differs from the verdict the registry reached",
+                                hint=f"registry: valid={row.valid}, {row.verifier_version}")
+
+    # -- checks without writing -------------------------------------------
+
+    def verify_log(self, *, registry_pk: bytes | None = None, since: log.SignedTreeHead | None = None) -> AuditReport:
+        with self._read() as s:
+            rep = audit_session(s, registry_pk=registry_pk, since=since)
+            meta = s.get(Meta, META_PUBLIC_KEY)
+        first = rep.first
+        if meta is not None and rep.size and (first is None or first[0] > 0):
+            try:
+                if bytes.fromhex(meta.value) != (registry_pk or self._logged_key()):
+                    rep.problems.append((0, "registry_meta public key differs from the key logged in entry 0"))
+            except ValueError:
+                rep.problems.append((0, "registry_meta public key is not hex"))
+        return rep
+
+    def _logged_key(self) -> bytes | None:
+        return self.entry(0)["decoded"]["record"].get("public_key") and bytes.fromhex(
+            self.entry(0)["decoded"]["record"]["public_key"])
+
+    def export_log(self) -> dict[str, Any]:
+        with self._read() as s:
+            doc = export(s)
+        doc["registry_public_key"] = self.public_key.hex()
+        return doc
+
+    def check(self, *, model: str, version: str, proof: bytes) -> Verdict:
+        """Verify a received prediction's proof against the registered entry (stores nothing)."""
+        with self._read() as s:
+            mv = self._version(s, model, version)
+            rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+            if rev is not None:
+                return Verdict(False, None, None, f"{model}@{version} was revoked: {rev.reason}")
+            circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
+        return verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+
+    def _refuse_revoked(self, s: Session, mv: ModelVersion) -> None:
+        rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+        if rev is not None:
+            raise Gone(f"{mv.model.name}@{mv.version} was revoked: {rev.reason}")
+
+
+def _now() -> int:
+    return int(time.time())
+

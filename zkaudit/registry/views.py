@@ -1,0 +1,135 @@
+"""Public reads: models, versions, attestations, proofs and the log, as JSON-ready dicts.
+
+Mixed into `store.Registry`; needs `self._read()` and `self.public_key`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zkaudit.registry import log, merkle
+from zkaudit.registry.encoding import decode
+from zkaudit.registry.errors import NotFound, RegistryError
+from zkaudit.registry.models import Attestation, Model, ModelVersion, Revocation, Signer, SubmittedProof
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """'NAME@VERSION' -> (name, version)."""
+    name, sep, version = ref.rpartition("@")
+    if not sep or not name or not version:
+        raise RegistryError(f"model reference {ref!r} must be NAME@VERSION")
+    return name, version
+
+
+def _hexify(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, dict):
+        return {k: _hexify(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_hexify(x) for x in v]
+    return v
+
+
+class Reads:
+    def _version(self, s: Session, model: str, version: str, *, missing_ok: bool = False) -> ModelVersion | None:
+        mv = s.scalars(select(ModelVersion).join(Model).where(Model.name == model, ModelVersion.version == version)).first()
+        if mv is None and not missing_ok:
+            known = s.scalars(select(Model).where(Model.name == model)).first()
+            raise NotFound(f"unknown model {model!r}" if known is None else f"model {model!r} has no version {version!r}")
+        return mv
+
+    def signer_role(self, public_key: bytes) -> str | None:
+        with self._read() as s:
+            row = s.scalars(select(Signer).where(Signer.public_key == public_key)).first()
+            return None if row is None else row.role
+
+    def list_models(self) -> list[dict[str, Any]]:
+        with self._read() as s:
+            return [
+                {"name": m.name, "vendor": m.vendor.name, "versions": [v.version for v in m.versions]}
+                for m in s.scalars(select(Model).order_by(Model.name))
+            ]
+
+    def show_model(self, model: str) -> dict[str, Any]:
+        with self._read() as s:
+            m = s.scalars(select(Model).where(Model.name == model)).first()
+            if m is None:
+                raise NotFound(f"unknown model {model!r}")
+            return {"name": m.name, "vendor": m.vendor.name, "vendor_public_key": m.vendor.public_key.hex(),
+                    "versions": [self._version_view(s, v) for v in m.versions]}
+
+    def show_version(self, model: str, version: str) -> dict[str, Any]:
+        with self._read() as s:
+            return self._version_view(s, self._version(s, model, version))
+
+    def _version_view(self, s: Session, mv: ModelVersion) -> dict[str, Any]:
+        rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+        return {
+            "model": mv.model.name,
+            "version": mv.version,
+            "vendor": mv.model.vendor.name,
+            "circuit_digest": mv.circuit_digest,
+            "circuit_bytes": len(mv.circuit_bin),
+            "weight_commitment_digest": mv.weight_commitment_digest,
+            "summary": mv.summary,
+            "model_card": {"intended_use": mv.intended_use, "training_data": mv.training_data,
+                           "claimed_metrics": mv.claimed_metrics},
+            "published_at": mv.created_at,
+            "log_index": mv.log_index,
+            "revoked": None if rev is None else {"reason": rev.reason, "by": rev.signer.name, "log_index": rev.log_index},
+        }
+
+    def artifacts(self, model: str, version: str) -> tuple[bytes, bytes]:
+        """(circuit.bin, weights.commitment) of a published version."""
+        with self._read() as s:
+            mv = self._version(s, model, version)
+            return mv.circuit_bin, mv.weight_commitment
+
+    def attestations(self, model: str, version: str) -> list[dict[str, Any]]:
+        with self._read() as s:
+            mv = self._version(s, model, version)
+            rows = s.scalars(select(Attestation).where(Attestation.model_version_id == mv.id).order_by(Attestation.id))
+            return [{"tag": a.tag, "statement": _hexify(decode(a.statement)), "signers": [x.signer.name for x in a.signers],
+                     "signature": a.signature.hex(), "log_index": a.log_index} for a in rows]
+
+    def proofs(self, model: str, version: str) -> list[dict[str, Any]]:
+        with self._read() as s:
+            mv = self._version(s, model, version)
+            rows = s.scalars(select(SubmittedProof).where(SubmittedProof.model_version_id == mv.id).order_by(SubmittedProof.id))
+            return [{"proof_digest": p.proof_digest, "statement": p.statement, "valid": p.valid, "reason": p.reason,
+                     "verifier_version": p.verifier_version, "submitter": p.submitter.name, "log_index": p.log_index}
+                    for p in rows]
+
+    # -- the log ---------------------------------------------------------
+
+    def log_size(self) -> int:
+        with self._read() as s:
+            return log.size(s)
+
+    def head(self) -> dict[str, Any]:
+        """The latest signed tree head, plus the current (possibly unsigned) size."""
+        with self._read() as s:
+            sth = log.latest_head(s)
+            n = log.size(s)
+        return {"registry_public_key": self.public_key.hex(), "log_size": n,
+                "signed_head": None if sth is None else sth.to_json()}
+
+    def inclusion(self, index: int, tree_size: int) -> dict[str, Any]:
+        with self._read() as s:
+            path = log.inclusion_proof(s, index, tree_size)
+            body = log.entry(s, index).body
+        return {"index": index, "tree_size": tree_size, "leaf_hash": merkle.leaf_hash(body).hex(),
+                "path": [h.hex() for h in path]}
+
+    def consistency(self, first: int, second: int) -> dict[str, Any]:
+        with self._read() as s:
+            proof = log.consistency_proof(s, first, second)
+        return {"first": first, "second": second, "proof": [h.hex() for h in proof]}
+
+    def entry(self, index: int) -> dict[str, Any]:
+        with self._read() as s:
+            row = log.entry(s, index)
+            return {"index": row.idx, "kind": row.kind, "body": row.body.hex(), "decoded": _hexify(decode(row.body))}

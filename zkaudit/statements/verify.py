@@ -1,0 +1,102 @@
+"""One entry point for checking any proof file: `verify_proof`.
+
+It parses the envelope, looks the statement name up in `VERIFIERS` and runs
+that statement's verifier against the registered circuit and weight
+commitment. Statement verifiers register themselves with
+`register_verifier`; the table is filled by importing every module named
+`verifier` in a `zkaudit.statements` subpackage (e.g.
+`zkaudit/statements/inference/verifier.py`), so adding a statement never
+edits this file and only verifier modules are imported -- never a prover.
+
+A verifier is `fn(body: bytes, *, circuit_bin: bytes, weight_commitment:
+bytes) -> output` where output is JSON-serialisable (the public outputs the
+proof establishes); it rejects only by raising `ProofRejected`. Every failure
+becomes a `Verdict` with `valid=False` and the exact reason; nothing here is
+ever accepted on trust.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from zkaudit import __version__
+from zkaudit.errors import ProofRejected
+from zkaudit.statements.envelope import FORMAT_VERSION, parse_envelope
+
+StatementVerifier = Callable[..., Any]
+
+VERIFIERS: dict[str, StatementVerifier] = {}
+VERIFIER_VERSION = f"zkaudit-verify {__version__} (envelope v{FORMAT_VERSION})"
+_discovered = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one proof. `output` is set only when valid."""
+
+    valid: bool
+    statement: str | None
+    output: Any
+    reason: str
+    verifier_version: str = VERIFIER_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "statement": self.statement,
+            "output": self.output,
+            "reason": self.reason,
+            "verifier_version": self.verifier_version,
+        }
+
+
+def register_verifier(name: str) -> Callable[[StatementVerifier], StatementVerifier]:
+    """Decorator: make `fn` the verifier for proofs whose envelope names `name`."""
+
+    def deco(fn: StatementVerifier) -> StatementVerifier:
+        existing = VERIFIERS.get(name)
+        if existing is not None and existing is not fn:
+            raise ValueError(f"statement {name!r} already has a verifier ({existing.__module__})")
+        VERIFIERS[name] = fn
+        return fn
+
+    return deco
+
+
+def _discover() -> None:
+    """Import `zkaudit.statements.<pkg>.verifier` for every statement package."""
+    global _discovered
+    if _discovered:
+        return
+    import zkaudit.statements as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"zkaudit.statements.{info.name}.verifier")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"zkaudit.statements.{info.name}.verifier":
+                    raise
+    _discovered = True
+
+
+def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: bytes) -> Verdict:
+    """Check `proof_bytes` against a circuit artifact and a weight commitment."""
+    try:
+        env = parse_envelope(proof_bytes)
+    except ProofRejected as exc:
+        return Verdict(False, None, None, str(exc))
+    _discover()
+    verifier = VERIFIERS.get(env.statement)
+    if verifier is None:
+        reason = f"statement {env.statement!r} is not supported by verifier version {VERIFIER_VERSION}"
+        return Verdict(False, env.statement, None, reason)
+    try:
+        output = verifier(env.body, circuit_bin=circuit_bin, weight_commitment=weight_commitment)
+    except ProofRejected as exc:
+        return Verdict(False, env.statement, None, str(exc))
+    return Verdict(True, env.statement, output, "proof verified")
