@@ -1,8 +1,9 @@
 """Fractional-sum GKR, prover side: build the tree, then reduce the root claim
 to a claim on the leaves layer by layer (the protocol is stated in
 `protocol.py`; the checks are in `verifier.py`). Each layer's sum-check
-runs on the fused kernels; the generic `sumcheck.prover.prove` is the
-reference with the same signature (`layer_prove=`)."""
+runs on the fused kernels (`fused_layer_prove`); `reference_layer_prove`
+runs the generic `sumcheck.prover.prove` with the same signature and must
+give the same proof (`layer_prove=`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from zkaudit.lookup import kernels
 from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_ROOT, PL, PR, QL, QR, layer_spec
 from zkaudit.poly.mle import eq_table
 from zkaudit.poly.univariate import evaluate_from_evals
+from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.claim import EvaluationClaim
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
@@ -42,30 +44,44 @@ def _exts(a: np.ndarray) -> list[Fp2]:
     return [Fp2(int(x), int(y)) for x, y in a]
 
 
-def fused_layer_prove(tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
-    """The per-layer sum-check with the fused kernels: the same proof and
-    transcript as `sumcheck.prover.prove` (the reference, see the tests)."""
+def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
+    """The per-layer sum-check on the fused kernels: the same proof and
+    transcript as `sumcheck.prover.prove` (the reference, see the tests).
+    eq(rho, .) is never built or folded: round j sends
+    g(t) = l(t) s(t) with l(t) = eq(rho_<j, r_<j) eq(rho_j, t) (see kernels)."""
     lam = spec.terms[2].coeff
     lam0, lam1 = U64(lam.c0), U64(lam.c1)
     stack = np.stack(tables)
-    num_vars = stack.shape[1].bit_length() - 1
+    num_vars = len(rho)
     absorb_header(transcript, spec, num_vars, claimed_sum)
-    claim, point, rounds = claimed_sum, [], []
-    nxt = kernels.layer_round(stack, lam0, lam1) if num_vars else None
-    for rnd in range(num_vars):
-        g0, g2, g3 = _exts(nxt)
-        evals = (g0, claim - g0, g2, g3)
+    claim, point, rounds, prefix = claimed_sum, [], [], Fp2(1)
+    s02 = kernels.layer_round(stack, eq_table(rho[1:]), lam0, lam1) if num_vars else None
+    for j in range(num_vars):
+        s0, s2 = _exts(s02)
+        l0, l1 = prefix * (1 - rho[j]), prefix * rho[j]  # l(t) = l0 + (l1 - l0) t
+        s1 = (claim - l0 * s0) * l1.inverse()
+        s3 = s0 - 3 * s1 + 3 * s2  # s is quadratic: third difference vanishes
+        l2, l3 = l1 * 2 - l0, l1 * 3 - l0 * 2
+        evals = (l0 * s0, l1 * s1, l2 * s2, l3 * s3)
         rounds.append(evals)
         transcript.absorb_exts(LABEL_ROUND, evals)
         r = transcript.challenge_ext(LABEL_CHALLENGE)
         point.append(r)
         claim = evaluate_from_evals(evals, r)
-        out = np.empty((5, stack.shape[1] // 2, 2), dtype=U64)
-        nxt = kernels.layer_fold_round(stack, U64(r.c0), U64(r.c1), lam0, lam1, out)
+        prefix = prefix * (rho[j] * r + (1 - rho[j]) * (1 - r))
+        out = np.empty((4, stack.shape[1] // 2, 2), dtype=U64)
+        eqs = eq_table(rho[j + 2 :]) if j + 1 < num_vars else np.zeros((1, 2), dtype=U64)
+        s02 = kernels.layer_fold_round(stack, U64(r.c0), U64(r.c1), eqs, lam0, lam1, out)
         stack = out
-    finals = tuple(_exts(stack[:, 0]))
+    finals = (prefix,) + tuple(_exts(stack[:, 0]))
     transcript.absorb_exts(LABEL_FINAL, finals)
     return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
+
+
+def reference_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
+    """The per-layer sum-check by the generic prover over [eq(rho, .)] + tables."""
+    eq = eq_table(rho) if rho else np.array([[1, 0]], dtype=U64)
+    return sumcheck_prover.prove([eq] + list(tables), spec, transcript, claimed_sum=claimed_sum)
 
 
 def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove):
@@ -79,9 +95,8 @@ def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove):
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches the p and q claims: 1/p^2
         p, q = layers[k]
         h = p.shape[0] // 2
-        eq = eq_table(point) if point else np.array([[1, 0]], dtype=U64)
-        tables = [eq, p[:h], p[h:], q[:h], q[h:]]
-        proof, claim, _ = layer_prove(tables, layer_spec(lam), transcript, claimed_sum=vp + lam * vq)
+        tables = [p[:h], p[h:], q[:h], q[h:]]
+        proof, claim, _ = layer_prove(point, tables, layer_spec(lam), transcript, claimed_sum=vp + lam * vq)
         proofs.append(proof)
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R (degree 1): 1/p^2
         v = claim.values

@@ -35,67 +35,66 @@ def leaf_denominators(cols, coeffs, k0, k1, out):
 
 # ---- fused sum-check for one fractional-sum layer -------------------------
 #
-# Tables stacked as (5, h, 2): eq, p_L, p_R, q_L, q_R. The round polynomial
-#     g(t) = sum_x eq_t (p_L,t q_R,t + q_L,t (p_R,t + lambda q_R,t))
-# (each table on the line through its pair (f[i], f[i + half])) is evaluated
-# at t = 0, 2, 3; the driver sets g(1) = claim - g(0). A fold by r and the
-# next round's evaluation run in one pass, as in sumcheck.kernels_prod2.
+# Tables stacked as (4, h, 2): p_L, p_R, q_L, q_R. With eq split off
+# (Gruen): in round j, g(t) = l(t) s(t) where l(t) = eq(rho_<j, r_<j) eq(rho_j, t)
+# is known to the driver and
+#     s(t) = sum_x' eq(rho_>j, x') F_t(x'),  F = p_L q_R + q_L (p_R + lambda q_R),
+# each table on the line through its pair (f[i], f[i + half]). s has degree 2;
+# the kernels return s(0) and s(2) (the driver gets s(1) from the claim). A
+# fold by r and the next round's s run in one pass.
 
 NUM_CHUNKS = 64
 
 
 @njit(cache=True)
-def _term(v, lam0, lam1):
-    a0, a1 = ext_mul(lam0, lam1, v[4, 0], v[4, 1])
-    a0, a1 = ext_add(a0, a1, v[2, 0], v[2, 1])
-    a0, a1 = ext_mul(a0, a1, v[3, 0], v[3, 1])
-    b0, b1 = ext_mul(v[1, 0], v[1, 1], v[4, 0], v[4, 1])
-    a0, a1 = ext_add(a0, a1, b0, b1)
-    return ext_mul(a0, a1, v[0, 0], v[0, 1])
+def _term(a0, a1, b0, b1, c0, c1, d0, d1, lam0, lam1):
+    """p_L q_R + q_L (p_R + lambda q_R) for (p_L, p_R, q_L, q_R) = (a, b, c, d)."""
+    x0, x1 = ext_mul(lam0, lam1, d0, d1)
+    x0, x1 = ext_add(x0, x1, b0, b1)
+    x0, x1 = ext_mul(x0, x1, c0, c1)
+    y0, y1 = ext_mul(a0, a1, d0, d1)
+    return ext_add(x0, x1, y0, y1)
 
 
 @njit(cache=True)
-def _accumulate(acc, va, vb, vt, lam0, lam1):
-    """acc += g-contributions at t = 0, 2, 3 of the pair (va, vb)."""
-    s0, s1 = _term(va, lam0, lam1)
+def _accumulate(acc, va, vb, e, w0, w1, lam0, lam1):
+    """acc += w (F at t = 0, F at t = 2) for the pair (va, vb)."""
+    s0, s1 = _term(va[0, 0], va[0, 1], va[1, 0], va[1, 1], va[2, 0], va[2, 1], va[3, 0], va[3, 1], lam0, lam1)
+    s0, s1 = ext_mul(s0, s1, w0, w1)
     acc[0], acc[1] = ext_add(acc[0], acc[1], s0, s1)
-    for t in range(5):  # t = 2: 2 vb - va
+    for t in range(4):  # the line at t = 2: 2 vb - va
         d0, d1 = ext_sub(vb[t, 0], vb[t, 1], va[t, 0], va[t, 1])
-        vt[t, 0], vt[t, 1] = ext_add(vb[t, 0], vb[t, 1], d0, d1)
-    s0, s1 = _term(vt, lam0, lam1)
+        e[t, 0], e[t, 1] = ext_add(vb[t, 0], vb[t, 1], d0, d1)
+    s0, s1 = _term(e[0, 0], e[0, 1], e[1, 0], e[1, 1], e[2, 0], e[2, 1], e[3, 0], e[3, 1], lam0, lam1)
+    s0, s1 = ext_mul(s0, s1, w0, w1)
     acc[2], acc[3] = ext_add(acc[2], acc[3], s0, s1)
-    for t in range(5):  # t = 3: add the difference once more
-        d0, d1 = ext_sub(vb[t, 0], vb[t, 1], va[t, 0], va[t, 1])
-        vt[t, 0], vt[t, 1] = ext_add(vt[t, 0], vt[t, 1], d0, d1)
-    s0, s1 = _term(vt, lam0, lam1)
-    acc[4], acc[5] = ext_add(acc[4], acc[5], s0, s1)
 
 
 @njit(cache=True)
 def _reduce(partial):
-    out = np.zeros((3, 2), dtype=np.uint64)
+    out = np.zeros((2, 2), dtype=np.uint64)
     for c in range(partial.shape[0]):
-        for k in range(3):
+        for k in range(2):
             out[k, 0], out[k, 1] = ext_add(out[k, 0], out[k, 1], partial[c, 2 * k], partial[c, 2 * k + 1])
     return out
 
 
 @njit(parallel=True, cache=True)
-def layer_round(stack, lam0, lam1):
-    """g(0), g(2), g(3) as (3, 2) for the stacked tables, without folding."""
+def layer_round(stack, eqs, lam0, lam1):
+    """s(0), s(2) as (2, 2), pairs weighted by eqs (half entries), no folding."""
     half = stack.shape[1] // 2
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
-    partial = np.zeros((NUM_CHUNKS, 6), dtype=np.uint64)
+    partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        acc = np.zeros(6, dtype=np.uint64)
-        va = np.empty((5, 2), dtype=np.uint64)
-        vb = np.empty((5, 2), dtype=np.uint64)
-        vt = np.empty((5, 2), dtype=np.uint64)
+        acc = np.zeros(4, dtype=np.uint64)
+        va = np.empty((4, 2), dtype=np.uint64)
+        vb = np.empty((4, 2), dtype=np.uint64)
+        e = np.empty((4, 2), dtype=np.uint64)
         for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            for t in range(5):
+            for t in range(4):
                 va[t, 0], va[t, 1] = stack[t, i, 0], stack[t, i, 1]
                 vb[t, 0], vb[t, 1] = stack[t, i + half, 0], stack[t, i + half, 1]
-            _accumulate(acc, va, vb, vt, lam0, lam1)
+            _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
         partial[c, :] = acc
     return _reduce(partial)
 
@@ -110,28 +109,27 @@ def _fold_at(stack, out, t, j, h, r0, r1, v):
 
 
 @njit(parallel=True, cache=True)
-def layer_fold_round(stack, r0, r1, lam0, lam1, out):
-    """Fold every table by r into out (5, h, 2); return the next round's
-    g(0), g(2), g(3) (zeros when out has one entry)."""
+def layer_fold_round(stack, r0, r1, eqs, lam0, lam1, out):
+    """Fold every table by r into out (4, h, 2); return the next round's
+    s(0), s(2) weighted by eqs (h / 2 entries; zeros when h = 1)."""
     h = out.shape[1]
     q = h // 2
-    partial = np.zeros((NUM_CHUNKS, 6), dtype=np.uint64)
+    partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
     if q == 0:
-        for t in range(5):
-            d0, d1 = ext_sub(stack[t, 1, 0], stack[t, 1, 1], stack[t, 0, 0], stack[t, 0, 1])
-            m0, m1 = ext_mul(r0, r1, d0, d1)
-            out[t, 0, 0], out[t, 0, 1] = ext_add(stack[t, 0, 0], stack[t, 0, 1], m0, m1)
+        v = np.empty((4, 2), dtype=np.uint64)
+        for t in range(4):
+            _fold_at(stack, out, t, 0, 1, r0, r1, v)
         return _reduce(partial)
     chunk = (q + NUM_CHUNKS - 1) // NUM_CHUNKS
     for c in prange(NUM_CHUNKS):
-        acc = np.zeros(6, dtype=np.uint64)
-        va = np.empty((5, 2), dtype=np.uint64)
-        vb = np.empty((5, 2), dtype=np.uint64)
-        vt = np.empty((5, 2), dtype=np.uint64)
+        acc = np.zeros(4, dtype=np.uint64)
+        va = np.empty((4, 2), dtype=np.uint64)
+        vb = np.empty((4, 2), dtype=np.uint64)
+        e = np.empty((4, 2), dtype=np.uint64)
         for i in range(c * chunk, min(q, (c + 1) * chunk)):
-            for t in range(5):
+            for t in range(4):
                 _fold_at(stack, out, t, i, h, r0, r1, va)
                 _fold_at(stack, out, t, i + q, h, r0, r1, vb)
-            _accumulate(acc, va, vb, vt, lam0, lam1)
+            _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
         partial[c, :] = acc
     return _reduce(partial)
