@@ -65,6 +65,7 @@ def main():
     idx = rng.integers(0, 1 << 16, 1 << 18)
     inst = LookupInstance((sig,), (Lookup(0, 1 << 18),))
     bench("2^18 pairs (x, sigmoid(x)) in a 2^16 table", inst, [[c[idx].copy() for c in sig.columns()]])
+    print(soundness(inst))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
     transcript as `sumcheck.prover.prove` (the reference, see the tests).
     eq(rho, .) is never built or folded: round j sends
     g(t) = l(t) s(t) with l(t) = eq(rho_<j, r_<j) eq(rho_j, t) (see kernels)."""
+    if any(x == 0 for x in rho):  # l(1) = 0 would hide s(1); probability ~ len(rho) / p^2
+        return reference_layer_prove(rho, tables, spec, transcript, claimed_sum=claimed_sum)
     lam = spec.terms[2].coeff
     lam0, lam1 = U64(lam.c0), U64(lam.c1)
     stack = np.stack(tables)
@@ -59,7 +61,8 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
     for j in range(num_vars):
         s0, s2 = _exts(s02)
         l0, l1 = prefix * (1 - rho[j]), prefix * rho[j]  # l(t) = l0 + (l1 - l0) t
-        s1 = (claim - l0 * s0) * l1.inverse()
+        # prefix = 0 (an r_i hit the root of eq(rho_i, .)) makes g = 0: any s1 will do.
+        s1 = (claim - l0 * s0) * l1.inverse() if l1 != 0 else Fp2(0)
         s3 = s0 - 3 * s1 + 3 * s2  # s is quadratic: third difference vanishes
         l2, l3 = l1 * 2 - l0, l1 * 3 - l0 * 2
         evals = (l0 * s0, l1 * s1, l2 * s2, l3 * s3)

@@ -185,15 +185,12 @@ def soundness(instance: LookupInstance) -> Soundness:
     num_leaves = 1 << num_vars
     w = instance.width
     s = Soundness()
-    # beta: two distinct rows (columns and tag, degree <= w in beta) fold to one value
-    # for at most w betas; union over (looked-up or table row, table row) pairs.
-    # With one table of width 1, F_i = f_i and T_j = t_j: beta is not used.
-    table_rows = sum(t.num_rows for t in instance.tables)
-    if len(instance.tables) > 1 or w > 1:
-        pairs = (sum(lk.num_rows for lk in instance.lookups) + table_rows) * table_rows
-        s.add("beta (row/table folding)", math.log2(pairs) + math.log2(w) - EXT_BITS)
-    # alpha: the cleared-denominator identity has degree <= number of leaves.
-    s.add("alpha (LogUp rational identity)", math.log2(num_leaves) - EXT_BITS)
+    # alpha and beta together: rows fold to F(beta) = sum_c beta^c col_c + beta^w tag,
+    # distinct rows to distinct polynomials, so a row outside its table leaves
+    # sum 1/(alpha - F_i(beta)) - sum m_j/(alpha - T_j(beta)) a non-zero rational
+    # function; cleared of denominators (q_0 != 0 is checked) its numerator has
+    # total degree <= leaves * w (Schwartz-Zippel over the pair).
+    s.add("alpha, beta (LogUp identity, rows folded)", math.log2(num_leaves) + math.log2(w) - EXT_BITS)
     for k in range(1, num_vars + 1):
         # lambda batches two claims: 1/p^2; sum-check over k-1 variables, degree 3:
         # 3(k-1)/p^2; c merges the L/R halves on a line (degree 1): 1/p^2.

@@ -100,7 +100,7 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     `transcript`. Returns the proof and the claims the caller must discharge."""
     _check_inputs(instance, columns, multiplicities)
     instance.absorb(transcript)
-    beta = transcript.challenge_ext(LABEL_BETA)  # see protocol.soundness
+    beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
     alpha = transcript.challenge_ext(LABEL_ALPHA)
     p, q = build_leaves(instance, columns, multiplicities, alpha, beta)
     layers = gkr.build_layers(p, q)

@@ -72,8 +72,8 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
     _check_shape(instance, proof, num_vars)
 
     instance.absorb(transcript)
-    beta = transcript.challenge_ext(LABEL_BETA)  # row folding: see protocol.soundness
-    alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity: (#leaves)/p^2
+    beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
+    alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
     p0, q0 = proof.root
     if p0 != 0:
         raise LookupSumNonZero("the LogUp fractional sum is not zero", where=WHERE, expected=Fp2(0), got=p0)
