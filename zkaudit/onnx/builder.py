@@ -3,6 +3,7 @@ every tensor spec derived by `zkaudit.circuit.infer` (never guessed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -32,6 +33,7 @@ class Builder:
         self.nodes: list[Node] = []
         self.specs: dict[str, TensorSpec] = {}
         self._used: set[str] = set()
+        self._renamed: dict[str, str] = {}
 
     def unique(self, hint: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_./:-]", "_", hint) or "t"
@@ -81,7 +83,13 @@ class Builder:
             out_min=out_range[0], out_max=out_range[1],
         )
 
-    def circuit(self, outputs: list[TensorSpec]) -> Circuit:
+    def circuit(self, outputs: list[TensorSpec], names: list[str] | None = None) -> Circuit:
+        """The validated circuit; output tensors are renamed to `names` (the
+        ONNX graph's output names) where that collides with nothing."""
+        if names:
+            self._rename({o.name: n for o, n in zip(outputs, names)
+                          if n not in self._used and o.name in {x.output for x in self.nodes}})
+            outputs = [dataclasses.replace(o, name=self._renamed.get(o.name, o.name)) for o in outputs]
         produced = {n.output for n in self.nodes}
         c = Circuit(
             name=self.name,
@@ -93,3 +101,13 @@ class Builder:
         )
         validate(c)
         return c
+
+    def _rename(self, mapping: dict[str, str]) -> None:
+        self._renamed = mapping
+
+        def r(name):
+            return mapping.get(name, name)
+
+        self.nodes = [dataclasses.replace(n, inputs=tuple(r(i) for i in n.inputs), output=r(n.output))
+                      for n in self.nodes]
+        self.specs = {r(k): dataclasses.replace(v, name=r(k)) for k, v in self.specs.items()}

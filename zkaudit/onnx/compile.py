@@ -57,7 +57,7 @@ def import_model(model: onnx.ModelProto, *, ranges=None, name="model") -> tuple[
     kind = model_kind(model)
     imp = Importer(model, OPS, ranges=ranges, ort_exact=kind != "float", name=name)
     outputs = imp.run()
-    circuit = imp.b.circuit(outputs)
+    circuit = imp.b.circuit(outputs, [o.name for o in model.graph.output])
     return circuit, Weights(imp.b.weights)
 
 
