@@ -45,7 +45,7 @@ def strip_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
     g = m.graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    rename, drop, clips = {}, [], []
+    drop, clips = [], []
     for n in g.node:
         if n.op_type != "DequantizeLinear":
             continue
@@ -75,17 +75,6 @@ def strip_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
     for n in drop:
         g.node.remove(n)
     _insert_in_order(g, clips)
-    for n in g.node:
-        for i, name in enumerate(n.input):
-            while name in rename:
-                name = rename[name]
-            n.input[i] = name
-    for o in g.output:
-        name = o.name
-        while name in rename:
-            name = rename[name]
-        if name != o.name:
-            g.node.append(onnx.helper.make_node("Identity", [name], [o.name]))
     used = {i for n in g.node for i in n.input}
     keep = [n for n in g.node if n.op_type != "QuantizeLinear" or any(o in used for o in n.output)]
     del g.node[:]
