@@ -321,28 +321,29 @@ def _verify(inst, cols, m, proof):
     verifier.verify(inst, LookupProof.from_bytes(proof.to_bytes()), _transcript(cols, m)).discharge(cols, m)
 
 
-def _with_layer(proof, k, layer):
-    layers = list(proof.layers)
-    layers[k - 1] = layer
-    return dataclasses.replace(proof, layers=tuple(layers))
+def _with_layer(proof, k, layer, tree=0):
+    layers = [list(t) for t in proof.layers]
+    layers[tree][k - 1] = layer
+    return dataclasses.replace(proof, layers=tuple(map(tuple, layers)))
 
 
 def test_attack_tampered_round_message():
     inst, cols, m, proof = _honest_proof()
     _verify(inst, cols, m, proof)
-    for k in (3, len(proof.layers)):
-        layer = proof.layers[k - 1]
+    assert len(proof.layers) == 3  # 256 + 256 table rows, 64 and 32 lookup leaves: three trees
+    for k in (3, len(proof.layers[0])):
+        layer = proof.layers[0][k - 1]
         rounds = [list(r) for r in layer.round_evals]
         rounds[1][0] = rounds[1][0] + 1  # breaks g(0) + g(1) = claim
         bad = _with_layer(proof, k, SumcheckProof(tuple(map(tuple, rounds)), layer.final_values))
         with pytest.raises(RoundSumMismatch) as e:
             _verify(inst, cols, m, bad)
-        assert f"gkr layer {k}" in str(e.value)
+        assert f"tree 0 gkr layer {k}" in str(e.value)
 
 
 def test_attack_tampered_final_values():
     inst, cols, m, proof = _honest_proof()
-    layer = proof.layers[4]
+    layer = proof.layers[0][4]
     finals = list(layer.final_values)
     finals[2] = finals[2] + 1
     with pytest.raises(FinalEvaluationMismatch):
@@ -353,30 +354,40 @@ def test_attack_wrong_eq_value_rescaled():
     """Layer 1 has no rounds: eq -> 2 eq, p_L -> p_L/2, q_L -> q_L/2 keeps the
     combination, so only the verifier's own eq(rho, rho') catches it."""
     inst, cols, m, proof = _honest_proof()
-    eq, pl, pr, ql, qr = proof.layers[0].final_values
+    eq, pl, pr, ql, qr = proof.layers[0][0].final_values
     half = Fp2(2).inverse()
     forged = SumcheckProof((), (eq * 2, pl * half, pr, ql * half, qr))
     with pytest.raises(GkrLayerMismatch):
         _verify(inst, cols, m, _with_layer(proof, 1, forged))
 
 
+def _with_root(proof, tree, root):
+    roots = list(proof.roots)
+    roots[tree] = root
+    return dataclasses.replace(proof, roots=tuple(roots))
+
+
 def test_attack_tampered_root():
     inst, cols, m, proof = _honest_proof()
+    p, q = proof.roots[1]
     with pytest.raises(LookupSumNonZero):
-        _verify(inst, cols, m, dataclasses.replace(proof, root=(Fp2(1), proof.root[1])))
+        _verify(inst, cols, m, _with_root(proof, 1, (p + 1, q)))
     with pytest.raises(DegenerateDenominator):
-        _verify(inst, cols, m, dataclasses.replace(proof, root=(Fp2(0), Fp2(0))))
+        _verify(inst, cols, m, _with_root(proof, 1, (p, Fp2(0))))
+    # Scaling (p, q) keeps the fractions' sum at zero: the tree's first layer catches it.
     with pytest.raises(FinalEvaluationMismatch):
-        _verify(inst, cols, m, dataclasses.replace(proof, root=(Fp2(0), proof.root[1] + 1)))
+        _verify(inst, cols, m, _with_root(proof, 1, (p * 2, q * 2)))
 
 
 def test_attack_false_root_zero_for_rows_outside():
-    """A prover whose true sum is non-zero claims p_0 = 0 anyway."""
+    """A prover whose true sum is non-zero forges a root that balances it."""
     inst = LookupInstance((RANGE8,), (Lookup(0, 4),))
     cols = [[vec.from_ints([1, 2, 300, 4])]]
     m = _honest_counts(inst, cols)
     proof, _ = prover.prove(inst, cols, m, _transcript(cols, m))
-    forged = dataclasses.replace(proof, root=(Fp2(0), proof.root[1]))
+    (p0, q0), (p1, q1) = proof.roots
+    assert p0 * q1 + p1 * q0 != 0
+    forged = _with_root(proof, 1, (-(p0 * q1) / q0, q1))
     with pytest.raises(FinalEvaluationMismatch):
         verifier.verify(inst, forged, _transcript(cols, m))
 
@@ -400,7 +411,7 @@ def test_attack_tampered_leaf_values_and_claims():
 def test_attack_shapes_and_bytes():
     inst, cols, m, proof = _honest_proof()
     with pytest.raises(LookupShapeError):
-        _verify(inst, cols, m, dataclasses.replace(proof, layers=proof.layers[:-1]))
+        _verify(inst, cols, m, dataclasses.replace(proof, layers=(proof.layers[0][:-1],) + proof.layers[1:]))
     with pytest.raises(LookupShapeError):
         _verify(inst, cols, m, dataclasses.replace(proof, multiplicity_values=proof.multiplicity_values[:1]))
     data = proof.to_bytes()
@@ -424,3 +435,14 @@ def test_fused_layer_prover_equals_generic_reference():
         outs.append(gkr.prove(layers, t, layer_prove=impl) + (t.state_digest(),))
     assert outs[0] == outs[1]
     assert [lp.to_bytes() for lp in outs[0][1]] == [lp.to_bytes() for lp in outs[1][1]]
+
+
+def test_layout_packs_trees_without_padding():
+    inst = LookupInstance((TableSpec.range(16),), (Lookup(0, 1 << 20),))
+    tree_vars, segs = inst.layout()
+    assert tree_vars == (20, 16) and [(s.tree, s.offset) for s in segs] == [(0, 0), (1, 0)]
+    inst = LookupInstance((RANGE8, RELU), (Lookup(0, 40), Lookup(1, 20), Lookup(0, 3)))
+    tree_vars, segs = inst.layout()
+    assert sum(1 << v for v in tree_vars) == sum(1 << s.num_vars for s in segs)
+    for s in segs:
+        assert s.offset % (1 << s.num_vars) == 0 and s.offset + (1 << s.num_vars) <= 1 << tree_vars[s.tree]

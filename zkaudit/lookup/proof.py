@@ -1,7 +1,7 @@
 """LogUp-GKR proof: wire type and canonical encoding.
 
     magic 'ZKLU' | u8 version | u32 num_tables | num_tables * 32-byte digest
-    | Fp2 p_0 | Fp2 q_0 | u32 num_layers | num_layers * SumcheckProof
+    | u32 num_trees | per tree: Fp2 p_t | Fp2 q_t | u32 num_layers | num_layers * SumcheckProof
     | u32 num_lookups | per lookup: u8 width | width * Fp2   (f_c~ at the leaf point)
     | u32 num_tables  | num_tables * Fp2                    (m~ at the leaf point)
 
@@ -26,16 +26,20 @@ DIGEST_BYTES = 32
 @dataclass(frozen=True)
 class LookupProof:
     table_digests: tuple[bytes, ...]
-    root: tuple[Fp2, Fp2]  # (p_0, q_0)
-    layers: tuple[SumcheckProof, ...]  # layer k = 1..n reduces layer k-1 to layer k
+    roots: tuple[tuple[Fp2, Fp2], ...]  # per tree (p_t, q_t)
+    layers: tuple[tuple[SumcheckProof, ...], ...]  # per tree; layer k = 1..n reduces layer k-1 to k
     column_values: tuple[tuple[Fp2, ...], ...]  # per lookup, per column
     multiplicity_values: tuple[Fp2, ...]  # per table
 
     def to_bytes(self) -> bytes:
         out = [MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", len(self.table_digests))]
         out += list(self.table_digests)
-        out += [self.root[0].to_bytes(), self.root[1].to_bytes(), struct.pack("<I", len(self.layers))]
-        out += [layer.to_bytes() for layer in self.layers]
+        if len(self.roots) != len(self.layers):
+            raise ValueError("one root per tree")
+        out.append(struct.pack("<I", len(self.roots)))
+        for (p, q), layers in zip(self.roots, self.layers):
+            out += [p.to_bytes(), q.to_bytes(), struct.pack("<I", len(layers))]
+            out += [layer.to_bytes() for layer in layers]
         out.append(struct.pack("<I", len(self.column_values)))
         for vals in self.column_values:
             out.append(bytes([len(vals)]))
@@ -53,11 +57,14 @@ class LookupProof:
         if version != FORMAT_VERSION:
             raise MalformedProof("unsupported lookup proof version", expected=FORMAT_VERSION, got=version)
         digests = tuple(r.take(DIGEST_BYTES, "table digest") for _ in range(r.u32("table count")))
-        root = (r.ext(), r.ext())
-        layers = []
-        for _ in range(r.u32("layer count")):
-            proof, r.pos = SumcheckProof.read(data, r.pos)
-            layers.append(proof)
+        roots, layers = [], []
+        for _ in range(r.u32("tree count")):
+            roots.append((r.ext(), r.ext()))
+            tree = []
+            for _ in range(r.u32("layer count")):
+                proof, r.pos = SumcheckProof.read(data, r.pos)
+                tree.append(proof)
+            layers.append(tuple(tree))
         cols = []
         for _ in range(r.u32("lookup count")):
             width = r.take(1, "width")[0]
@@ -65,7 +72,7 @@ class LookupProof:
         mults = tuple(r.ext() for _ in range(r.u32("multiplicity count")))
         if r.pos != len(data):
             raise MalformedProof("lookup proof has trailing bytes", expected=r.pos, got=len(data))
-        return cls(digests, root, tuple(layers), tuple(cols), mults)
+        return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults)
 
 
 class _Reader:

@@ -8,26 +8,28 @@ where F_i = sum_c beta^c f_{i,c} + beta^W tag and T_j likewise fold a row's
 columns and its table's tag with a random beta (W = the widest table), so
 several tables and multi-column tables {(x, g(x))} share one argument.
 
-Leaves.  Every lookup and every table is a segment of the leaf layer,
-numerator p and denominator q:
+Leaves.  Every lookup and every table is a segment of leaves, numerator p
+and denominator q:
     lookup rows i < N:   p = 1,    q = alpha - F_i
     lookup padding:      p = 0,    q = alpha - F_i   (columns zero-padded)
     table row j:         p = -m_j, q = alpha - T_j
-    unused leaves:       p = 0,    q = 1
-Segments are sorted by size (largest first) so each starts at a multiple of
-its own size: segment s of 2^n_s leaves at offset o occupies the subcube
-whose top bits are o >> n_s, and for a leaf point r = (r_hi, r_lo)
-    p~(r) = sum_s eq(o >> n_s, r_hi) P_s(r_lo),
-    q~(r) = sum_s eq(o >> n_s, r_hi) Q_s(r_lo) + (1 - sum_s eq(o >> n_s, r_hi)).
+Segments are sorted by size (largest first) and packed into trees, one per
+set bit of the total size (2^20 + 2^16 leaves make a 2^20 tree and a 2^16
+tree, with no padding leaves). Inside a tree each segment starts at a
+multiple of its own size: segment s of 2^n_s leaves at offset o occupies the
+subcube whose top bits are o >> n_s, so for a leaf point r = (r_hi, r_lo)
+    p~(r) = sum_s eq(o >> n_s, r_hi) P_s(r_lo),   q~(r) likewise with Q_s.
 A column shorter than its segment is zero-padded; its numerator is the
 indicator of [0, N), whose MLE the verifier evaluates in O(n)
 (`prefix_indicator`). So a column of any length N <= 2^n_s can be looked up,
 and the caller's claim is on the zero-padded column of 2^n_s entries.
+The trees' roots (p_t, q_t) must sum to zero as fractions:
+    sum_t p_t prod_{u != t} q_u = 0,   prod_t q_t != 0.
 
 Fractional-sum GKR.  Layer k has 2^k fractions; layer k from layer k+1 pairs
 the two halves L = [0, 2^k), R = [2^k, 2^(k+1)):
     p_k = p_L q_R + p_R q_L,     q_k = q_L q_R.
-The root (p_0, q_0) must have p_0 = 0, q_0 != 0. A claim (p_k~(rho), q_k~(rho))
+A claim (p_k~(rho), q_k~(rho))
 goes to layer k+1 by one sum-check over
     sum_x eq(rho, x) [p_L q_R + p_R q_L + lambda q_L q_R](x) = p_k~(rho) + lambda q_k~(rho)
 (tables [eq, pL, pR, qL, qR], degree 3), ending at rho' with the four values;
@@ -88,7 +90,8 @@ class Segment:
     kind: str  # "lookup" | "table"
     index: int  # into instance.lookups or instance.tables
     num_vars: int
-    offset: int
+    tree: int
+    offset: int  # within its tree
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,20 @@ class LookupInstance:
     def width(self) -> int:
         return max(t.width for t in self.tables)
 
-    def layout(self) -> tuple[int, tuple[Segment, ...]]:
-        """(number of leaf variables, segments at aligned offsets)."""
+    def layout(self) -> tuple[tuple[int, ...], tuple[Segment, ...]]:
+        """(leaf variables of each tree, segments at aligned offsets in their trees)."""
         segs = [("lookup", i, lk.num_vars) for i, lk in enumerate(self.lookups)]
         segs += [("table", j, t.num_vars) for j, t in enumerate(self.tables)]
-        segs.sort(key=lambda s: -s[2])  # stable: largest first keeps every offset aligned
-        out, offset = [], 0
+        segs.sort(key=lambda s: -s[2])  # stable; sizes descending keep every offset aligned
+        total = sum(1 << nv for _, _, nv in segs)
+        tree_vars = tuple(b for b in range(total.bit_length() - 1, -1, -1) if total >> b & 1)
+        out, tree, offset = [], 0, 0
         for kind, index, nv in segs:
-            out.append(Segment(kind, index, nv, offset))
+            out.append(Segment(kind, index, nv, tree, offset))
             offset += 1 << nv
-        return log2_ceil(offset), tuple(out)
+            if offset == 1 << tree_vars[tree]:  # a descending run of powers of two fills each tree exactly
+                tree, offset = tree + 1, 0
+        return tree_vars, tuple(out)
 
     def encode(self) -> bytes:
         parts = [struct.pack("<II", len(self.tables), len(self.lookups))]
@@ -181,18 +188,19 @@ class Soundness:
 
 
 def soundness(instance: LookupInstance) -> Soundness:
-    num_vars, _ = instance.layout()
-    num_leaves = 1 << num_vars
+    tree_vars, _ = instance.layout()
+    num_leaves = sum(1 << nv for nv in tree_vars)
     w = instance.width
     s = Soundness()
     # alpha and beta together: rows fold to F(beta) = sum_c beta^c col_c + beta^w tag,
     # distinct rows to distinct polynomials, so a row outside its table leaves
     # sum 1/(alpha - F_i(beta)) - sum m_j/(alpha - T_j(beta)) a non-zero rational
-    # function; cleared of denominators (q_0 != 0 is checked) its numerator has
-    # total degree <= leaves * w (Schwartz-Zippel over the pair).
+    # function; cleared of denominators (prod q_t != 0 is checked) its numerator
+    # has total degree <= leaves * w (Schwartz-Zippel over the pair).
     s.add("alpha, beta (LogUp identity, rows folded)", math.log2(num_leaves) + math.log2(w) - EXT_BITS)
-    for k in range(1, num_vars + 1):
-        # lambda batches two claims: 1/p^2; sum-check over k-1 variables, degree 3:
-        # 3(k-1)/p^2; c merges the L/R halves on a line (degree 1): 1/p^2.
-        s.add(f"layer {k}: lambda + sum-check + merge", math.log2(2 + 3 * (k - 1)) - EXT_BITS)
+    for t, nv in enumerate(tree_vars):
+        for k in range(1, nv + 1):
+            # lambda batches two claims: 1/p^2; sum-check over k-1 variables, degree 3:
+            # 3(k-1)/p^2; c merges the L/R halves on a line (degree 1): 1/p^2.
+            s.add(f"tree {t} layer {k}: lambda + sum-check + merge", math.log2(2 + 3 * (k - 1)) - EXT_BITS)
     return s

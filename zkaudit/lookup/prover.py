@@ -73,14 +73,14 @@ def _coeffs(combiners: list[Fp2], width: int) -> np.ndarray:
 
 
 def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, leaf_denominators=kernels.leaf_denominators):
-    num_vars, segments = instance.layout()
+    """(p, q) leaf arrays of every tree."""
+    tree_vars, segments = instance.layout()
     w = instance.width
     comb = row_combiners(beta, w)
-    p = np.zeros((1 << num_vars, 2), dtype=U64)
-    q = np.zeros((1 << num_vars, 2), dtype=U64)
-    q[:, 0] = 1
+    leaves = [(np.zeros((1 << nv, 2), dtype=U64), np.empty((1 << nv, 2), dtype=U64)) for nv in tree_vars]
     for s in segments:
         size, o = 1 << s.num_vars, s.offset
+        p, q = leaves[s.tree]
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
             table, cols = lk.table, columns[s.index]
@@ -91,7 +91,7 @@ def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, 
         k = alpha - comb[w] * table
         stack = _padded_stack(cols, size)
         leaf_denominators(stack, _coeffs(comb, stack.shape[0]), U64(k.c0), U64(k.c1), q[o : o + size])
-    return p, q
+    return leaves
 
 
 def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcript):
@@ -102,15 +102,18 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     instance.absorb(transcript)
     beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
     alpha = transcript.challenge_ext(LABEL_ALPHA)
-    p, q = build_leaves(instance, columns, multiplicities, alpha, beta)
-    layers = gkr.build_layers(p, q)
-    root, layer_proofs, point, _ = gkr.prove(layers, transcript)
+    roots, layer_proofs, points = [], [], []
+    for p, q in build_leaves(instance, columns, multiplicities, alpha, beta):
+        root, proofs, point, _ = gkr.prove(gkr.build_layers(p, q), transcript)
+        roots.append(root)
+        layer_proofs.append(proofs)
+        points.append(point)
 
-    num_vars, segments = instance.layout()
+    tree_vars, segments = instance.layout()
     col_claims: list = [None] * len(instance.lookups)
     mult_claims: list = [None] * len(instance.tables)
     for s in segments:
-        lo = point[num_vars - s.num_vars :]
+        lo = points[s.tree][tree_vars[s.tree] - s.num_vars :]
         if s.kind == "lookup":
             stack = _padded_stack(columns[s.index], 1 << s.num_vars)
             col_claims[s.index] = tuple(PointClaim(lo, _as_ext(evaluate(stack[c], lo))) for c in range(stack.shape[0]))
@@ -119,7 +122,7 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     col_values = tuple(tuple(c.value for c in cl) for cl in col_claims)
     mult_values = tuple(c.value for c in mult_claims)
     transcript.absorb_exts(LABEL_LEAVES, [v for vals in col_values for v in vals] + list(mult_values))
-    proof = LookupProof(tuple(t.digest() for t in instance.tables), root, layer_proofs, col_values, mult_values)
+    proof = LookupProof(tuple(t.digest() for t in instance.tables), tuple(roots), tuple(layer_proofs), col_values, mult_values)
     return proof, LookupClaims(tuple(col_claims), tuple(mult_claims))
 
 

@@ -1,7 +1,8 @@
 """LogUp verifier (the protocol is stated in `protocol.py`).
 
 Checks, in order: the proof's shape and table digests against the
-instance; the root p_0 = 0, q_0 != 0; each GKR layer's sum-check and its eq
+instance; the trees' roots sum to zero as fractions with a non-zero
+denominator; per tree, each GKR layer's sum-check and its eq
 value eq(rho, rho'); finally that the leaf claim equals the leaves rebuilt
 from the prover's column and multiplicity values and the verifier's own
 evaluations of the public tables. Returns the column and multiplicity claims
@@ -46,14 +47,17 @@ from zkaudit.transcript import Transcript
 WHERE = "lookup"
 
 
-def _check_shape(instance: LookupInstance, proof: LookupProof, num_vars: int) -> None:
+def _check_shape(instance: LookupInstance, proof: LookupProof, tree_vars) -> None:
     if len(proof.table_digests) != len(instance.tables):
         raise LookupShapeError("wrong number of tables", where=WHERE, expected=len(instance.tables), got=len(proof.table_digests))
     for j, (t, d) in enumerate(zip(instance.tables, proof.table_digests)):
         if d != t.digest():
             raise TableMismatch(f"table {j} is not the instance's table", where=WHERE, expected=t.digest().hex(), got=d.hex())
-    if len(proof.layers) != num_vars:
-        raise LookupShapeError("wrong number of GKR layers", where=WHERE, expected=num_vars, got=len(proof.layers))
+    if len(proof.roots) != len(tree_vars) or len(proof.layers) != len(tree_vars):
+        raise LookupShapeError("wrong number of GKR trees", where=WHERE, expected=len(tree_vars), got=len(proof.layers))
+    for t, (nv, layers) in enumerate(zip(tree_vars, proof.layers)):
+        if len(layers) != nv:
+            raise LookupShapeError(f"tree {t} has the wrong number of GKR layers", where=WHERE, expected=nv, got=len(layers))
     if len(proof.column_values) != len(instance.lookups):
         raise LookupShapeError("wrong number of lookups", where=WHERE, expected=len(instance.lookups), got=len(proof.column_values))
     for l, (lk, vals) in enumerate(zip(instance.lookups, proof.column_values)):
@@ -66,42 +70,58 @@ def _check_shape(instance: LookupInstance, proof: LookupProof, num_vars: int) ->
         )
 
 
-def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript) -> LookupClaims:
-    """Raises a `LookupRejected` (or sum-check) subclass on a bad proof."""
-    num_vars, segments = instance.layout()
-    _check_shape(instance, proof, num_vars)
+def _check_roots(roots) -> None:
+    """sum_t p_t / q_t = 0 with every q_t != 0, cross-multiplied."""
+    total_p, total_q = Fp2(0), Fp2(1)
+    for t, (p, q) in enumerate(roots):
+        if q == 0:
+            raise DegenerateDenominator(f"tree {t} has a zero root denominator", where=WHERE, round=t)
+        total_p, total_q = total_p * q + p * total_q, total_q * q
+    if total_p != 0:
+        raise LookupSumNonZero("the LogUp fractional sum is not zero", where=WHERE, expected=Fp2(0), got=total_p)
 
-    instance.absorb(transcript)
-    beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
-    alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
-    p0, q0 = proof.root
-    if p0 != 0:
-        raise LookupSumNonZero("the LogUp fractional sum is not zero", where=WHERE, expected=Fp2(0), got=p0)
-    if q0 == 0:
-        raise DegenerateDenominator("the root denominator is zero", where=WHERE)
-    transcript.absorb_exts(LABEL_ROOT, [p0, q0])
 
+def _verify_tree(t: int, root, layers, transcript: Transcript):
+    """One fractional-sum GKR; returns the leaf point and (p~, q~) there."""
+    vp, vq = root
+    transcript.absorb_exts(LABEL_ROOT, [vp, vq])
     point: tuple[Fp2, ...] = ()
-    vp, vq = p0, q0
-    for k, layer in enumerate(proof.layers, start=1):
+    for k, layer in enumerate(layers, start=1):
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches two claims: 1/p^2
-        claim = sumcheck_verifier.verify(layer, vp + lam * vq, k - 1, layer_spec(lam), transcript, where=f"{WHERE}/gkr layer {k}")
+        where = f"{WHERE}/tree {t} gkr layer {k}"
+        claim = sumcheck_verifier.verify(layer, vp + lam * vq, k - 1, layer_spec(lam), transcript, where=where)
         v = claim.values
         eq = eq_eval(point, claim.point)
         if v[EQ] != eq:
-            raise GkrLayerMismatch("eq value differs from eq(rho, rho')", where=WHERE, round=k, expected=eq, got=v[EQ])
+            raise GkrLayerMismatch("eq value differs from eq(rho, rho')", where=where, round=k, expected=eq, got=v[EQ])
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R: 1/p^2
         vp = v[PL] + c * (v[PR] - v[PL])
         vq = v[QL] + c * (v[QR] - v[QL])
         point = (c,) + tuple(claim.point)
+    return point, vp, vq
+
+
+def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript) -> LookupClaims:
+    """Raises a `LookupRejected` (or sum-check) subclass on a bad proof."""
+    tree_vars, segments = instance.layout()
+    _check_shape(instance, proof, tree_vars)
+    _check_roots(proof.roots)
+
+    instance.absorb(transcript)
+    beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
+    alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
+    ends = [_verify_tree(t, root, layers, transcript) for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
 
     w = instance.width
     comb = row_combiners(beta, w)
-    p_leaf, q_leaf, covered = Fp2(0), Fp2(0), Fp2(0)
+    p_leaf = [Fp2(0)] * len(tree_vars)
+    q_leaf = [Fp2(0)] * len(tree_vars)
     col_claims: list = [None] * len(instance.lookups)
     mult_claims: list = [None] * len(instance.tables)
     for s in segments:
-        hi, lo = point[: num_vars - s.num_vars], point[num_vars - s.num_vars :]
+        point = ends[s.tree][0]
+        cut = tree_vars[s.tree] - s.num_vars
+        hi, lo = point[:cut], point[cut:]
         sel = eq_bits(s.offset >> s.num_vars, hi)
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
@@ -115,14 +135,13 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
         den = alpha - comb[w] * table
         for c, v in enumerate(vals):
             den = den - comb[c] * v
-        p_leaf = p_leaf + sel * num
-        q_leaf = q_leaf + sel * den
-        covered = covered + sel
-    q_leaf = q_leaf + (1 - covered)  # unused leaves hold q = 1
-    if p_leaf != vp:
-        raise LeafMismatch("leaf numerators do not match the last GKR claim", where=WHERE, expected=p_leaf, got=vp)
-    if q_leaf != vq:
-        raise LeafMismatch("leaf denominators do not match the last GKR claim", where=WHERE, expected=q_leaf, got=vq)
+        p_leaf[s.tree] = p_leaf[s.tree] + sel * num
+        q_leaf[s.tree] = q_leaf[s.tree] + sel * den
+    for t, (_, vp, vq) in enumerate(ends):  # every tree is filled by its segments exactly
+        if p_leaf[t] != vp:
+            raise LeafMismatch("leaf numerators do not match the last GKR claim", where=WHERE, round=t, expected=p_leaf[t], got=vp)
+        if q_leaf[t] != vq:
+            raise LeafMismatch("leaf denominators do not match the last GKR claim", where=WHERE, round=t, expected=q_leaf[t], got=vq)
     transcript.absorb_exts(
         LABEL_LEAVES, [v for vals in proof.column_values for v in vals] + list(proof.multiplicity_values)
     )
