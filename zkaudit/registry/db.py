@@ -67,7 +67,7 @@ def sqlite_path(url: str) -> Path | None:
 def make_engine(url: str) -> Engine:
     try:
         if is_sqlite(url):
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
             _sqlite_events(engine)
         else:
             engine = create_engine(url, pool_pre_ping=True)

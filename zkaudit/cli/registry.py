@@ -1,0 +1,218 @@
+"""`zkaudit registry ...`: create, serve, publish to, read and audit a registry.
+
+Every command takes `--registry URL_OR_PATH` (default `$ZKAUDIT_REGISTRY_URL`,
+else ./zkaudit-registry.db). Commands that write sign the new tree head when
+the registry key is at hand (`--registry-key`, default next to a SQLite file).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from zkaudit.errors import ZkauditError
+from zkaudit.registry import keys as bls
+from zkaudit.registry.artifacts import read_model_dir
+from zkaudit.registry.errors import LogMismatch
+from zkaudit.registry.client import card_from, publish_local
+from zkaudit.registry.log import SignedTreeHead
+from zkaudit.registry.records import revocation, revocation_message
+from zkaudit.registry.store import Registry, default_key_path
+from zkaudit.registry.views import parse_ref
+
+registry_app = typer.Typer(name="registry", help="The public model registry.", no_args_is_help=True)
+
+REGISTRY = typer.Option(None, "--registry", help="Database: a SQLite path or postgresql:// URL "
+                        "(default $ZKAUDIT_REGISTRY_URL, else ./zkaudit-registry.db).")
+REGISTRY_KEY = typer.Option(None, "--registry-key", help="The registry's own keystore, used to sign tree heads "
+                            "(default: REGISTRY.key beside a SQLite file, ./zkaudit-registry.key otherwise).")
+JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def emit(as_json: bool, doc: Any, text: str) -> None:
+    typer.echo(json.dumps(doc, indent=2, sort_keys=True) if as_json else text)
+
+
+def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bool = False) -> Registry:
+    reg = Registry(url)
+    path = key_path or default_key_path(reg.url)
+    if key_path is not None or path.exists() or need_key:
+        reg.key = bls.read_keystore(path)
+        if reg.key.public_key != reg.public_key:
+            raise ZkauditError(f"{path} is not this registry's key")
+    return reg
+
+
+@registry_app.command("init")
+def init(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Create the registry database (or bring it up to date) and its signing key."""
+    reg, created, key_path = Registry.init(registry, registry_key)
+    doc = {"registry": reg.url, "created": created, "registry_key": str(key_path),
+           "registry_public_key": reg.public_key.hex()}
+    emit(as_json, doc, f"{'created' if created else 'already initialised'}: {reg.url}\n"
+         f"registry key: {key_path}\npublic key:   {reg.public_key.hex()}")
+
+
+@registry_app.command("upgrade")
+def upgrade(registry: str = REGISTRY, as_json: bool = JSON) -> None:
+    """Apply pending schema migrations."""
+    from zkaudit.registry import db
+
+    reg = Registry(registry, check=False)
+    before, after = db.upgrade(reg.engine)
+    emit(as_json, {"registry": reg.url, "from": before, "to": after}, f"schema {before} -> {after}")
+
+
+@registry_app.command("serve")
+def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
+          host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+          port: int = typer.Option(8000, help="TCP port (0 picks a free one)."),
+          max_body: int = typer.Option(16 * 1024 * 1024, help="Largest accepted request body, bytes.")) -> None:
+    """Run the HTTP API (OpenAPI schema at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from zkaudit.registry.api import create_app
+
+    reg = open_registry(registry, registry_key, need_key=True)
+    uvicorn.run(create_app(reg, max_body=max_body), host=host, port=port, log_level="info")
+
+
+@registry_app.command("publish")
+def publish(
+    model_dir: Path = typer.Argument(..., help="Compiled model directory (only DIR/public/ is read)."),
+    name: str = typer.Option(..., "--name", help="Model name."),
+    version: str = typer.Option(..., "--version", help="Version label; an existing NAME+VERSION is refused."),
+    key: Path = typer.Option(..., "--key", help="Vendor keystore (registered with its proof of possession on first use)."),
+    intended_use: str = typer.Option("", help="Model card: intended use."),
+    training_data: str = typer.Option("", help="Model card: training data description."),
+    metrics: str = typer.Option("{}", help="Model card: claimed metrics as a JSON object."),
+    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
+) -> None:
+    """Publish a compiled model version, signed by the vendor key."""
+    try:
+        claimed = json.loads(metrics)
+    except ValueError as exc:
+        raise ZkauditError(f"--metrics is not JSON: {exc}") from None
+    art = read_model_dir(model_dir)
+    vendor = bls.read_keystore(key)
+    reg = open_registry(registry, registry_key)
+    out = publish_local(reg, vendor, art, name, version, card_from(intended_use, training_data, claimed))
+    emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}\n"
+         f"log entry:      {out['log_index']}")
+
+
+@registry_app.command("register-signer")
+def register_signer(key: Path = typer.Option(..., "--key", help="The signer's keystore."),
+                    role: str = typer.Option("regulator", help="vendor or regulator."),
+                    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Register a signer (operator action, e.g. admitting a regulator)."""
+    k = bls.read_keystore(key)
+    out = open_registry(registry, registry_key).register_signer(name=k.name, role=role, public_key=k.public_key,
+                                                                pop=k.proof_of_possession())
+    emit(as_json, out, f"registered {role} {k.name}")
+
+
+@registry_app.command("revoke")
+def revoke(ref: str = typer.Argument(..., help="NAME@VERSION"), reason: str = typer.Option(..., help="Why."),
+           key: Path = typer.Option(..., "--key", help="Vendor or regulator keystore."),
+           registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Withdraw a model version with a signed reason."""
+    name, version = parse_ref(ref)
+    k = bls.read_keystore(key)
+    sig = k.sign(revocation_message(revocation(model=name, version=version, reason=reason)))
+    out = open_registry(registry, registry_key).revoke(model=name, version=version, reason=reason,
+                                                       signer=k.public_key, signature=sig)
+    emit(as_json, out, f"revoked {ref}: {reason}")
+
+
+@registry_app.command("show")
+def show(ref: str = typer.Argument(..., help="NAME or NAME@VERSION"), registry: str = REGISTRY,
+         as_json: bool = JSON) -> None:
+    """Show a model (all versions) or one version with its attestations."""
+    reg = Registry(registry)
+    if "@" in ref:
+        name, version = parse_ref(ref)
+        doc = {**reg.show_version(name, version), "attestations": reg.attestations(name, version),
+               "proofs": reg.proofs(name, version)}
+        versions = [doc]
+    else:
+        doc = reg.show_model(ref)
+        versions = doc["versions"]
+    lines = []
+    for v in versions:
+        state = "REVOKED: " + v["revoked"]["reason"] if v["revoked"] else "active"
+        lines.append(f"{v['model']}@{v['version']}  vendor {v['vendor']}  {state}\n"
+                     f"  circuit {v['circuit_digest']}\n  commitment {v['weight_commitment_digest']}\n"
+                     f"  intended use: {v['model_card']['intended_use'] or '-'}\n"
+                     f"  claimed metrics: {json.dumps(v['model_card']['claimed_metrics'])}")
+    emit(as_json, doc, "\n".join(lines))
+
+
+@registry_app.command("list")
+def list_(registry: str = REGISTRY, as_json: bool = JSON) -> None:
+    """List models and versions."""
+    models = Registry(registry).list_models()
+    emit(as_json, models, "\n".join(f"{m['name']}  ({m['vendor']}): {', '.join(m['versions'])}" for m in models)
+         or "no models")
+
+
+@registry_app.command("head")
+def head(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
+         sign: bool = typer.Option(False, "--sign", help="Sign a head for the current size first (needs the key)."),
+         as_json: bool = JSON) -> None:
+    """Print the latest signed tree head (save it to audit later with verify-log --since)."""
+    reg = open_registry(registry, registry_key, need_key=sign)
+    if sign:
+        reg.sign_head()
+    doc = reg.head()
+    sth = doc["signed_head"]
+    emit(as_json, doc, f"log size {doc['log_size']}; " + (
+        f"signed head: size {sth['tree_size']} root {sth['root_hash']}" if sth else "no signed head yet"))
+
+
+@registry_app.command("export")
+def export(out: Path = typer.Option(..., "--out", help="JSON file to write."), registry: str = REGISTRY) -> None:
+    """Write the log and its signed heads to a file that anyone can audit offline."""
+    doc = Registry(registry).export_log()
+    out.write_text(json.dumps(doc))
+    typer.echo(f"wrote {len(doc['entries'])} entries to {out}")
+
+
+@registry_app.command("verify-log")
+def verify_log(
+    registry: str = REGISTRY,
+    export_file: Path = typer.Option(None, "--export", help="Audit an exported copy instead of a database."),
+    pubkey: str = typer.Option(None, "--registry-pubkey", help="Pin the registry public key (hex)."),
+    since: Path = typer.Option(None, "--since", help="A head saved earlier (`registry head --json`); it must be a prefix."),
+    as_json: bool = JSON,
+) -> None:
+    """Recompute the log and every row it covers; exit 1 at the first entry that does not match."""
+    from zkaudit.registry.audit import audit_export
+
+    pk = bytes.fromhex(pubkey) if pubkey else None
+    saved = None
+    if since is not None:
+        doc = json.loads(since.read_text())
+        saved = SignedTreeHead.from_json(doc.get("signed_head", doc))
+    if export_file is not None:
+        try:
+            rep = audit_export(json.loads(export_file.read_text()), registry_pk=pk, since=saved)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ZkauditError(f"{export_file} is not a zkaudit log export: {exc}") from None
+    else:
+        rep = Registry(registry).verify_log(registry_pk=pk, since=saved)
+    first = rep.first
+    text = (f"log OK: {rep.size} entries, {rep.heads_checked} signed heads, {rep.rows_checked} rows"
+            if first is None else f"log MISMATCH at entry {first[0]}: {first[1]}"
+            + (f" (+{len(rep.problems) - 1} more problems)" if len(rep.problems) > 1 else ""))
+    if first is None or as_json:
+        emit(as_json, rep.to_json(), "\n".join([text, *(f"note: {n}" for n in rep.notes)]))
+    if first is not None:
+        raise LogMismatch(text.removeprefix("log MISMATCH at entry ").split(": ", 1)[-1], index=first[0])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(registry_app, name="registry")
