@@ -7,6 +7,10 @@ value eq(rho, rho'); finally that the leaf claim equals the leaves rebuilt
 from the prover's column and multiplicity values and the verifier's own
 evaluations of the public tables. Returns the column and multiplicity claims
 for the caller to discharge against commitments.
+
+The caller must have absorbed the commitments to the looked-up columns and
+to the multiplicities into `transcript` before calling (alpha and beta are
+drawn here, after them); otherwise m could be chosen after alpha.
 """
 
 from __future__ import annotations
