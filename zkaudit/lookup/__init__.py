@@ -18,6 +18,7 @@ from zkaudit.lookup.errors import (
     LookupSumNonZero,
     TableMismatch,
 )
+from zkaudit.lookup.limbs import RangeCheck
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.lookup.protocol import Lookup, LookupInstance, soundness
 from zkaudit.lookup.tables import NotInTable, TableSpec
@@ -36,6 +37,7 @@ __all__ = [
     "LookupSumNonZero",
     "NotInTable",
     "PointClaim",
+    "RangeCheck",
     "TableMismatch",
     "TableSpec",
     "soundness",
