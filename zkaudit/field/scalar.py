@@ -132,7 +132,7 @@ class Fp2:
 
     @staticmethod
     def _other(o: object) -> tuple[int, int]:
-        if isinstance(o, Fp2):
+        if type(o) is Fp2:
             return o.c0, o.c1
         if isinstance(o, int) and not isinstance(o, bool):
             return o % P, 0
@@ -140,27 +140,27 @@ class Fp2:
 
     def __add__(self, o):
         b0, b1 = self._other(o)
-        return Fp2(self.c0 + b0, self.c1 + b1)
+        return _fp2(_mod(self.c0 + b0), _mod(self.c1 + b1))
 
     __radd__ = __add__
 
     def __sub__(self, o):
         b0, b1 = self._other(o)
-        return Fp2(self.c0 - b0, self.c1 - b1)
+        return _fp2(_mod(self.c0 - b0), _mod(self.c1 - b1))
 
     def __rsub__(self, o):
         b0, b1 = self._other(o)
-        return Fp2(b0 - self.c0, b1 - self.c1)
+        return _fp2(_mod(b0 - self.c0), _mod(b1 - self.c1))
 
     def __mul__(self, o):
         b0, b1 = self._other(o)
         a0, a1 = self.c0, self.c1
-        return Fp2(a0 * b0 + W * a1 * b1, a0 * b1 + a1 * b0)
+        return _fp2(_mod(a0 * b0 + W * a1 * b1), _mod(a0 * b1 + a1 * b0))
 
     __rmul__ = __mul__
 
     def __neg__(self):
-        return Fp2(-self.c0, -self.c1)
+        return _fp2(_mod(-self.c0), _mod(-self.c1))
 
     def __truediv__(self, o):
         b0, b1 = self._other(o)
@@ -228,3 +228,21 @@ class Fp2:
         if c0 >= P or c1 >= P:
             raise MalformedProof("non-canonical extension field element (coefficient >= p)", got=(c0, c1))
         return cls(c0, c1)
+
+
+# Trusted constructor for results that are already canonical ints: skips the
+# coercion in __init__ (the verifier's hot path builds many small elements).
+_new = object.__new__
+_set_c0 = Fp2.c0.__set__
+_set_c1 = Fp2.c1.__set__
+
+
+def _mod(x: int) -> int:
+    return x % P
+
+
+def _fp2(c0: int, c1: int) -> Fp2:
+    out = _new(Fp2)
+    _set_c0(out, c0)
+    _set_c1(out, c1)
+    return out

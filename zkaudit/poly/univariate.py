@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from math import factorial
 
-from zkaudit.field.constants import P
+from zkaudit.field.constants import P, W
 from zkaudit.field.scalar import Fp2
 
 MAX_DEGREE = 8
@@ -30,23 +30,38 @@ def _inv_denominators(degree: int) -> tuple[int, ...]:
 
 
 def evaluate_from_evals(evals: Sequence[Fp2], r: Fp2) -> Fp2:
-    """g(r) from g(0..d). When r is one of the nodes, returns that value."""
+    """g(r) from g(0..d). When r is one of the nodes, returns that value.
+
+    With prefix/suffix products of (r - j) this is O(d) extension products,
+    done on plain ints (the verifier calls it once per round)."""
     degree = len(evals) - 1
     if degree < 0 or degree > MAX_DEGREE:
         raise ValueError(f"degree {degree} outside 0..{MAX_DEGREE}")
-    for i in range(degree + 1):
-        if r == i:
-            return evals[i]
-    diffs = [r - j for j in range(degree + 1)]
-    total = Fp2(0)
+    r0, r1 = r.c0, r.c1
+    if r1 == 0 and r0 <= degree:
+        return evals[r0]
+    # prefix[i] = prod_{j < i} (r - j), suffix[i] = prod_{j >= i} (r - j)
+    prefix = [(1, 0)]
+    for j in range(degree):
+        a0, a1 = prefix[-1]
+        b0 = r0 - j
+        prefix.append(((a0 * b0 + W * a1 * r1) % P, (a0 * r1 + a1 * b0) % P))
+    suffix = [(1, 0)] * (degree + 2)
+    for j in range(degree, -1, -1):
+        a0, a1 = suffix[j + 1]
+        b0 = r0 - j
+        suffix[j] = ((a0 * b0 + W * a1 * r1) % P, (a0 * r1 + a1 * b0) % P)
     inv_den = _inv_denominators(degree)
+    t0 = t1 = 0
     for i in range(degree + 1):
-        num = Fp2(inv_den[i])
-        for j in range(degree + 1):
-            if j != i:
-                num = num * diffs[j]
-        total = total + evals[i] * num
-    return total
+        p0, p1 = prefix[i]
+        s0, s1 = suffix[i + 1]
+        l0 = (p0 * s0 + W * p1 * s1) % P * inv_den[i]
+        l1 = (p0 * s1 + p1 * s0) % P * inv_den[i]
+        e0, e1 = evals[i].c0, evals[i].c1
+        t0 += e0 * l0 + W * e1 * l1
+        t1 += e0 * l1 + e1 * l0
+    return Fp2(t0, t1)
 
 
 def interpolate(evals: Sequence[Fp2]) -> list[Fp2]:
