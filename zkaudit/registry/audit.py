@@ -55,7 +55,11 @@ class AuditReport:
 
     @property
     def first(self) -> tuple[int, str] | None:
-        return min(self.problems, key=lambda p: p[0]) if self.problems else None
+        """The earliest entry shown not to match. A head mismatch only bounds
+        where the change is; it is reported when nothing more precise is known."""
+        precise = [p for p in self.problems if not p[1].startswith("log does not match")]
+        pool = precise or self.problems
+        return min(pool, key=lambda p: p[0]) if pool else None
 
     def to_json(self) -> dict[str, Any]:
         first = self.first
@@ -78,6 +82,7 @@ def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedT
         want_roots.setdefault(h.tree_size, []).append(h)
     fr = merkle.Frontier(0, [])
     last_good_head = 0
+    tainted: set[merkle.Node] = set()
     logged_pk: bytes | None = None
 
     def check_roots(size: int) -> None:
@@ -113,8 +118,11 @@ def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedT
                 logged_pk = doc["record"].get("public_key")
         for lv, ix, h in fr.append(merkle.leaf_hash(body)):
             if nodes is not None and nodes.get((lv, ix)) != h:
-                what = "leaf hash" if lv == 0 else f"tree node (level {lv}, index {ix})"
-                rep.problems.append((ix << lv, f"stored {what} does not match the entries it covers"))
+                # Report a wrong node only where it starts: its parents are wrong because of it.
+                tainted.add((lv, ix))
+                if lv == 0 or not {(lv - 1, 2 * ix), (lv - 1, 2 * ix + 1)} & tainted:
+                    what = "leaf hash" if lv == 0 else f"tree node (level {lv}, index {ix})"
+                    rep.problems.append((ix << lv, f"stored {what} does not match the entries it covers"))
         rep.size = pos + 1
         check_roots(rep.size)
     for size in sorted(want_roots):
