@@ -88,3 +88,17 @@ def test_univariate_at_nodes():
 def test_table_lengths_must_be_powers_of_two():
     with pytest.raises(ValueError):
         evaluate(vec.random(6), _rand_point(3, np.random.default_rng(0)))
+
+
+def test_prefix_indicator_and_eq_bits_match_tables():
+    from zkaudit.poly.mle import eq_bits, prefix_indicator
+
+    rng = np.random.default_rng(9)
+    n = 4
+    pt = _rand_point(n, rng)
+    eq = eq_table(pt)
+    for count in (0, 1, 5, 8, 15, 16):
+        ind = vec.from_ints([1 if i < count else 0 for i in range(1 << n)])
+        assert prefix_indicator(count, pt) == vec.inner(eq, ind)
+    for idx in (0, 6, 15):
+        assert eq_bits(idx, pt) == Fp2(int(eq[idx, 0]), int(eq[idx, 1]))

@@ -28,7 +28,8 @@ from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.claim import LookupClaims, PointClaim
 from zkaudit.lookup.errors import LookupShapeError
-from zkaudit.lookup.protocol import Lookup, LookupInstance, prefix_indicator
+from zkaudit.lookup.protocol import Lookup, LookupInstance
+from zkaudit.poly.mle import prefix_indicator
 from zkaudit.lookup.tables import NotInTable, TableSpec
 
 LIMB_BITS = 16

@@ -39,12 +39,10 @@ from zkaudit.lookup.protocol import (
     QL,
     QR,
     LookupInstance,
-    eq_bits,
     layer_spec,
-    prefix_indicator,
     row_combiners,
 )
-from zkaudit.poly.mle import eq_eval
+from zkaudit.poly.mle import eq_bits, eq_eval, prefix_indicator
 from zkaudit.sumcheck import verifier as sumcheck_verifier
 from zkaudit.transcript import Transcript
 

@@ -125,3 +125,27 @@ def eq_eval(a: Sequence[Fp2], b: Sequence[Fp2]) -> Fp2:
 
 def hypercube_sum(table: np.ndarray) -> Fp | Fp2:
     return vec.sum(table)
+
+
+def prefix_indicator(n: int, point) -> Fp2:
+    """MLE of the indicator of [0, n) on {0,1}^len(point) (MSB first), O(len):
+    the verifier's view of "the first n entries are real, the rest padding"."""
+    num_vars = len(point)
+    if n >= 1 << num_vars:
+        return Fp2(1)
+    acc, prefix = Fp2(0), Fp2(1)
+    for k, r in enumerate(point):
+        if (n >> (num_vars - 1 - k)) & 1:
+            acc = acc + prefix * (1 - r)  # indices agreeing above bit k, bit k = 0, rest free
+            prefix = prefix * r
+        else:
+            prefix = prefix * (1 - r)
+    return acc
+
+
+def eq_bits(bits: int, point) -> Fp2:
+    """eq(b, point) for the integer b written MSB first in len(point) bits."""
+    acc = Fp2(1)
+    for k, r in enumerate(point):
+        acc = acc * (r if (bits >> (len(point) - 1 - k)) & 1 else 1 - r)
+    return acc
