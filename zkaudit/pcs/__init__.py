@@ -1,4 +1,42 @@
 """Polynomial commitments: NTT / Reed-Solomon, Merkle trees, the tensor-code
-multilinear commitment with batched openings.
+(Ligero/Brakedown-style) multilinear commitment with batched openings.
 
-Imports: field, poly, transcript."""
+Imports: field, poly, transcript, sumcheck.
+
+Use:
+
+    from zkaudit.pcs import PcsParams, Claim, commit, open, verify
+
+    params = PcsParams.default()                # >= 100 bits: params.soundness_bits
+    commitment, prover_data = commit([f, g], params)   # base-field tables, 2^k each
+    # Prover and verifier absorb the commitment into their transcript as part
+    # of the statement, before any challenge:
+    transcript.absorb_statement(..., commitments={"advice": commitment.to_bytes()})
+    claims = [Claim(0, point_f, value_f), Claim(1, point_g, value_g)]   # points in GF(p^2)
+    proof = open(prover_data, claims, transcript)       # samples its own challenges
+    verify(commitment, claims, proof, transcript_v, params)  # raises a PcsRejected subclass
+
+* Many tables of different sizes share one matrix and one Merkle root;
+  many claims (table, point, value) are discharged by one opening proof.
+* A point is in the table's variable order: x_1 is the most significant bit
+  of the table index (zkaudit.poly's convention).
+* `Commitment.to_bytes` / `OpeningProof.to_bytes` are canonical and
+  versioned; `from_bytes` parses strictly (MalformedOpening).
+* `PcsParams(hiding=True)` is reserved for the zero-knowledge variant
+  (random padding and masking rows); every entry point raises
+  NotImplementedError for it until it is built.
+
+Modules: `ntt` (+ `ntt_kernels`, `ntt_reference`), `merkle`
+(+ `merkle_reference`), `layout` (where tables sit in the matrix), `params`
+(soundness and shape), `protocol` (the opening, step by step), `claim`,
+`proof` (wire types), `prover`, `verifier`, `errors`, `kernels`.
+"""
+
+from zkaudit.pcs.claim import Claim
+from zkaudit.pcs.errors import PcsRejected
+from zkaudit.pcs.params import PcsParams
+from zkaudit.pcs.proof import Commitment, OpeningProof
+from zkaudit.pcs.prover import ProverData, commit, open  # noqa: A004
+from zkaudit.pcs.verifier import verify
+
+__all__ = ["Claim", "Commitment", "OpeningProof", "PcsParams", "PcsRejected", "ProverData", "commit", "open", "verify"]

@@ -1,0 +1,177 @@
+"""Parameters of the tensor-code commitment, and its soundness as code.
+
+Notation: rows are Reed-Solomon encoded at rate rho = 2^-b (b = log_blowup)
+from m = 2^log_cols message entries to n = m 2^b positions; t column queries;
+q claims in one opening; R_pad = 2^l the padded row count; K = GF(p^2), the
+field every challenge is drawn from, |K| = p^2 ~ 2^128.
+
+**Soundness** (interactive, every term proven, none conjectured):
+
+    eps  <=  n / |K|            proximity test (random combination of rows)
+           + 2 (1 - delta)^t    column queries (proximity row + evaluation row)
+           + (q - 1) / |K|      batching the q claims with powers of gamma
+           + 2 l / |K|          the degree-2 batching sum-check over l row vars
+    with delta = (1 - rho) / 2.
+
+* delta is the unique-decoding radius of the code: distance d = n - m + 1 and
+  floor((d - 1) / 2) = (n - m) / 2 = delta n exactly, because m is even
+  (log_cols >= 1 is enforced).
+* n / |K|: Reed-Solomon codes have a proximity gap in the unique-decoding
+  regime (Ben-Sasson, Carmon, Ishai, Kopparty, Saraf, "Proximity gaps for
+  Reed-Solomon codes", FOCS 2020, the affine-space statement): if a uniformly
+  random element of the span of the rows (our coefficients alpha_r are
+  independent and uniform in K) is delta-close to the code with probability
+  above n / |K|, then all rows agree with codewords on one common set of
+  (1 - delta) n positions. Otherwise the combination is delta-far and each
+  query catches it with probability > delta.
+* If the matrix is delta-close, its decoding M* is unique; a wrong evaluation
+  row then differs from the true one's encoding in >= d positions, of which
+  >= d - delta n > delta n are outside the agreement set, so again each query
+  catches it with probability > delta. The two query events are counted
+  separately (the factor 2).
+* With the evaluation row right, the sum-check's final values are those of
+  M*, so a false claim survives only the batching and sum-check terms.
+
+The bits are those of the interactive protocol. Made non-interactive with
+Fiat-Shamir, a prover who can afford 2^k hash evaluations may retry the
+query phase, so the query term is worth t * -log2(1 - delta) - k bits against
+such a prover (no proof-of-work grinding is applied). SHA-256's collision
+resistance (128 bits) bounds the Merkle binding separately. Larger list-
+decoding radii (Johnson bound, proven; up to capacity, conjectured) would cut
+the queries by up to ~2.5x at this rate; they are not used.
+
+Defaults: b = 2 (rate 1/4, delta = 3/8, 0.678 bits per query), target 100
+bits, giving t = 150 queries. Figures are taken at the largest codeword and
+claim count the verifier accepts (`max_log_codeword`, `max_claims`), so the
+printed bits hold for every opening verified under these parameters.
+
+**Matrix shape.** The row width 2^log_cols is chosen from the polynomial
+sizes by `choose_log_cols`: it minimises the estimated proof size
+    2 * 16 m  (two rows in K)  +  t' * 8 R  (opened columns)  +  Merkle digests,
+with t' the expected number of distinct positions among t draws, which is
+balanced near m ~ sqrt(t N / 4) for N committed entries. Among widths within
+5% of the smallest proof it takes the narrowest: fewer columns mean fewer
+Merkle leaves, and hashing leaves one call at a time is the prover's
+largest fixed cost per column.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from zkaudit.field.constants import EXT_BITS, TWO_ADICITY
+from zkaudit.pcs.layout import Layout
+
+DIGEST_BYTES = 32
+EXT_BYTES = 16
+BASE_BYTES = 8
+
+
+def _log2_sum(terms_log2: list[float]) -> float:
+    """log2 of a sum of 2^x terms, without underflow."""
+    top = max(terms_log2)
+    return top + math.log2(sum(2.0 ** (x - top) for x in terms_log2))
+
+
+@dataclass(frozen=True)
+class PcsParams:
+    """Soundness and code parameters. Build with `default()` or
+    `for_security()`; `num_queries` is then derived, never hand-picked."""
+
+    log_blowup: int
+    num_queries: int
+    max_log_codeword: int = 24
+    max_claims: int = 1 << 16
+    hiding: bool = False
+    target_bits: float = field(default=0.0, compare=False)
+
+    def __post_init__(self):
+        if not 1 <= self.log_blowup <= 8:
+            raise ValueError(f"log_blowup must be in 1..8, got {self.log_blowup}")
+        if self.num_queries < 1:
+            raise ValueError("at least one query is needed")
+        if not self.log_blowup + 1 <= self.max_log_codeword <= TWO_ADICITY:
+            raise ValueError(f"max_log_codeword must be in {self.log_blowup + 1}..{TWO_ADICITY}")
+        if self.max_claims < 1:
+            raise ValueError("max_claims must be positive")
+
+    # ------------------------------------------------------------ builders
+
+    @classmethod
+    def default(cls) -> PcsParams:
+        return cls.for_security(100)
+
+    @classmethod
+    def for_security(cls, bits: float, *, log_blowup: int = 2, max_log_codeword: int = 24,
+                     max_claims: int = 1 << 16, hiding: bool = False) -> PcsParams:
+        """The fewest queries that reach `bits` at the given rate."""
+        t = 1
+        while True:
+            p = cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits)
+            if p.soundness_bits >= bits:
+                return p
+            t += 1
+
+    # ----------------------------------------------------------- soundness
+
+    @property
+    def rate(self) -> float:
+        return 2.0 ** -self.log_blowup
+
+    @property
+    def delta(self) -> float:
+        """Unique-decoding radius (1 - rate) / 2, relative to n."""
+        return (1.0 - self.rate) / 2.0
+
+    @property
+    def bits_per_query(self) -> float:
+        return -math.log2(1.0 - self.delta)
+
+    def soundness_bits_for(self, log_codeword: int, num_claims: int, log_rows: int) -> float:
+        """-log2 of the error bound in the module docstring for one opening."""
+        terms = [
+            log_codeword - EXT_BITS,  # n / |K|: proximity gap
+            1.0 - self.num_queries * self.bits_per_query,  # 2 (1 - delta)^t
+        ]
+        if num_claims > 1:
+            terms.append(math.log2(num_claims - 1) - EXT_BITS)  # gamma batching
+        if log_rows > 0:
+            terms.append(math.log2(2 * log_rows) - EXT_BITS)  # degree-2 sum-check
+        return -_log2_sum(terms)
+
+    @property
+    def soundness_bits(self) -> float:
+        """The bound at the largest opening these parameters accept."""
+        return self.soundness_bits_for(self.max_log_codeword, self.max_claims, TWO_ADICITY)
+
+    # --------------------------------------------------------------- shape
+
+    def choose_log_cols(self, num_vars: list[int] | tuple[int, ...]) -> int:
+        """Row width for committing tables of these sizes (see the docstring)."""
+        total_log = max(1, math.ceil(math.log2(sum(1 << v for v in num_vars))))
+        top = min(total_log, self.max_log_codeword - self.log_blowup)
+        sizes = []
+        for log_cols in range(1, top + 1):
+            layout = Layout.build(num_vars, log_cols)
+            sizes.append((self.estimate_proof_bytes(log_cols, layout.num_rows, layout.log_rows), log_cols))
+        best = min(s for s, _ in sizes)
+        return min(lc for s, lc in sizes if s <= 1.05 * best)
+
+    def expected_distinct_queries(self, log_codeword: int) -> float:
+        n = 1 << log_codeword
+        return n * -math.expm1(self.num_queries * math.log1p(-1.0 / n)) if n > 1 else 1.0
+
+    def estimate_proof_bytes(self, log_cols: int, num_rows: int, log_rows: int) -> float:
+        log_n = log_cols + self.log_blowup
+        t = self.expected_distinct_queries(log_n)
+        rows = 2 * EXT_BYTES * (1 << log_cols)
+        columns = t * BASE_BYTES * num_rows
+        merkle = t * DIGEST_BYTES * max(0.0, log_n - math.log2(t))
+        sumcheck = 3 * EXT_BYTES * log_rows
+        return rows + columns + merkle + sumcheck
+
+    def describe(self) -> str:
+        return (f"rate 1/{1 << self.log_blowup}, {self.num_queries} queries, "
+                f"{self.soundness_bits:.1f} bits (proven, unique decoding; codewords <= 2^{self.max_log_codeword}, "
+                f"<= {self.max_claims} claims){', hiding' if self.hiding else ''}")

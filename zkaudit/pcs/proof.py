@@ -1,0 +1,173 @@
+"""Wire types of the commitment: `Commitment` and `OpeningProof`.
+
+All integers little-endian; field elements canonical u64 words (< p), an
+extension element as c0 then c1.
+
+    Commitment (version 1)
+        "ZPCC" | u16 version | u8 log_blowup | u8 log_cols
+        | u32 num_polys | num_polys * u8 num_vars | 32-byte Merkle root
+
+    OpeningProof (version 1)
+        "ZPCO" | u16 version | 32-byte commitment digest
+        | u32 num_rows R | u32 cols m
+        | m * Fp2                        proximity row  u_prox
+        | SumcheckProof                  (its own format, zkaudit.sumcheck.proof)
+        | m * Fp2                        evaluation row u_eval
+        | u32 q | q * u32 positions      opened codeword positions
+        | q * R * u64                    the opened columns, position by position
+        | u32 s | s * 32 bytes           Merkle multi-proof siblings
+
+Parsing is strict (exact lengths, canonical elements, no trailing bytes) and
+bounded: every count is checked against the bytes actually present before
+anything is allocated. Whether the shape fits the commitment and the
+parameters is the verifier's check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field.constants import P
+from zkaudit.pcs.errors import MalformedOpening
+from zkaudit.pcs.merkle import DIGEST_BYTES
+from zkaudit.sumcheck.proof import SumcheckProof
+
+COMMITMENT_MAGIC = b"ZPCC"
+OPENING_MAGIC = b"ZPCO"
+VERSION = 1
+_DIGEST_DOMAIN = b"zkaudit/pcs/commitment-digest/v1"
+
+
+class _Reader:
+    def __init__(self, data: bytes, what: str, offset: int = 0):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise MalformedOpening(f"{what}: expected bytes, got {type(data).__name__}")
+        self.data = bytes(data)
+        self.offset = offset
+        self.what = what
+
+    def take(self, n: int, part: str) -> bytes:
+        if n < 0 or self.offset + n > len(self.data):
+            raise MalformedOpening(f"{self.what} truncated in {part}", expected=self.offset + n, got=len(self.data))
+        out = self.data[self.offset : self.offset + n]
+        self.offset += n
+        return out
+
+    def unpack(self, fmt: str, part: str):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), part))
+
+    def header(self, magic: bytes) -> None:
+        got = self.take(len(magic), "magic")
+        if got != magic:
+            raise MalformedOpening(f"{self.what}: wrong magic", expected=magic, got=got)
+        (version,) = self.unpack("<H", "version")
+        if version != VERSION:
+            raise MalformedOpening(f"{self.what}: unsupported version", expected=VERSION, got=version)
+
+    def words(self, count: int, part: str) -> np.ndarray:
+        raw = self.take(8 * count, part)
+        a = np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+        if count and int(a.max()) >= P:
+            raise MalformedOpening(f"{self.what}: non-canonical field element in {part} (>= p)", got=int(a.max()))
+        return a
+
+    def end(self) -> None:
+        if self.offset != len(self.data):
+            raise MalformedOpening(f"{self.what} has trailing bytes", expected=self.offset, got=len(self.data))
+
+
+def _words_bytes(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a, dtype=np.uint64).astype("<u8", copy=False).tobytes()
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """What a verifier holds: the code, the matrix width, the tables' sizes
+    and the Merkle root over the codeword columns."""
+
+    log_blowup: int
+    log_cols: int
+    num_vars: tuple[int, ...]
+    root: bytes
+
+    def to_bytes(self) -> bytes:
+        return b"".join([
+            COMMITMENT_MAGIC,
+            struct.pack("<HBBI", VERSION, self.log_blowup, self.log_cols, len(self.num_vars)),
+            bytes(self.num_vars),
+            self.root,
+        ])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Commitment:
+        r = _Reader(data, "commitment")
+        r.header(COMMITMENT_MAGIC)
+        log_blowup, log_cols, count = r.unpack("<BBI", "shape")
+        num_vars = tuple(r.take(count, "table sizes"))
+        root = r.take(DIGEST_BYTES, "root")
+        r.end()
+        return cls(log_blowup, log_cols, num_vars, root)
+
+    def digest(self) -> bytes:
+        """Names this commitment (opening proofs carry it)."""
+        return hashlib.sha256(_DIGEST_DOMAIN + self.to_bytes()).digest()
+
+
+@dataclass(frozen=True)
+class OpeningProof:
+    commitment_digest: bytes
+    num_rows: int
+    proximity_row: np.ndarray  # (m, 2) uint64
+    sumcheck: SumcheckProof
+    evaluation_row: np.ndarray  # (m, 2) uint64
+    positions: tuple[int, ...]
+    columns: np.ndarray  # (q, R) uint64, columns[i] = codeword position positions[i]
+    siblings: tuple[bytes, ...]
+
+    def to_bytes(self) -> bytes:
+        m = self.proximity_row.shape[0]
+        return b"".join([
+            OPENING_MAGIC,
+            struct.pack("<H", VERSION),
+            self.commitment_digest,
+            struct.pack("<II", self.num_rows, m),
+            _words_bytes(self.proximity_row),
+            self.sumcheck.to_bytes(),
+            _words_bytes(self.evaluation_row),
+            struct.pack("<I", len(self.positions)),
+            struct.pack(f"<{len(self.positions)}I", *self.positions),
+            _words_bytes(self.columns),
+            struct.pack("<I", len(self.siblings)),
+            b"".join(self.siblings),
+        ])
+
+    def num_bytes(self) -> int:
+        return len(self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> OpeningProof:
+        r = _Reader(data, "opening proof")
+        r.header(OPENING_MAGIC)
+        digest = r.take(DIGEST_BYTES, "commitment digest")
+        num_rows, m = r.unpack("<II", "shape")
+        prox = r.words(2 * m, "proximity row").reshape(m, 2)
+        try:
+            sumcheck, r.offset = SumcheckProof.read(r.data, r.offset)
+        except MalformedOpening:
+            raise
+        except MalformedProof as e:
+            raise MalformedOpening(f"opening proof: batching sum-check does not parse: {e}") from e
+        evals = r.words(2 * m, "evaluation row").reshape(m, 2)
+        (q,) = r.unpack("<I", "position count")
+        positions = r.unpack(f"<{q}I", "positions") if q else ()
+        columns = r.words(q * num_rows, "columns").reshape(q, num_rows)
+        (s,) = r.unpack("<I", "sibling count")
+        raw = r.take(s * DIGEST_BYTES, "Merkle siblings")
+        siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
+        r.end()
+        return cls(digest, num_rows, prox, sumcheck, evals, tuple(positions), columns, siblings)
