@@ -67,28 +67,11 @@ def sklearn_mlp_weights(clf):
 
 
 def conv2d(x, w, pad):
-    """Float NCHW convolution, stride 1 (for computing training features)."""
+    """Float NCHW convolution, stride 1, by direct windowed sums: the naive
+    reference that tests/test_training.py checks training.Conv2d's im2col against."""
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     win = np.lib.stride_tricks.sliding_window_view(xp, w.shape[2:], axis=(2, 3))  # N C H W kh kw
     return np.einsum("nchwij,mcij->nmhw", win, w, optimize=True)
-
-
-def maxpool2(x):
-    n, c, h, w = x.shape
-    return x[:, :, : h // 2 * 2, : w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-
-
-def bn_stats(x):
-    """BatchNormalization parameters that normalize `x` per channel (what a
-    trained network's running statistics would hold)."""
-    mean = x.mean(axis=(0, 2, 3))
-    var = x.var(axis=(0, 2, 3)) + 1e-3
-    return np.ones_like(mean), np.zeros_like(mean), mean, var
-
-
-def apply_bn(x, gamma, beta, mean, var, eps=1e-5):
-    s = (gamma / np.sqrt(var + eps)).reshape(1, -1, 1, 1)
-    return (x - mean.reshape(1, -1, 1, 1)) * s + beta.reshape(1, -1, 1, 1)
 
 
 def conv_block_nodes(i, cin_name, w, bn, pool=True):
