@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field import vec
+from zkaudit.field.scalar import Fp2
+from zkaudit.poly.mle import prefix_indicator
 
 
 def log2_ceil(d: int) -> int:
@@ -55,3 +57,11 @@ def split_point(point, shape: tuple[int, ...]) -> list[tuple]:
     if at != len(point):
         raise ValueError(f"point has {len(point)} coordinates, shape {shape} has {at} variables")
     return out
+
+
+def real_indicator(shape: tuple[int, ...], point) -> Fp2:
+    """MLE at `point` of the indicator of the real (unpadded) entries."""
+    acc = Fp2(1)
+    for d, sub in zip(shape, split_point(point, shape)):
+        acc = acc * prefix_indicator(d, sub)
+    return acc
