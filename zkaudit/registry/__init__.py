@@ -1,4 +1,19 @@
 """The public model registry: SQLAlchemy store, signatures, transparency log, HTTP API.
 
-It verifies proofs through `zkaudit.statements` verifiers and never imports a prover.
-Imports: statements (verifier side) and below."""
+It verifies proofs through `zkaudit.statements.verify` and never imports a prover.
+Imports: statements (verifier side) and below.
+
+    encoding   canonical, domain-separated encoding of signed/logged statements
+    keys       BLS12-381 (IETF PoP scheme) keys, keystore, (aggregate) verification
+    records    the statement types signers sign, one tag each
+    merkle     RFC 6962/9162 hashing, inclusion/consistency proofs and checks
+    models     typed SQLAlchemy tables (schema only via registry/migrations)
+    db         URLs, engines, write locking, migrations
+    log        the transparency log in the database
+    store      the registry service (writes) + views (reads)
+    audit      verify-log over a database or an exported copy
+    auth       signed HTTP requests (nonce, timestamp, payload digest)
+    api        FastAPI app; limits: request body-size guard
+    client     building signed statements and requests on the signer's side
+    artifacts  reading the public half of a compiled model directory
+"""

@@ -79,7 +79,7 @@ class Registry(Reads):
             db.upgrade(reg.engine)
         except ZkauditError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # unreachable server, unwritable file: one line, not a traceback
             raise ZkauditError(f"cannot initialise registry at {reg.url}: {str(exc).splitlines()[0]}") from None
         with Session(reg.engine) as s:
             existing = s.get(Meta, META_PUBLIC_KEY)
@@ -369,8 +369,9 @@ class Registry(Reads):
         return rep
 
     def _logged_key(self) -> bytes | None:
-        return self.entry(0)["decoded"]["record"].get("public_key") and bytes.fromhex(
-            self.entry(0)["decoded"]["record"]["public_key"])
+        """The registry key recorded in log entry 0."""
+        pk = self.entry(0)["decoded"]["record"].get("public_key")
+        return bytes.fromhex(pk) if isinstance(pk, str) else None
 
     def export_log(self) -> dict[str, Any]:
         with self._read() as s:
