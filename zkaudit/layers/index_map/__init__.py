@@ -1,0 +1,2 @@
+"""Reshape / Flatten / Squeeze / Unsqueeze / Transpose / Concat / Pad: ops that
+move values without arithmetic (see `verifier.py`)."""
