@@ -101,3 +101,4 @@ def test_registry_never_imports_a_prover():
             if mod.startswith("zkaudit") and any("prove" in p and "verif" not in p for p in mod.split(".")):
                 bad.append(f"{path.relative_to(ROOT)} imports {mod}")
     assert not bad, "\n".join(bad)
+

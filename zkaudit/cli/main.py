@@ -63,7 +63,11 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (also used by tests)."""
     try:
-        app(args=argv, standalone_mode=False)
+        # With standalone_mode=False click returns a command's typer.Exit code
+        # instead of raising it.
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int):
+            return rc
     except ZkauditError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return exc.exit_code
