@@ -77,11 +77,12 @@ def _spec_json(s) -> dict:
 
 
 def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_data=None,
-                  method: str = "minmax", percentile: float = 99.99) -> CompileSummary:
+                  method: str = "minmax", percentile: float = 99.99, extra_files=None) -> CompileSummary:
     """Compile `path` into `out_dir`. Float models need `calibration` (a file
     or a dict name -> samples); fidelity is measured on `eval_data` if given,
     else on the calibration samples, else (quantized models) on seeded random
-    inputs."""
+    inputs. `extra_files(circuit, weights) -> {relative path: bytes}` adds
+    files (e.g. the weight commitment) to the same atomic write."""
     path, out_dir = Path(path), Path(out_dir)
     model = load_model(path)
     shapes = fix_input_shapes(model, input_shapes)
@@ -136,11 +137,14 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         "tensor_ranges": {s.name: [s.lo, s.hi] for s in circuit.tensors},
         "fidelity": report,
     }
-    write_atomically(out_dir, {
+    files = {
         CIRCUIT_FILE: encoded,
         SUMMARY_FILE: json.dumps(summary, indent=2, sort_keys=True).encode(),
         WEIGHTS_FILE: weights.encode(),
-    })
+    }
+    if extra_files is not None:
+        files.update(extra_files(circuit, weights))
+    write_atomically(out_dir, files)
     return CompileSummary(out_dir, digest, circuit, summary)
 
 

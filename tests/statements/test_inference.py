@@ -1,0 +1,147 @@
+"""Inference proofs end to end on circuits built from the ops proven so far,
+and the attack catalogue on the proof file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zkaudit.circuit import Circuit, Node, TensorSpec, encode_circuit
+from zkaudit.circuit.weights import Weights
+from zkaudit.errors import MalformedProof, ZkauditError
+from zkaudit.statements.envelope import encode_envelope, parse_envelope
+from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
+from zkaudit.statements.inference.prover import commit_weights, prove
+from zkaudit.statements.verify import verify_proof
+
+ACC = (-(2**31), 2**31 - 1)
+
+
+def _circuit(name="linear"):
+    """A small graph touching every op proven so far: MatMul with bias and
+    zero point, Reshape/Transpose/Reshape, Add, Mul (h is used three times,
+    so claims on it are combined), a second MatMul; two outputs."""
+    x = TensorSpec("x", (1, 6), -128, 127, 0.1, 3)
+    w1 = TensorSpec("w1", (6, 4), -127, 127)
+    b1 = TensorSpec("b1", (4,), -5000, 5000)
+    w2 = TensorSpec("w2", (4, 3), -127, 127)
+    h = TensorSpec("h", (1, 4), -200000, 200000)
+    r = TensorSpec("r", (2, 2), -200000, 200000)
+    t = TensorSpec("t", (2, 2), -200000, 200000)
+    f = TensorSpec("f", (1, 4), -200000, 200000)
+    s = TensorSpec("s", (1, 4), -400000, 400000)
+    m = TensorSpec("m", (1, 4), -(2**40), 2**40)
+    y = TensorSpec("y", (1, 3), *ACC)
+    nodes = (
+        Node.make("mm1", "MatMul", ["x", "w1", "b1"], "h", a_zero_point=3, b_zero_point=0),
+        Node.make("rs1", "Reshape", ["h"], "r", shape=(2, 2)),
+        Node.make("tr", "Transpose", ["r"], "t", perm=(1, 0)),
+        Node.make("rs2", "Reshape", ["t"], "f", shape=(1, 4)),
+        Node.make("add", "Add", ["h", "f"], "s", a_zero_point=0, b_zero_point=0),
+        Node.make("mul", "Mul", ["s", "h"], "m", a_zero_point=0, b_zero_point=1),
+        Node.make("mm2", "MatMul", ["s", "w2"], "y", a_zero_point=0, b_zero_point=0),
+    )
+    return Circuit(name, (x,), (y, m), (w1, b1, w2), nodes, (h, r, t, f, s, m, y))
+
+
+@pytest.fixture(scope="module")
+def setup():
+    circuit = _circuit()
+    rng = np.random.default_rng(0)
+    weights = Weights({"w1": rng.integers(-127, 128, (6, 4)), "b1": rng.integers(-5000, 5000, (4,)),
+                       "w2": rng.integers(-127, 128, (4, 3))})
+    commitment, _ = commit_weights(circuit, weights)
+    x = rng.integers(-128, 128, (1, 6))
+    proof = prove(circuit, weights, {"x": x})
+    return circuit, weights, commitment.to_bytes(), x, proof
+
+
+def _verify(circuit, commitment, proof):
+    return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=commitment)
+
+
+def test_honest_proof_verifies_and_output_is_the_reference(setup):
+    circuit, weights, commitment, x, proof = setup
+    verdict = _verify(circuit, commitment, proof)
+    assert verdict.valid, verdict.reason
+    ref = circuit.execute(weights, {"x": x})
+    assert verdict.output == {k: v.tolist() for k, v in ref.items()}
+
+
+def _rewrite(circuit, proof, **changes):
+    env = parse_envelope(proof)
+    body = InferenceBody.from_bytes(env.body, circuit)
+    fields = dict(inputs=body.inputs, outputs=body.outputs, advice_commitment=body.advice_commitment,
+                  layers=body.layers, weight_opening=body.weight_opening, advice_opening=body.advice_opening)
+    fields.update(changes)
+    return encode_envelope(STATEMENT, InferenceBody(**fields).to_bytes(circuit))
+
+
+def test_wrong_output_rejected(setup):
+    circuit, _, commitment, _, proof = setup
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    y = body.outputs["y"].copy()
+    y[0, 1] += 1
+    verdict = _verify(circuit, commitment, _rewrite(circuit, proof, outputs={**body.outputs, "y": y}))
+    assert not verdict.valid
+
+
+def test_wrong_input_rejected(setup):
+    circuit, _, commitment, _, proof = setup
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    x = body.inputs["x"].copy()
+    x[0, 0] = x[0, 0] + 1 if x[0, 0] < 127 else x[0, 0] - 1
+    verdict = _verify(circuit, commitment, _rewrite(circuit, proof, inputs={"x": x}))
+    assert not verdict.valid
+
+
+def test_replay_with_another_weight_commitment_rejected(setup):
+    circuit, weights, _, _, proof = setup
+    other = Weights({k: (v + 1 if k == "b1" else v) for k, v in weights.items()})
+    other_commitment, _ = commit_weights(circuit, other)
+    assert not _verify(circuit, other_commitment.to_bytes(), proof).valid
+
+
+def test_replay_with_another_circuit_rejected(setup):
+    circuit, _, commitment, _, proof = setup
+    assert not _verify(_circuit("renamed"), commitment, proof).valid
+
+
+def test_weights_changed_after_commitment_rejected(setup):
+    circuit, weights, commitment, x, _ = setup
+    other = Weights({k: (v + 1 if k == "w2" else v) for k, v in weights.items()})
+    with pytest.raises(ZkauditError, match="published weight commitment"):
+        prove(circuit, other, {"x": x}, weight_commitment=commitment)
+    # and a proof made with the changed weights does not verify against the published commitment
+    forged = prove(circuit, other, {"x": x})
+    assert not _verify(circuit, commitment, forged).valid
+
+
+def test_truncated_and_padded_rejected(setup):
+    circuit, _, commitment, _, proof = setup
+    for bad in (proof[:-1], proof[: len(proof) // 2], proof + b"\x00"):
+        verdict = _verify(circuit, commitment, bad)
+        assert not verdict.valid
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_single_byte_change_rejected(setup, data):
+    circuit, _, commitment, _, proof = setup
+    pos = data.draw(st.integers(0, len(proof) - 1))
+    raw = bytearray(proof)
+    raw[pos] = (raw[pos] + data.draw(st.integers(1, 255))) % 256
+    assert not _verify(circuit, commitment, bytes(raw)).valid
+
+
+def test_body_parser_rejects_out_of_range_public_values(setup):
+    circuit, _, _, _, proof = setup
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    x = body.inputs["x"].copy()
+    x[0, 0] = 500  # outside [-128, 127]
+    raw = InferenceBody(inputs={"x": x}, outputs=body.outputs, advice_commitment=b"", layers=body.layers,
+                        weight_opening=body.weight_opening, advice_opening=b"").to_bytes(circuit)
+    with pytest.raises(MalformedProof, match="range"):
+        InferenceBody.from_bytes(raw, circuit)

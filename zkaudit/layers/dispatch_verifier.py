@@ -1,0 +1,64 @@
+"""Verifier side of the per-op dispatch: node + claim on its output -> claims
+on its inputs (and parameters). A handler reads its proof from the stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from zkaudit.circuit.graph import Node, TensorSpec
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.elementwise import verifier as elementwise
+from zkaudit.layers.elementwise.proof import LinearProof, MulProof
+from zkaudit.layers.index_map import verifier as index_map
+from zkaudit.layers.index_map.proof import IndexMapProof
+from zkaudit.layers.matmul import verifier as matmul
+from zkaudit.layers.matmul.proof import MatMulProof
+from zkaudit.layers.shapes import INDEX_MAP_OPS, UnsupportedLayer, elementwise_shape, index_wiring, matmul_shape
+from zkaudit.layers.stream import ProofReader
+from zkaudit.transcript import Transcript
+
+Handler = Callable[[Node, dict, TensorClaim, ProofReader, Transcript], list[TensorClaim]]
+
+
+def _matmul(node, specs, claim, reader, transcript):
+    shape = matmul_shape(node, specs)
+    names = (node.inputs[0], node.inputs[1], node.inputs[2] if shape.has_bias else None)
+    return matmul.verify(shape, names, claim, reader.read(MatMulProof), transcript, where=f"node {node.name} (MatMul)")
+
+
+def _elementwise(node, specs, claim, reader, transcript):
+    shape = elementwise_shape(node, specs)
+    proof = reader.read(MulProof if node.op == "Mul" else LinearProof)
+    return elementwise.verify(shape, tuple(node.inputs), claim, proof, transcript, where=f"node {node.name} ({node.op})")
+
+
+def _index_map(node, specs, claim, reader, transcript):
+    w = index_wiring(node, specs)
+    return index_map.verify(w, [specs[i].shape for i in node.inputs], list(node.inputs), claim,
+                            reader.read(IndexMapProof), transcript, where=f"node {node.name} ({node.op})")
+
+
+HANDLERS: dict[str, Handler] = {"MatMul": _matmul, "Add": _elementwise, "Sub": _elementwise, "Mul": _elementwise}
+HANDLERS.update({op: _index_map for op in INDEX_MAP_OPS})
+
+# Ops whose proof needs committed advice: op -> fn(node, specs) -> {name: shape},
+# the public layout of what `dispatch_prover.ADVICE` computes (same names).
+ADVICE_SHAPES: dict[str, Callable] = {}
+
+
+def advice_shapes(nodes, specs) -> dict:
+    out = {}
+    for node in nodes:
+        fn = ADVICE_SHAPES.get(node.op)
+        if fn is not None:
+            out.update(fn(node, specs))
+    return out
+
+
+def verify_node(node: Node, specs: dict[str, TensorSpec], claim: TensorClaim, reader: ProofReader,
+                transcript: Transcript) -> list[TensorClaim]:
+    handler = HANDLERS.get(node.op)
+    if handler is None:
+        raise UnsupportedLayer(f"node {node.name!r}: op {node.op} has no proof protocol yet "
+                               f"(proven ops: {', '.join(sorted(HANDLERS))})")
+    return handler(node, specs, claim, reader, transcript)
