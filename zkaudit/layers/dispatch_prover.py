@@ -52,6 +52,32 @@ HANDLERS.update({op: _index_map for op in INDEX_MAP_OPS})
 ADVICE: dict[str, Callable] = {}
 
 
+def _discover() -> None:
+    """Layer packages added later register themselves: every
+    `zkaudit/layers/<pkg>/prover.py` that defines `register(HANDLERS, ADVICE)`
+    adds its ops, so a new layer never edits this file."""
+    import importlib
+    import pkgutil
+
+    import zkaudit.layers as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"zkaudit.layers.{info.name}.prover")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"zkaudit.layers.{info.name}.prover":
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(HANDLERS, ADVICE)
+
+
+_discover()
+
+
 def advice_for(nodes, specs, env) -> dict:
     out = {}
     for node in nodes:

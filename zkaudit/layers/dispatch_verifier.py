@@ -46,6 +46,32 @@ HANDLERS.update({op: _index_map for op in INDEX_MAP_OPS})
 ADVICE_SHAPES: dict[str, Callable] = {}
 
 
+def _discover() -> None:
+    """Layer packages added later register themselves: every
+    `zkaudit/layers/<pkg>/verifier.py` that defines `register(HANDLERS, ADVICE_SHAPES)`
+    adds its ops, so a new layer never edits this file."""
+    import importlib
+    import pkgutil
+
+    import zkaudit.layers as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"zkaudit.layers.{info.name}.verifier")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"zkaudit.layers.{info.name}.verifier":
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(HANDLERS, ADVICE_SHAPES)
+
+
+_discover()
+
+
 def advice_shapes(nodes, specs) -> dict:
     out = {}
     for node in nodes:
