@@ -11,8 +11,10 @@ import typer
 
 def compile_command(
     model: Path = typer.Argument(..., help="The ONNX model: float, QDQ or QOperator (onnxruntime-quantized)."),
-    out: Path = typer.Option(..., "--out", help="Output directory (public/circuit.bin, public/summary.json, "
-                                               "private/weights.bin); replaced only once complete."),
+    out: Path = typer.Option(..., "--out", help="Output directory: public/circuit.bin, public/summary.json, "
+                                               "public/weights.commitment (what verifiers and the registry see) and "
+                                               "private/weights.bin (never leaves the vendor); replaced only once "
+                                               "complete."),
     calibration: Path | None = typer.Option(
         None, "--calibration", help="Calibration samples: .npy (N x input shape), .npz (one array per input) or "
                                     "EZKL-style JSON {\"input_data\": [[...]]}. Required for float models."),
@@ -29,7 +31,7 @@ def compile_command(
 
     shapes = dict(parse_shape_option(s) for s in input_shape)
     result = compile_model(model, out, calibration=calibration, input_shapes=shapes or None, eval_data=eval_data,
-                           method=method, percentile=percentile)
+                           method=method, percentile=percentile, extra_files=_weight_commitment)
     s = result.summary
     if as_json:
         typer.echo(json.dumps(s, sort_keys=True))
@@ -39,6 +41,8 @@ def compile_command(
     typer.echo(f"  digest      {s['digest']}")
     typer.echo(f"  nodes       {s['nodes']}  ({', '.join(f'{k} x{v}' for k, v in s['ops'].items())})")
     typer.echo(f"  parameters  {s['parameters']}")
+    typer.echo("  public      public/circuit.bin, public/summary.json, public/weights.commitment")
+    typer.echo("  private     private/weights.bin (keep it: proving needs it; never publish it)")
     for io in s["inputs"] + s["outputs"]:
         typer.echo(f"  {io['name']:<11} shape {tuple(io['shape'])} scale {io['scale']} zero point {io['zero_point']}")
     typer.echo(f"  fidelity on {f['samples']} {f['source']} samples:")
@@ -47,6 +51,15 @@ def compile_command(
                    f"max abs error {f['float_max_abs_error']:.4g}")
     if "ort_exact_match_rate" in f:
         typer.echo(f"    vs onnxruntime: exact {f['ort_exact_match_rate']:.3%}, max {f['ort_max_lsb_diff']} LSB")
+
+
+def _weight_commitment(circuit, weights) -> dict:
+    """public/weights.commitment: the commitment every proof opens (and the registry publishes)."""
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import commit_weights
+
+    commitment, _ = commit_weights(circuit, weights)
+    return {COMMITMENT_FILE: commitment.to_bytes()}
 
 
 def register(app: typer.Typer) -> None:

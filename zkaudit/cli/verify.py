@@ -41,13 +41,29 @@ def verify(
 
         name, version = parse_ref(model)
         verdict = Registry(registry).check(model=name, version=version, proof=data)
+    doc = verdict.to_json()
+    if verdict.valid and circuit is not None and verdict.statement == "inference":
+        doc.update(_dequantized(circuit_bin, verdict.output))
     if as_json:
-        typer.echo(json.dumps(verdict.to_json(), sort_keys=True))
+        typer.echo(json.dumps(doc, sort_keys=True))
     elif verdict.valid:
-        typer.echo(f"valid {verdict.statement} proof\noutput: {json.dumps(verdict.output)}")
+        typer.echo(f"valid {verdict.statement} proof\noutput: {json.dumps(doc['output'])}")
     if not verdict.valid:
         # Exit code 1 and the reason on stderr come from the CLI's ProofRejected handling.
         raise ProofRejected(f"rejected: {verdict.reason}")
+
+
+def _dequantized(circuit_bin: bytes, ints: dict) -> dict:
+    """`output` dequantized in the output's shape, `output_int` the integers
+    (as `zkaudit run --json`), from the circuit's output scales."""
+    import numpy as np
+
+    from zkaudit.circuit import decode_circuit
+    from zkaudit.cli._output import output_doc
+
+    circuit = decode_circuit(circuit_bin)
+    doc = output_doc(circuit, {k: np.asarray(v, dtype=np.int64) for k, v in ints.items()})
+    return {"output": doc["output"], "output_int": doc["output_int"], "outputs": doc["outputs"]}
 
 
 def register(app: typer.Typer) -> None:

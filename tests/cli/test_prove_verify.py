@@ -1,0 +1,65 @@
+"""`zkaudit prove / verify / mock` on a compiled directory of a circuit built
+from the ops proven so far (the zoo models need Requantize)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zkaudit.circuit import CIRCUIT_FILE, WEIGHTS_FILE, Circuit, Node, TensorSpec, encode_circuit
+from zkaudit.circuit.weights import Weights
+from zkaudit.cli.main import main
+from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+from zkaudit.statements.inference.prover import commit_weights
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("model")
+    x = TensorSpec("x", (1, 6), -128, 127, 0.5, 0)
+    w = TensorSpec("w", (6, 3), -127, 127)
+    y = TensorSpec("y", (1, 3), -97536, 97536, 0.25, 0)  # the validator's exact bound: 6 * 128 * 127
+    circuit = Circuit("tiny", (x,), (y,), (w,), (Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0,
+                                                                      b_zero_point=0),), (y,))
+    weights = Weights({"w": np.random.default_rng(1).integers(-127, 128, (6, 3))})
+    for rel, data in ((CIRCUIT_FILE, encode_circuit(circuit)), (WEIGHTS_FILE, weights.encode()),
+                      (COMMITMENT_FILE, commit_weights(circuit, weights)[0].to_bytes())):
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_bytes(data)
+    (d / "input.json").write_text(json.dumps({"input_data": [[1.0, -2.0, 3.5, 0.0, 10.0, -7.5]]}))
+    return d, circuit, weights
+
+
+def test_prove_then_verify(model_dir, tmp_path, capsys):
+    d, circuit, weights = model_dir
+    proof = tmp_path / "p.zkp"
+    assert main(["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof), "--json"]) == 0
+    proved = json.loads(capsys.readouterr().out)
+    expected = circuit.execute(weights, {"x": np.array([[2, -4, 7, 0, 20, -15]])})["y"]
+    assert proved["output_int"] == expected.tolist()
+    assert proved["output"] == (expected * 0.25).tolist() and proved["proof_bytes"] == proof.stat().st_size
+    assert main(["verify", str(proof), "--circuit", str(d), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["valid"] is True
+    assert verdict["output_int"] == proved["output_int"] and verdict["output"] == proved["output"]
+
+
+def test_verify_rejects_tampered_proof_with_exit_1(model_dir, tmp_path, capsys):
+    d, _, _ = model_dir
+    proof = tmp_path / "p.zkp"
+    assert main(["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof)]) == 0
+    raw = bytearray(proof.read_bytes())
+    raw[-40] ^= 1
+    proof.write_bytes(bytes(raw))
+    assert main(["verify", str(proof), "--circuit", str(d)]) == 1
+    assert "rejected" in capsys.readouterr().err
+
+
+def test_mock_passes_and_prove_errors_are_one_line(model_dir, tmp_path, capsys):
+    d, _, _ = model_dir
+    assert main(["mock", str(d), "--input", str(d / "input.json")]) == 0
+    assert main(["prove", str(tmp_path / "missing"), "--input", str(d / "input.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "not found" in err

@@ -1,0 +1,81 @@
+"""`zkaudit prove DIR --input INPUT.json --out PROOF`: prove that the compiled
+model's committed weights map the input to the output the proof carries."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from zkaudit.errors import ZkauditError
+
+
+def prove_command(
+    directory: Path = typer.Argument(..., help="A directory written by `zkaudit compile` (needs private/weights.bin)."),
+    input_file: Path = typer.Option(..., "--input", help="Input JSON: {\"inputs\": {name: values}}, "
+                                                         "{\"inputs_int\": ...} or EZKL {\"input_data\": [[...]]}."),
+    out: Path = typer.Option(Path("proof.zkp"), "--out", help="Proof file to write (replaced only once complete)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: output (dequantized), output_int, "
+                                                       "timings and proof bytes."),
+) -> None:
+    """Prove one inference. The public input and output are in the proof; the
+    weights are not. NOT zero-knowledge yet: the proof does not hide the
+    weights' evaluations it opens, so do not rely on it to keep weights secret."""
+    from zkaudit.circuit import load_circuit, load_weights, read_inputs
+    from zkaudit.cli._output import output_doc
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import prove
+
+    circuit = load_circuit(directory)
+    weights = load_weights(directory)
+    weights.check(circuit)
+    batch = read_inputs(input_file, circuit)
+    if len(batch.samples) != 1:
+        raise ZkauditError(f"{input_file} holds {len(batch.samples)} inputs; batch proofs are not built yet",
+                           hint="prove one input per file")
+    try:
+        published = (directory / COMMITMENT_FILE).read_bytes()
+    except FileNotFoundError:
+        raise ZkauditError(f"{directory / COMMITMENT_FILE} is missing", hint="recompile with `zkaudit compile`") from None
+    started = time.perf_counter()
+    progress = _progress_bar(len(circuit.nodes)) if sys.stderr.isatty() and not as_json else None
+    try:
+        proof = prove(circuit, weights, batch.samples[0], weight_commitment=published,
+                      progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    elapsed = time.perf_counter() - started
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(proof)
+    tmp.replace(out)
+    result = circuit.execute(weights, batch.samples[0])
+    doc = output_doc(circuit, result)
+    doc.update({"proof": str(out), "proof_bytes": len(proof), "prove_seconds": round(elapsed, 4)})
+    if as_json:
+        typer.echo(json.dumps(doc))
+        return
+    typer.echo(f"proved in {elapsed:.2f} s -> {out} ({len(proof):,} bytes)")
+    typer.echo(f"output: {doc['output']}")
+
+
+class _progress_bar:
+    def __init__(self, total: int):
+        from rich.progress import Progress
+
+        self._p = Progress(transient=True)
+        self._p.start()
+        self._task = self._p.add_task("proving layers", total=total)
+
+    def update(self, done: int, total: int) -> None:
+        self._p.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._p.stop()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("prove")(prove_command)
