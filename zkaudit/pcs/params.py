@@ -105,13 +105,18 @@ class PcsParams:
     @classmethod
     def for_security(cls, bits: float, *, log_blowup: int = 2, max_log_codeword: int = 24,
                      max_claims: int = 1 << 16, hiding: bool = False) -> PcsParams:
-        """The fewest queries that reach `bits` at the given rate."""
-        t = 1
-        while True:
-            p = cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits)
-            if p.soundness_bits >= bits:
-                return p
+        """The fewest queries that reach `bits` at the given rate. Raises
+        ValueError when no number of queries can: the field terms (n / |K|
+        and the rest) cap the bound near 128 - max_log_codeword bits."""
+        probe = cls(log_blowup, 1, max_log_codeword, max_claims, hiding, bits)
+        ceiling = probe.soundness_bits_for(max_log_codeword, max_claims, TWO_ADICITY, with_queries=False)
+        if bits >= ceiling:
+            raise ValueError(f"{bits} bits are out of reach: the field terms alone allow {ceiling:.1f} "
+                             f"(lower max_log_codeword or max_claims)")
+        t = max(1, math.floor((bits + 1) / probe.bits_per_query))
+        while cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits).soundness_bits < bits:
             t += 1
+        return cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits)
 
     # ----------------------------------------------------------- soundness
 
@@ -128,12 +133,13 @@ class PcsParams:
     def bits_per_query(self) -> float:
         return -math.log2(1.0 - self.delta)
 
-    def soundness_bits_for(self, log_codeword: int, num_claims: int, log_rows: int) -> float:
-        """-log2 of the error bound in the module docstring for one opening."""
-        terms = [
-            log_codeword - EXT_BITS,  # n / |K|: proximity gap
-            1.0 - self.num_queries * self.bits_per_query,  # 2 (1 - delta)^t
-        ]
+    def soundness_bits_for(self, log_codeword: int, num_claims: int, log_rows: int, *,
+                           with_queries: bool = True) -> float:
+        """-log2 of the error bound in the module docstring for one opening
+        (without the query term: the ceiling that more queries approach)."""
+        terms = [log_codeword - EXT_BITS]  # n / |K|: proximity gap
+        if with_queries:
+            terms.append(1.0 - self.num_queries * self.bits_per_query)  # 2 (1 - delta)^t
         if num_claims > 1:
             terms.append(math.log2(num_claims - 1) - EXT_BITS)  # gamma batching
         if log_rows > 0:
