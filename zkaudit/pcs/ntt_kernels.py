@@ -1,6 +1,6 @@
 """numba kernels for radix-2 NTTs over Goldilocks (see `ntt.py` for the maths).
 
-Two layouts, both in place on uint64 arrays of canonical elements:
+In place on uint64 arrays of canonical elements:
 
 * row-wise (`dif_rows`, `dit_rows`): a (batch, n) array, one transform per
   row; threads split the batch.
@@ -11,8 +11,10 @@ Two layouts, both in place on uint64 arrays of canonical elements:
   down the columns directly measured 3-7x slower: every stage then strides
   over pages.)
 
-Twiddle tables hold w^j for j < n/2 where w is a primitive n-th root; a
-stage of half-size h uses every (n / 2h)-th entry.
+Stage twiddles: `tws[h + j] = w_{2h}^j` for the stage of half-size h and
+j < h (entries h .. 2h - 1, so each stage reads a contiguous run; tws[0] is
+unused). Butterflies run over slices with the branch-free helpers of
+`fastarith`, which is what lets LLVM keep the inner loop tight.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from zkaudit.field.arith import U64_1, add, mul, sub
+from zkaudit.field.arith import U64_1, mul
+from zkaudit.pcs.fastarith import badd, bmul, bsub
 
 
 @njit(cache=True)
@@ -32,44 +35,55 @@ def powers(base, count, out):
         acc = mul(acc, base)
 
 
-@njit(parallel=True, cache=True)
-def dif_rows(a, tw):
-    """Decimation in frequency, natural-order input, bit-reversed output:
-    row b becomes bitrev(DFT_w(row b)) with w = tw[1]."""
-    batch, n = a.shape
-    for b in prange(batch):
-        h = n >> 1
-        stride = 1
-        while h >= 1:
-            for start in range(0, n, 2 * h):
-                for j in range(h):
-                    w = tw[j * stride]
-                    x = a[b, start + j]
-                    y = a[b, start + j + h]
-                    a[b, start + j] = add(x, y)
-                    a[b, start + j + h] = mul(sub(x, y), w)
-            h >>= 1
-            stride <<= 1
+@njit(cache=True)
+def _dif(row, tws):
+    """DIF of a 1-D array: natural order in, bit-reversed out."""
+    n = row.shape[0]
+    h = n >> 1
+    while h >= 1:
+        tw = tws[h : 2 * h]
+        for start in range(0, n, 2 * h):
+            top = row[start : start + h]
+            bot = row[start + h : start + 2 * h]
+            for j in range(h):
+                x = top[j]
+                y = bot[j]
+                top[j] = badd(x, y)
+                bot[j] = bmul(bsub(x, y), tw[j])
+        h >>= 1
+
+
+@njit(cache=True)
+def _dit(row, tws):
+    """DIT of a 1-D array: bit-reversed in, natural order out (unscaled)."""
+    n = row.shape[0]
+    h = 1
+    while h < n:
+        tw = tws[h : 2 * h]
+        for start in range(0, n, 2 * h):
+            top = row[start : start + h]
+            bot = row[start + h : start + 2 * h]
+            for j in range(h):
+                x = top[j]
+                y = bmul(bot[j], tw[j])
+                top[j] = badd(x, y)
+                bot[j] = bsub(x, y)
+        h <<= 1
 
 
 @njit(parallel=True, cache=True)
-def dit_rows(a, tw):
-    """Decimation in time, bit-reversed input, natural-order output: the
-    unscaled inverse of `dif_rows` when tw holds the inverse root's powers."""
-    batch, n = a.shape
-    for b in prange(batch):
-        h = 1
-        stride = n >> 1
-        while h < n:
-            for start in range(0, n, 2 * h):
-                for j in range(h):
-                    w = tw[j * stride]
-                    x = a[b, start + j]
-                    y = mul(a[b, start + j + h], w)
-                    a[b, start + j] = add(x, y)
-                    a[b, start + j + h] = sub(x, y)
-            h <<= 1
-            stride >>= 1
+def dif_rows(a, tws):
+    """Each row b becomes bitrev(DFT_w(row b)), w the root `tws` was built from."""
+    for b in prange(a.shape[0]):
+        _dif(a[b], tws)
+
+
+@njit(parallel=True, cache=True)
+def dit_rows(a, tws):
+    """The unscaled inverse of `dif_rows` when `tws` holds the inverse root's
+    stage twiddles."""
+    for b in prange(a.shape[0]):
+        _dit(a[b], tws)
 
 
 @njit(parallel=True, cache=True)
@@ -78,28 +92,11 @@ def scale_rows(a, factors):
     batch, n = a.shape
     for b in prange(batch):
         for j in range(n):
-            a[b, j] = mul(a[b, j], factors[j])
-
-
-@njit(cache=True)
-def _dif_span(a, lo, n, tw):
-    """In-place DIF of the n entries a[lo .. lo + n) of a 1-D array."""
-    h = n >> 1
-    stride = 1
-    while h >= 1:
-        for start in range(lo, lo + n, 2 * h):
-            for j in range(h):
-                w = tw[j * stride]
-                x = a[start + j]
-                y = a[start + j + h]
-                a[start + j] = add(x, y)
-                a[start + j + h] = mul(sub(x, y), w)
-        h >>= 1
-        stride <<= 1
+            a[b, j] = bmul(a[b, j], factors[j])
 
 
 @njit(parallel=True, cache=True)
-def encode_rows_transposed(msg, shift_powers, tw, out, group):
+def encode_rows_transposed(msg, shift_powers, tws, out, group):
     """Reed-Solomon encode every row of `msg` (R, m) and store the codewords
     as the *columns* of `out` (B*m, R). Block t of a codeword (positions
     t*m .. t*m + m) is the DIF of the row scaled by shift_powers[t, i] = s_t^i,
@@ -114,17 +111,19 @@ def encode_rows_transposed(msg, shift_powers, tw, out, group):
     for g in prange(ngroups):
         r0 = g * group
         r1 = min(num_rows, r0 + group)
-        scratch = np.empty((r1 - r0) * n, dtype=np.uint64)
+        scratch = np.empty((r1 - r0, n), dtype=np.uint64)
         for r in range(r0, r1):
-            base = (r - r0) * n
+            src = msg[r]
             for t in range(blocks):
-                lo = base + t * m
+                block = scratch[r - r0, t * m : (t + 1) * m]
+                sp = shift_powers[t]
                 for i in range(m):
-                    scratch[lo + i] = mul(msg[r, i], shift_powers[t, i])
-                _dif_span(scratch, lo, m, tw)
+                    block[i] = bmul(src[i], sp[i])
+                _dif(block, tws)
         for j in range(n):
+            dst = out[j]
             for r in range(r0, r1):
-                out[j, r] = scratch[(r - r0) * n + j]
+                dst[r] = scratch[r - r0, j]
 
 
 @njit(parallel=True, cache=True)

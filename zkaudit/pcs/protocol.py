@@ -26,8 +26,11 @@ The queries come last, after both rows are fixed in the transcript.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
+from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp2
 from zkaudit.pcs.claim import Claim
 from zkaudit.sumcheck.claim import SumOfProducts
@@ -40,6 +43,7 @@ LABEL_PROXIMITY_ROW = b"pcs/proximity-row"
 LABEL_BATCH = b"pcs/batch-claims"
 LABEL_EVALUATION_ROW = b"pcs/evaluation-row"
 LABEL_QUERY = b"pcs/query"
+_EXPAND_DOMAIN = b"zkaudit/pcs/proximity-coefficients/v1"
 
 
 def absorb_header(transcript: Transcript, commitment_digest: bytes, claims: list[Claim]) -> None:
@@ -50,11 +54,25 @@ def absorb_header(transcript: Transcript, commitment_digest: bytes, claims: list
 
 
 def proximity_coefficients(transcript: Transcript, num_rows: int) -> np.ndarray:
-    """alpha as an (R, 2) array: independent, uniform in K."""
-    out = np.empty((num_rows, 2), dtype=np.uint64)
-    for r, a in enumerate(transcript.challenge_exts(LABEL_PROXIMITY, num_rows)):
-        out[r] = (a.c0, a.c1)
-    return out
+    """alpha as an (R, 2) array, independent and uniform in K.
+
+    Drawn as a 256-bit seed from the transcript (two challenges in K), then
+    expanded with SHAKE-256 into u64 words, each rejected when >= p (no
+    modular bias; rejection probability 2^-32 per word). In the random-oracle
+    model this is as good as R challenges from the transcript, at one hash
+    call instead of R (R reaches 2^10 here; each transcript challenge costs a
+    few microseconds of Python)."""
+    seed = b"".join(x.to_bytes() for x in transcript.challenge_exts(LABEL_PROXIMITY, 2))
+    need = 2 * num_rows
+    words = np.empty(0, dtype=np.uint64)
+    extra = 8 + need // 1024
+    while True:  # more than `extra` rejections among `need` words: ~never
+        stream = hashlib.shake_256(_EXPAND_DOMAIN + seed).digest(8 * (need + extra))
+        raw = np.frombuffer(stream, dtype="<u8").astype(np.uint64)
+        words = raw[raw < np.uint64(P)]
+        if words.shape[0] >= need:
+            return np.ascontiguousarray(words[:need].reshape(num_rows, 2))
+        extra *= 2
 
 
 def batching_powers(transcript: Transcript, num_claims: int) -> list[Fp2]:

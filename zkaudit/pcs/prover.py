@@ -111,9 +111,10 @@ def batching_tables(data: ProverData, claims: list[Claim]) -> list[np.ndarray]:
     """[eq(y_0, .), W_0, eq(y_1, .), W_1, ...], each of length R_pad."""
     layout = data.layout
     points = [layout.global_point(c.poly_index, c.point) for c in claims]
-    col_eqs = np.stack([eq_table(point_array(x)) for _, x in points])
-    dots = np.empty((len(claims), layout.num_rows, 2), dtype=U64)
-    k.row_dots(data.matrix, col_eqs, dots)
+    col_eqs = k.coordinate_major(np.stack([eq_table(point_array(x)) for _, x in points]))
+    raw = np.empty((col_eqs.shape[0], layout.num_rows), dtype=U64)
+    k.row_dots(data.matrix, col_eqs, raw)
+    dots = k.ext_results(raw)
     r_pad = 1 << layout.log_rows
     tables = []
     for i, (y, _) in enumerate(points):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkaudit.field import vec
+from zkaudit.field.constants import W
 from zkaudit.field.scalar import Fp2
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
@@ -85,6 +85,20 @@ def _check_shape(proof: OpeningProof, layout: Layout, params: PcsParams) -> None
                               expected=(q, layout.num_rows), got=proof.columns.shape)
 
 
+def _inner_with_row(col_points: list[list[Fp2]], row: np.ndarray) -> list[Fp2]:
+    """<eq(x_i, .), row> for every column point x_i, in one kernel call:
+    (e0 + e1 X)(u0 + u1 X) = e0 u0 + 7 e1 u1 + (e0 u1 + e1 u0) X."""
+    eqs = k.coordinate_major(np.stack([eq_table(point_array(x)) for x in col_points]))
+    dots = np.empty((eqs.shape[0], 2), dtype=U64)  # dots[2i + a, b] = <e_a, u_b>
+    k.row_dots(np.ascontiguousarray(row.T), eqs, dots)
+    out = []
+    for i in range(len(col_points)):
+        e0u0, e0u1 = Fp2(int(dots[2 * i, 0])), Fp2(int(dots[2 * i, 1]))
+        e1u0, e1u1 = Fp2(int(dots[2 * i + 1, 0])), Fp2(int(dots[2 * i + 1, 1]))
+        out.append(e0u0 + W * e1u1 + Fp2(0, 1) * (e0u1 + e1u0))
+    return out
+
+
 def _ext(a: np.ndarray, i: int) -> Fp2:
     return Fp2(int(a[i, 0]), int(a[i, 1]))
 
@@ -124,13 +138,14 @@ def verify(
     # The sum-check's final values: eq(y_i, rho) by the verifier, W_i(rho) from u_eval.
     rho = list(evaluation.point)
     u_eval = proof.evaluation_row
-    for i, c in enumerate(claims):
-        y, x = layout.global_point(c.poly_index, c.point)
+    points = [layout.global_point(c.poly_index, c.point) for c in claims]
+    row_values = _inner_with_row([x for _, x in points], u_eval)
+    for i, (y, _) in enumerate(points):
         eq_y = eq_eval(y, rho)
         if evaluation.values[2 * i] != eq_y:
             raise EvaluationMismatch(f"claim {i}: row eq value is wrong", where=WHERE,
                                      expected=eq_y, got=evaluation.values[2 * i])
-        w = vec.inner(eq_table(point_array(x)), u_eval)
+        w = row_values[i]
         if evaluation.values[2 * i + 1] != w:
             raise EvaluationMismatch(f"claim {i}: row-combination value contradicts the evaluation row", where=WHERE,
                                      expected=w, got=evaluation.values[2 * i + 1])
@@ -147,9 +162,10 @@ def verify(
 
     # Column checks: encoded rows against the same combinations of the opened columns.
     rho_eq = eq_table(point_array(rho))[: layout.num_rows]
-    coeffs = np.ascontiguousarray(np.stack([alpha, rho_eq]))
-    combos = np.empty((2, len(positions), 2), dtype=U64)
-    k.row_dots(proof.columns, coeffs, combos)
+    coeffs = k.coordinate_major(np.stack([alpha, rho_eq]))
+    raw = np.empty((4, len(positions)), dtype=U64)
+    k.row_dots(proof.columns, coeffs, raw)
+    combos = k.ext_results(raw)
     idx = np.asarray(positions, dtype=np.int64)
     for which, row, err in ((0, proof.proximity_row, ProximityMismatch), (1, u_eval, EvaluationRowMismatch)):
         encoded = rs_encode_ext(row, params.log_blowup)[idx]
