@@ -3,4 +3,4 @@ points, optional bias): a claim on the output MLE reduced to claims on X, W
 and bias with cost linear in the tensor sizes, never materializing im2col
 (see `verifier.py` for the protocol).
 
-Imports: field, poly, sumcheck, transcript, circuit (kernels and graph), layers."""
+Imports: field, poly, sumcheck, transcript, layers (tensor, claim, kernels)."""
