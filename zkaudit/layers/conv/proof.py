@@ -73,9 +73,11 @@ class ConvShape:
 
 def conv_shape(node, specs) -> ConvShape:
     """The ConvShape of an IR Conv node (specs: tensor name -> TensorSpec)."""
+    from zkaudit.layers.shapes import UnsupportedLayer
+
     x, w, y = specs[node.inputs[0]].shape, specs[node.inputs[1]].shape, specs[node.output].shape
     if len(x) != 4 or len(w) != 4 or len(y) != 4:
-        raise ValueError(f"node {node.name!r} (Conv): only 2-D convolutions (4-D tensors) are proven, "
+        raise UnsupportedLayer(f"node {node.name!r} (Conv): only 2-D convolutions (4-D tensors) are proven, "
                          f"got X {x}, W {w}, Y {y}")
     a = node.a
     shape = ConvShape(x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2], y[3], int(a.get("group", 1)),
