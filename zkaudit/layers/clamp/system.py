@@ -1,0 +1,224 @@
+"""A small constraint system over one tensor shape, shared by the non-linear
+element-wise layers (Clip/Relu here, Requantize in `layers.requantize`).
+
+The system names columns, all MLEs over the shape's padded hypercube:
+
+* public tables the verifier evaluates itself: "I" (indicator of the real
+  entries) and per-channel broadcast tables (a vector along one axis, zero on
+  the padding), whose MLE is sum_c v_c eq(c, r_axis) * prod_{d != axis} ind_d;
+* GKR tensors (the node's input X): claims on them flow down the walk;
+* committed advice tensors (the node's output Y);
+* range-checked quantities: each is committed as 16-bit (or narrower) limbs
+  l_j, one advice tensor per limb, looked up in range tables, and stands for
+  sum_j 2^(16 j) l_j  (minus 2^(k-1) I when signed, k its bit width).
+
+Relations are polynomials of degree <= 2 in the columns with integer
+coefficients; each must vanish at every point of the hypercube. They are
+proven together by one zero-check: for random gamma and r (drawn after every
+commitment),
+    sum_x eq(r, x) sum_i gamma^i R_i(x) = 0,
+a degree-3 sum-check to a point s whose final values the verifier checks
+(public ones) or returns as claims (tensors and limbs). Soundness of the
+zero-check: (#relations)/p^2 for gamma, n/p^2 for r, 3n/p^2 for the
+sum-check. The lookup of all limbs is one LogUp argument; its claims on limbs
+and multiplicities are advice claims.
+
+A layer turns "these relations hold over the integers" into its op's
+semantics; it must show no relation can hold modulo p without holding over
+the integers (`check_no_wrap` bounds the terms of a linear relation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zkaudit.field.constants import P
+from zkaudit.field.scalar import Fp2
+from zkaudit.layers.tensor import embed, padded_shape, real_indicator, split_point
+from zkaudit.lookup.limbs import LIMB_BITS
+from zkaudit.lookup.protocol import Lookup, LookupInstance
+from zkaudit.lookup.tables import TableSpec
+from zkaudit.poly.mle import eq_bits, prefix_indicator
+from zkaudit.sumcheck import SumOfProducts
+
+LABEL_GAMMA = b"layers/system/gamma"
+LABEL_POINT = b"layers/system/zero-check-point"
+EQ = "eq"
+IND = "I"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A committed integer column in [0, 2^bits) (or [-2^(bits-1), 2^(bits-1)) if signed)."""
+
+    name: str  # advice name prefix (unique per node)
+    bits: int
+    signed: bool = False
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        full, rest = divmod(self.bits, LIMB_BITS)
+        return (LIMB_BITS,) * full + ((rest,) if rest else ())
+
+    @property
+    def limb_names(self) -> list[str]:
+        return [f"{self.name}/limb{j}" for j in range(len(self.widths))]
+
+    def limbs(self, values: np.ndarray) -> list[np.ndarray]:
+        """Integer limbs of `values` (Python ints or int64); ValueError if out of range."""
+        v = np.asarray(values, dtype=object)
+        u = v + (1 << (self.bits - 1)) if self.signed else v
+        if v.size and (u.min() < 0 or u.max() >= 1 << self.bits):
+            raise ValueError(f"{self.name}: a value is outside its {self.bits}-bit range")
+        out, shift = [], 0
+        for w in self.widths:
+            out.append(((u >> shift) & ((1 << w) - 1)).astype(np.int64))
+            shift += w
+        return out
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A public table: `values` broadcast along `axis` (one value: constant) on real entries."""
+
+    axis: int
+    values: tuple[int, ...]
+
+
+# A term: (integer coefficient, column keys); a key is a public/tensor/advice name or "q:<quantity name>".
+Term = tuple[int, tuple[str, ...]]
+
+
+@dataclass
+class System:
+    shape: tuple[int, ...]
+    public: dict[str, Channel]  # key -> broadcast table (besides "I")
+    tensors: dict[str, str]  # key -> GKR tensor name (claims flow down)
+    advice: dict[str, str]  # key -> advice tensor name
+    quantities: list[Quantity]
+    relations: list[list[Term]] = field(default_factory=list)
+    mult_prefix: str = ""
+
+    # ------------------------------------------------------------------ layout
+    def columns(self) -> list[str]:
+        """Sum-check table order: eq, I, public, tensors, advice, limbs."""
+        cols = [EQ, IND, *self.public, *self.tensors, *self.advice]
+        for q in self.quantities:
+            cols += q.limb_names
+        return cols
+
+    def _expand(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
+        """A key as a sum of (coeff, columns)."""
+        if key.startswith("q:"):
+            q = next(q for q in self.quantities if q.name == key[2:])
+            out, shift = [], 0
+            for name, w in zip(q.limb_names, q.widths):
+                out.append((1 << shift, (name,)))
+                shift += w
+            if q.signed:
+                out.append((-(1 << (q.bits - 1)), (IND,)))
+            return out
+        return [(1, (key,))]
+
+    def spec(self, gamma: Fp2) -> SumOfProducts:
+        cols = self.columns()
+        index = {c: i for i, c in enumerate(cols)}
+        terms = []
+        weight = Fp2(1)
+        for rel in self.relations:
+            for coeff, keys in rel:
+                parts = [(coeff, ())]
+                for k in keys:
+                    parts = [(c1 * c2, t1 + t2) for c1, t1 in parts for c2, t2 in self._expand(k)]
+                for c, tabs in parts:
+                    terms.append((weight * Fp2(c % P), (index[EQ],) + tuple(index[t] for t in tabs)))
+            weight = weight * gamma
+        return SumOfProducts.of(len(cols), terms)
+
+    # ------------------------------------------------------------------ lookups
+    def widths(self) -> list[int]:
+        return sorted({w for q in self.quantities for w in q.widths}, reverse=True)
+
+    def mult_names(self) -> list[str]:
+        return [f"{self.mult_prefix}/mult{w}" for w in self.widths()]
+
+    def limb_list(self) -> list[tuple[str, int]]:
+        return [(n, w) for q in self.quantities for n, w in zip(q.limb_names, q.widths)]
+
+    def instance(self) -> LookupInstance:
+        ws = self.widths()
+        rows = 1 << sum((d - 1).bit_length() for d in self.shape)
+        tables = tuple(TableSpec.range(w) for w in ws)
+        return LookupInstance(tables, tuple(Lookup(ws.index(w), rows) for _, w in self.limb_list()))
+
+    def advice_shapes(self) -> dict[str, tuple[int, ...]]:
+        out = {n: self.shape for n, _ in self.limb_list()}
+        out.update({m: (1 << w,) for m, w in zip(self.mult_names(), self.widths())})
+        return out
+
+    def advice_values(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Limbs of every quantity (`values[q.name]`) and the lookup multiplicities,
+        counting the zero padding of every limb column."""
+        out: dict[str, np.ndarray] = {}
+        for q in self.quantities:
+            for name, limb in zip(q.limb_names, q.limbs(values[q.name])):
+                out[name] = limb.reshape(self.shape)
+        pad = int(np.prod(padded_shape(self.shape))) - int(np.prod(self.shape))
+        for mname, w in zip(self.mult_names(), self.widths()):
+            counts = np.zeros(1 << w, dtype=np.int64)
+            for name, lw in self.limb_list():
+                if lw == w:
+                    counts += np.bincount(out[name].ravel(), minlength=1 << w)
+                    counts[0] += pad
+            out[mname] = counts
+        return out
+
+    # ------------------------------------------------------------------ public tables
+    def public_table(self, key: str) -> np.ndarray:
+        if key == IND:
+            return embed(np.ones(self.shape, dtype=np.int64))
+        return embed(broadcast(self.public[key], self.shape))
+
+    def public_eval(self, key: str, point) -> Fp2:
+        if key == IND:
+            return real_indicator(self.shape, point)
+        ch = self.public[key]
+        if len(ch.values) == 1:
+            return Fp2(ch.values[0] % P) * real_indicator(self.shape, point)
+        subs = split_point(point, self.shape)
+        acc = Fp2(1)
+        for d, (size, sub) in enumerate(zip(self.shape, subs)):
+            if d == ch.axis:
+                s = Fp2(0)
+                for c, v in enumerate(ch.values):
+                    s = s + Fp2(v % P) * eq_bits(c, sub)
+                acc = acc * s
+            else:
+                acc = acc * prefix_indicator(size, sub)
+        return acc
+
+
+def broadcast(ch: Channel, shape: tuple[int, ...]) -> np.ndarray:
+    vals = np.asarray(ch.values, dtype=np.int64)
+    if vals.size == 1:
+        return np.full(shape, int(vals[0]), dtype=np.int64)
+    view = [1] * len(shape)
+    view[ch.axis] = vals.size
+    return np.broadcast_to(vals.reshape(view), shape).copy()
+
+
+def bits_for(n: int) -> int:
+    """Bits to hold 0..n (at least 1)."""
+    return max(1, int(n).bit_length())
+
+
+def check_no_wrap(bounds: list[int], what: str) -> None:
+    """A linear relation whose terms are integers of magnitudes <= bounds holds
+    mod p only over the integers if sum(bounds) < p; refuse otherwise."""
+    from zkaudit.layers.shapes import UnsupportedLayer
+
+    if sum(bounds) >= P:
+        raise UnsupportedLayer(f"{what}: the integer ranges are too wide for a wrap-free relation "
+                               f"(sum of bounds 2^{sum(bounds).bit_length()} >= p)")
