@@ -6,7 +6,8 @@ Merkle tree whose leaf j is column j of C. Claims f_i~(z_i) = v_i become
 G(y_i, x_i) = v_i (see `layout.py`).
 
     1. absorb the commitment digest and the claims
-    2. alpha_r <- K for r < R                  (cost: n / |K|, proximity gap)
+    2. alpha_r <- K for r < R                  (cost: n / |K|, proximity gap;
+                                                a transcript seed, SHAKE-expanded)
        P: u_prox = sum_r alpha_r M[r]           absorbed
     3. gamma <- K                               (cost: (q - 1) / |K|)
        sum-check, l = log2 R_pad rounds, degree 2, of
