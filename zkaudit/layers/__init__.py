@@ -19,7 +19,11 @@ Conventions every layer shares:
   take their outputs and remainders as committed advice; every advice value
   is range-checked or looked up with `zkaudit.lookup`.
 
-Built so far: `matmul` (2-D, zero points, optional bias). The rest of the op
-set is the inference-proof work still to do.
+Layer packages (each with proof.py, prover.py, verifier.py; each registers
+its ops with `dispatch_prover` / `dispatch_verifier` through `register`):
+`matmul` (2-D), `conv` (grouped/depthwise, stride, dilation, pads, without
+materializing im2col), `elementwise` (Add/Sub/Mul of same-shape tensors),
+`index_map` (Reshape/Transpose/Concat/Pad). `combine_*` merges claims that
+meet at one tensor; `stream` carries the layer proofs in walk order.
 
 Imports: everything below statements."""
