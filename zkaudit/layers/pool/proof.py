@@ -1,0 +1,60 @@
+"""Wire types of the window protocols.
+
+WindowMaxProof: u32 len | lookup proof (range check of the differences) |
+relation sum-check | Fp2 S_Y | Y sum-check | X sum-check.
+AveragePoolProof: see `proof` of that class."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from zkaudit.errors import MalformedProof
+from zkaudit.field.scalar import BYTES_EXT, Fp2
+from zkaudit.lookup.proof import LookupProof
+from zkaudit.sumcheck.proof import SumcheckProof
+
+MAX_LOOKUP_BYTES = 1 << 30
+
+
+def read_ext(data: bytes, offset: int, what: str) -> tuple[Fp2, int]:
+    if offset + BYTES_EXT > len(data):
+        raise MalformedProof(f"{what} truncated", expected=offset + BYTES_EXT, got=len(data))
+    return Fp2.from_bytes(data[offset : offset + BYTES_EXT]), offset + BYTES_EXT
+
+
+def read_lookup(data: bytes, offset: int, what: str) -> tuple[LookupProof, int]:
+    if offset + 4 > len(data):
+        raise MalformedProof(f"{what} truncated at its length", expected=offset + 4, got=len(data))
+    (n,) = struct.unpack_from("<I", data, offset)
+    offset += 4
+    if n > MAX_LOOKUP_BYTES or offset + n > len(data):
+        raise MalformedProof(f"{what} truncated", expected=offset + n, got=len(data))
+    return LookupProof.from_bytes(bytes(data[offset : offset + n])), offset + n
+
+
+def lookup_bytes(proof: LookupProof) -> bytes:
+    raw = proof.to_bytes()
+    return struct.pack("<I", len(raw)) + raw
+
+
+@dataclass(frozen=True)
+class WindowMaxProof:
+    lookup: LookupProof
+    relation: SumcheckProof
+    y_sum: Fp2
+    y_sumcheck: SumcheckProof
+    x_sumcheck: SumcheckProof
+
+    def to_bytes(self) -> bytes:
+        return b"".join([lookup_bytes(self.lookup), self.relation.to_bytes(), self.y_sum.to_bytes(),
+                         self.y_sumcheck.to_bytes(), self.x_sumcheck.to_bytes()])
+
+    @classmethod
+    def read(cls, data: bytes, offset: int) -> tuple[WindowMaxProof, int]:
+        lookup, offset = read_lookup(data, offset, "window-max range check")
+        relation, offset = SumcheckProof.read(data, offset)
+        y_sum, offset = read_ext(data, offset, "window-max Y sum")
+        y_sc, offset = SumcheckProof.read(data, offset)
+        x_sc, offset = SumcheckProof.read(data, offset)
+        return cls(lookup, relation, y_sum, y_sc, x_sc), offset

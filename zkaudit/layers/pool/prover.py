@@ -1,0 +1,119 @@
+"""Window-maximum prover (protocol in `verifier.py`): O(2^n) per table, one
+degree-3 sum-check over the rows, two degree-2 sum-checks for the wiring."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.layers import kernels
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.pool.proof import WindowMaxProof
+from zkaudit.layers.pool.verifier import (
+    LABEL_LAMBDA, LABEL_MU, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, mask_ids, maxpool_setup, relation_spec,
+)
+from zkaudit.layers.pool.windows import Windows
+from zkaudit.layers.tensor import embed, real_indicator
+from zkaudit.lookup import RangeCheck
+from zkaudit.lookup import prover as lookup_prover
+from zkaudit.poly.mle import eq_table
+from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.transcript import Transcript
+
+
+def _ext(x) -> Fp2:
+    return Fp2.from_base(x) if isinstance(x, Fp) else x
+
+
+def differences(windows: Windows, x_table: np.ndarray, y_table: np.ndarray) -> np.ndarray:
+    """D(y, k) = M (Y[y] - X[src]) as int64, from the embedded tables."""
+    x = vec.to_signed(x_table)
+    y = vec.to_signed(y_table)
+    return np.where(windows.mask, y[windows.out_index] - windows.gather(x), 0)
+
+
+def max_advice(windows: Windows, bits: int, names: MaxNames, x_table: np.ndarray, y_table: np.ndarray,
+               *, select=None) -> dict:
+    """Selector (the first maximal slot unless given), limbs, multiplicities."""
+    d = differences(windows, x_table, y_table)
+    kp = 1 << windows.slot_vars
+    if select is None:
+        hit = (windows.mask & (d == 0)).reshape(-1, kp)
+        first = hit.argmax(axis=1)
+        select = np.zeros_like(hit, dtype=np.int64)
+        rows = np.flatnonzero(hit.any(axis=1))
+        select[rows, first[rows]] = 1
+        select = select.ravel()
+    rc = RangeCheck(bits, d.shape[0])
+    limbs = rc.decompose(vec.from_int64(d))
+    mults = lookup_prover.multiplicities(rc.instance(), limbs)
+    out = {names.select: np.asarray(select, dtype=np.int64)}
+    out.update({name: limb[0].astype(np.int64) for name, limb in zip(names.limbs, limbs)})
+    out.update({name: m.astype(np.int64) for name, m in zip(names.mults, mults)})
+    return out
+
+
+def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript
+              ) -> tuple[WindowMaxProof, list[TensorClaim]]:
+    n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
+    x_tab, y_tab, s_tab = tables[names.x], tables[names.y], tables[names.select]
+    d_tab = vec.from_int64(differences(windows, x_tab, y_tab))
+    rc = RangeCheck(bits, 1 << n)
+    cols = [[tables[name]] for name in names.limbs] if names.limbs else [[d_tab]]
+    lproof, lclaims = lookup_prover.prove(rc.instance(), cols, [tables[m] for m in names.mults], transcript)
+    d_lookup = rc.recompose(lclaims)
+    out = [TensorClaim(name, cl.point, cl.value) for name, cl in zip(names.mults, lclaims.multiplicities)]
+    out += [TensorClaim(name, cl[0].point, cl[0].value) for name, cl in zip(names.limbs, lclaims.columns)]
+
+    rho = tuple(transcript.challenge_exts(LABEL_RHO, n))
+    l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)
+    rho_y = rho[:ny]
+    e = eq_table(rho)
+    g = np.repeat(eq_table(rho_y), 1 << windows.slot_vars, axis=0)
+    gm = g.copy()
+    gm[~windows.mask] = 0
+    target = l1 * real_indicator(windows.out_shape, rho_y)
+    rel, red, _ = sumcheck_prover.prove([e, s_tab, g, gm, d_tab], relation_spec(l1, l2), transcript,
+                                        claimed_sum=target)
+    z = tuple(red.point)
+    out.append(TensorClaim(names.select, z, red.values[S_INDEX]))
+
+    mu = transcript.challenge_ext(LABEL_MU)
+    total = red.values[D_INDEX] + mu * d_lookup.value
+    c = vec.add(eq_table(z), vec.scale(mu, eq_table(d_lookup.point)))
+    ids = mask_ids(windows)
+    a = np.empty((1 << ny, 2), dtype=np.uint64)
+    kernels.wiring_table(c, ids, windows.out_index, 0, 1 << ny, a)
+    w = np.empty((1 << nx, 2), dtype=np.uint64)
+    kernels.wiring_table(c, ids, windows.src, 0, 1 << nx, w)
+    y_sum = _ext(vec.inner(a, y_tab))
+    transcript.absorb_ext(LABEL_Y_SUM, y_sum)
+    y_sc, red_y, _ = sumcheck_prover.prove([y_tab, a], PRODUCT, transcript, claimed_sum=y_sum)
+    x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], PRODUCT, transcript, claimed_sum=y_sum - total)
+    out.append(TensorClaim(names.y, tuple(red_y.point), red_y.values[0]))
+    out.append(TensorClaim(names.x, tuple(red_x.point), red_x.values[0]))
+    return WindowMaxProof(lproof, rel, y_sum, y_sc, x_sc), out
+
+
+S_INDEX, D_INDEX = 1, 4
+
+
+# -- MaxPool ---------------------------------------------------------------
+
+def maxpool_advice(node, specs, env) -> dict:
+    windows, bits, names = maxpool_setup(node, specs)
+    y = np.asarray(env[node.output], dtype=np.int64)
+    return {node.output: y, **max_advice(windows, bits, names, embed(env[node.inputs[0]]), embed(y))}
+
+
+def _maxpool(node, specs, claim, tables, transcript, out):
+    windows, bits, names = maxpool_setup(node, specs)
+    proof, claims = prove_max(windows, bits, names, tables, transcript)
+    out.append(proof.to_bytes())
+    return claims if claim is None else claims + [claim]
+
+
+def register(handlers, advice) -> None:
+    handlers["MaxPool"] = _maxpool
+    advice["MaxPool"] = maxpool_advice

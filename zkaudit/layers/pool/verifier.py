@@ -1,0 +1,184 @@
+"""Window-maximum verifier (MaxPool; reused by Softmax and ArgMax).
+
+Setting (see `windows.py`): rows (y, k) over n = n_y + kv variables, public
+src(y, k) and mask M(y, k) = [src(y, k) >= 0]. Committed advice: the output
+Y (or the max tensor), a selector s over the rows, the range check's
+multiplicities (and its limbs when the range is wider than 16 bits). The
+difference column is virtual (linear in Y and X, both fixed before any
+challenge of this layer):
+    D(y, k) = M(y, k) (Y[y] - X[src(y, k)]).
+Claim: Y[y] = max_k {X[src(y, k)] : M(y, k) = 1} for every real y.
+
+1. "Y >= every element": LogUp range check D in [0, 2^b), b = bits of
+   hi - lo of X's range (so D never wraps mod p). It leaves D~(r_L) = d_L
+   (the limbs' recomposition) and claims on multiplicities (and limbs).
+2. "Y equals one element": with rho in F^n (rho_y its first n_y
+   coordinates) and lambda_1, lambda_2 fresh, one degree-3 sum-check over
+   the rows of
+       eq(rho, .) s (1 - s) + l1 eq(rho_y, y) M s + l2 eq(rho_y, y) s D
+     = l1 I_out(rho_y)
+   (I_out the indicator of real output cells). It is, up to the random
+   combination, the three identities s(1-s) = 0 on every row,
+   sum_k M s = I_out(y) and sum_k s D = 0 for every y; with s Boolean,
+   exactly one unmasked slot is selected and its D (in [0, 2^b), so no
+   wrap) is 0: Y[y] is that element. The verifier computes the finals of
+   eq(rho, .), eq(rho_y, .) and eq(rho_y, .) M at the end point z itself
+   and keeps s~(z) (advice claim) and D~(z) = d_z.
+3. Both D claims, batched by mu: with c = eq(z, .) + mu eq(r_L, .),
+       d_z + mu d_L = sum_y Y(y) A(y) - sum_x X(x) W(x),
+       A(y) = sum_k c(y, k) M(y, k),   W(x) = sum_{src(y,k)=x} c(y, k).
+   The prover sends S_Y = sum_y Y A; a degree-2 sum-check over Y's
+   variables and one over X's (sum S_Y - d_z - mu d_L) end at t_Y, t_X;
+   the verifier evaluates A~(t_Y), W~(t_X) itself in O(2^n) and returns
+   the claims Y~(t_Y), X~(t_X).
+Soundness (over GF(p^2), p^2 ~ 2^128): lookup as in `lookup.soundness`;
+step 2: 3n/p^2 (sum-check) + (n_y + n + 2)/p^2 (rho, lambdas); step 3:
+1/p^2 (mu) + 2(n_y + n_x)/p^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp2
+from zkaudit.layers import kernels
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.pool.errors import PublicTableMismatch
+from zkaudit.layers.pool.proof import WindowMaxProof
+from zkaudit.layers.pool.windows import Windows, pool_windows
+from zkaudit.layers.tensor import log2_ceil, real_indicator
+from zkaudit.lookup import RangeCheck
+from zkaudit.lookup import verifier as lookup_verifier
+from zkaudit.poly.mle import eq_eval, eq_table
+from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.transcript import Transcript
+
+LABEL_RHO = b"window-max/rho"
+LABEL_LAMBDA = b"window-max/lambda"
+LABEL_MU = b"window-max/mu"
+LABEL_Y_SUM = b"window-max/y-sum"
+
+E, S, G, GM, D = range(5)  # tables of the relation sum-check
+PRODUCT = SumOfProducts.product(2)
+
+
+def relation_spec(l1: Fp2, l2: Fp2) -> SumOfProducts:
+    return SumOfProducts.of(5, [(1, (E, S)), (-1, (E, S, S)), (l1, (GM, S)), (l2, (G, S, D))])
+
+
+def range_bits(lo: int, hi: int) -> int:
+    return max(1, log2_ceil(hi - lo + 1))
+
+
+@dataclass(frozen=True)
+class MaxNames:
+    """Tensor names the argument claims on: y (the max), x (the input), advice."""
+
+    y: str
+    x: str
+    select: str
+    limbs: tuple[str, ...]  # empty when the range check has one limb (the column is D itself)
+    mults: tuple[str, ...]
+
+
+def max_names(prefix: str, y: str, x: str, windows: Windows, bits: int) -> MaxNames:
+    rc = RangeCheck(bits, 1 << windows.num_vars)
+    limbs = tuple(f"{prefix}/limb{j}" for j in range(len(rc.limb_widths))) if len(rc.limb_widths) > 1 else ()
+    mults = tuple(f"{prefix}/mult{j}" for j in range(len(rc.instance().tables)))
+    return MaxNames(y, x, f"{prefix}/select", limbs, mults)
+
+
+def max_advice_shapes(names: MaxNames, windows: Windows, bits: int) -> dict:
+    """Advice of the argument except y (whose owner declares it)."""
+    rc = RangeCheck(bits, 1 << windows.num_vars)
+    rows = (1 << windows.num_vars,)
+    out = {names.select: rows}
+    out.update({name: rows for name in names.limbs})
+    out.update({name: (t.num_rows,) for name, t in zip(names.mults, rc.instance().tables)})
+    return out
+
+
+def mask_ids(windows: Windows) -> np.ndarray:
+    return np.where(windows.mask, 0, -1).astype(np.int64)
+
+
+def wiring_value(weights: np.ndarray, point, ids: np.ndarray, idx: np.ndarray) -> Fp2:
+    """sum over rows with ids = 0 of weights[row] eq(point, idx[row])."""
+    v0, v1 = kernels.wiring_eval(weights, eq_table(point), ids, idx, 0)
+    return Fp2(int(v0), int(v1))
+
+
+def _check(name: str, expected: Fp2, got: Fp2, where: str) -> None:
+    if expected != got:
+        raise PublicTableMismatch(f"{name} is not the public table's value", where=where, expected=expected, got=got)
+
+
+def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxProof, transcript: Transcript,
+               *, where: str = "window-max") -> list[TensorClaim]:
+    n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
+    rc = RangeCheck(bits, 1 << n)
+    lk = lookup_verifier.verify(rc.instance(), proof.lookup, transcript)
+    d_lookup = rc.recompose(lk)
+    out = [TensorClaim(name, cl.point, cl.value) for name, cl in zip(names.mults, lk.multiplicities)]
+    out += [TensorClaim(name, cl[0].point, cl[0].value) for name, cl in zip(names.limbs, lk.columns)]
+
+    rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check points: n / p^2 (Schwartz-Zippel on eq)
+    l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)  # batch three identities: 2 / p^2
+    rho_y = rho[:ny]
+    target = l1 * real_indicator(windows.out_shape, rho_y)
+    red = sumcheck_verifier.verify(proof.relation, target, n, relation_spec(l1, l2), transcript,
+                                   where=f"{where} relation")
+    z = tuple(red.point)
+    e_v, s_v, g_v, gm_v, d_v = red.values
+    ids = mask_ids(windows)
+    _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
+    _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
+    _check("eq(rho_y, .) M at z", wiring_value(eq_table(z), rho_y, ids, windows.out_index), gm_v, where)
+    out.append(TensorClaim(names.select, z, s_v))
+
+    mu = transcript.challenge_ext(LABEL_MU)  # batch the two D claims: 1 / p^2
+    total = d_v + mu * d_lookup.value
+    c = vec.add(eq_table(z), vec.scale(mu, eq_table(d_lookup.point)))
+    transcript.absorb_ext(LABEL_Y_SUM, proof.y_sum)
+    red_y = sumcheck_verifier.verify(proof.y_sumcheck, proof.y_sum, ny, PRODUCT, transcript, where=f"{where} Y")
+    y_v, a_v = red_y.values
+    _check("A(t_Y)", wiring_value(c, red_y.point, ids, windows.out_index), a_v, where)
+    red_x = sumcheck_verifier.verify(proof.x_sumcheck, proof.y_sum - total, nx, PRODUCT, transcript,
+                                     where=f"{where} X")
+    x_v, w_v = red_x.values
+    _check("W(t_X)", wiring_value(c, red_x.point, ids, windows.src), w_v, where)
+    out.append(TensorClaim(names.y, tuple(red_y.point), y_v))
+    out.append(TensorClaim(names.x, tuple(red_x.point), x_v))
+    return out
+
+
+# -- MaxPool ---------------------------------------------------------------
+
+def maxpool_setup(node, specs) -> tuple[Windows, int, MaxNames]:
+    x = specs[node.inputs[0]]
+    a = node.a
+    windows = pool_windows(a, x.shape, specs[node.output].shape, dilations=tuple(a.get("dilations", (1, 1))))
+    bits = range_bits(x.lo, x.hi)
+    return windows, bits, max_names(node.name, node.output, node.inputs[0], windows, bits)
+
+
+def maxpool_advice_shapes(node, specs) -> dict:
+    windows, bits, names = maxpool_setup(node, specs)
+    return {node.output: tuple(specs[node.output].shape), **max_advice_shapes(names, windows, bits)}
+
+
+def _maxpool(node, specs, claim, reader, transcript):
+    windows, bits, names = maxpool_setup(node, specs)
+    out = verify_max(windows, bits, names, reader.read(WindowMaxProof), transcript,
+                     where=f"node {node.name} (MaxPool)")
+    # Y is advice: a claim on it (never sent by the driver) is left to the advice opening.
+    return out if claim is None else out + [claim]
+
+
+def register(handlers, advice_shapes) -> None:
+    handlers["MaxPool"] = _maxpool
+    advice_shapes["MaxPool"] = maxpool_advice_shapes
