@@ -69,3 +69,124 @@ def test_unsupported_wide_ranges_are_refused():
     specs = {"x": TensorSpec("x", (4,), -(2**62), 2**62), "y": TensorSpec("y", (4,), -(2**40), 2**40)}
     with pytest.raises(UnsupportedLayer):
         verifier.requantize_system(node, specs)
+
+
+P = 2**64 - 2**32 + 1
+
+
+def _attack_setup(node, x, xlo=-(2**20), xhi=2**20):
+    env, specs = _run(node, x, xlo, xhi)
+    system = verifier.requantize_system(node, specs)
+    values = prover.requantize_values(node, system.shape, x)
+    return env, specs, system, values
+
+
+def _with_quotient(node, env, system, values, i, q_new, **overrides):
+    """Element i claims quotient q_new; every quantity follows from it by the
+    honest formulas (so only the rounding rule can fail), then `overrides`."""
+    a = node.a
+    zi, zo, lo, hi = a["in_zero_point"], a["out_zero_point"], a["out_min"], a["out_max"]
+    axis, ms, ss = verifier.channels(node, len(system.shape))
+    c = np.unravel_index(i, system.shape)[axis] if len(ms) > 1 else 0
+    m, s = ms[c], ss[c]
+    t = (int(env["x"].flat[i]) - zi) * m
+    u = zo + q_new
+    y_new = min(max(u, lo), hi)
+    pi = q_new & 1
+    g1 = t - (q_new << s) + (1 << (s - 1)) - pi
+    new = {"y_minus_lo": y_new - lo, "hi_minus_y": hi - y_new, "above": max(u - hi, 0), "below": max(lo - u, 0),
+           "half_q": q_new >> 1, "parity": pi, "rem_lo": g1, "rem_hi": (1 << s) - 2 * pi - g1}
+    new.update(overrides)
+    vals = {k: np.array(v, dtype=object, copy=True) for k, v in values.items()}
+    for k, v in new.items():
+        if k != "y":
+            vals[f"{node.name}/{k}"].flat[i] = v
+    y = env["y"].copy()
+    y.flat[i] = overrides.get("y", y_new)
+    if "y" in overrides:
+        vals[f"{node.name}/y_minus_lo"].flat[i] = overrides["y"] - lo
+        vals[f"{node.name}/hi_minus_y"].flat[i] = hi - overrides["y"]
+    return forge(system, vals, node.output, y)
+
+
+def _quotient(values, node, i):
+    return 2 * int(values[f"{node.name}/half_q"].flat[i]) + int(values[f"{node.name}/parity"].flat[i])
+
+
+PLAIN = _node([1518500250], [38], zo=-3, lo=-1000, hi=1000)
+
+
+def test_forged_honest_advice_is_accepted():
+    x = np.random.default_rng(0).integers(-(2**20), 2**20, size=(4, 4))
+    env, specs, system, values = _attack_setup(PLAIN, x)
+    advice = _with_quotient(PLAIN, env, system, values, 3, _quotient(values, PLAIN, 3))
+    assert rejected(prover, verifier, PLAIN, specs, env, advice) is None
+
+
+def test_remainder_out_of_range_is_rejected():
+    x = np.random.default_rng(0).integers(-(2**20), 2**20, size=(4, 4))
+    env, specs, system, values = _attack_setup(PLAIN, x)
+    for d in (1, -1, 2):
+        q = _quotient(values, PLAIN, 5) + d
+        assert rejected(prover, verifier, PLAIN, specs, env,
+                        _with_quotient(PLAIN, env, system, values, 5, q)) == "LookupSumNonZero"
+
+
+@pytest.mark.parametrize("s", [1, 5])
+def test_tie_rounded_the_wrong_way_is_rejected(s):
+    node = _node([1], [s], lo=-1000, hi=1000)
+    x = _ties((4, 4), s, 1, np.random.default_rng(2))
+    env, specs, system, values = _attack_setup(node, x)
+    for i in (int(np.flatnonzero(x.ravel() > 0)[0]), int(np.flatnonzero(x.ravel() < 0)[0])):
+        q = _quotient(values, node, i)
+        for q_bad in (q + 1, q - 1):  # the other neighbour of a tie: odd
+            assert rejected(prover, verifier, node, specs, env,
+                            _with_quotient(node, env, system, values, i, q_bad)) == "LookupSumNonZero"
+        # the odd neighbour with a lying parity bit: the half-quotient is not an integer
+        q_bad = q + 1
+        half = q_bad * pow(2, -1, P) % P
+        advice = _with_quotient(node, env, system, values, i, q_bad, parity=0, half_q=half,
+                                rem_lo=int(values[f"{node.name}/rem_lo"].flat[i]) - (1 << s),
+                                rem_hi=int(values[f"{node.name}/rem_hi"].flat[i]) + (1 << s))
+        assert rejected(prover, verifier, node, specs, env, advice) == "LookupSumNonZero"
+
+
+def test_saturation_lie_is_rejected():
+    node = _node([1 << 30], [30], lo=-128, hi=127)
+    x = np.arange(-300, 300, 40).reshape(3, 5)
+    env, specs, system, values = _attack_setup(node, x, -300, 300)
+    i = int(np.flatnonzero(x.ravel() > 200)[0])
+    above = int(values["rq/above"].flat[i])
+    q = _quotient(values, node, i)
+    # a and b swapped
+    advice = _with_quotient(node, env, system, values, i, q, above=0, below=above)
+    assert rejected(prover, verifier, node, specs, env, advice) == "RoundSumMismatch"
+    # claims the value is not saturated but hi - 1 with a = above + 1
+    advice = _with_quotient(node, env, system, values, i, q, y=126, above=above + 1)
+    assert rejected(prover, verifier, node, specs, env, advice) == "RoundSumMismatch"
+
+
+def test_output_off_by_one_is_rejected():
+    x = np.random.default_rng(0).integers(-(2**20), 2**20, size=(4, 4))
+    env, specs, system, values = _attack_setup(PLAIN, x)
+    q = _quotient(values, PLAIN, 6)
+    assert rejected(prover, verifier, PLAIN, specs, env,
+                    _with_quotient(PLAIN, env, system, values, 6, q, y=int(env["y"].flat[6]) + 1)) == "RoundSumMismatch"
+    # the remainder pair moved by one inside its range: the rounding relation fails
+    g1, g2 = int(values["rq/rem_lo"].flat[6]), int(values["rq/rem_hi"].flat[6])
+    assert rejected(prover, verifier, PLAIN, specs, env,
+                    _with_quotient(PLAIN, env, system, values, 6, q, rem_lo=g1 + 1, rem_hi=g2 - 1)) == "RoundSumMismatch"
+
+
+def test_per_channel_wrong_channel_multiplier_is_rejected():
+    node = CASES["per_channel"][0]
+    x = np.random.default_rng(4).integers(-(2**20), 2**20, size=(3, 4))
+    env, specs, system, values = _attack_setup(node, x)
+    # element in channel 1 answered with channel 0's multiplier and shift
+    i = 1
+    q_bad = int(np.asarray(kernels.requantize(np.array([[x.flat[i]]]), axis=1, in_zero_point=5,
+                                              multiplier=[1073741824], out_max=127, out_min=-128,
+                                              out_zero_point=0, shift=[31])).flat[0])
+    if q_bad == _quotient(values, node, i):
+        pytest.skip("same quotient under both channels")
+    assert rejected(prover, verifier, node, specs, env, _with_quotient(node, env, system, values, i, q_bad)) == "LookupSumNonZero"
