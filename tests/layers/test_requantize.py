@@ -4,13 +4,20 @@ real tensors and match the executor; lying advice is rejected."""
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
-from test_clamp import discharge, forge, rejected, run_layer
 
 from zkaudit.circuit import Node, TensorSpec, kernels
 from zkaudit.layers.requantize import prover, verifier
 from zkaudit.layers.shapes import UnsupportedLayer
+
+_spec = importlib.util.spec_from_file_location("_clamp_helpers", pathlib.Path(__file__).with_name("test_clamp.py"))
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+discharge, forge, rejected, run_layer = _helpers.discharge, _helpers.forge, _helpers.rejected, _helpers.run_layer
 
 
 def _node(m, s, axis=1, zi=0, zo=0, lo=-128, hi=127, name="rq"):
