@@ -180,6 +180,26 @@ def test_attack_selector_on_masked_slot_rejected():
         _attack(node, specs, env, y_bad, select)
 
 
+def test_attack_junk_on_output_padding_rejected():
+    """Y's padded cells (here the 3x3 output padded to 4x4) must be 0: a cheater
+    committing junk there is caught (the padded cell's window is {0})."""
+    node, specs, env = _setup((1, 1, 5, 5), dict(dilations=(1, 1), kernel_shape=(3, 3), pads=(1, 1, 1, 1),
+                                                 strides=(2, 2)), (-128, 127))
+    windows, bits, names = verifier.maxpool_setup(node, specs)
+    x_t, y_t = embed(env["x"]), embed(env["y"]).copy()
+    pad_cell = 3  # row 0, column 3 of the padded 4x4 output
+    y_t[pad_cell] = 5
+    d = prover.differences(windows, x_t, y_t)
+    kp = 1 << windows.slot_vars
+    select = prover.max_advice(windows, bits, names, x_t, embed(env["y"]))[names.select]
+    advice = {names.select: select, names.mults[0]: np.bincount(np.mod(d, 1 << bits), minlength=1 << bits)}
+    assert d[pad_cell * kp] == 5
+    tables = {"x": x_t, "y": y_t, **{k: embed(v) for k, v in advice.items()}}
+    proof, _ = prover.prove_max(windows, bits, names, tables, _t())
+    with pytest.raises(RoundSumMismatch):  # the selected zero slot has D = 5
+        verifier.verify_max(windows, bits, names, proof, _t())
+
+
 def test_tampered_proof_bytes_rejected():
     node, specs, env = _small()
     advice = prover.maxpool_advice(node, specs, env)

@@ -11,10 +11,10 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.verifier import (
-    LABEL_LAMBDA, LABEL_MU, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, mask_ids, maxpool_setup, relation_spec,
+    LABEL_LAMBDA, LABEL_MU, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, mask_ids, maxpool_setup, read_ids, relation_spec,
 )
 from zkaudit.layers.pool.windows import Windows
-from zkaudit.layers.tensor import embed, real_indicator
+from zkaudit.layers.tensor import embed
 from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import eq_table
@@ -27,10 +27,10 @@ def _ext(x) -> Fp2:
 
 
 def differences(windows: Windows, x_table: np.ndarray, y_table: np.ndarray) -> np.ndarray:
-    """D(y, k) = M (Y[y] - X[src]) as int64, from the embedded tables."""
+    """D(y, k) = M' Y[y] - M X[src] as int64, from the embedded tables."""
     x = vec.to_signed(x_table)
     y = vec.to_signed(y_table)
-    return np.where(windows.mask, y[windows.out_index] - windows.gather(x), 0)
+    return np.where(windows.selectable, y[windows.out_index] - windows.gather(x), 0)
 
 
 def max_advice(windows: Windows, bits: int, names: MaxNames, x_table: np.ndarray, y_table: np.ndarray,
@@ -39,7 +39,7 @@ def max_advice(windows: Windows, bits: int, names: MaxNames, x_table: np.ndarray
     d = differences(windows, x_table, y_table)
     kp = 1 << windows.slot_vars
     if select is None:
-        hit = (windows.mask & (d == 0)).reshape(-1, kp)
+        hit = (windows.selectable & (d == 0)).reshape(-1, kp)
         first = hit.argmax(axis=1)
         select = np.zeros_like(hit, dtype=np.int64)
         rows = np.flatnonzero(hit.any(axis=1))
@@ -72,8 +72,8 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     e = eq_table(rho)
     g = np.repeat(eq_table(rho_y), 1 << windows.slot_vars, axis=0)
     gm = g.copy()
-    gm[~windows.mask] = 0
-    target = l1 * real_indicator(windows.out_shape, rho_y)
+    gm[~windows.selectable] = 0
+    target = l1
     rel, red, _ = sumcheck_prover.prove([e, s_tab, g, gm, d_tab], relation_spec(l1, l2), transcript,
                                         claimed_sum=target)
     z = tuple(red.point)
@@ -86,7 +86,7 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     a = np.empty((1 << ny, 2), dtype=np.uint64)
     kernels.wiring_table(c, ids, windows.out_index, 0, 1 << ny, a)
     w = np.empty((1 << nx, 2), dtype=np.uint64)
-    kernels.wiring_table(c, ids, windows.src, 0, 1 << nx, w)
+    kernels.wiring_table(c, read_ids(windows), windows.src, 0, 1 << nx, w)
     y_sum = _ext(vec.inner(a, y_tab))
     transcript.absorb_ext(LABEL_Y_SUM, y_sum)
     y_sc, red_y, _ = sumcheck_prover.prove([y_tab, a], PRODUCT, transcript, claimed_sum=y_sum)

@@ -1,13 +1,16 @@
 """Window-maximum verifier (MaxPool; reused by Softmax and ArgMax).
 
 Setting (see `windows.py`): rows (y, k) over n = n_y + kv variables, public
-src(y, k) and mask M(y, k) = [src(y, k) >= 0]. Committed advice: the output
+src(y, k), the mask M(y, k) of slots that read X (src >= 0) and the mask
+M'(y, k) of selectable slots (M plus slot 0 of each padded output cell,
+which holds the constant 0). Committed advice: the output
 Y (or the max tensor), a selector s over the rows, the range check's
 multiplicities (and its limbs when the range is wider than 16 bits). The
 difference column is virtual (linear in Y and X, both fixed before any
 challenge of this layer):
-    D(y, k) = M(y, k) (Y[y] - X[src(y, k)]).
-Claim: Y[y] = max_k {X[src(y, k)] : M(y, k) = 1} for every real y.
+    D(y, k) = M'(y, k) Y[y] - M(y, k) X[src(y, k)].
+Claim: Y[y] = max_k {X[src(y, k)] : M(y, k) = 1} for every real y, and
+Y[y] = 0 on Y's padding (the window {0}).
 
 1. "Y >= every element": LogUp range check D in [0, 2^b), b = bits of
    hi - lo of X's range (so D never wraps mod p). It leaves D~(r_L) = d_L
@@ -15,18 +18,17 @@ Claim: Y[y] = max_k {X[src(y, k)] : M(y, k) = 1} for every real y.
 2. "Y equals one element": with rho in F^n (rho_y its first n_y
    coordinates) and lambda_1, lambda_2 fresh, one degree-3 sum-check over
    the rows of
-       eq(rho, .) s (1 - s) + l1 eq(rho_y, y) M s + l2 eq(rho_y, y) s D
-     = l1 I_out(rho_y)
-   (I_out the indicator of real output cells). It is, up to the random
-   combination, the three identities s(1-s) = 0 on every row,
-   sum_k M s = I_out(y) and sum_k s D = 0 for every y; with s Boolean,
-   exactly one unmasked slot is selected and its D (in [0, 2^b), so no
-   wrap) is 0: Y[y] is that element. The verifier computes the finals of
-   eq(rho, .), eq(rho_y, .) and eq(rho_y, .) M at the end point z itself
-   and keeps s~(z) (advice claim) and D~(z) = d_z.
+       eq(rho, .) s (1 - s) + l1 eq(rho_y, y) M' s + l2 eq(rho_y, y) s D
+     = l1                    (sum_y eq(rho_y, y) = 1).
+   It is, up to the random combination, the three identities s(1-s) = 0
+   on every row, sum_k M' s = 1 and sum_k s D = 0 for every y; with s
+   Boolean, exactly one selectable slot is selected and its D (in
+   [0, 2^b), so no wrap) is 0: Y[y] is that element. The verifier computes
+   the finals of eq(rho, .), eq(rho_y, .) and eq(rho_y, .) M' at the end
+   point z itself and keeps s~(z) (advice claim) and D~(z) = d_z.
 3. Both D claims, batched by mu: with c = eq(z, .) + mu eq(r_L, .),
        d_z + mu d_L = sum_y Y(y) A(y) - sum_x X(x) W(x),
-       A(y) = sum_k c(y, k) M(y, k),   W(x) = sum_{src(y,k)=x} c(y, k).
+       A(y) = sum_k c(y, k) M'(y, k),  W(x) = sum_{src(y,k)=x} c(y, k).
    The prover sends S_Y = sum_y Y A; a degree-2 sum-check over Y's
    variables and one over X's (sum S_Y - d_z - mu d_L) end at t_Y, t_X;
    the verifier evaluates A~(t_Y), W~(t_X) itself in O(2^n) and returns
@@ -49,7 +51,7 @@ from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import PublicTableMismatch
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.windows import Windows, pool_windows
-from zkaudit.layers.tensor import log2_ceil, real_indicator
+from zkaudit.layers.tensor import log2_ceil
 from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.poly.mle import eq_eval, eq_table
@@ -103,6 +105,12 @@ def max_advice_shapes(names: MaxNames, windows: Windows, bits: int) -> dict:
 
 
 def mask_ids(windows: Windows) -> np.ndarray:
+    """0 on selectable rows (M'), -1 elsewhere: the ids `wiring_value` sums over."""
+    return np.where(windows.selectable, 0, -1).astype(np.int64)
+
+
+def read_ids(windows: Windows) -> np.ndarray:
+    """0 on rows that read X (M), -1 elsewhere."""
     return np.where(windows.mask, 0, -1).astype(np.int64)
 
 
@@ -129,7 +137,7 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check points: n / p^2 (Schwartz-Zippel on eq)
     l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)  # batch three identities: 2 / p^2
     rho_y = rho[:ny]
-    target = l1 * real_indicator(windows.out_shape, rho_y)
+    target = l1
     red = sumcheck_verifier.verify(proof.relation, target, n, relation_spec(l1, l2), transcript,
                                    where=f"{where} relation")
     z = tuple(red.point)
@@ -137,7 +145,7 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
     _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
-    _check("eq(rho_y, .) M at z", wiring_value(eq_table(z), rho_y, ids, windows.out_index), gm_v, where)
+    _check("eq(rho_y, .) M' at z", wiring_value(eq_table(z), rho_y, ids, windows.out_index), gm_v, where)
     out.append(TensorClaim(names.select, z, s_v))
 
     mu = transcript.challenge_ext(LABEL_MU)  # batch the two D claims: 1 / p^2
@@ -150,7 +158,7 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     red_x = sumcheck_verifier.verify(proof.x_sumcheck, proof.y_sum - total, nx, PRODUCT, transcript,
                                      where=f"{where} X")
     x_v, w_v = red_x.values
-    _check("W(t_X)", wiring_value(c, red_x.point, ids, windows.src), w_v, where)
+    _check("W(t_X)", wiring_value(c, red_x.point, read_ids(windows), windows.src), w_v, where)
     out.append(TensorClaim(names.y, tuple(red_y.point), y_v))
     out.append(TensorClaim(names.x, tuple(red_x.point), x_v))
     return out

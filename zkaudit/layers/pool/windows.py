@@ -3,10 +3,12 @@
 Output cell y (padded flat index into Y's table) and window slot k (0 <= k <
 2^kv, kv = log2_ceil(K), K real slots per window) form the row y * 2^kv + k
 of a column over n_y + kv variables (y's bits most significant). `src[row]`
-is X's padded flat index read by that slot, or -1 where the slot reads
-nothing: a padded output cell, a slot k >= K, or a padding element of the
-window (MaxPool pads with min(x), which never wins; AveragePool pads with 0).
-`mask = src >= 0`.
+is X's padded flat index read by that slot, NONE (-1) where the slot reads
+nothing (a slot k >= K, or a padding element of the window: MaxPool pads
+with min(x), which never wins; AveragePool pads with 0), and ZERO (-2) at
+slot 0 of every padded output cell: a slot holding the constant 0, so that
+the maximum there is 0 and the output's padding is forced to zero.
+`mask = src >= 0` (slots that read X), `selectable = src != NONE`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from zkaudit.circuit import kernels as ir
 from zkaudit.layers.tensor import log2_ceil, num_vars, padded_shape
 
 NONE = -1
+ZERO = -2
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Windows:
         return self.src >= 0
 
     @property
+    def selectable(self) -> np.ndarray:
+        return self.src != NONE
+
+    @property
     def out_index(self) -> np.ndarray:
         """y of every row."""
         return np.arange(self.src.shape[0], dtype=np.int64) >> self.slot_vars
@@ -72,6 +79,9 @@ def _from_windows(win: np.ndarray, in_shape, out_shape) -> Windows:
     kp = 1 << log2_ceil(k)
     table = np.full(padded_shape(out_shape) + (kp,), NONE, dtype=np.int64)
     table[tuple(slice(0, d) for d in out_shape) + (slice(0, k),)] = win
+    real = np.zeros(padded_shape(out_shape), dtype=bool)
+    real[tuple(slice(0, d) for d in out_shape)] = True
+    table[..., 0] = np.where(real, table[..., 0], ZERO)
     return Windows(tuple(in_shape), out_shape, k, table.ravel())
 
 
