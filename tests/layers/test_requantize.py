@@ -197,3 +197,124 @@ def test_per_channel_wrong_channel_multiplier_is_rejected():
     if q_bad == _quotient(values, node, i):
         pytest.skip("same quotient under both channels")
     assert rejected(prover, verifier, node, specs, env, _with_quotient(node, env, system, values, i, q_bad)) == "LookupSumNonZero"
+
+
+# ---------------------------------------------------------------- end to end through statements/inference
+
+def _mlp(per_channel: bool, table: bool, relu: bool = False):
+    from zkaudit.circuit import Circuit
+
+    rng = np.random.default_rng(11)
+    acc = (-(2**19), 2**19)
+    x = TensorSpec("x", (1, 8), -128, 127, 0.1, 3)
+    w1, w2 = TensorSpec("w1", (8, 16), -127, 127), TensorSpec("w2", (16, 4), -127, 127)
+    specs = [TensorSpec("h1", (1, 16), *acc), TensorSpec("r1", (1, 16), -128, 127)]
+    m1 = [int(v) for v in rng.integers(1 << 29, 1 << 31, 16)] if per_channel else [1518500250]
+    s1 = [int(v) for v in rng.integers(36, 42, 16)] if per_channel else [39]
+    nodes = [Node.make("mm1", "MatMul", ["x", "w1"], "h1", a_zero_point=3, b_zero_point=0),
+             Node.make("rq1", "Requantize", ["h1"], "r1", axis=1, in_zero_point=0, multiplier=m1, out_max=127,
+                       out_min=-5 if relu else -128, out_zero_point=-5, shift=s1)]
+    mid = "r1"
+    if table:
+        values = [int(v) for v in np.round(127 * np.tanh(np.arange(-128, 128) / 32.0))]
+        specs.append(TensorSpec("t1", (1, 16), -127, 127))
+        nodes.append(Node.make("tab", "Table", ["r1"], "t1", function="tanh", in_min=-128, values=values))
+        mid = "t1"
+    if relu:
+        specs.append(TensorSpec("c1", (1, 16), -5, 100))
+        nodes.append(Node.make("clip", "Clip", [mid], "c1", lo=-5, hi=100))
+        mid = "c1"
+    specs += [TensorSpec("h2", (1, 4), *acc), TensorSpec("y", (1, 4), -128, 127)]
+    nodes += [Node.make("mm2", "MatMul", [mid, "w2"], "h2", a_zero_point=-5, b_zero_point=0),
+              Node.make("rq2", "Requantize", ["h2"], "y", axis=1, in_zero_point=0, multiplier=[1 << 30],
+                        out_max=127, out_min=-128, out_zero_point=0, shift=[38])]
+    circuit = Circuit("rq-mlp", (x,), (specs[-1],), (w1, w2), tuple(nodes), tuple(specs))
+    from zkaudit.circuit.weights import Weights
+
+    weights = Weights({"w1": rng.integers(-127, 128, (8, 16)), "w2": rng.integers(-127, 128, (16, 4))})
+    return circuit, weights, rng.integers(-128, 128, (1, 8))
+
+
+E2E = {"per_tensor": (False, False, False), "per_channel": (True, False, False),
+       "table": (True, True, False), "clip": (False, True, True)}
+
+
+@pytest.fixture(scope="module", params=list(E2E))
+def e2e(request):
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.prover import commit_weights, prove
+
+    circuit, weights, x = _mlp(*E2E[request.param])
+    commitment = commit_weights(circuit, weights)[0].to_bytes()
+    return circuit, weights, x, encode_circuit(circuit), commitment, prove(circuit, weights, {"x": x})
+
+
+def test_end_to_end_proof_verifies_with_the_reference_output(e2e):
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, x, circuit_bin, commitment, proof = e2e
+    verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}
+
+
+def _verify(e2e, proof):
+    from zkaudit.statements.verify import verify_proof
+
+    _, _, _, circuit_bin, commitment, _ = e2e
+    return verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+
+
+def test_end_to_end_wrong_output_is_rejected(e2e):
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
+
+    circuit, _, _, _, _, proof = e2e
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    outputs = {k: v.copy() for k, v in body.outputs.items()}
+    outputs["y"].flat[1] += 1 if outputs["y"].flat[1] < 127 else -1
+    forged = InferenceBody(body.inputs, outputs, body.advice_commitment, body.layers, body.weight_opening,
+                           body.advice_opening)
+    verdict = _verify(e2e, encode_envelope(STATEMENT, forged.to_bytes(circuit)))
+    assert not verdict.valid
+
+
+def test_end_to_end_lying_requantize_advice_is_rejected(e2e, monkeypatch):
+    """The prover answers rq1 off by one at one element (its quotient moved,
+    every other quantity by the honest formulas) and runs the rest of the
+    circuit on that lie, so every other layer is consistent: the rounding
+    check of rq1 (its lookup) rejects."""
+    from zkaudit.circuit import Circuit
+    from zkaudit.layers import dispatch_prover
+    from zkaudit.statements.inference.prover import prove
+
+    circuit, weights, x, *_ = e2e
+    honest_advice, honest_execute = dispatch_prover.ADVICE["Requantize"], Circuit.execute
+    rq1 = next(n for n in circuit.nodes if n.name == "rq1")
+    specs = circuit.specs()
+    system = verifier.requantize_system(rq1, specs)
+
+    def lie(env):
+        values = prover.requantize_values(rq1, system.shape, env["h1"])
+        fake_env = {"x": env["h1"], "y": env["r1"]}
+        return _with_quotient(rq1, fake_env, system, values, 2, _quotient(values, rq1, 2) + 1)
+
+    def lying_execute(self, weights, inputs, *, return_all=False):
+        env = honest_execute(self, weights, inputs, return_all=True)
+        env["r1"] = lie(env)["r1"]
+        after = False
+        for node in self.nodes:
+            if after:
+                env[node.output] = kernels.KERNELS[node.op](*[env[i] for i in node.inputs], **node.a)
+            after = after or node.name == "rq1"
+        return env
+
+    def lying_advice(node, specs, env):
+        return lie(env) if node.name == "rq1" else honest_advice(node, specs, env)
+
+    monkeypatch.setattr(Circuit, "execute", lying_execute)
+    monkeypatch.setitem(dispatch_prover.ADVICE, "Requantize", lying_advice)
+    proof = prove(circuit, weights, {"x": x})
+    monkeypatch.undo()
+    verdict = _verify(e2e, proof)
+    assert not verdict.valid and "lookup" in verdict.reason and "LogUp" in verdict.reason, verdict.reason
