@@ -1,8 +1,8 @@
 """Wire types of the window protocols.
 
 WindowMaxProof: u32 len | lookup proof (range check of the differences) |
-relation sum-check | Fp2 S_Y | Y sum-check | X sum-check.
-AveragePoolProof: see `proof` of that class."""
+limb values (u32 count | Fp2 each) | relation sum-check | Fp2 S_Y |
+Y sum-check | X sum-check."""
 
 from __future__ import annotations
 
@@ -33,6 +33,27 @@ def read_lookup(data: bytes, offset: int, what: str) -> tuple[LookupProof, int]:
     return LookupProof.from_bytes(bytes(data[offset : offset + n])), offset + n
 
 
+MAX_VALUES = 1 << 16
+
+
+def read_exts(data: bytes, offset: int, what: str) -> tuple[tuple[Fp2, ...], int]:
+    if offset + 4 > len(data):
+        raise MalformedProof(f"{what} truncated at its count", expected=offset + 4, got=len(data))
+    (k,) = struct.unpack_from("<I", data, offset)
+    offset += 4
+    if k > MAX_VALUES:
+        raise MalformedProof(f"{what}: too many values", expected=MAX_VALUES, got=k)
+    out = []
+    for _ in range(k):
+        v, offset = read_ext(data, offset, what)
+        out.append(v)
+    return tuple(out), offset
+
+
+def exts_bytes(values) -> bytes:
+    return struct.pack("<I", len(values)) + b"".join(v.to_bytes() for v in values)
+
+
 def lookup_bytes(proof: LookupProof) -> bytes:
     raw = proof.to_bytes()
     return struct.pack("<I", len(raw)) + raw
@@ -41,20 +62,22 @@ def lookup_bytes(proof: LookupProof) -> bytes:
 @dataclass(frozen=True)
 class WindowMaxProof:
     lookup: LookupProof
+    limb_values: tuple[Fp2, ...]
     relation: SumcheckProof
     y_sum: Fp2
     y_sumcheck: SumcheckProof
     x_sumcheck: SumcheckProof
 
     def to_bytes(self) -> bytes:
-        return b"".join([lookup_bytes(self.lookup), self.relation.to_bytes(), self.y_sum.to_bytes(),
+        return b"".join([lookup_bytes(self.lookup), exts_bytes(self.limb_values), self.relation.to_bytes(), self.y_sum.to_bytes(),
                          self.y_sumcheck.to_bytes(), self.x_sumcheck.to_bytes()])
 
     @classmethod
     def read(cls, data: bytes, offset: int) -> tuple[WindowMaxProof, int]:
         lookup, offset = read_lookup(data, offset, "window-max range check")
+        limbs, offset = read_exts(data, offset, "window-max limb values")
         relation, offset = SumcheckProof.read(data, offset)
         y_sum, offset = read_ext(data, offset, "window-max Y sum")
         y_sc, offset = SumcheckProof.read(data, offset)
         x_sc, offset = SumcheckProof.read(data, offset)
-        return cls(lookup, relation, y_sum, y_sc, x_sc), offset
+        return cls(lookup, limbs, relation, y_sum, y_sc, x_sc), offset

@@ -11,13 +11,13 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.verifier import (
-    LABEL_LAMBDA, LABEL_MU, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, mask_ids, maxpool_setup, read_ids, relation_spec,
+    LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, batch_weights, mask_ids, maxpool_setup, read_ids, relation_spec,
 )
 from zkaudit.layers.pool.windows import Windows
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import prover as lookup_prover
-from zkaudit.poly.mle import eq_table
+from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.transcript import Transcript
 
@@ -54,7 +54,24 @@ def max_advice(windows: Windows, bits: int, names: MaxNames, x_table: np.ndarray
     return out
 
 
-def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript
+def recompose_prove(rc: RangeCheck, lclaims, limb_names, tables, transcript: Transcript):
+    """Prover side of `recompose_verify`: ((point, value), limb claims, limb values)."""
+    if len(rc.limb_widths) == 1:
+        cl = lclaims.columns[0][0]
+        return (tuple(cl.point), cl.value), [], ()
+    claims = [TensorClaim(name, tuple(c[0].point), c[0].value) for name, c in zip(limb_names, lclaims.columns)]
+    point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lclaims.columns[0][0].point)))
+    values = tuple(_ext(evaluate(tables[name], point)) for name in limb_names)
+    transcript.absorb_exts(LABEL_LIMB_VALUES, list(values))
+    total, shift = Fp2(0), 0
+    for name, v, w in zip(limb_names, values, rc.limb_widths):
+        claims.append(TensorClaim(name, point, v))
+        total = total + v * (1 << shift)
+        shift += w
+    return (point, total), claims, values
+
+
+def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript, *, extra_d=()
               ) -> tuple[WindowMaxProof, list[TensorClaim]]:
     n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
     x_tab, y_tab, s_tab = tables[names.x], tables[names.y], tables[names.select]
@@ -62,9 +79,9 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     rc = RangeCheck(bits, 1 << n)
     cols = [[tables[name]] for name in names.limbs] if names.limbs else [[d_tab]]
     lproof, lclaims = lookup_prover.prove(rc.instance(), cols, [tables[m] for m in names.mults], transcript)
-    d_lookup = rc.recompose(lclaims)
     out = [TensorClaim(name, cl.point, cl.value) for name, cl in zip(names.mults, lclaims.multiplicities)]
-    out += [TensorClaim(name, cl[0].point, cl[0].value) for name, cl in zip(names.limbs, lclaims.columns)]
+    (d_point, d_value), limb_claims, limb_values = recompose_prove(rc, lclaims, names.limbs, tables, transcript)
+    out += limb_claims
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))
     l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)
@@ -80,8 +97,12 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     out.append(TensorClaim(names.select, z, red.values[S_INDEX]))
 
     mu = transcript.challenge_ext(LABEL_MU)
-    total = red.values[D_INDEX] + mu * d_lookup.value
-    c = vec.add(eq_table(z), vec.scale(mu, eq_table(d_lookup.point)))
+    d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
+    total, coeff = red.values[D_INDEX], Fp2(1)
+    for _, v in d_claims:
+        coeff = coeff * mu
+        total = total + coeff * v
+    c = batch_weights(z, mu, [p for p, _ in d_claims])
     ids = mask_ids(windows)
     a = np.empty((1 << ny, 2), dtype=np.uint64)
     kernels.wiring_table(c, ids, windows.out_index, 0, 1 << ny, a)
@@ -93,7 +114,7 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], PRODUCT, transcript, claimed_sum=y_sum - total)
     out.append(TensorClaim(names.y, tuple(red_y.point), red_y.values[0]))
     out.append(TensorClaim(names.x, tuple(red_x.point), red_x.values[0]))
-    return WindowMaxProof(lproof, rel, y_sum, y_sc, x_sc), out
+    return WindowMaxProof(lproof, limb_values, rel, y_sum, y_sc, x_sc), out
 
 
 S_INDEX, D_INDEX = 1, 4

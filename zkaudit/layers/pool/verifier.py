@@ -14,7 +14,11 @@ Y[y] = 0 on Y's padding (the window {0}).
 
 1. "Y >= every element": LogUp range check D in [0, 2^b), b = bits of
    hi - lo of X's range (so D never wraps mod p). It leaves D~(r_L) = d_L
-   (the limbs' recomposition) and claims on multiplicities (and limbs).
+   and claims on multiplicities. When b > 16 the limbs l_j are advice and
+   their lookup claims may sit at different points (segments in different
+   GKR trees), so D is recomposed at a fresh point r_L: the prover sends
+   l_j~(r_L) (claims on the limbs) and d_L = sum_j 2^(16 j) l_j~(r_L)
+   (D - sum_j 2^(16 j) l_j is multilinear: n / p^2).
 2. "Y equals one element": with rho in F^n (rho_y its first n_y
    coordinates) and lambda_1, lambda_2 fresh, one degree-3 sum-check over
    the rows of
@@ -26,7 +30,8 @@ Y[y] = 0 on Y's padding (the window {0}).
    [0, 2^b), so no wrap) is 0: Y[y] is that element. The verifier computes
    the finals of eq(rho, .), eq(rho_y, .) and eq(rho_y, .) M' at the end
    point z itself and keeps s~(z) (advice claim) and D~(z) = d_z.
-3. Both D claims, batched by mu: with c = eq(z, .) + mu eq(r_L, .),
+3. The D claims, batched by mu: with c = eq(z, .) + mu eq(r_L, .) (plus
+   mu^2 eq(r_2, .) ... for a caller's further claims on D),
        d_z + mu d_L = sum_y Y(y) A(y) - sum_x X(x) W(x),
        A(y) = sum_k c(y, k) M'(y, k),  W(x) = sum_{src(y,k)=x} c(y, k).
    The prover sends S_Y = sum_y Y A; a degree-2 sum-check over Y's
@@ -48,7 +53,7 @@ from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
-from zkaudit.layers.pool.errors import PublicTableMismatch
+from zkaudit.layers.pool.errors import PublicTableMismatch, RelationMismatch
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.windows import Windows, pool_windows
 from zkaudit.layers.tensor import log2_ceil
@@ -63,6 +68,8 @@ LABEL_RHO = b"window-max/rho"
 LABEL_LAMBDA = b"window-max/lambda"
 LABEL_MU = b"window-max/mu"
 LABEL_Y_SUM = b"window-max/y-sum"
+LABEL_RECOMPOSE = b"range/recompose-point"
+LABEL_LIMB_VALUES = b"range/limb-values"
 
 E, S, G, GM, D = range(5)  # tables of the relation sum-check
 PRODUCT = SumOfProducts.product(2)
@@ -125,14 +132,48 @@ def _check(name: str, expected: Fp2, got: Fp2, where: str) -> None:
         raise PublicTableMismatch(f"{name} is not the public table's value", where=where, expected=expected, got=got)
 
 
+def recompose_verify(rc: RangeCheck, lk, limb_names, limb_values, transcript: Transcript, *, where: str):
+    """(point, value) of the range-checked column, plus the claims on limbs
+    (lookup points and the recomposition point). One limb: the column itself."""
+    widths = rc.limb_widths
+    if len(widths) == 1:
+        if limb_values:
+            raise RelationMismatch("a one-limb range check carries no limb values", where=where)
+        cl = lk.columns[0][0]
+        return (tuple(cl.point), cl.value), []
+    if len(limb_values) != len(widths):
+        raise RelationMismatch("wrong number of limb values", where=where, expected=len(widths), got=len(limb_values))
+    claims = [TensorClaim(name, tuple(c[0].point), c[0].value) for name, c in zip(limb_names, lk.columns)]
+    point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[0][0].point)))  # n / p^2
+    transcript.absorb_exts(LABEL_LIMB_VALUES, list(limb_values))
+    total, shift = Fp2(0), 0
+    for name, v, w in zip(limb_names, limb_values, widths):
+        claims.append(TensorClaim(name, point, v))
+        total = total + v * (1 << shift)
+        shift += w
+    return (point, total), claims
+
+
+def batch_weights(z, mu: Fp2, d_points) -> np.ndarray:
+    """c = eq(z, .) + sum_i mu^(i+1) eq(p_i, .) over the rows."""
+    c, coeff = eq_table(z), Fp2(1)
+    for p in d_points:
+        coeff = coeff * mu
+        c = vec.add(c, vec.scale(coeff, eq_table(p)))
+    return c
+
+
 def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxProof, transcript: Transcript,
-               *, where: str = "window-max") -> list[TensorClaim]:
+               *, where: str = "window-max", extra_d=()) -> list[TensorClaim]:
+    """`extra_d`: further claims (point, value) on the D column (e.g. from a
+    caller's own lookup of D), batched into step 3."""
     n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
     rc = RangeCheck(bits, 1 << n)
     lk = lookup_verifier.verify(rc.instance(), proof.lookup, transcript)
-    d_lookup = rc.recompose(lk)
     out = [TensorClaim(name, cl.point, cl.value) for name, cl in zip(names.mults, lk.multiplicities)]
-    out += [TensorClaim(name, cl[0].point, cl[0].value) for name, cl in zip(names.limbs, lk.columns)]
+    (d_point, d_value), limb_claims = recompose_verify(rc, lk, names.limbs, proof.limb_values, transcript,
+                                                       where=where)
+    out += limb_claims
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check points: n / p^2 (Schwartz-Zippel on eq)
     l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)  # batch three identities: 2 / p^2
@@ -148,9 +189,13 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     _check("eq(rho_y, .) M' at z", wiring_value(eq_table(z), rho_y, ids, windows.out_index), gm_v, where)
     out.append(TensorClaim(names.select, z, s_v))
 
-    mu = transcript.challenge_ext(LABEL_MU)  # batch the two D claims: 1 / p^2
-    total = d_v + mu * d_lookup.value
-    c = vec.add(eq_table(z), vec.scale(mu, eq_table(d_lookup.point)))
+    mu = transcript.challenge_ext(LABEL_MU)  # batch the D claims: (#claims - 1) / p^2
+    d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
+    total, coeff = d_v, Fp2(1)
+    for _, v in d_claims:
+        coeff = coeff * mu
+        total = total + coeff * v
+    c = batch_weights(z, mu, [p for p, _ in d_claims])
     transcript.absorb_ext(LABEL_Y_SUM, proof.y_sum)
     red_y = sumcheck_verifier.verify(proof.y_sumcheck, proof.y_sum, ny, PRODUCT, transcript, where=f"{where} Y")
     y_v, a_v = red_y.values
