@@ -107,3 +107,27 @@ def test_tampered_table_proof_is_rejected():
         with pytest.raises(ProofRejected):
             verifier._handler(node, specs, None, reader, t())
             reader.finish()
+
+
+def test_logistic_risk_zoo_model_proves_end_to_end(tmp_path):
+    """circuits/logistic_risk (MatMul -> Requantize -> sigmoid Table, 1x1
+    tensors: zero-variable MLEs) compiles, proves and verifies, and the proven
+    output equals the reference executor."""
+    import json
+
+    from zkaudit.circuit import encode_circuit, load_circuit, load_weights
+    from zkaudit.onnx import compile_model
+    from zkaudit.statements.inference.prover import commit_weights, prove
+    from zkaudit.statements.verify import verify_proof
+
+    zoo = pathlib.Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
+    compile_model(zoo / "model.onnx", tmp_path / "lr", calibration=zoo / "calibration.npy")
+    circuit, weights = load_circuit(tmp_path / "lr"), load_weights(tmp_path / "lr")
+    xs = np.asarray(json.loads((zoo / "input.json").read_text())["inputs"]["x"], dtype=np.float64)
+    spec = circuit.inputs[0]
+    x = np.clip(np.rint(xs[:1] / spec.scale) + spec.zero_point, spec.lo, spec.hi).astype(np.int64)
+    proof = prove(circuit, weights, {spec.name: x})
+    verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit),
+                           weight_commitment=commit_weights(circuit, weights)[0].to_bytes())
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {spec.name: x}).items()}

@@ -81,8 +81,6 @@ def clamp_system(node, specs) -> System:
 
     x = specs[node.inputs[0]]
     shape = tuple(specs[node.output].shape)
-    if num_vars(shape) == 0:
-        raise UnsupportedLayer(f"node {node.name!r}: {node.op} on a single element is not supported yet")
     lo, hi = clamp_bounds(node, specs)
     if hi < lo:
         raise UnsupportedLayer(f"node {node.name!r}: empty clip range [{lo}, {hi}]")

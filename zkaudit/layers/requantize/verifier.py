@@ -41,7 +41,6 @@ from zkaudit.layers.clamp.errors import UnexpectedClaim
 from zkaudit.layers.clamp.proof import SystemProof
 from zkaudit.layers.clamp.system import IND, Channel, Quantity, System, bits_for, check_no_wrap
 from zkaudit.layers.clamp.verifier import verify_system
-from zkaudit.layers.tensor import num_vars
 
 
 def _rnd(t: int, s: int) -> int:
@@ -83,8 +82,6 @@ def requantize_system(node, specs) -> System:
     where = f"node {node.name} (Requantize)"
     x = specs[node.inputs[0]]
     shape = tuple(specs[node.output].shape)
-    if num_vars(shape) == 0:
-        raise UnsupportedLayer(f"{where}: a single element is not supported yet")
     a = node.a
     zi, zo, lo, hi = int(a["in_zero_point"]), int(a["out_zero_point"]), int(a["out_min"]), int(a["out_max"])
     axis, ms, ss = channels(node, len(shape))

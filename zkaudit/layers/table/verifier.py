@@ -38,8 +38,6 @@ def table_layout(node, specs) -> tuple[ValueTable, LookupInstance, tuple[int, ..
     shape = tuple(specs[node.output].shape)
     values = tuple(int(v) for v in node.a["values"])
     in_min = int(node.a["in_min"])
-    if num_vars(shape) == 0:
-        raise UnsupportedLayer(f"node {node.name!r}: Table on a single element is not supported yet")
     if not (in_min <= int(x.lo) and int(x.hi) < in_min + len(values)):
         raise UnsupportedLayer(f"node {node.name!r}: input range [{x.lo}, {x.hi}] is not inside the table's "
                                f"domain [{in_min}, {in_min + len(values) - 1}]")
