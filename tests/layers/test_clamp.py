@@ -58,7 +58,7 @@ def forge(system, values, output=None, output_value=None):
     """Advice as a cheating prover would commit it: limbs of any integer
     (out-of-range values wrap mod p and leave the top limb outside its table),
     multiplicities counting only what is in the tables."""
-    out = {}
+    out = {name: np.asarray(values[name], dtype=np.int64).reshape(system.shape) for name in system.bits.values()}
     for q in system.quantities:
         v = np.asarray(values[q.name], dtype=object).reshape(system.shape)
         u = (v + (1 << (q.bits - 1))) % P if q.signed else v % P

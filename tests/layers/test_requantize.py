@@ -158,6 +158,18 @@ def test_tie_rounded_the_wrong_way_is_rejected(s):
         assert rejected(prover, verifier, node, specs, env, advice) == "LookupSumNonZero"
 
 
+def test_parity_not_a_bit_is_rejected():
+    """pi = parity + 2 with h one less keeps q = 2h + pi and the remainder pair
+    in range: only pi (pi - 1) = 0 fails."""
+    x = np.random.default_rng(0).integers(-(2**20), 2**20, size=(4, 4))
+    env, specs, system, values = _attack_setup(PLAIN, x)
+    i = 7
+    q = _quotient(values, PLAIN, i)
+    pi, g1, g2 = (int(values[f"rq/{k}"].flat[i]) for k in ("parity", "rem_lo", "rem_hi"))
+    advice = _with_quotient(PLAIN, env, system, values, i, q, parity=pi + 2, half_q=(q >> 1) - 1,
+                            rem_lo=g1 - 2, rem_hi=g2 - 2)
+    assert rejected(prover, verifier, PLAIN, specs, env, advice) == "RoundSumMismatch"
+
 def test_saturation_lie_is_rejected():
     node = _node([1 << 30], [30], lo=-128, hi=127)
     x = np.arange(-300, 300, 40).reshape(3, 5)

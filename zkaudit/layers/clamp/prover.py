@@ -37,7 +37,7 @@ def prove_system(system: System, tables, transcript: Transcript) -> tuple[System
     r = transcript.challenge_exts(LABEL_POINT, n)
     gamma = transcript.challenge_ext(LABEL_GAMMA)
     cols = system.columns()
-    named = {**system.tensors, **system.advice}
+    named = {**system.tensors, **system.advice, **system.bits}
     data = []
     for key in cols:
         if key == EQ:

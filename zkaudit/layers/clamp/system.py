@@ -8,6 +8,8 @@ The system names columns, all MLEs over the shape's padded hypercube:
   the padding), whose MLE is sum_c v_c eq(c, r_axis) * prod_{d != axis} ind_d;
 * GKR tensors (the node's input X): claims on them flow down the walk;
 * committed advice tensors (the node's output Y);
+* committed bit columns, each with the relation b (b - 1) = 0 added (a
+  zero-check row instead of a lookup column);
 * range-checked quantities: each is committed as 16-bit (or narrower) limbs
   l_j, one advice tensor per limb, looked up in range tables, and stands for
   sum_j 2^(16 j) l_j  (minus 2^(k-1) I when signed, k its bit width).
@@ -100,11 +102,15 @@ class System:
     quantities: list[Quantity]
     relations: list[list[Term]] = field(default_factory=list)
     mult_prefix: str = ""
+    bits: dict[str, str] = field(default_factory=dict)  # key -> advice name of a 0/1 column
+
+    def all_relations(self) -> list[list[Term]]:
+        return self.relations + [[(1, (k, k)), (-1, (k,))] for k in self.bits]
 
     # ------------------------------------------------------------------ layout
     def columns(self) -> list[str]:
         """Sum-check table order: eq, I, public, tensors, advice, limbs."""
-        cols = [EQ, IND, *self.public, *self.tensors, *self.advice]
+        cols = [EQ, IND, *self.public, *self.tensors, *self.advice, *self.bits]
         for q in self.quantities:
             cols += q.limb_names
         return cols
@@ -127,7 +133,7 @@ class System:
         index = {c: i for i, c in enumerate(cols)}
         terms = []
         weight = Fp2(1)
-        for rel in self.relations:
+        for rel in self.all_relations():
             for coeff, keys in rel:
                 parts = [(coeff, ())]
                 for k in keys:
@@ -155,13 +161,17 @@ class System:
 
     def advice_shapes(self) -> dict[str, tuple[int, ...]]:
         out = {n: self.shape for n, _ in self.limb_list()}
+        out.update({n: self.shape for n in self.bits.values()})
         out.update({m: (1 << w,) for m, w in zip(self.mult_names(), self.widths())})
         return out
 
     def advice_values(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Limbs of every quantity (`values[q.name]`) and the lookup multiplicities,
+        """Bit columns (`values[name]`), limbs of every quantity (`values[q.name]`)
+        and the lookup multiplicities,
         counting the zero padding of every limb column."""
         out: dict[str, np.ndarray] = {}
+        for name in self.bits.values():
+            out[name] = np.asarray(values[name], dtype=np.int64).reshape(self.shape)
         for q in self.quantities:
             for name, limb in zip(q.limb_names, q.limbs(values[q.name])):
                 out[name] = limb.reshape(self.shape)

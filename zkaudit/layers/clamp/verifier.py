@@ -7,7 +7,8 @@ declared upper bound), so the clip is the identity above lo). Advice: Y
     a  = max(X - hi, 0)         in [0, 2^k_a),  k_a = bits(max(X_hi - hi, 0))
     b  = max(lo - X, 0)         in [0, 2^k_b),  k_b = bits(max(lo - X_lo, 0))
 Relations (each on every entry, with I the real-entry indicator):
-    R1: Y - lo I - y1 = 0          R2: hi I - Y - y2 = 0
+    R1: Y - lo I - y1 = 0          R2: hi I - Y - y2 = 0  (dropped, with y2,
+                                       when [lo, hi] has exactly 2^k_y values)
     R3: X - a + b - Y = 0
     Z1: a (hi I - Y) = 0           Z2: b (Y - lo I) = 0
 Over the integers (no term can wrap mod p: `check_no_wrap` bounds each
@@ -60,7 +61,7 @@ def verify_system(system: System, proof: SystemProof, transcript: Transcript, *,
         if values[key] != expected:
             raise PublicTableMismatch(f"public table {key} has the wrong value", where=where, expected=expected,
                                       got=values[key])
-    for key, name in {**system.tensors, **system.advice}.items():
+    for key, name in {**system.tensors, **system.advice, **system.bits}.items():
         out.append(TensorClaim(name, s, values[key]))
     for name, _ in system.limb_list():
         out.append(TensorClaim(name, s, values[name]))
@@ -94,6 +95,7 @@ def clamp_system(node, specs) -> System:
     check_no_wrap([xmax, 1 << ka, 1 << kb, ymax + (1 << ky)], where)
     if max(ka, kb) + ky > 63:
         raise UnsupportedLayer(f"{where}: saturation ranges too wide for the zero-checks")
+    exact = hi - lo + 1 == 1 << ky  # then y2 is implied by y1's range
     pre = f"{node.name}"
     qs = [Quantity(f"{pre}/y_minus_lo", ky), Quantity(f"{pre}/hi_minus_y", ky),
           Quantity(f"{pre}/above", ka), Quantity(f"{pre}/below", kb)]
@@ -105,6 +107,8 @@ def clamp_system(node, specs) -> System:
         [(hi, (a, IND)), (-1, (a, "Y"))],
         [(1, (b, "Y")), (-lo, (b, IND))],
     ]
+    if exact:
+        del qs[1], rel[1]
     return System(shape, {}, {"X": node.inputs[0]}, {"Y": node.output}, qs, rel, mult_prefix=pre)
 
 

@@ -6,13 +6,13 @@ with s = 0 is rewritten (2m, 1): rnd(2t / 2) = t exactly, so s >= 1 below.
 With t = (X - zi) m, q the rounded quotient and u = zo + q:
 
 Advice: Y (the output) and, as 16-bit limbs (one LogUp argument),
-    y1 = Y - lo, y2 = hi - Y        in [0, 2^k_y)
+    y1 = Y - lo, y2 = hi - Y        in [0, 2^k_y)   (y2 only if hi - lo + 1 != 2^k_y)
     a  = max(u - hi, 0)             in [0, 2^k_a)
     b  = max(lo - u, 0)             in [0, 2^k_b)
     h  = floor(q / 2)               signed, in [-2^(k_h-1), 2^(k_h-1))
-    pi = q mod 2                    in [0, 2)
     g1 = t - 2^s q + 2^(s-1) - pi   in [0, 2^(S+1)),  S = max s
     g2 = 2^s - 2 pi - g1            in [0, 2^(S+1))
+and the bit pi = q mod 2 (a plain advice column, Z0: pi (pi - 1) = 0).
 q itself is not committed: q = Y + a - b - zo. With public per-channel
 tables M = m, P = 2^s, H = 2^(s-1) (zero on the padding; the verifier
 evaluates their MLEs itself) and I the real-entry indicator:
@@ -27,7 +27,8 @@ products M X and P a make it a sum-check, not a linear check).
 Why exactly the executor's output. Every relation's terms are bounded
 integers whose magnitudes sum below p (`check_no_wrap`, from the declared
 range of X, which the GKR fixes to the true tensor, and the limb widths),
-so each holds over the integers. R1, R2: Y in [lo, hi]. R3: q := Y + a - b
+so each holds over the integers. R1, R2: Y in [lo, hi] (R1 alone when
+[lo, hi] has 2^k_y values). Z0: pi in {0, 1}. R3: q := Y + a - b
 - zo = 2h + pi, so pi is q's parity. R4, R5 with e = t - 2^s q:
     -2^(s-1) + pi <= e <= 2^(s-1) - pi,
 i.e. |e| <= 2^(s-1), and |e| = 2^(s-1) (a tie) only when q is even: q is
@@ -107,11 +108,14 @@ def requantize_system(node, specs) -> System:
     if max(ka, kb) + ky > 63:
         raise UnsupportedLayer(f"{where}: saturation ranges too wide for the zero-checks")
     pre = node.name
+    # y2 is implied by y1's range when [lo, hi] has exactly 2^k_y values
+    exact = hi - lo + 1 == 1 << ky
     qs = [Quantity(f"{pre}/y_minus_lo", ky), Quantity(f"{pre}/hi_minus_y", ky),
           Quantity(f"{pre}/above", ka), Quantity(f"{pre}/below", kb),
-          Quantity(f"{pre}/half_q", kh, signed=True), Quantity(f"{pre}/parity", 1),
+          Quantity(f"{pre}/half_q", kh, signed=True),
           Quantity(f"{pre}/rem_lo", kg), Quantity(f"{pre}/rem_hi", kg)]
-    y1, y2, qa, qb, qh, pi, g1, g2 = (f"q:{q.name}" for q in qs)
+    y1, y2, qa, qb, qh, g1, g2 = (f"q:{q.name}" for q in qs)
+    pi = "pi"
     public = {"M": Channel(axis, tuple(ms)), "P": Channel(axis, tuple(1 << s for s in ss)),
               "H": Channel(axis, tuple(1 << (s - 1) for s in ss))}
     rel = [
@@ -124,7 +128,10 @@ def requantize_system(node, specs) -> System:
         [(hi, (qa, IND)), (-1, (qa, "Y"))],
         [(1, (qb, "Y")), (-lo, (qb, IND))],
     ]
-    return System(shape, public, {"X": node.inputs[0]}, {"Y": node.output}, qs, rel, mult_prefix=pre)
+    if exact:
+        del qs[1], rel[1]
+    return System(shape, public, {"X": node.inputs[0]}, {"Y": node.output}, qs, rel, mult_prefix=pre,
+                  bits={pi: f"{pre}/parity"})
 
 
 def _handler(node, specs, claim, reader, transcript):
