@@ -44,6 +44,9 @@ CASES = {
     "shift_zero": (_node([3], [0], zo=1), (2, 5), -40, 40),
     "relu_merged": (_node([1 << 30], [34], zo=-128, lo=-128, hi=127), (5, 3), -(2**24), 2**24),
     "wide_input": (_node([1518500250], [50], lo=-128, hi=127), (2, 8), -(2**31), 2**31 - 1),
+    # shifts 41..50 on a 2^24 input range: a, b, h need per-channel companions (wide_mlp's fc1)
+    "spread_shifts": (_node([1 << 30, 1800000000, 1 << 30, 1999999999], [41, 50, 45, 48], axis=1, zo=-3),
+                      (2, 4), -(2**24), 2**24),
 }
 
 
@@ -71,6 +74,21 @@ def test_ties_of_both_signs_round_to_even(s):
     assert discharge(claims, tables) is None
 
 
+def test_spread_shifts_use_companions_and_bound_each_channel():
+    node, shape, xlo, xhi = CASES["spread_shifts"]
+    x = np.random.default_rng(1).integers(xlo, xhi + 1, size=shape)
+    env, specs, system, values = _attack_setup(node, x, xlo, xhi)
+    assert "SA" in system.public and "SA" not in verifier.requantize_system(PLAIN, specs).public
+    # `above` at its channel's bound (inside the committed width, outside the channel's): the companion is out of range
+    i = int(np.flatnonzero((np.arange(x.size) % 4) == 1)[0])  # channel 1, shift 50
+    ka = next(q.bits for q in system.quantities if q.name == "rq/above")
+    k1 = ka - (system.public["SA"].values[1]).bit_length() + 1
+    vals = {k: np.array(v, dtype=object, copy=True) for k, v in values.items()}
+    vals["rq/above"].flat[i] = 1 << k1
+    vals.update(prover.companions(system, vals, "rq"))
+    assert rejected(prover, verifier, node, specs, env, forge(system, vals, "y", env["y"])) == "LookupSumNonZero"
+
+
 def test_unsupported_wide_ranges_are_refused():
     node = _node([(1 << 31) - 1], [1], lo=-(2**40), hi=2**40)
     specs = {"x": TensorSpec("x", (4,), -(2**62), 2**62), "y": TensorSpec("y", (4,), -(2**40), 2**40)}
@@ -85,6 +103,7 @@ def _attack_setup(node, x, xlo=-(2**20), xhi=2**20):
     env, specs = _run(node, x, xlo, xhi)
     system = verifier.requantize_system(node, specs)
     values = prover.requantize_values(node, system.shape, x)
+    values.update(prover.companions(system, values, node.name))
     return env, specs, system, values
 
 
@@ -108,6 +127,7 @@ def _with_quotient(node, env, system, values, i, q_new, **overrides):
     for k, v in new.items():
         if k != "y":
             vals[f"{node.name}/{k}"].flat[i] = v
+    vals.update({k: np.array(v, dtype=object) for k, v in prover.companions(system, vals, node.name).items()})
     y = env["y"].copy()
     y.flat[i] = overrides.get("y", y_new)
     if "y" in overrides:

@@ -27,16 +27,29 @@ def requantize_values(node, shape, x: np.ndarray) -> dict[str, np.ndarray]:
     pi = q & 1
     g1 = t - (q << s) + half - pi
     pre = node.name
-    return {f"{pre}/y_minus_lo": y - lo, f"{pre}/hi_minus_y": hi - y,
+    out = {f"{pre}/y_minus_lo": y - lo, f"{pre}/hi_minus_y": hi - y,
             f"{pre}/above": np.maximum(u - hi, 0), f"{pre}/below": np.maximum(lo - u, 0),
             f"{pre}/half_q": q >> 1, f"{pre}/parity": pi,
             f"{pre}/rem_lo": g1, f"{pre}/rem_hi": (one << s) - 2 * pi - g1}
+    return out
+
+
+def companions(system, values: dict, pre: str) -> dict:
+    """The scaled copies of a, b, h when the layout asks for them (see verifier)."""
+    if "SA" not in system.public:
+        return {}
+    kh = next(q.bits for q in system.quantities if q.name == f"{pre}/half_q")
+    scale = {k: broadcast(system.public[k], system.shape).astype(object) for k in ("SA", "SB", "SH")}
+    return {f"{pre}/above_scaled": scale["SA"] * values[f"{pre}/above"],
+            f"{pre}/below_scaled": scale["SB"] * values[f"{pre}/below"],
+            f"{pre}/half_q_scaled": scale["SH"] * values[f"{pre}/half_q"] + (1 << (kh - 1))}
 
 
 def _advice(node, specs, env):
     system = requantize_system(node, specs)
-    return {node.output: np.asarray(env[node.output], dtype=np.int64),
-            **system.advice_values(requantize_values(node, system.shape, env[node.inputs[0]]))}
+    values = requantize_values(node, system.shape, env[node.inputs[0]])
+    values.update(companions(system, values, node.name))
+    return {node.output: np.asarray(env[node.output], dtype=np.int64), **system.advice_values(values)}
 
 
 def _handler(node, specs, claim, tables, transcript, out):
