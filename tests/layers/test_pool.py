@@ -279,3 +279,129 @@ def test_end_to_end_maxpool_non_maximum_rejected(e2e, monkeypatch):
     monkeypatch.setitem(dispatch_prover.ADVICE, "MaxPool", lying)
     verdict = _verify(circuit, commitment, prove(circuit, weights, {"x": x}))
     assert not verdict.valid and "LogUp" in verdict.reason
+
+
+# -- AveragePool ------------------------------------------------------------------
+
+from zkaudit.field import vec  # noqa: E402
+from zkaudit.layers.pool import average, average_prover  # noqa: E402
+from zkaudit.layers.tensor import padded_shape  # noqa: E402
+
+AVG_CASES = [  # (input shape, attrs, x range)
+    ((1, 2, 4, 4), dict(count_include_pad=0, kernel_shape=(2, 2), pads=(0, 0, 0, 0), strides=(2, 2), zero_point=0)),
+    ((1, 1, 5, 5), dict(count_include_pad=1, kernel_shape=(3, 3), pads=(1, 1, 1, 1), strides=(2, 2), zero_point=-3)),
+    ((1, 2, 5, 6), dict(count_include_pad=0, kernel_shape=(3, 2), pads=(1, 0, 1, 1), strides=(1, 2), zero_point=5)),
+    ((1, 3, 5, 5), dict(count_include_pad=0, kernel_shape=(5, 5), pads=(0, 0, 0, 0), strides=(1, 1), zero_point=2)),
+    ((2, 1, 3, 6), dict(count_include_pad=0, kernel_shape=(1, 2), pads=(0, 0, 0, 0), strides=(1, 2), zero_point=1)),
+]
+
+
+def _avg_setup(shape, attrs, seed=0):
+    x = np.random.default_rng(seed).integers(-128, 128, size=shape)
+    y = ir.averagepool(x, **attrs)
+    node = Node.make("ap", "AveragePool", ["x"], "y", **attrs)
+    specs = {"x": TensorSpec("x", shape, -128, 127), "y": TensorSpec("y", y.shape, -140, 140)}
+    return node, specs, x, y
+
+
+def _avg_run(node, specs, x, advice):
+    st = average.setup(node, specs)
+    tables = {"x": embed(x), **{k: embed(v) for k, v in advice.items()}}
+    proof, pclaims = average_prover.prove(st, tables, _t())
+    parsed, end = average.AveragePoolProof.read(proof.to_bytes(), 0)
+    assert end == len(proof.to_bytes())
+    claims = average.verify(st, parsed, _t())
+    assert claims == pclaims
+    return claims, tables
+
+
+@pytest.mark.parametrize("case", range(len(AVG_CASES)))
+def test_average_honest_reduction_discharges(case):
+    node, specs, x, y = _avg_setup(*AVG_CASES[case])
+    advice = average_prover.average_advice(node, specs, {"x": x, "y": y})
+    claims, tables = _avg_run(node, specs, x, advice)
+    discharge(claims, tables)
+    shapes = average.advice_shapes(node, specs)
+    assert set(shapes) == set(advice) and all(tuple(np.shape(advice[k])) == shapes[k] for k in shapes)
+
+
+def test_average_ties_are_exercised():
+    node, specs, x, y = _avg_setup(*AVG_CASES[4])
+    s = x.reshape(2, 1, 3, 3, 2).sum(axis=-1) - 2
+    assert np.any(s % 2 == 1)  # sums of two: odd ones are exact halves
+
+
+def _avg_forge(node, specs, x, y_bad, rem_delta=None):
+    st = average.setup(node, specs)
+    w = average_prover.witness(st, y_bad)
+    # the cheater's remainder satisfies the division identity with its q
+    s = average_prover.window_sums(st, embed(x))
+    q = vec.to_signed(embed(y_bad - st.zp))
+    r = (2 * s + st.c - 2 * st.c * q).reshape(padded_shape(y_bad.shape))[tuple(slice(0, d) for d in y_bad.shape)]
+    out = {st.y: y_bad, st.advice("rem"): r, st.advice("half"): w["half"], st.advice("par"): w["par"]}
+    tables = {k: embed(v) for k, v in out.items()}
+    for j, col in enumerate(average_prover.range_columns(st, tables)):
+        rc = st.range_check(j)
+        limbs, mults = st.range_names(j)
+        assert not limbs
+        vals = col.astype(np.uint64) % np.uint64(1 << rc.bits)  # wrapped: the best a cheater can do
+        out[mults[0]] = np.bincount(vals.astype(np.int64), minlength=1 << rc.limb_widths[0])
+    tables = {"x": embed(x), **{k: embed(v) for k, v in out.items()}}
+    proof, _ = average_prover.prove(st, tables, _t())
+    return st, proof, tables
+
+
+def test_average_output_off_by_one_rejected():
+    """Y + 1 with the remainder that satisfies 2S + c = 2cq + r: r < 0."""
+    node, specs, x, y = _avg_setup(*AVG_CASES[0])
+    y_bad = y.copy()
+    y_bad[0, 0, 0, 0] += 1
+    st, proof, _ = _avg_forge(node, specs, x, y_bad)
+    with pytest.raises(LookupSumNonZero):
+        average.verify(st, proof, _t())
+
+
+def test_average_tie_rounded_odd_rejected():
+    node, specs, x, y = _avg_setup(*AVG_CASES[4])
+    st = average.setup(node, specs)
+    s = (x.reshape(2, 1, 3, 3, 2).sum(axis=-1) - 2)  # S = sum(x - zp), c = 2
+    idx = tuple(np.argwhere(s % 2 == 1)[0])
+    t = s[idx] // 2  # S / 2 = t + 1/2: neighbours t and t + 1, the executor took the even one
+    q = y[idx] - st.zp
+    other = t if q == t + 1 else t + 1
+    assert q % 2 == 0 and other % 2 == 1
+    y_bad = y.copy()
+    y_bad[idx] = other + st.zp
+    st, proof, _ = _avg_forge(node, specs, x, y_bad)
+    with pytest.raises(LookupSumNonZero):  # r = 0 or 2c with par = 1
+        average.verify(st, proof, _t())
+
+
+def test_average_wrong_output_with_honest_remainder_rejected():
+    node, specs, x, y = _avg_setup(*AVG_CASES[1])
+    st = average.setup(node, specs)
+    advice = average_prover.average_advice(node, specs, {"x": x, "y": y})
+    advice[st.y] = advice[st.y].copy()
+    advice[st.y][0, 0, 1, 1] += 2  # parity kept, half/par not updated
+    with pytest.raises(RoundSumMismatch):
+        tables = {"x": embed(x), **{k: embed(v) for k, v in advice.items()}}
+        proof, _ = average_prover.prove(st, tables, _t())
+        average.verify(st, proof, _t())
+
+
+def test_average_end_to_end():
+    x_spec = TensorSpec("x", (1, 2, 4, 4), -64, 63)
+    b_spec = TensorSpec("b", (1, 2, 4, 4), -64, 63)
+    h_spec = TensorSpec("h", (1, 2, 4, 4), -128, 126)
+    attrs = dict(count_include_pad=0, kernel_shape=(4, 4), pads=(0, 0, 0, 0), strides=(1, 1), zero_point=3)
+    y_spec = TensorSpec("y", (1, 2, 1, 1), -128, 127)
+    nodes = (Node.make("add", "Add", ["x", "b"], "h", a_zero_point=0, b_zero_point=0),
+             Node.make("gap", "AveragePool", ["h"], "y", **attrs))
+    circuit = Circuit("gap-e2e", (x_spec,), (y_spec,), (b_spec,), nodes, (h_spec, y_spec))
+    rng = np.random.default_rng(0)
+    weights = Weights({"b": rng.integers(-64, 64, (1, 2, 4, 4))})
+    commitment, _ = commit_weights(circuit, weights)
+    x = rng.integers(-64, 64, (1, 2, 4, 4))
+    verdict = _verify(circuit, commitment.to_bytes(), prove(circuit, weights, {"x": x}))
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}

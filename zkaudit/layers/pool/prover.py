@@ -136,5 +136,9 @@ def _maxpool(node, specs, claim, tables, transcript, out):
 
 
 def register(handlers, advice) -> None:
+    from zkaudit.layers.pool import average_prover
+
     handlers["MaxPool"] = _maxpool
     advice["MaxPool"] = maxpool_advice
+    handlers["AveragePool"] = average_prover.handler
+    advice["AveragePool"] = average_prover.average_advice

@@ -235,3 +235,11 @@ def _maxpool(node, specs, claim, reader, transcript):
 def register(handlers, advice_shapes) -> None:
     handlers["MaxPool"] = _maxpool
     advice_shapes["MaxPool"] = maxpool_advice_shapes
+    _register_average(handlers, advice_shapes)
+
+
+def _register_average(handlers, advice_shapes) -> None:
+    from zkaudit.layers.pool import average
+
+    handlers["AveragePool"] = average.handler
+    advice_shapes["AveragePool"] = average.advice_shapes
