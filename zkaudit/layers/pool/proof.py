@@ -1,8 +1,8 @@
 """Wire types of the window protocols.
 
 WindowMaxProof: u32 len | lookup proof (range check of the differences) |
-limb values (u32 count | Fp2 each) | relation sum-check | Fp2 S_Y |
-Y sum-check | X sum-check."""
+limb values (u32 count | Fp2 each) | index values (u32 count (0 or 1) |
+Fp2) | relation sum-check | Fp2 S_Y | Y sum-check | X sum-check."""
 
 from __future__ import annotations
 
@@ -63,21 +63,24 @@ def lookup_bytes(proof: LookupProof) -> bytes:
 class WindowMaxProof:
     lookup: LookupProof
     limb_values: tuple[Fp2, ...]
+    extras: tuple[Fp2, ...]
     relation: SumcheckProof
     y_sum: Fp2
     y_sumcheck: SumcheckProof
     x_sumcheck: SumcheckProof
 
     def to_bytes(self) -> bytes:
-        return b"".join([lookup_bytes(self.lookup), exts_bytes(self.limb_values), self.relation.to_bytes(), self.y_sum.to_bytes(),
+        return b"".join([lookup_bytes(self.lookup), exts_bytes(self.limb_values), exts_bytes(self.extras),
+                         self.relation.to_bytes(), self.y_sum.to_bytes(),
                          self.y_sumcheck.to_bytes(), self.x_sumcheck.to_bytes()])
 
     @classmethod
     def read(cls, data: bytes, offset: int) -> tuple[WindowMaxProof, int]:
         lookup, offset = read_lookup(data, offset, "window-max range check")
         limbs, offset = read_exts(data, offset, "window-max limb values")
+        extras, offset = read_exts(data, offset, "window-max index values")
         relation, offset = SumcheckProof.read(data, offset)
         y_sum, offset = read_ext(data, offset, "window-max Y sum")
         y_sc, offset = SumcheckProof.read(data, offset)
         x_sc, offset = SumcheckProof.read(data, offset)
-        return cls(lookup, limbs, relation, y_sum, y_sc, x_sc), offset
+        return cls(lookup, limbs, extras, relation, y_sum, y_sc, x_sc), offset

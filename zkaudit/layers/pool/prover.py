@@ -11,7 +11,7 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.verifier import (
-    LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, MaxNames, batch_weights, mask_ids, maxpool_setup, read_ids, relation_spec,
+    LABEL_INDEX, LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, Keying, MaxNames, batch_weights, key_sum, mask_ids, maxpool_setup, read_ids, relation_spec,
 )
 from zkaudit.layers.pool.windows import Windows
 from zkaudit.layers.tensor import embed
@@ -26,17 +26,21 @@ def _ext(x) -> Fp2:
     return Fp2.from_base(x) if isinstance(x, Fp) else x
 
 
-def differences(windows: Windows, x_table: np.ndarray, y_table: np.ndarray) -> np.ndarray:
-    """D(y, k) = M' Y[y] - M X[src] as int64, from the embedded tables."""
+def differences(windows: Windows, x_table: np.ndarray, y_table: np.ndarray, keying: Keying | None = None
+                ) -> np.ndarray:
+    """D(y, k) = M' Y[y] - M X[src] (keyed: M (scale X[src] + key)) as int64."""
     x = vec.to_signed(x_table)
     y = vec.to_signed(y_table)
-    return np.where(windows.selectable, y[windows.out_index] - windows.gather(x), 0)
+    xs = windows.gather(x)
+    if keying is not None:
+        xs = np.where(windows.mask, keying.scale * xs + keying.key, 0)
+    return np.where(windows.selectable, y[windows.out_index] - xs, 0)
 
 
 def max_advice(windows: Windows, bits: int, names: MaxNames, x_table: np.ndarray, y_table: np.ndarray,
-               *, select=None) -> dict:
+               *, select=None, keying: Keying | None = None) -> dict:
     """Selector (the first maximal slot unless given), limbs, multiplicities."""
-    d = differences(windows, x_table, y_table)
+    d = differences(windows, x_table, y_table, keying)
     kp = 1 << windows.slot_vars
     if select is None:
         hit = (windows.selectable & (d == 0)).reshape(-1, kp)
@@ -71,11 +75,11 @@ def recompose_prove(rc: RangeCheck, lclaims, limb_names, tables, transcript: Tra
     return (point, total), claims, values
 
 
-def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript, *, extra_d=()
-              ) -> tuple[WindowMaxProof, list[TensorClaim]]:
+def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript, *, extra_d=(),
+              keying: Keying | None = None) -> tuple[WindowMaxProof, list[TensorClaim]]:
     n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
     x_tab, y_tab, s_tab = tables[names.x], tables[names.y], tables[names.select]
-    d_tab = vec.from_int64(differences(windows, x_tab, y_tab))
+    d_tab = vec.from_int64(differences(windows, x_tab, y_tab, keying))
     rc = RangeCheck(bits, 1 << n)
     cols = [[tables[name]] for name in names.limbs] if names.limbs else [[d_tab]]
     lproof, lclaims = lookup_prover.prove(rc.instance(), cols, [tables[m] for m in names.mults], transcript)
@@ -84,17 +88,23 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     out += limb_claims
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))
-    l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)
     rho_y = rho[:ny]
+    extras = () if keying is None else (_ext(evaluate(tables[keying.index], rho_y)),)
+    transcript.absorb_exts(LABEL_INDEX, list(extras))
+    lam = transcript.challenge_exts(LABEL_LAMBDA, 2 if keying is None else 3)
     e = eq_table(rho)
     g = np.repeat(eq_table(rho_y), 1 << windows.slot_vars, axis=0)
     gm = g.copy()
     gm[~windows.selectable] = 0
-    target = l1
-    rel, red, _ = sumcheck_prover.prove([e, s_tab, g, gm, d_tab], relation_spec(l1, l2), transcript,
-                                        claimed_sum=target)
+    tabs = [e, s_tab, g, gm, d_tab]
+    if keying is not None:
+        tabs.append(np.tile(np.arange(1 << windows.slot_vars, dtype=np.uint64), 1 << ny))
+    target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
+    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target)
     z = tuple(red.point)
     out.append(TensorClaim(names.select, z, red.values[S_INDEX]))
+    if keying is not None:
+        out.append(TensorClaim(keying.index, rho_y, extras[0]))
 
     mu = transcript.challenge_ext(LABEL_MU)
     d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
@@ -108,13 +118,16 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     kernels.wiring_table(c, ids, windows.out_index, 0, 1 << ny, a)
     w = np.empty((1 << nx, 2), dtype=np.uint64)
     kernels.wiring_table(c, read_ids(windows), windows.src, 0, 1 << nx, w)
+    if keying is not None:
+        w = vec.scale(keying.scale, w)
     y_sum = _ext(vec.inner(a, y_tab))
     transcript.absorb_ext(LABEL_Y_SUM, y_sum)
     y_sc, red_y, _ = sumcheck_prover.prove([y_tab, a], PRODUCT, transcript, claimed_sum=y_sum)
-    x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], PRODUCT, transcript, claimed_sum=y_sum - total)
+    x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], PRODUCT, transcript,
+                                           claimed_sum=y_sum - total - key_sum(windows, keying, c))
     out.append(TensorClaim(names.y, tuple(red_y.point), red_y.values[0]))
     out.append(TensorClaim(names.x, tuple(red_x.point), red_x.values[0]))
-    return WindowMaxProof(lproof, limb_values, rel, y_sum, y_sc, x_sc), out
+    return WindowMaxProof(lproof, limb_values, extras, rel, y_sum, y_sc, x_sc), out
 
 
 S_INDEX, D_INDEX = 1, 4

@@ -38,6 +38,13 @@ Y[y] = 0 on Y's padding (the window {0}).
    variables and one over X's (sum S_Y - d_z - mu d_L) end at t_Y, t_X;
    the verifier evaluates A~(t_Y), W~(t_X) itself in O(2^n) and returns
    the claims Y~(t_Y), X~(t_X).
+Keyed variant (ArgMax, `Keying`): X[src] is replaced by the key
+scale X[src] + key(row) with scale = 2^kv and key = 2^kv - 1 - k (first
+index) or k (last index): keys are distinct within a window, so the
+selected slot is the unique maximal one under the tie rule; the relation
+gains l3 eq(rho_y, y) s(y, k) k with target + l3 Idx~(rho_y) (the prover
+sends Idx~(rho_y), a claim on the index output), so Idx[y] = sum_k k s.
+Step 3 then reads sum_y Y A - scale sum_x X W - sum_rows c M key.
 Soundness (over GF(p^2), p^2 ~ 2^128): lookup as in `lookup.soundness`;
 step 2: 3n/p^2 (sum-check) + (n_y + n + 2)/p^2 (rho, lambdas); step 3:
 1/p^2 (mu) + 2(n_y + n_x)/p^2.
@@ -68,6 +75,7 @@ LABEL_RHO = b"window-max/rho"
 LABEL_LAMBDA = b"window-max/lambda"
 LABEL_MU = b"window-max/mu"
 LABEL_Y_SUM = b"window-max/y-sum"
+LABEL_INDEX = b"window-max/index-value"
 LABEL_RECOMPOSE = b"range/recompose-point"
 LABEL_LIMB_VALUES = b"range/limb-values"
 
@@ -75,8 +83,41 @@ E, S, G, GM, D = range(5)  # tables of the relation sum-check
 PRODUCT = SumOfProducts.product(2)
 
 
-def relation_spec(l1: Fp2, l2: Fp2) -> SumOfProducts:
-    return SumOfProducts.of(5, [(1, (E, S)), (-1, (E, S, S)), (l1, (GM, S)), (l2, (G, S, D))])
+KI = 5  # with an index output: KI(y, k) = k
+
+
+def relation_spec(l1: Fp2, l2: Fp2, l3: Fp2 | None = None) -> SumOfProducts:
+    terms = [(1, (E, S)), (-1, (E, S, S)), (l1, (GM, S)), (l2, (G, S, D))]
+    if l3 is None:
+        return SumOfProducts.of(5, terms)
+    return SumOfProducts.of(6, terms + [(l3, (G, S, KI))])
+
+
+@dataclass(frozen=True)
+class Keying:
+    """ArgMax: the maximum is taken over keys scale X[src] + key(row) (distinct
+    within a window, so the maximal slot is unique), and the index output
+    Idx[y] = sum_k k s(y, k) is proven in the relation sum-check."""
+
+    scale: int
+    key: np.ndarray  # int64 per row (used where M = 1)
+    index: str  # the index tensor's name
+
+
+def slot_index_value(point_k) -> Fp2:
+    """MLE of k -> k over the slot variables (MSB first)."""
+    acc = Fp2(0)
+    for i, r in enumerate(point_k):
+        acc = acc + r * (1 << (len(point_k) - 1 - i))
+    return acc
+
+
+def key_sum(windows: Windows, keying: Keying | None, c: np.ndarray) -> Fp2:
+    """sum over rows with M of c(row) key(row)."""
+    if keying is None:
+        return Fp2(0)
+    v = vec.inner(c, vec.from_int64(np.where(windows.mask, keying.key, 0)))
+    return v if isinstance(v, Fp2) else Fp2.from_base(v)
 
 
 def range_bits(lo: int, hi: int) -> int:
@@ -164,9 +205,12 @@ def batch_weights(z, mu: Fp2, d_points) -> np.ndarray:
 
 
 def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxProof, transcript: Transcript,
-               *, where: str = "window-max", extra_d=()) -> list[TensorClaim]:
+               *, where: str = "window-max", extra_d=(), keying: Keying | None = None) -> list[TensorClaim]:
     """`extra_d`: further claims (point, value) on the D column (e.g. from a
-    caller's own lookup of D), batched into step 3."""
+    caller's own lookup of D), batched into step 3. `keying`: see `Keying`."""
+    if len(proof.extras) != (0 if keying is None else 1):
+        raise RelationMismatch("wrong number of index values", where=where, expected=0 if keying is None else 1,
+                               got=len(proof.extras))
     n, ny, nx = windows.num_vars, windows.out_vars, windows.in_vars
     rc = RangeCheck(bits, 1 << n)
     lk = lookup_verifier.verify(rc.instance(), proof.lookup, transcript)
@@ -176,13 +220,17 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     out += limb_claims
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check points: n / p^2 (Schwartz-Zippel on eq)
-    l1, l2 = transcript.challenge_exts(LABEL_LAMBDA, 2)  # batch three identities: 2 / p^2
     rho_y = rho[:ny]
-    target = l1
-    red = sumcheck_verifier.verify(proof.relation, target, n, relation_spec(l1, l2), transcript,
+    transcript.absorb_exts(LABEL_INDEX, list(proof.extras))
+    lam = transcript.challenge_exts(LABEL_LAMBDA, 2 if keying is None else 3)  # batch the identities: 3 / p^2
+    target = lam[0] if keying is None else lam[0] + lam[2] * proof.extras[0]
+    red = sumcheck_verifier.verify(proof.relation, target, n, relation_spec(*lam), transcript,
                                    where=f"{where} relation")
     z = tuple(red.point)
-    e_v, s_v, g_v, gm_v, d_v = red.values
+    e_v, s_v, g_v, gm_v, d_v = red.values[:5]
+    if keying is not None:
+        _check("k at z", slot_index_value(z[ny:]), red.values[KI], where)
+        out.append(TensorClaim(keying.index, rho_y, proof.extras[0]))
     ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
     _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
@@ -200,10 +248,11 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     red_y = sumcheck_verifier.verify(proof.y_sumcheck, proof.y_sum, ny, PRODUCT, transcript, where=f"{where} Y")
     y_v, a_v = red_y.values
     _check("A(t_Y)", wiring_value(c, red_y.point, ids, windows.out_index), a_v, where)
-    red_x = sumcheck_verifier.verify(proof.x_sumcheck, proof.y_sum - total, nx, PRODUCT, transcript,
-                                     where=f"{where} X")
+    red_x = sumcheck_verifier.verify(proof.x_sumcheck, proof.y_sum - total - key_sum(windows, keying, c), nx,
+                                     PRODUCT, transcript, where=f"{where} X")
     x_v, w_v = red_x.values
-    _check("W(t_X)", wiring_value(c, red_x.point, read_ids(windows), windows.src), w_v, where)
+    scale = 1 if keying is None else keying.scale
+    _check("W(t_X)", wiring_value(c, red_x.point, read_ids(windows), windows.src) * scale, w_v, where)
     out.append(TensorClaim(names.y, tuple(red_y.point), y_v))
     out.append(TensorClaim(names.x, tuple(red_x.point), x_v))
     return out
