@@ -350,3 +350,32 @@ def test_end_to_end_lying_requantize_advice_is_rejected(e2e, monkeypatch):
     monkeypatch.undo()
     verdict = _verify(e2e, proof)
     assert not verdict.valid and "lookup" in verdict.reason and "LogUp" in verdict.reason, verdict.reason
+
+
+def test_tampered_requantize_proof_bytes_are_rejected():
+    from zkaudit.errors import ProofRejected
+    from zkaudit.layers.stream import ProofReader
+    from zkaudit.layers.tensor import embed
+    from zkaudit.transcript import Transcript
+
+    def t():
+        tr = Transcript()
+        tr.absorb_statement("clamp-test", 1)
+        return tr
+
+    node, shape, xlo, xhi = CASES["per_channel"]
+    x = np.random.default_rng(3).integers(xlo, xhi + 1, size=shape)
+    env, specs = _run(node, x, xlo, xhi)
+    tables = {k: embed(np.asarray(v)) for k, v in {**env, **prover._advice(node, specs, env)}.items()}
+    out: list[bytes] = []
+    prover._handler(node, specs, None, tables, t(), out)
+    blob = b"".join(out)
+    for pos in np.random.default_rng(9).integers(0, len(blob), 16):
+        bad = bytearray(blob)
+        bad[pos] ^= 0x40
+        reader = ProofReader(bytes(bad))
+        with pytest.raises(ProofRejected):
+            verifier._handler(node, specs, None, reader, t())
+            reader.finish()
+    with pytest.raises(ProofRejected):  # truncated
+        verifier._handler(node, specs, None, ProofReader(blob[:-1]), t())
