@@ -102,9 +102,9 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
     rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target)
     z = tuple(red.point)
-    out.append(TensorClaim(names.select, z, red.values[S_INDEX]))
     if keying is not None:
         out.append(TensorClaim(keying.index, rho_y, extras[0]))
+    out.append(TensorClaim(names.select, z, red.values[S_INDEX]))
 
     mu = transcript.challenge_ext(LABEL_MU)
     d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
