@@ -379,3 +379,12 @@ def test_tampered_requantize_proof_bytes_are_rejected():
             reader.finish()
     with pytest.raises(ProofRejected):  # truncated
         verifier._handler(node, specs, None, ProofReader(blob[:-1]), t())
+
+
+def test_small_shift_wide_quotient_per_tensor_is_accepted():
+    """A per-tensor layer whose quotient is wide (small shift) needs no companions."""
+    node = _node([(1 << 30) + 1], [3], lo=-128, hi=127)
+    x = np.random.default_rng(5).integers(-(2**20), 2**20, size=(2, 4))
+    env, specs = _run(node, x, -(2**20), 2**20)
+    claims, tables = run_layer(prover, verifier, node, specs, env)
+    assert discharge(claims, tables) is None

@@ -35,14 +35,12 @@ def requantize_values(node, shape, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def companions(system, values: dict, pre: str) -> dict:
-    """The scaled copies of a, b, h when the layout asks for them (see verifier)."""
+    """The scaled copies of a and b when the layout asks for them (see verifier)."""
     if "SA" not in system.public:
         return {}
-    kh = next(q.bits for q in system.quantities if q.name == f"{pre}/half_q")
-    scale = {k: broadcast(system.public[k], system.shape).astype(object) for k in ("SA", "SB", "SH")}
+    scale = {k: broadcast(system.public[k], system.shape).astype(object) for k in ("SA", "SB")}
     return {f"{pre}/above_scaled": scale["SA"] * values[f"{pre}/above"],
-            f"{pre}/below_scaled": scale["SB"] * values[f"{pre}/below"],
-            f"{pre}/half_q_scaled": scale["SH"] * values[f"{pre}/half_q"] + (1 << (kh - 1))}
+            f"{pre}/below_scaled": scale["SB"] * values[f"{pre}/below"]}
 
 
 def _advice(node, specs, env):

@@ -24,12 +24,11 @@ evaluates their MLEs itself) and I the real-entry indicator:
 all proven by one zero-check (`layers.clamp.system`; the per-channel
 products M X and P a make it a sum-check, not a linear check).
 
-Channels of very different shifts (`tight`): a, b, h committed at the
+Channels of very different shifts (`tight`): a, b committed at the
 widths of the widest channel could make 2^s (a - b) wrap in a channel with a
 large s, so each also gets a companion  a' = 2^(k_a - k_a,c) a  in
-[0, 2^k_a) (public per-channel scales SA, SB, SH; h' = SH h + 2^(k_h-1)),
-which bounds a by its own channel's width k_a,c; the wrap bound is then
-checked per channel.
+[0, 2^k_a) (public per-channel scales SA, SB), which bounds a by its own
+channel's width k_a,c; the wrap bound of R4 is then checked per channel.
 
 Why exactly the executor's output. Every relation's terms are bounded
 integers whose magnitudes sum below p (`check_no_wrap`, from the declared
@@ -101,11 +100,11 @@ def requantize_system(node, specs) -> System:
     dlo, dhi = int(x.lo) - zi, int(x.hi) - zi
     q_ranges = [(_rnd(dlo * m, s), _rnd(dhi * m, s)) for m, s in zip(ms, ss)]
     t_maxes = [max(abs(dlo), abs(dhi)) * m for m in ms]
-    # per-channel widths of a, b, h (their honest ranges), and the widths committed (the max)
+    # per-channel widths of a, b (their honest ranges), and the widths committed (the max)
     ka_c = [bits_for(max(zo + qh_ - hi, 0)) for _, qh_ in q_ranges]
     kb_c = [bits_for(max(lo - zo - ql_, 0)) for ql_, _ in q_ranges]
-    kh_c = [signed_bits(ql_ >> 1, qh_ >> 1) for ql_, qh_ in q_ranges]
-    ka, kb, kh = max(ka_c), max(kb_c), max(kh_c)
+    ka, kb = max(ka_c), max(kb_c)
+    kh = signed_bits(min(ql_ for ql_, _ in q_ranges) >> 1, max(qh_ for _, qh_ in q_ranges) >> 1)
     big_s = max(ss)
     ky = bits_for(hi - lo)
     kg = big_s + 1
@@ -115,17 +114,19 @@ def requantize_system(node, specs) -> System:
         return all(t + ((y_abs + (1 << a_) + (1 << b_) + abs(zo)) << s_) + (1 << s_) + 1 + (1 << kg) < P
                    for t, s_, a_, b_ in zip(t_maxes, ss, kas, kbs))
 
-    # Channels of very different shifts: a, b, h sized for the smallest shift
-    # would let 2^s (a - b) wrap in a channel with a large shift. Then each of
-    # a, b, h also gets a scaled companion a 2^(k_a - k_a,c) in [0, 2^k_a)
-    # (public per-channel scales), which bounds it by its own channel's width.
+    # Channels of very different shifts: a, b sized for the smallest shift
+    # would let 2^s (a - b) wrap in a channel with a large shift. Then a and b
+    # also get scaled companions a 2^(k_a - k_a,c) in [0, 2^k_a) (public
+    # per-channel scales), which bound each by its own channel's width. (h
+    # needs none: it appears only in R3, which has no 2^s factor.)
     tight = not r4_fits([ka] * len(ss), [kb] * len(ss))
     if tight and not r4_fits(ka_c, kb_c):
         check_no_wrap([P], where)  # raises: even per-channel widths are too wide
     check_no_wrap([y_abs, abs(lo), 1 << ky], where)
     check_no_wrap([y_abs, 1 << ka, 1 << kb, abs(zo), 1 << kh, 1], where)
     check_no_wrap([1 << (kg + 1), 1 << big_s, 2], where)
-    check_no_wrap([1 << (2 * max(ka, kb, kh)), 1 << max(ka, kb, kh)], where)  # companion relations
+    if tight:
+        check_no_wrap([1 << (2 * max(ka, kb)), 1 << max(ka, kb)], where)  # companion relations
     if max(ka, kb) + ky > 63:
         raise UnsupportedLayer(f"{where}: saturation ranges too wide for the zero-checks")
     pre = node.name
@@ -151,14 +152,11 @@ def requantize_system(node, specs) -> System:
     ]
     if tight:
         public.update({"SA": Channel(axis, tuple(1 << (ka - k) for k in ka_c)),
-                       "SB": Channel(axis, tuple(1 << (kb - k) for k in kb_c)),
-                       "SH": Channel(axis, tuple(1 << (kh - k) for k in kh_c))})
-        comp = [Quantity(f"{pre}/above_scaled", ka), Quantity(f"{pre}/below_scaled", kb),
-                Quantity(f"{pre}/half_q_scaled", kh)]
+                       "SB": Channel(axis, tuple(1 << (kb - k) for k in kb_c))})
+        comp = [Quantity(f"{pre}/above_scaled", ka), Quantity(f"{pre}/below_scaled", kb)]
         qs += comp
-        ca, cb, ch = (f"q:{q.name}" for q in comp)
-        rel += [[(1, (ca,)), (-1, ("SA", qa))], [(1, (cb,)), (-1, ("SB", qb))],
-                [(1, (ch,)), (-1, ("SH", qh)), (-(1 << (kh - 1)), (IND,))]]
+        ca, cb = (f"q:{q.name}" for q in comp)
+        rel += [[(1, (ca,)), (-1, ("SA", qa))], [(1, (cb,)), (-1, ("SB", qb))]]
     if exact:
         del qs[1], rel[1]
     return System(shape, public, {"X": node.inputs[0]}, {"Y": node.output}, qs, rel, mult_prefix=pre,
