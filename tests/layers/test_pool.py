@@ -340,12 +340,15 @@ def _avg_forge(node, specs, x, y_bad, rem_delta=None):
     r = (2 * s + st.c - 2 * st.c * q).reshape(padded_shape(y_bad.shape))[tuple(slice(0, d) for d in y_bad.shape)]
     out = {st.y: y_bad, st.advice("rem"): r, st.advice("half"): w["half"], st.advice("par"): w["par"]}
     tables = {k: embed(v) for k, v in out.items()}
+    multi = st.multi
+    widths = multi.range_widths
+    mults = [np.zeros(1 << w, dtype=np.int64) for w in widths]
     for j, col in enumerate(average_prover.range_columns(st, tables)):
-        rc = st.range_check(j)
-        limbs, mults = st.range_names(j)
-        assert not limbs
-        vals = col.astype(np.uint64) % np.uint64(1 << rc.bits)  # wrapped: the best a cheater can do
-        out[mults[0]] = np.bincount(vals.astype(np.int64), minlength=1 << rc.limb_widths[0])
+        assert not multi.limb_names(j)
+        w = multi.widths(j)[0]
+        vals = col % np.uint64(1 << w)  # wrapped: the best a cheater can do
+        mults[widths.index(w)] += np.bincount(vals.astype(np.int64), minlength=1 << w)
+    out.update(dict(zip(multi.mult_names(), mults)))
     tables = {"x": embed(x), **{k: embed(v) for k, v in out.items()}}
     proof, _ = average_prover.prove(st, tables, _t())
     return st, proof, tables

@@ -40,11 +40,11 @@ from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import PublicTableMismatch, RelationMismatch
 from zkaudit.layers.pool.proof import exts_bytes, lookup_bytes, read_exts, read_lookup
-from zkaudit.layers.pool.verifier import read_ids, recompose_verify, wiring_value
+from zkaudit.layers.pool.ranges import MultiRange
+from zkaudit.layers.pool.verifier import read_ids, wiring_value
 from zkaudit.layers.pool.windows import Windows, pool_windows
 from zkaudit.layers.shapes import UnsupportedLayer
 from zkaudit.layers.tensor import embed, real_indicator
-from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.poly.mle import eq_eval, eq_table, evaluate
@@ -81,14 +81,9 @@ class AvgSetup:
     def out_rows(self) -> int:
         return 1 << self.windows.out_vars
 
-    def range_check(self, j: int) -> RangeCheck:
-        return RangeCheck(self.range_bits[j], self.out_rows)
-
-    def range_names(self, j: int):
-        rc, label = self.range_check(j), RANGES[j]
-        limbs = tuple(f"{self.name}/{label}/limb{i}" for i in range(len(rc.limb_widths))) \
-            if len(rc.limb_widths) > 1 else ()
-        return limbs, tuple(f"{self.name}/{label}/mult{i}" for i in range(len(rc.instance().tables)))
+    @property
+    def multi(self) -> MultiRange:
+        return MultiRange(f"{self.name}/lookup", RANGES, self.range_bits, self.out_rows)
 
     def public(self, table: np.ndarray, point) -> Fp2:
         v = evaluate(vec.from_int64(table), point)
@@ -120,10 +115,7 @@ def advice_shapes(node, specs) -> dict:
     st = setup(node, specs)
     out = {st.y: tuple(specs[node.output].shape)}
     out.update({st.advice(k): tuple(specs[node.output].shape) for k in ("rem", "half", "par")})
-    for j in range(len(RANGES)):
-        limbs, mults = st.range_names(j)
-        out.update({n: (st.out_rows,) for n in limbs})
-        out.update({n: (t.num_rows,) for n, t in zip(mults, st.range_check(j).instance().tables)})
+    out.update(st.multi.advice_shapes())
     return out
 
 
@@ -143,32 +135,30 @@ def relation_spec(st: AvgSetup, lam) -> SumOfProducts:
 
 @dataclass(frozen=True)
 class AveragePoolProof:
-    """u32 len | lookup proof, three times | limb values | 2 Fp2 openings (par~
-    at both remainder points) | relation sum-check | X wiring sum-check."""
+    """u32 len | lookup proof (the three range checks) | limb values | 2 Fp2
+    openings (par~ at both remainder points) | relation sum-check | X wiring
+    sum-check."""
 
-    ranges: tuple[LookupProof, ...]
+    lookup: LookupProof
     limb_values: tuple[Fp2, ...]
     openings: tuple[Fp2, ...]
     relation: SumcheckProof
     x_sumcheck: SumcheckProof
 
     def to_bytes(self) -> bytes:
-        if len(self.ranges) != len(RANGES) or len(self.openings) != 2:
-            raise ValueError("an average-pool proof has three range checks and two openings")
-        return b"".join([*(lookup_bytes(r) for r in self.ranges), exts_bytes(self.limb_values),
+        if len(self.openings) != 2:
+            raise ValueError("an average-pool proof has two openings")
+        return b"".join([lookup_bytes(self.lookup), exts_bytes(self.limb_values),
                          exts_bytes(self.openings), self.relation.to_bytes(), self.x_sumcheck.to_bytes()])
 
     @classmethod
     def read(cls, data: bytes, offset: int):
-        ranges = []
-        for j in range(len(RANGES)):
-            r, offset = read_lookup(data, offset, f"average-pool range check {j}")
-            ranges.append(r)
+        lookup, offset = read_lookup(data, offset, "average-pool range checks")
         limbs, offset = read_exts(data, offset, "average-pool limb values")
         openings, offset = read_exts(data, offset, "average-pool openings")
         relation, offset = SumcheckProof.read(data, offset)
         x_sc, offset = SumcheckProof.read(data, offset)
-        return cls(tuple(ranges), limbs, openings, relation, x_sc), offset
+        return cls(lookup, limbs, openings, relation, x_sc), offset
 
 
 def range_claims(st: AvgSetup, j: int, point, value: Fp2, openings) -> list[TensorClaim]:
@@ -189,23 +179,10 @@ def x_weights(st: AvgSetup, z) -> np.ndarray:
 
 def verify(st: AvgSetup, proof: AveragePoolProof, transcript: Transcript, *, where: str = "avgpool"):
     ny = st.windows.out_vars
-    out, cols, at = [], [], 0
     if len(proof.openings) != 2:
         raise RelationMismatch("wrong number of openings", where=where, expected=2, got=len(proof.openings))
-    for j, rproof in enumerate(proof.ranges):
-        rc = st.range_check(j)
-        rl = lookup_verifier.verify(rc.instance(), rproof, transcript)
-        limbs, mults = st.range_names(j)
-        out += [TensorClaim(m, c.point, c.value) for m, c in zip(mults, rl.multiplicities)]
-        if at + len(limbs) > len(proof.limb_values):
-            raise RelationMismatch("too few limb values", where=where)
-        col, limb_claims = recompose_verify(rc, rl, limbs, proof.limb_values[at:at + len(limbs)], transcript,
-                                            where=where)
-        at += len(limbs)
-        out += limb_claims
-        cols.append(col)
-    if at != len(proof.limb_values):
-        raise RelationMismatch("too many limb values", where=where, expected=at, got=len(proof.limb_values))
+    lk = lookup_verifier.verify(st.multi.instance(), proof.lookup, transcript)
+    cols, out = st.multi.verify_columns(lk, proof.limb_values, transcript, where=where)
     transcript.absorb_exts(LABEL_OPENINGS, list(proof.openings))
     for j, (point, value) in enumerate(cols):
         out += range_claims(st, j, point, value, proof.openings)

@@ -9,10 +9,9 @@ from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.average import (
-    C, CNT, EQ, H, IND, LABEL_LAMBDA, LABEL_OPENINGS, LABEL_RHO, PAR, RANGES, SX, X_PRODUCT, AveragePoolProof,
+    C, CNT, EQ, H, IND, LABEL_LAMBDA, LABEL_OPENINGS, LABEL_RHO, PAR, SX, X_PRODUCT, AveragePoolProof,
     AvgSetup, R, Y, range_claims, relation_spec, setup, x_weights,
 )
-from zkaudit.layers.pool.prover import recompose_prove
 from zkaudit.layers.pool.verifier import read_ids
 from zkaudit.layers.tensor import embed, padded_shape
 from zkaudit.lookup import prover as lookup_prover
@@ -54,12 +53,7 @@ def advice_from(st: AvgSetup, x: np.ndarray, y: np.ndarray, w: dict | None = Non
     rem = w.get("rem", r_pad.reshape(padded_shape(shape))[real])
     out = {st.y: np.asarray(y), st.advice("rem"): rem, st.advice("half"): w["half"], st.advice("par"): w["par"]}
     tables = {k: embed(v) for k, v in out.items()}
-    for j, col in enumerate(range_columns(st, tables)):
-        rc = st.range_check(j)
-        limbs = rc.decompose(col)
-        limb_names, mult_names = st.range_names(j)
-        out.update({n: l[0].astype(np.int64) for n, l in zip(limb_names, limbs)})
-        out.update({n: m.astype(np.int64) for n, m in zip(mult_names, lookup_prover.multiplicities(rc.instance(), limbs))})
+    out.update(st.multi.honest_advice(range_columns(st, tables)))
     return out
 
 
@@ -69,18 +63,10 @@ def average_advice(node, specs, env) -> dict:
 
 def prove(st: AvgSetup, tables, transcript: Transcript):
     ny = st.windows.out_vars
-    out, cols, proofs, limb_values = [], [], [], []
-    for j, col in enumerate(range_columns(st, tables)):
-        rc = st.range_check(j)
-        limbs, mults = st.range_names(j)
-        rp, rl = lookup_prover.prove(rc.instance(), [[tables[l]] for l in limbs] if limbs else [[col]],
-                                     [tables[m] for m in mults], transcript)
-        out += [TensorClaim(m, c.point, c.value) for m, c in zip(mults, rl.multiplicities)]
-        col_claim, limb_claims, values = recompose_prove(rc, rl, limbs, tables, transcript)
-        out += limb_claims
-        limb_values += values
-        proofs.append(rp)
-        cols.append(col_claim)
+    multi = st.multi
+    lproof, lk = lookup_prover.prove(multi.instance(), multi.lookup_columns(range_columns(st, tables), tables),
+                                     [tables[m] for m in multi.mult_names()], transcript)
+    cols, out, limb_values = multi.prove_columns(lk, tables, transcript)
     par_tab = tables[st.advice("par")]
     openings = (_ext(evaluate(par_tab, cols[0][0])), _ext(evaluate(par_tab, cols[1][0])))
     transcript.absorb_exts(LABEL_OPENINGS, list(openings))
@@ -106,7 +92,7 @@ def prove(st: AvgSetup, tables, transcript: Transcript):
     kernels.wiring_table(x_weights(st, z), read_ids(st.windows), st.windows.src, 0, w.shape[0], w)
     x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], X_PRODUCT, transcript, claimed_sum=v[SX])
     out.append(TensorClaim(st.x, tuple(red_x.point), red_x.values[0]))
-    return AveragePoolProof(tuple(proofs), tuple(limb_values), openings, rel, x_sc), out
+    return AveragePoolProof(lproof, limb_values, openings, rel, x_sc), out
 
 
 def handler(node, specs, claim, tables, transcript, out):

@@ -1,6 +1,6 @@
-"""Wire type: exp lookup | 7 range-check lookups | limb values of the wide
-range checks (u32 count | Fp2 each, in range order) | 3 Fp2 openings |
-window-max proof | Fp2 tau = total~(rho_y) | relation sum-check."""
+"""Wire type: one lookup proof (the exp pairs and the seven range checks) |
+limb values of the wide range columns (u32 count | Fp2 each, in range
+order) | 3 Fp2 openings | window-max proof | Fp2 tau | relation sum-check."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ from zkaudit.layers.pool.proof import WindowMaxProof, exts_bytes, lookup_bytes, 
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.sumcheck.proof import SumcheckProof
 
-NUM_RANGES = 7
-
 
 @dataclass(frozen=True)
 class SoftmaxProof:
-    exp: LookupProof
-    ranges: tuple[LookupProof, ...]
+    lookup: LookupProof
     limb_values: tuple[Fp2, ...]
     openings: tuple[Fp2, Fp2, Fp2]  # par~(a_rem), T~(a_hi_y), par~(a_hi)
     max: WindowMaxProof
@@ -25,20 +22,15 @@ class SoftmaxProof:
     relation: SumcheckProof
 
     def to_bytes(self) -> bytes:
-        if len(self.ranges) != NUM_RANGES or len(self.openings) != 3:
-            raise ValueError(f"a softmax proof has {NUM_RANGES} range checks")
-        return b"".join([lookup_bytes(self.exp), *(lookup_bytes(r) for r in self.ranges),
-                         exts_bytes(self.limb_values),
+        if len(self.openings) != 3:
+            raise ValueError("a softmax proof has three openings")
+        return b"".join([lookup_bytes(self.lookup), exts_bytes(self.limb_values),
                          *(v.to_bytes() for v in self.openings), self.max.to_bytes(), self.tau.to_bytes(),
                          self.relation.to_bytes()])
 
     @classmethod
     def read(cls, data: bytes, offset: int) -> tuple[SoftmaxProof, int]:
-        exp, offset = read_lookup(data, offset, "softmax exp lookup")
-        ranges = []
-        for j in range(NUM_RANGES):
-            r, offset = read_lookup(data, offset, f"softmax range check {j}")
-            ranges.append(r)
+        lookup, offset = read_lookup(data, offset, "softmax lookups")
         limbs, offset = read_exts(data, offset, "softmax limb values")
         openings = []
         for _ in range(3):
@@ -47,4 +39,4 @@ class SoftmaxProof:
         mx, offset = WindowMaxProof.read(data, offset)
         tau, offset = read_ext(data, offset, "softmax tau")
         relation, offset = SumcheckProof.read(data, offset)
-        return cls(exp, tuple(ranges), limbs, tuple(openings), mx, tau, relation), offset
+        return cls(lookup, limbs, tuple(openings), mx, tau, relation), offset

@@ -73,15 +73,7 @@ def advice_from(st: SoftmaxSetup, x: np.ndarray, w: dict) -> dict:
     tables = {k: embed(v) for k, v in out.items()}
     tables[st.x] = embed(x)
     out.update(pool_prover.max_advice(st.windows, st.max_bits, st.max_names, tables[st.x], tables[st.max_names.y]))
-    cols = exp_columns(st, tables)
-    out[st.advice("exp/mult")] = lookup_prover.multiplicities(st.exp_instance(), [cols])[0].astype(np.int64)
-    for j, col in enumerate(range_columns(st, tables)):
-        rc = st.range_check(j)
-        limbs = rc.decompose(col)
-        limb_names, mult_names = st.range_names(j)
-        out.update({n: l[0].astype(np.int64) for n, l in zip(limb_names, limbs)})
-        mults = lookup_prover.multiplicities(rc.instance(), limbs)
-        out.update({n: m.astype(np.int64) for n, m in zip(mult_names, mults)})
+    out.update(st.multi.honest_advice(range_columns(st, tables), [exp_columns(st, tables)]))
     return out
 
 
@@ -94,24 +86,14 @@ def softmax_advice(node, specs, env) -> dict:
 def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProof, list[TensorClaim]]:
     n = st.windows.num_vars
     out: list[TensorClaim] = []
-    eproof, ecl = lookup_prover.prove(st.exp_instance(), [exp_columns(st, tables)],
-                                      [tables[st.advice("exp/mult")]], transcript)
-    (d_claim, e_claim), = ecl.columns
-    out.append(TensorClaim(st.advice("exp/mult"), ecl.multiplicities[0].point, ecl.multiplicities[0].value))
+    multi = st.multi
+    columns = multi.lookup_columns(range_columns(st, tables), tables, [exp_columns(st, tables)])
+    lproof, lk = lookup_prover.prove(multi.instance(), columns, [tables[m] for m in multi.mult_names()],
+                                     transcript)
+    d_claim, e_claim = lk.columns[0]
     out.append(TensorClaim(st.advice("exp"), e_claim.point, _ext(evaluate(tables[st.advice("exp")], e_claim.point))))
-
-    rproofs, recomposed, limb_values = [], [], []
-    for j, col in enumerate(range_columns(st, tables)):
-        rc = st.range_check(j)
-        limbs, mults = st.range_names(j)
-        cols = [[tables[l]] for l in limbs] if limbs else [[col]]
-        rp, rl = lookup_prover.prove(rc.instance(), cols, [tables[m] for m in mults], transcript)
-        out += [TensorClaim(m, c.point, c.value) for m, c in zip(mults, rl.multiplicities)]
-        col_claim, limb_claims, values = pool_prover.recompose_prove(rc, rl, limbs, tables, transcript)
-        out += limb_claims
-        limb_values += values
-        rproofs.append(rp)
-        recomposed.append(col_claim)
+    recomposed, claims, limb_values = multi.prove_columns(lk, tables, transcript)
+    out += claims
     rem_point, hi_point = recomposed[RANGES.index("rem")][0], recomposed[RANGES.index("rem_hi")][0]
     par_tab = tables[st.advice("par")]
     openings = (_ext(evaluate(par_tab, rem_point)),
@@ -149,7 +131,7 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
     for kind, idx in (("exp", E), ("half", H), ("par", PAR), ("rem", R), ("over", TP), ("under", TM)):
         out.append(TensorClaim(st.advice(kind), z, v[idx]))
     out.append(TensorClaim(st.y, z, v[Y]))
-    return SoftmaxProof(eproof, tuple(rproofs), tuple(limb_values), openings, mproof, tau, rel), out
+    return SoftmaxProof(lproof, tuple(limb_values), openings, mproof, tau, rel), out
 
 
 def _softmax(node, specs, claim, tables, transcript, out):

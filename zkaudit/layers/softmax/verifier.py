@@ -6,6 +6,7 @@ L entries < 2^20), T = sum_k e, n = Mul e, d = T 2^s, q = rnd(n / d) (half
 to even), Y = clamp(zo + q, lo, hi). Committed advice: Y, m (+ the window-
 max advice), e, T, h, par, r, t+, t- (+ limbs and multiplicities).
 
+All lookups of steps 1 and 2 form one LogUp argument (`pool.ranges`).
 1. Exp lookup of pairs (D, e + (1 - I) E0) in the table {(j, exp[L-1-j])}
    (E0 = exp[L-1], the row D = 0, so padding rows hold (0, E0) and e = 0
    there). D is the window-max column; its claim joins the max argument's
@@ -43,13 +44,14 @@ from zkaudit.field.scalar import Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import PublicTableMismatch, RelationMismatch
 from zkaudit.layers.pool.verifier import MaxNames, max_advice_shapes, max_names, range_bits
-from zkaudit.layers.pool.verifier import recompose_verify, verify_max
+from zkaudit.layers.pool.ranges import MultiRange
+from zkaudit.layers.pool.verifier import verify_max
 from zkaudit.layers.pool.windows import Windows, axis_windows
 from zkaudit.layers.shapes import UnsupportedLayer
 from zkaudit.layers.softmax.proof import SoftmaxProof
 from zkaudit.layers.softmax.table import ValuesTable
 from zkaudit.layers.tensor import log2_ceil, real_indicator
-from zkaudit.lookup import Lookup, LookupInstance, RangeCheck
+from zkaudit.lookup import Lookup
 from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.poly.mle import eq_eval, prefix_indicator
 from zkaudit.sumcheck import SumOfProducts
@@ -93,18 +95,11 @@ class SoftmaxSetup:
     def rows(self) -> int:
         return 1 << self.windows.num_vars
 
-    def range_check(self, j: int) -> RangeCheck:
-        return RangeCheck(self.range_bits[j], self.rows)
-
-    def range_names(self, j: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(limb advice names, multiplicity advice names) of range check j."""
-        rc, label = self.range_check(j), RANGES[j]
-        limbs = tuple(f"{self.name}/{label}/limb{i}" for i in range(len(rc.limb_widths))) \
-            if len(rc.limb_widths) > 1 else ()
-        return limbs, tuple(f"{self.name}/{label}/mult{i}" for i in range(len(rc.instance().tables)))
-
-    def exp_instance(self) -> LookupInstance:
-        return LookupInstance((self.table,), (Lookup(0, self.rows),))
+    @property
+    def multi(self) -> MultiRange:
+        """The exp-pair lookup (table 0) and the seven range checks, one argument."""
+        return MultiRange(f"{self.name}/lookup", RANGES, self.range_bits, self.rows, (self.table,),
+                          (Lookup(0, self.rows),))
 
 
 def setup(node, specs) -> SoftmaxSetup:
@@ -144,12 +139,7 @@ def advice_shapes(node, specs) -> dict:
     out = {st.y: st.shape, st.max_names.y: out_shape, **max_advice_shapes(st.max_names, st.windows, st.max_bits)}
     for kind in ADVICE_KINDS:
         out[st.advice(kind)] = out_shape if kind == "total" else st.shape
-    out[st.advice("exp/mult")] = (st.table.num_rows,)
-    for j in range(len(RANGES)):
-        limbs, mults = st.range_names(j)
-        out.update({n: (st.rows,) for n in limbs})
-        rc = st.range_check(j)
-        out.update({n: (t.num_rows,) for n, t in zip(mults, rc.instance().tables)})
+    out.update(st.multi.advice_shapes())
     return out
 
 
@@ -213,27 +203,13 @@ def verify(st: SoftmaxSetup, proof: SoftmaxProof, transcript: Transcript, *, whe
            ) -> list[TensorClaim]:
     n = st.windows.num_vars
     out: list[TensorClaim] = []
-    lk = lookup_verifier.verify(st.exp_instance(), proof.exp, transcript)
-    (d_claim, e_claim), = lk.columns
-    out.append(TensorClaim(st.advice("exp/mult"), lk.multiplicities[0].point, lk.multiplicities[0].value))
+    multi = st.multi
+    lk = lookup_verifier.verify(multi.instance(), proof.lookup, transcript)
+    d_claim, e_claim = lk.columns[0]
     ind = real_indicator(st.shape, e_claim.point)
     out.append(TensorClaim(st.advice("exp"), e_claim.point, e_claim.value - (Fp2(1) - ind) * st.e0))
-
-    recomposed, at = [], 0
-    for j, rproof in enumerate(proof.ranges):
-        rc = st.range_check(j)
-        rl = lookup_verifier.verify(rc.instance(), rproof, transcript)
-        limbs, mults = st.range_names(j)
-        out += [TensorClaim(m, c.point, c.value) for m, c in zip(mults, rl.multiplicities)]
-        count = len(limbs)
-        if at + count > len(proof.limb_values):
-            raise RelationMismatch("too few limb values", where=where, expected=at + count, got=len(proof.limb_values))
-        col, limb_claims = recompose_verify(rc, rl, limbs, proof.limb_values[at:at + count], transcript, where=where)
-        at += count
-        out += limb_claims
-        recomposed.append(col)
-    if at != len(proof.limb_values):
-        raise RelationMismatch("too many limb values", where=where, expected=at, got=len(proof.limb_values))
+    recomposed, claims = multi.verify_columns(lk, proof.limb_values, transcript, where=where)
+    out += claims
     transcript.absorb_exts(LABEL_OPENINGS, list(proof.openings))
     for j, (point, value) in enumerate(recomposed):
         out += range_claims(st, j, point, value, proof.openings)
