@@ -344,7 +344,11 @@ def _avg_forge(node, specs, x, y_bad, rem_delta=None):
     widths = multi.range_widths
     mults = [np.zeros(1 << w, dtype=np.int64) for w in widths]
     for j, col in enumerate(average_prover.range_columns(st, tables)):
-        assert not multi.limb_names(j)
+        if multi.limb_names(j):  # the quotient's column stays in range: honest limbs
+            for name, (limb,), w in zip(multi.limb_names(j), multi.decompose(j, col), multi.widths(j)):
+                out[name] = limb.astype(np.int64)
+                mults[widths.index(w)] += np.bincount(limb.astype(np.int64), minlength=1 << w)
+            continue
         w = multi.widths(j)[0]
         vals = col % np.uint64(1 << w)  # wrapped: the best a cheater can do
         mults[widths.index(w)] += np.bincount(vals.astype(np.int64), minlength=1 << w)

@@ -128,17 +128,17 @@ def _forge(node, specs, x, change, *, raw=False):
 
 
 def _advice_wrapping(st, x, w):
-    import zkaudit.lookup.limbs as limbs_mod
+    from zkaudit.layers.pool.ranges import MultiRange
     from zkaudit.lookup.tables import TableSpec
 
-    orig_decompose, orig_rows = limbs_mod.RangeCheck.decompose, TableSpec.row_indices
+    orig_decompose, orig_rows = MultiRange.decompose, TableSpec.row_indices
     from zkaudit.layers.softmax import table as vtable
     orig_vrows = vtable.ValuesTable.row_indices
 
-    def decompose(self, values):
+    def decompose(self, j, values):
         u = values.copy()
         out, shift = [], 0
-        for width in self.limb_widths:
+        for width in self.widths(j):
             out.append([(u >> np.uint64(shift)) & np.uint64((1 << width) - 1)])
             shift += width
         return out
@@ -146,13 +146,13 @@ def _advice_wrapping(st, x, w):
     def rows(self, cols):
         return (cols[0] % np.uint64(self.num_rows)).astype(np.int64)
 
-    limbs_mod.RangeCheck.decompose = decompose
+    MultiRange.decompose = decompose
     TableSpec.row_indices = rows
     vtable.ValuesTable.row_indices = rows
     try:
         return prover.advice_from(st, x, w)
     finally:
-        limbs_mod.RangeCheck.decompose = orig_decompose
+        MultiRange.decompose = orig_decompose
         TableSpec.row_indices = orig_rows
         vtable.ValuesTable.row_indices = orig_vrows
 

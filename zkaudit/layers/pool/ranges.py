@@ -1,14 +1,17 @@
 """Several range checks in one LogUp argument (shared tables, one GKR).
 
 Column j (2^n rows, all columns the same length) must lie in [0, 2^b_j).
-It is split into 16-bit limbs (the last b_j - 16 (L_j - 1) bits); every
+It is split into limbs of w bits (the last b_j - w (L_j - 1) bits), with
+w = min(16, n + 4) so that a short column does not pay for a 2^16 table
+(public: it depends only on the shapes); every
 limb is one lookup into the range table of its width, and all columns share
 the tables (one multiplicity vector per distinct width, committed advice).
 A one-limb column is looked up directly (it may be virtual). A wider
 column's limbs are advice; since limb segments can land in different GKR
 trees (different points), the column is recomposed at a fresh point r: the
-prover sends l_i~(r) (claims on the limbs) and col~(r) = sum_i 2^(16 i) l_i~(r)
-(col - sum_i 2^(16 i) l_i is multilinear: n / p^2 per column).
+prover sends l_i~(r) (claims on the limbs) and col~(r) = sum_i 2^(w i) l_i~(r)
+(col - sum_i 2^(w i) l_i is multilinear: n / p^2 per column). Limbs in
+range recompose below 2^b_j < p, so nothing wraps.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import numpy as np
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import RelationMismatch
-from zkaudit.lookup import Lookup, LookupInstance, RangeCheck
-from zkaudit.lookup.tables import TableSpec
+from zkaudit.lookup import Lookup, LookupInstance
+from zkaudit.lookup.tables import NotInTable, TableSpec
 from zkaudit.transcript import Transcript
 
 LABEL_RECOMPOSE = b"ranges/recompose-point"
 LABEL_LIMB_VALUES = b"ranges/limb-values"
+MAX_LIMB_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,25 @@ class MultiRange:
     extra_tables: tuple = ()  # further tables (e.g. a function table) come first in the instance
     extra_lookups: tuple = ()  # Lookup(table index into extra_tables, rows)
 
+    @property
+    def limb_bits(self) -> int:
+        return min(MAX_LIMB_BITS, max(1, (self.num_rows - 1).bit_length()) + 4)
+
     def widths(self, j: int) -> tuple[int, ...]:
-        return RangeCheck(self.bits[j], self.num_rows).limb_widths
+        full, rest = divmod(self.bits[j], self.limb_bits)
+        return (self.limb_bits,) * full + ((rest,) if rest else ())
+
+    def decompose(self, j: int, values: np.ndarray) -> list[list[np.ndarray]]:
+        """Limb columns of canonical field values; NotInTable if out of range."""
+        bad = np.flatnonzero(values >= np.uint64(1 << self.bits[j]))
+        if bad.size:
+            raise NotInTable(f"{self.labels[j]} row {bad[0]}: value {int(values[bad[0]])} is outside "
+                             f"[0, 2^{self.bits[j]})")
+        out, shift = [], 0
+        for w in self.widths(j):
+            out.append([(values >> np.uint64(shift)) & np.uint64((1 << w) - 1)])
+            shift += w
+        return out
 
     @property
     def range_widths(self) -> tuple[int, ...]:
@@ -87,7 +108,7 @@ class MultiRange:
 
         out, limb_cols = {}, list(extra_columns)
         for j, col in enumerate(columns):
-            limbs = RangeCheck(self.bits[j], self.num_rows).decompose(col)
+            limbs = self.decompose(j, col)
             out.update({n: l[0].astype(np.int64) for n, l in zip(self.limb_names(j), limbs)})
             limb_cols += limbs
         mults = lookup_prover.multiplicities(self.instance(), limb_cols)
