@@ -21,6 +21,8 @@ from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import LookupSumNonZero
 from zkaudit.poly.mle import evaluate
+from zkaudit.statements.envelope import encode_envelope, parse_envelope
+from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
 from zkaudit.statements.inference.prover import commit_weights, prove
 from zkaudit.statements.verify import verify_proof
 from zkaudit.sumcheck.errors import RoundSumMismatch
@@ -179,7 +181,14 @@ def test_end_to_end_argmax():
     commitment, _ = commit_weights(circuit, weights)
     x = rng.integers(-64, 64, (3, 5))
     x[0, :] = np.clip(-weights["b"][0, :], -64, 63)  # h[0] = x + b: a row of ties
-    verdict = verify_proof(prove(circuit, weights, {"x": x}), circuit_bin=encode_circuit(circuit),
-                           weight_commitment=commitment.to_bytes())
+    proof = prove(circuit, weights, {"x": x})
+    verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=commitment.to_bytes())
     assert verdict.valid, verdict.reason
     assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    y = body.outputs["y"].copy()
+    y[0] = (y[0] + 1) % 5  # another index of the tied row
+    forged = encode_envelope(STATEMENT, InferenceBody(body.inputs, {"y": y}, body.advice_commitment, body.layers,
+                                                      body.weight_opening, body.advice_opening).to_bytes(circuit))
+    assert not verify_proof(forged, circuit_bin=encode_circuit(circuit),
+                            weight_commitment=commitment.to_bytes()).valid

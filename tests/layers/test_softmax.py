@@ -18,6 +18,8 @@ from zkaudit.layers.tensor import embed
 from zkaudit.lookup import LookupSumNonZero
 from zkaudit.lookup.tables import NotInTable
 from zkaudit.poly.mle import evaluate
+from zkaudit.statements.envelope import encode_envelope, parse_envelope
+from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
 from zkaudit.statements.inference.prover import commit_weights, prove
 from zkaudit.statements.verify import verify_proof
 from zkaudit.sumcheck.errors import RoundSumMismatch
@@ -272,3 +274,12 @@ def test_end_to_end_softmax():
     verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=commitment.to_bytes())
     assert verdict.valid, verdict.reason
     assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}
+    # the output is committed advice: a changed public output must not open
+    env = parse_envelope(proof)
+    body = InferenceBody.from_bytes(env.body, circuit)
+    y = body.outputs["y"].copy()
+    y[1, 3] = y[1, 3] - 1 if y[1, 3] > -128 else y[1, 3] + 1
+    forged = encode_envelope(STATEMENT, InferenceBody(body.inputs, {"y": y}, body.advice_commitment, body.layers,
+                                                      body.weight_opening, body.advice_opening).to_bytes(circuit))
+    assert not verify_proof(forged, circuit_bin=encode_circuit(circuit),
+                            weight_commitment=commitment.to_bytes()).valid

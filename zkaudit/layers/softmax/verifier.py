@@ -124,7 +124,7 @@ def setup(node, specs) -> SoftmaxSetup:
     bh = max(1, (qmax // 2).bit_length())
     bt = max(1, (abs(zo) + (2 << bh) + abs(lo) + abs(hi)).bit_length())
     by = max(1, (hi - lo).bit_length())
-    if max(br, bt) > MAX_BITS or 2 * dmax * (2 << bh) + 2 * mul * emax + dmax >= 1 << 63:
+    if max(br, bt) > MAX_BITS or 2 * dmax * (2 << bh) + 2 * mul * emax + 5 * dmax >= 1 << 63:
         raise UnsupportedLayer(f"node {node.name!r} (Softmax): sums too wide for the field (axis {k}, shift {shift})")
     windows = axis_windows(shape, len(shape) - 1)
     mbits = range_bits(x.lo, x.hi)
