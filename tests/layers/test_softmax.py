@@ -283,3 +283,43 @@ def test_end_to_end_softmax():
                                                       body.weight_opening, body.advice_opening).to_bytes(circuit))
     assert not verify_proof(forged, circuit_bin=encode_circuit(circuit),
                             weight_commitment=commitment.to_bytes()).valid
+
+
+@pytest.mark.parametrize("shape,axis", [((3, 4), 0), ((2, 5, 3), 1), ((1, 3, 2, 2), 1)])
+def test_other_axes_run_on_a_transposed_view(shape, axis):
+    """Claims on X', Y' map to claims on X, Y at un-permuted points."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(-128, 128, size=shape)
+    attrs = {**_attrs(-128, 127), "axis": axis}
+    y = ir.softmax(x, **attrs)
+    node = Node.make("sm", "Softmax", ["x"], "y", **attrs)
+    specs = {"x": TensorSpec("x", shape, -128, 127), "y": TensorSpec("y", y.shape, -128, 127)}
+    advice = prover.softmax_advice(node, specs, {"x": x})
+    assert np.array_equal(advice["y"], y)
+    shapes = verifier.advice_shapes(node, specs)
+    assert set(shapes) == set(advice) and all(tuple(np.shape(advice[k])) == shapes[k] for k in shapes)
+    st = verifier.setup(node, specs)
+    tables = {"x": embed(x), **{k: embed(v) for k, v in advice.items()}}
+    proof, pclaims = prover.prove(st, tables, _t())
+    claims = st.to_real(verifier.verify(st, SoftmaxProof.read(proof.to_bytes(), 0)[0], _t()))
+    assert claims == st.to_real(pclaims)
+    assert {"x", "y"} <= {c.tensor for c in claims}
+    discharge(claims, tables)
+
+
+def test_end_to_end_softmax_middle_axis():
+    attrs = {**_attrs(-128, 127), "axis": 1}
+    shape = (2, 3, 4)
+    x_spec, b_spec = TensorSpec("x", shape, -64, 63), TensorSpec("b", shape, -64, 63)
+    h_spec, y_spec = TensorSpec("h", shape, -128, 126), TensorSpec("y", shape, -128, 127)
+    nodes = (Node.make("add", "Add", ["x", "b"], "h", a_zero_point=0, b_zero_point=0),
+             Node.make("sm", "Softmax", ["h"], "y", **attrs))
+    circuit = Circuit("softmax-axis1", (x_spec,), (y_spec,), (b_spec,), nodes, (h_spec, y_spec))
+    rng = np.random.default_rng(3)
+    weights = Weights({"b": rng.integers(-64, 64, shape)})
+    commitment, _ = commit_weights(circuit, weights)
+    x = rng.integers(-64, 64, shape)
+    verdict = verify_proof(prove(circuit, weights, {"x": x}), circuit_bin=encode_circuit(circuit),
+                           weight_commitment=commitment.to_bytes())
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}

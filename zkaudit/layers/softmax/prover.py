@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 import numpy as np
 
 from zkaudit.circuit.fixed_point import div_round
@@ -15,7 +17,7 @@ from zkaudit.layers.softmax.verifier import (
     E, EQ, LABEL_LAMBDA, LABEL_RHO, LABEL_TAU, LABEL_OPENINGS, NUM_TABLES, PAR, RANGES, TI, TM, TP, H, R, Y, G,
     IND, SoftmaxSetup, _split, range_claims, relation_spec, setup, total_from_ti,
 )
-from zkaudit.layers.tensor import embed
+from zkaudit.layers.tensor import embed, padded_shape
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
@@ -66,24 +68,41 @@ def exp_columns(st: SoftmaxSetup, tables) -> list[np.ndarray]:
     return [d, e]
 
 
+def view(st: SoftmaxSetup, table: np.ndarray) -> np.ndarray:
+    """The embedded table of transpose(T, perm), from T's embedded table."""
+    real = tuple(st.shape[st.perm.index(i)] for i in range(len(st.perm)))
+    return np.ascontiguousarray(table.reshape(padded_shape(real)).transpose(st.perm)).ravel()
+
+
+def view_tables(st: SoftmaxSetup, tables):
+    if st.x == st.x_real:
+        return tables
+    return ChainMap({st.x: view(st, tables[st.x_real]), st.y: view(st, tables[st.y_real])}, tables)
+
+
 def advice_from(st: SoftmaxSetup, x: np.ndarray, w: dict) -> dict:
-    """Every advice array, from the witness `w` (which a test may alter)."""
+    """Every advice array, from X' and the witness `w` (which a test may
+    alter); the output under its own name and layout."""
+    inverse = tuple(st.perm.index(i) for i in range(len(st.perm)))
     out = {st.y: w["y"], st.max_names.y: w["max"]}
     out.update({st.advice(k): w[k] for k in ("exp", "total", "half", "par", "rem", "over", "under")})
     tables = {k: embed(v) for k, v in out.items()}
     tables[st.x] = embed(x)
     out.update(pool_prover.max_advice(st.windows, st.max_bits, st.max_names, tables[st.x], tables[st.max_names.y]))
     out.update(st.multi.honest_advice(range_columns(st, tables), [exp_columns(st, tables)]))
+    out[st.y_real] = np.transpose(out.pop(st.y), inverse)
     return out
 
 
 def softmax_advice(node, specs, env) -> dict:
     st = setup(node, specs)
-    x = env[node.inputs[0]]
+    x = np.transpose(np.asarray(env[node.inputs[0]]), st.perm)
     return advice_from(st, x, witness(st, x))
 
 
 def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProof, list[TensorClaim]]:
+    """Claims come out on the views X', Y' (`st.to_real` maps them)."""
+    tables = view_tables(st, tables)
     n = st.windows.num_vars
     out: list[TensorClaim] = []
     multi = st.multi
@@ -135,7 +154,9 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
 
 
 def _softmax(node, specs, claim, tables, transcript, out):
-    proof, claims = prove(setup(node, specs), tables, transcript)
+    st = setup(node, specs)
+    proof, claims = prove(st, tables, transcript)
+    claims = st.to_real(claims)
     out.append(proof.to_bytes())
     return claims if claim is None else claims + [claim]
 

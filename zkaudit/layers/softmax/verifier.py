@@ -1,5 +1,9 @@
-"""Softmax verifier (last axis; X of shape (..., K), rows = X's padded cells,
-y = the row's output cell, I = indicator of X's real cells).
+"""Softmax verifier (X of shape (..., K) with the softmax axis last, rows =
+X's padded cells, y = the row's output cell, I = indicator of X's real
+cells). Another axis is moved last first: with per-dimension padding the
+transposed tensor's MLE is the original's with its variable groups
+permuted, so the protocol runs on the views X', Y' and its claims on them
+become claims on X, Y at the un-permuted points, at no cost.
 
 The executor: m = max_k X, D = m - X in [0, L-1], e = exp[L-1-D] (table of
 L entries < 2^20), T = sum_k e, n = Mul e, d = T 2^s, q = rnd(n / d) (half
@@ -50,7 +54,7 @@ from zkaudit.layers.pool.windows import Windows, axis_windows
 from zkaudit.layers.shapes import UnsupportedLayer
 from zkaudit.layers.softmax.proof import SoftmaxProof
 from zkaudit.layers.softmax.table import ValuesTable
-from zkaudit.layers.tensor import log2_ceil, real_indicator
+from zkaudit.layers.tensor import log2_ceil, real_indicator, split_point
 from zkaudit.lookup import Lookup
 from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.poly.mle import eq_eval, prefix_indicator
@@ -73,9 +77,9 @@ MAX_BITS = 62
 @dataclass(frozen=True)
 class SoftmaxSetup:
     name: str
-    x: str
+    x: str  # the protocol's X' (X itself when the axis is last)
     y: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # X' shape
     windows: Windows
     max_bits: int
     max_names: MaxNames
@@ -87,6 +91,25 @@ class SoftmaxSetup:
     lo: int
     hi: int
     range_bits: tuple[int, ...]  # per RANGES
+    x_real: str = ""
+    y_real: str = ""
+    perm: tuple[int, ...] = ()  # X' = transpose(X, perm)
+
+    def unpermute(self, point) -> tuple:
+        """A point on X' (or Y') as a point on X (or Y)."""
+        groups = split_point(point, self.shape)
+        out: list = [None] * len(groups)
+        for i, g in zip(self.perm, groups):
+            out[i] = g
+        return tuple(c for g in out for c in g)
+
+    def to_real(self, claims) -> list[TensorClaim]:
+        """Claims on the views X', Y' as claims on X, Y."""
+        if self.x == self.x_real:
+            return list(claims)
+        views = {self.x: self.x_real, self.y: self.y_real}
+        return [TensorClaim(views[c.tensor], self.unpermute(c.point), c.value) if c.tensor in views else c
+                for c in claims]
 
     def advice(self, kind: str) -> str:
         return f"{self.name}/{kind}"
@@ -105,9 +128,13 @@ class SoftmaxSetup:
 def setup(node, specs) -> SoftmaxSetup:
     x = specs[node.inputs[0]]
     a = node.a
-    shape = tuple(x.shape)
-    if a["axis"] % len(shape) != len(shape) - 1:
-        raise UnsupportedLayer(f"node {node.name!r} (Softmax): only the last axis is proven yet, got axis {a['axis']}")
+    rank = len(x.shape)
+    axis = a["axis"] % rank
+    perm = tuple(i for i in range(rank) if i != axis) + (axis,)
+    shape = tuple(x.shape[i] for i in perm)
+    x_name, y_name = node.inputs[0], node.output
+    if axis != rank - 1:
+        x_name, y_name = f"{node.name}/x-view", f"{node.name}/y-view"
     exp_values = [int(v) for v in a["exp_values"]]
     length = len(exp_values)
     if x.hi - x.lo > length - 1:
@@ -128,15 +155,16 @@ def setup(node, specs) -> SoftmaxSetup:
         raise UnsupportedLayer(f"node {node.name!r} (Softmax): sums too wide for the field (axis {k}, shift {shift})")
     windows = axis_windows(shape, len(shape) - 1)
     mbits = range_bits(x.lo, x.hi)
-    mnames = max_names(f"{node.name}/max", f"{node.name}/max", node.inputs[0], windows, mbits)
-    return SoftmaxSetup(node.name, node.inputs[0], node.output, shape, windows, mbits, mnames, table,
-                        exp_values[-1], mul, shift, zo, lo, hi, (br, br, bh, bt, bt, by, by))
+    mnames = max_names(f"{node.name}/max", f"{node.name}/max", x_name, windows, mbits)
+    return SoftmaxSetup(node.name, x_name, y_name, shape, windows, mbits, mnames, table,
+                        exp_values[-1], mul, shift, zo, lo, hi, (br, br, bh, bt, bt, by, by),
+                        node.inputs[0], node.output, perm)
 
 
 def advice_shapes(node, specs) -> dict:
     st = setup(node, specs)
     out_shape = st.windows.out_shape
-    out = {st.y: st.shape, st.max_names.y: out_shape, **max_advice_shapes(st.max_names, st.windows, st.max_bits)}
+    out = {st.y_real: tuple(specs[st.y_real].shape), st.max_names.y: out_shape, **max_advice_shapes(st.max_names, st.windows, st.max_bits)}
     for kind in ADVICE_KINDS:
         out[st.advice(kind)] = out_shape if kind == "total" else st.shape
     out.update(st.multi.advice_shapes())
@@ -241,7 +269,7 @@ def verify(st: SoftmaxSetup, proof: SoftmaxProof, transcript: Transcript, *, whe
 
 def _softmax(node, specs, claim, reader, transcript):
     st = setup(node, specs)
-    out = verify(st, reader.read(SoftmaxProof), transcript, where=f"node {node.name} (Softmax)")
+    out = st.to_real(verify(st, reader.read(SoftmaxProof), transcript, where=f"node {node.name} (Softmax)"))
     return out if claim is None else out + [claim]
 
 
