@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from zkaudit.circuit import Circuit, Node, TensorSpec, encode_circuit
 from zkaudit.circuit import kernels as ir
@@ -412,3 +414,13 @@ def test_average_end_to_end():
     verdict = _verify(circuit, commitment.to_bytes(), prove(circuit, weights, {"x": x}))
     assert verdict.valid, verdict.reason
     assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, {"x": x}).items()}
+
+
+@settings(max_examples=25, deadline=None)
+@given(hst.data())
+def test_end_to_end_maxpool_any_single_byte_change_rejected(e2e, data):
+    circuit, _, commitment, _, proof = e2e
+    pos = data.draw(hst.integers(0, len(proof) - 1))
+    raw = bytearray(proof)
+    raw[pos] = (raw[pos] + data.draw(hst.integers(1, 255))) % 256
+    assert not _verify(circuit, commitment, bytes(raw)).valid
