@@ -1,0 +1,113 @@
+"""Subprocess entry point of `vs_ezkl.py` for zkaudit: one phase per process,
+so the parent measures each phase's peak RSS (os.wait4) in a fresh process.
+Writes a JSON object of figures to --result; timed inside this process.
+
+  compile  `zkaudit compile` (compile_model with the CLI's weight commitment;
+           its own calibration from --calibration) into --out
+  prove    prove one input (sample --index of --data) twice in this process:
+           the first run is cold (numba compiles or loads its cached kernels),
+           the second warm; writes --out/proof.bin
+  verify   verify --out/proof.bin twice (cold, warm)
+
+A model with an op the inference prover does not support yet stops `prove`
+with UnsupportedLayer: reported as {"ok": false, "unsupported": "..."}.
+
+    python benchmarks/_zkaudit_worker.py PHASE --model M.onnx --out DIR --result R.json
+        [--calibration calibration.npy] [--data input.json] [--index 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import traceback
+from pathlib import Path
+
+
+def phase_compile(a, res: dict) -> None:
+    from zkaudit.cli.compile import _weight_commitment
+    from zkaudit.onnx import compile_model
+
+    t = time.perf_counter()
+    result = compile_model(Path(a.model), Path(a.out), calibration=Path(a.calibration) if a.calibration else None,
+                           extra_files=_weight_commitment)
+    res["times"] = {"compile": time.perf_counter() - t}
+    s = result.summary
+    res["summary"] = {k: s.get(k) for k in ("kind", "nodes", "ops", "parameters", "digest")}
+    res["fidelity"] = s.get("fidelity")
+
+
+def _load(a):
+    from zkaudit.circuit import load_circuit, load_weights, read_inputs
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+
+    out = Path(a.out)
+    circuit = load_circuit(out)
+    weights = load_weights(out)
+    commitment = (out / COMMITMENT_FILE).read_bytes()  # public/weights.commitment
+    return out, circuit, weights, commitment, read_inputs
+
+
+def phase_prove(a, res: dict) -> None:
+    from zkaudit.layers.shapes import UnsupportedLayer
+    from zkaudit.statements.inference.prover import prove
+
+    out, circuit, weights, commitment, read_inputs = _load(a)
+    sample = read_inputs(a.data, circuit).samples[a.index]
+    times = res.setdefault("times", {})
+    proof = None
+    try:
+        for label in ("prove_cold", "prove_warm"):
+            t = time.perf_counter()
+            proof = prove(circuit, weights, sample, weight_commitment=commitment)
+            times[label] = time.perf_counter() - t
+    except UnsupportedLayer as exc:
+        res["unsupported"] = str(exc)
+        raise
+    (out / "proof.bin").write_bytes(proof)
+    res["sizes"] = {"proof": len(proof), "circuit_bin": (out / "public" / "circuit.bin").stat().st_size,
+                    "weights_commitment": len(commitment)}
+
+
+def phase_verify(a, res: dict) -> None:
+    from zkaudit.statements.verify import verify_proof
+
+    out, circuit, weights, commitment, _ = _load(a)
+    proof = (out / "proof.bin").read_bytes()
+    circuit_bin = (out / "public" / "circuit.bin").read_bytes()
+    times = res.setdefault("times", {})
+    verdict = None
+    for label in ("verify_cold", "verify_warm"):
+        t = time.perf_counter()
+        verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        times[label] = time.perf_counter() - t
+    res["valid"] = bool(verdict.valid)
+    res["reason"] = verdict.reason
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("phase", choices=("compile", "prove", "verify"))
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--result", required=True)
+    ap.add_argument("--calibration")
+    ap.add_argument("--data")
+    ap.add_argument("--index", type=int, default=0)
+    a = ap.parse_args()
+    res: dict = {"phase": a.phase}
+    try:
+        {"compile": phase_compile, "prove": phase_prove, "verify": phase_verify}[a.phase](a, res)
+        res["ok"] = True
+    except BaseException as exc:  # reported by the parent, never hidden
+        res["ok"] = False
+        res["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        if "unsupported" not in res:
+            res["traceback"] = traceback.format_exc()[-3000:]
+    with open(a.result, "w") as f:
+        json.dump(res, f, default=str)
+
+
+if __name__ == "__main__":
+    main()
