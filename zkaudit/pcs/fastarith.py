@@ -17,7 +17,8 @@ from zkaudit.field.arith import U64_32, U64_EPS, U64_MASK32, U64_P
 
 
 @njit(inline="always", cache=True)
-def bmul(a, b):
+def mul128(a, b):
+    """The full product a * b as (hi, lo), unreduced (four 32x32 products)."""
     a_lo = a & U64_MASK32
     a_hi = a >> U64_32
     b_lo = b & U64_MASK32
@@ -30,7 +31,13 @@ def bmul(a, b):
     hh += np.uint64(mid < lh) << U64_32
     lo = ll + (mid << U64_32)
     hh += np.uint64(lo < ll)
-    hi = hh + (mid >> U64_32)
+    return hh + (mid >> U64_32), lo
+
+
+@njit(inline="always", cache=True)
+def bmul(a, b):
+    """Branch-free a * b mod p (same reduction as `zkaudit.field.arith.reduce128`)."""
+    hi, lo = mul128(a, b)
     top = hi >> U64_32
     t0 = lo - top
     t0 -= U64_EPS * np.uint64(lo < top)  # wrapped by +2^64: true value t0 + p

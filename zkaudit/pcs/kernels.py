@@ -17,29 +17,12 @@ from numba import njit, prange
 
 from zkaudit.field.arith import U64_32, U64_MASK32, add, mul, reduce128
 from zkaudit.field.constants import EPSILON, P
+from zkaudit.pcs.fastarith import mul128
 
 _TWO_128 = np.uint64(EPSILON * EPSILON % P)  # 2^128 mod p
 
 # Columns per task in `combine_rows`.
 _CHUNK = 256
-
-
-@njit(inline="always", cache=True)
-def mul128(a, b):
-    """The full product a * b as (hi, lo), unreduced."""
-    a_lo = a & U64_MASK32
-    a_hi = a >> U64_32
-    b_lo = b & U64_MASK32
-    b_hi = b >> U64_32
-    ll = a_lo * b_lo
-    lh = a_lo * b_hi
-    hl = a_hi * b_lo
-    hh = a_hi * b_hi
-    mid = lh + hl
-    hh += np.uint64(mid < lh) << U64_32
-    lo = ll + (mid << U64_32)
-    hh += np.uint64(lo < ll)
-    return hh + (mid >> U64_32), lo
 
 
 @njit(inline="always", cache=True)
