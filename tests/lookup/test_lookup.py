@@ -446,3 +446,25 @@ def test_layout_packs_trees_without_padding():
     assert sum(1 << v for v in tree_vars) == sum(1 << s.num_vars for s in segs)
     for s in segs:
         assert s.offset % (1 << s.num_vars) == 0 and s.offset + (1 << s.num_vars) <= 1 << tree_vars[s.tree]
+
+
+def test_limbs_in_different_trees_recompose_at_a_fresh_point():
+    # 2^10 rows in three 16-bit limbs plus the 2^16 range table: 2^16 + 3 * 2^10
+    # leaves pack into trees of 2^16, 2^11 and 2^10, so the limb claims land
+    # at different points. `recompose` says so; `recompose_at` recomposes at
+    # a fresh point.
+    n = 1 << 10
+    rng = np.random.default_rng(21)
+    values = rng.integers(0, 1 << 48, n, dtype=np.uint64)
+    rc = RangeCheck(48, n)
+    limbs = rc.decompose(values)
+    _, claims, _ = _run(rc.instance(), limbs)
+    points = {claims.columns[j][0].point for j in range(3)}
+    assert len(points) > 1, "this layout is meant to split the limbs across trees"
+    with pytest.raises(LookupShapeError, match="recompose_at"):
+        rc.recompose(claims)
+    z = [Fp2(int(a), int(b)) for a, b in vec.ext_random(10, rng)]
+    limb_values = [evaluate(col[0], z) for col in limbs]  # extension point: values in GF(p^2)
+    rc.recompose_at(z, limb_values).check(values, "values")
+    with pytest.raises(ColumnClaimMismatch):
+        rc.recompose_at(z, [limb_values[0] + 1, *limb_values[1:]]).check(values, "values")

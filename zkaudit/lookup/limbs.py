@@ -79,15 +79,32 @@ class RangeCheck:
         return limbs
 
     def recompose(self, claims: LookupClaims) -> PointClaim:
-        """The claim on the value column implied by the limb claims."""
+        """The claim on the value column implied by the limb claims, when the
+        lookup left them at one point (all limb segments in one GKR tree).
+
+        The lookup's tree packing can put limb segments of equal size into
+        different trees, whose points differ; then this raises and the caller
+        uses `recompose_at`: draw a fresh point z from the transcript, have the
+        prover send every limb's value at z (absorbed, and returned as claims
+        on the limb columns for the caller to discharge against the limbs'
+        commitment, like the lookup's own claims), and recompose there."""
         point = claims.columns[0][0].point
+        for j in range(len(self.limb_widths)):
+            if claims.columns[j][0].point != point:
+                raise LookupShapeError("limb claims are not at one point: recompose at a fresh point with "
+                                       "recompose_at", where="lookup/limbs", round=j)
+        return self.recompose_at(point, [claims.columns[j][0].value for j in range(len(self.limb_widths))])
+
+    def recompose_at(self, point, limb_values) -> PointClaim:
+        """v~(point) from the limbs' values at `point` (each of which the caller
+        must also discharge as a claim on its limb column)."""
+        if len(limb_values) != len(self.limb_widths):
+            raise LookupShapeError("wrong number of limb values", where="lookup/limbs",
+                                   expected=len(self.limb_widths), got=len(limb_values))
         total, shift = Fp2(0), 0
-        for j, w in enumerate(self.limb_widths):
-            cl = claims.columns[j][0]
-            if cl.point != point:
-                raise LookupShapeError("limb claims are not at one point", where="lookup/limbs", round=j)
-            total = total + cl.value * (1 << shift)
+        for v, w in zip(limb_values, self.limb_widths):
+            total = total + v * (1 << shift)
             shift += w
         if self.signed:
             total = total - prefix_indicator(self.num_rows, point) * (1 << (self.bits - 1))
-        return PointClaim(point, total)
+        return PointClaim(tuple(point), total)
