@@ -145,3 +145,37 @@ def test_body_parser_rejects_out_of_range_public_values(setup):
                         weight_opening=body.weight_opening, advice_opening=b"").to_bytes(circuit)
     with pytest.raises(MalformedProof, match="range"):
         InferenceBody.from_bytes(raw, circuit)
+
+
+def test_weights_outside_their_declared_range_rejected(setup, monkeypatch):
+    """The vendor commits a weight beyond its declared int8 range (so that an
+    accumulator could leave the range every layer's argument assumes). The
+    honest prover refuses; a prover that fakes the range multiplicities is
+    rejected by the verifier."""
+    import zkaudit.circuit.execute as execute
+    from zkaudit.circuit import InputError
+    from zkaudit.lookup import prover as lookup_prover
+
+    circuit, weights, _, x, _ = setup
+    w1 = np.array(weights["w1"])
+    w1[0, 0] = 300  # declared range [-127, 127]
+    bad = Weights({**dict(weights.items()), "w1": w1})
+    bad_commitment, _ = commit_weights(circuit, bad)
+    with pytest.raises(InputError, match="outside its range"):
+        prove(circuit, bad, {"x": x})
+
+    # The malicious prover skips the executor's range check and fakes the
+    # range-table multiplicities so that its own bookkeeping balances.
+    monkeypatch.setattr(execute, "_checked", lambda spec, value, what: np.asarray(value, dtype=np.int64))
+    real = lookup_prover.multiplicities
+
+    def lenient(instance, columns):  # count only the rows that are in the table
+        clipped = [[np.minimum(c, np.uint64((1 << instance.tables[lk.table].bits) - 1)) for c in cols]
+                   for lk, cols in zip(instance.lookups, columns)]
+        return real(instance, clipped)
+
+    monkeypatch.setattr(lookup_prover, "multiplicities", lenient)
+    forged = prove(circuit, bad, {"x": x})
+    verdict = _verify(circuit, bad_commitment.to_bytes(), forged)
+    assert not verdict.valid, "a weight outside its declared range was accepted"
+    assert "lookup" in verdict.reason, verdict.reason  # rejected by the weight range check itself

@@ -15,6 +15,7 @@ from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.inference.commitment import params, weight_index, weight_tables
+from zkaudit.statements.inference import weight_range, weight_range_prover
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
 from zkaudit.statements.inference.verifier import output_claims, statement_transcript
 
@@ -49,7 +50,9 @@ def prove(circuit: Circuit, weights, inputs: dict[str, np.ndarray], *, weight_co
         raise ZkauditError("the weights do not match the published weight commitment",
                            hint="recompile the model or publish the commitment of these weights")
     specs = circuit.specs()
+    ranges = weight_range.plan(circuit)
     advice = advice_for(circuit.nodes, specs, env)
+    advice.update(weight_range_prover.advice(ranges, weights))
     advice_names = sorted(advice)
     advice_commitment, advice_data = b"", None
     if advice:
@@ -78,6 +81,10 @@ def prove(circuit: Circuit, weights, inputs: dict[str, np.ndarray], *, weight_co
             claims[c.tensor].append(c)
         if progress is not None:
             progress(i + 1, len(circuit.nodes))
+    section, range_claims = weight_range_prover.prove(ranges, weights, tables, transcript)
+    stream.append(section)
+    for c in range_claims:
+        claims[c.tensor].append(c)
     windex = weight_index(circuit)
     aindex = {name: i for i, name in enumerate(advice_names)}
     weight_claims = [Claim(windex[n], c.point, c.value) for n, cl in sorted(claims.items()) if n in windex for c in cl]

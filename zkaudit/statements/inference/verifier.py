@@ -11,7 +11,10 @@
    on its inputs (`dispatch_verifier`).
    A node whose output is committed advice (non-linear ops) sends the claims
    on that output to the advice opening and proves the op's relation instead.
-5. Discharge what is left: claims on public inputs by evaluating them;
+5. Check every weight tensor lies in its declared range (`weight_range`):
+   the vendor supplies the weights, and every layer's wrap-free argument
+   relies on those ranges.
+6. Discharge what is left: claims on public inputs by evaluating them;
    claims on weights by one batched opening of the weight commitment; claims
    on advice by one batched opening of the advice commitment.
 Any failure raises a `ProofRejected` subclass naming where it happened.
@@ -34,6 +37,7 @@ from zkaudit.pcs import Claim, Commitment, OpeningProof
 from zkaudit.pcs import verify as pcs_verify
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference.commitment import params, weight_index
+from zkaudit.statements.inference import weight_range, weight_range_verifier
 from zkaudit.statements.inference.proof import PROTOCOL, PROTOCOL_VERSION, STATEMENT, InferenceBody
 from zkaudit.statements.verify import register_verifier
 from zkaudit.sumcheck.proof import SumcheckProof
@@ -79,7 +83,9 @@ def output_claims(circuit: Circuit, body: InferenceBody, transcript: Transcript)
 def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> dict:
     commitment = Commitment.from_bytes(weight_commitment)
     specs = circuit.specs()
+    ranges = weight_range.plan(circuit)
     advice = advice_shapes(circuit.nodes, specs)
+    advice.update(ranges.advice_shapes())
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
     if bool(advice) != bool(body.advice_commitment):
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
@@ -102,6 +108,8 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             claim = combine_verifier.verify(pending, num_vars(specs[node.output].shape), combo, transcript)
         for c in verify_node(node, specs, claim, reader, transcript):
             claims[c.tensor].append(c)
+    for c in weight_range_verifier.verify(ranges, reader, transcript):
+        claims[c.tensor].append(c)
     reader.finish()
 
     inputs = {s.name for s in circuit.inputs}

@@ -1,0 +1,79 @@
+"""Range checks of the committed weights, in every inference proof.
+
+The vendor supplies the weights, so they are advice like any other: each
+weight tensor w with declared range [lo, hi] (lo <= 0 <= hi) is shown to lie
+in it. With u = embed(w) - lo over the whole padded table (padding entries
+are 0, so u = -lo there, also in range) and b = bits(hi - lo):
+    u in [0, 2^b)   by LogUp in range tables,
+directly when b <= 16, else through 16-bit limbs l_j committed as advice and
+recomposed at a fresh point z:  u~(z) = sum_j 2^(16 j) l_j~(z), which cannot
+wrap since 2^b < p. Claims out: on w (to the weight opening: u~ = w~ - lo,
+as the MLE of a constant is that constant), on limbs and multiplicities (to
+the advice opening). The accumulator bounds every layer's wrap-free argument
+relies on follow from these ranges.
+
+This module is the public plan both sides share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkaudit.circuit.graph import Circuit
+from zkaudit.errors import ZkauditError
+from zkaudit.layers.tensor import num_vars
+from zkaudit.lookup import Lookup, LookupInstance, TableSpec
+
+LIMB_BITS = 16
+LABEL_LIMB_POINT = b"inference/weight-range/limb-point"
+LABEL_LIMB_VALUES = b"inference/weight-range/limb-values"
+
+
+@dataclass(frozen=True)
+class TensorRange:
+    name: str
+    lo: int
+    num_vars: int
+    widths: tuple[int, ...]  # one entry: the shifted weight is looked up directly
+
+    @property
+    def limb_names(self) -> list[str]:
+        return [] if len(self.widths) == 1 else [f"weights/{self.name}/limb{j}" for j in range(len(self.widths))]
+
+
+@dataclass(frozen=True)
+class WeightRangePlan:
+    tensors: tuple[TensorRange, ...]
+    instance: LookupInstance | None
+
+    @property
+    def mult_names(self) -> list[str]:
+        return [] if self.instance is None else [f"weights/range-multiplicity{j}" for j in
+                                                 range(len(self.instance.tables))]
+
+    def advice_shapes(self) -> dict[str, tuple[int, ...]]:
+        out = {}
+        for t in self.tensors:
+            out.update({n: (1 << t.num_vars,) for n in t.limb_names})
+        for name, table in zip(self.mult_names, self.instance.tables if self.instance else ()):
+            out[name] = (1 << table.bits,)
+        return out
+
+
+def plan(circuit: Circuit) -> WeightRangePlan:
+    tensors = []
+    for spec in circuit.weights:
+        if not spec.lo <= 0 <= spec.hi:
+            raise ZkauditError(f"weight {spec.name!r} has range [{spec.lo}, {spec.hi}] without 0; "
+                               "its padding could not be range-checked")
+        bits = max(1, (spec.hi - spec.lo).bit_length())
+        if bits > 62:
+            raise ZkauditError(f"weight {spec.name!r} spans {bits} bits; at most 62 can be range-checked")
+        full, rest = divmod(bits, LIMB_BITS)
+        widths = (LIMB_BITS,) * full + ((rest,) if rest else ())
+        tensors.append(TensorRange(spec.name, spec.lo, num_vars(spec.shape), widths))
+    if not tensors:
+        return WeightRangePlan((), None)
+    table_bits = sorted({w for t in tensors for w in t.widths}, reverse=True)
+    lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in tensors for w in t.widths)
+    return WeightRangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))

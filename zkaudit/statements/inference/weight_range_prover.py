@@ -1,0 +1,88 @@
+"""Prover side of the weight range checks (protocol in `weight_range.py`)."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.tensor import embed
+from zkaudit.lookup import prover as lookup_prover
+from zkaudit.poly.mle import evaluate
+from zkaudit.statements.inference.weight_range import LABEL_LIMB_POINT, LABEL_LIMB_VALUES, WeightRangePlan
+from zkaudit.transcript import Transcript
+
+
+def _ext(v) -> Fp2:
+    return Fp2.from_base(v) if isinstance(v, Fp) else v
+
+
+def _shifted(plan: WeightRangePlan, weights) -> dict[str, np.ndarray]:
+    """u = padded w - lo, as int64 over the whole padded table."""
+    out = {}
+    for t in plan.tensors:
+        padded = vec.to_signed(embed(weights[t.name]))
+        out[t.name] = padded - t.lo
+    return out
+
+
+def columns(plan: WeightRangePlan, weights) -> tuple[list[list[np.ndarray]], dict[str, np.ndarray]]:
+    """Lookup columns (one per tensor limb) and the limb advice."""
+    shifted = _shifted(plan, weights)
+    cols, advice = [], {}
+    for t in plan.tensors:
+        u = shifted[t.name]
+        shift = 0
+        for j, w in enumerate(t.widths):
+            limb = (u >> shift) & ((1 << w) - 1) if len(t.widths) > 1 else u
+            cols.append([vec.from_int64(limb)])
+            if t.limb_names:
+                advice[t.limb_names[j]] = limb
+            shift += w
+    return cols, advice
+
+
+def advice(plan: WeightRangePlan, weights) -> dict[str, np.ndarray]:
+    if plan.instance is None:
+        return {}
+    cols, out = columns(plan, weights)
+    mults = lookup_prover.multiplicities(plan.instance, cols)
+    out.update({name: m.astype(np.int64) for name, m in zip(plan.mult_names, mults)})
+    return out
+
+
+def prove(plan: WeightRangePlan, weights, tables, transcript: Transcript) -> tuple[bytes, list[TensorClaim]]:
+    """Returns the proof bytes (u32 len | lookup proof | limb values) and the claims."""
+    if plan.instance is None:
+        return b"", []
+    cols, _ = columns(plan, weights)
+    mults = [tables[n] for n in plan.mult_names]
+    proof, claims = lookup_prover.prove(plan.instance, cols, mults, transcript)
+    out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, claims.multiplicities)]
+    extra = []
+    col = 0
+    for t in plan.tensors:
+        if not t.limb_names:
+            c = claims.columns[col][0]
+            out.append(TensorClaim(t.name, tuple(c.point), c.value + t.lo))
+            col += 1
+            continue
+        for j, name in enumerate(t.limb_names):
+            c = claims.columns[col + j][0]
+            out.append(TensorClaim(name, tuple(c.point), c.value))
+        col += len(t.limb_names)
+        z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))
+        values = [_ext(evaluate(tables[name], z)) for name in t.limb_names]
+        transcript.absorb_exts(LABEL_LIMB_VALUES, values)
+        extra += values
+        total, shift = Fp2(0), 0
+        for name, v, w in zip(t.limb_names, values, t.widths):
+            out.append(TensorClaim(name, z, v))
+            total = total + v * (1 << shift)
+            shift += w
+        out.append(TensorClaim(t.name, z, total + t.lo))
+    body = proof.to_bytes()
+    return struct.pack("<I", len(body)) + body + b"".join(v.to_bytes() for v in extra), out
