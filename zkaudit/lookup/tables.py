@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -155,3 +155,74 @@ def _generate(spec: TableSpec) -> tuple[np.ndarray, ...]:
     x_col.setflags(write=False)
     y_col.setflags(write=False)
     return x_col, y_col
+
+
+@dataclass(frozen=True)
+class ValuesTable:
+    """A public two-column table given by its values: row i of 2^bits rows is
+    (i, values[i]) for i < len(values) and (i, 0) beyond. Its digest binds the
+    count and every value (domain-separated from `TableSpec`'s), so a proof
+    against one table cannot be checked against another."""
+
+    values: tuple[int, ...]
+
+    def __post_init__(self):
+        if not 1 <= len(self.values) <= 1 << MAX_TABLE_BITS:
+            raise ValueError(f"a values table has 1..2^{MAX_TABLE_BITS} entries, got {len(self.values)}")
+
+    kind = "values"
+
+    @property
+    def bits(self) -> int:
+        return max(1, (len(self.values) - 1).bit_length())
+
+    @property
+    def num_vars(self) -> int:
+        return self.bits
+
+    @property
+    def num_rows(self) -> int:
+        return 1 << self.bits
+
+    @property
+    def width(self) -> int:
+        return 2
+
+    def encode(self) -> bytes:
+        return b"zkaudit/table/values/v1" + struct.pack(f"<BI{len(self.values)}q", self.bits, len(self.values),
+                                                         *self.values)
+
+    def digest(self) -> bytes:
+        return hashlib.sha256(self.encode()).digest()
+
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        ys = np.zeros(self.num_rows, dtype=np.int64)
+        ys[: len(self.values)] = np.asarray(self.values, dtype=np.int64)
+        x_col, y_col = np.arange(self.num_rows, dtype=np.uint64), vec.from_int64(ys)
+        x_col.setflags(write=False)
+        y_col.setflags(write=False)
+        return x_col, y_col
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return self._columns
+
+    def evaluate_columns(self, point) -> list[Fp2]:
+        if len(point) != self.bits:
+            raise ValueError(f"point has {len(point)} coordinates, table has {self.bits} variables")
+        index = Fp2(0)
+        for k, r in enumerate(point):
+            index = index + r * (1 << (self.bits - 1 - k))
+        y = evaluate(self.columns()[1], point)
+        return [index, Fp2.from_base(y) if isinstance(y, Fp) else y]
+
+    def row_indices(self, cols: list[np.ndarray]) -> np.ndarray:
+        x = cols[0]
+        bad = np.flatnonzero(x >= np.uint64(self.num_rows))
+        if bad.size:
+            raise NotInTable(f"row {bad[0]}: input {int(x[bad[0]])} is outside the table's domain")
+        idx = x.astype(np.int64)
+        wrong = np.flatnonzero(self.columns()[1][idx] != cols[1])
+        if wrong.size:
+            raise NotInTable(f"row {wrong[0]}: output {int(cols[1][wrong[0]])} is not the table's")
+        return idx

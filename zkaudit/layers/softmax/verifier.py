@@ -140,7 +140,7 @@ def setup(node, specs) -> SoftmaxSetup:
     if x.hi - x.lo > length - 1:
         raise UnsupportedLayer(f"node {node.name!r} (Softmax): exp table does not cover the input span")
     bits = max(1, log2_ceil(length))
-    table = ValuesTable(bits, tuple(exp_values[::-1]) + (0,) * ((1 << bits) - length))
+    table = ValuesTable(tuple(exp_values[::-1]) + (0,) * ((1 << bits) - length))
     k = shape[-1]
     mul, shift, zo = int(a["out_multiplier"]), int(a["out_shift"]), int(a["out_zero_point"])
     lo, hi = int(a["out_min"]), int(a["out_max"])

@@ -25,7 +25,7 @@ def _handler(node, specs, claim, tables, transcript, out):
     table, instance, shape = table_layout(node, specs)
     ones = embed(np.ones(shape, dtype=np.int64))
     c0 = vec.sub(tables[node.inputs[0]], vec.scale(int(node.a["in_min"]), ones))
-    c1 = vec.sub(tables[node.output], vec.scale(table.values[0], ones))
+    c1 = vec.sub(tables[node.output], vec.scale(int(node.a["values"][0]), ones))
     proof, claims = lookup_prover.prove(instance, [[c0, c1]], [tables[mult_name(node)]], transcript)
     out.append(TableProof(proof).to_bytes())
     return claims_from_lookup(node, shape, table, claims)

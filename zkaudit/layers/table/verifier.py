@@ -23,6 +23,7 @@ from zkaudit.lookup.protocol import Lookup, LookupInstance
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.table.proof import TableProof
 from zkaudit.layers.table.values import ValueTable
+from zkaudit.lookup.tables import ValuesTable
 from zkaudit.layers.tensor import num_vars, real_indicator
 from zkaudit.lookup import verifier as lookup_verifier
 
@@ -31,7 +32,7 @@ class UnexpectedClaim(ProofRejected):
     """The layer was handed a claim on its output, which must be advice."""
 
 
-def table_layout(node, specs) -> tuple[ValueTable, LookupInstance, tuple[int, ...]]:
+def table_layout(node, specs) -> tuple[ValuesTable, LookupInstance, tuple[int, ...]]:
     from zkaudit.layers.shapes import UnsupportedLayer
 
     x = specs[node.inputs[0]]
@@ -55,7 +56,7 @@ def claims_from_lookup(node, shape, table, claims) -> list[TensorClaim]:
     in_min = int(node.a["in_min"])
     return [
         TensorClaim(node.inputs[0], tuple(x_cl.point), x_cl.value + ind * in_min),
-        TensorClaim(node.output, tuple(y_cl.point), y_cl.value + ind * table.values[0]),
+        TensorClaim(node.output, tuple(y_cl.point), y_cl.value + ind * int(node.a["values"][0])),
         TensorClaim(mult_name(node), tuple(claims.multiplicities[0].point), claims.multiplicities[0].value),
     ]
 
