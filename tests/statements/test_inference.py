@@ -74,7 +74,8 @@ def _rewrite(circuit, proof, **changes):
     env = parse_envelope(proof)
     body = InferenceBody.from_bytes(env.body, circuit)
     fields = dict(inputs=body.inputs, outputs=body.outputs, advice_commitment=body.advice_commitment,
-                  layers=body.layers, weight_opening=body.weight_opening, advice_opening=body.advice_opening)
+                  layers=body.layers, weight_opening=body.weight_opening, advice_opening=body.advice_opening,
+                  batch=body.batch)
     fields.update(changes)
     return encode_envelope(STATEMENT, InferenceBody(**fields).to_bytes(circuit))
 
@@ -179,3 +180,41 @@ def test_weights_outside_their_declared_range_rejected(setup, monkeypatch):
     verdict = _verify(circuit, bad_commitment.to_bytes(), forged)
     assert not verdict.valid, "a weight outside its declared range was accepted"
     assert "lookup" in verdict.reason, verdict.reason  # rejected by the weight range check itself
+
+
+def _batchable():
+    x = TensorSpec("x", (1, 6), -128, 127, 0.1, 3)
+    w1 = TensorSpec("w1", (6, 4), -127, 127)
+    b1 = TensorSpec("b1", (4,), -5000, 5000)
+    h = TensorSpec("h", (1, 4), -104822, 104822)  # validator-exact: 6*131*127 + 5000
+    s = TensorSpec("s", (1, 4), -209644, 209644)
+    nodes = (Node.make("mm1", "MatMul", ["x", "w1", "b1"], "h", a_zero_point=3, b_zero_point=0),
+             Node.make("add", "Add", ["h", "h"], "s", a_zero_point=0, b_zero_point=0))
+    return Circuit("batchable", (x,), (s,), (w1, b1), nodes, (h, s))
+
+
+def test_batch_proof_verifies_and_binds_every_sample(setup):
+    _, weights, _, _, _ = setup
+    circuit = _batchable()
+    weights = Weights({k: weights[k] for k in ("w1", "b1")})
+    commitment = commit_weights(circuit, weights)[0].to_bytes()
+    rng = np.random.default_rng(7)
+    xs = [{"x": rng.integers(-128, 128, (1, 6))} for _ in range(3)]
+    proof = prove(circuit, weights, xs)
+    verdict = _verify(circuit, commitment, proof)
+    assert verdict.valid, verdict.reason
+    for i, x in enumerate(xs):
+        assert verdict.output["s"][i] == circuit.execute(weights, x)["s"][0].tolist()
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    assert body.batch == 3 and body.inputs["x"].shape == (3, 6)
+    s = body.outputs["s"].copy()
+    s[2, 0] += 1  # the last sample's output
+    assert not _verify(circuit, commitment, _rewrite(circuit, proof, outputs={**body.outputs, "s": s})).valid
+
+
+def test_batch_refused_when_an_op_mixes_samples(setup):
+    from zkaudit.statements.inference.batch import BatchUnsupported
+
+    circuit, weights, _, x, _ = setup  # reshapes (1, 4) into (2, 2): no batch axis
+    with pytest.raises(BatchUnsupported, match="batch axis"):
+        prove(circuit, weights, [{"x": x}, {"x": x}])

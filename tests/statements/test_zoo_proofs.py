@@ -53,3 +53,23 @@ def test_zoo_model_proves_and_verifies(name, tmp_path, capsys):
     other = commitment[:-1] + bytes([commitment[-1] ^ 1])
     assert not verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=other).valid
     assert np.array_equal(np.asarray(proved["output_int"]), reference[first])
+
+
+def test_batch_of_the_whole_input_file_proves_in_one_proof(tmp_path, capsys):
+    """clinical_mlp's input.json holds a batch: one proof covers every sample."""
+    folder = ZOO / "clinical_mlp"
+    out = tmp_path / "compiled"
+    assert main(["compile", str(folder / "model.onnx"), "--out", str(out), "--calibration",
+                 str(folder / "calibration.npy")]) == 0
+    circuit, weights = load_circuit(out), load_weights(out)
+    samples = read_inputs(folder / "input.json", circuit).samples
+    assert len(samples) > 1
+    proof_path = tmp_path / "batch.zkp"
+    capsys.readouterr()
+    assert main(["prove", str(out), "--input", str(folder / "input.json"), "--out", str(proof_path), "--json"]) == 0
+    proved = json.loads(capsys.readouterr().out)
+    assert proved["batch"] == len(samples)
+    assert main(["verify", str(proof_path), "--circuit", str(out), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    expected = [circuit.execute(weights, s)[circuit.outputs[0].name][0].tolist() for s in samples]
+    assert verdict["valid"] and verdict["output_int"] == expected

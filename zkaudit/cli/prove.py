@@ -21,8 +21,9 @@ def prove_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: output (dequantized), output_int, "
                                                        "timings and proof bytes."),
 ) -> None:
-    """Prove one inference. The public input and output are in the proof; the
-    weights are not. NOT zero-knowledge yet: the proof does not hide the
+    """Prove an inference, or a batch of them in one proof (an input file with
+    several samples; the weights' cost is paid once). The public inputs and
+    outputs are in the proof; the weights are not. NOT zero-knowledge yet: the proof does not hide the
     weights' evaluations it opens, so do not rely on it to keep weights secret."""
     from zkaudit.circuit import load_circuit, load_weights, read_inputs
     from zkaudit.cli._output import output_doc
@@ -33,9 +34,6 @@ def prove_command(
     weights = load_weights(directory)
     weights.check(circuit)
     batch = read_inputs(input_file, circuit)
-    if len(batch.samples) != 1:
-        raise ZkauditError(f"{input_file} holds {len(batch.samples)} inputs; batch proofs are not built yet",
-                           hint="prove one input per file")
     try:
         published = (directory / COMMITMENT_FILE).read_bytes()
     except FileNotFoundError:
@@ -43,7 +41,7 @@ def prove_command(
     started = time.perf_counter()
     progress = _progress_bar(len(circuit.nodes)) if sys.stderr.isatty() and not as_json else None
     try:
-        proof = prove(circuit, weights, batch.samples[0], weight_commitment=published,
+        proof = prove(circuit, weights, list(batch.samples), weight_commitment=published,
                       progress=progress.update if progress else None)
     finally:
         if progress:
@@ -52,9 +50,12 @@ def prove_command(
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(proof)
     tmp.replace(out)
-    result = circuit.execute(weights, batch.samples[0])
-    doc = output_doc(circuit, result)
-    doc.update({"proof": str(out), "proof_bytes": len(proof), "prove_seconds": round(elapsed, 4)})
+    results = [output_doc(circuit, circuit.execute(weights, sample)) for sample in batch.samples]
+    doc = dict(results[0])
+    if batch.batched:  # as `zkaudit run --json`: a batch file gives a list per sample
+        doc.update(output=[r["output"] for r in results], output_int=[r["output_int"] for r in results])
+    doc.update({"proof": str(out), "proof_bytes": len(proof), "prove_seconds": round(elapsed, 4),
+                "batch": len(batch.samples)})
     if as_json:
         typer.echo(json.dumps(doc))
         return

@@ -1,5 +1,6 @@
 """The inference proof body (inside the `inference` envelope):
 
+    u32 batch size n              (the circuit is widened to n samples, `batch.py`)
     for each circuit input, then each output: size(shape) * i64   public values
     u32 len | advice commitment   (empty: no advice)
     u32 len | layer proofs        (walk order, see `layers.stream`)
@@ -20,6 +21,7 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof
+from zkaudit.statements.inference.batch import MAX_BATCH, widen
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
@@ -34,9 +36,11 @@ class InferenceBody:
     layers: bytes
     weight_opening: bytes
     advice_opening: bytes
+    batch: int = 1
 
     def to_bytes(self, circuit: Circuit) -> bytes:
-        parts = []
+        circuit = widen(circuit, self.batch)
+        parts = [struct.pack("<I", self.batch)]
         for spec in circuit.inputs:
             parts.append(np.ascontiguousarray(self.inputs[spec.name], dtype="<i8").tobytes())
         for spec in circuit.outputs:
@@ -47,7 +51,16 @@ class InferenceBody:
 
     @classmethod
     def from_bytes(cls, data: bytes, circuit: Circuit) -> InferenceBody:
-        offset = 0
+        """`circuit` is the registered (batch-1) circuit; the body says n."""
+        if len(data) < 4:
+            raise MalformedProof("proof truncated before the batch size", where="inference.batch", expected=4,
+                                 got=len(data))
+        (batch,) = struct.unpack_from("<I", data, 0)
+        if not 1 <= batch <= MAX_BATCH:
+            raise MalformedProof("batch size out of range", where="inference.batch", expected=f"1..{MAX_BATCH}",
+                                 got=batch)
+        circuit = widen(circuit, batch)
+        offset = 4
         values: dict[str, dict[str, np.ndarray]] = {"input": {}, "output": {}}
         for kind, specs in (("input", circuit.inputs), ("output", circuit.outputs)):
             for spec in specs:
@@ -76,4 +89,4 @@ class InferenceBody:
             offset += n
         if offset != len(data):
             raise MalformedProof("proof has trailing bytes", where="inference", expected=offset, got=len(data))
-        return cls(values["input"], values["output"], *blobs)
+        return cls(values["input"], values["output"], *blobs, batch=batch)

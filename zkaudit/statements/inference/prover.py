@@ -16,6 +16,7 @@ from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.inference.commitment import params, weight_index, weight_tables
 from zkaudit.statements.inference import weight_range, weight_range_prover
+from zkaudit.statements.inference.batch import widen
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
 from zkaudit.statements.inference.verifier import output_claims, statement_transcript
 
@@ -38,10 +39,17 @@ def commit_weights(circuit: Circuit, weights):
     return commit(weight_tables(circuit, weights), params())
 
 
-def prove(circuit: Circuit, weights, inputs: dict[str, np.ndarray], *, weight_commitment: bytes | None = None,
+def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None = None,
           progress=None) -> bytes:
-    """Prove y = M(x; W) for one input; returns the proof file bytes.
-    `weight_commitment` (the published one) is checked against the weights."""
+    """Prove y = M(x; W) for one input (a dict name -> array) or a batch (a
+    list of such dicts, proven together with the weights paid once); returns
+    the proof file bytes. `weight_commitment` (the published one) is checked
+    against the weights."""
+    samples = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    registered = circuit
+    circuit = widen(registered, len(samples))
+    inputs = {s.name: np.concatenate([np.asarray(x[s.name], dtype=np.int64) for x in samples], axis=0)
+              for s in registered.inputs}
     check_supported(circuit.nodes)
     env = circuit.execute(weights, inputs, return_all=True)
     commitment, prover_data = commit_weights(circuit, weights)
@@ -62,6 +70,7 @@ def prove(circuit: Circuit, weights, inputs: dict[str, np.ndarray], *, weight_co
         inputs={s.name: np.asarray(env[s.name], dtype=np.int64) for s in circuit.inputs},
         outputs={s.name: np.asarray(env[s.name], dtype=np.int64) for s in circuit.outputs},
         advice_commitment=advice_commitment, layers=b"", weight_opening=b"", advice_opening=b"",
+        batch=len(samples),
     )
     transcript = statement_transcript(circuit, body, committed)
     claims = defaultdict(list, output_claims(circuit, body, transcript))
@@ -92,5 +101,5 @@ def prove(circuit: Circuit, weights, inputs: dict[str, np.ndarray], *, weight_co
     weight_opening = pcs_open(prover_data, weight_claims, transcript).to_bytes() if weight_claims else b""
     advice_opening = pcs_open(advice_data, advice_claims, transcript).to_bytes() if advice_claims else b""
     body = InferenceBody(body.inputs, body.outputs, advice_commitment, b"".join(stream), weight_opening,
-                         advice_opening)
-    return encode_envelope(STATEMENT, body.to_bytes(circuit))
+                         advice_opening, batch=len(samples))
+    return encode_envelope(STATEMENT, body.to_bytes(registered))

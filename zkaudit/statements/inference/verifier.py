@@ -38,6 +38,7 @@ from zkaudit.pcs import verify as pcs_verify
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference.commitment import params, weight_index
 from zkaudit.statements.inference import weight_range, weight_range_verifier
+from zkaudit.statements.inference.batch import widen
 from zkaudit.statements.inference.proof import PROTOCOL, PROTOCOL_VERSION, STATEMENT, InferenceBody
 from zkaudit.statements.verify import register_verifier
 from zkaudit.sumcheck.proof import SumcheckProof
@@ -81,6 +82,8 @@ def output_claims(circuit: Circuit, body: InferenceBody, transcript: Transcript)
 
 
 def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> dict:
+    """`circuit` is the registered one; it is widened to the proof's batch."""
+    circuit = widen(circuit, body.batch)
     commitment = Commitment.from_bytes(weight_commitment)
     specs = circuit.specs()
     ranges = weight_range.plan(circuit)
