@@ -9,7 +9,14 @@ from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.elementwise import prover as elementwise
 from zkaudit.layers.index_map import prover as index_map
 from zkaudit.layers.matmul import prover as matmul
-from zkaudit.layers.shapes import INDEX_MAP_OPS, UnsupportedLayer, elementwise_shape, index_wiring, matmul_shape
+from zkaudit.layers.shapes import (
+    INDEX_MAP_OPS,
+    UnsupportedLayer,
+    discover,
+    elementwise_shape,
+    index_wiring,
+    matmul_shape,
+)
 from zkaudit.transcript import Transcript
 
 # tables: name -> embedded table (lazy); out: list the handler appends proof bytes to
@@ -52,30 +59,7 @@ HANDLERS.update({op: _index_map for op in INDEX_MAP_OPS})
 ADVICE: dict[str, Callable] = {}
 
 
-def _discover() -> None:
-    """Layer packages added later register themselves: every
-    `zkaudit/layers/<pkg>/prover.py` that defines `register(HANDLERS, ADVICE)`
-    adds its ops, so a new layer never edits this file."""
-    import importlib
-    import pkgutil
-
-    import zkaudit.layers as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"zkaudit.layers.{info.name}.prover")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"zkaudit.layers.{info.name}.prover":
-                continue
-            raise
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(HANDLERS, ADVICE)
-
-
-_discover()
+discover("prover", HANDLERS, ADVICE)
 
 
 def advice_for(nodes, specs, env) -> dict:

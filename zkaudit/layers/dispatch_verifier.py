@@ -13,7 +13,14 @@ from zkaudit.layers.index_map import verifier as index_map
 from zkaudit.layers.index_map.proof import IndexMapProof
 from zkaudit.layers.matmul import verifier as matmul
 from zkaudit.layers.matmul.proof import MatMulProof
-from zkaudit.layers.shapes import INDEX_MAP_OPS, UnsupportedLayer, elementwise_shape, index_wiring, matmul_shape
+from zkaudit.layers.shapes import (
+    INDEX_MAP_OPS,
+    UnsupportedLayer,
+    discover,
+    elementwise_shape,
+    index_wiring,
+    matmul_shape,
+)
 from zkaudit.layers.stream import ProofReader
 from zkaudit.transcript import Transcript
 
@@ -46,30 +53,7 @@ HANDLERS.update({op: _index_map for op in INDEX_MAP_OPS})
 ADVICE_SHAPES: dict[str, Callable] = {}
 
 
-def _discover() -> None:
-    """Layer packages added later register themselves: every
-    `zkaudit/layers/<pkg>/verifier.py` that defines `register(HANDLERS, ADVICE_SHAPES)`
-    adds its ops, so a new layer never edits this file."""
-    import importlib
-    import pkgutil
-
-    import zkaudit.layers as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"zkaudit.layers.{info.name}.verifier")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"zkaudit.layers.{info.name}.verifier":
-                continue
-            raise
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(HANDLERS, ADVICE_SHAPES)
-
-
-_discover()
+discover("verifier", HANDLERS, ADVICE_SHAPES)
 
 
 def advice_shapes(nodes, specs) -> dict:

@@ -35,3 +35,26 @@ def elementwise_shape(node: Node, specs: dict[str, TensorSpec]) -> ElementwiseSh
 
 def index_wiring(node: Node, specs: dict[str, TensorSpec]) -> Wiring:
     return wiring(node.op, node.a, [specs[i].shape for i in node.inputs], specs[node.output].shape)
+
+
+def discover(side: str, handlers: dict, advice: dict) -> None:
+    """Layer packages register themselves: every `zkaudit/layers/<pkg>/<side>.py`
+    that defines `register(HANDLERS, ADVICE...)` adds its ops, so a new layer
+    never edits the dispatch files."""
+    import importlib
+    import pkgutil
+
+    import zkaudit.layers as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"zkaudit.layers.{info.name}.{side}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"zkaudit.layers.{info.name}.{side}":
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(handlers, advice)

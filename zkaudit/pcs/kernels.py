@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from zkaudit.field.arith import U64_32, U64_MASK32, add, mul, reduce128
+from zkaudit.field.arith import add, mul, reduce128
 from zkaudit.field.constants import EPSILON, P
 from zkaudit.pcs.fastarith import mul128
 

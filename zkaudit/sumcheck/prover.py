@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkaudit.field import vec
-from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.field.scalar import Fp2
 from zkaudit.poly.mle import num_vars_of
 from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck import kernels as k

@@ -10,7 +10,7 @@ from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
 from zkaudit.layers import combine_prover
 from zkaudit.layers.dispatch_prover import advice_for, check_supported, prove_node
-from zkaudit.layers.tensor import embed, num_vars
+from zkaudit.layers.tensor import embed
 from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope

@@ -77,3 +77,33 @@ def plan(circuit: Circuit) -> WeightRangePlan:
     table_bits = sorted({w for t in tensors for w in t.widths}, reverse=True)
     lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in tensors for w in t.widths)
     return WeightRangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
+
+
+def claims_out(plan: WeightRangePlan, lookup_claims, transcript, limb_values_at) -> list:
+    """The claims both sides derive from the lookup's claims. For each limbed
+    tensor a fresh point z is drawn (t.num_vars / p^2), `limb_values_at(t, z)`
+    gives the limbs' values there (the prover evaluates them, the verifier
+    reads them from the proof), they are absorbed, and the weight's value at
+    z is their recomposition (`RangeCheck.recompose_at`) plus lo."""
+    from zkaudit.layers.claim import TensorClaim
+    from zkaudit.lookup.limbs import RangeCheck
+
+    out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, lookup_claims.multiplicities)]
+    col = 0
+    for t in plan.tensors:
+        if not t.limb_names:
+            c = lookup_claims.columns[col][0]
+            out.append(TensorClaim(t.name, tuple(c.point), c.value + t.lo))
+            col += 1
+            continue
+        for j, name in enumerate(t.limb_names):
+            c = lookup_claims.columns[col + j][0]
+            out.append(TensorClaim(name, tuple(c.point), c.value))
+        col += len(t.limb_names)
+        z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))
+        values = limb_values_at(t, z)
+        transcript.absorb_exts(LABEL_LIMB_VALUES, values)
+        out += [TensorClaim(name, z, v) for name, v in zip(t.limb_names, values)]
+        recomposed = RangeCheck(sum(t.widths), 1 << t.num_vars).recompose_at(z, values)
+        out.append(TensorClaim(t.name, z, recomposed.value + t.lo))
+    return out

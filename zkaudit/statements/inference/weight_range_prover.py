@@ -12,7 +12,7 @@ from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import evaluate
-from zkaudit.statements.inference.weight_range import LABEL_LIMB_POINT, LABEL_LIMB_VALUES, WeightRangePlan
+from zkaudit.statements.inference.weight_range import WeightRangePlan, claims_out
 from zkaudit.transcript import Transcript
 
 
@@ -61,28 +61,13 @@ def prove(plan: WeightRangePlan, weights, tables, transcript: Transcript) -> tup
     cols, _ = columns(plan, weights)
     mults = [tables[n] for n in plan.mult_names]
     proof, claims = lookup_prover.prove(plan.instance, cols, mults, transcript)
-    out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, claims.multiplicities)]
-    extra = []
-    col = 0
-    for t in plan.tensors:
-        if not t.limb_names:
-            c = claims.columns[col][0]
-            out.append(TensorClaim(t.name, tuple(c.point), c.value + t.lo))
-            col += 1
-            continue
-        for j, name in enumerate(t.limb_names):
-            c = claims.columns[col + j][0]
-            out.append(TensorClaim(name, tuple(c.point), c.value))
-        col += len(t.limb_names)
-        z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))
+    sent: list[Fp2] = []
+
+    def limb_values_at(t, z):
         values = [_ext(evaluate(tables[name], z)) for name in t.limb_names]
-        transcript.absorb_exts(LABEL_LIMB_VALUES, values)
-        extra += values
-        total, shift = Fp2(0), 0
-        for name, v, w in zip(t.limb_names, values, t.widths):
-            out.append(TensorClaim(name, z, v))
-            total = total + v * (1 << shift)
-            shift += w
-        out.append(TensorClaim(t.name, z, total + t.lo))
+        sent.extend(values)
+        return values
+
+    out = claims_out(plan, claims, transcript, limb_values_at)
     body = proof.to_bytes()
-    return struct.pack("<I", len(body)) + body + b"".join(v.to_bytes() for v in extra), out
+    return struct.pack("<I", len(body)) + body + b"".join(v.to_bytes() for v in sent), out

@@ -9,7 +9,7 @@ from zkaudit.field.scalar import BYTES_EXT, Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.lookup import LookupProof
 from zkaudit.lookup import verifier as lookup_verifier
-from zkaudit.statements.inference.weight_range import LABEL_LIMB_POINT, LABEL_LIMB_VALUES, WeightRangePlan
+from zkaudit.statements.inference.weight_range import WeightRangePlan, claims_out
 from zkaudit.transcript import Transcript
 
 
@@ -51,26 +51,11 @@ def verify(plan: WeightRangePlan, reader, transcript: Transcript) -> list[Tensor
         return []
     section = reader.read(_Section.reader_for(plan))
     claims = lookup_verifier.verify(plan.instance, section.proof, transcript)
-    out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, claims.multiplicities)]
-    col, at = 0, 0
-    for t in plan.tensors:
-        if not t.limb_names:
-            c = claims.columns[col][0]
-            out.append(TensorClaim(t.name, tuple(c.point), c.value + t.lo))
-            col += 1
-            continue
-        for j, name in enumerate(t.limb_names):
-            c = claims.columns[col + j][0]
-            out.append(TensorClaim(name, tuple(c.point), c.value))
-        col += len(t.limb_names)
-        z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))  # t.num_vars / p^2
-        values = section.values[at : at + len(t.limb_names)]
-        at += len(t.limb_names)
-        transcript.absorb_exts(LABEL_LIMB_VALUES, values)
-        total, shift = Fp2(0), 0
-        for name, v, w in zip(t.limb_names, values, t.widths):
-            out.append(TensorClaim(name, z, v))
-            total = total + v * (1 << shift)
-            shift += w
-        out.append(TensorClaim(t.name, z, total + t.lo))
-    return out
+    remaining = list(section.values)
+
+    def limb_values_at(t, z):
+        taken = remaining[: len(t.limb_names)]
+        del remaining[: len(t.limb_names)]
+        return taken
+
+    return claims_out(plan, claims, transcript, limb_values_at)
