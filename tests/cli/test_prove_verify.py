@@ -63,3 +63,33 @@ def test_mock_passes_and_prove_errors_are_one_line(model_dir, tmp_path, capsys):
     assert main(["prove", str(tmp_path / "missing"), "--input", str(d / "input.json")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "not found" in err
+
+
+def test_committed_input_round_trip(model_dir, tmp_path, capsys):
+    """prove --commit-input writes the proof and the input commitment; the
+    data holder recomputes it with commit-input; verify accepts it against
+    that file and rejects it against another input's commitment (exit 1)."""
+    d, _, _ = model_dir
+    proof = tmp_path / "p.zkp"
+    assert main(["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof), "--commit-input",
+                 "--json"]) == 0
+    proved = json.loads(capsys.readouterr().out)
+    assert proved["committed_input"] is True
+    written = tmp_path / "p.zkp.input-commitment"
+    own = tmp_path / "mine.commitment"
+    assert main(["commit-input", str(d), "--input", str(d / "input.json"), "--out", str(own)]) == 0
+    assert own.read_bytes() == written.read_bytes() and proved["input_commitment"] == own.read_bytes().hex()
+    capsys.readouterr()
+    assert main(["verify", str(proof), "--circuit", str(d), "--input-commitment", str(own)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "matches --input-commitment" in out
+    other_input = tmp_path / "other.json"
+    other_input.write_text(json.dumps({"input_data": [[1.0, -2.0, 3.5, 0.0, 10.0, -7.0]]}))
+    other = tmp_path / "other.commitment"
+    assert main(["commit-input", str(d), "--input", str(other_input), "--out", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(proof), "--circuit", str(d), "--input-commitment", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "another input" in err and len(err.strip().splitlines()) == 1
+    assert main(["verify", str(proof), "--circuit", str(d), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["input_commitment"] == own.read_bytes().hex()

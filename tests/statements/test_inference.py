@@ -3,6 +3,7 @@ and the attack catalogue on the proof file."""
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -71,13 +72,8 @@ def test_honest_proof_verifies_and_output_is_the_reference(setup):
 
 
 def _rewrite(circuit, proof, **changes):
-    env = parse_envelope(proof)
-    body = InferenceBody.from_bytes(env.body, circuit)
-    fields = dict(inputs=body.inputs, outputs=body.outputs, advice_commitment=body.advice_commitment,
-                  layers=body.layers, weight_opening=body.weight_opening, advice_opening=body.advice_opening,
-                  batch=body.batch)
-    fields.update(changes)
-    return encode_envelope(STATEMENT, InferenceBody(**fields).to_bytes(circuit))
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    return encode_envelope(STATEMENT, dataclasses.replace(body, **changes).to_bytes(circuit))
 
 
 def test_wrong_output_rejected(setup):
@@ -142,8 +138,7 @@ def test_body_parser_rejects_out_of_range_public_values(setup):
     body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
     x = body.inputs["x"].copy()
     x[0, 0] = 500  # outside [-128, 127]
-    raw = InferenceBody(inputs={"x": x}, outputs=body.outputs, advice_commitment=b"", layers=body.layers,
-                        weight_opening=body.weight_opening, advice_opening=b"").to_bytes(circuit)
+    raw = dataclasses.replace(body, inputs={"x": x}).to_bytes(circuit)
     with pytest.raises(MalformedProof, match="range"):
         InferenceBody.from_bytes(raw, circuit)
 

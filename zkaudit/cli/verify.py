@@ -20,27 +20,37 @@ def verify(
     model: str = typer.Option(None, "--model", help="NAME@VERSION in the registry."),
     registry: str = typer.Option(None, "--registry", help="Registry database (with --model; default "
                                  "$ZKAUDIT_REGISTRY_URL, else ./zkaudit-registry.db)."),
-    as_json: bool = typer.Option(False, "--json", help="Print {valid, output, reason, ...} as JSON."),
+    input_commitment: Path = typer.Option(None, "--input-commitment", help="The proof must be about exactly "
+                                          "this committed input (a file from `zkaudit commit-input`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {valid, output, input_commitment, reason, ...} as "
+                                                       "JSON."),
 ) -> None:
-    """Verify PROOF against --circuit DIR, or against --model NAME@VERSION in --registry."""
+    """Verify PROOF against --circuit DIR, or against --model NAME@VERSION in --registry.
+
+    A proof made with `prove --commit-input` carries a commitment to its input
+    instead of the values; it verifies on its own (the commitment is printed),
+    and with --input-commitment it is accepted only if it is bound to that
+    file's input. The commitment is binding, not hiding."""
     if (circuit is None) == (model is None):
         raise ZkauditError("give exactly one of --circuit DIR or --model NAME@VERSION")
     if registry is not None and model is None:
         raise ZkauditError("--registry needs --model NAME@VERSION")
     data = proof.read_bytes()
+    expected = input_commitment.read_bytes() if input_commitment is not None else None
     if circuit is not None:
         pub = circuit / "public"
         try:
             circuit_bin, commitment = (pub / "circuit.bin").read_bytes(), (pub / "weights.commitment").read_bytes()
         except FileNotFoundError as exc:
             raise ZkauditError(f"{circuit} is not a compiled model directory: missing {exc.filename}") from None
-        verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment)
+        verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment,
+                               input_commitment=expected)
     else:
         from zkaudit.registry.store import Registry
         from zkaudit.registry.views import parse_ref
 
         name, version = parse_ref(model)
-        verdict = Registry(registry).check(model=name, version=version, proof=data)
+        verdict = Registry(registry).check(model=name, version=version, proof=data, input_commitment=expected)
     doc = verdict.to_json()
     if verdict.valid and circuit is not None and verdict.statement == "inference":
         doc.update(_dequantized(circuit_bin, verdict.output))
@@ -48,6 +58,9 @@ def verify(
         typer.echo(json.dumps(doc, sort_keys=True))
     elif verdict.valid:
         typer.echo(f"valid {verdict.statement} proof\noutput: {json.dumps(doc['output'])}")
+        if verdict.input_commitment is not None:
+            checked = "matches --input-commitment" if expected is not None else "not compared: no --input-commitment"
+            typer.echo(f"input: committed, {verdict.input_commitment.hex()[:32]}... ({checked})")
     if not verdict.valid:
         # Exit code 1 and the reason on stderr come from the CLI's ProofRejected handling.
         raise ProofRejected(f"rejected: {verdict.reason}")

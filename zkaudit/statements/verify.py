@@ -9,8 +9,11 @@ commitment. Statement verifiers register themselves with
 edits this file and only verifier modules are imported -- never a prover.
 
 A verifier is `fn(body: bytes, *, circuit_bin: bytes, weight_commitment:
-bytes) -> output` where output is JSON-serialisable (the public outputs the
-proof establishes); it rejects only by raising `ProofRejected`. Every failure
+bytes, **expected) -> output | Verified` where output is JSON-serialisable
+(the public outputs the proof establishes) and `Verified` adds the input
+commitment a committed-input proof is bound to; `expected` (e.g.
+`input_commitment=`) is passed only when the caller gives it. It rejects
+only by raising `ProofRejected`. Every failure
 becomes a `Verdict` with `valid=False` and the exact reason; nothing here is
 ever accepted on trust.
 """
@@ -35,20 +38,31 @@ _discovered = False
 
 
 @dataclass(frozen=True)
+class Verified:
+    """A statement verifier's result when it binds more than the output."""
+
+    output: Any
+    input_commitment: bytes | None = None  # committed-input proofs: what the input is bound to
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The outcome of checking one proof. `output` is set only when valid."""
+    """The outcome of checking one proof. `output` and `input_commitment`
+    are set only when valid."""
 
     valid: bool
     statement: str | None
     output: Any
     reason: str
     verifier_version: str = VERIFIER_VERSION
+    input_commitment: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "statement": self.statement,
             "output": self.output,
+            "input_commitment": None if self.input_commitment is None else self.input_commitment.hex(),
             "reason": self.reason,
             "verifier_version": self.verifier_version,
         }
@@ -84,8 +98,10 @@ def _discover() -> None:
     _discovered = True
 
 
-def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: bytes) -> Verdict:
-    """Check `proof_bytes` against a circuit artifact and a weight commitment."""
+def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
+                 input_commitment: bytes | None = None) -> Verdict:
+    """Check `proof_bytes` against a circuit artifact and a weight commitment
+    (and, when given, the input commitment the proof must be bound to)."""
     try:
         env = parse_envelope(proof_bytes)
     except ProofRejected as exc:
@@ -95,8 +111,11 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
     if verifier is None:
         reason = f"statement {env.statement!r} is not supported by verifier version {VERIFIER_VERSION}"
         return Verdict(False, env.statement, None, reason)
+    expected = {} if input_commitment is None else {"input_commitment": input_commitment}
     try:
-        output = verifier(env.body, circuit_bin=circuit_bin, weight_commitment=weight_commitment)
+        result = verifier(env.body, circuit_bin=circuit_bin, weight_commitment=weight_commitment, **expected)
     except ProofRejected as exc:
         return Verdict(False, env.statement, None, str(exc))
-    return Verdict(True, env.statement, output, "proof verified")
+    if isinstance(result, Verified):
+        return Verdict(True, env.statement, result.output, "proof verified", input_commitment=result.input_commitment)
+    return Verdict(True, env.statement, result, "proof verified")

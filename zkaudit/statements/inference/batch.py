@@ -70,3 +70,24 @@ def widen(circuit: Circuit, n: int) -> Circuit:
     )
     validate(wide)
     return wide
+
+
+def stack(circuit: Circuit, samples) -> tuple[Circuit, dict]:
+    """The circuit widened to len(samples) and the samples' inputs stacked
+    along the batch axis, each checked against its declared shape and range.
+    `samples` is one input dict or a list of them."""
+    import numpy as np
+
+    from zkaudit.circuit.execute import _checked
+
+    samples = samples if isinstance(samples, (list, tuple)) else [samples]
+    if not samples:
+        raise BatchUnsupported("no input samples given")
+    wide = widen(circuit, len(samples))
+    inputs = {}
+    for spec in circuit.inputs:
+        for sample in samples:
+            if spec.name not in sample:
+                raise BatchUnsupported(f"an input sample lacks {spec.name!r}")
+        inputs[spec.name] = np.concatenate([_checked(spec, s[spec.name], "input") for s in samples], axis=0)
+    return wide, inputs

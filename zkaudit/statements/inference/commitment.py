@@ -26,9 +26,37 @@ def weight_index(circuit: Circuit) -> dict[str, int]:
     return {s.name: i for i, s in enumerate(circuit.weights)}
 
 
+def input_index(circuit: Circuit) -> dict[str, int]:
+    """Input tensor name -> its polynomial index in an input commitment."""
+    return {s.name: i for i, s in enumerate(circuit.inputs)}
+
+
 def weight_num_vars(circuit: Circuit) -> list[int]:
     return [num_vars(s.shape) for s in circuit.weights]
 
 
 def weight_tables(circuit: Circuit, weights) -> list[np.ndarray]:
     return [embed(weights[s.name]) for s in circuit.weights]
+
+
+def input_tables(wide: Circuit, inputs) -> list[np.ndarray]:
+    return [embed(inputs[s.name]) for s in wide.inputs]
+
+
+def commit_inputs(circuit: Circuit, samples):
+    """(commitment, prover data) of the inputs of one sample or a batch: every
+    input tensor (the batch stacked along axis 0) embedded as its own table,
+    in the circuit's input order. It is deterministic, so whoever holds the
+    data (a hospital, an auditor) can recompute it; it is binding, NOT
+    hiding: until zero knowledge lands, a commitment to low-entropy data can
+    be matched by guessing, and openings reveal evaluations of it."""
+    from zkaudit.pcs import commit
+    from zkaudit.statements.inference.batch import stack
+
+    wide, inputs = stack(circuit, samples)
+    return commit(input_tables(wide, inputs), params())
+
+
+def input_commitment(circuit: Circuit, samples) -> bytes:
+    """The bytes `zkaudit commit-input` writes and `verify --input-commitment` compares."""
+    return commit_inputs(circuit, samples)[0].to_bytes()

@@ -1,92 +1,161 @@
 """The inference proof body (inside the `inference` envelope):
 
     u32 batch size n              (the circuit is widened to n samples, `batch.py`)
-    for each circuit input, then each output: size(shape) * i64   public values
+    32 bytes circuit digest       (of the registered circuit)
+    32 bytes weight-commitment digest (sha256 of the published commitment)
+    u8 input mode                 0: inputs public, 1: inputs committed
+    mode 0: for each circuit input: size(shape) * i64   public values
+    mode 1: u32 len | input commitment
+    for each circuit output: size(shape) * i64          public values
     u32 len | advice commitment   (empty: no advice)
     u32 len | layer proofs        (walk order, see `layers.stream`)
     u32 len | weight opening      (empty: no claim on weights)
     u32 len | advice opening      (empty: no advice)
+    mode 1: u32 len | input opening
 
-Sizes of the public values come from the circuit, so the parser needs it.
-Parsing is strict: every section exact, no trailing bytes, every public value
-inside its tensor's declared range.
+The two digests are bound by the transcript anyway; they are in the body
+so that a proof checked against the wrong model is rejected with that
+reason, before anything else is parsed. Sizes of the public values come
+from the circuit, so the parser needs it. Parsing is strict: every section
+exact, no trailing bytes, every public value inside its tensor's declared
+range.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from zkaudit.circuit.graph import Circuit
-from zkaudit.errors import MalformedProof
+from zkaudit.errors import MalformedProof, ProofRejected
 from zkaudit.statements.inference.batch import MAX_BATCH, widen
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
+_DIGEST = 32
+
+
+class WrongModel(ProofRejected):
+    """The proof names another circuit or another weight commitment than
+    the one it is checked against."""
+
+
+def commitment_digest(commitment: bytes) -> bytes:
+    return hashlib.sha256(commitment).digest()
 
 
 @dataclass(frozen=True)
 class InferenceBody:
-    inputs: dict[str, np.ndarray]  # int64, in the circuit's shapes
+    inputs: dict[str, np.ndarray] | None  # int64, in the circuit's shapes; None when committed
     outputs: dict[str, np.ndarray]
     advice_commitment: bytes
     layers: bytes
     weight_opening: bytes
     advice_opening: bytes
     batch: int = 1
+    circuit_digest: bytes = b""  # filled by the prover; checked by `from_bytes`
+    weights_digest: bytes = b""
+    input_commitment: bytes | None = None  # set exactly when inputs is None
+    input_opening: bytes = b""
+
+    @property
+    def committed_input(self) -> bool:
+        return self.input_commitment is not None
 
     def to_bytes(self, circuit: Circuit) -> bytes:
-        circuit = widen(circuit, self.batch)
-        parts = [struct.pack("<I", self.batch)]
-        for spec in circuit.inputs:
-            parts.append(np.ascontiguousarray(self.inputs[spec.name], dtype="<i8").tobytes())
-        for spec in circuit.outputs:
+        if (self.inputs is None) == (self.input_commitment is None):
+            raise ValueError("a body has either public inputs or an input commitment")
+        wide = widen(circuit, self.batch)
+        parts = [struct.pack("<I", self.batch), self.circuit_digest, self.weights_digest,
+                 bytes([COMMITTED_INPUT if self.committed_input else PUBLIC_INPUT])]
+        if self.committed_input:
+            parts.append(struct.pack("<I", len(self.input_commitment)) + self.input_commitment)
+        else:
+            for spec in wide.inputs:
+                parts.append(np.ascontiguousarray(self.inputs[spec.name], dtype="<i8").tobytes())
+        for spec in wide.outputs:
             parts.append(np.ascontiguousarray(self.outputs[spec.name], dtype="<i8").tobytes())
-        for blob in (self.advice_commitment, self.layers, self.weight_opening, self.advice_opening):
+        blobs = [self.advice_commitment, self.layers, self.weight_opening, self.advice_opening]
+        if self.committed_input:
+            blobs.append(self.input_opening)
+        for blob in blobs:
             parts.append(struct.pack("<I", len(blob)) + blob)
         return b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, data: bytes, circuit: Circuit) -> InferenceBody:
-        """`circuit` is the registered (batch-1) circuit; the body says n."""
-        if len(data) < 4:
-            raise MalformedProof("proof truncated before the batch size", where="inference.batch", expected=4,
-                                 got=len(data))
-        (batch,) = struct.unpack_from("<I", data, 0)
+    def from_bytes(cls, data: bytes, circuit: Circuit, weight_commitment: bytes | None = None) -> InferenceBody:
+        """`circuit` is the registered (batch-1) circuit; the body says n.
+        With `weight_commitment`, a proof for other weights is refused here."""
+        reader = _Reader(data)
+        batch = reader.u32("batch size", "inference.batch")
         if not 1 <= batch <= MAX_BATCH:
             raise MalformedProof("batch size out of range", where="inference.batch", expected=f"1..{MAX_BATCH}",
                                  got=batch)
-        circuit = widen(circuit, batch)
-        offset = 4
-        values: dict[str, dict[str, np.ndarray]] = {"input": {}, "output": {}}
-        for kind, specs in (("input", circuit.inputs), ("output", circuit.outputs)):
-            for spec in specs:
-                n = 8 * spec.size
-                if offset + n > len(data):
-                    raise MalformedProof(f"proof truncated in public {kind} {spec.name!r}", where="inference.public",
-                                         expected=offset + n, got=len(data))
-                arr = np.frombuffer(data[offset : offset + n], dtype="<i8").astype(np.int64).reshape(spec.shape)
-                offset += n
-                if arr.size and (int(arr.min()) < spec.lo or int(arr.max()) > spec.hi):
-                    raise MalformedProof(f"public {kind} {spec.name!r} lies outside its declared range",
-                                         where="inference.public", expected=(spec.lo, spec.hi),
-                                         got=(int(arr.min()), int(arr.max())))
-                values[kind][spec.name] = arr
-        blobs = []
-        for what in ("advice commitment", "layer proofs", "weight opening", "advice opening"):
-            if offset + 4 > len(data):
-                raise MalformedProof(f"proof truncated before the {what}", where="inference.sections",
-                                     expected=offset + 4, got=len(data))
-            (n,) = struct.unpack_from("<I", data, offset)
-            offset += 4
-            if offset + n > len(data):
-                raise MalformedProof(f"proof truncated in the {what}", where="inference.sections",
-                                     expected=offset + n, got=len(data))
-            blobs.append(bytes(data[offset : offset + n]))
-            offset += n
-        if offset != len(data):
-            raise MalformedProof("proof has trailing bytes", where="inference", expected=offset, got=len(data))
-        return cls(values["input"], values["output"], *blobs, batch=batch)
+        circuit_digest = reader.take(_DIGEST, "circuit digest", "inference.model")
+        weights_digest = reader.take(_DIGEST, "weight-commitment digest", "inference.model")
+        ours = bytes.fromhex(circuit.digest())
+        if circuit_digest != ours:
+            raise WrongModel("proof was made for a different model: its circuit digest is "
+                             f"{circuit_digest.hex()[:16]}..., the circuit given is {ours.hex()[:16]}...",
+                             where="inference.model", expected=ours.hex(), got=circuit_digest.hex())
+        if weight_commitment is not None and weights_digest != commitment_digest(weight_commitment):
+            raise WrongModel("proof was made for a different weight commitment of this circuit (other weights "
+                             "or another version of the model)", where="inference.model",
+                             expected=commitment_digest(weight_commitment).hex(), got=weights_digest.hex())
+        (mode,) = reader.take(1, "input mode", "inference.mode")
+        if mode not in (PUBLIC_INPUT, COMMITTED_INPUT):
+            raise MalformedProof("unknown input mode", where="inference.mode", expected=(0, 1), got=mode)
+        wide = widen(circuit, batch)
+        inputs, input_commitment = None, None
+        if mode == COMMITTED_INPUT:
+            input_commitment = reader.blob("input commitment")
+            if not input_commitment:
+                raise MalformedProof("empty input commitment", where="inference.input")
+        else:
+            inputs = {s.name: reader.values(s, "input") for s in wide.inputs}
+        outputs = {s.name: reader.values(s, "output") for s in wide.outputs}
+        blobs = [reader.blob(what) for what in ("advice commitment", "layer proofs", "weight opening",
+                                                "advice opening")]
+        input_opening = reader.blob("input opening") if mode == COMMITTED_INPUT else b""
+        reader.finish()
+        return cls(inputs, outputs, *blobs, batch=batch, circuit_digest=circuit_digest,
+                   weights_digest=weights_digest, input_commitment=input_commitment, input_opening=input_opening)
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data, self.offset = data, 0
+
+    def take(self, n: int, what: str, where: str) -> bytes:
+        end = self.offset + n
+        if end > len(self.data):
+            raise MalformedProof(f"proof truncated in the {what}", where=where, expected=end, got=len(self.data))
+        out = bytes(self.data[self.offset : end])
+        self.offset = end
+        return out
+
+    def u32(self, what: str, where: str) -> int:
+        return struct.unpack("<I", self.take(4, what, where))[0]
+
+    def blob(self, what: str) -> bytes:
+        n = self.u32(f"length of the {what}", "inference.sections")
+        return self.take(n, what, "inference.sections")
+
+    def values(self, spec, kind: str) -> np.ndarray:
+        raw = self.take(8 * spec.size, f"public {kind} {spec.name!r}", "inference.public")
+        arr = np.frombuffer(raw, dtype="<i8").astype(np.int64).reshape(spec.shape)
+        if arr.size and (int(arr.min()) < spec.lo or int(arr.max()) > spec.hi):
+            raise MalformedProof(f"public {kind} {spec.name!r} lies outside its declared range",
+                                 where="inference.public", expected=(spec.lo, spec.hi),
+                                 got=(int(arr.min()), int(arr.max())))
+        return arr
+
+    def finish(self) -> None:
+        if self.offset != len(self.data):
+            raise MalformedProof("proof has trailing bytes", where="inference", expected=self.offset,
+                                 got=len(self.data))

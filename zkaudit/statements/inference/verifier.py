@@ -1,9 +1,11 @@
 """Inference verifier.
 
-1. Parse the body against the circuit (public input and output values in
-   their declared ranges).
+1. Parse the body against the circuit: the proof must name this circuit
+   and this weight commitment; public input and output values lie in their
+   declared ranges.
 2. Bind the statement before any challenge: protocol id and version, circuit
-   digest, public input and output, weight and advice commitments.
+   digest, public input (or, in committed-input mode, the input commitment)
+   and output, weight and advice commitments.
 3. Draw a random point r_Y per output and start from the claim Y~(r_Y),
    which the verifier computes from the public output itself.
 4. Walk the nodes from last to first. Claims on a node's output are combined
@@ -11,12 +13,13 @@
    on its inputs (`dispatch_verifier`).
    A node whose output is committed advice (non-linear ops) sends the claims
    on that output to the advice opening and proves the op's relation instead.
-5. Check every weight tensor lies in its declared range (`weight_range`):
-   the vendor supplies the weights, and every layer's wrap-free argument
-   relies on those ranges.
+5. Check every weight tensor, and a committed input, lies in its declared
+   range (`committed_range`): the vendor supplies the weights and the
+   input's values are not seen, and every layer's wrap-free argument relies
+   on those ranges.
 6. Discharge what is left: claims on public inputs by evaluating them;
-   claims on weights by one batched opening of the weight commitment; claims
-   on advice by one batched opening of the advice commitment.
+   claims on weights, advice and a committed input by one batched opening
+   of each commitment.
 Any failure raises a `ProofRejected` subclass naming where it happened.
 """
 
@@ -36,11 +39,11 @@ from zkaudit.layers.tensor import embed, num_vars
 from zkaudit.pcs import Claim, Commitment, OpeningProof
 from zkaudit.pcs import verify as pcs_verify
 from zkaudit.poly.mle import evaluate
-from zkaudit.statements.inference.commitment import params, weight_index
-from zkaudit.statements.inference import weight_range, weight_range_verifier
+from zkaudit.statements.inference import committed_range, committed_range_verifier
 from zkaudit.statements.inference.batch import widen
+from zkaudit.statements.inference.commitment import input_index, params, weight_index
 from zkaudit.statements.inference.proof import PROTOCOL, PROTOCOL_VERSION, STATEMENT, InferenceBody
-from zkaudit.statements.verify import register_verifier
+from zkaudit.statements.verify import Verified, register_verifier
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.transcript import Transcript
 
@@ -55,19 +58,27 @@ class DanglingClaim(ProofRejected):
     """A claim was left on a tensor that nothing can discharge."""
 
 
+class InputCommitmentMismatch(ProofRejected):
+    """The proof's input is not the one the caller expected (another input
+    commitment, or a public input where a committed one was expected)."""
+
+
 def as_ext(v) -> Fp2:
     return Fp2.from_base(v) if isinstance(v, Fp) else v
 
 
 def statement_transcript(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> Transcript:
     t = Transcript()
-    public = {f"input/{k}": embed(v) for k, v in body.inputs.items()}
+    public = {f"input/{k}": embed(v) for k, v in (body.inputs or {}).items()}
     public.update({f"output/{k}": embed(v) for k, v in body.outputs.items()})
+    commitments = {"weights": weight_commitment, "advice": body.advice_commitment}
+    if body.committed_input:
+        commitments["input"] = body.input_commitment
     t.absorb_statement(
         PROTOCOL, PROTOCOL_VERSION,
         digests={"circuit": bytes.fromhex(circuit.digest())},
         public=public,
-        commitments={"weights": weight_commitment, "advice": body.advice_commitment},
+        commitments=commitments,
     )
     return t
 
@@ -86,7 +97,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     circuit = widen(circuit, body.batch)
     commitment = Commitment.from_bytes(weight_commitment)
     specs = circuit.specs()
-    ranges = weight_range.plan(circuit)
+    ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
     advice = advice_shapes(circuit.nodes, specs)
     advice.update(ranges.advice_shapes())
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
@@ -94,6 +105,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
                              expected=bool(advice), got=bool(body.advice_commitment))
     advice_commitment = Commitment.from_bytes(body.advice_commitment) if advice else None
+    input_commitment = Commitment.from_bytes(body.input_commitment) if body.committed_input else None
     transcript = statement_transcript(circuit, body, weight_commitment)
     claims = output_claims(circuit, body, transcript)
     reader = ProofReader(body.layers)
@@ -111,37 +123,46 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             claim = combine_verifier.verify(pending, num_vars(specs[node.output].shape), combo, transcript)
         for c in verify_node(node, specs, claim, reader, transcript):
             claims[c.tensor].append(c)
-    for c in weight_range_verifier.verify(ranges, reader, transcript):
+    for c in committed_range_verifier.verify(ranges, reader, transcript):
         claims[c.tensor].append(c)
     reader.finish()
 
-    inputs = {s.name for s in circuit.inputs}
-    windex = weight_index(circuit)
-    weight_claims, advice_claims = [], []
+    public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
+    indices = {"weights": weight_index(circuit), "advice": advice_index,
+               "input": input_index(circuit) if body.committed_input else {}}
+    pcs_claims: dict[str, list[Claim]] = {what: [] for what in indices}
     for name, cl in sorted(claims.items()):
         for c in cl:
-            if name in inputs:
+            if name in public_inputs:
                 actual = as_ext(evaluate(embed(body.inputs[name]), c.point))
                 if actual != c.value:
                     raise InputClaimMismatch(f"claim on public input {name!r} does not match it",
                                              where="inference.input", expected=actual, got=c.value)
-            elif name in windex:
-                weight_claims.append(Claim(windex[name], c.point, c.value))
-            elif name in advice_index:
-                advice_claims.append(Claim(advice_index[name], c.point, c.value))
-            else:
+                continue
+            what = next((w for w, index in indices.items() if name in index), None)
+            if what is None:
                 raise DanglingClaim(f"claim left on tensor {name!r}", where="inference")
-    for what, pcs_claims, blob, com in (("weights", weight_claims, body.weight_opening, commitment),
-                                        ("advice", advice_claims, body.advice_opening, advice_commitment)):
-        if pcs_claims:
-            pcs_verify(com, pcs_claims, OpeningProof.from_bytes(blob), transcript, params())
+            pcs_claims[what].append(Claim(indices[what][name], c.point, c.value))
+    for what, blob, com in (("weights", body.weight_opening, commitment),
+                            ("advice", body.advice_opening, advice_commitment),
+                            ("input", body.input_opening, input_commitment)):
+        if pcs_claims[what]:
+            pcs_verify(com, pcs_claims[what], OpeningProof.from_bytes(blob), transcript, params())
         elif blob:
             raise MalformedProof(f"{what} opening sent without claims on {what}", where=f"inference.{what}")
     return {name: arr.tolist() for name, arr in body.outputs.items()}
 
 
 @register_verifier(STATEMENT)
-def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: bytes) -> dict:
-    """Entry point for `zkaudit.statements.verify.verify_proof`."""
+def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
+                     input_commitment: bytes | None = None) -> Verified:
+    """Entry point for `zkaudit.statements.verify.verify_proof`. With
+    `input_commitment`, the proof must be about exactly that committed input."""
     circuit = decode_circuit(circuit_bin)
-    return verify_body(circuit, InferenceBody.from_bytes(body, circuit), weight_commitment)
+    parsed = InferenceBody.from_bytes(body, circuit, weight_commitment)
+    if input_commitment is not None and parsed.input_commitment != input_commitment:
+        reason = ("proof publishes its input instead of committing to it" if not parsed.committed_input
+                  else "proof is about another input: its input commitment differs from the one expected")
+        raise InputCommitmentMismatch(reason, where="inference.input")
+    output = verify_body(circuit, parsed, weight_commitment)
+    return Verified(output, input_commitment=parsed.input_commitment)

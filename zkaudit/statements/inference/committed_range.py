@@ -1,8 +1,9 @@
-"""Range checks of the committed weights, in every inference proof.
+"""Range checks of the committed tensors, in every inference proof.
 
-The vendor supplies the weights, so they are advice like any other: each
-weight tensor w with declared range [lo, hi] (lo <= 0 <= hi) is shown to lie
-in it. With u = embed(w) - lo over the whole padded table (padding entries
+The vendor supplies the weights, and in committed-input mode the input is
+bound only by a commitment, so both are advice like any other: each
+committed tensor w with declared range [lo, hi] (lo <= 0 <= hi) is shown to
+lie in it. With u = embed(w) - lo over the whole padded table (padding entries
 are 0, so u = -lo there, also in range) and b = bits(hi - lo):
     u in [0, 2^b)   by LogUp in range tables,
 directly when b <= 16, else through 16-bit limbs l_j committed as advice and
@@ -10,7 +11,8 @@ recomposed at a fresh point z:  u~(z) = sum_j 2^(16 j) l_j~(z), which cannot
 wrap since 2^b < p. Claims out: on w (to the weight opening: u~ = w~ - lo,
 as the MLE of a constant is that constant), on limbs and multiplicities (to
 the advice opening). The accumulator bounds every layer's wrap-free argument
-relies on follow from these ranges.
+relies on follow from these ranges. All committed tensors share one lookup
+instance (one GKR), so committing the input adds columns, not a proof.
 
 This module is the public plan both sides share.
 """
@@ -25,30 +27,32 @@ from zkaudit.layers.tensor import num_vars
 from zkaudit.lookup import Lookup, LookupInstance, TableSpec
 
 LIMB_BITS = 16
-LABEL_LIMB_POINT = b"inference/weight-range/limb-point"
-LABEL_LIMB_VALUES = b"inference/weight-range/limb-values"
+LABEL_LIMB_POINT = b"inference/range/limb-point"
+LABEL_LIMB_VALUES = b"inference/range/limb-values"
+WEIGHTS, INPUTS = "weights", "inputs"
 
 
 @dataclass(frozen=True)
 class TensorRange:
     name: str
+    kind: str  # WEIGHTS or INPUTS: which commitment the claims on it go to
     lo: int
     num_vars: int
     widths: tuple[int, ...]  # one entry: the shifted weight is looked up directly
 
     @property
     def limb_names(self) -> list[str]:
-        return [] if len(self.widths) == 1 else [f"weights/{self.name}/limb{j}" for j in range(len(self.widths))]
+        return [] if len(self.widths) == 1 else [f"{self.kind}/{self.name}/limb{j}" for j in range(len(self.widths))]
 
 
 @dataclass(frozen=True)
-class WeightRangePlan:
+class RangePlan:
     tensors: tuple[TensorRange, ...]
     instance: LookupInstance | None
 
     @property
     def mult_names(self) -> list[str]:
-        return [] if self.instance is None else [f"weights/range-multiplicity{j}" for j in
+        return [] if self.instance is None else [f"range/multiplicity{j}" for j in
                                                  range(len(self.instance.tables))]
 
     def advice_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -60,30 +64,35 @@ class WeightRangePlan:
         return out
 
 
-def plan(circuit: Circuit) -> WeightRangePlan:
+def plan(circuit: Circuit, *, committed_inputs: bool = False) -> RangePlan:
+    """The weights always; the inputs too when they are committed rather
+    than published (public inputs are range-checked by the proof parser)."""
     tensors = []
-    for spec in circuit.weights:
+    committed = [(s, WEIGHTS) for s in circuit.weights]
+    committed += [(s, INPUTS) for s in circuit.inputs] if committed_inputs else []
+    for spec, kind in committed:
+        what = "weight" if kind == WEIGHTS else "input"
         if not spec.lo <= 0 <= spec.hi:
-            raise ZkauditError(f"weight {spec.name!r} has range [{spec.lo}, {spec.hi}] without 0; "
+            raise ZkauditError(f"{what} {spec.name!r} has range [{spec.lo}, {spec.hi}] without 0; "
                                "its padding could not be range-checked")
         bits = max(1, (spec.hi - spec.lo).bit_length())
         if bits > 62:
-            raise ZkauditError(f"weight {spec.name!r} spans {bits} bits; at most 62 can be range-checked")
+            raise ZkauditError(f"{what} {spec.name!r} spans {bits} bits; at most 62 can be range-checked")
         full, rest = divmod(bits, LIMB_BITS)
         widths = (LIMB_BITS,) * full + ((rest,) if rest else ())
-        tensors.append(TensorRange(spec.name, spec.lo, num_vars(spec.shape), widths))
+        tensors.append(TensorRange(spec.name, kind, spec.lo, num_vars(spec.shape), widths))
     if not tensors:
-        return WeightRangePlan((), None)
+        return RangePlan((), None)
     table_bits = sorted({w for t in tensors for w in t.widths}, reverse=True)
     lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in tensors for w in t.widths)
-    return WeightRangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
+    return RangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
 
 
-def claims_out(plan: WeightRangePlan, lookup_claims, transcript, limb_values_at) -> list:
+def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> list:
     """The claims both sides derive from the lookup's claims. For each limbed
     tensor a fresh point z is drawn (t.num_vars / p^2), `limb_values_at(t, z)`
     gives the limbs' values there (the prover evaluates them, the verifier
-    reads them from the proof), they are absorbed, and the weight's value at
+    reads them from the proof), they are absorbed, and the tensor's value at
     z is their recomposition (`RangeCheck.recompose_at`) plus lo."""
     from zkaudit.layers.claim import TensorClaim
     from zkaudit.lookup.limbs import RangeCheck

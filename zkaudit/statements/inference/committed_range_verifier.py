@@ -1,4 +1,4 @@
-"""Verifier side of the weight range checks (protocol in `weight_range.py`)."""
+"""Verifier side of the committed tensors' range checks (protocol in `committed_range.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zkaudit.field.scalar import BYTES_EXT, Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.lookup import LookupProof
 from zkaudit.lookup import verifier as lookup_verifier
-from zkaudit.statements.inference.weight_range import WeightRangePlan, claims_out
+from zkaudit.statements.inference.committed_range import RangePlan, claims_out
 from zkaudit.transcript import Transcript
 
 
@@ -20,20 +20,20 @@ class _Section:
         self.proof, self.values = proof, values
 
     @classmethod
-    def reader_for(cls, plan: WeightRangePlan):
+    def reader_for(cls, plan: RangePlan):
         num_values = sum(len(t.limb_names) for t in plan.tensors)
 
         class _Wire:
             @staticmethod
             def read(data: bytes, offset: int):
                 if offset + 4 > len(data):
-                    raise MalformedProof("weight range proof truncated", where="inference.weight-range",
+                    raise MalformedProof("range-check proof truncated", where="inference.range",
                                          expected=offset + 4, got=len(data))
                 (n,) = struct.unpack_from("<I", data, offset)
                 offset += 4
                 end = offset + n + num_values * BYTES_EXT
                 if end > len(data):
-                    raise MalformedProof("weight range proof truncated", where="inference.weight-range",
+                    raise MalformedProof("range-check proof truncated", where="inference.range",
                                          expected=end, got=len(data))
                 proof = LookupProof.from_bytes(bytes(data[offset : offset + n]))
                 offset += n
@@ -46,7 +46,7 @@ class _Section:
         return _Wire
 
 
-def verify(plan: WeightRangePlan, reader, transcript: Transcript) -> list[TensorClaim]:
+def verify(plan: RangePlan, reader, transcript: Transcript) -> list[TensorClaim]:
     if plan.instance is None:
         return []
     section = reader.read(_Section.reader_for(plan))

@@ -1,4 +1,4 @@
-"""Prover side of the weight range checks (protocol in `weight_range.py`)."""
+"""Prover side of the committed tensors' range checks (protocol in `committed_range.py`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import evaluate
-from zkaudit.statements.inference.weight_range import WeightRangePlan, claims_out
+from zkaudit.statements.inference.committed_range import RangePlan, claims_out
 from zkaudit.transcript import Transcript
 
 
@@ -20,18 +20,18 @@ def _ext(v) -> Fp2:
     return Fp2.from_base(v) if isinstance(v, Fp) else v
 
 
-def _shifted(plan: WeightRangePlan, weights) -> dict[str, np.ndarray]:
+def _shifted(plan: RangePlan, values) -> dict[str, np.ndarray]:
     """u = padded w - lo, as int64 over the whole padded table."""
     out = {}
     for t in plan.tensors:
-        padded = vec.to_signed(embed(weights[t.name]))
+        padded = vec.to_signed(embed(values[t.name]))
         out[t.name] = padded - t.lo
     return out
 
 
-def columns(plan: WeightRangePlan, weights) -> tuple[list[list[np.ndarray]], dict[str, np.ndarray]]:
+def columns(plan: RangePlan, values) -> tuple[list[list[np.ndarray]], dict[str, np.ndarray]]:
     """Lookup columns (one per tensor limb) and the limb advice."""
-    shifted = _shifted(plan, weights)
+    shifted = _shifted(plan, values)
     cols, advice = [], {}
     for t in plan.tensors:
         u = shifted[t.name]
@@ -45,28 +45,28 @@ def columns(plan: WeightRangePlan, weights) -> tuple[list[list[np.ndarray]], dic
     return cols, advice
 
 
-def advice(plan: WeightRangePlan, weights) -> dict[str, np.ndarray]:
+def advice(plan: RangePlan, values) -> dict[str, np.ndarray]:
     if plan.instance is None:
         return {}
-    cols, out = columns(plan, weights)
+    cols, out = columns(plan, values)
     mults = lookup_prover.multiplicities(plan.instance, cols)
     out.update({name: m.astype(np.int64) for name, m in zip(plan.mult_names, mults)})
     return out
 
 
-def prove(plan: WeightRangePlan, weights, tables, transcript: Transcript) -> tuple[bytes, list[TensorClaim]]:
+def prove(plan: RangePlan, values, tables, transcript: Transcript) -> tuple[bytes, list[TensorClaim]]:
     """Returns the proof bytes (u32 len | lookup proof | limb values) and the claims."""
     if plan.instance is None:
         return b"", []
-    cols, _ = columns(plan, weights)
+    cols, _ = columns(plan, values)
     mults = [tables[n] for n in plan.mult_names]
     proof, claims = lookup_prover.prove(plan.instance, cols, mults, transcript)
     sent: list[Fp2] = []
 
     def limb_values_at(t, z):
-        values = [_ext(evaluate(tables[name], z)) for name in t.limb_names]
-        sent.extend(values)
-        return values
+        at = [_ext(evaluate(tables[name], z)) for name in t.limb_names]
+        sent.extend(at)
+        return at
 
     out = claims_out(plan, claims, transcript, limb_values_at)
     body = proof.to_bytes()
