@@ -423,10 +423,12 @@ def test_attack_shapes_and_bytes():
         LookupProof.from_bytes(b"XXXX" + data[4:])
 
 
-def test_fused_layer_prover_equals_generic_reference():
+@pytest.mark.parametrize("leaves", [64, 1 << 14])  # serial kernels only; both parallel and serial
+def test_fused_layer_prover_equals_generic_reference(leaves):
     from zkaudit.lookup import gkr
+    assert leaves // 4 < kernels.SERIAL_PAIRS or leaves // 4 >= 2 * kernels.SERIAL_PAIRS
     rng = np.random.default_rng(11)
-    p, q = vec.ext_random(64, rng), vec.ext_random(64, rng)
+    p, q = vec.ext_random(leaves, rng), vec.ext_random(leaves, rng)
     layers = gkr.build_layers(p, q)
     outs = []
     for impl in (gkr.fused_layer_prove, gkr.reference_layer_prove):

@@ -79,24 +79,48 @@ def _reduce(partial):
     return out
 
 
+@njit(cache=True)
+def _round_chunk(stack, eqs, lam0, lam1, lo, hi, partial, c):
+    half = stack.shape[1] // 2
+    acc = np.zeros(4, dtype=np.uint64)
+    va = np.empty((4, 2), dtype=np.uint64)
+    vb = np.empty((4, 2), dtype=np.uint64)
+    e = np.empty((4, 2), dtype=np.uint64)
+    for i in range(lo, hi):
+        for t in range(4):
+            va[t, 0], va[t, 1] = stack[t, i, 0], stack[t, i, 1]
+            vb[t, 0], vb[t, 1] = stack[t, i + half, 0], stack[t, i + half, 1]
+        _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
+    partial[c, :] = acc
+
+
 @njit(parallel=True, cache=True)
-def layer_round(stack, eqs, lam0, lam1):
-    """s(0), s(2) as (2, 2), pairs weighted by eqs (half entries), no folding."""
+def _layer_round_parallel(stack, eqs, lam0, lam1):
     half = stack.shape[1] // 2
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        acc = np.zeros(4, dtype=np.uint64)
-        va = np.empty((4, 2), dtype=np.uint64)
-        vb = np.empty((4, 2), dtype=np.uint64)
-        e = np.empty((4, 2), dtype=np.uint64)
-        for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            for t in range(4):
-                va[t, 0], va[t, 1] = stack[t, i, 0], stack[t, i, 1]
-                vb[t, 0], vb[t, 1] = stack[t, i + half, 0], stack[t, i + half, 1]
-            _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
-        partial[c, :] = acc
+        _round_chunk(stack, eqs, lam0, lam1, c * chunk, min(half, (c + 1) * chunk), partial, c)
     return _reduce(partial)
+
+
+@njit(cache=True)
+def _layer_round_serial(stack, eqs, lam0, lam1):
+    partial = np.zeros((1, 4), dtype=np.uint64)
+    _round_chunk(stack, eqs, lam0, lam1, 0, stack.shape[1] // 2, partial, 0)
+    return _reduce(partial)
+
+
+# Below this many pairs a round runs on one thread: starting the parallel
+# region costs more than the work (GKR trees end in many tiny layers).
+SERIAL_PAIRS = 1 << 11
+
+
+def layer_round(stack, eqs, lam0, lam1):
+    """s(0), s(2) as (2, 2), pairs weighted by eqs (half entries), no folding."""
+    if stack.shape[1] // 2 < SERIAL_PAIRS:
+        return _layer_round_serial(stack, eqs, lam0, lam1)
+    return _layer_round_parallel(stack, eqs, lam0, lam1)
 
 
 @njit(cache=True)
@@ -108,28 +132,47 @@ def _fold_at(stack, out, t, j, h, r0, r1, v):
     v[t, 0], v[t, 1] = f0, f1
 
 
-@njit(parallel=True, cache=True)
-def layer_fold_round(stack, r0, r1, eqs, lam0, lam1, out):
-    """Fold every table by r into out (4, h, 2); return the next round's
-    s(0), s(2) weighted by eqs (h / 2 entries; zeros when h = 1)."""
+@njit(cache=True)
+def _fold_chunk(stack, r0, r1, eqs, lam0, lam1, out, lo, hi, partial, c):
     h = out.shape[1]
     q = h // 2
+    acc = np.zeros(4, dtype=np.uint64)
+    va = np.empty((4, 2), dtype=np.uint64)
+    vb = np.empty((4, 2), dtype=np.uint64)
+    e = np.empty((4, 2), dtype=np.uint64)
+    for i in range(lo, hi):
+        for t in range(4):
+            _fold_at(stack, out, t, i, h, r0, r1, va)
+            _fold_at(stack, out, t, i + q, h, r0, r1, vb)
+        _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
+    partial[c, :] = acc
+
+
+@njit(parallel=True, cache=True)
+def _layer_fold_round_parallel(stack, r0, r1, eqs, lam0, lam1, out):
+    q = out.shape[1] // 2
     partial = np.zeros((NUM_CHUNKS, 4), dtype=np.uint64)
-    if q == 0:
+    chunk = (q + NUM_CHUNKS - 1) // NUM_CHUNKS
+    for c in prange(NUM_CHUNKS):
+        _fold_chunk(stack, r0, r1, eqs, lam0, lam1, out, c * chunk, min(q, (c + 1) * chunk), partial, c)
+    return _reduce(partial)
+
+
+@njit(cache=True)
+def _layer_fold_round_serial(stack, r0, r1, eqs, lam0, lam1, out):
+    partial = np.zeros((1, 4), dtype=np.uint64)
+    if out.shape[1] == 1:
         v = np.empty((4, 2), dtype=np.uint64)
         for t in range(4):
             _fold_at(stack, out, t, 0, 1, r0, r1, v)
         return _reduce(partial)
-    chunk = (q + NUM_CHUNKS - 1) // NUM_CHUNKS
-    for c in prange(NUM_CHUNKS):
-        acc = np.zeros(4, dtype=np.uint64)
-        va = np.empty((4, 2), dtype=np.uint64)
-        vb = np.empty((4, 2), dtype=np.uint64)
-        e = np.empty((4, 2), dtype=np.uint64)
-        for i in range(c * chunk, min(q, (c + 1) * chunk)):
-            for t in range(4):
-                _fold_at(stack, out, t, i, h, r0, r1, va)
-                _fold_at(stack, out, t, i + q, h, r0, r1, vb)
-            _accumulate(acc, va, vb, e, eqs[i, 0], eqs[i, 1], lam0, lam1)
-        partial[c, :] = acc
+    _fold_chunk(stack, r0, r1, eqs, lam0, lam1, out, 0, out.shape[1] // 2, partial, 0)
     return _reduce(partial)
+
+
+def layer_fold_round(stack, r0, r1, eqs, lam0, lam1, out):
+    """Fold every table by r into out (4, h, 2); return the next round's
+    s(0), s(2) weighted by eqs (h / 2 entries; zeros when h = 1)."""
+    if out.shape[1] // 2 < SERIAL_PAIRS:
+        return _layer_fold_round_serial(stack, r0, r1, eqs, lam0, lam1, out)
+    return _layer_fold_round_parallel(stack, r0, r1, eqs, lam0, lam1, out)
