@@ -73,3 +73,30 @@ def test_batch_of_the_whole_input_file_proves_in_one_proof(tmp_path, capsys):
     verdict = json.loads(capsys.readouterr().out)
     expected = [circuit.execute(weights, s)[circuit.outputs[0].name][0].tolist() for s in samples]
     assert verdict["valid"] and verdict["output_int"] == expected
+
+
+def test_cnn_with_committed_input(tmp_path):
+    """digits_cnn (a 1x1x28x28 image) proven with the input committed: the
+    image is not in the proof, it is range-checked as uint8/int8 pixels, and
+    the verifier accepts only against the image's own commitment."""
+    from zkaudit.statements.inference.commitment import input_commitment
+    from zkaudit.statements.inference.prover import prove
+
+    folder = ZOO / "digits_cnn"
+    out = tmp_path / "compiled"
+    assert main(["compile", str(folder / "model.onnx"), "--out", str(out), "--calibration",
+                 str(folder / "calibration.npy")]) == 0
+    circuit, weights = load_circuit(out), load_weights(out)
+    samples = read_inputs(folder / "input.json", circuit).samples
+    commitment = (out / COMMITMENT_FILE).read_bytes()
+    proof = prove(circuit, weights, samples[0], weight_commitment=commitment, commit_input=True)
+    image = samples[0][circuit.inputs[0].name]
+    assert np.asarray(image, dtype="<i8").tobytes() not in proof
+    circuit_bin = (out / "public" / "circuit.bin").read_bytes()
+    verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
+                           input_commitment=input_commitment(circuit, samples[0]))
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, samples[0]).items()}
+    other = input_commitment(circuit, samples[1])
+    assert not verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
+                            input_commitment=other).valid
