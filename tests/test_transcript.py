@@ -86,3 +86,23 @@ def test_indices_uniform_and_in_range():
     assert t.challenge_index(b"q", 1) == 0
     with pytest.raises(TranscriptError):
         t.challenge_index(b"q", 0)
+
+
+def test_soundness_ledger_is_the_union_bound():
+    import math
+
+    from zkaudit.transcript import DEFAULT_DEGREE, Transcript
+
+    t = Transcript()
+    assert t.soundness_bits() == math.inf
+    t.absorb_statement("ledger", 1)
+    for _ in range(1000):
+        t.challenge_ext(b"x")
+    t.challenge_index(b"i", 10)  # indices are charged by the protocol that draws them
+    assert t.ext_challenges == 1000
+    default = 2 * math.log2(2**64 - 2**32 + 1) - math.log2(1000 * DEFAULT_DEGREE)
+    assert abs(t.soundness_bits() - default) < 1e-9
+    t.charge("opening", -101.0)
+    t.charge("opening", -101.0)
+    expected = -math.log2(2 * 2.0**-101 + 2.0**-default)
+    assert abs(t.soundness_bits() - expected) < 1e-9 and t.soundness_bits() < 100.1

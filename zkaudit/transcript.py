@@ -18,11 +18,21 @@ Challenges:
 A statement (protocol id and version, digests, public values, commitments)
 must be absorbed with `absorb_statement` before the first challenge; asking
 for a challenge earlier raises, so no protocol can forget to bind it.
+
+Soundness ledger. Every bad event of our protocols is "a non-zero polynomial
+vanishes at a challenge" (Schwartz-Zippel). The transcript charges each
+extension challenge DEFAULT_DEGREE / p^2, which covers every use whose
+polynomial has degree <= 8 in it (sum-check rounds, random points of MLE
+claims, combination coefficients, GKR's lambda and merge). A protocol whose
+challenges carry more (LogUp's alpha/beta, the commitment's column queries
+and claim batching) `charge`s its proven bound on top. `soundness_bits` is
+then -log2 of the union bound over the whole run; the verifier reports it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 from collections.abc import Mapping
 
@@ -43,6 +53,7 @@ LABEL_STATEMENT_COMMITMENT = b"statement/commitment"
 LABEL_STATEMENT_END = b"statement/end"
 
 _U64_LIMIT = 1 << 64
+DEFAULT_DEGREE = 8  # the highest degree a challenge enters without its own charge
 
 
 class TranscriptError(RuntimeError):
@@ -60,6 +71,8 @@ class Transcript:
         self._h = hashlib.sha256()
         self._counter = 0
         self._statement_bound = False
+        self.ext_challenges = 0
+        self.charges: list[tuple[str, float]] = []  # (what, log2 of its error bound)
         self._frame(b"D", b"domain", domain)
 
     # ------------------------------------------------------------- absorbing
@@ -155,6 +168,7 @@ class Transcript:
             if w < P:
                 coords.append(w)
                 if len(coords) == 2:
+                    self.ext_challenges += 1
                     return Fp2(coords[0], coords[1])
         raise AssertionError("unreachable")
 
@@ -174,6 +188,22 @@ class Transcript:
     def challenge_indices(self, label: bytes, n: int, count: int) -> list[int]:
         """`count` independent uniform indices in [0, n) (with repetition)."""
         return [self.challenge_index(label, n) for _ in range(count)]
+
+    # ------------------------------------------------------ soundness ledger
+
+    def charge(self, what: str, log2_error: float) -> None:
+        """Record a bound that the default per-challenge charge does not cover."""
+        self.charges.append((what, float(log2_error)))
+
+    def soundness_bits(self) -> float:
+        """-log2 of the union bound over every challenge drawn and every charge."""
+        terms = [c for _, c in self.charges]
+        if self.ext_challenges:
+            terms.append(math.log2(self.ext_challenges * DEFAULT_DEGREE) - 2 * math.log2(P))
+        if not terms:
+            return math.inf
+        top = max(terms)
+        return -(top + math.log2(sum(2.0 ** (t - top) for t in terms)))
 
     # ---------------------------------------------------------------- debug
 

@@ -44,6 +44,7 @@ def test_zoo_model_proves_and_verifies(name, tmp_path, capsys):
     verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
     assert verdict.valid, verdict.reason
     assert verdict.output == {k: v.tolist() for k, v in reference.items()}
+    assert verdict.soundness_bits >= 100, verdict.soundness_bits  # computed over the whole run
 
     # the same proof with one flipped byte in the layer proofs is rejected
     raw = bytearray(proof)
@@ -96,6 +97,7 @@ def test_cnn_with_committed_input(tmp_path):
     verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
                            input_commitment=input_commitment(circuit, samples[0]))
     assert verdict.valid, verdict.reason
+    assert verdict.soundness_bits >= 100, verdict.soundness_bits  # three openings: weights, advice, input
     assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, samples[0]).items()}
     other = input_commitment(circuit, samples[1])
     assert not verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,

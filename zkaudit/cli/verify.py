@@ -58,6 +58,8 @@ def verify(
         typer.echo(json.dumps(doc, sort_keys=True))
     elif verdict.valid:
         typer.echo(f"valid {verdict.statement} proof\noutput: {json.dumps(doc['output'])}")
+        if verdict.soundness_bits is not None:
+            typer.echo(f"soundness: {verdict.soundness_bits:.1f} bits (proven bound over this run; not zero-knowledge)")
         if verdict.input_commitment is not None:
             checked = "matches --input-commitment" if expected is not None else "not compared: no --input-commitment"
             typer.echo(f"input: committed, {verdict.input_commitment.hex()[:32]}... ({checked})")

@@ -164,17 +164,20 @@ class Soundness:
         return "lookup soundness:\n" + "\n".join(lines) + f"\n  total: {self.bits:.1f} bits"
 
 
+def alpha_beta_log2(tree_vars, width: int) -> float:
+    """log2 of the error of the LogUp identity at (alpha, beta): (#leaves * width) / p^2."""
+    return math.log2(sum(1 << nv for nv in tree_vars)) + math.log2(width) - EXT_BITS
+
+
 def soundness(instance: LookupInstance) -> Soundness:
     tree_vars, _ = instance.layout()
-    num_leaves = sum(1 << nv for nv in tree_vars)
-    w = instance.width
     s = Soundness()
     # alpha and beta together: rows fold to F(beta) = sum_c beta^c col_c + beta^w tag,
     # distinct rows to distinct polynomials, so a row outside its table leaves
     # sum 1/(alpha - F_i(beta)) - sum m_j/(alpha - T_j(beta)) a non-zero rational
     # function; cleared of denominators (prod q_t != 0 is checked) its numerator
     # has total degree <= leaves * w (Schwartz-Zippel over the pair).
-    s.add("alpha, beta (LogUp identity, rows folded)", math.log2(num_leaves) + math.log2(w) - EXT_BITS)
+    s.add("alpha, beta (LogUp identity, rows folded)", alpha_beta_log2(tree_vars, instance.width))
     for t, nv in enumerate(tree_vars):
         for k in range(1, nv + 1):
             # lambda batches two claims: 1/p^2; sum-check over k-1 variables, degree 3:

@@ -27,6 +27,7 @@ from zkaudit.lookup.errors import (
 )
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.lookup.protocol import (
+    alpha_beta_log2,
     EQ,
     LABEL_ALPHA,
     LABEL_BETA,
@@ -112,6 +113,8 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
     instance.absorb(transcript)
     beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
     alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
+    # the GKR layers' challenges have degree <= 3: the transcript's default charge covers them
+    transcript.charge("lookup alpha, beta", alpha_beta_log2(tree_vars, instance.width))
     ends = [_verify_tree(t, root, layers, transcript) for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
 
     w = instance.width

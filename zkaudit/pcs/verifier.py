@@ -151,6 +151,8 @@ def verify(
                                      expected=w, got=evaluation.values[2 * i + 1])
     transcript.absorb_vec(protocol.LABEL_EVALUATION_ROW, u_eval)
 
+    # This opening's proven bound (module docstring of `params`), at its own sizes.
+    transcript.charge("commitment opening", -params.soundness_bits_for(log_n, len(claims), layout.log_rows))
     positions = protocol.query_positions(transcript, log_n, params.num_queries)
     if list(proof.positions) != positions:
         raise QueryPositionMismatch("opened positions are not the transcript's", where=WHERE,

@@ -43,6 +43,7 @@ class Verified:
 
     output: Any
     input_commitment: bytes | None = None  # committed-input proofs: what the input is bound to
+    soundness_bits: float | None = None  # -log2 of the run's error bound (`Transcript.soundness_bits`)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Verdict:
     reason: str
     verifier_version: str = VERIFIER_VERSION
     input_commitment: bytes | None = None
+    soundness_bits: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Verdict:
             "statement": self.statement,
             "output": self.output,
             "input_commitment": None if self.input_commitment is None else self.input_commitment.hex(),
+            "soundness_bits": None if self.soundness_bits is None else round(self.soundness_bits, 1),
             "reason": self.reason,
             "verifier_version": self.verifier_version,
         }
@@ -117,5 +120,6 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
     except ProofRejected as exc:
         return Verdict(False, env.statement, None, str(exc))
     if isinstance(result, Verified):
-        return Verdict(True, env.statement, result.output, "proof verified", input_commitment=result.input_commitment)
+        return Verdict(True, env.statement, result.output, "proof verified", input_commitment=result.input_commitment,
+                       soundness_bits=result.soundness_bits)
     return Verdict(True, env.statement, result, "proof verified")

@@ -17,8 +17,16 @@ from zkaudit.pcs import PcsParams
 COMMITMENT_FILE = Path("public") / "weights.commitment"
 
 
+# One inference proof opens up to three commitments (weights, advice, a
+# committed input) and runs a few lookups and thousands of low-degree
+# challenges; each opening is set 3 bits above the statement's target so
+# the union bound over the whole run stays >= 100 bits (the verifier
+# computes and reports it: `Transcript.soundness_bits`).
+PCS_BITS = 103
+
+
 def params() -> PcsParams:
-    return PcsParams.default()
+    return PcsParams.for_security(PCS_BITS)
 
 
 def weight_index(circuit: Circuit) -> dict[str, int]:

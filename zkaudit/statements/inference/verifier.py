@@ -92,8 +92,10 @@ def output_claims(circuit: Circuit, body: InferenceBody, transcript: Transcript)
     return claims
 
 
-def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> dict:
-    """`circuit` is the registered one; it is widened to the proof's batch."""
+def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> tuple[dict, float]:
+    """`circuit` is the registered one; it is widened to the proof's batch.
+    Returns the proven outputs and the soundness bits of the run (the
+    transcript's ledger: every challenge drawn and every protocol's bound)."""
     circuit = widen(circuit, body.batch)
     commitment = Commitment.from_bytes(weight_commitment)
     specs = circuit.specs()
@@ -150,7 +152,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             pcs_verify(com, pcs_claims[what], OpeningProof.from_bytes(blob), transcript, params())
         elif blob:
             raise MalformedProof(f"{what} opening sent without claims on {what}", where=f"inference.{what}")
-    return {name: arr.tolist() for name, arr in body.outputs.items()}
+    return {name: arr.tolist() for name, arr in body.outputs.items()}, transcript.soundness_bits()
 
 
 @register_verifier(STATEMENT)
@@ -164,5 +166,5 @@ def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: byte
         reason = ("proof publishes its input instead of committing to it" if not parsed.committed_input
                   else "proof is about another input: its input commitment differs from the one expected")
         raise InputCommitmentMismatch(reason, where="inference.input")
-    output = verify_body(circuit, parsed, weight_commitment)
-    return Verified(output, input_commitment=parsed.input_commitment)
+    output, bits = verify_body(circuit, parsed, weight_commitment)
+    return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits)
