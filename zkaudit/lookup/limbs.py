@@ -36,6 +36,17 @@ LIMB_BITS = 16
 MAX_RANGE_BITS = 63  # so that 2^b < p and shifted values never wrap
 
 
+def recompose_value(limb_values, widths) -> Fp2:
+    """sum_i 2^(w_0 + ... + w_(i-1)) l_i: a column's value from its limbs'
+    values at one point (the column minus this is multilinear, so agreeing
+    at a fresh point costs num_vars / p^2)."""
+    total, shift = Fp2(0), 0
+    for v, w in zip(limb_values, widths):
+        total = total + v * (1 << shift)
+        shift += w
+    return total
+
+
 @dataclass(frozen=True)
 class RangeCheck:
     bits: int
@@ -101,10 +112,7 @@ class RangeCheck:
         if len(limb_values) != len(self.limb_widths):
             raise LookupShapeError("wrong number of limb values", where="lookup/limbs",
                                    expected=len(self.limb_widths), got=len(limb_values))
-        total, shift = Fp2(0), 0
-        for v, w in zip(limb_values, self.limb_widths):
-            total = total + v * (1 << shift)
-            shift += w
+        total = recompose_value(limb_values, self.limb_widths)
         if self.signed:
             total = total - prefix_indicator(self.num_rows, point) * (1 << (self.bits - 1))
         return PointClaim(tuple(point), total)

@@ -67,12 +67,8 @@ def recompose_prove(rc: RangeCheck, lclaims, limb_names, tables, transcript: Tra
     point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lclaims.columns[0][0].point)))
     values = tuple(_ext(evaluate(tables[name], point)) for name in limb_names)
     transcript.absorb_exts(LABEL_LIMB_VALUES, list(values))
-    total, shift = Fp2(0), 0
-    for name, v, w in zip(limb_names, values, rc.limb_widths):
-        claims.append(TensorClaim(name, point, v))
-        total = total + v * (1 << shift)
-        shift += w
-    return (point, total), claims, values
+    claims += [TensorClaim(name, point, v) for name, v in zip(limb_names, values)]
+    return (point, rc.recompose_at(point, values).value), claims, values
 
 
 def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript, *, extra_d=(),

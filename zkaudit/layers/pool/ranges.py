@@ -24,6 +24,7 @@ from zkaudit.field.scalar import Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import RelationMismatch
 from zkaudit.lookup import Lookup, LookupInstance
+from zkaudit.lookup.limbs import recompose_value
 from zkaudit.lookup.tables import NotInTable, TableSpec
 from zkaudit.transcript import Transcript
 
@@ -134,12 +135,8 @@ class MultiRange:
             at += len(names)
             point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[lo][0].point)))  # n / p^2
             transcript.absorb_exts(LABEL_LIMB_VALUES, list(vals))
-            total, shift = Fp2(0), 0
-            for n, v, w in zip(names, vals, self.widths(j)):
-                out.append(TensorClaim(n, point, v))
-                total = total + v * (1 << shift)
-                shift += w
-            cols.append((point, total))
+            out += [TensorClaim(n, point, v) for n, v in zip(names, vals)]
+            cols.append((point, recompose_value(vals, self.widths(j))))
         if at != len(limb_values):
             raise RelationMismatch("too many limb values", where=where, expected=at, got=len(limb_values))
         return cols, out
@@ -165,11 +162,7 @@ class MultiRange:
                 v = evaluate(tables[n], point)
                 vals.append(Fp2.from_base(v) if isinstance(v, Fp) else v)
             transcript.absorb_exts(LABEL_LIMB_VALUES, vals)
-            total, shift = Fp2(0), 0
-            for n, v, w in zip(names, vals, self.widths(j)):
-                out.append(TensorClaim(n, point, v))
-                total = total + v * (1 << shift)
-                shift += w
-            cols.append((point, total))
+            out += [TensorClaim(n, point, v) for n, v in zip(names, vals)]
+            cols.append((point, recompose_value(vals, self.widths(j))))
             values += vals
         return cols, out, tuple(values)

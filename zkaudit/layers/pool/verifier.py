@@ -187,12 +187,8 @@ def recompose_verify(rc: RangeCheck, lk, limb_names, limb_values, transcript: Tr
     claims = [TensorClaim(name, tuple(c[0].point), c[0].value) for name, c in zip(limb_names, lk.columns)]
     point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[0][0].point)))  # n / p^2
     transcript.absorb_exts(LABEL_LIMB_VALUES, list(limb_values))
-    total, shift = Fp2(0), 0
-    for name, v, w in zip(limb_names, limb_values, widths):
-        claims.append(TensorClaim(name, point, v))
-        total = total + v * (1 << shift)
-        shift += w
-    return (point, total), claims
+    claims += [TensorClaim(name, point, v) for name, v in zip(limb_names, limb_values)]
+    return (point, rc.recompose_at(point, limb_values).value), claims
 
 
 def batch_weights(z, mu: Fp2, d_points) -> np.ndarray:
