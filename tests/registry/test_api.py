@@ -104,7 +104,7 @@ def test_unknown_model_is_404(served):
     reg, client, _, _ = served
     body = build_request(key("acme"), "submit-proof", reg.public_key, {"model": "ghost", "version": "1", "proof": "QQ=="})
     r = _unchanged(reg, lambda: client.post("/v1/proofs", json=body))
-    assert (r.status_code, r.json()["detail"]) == (404, "unknown model 'ghost'")
+    assert r.status_code == 404 and r.json()["detail"].startswith("unknown model 'ghost'")
 
 
 def test_unregistered_signer_is_refused(served):

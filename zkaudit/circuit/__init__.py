@@ -26,25 +26,37 @@ SUMMARY_FILE = Path("public") / "summary.json"
 WEIGHTS_FILE = Path("private") / "weights.bin"
 
 
-def _read(path: Path, what: str) -> bytes:
+def _read(directory, rel: Path, what: str) -> bytes:
+    """A file of a compiled model directory, or one line saying what is wrong."""
+    directory = Path(directory)
+    compile_hint = f"write one with `zkaudit compile MODEL.onnx --out {directory}`"
+    if not directory.exists():
+        raise CircuitError(f"compiled model directory not found: {directory}", hint=compile_hint)
+    if not directory.is_dir():
+        raise CircuitError(f"{directory} is a file, not a compiled model directory", hint=compile_hint)
+    path = directory / rel
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise CircuitError(f"{what} not found: {path} (is this a directory written by `zkaudit compile`?)") from None
+        if rel == WEIGHTS_FILE and (directory / CIRCUIT_FILE).exists():
+            raise CircuitError(f"{directory} has no {rel}: proving needs the vendor's private weights",
+                               hint="use the directory `zkaudit compile` wrote, not a copy of its public/ folder"
+                               ) from None
+        raise CircuitError(f"{directory} is not a compiled model directory: no {rel}", hint=compile_hint) from None
     except OSError as exc:
-        raise CircuitError(f"cannot read {what} {path}: {exc}") from None
+        raise CircuitError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def load_circuit(directory) -> Circuit:
     """Parse and validate `DIR/public/circuit.bin`."""
-    circuit = decode_circuit(_read(Path(directory) / CIRCUIT_FILE, "circuit file"))
+    circuit = decode_circuit(_read(directory, CIRCUIT_FILE, "circuit file"))
     validate(circuit)
     return circuit
 
 
 def load_weights(directory) -> Weights:
     """Parse `DIR/private/weights.bin` (check against a circuit with `Weights.check`)."""
-    return Weights.decode(_read(Path(directory) / WEIGHTS_FILE, "weights file"))
+    return Weights.decode(_read(directory, WEIGHTS_FILE, "weights file"))
 
 
 __all__ = [

@@ -105,13 +105,18 @@ def parse_inputs(doc, circuit: Circuit) -> InputBatch:
     return InputBatch(tuple({k: v[i] for k, v in arrays.items()} for i in range(n)), batched)
 
 
+INPUT_FORMAT = '--input takes a JSON file: {"inputs": {NAME: values}} or {"input_data": [[...]]}'
+
+
 def read_inputs(path, circuit: Circuit) -> InputBatch:
     """Read a zkaudit or EZKL-style JSON input file for `circuit`."""
     p = Path(path)
     try:
         doc = json.loads(p.read_text())
     except FileNotFoundError:
-        raise InputError(f"input file not found: {p}") from None
+        raise InputError(f"input file not found: {p}", hint=INPUT_FORMAT) from None
+    except IsADirectoryError:
+        raise InputError(f"input file {p} is a directory", hint=INPUT_FORMAT) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"input file {p} is not valid JSON: {exc}") from None
     return parse_inputs(doc, circuit)

@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.secho("aborted", err=True)
         return 130
-    except FileNotFoundError as exc:
-        typer.secho(f"error: file not found: {exc.filename}", err=True, fg=typer.colors.RED)
+    except OSError as exc:  # a path the command read or wrote directly
+        typer.secho(f"error: {_os_error(exc)}", err=True, fg=typer.colors.RED)
         return 2
     except Exception as exc:  # click usage errors carry their own exit code
         import click
@@ -87,6 +87,17 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         raise
     return 0
+
+
+def _os_error(exc: OSError) -> str:
+    name = exc.filename if exc.filename is not None else ""
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {name} (check the path)"
+    if isinstance(exc, IsADirectoryError):
+        return f"{name} is a directory, expected a file"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {name}"
+    return f"cannot access {name}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":

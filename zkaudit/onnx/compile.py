@@ -25,7 +25,7 @@ from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, W
 from zkaudit.onnx.calibrate import collect_ranges, read_samples
 from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
 from zkaudit.onnx.fidelity import measure, strip_qdq
-from zkaudit.onnx.importer import Importer
+from zkaudit.onnx.importer import Importer, check_ops
 from zkaudit.onnx.load import fix_input_shapes, fold_batchnorm, load_model
 from zkaudit.onnx.registry import OPS
 
@@ -85,6 +85,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     files (e.g. the weight commitment) to the same atomic write."""
     path, out_dir = Path(path), Path(out_dir)
     model = load_model(path)
+    check_ops(model, OPS)
     shapes = fix_input_shapes(model, input_shapes)
     kind = model_kind(model)
     original = onnx.ModelProto()

@@ -69,10 +69,7 @@ class Importer:
         return self._outputs()
 
     def unsupported(self, node, what: str) -> UnsupportedOp:
-        domain = node.domain or "ai.onnx"
-        supported = sorted(op if d == "ai.onnx" else f"{d}:{op}" for d, op in self.ops)
-        return UnsupportedOp(node.name or node.output[0], node.op_type, domain, self.opsets.get(domain, 0),
-                             what, supported)
+        return unsupported_op(node, self.opsets, self.ops, what)
 
     def fail(self, what: str) -> OnnxImportError:
         n = self.node
@@ -220,6 +217,26 @@ class Importer:
         if dtype.kind not in "iu" or dtype.itemsize > 2:
             return None
         return QParams(float(scale.reshape(())), int(zp.reshape(())), *dtype_range(dtype))
+
+
+def unsupported_op(node, opsets: dict, ops: dict, what: str) -> UnsupportedOp:
+    domain = node.domain or "ai.onnx"
+    supported = sorted(op if d == "ai.onnx" else f"{d}:{op}" for d, op in ops)
+    return UnsupportedOp(node.name or node.output[0], node.op_type, domain, opsets.get(domain, 0), what, supported)
+
+
+def check_ops(model: onnx.ModelProto, ops: dict) -> None:
+    """Fail on the first node whose op we cannot import, before any
+    calibration work. Mirrors `Importer.run`: nodes whose inputs are all
+    constants are folded (any op), Shape gives a constant (shapes are fixed)."""
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    const = {i.name for i in model.graph.initializer}
+    for node in model.graph.node:
+        ins = [i for i in node.input if i]
+        if node.op_type in ("Constant", "Shape") or (ins and all(i in const for i in ins)):
+            const.update(o for o in node.output if o)
+        elif (node.domain or "ai.onnx", node.op_type) not in ops:
+            raise unsupported_op(node, opsets, ops, "is not supported")
 
 
 def _constant_value(node) -> np.ndarray:

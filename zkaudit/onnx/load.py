@@ -16,7 +16,8 @@ from zkaudit.onnx.errors import DynamicShape, MalformedModel, OnnxImportError
 def load_model(path) -> onnx.ModelProto:
     p = Path(path)
     if not p.is_file():
-        raise OnnxImportError(f"model file not found: {p}")
+        what = f"{p} is a directory, not an ONNX model file" if p.is_dir() else f"model file not found: {p}"
+        raise OnnxImportError(what, hint="give the path of an .onnx file")
     try:
         model = onnx.load_from_string(p.read_bytes())
     except Exception as exc:  # protobuf raises DecodeError and friends

@@ -66,8 +66,8 @@ class PublicArtifacts:
 def read_model_dir(path: Path) -> PublicArtifacts:
     pub = Path(path) / "public"
     if not pub.is_dir():
-        raise ZkauditError(f"{path} is not a compiled model directory (no public/ folder)",
-                           hint="produce one with `zkaudit compile`")
+        raise ZkauditError(f"{path} is not a compiled model directory: no public/ folder",
+                           hint="write one with `zkaudit compile MODEL.onnx --out DIR`")
     files = {n: pub / n for n in ("circuit.bin", "summary.json", "weights.commitment")}
     missing = [n for n, p in files.items() if not p.is_file()]
     if missing:

@@ -17,6 +17,7 @@ WAL mode).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from alembic import command
@@ -35,22 +36,48 @@ DEFAULT_SQLITE = "zkaudit-registry.db"
 ENV_URL = "ZKAUDIT_REGISTRY_URL"
 MIGRATIONS_DIR = Path(zkaudit.__file__).resolve().parent.parent / "registry" / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 60
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def resolve_url(url_or_path: str | None) -> str:
     """The SQLAlchemy URL for a `--registry` value, `$ZKAUDIT_REGISTRY_URL` or the default file."""
     raw = url_or_path or os.environ.get(ENV_URL) or DEFAULT_SQLITE
+    shown = redact(raw) + ("" if url_or_path or not os.environ.get(ENV_URL) else f" (from ${ENV_URL})")
     if "://" not in raw:
         return f"sqlite:///{Path(raw).expanduser().resolve()}"
     scheme, rest = raw.split("://", 1)
+    if scheme in ("http", "https"):
+        raise ZkauditError(
+            f"registry {shown} is an HTTP server: HTTP registries are not supported by this command",
+            hint="give --registry the registry's database, a SQLite path or postgresql://USER@HOST/DB; "
+                 "programs can use the server's API at /v1/, described at /docs",
+        )
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return f"postgresql+psycopg://{rest}"
-    if scheme == "sqlite":
-        return raw
-    raise ZkauditError(
-        f"unsupported registry URL scheme {scheme!r}",
-        hint="use a file path, sqlite:///PATH or postgresql://USER@HOST/DB",
-    )
+        url = f"postgresql+psycopg://{rest}"
+    elif scheme == "sqlite":
+        url = raw
+    else:
+        raise ZkauditError(
+            f"unsupported registry URL scheme {scheme!r} in {shown}",
+            hint="use a file path, sqlite:///PATH or postgresql://USER@HOST/DB",
+        )
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError) as exc:  # ValueError: SQLAlchemy's int(port)
+        what = "its port is not a number" if isinstance(exc, ValueError) else "it does not parse"
+        raise ZkauditError(f"malformed registry URL {shown}: {what}",
+                           hint="expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH") from None
+    return url
+
+
+def shown(url: str) -> str:
+    """A resolved URL as a user would write it, password hidden."""
+    return redact(url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def redact(url: str) -> str:
+    """`url` with any password replaced by ***, for messages."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,9 +97,11 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
             _sqlite_events(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as exc:
-        raise ZkauditError(f"cannot open registry {url!r}: {exc}") from None
+            # A host that drops packets would otherwise hang the command for minutes.
+            timeout = {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+            engine = create_engine(url, pool_pre_ping=True, connect_args=timeout)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise ZkauditError(f"cannot open registry {shown(url)}: {first_line(exc)}") from None
     return engine
 
 
@@ -135,7 +164,8 @@ def check_schema(engine: Engine) -> None:
     try:
         rev = current_revision(engine)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
-        raise ZkauditError(f"cannot connect to registry: {_first_line(exc)}") from None
+        raise ZkauditError(f"cannot connect to registry {shown(str(engine.url))}: {first_line(exc)}",
+                           hint="check the URL and that the database server is running") from None
     if rev is None:
         raise NotInitialised("registry is not initialised", hint="run `zkaudit registry init`")
     head = head_revision()
@@ -143,5 +173,7 @@ def check_schema(engine: Engine) -> None:
         raise NotInitialised(f"registry schema is at {rev}, this zkaudit needs {head}", hint="run `zkaudit registry upgrade`")
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def first_line(exc: BaseException) -> str:
+    """The driver's own words: first line, without SQLAlchemy's '(module.Class) ' prefix."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return re.sub(r"^\([\w.]+\) ", "", line)

@@ -27,7 +27,7 @@ from zkaudit.registry.artifacts import PublicArtifacts
 from zkaudit.registry.audit import AuditReport, audit_session, export
 from zkaudit.registry.auth import RequestAuth
 from zkaudit.registry.encoding import encode, message, sha256_hex
-from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, RegistryError,
+from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, NotInitialised, RegistryError,
                                      ReplayedRequest)
 from zkaudit.registry.models import (Attestation, AttestationSigner, Meta, Model, ModelVersion, RequestNonce,
                                      Revocation, Signer, SubmittedProof, canonical_json)
@@ -60,6 +60,11 @@ class Registry(Reads):
 
     def __init__(self, url_or_path: str | None = None, *, key: keys.KeyPair | None = None, check: bool = True):
         self.url = db.resolve_url(url_or_path)
+        path = db.sqlite_path(self.url)
+        if check and path is not None and not path.exists():  # opening it would create an empty file
+            raise NotInitialised(f"registry is not initialised: no database file at {path}",
+                                 hint="create one with `zkaudit registry init`, or name an existing one with "
+                                      f"--registry or ${db.ENV_URL}")
         self.engine = db.make_engine(self.url)
         self._writer = db.writer(self.engine)
         if check:
@@ -80,7 +85,9 @@ class Registry(Reads):
         except ZkauditError:
             raise
         except Exception as exc:  # unreachable server, unwritable file: one line, not a traceback
-            raise ZkauditError(f"cannot initialise registry at {reg.url}: {str(exc).splitlines()[0]}") from None
+            raise ZkauditError(f"cannot initialise registry at {db.shown(reg.url)}: {db.first_line(exc)}",
+                               hint="check the URL, or that the folder exists, and that the server is running"
+                               ) from None
         with Session(reg.engine) as s:
             existing = s.get(Meta, META_PUBLIC_KEY)
         if existing is not None:

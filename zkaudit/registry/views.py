@@ -15,11 +15,14 @@ from zkaudit.registry.errors import NotFound, RegistryError
 from zkaudit.registry.models import Attestation, Model, ModelVersion, Revocation, Signer, SubmittedProof
 
 
+LIST_HINT = "see the models it holds with `zkaudit registry list` or GET /v1/models"
+
+
 def parse_ref(ref: str) -> tuple[str, str]:
     """'NAME@VERSION' -> (name, version)."""
     name, sep, version = ref.rpartition("@")
     if not sep or not name or not version:
-        raise RegistryError(f"model reference {ref!r} must be NAME@VERSION")
+        raise RegistryError(f"model reference {ref!r} must be NAME@VERSION", hint="e.g. clinical-mlp@1.0")
     return name, version
 
 
@@ -38,7 +41,10 @@ class Reads:
         mv = s.scalars(select(ModelVersion).join(Model).where(Model.name == model, ModelVersion.version == version)).first()
         if mv is None and not missing_ok:
             known = s.scalars(select(Model).where(Model.name == model)).first()
-            raise NotFound(f"unknown model {model!r}" if known is None else f"model {model!r} has no version {version!r}")
+            if known is None:
+                raise NotFound(f"unknown model {model!r}: this registry has no {model}@{version}", hint=LIST_HINT)
+            versions = ", ".join(v.version for v in known.versions)
+            raise NotFound(f"model {model!r} has no version {version!r}, only {versions}", hint=LIST_HINT)
         return mv
 
     def signer_role(self, public_key: bytes) -> str | None:
@@ -57,7 +63,7 @@ class Reads:
         with self._read() as s:
             m = s.scalars(select(Model).where(Model.name == model)).first()
             if m is None:
-                raise NotFound(f"unknown model {model!r}")
+                raise NotFound(f"unknown model {model!r}", hint=LIST_HINT)
             return {"name": m.name, "vendor": m.vendor.name, "vendor_public_key": m.vendor.public_key.hex(),
                     "versions": [self._version_view(s, v) for v in m.versions]}
 
