@@ -51,7 +51,9 @@ def demo_command(
                                                      "(default: a temporary folder, removed afterwards)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record of every step instead of text."),
 ) -> None:
-    """Compile the clinical MLP, publish it to a local registry with a signed
+    """Run the whole vendor -> registry -> hospital journey on the zoo's clinical MLP.
+
+    Compile the model, publish it to a local SQLite registry with a signed
     attestation, prove a prediction for a sample patient, verify it against
     the registry as a hospital would, and show a tampered prediction rejected.
     Proofs are sound but NOT zero-knowledge yet."""

@@ -9,6 +9,7 @@ show a traceback.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 
@@ -22,7 +23,9 @@ app = typer.Typer(
     help=(
         "Zero-knowledge model audits: compile quantized ONNX models to circuits, "
         "commit, publish to a registry, prove and verify.\n\n"
-        "Exit codes: 0 success; 1 a proof or log was rejected; 2 a usage or input error."
+        "New here? `zkaudit demo` runs the whole journey on a zoo model in a temporary folder.\n\n"
+        "Exit codes: 0 success; 1 a proof or log was rejected (the reason on stderr); 2 a usage or input "
+        "error (one line on stderr saying what is wrong and what to do)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -57,7 +60,22 @@ def _register_commands() -> None:
             register(app)
 
 
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Commands' help from their docstrings, each paragraph on one line, so
+    `--help` wraps it to the terminal instead of keeping the source's line
+    breaks (which made ragged columns in the command list)."""
+    for info in typer_app.registered_commands:
+        text = info.help or (info.callback.__doc__ if info.callback else None)
+        if text:
+            paragraphs = inspect.cleandoc(text).split("\n\n")
+            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
 _register_commands()
+_reflow_help(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,9 +14,11 @@ def mock_command(
     input_file: Path = typer.Option(..., "--input", help="Input JSON (zkaudit or EZKL format)."),
     as_json: bool = typer.Option(False, "--json", help="Print {ok, first_failure, output} as JSON."),
 ) -> None:
-    """Run every op's constraints on the witness (shapes, declared ranges, and
-    that the proof protocol covers the op) and report the first node that
-    fails. Exit 0 when all hold, 1 naming the first failing node."""
+    """Check every constraint on the witness without proving.
+
+    Runs every op's constraints (shapes, declared ranges, and that the proof
+    protocol covers the op) and reports the first node that fails. Exit 0
+    when all hold, 1 naming the first failing node."""
     from zkaudit.circuit import load_circuit, load_weights, read_inputs
     from zkaudit.circuit.kernels import KERNELS
     from zkaudit.cli._output import output_doc

@@ -25,8 +25,9 @@ from zkaudit.registry.views import parse_ref
 
 registry_app = typer.Typer(name="registry", help="The public model registry.", no_args_is_help=True)
 
-REGISTRY = typer.Option(None, "--registry", help="Database: a SQLite path or postgresql:// URL "
-                        "(default $ZKAUDIT_REGISTRY_URL, else ./zkaudit-registry.db).")
+REGISTRY = typer.Option(None, "--registry", help="Database: a SQLite path or postgresql:// URL, not the "
+                        "http:// address of a served registry (default $ZKAUDIT_REGISTRY_URL, else "
+                        "./zkaudit-registry.db).")
 REGISTRY_KEY = typer.Option(None, "--registry-key", help="The registry's own keystore, used to sign tree heads "
                             "(default: REGISTRY.key beside a SQLite file, ./zkaudit-registry.key otherwise).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
