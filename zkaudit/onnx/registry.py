@@ -1,9 +1,89 @@
-"""The table of importable ops: (domain, op_type) -> function named as the op."""
+"""The table of importable ops: (domain, op_type) -> function named as the op,
+and for people, what each becomes in the circuit IR and what it refuses
+(`OP_NOTES`; the README's table is `ops_markdown()`, kept in sync by
+tests/onnx/test_readme_ops.py, which prints the current table when they differ).
+
+Besides these, `Constant` and any node whose inputs are all constants (any
+op) are evaluated at import time; they cost nothing in the circuit."""
 
 from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_shape
 
 OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS}
 
+_ONNX, _MS = "ai.onnx", "com.microsoft"
+_TABLE = "Table (lookup over the input's integer range)"
+_NCHW_2D = "4-D NCHW input, 2-D kernel"
+_PER_TENSOR = "per-tensor scales and zero points"
+
+# (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
+OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
+    (_ONNX, "Add"): ("Add + Requantize (operands of different scales first moved to a common finer scale)",
+                     "quantized float operands (a constant operand becomes an int8 weight)"),
+    (_ONNX, "ArgMax"): ("ArgMax on the integers (order-preserving)", ""),
+    (_ONNX, "AveragePool"): ("AveragePool, keeping the input's scale", f"{_NCHW_2D}; no ceil_mode, no dilations"),
+    (_ONNX, "BatchNormalization"): ("nothing: folded into the Conv/Gemm before it",
+                                    "only directly after a Conv or Gemm (transB=1, alpha=beta=1) with constant "
+                                    "weights"),
+    (_ONNX, "Clip"): ("Clip (nothing when the producer already saturates there)", "constant min/max"),
+    (_ONNX, "Concat"): ("Concat (+ Requantize of inputs whose scale differs from the output's)", ""),
+    (_ONNX, "Conv"): ("Conv (int8 weights per output channel, int32 accumulator) + Requantize",
+                      f"{_NCHW_2D}, constant weights"),
+    (_ONNX, "ConvInteger"): ("Conv (int32 output)", f"{_NCHW_2D}, constant weights, scalar input zero point"),
+    (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
+                                  "no block_size; a per-axis scale only on constants"),
+    (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
+    (_ONNX, "Erf"): (_TABLE, "quantized float input"),
+    (_ONNX, "Exp"): (_TABLE, "quantized float input"),
+    (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
+    (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),
+    (_ONNX, "Gemm"): ("MatMul (int8 weights per output channel, int32 accumulator) + Requantize",
+                      "A 2-D; B a constant weight; C a scalar or of shape (N,)"),
+    (_ONNX, "GlobalAveragePool"): ("AveragePool over the whole map", "4-D NCHW input"),
+    (_ONNX, "GlobalMaxPool"): ("MaxPool over the whole map", "4-D NCHW input"),
+    (_ONNX, "Identity"): ("nothing", ""),
+    (_ONNX, "LeakyRelu"): (_TABLE, "quantized float input"),
+    (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
+    (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
+    (_ONNX, "MaxPool"): ("MaxPool", f"{_NCHW_2D}; no Indices output"),
+    (_ONNX, "Mul"): ("Mul + Requantize", "quantized float operands"),
+    (_ONNX, "Pad"): ("Pad", "mode=constant; non-negative pads"),
+    (_ONNX, "QLinearConv"): ("Conv + Requantize", f"{_NCHW_2D}, constant weights; per-tensor activation "
+                                                  "scales and zero points"),
+    (_ONNX, "QLinearMatMul"): ("MatMul + Requantize", "B 2-D; per-tensor activation scales and zero points"),
+    (_ONNX, "QuantizeLinear"): ("Requantize (nothing when the scale does not change)",
+                                "constant per-tensor 8- or 16-bit parameters; no block_size"),
+    (_ONNX, "Relu"): ("Relu (nothing when fused into the producer's Requantize)", ""),
+    (_ONNX, "Reshape"): ("Reshape (nothing if the shape is unchanged)", "constant target shape"),
+    (_ONNX, "Shape"): ("nothing: a constant, since shapes are fixed", ""),
+    (_ONNX, "Sigmoid"): (_TABLE, "quantized float input"),
+    (_ONNX, "Softmax"): ("Softmax (integer, exp by lookup table)", "quantized float input"),
+    (_ONNX, "Squeeze"): ("Reshape (nothing if the shape is unchanged)", ""),
+    (_ONNX, "Sub"): ("Sub + Requantize (as Add)", "quantized float operands"),
+    (_ONNX, "Tanh"): (_TABLE, "quantized float input"),
+    (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
+    (_ONNX, "Unsqueeze"): ("Reshape", ""),
+    (_MS, "QGemm"): ("MatMul + Requantize", "y_scale given (no float output)"),
+    (_MS, "QLinearAdd"): ("Add + Requantize", _PER_TENSOR),
+    (_MS, "QLinearAveragePool"): ("Conv with an all-ones kernel + Requantize",
+                                  f"{_NCHW_2D}; no channels_last or ceil_mode; padding only with "
+                                  "count_include_pad=1"),
+    (_MS, "QLinearConcat"): ("Concat (+ Requantize of inputs whose scale differs)", ""),
+    (_MS, "QLinearGlobalAveragePool"): ("Conv with an all-ones kernel + Requantize", "4-D NCHW; no channels_last"),
+    (_MS, "QLinearLeakyRelu"): (_TABLE, _PER_TENSOR),
+    (_MS, "QLinearMul"): ("Mul + Requantize", _PER_TENSOR),
+    (_MS, "QLinearSigmoid"): (_TABLE, _PER_TENSOR),
+    (_MS, "QLinearSoftmax"): ("Softmax (integer, exp by lookup table)", _PER_TENSOR),
+}
+
 
 def supported_ops() -> list[str]:
     return sorted(op if d == "ai.onnx" else f"{d}:{op}" for d, op in OPS)
+
+
+def ops_markdown() -> str:
+    """The supported-ops table as Markdown, one row per importable op."""
+    rows = ["| ONNX op | domain | becomes in the circuit | restrictions |", "|---|---|---|---|"]
+    for domain, op in sorted(OPS, key=lambda k: (k[0] != _ONNX, k[1])):
+        maps_to, limits = OP_NOTES.get((domain, op), ("?", "?"))
+        rows.append(f"| {op} | {domain} | {maps_to} | {limits or '-'} |")
+    return "\n".join(rows) + "\n"
