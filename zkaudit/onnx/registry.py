@@ -22,8 +22,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "ArgMax"): ("ArgMax on the integers (order-preserving)", ""),
     (_ONNX, "AveragePool"): ("AveragePool, keeping the input's scale", f"{_NCHW_2D}; no ceil_mode, no dilations"),
     (_ONNX, "BatchNormalization"): ("nothing: folded into the Conv/Gemm before it",
-                                    "only directly after a Conv or Gemm (transB=1, alpha=beta=1) with constant "
-                                    "weights"),
+                                    ("only directly after a Conv or Gemm (transB=1, alpha=beta=1) with constant "
+                                    "weights")),
     (_ONNX, "Clip"): ("Clip (nothing when the producer already saturates there)", "constant min/max"),
     (_ONNX, "Concat"): ("Concat (+ Requantize of inputs whose scale differs from the output's)", ""),
     (_ONNX, "Conv"): ("Conv (int8 weights per output channel, int32 accumulator) + Requantize",
@@ -47,8 +47,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "MaxPool"): ("MaxPool", f"{_NCHW_2D}; no Indices output"),
     (_ONNX, "Mul"): ("Mul + Requantize", "quantized float operands"),
     (_ONNX, "Pad"): ("Pad", "mode=constant; non-negative pads"),
-    (_ONNX, "QLinearConv"): ("Conv + Requantize", f"{_NCHW_2D}, constant weights; per-tensor activation "
-                                                  "scales and zero points"),
+    (_ONNX, "QLinearConv"): ("Conv + Requantize", (f"{_NCHW_2D}, constant weights; per-tensor activation "
+                                                  "scales and zero points")),
     (_ONNX, "QLinearMatMul"): ("MatMul + Requantize", "B 2-D; per-tensor activation scales and zero points"),
     (_ONNX, "QuantizeLinear"): ("Requantize (nothing when the scale does not change)",
                                 "constant per-tensor 8- or 16-bit parameters; no block_size"),
@@ -65,8 +65,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_MS, "QGemm"): ("MatMul + Requantize", "y_scale given (no float output)"),
     (_MS, "QLinearAdd"): ("Add + Requantize", _PER_TENSOR),
     (_MS, "QLinearAveragePool"): ("Conv with an all-ones kernel + Requantize",
-                                  f"{_NCHW_2D}; no channels_last or ceil_mode; padding only with "
-                                  "count_include_pad=1"),
+                                  (f"{_NCHW_2D}; no channels_last or ceil_mode; padding only with "
+                                  "count_include_pad=1")),
     (_MS, "QLinearConcat"): ("Concat (+ Requantize of inputs whose scale differs)", ""),
     (_MS, "QLinearGlobalAveragePool"): ("Conv with an all-ones kernel + Requantize", "4-D NCHW; no channels_last"),
     (_MS, "QLinearLeakyRelu"): (_TABLE, _PER_TENSOR),
