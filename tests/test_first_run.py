@@ -84,8 +84,10 @@ def test_readme_first_command_in_a_clean_clone(tmp_path):
         subprocess.run(["git", "clone", "-q", "--no-local", str(REPO), str(clone)], check=True, env=env)
         assert not list(clone.rglob("__pycache__")), "a clean clone has no compiled caches"
         started = time.perf_counter()
-        # bash -x with a timestamp in PS4 times each step of the verbatim command line
-        run = subprocess.run(["bash", "-x", "-c", first], cwd=clone, env={**env, "PS4": "+ $EPOCHREALTIME "},
+        # xtrace with a timestamp in PS4 times each step of the verbatim command line
+        # (set in the script: bash does not take PS4 from the environment when run as root)
+        traced = "PS4='+ $EPOCHREALTIME '; set -x\n" + first
+        run = subprocess.run(["bash", "-c", traced], cwd=clone, env=env,
                              capture_output=True, text=True, check=False, timeout=INSTALL_TIMEOUT_S + DEMO_TIMEOUT_S)
         first_total = time.perf_counter() - started
         end = time.time()
