@@ -230,6 +230,21 @@ class Fp2:
         return cls(c0, c1)
 
 
+def exts_from_bytes(data: bytes, offset: int, count: int) -> list[Fp2]:
+    """`count` consecutive encoded extension elements at `offset`, with the
+    same strict checks as `Fp2.from_bytes` (one unpack for all: proofs hold
+    thousands of them)."""
+    if offset + count * BYTES_EXT > len(data):
+        raise MalformedProof("extension field elements truncated", expected=offset + count * BYTES_EXT,
+                             got=len(data))
+    words = struct.unpack_from(f"<{2 * count}Q", data, offset)
+    if any(w >= P for w in words):
+        i = next(i for i, w in enumerate(words) if w >= P) // 2
+        raise MalformedProof("non-canonical extension field element (coefficient >= p)",
+                             got=(words[2 * i], words[2 * i + 1]))
+    return [_fp2(words[i], words[i + 1]) for i in range(0, 2 * count, 2)]
+
+
 # Trusted constructor for results that are already canonical ints: skips the
 # coercion in __init__ (the verifier's hot path builds many small elements).
 _new = object.__new__

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from zkaudit.field.arith import add, mul, reduce128
+from zkaudit.field.arith import add, ext_add, ext_mul, ext_sub, mul, reduce128
 from zkaudit.field.constants import EPSILON, P
 from zkaudit.pcs.fastarith import mul128
 
@@ -94,3 +94,23 @@ def ext_results(dots: np.ndarray) -> np.ndarray:
     """(2q, R) from `row_dots` on coordinate-major input -> (q, R, 2)."""
     q2, num_rows = dots.shape
     return np.ascontiguousarray(dots.reshape(q2 // 2, 2, num_rows).transpose(0, 2, 1))
+
+
+@njit(parallel=True, cache=True)
+def eval_blocks(row, starts, log_sizes, points, out):
+    """out[i] = MLE of row[starts[i] : starts[i] + 2^log_sizes[i]] (an
+    extension vector) at points[i, :log_sizes[i]], MSB first: each point
+    folds its own copy of its block, points in parallel. The verifier's
+    <eq(x_i, .), row> for many claims (`verifier._inner_with_row`)."""
+    for i in prange(out.shape[0]):
+        size = 1 << log_sizes[i]
+        buf = row[starts[i] : starts[i] + size].copy()
+        for j in range(log_sizes[i]):
+            half = size >> 1
+            r0, r1 = points[i, j, 0], points[i, j, 1]
+            for t in range(half):
+                d0, d1 = ext_sub(buf[t + half, 0], buf[t + half, 1], buf[t, 0], buf[t, 1])
+                m0, m1 = ext_mul(r0, r1, d0, d1)
+                buf[t, 0], buf[t, 1] = ext_add(buf[t, 0], buf[t, 1], m0, m1)
+            size = half
+        out[i, 0], out[i, 1] = buf[0, 0], buf[0, 1]

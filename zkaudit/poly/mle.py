@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from zkaudit.field import vec
+from zkaudit.field.constants import P, W
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.poly import kernels as k
 
@@ -115,12 +116,16 @@ def eq_eval(a: Sequence[Fp2], b: Sequence[Fp2]) -> Fp2:
     """eq(a, b) = prod_k (a_k b_k + (1 - a_k)(1 - b_k)) for two points: O(n)."""
     if len(a) != len(b):
         raise ValueError(f"points of different lengths: {len(a)} vs {len(b)}")
-    acc = Fp2(1)
+    # On plain ints (the verifier calls this for every sum-check it checks):
+    # each factor is 2xy - x - y + 1.
+    a0, a1 = 1, 0
     for x, y in zip(a, b):
-        x = Fp2.from_base(x) if isinstance(x, Fp) else x
-        y = Fp2.from_base(y) if isinstance(y, Fp) else y
-        acc = acc * (x * y + (1 - x) * (1 - y))
-    return acc
+        x0, x1 = (x.value, 0) if isinstance(x, Fp) else (x.c0, x.c1)
+        y0, y1 = (y.value, 0) if isinstance(y, Fp) else (y.c0, y.c1)
+        f0 = (2 * (x0 * y0 + W * x1 * y1) - x0 - y0 + 1) % P
+        f1 = (2 * (x0 * y1 + x1 * y0) - x1 - y1) % P
+        a0, a1 = (a0 * f0 + W * a1 * f1) % P, (a0 * f1 + a1 * f0) % P
+    return Fp2(a0, a1)
 
 
 def hypercube_sum(table: np.ndarray) -> Fp | Fp2:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from zkaudit.errors import MalformedProof
-from zkaudit.field.scalar import BYTES_EXT, Fp2
+from zkaudit.field.scalar import BYTES_EXT, Fp2, exts_from_bytes
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,13 @@ class SumcheckProof:
         num_rounds, num_evals = struct.unpack_from("<IB", data, offset)
         offset += 5
         need(num_rounds * num_evals * BYTES_EXT, "round polynomials")
-        rounds = []
-        for _ in range(num_rounds):
-            evals = []
-            for _ in range(num_evals):
-                evals.append(Fp2.from_bytes(data[offset : offset + BYTES_EXT]))
-                offset += BYTES_EXT
-            rounds.append(tuple(evals))
+        flat = exts_from_bytes(data, offset, num_rounds * num_evals)
+        offset += num_rounds * num_evals * BYTES_EXT
+        rounds = [tuple(flat[i * num_evals : (i + 1) * num_evals]) for i in range(num_rounds)]
         need(4, "final value count")
         (num_tables,) = struct.unpack_from("<I", data, offset)
         offset += 4
         need(num_tables * BYTES_EXT, "final values")
-        finals = []
-        for _ in range(num_tables):
-            finals.append(Fp2.from_bytes(data[offset : offset + BYTES_EXT]))
-            offset += BYTES_EXT
+        finals = exts_from_bytes(data, offset, num_tables)
+        offset += num_tables * BYTES_EXT
         return cls(tuple(rounds), tuple(finals)), offset
