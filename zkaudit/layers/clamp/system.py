@@ -10,9 +10,11 @@ The system names columns, all MLEs over the shape's padded hypercube:
 * committed advice tensors (the node's output Y);
 * committed bit columns, each with the relation b (b - 1) = 0 added (a
   zero-check row instead of a lookup column);
-* range-checked quantities: each is committed as 16-bit (or narrower) limbs
+* range-checked quantities: each is committed as w-bit (or narrower) limbs
   l_j, one advice tensor per limb, looked up in range tables, and stands for
-  sum_j 2^(16 j) l_j  (minus 2^(k-1) I when signed, k its bit width).
+  sum_j 2^(w j) l_j  (minus 2^(k-1) I when signed, k its bit width). The
+  limb width w <= 16 is public, chosen from the shape and the quantities'
+  widths (`choose_limb_bits`): a small tensor does not pay for a 2^16 table.
 
 Relations are polynomials of degree <= 2 in the columns with integer
 coefficients; each must vanish at every point of the hypercube. They are
@@ -32,6 +34,7 @@ the integers (`check_no_wrap` bounds the terms of a linear relation).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,11 +61,12 @@ class Quantity:
     name: str  # advice name prefix (unique per node)
     bits: int
     signed: bool = False
+    limb_bits: int = LIMB_BITS  # set by the System (`choose_limb_bits`)
 
     @property
     def widths(self) -> tuple[int, ...]:
-        full, rest = divmod(self.bits, LIMB_BITS)
-        return (LIMB_BITS,) * full + ((rest,) if rest else ())
+        full, rest = divmod(self.bits, self.limb_bits)
+        return (self.limb_bits,) * full + ((rest,) if rest else ())
 
     @property
     def limb_names(self) -> list[str]:
@@ -103,6 +107,10 @@ class System:
     relations: list[list[Term]] = field(default_factory=list)
     mult_prefix: str = ""
     bits: dict[str, str] = field(default_factory=dict)  # key -> advice name of a 0/1 column
+
+    def __post_init__(self):
+        w = choose_limb_bits(self.shape, [q.bits for q in self.quantities])
+        self.quantities = [dataclasses.replace(q, limb_bits=w) for q in self.quantities]
 
     def all_relations(self) -> list[list[Term]]:
         return self.relations + [[(1, (k, k)), (-1, (k,))] for k in self.bits]
@@ -206,6 +214,27 @@ class System:
             else:
                 acc = acc * prefix_indicator(size, sub)
         return acc
+
+
+# A limb column costs a commitment, a lookup row and a zero-check table per
+# entry; a range table one lookup leaf per entry. Measured costs are close to
+# this ratio, and the choice only moves cost, never soundness.
+COLUMN_WEIGHT = 3
+MIN_LIMB_BITS = 4
+
+
+def choose_limb_bits(shape: tuple[int, ...], bits: list[int]) -> int:
+    """The limb width minimising COLUMN_WEIGHT * rows * #limbs + the range
+    tables' sizes, for quantities of these bit widths over `shape`."""
+    rows = 1 << sum((d - 1).bit_length() for d in shape)
+    best = None
+    for w in range(MIN_LIMB_BITS, LIMB_BITS + 1):
+        limbs = sum(-(-b // w) for b in bits)
+        tables = {w if b >= w else b for b in bits} | {b % w for b in bits if b > w and b % w}
+        cost = COLUMN_WEIGHT * rows * limbs + sum(1 << t for t in tables)
+        if best is None or cost < best[0]:
+            best = (cost, w)
+    return LIMB_BITS if best is None else best[1]
 
 
 def broadcast(ch: Channel, shape: tuple[int, ...]) -> np.ndarray:
