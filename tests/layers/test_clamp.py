@@ -216,5 +216,6 @@ def test_limb_width_follows_the_tensor_size():
 
     small = choose_limb_bits((1, 16), [8, 8, 24, 24])
     assert small < 12
-    assert choose_limb_bits((1, 1 << 20), [8, 8, 24, 24]) == LIMB_BITS
+    assert choose_limb_bits((1, 1 << 20), [16, 32]) == LIMB_BITS
+    assert choose_limb_bits((1, 1 << 20), [8, 8, 24, 24]) == 12  # as few limbs as 16 bits, smaller tables
     assert all(4 <= choose_limb_bits((1, n), [20, 3, 31]) <= LIMB_BITS for n in (1, 7, 300, 5000))
