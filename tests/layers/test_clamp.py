@@ -212,10 +212,12 @@ def test_limb_width_follows_the_tensor_size():
     """A 16-entry tensor does not pay for a 2^16 range table; a 2^20-entry
     one uses 16-bit limbs (fewest limb columns). Both sides derive it from
     public shapes, so it is part of the circuit, not a prover choice."""
-    from zkaudit.layers.clamp.system import LIMB_BITS, choose_limb_bits
+    from zkaudit.lookup.limbs import LIMB_BITS, choose_limb_bits
 
-    small = choose_limb_bits((1, 16), [8, 8, 24, 24])
-    assert small < 12
-    assert choose_limb_bits((1, 1 << 20), [16, 32]) == LIMB_BITS
-    assert choose_limb_bits((1, 1 << 20), [8, 8, 24, 24]) == 12  # as few limbs as 16 bits, smaller tables
-    assert all(4 <= choose_limb_bits((1, n), [20, 3, 31]) <= LIMB_BITS for n in (1, 7, 300, 5000))
+    def pick(rows, bits):
+        return choose_limb_bits([(rows, b) for b in bits])
+
+    assert pick(16, [8, 8, 24, 24]) < 12
+    assert pick(1 << 20, [16, 32]) == LIMB_BITS
+    assert pick(1 << 20, [8, 8, 24, 24]) == 12  # as few limbs as 16 bits, smaller tables
+    assert all(4 <= pick(n, [20, 3, 31]) <= LIMB_BITS for n in (1, 7, 300, 5000))

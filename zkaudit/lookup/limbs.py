@@ -36,6 +36,27 @@ LIMB_BITS = 16
 MAX_RANGE_BITS = 63  # so that 2^b < p and shifted values never wrap
 
 
+# A limb column costs a commitment, a lookup row and (in the layers) a
+# zero-check table per entry; a range table one lookup leaf per entry. The
+# choice only moves cost, never soundness.
+COLUMN_WEIGHT = 3
+MIN_LIMB_BITS = 4
+
+
+def choose_limb_bits(columns: list[tuple[int, int]]) -> int:
+    """The limb width (<= LIMB_BITS) minimising COLUMN_WEIGHT * #limb entries
+    + the range tables' sizes, for columns given as (rows, bits); public
+    inputs only, so prover and verifier agree on it."""
+    best = None
+    for w in range(MIN_LIMB_BITS, LIMB_BITS + 1):
+        entries = sum(rows * -(-bits // w) for rows, bits in columns)
+        tables = {min(bits, w) for _, bits in columns} | {bits % w for _, bits in columns if bits > w and bits % w}
+        cost = COLUMN_WEIGHT * entries + sum(1 << t for t in tables)
+        if best is None or cost < best[0]:
+            best = (cost, w)
+    return LIMB_BITS if best is None else best[1]
+
+
 def recompose_value(limb_values, widths) -> Fp2:
     """sum_i 2^(w_0 + ... + w_(i-1)) l_i: a column's value from its limbs'
     values at one point (the column minus this is multilinear, so agreeing

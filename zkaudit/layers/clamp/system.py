@@ -42,7 +42,7 @@ import numpy as np
 from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers.tensor import embed, padded_shape, real_indicator, split_point
-from zkaudit.lookup.limbs import LIMB_BITS
+from zkaudit.lookup.limbs import LIMB_BITS, choose_limb_bits
 from zkaudit.lookup.protocol import Lookup, LookupInstance
 from zkaudit.lookup.tables import TableSpec
 from zkaudit.poly.mle import evaluate, prefix_indicator
@@ -109,7 +109,8 @@ class System:
     bits: dict[str, str] = field(default_factory=dict)  # key -> advice name of a 0/1 column
 
     def __post_init__(self):
-        w = choose_limb_bits(self.shape, [q.bits for q in self.quantities])
+        rows = 1 << sum((d - 1).bit_length() for d in self.shape)
+        w = choose_limb_bits([(rows, q.bits) for q in self.quantities])
         self.quantities = [dataclasses.replace(q, limb_bits=w) for q in self.quantities]
 
     def all_relations(self) -> list[list[Term]]:
@@ -214,27 +215,6 @@ class System:
             else:
                 acc = acc * prefix_indicator(size, sub)
         return acc
-
-
-# A limb column costs a commitment, a lookup row and a zero-check table per
-# entry; a range table one lookup leaf per entry. Measured costs are close to
-# this ratio, and the choice only moves cost, never soundness.
-COLUMN_WEIGHT = 3
-MIN_LIMB_BITS = 4
-
-
-def choose_limb_bits(shape: tuple[int, ...], bits: list[int]) -> int:
-    """The limb width minimising COLUMN_WEIGHT * rows * #limbs + the range
-    tables' sizes, for quantities of these bit widths over `shape`."""
-    rows = 1 << sum((d - 1).bit_length() for d in shape)
-    best = None
-    for w in range(MIN_LIMB_BITS, LIMB_BITS + 1):
-        limbs = sum(-(-b // w) for b in bits)
-        tables = {w if b >= w else b for b in bits} | {b % w for b in bits if b > w and b % w}
-        cost = COLUMN_WEIGHT * rows * limbs + sum(1 << t for t in tables)
-        if best is None or cost < best[0]:
-            best = (cost, w)
-    return LIMB_BITS if best is None else best[1]
 
 
 def broadcast(ch: Channel, shape: tuple[int, ...]) -> np.ndarray:

@@ -6,13 +6,16 @@ committed tensor w with declared range [lo, hi] (lo <= 0 <= hi) is shown to
 lie in it. With u = embed(w) - lo over the whole padded table (padding entries
 are 0, so u = -lo there, also in range) and b = bits(hi - lo):
     u in [0, 2^b)   by LogUp in range tables,
-directly when b <= 16, else through 16-bit limbs l_j committed as advice and
-recomposed at a fresh point z:  u~(z) = sum_j 2^(16 j) l_j~(z), which cannot
+directly when b <= w, else through w-bit limbs l_j committed as advice and
+recomposed at a fresh point z:  u~(z) = sum_j 2^(w j) l_j~(z), which cannot
 wrap since 2^b < p. Claims out: on w (to the weight opening: u~ = w~ - lo,
 as the MLE of a constant is that constant), on limbs and multiplicities (to
 the advice opening). The accumulator bounds every layer's wrap-free argument
 relies on follow from these ranges. All committed tensors share one lookup
-instance (one GKR), so committing the input adds columns, not a proof.
+instance (one GKR), so committing the input adds columns, not a proof; the
+limb width w <= 16 is chosen from the tensors' sizes and ranges
+(`lookup.limbs.choose_limb_bits`), so a short bias vector does not pay for a
+2^16 table.
 
 This module is the public plan both sides share.
 """
@@ -25,8 +28,8 @@ from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
 from zkaudit.layers.tensor import num_vars
 from zkaudit.lookup import Lookup, LookupInstance, TableSpec
+from zkaudit.lookup.limbs import choose_limb_bits
 
-LIMB_BITS = 16
 LABEL_LIMB_POINT = b"inference/range/limb-point"
 LABEL_LIMB_VALUES = b"inference/range/limb-values"
 WEIGHTS, INPUTS = "weights", "inputs"
@@ -78,11 +81,15 @@ def plan(circuit: Circuit, *, committed_inputs: bool = False) -> RangePlan:
         bits = max(1, (spec.hi - spec.lo).bit_length())
         if bits > 62:
             raise ZkauditError(f"{what} {spec.name!r} spans {bits} bits; at most 62 can be range-checked")
-        full, rest = divmod(bits, LIMB_BITS)
-        widths = (LIMB_BITS,) * full + ((rest,) if rest else ())
-        tensors.append(TensorRange(spec.name, kind, spec.lo, num_vars(spec.shape), widths))
+        tensors.append((spec.name, kind, spec.lo, num_vars(spec.shape), bits))
     if not tensors:
         return RangePlan((), None)
+    limb = choose_limb_bits([(1 << nv, bits) for *_, nv, bits in tensors])
+    ranges = []
+    for name, kind, lo, nv, bits in tensors:
+        full, rest = divmod(bits, limb)
+        ranges.append(TensorRange(name, kind, lo, nv, (limb,) * full + ((rest,) if rest else ())))
+    tensors = ranges
     table_bits = sorted({w for t in tensors for w in t.widths}, reverse=True)
     lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in tensors for w in t.widths)
     return RangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
@@ -93,9 +100,9 @@ def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> li
     tensor a fresh point z is drawn (t.num_vars / p^2), `limb_values_at(t, z)`
     gives the limbs' values there (the prover evaluates them, the verifier
     reads them from the proof), they are absorbed, and the tensor's value at
-    z is their recomposition (`RangeCheck.recompose_at`) plus lo."""
+    z is their recomposition (`lookup.limbs.recompose_value`) plus lo."""
     from zkaudit.layers.claim import TensorClaim
-    from zkaudit.lookup.limbs import RangeCheck
+    from zkaudit.lookup.limbs import recompose_value
 
     out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, lookup_claims.multiplicities)]
     col = 0
@@ -113,6 +120,5 @@ def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> li
         values = limb_values_at(t, z)
         transcript.absorb_exts(LABEL_LIMB_VALUES, values)
         out += [TensorClaim(name, z, v) for name, v in zip(t.limb_names, values)]
-        recomposed = RangeCheck(sum(t.widths), 1 << t.num_vars).recompose_at(z, values)
-        out.append(TensorClaim(t.name, z, recomposed.value + t.lo))
+        out.append(TensorClaim(t.name, z, recompose_value(values, t.widths) + t.lo))
     return out
