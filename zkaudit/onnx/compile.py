@@ -105,7 +105,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     if kind == "float":
         if calib is None:
             raise MissingCalibration(f"{path.name} is a float model: it needs calibration data",
-                                     hint="pass --calibration FILE (.npy with N x input shape, or EZKL JSON)")
+                                     hint="pass --calibration FILE: .npy with N x input shape, .npz or EZKL JSON")
         ranges = collect_ranges(model, calib, method, percentile)
     circuit, weights = import_model(model, ranges=ranges, name=path.stem)
 

@@ -42,13 +42,13 @@ PG_CONNECT_TIMEOUT_S = 10
 def resolve_url(url_or_path: str | None) -> str:
     """The SQLAlchemy URL for a `--registry` value, `$ZKAUDIT_REGISTRY_URL` or the default file."""
     raw = url_or_path or os.environ.get(ENV_URL) or DEFAULT_SQLITE
-    shown = redact(raw) + ("" if url_or_path or not os.environ.get(ENV_URL) else f" (from ${ENV_URL})")
+    label = redact(raw) + ("" if url_or_path or not os.environ.get(ENV_URL) else f" (from ${ENV_URL})")
     if "://" not in raw:
         return f"sqlite:///{Path(raw).expanduser().resolve()}"
     scheme, rest = raw.split("://", 1)
     if scheme in ("http", "https"):
         raise ZkauditError(
-            f"registry {shown} is an HTTP server: HTTP registries are not supported by this command",
+            f"registry {label} is an HTTP server: HTTP registries are not supported by this command",
             hint="give --registry the registry's database, a SQLite path or postgresql://USER@HOST/DB; "
                  "programs can use the server's API at /v1/, described at /docs",
         )
@@ -58,14 +58,14 @@ def resolve_url(url_or_path: str | None) -> str:
         url = raw
     else:
         raise ZkauditError(
-            f"unsupported registry URL scheme {scheme!r} in {shown}",
+            f"unsupported registry URL scheme {scheme!r} in {label}",
             hint="use a file path, sqlite:///PATH or postgresql://USER@HOST/DB",
         )
     try:
         make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: SQLAlchemy's int(port)
         what = "its port is not a number" if isinstance(exc, ValueError) else "it does not parse"
-        raise ZkauditError(f"malformed registry URL {shown}: {what}",
+        raise ZkauditError(f"malformed registry URL {label}: {what}",
                            hint="expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH") from None
     return url
 
