@@ -93,3 +93,25 @@ def test_committed_input_round_trip(model_dir, tmp_path, capsys):
     assert "another input" in err and len(err.strip().splitlines()) == 1
     assert main(["verify", str(proof), "--circuit", str(d), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["input_commitment"] == own.read_bytes().hex()
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_verify_against_your_own_record(model_dir, tmp_path, capsys, committed):
+    """`verify --input RECORD` accepts a proof only if it is about that
+    record, whether the proof carries the input or a commitment to it."""
+    d, _, _ = model_dir
+    proof = tmp_path / "p.zkp"
+    args = ["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof)]
+    assert main(args + (["--commit-input"] if committed else [])) == 0
+    capsys.readouterr()
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(d / "input.json")]) == 0
+    assert f"the proof is about {d / 'input.json'}" in capsys.readouterr().out
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"input_data": [[1.0, -2.0, 3.5, 0.0, 10.0, -7.0]]}))
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "another input" in err and len(err.strip().splitlines()) == 1
+    bad_shape = tmp_path / "bad.json"
+    bad_shape.write_text(json.dumps({"input_data": [[1.0, 2.0]]}))
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(bad_shape)]) == 2
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(tmp_path / "missing.json")]) == 2

@@ -386,9 +386,11 @@ class Registry(Reads):
         doc["registry_public_key"] = self.public_key.hex()
         return doc
 
-    def check(self, *, model: str, version: str, proof: bytes, input_commitment: bytes | None = None) -> Verdict:
+    def check(self, *, model: str, version: str, proof: bytes, input_commitment: bytes | None = None,
+              inputs=None) -> Verdict:
         """Verify a received prediction's proof against the registered entry
-        (stores nothing); with `input_commitment`, the proof must be bound to it."""
+        (stores nothing); with `input_commitment` or `inputs`, the proof must
+        be about that input (`verify_proof`)."""
         with self._read() as s:
             mv = self._version(s, model, version)
             rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
@@ -396,7 +398,7 @@ class Registry(Reads):
                 return Verdict(False, None, None, f"{model}@{version} was revoked: {rev.reason}")
             circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
         return verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
-                            input_commitment=input_commitment)
+                            input_commitment=input_commitment, inputs=inputs)
 
     def _refuse_revoked(self, s: Session, mv: ModelVersion) -> None:
         rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()

@@ -102,9 +102,10 @@ def _discover() -> None:
 
 
 def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
-                 input_commitment: bytes | None = None) -> Verdict:
+                 input_commitment: bytes | None = None, inputs=None) -> Verdict:
     """Check `proof_bytes` against a circuit artifact and a weight commitment
-    (and, when given, the input commitment the proof must be bound to)."""
+    (and, when given, the input commitment or the inputs themselves the proof
+    must be about; see the statement's verifier)."""
     try:
         env = parse_envelope(proof_bytes)
     except ProofRejected as exc:
@@ -114,7 +115,7 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
     if verifier is None:
         reason = f"statement {env.statement!r} is not supported by verifier version {VERIFIER_VERSION}"
         return Verdict(False, env.statement, None, reason)
-    expected = {} if input_commitment is None else {"input_commitment": input_commitment}
+    expected = {k: v for k, v in (("input_commitment", input_commitment), ("inputs", inputs)) if v is not None}
     try:
         result = verifier(env.body, circuit_bin=circuit_bin, weight_commitment=weight_commitment, **expected)
     except ProofRejected as exc:

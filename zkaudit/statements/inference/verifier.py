@@ -157,14 +157,45 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
 
 @register_verifier(STATEMENT)
 def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
-                     input_commitment: bytes | None = None) -> Verified:
+                     input_commitment: bytes | None = None, inputs=None) -> Verified:
     """Entry point for `zkaudit.statements.verify.verify_proof`. With
-    `input_commitment`, the proof must be about exactly that committed input."""
+    `input_commitment`, the proof must be about exactly that committed input.
+    With `inputs` (the samples, or a function of the circuit giving them, e.g.
+    one that reads and quantizes a record file), the proof must be about
+    exactly those: compared value by value when the proof publishes its
+    input, through their commitment when it commits to it."""
     circuit = decode_circuit(circuit_bin)
     parsed = InferenceBody.from_bytes(body, circuit, weight_commitment)
     if input_commitment is not None and parsed.input_commitment != input_commitment:
         reason = ("proof publishes its input instead of committing to it" if not parsed.committed_input
                   else "proof is about another input: its input commitment differs from the one expected")
         raise InputCommitmentMismatch(reason, where="inference.input")
+    if inputs is not None:
+        _check_inputs(circuit, parsed, inputs(circuit) if callable(inputs) else inputs)
     output, bits = verify_body(circuit, parsed, weight_commitment)
     return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits)
+
+
+def _check_inputs(circuit: Circuit, body: InferenceBody, samples) -> None:
+    import numpy as np
+
+    from zkaudit.statements.inference.batch import stack
+    from zkaudit.statements.inference.commitment import input_commitment
+
+    samples = samples if isinstance(samples, (list, tuple)) else [samples]
+    if len(samples) != body.batch:
+        raise InputCommitmentMismatch(f"proof is about {body.batch} sample(s), {len(samples)} given",
+                                      where="inference.input", expected=len(samples), got=body.batch)
+    if body.committed_input:
+        if input_commitment(circuit, samples) != body.input_commitment:
+            raise InputCommitmentMismatch("proof is about another input: the given input's commitment differs "
+                                          "from the proof's", where="inference.input")
+        return
+    _, stacked = stack(circuit, samples)
+    for name, values in stacked.items():
+        diff = np.argwhere(values != body.inputs[name])
+        if diff.size:
+            at = tuple(int(i) for i in diff[0])
+            raise InputCommitmentMismatch(f"proof is about another input: input {name!r} differs at {at} "
+                                          f"(proof {int(body.inputs[name][at])}, given {int(values[at])})",
+                                          where="inference.input")
