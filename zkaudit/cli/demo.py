@@ -6,6 +6,7 @@ commands use); nothing is precomputed or printed without being computed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -154,9 +155,8 @@ def demo_command(
             out_name = circuit.outputs[0].name
             flat = y[out_name].reshape(-1)
             flat[[0, 1]] = flat[[1, 0]]  # swap the two class scores: "benign" becomes "malignant"
-            forged = encode_envelope(env.statement, InferenceBody(body.inputs, y, body.advice_commitment, body.layers,
-                                                                  body.weight_opening,
-                                                                  body.advice_opening).to_bytes(circuit))
+            # every other field kept as proven: only the claimed output changes
+            forged = encode_envelope(env.statement, dataclasses.replace(body, outputs=y).to_bytes(circuit))
             reg = Registry(str(db))
             verdict = reg.check(model=name, version=version, proof=forged)
             reg.close()
@@ -165,6 +165,7 @@ def demo_command(
             return ({"valid": False, "reason": verdict.reason, "tampered_output": np.asarray(y[out_name]).tolist()}, [
                 "tampered    the two class scores swapped in the proof file",
                 f"verdict     REJECTED - {verdict.reason}",
+                "meaning     the output in the proof is not what the registered model computes on this input",
             ])
 
         steps.run("a tampered prediction is rejected", tamper_step)
