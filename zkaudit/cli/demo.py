@@ -87,8 +87,8 @@ def demo_command(
             return ({"digest": summary["digest"], "parameters": summary["parameters"], "fidelity": f}, [
                 f"model       breast-cancer Wisconsin MLP, {summary['parameters']} parameters, ops {summary['ops']}",
                 f"digest      {summary['digest']}",
-                f"fidelity    top-1 agreement with the float model {f['float_top1_agreement']:.2%} on "
-                f"{f['samples']} samples, max abs error {f['float_max_abs_error']:.4f}",
+                (f"fidelity    top-1 agreement with the float model {f['float_top1_agreement']:.2%} on "
+                f"{f['samples']} samples, max abs error {f['float_max_abs_error']:.4f}"),
                 f"wrote       {model_dir}/public (circuit, weight commitment) and private/weights.bin",
             ])
 
@@ -128,8 +128,8 @@ def demo_command(
             return ({"proof_bytes": len(proof), "output": out["output"]}, [
                 "patient     30 standardized features of one held-out breast-cancer record",
                 f"prediction  P(malignant) = {risk[0]:.3f}, P(benign) = {risk[1]:.3f}",
-                f"proof       {root / 'prediction.zkp'} ({len(proof):,} bytes): this output came from the "
-                "committed model on this input",
+                (f"proof       {root / 'prediction.zkp'} ({len(proof):,} bytes): this output came from the "
+                "committed model on this input"),
             ])
 
         steps.run("vendor proves the prediction for a sample patient", prove_step)
