@@ -163,6 +163,8 @@ def test_missing_input_file(tmp_path, capsys, models):
         fails(capsys, [command, models["a"], "--input", tmp_path / "patient.json"], USAGE,
               f"input file not found: {tmp_path / 'patient.json'}", "--input takes a JSON file")
     assert not (models["a"] / "proof.zkp").exists() and not (tmp_path / "proof.zkp").exists()
+    fails(capsys, ["verify", models["proof"], "--circuit", models["a"], "--input", tmp_path / "patient.json"], USAGE,
+          f"input file not found: {tmp_path / 'patient.json'}")
 
 
 def test_missing_proof_file(tmp_path, capsys, models):
