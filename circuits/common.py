@@ -133,11 +133,26 @@ def write_folder(folder: Path, model, calib: np.ndarray, test_x: np.ndarray, lab
                  float_model=None) -> dict:
     """Save model.onnx and calibration.npy, compile with zkaudit, and write
     input.json with the circuit's outputs on the test inputs."""
+    onnx.save(model, folder / "model.onnx")
+    np.save(folder / "calibration.npy", calib.astype(np.float32))
+    doc = {
+        "note": note,
+        "inputs": {"x": test_x.astype(np.float32).tolist()},
+        "labels": [int(v) for v in labels],
+        "float_output": run_ort(float_model or model, test_x.astype(np.float32)).tolist(),
+    }
+    doc.update(compiled_record(folder, test_x))
+    (folder / "input.json").write_text(json.dumps(doc) + "\n")
+    return doc
+
+
+def compiled_record(folder: Path, test_x: np.ndarray) -> dict:
+    """Compile folder/model.onnx with its calibration.npy and return the
+    golden fields of input.json: the circuit's outputs on test_x, its digest,
+    fidelity and parameter count."""
     from zkaudit.circuit import dequantize, load_weights, quantize
     from zkaudit.onnx import compile_model
 
-    onnx.save(model, folder / "model.onnx")
-    np.save(folder / "calibration.npy", calib.astype(np.float32))
     with tempfile.TemporaryDirectory() as tmp:
         summary = compile_model(folder / "model.onnx", Path(tmp) / "out", calibration=folder / "calibration.npy",
                                 eval_data={"x": test_x})
@@ -145,19 +160,13 @@ def write_folder(folder: Path, model, calib: np.ndarray, test_x: np.ndarray, lab
     circuit = summary.circuit
     ins, outs = circuit.inputs[0], circuit.outputs[0]
     ints = [circuit.execute(weights, quantize(ins, s.reshape(ins.shape)))[outs.name] for s in test_x]
-    doc = {
-        "note": note,
-        "inputs": {"x": test_x.astype(np.float32).tolist()},
-        "labels": [int(v) for v in labels],
-        "float_output": run_ort(float_model or model, test_x.astype(np.float32)).tolist(),
+    return {
         "expected": {"output_int": [q.tolist() for q in ints],
                      "output": [dequantize(outs, q).tolist() for q in ints]},
         "digest": summary.digest,
         "fidelity": summary.summary["fidelity"],
         "parameters": summary.summary["parameters"],
     }
-    (folder / "input.json").write_text(json.dumps(doc) + "\n")
-    return doc
 
 
 def report(name: str, doc: dict) -> None:

@@ -38,7 +38,7 @@ def compiled(request, tmp_path_factory):
 
 def test_golden_outputs_reproduce_exactly(compiled):
     folder, doc, out, summary = compiled
-    assert summary.digest == doc["digest"], "circuit changed: rerun gen.py on purpose if intended"
+    assert summary.digest == doc["digest"], "circuit changed: rerun circuits/refresh.py on purpose if intended"
     circuit, weights = load_circuit(out), load_weights(out)
     weights.check(circuit)
     batch = read_inputs(folder / "input.json", circuit)

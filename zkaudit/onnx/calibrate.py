@@ -6,11 +6,21 @@ EZKL-style JSON `{"input_data": [[...]]}` with every sample flattened and
 concatenated (one list per input). Ranges are observed by running the float
 model in onnxruntime with every intermediate float tensor as an extra output:
 `minmax` takes the extremes, `percentile` the p-th and (100-p)-th
-percentiles (robust to outliers)."""
+percentiles (robust to outliers).
+
+Range ends are rounded to the nearest number with RANGE_BITS significant
+bits. onnxruntime's float kernels differ in their last bits between CPUs and
+builds (measured: the zoo's CNNs gave other requantization multipliers on
+another machine), and a compiled circuit, named by its digest, must be the
+same wherever the vendor compiles it. Nearest rather than outward: range
+ends are often round numbers (0, 1.0), which sit on the grid, where float
+noise on either side rounds back to them. Moving an end by < 2^-13 of itself
+is far below one quantization step (2^-8 of the range)."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +30,7 @@ from onnx import helper
 from zkaudit.onnx.errors import OnnxImportError
 
 METHODS = ("minmax", "percentile")
+RANGE_BITS = 12
 ORT_MAX_IR_VERSION = 10
 
 
@@ -108,7 +119,17 @@ def collect_ranges(model: onnx.ModelProto, samples, method: str = "minmax", perc
         if not values.size:
             continue
         if method == "minmax":
-            ranges[name] = (float(values.min()), float(values.max()))
+            lo, hi = float(values.min()), float(values.max())
         else:
-            ranges[name] = (float(np.percentile(values, 100 - percentile)), float(np.percentile(values, percentile)))
+            lo, hi = float(np.percentile(values, 100 - percentile)), float(np.percentile(values, percentile))
+        ranges[name] = (_round_bits(lo), _round_bits(hi))
     return ranges
+
+
+def _round_bits(x: float) -> float:
+    """x rounded to the nearest number with RANGE_BITS significant bits (exact in float64)."""
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    _, exp = math.frexp(x)
+    step = math.ldexp(1.0, exp - RANGE_BITS)
+    return round(x / step) * step
