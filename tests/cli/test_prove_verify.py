@@ -115,3 +115,18 @@ def test_verify_against_your_own_record(model_dir, tmp_path, capsys, committed):
     bad_shape.write_text(json.dumps({"input_data": [[1.0, 2.0]]}))
     assert main(["verify", str(proof), "--circuit", str(d), "--input", str(bad_shape)]) == 2
     assert main(["verify", str(proof), "--circuit", str(d), "--input", str(tmp_path / "missing.json")]) == 2
+
+
+def test_file_mistakes_name_the_file_and_the_fix(model_dir, tmp_path, capsys):
+    d, _, _ = model_dir
+    assert main(["prove", str(d), "--input", str(d / "input.json"), "--out", str(tmp_path / "no" / "p.zkp")]) == 2
+    assert "the --out folder does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+    assert main(["verify", str(tmp_path / "missing.zkp"), "--circuit", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "proof file not found" in err and "zkaudit prove --out" in err and len(err.strip().splitlines()) == 1
+    proof = tmp_path / "p.zkp"
+    assert main(["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(proof), "--circuit", str(tmp_path / "nodir")]) == 2
+    assert "write one with `zkaudit compile" in capsys.readouterr().err

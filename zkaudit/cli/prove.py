@@ -24,9 +24,11 @@ def prove_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: output (dequantized), output_int, "
                                                        "timings and proof bytes."),
 ) -> None:
-    """Prove an inference, or a batch of them in one proof (an input file with
-    several samples; the weights' cost is paid once). The outputs are in the
-    proof, and the inputs too unless --commit-input; the weights are not.
+    """Prove an inference (or a batch of them) from a compiled model.
+
+    An input file with several samples gives one proof for all of them (the
+    weights' cost is paid once). The outputs are in the proof, and the inputs
+    too unless --commit-input; the weights are not.
 
     NOT zero-knowledge yet: the proof opens evaluations of the weights and of
     a committed input, and a commitment to low-entropy data (a patient record)
@@ -39,6 +41,7 @@ def prove_command(
     from zkaudit.statements.inference.commitment import COMMITMENT_FILE
     from zkaudit.statements.inference.prover import prove
 
+    _check_out_folder(out)
     circuit = load_circuit(directory)
     weights = load_weights(directory)
     weights.check(circuit)
@@ -85,14 +88,16 @@ def commit_input_command(
     out: Path = typer.Option(Path("input.commitment"), "--out", help="Commitment file to write."),
     as_json: bool = typer.Option(False, "--json", help="Print {commitment, file, batch} as JSON."),
 ) -> None:
-    """Compute the commitment to an input (or a batch) that a proof made with
-    `zkaudit prove --commit-input` is bound to. Whoever holds the data (a
-    hospital, an auditor) runs this and passes the file to `zkaudit verify
-    --input-commitment` to check a proof is about exactly that data. The
-    commitment is deterministic and binding, NOT hiding."""
+    """Commit to an input, as `zkaudit prove --commit-input` does.
+
+    Whoever holds the data (a hospital, an auditor) runs this and passes the
+    file to `zkaudit verify --input-commitment` to check a proof is about
+    exactly that data (or passes the record itself with `verify --input`).
+    The commitment is deterministic and binding, NOT hiding."""
     from zkaudit.circuit import load_circuit, read_inputs
     from zkaudit.statements.inference.commitment import input_commitment
 
+    _check_out_folder(out)
     circuit = load_circuit(directory)
     batch = read_inputs(input_file, circuit)
     commitment = input_commitment(circuit, list(batch.samples))
@@ -105,6 +110,12 @@ def commit_input_command(
 
 def _input_commitment_path(proof: Path) -> Path:
     return proof.with_name(proof.name + ".input-commitment")
+
+
+def _check_out_folder(out: Path) -> None:
+    """Before any work: the folder --out names must exist."""
+    if not out.parent.is_dir():
+        raise ZkauditError(f"the --out folder does not exist: {out.parent} (create it first)")
 
 
 def _write_all(files: dict[Path, bytes]) -> None:

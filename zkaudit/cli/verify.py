@@ -5,6 +5,7 @@ reason; 2: usage error."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -39,12 +40,14 @@ def verify(
         raise ZkauditError("give exactly one of --circuit DIR or --model NAME@VERSION")
     if registry is not None and model is None:
         raise ZkauditError("--registry needs --model NAME@VERSION")
-    data = proof.read_bytes()
-    expected = input_commitment.read_bytes() if input_commitment is not None else None
+    data = _read(proof, "proof file", "the file `zkaudit prove --out` wrote")
+    expected = (_read(input_commitment, "input commitment", "the file `zkaudit commit-input --out` wrote")
+                if input_commitment is not None else None)
     inputs = None
     if input_file is not None:
-        if not input_file.exists():
-            raise ZkauditError(f"input file not found: {input_file}")
+        if not input_file.is_file():
+            raise ZkauditError(f"input file not found: {input_file} (--input takes your record as JSON: "
+                               "{\"inputs\": {NAME: values}} or {\"input_data\": [[...]]})")
 
         def inputs(circ):  # quantized with the circuit the proof is checked against
             from zkaudit.circuit import read_inputs
@@ -52,10 +55,14 @@ def verify(
             return list(read_inputs(input_file, circ).samples)
     if circuit is not None:
         pub = circuit / "public"
+        if not circuit.is_dir():
+            raise ZkauditError(f"compiled model directory not found: {circuit} (write one with "
+                               f"`zkaudit compile MODEL.onnx --out {circuit}`)")
         try:
             circuit_bin, commitment = (pub / "circuit.bin").read_bytes(), (pub / "weights.commitment").read_bytes()
         except FileNotFoundError as exc:
-            raise ZkauditError(f"{circuit} is not a compiled model directory: missing {exc.filename}") from None
+            raise ZkauditError(f"{circuit} is not a compiled model directory: missing {exc.filename} (write one "
+                               f"with `zkaudit compile MODEL.onnx --out {circuit}`)") from None
         verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment,
                                input_commitment=expected, inputs=inputs)
     else:
@@ -63,10 +70,13 @@ def verify(
         from zkaudit.registry.views import parse_ref
 
         name, version = parse_ref(model)
-        verdict = Registry(registry).check(model=name, version=version, proof=data, input_commitment=expected,
+        reg = Registry(registry)
+        verdict = reg.check(model=name, version=version, proof=data, input_commitment=expected,
                                            inputs=inputs)
     doc = verdict.to_json()
-    if verdict.valid and circuit is not None and verdict.statement == "inference":
+    if verdict.valid and verdict.statement == "inference":
+        if circuit is None:
+            circuit_bin, _ = reg.artifacts(name, version)
         doc.update(_dequantized(circuit_bin, verdict.output))
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
@@ -79,10 +89,20 @@ def verify(
         if verdict.input_commitment is not None:
             checked = ("matches --input-commitment" if expected is not None else "matches --input" if input_file
                        else "not compared: give --input or --input-commitment")
-            typer.echo(f"input: committed, {verdict.input_commitment.hex()[:32]}... ({checked})")
+            digest = hashlib.sha256(verdict.input_commitment).hexdigest()[:16]
+            typer.echo(f"input: committed, sha256 {digest}... ({checked})")
     if not verdict.valid:
         # Exit code 1 and the reason on stderr come from the CLI's ProofRejected handling.
         raise ProofRejected(f"rejected: {verdict.reason}")
+
+
+def _read(path: Path, what: str, hint: str) -> bytes:
+    if path.is_dir():
+        raise ZkauditError(f"{path} is a directory, expected the {what}")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ZkauditError(f"{what} not found: {path} ({hint})") from None
 
 
 def _dequantized(circuit_bin: bytes, ints: dict) -> dict:

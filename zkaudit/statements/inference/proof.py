@@ -101,12 +101,12 @@ class InferenceBody:
         ours = bytes.fromhex(circuit.digest())
         if circuit_digest != ours:
             raise WrongModel("proof was made for a different model: its circuit digest is "
-                             f"{circuit_digest.hex()[:16]}..., the circuit given is {ours.hex()[:16]}...",
-                             where="inference.model", expected=ours.hex(), got=circuit_digest.hex())
+                             f"{circuit_digest.hex()[:16]}..., the circuit given is {ours.hex()[:16]}... "
+                             "(check it against the model it was made for)", where="inference.model")
         if weight_commitment is not None and weights_digest != commitment_digest(weight_commitment):
             raise WrongModel("proof was made for a different weight commitment of this circuit (other weights "
-                             "or another version of the model)", where="inference.model",
-                             expected=commitment_digest(weight_commitment).hex(), got=weights_digest.hex())
+                             "or another version of the model; check it against the version it was made for)",
+                             where="inference.model")
         (mode,) = reader.take(1, "input mode", "inference.mode")
         if mode not in (PUBLIC_INPUT, COMMITTED_INPUT):
             raise MalformedProof("unknown input mode", where="inference.mode", expected=(0, 1), got=mode)
