@@ -13,9 +13,9 @@ For each zoo model `circuits/<name>/` (model.onnx, input.json, calibration.npy):
   e.g. out of memory) is reported as such.
 * zkaudit (`_zkaudit_worker.py`): `zkaudit compile` (its own calibration from
   calibration.npy), then prove and verify the first input of input.json, each
-  in a fresh process. Prove and verify run twice in their process: warm figures
-  are the second run, cold (numba compiling or loading cached kernels) the
-  first. An op the inference prover does not support yet is reported as
+  in a fresh process. Prove and verify run four times in their process: the
+  warm figure is the best of the last three, cold (numba compiling or loading
+  cached kernels) the first. (EZKL's prove, 10-100 s, runs once.) An op the inference prover does not support yet is reported as
   "not yet provable (<message>)".
 * onnxruntime: the float model's inference time on the same input (reference).
 
@@ -441,7 +441,7 @@ def main() -> None:
         return
     print(f"\nzkaudit vs EZKL {ezkl_version or '(unavailable)'} on {os.cpu_count()} cores; onnxruntime {ort_version}; "
           f"EZKL calibration: {a.ezkl_calib_samples or 'all'} samples, target {a.ezkl_target}, "
-          f"param_visibility {a.ezkl_param_visibility}; zkaudit prove/verify warm (2nd run in process), cold in ().")
+          f"param_visibility {a.ezkl_param_visibility}; zkaudit prove/verify warm (best of 3 after a cold run in process), cold in ().")
     print(f"setup: EZKL settings+calibrate+compile+gen_srs+setup, zkaudit compile; prove: EZKL gen_witness+prove; "
           f"RSS: the prove process's peak / the max over all phases.\n")
     print_table(results)
