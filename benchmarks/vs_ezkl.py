@@ -15,8 +15,9 @@ For each zoo model `circuits/<name>/` (model.onnx, input.json, calibration.npy):
   calibration.npy), then prove and verify the first input of input.json, each
   in a fresh process. Prove and verify run four times in their process: the
   warm figure is the best of the last three, cold (numba compiling or loading
-  cached kernels) the first. (EZKL's prove, 10-100 s, runs once.) An op the inference prover does not support yet is reported as
-  "not yet provable (<message>)".
+  cached kernels) the first (EZKL's prove, 10-100 s, runs once). An op the
+  inference prover does not support yet is reported as "not yet provable
+  (<message>)".
 * onnxruntime: the float model's inference time on the same input (reference).
 
 Setup column: EZKL = gen_settings + calibrate + compile + gen_srs + setup;
