@@ -102,3 +102,35 @@ def test_prefix_indicator_and_eq_bits_match_tables():
         assert prefix_indicator(count, pt) == vec.inner(eq, ind)
     for idx in (0, 6, 15):
         assert eq_bits(idx, pt) == Fp2(int(eq[idx, 0]), int(eq[idx, 1]))
+
+
+def test_serial_and_parallel_folds_agree():
+    """Small folds run on one thread, large ones in parallel: same values."""
+    import numpy as np
+
+    from zkaudit.field import vec
+    from zkaudit.poly import kernels as pk
+
+    rng = np.random.default_rng(3)
+    r0, r1 = np.uint64(123456789123), np.uint64(987654321987)
+    for h in (1, 5, pk.SERIAL_FOLD + 3):
+        base, ext = vec.random(2 * h, rng), vec.ext_random(2 * h, rng)
+        outs = [np.empty((h, 2), dtype=np.uint64) for _ in range(4)]
+        pk.fold_base_serial(base, r0, r1, outs[0])
+        pk.fold_base_parallel(base, r0, r1, outs[1])
+        pk.fold_ext_serial(ext, r0, r1, outs[2])
+        pk.fold_ext_parallel(ext, r0, r1, outs[3])
+        assert np.array_equal(outs[0], outs[1]) and np.array_equal(outs[2], outs[3])
+
+
+def test_small_and_large_signed_embeddings_agree():
+    import numpy as np
+
+    from zkaudit.field import P, vec
+    from zkaudit.field import kernels as fk
+
+    a = np.array([0, 1, -1, 2**62, -(2**62), 2**63 - 1, -(2**63) + 1, -7], dtype=np.int64)
+    expected = np.empty(a.shape[0], dtype=np.uint64)
+    fk.from_int64_v(a, expected)
+    assert np.array_equal(vec.from_int64(a), expected)
+    assert [int(v) for v in vec.from_int64(a)] == [int(x) % P for x in a.tolist()]

@@ -23,6 +23,7 @@ from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp, Fp2
 
 U64 = np.uint64
+SMALL = 1 << 14  # below this, plain numpy beats starting the parallel kernels
 
 
 def is_ext(a: np.ndarray) -> bool:
@@ -72,6 +73,11 @@ def from_ints(values) -> np.ndarray:
 def from_int64(a: np.ndarray) -> np.ndarray:
     """Signed integers embedded as v -> v mod p (negative v -> p - |v|)."""
     a = np.ascontiguousarray(a, dtype=np.int64).ravel()
+    if a.shape[0] < SMALL:  # numpy, no thread start-up; same formula as the kernel
+        out = a.astype(U64)
+        neg = a < 0
+        out[neg] = U64(P) - U64(1) - (-(a[neg] + 1)).astype(U64)
+        return out
     out = np.empty(a.shape[0], dtype=U64)
     k.from_int64_v(a, out)
     return out

@@ -7,14 +7,33 @@ from numba import njit, prange
 from zkaudit.field.arith import U64_0, U64_1, add, ext_add, ext_mul, ext_sub, mul, sub
 
 
-@njit(parallel=True, cache=True)
-def fold_base(f, r0, r1, out):
-    """out[i] = f[i] + r * (f[i + h] - f[i]) for base f, extension r."""
+# Folds below this many outputs run on one thread: a parallel region costs
+# more than the work there, and provers fold thousands of small tables.
+SERIAL_FOLD = 1 << 12
+FOLD_CHUNKS = 64
+
+
+@njit(cache=True)
+def _fold_base_range(f, r0, r1, out, lo, hi):
     h = out.shape[0]
-    for i in prange(h):
+    for i in range(lo, hi):
         d = sub(f[i + h], f[i])
         out[i, 0] = add(f[i], mul(r0, d))
         out[i, 1] = mul(r1, d)
+
+
+@njit(parallel=True, cache=True)
+def fold_base_parallel(f, r0, r1, out):
+    """out[i] = f[i] + r * (f[i + h] - f[i]) for base f, extension r."""
+    h = out.shape[0]
+    chunk = (h + FOLD_CHUNKS - 1) // FOLD_CHUNKS
+    for c in prange(FOLD_CHUNKS):
+        _fold_base_range(f, r0, r1, out, c * chunk, min(h, (c + 1) * chunk))
+
+
+@njit(cache=True)
+def fold_base_serial(f, r0, r1, out):
+    _fold_base_range(f, r0, r1, out, 0, out.shape[0])
 
 
 @njit(parallel=True, cache=True)
@@ -25,13 +44,27 @@ def fold_base_base(f, r, out):
         out[i] = add(f[i], mul(r, sub(f[i + h], f[i])))
 
 
-@njit(parallel=True, cache=True)
-def fold_ext(f, r0, r1, out):
+@njit(cache=True)
+def _fold_ext_range(f, r0, r1, out, lo, hi):
     h = out.shape[0]
-    for i in prange(h):
+    for i in range(lo, hi):
         d0, d1 = ext_sub(f[i + h, 0], f[i + h, 1], f[i, 0], f[i, 1])
         m0, m1 = ext_mul(r0, r1, d0, d1)
         out[i, 0], out[i, 1] = ext_add(f[i, 0], f[i, 1], m0, m1)
+
+
+@njit(parallel=True, cache=True)
+def fold_ext_parallel(f, r0, r1, out):
+    """out[i] = f[i] + r * (f[i + h] - f[i]) for extension f and r."""
+    h = out.shape[0]
+    chunk = (h + FOLD_CHUNKS - 1) // FOLD_CHUNKS
+    for c in prange(FOLD_CHUNKS):
+        _fold_ext_range(f, r0, r1, out, c * chunk, min(h, (c + 1) * chunk))
+
+
+@njit(cache=True)
+def fold_ext_serial(f, r0, r1, out):
+    _fold_ext_range(f, r0, r1, out, 0, out.shape[0])
 
 
 @njit(cache=True)

@@ -67,10 +67,11 @@ def fold(table: np.ndarray, r: Fp2 | Fp) -> np.ndarray:
             return out
         r = Fp2.from_base(r)
     out = np.empty((h, 2), dtype=U64)
+    small = h < k.SERIAL_FOLD
     if table.ndim == 1:
-        k.fold_base(table, U64(r.c0), U64(r.c1), out)
+        (k.fold_base_serial if small else k.fold_base_parallel)(table, U64(r.c0), U64(r.c1), out)
     else:
-        k.fold_ext(table, U64(r.c0), U64(r.c1), out)
+        (k.fold_ext_serial if small else k.fold_ext_parallel)(table, U64(r.c0), U64(r.c1), out)
     return out
 
 
