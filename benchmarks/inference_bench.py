@@ -1,0 +1,111 @@
+"""Inference proofs on the zoo: one input and a batch of N in one proof
+(weights committed and range-checked once per proof), each model in its own
+process so peak RSS is per model. Prints figures; asserts nothing.
+
+    python benchmarks/inference_bench.py [--models clinical_mlp,wide_mlp,digits_cnn] [--batch 32]
+
+Each model: compile (with calibration.npy), then prove/verify one input and a
+batch of --batch inputs (the first rows of calibration.npy). The first prove
+in the process is cold (numba loads or compiles its kernels) and reported
+apart; the warm figure is the best of --runs after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS = "clinical_mlp,wide_mlp,digits_cnn"
+
+
+def _best(fn, runs: int):
+    times, value = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), value
+
+
+def measure(model: str, batch: int, runs: int) -> dict:
+    import numpy as np
+
+    from zkaudit.circuit import load_circuit, load_weights
+    from zkaudit.circuit.inputs import parse_inputs
+    from zkaudit.cli.compile import _weight_commitment
+    from zkaudit.onnx import compile_model
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import prove
+    from zkaudit.statements.verify import verify_proof
+
+    src = ROOT / "circuits" / model
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "compiled"
+        t = time.perf_counter()
+        compile_model(src / "model.onnx", out, calibration=src / "calibration.npy", extra_files=_weight_commitment)
+        compile_s = time.perf_counter() - t
+        circuit, weights = load_circuit(out), load_weights(out)
+        circuit_bin = (out / "public" / "circuit.bin").read_bytes()
+        commitment = (out / COMMITMENT_FILE).read_bytes()
+        name = circuit.inputs[0].name
+        rows = np.load(src / "calibration.npy")[:batch]
+        samples = parse_inputs({"inputs": {name: rows.tolist()}}, circuit).samples
+        res = {"model": model, "compile_s": compile_s, "n": len(samples)}
+
+        t = time.perf_counter()
+        prove(circuit, weights, samples[0], weight_commitment=commitment)
+        res["prove_cold_s"] = time.perf_counter() - t
+        for label, inputs in (("one", samples[0]), ("batch", samples)):
+            prove_s, proof = _best(lambda: prove(circuit, weights, inputs, weight_commitment=commitment), runs)
+            verify_s, verdict = _best(lambda: verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment), runs)
+            res[label] = {"prove_s": prove_s, "verify_s": verify_s, "proof_bytes": len(proof),
+                          "valid": bool(verdict.valid)}
+        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default=DEFAULT_MODELS)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="one JSON object per model instead of the table")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker:
+        print(json.dumps(measure(a.worker, a.batch, a.runs)))
+        return
+    results = []
+    for model in a.models.split(","):
+        cmd = [sys.executable, __file__, "--worker", model, "--batch", str(a.batch), "--runs", str(a.runs)]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ)
+        if done.returncode != 0:
+            print(f"{model}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            continue
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if a.json:
+        for r in results:
+            print(json.dumps(r))
+        return
+    print(f"{'model':<14} {'compile':>8} {'cold':>7} | {'prove 1':>8} {'verify 1':>9} {'proof 1':>9} | "
+          f"{'prove N':>8} {'verify N':>9} {'proof N':>9} {'per input':>9} | {'RSS':>7}")
+    for r in results:
+        one, bat = r["one"], r["batch"]
+        print(f"{r['model']:<14} {r['compile_s']:7.2f}s {r['prove_cold_s']:6.2f}s | "
+              f"{one['prove_s']:7.3f}s {one['verify_s']:8.3f}s {one['proof_bytes'] / 1024:7.0f}KB | "
+              f"{bat['prove_s']:7.3f}s {bat['verify_s']:8.3f}s {bat['proof_bytes'] / 1024:7.0f}KB "
+              f"{bat['prove_s'] / r['n']:8.3f}s | {r['peak_rss_mb']:5.0f}MB"
+              + ("" if one["valid"] and bat["valid"] else "  INVALID"))
+    print(f"N = {results[0]['n'] if results else a.batch}; warm figures are the best of {a.runs}")
+
+
+if __name__ == "__main__":
+    main()
