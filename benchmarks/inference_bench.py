@@ -64,8 +64,9 @@ def measure(model: str, batch: int, runs: int) -> dict:
         prove(circuit, weights, samples[0], weight_commitment=commitment)
         res["prove_cold_s"] = time.perf_counter() - t
         for label, inputs in (("one", samples[0]), ("batch", samples)):
-            prove_s, proof = _best(lambda: prove(circuit, weights, inputs, weight_commitment=commitment), runs)
-            verify_s, verdict = _best(lambda: verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment), runs)
+            prove_s, proof = _best(lambda x=inputs: prove(circuit, weights, x, weight_commitment=commitment), runs)
+            verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
+                                                               weight_commitment=commitment), runs)
             res[label] = {"prove_s": prove_s, "verify_s": verify_s, "proof_bytes": len(proof),
                           "valid": bool(verdict.valid)}
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -86,7 +87,7 @@ def main() -> None:
     results = []
     for model in a.models.split(","):
         cmd = [sys.executable, __file__, "--worker", model, "--batch", str(a.batch), "--runs", str(a.runs)]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ)
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT, env=os.environ)
         if done.returncode != 0:
             print(f"{model}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
