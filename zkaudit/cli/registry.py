@@ -7,7 +7,9 @@ the registry key is at hand (`--registry-key`, default next to a SQLite file).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -70,15 +72,67 @@ def upgrade(registry: str = REGISTRY, as_json: bool = JSON) -> None:
 @registry_app.command("serve")
 def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
           host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-          port: int = typer.Option(8000, help="TCP port (0 picks a free one)."),
-          max_body: int = typer.Option(16 * 1024 * 1024, help="Largest accepted request body, bytes.")) -> None:
+          port: int = typer.Option(8000, help="TCP port, 0-65535 (0 picks a free one)."),
+          max_body: int = typer.Option(16 * 1024 * 1024, help="Largest accepted request body, bytes (at least 1)."),
+          check_workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Verifier worker processes: proofs "
+                                            "are checked there, one at a time each."),
+          check_timeout: float = typer.Option(60.0, help="Seconds one proof check may take before its worker is "
+                                              "killed and the request answered 422."),
+          check_memory: int = typer.Option(2048, help="MiB of memory one proof check may use on top of a "
+                                           "worker's own footprint (422 beyond it).")) -> None:
     """Run the HTTP API (OpenAPI schema at /openapi.json, docs at /docs)."""
+    problems = []
+    if not 0 <= port <= 65535:
+        problems.append(f"--port must be 0-65535, not {port}")
+    if max_body < 1:
+        problems.append(f"--max-body must be at least 1 byte, not {max_body}")
+    if check_workers < 1:
+        problems.append(f"--check-workers must be at least 1, not {check_workers}")
+    if not check_timeout > 0:
+        problems.append(f"--check-timeout must be positive, not {check_timeout}")
+    if check_memory < 1:
+        problems.append(f"--check-memory must be at least 1 MiB, not {check_memory}")
+    if problems:
+        raise ZkauditError("; ".join(problems))
     import uvicorn
 
     from zkaudit.registry.api import create_app
+    from zkaudit.registry.sandbox import Budget, VerifierPool
 
     reg = open_registry(registry, registry_key, need_key=True)
-    uvicorn.run(create_app(reg, max_body=max_body), host=host, port=port, log_level="info")
+    sock = _listen(host, port)
+    pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
+    reg.verifier = pool.verify
+    try:
+        config = uvicorn.Config(create_app(reg, max_body=max_body), log_level="info")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        pool.close()
+        sock.close()
+
+
+def _listen(host: str, port: int):
+    """Bind the server's socket here, so a busy port or an unknown host is one
+    clear line (exit 2) instead of uvicorn's log and exit 3."""
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ZkauditError(f"cannot listen on {host}: {exc.strerror}", hint="give --host an address of this "
+                           "machine, e.g. 127.0.0.1") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        hint = "another process is listening there; stop it or pick another --port (0 picks a free one)" \
+            if exc.errno == errno.EADDRINUSE else None
+        raise ZkauditError(f"cannot listen on {host}:{port}: {exc.strerror}", hint=hint) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @registry_app.command("publish")

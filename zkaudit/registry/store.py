@@ -31,8 +31,9 @@ from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, Not
                                      ReplayedRequest)
 from zkaudit.registry.models import (Attestation, AttestationSigner, Meta, Model, ModelVersion, RequestNonce,
                                      Revocation, Signer, SubmittedProof, canonical_json)
+from zkaudit.registry.sandbox import verify_in_process
 from zkaudit.registry.views import Reads
-from zkaudit.statements.verify import Verdict, verify_proof
+from zkaudit.statements.verify import Verdict
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 META_PUBLIC_KEY = "registry_public_key"
@@ -71,6 +72,9 @@ class Registry(Reads):
             db.check_schema(self.engine)
         self.key = key
         self._pk: bytes | None = None
+        # How proofs are checked: in this process under a lock by default;
+        # `registry serve` swaps in a `sandbox.VerifierPool` (budgets, crash isolation).
+        self.verifier = verify_in_process
 
     # -- lifecycle -------------------------------------------------------
 
@@ -278,7 +282,7 @@ class Registry(Reads):
             circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
         if auth is not None:
             auth.verify(self.public_key)
-        verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        verdict = self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
         with self._write() as (s, app):
             mv = self._version(s, model, version)
             self._refuse_revoked(s, mv)
@@ -397,8 +401,8 @@ class Registry(Reads):
             if rev is not None:
                 return Verdict(False, None, None, f"{model}@{version} was revoked: {rev.reason}")
             circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
-        return verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
-                            input_commitment=input_commitment, inputs=inputs)
+        return self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
+                             input_commitment=input_commitment, inputs=inputs)
 
     def _refuse_revoked(self, s: Session, mv: ModelVersion) -> None:
         rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
