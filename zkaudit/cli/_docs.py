@@ -5,8 +5,6 @@ the reference cannot drift from `--help`. Regenerate with
 
 from __future__ import annotations
 
-import typer
-
 
 def _paragraphs(text: str | None) -> str:
     if not text:
@@ -46,9 +44,9 @@ def _command(path: str, cmd, out: list[str]) -> None:
 
 
 def render_markdown() -> str:
-    from zkaudit.cli.main import app
+    from zkaudit.cli.main import root_command
 
-    root = typer.main.get_command(app)
+    root = root_command(load_all=True)
     out = ["# zkaudit command reference", "",
            "Generated from the commands' own help by `python -m zkaudit.cli._docs`; do not edit by hand.", "",
            _paragraphs(root.help), ""]

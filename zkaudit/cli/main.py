@@ -1,32 +1,171 @@
 """The `zkaudit` entry point.
 
 Every module in this package that defines `register(app)` contributes its
-commands. User mistakes (`ZkauditError`) print one line and exit with the
-error's code (2 for usage/input errors, 1 for a rejected proof); they never
-show a traceback.
+commands; `_lazy.py` finds them without importing the modules, so a command
+pays only for its own imports and `zkaudit --help` for none.
+
+Exit codes (the contract a pipeline relies on):
+
+    0  success
+    1  a proof or log was rejected (the reason on stderr, or in the JSON)
+    2  a usage or input error: one line saying what is wrong and what to do
+    3  an internal error (a bug): one line asking for a report; the
+       traceback only with --debug (or ZKAUDIT_DEBUG=1)
+  130  interrupted (Ctrl-C)
+
+Under `--json` an error is one JSON object on stdout,
+`{"schema": "zkaudit.error/1", "error": ..., "code": ..., "exit_code": ...}`
+(docs/json.md), and nothing is printed on stderr.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
-import pkgutil
+import json
+import os
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from zkaudit import __version__
-from zkaudit.errors import ZkauditError
+from zkaudit.errors import ProofRejected, ZkauditError
+
+ERROR_SCHEMA = "zkaudit.error/1"
+INTERNAL_ERROR = 3
+INTERRUPTED = 130
+
+ROOT_HELP = (
+    "Zero-knowledge model audits: compile quantized ONNX models to circuits, "
+    "commit, publish to a registry, prove and verify.\n\n"
+    "New here? `zkaudit demo` runs the whole journey on a zoo model in a temporary folder.\n\n"
+    "Exit codes: 0 success; 1 a proof or log was rejected (the reason on stderr); 2 a usage or input "
+    "error (one line on stderr saying what is wrong and what to do); 3 an internal error (a bug: please "
+    "report it with the output of the same command run with --debug)."
+)
+
+
+def _click():
+    """The click that typer raises from: typer >= 0.29 bundles its own copy
+    (`typer._click`), older releases use the `click` package. Catching the
+    wrong one let every usage error escape as a traceback."""
+    try:
+        from typer import _click as bundled
+
+        return bundled
+    except ImportError:  # typer < 0.29
+        import click
+
+        return click
+
+
+class _RootGroup(TyperGroup):
+    """The root group: commands are imported when they run or their help is
+    shown; the command list comes from `_lazy.discover()`."""
+
+    _entries: dict | None = None
+
+    def _discover(self) -> dict:
+        if self._entries is None:
+            from zkaudit.cli._lazy import discover
+
+            entries, eager = discover()
+            self._entries = {e.name: e for e in entries}
+            for module in eager:
+                self._load(module)
+        return self._entries
+
+    def _load(self, module_name: str) -> None:
+        module = importlib.import_module(module_name)
+        register = getattr(module, "register", None)
+        if register is None:
+            return
+        sub = typer.Typer()
+        register(sub)
+        _reflow_help(sub)
+        group = typer.main.get_group(sub)
+        for name, command in group.commands.items():
+            _polish(command)
+            self.commands[name] = command
+
+    def load_all(self) -> None:
+        for entry in self._discover().values():
+            if entry.name not in self.commands:
+                self._load(entry.module)
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(self.commands) | set(self._discover()))
+
+    def get_command(self, ctx, cmd_name: str):
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            return command
+        entry = self._discover().get(cmd_name)
+        if entry is None:
+            return None
+        if entry.help is None:
+            self._load(entry.module)
+            return self.commands.get(cmd_name)
+        # Listed in the root help only: a stand-in carrying the help text.
+        return typer.core.TyperCommand(name=cmd_name, help=entry.help)
+
+    def resolve_command(self, ctx, args):
+        if args:
+            entry = self._discover().get(args[0])
+            if entry is not None and args[0] not in self.commands:
+                self._load(entry.module)
+        try:
+            return super().resolve_command(ctx, args)
+        except _click().exceptions.UsageError as exc:
+            # typer suggests only among commands already imported
+            from difflib import get_close_matches
+
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
+
+
+def _polish(command) -> None:
+    """typer 0.29 shows every flag as `--json <bool>`; a flag takes no value,
+    so it shows none."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    if not getattr(command, "_zkaudit_polished", False):
+        make_help_option = command.get_help_option
+
+        def get_help_option(ctx):
+            option = make_help_option(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = get_help_option
+        command._zkaudit_polished = True
+    for sub in getattr(command, "commands", {}).values():
+        _polish(sub)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Commands' help from their docstrings, each paragraph on one line, so
+    `--help` wraps it to the terminal instead of keeping the source's line
+    breaks (which made ragged columns in the command list)."""
+    from zkaudit.cli._lazy import first_paragraphs
+
+    for info in typer_app.registered_commands:
+        text = info.help or (info.callback.__doc__ if info.callback else None)
+        if text:
+            info.help = first_paragraphs(text)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
 
 app = typer.Typer(
     name="zkaudit",
-    help=(
-        "Zero-knowledge model audits: compile quantized ONNX models to circuits, "
-        "commit, publish to a registry, prove and verify.\n\n"
-        "New here? `zkaudit demo` runs the whole journey on a zoo model in a temporary folder.\n\n"
-        "Exit codes: 0 success; 1 a proof or log was rejected (the reason on stderr); 2 a usage or input "
-        "error (one line on stderr saying what is wrong and what to do)."
-    ),
+    cls=_RootGroup,
+    help=ROOT_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -44,67 +183,89 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
     ),
+    debug: bool = typer.Option(
+        False, "--debug", help="On an internal error, print the full traceback (also ZKAUDIT_DEBUG=1). "
+                               "Accepted anywhere on the command line."),
 ) -> None:
     """zkaudit command line."""
 
 
-def _register_commands() -> None:
-    import zkaudit.cli as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name in ("main",) or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"zkaudit.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+def root_command(*, load_all: bool = False):
+    """The root click group (every command imported when `load_all`: the
+    reference docs and the tests that compare help with it)."""
+    group = typer.main.get_command(app)
+    _polish(group)
+    if load_all:
+        group.load_all()
+    return group
 
 
-def _reflow_help(typer_app: typer.Typer) -> None:
-    """Commands' help from their docstrings, each paragraph on one line, so
-    `--help` wraps it to the terminal instead of keeping the source's line
-    breaks (which made ragged columns in the command list)."""
-    for info in typer_app.registered_commands:
-        text = info.help or (info.callback.__doc__ if info.callback else None)
-        if text:
-            paragraphs = inspect.cleandoc(text).split("\n\n")
-            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
-    for group in typer_app.registered_groups:
-        if group.typer_instance is not None:
-            _reflow_help(group.typer_instance)
-
-
-_register_commands()
-_reflow_help(app)
+def _split_flags(args: list[str]) -> tuple[list[str], bool, bool]:
+    """(args without --debug, debug, json): both flags are read before
+    parsing, so a usage error can still be reported as JSON and --debug
+    works after the command name too. Nothing after `--` counts."""
+    head, sep, tail = args, [], []
+    if "--" in args:
+        i = args.index("--")
+        head, sep, tail = args[:i], ["--"], args[i + 1:]
+    debug = "--debug" in head or os.environ.get("ZKAUDIT_DEBUG", "") not in ("", "0")
+    as_json = "--json" in head
+    return [a for a in head if a != "--debug"] + sep + tail, debug, as_json
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (also used by tests)."""
+    args, debug, as_json = _split_flags(list(sys.argv[1:] if argv is None else argv))
+    click = _click()
     try:
         # With standalone_mode=False click returns a command's typer.Exit code
         # instead of raising it.
-        rc = app(args=argv, standalone_mode=False)
-        if isinstance(rc, int):
-            return rc
+        rc = root_command().main(args=args, prog_name="zkaudit", standalone_mode=False)
+        return rc if isinstance(rc, int) else 0
     except ZkauditError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        return exc.exit_code
+        return _fail(str(exc), _code(exc), exc.exit_code, as_json)
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        return 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help())
+        return 0
+    except click.exceptions.UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        return _fail(exc.format_message() + where, "usage_error", 2, as_json)
+    except click.exceptions.ClickException as exc:
+        return _fail(exc.format_message(), "usage_error", exc.exit_code or 2, as_json)
+    except (typer.Abort, getattr(click.exceptions, "Abort", typer.Abort)) as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt) or exc.__cause__ is None:
+            return _fail("interrupted", "interrupted", INTERRUPTED, as_json)
+        return _internal(exc.__cause__, debug, as_json)  # click turns EOFError into Abort
+    except KeyboardInterrupt:
+        return _fail("interrupted", "interrupted", INTERRUPTED, as_json)
     except OSError as exc:  # a path the command read or wrote directly
-        typer.secho(f"error: {_os_error(exc)}", err=True, fg=typer.colors.RED)
-        return 2
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
+        return _fail(_os_error(exc), "input_error", 2, as_json)
+    except Exception as exc:  # a bug: the one place a traceback may appear, and only when asked
+        return _internal(exc, debug, as_json)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return 0
+
+def _code(exc: ZkauditError) -> str:
+    return "proof_rejected" if isinstance(exc, ProofRejected) else "input_error"
+
+
+def _fail(message: str, code: str, exit_code: int, as_json: bool) -> int:
+    if as_json:
+        typer.echo(json.dumps({"schema": ERROR_SCHEMA, "error": message, "code": code, "exit_code": exit_code}))
+    else:
+        typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return exit_code
+
+
+def _internal(exc: BaseException, debug: bool, as_json: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return _fail(f"internal error ({detail}); this is a bug in zkaudit: please report it with the output of "
+                 "the same command run with --debug", "internal_error", INTERNAL_ERROR, as_json)
 
 
 def _os_error(exc: OSError) -> str:
