@@ -17,7 +17,8 @@ The system names columns, all MLEs over the shape's padded hypercube:
   widths (`choose_limb_bits`): a small tensor does not pay for a 2^16 table.
 
 Relations are polynomials of degree <= 2 in the columns with integer
-coefficients; each must vanish at every point of the hypercube. They are
+coefficients; each must vanish at every point of the hypercube. Besides the
+layer's own, every advice tensor gets (1 - I) v = 0: its padding is zero. They are
 proven together by one zero-check: for random gamma and r (drawn after every
 commitment),
     sum_x eq(r, x) sum_i gamma^i R_i(x) = 0,
@@ -114,7 +115,12 @@ class System:
         self.quantities = [dataclasses.replace(q, limb_bits=w) for q in self.quantities]
 
     def all_relations(self) -> list[list[Term]]:
-        return self.relations + [[(1, (k, k)), (-1, (k,))] for k in self.bits]
+        # Every advice tensor is zero on the padding, (1 - I) v = 0, whatever
+        # its range: an output's padding is read by the next layer's sums
+        # (`layers` docstring), and a relation like Y - lo I - y1 = 0 alone
+        # leaves it free inside [0, 2^k_y).
+        padding = [[(1, (k,)), (-1, (k, IND))] for k in self.advice]
+        return self.relations + padding + [[(1, (k, k)), (-1, (k,))] for k in self.bits]
 
     # ------------------------------------------------------------------ layout
     def columns(self) -> list[str]:

@@ -11,6 +11,9 @@ Relations (each on every entry, with I the real-entry indicator):
                                        when [lo, hi] has exactly 2^k_y values)
     R3: X - a + b - Y = 0
     Z1: a (hi I - Y) = 0           Z2: b (Y - lo I) = 0
+    P:  (1 - I) Y = 0              (Y's padding; added by the System for
+                                    every advice tensor, so dropping R2
+                                    cannot leave it free in [0, 2^k_y))
 Over the integers (no term can wrap mod p: `check_no_wrap` bounds each
 relation, and k_a + k_y, k_b + k_y < 64): R1+R2 give Y in [lo, hi]; Z1 says
 a > 0 only when Y = hi, so X = hi + a > hi; Z2 says b > 0 only when Y = lo,

@@ -11,7 +11,7 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.verifier import (
-    LABEL_INDEX, LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, Keying, MaxNames, batch_weights, key_sum, mask_ids, maxpool_setup, read_ids, relation_spec,
+    LABEL_INDEX, LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, Keying, MaxNames, batch_weights, index_column, key_sum, mask_ids, maxpool_setup, read_ids, relation_spec,
 )
 from zkaudit.layers.pool.windows import Windows
 from zkaudit.layers.tensor import embed
@@ -94,7 +94,7 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     gm[~windows.selectable] = 0
     tabs = [e, s_tab, g, gm, d_tab]
     if keying is not None:
-        tabs.append(np.tile(np.arange(1 << windows.slot_vars, dtype=np.uint64), 1 << ny))
+        tabs.append(index_column(windows))
     target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
     rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target)
     z = tuple(red.point)

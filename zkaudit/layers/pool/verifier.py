@@ -42,8 +42,10 @@ Keyed variant (ArgMax, `Keying`): X[src] is replaced by the key
 scale X[src] + key(row) with scale = 2^kv and key = 2^kv - 1 - k (first
 index) or k (last index): keys are distinct within a window, so the
 selected slot is the unique maximal one under the tie rule; the relation
-gains l3 eq(rho_y, y) s(y, k) k with target + l3 Idx~(rho_y) (the prover
-sends Idx~(rho_y), a claim on the index output), so Idx[y] = sum_k k s.
+gains l3 eq(rho_y, y) s(y, k) k M'(y, k) with target + l3 Idx~(rho_y) (the
+prover sends Idx~(rho_y), a claim on the index output), so Idx[y] = sum_k k
+M' s: only a selectable slot can contribute its index (`index_column`), and
+on Idx's padding (only slot 0 selectable) the index is 0.
 Step 3 then reads sum_y Y A - scale sum_x X W - sum_rows c M key.
 Soundness (over GF(p^2), p^2 ~ 2^128): lookup as in `lookup.soundness`;
 step 2: 3n/p^2 (sum-check) + (n_y + n + 2)/p^2 (rho, lambdas); step 3:
@@ -104,12 +106,12 @@ class Keying:
     index: str  # the index tensor's name
 
 
-def slot_index_value(point_k) -> Fp2:
-    """MLE of k -> k over the slot variables (MSB first)."""
-    acc = Fp2(0)
-    for i, r in enumerate(point_k):
-        acc = acc + r * (1 << (len(point_k) - 1 - i))
-    return acc
+def index_column(windows: Windows) -> np.ndarray:
+    """KI(y, k) = k M'(y, k): the slot index on selectable rows, 0 elsewhere.
+    Without M' a selector bit on a slot no input is wired to (k >= K, where
+    D = 0 and every other identity holds) would add k to the proven index."""
+    k = np.arange(windows.src.shape[0], dtype=np.int64) & ((1 << windows.slot_vars) - 1)
+    return np.where(windows.selectable, k, 0).astype(np.uint64)
 
 
 def key_sum(windows: Windows, keying: Keying | None, c: np.ndarray) -> Fp2:
@@ -225,7 +227,8 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     z = tuple(red.point)
     e_v, s_v, g_v, gm_v, d_v = red.values[:5]
     if keying is not None:
-        _check("k at z", slot_index_value(z[ny:]), red.values[KI], where)
+        ki = vec.inner(eq_table(z), index_column(windows))  # O(2^n), like the wiring values below
+        _check("k M' at z", ki if isinstance(ki, Fp2) else Fp2.from_base(ki), red.values[KI], where)
         out.append(TensorClaim(keying.index, rho_y, proof.extras[0]))
     ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)

@@ -21,6 +21,8 @@ evaluates their MLEs itself) and I the real-entry indicator:
     R4: M X - zi M - P (Y + a - b) + zo P + H - pi - g1 = 0
     R5: g1 + g2 - P + 2 pi = 0
     Z1: a (hi I - Y) = 0                   Z2: b (Y - lo I) = 0
+    P:  (1 - I) Y = 0   (the System adds it for every advice tensor: with R2
+                         dropped, R1 alone left Y's padding free in [0, 2^k_y))
 all proven by one zero-check (`layers.clamp.system`; the per-channel
 products M X and P a make it a sum-check, not a linear check).
 

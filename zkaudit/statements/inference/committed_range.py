@@ -1,21 +1,28 @@
 """Range checks of the committed tensors, in every inference proof.
 
 The vendor supplies the weights, and in committed-input mode the input is
-bound only by a commitment, so both are advice like any other: each
-committed tensor w with declared range [lo, hi] (lo <= 0 <= hi) is shown to
-lie in it. With u = embed(w) - lo over the whole padded table (padding entries
-are 0, so u = -lo there, also in range) and b = bits(hi - lo):
-    u in [0, 2^b)   by LogUp in range tables,
-directly when b <= w, else through w-bit limbs l_j committed as advice and
-recomposed at a fresh point z:  u~(z) = sum_j 2^(w j) l_j~(z), which cannot
-wrap since 2^b < p. Claims out: on w (to the weight opening: u~ = w~ - lo,
-as the MLE of a constant is that constant), on limbs and multiplicities (to
-the advice opening). The accumulator bounds every layer's wrap-free argument
-relies on follow from these ranges. All committed tensors share one lookup
-instance (one GKR), so committing the input adds columns, not a proof; the
-limb width w <= 16 is chosen from the tensors' sizes and ranges
-(`lookup.limbs.choose_limb_bits`), so a short bias vector does not pay for a
-2^16 table.
+bound only by a commitment, so both are advice like any other. For each
+committed tensor w with declared range [lo, hi] (lo <= 0 <= hi),
+b = bits(hi - lo) and I the public indicator of its real entries, two
+columns over the whole padded table
+    c_lo = w - lo I,   c_hi = hi I - w     in [0, 2^b)   by LogUp
+show, on real entries, lo <= w <= hi (both sides: one side alone admits
+values up to lo + 2^b - 1 > hi when hi - lo + 1 is not a power of two), and
+on the padding w in [0, 2^b) and -w in [0, 2^b), i.e. w = 0 (2^(b+1) < p).
+Padding that is merely in range would be a backdoor: layers sum over padded
+dimensions (`layers` docstring), so the padding of every tensor must be
+zero, and for committed tensors this is where it is proven.
+
+A column is looked up directly when b <= the limb width, else through limbs
+l_j committed as advice and recomposed at a fresh point z:
+c~(z) = sum_j 2^(w j) l_j~(z), which cannot wrap since 2^b < p. Claims out:
+on w (to the weight or input opening: w~ = c_lo~ + lo I~ = hi I~ - c_hi~,
+I~ evaluated by the verifier), on limbs and multiplicities (to the advice
+opening). The accumulator bounds every layer's wrap-free argument rely on
+these ranges. All committed tensors share one lookup instance (one GKR), so
+committing the input adds columns, not a proof; the limb width w <= 16 is
+chosen from the tensors' sizes and ranges (`lookup.limbs.choose_limb_bits`),
+so a short bias vector does not pay for a 2^16 table.
 
 This module is the public plan both sides share.
 """
@@ -26,7 +33,7 @@ from dataclasses import dataclass
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
-from zkaudit.layers.tensor import num_vars
+from zkaudit.layers.tensor import num_vars, real_indicator
 from zkaudit.lookup import Lookup, LookupInstance, TableSpec
 from zkaudit.lookup.limbs import choose_limb_bits
 
@@ -40,12 +47,27 @@ class TensorRange:
     name: str
     kind: str  # WEIGHTS or INPUTS: which commitment the claims on it go to
     lo: int
-    num_vars: int
-    widths: tuple[int, ...]  # one entry: the shifted weight is looked up directly
+    hi: int
+    shape: tuple[int, ...]
+    widths: tuple[int, ...]  # one entry: each column is looked up directly
 
     @property
-    def limb_names(self) -> list[str]:
-        return [] if len(self.widths) == 1 else [f"{self.kind}/{self.name}/limb{j}" for j in range(len(self.widths))]
+    def num_vars(self) -> int:
+        return num_vars(self.shape)
+
+    def limb_names(self, side: str) -> list[str]:
+        """Advice names of one column's limbs (side: LO or HI); none when direct."""
+        if len(self.widths) == 1:
+            return []
+        return [f"{self.kind}/{self.name}/{side}/limb{j}" for j in range(len(self.widths))]
+
+    @property
+    def all_limb_names(self) -> list[str]:
+        return self.limb_names(LO) + self.limb_names(HI)
+
+
+LO, HI = "lo", "hi"
+SIDES = (LO, HI)
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,7 @@ class RangePlan:
     def advice_shapes(self) -> dict[str, tuple[int, ...]]:
         out = {}
         for t in self.tensors:
-            out.update({n: (1 << t.num_vars,) for n in t.limb_names})
+            out.update({n: (1 << t.num_vars,) for n in t.all_limb_names})
         for name, table in zip(self.mult_names, self.instance.tables if self.instance else ()):
             out[name] = (1 << table.bits,)
         return out
@@ -77,48 +99,62 @@ def plan(circuit: Circuit, *, committed_inputs: bool = False) -> RangePlan:
         what = "weight" if kind == WEIGHTS else "input"
         if not spec.lo <= 0 <= spec.hi:
             raise ZkauditError(f"{what} {spec.name!r} has range [{spec.lo}, {spec.hi}] without 0; "
-                               "its padding could not be range-checked")
+                               "its padding could not be proven zero")
         bits = max(1, (spec.hi - spec.lo).bit_length())
         if bits > 62:
             raise ZkauditError(f"{what} {spec.name!r} spans {bits} bits; at most 62 can be range-checked")
-        tensors.append((spec.name, kind, spec.lo, num_vars(spec.shape), bits))
+        tensors.append((spec, kind, bits))
     if not tensors:
         return RangePlan((), None)
-    limb = choose_limb_bits([(1 << nv, bits) for *_, nv, bits in tensors])
+    # two columns per tensor (c_lo, c_hi), each of the tensor's padded size
+    limb = choose_limb_bits([(2 << num_vars(spec.shape), bits) for spec, _, bits in tensors])
     ranges = []
-    for name, kind, lo, nv, bits in tensors:
+    for spec, kind, bits in tensors:
         full, rest = divmod(bits, limb)
-        ranges.append(TensorRange(name, kind, lo, nv, (limb,) * full + ((rest,) if rest else ())))
-    tensors = ranges
-    table_bits = sorted({w for t in tensors for w in t.widths}, reverse=True)
-    lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in tensors for w in t.widths)
-    return RangePlan(tuple(tensors), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
+        ranges.append(TensorRange(spec.name, kind, int(spec.lo), int(spec.hi), tuple(spec.shape),
+                                  (limb,) * full + ((rest,) if rest else ())))
+    table_bits = sorted({w for t in ranges for w in t.widths}, reverse=True)
+    lookups = tuple(Lookup(table_bits.index(w), 1 << t.num_vars) for t in ranges for _ in SIDES for w in t.widths)
+    return RangePlan(tuple(ranges), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
+
+
+def weight_value(t: TensorRange, side: str, column_value, point) -> "Fp2":
+    """w~(point) from a column's value there: c_lo + lo I or hi I - c_hi."""
+    ind = real_indicator(t.shape, point)
+    return column_value + ind * t.lo if side == LO else ind * t.hi - column_value
 
 
 def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> list:
     """The claims both sides derive from the lookup's claims. For each limbed
     tensor a fresh point z is drawn (t.num_vars / p^2), `limb_values_at(t, z)`
-    gives the limbs' values there (the prover evaluates them, the verifier
-    reads them from the proof), they are absorbed, and the tensor's value at
-    z is their recomposition (`lookup.limbs.recompose_value`) plus lo."""
+    gives both columns' limb values there (the prover evaluates them, the
+    verifier reads them from the proof), they are absorbed, and each column's
+    value at z is their recomposition (`lookup.limbs.recompose_value`), which
+    gives two claims on w at z."""
     from zkaudit.layers.claim import TensorClaim
     from zkaudit.lookup.limbs import recompose_value
 
     out = [TensorClaim(n, c.point, c.value) for n, c in zip(plan.mult_names, lookup_claims.multiplicities)]
     col = 0
     for t in plan.tensors:
-        if not t.limb_names:
-            c = lookup_claims.columns[col][0]
-            out.append(TensorClaim(t.name, tuple(c.point), c.value + t.lo))
-            col += 1
+        if len(t.widths) == 1:
+            for side in SIDES:
+                c = lookup_claims.columns[col][0]
+                point = tuple(c.point)
+                out.append(TensorClaim(t.name, point, weight_value(t, side, c.value, point)))
+                col += 1
             continue
-        for j, name in enumerate(t.limb_names):
+        names = t.all_limb_names
+        for j, name in enumerate(names):
             c = lookup_claims.columns[col + j][0]
             out.append(TensorClaim(name, tuple(c.point), c.value))
-        col += len(t.limb_names)
+        col += len(names)
         z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))
         values = limb_values_at(t, z)
         transcript.absorb_exts(LABEL_LIMB_VALUES, values)
-        out += [TensorClaim(name, z, v) for name, v in zip(t.limb_names, values)]
-        out.append(TensorClaim(t.name, z, recompose_value(values, t.widths) + t.lo))
+        out += [TensorClaim(name, z, v) for name, v in zip(names, values)]
+        per_side = len(t.widths)
+        for i, side in enumerate(SIDES):
+            column = recompose_value(values[i * per_side:(i + 1) * per_side], t.widths)
+            out.append(TensorClaim(t.name, z, weight_value(t, side, column, z)))
     return out

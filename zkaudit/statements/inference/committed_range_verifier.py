@@ -21,7 +21,7 @@ class _Section:
 
     @classmethod
     def reader_for(cls, plan: RangePlan):
-        num_values = sum(len(t.limb_names) for t in plan.tensors)
+        num_values = sum(len(t.all_limb_names) for t in plan.tensors)
 
         class _Wire:
             @staticmethod
@@ -54,8 +54,8 @@ def verify(plan: RangePlan, reader, transcript: Transcript) -> list[TensorClaim]
     remaining = list(section.values)
 
     def limb_values_at(t, z):
-        taken = remaining[: len(t.limb_names)]
-        del remaining[: len(t.limb_names)]
+        taken = remaining[: len(t.all_limb_names)]
+        del remaining[: len(t.all_limb_names)]
         return taken
 
     return claims_out(plan, claims, transcript, limb_values_at)

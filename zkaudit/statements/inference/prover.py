@@ -5,33 +5,30 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-import numpy as np
-
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
 from zkaudit.layers import combine_prover
-from zkaudit.layers.dispatch_prover import advice_for, check_supported, prove_node
+from zkaudit.field import vec
+from zkaudit.layers.dispatch_prover import prove_node
 from zkaudit.layers.tensor import embed
 from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
-from zkaudit.statements.inference import committed_range, committed_range_prover
-from zkaudit.statements.inference.batch import stack
-from zkaudit.statements.inference.commitment import (input_index, input_tables, params, weight_index,
-                                                      weight_tables)
+from zkaudit.statements.inference import committed_range_prover, witness
+from zkaudit.statements.inference.commitment import input_index, params, weight_index, weight_tables
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
 from zkaudit.statements.inference.verifier import output_claims, statement_transcript
 
 
 class _Tables(dict):
-    """name -> embedded table, built on first use from the integer witness."""
+    """name -> embedded field table, built on first use from the witness."""
 
-    def __init__(self, env):
+    def __init__(self, w: witness.Witness):
         super().__init__()
-        self.env = env
+        self.w = w
 
     def __missing__(self, name):
-        table = embed(self.env[name])
+        table = vec.from_int64(self.w.padded[name]) if name in self.w.padded else embed(self.w.value(name))
         self[name] = table
         return table
 
@@ -49,44 +46,46 @@ def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None 
     against the weights. With `commit_input` the proof carries a commitment
     to the input (`commitment.input_commitment`) instead of its values, and
     the input is range-checked like the weights; binding, not hiding."""
-    samples = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    registered = circuit
-    circuit, inputs = stack(registered, samples)
-    check_supported(circuit.nodes)
-    env = circuit.execute(weights, inputs, return_all=True)
-    commitment, prover_data = commit_weights(circuit, weights)
+    w = witness.build(circuit, weights, inputs, commit_input=commit_input)
+    return prove_witness(w, weight_commitment=weight_commitment, progress=progress)
+
+
+def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None) -> bytes:
+    """Prove the statement the witness `w` claims; the public output is read
+    from the witness. An honest witness gives an accepting proof; any other
+    must not (what `tests/adversarial` checks)."""
+    circuit = w.circuit
+    tables = _Tables(w)
+    weight_tables = [tables[s.name] for s in circuit.weights]
+    commitment, prover_data = commit(weight_tables, params())
     committed = commitment.to_bytes()
     if weight_commitment is not None and committed != weight_commitment:
         raise ZkauditError("the weights do not match the published weight commitment",
                            hint="recompile the model or publish the commitment of these weights")
     specs = circuit.specs()
-    ranges = committed_range.plan(circuit, committed_inputs=commit_input)
-    range_values = {**{s.name: weights[s.name] for s in circuit.weights}, **inputs}
-    advice = advice_for(circuit.nodes, specs, env)
-    advice.update(committed_range_prover.advice(ranges, range_values))
-    advice_names = sorted(advice)
+    ranges = w.ranges
+    advice_names = sorted(w.advice)
     advice_commitment, advice_data = b"", None
-    if advice:
-        com, advice_data = commit([embed(advice[n]) for n in advice_names], params())
+    if advice_names:
+        com, advice_data = commit([tables[n] for n in advice_names], params())
         advice_commitment = com.to_bytes()
     input_com, input_data = None, None
-    if commit_input:
-        com, input_data = commit(input_tables(circuit, inputs), params())
+    if w.commit_input:
+        com, input_data = commit([tables[s.name] for s in circuit.inputs], params())
         input_com = com.to_bytes()
     body = InferenceBody(
-        inputs=None if commit_input else {s.name: np.asarray(env[s.name], dtype=np.int64) for s in circuit.inputs},
-        outputs={s.name: np.asarray(env[s.name], dtype=np.int64) for s in circuit.outputs},
+        inputs=None if w.commit_input else {s.name: w.real(s.name) for s in circuit.inputs},
+        outputs={s.name: w.real(s.name) for s in circuit.outputs},
         advice_commitment=advice_commitment, layers=b"", weight_opening=b"", advice_opening=b"",
-        batch=len(samples), circuit_digest=bytes.fromhex(registered.digest()),
+        batch=w.batch, circuit_digest=bytes.fromhex(w.registered.digest()),
         weights_digest=commitment_digest(committed), input_commitment=input_com,
     )
     transcript = statement_transcript(circuit, body, committed)
     claims = defaultdict(list, output_claims(circuit, body, transcript))
-    tables = _Tables({**env, **advice})
     stream: list[bytes] = []
     for i, node in enumerate(reversed(circuit.nodes)):
         pending = claims.pop(node.output, [])
-        if node.output in advice:
+        if node.output in w.advice:
             claims[node.output].extend(pending)
             claim = None
         elif not pending:
@@ -98,7 +97,7 @@ def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None 
             claims[c.tensor].append(c)
         if progress is not None:
             progress(i + 1, len(circuit.nodes))
-    section, range_claims = committed_range_prover.prove(ranges, range_values, tables, transcript)
+    section, range_claims = committed_range_prover.prove(ranges, w.table, tables, transcript)
     stream.append(section)
     for c in range_claims:
         claims[c.tensor].append(c)
@@ -109,4 +108,4 @@ def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None 
         openings.append(pcs_open(data, pcs_claims, transcript).to_bytes() if pcs_claims and data else b"")
     body = dataclasses.replace(body, layers=b"".join(stream), weight_opening=openings[0],
                                advice_opening=openings[1], input_opening=openings[2])
-    return encode_envelope(STATEMENT, body.to_bytes(registered))
+    return encode_envelope(STATEMENT, body.to_bytes(w.registered))
