@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.store import Registry
 
 PG_URL = os.environ.get("ZKAUDIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -29,6 +30,28 @@ def _pg_available() -> str | None:
     except Exception as exc:  # any failure to reach the server is a skip reason
         _pg_reason.append(f"no PostgreSQL at {PG_URL}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     return _pg_reason[0] or None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_known_heads(tmp_path_factory):
+    """Registries remember heads outside the database (`known_heads`): keep
+    that state out of the home directory, under the session's temp folder."""
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(tmp_path_factory.mktemp("known-heads") / "known-heads.json")
+    yield
+    if old is None:
+        os.environ.pop(KNOWN_HEADS_ENV, None)
+    else:
+        os.environ[KNOWN_HEADS_ENV] = old
+
+
+@pytest.fixture(autouse=True)
+def known_heads_file(tmp_path, monkeypatch):
+    """Each test starts as a machine that has seen no head (module-wide
+    fixtures keep the session file)."""
+    path = tmp_path / "known-heads.json"
+    monkeypatch.setenv(KNOWN_HEADS_ENV, str(path))
+    return path
 
 
 @pytest.fixture

@@ -41,6 +41,10 @@ def test_publish_read_verify_revoke(registry, tmp_path):
         publish(registry, tmp_path / "again", "cxr-triage", "1.0", seed=5)
     assert _counts(registry) == before
 
+    # Checks read the entry through the log, so it must be under a signed head.
+    registry.key = read_keystore(registry.key_path)
+    registry.sign_head()
+    registry.key = None
     # The registry runs the real verifier and stores its verdict, reason included.
     for name, proof in bad_proofs().items():
         got = registry.submit_proof(model="cxr-triage", version="1.0", proof=proof, submitter=key("acme").public_key)
@@ -65,7 +69,7 @@ def test_publish_read_verify_revoke(registry, tmp_path):
     registry.sign_head()
     rep = registry.verify_log()
     assert rep.ok, rep.problems
-    assert rep.size == registry.log_size() and rep.heads_checked == 2  # the head from init and this one
+    assert rep.size == registry.log_size() and rep.heads_checked == 3  # init's, after publish, and this one
     assert registry.head()["signed_head"]["tree_size"] == rep.size
 
 

@@ -127,7 +127,8 @@ def test_deleted_tail_is_detected(db):
     conn.execute("delete from proofs where log_index=9")
     conn.execute("delete from log_entries where idx=9")
     conn.commit()
-    assert _first_bad(url) == (9, "a tree head has size 10 but the log has only 9 entries")
+    assert _first_bad(url) == (9, "the log has only 9 entries but a signed tree head has size 10: "
+                                  "entries 9..9 were removed")
 
 
 def test_deleted_row_is_detected(db):

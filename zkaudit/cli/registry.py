@@ -19,6 +19,7 @@ from zkaudit.errors import ZkauditError
 from zkaudit.registry import keys as bls
 from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.errors import LogMismatch
+from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.client import card_from, publish_local
 from zkaudit.registry.log import SignedTreeHead
 from zkaudit.registry.records import revocation, revocation_message
@@ -240,22 +241,37 @@ def export(out: Path = typer.Option(..., "--out", help="JSON file to write."), r
 def verify_log(
     registry: str = REGISTRY,
     export_file: Path = typer.Option(None, "--export", help="Audit an exported copy instead of a database."),
-    pubkey: str = typer.Option(None, "--registry-pubkey", help="Pin the registry public key (hex)."),
+    pubkey: str = typer.Option(None, "--registry-pubkey", help="Pin the registry public key (96 hex digits)."),
     since: Path = typer.Option(None, "--since", help="A head saved earlier (`registry head --json`); it must be a prefix."),
     as_json: bool = JSON,
 ) -> None:
-    """Recompute the log and every row it covers; exit 1 at the first entry that does not match."""
+    """Recompute the log and every row it covers; exit 1 at the first entry that does not match.
+
+    The log must also extend the highest tree head this machine has signed or
+    verified for the registry (kept in $ZKAUDIT_KNOWN_HEADS, default
+    ~/.local/state/zkaudit/known-heads.json), so a deleted tail is caught; a
+    log that passes has its latest head remembered there."""
     from zkaudit.registry.audit import audit_export
 
-    pk = bytes.fromhex(pubkey) if pubkey else None
+    pk = _pubkey(pubkey)
     saved = None
     if since is not None:
-        doc = json.loads(since.read_text())
-        saved = SignedTreeHead.from_json(doc.get("signed_head", doc))
-    if export_file is not None:
+        doc = _read_json(since, "--since", "a head saved with `zkaudit registry head --json`")
         try:
-            rep = audit_export(json.loads(export_file.read_text()), registry_pk=pk, since=saved)
-        except (ValueError, KeyError, TypeError) as exc:
+            saved = SignedTreeHead.from_json(doc.get("signed_head", doc) if isinstance(doc, dict) else doc)
+        except ValueError as exc:
+            raise ZkauditError(f"--since {since}: {exc}", hint="save one with `zkaudit registry head --json`") from None
+    if export_file is not None:
+        doc = _read_json(export_file, "--export", "an export written by `zkaudit registry export`")
+        try:
+            owner = pk or bytes.fromhex(doc["registry_public_key"]) if isinstance(doc, dict) else pk
+        except (KeyError, TypeError, ValueError):
+            owner = pk
+        store = KnownHeads.default()
+        known = store.get(owner) if store is not None and owner is not None else None
+        try:
+            rep = audit_export(doc, registry_pk=pk, since=saved, known=known)
+        except ValueError as exc:
             raise ZkauditError(f"{export_file} is not a zkaudit log export: {exc}") from None
     else:
         rep = Registry(registry).verify_log(registry_pk=pk, since=saved)
@@ -267,6 +283,28 @@ def verify_log(
         emit(as_json, rep.to_json(), "\n".join([text, *(f"note: {n}" for n in rep.notes)]))
     if first is not None:
         raise LogMismatch(text.removeprefix("log MISMATCH at entry ").split(": ", 1)[-1], index=first[0])
+
+
+def _pubkey(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        pk = bytes.fromhex(value)
+    except ValueError:
+        pk = b""
+    if len(pk) != bls.PUBKEY_LEN:
+        raise ZkauditError(f"--registry-pubkey must be {2 * bls.PUBKEY_LEN} hex digits (a BLS12-381 public key), "
+                           f"not {value[:20]!r}", hint="`zkaudit registry head --json` prints it")
+    return pk
+
+
+def _read_json(path: Path, option: str, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ZkauditError(f"{option} {path}: no such file", hint=f"expected {what}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ZkauditError(f"{option} {path} is not JSON: {exc}", hint=f"expected {what}") from None
 
 
 def register(app: typer.Typer) -> None:

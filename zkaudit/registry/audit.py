@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zkaudit.registry import merkle
+from zkaudit.registry import log, merkle
 from zkaudit.registry.encoding import EncodingError, decode, encode, sha256_hex
-from zkaudit.registry.errors import BadSignature
+from zkaudit.registry.errors import BadSignature, LogMismatch
 from zkaudit.registry.log import SignedTreeHead
 from zkaudit.registry.models import (Attestation, LogEntry, LogNode, Model, ModelVersion, Revocation, Signer,
                                      SubmittedProof, TreeHead)
@@ -71,14 +71,18 @@ class AuditReport:
 
 def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedTreeHead], *,
                   nodes: dict[merkle.Node, bytes] | None, registry_pk: bytes | None,
-                  since: SignedTreeHead | None = None) -> tuple[AuditReport, dict[int, tuple[str, Any]]]:
+                  since: SignedTreeHead | None = None,
+                  known: SignedTreeHead | None = None) -> tuple[AuditReport, dict[int, tuple[str, Any]]]:
     """Checks 1-4 and 6 over (index, kind, body) in index order. Returns the
-    report and each entry's decoded (kind, record) for the row checks."""
+    report and each entry's decoded (kind, record) for the row checks.
+    `since` is a head the caller saved; `known` the highest head this machine
+    signed or saw (`known_heads`): the log must extend both."""
     rep = AuditReport()
     records: dict[int, tuple[str, Any]] = {}
     heads = sorted(heads, key=lambda h: h.tree_size)
+    outside = {id(h): label for h, label in ((since, "saved"), (known, "highest known")) if h is not None}
     want_roots: dict[int, list[SignedTreeHead]] = {}
-    for h in heads + ([since] if since else []):
+    for h in heads + [h for h in (since, known) if h is not None]:
         want_roots.setdefault(h.tree_size, []).append(h)
     fr = merkle.Frontier(0, [])
     last_good_head = 0
@@ -88,11 +92,11 @@ def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedT
     def check_roots(size: int) -> None:
         nonlocal last_good_head
         for h in want_roots.get(size, []):
-            tag = "saved" if h is since else "signed"
+            tag = outside.get(id(h), "signed")
             if fr.root() != h.root_hash:
                 rep.problems.append((last_good_head, f"log does not match the {tag} tree head at size {size}: "
                                      f"entries {last_good_head}..{size - 1} were changed"))
-            elif h is not since:
+            elif id(h) not in outside:
                 last_good_head = size
                 rep.heads_checked += 1
 
@@ -127,8 +131,15 @@ def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedT
         check_roots(rep.size)
     for size in sorted(want_roots):
         if size > rep.size:
-            rep.problems.append((rep.size, f"a tree head has size {size} but the log has only {rep.size} entries"))
+            tags = sorted({outside.get(id(h), "signed") for h in want_roots[size]})
+            rep.problems.append((rep.size, f"the log has only {rep.size} entries but a {' and '.join(tags)} tree "
+                                 f"head has size {size}: entries {rep.size}..{size - 1} were removed"))
+    if rep.size == 0:
+        rep.problems.append((0, "the log is empty: even a new registry logs its key as entry 0"))
     pk = registry_pk or logged_pk
+    if not heads and rep.size:
+        # init signs a head at size 1, so a log without any head had its heads deleted.
+        rep.problems.append((0, "no signed tree head: the registry signs one at init, so the heads were deleted"))
     if heads:
         latest = heads[-1]
         if pk is None:
@@ -141,19 +152,18 @@ def audit_entries(entries: Iterable[tuple[int, str, bytes]], heads: list[SignedT
                                      f"{latest.tree_size} does not verify under the registry key"))
         if latest.tree_size < rep.size:
             rep.notes.append(f"entries {latest.tree_size}..{rep.size - 1} are not yet covered by a signed tree head")
-    else:
-        rep.notes.append("no signed tree head yet")
     if registry_pk is not None and logged_pk is not None and registry_pk != logged_pk:
         rep.problems.append((0, "entry 0 names a different registry key than the pinned one"))
     return rep, records
 
 
-def audit_session(s: Session, *, registry_pk: bytes | None = None, since: SignedTreeHead | None = None) -> AuditReport:
+def audit_session(s: Session, *, registry_pk: bytes | None = None, since: SignedTreeHead | None = None,
+                  known: SignedTreeHead | None = None) -> AuditReport:
     entries = ((e.idx, e.kind, e.body) for e in s.execute(
         select(LogEntry.idx, LogEntry.kind, LogEntry.body).order_by(LogEntry.idx)))
     nodes = {(lv, ix): h for lv, ix, h in s.execute(select(LogNode.level, LogNode.idx, LogNode.hash))}
     heads = [SignedTreeHead(h.tree_size, h.root_hash, h.timestamp, h.signature) for h in s.scalars(select(TreeHead))]
-    rep, records = audit_entries(entries, heads, nodes=nodes, registry_pk=registry_pk, since=since)
+    rep, records = audit_entries(entries, heads, nodes=nodes, registry_pk=registry_pk, since=since, known=known)
     _audit_rows(s, rep, records)
     return rep
 
@@ -197,11 +207,106 @@ def export(s: Session) -> dict[str, Any]:
     }
 
 
-def audit_export(doc: dict[str, Any], *, registry_pk: bytes | None = None,
-                 since: SignedTreeHead | None = None) -> AuditReport:
-    if doc.get("format") != "zkaudit-log-export/1":
-        raise ValueError(f"not a zkaudit log export (format {doc.get('format')!r})")
-    entries = ((int(e["index"]), str(e["kind"]), bytes.fromhex(e["body"])) for e in doc["entries"])
-    heads = [SignedTreeHead.from_json(h) for h in doc["tree_heads"]]
-    rep, _ = audit_entries(entries, heads, nodes=None, registry_pk=registry_pk, since=since)
+def audit_export(doc: Any, *, registry_pk: bytes | None = None, since: SignedTreeHead | None = None,
+                 known: SignedTreeHead | None = None) -> AuditReport:
+    """Audit an exported copy. A document of the wrong shape raises ValueError."""
+    if not isinstance(doc, dict) or doc.get("format") != "zkaudit-log-export/1":
+        what = doc.get("format") if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
+        raise ValueError(f"not a zkaudit log export (format {what!r})")
+    if not isinstance(doc.get("entries"), list) or not isinstance(doc.get("tree_heads"), list):
+        raise ValueError("entries and tree_heads must be lists")
+    try:
+        entries = [(int(e["index"]), str(e["kind"]), bytes.fromhex(e["body"])) for e in doc["entries"]]
+        heads = [SignedTreeHead.from_json(h) for h in doc["tree_heads"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed entry or tree head ({type(exc).__name__}: {exc})") from None
+    rep, _ = audit_entries(entries, heads, nodes=None, registry_pk=registry_pk, since=since, known=known)
     return rep
+
+
+@dataclass(frozen=True)
+class CheckedVersion:
+    """A model version as the log vouches for it (`checked_version`)."""
+
+    circuit_bin: bytes
+    weight_commitment: bytes
+    revoked: str | None  # the logged revocation's reason, if any
+    head: SignedTreeHead  # the largest trusted head the entry was checked under
+
+
+def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: SignedTreeHead | None = None,
+                    verified_heads: set[SignedTreeHead] | None = None) -> CheckedVersion:
+    """Check one version's row and its revocation status against the log, in
+    O(log n) node reads plus one pass over the entries from the version's own.
+
+    Let i = the version's entry, H = the latest head in the database (its
+    signature verified under `registry_pk`, unless it is `known` or in
+    `verified_heads`), K = `known`, and T the larger of H and K. The stored
+    frontier nodes of D[0:i] plus the leaf hashes recomputed from the bodies
+    of entries i..T-1 must give T's root: then (short of a hash collision)
+    entry i and every entry after it up to T are the genuine ones. So:
+
+    * entry i must be a model-version entry recording exactly this row, and
+      the stored circuit and commitment must hash to its digests;
+    * a revocation of this version can only be logged after i: every entry
+      from i on is scanned (those past T too -- one found there can only
+      refuse, never accept), so a deleted revocation *row* is still seen;
+    * a deleted tail (rows, entries and heads) leaves fewer entries than K
+      has, or a different root at K's size: refused.
+
+    Raises `LogMismatch` (tampering, or a version no signed head covers yet)."""
+    model, version, i = mv.model.name, mv.version, mv.log_index
+    head = log.latest_head(s)
+    trusted = [h for h in (head, known) if h is not None]
+    if not trusted:
+        raise LogMismatch("the log has no signed tree head to check the entry against (heads deleted?)", index=0)
+    if head is not None and head != known and (verified_heads is None or head not in verified_heads):
+        try:
+            head.verify(registry_pk)
+        except BadSignature:
+            raise LogMismatch(f"the tree head at size {head.tree_size} is not signed by the registry key",
+                              index=head.tree_size) from None
+        if verified_heads is not None:
+            verified_heads.add(head)
+    top = max(trusted, key=lambda h: h.tree_size)
+    n = log.size(s)
+    if top.tree_size > n:
+        raise LogMismatch(f"the log has only {n} entries but a {'known' if top is known else 'signed'} tree head "
+                          f"has size {top.tree_size}: entries {n}..{top.tree_size - 1} were removed", index=n)
+    if not 0 <= i < top.tree_size:
+        raise LogMismatch(f"{model}@{version} (log entry {i}) is not covered by a signed tree head yet",
+                          index=i, expected=f"< {top.tree_size}", got=i)
+    for h in trusted:
+        if h is not top and h.tree_size < i:
+            proof = log.consistency_proof(s, h.tree_size, top.tree_size)
+            if not merkle.verify_consistency(h.tree_size, top.tree_size, h.root_hash, top.root_hash, proof):
+                raise LogMismatch(f"the log does not extend the tree head at size {h.tree_size}", index=h.tree_size)
+    want = {h.tree_size: h.root_hash for h in trusted if h.tree_size >= i}
+    prefix = merkle.decompose(0, i)
+    nodes = log.fetch_nodes(s, set(prefix))
+    fr = merkle.Frontier(i, [nodes[k] for k in prefix])
+    revoked: str | None = None
+    rows = s.execute(select(LogEntry.idx, LogEntry.body).where(LogEntry.idx >= i).order_by(LogEntry.idx))
+    for pos, (idx, body) in enumerate(rows, start=i):
+        if idx != pos:
+            raise LogMismatch(f"entry {pos} is missing (next stored entry is {idx})", index=pos)
+        if pos == i or b"revocation" in body:  # the kind is a raw string inside every revocation body
+            try:
+                doc = decode(body)
+                kind, record = doc["kind"], doc["record"]
+            except (EncodingError, TypeError, KeyError):
+                raise LogMismatch(f"entry {pos} is not a canonical log entry", index=pos) from None
+            if pos == i and (kind != "model-version" or encode(record) != encode(mv.record())):
+                raise LogMismatch(f"{model}@{version} differs from its log entry {i}", index=i)
+            if kind == "revocation" and (record.get("model"), record.get("version")) == (model, version):
+                revoked = revoked or str(record.get("reason"))
+        fr.append(merkle.leaf_hash(body))
+        if fr.size in want and fr.root() != want.pop(fr.size):
+            raise LogMismatch(f"entries {i}..{fr.size - 1} do not match the signed tree head at size {fr.size}",
+                              index=i)
+    if want:  # a trusted size the entries did not reach (rows vanished while we read)
+        raise LogMismatch(f"the log ends before the tree head at size {min(want)}", index=fr.size)
+    if sha256_hex(mv.circuit_bin) != mv.circuit_digest or sha256_hex(mv.weight_commitment) != mv.weight_commitment_digest:
+        raise LogMismatch(f"{model}@{version}: stored circuit or weight commitment does not hash to its logged digest",
+                          index=i)
+    return CheckedVersion(mv.circuit_bin, mv.weight_commitment, revoked, top)

@@ -112,7 +112,8 @@ def _sqlite_events(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        # WAL is a property of the database file, set once by `upgrade`: setting
+        # it here would write to any file a read-only command merely opens.
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.close()
@@ -153,6 +154,12 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Apply pending migrations; returns (revision before, revision after)."""
     before = current_revision(engine)
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside any transaction: SQLite refuses the switch inside one
+        try:
+            raw.cursor().execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        finally:
+            raw.close()
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from py_ecc.bls import G2ProofOfPossession as _bls
+from py_ecc.optimized_bls12_381 import curve_order
 
 from zkaudit.errors import ZkauditError
 from zkaudit.registry.errors import BadSignature
@@ -92,6 +93,8 @@ def read_keystore(path: Path) -> KeyPair:
         name = str(doc["name"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ZkauditError(f"key file {path} is not a zkaudit keystore: {exc}") from None
+    if not 0 < sk < curve_order:
+        raise ZkauditError(f"key file {path} is not a zkaudit keystore: its secret key is not in [1, group order)")
     if bytes(_bls.SkToPk(sk)) != pk:
         raise ZkauditError(f"key file {path}: public key does not match the secret key")
     return KeyPair(name=name, secret_key=sk, public_key=pk)

@@ -56,9 +56,17 @@ class SignedTreeHead:
                 "signature": self.signature.hex()}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "SignedTreeHead":
-        return cls(int(doc["tree_size"]), bytes.fromhex(doc["root_hash"]), int(doc["timestamp"]),
-                   bytes.fromhex(doc["signature"]))
+    def from_json(cls, doc: Any) -> "SignedTreeHead":
+        """Raises ValueError for anything but a head as `to_json` writes it."""
+        try:
+            sth = cls(doc["tree_size"], bytes.fromhex(doc["root_hash"]), doc["timestamp"],
+                      bytes.fromhex(doc["signature"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a signed tree head ({type(exc).__name__}: {exc})") from None
+        if not all(type(v) is int and v >= 0 for v in (sth.tree_size, sth.timestamp)) or len(sth.root_hash) != 32:
+            raise ValueError("not a signed tree head (tree_size and timestamp are non-negative integers, "
+                             "root_hash 32 bytes)")
+        return sth
 
 
 def size(session: Session) -> int:
@@ -153,6 +161,9 @@ def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
 
 
 def entry(session: Session, index: int) -> LogEntry:
+    # Compare in Python first: an index past 2^63 would overflow the driver (a 500, not a 404).
+    if not 0 <= index < size(session):
+        raise NotFound(f"log entry {index} not found")
     row = session.get(LogEntry, index)
     if row is None:
         raise NotFound(f"log entry {index} not found")

@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from zkaudit.errors import ZkauditError
 from zkaudit.registry import db, keys, log, records
 from zkaudit.registry.artifacts import PublicArtifacts
-from zkaudit.registry.audit import AuditReport, audit_session, export
+from zkaudit.registry.audit import AuditReport, CheckedVersion, audit_session, checked_version, export
 from zkaudit.registry.auth import RequestAuth
 from zkaudit.registry.encoding import encode, message, sha256_hex
 from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, NotInitialised, RegistryError,
                                      ReplayedRequest)
 from zkaudit.registry.models import (Attestation, AttestationSigner, Meta, Model, ModelVersion, RequestNonce,
                                      Revocation, Signer, SubmittedProof, canonical_json)
+from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.sandbox import verify_in_process
 from zkaudit.registry.views import Reads
 from zkaudit.statements.verify import Verdict
@@ -72,6 +73,10 @@ class Registry(Reads):
             db.check_schema(self.engine)
         self.key = key
         self._pk: bytes | None = None
+        # Heads signed or verified here are remembered outside the database
+        # (`known_heads`), so a truncated tail is caught; None keeps no state.
+        self.known_heads: KnownHeads | None = KnownHeads.default()
+        self._verified_heads: set[log.SignedTreeHead] = set()
         # How proofs are checked: in this process under a lock by default;
         # `registry serve` swaps in a `sandbox.VerifierPool` (budgets, crash isolation).
         self.verifier = verify_in_process
@@ -142,7 +147,17 @@ class Registry(Reads):
             raise RegistryError("the registry key is needed to sign tree heads")
         with Session(self._writer) as s, s.begin():
             db.lock_for_write(s.connection())
-            return log.sign_head(s, self.key)
+            sth = log.sign_head(s, self.key)
+        self._remember(sth)
+        return sth
+
+    def known_head(self, registry_pk: bytes | None = None) -> log.SignedTreeHead | None:
+        """The highest head this machine signed or verified for this registry."""
+        return None if self.known_heads is None else self.known_heads.get(registry_pk or self.public_key)
+
+    def _remember(self, sth: log.SignedTreeHead, registry_pk: bytes | None = None) -> None:
+        if self.known_heads is not None:
+            self.known_heads.record(registry_pk or self.public_key, sth)
 
     # -- shared write helpers -------------------------------------------
 
@@ -367,9 +382,13 @@ class Registry(Reads):
     # -- checks without writing -------------------------------------------
 
     def verify_log(self, *, registry_pk: bytes | None = None, since: log.SignedTreeHead | None = None) -> AuditReport:
+        """Audit the whole log (`audit.py`), against `since` and the highest
+        head known here too; a log that passes has its latest head remembered."""
+        known = self.known_head(registry_pk)
         with self._read() as s:
-            rep = audit_session(s, registry_pk=registry_pk, since=since)
+            rep = audit_session(s, registry_pk=registry_pk, since=since, known=known)
             meta = s.get(Meta, META_PUBLIC_KEY)
+            latest = log.latest_head(s)
         first = rep.first
         if meta is not None and rep.size and (first is None or first[0] > 0):
             try:
@@ -377,6 +396,11 @@ class Registry(Reads):
                     rep.problems.append((0, "registry_meta public key differs from the key logged in entry 0"))
             except ValueError:
                 rep.problems.append((0, "registry_meta public key is not hex"))
+        if known is not None:
+            rep.notes.append(f"extends the highest head known here (size {known.tree_size}, "
+                             f"{self.known_heads.path})")
+        if rep.ok and latest is not None:
+            self._remember(latest, registry_pk)
         return rep
 
     def _logged_key(self) -> bytes | None:
@@ -394,15 +418,28 @@ class Registry(Reads):
               inputs=None) -> Verdict:
         """Verify a received prediction's proof against the registered entry
         (stores nothing); with `input_commitment` or `inputs`, the proof must
-        be about that input (`verify_proof`)."""
+        be about that input (`verify_proof`). The entry and its revocation
+        status are read through the log (`checked_version`), never from the
+        tables alone; a tampered log raises `LogMismatch`."""
+        cv = self.checked_version(model, version)
+        if cv.revoked is not None:
+            return Verdict(False, None, None, f"{model}@{version} was revoked: {cv.revoked}")
+        return self.verifier(proof, circuit_bin=cv.circuit_bin, weight_commitment=cv.weight_commitment,
+                             input_commitment=input_commitment, inputs=inputs)
+
+    def checked_version(self, model: str, version: str) -> CheckedVersion:
+        """`model@version` as the log vouches for it: its circuit and weight
+        commitment, and whether a revocation of it is logged (a revocation
+        row is honoured too, logged or not: it can only refuse)."""
+        known = self.known_head()
         with self._read() as s:
             mv = self._version(s, model, version)
+            cv = checked_version(s, mv, registry_pk=self.public_key, known=known, verified_heads=self._verified_heads)
             rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
-            if rev is not None:
-                return Verdict(False, None, None, f"{model}@{version} was revoked: {rev.reason}")
-            circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
-        return self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
-                             input_commitment=input_commitment, inputs=inputs)
+        self._remember(cv.head)
+        if cv.revoked is None and rev is not None:
+            cv = CheckedVersion(cv.circuit_bin, cv.weight_commitment, rev.reason, cv.head)
+        return cv
 
     def _refuse_revoked(self, s: Session, mv: ModelVersion) -> None:
         rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
