@@ -1,5 +1,5 @@
 """`zkaudit compile MODEL.onnx --out DIR`: a thin layer over
-`zkaudit.onnx.compile_model`."""
+`zkaudit.api.compile`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ def compile_command(
     model: Path = typer.Argument(..., help="The ONNX model: float, QDQ or QOperator (onnxruntime-quantized)."),
     out: Path = typer.Option(..., "--out", help="Output directory: public/circuit.bin, public/summary.json, "
                                                "public/weights.commitment (what verifiers and the registry see) and "
-                                               "private/weights.bin (never leaves the vendor); replaced only once "
-                                               "complete."),
+                                               "private/weights.bin (never leaves the vendor). Created if absent; "
+                                               "an existing folder is replaced only if it holds a compiled model and "
+                                               "nothing else, and only once the new one is complete."),
     calibration: Path | None = typer.Option(
         None, "--calibration", help="Calibration samples: .npy (N x input shape), .npz (one array per input) or "
                                     "EZKL-style JSON {\"input_data\": [[...]]}. Required for float models."),
@@ -23,18 +24,21 @@ def compile_command(
     input_shape: list[str] = typer.Option(
         [], "--input-shape", help="Fix an input's shape, e.g. --input-shape x=1,3,28,28 (repeatable)."),
     method: str = typer.Option("minmax", "--method", help="Calibration method: minmax or percentile."),
-    percentile: float = typer.Option(99.99, "--percentile", help="Percentile for --method percentile."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    percentile: float = typer.Option(99.99, "--percentile", help="Percentile for --method percentile, in (50, 100]."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.compile/1 in "
+                                                       "docs/json.md): the summary and the files written."),
 ) -> None:
     """Compile an ONNX model into an integer circuit and a weights file."""
-    from zkaudit.onnx import compile_model, parse_shape_option
+    from zkaudit.api import compile as compile_api
+    from zkaudit.onnx import parse_shape_option
 
     shapes = dict(parse_shape_option(s) for s in input_shape)
-    result = compile_model(model, out, calibration=calibration, input_shapes=shapes or None, eval_data=eval_data,
-                           method=method, percentile=percentile, extra_files=_weight_commitment)
+    result = compile_api(model, out, calibration=calibration, input_shapes=shapes or None, eval_data=eval_data,
+                         method=method, percentile=percentile)
     s = result.summary
     if as_json:
-        typer.echo(json.dumps(s, sort_keys=True))
+        typer.echo(json.dumps({"schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": FILES,
+                               "summary": s}, sort_keys=True))
         return
     f = s["fidelity"]
     typer.echo(f"compiled {s['model']} ({s['kind']}) -> {result.out_dir}")
@@ -53,13 +57,15 @@ def compile_command(
         typer.echo(f"    vs onnxruntime: exact {f['ort_exact_match_rate']:.3%}, max {f['ort_max_lsb_diff']} LSB")
 
 
-def _weight_commitment(circuit, weights) -> dict:
-    """public/weights.commitment: the commitment every proof opens (and the registry publishes)."""
-    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
-    from zkaudit.statements.inference.prover import commit_weights
+FILES = {"circuit": "public/circuit.bin", "summary": "public/summary.json",
+         "weight_commitment": "public/weights.commitment", "weights": "private/weights.bin"}
 
-    commitment, _ = commit_weights(circuit, weights)
-    return {COMMITMENT_FILE: commitment.to_bytes()}
+
+def _weight_commitment(circuit, weights) -> dict:
+    """Kept for scripts that call compile_model directly: `zkaudit.api.weight_commitment_file`."""
+    from zkaudit.api import weight_commitment_file
+
+    return weight_commitment_file(circuit, weights)
 
 
 def register(app: typer.Typer) -> None:

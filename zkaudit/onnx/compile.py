@@ -12,6 +12,7 @@ replaced only once the new one is complete).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -84,6 +85,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     inputs. `extra_files(circuit, weights) -> {relative path: bytes}` adds
     files (e.g. the weight commitment) to the same atomic write."""
     path, out_dir = Path(path), Path(out_dir)
+    check_out_dir(out_dir)  # before any work: never compile for minutes, then refuse
     model = load_model(path)
     check_ops(model, OPS)
     shapes = fix_input_shapes(model, input_shapes)
@@ -149,8 +151,81 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     return CompileSummary(out_dir, digest, circuit, summary)
 
 
+class OutputFolderRefused(OnnxImportError):
+    """--out names something compile must not replace: a folder holding
+    anything but a compiled model, a symbolic link, or a file."""
+
+
+# What a compiled model folder may hold: only these are ever replaced, so a
+# vendor key, a registry database or another model kept in the folder named
+# by --out is never deleted (it was: the old folder was removed wholesale).
+MODEL_LAYOUT = {"public": {"circuit.bin", "summary.json", "weights.commitment"}, "private": {"weights.bin"}}
+
+
+def _absolute(out_dir) -> Path:
+    """The absolute path without following a link at its end (resolve()
+    would replace a link named by --out with its target)."""
+    return Path(os.path.abspath(os.fspath(out_dir)))
+
+
+def check_out_dir(out_dir) -> Path:
+    """Refuse, before any work, an --out that is not absent, empty, or a
+    compiled model written by compile. Returns the absolute path."""
+    out = _absolute(out_dir)
+    how = "choose a new folder for --out (it is created), or an empty one"
+    if out.is_symlink():
+        raise OutputFolderRefused(f"--out {out_dir} is a symbolic link; compile does not write through links",
+                                  hint=how)
+    if not out.exists():
+        return out
+    cwd = Path.cwd()
+    if out == cwd or out in cwd.parents:
+        raise OutputFolderRefused(f"--out {out_dir} is the current folder or one above it", hint=how)
+    if not out.is_dir():
+        raise OutputFolderRefused(f"--out {out_dir} exists and is not a folder", hint=how)
+    foreign = _foreign_entries(out)
+    if foreign:
+        shown = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more" if len(foreign) > 4 else "")
+        raise OutputFolderRefused(f"--out {out_dir} holds files that are not part of a compiled model ({shown}); "
+                                  "compile replaces only a folder it wrote, and never deletes other files",
+                                  hint=f"{how}; to recompile in place, move those files out first")
+    return out
+
+
+def _foreign_entries(out: Path) -> list[str]:
+    """Entries of `out` outside MODEL_LAYOUT (links count as foreign)."""
+    foreign = []
+    for entry in sorted(out.iterdir()):
+        allowed = MODEL_LAYOUT.get(entry.name)
+        if allowed is None or entry.is_symlink() or not entry.is_dir():
+            foreign.append(entry.name)
+            continue
+        for inner in sorted(entry.iterdir()):
+            if inner.name not in allowed or inner.is_symlink() or not inner.is_file():
+                foreign.append(f"{entry.name}/{inner.name}")
+    return foreign
+
+
+def _remove_model(old: Path) -> None:
+    """Delete a compiled model folder file by file (never rmtree: anything
+    unexpected that appeared since the check stays, and the folder with it)."""
+    for sub, names in MODEL_LAYOUT.items():
+        for name in names:
+            try:
+                (old / sub / name).unlink()
+            except FileNotFoundError:
+                pass
+        try:
+            (old / sub).rmdir()
+        except FileNotFoundError:
+            pass
+    old.rmdir()
+
+
 def write_atomically(out_dir: Path, files: dict) -> None:
-    out_dir = out_dir.resolve()
+    """Write `files` into a new folder beside `out_dir` and rename it into
+    place; an existing `out_dir` is replaced only if `check_out_dir` allows."""
+    out_dir = check_out_dir(out_dir)
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -161,14 +236,16 @@ def write_atomically(out_dir: Path, files: dict) -> None:
         for rel, data in files.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
-        if out_dir.exists():
-            if not out_dir.is_dir():
-                raise OnnxImportError(f"{out_dir} exists and is not a directory")
+        if out_dir.exists() or out_dir.is_symlink():
+            check_out_dir(out_dir)  # again, just before replacing: the folder may have changed while compiling
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
             old.rmdir()
             out_dir.rename(old)
             tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                _remove_model(old)
+            except OSError:
+                pass  # something appeared in the old folder meanwhile: it stays, under its .old- name
         else:
             tmp.rename(out_dir)
     except OSError as exc:

@@ -1,0 +1,360 @@
+"""The Python API: compile, prove, commit to an input, verify.
+
+The CLI commands are thin layers over these functions, so a script and the
+command line write the same artifacts and reach the same verdicts
+(docs/python.md shows each call; tests/test_api.py runs those examples).
+Everything heavy is imported inside the functions: `import zkaudit` stays
+cheap.
+
+Inputs (`prove`, `commit_input`, `verify(inputs=...)`) may be given as
+
+* a path to a JSON input file (`{"inputs": {NAME: values}}`,
+  `{"inputs_int": ...}` or EZKL's `{"input_data": [[...]]}`),
+* one of those documents as a dict,
+* for a one-input model, the float values themselves (a numpy array or
+  nested lists) in the input's shape, or (N, *shape) for a batch,
+* `{NAME: float array}` for each input of the model.
+
+Float values are quantized with the compiled model's input scale and zero
+point, exactly as the CLI does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkaudit.errors import ZkauditError
+
+__all__ = ["compile", "prove", "commit_input", "verify", "Proof", "Verification", "resolve_model_ref"]
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What `prove` made. `output` is dequantized, in the output's shape
+    (a list per sample when the input held a batch); `output_int` the
+    circuit integers; `outputs` the same for every output by name."""
+
+    proof: bytes
+    digest: str
+    output: Any
+    output_int: Any
+    outputs: dict
+    batch: int
+    batched: bool
+    prove_seconds: float
+    input_commitment: bytes | None = None
+    path: Path | None = None
+    input_commitment_path: Path | None = None
+
+    @property
+    def proof_bytes(self) -> int:
+        return len(self.proof)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verdict: `valid`, the exact `reason` when not, and what a valid
+    proof establishes (outputs dequantized with the registered circuit's
+    scales, as `Proof.output`). `bool(v)` is `v.valid`."""
+
+    valid: bool
+    reason: str
+    statement: str | None = None
+    output: Any = None
+    output_int: Any = None
+    outputs: dict | None = None
+    batch: int | None = None
+    input_commitment: bytes | None = None
+    soundness_bits: float | None = None
+    verifier_version: str = ""
+    model: str | None = None  # NAME@VERSION checked against, with --model / registry=
+    circuit_digest: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.valid
+
+
+# -- compile -------------------------------------------------------------------
+
+def compile(model, out, *, calibration=None, eval_data=None, input_shapes: dict | None = None,
+            method: str = "minmax", percentile: float = 99.99):
+    """Compile the ONNX file `model` into the folder `out`: public/circuit.bin,
+    public/summary.json, public/weights.commitment and private/weights.bin.
+    Float models need `calibration` (a .npy/.npz/JSON path, or a dict
+    input name -> samples). An existing `out` is replaced only if it holds a
+    compiled model and nothing else. Returns a `CompileSummary`."""
+    from zkaudit.onnx import compile_model
+
+    return compile_model(model, out, calibration=calibration, input_shapes=input_shapes, eval_data=eval_data,
+                         method=method, percentile=percentile, extra_files=weight_commitment_file)
+
+
+def weight_commitment_file(circuit, weights) -> dict:
+    """public/weights.commitment: the commitment every proof opens (and the registry publishes)."""
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import commit_weights
+
+    commitment, _ = commit_weights(circuit, weights)
+    return {COMMITMENT_FILE: commitment.to_bytes()}
+
+
+# -- inputs --------------------------------------------------------------------
+
+def input_batch(inputs, circuit):
+    """Any accepted form of inputs (module docstring) -> `InputBatch`."""
+    import numpy as np
+
+    from zkaudit.circuit.inputs import parse_inputs, read_inputs
+
+    if isinstance(inputs, (str, Path)):
+        return read_inputs(inputs, circuit)
+    if isinstance(inputs, dict) and ({"inputs", "inputs_int", "input_data"} & set(inputs)):
+        return parse_inputs(inputs, circuit)
+    names = [s.name for s in circuit.inputs]
+    if isinstance(inputs, dict):
+        values = inputs
+    elif len(names) == 1:
+        values = {names[0]: inputs}
+    else:
+        raise ZkauditError(f"the model has {len(names)} inputs {names}: give inputs as {{name: array}}")
+    try:
+        doc = {"inputs": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in values.items()}}
+    except (TypeError, ValueError) as exc:
+        raise ZkauditError(f"inputs are not arrays of numbers: {exc}") from None
+    return parse_inputs(doc, circuit)
+
+
+def _output_doc(circuit, weights, samples, batched: bool) -> dict:
+    from zkaudit.cli._output import output_doc
+
+    results = [output_doc(circuit, circuit.execute(weights, sample)) for sample in samples]
+    doc = dict(results[0])
+    if batched:
+        doc["output"] = [r["output"] for r in results]
+        doc["output_int"] = [r["output_int"] for r in results]
+        doc["outputs"] = {name: {"output": [r["outputs"][name]["output"] for r in results],
+                                 "output_int": [r["outputs"][name]["output_int"] for r in results]}
+                          for name in doc["outputs"]}
+    return doc
+
+
+# -- prove ---------------------------------------------------------------------
+
+def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: bool = False,
+          progress=None) -> Proof:
+    """Prove that the compiled model in `model_dir` maps `inputs` to its
+    output. With `out`, the proof is written there (and with `commit_input`
+    the input commitment to OUT.input-commitment); an existing file is
+    refused unless `force`. Several samples give one proof for all."""
+    from zkaudit.circuit import load_circuit, load_weights
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE, input_commitment
+    from zkaudit.statements.inference.prover import prove as prove_inference
+
+    model_dir = Path(model_dir)
+    out = Path(out) if out is not None else None
+    commitment_path = out.with_name(out.name + ".input-commitment") if out is not None and commit_input else None
+    if out is not None:
+        check_out_file(out, force)
+        if commitment_path is not None:
+            check_out_file(commitment_path, force, "the input commitment file")
+    circuit = load_circuit(model_dir)
+    weights = load_weights(model_dir)
+    weights.check(circuit)
+    batch = input_batch(inputs, circuit)
+    try:
+        published = (model_dir / COMMITMENT_FILE).read_bytes()
+    except FileNotFoundError:
+        raise ZkauditError(f"{model_dir / COMMITMENT_FILE} is missing", hint="recompile with `zkaudit compile`") from None
+    samples = list(batch.samples)
+    started = time.perf_counter()
+    proof = prove_inference(circuit, weights, samples, weight_commitment=published, commit_input=commit_input,
+                            progress=progress)
+    elapsed = time.perf_counter() - started
+    committed = input_commitment(circuit, samples) if commit_input else None
+    if out is not None:
+        files = {out: proof}
+        if commitment_path is not None:
+            files[commitment_path] = committed
+        write_files(files)
+    doc = _output_doc(circuit, weights, samples, batch.batched)
+    return Proof(proof=proof, digest=doc["digest"], output=doc["output"], output_int=doc["output_int"],
+                 outputs=doc["outputs"], batch=len(samples), batched=batch.batched, prove_seconds=elapsed,
+                 input_commitment=committed, path=out, input_commitment_path=commitment_path)
+
+
+def commit_input(model_dir, inputs, *, out=None, force: bool = False) -> bytes:
+    """The commitment `prove(..., commit_input=True)` binds the proof to
+    (binding, not hiding); written to `out` when given."""
+    from zkaudit.circuit import load_circuit
+    from zkaudit.statements.inference.commitment import input_commitment
+
+    if out is not None:
+        check_out_file(Path(out), force)
+    circuit = load_circuit(Path(model_dir))
+    commitment = input_commitment(circuit, list(input_batch(inputs, circuit).samples))
+    if out is not None:
+        write_files({Path(out): commitment})
+    return commitment
+
+
+# -- verify --------------------------------------------------------------------
+
+def verify(proof, *, circuit=None, registry=None, model: str | None = None, inputs=None,
+           input_commitment=None) -> Verification:
+    """Check `proof` (bytes or a path) against a compiled model folder
+    (`circuit=DIR`, reads DIR/public/) or a registry entry (`model=
+    "NAME@VERSION"` or `"NAME@latest"`, in `registry`, default
+    $ZKAUDIT_REGISTRY_URL or ./zkaudit-registry.db). With `inputs` or
+    `input_commitment` (bytes or a path) the proof must be about exactly
+    that input. A rejected proof is a `Verification` with valid=False and
+    the reason; usage mistakes (a missing file, an unknown model) raise
+    `ZkauditError`."""
+    if (circuit is None) == (model is None):
+        raise ZkauditError("give exactly one of circuit=DIR or model=NAME@VERSION")
+    if registry is not None and model is None:
+        raise ZkauditError("registry= needs model=NAME@VERSION")
+    data = _bytes(proof, "proof file", "the file `zkaudit prove --out` wrote")
+    expected = (_bytes(input_commitment, "input commitment", "the file `zkaudit commit-input --out` wrote")
+                if input_commitment is not None else None)
+    read = None
+    if inputs is not None:
+        if isinstance(inputs, (str, Path)) and not Path(inputs).is_file():
+            raise ZkauditError(f"input file not found: {inputs} (inputs take a record as JSON: "
+                               "{\"inputs\": {NAME: values}} or {\"input_data\": [[...]]})")
+
+        def read(circ):  # quantized with the circuit the proof is checked against
+            return list(input_batch(inputs, circ).samples)
+
+    ref = None
+    if circuit is not None:
+        circuit = Path(circuit)
+        if not circuit.is_dir():
+            raise ZkauditError(f"compiled model directory not found: {circuit} (write one with "
+                               f"`zkaudit compile MODEL.onnx --out {circuit}`)")
+        pub = circuit / "public"
+        try:
+            circuit_bin, commitment = (pub / "circuit.bin").read_bytes(), (pub / "weights.commitment").read_bytes()
+        except FileNotFoundError as exc:
+            raise ZkauditError(f"{circuit} is not a compiled model directory: missing {exc.filename} (write one "
+                               f"with `zkaudit compile MODEL.onnx --out {circuit}`)") from None
+        from zkaudit.statements.verify import verify_proof
+
+        verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment,
+                               input_commitment=expected, inputs=read)
+    else:
+        from zkaudit.registry.store import Registry
+
+        reg = Registry(registry)
+        name, version = resolve_model_ref(reg, model)
+        ref = f"{name}@{version}"
+        verdict = reg.check(model=name, version=version, proof=data, input_commitment=expected, inputs=read)
+        circuit_bin = reg.artifacts(name, version)[0] if verdict.valid else None
+    fields = dict(valid=verdict.valid, reason=verdict.reason, statement=verdict.statement,
+                  input_commitment=verdict.input_commitment, soundness_bits=verdict.soundness_bits,
+                  verifier_version=verdict.verifier_version, model=ref)
+    if verdict.valid and verdict.statement == "inference":
+        fields.update(_dequantized(circuit_bin, verdict.output))
+    elif verdict.valid:
+        fields["output"] = verdict.output
+    return Verification(**fields)
+
+
+def resolve_model_ref(reg, ref: str) -> tuple[str, str]:
+    """'NAME@VERSION' -> (name, version); 'NAME@latest' names the most
+    recently published version that is not revoked (a version literally
+    called 'latest' wins)."""
+    from zkaudit.registry.views import parse_ref
+
+    name, version = parse_ref(ref)
+    if version != "latest":
+        return name, version
+    versions = reg.show_model(name)["versions"]  # in publication order
+    if any(v["version"] == "latest" for v in versions):
+        return name, version
+    active = [v["version"] for v in versions if not v.get("revoked")]
+    if not active:
+        raise ZkauditError(f"model {name!r} has no version that is not revoked",
+                           hint="see `zkaudit registry show " + name + "`")
+    return name, active[-1]
+
+
+def _dequantized(circuit_bin: bytes, ints: dict) -> dict:
+    """Proven integers -> the fields of `Proof`: per sample when the proof
+    is about a batch (its outputs carry the batch on axis 0)."""
+    import numpy as np
+
+    from zkaudit.circuit import decode_circuit
+    from zkaudit.cli._output import output_doc
+
+    circuit = decode_circuit(circuit_bin)
+    arrays = {k: np.asarray(v, dtype=np.int64) for k, v in ints.items()}
+    first = circuit.outputs[0]
+    n = arrays[first.name].shape[0] // first.shape[0] if first.shape and first.shape[0] else 1
+    if n <= 1:
+        doc = output_doc(circuit, arrays)
+        return {"output": doc["output"], "output_int": doc["output_int"], "outputs": doc["outputs"], "batch": 1,
+                "circuit_digest": doc["digest"]}
+    per = [output_doc(circuit, {k: np.split(v, n)[i] for k, v in arrays.items()}) for i in range(n)]
+    outputs = {s.name: {"output": [p["outputs"][s.name]["output"] for p in per],
+                        "output_int": [p["outputs"][s.name]["output_int"] for p in per]} for s in circuit.outputs}
+    return {"output": [p["output"] for p in per], "output_int": [p["output_int"] for p in per], "outputs": outputs,
+            "batch": n, "circuit_digest": per[0]["digest"]}
+
+
+# -- files ---------------------------------------------------------------------
+
+def _bytes(value, what: str, hint: str) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    path = Path(value)
+    if path.is_dir():
+        raise ZkauditError(f"{path} is a directory, expected the {what}")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ZkauditError(f"{what} not found: {path} ({hint})") from None
+
+
+def check_out_file(out: Path, force: bool, what: str = "--out") -> None:
+    """Before any work: the folder must exist, `out` must not be a folder,
+    and an existing file is replaced only with `force` (a proof is never
+    silently overwritten)."""
+    if not out.parent.is_dir():
+        raise ZkauditError(f"the {what} folder does not exist: {out.parent} (create it first)")
+    if out.is_dir() and not out.is_symlink():
+        raise ZkauditError(f"{what} {out} is a folder; give a file name, e.g. {out / 'proof.zkp'}")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise ZkauditError(f"{what} {out} already exists", hint="pass --force to replace it, or choose another --out")
+
+
+def write_files(files: dict) -> None:
+    """Write every file beside its destination, then rename each into place
+    (a link at the destination is replaced, never written through). Nothing
+    half-written stays behind, on success or failure."""
+    import os
+    import secrets
+
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            # O_EXCL: never through a link; mode 0o666 under the umask, as a plain write would be
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            staged[path] = tmp
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        for path, tmp in staged.items():
+            tmp.replace(path)
+    finally:
+        for tmp in staged.values():
+            if tmp.exists():
+                tmp.unlink()
+
+
+def short_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
