@@ -442,8 +442,11 @@ def test_proof_shape_errors(case):
     with pytest.raises(ProofShapeError):
         _verify(c, claims, dataclasses.replace(proof, proximity_row=np.zeros((m // 2, 2), np.uint64),
                                                evaluation_row=np.zeros((m // 2, 2), np.uint64)))
+    no_positions = dataclasses.replace(proof, positions=(), columns=np.zeros((0, proof.num_rows), np.uint64))
     with pytest.raises(ProofShapeError):
-        _verify(c, claims, dataclasses.replace(proof, positions=(), columns=np.zeros((0, proof.num_rows), np.uint64)))
+        verify(c, claims, no_positions, _transcript(c), PARAMS)
+    with pytest.raises(MalformedOpening, match="position count"):  # not even parsed
+        _roundtrip(no_positions)
     with pytest.raises(ClaimBatchRejected):  # wrong number of sum-check rounds
         rounds = proof.sumcheck.round_evals[:-1]
         _verify(c, claims, dataclasses.replace(proof, sumcheck=dataclasses.replace(proof.sumcheck, round_evals=rounds)))

@@ -248,3 +248,110 @@ def test_masking_hook_is_explicitly_not_built():
     spec, tables = _tables("prod2", 2, "base")
     with pytest.raises(NotImplementedError):
         prover.prove(tables, spec, _transcript(), mask=prover.MaskingPolynomial(b"seed"))
+
+
+# ------------------------------------------- parser: bounded and canonical
+# (issue 14: a one-byte change of a round count made the parser allocate
+# without end; a zero-round proof's evaluation count was never read)
+
+import struct  # noqa: E402
+import tracemalloc  # noqa: E402
+
+from zkaudit.sumcheck.proof import MAX_EVALS, MAX_FINAL_VALUES, MAX_ROUNDS  # noqa: E402
+
+
+def _zero_round_bytes() -> bytes:
+    spec, tables = _tables("prod2", 0, "base")
+    proof, _, _ = _prove(tables, spec)
+    data = proof.to_bytes()
+    assert data[:5] == struct.pack("<IB", 0, 0)
+    return data
+
+
+def test_huge_round_count_with_zero_evals_rejected_without_allocating():
+    # The original attack: num_evals = 0 and num_rounds = 2^32 - 1 built
+    # billions of empty tuples. Now rejected from the 5-byte header.
+    data = bytearray(_zero_round_bytes())
+    data[0:4] = (2**32 - 1).to_bytes(4, "little")
+    tracemalloc.start()
+    try:
+        with pytest.raises(MalformedProof, match="more rounds"):
+            SumcheckProof.from_bytes(bytes(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+
+
+def test_top_byte_of_round_count_flipped_in_a_real_proof(honest):
+    _, _, proof, _ = honest
+    data = bytearray(proof.to_bytes())
+    data[3] ^= 0x80
+    with pytest.raises(MalformedProof, match="more rounds"):
+        SumcheckProof.from_bytes(bytes(data))
+
+
+def test_rounds_with_zero_evaluations_rejected():
+    data = struct.pack("<IB", 3, 0) + _zero_round_bytes()[5:]
+    with pytest.raises(MalformedProof, match="evaluations per round"):
+        SumcheckProof.from_bytes(data)
+
+
+@pytest.mark.parametrize("evals", [1, MAX_EVALS + 1, 255])
+def test_evaluation_count_outside_protocol_range_rejected(honest, evals):
+    _, _, proof, _ = honest
+    data = bytearray(proof.to_bytes())
+    data[4] = evals
+    with pytest.raises(MalformedProof):
+        SumcheckProof.from_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("byte", [1, 3, 9, 255])
+def test_zero_round_proof_evaluation_count_is_not_malleable(byte):
+    # Before: 255 other values at this offset parsed and verified.
+    data = bytearray(_zero_round_bytes())
+    SumcheckProof.from_bytes(bytes(data))
+    data[4] = byte
+    with pytest.raises(MalformedProof, match="zero-round"):
+        SumcheckProof.from_bytes(bytes(data))
+
+
+def test_every_single_byte_change_of_the_header_is_rejected_or_reencodes_identically(honest):
+    spec, _, proof, s = honest
+    data = proof.to_bytes()
+    for pos in range(5):
+        for byte in range(256):
+            if byte == data[pos]:
+                continue
+            mutated = data[:pos] + bytes([byte]) + data[pos + 1 :]
+            try:
+                parsed = SumcheckProof.from_bytes(mutated)
+            except MalformedProof:
+                continue
+            # Anything that parses must be its own canonical encoding.
+            assert parsed.to_bytes() == mutated
+
+
+def test_zero_or_huge_final_value_count_rejected(honest):
+    _, _, proof, _ = honest
+    data = proof.to_bytes()
+    head = 5 + NUM_VARS * 4 * 16
+    for count in (0, MAX_FINAL_VALUES + 1, 2**32 - 1):
+        bad = data[:head] + struct.pack("<I", count) + data[head + 4 :]
+        with pytest.raises(MalformedProof, match="final value count"):
+            SumcheckProof.from_bytes(bad)
+
+
+def test_round_count_above_protocol_maximum_rejected():
+    data = struct.pack("<IB", MAX_ROUNDS + 1, 3) + b"\x00" * 16 * 3 * (MAX_ROUNDS + 1) + struct.pack("<I", 1) + b"\0" * 16
+    with pytest.raises(MalformedProof, match="more rounds"):
+        SumcheckProof.from_bytes(data)
+
+
+def test_expected_shape_enforced_before_reading(honest):
+    _, _, proof, _ = honest
+    data = proof.to_bytes()
+    SumcheckProof.read(data, 0, num_rounds=NUM_VARS, num_evals=4, num_tables=3)
+    for kw in ({"num_rounds": NUM_VARS - 1}, {"num_evals": 3}, {"num_tables": 2}):
+        with pytest.raises(MalformedProof, match="wrong"):
+            SumcheckProof.read(data, 0, **kw)

@@ -18,9 +18,14 @@ extension element as c0 then c1.
         | u32 s | s * 32 bytes           Merkle multi-proof siblings
 
 Parsing is strict (exact lengths, canonical elements, no trailing bytes) and
-bounded: every count is checked against the bytes actually present before
-anything is allocated. Whether the shape fits the commitment and the
-parameters is the verifier's check.
+bounded: every count is checked against protocol maxima and against the
+bytes actually present before anything is allocated, so parsing is linear
+in the input. Canonical: positions strictly increasing, at least one row,
+one position and a power-of-two row width of at least 2. A caller holding
+the commitment and the parameters passes them to `from_bytes`, which then
+rejects a shape that does not fit them (row count, row width, more
+positions than queries) before reading any array. The verifier checks the
+shape again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ COMMITMENT_MAGIC = b"ZPCC"
 OPENING_MAGIC = b"ZPCO"
 VERSION = 1
 _DIGEST_DOMAIN = b"zkaudit/pcs/commitment-digest/v1"
+
+# Protocol maxima: a codeword has at most 2^32 positions (Goldilocks'
+# two-adicity) and a table at most 2^40 entries; no parameter set asks for
+# more than 2^16 queries.
+MAX_LOG_VARS = 40
+MAX_LOG_COLS = 32
+MAX_QUERIES = 1 << 16
+MAX_TABLES = 1 << 20
 
 
 class _Reader:
@@ -108,7 +121,12 @@ class Commitment:
         r = _Reader(data, "commitment")
         r.header(COMMITMENT_MAGIC)
         log_blowup, log_cols, count = r.unpack("<BBI", "shape")
+        if not 1 <= log_cols <= MAX_LOG_COLS or not 1 <= count <= MAX_TABLES:
+            raise MalformedOpening("commitment: row width or table count out of range", got=(log_cols, count))
         num_vars = tuple(r.take(count, "table sizes"))
+        if max(num_vars) > MAX_LOG_VARS:
+            raise MalformedOpening("commitment: a table larger than 2^40 entries", expected=MAX_LOG_VARS,
+                                   got=max(num_vars))
         root = r.take(DIGEST_BYTES, "root")
         r.end()
         return cls(log_blowup, log_cols, num_vars, root)
@@ -150,24 +168,39 @@ class OpeningProof:
         return len(self.to_bytes())
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> OpeningProof:
+    def from_bytes(cls, data: bytes, *, num_rows: int | None = None, cols: int | None = None,
+                   max_queries: int | None = None, sumcheck_rounds: int | None = None) -> OpeningProof:
+        """Parse strictly. The keyword arguments, when given (the verifier's
+        layout and parameters), bound the shape before any array is read."""
         r = _Reader(data, "opening proof")
         r.header(OPENING_MAGIC)
         digest = r.take(DIGEST_BYTES, "commitment digest")
-        num_rows, m = r.unpack("<II", "shape")
+        rows, m = r.unpack("<II", "shape")
+        if rows < 1 or m < 2 or m & (m - 1):
+            raise MalformedOpening("opening proof: row count must be >= 1 and row width a power of two >= 2",
+                                   got=(rows, m))
+        for name, wanted, got in (("row count", num_rows, rows), ("row width", cols, m)):
+            if wanted is not None and got != wanted:
+                raise MalformedOpening(f"opening proof: wrong {name}", expected=wanted, got=got)
         prox = r.words(2 * m, "proximity row").reshape(m, 2)
         try:
-            sumcheck, r.offset = SumcheckProof.read(r.data, r.offset)
+            sumcheck, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=sumcheck_rounds,
+                                                    num_evals=None if sumcheck_rounds is None else 3)
         except MalformedOpening:
             raise
         except MalformedProof as e:
             raise MalformedOpening(f"opening proof: batching sum-check does not parse: {e}") from e
         evals = r.words(2 * m, "evaluation row").reshape(m, 2)
         (q,) = r.unpack("<I", "position count")
-        positions = r.unpack(f"<{q}I", "positions") if q else ()
-        columns = r.words(q * num_rows, "columns").reshape(q, num_rows)
+        limit = MAX_QUERIES if max_queries is None else max_queries
+        if not 1 <= q <= limit:
+            raise MalformedOpening("opening proof: position count outside 1..queries", expected=limit, got=q)
+        positions = r.unpack(f"<{q}I", "positions")
+        if any(a >= b for a, b in zip(positions, positions[1:])):
+            raise MalformedOpening("opening proof: positions are not strictly increasing")
+        columns = r.words(q * rows, "columns").reshape(q, rows)
         (s,) = r.unpack("<I", "sibling count")
         raw = r.take(s * DIGEST_BYTES, "Merkle siblings")
         siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
         r.end()
-        return cls(digest, num_rows, prox, sumcheck, evals, tuple(positions), columns, siblings)
+        return cls(digest, rows, prox, sumcheck, evals, tuple(positions), columns, siblings)

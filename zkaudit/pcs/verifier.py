@@ -55,6 +55,15 @@ def _check_parameters(commitment: Commitment, params: PcsParams) -> Layout:
     return Layout.build(commitment.num_vars, commitment.log_cols)
 
 
+def read_opening(data: bytes, commitment: Commitment, params: PcsParams) -> OpeningProof:
+    """Parse an opening proof for `commitment` under `params`, with every
+    count bounded by the commitment's layout and the parameters before any
+    array is read (a proof for another shape is rejected from its header)."""
+    layout = _check_parameters(commitment, params)
+    return OpeningProof.from_bytes(data, num_rows=layout.num_rows, cols=layout.cols,
+                                   max_queries=params.num_queries, sumcheck_rounds=layout.log_rows)
+
+
 def _check_claims(layout: Layout, claims: list[Claim], params: PcsParams) -> None:
     if not 1 <= len(claims) <= params.max_claims:
         raise InvalidClaim("number of claims outside 1..max_claims", where=WHERE,

@@ -3,8 +3,21 @@
     u32 num_rounds | u8 num_evals | num_rounds * num_evals * Fp2   (g_i(0..d))
     | u32 num_tables | num_tables * Fp2                            (f_i~(r))
 
-Parsing is strict: exact lengths, canonical elements, no trailing bytes.
-Shape checks against the expected statement happen in the verifier.
+Parsing is strict: exact lengths, canonical elements, no trailing bytes,
+and exactly one encoding per proof:
+
+* every count is bounded before anything is allocated, by the protocol's
+  maxima (`MAX_ROUNDS`, `MAX_EVALS`, `MAX_FINAL_VALUES`) and by the bytes
+  actually present, so parsing costs time and memory linear in the input;
+* a proof with rounds has 2 <= num_evals <= MAX_DEGREE + 1 (a round
+  polynomial of degree d >= 1 is sent as d + 1 values); a zero-round proof
+  carries num_evals = 0 (any other byte there would be a second encoding of
+  the same proof);
+* a proof carries at least one final value (a sum-check has a table).
+
+A caller that knows the shape it expects (rounds, evaluations per round,
+tables) passes it to `read`, which then rejects a mismatch before reading
+any element. The verifier checks the shape against the statement again.
 """
 
 from __future__ import annotations
@@ -14,6 +27,14 @@ from dataclasses import dataclass
 
 from zkaudit.errors import MalformedProof
 from zkaudit.field.scalar import BYTES_EXT, Fp2, exts_from_bytes
+from zkaudit.poly.univariate import MAX_DEGREE
+
+# Protocol maxima. No table in zkaudit has more than 2^40 entries (the PCS
+# caps a codeword at 2^32, memory far earlier); the PCS batching sum-check
+# has two tables per claim and at most 2^16 claims, plus mask tables.
+MAX_ROUNDS = 40
+MAX_EVALS = MAX_DEGREE + 1
+MAX_FINAL_VALUES = (1 << 17) + 64
 
 
 @dataclass(frozen=True)
@@ -39,25 +60,54 @@ class SumcheckProof:
         return proof
 
     @classmethod
-    def read(cls, data: bytes, offset: int) -> tuple[SumcheckProof, int]:
+    def read(
+        cls,
+        data: bytes,
+        offset: int,
+        *,
+        num_rounds: int | None = None,
+        num_evals: int | None = None,
+        num_tables: int | None = None,
+    ) -> tuple[SumcheckProof, int]:
         """Parse at `offset`; returns the proof and the offset after it (so
-        enclosing formats can embed sum-check proofs)."""
+        enclosing formats can embed sum-check proofs). `num_rounds`,
+        `num_evals`, `num_tables`, when given, are the shape the caller
+        expects; a different one is rejected before any element is read."""
 
         def need(n: int, what: str) -> None:
             if offset + n > len(data):
                 raise MalformedProof(f"sum-check proof truncated in {what}", expected=offset + n, got=len(data))
 
+        def expect(name: str, wanted: int | None, got: int) -> None:
+            if wanted is not None and got != wanted:
+                raise MalformedProof(f"sum-check proof has the wrong {name}", expected=wanted, got=got)
+
         need(5, "header")
-        num_rounds, num_evals = struct.unpack_from("<IB", data, offset)
+        rounds_n, evals_n = struct.unpack_from("<IB", data, offset)
         offset += 5
-        need(num_rounds * num_evals * BYTES_EXT, "round polynomials")
-        flat = exts_from_bytes(data, offset, num_rounds * num_evals)
-        offset += num_rounds * num_evals * BYTES_EXT
-        rounds = [tuple(flat[i * num_evals : (i + 1) * num_evals]) for i in range(num_rounds)]
+        if rounds_n > MAX_ROUNDS:
+            raise MalformedProof("sum-check proof has more rounds than any table allows", expected=MAX_ROUNDS,
+                                 got=rounds_n)
+        if rounds_n == 0 and evals_n != 0:
+            raise MalformedProof("a zero-round sum-check proof must say 0 evaluations per round", expected=0,
+                                 got=evals_n)
+        if rounds_n > 0 and not 2 <= evals_n <= MAX_EVALS:
+            raise MalformedProof("evaluations per round outside 2..MAX_DEGREE + 1", expected=MAX_EVALS, got=evals_n)
+        expect("round count", num_rounds, rounds_n)
+        if rounds_n > 0:
+            expect("evaluations per round", num_evals, evals_n)
+        need(rounds_n * evals_n * BYTES_EXT, "round polynomials")
+        flat = exts_from_bytes(data, offset, rounds_n * evals_n)
+        offset += rounds_n * evals_n * BYTES_EXT
+        rounds = [tuple(flat[i * evals_n : (i + 1) * evals_n]) for i in range(rounds_n)]
         need(4, "final value count")
-        (num_tables,) = struct.unpack_from("<I", data, offset)
+        (tables_n,) = struct.unpack_from("<I", data, offset)
         offset += 4
-        need(num_tables * BYTES_EXT, "final values")
-        finals = exts_from_bytes(data, offset, num_tables)
-        offset += num_tables * BYTES_EXT
+        if not 1 <= tables_n <= MAX_FINAL_VALUES:
+            raise MalformedProof("final value count outside 1..MAX_FINAL_VALUES", expected=MAX_FINAL_VALUES,
+                                 got=tables_n)
+        expect("final value count", num_tables, tables_n)
+        need(tables_n * BYTES_EXT, "final values")
+        finals = exts_from_bytes(data, offset, tables_n)
+        offset += tables_n * BYTES_EXT
         return cls(tuple(rounds), tuple(finals)), offset
