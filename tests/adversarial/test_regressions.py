@@ -1,0 +1,100 @@
+"""The three forgeries a review built against the landed code (issue
+"forged proofs accepted"), rebuilt with the malicious prover. Each must now
+be refused; each was accepted before the fix (padding relations, ArgMax's
+masked index term, two-sided committed ranges)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.circuit import Circuit, Node, TensorSpec
+from zkaudit.circuit.weights import Weights
+
+from malicious_prover import Attack
+
+INT8 = (-128, 127)
+
+
+def _mlp():
+    """x -> MatMul (4x3) -> Requantize int8 -> MatMul (3x2): the second MatMul's
+    inner size 3 pads to 4."""
+    x = TensorSpec("x", (1, 4), *INT8, 0.1, 0)
+    w1 = TensorSpec("w1", (4, 3), -127, 127)
+    w2 = TensorSpec("w2", (3, 2), -127, 127)
+    acc1 = TensorSpec("acc1", (1, 3), -(2**20), 2**20)
+    h = TensorSpec("h", (1, 3), *INT8)
+    y = TensorSpec("y", (1, 2), -(2**20), 2**20)
+    nodes = (
+        Node.make("mm1", "MatMul", ["x", "w1"], "acc1", a_zero_point=0, b_zero_point=0),
+        Node.make("rq", "Requantize", ["acc1"], "h", axis=0, in_zero_point=0, multiplier=(1 << 14,), shift=(20,),
+                  out_min=-128, out_max=127, out_zero_point=0),
+        Node.make("mm2", "MatMul", ["h", "w2"], "y", a_zero_point=0, b_zero_point=0),
+    )
+    circuit = Circuit("mlp432", (x,), (y,), (w1, w2), nodes, (acc1, h, y))
+    rng = np.random.default_rng(1)
+    weights = Weights({"w1": rng.integers(-127, 128, (4, 3)), "w2": rng.integers(-127, 128, (3, 2))})
+    return circuit, weights, {"x": rng.integers(-128, 128, (1, 4))}
+
+
+def test_matmul_reads_requantize_padding_times_weight_padding_refused():
+    """G in h's padding (cell 3) and 1 in w2's padding row 3 would move y by G."""
+    circuit, weights, inputs = _mlp()
+    attack = Attack(circuit, weights, inputs)
+    honest = attack.run(attack.honest)
+    assert honest.accepted and not honest.forged
+    w2_row3 = [6, 7]  # w2 pads (3, 2) -> (4, 2): row 3 is cells 6, 7
+    for g in (100, 254):
+        out = attack.attempt(("w2", w2_row3[0], 1), ("w2", w2_row3[1], 1), ("h", 3, g))
+        assert not out.accepted, out
+        # each half alone is refused too
+        assert not attack.attempt(("h", 3, g)).accepted
+    assert not attack.attempt(("w2", w2_row3[0], 1)).accepted
+
+
+def _argmax():
+    """MatMul -> ArgMax over 5 slots (padded to 8) -> Table with 16 entries."""
+    x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
+    w = TensorSpec("w", (3, 5), -127, 127)
+    acc = TensorSpec("acc", (1, 5), -(2**17), 2**17)
+    idx = TensorSpec("idx", (1, 1), 0, 4)
+    t = TensorSpec("t", (1, 1), 0, 1500)
+    nodes = (
+        Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        Node.make("am", "ArgMax", ["acc"], "idx", axis=1, keepdims=1, select_last_index=0),
+        Node.make("tb", "Table", ["idx"], "t", function="exp", in_min=0, values=tuple(100 * i for i in range(16))),
+    )
+    circuit = Circuit("argmax5", (x,), (t,), (w,), nodes, (acc, idx, t))
+    rng = np.random.default_rng(2)
+    return circuit, Weights({"w": rng.integers(-127, 128, (3, 5))}), {"x": rng.integers(-128, 128, (1, 3))}
+
+
+def test_argmax_selector_on_unwired_slot_refused():
+    """s = 1 on slot 5 (>= K = 5, wired to nothing) would add 5 to the index."""
+    circuit, weights, inputs = _argmax()
+    attack = Attack(circuit, weights, inputs)
+    assert attack.run(attack.honest).accepted
+    true_idx = int(attack.honest.real("idx").ravel()[0])
+    row = 0  # the only output cell; slots are its rows 0..7
+    for k in (5, 6, 7):
+        out = attack.attempt(("am/max/select", row * 8 + k, 1), ("idx", 0, true_idx + k))
+        assert not out.accepted, out
+
+
+def test_weight_above_its_range_refused():
+    """A weight of 2 in a [-1, 1] tensor: w - lo = 3 < 2^2 passed a one-sided check."""
+    x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
+    w = TensorSpec("w", (3, 2), -1, 1)
+    y = TensorSpec("y", (1, 2), -(2**12), 2**12)
+    circuit = Circuit("ternary", (x,), (y,), (w,),
+                      (Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0),), (y,))
+    rng = np.random.default_rng(3)
+    attack = Attack(circuit, Weights({"w": rng.integers(-1, 2, (3, 2))}), {"x": rng.integers(-128, 128, (1, 3))})
+    assert attack.run(attack.honest).accepted
+    out = attack.attempt(("w", 0, 2))
+    assert out.reference is None  # no honest execution with that weight
+    assert not out.accepted, out
+    # committed inputs share the code path
+    committed = Attack(circuit, Weights({"w": attack.honest.real("w")}), {"x": attack.honest.real("x")},
+                       commit_input=True)
+    assert committed.run(committed.honest).accepted
+    assert not committed.attempt(("w", 1, -2)).accepted
