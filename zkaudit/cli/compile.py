@@ -37,8 +37,9 @@ def compile_command(
                          method=method, percentile=percentile)
     s = result.summary
     if as_json:
-        typer.echo(json.dumps({"schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": FILES,
-                               "summary": s}, sort_keys=True))
+        # the summary's fields at the top level, as public/summary.json holds them
+        typer.echo(json.dumps({**s, "schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": FILES},
+                              sort_keys=True))
         return
     f = s["fidelity"]
     typer.echo(f"compiled {s['model']} ({s['kind']}) -> {result.out_dir}")
