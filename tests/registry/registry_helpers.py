@@ -75,3 +75,29 @@ def bad_proofs() -> dict[str, bytes]:
         "truncated": b"ZKAUDIT\x00\x01",
         "unknown statement": encode_envelope("telepathy", b"\x00" * 16),
     }
+
+
+def real_model(root: Path) -> tuple[Path, bytes]:
+    """A compiled directory of a small real circuit (one MatMul) and a valid
+    proof of one prediction: what a hospital sends to the check endpoint."""
+    import numpy as np
+
+    from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, Node, TensorSpec, encode_circuit
+    from zkaudit.circuit.weights import Weights
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import commit_weights, prove
+
+    x = TensorSpec("x", (1, 6), -128, 127, 0.5, 0)
+    w = TensorSpec("w", (6, 3), -127, 127)
+    y = TensorSpec("y", (1, 3), -97536, 97536, 0.25, 0)
+    circuit = Circuit("tiny", (x,), (y,), (w,), (Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0,
+                                                                      b_zero_point=0),), (y,))
+    weights = Weights({"w": np.random.default_rng(1).integers(-127, 128, (6, 3))})
+    circuit_bin = encode_circuit(circuit)
+    commitment = commit_weights(circuit, weights)[0].to_bytes()
+    for rel, data in ((CIRCUIT_FILE, circuit_bin), (WEIGHTS_FILE, weights.encode()), (COMMITMENT_FILE, commitment),
+                      (SUMMARY_FILE, json.dumps({"digest": hashlib.sha256(circuit_bin).hexdigest()}).encode())):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    proof = prove(circuit, weights, {"x": np.array([[2, -4, 7, 0, 20, -15]])}, weight_commitment=commitment)
+    return root, proof

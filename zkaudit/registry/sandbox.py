@@ -235,7 +235,9 @@ class VerifierPool:
             code = w.proc.wait()
             self._replace(w)
             how = f"signal {-code}" if code < 0 else f"exit status {code}"
-            raise VerifierCrashed(f"verifier worker died during the check ({how})")
+            # Native code (numba, LLVM) may abort instead of raising MemoryError at the cap.
+            raise VerifierCrashed(f"verifier worker died during the check ({how}): over its memory budget of "
+                                  f"{self.budget.memory_bytes >> 20} MiB, or a verifier bug")
         kind, value = msg
         if kind == "ok":
             self._idle.put(w)
