@@ -244,10 +244,10 @@ def test_different_polynomial_same_sum_caught_by_final_claim():
         claim.check_table(0, f)
 
 
-def test_masking_hook_is_explicitly_not_built():
+def test_masking_hook_takes_a_mask():
     spec, tables = _tables("prod2", 2, "base")
-    with pytest.raises(NotImplementedError):
-        prover.prove(tables, spec, _transcript(), mask=prover.MaskingPolynomial(b"seed"))
+    proof, _, _ = prover.prove(tables, spec, _transcript(), mask=prover.MaskingPolynomial.sample(2, 2))
+    assert proof.mask_sum is not None  # a MaskedSumcheckProof (tests/sumcheck/test_masked.py)
 
 
 # ------------------------------------------- parser: bounded and canonical

@@ -111,3 +111,38 @@ class SumcheckProof:
         finals = exts_from_bytes(data, offset, tables_n)
         offset += tables_n * BYTES_EXT
         return cls(tuple(rounds), tuple(finals)), offset
+
+
+@dataclass(frozen=True)
+class MaskedSumcheckProof:
+    """A Libra-masked sum-check (`zkaudit.sumcheck.mask`):
+
+        Fp2 G (the mask's cube sum) | SumcheckProof (of f + rho g) | Fp2 g(r)
+    """
+
+    mask_sum: Fp2
+    inner: SumcheckProof
+    mask_value: Fp2
+
+    def to_bytes(self) -> bytes:
+        return self.mask_sum.to_bytes() + self.inner.to_bytes() + self.mask_value.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MaskedSumcheckProof:
+        proof, used = cls.read(data, 0)
+        if used != len(data):
+            raise MalformedProof("masked sum-check proof has trailing bytes", expected=used, got=len(data))
+        return proof
+
+    @classmethod
+    def read(cls, data: bytes, offset: int, **shape) -> tuple[MaskedSumcheckProof, int]:
+        if offset + BYTES_EXT > len(data):
+            raise MalformedProof("masked sum-check proof truncated in the mask sum", expected=offset + BYTES_EXT,
+                                 got=len(data))
+        (mask_sum,) = exts_from_bytes(data, offset, 1)
+        inner, offset = SumcheckProof.read(data, offset + BYTES_EXT, **shape)
+        if offset + BYTES_EXT > len(data):
+            raise MalformedProof("masked sum-check proof truncated in the mask value", expected=offset + BYTES_EXT,
+                                 got=len(data))
+        (mask_value,) = exts_from_bytes(data, offset, 1)
+        return cls(mask_sum, inner, mask_value), offset + BYTES_EXT

@@ -15,6 +15,9 @@ LABEL_CLAIM = b"sumcheck/claimed-sum"
 LABEL_ROUND = b"sumcheck/round"
 LABEL_CHALLENGE = b"sumcheck/challenge"
 LABEL_FINAL = b"sumcheck/final-values"
+LABEL_MASK_SUM = b"sumcheck/mask-sum"
+LABEL_MASK_RHO = b"sumcheck/mask-rho"
+LABEL_MASK_VALUE = b"sumcheck/mask-value"
 
 
 def soundness_bits(num_vars: int, degree: int) -> float:

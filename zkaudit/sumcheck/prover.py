@@ -8,8 +8,6 @@ operations summed over the remaining rounds (halving each round).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from zkaudit.field import vec
@@ -19,20 +17,20 @@ from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck import kernels as k
 from zkaudit.sumcheck import kernels_prod2 as k2
 from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
-from zkaudit.sumcheck.proof import SumcheckProof
-from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
+from zkaudit.sumcheck.mask import MaskClaim, MaskingPolynomial
+from zkaudit.sumcheck.proof import MaskedSumcheckProof, SumcheckProof
+from zkaudit.sumcheck.protocol import (
+    LABEL_CHALLENGE,
+    LABEL_FINAL,
+    LABEL_MASK_RHO,
+    LABEL_MASK_SUM,
+    LABEL_MASK_VALUE,
+    LABEL_ROUND,
+    absorb_header,
+)
 from zkaudit.transcript import Transcript
 
 U64 = np.uint64
-
-
-@dataclass(frozen=True)
-class MaskingPolynomial:
-    """Placeholder type for the zero-knowledge mask (a random low-degree
-    polynomial whose sum is committed and added to every round). The hook is
-    in the signature now so callers will not change when masking lands."""
-
-    seed: bytes
 
 
 def _csr(spec: SumOfProducts) -> tuple[np.ndarray, np.ndarray]:
@@ -69,17 +67,23 @@ def prove(
     a wrong given sum yields a proof the verifier rejects).
 
     Returns the proof, the evaluation claim the verifier will arrive at (for
-    the prover to discharge in step), and the claimed sum."""
-    if mask is not None:
-        raise NotImplementedError("zero-knowledge masking of sum-check is not built yet")
+    the prover to discharge in step), and the claimed sum.
+
+    With `mask` (a `MaskingPolynomial` of num_vars variables and the spec's
+    degree, already committed by the caller), the run is Libra's masked
+    sum-check (`zkaudit.sumcheck.mask`): the proof is a `MaskedSumcheckProof`
+    and the evaluation claim is returned as (EvaluationClaim, MaskClaim)."""
     if len(tables) != spec.num_tables:
         raise ValueError(f"spec names {spec.num_tables} tables, {len(tables)} given")
     num_vars = num_vars_of(tables[0])
     for i, t in enumerate(tables):
         if t.shape[0] != tables[0].shape[0]:
             raise ValueError(f"table {i} has {t.shape[0]} entries, table 0 has {tables[0].shape[0]}")
+    if mask is not None and (mask.num_vars != num_vars or mask.degree != spec.degree):
+        raise ValueError(f"mask has {mask.num_vars} variables of degree {mask.degree}; "
+                         f"the sum-check has {num_vars} of degree {spec.degree}")
     run = _Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun
-    return run(tables, spec).prove(transcript, num_vars, claimed_sum)
+    return run(tables, spec).prove(transcript, num_vars, claimed_sum, mask)
 
 
 def _is_prod2(spec: SumOfProducts) -> bool:
@@ -101,25 +105,48 @@ class _Run:
     def __init__(self, tables, spec):
         self.spec = spec
 
-    def prove(self, transcript: Transcript, num_vars: int, claimed_sum: Fp2 | None):
+    def prove(self, transcript: Transcript, num_vars: int, claimed_sum: Fp2 | None,
+              mask: MaskingPolynomial | None = None):
         evals = self.first_round() if num_vars > 0 else None
         if claimed_sum is None:
             claimed_sum = evals[0] + evals[1] if evals is not None else self.spec.combine(self.finals())
         absorb_header(transcript, self.spec, num_vars, claimed_sum)
-        rounds, point = [], []
+        rho = Fp2(0)
         claim = claimed_sum
+        if mask is not None:
+            mask_sum = mask.cube_sum()
+            transcript.absorb_ext(LABEL_MASK_SUM, mask_sum)
+            rho = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / p^2 (a false H survives one rho)
+            prefix = mask.a0
+            suffix = [Fp2(0)] * (num_vars + 1)  # suffix[i] = sum_{j >= i} g_j(1)
+            for i in range(num_vars - 1, -1, -1):
+                suffix[i] = suffix[i + 1] + mask.at_one(i)
+        rounds, point = [], []
         for rnd in range(num_vars):
             if evals[1] is None:  # kernels may leave g(1) = claim - g(0) to us
                 evals[1] = claim - evals[0]
-            rounds.append(tuple(evals))
-            transcript.absorb_exts(LABEL_ROUND, evals)
+            sent = evals
+            if mask is not None:
+                m = mask.round_evals(rnd, prefix, suffix[rnd + 1], len(evals))
+                sent = [e + rho * v for e, v in zip(evals, m)]
+            rounds.append(tuple(sent))
+            transcript.absorb_exts(LABEL_ROUND, sent)
             r = transcript.challenge_ext(LABEL_CHALLENGE)
             point.append(r)
-            claim = evaluate_from_evals(evals, r)
+            claim = evaluate_from_evals(evals, r)  # f's running claim (the mask's is tracked in prefix)
+            if mask is not None:
+                prefix = prefix + mask.univariate(rnd, r)
             evals = self.fold_and_next(r, last=rnd == num_vars - 1)
         finals = self.finals()
         transcript.absorb_exts(LABEL_FINAL, finals)
-        return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
+        inner = SumcheckProof(tuple(rounds), finals)
+        evaluation = EvaluationClaim(tuple(point), finals)
+        if mask is None:
+            return inner, evaluation, claimed_sum
+        mask_value = mask.evaluate(point)
+        transcript.absorb_ext(LABEL_MASK_VALUE, mask_value)
+        proof = MaskedSumcheckProof(mask_sum, inner, mask_value)
+        return proof, (evaluation, MaskClaim(tuple(point), mask_value, mask.degree)), claimed_sum
 
 
 class _Prod2Run(_Run):

@@ -11,6 +11,13 @@ the values are returned as an `EvaluationClaim` for the caller to discharge.
 Soundness: a false claim survives round i with probability <= d / p^2
 (Schwartz-Zippel on g_i - g_i*), so <= n d / p^2 ~ n d 2^-128 overall,
 plus whatever the caller's discharge of the final claim costs.
+
+Masked (`verify_masked`, Libra; `mask.py`): the prover first sends
+G = sum_x g(x) for its committed mask g; rho <- transcript; the rounds above
+run on the claim S + rho G, and the end check is
+    F(v) + rho * g(r) = claim_n
+with g(r) stated by the prover and returned as a `MaskClaim` that the caller
+discharges against the mask commitment. +1 / p^2 soundness for rho.
 """
 
 from __future__ import annotations
@@ -19,9 +26,47 @@ from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
 from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError, RoundSumMismatch
-from zkaudit.sumcheck.proof import SumcheckProof
-from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
+from zkaudit.sumcheck.mask import MaskClaim
+from zkaudit.sumcheck.proof import MaskedSumcheckProof, SumcheckProof
+from zkaudit.sumcheck.protocol import (
+    LABEL_CHALLENGE,
+    LABEL_FINAL,
+    LABEL_MASK_RHO,
+    LABEL_MASK_SUM,
+    LABEL_MASK_VALUE,
+    LABEL_ROUND,
+    absorb_header,
+)
 from zkaudit.transcript import Transcript
+
+
+def _check_shape(proof: SumcheckProof, num_vars: int, spec: SumOfProducts, where: str) -> None:
+    degree = spec.degree
+    if len(proof.round_evals) != num_vars:
+        raise ProofShapeError("wrong number of rounds", where=where, expected=num_vars, got=len(proof.round_evals))
+    for i, evals in enumerate(proof.round_evals):
+        if len(evals) != degree + 1:
+            raise ProofShapeError(
+                "round polynomial has the wrong degree", where=where, round=i, expected=degree + 1, got=len(evals)
+            )
+    if len(proof.final_values) != spec.num_tables:
+        raise ProofShapeError(
+            "wrong number of final table values", where=where, expected=spec.num_tables, got=len(proof.final_values)
+        )
+
+
+def _rounds(proof: SumcheckProof, claim: Fp2, transcript: Transcript, where: str) -> tuple[list[Fp2], Fp2]:
+    point = []
+    for i, evals in enumerate(proof.round_evals):
+        got = evals[0] + evals[1]
+        if got != claim:
+            raise RoundSumMismatch("g(0) + g(1) differs from the running claim", where=where, round=i, expected=claim, got=got)
+        transcript.absorb_exts(LABEL_ROUND, evals)
+        r = transcript.challenge_ext(LABEL_CHALLENGE)  # costs d / p^2 soundness
+        point.append(r)
+        claim = evaluate_from_evals(evals, r)
+    return point, claim
+
 
 def verify(
     proof: SumcheckProof,
@@ -36,32 +81,10 @@ def verify(
     Raises a `SumcheckRejected` subclass; never returns on a bad proof."""
     if isinstance(claimed_sum, Fp):
         claimed_sum = Fp2.from_base(claimed_sum)
-    degree = spec.degree
-    # Shapes first, before any transcript work.
-    if len(proof.round_evals) != num_vars:
-        raise ProofShapeError("wrong number of rounds", where=where, expected=num_vars, got=len(proof.round_evals))
-    for i, evals in enumerate(proof.round_evals):
-        if len(evals) != degree + 1:
-            raise ProofShapeError(
-                "round polynomial has the wrong degree", where=where, round=i, expected=degree + 1, got=len(evals)
-            )
-    if len(proof.final_values) != spec.num_tables:
-        raise ProofShapeError(
-            "wrong number of final table values", where=where, expected=spec.num_tables, got=len(proof.final_values)
-        )
+    _check_shape(proof, num_vars, spec, where)  # shapes first, before any transcript work
 
     absorb_header(transcript, spec, num_vars, claimed_sum)
-    claim = claimed_sum
-    point = []
-    for i, evals in enumerate(proof.round_evals):
-        got = evals[0] + evals[1]
-        if got != claim:
-            raise RoundSumMismatch("g(0) + g(1) differs from the running claim", where=where, round=i, expected=claim, got=got)
-        transcript.absorb_exts(LABEL_ROUND, evals)
-        r = transcript.challenge_ext(LABEL_CHALLENGE)  # costs d / p^2 soundness
-        point.append(r)
-        claim = evaluate_from_evals(evals, r)
-
+    point, claim = _rounds(proof, claimed_sum, transcript, where)
     combined = spec.combine(proof.final_values)
     if combined != claim:
         raise FinalEvaluationMismatch(
@@ -69,3 +92,40 @@ def verify(
         )
     transcript.absorb_exts(LABEL_FINAL, proof.final_values)
     return EvaluationClaim(tuple(point), tuple(proof.final_values))
+
+
+def verify_masked(
+    proof: MaskedSumcheckProof,
+    claimed_sum: Fp2 | Fp,
+    num_vars: int,
+    spec: SumOfProducts,
+    transcript: Transcript,
+    *,
+    where: str = "sumcheck",
+) -> tuple[EvaluationClaim, MaskClaim]:
+    """Check a masked proof of sum_x F(x) = claimed_sum. Returns the claim on
+    F's tables and the claim g(r) = value on the mask; the caller discharges
+    both (the second against the mask commitment it bound before this
+    sum-check). Raises a `SumcheckRejected` subclass."""
+    if isinstance(claimed_sum, Fp):
+        claimed_sum = Fp2.from_base(claimed_sum)
+    if not isinstance(proof, MaskedSumcheckProof):
+        raise ProofShapeError("a masked sum-check needs a MaskedSumcheckProof", where=where,
+                              got=type(proof).__name__)
+    inner = proof.inner
+    _check_shape(inner, num_vars, spec, where)
+
+    absorb_header(transcript, spec, num_vars, claimed_sum)
+    transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
+    rho = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / p^2: a false sum survives one rho
+    point, claim = _rounds(inner, claimed_sum + rho * proof.mask_sum, transcript, where)
+    combined = spec.combine(inner.final_values) + rho * proof.mask_value
+    if combined != claim:
+        raise FinalEvaluationMismatch(
+            "final table values and mask value do not match the last round", where=where, round=num_vars,
+            expected=claim, got=combined
+        )
+    transcript.absorb_exts(LABEL_FINAL, inner.final_values)
+    transcript.absorb_ext(LABEL_MASK_VALUE, proof.mask_value)
+    return (EvaluationClaim(tuple(point), tuple(inner.final_values)),
+            MaskClaim(tuple(point), proof.mask_value, spec.degree))
