@@ -34,9 +34,39 @@ RANGE_BITS = 12
 ORT_MAX_IR_VERSION = 10
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def checked_values(name: str, values) -> np.ndarray:
+    """Calibration values as float32, refused (one line each) when they are
+    not numbers, not finite, or beyond float32: a NaN or an overflow to Inf
+    would become a NaN range and a traceback deep in the quantizer."""
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        raise OnnxImportError(f"calibration data for input {name!r} is not a rectangular array") from None
+    if arr.dtype.kind not in "biuf":
+        raise OnnxImportError(f"calibration data for input {name!r} holds text or other non-numbers ({arr.dtype.name}), not numbers")
+    if arr.dtype.kind == "f":
+        wide = arr.astype(np.float64)
+        bad = ~np.isfinite(wide)
+        if bad.any():
+            raise OnnxImportError(f"calibration data for input {name!r} holds NaN or infinite values "
+                                  f"({int(bad.sum())} of {wide.size}, first at flat index {int(np.argmax(bad.ravel()))})")
+        big = np.abs(wide) > FLOAT32_MAX
+        if big.any():
+            raise OnnxImportError(f"calibration data for input {name!r} holds values beyond float32's range "
+                                  f"(e.g. {wide.ravel()[int(np.argmax(big.ravel()))]:g})")
+    elif arr.size and max(abs(int(arr.min())), abs(int(arr.max()))) > FLOAT32_MAX:
+        raise OnnxImportError(f"calibration data for input {name!r} holds integers beyond float32's range")
+    return arr.astype(np.float32)
+
+
 def _samples(name: str, arr: np.ndarray, shape) -> np.ndarray:
     size = int(np.prod(shape))
-    arr = np.asarray(arr, dtype=np.float32)
+    arr = checked_values(name, arr)
+    if arr.size == 0:
+        raise OnnxImportError(f"calibration data for input {name!r} holds no samples")
     if arr.shape == tuple(shape):
         return arr[None]
     if arr.shape[1:] == tuple(shape):
@@ -65,11 +95,15 @@ def read_samples(path, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, np
             lists = doc.get("input_data") if isinstance(doc, dict) else None
             if not isinstance(lists, list) or len(lists) != len(names):
                 raise OnnxImportError(f"{p}: expected EZKL-style {{\"input_data\": [...]}} with {len(names)} list(s)")
-            raw = {n: np.asarray(v, dtype=np.float32).reshape(-1) for n, v in zip(names, lists)}
+            raw = {n: checked_values(n, v).reshape(-1) for n, v in zip(names, lists)}
     except FileNotFoundError:
         raise OnnxImportError(f"calibration file not found: {p}") from None
-    except (ValueError, OSError, json.JSONDecodeError) as exc:
-        raise OnnxImportError(f"cannot read calibration file {p}: {exc}") from None
+    except IsADirectoryError:
+        raise OnnxImportError(f"calibration file {p} is a directory") from None
+    except EOFError:  # np.load on an empty or truncated .npy (click turned it into "aborted", exit 130)
+        raise OnnxImportError(f"calibration file {p} is empty or truncated") from None
+    except (ValueError, OSError, UnicodeDecodeError, RecursionError) as exc:
+        raise OnnxImportError(f"cannot read calibration file {p}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     if set(raw) != set(names):
         raise OnnxImportError(f"calibration data names {sorted(raw)} do not match the model's inputs {names}")
     out = {n: _samples(n, raw[n], input_shapes[n]) for n in names}
@@ -108,9 +142,18 @@ def float_tensors(model: onnx.ModelProto) -> list[str]:
     return [t for t in names if types.get(t) == onnx.TensorProto.FLOAT]
 
 
-def collect_ranges(model: onnx.ModelProto, samples, method: str = "minmax", percentile: float = 99.99) -> dict:
+def check_method(method: str, percentile: float) -> None:
+    """Refuse a calibration method or percentile we cannot use, before any work."""
     if method not in METHODS:
-        raise OnnxImportError(f"unknown calibration method {method!r}; choose one of {METHODS}")
+        raise OnnxImportError(f"unknown calibration method {method!r}; choose one of {', '.join(METHODS)}")
+    # p and 100 - p are the two ends: p <= 50 would put the low end above the high one
+    if not (isinstance(percentile, (int, float)) and math.isfinite(percentile) and 50 < percentile <= 100):
+        raise OnnxImportError(f"--percentile {percentile} is outside (50, 100]",
+                              hint="e.g. --percentile 99.99 keeps all but the 0.01% most extreme values at each end")
+
+
+def collect_ranges(model: onnx.ModelProto, samples, method: str = "minmax", percentile: float = 99.99) -> dict:
+    check_method(method, percentile)
     names = float_tensors(model)
     runs = run_float(model, samples, names)
     ranges = {}
@@ -122,6 +165,9 @@ def collect_ranges(model: onnx.ModelProto, samples, method: str = "minmax", perc
             lo, hi = float(values.min()), float(values.max())
         else:
             lo, hi = float(np.percentile(values, 100 - percentile)), float(np.percentile(values, percentile))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise OnnxImportError(f"the float model computes non-finite values in tensor {name!r} on the "
+                                  "calibration data (an overflow?): its range cannot be calibrated")
         ranges[name] = (_round_bits(lo), _round_bits(hi))
     return ranges
 

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 
 from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, Weights, encode_circuit
-from zkaudit.onnx.calibrate import collect_ranges, read_samples
+from zkaudit.onnx.calibrate import check_method, checked_values, collect_ranges, read_samples
 from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
 from zkaudit.onnx.fidelity import measure, strip_qdq
 from zkaudit.onnx.importer import Importer, check_ops
@@ -86,6 +86,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     files (e.g. the weight commitment) to the same atomic write."""
     path, out_dir = Path(path), Path(out_dir)
     check_out_dir(out_dir)  # before any work: never compile for minutes, then refuse
+    check_method(method, percentile)
     model = load_model(path)
     check_ops(model, OPS)
     shapes = fix_input_shapes(model, input_shapes)
@@ -98,7 +99,17 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         if src is None:
             return None
         if isinstance(src, dict):
-            return {k: np.asarray(v, dtype=np.float32).reshape((-1,) + shapes[k]) for k, v in src.items()}
+            if set(src) != set(shapes):
+                raise OnnxImportError(f"calibration data names {sorted(src)} do not match the model's inputs "
+                                      f"{list(shapes)}")
+            out = {}
+            for k, v in src.items():
+                arr = checked_values(k, v)
+                if arr.size == 0 or arr.size % max(1, int(np.prod(shapes[k]))):
+                    raise OnnxImportError(f"calibration data for input {k!r} holds {arr.size} values, not a "
+                                          f"positive multiple of its size {int(np.prod(shapes[k]))}")
+                out[k] = arr.reshape((-1,) + shapes[k])
+            return out
         return read_samples(src, shapes)
 
     calib = samples_from(calibration)
