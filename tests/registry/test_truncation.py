@@ -1,0 +1,141 @@
+"""A deleted tail -- the latest revocation row, its log entry and the latest
+tree head -- used to leave `verify-log` saying "log OK" and `verify --model`
+accepting the revoked version; a revocation row deleted on its own let the
+revoked version verify too. Heads remembered outside the database
+(`known_heads`) and checks that read the entry through the log close both."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from registry_helpers import CARD, key, real_model
+
+from zkaudit.cli.main import main
+from zkaudit.registry import records
+from zkaudit.registry.artifacts import read_model_dir
+from zkaudit.registry.client import publish_local
+from zkaudit.registry.errors import LogMismatch
+from zkaudit.registry.store import Registry
+
+
+@pytest.fixture(scope="module")
+def proof_and_model(tmp_path_factory):
+    d, proof = real_model(tmp_path_factory.mktemp("model"))
+    return read_model_dir(d), proof
+
+
+@pytest.fixture
+def revoked(tmp_path, proof_and_model):
+    """A registry (its key beside it, so every write signs a head) where
+    tiny@1 was published, then revoked: the revocation is the latest entry."""
+    art, proof = proof_and_model
+    url = str(tmp_path / "r.db")
+    reg, _, _ = Registry.init(url, Path(f"{url}.key"))
+    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+    stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
+    out = reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
+    assert not reg.check(model="tiny", version="1", proof=proof).valid
+    (tmp_path / "proof.zkp").write_bytes(proof)
+    reg.close()
+    return url, out["log_index"], tmp_path / "proof.zkp"
+
+
+def _sql(url: str, *statements: str) -> None:
+    with sqlite3.connect(url) as conn:
+        for st in statements:
+            conn.execute(st)
+
+
+def _truncate_tail(url: str, index: int) -> None:
+    _sql(url, f"delete from revocations where log_index={index}", f"delete from log_entries where idx={index}",
+         f"delete from log_nodes where ((idx + 1) << level) > {index}",  # every node that covers it
+         f"delete from tree_heads where tree_size > {index}")
+
+
+def test_truncated_tail_fails_verify_log(revoked, capsys):
+    url, index, _ = revoked
+    _truncate_tail(url, index)
+    assert main(["registry", "verify-log", "--registry", url]) == 1
+    err = capsys.readouterr().err
+    assert f"the log has only {index} entries but a highest known tree head has size {index + 1}" in err
+    assert "were removed" in err
+
+
+def test_truncated_tail_fails_verify_model(revoked, capsys):
+    url, index, proof = revoked
+    _truncate_tail(url, index)
+    assert main(["verify", str(proof), "--model", "tiny@1", "--registry", url]) == 1
+    err = capsys.readouterr().err
+    assert f"entries {index}..{index} were removed" in err
+
+
+def test_truncated_tail_seen_by_an_auditor_elsewhere(revoked, tmp_path, monkeypatch, capsys):
+    """A machine that never signed a head but ran verify-log once remembers
+    the head it verified (known_hosts-style)."""
+    url, index, _ = revoked
+    monkeypatch.setenv("ZKAUDIT_KNOWN_HEADS", str(tmp_path / "auditor.json"))
+    assert main(["registry", "verify-log", "--registry", url]) == 0
+    capsys.readouterr()
+    _truncate_tail(url, index)
+    assert main(["registry", "verify-log", "--registry", url]) == 1
+
+
+def test_deleted_heads_fail_verify_log(revoked, capsys, monkeypatch, tmp_path):
+    url, _, _ = revoked
+    monkeypatch.setenv("ZKAUDIT_KNOWN_HEADS", "off")  # even with no state kept on this machine
+    _sql(url, "delete from tree_heads")
+    assert main(["registry", "verify-log", "--registry", url]) == 1
+    assert "no signed tree head: the registry signs one at init, so the heads were deleted" in capsys.readouterr().err
+
+
+def test_deleted_revocation_row_still_refuses_the_version(revoked, capsys):
+    url, index, proof = revoked
+    _sql(url, f"delete from revocations where log_index={index}")
+    assert main(["verify", str(proof), "--model", "tiny@1", "--registry", url]) == 1
+    assert "tiny@1 was revoked: miscalibrated" in capsys.readouterr().err
+    cv = Registry(url).checked_version("tiny", "1")
+    assert cv.revoked == "miscalibrated"
+
+
+def test_revocation_entry_after_the_latest_head_still_refuses(revoked, tmp_path, proof_and_model):
+    """A revocation logged after the last signed head is honoured: it can only refuse."""
+    url, index, proof = revoked
+    _sql(url, f"delete from tree_heads where tree_size > {index}")
+    reg = Registry(url)
+    reg.known_heads = None
+    verdict = reg.check(model="tiny", version="1", proof=proof.read_bytes())
+    assert not verdict.valid and verdict.reason == "tiny@1 was revoked: miscalibrated"
+
+
+def test_edited_version_row_is_refused_by_check(revoked):
+    url, _, proof = revoked
+    _sql(url, "update model_versions set weight_commitment_digest='00' || substr(weight_commitment_digest, 3)")
+    with pytest.raises(LogMismatch, match="differs from its log entry"):
+        Registry(url).check(model="tiny", version="1", proof=proof.read_bytes())
+
+
+def test_check_under_a_head_not_signed_by_the_registry_key_is_refused(revoked):
+    url, _, proof = revoked
+    forged = key("mallory").sign(b"anything")
+    _sql(url, f"update tree_heads set signature=x'{forged.hex()}' where tree_size=(select max(tree_size) "
+              "from tree_heads)")
+    reg = Registry(url)
+    reg.known_heads = None
+    with pytest.raises(LogMismatch, match="is not signed by the registry key"):
+        reg.check(model="tiny", version="1", proof=proof.read_bytes())
+
+
+def test_unrevoked_version_verifies_through_the_log(tmp_path, proof_and_model, capsys, known_heads_file):
+    art, proof = proof_and_model
+    url = str(tmp_path / "r.db")
+    reg, _, _ = Registry.init(url, Path(f"{url}.key"))
+    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+    (tmp_path / "p.zkp").write_bytes(proof)
+    assert main(["verify", str(tmp_path / "p.zkp"), "--model", "tiny@1", "--registry", url]) == 0
+    assert "valid inference proof" in capsys.readouterr().out
+    # The head verified there is remembered: a later verify-log requires the log to extend it.
+    known = json.loads(known_heads_file.read_text())
+    assert known["registries"][reg.public_key.hex()]["tree_size"] == reg.log_size()
