@@ -21,6 +21,8 @@ from zkaudit.sumcheck.proof import SumcheckProof
 MAGIC = b"ZKLU"
 FORMAT_VERSION = 1
 DIGEST_BYTES = 32
+_MIN_SUMCHECK = 9  # an empty sum-check: u32 rounds, u8 evals, u32 finals
+_MIN_TREE = 2 * BYTES_EXT + 4  # (p_t, q_t) and a layer count
 
 
 @dataclass(frozen=True)
@@ -56,20 +58,23 @@ class LookupProof:
         version = r.take(1, "version")[0]
         if version != FORMAT_VERSION:
             raise MalformedProof("unsupported lookup proof version", expected=FORMAT_VERSION, got=version)
-        digests = tuple(r.take(DIGEST_BYTES, "table digest") for _ in range(r.u32("table count")))
+        digests = tuple(r.take(DIGEST_BYTES, "table digest") for _ in range(r.u32("table count", DIGEST_BYTES)))
         roots, layers = [], []
-        for _ in range(r.u32("tree count")):
+        for _ in range(r.u32("tree count", _MIN_TREE)):
             roots.append((r.ext(), r.ext()))
             tree = []
-            for _ in range(r.u32("layer count")):
+            for _ in range(r.u32("layer count", _MIN_SUMCHECK)):
                 proof, r.pos = SumcheckProof.read(data, r.pos)
                 tree.append(proof)
             layers.append(tuple(tree))
         cols = []
-        for _ in range(r.u32("lookup count")):
+        for _ in range(r.u32("lookup count", 1)):
             width = r.take(1, "width")[0]
+            if width * BYTES_EXT > r.left:
+                raise MalformedProof("lookup proof truncated in column values", expected=r.pos + width * BYTES_EXT,
+                                     got=len(data))
             cols.append(tuple(r.ext() for _ in range(width)))
-        mults = tuple(r.ext() for _ in range(r.u32("multiplicity count")))
+        mults = tuple(r.ext() for _ in range(r.u32("multiplicity count", BYTES_EXT)))
         if r.pos != len(data):
             raise MalformedProof("lookup proof has trailing bytes", expected=r.pos, got=len(data))
         return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults)
@@ -86,10 +91,18 @@ class _Reader:
         self.pos += n
         return out
 
-    def u32(self, what: str) -> int:
+    @property
+    def left(self) -> int:
+        return len(self.data) - self.pos
+
+    def u32(self, what: str, item_bytes: int) -> int:
+        """A count of items that take at least `item_bytes` each: refused
+        unless the bytes left can hold them, so no loop or allocation runs
+        ahead of the input (parse cost stays linear in its length)."""
         n = struct.unpack("<I", self.take(4, what))[0]
-        if n > len(self.data):  # a count cannot exceed the bytes left; stops huge loops early
-            raise MalformedProof(f"implausible {what}", got=n)
+        if n * item_bytes > self.left:
+            raise MalformedProof(f"implausible {what}: more items than the bytes left can hold",
+                                 expected=f"<= {self.left // item_bytes}", got=n)
         return n
 
     def ext(self) -> Fp2:

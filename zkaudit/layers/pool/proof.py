@@ -41,8 +41,9 @@ def read_exts(data: bytes, offset: int, what: str) -> tuple[tuple[Fp2, ...], int
         raise MalformedProof(f"{what} truncated at its count", expected=offset + 4, got=len(data))
     (k,) = struct.unpack_from("<I", data, offset)
     offset += 4
-    if k > MAX_VALUES:
-        raise MalformedProof(f"{what}: too many values", expected=MAX_VALUES, got=k)
+    if k > MAX_VALUES or offset + k * BYTES_EXT > len(data):  # paid for by the bytes present, before the loop
+        raise MalformedProof(f"{what}: more values than the proof holds", expected=f"<= {MAX_VALUES}",
+                             got=k)
     out = []
     for _ in range(k):
         v, offset = read_ext(data, offset, what)

@@ -31,7 +31,7 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof, ProofRejected
-from zkaudit.statements.inference.batch import MAX_BATCH, widen
+from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, widen
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
@@ -110,7 +110,21 @@ class InferenceBody:
         (mode,) = reader.take(1, "input mode", "inference.mode")
         if mode not in (PUBLIC_INPUT, COMMITTED_INPUT):
             raise MalformedProof("unknown input mode", where="inference.mode", expected=(0, 1), got=mode)
-        wide = widen(circuit, batch)
+        # The batch size drives every later size (public values, the widened
+        # circuit, the verifier's tables): it must be paid for by the bytes
+        # present before the circuit is widened.
+        per_sample = 8 * sum(s.size for s in circuit.outputs)
+        if mode == PUBLIC_INPUT:
+            per_sample += 8 * sum(s.size for s in circuit.inputs)
+        sections = 4 * (6 if mode == COMMITTED_INPUT else 4)  # the u32 section lengths that must follow
+        if batch * per_sample + sections > reader.left:
+            raise MalformedProof("batch size larger than the public values the proof holds", where="inference.batch",
+                                 expected=f"<= {(reader.left - sections) // max(per_sample, 1)}", got=batch)
+        try:
+            wide = widen(circuit, batch)
+        except BatchUnsupported as exc:
+            raise MalformedProof(f"batch of {batch} claimed for a circuit that cannot be batched: {exc}",
+                                 where="inference.batch") from None
         inputs, input_commitment = None, None
         if mode == COMMITTED_INPUT:
             input_commitment = reader.blob("input commitment")
@@ -130,6 +144,10 @@ class InferenceBody:
 class _Reader:
     def __init__(self, data: bytes):
         self.data, self.offset = data, 0
+
+    @property
+    def left(self) -> int:
+        return len(self.data) - self.offset
 
     def take(self, n: int, what: str, where: str) -> bytes:
         end = self.offset + n
