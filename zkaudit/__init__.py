@@ -16,6 +16,7 @@ Layers, lowest first; a module imports only from layers below its own
     statements   inference / audit / training-policy prove() and verify()
     registry     the public registry (never imports a prover)
     cli          one module per command
+    api          the Python API: compile, prove, commit_input, verify (the CLI is a layer over it)
 """
 
 import os as _os
@@ -25,3 +26,20 @@ import os as _os
 _os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 __version__ = "0.1.0"
+
+# The Python API (docs/python.md), imported on first use so `import zkaudit`
+# stays cheap (no numpy, numba, onnx or SQLAlchemy until a function runs).
+_API = ("compile", "prove", "commit_input", "verify", "Proof", "Verification")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from zkaudit import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'zkaudit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

@@ -129,9 +129,22 @@ def input_batch(inputs, circuit):
     return parse_inputs(doc, circuit)
 
 
-def _output_doc(circuit, weights, samples, batched: bool) -> dict:
-    from zkaudit.cli._output import output_doc
+def output_doc(circuit, ints_by_name) -> dict:
+    """A model output as every command reports it: `output` dequantized in
+    the output's shape, `output_int` the integers; `outputs` per output name."""
+    import numpy as np
 
+    from zkaudit.circuit import dequantize
+
+    per = {}
+    for spec in circuit.outputs:
+        q = ints_by_name[spec.name]
+        per[spec.name] = {"output": dequantize(spec, q).tolist(), "output_int": np.asarray(q).tolist()}
+    first = per[circuit.outputs[0].name]
+    return {"digest": circuit.digest(), "output": first["output"], "output_int": first["output_int"], "outputs": per}
+
+
+def _output_doc(circuit, weights, samples, batched: bool) -> dict:
     results = [output_doc(circuit, circuit.execute(weights, sample)) for sample in samples]
     doc = dict(results[0])
     if batched:
@@ -289,7 +302,6 @@ def _dequantized(circuit_bin: bytes, ints: dict) -> dict:
     import numpy as np
 
     from zkaudit.circuit import decode_circuit
-    from zkaudit.cli._output import output_doc
 
     circuit = decode_circuit(circuit_bin)
     arrays = {k: np.asarray(v, dtype=np.int64) for k, v in ints.items()}
