@@ -1,0 +1,71 @@
+"""Every proof type, mutated at every byte of its prefix and of sampled
+sum-check/lookup headers, at random offsets, truncated and extended: each
+mutant is verified in a child process under a memory limit and a timeout,
+and must be rejected through `ProofRejected` -- 0 accepted (the format is
+canonical: one byte string per proof), 0 hangs, 0 tracebacks.
+
+The default run fuzzes the logistic model's three proof kinds (public
+input, a batch of two, committed input); `pytest -m fuzz` runs the large
+campaign (three zoo models, several values per header byte, hundreds of
+random offsets), which `benchmarks/fuzz_proofs.py` also runs and counts."""
+
+from __future__ import annotations
+
+import pytest
+
+import fuzz_harness as fh
+
+
+def _summary(report: fh.Report) -> str:
+    lines = [f"{report.tried} mutants: {dict(report.outcomes)}"]
+    lines += [f"  {t} {label}: {o.kind}: {o.cause}" for t, label, o in report.failures[:30]]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def logistic_targets(tmp_path_factory):
+    return {t.name.split("/")[1]: t for t in fh.build_targets(("logistic_risk",),
+                                                               workdir=tmp_path_factory.mktemp("fuzz"))}
+
+
+@pytest.mark.parametrize("kind", fh.KINDS)
+def test_every_prefix_byte_and_random_mutation_rejected(logistic_targets, kind):
+    target = logistic_targets[kind]
+    report = fh.campaign([target], seed=14, random_offsets=12, structural=40, timeout=5.0)
+    assert report.tried > target.prefix_end  # every prefix byte was tried
+    assert report.outcomes["rejected"] == report.tried, _summary(report)
+
+
+def _hog(target, data):
+    return bytearray(8 << 30)  # past any RLIMIT_AS headroom the harness gives
+
+
+def _spin(target, data):
+    while True:
+        pass
+
+
+def _raise(target, data):
+    raise ValueError("a traceback")
+
+
+def test_harness_reports_accepted_rejected_crashes_and_hangs(logistic_targets):
+    """The harness itself, on real children: the honest proof is accepted,
+    a truncated one rejected, an allocation past the memory limit and an
+    untyped exception are crashes, a loop is a hang."""
+    target = logistic_targets["public"]
+    assert fh.run_one(target, target.proof).kind == "accepted"
+    assert fh.run_one(target, target.proof[:-1]).kind == "rejected"
+    assert target.header_offsets, "no sum-check/lookup header located"
+    hog = fh.run_one(target, b"", check=_hog, mem_headroom=256 << 20)
+    assert hog.kind == "crash" and "MemoryError" in hog.cause
+    err = fh.run_one(target, b"", check=_raise)
+    assert err.kind == "crash" and "ValueError" in err.cause
+    assert fh.run_one(target, b"", check=_spin, timeout=1.0).kind == "hang"
+
+
+@pytest.mark.fuzz
+def test_large_campaign_over_zoo_models(tmp_path_factory):
+    targets = fh.build_targets(fh.LARGE_MODELS, workdir=tmp_path_factory.mktemp("fuzz-large"))
+    report = fh.campaign(targets, **fh.LARGE_SETTINGS)
+    assert report.outcomes["rejected"] == report.tried, _summary(report)
