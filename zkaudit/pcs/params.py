@@ -41,7 +41,18 @@ decoding radii (Johnson bound, proven; up to capacity, conjectured) would cut
 the queries by up to ~2.5x at this rate; they are not used.
 
 Defaults: b = 2 (rate 1/4, delta = 3/8, 0.678 bits per query), target 100
-bits, giving t = 150 queries. Figures are taken at the largest codeword and
+bits, giving t = 150 queries.
+
+**Hiding mode** (`hiding=True`, `zkaudit.pcs.hiding`). Each row carries
+l_pad = t + 8 extra uniformly random message symbols (the coefficients of
+X^m .. X^(m + l_pad - 1)), so the code has dimension k = m + l_pad in length
+n = m 2^b: delta = (n - k) / (2 n) (n - k is even: l_pad is made even). Rows
+must be at least 4 L wide, L = 2^ceil(log2 l_pad), so the worst rate, at the
+narrowest allowed row, is (m_min + l_pad) / (4 m_min) ~ 0.29 at b = 2, and
+the bits per query are taken there. t and l_pad depend on each other; both
+are iterated to a fixed point. The opening adds blinding rows and a mask on
+its batching sum-check (the challenge rho_m for it costs one more 1 / |K|
+term). The sum-check still has degree 2 and l rounds. Figures are taken at the largest codeword and
 claim count the verifier accepts (`max_log_codeword`, `max_claims`), so the
 printed bits hold for every opening verified under these parameters.
 
@@ -85,6 +96,8 @@ class PcsParams:
     max_claims: int = 1 << 16
     hiding: bool = False
     target_bits: float = field(default=0.0, compare=False)
+    pad_symbols: int = 0  # l_pad: random message symbols per row (hiding mode only)
+    mask_vars: int = 2  # hiding: a masked claim's companion table has <= 2^mask_vars entries
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 8:
@@ -95,6 +108,16 @@ class PcsParams:
             raise ValueError(f"max_log_codeword must be in {self.log_blowup + 1}..{TWO_ADICITY}")
         if self.max_claims < 1:
             raise ValueError("max_claims must be positive")
+        if self.hiding:
+            if self.pad_symbols < self.num_queries or self.pad_symbols % 2:
+                raise ValueError(f"hiding needs an even pad_symbols >= num_queries ({self.num_queries}), "
+                                 f"got {self.pad_symbols}")
+            if self.min_log_cols + self.log_blowup > self.max_log_codeword:
+                raise ValueError("hiding rows do not fit under max_log_codeword")
+            if not 0 <= self.mask_vars <= 8:
+                raise ValueError("mask_vars must be in 0..8")
+        elif self.pad_symbols:
+            raise ValueError("pad_symbols is for hiding commitments only")
 
     # ------------------------------------------------------------ builders
 
@@ -107,16 +130,48 @@ class PcsParams:
                      max_claims: int = 1 << 16, hiding: bool = False) -> PcsParams:
         """The fewest queries that reach `bits` at the given rate. Raises
         ValueError when no number of queries can: the field terms (n / |K|
-        and the rest) cap the bound near 128 - max_log_codeword bits."""
-        probe = cls(log_blowup, 1, max_log_codeword, max_claims, hiding, bits)
+        and the rest) cap the bound near 128 - max_log_codeword bits.
+        Hiding: the padding l_pad = t + 8 and t are iterated together."""
+        probe = cls(log_blowup, 1, max_log_codeword, max_claims, False, bits)
         ceiling = probe.soundness_bits_for(max_log_codeword, max_claims, TWO_ADICITY, with_queries=False)
         if bits >= ceiling:
             raise ValueError(f"{bits} bits are out of reach: the field terms alone allow {ceiling:.1f} "
                              f"(lower max_log_codeword or max_claims)")
         t = max(1, math.floor((bits + 1) / probe.bits_per_query))
-        while cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits).soundness_bits < bits:
+        if not hiding:
+            while cls(log_blowup, t, max_log_codeword, max_claims, False, bits).soundness_bits < bits:
+                t += 1
+            return cls(log_blowup, t, max_log_codeword, max_claims, False, bits)
+        for _ in range(64):  # t -> l_pad -> worst rate -> t: increasing, converges in a few steps
+            pad = hiding_pad(t)
+            made = cls(log_blowup, t, max_log_codeword, max_claims, True, bits, pad)
+            if made.soundness_bits >= bits:
+                return made
             t += 1
-        return cls(log_blowup, t, max_log_codeword, max_claims, hiding, bits)
+        raise ValueError(f"no hiding parameters reach {bits} bits at rate 2^-{log_blowup}")
+
+    @classmethod
+    def default_hiding(cls) -> PcsParams:
+        """The zero-knowledge commitment at >= 100 bits."""
+        return cls.for_security(100, hiding=True)
+
+    @classmethod
+    def for_tests_hiding(cls, num_queries: int, log_blowup: int = 2) -> PcsParams:
+        """Tiny hiding parameters for exact linear-algebra tests (low soundness:
+        never for proofs)."""
+        return cls(log_blowup, num_queries, 24, 1 << 16, True, 0.0, hiding_pad(num_queries))
+
+    # ------------------------------------------------------------- hiding
+
+    @property
+    def pad_transform(self) -> int:
+        """L = 2^ceil(log2 l_pad): the pad symbols are encoded with size-L NTTs."""
+        return 1 << max(1, (self.pad_symbols - 1).bit_length())
+
+    @property
+    def min_log_cols(self) -> int:
+        """Narrowest row: 1 for plain commitments, log2(4 L) when hiding."""
+        return self.pad_transform.bit_length() + 1 if self.hiding else 1
 
     # ----------------------------------------------------------- soundness
 
@@ -126,7 +181,11 @@ class PcsParams:
 
     @property
     def delta(self) -> float:
-        """Unique-decoding radius (1 - rate) / 2, relative to n."""
+        """Unique-decoding radius (1 - rate) / 2, relative to n. Hiding: the
+        code has dimension m + l_pad; the worst (narrowest allowed) row."""
+        if self.hiding:
+            m = 1 << self.min_log_cols
+            return (1.0 - (m + self.pad_symbols) / (m << self.log_blowup)) / 2.0
         return (1.0 - self.rate) / 2.0
 
     @property
@@ -144,6 +203,8 @@ class PcsParams:
             terms.append(math.log2(num_claims - 1) - EXT_BITS)  # gamma batching
         if log_rows > 0:
             terms.append(math.log2(2 * log_rows) - EXT_BITS)  # degree-2 sum-check
+        if self.hiding:
+            terms.append(-EXT_BITS)  # rho_m: the batching sum-check's mask sum
         return -_log2_sum(terms)
 
     @property
@@ -156,9 +217,9 @@ class PcsParams:
     def choose_log_cols(self, num_vars: list[int] | tuple[int, ...]) -> int:
         """Row width for committing tables of these sizes (see the docstring)."""
         total_log = max(1, math.ceil(math.log2(sum(1 << v for v in num_vars))))
-        top = min(total_log, self.max_log_codeword - self.log_blowup)
+        top = max(self.min_log_cols, min(total_log, self.max_log_codeword - self.log_blowup))
         sizes = []
-        for log_cols in range(1, top + 1):
+        for log_cols in range(self.min_log_cols, top + 1):
             layout = Layout.build(num_vars, log_cols)
             sizes.append((self.estimate_proof_bytes(log_cols, layout.num_rows, layout.log_rows), log_cols))
         best = min(s for s, _ in sizes)
@@ -171,13 +232,28 @@ class PcsParams:
     def estimate_proof_bytes(self, log_cols: int, num_rows: int, log_rows: int) -> float:
         log_n = log_cols + self.log_blowup
         t = self.expected_distinct_queries(log_n)
-        rows = 2 * EXT_BYTES * (1 << log_cols)
-        columns = t * BASE_BYTES * num_rows
+        rows = 2 * EXT_BYTES * ((1 << log_cols) + self.pad_symbols)
+        columns = t * BASE_BYTES * (num_rows + (4 if self.hiding else 0))  # hiding: 2 blinding rows, salt
         merkle = t * DIGEST_BYTES * max(0.0, log_n - math.log2(t))
         sumcheck = 3 * EXT_BYTES * log_rows
         return rows + columns + merkle + sumcheck
 
     def describe(self) -> str:
+        mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, 2 blinding rows, "
+                f"128-bit leaf salts" if self.hiding else "not hiding (no zero knowledge)")
         return (f"rate 1/{1 << self.log_blowup}, {self.num_queries} queries, "
                 f"{self.soundness_bits:.1f} bits (proven, unique decoding; codewords <= 2^{self.max_log_codeword}, "
-                f"<= {self.max_claims} claims){', hiding' if self.hiding else ''}")
+                f"<= {self.max_claims} claims); {mode}")
+
+
+def hiding_pad(num_queries: int) -> int:
+    """l_pad = t + 8, even (zero-knowledge.md §8: margin over the t opened columns)."""
+    pad = num_queries + 8
+    return pad + (pad & 1)
+
+
+def soundness_report(params: PcsParams | None = None) -> str:
+    """Printable soundness of the commitment, plain and hiding (for the CLI)."""
+    plain = params if params is not None and not params.hiding else PcsParams.default()
+    hiding = params if params is not None and params.hiding else PcsParams.default_hiding()
+    return f"commitment: {plain.describe()}\ncommitment (ZK): {hiding.describe()}"

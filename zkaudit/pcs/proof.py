@@ -204,3 +204,92 @@ class OpeningProof:
         siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
         r.end()
         return cls(digest, rows, prox, sumcheck, evals, tuple(positions), columns, siblings)
+
+
+HIDING_OPENING_MAGIC = b"ZPCH"
+
+
+@dataclass(frozen=True)
+class HidingOpeningProof:
+    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 1:
+
+        "ZPCH" | u16 version | 32-byte commitment digest
+        | u32 committed rows R' (data, b_z, b_r) | u32 cols m | u32 pad l
+        | (m + l) * Fp2 proximity row | Fp2 mask sum S | SumcheckProof
+        | (m + l) * Fp2 evaluation row
+        | u32 q | q * u32 positions (strictly increasing)
+        | q * R' * u64 columns | q * 2 * u64 salts (raw) | u32 s | s * 32 siblings
+    """
+
+    commitment_digest: bytes
+    num_rows: int
+    pad_symbols: int
+    proximity_row: np.ndarray
+    mask_sum: "Fp2"
+    sumcheck: SumcheckProof
+    evaluation_row: np.ndarray
+    positions: tuple[int, ...]
+    columns: np.ndarray
+    salts: np.ndarray
+    siblings: tuple[bytes, ...]
+
+    def to_bytes(self) -> bytes:
+        width = self.proximity_row.shape[0]
+        return b"".join([
+            HIDING_OPENING_MAGIC,
+            struct.pack("<H", VERSION),
+            self.commitment_digest,
+            struct.pack("<III", self.num_rows, width - self.pad_symbols, self.pad_symbols),
+            _words_bytes(self.proximity_row),
+            self.mask_sum.to_bytes(),
+            self.sumcheck.to_bytes(),
+            _words_bytes(self.evaluation_row),
+            struct.pack("<I", len(self.positions)),
+            struct.pack(f"<{len(self.positions)}I", *self.positions),
+            _words_bytes(self.columns),
+            np.ascontiguousarray(self.salts, dtype=np.uint64).astype("<u8").tobytes(),
+            struct.pack("<I", len(self.siblings)),
+            b"".join(self.siblings),
+        ])
+
+    def num_bytes(self) -> int:
+        return len(self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, num_rows: int | None = None, cols: int | None = None,
+                   pad_symbols: int | None = None, max_queries: int | None = None,
+                   sumcheck_rounds: int | None = None) -> HidingOpeningProof:
+        from zkaudit.field.scalar import exts_from_bytes
+
+        r = _Reader(data, "hiding opening proof")
+        r.header(HIDING_OPENING_MAGIC)
+        digest = r.take(DIGEST_BYTES, "commitment digest")
+        rows, m, pad = r.unpack("<III", "shape")
+        if rows < 3 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
+            raise MalformedOpening("hiding opening proof: shape out of range", got=(rows, m, pad))
+        for name, wanted, got in (("row count", num_rows, rows), ("row width", cols, m), ("padding", pad_symbols, pad)):
+            if wanted is not None and got != wanted:
+                raise MalformedOpening(f"hiding opening proof: wrong {name}", expected=wanted, got=got)
+        width = m + pad
+        prox = r.words(2 * width, "proximity row").reshape(width, 2)
+        (mask_sum,) = exts_from_bytes(r.take(16, "mask sum"), 0, 1)
+        try:
+            sumcheck, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=sumcheck_rounds,
+                                                    num_evals=None if sumcheck_rounds is None else 3)
+        except MalformedProof as e:
+            raise MalformedOpening(f"hiding opening proof: batching sum-check does not parse: {e}") from e
+        evals = r.words(2 * width, "evaluation row").reshape(width, 2)
+        (q,) = r.unpack("<I", "position count")
+        limit = MAX_QUERIES if max_queries is None else max_queries
+        if not 1 <= q <= limit:
+            raise MalformedOpening("hiding opening proof: position count outside 1..queries", expected=limit, got=q)
+        positions = r.unpack(f"<{q}I", "positions")
+        if any(a >= b for a, b in zip(positions, positions[1:])):
+            raise MalformedOpening("hiding opening proof: positions are not strictly increasing")
+        columns = r.words(q * rows, "columns").reshape(q, rows)
+        salts = np.frombuffer(r.take(16 * q, "salts"), dtype="<u8").astype(np.uint64).reshape(q, 2)
+        (s,) = r.unpack("<I", "sibling count")
+        raw = r.take(s * DIGEST_BYTES, "Merkle siblings")
+        siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
+        r.end()
+        return cls(digest, rows, pad, prox, mask_sum, sumcheck, evals, tuple(positions), columns, salts, siblings)

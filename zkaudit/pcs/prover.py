@@ -70,11 +70,15 @@ def build_matrix(polys: list[np.ndarray], layout: Layout) -> np.ndarray:
 
 
 def commit(polys: list[np.ndarray], params: PcsParams) -> tuple[Commitment, ProverData]:
-    """Commit to base-field tables (each of power-of-two length) under one root."""
-    if params.hiding:
-        raise NotImplementedError("the hiding commitment (masking rows) is not built yet")
+    """Commit to base-field tables (each of power-of-two length) under one root.
+    With `params.hiding` the commitment is the zero-knowledge one of
+    `hiding.py` (the returned prover data is a `HidingProverData`)."""
     if not polys:
         raise ValueError("nothing to commit to")
+    if params.hiding:
+        from zkaudit.pcs.hiding import commit_hiding
+
+        return commit_hiding(polys, params, _check_table)
     num_vars = [_check_table(i, t) for i, t in enumerate(polys)]
     log_cols = params.choose_log_cols(num_vars)
     layout = Layout.build(num_vars, log_cols)
@@ -142,9 +146,12 @@ def open(data: ProverData, claims: list[Claim], transcript: Transcript) -> Openi
     """Prove every claim against `data.commitment` in one proof. The caller
     has absorbed the commitment into `transcript` (with its statement);
     `open` samples its own challenges there, and the verifier must call
-    `verify` on a transcript in the same state."""
+    `verify` on a transcript in the same state. Hiding commitments open
+    through `hiding.open_hiding` (claims on the masked polynomials)."""
     if data.params.hiding:
-        raise NotImplementedError("the hiding commitment (masking rows) is not built yet")
+        from zkaudit.pcs.hiding import open_hiding
+
+        return open_hiding(data, claims, transcript)
     layout, params = data.layout, data.params
     check_claims(layout, claims)
     digest = data.commitment.digest()

@@ -145,9 +145,12 @@ def verify(
     """Accept (return None) only if every claim holds for the committed
     tables; otherwise raise a `PcsRejected` subclass. `transcript` must be in
     the state the prover's was in when it called `open` (statement, with
-    the commitment, absorbed)."""
+    the commitment, absorbed). Hiding parameters verify a hiding opening
+    (`hiding_verifier.verify_hiding`)."""
     if params.hiding:
-        raise NotImplementedError("the hiding commitment (masking rows) is not built yet")
+        from zkaudit.pcs.hiding_verifier import verify_hiding
+
+        return verify_hiding(commitment, claims, proof, transcript, params)
     layout = _check_parameters(commitment, params)
     if proof.commitment_digest != commitment.digest():
         raise CommitmentMismatch("opening proof is for another commitment", where=WHERE,

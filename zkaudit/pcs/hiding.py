@@ -1,0 +1,444 @@
+"""The hiding (zero-knowledge) tensor-code commitment: shared definitions,
+the hiding encoding, claims, and the prover. The verifier is
+`hiding_verifier.py`; parameters and soundness are in `params.py`.
+
+**What is committed.** The tables are laid out as in `layout.py` together
+with one companion *mask table* mu_i per table i (2^min(v_i, s) random
+entries, s = params.mask_vars), giving R data rows of width m. Then
+
+    row R      b_z : a fully random row (the evaluation blinding row)
+    row R + 1  b_r : a fully random row (the proximity blinding row)
+
+and every row, data or blinding, is extended with l_pad uniformly random
+message symbols: row r is the polynomial
+    P_r(X) = sum_{c < m} M[r, c] X^c + X^m sum_{k < l_pad} pad[r, k] X^k
+of degree < m + l_pad, evaluated on H_n (n = m 2^b, bit-reversed order as
+in `ntt.py`). Each Merkle leaf is one codeword column followed by a fresh
+128-bit salt.
+
+**Why any l_pad opened positions of a row are uniform.** The coefficient
+form keeps the message and the padding apart, so no disjoint domains are
+needed: for distinct points eta_1..eta_t of H_n, the values
+P_r(eta_j) = D(eta_j) + eta_j^m Pad(eta_j) have, as functions of the pad,
+the matrix [eta_j^(m + k)]_{j, k} = diag(eta_j^m) V, V the t x l_pad
+Vandermonde matrix on distinct nodes: of rank t for t <= l_pad, so with a
+uniform pad the t values are uniform whatever D is. Two pad symbols of each
+row also mask the batching sum-check (below), so the opened columns are
+uniform given everything else as long as t + 2 <= l_pad (l_pad = t + 8).
+
+**Masked claims: the polynomial the caller states its claim on.** For a
+table f of v >= 1 variables and a point z in K^v, a hiding `Claim(i, z, v)`
+asserts
+
+    f^(z) = f~(z) + Z(z) mu~(z_1, ..., z_s'),   Z(z) = prod_{k <= v} z_k (1 - z_k),
+
+s' = min(v, s). Z vanishes on {0, 1}^v, so f^ agrees with f on the cube
+(a GKR layer may use f^ in place of f~ in its sum-checks; Libra's randomized
+extension), and for up to 2^s' claims on f at generic points the values are
+uniform. A table of 0 variables cannot be masked (the cube is its only
+point). `WeightedClaim(i, offset, weights, value)` asserts the *exact*
+value sum_k weights[k] f[offset + k]: for tables that are themselves random
+(the sum-check masks of `zkaudit.sumcheck.mask`); nothing else of them
+leaks. The prover refuses more masked claims on a table than its mask hides.
+
+**The opening** (interactive form; the transcript makes it Fiat-Shamir):
+
+    1. absorb digest and claims; alpha_r <- K for the R + 1 rows < R + 1
+       P: u_r = sum_r alpha_r Row_r + Row_{b_r}          (m + l_pad symbols)
+    2. tau_0, tau_1 <- K^l;  P: S = P0~(tau_0) + P1~(tau_1), where
+       P_i(y) = pad[y, i] for y < R + 1 (the domain rows), 0 beyond
+       rho_m <- K, gamma <- K
+    3. sum-check over y in {0,1}^l of
+           sum_t c_t eq(Y_t, y) W_t(y) + rho_m sum_i eq(tau_i, y) P_i(y)
+       = sum_j gamma^j v_j + rho_m S,  with W_t(y) = <w_t, M[y, :m]>
+       (t runs over the claims' terms: a masked claim has two, its table's
+       and its mask's with coefficient Z(z); a weighted claim one per row
+       it touches)
+    4. P: u_z = sum_{y < R + 1} eq(rho, y) Row_y           (m + l_pad symbols)
+       V: eq(Y_t, rho), eq(tau_i, rho) itself; W_t(rho) = <w_t, u_z[:m]>,
+          P_i(rho) = u_z[m + i]
+    5. t positions; columns and salts with Merkle paths;
+       V: Enc(u_r)_j = sum alpha_r C[r, j] + C[b_r, j],
+          Enc(u_z)_j = sum_{y < R + 1} eq(rho, y) C[y, j].
+
+What each revealed item is masked by: u_r by b_r (used nowhere else);
+u_z[:m] and u_z[m + 2:] by b_z (eq(rho, R) != 0 whp); the rounds, S and
+u_z[m], u_z[m + 1] by the pad columns P_0, P_1 (two eq-weighted terms give
+each round a full quadratic of fresh randomness); the claim values by the
+mu tables; opened columns by the pads. tests/pcs/test_hiding.py checks all
+of this at once with the exact rank test (every revealed element affine in
+the prover's randomness, the difference of two witnesses' transcripts in
+its span). Soundness: the blinding rows and pads are committed before any
+challenge; step 3 is the plain opening's sum-check over a matrix with more
+rows plus one random-linear term (rho_m after S: 1 / |K|); steps 4-5 are
+the plain opening's checks for the (m + l_pad)-dimensional code.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from zkaudit.field.constants import P
+from zkaudit.field.randomness import random_base, random_salts
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.pcs import kernels as k
+from zkaudit.pcs.claim import Claim
+from zkaudit.pcs.layout import Layout
+from zkaudit.pcs.merkle import MerkleTree
+from zkaudit.pcs.ntt import bit_reversal, root_of_unity, rs_encode, rs_encode_ext, rs_encode_transposed
+from zkaudit.pcs.params import PcsParams
+from zkaudit.pcs.proof import Commitment
+from zkaudit.poly.mle import eq_eval, eq_table, point_array
+from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.claim import SumOfProducts
+from zkaudit.transcript import Transcript
+
+U64 = np.uint64
+_ZERO, _ONE = Fp2(0), Fp2(1)
+
+LABEL_HIDING_CLAIMS = b"pcs/hiding/claims"
+LABEL_MASK_POINT = b"pcs/hiding/mask-point"
+LABEL_MASK_SUM = b"pcs/hiding/mask-sum"
+LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
+NUM_PAD_MASKS = 2  # pad columns used to mask the batching sum-check
+
+
+# ------------------------------------------------------------------ claims
+
+
+@dataclass(frozen=True)
+class WeightedClaim:
+    """sum_k weights[k] * f_poly[offset + k] = value, revealed exactly."""
+
+    poly_index: int
+    offset: int
+    weights: tuple[Fp2, ...]
+    value: Fp2
+
+    def __post_init__(self):
+        object.__setattr__(self, "weights", tuple(Fp2.from_base(w) if isinstance(w, Fp) else w for w in self.weights))
+        if isinstance(self.value, Fp):
+            object.__setattr__(self, "value", Fp2.from_base(self.value))
+        if self.offset < 0 or not self.weights:
+            raise ValueError("a weighted claim needs offset >= 0 and at least one weight")
+
+    def to_bytes(self) -> bytes:
+        head = struct.pack("<BIQI", 2, self.poly_index, self.offset, len(self.weights))
+        return head + b"".join(w.to_bytes() for w in self.weights) + self.value.to_bytes()
+
+
+def vanishing(point) -> Fp2:
+    """Z(z) = prod_k z_k (1 - z_k): zero on the Boolean cube."""
+    acc = _ONE
+    for z in point:
+        acc = acc * z * (_ONE - z)
+    return acc
+
+
+def mask_num_vars(num_vars: int, params: PcsParams) -> int:
+    return min(num_vars, params.mask_vars)
+
+
+def masked_value(table: np.ndarray, mask: np.ndarray, point) -> Fp2:
+    """f^(z) = f~(z) + Z(z) mu~(z[:s']): the value a hiding Claim asserts."""
+    from zkaudit.poly.mle import evaluate
+
+    point = [Fp2.from_base(c) if isinstance(c, Fp) else c for c in point]
+    f = evaluate(table, point)
+    mu = evaluate(mask, point[: mask.shape[0].bit_length() - 1])
+    f = Fp2.from_base(f) if isinstance(f, Fp) else f
+    mu = Fp2.from_base(mu) if isinstance(mu, Fp) else mu
+    return f + vanishing(point) * mu
+
+
+def all_num_vars(num_vars, params: PcsParams) -> tuple[int, ...]:
+    """The committed tables: the caller's, then one mask table per table."""
+    return tuple(num_vars) + tuple(mask_num_vars(v, params) for v in num_vars)
+
+
+# ---------------------------------------------------------- the encoding
+
+
+def _flat(op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Entry-wise base-field op on equal-shape arrays (an extension array's
+    coordinates add independently)."""
+    from zkaudit.field import vec
+
+    return op(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1)).reshape(a.shape)
+
+
+@lru_cache(maxsize=16)
+def block_factors(log_m: int, log_blowup: int) -> np.ndarray:
+    """eta^m for the positions of block t (constant per block): s_t^m with
+    s_t = w_n^bitrev_b(t) the block's coset shift."""
+    w_n = root_of_unity(log_m + log_blowup)
+    rev = bit_reversal(log_blowup)
+    m = 1 << log_m
+    out = np.array([pow(pow(w_n, int(rev[t]), P), m, P) for t in range(1 << log_blowup)], dtype=U64)
+    out.setflags(write=False)
+    return out
+
+
+def encode_pads(pads: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
+    """(rows, l_pad) pads -> (rows, n): eta_j^m Pad(eta_j) in codeword order.
+    A degree < L polynomial on H_n in bit-reversed order is `rs_encode` at
+    blow-up n / L (block c of L positions is a coset of H_L)."""
+    rows = pads.shape[0]
+    L = params.pad_transform
+    padded = np.zeros((rows, L), dtype=U64)
+    padded[:, : pads.shape[1]] = pads
+    enc = rs_encode(padded, log_m + params.log_blowup - L.bit_length() + 1)
+    factors = np.repeat(block_factors(log_m, params.log_blowup), 1 << log_m)
+    from zkaudit.field import vec
+
+    return _flat(vec.mul, enc, np.broadcast_to(factors, enc.shape)) if rows else enc
+
+
+def encode_message_ext(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
+    """The hiding code's codeword of an extension message (m + l_pad, 2)."""
+    from zkaudit.field import vec
+
+    m = 1 << log_m
+    data = rs_encode_ext(np.ascontiguousarray(u[:m]), params.log_blowup)
+    pads = np.ascontiguousarray(u[m:].T)  # (2, l_pad): each coordinate encodes separately
+    enc = encode_pads(pads, log_m, params)
+    return _flat(vec.add, data, enc.T)
+
+
+# ------------------------------------------------------------------ commit
+
+
+@dataclass
+class HidingProverData:
+    params: PcsParams
+    layout: Layout  # of all_num_vars: tables then masks
+    num_tables: int
+    matrix: np.ndarray  # (R + 2, m + l_pad): data rows, b_z, b_r, each with its pads
+    leaves: np.ndarray  # (n, R + 2 + 2): codeword columns then the salt words
+    tree: MerkleTree
+    commitment: Commitment
+    tables: list[np.ndarray]
+    masks: list[np.ndarray]
+
+    @property
+    def domain_rows(self) -> int:
+        """Rows in the batching sum-check's domain: data rows and b_z."""
+        return self.layout.num_rows + 1
+
+    def masked_value(self, i: int, point) -> Fp2:
+        return masked_value(self.tables[i], self.masks[i], point)
+
+
+def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table) -> tuple[Commitment, HidingProverData]:
+    from zkaudit.pcs.prover import build_matrix
+
+    num_vars = [check_table(i, t) for i, t in enumerate(polys)]
+    masks = [random_base(1 << mask_num_vars(v, params)) for v in num_vars]
+    every = all_num_vars(num_vars, params)
+    log_cols = params.choose_log_cols(every)
+    layout = Layout.build(every, log_cols)
+    m, pad = layout.cols, params.pad_symbols
+    R = layout.num_rows
+    matrix = np.empty((R + 2, m + pad), dtype=U64)
+    matrix[:R, :m] = build_matrix(list(polys) + masks, layout)
+    matrix[R:, :m] = random_base(2 * m).reshape(2, m)  # b_z, b_r
+    matrix[:, m:] = random_base((R + 2) * pad).reshape(R + 2, pad)
+    n = m << params.log_blowup
+    leaves = np.empty((n, R + 4), dtype=U64)
+    codeword = rs_encode_transposed(np.ascontiguousarray(matrix[:, :m]), params.log_blowup)
+    from zkaudit.field import vec
+
+    leaves[:, : R + 2] = _flat(vec.add, codeword, encode_pads(np.ascontiguousarray(matrix[:, m:]), log_cols, params).T)
+    leaves[:, R + 2 :] = random_salts(n)
+    tree = MerkleTree(leaves)
+    commitment = Commitment(params.log_blowup, log_cols, tuple(num_vars), tree.root)
+    return commitment, HidingProverData(params, layout, len(polys), matrix, leaves, tree, commitment,
+                                        list(polys), masks)
+
+
+# ------------------------------------------------- claims -> sum-check terms
+
+
+@dataclass(frozen=True)
+class Term:
+    row_point: tuple[Fp2, ...]  # Y_t, l coordinates
+    col_point: tuple[Fp2, ...] | None  # X_t for eq-weighted terms (log_cols coordinates)
+    col_weights: tuple[tuple[int, Fp2], ...]  # (column, weight) for weighted terms
+    coeff: Fp2
+
+
+def _bits(value: int, width: int) -> list[Fp2]:
+    return [_ONE if (value >> (width - 1 - i)) & 1 else _ZERO for i in range(width)]
+
+
+def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_rows: int) -> list[list[Term]]:
+    """Each claim's terms, with l = log_rows row coordinates (the hiding
+    domain has one more row than the layout)."""
+    out = []
+    extra = log_rows - layout.log_rows  # the hiding domain may need one more row variable
+    for c in claims:
+        if isinstance(c, Claim):
+            v = layout.num_vars[c.poly_index]
+            y, x = layout.global_point(c.poly_index, c.point)
+            s = mask_num_vars(v, params)
+            my, mx = layout.global_point(num_tables + c.poly_index, c.point[:s])
+            pad = [_ZERO] * extra
+            out.append([Term(tuple(pad + y), tuple(x), (), _ONE),
+                        Term(tuple(pad + my), tuple(mx), (), vanishing(c.point))])
+        else:
+            place = layout.placements[c.poly_index]
+            m = layout.cols
+            rows: dict[int, list] = {}
+            for k_, w in enumerate(c.weights):
+                idx = c.offset + k_
+                if place.num_vars >= layout.log_cols:
+                    r, col = place.row + idx // m, idx % m
+                else:
+                    r, col = place.row, place.col + idx
+                rows.setdefault(r, []).append((col, w))
+            out.append([Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())])
+    return out
+
+
+def check_hiding_claims(layout: Layout, num_tables: int, claims, params: PcsParams) -> None:
+    """The prover's side: shapes, and no more masked claims on a table than
+    its mask hides (the leak ledger of zero-knowledge.md §9.9)."""
+    if not claims:
+        raise ValueError("an opening needs at least one claim")
+    per_table: dict[int, int] = {}
+    for c in claims:
+        if not isinstance(c, (Claim, WeightedClaim)):
+            raise TypeError(f"hiding claims are Claim or WeightedClaim, got {type(c).__name__}")
+        if c.poly_index >= num_tables:
+            raise ValueError(f"claim on table {c.poly_index}, only {num_tables} committed")
+        v = layout.num_vars[c.poly_index]
+        if isinstance(c, Claim):
+            if len(c.point) != v:
+                raise ValueError(f"claim on table {c.poly_index} has {len(c.point)} coordinates, table has {v}")
+            if v == 0:
+                raise ValueError("a 0-variable table cannot be opened with a masked claim (use WeightedClaim)")
+            per_table[c.poly_index] = per_table.get(c.poly_index, 0) + 1
+            if per_table[c.poly_index] > 1 << mask_num_vars(v, params):
+                raise ValueError(f"more masked claims on table {c.poly_index} than its mask hides "
+                                 f"({1 << mask_num_vars(v, params)}); raise mask_vars")
+        elif c.offset + len(c.weights) > 1 << v:
+            raise ValueError(f"weighted claim runs past table {c.poly_index}")
+
+
+def absorb_claims(transcript: Transcript, digest: bytes, claims) -> None:
+    from zkaudit.pcs import protocol
+
+    transcript.absorb_bytes(protocol.LABEL_COMMITMENT, digest)
+    transcript.absorb_u64(LABEL_HIDING_CLAIMS, len(claims))
+    for c in claims:
+        transcript.absorb_bytes(LABEL_HIDING_CLAIMS, (b"\x01" + c.to_bytes()) if isinstance(c, Claim) else c.to_bytes())
+
+
+def col_vector(term: Term, m: int) -> np.ndarray:
+    """w_t as an (m, 2) extension vector."""
+    if term.col_point is not None:
+        e = eq_table(point_array(list(term.col_point)))
+        if e.shape[0] == m:
+            return e
+    out = np.zeros((m, 2), dtype=U64)
+    for col, w in term.col_weights:
+        out[col] = (w.c0, w.c1)
+    return out
+
+
+def batch_spec(coeffs: list[Fp2]) -> SumOfProducts:
+    return SumOfProducts.of(2 * len(coeffs), [(c, (2 * i, 2 * i + 1)) for i, c in enumerate(coeffs)])
+
+
+# ------------------------------------------------------------------- open
+
+
+def open_hiding(data: HidingProverData, claims, transcript: Transcript):
+    from zkaudit.pcs import protocol
+    from zkaudit.pcs.prover import combine_rows
+    from zkaudit.pcs.proof import HidingOpeningProof
+
+    params, layout = data.params, data.layout
+    check_hiding_claims(layout, data.num_tables, claims, params)
+    m, D = layout.cols, data.domain_rows
+    l = (D - 1).bit_length()
+    r_pad = 1 << l
+    digest = data.commitment.digest()
+    absorb_claims(transcript, digest, claims)
+
+    # 1. proximity row, blinded by b_r (coefficient 1)
+    alpha = protocol.proximity_coefficients(transcript, D)
+    coeffs = np.zeros((D + 1, 2), dtype=U64)
+    coeffs[:D] = alpha
+    coeffs[D] = (1, 0)
+    u_prox = combine_rows(data.matrix, coeffs)
+    transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, u_prox)
+
+    # 2. the sum-check's mask: two pad columns, eq-weighted at tau_0, tau_1
+    taus = [transcript.challenge_exts(LABEL_MASK_POINT, l) for _ in range(NUM_PAD_MASKS)]
+    pad_tables = []
+    for i in range(NUM_PAD_MASKS):
+        col = np.zeros(r_pad, dtype=U64)
+        col[:D] = data.matrix[:D, m + i]
+        pad_tables.append(col)
+    from zkaudit.poly.mle import evaluate
+
+    mask_sum = _ZERO
+    for tau, col in zip(taus, pad_tables):
+        v = evaluate(col, tau)
+        mask_sum = mask_sum + (Fp2.from_base(v) if isinstance(v, Fp) else v)
+    transcript.absorb_ext(LABEL_MASK_SUM, mask_sum)
+    rho_m = transcript.challenge_ext(LABEL_MASK_RHO)
+    powers = protocol.batching_powers(transcript, len(claims))
+
+    # 3. the batching sum-check
+    terms = claim_terms(layout, data.num_tables, claims, params, l)
+    flat, coeffs_t = [], []
+    for g, ts in zip(powers, terms):
+        for t in ts:
+            flat.append(t)
+            coeffs_t.append(g * t.coeff)
+    colvecs = np.stack([col_vector(t, m) for t in flat])
+    raw = np.empty((2 * len(flat), D), dtype=U64)
+    k.row_dots(np.ascontiguousarray(data.matrix[:D, :m]), k.coordinate_major(colvecs), raw)
+    dots = k.ext_results(raw)
+    tables = []
+    for i, t in enumerate(flat):
+        w = np.zeros((r_pad, 2), dtype=U64)
+        w[:D] = dots[i]
+        tables += [eq_table(point_array(list(t.row_point))), w]
+    for tau, col in zip(taus, pad_tables):
+        tables += [eq_table(point_array(tau)), col]
+        coeffs_t.append(rho_m)
+    claimed = protocol.batched_value(powers, claims) + rho_m * mask_sum
+    sc, evaluation, _ = sumcheck_prover.prove(tables, batch_spec(coeffs_t), transcript, claimed_sum=claimed)
+
+    # 4. evaluation row over the domain rows (b_z included)
+    rho_eq = eq_table(point_array(list(evaluation.point)))[:D]
+    u_eval = combine_rows(np.ascontiguousarray(data.matrix[:D]), rho_eq)
+    transcript.absorb_vec(protocol.LABEL_EVALUATION_ROW, u_eval)
+
+    # 5. columns with their salts
+    positions = protocol.query_positions(transcript, layout.log_cols + params.log_blowup, params.num_queries)
+    leaves = data.leaves[positions]
+    R2 = data.matrix.shape[0]
+    siblings = data.tree.open(positions).siblings
+    return HidingOpeningProof(digest, R2, params.pad_symbols, u_prox, mask_sum, sc, u_eval, tuple(positions),
+                              np.ascontiguousarray(leaves[:, :R2]), np.ascontiguousarray(leaves[:, R2:]), siblings)
+
+
+def expected_finals(terms_flat: list[Term], taus, rho: list[Fp2], u_eval: np.ndarray, m: int, eval_row) -> list[Fp2]:
+    """The values the batching sum-check must end on, from the verifier's own
+    eq evaluations and the evaluation row (shared by prover tests and verifier)."""
+    out = []
+    for t in terms_flat:
+        out.append(eq_eval(list(t.row_point), rho))
+        out.append(eval_row(t))
+    for i, tau in enumerate(taus):
+        out.append(eq_eval(tau, rho))
+        out.append(Fp2(int(u_eval[m + i, 0]), int(u_eval[m + i, 1])))
+    return out

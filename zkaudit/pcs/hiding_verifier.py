@@ -1,0 +1,195 @@
+"""Verifier of the hiding commitment's opening (protocol and argument in
+`hiding.py`). Order of checks as in the plain verifier: parameters and
+shapes first, then the transcript replay with the batching sum-check, the
+sum-check's final values against the evaluation row and the verifier's own
+eq values, the query positions, the salted Merkle paths, and the two column
+checks. Every failure raises a `PcsRejected` subclass."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.field.scalar import Fp2
+from zkaudit.pcs import kernels as k
+from zkaudit.pcs import protocol
+from zkaudit.pcs.claim import Claim
+from zkaudit.pcs.errors import (
+    ClaimBatchRejected,
+    CommitmentMismatch,
+    EvaluationMismatch,
+    EvaluationRowMismatch,
+    InvalidClaim,
+    ParameterMismatch,
+    ProofShapeError,
+    ProximityMismatch,
+    QueryPositionMismatch,
+)
+from zkaudit.pcs.hiding import (
+    LABEL_MASK_POINT,
+    LABEL_MASK_RHO,
+    LABEL_MASK_SUM,
+    NUM_PAD_MASKS,
+    WeightedClaim,
+    absorb_claims,
+    all_num_vars,
+    batch_spec,
+    claim_terms,
+    encode_message_ext,
+    expected_finals,
+)
+from zkaudit.pcs.layout import Layout
+from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
+from zkaudit.pcs.params import PcsParams
+from zkaudit.pcs.proof import Commitment, HidingOpeningProof
+from zkaudit.poly.mle import eq_table, point_array
+from zkaudit.sumcheck.errors import SumcheckRejected
+from zkaudit.sumcheck.verifier import verify as sumcheck_verify
+from zkaudit.transcript import Transcript
+
+U64 = np.uint64
+WHERE = "pcs/hiding"
+
+
+def hiding_layout(commitment: Commitment, params: PcsParams) -> Layout:
+    if commitment.log_blowup != params.log_blowup:
+        raise ParameterMismatch("commitment uses another code rate", where=WHERE,
+                                expected=params.log_blowup, got=commitment.log_blowup)
+    if not commitment.num_vars or any(v > params.max_log_codeword for v in commitment.num_vars):
+        raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=WHERE,
+                                got=commitment.num_vars)
+    every = all_num_vars(commitment.num_vars, params)
+    expected_cols = params.choose_log_cols(every)
+    if commitment.log_cols != expected_cols:
+        raise ParameterMismatch("commitment matrix width is not the canonical one for its tables", where=WHERE,
+                                expected=expected_cols, got=commitment.log_cols)
+    return Layout.build(every, commitment.log_cols)
+
+
+def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) -> HidingOpeningProof:
+    """Parse with every count bounded by the commitment's layout and params."""
+    layout = hiding_layout(commitment, params)
+    return HidingOpeningProof.from_bytes(data, num_rows=layout.num_rows + 2, cols=layout.cols,
+                                         pad_symbols=params.pad_symbols, max_queries=params.num_queries,
+                                         sumcheck_rounds=layout.num_rows.bit_length())
+
+
+def _check_claims(layout: Layout, num_tables: int, claims, params: PcsParams) -> None:
+    if not 1 <= len(claims) <= params.max_claims:
+        raise InvalidClaim("number of claims outside 1..max_claims", where=WHERE, expected=params.max_claims,
+                           got=len(claims))
+    for i, c in enumerate(claims):
+        if not isinstance(c, (Claim, WeightedClaim)):
+            raise InvalidClaim(f"claim {i} is not a Claim or WeightedClaim", where=WHERE, got=type(c).__name__)
+        if c.poly_index >= num_tables:
+            raise InvalidClaim(f"claim {i} names an uncommitted table", where=WHERE, expected=num_tables,
+                               got=c.poly_index)
+        v = layout.num_vars[c.poly_index]
+        if isinstance(c, Claim) and (len(c.point) != v or v == 0):
+            raise InvalidClaim(f"claim {i} point has the wrong number of coordinates (or a 0-variable table)",
+                               where=WHERE, expected=v, got=len(c.point))
+        if isinstance(c, WeightedClaim) and c.offset + len(c.weights) > 1 << v:
+            raise InvalidClaim(f"weighted claim {i} runs past its table", where=WHERE, expected=1 << v,
+                               got=c.offset + len(c.weights))
+
+
+def _ext(a: np.ndarray, i: int) -> Fp2:
+    return Fp2(int(a[i, 0]), int(a[i, 1]))
+
+
+def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, transcript: Transcript,
+                  params: PcsParams) -> None:
+    """Accept only if every claim holds for the committed tables (a `Claim`
+    on the masked polynomial f^ of `hiding.py`, a `WeightedClaim` exactly)."""
+    if not isinstance(proof, HidingOpeningProof):
+        raise ProofShapeError("a hiding commitment needs a hiding opening proof", where=WHERE,
+                              got=type(proof).__name__)
+    layout = hiding_layout(commitment, params)
+    if proof.commitment_digest != commitment.digest():
+        raise CommitmentMismatch("opening proof is for another commitment", where=WHERE,
+                                 expected=commitment.digest().hex(), got=proof.commitment_digest.hex())
+    num_tables = len(commitment.num_vars)
+    _check_claims(layout, num_tables, claims, params)
+    m, pad, R = layout.cols, params.pad_symbols, layout.num_rows
+    D = R + 1
+    l = (D - 1).bit_length()
+    width = m + pad
+    if proof.num_rows != R + 2 or proof.pad_symbols != pad:
+        raise ProofShapeError("wrong row count or padding", where=WHERE, expected=(R + 2, pad),
+                              got=(proof.num_rows, proof.pad_symbols))
+    for name, row in (("proximity", proof.proximity_row), ("evaluation", proof.evaluation_row)):
+        if row.shape != (width, 2):
+            raise ProofShapeError(f"{name} row has the wrong length", where=WHERE, expected=width, got=row.shape[0])
+    q = len(proof.positions)
+    if not 1 <= q <= params.num_queries or proof.columns.shape != (q, R + 2) or proof.salts.shape != (q, 2):
+        raise ProofShapeError("opened columns have the wrong shape", where=WHERE, expected=(params.num_queries, R + 2),
+                              got=proof.columns.shape)
+    log_n = layout.log_cols + params.log_blowup
+
+    absorb_claims(transcript, proof.commitment_digest, claims)
+    alpha = protocol.proximity_coefficients(transcript, D)
+    transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, proof.proximity_row)
+    taus = [transcript.challenge_exts(LABEL_MASK_POINT, l) for _ in range(NUM_PAD_MASKS)]
+    transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
+    rho_m = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / |K|: S is fixed before it
+    powers = protocol.batching_powers(transcript, len(claims))
+    terms = claim_terms(layout, num_tables, claims, params, l)
+    flat, coeffs = [], []
+    for g, ts in zip(powers, terms):
+        for t in ts:
+            flat.append(t)
+            coeffs.append(g * t.coeff)
+    coeffs += [rho_m] * NUM_PAD_MASKS
+    claimed = protocol.batched_value(powers, claims) + rho_m * proof.mask_sum
+    try:
+        evaluation = sumcheck_verify(proof.sumcheck, claimed, l, batch_spec(coeffs), transcript, where=f"{WHERE}/batch")
+    except SumcheckRejected as e:
+        raise ClaimBatchRejected(f"claims do not batch to the committed values: {e}", where=WHERE) from e
+
+    rho = list(evaluation.point)
+    u_eval = proof.evaluation_row
+    data_row = np.ascontiguousarray(u_eval[:m])
+
+    def eval_row(term) -> Fp2:
+        if term.col_point is not None and len(term.col_point) == layout.log_cols:
+            from zkaudit.poly.mle import evaluate
+
+            return evaluate(data_row, list(term.col_point))
+        acc = Fp2(0)
+        for col, w in term.col_weights:
+            acc = acc + w * _ext(data_row, col)
+        return acc
+
+    wanted = expected_finals(flat, taus, rho, u_eval, m, eval_row)
+    for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
+        if want != got:
+            raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",
+                                     where=WHERE, expected=want, got=got)
+    transcript.absorb_vec(protocol.LABEL_EVALUATION_ROW, u_eval)
+
+    transcript.charge("hiding commitment opening", -params.soundness_bits_for(log_n, len(claims), l))
+    positions = protocol.query_positions(transcript, log_n, params.num_queries)
+    if list(proof.positions) != positions:
+        raise QueryPositionMismatch("opened positions are not the transcript's", where=WHERE,
+                                    expected=positions[:8], got=list(proof.positions[:8]))
+    leaves = np.concatenate([proof.columns, proof.salts], axis=1)
+    digests = hash_leaves(np.ascontiguousarray(leaves))
+    verify_multiproof(commitment.root, log_n, positions,
+                      [digests[32 * i : 32 * (i + 1)] for i in range(q)], MultiProof(proof.siblings))
+
+    rho_eq = eq_table(point_array(rho))[:D]
+    prox_coeffs = np.zeros((R + 2, 2), dtype=U64)
+    prox_coeffs[:D] = alpha
+    prox_coeffs[D] = (1, 0)
+    eval_coeffs = np.zeros((R + 2, 2), dtype=U64)
+    eval_coeffs[:D] = rho_eq
+    raw = np.empty((4, q), dtype=U64)
+    k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(np.stack([prox_coeffs, eval_coeffs])), raw)
+    combos = k.ext_results(raw)
+    idx = np.asarray(positions, dtype=np.int64)
+    for which, row, err in ((0, proof.proximity_row, ProximityMismatch), (1, u_eval, EvaluationRowMismatch)):
+        encoded = encode_message_ext(row, layout.log_cols, params)[idx]
+        bad = np.nonzero(np.any(encoded != combos[which], axis=1))[0]
+        if bad.size:
+            j = int(bad[0])
+            raise err("opened column disagrees with the encoded row", where=WHERE, round=positions[j],
+                      expected=_ext(encoded, j), got=_ext(combos[which], j))
