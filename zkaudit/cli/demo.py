@@ -50,7 +50,8 @@ class _Steps:
 def demo_command(
     workdir: Path = typer.Option(None, "--dir", help="Folder for the registry, keys, compiled model and proof "
                                                      "(default: a temporary folder, removed afterwards)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON record of every step instead of text."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.demo/1 in "
+                                                                 "docs/json.md) recording every step."),
 ) -> None:
     """Run the whole vendor -> registry -> hospital journey on the zoo's clinical MLP.
 
@@ -62,8 +63,7 @@ def demo_command(
 
     from zkaudit.circuit import load_circuit, load_weights, read_inputs
     from zkaudit.cli._output import output_doc
-    from zkaudit.cli.compile import _weight_commitment
-    from zkaudit.onnx import compile_model
+    from zkaudit.api import compile as compile_model
     from zkaudit.registry.artifacts import read_model_dir
     from zkaudit.registry.client import card_from, publish_local
     from zkaudit.registry.keys import KeyPair, read_keystore, write_keystore
@@ -81,8 +81,7 @@ def demo_command(
     steps = _Steps(as_json)
     try:
         def compile_step():
-            summary = compile_model(zoo / "model.onnx", model_dir, calibration=zoo / "calibration.npy",
-                                    extra_files=_weight_commitment).summary
+            summary = compile_model(zoo / "model.onnx", model_dir, calibration=zoo / "calibration.npy").summary
             f = summary["fidelity"]
             return ({"digest": summary["digest"], "parameters": summary["parameters"], "fidelity": f}, [
                 f"model       breast-cancer Wisconsin MLP, {summary['parameters']} parameters, ops {summary['ops']}",
@@ -173,7 +172,8 @@ def demo_command(
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
     if as_json:
-        typer.echo(json.dumps({"steps": steps.record, "dir": None if temporary else str(root)}))
+        typer.echo(json.dumps({"schema": "zkaudit.demo/1", "steps": steps.record,
+                               "dir": None if temporary else str(root)}))
     else:
         total = sum(s["seconds"] for s in steps.record)
         typer.secho(f"\ndemo complete in {total:.1f} s. Proofs are sound but not zero-knowledge yet.", bold=True)

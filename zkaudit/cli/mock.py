@@ -12,7 +12,8 @@ import typer
 def mock_command(
     directory: Path = typer.Argument(..., help="A directory written by `zkaudit compile`."),
     input_file: Path = typer.Option(..., "--input", help="Input JSON (zkaudit or EZKL format)."),
-    as_json: bool = typer.Option(False, "--json", help="Print {ok, first_failure, output} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.mock/1 in "
+                                                       "docs/json.md)."),
 ) -> None:
     """Check every constraint on the witness without proving.
 
@@ -48,8 +49,10 @@ def mock_command(
             env[node.output] = out
         if failure:
             break
-    doc = {"ok": failure is None, "first_failure": failure}
-    if failure is None:
+    doc = {"schema": "zkaudit.mock/1", "ok": failure is None, "first_failure": failure, "batch": len(batch.samples)}
+    if failure is not None:
+        doc.update(error=f"constraint check failed at {failure}", code="constraint_failed", exit_code=1)
+    else:
         doc.update(output_doc(circuit, {s.name: env[s.name] for s in circuit.outputs}))
     if as_json:
         typer.echo(json.dumps(doc))

@@ -13,8 +13,9 @@ def run_command(
     directory: Path = typer.Argument(..., help="A directory written by `zkaudit compile`."),
     input_file: Path = typer.Option(..., "--input", help="Input JSON: {\"inputs\": {name: values}}, "
                                                          "{\"inputs_int\": ...} or EZKL {\"input_data\": [[...]]}."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: output (dequantized, in the "
-                                                       "output's shape) and output_int (the integers)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.run/1 in "
+                                                       "docs/json.md): output (dequantized, in the output's shape) "
+                                                       "and output_int (the integers)."),
 ) -> None:
     """Run the compiled circuit's reference executor and print its output."""
     from zkaudit.circuit import dequantize, load_circuit, load_weights, read_inputs
@@ -32,7 +33,7 @@ def run_command(
             ints, reals = ints[0], reals[0]
         per_output[spec.name] = {"output": _lists(reals), "output_int": _lists(ints)}
     first = per_output[circuit.outputs[0].name]
-    doc = {"digest": circuit.digest(), "output": first["output"], "output_int": first["output_int"],
+    doc = {"schema": "zkaudit.run/1", "digest": circuit.digest(), "output": first["output"], "output_int": first["output_int"],
            "outputs": per_output, "batch": len(results) if batch.batched else None}
     if as_json:
         typer.echo(json.dumps(doc))
