@@ -217,11 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (also used by tests)."""
     args, debug, as_json = _split_flags(list(sys.argv[1:] if argv is None else argv))
     click = _click()
+    command = args[0] if args and not args[0].startswith("-") else None
+    cold = command is not None and "--help" not in args and _kernels_cold(command)
+    if cold and not as_json:
+        from zkaudit.cli._kernels import announce
+
+        announce(command)
     try:
         # With standalone_mode=False click returns a command's typer.Exit code
         # instead of raising it.
         rc = root_command().main(args=args, prog_name="zkaudit", standalone_mode=False)
-        return rc if isinstance(rc, int) else 0
+        rc = rc if isinstance(rc, int) else 0
+        if cold and rc == 0:
+            from zkaudit.cli._kernels import mark_warm
+
+            mark_warm(command)
+        return rc
     except ZkauditError as exc:
         return _fail(str(exc), _code(exc), exc.exit_code, as_json)
     except typer.Exit as exc:
@@ -244,6 +255,15 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_os_error(exc), "input_error", 2, as_json)
     except Exception as exc:  # a bug: the one place a traceback may appear, and only when asked
         return _internal(exc, debug, as_json)
+
+
+def _kernels_cold(command: str) -> bool:
+    from zkaudit.cli._kernels import is_cold
+
+    try:
+        return is_cold(command)
+    except Exception:  # never let the announcement break a command
+        return False
 
 
 def _code(exc: ZkauditError) -> str:
