@@ -60,10 +60,17 @@ def test_invalid_parameters():
         PcsParams(2, 10, max_log_codeword=40)
 
 
-def test_hiding_is_reserved_not_faked():
+def test_hiding_parameters_are_real_and_labelled():
     p = PcsParams.for_security(100, hiding=True)
-    with pytest.raises(NotImplementedError):
-        commit([vec.random(4)], p)
+    assert p.hiding and p.soundness_bits >= 100 and p.pad_symbols >= p.num_queries
+    assert p.num_queries > PcsParams.default().num_queries  # the padded code has a higher rate
+    assert p.min_log_cols >= (4 * p.pad_symbols - 1).bit_length() - 1
+    c, data = commit([vec.random(4)], p)
+    assert data.layout.log_cols >= p.min_log_cols
+    with pytest.raises(ValueError):
+        PcsParams(2, 150, hiding=True, pad_symbols=100)  # fewer pad symbols than queries
+    with pytest.raises(ValueError):
+        PcsParams(2, 150, pad_symbols=158)  # padding without hiding
 
 
 @pytest.mark.parametrize("log_n, expect_cols", [(16, 10), (20, 12), (24, 14)])

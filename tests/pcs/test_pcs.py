@@ -486,12 +486,15 @@ def test_more_queries_demanded_than_made(case):
         _verify(c, claims, proof, params=strict)
 
 
-def test_hiding_raises_everywhere(case):
+def test_plain_prover_data_under_hiding_params_is_refused(case):
+    """The plain and hiding openings are different protocols: plain data
+    cannot be opened as hiding, and a plain proof does not verify under
+    hiding parameters."""
     _, c, data, claims = case
-    hiding = dataclasses.replace(PARAMS, hiding=True)
-    with pytest.raises(NotImplementedError):
+    hiding = PcsParams.default_hiding()
+    with pytest.raises((AttributeError, TypeError, ValueError)):
         open(dataclasses.replace(data, params=hiding), claims, _transcript(c))
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(PcsRejected):
         verify(c, claims, open(data, claims, _transcript(c)), _transcript(c), hiding)
 
 

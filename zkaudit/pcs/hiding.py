@@ -6,9 +6,13 @@ the hiding encoding, claims, and the prover. The verifier is
 with one companion *mask table* mu_i per table i (2^min(v_i, s) random
 entries, s = params.mask_vars), giving R data rows of width m. Then
 
-    row R      b_z : a fully random row (the evaluation blinding row)
-    row R + 1  b_r : a fully random row (the proximity blinding row)
+    rows R, R + 1      b_z = b_z0 + X b_z1 : the evaluation blinding row
+    rows R + 2, R + 3  b_r = b_r0 + X b_r1 : the proximity blinding row
 
+(each blinding row is an *extension* vector, stored as two base rows: the
+combinations the verifier sees are extension vectors, and one base row
+would blind only one of each entry's two coordinates -- the rank test
+caught exactly that in a first version)
 and every row, data or blinding, is extended with l_pad uniformly random
 message symbols: row r is the polynomial
     P_r(X) = sum_{c < m} M[r, c] X^c + X^m sum_{k < l_pad} pad[r, k] X^k
@@ -43,10 +47,10 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
 
 **The opening** (interactive form; the transcript makes it Fiat-Shamir):
 
-    1. absorb digest and claims; alpha_r <- K for the R + 1 rows < R + 1
-       P: u_r = sum_r alpha_r Row_r + Row_{b_r}          (m + l_pad symbols)
+    1. absorb digest and claims; alpha_r <- K for the D = R + 2 domain rows
+       P: u_r = sum_{r < D} alpha_r Row_r + Row_{R+2} + X Row_{R+3}
     2. tau_0, tau_1 <- K^l;  P: S = P0~(tau_0) + P1~(tau_1), where
-       P_i(y) = pad[y, i] for y < R + 1 (the domain rows), 0 beyond
+       P_i(y) = pad[y, i] for y < D (the domain rows), 0 beyond
        rho_m <- K, gamma <- K
     3. sum-check over y in {0,1}^l of
            sum_t c_t eq(Y_t, y) W_t(y) + rho_m sum_i eq(tau_i, y) P_i(y)
@@ -54,15 +58,16 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
        (t runs over the claims' terms: a masked claim has two, its table's
        and its mask's with coefficient Z(z); a weighted claim one per row
        it touches)
-    4. P: u_z = sum_{y < R + 1} eq(rho, y) Row_y           (m + l_pad symbols)
+    4. P: u_z = sum_{y < D} eq(rho, y) Row_y               (m + l_pad symbols)
        V: eq(Y_t, rho), eq(tau_i, rho) itself; W_t(rho) = <w_t, u_z[:m]>,
           P_i(rho) = u_z[m + i]
     5. t positions; columns and salts with Merkle paths;
-       V: Enc(u_r)_j = sum alpha_r C[r, j] + C[b_r, j],
-          Enc(u_z)_j = sum_{y < R + 1} eq(rho, y) C[y, j].
+       V: Enc(u_r)_j = sum alpha_r C[r, j] + C[R + 2, j] + X C[R + 3, j],
+          Enc(u_z)_j = sum_{y < D} eq(rho, y) C[y, j].
 
 What each revealed item is masked by: u_r by b_r (used nowhere else);
-u_z[:m] and u_z[m + 2:] by b_z (eq(rho, R) != 0 whp); the rounds, S and
+u_z[:m] and u_z[m + 2:] by b_z (the 2 x 2 base matrix of eq(rho, R),
+eq(rho, R + 1) is invertible whp); the rounds, S and
 u_z[m], u_z[m + 1] by the pad columns P_0, P_1 (two eq-weighted terms give
 each round a full quadratic of fresh randomness); the claim values by the
 mu tables; opened columns by the pads. tests/pcs/test_hiding.py checks all
@@ -104,7 +109,9 @@ LABEL_HIDING_CLAIMS = b"pcs/hiding/claims"
 LABEL_MASK_POINT = b"pcs/hiding/mask-point"
 LABEL_MASK_SUM = b"pcs/hiding/mask-sum"
 LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
-NUM_PAD_MASKS = 2  # pad columns used to mask the batching sum-check
+NUM_PAD_MASKS = 4  # pad columns masking the batching sum-check: 4 D base values >= the 4 l + 4 the rounds need
+NUM_BLIND_DOMAIN = 2  # b_z's two base rows, inside the sum-check domain
+NUM_BLIND = 4  # b_z and b_r, two base rows each
 
 
 # ------------------------------------------------------------------ claims
@@ -217,8 +224,8 @@ class HidingProverData:
     params: PcsParams
     layout: Layout  # of all_num_vars: tables then masks
     num_tables: int
-    matrix: np.ndarray  # (R + 2, m + l_pad): data rows, b_z, b_r, each with its pads
-    leaves: np.ndarray  # (n, R + 2 + 2): codeword columns then the salt words
+    matrix: np.ndarray  # (R + 4, m + l_pad): data rows, b_z (2 rows), b_r (2 rows), each with its pads
+    leaves: np.ndarray  # (n, R + 4 + 2): codeword columns then the salt words
     tree: MerkleTree
     commitment: Commitment
     tables: list[np.ndarray]
@@ -227,7 +234,7 @@ class HidingProverData:
     @property
     def domain_rows(self) -> int:
         """Rows in the batching sum-check's domain: data rows and b_z."""
-        return self.layout.num_rows + 1
+        return self.layout.num_rows + NUM_BLIND_DOMAIN
 
     def masked_value(self, i: int, point) -> Fp2:
         return masked_value(self.tables[i], self.masks[i], point)
@@ -243,17 +250,18 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table) -> tu
     layout = Layout.build(every, log_cols)
     m, pad = layout.cols, params.pad_symbols
     R = layout.num_rows
-    matrix = np.empty((R + 2, m + pad), dtype=U64)
+    rows = R + NUM_BLIND
+    matrix = np.empty((rows, m + pad), dtype=U64)
     matrix[:R, :m] = build_matrix(list(polys) + masks, layout)
-    matrix[R:, :m] = random_base(2 * m).reshape(2, m)  # b_z, b_r
-    matrix[:, m:] = random_base((R + 2) * pad).reshape(R + 2, pad)
+    matrix[R:, :m] = random_base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z, b_r
+    matrix[:, m:] = random_base(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
-    leaves = np.empty((n, R + 4), dtype=U64)
+    leaves = np.empty((n, rows + 2), dtype=U64)
     codeword = rs_encode_transposed(np.ascontiguousarray(matrix[:, :m]), params.log_blowup)
     from zkaudit.field import vec
 
-    leaves[:, : R + 2] = _flat(vec.add, codeword, encode_pads(np.ascontiguousarray(matrix[:, m:]), log_cols, params).T)
-    leaves[:, R + 2 :] = random_salts(n)
+    leaves[:, :rows] = _flat(vec.add, codeword, encode_pads(np.ascontiguousarray(matrix[:, m:]), log_cols, params).T)
+    leaves[:, rows:] = random_salts(n)
     tree = MerkleTree(leaves)
     commitment = Commitment(params.log_blowup, log_cols, tuple(num_vars), tree.root)
     return commitment, HidingProverData(params, layout, len(polys), matrix, leaves, tree, commitment,
@@ -350,6 +358,15 @@ def col_vector(term: Term, m: int) -> np.ndarray:
     return out
 
 
+def proximity_weights(alpha: np.ndarray, domain_rows: int) -> np.ndarray:
+    """(D + 2, 2): alpha on the domain rows, then 1 and X on b_r's two rows."""
+    out = np.zeros((domain_rows + 2, 2), dtype=U64)
+    out[:domain_rows] = alpha
+    out[domain_rows] = (1, 0)
+    out[domain_rows + 1] = (0, 1)
+    return out
+
+
 def batch_spec(coeffs: list[Fp2]) -> SumOfProducts:
     return SumOfProducts.of(2 * len(coeffs), [(c, (2 * i, 2 * i + 1)) for i, c in enumerate(coeffs)])
 
@@ -370,12 +387,9 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
     digest = data.commitment.digest()
     absorb_claims(transcript, digest, claims)
 
-    # 1. proximity row, blinded by b_r (coefficient 1)
+    # 1. proximity row, blinded by b_r = b_r0 + X b_r1 (coefficients 1 and X)
     alpha = protocol.proximity_coefficients(transcript, D)
-    coeffs = np.zeros((D + 1, 2), dtype=U64)
-    coeffs[:D] = alpha
-    coeffs[D] = (1, 0)
-    u_prox = combine_rows(data.matrix, coeffs)
+    u_prox = combine_rows(data.matrix, proximity_weights(alpha, D))
     transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, u_prox)
 
     # 2. the sum-check's mask: two pad columns, eq-weighted at tau_0, tau_1

@@ -28,6 +28,8 @@ from zkaudit.pcs.hiding import (
     LABEL_MASK_POINT,
     LABEL_MASK_RHO,
     LABEL_MASK_SUM,
+    NUM_BLIND,
+    NUM_BLIND_DOMAIN,
     NUM_PAD_MASKS,
     WeightedClaim,
     absorb_claims,
@@ -36,6 +38,7 @@ from zkaudit.pcs.hiding import (
     claim_terms,
     encode_message_ext,
     expected_finals,
+    proximity_weights,
 )
 from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
@@ -68,9 +71,9 @@ def hiding_layout(commitment: Commitment, params: PcsParams) -> Layout:
 def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) -> HidingOpeningProof:
     """Parse with every count bounded by the commitment's layout and params."""
     layout = hiding_layout(commitment, params)
-    return HidingOpeningProof.from_bytes(data, num_rows=layout.num_rows + 2, cols=layout.cols,
+    return HidingOpeningProof.from_bytes(data, num_rows=layout.num_rows + NUM_BLIND, cols=layout.cols,
                                          pad_symbols=params.pad_symbols, max_queries=params.num_queries,
-                                         sumcheck_rounds=layout.num_rows.bit_length())
+                                         sumcheck_rounds=(layout.num_rows + NUM_BLIND_DOMAIN - 1).bit_length())
 
 
 def _check_claims(layout: Layout, num_tables: int, claims, params: PcsParams) -> None:
@@ -110,18 +113,19 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     num_tables = len(commitment.num_vars)
     _check_claims(layout, num_tables, claims, params)
     m, pad, R = layout.cols, params.pad_symbols, layout.num_rows
-    D = R + 1
+    D = R + NUM_BLIND_DOMAIN
+    rows = R + NUM_BLIND
     l = (D - 1).bit_length()
     width = m + pad
-    if proof.num_rows != R + 2 or proof.pad_symbols != pad:
-        raise ProofShapeError("wrong row count or padding", where=WHERE, expected=(R + 2, pad),
+    if proof.num_rows != rows or proof.pad_symbols != pad:
+        raise ProofShapeError("wrong row count or padding", where=WHERE, expected=(rows, pad),
                               got=(proof.num_rows, proof.pad_symbols))
     for name, row in (("proximity", proof.proximity_row), ("evaluation", proof.evaluation_row)):
         if row.shape != (width, 2):
             raise ProofShapeError(f"{name} row has the wrong length", where=WHERE, expected=width, got=row.shape[0])
     q = len(proof.positions)
-    if not 1 <= q <= params.num_queries or proof.columns.shape != (q, R + 2) or proof.salts.shape != (q, 2):
-        raise ProofShapeError("opened columns have the wrong shape", where=WHERE, expected=(params.num_queries, R + 2),
+    if not 1 <= q <= params.num_queries or proof.columns.shape != (q, rows) or proof.salts.shape != (q, 2):
+        raise ProofShapeError("opened columns have the wrong shape", where=WHERE, expected=(params.num_queries, rows),
                               got=proof.columns.shape)
     log_n = layout.log_cols + params.log_blowup
 
@@ -177,10 +181,8 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
                       [digests[32 * i : 32 * (i + 1)] for i in range(q)], MultiProof(proof.siblings))
 
     rho_eq = eq_table(point_array(rho))[:D]
-    prox_coeffs = np.zeros((R + 2, 2), dtype=U64)
-    prox_coeffs[:D] = alpha
-    prox_coeffs[D] = (1, 0)
-    eval_coeffs = np.zeros((R + 2, 2), dtype=U64)
+    prox_coeffs = proximity_weights(alpha, D)
+    eval_coeffs = np.zeros((rows, 2), dtype=U64)
     eval_coeffs[:D] = rho_eq
     raw = np.empty((4, q), dtype=U64)
     k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(np.stack([prox_coeffs, eval_coeffs])), raw)

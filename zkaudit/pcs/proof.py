@@ -214,7 +214,7 @@ class HidingOpeningProof:
     """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 1:
 
         "ZPCH" | u16 version | 32-byte commitment digest
-        | u32 committed rows R' (data, b_z, b_r) | u32 cols m | u32 pad l
+        | u32 committed rows R' (data, b_z, b_r: R + 4) | u32 cols m | u32 pad l
         | (m + l) * Fp2 proximity row | Fp2 mask sum S | SumcheckProof
         | (m + l) * Fp2 evaluation row
         | u32 q | q * u32 positions (strictly increasing)
@@ -265,7 +265,7 @@ class HidingOpeningProof:
         r.header(HIDING_OPENING_MAGIC)
         digest = r.take(DIGEST_BYTES, "commitment digest")
         rows, m, pad = r.unpack("<III", "shape")
-        if rows < 3 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
+        if rows < 5 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
             raise MalformedOpening("hiding opening proof: shape out of range", got=(rows, m, pad))
         for name, wanted, got in (("row count", num_rows, rows), ("row width", cols, m), ("padding", pad_symbols, pad)):
             if wanted is not None and got != wanted:
