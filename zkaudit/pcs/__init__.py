@@ -22,9 +22,12 @@ Use:
   of the table index (zkaudit.poly's convention).
 * `Commitment.to_bytes` / `OpeningProof.to_bytes` are canonical and
   versioned; `from_bytes` parses strictly (MalformedOpening).
-* `PcsParams(hiding=True)` is reserved for the zero-knowledge variant
-  (random padding and masking rows); every entry point raises
-  NotImplementedError for it until it is built.
+* `PcsParams.default_hiding()` selects the zero-knowledge commitment
+  (`hiding.py`: padded rows, blinding rows, salted leaves, a masked
+  batching sum-check). Its `Claim`s are on the masked polynomial
+  f^ = f~ + Z * mu (see `hiding.py`; `ProverData.masked_value` gives it);
+  `hiding.WeightedClaim` opens an exact weighted sum of a random table
+  (sum-check masks). `PcsParams.default()` stays the plain, non-hiding one.
 
 Modules: `ntt` (+ `ntt_kernels`, `ntt_reference`), `merkle`
 (+ `merkle_reference`), `layout` (where tables sit in the matrix), `params`

@@ -239,7 +239,7 @@ class PcsParams:
         return rows + columns + merkle + sumcheck
 
     def describe(self) -> str:
-        mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, 2 blinding rows, "
+        mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, 2 extension-field blinding rows, "
                 f"128-bit leaf salts" if self.hiding else "not hiding (no zero knowledge)")
         return (f"rate 1/{1 << self.log_blowup}, {self.num_queries} queries, "
                 f"{self.soundness_bits:.1f} bits (proven, unique decoding; codewords <= 2^{self.max_log_codeword}, "
