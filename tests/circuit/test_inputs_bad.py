@@ -144,14 +144,10 @@ def test_deeply_nested_python_values_refused_through_the_api():
         parse_inputs({"inputs": {"x": deep}}, _circuit())
 
 
-def test_100000_levels_of_nesting_exit_2_through_the_cli_not_a_segfault(tmp_path):
+def test_100000_levels_of_nesting_exit_2_through_the_cli_not_a_segfault(logistic, tmp_path):
     """200 KB of '[' : the CLI (which imports the registry, and so py_ecc,
     which raises the recursion limit to 100000) answers one line, exit 2."""
-    from zkaudit.onnx.compile import compile_model
-
-    model = tmp_path / "model"
-    zoo = ROOT / "circuits" / "logistic_risk"
-    compile_model(zoo / "model.onnx", model, calibration=zoo / "calibration.npy")
+    model = logistic
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     for cmd in (["run", str(model), "--input", str(deep)], ["mock", str(model), "--input", str(deep)]):
@@ -163,15 +159,57 @@ def test_100000_levels_of_nesting_exit_2_through_the_cli_not_a_segfault(tmp_path
         assert len(errors) == 1 and "nests 100000 levels deep" in errors[0], proc.stderr
 
 
-def test_nan_input_exits_2_through_the_cli(tmp_path):
+@pytest.fixture(scope="module")
+def logistic(tmp_path_factory):
     from zkaudit.cli.main import main
-    from zkaudit.onnx.compile import compile_model
 
-    model = tmp_path / "model"
+    model = tmp_path_factory.mktemp("logistic") / "model"
     zoo = ROOT / "circuits" / "logistic_risk"
-    compile_model(zoo / "model.onnx", model, calibration=zoo / "calibration.npy")
+    assert main(["compile", str(zoo / "model.onnx"), "--out", str(model), "--calibration",
+                 str(zoo / "calibration.npy")]) == 0
+    return model
+
+
+def _ezkl(value_text: str) -> str:
+    return '{"input_data": [[' + ", ".join([value_text] + ["0.5"] * 9) + "]]}"
+
+
+BAD_FILES = {
+    "nan": _ezkl("NaN"), "infinity": _ezkl("Infinity"), "minus_infinity": _ezkl("-Infinity"), "1e308": _ezkl("1e308"),
+    "null": _ezkl("null"), "true": _ezkl("true"), "string": _ezkl('"0.5"'), "400_digits": _ezkl("9" * 400),
+    "nested_ten_features": '{"input_data": [[' + ", ".join(["[0.5]"] * 10) + "]]}",
+    "inputs_and_input_data": '{"inputs": {"x": [[' + ", ".join(["0.5"] * 10) + "]]}, " + _ezkl("0.5")[1:],
+    "duplicate_keys": '{"input_data": [[0.5]], ' + _ezkl("0.5")[1:],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_input_file_is_one_line_exit_2_for_every_command(logistic, tmp_path, capsys, case):
+    from zkaudit.cli.main import main
+
+    bad = tmp_path / f"{case}.json"
+    bad.write_text(BAD_FILES[case])
+    out = tmp_path / "written"
+    for cmd in (["run", str(logistic)], ["mock", str(logistic)], ["prove", str(logistic), "--out", str(out)],
+                ["commit-input", str(logistic), "--out", str(out)]):
+        capsys.readouterr()
+        assert main([*cmd, "--input", str(bad)]) == 2, cmd
+        err = capsys.readouterr().err
+        errors = [ln for ln in err.splitlines() if ln.startswith("error")]
+        assert len(errors) == 1 and "Traceback" not in err, err
+        assert not out.exists()  # nothing written
+
+
+def test_bad_input_given_to_verify_exits_2(logistic, tmp_path, capsys):
+    from zkaudit.cli.main import main
+
+    good = tmp_path / "good.json"
+    good.write_text(_ezkl("0.5"))
+    proof = tmp_path / "p.zkp"
+    assert main(["prove", str(logistic), "--input", str(good), "--out", str(proof)]) == 0
+    assert main(["verify", str(proof), "--circuit", str(logistic), "--input", str(good)]) == 0
     bad = tmp_path / "nan.json"
-    bad.write_text('{"input_data": [[NaN, 1, 2, 3, 4, 5, 6, 7, 8, 9]]}')
-    assert main(["run", str(model), "--input", str(bad)]) == 2
-    assert main(["prove", str(model), "--input", str(bad), "--out", str(tmp_path / "p.zkp")]) == 2
-    assert not (tmp_path / "p.zkp").exists()
+    bad.write_text(BAD_FILES["nan"])
+    capsys.readouterr()
+    assert main(["verify", str(proof), "--circuit", str(logistic), "--input", str(bad)]) == 2
+    assert "expected a finite number, got NaN" in capsys.readouterr().err
