@@ -151,3 +151,19 @@ def test_pool_value_count_larger_than_the_bytes_left_rejected_before_the_loop():
         read_exts(data, 0, "limb values")
     values, end = read_exts(struct.pack("<I", 3) + bytes(48), 0, "limb values")
     assert len(values) == 3 and end == 52
+
+
+def test_input_commitment_of_another_shape_rejected_at_parse(proofs):
+    import dataclasses
+
+    from zkaudit.pcs import Commitment
+
+    circuit, commitment, out = proofs
+    body = InferenceBody.from_bytes(_body_bytes(out["committed"]), circuit, commitment)
+    com = Commitment.from_bytes(body.input_commitment)
+    for num_vars in ((com.num_vars[0] + 1,), com.num_vars * 2):
+        other = dataclasses.replace(com, num_vars=num_vars).to_bytes()
+        raw = dataclasses.replace(body, input_commitment=other).to_bytes(circuit)
+        with pytest.raises(MalformedProof, match="input commitment's tables do not fit") as err:
+            InferenceBody.from_bytes(raw, circuit, commitment)
+        assert err.value.where == "inference.input"

@@ -31,6 +31,8 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.layers.tensor import num_vars
+from zkaudit.pcs import Commitment
 from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, widen
 
 STATEMENT = "inference"
@@ -130,6 +132,13 @@ class InferenceBody:
             input_commitment = reader.blob("input commitment")
             if not input_commitment:
                 raise MalformedProof("empty input commitment", where="inference.input")
+            # One table per input, of the widened input's size: any other
+            # shape is not a commitment to this circuit's input.
+            tables = Commitment.from_bytes(input_commitment).num_vars
+            expected = tuple(num_vars(s.shape) for s in wide.inputs)
+            if tables != expected:
+                raise MalformedProof("input commitment's tables do not fit the circuit's inputs",
+                                     where="inference.input", expected=expected, got=tables)
         else:
             inputs = {s.name: reader.values(s, "input") for s in wide.inputs}
         outputs = {s.name: reader.values(s, "output") for s in wide.outputs}
