@@ -98,3 +98,24 @@ def test_weight_above_its_range_refused():
                        commit_input=True)
     assert committed.run(committed.honest).accepted
     assert not committed.attempt(("w", 1, -2)).accepted
+
+
+def test_requantize_that_would_wrap_is_refused_when_committed():
+    """multiplier 2^31 - 1, shift 62, input near 2^31: the validator's ranges
+    accept it, the prover's wrap-free bound does not (sum of bounds >= p);
+    compile (which commits the weights) must refuse it with the reason."""
+    import pytest
+
+    from zkaudit.layers.shapes import UnsupportedLayer
+    from zkaudit.statements.inference.prover import commit_weights
+    from small_circuits import chain
+
+    x = TensorSpec("x", (1, 2), -(2**31) + 1, 2**31 - 1)
+    w = TensorSpec("w", (2, 2), -1, 1)
+    z = TensorSpec("z", (1, 2), *INT8)
+    nodes = [Node.make("mm", "MatMul", ["z", "w"], "a", a_zero_point=0, b_zero_point=0),
+             Node.make("rq", "Requantize", ["x"], "y", axis=0, in_zero_point=0, multiplier=(2**31 - 1,),
+                       shift=(62,), out_min=-128, out_max=127, out_zero_point=0)]
+    circuit = chain("wraps", [x, z], [w], nodes, ["y", "a"])
+    with pytest.raises(UnsupportedLayer, match="rq.*sum of bounds"):
+        commit_weights(circuit, Weights({"w": np.zeros((2, 2), dtype=np.int64)}))

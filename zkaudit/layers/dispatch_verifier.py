@@ -72,3 +72,23 @@ def verify_node(node: Node, specs: dict[str, TensorSpec], claim: TensorClaim, re
         raise UnsupportedLayer(f"node {node.name!r}: op {node.op} has no proof protocol yet "
                                f"(proven ops: {', '.join(sorted(HANDLERS))})")
     return handler(node, specs, claim, reader, transcript)
+
+
+def check_provable(nodes, specs) -> None:
+    """Build every node's public proof layout, so a circuit the prover would
+    refuse (an unsupported op, a 3-D MatMul, a Requantize whose relations
+    could wrap mod p, ...) is refused when it is compiled, naming the node
+    and the reason, rather than at the first `prove`."""
+    for node in nodes:
+        if node.op not in HANDLERS:
+            raise UnsupportedLayer(f"node {node.name!r}: op {node.op} has no proof protocol yet "
+                                   f"(proven ops: {', '.join(sorted(HANDLERS))})")
+        if node.op == "MatMul":
+            matmul_shape(node, specs)
+        elif node.op in ("Add", "Sub", "Mul"):
+            elementwise_shape(node, specs)
+        elif node.op in INDEX_MAP_OPS:
+            index_wiring(node, specs)
+        fn = ADVICE_SHAPES.get(node.op)
+        if fn is not None:
+            fn(node, specs)

@@ -10,6 +10,7 @@ from zkaudit.errors import ZkauditError
 from zkaudit.layers import combine_prover
 from zkaudit.field import vec
 from zkaudit.layers.dispatch_prover import prove_node
+from zkaudit.layers.dispatch_verifier import check_provable
 from zkaudit.layers.tensor import embed
 from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
@@ -34,7 +35,10 @@ class _Tables(dict):
 
 
 def commit_weights(circuit: Circuit, weights):
-    """(commitment, prover data) of the model's weights."""
+    """(commitment, prover data) of the model's weights. This is what
+    `zkaudit compile` publishes, so it first checks every node can be proven
+    (`check_provable`): a circuit the prover would refuse is refused here."""
+    check_provable(circuit.nodes, circuit.specs())
     return commit(weight_tables(circuit, weights), params())
 
 
