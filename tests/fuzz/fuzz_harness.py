@@ -57,6 +57,7 @@ class Target:
     commitment: bytes
     prefix_end: int = 0  # every byte below this is in the header set
     header_offsets: set[int] = field(default_factory=set)  # structural bytes further in
+    sumcheck_starts: list[int] = field(default_factory=list)  # where each located sum-check header begins
 
 
 @dataclass
@@ -146,11 +147,12 @@ def locate_headers(target: Target, section_head: int = 64) -> None:
     for blob in blobs:
         target.header_offsets.update(range(pos, pos + 4 + min(len(blob), section_head)))
         pos += 4 + len(blob)
-    target.header_offsets.update(_parser_headers(target))
+    found, target.sumcheck_starts = _parser_headers(target)
+    target.header_offsets.update(found)
     target.header_offsets.difference_update(range(target.prefix_end))
 
 
-def _parser_headers(target: Target) -> set[int]:
+def _parser_headers(target: Target) -> tuple[set[int], list[int]]:
     """Offsets (in the proof) of every sum-check header (u32 rounds, u8
     evals, u32 final count) and lookup-proof header and count, found by
     recording the parsers' reads during one honest verification and locating
@@ -161,7 +163,7 @@ def _parser_headers(target: Target) -> set[int]:
     from zkaudit.sumcheck.proof import SumcheckProof
 
     proof = target.proof
-    windows: list[tuple[bytes, list[int]]] = []
+    windows: list[tuple[bytes, list[int], bool]] = []  # (bytes read, header bytes in them, a sum-check start)
     sc_read = SumcheckProof.read.__func__
     lk_from = LookupProof.from_bytes.__func__
 
@@ -170,13 +172,13 @@ def _parser_headers(target: Target) -> set[int]:
         rounds = len(parsed.round_evals)
         evals = len(parsed.round_evals[0]) if rounds else 0
         finals_at = 5 + rounds * evals * 16
-        windows.append((bytes(data[offset : offset + 32]), [*range(5)]))
-        windows.append((bytes(data[offset + finals_at : offset + finals_at + 32]), [*range(4)]))
+        windows.append((bytes(data[offset : offset + 32]), [*range(5)], True))
+        windows.append((bytes(data[offset + finals_at : offset + finals_at + 32]), [*range(4)], False))
         return parsed, end
 
     def lk_spy(cls, data):
         parsed = lk_from(cls, data)
-        windows.append((bytes(data[:32]), [*range(9)]))  # magic, version, table count
+        windows.append((bytes(data[:32]), [*range(9)], False))  # magic, version, table count
         return parsed
 
     SumcheckProof.read = classmethod(sc_spy)
@@ -188,14 +190,16 @@ def _parser_headers(target: Target) -> set[int]:
         LookupProof.from_bytes = classmethod(lk_from)
     if not verdict.valid:
         raise RuntimeError(f"{target.name}: the honest proof does not verify: {verdict.reason}")
-    found = set()
-    for window, rel in windows:
+    found, starts = set(), set()
+    for window, rel, start in windows:
         if len(window) < 16:
             continue  # too short to place uniquely
         at = proof.find(window)
         if at >= 0 and proof.find(window, at + 1) < 0:
             found.update(at + r for r in rel if at + r < len(proof))
-    return found
+            if start:
+                starts.add(at)
+    return found, sorted(starts)
 
 
 # -- mutations ----------------------------------------------------------------
@@ -204,7 +208,9 @@ def _parser_headers(target: Target) -> set[int]:
 def _byte_values(orig: int, rng: random.Random, thorough: bool) -> list[int]:
     if not thorough:
         return [orig ^ rng.randrange(1, 256)]
-    vals = {orig ^ 0x01, orig ^ 0x80, 0x00, 0xFF, orig ^ rng.randrange(1, 256)}
+    # off by one in a low count byte, an extreme (a huge count in a top byte,
+    # zero in a flag or evaluation count), and anything else
+    vals = {orig ^ 0x01, 0x00 if orig == 0xFF else 0xFF, orig ^ rng.randrange(1, 256)}
     vals.discard(orig)
     return sorted(vals)
 
@@ -241,6 +247,21 @@ def mutations(target: Target, rng: random.Random, *, random_offsets: int, struct
     for i in rng.sample(range(n), min(4, n)):
         yield f"insert {i}", proof[:i] + bytes([rng.randrange(256)]) + proof[i:]
         yield f"delete {i}", proof[:i] + proof[i + 1 :]
+
+
+def sumcheck_header_mutations(target: Target):
+    """The issue-14 class, at every located sum-check: the round count's top
+    byte made huge (an allocation the bytes do not pay for) and the
+    evaluation count set to other values (ignored when there are no rounds:
+    malleable)."""
+    proof = target.proof
+    for at in target.sumcheck_starts:
+        for i, v in ((at + 3, 0x7F), (at + 3, 0xFF), (at + 2, 0x01)):
+            if proof[i] != v:
+                yield f"sum-check at {at}: rounds byte {i - at}={v:#04x}", proof[:i] + bytes([v]) + proof[i + 1 :]
+        for v in (0, 1, 3, 0xFF):
+            if proof[at + 4] != v:
+                yield f"sum-check at {at}: evals={v}", proof[: at + 4] + bytes([v]) + proof[at + 5 :]
 
 
 # -- running one mutant in a child ---------------------------------------------

@@ -36,6 +36,20 @@ def test_every_prefix_byte_and_random_mutation_rejected(logistic_targets, kind):
     assert report.outcomes["rejected"] == report.tried, _summary(report)
 
 
+@pytest.mark.parametrize("kind", fh.KINDS)
+def test_sumcheck_round_count_and_zero_round_evaluation_count_mutations_rejected(logistic_targets, kind):
+    """Issue 14 items 2-3 as found: one byte in a round count made verify
+    allocate without end; the evaluation count of a zero-round sum-check
+    was ignored (255 other values verified)."""
+    target = logistic_targets[kind]
+    assert len(target.sumcheck_starts) >= 10, "sum-check headers not located"
+    report = fh.Report()
+    for label, data in fh.sumcheck_header_mutations(target):
+        report.add(target.name, label, fh.run_one(target, data, timeout=5.0, mem_headroom=512 << 20))
+    assert report.tried >= 5 * len(target.sumcheck_starts)
+    assert report.outcomes["rejected"] == report.tried, _summary(report)
+
+
 def _hog(target, data):
     return bytearray(8 << 30)  # past any RLIMIT_AS headroom the harness gives
 
