@@ -213,3 +213,16 @@ def test_bad_input_given_to_verify_exits_2(logistic, tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", str(proof), "--circuit", str(logistic), "--input", str(bad)]) == 2
     assert "expected a finite number, got NaN" in capsys.readouterr().err
+
+
+def test_importing_zkaudit_leaves_the_recursion_limit_alone():
+    """py_ecc's __init__ raises the recursion limit to 100000, after which a
+    deeply nested JSON document (an input file, a registry request body, a
+    circuit.bin) overflows the C stack instead of raising RecursionError.
+    zkaudit restores the limit where it imports py_ecc."""
+    code = ("import sys; before = sys.getrecursionlimit(); import zkaudit.cli.main, zkaudit.registry.keys; "
+            "print(before, sys.getrecursionlimit())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    before, after = proc.stdout.split()
+    assert after == before
