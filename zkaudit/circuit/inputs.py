@@ -10,6 +10,12 @@ A file may hold a batch: an array of shape (N, *input_shape), or (N, ...) along
 the batch axis of a batch-1 input (ours), or a flat
 list of N * size values (EZKL). Extra keys (e.g. "expected") are ignored.
 
+Reading is strict, and every refusal is one line naming the input, the index
+and what was expected and found: values are finite JSON numbers (no NaN,
+Infinity, null, booleans or strings; no integer literal over 20 digits);
+lists are rectangular; EZKL lists are flat; a file gives exactly one of
+the three keys, no object repeats a key, nothing nests over 32 levels.
+
 Quantization follows ONNX QuantizeLinear exactly: q = saturate(rint(x / s) +
 zp), float32 division, round half to even; dequantization is (q - zp) * s in
 float32 like DequantizeLinear.
@@ -103,7 +109,7 @@ def _numbers(name: str, values, *, integers: bool) -> np.ndarray:
         if isinstance(v, (list, tuple)):
             if depth >= MAX_JSON_DEPTH:
                 raise InputError(f"{_at(name, path)}: nested more than {MAX_JSON_DEPTH} levels deep")
-            if depth == len(shape) and (not flat or depth == 0):
+            if depth == len(shape) and not flat:  # the first descent fixes the shape
                 shape.append(len(v))
             elif depth >= len(shape):
                 raise InputError(f"{_at(name, path)}: expected a number, got a list (the lists are not rectangular)")
@@ -125,7 +131,7 @@ def _numbers(name: str, values, *, integers: bool) -> np.ndarray:
         if integers and isinstance(v, float) and not v.is_integer():
             raise InputError(f"{_at(name, path)}: 'inputs_int' takes integers, got {v!r}")
         if isinstance(v, int) and abs(v) >= 2**63:
-            raise InputError(f"{_at(name, path)}: expected a number in the input's range, got {_describe(_Literal(str(v)))}")
+            raise InputError(f"{_at(name, path)}: expected a number in the input's range, got {_Literal(str(v)).text}")
         flat.append(v)
     return np.asarray(flat, dtype=np.float64).reshape(shape)
 
