@@ -289,3 +289,27 @@ class Attack:
             # the executor refused left as it was
             return Outcome(False, None, None, f"no execution: {exc}")
         return self.run(w)
+
+
+def sweep(attack: Attack, rng: np.random.Generator, *, padding_cells: int, real_cells: int,
+          values=(1,), names=None) -> tuple[dict, list]:
+    """Vary every committed and advice tensor (or `names`): up to
+    `padding_cells` of its padding cells to each of `values`, and up to
+    `real_cells` of its real cells by +1 (a 0/1 column is flipped). Returns
+    (counts by outcome kind, forgeries)."""
+    counts: dict[str, int] = {}
+    forged = []
+    for name in names if names is not None else attack.committed() + attack.advice():
+        pad, real = attack.cells(name)
+        honest = attack.honest.table(name)
+        trials = [(int(i), int(v)) for i in rng.permutation(pad)[:padding_cells] for v in values]
+        for i in rng.permutation(real)[:real_cells]:
+            v = int(honest[i])
+            trials.append((int(i), 1 - v if v in (0, 1) and "select" in name or "parity" in name else v + 1))
+        for index, value in trials:
+            out = attack.attempt((name, index, value))
+            kind = "forged" if out.forged else out.stage.split(":")[0]
+            counts[kind] = counts.get(kind, 0) + 1
+            if out.forged:
+                forged.append((name, index, value, out))
+    return counts, forged

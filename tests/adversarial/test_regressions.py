@@ -119,3 +119,18 @@ def test_requantize_that_would_wrap_is_refused_when_committed():
     circuit = chain("wraps", [x, z], [w], nodes, ["y", "a"])
     with pytest.raises(UnsupportedLayer, match="rq.*sum of bounds"):
         commit_weights(circuit, Weights({"w": np.zeros((2, 2), dtype=np.int64)}))
+
+
+def test_proof_made_by_the_unsound_format_is_refused_with_the_reason():
+    """A logistic_risk proof made by format 1 (stored when that version was
+    current) verified before; it is now refused before any check, saying why."""
+    from pathlib import Path
+
+    from zkaudit.statements.verify import verify_proof
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    verdict = verify_proof((data / "inference_format1_unsound.zkp").read_bytes(),
+                           circuit_bin=(data / "inference_format1_circuit.bin").read_bytes(),
+                           weight_commitment=(data / "inference_format1_weights.commitment").read_bytes())
+    assert not verdict.valid
+    assert "re-prove" in verdict.reason and "forged" in verdict.reason, verdict.reason

@@ -28,12 +28,13 @@ def test_round_trip(name, body):
     [
         (b"", "envelope", ">= 11 bytes", 0),
         (b"ZKAUDIX\x00\x01\x00\x03abc", "envelope.magic", MAGIC, b"ZKAUDIX\x00"),
-        (MAGIC + struct.pack("<HB", 2, 3) + b"abc", "envelope.version", 1, 2),
-        (MAGIC + struct.pack("<HB", 0, 3) + b"abc", "envelope.version", 1, 0),
-        (MAGIC + struct.pack("<HB", 1, 0), "envelope.statement", "1..64", 0),
-        (MAGIC + struct.pack("<HB", 1, 65) + b"a" * 65, "envelope.statement", "1..64", 65),
-        (MAGIC + struct.pack("<HB", 1, 9) + b"infer", "envelope.statement", ">= 20 bytes", 16),
-        (MAGIC + struct.pack("<HB", 1, 3) + b"A\xffc", "envelope.statement", "[a-z0-9_-]+", b"A\xffc"),
+        (MAGIC + struct.pack("<HB", FORMAT_VERSION + 1, 3) + b"abc", "envelope.version", FORMAT_VERSION,
+         FORMAT_VERSION + 1),
+        (MAGIC + struct.pack("<HB", 0, 3) + b"abc", "envelope.version", FORMAT_VERSION, 0),
+        (MAGIC + struct.pack("<HB", FORMAT_VERSION, 0), "envelope.statement", "1..64", 0),
+        (MAGIC + struct.pack("<HB", FORMAT_VERSION, 65) + b"a" * 65, "envelope.statement", "1..64", 65),
+        (MAGIC + struct.pack("<HB", FORMAT_VERSION, 9) + b"infer", "envelope.statement", ">= 20 bytes", 16),
+        (MAGIC + struct.pack("<HB", FORMAT_VERSION, 3) + b"A\xffc", "envelope.statement", "[a-z0-9_-]+", b"A\xffc"),
     ],
     ids=["empty", "bad-magic", "future-version", "zero-version", "empty-name", "long-name", "truncated-name",
          "non-ascii-name"],
@@ -80,3 +81,12 @@ def test_a_statement_cannot_be_registered_twice(monkeypatch):
     register_verifier("dup")(lambda body, **kw: None)
     with pytest.raises(ValueError, match="already has a verifier"):
         register_verifier("dup")(lambda body, **kw: None)
+
+
+def test_unsound_format_version_is_refused_with_the_reason():
+    from zkaudit.statements.envelope import UNSOUND_VERSIONS, UnsoundVersion
+
+    for version in UNSOUND_VERSIONS:
+        with pytest.raises(UnsoundVersion, match="re-prove") as exc:
+            parse_envelope(MAGIC + struct.pack("<HB", version, 3) + b"abc")
+        assert (exc.value.where, exc.value.expected, exc.value.got) == ("envelope.version", FORMAT_VERSION, version)

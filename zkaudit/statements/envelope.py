@@ -21,10 +21,20 @@ from dataclasses import dataclass
 from zkaudit.errors import MalformedProof
 
 MAGIC = b"ZKAUDIT\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format versions whose verifier accepted forged proofs: a proof made by
+# them is refused with the reason, never checked by today's verifier.
+UNSOUND_VERSIONS = {
+    1: "made by zkaudit proof format 1, whose verifier accepted forged proofs (padding read by MatMul, "
+       "ArgMax selecting unwired slots, one-sided weight ranges); re-prove with this version",
+}
 MAX_NAME_LEN = 64
 _NAME_RE = re.compile(rb"[a-z0-9_-]+")
 _HEADER = len(MAGIC) + 2 + 1
+
+
+class UnsoundVersion(MalformedProof):
+    """The proof was made by a version whose verifier is known to be unsound."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ def parse_envelope(data: bytes) -> Envelope:
     if data[: len(MAGIC)] != MAGIC:
         raise MalformedProof("not a zkaudit proof: bad magic", where="envelope.magic", expected=MAGIC, got=data[: len(MAGIC)])
     version, name_len = struct.unpack_from("<HB", data, len(MAGIC))
+    if version in UNSOUND_VERSIONS:
+        raise UnsoundVersion(UNSOUND_VERSIONS[version], where="envelope.version", expected=FORMAT_VERSION,
+                             got=version)
     if version != FORMAT_VERSION:
         raise MalformedProof("unsupported proof format version", where="envelope.version", expected=FORMAT_VERSION, got=version)
     if not 1 <= name_len <= MAX_NAME_LEN:

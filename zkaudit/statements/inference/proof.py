@@ -37,7 +37,7 @@ from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, wide
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3  # 3: padding proven zero, two-sided committed ranges, ArgMax index masked
 PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
 _DIGEST = 32
 

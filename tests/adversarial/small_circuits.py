@@ -1,0 +1,109 @@
+"""Small circuits with a dimension that is not a power of two almost
+everywhere, one or two per op type, for the malicious-prover sweep. Tensor
+ranges come from the IR's own inference rules (`circuit.infer`), as the
+importer declares them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.circuit import Circuit, Node, TensorSpec
+from zkaudit.circuit.infer import infer
+from zkaudit.circuit.weights import Weights
+
+INT8 = (-128, 127)
+
+
+def chain(name, inputs, weights, nodes, outputs) -> Circuit:
+    specs = {s.name: s for s in (*inputs, *weights)}
+    tensors = []
+    for node in nodes:
+        shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
+        spec = TensorSpec(node.output, tuple(shape), int(lo), int(hi))
+        specs[node.output] = spec
+        tensors.append(spec)
+    return Circuit(name, tuple(inputs), tuple(specs[o] for o in outputs), tuple(weights), tuple(nodes),
+                   tuple(tensors))
+
+
+def _rq(name, x, y, channels=1, shift=14, out=INT8, zo=0):
+    shifts = tuple(shift + (c % 3) for c in range(channels))
+    return Node.make(name, "Requantize", [x], y, axis=1, in_zero_point=0, multiplier=(1 << 10,) * channels,
+                     shift=shifts, out_min=out[0], out_max=out[1], out_zero_point=zo)
+
+
+def _softmax_attrs(lo, hi):
+    d = np.arange(-(hi - lo), 1, dtype=np.float64)
+    exp_values = tuple(int(v) for v in np.rint(np.exp(d * 0.05) * 2**16))
+    return dict(axis=1, exp_values=exp_values, out_multiplier=1 << 30, out_shift=22, out_zero_point=-128,
+                out_min=-128, out_max=127)
+
+
+def _rand(rng, spec):
+    return rng.integers(spec.lo, spec.hi + 1, size=spec.shape)
+
+
+def mlp_clip() -> tuple:
+    """MatMul with zero points and bias, per-channel Requantize, Clip (not a
+    power-of-two range), Relu with a zero point, Add, Mul, a second MatMul."""
+    x = TensorSpec("x", (1, 5), *INT8, 0.1, 3)
+    w1, b1 = TensorSpec("w1", (5, 3), -127, 127), TensorSpec("b1", (3,), -3000, 3000)
+    w2 = TensorSpec("w2", (3, 5), -127, 127)
+    nodes = [
+        Node.make("mm1", "MatMul", ["x", "w1", "b1"], "acc1", a_zero_point=3, b_zero_point=0),
+        _rq("rq1", "acc1", "h", channels=3),
+        Node.make("cl", "Clip", ["h"], "c", lo=-20, hi=90),
+        Node.make("re", "Relu", ["h"], "r", zero_point=-5),
+        Node.make("add", "Add", ["c", "r"], "s", a_zero_point=0, b_zero_point=-5),
+        Node.make("mul", "Mul", ["s", "h"], "m", a_zero_point=0, b_zero_point=0),
+        Node.make("mm2", "MatMul", ["s", "w2"], "y", a_zero_point=0, b_zero_point=0),
+    ]
+    return chain("mlp_clip", [x], [w1, b1, w2], nodes, ["y", "m"]), [x], [w1, b1, w2]
+
+
+def shapes_softmax() -> tuple:
+    """MatMul -> Requantize -> Concat / Transpose / Reshape / Pad -> Softmax over 6."""
+    x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
+    w = TensorSpec("w", (3, 3), -127, 127)
+    nodes = [
+        Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        _rq("rq", "acc", "h"),
+        Node.make("cat", "Concat", ["h", "x"], "hx", axis=1),
+        Node.make("tr", "Transpose", ["hx"], "t", perm=(1, 0)),
+        Node.make("rs", "Reshape", ["t"], "u", shape=(2, 3)),
+        Node.make("pad", "Pad", ["u"], "v", pads=(0, 1, 0, 2), value=-7),
+        Node.make("sm", "Softmax", ["v"], "y", **_softmax_attrs(-128, 127)),
+    ]
+    return chain("shapes_softmax", [x], [w], nodes, ["y"]), [x], [w]
+
+
+def cnn_odd() -> tuple:
+    """Conv (3 channels, 5x5, pads 1) -> Requantize -> MaxPool 2x2 and
+    AveragePool 3x3 -> Reshape -> MatMul -> ArgMax over 3."""
+    x = TensorSpec("x", (1, 3, 5, 5), *INT8, 0.1, 0)
+    wc, bc = TensorSpec("wc", (3, 3, 3, 3), -127, 127), TensorSpec("bc", (3,), -3000, 3000)
+    wf = TensorSpec("wf", (12, 3), -127, 127)
+    nodes = [
+        Node.make("conv", "Conv", ["x", "wc", "bc"], "cacc", dilations=(1, 1), group=1, pads=(1, 1, 1, 1),
+                  strides=(1, 1), w_zero_point=0, x_zero_point=0),
+        _rq("rqc", "cacc", "c", channels=3, shift=16),
+        Node.make("mp", "MaxPool", ["c"], "p", dilations=(1, 1), kernel_shape=(2, 2), pads=(0, 0, 0, 0),
+                  strides=(2, 2)),
+        Node.make("ap", "AveragePool", ["c"], "a", count_include_pad=0, kernel_shape=(3, 3), pads=(0, 0, 0, 0),
+                  strides=(2, 2), zero_point=0),
+        Node.make("rs", "Reshape", ["p"], "f", shape=(1, 12)),
+        Node.make("fc", "MatMul", ["f", "wf"], "z", a_zero_point=0, b_zero_point=0),
+        Node.make("am", "ArgMax", ["z"], "k", axis=1, keepdims=1, select_last_index=0),
+    ]
+    return chain("cnn_odd", [x], [wc, bc, wf], nodes, ["k", "a"]), [x], [wc, bc, wf]
+
+
+def instance(builder, seed=0):
+    """(circuit, weights, inputs) with random in-range values."""
+    circuit, ins, ws = builder()
+    rng = np.random.default_rng(seed)
+    weights = Weights({s.name: _rand(rng, s) for s in ws})
+    return circuit, weights, {s.name: _rand(rng, s) for s in ins}
+
+
+BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd}
