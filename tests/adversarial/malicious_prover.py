@@ -313,3 +313,36 @@ def sweep(attack: Attack, rng: np.random.Generator, *, padding_cells: int, real_
             if out.forged:
                 forged.append((name, index, value, out))
     return counts, forged
+
+
+def coordinated(attack: Attack, values=(2, 100)) -> list[tuple]:
+    """Changes that only work together, as a forger would make them: for
+    every MatMul whose inner dimension is padded, a padding column k of A
+    set to G and padding row k of B set to 1 (the sum would add G per
+    column); for every ArgMax, a selector bit on each unwired slot with the
+    index raised by that slot."""
+    specs = attack.honest.circuit.specs()
+    out = []
+    for node in attack.nodes:
+        if node.op == "MatMul":
+            a, b = specs[node.inputs[0]].shape, specs[node.inputs[1]].shape
+            ap, bp = padded_shape(a), padded_shape(b)
+            source = node.inputs[0]
+            # A is not committed when a linear op made it: change the advice
+            # it was made from (Add/Sub pass padding through)
+            while source in attack.producer and attack.producer[source].op in ("Add", "Sub"):
+                source = attack.producer[source].inputs[0]
+            for k in range(a[1], ap[1]):
+                for g in values:
+                    change = [(source, m * ap[1] + k, g) for m in range(a[0])]
+                    change += [(node.inputs[1], k * bp[1] + n, 1) for n in range(b[1])]
+                    out.append(tuple(change))
+        elif node.op == "ArgMax":
+            from zkaudit.layers.argmax.verifier import setup
+
+            windows, _, names, _ = setup(node, specs)
+            slots = 1 << windows.slot_vars
+            idx = attack.honest.real(node.output).ravel()
+            for k in range(windows.window, slots):
+                out.append(((names.select, k, 1), (node.output, 0, int(idx[0]) + k)))
+    return out

@@ -14,11 +14,14 @@ from zkaudit.circuit.weights import Weights
 INT8 = (-128, 127)
 
 
-def chain(name, inputs, weights, nodes, outputs) -> Circuit:
+def chain(name, inputs, weights, nodes, outputs, widen=None) -> Circuit:
+    """`widen`: tensor -> (lo, hi) declared wider than inferred (legal: a
+    declared range only has to contain the values)."""
     specs = {s.name: s for s in (*inputs, *weights)}
     tensors = []
     for node in nodes:
         shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
+        lo, hi = (widen or {}).get(node.output, (lo, hi))
         spec = TensorSpec(node.output, tuple(shape), int(lo), int(hi))
         specs[node.output] = spec
         tensors.append(spec)
@@ -98,6 +101,30 @@ def cnn_odd() -> tuple:
     return chain("cnn_odd", [x], [wc, bc, wf], nodes, ["k", "a"]), [x], [wc, bc, wf]
 
 
+def mlp_exact() -> tuple:
+    """x -> MatMul (4x3) -> Requantize to int8 (exactly 2^8 values) -> MatMul
+    (3x2): the review's forgery shape (inner size 3 pads to 4)."""
+    x = TensorSpec("x", (1, 4), *INT8, 0.1, 0)
+    w1, w2 = TensorSpec("w1", (4, 3), -127, 127), TensorSpec("w2", (3, 2), -127, 127)
+    nodes = [Node.make("mm1", "MatMul", ["x", "w1"], "acc1", a_zero_point=0, b_zero_point=0),
+             _rq("rq", "acc1", "h"),
+             Node.make("mm2", "MatMul", ["h", "w2"], "y", a_zero_point=0, b_zero_point=0)]
+    return chain("mlp_exact", [x], [w1, w2], nodes, ["y"]), [x], [w1, w2]
+
+
+def argmax_table() -> tuple:
+    """MatMul -> ArgMax over 5 slots (padded to 8) -> a 16-entry Table."""
+    x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
+    w = TensorSpec("w", (3, 5), -127, 127)
+    nodes = [Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
+             Node.make("am", "ArgMax", ["acc"], "idx", axis=1, keepdims=1, select_last_index=0),
+             Node.make("tb", "Table", ["idx"], "t", function="exp", in_min=0,
+                       values=tuple(100 * i for i in range(16)))]
+    # the table's whole value range declared for t, so only the proof (not a
+    # range check on the public output) stands between a forged index and t
+    return chain("argmax_table", [x], [w], nodes, ["t"], widen={"t": (0, 1500)}), [x], [w]
+
+
 def instance(builder, seed=0):
     """(circuit, weights, inputs) with random in-range values."""
     circuit, ins, ws = builder()
@@ -106,4 +133,5 @@ def instance(builder, seed=0):
     return circuit, weights, {s.name: _rand(rng, s) for s in ins}
 
 
-BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd}
+BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd, "mlp_exact": mlp_exact,
+            "argmax_table": argmax_table}

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import small_circuits
-from malicious_prover import Attack, sweep
+from malicious_prover import Attack, coordinated, sweep
 
 ZOO = Path(__file__).resolve().parents[2] / "circuits"
 
@@ -36,6 +36,14 @@ def test_one_value_at_a_time_never_forges(attack):
     assert not forged, forged[:3]
     assert counts.get("verified", 0) < sum(counts.values())  # the sweep did reach the verifier's checks
     assert counts.get("rejected", 0) > 0, counts
+
+
+def test_coordinated_changes_never_forge(attack):
+    """Changes that only work together (padding meeting padding in a sum, a
+    selector with its index): each is refused."""
+    for changes in coordinated(attack):
+        out = attack.attempt(*changes)
+        assert not out.accepted, (changes, out.stage)
 
 
 @pytest.mark.adversarial

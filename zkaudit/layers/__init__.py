@@ -9,6 +9,25 @@ Conventions every layer shares:
   sub-point per dimension (`tensor.split_point`). Zero points apply on real
   entries only, through `poly.mle.prefix_indicator`, so every relation also
   holds on the padding.
+* THE PADDING RULE. Sums run over padded dimensions (MatMul's inner
+  dimension, Conv's channels, window slots), so the padding of every tensor
+  must be *proven* zero, never merely range-checked -- the vendor picks the
+  committed weights and every advice value, and a free padding cell that a
+  sum reads moves a real output. Who proves it:
+    - public inputs and outputs: the verifier embeds them itself (zeros);
+    - committed weights and inputs: `statements.inference.committed_range`
+      looks up w - lo I and hi I - w, which forces w = 0 where I = 0;
+    - advice tensors: the op's relations, with the real-cell indicator I
+      (`clamp.system` adds (1 - I) v = 0 for every advice tensor; the window
+      maximum's zero slot; Table's row 0; Softmax and AveragePool's I terms);
+    - tensors a sum-check or index map defines (MatMul, Conv, Add/Sub/Mul,
+      Reshape...): their relations map zero padding to zero padding.
+  A new op states in its docstring which of these holds for each tensor it
+  reads or writes, and gets the malicious-prover harness
+  (`tests/adversarial`), which varies every padding cell, selector, limb,
+  remainder and multiplicity and requires that no other output verifies.
+  Selectors are masked the same way: a one-hot over window slots may only
+  pick slots wired to an input (ArgMax's index term reads k M').
 * A claim is a `claim.TensorClaim(tensor, point, value)`. A layer's verifier
   returns the claims it reduced to; the statement's driver combines claims
   that meet at one tensor, hands claims on weights to one batched opening of
