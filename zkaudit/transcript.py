@@ -201,6 +201,13 @@ class Transcript:
         """Record a bound that the default per-challenge charge does not cover."""
         self.charges.append((what, float(log2_error)))
 
+    @staticmethod
+    def soundness_meaning(bits: float) -> str:
+        """What a soundness figure promises, in the words `verify` prints."""
+        return (f"bound for the interactive protocol: a cheating prover succeeds with probability at most "
+                f"2^-{bits:.1f}; through Fiat-Shamir a prover who tries 2^k transcript hashes gains about k bits "
+                f"(after 2^64 hashes about {max(bits - 64, 0):.1f} bits remain)")
+
     def soundness_bits(self) -> float:
         """-log2 of the union bound over every challenge drawn and every charge."""
         terms = [c for _, c in self.charges]
