@@ -59,9 +59,10 @@ def mlp_clip() -> tuple:
         Node.make("re", "Relu", ["h"], "r", zero_point=-5),
         Node.make("add", "Add", ["c", "r"], "s", a_zero_point=0, b_zero_point=-5),
         Node.make("mul", "Mul", ["s", "h"], "m", a_zero_point=0, b_zero_point=0),
+        Node.make("sub", "Sub", ["m", "h"], "d", a_zero_point=0, b_zero_point=2),
         Node.make("mm2", "MatMul", ["s", "w2"], "y", a_zero_point=0, b_zero_point=0),
     ]
-    return chain("mlp_clip", [x], [w1, b1, w2], nodes, ["y", "m"]), [x], [w1, b1, w2]
+    return chain("mlp_clip", [x], [w1, b1, w2], nodes, ["y", "d"]), [x], [w1, b1, w2]
 
 
 def shapes_softmax() -> tuple:
@@ -125,11 +126,14 @@ def argmax_table() -> tuple:
     return chain("argmax_table", [x], [w], nodes, ["t"], widen={"t": (0, 1500)}), [x], [w]
 
 
-def instance(builder, seed=0):
-    """(circuit, weights, inputs) with random in-range values."""
+def instance(builder, seed=0, batch=0):
+    """(circuit, weights, inputs) with random in-range values; `batch` > 0:
+    a list of that many samples (one batch proof)."""
     circuit, ins, ws = builder()
     rng = np.random.default_rng(seed)
     weights = Weights({s.name: _rand(rng, s) for s in ws})
+    if batch:
+        return circuit, weights, [{s.name: _rand(rng, s) for s in ins} for _ in range(batch)]
     return circuit, weights, {s.name: _rand(rng, s) for s in ins}
 
 

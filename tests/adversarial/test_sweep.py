@@ -21,9 +21,18 @@ from malicious_prover import Attack, coordinated, sweep
 ZOO = Path(__file__).resolve().parents[2] / "circuits"
 
 
-@pytest.fixture(scope="module", params=sorted(small_circuits.BUILDERS))
+# every circuit with public inputs, plus the committed-input and batch forms
+CASES = [(name, "public") for name in sorted(small_circuits.BUILDERS)]
+CASES += [("mlp_exact", "committed"), ("mlp_clip", "batch")]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{n}-{m}" for n, m in CASES])
 def attack(request):
-    return Attack(*small_circuits.instance(small_circuits.BUILDERS[request.param]))
+    name, mode = request.param
+    builder = small_circuits.BUILDERS[name]
+    if mode == "batch":
+        return Attack(*small_circuits.instance(builder, batch=2))
+    return Attack(*small_circuits.instance(builder), commit_input=mode == "committed")
 
 
 def test_honest_witness_verifies(attack):
