@@ -46,7 +46,7 @@ KINDS = ("public", "batch", "committed")
 # The large campaign (`pytest -m fuzz`, benchmarks/fuzz_proofs.py): one model
 # per layer family (gemm + table; matmul + requantize + softmax; conv + pool).
 LARGE_MODELS = ("logistic_risk", "clinical_mlp", "digits_cnn")
-LARGE_SETTINGS = dict(seed=1, random_offsets=400, structural=None, thorough=True, timeout=10.0)
+LARGE_SETTINGS = dict(seed=1, random_offsets=300, structural=600, thorough=True, sumchecks=60, timeout=10.0)
 
 
 @dataclass
@@ -216,19 +216,29 @@ def _byte_values(orig: int, rng: random.Random, thorough: bool) -> list[int]:
 
 
 def mutations(target: Target, rng: random.Random, *, random_offsets: int, structural: int | None = None,
-              thorough: bool = False):
+              thorough: bool = False, sumchecks: int = 0):
     """Yield (label, mutated bytes); every mutant differs from the proof.
-    Every prefix byte is mutated; `structural` samples that many of the
-    other header bytes (None: all of them)."""
+    Every prefix byte is mutated (several values each when `thorough`);
+    `structural` samples that many of the other header bytes (None: all of
+    them); `sumchecks` runs `sumcheck_header_mutations` on that many
+    located sum-checks."""
     proof = target.proof
     n = len(proof)
     inner = sorted(target.header_offsets)
     if structural is not None and structural < len(inner):
         inner = sorted(rng.sample(inner, structural))
-    header = sorted(set(range(target.prefix_end)) | set(inner))
-    for i in header:
+    for i in range(target.prefix_end):
         for v in _byte_values(proof[i], rng, thorough):
             yield f"byte {i}={v:#04x}", proof[:i] + bytes([v]) + proof[i + 1 :]
+    for i in inner:
+        v = proof[i] ^ rng.randrange(1, 256)
+        yield f"byte {i}={v:#04x}", proof[:i] + bytes([v]) + proof[i + 1 :]
+    if sumchecks:
+        starts = target.sumcheck_starts
+        picked = Target(target.name, proof, target.circuit_bin, target.commitment,
+                        sumcheck_starts=sorted(rng.sample(starts, min(sumchecks, len(starts)))))
+        yield from sumcheck_header_mutations(picked)
+    header = sorted(set(range(target.prefix_end)) | set(inner))
     others = [i for i in range(n) if i not in target.header_offsets and i >= target.prefix_end]
     for i in rng.sample(others, min(random_offsets, len(others))):
         v = proof[i] ^ rng.randrange(1, 256)
@@ -352,12 +362,13 @@ def run_one(target: Target, data: bytes, *, timeout: float = 10.0, mem_headroom:
 
 
 def campaign(targets, *, seed: int = 0, random_offsets: int = 40, structural: int | None = None,
-             thorough: bool = False, timeout: float = 10.0, mem_headroom: int = 1 << 30, progress=None) -> Report:
+             thorough: bool = False, sumchecks: int = 0, timeout: float = 10.0, mem_headroom: int = 1 << 30,
+             progress=None) -> Report:
     report = Report()
     rng = random.Random(seed)
     for target in targets:
         for label, data in mutations(target, rng, random_offsets=random_offsets, structural=structural,
-                                     thorough=thorough):
+                                     thorough=thorough, sumchecks=sumchecks):
             report.add(target.name, label, run_one(target, data, timeout=timeout, mem_headroom=mem_headroom))
             if progress is not None and report.tried % 200 == 0:
                 progress(report)
