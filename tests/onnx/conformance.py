@@ -32,7 +32,7 @@ EXACT_OPS = {"QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger", "Qu
 FLOAT_TOLERANCE = 0.05
 
 CONSTANT_INPUTS = {
-    "Conv": {1, 2}, "Gemm": {1, 2}, "QLinearMatMul": {1, 2, 4, 5, 6, 7}, "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8},
+    "Conv": {1, 2}, "Gemm": {1, 2}, "Div": {1}, "QLinearMatMul": {1, 2, 4, 5, 6, 7}, "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8},
     "MatMulInteger": {2, 3}, "ConvInteger": {1, 2, 3}, "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2},
     "Reshape": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Pad": {1, 2, 3}, "Clip": {1, 2},
     "BatchNormalization": {1, 2, 3, 4}, "Dropout": {1, 2},

@@ -42,10 +42,12 @@ def calib():
 
 
 def test_dynamic_shape_error_says_which_input_and_how(tmp_path, calib):
-    onnx.save(tiny_cnn(), tmp_path / "m.onnx")
+    model = tiny_cnn(1)
+    model.graph.input[0].type.tensor_type.shape.dim[3].dim_param = "width"  # not the batch: no default
+    onnx.save(model, tmp_path / "m.onnx")
     with pytest.raises(DynamicShape) as err:
         compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib})
-    assert "'x'" in str(err.value) and "--input-shape x=1,2,6,6" in str(err.value)
+    assert "'x'" in str(err.value) and "--input-shape x=1,2,6,1" in str(err.value)
     assert not (tmp_path / "out").exists()
     s = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib}, input_shapes={"x": (1, 2, 6, 6)})
     assert s.summary["fidelity"]["float_top1_agreement"] >= 0.95

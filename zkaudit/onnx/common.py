@@ -19,12 +19,12 @@ def weight(imp, name: str, axis: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(v, QConst):
         vals = v.values.astype(np.int64)
         channels = vals.shape[axis]
-        if np.ndim(v.scale) == 1 and v.axis % vals.ndim != axis % vals.ndim:
+        if v.per_axis and v.axis % vals.ndim != axis % vals.ndim:
             raise imp.fail(f"weight {name!r} is quantized along axis {v.axis}, expected the output-channel axis")
         zp = np.asarray(v.zero_point, dtype=np.int64)
         shape = [1] * vals.ndim
         shape[axis] = -1
-        vals = vals - (zp.reshape(shape) if zp.ndim else zp)
+        vals = vals - (zp.reshape(shape) if zp.size > 1 else zp.reshape(()))
         return vals, np.broadcast_to(np.asarray(v.scale, dtype=np.float32), (channels,)).copy()
     w = imp.const(name, "weight")
     if w.dtype.kind not in "f":
@@ -49,6 +49,12 @@ def bias_ints(imp, node, index: int, x_scale: float, w_scales: np.ndarray, chann
     if len(node.input) <= index or not node.input[index]:
         return None
     v = imp.values.get(node.input[index])
+    if isinstance(v, QConst) and v.values.dtype.kind in "iu" and not np.any(v.zero_point):
+        # A QDQ bias (int32 at scale x_scale * w_scale, as onnxruntime writes it): keep its integers when
+        # its scale is the accumulator's, so nothing is rounded twice.
+        acc_scale = np.float32(x_scale) * np.asarray(w_scales, dtype=np.float32)
+        if np.array_equal(np.broadcast_to(np.asarray(v.scale, np.float32).reshape(-1), acc_scale.shape), acc_scale):
+            return np.broadcast_to(v.values.astype(np.int64).reshape(-1), (channels,)).copy()
     return bias_from(v if isinstance(v, np.ndarray) else imp.const(node.input[index], "bias"),
                      x_scale, w_scales, channels)
 

@@ -25,7 +25,7 @@ import onnx
 from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, Weights, encode_circuit
 from zkaudit.onnx.calibrate import check_method, checked_values, collect_ranges, read_samples
 from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
-from zkaudit.onnx.fidelity import measure, strip_qdq
+from zkaudit.onnx.fidelity import agreement_notes, measure, strip_qdq
 from zkaudit.onnx.importer import Importer, check_ops
 from zkaudit.onnx.load import fix_input_shapes, fold_batchnorm, load_model
 from zkaudit.onnx.registry import OPS
@@ -89,7 +89,8 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     check_method(method, percentile)
     model = load_model(path)
     check_ops(model, OPS)
-    shapes = fix_input_shapes(model, input_shapes)
+    notes: list[str] = []  # one line each, shown by `compile` and kept in the summary
+    shapes = fix_input_shapes(model, input_shapes, notes)
     kind = model_kind(model)
     original = onnx.ModelProto()
     original.CopyFrom(model)
@@ -132,6 +133,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         sigmoid_last=last_op in ("Sigmoid", "QLinearSigmoid"),
     )
     report["source"] = source
+    notes += agreement_notes(report)
     encoded = encode_circuit(circuit)
     digest = circuit.digest()
     summary = {
@@ -150,6 +152,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         "weights": [_spec_json(s) for s in circuit.weights],
         "tensor_ranges": {s.name: [s.lo, s.hi] for s in circuit.tensors},
         "fidelity": report,
+        "notes": notes,
     }
     files = {
         CIRCUIT_FILE: encoded,

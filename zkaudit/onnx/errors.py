@@ -19,14 +19,21 @@ class DynamicShape(OnnxImportError):
 
 
 class UnsupportedOp(OnnxImportError):
-    """An op (or an op's attribute value) outside what we import."""
+    """An op (or an op's attribute value) outside what we import. The first
+    such node is named in full (`node_name`, `op_type`, ...); `others` holds
+    one line for each further unsupported node of the model, so a user sees
+    every problem at once. `fix` says what to do when a fix is known."""
 
-    def __init__(self, node_name: str, op_type: str, domain: str, opset: int, what: str, supported):
+    def __init__(self, node_name: str, op_type: str, domain: str, opset: int, what: str, supported,
+                 fix: str | None = None, others=()):
         self.node_name, self.op_type, self.domain, self.opset = node_name, op_type, domain or "ai.onnx", opset
-        super().__init__(
-            f"node {node_name!r}: op {op_type} (domain {self.domain}, opset {opset}) {what}",
-            hint="supported ops: " + ", ".join(supported),
-        )
+        self.fix, self.others = fix, tuple(others)
+        message = f"node {node_name!r}: op {op_type} (domain {self.domain}, opset {opset}) {what}"
+        if fix:
+            message += f" [fix: {fix}]"
+        if self.others:
+            message += f"; {len(self.others)} more unsupported node(s): " + "; ".join(self.others)
+        super().__init__(message, hint="supported ops: " + ", ".join(supported))
 
 
 class MissingCalibration(OnnxImportError):

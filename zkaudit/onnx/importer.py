@@ -138,10 +138,11 @@ class Importer:
         """A constant used where an activation is expected (e.g. Add(x, c)):
         it becomes a weight, symmetric int8 per tensor (or as given, if QConst)."""
         if isinstance(value, QConst):
-            if np.ndim(value.scale) or np.ndim(value.zero_point):
+            if value.per_axis:
                 raise self.fail(f"per-axis quantized constant {name!r} used as an elementwise operand")
             spec = self.b.add_weight(name, value.values)
-            return Act(spec, float(value.scale), int(value.zero_point), dtype_range(value.values.dtype), True)
+            return Act(spec, float(np.asarray(value.scale).reshape(())), int(np.asarray(value.zero_point).reshape(())),
+                       dtype_range(value.values.dtype), True)
         arr = np.asarray(value)
         if arr.dtype.kind in "iu":
             spec = self.b.add_weight(name, arr.astype(np.int64))
@@ -219,24 +220,40 @@ class Importer:
         return QParams(float(scale.reshape(())), int(zp.reshape(())), *dtype_range(dtype))
 
 
-def unsupported_op(node, opsets: dict, ops: dict, what: str) -> UnsupportedOp:
+def unsupported_op(node, opsets: dict, ops: dict, what: str, others=()) -> UnsupportedOp:
+    from zkaudit.onnx.registry import fix_for
+
     domain = node.domain or "ai.onnx"
     supported = sorted(op if d == "ai.onnx" else f"{d}:{op}" for d, op in ops)
-    return UnsupportedOp(node.name or node.output[0], node.op_type, domain, opsets.get(domain, 0), what, supported)
+    return UnsupportedOp(node.name or node.output[0], node.op_type, domain, opsets.get(domain, 0), what, supported,
+                         fix=fix_for(domain, node.op_type, opsets.get(domain, 0)), others=others)
 
 
 def check_ops(model: onnx.ModelProto, ops: dict) -> None:
-    """Fail on the first node whose op we cannot import, before any
-    calibration work. Mirrors `Importer.run`: nodes whose inputs are all
-    constants are folded (any op), Shape gives a constant (shapes are fixed)."""
+    """Fail, before any calibration work, naming every node whose op we
+    cannot import (each with its fix when one is known). Mirrors
+    `Importer.run`: nodes whose inputs are all constants are folded (any op),
+    Shape gives a constant (shapes are fixed)."""
+    from zkaudit.onnx.registry import fix_for
+
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     const = {i.name for i in model.graph.initializer}
+    bad = []
     for node in model.graph.node:
         ins = [i for i in node.input if i]
         if node.op_type in ("Constant", "Shape") or (ins and all(i in const for i in ins)):
             const.update(o for o in node.output if o)
         elif (node.domain or "ai.onnx", node.op_type) not in ops:
-            raise unsupported_op(node, opsets, ops, "is not supported")
+            bad.append(node)
+    if not bad:
+        return
+    others = []
+    for node in bad[1:]:
+        domain = node.domain or "ai.onnx"
+        fix = fix_for(domain, node.op_type, opsets.get(domain, 0))
+        others.append(f"node {node.name or node.output[0]!r}: op {node.op_type} (domain {domain})"
+                      + (f" [fix: {fix}]" if fix else ""))
+    raise unsupported_op(bad[0], opsets, ops, "is not supported", others)
 
 
 def _constant_value(node) -> np.ndarray:

@@ -19,11 +19,14 @@ def load_model(path) -> onnx.ModelProto:
         what = f"{p} is a directory, not an ONNX model file" if p.is_dir() else f"model file not found: {p}"
         raise OnnxImportError(what, hint="give the path of an .onnx file")
     try:
+        # Parsed without external data first: a file that is not a model fails here with its own message.
         model = onnx.load_from_string(p.read_bytes())
     except Exception as exc:  # protobuf raises DecodeError and friends
         raise MalformedModel(f"{p} is not a readable ONNX model (truncated or not protobuf): {exc}") from None
     if not model.graph.node and not model.graph.output:
         raise MalformedModel(f"{p} holds no graph (empty or not an ONNX model)")
+    if _uses_external_data(model):
+        load_external_data(model, p)
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
@@ -31,6 +34,36 @@ def load_model(path) -> onnx.ModelProto:
             first = str(exc).strip().splitlines()[0]
             raise MalformedModel(f"{p} fails the ONNX checker: {first}") from None
     return model
+
+
+def _uses_external_data(model: onnx.ModelProto) -> bool:
+    return any(t.data_location == onnx.TensorProto.EXTERNAL
+               for t in onnx.external_data_helper._get_all_tensors(model))
+
+
+def load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Read the weights PyTorch's exporter writes beside the model
+    (`model.onnx.data`), looked up relative to the model's folder -- not the
+    working directory -- as onnx.load(path) does. Missing or short files are
+    named."""
+    base = path.resolve().parent
+    for t in onnx.external_data_helper._get_all_tensors(model):
+        if t.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in t.external_data}
+        location = info.get("location", "")
+        target = (base / location).resolve()
+        if not location or Path(location).is_absolute() or base not in target.parents:
+            raise MalformedModel(f"{path}: tensor {t.name!r} names external data {location!r} outside the "
+                                 "model's folder")
+        if not target.is_file():
+            raise MalformedModel(f"{path}: tensor {t.name!r} is stored in {location}, which is not beside the model "
+                                 f"({target} not found)", hint="keep the .onnx.data file PyTorch wrote next to "
+                                                               "the .onnx file")
+    try:
+        onnx.load_external_data_for_model(model, str(base))
+    except Exception as exc:
+        raise MalformedModel(f"{path}: its external data cannot be read: {exc}") from None
 
 
 def parse_shape_option(text: str) -> tuple[str, tuple[int, ...]]:
@@ -50,8 +83,11 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
     return [i for i in model.graph.input if i.name not in inits]
 
 
-def fix_input_shapes(model: onnx.ModelProto, input_shapes: dict[str, tuple[int, ...]] | None) -> dict:
-    """Set every graph input to a fixed shape; returns name -> shape."""
+def fix_input_shapes(model: onnx.ModelProto, input_shapes: dict[str, tuple[int, ...]] | None,
+                     notes: list[str] | None = None) -> dict:
+    """Set every graph input to a fixed shape; returns name -> shape. A
+    dynamic leading dimension alone is fixed at 1 (a line is added to
+    `notes`); any other dynamic dimension needs `input_shapes`."""
     input_shapes = dict(input_shapes or {})
     shapes = {}
     for vi in graph_inputs(model):
@@ -62,6 +98,13 @@ def fix_input_shapes(model: onnx.ModelProto, input_shapes: dict[str, tuple[int, 
             if len(shape) != len(current) or any(c is not None and c != s for c, s in zip(current, shape)):
                 raise OnnxImportError(f"--input-shape {vi.name}={','.join(map(str, shape))} does not fit "
                                       f"the model's shape {[c if c else '?' for c in current]}")
+        elif current and current[0] is None and all(c is not None for c in current[1:]) and len(current) > 1:
+            # A dynamic batch dimension (every exporter writes one by default): one sample per proof, as EZKL does.
+            shape = (1,) + tuple(current[1:])
+            if notes is not None:
+                name = dims[0].dim_param or "?"
+                notes.append(f"input {vi.name!r}: dynamic batch dimension {name!r} fixed at 1 "
+                             f"(shape {','.join(map(str, shape))}; --input-shape {vi.name}=... to choose another)")
         elif any(c is None for c in current):
             names = [d.dim_param or "?" if c is None else str(c) for d, c in zip(dims, current)]
             example = ",".join(str(c or 1) for c in current)

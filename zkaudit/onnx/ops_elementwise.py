@@ -63,9 +63,31 @@ def emit_binary(imp, op: str, a: Act, b: Act, out: QParams, hint: str) -> Tensor
                           out_range=rng)
 
 
+def _operands(imp, left: str, right: str) -> tuple[Act, Act]:
+    """Both operands as activations. A constant operand of a smaller shape
+    (x + 1.0, x * 0.5) is broadcast to the other operand's shape first: the
+    elementwise layers prove equal shapes only, and the weight costs a few
+    cells."""
+    names = (left, right)
+    consts = [imp.is_const(n) for n in names]
+    if consts[0] == consts[1]:
+        return imp.act(left), imp.act(right)
+    ci = consts.index(True)
+    other = imp.act(names[1 - ci])
+    value = imp.values[names[ci]]
+    if isinstance(value, QConst):
+        if np.shape(value.values) != other.shape and not value.per_axis:
+            value = QConst(np.broadcast_to(value.values, other.shape).copy(), value.scale, value.zero_point,
+                           value.axis)
+    elif np.shape(value) != other.shape and np.broadcast_shapes(np.shape(value), other.shape) == other.shape:
+        value = np.broadcast_to(value, other.shape).copy()
+    const = imp.const_act(names[ci], value)
+    return (const, other) if ci == 0 else (other, const)
+
+
 def _binary(op):
     def convert(imp, node):
-        a, b = imp.act(node.input[0]), imp.act(node.input[1])
+        a, b = _operands(imp, node.input[0], node.input[1])
         if a.scale is None or b.scale is None:
             raise imp.fail(f"{op} needs quantized float operands")
         out = imp.out_qparams(node.output[0])
@@ -77,6 +99,32 @@ def _binary(op):
 
 
 Add, Sub, Mul = _binary("Add"), _binary("Sub"), _binary("Mul")
+
+
+def Div(imp, node):
+    """ONNX Div by a constant (PyTorch writes GELU below opset 20 as
+    x * 0.5 * (1 + Erf(x / 1.4142))). A positive scalar divisor only changes
+    what the integers mean: real = (q - zp) * (scale / c), no op and no
+    rounding. Other constant divisors become a Mul by 1 / c."""
+    if not imp.is_const(node.input[1]):
+        raise imp.unsupported(node, "by a computed tensor is not supported (the divisor must be a constant)")
+    c = np.asarray(imp.const(node.input[1], "divisor"), dtype=np.float64)
+    if np.any(c == 0) or not np.all(np.isfinite(c)):
+        raise imp.unsupported(node, "by a constant holding 0 or a non-finite value is not supported")
+    a = imp.act(node.input[0])
+    if a.scale is None or not a.is_float:
+        raise imp.fail("Div needs a quantized float dividend")
+    hint = node.name or node.output[0]
+    out_shape = np.broadcast_shapes(a.shape, c.shape)
+    if c.size == 1 and float(c.reshape(-1)[0]) > 0 and out_shape == a.shape:
+        scale = float(np.float32(a.scale) / np.float32(c.reshape(-1)[0]))
+        imp.set(node.output[0], Act(a.spec, scale, a.zero_point, a.qrange, True))
+        return
+    if out_shape != a.shape:
+        raise imp.unsupported(node, f"broadcasting the dividend {a.shape} to {out_shape} is not supported")
+    b = imp.const_act(hint + "/reciprocal", np.broadcast_to(1.0 / c, a.shape).astype(np.float32))
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], _out(emit_binary(imp, "Mul", a, b, out, hint), out, True))
 
 
 def Relu(imp, node):
@@ -236,7 +284,8 @@ QLinearLeakyRelu = _qlinear_table(
 
 
 OPS = {
-    ("ai.onnx", "Add"): Add, ("ai.onnx", "Sub"): Sub, ("ai.onnx", "Mul"): Mul, ("ai.onnx", "Relu"): Relu,
+    ("ai.onnx", "Add"): Add, ("ai.onnx", "Sub"): Sub, ("ai.onnx", "Mul"): Mul, ("ai.onnx", "Div"): Div,
+    ("ai.onnx", "Relu"): Relu,
     ("ai.onnx", "Clip"): Clip, ("ai.onnx", "Sigmoid"): Sigmoid, ("ai.onnx", "Tanh"): Tanh, ("ai.onnx", "Exp"): Exp,
     ("ai.onnx", "Erf"): Erf, ("ai.onnx", "Gelu"): Gelu, ("ai.onnx", "LeakyRelu"): LeakyRelu,
     ("ai.onnx", "QuantizeLinear"): QuantizeLinear, ("ai.onnx", "DequantizeLinear"): DequantizeLinear,

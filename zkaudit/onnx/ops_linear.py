@@ -235,7 +235,9 @@ def BatchNormalization(imp, node):
     """Folded into the Conv/Gemm before it at load time (`load.fold_batchnorm`);
     one that is left has no such producer."""
     raise imp.unsupported(node, "is only supported directly after a Conv or Gemm with constant weights "
-                                "(it is folded into them)")
+                                "(it is folded into them); here it follows "
+                                + (imp.producer[node.input[0]].op_type if node.input[0] in imp.producer
+                                   else "a graph input"))
 
 
 OPS = {

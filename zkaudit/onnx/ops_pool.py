@@ -49,14 +49,40 @@ def AveragePool(imp, node):
     attrs = spatial_attrs(imp, node, at, kernel, x.shape[2:])
     if attrs.pop("dilations") != (1, 1):
         raise imp.unsupported(node, "with dilations is not supported")
+    out = _qdq_pool_output(imp, node, x)
+    if out is not None and (not any(attrs["pads"]) or at.get("count_include_pad", 0)):
+        imp.set(node.output[0], _window_sum_requantized(imp, node, x, x.qparams, out, kernel, attrs["strides"],
+                                                        attrs["pads"], is_float=True))
+        return
     spec = imp.b.emit("AveragePool", [x.spec], node.name or node.output[0], kernel_shape=kernel,
                       count_include_pad=at.get("count_include_pad", 0), zero_point=x.zero_point, **attrs)
     imp.set(node.output[0], x.with_spec(spec))
 
 
+def _qdq_pool_output(imp, node, x: Act) -> QParams | None:
+    """In a QDQ model, DequantizeLinear -> AveragePool -> QuantizeLinear is run
+    by onnxruntime as one QLinearAveragePool (a single rounding into the
+    QuantizeLinear's scale); averaging at the input's scale and then
+    requantizing would round twice. Returns the QuantizeLinear's parameters
+    when the pool is such a triple and they differ from the input's (with the
+    same scale, the AveragePool op's one rounding already is onnxruntime's)."""
+    if not (imp.ort_exact and x.is_float and x.scale is not None):
+        return None
+    for c in imp.consumers.get(node.output[0], []):
+        if c.op_type == "QuantizeLinear" and c.input[0] == node.output[0]:
+            qp = imp._q_node_params(c)
+            return None if qp is None or qp.same_as(x.qparams) else qp
+    return None
+
+
 def GlobalAveragePool(imp, node):
     x = imp.act(node.input[0])
     require_4d(imp, node, x)
+    out = _qdq_pool_output(imp, node, x)
+    if out is not None:
+        imp.set(node.output[0], _window_sum_requantized(imp, node, x, x.qparams, out, x.shape[2:], (1, 1),
+                                                        (0, 0, 0, 0), is_float=True))
+        return
     spec = imp.b.emit("AveragePool", [x.spec], node.name or node.output[0], kernel_shape=x.shape[2:],
                       strides=(1, 1), pads=(0, 0, 0, 0), count_include_pad=1, zero_point=x.zero_point)
     imp.set(node.output[0], x.with_spec(spec))
@@ -68,7 +94,8 @@ def _qp(imp, node, si, zi) -> QParams:
                    *dtype_range(zp.dtype))
 
 
-def _window_sum_requantized(imp, node, x: Act, xq: QParams, out: QParams, kernel, strides, pads) -> Act:
+def _window_sum_requantized(imp, node, x: Act, xq: QParams, out: QParams, kernel, strides, pads, *,
+                            is_float: bool = False) -> Act:
     """Average as onnxruntime computes it: one rounding of sum * sx / (sy * count),
     the sum taken by a depthwise all-ones Conv."""
     c = x.shape[1]
@@ -80,7 +107,7 @@ def _window_sum_requantized(imp, node, x: Act, xq: QParams, out: QParams, kernel
     ratio = np.float32(xq.scale) / (np.float32(out.scale) * np.float32(count))
     spec = imp.b.requantize(acc, hint, ratio=ratio, in_zero_point=0, out_zero_point=out.zero_point,
                             out_range=(out.qmin, out.qmax), exact_float32=True)
-    return Act(spec, out.scale, out.zero_point, (out.qmin, out.qmax), False)
+    return Act(spec, out.scale, out.zero_point, (out.qmin, out.qmax), is_float)
 
 
 def QLinearGlobalAveragePool(imp, node):

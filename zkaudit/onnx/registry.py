@@ -31,6 +31,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "ConvInteger"): ("Conv (int32 output)", f"{_NCHW_2D}, constant weights, scalar input zero point"),
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
                                   "no block_size; a per-axis scale only on constants"),
+    (_ONNX, "Div"): ("nothing for a positive scalar divisor (it rescales the input's scale); "
+                      "otherwise Mul by the reciprocal + Requantize", "the divisor a constant"),
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
     (_ONNX, "Erf"): (_TABLE, "quantized float input"),
     (_ONNX, "Exp"): (_TABLE, "quantized float input"),
@@ -74,6 +76,40 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_MS, "QLinearSigmoid"): (_TABLE, _PER_TENSOR),
     (_MS, "QLinearSoftmax"): ("Softmax (integer, exp by lookup table)", _PER_TENSOR),
 }
+
+
+_ML = "ai.onnx.ml"
+_SKLEARN = ("scikit-learn models converted by skl2onnx are not supported yet; see docs/bring-your-model.md "
+            "for what compiles today (a linear model or MLP written as Gemm/MatMul)")
+_QUANT_STATIC = ("onnxruntime's quantize_dynamic picks activation scales from each input at run time, which a "
+                 "fixed circuit cannot do: quantize with quantize_static and a calibration reader, or compile "
+                 "the float model with --calibration")
+
+# (domain, op) -> what to do about an op we do not import, where something is known to work.
+FIXES: dict[tuple[str, str], str] = {
+    (_ONNX, "DynamicQuantizeLinear"): _QUANT_STATIC,
+    (_ONNX, "Pow"): ("PyTorch writes GELU(approximate='tanh') with Pow below opset 20: export with "
+                     "opset_version=20 (one Gelu node); other powers are not supported"),
+    (_ONNX, "Cast"): "a Cast on the data path is not supported; remove it from the exported graph",
+    (_ONNX, "LayerNormalization"): "not supported yet (normalization by a data-dependent variance)",
+    (_ONNX, "BatchNormalization"): ("fold it into the Conv/Gemm before it: export in eval mode (PyTorch folds it), "
+                                    "or run onnxruntime.quantization.shape_inference.quant_pre_process before "
+                                    "quantize_static"),
+    (_ONNX, "LSTM"): "recurrent layers are not supported",
+    (_ONNX, "GRU"): "recurrent layers are not supported",
+    (_ONNX, "RNN"): "recurrent layers are not supported",
+    (_ML, "TreeEnsembleClassifier"): "tree ensembles are not supported yet",
+    (_ML, "TreeEnsembleRegressor"): "tree ensembles are not supported yet",
+}
+
+
+def fix_for(domain: str, op: str, opset: int = 0) -> str | None:
+    """The known fix for an op we refuse, or None."""
+    if (domain, op) in FIXES:
+        return FIXES[(domain, op)]
+    if domain == _ML:
+        return _SKLEARN
+    return None
 
 
 def supported_ops() -> list[str]:

@@ -47,10 +47,20 @@ class QConst:
     zero_point: np.ndarray
     axis: int
 
+    @property
+    def per_axis(self) -> bool:
+        """A scale with more than one value. onnxruntime writes a bias's
+        per-tensor scale as shape [1]: that is per tensor, not along `axis`
+        (a 1-D bias has no axis 1)."""
+        return np.size(self.scale) > 1 or np.size(self.zero_point) > 1
+
     def dequantized(self) -> np.ndarray:
+        q = self.values.astype(np.int64)
+        if not self.per_axis:
+            s = np.float64(np.asarray(self.scale, dtype=np.float32).reshape(()))
+            return (q - np.int64(np.asarray(self.zero_point).reshape(()))) * s
         shape = [1] * self.values.ndim
-        if np.ndim(self.scale) == 1 and self.values.ndim:
-            shape[self.axis] = -1
-        s = np.asarray(self.scale, dtype=np.float64).reshape(shape if np.ndim(self.scale) else ())
-        z = np.asarray(self.zero_point, dtype=np.int64).reshape(shape if np.ndim(self.zero_point) else ())
-        return (self.values.astype(np.int64) - z) * s
+        shape[self.axis % max(self.values.ndim, 1)] = -1
+        s = np.asarray(self.scale, dtype=np.float64).reshape(shape if np.size(self.scale) > 1 else ())
+        z = np.asarray(self.zero_point, dtype=np.int64).reshape(shape if np.size(self.zero_point) > 1 else ())
+        return (q - z) * s

@@ -1,0 +1,162 @@
+"""Models as people export them (issue 17): PyTorch's default export
+(external weights, dynamic batch, GELU below opset 20) and every variant of
+onnxruntime's quantize_static, compiled and measured against onnxruntime.
+Each test is named after the finding it pins."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import onnx
+import pytest
+
+from exported import (digits_cnn, gelu_mlp, images, ort_quantize_dynamic, ort_quantize_static,
+                                 save_like_pytorch)
+from zkaudit.onnx import DynamicShape, MalformedModel, UnsupportedOp, compile_model
+
+
+def test_pytorch_external_data_is_found_from_another_working_directory(tmp_path, monkeypatch):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    save_like_pytorch(digits_cnn(batch=1), folder / "model.onnx")
+    assert (folder / "model.onnx.data").stat().st_size > (folder / "model.onnx").stat().st_size
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    s = compile_model(folder / "model.onnx", tmp_path / "out", calibration={"input": images()[:, 0]})
+    embedded = compile_model_from_bytes(digits_cnn(batch=1), tmp_path)
+    assert s.digest == embedded  # the same weights were read
+
+
+def compile_model_from_bytes(model, tmp_path) -> str:
+    (tmp_path / "embedded").mkdir()
+    onnx.save(model, tmp_path / "embedded" / "model.onnx")  # same stem: the circuit's name is in its digest
+    return compile_model(tmp_path / "embedded" / "model.onnx", tmp_path / "out_embedded",
+                         calibration={"input": images()[:, 0]}).digest
+
+
+def test_external_data_file_missing_is_named(tmp_path):
+    save_like_pytorch(digits_cnn(batch=1), tmp_path / "model.onnx")
+    (tmp_path / "model.onnx.data").unlink()
+    with pytest.raises(MalformedModel, match=r"model\.onnx\.data.*not beside the model"):
+        compile_model(tmp_path / "model.onnx", tmp_path / "out", calibration={"input": images()[:, 0]})
+
+
+def test_external_data_outside_the_model_folder_is_refused(tmp_path):
+    save_like_pytorch(digits_cnn(batch=1), tmp_path / "model.onnx")
+    model = onnx.load(tmp_path / "model.onnx", load_external_data=False)
+    for t in model.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = "../../etc/passwd"
+    onnx.save(model, tmp_path / "model.onnx")
+    with pytest.raises(MalformedModel, match="outside the model's folder"):
+        compile_model(tmp_path / "model.onnx", tmp_path / "out", calibration={"input": images()[:, 0]})
+
+
+def test_dynamic_batch_dimension_is_fixed_at_one_with_a_note(tmp_path):
+    onnx.save(digits_cnn(batch="batch_size"), tmp_path / "m.onnx")
+    s = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"input": images()[:, 0]})
+    assert s.summary["inputs"][0]["shape"] == [1, 1, 12, 12]
+    notes = s.summary.get("notes", [])
+    assert any("batch" in n and "fixed at 1" in n for n in notes), notes
+
+
+def test_other_dynamic_dimensions_still_need_input_shape(tmp_path):
+    model = digits_cnn(batch=1)
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(DynamicShape, match="--input-shape input=1,1,1,12"):
+        compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"input": images()[:, 0]})
+
+
+def test_ort_default_quantize_static_compiles_bias_scale_of_shape_one(tmp_path):
+    """quantize_static(model_in, model_out, reader) with no option: QDQ, int8,
+    per tensor; biases come with a scale of shape [1] (was an IndexError)."""
+    q = ort_quantize_static(digits_cnn(batch=1), images())
+    assert any(list(i.dims) == [1] and i.name.endswith("_scale") for i in q.graph.initializer)
+    onnx.save(q, tmp_path / "q.onnx")
+    s = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]})
+    f = s.summary["fidelity"]
+    assert s.summary["kind"] == "qdq"
+    assert f["ort_within_1_lsb_rate"] == 1.0 and f["ort_max_lsb_diff"] <= 1
+
+
+VARIANTS = list(itertools.product(["QDQ", "QOperator"], [False, True], ["QInt8", "QUInt8"], [False, True]))
+
+
+@pytest.mark.parametrize("fmt,per_channel,activation,reduce_range", VARIANTS,
+                         ids=["-".join(map(str, v)) for v in VARIANTS])
+def test_every_quantize_static_variant_matches_onnxruntime(tmp_path, fmt, per_channel, activation, reduce_range):
+    """Target of issue 17: within 1 LSB of onnxruntime on >= 99 % of values.
+    A max of 1 LSB remains where onnxruntime averages in float
+    (QLinearAveragePool resolves exact ties by float32 noise)."""
+    from onnxruntime.quantization import QuantFormat, QuantType
+
+    q = ort_quantize_static(digits_cnn(batch=1), images(), quant_format=getattr(QuantFormat, fmt),
+                            per_channel=per_channel, activation_type=getattr(QuantType, activation),
+                            weight_type=QuantType.QInt8, reduce_range=reduce_range)
+    onnx.save(q, tmp_path / "q.onnx")
+    f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]}).summary["fidelity"]
+    assert f["ort_max_lsb_diff"] <= 1
+    assert f["ort_within_1_lsb_rate"] >= 0.99
+
+
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_global_average_pool_cnn_matches_onnxruntime_exactly(tmp_path, fmt):
+    from onnxruntime.quantization import QuantFormat
+
+    q = ort_quantize_static(digits_cnn(batch=1, pool="GlobalAveragePool"), images(),
+                            quant_format=getattr(QuantFormat, fmt), per_channel=True)
+    onnx.save(q, tmp_path / "q.onnx")
+    f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]}).summary["fidelity"]
+    assert f["ort_exact_match_rate"] == 1.0
+
+
+def test_quantize_dynamic_is_refused_with_the_reason_and_the_fix(tmp_path):
+    """DynamicQuantizeLinear picks activation scales from each input at run
+    time: no fixed circuit computes that; the refusal says what to do."""
+    onnx.save(ort_quantize_dynamic(digits_cnn(batch=1)), tmp_path / "q.onnx")
+    with pytest.raises(UnsupportedOp) as err:
+        compile_model(tmp_path / "q.onnx", tmp_path / "out")
+    assert "DynamicQuantizeLinear" in str(err.value) and "quantize_static" in str(err.value)
+
+
+def test_gelu_below_opset_20_div_by_constant_compiles_and_proves(tmp_path):
+    from zkaudit import api
+
+    onnx.save(gelu_mlp(batch=1), tmp_path / "m.onnx")
+    calib = np.random.default_rng(1).normal(size=(64, 1, 4)).astype(np.float32)
+    s = api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib})
+    assert s.summary["fidelity"]["float_top1_agreement"] >= 0.95
+    assert "Div" not in s.summary["ops"]  # x / 1.4142 only rescales: no op, no rounding
+    proof = api.prove(tmp_path / "out", {"x": calib[0].tolist()})
+    assert api.verify(proof.proof, circuit=tmp_path / "out").valid
+
+
+def test_requantize_of_a_0d_tensor_proves(tmp_path):
+    """The requantize prover on a scalar (0-d) tensor (was AttributeError:
+    'bool' object has no attribute 'astype')."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from zkaudit import api
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=(1, 4)).astype(np.float32), "W"),
+             numpy_helper.from_array(np.zeros(1, np.float32), "b"),
+             numpy_helper.from_array(np.zeros(0, np.int64), "scalar"),
+             numpy_helper.from_array(np.float32(2.0), "two")]
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["h"], transB=1),
+             helper.make_node("Reshape", ["h", "scalar"], ["s"]),
+             helper.make_node("Gelu", ["s"], ["g"], approximate="tanh"),
+             helper.make_node("Mul", ["g", "two"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 10
+    onnx.save(model, tmp_path / "m.onnx")
+    calib = rng.normal(size=(32, 1, 4)).astype(np.float32)
+    api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib})
+    proof = api.prove(tmp_path / "out", {"x": calib[0].tolist()})
+    assert api.verify(proof.proof, circuit=tmp_path / "out").valid
