@@ -11,6 +11,8 @@ from zkaudit.layers.requantize.verifier import channels, requantize_system
 
 def requantize_values(node, shape, x: np.ndarray) -> dict[str, np.ndarray]:
     """The honest quantities (Python-int object arrays: t may exceed int64 headroom)."""
+    if len(shape) == 0:  # 0-d: object arithmetic would decay to Python scalars; one cell (callers reshape)
+        return requantize_values(node, (1,), np.reshape(x, (1,)))
     a = node.a
     zi, zo, lo, hi = int(a["in_zero_point"]), int(a["out_zero_point"]), int(a["out_min"]), int(a["out_max"])
     axis, ms, ss = channels(node, len(shape))
