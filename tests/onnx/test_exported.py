@@ -160,3 +160,67 @@ def test_requantize_of_a_0d_tensor_proves(tmp_path):
     api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib})
     proof = api.prove(tmp_path / "out", {"x": calib[0].tolist()})
     assert api.verify(proof.proof, circuit=tmp_path / "out").valid
+
+
+def test_every_unsupported_node_is_listed_at_once_with_its_fix(tmp_path):
+    from onnx import TensorProto, helper
+
+    model = gelu_mlp(batch=1)
+    g = model.graph
+    g.node.extend([helper.make_node("Pow", ["y", "two"], ["p"], name="/act/Pow"),
+                   helper.make_node("Cos", ["p"], ["c"], name="cosine"),
+                   helper.make_node("ZipMap", ["c"], ["z"], name="zipmap", domain="ai.onnx.ml",
+                                    classlabels_int64s=[0, 1, 2])])
+    g.initializer.append(onnx.numpy_helper.from_array(np.float32(3.0), "two"))
+    model.opset_import.append(helper.make_opsetid("ai.onnx.ml", 3))
+    del g.output[:]
+    g.output.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3]))
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(UnsupportedOp) as err:
+        compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": np.zeros((4, 1, 4), np.float32)})
+    text = str(err.value)
+    assert err.value.node_name == "/act/Pow" and len(err.value.others) == 2
+    for part in ("'/act/Pow'", "opset_version=20", "'cosine'", "Cos", "'zipmap'", "ai.onnx.ml",
+                 "docs/bring-your-model.md", "2 more unsupported node(s)"):
+        assert part in text, part
+
+
+def _two_output_mlp():
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(rng.normal(size=(3, 4)).astype(np.float32), "W1"),
+             numpy_helper.from_array(rng.normal(size=(2, 4)).astype(np.float32), "W2")]
+    nodes = [helper.make_node("Gemm", ["x", "W1"], ["logits"], transB=1, name="head_a"),
+             helper.make_node("Gemm", ["x", "W2"], ["h"], transB=1, name="head_b"),
+             helper.make_node("Sigmoid", ["h"], ["risk"], name="sig")]
+    graph = helper.make_graph(nodes, "two", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3]),
+                               helper.make_tensor_value_info("risk", TensorProto.FLOAT, [1, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    return model
+
+
+def test_fidelity_covers_every_output_of_a_two_output_model(tmp_path):
+    onnx.save(_two_output_mlp(), tmp_path / "m.onnx")
+    calib = np.random.default_rng(4).normal(size=(64, 1, 4)).astype(np.float32)
+    f = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib}).summary["fidelity"]
+    assert [o["name"] for o in f["outputs"]] == ["logits", "risk"]
+    for o in f["outputs"]:
+        assert o["float_top1_agreement"] >= 0.9 and o["float_max_abs_error"] < 0.5 and o["values"] > 0
+    assert f["output"] == "logits" and f["float_top1_agreement"] == f["outputs"][0]["float_top1_agreement"]
+
+
+def test_saturation_is_counted_and_hinted_when_float_range_exceeds_the_quantized_one(tmp_path):
+    """Calibrated on small inputs, evaluated on large ones: the outputs clip,
+    and compile says so (in the fidelity report and as a note)."""
+    onnx.save(_two_output_mlp(), tmp_path / "m.onnx")
+    rng = np.random.default_rng(5)
+    calib = (0.05 * rng.normal(size=(64, 1, 4))).astype(np.float32)
+    wide = (3.0 * rng.normal(size=(64, 1, 4))).astype(np.float32)
+    s = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"x": calib}, eval_data={"x": wide})
+    logits = s.summary["fidelity"]["outputs"][0]
+    assert logits["float_beyond_quantized_range"] > 0 and logits["saturated"] > 0
+    assert "calibrate on more samples" in logits["hint"]
+    assert any("outside the quantized range" in n for n in s.summary["notes"])
