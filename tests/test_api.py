@@ -96,3 +96,29 @@ def test_verify_model_latest_is_the_newest_version_not_revoked(model, tmp_path, 
     v = zkaudit.verify(proof, registry=reg, model="risk@latest")
     assert v.valid and v.model == "risk@1"
     assert not zkaudit.verify(proof, registry=reg, model="risk@2")
+
+
+def test_proof_for_another_model_names_the_registered_version(model, tmp_path, monkeypatch):
+    """A WrongModel rejection named only a digest prefix; against a registry
+    it now says which published version that digest is."""
+    monkeypatch.delenv("ZKAUDIT_REGISTRY_URL", raising=False)
+    other = tmp_path / "other"
+    zkaudit.compile(ZOO / "model.onnx", other, calibration=ZOO / "calibration.npy", method="percentile",
+                    percentile=99.0)
+    reg, key = str(tmp_path / "r.db"), str(tmp_path / "vendor.key")
+    assert main(["registry", "init", "--registry", reg]) == 0
+    assert main(["keys", "gen", "--out", key]) == 0
+    for name, folder in (("risk", model), ("risk-p99", other)):
+        assert main(["registry", "publish", str(folder), "--name", name, "--version", "1", "--key", key,
+                     "--registry", reg]) == 0
+    proof = zkaudit.prove(other, np.load(ZOO / "calibration.npy")[0]).proof
+    v = zkaudit.verify(proof, registry=reg, model="risk@1")
+    assert not v and "made for a different model" in v.reason and "that digest is risk-p99@1" in v.reason
+
+
+def test_batch_size_mismatch_reads_the_right_way_round(model, tmp_path):
+    records = np.load(ZOO / "calibration.npy")
+    proof = zkaudit.prove(model, records[:3]).proof
+    v = zkaudit.verify(proof, circuit=model, inputs=records[0])
+    assert not v and "proof is about 3 sample(s), the input given holds 1" in v.reason
+    assert "(expected 3, got 1)" in v.reason

@@ -267,6 +267,8 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
         ref = f"{name}@{version}"
         verdict = reg.check(model=name, version=version, proof=data, input_commitment=expected, inputs=read)
         circuit_bin = reg.artifacts(name, version)[0] if verdict.valid else None
+        if not verdict.valid:
+            verdict = _name_the_other_model(reg, verdict)
     fields = dict(valid=verdict.valid, reason=verdict.reason, statement=verdict.statement,
                   input_commitment=verdict.input_commitment, soundness_bits=verdict.soundness_bits,
                   verifier_version=verdict.verifier_version, model=ref)
@@ -275,6 +277,25 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
     elif verdict.valid:
         fields["output"] = verdict.output
     return Verification(**fields)
+
+
+def _name_the_other_model(reg, verdict):
+    """A proof for another model is rejected naming its circuit digest; say
+    which registered version that digest belongs to, when one does."""
+    import dataclasses
+    import re
+
+    found = re.search(r"made for a different model: its circuit digest is ([0-9a-f]{16})", verdict.reason)
+    if not found:
+        return verdict
+    matches = []
+    for m in reg.list_models():
+        for v in reg.show_model(m["name"])["versions"]:
+            if v["circuit_digest"].startswith(found.group(1)):
+                matches.append(f"{v['model']}@{v['version']}")
+    hint = (f"; that digest is {', '.join(matches)} in this registry" if matches
+            else "; no version in this registry has that digest")
+    return dataclasses.replace(verdict, reason=verdict.reason + hint)
 
 
 def resolve_model_ref(reg, ref: str) -> tuple[str, str]:

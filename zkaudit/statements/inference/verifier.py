@@ -184,8 +184,8 @@ def _check_inputs(circuit: Circuit, body: InferenceBody, samples) -> None:
 
     samples = samples if isinstance(samples, (list, tuple)) else [samples]
     if len(samples) != body.batch:
-        raise InputCommitmentMismatch(f"proof is about {body.batch} sample(s), {len(samples)} given",
-                                      where="inference.input", expected=len(samples), got=body.batch)
+        raise InputCommitmentMismatch(f"proof is about {body.batch} sample(s), the input given holds {len(samples)}",
+                                      where="inference.input", expected=body.batch, got=len(samples))
     if body.committed_input:
         if input_commitment(circuit, samples) != body.input_commitment:
             raise InputCommitmentMismatch("proof is about another input: the given input's commitment differs "
