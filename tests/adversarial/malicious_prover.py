@@ -79,6 +79,38 @@ def _padding_quantities(node, x, y) -> dict:
             f"{pre}/below": np.maximum(y - x, 0)}
 
 
+def _forged_quantities(node, system, x: np.ndarray, y: np.ndarray) -> dict:
+    """Quantities built for a *changed* real output y, as a forger would:
+    Requantize takes q = y - zo with no saturation (a = b = 0), its parity,
+    half and the remainders t - 2^s q + 2^(s-1) - pi, 2^s - 2 pi - g1 that
+    this q leaves; Clip/Relu take a = max(x - y, 0), b = max(y - x, 0).
+    Whatever these violate (a remainder out of range, a saturation
+    product) is what must catch the lie."""
+    from zkaudit.layers.clamp.system import Channel, broadcast
+    from zkaudit.layers.requantize.verifier import channels
+
+    pre = node.name
+    x = np.asarray(x, dtype=object)
+    y = np.asarray(y, dtype=object)
+    zero = np.zeros_like(y)
+    a = node.a
+    if node.op == "Requantize":
+        zi, zo, lo, hi = int(a["in_zero_point"]), int(a["out_zero_point"]), int(a["out_min"]), int(a["out_max"])
+        axis, ms, ss = channels(node, len(system.shape))
+        m = broadcast(Channel(axis, tuple(ms)), system.shape).astype(object)
+        sh = broadcast(Channel(axis, tuple(ss)), system.shape).astype(object)
+        t = (x - zi) * m
+        q = y - zo
+        pi = q & 1
+        one = np.ones_like(q)
+        g1 = t - (q * (one << sh)) + (one << (sh - 1)) - pi
+        return {f"{pre}/y_minus_lo": y - lo, f"{pre}/hi_minus_y": hi - y, f"{pre}/above": zero,
+                f"{pre}/below": zero, f"{pre}/half_q": q >> 1, f"{pre}/parity": pi, f"{pre}/rem_lo": g1,
+                f"{pre}/rem_hi": (one << sh) - 2 * pi - g1, f"{pre}/above_scaled": zero,
+                f"{pre}/below_scaled": zero}
+    return {f"{pre}/above": np.maximum(x - y, 0), f"{pre}/below": np.maximum(y - x, 0)}
+
+
 def _wrapping_limbs(q, values: np.ndarray, real: np.ndarray) -> list[np.ndarray]:
     """A quantity's limbs; an out-of-range value keeps only its low bits (its
     lookup or relation then fails, which is the point). A signed quantity is
@@ -93,9 +125,10 @@ def _wrapping_limbs(q, values: np.ndarray, real: np.ndarray) -> list[np.ndarray]
 
 def complete_system(node, w: witness_mod.Witness, *, keep_output: bool) -> None:
     """Re-derive every advice value of a Requantize/Clip/Relu node from its
-    input and output tables, padding included: real cells honestly, padding
-    cells by `_padding_quantities` (the output's padding follows the input's
-    for Clip/Relu unless it was itself changed)."""
+    input and output tables, padding included: real cells honestly where the
+    output is the executor's and as `_forged_quantities` where it was
+    changed, padding cells by `_padding_quantities` (the output's padding
+    follows the input's for Clip/Relu unless it was itself changed)."""
     specs = w.circuit.specs()
     system = _system(node, specs)
     shape = system.shape
@@ -111,10 +144,21 @@ def complete_system(node, w: witness_mod.Witness, *, keep_output: bool) -> None:
         if node.op != "Requantize":
             y[~real] = x[~real]
     pad = _padding_quantities(node, x[~real], y[~real])
+    honest_y = np.asarray(KERNELS[node.op](w.real(node.inputs[0]), **node.a), dtype=np.int64)
+    y_real = y[real].reshape(shape)
+    changed = y_real != honest_y  # real cells whose output the forger changed
+    forged = _forged_quantities(node, system, w.real(node.inputs[0]), y_real) if changed.any() else {}
+    if node.op != "Requantize" and changed.any():
+        lo_hi = {k: v for k, v in honest.items() if k.endswith(("/y_minus_lo", "/hi_minus_y"))}
+        forged.update({k: (y_real - (honest_y - np.asarray(v, dtype=object))) if k.endswith("/y_minus_lo")
+                       else (np.asarray(v, dtype=object) + honest_y - y_real) for k, v in lo_hi.items()})
     values = {}
     for key, v in honest.items():
+        real_values = np.asarray(v, dtype=object)
+        if key in forged:
+            real_values = np.where(changed, np.asarray(forged[key], dtype=object), real_values)
         full = np.zeros(pshape, dtype=np.int64)
-        full[real] = np.asarray(v, dtype=object).astype(np.int64).ravel()
+        full[real] = real_values.astype(np.int64).ravel()
         full[~real] = pad[key]
         values[key] = full
     w.padded[node.output] = y.ravel()
