@@ -3,11 +3,18 @@
 * HTTP round trips on loopback against a real uvicorn server: publish (client
   signs statement + request; server checks PoP/signatures, writes, signs the
   head), submit-proof, check-prediction (the hospital's verify).
+* Concurrent signed publishes: N vendors' requests (signed beforehand, on
+  the client side) posted at once to `zkaudit registry serve` in its own
+  process; per-request latency (median, max) and wall time for all.
+* Concurrent prediction checks: 200 valid checks from 20 threads against the
+  same server (verifier worker processes), and against an in-process server
+  that verifies under a lock, for comparison.
 * A transparency log of N entries (default 100k): bulk append rate, append
   rate with one locked transaction per entry, inclusion and consistency proof
   times at full size (target <= 10 ms), proof verification, full audit.
 
     .venv/bin/python benchmarks/registry_bench.py [--entries 100000] [--no-postgres]
+        [--publishes 20] [--only concurrency]
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import os
 import random
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -83,6 +91,133 @@ def http_figures(reg: Registry, work: Path, out: dict[str, str]) -> None:
     out["submit-proof round trip"] = ms(sub)
     out["check-prediction round trip"] = ms(chk)
     server.should_exit = True
+
+
+def _serve_subprocess(url: str, *extra: str, tree: str | None = None) -> tuple[subprocess.Popen, str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = subprocess.Popen([sys.executable, "-m", "zkaudit.cli.main", "registry", "serve", "--registry", url,
+                               "--port", str(port), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **({"PYTHONPATH": tree} if tree else {})},
+                              cwd=tree)  # `-m` puts the working directory first on sys.path
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(f"{base}/v1/registry", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children (the verifier workers):
+    a figure the other load on a shared machine does not inflate the way it does wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            kids = [int(x) for x in fh.read().split()]
+    except FileNotFoundError:
+        return total
+    return total + sum(_cpu_seconds(k) for k in kids)
+
+
+def _concurrently(n: int, fn) -> tuple[list[float], float, list]:
+    lat: list[float] = [0.0] * n
+    res: list = [None] * n
+    go = threading.Event()
+
+    def run(i: int) -> None:
+        go.wait()
+        t = time.perf_counter()
+        res[i] = fn(i)
+        lat[i] = time.perf_counter() - t
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    go.set()
+    for t in threads:
+        t.join()
+    return lat, time.perf_counter() - t0, res
+
+
+def concurrency_figures(url: str, work: Path, publishes: int, out: dict[str, str], *, tree: str | None = None,
+                        label: str = "") -> None:
+    """Signed publishes posted at once, then 200 checks from 20 threads, against
+    `zkaudit registry serve` in its own process (from `tree`, an extracted
+    older source tree, when given: the baseline)."""
+    from registry_helpers import real_model
+
+    reg, _, _ = Registry.init(url, work / "conc.key")
+    pk = reg.public_key
+    vendors = [KeyPair.generate(f"vendor-{i}") for i in range(publishes)]
+    bodies = []
+    for i, v in enumerate(vendors):  # client-side signing, before the clock starts
+        art = read_model_dir(make_model_dir(work / f"c{i}", 500 + i))
+        bodies.append(build_request(v, "publish", pk, publish_payload(v, art, f"model-{i}", "1", CARD, first_use=True)))
+    if tree is None:
+        d, proof = real_model(work / "real")
+    else:  # the baseline's own prover: proof formats change between versions
+        helpers = Path(__file__).resolve().parent.parent / "tests" / "registry"
+        script = (f"import sys; sys.path.insert(0, {str(helpers)!r}); from pathlib import Path; "
+                  f"from registry_helpers import real_model; d, p = real_model(Path({str(work / 'real')!r})); "
+                  f"(d / 'proof.zkp').write_bytes(p)")
+        subprocess.run([sys.executable, "-c", script], cwd=tree, env={**os.environ, "PYTHONPATH": tree}, check=True)
+        d, proof = work / "real", (work / "real" / "proof.zkp").read_bytes()
+    art = read_model_dir(d)
+    vendor = vendors[0]
+    real_body = build_request(vendor, "publish", pk, publish_payload(vendor, art, "real", "1", CARD, first_use=False))
+    server, base = _serve_subprocess(url, "--registry-key", str(work / "conc.key"), tree=tree)
+
+    def checks(b: str) -> str:
+        reasons: set[str] = set()
+
+        def one(i: int) -> tuple[int, int]:
+            ok = failed = 0
+            with httpx.Client(base_url=b, timeout=300) as c:
+                for _ in range(10):
+                    try:
+                        doc = c.post("/v1/models/real/versions/1/check", content=proof).json()
+                        ok += doc["valid"] is True
+                        if doc["valid"] is not True:
+                            reasons.add(str(doc.get("reason") or doc.get("detail"))[:80])
+                    except Exception as exc:  # counted: the old server died under this load
+                        failed += 1
+                        reasons.add(type(exc).__name__)
+            return ok, failed
+
+        _, wall, res = _concurrently(20, one)
+        ok, failed = sum(r[0] for r in res), sum(r[1] for r in res)
+        if reasons:
+            print(f"check failures{label}: {sorted(reasons)}")
+        return f"{ok}/200 valid, {failed} errors, {wall:.1f} s"
+
+    try:
+        cpu = _cpu_seconds(server.pid)
+        with httpx.Client(base_url=base, timeout=600, limits=httpx.Limits(max_connections=publishes)) as c:
+            lat, wall, res = _concurrently(publishes, lambda i: c.post("/v1/publish", json=bodies[i]).status_code)
+        cpu = _cpu_seconds(server.pid) - cpu
+        assert res == [201] * publishes, res
+        out[f"{publishes} concurrent first publishes{label}"] = (
+            f"median {statistics.median(lat):.1f} s, max {max(lat):.1f} s, server CPU {cpu / publishes:.2f} s each")
+        assert httpx.post(f"{base}/v1/publish", json=real_body, timeout=120).status_code == 201
+        out[f"200 checks, 20 threads{label}"] = checks(base)
+    finally:
+        server.terminate()
+        server.wait()
+    if tree is None:
+        reg2 = Registry(url)
+        srv, b2 = serve(reg2)  # in-process: the default verifier, under a lock
+        out["200 checks, 20 threads (in-process, lock)"] = checks(b2)
+        srv.should_exit = True
 
 
 def log_figures(reg: Registry, entries: int, out: dict[str, str]) -> None:
@@ -165,8 +300,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=100_000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--publishes", type=int, default=20, help="concurrent signed publishes")
+    ap.add_argument("--only", choices=["concurrency"], help="run only these figures (SQLite)")
+    ap.add_argument("--baseline-tree", help="with --only concurrency: also serve from this source tree (e.g. "
+                    "`git archive COMMIT zkaudit registry | tar -x -C DIR`) first, for before/after figures")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="zkaudit-bench-"))
+    if args.only == "concurrency":
+        out: dict[str, str] = {}
+        for tree in ([args.baseline_tree] if args.baseline_tree else []) + [None]:
+            w = work / ("base" if tree else "new")
+            w.mkdir()
+            concurrency_figures(str(w / "conc.db"), w, args.publishes, out, tree=tree,
+                                label=" (baseline)" if tree else "")
+        for k, v in out.items():
+            print(f"{k:48}{v:>44}")
+        return
     results = {"sqlite": run_backend("sqlite", str(work / "r.db"), args.entries, work)}
     pg = None if args.no_postgres else pg_schema_url()
     if pg:

@@ -103,7 +103,7 @@ def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
     reg = open_registry(registry, registry_key, need_key=True)
     sock = _listen(host, port)
     pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
-    reg.verifier = pool.verify
+    reg.verifier, reg.signatures = pool.verify, pool.verify_signatures
     try:
         config = uvicorn.Config(create_app(reg, max_body=max_body), log_level="info")
         uvicorn.Server(config).run(sockets=[sock])

@@ -19,7 +19,7 @@ from typing import Any
 
 from zkaudit.registry import encoding, records
 from zkaudit.registry.errors import RegistryError, ReplayedRequest
-from zkaudit.registry.keys import KeyPair, verify
+from zkaudit.registry.keys import KeyPair, signature_item, verify
 
 MAX_SKEW_S = 300
 _NONCE_RE = re.compile(r"[0-9a-f]{32,64}")
@@ -51,6 +51,11 @@ class RequestAuth:
 
     def verify(self, audience: bytes) -> None:
         verify(self.signer, self.message(audience), self.signature, what=f"{self.action} request")
+
+    def batch_item(self, audience: bytes) -> tuple[bytes, bytes, bytes, str]:
+        """This request's signature as a `keys.verify_batch` item (the signer's
+        other signatures in the same request are checked with it, at once)."""
+        return signature_item(self.message(audience), self.signature, what=f"{self.action} request")
 
     def to_json(self) -> dict[str, Any]:
         return {"signer": self.signer.hex(), "nonce": self.nonce, "timestamp": self.timestamp,

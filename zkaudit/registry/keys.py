@@ -11,7 +11,9 @@ Every message passed in here comes from `encoding.message(tag, value)`:
 canonical and domain-separated per statement type.
 
 Cost (pure Python, 2-core machine): sign ~0.3 s, verify ~0.7 s, PoP verify
-~0.6 s, aggregate verify of two ~0.9 s. Callers keep the count low.
+~0.6 s, aggregate verify of two ~0.9 s. Callers keep the count low: several
+signatures by one key are checked as one batch (`verify_batch`), and a
+key's validation (decompression, subgroup check) is cached.
 
 Keystore: a JSON file created with mode 0600 (O_EXCL: never overwritten),
 holding the 32-byte secret key, the public key and a display name. Loading
@@ -22,12 +24,16 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from py_ecc.bls import G2ProofOfPossession as _bls
-from py_ecc.optimized_bls12_381 import curve_order
+from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2, subgroup_check
+from py_ecc.bls.hash_to_curve import clear_cofactor_G2, hash_to_field_FQ2, map_to_curve_G2
+from py_ecc.optimized_bls12_381 import FQ12, G1, Z2, add, curve_order, final_exponentiate, multiply, neg, pairing
 
 from zkaudit.errors import ZkauditError
 from zkaudit.registry.errors import BadSignature
@@ -100,21 +106,88 @@ def read_keystore(path: Path) -> KeyPair:
     return KeyPair(name=name, secret_key=sk, public_key=pk)
 
 
+@lru_cache(maxsize=4096)
+def _pubkey_point(pk: bytes):
+    """The G1 point of a valid public key (decompressed, on the curve, in the
+    subgroup, not the identity), or None. Cached: a registered signer's key is
+    validated once per process, not on every request."""
+    if len(pk) != PUBKEY_LEN or not _safe(_bls.KeyValidate, pk):
+        return None
+    return pubkey_to_G1(pk)
+
+
 def check_public_key(pk: bytes) -> None:
-    if len(pk) != PUBKEY_LEN or not _bls.KeyValidate(pk):
+    if _pubkey_point(bytes(pk)) is None:
         raise BadSignature("public key is not a valid BLS12-381 G1 point", hint=f"{len(pk)} bytes")
 
 
 def verify(pk: bytes, msg: bytes, sig: bytes, *, what: str) -> None:
     """Raise `BadSignature` unless `sig` is `pk`'s signature on `msg`."""
-    if len(sig) != SIGNATURE_LEN or not _safe(_bls.Verify, pk, msg, sig):
-        raise BadSignature(f"invalid signature on {what}")
+    verify_batch(pk, [(msg, sig, _bls.DST, f"invalid signature on {what}")])
 
 
 def verify_pop(pk: bytes, pop: bytes) -> None:
     check_public_key(pk)
-    if len(pop) != SIGNATURE_LEN or not _safe(_bls.PopVerify, pk, pop):
-        raise BadSignature("invalid proof of possession for the public key")
+    verify_batch(pk, [pop_item(pk, pop)])
+
+
+def pop_item(pk: bytes, pop: bytes) -> tuple[bytes, bytes, bytes, str]:
+    """A proof of possession as a `verify_batch` item: `pk` signed under the PoP domain."""
+    return (bytes(pk), pop, _bls.POP_TAG, "invalid proof of possession for the public key")
+
+
+def signature_item(msg: bytes, sig: bytes, *, what: str) -> tuple[bytes, bytes, bytes, str]:
+    return (msg, sig, _bls.DST, f"invalid signature on {what}")
+
+
+def verify_batch(pk: bytes, items: list[tuple[bytes, bytes, bytes, str]]) -> None:
+    """Check several signatures by one key at once: items are (message,
+    signature, hash-to-curve DST, error message). Raises `BadSignature` with
+    the first failing item's message.
+
+    Each signature s_i must satisfy e(s_i, g1) = e(H_i(m_i), pk). With fresh
+    random 64-bit r_i the batch checks
+
+        e(sum r_i s_i, g1) * e(sum r_i H_i, -pk) = 1
+
+    which an invalid item passes with probability <= 2^-64 (the r_i are
+    chosen after the signatures; each s_i is first checked to lie in the
+    prime-order subgroup, so no component can cancel outside it). Cost: two
+    Miller loops and one final exponentiation for the batch instead of per
+    signature, and one cofactor clearing: H_i = h_eff * (q0_i + q1_i), so
+    sum r_i H_i = h_eff * sum r_i (q0_i + q1_i). A publish (PoP + request +
+    statement) drops from ~2.4 s to ~1 s in py_ecc. A failing batch is
+    re-checked item by item only to name the culprit."""
+    point = _pubkey_point(bytes(pk))
+    if point is None:
+        raise BadSignature("public key is not a valid BLS12-381 G1 point", hint=f"{len(pk)} bytes")
+    sig_sum, hash_sum = Z2, Z2
+    for msg, sig, dst, err in items:
+        s = _signature_point(sig)
+        if s is None:
+            raise BadSignature(err)
+        r = secrets.randbits(64) | 1
+        u0, u1 = hash_to_field_FQ2(msg, 2, dst, _bls.xmd_hash_function)
+        q = add(map_to_curve_G2(u0), map_to_curve_G2(u1))
+        sig_sum, hash_sum = add(sig_sum, multiply(s, r)), add(hash_sum, multiply(q, r))
+    h = clear_cofactor_G2(hash_sum)
+    if final_exponentiate(pairing(sig_sum, G1, final_exponentiate=False)
+                          * pairing(h, neg(point), final_exponentiate=False)) == FQ12.one():
+        return
+    for msg, sig, dst, err in items:
+        if not _safe(_bls._CoreVerify, bytes(pk), msg, sig, dst):
+            raise BadSignature(err)
+    raise BadSignature(items[0][3])  # unreachable unless py_ecc disagrees with the batch: refuse anyway
+
+
+def _signature_point(sig: bytes):
+    if len(sig) != SIGNATURE_LEN:
+        return None
+    try:
+        s = signature_to_G2(sig)
+    except Exception:  # not a point encoding: just "invalid"
+        return None
+    return s if subgroup_check(s) else None
 
 
 def aggregate(signatures: list[bytes]) -> bytes:

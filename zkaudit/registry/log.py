@@ -180,14 +180,26 @@ def head_at(session: Session, tree_size: int) -> SignedTreeHead | None:
     return None if row is None else SignedTreeHead(row.tree_size, row.root_hash, row.timestamp, row.signature)
 
 
+def make_head(tree_size: int, root_hash: bytes, key: KeyPair) -> SignedTreeHead:
+    ts = int(time.time())
+    return SignedTreeHead(tree_size, root_hash, ts, key.sign(tree_head_message(tree_size, root_hash, ts)))
+
+
+def store_head(session: Session, sth: SignedTreeHead) -> SignedTreeHead | None:
+    """Insert `sth` (under the write lock) unless a head of its size exists: that one is returned."""
+    existing = head_at(session, sth.tree_size)
+    if existing is None:
+        session.add(TreeHead(tree_size=sth.tree_size, root_hash=sth.root_hash, timestamp=sth.timestamp,
+                             signature=sth.signature))
+    return existing
+
+
 def sign_head(session: Session, key: KeyPair) -> SignedTreeHead:
     """Sign the current tree head (idempotent: an existing head at this size is returned)."""
     n = size(session)
     existing = head_at(session, n)
     if existing is not None:
         return existing
-    r = root(session, n)
-    ts = int(time.time())
-    sth = SignedTreeHead(n, r, ts, key.sign(tree_head_message(n, r, ts)))
-    session.add(TreeHead(tree_size=n, root_hash=r, timestamp=ts, signature=sth.signature))
+    sth = make_head(n, root(session, n), key)
+    store_head(session, sth)
     return sth

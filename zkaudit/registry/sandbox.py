@@ -10,6 +10,8 @@ that parses for minutes, or allocates without end, stalls every check
 behind it or takes the server down. So the server verifies in a small pool
 of worker processes:
 
+* signature checks (`keys.verify_batch`, pure-Python pairings) run there
+  too, so they use every core instead of sharing the server's GIL;
 * each worker handles one check at a time (no concurrent numba entry), with
   `NUMBA_NUM_THREADS=1`: throughput comes from the workers, not threads;
 * each worker's address space is capped (`RLIMIT_AS` = its size after
@@ -47,10 +49,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from zkaudit.registry.errors import RegistryError
+from zkaudit.errors import ZkauditError
+from zkaudit.registry.errors import BadSignature, RegistryError
+from zkaudit.registry.keys import verify_batch
 from zkaudit.statements.verify import Verdict, verify_proof
 
 _FRAME = struct.Struct(">Q")
+# What a worker may be asked to run, by name: nothing else is ever called.
+_TASKS = {"verify_proof": verify_proof, "verify_batch": verify_batch}
+_WHAT = {"verify_proof": "proof check", "verify_batch": "signature check"}
 _verify_lock = threading.Lock()
 
 
@@ -142,9 +149,11 @@ def _worker_main(memory_bytes: int) -> None:
         job = _recv(0)
         if job is None:
             return
-        proof, kw = job
+        task, args, kw = job
         try:
-            _send(out, ("ok", verify_proof(proof, **kw)))
+            _send(out, ("ok", _TASKS[task](*args, **kw)))
+        except ZkauditError as exc:  # a refusal (bad signature): re-raised as such in the parent
+            _send(out, ("refused", (type(exc).__name__, exc.message, exc.hint)))
         except MemoryError:
             _send(out, ("memory", None))
             return  # the heap may be in any state: let the parent start a fresh worker
@@ -215,6 +224,15 @@ class VerifierPool:
         threading.Thread(target=start, daemon=True, name="zkaudit-verifier-restart").start()
 
     def verify(self, proof: bytes, **kw: Any) -> Verdict:
+        return self._run("verify_proof", (bytes(proof),), kw)
+
+    def verify_signatures(self, pk: bytes, items: list[tuple[bytes, bytes, bytes, str]]) -> None:
+        """`keys.verify_batch` in a worker: py_ecc is pure Python, so checks run
+        in the server's threads would share one core (the GIL) and finish all
+        together, late; in the workers they use every core, in arrival order."""
+        self._run("verify_batch", (bytes(pk), list(items)), {})
+
+    def _run(self, task: str, args: tuple, kw: dict[str, Any]) -> Any:
         if self._closed:
             raise VerifierBusy("the verifier pool is shut down")
         try:
@@ -223,13 +241,13 @@ class VerifierPool:
             raise VerifierBusy(f"all {self.workers} verifier workers stayed busy for {self.budget.queue_wait_s:g} s",
                                hint="retry later") from None
         try:
-            _send(w.proc.stdin.fileno(), (bytes(proof), kw))
+            _send(w.proc.stdin.fileno(), (task, args, kw))
         except OSError:
             self._replace(w)
             raise VerifierCrashed("verifier worker died before the check started; try again") from None
         if not w.poll(self.budget.seconds):
             self._replace(w)
-            raise CheckOverBudget(f"proof check exceeded its time budget of {self.budget.seconds:g} s")
+            raise CheckOverBudget(f"{_WHAT[task]} exceeded its time budget of {self.budget.seconds:g} s")
         msg = _recv(w.proc.stdout.fileno())
         if msg is None:
             code = w.proc.wait()
@@ -242,9 +260,13 @@ class VerifierPool:
         if kind == "ok":
             self._idle.put(w)
             return value
+        if kind == "refused":
+            self._idle.put(w)
+            name, message, hint = value
+            raise (BadSignature if name == "BadSignature" else RegistryError)(message, hint=hint)
         if kind == "memory":
             self._replace(w)
-            raise CheckOverBudget(f"proof check exceeded its memory budget of {self.budget.memory_bytes >> 20} MiB")
+            raise CheckOverBudget(f"{_WHAT[task]} exceeded its memory budget of {self.budget.memory_bytes >> 20} MiB")
         self._idle.put(w)
         raise VerifierCrashed(f"verifier failed: {value}")
 
