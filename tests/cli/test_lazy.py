@@ -1,0 +1,57 @@
+"""Commands are found by reading their modules' source (`cli/_lazy.py`), so
+`zkaudit --help` imports none of them: the table must equal what importing
+them registers, and the help must not pull in the heavy libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from zkaudit.cli._lazy import _module_entries, discover
+from zkaudit.cli.main import root_command
+
+
+def test_source_table_equals_the_registered_commands():
+    entries, eager = discover()
+    assert eager == [], f"register() not understood in {eager}: they are imported on every run"
+    root = root_command(load_all=True)
+    assert {e.name for e in entries} == set(root.commands)
+    for e in entries:
+        assert e.help == root.commands[e.name].help, e.name
+
+
+def test_help_and_version_import_no_command_module():
+    code = ("import sys; from zkaudit.cli.main import main; rc = main(['--help']); main(['--version']); "
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba', 'onnx', 'sqlalchemy', "
+            "'py_ecc', 'scipy') or (m.startswith('zkaudit.') and m.split('.')[1] not in ('cli', 'errors'))); "
+            "cmds = sorted(m for m in sys.modules if m.startswith('zkaudit.cli.') and not m.split('.')[2].startswith('_') "
+            "and m != 'zkaudit.cli.main'); print(heavy, cmds)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[] []"
+
+
+def test_verify_imports_neither_the_registry_nor_the_prover(tmp_path):
+    from pathlib import Path
+
+    import numpy as np
+
+    import zkaudit
+
+    zoo = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
+    zkaudit.compile(zoo / "model.onnx", tmp_path / "m", calibration=zoo / "calibration.npy")
+    zkaudit.prove(tmp_path / "m", np.load(zoo / "calibration.npy")[0], out=tmp_path / "p.zkp")
+    code = (f"import sys; from zkaudit.cli.main import main; "
+            f"assert main(['verify', {str(tmp_path / 'p.zkp')!r}, '--circuit', {str(tmp_path / 'm')!r}]) == 0; "
+            "print(sorted(m for m in sys.modules if m.startswith(('zkaudit.registry', 'py_ecc', 'sqlalchemy', "
+            "'zkaudit.cli.registry', 'zkaudit.cli.keys', 'zkaudit.statements.inference.prover', 'onnx'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unusual_register_is_imported_eagerly():
+    source = "def register(app):\n    for name in ('a', 'b'):\n        app.command(name)(f)\n"
+    assert _module_entries("zkaudit.cli.x", source) is None
+    simple = '''def f():\n    """Do f.\n\n    More."""\n\ndef register(app):\n    app.command("f")(f)\n'''
+    (entry,) = _module_entries("zkaudit.cli.x", simple)
+    assert (entry.name, entry.help) == ("f", "Do f.\n\nMore.")
