@@ -134,3 +134,38 @@ def test_proof_made_by_the_unsound_format_is_refused_with_the_reason():
                            weight_commitment=(data / "inference_format1_weights.commitment").read_bytes())
     assert not verdict.valid
     assert "re-prove" in verdict.reason and "forged" in verdict.reason, verdict.reason
+
+
+def test_weight_named_like_advice_is_refused():
+    """A weight named like an advice tensor (here Requantize's parity
+    column) would route the advice's claims to the weight commitment, where
+    a value fixed at commit time stands in for per-proof advice."""
+    import dataclasses
+
+    import pytest
+
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.prover import commit_weights
+    from zkaudit.statements.inference.verifier import AmbiguousName
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, inputs = _mlp()
+    renamed = dataclasses.replace(circuit, weights=tuple(dataclasses.replace(s, name="rq/parity")
+                                                         if s.name == "w2" else s for s in circuit.weights),
+                                  nodes=tuple(dataclasses.replace(n, inputs=tuple("rq/parity" if i == "w2" else i
+                                                                                  for i in n.inputs))
+                                              for n in circuit.nodes))
+    moved = Weights({"w1": weights["w1"], "rq/parity": weights["w2"]})
+    with pytest.raises(AmbiguousName):
+        commit_weights(renamed, moved)
+    # the verifier refuses such a circuit before any check (here: an honest
+    # proof's body checked against the renamed circuit)
+    from zkaudit.statements.envelope import parse_envelope
+    from zkaudit.statements.inference.proof import InferenceBody
+    from zkaudit.statements.inference.prover import prove
+    from zkaudit.statements.inference.verifier import verify_body
+
+    proof = prove(circuit, weights, inputs)
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    with pytest.raises(AmbiguousName, match="rq/parity"):
+        verify_body(renamed, body, commit_weights(circuit, weights)[0].to_bytes())

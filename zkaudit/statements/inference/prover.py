@@ -10,15 +10,15 @@ from zkaudit.errors import ZkauditError
 from zkaudit.layers import combine_prover
 from zkaudit.field import vec
 from zkaudit.layers.dispatch_prover import prove_node
-from zkaudit.layers.dispatch_verifier import check_provable
+from zkaudit.layers.dispatch_verifier import advice_shapes, check_provable
 from zkaudit.layers.tensor import embed
 from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
-from zkaudit.statements.inference import committed_range_prover, witness
+from zkaudit.statements.inference import committed_range, committed_range_prover, witness
 from zkaudit.statements.inference.commitment import input_index, params, weight_index, weight_tables
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
-from zkaudit.statements.inference.verifier import output_claims, statement_transcript
+from zkaudit.statements.inference.verifier import check_names, output_claims, statement_transcript
 
 
 class _Tables(dict):
@@ -39,6 +39,9 @@ def commit_weights(circuit: Circuit, weights):
     `zkaudit compile` publishes, so it first checks every node can be proven
     (`check_provable`): a circuit the prover would refuse is refused here."""
     check_provable(circuit.nodes, circuit.specs())
+    names = advice_shapes(circuit.nodes, circuit.specs())
+    names.update(committed_range.plan(circuit).advice_shapes())
+    check_names(circuit, names)
     return commit(weight_tables(circuit, weights), params())
 
 

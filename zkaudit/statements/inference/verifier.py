@@ -54,6 +54,23 @@ class InputClaimMismatch(ProofRejected):
     """A claim on the public input does not match the input's own MLE."""
 
 
+class AmbiguousName(ProofRejected):
+    """A weight or input has the name of an advice tensor: claims on one
+    would be discharged against the other's commitment."""
+
+
+def check_names(circuit: Circuit, advice) -> None:
+    """Weights, inputs and advice (node outputs of non-linear ops, limbs,
+    selectors, multiplicities) must have distinct names: claims are routed
+    to a commitment by name, so a weight named like an advice tensor would
+    let a value fixed at commit time stand in for per-proof advice."""
+    weights = {s.name for s in circuit.weights}
+    inputs = {s.name for s in circuit.inputs}
+    for name in sorted((weights & inputs) | ((weights | inputs) & set(advice))):
+        raise AmbiguousName(f"tensor name {name!r} is used by more than one of weights, inputs and advice",
+                            where="inference.names")
+
+
 class DanglingClaim(ProofRejected):
     """A claim was left on a tensor that nothing can discharge."""
 
@@ -102,6 +119,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
     advice = advice_shapes(circuit.nodes, specs)
     advice.update(ranges.advice_shapes())
+    check_names(circuit, advice)
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
     if bool(advice) != bool(body.advice_commitment):
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
