@@ -119,12 +119,34 @@ def measure(circuit: Circuit, weights: Weights, samples: dict, *, float_model=No
             None if quant_runs is None else _reference(quant_runs, index, ours_int.shape),
             sigmoid_last and index == len(circuit.outputs) - 1))
     report: dict = {"samples": int(len(ours)), "output": circuit.outputs[0].name}
+    coarse = [c for c in (_coarse_features(spec, samples.get(spec.name)) for spec in circuit.inputs) if c]
+    if coarse:
+        report["coarse_inputs"] = coarse
     report.update({k: v for k, v in per_output[0].items() if k != "name"})
     report["outputs"] = per_output
     hints = [o["hint"] for o in per_output if o.get("hint")]
     if hints:
         report["hints"] = hints
     return report
+
+
+COARSE_STEPS = 8  # a feature whose samples span fewer quantization steps than this is nearly erased
+
+
+def _coarse_features(spec, values) -> dict | None:
+    """For a tabular input (samples x 1 x features): the features that one
+    shared int8 scale leaves with fewer than COARSE_STEPS levels -- what
+    happens when raw features of very different magnitudes (an area in the
+    thousands beside a ratio below 1) enter a model whose first op scales
+    them (scikit-learn's StandardScaler inside the pipeline)."""
+    if values is None or spec.scale is None or len(spec.shape) != 2:
+        return None
+    flat = np.asarray(values, dtype=np.float64).reshape(-1, spec.shape[-1])
+    steps = (flat.max(axis=0) - flat.min(axis=0)) / float(spec.scale)
+    coarse = np.flatnonzero((steps < COARSE_STEPS) & (flat.max(axis=0) > flat.min(axis=0)))
+    if not coarse.size:
+        return None
+    return {"name": spec.name, "features": int(spec.shape[-1]), "coarse_features": coarse.tolist()}
 
 
 def _reference(runs: list[dict], index: int, shape) -> np.ndarray:
@@ -136,7 +158,11 @@ def _measure_output(spec, ours_int: np.ndarray, float_ref, quant_ref, sigmoid_la
     out: dict = {"name": spec.name,
                  "saturated": int(np.count_nonzero((ours_int <= spec.lo) | (ours_int >= spec.hi))),
                  "values": int(ours_int.size)}
-    if float_ref is not None:
+    if float_ref is not None and spec.scale is None and np.asarray(float_ref).dtype.kind in "iu":
+        # an integer output (a class label from ArgMax): agreement is equality
+        out["float_top1_agreement"] = float(np.mean(np.asarray(float_ref) == ours_int))
+        out["float_max_abs_error"] = float(np.max(np.abs(np.asarray(float_ref, dtype=np.int64) - ours_int)))
+    elif float_ref is not None:
         out["float_top1_agreement"] = float(np.mean(decisions(float_ref, sigmoid_last)
                                                     == decisions(ours_real, sigmoid_last)))
         out["float_max_abs_error"] = float(np.max(np.abs(float_ref - ours_real)))
@@ -145,7 +171,8 @@ def _measure_output(spec, ours_int: np.ndarray, float_ref, quant_ref, sigmoid_la
             lo = float((spec.lo - spec.zero_point) * np.float32(spec.scale))
             hi = float((spec.hi - spec.zero_point) * np.float32(spec.scale))
             out["quantized_output_range"] = [lo, hi]
-            beyond = int(np.count_nonzero((float_ref < lo) | (float_ref > hi)))
+            step = float(np.float32(spec.scale))  # within one step of the range is rounding, not saturation
+            beyond = int(np.count_nonzero((float_ref < lo - step) | (float_ref > hi + step)))
             out["float_beyond_quantized_range"] = beyond
             if beyond:
                 out["hint"] = (f"output {spec.name!r}: {beyond} of {float_ref.size} float values lie outside the "
@@ -182,4 +209,10 @@ def agreement_notes(report: dict) -> list[str]:
                          "onnxruntime's kernels for this model")
         if o.get("hint"):
             notes.append("warning: " + o["hint"])
+    for c in report.get("coarse_inputs", []):
+        notes.append(f"warning: input {c['name']!r}: {len(c['coarse_features'])} of its {c['features']} features "
+                     f"span fewer than {COARSE_STEPS} quantization steps of its one int8 scale (features "
+                     f"{c['coarse_features'][:8]}{' ...' if len(c['coarse_features']) > 8 else ''}): features of "
+                     "very different magnitudes share the input's scale; standardize them before the model (keep "
+                     "scikit-learn's StandardScaler outside the exported pipeline)")
     return notes

@@ -11,6 +11,7 @@ import onnx
 from onnx import numpy_helper
 
 from zkaudit.onnx.errors import DynamicShape, MalformedModel, OnnxImportError
+from zkaudit.onnx.ml import lower_ml
 
 
 def load_model(path) -> onnx.ModelProto:
@@ -33,6 +34,7 @@ def load_model(path) -> onnx.ModelProto:
         if "com.microsoft" not in str(exc):  # onnx's checker does not know onnxruntime's ops
             first = str(exc).strip().splitlines()[0]
             raise MalformedModel(f"{p} fails the ONNX checker: {first}") from None
+    lower_ml(model)  # scikit-learn's ai.onnx.ml ops as standard ops (see zkaudit.onnx.ml)
     return model
 
 

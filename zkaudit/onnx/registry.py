@@ -79,8 +79,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
 
 
 _ML = "ai.onnx.ml"
-_SKLEARN = ("scikit-learn models converted by skl2onnx are not supported yet; see docs/bring-your-model.md "
-            "for what compiles today (a linear model or MLP written as Gemm/MatMul)")
+_SKLEARN = ("of scikit-learn's ai.onnx.ml ops, zkaudit rewrites Scaler, LinearClassifier/LinearRegressor "
+            "(integer class labels 0..k-1; post_transform NONE, LOGISTIC or SOFTMAX), Normalizer after a softmax, "
+            "ZipMap, no-op Casts and ArrayFeatureExtractor on constant indices; see docs/bring-your-model.md")
 _QUANT_STATIC = ("onnxruntime's quantize_dynamic picks activation scales from each input at run time, which a "
                  "fixed circuit cannot do: quantize with quantize_static and a calibration reader, or compile "
                  "the float model with --calibration")
