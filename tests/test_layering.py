@@ -19,6 +19,7 @@ ORDER = [
     "sumcheck",
     "pcs",
     "lookup",
+    "hash",
     "circuit",
     "onnx",
     "layers",

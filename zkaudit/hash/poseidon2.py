@@ -51,7 +51,7 @@ def as_elements(values, cols: int | None = None, what: str = "input") -> np.ndar
 
 
 def permute(states) -> np.ndarray:
-    arr = np.asarray(states)
+    arr = as_elements(states, what="Poseidon2 state")
     single = arr.ndim == 1
     x = as_elements(arr.reshape(1, -1) if single else arr, WIDTH, "Poseidon2 state")
     out = np.empty_like(x)
