@@ -59,18 +59,41 @@ def parent_level(level: np.ndarray) -> np.ndarray:
     return compress_rows(level.reshape(level.shape[0] // 2, 2 * DIGEST_LEN))
 
 
+def _sparse_levels(elements) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """(blocks, real levels, padding digests). Padding blocks are all zero,
+    so every padding subtree of height h has one digest pad[h]: level h is
+    real[h] followed by copies of pad[h], and only the real rows (plus at
+    most one pad row per level) are hashed. For 10^6 int8 weights this skips
+    the 37% of leaves that power-of-two padding adds."""
+    blocks = leaf_blocks(elements)
+    msg = as_elements(elements, what="message")
+    n_real = -(-msg.shape[0] // LEAF_RATE)
+    pad = hash_leaf_rows(np.zeros((1, LEAF_RATE), dtype=U64))
+    level = hash_leaf_rows(np.ascontiguousarray(blocks[:n_real]))
+    size = blocks.shape[0]
+    real, pads = [level], [pad]
+    while size > 1:
+        if level.shape[0] % 2:  # an odd real count only happens below a padded level
+            level = np.concatenate([level, pad])
+        level = parent_level(level)
+        pad = parent_level(np.concatenate([pad, pad]))
+        size //= 2
+        real.append(level)
+        pads.append(pad)
+    return blocks, real, pads
+
+
 class MerkleTree:
     """Every level of the tree, leaf digests first; `levels[-1]` is (1, 4)."""
 
     def __init__(self, elements):
-        self.blocks = leaf_blocks(elements)
+        self.blocks, real, pads = _sparse_levels(elements)
         self.num_leaves = self.blocks.shape[0]
         self.depth = self.num_leaves.bit_length() - 1
-        level = hash_leaf_rows(self.blocks)
-        self.levels = [level]
-        while level.shape[0] > 1:
-            level = parent_level(level)
-            self.levels.append(level)
+        self.levels = []
+        for h, (r, z) in enumerate(zip(real, pads)):
+            width = self.num_leaves >> h
+            self.levels.append(np.concatenate([r, np.repeat(z, width - r.shape[0], axis=0)]))
 
     @property
     def root(self) -> tuple[int, ...]:
@@ -93,11 +116,8 @@ class MerkleTree:
 
 
 def merkle_root(elements) -> tuple[int, ...]:
-    """The root without keeping the levels (one level in memory at a time)."""
-    level = hash_leaf_rows(leaf_blocks(elements))
-    while level.shape[0] > 1:
-        level = parent_level(level)
-    return tuple(int(v) for v in level[0])
+    _, real, _ = _sparse_levels(elements)
+    return tuple(int(v) for v in real[-1][0])
 
 
 @dataclass(frozen=True)
