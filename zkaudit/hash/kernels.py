@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from zkaudit.field.arith import U64_1, U64_P, add, mul, neg
+from zkaudit.field.arith import U64_1, add, mul, sub
 from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL
 
 _HALF_P_PLUS_1 = np.uint64((((1 << 64) - (1 << 32) + 1) + 1) // 2)  # (p + 1) / 2
@@ -80,14 +80,14 @@ def _internal_linear(x0, x1, x2, x3, x4, x5, x6, x7):
     d6 = add(x6, x6)
     d7 = add(x7, x7)
     return (
-        neg(add(add(x0, x0), neg(s))),  # s - 2 x0
-        add(s, x1),  # s + x1
-        add(s, d2),  # s + 2 x2
-        add(s, _halve(x3)),  # s + x3 / 2
-        add(s, add(d4, x4)),  # s + 3 x4
-        add(s, neg(_halve(x5))),  # s - x5 / 2
-        add(s, neg(add(d6, x6))),  # s - 3 x6
-        add(s, neg(add(d7, d7))),  # s - 4 x7
+        sub(s, add(x0, x0)),  # V_0 = -2
+        add(s, x1),  # V_1 = 1
+        add(s, d2),  # V_2 = 2
+        add(s, _halve(x3)),  # V_3 = 1/2
+        add(s, add(d4, x4)),  # V_4 = 3
+        sub(s, _halve(x5)),  # V_5 = -1/2
+        sub(s, add(d6, x6)),  # V_6 = -3
+        sub(s, add(d7, d7)),  # V_7 = -4
     )
 
 
