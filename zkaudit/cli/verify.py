@@ -38,10 +38,16 @@ def verify(
     it is bound to that input. The commitment is binding, not hiding."""
     from zkaudit import api
 
-    if circuit is None and model is None:
-        from zkaudit.errors import ZkauditError
+    from zkaudit.errors import ZkauditError
 
+    # the API checks these too, in its own words (circuit=, model=); here in the options' names
+    if (circuit is None) == (model is None):
         raise ZkauditError("give exactly one of --circuit DIR or --model NAME@VERSION")
+    if registry is not None and model is None:
+        raise ZkauditError("--registry needs --model NAME@VERSION")
+    if input_file is not None and not input_file.is_file():
+        raise ZkauditError(f"input file not found: {input_file} (--input takes your record as JSON: "
+                           "{\"inputs\": {NAME: values}} or {\"input_data\": [[...]]})")
     v = api.verify(proof, circuit=circuit, model=model, registry=registry, inputs=input_file,
                    input_commitment=input_commitment)
     if as_json:
