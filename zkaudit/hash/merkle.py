@@ -65,8 +65,8 @@ def _sparse_levels(elements) -> tuple[np.ndarray, list[np.ndarray], list[np.ndar
     real[h] followed by copies of pad[h], and only the real rows (plus at
     most one pad row per level) are hashed. For 10^6 int8 weights this skips
     the 37% of leaves that power-of-two padding adds."""
-    blocks = leaf_blocks(elements)
     msg = as_elements(elements, what="message")
+    blocks = leaf_blocks(msg)
     n_real = -(-msg.shape[0] // LEAF_RATE)
     pad = hash_leaf_rows(np.zeros((1, LEAF_RATE), dtype=U64))
     level = hash_leaf_rows(np.ascontiguousarray(blocks[:n_real]))
@@ -138,9 +138,10 @@ def verify_path(root, depth: int, path: MerklePath) -> None:
         raise MerklePathShapeError("leaf index outside the tree", expected=f"[0, 2^{depth})", got=path.leaf_index)
     try:
         leaf = as_elements([list(path.leaf)], LEAF_RATE, "leaf")
-        raw = np.empty((depth, DIGEST_LEN), dtype=object)
-        raw[...] = [list(s) for s in path.siblings] if depth else raw
-        sib = as_elements(raw, DIGEST_LEN, "sibling")
+        if any(len(s) != DIGEST_LEN for s in path.siblings):
+            raise ValueError("a sibling digest is 4 elements")
+        rows = [list(s) for s in path.siblings]
+        sib = as_elements(rows, DIGEST_LEN, "sibling") if depth else np.zeros((0, DIGEST_LEN), dtype=U64)
         want = as_elements([list(root)], DIGEST_LEN, "root")[0]
     except (ValueError, TypeError) as exc:
         raise MerklePathShapeError(f"Merkle path does not parse: {exc}") from None
