@@ -13,7 +13,7 @@ x_i <- s + V_i x_i. The reference multiplies by the explicit matrix, so the
 tests also check this unrolling.
 
 The round constants travel as arguments (uint64 arrays built once in
-`ROUND_CONSTANTS`), which keeps the cached machine code independent of
+`RC_EXTERNAL`, `RC_INTERNAL`), which keeps the cached machine code independent of
 module globals.
 """
 
