@@ -223,3 +223,14 @@ def test_saturation_is_counted_and_hinted_when_float_range_exceeds_the_quantized
     assert logits["float_beyond_quantized_range"] > 0 and logits["saturated"] > 0
     assert "calibrate on more samples" in logits["hint"]
     assert any("outside the quantized range" in n for n in s.summary["notes"])
+
+
+@pytest.mark.parametrize("activation,weight", [("QInt16", "QInt8"), ("QUInt16", "QUInt8"), ("QUInt8", "QUInt8")])
+def test_sixteen_bit_activations_and_uint8_weights_match_onnxruntime(tmp_path, activation, weight):
+    from onnxruntime.quantization import QuantType
+
+    q = ort_quantize_static(digits_cnn(batch=1), images(), activation_type=getattr(QuantType, activation),
+                            weight_type=getattr(QuantType, weight))
+    onnx.save(q, tmp_path / "q.onnx")
+    f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]}).summary["fidelity"]
+    assert f["ort_within_1_lsb_rate"] >= 0.99 and f["ort_max_lsb_diff"] <= 1
