@@ -144,7 +144,8 @@ def output_doc(circuit, ints_by_name) -> dict:
     return {"digest": circuit.digest(), "output": first["output"], "output_int": first["output_int"], "outputs": per}
 
 
-def _output_doc(circuit, weights, samples, batched: bool) -> dict:
+def sample_outputs(circuit, weights, samples, batched: bool) -> dict:
+    """Every sample's outputs as `output_doc` gives them, a list per sample when `batched`."""
     results = [output_doc(circuit, circuit.execute(weights, sample)) for sample in samples]
     doc = dict(results[0])
     if batched:
@@ -194,7 +195,7 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
         if commitment_path is not None:
             files[commitment_path] = committed
         write_files(files)
-    doc = _output_doc(circuit, weights, samples, batch.batched)
+    doc = sample_outputs(circuit, weights, samples, batch.batched)
     return Proof(proof=proof, digest=doc["digest"], output=doc["output"], output_int=doc["output_int"],
                  outputs=doc["outputs"], batch=len(samples), batched=batch.batched, prove_seconds=elapsed,
                  input_commitment=committed, path=out, input_commitment_path=commitment_path)

@@ -22,7 +22,7 @@ def mock_command(
     when all hold, 1 naming the first failing node."""
     from zkaudit.circuit import load_circuit, load_weights, read_inputs
     from zkaudit.circuit.kernels import KERNELS
-    from zkaudit.cli._output import output_doc
+    from zkaudit.api import sample_outputs
     from zkaudit.layers.dispatch_prover import HANDLERS
 
     circuit = load_circuit(directory)
@@ -53,7 +53,8 @@ def mock_command(
     if failure is not None:
         doc.update(error=f"constraint check failed at {failure}", code="constraint_failed", exit_code=1)
     else:
-        doc.update(output_doc(circuit, {s.name: env[s.name] for s in circuit.outputs}))
+        # every sample's output, shaped as `run` and `prove` give it
+        doc.update(sample_outputs(circuit, weights, list(batch.samples), batch.batched))
     if as_json:
         typer.echo(json.dumps(doc))
     elif failure is None:
