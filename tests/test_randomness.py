@@ -14,7 +14,7 @@ from zkaudit.field.constants import P
 
 ROOT = Path(zkaudit.__file__).parent
 # Every package whose modules make or use prover masks.
-PROVER_PACKAGES = ["field", "sumcheck", "pcs"]
+PROVER_PACKAGES = ["field", "sumcheck", "pcs", "hash", "statements"]
 FORBIDDEN_MODULES = {"random", "numpy.random"}
 FORBIDDEN_CALLS = {"default_rng", "RandomState", "seed", "Generator", "PCG64", "Philox"}
 

@@ -14,14 +14,11 @@ from zkaudit.circuit.weights import Weights
 INT8 = (-128, 127)
 
 
-def chain(name, inputs, weights, nodes, outputs, widen=None) -> Circuit:
-    """`widen`: tensor -> (lo, hi) declared wider than inferred (legal: a
-    declared range only has to contain the values)."""
+def chain(name, inputs, weights, nodes, outputs) -> Circuit:
     specs = {s.name: s for s in (*inputs, *weights)}
     tensors = []
     for node in nodes:
         shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
-        lo, hi = (widen or {}).get(node.output, (lo, hi))
         spec = TensorSpec(node.output, tuple(shape), int(lo), int(hi))
         specs[node.output] = spec
         tensors.append(spec)
@@ -114,16 +111,19 @@ def mlp_exact() -> tuple:
 
 
 def argmax_table() -> tuple:
-    """MatMul -> ArgMax over 5 slots (padded to 8) -> a 16-entry Table."""
+    """MatMul -> ArgMax over 5 slots (padded to 8) -> a 16-entry Table, and
+    the index Concat-ed with an int8 activation: Concat's declared range is
+    the union, so only the proof stands between a forged index and the
+    public output (the review's shape)."""
     x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
     w = TensorSpec("w", (3, 5), -127, 127)
     nodes = [Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
+             _rq("rq", "acc", "h"),
              Node.make("am", "ArgMax", ["acc"], "idx", axis=1, keepdims=1, select_last_index=0),
+             Node.make("cat", "Concat", ["idx", "h"], "out", axis=1),
              Node.make("tb", "Table", ["idx"], "t", function="exp", in_min=0,
                        values=tuple(100 * i for i in range(16)))]
-    # the table's whole value range declared for t, so only the proof (not a
-    # range check on the public output) stands between a forged index and t
-    return chain("argmax_table", [x], [w], nodes, ["t"], widen={"t": (0, 1500)}), [x], [w]
+    return chain("argmax_table", [x], [w], nodes, ["out", "t"]), [x], [w]
 
 
 def instance(builder, seed=0, batch=0):

@@ -10,30 +10,16 @@ import numpy as np
 from zkaudit.circuit import Circuit, Node, TensorSpec
 from zkaudit.circuit.weights import Weights
 
+import small_circuits
 from malicious_prover import Attack
 
 INT8 = (-128, 127)
 
 
 def _mlp():
-    """x -> MatMul (4x3) -> Requantize int8 -> MatMul (3x2): the second MatMul's
-    inner size 3 pads to 4."""
-    x = TensorSpec("x", (1, 4), *INT8, 0.1, 0)
-    w1 = TensorSpec("w1", (4, 3), -127, 127)
-    w2 = TensorSpec("w2", (3, 2), -127, 127)
-    acc1 = TensorSpec("acc1", (1, 3), -(2**20), 2**20)
-    h = TensorSpec("h", (1, 3), *INT8)
-    y = TensorSpec("y", (1, 2), -(2**20), 2**20)
-    nodes = (
-        Node.make("mm1", "MatMul", ["x", "w1"], "acc1", a_zero_point=0, b_zero_point=0),
-        Node.make("rq", "Requantize", ["acc1"], "h", axis=0, in_zero_point=0, multiplier=(1 << 14,), shift=(20,),
-                  out_min=-128, out_max=127, out_zero_point=0),
-        Node.make("mm2", "MatMul", ["h", "w2"], "y", a_zero_point=0, b_zero_point=0),
-    )
-    circuit = Circuit("mlp432", (x,), (y,), (w1, w2), nodes, (acc1, h, y))
-    rng = np.random.default_rng(1)
-    weights = Weights({"w1": rng.integers(-127, 128, (4, 3)), "w2": rng.integers(-127, 128, (3, 2))})
-    return circuit, weights, {"x": rng.integers(-128, 128, (1, 4))}
+    """x -> MatMul (4x3) -> Requantize int8 -> MatMul (3x2): the second
+    MatMul's inner size 3 pads to 4 (`small_circuits.mlp_exact`)."""
+    return small_circuits.instance(small_circuits.mlp_exact, seed=1)
 
 
 def test_matmul_reads_requantize_padding_times_weight_padding_refused():
@@ -52,20 +38,9 @@ def test_matmul_reads_requantize_padding_times_weight_padding_refused():
 
 
 def _argmax():
-    """MatMul -> ArgMax over 5 slots (padded to 8) -> Table with 16 entries."""
-    x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
-    w = TensorSpec("w", (3, 5), -127, 127)
-    acc = TensorSpec("acc", (1, 5), -(2**17), 2**17)
-    idx = TensorSpec("idx", (1, 1), 0, 4)
-    t = TensorSpec("t", (1, 1), 0, 1500)
-    nodes = (
-        Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
-        Node.make("am", "ArgMax", ["acc"], "idx", axis=1, keepdims=1, select_last_index=0),
-        Node.make("tb", "Table", ["idx"], "t", function="exp", in_min=0, values=tuple(100 * i for i in range(16))),
-    )
-    circuit = Circuit("argmax5", (x,), (t,), (w,), nodes, (acc, idx, t))
-    rng = np.random.default_rng(2)
-    return circuit, Weights({"w": rng.integers(-127, 128, (3, 5))}), {"x": rng.integers(-128, 128, (1, 3))}
+    """MatMul -> ArgMax over 5 slots (padded to 8) -> Table and Concat
+    (`small_circuits.argmax_table`)."""
+    return small_circuits.instance(small_circuits.argmax_table, seed=2)
 
 
 def test_argmax_selector_on_unwired_slot_refused():
@@ -84,9 +59,9 @@ def test_weight_above_its_range_refused():
     """A weight of 2 in a [-1, 1] tensor: w - lo = 3 < 2^2 passed a one-sided check."""
     x = TensorSpec("x", (1, 3), *INT8, 0.1, 0)
     w = TensorSpec("w", (3, 2), -1, 1)
-    y = TensorSpec("y", (1, 2), -(2**12), 2**12)
-    circuit = Circuit("ternary", (x,), (y,), (w,),
-                      (Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0),), (y,))
+    circuit = small_circuits.chain("ternary", [x], [w],
+                                   [Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0)],
+                                   ["y"])
     rng = np.random.default_rng(3)
     attack = Attack(circuit, Weights({"w": rng.integers(-1, 2, (3, 2))}), {"x": rng.integers(-128, 128, (1, 3))})
     assert attack.run(attack.honest).accepted
@@ -169,3 +144,24 @@ def test_weight_named_like_advice_is_refused():
     body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
     with pytest.raises(AmbiguousName, match="rq/parity"):
         verify_body(renamed, body, commit_weights(circuit, weights)[0].to_bytes())
+
+
+def test_circuit_declaring_a_narrower_range_than_its_op_is_refused():
+    """Every layer's wrap-free argument reads the declared ranges; a circuit
+    whose declared range is not what the op's inference rule gives is not
+    a valid model, and nothing is verified against it."""
+    import dataclasses
+
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.prover import prove
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, inputs = _mlp()
+    narrow = dataclasses.replace(circuit, tensors=tuple(dataclasses.replace(s, lo=-10, hi=10) if s.name == "acc1"
+                                                        else s for s in circuit.tensors))
+    from zkaudit.statements.inference.prover import commit_weights
+
+    proof = prove(circuit, weights, inputs)
+    verdict = verify_proof(proof, circuit_bin=encode_circuit(narrow),
+                           weight_commitment=commit_weights(circuit, weights)[0].to_bytes())
+    assert not verdict.valid and "not valid" in verdict.reason and "mm1" in verdict.reason, verdict.reason

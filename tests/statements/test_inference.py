@@ -25,7 +25,7 @@ def _circuit(name="linear"):
     zero point, Reshape/Transpose/Reshape, Add, Mul (h is used three times,
     so claims on it are combined), a second MatMul; two outputs."""
     x = TensorSpec("x", (1, 6), -128, 127, 0.1, 3)
-    w1 = TensorSpec("w1", (6, 4), -127, 127)
+    w1 = TensorSpec("w1", (6, 4), -7, 7)  # small enough that Mul's product fits int32
     b1 = TensorSpec("b1", (4,), -5000, 5000)
     w2 = TensorSpec("w2", (4, 3), -127, 127)
     h = TensorSpec("h", (1, 4), -200000, 200000)
@@ -44,14 +44,28 @@ def _circuit(name="linear"):
         Node.make("mul", "Mul", ["s", "h"], "m", a_zero_point=0, b_zero_point=1),
         Node.make("mm2", "MatMul", ["s", "w2"], "y", a_zero_point=0, b_zero_point=0),
     )
-    return Circuit(name, (x,), (y, m), (w1, b1, w2), nodes, (h, r, t, f, s, m, y))
+    return _with_inferred_ranges(Circuit(name, (x,), (y, m), (w1, b1, w2), nodes, (h, r, t, f, s, m, y)))
+
+
+def _with_inferred_ranges(circuit):
+    """The tensors' ranges as the IR's inference rules give them: the
+    verifier validates the circuit, and a declared range must be exactly
+    the op's (every layer's wrap-free argument reads it)."""
+    from zkaudit.circuit.infer import infer
+
+    specs = {s.name: s for s in (*circuit.inputs, *circuit.weights)}
+    for node in circuit.nodes:
+        shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
+        specs[node.output] = TensorSpec(node.output, tuple(shape), int(lo), int(hi))
+    return dataclasses.replace(circuit, outputs=tuple(specs[o.name] for o in circuit.outputs),
+                               tensors=tuple(specs[t.name] for t in circuit.tensors))
 
 
 @pytest.fixture(scope="module")
 def setup():
     circuit = _circuit()
     rng = np.random.default_rng(0)
-    weights = Weights({"w1": rng.integers(-127, 128, (6, 4)), "b1": rng.integers(-5000, 5000, (4,)),
+    weights = Weights({"w1": rng.integers(-7, 8, (6, 4)), "b1": rng.integers(-5000, 5000, (4,)),
                        "w2": rng.integers(-127, 128, (4, 3))})
     commitment, _ = commit_weights(circuit, weights)
     x = rng.integers(-128, 128, (1, 6))

@@ -182,7 +182,7 @@ def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: byte
     one that reads and quantizes a record file), the proof must be about
     exactly those: compared value by value when the proof publishes its
     input, through their commitment when it commits to it."""
-    circuit = decode_circuit(circuit_bin)
+    circuit = _checked_circuit(circuit_bin)
     parsed = InferenceBody.from_bytes(body, circuit, weight_commitment)
     if input_commitment is not None and parsed.input_commitment != input_commitment:
         reason = ("proof publishes its input instead of committing to it" if not parsed.committed_input
@@ -192,6 +192,27 @@ def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: byte
         _check_inputs(circuit, parsed, inputs(circuit) if callable(inputs) else inputs)
     output, bits = verify_body(circuit, parsed, weight_commitment)
     return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits)
+
+
+class InvalidCircuitArtifact(ProofRejected):
+    """The circuit a proof is checked against does not parse or is not valid."""
+
+
+def _checked_circuit(circuit_bin: bytes) -> Circuit:
+    """Decode and validate the registered circuit. Validation is what makes
+    every declared tensor range the one the op's inference rule gives, and
+    every layer's wrap-free argument reads those ranges: a circuit declaring
+    a range narrower than its op produces would let a relation hold mod p
+    without holding over the integers."""
+    from zkaudit.circuit import validate
+    from zkaudit.circuit.errors import CircuitError, MalformedArtifact
+
+    try:
+        circuit = decode_circuit(circuit_bin)
+        validate(circuit)
+    except (MalformedArtifact, CircuitError) as exc:
+        raise InvalidCircuitArtifact(f"the circuit is not valid: {exc}", where="inference.circuit") from None
+    return circuit
 
 
 def _check_inputs(circuit: Circuit, body: InferenceBody, samples) -> None:
