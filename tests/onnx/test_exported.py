@@ -234,3 +234,23 @@ def test_sixteen_bit_activations_and_uint8_weights_match_onnxruntime(tmp_path, a
     onnx.save(q, tmp_path / "q.onnx")
     f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]}).summary["fidelity"]
     assert f["ort_within_1_lsb_rate"] >= 0.99 and f["ort_max_lsb_diff"] <= 1
+
+
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_batchnorm_left_in_float_by_onnxruntime_quantizer_compiles_and_matches(tmp_path, fmt):
+    """quantize_static without quant_pre_process keeps BatchNormalization
+    (not folded into the Conv) between DequantizeLinear and QuantizeLinear:
+    it becomes a depthwise 1x1 Conv + Requantize."""
+    from pathlib import Path
+
+    from onnxruntime.quantization import QuantFormat
+
+    folder = Path(__file__).resolve().parents[2] / "circuits" / "digits_cnn"
+    model = onnx.load(folder / "model.onnx")
+    assert "BatchNormalization" in {n.op_type for n in model.graph.node}
+    calib = np.load(folder / "calibration.npy")[:64].astype(np.float32)
+    q = ort_quantize_static(model, calib[:, None], quant_format=getattr(QuantFormat, fmt), per_channel=True)
+    assert "BatchNormalization" in {n.op_type for n in q.graph.node}
+    onnx.save(q, tmp_path / "q.onnx")
+    f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"x": calib}).summary["fidelity"]
+    assert f["ort_within_1_lsb_rate"] >= 0.99 and f["ort_max_lsb_diff"] <= 1

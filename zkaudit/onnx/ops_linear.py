@@ -232,12 +232,33 @@ def QGemm(imp, node):
 
 
 def BatchNormalization(imp, node):
-    """Folded into the Conv/Gemm before it at load time (`load.fold_batchnorm`);
-    one that is left has no such producer."""
-    raise imp.unsupported(node, "is only supported directly after a Conv or Gemm with constant weights "
-                                "(it is folded into them); here it follows "
-                                + (imp.producer[node.input[0]].op_type if node.input[0] in imp.producer
-                                   else "a graph input"))
+    """Folded into the Conv/Gemm before it at load time when it directly
+    follows one (`load.fold_batchnorm`). One that is left -- onnxruntime's
+    quantizer keeps BatchNormalization in float between DequantizeLinear and
+    QuantizeLinear when the model was not pre-processed -- is a per-channel
+    affine map y = x * g / sqrt(v + eps) + (beta - mean * g / sqrt(v + eps)):
+    a depthwise 1x1 Conv with int8 per-channel weights and an int32 bias,
+    then one Requantize, like any Conv."""
+    at = node_attrs(node)
+    if at.get("training_mode", 0) or (len(node.output) > 1 and any(node.output[1:])):
+        raise imp.unsupported(node, "in training mode is not supported")
+    if not all(imp.is_const(i) for i in node.input[1:5]):
+        raise imp.unsupported(node, "with computed scale, bias, mean or variance is not supported")
+    x = _float_act(imp, node.input[0])
+    if len(x.shape) != 4:
+        raise imp.unsupported(node, f"on a {len(x.shape)}-D input is not supported here (4-D NCHW only; it is "
+                                    "folded into a Conv/Gemm directly before it)")
+    gamma, beta, mean, var = (np.asarray(imp.const(i), dtype=np.float64).reshape(-1) for i in node.input[1:5])
+    factor = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
+    channels = x.shape[1]
+    from zkaudit.onnx.quant import quantize_weights_per_channel
+
+    w, scales = quantize_weights_per_channel(np.broadcast_to(factor, (channels,)).reshape(channels, 1, 1, 1), 0)
+    bias = bias_from(np.broadcast_to(beta - mean * factor, (channels,)).astype(np.float64), x.scale, scales, channels)
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=node.name or node.output[0],
+        channel_axis=1, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=channels))
 
 
 OPS = {

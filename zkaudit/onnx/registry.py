@@ -21,9 +21,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                      "quantized float operands (a constant operand becomes an int8 weight)"),
     (_ONNX, "ArgMax"): ("ArgMax on the integers (order-preserving)", ""),
     (_ONNX, "AveragePool"): ("AveragePool, keeping the input's scale", f"{_NCHW_2D}; no ceil_mode, no dilations"),
-    (_ONNX, "BatchNormalization"): ("nothing: folded into the Conv/Gemm before it",
-                                    ("only directly after a Conv or Gemm (transB=1, alpha=beta=1) with constant "
-                                    "weights")),
+    (_ONNX, "BatchNormalization"): (("nothing: folded into the Conv/Gemm before it; elsewhere (e.g. left in "
+                                     "float by onnxruntime's quantizer) a depthwise 1x1 Conv + Requantize"),
+                                    ("constant parameters, inference mode; not folded: 4-D NCHW input")),
     (_ONNX, "Clip"): ("Clip (nothing when the producer already saturates there)", "constant min/max"),
     (_ONNX, "Concat"): ("Concat (+ Requantize of inputs whose scale differs from the output's)", ""),
     (_ONNX, "Conv"): ("Conv (int8 weights per output channel, int32 accumulator) + Requantize",
