@@ -10,7 +10,7 @@ import numpy as np
 from zkaudit.onnx.common import (accumulate_and_requantize, bias_from, bias_ints, int_weight, require_4d, spatial_attrs,
                                  weight)
 from zkaudit.onnx.importer import node_attrs
-from zkaudit.onnx.quant import QParams, dtype_range
+from zkaudit.onnx.quant import QParams, dtype_range, quantize_weights_per_channel
 from zkaudit.onnx.values import Act
 
 
@@ -251,8 +251,6 @@ def BatchNormalization(imp, node):
     gamma, beta, mean, var = (np.asarray(imp.const(i), dtype=np.float64).reshape(-1) for i in node.input[1:5])
     factor = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
     channels = x.shape[1]
-    from zkaudit.onnx.quant import quantize_weights_per_channel
-
     w, scales = quantize_weights_per_channel(np.broadcast_to(factor, (channels,)).reshape(channels, 1, 1, 1), 0)
     bias = bias_from(np.broadcast_to(beta - mean * factor, (channels,)).astype(np.float64), x.scale, scales, channels)
     out = imp.out_qparams(node.output[0])
