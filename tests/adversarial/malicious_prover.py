@@ -111,6 +111,55 @@ def _forged_quantities(node, system, x: np.ndarray, y: np.ndarray) -> dict:
     return {f"{pre}/above": np.maximum(x - y, 0), f"{pre}/below": np.maximum(y - x, 0)}
 
 
+def lenient_multiplicities(instance, columns) -> list[np.ndarray]:
+    """What a cheating prover commits as multiplicities: the counts of the
+    looked-up values that are in their tables (an out-of-table value is
+    simply not counted; the lookup's sums then cannot balance)."""
+    from zkaudit.lookup.tables import NotInTable
+
+    out = [np.zeros(t.num_rows, dtype=np.int64) for t in instance.tables]
+    for lk, cols in zip(instance.lookups, columns):
+        table = instance.tables[lk.table]
+        for row in range(len(cols[0])):
+            try:
+                idx = table.row_indices([np.asarray(c[row:row + 1]) for c in cols])
+            except (NotInTable, ValueError):
+                continue
+            out[lk.table][int(idx[0])] += 1
+    return out
+
+
+def complete_average(node, w: witness_mod.Witness) -> None:
+    """An AveragePool whose output was changed: its remainder, half and
+    parity built for the changed output (`average_prover.advice_from`),
+    with lenient multiplicities when a remainder leaves its range."""
+    from zkaudit.layers.pool import average_prover
+    from zkaudit.layers.pool.average import setup
+    from zkaudit.lookup import prover as lookup_prover
+
+    from zkaudit.layers.pool.ranges import MultiRange
+
+    def wrapping_decompose(self, j, values):  # limbs keep the low bits; the lookup must catch it
+        out, shift = [], 0
+        for width in self.widths(j):
+            out.append([(values >> np.uint64(shift)) & np.uint64((1 << width) - 1)])
+            shift += width
+        return out
+
+    st = setup(node, w.circuit.specs())
+    x, y = w.real(node.inputs[0]), w.real(node.output)
+    honest = (lookup_prover.multiplicities, MultiRange.decompose)
+    lookup_prover.multiplicities, MultiRange.decompose = lenient_multiplicities, wrapping_decompose
+    try:
+        advice = average_prover.advice_from(st, x, y)
+    finally:
+        lookup_prover.multiplicities, MultiRange.decompose = honest
+    for name, value in advice.items():
+        w.padded.pop(name, None)
+        w.advice[name] = np.asarray(value)
+    w.env[node.output] = np.asarray(y)
+
+
 def _wrapping_limbs(q, values: np.ndarray, real: np.ndarray) -> list[np.ndarray]:
     """A quantity's limbs; an out-of-range value keeps only its low bits (its
     lookup or relation then fails, which is the point). A signed quantity is
@@ -268,8 +317,11 @@ class Attack:
             dirty.add(name)
         for node in self.nodes:
             if node.output in dirty:
-                if node.op in SYSTEM_OPS:  # its output changed: its remainders and limbs follow
+                # its output changed: its remainders and limbs follow, built for the new output
+                if node.op in SYSTEM_OPS:
                     complete_system(node, w, keep_output=True)
+                elif node.op == "AveragePool":
+                    complete_average(node, w)
                 continue
             if not dirty.intersection(node.inputs):
                 continue

@@ -165,3 +165,24 @@ def test_circuit_declaring_a_narrower_range_than_its_op_is_refused():
     verdict = verify_proof(proof, circuit_bin=encode_circuit(narrow),
                            weight_commitment=commit_weights(circuit, weights)[0].to_bytes())
     assert not verdict.valid and "not valid" in verdict.reason and "mm1" in verdict.reason, verdict.reason
+
+
+def test_rounded_outputs_off_by_one_refused_with_advice_built_for_them():
+    """A rounded output moved by one, with its remainder, half and parity
+    recomputed for the moved value (what a forger commits): the remainder
+    leaves its range, and that range check refuses it (AveragePool), or
+    the relations do (Requantize)."""
+    attack = Attack(*small_circuits.instance(small_circuits.cnn_odd))
+    pooled = attack.honest.real("a").ravel()
+    _, real = attack.cells("a")
+    for index in real[:4]:
+        for delta in (1, -1):
+            out = attack.attempt(("a", int(index), int(attack.honest.table("a")[index]) + delta))
+            assert not out.accepted and "[lookup]" in out.stage, out.stage
+    assert pooled.size
+    mlp = Attack(*_mlp())
+    h = mlp.honest.table("h")
+    _, real = mlp.cells("h")
+    for index in real:
+        for delta in (1, -1):
+            assert not mlp.attempt(("h", int(index), int(h[index]) + delta)).accepted
