@@ -254,3 +254,23 @@ def test_batchnorm_left_in_float_by_onnxruntime_quantizer_compiles_and_matches(t
     onnx.save(q, tmp_path / "q.onnx")
     f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"x": calib}).summary["fidelity"]
     assert f["ort_within_1_lsb_rate"] >= 0.99 and f["ort_max_lsb_diff"] <= 1
+
+
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+@pytest.mark.parametrize("count_include_pad", [0, 1])
+def test_padded_average_pool_matches_onnxruntime(tmp_path, fmt, count_include_pad):
+    """AveragePool 3x3 / 2 with padding 1, as torch.nn.AvgPool2d(3, 2, 1)
+    exports it; with count_include_pad=0 QLinearAveragePool was refused."""
+    from onnx import helper
+    from onnxruntime.quantization import QuantFormat
+
+    model = digits_cnn(batch=1)
+    pool = next(n for n in model.graph.node if n.op_type == "AveragePool")
+    del pool.attribute[:]
+    pool.attribute.extend([helper.make_attribute("kernel_shape", [3, 3]), helper.make_attribute("strides", [2, 2]),
+                           helper.make_attribute("pads", [1, 1, 1, 1]),
+                           helper.make_attribute("count_include_pad", count_include_pad)])
+    q = ort_quantize_static(model, images(), quant_format=getattr(QuantFormat, fmt), per_channel=True)
+    onnx.save(q, tmp_path / "q.onnx")
+    f = compile_model(tmp_path / "q.onnx", tmp_path / "out", eval_data={"input": images()[:, 0]}).summary["fidelity"]
+    assert f["ort_within_1_lsb_rate"] >= 0.99 and f["ort_max_lsb_diff"] <= 1

@@ -127,10 +127,21 @@ def QLinearAveragePool(imp, node):
     require_4d(imp, node, x)
     kernel = tuple(at["kernel_shape"])
     attrs = spatial_attrs(imp, node, at, kernel, x.shape[2:])
+    xq, out = _qp(imp, node, 1, 2), _qp(imp, node, 3, 4)
     if any(attrs["pads"]) and not at.get("count_include_pad", 0):
-        raise imp.unsupported(node, "with padding and count_include_pad=0 is not supported")
-    imp.set(node.output[0], _window_sum_requantized(imp, node, x, _qp(imp, node, 1, 2), _qp(imp, node, 3, 4),
-                                                    kernel, attrs["strides"], attrs["pads"]))
+        # Edge windows divide by their own cell counts: the IR's AveragePool at the input's scale (one
+        # rounding), then a Requantize where the output's scale differs (a second one: within 1 LSB).
+        hint = node.name or node.output[0]
+        attrs.pop("dilations")
+        spec = imp.b.emit("AveragePool", [x.spec], hint + ("/avg" if not xq.same_as(out) else ""),
+                          kernel_shape=kernel, count_include_pad=0, zero_point=xq.zero_point, **attrs)
+        if not xq.same_as(out):
+            spec = imp.b.requantize(spec, hint, ratio=np.float32(xq.scale) / np.float32(out.scale),
+                                    in_zero_point=xq.zero_point, out_zero_point=out.zero_point,
+                                    out_range=(out.qmin, out.qmax), exact_float32=True)
+        imp.set(node.output[0], Act(spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
+        return
+    imp.set(node.output[0], _window_sum_requantized(imp, node, x, xq, out, kernel, attrs["strides"], attrs["pads"]))
 
 
 def emit_softmax(imp, x: Act, x_scale: float, out: QParams, axis: int, hint: str):

@@ -67,8 +67,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_MS, "QGemm"): ("MatMul + Requantize", "y_scale given (no float output)"),
     (_MS, "QLinearAdd"): ("Add + Requantize", _PER_TENSOR),
     (_MS, "QLinearAveragePool"): ("Conv with an all-ones kernel + Requantize",
-                                  (f"{_NCHW_2D}; no channels_last or ceil_mode; padding only with "
-                                  "count_include_pad=1")),
+                                  (f"{_NCHW_2D}; no channels_last or ceil_mode (padding with "
+                                  "count_include_pad=0: AveragePool + Requantize)")),
     (_MS, "QLinearConcat"): ("Concat (+ Requantize of inputs whose scale differs)", ""),
     (_MS, "QLinearGlobalAveragePool"): ("Conv with an all-ones kernel + Requantize", "4-D NCHW; no channels_last"),
     (_MS, "QLinearLeakyRelu"): (_TABLE, _PER_TENSOR),
