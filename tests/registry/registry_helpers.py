@@ -101,3 +101,55 @@ def real_model(root: Path) -> tuple[Path, bytes]:
         (root / rel).write_bytes(data)
     proof = prove(circuit, weights, {"x": np.array([[2, -4, 7, 0, 20, -15]])}, weight_commitment=commitment)
     return root, proof
+
+
+class RawSql:
+    """Direct SQL on a registry database, bypassing the registry: what someone
+    with write access to the database (but not the registry key) can do.
+    Statements use `?` placeholders on both backends."""
+
+    def __init__(self, url: str):
+        from zkaudit.registry import db
+
+        resolved = db.resolve_url(url)
+        self.postgres = not db.is_sqlite(resolved)
+        if self.postgres:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            u = make_url(resolved)
+            self.conn = psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,
+                                        dbname=u.database, autocommit=True, **dict(u.query))
+        else:
+            import sqlite3
+
+            self.conn = sqlite3.connect(str(db.sqlite_path(resolved)))
+
+    def execute(self, sql: str, params: tuple = ()):
+        return self.conn.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+
+    def commit(self) -> None:
+        if not self.postgres:
+            self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def copy_registry(src_url: str, dst_url: str) -> None:
+    """Copy every row of an initialised registry into a fresh database (the
+    schema made by the migrations, as always), ids and all."""
+    from sqlalchemy import insert, select
+
+    from zkaudit.registry import db
+    from zkaudit.registry.models import Base
+
+    src, dst = db.make_engine(db.resolve_url(src_url)), db.make_engine(db.resolve_url(dst_url))
+    db.upgrade(dst)
+    with src.connect() as r, dst.begin() as w:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in r.execute(select(table))]
+            if rows:
+                w.execute(insert(table), rows)
+    src.dispose()
+    dst.dispose()

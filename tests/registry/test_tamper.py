@@ -1,14 +1,14 @@
 """Edits, deletions and reorderings made directly in the database (and in an
-exported copy) are each caught by verify-log, at the right entry."""
+exported copy) are each caught by verify-log, at the right entry -- on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 
 import pytest
-from registry_helpers import bad_proofs, key, publish
+from registry_helpers import RawSql, bad_proofs, copy_registry, key, publish
 
 from zkaudit.cli.main import main
 from zkaudit.registry import merkle
@@ -36,13 +36,19 @@ def pristine(tmp_path_factory):
     return d, head
 
 
-@pytest.fixture
-def db(pristine, tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, pristine, tmp_path):
+    """A copy of the pristine registry on each backend, and raw SQL access to it."""
     d, head = pristine
-    shutil.copy(d / "r.db", tmp_path / "r.db")
     shutil.copy(d / "r.key", tmp_path / "r.key")
-    conn = sqlite3.connect(tmp_path / "r.db")
-    yield conn, str(tmp_path / "r.db"), head
+    if request.param == "sqlite":
+        shutil.copy(d / "r.db", tmp_path / "r.db")
+        url = str(tmp_path / "r.db")
+    else:
+        url = request.getfixturevalue("pg_url")
+        copy_registry(str(d / "r.db"), url)
+    conn = RawSql(url)
+    yield conn, url, head
     conn.close()
 
 
@@ -53,7 +59,7 @@ def _first_bad(url: str, **kw):
 
 
 def _body(conn, idx):
-    return conn.execute("select body from log_entries where idx=?", (idx,)).fetchone()[0]
+    return bytes(conn.execute("select body from log_entries where idx=?", (idx,)).fetchone()[0])
 
 
 def _rehash_everything(conn):
@@ -62,7 +68,7 @@ def _rehash_everything(conn):
     conn.execute("delete from log_nodes")
     fr = merkle.Frontier(0, [])
     for (body,) in conn.execute("select body from log_entries order by idx").fetchall():
-        for lv, ix, h in fr.append(merkle.leaf_hash(body)):
+        for lv, ix, h in fr.append(merkle.leaf_hash(bytes(body))):
             conn.execute("insert into log_nodes(level, idx, hash) values (?,?,?)", (lv, ix, h))
     conn.commit()
     return fr
@@ -83,14 +89,14 @@ def test_edited_row_is_detected(db):
 
 def test_edited_verdict_is_detected(db):
     conn, url, _ = db
-    conn.execute("update proofs set valid=1, reason='proof verified' where log_index=8")
+    conn.execute("update proofs set valid=true, reason='proof verified' where log_index=8")
     conn.commit()
     assert _first_bad(url) == (8, "proofs row id=2 differs from log entry 8 in valid, reason")
 
 
 def test_swapped_circuit_bytes_are_detected(db):
     conn, url, _ = db
-    conn.execute("update model_versions set circuit_bin=x'00' where version='1'")
+    conn.execute("update model_versions set circuit_bin=? where version='1'", (b"\x00",))
     conn.commit()
     assert _first_bad(url) == (3, "model_versions row id=1: stored circuit does not hash to its digest")
 
@@ -141,7 +147,7 @@ def test_deleted_row_is_detected(db):
 def test_inserted_row_without_log_entry_is_detected(db):
     conn, url, _ = db
     conn.execute("insert into proofs select 99, model_version_id, submitter_id, statement, proof, proof_digest, "
-                 "1, output_json, 'forged', verifier_version, created_at, 77 from proofs where log_index=7")
+                 "true, output_json, 'forged', verifier_version, created_at, 77 from proofs where log_index=7")
     conn.commit()
     assert _first_bad(url) == (77, "proofs row id=99 points to log entry 77, which is not a proof entry")
 

@@ -7,11 +7,10 @@ revoked version verify too. Heads remembered outside the database
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
-from registry_helpers import CARD, key, real_model
+from registry_helpers import CARD, RawSql, key, real_model
 
 from zkaudit.cli.main import main
 from zkaudit.registry import records
@@ -28,12 +27,13 @@ def proof_and_model(tmp_path_factory):
 
 
 @pytest.fixture
-def revoked(tmp_path, proof_and_model):
-    """A registry (its key beside it, so every write signs a head) where
-    tiny@1 was published, then revoked: the revocation is the latest entry."""
+def revoked(registry_url, tmp_path, proof_and_model):
+    """A registry (holding its key, so every write signs a head) where
+    tiny@1 was published, then revoked: the revocation is the latest entry.
+    On SQLite and PostgreSQL."""
     art, proof = proof_and_model
-    url = str(tmp_path / "r.db")
-    reg, _, _ = Registry.init(url, Path(f"{url}.key"))
+    url = registry_url
+    reg, _, _ = Registry.init(url, tmp_path / "r.key")
     publish_local(reg, key("acme"), art, "tiny", "1", CARD)
     stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
     out = reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
@@ -44,9 +44,13 @@ def revoked(tmp_path, proof_and_model):
 
 
 def _sql(url: str, *statements: str) -> None:
-    with sqlite3.connect(url) as conn:
+    conn = RawSql(url)
+    try:
         for st in statements:
             conn.execute(st)
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _truncate_tail(url: str, index: int) -> None:
@@ -120,8 +124,11 @@ def test_edited_version_row_is_refused_by_check(revoked):
 def test_check_under_a_head_not_signed_by_the_registry_key_is_refused(revoked):
     url, _, proof = revoked
     forged = key("mallory").sign(b"anything")
-    _sql(url, f"update tree_heads set signature=x'{forged.hex()}' where tree_size=(select max(tree_size) "
-              "from tree_heads)")
+    conn = RawSql(url)
+    conn.execute("update tree_heads set signature=? where tree_size=(select max(tree_size) from tree_heads)",
+                 (forged,))
+    conn.commit()
+    conn.close()
     reg = Registry(url)
     reg.known_heads = None
     with pytest.raises(LogMismatch, match="is not signed by the registry key"):

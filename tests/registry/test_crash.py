@@ -1,0 +1,85 @@
+"""Writers killed with SIGKILL -- at every SQL statement of one signed write,
+and at random moments of a stream of writes -- on SQLite and PostgreSQL:
+the write is all or nothing, the log verifies, nothing stays locked."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from registry_helpers import bad_proofs, key, publish
+
+from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.store import Registry
+
+WORKER = str(Path(__file__).parent / "crash_worker.py")
+
+
+@pytest.fixture
+def writable(registry_url, tmp_path):
+    reg, _, key_path = Registry.init(registry_url, tmp_path / "r.key")
+    reg.key = None
+    publish(reg, tmp_path, "m", "1")
+    reg.key = read_keystore(key_path)
+    reg.sign_head()
+    yield reg, registry_url, key_path
+    reg.close()
+
+
+def _worker(url: str, key_path: Path, mode: str, arg: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, WORKER, url, str(key_path), mode, arg], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _consistent(reg: Registry, sizes: set[int]) -> int:
+    rep = reg.verify_log()
+    assert rep.ok, rep.problems[:3]
+    assert rep.size in sizes, (rep.size, sizes)
+    assert len(reg.proofs("m", "1")) == rep.size - 5  # registry, signer, model, version, attestation
+    return rep.size
+
+
+def _still_writable(reg: Registry, tag: str) -> None:
+    out = reg.submit_proof(model="m", version="1", proof=bad_proofs()["truncated"] + tag.encode(),
+                           submitter=key("acme").public_key)
+    assert reg.head()["signed_head"]["tree_size"] == out["log_index"] + 1
+    assert reg.verify_log().ok
+
+
+def test_sigkill_at_every_statement_of_a_signed_write(writable):
+    reg, url, key_path = writable
+    done = _worker(url, key_path, "crash-at", "0")  # 0: never crash; counts the statements
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    statements = int(out.split()[-1])
+    assert statements >= 8  # reads, the locked insert of row + entry + nodes, commit, the head's own transaction
+    size = _consistent(reg, {6})
+    for n in range(1, statements + 1):
+        p = _worker(url, key_path, "crash-at", str(n))
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == -signal.SIGKILL, (n, err[-2000:])
+        size = _consistent(reg, {size, size + 1})  # all or nothing
+    _still_writable(reg, "after-crashes")
+
+
+def test_sigkill_during_a_stream_of_writes(writable):
+    reg, url, key_path = writable
+    rng = random.Random(14)
+    size = _consistent(reg, {5})
+    for round_ in range(4):
+        p = _worker(url, key_path, "loop", f"r{round_}")
+        time.sleep(1.5 + rng.random() * 2)  # imports take ~1 s; then it writes continuously
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        assert p.returncode == -signal.SIGKILL, p.stderr.read()[-2000:]
+        new = reg.verify_log()
+        assert new.ok, new.problems[:3]
+        assert new.size >= size
+        size = _consistent(reg, {new.size})
+        _still_writable(reg, f"after-kill-{round_}")
+        size += 1
