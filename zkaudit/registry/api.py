@@ -5,8 +5,11 @@ Limits and errors, as documented in registry/README.md: a request body over
 `max_body` bytes (default 16 MiB) is refused with 413 before it is read
 in full; malformed JSON is 400; a payload with missing or extra fields 422;
 a bad signature 401; a signer without the right 403; an unknown model 404;
-an existing entry or a replayed nonce 409; a revoked model 410. A refused
-request changes nothing (writes are single transactions).
+an existing entry or a replayed nonce 409; a revoked model 410. A proof
+check over its time or memory budget is 422, a crashed verifier 500, all
+verifier workers busy 503 (see `sandbox.py`); a registry whose log does not
+verify answers 500. A refused request changes nothing (writes are single
+transactions).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from zkaudit.errors import ZkauditError
 from zkaudit.registry import records
 from zkaudit.registry.artifacts import PublicArtifacts
 from zkaudit.registry.auth import RequestAuth
-from zkaudit.registry.errors import RegistryError
+from zkaudit.registry.errors import LogMismatch, RegistryError
 from zkaudit.registry.limits import BodyLimit
 from zkaudit.registry.store import Registry
 
@@ -131,7 +134,8 @@ def create_app(reg: Registry, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
 
     @app.exception_handler(ZkauditError)
     async def _zk_error(_req: Request, exc: ZkauditError) -> JSONResponse:
-        status = exc.status if isinstance(exc, RegistryError) else 400
+        # A log that does not verify is the registry's fault, not the client's.
+        status = exc.status if isinstance(exc, RegistryError) else 500 if isinstance(exc, LogMismatch) else 400
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)

@@ -15,7 +15,14 @@ Checks, in log order, each reported against the first entry that fails:
    revocation) equals the record in the entry it points to, each such entry
    has its row, and stored circuit / commitment bytes hash to their digests;
 6. optionally, a tree head saved earlier (`--since HEAD.json`) is a prefix of
-   this log: an operator that rewrote history and re-signed is caught too.
+   this log: an operator that rewrote history and re-signed is caught too;
+7. the highest head this machine signed or verified (`known_heads`) is a
+   prefix of this log: a tail deleted with its rows and heads is caught, and
+   a log with no head at all fails (init always signs one).
+
+`checked_version` applies the same checks to one model version in O(log n)
+node reads plus one pass from its entry on: what `verify --model` and the
+check endpoint use, so a deleted revocation row never un-revokes a version.
 
 An exported copy (`zkaudit registry export`) is audited the same way, minus
 the rows and stored nodes it does not contain.
