@@ -1,9 +1,13 @@
 """Hiding vs plain commitment, masked vs unmasked sum-check: prints figures
-and ratios (no assertions). Usage: python benchmarks/zk_bench.py [log_n ...]"""
+and ratios (no assertions). Plain and hiding run interleaved in one process;
+best and median of --reps repetitions. Usage:
+    NUMBA_NUM_THREADS=2 python benchmarks/zk_bench.py [log_n ...] [--reps N]"""
 
 from __future__ import annotations
 
-import sys
+import argparse
+import os
+import statistics
 import time
 
 import numpy as np
@@ -33,16 +37,34 @@ def best(fn, reps=3):
     return min(times), out
 
 
-def pcs_row(log_n: int, params: PcsParams):
+def _pcs_case(log_n: int, params: PcsParams):
     rng = np.random.default_rng(1)
     table = vec.random(1 << log_n, rng)
     pt = tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(log_n, rng))
-    t_commit, (c, data) = best(lambda: commit([table], params))
+    c, data = commit([table], params)
     value = data.masked_value(0, pt) if params.hiding else evaluate(table, pt)
     claims = [Claim(0, pt, value)]
-    t_open, proof = best(lambda: open(data, claims, _t()))
-    t_verify, _ = best(lambda: verify(c, claims, proof, _t(), params))
-    return t_commit, t_open, t_verify, proof.num_bytes()
+    proof = open(data, claims, _t())
+    verify(c, claims, proof, _t(), params)  # warm (numba caches, twiddles)
+    steps = {"commit": lambda: commit([table], params), "open": lambda: open(data, claims, _t()),
+             "verify": lambda: verify(c, claims, proof, _t(), params)}
+    return steps, proof.num_bytes()
+
+
+def pcs_rows(log_n: int, plain: PcsParams, zk: PcsParams, reps: int):
+    """Plain and hiding in the same process, each repetition running one
+    step of each back to back (so load spikes hit both); (best, median)
+    seconds per step and mode, and proof bytes."""
+    cases = {"plain": _pcs_case(log_n, plain), "hiding": _pcs_case(log_n, zk)}
+    times = {(mode, step): [] for mode in cases for step in ("commit", "open", "verify")}
+    for _ in range(reps):
+        for step in ("commit", "open", "verify"):
+            for mode, (steps, _) in cases.items():
+                t0 = time.perf_counter()
+                steps[step]()
+                times[mode, step].append(time.perf_counter() - t0)
+    stats = {key: (min(v), statistics.median(v)) for key, v in times.items()}
+    return stats, {mode: nbytes for mode, (_, nbytes) in cases.items()}
 
 
 def sumcheck_row(log_n: int):
@@ -56,22 +78,32 @@ def sumcheck_row(log_n: int):
     return t_plain, t_masked, v_plain, v_masked, len(p.to_bytes()), len(pm.to_bytes())
 
 
-def main(sizes):
+def main(sizes, reps):
     plain, zk = PcsParams.default(), PcsParams.default_hiding()
     print(plain.describe())
     print(zk.describe())
+    print(f"{reps} repetitions, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for log_n in sizes:
-        a = pcs_row(log_n, plain)
-        b = pcs_row(log_n, zk)
-        print(f"PCS 2^{log_n}: commit {a[0]*1e3:.0f} -> {b[0]*1e3:.0f} ms ({b[0]/a[0]:.2f}x), "
-              f"open {a[1]*1e3:.0f} -> {b[1]*1e3:.0f} ms ({b[1]/a[1]:.2f}x), "
-              f"verify {a[2]*1e3:.1f} -> {b[2]*1e3:.1f} ms ({b[2]/a[2]:.2f}x), "
-              f"proof {a[3]/1024:.0f} -> {b[3]/1024:.0f} KiB ({b[3]/a[3]:.2f}x)")
+        stats, nbytes = pcs_rows(log_n, plain, zk, reps)
+        parts = []
+        for step in ("commit", "open", "verify"):
+            (pb, pm), (hb, hm) = stats["plain", step], stats["hiding", step]
+            parts.append(f"{step} {pb*1e3:.1f}/{pm*1e3:.1f} -> {hb*1e3:.1f}/{hm*1e3:.1f} ms "
+                         f"({hb/pb:.2f}x best, {hm/pm:.2f}x median)")
+        print(f"PCS 2^{log_n} (best/median): " + ", ".join(parts)
+              + f", proof {nbytes['plain']/1024:.0f} -> {nbytes['hiding']/1024:.0f} KiB "
+              f"({nbytes['hiding']/nbytes['plain']:.2f}x)")
         s = sumcheck_row(log_n)
         print(f"sum-check 2^{log_n} (f*g): prove {s[0]*1e3:.1f} -> {s[1]*1e3:.1f} ms ({s[1]/s[0]:.2f}x), "
               f"verify {s[2]*1e3:.2f} -> {s[3]*1e3:.2f} ms ({s[3]/s[2]:.2f}x), "
               f"bytes {s[4]} -> {s[5]} ({s[5]/s[4]:.2f}x)")
+    print(f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [16, 20])
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("log_n", type=int, nargs="*", default=[16, 20])
+    parser.add_argument("--reps", type=int, default=9, help="repetitions per step (best and median printed)")
+    args = parser.parse_args()
+    main(args.log_n, args.reps)

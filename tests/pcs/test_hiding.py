@@ -443,11 +443,7 @@ def _revealed_hiding(tables, points, randomness: list[int], params, shape):
     matrix[:, m:] = take(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
     leaves = np.zeros((n, rows + 2), dtype=np.uint64)
-    from zkaudit.pcs.ntt import rs_encode_transposed
-
-    code = rs_encode_transposed(np.ascontiguousarray(matrix[:, :m]), params.log_blowup)
-    leaves[:, :rows] = hiding._flat(vec.add, code, hiding.encode_pads(np.ascontiguousarray(matrix[:, m:]),
-                                                                         lay.log_cols, params).T)
+    hiding.encode_rows(matrix, lay.log_cols, params, leaves)  # the commitment's own (fused) encoder
     tree = MerkleTree(leaves)
     com = Commitment(params.log_blowup, lay.log_cols, tuple(every[: len(tables)]), tree.root)
     data = hiding.HidingProverData(params, lay, len(tables), matrix, leaves, tree, com, list(tables), masks)

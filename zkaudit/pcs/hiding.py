@@ -94,7 +94,16 @@ from zkaudit.pcs import kernels as k
 from zkaudit.pcs.claim import Claim
 from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MerkleTree
-from zkaudit.pcs.ntt import bit_reversal, root_of_unity, rs_encode, rs_encode_ext, rs_encode_transposed
+from zkaudit.pcs.ntt import (
+    _GROUP,
+    bit_reversal,
+    coset_shift_powers,
+    root_of_unity,
+    rs_encode,
+    rs_encode_ext,
+    rs_encode_transposed,
+    twiddles,
+)
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment
 from zkaudit.poly.mle import eq_eval, eq_table, point_array
@@ -193,7 +202,8 @@ def block_factors(log_m: int, log_blowup: int) -> np.ndarray:
 def encode_pads(pads: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
     """(rows, l_pad) pads -> (rows, n): eta_j^m Pad(eta_j) in codeword order.
     A degree < L polynomial on H_n in bit-reversed order is `rs_encode` at
-    blow-up n / L (block c of L positions is a coset of H_L)."""
+    blow-up n / L (block c of L positions is a coset of H_L). Part of the
+    naive reference encoding only."""
     rows = pads.shape[0]
     L = params.pad_transform
     padded = np.zeros((rows, L), dtype=U64)
@@ -205,8 +215,46 @@ def encode_pads(pads: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
     return _flat(vec.mul, enc, np.broadcast_to(factors, enc.shape)) if rows else enc
 
 
-def encode_message_ext(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
-    """The hiding code's codeword of an extension message (m + l_pad, 2)."""
+def encode_rows_reference(matrix: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
+    """Naive reference of `encode_rows`: the message part and the padding
+    encoded separately (two full transforms) and added, (n, rows)."""
+    from zkaudit.field import vec
+
+    m = 1 << log_m
+    code = rs_encode_transposed(np.ascontiguousarray(matrix[:, :m]), params.log_blowup)
+    pads = encode_pads(np.ascontiguousarray(matrix[:, m:]), log_m, params)
+    return _flat(vec.add, code, np.ascontiguousarray(pads.T))
+
+
+def _check_hiding_message(matrix: np.ndarray, log_m: int, params: PcsParams) -> None:
+    m = 1 << log_m
+    if (not isinstance(matrix, np.ndarray) or matrix.dtype != U64 or matrix.ndim != 2
+            or not matrix.flags.c_contiguous or matrix.shape[1] != m + params.pad_symbols):
+        raise TypeError(f"expected a C-contiguous uint64 (rows, {m + params.pad_symbols}) hiding message")
+    if params.pad_symbols > m:
+        raise ValueError("the fused encoder needs l_pad <= m (hiding rows are >= 4 L wide)")
+
+
+def encode_rows(matrix: np.ndarray, log_m: int, params: PcsParams, out: np.ndarray) -> None:
+    """Codewords of the rows of `matrix` (rows, m + l_pad) in the hiding code,
+    written as columns 0 .. rows - 1 of `out` (n, >= rows), the commitment's
+    leaf layout. One fused pass (`ntt_kernels.encode_padded_rows_transposed`):
+    per block the padding folds into the message (X^m is constant on a
+    block's coset), so the cost is the plain encoder's; `encode_rows_reference`
+    is the two-transform form it is tested against."""
+    _check_hiding_message(matrix, log_m, params)
+    n = (1 << log_m) << params.log_blowup
+    if out.dtype != U64 or out.ndim != 2 or out.shape[0] != n or out.shape[1] < matrix.shape[0]:
+        raise ValueError(f"out must be a uint64 array of shape ({n}, >= {matrix.shape[0]})")
+    from zkaudit.pcs import ntt_kernels
+
+    ntt_kernels.encode_padded_rows_transposed(matrix, 1 << log_m, coset_shift_powers(log_m, params.log_blowup),
+                                              block_factors(log_m, params.log_blowup), twiddles(log_m), out,
+                                              _GROUP)
+
+
+def encode_message_ext_reference(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
+    """Naive reference of `encode_message_ext` (separate transforms, then add)."""
     from zkaudit.field import vec
 
     m = 1 << log_m
@@ -214,6 +262,26 @@ def encode_message_ext(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarr
     pads = np.ascontiguousarray(u[m:].T)  # (2, l_pad): each coordinate encodes separately
     enc = encode_pads(pads, log_m, params)
     return _flat(vec.add, data, enc.T)
+
+
+def encode_messages_ext(rows: list[np.ndarray], log_m: int, params: PcsParams) -> list[np.ndarray]:
+    """The hiding code's codewords of extension messages (m + l_pad, 2) ->
+    (n, 2) each; all coordinates of all rows in one parallel kernel call
+    (the code is F_p-linear, each coordinate encodes separately)."""
+    msg = np.ascontiguousarray(np.concatenate([np.asarray(u).T for u in rows], axis=0))
+    _check_hiding_message(msg, log_m, params)
+    n = (1 << log_m) << params.log_blowup
+    out = np.empty((msg.shape[0], n), dtype=U64)
+    from zkaudit.pcs import ntt_kernels
+
+    ntt_kernels.encode_padded_rows(msg, 1 << log_m, coset_shift_powers(log_m, params.log_blowup),
+                                   block_factors(log_m, params.log_blowup), twiddles(log_m), out)
+    return [np.ascontiguousarray(out[2 * i : 2 * i + 2].T) for i in range(len(rows))]
+
+
+def encode_message_ext(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
+    """The hiding code's codeword of an extension message (m + l_pad, 2)."""
+    return encode_messages_ext([u], log_m, params)[0]
 
 
 # ------------------------------------------------------------------ commit
@@ -256,11 +324,8 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table) -> tu
     matrix[R:, :m] = random_base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z, b_r
     matrix[:, m:] = random_base(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
-    leaves = np.empty((n, rows + 2), dtype=U64)
-    codeword = rs_encode_transposed(np.ascontiguousarray(matrix[:, :m]), params.log_blowup)
-    from zkaudit.field import vec
-
-    leaves[:, :rows] = _flat(vec.add, codeword, encode_pads(np.ascontiguousarray(matrix[:, m:]), log_cols, params).T)
+    leaves = np.empty((n, rows + 2), dtype=U64)  # one leaf: a codeword column, then its salt
+    encode_rows(matrix, log_cols, params, leaves)
     leaves[:, rows:] = random_salts(n)
     tree = MerkleTree(leaves)
     commitment = Commitment(params.log_blowup, log_cols, tuple(num_vars), tree.root)
@@ -347,7 +412,7 @@ def absorb_claims(transcript: Transcript, digest: bytes, claims) -> None:
 
 
 def col_vector(term: Term, m: int) -> np.ndarray:
-    """w_t as an (m, 2) extension vector."""
+    """w_t as an (m, 2) extension vector (the reference form of `term_dots`)."""
     if term.col_point is not None:
         e = eq_table(point_array(list(term.col_point)))
         if e.shape[0] == m:
@@ -356,6 +421,50 @@ def col_vector(term: Term, m: int) -> np.ndarray:
     for col, w in term.col_weights:
         out[col] = (w.c0, w.c1)
     return out
+
+
+def col_block(term: Term) -> tuple[int, np.ndarray]:
+    """(start, w): w_t is zero outside columns start .. start + len(w) - 1.
+    An eq-weighted term's column point starts with its block's address bits
+    (a table narrower than a row, e.g. every mask table), and each leading
+    0/1 coordinate picks a half exactly; a weighted term spans its columns."""
+    if term.col_point is not None:
+        x = term.col_point
+        start, i = 0, 0
+        while i < len(x) and (x[i] == _ZERO or x[i] == _ONE):
+            start += int(x[i] == _ONE) << (len(x) - 1 - i)
+            i += 1
+        return start, eq_table(point_array(list(x[i:])))
+    cols = [c for c, _ in term.col_weights]
+    start = min(cols)
+    out = np.zeros((max(cols) - start + 1, 2), dtype=U64)
+    for col, w in term.col_weights:
+        out[col - start] = (w.c0, w.c1)
+    return start, out
+
+
+def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
+    """W_t(y) = <w_t, M[y, :m]> for every row y of `matrix` and every term:
+    (terms, rows, 2). Each term reads only its column block, terms sharing a
+    block in one kernel call (a mask term costs 2^s columns, not m);
+    `term_dots_reference` is the full-width form."""
+    out = np.empty((len(terms), matrix.shape[0], 2), dtype=U64)
+    groups: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+    for i, t in enumerate(terms):
+        start, w = col_block(t)
+        groups.setdefault((start, w.shape[0]), []).append((i, w))
+    for (start, size), members in groups.items():
+        raw = np.empty((2 * len(members), matrix.shape[0]), dtype=U64)
+        k.row_dots(matrix[:, start : start + size], k.coordinate_major(np.stack([w for _, w in members])), raw)
+        out[[i for i, _ in members]] = k.ext_results(raw)
+    return out
+
+
+def term_dots_reference(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
+    colvecs = np.stack([col_vector(t, m) for t in terms])
+    raw = np.empty((2 * len(terms), matrix.shape[0]), dtype=U64)
+    k.row_dots(np.ascontiguousarray(matrix[:, :m]), k.coordinate_major(colvecs), raw)
+    return k.ext_results(raw)
 
 
 def proximity_weights(alpha: np.ndarray, domain_rows: int) -> np.ndarray:
@@ -416,10 +525,7 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
         for t in ts:
             flat.append(t)
             coeffs_t.append(g * t.coeff)
-    colvecs = np.stack([col_vector(t, m) for t in flat])
-    raw = np.empty((2 * len(flat), D), dtype=U64)
-    k.row_dots(np.ascontiguousarray(data.matrix[:D, :m]), k.coordinate_major(colvecs), raw)
-    dots = k.ext_results(raw)
+    dots = term_dots(data.matrix[:D], flat, m)
     tables = []
     for i, t in enumerate(flat):
         w = np.zeros((r_pad, 2), dtype=U64)

@@ -36,7 +36,7 @@ from zkaudit.pcs.hiding import (
     all_num_vars,
     batch_spec,
     claim_terms,
-    encode_message_ext,
+    encode_messages_ext,
     expected_finals,
     proximity_weights,
 )
@@ -188,8 +188,9 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(np.stack([prox_coeffs, eval_coeffs])), raw)
     combos = k.ext_results(raw)
     idx = np.asarray(positions, dtype=np.int64)
-    for which, row, err in ((0, proof.proximity_row, ProximityMismatch), (1, u_eval, EvaluationRowMismatch)):
-        encoded = encode_message_ext(row, layout.log_cols, params)[idx]
+    encoded_rows = encode_messages_ext([proof.proximity_row, u_eval], layout.log_cols, params)
+    for which, err in ((0, ProximityMismatch), (1, EvaluationRowMismatch)):
+        encoded = encoded_rows[which][idx]
         bad = np.nonzero(np.any(encoded != combos[which], axis=1))[0]
         if bad.size:
             j = int(bad[0])
