@@ -146,3 +146,33 @@ def test_unrevoked_version_verifies_through_the_log(tmp_path, proof_and_model, c
     # The head verified there is remembered: a later verify-log requires the log to extend it.
     known = json.loads(known_heads_file.read_text())
     assert known["registries"][reg.public_key.hex()]["tree_size"] == reg.log_size()
+
+
+def test_truncated_tail_makes_the_check_endpoint_answer_500(revoked):
+    from fastapi.testclient import TestClient
+
+    from zkaudit.registry.api import create_app
+
+    url, index, proof = revoked
+    _truncate_tail(url, index)
+    client = TestClient(create_app(Registry(url)))
+    r = client.post("/v1/models/tiny/versions/1/check", content=proof.read_bytes())
+    assert r.status_code == 500 and r.json()["error"] == "LogMismatch", r.text
+    assert "were removed" in r.json()["detail"]
+
+
+def test_known_heads_file_only_grows_and_refuses_garbage(tmp_path):
+    from zkaudit.errors import ZkauditError
+    from zkaudit.registry.known_heads import KnownHeads
+    from zkaudit.registry.log import SignedTreeHead
+
+    store = KnownHeads(tmp_path / "sub" / "known.json")
+    pk = key("reg").public_key
+    small, big = SignedTreeHead(3, b"\x01" * 32, 1, b"s"), SignedTreeHead(9, b"\x02" * 32, 2, b"t")
+    assert store.get(pk) is None
+    store.record(pk, big)
+    store.record(pk, small)  # an older head never replaces a larger one
+    assert store.get(pk) == big
+    (tmp_path / "sub" / "known.json").write_text("[]")
+    with pytest.raises(ZkauditError, match="is not a zkaudit known-heads file"):
+        store.get(pk)
