@@ -11,6 +11,7 @@ a signed tree head for the new size follows in its own short transaction.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -78,6 +79,7 @@ class Registry(Reads):
         # (`known_heads`), so a truncated tail is caught; None keeps no state.
         self.known_heads: KnownHeads | None = KnownHeads.default()
         self._verified_heads: set[log.SignedTreeHead] = set()
+        self._warned_known_heads = False
         # How proofs are checked: in this process under a lock by default;
         # `registry serve` swaps in a `sandbox.VerifierPool` (budgets, crash isolation).
         self.verifier = verify_in_process
@@ -175,8 +177,16 @@ class Registry(Reads):
         return None if self.known_heads is None else self.known_heads.get(registry_pk or self.public_key)
 
     def _remember(self, sth: log.SignedTreeHead, registry_pk: bytes | None = None) -> None:
-        if self.known_heads is not None:
+        if self.known_heads is None:
+            return
+        try:
             self.known_heads.record(registry_pk or self.public_key, sth)
+        except ZkauditError as exc:
+            # The write or check itself succeeded; failing it now would misreport
+            # it. Say once that this machine's truncation guard is not kept.
+            if not self._warned_known_heads:
+                self._warned_known_heads = True
+                logging.getLogger("zkaudit.registry").warning("%s", exc)
 
     # -- shared write helpers -------------------------------------------
 
