@@ -23,6 +23,7 @@ ORDER = [
     "circuit",
     "onnx",
     "layers",
+    "data",
     "statements",
     "registry",
     "api",

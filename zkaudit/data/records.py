@@ -1,0 +1,178 @@
+"""Public records (what a custodian or IRB signs and a verifier reads), and
+the private openings that stay with the data holder.
+
+    dataset/v1        {type, schema, schema_digest, num_rows, num_vars,
+                       polynomials, commitment, pcs}
+    consent-table/v1  {type, issuer, purpose, version, supersedes, num_rows,
+                       num_vars, commitment, pcs, distinctness_proof}
+
+`commitment` is the hex of the PCS commitment's canonical bytes, `pcs` the
+parameters it was made under ({log_blowup, num_queries, hiding}), and a
+record is named by `canonical.digest(record)`. `supersedes` is the digest
+of the version it replaces (null for the first), `distinctness_proof` the
+SHA-256 of the proof file that the rows are distinct. Parsing is strict:
+unknown or missing keys, wrong types, a schema digest or polynomial list
+that does not follow from the schema, a commitment whose shape disagrees --
+each a `MalformedRecord`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from zkaudit import pcs
+from zkaudit.data.canonical import digest
+from zkaudit.data.errors import DataError, MalformedRecord, RecordRejected
+from zkaudit.data.schema import Schema
+
+DATASET_TYPE = "dataset/v1"
+CONSENT_TYPE = "consent-table/v1"
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+
+
+def default_params() -> pcs.PcsParams:
+    """The commitment parameters every dataset and consent table uses (plain:
+    see the package docstring for why not hiding yet)."""
+    return pcs.PcsParams.default()
+
+
+def params_json(params: pcs.PcsParams) -> dict:
+    return {"log_blowup": params.log_blowup, "num_queries": params.num_queries, "hiding": params.hiding}
+
+
+def _require(doc, keys: dict, what: str) -> None:
+    if not isinstance(doc, dict):
+        raise MalformedRecord(f"{what}: expected a JSON object", where=what)
+    if set(doc) != set(keys):
+        raise MalformedRecord(f"{what}: wrong keys", where=what, expected=sorted(keys), got=sorted(doc))
+    for k, t in keys.items():
+        types, v = t if isinstance(t, tuple) else (t,), doc[k]
+        if (isinstance(v, bool) and bool not in types) or not isinstance(v, types):
+            raise MalformedRecord(f"{what}.{k}: wrong type", where=what, got=type(v).__name__)
+
+
+def _commitment(hexstr: str, what: str) -> pcs.Commitment:
+    if not _HEX.fullmatch(hexstr):
+        raise MalformedRecord(f"{what}.commitment: not lowercase hex", where=what)
+    try:
+        return pcs.Commitment.from_bytes(bytes.fromhex(hexstr))
+    except pcs.PcsRejected as exc:
+        raise MalformedRecord(f"{what}.commitment: {exc}", where=what) from None
+
+
+def _check_params(doc, what: str) -> pcs.PcsParams:
+    params = default_params()
+    if doc != params_json(params):
+        raise RecordRejected(f"{what}: commitment parameters are not the supported ones", where=what,
+                             expected=params_json(params), got=doc)
+    return params
+
+
+def padded_vars(num_rows: int) -> int:
+    """Rows pad to the next power of two, at least 2 (the PCS needs >= 1 variable)."""
+    return max(1, (num_rows - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    doc: dict
+    schema: Schema
+    commitment: pcs.Commitment
+    params: pcs.PcsParams
+
+    @property
+    def digest(self) -> bytes:
+        return digest(self.doc)
+
+    @property
+    def num_rows(self) -> int:
+        return self.doc["num_rows"]
+
+    @property
+    def num_vars(self) -> int:
+        return self.doc["num_vars"]
+
+    @classmethod
+    def from_json(cls, doc) -> DatasetRecord:
+        what = "dataset record"
+        _require(doc, {"type": str, "schema": dict, "schema_digest": str, "num_rows": int, "num_vars": int,
+                       "polynomials": list, "commitment": str, "pcs": dict}, what)
+        if doc["type"] != DATASET_TYPE:
+            raise MalformedRecord(f"{what}: not a dataset record", where=what, expected=DATASET_TYPE, got=doc["type"])
+        try:
+            schema = Schema.from_json(doc["schema"])
+        except DataError as exc:
+            raise MalformedRecord(f"{what}: {exc}", where=what) from None
+        if schema.to_json() != doc["schema"]:
+            raise MalformedRecord(f"{what}: schema is not in canonical form", where=what)
+        if doc["schema_digest"] != digest(doc["schema"]).hex():
+            raise RecordRejected(f"{what}: schema digest does not match the schema", where=what,
+                                 expected=digest(doc["schema"]).hex(), got=doc["schema_digest"])
+        if doc["polynomials"] != schema.polynomial_names():
+            raise MalformedRecord(f"{what}: polynomial list does not follow from the schema", where=what,
+                                  expected=schema.polynomial_names(), got=doc["polynomials"])
+        params = _check_params(doc["pcs"], what)
+        c = _commitment(doc["commitment"], what)
+        if doc["num_vars"] != padded_vars(doc["num_rows"]) or doc["num_rows"] < 1:
+            raise MalformedRecord(f"{what}: num_vars does not follow from num_rows", where=what,
+                                  expected=padded_vars(max(doc["num_rows"], 1)), got=doc["num_vars"])
+        if c.num_vars != (doc["num_vars"],) * len(doc["polynomials"]):
+            raise MalformedRecord(f"{what}: commitment shape disagrees with the record", where=what,
+                                  expected=(doc["num_vars"],) * len(doc["polynomials"]), got=c.num_vars)
+        return cls(doc, schema, c, params)
+
+
+@dataclass(frozen=True)
+class ConsentTableRecord:
+    doc: dict
+    commitment: pcs.Commitment
+    params: pcs.PcsParams
+
+    @property
+    def digest(self) -> bytes:
+        return digest(self.doc)
+
+    @property
+    def num_rows(self) -> int:
+        return self.doc["num_rows"]
+
+    @property
+    def num_vars(self) -> int:
+        return self.doc["num_vars"]
+
+    def statement(self) -> dict:
+        """What the distinctness proof is bound to: the record without the proof's own hash."""
+        return {k: v for k, v in self.doc.items() if k != "distinctness_proof"}
+
+    @classmethod
+    def from_json(cls, doc) -> ConsentTableRecord:
+        what = "consent-table record"
+        _require(doc, {"type": str, "issuer": str, "purpose": str, "version": int, "supersedes": (str, type(None)),
+                       "num_rows": int, "num_vars": int, "commitment": str, "pcs": dict,
+                       "distinctness_proof": str}, what)
+        if doc["type"] != CONSENT_TYPE:
+            raise MalformedRecord(f"{what}: not a consent-table record", where=what, expected=CONSENT_TYPE,
+                                  got=doc["type"])
+        for key in ("issuer", "purpose"):
+            if not _CODE.fullmatch(doc[key]):
+                raise MalformedRecord(f"{what}.{key}: 1-64 characters of [A-Za-z0-9_.:/-]", where=what, got=doc[key])
+        if doc["version"] < 1:
+            raise MalformedRecord(f"{what}.version: versions start at 1", where=what, got=doc["version"])
+        if doc["supersedes"] is not None and not _DIGEST.fullmatch(doc["supersedes"]):
+            raise MalformedRecord(f"{what}.supersedes: a record digest (64 hex digits) or null", where=what)
+        if (doc["supersedes"] is None) != (doc["version"] == 1):
+            raise MalformedRecord(f"{what}: version 1 supersedes nothing; every later version names the one it "
+                                  "replaces", where=what, got=(doc["version"], doc["supersedes"]))
+        if not _DIGEST.fullmatch(doc["distinctness_proof"]):
+            raise MalformedRecord(f"{what}.distinctness_proof: a SHA-256 (64 hex digits)", where=what)
+        params = _check_params(doc["pcs"], what)
+        c = _commitment(doc["commitment"], what)
+        if doc["num_rows"] < 1 or doc["num_vars"] != padded_vars(doc["num_rows"]):
+            raise MalformedRecord(f"{what}: num_vars does not follow from num_rows", where=what)
+        if c.num_vars != (doc["num_vars"],) * 2:
+            raise MalformedRecord(f"{what}: commitment must hold the two ID limb columns", where=what,
+                                  expected=(doc["num_vars"],) * 2, got=c.num_vars)
+        return cls(doc, c, params)
