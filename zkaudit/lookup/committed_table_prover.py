@@ -33,6 +33,14 @@ from zkaudit.transcript import Transcript
 U64 = np.uint64
 
 
+class RowNotInTable(NotInTable):
+    """Looked-up row `row` (numerator non-zero) is not a real row of the table."""
+
+    def __init__(self, row: int):
+        super().__init__(f"row {row}: its value is not a row of the committed table")
+        self.row = row
+
+
 def _rows_key(cols) -> np.ndarray:
     """One structured key per row, for sorting and matching."""
     return np.rec.fromarrays([np.asarray(c, dtype=U64) for c in cols]).view(np.ndarray)
@@ -52,7 +60,7 @@ def table_multiplicities(lookup_cols, numerators: np.ndarray, table_cols, table_
     found = (pos < table_rows) & (sorted_keys[pos_c] == probe)
     if not found.all():
         i = int(want[np.flatnonzero(~found)[0]])
-        raise NotInTable(f"row {i}: its value is not a row of the committed table")
+        raise RowNotInTable(i)
     m = np.zeros(table_cols[0].shape[0], dtype=np.int64)
     np.add.at(m, order[pos_c], numerators[want].astype(np.int64))
     return m.astype(U64)
@@ -129,4 +137,4 @@ def _ext(x) -> Fp2:
     return Fp2.from_base(x) if isinstance(x, Fp) else x
 
 
-__all__ = ["NotInTable", "prove", "table_multiplicities"]
+__all__ = ["RowNotInTable", "prove", "table_multiplicities"]
