@@ -114,3 +114,56 @@ def eval_blocks(row, starts, log_sizes, points, out):
                 buf[t, 0], buf[t, 1] = ext_add(buf[t, 0], buf[t, 1], m0, m1)
             size = half
         out[i, 0], out[i, 1] = buf[0, 0], buf[0, 1]
+
+
+@njit(cache=True)
+def pair_round_evals(stack, coeffs, out):
+    """out[t] = sum_j coeffs[j] sum_{i < h} A_j(t, i) B_j(t, i) for t = 0, 1, 2,
+    with A_j = stack[2j], B_j = stack[2j + 1] (extension tables of 2h entries)
+    and A(t, i) = A[i] + t (A[i + h] - A[i]): a degree-2 sum-check round of a
+    sum of pairwise products, first variable the most significant. Serial:
+    the commitment's batching tables have ~2^7-2^10 rows, where a parallel
+    region's start-up costs more than the arithmetic."""
+    h = stack.shape[1] // 2
+    for t in range(3):
+        out[t, 0] = np.uint64(0)
+        out[t, 1] = np.uint64(0)
+    for j in range(stack.shape[0] // 2):
+        a = stack[2 * j]
+        b = stack[2 * j + 1]
+        zero = np.uint64(0)
+        s00, s01, s10, s11, s20, s21 = zero, zero, zero, zero, zero, zero
+        for i in range(h):
+            a0, a1 = a[i, 0], a[i, 1]
+            b0, b1 = b[i, 0], b[i, 1]
+            da0, da1 = ext_sub(a[i + h, 0], a[i + h, 1], a0, a1)
+            db0, db1 = ext_sub(b[i + h, 0], b[i + h, 1], b0, b1)
+            p0, p1 = ext_mul(a0, a1, b0, b1)
+            s00, s01 = ext_add(s00, s01, p0, p1)
+            a0, a1 = ext_add(a0, a1, da0, da1)
+            b0, b1 = ext_add(b0, b1, db0, db1)
+            p0, p1 = ext_mul(a0, a1, b0, b1)
+            s10, s11 = ext_add(s10, s11, p0, p1)
+            a0, a1 = ext_add(a0, a1, da0, da1)
+            b0, b1 = ext_add(b0, b1, db0, db1)
+            p0, p1 = ext_mul(a0, a1, b0, b1)
+            s20, s21 = ext_add(s20, s21, p0, p1)
+        c0, c1 = coeffs[j, 0], coeffs[j, 1]
+        p0, p1 = ext_mul(c0, c1, s00, s01)
+        out[0, 0], out[0, 1] = ext_add(out[0, 0], out[0, 1], p0, p1)
+        p0, p1 = ext_mul(c0, c1, s10, s11)
+        out[1, 0], out[1, 1] = ext_add(out[1, 0], out[1, 1], p0, p1)
+        p0, p1 = ext_mul(c0, c1, s20, s21)
+        out[2, 0], out[2, 1] = ext_add(out[2, 0], out[2, 1], p0, p1)
+
+
+@njit(cache=True)
+def fold_tables(stack, r0, r1, out):
+    """out[k, i] = T_k[i] + r (T_k[i + h] - T_k[i]) for every extension table
+    (serial, see `pair_round_evals`)."""
+    h = out.shape[1]
+    for t in range(stack.shape[0]):
+        for i in range(h):
+            d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
+            m0, m1 = ext_mul(r0, r1, d0, d1)
+            out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
