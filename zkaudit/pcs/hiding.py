@@ -252,15 +252,17 @@ def encode_rows(matrix: np.ndarray, log_m: int, params: PcsParams, out: np.ndarr
                                               balanced_group(matrix.shape[0]))
 
 
-def balanced_group(num_rows: int) -> int:
+def balanced_group(num_rows: int, threads: int | None = None) -> int:
     """Rows per encoder task: at most `_GROUP`, with the task count a multiple
     of the thread count. The hiding matrix has a few rows more than a power
     of two (mask row, blinding rows): 69 rows in groups of 32 make three
     tasks, two of them on one of two threads, which measured 1.5x slower
     than four tasks of 18."""
-    import numba
+    if threads is None:
+        import numba
 
-    threads = max(1, numba.get_num_threads())
+        threads = numba.get_num_threads()
+    threads = max(1, threads)
     tasks = -(-num_rows // _GROUP)
     tasks = -(-tasks // threads) * threads
     return max(1, -(-num_rows // tasks))

@@ -1,0 +1,189 @@
+"""The hiding commitment's fast paths against their naive references: the
+fused padded encoder (prover and verifier forms) against separate
+transforms, the block-restricted row dots against full-width ones, the
+serial pair sum-check against the generic prover (byte-identical proofs),
+and a whole hiding opening through either set of paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkaudit.field import Fp2, vec
+from zkaudit.field.constants import P
+from zkaudit.pcs import Claim, PcsParams, commit, hiding, open, verify
+from zkaudit.pcs import pair_sumcheck
+from zkaudit.pcs.hiding import WeightedClaim
+from zkaudit.pcs.layout import Layout
+from zkaudit.sumcheck import prover as generic_prover
+from zkaudit.sumcheck.errors import SumcheckRejected
+from zkaudit.sumcheck.verifier import verify as sumcheck_verify
+from zkaudit.transcript import Transcript
+
+ZK = PcsParams.default_hiding()
+TINY = PcsParams.for_tests_hiding(4)
+
+
+def _transcript(tag="hiding-kernels") -> Transcript:
+    t = Transcript()
+    t.absorb_statement(tag, 1, digests={"c": b"\0" * 32})
+    return t
+
+
+def _message(rows, log_m, params, seed, edge=False):
+    rng = np.random.default_rng(seed)
+    mat = vec.random(rows * ((1 << log_m) + params.pad_symbols), rng).reshape(rows, -1)
+    if edge:  # the largest canonical values, in the data and in the padding
+        mat[:, ::3] = P - 1
+        mat[:, (1 << log_m) :: 2] = P - 2
+    return mat
+
+
+# ------------------------------------------------------------ encoders
+
+
+@pytest.mark.parametrize("params", [TINY, ZK], ids=["tiny", "default"])
+@pytest.mark.parametrize("extra_cols", [0, 1])
+@pytest.mark.parametrize("rows", [1, 5, 33, 69])
+def test_fused_encoder_equals_two_transform_reference(params, extra_cols, rows):
+    log_m = params.min_log_cols + extra_cols
+    for edge in (False, True):
+        mat = _message(rows, log_m, params, rows + 7 * extra_cols, edge)
+        want = hiding.encode_rows_reference(mat, log_m, params)
+        out = np.full((want.shape[0], rows + 2), 12345, dtype=np.uint64)
+        hiding.encode_rows(mat, log_m, params, out)
+        assert np.array_equal(out[:, :rows], want)
+        assert np.all(out[:, rows:] == 12345)  # the salt words are the caller's
+
+
+@pytest.mark.parametrize("params", [TINY, ZK], ids=["tiny", "default"])
+def test_verifier_encoder_equals_reference(params):
+    rng = np.random.default_rng(3)
+    log_m = params.min_log_cols + 1
+    rows = [vec.ext_random((1 << log_m) + params.pad_symbols, rng) for _ in range(3)]
+    rows[1][:] = P - 1
+    got = hiding.encode_messages_ext(rows, log_m, params)
+    for u, enc in zip(rows, got):
+        assert np.array_equal(enc, hiding.encode_message_ext_reference(u, log_m, params))
+        assert np.array_equal(hiding.encode_message_ext(u, log_m, params), enc)
+
+
+def test_encoder_refuses_wrong_shapes():
+    log_m = TINY.min_log_cols
+    mat = _message(3, log_m, TINY, 0)
+    n = (1 << log_m) << TINY.log_blowup
+    with pytest.raises(TypeError):
+        hiding.encode_rows(mat[:, 1:], log_m, TINY, np.empty((n, 3), dtype=np.uint64))
+    with pytest.raises(ValueError):
+        hiding.encode_rows(mat, log_m, TINY, np.empty((n, 2), dtype=np.uint64))
+    with pytest.raises(ValueError):
+        hiding.encode_rows(mat, log_m, TINY, np.empty((n // 2, 3), dtype=np.uint64))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4, 16])
+def test_encoder_groups_are_balanced_across_threads(threads):
+    for rows in range(1, 300):
+        g = hiding.balanced_group(rows, threads)
+        tasks = -(-rows // g)
+        assert 1 <= g <= 32
+        # every thread gets the same number of tasks, or there is one task per row
+        assert tasks % threads == 0 or g == 1 or tasks < threads
+        assert -(-rows // threads) <= -(-tasks // threads) * g  # the rows are all covered
+
+
+# ------------------------------------------------------------ row dots
+
+
+def test_block_row_dots_equal_full_width_reference():
+    rng = np.random.default_rng(5)
+    params = ZK
+    sizes = [12, 3, 0, 7, 1]
+    every = hiding.all_num_vars(sizes, params)
+    lay = Layout.build(every, params.choose_log_cols(every))
+    mat = vec.random((lay.num_rows + 2) * (lay.cols + params.pad_symbols), rng).reshape(lay.num_rows + 2, -1)
+
+    def pt(v):
+        return tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(v, rng))
+
+    claims = [Claim(0, pt(12), Fp2(1)), Claim(1, pt(3), Fp2(1)), Claim(3, pt(7), Fp2(1)),
+              Claim(3, pt(7), Fp2(1)), Claim(4, pt(1), Fp2(1)),
+              WeightedClaim(2, 0, (Fp2(3),), Fp2(1)),
+              WeightedClaim(0, lay.cols - 2, (Fp2(3), Fp2(4, 5), Fp2(9), Fp2(0, 1)), Fp2(1)),
+              Claim(0, (Fp2(1), Fp2(0)) + pt(10), Fp2(1))]  # a point with Boolean leading coordinates
+    l = (lay.num_rows + 1).bit_length()
+    terms = [t for ts in hiding.claim_terms(lay, len(sizes), claims, params, l) for t in ts]
+    got = hiding.term_dots(mat, terms, lay.cols)
+    assert np.array_equal(got, hiding.term_dots_reference(mat, terms, lay.cols))
+
+
+# ------------------------------------------------------------ sum-check
+
+
+@pytest.mark.parametrize("num_vars", [1, 2, 5, 9])
+@pytest.mark.parametrize("num_pairs", [1, 3, 6])
+def test_pair_sumcheck_proof_is_the_generic_provers(num_vars, num_pairs):
+    rng = np.random.default_rng(100 * num_vars + num_pairs)
+    tables = [vec.ext_random(1 << num_vars, rng) if i % 3 else vec.random(1 << num_vars, rng)
+              for i in range(2 * num_pairs)]
+    tables[0][:] = P - 1
+    coeffs = [Fp2(int(a), int(b)) for a, b in vec.ext_random(num_pairs, rng)]
+    spec = pair_sumcheck.pair_spec(coeffs)
+    for claimed in (None, Fp2(5)):  # the true sum, and a false one the prover is asked for
+        ref, ref_eval, total = generic_prover.prove(tables, spec, _transcript(), claimed_sum=claimed)
+        proof, evaluation = pair_sumcheck.prove_pairs(tables, coeffs, _transcript(), claimed_sum=total)
+        assert proof.to_bytes() == ref.to_bytes() and evaluation == ref_eval
+        if claimed is None:
+            assert sumcheck_verify(proof, total, num_vars, spec, _transcript()) == evaluation
+        else:
+            with pytest.raises(SumcheckRejected):
+                sumcheck_verify(proof, total, num_vars, spec, _transcript())
+
+
+def test_pair_sumcheck_refuses_bad_shapes():
+    t = vec.random(4)
+    with pytest.raises(ValueError):
+        pair_sumcheck.prove_pairs([t], [Fp2(1)], _transcript(), claimed_sum=Fp2(0))
+    with pytest.raises(ValueError):
+        pair_sumcheck.prove_pairs([t, vec.random(8)], [Fp2(1)], _transcript(), claimed_sum=Fp2(0))
+    with pytest.raises(ValueError):
+        pair_sumcheck.prove_pairs([vec.random(1), vec.random(1)], [Fp2(1)], _transcript(), claimed_sum=Fp2(0))
+
+
+# ------------------------------------------------------------ whole opening
+
+
+def test_hiding_opening_is_the_same_through_the_reference_paths(monkeypatch):
+    rng = np.random.default_rng(9)
+    sizes = [11, 4, 2]
+    tables = [vec.random(1 << s, rng) for s in sizes]
+    c, data = commit(tables, ZK)
+
+    def pt(v):
+        return tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(v, rng))
+
+    claims = [Claim(i, p, data.masked_value(i, p)) for i, s in enumerate(sizes) for p in [pt(s)]]
+    claims.append(WeightedClaim(2, 1, (Fp2(2), Fp2(0, 3)), Fp2(2) * Fp2(int(tables[2][1]))
+                                + Fp2(0, 3) * Fp2(int(tables[2][2]))))
+    fast = open(data, claims, _transcript())
+    # the commitment itself through the two-transform encoder
+    assert np.array_equal(data.leaves[:, : data.matrix.shape[0]],
+                          hiding.encode_rows_reference(data.matrix, data.layout.log_cols, ZK))
+
+    def generic(tables_, coeffs, transcript, *, claimed_sum):
+        proof, evaluation, _ = generic_prover.prove(tables_, pair_sumcheck.pair_spec(coeffs), transcript,
+                                                    claimed_sum=claimed_sum)
+        return proof, evaluation
+
+    monkeypatch.setattr(hiding, "prove_pairs", generic)
+    monkeypatch.setattr(hiding, "term_dots", hiding.term_dots_reference)
+    slow = open(data, claims, _transcript())
+    assert fast.to_bytes() == slow.to_bytes()
+    verify(c, claims, fast, _transcript(), ZK)
+
+
+@pytest.mark.parametrize("num_vars", [[16], [20], [18], [22], [10, 12, 14], [20, 20, 16, 8], [3], [14] * 30])
+def test_hiding_width_is_the_plain_width_at_least_4L(num_vars):
+    every = hiding.all_num_vars(num_vars, ZK)
+    plain = PcsParams.default()
+    assert ZK.choose_log_cols(every) == max(ZK.min_log_cols, plain.choose_log_cols(every))
+    assert ZK.plain_twin() == plain
