@@ -7,7 +7,8 @@
      "id_column": "patient_id",
      "population": "adults admitted 2019-2023, site A"}
 
-Types: `id` a pseudonymous ID, 32 hex digits (128 bits; its 124 leading
+Types: `id` a pseudonymous ID (several may exist, e.g. patient and encounter;
+`id_column` names the patient's), 32 hex digits (128 bits; its 124 leading
 bits are committed as two 62-bit field elements, `NAME.hi` and `NAME.lo`);
 `int` an integer in [min, max]; `fixed` a real number committed as
 round(v * 2^scale), declared range [min, max] in real units (integers or
@@ -136,13 +137,10 @@ class Schema:
                             problems.append(f"{where}: the range times 2^scale must stay below 2^62")
             out.append(Column(name, typ, scale, lo, hi))
         idc = doc.get("id_column")
-        ids = [c for c in out if c.type == "id"]
         if not isinstance(idc, str):
             problems.append("schema.id_column: the name of the pseudonymous ID column is required")
         elif not any(c.name == idc and c.type == "id" for c in out):
             problems.append(f"schema.id_column: {idc!r} is not a column of type id")
-        if len(ids) > 1:
-            problems.append("schema: at most one column of type id")
         pop = doc.get("population")
         if not isinstance(pop, str) or not pop.strip() or not pop.isascii():
             problems.append("schema.population: a non-empty ASCII description of the population is required")

@@ -1,0 +1,56 @@
+"""`zkaudit data commit DATA.csv --schema SCHEMA.json --key CUSTODIAN.key --out DS/`:
+seal a dataset (a thin layer over `zkaudit.data.dataset`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+data_app = typer.Typer(name="data", help="Sealed datasets: commit a table under a schema, signed by its custodian.",
+                       no_args_is_help=True)
+
+
+@data_app.command("commit")
+def commit(
+    table: Path = typer.Argument(..., help="The table: CSV with a header row, or Parquet (.parquet)."),
+    schema: Path = typer.Option(..., "--schema", help="Schema JSON: columns (name, type id/int/fixed/bool, scale, "
+                                                      "min, max), id_column, population."),
+    key: Path = typer.Option(..., "--key", help="The custodian's keystore (`zkaudit keys gen`); signs the record."),
+    out: Path = typer.Option(..., "--out", help="New directory: dataset.json (public, signed record) and "
+                                                 "opening.npz (private: the committed values; keep it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: record digest, rows, commitment."),
+) -> None:
+    """Commit a dataset: one polynomial per column, rows padded with a valid column.
+
+    Missing cells, wrong types and values outside the declared ranges stop the
+    command with the row and column; nothing is written then. The commitment is
+    binding, not hiding yet."""
+    from zkaudit.cli._records import sign_record
+    from zkaudit.data.dataset import commit_dataset, write_dataset
+    from zkaudit.data.errors import DataError
+
+    try:
+        schema_doc = json.loads(schema.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read schema {schema}: {exc}") from None
+    record, opening = commit_dataset(table, schema_doc)
+    signature = sign_record(key, record.doc, record.digest)
+    write_dataset(out, record, opening, signature)
+    doc = {"schema": "zkaudit.data-commit/1", "out": str(out), "record_digest": record.digest.hex(),
+           "rows": record.num_rows, "padded_rows": 1 << record.num_vars, "polynomials": record.doc["polynomials"],
+           "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": False}
+    if as_json:
+        typer.echo(json.dumps(doc, sort_keys=True))
+        return
+    typer.echo(f"committed {record.num_rows} rows x {len(record.schema.columns)} columns -> {out}")
+    typer.echo(f"  record      {record.digest.hex()} (signed by {signature['signer']})")
+    typer.echo(f"  schema      {record.doc['schema_digest']} (ID column {record.schema.id_column})")
+    typer.echo(f"  padded to   {1 << record.num_vars} rows (valid column marks the {record.num_rows} real ones)")
+    typer.echo("  public      dataset.json; private opening.npz (keep it; never publish it)")
+    typer.echo("  commitment  binding, not hiding yet; registry publication: `registry publish-dataset` (not yet)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,119 @@
+"""`zkaudit prove-consent --dataset DS --consent CT --out P` and
+`zkaudit verify-consent P --dataset DS --consent CT`: the consent statement
+(a thin layer over `zkaudit.statements.consent`). Not zero-knowledge yet."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+
+def prove_consent(
+    dataset: Path = typer.Option(..., "--dataset", help="Dataset directory from `zkaudit data commit` "
+                                                         "(needs its private opening.npz)."),
+    consent: Path = typer.Option(..., "--consent", help="Consent-table directory from `zkaudit consent commit` "
+                                                         "(needs table.npz)."),
+    out: Path = typer.Option(..., "--out", help="Proof file to write."),
+    unique_ids: bool = typer.Option(False, "--unique-ids", help="Also prove each consented ID is used by at most "
+                                                                "one record (patient-level uniqueness)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: what the proof states, size, time."),
+) -> None:
+    """Prove every valid record's ID is in the consent table (not zero-knowledge yet)."""
+    from zkaudit.cli._records import NOT_ZK, check_signature
+    from zkaudit.data.consent_table import load_consent_table
+    from zkaudit.data.dataset import load_dataset
+    from zkaudit.data.errors import DataError
+    from zkaudit.statements.consent.prover import prove_consent as prove
+    from zkaudit.statements.consent.verifier import summary
+
+    ds, ds_sig, ds_open = load_dataset(dataset, with_opening=True)
+    tb, tb_sig, _, tb_open = load_consent_table(consent, with_opening=True)
+    check_signature(ds.doc, ds.digest, ds_sig, "dataset record")
+    check_signature(tb.doc, tb.digest, tb_sig, "consent-table record")
+    if out.exists():
+        raise DataError(f"{out} exists; choose another --out")
+    t0 = time.perf_counter()
+    proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids)
+    seconds = time.perf_counter() - t0
+    out.write_bytes(proof)
+    doc = {"schema": "zkaudit.prove-consent/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
+           "statement": summary(ds, tb, unique_ids), "warning": NOT_ZK}
+    if as_json:
+        typer.echo(json.dumps(doc, sort_keys=True))
+        return
+    typer.echo(f"wrote {out} ({len(proof)} bytes, {seconds:.2f} s)")
+    _print_statement(doc["statement"])
+    typer.echo(NOT_ZK)
+
+
+def verify_consent(
+    proof: Path = typer.Argument(..., help="Consent proof file."),
+    dataset: Path = typer.Option(None, "--dataset", help="The signed dataset record's directory: the proof must be "
+                                                         "about exactly it."),
+    consent: Path = typer.Option(None, "--consent", help="The signed consent-table directory: the proof must be "
+                                                         "about exactly this version; its distinctness proof is "
+                                                         "checked too."),
+    unique_ids: bool = typer.Option(None, "--unique-ids/--any-ids", help="Require the uniqueness flag to be set "
+                                                                         "(or unset); default: report it."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: valid, reason, what was proven."),
+) -> None:
+    """Verify a consent proof; names the dataset, table version, purpose and uniqueness flag.
+
+    Without --dataset/--consent the proof is checked against the records it
+    embeds, whose digests are printed for you to compare with the signed ones."""
+    from zkaudit.cli._records import NOT_ZK, check_signature
+    from zkaudit.data.consent_table import load_consent_table
+    from zkaudit.data.consent_table_verifier import verify_consent_table
+    from zkaudit.data.dataset import load_dataset
+    from zkaudit.errors import ProofRejected
+    from zkaudit.statements.consent.verifier import verify_consent as verify
+
+    ds = tb = None
+    try:
+        if dataset is not None:
+            ds, sig, _ = load_dataset(dataset)
+            check_signature(ds.doc, ds.digest, sig, "dataset record")
+        if consent is not None:
+            tb, sig, tproof, _ = load_consent_table(consent)
+            check_signature(tb.doc, tb.digest, sig, "consent-table record")
+            verify_consent_table(tb, tproof)
+        t0 = time.perf_counter()
+        v = verify(proof.read_bytes(), dataset=ds, table=tb, unique_ids=unique_ids)
+        seconds = time.perf_counter() - t0
+    except ProofRejected as exc:
+        if as_json:
+            typer.echo(json.dumps({"schema": "zkaudit.verify-consent/1", "valid": False, "reason": str(exc),
+                                   "error": f"rejected: {exc}", "code": "proof_rejected", "exit_code": 1}))
+            raise typer.Exit(1) from None
+        raise ProofRejected(f"rejected: {exc}") from None
+    doc = {"schema": "zkaudit.verify-consent/1", "valid": True, "reason": "proof verified", "statement": v.output,
+           "soundness_bits": round(v.soundness_bits, 1), "seconds": round(seconds, 3),
+           "checked_against": {"dataset": str(dataset) if dataset else None, "consent": str(consent) if consent else None},
+           "warning": NOT_ZK}
+    if as_json:
+        typer.echo(json.dumps(doc, sort_keys=True))
+        return
+    typer.echo(f"valid consent proof ({proof}, {seconds * 1000:.0f} ms)")
+    _print_statement(v.output)
+    typer.echo(f"  soundness     {v.soundness_bits:.1f} bits")
+    if ds is None or tb is None:
+        typer.echo("  checked against the records the proof embeds: compare the digests above with the signed ones "
+                   "(--dataset, --consent)")
+    typer.echo(NOT_ZK)
+
+
+def _print_statement(s: dict) -> None:
+    typer.echo(f"  dataset       {s['dataset']} ({s['dataset_rows']} records, ID column {s['id_column']}, "
+               f"schema {s['schema_digest'][:16]}...)")
+    typer.echo(f"  consent table {s['consent_table']} (issuer {s['table_issuer']}, version {s['table_version']}, "
+               f"{s['table_rows']} IDs)")
+    typer.echo(f"  purpose       {s['purpose']}")
+    typer.echo(f"  unique IDs    {'yes: each consented ID used at most once' if s['unique_ids'] else 'not proven'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("prove-consent")(prove_consent)
+    app.command("verify-consent")(verify_consent)
