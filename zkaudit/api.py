@@ -2,7 +2,8 @@
 
 The CLI commands are thin layers over these functions, so a script and the
 command line write the same artifacts and reach the same verdicts
-(docs/python.md shows each call; tests/test_api.py runs those examples).
+(docs/python.md shows each call and tests/test_api_docs.py runs those examples;
+tests/test_api_python.py covers the rest).
 Everything heavy is imported inside the functions: `import zkaudit` stays
 cheap.
 
