@@ -198,6 +198,25 @@ def block_factors(log_m: int, log_blowup: int) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=16)
+def pad_shift_powers(log_m: int, log_blowup: int, pad_symbols: int) -> np.ndarray:
+    """(2^b, l_pad) table of s_t^(m + k): where pad symbol k of a row lands
+    in block t's folded polynomial, times the block's coset scaling
+    (s_t = w_n^bitrev_b(t), as in `ntt.coset_shift_powers`)."""
+    w_n = root_of_unity(log_m + log_blowup)
+    rev = bit_reversal(log_blowup)
+    m = 1 << log_m
+    out = np.empty((1 << log_blowup, pad_symbols), dtype=U64)
+    for t in range(1 << log_blowup):
+        s_t = pow(w_n, int(rev[t]), P)
+        acc = pow(s_t, m, P)
+        for k_ in range(pad_symbols):
+            out[t, k_] = acc
+            acc = acc * s_t % P
+    out.setflags(write=False)
+    return out
+
+
 def encode_pads(pads: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
     """(rows, l_pad) pads -> (rows, n): eta_j^m Pad(eta_j) in codeword order.
     A degree < L polynomial on H_n in bit-reversed order is `rs_encode` at
@@ -248,8 +267,8 @@ def encode_rows(matrix: np.ndarray, log_m: int, params: PcsParams, out: np.ndarr
     from zkaudit.pcs import ntt_kernels
 
     ntt_kernels.encode_padded_rows_transposed(matrix, 1 << log_m, coset_shift_powers(log_m, params.log_blowup),
-                                              block_factors(log_m, params.log_blowup), twiddles(log_m), out,
-                                              balanced_group(matrix.shape[0]))
+                                              pad_shift_powers(log_m, params.log_blowup, params.pad_symbols),
+                                              twiddles(log_m), out, balanced_group(matrix.shape[0]))
 
 
 def balanced_group(num_rows: int, threads: int | None = None) -> int:
@@ -290,7 +309,7 @@ def encode_messages_ext(rows: list[np.ndarray], log_m: int, params: PcsParams) -
     from zkaudit.pcs import ntt_kernels
 
     ntt_kernels.encode_padded_rows(msg, 1 << log_m, coset_shift_powers(log_m, params.log_blowup),
-                                   block_factors(log_m, params.log_blowup), twiddles(log_m), out)
+                                   pad_shift_powers(log_m, params.log_blowup, params.pad_symbols), twiddles(log_m), out)
     return [np.ascontiguousarray(out[2 * i : 2 * i + 2].T) for i in range(len(rows))]
 
 

@@ -135,26 +135,28 @@ def bit_reverse_rows(a, rev, out):
 
 
 @njit(inline="always", cache=True)
-def _fold_pad_block(src, m, sp, factor, block):
+def _fold_pad_block(src, m, sp, pad_sp, block):
     """block[i] = (D + s_t^m Pad)[i] * s_t^i: the hiding row's polynomial
     reduced mod X^m - s_t^m (it has the same values on the coset s_t H_m,
-    and degree < m because l_pad <= m), scaled for the block's DIF."""
-    pad = src.shape[0] - m
-    for i in range(pad):
-        block[i] = bmul(badd(src[i], bmul(src[m + i], factor)), sp[i])
-    for i in range(pad, m):
+    and degree < m because l_pad <= m), scaled for the block's DIF.
+    pad_sp[k] = s_t^(m + k). The first loop is the plain encoder's, kept
+    alone so LLVM compiles it the same way (a fused single loop measured
+    ~9% slower per row)."""
+    for i in range(m):
         block[i] = bmul(src[i], sp[i])
+    for k in range(pad_sp.shape[0]):
+        block[k] = badd(block[k], bmul(src[m + k], pad_sp[k]))
 
 
 @njit(parallel=True, cache=True)
-def encode_padded_rows_transposed(msg, m, shift_powers, pad_factors, tws, out, group):
+def encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, out, group):
     """The hiding code's `encode_rows_transposed`: row r of msg (R, m + l) is
     P_r(X) = sum_{c < m} msg[r, c] X^c + X^m sum_{k < l} msg[r, m + k] X^k,
-    l <= m. On block t's coset s_t H_m, X^m is the constant pad_factors[t] =
-    s_t^m, so P_r there is the degree < m polynomial D_r + s_t^m Pad_r: one
-    size-m DIF per block, exactly the plain encoder's work plus l products.
-    Writes columns 0 .. R - 1 of `out` (n, >= R) (the leaf's later words,
-    its salt, are the caller's)."""
+    l <= m. On block t's coset s_t H_m, X^m is the constant s_t^m, so P_r
+    there is the degree < m polynomial D_r + s_t^m Pad_r: one size-m DIF per
+    block, exactly the plain encoder's work plus l products
+    (pad_shift_powers[t, k] = s_t^(m + k)). Writes columns 0 .. R - 1 of
+    `out` (n, >= R) (the leaf's later words, its salt, are the caller's)."""
     num_rows = msg.shape[0]
     blocks = shift_powers.shape[0]
     n = blocks * m
@@ -164,9 +166,10 @@ def encode_padded_rows_transposed(msg, m, shift_powers, pad_factors, tws, out, g
         r1 = min(num_rows, r0 + group)
         scratch = np.empty((r1 - r0, n), dtype=np.uint64)
         for r in range(r0, r1):
+            src = msg[r]
             for t in range(blocks):
                 block = scratch[r - r0, t * m : (t + 1) * m]
-                _fold_pad_block(msg[r], m, shift_powers[t], pad_factors[t], block)
+                _fold_pad_block(src, m, shift_powers[t], pad_shift_powers[t], block)
                 _dif(block, tws)
         for j in range(n):
             dst = out[j]
@@ -175,7 +178,7 @@ def encode_padded_rows_transposed(msg, m, shift_powers, pad_factors, tws, out, g
 
 
 @njit(parallel=True, cache=True)
-def encode_padded_rows(msg, m, shift_powers, pad_factors, tws, out):
+def encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out):
     """The same codewords, row-major: out (R, n). Threads split (row, block)
     pairs, so the verifier's four coordinate rows use every core."""
     num_rows = msg.shape[0]
@@ -184,5 +187,5 @@ def encode_padded_rows(msg, m, shift_powers, pad_factors, tws, out):
         r = task // blocks
         t = task % blocks
         block = out[r, t * m : (t + 1) * m]
-        _fold_pad_block(msg[r], m, shift_powers[t], pad_factors[t], block)
+        _fold_pad_block(msg[r], m, shift_powers[t], pad_shift_powers[t], block)
         _dif(block, tws)
