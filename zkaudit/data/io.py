@@ -39,11 +39,14 @@ def read_text_columns(path: Path, names: list[str] | None = None) -> dict[str, l
         else:
             import pyarrow.csv as pcsv
 
-            with path.open("rb") as f:
-                header = f.readline().decode("utf-8", "replace").strip().split(",")
+            import csv
+
+            with path.open(newline="", encoding="utf-8", errors="replace") as f:
+                header = next(csv.reader(f), [])
             opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=True,
                                        quoted_strings_can_be_null=True)
             table = pcsv.read_csv(path, convert_options=opts)
+            table = pa.table({n: pc.cast(table.column(n), pa.string()) for n in table.column_names})
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise DataError(f"{path}: cannot read as {'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'}: "
                         f"{str(exc).splitlines()[0]}") from None
