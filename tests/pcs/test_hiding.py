@@ -113,7 +113,8 @@ def test_masked_value_agrees_with_the_table_on_the_cube():
 
 def test_batched_masked_and_weighted_claims():
     rng = np.random.default_rng(4)
-    tables, c, data, claims = _setup([8, 3], seed=4)
+    params = dataclasses.replace(ZK, mask_vars=3)  # three masked claims on table 0 need an 8-entry mask
+    tables, c, data, claims = _setup([8, 3], params, seed=4)
     more = [Claim(0, pt, data.masked_value(0, pt)) for pt in (_point(8, rng), _point(8, rng))]
     w = (Fp2(2), Fp2(7, 3), Fp2(0, 1))
     exact = Fp2(0)
@@ -121,15 +122,42 @@ def test_batched_masked_and_weighted_claims():
         exact = exact + wk * Fp2(int(tables[0][250 + k_]))
     weighted = WeightedClaim(0, 250, w, exact)
     all_claims = claims + more + [weighted]
-    _verify(c, all_claims, open(data, all_claims, _transcript(c)))
+    _verify(c, all_claims, open(data, all_claims, _transcript(c)), params)
 
 
-def test_more_masked_claims_than_the_mask_hides_refused():
+@pytest.mark.parametrize("sizes, table, allowed", [([6], 0, 2), ([6, 1], 1, 1), ([2], 0, 2)])
+def test_more_masked_claims_than_the_mask_hides_refused(sizes, table, allowed):
     rng = np.random.default_rng(5)
-    _, c, data, _ = _setup([6])
-    claims = [Claim(0, pt, data.masked_value(0, pt)) for pt in (_point(6, rng) for _ in range(5))]
+    _, c, data, _ = _setup(sizes)
+    v = sizes[table]
+    claims = [Claim(table, pt, data.masked_value(table, pt)) for pt in (_point(v, rng) for _ in range(allowed + 1))]
+    assert hiding.max_masked_claims(v, ZK) == allowed
+    open(data, claims[:allowed], _transcript(c))
     with pytest.raises(ValueError, match="mask hides"):
         open(data, claims, _transcript(c))
+
+
+@pytest.mark.parametrize("num_claims, hidden", [(1, True), (2, True), (3, False), (4, False)])
+def test_claim_values_hidden_only_up_to_half_the_mask_entries(num_claims, hidden):
+    """Exact linear algebra on the claim values alone (the only revealed
+    items the mask mu enters): for masked claims on one table with a
+    4-entry mu, the two witnesses' value difference lies in the span of mu's
+    images for 2 claims (4 base coordinates, 4 unknowns) and not for 3 or 4.
+    This is why `max_masked_claims` is 2^s' / 2, not 2^s'."""
+    rng = np.random.default_rng(40 + num_claims)
+    v = 6
+    f1, f2 = vec.random(1 << v, rng), vec.random(1 << v, rng)
+    points = [_point(v, rng) for _ in range(num_claims)]
+    s = hiding.mask_num_vars(v, ZK)
+
+    def values(table, mask):
+        return flatten([hiding.masked_value(table, mask, pt) for pt in points])
+
+    zero = np.zeros(1 << s, dtype=np.uint64)
+    cols = [values(np.zeros(1 << v, dtype=np.uint64), np.eye(1 << s, dtype=np.uint64)[k]) for k in range(1 << s)]
+    diff = [(a - b) % P for a, b in zip(values(f1, zero), values(f2, zero))]
+    assert in_column_span(cols, diff) == hidden
+    assert (num_claims <= hiding.max_masked_claims(v, ZK)) == hidden
 
 
 # ------------------------------------------------ attacks, hiding mode

@@ -38,8 +38,11 @@ asserts
 
 s' = min(v, s). Z vanishes on {0, 1}^v, so f^ agrees with f on the cube
 (a GKR layer may use f^ in place of f~ in its sum-checks; Libra's randomized
-extension), and for up to 2^s' claims on f at generic points the values are
-uniform. A table of 0 variables cannot be masked (the cube is its only
+extension), and for up to 2^(s' - 1) claims on f at generic points the
+values are uniform: each value is an element of K, two base coordinates,
+while mu has 2^s' base entries (`max_masked_claims`; a third claim on a
+4-entry mask left the witness difference outside the span of the prover's
+randomness in the exact rank test). A table of 0 variables cannot be masked (the cube is its only
 point). `WeightedClaim(i, offset, weights, value)` asserts the *exact*
 value sum_k weights[k] f[offset + k]: for tables that are themselves random
 (the sum-check masks of `zkaudit.sumcheck.mask`); nothing else of them
@@ -156,6 +159,12 @@ def vanishing(point) -> Fp2:
 
 def mask_num_vars(num_vars: int, params: PcsParams) -> int:
     return min(num_vars, params.mask_vars)
+
+
+def max_masked_claims(num_vars: int, params: PcsParams) -> int:
+    """Masked claims a table's mask hides: its 2^s' base entries cover two
+    base coordinates per claim value in K (0 for a 0-variable table)."""
+    return (1 << mask_num_vars(num_vars, params)) // 2 if num_vars else 0
 
 
 def masked_value(table: np.ndarray, mask: np.ndarray, point) -> Fp2:
@@ -429,9 +438,9 @@ def check_hiding_claims(layout: Layout, num_tables: int, claims, params: PcsPara
             if v == 0:
                 raise ValueError("a 0-variable table cannot be opened with a masked claim (use WeightedClaim)")
             per_table[c.poly_index] = per_table.get(c.poly_index, 0) + 1
-            if per_table[c.poly_index] > 1 << mask_num_vars(v, params):
+            if per_table[c.poly_index] > max_masked_claims(v, params):
                 raise ValueError(f"more masked claims on table {c.poly_index} than its mask hides "
-                                 f"({1 << mask_num_vars(v, params)}); raise mask_vars")
+                                 f"({max_masked_claims(v, params)}); raise mask_vars")
         elif c.offset + len(c.weights) > 1 << v:
             raise ValueError(f"weighted claim runs past table {c.poly_index}")
 

@@ -107,7 +107,7 @@ class PcsParams:
     hiding: bool = False
     target_bits: float = field(default=0.0, compare=False)
     pad_symbols: int = 0  # l_pad: random message symbols per row (hiding mode only)
-    mask_vars: int = 2  # hiding: a masked claim's companion table has <= 2^mask_vars entries
+    mask_vars: int = 2  # hiding: a table's mask has <= 2^mask_vars entries, hiding half as many claims
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 8:
