@@ -283,6 +283,7 @@ def _cause(reason: str) -> str:
     m = _WHERE.match(reason)
     if m:
         return m.group(1)
+    reason = re.sub(r"'[^']*'", "'...'", reason)  # one cause, whatever statement name was mutated
     return re.sub(r"\s*\(expected .*", "", reason)[:60]
 
 
