@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit import pcs
-from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.lookup.claim import PointClaim

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit import pcs
+from zkaudit.errors import ZkauditError
+from zkaudit.field.scalar import Fp2
 from zkaudit.data.consent_table import ConsentOpening
 from zkaudit.data.dataset import DatasetOpening
 from zkaudit.data.records import ConsentTableRecord, DatasetRecord
@@ -22,12 +24,10 @@ from zkaudit.statements.consent.verifier import (
     build_statement,
     uniqueness_spec,
 )
-from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.consent.proof import STATEMENT
+from zkaudit.statements.envelope import encode_envelope
 from zkaudit.sumcheck import prover as sumcheck_prover
-from zkaudit.field.scalar import Fp2
 from zkaudit.transcript import Transcript
-from zkaudit.errors import ZkauditError
 
 
 class NotConsented(ZkauditError):

@@ -38,7 +38,7 @@ from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.lookup.errors import GkrLayerMismatch
 from zkaudit.pcs.verifier import read_opening
 from zkaudit.poly.mle import eq_eval
-from zkaudit.statements.common.statement import bind, digest
+from zkaudit.statements.common.statement import bind
 from zkaudit.statements.consent.proof import STATEMENT, STATEMENT_TYPE, WHERE, ConsentProof
 from zkaudit.statements.envelope import parse_envelope
 from zkaudit.statements.verify import Verified, register_verifier
@@ -169,4 +169,4 @@ def verify_registered(body: bytes, *, circuit_bin: bytes | None = None, weight_c
     return verify_consent_body(body)
 
 
-__all__ = ["ConsentRejected", "StatementMismatch", "digest", "verify_consent", "verify_consent_body"]
+__all__ = ["ConsentRejected", "StatementMismatch", "verify_consent", "verify_consent_body"]
