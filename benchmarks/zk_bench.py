@@ -1,6 +1,8 @@
 """Hiding vs plain commitment, masked vs unmasked sum-check: prints figures
 and ratios (no assertions). Plain and hiding run interleaved in one process;
-best and median of --reps repetitions. Usage:
+best and median of --reps repetitions, in wall time and in this process's
+CPU time (all threads; steadier than wall time when other work shares the
+cores). Usage:
     NUMBA_NUM_THREADS=2 python benchmarks/zk_bench.py [log_n ...] [--reps N]"""
 
 from __future__ import annotations
@@ -56,15 +58,18 @@ def pcs_rows(log_n: int, plain: PcsParams, zk: PcsParams, reps: int):
     step of each back to back (so load spikes hit both); (best, median)
     seconds per step and mode, and proof bytes."""
     cases = {"plain": _pcs_case(log_n, plain), "hiding": _pcs_case(log_n, zk)}
-    times = {(mode, step): [] for mode in cases for step in ("commit", "open", "verify")}
+    wall = {(mode, step): [] for mode in cases for step in ("commit", "open", "verify")}
+    cpu = {key: [] for key in wall}
     for _ in range(reps):
         for step in ("commit", "open", "verify"):
             for mode, (steps, _) in cases.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 steps[step]()
-                times[mode, step].append(time.perf_counter() - t0)
-    stats = {key: (min(v), statistics.median(v)) for key, v in times.items()}
-    return stats, {mode: nbytes for mode, (_, nbytes) in cases.items()}
+                wall[mode, step].append(time.perf_counter() - t0)
+                cpu[mode, step].append(time.process_time() - c0)
+    stats = {key: (min(v), statistics.median(v)) for key, v in wall.items()}
+    cpu_stats = {key: (min(v), statistics.median(v)) for key, v in cpu.items()}
+    return stats, cpu_stats, {mode: nbytes for mode, (_, nbytes) in cases.items()}
 
 
 def sumcheck_row(log_n: int):
@@ -85,14 +90,15 @@ def main(sizes, reps):
     print(f"{reps} repetitions, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for log_n in sizes:
-        stats, nbytes = pcs_rows(log_n, plain, zk, reps)
-        parts = []
-        for step in ("commit", "open", "verify"):
-            (pb, pm), (hb, hm) = stats["plain", step], stats["hiding", step]
-            parts.append(f"{step} {pb*1e3:.1f}/{pm*1e3:.1f} -> {hb*1e3:.1f}/{hm*1e3:.1f} ms "
-                         f"({hb/pb:.2f}x best, {hm/pm:.2f}x median)")
-        print(f"PCS 2^{log_n} (best/median): " + ", ".join(parts)
-              + f", proof {nbytes['plain']/1024:.0f} -> {nbytes['hiding']/1024:.0f} KiB "
+        stats, cpu_stats, nbytes = pcs_rows(log_n, plain, zk, reps)
+        for label, table in (("wall", stats), ("cpu", cpu_stats)):
+            parts = []
+            for step in ("commit", "open", "verify"):
+                (pb, pm), (hb, hm) = table["plain", step], table["hiding", step]
+                parts.append(f"{step} {pb*1e3:.1f}/{pm*1e3:.1f} -> {hb*1e3:.1f}/{hm*1e3:.1f} ms "
+                             f"({hb/pb:.2f}x best, {hm/pm:.2f}x median)")
+            print(f"PCS 2^{log_n} {label} (best/median, plain -> hiding): " + ", ".join(parts))
+        print(f"PCS 2^{log_n} proof {nbytes['plain']/1024:.0f} -> {nbytes['hiding']/1024:.0f} KiB "
               f"({nbytes['hiding']/nbytes['plain']:.2f}x)")
         s = sumcheck_row(log_n)
         print(f"sum-check 2^{log_n} (f*g): prove {s[0]*1e3:.1f} -> {s[1]*1e3:.1f} ms ({s[1]/s[0]:.2f}x), "

@@ -593,13 +593,14 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
                               np.ascontiguousarray(leaves[:, :R2]), np.ascontiguousarray(leaves[:, R2:]), siblings)
 
 
-def expected_finals(terms_flat: list[Term], taus, rho: list[Fp2], u_eval: np.ndarray, m: int, eval_row) -> list[Fp2]:
+def expected_finals(terms_flat: list[Term], taus, rho: list[Fp2], u_eval: np.ndarray, m: int,
+                    row_values: list[Fp2]) -> list[Fp2]:
     """The values the batching sum-check must end on, from the verifier's own
-    eq evaluations and the evaluation row (shared by prover tests and verifier)."""
+    eq evaluations and the evaluation row (row_values[t] = <w_t, u_eval[:m]>)."""
     out = []
-    for t in terms_flat:
+    for t, w in zip(terms_flat, row_values):
         out.append(eq_eval(list(t.row_point), rho))
-        out.append(eval_row(t))
+        out.append(w)
     for i, tau in enumerate(taus):
         out.append(eq_eval(tau, rho))
         out.append(Fp2(int(u_eval[m + i, 0]), int(u_eval[m + i, 1])))

@@ -44,6 +44,7 @@ from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, HidingOpeningProof
+from zkaudit.pcs.verifier import _inner_with_row
 from zkaudit.poly.mle import eq_table, point_array
 from zkaudit.sumcheck.errors import SumcheckRejected
 from zkaudit.sumcheck.verifier import verify as sumcheck_verify
@@ -153,17 +154,19 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     u_eval = proof.evaluation_row
     data_row = np.ascontiguousarray(u_eval[:m])
 
-    def eval_row(term) -> Fp2:
-        if term.col_point is not None and len(term.col_point) == layout.log_cols:
-            from zkaudit.poly.mle import evaluate
+    # W_t(rho) = <w_t, u_z[:m]>: every eq-weighted term in one block-folding
+    # kernel call (a mask term folds only its 2^s' block), weighted terms
+    # entry by entry.
+    eq_at = [i for i, t in enumerate(flat) if t.col_point is not None]
+    row_values = [Fp2(0)] * len(flat)
+    if eq_at:
+        for i, v in zip(eq_at, _inner_with_row([list(flat[i].col_point) for i in eq_at], data_row)):
+            row_values[i] = v
+    for i, t in enumerate(flat):
+        for col, w in t.col_weights:
+            row_values[i] = row_values[i] + w * _ext(data_row, col)
 
-            return evaluate(data_row, list(term.col_point))
-        acc = Fp2(0)
-        for col, w in term.col_weights:
-            acc = acc + w * _ext(data_row, col)
-        return acc
-
-    wanted = expected_finals(flat, taus, rho, u_eval, m, eval_row)
+    wanted = expected_finals(flat, taus, rho, u_eval, m, row_values)
     for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
         if want != got:
             raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",
