@@ -36,7 +36,9 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
 def default_params() -> pcs.PcsParams:
     """The commitment parameters every dataset and consent table uses (plain:
     see the package docstring for why not hiding yet)."""
-    return pcs.PcsParams.default()
+    # 3 bits above the statement target, so the union bound over a whole
+    # consent proof (three openings, lookups, sum-checks) stays >= 100 bits
+    return pcs.PcsParams.for_security(103)
 
 
 def params_json(params: pcs.PcsParams) -> dict:
