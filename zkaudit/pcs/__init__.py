@@ -32,7 +32,9 @@ Use:
 Modules: `ntt` (+ `ntt_kernels`, `ntt_reference`), `merkle`
 (+ `merkle_reference`), `layout` (where tables sit in the matrix), `params`
 (soundness and shape), `protocol` (the opening, step by step), `claim`,
-`proof` (wire types), `prover`, `verifier`, `errors`, `kernels`.
+`proof` (wire types), `prover`, `verifier`, `errors`, `kernels`; hiding:
+`hiding`, `hiding_verifier`, `pair_sumcheck` (the batching sum-check's
+serial prover, byte-identical to the generic one).
 """
 
 from zkaudit.pcs.claim import Claim

@@ -80,6 +80,17 @@ its span). Soundness: the blinding rows and pads are committed before any
 challenge; step 3 is the plain opening's sum-check over a matrix with more
 rows plus one random-linear term (rho_m after S: 1 / |K|); steps 4-5 are
 the plain opening's checks for the (m + l_pad)-dimensional code.
+
+**Cost against the plain commitment** (benchmarks/zk_bench.py). The matrix
+has the plain width (`PcsParams.choose_log_cols`) and R + 4 rows of
+m + l_pad entries. Committing encodes each row once: on block t's coset
+X^m is the constant s_t^m, so the padding folds into the message before
+the block's size-m transform (`encode_rows`; `encode_rows_reference` runs
+the two transforms). Opening reads each claim term's column block only
+(`term_dots`) and proves the batching sum-check with `pair_sumcheck`;
+verifying encodes its two rows in one call. CPU time at 2^16 / 2^20
+entries: commit 1.14x / 1.05x, open 0.8x / 0.95x, verify 1.1x / 1.17x the
+plain commitment's, proof 1.16x / 1.09x.
 """
 
 from __future__ import annotations
