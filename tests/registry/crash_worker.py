@@ -3,6 +3,10 @@
     python crash_worker.py URL KEY_PATH crash-at N   one signed write (submit-proof, then its
                                                     tree head), SIGKILLed just before the
                                                     N-th SQL statement it sends
+    python crash_worker.py URL KEY_PATH sweep N      crash-at 1..N, each in a child forked
+                                                    after the imports (cheap), printing one
+                                                    JSON line per crash: how the child ended
+                                                    and what the log looks like after it
     python crash_worker.py URL KEY_PATH loop TAG     writes until killed from outside
 
 Prints "count STATEMENTS" after a write that completed (crash-at past the end).
@@ -10,6 +14,7 @@ Prints "count STATEMENTS" after a write that completed (crash-at past the end).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -33,7 +38,27 @@ def main() -> None:
             reg.submit_proof(model="m", version="1", proof=bad_proofs()["bad magic"] + f"{arg}-{i}".encode(),
                              submitter=submitter)
             i += 1
-    crash_at = int(arg)
+    if mode == "sweep":
+        reg.engine.dispose()
+        for n in range(1, int(arg) + 1):
+            pid = os.fork()
+            if pid == 0:  # the child: a fresh engine, never the parent's connections
+                try:
+                    crash_write(Registry(url, key=reg.key), n, submitter)
+                finally:
+                    os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            check = Registry(url)
+            rep = check.verify_log()
+            print(json.dumps({"n": n, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                              "ok": rep.ok, "problems": [p for _, p in rep.problems[:3]], "size": rep.size,
+                              "proofs": len(check.proofs("m", "1"))}), flush=True)
+            check.close()
+        return
+    crash_write(reg, int(arg), submitter)
+
+
+def crash_write(reg: Registry, crash_at: int, submitter: bytes) -> None:
     seen = 0
 
     def before(conn, cursor, statement, parameters, context, executemany):
