@@ -372,7 +372,7 @@ def _replay_hiding(c, claims, proof, data):
     l = (D - 1).bit_length()
     alpha = protocol.proximity_coefficients(t, D)
     t.absorb_vec(protocol.LABEL_PROXIMITY_ROW, proof.proximity_row)
-    taus = [t.challenge_exts(hiding.LABEL_MASK_POINT, l) for _ in range(hiding.NUM_PAD_MASKS)]
+    hiding.mask_points(t, l)
     t.absorb_ext(hiding.LABEL_MASK_SUM, proof.mask_sum)
     rho_m = t.challenge_ext(hiding.LABEL_MASK_RHO)
     powers = protocol.batching_powers(t, len(claims))

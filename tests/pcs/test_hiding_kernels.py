@@ -187,3 +187,13 @@ def test_hiding_width_is_the_plain_width_at_least_4L(num_vars):
     plain = PcsParams.default()
     assert ZK.choose_log_cols(every) == max(ZK.min_log_cols, plain.choose_log_cols(every))
     assert ZK.plain_twin() == plain
+
+
+def test_mask_points_are_canonical_distinct_and_bound_to_the_transcript():
+    a = hiding.mask_points(_transcript(), 9)
+    b = hiding.mask_points(_transcript(), 9)
+    c = hiding.mask_points(_transcript("another statement"), 9)
+    assert len(a) == hiding.NUM_PAD_MASKS and all(len(tau) == 9 for tau in a)
+    assert a == b and a != c
+    coords = [x for tau in a for e in tau for x in (e.c0, e.c1)]
+    assert all(0 <= x < P for x in coords) and len(set(coords)) == len(coords)

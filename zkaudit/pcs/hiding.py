@@ -129,6 +129,7 @@ _ZERO, _ONE = Fp2(0), Fp2(1)
 
 LABEL_HIDING_CLAIMS = b"pcs/hiding/claims"
 LABEL_MASK_POINT = b"pcs/hiding/mask-point"
+_MASK_POINT_DOMAIN = b"zkaudit/pcs/hiding/mask-points/v1"
 LABEL_MASK_SUM = b"pcs/hiding/mask-sum"
 LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
 NUM_PAD_MASKS = 4  # pad columns masking the batching sum-check: 4 D base values >= the 4 l + 4 the rounds need
@@ -318,11 +319,15 @@ def encode_message_ext_reference(u: np.ndarray, log_m: int, params: PcsParams) -
     return _flat(vec.add, data, enc.T)
 
 
-def encode_messages_ext(rows: list[np.ndarray], log_m: int, params: PcsParams) -> list[np.ndarray]:
+def encode_messages_ext(rows: list[np.ndarray], log_m: int, params: PcsParams,
+                        positions: np.ndarray | None = None) -> list[np.ndarray]:
     """The hiding code's codewords of extension messages (m + l_pad, 2) ->
-    (n, 2) each; all coordinates of all rows in one parallel kernel call
-    (the code is F_p-linear, each coordinate encodes separately)."""
-    msg = np.ascontiguousarray(np.concatenate([np.asarray(u).T for u in rows], axis=0))
+    (n, 2) each, or only their entries at `positions` (q, 2); all
+    coordinates of all rows in one parallel kernel call (the code is
+    F_p-linear, each coordinate encodes separately)."""
+    msg = np.empty((2 * len(rows), (1 << log_m) + params.pad_symbols), dtype=U64)
+    for i, u in enumerate(rows):
+        msg[2 * i : 2 * i + 2] = u.T
     _check_hiding_message(msg, log_m, params)
     n = (1 << log_m) << params.log_blowup
     out = np.empty((msg.shape[0], n), dtype=U64)
@@ -330,7 +335,8 @@ def encode_messages_ext(rows: list[np.ndarray], log_m: int, params: PcsParams) -
 
     ntt_kernels.encode_padded_rows(msg, 1 << log_m, coset_shift_powers(log_m, params.log_blowup),
                                    pad_shift_powers(log_m, params.log_blowup, params.pad_symbols), twiddles(log_m), out)
-    return [np.ascontiguousarray(out[2 * i : 2 * i + 2].T) for i in range(len(rows))]
+    picked = out if positions is None else out[:, positions]
+    return [np.ascontiguousarray(picked[2 * i : 2 * i + 2].T) for i in range(len(rows))]
 
 
 def encode_message_ext(u: np.ndarray, log_m: int, params: PcsParams) -> np.ndarray:
@@ -456,6 +462,18 @@ def check_hiding_claims(layout: Layout, num_tables: int, claims, params: PcsPara
             raise ValueError(f"weighted claim runs past table {c.poly_index}")
 
 
+def mask_points(transcript: Transcript, log_rows: int) -> list[list[Fp2]]:
+    """tau_0 .. tau_3 in K^l, uniform and independent: one transcript seed
+    expanded with SHAKE-256 (`protocol.expanded_challenges`; 4 l transcript
+    challenges cost ~0.4 ms of the verifier's ~5 ms at 2^20). They only
+    place the pad-column masks; no soundness term depends on them."""
+    from zkaudit.pcs import protocol
+
+    raw = protocol.expanded_challenges(transcript, LABEL_MASK_POINT, _MASK_POINT_DOMAIN, NUM_PAD_MASKS * log_rows)
+    flat = [Fp2(int(a), int(b)) for a, b in raw]
+    return [flat[i * log_rows : (i + 1) * log_rows] for i in range(NUM_PAD_MASKS)]
+
+
 def absorb_claims(transcript: Transcript, digest: bytes, claims) -> None:
     from zkaudit.pcs import protocol
 
@@ -555,7 +573,7 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
     transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, u_prox)
 
     # 2. the sum-check's mask: two pad columns, eq-weighted at tau_0, tau_1
-    taus = [transcript.challenge_exts(LABEL_MASK_POINT, l) for _ in range(NUM_PAD_MASKS)]
+    taus = mask_points(transcript, l)
     pad_tables = []
     for i in range(NUM_PAD_MASKS):
         col = np.zeros(r_pad, dtype=U64)

@@ -25,7 +25,6 @@ from zkaudit.pcs.errors import (
     QueryPositionMismatch,
 )
 from zkaudit.pcs.hiding import (
-    LABEL_MASK_POINT,
     LABEL_MASK_RHO,
     LABEL_MASK_SUM,
     NUM_BLIND,
@@ -38,6 +37,7 @@ from zkaudit.pcs.hiding import (
     claim_terms,
     encode_messages_ext,
     expected_finals,
+    mask_points,
     proximity_weights,
 )
 from zkaudit.pcs.layout import Layout
@@ -133,7 +133,7 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     absorb_claims(transcript, proof.commitment_digest, claims)
     alpha = protocol.proximity_coefficients(transcript, D)
     transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, proof.proximity_row)
-    taus = [transcript.challenge_exts(LABEL_MASK_POINT, l) for _ in range(NUM_PAD_MASKS)]
+    taus = mask_points(transcript, l)
     transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
     rho_m = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / |K|: S is fixed before it
     powers = protocol.batching_powers(transcript, len(claims))
@@ -191,9 +191,9 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(np.stack([prox_coeffs, eval_coeffs])), raw)
     combos = k.ext_results(raw)
     idx = np.asarray(positions, dtype=np.int64)
-    encoded_rows = encode_messages_ext([proof.proximity_row, u_eval], layout.log_cols, params)
+    encoded_rows = encode_messages_ext([proof.proximity_row, u_eval], layout.log_cols, params, idx)
     for which, err in ((0, ProximityMismatch), (1, EvaluationRowMismatch)):
-        encoded = encoded_rows[which][idx]
+        encoded = encoded_rows[which]
         bad = np.nonzero(np.any(encoded != combos[which], axis=1))[0]
         if bad.size:
             j = int(bad[0])

@@ -58,21 +58,28 @@ def proximity_coefficients(transcript: Transcript, num_rows: int) -> np.ndarray:
     """alpha as an (R, 2) array, independent and uniform in K.
 
     Drawn as a 256-bit seed from the transcript (two challenges in K), then
-    expanded with SHAKE-256 into u64 words, each rejected when >= p (no
-    modular bias; rejection probability 2^-32 per word). In the random-oracle
+    expanded with SHAKE-256 (`expanded_challenges`). In the random-oracle
     model this is as good as R challenges from the transcript, at one hash
     call instead of R (R reaches 2^10 here; each transcript challenge costs a
     few microseconds of Python)."""
-    seed = b"".join(x.to_bytes() for x in transcript.challenge_exts(LABEL_PROXIMITY, 2))
-    need = 2 * num_rows
+    return expanded_challenges(transcript, LABEL_PROXIMITY, _EXPAND_DOMAIN, num_rows)
+
+
+def expanded_challenges(transcript: Transcript, label: bytes, domain: bytes, count: int) -> np.ndarray:
+    """`count` independent uniform elements of K as a (count, 2) array: a
+    256-bit seed drawn from the transcript under `label` (two challenges in
+    K), expanded with SHAKE-256 under `domain` into u64 words, each rejected
+    when >= p (no modular bias; rejection probability 2^-32 per word)."""
+    seed = b"".join(x.to_bytes() for x in transcript.challenge_exts(label, 2))
+    need = 2 * count
     words = np.empty(0, dtype=np.uint64)
     extra = 8 + need // 1024
     while True:  # more than `extra` rejections among `need` words: ~never
-        stream = hashlib.shake_256(_EXPAND_DOMAIN + seed).digest(8 * (need + extra))
+        stream = hashlib.shake_256(domain + seed).digest(8 * (need + extra))
         raw = np.frombuffer(stream, dtype="<u8").astype(np.uint64)
         words = raw[raw < np.uint64(P)]
         if words.shape[0] >= need:
-            return np.ascontiguousarray(words[:need].reshape(num_rows, 2))
+            return np.ascontiguousarray(words[:need].reshape(count, 2))
         extra *= 2
 
 
