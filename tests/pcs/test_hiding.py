@@ -20,7 +20,7 @@ from zkaudit.errors import ProofRejected  # noqa: E402
 from zkaudit.field import Fp2, vec  # noqa: E402
 from zkaudit.field.constants import P  # noqa: E402
 from zkaudit.pcs import Claim, PcsParams, commit, open, protocol, verify  # noqa: E402
-from zkaudit.pcs import hiding  # noqa: E402
+from zkaudit.pcs import hiding, hiding_code  # noqa: E402
 from zkaudit.pcs.errors import (  # noqa: E402
     ClaimBatchRejected,
     CommitmentMismatch,
@@ -71,7 +71,7 @@ def test_encoding_is_the_polynomial_of_degree_below_m_plus_pad():
     m, pad = 1 << log_m, params.pad_symbols
     rng = np.random.default_rng(1)
     msg = vec.ext_random(m + pad, rng)
-    enc = hiding.encode_message_ext(msg, log_m, params)
+    enc = hiding_code.encode_message_ext(msg, log_m, params)
     log_n = log_m + params.log_blowup
     w = root_of_unity(log_n)
     rev = bit_reversal(log_n)
@@ -471,7 +471,7 @@ def _revealed_hiding(tables, points, randomness: list[int], params, shape):
     matrix[:, m:] = take(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
     leaves = np.zeros((n, rows + 2), dtype=np.uint64)
-    hiding.encode_rows(matrix, lay.log_cols, params, leaves)  # the commitment's own (fused) encoder
+    hiding_code.encode_rows(matrix, lay.log_cols, params, leaves)  # the commitment's own (fused) encoder
     tree = MerkleTree(leaves)
     com = Commitment(params.log_blowup, lay.log_cols, tuple(every[: len(tables)]), tree.root)
     data = hiding.HidingProverData(params, lay, len(tables), matrix, leaves, tree, com, list(tables), masks)

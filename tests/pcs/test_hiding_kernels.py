@@ -12,7 +12,7 @@ import pytest
 from zkaudit.field import Fp2, vec
 from zkaudit.field.constants import P
 from zkaudit.pcs import Claim, PcsParams, commit, hiding, open, verify
-from zkaudit.pcs import pair_sumcheck
+from zkaudit.pcs import hiding_code, pair_sumcheck
 from zkaudit.pcs.hiding import WeightedClaim
 from zkaudit.pcs.layout import Layout
 from zkaudit.sumcheck import prover as generic_prover
@@ -49,9 +49,9 @@ def test_fused_encoder_equals_two_transform_reference(params, extra_cols, rows):
     log_m = params.min_log_cols + extra_cols
     for edge in (False, True):
         mat = _message(rows, log_m, params, rows + 7 * extra_cols, edge)
-        want = hiding.encode_rows_reference(mat, log_m, params)
+        want = hiding_code.encode_rows_reference(mat, log_m, params)
         out = np.full((want.shape[0], rows + 2), 12345, dtype=np.uint64)
-        hiding.encode_rows(mat, log_m, params, out)
+        hiding_code.encode_rows(mat, log_m, params, out)
         assert np.array_equal(out[:, :rows], want)
         assert np.all(out[:, rows:] == 12345)  # the salt words are the caller's
 
@@ -62,10 +62,10 @@ def test_verifier_encoder_equals_reference(params):
     log_m = params.min_log_cols + 1
     rows = [vec.ext_random((1 << log_m) + params.pad_symbols, rng) for _ in range(3)]
     rows[1][:] = P - 1
-    got = hiding.encode_messages_ext(rows, log_m, params)
+    got = hiding_code.encode_messages_ext(rows, log_m, params)
     for u, enc in zip(rows, got):
-        assert np.array_equal(enc, hiding.encode_message_ext_reference(u, log_m, params))
-        assert np.array_equal(hiding.encode_message_ext(u, log_m, params), enc)
+        assert np.array_equal(enc, hiding_code.encode_message_ext_reference(u, log_m, params))
+        assert np.array_equal(hiding_code.encode_message_ext(u, log_m, params), enc)
 
 
 def test_encoder_refuses_wrong_shapes():
@@ -73,17 +73,17 @@ def test_encoder_refuses_wrong_shapes():
     mat = _message(3, log_m, TINY, 0)
     n = (1 << log_m) << TINY.log_blowup
     with pytest.raises(TypeError):
-        hiding.encode_rows(mat[:, 1:], log_m, TINY, np.empty((n, 3), dtype=np.uint64))
+        hiding_code.encode_rows(mat[:, 1:], log_m, TINY, np.empty((n, 3), dtype=np.uint64))
     with pytest.raises(ValueError):
-        hiding.encode_rows(mat, log_m, TINY, np.empty((n, 2), dtype=np.uint64))
+        hiding_code.encode_rows(mat, log_m, TINY, np.empty((n, 2), dtype=np.uint64))
     with pytest.raises(ValueError):
-        hiding.encode_rows(mat, log_m, TINY, np.empty((n // 2, 3), dtype=np.uint64))
+        hiding_code.encode_rows(mat, log_m, TINY, np.empty((n // 2, 3), dtype=np.uint64))
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 4, 16])
 def test_encoder_groups_are_balanced_across_threads(threads):
     for rows in range(1, 300):
-        g = hiding.balanced_group(rows, threads)
+        g = hiding_code.balanced_group(rows, threads)
         tasks = -(-rows // g)
         assert 1 <= g <= 32
         # every thread gets the same number of tasks, or there is one task per row
@@ -167,7 +167,7 @@ def test_hiding_opening_is_the_same_through_the_reference_paths(monkeypatch):
     fast = open(data, claims, _transcript())
     # the commitment itself through the two-transform encoder
     assert np.array_equal(data.leaves[:, : data.matrix.shape[0]],
-                          hiding.encode_rows_reference(data.matrix, data.layout.log_cols, ZK))
+                          hiding_code.encode_rows_reference(data.matrix, data.layout.log_cols, ZK))
 
     def generic(tables_, coeffs, transcript, *, claimed_sum):
         proof, evaluation, _ = generic_prover.prove(tables_, pair_sumcheck.pair_spec(coeffs), transcript,

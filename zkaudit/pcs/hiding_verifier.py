@@ -35,11 +35,11 @@ from zkaudit.pcs.hiding import (
     all_num_vars,
     batch_spec,
     claim_terms,
-    encode_messages_ext,
     expected_finals,
     mask_points,
     proximity_weights,
 )
+from zkaudit.pcs.hiding_code import encode_messages_ext
 from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
 from zkaudit.pcs.params import PcsParams

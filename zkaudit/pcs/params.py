@@ -178,7 +178,7 @@ class PcsParams:
         """L = 2^ceil(log2 l_pad). Rows are >= 4 L wide, which bounds the worst
         rate and keeps l_pad <= m, what the fused encoder needs (the padding
         folds into each coset block); the naive reference encoder
-        (`hiding.encode_rows_reference`) uses size-L transforms."""
+        (`hiding_code.encode_rows_reference`) uses size-L transforms."""
         return 1 << max(1, (self.pad_symbols - 1).bit_length())
 
     @property
