@@ -13,10 +13,12 @@ import pytest
 from registry_helpers import CARD, RawSql, key, real_model
 
 from zkaudit.cli.main import main
-from zkaudit.registry import records
+from zkaudit.registry import merkle, records
 from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import publish_local
 from zkaudit.registry.errors import LogMismatch
+from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.log import tree_head_message
 from zkaudit.registry.store import Registry
 
 
@@ -176,3 +178,61 @@ def test_known_heads_file_only_grows_and_refuses_garbage(tmp_path):
     (tmp_path / "sub" / "known.json").write_text("[]")
     with pytest.raises(ZkauditError, match="is not a zkaudit known-heads file"):
         store.get(pk)
+
+
+@pytest.fixture
+def published(registry_url, tmp_path, proof_and_model):
+    art, proof = proof_and_model
+    reg, _, _ = Registry.init(registry_url, tmp_path / "r.key")
+    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+    return reg, registry_url, proof
+
+
+def _revoke(reg: Registry) -> int:
+    stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
+    out = reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
+    return out["log_index"]
+
+
+def test_a_resumed_check_sees_a_later_revocation_whose_row_was_deleted(published):
+    """A server checking one version many times hashes only new entries each
+    time; a revocation logged after its first check is still found."""
+    reg, url, proof = published
+    assert reg.check(model="tiny", version="1", proof=proof).valid
+    index = _revoke(reg)
+    _sql(url, f"delete from revocations where log_index={index}")
+    verdict = reg.check(model="tiny", version="1", proof=proof)
+    assert not verdict.valid and verdict.reason == "tiny@1 was revoked: miscalibrated"
+
+
+def test_a_resumed_check_sees_a_later_truncation(published):
+    reg, url, proof = published
+    index = _revoke(reg)
+    assert not reg.check(model="tiny", version="1", proof=proof).valid
+    _truncate_tail(url, index)
+    with pytest.raises(LogMismatch, match="were removed"):
+        reg.check(model="tiny", version="1", proof=proof)
+
+
+def test_a_resumed_check_sees_a_rewritten_head(published, tmp_path):
+    """Entries rewritten after a check and re-signed by the registry key (an
+    operator rewriting history): the head no longer extends what was checked."""
+    reg, url, proof = published
+    assert reg.check(model="tiny", version="1", proof=proof).valid
+    reg.known_heads = None  # only what this process checked before stands in the way
+    conn = RawSql(url)
+    body = bytes(conn.execute("select body from log_entries where idx=3").fetchone()[0])
+    conn.execute("update log_entries set body=? where idx=3", (body[:-1] + bytes([body[-1] ^ 1]),))
+    conn.execute("delete from log_nodes")
+    fr = merkle.Frontier(0, [])
+    for (b,) in conn.execute("select body from log_entries order by idx").fetchall():
+        for lv, ix, h in fr.append(merkle.leaf_hash(bytes(b))):
+            conn.execute("insert into log_nodes(level, idx, hash) values (?,?,?)", (lv, ix, h))
+    n = fr.size
+    k = read_keystore(tmp_path / "r.key")
+    conn.execute("delete from tree_heads")
+    conn.execute("insert into tree_heads values (?, ?, 1, ?)", (n, fr.root(), k.sign(tree_head_message(n, fr.root(), 1))))
+    conn.commit()
+    conn.close()
+    with pytest.raises(LogMismatch):
+        reg.check(model="tiny", version="1", proof=proof)

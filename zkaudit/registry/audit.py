@@ -241,10 +241,24 @@ class CheckedVersion:
     head: SignedTreeHead  # the largest trusted head the entry was checked under
 
 
+@dataclass(frozen=True)
+class VersionScan:
+    """Where a `checked_version` pass over the log stopped: the frontier at the
+    trusted head it reached, so the next check of the same version hashes only
+    the entries appended since (a server answering many checks of one version
+    pays the pass once, not per request)."""
+
+    log_index: int
+    frontier: merkle.Frontier
+    checked: CheckedVersion  # `revoked` here covers entries up to the head only
+
+
 def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: SignedTreeHead | None = None,
-                    verified_heads: set[SignedTreeHead] | None = None) -> CheckedVersion:
+                    verified_heads: set[SignedTreeHead] | None = None,
+                    resume: VersionScan | None = None) -> tuple[CheckedVersion, VersionScan]:
     """Check one version's row and its revocation status against the log, in
-    O(log n) node reads plus one pass over the entries from the version's own.
+    O(log n) node reads plus one pass over the entries from the version's own
+    (from where `resume` stopped, when given).
 
     Let i = the version's entry, H = the latest head in the database (its
     signature verified under `registry_pk`, unless it is `known` or in
@@ -283,21 +297,31 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
     if not 0 <= i < top.tree_size:
         raise LogMismatch(f"{model}@{version} (log entry {i}) is not covered by a signed tree head yet",
                           index=i, expected=f"< {top.tree_size}", got=i)
+    if resume is not None and (resume.log_index != i or resume.frontier.size > top.tree_size):
+        resume = None  # another row now, or the heads went backwards: start over (and fail if it was tampering)
+    start = i if resume is None else resume.frontier.size
     for h in trusted:
-        if h is not top and h.tree_size < i:
+        if h is not top and h.tree_size < start:
             proof = log.consistency_proof(s, h.tree_size, top.tree_size)
             if not merkle.verify_consistency(h.tree_size, top.tree_size, h.root_hash, top.root_hash, proof):
                 raise LogMismatch(f"the log does not extend the tree head at size {h.tree_size}", index=h.tree_size)
-    want = {h.tree_size: h.root_hash for h in trusted if h.tree_size >= i}
-    prefix = merkle.decompose(0, i)
-    nodes = log.fetch_nodes(s, set(prefix))
-    fr = merkle.Frontier(i, [nodes[k] for k in prefix])
-    revoked: str | None = None
-    rows = s.execute(select(LogEntry.idx, LogEntry.body).where(LogEntry.idx >= i).order_by(LogEntry.idx))
-    for pos, (idx, body) in enumerate(rows, start=i):
+    want = {h.tree_size: h.root_hash for h in trusted if h.tree_size >= start}
+    if resume is None:
+        prefix = merkle.decompose(0, i)
+        nodes = log.fetch_nodes(s, set(prefix))
+        fr = merkle.Frontier(i, [nodes[k] for k in prefix])
+        revoked: str | None = None
+    else:
+        fr, revoked = resume.frontier.copy(), resume.checked.revoked
+    if start in want and fr.root() != want.pop(start):
+        raise LogMismatch(f"the log up to entry {start - 1} does not match the tree head at size {start}",
+                          index=min(i, start))
+    tail_revoked: str | None = None  # found past T: honoured, not cached
+    rows = s.execute(select(LogEntry.idx, LogEntry.body).where(LogEntry.idx >= start).order_by(LogEntry.idx))
+    for pos, (idx, body) in enumerate(rows, start=start):
         if idx != pos:
             raise LogMismatch(f"entry {pos} is missing (next stored entry is {idx})", index=pos)
-        if pos == i or b"revocation" in body:  # the kind is a raw string inside every revocation body
+        if (pos == i and resume is None) or b"revocation" in body:  # the kind is a raw string in a revocation
             try:
                 doc = decode(body)
                 kind, record = doc["kind"], doc["record"]
@@ -306,14 +330,25 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
             if pos == i and (kind != "model-version" or encode(record) != encode(mv.record())):
                 raise LogMismatch(f"{model}@{version} differs from its log entry {i}", index=i)
             if kind == "revocation" and (record.get("model"), record.get("version")) == (model, version):
-                revoked = revoked or str(record.get("reason"))
-        fr.append(merkle.leaf_hash(body))
-        if fr.size in want and fr.root() != want.pop(fr.size):
-            raise LogMismatch(f"entries {i}..{fr.size - 1} do not match the signed tree head at size {fr.size}",
-                              index=i)
+                if pos < top.tree_size:
+                    revoked = revoked or str(record.get("reason"))
+                else:
+                    tail_revoked = tail_revoked or str(record.get("reason"))
+        if pos < top.tree_size:  # past T nothing is hashed: the frontier stays at T for `resume`
+            fr.append(merkle.leaf_hash(body))
+            if fr.size in want and fr.root() != want.pop(fr.size):
+                raise LogMismatch(f"entries {i}..{fr.size - 1} do not match the signed tree head at size "
+                                  f"{fr.size}", index=i)
     if want:  # a trusted size the entries did not reach (rows vanished while we read)
         raise LogMismatch(f"the log ends before the tree head at size {min(want)}", index=fr.size)
-    if sha256_hex(mv.circuit_bin) != mv.circuit_digest or sha256_hex(mv.weight_commitment) != mv.weight_commitment_digest:
-        raise LogMismatch(f"{model}@{version}: stored circuit or weight commitment does not hash to its logged digest",
-                          index=i)
-    return CheckedVersion(mv.circuit_bin, mv.weight_commitment, revoked, top)
+    if resume is None:
+        if sha256_hex(mv.circuit_bin) != mv.circuit_digest or \
+                sha256_hex(mv.weight_commitment) != mv.weight_commitment_digest:
+            raise LogMismatch(f"{model}@{version}: stored circuit or weight commitment does not hash to its "
+                              "logged digest", index=i)
+        circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
+    else:  # the bytes verified when the scan began; later edits to the row do not reach a check
+        circuit_bin, commitment = resume.checked.circuit_bin, resume.checked.weight_commitment
+    at_top = CheckedVersion(circuit_bin, commitment, revoked, top)
+    return (CheckedVersion(circuit_bin, commitment, revoked or tail_revoked, top),
+            VersionScan(i, fr, at_top))

@@ -143,6 +143,11 @@ class Frontier:
         self.size += 1
         return new
 
+    def copy(self) -> "Frontier":
+        twin = Frontier(0, [])
+        twin.size, twin.stack = self.size, list(self.stack)
+        return twin
+
     def root(self) -> bytes:
         if not self.stack:
             return EMPTY_ROOT

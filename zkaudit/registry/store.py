@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from zkaudit.errors import ZkauditError
 from zkaudit.registry import db, keys, log, records
 from zkaudit.registry.artifacts import PublicArtifacts
-from zkaudit.registry.audit import AuditReport, CheckedVersion, audit_session, checked_version, export
+from zkaudit.registry.audit import (AuditReport, CheckedVersion, VersionScan, audit_session, checked_version,
+                                    export)
 from zkaudit.registry.auth import RequestAuth
 from zkaudit.registry.encoding import encode, message, sha256_hex
 from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, NotInitialised, RegistryError,
@@ -80,6 +81,7 @@ class Registry(Reads):
         self.known_heads: KnownHeads | None = KnownHeads.default()
         self._verified_heads: set[log.SignedTreeHead] = set()
         self._warned_known_heads = False
+        self._scans: dict[tuple[str, str], VersionScan] = {}  # checked_version's resumable passes
         # How proofs are checked: in this process under a lock by default;
         # `registry serve` swaps in a `sandbox.VerifierPool` (budgets, crash isolation).
         self.verifier = verify_in_process
@@ -471,8 +473,12 @@ class Registry(Reads):
         known = self.known_head()
         with self._read() as s:
             mv = self._version(s, model, version)
-            cv = checked_version(s, mv, registry_pk=self.public_key, known=known, verified_heads=self._verified_heads)
+            cv, scan = checked_version(s, mv, registry_pk=self.public_key, known=known,
+                                       verified_heads=self._verified_heads, resume=self._scans.get((model, version)))
             rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+        if len(self._scans) >= 1024:
+            self._scans.clear()
+        self._scans[(model, version)] = scan
         self._remember(cv.head)
         if cv.revoked is None and rev is not None:
             cv = CheckedVersion(cv.circuit_bin, cv.weight_commitment, rev.reason, cv.head)
