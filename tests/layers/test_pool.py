@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
+from zkaudit.circuit.infer import with_inferred_specs
 from zkaudit.circuit import Circuit, Node, TensorSpec, encode_circuit
 from zkaudit.circuit import kernels as ir
 from zkaudit.circuit.weights import Weights
@@ -237,7 +238,7 @@ def _circuit():
         Node.make("mm", "MatMul", ["f2", "w"], "z4", a_zero_point=0, b_zero_point=0),
     )
     z4 = TensorSpec("z4", (4, 3), -(2**31), 2**31 - 1)
-    return Circuit("maxpool-e2e", (x,), (z4,), (w,), nodes, (y, f, f2, z4))
+    return with_inferred_specs(Circuit("maxpool-e2e", (x,), (z4,), (w,), nodes, (y, f, f2, z4)))
 
 
 @pytest.fixture(scope="module")
@@ -406,7 +407,7 @@ def test_average_end_to_end():
     y_spec = TensorSpec("y", (1, 2, 1, 1), -128, 127)
     nodes = (Node.make("add", "Add", ["x", "b"], "h", a_zero_point=0, b_zero_point=0),
              Node.make("gap", "AveragePool", ["h"], "y", **attrs))
-    circuit = Circuit("gap-e2e", (x_spec,), (y_spec,), (b_spec,), nodes, (h_spec, y_spec))
+    circuit = with_inferred_specs(Circuit("gap-e2e", (x_spec,), (y_spec,), (b_spec,), nodes, (h_spec, y_spec)))
     rng = np.random.default_rng(0)
     weights = Weights({"b": rng.integers(-64, 64, (1, 2, 4, 4))})
     commitment, _ = commit_weights(circuit, weights)

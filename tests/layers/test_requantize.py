@@ -10,6 +10,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from zkaudit.circuit.infer import with_inferred_specs
 from zkaudit.circuit import Node, TensorSpec, kernels
 from zkaudit.layers.requantize import prover, verifier
 from zkaudit.layers.shapes import UnsupportedLayer
@@ -260,7 +261,7 @@ def _mlp(per_channel: bool, table: bool, relu: bool = False):
     nodes += [Node.make("mm2", "MatMul", [mid, "w2"], "h2", a_zero_point=-5, b_zero_point=0),
               Node.make("rq2", "Requantize", ["h2"], "y", axis=1, in_zero_point=0, multiplier=[1 << 30],
                         out_max=127, out_min=-128, out_zero_point=0, shift=[38])]
-    circuit = Circuit("rq-mlp", (x,), (specs[-1],), (w1, w2), tuple(nodes), tuple(specs))
+    circuit = with_inferred_specs(Circuit("rq-mlp", (x,), (specs[-1],), (w1, w2), tuple(nodes), tuple(specs)))
     from zkaudit.circuit.weights import Weights
 
     weights = Weights({"w1": rng.integers(-127, 128, (8, 16)), "w2": rng.integers(-127, 128, (16, 4))})

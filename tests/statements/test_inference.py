@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zkaudit.circuit.infer import with_inferred_specs
 from zkaudit.circuit import Circuit, Node, TensorSpec, encode_circuit
 from zkaudit.circuit.weights import Weights
 from zkaudit.errors import MalformedProof, ZkauditError
@@ -44,21 +45,7 @@ def _circuit(name="linear"):
         Node.make("mul", "Mul", ["s", "h"], "m", a_zero_point=0, b_zero_point=1),
         Node.make("mm2", "MatMul", ["s", "w2"], "y", a_zero_point=0, b_zero_point=0),
     )
-    return _with_inferred_ranges(Circuit(name, (x,), (y, m), (w1, b1, w2), nodes, (h, r, t, f, s, m, y)))
-
-
-def _with_inferred_ranges(circuit):
-    """The tensors' ranges as the IR's inference rules give them: the
-    verifier validates the circuit, and a declared range must be exactly
-    the op's (every layer's wrap-free argument reads it)."""
-    from zkaudit.circuit.infer import infer
-
-    specs = {s.name: s for s in (*circuit.inputs, *circuit.weights)}
-    for node in circuit.nodes:
-        shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
-        specs[node.output] = TensorSpec(node.output, tuple(shape), int(lo), int(hi))
-    return dataclasses.replace(circuit, outputs=tuple(specs[o.name] for o in circuit.outputs),
-                               tensors=tuple(specs[t.name] for t in circuit.tensors))
+    return with_inferred_specs(Circuit(name, (x,), (y, m), (w1, b1, w2), nodes, (h, r, t, f, s, m, y)))
 
 
 @pytest.fixture(scope="module")

@@ -285,3 +285,20 @@ def infer(node: Node, ins: list[TensorSpec]) -> tuple[tuple[int, ...], int, int]
     check_attrs(node)
     shape, lo, hi = RULES[node.op](node, ins)
     return tuple(int(d) for d in shape), int(lo), int(hi)
+
+
+def with_inferred_specs(circuit):
+    """The circuit with every node output's spec (and the outputs') replaced
+    by what `infer` derives: the declared ranges a valid circuit must have
+    (the validator checks equality; every proof's wrap-free arguments read
+    them). For circuits built by hand; importers declare these already."""
+    import dataclasses
+
+    specs = {s.name: s for s in (*circuit.inputs, *circuit.weights)}
+    for node in circuit.nodes:
+        shape, lo, hi = infer(node, [specs[i] for i in node.inputs])
+        old = next((t for t in circuit.tensors if t.name == node.output), None)
+        specs[node.output] = TensorSpec(node.output, tuple(shape), int(lo), int(hi),
+                                        old.scale if old else None, old.zero_point if old else 0)
+    return dataclasses.replace(circuit, outputs=tuple(specs[o.name] for o in circuit.outputs),
+                               tensors=tuple(specs[t.name] for t in circuit.tensors))
