@@ -236,3 +236,16 @@ def test_a_resumed_check_sees_a_rewritten_head(published, tmp_path):
     conn.close()
     with pytest.raises(LogMismatch):
         reg.check(model="tiny", version="1", proof=proof)
+
+
+def test_version_published_after_the_latest_signed_head_is_refused_until_one_covers_it(registry_url, tmp_path,
+                                                                                       proof_and_model):
+    art, proof = proof_and_model
+    reg, _, key_path = Registry.init(registry_url, tmp_path / "r.key")
+    reg.key = None  # a writer without the registry key: no head after the publish
+    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+    with pytest.raises(LogMismatch, match="not covered by a signed tree head yet"):
+        reg.check(model="tiny", version="1", proof=proof)
+    reg.key = read_keystore(key_path)
+    reg.sign_head()
+    assert reg.check(model="tiny", version="1", proof=proof).valid

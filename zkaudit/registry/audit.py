@@ -295,8 +295,9 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
         raise LogMismatch(f"the log has only {n} entries but a {'known' if top is known else 'signed'} tree head "
                           f"has size {top.tree_size}: entries {n}..{top.tree_size - 1} were removed", index=n)
     if not 0 <= i < top.tree_size:
-        raise LogMismatch(f"{model}@{version} (log entry {i}) is not covered by a signed tree head yet",
-                          index=i, expected=f"< {top.tree_size}", got=i)
+        raise LogMismatch(f"{model}@{version} is not covered by a signed tree head yet (the latest has size "
+                          f"{top.tree_size}): the registry key's holder signs one after each write, or run "
+                          "`zkaudit registry head --sign`", index=i)
     if resume is not None and (resume.log_index != i or resume.frontier.size > top.tree_size):
         resume = None  # another row now, or the heads went backwards: start over (and fail if it was tampering)
     start = i if resume is None else resume.frontier.size
