@@ -26,17 +26,25 @@ import json
 import os
 import secrets
 import stat
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from py_ecc.bls import G2ProofOfPossession as _bls
-from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2, subgroup_check
-from py_ecc.bls.hash_to_curve import clear_cofactor_G2, hash_to_field_FQ2, map_to_curve_G2
-from py_ecc.optimized_bls12_381 import FQ12, G1, Z2, add, curve_order, final_exponentiate, multiply, neg, pairing
+_recursion_limit = sys.getrecursionlimit()
+from py_ecc.bls import G2ProofOfPossession as _bls  # noqa: E402
+from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2, subgroup_check  # noqa: E402
+from py_ecc.bls.hash_to_curve import clear_cofactor_G2, hash_to_field_FQ2, map_to_curve_G2  # noqa: E402
+from py_ecc.optimized_bls12_381 import FQ12, G1, Z2, add, curve_order, final_exponentiate, multiply, neg, pairing  # noqa: E402
 
-from zkaudit.errors import ZkauditError
-from zkaudit.registry.errors import BadSignature
+from zkaudit.errors import ZkauditError  # noqa: E402
+from zkaudit.registry.errors import BadSignature  # noqa: E402
+
+# py_ecc's __init__ raises the interpreter's recursion limit to 100000, after
+# which a deeply nested JSON document (an input file, a request body) overflows
+# the C stack instead of raising RecursionError. Its recursive scalar
+# multiplication needs ~640 frames at most (the G2 cofactor), within the default.
+sys.setrecursionlimit(_recursion_limit)
 
 PUBKEY_LEN = 48
 SIGNATURE_LEN = 96
