@@ -216,3 +216,20 @@ def test_batch_refused_when_an_op_mixes_samples(setup):
     circuit, weights, _, x, _ = setup  # reshapes (1, 4) into (2, 2): no batch axis
     with pytest.raises(BatchUnsupported, match="batch axis"):
         prove(circuit, weights, [{"x": x}, {"x": x}])
+
+
+def test_advice_commitment_of_other_shapes_rejected_by_name(setup):
+    """The advice commitment must hold exactly the circuit's advice tables."""
+    from zkaudit.pcs import commit
+    from zkaudit.statements.inference.commitment import params
+    from zkaudit.field import vec
+
+    circuit, _, commitment, _, proof = setup
+    other = commit([vec.from_int64(np.arange(8))], params())[0].to_bytes()
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit)
+    if not body.advice_commitment:  # this circuit has no advice: add some
+        forged = encode_envelope(STATEMENT, dataclasses.replace(body, advice_commitment=other).to_bytes(circuit))
+    else:
+        forged = _rewrite(circuit, proof, advice_commitment=other)
+    verdict = _verify(circuit, commitment, forged)
+    assert not verdict.valid and "advice" in verdict.reason, verdict.reason

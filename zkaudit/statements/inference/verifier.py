@@ -125,6 +125,13 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
                              expected=bool(advice), got=bool(body.advice_commitment))
     advice_commitment = Commitment.from_bytes(body.advice_commitment) if advice else None
+    expected_vars = tuple(num_vars(advice[name]) for name in sorted(advice))
+    if advice_commitment is not None and advice_commitment.num_vars != expected_vars:
+        raise MalformedProof("the advice commitment's tables are not the circuit's advice tensors",
+                             where="inference.advice", expected=expected_vars, got=advice_commitment.num_vars)
+    if commitment.num_vars != tuple(num_vars(s.shape) for s in circuit.weights):
+        raise MalformedProof("the weight commitment's tables are not the circuit's weights", where="inference.weights",
+                             expected=tuple(num_vars(s.shape) for s in circuit.weights), got=commitment.num_vars)
     input_commitment = Commitment.from_bytes(body.input_commitment) if body.committed_input else None
     transcript = statement_transcript(circuit, body, weight_commitment)
     claims = output_claims(circuit, body, transcript)
