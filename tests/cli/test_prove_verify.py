@@ -44,6 +44,10 @@ def test_prove_then_verify(model_dir, tmp_path, capsys):
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["valid"] is True
     assert verdict["output_int"] == proved["output_int"] and verdict["output"] == proved["output"]
+    # text: the soundness figure says what it means (interactive bound, Fiat-Shamir grinding)
+    assert main(["verify", str(proof), "--circuit", str(d)]) == 0
+    text = capsys.readouterr().out
+    assert "soundness" in text and "interactive protocol" in text and "2^k" in text
 
 
 def test_verify_rejects_tampered_proof_with_exit_1(model_dir, tmp_path, capsys):

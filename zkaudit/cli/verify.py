@@ -73,7 +73,10 @@ def verify(
     if v.output is not None:
         typer.echo(f"  output      {json.dumps(v.output)}")
     if v.soundness_bits is not None:
+        from zkaudit.transcript import Transcript  # loaded by the verification already
+
         typer.echo(f"  soundness   {v.soundness_bits:.1f} bits (proven bound over this run; not zero-knowledge)")
+        typer.echo(f"              ({Transcript.soundness_meaning(v.soundness_bits)})")
     if input_file is not None:
         typer.echo(f"  input       the proof is about {input_file}")
     if v.input_commitment is not None:
