@@ -78,12 +78,10 @@ def padded_vars(num_rows: int) -> int:
     return max(1, (num_rows - 1).bit_length())
 
 
-@dataclass(frozen=True)
-class DatasetRecord:
+class _Signed:
+    """What every record shares: its canonical document and the sizes in it."""
+
     doc: dict
-    schema: Schema
-    commitment: pcs.Commitment
-    params: pcs.PcsParams
 
     @property
     def digest(self) -> bytes:
@@ -96,6 +94,14 @@ class DatasetRecord:
     @property
     def num_vars(self) -> int:
         return self.doc["num_vars"]
+
+
+@dataclass(frozen=True)
+class DatasetRecord(_Signed):
+    doc: dict
+    schema: Schema
+    commitment: pcs.Commitment
+    params: pcs.PcsParams
 
     @classmethod
     def from_json(cls, doc) -> DatasetRecord:
@@ -128,22 +134,10 @@ class DatasetRecord:
 
 
 @dataclass(frozen=True)
-class ConsentTableRecord:
+class ConsentTableRecord(_Signed):
     doc: dict
     commitment: pcs.Commitment
     params: pcs.PcsParams
-
-    @property
-    def digest(self) -> bytes:
-        return digest(self.doc)
-
-    @property
-    def num_rows(self) -> int:
-        return self.doc["num_rows"]
-
-    @property
-    def num_vars(self) -> int:
-        return self.doc["num_vars"]
 
     def statement(self) -> dict:
         """What the distinctness proof is bound to: the record without the proof's own hash."""
