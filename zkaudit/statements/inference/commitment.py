@@ -16,6 +16,25 @@ from zkaudit.pcs import PcsParams
 
 COMMITMENT_FILE = Path("public") / "weights.commitment"
 
+# A circuit without weights (a lone activation, a reshape, a softmax) has
+# nothing to commit to; its published weight commitment is this fixed string.
+# Its magic differs from a tensor-code commitment's (b"ZPCC"), so neither
+# parses as the other, and the verifier accepts it exactly when the circuit
+# declares no weights (and refuses it for one that does): a proof for such a
+# circuit opens nothing, and every claim must be discharged by the public
+# input, the advice or a committed input instead.
+EMPTY_WEIGHT_COMMITMENT = b"ZKAW/no-weights/v1"
+
+
+class NoWeights:
+    """The weight commitment of a circuit without weights (what
+    `commit_weights` returns in place of a tensor-code commitment)."""
+
+    num_vars: tuple[int, ...] = ()
+
+    def to_bytes(self) -> bytes:
+        return EMPTY_WEIGHT_COMMITMENT
+
 
 # One inference proof opens up to three commitments (weights, advice, a
 # committed input) and runs a few lookups and thousands of low-degree

@@ -16,7 +16,7 @@ from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.inference import committed_range, committed_range_prover, witness
-from zkaudit.statements.inference.commitment import input_index, params, weight_index, weight_tables
+from zkaudit.statements.inference.commitment import NoWeights, input_index, params, weight_index, weight_tables
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
 from zkaudit.statements.inference.verifier import check_names, output_claims, statement_transcript
 
@@ -42,6 +42,8 @@ def commit_weights(circuit: Circuit, weights):
     names = advice_shapes(circuit.nodes, circuit.specs())
     names.update(committed_range.plan(circuit).advice_shapes())
     check_names(circuit, names)
+    if not circuit.weights:
+        return NoWeights(), None
     return commit(weight_tables(circuit, weights), params())
 
 
@@ -64,7 +66,7 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     circuit = w.circuit
     tables = _Tables(w)
     weight_tables = [tables[s.name] for s in circuit.weights]
-    commitment, prover_data = commit(weight_tables, params())
+    commitment, prover_data = commit(weight_tables, params()) if weight_tables else (NoWeights(), None)
     committed = commitment.to_bytes()
     if weight_commitment is not None and committed != weight_commitment:
         raise ZkauditError("the weights do not match the published weight commitment",

@@ -41,7 +41,7 @@ from zkaudit.pcs import verify as pcs_verify
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference import committed_range, committed_range_verifier
 from zkaudit.statements.inference.batch import widen
-from zkaudit.statements.inference.commitment import input_index, params, weight_index
+from zkaudit.statements.inference.commitment import EMPTY_WEIGHT_COMMITMENT, input_index, params, weight_index
 from zkaudit.statements.inference.proof import PROTOCOL, PROTOCOL_VERSION, STATEMENT, InferenceBody
 from zkaudit.statements.verify import Verified, register_verifier
 from zkaudit.sumcheck.proof import SumcheckProof
@@ -114,7 +114,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     Returns the proven outputs and the soundness bits of the run (the
     transcript's ledger: every challenge drawn and every protocol's bound)."""
     circuit = widen(circuit, body.batch)
-    commitment = Commitment.from_bytes(weight_commitment)
+    commitment = _weight_commitment(circuit, weight_commitment)
     specs = circuit.specs()
     ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
     advice = advice_shapes(circuit.nodes, specs)
@@ -129,7 +129,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     if advice_commitment is not None and advice_commitment.num_vars != expected_vars:
         raise MalformedProof("the advice commitment's tables are not the circuit's advice tensors",
                              where="inference.advice", expected=expected_vars, got=advice_commitment.num_vars)
-    if commitment.num_vars != tuple(num_vars(s.shape) for s in circuit.weights):
+    if commitment is not None and commitment.num_vars != tuple(num_vars(s.shape) for s in circuit.weights):
         raise MalformedProof("the weight commitment's tables are not the circuit's weights", where="inference.weights",
                              expected=tuple(num_vars(s.shape) for s in circuit.weights), got=commitment.num_vars)
     input_commitment = Commitment.from_bytes(body.input_commitment) if body.committed_input else None
@@ -178,6 +178,21 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
         elif blob:
             raise MalformedProof(f"{what} opening sent without claims on {what}", where=f"inference.{what}")
     return {name: arr.tolist() for name, arr in body.outputs.items()}, transcript.soundness_bits()
+
+
+def _weight_commitment(circuit: Circuit, data: bytes) -> Commitment | None:
+    """The published weight commitment: the fixed empty one exactly when the
+    circuit has no weights (None: nothing is opened), else a tensor-code
+    commitment (its tables checked against the weights by the caller)."""
+    if not circuit.weights:
+        if data != EMPTY_WEIGHT_COMMITMENT:
+            raise MalformedProof("a circuit without weights has the empty weight commitment", where="inference.weights",
+                                 expected=EMPTY_WEIGHT_COMMITMENT.hex(), got=data[:64].hex())
+        return None
+    if data == EMPTY_WEIGHT_COMMITMENT:
+        raise MalformedProof("the empty weight commitment names no weights, the circuit has some",
+                             where="inference.weights", expected=len(circuit.weights), got=0)
+    return Commitment.from_bytes(data)
 
 
 @register_verifier(STATEMENT)
