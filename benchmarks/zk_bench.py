@@ -2,12 +2,15 @@
 and ratios (no assertions). Plain and hiding run interleaved in one process;
 best and median of --reps repetitions, in wall time and in this process's
 CPU time (all threads; steadier than wall time when other work shares the
-cores). Usage:
+cores). The garbage collector runs between timed steps, not inside them
+(a full collection in this numba-heavy process takes tens of ms and,
+the loop being periodic, kept landing in the same step). Usage:
     NUMBA_NUM_THREADS=2 python benchmarks/zk_bench.py [log_n ...] [--reps N]"""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import time
@@ -63,10 +66,15 @@ def pcs_rows(log_n: int, plain: PcsParams, zk: PcsParams, reps: int):
     for _ in range(reps):
         for step in ("commit", "open", "verify"):
             for mode, (steps, _) in cases.items():
-                t0, c0 = time.perf_counter(), time.process_time()
-                steps[step]()
-                wall[mode, step].append(time.perf_counter() - t0)
-                cpu[mode, step].append(time.process_time() - c0)
+                gc.collect()  # as timeit does: a collection between steps, never inside one
+                gc.disable()
+                try:
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    steps[step]()
+                    wall[mode, step].append(time.perf_counter() - t0)
+                    cpu[mode, step].append(time.process_time() - c0)
+                finally:
+                    gc.enable()
     stats = {key: (min(v), statistics.median(v)) for key, v in wall.items()}
     cpu_stats = {key: (min(v), statistics.median(v)) for key, v in cpu.items()}
     return stats, cpu_stats, {mode: nbytes for mode, (_, nbytes) in cases.items()}
