@@ -103,7 +103,7 @@ def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
     reg = open_registry(registry, registry_key, need_key=True)
     sock = _listen(host, port)
     pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
-    reg.verifier, reg.signatures = pool.verify, pool.verify_signatures
+    reg.verifier, reg.signatures, reg.table_checker = pool.verify, pool.verify_signatures, pool.check_table
     try:
         config = uvicorn.Config(create_app(reg, max_body=max_body), log_level="info")
         uvicorn.Server(config).run(sockets=[sock])
@@ -160,9 +160,86 @@ def publish(
          f"log entry:      {out['log_index']}")
 
 
+@registry_app.command("publish-dataset")
+def publish_dataset(
+    dataset: Path = typer.Argument(..., help="Dataset directory from `zkaudit data commit` (only the public "
+                                             "dataset.json is read; the opening never leaves your machine)."),
+    key: Path = typer.Option(..., "--key", help="The custodian's keystore: the key that signed the record "
+                                                "(registered as a custodian on first use)."),
+    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
+) -> None:
+    """Publish a custodian-signed dataset record (a transparency-log leaf)."""
+    from zkaudit.data.dataset import RECORD_FILE, read_signed
+    from zkaudit.registry.client import publish_dataset_local
+
+    record, signed = read_signed(dataset / RECORD_FILE, "dataset record")
+    k = bls.read_keystore(key)
+    out = publish_dataset_local(open_registry(registry, registry_key), k, record, signed)
+    emit(as_json, out, f"published dataset {out['record_digest']} ({out['rows']} records) by {out['custodian']}\n"
+         f"log entry: {out['log_index']}")
+
+
+@registry_app.command("publish-consent")
+def publish_consent(
+    consent: Path = typer.Argument(..., help="Consent-table directory from `zkaudit consent commit` (consent.json "
+                                             "and distinctness.zkp are read; table.npz is not)."),
+    key: Path = typer.Option(..., "--key", help="The IRB's keystore: the key that signed the record (registered "
+                                                "as an IRB on first use)."),
+    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
+) -> None:
+    """Publish an IRB consent-table version; its distinctness proof is verified first.
+
+    Version 1 of a purpose comes first; version v supersedes the published
+    version v-1 of the same IRB key and purpose. Consent proofs against an
+    older version are then shown as "consent changed"."""
+    from zkaudit.data.consent_table import PROOF_FILE, RECORD_FILE
+    from zkaudit.data.dataset import read_signed
+    from zkaudit.registry.client import publish_consent_local
+
+    record, signed = read_signed(consent / RECORD_FILE, "consent-table record")
+    try:
+        proof = (consent / PROOF_FILE).read_bytes()
+    except OSError as exc:
+        raise ZkauditError(f"cannot read the distinctness proof: {exc}") from None
+    k = bls.read_keystore(key)
+    out = publish_consent_local(open_registry(registry, registry_key), k, record, signed, proof)
+    sup = f", supersedes {out['supersedes']}" if out["supersedes"] else ""
+    emit(as_json, out, f"published consent table v{out['version']} ({out['purpose']}, {out['rows']} IDs) by "
+         f"{out['irb']}: {out['record_digest']}{sup}\nlog entry: {out['log_index']}")
+
+
+@registry_app.command("publish-consent-proof")
+def publish_consent_proof(
+    proof: Path = typer.Argument(..., help="Consent proof file from `zkaudit prove-consent`."),
+    key: Path = typer.Option(..., "--key", help="The prover's keystore (a vendor's, or the custodian's; a new key "
+                                                "is registered as a vendor on first use)."),
+    allow_not_zero_knowledge: bool = typer.Option(
+        False, "--allow-not-zero-knowledge", help="Publish although the proof is not zero-knowledge. Only for "
+        "synthetic or public data: the flag is part of your signed statement, logged, and shown with the proof. "
+        "Without it such a proof is refused (reason: not zero-knowledge)."),
+    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
+) -> None:
+    """Publish a consent proof: the registry verifies it, and its dataset and (current)
+    consent-table version must already be published."""
+    from zkaudit.registry.client import publish_consent_proof_local
+
+    try:
+        data = proof.read_bytes()
+    except OSError as exc:
+        raise ZkauditError(f"cannot read {proof}: {exc.strerror}") from None
+    k = bls.read_keystore(key)
+    out = publish_consent_proof_local(open_registry(registry, registry_key), k, data,
+                                      allow_not_zero_knowledge=allow_not_zero_knowledge)
+    zk = "zero-knowledge" if out["zero_knowledge"] else \
+        "NOT ZERO-KNOWLEDGE (published with --allow-not-zero-knowledge: synthetic or public data only)"
+    emit(as_json, out, f"published consent proof {out['proof_digest']} by {out['prover']}: valid, {zk}\n"
+         f"  dataset {out['dataset']}\n  consent table v{out['table_version']} {out['consent_table']}\n"
+         f"log entry: {out['log_index']}")
+
+
 @registry_app.command("register-signer")
 def register_signer(key: Path = typer.Option(..., "--key", help="The signer's keystore."),
-                    role: str = typer.Option("regulator", help="vendor or regulator."),
+                    role: str = typer.Option("regulator", help="vendor, regulator, custodian or irb."),
                     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Register a signer (operator action, e.g. admitting a regulator)."""
     k = bls.read_keystore(key)
@@ -185,10 +262,17 @@ def revoke(ref: str = typer.Argument(..., help="NAME@VERSION"), reason: str = ty
 
 
 @registry_app.command("show")
-def show(ref: str = typer.Argument(..., help="NAME or NAME@VERSION"), registry: str = REGISTRY,
-         as_json: bool = JSON) -> None:
-    """Show a model (all versions) or one version with its attestations."""
+def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest (8-64 hex digits) of a dataset "
+                                             "record, consent-table record or consent proof."),
+         registry: str = REGISTRY, as_json: bool = JSON) -> None:
+    """Show a model (all versions) or one version with its attestations; or the consent
+    chain of a record: dataset -> consent table version -> consent proof, with verdicts
+    and "consent changed" where a newer table version exists."""
     reg = Registry(registry)
+    if "@" not in ref and reg.is_chain_ref(ref):
+        doc = reg.show_record(ref)
+        emit(as_json, doc, _chain_text(doc))
+        return
     if "@" in ref:
         name, version = parse_ref(ref)
         doc = {**reg.show_version(name, version), "attestations": reg.attestations(name, version),
@@ -205,6 +289,42 @@ def show(ref: str = typer.Argument(..., help="NAME or NAME@VERSION"), registry: 
                      f"  intended use: {v['model_card']['intended_use'] or '-'}\n"
                      f"  claimed metrics: {json.dumps(v['model_card']['claimed_metrics'])}")
     emit(as_json, doc, "\n".join(lines))
+
+
+def _chain_text(doc: dict) -> str:
+    def ds(d: dict) -> str:
+        return (f"dataset {d['record_digest']}  {d['rows']} records, ID column {d['id_column']}, schema "
+                f"{d['schema_digest'][:16]}..., custodian {d['custodian']} (log entry {d['log_index']})")
+
+    def tb(t: dict) -> str:
+        state = "current" if t["current"] else \
+            f"SUPERSEDED by v{t['superseded_by'][-1]['version']} {t['superseded_by'][-1]['record_digest'][:16]}..."
+        return (f"consent table v{t['version']} {t['record_digest']}  purpose {t['purpose']}, {t['rows']} IDs, "
+                f"IRB {t['irb']} (log entry {t['log_index']}): {state}")
+
+    def pf(p: dict) -> list[str]:
+        verdict = "VALID" if p["valid"] else "INVALID"
+        zk = "zero-knowledge" if p["zero_knowledge"] else "NOT ZERO-KNOWLEDGE" + (
+            " (published with --allow-not-zero-knowledge: synthetic or public data only)"
+            if p["allow_not_zero_knowledge"] else "")
+        lines = [f"consent proof {p['proof_digest']}  {verdict} ({p['verifier_version']}), unique IDs "
+                 f"{'proven' if p['unique_ids'] else 'not proven'}, {zk}, prover {p['prover']} "
+                 f"(log entry {p['log_index']})"]
+        lines.append(f"  CONSENT CHANGED: {p['consent_changed'].removeprefix('consent changed: ')}"
+                     if p["consent_changed"] else "  consent: current table version")
+        return lines
+
+    rec = doc["record"]
+    head = {"dataset": ds, "consent-table": tb}.get(doc["kind"])
+    out = [head(rec)] if head else []
+    if doc["kind"] == "dataset":
+        out.append(f"consent: {doc['consent'].upper() if doc['consent'] == 'consent changed' else doc['consent']}")
+    for c in doc["chains"]:
+        out += ["", ds(c["dataset"]), "  -> " + tb(c["consent_table"]),
+                *("       " + line if i else "     -> " + line for i, line in enumerate(pf(c["consent_proof"])))]
+    if not doc["chains"]:
+        out.append("no consent proof over it yet")
+    return "\n".join(out)
 
 
 @registry_app.command("list")

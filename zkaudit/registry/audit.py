@@ -12,7 +12,7 @@ Checks, in log order, each reported against the first entry that fails:
    entry 0 (or a pinned key); a rewrite that recomputed every hash still
    fails here, between the last matching head and the first failing one;
 5. every registry row (signer, model, version, attestation, proof,
-   revocation) equals the record in the entry it points to, each such entry
+   revocation, dataset, consent table, consent proof) equals the record in the entry it points to, each such entry
    has its row, and stored circuit / commitment bytes hash to their digests;
 6. optionally, a tree head saved earlier (`--since HEAD.json`) is a prefix of
    this log: an operator that rewrote history and re-signed is caught too;
@@ -41,11 +41,12 @@ from zkaudit.registry import log, merkle
 from zkaudit.registry.encoding import EncodingError, decode, encode, sha256_hex
 from zkaudit.registry.errors import BadSignature, LogMismatch
 from zkaudit.registry.log import SignedTreeHead
-from zkaudit.registry.models import (Attestation, LogEntry, LogNode, Model, ModelVersion, Revocation, Signer,
-                                     SubmittedProof, TreeHead)
+from zkaudit.registry.models import (Attestation, ConsentProof, ConsentTable, DatasetCommitment, LogEntry, LogNode,
+                                     Model, ModelVersion, Revocation, Signer, SubmittedProof, TreeHead)
 
 ROW_KINDS = {"signer": Signer, "model": Model, "model-version": ModelVersion, "attestation": Attestation,
-             "proof": SubmittedProof, "revocation": Revocation}
+             "proof": SubmittedProof, "revocation": Revocation, "dataset": DatasetCommitment,
+             "consent-table": ConsentTable, "consent-proof": ConsentProof}
 
 
 @dataclass
@@ -196,7 +197,11 @@ def _audit_rows(s: Session, rep: AuditReport, records: dict[int, tuple[str, Any]
                     rep.problems.append((row.log_index, f"{where}: stored circuit does not hash to its digest"))
                 if sha256_hex(row.weight_commitment) != row.weight_commitment_digest:
                     rep.problems.append((row.log_index, f"{where}: stored weight commitment does not hash to its digest"))
-            if isinstance(row, SubmittedProof) and sha256_hex(row.proof) != row.proof_digest:
+            if isinstance(row, ConsentTable) and sha256_hex(row.distinctness_proof) != \
+                    row.doc.get("distinctness_proof"):
+                rep.problems.append((row.log_index, f"{where}: stored distinctness proof is not the one its "
+                                     "record names"))
+            if isinstance(row, (SubmittedProof, ConsentProof)) and sha256_hex(row.proof) != row.proof_digest:
                 rep.problems.append((row.log_index, f"{where}: stored proof does not hash to its digest"))
     for idx, (kind, _) in records.items():
         if kind in ROW_KINDS and idx not in covered:

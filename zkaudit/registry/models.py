@@ -19,7 +19,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SIGNER_ROLES = ("vendor", "regulator")
+# vendor: models and consent proofs; regulator: co-signs, revokes, may seal
+# audit sets; custodian: seals datasets (and may prove consent over them);
+# irb: publishes consent tables.
+SIGNER_ROLES = ("vendor", "regulator", "custodian", "irb")
 
 
 class Base(DeclarativeBase):
@@ -212,6 +215,98 @@ class Revocation(Base):
             "reason": self.reason,
             "signature": self.signature,
         }
+
+
+class DatasetCommitment(Base):
+    """A custodian-signed dataset record (`zkaudit data commit`): the hiding-to-be
+    commitment c_D, its schema and row count. Named by the record's canonical
+    digest (`zkaudit.data.canonical.digest`); no data is stored."""
+
+    __tablename__ = "dataset_commitments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    record_json: Mapped[str] = mapped_column(Text)  # canonical JSON of the record, exactly as signed
+    schema_digest: Mapped[str] = mapped_column(String(64), index=True)
+    num_rows: Mapped[int] = mapped_column(BigInteger)
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    custodian: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"record_digest": self.record_digest, "record": self.record_json,
+                "custodian": self.custodian.public_key, "signature": self.signature}
+
+
+class ConsentTable(Base):
+    """One version of an IRB's consent table for one purpose. Version v > 1
+    supersedes version v - 1 of the same IRB key and purpose; the unique
+    constraints make a fork (two versions v, or two successors of one
+    version) impossible even if the ordering checks were bypassed."""
+
+    __tablename__ = "consent_tables"
+    __table_args__ = (UniqueConstraint("irb_id", "purpose", "version", name="uq_consent_tables_irb_purpose_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    record_json: Mapped[str] = mapped_column(Text)
+    irb_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    purpose: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("consent_tables.id"), unique=True)
+    num_rows: Mapped[int] = mapped_column(BigInteger)
+    distinctness_proof: Mapped[bytes] = mapped_column(LargeBinary)  # checked before publication
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    irb: Mapped[Signer] = relationship()
+    supersedes: Mapped["ConsentTable | None"] = relationship(remote_side=[id])
+
+    @property
+    def doc(self) -> Any:
+        return json.loads(self.record_json)
+
+    def record(self) -> dict[str, Any]:
+        return {"record_digest": self.record_digest, "record": self.record_json, "irb": self.irb.public_key,
+                "signature": self.signature}
+
+
+class ConsentProof(Base):
+    """A consent proof the registry verified, over a published dataset record
+    and a published consent-table version, signed by its prover.
+
+    `zero_knowledge` is what the verified statement says; a proof that is not
+    zero-knowledge is stored only when its prover signed
+    `allow_not_zero_knowledge` (synthetic or public data, never patient data)."""
+
+    __tablename__ = "consent_proofs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proof_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    proof: Mapped[bytes] = mapped_column(LargeBinary)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset_commitments.id"), index=True)
+    consent_table_id: Mapped[int] = mapped_column(ForeignKey("consent_tables.id"), index=True)
+    prover_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    unique_ids: Mapped[bool] = mapped_column(Boolean)
+    zero_knowledge: Mapped[bool] = mapped_column(Boolean)
+    allow_not_zero_knowledge: Mapped[bool] = mapped_column(Boolean)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    output_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    verifier_version: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    dataset: Mapped[DatasetCommitment] = relationship()
+    consent_table: Mapped[ConsentTable] = relationship()
+    prover: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"proof_digest": self.proof_digest, "dataset": self.dataset.record_digest,
+                "consent_table": self.consent_table.record_digest, "prover": self.prover.public_key,
+                "unique_ids": self.unique_ids, "zero_knowledge": self.zero_knowledge,
+                "allow_not_zero_knowledge": self.allow_not_zero_knowledge, "valid": self.valid,
+                "output": self.output_json, "reason": self.reason, "verifier_version": self.verifier_version,
+                "signature": self.signature}
 
 
 class RequestNonce(Base):

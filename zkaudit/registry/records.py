@@ -3,7 +3,11 @@
 A vendor publishing a model version signs `publication(...)` under
 PUBLICATION; a vendor or regulator withdrawing one signs `revocation(...)`
 under REVOCATION; regulators co-signing a verdict the registry reached sign
-`verdict(...)` under VERDICT. Each tag is part of the signed bytes
+`verdict(...)` under VERDICT. A custodian signs a dataset record and an
+IRB a consent-table record as `message(TAG, record digest)` under
+DATASET_RECORD / CONSENT_TABLE_RECORD (what `zkaudit data commit` and
+`zkaudit consent commit` write beside the record); a prover publishing a
+consent proof signs `consent_proof(...)` under CONSENT_PROOF. Each tag is part of the signed bytes
 (`encoding.message`), so no signature moves from one statement type to
 another. Builders take only plain values so the CLI, the HTTP client and the
 server construct byte-identical statements.
@@ -20,6 +24,10 @@ REVOCATION = "revocation"
 VERDICT = "verdict"
 ENDORSEMENT = "endorsement"
 REQUEST = "request"
+# The tags `zkaudit/cli/_records.py` signs data records under (by record type).
+DATASET_RECORD = "zkaudit/dataset-record/v1"
+CONSENT_TABLE_RECORD = "zkaudit/consent-table-record/v1"
+CONSENT_PROOF = "consent-proof"
 
 # Statement types that may be submitted as (co-)signed attestations over HTTP.
 ATTESTATION_TAGS = (VERDICT, ENDORSEMENT)
@@ -57,6 +65,24 @@ def revocation_message(stmt: dict[str, Any]) -> bytes:
 def verdict(*, model: str, version: str, proof_digest: str, valid: bool, verifier_version: str) -> dict[str, Any]:
     return {"model": model, "version": version, "proof_digest": proof_digest, "valid": valid,
             "verifier_version": verifier_version}
+
+
+def data_record_message(tag: str, record_digest: bytes) -> bytes:
+    return message(tag, bytes(record_digest))
+
+
+def consent_proof(*, proof_digest: str, dataset: str, consent_table: str,
+                  allow_not_zero_knowledge: bool) -> dict[str, Any]:
+    """What a prover signs to publish a consent proof: the proof (by SHA-256),
+    the dataset and consent-table records it is about (by record digest),
+    and whether it asks for publication although the proof is not
+    zero-knowledge (only for synthetic or public data: the prover's signed word)."""
+    return {"proof_digest": proof_digest, "dataset": dataset, "consent_table": consent_table,
+            "allow_not_zero_knowledge": bool(allow_not_zero_knowledge)}
+
+
+def consent_proof_message(stmt: dict[str, Any]) -> bytes:
+    return message(CONSENT_PROOF, stmt)
 
 
 def request(*, action: str, audience: bytes, signer: bytes, nonce: str, timestamp: int, payload_digest: str) -> bytes:

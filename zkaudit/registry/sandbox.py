@@ -55,9 +55,28 @@ from zkaudit.registry.keys import verify_batch
 from zkaudit.statements.verify import Verdict, verify_proof
 
 _FRAME = struct.Struct(">Q")
+
+
+def check_consent_table(record: Any, proof: bytes) -> str | None:
+    """Why a consent-table record or its distinctness proof is refused, or
+    None when the proof shows the committed rows sorted and distinct (design
+    §3.7: without it, duplicate rows would let `unique_ids` admit two records
+    with one ID)."""
+    from zkaudit.data.consent_table_verifier import verify_consent_table
+    from zkaudit.data.records import ConsentTableRecord
+    from zkaudit.errors import ProofRejected
+
+    try:
+        verify_consent_table(ConsentTableRecord.from_json(record), bytes(proof))
+    except ProofRejected as exc:
+        return str(exc)
+    return None
+
+
 # What a worker may be asked to run, by name: nothing else is ever called.
-_TASKS = {"verify_proof": verify_proof, "verify_batch": verify_batch}
-_WHAT = {"verify_proof": "proof check", "verify_batch": "signature check"}
+_TASKS = {"verify_proof": verify_proof, "verify_batch": verify_batch, "check_consent_table": check_consent_table}
+_WHAT = {"verify_proof": "proof check", "verify_batch": "signature check",
+         "check_consent_table": "distinctness-proof check"}
 _verify_lock = threading.Lock()
 
 
@@ -98,6 +117,12 @@ def verify_in_process(proof: bytes, **kw: Any) -> Verdict:
     """`verify_proof` for in-process callers: one check at a time per process."""
     with _verify_lock:
         return verify_proof(proof, **kw)
+
+
+def check_table_in_process(record: Any, proof: bytes) -> str | None:
+    """`check_consent_table` under the same lock (its PCS check runs numba)."""
+    with _verify_lock:
+        return check_consent_table(record, proof)
 
 
 # -- the worker side ---------------------------------------------------------
@@ -225,6 +250,9 @@ class VerifierPool:
 
     def verify(self, proof: bytes, **kw: Any) -> Verdict:
         return self._run("verify_proof", (bytes(proof),), kw)
+
+    def check_table(self, record: Any, proof: bytes) -> str | None:
+        return self._run("check_consent_table", (record, bytes(proof)), {})
 
     def verify_signatures(self, pk: bytes, items: list[tuple[bytes, bytes, bytes, str]]) -> None:
         """`keys.verify_batch` in a worker: py_ecc is pure Python, so checks run

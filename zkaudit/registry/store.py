@@ -29,13 +29,14 @@ from zkaudit.registry.artifacts import PublicArtifacts
 from zkaudit.registry.audit import (AuditReport, CheckedVersion, VersionScan, audit_session, checked_version,
                                     export)
 from zkaudit.registry.auth import RequestAuth
+from zkaudit.registry.chain import Chain
 from zkaudit.registry.encoding import encode, message, sha256_hex
 from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, NotInitialised, RegistryError,
                                      ReplayedRequest)
-from zkaudit.registry.models import (Attestation, AttestationSigner, Meta, Model, ModelVersion, RequestNonce,
-                                     Revocation, Signer, SubmittedProof, canonical_json)
+from zkaudit.registry.models import (SIGNER_ROLES, Attestation, AttestationSigner, Meta, Model, ModelVersion,
+                                     RequestNonce, Revocation, Signer, SubmittedProof, canonical_json)
 from zkaudit.registry.known_heads import KnownHeads
-from zkaudit.registry.sandbox import verify_in_process
+from zkaudit.registry.sandbox import check_table_in_process, verify_in_process
 from zkaudit.registry.views import Reads
 from zkaudit.statements.verify import Verdict
 
@@ -59,8 +60,8 @@ def default_key_path(url: str) -> Path:
     return Path(f"{p}.key") if p is not None else Path("zkaudit-registry.key")
 
 
-class Registry(Reads):
-    """One registry database. `key` (the registry's own keypair) is needed
+class Registry(Chain, Reads):
+    """One registry database (the consent chain's writes and reads: `chain.py`). `key` (the registry's own keypair) is needed
     only to sign tree heads; writers without it leave heads to a holder."""
 
     def __init__(self, url_or_path: str | None = None, *, key: keys.KeyPair | None = None, check: bool = True):
@@ -85,6 +86,7 @@ class Registry(Reads):
         # How proofs are checked: in this process under a lock by default;
         # `registry serve` swaps in a `sandbox.VerifierPool` (budgets, crash isolation).
         self.verifier = verify_in_process
+        self.table_checker = check_table_in_process  # consent tables' distinctness proofs, likewise
         # How several signatures by one key are checked (`keys.verify_batch`);
         # `registry serve` runs them in the same worker processes.
         self.signatures = keys.verify_batch
@@ -222,10 +224,10 @@ class Registry(Reads):
     # -- writes ----------------------------------------------------------
 
     def register_signer(self, *, name: str, role: str, public_key: bytes, pop: bytes) -> dict[str, Any]:
-        """Register a regulator (operator action) or a vendor ahead of its first publish."""
+        """Register a regulator (operator action), or a vendor, custodian or IRB ahead of its first publication."""
         check_name("signer name", name)
-        if role not in ("vendor", "regulator"):
-            raise RegistryError(f"role must be vendor or regulator, not {role!r}")
+        if role not in SIGNER_ROLES:
+            raise RegistryError(f"role must be one of {', '.join(SIGNER_ROLES)}, not {role!r}")
         keys.check_public_key(public_key)
         self.signatures(public_key, [keys.pop_item(public_key, pop)])
         with self._write() as (s, app):

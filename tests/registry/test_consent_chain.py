@@ -1,0 +1,256 @@
+"""The consent chain in the registry (design/statements.md §5), on SQLite and
+PostgreSQL: dataset -> consent table versions -> consent proofs. Publication
+order violations are refused, a superseded table flags its proofs "consent
+changed" (also with the newer version's row deleted), tampered records and
+signatures are refused, a proof that is not zero-knowledge is refused unless
+its prover signed the synthetic-data flag, and nothing is written on failure.
+All proofs, signatures and records are real (no mocks)."""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from registry_helpers import key
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from zkaudit.data.consent_table import commit_consent_table, commit_sorted
+from zkaudit.data.dataset import commit_dataset
+from zkaudit.data.records import default_params
+from zkaudit.registry import records
+from zkaudit.registry.chain import NOT_ZERO_KNOWLEDGE, NotZeroKnowledge, OutOfOrder, RecordRefused
+from zkaudit.registry.client import (consent_proof_statement, publish_consent_local, publish_consent_proof_local,
+                                     publish_dataset_local)
+from zkaudit.registry.errors import AlreadyExists, BadSignature, Forbidden
+from zkaudit.registry.models import ConsentProof, ConsentTable, LogEntry
+from zkaudit.statements.consent.prover import prove_consent
+
+SCHEMA = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
+          "id_column": "patient", "population": "synthetic"}
+HOSPITAL, IRB, VENDOR = key("hospital"), key("irb-a"), key("acme")
+
+
+def _dataset(patients):
+    cols = {"patient": pa.array(patients), "age": pa.array([str(30 + i % 50) for i in range(len(patients))])}
+    return commit_dataset(cols, SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """v1 (40 IDs), v2 superseding v1 (ID 39 withdrawn), a 12-record dataset using
+    IDs 0..11, proofs against v1 and v2, and a second dataset."""
+    ids = [secrets.token_hex(16) for _ in range(40)]
+    t1, o1, d1 = commit_consent_table(ids, issuer="irb-a", purpose="train:sepsis", version=1)
+    t2, o2, d2 = commit_consent_table(ids[:39], issuer="irb-a", purpose="train:sepsis", version=2,
+                                      supersedes=t1.digest.hex())
+    ds, dop = _dataset(ids[:12])
+    ds2, _ = _dataset(ids[12:20])
+    p1 = prove_consent(ds, dop, t1, o1, unique_ids=True)
+    p2 = prove_consent(ds, dop, t2, o2, unique_ids=True)
+    return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2}
+
+
+def _pub_ds(reg, ds, k=HOSPITAL):
+    return publish_dataset_local(reg, k, ds.doc, None)
+
+
+def _pub_table(reg, t, k=IRB):
+    rec, proof = t
+    return publish_consent_local(reg, k, rec.doc, None, proof)
+
+
+def _pub_proof(reg, proof, k=VENDOR, allow=True):
+    return publish_consent_proof_local(reg, k, proof, allow_not_zero_knowledge=allow)
+
+
+def _rows(reg):
+    with Session(reg.engine) as s:
+        return s.scalar(select(func.count()).select_from(LogEntry))
+
+
+def test_honest_chain_and_superseded_table_flagged(registry, chain):
+    d = _pub_ds(registry, chain["ds"])
+    assert d["custodian"] == "hospital" and d["rows"] == 12
+    t1 = _pub_table(registry, chain["t1"])
+    assert t1["version"] == 1 and t1["supersedes"] is None
+    p1 = _pub_proof(registry, chain["p1"])
+    assert p1["table_version"] == 1 and p1["unique_ids"] and p1["zero_knowledge"] is False
+    assert p1["allow_not_zero_knowledge"] is True
+    shown = registry.show_record(p1["proof_digest"][:12])
+    assert shown["record"]["status"] == "current" and shown["record"]["consent_changed"] is None
+    assert registry.show_record(d["record_digest"])["consent"] == "attested against a current consent-table version"
+
+    t2 = _pub_table(registry, chain["t2"])
+    assert t2["version"] == 2 and t2["supersedes"] == t1["record_digest"]
+    # the proof against v1 and every record that depends on it now say "consent changed"
+    proof_view = registry.show_record(p1["proof_digest"])
+    assert proof_view["record"]["status"] == "consent changed"
+    assert "superseded by v2" in proof_view["record"]["consent_changed"]
+    ds_view = registry.show_record(d["record_digest"])
+    assert ds_view["consent"] == "consent changed"
+    assert [c["consent_proof"]["status"] for c in ds_view["chains"]] == ["consent changed"]
+    t1_view = registry.show_record(t1["record_digest"])
+    assert t1_view["record"]["current"] is False and t1_view["chains"][0]["consent_proof"]["status"] == "consent changed"
+    # a new proof against v1 is refused (not current); re-attesting against v2 clears the dataset's flag
+    registry.verify_log()
+    p2 = _pub_proof(registry, chain["p2"])
+    assert p2["table_version"] == 2
+    ds_view = registry.show_record(d["record_digest"])
+    assert ds_view["consent"] == "attested against a current consent-table version"
+    assert sorted(c["consent_proof"]["status"] for c in ds_view["chains"]) == ["consent changed", "current"]
+    rep = registry.verify_log()
+    assert rep.ok, rep.problems
+    assert rep.rows_checked >= 7
+
+
+def test_flag_survives_a_deleted_newer_version_row(registry, chain):
+    """"consent changed" is read from the log too: deleting v2's row does not clear it."""
+    _pub_ds(registry, chain["ds"])
+    _pub_table(registry, chain["t1"])
+    p1 = _pub_proof(registry, chain["p1"])
+    _pub_table(registry, chain["t2"])
+    with Session(registry.engine) as s, s.begin():
+        s.execute(delete(ConsentTable).where(ConsentTable.version == 2))
+    assert registry.show_record(p1["proof_digest"])["record"]["status"] == "consent changed"
+    rep = registry.verify_log()
+    assert not rep.ok and "consent-table whose row is missing" in rep.first[1]
+
+
+def test_publication_order_violations_refused(registry, chain):
+    before = _rows(registry)
+    # a proof before its dataset and table are published
+    with pytest.raises(OutOfOrder, match="dataset record .* is not published"):
+        _pub_proof(registry, chain["p1"])
+    _pub_ds(registry, chain["ds"])
+    with pytest.raises(OutOfOrder, match="consent table .* is not published"):
+        _pub_proof(registry, chain["p1"])
+    # v2 before v1
+    with pytest.raises(OutOfOrder, match="supersedes .* which is not published"):
+        _pub_table(registry, chain["t2"])
+    _pub_table(registry, chain["t1"])
+    # v2 signed by another IRB key than v1's
+    with pytest.raises(OutOfOrder, match="another IRB key or purpose"):
+        _pub_table(registry, chain["t2"], k=key("irb-b"))
+    # a second version 1 for the same IRB key and purpose
+    other_v1 = commit_consent_table(chain["ids"][:30], issuer="irb-a", purpose="train:sepsis", version=1)
+    with pytest.raises(OutOfOrder, match="already published consent table v1"):
+        _pub_table(registry, other_v1[::2])
+    _pub_table(registry, chain["t2"])
+    # a second successor of v1 (a fork) and a skipped version number
+    fork = commit_consent_table(chain["ids"][:38], issuer="irb-a", purpose="train:sepsis", version=2,
+                                supersedes=chain["t1"][0].digest.hex())
+    with pytest.raises(OutOfOrder, match="already superseded"):
+        _pub_table(registry, fork[::2])
+    skip = commit_consent_table(chain["ids"][:38], issuer="irb-a", purpose="train:sepsis", version=4,
+                                supersedes=chain["t2"][0].digest.hex())
+    with pytest.raises(OutOfOrder, match="versions go up by one"):
+        _pub_table(registry, skip[::2])
+    # a proof against the superseded v1 (stale at submission)
+    with pytest.raises(OutOfOrder, match="superseded by v2"):
+        _pub_proof(registry, chain["p1"])
+    # duplicates
+    with pytest.raises(AlreadyExists):
+        _pub_ds(registry, chain["ds"])
+    _pub_proof(registry, chain["p2"])
+    with pytest.raises(AlreadyExists):
+        _pub_proof(registry, chain["p2"])
+    # wrong roles: an IRB key sealing a dataset, a custodian publishing a consent table
+    with pytest.raises(Forbidden, match="irb-a is a irb"):
+        _pub_ds(registry, chain["ds2"], k=IRB)
+    with pytest.raises(Forbidden):
+        _pub_table(registry, commit_consent_table(chain["ids"], issuer="x", purpose="audit:y")[::2], k=HOSPITAL)
+    assert _rows(registry) == before + 1 + 1 + 1 + 1 + 1 + 1 + 1  # ds, custodian, v1, irb, v2, p2, vendor
+    assert registry.verify_log().ok
+
+
+def test_tampered_records_refused(registry, chain):
+    ds = chain["ds"]
+    sig = HOSPITAL.sign(records.data_record_message(records.DATASET_RECORD, ds.digest))
+    pop = HOSPITAL.proof_of_possession()
+    before = _rows(registry)
+    # a record changed after signing: the signature no longer covers it
+    forged = dict(ds.doc, num_rows=ds.doc["num_rows"] - 1)
+    with pytest.raises(RecordRefused):  # the row count no longer fits num_vars... or the commitment
+        registry.publish_dataset(dict(forged, num_vars=99), signer=HOSPITAL.public_key, signature=sig,
+                                 signer_name="hospital", pop=pop)
+    schema = dict(ds.doc["schema"], population="synthetic, edited")
+    forged = dict(ds.doc, schema=schema)
+    with pytest.raises(RecordRefused, match="schema digest"):
+        registry.publish_dataset(forged, signer=HOSPITAL.public_key, signature=sig, signer_name="hospital", pop=pop)
+    other = chain["ds2"]
+    with pytest.raises(BadSignature, match="invalid signature on dataset record"):
+        registry.publish_dataset(other.doc, signer=HOSPITAL.public_key, signature=sig, signer_name="hospital",
+                                 pop=pop)
+    # a signature by another key than the one named
+    with pytest.raises(BadSignature):
+        registry.publish_dataset(ds.doc, signer=IRB.public_key, signature=sig, signer_name="irb-a",
+                                 pop=IRB.proof_of_possession())
+    # a consent table whose distinctness proof is another table's
+    t1, d1 = chain["t1"]
+    _, d2 = chain["t2"]
+    with pytest.raises(RecordRefused, match="distinctness proof"):
+        _pub_table(registry, (t1, d2))
+    # a tampered consent proof: the registry's own verification refuses it
+    _pub_ds(registry, ds)
+    _pub_table(registry, chain["t1"])
+    mid = len(chain["p1"]) * 2 // 3
+    bad = bytearray(chain["p1"])
+    bad[mid] ^= 1
+    with pytest.raises(RecordRefused, match="consent proof rejected|not a consent proof"):
+        _pub_proof(registry, bytes(bad))
+    # a prover signature over another proof's statement
+    stmt = consent_proof_statement(chain["p2"], allow_not_zero_knowledge=True)
+    with pytest.raises(BadSignature):
+        registry.publish_consent_proof(chain["p1"], signer=VENDOR.public_key,
+                                       signature=VENDOR.sign(records.consent_proof_message(stmt)),
+                                       allow_not_zero_knowledge=True, signer_name="acme",
+                                       pop=VENDOR.proof_of_possession())
+    assert _rows(registry) == before + 4  # only ds, custodian, v1, irb
+    assert registry.verify_log().ok
+
+
+def test_duplicate_table_rows_refused(registry, chain):
+    """§3.9 item 25: an IRB that forges the distinctness witness around a
+    duplicate row gets a table record whose proof fails: publication refused."""
+    ids = sorted(chain["ids"][:10])
+    _, opening, _ = commit_consent_table(ids, issuer="irb-a", purpose="train:dup", version=1)
+    hi, lo = opening.hi.copy(), opening.lo.copy()
+    hi[4], lo[4] = hi[3], lo[3]
+    beta, d = np.zeros_like(hi), np.zeros_like(hi)
+    for j in range(9):
+        up = hi[j + 1] > hi[j]
+        beta[j] = np.uint64(up)
+        diff = int(hi[j + 1]) - int(hi[j]) - 1 if up else int(lo[j + 1]) - int(lo[j]) - 1
+        d[j] = np.uint64(diff) if 0 <= diff < 1 << 62 else np.uint64(0)
+    rec, _, proof = commit_sorted(hi, lo, 10, issuer="irb-a", purpose="train:dup", version=1, supersedes=None,
+                                  params=default_params(), beta=beta, d=d)
+    before = _rows(registry)
+    with pytest.raises(RecordRefused, match="distinctness proof does not verify"):
+        _pub_table(registry, (rec, proof))
+    assert _rows(registry) == before
+
+
+def test_not_zero_knowledge_refused_unless_allowed(registry, chain):
+    _pub_ds(registry, chain["ds"])
+    _pub_table(registry, chain["t1"])
+    before = _rows(registry)
+    with pytest.raises(NotZeroKnowledge) as err:
+        _pub_proof(registry, chain["p1"], allow=False)
+    assert str(err.value).startswith(f"consent proof refused: {NOT_ZERO_KNOWLEDGE}")
+    assert _rows(registry) == before
+    # the flag is part of the prover's signed statement: a signature without it does not cover it
+    stmt = consent_proof_statement(chain["p1"], allow_not_zero_knowledge=False)
+    with pytest.raises(BadSignature):
+        registry.publish_consent_proof(chain["p1"], signer=VENDOR.public_key,
+                                       signature=VENDOR.sign(records.consent_proof_message(stmt)),
+                                       allow_not_zero_knowledge=True, signer_name="acme",
+                                       pop=VENDOR.proof_of_possession())
+    out = _pub_proof(registry, chain["p1"], allow=True)
+    with Session(registry.engine) as s:
+        row = s.scalars(select(ConsentProof)).one()
+        assert (row.zero_knowledge, row.allow_not_zero_knowledge, row.valid) == (False, True, True)
+    view = registry.show_record(out["proof_digest"])["record"]
+    assert view["allow_not_zero_knowledge"] is True and view["zero_knowledge"] is False
