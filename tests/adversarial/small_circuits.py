@@ -126,6 +126,27 @@ def argmax_table() -> tuple:
     return chain("argmax_table", [x], [w], nodes, ["out", "t"]), [x], [w]
 
 
+def broadcast_add_mul() -> tuple:
+    """Add and Mul whose operands are broadcast by Expand (index maps where
+    one input cell feeds many output cells): (5, 3) and (1, 5, 3) to
+    (2, 5, 3), a column (5, 1) to (5, 3); 3 pads to 4 and 5 to 8 throughout."""
+    x = TensorSpec("x", (1, 5, 3), *INT8, 0.1, 0)
+    w, w2 = TensorSpec("w", (3, 3), -127, 127), TensorSpec("w2", (3, 1), -127, 127)
+    nodes = [
+        Node.make("rs", "Reshape", ["x"], "x2", shape=(5, 3)),
+        Node.make("mm", "MatMul", ["x2", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        _rq("rq", "acc", "h"),
+        Node.make("mm2", "MatMul", ["x2", "w2"], "acc2", a_zero_point=0, b_zero_point=0),
+        _rq("rq2", "acc2", "c"),
+        Node.make("ex1", "Expand", ["h"], "hb", shape=(2, 5, 3)),
+        Node.make("ex2", "Expand", ["x"], "xb", shape=(2, 5, 3)),
+        Node.make("add", "Add", ["hb", "xb"], "s", a_zero_point=0, b_zero_point=3),
+        Node.make("ex3", "Expand", ["c"], "cb", shape=(5, 3)),
+        Node.make("mul", "Mul", ["h", "cb"], "m", a_zero_point=-2, b_zero_point=0),
+    ]
+    return chain("broadcast_add_mul", [x], [w, w2], nodes, ["s", "m"]), [x], [w, w2]
+
+
 def instance(builder, seed=0, batch=0):
     """(circuit, weights, inputs) with random in-range values; `batch` > 0:
     a list of that many samples (one batch proof)."""
@@ -138,4 +159,4 @@ def instance(builder, seed=0, batch=0):
 
 
 BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd, "mlp_exact": mlp_exact,
-            "argmax_table": argmax_table}
+            "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul}

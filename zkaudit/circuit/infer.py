@@ -218,6 +218,14 @@ def _pad(node, ins):
     return shape, min(x.lo, value), max(x.hi, value)
 
 
+def _expand(node, ins):
+    (x,) = ins
+    shape = tuple(node.a["shape"])
+    if min(shape, default=1) < 1 or len(shape) < len(x.shape) or _broadcast(node, x.shape, shape) != shape:
+        raise InvalidCircuit(node.name, f"cannot broadcast {x.shape} to {shape}")
+    return shape, x.lo, x.hi
+
+
 def _softmax(node, ins):
     (x,) = ins
     at = node.a
@@ -257,7 +265,7 @@ RULES = {
     "MatMul": _matmul, "Conv": _conv, "Add": _elementwise("Add"), "Sub": _elementwise("Sub"),
     "Mul": _elementwise("Mul"), "Requantize": _requantize, "Relu": _relu, "Clip": _clip, "Table": _table,
     "MaxPool": _maxpool, "AveragePool": _averagepool, "Reshape": _reshape, "Transpose": _transpose,
-    "Concat": _concat, "Pad": _pad, "Softmax": _softmax, "ArgMax": _argmax,
+    "Concat": _concat, "Pad": _pad, "Expand": _expand, "Softmax": _softmax, "ArgMax": _argmax,
 }
 
 

@@ -134,6 +134,10 @@ def pad(x, *, pads, value):
     return np.pad(x, list(zip(pads[:half], pads[half:])), constant_values=value)
 
 
+def expand(x, *, shape):
+    return np.ascontiguousarray(np.broadcast_to(x, tuple(shape)))
+
+
 def softmax(x, *, axis, exp_values, out_max, out_min, out_multiplier, out_shift, out_zero_point):
     """Integer softmax along `axis`:
 
@@ -164,6 +168,6 @@ def argmax(x, *, axis, keepdims, select_last_index):
 KERNELS = {
     "MatMul": matmul, "Conv": conv, "Add": add, "Sub": sub, "Mul": mul, "Requantize": requantize,
     "Relu": relu, "Clip": clip, "Table": table, "MaxPool": maxpool, "AveragePool": averagepool,
-    "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Softmax": softmax,
+    "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Expand": expand, "Softmax": softmax,
     "ArgMax": argmax,
 }

@@ -22,6 +22,7 @@ which need a division remainder, which are pure index maps):
     Transpose    X                   axes permuted (index map)
     Concat       X1..Xn              joined along `axis` (index map)
     Pad          X                   constant padding with `value` (index map)
+    Expand       X                   numpy-broadcast to `shape` (index map)
     Softmax      X                   integer softmax, see `kernels.softmax`
     ArgMax       X                   index of the first (or last) maximum
 
@@ -86,6 +87,8 @@ _SPECS = [
     OpSpec("Transpose", 1, 1, (("perm", INTS),), frozenset({INDEX_MAP}), "axis permutation"),
     OpSpec("Concat", 1, -1, (("axis", INT),), frozenset({INDEX_MAP}), "join along axis"),
     OpSpec("Pad", 1, 1, (("pads", INTS), ("value", INT)), frozenset({INDEX_MAP}), "constant pad (ONNX pads order)"),
+    OpSpec("Expand", 1, 1, (("shape", INTS),), frozenset({INDEX_MAP}),
+           "numpy broadcast to shape (each output cell reads one input cell)"),
     OpSpec("Softmax", 1, 1,
            (("axis", INT), ("exp_values", INTS), ("out_max", INT), ("out_min", INT), ("out_multiplier", INT),
             ("out_shift", INT), ("out_zero_point", INT)),

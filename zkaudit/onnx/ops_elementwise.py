@@ -34,8 +34,11 @@ def _scaled(a: Act) -> Act:
 def emit_binary(imp, op: str, a: Act, b: Act, out: QParams, hint: str) -> TensorSpec:
     """(a op b) requantized to `out`. Add/Sub of different scales first move
     both operands to a common finer scale s_c = min(sa, sb) / 2^k (k as large
-    as int32 allows, so the two extra roundings are 2^-k of an input LSB)."""
+    as int32 allows, so the two extra roundings are 2^-k of an input LSB).
+    Operands of different shapes are first broadcast (`Expand`)."""
     bld = imp.b
+    shape = _broadcast_shape(imp, a.shape, b.shape)
+    a, b = _expanded(imp, a, shape), _expanded(imp, b, shape)
     rng = (out.qmin, out.qmax)
     if op == "Mul":
         acc = bld.emit("Mul", [a.spec, b.spec], hint + "/acc", a_zero_point=a.zero_point, b_zero_point=b.zero_point)
@@ -64,10 +67,12 @@ def emit_binary(imp, op: str, a: Act, b: Act, out: QParams, hint: str) -> Tensor
 
 
 def _operands(imp, left: str, right: str) -> tuple[Act, Act]:
-    """Both operands as activations. A constant operand of a smaller shape
-    (x + 1.0, x * 0.5) is broadcast to the other operand's shape first: the
+    """Both operands as activations of the output's (broadcast) shape. A
+    constant operand (x + 1.0, x * 0.5) is broadcast as a weight: the
     elementwise layers prove equal shapes only, and the weight costs a few
-    cells."""
+    cells. A computed operand of a smaller shape goes through an `Expand`
+    node, an index map whose wiring reads each of its cells wherever numpy
+    broadcasting reads it."""
     names = (left, right)
     consts = [imp.is_const(n) for n in names]
     if consts[0] == consts[1]:
@@ -75,14 +80,36 @@ def _operands(imp, left: str, right: str) -> tuple[Act, Act]:
     ci = consts.index(True)
     other = imp.act(names[1 - ci])
     value = imp.values[names[ci]]
+    shape = _broadcast_shape(imp, np.shape(value.values if isinstance(value, QConst) else value), other.shape)
     if isinstance(value, QConst):
-        if np.shape(value.values) != other.shape and not value.per_axis:
-            value = QConst(np.broadcast_to(value.values, other.shape).copy(), value.scale, value.zero_point,
-                           value.axis)
-    elif np.shape(value) != other.shape and np.broadcast_shapes(np.shape(value), other.shape) == other.shape:
-        value = np.broadcast_to(value, other.shape).copy()
+        if np.shape(value.values) != shape and not value.per_axis:
+            value = QConst(np.broadcast_to(value.values, shape).copy(), value.scale, value.zero_point, value.axis)
+    elif np.shape(value) != shape:
+        value = np.broadcast_to(value, shape).copy()
     const = imp.const_act(names[ci], value)
     return (const, other) if ci == 0 else (other, const)
+
+
+def _broadcast_shape(imp, a, b) -> tuple[int, ...]:
+    try:
+        return tuple(int(d) for d in np.broadcast_shapes(tuple(a), tuple(b)))
+    except ValueError:
+        raise imp.fail(f"operand shapes {tuple(a)} and {tuple(b)} do not broadcast") from None
+
+
+def _expanded(imp, x: Act, shape: tuple[int, ...]) -> Act:
+    """`x` broadcast to `shape`; the same integers, so scale and zero point stay."""
+    if x.shape == shape:
+        return x
+    return x.with_spec(imp.b.emit("Expand", [x.spec], x.spec.name + "/expand", shape=shape))
+
+
+def Expand(imp, node):
+    """ONNX Expand with a constant shape: bidirectional broadcasting of the
+    input and `shape`, an index map (`Expand` in the IR)."""
+    x = imp.act(node.input[0])
+    target = np.asarray(imp.const(node.input[1], "shape"), dtype=np.int64).reshape(-1)
+    imp.set(node.output[0], _expanded(imp, x, _broadcast_shape(imp, x.shape, tuple(int(d) for d in target))))
 
 
 def _binary(op):
@@ -285,7 +312,7 @@ QLinearLeakyRelu = _qlinear_table(
 
 OPS = {
     ("ai.onnx", "Add"): Add, ("ai.onnx", "Sub"): Sub, ("ai.onnx", "Mul"): Mul, ("ai.onnx", "Div"): Div,
-    ("ai.onnx", "Relu"): Relu,
+    ("ai.onnx", "Relu"): Relu, ("ai.onnx", "Expand"): Expand,
     ("ai.onnx", "Clip"): Clip, ("ai.onnx", "Sigmoid"): Sigmoid, ("ai.onnx", "Tanh"): Tanh, ("ai.onnx", "Exp"): Exp,
     ("ai.onnx", "Erf"): Erf, ("ai.onnx", "Gelu"): Gelu, ("ai.onnx", "LeakyRelu"): LeakyRelu,
     ("ai.onnx", "QuantizeLinear"): QuantizeLinear, ("ai.onnx", "DequantizeLinear"): DequantizeLinear,

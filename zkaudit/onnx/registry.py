@@ -17,8 +17,9 @@ _PER_TENSOR = "per-tensor scales and zero points"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
 OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
-    (_ONNX, "Add"): ("Add + Requantize (operands of different scales first moved to a common finer scale)",
-                     "quantized float operands (a constant operand becomes an int8 weight)"),
+    (_ONNX, "Add"): (("Add + Requantize (operands of different scales first moved to a common finer scale; "
+                      "a computed operand of a smaller shape broadcast by Expand)"),
+                     "quantized float operands (a constant operand becomes an int8 weight of the output's shape)"),
     (_ONNX, "ArgMax"): ("ArgMax on the integers (order-preserving)", ""),
     (_ONNX, "AveragePool"): ("AveragePool, keeping the input's scale", f"{_NCHW_2D}; no ceil_mode, no dilations"),
     (_ONNX, "BatchNormalization"): (("nothing: folded into the Conv/Gemm before it; elsewhere (e.g. left in "
@@ -36,6 +37,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
     (_ONNX, "Erf"): (_TABLE, "quantized float input"),
     (_ONNX, "Exp"): (_TABLE, "quantized float input"),
+    (_ONNX, "Expand"): ("Expand (an index map: each output cell reads one input cell)", "constant target shape"),
     (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
     (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),
     (_ONNX, "Gemm"): ("MatMul (int8 weights per output channel, int32 accumulator) + Requantize",
@@ -47,7 +49,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
     (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
     (_ONNX, "MaxPool"): ("MaxPool", f"{_NCHW_2D}; no Indices output"),
-    (_ONNX, "Mul"): ("Mul + Requantize", "quantized float operands"),
+    (_ONNX, "Mul"): ("Mul + Requantize (a computed operand of a smaller shape broadcast by Expand)",
+                     "quantized float operands"),
     (_ONNX, "Pad"): ("Pad", "mode=constant; non-negative pads"),
     (_ONNX, "QLinearConv"): ("Conv + Requantize", (f"{_NCHW_2D}, constant weights; per-tensor activation "
                                                   "scales and zero points")),
@@ -60,7 +63,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Sigmoid"): (_TABLE, "quantized float input"),
     (_ONNX, "Softmax"): ("Softmax (integer, exp by lookup table)", "quantized float input"),
     (_ONNX, "Squeeze"): ("Reshape (nothing if the shape is unchanged)", ""),
-    (_ONNX, "Sub"): ("Sub + Requantize (as Add)", "quantized float operands"),
+    (_ONNX, "Sub"): ("Sub + Requantize (as Add, broadcasting too)", "quantized float operands"),
     (_ONNX, "Tanh"): (_TABLE, "quantized float input"),
     (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
     (_ONNX, "Unsqueeze"): ("Reshape", ""),

@@ -6,6 +6,12 @@ semantics), and every output cell learns where it came from:
     src_id[y] = j >= 0, src_idx[y] = x   the value is X_j's padded entry x
     src_id[y] = CONSTANT                 a Pad cell holding the constant
     src_id[y] = PADDING                  outside the real output (zero)
+
+Padding (the rule in `zkaudit.layers`): only real input cells are wired, so
+W_j is zero on X_j's padding and no input's padding is relied on; Y's
+padding is wired to nothing, so the relation makes it zero. `Expand`
+(numpy broadcasting) is the one map where an input cell feeds several
+output cells; W_j then adds their eq weights.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ def wiring(op: str, attrs: dict, in_shapes: list[tuple[int, ...]], out_shape: tu
     elif op == "Pad":
         constant = int(attrs["value"])
         moved = ir.pad(encoded[0], pads=attrs["pads"], value=-1)
+    elif op == "Expand":
+        # Many output cells read one input cell: W_j(x) sums their eq weights.
+        moved = ir.expand(encoded[0], shape=attrs["shape"])
     else:
         raise ValueError(f"{op} is not an index-map op")
     if tuple(moved.shape) != tuple(out_shape):

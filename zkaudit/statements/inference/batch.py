@@ -44,7 +44,7 @@ def widen(circuit: Circuit, n: int) -> Circuit:
     nodes = []
     for node in circuit.nodes:
         attrs = dict(node.attrs)
-        if node.op == "Reshape":
+        if node.op in ("Reshape", "Expand"):
             attrs["shape"] = (n, *tuple(attrs["shape"])[1:])
         elif node.op == "Transpose" and tuple(attrs["perm"])[0] != 0:
             raise BatchUnsupported(f"node {node.name!r} (Transpose) moves the batch axis")
