@@ -16,9 +16,11 @@ Extension elements a0 + a1*X with X^2 = 7 are passed as two uint64 values.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from zkaudit.field import jit
 from zkaudit.field.constants import EPSILON, P, W
+
+njit = jit.numba().njit
 
 U64_P = np.uint64(P)
 U64_EPS = np.uint64(EPSILON)
