@@ -58,6 +58,7 @@ class Target:
     prefix_end: int = 0  # every byte below this is in the header set
     header_offsets: set[int] = field(default_factory=set)  # structural bytes further in
     sumcheck_starts: list[int] = field(default_factory=list)  # where each located sum-check header begins
+    check: object = None  # (target, data) -> verdict; None: `verify` (an inference proof)
 
 
 @dataclass
@@ -287,6 +288,50 @@ def _cause(reason: str) -> str:
     return re.sub(r"\s*\(expected .*", "", reason)[:60]
 
 
+@dataclass
+class _Verdict:
+    valid: bool
+    reason: str
+
+
+def build_consent_targets(num_ids: int = 40, num_records: int = 12) -> list[Target]:
+    """Consent proofs (with and without unique IDs) over a synthetic dataset,
+    checked as `verify-consent --dataset DS --consent CT` does: against the
+    records the caller holds."""
+    import secrets
+
+    import pyarrow as pa
+
+    from zkaudit.data.consent_table import commit_consent_table
+    from zkaudit.data.dataset import commit_dataset
+    from zkaudit.statements.consent.prover import prove_consent
+
+    ids = [secrets.token_hex(16) for _ in range(num_ids)]
+    table, table_opening, _ = commit_consent_table(ids, issuer="irb-fuzz", purpose="train:fuzz", version=1)
+    schema = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
+              "id_column": "patient", "population": "synthetic"}
+    cols = {"patient": pa.array(ids[:num_records]), "age": pa.array([str(20 + i) for i in range(num_records)])}
+    dataset, dataset_opening = commit_dataset(cols, schema)
+    targets = []
+    for unique in (False, True):
+        proof = prove_consent(dataset, dataset_opening, table, table_opening, unique_ids=unique)
+
+        def check(target, data, unique=unique):
+            from zkaudit.errors import ProofRejected
+            from zkaudit.statements.consent.verifier import verify_consent
+
+            try:
+                verify_consent(data, dataset=dataset, table=table, unique_ids=unique)
+            except ProofRejected as exc:
+                return _Verdict(False, str(exc))
+            return _Verdict(True, "proof verified")
+
+        target = Target(f"consent/{'unique' if unique else 'any'}", proof, b"", b"", check=check)
+        target.prefix_end = min(len(proof), 160)  # envelope, records' framing, first section headers
+        targets.append(target)
+    return targets
+
+
 def _vm_size() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -370,7 +415,8 @@ def campaign(targets, *, seed: int = 0, random_offsets: int = 40, structural: in
     for target in targets:
         for label, data in mutations(target, rng, random_offsets=random_offsets, structural=structural,
                                      thorough=thorough, sumchecks=sumchecks):
-            report.add(target.name, label, run_one(target, data, timeout=timeout, mem_headroom=mem_headroom))
+            report.add(target.name, label, run_one(target, data, timeout=timeout, mem_headroom=mem_headroom,
+                                                   check=target.check or verify))
             if progress is not None and report.tried % 200 == 0:
                 progress(report)
     return report

@@ -54,6 +54,15 @@ def test_sumcheck_round_count_and_zero_round_evaluation_count_mutations_rejected
     assert report.outcomes["rejected"] == report.tried, _summary(report)
 
 
+def test_consent_proofs_every_prefix_byte_and_random_mutation_rejected():
+    """The consent statement (landed after the inference fuzzing): the same
+    campaign, against the dataset and consent-table records the checker holds."""
+    targets = fh.build_consent_targets()
+    report = fh.campaign(targets, seed=18, random_offsets=40, structural=40, timeout=HANG_S)
+    assert report.tried > sum(t.prefix_end for t in targets)
+    assert report.outcomes["rejected"] == report.tried, _summary(report)
+
+
 def _hog(target, data):
     return bytearray(8 << 30)  # past any RLIMIT_AS headroom the harness gives
 
