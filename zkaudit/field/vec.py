@@ -9,8 +9,12 @@ extension operand -> extension (a base vector is lifted, never the reverse).
 Shapes must match exactly; there is no broadcasting except scalar * vector
 via `scale`. Results are fresh arrays unless `out=` is given.
 
-Each function calls one numba kernel from `kernels.py`; the naive reference
-with the same signatures is `zkaudit.field.reference`.
+Each function calls one numba kernel from `kernels.py`, imported on first
+use; below `SMALL` entries, while numba is not loaded in the process, the
+elementwise operations, sums and inner products take the numpy path in
+`npfield.py` instead (a verifier's tables never pay numba's start-up; see
+`jit.use_kernel`). The naive reference with the same signatures is
+`zkaudit.field.reference`.
 """
 
 from __future__ import annotations
@@ -18,12 +22,29 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.errors import MalformedProof
-from zkaudit.field import kernels as k
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
 from zkaudit.field.constants import P
 from zkaudit.field.scalar import Fp, Fp2
 
 U64 = np.uint64
 SMALL = 1 << 14  # below this, plain numpy beats starting the parallel kernels
+
+
+class _Kernels:
+    """`k.name` imports `field.kernels` (and numba) on first use."""
+
+    def __getattr__(self, name):
+        from zkaudit.field import kernels
+
+        return getattr(kernels, name)
+
+
+k = _Kernels()
+
+
+def _numpy(n: int) -> bool:
+    return not jit.use_kernel(n, SMALL)
 
 
 def is_ext(a: np.ndarray) -> bool:
@@ -119,6 +140,8 @@ def ext_random(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
 
 def add(a, b, out=None):
     _pair(a, b)
+    if _numpy(a.shape[0]):
+        return _store(nf.add(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.add(a, b), out)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.add_vv(a, b, o)
@@ -131,6 +154,8 @@ def add(a, b, out=None):
 
 def sub(a, b, out=None):
     _pair(a, b)
+    if _numpy(a.shape[0]):
+        return _store(nf.sub(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.sub(a, b), out)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.sub_vv(a, b, o)
@@ -143,6 +168,8 @@ def sub(a, b, out=None):
 
 def neg(a, out=None):
     _check(a)
+    if _numpy(a.shape[0]):
+        return _store(nf.neg(a), out)
     o = _out(a.shape, out)
     k.neg_v(a.reshape(-1), o.reshape(-1))  # negation is coefficient-wise
     return o
@@ -150,6 +177,13 @@ def neg(a, out=None):
 
 def mul(a, b, out=None):
     _pair(a, b)
+    if _numpy(a.shape[0]):
+        if is_ext(a) and is_ext(b):
+            return _store(nf.ext_mul(a, b), out)
+        if is_ext(a) or is_ext(b):
+            e, base = (a, b) if is_ext(a) else (b, a)
+            return _store(nf.ext_mul_base(e, base), out)
+        return _store(nf.mul(a, b), out)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.mul_vv(a, b, o)
@@ -168,6 +202,10 @@ def fma(a, b, c, out=None):
     """a * b + c"""
     _pair(a, b)
     _pair(a, c)
+    if _numpy(a.shape[0]):
+        if not (is_ext(a) or is_ext(b) or is_ext(c)):
+            return _store(nf.add(nf.mul(a, b), c), out)
+        return _store(nf.add(nf.ext_mul(lift(a), lift(b)), lift(c)), out)
     if not (is_ext(a) or is_ext(b) or is_ext(c)):
         o = _out(a.shape, out)
         k.fma_vvv(a, b, c, o)
@@ -181,6 +219,11 @@ def fma(a, b, c, out=None):
 def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
     """s * a for a scalar s."""
     _check(a)
+    if _numpy(a.shape[0]):
+        if isinstance(s, Fp2):
+            sv = np.array([s.c0, s.c1], dtype=U64)
+            return _store(nf.ext_mul(lift(a), sv[None, :]), out)
+        return _store(nf.mul(a, U64(Fp(s).value if isinstance(s, int) else Fp._other(s))), out)
     if isinstance(s, Fp2):
         if is_ext(a):
             o = _out(a.shape, out)
@@ -219,6 +262,8 @@ def batch_inv(a: np.ndarray, out=None) -> np.ndarray:
 
 def sum(a: np.ndarray) -> Fp | Fp2:
     _check(a)
+    if _numpy(a.shape[0]):
+        return Fp2(*nf.ext_sum(a)) if is_ext(a) else Fp(nf.sum(a))
     if is_ext(a):
         c0, c1 = k.ext_sum_v(a)
         return Fp2(int(c0), int(c1))
@@ -228,6 +273,11 @@ def sum(a: np.ndarray) -> Fp | Fp2:
 def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
     """sum_i a[i] * b[i]"""
     _pair(a, b)
+    if _numpy(a.shape[0]):
+        if not is_ext(a) and not is_ext(b):
+            return Fp(nf.inner(a, b))
+        e, other = (a, b) if is_ext(a) else (b, a)
+        return Fp2(*nf.ext_inner(e, other))
     if not is_ext(a) and not is_ext(b):
         return Fp(int(k.inner_vv(a, b)))
     if is_ext(a) and is_ext(b):
@@ -236,6 +286,13 @@ def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
         e, base = (a, b) if is_ext(a) else (b, a)
         c0, c1 = k.ext_inner_vb(e, base)
     return Fp2(int(c0), int(c1))
+
+
+def _store(result: np.ndarray, out):
+    if out is None:
+        return result
+    _out(result.shape, out)[...] = result
+    return out
 
 
 # ---------------------------------------------------------------- encoding

@@ -14,6 +14,12 @@ same order (r_1, ..., r_n).
 Tables are base (1-D) or extension ((n, 2)) uint64 arrays as in
 `zkaudit.field.vec`; points are sequences of `Fp2` (or `Fp`) or an (n, 2)
 uint64 array.
+
+The numba kernels in `kernels.py` are imported on first use; below
+`NUMPY_BELOW` entries, while numba is not loaded in the process, `fold` and
+`eq_table` run in numpy (`field.npfield`), so a verifier's small tables
+never pay numba's start-up (`field.jit.use_kernel`). Both paths are exact
+and tests hold both to brute force.
 """
 
 from __future__ import annotations
@@ -22,12 +28,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zkaudit.field import vec
+from zkaudit.field import jit, vec
+from zkaudit.field import npfield as nf
 from zkaudit.field.constants import P, W
 from zkaudit.field.scalar import Fp, Fp2
-from zkaudit.poly import kernels as k
 
 U64 = np.uint64
+NUMPY_BELOW = 1 << 14
+
+
+class _Kernels:
+    """`k.name` imports `poly.kernels` (and numba) on first use."""
+
+    def __getattr__(self, name):
+        from zkaudit.poly import kernels
+
+        return getattr(kernels, name)
+
+
+k = _Kernels()
 
 # Below this many entries the sequential in-place eq builder beats thread launch.
 _EQ_PARALLEL_FROM = 1 << 14
@@ -60,6 +79,8 @@ def point_array(point) -> np.ndarray:
 def fold(table: np.ndarray, r: Fp2 | Fp) -> np.ndarray:
     """Bind the first variable x_1 := r. A base table folded by an Fp stays base."""
     h = table.shape[0] // 2
+    if not jit.use_kernel(h, NUMPY_BELOW):
+        return fold_numpy(table, r)
     if isinstance(r, Fp):
         if table.ndim == 1:
             out = np.empty(h, dtype=U64)
@@ -73,6 +94,22 @@ def fold(table: np.ndarray, r: Fp2 | Fp) -> np.ndarray:
     else:
         (k.fold_ext_serial if small else k.fold_ext_parallel)(table, U64(r.c0), U64(r.c1), out)
     return out
+
+
+def fold_numpy(table: np.ndarray, r: Fp2 | Fp) -> np.ndarray:
+    """`fold` in numpy: the same values, no numba."""
+    h = table.shape[0] // 2
+    lo, hi = table[:h], table[h:]
+    if isinstance(r, Fp) and table.ndim == 1:
+        return nf.add(lo, nf.mul(U64(r.value), nf.sub(hi, lo)))
+    r0, r1 = (r.value, 0) if isinstance(r, Fp) else (r.c0, r.c1)
+    d = nf.sub(hi, lo)
+    out = np.empty((h, 2), dtype=U64)
+    if table.ndim == 1:
+        out[:, 0] = nf.add(lo, nf.mul(U64(r0), d))
+        out[:, 1] = nf.mul(U64(r1), d)
+        return out
+    return nf.add(lo, nf.ext_mul(np.array([[r0, r1]], dtype=U64), d))
 
 
 def evaluate(table: np.ndarray, point: Sequence[Fp2 | Fp] | np.ndarray) -> Fp2 | Fp:
@@ -100,6 +137,8 @@ def eq_table(point) -> np.ndarray:
     pts = point_array(point)
     n = pts.shape[0]
     size = 1 << n
+    if not jit.use_kernel(size, NUMPY_BELOW):
+        return eq_table_numpy(pts)
     if size <= _EQ_PARALLEL_FROM:
         out = np.empty((size, 2), dtype=U64)
         k.eq_table(pts, out)
@@ -109,6 +148,20 @@ def eq_table(point) -> np.ndarray:
     for i in range(n):
         nxt = np.empty((cur.shape[0] * 2, 2), dtype=U64)
         k.eq_table_expand(cur, pts[i, 0], pts[i, 1], nxt)
+        cur = nxt
+    return cur
+
+
+def eq_table_numpy(point) -> np.ndarray:
+    """`eq_table` in numpy: each variable doubles the table, appending its bit
+    as the least significant (so x_1 ends up most significant)."""
+    pts = point_array(point)
+    cur = np.array([[1, 0]], dtype=U64)
+    for i in range(pts.shape[0]):
+        hi = nf.ext_mul(cur, pts[i:i + 1])
+        nxt = np.empty((cur.shape[0] * 2, 2), dtype=U64)
+        nxt[0::2] = nf.sub(cur, hi)
+        nxt[1::2] = hi
         cur = nxt
     return cur
 
