@@ -48,13 +48,18 @@ def compiled(m, calib: dict):
     return import_model(m, ranges=collect_ranges(m, calib), name=m.graph.name)
 
 
-def max_error(m, circuit, weights, data: dict) -> tuple[float, float]:
-    """(max |ours - onnxruntime| over the samples, the allowed tolerance)."""
+def max_error(m, circuit, weights, data: dict, *, snap: bool = False) -> tuple[float, float]:
+    """(max |ours - onnxruntime| over the samples, the allowed tolerance).
+    With `snap`, onnxruntime sees the input the circuit sees (quantized and
+    dequantized): for a function with a jump (Sign at 0), where an input
+    quantization step moves the output by the whole jump."""
     n = next(iter(data.values())).shape[0]
     worst, allowed = 0.0, np.inf
     spec = circuit.outputs[0]
     for i in range(n):
         feeds = {k: v[i] for k, v in data.items()}
+        if snap:
+            feeds = {s.name: dequantize(s, quantize(s, feeds[s.name])).astype(np.float32) for s in circuit.inputs}
         want = onnxruntime_outputs(m, feeds).astype(np.float64)
         ints = {s.name: quantize(s, feeds[s.name]) for s in circuit.inputs}
         got = dequantize(spec, circuit.execute(weights, ints)[spec.name])

@@ -10,7 +10,7 @@ import numpy as np
 
 from zkaudit.circuit import TensorSpec
 from zkaudit.onnx.importer import node_attrs
-from zkaudit.onnx.quant import QParams, dtype_range
+from zkaudit.onnx.quant import QParams, dtype_range, from_range
 from zkaudit.onnx.values import Act, QConst
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -184,7 +184,15 @@ def emit_table(imp, x: Act, x_scale: float, x_zp: int, out: QParams, fn, label: 
     """values[q - lo] = quantize_out(fn(dequantize_in(q))) for every q in x's range."""
     domain = np.arange(x.spec.lo, x.spec.hi + 1, dtype=np.int64)
     real = (domain - x_zp).astype(np.float32) * np.float32(x_scale)
-    values = out.quantize(np.asarray(fn(real.astype(np.float64)), dtype=np.float32))
+    with np.errstate(all="ignore"):
+        y = np.asarray(fn(real.astype(np.float64)), dtype=np.float64)
+    # Outside a function's domain (Sqrt or Log of a negative input, 1/0) ONNX
+    # gives NaN or an infinity, which no integer holds: NaN becomes 0 and an
+    # infinity saturates to the end of the output's range.
+    edge = (out.qmax - out.qmin + 1) * float(out.scale)
+    y = np.clip(np.nan_to_num(y, nan=0.0), (out.qmin - out.zero_point) * out.scale - edge,
+                (out.qmax - out.zero_point) * out.scale + edge)
+    values = out.quantize(y.astype(np.float32))
     return imp.b.emit("Table", [x.spec], hint, function=label, in_min=int(domain[0]), values=values)
 
 
@@ -215,6 +223,12 @@ def _table_op(label, make_fn):
     return convert
 
 
+def _named(name, convert):
+    convert.__name__ = convert.__qualname__ = name
+    convert.__doc__ = f"ONNX {name}: a lookup table over the input's integer range."
+    return convert
+
+
 def _decode(v, default):
     return v.decode() if isinstance(v, bytes) else (v if v is not None else default)
 
@@ -225,6 +239,82 @@ Exp = _table_op("exp", lambda at: np.exp)
 Erf = _table_op("erf", lambda at: _erf)
 Gelu = _table_op("gelu", lambda at: _gelu(_decode(at.get("approximate"), "none")))
 LeakyRelu = _table_op("leaky_relu", lambda at: (lambda v, a=at.get("alpha", 0.01): np.where(v >= 0, v, a * v)))
+
+_SELU_ALPHA, _SELU_GAMMA = 1.67326319217681884765625, 1.05070102214813232421875
+
+
+def _softplus(v):
+    return np.logaddexp(0.0, v)
+
+
+def _hard_sigmoid(alpha, beta):
+    return lambda v: np.clip(alpha * v + beta, 0.0, 1.0)
+
+
+Elu = _named("Elu", _table_op("elu", lambda at: (lambda v, a=at.get("alpha", 1.0): np.where(v < 0, a * np.expm1(v), v))))
+Selu = _named("Selu", _table_op("selu", lambda at: (
+    lambda v, a=at.get("alpha", _SELU_ALPHA), g=at.get("gamma", _SELU_GAMMA): g * np.where(v > 0, v, a * np.expm1(v)))))
+Celu = _named("Celu", _table_op("celu", lambda at: (
+    lambda v, a=at.get("alpha", 1.0): np.maximum(v, 0.0) + np.minimum(0.0, a * np.expm1(v / a)))))
+Softplus = _named("Softplus", _table_op("softplus", lambda at: _softplus))
+Softsign = _named("Softsign", _table_op("softsign", lambda at: (lambda v: v / (1.0 + np.abs(v)))))
+HardSigmoid = _named("HardSigmoid", _table_op("hard_sigmoid", lambda at: _hard_sigmoid(at.get("alpha", 0.2), at.get("beta", 0.5))))
+HardSwish = _named("HardSwish", _table_op("hard_swish", lambda at: (lambda v: v * _hard_sigmoid(1 / 6, 0.5)(v))))
+Mish = _named("Mish", _table_op("mish", lambda at: (lambda v: v * np.tanh(_softplus(v)))))
+Sqrt = _named("Sqrt", _table_op("sqrt", lambda at: np.sqrt))
+Log = _named("Log", _table_op("log", lambda at: np.log))
+Reciprocal = _named("Reciprocal", _table_op("reciprocal", lambda at: (lambda v: 1.0 / v)))
+Neg = _named("Neg", _table_op("neg", lambda at: np.negative))
+Abs = _named("Abs", _table_op("abs", lambda at: np.abs))
+Round = _named("Round", _table_op("round", lambda at: np.rint))  # ONNX Round: halves to even, as rint
+Sign = _named("Sign", _table_op("sign", lambda at: np.sign))
+
+
+def Pow(imp, node):
+    """ONNX Pow with a constant scalar exponent: a lookup table of x^e over
+    the input's integer range (a negative base with a fractional exponent,
+    NaN in ONNX, gives 0)."""
+    if not imp.is_const(node.input[1]):
+        raise imp.unsupported(node, "with a computed exponent is not supported (the exponent must be a constant)")
+    e = np.asarray(imp.const(node.input[1], "exponent"), dtype=np.float64)
+    if e.size != 1:
+        raise imp.unsupported(node, f"with an exponent of shape {e.shape} is not supported (a scalar only)")
+    exponent = float(e.reshape(-1)[0])
+    _table_op("pow", lambda at: (lambda v: np.power(v, exponent)))(imp, node)
+
+
+def PRelu(imp, node):
+    """ONNX PRelu with a constant slope. One slope value: a lookup table.
+    A slope varying along the tensor: Relu(x) + slope * min(x, 0), the
+    negative part by Clip at the zero point and a Mul by the slope weight,
+    requantized (two roundings instead of one)."""
+    if not imp.is_const(node.input[1]):
+        raise imp.unsupported(node, "with a computed slope is not supported (the slope must be a constant)")
+    slope = np.asarray(imp.const(node.input[1], "slope"), dtype=np.float64)
+    x = imp.act(node.input[0])
+    if not x.is_float or x.scale is None:
+        raise imp.fail("input must be a quantized float tensor")
+    try:
+        slope = np.broadcast_to(slope, x.shape) if slope.ndim <= len(x.shape) else None
+    except ValueError:
+        slope = None
+    if slope is None:
+        raise imp.unsupported(node, "with a slope that does not broadcast to the input is not supported")
+    if np.all(slope == slope.reshape(-1)[0]):
+        a = float(slope.reshape(-1)[0])
+        _table_op("prelu", lambda at: (lambda v: np.where(v >= 0, v, a * v)))(imp, node)
+        return
+    hint = node.name or node.output[0]
+    bld = imp.b
+    pos = x.with_spec(bld.emit("Relu", [x.spec], hint + "/pos", zero_point=x.zero_point))
+    neg = x.with_spec(bld.emit("Clip", [x.spec], hint + "/neg", lo=x.spec.lo, hi=x.zero_point))
+    s = imp.const_act(hint + "/slope", slope.astype(np.float32))
+    lo_real = (x.spec.lo - x.zero_point) * x.scale
+    corners = [lo_real * float(slope.min()), lo_real * float(slope.max()), 0.0]
+    product = from_range(min(corners), max(corners))
+    scaled = _out(emit_binary(imp, "Mul", neg, s, product, hint + "/scaled"), product, True)
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], _out(emit_binary(imp, "Add", pos, scaled, out, hint), out, True))
 
 
 def QuantizeLinear(imp, node):
@@ -315,6 +405,8 @@ OPS = {
     ("ai.onnx", "Relu"): Relu, ("ai.onnx", "Expand"): Expand,
     ("ai.onnx", "Clip"): Clip, ("ai.onnx", "Sigmoid"): Sigmoid, ("ai.onnx", "Tanh"): Tanh, ("ai.onnx", "Exp"): Exp,
     ("ai.onnx", "Erf"): Erf, ("ai.onnx", "Gelu"): Gelu, ("ai.onnx", "LeakyRelu"): LeakyRelu,
+    **{("ai.onnx", f.__name__): f for f in (Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish, Mish, Sqrt,
+                                             Log, Reciprocal, Neg, Abs, Round, Sign, Pow, PRelu)},
     ("ai.onnx", "QuantizeLinear"): QuantizeLinear, ("ai.onnx", "DequantizeLinear"): DequantizeLinear,
     ("com.microsoft", "QLinearAdd"): QLinearAdd, ("com.microsoft", "QLinearMul"): QLinearMul,
     ("com.microsoft", "QLinearSigmoid"): QLinearSigmoid, ("com.microsoft", "QLinearLeakyRelu"): QLinearLeakyRelu,

@@ -37,6 +37,24 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
     (_ONNX, "Erf"): (_TABLE, "quantized float input"),
     (_ONNX, "Exp"): (_TABLE, "quantized float input"),
+    (_ONNX, "Abs"): (_TABLE, "quantized float input"),
+    (_ONNX, "Celu"): (_TABLE, "quantized float input"),
+    (_ONNX, "Elu"): (_TABLE, "quantized float input"),
+    (_ONNX, "HardSigmoid"): (_TABLE, "quantized float input"),
+    (_ONNX, "HardSwish"): (_TABLE, "quantized float input"),
+    (_ONNX, "Log"): (_TABLE, "quantized float input; log of x <= 0 saturates to the output's lowest value"),
+    (_ONNX, "Mish"): (_TABLE, "quantized float input"),
+    (_ONNX, "Neg"): (_TABLE, "quantized float input"),
+    (_ONNX, "Pow"): (_TABLE, "quantized float base; a constant scalar exponent (NaN results give 0)"),
+    (_ONNX, "PRelu"): (("Table for one slope value; otherwise Relu + Clip at the zero point, Mul by the slope "
+                        "weight, Add (+ Requantize)"), "quantized float input; a constant slope"),
+    (_ONNX, "Reciprocal"): (_TABLE, "quantized float input; 1/0 saturates to the output's range"),
+    (_ONNX, "Round"): (_TABLE, "quantized float input; halves to even"),
+    (_ONNX, "Selu"): (_TABLE, "quantized float input"),
+    (_ONNX, "Sign"): (_TABLE, "quantized float input"),
+    (_ONNX, "Softplus"): (_TABLE, "quantized float input"),
+    (_ONNX, "Softsign"): (_TABLE, "quantized float input"),
+    (_ONNX, "Sqrt"): (_TABLE, "quantized float input; negative inputs give 0 (ONNX: NaN)"),
     (_ONNX, "Expand"): ("Expand (an index map: each output cell reads one input cell)", "constant target shape"),
     (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
     (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),
@@ -92,8 +110,6 @@ _QUANT_STATIC = ("onnxruntime's quantize_dynamic picks activation scales from ea
 # (domain, op) -> what to do about an op we do not import, where something is known to work.
 FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "DynamicQuantizeLinear"): _QUANT_STATIC,
-    (_ONNX, "Pow"): ("PyTorch writes GELU(approximate='tanh') with Pow below opset 20: export with "
-                     "opset_version=20 (one Gelu node); other powers are not supported"),
     (_ONNX, "Cast"): "a Cast on the data path is not supported; remove it from the exported graph",
     (_ONNX, "LayerNormalization"): "not supported yet (normalization by a data-dependent variance)",
     (_ONNX, "BatchNormalization"): ("fold it into the Conv/Gemm before it: export in eval mode (PyTorch folds it), "
