@@ -93,7 +93,8 @@ def test_honest_chain_and_superseded_table_flagged(registry, chain):
     assert ds_view["consent"] == "consent changed"
     assert [c["consent_proof"]["status"] for c in ds_view["chains"]] == ["consent changed"]
     t1_view = registry.show_record(t1["record_digest"])
-    assert t1_view["record"]["current"] is False and t1_view["chains"][0]["consent_proof"]["status"] == "consent changed"
+    assert t1_view["record"]["current"] is False
+    assert t1_view["chains"][0]["consent_proof"]["status"] == "consent changed"
     # a new proof against v1 is refused (not current); re-attesting against v2 clears the dataset's flag
     registry.verify_log()
     p2 = _pub_proof(registry, chain["p2"])
@@ -171,10 +172,13 @@ def test_tampered_records_refused(registry, chain):
     sig = HOSPITAL.sign(records.data_record_message(records.DATASET_RECORD, ds.digest))
     pop = HOSPITAL.proof_of_possession()
     before = _rows(registry)
-    # a record changed after signing: the signature no longer covers it
-    forged = dict(ds.doc, num_rows=ds.doc["num_rows"] - 1)
-    with pytest.raises(RecordRefused):  # the row count no longer fits num_vars... or the commitment
-        registry.publish_dataset(dict(forged, num_vars=99), signer=HOSPITAL.public_key, signature=sig,
+    # a record changed after signing (one record fewer claimed): the signature no longer covers it
+    with pytest.raises(BadSignature, match="invalid signature on dataset record"):
+        registry.publish_dataset(dict(ds.doc, num_rows=ds.doc["num_rows"] - 1), signer=HOSPITAL.public_key,
+                                 signature=sig, signer_name="hospital", pop=pop)
+    # a record that no longer parses: refused before any signature work
+    with pytest.raises(RecordRefused, match="num_vars"):
+        registry.publish_dataset(dict(ds.doc, num_vars=99), signer=HOSPITAL.public_key, signature=sig,
                                  signer_name="hospital", pop=pop)
     schema = dict(ds.doc["schema"], population="synthetic, edited")
     forged = dict(ds.doc, schema=schema)
@@ -373,3 +377,24 @@ def test_cli_publish_and_show_chain(tmp_path, capsys, monkeypatch):
     (tmp_path / "DS" / "dataset.json").write_text(json.dumps(doc))
     fails(["registry", "publish-dataset", "DS", "--key", "hospital.key"], "invalid signature on dataset record")
     assert main(["registry", "verify-log"]) == 0
+
+
+def test_record_tags_match_what_the_data_cli_signs():
+    """The registry checks the signatures `zkaudit data commit` / `consent commit`
+    write; their tags must be the same strings."""
+    from zkaudit.cli._records import TAGS
+
+    assert TAGS == {"dataset/v1": records.DATASET_RECORD, "consent-table/v1": records.CONSENT_TABLE_RECORD}
+
+
+def test_distinctness_check_in_a_verifier_worker(chain):
+    """`registry serve` checks distinctness proofs in its worker processes."""
+    from zkaudit.registry.sandbox import VerifierPool
+
+    pool = VerifierPool(1)
+    try:
+        (t1, d1), (_, d2) = chain["t1"], chain["t2"]
+        assert pool.check_table(t1.doc, d1) is None
+        assert "not the one the record names" in pool.check_table(t1.doc, d2)
+    finally:
+        pool.close()

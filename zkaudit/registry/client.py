@@ -133,5 +133,6 @@ def consent_proof_statement(proof: bytes, *, allow_not_zero_knowledge: bool) -> 
 
 def publish_consent_proof_local(reg, key: KeyPair, proof: bytes, *, allow_not_zero_knowledge: bool) -> dict[str, Any]:
     stmt = consent_proof_statement(proof, allow_not_zero_knowledge=allow_not_zero_knowledge)
-    return reg.publish_consent_proof(proof, signer=key.public_key, signature=key.sign(records.consent_proof_message(stmt)),
+    sig = key.sign(records.consent_proof_message(stmt))
+    return reg.publish_consent_proof(proof, signer=key.public_key, signature=sig,
                                      allow_not_zero_knowledge=allow_not_zero_knowledge, **_first_use(reg, key))
