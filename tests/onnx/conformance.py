@@ -35,7 +35,7 @@ CONSTANT_INPUTS = {
     "Conv": {1, 2}, "Gemm": {1, 2}, "Div": {1}, "QLinearMatMul": {1, 2, 4, 5, 6, 7}, "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8},
     "MatMulInteger": {2, 3}, "ConvInteger": {1, 2, 3}, "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2},
     "Reshape": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Pad": {1, 2, 3}, "Clip": {1, 2},
-    "BatchNormalization": {1, 2, 3, 4}, "Dropout": {1, 2},
+    "BatchNormalization": {1, 2, 3, 4}, "Dropout": {1, 2}, "Pow": {1}, "PRelu": {1}, "Expand": {1},
 }
 
 
