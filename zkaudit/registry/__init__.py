@@ -11,6 +11,7 @@ Imports: statements (verifier side) and below.
     db         URLs, engines, write locking, migrations
     log        the transparency log in the database
     store      the registry service (writes) + views (reads)
+    chain      the consent chain: dataset, consent-table and consent-proof records
     audit      verify-log over a database or an exported copy
     auth       signed HTTP requests (nonce, timestamp, payload digest)
     api        FastAPI app; limits: request body-size guard
