@@ -105,3 +105,12 @@ def test_evaluate_on_numpy_paths_matches_eq_inner_product(n, numpy_paths):
     base_point = [Fp(int(x)) for x in vec.random(n, rng)]
     f = vec.random(1 << n, rng)
     assert Fp2.from_base(mle.evaluate(f, base_point)) == reference.inner(mle.eq_table(base_point), f)
+
+
+@pytest.mark.parametrize("n", [14, 15, 17])
+def test_large_eq_table_serial_head_then_parallel_doublings(n):
+    """eq_table above 2^14 builds the first 14 variables serially, then
+    doubles in parallel: the same table as the numpy builder."""
+    rng = np.random.default_rng(n)
+    point = [Fp2(int(x), int(y)) for x, y in vec.ext_random(n, rng)]
+    assert (mle.eq_table(point) == mle.eq_table_numpy(point)).all()
