@@ -53,7 +53,7 @@ def commit(
     if prev:
         typer.echo(f"  supersedes   {prev}")
     typer.echo(f"  distinctness proof {len(proof)} bytes (rows sorted and distinct)")
-    typer.echo("  registry publication: `registry publish-consent` (not yet)")
+    typer.echo("  registry publication: `zkaudit registry publish-consent`")
 
 
 def _issuer(key: Path) -> str:

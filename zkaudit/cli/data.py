@@ -49,7 +49,7 @@ def commit(
     typer.echo(f"  schema      {record.doc['schema_digest']} (ID column {record.schema.id_column})")
     typer.echo(f"  padded to   {1 << record.num_vars} rows (valid column marks the {record.num_rows} real ones)")
     typer.echo("  public      dataset.json; private opening.npz (keep it; never publish it)")
-    typer.echo("  commitment  binding, not hiding yet; registry publication: `registry publish-dataset` (not yet)")
+    typer.echo("  commitment  binding, not hiding yet; registry publication: `zkaudit registry publish-dataset`")
 
 
 def register(app: typer.Typer) -> None:
