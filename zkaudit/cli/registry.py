@@ -157,7 +157,8 @@ def publish(
     reg = open_registry(registry, registry_key)
     out = publish_local(reg, vendor, art, name, version, card_from(intended_use, training_data, claimed))
     emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}\n"
-         f"log entry:      {out['log_index']}")
+         f"log entry:      {out['log_index']} (this version's; a vendor key's first publication and a model's "
+         f"first version each log their own entry before it)")
 
 
 @registry_app.command("publish-dataset")
