@@ -107,3 +107,15 @@ def test_registry_never_imports_a_prover():
                 bad.append(f"{path.relative_to(ROOT)} imports {mod}")
     assert not bad, "\n".join(bad)
 
+
+
+def test_verifiers_load_no_prover_code():
+    """STYLE: the verifier never imports the prover -- not even through a
+    package's __init__ (a fresh interpreter imports every statement verifier)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, zkaudit.statements.verify as v; v._discover(); "
+            "print(sorted(m for m in sys.modules if m.startswith('zkaudit') and 'prover' in m.rsplit('.', 1)[-1]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", out

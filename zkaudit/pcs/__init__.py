@@ -41,7 +41,19 @@ from zkaudit.pcs.claim import Claim
 from zkaudit.pcs.errors import PcsRejected
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, OpeningProof
-from zkaudit.pcs.prover import ProverData, commit, open  # noqa: A004
 from zkaudit.pcs.verifier import verify
+
+_PROVER = ("ProverData", "commit", "open")
+
+
+def __getattr__(name: str):
+    # The prover is loaded only by whoever commits or opens: a verifier that
+    # imports this package never imports prover code (STYLE: the verifier
+    # never imports the prover), nor the kernels only the prover needs.
+    if name in _PROVER:
+        from zkaudit.pcs import prover
+
+        return getattr(prover, name)
+    raise AttributeError(f"module 'zkaudit.pcs' has no attribute {name!r}")
 
 __all__ = ["Claim", "Commitment", "OpeningProof", "PcsParams", "PcsRejected", "ProverData", "commit", "open", "verify"]
