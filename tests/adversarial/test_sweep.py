@@ -57,7 +57,7 @@ def test_coordinated_changes_never_forge(attack):
 
 @pytest.mark.adversarial
 def test_full_sweep_never_forges(attack):
-    counts, forged = sweep(attack, np.random.default_rng(1), padding_cells=1 << 20, real_cells=8,
+    counts, forged = sweep(attack, np.random.default_rng(1), padding_cells=24, real_cells=8,
                            values=(1, -1, 2, 127, -(1 << 20)))
     print(attack.honest.circuit.name, counts)
     assert not forged, forged[:3]
