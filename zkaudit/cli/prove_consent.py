@@ -66,12 +66,11 @@ def verify_consent(
     embeds, whose digests are printed for you to compare with the signed ones."""
     from zkaudit.cli._records import NOT_ZK, check_signature
     from zkaudit.data.consent_table import load_consent_table
-    from zkaudit.data.consent_table_verifier import verify_consent_table
     from zkaudit.data.dataset import load_dataset
     from zkaudit.errors import ProofRejected
     from zkaudit.statements.consent.verifier import verify_consent as verify
 
-    ds = tb = None
+    ds = tb = tproof = None
     try:
         if dataset is not None:
             ds, sig, _ = load_dataset(dataset)
@@ -79,9 +78,8 @@ def verify_consent(
         if consent is not None:
             tb, sig, tproof, _ = load_consent_table(consent)
             check_signature(tb.doc, tb.digest, sig, "consent-table record")
-            verify_consent_table(tb, tproof)
         t0 = time.perf_counter()
-        v = verify(proof.read_bytes(), dataset=ds, table=tb, unique_ids=unique_ids)
+        v = verify(proof.read_bytes(), dataset=ds, table=tb, unique_ids=unique_ids, table_distinctness=tproof)
         seconds = time.perf_counter() - t0
     except ProofRejected as exc:
         if as_json:

@@ -167,7 +167,13 @@ _HEX = re.compile(r"[0-9a-fA-F]{%d}" % ID_HEX_DIGITS)
 
 def id_limbs(ids, *, what: str = "ID") -> tuple[np.ndarray, np.ndarray]:
     """(hi, lo): the 124 leading bits of each 32-hex-digit ID as two 62-bit
-    limbs. Raises DataError naming the first malformed entry (row i + 1)."""
+    limbs. Raises DataError naming the first malformed entry (row i + 1).
+
+    IDs are compared on these 124 bits: two pseudonyms that differ only in
+    their last hex digit are the same ID to every proof (a consent table
+    holding both is refused as a duplicate). Random 128-bit pseudonyms
+    alias with probability about 2^-124; whoever assigns pseudonyms (the
+    custodian, never the prover) must not assign such pairs."""
     n = len(ids)
     hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
     mask = (1 << ID_LIMB_BITS) - 1

@@ -16,6 +16,7 @@ from zkaudit.data.dataset import DatasetOpening, commit_dataset
 from zkaudit.errors import ProofRejected
 from zkaudit.field.constants import P
 from zkaudit.lookup.committed_table_prover import table_multiplicities
+from zkaudit.errors import MalformedProof
 from zkaudit.pcs.errors import PcsRejected
 from zkaudit.statements.consent.proof import ConsentProof
 from zkaudit.statements.consent.prover import prove_consent
@@ -55,14 +56,16 @@ def _m(polys, top, tb):
 
 def test_prover_cannot_clear_valid_on_a_stranger(table):
     """The stranger's row keeps valid = 1 in the custodian's commitment; a
-    prover that runs the LogUp with valid = 0 there fails the opening."""
+    prover that runs the LogUp with valid = 0 there is refused (the valid
+    column's claim is now checked against the public num_rows indicator
+    before the opening, which also refuses it)."""
     ids, tb, top = table
     ds, dop = _dataset(ids[:7] + _ids(1))
     fake = dop.polys.copy()
     fake[-1, 7] = 0
     proof = prove_consent(ds, DatasetOpening(fake), tb, top, unique_ids=False, multiplicities=_m(fake, top, tb),
                           dataset_data=dop.prover_data(ds))
-    with pytest.raises(PcsRejected):
+    with pytest.raises((PcsRejected, MalformedProof)):
         verify_consent(proof, dataset=ds, table=tb)
 
 

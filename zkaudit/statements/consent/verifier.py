@@ -37,7 +37,7 @@ from zkaudit.lookup import committed_table_verifier
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.lookup.errors import GkrLayerMismatch
 from zkaudit.pcs.verifier import read_opening
-from zkaudit.poly.mle import eq_eval
+from zkaudit.poly.mle import eq_eval, prefix_indicator
 from zkaudit.statements.common.statement import bind
 from zkaudit.statements.consent.proof import STATEMENT, STATEMENT_TYPE, WHERE, ConsentProof
 from zkaudit.statements.envelope import parse_envelope
@@ -85,19 +85,30 @@ def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool]:
         raise MalformedProof(f"consent statement: {exc}", where=WHERE) from None
 
 
-def summary(dataset: DatasetRecord, table: ConsentTableRecord, unique_ids: bool) -> dict:
-    """What a verified proof establishes, in the words a regulator reads."""
+NOT_CHECKED = ("not checked here: check the table's distinctness proof (zkaudit verify-consent --consent CT, "
+               "or the registry, which checks it at publication)")
+
+
+def summary(dataset: DatasetRecord, table: ConsentTableRecord, unique_ids: bool, *,
+            table_distinct: bool = False) -> dict:
+    """What a verified proof establishes, in the words a regulator reads.
+    "each ID used at most once" means each *table row*; it is about patients
+    only when the table's rows are distinct, which its own proof shows."""
     return {"statement": STATEMENT_TYPE, "dataset": dataset.digest.hex(), "dataset_rows": dataset.num_rows,
             "schema_digest": dataset.doc["schema_digest"], "id_column": dataset.schema.id_column,
             "consent_table": table.digest.hex(), "table_issuer": table.doc["issuer"],
             "table_version": table.doc["version"], "purpose": table.doc["purpose"], "table_rows": table.num_rows,
+            "table_rows_distinct": "checked" if table_distinct else NOT_CHECKED,
             "unique_ids": unique_ids, "zero_knowledge": False}
 
 
 def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
-                        table: ConsentTableRecord | None = None, unique_ids: bool | None = None) -> Verified:
+                        table: ConsentTableRecord | None = None, unique_ids: bool | None = None,
+                        table_distinctness: bytes | None = None) -> Verified:
     """Check a consent proof body; with `dataset`/`table`/`unique_ids` the proof
-    must be about exactly those. Raises a `ProofRejected` subclass."""
+    must be about exactly those; with `table_distinctness` (the table's
+    distinctness proof) the table's rows are checked distinct too. Raises a
+    `ProofRejected` subclass."""
     proof = ConsentProof.from_bytes(body)
     ds, tb, uniq = _records(proof.statement)
     if dataset is not None and ds.digest != dataset.digest:
@@ -110,6 +121,10 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
                                 got=(tb.doc["version"], tb.digest.hex()))
     if unique_ids is not None and uniq != unique_ids:
         raise StatementMismatch("the proof's unique_ids flag differs", where=WHERE, expected=unique_ids, got=uniq)
+    if table_distinctness is not None:  # tb is the caller's table here, if one was given
+        from zkaudit.data.consent_table_verifier import verify_consent_table
+
+        verify_consent_table(tb, table_distinctness)
     if (proof.uniqueness is None) == uniq:
         raise MalformedProof("uniqueness zero-check present iff unique_ids", where=WHERE, expected=uniq,
                              got=proof.uniqueness is not None)
@@ -131,6 +146,15 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
                                                    "multiplicities": proof.multiplicity_commitment})
     inst = CommittedTableInstance(2, ds.num_vars, tb.num_vars, tb.num_rows)
     claims = committed_table_verifier.verify(inst, proof.lookup, transcript)
+    # The LogUp numerator is the dataset's `valid` column; it must be 1 on
+    # exactly the record's num_rows real rows and 0 on the padding (the MLE of
+    # that prefix indicator, which the verifier computes): otherwise a
+    # custodian could commit valid = 0 on a non-consented record and still
+    # publish num_rows records.
+    expected_valid = prefix_indicator(ds.num_rows, claims.numerators.point)
+    if claims.numerators.value != expected_valid:
+        raise MalformedProof("the dataset's valid column is not 1 on exactly its num_rows rows", where=WHERE,
+                             expected=expected_valid, got=claims.numerators.value)
     m_claims = [pcs.Claim(0, claims.multiplicities.point, claims.multiplicities.value)]
     if uniq:
         r = transcript.challenge_exts(LABEL_UNIQUE_POINT, tb.num_vars)  # zero-check: (k + 3 k) / p^2 with the rounds
@@ -148,16 +172,19 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
     pcs.verify(ds.commitment, d_claims, d_open, transcript, params)
     pcs.verify(tb.commitment, t_claims, t_open, transcript, tb.params)
     pcs.verify(mc, m_claims, m_open, transcript, params)
-    return Verified(summary(ds, tb, uniq), soundness_bits=transcript.soundness_bits())
+    return Verified(summary(ds, tb, uniq, table_distinct=table_distinctness is not None),
+                    soundness_bits=transcript.soundness_bits())
 
 
 def verify_consent(proof_bytes: bytes, *, dataset: DatasetRecord | None = None,
-                   table: ConsentTableRecord | None = None, unique_ids: bool | None = None) -> Verified:
+                   table: ConsentTableRecord | None = None, unique_ids: bool | None = None,
+                   table_distinctness: bytes | None = None) -> Verified:
     """Check a whole consent proof file (envelope included)."""
     env = parse_envelope(proof_bytes)
     if env.statement != STATEMENT:
         raise MalformedProof("not a consent proof", where="envelope.statement", expected=STATEMENT, got=env.statement)
-    return verify_consent_body(env.body, dataset=dataset, table=table, unique_ids=unique_ids)
+    return verify_consent_body(env.body, dataset=dataset, table=table, unique_ids=unique_ids,
+                               table_distinctness=table_distinctness)
 
 
 @register_verifier(STATEMENT)
