@@ -19,7 +19,6 @@ from zkaudit.pcs.errors import (
     EvaluationMismatch,
     EvaluationRowMismatch,
     InvalidClaim,
-    ParameterMismatch,
     ProofShapeError,
     ProximityMismatch,
     QueryPositionMismatch,
@@ -44,7 +43,7 @@ from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, HidingOpeningProof
-from zkaudit.pcs.verifier import _inner_with_row
+from zkaudit.pcs.verifier import _check_parameters, _inner_with_row
 from zkaudit.poly.mle import eq_table, point_array
 from zkaudit.sumcheck.errors import SumcheckRejected
 from zkaudit.sumcheck.verifier import verify as sumcheck_verify
@@ -55,18 +54,7 @@ WHERE = "pcs/hiding"
 
 
 def hiding_layout(commitment: Commitment, params: PcsParams) -> Layout:
-    if commitment.log_blowup != params.log_blowup:
-        raise ParameterMismatch("commitment uses another code rate", where=WHERE,
-                                expected=params.log_blowup, got=commitment.log_blowup)
-    if not commitment.num_vars or any(v > params.max_log_codeword for v in commitment.num_vars):
-        raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=WHERE,
-                                got=commitment.num_vars)
-    every = all_num_vars(commitment.num_vars, params)
-    expected_cols = params.choose_log_cols(every)
-    if commitment.log_cols != expected_cols:
-        raise ParameterMismatch("commitment matrix width is not the canonical one for its tables", where=WHERE,
-                                expected=expected_cols, got=commitment.log_cols)
-    return Layout.build(every, commitment.log_cols)
+    return _check_parameters(commitment, params, layout_vars=lambda nv: all_num_vars(nv, params), where=WHERE)
 
 
 def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) -> HidingOpeningProof:

@@ -41,18 +41,24 @@ U64 = np.uint64
 WHERE = "pcs"
 
 
-def _check_parameters(commitment: Commitment, params: PcsParams) -> Layout:
+def _check_parameters(commitment: Commitment, params: PcsParams, *, layout_vars=None,
+                      where: str = WHERE) -> Layout:
+    """The commitment's code rate, table sizes and matrix width are the ones
+    `params` gives; returns its layout. `layout_vars` maps the committed
+    tables' sizes to every table the matrix holds (the hiding mode adds its
+    mask tables)."""
     if commitment.log_blowup != params.log_blowup:
-        raise ParameterMismatch("commitment uses another code rate", where=WHERE,
+        raise ParameterMismatch("commitment uses another code rate", where=where,
                                 expected=params.log_blowup, got=commitment.log_blowup)
     if not commitment.num_vars or any(v > params.max_log_codeword for v in commitment.num_vars):
-        raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=WHERE,
+        raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=where,
                                 got=commitment.num_vars)
-    expected_cols = params.choose_log_cols(commitment.num_vars)
+    every = layout_vars(commitment.num_vars) if layout_vars else commitment.num_vars
+    expected_cols = params.choose_log_cols(every)
     if commitment.log_cols != expected_cols:
-        raise ParameterMismatch("commitment matrix width is not the canonical one for its tables", where=WHERE,
+        raise ParameterMismatch("commitment matrix width is not the canonical one for its tables", where=where,
                                 expected=expected_cols, got=commitment.log_cols)
-    return Layout.build(commitment.num_vars, commitment.log_cols)
+    return Layout.build(every, commitment.log_cols)
 
 
 def read_opening(data: bytes, commitment: Commitment, params: PcsParams) -> OpeningProof:
