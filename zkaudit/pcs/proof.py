@@ -38,6 +38,7 @@ import numpy as np
 
 from zkaudit.errors import MalformedProof
 from zkaudit.field.constants import P
+from zkaudit.field.scalar import Fp2
 from zkaudit.pcs.errors import MalformedOpening
 from zkaudit.pcs.merkle import DIGEST_BYTES
 from zkaudit.sumcheck.proof import SumcheckProof
@@ -225,7 +226,7 @@ class HidingOpeningProof:
     num_rows: int
     pad_symbols: int
     proximity_row: np.ndarray
-    mask_sum: "Fp2"
+    mask_sum: Fp2
     sumcheck: SumcheckProof
     evaluation_row: np.ndarray
     positions: tuple[int, ...]

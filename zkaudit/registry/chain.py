@@ -44,7 +44,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zkaudit.data.canonical import canonical_json as data_canonical_json
-from zkaudit.data.canonical import digest as record_digest
 from zkaudit.data.errors import DataError
 from zkaudit.data.records import ConsentTableRecord, DatasetRecord
 from zkaudit.errors import ProofRejected

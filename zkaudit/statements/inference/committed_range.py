@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
+from zkaudit.field.scalar import Fp2
 from zkaudit.layers.tensor import num_vars, real_indicator
 from zkaudit.lookup import Lookup, LookupInstance, TableSpec
 from zkaudit.lookup.limbs import choose_limb_bits
@@ -118,7 +119,7 @@ def plan(circuit: Circuit, *, committed_inputs: bool = False) -> RangePlan:
     return RangePlan(tuple(ranges), LookupInstance(tuple(TableSpec.range(b) for b in table_bits), lookups))
 
 
-def weight_value(t: TensorRange, side: str, column_value, point) -> "Fp2":
+def weight_value(t: TensorRange, side: str, column_value, point) -> Fp2:
     """w~(point) from a column's value there: c_lo + lo I or hi I - c_hi."""
     ind = real_indicator(t.shape, point)
     return column_value + ind * t.lo if side == LO else ind * t.hi - column_value
