@@ -24,6 +24,7 @@ the integer executor's on the committed real values.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,31 +130,43 @@ def lenient_multiplicities(instance, columns) -> list[np.ndarray]:
     return out
 
 
-def complete_average(node, w: witness_mod.Witness) -> None:
-    """An AveragePool whose output was changed: its remainder, half and
-    parity built for the changed output (`average_prover.advice_from`),
-    with lenient multiplicities when a remainder leaves its range."""
-    from zkaudit.layers.pool import average_prover
-    from zkaudit.layers.pool.average import setup
+@contextmanager
+def cheating_advice(*, wrap_limbs: bool = False):
+    """While inside, the honest advice generators compute what a cheater
+    commits: multiplicities that count only in-table values
+    (`lenient_multiplicities`) and, with `wrap_limbs`, limbs that keep the
+    low bits of an out-of-range column instead of refusing it."""
+    from zkaudit.layers.pool.ranges import MultiRange
     from zkaudit.lookup import prover as lookup_prover
 
-    from zkaudit.layers.pool.ranges import MultiRange
-
-    def wrapping_decompose(self, j, values):  # limbs keep the low bits; the lookup must catch it
+    def wrapping_decompose(self, j, values):
         out, shift = [], 0
         for width in self.widths(j):
             out.append([(values >> np.uint64(shift)) & np.uint64((1 << width) - 1)])
             shift += width
         return out
 
-    st = setup(node, w.circuit.specs())
-    x, y = w.real(node.inputs[0]), w.real(node.output)
     honest = (lookup_prover.multiplicities, MultiRange.decompose)
-    lookup_prover.multiplicities, MultiRange.decompose = lenient_multiplicities, wrapping_decompose
+    lookup_prover.multiplicities = lenient_multiplicities
+    if wrap_limbs:
+        MultiRange.decompose = wrapping_decompose
     try:
-        advice = average_prover.advice_from(st, x, y)
+        yield
     finally:
         lookup_prover.multiplicities, MultiRange.decompose = honest
+
+
+def complete_average(node, w: witness_mod.Witness) -> None:
+    """An AveragePool whose output was changed: its remainder, half and
+    parity built for the changed output (`average_prover.advice_from`),
+    with lenient multiplicities when a remainder leaves its range."""
+    from zkaudit.layers.pool import average_prover
+    from zkaudit.layers.pool.average import setup
+
+    st = setup(node, w.circuit.specs())
+    x, y = w.real(node.inputs[0]), w.real(node.output)
+    with cheating_advice(wrap_limbs=True):
+        advice = average_prover.advice_from(st, x, y)
     for name, value in advice.items():
         w.padded.pop(name, None)
         w.advice[name] = np.asarray(value)
@@ -336,14 +349,8 @@ class Attack:
         if dirty.intersection(self.committed()):
             # a committed value outside its range: the cheater still commits
             # multiplicities (counting what is in the tables) and proves
-            from zkaudit.lookup import prover as lookup_prover
-
-            honest = lookup_prover.multiplicities
-            lookup_prover.multiplicities = lenient_multiplicities
-            try:
+            with cheating_advice():
                 w.refresh_range_advice()
-            finally:
-                lookup_prover.multiplicities = honest
         return w
 
     def _rerun(self, node, w) -> None:
@@ -380,7 +387,7 @@ class Attack:
         inputs = {s.name: w.real(s.name) for s in c.inputs}
         try:
             out = c.execute(weights, inputs)
-        except (InputError, CircuitError) as exc:  # out-of-range committed values: nothing is honest
+        except (InputError, CircuitError):  # out-of-range committed values: nothing is honest
             return None
         return {k: np.asarray(v).tolist() for k, v in out.items()}
 
