@@ -136,24 +136,38 @@ class Fp2:
             return o.c0, o.c1
         if isinstance(o, int) and not isinstance(o, bool):
             return o % P, 0
+        if getattr(type(o), "__hidden__", False):
+            return None  # a Hidden value (zkaudit.field.hidden): its reflected operator does the work
         raise TypeError(f"cannot combine Fp2 with {type(o).__name__}")
 
     def __add__(self, o):
-        b0, b1 = self._other(o)
+        t = self._other(o)
+        if t is None:
+            return NotImplemented
+        b0, b1 = t
         return _fp2(_mod(self.c0 + b0), _mod(self.c1 + b1))
 
     __radd__ = __add__
 
     def __sub__(self, o):
-        b0, b1 = self._other(o)
+        t = self._other(o)
+        if t is None:
+            return NotImplemented
+        b0, b1 = t
         return _fp2(_mod(self.c0 - b0), _mod(self.c1 - b1))
 
     def __rsub__(self, o):
-        b0, b1 = self._other(o)
+        t = self._other(o)
+        if t is None:
+            return NotImplemented
+        b0, b1 = t
         return _fp2(_mod(b0 - self.c0), _mod(b1 - self.c1))
 
     def __mul__(self, o):
-        b0, b1 = self._other(o)
+        t = self._other(o)
+        if t is None:
+            return NotImplemented
+        b0, b1 = t
         a0, a1 = self.c0, self.c1
         return _fp2(_mod(a0 * b0 + W * a1 * b1), _mod(a0 * b1 + a1 * b0))
 

@@ -17,7 +17,7 @@ from math import factorial
 from zkaudit.field.constants import P, W
 from zkaudit.field.scalar import Fp2
 
-MAX_DEGREE = 8
+MAX_DEGREE = 16  # a zero-knowledge sum-check's last round has twice its degree
 
 
 @lru_cache(maxsize=None)

@@ -243,4 +243,6 @@ def create_app(reg: Registry, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
         return await run_in_threadpool(lambda: reg.attest(
             tag=p.tag, statement=p.statement, signers=signers, signature=_hex("signature", p.signature), auth=auth))
 
+    from zkaudit.registry.web import router as web_pages  # HTML pages under /ui/ (registry/web)
+    app.include_router(web_pages(reg))
     return app

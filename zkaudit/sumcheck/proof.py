@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from zkaudit.errors import MalformedProof
 from zkaudit.field.scalar import BYTES_EXT, Fp2, exts_from_bytes
-from zkaudit.poly.univariate import MAX_DEGREE
+from zkaudit.sumcheck.claim import MAX_DEGREE
 
 # Protocol maxima. No table in zkaudit has more than 2^40 entries (the PCS
 # caps a codeword at 2^32, memory far earlier); the PCS batching sum-check
@@ -37,16 +37,37 @@ MAX_EVALS = MAX_DEGREE + 1
 MAX_FINAL_VALUES = (1 << 17) + 64
 
 
+ZK_FLAG = 0x80  # in the evaluations byte: a zero-knowledge run (`zkaudit.sumcheck.zk`)
+
+
 @dataclass(frozen=True)
 class SumcheckProof:
     round_evals: tuple[tuple[Fp2, ...], ...]  # round i: g_i(0), ..., g_i(d)
-    final_values: tuple[Fp2, ...]  # f_j~(r_1..r_n) for each table j
+    final_values: tuple[Fp2, ...]  # f_j~(r_1..r_n) for each table j (padded in a zero-knowledge run)
+    # A zero-knowledge run: its Libra mask's cube sum G. Its last round has
+    # 2d + 1 values (the padded tables are quadratic in the last variable).
+    mask_sum: Fp2 | None = None
+
+    @property
+    def zero_knowledge(self) -> bool:
+        return self.mask_sum is not None
 
     def to_bytes(self) -> bytes:
         num_evals = len(self.round_evals[0]) if self.round_evals else 0
-        if any(len(r) != num_evals for r in self.round_evals):
+        plain = self.round_evals
+        if self.zero_knowledge:
+            if not self.round_evals:
+                raise ValueError("a zero-knowledge sum-check has at least one round")
+            num_evals = (len(self.round_evals[-1]) + 1) // 2
+            plain = self.round_evals[:-1]
+            if len(self.round_evals[-1]) != 2 * num_evals - 1:
+                raise ValueError("a zero-knowledge last round has 2d + 1 evaluations")
+        if any(len(r) != num_evals for r in plain):
             raise ValueError("all rounds must have the same number of evaluations")
-        parts = [struct.pack("<IB", len(self.round_evals), num_evals)]
+        flag = ZK_FLAG if self.zero_knowledge else 0
+        parts = [struct.pack("<IB", len(self.round_evals), num_evals | flag)]
+        if self.zero_knowledge:
+            parts.append(self.mask_sum.to_bytes())
         parts += [e.to_bytes() for r in self.round_evals for e in r]
         parts.append(struct.pack("<I", len(self.final_values)))
         parts += [v.to_bytes() for v in self.final_values]
@@ -85,6 +106,15 @@ class SumcheckProof:
         need(5, "header")
         rounds_n, evals_n = struct.unpack_from("<IB", data, offset)
         offset += 5
+        zk = bool(evals_n & ZK_FLAG)
+        evals_n &= ~ZK_FLAG
+        mask_sum = None
+        if zk:
+            if rounds_n == 0:
+                raise MalformedProof("a zero-knowledge sum-check proof has at least one round", expected=1, got=0)
+            need(BYTES_EXT, "mask sum")
+            (mask_sum,) = exts_from_bytes(data, offset, 1)
+            offset += BYTES_EXT
         if rounds_n > MAX_ROUNDS:
             raise MalformedProof("sum-check proof has more rounds than any table allows", expected=MAX_ROUNDS,
                                  got=rounds_n)
@@ -96,10 +126,13 @@ class SumcheckProof:
         expect("round count", num_rounds, rounds_n)
         if rounds_n > 0:
             expect("evaluations per round", num_evals, evals_n)
-        need(rounds_n * evals_n * BYTES_EXT, "round polynomials")
-        flat = exts_from_bytes(data, offset, rounds_n * evals_n)
-        offset += rounds_n * evals_n * BYTES_EXT
-        rounds = [tuple(flat[i * evals_n : (i + 1) * evals_n]) for i in range(rounds_n)]
+        total = rounds_n * evals_n + (evals_n - 1 if zk else 0)  # a zero-knowledge last round: 2d + 1 values
+        need(total * BYTES_EXT, "round polynomials")
+        flat = exts_from_bytes(data, offset, total)
+        offset += total * BYTES_EXT
+        rounds = [tuple(flat[i * evals_n : (i + 1) * evals_n]) for i in range(rounds_n - (1 if zk else 0))]
+        if zk:
+            rounds.append(tuple(flat[(rounds_n - 1) * evals_n :]))
         need(4, "final value count")
         (tables_n,) = struct.unpack_from("<I", data, offset)
         offset += 4
@@ -110,7 +143,7 @@ class SumcheckProof:
         need(tables_n * BYTES_EXT, "final values")
         finals = exts_from_bytes(data, offset, tables_n)
         offset += tables_n * BYTES_EXT
-        return cls(tuple(rounds), tuple(finals)), offset
+        return cls(tuple(rounds), tuple(finals), mask_sum), offset
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ def prove(
     *,
     claimed_sum: Fp2 | None = None,
     mask: MaskingPolynomial | None = None,
+    public: tuple[int, ...] = (),
+    pad_bank: dict[int, str] | None = None,
 ) -> tuple[SumcheckProof, EvaluationClaim, Fp2]:
     """Prove sum_x F(x) = claimed_sum (the prover's own sum when not given;
     a wrong given sum yields a proof the verifier rejects).
@@ -72,7 +74,14 @@ def prove(
     With `mask` (a `MaskingPolynomial` of num_vars variables and the spec's
     degree, already committed by the caller), the run is Libra's masked
     sum-check (`zkaudit.sumcheck.mask`): the proof is a `MaskedSumcheckProof`
-    and the evaluation claim is returned as (EvaluationClaim, MaskClaim)."""
+    and the evaluation claim is returned as (EvaluationClaim, MaskClaim).
+
+    When the transcript carries a zero-knowledge session (`transcript.zk`,
+    `zkaudit.sumcheck.zk`) the run is zero-knowledge (`zk_prover`):
+    `claimed_sum` may be `Hidden`; the final values of every table not in
+    `public` (tables the verifier computes itself: eq, wiring) are padded
+    from the bank `pad_bank[i]` ("advice" by default), and the returned
+    claim holds them as `Hidden` values."""
     if len(tables) != spec.num_tables:
         raise ValueError(f"spec names {spec.num_tables} tables, {len(tables)} given")
     num_vars = num_vars_of(tables[0])
@@ -82,8 +91,17 @@ def prove(
     if mask is not None and (mask.num_vars != num_vars or mask.degree != spec.degree):
         raise ValueError(f"mask has {mask.num_vars} variables of degree {mask.degree}; "
                          f"the sum-check has {num_vars} of degree {spec.degree}")
+    zk = getattr(transcript, "zk", None)
+    if zk is not None and mask is None:
+        from zkaudit.sumcheck import zk_prover
+
+        return zk_prover.prove(tables, spec, transcript, zk, claimed_sum, num_vars, public, pad_bank or {})
     run = _Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun
     return run(tables, spec).prove(transcript, num_vars, claimed_sum, mask)
+
+
+def make_run(tables, spec, num_vars):
+    return (_Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun)(tables, spec)
 
 
 def _is_prod2(spec: SumOfProducts) -> bool:
@@ -174,6 +192,13 @@ class _Prod2Run(_Run):
         e0, e2 = _ext_evals(nxt, self.coeff)
         return [e0, None, e2]
 
+    def pairs(self):
+        """(t(0), t(1)) of every table in the last variable (2 entries left)."""
+        a, b = self.spec.terms[0].tables
+        out = [None] * self.spec.num_tables
+        out[a], out[b] = _pair(self.f), _pair(self.g)
+        return out
+
     def finals(self):
         fv, gv = Fp2(int(self.f[0, 0]), int(self.f[0, 1])), Fp2(int(self.g[0, 0]), int(self.g[0, 1]))
         a, b = self.spec.terms[0].tables
@@ -210,8 +235,17 @@ class _GenericRun(_Run):
         self.stack = folded
         return None if last else self._evals()
 
+    def pairs(self):
+        return [_pair(self.stack[t]) for t in range(self.stack.shape[0])]
+
     def finals(self):
         s = self.stack
         if s.ndim == 2:
             return tuple(Fp2(int(s[t, 0])) for t in range(s.shape[0]))
         return tuple(Fp2(int(s[t, 0, 0]), int(s[t, 0, 1])) for t in range(s.shape[0]))
+
+
+def _pair(t: np.ndarray) -> tuple[Fp2, Fp2]:
+    if t.ndim == 1:
+        return Fp2(int(t[0])), Fp2(int(t[1]))
+    return Fp2(int(t[0, 0]), int(t[0, 1])), Fp2(int(t[1, 0]), int(t[1, 1]))

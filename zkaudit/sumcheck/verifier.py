@@ -22,6 +22,10 @@ discharges against the mask commitment. +1 / p^2 soundness for rho.
 
 from __future__ import annotations
 
+import math
+
+from zkaudit.field.constants import EXT_BITS
+from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
@@ -37,7 +41,8 @@ from zkaudit.sumcheck.protocol import (
     LABEL_ROUND,
     absorb_header,
 )
-from zkaudit.transcript import Transcript
+from zkaudit.sumcheck.zk import ADVICE, absorb_claim_form, inv_pow2, mask_at, mask_degrees, vanishing
+from zkaudit.transcript import DEFAULT_DEGREE, Transcript
 
 
 def _check_shape(proof: SumcheckProof, num_vars: int, spec: SumOfProducts, where: str) -> None:
@@ -76,11 +81,25 @@ def verify(
     transcript: Transcript,
     *,
     where: str = "sumcheck",
+    public: tuple[int, ...] = (),
+    pad_bank: dict[int, str] | None = None,
 ) -> EvaluationClaim:
     """Check `proof` against `claimed_sum`; returns the claim left to discharge.
-    Raises a `SumcheckRejected` subclass; never returns on a bad proof."""
+    Raises a `SumcheckRejected` subclass; never returns on a bad proof.
+
+    With a zero-knowledge session on the transcript (`transcript.zk`) the
+    proof must be a zero-knowledge run (`zk_prover` states the protocol):
+    `claimed_sum` may be `Hidden`, and the values of the tables not in
+    `public` come back `Hidden`."""
     if isinstance(claimed_sum, Fp):
         claimed_sum = Fp2.from_base(claimed_sum)
+    zk = getattr(transcript, "zk", None)
+    if zk is not None or proof.zero_knowledge:
+        if zk is None:
+            raise ProofShapeError("a zero-knowledge sum-check where the statement has none", where=where)
+        if not proof.zero_knowledge:
+            raise ProofShapeError("a plain sum-check where the statement is zero-knowledge", where=where)
+        return _verify_zk(proof, claimed_sum, num_vars, spec, transcript, zk, public, pad_bank or {}, where)
     _check_shape(proof, num_vars, spec, where)  # shapes first, before any transcript work
 
     absorb_header(transcript, spec, num_vars, claimed_sum)
@@ -129,3 +148,49 @@ def verify_masked(
     transcript.absorb_ext(LABEL_MASK_VALUE, proof.mask_value)
     return (EvaluationClaim(tuple(point), tuple(inner.final_values)),
             MaskClaim(tuple(point), proof.mask_value, spec.degree))
+
+
+def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts, transcript: Transcript, zk,
+               public, pad_bank, where: str) -> EvaluationClaim:
+    if num_vars == 0:  # run on the tables lifted to one variable (zk_prover._lift)
+        ev = _verify_zk(proof, claimed, 1, spec, transcript, zk, public, pad_bank, where)
+        (r,) = ev.point
+        if r == Fp2(1):
+            raise RoundSumMismatch("challenge 1 leaves a lifted table without its value", where=where)
+        scale = (Fp2(1) - r).inverse()
+        return EvaluationClaim((), tuple(v * scale for v in ev.values))
+    d, n = spec.degree, num_vars
+    if len(proof.round_evals) != n:
+        raise ProofShapeError("wrong number of rounds", where=where, expected=n, got=len(proof.round_evals))
+    for i, evals in enumerate(proof.round_evals):
+        want = 2 * d + 1 if i == n - 1 else d + 1
+        if len(evals) != want:
+            raise ProofShapeError("round polynomial has the wrong degree", where=where, round=i, expected=want,
+                                  got=len(evals))
+    if len(proof.final_values) != spec.num_tables:
+        raise ProofShapeError("wrong number of final table values", where=where, expected=spec.num_tables,
+                              got=len(proof.final_values))
+    claimed_h = Hidden.of(claimed)
+    hidden_part = claimed_h - claimed_h.const
+    absorb_header(transcript, spec, n, claimed_h.const)
+    absorb_claim_form(transcript, claimed)
+    degrees = mask_degrees(n, d)
+    g_keys = zk.take(1 + sum(degrees))
+    pads = {}
+    for j in range(spec.num_tables):
+        if j not in public:
+            pads[j] = zk.take(1, pad_bank.get(j, ADVICE))[0]
+    transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
+    rho = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / p^2: a false sum survives one rho
+    if 2 * d > DEFAULT_DEGREE:
+        transcript.charge("sumcheck.zk-last-round", math.log2(2 * d) - EXT_BITS)
+    point, claim = _rounds(proof, claimed_h.const + rho * proof.mask_sum, transcript, where)
+    transcript.absorb_exts(LABEL_FINAL, proof.final_values)
+    z = vanishing(point)
+    values = []
+    for j, fh in enumerate(proof.final_values):
+        values.append(Hidden(fh, ((pads[j], -z),)) if j in pads else fh)
+    g_r = mask_at(g_keys, point, degrees)
+    zk.require_equal(spec.combine(proof.final_values) + rho * g_r - hidden_part * inv_pow2(n), claim,
+                     where=f"{where}.final", error=FinalEvaluationMismatch)
+    return EvaluationClaim(tuple(point), tuple(values))

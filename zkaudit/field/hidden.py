@@ -1,0 +1,132 @@
+"""Values a zero-knowledge proof never reveals: affine forms over the
+prover's committed randomness.
+
+A `Hidden` h stands for
+
+    h = const + sum_k coeff_k * bank[k]
+
+where bank[k] is an element of GF(p^2) in a per-proof random table (a
+"bank") that the prover committed to with the hiding commitment before any
+challenge, and const, coeff_k are public. A masked sum-check ends with
+f^ = f~(r) + Z(r) m revealed (m a fresh bank element); the claim it leaves
+on f is the `Hidden` f~(r) = f^ - Z(r) m. Layers then compute with claims
+linearly (sums, public multiples), which maps Hidden to Hidden; an equality
+between Hidden values is not decided by the verifier on the spot but
+deferred to a linear claim on the bank, which the proof's one batched
+opening discharges (`zkaudit.sumcheck.zk`).
+
+Equality (`==`) is *structural*: two Hidden values are equal only when
+they are the same form. A verifier comparison that was not converted to a
+deferred check therefore fails closed (an honest proof is rejected, never a
+false one accepted). Keys name a bank and an index: ("advice", 17).
+"""
+
+from __future__ import annotations
+
+from zkaudit.field.scalar import Fp, Fp2
+
+_ZERO = Fp2(0)
+
+
+def _as_ext(v) -> Fp2:
+    if type(v) is Fp2:
+        return v
+    if isinstance(v, Fp):
+        return Fp2.from_base(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return Fp2(v)
+    raise TypeError(f"cannot combine a Hidden value with {type(v).__name__}")
+
+
+class Hidden:
+    __slots__ = ("const", "terms")
+    __hidden__ = True  # Fp2 arithmetic defers to us on seeing this marker
+
+    def __init__(self, const: Fp2, terms=()):
+        object.__setattr__(self, "const", _as_ext(const))
+        merged: dict = {}
+        for key, c in (terms.items() if isinstance(terms, dict) else terms):
+            merged[key] = merged.get(key, _ZERO) + _as_ext(c)
+        object.__setattr__(self, "terms", tuple(sorted((k, c) for k, c in merged.items() if c != _ZERO)))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Hidden is immutable")
+
+    @classmethod
+    def of(cls, v) -> Hidden:
+        return v if isinstance(v, Hidden) else cls(_as_ext(v))
+
+    @property
+    def is_public(self) -> bool:
+        return not self.terms
+
+    def _combine(self, o, sign: int) -> Hidden:
+        o = Hidden.of(o)
+        terms = dict(self.terms)
+        for k, c in o.terms:
+            terms[k] = terms.get(k, _ZERO) + (c if sign > 0 else -c)
+        const = self.const + o.const if sign > 0 else self.const - o.const
+        return Hidden(const, terms)
+
+    def __add__(self, o):
+        return self._combine(o, 1)
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        return self._combine(o, -1)
+
+    def __rsub__(self, o):
+        return Hidden.of(o)._combine(self, -1)
+
+    def __neg__(self):
+        return Hidden(-self.const, tuple((k, -c) for k, c in self.terms))
+
+    def __mul__(self, o):
+        if isinstance(o, Hidden):
+            if o.terms and self.terms:
+                raise TypeError("the product of two Hidden values is not linear: it belongs in a sum-check")
+            scalar, form = (o.const, self) if not o.terms else (self.const, o)
+        else:
+            scalar, form = _as_ext(o), self
+        return Hidden(form.const * scalar, tuple((k, c * scalar) for k, c in form.terms))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o):
+        return self * _as_ext(o).inverse()
+
+    def __eq__(self, o):
+        if isinstance(o, Hidden):
+            return self.const == o.const and self.terms == o.terms
+        if isinstance(o, (Fp2, Fp, int)) and not isinstance(o, bool):
+            return not self.terms and self.const == _as_ext(o)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(("Hidden", self.const, self.terms))
+
+    def __bool__(self):
+        raise TypeError("a Hidden value has no truth value the verifier can read")
+
+    def __repr__(self):
+        return f"Hidden({self.const!r}, {dict(self.terms)!r})"
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes (for transcripts: the form, not the value)."""
+        import struct
+
+        out = [self.const.to_bytes(), struct.pack("<I", len(self.terms))]
+        for (bank, idx), c in self.terms:
+            name = bank.encode()
+            out.append(struct.pack("<BQ", len(name), idx) + name + c.to_bytes())
+        return b"".join(out)
+
+
+def public_part(v) -> Fp2:
+    """The value of a public (Fp2 or term-free Hidden) value; TypeError otherwise."""
+    if isinstance(v, Hidden):
+        if v.terms:
+            raise TypeError("value depends on the prover's hidden randomness")
+        return v.const
+    return _as_ext(v)

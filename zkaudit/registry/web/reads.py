@@ -1,0 +1,213 @@
+"""What the pages show, read from the registry. Nothing here writes.
+
+The public reads of `views.Reads` are used where they exist (the same
+answers the JSON API gives); the few lists the API has no endpoint for
+(every version, every revocation, a page of log entries, every dataset)
+are read here, from the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from zkaudit.registry import merkle
+from zkaudit.registry.encoding import EncodingError, decode
+from zkaudit.registry.errors import BadSignature
+from zkaudit.registry.log import SignedTreeHead
+from zkaudit.registry.models import DatasetCommitment, LogEntry, Model, ModelVersion, Revocation
+from zkaudit.registry.store import Registry
+from zkaudit.registry.web.summary import circuit_summary
+
+LOG_PAGE = 50  # entries per log page
+DATASETS_SHOWN = 200
+
+# The provenance chain of a version (design/statements.md §5), in order:
+# (key, title, what it is). Kinds this registry does not record yet are
+# shown as "none recorded".
+CHAIN = (
+    ("dataset", "Dataset commitment", "the training data, committed and signed by its custodian"),
+    ("consent", "Consent", "an IRB's consent table and the proof that every record is covered by it"),
+    ("training", "Training proof", "that the model was trained on that data under the declared policy"),
+    ("link", "Link proof", "that the trained weights are the weights this version commits to"),
+    ("version", "Model version", "the published circuit and weight commitment, signed by the vendor"),
+    ("inference", "Inference proofs", "predictions of this version, verified by the registry"),
+    ("audit", "Audit proofs", "metrics on a regulator's or hospital's audit set"),
+)
+
+
+def _entry_label(kind: str, rec: Any) -> str:
+    """A short description of a log entry's record."""
+    if not isinstance(rec, dict):
+        return kind
+    if kind in ("model-version", "proof", "revocation"):
+        label = f"{rec.get('model')}@{rec.get('version')}"
+        if kind == "proof":
+            label += " \u2014 valid" if rec.get("valid") else " \u2014 not valid"
+        return label
+    if kind == "signer":
+        return f"{rec.get('name')} ({rec.get('role')})"
+    if kind == "model":
+        return str(rec.get("name"))
+    if kind == "attestation":
+        return str(rec.get("tag"))
+    if kind in ("dataset", "consent-table"):
+        return f"record {str(rec.get('record_digest', ''))[:16]}"
+    if kind == "consent-proof":
+        return f"proof {str(rec.get('proof_digest', ''))[:16]}"
+    return kind
+
+
+class Pages:
+    """Page data over one registry; caches tree-head signature checks."""
+
+    def __init__(self, reg: Registry):
+        self.reg = reg
+        self._head_ok: dict[tuple[int, bytes, bytes], bool] = {}
+
+    # -- models ----------------------------------------------------------
+
+    def home(self) -> dict[str, Any]:
+        with self.reg._read() as s:
+            rows = s.execute(select(Model.name, ModelVersion.version, Revocation.id)
+                             .join(ModelVersion, ModelVersion.model_id == Model.id)
+                             .outerjoin(Revocation, Revocation.model_version_id == ModelVersion.id)
+                             .order_by(Model.name, ModelVersion.id)).all()
+        models: dict[str, list[dict[str, Any]]] = {}
+        for name, version, rev in rows:
+            models.setdefault(name, []).append({"version": version, "revoked": rev is not None})
+        vendors = {m["name"]: m["vendor"] for m in self.reg.list_models()}
+        return {"models": [{"name": n, "vendor": vendors.get(n, "?"), "versions": v} for n, v in models.items()],
+                "head": self.head()}
+
+    def model(self, name: str) -> dict[str, Any]:
+        m = self.reg.show_model(name)
+        for v in m["versions"]:
+            v["circuit"] = circuit_summary(v["summary"])
+            v["signers"] = self._signers(name, v["version"])
+        return m
+
+    def version(self, name: str, version: str) -> dict[str, Any]:
+        v = self.reg.show_version(name, version)
+        v["circuit"] = circuit_summary(v["summary"])
+        v["claimed_metrics"] = _json_or_text(v["model_card"]["claimed_metrics"])
+        v["attestations"] = self.reg.attestations(name, version)
+        v["signers"] = self._signers(name, version, v["attestations"])
+        v["proofs"] = self.reg.proofs(name, version)
+        return v
+
+    def _signers(self, name: str, version: str, atts: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
+        """Who signed what about this version: the vendor's publication, then co-signed statements."""
+        seen: list[dict[str, str]] = []
+        for a in atts if atts is not None else self.reg.attestations(name, version):
+            what = "published it" if a["tag"] == "model-version" else f"signed a {a['tag']}"
+            seen.extend({"name": who, "what": what, "log_index": a["log_index"]} for who in a["signers"])
+        return seen
+
+    def chain(self, name: str, version: str) -> dict[str, Any]:
+        """The provenance chain of `name@version`: each §5 stage with its records and verdicts."""
+        v = self.version(name, version)
+        with self.reg._read() as s:
+            datasets = s.scalar(select(func.count()).select_from(DatasetCommitment)) or 0
+        stages = {key: [] for key, _, _ in CHAIN}
+        stages["version"].append({
+            "title": f"{name}@{version}", "verdict": "revoked" if v["revoked"] else "published",
+            "ok": v["revoked"] is None, "log_index": v["log_index"],
+            "detail": (f"revoked by {v['revoked']['by']}: {v['revoked']['reason']}" if v["revoked"] else
+                       "the vendor's signature was checked by the registry before it was published"),
+            "by": ", ".join(x["name"] for x in v["signers"] if x["what"] == "published it") or v["vendor"]})
+        for p in v["proofs"]:
+            stages["inference" if p["statement"] in (None, "inference") else "audit"].append({
+                "title": f"proof {p['proof_digest'][:16]}", "verdict": "valid" if p["valid"] else "not valid",
+                "ok": p["valid"], "log_index": p["log_index"], "by": p["submitter"],
+                "detail": f"{p['reason']} ({p['verifier_version']})"})
+        unlinked = {"dataset": datasets, "consent": datasets}
+        return {"version": v, "stages": [{"key": k, "title": t, "about": a, "records": stages[k],
+                                          "unlinked": unlinked.get(k, 0)} for k, t, a in CHAIN]}
+
+    # -- datasets and consent ----------------------------------------------
+
+    def datasets(self) -> list[dict[str, Any]]:
+        with self.reg._read() as s:
+            digests = list(s.scalars(select(DatasetCommitment.record_digest).order_by(DatasetCommitment.id)
+                                     .limit(DATASETS_SHOWN)))
+        return [self.reg.show_record(d) for d in digests]
+
+    # -- revocations ---------------------------------------------------------
+
+    def revocations(self) -> list[dict[str, Any]]:
+        with self.reg._read() as s:
+            rows = s.scalars(select(Revocation).order_by(Revocation.log_index.desc()))
+            return [{"model": r.model_version.model.name, "version": r.model_version.version, "reason": r.reason,
+                     "by": r.signer.name, "role": r.signer.role, "at": r.created_at, "log_index": r.log_index}
+                    for r in rows]
+
+    def versions(self) -> list[str]:
+        """Every published NAME@VERSION (the check form's choices)."""
+        with self.reg._read() as s:
+            return [f"{n}@{v}" for n, v in s.execute(select(Model.name, ModelVersion.version)
+                                                    .join(ModelVersion, ModelVersion.model_id == Model.id)
+                                                    .order_by(Model.name, ModelVersion.id))]
+
+    # -- the log -------------------------------------------------------------
+
+    def head(self) -> dict[str, Any]:
+        """The latest signed tree head, and whether its signature verifies under the registry key."""
+        h = self.reg.head()
+        sth = h["signed_head"]
+        if sth is not None:
+            head = SignedTreeHead.from_json(sth)
+            k = (head.tree_size, head.root_hash, head.signature)
+            if k not in self._head_ok:
+                try:
+                    head.verify(bytes.fromhex(h["registry_public_key"]))
+                    self._head_ok[k] = True
+                except BadSignature:
+                    self._head_ok[k] = False
+            h["signature_ok"] = self._head_ok[k]
+        return h
+
+    def log(self, page: int) -> dict[str, Any]:
+        head = self.head()
+        size = head["log_size"]
+        pages = max(1, -(-size // LOG_PAGE))
+        page = min(max(page, 1), pages)
+        hi = size - (page - 1) * LOG_PAGE  # newest first
+        lo = max(0, hi - LOG_PAGE)
+        with self.reg._read() as s:
+            rows = s.execute(select(LogEntry.idx, LogEntry.kind, LogEntry.body)
+                             .where(LogEntry.idx >= lo, LogEntry.idx < hi).order_by(LogEntry.idx.desc())).all()
+        entries = []
+        for idx, kind, body in rows:
+            try:
+                rec = decode(body)
+            except EncodingError:
+                rec = None  # verify-log reports it; the page still lists the entry
+            entries.append({"index": idx, "kind": kind,
+                            "label": _entry_label(kind, rec.get("record") if isinstance(rec, dict) else None),
+                            "time": rec.get("time") if isinstance(rec, dict) else None})
+        return {"head": head, "entries": entries, "page": page, "pages": pages}
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """One entry, decoded, with its inclusion proof in the latest signed tree and that proof checked."""
+        e = self.reg.entry(index)
+        head = self.head()
+        sth = head["signed_head"]
+        inc = None
+        if sth is not None and index < sth["tree_size"]:
+            inc = self.reg.inclusion(index, sth["tree_size"])
+            inc["ok"] = merkle.verify_inclusion(bytes.fromhex(inc["leaf_hash"]), index, sth["tree_size"],
+                                                [bytes.fromhex(p) for p in inc["path"]],
+                                                bytes.fromhex(sth["root_hash"]))
+        return {"entry": e, "pretty": json.dumps(e["decoded"], indent=2, sort_keys=True, default=str),
+                "head": head, "inclusion": inc}
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    return doc if isinstance(doc, dict) else text

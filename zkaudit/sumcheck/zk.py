@@ -1,0 +1,255 @@
+"""The zero-knowledge session of one proof: banks of committed randomness,
+padded values, and the linear checks deferred to the bank's opening.
+
+**Banks.** Before the first challenge the prover samples each bank (a table
+of uniform GF(p^2) elements from the OS CSPRNG) and commits to it with the
+hiding commitment, alongside the tables whose claims its entries will hide
+(a claim can only be discharged together with its pads when both live in
+one commitment: "advice" holds the advice tensors, "input" a committed
+input). Entries are consumed in order; each is used once, for one purpose:
+
+* a Libra mask g of a sum-check (n d + 1 entries, `sumcheck.prover`);
+* a pad m for one final value of a sum-check: the prover sends
+  f^ = f~(r) + Z(r) m instead of f~(r) (the randomized extension);
+* a pad for any other value a protocol sends (`pad` / `receive`).
+
+Both sides consume the same entries in the same order (the protocol's
+shape fixes the count), so the verifier knows which entry hides what
+without being told.
+
+**Deferred checks.** An equality the verifier cannot decide because one
+side is `Hidden` (`require_equal`) becomes the linear claim "this affine
+form of the bank is 0". The prover records the same check at the same
+point of its run (its layer code calls `require_equal` too), and at the
+end both sides fold all of a bank's checks with powers of one challenge
+into a single weighted claim on the bank table (`bank_claim`), which the
+batched opening proves. The folded claim's value is determined by what the
+transcript already shows (every check is a consistency check), so opening
+it reveals nothing new. Soundness: a false check survives the folding with
+probability <= (checks) / |K|.
+
+The bank is committed as base-field words: element k is words 2k (c0) and
+2k + 1 (c1), so sum_k a_k bank[k] = sum_k a_k w_2k + (a_k X) w_2k+1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zkaudit.errors import ProofRejected
+from zkaudit.field.hidden import Hidden
+from zkaudit.field.randomness import random_ext
+from zkaudit.field.scalar import Fp, Fp2
+
+LABEL_DEFERRED = b"zk/deferred-checks"
+_X = Fp2(0, 1)
+ADVICE = "advice"
+
+
+class DeferredCheckFailed(ProofRejected):
+    """A value the verifier could check on the spot (both sides public) differs."""
+
+
+class BankExhausted(RuntimeError):
+    """The prover sized a bank too small for the proof (a completeness
+    matter: the caller retries with a larger bank). For the verifier, a
+    proof consuming more entries than the committed bank holds is malformed."""
+
+
+class BankOverrun(ProofRejected):
+    """The proof needs more bank entries than the committed bank holds."""
+
+
+def zero_sum(v) -> Hidden:
+    return Hidden.of(v)
+
+
+@dataclass
+class _Cursor:
+    size: int  # elements of GF(p^2)
+    used: int = 0
+
+
+@dataclass
+class ZkSession:
+    """What prover and verifier share: bank sizes, cursors, deferred checks.
+    The prover's subclass also holds the bank values."""
+
+    sizes: dict[str, int]
+    cursors: dict[str, _Cursor] = field(default_factory=dict)
+    checks: list[Hidden] = field(default_factory=list)  # each must equal 0
+
+    def __post_init__(self):
+        self.cursors = {name: _Cursor(size) for name, size in self.sizes.items()}
+
+    is_prover = False
+
+    def take(self, count: int, bank: str = ADVICE) -> list[tuple[str, int]]:
+        cur = self.cursors.get(bank)
+        if cur is None:
+            raise BankOverrun(f"no bank {bank!r} in this proof", where="zk.bank")
+        if cur.used + count > cur.size:
+            if self.is_prover:
+                raise BankExhausted(f"bank {bank!r} of {cur.size} entries exhausted")
+            raise BankOverrun("the proof uses more randomness than its committed bank holds", where="zk.bank",
+                              expected=cur.size, got=cur.used + count)
+        keys = [(bank, cur.used + i) for i in range(count)]
+        cur.used += count
+        return keys
+
+    def receive(self, sent: Fp2, bank: str = ADVICE) -> Hidden:
+        """The value a protocol sent padded (`ZkProver.pad`): sent - m."""
+        (key,) = self.take(1, bank)
+        return Hidden(sent, ((key, Fp2(-1)),))
+
+    def require_equal(self, got, expected, *, where: str, error=DeferredCheckFailed) -> None:
+        """got == expected: checked now when both are public, else deferred
+        to the bank opening (see the module docstring)."""
+        diff = Hidden.of(got) - Hidden.of(expected)
+        if diff.is_public:
+            if diff.const != Fp2(0):
+                raise error("values differ", where=where, expected=expected, got=got)
+            return
+        self.checks.append(diff)
+
+    def banks_used(self) -> dict[str, int]:
+        return {name: cur.used for name, cur in self.cursors.items()}
+
+
+class ZkProver(ZkSession):
+    is_prover = True
+
+    def __init__(self, sizes: dict[str, int]):
+        super().__init__(sizes)
+        self.values = {name: random_ext(size) for name, size in sizes.items()}
+
+    def entry(self, key: tuple[str, int]) -> Fp2:
+        a, b = self.values[key[0]][key[1]]
+        return Fp2(int(a), int(b))
+
+    def draw(self, count: int, bank: str = ADVICE) -> tuple[list[tuple[str, int]], list[Fp2]]:
+        keys = self.take(count, bank)
+        arr = self.values[bank]
+        start = keys[0][1] if keys else 0
+        vals = [Fp2(int(a), int(b)) for a, b in arr[start : start + count]]
+        return keys, vals
+
+    def value(self, v) -> Fp2:
+        """The true value of a (possibly) Hidden value."""
+        if not isinstance(v, Hidden):
+            return Fp2.from_base(v) if isinstance(v, Fp) else v
+        total = v.const
+        for key, c in v.terms:
+            total = total + c * self.entry(key)
+        return total
+
+    def pad(self, value: Fp2, bank: str = ADVICE) -> tuple[Fp2, Hidden]:
+        """(what to send, the Hidden the verifier's `receive` will hold)."""
+        keys, (m,) = self.draw(1, bank)
+        sent = value + m
+        return sent, Hidden(sent, ((keys[0], Fp2(-1)),))
+
+    def require_equal(self, got, expected, *, where: str, error=DeferredCheckFailed) -> None:
+        # An honest prover's checks hold; one that does not is a prover bug,
+        # caught here rather than as a rejected opening.
+        if self.value(got) != self.value(expected):
+            raise AssertionError(f"prover's own check fails at {where}")
+        super().require_equal(got, expected, where=where, error=error)
+
+    def table(self, bank: str) -> np.ndarray:
+        """The bank as base words (c0, c1 per element), what gets committed."""
+        return np.ascontiguousarray(self.values[bank].reshape(-1))
+
+
+def bank_claim(session: ZkSession, bank: str, transcript) -> tuple[dict[int, Fp2], Fp2] | None:
+    """Fold every deferred check on `bank` into one linear claim
+    sum_w weights[w] * words[w] = value on the bank's base words. A check
+    touching two banks cannot be folded into one opening: ValueError (a
+    protocol bug; the layers route each value's pads to its own bank)."""
+    mine = []
+    for chk in session.checks:
+        banks = {k[0] for k, _ in chk.terms}
+        if len(banks) != 1:
+            raise ValueError(f"deferred check spans banks {sorted(banks)}")
+        if bank in banks:
+            mine.append(chk)
+    if not mine:
+        return None
+    transcript.absorb_u64(LABEL_DEFERRED, len(mine))
+    gamma = transcript.challenge_ext(LABEL_DEFERRED)  # a false check survives with probability <= len / |K|
+    weights: dict[int, Fp2] = {}
+    value = Fp2(0)
+    power = Fp2(1)
+    for chk in mine:
+        # chk = const + sum c_k bank[k] = 0  ->  sum c_k bank[k] = -const
+        value = value - power * chk.const
+        for (_, idx), c in chk.terms:
+            w = power * c
+            weights[2 * idx] = weights.get(2 * idx, Fp2(0)) + w
+            weights[2 * idx + 1] = weights.get(2 * idx + 1, Fp2(0)) + w * _X
+        power = power * gamma
+    return weights, value
+
+
+def linear_terms(v: Hidden, bank: str) -> dict[int, Fp2]:
+    """v's bank part as weights on the bank's base words."""
+    out: dict[int, Fp2] = {}
+    for (b, idx), c in v.terms:
+        if b != bank:
+            raise ValueError(f"value depends on bank {b!r}, expected {bank!r}")
+        out[2 * idx] = out.get(2 * idx, Fp2(0)) + c
+        out[2 * idx + 1] = out.get(2 * idx + 1, Fp2(0)) + c * _X
+    return out
+
+
+# ------------------------------------------------ the zero-knowledge sum-check
+#
+# Shared by `zk_prover` and `verifier`. A run of n >= 1 variables and degree
+# d uses, in this order: a Libra mask g = a_0 + sum_i g_i(x_i) with g_i of
+# degree d (2d for the last variable, whose round is of degree 2d), then one
+# pad per padded table. See `zk_prover` for the protocol.
+
+LABEL_ZK_FORM = b"sumcheck/zk-claim-form"
+
+
+def mask_degrees(num_vars: int, degree: int) -> list[int]:
+    return [degree] * (num_vars - 1) + [2 * degree]
+
+
+def mask_size(num_vars: int, degree: int) -> int:
+    return 1 + sum(mask_degrees(num_vars, degree))
+
+
+def mask_at(keys, point, degrees) -> Hidden:
+    """g(point) as a Hidden form over the mask's bank entries (a_0 first,
+    then each variable's coefficients of X^1..X^d_i)."""
+    terms = [(keys[0], Fp2(1))]
+    at = 1
+    for x, d in zip(point, degrees):
+        power = Fp2(1)
+        for _ in range(d):
+            power = power * x
+            terms.append((keys[at], power))
+            at += 1
+    return Hidden(Fp2(0), terms)
+
+
+def vanishing(point) -> Fp2:
+    """Z(r) = prod_k r_k (1 - r_k): zero on the Boolean cube."""
+    acc = Fp2(1)
+    for r in point:
+        acc = acc * r * (Fp2(1) - r)
+    return acc
+
+
+def inv_pow2(k: int) -> Fp2:
+    return Fp2(pow(2, k, (1 << 64) - (1 << 32) + 1)).inverse()
+
+
+def absorb_claim_form(transcript, claimed) -> None:
+    """A Hidden claimed sum's bank part is fixed by the protocol's shape; it
+    is bound anyway, so a transcript names exactly the claim it proves."""
+    if isinstance(claimed, Hidden) and claimed.terms:
+        transcript.absorb_bytes(LABEL_ZK_FORM, claimed.to_bytes())
