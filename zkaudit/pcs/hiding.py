@@ -150,6 +150,42 @@ class WeightedClaim:
         return head + b"".join(w.to_bytes() for w in self.weights) + self.value.to_bytes()
 
 
+@dataclass(frozen=True)
+class LinearClaim:
+    """sum_i c_i f_(t_i)~(z_i) + sum_(t, k) w_tk f_t[k] = value, revealed exactly:
+    evaluations of unmasked tables and single entries, each with a public
+    coefficient. This is how a zero-knowledge proof discharges a claim whose
+    value is `Hidden` (`zkaudit.sumcheck.zk`): the table's evaluation minus
+    the bank entries that pad it equals the public part, and that public
+    part is uniform (a fresh pad is in it), so the claim hides the
+    evaluation however often the table is opened."""
+
+    evals: tuple[tuple[int, tuple[Fp2, ...], Fp2], ...]  # (table, point, coefficient)
+    entries: tuple[tuple[int, int, Fp2], ...]  # (table, entry, weight)
+    value: Fp2
+
+    def __post_init__(self):
+        lift = (lambda v: Fp2.from_base(v) if isinstance(v, Fp) else v)
+        object.__setattr__(self, "evals", tuple((int(t), tuple(lift(c) for c in z), lift(a)) for t, z, a in self.evals))
+        object.__setattr__(self, "entries", tuple(sorted((int(t), int(k), lift(w)) for t, k, w in self.entries)))
+        object.__setattr__(self, "value", lift(self.value))
+        if not self.evals and not self.entries:
+            raise ValueError("a linear claim needs at least one term")
+
+    @property
+    def tables(self) -> set[int]:
+        return {t for t, _, _ in self.evals} | {t for t, _, _ in self.entries}
+
+    def to_bytes(self) -> bytes:
+        out = [struct.pack("<BII", 3, len(self.evals), len(self.entries))]
+        for t, z, a in self.evals:
+            out.append(struct.pack("<II", t, len(z)) + b"".join(c.to_bytes() for c in z) + a.to_bytes())
+        for t, k_, w in self.entries:
+            out.append(struct.pack("<IQ", t, k_) + w.to_bytes())
+        out.append(self.value.to_bytes())
+        return b"".join(out)
+
+
 def vanishing(point) -> Fp2:
     """Z(z) = prod_k z_k (1 - z_k): zero on the Boolean cube."""
     acc = _ONE
@@ -263,6 +299,17 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
             pad = [_ZERO] * extra
             out.append([Term(tuple(pad + y), tuple(x), (), _ONE),
                         Term(tuple(pad + my), tuple(mx), (), vanishing(c.point))])
+        elif isinstance(c, LinearClaim):
+            ts = []
+            for t, z, a in c.evals:
+                y, x = layout.global_point(t, z)
+                ts.append(Term(tuple([_ZERO] * extra + list(y)), tuple(x), (), a))
+            rows = {}
+            for t, idx, w in c.entries:
+                r, col = _entry_place(layout, t, idx)
+                rows.setdefault(r, []).append((col, w))
+            ts += [Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())]
+            out.append(ts)
         else:
             place = layout.placements[c.poly_index]
             m = layout.cols
@@ -278,6 +325,29 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
     return out
 
 
+def _entry_place(layout: Layout, table: int, idx: int) -> tuple[int, int]:
+    place = layout.placements[table]
+    m = layout.cols
+    if place.num_vars >= layout.log_cols:
+        return place.row + idx // m, idx % m
+    return place.row, place.col + idx
+
+
+def check_linear_claim(layout: Layout, num_tables: int, c: LinearClaim) -> str | None:
+    """What is wrong with a linear claim's shape, or None."""
+    for t, z, _ in c.evals:
+        if not 0 <= t < num_tables:
+            return f"names table {t}, only {num_tables} committed"
+        if len(z) != layout.num_vars[t]:
+            return f"point on table {t} has {len(z)} coordinates, the table has {layout.num_vars[t]}"
+    for t, idx, _ in c.entries:
+        if not 0 <= t < num_tables:
+            return f"names table {t}, only {num_tables} committed"
+        if not 0 <= idx < 1 << layout.num_vars[t]:
+            return f"entry {idx} outside table {t}"
+    return None
+
+
 def check_hiding_claims(layout: Layout, num_tables: int, claims, params: PcsParams) -> None:
     """The prover's side: shapes, and no more masked claims on a table than
     its mask hides (the leak ledger of zero-knowledge.md §9.9)."""
@@ -285,6 +355,11 @@ def check_hiding_claims(layout: Layout, num_tables: int, claims, params: PcsPara
         raise ValueError("an opening needs at least one claim")
     per_table: dict[int, int] = {}
     for c in claims:
+        if isinstance(c, LinearClaim):
+            problem = check_linear_claim(layout, num_tables, c)
+            if problem:
+                raise ValueError(f"linear claim {problem}")
+            continue
         if not isinstance(c, (Claim, WeightedClaim)):
             raise TypeError(f"hiding claims are Claim or WeightedClaim, got {type(c).__name__}")
         if c.poly_index >= num_tables:

@@ -29,8 +29,10 @@ from zkaudit.pcs.hiding import (
     NUM_BLIND,
     NUM_BLIND_DOMAIN,
     NUM_PAD_MASKS,
+    LinearClaim,
     WeightedClaim,
     absorb_claims,
+    check_linear_claim,
     all_num_vars,
     batch_spec,
     claim_terms,
@@ -70,6 +72,11 @@ def _check_claims(layout: Layout, num_tables: int, claims, params: PcsParams) ->
         raise InvalidClaim("number of claims outside 1..max_claims", where=WHERE, expected=params.max_claims,
                            got=len(claims))
     for i, c in enumerate(claims):
+        if isinstance(c, LinearClaim):
+            problem = check_linear_claim(layout, num_tables, c)
+            if problem:
+                raise InvalidClaim(f"linear claim {i} {problem}", where=WHERE)
+            continue
         if not isinstance(c, (Claim, WeightedClaim)):
             raise InvalidClaim(f"claim {i} is not a Claim or WeightedClaim", where=WHERE, got=type(c).__name__)
         if c.poly_index >= num_tables:
