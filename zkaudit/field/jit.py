@@ -1,25 +1,45 @@
 """Where numba comes in, and when a kernel is worth it.
 
-Every kernel module reaches numba through `numba()`, which imports it once
-and initialises its CPU target without scipy: numba's `numba.np.arraymath`
-imports `scipy.linalg.cython_blas` at import time to decide whether
-`np.dot` on floats may call BLAS, and that import (scipy.linalg, numpy.f2py,
-unittest, ...) cost 0.13-0.38 s of CPU in every command here that ran a
-kernel. No zkaudit kernel does floating-point linear algebra (they are all
-uint64 field arithmetic), so the import is masked for that one check: numba
-then uses its own loops for `np.dot`, and a float `np.dot`/`np.linalg` call
-inside a kernel would fail to compile, loudly. A scipy imported before
-(by onnx compilation, say) is left alone, and so is any later import.
+Every kernel module reaches numba through this module, and none imports
+numba when it is imported itself:
 
-`use_kernel(n, threshold)` is the policy of the numpy fast paths: tables of
-verifier size are cheaper in numpy than the first numba call in a process
-(importing numba ~0.2 s, initialising its target ~0.1 s, loading each cached
-kernel 2-10 ms), but once numba is loaded a kernel beats numpy at every size.
+* `njit` and `prange` stand in for numba's. `@njit(...)` wraps the function
+  in a `Kernel`, which imports numba and builds the real dispatcher (with
+  the same options, so numba's on-disk cache is the same) on its first call
+  or attribute access. A command that never runs a kernel never pays for
+  numba (importing it ~0.2 s, initialising its CPU target ~0.1 s) nor for
+  loading a cached kernel (2-20 ms each).
+* `imported(module, *names)` names kernels of a module that imports numba
+  itself (`field.arith`, `pcs.fastarith`); a kernel that calls them resolves
+  them when it is built, so the importing module stays numba-free.
+
+When a Kernel is built, every Kernel, `imported` name and `prange` that its
+code names is resolved in its module's globals (and, recursively, in theirs)
+to the real object, so numba types, inlines (`inline="always"`) and caches
+exactly as if `numba.njit` had been applied at import. The module attribute
+is then the numba dispatcher itself.
+
+numba is loaded without scipy: numba's `numba.np.arraymath` imports
+`scipy.linalg.cython_blas` at import time to decide whether `np.dot` on
+floats may call BLAS, and that import (scipy.linalg, numpy.f2py, unittest,
+...) cost 0.13-0.38 s of CPU. No zkaudit kernel does floating-point linear
+algebra (they are all uint64 field arithmetic), so the import is masked for
+that one check: numba then uses its own loops for `np.dot`, and a float
+`np.dot`/`np.linalg` call inside a kernel would fail to compile, loudly. A
+scipy imported before (by onnx compilation, say) is left alone, and so is
+any later import.
+
+`use_kernel(n, threshold, kernel)` is the policy of the numpy fast paths:
+a job of n elements runs the numba kernel when n >= threshold, or when that
+kernel is already loaded in this process (then it is the faster at every
+size); otherwise the numpy path, which costs less than loading the kernel.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+import types
 
 # numba imports `scipy` to check its version and `scipy.linalg.cython_blas`
 # for the BLAS check; both are masked while numba loads unless already there.
@@ -46,10 +66,159 @@ def numba():
 
 
 def loaded() -> bool:
-    """numba is already in this process: its fixed start-up cost is paid."""
+    """numba is already imported in this process."""
     return "numba" in sys.modules
 
 
-def use_kernel(n: int, threshold: int) -> bool:
-    """Run the numba kernel for a job of size n (else the numpy path)."""
-    return n >= threshold or "numba" in sys.modules
+def warm() -> bool:
+    """numba's CPU target is initialised: some kernel has been compiled or
+    loaded from the cache in this process (the target's first use imports
+    its implementation registries, `numba.cpython.cmathimpl` among them)."""
+    return "numba.cpython.cmathimpl" in sys.modules
+
+
+def is_loaded(kernel) -> bool:
+    """The kernel has a compiled (or cache-loaded) signature in this process."""
+    if isinstance(kernel, Kernel):
+        kernel = kernel._dispatcher
+        if kernel is None:
+            return False
+    return bool(getattr(kernel, "overloads", None))
+
+
+def use_kernel(n: int, threshold: int, kernel=None) -> bool:
+    """Run the numba kernel for a job of size n (else the numpy path). With
+    no kernel named: once numba's target is initialised, any kernel."""
+    if n >= threshold:
+        return True
+    return is_loaded(kernel) if kernel is not None else warm()
+
+
+def prange(*args):
+    """numba.prange inside a kernel; `range` when the function runs as Python."""
+    return range(*args)
+
+
+class Imported:
+    """`name` of `module`, looked up when a kernel that calls it is built."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str):
+        self.module = module
+        self.name = name
+
+    def resolve(self):
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, *args):  # a kernel run as plain Python
+        return self.resolve()(*args)
+
+    def __repr__(self) -> str:
+        return f"<imported {self.module}.{self.name}>"
+
+
+def imported(module: str, *names: str):
+    """Stand-ins for `from module import names` in a kernel module (one name:
+    one stand-in; several: a tuple)."""
+    refs = tuple(Imported(module, n) for n in names)
+    return refs[0] if len(refs) == 1 else refs
+
+
+class Kernel:
+    """A numba function built on first use (see the module docstring)."""
+
+    def __init__(self, func, options: dict):
+        self.py_func = func
+        self.options = options
+        self._dispatcher = None
+        self.__name__ = func.__name__
+        self.__qualname__ = func.__qualname__
+        self.__module__ = func.__module__
+        self.__doc__ = func.__doc__
+        self.__wrapped__ = func
+
+    def dispatcher(self):
+        """The numba dispatcher (importing numba and building it if needed)."""
+        if self._dispatcher is None:
+            _build(self)
+        return self._dispatcher
+
+    def __call__(self, *args, **kwargs):
+        return self.dispatcher()(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "_dispatcher":
+            raise AttributeError(name)
+        return getattr(self.dispatcher(), name)
+
+    def __repr__(self) -> str:
+        state = "built" if self._dispatcher is not None else "not built"
+        return f"<kernel {self.__module__}.{self.__qualname__} ({state})>"
+
+
+def njit(*args, **options):
+    """`numba.njit` on first use: `@njit`, `@njit(cache=True, parallel=True)`."""
+    if args and callable(args[0]) and not options and len(args) == 1:
+        return Kernel(args[0], {})
+    if args:
+        raise TypeError("njit: give options by keyword (explicit signatures are not supported here)")
+
+    def wrap(func):
+        return Kernel(func, options)
+
+    return wrap
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _resolve(value, nb):
+    if isinstance(value, Kernel):
+        return value.dispatcher()
+    if isinstance(value, Imported):
+        return value.resolve()
+    if value is prange:
+        return nb.prange
+    return value
+
+
+def _build(kernel: Kernel) -> None:
+    nb = numba()
+    _register_typeof(nb)
+    func = kernel.py_func
+    dispatcher = nb.njit(**kernel.options)(func)
+    kernel._dispatcher = dispatcher  # set first: a recursive reference resolves to it
+    g = func.__globals__
+    for name in _code_names(func.__code__):
+        value = g.get(name)
+        resolved = _resolve(value, nb)
+        if resolved is not value:
+            g[name] = resolved
+    if g.get(func.__name__) is kernel:
+        g[func.__name__] = dispatcher
+
+
+_TYPEOF_REGISTERED = False
+
+
+def _register_typeof(nb) -> None:
+    """A plain numba function whose globals hold a Kernel types it as the
+    Kernel's dispatcher (numba's inliner finds `targetoptions` and
+    `py_func` through `Kernel.__getattr__`)."""
+    global _TYPEOF_REGISTERED
+    if _TYPEOF_REGISTERED:
+        return
+    from numba.core import types as nbtypes
+    from numba.core.typing.typeof import typeof_impl
+
+    @typeof_impl.register(Kernel)
+    def _typeof_kernel(val, c):
+        return nbtypes.Dispatcher(val.dispatcher())
+
+    _TYPEOF_REGISTERED = True

@@ -111,3 +111,33 @@ def inner(a: np.ndarray, b: np.ndarray) -> int:
 def ext_inner(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     """<a, b> for extension a and extension (n, 2) or base (n,) b."""
     return ext_sum(ext_mul(a, b) if b.ndim == 2 else ext_mul_base(a, b))
+
+
+def sum_axis(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Sums mod p along one axis (an extension array's coordinates are summed
+    separately when the axis is not the last): the 32-bit halves are summed
+    exactly in uint64 (fewer than 2^31 terms), then recombined."""
+    a = np.asarray(a, dtype=U64)
+    if a.shape[axis] >= 1 << 31:
+        raise ValueError("sum_axis: 2^31 terms or more")
+    hi = (a >> _32).sum(axis=axis, dtype=U64)  # < 2^63
+    lo = (a & _MASK32).sum(axis=axis, dtype=U64)
+    hi = np.where(hi >= _P, hi - _P, hi)
+    lo = np.where(lo >= _P, lo - _P, lo)
+    return add(mul(hi, U64(1 << 32)), lo)
+
+
+def ext_fold(table: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """table[..., :h, :] + r (table[..., h:, :] - table[..., :h, :]) along the
+    second-to-last axis, for an extension table (..., 2h, 2) and r (2,) or
+    broadcastable (..., 1, 2): binding the first variable of each table."""
+    h = table.shape[-2] // 2
+    lo, hi = table[..., :h, :], table[..., h:, :]
+    r = np.asarray(r, dtype=U64)
+    if r.ndim == 1:
+        r = r.reshape(1, 2)  # numpy warns on wrapping 0-d scalars, not on arrays
+    return add(lo, ext_mul(sub(hi, lo), r))
+
+
+def pow_scalar(base: int, e: int) -> np.uint64:
+    return U64(pow(int(base), int(e), P))

@@ -22,5 +22,5 @@ def prove(claims: list[TensorClaim], table, transcript: Transcript) -> tuple[Sum
     for rho, c in zip(rhos[1:], claims[1:]):
         e = vec.add(e, vec.scale(rho, eq_table(c.point)))
         target = target + rho * c.value
-    sc, reduced, _ = sumcheck_prover.prove([table, e], PRODUCT, transcript, claimed_sum=target)
+    sc, reduced, _ = sumcheck_prover.prove([table, e], PRODUCT, transcript, claimed_sum=target, public=(1,))
     return sc, TensorClaim(claims[0].tensor, reduced.point, reduced.values[0])

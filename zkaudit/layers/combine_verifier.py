@@ -57,7 +57,8 @@ def verify(claims: list[TensorClaim], num_vars: int, proof: SumcheckProof | None
     target = Fp2(0)
     for rho, c in zip(rhos, claims):
         target = target + rho * c.value
-    reduced = sumcheck_verifier.verify(proof, target, num_vars, PRODUCT, transcript, where=f"combine {name}")
+    reduced = sumcheck_verifier.verify(proof, target, num_vars, PRODUCT, transcript, where=f"combine {name}",
+                                       public=(1,))
     t_star, e_star = reduced.values
     e_expected = Fp2(0)
     for rho, c in zip(rhos, claims):

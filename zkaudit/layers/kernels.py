@@ -1,16 +1,29 @@
 """numba kernels shared by layer provers: contracting one side of a matrix
-with an eq table (the prover's side of binding a dimension to a point)."""
+with an eq table (the prover's side of binding a dimension to a point), and
+the verifier's wiring sums.
+
+Each public function runs its numba kernel (`_name`) or, for a job below
+`NUMPY_BELOW` elements while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and values
+(`field.jit.use_kernel`)."""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import add, ext_mul, mul
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
+
+add, ext_mul, mul = jit.imported("zkaudit.field.arith", "add", "ext_mul", "mul")
+
+# Below this many elements a call takes the numpy path (unless its kernel
+# is loaded already).
+NUMPY_BELOW = 1 << 14
 
 
 @njit(parallel=True, cache=True)
-def vec_mat(e, a, out):
+def _vec_mat(e, a, out):
     """out[k] = sum_m e[m] a[m, k]: e extension (M, 2), a base (M, K), out (K, 2)."""
     rows, cols = a.shape
     for k in prange(cols):
@@ -25,7 +38,7 @@ def vec_mat(e, a, out):
 
 
 @njit(parallel=True, cache=True)
-def mat_vec(a, e, out):
+def _mat_vec(a, e, out):
     """out[k] = sum_n a[k, n] e[n]: a base (K, N), e extension (N, 2), out (K, 2)."""
     rows, cols = a.shape
     for k in prange(rows):
@@ -40,7 +53,7 @@ def mat_vec(a, e, out):
 
 
 @njit(cache=True)
-def wiring_table(eq_r, src_id, src_idx, which, size, out):
+def _wiring_table(eq_r, src_id, src_idx, which, size, out):
     """out[x] = sum of eq_r[y] over y with (src_id[y], src_idx[y]) = (which, x).
     Sequential: scatter-adds may collide (a reshape can read one x twice only
     in Expand-like maps, but we keep it safe)."""
@@ -55,7 +68,7 @@ def wiring_table(eq_r, src_id, src_idx, which, size, out):
 
 
 @njit(cache=True)
-def wiring_eval(eq_r, eq_s, src_id, src_idx, which):
+def _wiring_eval(eq_r, eq_s, src_id, src_idx, which):
     """sum_y eq_r[y] eq_s[src_idx[y]] over y with src_id[y] = which: the
     wiring polynomial W_r evaluated at s, computed by the verifier itself."""
     s0 = np.uint64(0)
@@ -70,7 +83,7 @@ def wiring_eval(eq_r, eq_s, src_id, src_idx, which):
 
 
 @njit(cache=True)
-def masked_eq_sum(eq_r, src_id, which):
+def _masked_eq_sum(eq_r, src_id, which):
     """sum of eq_r[y] over y with src_id[y] = which (e.g. the Pad constant's cells)."""
     s0 = np.uint64(0)
     s1 = np.uint64(0)
@@ -79,3 +92,88 @@ def masked_eq_sum(eq_r, src_id, which):
             s0 = add(s0, eq_r[y, 0])
             s1 = add(s1, eq_r[y, 1])
     return s0, s1
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def vec_mat(e, a, out):
+    """out[k] = sum_m e[m] a[m, k]: e extension (M, 2), a base (M, K), out (K, 2)."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _vec_mat):
+        _vec_mat(e, a, out)
+    else:
+        vec_mat_numpy(e, a, out)
+
+
+def mat_vec(a, e, out):
+    """out[k] = sum_n a[k, n] e[n]: a base (K, N), e extension (N, 2), out (K, 2)."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _mat_vec):
+        _mat_vec(a, e, out)
+    else:
+        mat_vec_numpy(a, e, out)
+
+
+def wiring_table(eq_r, src_id, src_idx, which, size, out):
+    """out[x] = sum of eq_r[y] over y with (src_id[y], src_idx[y]) = (which, x)."""
+    if jit.use_kernel(src_idx.shape[0], NUMPY_BELOW, _wiring_table):
+        _wiring_table(eq_r, src_id, src_idx, which, size, out)
+    else:
+        wiring_table_numpy(eq_r, src_id, src_idx, which, size, out)
+
+
+def wiring_eval(eq_r, eq_s, src_id, src_idx, which):
+    """sum_y eq_r[y] eq_s[src_idx[y]] over y with src_id[y] = which, as (c0, c1)."""
+    if jit.use_kernel(src_idx.shape[0], NUMPY_BELOW, _wiring_eval):
+        return _wiring_eval(eq_r, eq_s, src_id, src_idx, which)
+    return wiring_eval_numpy(eq_r, eq_s, src_id, src_idx, which)
+
+
+def masked_eq_sum(eq_r, src_id, which):
+    """sum of eq_r[y] over y with src_id[y] = which, as (c0, c1)."""
+    if jit.use_kernel(src_id.shape[0], NUMPY_BELOW, _masked_eq_sum):
+        return _masked_eq_sum(eq_r, src_id, which)
+    return masked_eq_sum_numpy(eq_r, src_id, which)
+
+
+# ---------------------------------------------------------------- numpy paths
+
+
+def vec_mat_numpy(e, a, out):
+    for c in range(2):
+        out[:, c] = nf.sum_axis(nf.mul(a, e[:, c, None]), axis=0)
+
+
+def mat_vec_numpy(a, e, out):
+    for c in range(2):
+        out[:, c] = nf.sum_axis(nf.mul(a, e[:, c]), axis=1)
+
+
+def wiring_table_numpy(eq_r, src_id, src_idx, which, size, out):
+    sel = src_id == which
+    x = src_idx[sel]
+    vals = eq_r[sel]
+    # scatter-add of the 32-bit halves: exact in uint64 for < 2^31 terms
+    hi = np.zeros((size, 2), dtype=np.uint64)
+    lo = np.zeros((size, 2), dtype=np.uint64)
+    np.add.at(hi, x, vals >> np.uint64(32))
+    np.add.at(lo, x, vals & np.uint64(0xFFFFFFFF))
+    out[:size] = _recombine(hi, lo)
+
+
+def _recombine(hi, lo):
+    """hi * 2^32 + lo (mod p) for exact uint64 sums of 32-bit halves (< 2^63)."""
+    p = np.uint64(nf.P)
+    hi = np.where(hi >= p, hi - p, hi)
+    lo = np.where(lo >= p, lo - p, lo)
+    return nf.add(nf.mul(hi, np.uint64(1 << 32)), lo)
+
+
+def wiring_eval_numpy(eq_r, eq_s, src_id, src_idx, which):
+    sel = src_id == which
+    s = nf.sum_axis(nf.ext_mul(eq_r[sel], eq_s[src_idx[sel]]), axis=0)
+    return s[0], s[1]
+
+
+def masked_eq_sum_numpy(eq_r, src_id, which):
+    s = nf.sum_axis(eq_r[src_id == which], axis=0)
+    return s[0], s[1]

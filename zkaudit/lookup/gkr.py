@@ -82,15 +82,22 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
 
 
 def reference_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
-    """The per-layer sum-check by the generic prover over [eq(rho, .)] + tables."""
+    """The per-layer sum-check by the generic prover over [eq(rho, .)] + tables
+    (zero-knowledge when the transcript is: eq is the verifier's own table)."""
     eq = eq_table(rho) if rho else np.array([[1, 0]], dtype=U64)
-    return sumcheck_prover.prove([eq] + list(tables), spec, transcript, claimed_sum=claimed_sum)
+    return sumcheck_prover.prove([eq] + list(tables), spec, transcript, claimed_sum=claimed_sum, public=(0,))
 
 
-def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove):
-    """Returns (root, layer proofs, leaf point, (p~, q~) at the leaf point)."""
-    p0, q0 = _ext(layers[0][0][0]), _ext(layers[0][1][0])
-    transcript.absorb_exts(LABEL_ROOT, [p0, q0])
+def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=None):
+    """Returns (root, layer proofs, leaf point, (p~, q~) at the leaf point).
+    `root`: the (Hidden) root claim of a zero-knowledge run, whose padded
+    values the caller has sent; the layers then run zero-knowledge."""
+    if root is None:
+        p0, q0 = _ext(layers[0][0][0]), _ext(layers[0][1][0])
+        transcript.absorb_exts(LABEL_ROOT, [p0, q0])
+    else:
+        p0, q0 = root
+        layer_prove = reference_layer_prove
     point: tuple[Fp2, ...] = ()
     vp, vq = p0, q0
     proofs: list[SumcheckProof] = []

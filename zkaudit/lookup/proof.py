@@ -20,6 +20,7 @@ from zkaudit.sumcheck.proof import SumcheckProof
 
 MAGIC = b"ZKLU"
 FORMAT_VERSION = 1
+ZK_VERSION = 2  # a zero-knowledge proof: roots padded, and the root tree (`zk.py`) after the values
 DIGEST_BYTES = 32
 _MIN_SUMCHECK = 9  # an empty sum-check: u32 rounds, u8 evals, u32 finals
 _MIN_TREE = 2 * BYTES_EXT + 4  # (p_t, q_t) and a layer count
@@ -32,9 +33,12 @@ class LookupProof:
     layers: tuple[tuple[SumcheckProof, ...], ...]  # per tree; layer k = 1..n reduces layer k-1 to k
     column_values: tuple[tuple[Fp2, ...], ...]  # per lookup, per column
     multiplicity_values: tuple[Fp2, ...]  # per table
+    root_q: Fp2 | None = None  # zero-knowledge: the padded denominator of the roots' sum
+    root_layers: tuple[SumcheckProof, ...] = ()  # zero-knowledge: the root tree's GKR layers
 
     def to_bytes(self) -> bytes:
-        out = [MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", len(self.table_digests))]
+        version = FORMAT_VERSION if self.root_q is None else ZK_VERSION
+        out = [MAGIC, bytes([version]), struct.pack("<I", len(self.table_digests))]
         out += list(self.table_digests)
         if len(self.roots) != len(self.layers):
             raise ValueError("one root per tree")
@@ -48,6 +52,9 @@ class LookupProof:
             out += [v.to_bytes() for v in vals]
         out.append(struct.pack("<I", len(self.multiplicity_values)))
         out += [v.to_bytes() for v in self.multiplicity_values]
+        if self.root_q is not None:
+            out += [self.root_q.to_bytes(), struct.pack("<I", len(self.root_layers))]
+            out += [layer.to_bytes() for layer in self.root_layers]
         return b"".join(out)
 
     @classmethod
@@ -56,8 +63,8 @@ class LookupProof:
         if r.take(4, "magic") != MAGIC:
             raise MalformedProof("not a lookup proof (bad magic)")
         version = r.take(1, "version")[0]
-        if version != FORMAT_VERSION:
-            raise MalformedProof("unsupported lookup proof version", expected=FORMAT_VERSION, got=version)
+        if version not in (FORMAT_VERSION, ZK_VERSION):
+            raise MalformedProof("unsupported lookup proof version", expected=(FORMAT_VERSION, ZK_VERSION), got=version)
         digests = tuple(r.take(DIGEST_BYTES, "table digest") for _ in range(r.u32("table count", DIGEST_BYTES)))
         roots, layers = [], []
         for _ in range(r.u32("tree count", _MIN_TREE)):
@@ -75,9 +82,15 @@ class LookupProof:
                                      got=len(data))
             cols.append(tuple(r.ext() for _ in range(width)))
         mults = tuple(r.ext() for _ in range(r.u32("multiplicity count", BYTES_EXT)))
+        root_q, root_layers = None, []
+        if version == ZK_VERSION:
+            root_q = r.ext()
+            for _ in range(r.u32("root tree layer count", _MIN_SUMCHECK)):
+                proof, r.pos = SumcheckProof.read(data, r.pos)
+                root_layers.append(proof)
         if r.pos != len(data):
             raise MalformedProof("lookup proof has trailing bytes", expected=r.pos, got=len(data))
-        return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults)
+        return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults, root_q, tuple(root_layers))
 
 
 class _Reader:

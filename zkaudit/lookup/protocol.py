@@ -60,6 +60,7 @@ LABEL_ROOT = b"lookup/root"
 LABEL_LAMBDA = b"lookup/gkr-lambda"
 LABEL_MERGE = b"lookup/gkr-merge"
 LABEL_LEAVES = b"lookup/leaf-values"
+LABEL_ROOT_Q = b"lookup/zk-root-denominator"
 
 # Tables of the per-layer sum-check: eq, p_L, p_R, q_L, q_R.
 EQ, PL, PR, QL, QR = range(5)
@@ -184,3 +185,65 @@ def soundness(instance: LookupInstance) -> Soundness:
             # 3(k-1)/p^2; c merges the L/R halves on a line (degree 1): 1/p^2.
             s.add(f"tree {t} layer {k}: lambda + sum-check + merge", math.log2(2 + 3 * (k - 1)) - EXT_BITS)
     return s
+
+
+# ------------------------------------------------------------ zero knowledge
+#
+# A zero-knowledge run (the transcript carries a `sumcheck.zk` session) never
+# reveals a tree's root (p_t, q_t): those are fingerprints of the hidden
+# multiset. The roots are sent padded, and sum_t p_t / q_t = 0 is proven by
+# one more fractional-sum GKR whose leaves are the roots (padded to a power
+# of two with 0/1), from the root claim (0, Q) with Q padded: its leaf claim
+# is a linear form in the padded roots, checked by deferral. Column and
+# multiplicity values are sent padded too; the leaf checks are deferred.
+# No "q_t != 0" check is made in the clear: the GKR binds the roots to the
+# leaves, whose denominators alpha - row are nonzero but with probability
+# (#leaves) / |K| over alpha, which the alpha term already charges.
+
+
+def root_tree_leaves_check(zk, point, vp, vq, hidden_roots, size: int) -> None:
+    from zkaudit.poly.mle import eq_bits
+
+    exp_p, exp_q = 0, 0
+    for t in range(size):
+        e = eq_bits(t, point)
+        if t < len(hidden_roots):
+            hp, hq = hidden_roots[t]
+            exp_p = hp * e + exp_p
+            exp_q = hq * e + exp_q
+        else:
+            exp_q = exp_q + e
+    zk.require_equal(vp, exp_p, where="lookup/roots")
+    zk.require_equal(vq, exp_q, where="lookup/roots")
+
+
+def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
+    """(p~, q~) of every tree's leaves at its GKR end point, from the
+    looked-up rows' column values and the multiplicities at the segment
+    points (the verifier's leaf check; linear in those values, so it holds
+    for Hidden values too). ends[t] = (point, ...)."""
+    from zkaudit.poly.mle import eq_bits, prefix_indicator
+
+    tree_vars, segments = instance.layout()
+    w = instance.width
+    comb = row_combiners(beta, w)
+    p_leaf = [Fp2(0)] * len(tree_vars)
+    q_leaf = [Fp2(0)] * len(tree_vars)
+    for s in segments:
+        point = ends[s.tree][0]
+        cut = tree_vars[s.tree] - s.num_vars
+        hi, lo = point[:cut], point[cut:]
+        sel = eq_bits(s.offset >> s.num_vars, hi)
+        if s.kind == "lookup":
+            lk = instance.lookups[s.index]
+            table, vals = lk.table, column_values[s.index]
+            num = prefix_indicator(lk.num_rows, lo)
+        else:
+            table, vals = s.index, instance.tables[s.index].evaluate_columns(lo)
+            num = -multiplicity_values[s.index]
+        den = alpha - comb[w] * table
+        for c, v in enumerate(vals):
+            den = -(comb[c] * v) + den
+        p_leaf[s.tree] = num * sel + p_leaf[s.tree]
+        q_leaf[s.tree] = den * sel + q_leaf[s.tree]
+    return p_leaf, q_leaf

@@ -102,12 +102,21 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     instance.absorb(transcript)
     beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
     alpha = transcript.challenge_ext(LABEL_ALPHA)
+    zk = getattr(transcript, "zk", None)
     roots, layer_proofs, points = [], [], []
-    for p, q in build_leaves(instance, columns, multiplicities, alpha, beta):
-        root, proofs, point, _ = gkr.prove(gkr.build_layers(p, q), transcript)
-        roots.append(root)
+    root_q, root_layers = None, ()
+    trees = [gkr.build_layers(p, q) for p, q in build_leaves(instance, columns, multiplicities, alpha, beta)]
+    hidden_roots = [None] * len(trees)
+    if zk is not None:
+        roots, hidden_roots, root_q, root_layers = _prove_roots_zk(trees, transcript, zk)
+    ends = []
+    for t, layers in enumerate(trees):
+        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t])
+        if zk is None:
+            roots.append(root)
         layer_proofs.append(proofs)
         points.append(point)
+        ends.append((point,) + tuple(end))
 
     tree_vars, segments = instance.layout()
     col_claims: list = [None] * len(instance.lookups)
@@ -119,11 +128,63 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
             col_claims[s.index] = tuple(PointClaim(lo, _as_ext(evaluate(stack[c], lo))) for c in range(stack.shape[0]))
         else:
             mult_claims[s.index] = PointClaim(lo, _as_ext(evaluate(multiplicities[s.index], lo)))
-    col_values = tuple(tuple(c.value for c in cl) for cl in col_claims)
-    mult_values = tuple(c.value for c in mult_claims)
+    if zk is not None:  # the values are sent padded; the claims keep them Hidden
+        col_claims = [tuple(_pad_claim(c, zk) for c in cl) for cl in col_claims]
+        mult_claims = [_pad_claim(c, zk) for c in mult_claims]
+        col_values = tuple(tuple(c[0] for c in cl) for cl in col_claims)
+        mult_values = tuple(c[0] for c in mult_claims)
+        col_claims = [tuple(c[1] for c in cl) for cl in col_claims]
+        mult_claims = [c[1] for c in mult_claims]
+    else:
+        col_values = tuple(tuple(c.value for c in cl) for cl in col_claims)
+        mult_values = tuple(c.value for c in mult_claims)
     transcript.absorb_exts(LABEL_LEAVES, [v for vals in col_values for v in vals] + list(mult_values))
-    proof = LookupProof(tuple(t.digest() for t in instance.tables), tuple(roots), tuple(layer_proofs), col_values, mult_values)
+    if zk is not None:
+        from zkaudit.lookup.protocol import leaf_sums
+
+        p_leaf, q_leaf = leaf_sums(instance, ends, [tuple(c.value for c in cl) for cl in col_claims],
+                                   [c.value for c in mult_claims], alpha, beta)
+        for t, (_, vp, vq) in enumerate(ends):
+            zk.require_equal(p_leaf[t], vp, where="lookup/leaves")
+            zk.require_equal(q_leaf[t], vq, where="lookup/leaves")
+    proof = LookupProof(tuple(t.digest() for t in instance.tables), tuple(roots), tuple(layer_proofs), col_values,
+                        mult_values, root_q, root_layers)
     return proof, LookupClaims(tuple(col_claims), tuple(mult_claims))
+
+
+def _pad_claim(c: PointClaim, zk):
+    sent, hidden = zk.pad(c.value)
+    return sent, PointClaim(c.point, hidden)
+
+
+def _prove_roots_zk(trees, transcript: Transcript, zk):
+    """Send every tree's root padded and prove sum_t p_t / q_t = 0 with a
+    fractional-sum GKR over the roots (`protocol.py`, zero knowledge)."""
+    from zkaudit.lookup.protocol import LABEL_ROOT, LABEL_ROOT_Q, root_tree_leaves_check
+
+    sent, hidden = [], []
+    for layers in trees:
+        p0, q0 = _ext(layers[0][0][0]), _ext(layers[0][1][0])
+        (sp, hp), (sq, hq) = zk.pad(p0), zk.pad(q0)
+        sent.append((sp, sq))
+        hidden.append((hp, hq))
+    transcript.absorb_exts(LABEL_ROOT, [v for pair in sent for v in pair])
+    size = 1 << (len(trees) - 1).bit_length()
+    p = np.zeros((size, 2), dtype=U64)
+    q = np.zeros((size, 2), dtype=U64)
+    q[:, 0] = 1
+    for t, layers in enumerate(trees):
+        p[t], q[t] = layers[0][0][0], layers[0][1][0]
+    rlayers = gkr.build_layers(p, q)
+    big_q, hidden_q = zk.pad(_ext(rlayers[0][1][0]))
+    transcript.absorb_ext(LABEL_ROOT_Q, big_q)
+    _, proofs, point, (vp, vq) = gkr.prove(rlayers, transcript, root=(Fp2(0), hidden_q))
+    root_tree_leaves_check(zk, point, vp, vq, hidden, size)
+    return tuple(sent), hidden, big_q, tuple(proofs)
+
+
+def _ext(a) -> Fp2:
+    return Fp2(int(a[0]), int(a[1]))
 
 
 def _as_ext(x) -> Fp2:

@@ -43,6 +43,7 @@ from zkaudit.lookup.protocol import (
     layer_spec,
     row_combiners,
 )
+from zkaudit.lookup.protocol import LABEL_ROOT_Q, leaf_sums, root_tree_leaves_check
 from zkaudit.poly.mle import eq_bits, eq_eval, prefix_indicator
 from zkaudit.sumcheck import verifier as sumcheck_verifier
 from zkaudit.transcript import Transcript
@@ -84,15 +85,21 @@ def _check_roots(roots) -> None:
         raise LookupSumNonZero("the LogUp fractional sum is not zero", where=WHERE, expected=Fp2(0), got=total_p)
 
 
-def _verify_tree(t: int, root, layers, transcript: Transcript):
-    """One fractional-sum GKR; returns the leaf point and (p~, q~) there."""
-    vp, vq = root
-    transcript.absorb_exts(LABEL_ROOT, [vp, vq])
+def _verify_tree(t: int, root, layers, transcript: Transcript, *, hidden_root=None):
+    """One fractional-sum GKR; returns the leaf point and (p~, q~) there.
+    `hidden_root`: a zero-knowledge run's root claim (sent padded, absorbed
+    by the caller)."""
+    if hidden_root is None:
+        vp, vq = root
+        transcript.absorb_exts(LABEL_ROOT, [vp, vq])
+    else:
+        vp, vq = hidden_root
     point: tuple[Fp2, ...] = ()
     for k, layer in enumerate(layers, start=1):
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches two claims: 1/p^2
         where = f"{WHERE}/tree {t} gkr layer {k}"
-        claim = sumcheck_verifier.verify(layer, vp + lam * vq, k - 1, layer_spec(lam), transcript, where=where)
+        claim = sumcheck_verifier.verify(layer, vp + lam * vq, k - 1, layer_spec(lam), transcript, where=where,
+                                         public=(EQ,))
         v = claim.values
         eq = eq_eval(point, claim.point)
         if v[EQ] != eq:
@@ -108,13 +115,20 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
     """Raises a `LookupRejected` (or sum-check) subclass on a bad proof."""
     tree_vars, segments = instance.layout()
     _check_shape(instance, proof, tree_vars)
-    _check_roots(proof.roots)
+    zk = getattr(transcript, "zk", None)
+    if (zk is None) != (proof.root_q is None):
+        raise LookupShapeError("zero-knowledge lookup proof where the statement is plain, or the reverse",
+                               where=WHERE, expected=zk is not None, got=proof.root_q is not None)
+    if zk is None:
+        _check_roots(proof.roots)
 
     instance.absorb(transcript)
     beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: (#leaves * width)/p^2, see protocol.soundness
     alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
     # the GKR layers' challenges have degree <= 3: the transcript's default charge covers them
     transcript.charge("lookup alpha, beta", alpha_beta_log2(tree_vars, instance.width))
+    if zk is not None:
+        return _verify_zk(instance, proof, transcript, zk, alpha, beta)
     ends = [_verify_tree(t, root, layers, transcript) for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
 
     w = instance.width
@@ -150,4 +164,40 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
     transcript.absorb_exts(
         LABEL_LEAVES, [v for vals in proof.column_values for v in vals] + list(proof.multiplicity_values)
     )
+    return LookupClaims(tuple(col_claims), tuple(mult_claims))
+
+
+def _verify_zk(instance: LookupInstance, proof: LookupProof, transcript: Transcript, zk, alpha, beta) -> LookupClaims:
+    """The zero-knowledge run (`protocol.py`, zero knowledge): padded roots and
+    the root tree, the trees from their Hidden roots, padded leaf values."""
+    hidden = [(zk.receive(p), zk.receive(q)) for p, q in proof.roots]
+    transcript.absorb_exts(LABEL_ROOT, [v for pair in proof.roots for v in pair])
+    size = 1 << (len(proof.roots) - 1).bit_length()
+    if len(proof.root_layers) != (size - 1).bit_length():
+        raise LookupShapeError("the root tree has the wrong number of layers", where=WHERE,
+                               expected=(size - 1).bit_length(), got=len(proof.root_layers))
+    hidden_q = zk.receive(proof.root_q)
+    transcript.absorb_ext(LABEL_ROOT_Q, proof.root_q)
+    point, vp, vq = _verify_tree(-1, None, proof.root_layers, transcript, hidden_root=(Fp2(0), hidden_q))
+    root_tree_leaves_check(zk, point, vp, vq, hidden, size)
+    ends = [_verify_tree(t, None, layers, transcript, hidden_root=h)
+            for t, (h, layers) in enumerate(zip(hidden, proof.layers))]
+    cols = [tuple(zk.receive(v) for v in vals) for vals in proof.column_values]
+    mults = [zk.receive(v) for v in proof.multiplicity_values]
+    transcript.absorb_exts(
+        LABEL_LEAVES, [v for vals in proof.column_values for v in vals] + list(proof.multiplicity_values)
+    )
+    p_leaf, q_leaf = leaf_sums(instance, ends, cols, mults, alpha, beta)
+    for t, (_, vp, vq) in enumerate(ends):
+        zk.require_equal(p_leaf[t], vp, where=f"{WHERE}/leaves", error=LeafMismatch)
+        zk.require_equal(q_leaf[t], vq, where=f"{WHERE}/leaves", error=LeafMismatch)
+    tree_vars, segments = instance.layout()
+    col_claims: list = [None] * len(instance.lookups)
+    mult_claims: list = [None] * len(instance.tables)
+    for s in segments:
+        lo = ends[s.tree][0][tree_vars[s.tree] - s.num_vars :]
+        if s.kind == "lookup":
+            col_claims[s.index] = tuple(PointClaim(lo, v) for v in cols[s.index])
+        else:
+            mult_claims[s.index] = PointClaim(lo, mults[s.index])
     return LookupClaims(tuple(col_claims), tuple(mult_claims))

@@ -28,12 +28,14 @@ from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
 from zkaudit.onnx.fidelity import agreement_notes, measure, strip_qdq
 from zkaudit.onnx.importer import Importer, check_ops
 from zkaudit.onnx.load import fix_input_shapes, fold_batchnorm, load_model
-from zkaudit.onnx.registry import OPS
+from zkaudit.onnx.ml_trees import OPS as TREE_OPS
+from zkaudit.onnx.registry import OPS as BASE_OPS
 
 QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "QLinearConv", "MatMulInteger",
                  "ConvInteger", "QGemm", "QLinearAdd", "QLinearMul", "QLinearConcat", "QLinearSigmoid",
                  "QLinearLeakyRelu", "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSoftmax"}
 RANDOM_EVAL_SAMPLES = 64
+OPS = {**BASE_OPS, **TREE_OPS}  # the importable ops: the registry's table and the tree ensembles
 
 
 @dataclass(frozen=True)

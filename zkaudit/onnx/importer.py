@@ -27,7 +27,8 @@ from zkaudit.onnx.values import Act, QConst
 
 FUSED_ACTIVATIONS = ("Relu", "Clip")
 SHAPE_ONLY = ("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "MaxPool",
-              "Relu", "Clip", "GlobalMaxPool")
+              "Relu", "Clip", "GlobalMaxPool", "Gather", "GatherElements", "Slice", "Split", "Tile", "DepthToSpace",
+              "SpaceToDepth", "ReduceMax", "ReduceMin")
 KEEP_UNFOLDED = ("DequantizeLinear",)
 
 

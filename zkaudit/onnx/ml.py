@@ -13,8 +13,10 @@ the importer already proves (so each costs no new circuit op):
 
 The rewritten graph is what `compile` measures fidelity against;
 tests/onnx/test_sklearn.py checks that onnxruntime gives the same outputs on
-it as on the skl2onnx original. Anything else (string labels, PROBIT, tree
-ensembles) is left in place and refused by `check_ops` with its fix.
+it as on the skl2onnx original. Tree ensembles (TreeEnsembleClassifier /
+TreeEnsembleRegressor) are left in place and imported by `zkaudit.onnx.ml_trees`
+from the IR's MatMul, Clip and ArgMax; anything else (string labels, PROBIT)
+is left in place and refused by `check_ops` with its fix.
 """
 
 from __future__ import annotations
@@ -176,6 +178,11 @@ class _Rewriter:
         ins = [i for i in node.input if i]
         if node.op_type == "ArgMax":
             self.int_tensors.update(node.output)
+        elif node.op_type == "TreeEnsembleClassifier":  # imported as is (zkaudit.onnx.ml_trees)
+            self.int_tensors.add(node.output[0])
+            self.float_tensors.update(node.output[1:])
+        elif node.op_type == "TreeEnsembleRegressor":
+            self.float_tensors.update(node.output)
         elif node.op_type in _SHAPE_OPS and ins and ins[0] in self.int_tensors:
             self.int_tensors.update(node.output)
         elif node.op_type in _FLOAT_OPS and ins and ins[0] in self.float_tensors:

@@ -11,7 +11,7 @@ from zkaudit.onnx.common import (accumulate_and_requantize, bias_from, bias_ints
                                  weight)
 from zkaudit.onnx.importer import node_attrs
 from zkaudit.onnx.quant import QParams, dtype_range, quantize_weights_per_channel
-from zkaudit.onnx.values import Act
+from zkaudit.onnx.values import Act, QConst
 
 
 def _float_act(imp, name):
@@ -90,15 +90,124 @@ def _conv_attrs(imp, node, x: Act, kernel) -> dict:
     return attrs
 
 
+def padded_input(imp, x: Act, pads, hint: str) -> Act:
+    """x padded by `pads` (top, left, bottom, right) with its zero point,
+    as an explicit Pad (an index map)."""
+    top, left, bottom, right = (int(p) for p in pads)
+    if not (top or left or bottom or right):
+        return x
+    return x.with_spec(imp.b.emit("Pad", [x.spec], hint, pads=(0, 0, top, left, 0, 0, bottom, right),
+                                  value=x.zero_point))
+
+
+def _wide_padding(imp, x: Act, kernel, attrs: dict, hint: str) -> tuple[Act, dict]:
+    """A padding as wide as the window leaves windows with no input, whose
+    outputs ONNX defines as the bias. The IR's Conv refuses such padding,
+    so it is moved into an explicit Pad with the input's zero point (which
+    contributes 0, exactly as Conv's own padding does): every window of the
+    padded input then holds cells, and an all-padding window gives the bias."""
+    spans = [attrs["dilations"][i] * (int(kernel[i]) - 1) + 1 for i in range(2)]
+    pads = attrs["pads"]
+    if all(pads[i] < spans[i % 2] for i in range(4)):
+        return x, attrs
+    return padded_input(imp, x, pads, hint + "/pad"), {**attrs, "pads": (0, 0, 0, 0)}
+
+
 def Conv(imp, node):
     x = _float_act(imp, node.input[0])
     require_4d(imp, node, x)
     w, scales = weight(imp, node.input[1], 0)
     bias = bias_ints(imp, node, 2, x.scale, scales, w.shape[0])
     out = imp.out_qparams(node.output[0])
+    hint = node.name or node.output[0]
+    x, attrs = _wide_padding(imp, x, w.shape[2:], _conv_attrs(imp, node, x, w.shape[2:]), hint)
     imp.set(node.output[0], accumulate_and_requantize(
-        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=node.name or node.output[0],
-        channel_axis=1, **_conv_attrs(imp, node, x, w.shape[2:])))
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint, channel_axis=1, **attrs))
+
+
+def _transpose_pads(imp, node, at: dict, in_hw, kernel, strides, dilations) -> list[int]:
+    """ConvTranspose's pads (top, left, bottom, right), from output_shape or
+    auto_pad as the ONNX spec computes them."""
+    out_pad = list(at.get("output_padding", (0, 0)))
+    auto = at.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    target = at.get("output_shape")
+    if target is not None and len(target) > 2:
+        target = list(target)[-2:]
+    if target is None and auto in ("SAME_UPPER", "SAME_LOWER"):
+        target = [in_hw[i] * strides[i] for i in range(2)]
+    if auto == "VALID" and target is None:
+        return [0, 0, 0, 0]
+    if target is None:
+        return list(at.get("pads", (0, 0, 0, 0)))
+    pads = [0, 0, 0, 0]
+    for i in range(2):
+        total = strides[i] * (in_hw[i] - 1) + out_pad[i] + (kernel[i] - 1) * dilations[i] + 1 - int(target[i])
+        if auto == "SAME_UPPER":
+            pads[i], pads[i + 2] = total // 2, total - total // 2
+        else:
+            pads[i], pads[i + 2] = total - total // 2, total // 2
+    return pads
+
+
+def ConvTranspose(imp, node):
+    """ConvTranspose as a Conv on a zero-stuffed, padded input:
+
+        stuff   x (N,C,H,W) -> Reshape (N,C,H,1,W,1) -> Pad the unit axes to
+                (sh, sw) with x's zero point -> Reshape (N,C,H*sh,W*sw)
+        pad     d(k-1) - pad_begin before, d(k-1) - pad_end + output_padding
+                - (s-1) after (the stuffing's trailing s-1 cells counted)
+        conv    stride 1, the same dilations and group, the weight
+                (C_in, C_out/g, kh, kw) regrouped to (C_out, C_in/g, kh, kw)
+                and flipped in both spatial axes
+
+    All index maps and one Conv + Requantize, the same integers an
+    ordinary Conv would see. Refused where a begin/end padding is negative
+    (the output would need cropping)."""
+    x = _float_act(imp, node.input[0])
+    require_4d(imp, node, x)
+    at = node_attrs(node)
+    hint = node.name or node.output[0]
+    group = at.get("group", 1)
+    v = imp.values.get(node.input[1])
+    raw = np.asarray(v.values if isinstance(v, QConst) else imp.const(node.input[1], "weight"))
+    if raw.ndim != 4 or raw.shape[0] != x.shape[1] or raw.shape[0] % group:
+        raise imp.unsupported(node, f"with weight {raw.shape} on input {x.shape} is not supported (a 2-D kernel "
+                                    "(C_in, C_out/group, kh, kw))")
+    c_in, cog, kh, kw = raw.shape
+
+    def regroup(a):  # (C_in, C_out/g, kh, kw) -> (C_out, C_in/g, kh, kw), flipped
+        a = a.reshape(group, c_in // group, cog, kh, kw).transpose(0, 2, 1, 3, 4)
+        return a.reshape(group * cog, c_in // group, kh, kw)[:, :, ::-1, ::-1].copy()
+
+    if isinstance(v, QConst):
+        w_int, scales = weight(imp, node.input[1], 1)
+        w, scales = regroup(w_int), np.tile(scales, group)
+    else:
+        w, scales = quantize_weights_per_channel(regroup(np.asarray(raw, dtype=np.float64)), 0)
+    strides = tuple(at.get("strides", (1, 1)))
+    dilations = tuple(at.get("dilations", (1, 1)))
+    pads = _transpose_pads(imp, node, at, x.shape[2:], (kh, kw), strides, dilations)
+    out_pad = list(at.get("output_padding", (0, 0)))
+    begin = [dilations[i] * ((kh, kw)[i] - 1) - pads[i] for i in range(2)]
+    end = [dilations[i] * ((kh, kw)[i] - 1) - pads[i + 2] + out_pad[i] - (strides[i] - 1) for i in range(2)]
+    if min(begin + end) < 0:
+        raise imp.unsupported(node, f"with pads {pads} and output_padding {out_pad} is not supported (the "
+                                    "transposed output would need cropping: pads must be at most "
+                                    "dilation * (kernel - 1), less what the stride adds)")
+    n, c, h, wd = x.shape
+    if strides != (1, 1):
+        sh, sw = strides
+        spec = imp.b.emit("Reshape", [x.spec], hint + "/unit", shape=(n, c, h, 1, wd, 1))
+        spec = imp.b.emit("Pad", [spec], hint + "/stuff", pads=(0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1),
+                          value=x.zero_point)
+        x = x.with_spec(imp.b.emit("Reshape", [spec], hint + "/stuffed", shape=(n, c, h * sh, wd * sw)))
+    x = padded_input(imp, x, (begin[0], begin[1], end[0], end[1]), hint + "/pad")
+    bias = bias_ints(imp, node, 2, x.scale, scales, w.shape[0])
+    out = imp.out_qparams(node.output[0])
+    imp.set(node.output[0], accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint, channel_axis=1,
+        strides=(1, 1), dilations=dilations, pads=(0, 0, 0, 0), group=group))
 
 
 # -- QOperator forms ------------------------------------------------------
@@ -169,10 +278,11 @@ def QLinearConv(imp, node):
     bias = None
     if len(node.input) > 8 and node.input[8]:
         bias = np.asarray(imp.const(node.input[8], "bias"), dtype=np.int64).reshape(-1)
+    hint = node.name or node.output[0]
+    x, attrs = _wide_padding(imp, x, w.shape[2:], _conv_attrs(imp, node, x, w.shape[2:]), hint)
     y = accumulate_and_requantize(imp, "Conv", x, w, bias, x_scale=xq.scale,
                                   w_scales=_scales(imp, node, 4, w.shape[0]), out=out,
-                                  hint=node.name or node.output[0], channel_axis=1,
-                                  **_conv_attrs(imp, node, x, w.shape[2:]))
+                                  hint=hint, channel_axis=1, **attrs)
     imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
 
 
@@ -204,8 +314,10 @@ def ConvInteger(imp, node):
     require_4d(imp, node, x)
     w = int_weight(imp, node, 1, 3, 0)
     hint = node.name or node.output[0]
+    x = _q_act(x, _input_zp(imp, node, 2))
+    x, attrs = _wide_padding(imp, x, w.shape[2:], _conv_attrs(imp, node, x, w.shape[2:]), hint)
     spec = imp.b.emit("Conv", [x.spec, imp.b.add_weight(hint + "/W", w)], hint,
-                      x_zero_point=_input_zp(imp, node, 2), w_zero_point=0, **_conv_attrs(imp, node, x, w.shape[2:]))
+                      x_zero_point=x.zero_point, w_zero_point=0, **attrs)
     imp.set(node.output[0], _raw(spec))
 
 
@@ -245,23 +357,31 @@ def BatchNormalization(imp, node):
     if not all(imp.is_const(i) for i in node.input[1:5]):
         raise imp.unsupported(node, "with computed scale, bias, mean or variance is not supported")
     x = _float_act(imp, node.input[0])
-    if len(x.shape) != 4:
-        raise imp.unsupported(node, f"on a {len(x.shape)}-D input is not supported here (4-D NCHW only; it is "
-                                    "folded into a Conv/Gemm directly before it)")
+    hint = node.name or node.output[0]
+    shape = x.shape
+    if len(shape) < 2:
+        raise imp.unsupported(node, f"on a {len(shape)}-D input is not supported (N, C, ... expected)")
+    grid = (shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64)), 1)
+    if len(shape) != 4:  # (N, C, D1, ...) viewed as NCHW (N, C, D1*..., 1): the same per-channel map
+        x = x.with_spec(imp.b.emit("Reshape", [x.spec], hint + "/nchw", shape=grid))
     gamma, beta, mean, var = (np.asarray(imp.const(i), dtype=np.float64).reshape(-1) for i in node.input[1:5])
     factor = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
     channels = x.shape[1]
     w, scales = quantize_weights_per_channel(np.broadcast_to(factor, (channels,)).reshape(channels, 1, 1, 1), 0)
     bias = bias_from(np.broadcast_to(beta - mean * factor, (channels,)).astype(np.float64), x.scale, scales, channels)
     out = imp.out_qparams(node.output[0])
-    imp.set(node.output[0], accumulate_and_requantize(
-        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=node.name or node.output[0],
-        channel_axis=1, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=channels))
+    y = accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint + ("/nchw" * (len(shape) != 4)),
+        channel_axis=1, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=channels)
+    if len(shape) != 4:
+        y = y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=shape))
+    imp.set(node.output[0], y)
 
 
 OPS = {
     ("ai.onnx", "BatchNormalization"): BatchNormalization,
     ("ai.onnx", "Gemm"): Gemm, ("ai.onnx", "MatMul"): MatMul, ("ai.onnx", "Conv"): Conv,
+    ("ai.onnx", "ConvTranspose"): ConvTranspose,
     ("ai.onnx", "QLinearMatMul"): QLinearMatMul, ("ai.onnx", "QLinearConv"): QLinearConv,
     ("ai.onnx", "MatMulInteger"): MatMulInteger, ("ai.onnx", "ConvInteger"): ConvInteger,
     ("com.microsoft", "QGemm"): QGemm,

@@ -1,15 +1,22 @@
 """Ops that only move values: Reshape, Flatten, Transpose, Squeeze,
 Unsqueeze, Identity, Dropout (inference), Shape (a constant here, since
-shapes are fixed), Concat and Pad, plus com.microsoft QLinearConcat. They
-keep their input's quantization parameters; Concat requantizes an input
-only when its parameters differ from the output's."""
+shapes are fixed), Concat and Pad, plus com.microsoft QLinearConcat; Tile,
+DepthToSpace and SpaceToDepth (index maps); gathers with constant indices
+(Gather, GatherElements, ScatterElements, Slice, Split) as products by 0/1
+selection matrices; Resize as one constant matrix per resized axis. They
+keep their input's quantization parameters (Resize with interpolation
+rescales); Concat requantizes an input only when its parameters differ
+from the output's."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from zkaudit.circuit import TensorSpec
 from zkaudit.onnx.importer import node_attrs
-from zkaudit.onnx.quant import QParams, dtype_range
+from zkaudit.onnx.quant import QParams, combined_scale, dtype_range, from_range, quantize_weights_per_channel
 from zkaudit.onnx.values import Act
 
 
@@ -169,9 +176,394 @@ def Pad(imp, node):
                                                   value=qvalue)))
 
 
+# -- gathers with constant indices ----------------------------------------
+#
+# The IR has no gather op, and the index-map layers prove fixed wirings
+# (Reshape, Transpose, Concat, Pad, Expand) that never drop a cell. A gather
+# along one axis with constant indices is a product by a 0/1 selection matrix
+# S (K, n), S[idx[j], j] = 1, with exactly one 1 per column:
+#
+#     y = (x - zx) @ S           (MatMul over x's axis moved last, 2-D)
+#     y' = zx + y                (Requantize with multiplier 1, shift 0)
+#
+# so y' holds exactly the selected integers, with x's scale and zero point.
+# The Requantize restores the zero point and, being a clamp to x's range,
+# gives y' x's declared range back (MatMul's inferred range is the worst case
+# over any weight, K times wider). S is a committed weight like any other
+# constant of the model.
+
+
+def linear_along(imp, x: Act, axis: int, w_int: np.ndarray, hint: str, finish=None) -> TensorSpec:
+    """(x - zx) multiplied along `axis` by the constant integer matrix
+    `w_int` (K, N): `axis` moved last, the rest flattened to rows, one IR
+    MatMul (proven 2-D), `finish` applied to the 2-D accumulator (e.g. a
+    Requantize), then the shape put back with N in place of K."""
+    b = imp.b
+    rank = len(x.shape)
+    axis %= rank
+    k, n = w_int.shape
+    perm = [i for i in range(rank) if i != axis] + [axis]
+    spec = x.spec
+    if perm != list(range(rank)):
+        spec = b.emit("Transpose", [spec], hint + "/last", perm=perm)
+    lead = tuple(spec.shape[:-1])
+    rows = math.prod(lead)
+    if spec.shape != (rows, k):
+        spec = b.emit("Reshape", [spec], hint + "/rows", shape=(rows, k))
+    acc = b.emit("MatMul", [spec, b.add_weight(hint + "/W", w_int)], hint + "/acc", a_zero_point=x.zero_point,
+                 b_zero_point=0)
+    if finish is not None:
+        acc = finish(acc)
+    if acc.shape != lead + (n,):
+        acc = b.emit("Reshape", [acc], hint + "/unrows", shape=lead + (n,))
+    if perm != list(range(rank)):
+        acc = b.emit("Transpose", [acc], hint + "/back", perm=[int(i) for i in np.argsort(perm)])
+    return acc
+
+
+def select_along(imp, x: Act, axis: int, indices, hint: str) -> Act:
+    """x's cells at constant `indices` (1-D, in range) along `axis`: the same
+    integers, scale and zero point. Nothing is emitted for the identity."""
+    axis %= len(x.shape)
+    k = x.shape[axis]
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if np.array_equal(idx, np.arange(k)):
+        return x
+    sel = np.zeros((k, idx.size), dtype=np.int64)
+    sel[idx, np.arange(idx.size)] = 1
+
+    def restore(acc):
+        return imp.b.emit("Requantize", [acc], hint, axis=0, in_zero_point=0, multiplier=[1], shift=[0],
+                          out_zero_point=x.zero_point, out_min=x.spec.lo, out_max=x.spec.hi)
+
+    return x.with_spec(linear_along(imp, x, axis, sel, hint, restore))
+
+
+def select_flat(imp, x: Act, flat_indices, shape, hint: str) -> Act:
+    """A gather of arbitrary cells: x flattened to (1, size), the cells at
+    `flat_indices` (row-major) selected, reshaped to `shape`."""
+    flat = x.with_spec(x.spec if len(x.shape) == 1 else
+                       imp.b.emit("Reshape", [x.spec], hint + "/flat", shape=(x.spec.size,)))
+    y = select_along(imp, flat, 0, np.asarray(flat_indices).reshape(-1), hint)
+    return _reshaped_act(imp, y, shape, hint + "/shape")
+
+
+def _reshaped_act(imp, x: Act, shape, hint: str) -> Act:
+    shape = tuple(int(d) for d in shape)
+    if shape == x.shape:
+        return x
+    return x.with_spec(imp.b.emit("Reshape", [x.spec], hint, shape=shape))
+
+
+def _const_indices(imp, node, index: int, what: str) -> np.ndarray:
+    if not imp.is_const(node.input[index]):
+        raise imp.unsupported(node, f"with computed {what} is not supported (a data-dependent gather; the {what} "
+                                    "must be constants)")
+    return np.asarray(imp.const(node.input[index], what)).astype(np.int64)
+
+
+def _in_range(imp, node, idx: np.ndarray, dim: int, what: str) -> np.ndarray:
+    if idx.size and (idx.min() < -dim or idx.max() >= dim):
+        raise imp.fail(f"{what} {idx.min()}..{idx.max()} out of range for a dimension of {dim}")
+    return np.where(idx < 0, idx + dim, idx)
+
+
+def Gather(imp, node):
+    """ONNX Gather with constant indices: a selection along `axis`, the
+    indices' shape put in its place."""
+    if imp.is_const(node.input[0]):
+        raise imp.unsupported(node, "of a constant table by computed indices is not supported (a data-dependent "
+                                    "lookup, e.g. an embedding: feed the looked-up vectors as the input instead)")
+    idx = _const_indices(imp, node, 1, "indices")
+    x = imp.act(node.input[0])
+    axis = node_attrs(node).get("axis", 0) % len(x.shape)
+    idx = _in_range(imp, node, idx, x.shape[axis], "indices")
+    if idx.size == 0:
+        raise imp.unsupported(node, "with no indices (an empty output) is not supported")
+    hint = node.name or node.output[0]
+    y = select_along(imp, x, axis, idx.reshape(-1), hint)
+    shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
+    imp.set(node.output[0], _reshaped_act(imp, y, shape, hint + "/shape"))
+
+
+def GatherElements(imp, node):
+    """ONNX GatherElements with constant indices: y[i..] = x[i.. with
+    i_axis = idx[i..]], any cells of x, as one flat selection."""
+    idx = _const_indices(imp, node, 1, "indices")
+    x = imp.act(node.input[0])
+    axis = node_attrs(node).get("axis", 0) % len(x.shape)
+    if idx.ndim != len(x.shape):
+        raise imp.fail(f"indices of rank {idx.ndim} for data of rank {len(x.shape)}")
+    idx = _in_range(imp, node, idx, x.shape[axis], "indices")
+    coords = list(np.indices(idx.shape))
+    coords[axis] = idx
+    flat = np.ravel_multi_index(tuple(coords), x.shape)
+    imp.set(node.output[0], select_flat(imp, x, flat, idx.shape, node.name or node.output[0]))
+
+
+def ScatterElements(imp, node):
+    """ONNX ScatterElements (reduction none) with constant indices: every
+    output cell reads either the data or one update, a flat selection from
+    the two concatenated (after requantizing the updates to the data's
+    parameters if they differ)."""
+    at = node_attrs(node)
+    red = at.get("reduction", b"none")
+    if (red.decode() if isinstance(red, bytes) else red) != "none":
+        raise imp.unsupported(node, f"with reduction={red!r} is not supported (none only)")
+    idx = _const_indices(imp, node, 1, "indices")
+    x, u = imp.act(node.input[0]), imp.act(node.input[2])
+    axis = at.get("axis", 0) % len(x.shape)
+    if idx.shape != u.shape or idx.ndim != len(x.shape):
+        raise imp.fail(f"indices {idx.shape} and updates {u.shape} must have one shape, of data's rank")
+    idx = _in_range(imp, node, idx, x.shape[axis], "indices")
+    hint = node.name or node.output[0]
+    if not u.qparams.same_as(x.qparams):
+        if u.scale is None or x.scale is None:
+            raise imp.fail("updates and data must share their quantization when they are raw integers")
+        u = x.with_spec(imp.b.requantize(u.spec, hint + "/updates", ratio=u.scale / x.scale,
+                                         in_zero_point=u.zero_point, out_zero_point=x.zero_point,
+                                         out_range=x.qrange, exact_float32=imp.ort_exact))
+    source = np.arange(x.spec.size).reshape(x.shape)
+    coords = list(np.indices(idx.shape))
+    coords[axis] = idx
+    source[tuple(coords)] = x.spec.size + np.arange(u.spec.size).reshape(u.shape)
+    parts = [imp.b.emit("Reshape", [s.spec], f"{hint}/flat{i}", shape=(s.spec.size,)) for i, s in enumerate((x, u))]
+    joined = x.with_spec(imp.b.emit("Concat", parts, hint + "/joined", axis=0))
+    imp.set(node.output[0], select_flat(imp, joined, source, x.shape, hint))
+
+
+def _slice_params(imp, node, rank):
+    at = node_attrs(node)
+    if imp.opsets.get("ai.onnx", 13) < 10:
+        starts, ends = at["starts"], at["ends"]
+        axes, steps = at.get("axes"), None
+    else:
+        starts, ends = _const_indices(imp, node, 1, "starts"), _const_indices(imp, node, 2, "ends")
+        axes = _const_indices(imp, node, 3, "axes") if len(node.input) > 3 and node.input[3] else None
+        steps = _const_indices(imp, node, 4, "steps") if len(node.input) > 4 and node.input[4] else None
+    starts, ends = np.asarray(starts).reshape(-1), np.asarray(ends).reshape(-1)
+    axes = np.arange(len(starts)) if axes is None else np.asarray(axes).reshape(-1)
+    steps = np.ones(len(starts), dtype=np.int64) if steps is None else np.asarray(steps).reshape(-1)
+    return [(int(a) % rank, int(s), int(e), int(st)) for a, s, e, st in zip(axes, starts, ends, steps)]
+
+
+def Slice(imp, node):
+    """ONNX Slice with constant starts/ends/axes/steps: one selection per
+    sliced axis (any step, negative too)."""
+    x = imp.act(node.input[0])
+    hint = node.name or node.output[0]
+    for axis, start, end, step in _slice_params(imp, node, len(x.shape)):
+        if step == 0:
+            raise imp.fail("a slice step of 0")
+        idx = np.arange(*slice(start, end, step).indices(x.shape[axis]))
+        if idx.size == 0:
+            raise imp.unsupported(node, f"with an empty result on axis {axis} is not supported")
+        x = select_along(imp, x, axis, idx, f"{hint}/axis{axis}")
+    imp.set(node.output[0], x)
+
+
+def Split(imp, node):
+    """ONNX Split with constant sizes: each output one selection."""
+    x = imp.act(node.input[0])
+    at = node_attrs(node)
+    axis = at.get("axis", 0) % len(x.shape)
+    dim = x.shape[axis]
+    outs = [o for o in node.output]
+    if len(node.input) > 1 and node.input[1]:
+        sizes = [int(v) for v in _const_indices(imp, node, 1, "split").reshape(-1)]
+    elif "split" in at:
+        sizes = [int(v) for v in at["split"]]
+    else:
+        parts = at.get("num_outputs", len(outs))
+        chunk = -(-dim // parts)
+        sizes = [min(chunk, dim - i * chunk) for i in range(parts)]
+    if sum(sizes) != dim or len(sizes) != len(outs) or min(sizes) < 1:
+        raise imp.fail(f"split sizes {sizes} do not cover axis {axis} of {x.shape} with {len(outs)} outputs")
+    start = 0
+    for name, size in zip(outs, sizes):
+        if name:
+            imp.set(name, select_along(imp, x, axis, np.arange(start, start + size), name))
+        start += size
+
+
+def _repeat_axis(imp, x: Act, axis: int, times: int, hint: str, *, whole: bool) -> Act:
+    """Each cell repeated `times` along `axis` (whole=False: a a b b, nearest
+    upsampling) or the whole axis repeated (whole=True: a b a b, Tile): a
+    Reshape adding a unit axis, an Expand (index map) and a Reshape back."""
+    if times == 1:
+        return x
+    shape = list(x.shape)
+    unit = axis if whole else axis + 1
+    spaced = shape[:unit] + [1] + shape[unit:]
+    grown = list(spaced)
+    grown[unit] = times
+    shape[axis] *= times
+    spec = imp.b.emit("Reshape", [x.spec], hint + "/unit", shape=spaced)
+    spec = imp.b.emit("Expand", [spec], hint + "/expand", shape=grown)
+    return x.with_spec(imp.b.emit("Reshape", [spec], hint, shape=shape))
+
+
+def Tile(imp, node):
+    x = imp.act(node.input[0])
+    reps = _const_indices(imp, node, 1, "repeats").reshape(-1)
+    if len(reps) != len(x.shape) or reps.min(initial=1) < 1:
+        raise imp.unsupported(node, f"with repeats {reps.tolist()} is not supported (one positive count per axis)")
+    hint = node.name or node.output[0]
+    for axis, r in enumerate(reps):
+        x = _repeat_axis(imp, x, axis, int(r), f"{hint}/axis{axis}", whole=True)
+    imp.set(node.output[0], x)
+
+
+def _space_depth(imp, node, x: Act, to_space: bool) -> None:
+    """DepthToSpace / SpaceToDepth: Reshape, Transpose, Reshape (index maps)."""
+    if len(x.shape) != 4:
+        raise imp.unsupported(node, f"on a {len(x.shape)}-D input is not supported (NCHW only)")
+    at = node_attrs(node)
+    bs = int(at["blocksize"])
+    n, c, h, w = x.shape
+    hint = node.name or node.output[0]
+    if to_space:
+        mode = at.get("mode", b"DCR")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode == "DCR":
+            first, perm = (n, bs, bs, c // (bs * bs), h, w), (0, 3, 4, 1, 5, 2)
+        else:
+            first, perm = (n, c // (bs * bs), bs, bs, h, w), (0, 1, 4, 2, 5, 3)
+        last = (n, c // (bs * bs), h * bs, w * bs)
+    else:
+        first, perm = (n, c, h // bs, bs, w // bs, bs), (0, 3, 5, 1, 2, 4)
+        last = (n, c * bs * bs, h // bs, w // bs)
+    spec = imp.b.emit("Reshape", [x.spec], hint + "/split", shape=first)
+    spec = imp.b.emit("Transpose", [spec], hint + "/move", perm=perm)
+    imp.set(node.output[0], x.with_spec(imp.b.emit("Reshape", [spec], hint, shape=last)))
+
+
+def DepthToSpace(imp, node):
+    _space_depth(imp, node, imp.act(node.input[0]), True)
+
+
+def SpaceToDepth(imp, node):
+    _space_depth(imp, node, imp.act(node.input[0]), False)
+
+
+# -- Resize: one constant matrix per resized axis ---------------------------
+
+def _decoded(v, default: str) -> str:
+    return default if v is None else (v.decode() if isinstance(v, bytes) else v)
+
+
+def _resize_matrix(imp, node, attrs: dict, k: int, scale=None, size=None) -> np.ndarray:
+    """The (K, N) matrix of ONNX Resize along one axis of length K: Resize
+    is separable and linear in its input for every mode (nearest, linear,
+    cubic, antialias) outside tf_crop_and_resize, so resizing the identity
+    I_K along its last axis gives the matrix, row j the image of e_j. Taken
+    from onnx's reference implementation, so the coordinate rules are ONNX's."""
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    opset = imp.opsets.get("ai.onnx", 13)
+    inits = []
+    if scale is not None:
+        inits.append(numpy_helper.from_array(np.asarray([1.0, scale], np.float32), "scales"))
+        names = ["X", "scales"] if opset < 11 else ["X", "roi", "scales"]
+    else:
+        inits.append(numpy_helper.from_array(np.asarray([k, size], np.int64), "sizes"))
+        names = ["X", "roi", "", "sizes"]
+    if opset >= 11:
+        inits.append(numpy_helper.from_array(np.zeros(0, np.float32), "roi"))
+    keep = {a: v for a, v in attrs.items() if a not in ("axes", "keep_aspect_ratio_policy")}
+    graph = helper.make_graph([helper.make_node("Resize", names, ["Y"], **keep)], "axis",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [k, k])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    return np.asarray(ReferenceEvaluator(model).run(None, {"X": np.eye(k, dtype=np.float32)})[0], np.float64)
+
+
+def Resize(imp, node):
+    """ONNX Resize with constant scales or sizes. Per resized axis, the
+    axis's constant matrix (`_resize_matrix`): a selection for nearest
+    modes (an Expand when every cell is repeated an integer number of
+    times, else a gather), otherwise (linear, cubic) a MatMul by the int8
+    quantized interpolation weights + Requantize, after the selections;
+    the last one rescales to the output's parameters, earlier ones keep the
+    input's (interpolation stays within the input's range)."""
+    x = imp.act(node.input[0])
+    at = node_attrs(node)
+    rank = len(x.shape)
+    if _decoded(at.get("coordinate_transformation_mode"), "half_pixel") == "tf_crop_and_resize":
+        raise imp.unsupported(node, "with coordinate_transformation_mode=tf_crop_and_resize is not supported")
+    if _decoded(at.get("keep_aspect_ratio_policy"), "stretch") != "stretch":
+        raise imp.unsupported(node, "with keep_aspect_ratio_policy other than stretch is not supported")
+    scale_index = 1 if imp.opsets.get("ai.onnx", 13) < 11 else 2
+    scales = imp.opt_const(node, scale_index, None)
+    sizes = imp.opt_const(node, 3, None) if scale_index == 2 else None
+    scales = None if scales is None or np.size(scales) == 0 else np.asarray(scales, np.float64).reshape(-1)
+    given = scales if scales is not None else (None if sizes is None else np.asarray(sizes).reshape(-1))
+    if given is None:
+        raise imp.unsupported(node, "without constant scales or sizes is not supported")
+    axes = [int(a) % rank for a in at.get("axes", range(rank))]
+    if len(axes) != len(given):
+        raise imp.fail(f"{len(given)} scales/sizes for {len(axes)} axes")
+    hint = node.name or node.output[0]
+    plans = []
+    for a, g in zip(axes, given):
+        k = x.shape[a]
+        m = (_resize_matrix(imp, node, at, k, scale=float(g)) if scales is not None
+             else _resize_matrix(imp, node, at, k, size=int(g)))
+        if m.shape[1] == 0:
+            raise imp.unsupported(node, f"with an empty output on axis {a} is not supported")
+        if m.shape == (k, k) and np.array_equal(m, np.eye(k)):
+            continue
+        selection = np.all((m == 0) | (m == 1)) and np.all(m.sum(axis=0) == 1)
+        plans.append((not selection, a, m))
+    linear = [p for p in sorted(plans, key=lambda p: p[0]) if p[0]]
+    for is_linear, a, m in sorted(plans, key=lambda p: p[0]):
+        if not is_linear:
+            idx = m.argmax(axis=0)
+            times = m.shape[1] // m.shape[0]
+            if m.shape[1] % m.shape[0] == 0 and np.array_equal(idx, np.repeat(np.arange(m.shape[0]), times)):
+                x = _repeat_axis(imp, x, a, times, f"{hint}/axis{a}", whole=False)
+            else:
+                x = select_along(imp, x, a, idx, f"{hint}/axis{a}")
+            continue
+        last = a == linear[-1][1]
+        out = imp.out_qparams(node.output[0]) if last else _interpolated_range(x, m)
+        x = _interpolate(imp, x, a, m, out, f"{hint}/axis{a}")
+    imp.set(node.output[0], x)
+
+
+def _interpolated_range(x: Act, m: np.ndarray) -> QParams:
+    """Parameters for an intermediate interpolation result: the input's when
+    every weight is >= 0 (a convex combination stays in range), else int8
+    over the worst case of the matrix's columns (cubic overshoots)."""
+    if m.min() >= 0:
+        return x.qparams
+    lo, hi = ((q - x.zero_point) * x.scale for q in x.qrange)
+    col_lo = np.minimum(m * lo, m * hi).sum(axis=0)
+    col_hi = np.maximum(m * lo, m * hi).sum(axis=0)
+    return from_range(float(col_lo.min()), float(col_hi.max()))
+
+
+def _interpolate(imp, x: Act, axis: int, m: np.ndarray, out: QParams, hint: str) -> Act:
+    """x times the real matrix `m` along `axis`, into `out`'s parameters."""
+    if x.scale is None:
+        raise imp.fail("interpolation needs a quantized float input")
+    w, scales = quantize_weights_per_channel(m, 1)
+    ratio = combined_scale(x.scale, scales, out.scale, float32=imp.ort_exact)
+
+    def rescale(acc):
+        return imp.b.requantize(acc, hint, ratio=ratio, in_zero_point=0, out_zero_point=out.zero_point,
+                                out_range=(out.qmin, out.qmax), axis=1, exact_float32=imp.ort_exact)
+
+    spec = linear_along(imp, x, axis, w, hint, rescale)
+    return Act(spec, out.scale, out.zero_point, (out.qmin, out.qmax), x.is_float)
+
+
 OPS = {
     ("ai.onnx", "Reshape"): Reshape, ("ai.onnx", "Flatten"): Flatten, ("ai.onnx", "Squeeze"): Squeeze,
     ("ai.onnx", "Unsqueeze"): Unsqueeze, ("ai.onnx", "Transpose"): Transpose, ("ai.onnx", "Identity"): Identity,
     ("ai.onnx", "Dropout"): Dropout, ("ai.onnx", "Shape"): Shape, ("ai.onnx", "Concat"): Concat,
     ("ai.onnx", "Pad"): Pad, ("com.microsoft", "QLinearConcat"): QLinearConcat,
+    **{("ai.onnx", f.__name__): f for f in (Gather, GatherElements, ScatterElements, Slice, Split, Tile,
+                                             DepthToSpace, SpaceToDepth, Resize)},
 }

@@ -6,14 +6,17 @@ tests/onnx/test_readme_ops.py, which prints the current table when they differ).
 Besides these, `Constant` and any node whose inputs are all constants (any
 op) are evaluated at import time; they cost nothing in the circuit."""
 
-from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_shape
+from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_reduce, ops_shape
 
-OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS}
+OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS, **ops_reduce.OPS}
 
 _ONNX, _MS = "ai.onnx", "com.microsoft"
 _TABLE = "Table (lookup over the input's integer range)"
 _NCHW_2D = "4-D NCHW input, 2-D kernel"
 _PER_TENSOR = "per-tensor scales and zero points"
+_SELECT = ("MatMul by a constant 0/1 selection matrix (the axis moved last) + Requantize by 1 (same integers, "
+           "scale and zero point)")
+_CONST_IDX = "constant indices"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
 OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
@@ -22,13 +25,21 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                      "quantized float operands (a constant operand becomes an int8 weight of the output's shape)"),
     (_ONNX, "ArgMax"): ("ArgMax on the integers (order-preserving)", ""),
     (_ONNX, "AveragePool"): ("AveragePool, keeping the input's scale", f"{_NCHW_2D}; no ceil_mode, no dilations"),
+    (_ONNX, "ArgMin"): ("Table (q -> 2zp - q, exact) + ArgMax", "an input range of at most 2^16 integers"),
     (_ONNX, "BatchNormalization"): (("nothing: folded into the Conv/Gemm before it; elsewhere (e.g. left in "
-                                     "float by onnxruntime's quantizer) a depthwise 1x1 Conv + Requantize"),
-                                    ("constant parameters, inference mode; not folded: 4-D NCHW input")),
+                                     "float by onnxruntime's quantizer, or after a Relu) a depthwise 1x1 Conv + "
+                                     "Requantize (other ranks reshaped to N, C, *, 1)"),
+                                    "constant parameters, inference mode"),
     (_ONNX, "Clip"): ("Clip (nothing when the producer already saturates there)", "constant min/max"),
     (_ONNX, "Concat"): ("Concat (+ Requantize of inputs whose scale differs from the output's)", ""),
-    (_ONNX, "Conv"): ("Conv (int8 weights per output channel, int32 accumulator) + Requantize",
+    (_ONNX, "Conv"): (("Conv (int8 weights per output channel, int32 accumulator) + Requantize; a padding as "
+                       "wide as the window becomes an explicit Pad (windows with no input give the bias)"),
                       f"{_NCHW_2D}, constant weights"),
+    (_ONNX, "ConvTranspose"): (("Conv on the input zero-stuffed and padded by index maps (Reshape, Pad), "
+                                "flipped regrouped weights, + Requantize"),
+                               f"{_NCHW_2D}, constant weights; pads at most dilation*(kernel-1) less stride-1 "
+                               "(no cropping)"),
+    (_ONNX, "DepthToSpace"): ("Reshape + Transpose + Reshape", "4-D NCHW input"),
     (_ONNX, "ConvInteger"): ("Conv (int32 output)", f"{_NCHW_2D}, constant weights, scalar input zero point"),
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
                                   "no block_size; a per-axis scale only on constants"),
@@ -57,6 +68,10 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Sqrt"): (_TABLE, "quantized float input; negative inputs give 0 (ONNX: NaN)"),
     (_ONNX, "Expand"): ("Expand (an index map: each output cell reads one input cell)", "constant target shape"),
     (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
+    (_ONNX, "Gather"): (_SELECT + "; Reshape for the indices' shape",
+                        f"{_CONST_IDX}; data computed (a computed index into a constant table is refused)"),
+    (_ONNX, "GatherElements"): ("MatMul by a 0/1 selection matrix over the flattened input + Requantize by 1",
+                                _CONST_IDX),
     (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),
     (_ONNX, "Gemm"): ("MatMul (int8 weights per output channel, int32 accumulator) + Requantize",
                       "A 2-D; B a constant weight; C a scalar or of shape (N,)"),
@@ -70,6 +85,30 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Mul"): ("Mul + Requantize (a computed operand of a smaller shape broadcast by Expand)",
                      "quantized float operands"),
     (_ONNX, "Pad"): ("Pad", "mode=constant; non-negative pads"),
+    (_ONNX, "ReduceL1"): ("Table (|q - zp|) + MatMul by a ones column + Requantize",
+                          "quantized float input; constant axes"),
+    (_ONNX, "ReduceL2"): (("Table ((q - zp)^2) + MatMul by a ones column + Requantize onto 2^14 steps + "
+                           "Table (sqrt)"), "quantized float input; constant axes"),
+    (_ONNX, "ReduceLogSumExp"): ("Table (exp) + MatMul by a ones column + Requantize onto 2^14 steps + Table (log)",
+                                 "quantized float input; constant axes"),
+    (_ONNX, "ReduceMax"): ("MaxPool with a (1, K) window over the reduced axes moved last", "constant axes"),
+    (_ONNX, "ReduceMean"): ("MatMul by a ones column over the reduced axes moved last + Requantize (1/K)",
+                            "quantized float input; constant axes"),
+    (_ONNX, "ReduceMin"): ("Table (q -> 2zp - q) + MaxPool (1, K) + Table", "constant axes; an input range "
+                           "of at most 2^16 integers"),
+    (_ONNX, "ReduceSum"): ("MatMul by a ones column over the reduced axes moved last (+ Requantize)",
+                           "constant axes"),
+    (_ONNX, "ReduceSumSquare"): ("Table ((q - zp)^2) + MatMul by a ones column + Requantize",
+                                 "quantized float input; constant axes"),
+    (_ONNX, "Resize"): (("Expand (nearest, integer scales) or MatMul by a 0/1 selection (other nearest) or by "
+                         "int8 interpolation weights + Requantize (linear, cubic), one per resized axis"),
+                        "constant scales or sizes; no tf_crop_and_resize, keep_aspect_ratio_policy stretch"),
+    (_ONNX, "ScatterElements"): (("Concat of data and updates, MatMul by a 0/1 selection matrix + Requantize by 1 "
+                                  "(updates first requantized to the data's scale)"), f"{_CONST_IDX}; reduction none"),
+    (_ONNX, "Slice"): (_SELECT + ", one per sliced axis", "constant starts, ends, axes and steps"),
+    (_ONNX, "SpaceToDepth"): ("Reshape + Transpose + Reshape", "4-D NCHW input"),
+    (_ONNX, "Split"): (_SELECT + ", one per output", "constant split sizes"),
+    (_ONNX, "Tile"): ("Reshape + Expand + Reshape per repeated axis (index maps)", "constant repeats"),
     (_ONNX, "QLinearConv"): ("Conv + Requantize", (f"{_NCHW_2D}, constant weights; per-tensor activation "
                                                   "scales and zero points")),
     (_ONNX, "QLinearMatMul"): ("MatMul + Requantize", "B 2-D; per-tensor activation scales and zero points"),
@@ -112,9 +151,10 @@ FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "DynamicQuantizeLinear"): _QUANT_STATIC,
     (_ONNX, "Cast"): "a Cast on the data path is not supported; remove it from the exported graph",
     (_ONNX, "LayerNormalization"): "not supported yet (normalization by a data-dependent variance)",
-    (_ONNX, "BatchNormalization"): ("fold it into the Conv/Gemm before it: export in eval mode (PyTorch folds it), "
-                                    "or run onnxruntime.quantization.shape_inference.quant_pre_process before "
-                                    "quantize_static"),
+    (_ONNX, "InstanceNormalization"): "not supported yet (normalization by a data-dependent variance)",
+    (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
+    (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
+    (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
     (_ONNX, "LSTM"): "recurrent layers are not supported",
     (_ONNX, "GRU"): "recurrent layers are not supported",
     (_ONNX, "RNN"): "recurrent layers are not supported",

@@ -8,16 +8,30 @@ both kernels reduce to base-field dot products, which they accumulate
 reducing every product; the modular add's dependency chain was the
 bottleneck). top counts carries out of 2^128 and so stays below the number
 of terms; 2^128 = EPS^2 (mod p) folds it back in.
+
+Each public function runs its numba kernel (`_name`) or, for a job below
+`NUMPY_BELOW` products while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and the same values
+(`field.jit.use_kernel`): a verifier's small tables never load numba.
+tests/test_startup_fast_paths.py holds each pair to the other.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import add, ext_add, ext_mul, ext_sub, mul, reduce128
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
 from zkaudit.field.constants import EPSILON, P
-from zkaudit.pcs.fastarith import mul128
+from zkaudit.field.jit import njit, prange
+
+add, ext_add, ext_mul, ext_sub, mul, reduce128 = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_sub", "mul", "reduce128")
+mul128 = jit.imported("zkaudit.pcs.fastarith", "mul128")
+
+# Below this many field products a call takes the numpy path (unless its
+# kernel is loaded already).
+NUMPY_BELOW = 1 << 14
 
 _TWO_128 = np.uint64(EPSILON * EPSILON % P)  # 2^128 mod p
 
@@ -31,7 +45,7 @@ def _settle(top, hi, lo):
 
 
 @njit(parallel=True, cache=True)
-def combine_rows(mat, coeffs, out):
+def _combine_rows(mat, coeffs, out):
     """out[c] = sum_r coeffs[r] * mat[r, c]: mat (R, m) base, coeffs (R, 2)
     extension, out (m, 2). Threads split the columns; each walks the rows."""
     num_rows, m = mat.shape
@@ -61,7 +75,7 @@ def combine_rows(mat, coeffs, out):
 
 
 @njit(parallel=True, cache=True)
-def row_dots(mat, vecs, out):
+def _row_dots(mat, vecs, out):
     """out[i, r] = sum_c vecs[i, c] * mat[r, c] over base vectors: mat (R, m),
     vecs (k, m), out (k, R). Extension vectors enter as their two coordinate
     vectors. Threads split the rows; a row is read once per vector while it
@@ -97,7 +111,7 @@ def ext_results(dots: np.ndarray) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True)
-def eval_blocks(row, starts, log_sizes, points, out):
+def _eval_blocks(row, starts, log_sizes, points, out):
     """out[i] = MLE of row[starts[i] : starts[i] + 2^log_sizes[i]] (an
     extension vector) at points[i, :log_sizes[i]], MSB first: each point
     folds its own copy of its block, points in parallel. The verifier's
@@ -117,7 +131,7 @@ def eval_blocks(row, starts, log_sizes, points, out):
 
 
 @njit(cache=True)
-def pair_round_evals(stack, coeffs, out):
+def _pair_round_evals(stack, coeffs, out):
     """out[t] = sum_j coeffs[j] sum_{i < h} A_j(t, i) B_j(t, i) for t = 0, 1, 2,
     with A_j = stack[2j], B_j = stack[2j + 1] (extension tables of 2h entries)
     and A(t, i) = A[i] + t (A[i + h] - A[i]): a degree-2 sum-check round of a
@@ -158,7 +172,7 @@ def pair_round_evals(stack, coeffs, out):
 
 
 @njit(cache=True)
-def fold_tables(stack, r0, r1, out):
+def _fold_tables(stack, r0, r1, out):
     """out[k, i] = T_k[i] + r (T_k[i + h] - T_k[i]) for every extension table
     (serial, see `pair_round_evals`)."""
     h = out.shape[1]
@@ -167,3 +181,87 @@ def fold_tables(stack, r0, r1, out):
             d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
             m0, m1 = ext_mul(r0, r1, d0, d1)
             out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def combine_rows(mat, coeffs, out):
+    """out[c] = sum_r coeffs[r] * mat[r, c] (see `_combine_rows`)."""
+    if jit.use_kernel(mat.size, NUMPY_BELOW, _combine_rows):
+        _combine_rows(mat, coeffs, out)
+    else:
+        combine_rows_numpy(mat, coeffs, out)
+
+
+def row_dots(mat, vecs, out):
+    """out[i, r] = sum_c vecs[i, c] * mat[r, c] (see `_row_dots`)."""
+    if jit.use_kernel(mat.size * vecs.shape[0], NUMPY_BELOW, _row_dots):
+        _row_dots(mat, vecs, out)
+    else:
+        row_dots_numpy(mat, vecs, out)
+
+
+def eval_blocks(row, starts, log_sizes, points, out):
+    """out[i] = MLE of row's block i at points[i] (see `_eval_blocks`)."""
+    work = int(sum(1 << int(x) for x in log_sizes))
+    if jit.use_kernel(work, NUMPY_BELOW, _eval_blocks):
+        _eval_blocks(row, starts, log_sizes, points, out)
+    else:
+        eval_blocks_numpy(row, starts, log_sizes, points, out)
+
+
+def pair_round_evals(stack, coeffs, out):
+    """A degree-2 round of a sum of pairwise products (see `_pair_round_evals`)."""
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _pair_round_evals):
+        _pair_round_evals(stack, coeffs, out)
+    else:
+        pair_round_evals_numpy(stack, coeffs, out)
+
+
+def fold_tables(stack, r0, r1, out):
+    """Bind every extension table's first variable to r (see `_fold_tables`)."""
+    if jit.use_kernel(out.shape[0] * out.shape[1], NUMPY_BELOW, _fold_tables):
+        _fold_tables(stack, r0, r1, out)
+    else:
+        fold_tables_numpy(stack, r0, r1, out)
+
+
+# ---------------------------------------------------------------- numpy paths
+
+
+def combine_rows_numpy(mat, coeffs, out):
+    for k in range(2):
+        out[:, k] = nf.sum_axis(nf.mul(mat, coeffs[:, k, None]), axis=0)
+
+
+def row_dots_numpy(mat, vecs, out):
+    for i in range(vecs.shape[0]):
+        out[i] = nf.sum_axis(nf.mul(mat, vecs[i]), axis=1)
+
+
+def eval_blocks_numpy(row, starts, log_sizes, points, out):
+    log_sizes = np.asarray(log_sizes)
+    for log_size in np.unique(log_sizes):
+        idx = np.nonzero(log_sizes == log_size)[0]
+        size = 1 << int(log_size)
+        buf = row[np.asarray(starts)[idx, None] + np.arange(size)]  # (blocks, size, 2)
+        for j in range(int(log_size)):
+            buf = nf.ext_fold(buf, points[idx, j][:, None, :])
+        out[idx] = buf[:, 0]
+
+
+def pair_round_evals_numpy(stack, coeffs, out):
+    h = stack.shape[1] // 2
+    a, b = stack[0::2], stack[1::2]
+    da, db = nf.sub(a[:, h:], a[:, :h]), nf.sub(b[:, h:], b[:, :h])
+    at, bt = a[:, :h], b[:, :h]
+    for t in range(3):
+        if t:
+            at, bt = nf.add(at, da), nf.add(bt, db)
+        s = nf.sum_axis(nf.ext_mul(at, bt), axis=1)  # (J, 2)
+        out[t] = nf.sum_axis(nf.ext_mul(coeffs, s), axis=0)
+
+
+def fold_tables_numpy(stack, r0, r1, out):
+    out[:] = nf.ext_fold(stack, np.array([r0, r1], dtype=np.uint64))

@@ -15,19 +15,33 @@ Stage twiddles: `tws[h + j] = w_{2h}^j` for the stage of half-size h and
 j < h (entries h .. 2h - 1, so each stage reads a contiguous run; tws[0] is
 unused). Butterflies run over slices with the branch-free helpers of
 `fastarith`, which is what lets LLVM keep the inner loop tight.
+
+Each public function runs its numba kernel (`_name`) or, for a job below
+`NUMPY_BELOW` elements while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and values (the same
+butterflies, one whole stage per array operation; `field.jit.use_kernel`):
+the verifier's few short codewords never load numba.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import U64_1, mul
-from zkaudit.pcs.fastarith import badd, bmul, bsub
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
+
+U64_1 = np.uint64(1)
+mul = jit.imported("zkaudit.field.arith", "mul")
+badd, bmul, bsub = jit.imported("zkaudit.pcs.fastarith", "badd", "bmul", "bsub")
+
+# Below this many elements a call takes the numpy path (unless its kernel
+# is loaded already).
+NUMPY_BELOW = 1 << 14
 
 
 @njit(cache=True)
-def powers(base, count, out):
+def _powers(base, count, out):
     """out[j] = base^j for j < count."""
     acc = U64_1
     for j in range(count):
@@ -72,14 +86,14 @@ def _dit(row, tws):
 
 
 @njit(parallel=True, cache=True)
-def dif_rows(a, tws):
+def _dif_rows(a, tws):
     """Each row b becomes bitrev(DFT_w(row b)), w the root `tws` was built from."""
     for b in prange(a.shape[0]):
         _dif(a[b], tws)
 
 
 @njit(parallel=True, cache=True)
-def dit_rows(a, tws):
+def _dit_rows(a, tws):
     """The unscaled inverse of `dif_rows` when `tws` holds the inverse root's
     stage twiddles."""
     for b in prange(a.shape[0]):
@@ -87,7 +101,7 @@ def dit_rows(a, tws):
 
 
 @njit(parallel=True, cache=True)
-def scale_rows(a, factors):
+def _scale_rows(a, factors):
     """a[b, j] *= factors[j] for every row b."""
     batch, n = a.shape
     for b in prange(batch):
@@ -96,7 +110,7 @@ def scale_rows(a, factors):
 
 
 @njit(parallel=True, cache=True)
-def encode_rows_transposed(msg, shift_powers, tws, out, group):
+def _encode_rows_transposed(msg, shift_powers, tws, out, group):
     """Reed-Solomon encode every row of `msg` (R, m) and store the codewords
     as the *columns* of `out` (B*m, R). Block t of a codeword (positions
     t*m .. t*m + m) is the DIF of the row scaled by shift_powers[t, i] = s_t^i,
@@ -127,7 +141,7 @@ def encode_rows_transposed(msg, shift_powers, tws, out, group):
 
 
 @njit(parallel=True, cache=True)
-def bit_reverse_rows(a, rev, out):
+def _bit_reverse_rows(a, rev, out):
     batch, n = a.shape
     for b in prange(batch):
         for j in range(n):
@@ -149,7 +163,7 @@ def _fold_pad_block(src, m, sp, pad_sp, block):
 
 
 @njit(parallel=True, cache=True)
-def encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, out, group):
+def _encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, out, group):
     """The hiding code's `encode_rows_transposed`: row r of msg (R, m + l) is
     P_r(X) = sum_{c < m} msg[r, c] X^c + X^m sum_{k < l} msg[r, m + k] X^k,
     l <= m. On block t's coset s_t H_m, X^m is the constant s_t^m, so P_r
@@ -178,7 +192,7 @@ def encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, o
 
 
 @njit(parallel=True, cache=True)
-def encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out):
+def _encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out):
     """The same codewords, row-major: out (R, n). Threads split (row, block)
     pairs, so the verifier's four coordinate rows use every core."""
     num_rows = msg.shape[0]
@@ -189,3 +203,157 @@ def encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out):
         block = out[r, t * m : (t + 1) * m]
         _fold_pad_block(msg[r], m, shift_powers[t], pad_shift_powers[t], block)
         _dif(block, tws)
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def powers(base, count, out):
+    """out[j] = base^j for j < count."""
+    if jit.use_kernel(count, NUMPY_BELOW, _powers):
+        _powers(base, count, out)
+    else:
+        powers_numpy(base, count, out)
+
+
+def dif_rows(a, tws):
+    """Each row b becomes bitrev(DFT_w(row b)), w the root `tws` was built from."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _dif_rows):
+        _dif_rows(a, tws)
+    else:
+        dif_rows_numpy(a, tws)
+
+
+def dit_rows(a, tws):
+    """The unscaled inverse of `dif_rows` for the inverse root's twiddles."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _dit_rows):
+        _dit_rows(a, tws)
+    else:
+        dit_rows_numpy(a, tws)
+
+
+def scale_rows(a, factors):
+    """a[b, j] *= factors[j] for every row b."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _scale_rows):
+        _scale_rows(a, factors)
+    else:
+        scale_rows_numpy(a, factors)
+
+
+def bit_reverse_rows(a, rev, out):
+    """out[b, rev[j]] = a[b, j]."""
+    if jit.use_kernel(a.size, NUMPY_BELOW, _bit_reverse_rows):
+        _bit_reverse_rows(a, rev, out)
+    else:
+        bit_reverse_rows_numpy(a, rev, out)
+
+
+def encode_rows_transposed(msg, shift_powers, tws, out, group):
+    """Codewords of the rows of msg as the columns of out (see `_encode_rows_transposed`)."""
+    if jit.use_kernel(out.shape[0] * msg.shape[0], NUMPY_BELOW, _encode_rows_transposed):
+        _encode_rows_transposed(msg, shift_powers, tws, out, group)
+    else:
+        encode_rows_transposed_numpy(msg, shift_powers, tws, out, group)
+
+
+def encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, out, group):
+    """The hiding code's `encode_rows_transposed` (see `_encode_padded_rows_transposed`)."""
+    if jit.use_kernel(shift_powers.size * msg.shape[0], NUMPY_BELOW, _encode_padded_rows_transposed):
+        _encode_padded_rows_transposed(msg, m, shift_powers, pad_shift_powers, tws, out, group)
+    else:
+        encode_padded_rows_transposed_numpy(msg, m, shift_powers, pad_shift_powers, tws, out, group)
+
+
+def encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out):
+    """The hiding code's codewords, row-major (see `_encode_padded_rows`)."""
+    if jit.use_kernel(shift_powers.size * msg.shape[0], NUMPY_BELOW, _encode_padded_rows):
+        _encode_padded_rows(msg, m, shift_powers, pad_shift_powers, tws, out)
+    else:
+        encode_padded_rows_numpy(msg, m, shift_powers, pad_shift_powers, tws, out)
+
+
+# ---------------------------------------------------------------- numpy paths
+
+
+def powers_numpy(base, count, out):
+    if count <= 0:
+        return
+    out[0] = 1
+    done = 1
+    while done < count:  # out[done : 2 done] = out[:done] * base^done
+        take = min(done, count - done)
+        out[done : done + take] = nf.mul(out[:take], nf.pow_scalar(base, done))
+        done += take
+
+
+def _rows_view(a):
+    """(work, write_back): a C-contiguous array to transform in place."""
+    if a.flags.c_contiguous:
+        return a, False
+    return np.ascontiguousarray(a), True
+
+
+def dif_rows_numpy(a, tws):
+    work, back = _rows_view(a)
+    batch, n = work.shape
+    h = n >> 1
+    while h >= 1:
+        v = work.reshape(batch, n // (2 * h), 2, h)
+        x, y = v[:, :, 0, :].copy(), v[:, :, 1, :]
+        v[:, :, 0, :] = nf.add(x, y)  # y is still the old bottom half
+        v[:, :, 1, :] = nf.mul(nf.sub(x, y), tws[h : 2 * h])
+        h >>= 1
+    if back:
+        a[...] = work
+
+
+def dit_rows_numpy(a, tws):
+    work, back = _rows_view(a)
+    batch, n = work.shape
+    h = 1
+    while h < n:
+        v = work.reshape(batch, n // (2 * h), 2, h)
+        x, y = v[:, :, 0, :].copy(), nf.mul(v[:, :, 1, :], tws[h : 2 * h])
+        v[:, :, 0, :] = nf.add(x, y)
+        v[:, :, 1, :] = nf.sub(x, y)
+        h <<= 1
+    if back:
+        a[...] = work
+
+
+def scale_rows_numpy(a, factors):
+    a[...] = nf.mul(a, factors)
+
+
+def bit_reverse_rows_numpy(a, rev, out):
+    out[:, rev] = a
+
+
+def encode_rows_transposed_numpy(msg, shift_powers, tws, out, group):
+    m = msg.shape[1]
+    for t in range(shift_powers.shape[0]):
+        block = nf.mul(msg, shift_powers[t])
+        dif_rows_numpy(block, tws)
+        out[t * m : (t + 1) * m, : msg.shape[0]] = block.T
+
+
+def _fold_pad_blocks_numpy(msg, m, sp, pad_sp):
+    """`_fold_pad_block` for every row: (R, m + l) -> (R, m)."""
+    block = nf.mul(msg[:, :m], sp)
+    pad = pad_sp.shape[0]
+    block[:, :pad] = nf.add(block[:, :pad], nf.mul(msg[:, m : m + pad], pad_sp))
+    return block
+
+
+def encode_padded_rows_transposed_numpy(msg, m, shift_powers, pad_shift_powers, tws, out, group):
+    for t in range(shift_powers.shape[0]):
+        block = _fold_pad_blocks_numpy(msg, m, shift_powers[t], pad_shift_powers[t])
+        dif_rows_numpy(block, tws)
+        out[t * m : (t + 1) * m, : msg.shape[0]] = block.T
+
+
+def encode_padded_rows_numpy(msg, m, shift_powers, pad_shift_powers, tws, out):
+    for t in range(shift_powers.shape[0]):
+        block = _fold_pad_blocks_numpy(msg, m, shift_powers[t], pad_shift_powers[t])
+        dif_rows_numpy(block, tws)
+        out[:, t * m : (t + 1) * m] = block

@@ -41,12 +41,14 @@ from zkaudit.registry import log, merkle
 from zkaudit.registry.encoding import EncodingError, decode, encode, sha256_hex
 from zkaudit.registry.errors import BadSignature, LogMismatch
 from zkaudit.registry.log import SignedTreeHead
-from zkaudit.registry.models import (Attestation, ConsentProof, ConsentTable, DatasetCommitment, LogEntry, LogNode,
-                                     Model, ModelVersion, Revocation, Signer, SubmittedProof, TreeHead)
+from zkaudit.registry.models import (Attestation, ConsentProof, ConsentTable, DatasetCommitment, KeyRevocation,
+                                     LogEntry, LogNode, Model, ModelVersion, Reverification, Revocation, Signer,
+                                     SubmittedProof, TreeHead, VerifierRevocation)
 
 ROW_KINDS = {"signer": Signer, "model": Model, "model-version": ModelVersion, "attestation": Attestation,
              "proof": SubmittedProof, "revocation": Revocation, "dataset": DatasetCommitment,
-             "consent-table": ConsentTable, "consent-proof": ConsentProof}
+             "consent-table": ConsentTable, "consent-proof": ConsentProof, "key-revocation": KeyRevocation,
+             "verifier-revocation": VerifierRevocation, "reverification": Reverification}
 
 
 @dataclass
@@ -256,6 +258,7 @@ class VersionScan:
     log_index: int
     frontier: merkle.Frontier
     checked: CheckedVersion  # `revoked` here covers entries up to the head only
+    published_at: int = 0  # the time in the version's log entry (key revocations count from it)
 
 
 def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: SignedTreeHead | None = None,
@@ -319,6 +322,8 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
         revoked: str | None = None
     else:
         fr, revoked = resume.frontier.copy(), resume.checked.revoked
+    published_at = mv.created_at if resume is None else resume.published_at
+    vendor_pk = mv.model.vendor.public_key
     if start in want and fr.root() != want.pop(start):
         raise LogMismatch(f"the log up to entry {start - 1} does not match the tree head at size {start}",
                           index=min(i, start))
@@ -335,11 +340,15 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
                 raise LogMismatch(f"entry {pos} is not a canonical log entry", index=pos) from None
             if pos == i and (kind != "model-version" or encode(record) != encode(mv.record())):
                 raise LogMismatch(f"{model}@{version} differs from its log entry {i}", index=i)
-            if kind == "revocation" and (record.get("model"), record.get("version")) == (model, version):
+            if pos == i and isinstance(doc.get("time"), int):
+                published_at = doc["time"]
+            why = revocation_reason(kind, record, model=model, version=version, vendor=vendor_pk,
+                                    published_at=published_at)
+            if why is not None:
                 if pos < top.tree_size:
-                    revoked = revoked or str(record.get("reason"))
+                    revoked = revoked or why
                 else:
-                    tail_revoked = tail_revoked or str(record.get("reason"))
+                    tail_revoked = tail_revoked or why
         if pos < top.tree_size:  # past T nothing is hashed: the frontier stays at T for `resume`
             fr.append(merkle.leaf_hash(body))
             if fr.size in want and fr.root() != want.pop(fr.size):
@@ -357,4 +366,20 @@ def checked_version(s: Session, mv: ModelVersion, *, registry_pk: bytes, known: 
         circuit_bin, commitment = resume.checked.circuit_bin, resume.checked.weight_commitment
     at_top = CheckedVersion(circuit_bin, commitment, revoked, top)
     return (CheckedVersion(circuit_bin, commitment, revoked or tail_revoked, top),
-            VersionScan(i, fr, at_top))
+            VersionScan(i, fr, at_top, published_at))
+
+
+def revocation_reason(kind: str, record: Any, *, model: str, version: str, vendor: bytes,
+                      published_at: int) -> str | None:
+    """Why a logged entry (kind, record) revokes model@version published by
+    `vendor` at `published_at`; None if it does not. One rule for the
+    registry's own check and for remote clients (`remote.py`)."""
+    if not isinstance(record, dict):
+        return None
+    if kind == "revocation" and (record.get("model"), record.get("version")) == (model, version):
+        return str(record.get("reason"))
+    if kind == "key-revocation" and record.get("public_key") == vendor and \
+            isinstance(record.get("from_time"), int) and record["from_time"] <= published_at:
+        return (f"the vendor key {vendor.hex()[:16]}... was revoked from {record['from_time']} "
+                f"(before this version was published): {record.get('reason')}")
+    return None

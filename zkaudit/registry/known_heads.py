@@ -13,9 +13,14 @@ verifies (`verify-log`, `verify --model`) is recorded here, and the log must
 later extend the highest one -- be at least as long and have the same root
 at its size -- or verification fails.
 
+Remote registries (`remote.py`) are pinned here as well, trust on first use
+like ssh's host keys: the first contact with `https://host` records the
+public key it presents, and a later answer under another key is refused
+(`pins`), as is a head that does not extend the highest one seen.
+
 File: `$ZKAUDIT_KNOWN_HEADS`, else `$XDG_STATE_HOME/zkaudit/known-heads.json`
 (`~/.local/state/...`). JSON `{"format": ..., "registries": {PUBLIC_KEY_HEX:
-SIGNED_HEAD}}`; updates take an exclusive `flock` and replace the file
+SIGNED_HEAD}, "pins": {ORIGIN: PUBLIC_KEY_HEX}}`; updates take an exclusive `flock` and replace the file
 atomically, so concurrent writers (server threads, CLI runs) never lose the
 larger head. Entries only ever grow. Set `ZKAUDIT_KNOWN_HEADS=off` to keep
 no state (then only `verify-log --since` guards against truncation).
@@ -55,16 +60,21 @@ class KnownHeads:
         return None if p is None else cls(p)
 
     def _load(self) -> dict[str, dict]:
+        return self._doc()["registries"]
+
+    def _doc(self) -> dict:
         try:
             doc = json.loads(self.path.read_text())
         except FileNotFoundError:
-            return {}
+            return {"format": FORMAT, "registries": {}, "pins": {}}
         except (OSError, ValueError) as exc:
             raise ZkauditError(f"known-heads file {self.path} is unreadable: {exc}",
                                hint=f"fix or remove it (or set ${ENV})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("registries"), dict):
             raise ZkauditError(f"{self.path} is not a zkaudit known-heads file", hint=f"fix or remove it (or set ${ENV})")
-        return doc["registries"]
+        if not isinstance(doc.setdefault("pins", {}), dict):
+            raise ZkauditError(f"{self.path}: 'pins' is not an object", hint=f"fix or remove it (or set ${ENV})")
+        return doc
 
     def get(self, registry_pk: bytes) -> SignedTreeHead | None:
         doc = self._load().get(registry_pk.hex())
@@ -88,17 +98,45 @@ class KnownHeads:
         (Whether the two agree is `verify-log`'s business, not this file's.)"""
         try:
             with self._locked():
-                regs = self._load()
-                old = regs.get(registry_pk.hex())
+                doc = self._doc()
+                old = doc["registries"].get(registry_pk.hex())
                 if old is not None and int(old.get("tree_size", -1)) >= head.tree_size:
                     return
-                regs[registry_pk.hex()] = head.to_json()
-                fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".known-heads.")
-                with os.fdopen(fd, "w") as fh:
-                    json.dump({"format": FORMAT, "registries": regs}, fh, indent=1, sort_keys=True)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
+                doc["registries"][registry_pk.hex()] = head.to_json()
+                self._save(doc)
         except OSError as exc:
             raise ZkauditError(f"cannot record the tree head in {self.path}: {exc.strerror}",
+                               hint=f"set ${ENV} to a writable file, or to 'off'") from None
+
+    def _save(self, doc: dict) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".known-heads.")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"format": FORMAT, "registries": doc["registries"], "pins": doc.get("pins", {})}, fh,
+                      indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    # -- remote registries: the key an origin presented first -------------
+
+    def pinned_key(self, origin: str) -> bytes | None:
+        raw = self._doc()["pins"].get(origin)
+        try:
+            return None if raw is None else bytes.fromhex(raw)
+        except (TypeError, ValueError):
+            raise ZkauditError(f"{self.path}: the key pinned for {origin} is not hex", hint="fix or remove it") from None
+
+    def pin(self, origin: str, registry_pk: bytes) -> bytes:
+        """Pin `registry_pk` for `origin` unless a key is pinned already; returns the pinned key."""
+        try:
+            with self._locked():
+                doc = self._doc()
+                old = doc["pins"].get(origin)
+                if old is not None:
+                    return bytes.fromhex(old)
+                doc["pins"][origin] = registry_pk.hex()
+                self._save(doc)
+                return registry_pk
+        except OSError as exc:
+            raise ZkauditError(f"cannot pin the registry key in {self.path}: {exc.strerror}",
                                hint=f"set ${ENV} to a writable file, or to 'off'") from None

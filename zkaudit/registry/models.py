@@ -217,6 +217,64 @@ class Revocation(Base):
         }
 
 
+class KeyRevocation(Base):
+    """A signer key withdrawn from `from_time` on (compromise): what it signed
+    at or after that time is shown revoked. Signed by the key itself or a regulator."""
+
+    __tablename__ = "key_revocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"), unique=True)
+    from_time: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    revoker_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    signer: Mapped[Signer] = relationship(foreign_keys=[signer_id])
+    revoker: Mapped[Signer] = relationship(foreign_keys=[revoker_id])
+
+    def record(self) -> dict[str, Any]:
+        return {"public_key": self.signer.public_key, "from_time": self.from_time, "reason": self.reason,
+                "revoker": self.revoker.public_key, "signature": self.signature}
+
+
+class VerifierRevocation(Base):
+    """A verifier version withdrawn (a soundness bug): every proof it accepted
+    shows "re-verify" until the current verifier re-checks it (`Reverification`)."""
+
+    __tablename__ = "verifier_revocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    verifier_version: Mapped[str] = mapped_column(String(200), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    revoker_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    revoker: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"verifier_version": self.verifier_version, "reason": self.reason,
+                "revoker": self.revoker.public_key, "signature": self.signature}
+
+
+class Reverification(Base):
+    """A stored proof checked again by a later verifier (after its first verifier was revoked)."""
+
+    __tablename__ = "reverifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proof_id: Mapped[int] = mapped_column(ForeignKey("proofs.id"), index=True)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    verifier_version: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    proof: Mapped[SubmittedProof] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"proof_digest": self.proof.proof_digest, "log_index_of_proof": self.proof.log_index,
+                "valid": self.valid, "reason": self.reason, "verifier_version": self.verifier_version}
+
+
 class DatasetCommitment(Base):
     """A custodian-signed dataset record (`zkaudit data commit`): the hiding-to-be
     commitment c_D, its schema and row count. Named by the record's canonical

@@ -2,7 +2,8 @@
 
 A vendor publishing a model version signs `publication(...)` under
 PUBLICATION; a vendor or regulator withdrawing one signs `revocation(...)`
-under REVOCATION; regulators co-signing a verdict the registry reached sign
+under REVOCATION (a compromised signer key: KEY_REVOCATION; a verifier
+version with a soundness bug: VERIFIER_REVOCATION); regulators co-signing a verdict the registry reached sign
 `verdict(...)` under VERDICT. A custodian signs a dataset record and an
 IRB a consent-table record as `message(TAG, record digest)` under
 DATASET_RECORD / CONSENT_TABLE_RECORD (what `zkaudit data commit` and
@@ -21,6 +22,8 @@ from zkaudit.registry.encoding import message
 
 PUBLICATION = "model-version"
 REVOCATION = "revocation"
+KEY_REVOCATION = "key-revocation"
+VERIFIER_REVOCATION = "verifier-revocation"
 VERDICT = "verdict"
 ENDORSEMENT = "endorsement"
 REQUEST = "request"
@@ -60,6 +63,24 @@ def revocation(*, model: str, version: str, reason: str) -> dict[str, Any]:
 
 def revocation_message(stmt: dict[str, Any]) -> bytes:
     return message(REVOCATION, stmt)
+
+
+def key_revocation(*, public_key: bytes, from_time: int, reason: str) -> dict[str, Any]:
+    """A signer key withdrawn from `from_time` (Unix seconds) on: signed by the key itself or a regulator."""
+    return {"public_key": bytes(public_key), "from_time": int(from_time), "reason": reason}
+
+
+def key_revocation_message(stmt: dict[str, Any]) -> bytes:
+    return message(KEY_REVOCATION, stmt)
+
+
+def verifier_revocation(*, verifier_version: str, reason: str) -> dict[str, Any]:
+    """A verifier version withdrawn (a soundness bug): signed by a regulator."""
+    return {"verifier_version": verifier_version, "reason": reason}
+
+
+def verifier_revocation_message(stmt: dict[str, Any]) -> bytes:
+    return message(VERIFIER_REVOCATION, stmt)
 
 
 def verdict(*, model: str, version: str, proof_digest: str, valid: bool, verifier_version: str) -> dict[str, Any]:

@@ -33,12 +33,13 @@ from zkaudit.registry.chain import Chain
 from zkaudit.registry.encoding import encode, message, sha256_hex
 from zkaudit.registry.errors import (AlreadyExists, BadSignature, Forbidden, NotFound, NotInitialised, RegistryError,
                                      ReplayedRequest)
-from zkaudit.registry.models import (SIGNER_ROLES, Attestation, AttestationSigner, Meta, Model, ModelVersion,
-                                     RequestNonce, Revocation, Signer, SubmittedProof, canonical_json)
+from zkaudit.registry.models import (SIGNER_ROLES, Attestation, AttestationSigner, KeyRevocation, Meta, Model,
+                                     ModelVersion, RequestNonce, Reverification, Revocation, Signer, SubmittedProof,
+                                     VerifierRevocation, canonical_json)
 from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.sandbox import check_table_in_process, verify_in_process
 from zkaudit.registry.views import Reads
-from zkaudit.statements.verify import Verdict
+from zkaudit.statements.verify import VERIFIER_VERSION, Verdict
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 META_PUBLIC_KEY = "registry_public_key"
@@ -279,6 +280,8 @@ class Registry(Chain, Reads):
             batch.insert(0, keys.pop_item(vendor, pop))
         elif known.role != "vendor":
             raise Forbidden(f"{known.name} is a {known.role}, not a vendor")
+        else:
+            self._refuse_revoked_key(known)
         if auth is not None:
             batch.insert(0, auth.batch_item(self.public_key))
         self.signatures(vendor, batch)
@@ -327,8 +330,10 @@ class Registry(Chain, Reads):
         return att
 
     def submit_proof(self, *, model: str, version: str, proof: bytes, submitter: bytes,
-                     auth: RequestAuth | None = None) -> dict[str, Any]:
-        """Verify `proof` against the registered circuit and commitment; store the verdict."""
+                     auth: RequestAuth | None = None, input_commitment: bytes | None = None) -> dict[str, Any]:
+        """Verify `proof` against the registered circuit and commitment; store the verdict.
+        A proof in the committed-input form verifies on its own; with
+        `input_commitment` it must be bound to exactly that commitment."""
         with self._read() as s:
             self._precheck_request(s, auth, submitter)
             mv = self._version(s, model, version)
@@ -337,7 +342,8 @@ class Registry(Chain, Reads):
             circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
         if auth is not None:
             self.signatures(auth.signer, [auth.batch_item(self.public_key)])
-        verdict = self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        verdict = self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
+                                input_commitment=input_commitment)
         with self._write() as (s, app):
             mv = self._version(s, model, version)
             self._refuse_revoked(s, mv)
@@ -420,6 +426,175 @@ class Registry(Chain, Reads):
             raise RegistryError("the co-signed verdict differs from the verdict the registry reached",
                                 hint=f"registry: valid={row.valid}, {row.verifier_version}")
 
+    # -- revocations with cascade (design/statements.md §5) ----------------
+
+    def revoke_key(self, *, public_key: bytes, from_time: int, reason: str, signer: bytes, signature: bytes,
+                   auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Withdraw a signer key from `from_time` on (signed by that key or a
+        regulator): versions it published from then on read as revoked, and it
+        can publish no more."""
+        if not reason.strip():
+            raise RegistryError("a revocation needs a reason")
+        if type(from_time) is not int or from_time < 0:
+            raise RegistryError(f"from_time must be a Unix time in seconds, not {from_time!r}")
+        stmt = records.key_revocation(public_key=public_key, from_time=from_time, reason=reason)
+        with self._read() as s:
+            self._precheck_request(s, auth, signer)
+            target = self._registered(s, public_key)
+            who = self._registered(s, signer)
+            if who.role != "regulator" and who.id != target.id:
+                raise Forbidden(f"only the key itself or a regulator may revoke {target.name}'s key")
+            self._refuse_key_revoked_twice(s, target)
+        batch = [keys.signature_item(records.key_revocation_message(stmt), signature,
+                                     what=f"revocation of {target.name}'s key")]
+        if auth is not None:
+            batch.insert(0, auth.batch_item(self.public_key))
+        self.signatures(signer, batch)
+        with self._write() as (s, app):
+            target, who = self._registered(s, public_key), self._registered(s, signer)
+            self._refuse_key_revoked_twice(s, target)
+            self._record_nonce(s, auth, who.id)
+            row = KeyRevocation(signer=target, from_time=from_time, reason=reason, revoker=who, signature=signature,
+                                created_at=_now())
+            row.log_index = app.append("key-revocation", row.record())
+            s.add(row)
+            s.flush()
+            hit = [f"{v.model.name}@{v.version}" for m in s.scalars(select(Model).where(Model.vendor_id == target.id))
+                   for v in m.versions if v.created_at >= from_time]
+            return {"public_key": public_key.hex(), "signer": target.name, "from_time": from_time, "reason": reason,
+                    "by": who.name, "log_index": row.log_index, "versions_revoked": hit}
+
+    @staticmethod
+    def _refuse_key_revoked_twice(s: Session, target: Signer) -> None:
+        old = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == target.id)).first()
+        if old is not None:
+            raise AlreadyExists(f"{target.name}'s key is already revoked from {old.from_time}: {old.reason}")
+
+    def _refuse_revoked_key(self, who: Signer) -> None:
+        with self._read() as s:
+            rev = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == who.id)).first()
+        if rev is not None and rev.from_time <= _now():
+            raise Gone(f"{who.name}'s key was revoked from {rev.from_time}: {rev.reason}")
+
+    def revoke_verifier(self, *, verifier_version: str, reason: str, signer: bytes, signature: bytes,
+                        auth: RequestAuth | None = None) -> dict[str, Any]:
+        """A regulator withdraws a verifier version (a soundness bug): every proof
+        it accepted reads "re-verify" until `reverify` checks it again."""
+        if not reason.strip():
+            raise RegistryError("a revocation needs a reason")
+        if not isinstance(verifier_version, str) or not 0 < len(verifier_version) <= 200:
+            raise RegistryError("verifier_version must be 1-200 characters, as proofs record it")
+        stmt = records.verifier_revocation(verifier_version=verifier_version, reason=reason)
+        with self._read() as s:
+            self._precheck_request(s, auth, signer)
+            who = self._registered(s, signer)
+            if who.role != "regulator":
+                raise Forbidden(f"only a regulator may revoke a verifier version ({who.name} is a {who.role})")
+            self._refuse_verifier_revoked_twice(s, verifier_version)
+        batch = [keys.signature_item(records.verifier_revocation_message(stmt), signature,
+                                     what=f"revocation of verifier {verifier_version!r}")]
+        if auth is not None:
+            batch.insert(0, auth.batch_item(self.public_key))
+        self.signatures(signer, batch)
+        with self._write() as (s, app):
+            who = self._registered(s, signer)
+            self._refuse_verifier_revoked_twice(s, verifier_version)
+            self._record_nonce(s, auth, who.id)
+            row = VerifierRevocation(verifier_version=verifier_version, reason=reason, revoker=who,
+                                     signature=signature, created_at=_now())
+            row.log_index = app.append("verifier-revocation", row.record())
+            s.add(row)
+            s.flush()
+            pending = s.scalars(select(SubmittedProof.proof_digest).where(
+                SubmittedProof.verifier_version == verifier_version, SubmittedProof.valid.is_(True))).all()
+            return {"verifier_version": verifier_version, "reason": reason, "by": who.name,
+                    "log_index": row.log_index, "proofs_to_reverify": list(pending)}
+
+    @staticmethod
+    def _refuse_verifier_revoked_twice(s: Session, version: str) -> None:
+        if s.scalars(select(VerifierRevocation).where(VerifierRevocation.verifier_version == version)).first():
+            raise AlreadyExists(f"verifier version {version!r} is already revoked")
+
+    def revoked_verifier(self, version: str = VERIFIER_VERSION) -> str | None:
+        """The reason `version` was revoked, or None."""
+        with self._read() as s:
+            row = s.scalars(select(VerifierRevocation).where(VerifierRevocation.verifier_version == version)).first()
+            return None if row is None else row.reason
+
+    def reverify(self, *, proof_digest: str, requester: bytes | None = None,
+                 auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Check a stored proof again with this verifier and log the verdict.
+        Only proofs whose verdict came from a revoked verifier version are
+        re-checked (anything else has nothing to re-verify)."""
+        with self._read() as s:
+            self._precheck_request(s, auth, requester)
+            if requester is not None:
+                self._registered(s, requester)
+            row = self._proof_by_digest(s, proof_digest)
+            if self._pending(s, row) is None:
+                raise RegistryError(f"proof {proof_digest[:16]}... does not need re-verification: its verifier "
+                                    f"({row.verifier_version}) is not revoked, or it was re-verified already",
+                                    hint="re-verification applies to proofs accepted by a revoked verifier version")
+            if self.revoked_verifier() is not None:
+                raise RegistryError(f"this registry's verifier ({VERIFIER_VERSION}) is itself revoked",
+                                    hint="upgrade the registry's zkaudit first")
+            mv, proof = row.model_version, row.proof
+            circuit_bin, commitment = mv.circuit_bin, mv.weight_commitment
+        if auth is not None:
+            self.signatures(auth.signer, [auth.batch_item(self.public_key)])
+        verdict = self.verifier(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        with self._write() as (s, app):
+            row = self._proof_by_digest(s, proof_digest)
+            if self._pending(s, row) is None:
+                raise AlreadyExists(f"proof {proof_digest[:16]}... was re-verified meanwhile")
+            if auth is not None:
+                self._record_nonce(s, auth, self._registered(s, auth.signer).id)
+            rv = Reverification(proof=row, valid=verdict.valid, reason=verdict.reason,
+                                verifier_version=verdict.verifier_version, created_at=_now())
+            rv.log_index = app.append("reverification", rv.record())
+            s.add(rv)
+            s.flush()
+            return {"proof_digest": row.proof_digest, "previous_verifier_version": row.verifier_version,
+                    "valid": verdict.valid, "reason": verdict.reason, "verifier_version": verdict.verifier_version,
+                    "log_index": rv.log_index}
+
+    def _proof_by_digest(self, s: Session, digest: str) -> SubmittedProof:
+        rows = s.scalars(select(SubmittedProof).where(SubmittedProof.proof_digest == digest)).all()
+        if not rows:
+            raise NotFound(f"no submitted proof with digest {digest!r}")
+        return rows[0]
+
+    @staticmethod
+    def _pending(s: Session, row: SubmittedProof) -> str | None:
+        """The revocation reason if `row`'s accepting verifier is revoked and no
+        unrevoked verifier re-checked it since; else None."""
+        if not row.valid:
+            return None
+        rev = s.scalars(select(VerifierRevocation).where(
+            VerifierRevocation.verifier_version == row.verifier_version)).first()
+        if rev is None:
+            return None
+        revoked = set(s.scalars(select(VerifierRevocation.verifier_version)))
+        for rv in s.scalars(select(Reverification).where(Reverification.proof_id == row.id)):
+            if rv.verifier_version not in revoked:
+                return None
+        return rev.reason
+
+    def revocations(self) -> dict[str, Any]:
+        """Every revocation: model versions, signer keys, verifier versions."""
+        with self._read() as s:
+            return {
+                "model_versions": [{"model": r.model_version.model.name, "version": r.model_version.version,
+                                    "reason": r.reason, "by": r.signer.name, "log_index": r.log_index}
+                                   for r in s.scalars(select(Revocation).order_by(Revocation.log_index))],
+                "keys": [{"public_key": r.signer.public_key.hex(), "signer": r.signer.name, "from_time": r.from_time,
+                          "reason": r.reason, "by": r.revoker.name, "log_index": r.log_index}
+                         for r in s.scalars(select(KeyRevocation).order_by(KeyRevocation.log_index))],
+                "verifiers": [{"verifier_version": r.verifier_version, "reason": r.reason, "by": r.revoker.name,
+                               "log_index": r.log_index}
+                              for r in s.scalars(select(VerifierRevocation).order_by(VerifierRevocation.log_index))],
+            }
+
     # -- checks without writing -------------------------------------------
 
     def verify_log(self, *, registry_pk: bytes | None = None, since: log.SignedTreeHead | None = None) -> AuditReport:
@@ -465,6 +640,10 @@ class Registry(Chain, Reads):
         cv = self.checked_version(model, version)
         if cv.revoked is not None:
             return Verdict(False, None, None, f"{model}@{version} was revoked: {cv.revoked}")
+        why = self.revoked_verifier()
+        if why is not None:
+            return Verdict(False, None, None, f"this verifier ({VERIFIER_VERSION}) was revoked by the registry: "
+                           f"{why}; upgrade zkaudit and check again")
         return self.verifier(proof, circuit_bin=cv.circuit_bin, weight_commitment=cv.weight_commitment,
                              input_commitment=input_commitment, inputs=inputs)
 
@@ -478,12 +657,17 @@ class Registry(Chain, Reads):
             cv, scan = checked_version(s, mv, registry_pk=self.public_key, known=known,
                                        verified_heads=self._verified_heads, resume=self._scans.get((model, version)))
             rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+            krev = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == mv.model.vendor_id,
+                                                         KeyRevocation.from_time <= mv.created_at)).first()
+            row_reason = rev.reason if rev is not None else None if krev is None else (
+                f"the vendor key {mv.model.vendor.public_key.hex()[:16]}... was revoked from {krev.from_time} "
+                f"(before this version was published): {krev.reason}")
         if len(self._scans) >= 1024:
             self._scans.clear()
         self._scans[(model, version)] = scan
         self._remember(cv.head)
-        if cv.revoked is None and rev is not None:
-            cv = CheckedVersion(cv.circuit_bin, cv.weight_commitment, rev.reason, cv.head)
+        if cv.revoked is None and row_reason is not None:
+            cv = CheckedVersion(cv.circuit_bin, cv.weight_commitment, row_reason, cv.head)
         return cv
 
     def _refuse_revoked(self, s: Session, mv: ModelVersion) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from zkaudit.registry import log, merkle
 from zkaudit.registry.encoding import decode
 from zkaudit.registry.errors import NotFound, RegistryError
-from zkaudit.registry.models import Attestation, Model, ModelVersion, Revocation, Signer, SubmittedProof
+from zkaudit.registry.models import (Attestation, LogEntry, KeyRevocation, Model, ModelVersion, Reverification, Revocation,
+                                     Signer, SubmittedProof)
 
 
 LIST_HINT = "see the models it holds with `zkaudit registry list` or GET /v1/models"
@@ -36,6 +37,12 @@ def _hexify(v: Any) -> Any:
     return v
 
 
+def _page(q, column, limit: int | None, after: int | None):
+    if after is not None:
+        q = q.where(column > after)
+    return q if limit is None else q.limit(limit)
+
+
 class Reads:
     def _version(self, s: Session, model: str, version: str, *, missing_ok: bool = False) -> ModelVersion | None:
         mv = s.scalars(select(ModelVersion).join(Model).where(Model.name == model, ModelVersion.version == version)).first()
@@ -52,12 +59,26 @@ class Reads:
             row = s.scalars(select(Signer).where(Signer.public_key == public_key)).first()
             return None if row is None else row.role
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self, *, limit: int | None = None, after: str | None = None) -> list[dict[str, Any]]:
+        """Models by name; a page of `limit` names after `after` when given."""
+        q = select(Model).order_by(Model.name)
+        if after is not None:
+            q = q.where(Model.name > after)
+        if limit is not None:
+            q = q.limit(limit)
         with self._read() as s:
-            return [
-                {"name": m.name, "vendor": m.vendor.name, "versions": [v.version for v in m.versions]}
-                for m in s.scalars(select(Model).order_by(Model.name))
-            ]
+            return [{"name": m.name, "vendor": m.vendor.name, "versions": [v.version for v in m.versions]}
+                    for m in s.scalars(q)]
+
+    def signer(self, public_key: bytes) -> dict[str, Any]:
+        with self._read() as s:
+            row = s.scalars(select(Signer).where(Signer.public_key == public_key)).first()
+            if row is None:
+                raise NotFound(f"signer {public_key.hex()[:16]}... is not registered")
+            rev = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == row.id)).first()
+            return {"name": row.name, "role": row.role, "public_key": row.public_key.hex(), "log_index": row.log_index,
+                    "revoked": None if rev is None else {"from_time": rev.from_time, "reason": rev.reason,
+                                                         "by": rev.revoker.name, "log_index": rev.log_index}}
 
     def show_model(self, model: str) -> dict[str, Any]:
         with self._read() as s:
@@ -73,6 +94,13 @@ class Reads:
 
     def _version_view(self, s: Session, mv: ModelVersion) -> dict[str, Any]:
         rev = s.scalars(select(Revocation).where(Revocation.model_version_id == mv.id)).first()
+        revoked = None if rev is None else {"reason": rev.reason, "by": rev.signer.name, "log_index": rev.log_index}
+        if revoked is None:
+            krev = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == mv.model.vendor_id,
+                                                         KeyRevocation.from_time <= mv.created_at)).first()
+            if krev is not None:
+                revoked = {"reason": f"the vendor key was revoked from {krev.from_time}: {krev.reason}",
+                           "by": krev.revoker.name, "log_index": krev.log_index}
         return {
             "model": mv.model.name,
             "version": mv.version,
@@ -85,7 +113,7 @@ class Reads:
                            "claimed_metrics": mv.claimed_metrics},
             "published_at": mv.created_at,
             "log_index": mv.log_index,
-            "revoked": None if rev is None else {"reason": rev.reason, "by": rev.signer.name, "log_index": rev.log_index},
+            "revoked": revoked,
         }
 
     def artifacts(self, model: str, version: str) -> tuple[bytes, bytes]:
@@ -94,20 +122,41 @@ class Reads:
             mv = self._version(s, model, version)
             return mv.circuit_bin, mv.weight_commitment
 
-    def attestations(self, model: str, version: str) -> list[dict[str, Any]]:
+    def attestations(self, model: str, version: str, *, limit: int | None = None,
+                     after: int | None = None) -> list[dict[str, Any]]:
+        """In log order; a page of `limit` after log index `after` when given."""
         with self._read() as s:
             mv = self._version(s, model, version)
-            rows = s.scalars(select(Attestation).where(Attestation.model_version_id == mv.id).order_by(Attestation.id))
+            q = select(Attestation).where(Attestation.model_version_id == mv.id).order_by(Attestation.log_index)
+            rows = s.scalars(_page(q, Attestation.log_index, limit, after))
             return [{"tag": a.tag, "statement": _hexify(decode(a.statement)), "signers": [x.signer.name for x in a.signers],
                      "signature": a.signature.hex(), "log_index": a.log_index} for a in rows]
 
-    def proofs(self, model: str, version: str) -> list[dict[str, Any]]:
+    def proofs(self, model: str, version: str, *, limit: int | None = None,
+               after: int | None = None) -> list[dict[str, Any]]:
+        """In log order, each with its `status`: "valid", "invalid", or
+        "re-verify" while its accepting verifier version is revoked and no
+        current verifier has checked it again (then that verdict counts)."""
         with self._read() as s:
             mv = self._version(s, model, version)
-            rows = s.scalars(select(SubmittedProof).where(SubmittedProof.model_version_id == mv.id).order_by(SubmittedProof.id))
-            return [{"proof_digest": p.proof_digest, "statement": p.statement, "valid": p.valid, "reason": p.reason,
-                     "verifier_version": p.verifier_version, "submitter": p.submitter.name, "log_index": p.log_index}
-                    for p in rows]
+            q = select(SubmittedProof).where(SubmittedProof.model_version_id == mv.id).order_by(SubmittedProof.log_index)
+            out = []
+            for p in s.scalars(_page(q, SubmittedProof.log_index, limit, after)):
+                pending = self._pending(s, p)
+                rvs = s.scalars(select(Reverification).where(Reverification.proof_id == p.id)
+                                .order_by(Reverification.log_index)).all()
+                last = rvs[-1] if rvs else None
+                status = ("re-verify" if pending is not None else
+                          ("valid" if last.valid else "invalid") if last is not None else
+                          "valid" if p.valid else "invalid")
+                out.append({"proof_digest": p.proof_digest, "statement": p.statement, "valid": p.valid,
+                            "reason": p.reason, "verifier_version": p.verifier_version,
+                            "submitter": p.submitter.name, "log_index": p.log_index, "status": status,
+                            "verifier_revoked": pending,
+                            "reverified": None if last is None else {
+                                "valid": last.valid, "reason": last.reason,
+                                "verifier_version": last.verifier_version, "log_index": last.log_index}})
+            return out
 
     # -- the log ---------------------------------------------------------
 
@@ -134,6 +183,26 @@ class Reads:
         with self._read() as s:
             proof = log.consistency_proof(s, first, second)
         return {"first": first, "second": second, "proof": [h.hex() for h in proof]}
+
+    def log_range(self, start: int, end: int, *, with_prefix: bool = True) -> dict[str, Any]:
+        """Entries start..end-1 and (with_prefix) the stored subtree hashes that
+        make up D[0:start]: a client appends the leaves to those and compares
+        the root with a signed head, which proves every entry in the range."""
+        if not 0 <= start <= end:
+            raise RegistryError(f"range must satisfy 0 <= start <= end, not {start}..{end}")
+        with self._read() as s:
+            n = log.size(s)
+            if end > n:
+                raise NotFound(f"the log has {n} entries, not {end}")
+            prefix = []
+            if with_prefix:
+                keys = merkle.decompose(0, start)
+                nodes = log.fetch_nodes(s, set(keys))
+                prefix = [nodes[k].hex() for k in keys]
+            rows = s.execute(select(LogEntry.idx, LogEntry.kind, LogEntry.body)
+                             .where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)).all()
+        return {"start": start, "end": end, "prefix": prefix,
+                "entries": [{"index": i, "kind": k, "body": b.hex()} for i, k, b in rows]}
 
     def entry(self, index: int) -> dict[str, Any]:
         with self._read() as s:

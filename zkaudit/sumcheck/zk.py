@@ -253,3 +253,37 @@ def absorb_claim_form(transcript, claimed) -> None:
     is bound anyway, so a transcript names exactly the claim it proves."""
     if isinstance(claimed, Hidden) and claimed.terms:
         transcript.absorb_bytes(LABEL_ZK_FORM, claimed.to_bytes())
+
+
+# --------------------------------------------- helpers for protocols' values
+
+
+def send(transcript, value):
+    """Prover: (what to put in the proof, what to compute with). In a
+    zero-knowledge run the value goes out padded and stays Hidden."""
+    zk = getattr(transcript, "zk", None)
+    if zk is None:
+        return value, value
+    return zk.pad(Fp2.from_base(value) if isinstance(value, Fp) else value)
+
+
+def receive(transcript, sent):
+    """Verifier: the value to compute with for a value the proof carries."""
+    zk = getattr(transcript, "zk", None)
+    return sent if zk is None else zk.receive(sent)
+
+
+def check_equal(transcript, got, expected, *, where: str, error, message: str = "values differ") -> None:
+    """got == expected, on the spot for public values, deferred in a
+    zero-knowledge run when either is Hidden. Prover and verifier both call
+    it at the same point of the protocol (the prover's call records the
+    deferred check the verifier will make)."""
+    zk = getattr(transcript, "zk", None)
+    if zk is None:
+        if got != expected:
+            raise error(message, where=where, expected=expected, got=got)
+        return
+    diff = Hidden.of(got) - Hidden.of(expected)
+    if diff.is_public and diff.const != Fp2(0):
+        raise error(message, where=where, expected=expected, got=got)
+    zk.require_equal(got, expected, where=where, error=error)

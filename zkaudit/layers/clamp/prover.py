@@ -48,7 +48,8 @@ def prove_system(system: System, tables, transcript: Transcript) -> tuple[System
             data.append(tables[named[key]])
         else:
             data.append(tables[key])
-    zc, reduced, _ = sumcheck_prover.prove(data, system.spec(gamma), transcript, claimed_sum=Fp2(0))
+    zc, reduced, _ = sumcheck_prover.prove(data, system.spec(gamma), transcript, claimed_sum=Fp2(0),
+                                           public=system.public_indices())
     s = tuple(reduced.point)
     values = dict(zip(cols, (_ext(v) for v in reduced.values)))
     for key, name in named.items():

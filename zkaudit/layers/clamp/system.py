@@ -130,6 +130,11 @@ class System:
             cols += q.limb_names
         return cols
 
+    def public_indices(self) -> tuple[int, ...]:
+        """Columns the verifier computes itself (eq, I, public tables): their
+        sum-check values are not padded in a zero-knowledge run."""
+        return tuple(range(2 + len(self.public)))
+
     def _expand(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
         """A key as a sum of (coeff, columns)."""
         if key.startswith("q:"):

@@ -53,7 +53,8 @@ def verify_system(system: System, proof: SystemProof, transcript: Transcript, *,
     n = num_vars(system.shape)
     r = transcript.challenge_exts(LABEL_POINT, n)  # zero-check point: n/p^2
     gamma = transcript.challenge_ext(LABEL_GAMMA)  # batches the relations: #relations/p^2
-    reduced = sumcheck_verifier.verify(proof.zero_check, Fp2(0), n, system.spec(gamma), transcript, where=where)
+    reduced = sumcheck_verifier.verify(proof.zero_check, Fp2(0), n, system.spec(gamma), transcript, where=where,
+                                       public=system.public_indices())
     s = tuple(reduced.point)
     values = dict(zip(system.columns(), reduced.values))
     expected = eq_eval(r, s)

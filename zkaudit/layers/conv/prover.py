@@ -28,6 +28,7 @@ from zkaudit.layers.conv.verifier import (
 from zkaudit.layers.tensor import padded_shape, split_point
 from zkaudit.poly.mle import eq_table, evaluate, prefix_indicator
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -108,7 +109,8 @@ def prove(
     bias_value = None
     if shape.has_bias:
         bias_value = as_ext(evaluate(bias_table, r_o)) if r_o else Fp2(int(bias_table[0]))
-        transcript.absorb_ext(LABEL_BIAS, bias_value)
+        bias_sent, bias_value = send(transcript, bias_value)
+        transcript.absorb_ext(LABEL_BIAS, bias_sent)
         target = target - bias_value * ind_out
 
     x0 = _centred(x_table, shape.x_shape, shape.x_zero_point)
@@ -133,16 +135,17 @@ def prove(
         layer_kernels.mat_vec(w_table.reshape(o_p, -1), eq_table(s_rest), w_s)
         target_w = a_star + zw * ind_rest * as_ext(vec.sum(h))
         channel_proof, red_w, _ = sumcheck_prover.prove([_padded(h, o_p), w_s], PRODUCT, transcript,
-                                                        claimed_sum=target_w)
+                                                        claimed_sum=target_w, public=(0,))
         w_claim = TensorClaim(w_name, tuple(red_w.point) + s_rest, red_w.values[1])
 
     target_x = b_star + Fp2(shape.x_zero_point) * input_wiring_sum(shape, r_n, r_y, r_x, s)
     wiring = _input_wiring_table(shape, r_n, r_y, r_x, s)
-    input_proof, red_x, _ = sumcheck_prover.prove([x_table, wiring], PRODUCT, transcript, claimed_sum=target_x)
+    input_proof, red_x, _ = sumcheck_prover.prove([x_table, wiring], PRODUCT, transcript, claimed_sum=target_x,
+                                                  public=(1,))
     out = [TensorClaim(x_name, tuple(red_x.point), red_x.values[0]), w_claim]
     if shape.has_bias:
         out.append(TensorClaim(bias_name, r_o, bias_value))
-    return ConvProof(bias_value, kernel_proof, channel_proof, input_proof), out
+    return ConvProof(bias_sent if shape.has_bias else None, kernel_proof, channel_proof, input_proof), out
 
 
 def _handler(node, specs, claim, tables, transcript, out):

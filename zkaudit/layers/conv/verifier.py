@@ -49,6 +49,7 @@ from zkaudit.layers.tensor import dim_vars, log2_ceil, num_vars, split_point
 from zkaudit.poly.mle import eq_table, prefix_indicator
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError
 from zkaudit.transcript import Transcript
 
@@ -165,9 +166,11 @@ def verify(
     ind_out = prefix_indicator(shape.batch, r_n) * prefix_indicator(shape.out_h, r_y) * prefix_indicator(shape.out_w, r_x)
 
     target = claim.value
+    bias_value = None
     if proof.bias_value is not None:
+        bias_value = receive(transcript, proof.bias_value)
         transcript.absorb_ext(LABEL_BIAS, proof.bias_value)
-        target = target - proof.bias_value * ind_out
+        target = target - bias_value * ind_out
     reduced = sumcheck_verifier.verify(proof.kernel_sumcheck, target, sum(kernel_vars(shape)), PRODUCT, transcript,
                                        where=f"{where} kernel")
     s = split_kernel_point(shape, reduced.point)
@@ -184,7 +187,7 @@ def verify(
         h = output_channel_weights(shape, r_o, s_g)
         target_w = a_star + zw * ind_rest * _sum(h)
         red_w = sumcheck_verifier.verify(proof.channel_sumcheck, target_w, dim_vars(shape.w_shape)[0], PRODUCT,
-                                         transcript, where=f"{where} output channels")
+                                         transcript, where=f"{where} output channels", public=(0,))
         h_star, w_star = red_w.values
         o = np.arange(shape.out_channels, dtype=np.int64)
         h_expected = _sum(vec.mul(h, np.ascontiguousarray(eq_table(red_w.point)[o])))
@@ -195,7 +198,7 @@ def verify(
 
     target_x = b_star + Fp2(shape.x_zero_point) * input_wiring_sum(shape, r_n, r_y, r_x, s)
     red_x = sumcheck_verifier.verify(proof.input_sumcheck, target_x, num_vars(shape.x_shape), PRODUCT, transcript,
-                                     where=f"{where} input")
+                                     where=f"{where} input", public=(1,))
     x_star, wiring_star = red_x.values
     wiring_expected = input_wiring_eval(shape, r_n, r_y, r_x, s, red_x.point)
     if wiring_star != wiring_expected:
@@ -203,7 +206,7 @@ def verify(
                                       expected=wiring_expected, got=wiring_star)
     out = [TensorClaim(x_name, tuple(red_x.point), x_star), w_claim]
     if proof.bias_value is not None:
-        out.append(TensorClaim(bias_name, r_o, proof.bias_value))
+        out.append(TensorClaim(bias_name, r_o, bias_value))
     return out
 
 

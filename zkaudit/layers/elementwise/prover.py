@@ -12,6 +12,7 @@ from zkaudit.layers.elementwise.verifier import LABEL_ALPHA, LINEAR_OPS, MUL_SPE
 from zkaudit.layers.tensor import padded_shape, real_indicator
 from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -36,16 +37,17 @@ def prove(
     if shape.op in LINEAR_OPS:
         alpha = evaluate(a_table, claim.point)
         alpha = Fp2.from_base(alpha) if isinstance(alpha, Fp) else alpha
-        transcript.absorb_ext(LABEL_ALPHA, alpha)
+        sent, alpha = send(transcript, alpha)
+        transcript.absorb_ext(LABEL_ALPHA, sent)
         ind = real_indicator(shape.shape, claim.point)
         a_centred = alpha - Fp2(shape.a_zero_point) * ind
         b_centred = claim.value - a_centred if shape.op == "Add" else a_centred - claim.value
         beta = b_centred + Fp2(shape.b_zero_point) * ind
-        return LinearProof(alpha), [TensorClaim(a_name, claim.point, alpha), TensorClaim(b_name, claim.point, beta)]
+        return LinearProof(sent), [TensorClaim(a_name, claim.point, alpha), TensorClaim(b_name, claim.point, beta)]
     a_c = _centred(a_table, shape.shape, shape.a_zero_point)
     b_c = _centred(b_table, shape.shape, shape.b_zero_point)
     eq = eq_table(claim.point)
-    sc, reduced, _ = sumcheck_prover.prove([eq, a_c, b_c], MUL_SPEC, transcript, claimed_sum=claim.value)
+    sc, reduced, _ = sumcheck_prover.prove([eq, a_c, b_c], MUL_SPEC, transcript, claimed_sum=claim.value, public=(0,))
     s = reduced.point
     _, a_star, b_star = reduced.values
     ind = real_indicator(shape.shape, s)

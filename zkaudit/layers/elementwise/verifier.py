@@ -22,6 +22,7 @@ from zkaudit.layers.tensor import num_vars, real_indicator
 from zkaudit.poly.mle import eq_eval
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError
 from zkaudit.transcript import Transcript
 
@@ -48,16 +49,17 @@ def verify(
         if not isinstance(proof, LinearProof):
             raise ProofShapeError("expected an add/sub proof", where=where, expected="LinearProof", got=type(proof).__name__)
         ind = real_indicator(shape.shape, claim.point)
+        a_value = receive(transcript, proof.a_value)
         transcript.absorb_ext(LABEL_ALPHA, proof.a_value)
-        a_centred = proof.a_value - Fp2(shape.a_zero_point) * ind
+        a_centred = a_value - Fp2(shape.a_zero_point) * ind
         b_centred = claim.value - a_centred if shape.op == "Add" else a_centred - claim.value
         b_value = b_centred + Fp2(shape.b_zero_point) * ind
-        return [TensorClaim(a_name, claim.point, proof.a_value), TensorClaim(b_name, claim.point, b_value)]
+        return [TensorClaim(a_name, claim.point, a_value), TensorClaim(b_name, claim.point, b_value)]
     if shape.op != "Mul":
         raise ProofShapeError("unknown elementwise op", where=where, expected="Add/Sub/Mul", got=shape.op)
     if not isinstance(proof, MulProof):
         raise ProofShapeError("expected a mul proof", where=where, expected="MulProof", got=type(proof).__name__)
-    reduced = sumcheck_verifier.verify(proof.sumcheck, claim.value, n, MUL_SPEC, transcript, where=where)
+    reduced = sumcheck_verifier.verify(proof.sumcheck, claim.value, n, MUL_SPEC, transcript, where=where, public=(0,))
     s = reduced.point
     e_star, a_star, b_star = reduced.values
     expected_eq = eq_eval(claim.point, s)

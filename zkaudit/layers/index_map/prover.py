@@ -10,11 +10,13 @@ from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.index_map.proof import IndexMapProof
-from zkaudit.layers.index_map.verifier import LABEL_PARTIALS, PRODUCT
+from zkaudit.layers.index_map.verifier import LABEL_PARTIALS, PRODUCT, constant_part
 from zkaudit.layers.index_map.wiring import Wiring
 from zkaudit.layers.tensor import num_vars
 from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.errors import RoundSumMismatch
+from zkaudit.sumcheck.zk import check_equal, send
 from zkaudit.transcript import Transcript
 
 
@@ -38,10 +40,16 @@ def prove(
         s = vec.inner(w, table)
         wirings.append(w)
         sums.append(Fp2.from_base(s) if isinstance(s, Fp) else s)
-    transcript.absorb_exts(LABEL_PARTIALS, sums)
+    padded = [send(transcript, s) for s in sums]
+    sent, sums = [p[0] for p in padded], [p[1] for p in padded]
+    total = constant_part(wiring, eq_r)
+    for s in sums:
+        total = s + total
+    check_equal(transcript, total, claim.value, where="index-map", error=RoundSumMismatch)
+    transcript.absorb_exts(LABEL_PARTIALS, sent)
     proofs, out = [], []
     for j, (table, w, s_j) in enumerate(zip(in_tables, wirings, sums)):
-        sc, reduced, _ = sumcheck_prover.prove([table, w], PRODUCT, transcript, claimed_sum=s_j)
+        sc, reduced, _ = sumcheck_prover.prove([table, w], PRODUCT, transcript, claimed_sum=s_j, public=(1,))
         proofs.append(sc)
         out.append(TensorClaim(names[j], reduced.point, reduced.values[0]))
-    return IndexMapProof(tuple(sums), tuple(proofs)), out
+    return IndexMapProof(tuple(sent), tuple(proofs)), out

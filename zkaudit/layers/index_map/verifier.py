@@ -26,6 +26,7 @@ from zkaudit.layers.tensor import num_vars
 from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import check_equal, receive
 from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError, RoundSumMismatch
 from zkaudit.transcript import Transcript
 
@@ -59,15 +60,17 @@ def verify(
     if len(proof.partial_sums) != k or len(proof.sumchecks) != k:
         raise ProofShapeError("wrong number of partial sums", where=where, expected=k, got=len(proof.partial_sums))
     eq_r = eq_table(claim.point)
+    sums = [receive(transcript, s) for s in proof.partial_sums]
     total = constant_part(wiring, eq_r)
-    for s in proof.partial_sums:
-        total = total + s
-    if total != claim.value:
-        raise RoundSumMismatch("partial sums do not add up to the claim", where=where, expected=claim.value, got=total)
+    for s in sums:
+        total = s + total
+    check_equal(transcript, total, claim.value, where=where, error=RoundSumMismatch,
+                message="partial sums do not add up to the claim")
     transcript.absorb_exts(LABEL_PARTIALS, proof.partial_sums)
     out = []
-    for j, (shape, s_j, sc) in enumerate(zip(in_shapes, proof.partial_sums, proof.sumchecks)):
-        reduced = sumcheck_verifier.verify(sc, s_j, num_vars(shape), PRODUCT, transcript, where=f"{where} input {j}")
+    for j, (shape, s_j, sc) in enumerate(zip(in_shapes, sums, proof.sumchecks)):
+        reduced = sumcheck_verifier.verify(sc, s_j, num_vars(shape), PRODUCT, transcript, where=f"{where} input {j}",
+                                           public=(1,))
         x_star, w_star = reduced.values
         w0, w1 = kernels.wiring_eval(eq_r, eq_table(reduced.point), wiring.src_id, wiring.src_idx, j)
         w_expected = Fp2(int(w0), int(w1))

@@ -15,6 +15,7 @@ from zkaudit.layers.matmul.verifier import LABEL_BIAS, PRODUCT, split_output_poi
 from zkaudit.layers.tensor import log2_ceil
 from zkaudit.poly.mle import eq_table, evaluate, prefix_indicator
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -55,7 +56,8 @@ def prove(
     if shape.has_bias:
         bias_value = evaluate(bias_table, r_n) if r_n else Fp2(int(bias_table[0]))
         bias_value = Fp2.from_base(bias_value) if not isinstance(bias_value, Fp2) else bias_value
-        transcript.absorb_ext(LABEL_BIAS, bias_value)
+        bias_sent, bias_value = send(transcript, bias_value)
+        transcript.absorb_ext(LABEL_BIAS, bias_sent)
         target = target - bias_value * ind_m
     sc_proof, reduced, _ = sumcheck_prover.prove([a_bound, b_bound], PRODUCT, transcript, claimed_sum=target)
     r_k = reduced.point
@@ -67,4 +69,4 @@ def prove(
     ]
     if shape.has_bias:
         out.append(TensorClaim(bias_name, r_n, bias_value))
-    return MatMulProof(bias_value, sc_proof), out
+    return MatMulProof(bias_sent if shape.has_bias else None, sc_proof), out

@@ -29,6 +29,7 @@ from zkaudit.layers.tensor import log2_ceil
 from zkaudit.poly.mle import prefix_indicator
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.sumcheck.errors import ProofShapeError
 from zkaudit.transcript import Transcript
 
@@ -62,9 +63,11 @@ def verify(
     ind_m = prefix_indicator(shape.rows, r_m)
     ind_n = prefix_indicator(shape.cols, r_n)
     target = claim.value
+    bias_value = None
     if proof.bias_value is not None:
+        bias_value = receive(transcript, proof.bias_value)
         transcript.absorb_ext(LABEL_BIAS, proof.bias_value)
-        target = target - proof.bias_value * ind_m
+        target = target - bias_value * ind_m
     inner_vars = log2_ceil(shape.inner)
     reduced = sumcheck_verifier.verify(proof.sumcheck, target, inner_vars, PRODUCT, transcript, where=where)
     r_k = reduced.point
@@ -75,5 +78,5 @@ def verify(
         TensorClaim(b_name, r_k + r_n, b_star + Fp2(shape.b_zero_point) * ind_k * ind_n),
     ]
     if proof.bias_value is not None:
-        out.append(TensorClaim(bias_name, r_n, proof.bias_value))
+        out.append(TensorClaim(bias_name, r_n, bias_value))
     return out

@@ -50,13 +50,15 @@ from zkaudit.lookup.proof import LookupProof
 from zkaudit.poly.mle import eq_eval, eq_table, evaluate
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.transcript import Transcript
 
 LABEL_OPENINGS = b"avgpool/openings"
 LABEL_RHO = b"avgpool/rho"
 LABEL_LAMBDA = b"avgpool/lambda"
-
+EQ, SX, CNT, C, Y, IND, R, H, PAR = range(9)
+RELATION_PUBLIC = (EQ, CNT, C, IND)  # the verifier's own tables in the relation sum-check
 EQ, SX, CNT, C, Y, IND, R, H, PAR = range(9)
 RANGES = ("rem", "rem_hi", "half")
 X_PRODUCT = SumOfProducts.product(2)
@@ -183,14 +185,15 @@ def verify(st: AvgSetup, proof: AveragePoolProof, transcript: Transcript, *, whe
         raise RelationMismatch("wrong number of openings", where=where, expected=2, got=len(proof.openings))
     lk = lookup_verifier.verify(st.multi.instance(), proof.lookup, transcript)
     cols, out = st.multi.verify_columns(lk, proof.limb_values, transcript, where=where)
+    openings = [receive(transcript, v) for v in proof.openings]
     transcript.absorb_exts(LABEL_OPENINGS, list(proof.openings))
     for j, (point, value) in enumerate(cols):
-        out += range_claims(st, j, point, value, proof.openings)
+        out += range_claims(st, j, point, value, openings)
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, ny))  # zero-check point: n_y / p^2
     lam = transcript.challenge_exts(LABEL_LAMBDA, 4)  # batch four identities: 3 / p^2
     red = sumcheck_verifier.verify(proof.relation, Fp2(0), ny, relation_spec(st, lam), transcript,
-                                   where=f"{where} relation")
+                                   where=f"{where} relation", public=RELATION_PUBLIC)
     z = tuple(red.point)
     v = red.values
     for name, expected, got in (("eq(rho, z)", eq_eval(rho, z), v[EQ]), ("cnt(z)", st.public(st.cnt, z), v[CNT]),
@@ -202,7 +205,7 @@ def verify(st: AvgSetup, proof: AveragePoolProof, transcript: Transcript, *, whe
         out.append(TensorClaim(st.advice(kind), z, v[idx]))
     out.append(TensorClaim(st.y, z, v[Y]))
     red_x = sumcheck_verifier.verify(proof.x_sumcheck, v[SX], st.windows.in_vars, X_PRODUCT, transcript,
-                                     where=f"{where} X")
+                                     where=f"{where} X", public=(1,))
     x_v, w_v = red_x.values
     w_expected = wiring_value(x_weights(st, z), red_x.point, read_ids(st.windows), st.windows.src)
     if w_expected != w_v:

@@ -10,13 +10,14 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.average import (
     C, CNT, EQ, H, IND, LABEL_LAMBDA, LABEL_OPENINGS, LABEL_RHO, PAR, SX, X_PRODUCT, AveragePoolProof,
-    AvgSetup, R, Y, range_claims, relation_spec, setup, x_weights,
+    AvgSetup, R, RELATION_PUBLIC, Y, range_claims, relation_spec, setup, x_weights,
 )
 from zkaudit.layers.pool.verifier import read_ids
 from zkaudit.layers.tensor import embed, padded_shape
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -68,8 +69,9 @@ def prove(st: AvgSetup, tables, transcript: Transcript):
                                      [tables[m] for m in multi.mult_names()], transcript)
     cols, out, limb_values = multi.prove_columns(lk, tables, transcript)
     par_tab = tables[st.advice("par")]
-    openings = (_ext(evaluate(par_tab, cols[0][0])), _ext(evaluate(par_tab, cols[1][0])))
-    transcript.absorb_exts(LABEL_OPENINGS, list(openings))
+    padded = [send(transcript, _ext(evaluate(par_tab, cols[i][0]))) for i in (0, 1)]
+    openings_sent, openings = tuple(p[0] for p in padded), tuple(p[1] for p in padded)
+    transcript.absorb_exts(LABEL_OPENINGS, list(openings_sent))
     for j, (point, value) in enumerate(cols):
         out += range_claims(st, j, point, value, openings)
 
@@ -82,7 +84,8 @@ def prove(st: AvgSetup, tables, transcript: Transcript):
     tabs[SX], tabs[CNT], tabs[C] = sx, vec.from_int64(st.cnt), vec.from_int64(st.c)
     tabs[Y], tabs[IND] = tables[st.y], embed(np.ones(st.windows.out_shape, dtype=np.int64))
     tabs[R], tabs[H], tabs[PAR] = tables[st.advice("rem")], tables[st.advice("half")], par_tab
-    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=Fp2(0))
+    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=Fp2(0),
+                                        public=RELATION_PUBLIC)
     z = tuple(red.point)
     v = red.values
     for kind, idx in (("rem", R), ("half", H), ("par", PAR)):
@@ -90,9 +93,9 @@ def prove(st: AvgSetup, tables, transcript: Transcript):
     out.append(TensorClaim(st.y, z, v[Y]))
     w = np.empty((1 << st.windows.in_vars, 2), dtype=np.uint64)
     kernels.wiring_table(x_weights(st, z), read_ids(st.windows), st.windows.src, 0, w.shape[0], w)
-    x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], X_PRODUCT, transcript, claimed_sum=v[SX])
+    x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], X_PRODUCT, transcript, claimed_sum=v[SX], public=(1,))
     out.append(TensorClaim(st.x, tuple(red_x.point), red_x.values[0]))
-    return AveragePoolProof(lproof, limb_values, openings, rel, x_sc), out
+    return AveragePoolProof(lproof, limb_values, openings_sent, rel, x_sc), out
 
 
 def handler(node, specs, claim, tables, transcript, out):

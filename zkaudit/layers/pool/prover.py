@@ -11,7 +11,7 @@ from zkaudit.layers import kernels
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.verifier import (
-    LABEL_INDEX, LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, Keying, MaxNames, batch_weights, index_column, key_sum, mask_ids, maxpool_setup, read_ids, relation_spec,
+    LABEL_INDEX, LABEL_LAMBDA, LABEL_LIMB_VALUES, LABEL_MU, LABEL_RECOMPOSE, LABEL_RHO, LABEL_Y_SUM, PRODUCT, RELATION_PUBLIC, Keying, MaxNames, batch_weights, index_column, key_sum, mask_ids, maxpool_setup, read_ids, relation_spec,
 )
 from zkaudit.layers.pool.windows import Windows
 from zkaudit.layers.tensor import embed
@@ -19,6 +19,7 @@ from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -65,10 +66,11 @@ def recompose_prove(rc: RangeCheck, lclaims, limb_names, tables, transcript: Tra
         return (tuple(cl.point), cl.value), [], ()
     claims = [TensorClaim(name, tuple(c[0].point), c[0].value) for name, c in zip(limb_names, lclaims.columns)]
     point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lclaims.columns[0][0].point)))
-    values = tuple(_ext(evaluate(tables[name], point)) for name in limb_names)
-    transcript.absorb_exts(LABEL_LIMB_VALUES, list(values))
+    padded = [send(transcript, _ext(evaluate(tables[name], point))) for name in limb_names]
+    sent, values = tuple(p[0] for p in padded), tuple(p[1] for p in padded)
+    transcript.absorb_exts(LABEL_LIMB_VALUES, list(sent))
     claims += [TensorClaim(name, point, v) for name, v in zip(limb_names, values)]
-    return (point, rc.recompose_at(point, values).value), claims, values
+    return (point, rc.recompose_at(point, values).value), claims, sent
 
 
 def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: Transcript, *, extra_d=(),
@@ -85,8 +87,11 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))
     rho_y = rho[:ny]
-    extras = () if keying is None else (_ext(evaluate(tables[keying.index], rho_y)),)
-    transcript.absorb_exts(LABEL_INDEX, list(extras))
+    extras_sent, extras = (), ()
+    if keying is not None:
+        sent_k, hidden_k = send(transcript, _ext(evaluate(tables[keying.index], rho_y)))
+        extras_sent, extras = (sent_k,), (hidden_k,)
+    transcript.absorb_exts(LABEL_INDEX, list(extras_sent))
     lam = transcript.challenge_exts(LABEL_LAMBDA, 2 if keying is None else 3)
     e = eq_table(rho)
     g = np.repeat(eq_table(rho_y), 1 << windows.slot_vars, axis=0)
@@ -96,7 +101,8 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     if keying is not None:
         tabs.append(index_column(windows))
     target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
-    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target)
+    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target,
+                                        public=RELATION_PUBLIC)
     z = tuple(red.point)
     if keying is not None:
         out.append(TensorClaim(keying.index, rho_y, extras[0]))
@@ -116,14 +122,14 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
     kernels.wiring_table(c, read_ids(windows), windows.src, 0, 1 << nx, w)
     if keying is not None:
         w = vec.scale(keying.scale, w)
-    y_sum = _ext(vec.inner(a, y_tab))
-    transcript.absorb_ext(LABEL_Y_SUM, y_sum)
-    y_sc, red_y, _ = sumcheck_prover.prove([y_tab, a], PRODUCT, transcript, claimed_sum=y_sum)
+    y_sum_sent, y_sum = send(transcript, _ext(vec.inner(a, y_tab)))
+    transcript.absorb_ext(LABEL_Y_SUM, y_sum_sent)
+    y_sc, red_y, _ = sumcheck_prover.prove([y_tab, a], PRODUCT, transcript, claimed_sum=y_sum, public=(1,))
     x_sc, red_x, _ = sumcheck_prover.prove([x_tab, w], PRODUCT, transcript,
-                                           claimed_sum=y_sum - total - key_sum(windows, keying, c))
+                                           claimed_sum=y_sum - total - key_sum(windows, keying, c), public=(1,))
     out.append(TensorClaim(names.y, tuple(red_y.point), red_y.values[0]))
     out.append(TensorClaim(names.x, tuple(red_x.point), red_x.values[0]))
-    return WindowMaxProof(lproof, limb_values, extras, rel, y_sum, y_sc, x_sc), out
+    return WindowMaxProof(lproof, limb_values, extras_sent, rel, y_sum_sent, y_sc, x_sc), out
 
 
 S_INDEX, D_INDEX = 1, 4

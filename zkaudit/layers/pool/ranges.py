@@ -26,6 +26,7 @@ from zkaudit.layers.pool.errors import RelationMismatch
 from zkaudit.lookup import Lookup, LookupInstance
 from zkaudit.lookup.limbs import recompose_value
 from zkaudit.lookup.tables import NotInTable, TableSpec
+from zkaudit.sumcheck.zk import receive, send
 from zkaudit.transcript import Transcript
 
 LABEL_RECOMPOSE = b"ranges/recompose-point"
@@ -135,6 +136,7 @@ class MultiRange:
             at += len(names)
             point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[lo][0].point)))  # n / p^2
             transcript.absorb_exts(LABEL_LIMB_VALUES, list(vals))
+            vals = [receive(transcript, v) for v in vals]
             out += [TensorClaim(n, point, v) for n, v in zip(names, vals)]
             cols.append((point, recompose_value(vals, self.widths(j))))
         if at != len(limb_values):
@@ -157,12 +159,14 @@ class MultiRange:
             out += [TensorClaim(n, tuple(lk.columns[i][0].point), lk.columns[i][0].value)
                     for n, i in zip(names, range(lo, hi))]
             point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[lo][0].point)))
-            vals = []
+            sent, vals = [], []
             for n in names:
                 v = evaluate(tables[n], point)
-                vals.append(Fp2.from_base(v) if isinstance(v, Fp) else v)
-            transcript.absorb_exts(LABEL_LIMB_VALUES, vals)
+                s_v, h_v = send(transcript, Fp2.from_base(v) if isinstance(v, Fp) else v)
+                sent.append(s_v)
+                vals.append(h_v)
+            transcript.absorb_exts(LABEL_LIMB_VALUES, sent)
             out += [TensorClaim(n, point, v) for n, v in zip(names, vals)]
             cols.append((point, recompose_value(vals, self.widths(j))))
-            values += vals
+            values += sent
         return cols, out, tuple(values)

@@ -71,6 +71,7 @@ from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.poly.mle import eq_eval, eq_table
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.transcript import Transcript
 
 LABEL_RHO = b"window-max/rho"
@@ -86,6 +87,7 @@ PRODUCT = SumOfProducts.product(2)
 
 
 KI = 5  # with an index output: KI(y, k) = k
+RELATION_PUBLIC = (0, 2, 3, KI)  # e, g, gm and the index column are the verifier's own tables (S, D are not)
 
 
 def relation_spec(l1: Fp2, l2: Fp2, l3: Fp2 | None = None) -> SumOfProducts:
@@ -188,7 +190,8 @@ def recompose_verify(rc: RangeCheck, lk, limb_names, limb_values, transcript: Tr
         raise RelationMismatch("wrong number of limb values", where=where, expected=len(widths), got=len(limb_values))
     claims = [TensorClaim(name, tuple(c[0].point), c[0].value) for name, c in zip(limb_names, lk.columns)]
     point = tuple(transcript.challenge_exts(LABEL_RECOMPOSE, len(lk.columns[0][0].point)))  # n / p^2
-    transcript.absorb_exts(LABEL_LIMB_VALUES, list(limb_values))
+    sent, limb_values = limb_values, [receive(transcript, v) for v in limb_values]
+    transcript.absorb_exts(LABEL_LIMB_VALUES, list(sent))
     claims += [TensorClaim(name, point, v) for name, v in zip(limb_names, limb_values)]
     return (point, rc.recompose_at(point, limb_values).value), claims
 
@@ -219,17 +222,18 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
 
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check points: n / p^2 (Schwartz-Zippel on eq)
     rho_y = rho[:ny]
+    extras = [receive(transcript, v) for v in proof.extras]
     transcript.absorb_exts(LABEL_INDEX, list(proof.extras))
     lam = transcript.challenge_exts(LABEL_LAMBDA, 2 if keying is None else 3)  # batch the identities: 3 / p^2
-    target = lam[0] if keying is None else lam[0] + lam[2] * proof.extras[0]
+    target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
     red = sumcheck_verifier.verify(proof.relation, target, n, relation_spec(*lam), transcript,
-                                   where=f"{where} relation")
+                                   where=f"{where} relation", public=RELATION_PUBLIC)
     z = tuple(red.point)
     e_v, s_v, g_v, gm_v, d_v = red.values[:5]
     if keying is not None:
         ki = vec.inner(eq_table(z), index_column(windows))  # O(2^n), like the wiring values below
         _check("k M' at z", ki if isinstance(ki, Fp2) else Fp2.from_base(ki), red.values[KI], where)
-        out.append(TensorClaim(keying.index, rho_y, proof.extras[0]))
+        out.append(TensorClaim(keying.index, rho_y, extras[0]))
     ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
     _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
@@ -243,12 +247,14 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
         coeff = coeff * mu
         total = total + coeff * v
     c = batch_weights(z, mu, [p for p, _ in d_claims])
+    y_sum = receive(transcript, proof.y_sum)
     transcript.absorb_ext(LABEL_Y_SUM, proof.y_sum)
-    red_y = sumcheck_verifier.verify(proof.y_sumcheck, proof.y_sum, ny, PRODUCT, transcript, where=f"{where} Y")
+    red_y = sumcheck_verifier.verify(proof.y_sumcheck, y_sum, ny, PRODUCT, transcript, where=f"{where} Y",
+                                     public=(1,))
     y_v, a_v = red_y.values
     _check("A(t_Y)", wiring_value(c, red_y.point, ids, windows.out_index), a_v, where)
-    red_x = sumcheck_verifier.verify(proof.x_sumcheck, proof.y_sum - total - key_sum(windows, keying, c), nx,
-                                     PRODUCT, transcript, where=f"{where} X")
+    red_x = sumcheck_verifier.verify(proof.x_sumcheck, y_sum - total - key_sum(windows, keying, c), nx,
+                                     PRODUCT, transcript, where=f"{where} X", public=(1,))
     x_v, w_v = red_x.values
     scale = 1 if keying is None else keying.scale
     _check("W(t_X)", wiring_value(c, red_x.point, read_ids(windows), windows.src) * scale, w_v, where)

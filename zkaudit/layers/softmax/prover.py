@@ -15,12 +15,13 @@ from zkaudit.layers.pool import prover as pool_prover
 from zkaudit.layers.softmax.proof import SoftmaxProof
 from zkaudit.layers.softmax.verifier import (
     E, EQ, LABEL_LAMBDA, LABEL_RHO, LABEL_TAU, LABEL_OPENINGS, NUM_TABLES, PAR, RANGES, TI, TM, TP, H, R, Y, G,
-    IND, SoftmaxSetup, _split, range_claims, relation_spec, setup, total_from_ti,
+    IND, RELATION_PUBLIC, SoftmaxSetup, _split, range_claims, relation_spec, setup, total_from_ti,
 )
-from zkaudit.layers.tensor import embed, padded_shape
+from zkaudit.layers.tensor import embed, padded_shape, real_indicator
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
 from zkaudit.transcript import Transcript
 
 
@@ -110,15 +111,17 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
     lproof, lk = lookup_prover.prove(multi.instance(), columns, [tables[m] for m in multi.mult_names()],
                                      transcript)
     d_claim, e_claim = lk.columns[0]
-    out.append(TensorClaim(st.advice("exp"), e_claim.point, _ext(evaluate(tables[st.advice("exp")], e_claim.point))))
+    e_ind = real_indicator(st.shape, e_claim.point)  # as the verifier derives it (a zero-knowledge claim is Hidden)
+    out.append(TensorClaim(st.advice("exp"), e_claim.point, e_claim.value - (Fp2(1) - e_ind) * st.e0))
     recomposed, claims, limb_values = multi.prove_columns(lk, tables, transcript)
     out += claims
     rem_point, hi_point = recomposed[RANGES.index("rem")][0], recomposed[RANGES.index("rem_hi")][0]
     par_tab = tables[st.advice("par")]
-    openings = (_ext(evaluate(par_tab, rem_point)),
-                _ext(evaluate(tables[st.advice("total")], _split(st, hi_point)[0])),
-                _ext(evaluate(par_tab, hi_point)))
-    transcript.absorb_exts(LABEL_OPENINGS, list(openings))
+    padded = [send(transcript, v) for v in (_ext(evaluate(par_tab, rem_point)),
+                                              _ext(evaluate(tables[st.advice("total")], _split(st, hi_point)[0])),
+                                              _ext(evaluate(par_tab, hi_point)))]
+    openings_sent, openings = tuple(p[0] for p in padded), tuple(p[1] for p in padded)
+    transcript.absorb_exts(LABEL_OPENINGS, list(openings_sent))
     for j, (point, value) in enumerate(recomposed):
         out += range_claims(st, j, point, value, openings)
 
@@ -130,8 +133,8 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
     lam = transcript.challenge_exts(LABEL_LAMBDA, 6)
     rho_y, _ = _split(st, rho)
     total_tab = tables[st.advice("total")]
-    tau = _ext(evaluate(total_tab, rho_y))
-    transcript.absorb_ext(LABEL_TAU, tau)
+    tau_sent, tau = send(transcript, _ext(evaluate(total_tab, rho_y)))
+    transcript.absorb_ext(LABEL_TAU, tau_sent)
     out.append(TensorClaim(st.advice("total"), rho_y, tau))
     ind = _indicator(st)
     tabs: list = [None] * NUM_TABLES
@@ -142,7 +145,8 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
     for idx, kind in ((E, "exp"), (H, "half"), (PAR, "par"), (R, "rem"), (TP, "over"), (TM, "under")):
         tabs[idx] = tables[st.advice(kind)]
     tabs[Y] = tables[st.y]
-    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=lam[5] * tau)
+    rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=lam[5] * tau,
+                                        public=RELATION_PUBLIC)
     z = tuple(red.point)
     v = red.values
     zy, _ = _split(st, z)
@@ -150,7 +154,7 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
     for kind, idx in (("exp", E), ("half", H), ("par", PAR), ("rem", R), ("over", TP), ("under", TM)):
         out.append(TensorClaim(st.advice(kind), z, v[idx]))
     out.append(TensorClaim(st.y, z, v[Y]))
-    return SoftmaxProof(lproof, tuple(limb_values), openings, mproof, tau, rel), out
+    return SoftmaxProof(lproof, tuple(limb_values), openings_sent, mproof, tau_sent, rel), out
 
 
 def _softmax(node, specs, claim, tables, transcript, out):

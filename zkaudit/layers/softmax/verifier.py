@@ -60,6 +60,7 @@ from zkaudit.lookup import verifier as lookup_verifier
 from zkaudit.poly.mle import eq_eval, prefix_indicator
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import receive
 from zkaudit.transcript import Transcript
 
 LABEL_OPENINGS = b"softmax/openings"
@@ -69,6 +70,7 @@ LABEL_TAU = b"softmax/tau"
 
 EQ, G, IND, E, TI, H, PAR, R, Y, TP, TM = range(11)
 NUM_TABLES = 11
+RELATION_PUBLIC = (EQ, G, IND)  # the verifier's own tables in the relation sum-check
 RANGES = ("rem", "rem_hi", "half", "over", "under", "ylo", "yhi")
 ADVICE_KINDS = ("exp", "total", "half", "par", "rem", "over", "under")
 MAX_BITS = 62
@@ -238,9 +240,10 @@ def verify(st: SoftmaxSetup, proof: SoftmaxProof, transcript: Transcript, *, whe
     out.append(TensorClaim(st.advice("exp"), e_claim.point, e_claim.value - (Fp2(1) - ind) * st.e0))
     recomposed, claims = multi.verify_columns(lk, proof.limb_values, transcript, where=where)
     out += claims
+    openings = [receive(transcript, v) for v in proof.openings]
     transcript.absorb_exts(LABEL_OPENINGS, list(proof.openings))
     for j, (point, value) in enumerate(recomposed):
-        out += range_claims(st, j, point, value, proof.openings)
+        out += range_claims(st, j, point, value, openings)
 
     out += verify_max(st.windows, st.max_bits, st.max_names, proof.max, transcript, where=f"{where} max",
                       extra_d=[(d_claim.point, d_claim.value)])
@@ -248,10 +251,11 @@ def verify(st: SoftmaxSetup, proof: SoftmaxProof, transcript: Transcript, *, whe
     rho = tuple(transcript.challenge_exts(LABEL_RHO, n))  # zero-check point: n / p^2
     lam = transcript.challenge_exts(LABEL_LAMBDA, 6)  # batch six identities: 6 / p^2
     rho_y, _ = _split(st, rho)
+    tau = receive(transcript, proof.tau)
     transcript.absorb_ext(LABEL_TAU, proof.tau)
-    out.append(TensorClaim(st.advice("total"), rho_y, proof.tau))
-    red = sumcheck_verifier.verify(proof.relation, lam[5] * proof.tau, n, relation_spec(st, lam), transcript,
-                                   where=f"{where} relation")
+    out.append(TensorClaim(st.advice("total"), rho_y, tau))
+    red = sumcheck_verifier.verify(proof.relation, lam[5] * tau, n, relation_spec(st, lam), transcript,
+                                   where=f"{where} relation", public=RELATION_PUBLIC)
     z = tuple(red.point)
     v = red.values
     for name, expected, got in (("eq(rho, z)", eq_eval(rho, z), v[EQ]),

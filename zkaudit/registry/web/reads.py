@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from zkaudit.registry import merkle
+from zkaudit.registry import models as tables
 from zkaudit.registry.encoding import EncodingError, decode
 from zkaudit.registry.errors import BadSignature
 from zkaudit.registry.log import SignedTreeHead
@@ -119,10 +120,13 @@ class Pages:
                        "the vendor's signature was checked by the registry before it was published"),
             "by": ", ".join(x["name"] for x in v["signers"] if x["what"] == "published it") or v["vendor"]})
         for p in v["proofs"]:
+            status = p.get("status") or ("valid" if p["valid"] else "invalid")
+            detail = (f"pending re-verification: {p['verifier_version']} was revoked" if status == "re-verify" else
+                      f"{p['reason']} ({p['verifier_version']})")
             stages["inference" if p["statement"] in (None, "inference") else "audit"].append({
-                "title": f"proof {p['proof_digest'][:16]}", "verdict": "valid" if p["valid"] else "not valid",
-                "ok": p["valid"], "log_index": p["log_index"], "by": p["submitter"],
-                "detail": f"{p['reason']} ({p['verifier_version']})"})
+                "title": f"proof {p['proof_digest'][:16]}", "ok": status == "valid", "log_index": p["log_index"],
+                "verdict": {"valid": "valid", "invalid": "not valid", "re-verify": "re-verify"}.get(status, status),
+                "by": p["submitter"], "detail": detail})
         unlinked = {"dataset": datasets, "consent": datasets}
         return {"version": v, "stages": [{"key": k, "title": t, "about": a, "records": stages[k],
                                           "unlinked": unlinked.get(k, 0)} for k, t, a in CHAIN]}
@@ -137,12 +141,26 @@ class Pages:
 
     # -- revocations ---------------------------------------------------------
 
-    def revocations(self) -> list[dict[str, Any]]:
+    def revocations(self) -> dict[str, list[dict[str, Any]] | None]:
+        """Revoked model versions, vendor keys (from a time) and verifier versions, newest first.
+        A kind whose table this registry does not have yet is None."""
+        out: dict[str, list[dict[str, Any]] | None] = {}
         with self.reg._read() as s:
-            rows = s.scalars(select(Revocation).order_by(Revocation.log_index.desc()))
-            return [{"model": r.model_version.model.name, "version": r.model_version.version, "reason": r.reason,
-                     "by": r.signer.name, "role": r.signer.role, "at": r.created_at, "log_index": r.log_index}
-                    for r in rows]
+            out["versions"] = [{"model": r.model_version.model.name, "version": r.model_version.version,
+                                "reason": r.reason, "by": r.signer.name, "role": r.signer.role, "at": r.created_at,
+                                "log_index": r.log_index}
+                               for r in s.scalars(select(Revocation).order_by(Revocation.log_index.desc()))]
+            keys = getattr(tables, "KeyRevocation", None)
+            out["keys"] = None if keys is None else [
+                {"signer": r.signer.name, "role": r.signer.role, "from_time": r.from_time, "reason": r.reason,
+                 "by": r.revoker.name, "at": r.created_at, "log_index": r.log_index}
+                for r in s.scalars(select(keys).order_by(keys.log_index.desc()))]
+            verifiers = getattr(tables, "VerifierRevocation", None)
+            out["verifiers"] = None if verifiers is None else [
+                {"verifier_version": r.verifier_version, "reason": r.reason, "by": r.revoker.name,
+                 "at": r.created_at, "log_index": r.log_index}
+                for r in s.scalars(select(verifiers).order_by(verifiers.log_index.desc()))]
+        return out
 
     def versions(self) -> list[str]:
         """Every published NAME@VERSION (the check form's choices)."""

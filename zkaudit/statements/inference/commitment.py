@@ -48,6 +48,12 @@ def params() -> PcsParams:
     return PcsParams.for_security(PCS_BITS)
 
 
+def zk_params() -> PcsParams:
+    """The hiding commitment of a zero-knowledge proof's advice and bank (and
+    a committed input): same soundness target, padded and blinded rows."""
+    return PcsParams.for_security(PCS_BITS, hiding=True)
+
+
 def weight_index(circuit: Circuit) -> dict[str, int]:
     """Weight tensor name -> its polynomial index in the commitment."""
     return {s.name: i for i, s in enumerate(circuit.weights)}

@@ -3,15 +3,17 @@
     u32 batch size n              (the circuit is widened to n samples, `batch.py`)
     32 bytes circuit digest       (of the registered circuit)
     32 bytes weight-commitment digest (sha256 of the published commitment)
-    u8 input mode                 0: inputs public, 1: inputs committed
-    mode 0: for each circuit input: size(shape) * i64   public values
-    mode 1: u32 len | input commitment
+    u8 input mode                 0: inputs public, 1: inputs committed (plain proofs)
+                                  2: inputs public, 3: inputs committed (zero-knowledge, `zk.py`)
+    modes 0, 2: for each circuit input: size(shape) * i64   public values
+    modes 1, 3: u32 len | input commitment
     for each circuit output: size(shape) * i64          public values
     u32 len | advice commitment   (empty: no advice)
     u32 len | layer proofs        (walk order, see `layers.stream`)
     u32 len | weight opening      (empty: no claim on weights)
     u32 len | advice opening      (empty: no advice)
-    mode 1: u32 len | input opening
+    modes 1, 3: u32 len | input opening
+    modes 2, 3: u32 count | count * Fp2   the weights' evaluations (`zk.py` item 4)
 
 The two digests are bound by the transcript anyway; they are in the body
 so that a proof checked against the wrong model is rejected with that
@@ -31,14 +33,16 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.field.scalar import exts_from_bytes
 from zkaudit.layers.tensor import num_vars
 from zkaudit.pcs import Commitment
 from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, widen
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
-PROTOCOL_VERSION = 3  # 3: padding proven zero, two-sided committed ranges, ArgMax index masked
+PROTOCOL_VERSION = 4  # 3: padding proven zero, two-sided committed ranges, ArgMax index masked; 4: zero-knowledge
 PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
+ZK_MODE = 2  # added to the input mode of a zero-knowledge proof
 _DIGEST = 32
 
 
@@ -64,17 +68,23 @@ class InferenceBody:
     weights_digest: bytes = b""
     input_commitment: bytes | None = None  # set exactly when inputs is None
     input_opening: bytes = b""
+    zero_knowledge: bool = False
+    weight_values: tuple = ()  # Fp2 evaluations of the weights (zero-knowledge proofs)
 
     @property
     def committed_input(self) -> bool:
         return self.input_commitment is not None
+
+    @property
+    def mode(self) -> int:
+        return (COMMITTED_INPUT if self.committed_input else PUBLIC_INPUT) + (ZK_MODE if self.zero_knowledge else 0)
 
     def to_bytes(self, circuit: Circuit) -> bytes:
         if (self.inputs is None) == (self.input_commitment is None):
             raise ValueError("a body has either public inputs or an input commitment")
         wide = widen(circuit, self.batch)
         parts = [struct.pack("<I", self.batch), self.circuit_digest, self.weights_digest,
-                 bytes([COMMITTED_INPUT if self.committed_input else PUBLIC_INPUT])]
+                 bytes([self.mode])]
         if self.committed_input:
             parts.append(struct.pack("<I", len(self.input_commitment)) + self.input_commitment)
         else:
@@ -87,6 +97,9 @@ class InferenceBody:
             blobs.append(self.input_opening)
         for blob in blobs:
             parts.append(struct.pack("<I", len(blob)) + blob)
+        if self.zero_knowledge:
+            parts.append(struct.pack("<I", len(self.weight_values)))
+            parts += [v.to_bytes() for v in self.weight_values]
         return b"".join(parts)
 
     @classmethod
@@ -110,15 +123,17 @@ class InferenceBody:
                              "or another version of the model; check it against the version it was made for)",
                              where="inference.model")
         (mode,) = reader.take(1, "input mode", "inference.mode")
-        if mode not in (PUBLIC_INPUT, COMMITTED_INPUT):
-            raise MalformedProof("unknown input mode", where="inference.mode", expected=(0, 1), got=mode)
+        if mode not in (0, 1, 2, 3):
+            raise MalformedProof("unknown input mode", where="inference.mode", expected=(0, 1, 2, 3), got=mode)
+        zero_knowledge = mode >= ZK_MODE
+        mode -= ZK_MODE if zero_knowledge else 0
         # The batch size drives every later size (public values, the widened
         # circuit, the verifier's tables): it must be paid for by the bytes
         # present before the circuit is widened.
         per_sample = 8 * sum(s.size for s in circuit.outputs)
         if mode == PUBLIC_INPUT:
             per_sample += 8 * sum(s.size for s in circuit.inputs)
-        sections = 4 * (6 if mode == COMMITTED_INPUT else 4)  # the u32 section lengths that must follow
+        sections = 4 * (6 if mode == COMMITTED_INPUT else 4) + 4 * zero_knowledge  # u32 lengths that must follow
         if batch * per_sample + sections > reader.left:
             raise MalformedProof("batch size larger than the public values the proof holds", where="inference.batch",
                                  expected=f"<= {(reader.left - sections) // max(per_sample, 1)}", got=batch)
@@ -136,6 +151,8 @@ class InferenceBody:
             # shape is not a commitment to this circuit's input.
             tables = Commitment.from_bytes(input_commitment).num_vars
             expected = tuple(num_vars(s.shape) for s in wide.inputs)
+            if zero_knowledge:
+                tables = tables[:-1]  # its last table is the input's bank (`zk.py`)
             if tables != expected:
                 raise MalformedProof("input commitment's tables do not fit the circuit's inputs",
                                      where="inference.input", expected=expected, got=tables)
@@ -145,9 +162,18 @@ class InferenceBody:
         blobs = [reader.blob(what) for what in ("advice commitment", "layer proofs", "weight opening",
                                                 "advice opening")]
         input_opening = reader.blob("input opening") if mode == COMMITTED_INPUT else b""
+        weight_values: tuple = ()
+        if zero_knowledge:
+            count = reader.u32("number of weight evaluations", "inference.weights")
+            if 16 * count > reader.left:
+                raise MalformedProof("more weight evaluations than bytes", where="inference.weights",
+                                     expected=reader.left // 16, got=count)
+            weight_values = tuple(exts_from_bytes(reader.take(16 * count, "weight evaluations",
+                                                              "inference.weights"), 0, count))
         reader.finish()
         return cls(inputs, outputs, *blobs, batch=batch, circuit_digest=circuit_digest,
-                   weights_digest=weights_digest, input_commitment=input_commitment, input_opening=input_opening)
+                   weights_digest=weights_digest, input_commitment=input_commitment, input_opening=input_opening,
+                   zero_knowledge=zero_knowledge, weight_values=weight_values)
 
 
 class _Reader:

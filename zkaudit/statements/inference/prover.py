@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
+import numpy as np
+
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ZkauditError
 from zkaudit.layers import combine_prover
@@ -16,7 +18,8 @@ from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
 from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.inference import committed_range, committed_range_prover, witness
-from zkaudit.statements.inference.commitment import NoWeights, input_index, params, weight_index, weight_tables
+from zkaudit.statements.inference.commitment import NoWeights, input_index, params, weight_index, weight_tables, \
+    zk_params
 from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
 from zkaudit.statements.inference.verifier import check_names, output_claims, statement_transcript
 
@@ -48,22 +51,48 @@ def commit_weights(circuit: Circuit, weights):
 
 
 def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None = None,
-          commit_input: bool = False, progress=None) -> bytes:
+          commit_input: bool = False, progress=None, zero_knowledge: bool = True) -> bytes:
     """Prove y = M(x; W) for one input (a dict name -> array) or a batch (a
     list of such dicts, proven together with the weights paid once); returns
     the proof file bytes. `weight_commitment` (the published one) is checked
     against the weights. With `commit_input` the proof carries a commitment
     to the input (`commitment.input_commitment`) instead of its values, and
-    the input is range-checked like the weights; binding, not hiding."""
+    the input is range-checked like the weights. The proof is
+    zero-knowledge unless `zero_knowledge=False` (`statements.inference.zk`)."""
     w = witness.build(circuit, weights, inputs, commit_input=commit_input)
-    return prove_witness(w, weight_commitment=weight_commitment, progress=progress)
+    return prove_witness(w, weight_commitment=weight_commitment, progress=progress, zero_knowledge=zero_knowledge)
 
 
-def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None) -> bytes:
+_BANK_SIZES: dict[tuple[str, int], int] = {}  # (circuit digest, batch) -> advice bank elements that sufficed
+
+
+def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None,
+                  zero_knowledge: bool = True) -> bytes:
     """Prove the statement the witness `w` claims; the public output is read
     from the witness. An honest witness gives an accepting proof; any other
-    must not (what `tests/adversarial` checks)."""
+    must not (what `tests/adversarial` checks). `zero_knowledge=False` makes
+    the plain proof (input modes 0 and 1), which says so."""
+    if not zero_knowledge:
+        return _prove(w, weight_commitment, progress, None)
+    from zkaudit.statements.inference.zk import estimate_bank
+    from zkaudit.sumcheck.zk import BankExhausted
+
+    key = (w.registered.digest(), w.batch)
+    size = _BANK_SIZES.get(key) or estimate_bank(w.circuit)
+    while True:
+        try:
+            out = _prove(w, weight_commitment, progress, size)
+            return out
+        except BankExhausted:
+            size *= 2
+            _BANK_SIZES[key] = size
+
+
+def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None) -> bytes:
+    from zkaudit.pcs import PcsParams
+
     circuit = w.circuit
+    zero_knowledge = bank_size is not None
     tables = _Tables(w)
     weight_tables = [tables[s.name] for s in circuit.weights]
     commitment, prover_data = commit(weight_tables, params()) if weight_tables else (NoWeights(), None)
@@ -75,21 +104,43 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     ranges = w.ranges
     advice_names = sorted(w.advice)
     advice_commitment, advice_data = b"", None
-    if advice_names:
+    zk = None
+    if zero_knowledge:
+        from zkaudit.statements.inference import zk as izk
+        from zkaudit.sumcheck.zk import ZkProver
+
+        sizes = {izk.ADVICE_BANK: bank_size}
+        if w.commit_input:
+            sizes[izk.INPUT_BANK] = izk.input_bank_size(circuit)
+        zk = ZkProver(sizes)
+        words = izk.bank_words(bank_size)
+        bank_table = np.zeros(words, dtype=np.uint64)
+        bank_table[: 2 * bank_size] = zk.table(izk.ADVICE_BANK)
+        com, advice_data = commit([tables[n] for n in advice_names] + [bank_table], zk_params())
+        advice_commitment = com.to_bytes()
+    elif advice_names:
         com, advice_data = commit([tables[n] for n in advice_names], params())
         advice_commitment = com.to_bytes()
     input_com, input_data = None, None
     if w.commit_input:
-        com, input_data = commit([tables[s.name] for s in circuit.inputs], params())
+        input_tabs = [tables[s.name] for s in circuit.inputs]
+        if zero_knowledge:
+            in_words = izk.bank_words(sizes[izk.INPUT_BANK])
+            in_bank = np.zeros(in_words, dtype=np.uint64)
+            in_bank[: 2 * sizes[izk.INPUT_BANK]] = zk.table(izk.INPUT_BANK)
+            com, input_data = commit(input_tabs + [in_bank], zk_params())
+        else:
+            com, input_data = commit(input_tabs, params())
         input_com = com.to_bytes()
     body = InferenceBody(
         inputs=None if w.commit_input else {s.name: w.real(s.name) for s in circuit.inputs},
         outputs={s.name: w.real(s.name) for s in circuit.outputs},
         advice_commitment=advice_commitment, layers=b"", weight_opening=b"", advice_opening=b"",
         batch=w.batch, circuit_digest=bytes.fromhex(w.registered.digest()),
-        weights_digest=commitment_digest(committed), input_commitment=input_com,
+        weights_digest=commitment_digest(committed), input_commitment=input_com, zero_knowledge=zero_knowledge,
     )
     transcript = statement_transcript(circuit, body, committed)
+    transcript.zk = zk
     claims = defaultdict(list, output_claims(circuit, body, transcript))
     stream: list[bytes] = []
     for i, node in enumerate(reversed(circuit.nodes)):
@@ -110,6 +161,20 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     stream.append(section)
     for c in range_claims:
         claims[c.tensor].append(c)
+    if zero_knowledge:
+        from zkaudit.statements.inference import zk_prover
+
+        stream.append(zk_prover.repad_inputs(circuit, claims, tables, transcript) if w.commit_input else b"")
+        pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, advice_names, transcript)
+        transcript.zk = None  # the openings' own sum-checks are masked by the hiding commitment itself
+        openings = []
+        for data, cl in ((prover_data, pcs_claims["weights"]), (advice_data, pcs_claims["advice"]),
+                         (input_data, pcs_claims["input"])):
+            openings.append(pcs_open(data, cl, transcript).to_bytes() if cl and data else b"")
+        body = dataclasses.replace(body, layers=b"".join(stream), weight_opening=openings[0],
+                                   advice_opening=openings[1], input_opening=openings[2],
+                                   weight_values=weight_values)
+        return encode_envelope(STATEMENT, body.to_bytes(w.registered))
     openings = []
     for index, data in ((weight_index(circuit), prover_data), ({n: i for i, n in enumerate(advice_names)},
                                                                advice_data), (input_index(circuit), input_data)):

@@ -121,11 +121,16 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     advice.update(ranges.advice_shapes())
     check_names(circuit, advice)
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
-    if bool(advice) != bool(body.advice_commitment):
+    zk = body.zero_knowledge
+    if (bool(advice) or zk) != bool(body.advice_commitment):
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
-                             expected=bool(advice), got=bool(body.advice_commitment))
-    advice_commitment = Commitment.from_bytes(body.advice_commitment) if advice else None
+                             expected=bool(advice) or zk, got=bool(body.advice_commitment))
+    advice_commitment = Commitment.from_bytes(body.advice_commitment) if body.advice_commitment else None
     expected_vars = tuple(num_vars(advice[name]) for name in sorted(advice))
+    session = None
+    if zk:
+        session = _zk_session(advice_commitment, body, expected_vars)
+        expected_vars = advice_commitment.num_vars  # checked by _zk_session
     if advice_commitment is not None and advice_commitment.num_vars != expected_vars:
         raise MalformedProof("the advice commitment's tables are not the circuit's advice tensors",
                              where="inference.advice", expected=expected_vars, got=advice_commitment.num_vars)
@@ -134,6 +139,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
                              expected=tuple(num_vars(s.shape) for s in circuit.weights), got=commitment.num_vars)
     input_commitment = Commitment.from_bytes(body.input_commitment) if body.committed_input else None
     transcript = statement_transcript(circuit, body, weight_commitment)
+    transcript.zk = session
     claims = output_claims(circuit, body, transcript)
     reader = ProofReader(body.layers)
     for node in reversed(circuit.nodes):
@@ -152,6 +158,9 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             claims[c.tensor].append(c)
     for c in committed_range_verifier.verify(ranges, reader, transcript):
         claims[c.tensor].append(c)
+    if zk:
+        return _finish_zk(circuit, body, claims, reader, transcript, sorted(advice), commitment, advice_commitment,
+                          input_commitment)
     reader.finish()
 
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
@@ -175,6 +184,54 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
                             ("input", body.input_opening, input_commitment)):
         if pcs_claims[what]:
             pcs_verify(com, pcs_claims[what], OpeningProof.from_bytes(blob), transcript, params())
+        elif blob:
+            raise MalformedProof(f"{what} opening sent without claims on {what}", where=f"inference.{what}")
+    return {name: arr.tolist() for name, arr in body.outputs.items()}, transcript.soundness_bits()
+
+
+def _zk_session(advice_commitment: Commitment, body: InferenceBody, advice_vars: tuple[int, ...]):
+    """The verifier's side of the proof's randomness: bank sizes read off the
+    hiding commitments, whose last table is the bank (`zk.py`)."""
+    from zkaudit.statements.inference import zk as izk
+    from zkaudit.sumcheck.zk import ZkSession
+
+    got = advice_commitment.num_vars
+    if got[:-1] != advice_vars or not got or got[-1] < 1:
+        raise MalformedProof("the advice commitment's tables are not the circuit's advice tensors and a bank",
+                             where="inference.advice", expected=advice_vars + ("bank",), got=got)
+    sizes = {izk.ADVICE_BANK: izk.bank_elements(got[-1])}
+    if body.committed_input:
+        sizes[izk.INPUT_BANK] = izk.bank_elements(Commitment.from_bytes(body.input_commitment).num_vars[-1])
+    return ZkSession(sizes)
+
+
+def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitment, advice_commitment,
+               input_commitment):
+    from zkaudit.pcs.hiding_verifier import read_hiding_opening
+    from zkaudit.statements.inference import zk as izk
+    from zkaudit.statements.inference.commitment import zk_params
+
+    if body.committed_input:
+        izk.verify_repad(circuit, claims, reader, transcript)
+    reader.finish()
+
+    def weight_value(name, point, k):
+        if k >= len(body.weight_values):
+            raise MalformedProof("fewer weight evaluations than claims on the weights", where="inference.weights",
+                                 got=len(body.weight_values))
+        return body.weight_values[k]
+
+    pcs_claims, used = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value)
+    if used != len(body.weight_values):
+        raise MalformedProof("more weight evaluations than claims on the weights", where="inference.weights",
+                             expected=used, got=len(body.weight_values))
+    transcript.zk = None
+    for what, blob, com, prm in (("weights", body.weight_opening, commitment, params()),
+                                 ("advice", body.advice_opening, advice_commitment, zk_params()),
+                                 ("input", body.input_opening, input_commitment, zk_params())):
+        if pcs_claims[what]:
+            opening = OpeningProof.from_bytes(blob) if what == "weights" else read_hiding_opening(blob, com, prm)
+            pcs_verify(com, pcs_claims[what], opening, transcript, prm)
         elif blob:
             raise MalformedProof(f"{what} opening sent without claims on {what}", where=f"inference.{what}")
     return {name: arr.tolist() for name, arr in body.outputs.items()}, transcript.soundness_bits()

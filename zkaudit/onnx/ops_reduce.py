@@ -1,0 +1,257 @@
+"""Axis reductions on existing IR ops (no reduction op of their own):
+
+    ReduceSum, ReduceMean     the reduced axes moved last and flattened to K,
+                              MatMul by a constant all-ones (K, 1) column,
+                              one Requantize (scale x 1 or 1/K): one rounding
+    ReduceMax, ReduceMin      a MaxPool with a (1, K) window over the rows
+                              laid out as (1, rows, 1, K); Min as
+                              -max(-x), the negation a lookup table q -> 2zp - q
+                              on each side (exact, the input's parameters)
+    ReduceL1, ReduceSumSquare a table q -> |q - zp| or (q - zp)^2 (exact
+                              integers), then the sum as above
+    ReduceL2, ReduceLogSumExp sum of squares / of a table of exp, requantized
+                              into a 2^14-step domain covering the output's
+                              range, then a sqrt / log table into the output
+    ArgMin                    ArgMax of the negated table
+
+ReduceProd is not supported (a product of data-dependent factors)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from zkaudit.onnx.importer import node_attrs
+from zkaudit.onnx.ops_elementwise import emit_table
+from zkaudit.onnx.quant import QParams
+from zkaudit.onnx.values import Act
+
+DOMAIN_BITS = 14  # the requantized sum a sqrt/log table reads (2^14 entries)
+EXP_BITS = 15  # exp table entries: round(2^15 * exp(x - max x)) <= 2^15
+MAX_TABLE = 1 << 16
+
+
+def _reduce_axes(imp, node, rank: int):
+    """The reduced axes, sorted, or None for the identity (noop_with_empty_axes)."""
+    at = node_attrs(node)
+    axes = None
+    if len(node.input) > 1 and node.input[1]:
+        if not imp.is_const(node.input[1]):
+            raise imp.unsupported(node, "with computed axes is not supported")
+        axes = np.asarray(imp.const(node.input[1], "axes")).reshape(-1)
+    elif "axes" in at:
+        axes = np.asarray(at["axes"]).reshape(-1)
+    if axes is None or axes.size == 0:
+        return None if at.get("noop_with_empty_axes", 0) else list(range(rank))
+    return sorted({int(a) % rank for a in axes})
+
+
+def _rows(imp, x: Act, axes, hint: str):
+    """x with `axes` moved last and flattened: a (rows, K) spec; and the
+    output shape (keepdims decides) the per-row results reshape to."""
+    rank = len(x.shape)
+    keep = [i for i in range(rank) if i not in axes]
+    spec = x.spec
+    if keep + axes != list(range(rank)):
+        spec = imp.b.emit("Transpose", [spec], hint + "/last", perm=keep + axes)
+    rows = math.prod(x.shape[i] for i in keep)
+    k = math.prod(x.shape[i] for i in axes)
+    if spec.shape != (rows, k):
+        spec = imp.b.emit("Reshape", [spec], hint + "/rows", shape=(rows, k))
+    return spec, rows, k
+
+
+def _out_shape(node, x: Act, axes) -> tuple[int, ...]:
+    if node_attrs(node).get("keepdims", 1):
+        return tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    return tuple(d for i, d in enumerate(x.shape) if i not in axes)
+
+
+def _finish(imp, spec, shape, hint: str):
+    """`spec` reshaped to `shape`; `hint` names the last tensor emitted."""
+    return spec if spec.shape == tuple(shape) else imp.b.emit("Reshape", [spec], hint, shape=tuple(shape))
+
+
+def _last(hint: str, rows_spec_shape, shape) -> str:
+    """The name for the op before `_finish`: the plain hint if no Reshape follows."""
+    return hint if tuple(rows_spec_shape) == tuple(shape) else hint + "/rows"
+
+
+def _sum_rows(imp, rows_spec, zero_point: int, k: int, hint: str):
+    """Per-row sum of (x - zero_point): MatMul by a ones column (raw int32)."""
+    ones = imp.b.add_weight(hint + "/ones", np.ones((k, 1), dtype=np.int64))
+    return imp.b.emit("MatMul", [rows_spec, ones], hint + "/sum", a_zero_point=zero_point, b_zero_point=0)
+
+
+def _float_input(imp, node) -> Act:
+    x = imp.act(node.input[0])
+    if x.scale is None:
+        raise imp.fail("input must be a quantized float tensor")
+    return x
+
+
+def _ratio(imp, num, den):
+    return np.float32(num) / np.float32(den) if imp.ort_exact else float(num) / float(den)
+
+
+def _summed(mean: bool):
+    def convert(imp, node):
+        x = imp.act(node.input[0])
+        axes = _reduce_axes(imp, node, len(x.shape))
+        if axes is None:
+            imp.set(node.output[0], x)
+            return
+        hint = node.name or node.output[0]
+        spec, rows, k = _rows(imp, x, axes, hint)
+        acc = _sum_rows(imp, spec, x.zero_point, k, hint)
+        shape = _out_shape(node, x, axes)
+        if x.scale is None:
+            if mean:
+                raise imp.unsupported(node, "of raw integers is not supported (a mean needs a quantized float input)")
+            imp.set(node.output[0], Act(_finish(imp, acc, shape, hint), None, 0, (acc.lo, acc.hi), False))
+            return
+        out = imp.out_qparams(node.output[0])
+        y = imp.b.requantize(acc, _last(hint, acc.shape, shape), ratio=_ratio(imp, x.scale, out.scale * (k if mean else 1)),
+                             in_zero_point=0, out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
+                             exact_float32=imp.ort_exact)
+        imp.set(node.output[0], Act(_finish(imp, y, shape, hint), out.scale, out.zero_point,
+                                    (out.qmin, out.qmax), x.is_float))
+
+    convert.__name__ = convert.__qualname__ = "ReduceMean" if mean else "ReduceSum"
+    convert.__doc__ = (f"ONNX {convert.__name__}: MatMul by a constant ones column over the reduced axes "
+                       "(moved last), one Requantize.")
+    return convert
+
+
+ReduceSum, ReduceMean = _summed(False), _summed(True)
+
+
+def _table_of(imp, node, x: Act, values_fn, label: str, hint: str):
+    """A table over x's integer range: values_fn(q) (exact integers)."""
+    if x.spec.hi - x.spec.lo + 1 > MAX_TABLE:
+        raise imp.unsupported(node, f"on an input range of {x.spec.hi - x.spec.lo + 1} integers is not supported "
+                                    "(a lookup table holds at most 2^16)")
+    domain = np.arange(x.spec.lo, x.spec.hi + 1, dtype=np.int64)
+    return imp.b.emit("Table", [x.spec], hint, function=label, in_min=int(x.spec.lo), values=values_fn(domain))
+
+
+def _negated(imp, node, x: Act, hint: str) -> Act:
+    """-x with x's scale and zero point: q -> 2 zp - q, exactly."""
+    zp = x.zero_point
+    return x.with_spec(_table_of(imp, node, x, lambda q: 2 * zp - q, "neg", hint))
+
+
+def _extreme(minimum: bool):
+    def convert(imp, node):
+        x = imp.act(node.input[0])
+        axes = _reduce_axes(imp, node, len(x.shape))
+        if axes is None:
+            imp.set(node.output[0], x)
+            return
+        hint = node.name or node.output[0]
+        if minimum:
+            x = _negated(imp, node, x, hint + "/neg")
+        spec, rows, k = _rows(imp, x, axes, hint)
+        grid = imp.b.emit("Reshape", [spec], hint + "/grid", shape=(1, rows, 1, k))
+        spec = imp.b.emit("MaxPool", [grid], hint + "/max", kernel_shape=(1, k), strides=(1, 1),
+                          pads=(0, 0, 0, 0), dilations=(1, 1))
+        y = x.with_spec(spec)
+        shape = _out_shape(node, x, axes)
+        if minimum:
+            y = _negated(imp, node, y, _last(hint, y.shape, shape))
+        imp.set(node.output[0], y.with_spec(_finish(imp, y.spec, shape, hint)))
+
+    convert.__name__ = convert.__qualname__ = "ReduceMin" if minimum else "ReduceMax"
+    convert.__doc__ = f"ONNX {convert.__name__}: a (1, K) MaxPool over the reduced axes (moved last)."
+    return convert
+
+
+ReduceMax, ReduceMin = _extreme(False), _extreme(True)
+
+
+def _table_then_sum(imp, node, values_fn, label: str, power: int):
+    """(rows spec of table(x) summed, out shape, scale of the sum)."""
+    x = _float_input(imp, node)
+    axes = _reduce_axes(imp, node, len(x.shape)) or list(range(len(x.shape)))
+    hint = node.name or node.output[0]
+    zp = x.zero_point
+    t = x.with_spec(_table_of(imp, node, x, lambda q: values_fn(q - zp), label, hint + "/" + label))
+    spec, rows, k = _rows(imp, t, axes, hint)
+    return _sum_rows(imp, spec, 0, k, hint), _out_shape(node, x, axes), float(x.scale) ** power, hint
+
+
+def _requantized_sum(imp, node, acc, shape, scale, hint):
+    out = imp.out_qparams(node.output[0])
+    y = imp.b.requantize(acc, _last(hint, acc.shape, shape), ratio=_ratio(imp, scale, out.scale), in_zero_point=0,
+                         out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax), exact_float32=imp.ort_exact)
+    imp.set(node.output[0], Act(_finish(imp, y, shape, hint), out.scale, out.zero_point,
+                                (out.qmin, out.qmax), True))
+
+
+def ReduceL1(imp, node):
+    """Sum of |x|: a table q -> |q - zp|, then the ones-column MatMul."""
+    acc, shape, scale, hint = _table_then_sum(imp, node, np.abs, "abs", 1)
+    _requantized_sum(imp, node, acc, shape, scale, hint)
+
+
+def ReduceSumSquare(imp, node):
+    """Sum of x^2: a table q -> (q - zp)^2, then the ones-column MatMul."""
+    acc, shape, scale, hint = _table_then_sum(imp, node, np.square, "pow", 2)
+    _requantized_sum(imp, node, acc, shape, scale, hint)
+
+
+def _through_domain(imp, node, acc, shape, acc_scale: float, top: float, fn, label: str, hint: str):
+    """fn(acc * acc_scale) into the output's parameters: the sum requantized
+    onto 2^DOMAIN_BITS steps over [0, top], then a table of fn."""
+    steps = (1 << DOMAIN_BITS) - 1
+    dom = QParams(top / steps, 0, 0, steps)
+    d = imp.b.requantize(acc, hint + "/domain", ratio=acc_scale / dom.scale, in_zero_point=0, out_zero_point=0,
+                         out_range=(0, steps))
+    out = imp.out_qparams(node.output[0])
+    y = emit_table(imp, Act(d, dom.scale, 0, (0, steps), True), dom.scale, 0, out, fn, label,
+                   _last(hint, d.shape, shape))
+    imp.set(node.output[0], Act(_finish(imp, y, shape, hint), out.scale, out.zero_point,
+                                (out.qmin, out.qmax), True))
+
+
+def _output_top(imp, node) -> float:
+    out = imp.out_qparams(node.output[0])
+    return max((out.qmax - out.zero_point) * out.scale, out.scale)
+
+
+def ReduceL2(imp, node):
+    """sqrt of the sum of squares: the exact sum (as ReduceSumSquare),
+    requantized onto [0, top^2] (top: the output's largest value), a sqrt
+    table into the output."""
+    acc, shape, scale, hint = _table_then_sum(imp, node, np.square, "pow", 2)
+    _through_domain(imp, node, acc, shape, scale, _output_top(imp, node) ** 2, np.sqrt, "sqrt", hint)
+
+
+def ReduceLogSumExp(imp, node):
+    """log of the sum of exp: a table q -> round(2^15 exp(real(q) - m)) with
+    m the input's largest real value (entries <= 2^15), summed, requantized
+    onto [0, exp(top)] (top: the output's largest value), a log table into
+    the output (log 0 saturates to its lowest value)."""
+    x = _float_input(imp, node)
+    m = (x.spec.hi - x.zero_point) * float(x.scale)
+    s = float(x.scale)
+    acc, shape, _, hint = _table_then_sum(
+        imp, node, lambda d: np.rint(np.exp(d * s - m) * 2**EXP_BITS).astype(np.int64), "exp", 1)
+    top = _output_top(imp, node)
+    _through_domain(imp, node, acc, shape, math.exp(m) / 2**EXP_BITS, math.exp(top), np.log, "log", hint)
+
+
+def ArgMin(imp, node):
+    """ArgMax of the negated input (a table q -> 2 zp - q: order reversed)."""
+    x = imp.act(node.input[0])
+    at = node_attrs(node)
+    hint = node.name or node.output[0]
+    neg = _negated(imp, node, x, hint + "/neg")
+    spec = imp.b.emit("ArgMax", [neg.spec], hint, axis=at.get("axis", 0) % len(x.shape),
+                      keepdims=at.get("keepdims", 1), select_last_index=at.get("select_last_index", 0))
+    imp.set(node.output[0], Act(spec, None, 0, (spec.lo, spec.hi), False))
+
+
+OPS = {("ai.onnx", f.__name__): f for f in (ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
+                                             ReduceSumSquare, ReduceLogSumExp, ArgMin)}

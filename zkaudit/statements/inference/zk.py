@@ -1,0 +1,138 @@
+"""Zero-knowledge inference: what prover and verifier share.
+
+A zero-knowledge proof (input modes 2 and 3 of `proof.py`) differs from a
+plain one in four places:
+
+1. The advice commitment is the hiding one (`pcs.hiding`) and holds, after
+   the advice tensors, the proof's bank of randomness (`sumcheck.zk`); a
+   committed input's hiding commitment holds its own bank after the inputs.
+   Both are committed before the statement is bound.
+2. Every sum-check of every layer, lookup and range check runs
+   zero-knowledge (the transcript carries the session), so each claim a
+   layer passes on is `Hidden`: its public part is uniform.
+3. At the end each claim is discharged where its value can be checked
+   without revealing it: on an advice tensor, by a `LinearClaim` "f~(z) minus
+   its bank pads = public part" on the advice commitment; on a committed
+   input, by first re-padding the input's claims from the input bank (one
+   zero-knowledge combination sum-check whose input table takes its pad
+   from the input bank) and then a `LinearClaim` on the input commitment;
+   on a public input, by a deferred check against the verifier's own
+   evaluation; every deferred check folds into one claim on the bank.
+4. Claims on the registered weights are answered with the weights'
+   evaluations in the clear (`weight values`) and a deferred check ties
+   each to its Hidden claim: the registered commitment is a plain one,
+   opened in every proof. Each proof reveals those evaluations (one per
+   claim on a weight tensor), which is what `weight_leak` reports; the
+   private-weights work replaces this by a per-proof hiding commitment.
+"""
+
+from __future__ import annotations
+
+from zkaudit.field.hidden import Hidden
+from zkaudit.field.scalar import Fp2
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.combine_verifier import dedupe, weights as combine_weights
+from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck.zk import linear_terms
+
+ADVICE_BANK, INPUT_BANK = "advice", "input"
+LABEL_WEIGHT_VALUES = b"inference/zk/weight-values"
+REPAD = SumOfProducts.product(2)  # T * E, E = sum_j rho_j eq(z_j, .): the input re-padding sum-check
+
+
+def linear_claim(table_index: int, bank_index: int, bank: str, claim: TensorClaim) -> LinearClaim:
+    """T~(z) = c + L(bank)  as  T~(z) - L(bank) = c."""
+    v = Hidden.of(claim.value)
+    entries = [(bank_index, w, -c) for w, c in sorted(linear_terms(v, bank).items())]
+    return LinearClaim(((table_index, tuple(claim.point), Fp2(1)),), tuple(entries), v.const)
+
+
+def bank_linear_claim(bank_index: int, folded) -> LinearClaim | None:
+    if folded is None:
+        return None
+    weights, value = folded
+    return LinearClaim((), tuple((bank_index, w, c) for w, c in sorted(weights.items())), value)
+
+
+def repad_target(claims: list[TensorClaim], transcript):
+    """(deduplicated claims, their combination weights, the combined claim)."""
+    claims = dedupe(claims)
+    rhos = combine_weights(claims, transcript) if len(claims) > 1 else [Fp2(1)]
+    target = Hidden.of(0)
+    for rho, c in zip(rhos, claims):
+        target = target + rho * c.value
+    return claims, rhos, target
+
+
+def bank_words(elements: int) -> int:
+    """Base words of a bank of `elements` GF(p^2) elements, a power of two."""
+    return max(2, 1 << (2 * elements - 1).bit_length())
+
+
+def bank_elements(table_num_vars: int) -> int:
+    return (1 << table_num_vars) // 2
+
+
+def estimate_bank(circuit) -> int:
+    """Elements the advice bank gets on a first try (the prover retries with
+    twice as many when a proof needs more; `prove_witness` remembers the
+    figure per circuit). A sum-check of n variables and degree d takes
+    n d + d + 1 mask elements and one pad per table."""
+    from zkaudit.layers.tensor import num_vars
+
+    total = 256
+    for node in circuit.nodes:
+        n = max(num_vars(circuit.specs()[node.output].shape), 1)
+        total += 64 * (n + 4)
+    return total
+
+
+class WeightValuesMismatch(Exception):
+    pass
+
+
+def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> dict[str, list]:
+    """Turn every claim left after the walk into the openings' claims (item 3
+    and 4 of the module docstring); shared by prover and verifier, which
+    differ only in `weight_value(name, point, k)`: the prover evaluates the
+    weights, the verifier reads the k-th value from the proof. Returns the
+    claims per commitment ("weights", "advice", "input")."""
+    from zkaudit.layers.tensor import embed
+    from zkaudit.pcs import Claim
+    from zkaudit.poly.mle import evaluate
+    from zkaudit.statements.inference.commitment import input_index, weight_index
+    from zkaudit.statements.inference.verifier import DanglingClaim
+    from zkaudit.sumcheck.zk import bank_claim
+
+    zk = transcript.zk
+    adv_index = {n: i for i, n in enumerate(advice_names)}
+    w_index = weight_index(circuit)
+    in_index = input_index(circuit) if body.committed_input else {}
+    public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
+    out: dict[str, list] = {"weights": [], "advice": [], "input": []}
+    k = 0
+    for name, cl in sorted(claims.items()):
+        for c in cl:
+            if name in public_inputs:
+                v = evaluate(embed(body.inputs[name]), list(c.point))
+                zk.require_equal(c.value, Fp2.from_base(v) if not isinstance(v, Fp2) else v,
+                                 where=f"inference.input {name}")
+            elif name in w_index:
+                v = weight_value(name, c.point, k)
+                k += 1
+                zk.require_equal(c.value, v, where=f"inference.weights {name}")
+                out["weights"].append(Claim(w_index[name], c.point, v))
+            elif name in adv_index:
+                out["advice"].append(linear_claim(adv_index[name], len(advice_names), ADVICE_BANK, c))
+            elif name in in_index:
+                out["input"].append(linear_claim(in_index[name], len(in_index), INPUT_BANK, c))
+            else:
+                raise DanglingClaim(f"claim left on tensor {name!r}", where="inference")
+    transcript.absorb_exts(LABEL_WEIGHT_VALUES, [c.value for c in out["weights"]])
+    lc = bank_linear_claim(len(advice_names), bank_claim(zk, ADVICE_BANK, transcript))
+    if lc is not None:
+        out["advice"].append(lc)
+    if bank_claim(zk, INPUT_BANK, transcript) is not None:
+        raise ValueError("a deferred check on the input bank")  # only the input's own pads live there
+    return out, k
