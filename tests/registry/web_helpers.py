@@ -1,0 +1,77 @@
+"""A registry with something on every page, for the web-page tests (with
+and without a browser): a real compiled model (circuits/logistic_risk, 11
+parameters) published in two versions, one revoked; a real proof of one
+prediction submitted (valid) and a tampered copy submitted (not valid); and
+a consent chain (dataset -> consent table -> consent proof), all real."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import numpy as np
+from registry_helpers import CARD, key
+
+from zkaudit.registry import records
+from zkaudit.registry.artifacts import read_model_dir
+from zkaudit.registry.client import (publish_consent_local, publish_consent_proof_local, publish_dataset_local,
+                                     publish_local)
+from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.store import Registry
+
+ZOO = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
+MODEL, VERSION, OLD = "logistic-risk", "1.0", "0.9"
+REVOKE_REASON = "calibrated on the wrong cohort"
+
+
+def compiled_model(root: Path) -> tuple[Path, bytes, bytes]:
+    """(compiled model folder, a valid proof of one prediction, that proof with one byte flipped)."""
+    import zkaudit
+
+    out = root / "logistic"
+    zkaudit.compile(ZOO / "model.onnx", out, calibration=ZOO / "calibration.npy")
+    proof = zkaudit.prove(out, np.load(ZOO / "calibration.npy")[0]).proof
+    tampered = bytearray(proof)
+    tampered[len(tampered) // 2] ^= 1
+    return out, proof, bytes(tampered)
+
+
+def consent_chain(reg: Registry) -> dict:
+    """A 2-record synthetic dataset, a 4-ID consent table v1 and a consent proof over them, published."""
+    import pyarrow as pa
+
+    from zkaudit.data.consent_table import commit_consent_table
+    from zkaudit.data.dataset import commit_dataset
+    from zkaudit.statements.consent.prover import prove_consent
+
+    schema = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
+              "id_column": "patient", "population": "synthetic sepsis cohort"}
+    ids = [secrets.token_hex(16) for _ in range(4)]
+    table, opening, distinct = commit_consent_table(ids, issuer="irb-a", purpose="train:sepsis", version=1)
+    ds, ds_opening = commit_dataset({"patient": pa.array(ids[:2]), "age": pa.array(["41", "67"])}, schema)
+    proof = prove_consent(ds, ds_opening, table, opening, unique_ids=True)
+    return {"dataset": publish_dataset_local(reg, key("hospital"), ds.doc, None),
+            "table": publish_consent_local(reg, key("irb-a"), table.doc, None, distinct),
+            "proof": publish_consent_proof_local(reg, key("acme"), proof, allow_not_zero_knowledge=True)}
+
+
+def populated_registry(root: Path, *, consent: bool = True) -> dict:
+    """Build the registry at root/registry.db (its key beside it, so `registry serve` finds it)."""
+    model_dir, proof, tampered = compiled_model(root)
+    url = str(root / "registry.db")
+    reg, _, key_path = Registry.init(url, Path(f"{url}.key"))
+    reg.key = None  # no tree head per write (0.3 s each); one head is signed at the end
+    art = read_model_dir(model_dir)
+    publish_local(reg, key("acme"), art, MODEL, OLD, CARD)
+    publish_local(reg, key("acme"), art, MODEL, VERSION, CARD)
+    stmt = records.revocation(model=MODEL, version=OLD, reason=REVOKE_REASON)
+    reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
+    valid = reg.submit_proof(model=MODEL, version=VERSION, proof=proof, submitter=key("acme").public_key)
+    invalid = reg.submit_proof(model=MODEL, version=VERSION, proof=tampered, submitter=key("acme").public_key)
+    chain = consent_chain(reg) if consent else None
+    reg.key = read_keystore(key_path)
+    reg.sign_head()
+    summary = json.loads((model_dir / "public" / "summary.json").read_text())
+    return {"reg": reg, "url": url, "model_dir": model_dir, "proof": proof, "tampered": tampered,
+            "valid": valid, "invalid": invalid, "chain": chain, "summary": summary}
