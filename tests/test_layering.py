@@ -24,6 +24,7 @@ ORDER = [
     "onnx",
     "layers",
     "data",
+    "train",
     "statements",
     "registry",
     "api",

@@ -13,6 +13,7 @@ Layers, lowest first; a module imports only from layers below its own
     circuit      the integer circuit IR, validator, reference executor
     onnx         ONNX import and quantization
     layers       one prover/verifier pair per IR op
+    train        DP-SGD policy, integer reference trainer, tape and coin, accountant
     statements   inference / audit / training-policy prove() and verify()
     registry     the public registry (never imports a prover)
     cli          one module per command

@@ -126,14 +126,15 @@ def rounded_gaussian(s_text: str) -> CdtTable:
         K = _tail_cut(s)
     tails = _upper_tails(s, K, 25)
     L = []
-    for k, pk in enumerate(tails):
-        v = _round_half_up(pk * ONE, mp)
-        if v is None:
-            with mp.workdps(80):
-                v = _round_half_up(_upper_tails(s, k + 1, 80)[k] * ONE, mp)
-            if v is None:  # a tie at 80 digits: not seen for any real s; refuse rather than guess
-                raise ArithmeticError(f"rounding tie in the Gaussian table at k={k}")
-        L.append(v)
+    with mp.workdps(25):
+        for k, pk in enumerate(tails):
+            v = _round_half_up(pk * ONE, mp)
+            if v is None:
+                with mp.workdps(80):
+                    v = _round_half_up(mp.erfc((k + mp.mpf(0.5)) / (s * mp.sqrt(2))) / 2 * ONE, mp)
+                if v is None:  # a tie at 80 digits: not seen for any real s; refuse rather than guess
+                    raise ArithmeticError(f"rounding tie in the Gaussian table at k={k}")
+            L.append(v)
     L.append(0)  # L_K: the end buckets absorb the cut tails
     upper = [ONE - x for x in L]  # T_k, k = 0..K
     lower = [L[k] for k in range(K, -1, -1)][1:]  # T_{-k-1} = L_k for k = K-1..0, i.e. T_{-K}..T_{-1}
