@@ -1,6 +1,10 @@
 """The numpy paths that spare small jobs numba's start-up (field.npfield,
-vec below SMALL, poly.mle.fold_numpy / eq_table_numpy) against the naive
-reference and the numba kernels: the same values, bit for bit."""
+vec below SMALL, poly.mle.fold_numpy / eq_table_numpy, and every `name_numpy`
+beside a kernel in pcs/kernels.py, pcs/ntt_kernels.py, layers/kernels.py,
+sumcheck/kernels.py and sumcheck/kernels_prod2.py) against the naive
+reference and the numba kernels: the same values, bit for bit. Also the
+lazy `field.jit.njit`: importing the kernel modules loads no numba, and a
+kernel built on first use calls, inlines and resolves its helpers."""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def test_npfield_against_python_ints():
 @pytest.fixture
 def numpy_paths(monkeypatch):
     """Every size takes the numpy path, as in a process without numba."""
-    monkeypatch.setattr(jit, "use_kernel", lambda n, threshold: False)
+    monkeypatch.setattr(jit, "use_kernel", lambda n, threshold, kernel=None: False)
 
 
 @pytest.mark.parametrize("seed", [2, 3])
@@ -114,3 +118,225 @@ def test_large_eq_table_serial_head_then_parallel_doublings(n):
     rng = np.random.default_rng(n)
     point = [Fp2(int(x), int(y)) for x, y in vec.ext_random(n, rng)]
     assert (mle.eq_table(point) == mle.eq_table_numpy(point)).all()
+
+
+# ------------------------------------------------ kernels beside numpy paths
+
+from zkaudit.layers import kernels as layer_kernels  # noqa: E402
+from zkaudit.pcs import kernels as pcs_kernels  # noqa: E402
+from zkaudit.pcs import ntt  # noqa: E402
+from zkaudit.pcs import ntt_kernels  # noqa: E402
+from zkaudit.sumcheck import kernels as sc_kernels  # noqa: E402
+from zkaudit.sumcheck import kernels_prod2 as sc_prod2  # noqa: E402
+
+U64 = np.uint64
+R0, R1 = U64(77), U64((1 << 63) + 5)  # an extension challenge with a large coordinate
+
+
+def _same(numpy_fn, kernel, *args, out_index=None):
+    """Run both on copies of the arguments; the outputs (and results) agree."""
+    a = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
+    b = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
+    ra, rb = numpy_fn(*a), kernel(*b)
+    if ra is not None or rb is not None:
+        assert np.array_equal(np.asarray(ra, dtype=U64), np.asarray(rb, dtype=U64))
+    for x, y in zip(a, b):
+        if isinstance(x, np.ndarray):
+            assert np.array_equal(x, y)
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 1), (7, 33), (16, 256)])
+def test_pcs_combine_rows_and_row_dots(rows, cols):
+    rng = np.random.default_rng(rows * cols)
+    mat = vec.random(rows * cols, rng).reshape(rows, cols)
+    mat[0, :] = P - 1  # the largest entries: the 32-bit halves' sums at their worst
+    coeffs = vec.ext_random(rows, rng)
+    _same(pcs_kernels.combine_rows_numpy, pcs_kernels._combine_rows, mat, coeffs, np.empty((cols, 2), U64))
+    vecs = vec.random(3 * cols, rng).reshape(3, cols)
+    _same(pcs_kernels.row_dots_numpy, pcs_kernels._row_dots, mat, vecs, np.empty((3, rows), U64))
+
+
+def test_pcs_eval_blocks_and_batching_tables():
+    rng = np.random.default_rng(11)
+    row = vec.ext_random(64, rng)
+    starts, logs = np.array([0, 16, 32, 40, 48, 63]), np.array([4, 4, 3, 3, 4, 0])
+    points = vec.ext_random(6 * 4, rng).reshape(6, 4, 2)
+    _same(pcs_kernels.eval_blocks_numpy, pcs_kernels._eval_blocks, row, starts, logs, points, np.empty((6, 2), U64))
+    stack = vec.ext_random(6 * 16, rng).reshape(6, 16, 2)
+    _same(pcs_kernels.pair_round_evals_numpy, pcs_kernels._pair_round_evals, stack, vec.ext_random(3, rng),
+          np.empty((3, 2), U64))
+    _same(pcs_kernels.fold_tables_numpy, pcs_kernels._fold_tables, stack, R0, R1, np.empty((6, 8, 2), U64))
+
+
+@pytest.mark.parametrize("log_n", [0, 1, 3, 6])
+def test_ntt_rows_numpy_match_kernels(log_n):
+    rng = np.random.default_rng(log_n)
+    n = 1 << log_n
+    x = vec.random(3 * n, rng).reshape(3, n)
+    _same(ntt_kernels.dif_rows_numpy, ntt_kernels._dif_rows, x, ntt.twiddles(log_n))
+    _same(ntt_kernels.dit_rows_numpy, ntt_kernels._dit_rows, x, ntt.twiddles(log_n, inverse=True))
+    _same(ntt_kernels.bit_reverse_rows_numpy, ntt_kernels._bit_reverse_rows, x, ntt.bit_reversal(log_n),
+          np.empty_like(x))
+    _same(ntt_kernels.scale_rows_numpy, ntt_kernels._scale_rows, x, vec.random(n, rng))
+    for count in (0, 1, 3, n + 5):
+        _same(ntt_kernels.powers_numpy, ntt_kernels._powers, U64(123456789123), count, np.zeros(count, U64))
+
+
+def test_ntt_numpy_on_a_strided_view_writes_through():
+    x = vec.random(64, np.random.default_rng(2)).reshape(8, 8)
+    a, b = x.copy(), x.copy()
+    ntt_kernels.dif_rows_numpy(a[:, :4], ntt.twiddles(2))
+    ntt_kernels._dif_rows(b[:, :4], ntt.twiddles(2))
+    assert np.array_equal(a, b) and not np.array_equal(a, x)
+
+
+@pytest.mark.parametrize("log_m,log_blowup,rows", [(0, 1, 3), (2, 1, 5), (4, 2, 9)])
+def test_encoders_numpy_match_kernels(log_m, log_blowup, rows):
+    rng = np.random.default_rng(log_m + 10 * rows)
+    m = 1 << log_m
+    msg = vec.random(rows * m, rng).reshape(rows, m)
+    sp = ntt.coset_shift_powers(log_m, log_blowup)
+    _same(ntt_kernels.encode_rows_transposed_numpy, ntt_kernels._encode_rows_transposed, msg, sp,
+          ntt.twiddles(log_m), np.zeros((m << log_blowup, rows), U64), 32)
+    for pad in sorted({0, 1, m}):
+        padded = vec.random(rows * (m + pad), rng).reshape(rows, m + pad)
+        pad_sp = vec.random((1 << log_blowup) * pad, rng).reshape(1 << log_blowup, pad)
+        _same(ntt_kernels.encode_padded_rows_transposed_numpy, ntt_kernels._encode_padded_rows_transposed, padded,
+              m, sp, pad_sp, ntt.twiddles(log_m), np.zeros((m << log_blowup, rows + 2), U64), 4)
+        _same(ntt_kernels.encode_padded_rows_numpy, ntt_kernels._encode_padded_rows, padded, m, sp, pad_sp,
+              ntt.twiddles(log_m), np.zeros((rows, m << log_blowup), U64))
+
+
+@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (32, 16)])
+def test_layer_contractions(m, k):
+    rng = np.random.default_rng(m + k)
+    a = vec.random(m * k, rng).reshape(m, k)
+    _same(layer_kernels.vec_mat_numpy, layer_kernels._vec_mat, vec.ext_random(m, rng), a, np.empty((k, 2), U64))
+    _same(layer_kernels.mat_vec_numpy, layer_kernels._mat_vec, a, vec.ext_random(k, rng), np.empty((m, 2), U64))
+
+
+def test_layer_wiring_sums_with_collisions():
+    rng = np.random.default_rng(7)
+    n, size = 50, 12  # 50 cells onto 12 sources: many collide
+    eq_r, eq_s = vec.ext_random(n, rng), vec.ext_random(size, rng)
+    src_id = rng.integers(-2, 3, n).astype(np.int64)
+    src_idx = rng.integers(0, size, n).astype(np.int64)
+    for which in (-2, -1, 0, 1, 2, 7):
+        _same(layer_kernels.wiring_table_numpy, layer_kernels._wiring_table, eq_r, src_id, src_idx, which, size,
+              np.ones((size, 2), U64))
+        _same(layer_kernels.wiring_eval_numpy, layer_kernels._wiring_eval, eq_r, eq_s, src_id, src_idx, which)
+        _same(layer_kernels.masked_eq_sum_numpy, layer_kernels._masked_eq_sum, eq_r, src_id, which)
+
+
+@pytest.mark.parametrize("n", [2, 4, 32])
+def test_sumcheck_rounds_and_folds(n):
+    rng = np.random.default_rng(n)
+    ptr, idx = np.array([0, 1, 3, 6], np.int64), np.array([2, 0, 1, 0, 1, 2], np.int64)  # f2 + f0 f1 + f0 f1 f2
+    base, ext = vec.random(3 * n, rng).reshape(3, n), vec.ext_random(3 * n, rng).reshape(3, n, 2)
+    for degree in (1, 3):
+        _same(sc_kernels.round_evals_base_numpy, sc_kernels._round_evals_base, base, ptr, idx, degree)
+        _same(sc_kernels.round_evals_ext_numpy, sc_kernels._round_evals_ext, ext, ptr, idx, degree)
+    folded = np.empty((3, n // 2, 2), U64)
+    _same(sc_kernels.fold_stack_base_numpy, sc_kernels._fold_stack_base, base, R0, R1, folded)
+    _same(sc_kernels.fold_stack_ext_numpy, sc_kernels._fold_stack_ext, ext, R0, R1, folded)
+    half = np.empty((n // 2, 2), U64)
+    for f, g in ((base[0], base[1]), (ext[0], ext[1])):
+        first = (sc_prod2.round_base_numpy, sc_prod2._round_base) if f.ndim == 1 else \
+            (sc_prod2.round_ext_numpy, sc_prod2._round_ext)
+        _same(*first, f, g)
+        fold = (sc_prod2.fold_round_base_numpy, sc_prod2._fold_round_base) if f.ndim == 1 else \
+            (sc_prod2.fold_round_ext_numpy, sc_prod2._fold_round_ext)
+        _same(*fold, f, g, R0, R1, half, half)
+
+
+def test_dispatch_takes_numpy_while_the_kernel_is_unloaded_then_the_kernel(monkeypatch):
+    """Below the threshold the numpy path runs until the kernel is loaded,
+    then the kernel; both give the values of the Python-int reference."""
+    real = layer_kernels.vec_mat_numpy
+    calls = []
+    monkeypatch.setattr(layer_kernels, "vec_mat_numpy", lambda *a: calls.append("numpy") or real(*a))
+    rng = np.random.default_rng(3)
+    e, a = vec.ext_random(4, rng), vec.random(12, rng).reshape(4, 3)
+    want = [[sum(int(e[m, c]) * int(a[m, k]) for m in range(4)) % P for c in range(2)] for k in range(3)]
+    out = np.empty((3, 2), U64)
+    kernel = layer_kernels._vec_mat
+    if not jit.is_loaded(kernel):  # (an earlier test may have loaded it)
+        layer_kernels.vec_mat(e, a, out)
+        assert calls == ["numpy"] and out.tolist() == want
+    kernel(e, a, np.empty((3, 2), U64))  # loads it
+    assert jit.is_loaded(kernel)
+    calls.clear()
+    out[:] = 0
+    layer_kernels.vec_mat(e, a, out)
+    assert calls == [] and out.tolist() == want
+
+
+# ------------------------------------------------ the lazy njit
+
+_IMPORT_KERNELS = """
+import sys
+from zkaudit.pcs import kernels, ntt_kernels, verifier
+from zkaudit.layers import kernels as lk
+from zkaudit.sumcheck import kernels as sk, kernels_prod2
+assert "numba" not in sys.modules, "importing the kernel modules imported numba"
+import numpy as np
+from zkaudit.field import vec
+mat, vecs = vec.random(8 * 4).reshape(8, 4), vec.random(2 * 4).reshape(2, 4)
+out = np.empty((2, 8), np.uint64)
+kernels.row_dots(mat, vecs, out)  # small: the numpy path
+assert "numba" not in sys.modules, "a small row_dots imported numba"
+print("ok")
+"""
+
+
+def test_importing_kernel_modules_and_small_calls_load_no_numba():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run([sys.executable, "-c", _IMPORT_KERNELS], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_lazy_kernel_resolves_helpers_and_replaces_itself():
+    from zkaudit.field.jit import Kernel
+
+    # A kernel module's globals: the kernel and its helpers are stand-ins
+    # until the kernel is first used; then they are numba dispatchers.
+    assert isinstance(ntt_kernels.__dict__["_dif_rows"], Kernel) or jit.is_loaded(ntt_kernels._dif_rows)
+    x = vec.random(4 * 8).reshape(4, 8)
+    y = x.copy()
+    ntt_kernels._dif_rows(x, ntt.twiddles(3))
+    nb = jit.numba()
+    from numba.core.dispatcher import Dispatcher
+
+    assert isinstance(ntt_kernels.__dict__["_dif_rows"], Dispatcher)
+    assert isinstance(ntt_kernels.__dict__["bmul"], Dispatcher)  # an `imported` helper, resolved
+    assert ntt_kernels.__dict__["prange"] is nb.prange
+    ntt_kernels.dif_rows_numpy(y, ntt.twiddles(3))
+    assert np.array_equal(x, y)
+
+
+from zkaudit.field.jit import Imported, Kernel, prange  # noqa: E402
+from zkaudit.field.jit import njit as lazy_njit  # noqa: E402
+
+
+@lazy_njit(cache=False)
+def _twice_sum(a):
+    s = 0
+    for i in prange(a.shape[0]):
+        s += 2 * a[i]
+    return s
+
+
+def test_kernel_runs_as_python_before_numba():
+    """A Kernel's py_func with the `imported` and `prange` stand-ins runs as
+    plain Python (what NUMBA_DISABLE_JIT would run); called, it is built."""
+    kernel = globals()["_twice_sum"]
+    if isinstance(kernel, Kernel):
+        assert kernel.py_func(np.arange(5)) == 20
+    assert _twice_sum(np.arange(5)) == 20  # built by numba
+    assert globals()["prange"] is jit.numba().prange  # resolved in this module's globals
+    ref = Imported("zkaudit.field.npfield", "add")
+    assert int(ref(np.array([P - 1], U64), np.array([2], U64))[0]) == 1

@@ -7,20 +7,33 @@ Round kernel: for each pair (x' in {0,1}^(m-1)), every table's restriction to
 the line through f(0, x') and f(1, x') is evaluated at t = 0..d by repeated
 addition of the difference; each term's product is accumulated per t. Terms
 are accumulated without their coefficients (applied once at the end).
+
+Each public function runs its numba kernel (`_name`) or, for tables below
+`NUMPY_BELOW` entries while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and values
+(`field.jit.use_kernel`): a small proof never loads numba.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import add, ext_add, ext_mul, ext_sub, mul, sub
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
+
+add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_sub", "mul", "sub")
+
+# Below this many table entries a call takes the numpy path (unless its
+# kernel is loaded already).
+NUMPY_BELOW = 1 << 14
 
 NUM_CHUNKS = 64
 
 
 @njit(parallel=True, cache=True)
-def round_evals_base(stack, term_ptr, term_idx, degree):
+def _round_evals_base(stack, term_ptr, term_idx, degree):
     num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
@@ -52,7 +65,7 @@ def round_evals_base(stack, term_ptr, term_idx, degree):
 
 
 @njit(parallel=True, cache=True)
-def round_evals_ext(stack, term_ptr, term_idx, degree):
+def _round_evals_ext(stack, term_ptr, term_idx, degree):
     num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
@@ -88,7 +101,7 @@ def round_evals_ext(stack, term_ptr, term_idx, degree):
 
 
 @njit(parallel=True, cache=True)
-def fold_stack_base(stack, r0, r1, out):
+def _fold_stack_base(stack, r0, r1, out):
     """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), base tables, extension r."""
     # One parallel region over (table, index): a region per table stalled
     # measurably when many small tables are folded every round.
@@ -102,7 +115,7 @@ def fold_stack_base(stack, r0, r1, out):
 
 
 @njit(parallel=True, cache=True)
-def fold_stack_ext(stack, r0, r1, out):
+def _fold_stack_ext(stack, r0, r1, out):
     h = out.shape[1]
     for ti in prange(stack.shape[0] * h):
         t = ti // h
@@ -112,3 +125,83 @@ def fold_stack_ext(stack, r0, r1, out):
         out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
 
 
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def round_evals_base(stack, term_ptr, term_idx, degree):
+    """Per term and t = 0..degree, sum over pairs of the term's product (base tables)."""
+    if jit.use_kernel(stack.size, NUMPY_BELOW, _round_evals_base):
+        return _round_evals_base(stack, term_ptr, term_idx, degree)
+    return round_evals_base_numpy(stack, term_ptr, term_idx, degree)
+
+
+def round_evals_ext(stack, term_ptr, term_idx, degree):
+    """Per term and t = 0..degree, sum over pairs of the term's product (extension tables)."""
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _round_evals_ext):
+        return _round_evals_ext(stack, term_ptr, term_idx, degree)
+    return round_evals_ext_numpy(stack, term_ptr, term_idx, degree)
+
+
+def fold_stack_base(stack, r0, r1, out):
+    """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), base tables, extension r."""
+    if jit.use_kernel(stack.size, NUMPY_BELOW, _fold_stack_base):
+        _fold_stack_base(stack, r0, r1, out)
+    else:
+        fold_stack_base_numpy(stack, r0, r1, out)
+
+
+def fold_stack_ext(stack, r0, r1, out):
+    """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), extension tables."""
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _fold_stack_ext):
+        _fold_stack_ext(stack, r0, r1, out)
+    else:
+        fold_stack_ext_numpy(stack, r0, r1, out)
+
+
+# ---------------------------------------------------------------- numpy paths
+
+
+def _line_values(stack, npts):
+    """(T, npts, h[, 2]): every table on the line through f(0, x'), f(1, x') at t < npts."""
+    h = stack.shape[1] // 2
+    v, d = stack[:, :h], nf.sub(stack[:, h:], stack[:, :h])
+    vals = [v]
+    for _ in range(1, npts):
+        v = nf.add(v, d)
+        vals.append(v)
+    return np.stack(vals, axis=1)
+
+
+def round_evals_base_numpy(stack, term_ptr, term_idx, degree):
+    vals = _line_values(stack, degree + 1)
+    out = np.zeros((term_ptr.shape[0] - 1, degree + 1), dtype=np.uint64)
+    for j in range(out.shape[0]):
+        prod = vals[term_idx[term_ptr[j]]]
+        for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
+            prod = nf.mul(prod, vals[term_idx[q]])
+        out[j] = nf.sum_axis(prod, axis=-1)
+    return out
+
+
+def round_evals_ext_numpy(stack, term_ptr, term_idx, degree):
+    vals = _line_values(stack, degree + 1)
+    out = np.zeros((term_ptr.shape[0] - 1, degree + 1, 2), dtype=np.uint64)
+    for j in range(out.shape[0]):
+        prod = vals[term_idx[term_ptr[j]]]
+        for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
+            prod = nf.ext_mul(prod, vals[term_idx[q]])
+        out[j] = nf.sum_axis(prod, axis=-2)
+    return out
+
+
+def fold_stack_base_numpy(stack, r0, r1, out):
+    h = out.shape[1]
+    d = nf.sub(stack[:, h:], stack[:, :h])
+    out[..., 0] = nf.add(stack[:, :h], nf.mul(d, r0))
+    out[..., 1] = nf.mul(d, r1)
+
+
+def fold_stack_ext_numpy(stack, r0, r1, out):
+    out[:] = nf.ext_fold(stack, np.array([r0, r1], dtype=np.uint64))

@@ -11,20 +11,34 @@ Fused step on tables of length 2h with challenge r, q = h / 2:
     f'[i]     = f[i]     + r (f[i + h]     - f[i])
     f'[i + q] = f[i + q] + r (f[i + q + h] - f[i + q])
 and the next round's pair for f' is (f'[i], f'[i + q]).
+
+Each public function runs its numba kernel (`_name`) or, for tables below
+`NUMPY_BELOW` entries while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and values
+(`field.jit.use_kernel`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import U64_0, add, ext_add, ext_mul, ext_sub, mul, sub
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
+
+U64_0 = np.uint64(0)
+add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_sub", "mul", "sub")
+
+# Below this many table entries a call takes the numpy path (unless its
+# kernel is loaded already).
+NUMPY_BELOW = 1 << 14
 
 NUM_CHUNKS = 64
 
 
 @njit(parallel=True, cache=True)
-def round_base(f, g):
+def _round_base(f, g):
     half = f.shape[0] // 2
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, 3), dtype=np.uint64)
@@ -69,7 +83,7 @@ def _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1):
 
 
 @njit(parallel=True, cache=True)
-def fold_round_base(f, g, r0, r1, fo, go):
+def _fold_round_base(f, g, r0, r1, fo, go):
     """Fold base f, g by extension r into fo, go; return the next round's g(0), g(2) as (2, 2)."""
     h = fo.shape[0]
     q = h // 2
@@ -94,7 +108,7 @@ def fold_round_base(f, g, r0, r1, fo, go):
 
 
 @njit(parallel=True, cache=True)
-def fold_round_ext(f, g, r0, r1, fo, go):
+def _fold_round_ext(f, g, r0, r1, fo, go):
     """Fold extension f, g by r into fo, go; return the next round's g(0), g(2) as (2, 2)."""
     h = fo.shape[0]
     q = h // 2
@@ -128,7 +142,7 @@ def _combine(partial):
 
 
 @njit(parallel=True, cache=True)
-def round_ext(f, g):
+def _round_ext(f, g):
     """First round for extension tables: g(0), g(1), g(2) as (3, 2) (the
     claimed sum may not be known yet, so g(1) is computed too)."""
     half = f.shape[0] // 2
@@ -149,3 +163,85 @@ def round_ext(f, g):
         out[1, 0], out[1, 1] = ext_add(out[1, 0], out[1, 1], partial[c, 4], partial[c, 5])
         out[2, 0], out[2, 1] = ext_add(out[2, 0], out[2, 1], partial[c, 2], partial[c, 3])
     return out
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def round_base(f, g):
+    """First round for base tables: g(0), g(1), g(2) as (3,)."""
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _round_base):
+        return _round_base(f, g)
+    return round_base_numpy(f, g)
+
+
+def round_ext(f, g):
+    """First round for extension tables: g(0), g(1), g(2) as (3, 2)."""
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _round_ext):
+        return _round_ext(f, g)
+    return round_ext_numpy(f, g)
+
+
+def fold_round_base(f, g, r0, r1, fo, go):
+    """Fold base f, g by extension r into fo, go; the next round's g(0), g(2) as (2, 2)."""
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _fold_round_base):
+        return _fold_round_base(f, g, r0, r1, fo, go)
+    return fold_round_base_numpy(f, g, r0, r1, fo, go)
+
+
+def fold_round_ext(f, g, r0, r1, fo, go):
+    """Fold extension f, g by r into fo, go; the next round's g(0), g(2) as (2, 2)."""
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _fold_round_ext):
+        return _fold_round_ext(f, g, r0, r1, fo, go)
+    return fold_round_ext_numpy(f, g, r0, r1, fo, go)
+
+
+# ---------------------------------------------------------------- numpy paths
+
+
+def _twice_minus(b, a):
+    """2 b - a: the line through a (t = 0) and b (t = 1) at t = 2."""
+    return nf.sub(nf.add(b, b), a)
+
+
+def round_base_numpy(f, g):
+    h = f.shape[0] // 2
+    f0, f1, g0, g1 = f[:h], f[h:], g[:h], g[h:]
+    return np.array([nf.sum(nf.mul(f0, g0)), nf.sum(nf.mul(f1, g1)),
+                     nf.sum(nf.mul(_twice_minus(f1, f0), _twice_minus(g1, g0)))], dtype=np.uint64)
+
+
+def round_ext_numpy(f, g):
+    h = f.shape[0] // 2
+    f0, f1, g0, g1 = f[:h], f[h:], g[:h], g[h:]
+    return np.stack([nf.sum_axis(nf.ext_mul(f0, g0), axis=0), nf.sum_axis(nf.ext_mul(f1, g1), axis=0),
+                     nf.sum_axis(nf.ext_mul(_twice_minus(f1, f0), _twice_minus(g1, g0)), axis=0)])
+
+
+def _next_round(fo, go):
+    q = fo.shape[0] // 2
+    if q == 0:
+        return np.zeros((2, 2), dtype=np.uint64)
+    fa, fb, ga, gb = fo[:q], fo[q : 2 * q], go[:q], go[q : 2 * q]
+    return np.stack([nf.sum_axis(nf.ext_mul(fa, ga), axis=0),
+                     nf.sum_axis(nf.ext_mul(_twice_minus(fb, fa), _twice_minus(gb, ga)), axis=0)])
+
+
+def _fold_base_numpy(f, r0, r1, out):
+    h = out.shape[0]
+    d = nf.sub(f[h:], f[:h])
+    out[:, 0] = nf.add(f[:h], nf.mul(d, r0))
+    out[:, 1] = nf.mul(d, r1)
+
+
+def fold_round_base_numpy(f, g, r0, r1, fo, go):
+    _fold_base_numpy(f, r0, r1, fo)
+    _fold_base_numpy(g, r0, r1, go)
+    return _next_round(fo, go)
+
+
+def fold_round_ext_numpy(f, g, r0, r1, fo, go):
+    r = np.array([r0, r1], dtype=np.uint64)
+    fo[:] = nf.ext_fold(f, r)
+    go[:] = nf.ext_fold(g, r)
+    return _next_round(fo, go)
