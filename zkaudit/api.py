@@ -262,9 +262,9 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
         verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment,
                                input_commitment=expected, inputs=read)
     else:
-        from zkaudit.registry.store import Registry
+        from zkaudit.registry.remote import open_registry  # a database, or https://... (verified here)
 
-        reg = Registry(registry)
+        reg = open_registry(registry)
         name, version = resolve_model_ref(reg, model)
         ref = f"{name}@{version}"
         verdict = reg.check(model=name, version=version, proof=data, input_commitment=expected, inputs=read)

@@ -1,8 +1,13 @@
 """`zkaudit registry ...`: create, serve, publish to, read and audit a registry.
 
 Every command takes `--registry URL_OR_PATH` (default `$ZKAUDIT_REGISTRY_URL`,
-else ./zkaudit-registry.db). Commands that write sign the new tree head when
-the registry key is at hand (`--registry-key`, default next to a SQLite file).
+else ./zkaudit-registry.db): a database (SQLite path, postgresql://...) or a
+served registry (https://..., or http://127.0.0.1:PORT on this machine;
+`registry/remote.py`). Commands that write to a database sign the new tree
+head when the registry key is at hand (`--registry-key`, default next to a
+SQLite file); a served registry signs its own heads, and writes to it are
+requests signed with --key. init, upgrade, serve and register-signer work on
+the database only.
 """
 
 from __future__ import annotations
@@ -23,14 +28,18 @@ from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.client import card_from, publish_local
 from zkaudit.registry.log import SignedTreeHead
 from zkaudit.registry.records import revocation, revocation_message
+from zkaudit.registry.remote import is_remote, resolve
+from zkaudit.registry.remote import open_registry as open_any
 from zkaudit.registry.store import Registry, default_key_path
 from zkaudit.registry.views import parse_ref
 
 registry_app = typer.Typer(name="registry", help="The public model registry.", no_args_is_help=True)
 
-REGISTRY = typer.Option(None, "--registry", help="Database: a SQLite path or postgresql:// URL, not the "
-                        "http:// address of a served registry (default $ZKAUDIT_REGISTRY_URL, else "
-                        "./zkaudit-registry.db).")
+REGISTRY = typer.Option(None, "--registry", help="A served registry (https://HOST, or http://127.0.0.1:PORT) "
+                        "or its database (a SQLite path or postgresql:// URL); default $ZKAUDIT_REGISTRY_URL, "
+                        "else ./zkaudit-registry.db.")
+DB_REGISTRY = typer.Option(None, "--registry", help="The registry's database: a SQLite path or postgresql:// "
+                           "URL (default $ZKAUDIT_REGISTRY_URL, else ./zkaudit-registry.db).")
 REGISTRY_KEY = typer.Option(None, "--registry-key", help="The registry's own keystore, used to sign tree heads "
                             "(default: REGISTRY.key beside a SQLite file, ./zkaudit-registry.key otherwise).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
@@ -40,7 +49,14 @@ def emit(as_json: bool, doc: Any, text: str) -> None:
     typer.echo(json.dumps(doc, indent=2, sort_keys=True) if as_json else text)
 
 
-def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bool = False) -> Registry:
+def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bool = False):
+    """The registry to write to: a served one (`RemoteRegistry`; it signs its
+    own heads) or a database, with its key when at hand."""
+    if is_remote(resolve(url)):
+        if key_path is not None or need_key:
+            raise ZkauditError(f"--registry {resolve(url)} is a served registry: it signs its own tree heads",
+                               hint="--registry-key and --sign are for the registry's database")
+        return open_any(url)
     reg = Registry(url)
     path = key_path or default_key_path(reg.url)
     if key_path is not None or path.exists() or need_key:
@@ -51,7 +67,7 @@ def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bo
 
 
 @registry_app.command("init")
-def init(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+def init(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Create the registry database (or bring it up to date) and its signing key."""
     reg, created, key_path = Registry.init(registry, registry_key)
     doc = {"registry": reg.url, "created": created, "registry_key": str(key_path),
@@ -61,7 +77,7 @@ def init(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: b
 
 
 @registry_app.command("upgrade")
-def upgrade(registry: str = REGISTRY, as_json: bool = JSON) -> None:
+def upgrade(registry: str = DB_REGISTRY, as_json: bool = JSON) -> None:
     """Apply pending schema migrations."""
     from zkaudit.registry import db
 
@@ -71,7 +87,7 @@ def upgrade(registry: str = REGISTRY, as_json: bool = JSON) -> None:
 
 
 @registry_app.command("serve")
-def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
+def serve(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY,
           host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="TCP port, 0-65535 (0 picks a free one)."),
           max_body: int = typer.Option(16 * 1024 * 1024, help="Largest accepted request body, bytes (at least 1)."),
@@ -80,7 +96,11 @@ def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
           check_timeout: float = typer.Option(60.0, help="Seconds one proof check may take before its worker is "
                                               "killed and the request answered 422."),
           check_memory: int = typer.Option(2048, help="MiB of memory one proof check may use on top of a "
-                                           "worker's own footprint (422 beyond it).")) -> None:
+                                           "worker's own footprint (422 beyond it)."),
+          write_rate: float = typer.Option(5.0, help="Signed writes per second allowed per client address and "
+                                           "per signer key, after --write-burst at once (0: no limit)."),
+          write_burst: int = typer.Option(60, help="Signed writes accepted at once per client address and per "
+                                          "signer key before --write-rate applies (answered 429 beyond).")) -> None:
     """Run the HTTP API (OpenAPI schema at /openapi.json, docs at /docs)."""
     problems = []
     if not 0 <= port <= 65535:
@@ -93,6 +113,10 @@ def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
         problems.append(f"--check-timeout must be positive, not {check_timeout}")
     if check_memory < 1:
         problems.append(f"--check-memory must be at least 1 MiB, not {check_memory}")
+    if write_rate < 0:
+        problems.append(f"--write-rate must be 0 (no limit) or positive, not {write_rate}")
+    if write_burst < 1:
+        problems.append(f"--write-burst must be at least 1, not {write_burst}")
     if problems:
         raise ZkauditError("; ".join(problems))
     import uvicorn
@@ -105,7 +129,8 @@ def serve(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
     pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
     reg.verifier, reg.signatures, reg.table_checker = pool.verify, pool.verify_signatures, pool.check_table
     try:
-        config = uvicorn.Config(create_app(reg, max_body=max_body), log_level="info")
+        config = uvicorn.Config(create_app(reg, max_body=max_body, write_rate=write_rate, write_burst=write_burst),
+                                log_level="info")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         pool.close()
@@ -155,7 +180,9 @@ def publish(
     art = read_model_dir(model_dir)
     vendor = bls.read_keystore(key)
     reg = open_registry(registry, registry_key)
-    out = publish_local(reg, vendor, art, name, version, card_from(intended_use, training_data, claimed))
+    card = card_from(intended_use, training_data, claimed)
+    out = reg.publish_as(vendor, art, name, version, card) if is_remote(reg.url) else \
+        publish_local(reg, vendor, art, name, version, card)
     emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}\n"
          f"log entry:      {out['log_index']} (this version's; a vendor key's first publication and a model's "
          f"first version each log their own entry before it)")
@@ -175,7 +202,9 @@ def publish_dataset(
 
     record, signed = read_signed(dataset / RECORD_FILE, "dataset record")
     k = bls.read_keystore(key)
-    out = publish_dataset_local(open_registry(registry, registry_key), k, record, signed)
+    reg = open_registry(registry, registry_key)
+    out = reg.publish_dataset_as(k, record, signed) if is_remote(reg.url) else \
+        publish_dataset_local(reg, k, record, signed)
     emit(as_json, out, f"published dataset {out['record_digest']} ({out['rows']} records) by {out['custodian']}\n"
          f"log entry: {out['log_index']}")
 
@@ -203,7 +232,9 @@ def publish_consent(
     except OSError as exc:
         raise ZkauditError(f"cannot read the distinctness proof: {exc}") from None
     k = bls.read_keystore(key)
-    out = publish_consent_local(open_registry(registry, registry_key), k, record, signed, proof)
+    reg = open_registry(registry, registry_key)
+    out = reg.publish_consent_as(k, record, signed, proof) if is_remote(reg.url) else \
+        publish_consent_local(reg, k, record, signed, proof)
     sup = f", supersedes {out['supersedes']}" if out["supersedes"] else ""
     emit(as_json, out, f"published consent table v{out['version']} ({out['purpose']}, {out['rows']} IDs) by "
          f"{out['irb']}: {out['record_digest']}{sup}\nlog entry: {out['log_index']}")
@@ -229,8 +260,10 @@ def publish_consent_proof(
     except OSError as exc:
         raise ZkauditError(f"cannot read {proof}: {exc.strerror}") from None
     k = bls.read_keystore(key)
-    out = publish_consent_proof_local(open_registry(registry, registry_key), k, data,
-                                      allow_not_zero_knowledge=allow_not_zero_knowledge)
+    reg = open_registry(registry, registry_key)
+    out = (reg.publish_consent_proof_as if is_remote(reg.url) else
+           lambda key, proof, **kw: publish_consent_proof_local(reg, key, proof, **kw))(
+        k, data, allow_not_zero_knowledge=allow_not_zero_knowledge)
     zk = "zero-knowledge" if out["zero_knowledge"] else \
         "NOT ZERO-KNOWLEDGE (published with --allow-not-zero-knowledge: synthetic or public data only)"
     emit(as_json, out, f"published consent proof {out['proof_digest']} by {out['prover']}: valid, {zk}\n"
@@ -241,8 +274,12 @@ def publish_consent_proof(
 @registry_app.command("register-signer")
 def register_signer(key: Path = typer.Option(..., "--key", help="The signer's keystore."),
                     role: str = typer.Option("regulator", help="vendor, regulator, custodian or irb."),
-                    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
-    """Register a signer (operator action, e.g. admitting a regulator)."""
+                    registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Register a signer (operator action on the database, e.g. admitting a regulator)."""
+    if is_remote(resolve(registry)):
+        raise ZkauditError("register-signer is an operator action on the registry's database, not over HTTP",
+                           hint="the operator runs it with --registry postgresql://... (vendors, custodians and "
+                                "IRBs register on their first publication)")
     k = bls.read_keystore(key)
     out = open_registry(registry, registry_key).register_signer(name=k.name, role=role, public_key=k.public_key,
                                                                 pop=k.proof_of_possession())
@@ -256,10 +293,109 @@ def revoke(ref: str = typer.Argument(..., help="NAME@VERSION"), reason: str = ty
     """Withdraw a model version with a signed reason."""
     name, version = parse_ref(ref)
     k = bls.read_keystore(key)
-    sig = k.sign(revocation_message(revocation(model=name, version=version, reason=reason)))
-    out = open_registry(registry, registry_key).revoke(model=name, version=version, reason=reason,
-                                                       signer=k.public_key, signature=sig)
-    emit(as_json, out, f"revoked {ref}: {reason}")
+    reg = open_registry(registry, registry_key)
+    if is_remote(reg.url):
+        out = reg.revoke_as(k, name, version, reason)
+    else:
+        sig = k.sign(revocation_message(revocation(model=name, version=version, reason=reason)))
+        out = reg.revoke(model=name, version=version, reason=reason, signer=k.public_key, signature=sig)
+    emit(as_json, out, f"revoked {ref}: {reason}\nlog entry: {out['log_index']}")
+
+
+@registry_app.command("revoke-key")
+def revoke_key(target: str = typer.Argument(..., help="The revoked key: a keystore file or its public key "
+                                                      "(96 hex digits)."),
+               from_time: str = typer.Option(..., "--from", help="From when it is compromised: Unix seconds or "
+                                             "an ISO 8601 time (UTC unless it names a zone)."),
+               reason: str = typer.Option(..., help="Why."),
+               key: Path = typer.Option(..., "--key", help="The revoked key itself, or a regulator's keystore."),
+               registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Revoke a signer key from a time on: every version it published from then is revoked, and it publishes no more."""
+    pk = _target_key(target)
+    t = _time(from_time)
+    k = bls.read_keystore(key)
+    reg = open_registry(registry, registry_key)
+    if is_remote(reg.url):
+        out = reg.revoke_key_as(k, pk, t, reason)
+    else:
+        from zkaudit.registry.records import key_revocation, key_revocation_message
+
+        sig = k.sign(key_revocation_message(key_revocation(public_key=pk, from_time=t, reason=reason)))
+        out = reg.revoke_key(public_key=pk, from_time=t, reason=reason, signer=k.public_key, signature=sig)
+    hit = ", ".join(out["versions_revoked"]) or "none yet"
+    emit(as_json, out, f"revoked {out['signer']}'s key from {t}: {reason}\nversions revoked with it: {hit}\n"
+         f"log entry: {out['log_index']}")
+
+
+@registry_app.command("revoke-verifier")
+def revoke_verifier(version: str = typer.Argument(..., help="The verifier version as proofs record it, e.g. "
+                                                            "'zkaudit-verify 0.4.0 (envelope v3)'."),
+                    reason: str = typer.Option(..., help="Why (the soundness bug)."),
+                    key: Path = typer.Option(..., "--key", help="A regulator's keystore."),
+                    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Revoke a verifier version: every proof it accepted reads "re-verify" until `registry reverify`."""
+    k = bls.read_keystore(key)
+    reg = open_registry(registry, registry_key)
+    if is_remote(reg.url):
+        out = reg.revoke_verifier_as(k, version, reason)
+    else:
+        from zkaudit.registry.records import verifier_revocation, verifier_revocation_message
+
+        sig = k.sign(verifier_revocation_message(verifier_revocation(verifier_version=version, reason=reason)))
+        out = reg.revoke_verifier(verifier_version=version, reason=reason, signer=k.public_key, signature=sig)
+    emit(as_json, out, f"revoked verifier {version!r}: {reason}\n{len(out['proofs_to_reverify'])} accepted "
+         f"proof(s) now read re-verify (`zkaudit registry reverify DIGEST`)\nlog entry: {out['log_index']}")
+
+
+@registry_app.command("reverify")
+def reverify(proof_digest: str = typer.Argument(..., help="SHA-256 of a stored proof (see `registry show "
+                                                          "NAME@VERSION`)."),
+             key: Path = typer.Option(None, "--key", help="Any registered signer's keystore (needed for a served "
+                                      "registry: the request is signed)."),
+             registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Check a proof accepted by a revoked verifier again, with this registry's verifier; the verdict is logged."""
+    reg = open_registry(registry, registry_key)
+    if is_remote(reg.url):
+        if key is None:
+            raise ZkauditError("reverify on a served registry needs --key (a registered signer's keystore)")
+        out = reg.reverify_as(bls.read_keystore(key), proof_digest)
+    else:
+        out = reg.reverify(proof_digest=proof_digest)
+    emit(as_json, out, f"proof {proof_digest[:16]}... re-verified by {out['verifier_version']}: "
+         f"{'VALID' if out['valid'] else 'INVALID: ' + out['reason']}\nlog entry: {out['log_index']}")
+
+
+@registry_app.command("revocations")
+def revocations(registry: str = REGISTRY, as_json: bool = JSON) -> None:
+    """List every revocation: model versions, signer keys (from a time), verifier versions."""
+    doc = open_any(registry).revocations()
+    lines = [f"model {r['model']}@{r['version']}: {r['reason']} (by {r['by']}, log entry {r['log_index']})"
+             for r in doc["model_versions"]]
+    lines += [f"key {r['signer']} ({r['public_key'][:16]}...) from {r['from_time']}: {r['reason']} (by {r['by']}, "
+              f"log entry {r['log_index']})" for r in doc["keys"]]
+    lines += [f"verifier {r['verifier_version']!r}: {r['reason']} (by {r['by']}, log entry {r['log_index']})"
+              for r in doc["verifiers"]]
+    emit(as_json, doc, "\n".join(lines) or "no revocations")
+
+
+def _target_key(value: str) -> bytes:
+    p = Path(value)
+    if p.is_file():
+        return bls.read_keystore(p).public_key
+    return _pubkey(value, "the revoked key")
+
+
+def _time(value: str) -> int:
+    from datetime import datetime, timezone
+
+    if value.strip().isdigit():
+        return int(value)
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ZkauditError(f"--from {value!r} is neither Unix seconds nor an ISO 8601 time",
+                           hint="e.g. 2026-12-01T00:00:00Z or 1796083200") from None
+    return int((t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp())
 
 
 @registry_app.command("show")
@@ -269,7 +405,7 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
     """Show a model (all versions) or one version with its attestations; or the consent
     chain of a record: dataset -> consent table version -> consent proof, with verdicts
     and "consent changed" where a newer table version exists."""
-    reg = Registry(registry)
+    reg = open_any(registry)
     if "@" not in ref and reg.is_chain_ref(ref):
         doc = reg.show_record(ref)
         emit(as_json, doc, _chain_text(doc))
@@ -331,7 +467,7 @@ def _chain_text(doc: dict) -> str:
 @registry_app.command("list")
 def list_(registry: str = REGISTRY, as_json: bool = JSON) -> None:
     """List models and versions."""
-    models = Registry(registry).list_models()
+    models = open_any(registry).list_models()
     emit(as_json, models, "\n".join(f"{m['name']}  ({m['vendor']}): {', '.join(m['versions'])}" for m in models)
          or "no models")
 
@@ -353,7 +489,7 @@ def head(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
 @registry_app.command("export")
 def export(out: Path = typer.Option(..., "--out", help="JSON file to write."), registry: str = REGISTRY) -> None:
     """Write the log and its signed heads to a file that anyone can audit offline."""
-    doc = Registry(registry).export_log()
+    doc = open_any(registry).export_log()
     out.write_text(json.dumps(doc))
     typer.echo(f"wrote {len(doc['entries'])} entries to {out}")
 
@@ -395,7 +531,7 @@ def verify_log(
         except ValueError as exc:
             raise ZkauditError(f"{export_file} is not a zkaudit log export: {exc}") from None
     else:
-        rep = Registry(registry).verify_log(registry_pk=pk, since=saved)
+        rep = open_any(registry).verify_log(registry_pk=pk, since=saved)
     first = rep.first
     text = (f"log OK: {rep.size} entries, {rep.heads_checked} signed heads, {rep.rows_checked} rows"
             if first is None else f"log MISMATCH at entry {first[0]}: {first[1]}"
@@ -406,7 +542,7 @@ def verify_log(
         raise LogMismatch(text.removeprefix("log MISMATCH at entry ").split(": ", 1)[-1], index=first[0])
 
 
-def _pubkey(value: str | None) -> bytes | None:
+def _pubkey(value: str | None, what: str = "--registry-pubkey") -> bytes | None:
     if value is None:
         return None
     try:
@@ -414,7 +550,7 @@ def _pubkey(value: str | None) -> bytes | None:
     except ValueError:
         pk = b""
     if len(pk) != bls.PUBKEY_LEN:
-        raise ZkauditError(f"--registry-pubkey must be {2 * bls.PUBKEY_LEN} hex digits (a BLS12-381 public key), "
+        raise ZkauditError(f"{what} must be {2 * bls.PUBKEY_LEN} hex digits (a BLS12-381 public key), "
                            f"not {value[:20]!r}", hint="`zkaudit registry head --json` prints it")
     return pk
 

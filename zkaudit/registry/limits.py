@@ -9,6 +9,15 @@ from __future__ import annotations
 import json
 
 
+def problem_body(status: int, title: str, detail: str, hint: str | None = None) -> dict:
+    """An RFC 9457 problem document; `error` repeats the title for older clients."""
+    doc = {"type": f"urn:zkaudit:problem:{title}", "title": title, "status": status, "detail": detail,
+           "error": title}
+    if hint:
+        doc["hint"] = hint
+    return doc
+
+
 class BodyLimit:
     def __init__(self, app, max_body: int):
         self.app = app
@@ -60,7 +69,7 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send, status: int, error: str, detail: str) -> None:
-        body = json.dumps({"error": error, "detail": detail}).encode()
+        body = json.dumps(problem_body(status, error, detail)).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
