@@ -90,15 +90,16 @@ def test_cnn_with_committed_input(tmp_path):
     circuit, weights = load_circuit(out), load_weights(out)
     samples = read_inputs(folder / "input.json", circuit).samples
     commitment = (out / COMMITMENT_FILE).read_bytes()
-    proof = prove(circuit, weights, samples[0], weight_commitment=commitment, commit_input=True)
+    opening = bytes(range(32))  # the hospital's secret seed of the input commitment
+    proof = prove(circuit, weights, samples[0], weight_commitment=commitment, commit_input=True, input_opening=opening)
     image = samples[0][circuit.inputs[0].name]
     assert np.asarray(image, dtype="<i8").tobytes() not in proof
     circuit_bin = (out / "public" / "circuit.bin").read_bytes()
     verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
-                           input_commitment=input_commitment(circuit, samples[0]))
+                           input_commitment=input_commitment(circuit, samples[0], opening))
     assert verdict.valid, verdict.reason
     assert verdict.soundness_bits >= 100, verdict.soundness_bits  # three openings: weights, advice, input
     assert verdict.output == {k: v.tolist() for k, v in circuit.execute(weights, samples[0]).items()}
-    other = input_commitment(circuit, samples[1])
+    other = input_commitment(circuit, samples[1], opening)
     assert not verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
                             input_commitment=other).valid

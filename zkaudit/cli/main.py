@@ -24,6 +24,7 @@ import importlib
 import json
 import os
 import sys
+from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
@@ -128,10 +129,11 @@ class _RootGroup(TyperGroup):
 
 def _polish(command) -> None:
     """typer 0.29 shows every flag as `--json <bool>`; a flag takes no value,
-    so it shows none."""
+    so it shows none. Its str and Path parameters skip pydantic (`_Plain`)."""
     for param in getattr(command, "params", ()):
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        _Plain.install(param)
     if not getattr(command, "_zkaudit_polished", False):
         make_help_option = command.get_help_option
 
@@ -139,12 +141,67 @@ def _polish(command) -> None:
             option = make_help_option(ctx)
             if option is not None and option.metavar is None:
                 option.metavar = ""
+            if option is not None:
+                _Plain.install(option)
             return option
 
         command.get_help_option = get_help_option
         command._zkaudit_polished = True
     for sub in getattr(command, "commands", {}).values():
         _polish(sub)
+
+
+class _Plain:
+    """Coercion of a str, bool or pathlib.Path parameter without pydantic.
+
+    typer >= 0.29 coerces every parameter value, None included, through a
+    pydantic TypeAdapter built on first use: importing pydantic and building
+    the adapters cost ~0.13 s of CPU in every command with options (a third
+    of `zkaudit verify`'s start-up). A command-line str, a flag's bool and a
+    missing value need no coercion, and a Path goes through typer's own path checks (`coerce_cli_path`, which
+    needs pydantic only for a value that is not a Path yet); any other value
+    or parameter shape is left to typer. Installed only where typer has the
+    same hooks (`type_descriptor`, `_runtime_param`); older typers are
+    untouched."""
+
+    def __init__(self, descriptor, coerce_path):
+        self.descriptor = descriptor
+        self._coerce_path = coerce_path
+        self._typer = None
+
+    @classmethod
+    def install(cls, param) -> None:
+        desc = getattr(param, "type_descriptor", None)
+        if desc is None or getattr(param, "_runtime_param", False) is not None:
+            return
+        info = desc.parameter_info
+        if (desc.annotation not in (str, Path, bool) or desc.file_annotation is not None
+                or getattr(info, "parser", None) is not None or param.multiple or param.nargs != 1):
+            return
+        try:
+            from typer._param_types import coerce_cli_path
+        except ImportError:
+            return
+        param._runtime_param = cls(desc, coerce_cli_path)
+
+    def coerce(self, value, param, ctx):
+        if value is None:
+            return None
+        if isinstance(value, str) and self.descriptor.annotation is str:
+            return value
+        if isinstance(value, bool) and self.descriptor.annotation is bool:
+            return value
+        if isinstance(value, (str, Path)) and self.descriptor.annotation is Path:
+            info = self.descriptor.parameter_info
+            path_type = info.path_type or Path
+            if isinstance(path_type, type) and issubclass(path_type, Path):
+                value = path_type(value)
+            return self._coerce_path(value, info, path_type=path_type, param=param, ctx=ctx)
+        if self._typer is None:
+            from typer._coercion import build_runtime_param
+
+            self._typer = build_runtime_param(self.descriptor)
+        return self._typer.coerce(value, param=param, ctx=ctx)
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:

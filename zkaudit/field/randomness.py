@@ -67,3 +67,57 @@ def random_fp2s(count: int) -> list[Fp2]:
 def random_salts(count: int) -> np.ndarray:
     """(count, 2) u64 words: one 128-bit salt per Merkle leaf."""
     return random_words(2 * count).reshape(count, 2)
+
+
+class SeededStream:
+    """Uniform field elements and words from SHAKE-256(domain || seed): the
+    randomness of a hiding commitment that its holder must be able to
+    recompute (a committed patient input, whose 32-byte seed is the
+    commitment's *opening*). The seed itself comes from `os.urandom`
+    (`new_seed`), so the stream is as unpredictable as the OS CSPRNG to
+    anyone without the seed; each (domain, seed) pair is used for one
+    commitment only. Same rejection sampling as `random_base`."""
+
+    def __init__(self, seed: bytes, domain: bytes):
+        import hashlib
+
+        if len(seed) < 32:
+            raise ValueError("a seed has at least 256 bits")
+        self._xof = hashlib.shake_256(domain + b"\x00" + seed)
+        self._used = 0
+
+    def _take(self, nbytes: int) -> bytes:
+        # shake_256 has no incremental squeeze: re-derive and slice (commitment
+        # randomness is small next to the tables it hides)
+        out = self._xof.digest(self._used + nbytes)[self._used :]
+        self._used += nbytes
+        return out
+
+    def words(self, count: int) -> np.ndarray:
+        return np.frombuffer(self._take(8 * count), dtype="<u8").astype(U64)
+
+    def base(self, count: int) -> np.ndarray:
+        out = np.empty(count, dtype=U64)
+        filled = 0
+        while filled < count:
+            want = count - filled
+            w = self.words(want + 2)
+            good = w[w < U64(P)][:want]
+            out[filled : filled + good.shape[0]] = good
+            filled += good.shape[0]
+        return out
+
+    def salts(self, count: int) -> np.ndarray:
+        return self.words(2 * count).reshape(count, 2)
+
+
+class OsStream:
+    """The default: the OS CSPRNG, through the functions above."""
+
+    words = staticmethod(random_words)
+    base = staticmethod(random_base)
+    salts = staticmethod(random_salts)
+
+
+def new_seed() -> bytes:
+    return os.urandom(32)

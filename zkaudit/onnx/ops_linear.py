@@ -162,18 +162,31 @@ def ConvTranspose(imp, node):
                 and flipped in both spatial axes
 
     All index maps and one Conv + Requantize, the same integers an
-    ordinary Conv would see. Refused where a begin/end padding is negative
-    (the output would need cropping)."""
+    ordinary Conv would see. A padding that comes out negative (large ONNX
+    pads) is a crop of the output instead: the rows are dropped by a
+    selection (`ops_shape.select_along`). A 1-D ConvTranspose runs as 2-D
+    with a unit width."""
+    from zkaudit.onnx.ops_shape import select_along
+
     x = _float_act(imp, node.input[0])
-    require_4d(imp, node, x)
     at = node_attrs(node)
     hint = node.name or node.output[0]
+    one_d = len(x.shape) == 3
+    if one_d:  # (N, C, L) as (N, C, L, 1); attributes get a unit second axis
+        x = x.with_spec(imp.b.emit("Reshape", [x.spec], hint + "/2d", shape=x.shape + (1,)))
+        at = {**at, **{k: list(at[k]) + [e] for k, e in (("strides", 1), ("dilations", 1), ("output_padding", 0),
+                                                          ("output_shape", 1), ("kernel_shape", 1)) if k in at}}
+        if "pads" in at:
+            at["pads"] = [at["pads"][0], 0, at["pads"][1], 0]
+    require_4d(imp, node, x)
     group = at.get("group", 1)
     v = imp.values.get(node.input[1])
     raw = np.asarray(v.values if isinstance(v, QConst) else imp.const(node.input[1], "weight"))
+    if one_d and raw.ndim == 3:
+        raw = raw[..., None]
     if raw.ndim != 4 or raw.shape[0] != x.shape[1] or raw.shape[0] % group:
-        raise imp.unsupported(node, f"with weight {raw.shape} on input {x.shape} is not supported (a 2-D kernel "
-                                    "(C_in, C_out/group, kh, kw))")
+        raise imp.unsupported(node, f"with weight {raw.shape} on input {x.shape} is not supported (a 1-D or 2-D "
+                                    "kernel (C_in, C_out/group, kh, kw))")
     c_in, cog, kh, kw = raw.shape
 
     def regroup(a):  # (C_in, C_out/g, kh, kw) -> (C_out, C_in/g, kh, kw), flipped
@@ -182,7 +195,7 @@ def ConvTranspose(imp, node):
 
     if isinstance(v, QConst):
         w_int, scales = weight(imp, node.input[1], 1)
-        w, scales = regroup(w_int), np.tile(scales, group)
+        w, scales = regroup(w_int.reshape(raw.shape)), np.tile(scales, group)
     else:
         w, scales = quantize_weights_per_channel(regroup(np.asarray(raw, dtype=np.float64)), 0)
     strides = tuple(at.get("strides", (1, 1)))
@@ -191,10 +204,6 @@ def ConvTranspose(imp, node):
     out_pad = list(at.get("output_padding", (0, 0)))
     begin = [dilations[i] * ((kh, kw)[i] - 1) - pads[i] for i in range(2)]
     end = [dilations[i] * ((kh, kw)[i] - 1) - pads[i + 2] + out_pad[i] - (strides[i] - 1) for i in range(2)]
-    if min(begin + end) < 0:
-        raise imp.unsupported(node, f"with pads {pads} and output_padding {out_pad} is not supported (the "
-                                    "transposed output would need cropping: pads must be at most "
-                                    "dilation * (kernel - 1), less what the stride adds)")
     n, c, h, wd = x.shape
     if strides != (1, 1):
         sh, sw = strides
@@ -202,12 +211,23 @@ def ConvTranspose(imp, node):
         spec = imp.b.emit("Pad", [spec], hint + "/stuff", pads=(0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1),
                           value=x.zero_point)
         x = x.with_spec(imp.b.emit("Reshape", [spec], hint + "/stuffed", shape=(n, c, h * sh, wd * sw)))
-    x = padded_input(imp, x, (begin[0], begin[1], end[0], end[1]), hint + "/pad")
+    x = padded_input(imp, x, [max(p, 0) for p in begin + end], hint + "/pad")
     bias = bias_ints(imp, node, 2, x.scale, scales, w.shape[0])
     out = imp.out_qparams(node.output[0])
-    imp.set(node.output[0], accumulate_and_requantize(
-        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint, channel_axis=1,
-        strides=(1, 1), dilations=dilations, pads=(0, 0, 0, 0), group=group))
+    crop = [max(-p, 0) for p in begin + end]
+    y = accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out,
+        hint=hint + ("/full" if any(crop) or one_d else ""), channel_axis=1,
+        strides=(1, 1), dilations=dilations, pads=(0, 0, 0, 0), group=group)
+    for i in range(2):
+        if crop[i] or crop[i + 2]:
+            size = y.shape[2 + i]
+            if crop[i] + crop[i + 2] >= size:
+                raise imp.fail(f"pads {pads} leave no output on spatial axis {i}")
+            y = select_along(imp, y, 2 + i, np.arange(crop[i], size - crop[i + 2]), f"{hint}/crop{i}")
+    if one_d:
+        y = y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=y.shape[:3]))
+    imp.set(node.output[0], y)
 
 
 # -- QOperator forms ------------------------------------------------------

@@ -244,8 +244,9 @@ def select_flat(imp, x: Act, flat_indices, shape, hint: str) -> Act:
     `flat_indices` (row-major) selected, reshaped to `shape`."""
     flat = x.with_spec(x.spec if len(x.shape) == 1 else
                        imp.b.emit("Reshape", [x.spec], hint + "/flat", shape=(x.spec.size,)))
-    y = select_along(imp, flat, 0, np.asarray(flat_indices).reshape(-1), hint)
-    return _reshaped_act(imp, y, shape, hint + "/shape")
+    flat_indices = np.asarray(flat_indices).reshape(-1)
+    y = select_along(imp, flat, 0, flat_indices, hint if flat_indices.shape == tuple(shape) else hint + "/select")
+    return _reshaped_act(imp, y, shape, hint)
 
 
 def _reshaped_act(imp, x: Act, shape, hint: str) -> Act:
@@ -281,9 +282,9 @@ def Gather(imp, node):
     if idx.size == 0:
         raise imp.unsupported(node, "with no indices (an empty output) is not supported")
     hint = node.name or node.output[0]
-    y = select_along(imp, x, axis, idx.reshape(-1), hint)
     shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
-    imp.set(node.output[0], _reshaped_act(imp, y, shape, hint + "/shape"))
+    y = select_along(imp, x, axis, idx.reshape(-1), hint if idx.ndim == 1 else hint + "/select")
+    imp.set(node.output[0], _reshaped_act(imp, y, shape, hint))
 
 
 def GatherElements(imp, node):
@@ -304,8 +305,8 @@ def GatherElements(imp, node):
 def ScatterElements(imp, node):
     """ONNX ScatterElements (reduction none) with constant indices: every
     output cell reads either the data or one update, a flat selection from
-    the two concatenated (after requantizing the updates to the data's
-    parameters if they differ)."""
+    the two concatenated (each first requantized to the output's parameters
+    where they differ)."""
     at = node_attrs(node)
     red = at.get("reduction", b"none")
     if (red.decode() if isinstance(red, bytes) else red) != "none":
@@ -317,12 +318,18 @@ def ScatterElements(imp, node):
         raise imp.fail(f"indices {idx.shape} and updates {u.shape} must have one shape, of data's rank")
     idx = _in_range(imp, node, idx, x.shape[axis], "indices")
     hint = node.name or node.output[0]
-    if not u.qparams.same_as(x.qparams):
-        if u.scale is None or x.scale is None:
-            raise imp.fail("updates and data must share their quantization when they are raw integers")
-        u = x.with_spec(imp.b.requantize(u.spec, hint + "/updates", ratio=u.scale / x.scale,
-                                         in_zero_point=u.zero_point, out_zero_point=x.zero_point,
-                                         out_range=x.qrange, exact_float32=imp.ort_exact))
+    out = imp.out_qparams(node.output[0]) if x.is_float else x.qparams
+    moved = []
+    for part, tag in ((x, "data"), (u, "updates")):
+        if not part.qparams.same_as(out):
+            if part.scale is None or out.scale is None:
+                raise imp.fail("updates and data must share their quantization when they are raw integers")
+            part = Act(imp.b.requantize(part.spec, f"{hint}/{tag}", ratio=part.scale / out.scale,
+                                        in_zero_point=part.zero_point, out_zero_point=out.zero_point,
+                                        out_range=(out.qmin, out.qmax), exact_float32=imp.ort_exact),
+                       out.scale, out.zero_point, (out.qmin, out.qmax), x.is_float)
+        moved.append(part)
+    x, u = moved
     source = np.arange(x.spec.size).reshape(x.shape)
     coords = list(np.indices(idx.shape))
     coords[axis] = idx
@@ -420,6 +427,8 @@ def _space_depth(imp, node, x: Act, to_space: bool) -> None:
         raise imp.unsupported(node, f"on a {len(x.shape)}-D input is not supported (NCHW only)")
     at = node_attrs(node)
     bs = int(at["blocksize"])
+    if (x.shape[1] % (bs * bs) if to_space else x.shape[2] % bs or x.shape[3] % bs):
+        raise imp.fail(f"blocksize {bs} does not divide the input {x.shape}")
     n, c, h, w = x.shape
     hint = node.name or node.output[0]
     if to_space:
@@ -430,8 +439,9 @@ def _space_depth(imp, node, x: Act, to_space: bool) -> None:
         else:
             first, perm = (n, c // (bs * bs), bs, bs, h, w), (0, 1, 4, 2, 5, 3)
         last = (n, c // (bs * bs), h * bs, w * bs)
-    else:
-        first, perm = (n, c, h // bs, bs, w // bs, bs), (0, 3, 5, 1, 2, 4)
+    else:  # SpaceToDepth; newer onnx versions give it a mode too (CRD: channel-major blocks)
+        mode = _decoded(at.get("mode"), "DCR")
+        first, perm = (n, c, h // bs, bs, w // bs, bs), (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4)
         last = (n, c * bs * bs, h // bs, w // bs)
     spec = imp.b.emit("Reshape", [x.spec], hint + "/split", shape=first)
     spec = imp.b.emit("Transpose", [spec], hint + "/move", perm=perm)

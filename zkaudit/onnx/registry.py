@@ -37,8 +37,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                       f"{_NCHW_2D}, constant weights"),
     (_ONNX, "ConvTranspose"): (("Conv on the input zero-stuffed and padded by index maps (Reshape, Pad), "
                                 "flipped regrouped weights, + Requantize"),
-                               f"{_NCHW_2D}, constant weights; pads at most dilation*(kernel-1) less stride-1 "
-                               "(no cropping)"),
+                               ("1-D or 2-D kernel (N, C, L) or NCHW input, constant weights; large pads crop "
+                                "the output by a 0/1 selection MatMul")),
     (_ONNX, "DepthToSpace"): ("Reshape + Transpose + Reshape", "4-D NCHW input"),
     (_ONNX, "ConvInteger"): ("Conv (int32 output)", f"{_NCHW_2D}, constant weights, scalar input zero point"),
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",

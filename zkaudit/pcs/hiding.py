@@ -100,7 +100,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkaudit.field.randomness import random_base, random_salts
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs.claim import Claim
@@ -245,11 +244,17 @@ class HidingProverData:
         return masked_value(self.tables[i], self.masks[i], point)
 
 
-def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table) -> tuple[Commitment, HidingProverData]:
+def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table,
+                  stream=None) -> tuple[Commitment, HidingProverData]:
+    """`stream`: where the randomness comes from (`field.randomness`): the OS
+    CSPRNG by default, a `SeededStream` for a commitment its holder must be
+    able to recompute from its seed."""
+    from zkaudit.field.randomness import OsStream
     from zkaudit.pcs.prover import build_matrix
 
+    rng = stream or OsStream
     num_vars = [check_table(i, t) for i, t in enumerate(polys)]
-    masks = [random_base(1 << mask_num_vars(v, params)) for v in num_vars]
+    masks = [rng.base(1 << mask_num_vars(v, params)) for v in num_vars]
     every = all_num_vars(num_vars, params)
     log_cols = params.choose_log_cols(every)
     layout = Layout.build(every, log_cols)
@@ -258,12 +263,12 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table) -> tu
     rows = R + NUM_BLIND
     matrix = np.empty((rows, m + pad), dtype=U64)
     matrix[:R, :m] = build_matrix(list(polys) + masks, layout)
-    matrix[R:, :m] = random_base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z, b_r
-    matrix[:, m:] = random_base(rows * pad).reshape(rows, pad)
+    matrix[R:, :m] = rng.base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z, b_r
+    matrix[:, m:] = rng.base(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
     leaves = np.empty((n, rows + 2), dtype=U64)  # one leaf: a codeword column, then its salt
     encode_rows(matrix, log_cols, params, leaves)
-    leaves[:, rows:] = random_salts(n)
+    leaves[:, rows:] = rng.salts(n)
     tree = MerkleTree(leaves)
     commitment = Commitment(params.log_blowup, log_cols, tuple(num_vars), tree.root)
     return commitment, HidingProverData(params, layout, len(polys), matrix, leaves, tree, commitment,

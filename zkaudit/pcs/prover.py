@@ -69,16 +69,17 @@ def build_matrix(polys: list[np.ndarray], layout: Layout) -> np.ndarray:
     return mat
 
 
-def commit(polys: list[np.ndarray], params: PcsParams) -> tuple[Commitment, ProverData]:
+def commit(polys: list[np.ndarray], params: PcsParams, *, stream=None) -> tuple[Commitment, ProverData]:
     """Commit to base-field tables (each of power-of-two length) under one root.
     With `params.hiding` the commitment is the zero-knowledge one of
-    `hiding.py` (the returned prover data is a `HidingProverData`)."""
+    `hiding.py` (the returned prover data is a `HidingProverData`), its
+    randomness drawn from `stream` (default: the OS CSPRNG)."""
     if not polys:
         raise ValueError("nothing to commit to")
     if params.hiding:
         from zkaudit.pcs.hiding import commit_hiding
 
-        return commit_hiding(polys, params, _check_table)
+        return commit_hiding(polys, params, _check_table, stream)
     num_vars = [_check_table(i, t) for i, t in enumerate(polys)]
     log_cols = params.choose_log_cols(num_vars)
     layout = Layout.build(num_vars, log_cols)

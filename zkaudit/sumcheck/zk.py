@@ -121,9 +121,12 @@ class ZkSession:
 class ZkProver(ZkSession):
     is_prover = True
 
-    def __init__(self, sizes: dict[str, int]):
+    def __init__(self, sizes: dict[str, int], values: dict[str, np.ndarray] | None = None):
+        """`values`: banks fixed by the caller ((size, 2) words; e.g. one
+        derived from a commitment's seed); the rest are drawn fresh."""
         super().__init__(sizes)
-        self.values = {name: random_ext(size) for name, size in sizes.items()}
+        given = values or {}
+        self.values = {name: given[name] if name in given else random_ext(size) for name, size in sizes.items()}
 
     def entry(self, key: tuple[str, int]) -> Fp2:
         a, b = self.values[key[0]][key[1]]

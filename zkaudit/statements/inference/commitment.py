@@ -76,20 +76,56 @@ def input_tables(wide: Circuit, inputs) -> list[np.ndarray]:
     return [embed(inputs[s.name]) for s in wide.inputs]
 
 
-def commit_inputs(circuit: Circuit, samples):
+INPUT_SEED_DOMAIN = b"zkaudit/inference/input-commitment/v1"
+OPENING_BYTES = 32
+
+
+def input_bank(seed: bytes, num_inputs: int) -> np.ndarray:
+    """The input commitment's bank (`zk.py`): one GF(p^2) pad per input
+    tensor, as (c0, c1) words, zero-padded to a power of two >= 2 words."""
+    from zkaudit.field.randomness import SeededStream
+
+    words = SeededStream(seed, INPUT_SEED_DOMAIN + b"/bank").base(2 * num_inputs)
+    size = max(2, 1 << (2 * num_inputs - 1).bit_length())
+    out = np.zeros(size, dtype=np.uint64)
+    out[: words.shape[0]] = words
+    return out
+
+
+def commit_inputs(circuit: Circuit, samples, opening: bytes | None = None):
     """(commitment, prover data) of the inputs of one sample or a batch: every
     input tensor (the batch stacked along axis 0) embedded as its own table,
-    in the circuit's input order. It is deterministic, so whoever holds the
-    data (a hospital, an auditor) can recompute it; it is binding, NOT
-    hiding: until zero knowledge lands, a commitment to low-entropy data can
-    be matched by guessing, and openings reveal evaluations of it."""
+    in the circuit's input order.
+
+    With `opening` (a secret 32-byte seed, `field.randomness.new_seed`) it is
+    the *hiding* commitment a zero-knowledge proof uses: the tables and a
+    small bank of pads (`input_bank`), committed with randomness expanded
+    from the seed, so whoever holds the record and the opening can recompute
+    it and no one else can test a guess. Without, the plain commitment of
+    plain proofs: deterministic and binding but not hiding (a low-entropy
+    record can be matched by guessing)."""
     from zkaudit.pcs import commit
     from zkaudit.statements.inference.batch import stack
 
     wide, inputs = stack(circuit, samples)
-    return commit(input_tables(wide, inputs), params())
+    tables = input_tables(wide, inputs)
+    if opening is None:
+        return commit(tables, params())
+    return commit_input_tables(tables, opening)
 
 
-def input_commitment(circuit: Circuit, samples) -> bytes:
-    """The bytes `zkaudit commit-input` writes and `verify --input-commitment` compares."""
-    return commit_inputs(circuit, samples)[0].to_bytes()
+def commit_input_tables(tables, opening: bytes):
+    """The hiding input commitment of embedded input tables (`commit_inputs`)."""
+    from zkaudit.field.randomness import SeededStream
+    from zkaudit.pcs import commit
+
+    if len(opening) != OPENING_BYTES:
+        raise ValueError(f"an input opening is {OPENING_BYTES} bytes, got {len(opening)}")
+    return commit(tables + [input_bank(opening, len(tables))], zk_params(),
+                  stream=SeededStream(opening, INPUT_SEED_DOMAIN))
+
+
+def input_commitment(circuit: Circuit, samples, opening: bytes | None = None) -> bytes:
+    """The bytes `zkaudit commit-input` writes and `verify --input-commitment`
+    compares (the hiding one when `opening` is given)."""
+    return commit_inputs(circuit, samples, opening)[0].to_bytes()

@@ -151,8 +151,8 @@ def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> li
             out.append(TensorClaim(name, tuple(c.point), c.value))
         col += len(names)
         z = tuple(transcript.challenge_exts(LABEL_LIMB_POINT, t.num_vars))
-        values = limb_values_at(t, z)
-        transcript.absorb_exts(LABEL_LIMB_VALUES, values)
+        sent, values = limb_values_at(t, z)  # in a zero-knowledge run: padded, and Hidden
+        transcript.absorb_exts(LABEL_LIMB_VALUES, sent)
         out += [TensorClaim(name, z, v) for name, v in zip(names, values)]
         per_side = len(t.widths)
         for i, side in enumerate(SIDES):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zkaudit.sumcheck.zk import send
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers.claim import TensorClaim
@@ -77,9 +78,9 @@ def prove(plan: RangePlan, padded: Padded, tables, transcript) -> tuple[bytes, l
     sent: list[Fp2] = []
 
     def limb_values_at(t, z):
-        at = [_ext(evaluate(tables[name], z)) for name in t.all_limb_names]
-        sent.extend(at)
-        return at
+        padded = [send(transcript, _ext(evaluate(tables[name], z))) for name in t.all_limb_names]
+        sent.extend(p[0] for p in padded)
+        return [p[0] for p in padded], [p[1] for p in padded]
 
     out = claims_out(plan, claims, transcript, limb_values_at)
     body = proof.to_bytes()

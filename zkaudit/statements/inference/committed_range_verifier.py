@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+from zkaudit.sumcheck.zk import receive
 from zkaudit.errors import MalformedProof
 from zkaudit.field.scalar import BYTES_EXT, Fp2
 from zkaudit.layers.claim import TensorClaim
@@ -56,6 +57,6 @@ def verify(plan: RangePlan, reader, transcript: Transcript) -> list[TensorClaim]
     def limb_values_at(t, z):
         taken = remaining[: len(t.all_limb_names)]
         del remaining[: len(t.all_limb_names)]
-        return taken
+        return taken, [receive(transcript, v) for v in taken]
 
     return claims_out(plan, claims, transcript, limb_values_at)

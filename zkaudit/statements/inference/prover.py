@@ -51,7 +51,8 @@ def commit_weights(circuit: Circuit, weights):
 
 
 def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None = None,
-          commit_input: bool = False, progress=None, zero_knowledge: bool = True) -> bytes:
+          commit_input: bool = False, progress=None, zero_knowledge: bool = True,
+          input_opening: bytes | None = None) -> bytes:
     """Prove y = M(x; W) for one input (a dict name -> array) or a batch (a
     list of such dicts, proven together with the weights paid once); returns
     the proof file bytes. `weight_commitment` (the published one) is checked
@@ -60,18 +61,21 @@ def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None 
     the input is range-checked like the weights. The proof is
     zero-knowledge unless `zero_knowledge=False` (`statements.inference.zk`)."""
     w = witness.build(circuit, weights, inputs, commit_input=commit_input)
-    return prove_witness(w, weight_commitment=weight_commitment, progress=progress, zero_knowledge=zero_knowledge)
+    return prove_witness(w, weight_commitment=weight_commitment, progress=progress, zero_knowledge=zero_knowledge,
+                         input_opening=input_opening)
 
 
 _BANK_SIZES: dict[tuple[str, int], int] = {}  # (circuit digest, batch) -> advice bank elements that sufficed
 
 
 def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None,
-                  zero_knowledge: bool = True) -> bytes:
+                  zero_knowledge: bool = True, input_opening: bytes | None = None) -> bytes:
     """Prove the statement the witness `w` claims; the public output is read
     from the witness. An honest witness gives an accepting proof; any other
     must not (what `tests/adversarial` checks). `zero_knowledge=False` makes
-    the plain proof (input modes 0 and 1), which says so."""
+    the plain proof (input modes 0 and 1), which says so. `input_opening`:
+    the secret seed of a committed input's hiding commitment
+    (`commitment.commit_inputs`); a fresh one when not given."""
     if not zero_knowledge:
         return _prove(w, weight_commitment, progress, None)
     from zkaudit.statements.inference.zk import estimate_bank
@@ -81,15 +85,15 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     size = _BANK_SIZES.get(key) or estimate_bank(w.circuit)
     while True:
         try:
-            out = _prove(w, weight_commitment, progress, size)
+            out = _prove(w, weight_commitment, progress, size, input_opening)
             return out
         except BankExhausted:
             size *= 2
             _BANK_SIZES[key] = size
 
 
-def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None) -> bytes:
-    from zkaudit.pcs import PcsParams
+def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None, input_opening=None) -> bytes:
+    from zkaudit.field.randomness import new_seed
 
     circuit = w.circuit
     zero_knowledge = bank_size is not None
@@ -109,10 +113,15 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         from zkaudit.statements.inference import zk as izk
         from zkaudit.sumcheck.zk import ZkProver
 
-        sizes = {izk.ADVICE_BANK: bank_size}
+        sizes, fixed = {izk.ADVICE_BANK: bank_size}, {}
         if w.commit_input:
-            sizes[izk.INPUT_BANK] = izk.input_bank_size(circuit)
-        zk = ZkProver(sizes)
+            from zkaudit.statements.inference.commitment import input_bank
+
+            opening = input_opening or new_seed()
+            n_in = len(circuit.inputs)
+            sizes[izk.INPUT_BANK] = n_in
+            fixed[izk.INPUT_BANK] = input_bank(opening, n_in)[: 2 * n_in].reshape(n_in, 2)
+        zk = ZkProver(sizes, fixed)
         words = izk.bank_words(bank_size)
         bank_table = np.zeros(words, dtype=np.uint64)
         bank_table[: 2 * bank_size] = zk.table(izk.ADVICE_BANK)
@@ -125,10 +134,9 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     if w.commit_input:
         input_tabs = [tables[s.name] for s in circuit.inputs]
         if zero_knowledge:
-            in_words = izk.bank_words(sizes[izk.INPUT_BANK])
-            in_bank = np.zeros(in_words, dtype=np.uint64)
-            in_bank[: 2 * sizes[izk.INPUT_BANK]] = zk.table(izk.INPUT_BANK)
-            com, input_data = commit(input_tabs + [in_bank], zk_params())
+            from zkaudit.statements.inference.commitment import commit_input_tables
+
+            com, input_data = commit_input_tables(input_tabs, opening)
         else:
             com, input_data = commit(input_tabs, params())
         input_com = com.to_bytes()

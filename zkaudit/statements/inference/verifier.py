@@ -254,7 +254,8 @@ def _weight_commitment(circuit: Circuit, data: bytes) -> Commitment | None:
 
 @register_verifier(STATEMENT)
 def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
-                     input_commitment: bytes | None = None, inputs=None) -> Verified:
+                     input_commitment: bytes | None = None, inputs=None,
+                     input_opening: bytes | None = None) -> Verified:
     """Entry point for `zkaudit.statements.verify.verify_proof`. With
     `input_commitment`, the proof must be about exactly that committed input.
     With `inputs` (the samples, or a function of the circuit giving them, e.g.
@@ -268,7 +269,7 @@ def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: byte
                   else "proof is about another input: its input commitment differs from the one expected")
         raise InputCommitmentMismatch(reason, where="inference.input")
     if inputs is not None:
-        _check_inputs(circuit, parsed, inputs(circuit) if callable(inputs) else inputs)
+        _check_inputs(circuit, parsed, inputs(circuit) if callable(inputs) else inputs, input_opening)
     output, bits = verify_body(circuit, parsed, weight_commitment)
     return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits)
 
@@ -294,7 +295,7 @@ def _checked_circuit(circuit_bin: bytes) -> Circuit:
     return circuit
 
 
-def _check_inputs(circuit: Circuit, body: InferenceBody, samples) -> None:
+def _check_inputs(circuit: Circuit, body: InferenceBody, samples, opening: bytes | None = None) -> None:
     import numpy as np
 
     from zkaudit.statements.inference.batch import stack
@@ -305,7 +306,11 @@ def _check_inputs(circuit: Circuit, body: InferenceBody, samples) -> None:
         raise InputCommitmentMismatch(f"proof is about {body.batch} sample(s), the input given holds {len(samples)}",
                                       where="inference.input", expected=body.batch, got=len(samples))
     if body.committed_input:
-        if input_commitment(circuit, samples) != body.input_commitment:
+        if body.zero_knowledge and opening is None:
+            raise InputCommitmentMismatch("the proof commits to its input with a hiding commitment: checking it is "
+                                          "about this input needs the commitment's opening (--input-opening)",
+                                          where="inference.input")
+        if input_commitment(circuit, samples, opening if body.zero_knowledge else None) != body.input_commitment:
             raise InputCommitmentMismatch("proof is about another input: the given input's commitment differs "
                                           "from the proof's", where="inference.input")
         return

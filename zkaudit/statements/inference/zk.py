@@ -88,10 +88,6 @@ def estimate_bank(circuit) -> int:
     return total
 
 
-class WeightValuesMismatch(Exception):
-    pass
-
-
 def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> dict[str, list]:
     """Turn every claim left after the walk into the openings' claims (item 3
     and 4 of the module docstring); shared by prover and verifier, which
@@ -136,3 +132,35 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> 
     if bank_claim(zk, INPUT_BANK, transcript) is not None:
         raise ValueError("a deferred check on the input bank")  # only the input's own pads live there
     return out, k
+
+
+def verify_repad(circuit, claims, reader, transcript) -> None:
+    """The verifier's side of `zk_prover.repad_inputs`."""
+    from zkaudit.errors import MalformedProof
+    from zkaudit.layers.tensor import num_vars
+    from zkaudit.poly.mle import eq_eval
+    from zkaudit.sumcheck import verifier as sumcheck_verifier
+    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    for spec in circuit.inputs:
+        has = reader.read_flag("input re-padding")
+        pending = claims.pop(spec.name, [])
+        if bool(pending) != has:
+            raise MalformedProof("input re-padding present/absent contrary to the claims on the input",
+                                 where=f"inference.input {spec.name}", expected=bool(pending), got=has)
+        if not pending:
+            continue
+        proof = reader.read(SumcheckProof)
+        pending, rhos, target = repad_target(pending, transcript)
+        reduced = sumcheck_verifier.verify(proof, target, num_vars(spec.shape), REPAD, transcript,
+                                           where=f"inference.input {spec.name}", public=(1,),
+                                           pad_bank={0: INPUT_BANK})
+        e_expected = Fp2(0)
+        for rho, c in zip(rhos, pending):
+            e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
+        if reduced.values[1] != e_expected:
+            raise FinalEvaluationMismatch("combination weight is not sum rho_j eq(z_j, s)",
+                                          where=f"inference.input {spec.name}", expected=e_expected,
+                                          got=reduced.values[1])
+        claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]

@@ -18,3 +18,29 @@ def discharge(circuit, body, claims, tables, advice_names, transcript):
 
     out, _ = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value)
     return out, tuple(values)
+
+
+def repad_inputs(circuit, claims, tables, transcript) -> bytes:
+    """Item 3 of `zk.py` for a committed input: every input tensor's claims
+    become one claim padded from the input bank. Returns the section bytes
+    (per input: 0 when it has no claim, else 1 and the sum-check proof)."""
+    from zkaudit.field import vec
+    from zkaudit.layers.claim import TensorClaim
+    from zkaudit.poly.mle import eq_table
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    out = []
+    for spec in circuit.inputs:
+        pending = claims.pop(spec.name, [])
+        if not pending:
+            out.append(b"\x00")
+            continue
+        pending, rhos, target = izk.repad_target(pending, transcript)
+        e = eq_table(pending[0].point)
+        for rho, c in zip(rhos[1:], pending[1:]):
+            e = vec.add(e, vec.scale(rho, eq_table(c.point)))
+        sc, reduced, _ = sumcheck_prover.prove([tables[spec.name], e], izk.REPAD, transcript, claimed_sum=target,
+                                               public=(1,), pad_bank={0: izk.INPUT_BANK})
+        claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]
+        out.append(b"\x01" + sc.to_bytes())
+    return b"".join(out)
