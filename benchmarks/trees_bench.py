@@ -1,0 +1,154 @@
+"""Tree ensembles (issue 17): scikit-learn models on the breast-cancer data
+(30 features, standardized outside the model), exported by skl2onnx,
+compiled, proved and verified. Prints figures; asserts nothing.
+
+    python benchmarks/trees_bench.py [--models gb100x6,rf100x6,gb50x4] [--runs 3]
+
+Target on the 2-core machine: 100 trees of depth 6 prove in <= 1 s and verify
+in <= 100 ms. Agreement with onnxruntime is measured on every sample of the
+data set: labels (exact), scores (max |difference|, against the stated
+tolerance `ml_trees.score_tolerance`). The first prove in the process is cold
+(numba loads its kernels) and reported apart; warm figures are the best of --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = {  # name -> (estimator, trees, depth)
+    "gb100x6": ("GradientBoostingClassifier", 100, 6),
+    "rf100x6": ("RandomForestClassifier", 100, 6),
+    "gb50x4": ("GradientBoostingClassifier", 50, 4),
+    "gbr100x6": ("GradientBoostingRegressor", 100, 6),
+}
+
+
+def breast_cancer():
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    return ((x - x.mean(0)) / x.std(0)).astype(np.float32), y
+
+
+def export(name: str, path: Path):
+    """Train and export one model of MODELS; returns (features, labels)."""
+    import onnx
+    import sklearn.ensemble as ens
+    from skl2onnx import to_onnx
+
+    kind, trees, depth = MODELS[name]
+    x, y = breast_cancer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = getattr(ens, kind)(n_estimators=trees, max_depth=depth, random_state=0).fit(x, y)
+        opts = {id(model): {"zipmap": False}} if hasattr(model, "predict_proba") else None
+        onnx.save(to_onnx(model, x[:1], options=opts), path)
+    return x, y
+
+
+def measure(name: str, runs: int) -> dict:
+    import numpy as np
+    import onnxruntime as ort
+
+    from zkaudit.circuit import load_circuit, load_weights
+    from zkaudit.circuit.inputs import parse_inputs
+    from zkaudit.cli.compile import _weight_commitment
+    from zkaudit.onnx import compile_model
+    from zkaudit.onnx.fidelity import run_circuit
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+    from zkaudit.statements.inference.prover import prove
+    from zkaudit.statements.verify import verify_proof
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "model.onnx", Path(tmp) / "compiled"
+        x, _ = export(name, src)
+        t = time.perf_counter()
+        summary = compile_model(src, out, calibration={"X": x}, extra_files=_weight_commitment).summary
+        compile_s = time.perf_counter() - t
+        circuit, weights = load_circuit(out), load_weights(out)
+        circuit_bin = (out / "public" / "circuit.bin").read_bytes()
+        commitment = (out / COMMITMENT_FILE).read_bytes()
+
+        # agreement with onnxruntime on every sample, as the user's floats (rounded to the grid)
+        sess = ort.InferenceSession(src.read_bytes(), providers=["CPUExecutionProvider"])
+        ref = [np.asarray(r) for r in sess.run(None, {"X": x})]
+        ours = run_circuit(circuit, weights, {"X": x[:, None, :]})
+        from zkaudit.circuit import dequantize
+
+        got = [np.stack([dequantize(s, o[s.name]) for o in ours]).reshape(r.shape)
+               for s, r in zip(circuit.outputs, ref)]
+        res = {"model": name, "compile_s": compile_s, "nodes": summary["nodes"], "parameters": summary["parameters"],
+               "samples": len(x)}
+        if len(ref) == 2:  # classifier: label, probabilities
+            res["label_agreement"] = float(np.mean(ref[0] == got[0]))
+        res["score_max_abs_diff"] = float(np.max(np.abs(ref[-1] - got[-1])))
+
+        samples = parse_inputs({"inputs": {"X": x[:1].tolist()}}, circuit).samples
+        t = time.perf_counter()
+        prove(circuit, weights, samples[0], weight_commitment=commitment)
+        res["prove_cold_s"] = time.perf_counter() - t
+        times, proof = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            proof = prove(circuit, weights, samples[0], weight_commitment=commitment)
+            times.append(time.perf_counter() - t)
+        res["prove_s"] = min(times)
+        times, verdict = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+            times.append(time.perf_counter() - t)
+        res["verify_s"] = min(times)
+        res["proof_bytes"] = len(proof)
+        res["valid"] = bool(verdict.valid)
+        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="gb100x6,rf100x6,gb50x4")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="one JSON object per model instead of the table")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker:
+        print(json.dumps(measure(a.worker, a.runs)))
+        return
+    results = []
+    for name in a.models.split(","):
+        cmd = [sys.executable, __file__, "--worker", name, "--runs", str(a.runs)]
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT, env=os.environ)
+        if done.returncode != 0:
+            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            continue
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if a.json:
+        for r in results:
+            print(json.dumps(r))
+        return
+    print(f"{'model':<10} {'params':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'verify':>8} {'proof':>7} "
+          f"{'labels':>8} {'score diff':>10} {'RSS':>7}")
+    for r in results:
+        labels = f"{r['label_agreement']:.2%}" if "label_agreement" in r else "-"
+        print(f"{r['model']:<10} {r['parameters']:>8} {r['compile_s']:7.2f}s {r['prove_cold_s']:6.2f}s "
+              f"{r['prove_s']:6.3f}s {r['verify_s'] * 1000:6.1f}ms {r['proof_bytes'] / 1024:5.0f}KB "
+              f"{labels:>8} {r['score_max_abs_diff']:10.2e} {r['peak_rss_mb']:5.0f}MB"
+              + ("" if r["valid"] else "  INVALID"))
+    print(f"agreement with onnxruntime over all {results[0]['samples'] if results else '?'} samples "
+          f"(raw floats, rounded to the input grid); warm figures are the best of {a.runs}")
+
+
+if __name__ == "__main__":
+    main()
