@@ -36,6 +36,10 @@ CONSTANT_INPUTS = {
     "MatMulInteger": {2, 3}, "ConvInteger": {1, 2, 3}, "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2},
     "Reshape": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Pad": {1, 2, 3}, "Clip": {1, 2},
     "BatchNormalization": {1, 2, 3, 4}, "Dropout": {1, 2}, "Pow": {1}, "PRelu": {1}, "Expand": {1},
+    "ConvTranspose": {1, 2}, "Gather": {1}, "GatherElements": {1}, "ScatterElements": {1}, "Slice": {1, 2, 3, 4},
+    "Split": {1}, "Tile": {1}, "Resize": {1, 2, 3},
+    **{op: {1} for op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2",
+                          "ReduceSumSquare", "ReduceLogSumExp")},
 }
 
 

@@ -38,6 +38,9 @@ CASES = {
                                       {"dilations": [2, 1]}),
     "ConvTranspose_output_shape": ("ConvTranspose", (1, 1, 3, 3), (1, 2, 6, 6), {"W": _w(1, 2, 3, 3)},
                                    {"strides": [2, 2], "output_shape": [6, 6]}),
+    "ConvTranspose_large_pads_crop": ("ConvTranspose", (1, 1, 3, 3), (1, 2, 7, 3), {"W": _w(1, 2, 3, 3)},
+                                      {"strides": [3, 2], "pads": [1, 2, 1, 2]}),
+    "ConvTranspose_1d": ("ConvTranspose", (1, 2, 5), (1, 1, 10), {"W": _w(2, 1, 2)}, {"strides": [2]}),
     "Conv_padding_wider_than_window": ("Conv", (1, 2, 3, 3), (1, 2, 8, 8), {"W": _w(2, 2, 2, 2),
                                                                             "B": np.array([0.5, -1], np.float32)},
                                        {"pads": [3, 3, 3, 3]}),
@@ -87,8 +90,7 @@ def test_windows_with_no_input_give_the_bias():
         assert np.allclose(want[0, c, 0, :], bias)
 
 
-def test_conv_transpose_that_would_need_cropping_is_refused():
-    m = model("ConvTranspose", {"x": (1, 1, 3, 3)}, (1, 1, 2, 2), {"W": _w(1, 1, 2, 2)},
-              strides=[1, 1], pads=[2, 2, 0, 0])
-    with pytest.raises(UnsupportedOp, match="cropping"):
-        compiled(m, samples({"x": (1, 1, 3, 3)}, 4))
+def test_conv_transpose_of_a_3d_input_is_refused():
+    m = model("ConvTranspose", {"x": (1, 1, 2, 2, 2)}, (1, 1, 3, 3, 3), {"W": _w(1, 1, 2, 2, 2)})
+    with pytest.raises(UnsupportedOp, match="NCHW only"):
+        compiled(m, samples({"x": (1, 1, 2, 2, 2)}, 4))
