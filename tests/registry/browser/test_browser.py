@@ -206,6 +206,34 @@ def test_upload_a_valid_and_a_tampered_proof_and_read_the_verdicts(site, browser
     _shot(browser, artifacts, "08-check-revoked")
 
 
+# Every element with its own text: its colour against the first opaque background
+# behind it (WCAG 2 relative luminance). Returns those below 4.5:1.
+CONTRAST_JS = """
+const lin = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+const rgb = s => s.match(/[0-9.]+/g).map(Number);
+const lum = ([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+  if (c.length < 4 || c[3] === 1) return c; } return [255, 255, 255]; };
+const bad = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.getClientRects().length) continue;
+  const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) bad.push(el.tagName + ' ' + el.textContent.trim().slice(0, 40) + ' ' + ratio.toFixed(2));
+}
+return bad;
+"""
+
+
+def test_text_contrast_is_at_least_4_5_to_1(site, browser):
+    built, base = site
+    for url in ("/ui/", f"/ui/models/{MODEL}/versions/{OLD}", f"/ui/models/{MODEL}/versions/{VERSION}/chain",
+                f"/ui/log/entries/{built['valid']['log_index']}", "/ui/revocations", "/ui/datasets", "/ui/nope"):
+        browser.get(base + url)
+        assert browser.execute_script(CONTRAST_JS) == [], url
+
+
 def test_keyboard_and_phone_width(site, browser, artifacts):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
