@@ -41,7 +41,8 @@ def compile_command(
         typer.echo(json.dumps({**s, "schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": FILES},
                               sort_keys=True))
         return
-    f = s["fidelity"]
+    from zkaudit.onnx.fidelity import fidelity_lines
+
     typer.echo(f"compiled {s['model']} ({s['kind']}) -> {result.out_dir}")
     typer.echo(f"  digest      {s['digest']}")
     typer.echo(f"  nodes       {s['nodes']}  ({', '.join(f'{k} x{v}' for k, v in s['ops'].items())})")
@@ -50,12 +51,10 @@ def compile_command(
     typer.echo("  private     private/weights.bin (keep it: proving needs it; never publish it)")
     for io in s["inputs"] + s["outputs"]:
         typer.echo(f"  {io['name']:<11} shape {tuple(io['shape'])} scale {io['scale']} zero point {io['zero_point']}")
-    typer.echo(f"  fidelity on {f['samples']} {f['source']} samples:")
-    if "float_top1_agreement" in f:
-        typer.echo(f"    vs float: top-1 agreement {f['float_top1_agreement']:.2%}, "
-                   f"max abs error {f['float_max_abs_error']:.4g}")
-    if "ort_exact_match_rate" in f:
-        typer.echo(f"    vs onnxruntime: exact {f['ort_exact_match_rate']:.3%}, max {f['ort_max_lsb_diff']} LSB")
+    for line in fidelity_lines(s, hints=False):
+        typer.echo("  " + line)
+    for note in s.get("notes", []):  # warnings (agreement, saturation, coarse features) and what was fixed
+        typer.echo("  " + (note if note.startswith("warning:") else "note: " + note))
 
 
 FILES = {"circuit": "public/circuit.bin", "summary": "public/summary.json",

@@ -425,6 +425,10 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
                      f"  circuit {v['circuit_digest']}\n  commitment {v['weight_commitment_digest']}\n"
                      f"  intended use: {v['model_card']['intended_use'] or '-'}\n"
                      f"  claimed metrics: {json.dumps(v['model_card']['claimed_metrics'])}")
+        if not as_json:
+            from zkaudit.onnx.fidelity import fidelity_lines
+
+            lines += ["  " + line for line in fidelity_lines(v.get("summary"))]
     emit(as_json, doc, "\n".join(lines))
 
 

@@ -5,7 +5,14 @@
   and the max absolute error of our dequantized outputs;
 * against onnxruntime running an already quantized model: the fraction of
   output integers equal to onnxruntime's and the max difference in LSBs
-  (onnxruntime's integers are recovered from its dequantized outputs).
+  (onnxruntime's integers are recovered from its dequantized outputs);
+* for a classifier's outputs (an integer label, scores over several
+  classes, one sigmoid column): the fraction of samples whose predicted
+  class is onnxruntime's (`label_agreement`), on the model compiled
+  (the quantized one when given, else the float one).
+
+`fidelity_lines(summary)` renders the report for people (`compile`,
+`registry show`).
 """
 
 from __future__ import annotations
@@ -122,7 +129,13 @@ def measure(circuit: Circuit, weights: Weights, samples: dict, *, float_model=No
     coarse = [c for c in (_coarse_features(spec, samples.get(spec.name)) for spec in circuit.inputs) if c]
     if coarse:
         report["coarse_inputs"] = coarse
-    report.update({k: v for k, v in per_output[0].items() if k != "name"})
+    report.update({k: v for k, v in per_output[0].items() if k not in ("name", "label_agreement", "label_output")})
+    labelled = [o for o in per_output if "label_agreement" in o]
+    if labelled:  # an integer label output first: it is the prediction itself
+        first = next((o for o in labelled if o.get("label_output")), labelled[0])
+        report["label_agreement"] = {"output": first["name"], "rate": first["label_agreement"],
+                                     "samples": int(len(ours)),
+                                     "reference": "quantized model" if quant_runs is not None else "float model"}
     report["outputs"] = per_output
     hints = [o["hint"] for o in per_output if o.get("hint")]
     if hints:
@@ -179,6 +192,11 @@ def _measure_output(spec, ours_int: np.ndarray, float_ref, quant_ref, sigmoid_la
                                f"quantized range [{lo:.4g}, {hi:.4g}] (float range [{float_ref.min():.4g}, "
                                f"{float_ref.max():.4g}]) and saturate: calibrate on more samples that reach "
                                "these values (or --method minmax if percentile clipped them)")
+    agreement = _label_agreement(spec, ours_int, ours_real, quant_ref if quant_ref is not None else float_ref,
+                                 sigmoid_last)
+    if agreement is not None:
+        out["label_agreement"] = agreement
+        out["label_output"] = spec.scale is None
     if quant_ref is not None:
         if spec.scale is None:
             ref_int = np.rint(quant_ref).astype(np.int64)
@@ -191,6 +209,59 @@ def _measure_output(spec, ours_int: np.ndarray, float_ref, quant_ref, sigmoid_la
         out["ort_max_lsb_diff"] = int(diff.max())
         out["ort_values_compared"] = int(diff.size)
     return out
+
+
+def _label_agreement(spec, ours_int, ours_real, ref, sigmoid_last: bool) -> float | None:
+    """The fraction of samples whose predicted class is the reference's: an
+    integer output (a label) compared as is, scores by their argmax over the
+    last axis, one sigmoid column by its side of 0.5; None for anything else
+    (a regression output)."""
+    if ref is None:
+        return None
+    ref = np.asarray(ref)
+    n = len(ours_int)
+    if spec.scale is None and ref.dtype.kind in "iu":
+        same = ref.reshape(n, -1) == ours_int.reshape(n, -1)
+    elif ours_real.ndim >= 2 and ours_real.shape[-1] > 1:
+        same = (decisions(ref, False) == decisions(ours_real, False)).reshape(n, -1)
+    elif sigmoid_last:
+        same = (decisions(ref, True) == decisions(ours_real, True)).reshape(n, -1)
+    else:
+        return None
+    return float(np.mean(np.all(same, axis=1)))
+
+
+def fidelity_lines(summary: dict | None, *, hints: bool = True) -> list[str]:
+    """The fidelity report of a compile summary as text, one line per figure
+    group and output (`compile` prints it, without the hints that its notes
+    repeat; `registry show` too). Summaries
+    written before per-output figures existed show their top-level figures."""
+    f = summary.get("fidelity") if isinstance(summary, dict) else None
+    if not isinstance(f, dict):
+        return []
+    lines = [f"fidelity on {f.get('samples', '?')} {f.get('source', '')} samples:".replace("  ", " ")]
+    la = f.get("label_agreement")
+    if isinstance(la, dict):
+        lines.append(f"  predicted class as onnxruntime's on the {la.get('reference', 'model')}: {la['rate']:.2%} of "
+                     f"{la.get('samples', '?')} samples (output {la.get('output')!r})")
+    outputs = f.get("outputs") if isinstance(f.get("outputs"), list) else [{"name": f.get("output", "?"), **f}]
+    for o in outputs:
+        parts = []
+        integer = "quantized_output_range" not in o and o.get("label_output")
+        if "float_top1_agreement" in o and not integer:
+            parts.append(f"vs float: top-1 agreement {o['float_top1_agreement']:.2%}, "
+                         f"max abs error {o.get('float_max_abs_error', float('nan')):.4g}")
+        elif "label_agreement" in o:
+            parts.append(f"labels as onnxruntime on {o['label_agreement']:.2%}")
+        if "ort_exact_match_rate" in o:
+            parts.append(f"vs onnxruntime: exact {o['ort_exact_match_rate']:.3%}, within 1 LSB "
+                         f"{o.get('ort_within_1_lsb_rate', float('nan')):.3%}, max {o.get('ort_max_lsb_diff')} LSB")
+        if o.get("saturated") and not integer:
+            parts.append(f"saturated {o['saturated']} of {o.get('values', '?')} values")
+        lines.append(f"  output {o.get('name', '?')!r}: " + ("; ".join(parts) if parts else "no reference to compare"))
+    for hint in (f.get("hints") or []) if hints else []:
+        lines.append(f"  hint: {hint}")
+    return lines
 
 
 ORT_AGREEMENT_THRESHOLD = 0.99  # share of output values within 1 LSB of onnxruntime below which compile warns
