@@ -148,6 +148,9 @@ def initial_theta(policy: Policy) -> np.ndarray:
 
     fan = policy.d_in + 1
     bound = math.isqrt(6 * (1 << (2 * policy.weight_bits)) // fan)
+    if bound > policy.weight_limit:
+        raise TrainingError(f"seeded initial weights reach {bound}, above the weight limit 2^"
+                            f"{policy.weight_limit_log2} - 1; raise fixed_point.weight_limit_log2")
     raw = np.frombuffer(hashlib.shake_256(INIT_DOMAIN + policy.init_seed).digest(8 * d), dtype="<u8")
     theta = (raw % np.uint64(2 * bound + 1)).astype(np.int64) - bound
     theta[policy.d_in:] = 0  # the bias
