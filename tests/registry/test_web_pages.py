@@ -220,3 +220,22 @@ def test_hostile_text_is_escaped_everywhere(tmp_path):
     assert r.status_code == 500 and "<script" not in r.text
     assert "log does not verify" in _text(r.text)
     reg.close()
+
+
+@pytest.mark.parametrize("summary", [None, "text", [], {"ops": "MatMul", "inputs": "x", "parameters": "11",
+                                                        "fidelity": [1], "notes": "n"},
+                                     {"ops": {"MatMul": True, "Relu": 2}, "inputs": [{"shape": "1x4"}, 3],
+                                      "parameters": 1.5e3, "fidelity": {"float_top1_agreement": None,
+                                                                        "outputs": [{"saturated": 2}]}}])
+def test_a_malformed_summary_is_shown_as_not_stated_never_an_error(summary):
+    """summary.json is the vendor's text, checked only for its digest by the registry."""
+    from zkaudit.registry.web.summary import circuit_summary
+
+    c = circuit_summary(summary)
+    assert set(c) == {"ops", "inputs", "outputs", "weights", "parameters", "nodes", "kind", "source_model",
+                      "fidelity", "notes"}
+    if isinstance(summary, dict) and isinstance(summary["ops"], dict):
+        assert c["ops"] == [("Relu", 2)] and c["inputs"] == [{"name": "?", "shape": None, "range": None}]
+        assert c["fidelity"] == [("outputs clipped at the range ends", "2")] and c["parameters"] == 1500.0
+    else:
+        assert c["ops"] == c["inputs"] == c["fidelity"] == c["notes"] == [] and c["parameters"] is None

@@ -171,7 +171,5 @@ def router(reg: Registry) -> APIRouter:
 
 
 def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text is not None and text.isdigit() and len(text) < 19 else default
-    except ValueError:
-        return default
+    """A non-negative decimal below 10^18 (the log's indices fit a BIGINT), else `default`."""
+    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) < 19 else default

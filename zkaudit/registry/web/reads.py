@@ -179,6 +179,8 @@ class Pages:
             head = SignedTreeHead.from_json(sth)
             k = (head.tree_size, head.root_hash, head.signature)
             if k not in self._head_ok:
+                if len(self._head_ok) >= 64:  # a head per write: keep the cache small
+                    self._head_ok.clear()
                 try:
                     head.verify(bytes.fromhex(h["registry_public_key"]))
                     self._head_ok[k] = True

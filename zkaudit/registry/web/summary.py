@@ -71,6 +71,10 @@ def circuit_summary(summary: Any) -> dict[str, Any]:
     if isinstance(per_output, list) and per_output and isinstance(per_output[0], dict):
         fid = {**per_output[0], **fid}  # one output's figures when the report has none at the top
     figures = [(label, _figure(fid[k])) for k, label in FIDELITY if k in fid and _figure(fid[k]) is not None]
+    label = fid.get("label_agreement")
+    if isinstance(label, dict) and _figure(label.get("rate")) is not None:
+        ref = label.get("reference") if isinstance(label.get("reference"), str) else "reference model"
+        figures.insert(0, (f"predicted class equal to the {ref}'s", _figure(label["rate"])))
     return {
         "ops": ops,
         "inputs": _tensors(s.get("inputs")),
