@@ -97,6 +97,8 @@ def serve(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY,
                                               "killed and the request answered 422."),
           check_memory: int = typer.Option(2048, help="MiB of memory one proof check may use on top of a "
                                            "worker's own footprint (422 beyond it)."),
+          workers: int = typer.Option(1, help="Server processes sharing the port (each with its own database "
+                                      "connections, verifier workers and write limits); use PostgreSQL beyond 1."),
           write_rate: float = typer.Option(5.0, help="Signed writes per second allowed per client address and "
                                            "per signer key, after --write-burst at once (0: no limit)."),
           write_burst: int = typer.Option(60, help="Signed writes accepted at once per client address and per "
@@ -117,6 +119,8 @@ def serve(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY,
         problems.append(f"--write-rate must be 0 (no limit) or positive, not {write_rate}")
     if write_burst < 1:
         problems.append(f"--write-burst must be at least 1, not {write_burst}")
+    if workers < 1:
+        problems.append(f"--workers must be at least 1, not {workers}")
     if problems:
         raise ZkauditError("; ".join(problems))
     import uvicorn
@@ -124,17 +128,67 @@ def serve(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY,
     from zkaudit.registry.api import create_app
     from zkaudit.registry.sandbox import Budget, VerifierPool
 
-    reg = open_registry(registry, registry_key, need_key=True)
+    open_registry(registry, registry_key, need_key=True).close()  # fail here, once, on a bad URL or key
     sock = _listen(host, port)
-    pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
-    reg.verifier, reg.signatures, reg.table_checker = pool.verify, pool.verify_signatures, pool.check_table
+
+    def run() -> None:
+        reg = open_registry(registry, registry_key, need_key=True)
+        pool = VerifierPool(check_workers, Budget(seconds=check_timeout, memory_bytes=check_memory << 20))
+        reg.verifier, reg.signatures, reg.table_checker = pool.verify, pool.verify_signatures, pool.check_table
+        try:
+            app = create_app(reg, max_body=max_body, write_rate=write_rate, write_burst=write_burst)
+            uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
+        finally:
+            pool.close()
+            reg.close()
+
     try:
-        config = uvicorn.Config(create_app(reg, max_body=max_body, write_rate=write_rate, write_burst=write_burst),
-                                log_level="info")
-        uvicorn.Server(config).run(sockets=[sock])
+        if workers == 1:
+            run()
+        else:
+            _fork_workers(workers, run)
     finally:
-        pool.close()
         sock.close()
+
+
+def _fork_workers(n: int, run) -> None:
+    """`n` processes serving the one listening socket (the kernel spreads the
+    connections); each opens its own database engine after the fork. SIGTERM
+    or SIGINT here stops them all."""
+    import signal
+
+    children = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                run()
+            except BaseException:  # a worker's failure is its exit status; the parent reports it
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def stop(_sig, _frame) -> None:
+        for c in children:
+            try:
+                os.kill(c, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = 0
+    for c in children:
+        while True:
+            try:
+                _, status = os.waitpid(c, 0)
+                break
+            except InterruptedError:
+                continue
+        failed += os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM)
+    if failed:
+        raise ZkauditError(f"{failed} of {n} server workers failed", hint="see their log lines above")
 
 
 def _listen(host: str, port: int):
