@@ -363,14 +363,29 @@ def QGemm(imp, node):
     imp.set(node.output[0], Act(y.spec, out.scale, out.zero_point, (out.qmin, out.qmax), False))
 
 
+def channel_affine(imp, x: Act, factor, shift, out: QParams, hint: str) -> Act:
+    """y = x * factor[c] + shift[c] over the channels of an NCHW `x`: a
+    depthwise 1x1 Conv with int8 per-channel weights and an int32 bias,
+    then one Requantize into `out`, like any Conv."""
+    channels = x.shape[1]
+    factor = np.broadcast_to(np.asarray(factor, dtype=np.float64).reshape(-1), (channels,))
+    w, scales = quantize_weights_per_channel(factor.reshape(channels, 1, 1, 1), 0)
+    bias = None
+    if shift is not None:
+        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64).reshape(-1), (channels,))
+        bias = bias_from(shift.astype(np.float64), x.scale, scales, channels)
+    return accumulate_and_requantize(
+        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint, channel_axis=1,
+        strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=channels)
+
+
 def BatchNormalization(imp, node):
     """Folded into the Conv/Gemm before it at load time when it directly
     follows one (`load.fold_batchnorm`). One that is left -- onnxruntime's
     quantizer keeps BatchNormalization in float between DequantizeLinear and
     QuantizeLinear when the model was not pre-processed -- is a per-channel
-    affine map y = x * g / sqrt(v + eps) + (beta - mean * g / sqrt(v + eps)):
-    a depthwise 1x1 Conv with int8 per-channel weights and an int32 bias,
-    then one Requantize, like any Conv."""
+    affine map y = x * g / sqrt(v + eps) + (beta - mean * g / sqrt(v + eps))
+    (`channel_affine`); an input of another rank is viewed as (N, C, *, 1)."""
     at = node_attrs(node)
     if at.get("training_mode", 0) or (len(node.output) > 1 and any(node.output[1:])):
         raise imp.unsupported(node, "in training mode is not supported")
@@ -386,13 +401,8 @@ def BatchNormalization(imp, node):
         x = x.with_spec(imp.b.emit("Reshape", [x.spec], hint + "/nchw", shape=grid))
     gamma, beta, mean, var = (np.asarray(imp.const(i), dtype=np.float64).reshape(-1) for i in node.input[1:5])
     factor = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
-    channels = x.shape[1]
-    w, scales = quantize_weights_per_channel(np.broadcast_to(factor, (channels,)).reshape(channels, 1, 1, 1), 0)
-    bias = bias_from(np.broadcast_to(beta - mean * factor, (channels,)).astype(np.float64), x.scale, scales, channels)
-    out = imp.out_qparams(node.output[0])
-    y = accumulate_and_requantize(
-        imp, "Conv", x, w, bias, x_scale=x.scale, w_scales=scales, out=out, hint=hint + ("/nchw" * (len(shape) != 4)),
-        channel_axis=1, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=channels)
+    y = channel_affine(imp, x, factor, beta - mean * factor, imp.out_qparams(node.output[0]),
+                       hint + ("/nchw" * (len(shape) != 4)))
     if len(shape) != 4:
         y = y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=shape))
     imp.set(node.output[0], y)

@@ -14,7 +14,10 @@
                               range, then a sqrt / log table into the output
     ArgMin                    ArgMax of the negated table
 
-ReduceProd is not supported (a product of data-dependent factors)."""
+and LayerNormalization, InstanceNormalization, GroupNormalization: rows
+centred exactly by a constant matrix, the inverse standard deviation by a
+table over the requantized variance (block comment below). ReduceProd is not
+supported (a product of data-dependent factors)."""
 
 from __future__ import annotations
 
@@ -253,5 +256,165 @@ def ArgMin(imp, node):
     imp.set(node.output[0], Act(spec, None, 0, (spec.lo, spec.hi), False))
 
 
+# -- normalization over rows --------------------------------------------------
+#
+# Each row of K values (q, scale s, zero point z) is normalized with integer
+# ops only, every step one of the IR's:
+#
+#   d  = (q - z) @ (K I - 1)        exact: K (x - mean) at scale s / K (MatMul)
+#   db = rnd(d * ratio)             signed, |db| <= D with 2 K D^2 < 2^31 (Requantize)
+#   ss = sum_j db_j^2               Mul(db, db), then MatMul by a ones column
+#   v  = rnd(ss / K onto 2^14 steps of [0, V])   V = (range / 2)^2, the largest
+#                                   variance values in x's range can have (Requantize)
+#   r  = table(v) ~ 1 / sqrt(var + eps), 15 bits (Table; 0 steps give its top)
+#   n  = rnd(db * r onto int16)     the normalized row, |n| <= sqrt(K) (Mul, Requantize)
+#   y  = n * gamma + beta           per-channel depthwise 1x1 Conv + Requantize
+#
+# The mean is exact; the variance is rounded twice (db, v) and the inverse
+# square root once, each far below the int8 output's step for rows whose
+# variance is above ~V / 2^12 (rows of nearly constant values lose precision).
+
+NORM_BITS = 15  # the inverse square root and the normalized row: 15-bit magnitudes
+
+
+def _normalized_rows(imp, node, x: Act, rows_spec, k: int, eps: float, hint: str) -> tuple[Act, Act]:
+    """(rows, K) -> the rows normalized to mean 0, variance 1, int16 at
+    scale sqrt(K) / 2^15 (see the block comment above); and the (rows, 1)
+    inverse standard deviations."""
+    b = imp.b
+    span = (x.spec.hi - x.spec.lo) * float(x.scale)
+    if 2 * k * k * (x.spec.hi - x.spec.lo) >= 2**31:
+        raise imp.unsupported(node, f"over {k} values per row is not supported (the exact centring needs "
+                                    "K^2 * range < 2^31)")
+    centre = b.add_weight(hint + "/centre", k * np.eye(k, dtype=np.int64) - 1)
+    d = b.emit("MatMul", [rows_spec, centre], hint + "/centred", a_zero_point=x.zero_point, b_zero_point=0)
+    # the sum of squares' declared range is 2 K d_max^2 (a ones column is declared in [-2, 1])
+    d_max = min(int(math.isqrt((2**31 - 1) // (2 * k))), (1 << NORM_BITS) - 1)
+    s_d = span / d_max if span > 0 else 1.0
+    db = b.requantize(d, hint + "/dev", ratio=float(x.scale) / k / s_d, in_zero_point=0, out_zero_point=0,
+                      out_range=(-d_max, d_max))
+    sq = b.emit("Mul", [db, db], hint + "/square", a_zero_point=0, b_zero_point=0)
+    ones = b.add_weight(hint + "/ones", np.ones((k, 1), dtype=np.int64))
+    ss = b.emit("MatMul", [sq, ones], hint + "/sumsq", a_zero_point=0, b_zero_point=0)
+    steps = (1 << DOMAIN_BITS) - 1
+    s_v = max((span / 2) ** 2, 1e-12) / steps
+    v = b.requantize(ss, hint + "/var", ratio=s_d * s_d / k / s_v, in_zero_point=0, out_zero_point=0,
+                     out_range=(0, steps))
+    r_top = (1 << NORM_BITS) - 1
+    r_max = 1.0 / math.sqrt(s_v / 2 + eps)
+    s_r = r_max / r_top
+    domain = np.arange(0, steps + 1, dtype=np.float64)
+    values = np.clip(np.rint(1.0 / np.sqrt(domain * s_v + eps) / s_r), 0, r_top).astype(np.int64)
+    r_rows = b.emit("Table", [v], hint + "/rsqrt", function="pow", in_min=0, values=values)
+    r = b.emit("Expand", [r_rows], hint + "/rsqrt_rows", shape=db.shape)
+    n = b.emit("Mul", [db, r], hint + "/scaled", a_zero_point=0, b_zero_point=0)
+    n_top = (1 << NORM_BITS) - 1
+    s_n = math.sqrt(k) / n_top
+    ns = b.requantize(n, hint + "/normalized", ratio=s_d * s_r / s_n, in_zero_point=0, out_zero_point=0,
+                      out_range=(-n_top, n_top))
+    return Act(ns, s_n, 0, (-n_top, n_top), True), Act(r_rows, s_r, 0, (0, r_top), True)
+
+
+def _set_rescaled(imp, name: str, spec, scale: float, shape, hint: str) -> None:
+    """ONNX tensor `name` := `spec` (raw integers at `scale`) requantized into
+    its own parameters and reshaped to `shape`."""
+    out = imp.out_qparams(name)
+    y = imp.b.requantize(spec, hint + "/rows", ratio=scale / out.scale, in_zero_point=0,
+                         out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax))
+    imp.set(name, Act(imp.b.emit("Reshape", [y], hint, shape=shape), out.scale, out.zero_point,
+                      (out.qmin, out.qmax), True))
+
+
+def _norm_params(imp, node, index: int, what: str):
+    if len(node.input) <= index or not node.input[index]:
+        return None
+    if not imp.is_const(node.input[index]):
+        raise imp.unsupported(node, f"with a computed {what} is not supported (a constant only)")
+    return np.asarray(imp.const(node.input[index], what), dtype=np.float64)
+
+
+def LayerNormalization(imp, node):
+    """ONNX LayerNormalization over axes [axis, rank): rows normalized by
+    integer ops (`_normalized_rows`), then Scale and B per element of the
+    normalized shape as a depthwise 1x1 Conv over the rows viewed as
+    (rows, K, 1, 1). The optional Mean and InvStdDev outputs are the row
+    sums and the inverse-square-root table's values, each requantized."""
+    from zkaudit.onnx.ops_linear import channel_affine
+
+    x = _float_input(imp, node)
+    at = node_attrs(node)
+    rank = len(x.shape)
+    axis = at.get("axis", -1) % rank
+    hint = node.name or node.output[0]
+    rows = math.prod(x.shape[:axis])
+    k = math.prod(x.shape[axis:])
+    spec = x.spec if x.shape == (rows, k) else imp.b.emit("Reshape", [x.spec], hint + "/rows", shape=(rows, k))
+    n, r = _normalized_rows(imp, node, x, spec, k, float(at.get("epsilon", 1e-5)), hint)
+    stat_shape = x.shape[:axis] + (1,) * (rank - axis)
+    if len(node.output) > 1 and node.output[1]:  # Mean: the row sums over K, one Requantize
+        total = _sum_rows(imp, spec, x.zero_point, k, hint + "/mean")
+        _set_rescaled(imp, node.output[1], total, float(x.scale) / k, stat_shape, hint + "/Mean")
+    if len(node.output) > 2 and node.output[2]:  # InvStdDev: the table's values, rescaled
+        _set_rescaled(imp, node.output[2], r.spec, r.scale, stat_shape, hint + "/InvStdDev")
+    gamma = _norm_params(imp, node, 1, "Scale")
+    beta = _norm_params(imp, node, 2, "B")
+    tail = x.shape[axis:]
+    gamma = np.broadcast_to(np.ones(()) if gamma is None else gamma, tail).reshape(-1)
+    beta = None if beta is None else np.broadcast_to(beta, tail).reshape(-1)
+    grid = n.with_spec(imp.b.emit("Reshape", [n.spec], hint + "/grid", shape=(rows, k, 1, 1)))
+    y = channel_affine(imp, grid, gamma, beta, imp.out_qparams(node.output[0]), hint + "/affine")
+    imp.set(node.output[0], y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=x.shape)))
+
+
+def InstanceNormalization(imp, node):
+    """ONNX InstanceNormalization: each (n, c) plane normalized by integer
+    ops (`_normalized_rows`), then scale and B per channel as a depthwise
+    1x1 Conv over (N, C, plane, 1)."""
+    from zkaudit.onnx.ops_linear import channel_affine
+
+    x = _float_input(imp, node)
+    if len(x.shape) < 3:
+        raise imp.unsupported(node, f"on a {len(x.shape)}-D input is not supported (N, C, D1, ... expected)")
+    hint = node.name or node.output[0]
+    n_, c = x.shape[:2]
+    k = math.prod(x.shape[2:])
+    spec = imp.b.emit("Reshape", [x.spec], hint + "/rows", shape=(n_ * c, k))
+    n, _ = _normalized_rows(imp, node, x, spec, k, float(node_attrs(node).get("epsilon", 1e-5)), hint)
+    gamma = _norm_params(imp, node, 1, "scale")
+    beta = _norm_params(imp, node, 2, "B")
+    grid = n.with_spec(imp.b.emit("Reshape", [n.spec], hint + "/grid", shape=(n_, c, k, 1)))
+    y = channel_affine(imp, grid, gamma, beta, imp.out_qparams(node.output[0]), hint + "/affine")
+    imp.set(node.output[0], y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=x.shape)))
+
+
+def GroupNormalization(imp, node):
+    """ONNX GroupNormalization: each (n, group) block of C/G channels x the
+    spatial cells normalized by integer ops (`_normalized_rows`), then scale
+    and bias per channel (opset 21; per group before it, spread over the
+    group's channels) as a depthwise 1x1 Conv over (N, C, plane, 1)."""
+    from zkaudit.onnx.ops_linear import channel_affine
+
+    x = _float_input(imp, node)
+    at = node_attrs(node)
+    groups = int(at["num_groups"])
+    if len(x.shape) < 3 or groups < 1 or x.shape[1] % groups:
+        raise imp.unsupported(node, f"with {groups} groups on input {x.shape} is not supported (N, C, D1, ... with "
+                                    "C a multiple of num_groups)")
+    hint = node.name or node.output[0]
+    n_, c = x.shape[:2]
+    plane = math.prod(x.shape[2:])
+    k = c // groups * plane
+    spec = imp.b.emit("Reshape", [x.spec], hint + "/rows", shape=(n_ * groups, k))
+    n, _ = _normalized_rows(imp, node, x, spec, k, float(at.get("epsilon", 1e-5)), hint)
+    gamma, beta = _norm_params(imp, node, 1, "scale"), _norm_params(imp, node, 2, "bias")
+    if gamma is not None and gamma.size == groups != c:
+        gamma, beta = np.repeat(gamma, c // groups), None if beta is None else np.repeat(beta, c // groups)
+    grid = n.with_spec(imp.b.emit("Reshape", [n.spec], hint + "/grid", shape=(n_, c, plane, 1)))
+    y = channel_affine(imp, grid, np.ones(c) if gamma is None else gamma, beta, imp.out_qparams(node.output[0]),
+                       hint + "/affine")
+    imp.set(node.output[0], y.with_spec(imp.b.emit("Reshape", [y.spec], hint, shape=x.shape)))
+
+
 OPS = {("ai.onnx", f.__name__): f for f in (ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
-                                             ReduceSumSquare, ReduceLogSumExp, ArgMin)}
+                                             ReduceSumSquare, ReduceLogSumExp, ArgMin, LayerNormalization,
+                                             InstanceNormalization, GroupNormalization)}

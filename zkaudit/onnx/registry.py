@@ -17,6 +17,10 @@ _PER_TENSOR = "per-tensor scales and zero points"
 _SELECT = ("MatMul by a constant 0/1 selection matrix (the axis moved last) + Requantize by 1 (same integers, "
            "scale and zero point)")
 _CONST_IDX = "constant indices"
+_NORM = ("MatMul by the constant centring matrix K*I - 1 (exact mean), Requantize, Mul (squares), MatMul by a ones "
+         "column, Requantize onto 2^14 steps, Table (1/sqrt(var + eps)), Expand, Mul, Requantize (int16), then the "
+         "scale and bias per channel as a depthwise 1x1 Conv + Requantize")
+_NORM_LIMIT = "K values per row with 2*K^2*(input range) < 2^31 (K <= ~2000 for int8)"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
 OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
@@ -78,6 +82,11 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "GlobalAveragePool"): ("AveragePool over the whole map", "4-D NCHW input"),
     (_ONNX, "GlobalMaxPool"): ("MaxPool over the whole map", "4-D NCHW input"),
     (_ONNX, "Identity"): ("nothing", ""),
+    (_ONNX, "GroupNormalization"): (_NORM, "quantized float input; constant scale and bias; " + _NORM_LIMIT),
+    (_ONNX, "InstanceNormalization"): (_NORM, "quantized float input; constant scale and B; " + _NORM_LIMIT),
+    (_ONNX, "LayerNormalization"): (_NORM.replace("per channel", "per normalized element"),
+                                    "quantized float input; constant Scale and B; no Mean/InvStdDev outputs; "
+                                    + _NORM_LIMIT),
     (_ONNX, "LeakyRelu"): (_TABLE, "quantized float input"),
     (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
     (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
@@ -150,8 +159,6 @@ _QUANT_STATIC = ("onnxruntime's quantize_dynamic picks activation scales from ea
 FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "DynamicQuantizeLinear"): _QUANT_STATIC,
     (_ONNX, "Cast"): "a Cast on the data path is not supported; remove it from the exported graph",
-    (_ONNX, "LayerNormalization"): "not supported yet (normalization by a data-dependent variance)",
-    (_ONNX, "InstanceNormalization"): "not supported yet (normalization by a data-dependent variance)",
     (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
     (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
