@@ -82,11 +82,11 @@ def check_trace(sem: Semantics, X: np.ndarray, y: np.ndarray, trace: Trace) -> N
 
     _fail("init", (trace.theta[0] != initial_theta(P))[None, :], "theta_0 is not the declared initial weights",
           initial_theta(P)[None, :], trace.theta[:1])
+    _fail("complete", (trace.index[:, B] < N)[:, None],
+          "the batch overflowed max_batch and was truncated (i_B_max < N)", N, trace.index[:, B:])
     _fail("gap", ~_interval_ok(sem.gap_table, trace.gaps, u_gap), "a gap draw is inconsistent with its word")
     expected_index = np.cumsum(trace.gaps + 1, axis=1) - 1
     _fail("index", expected_index != trace.index, "slot index is not i_(j-1) + 1 + G_j", expected_index, trace.index)
-    _fail("complete", (trace.index[:, B] < N)[:, None],
-          "the batch overflowed max_batch and was truncated (i_B_max < N)", N, trace.index[:, B:])
     live = trace.index[:, :B] < N
     _fail("live", live != trace.live, "slot liveness is not [i_j < N]")
 
