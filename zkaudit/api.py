@@ -50,6 +50,8 @@ class Proof:
     input_commitment: bytes | None = None
     path: Path | None = None
     input_commitment_path: Path | None = None
+    input_opening: bytes | None = None  # the hiding input commitment's secret seed (keep it with the record)
+    input_opening_path: Path | None = None
 
     @property
     def proof_bytes(self) -> int:
@@ -71,6 +73,7 @@ class Verification:
     batch: int | None = None
     input_commitment: bytes | None = None
     soundness_bits: float | None = None
+    privacy: dict | None = None  # zero_knowledge, what is hidden, weight evaluations revealed
     verifier_version: str = ""
     model: str | None = None  # NAME@VERSION checked against, with --model / registry=
     circuit_digest: str | None = None
@@ -161,11 +164,14 @@ def sample_outputs(circuit, weights, samples, batched: bool) -> dict:
 # -- prove ---------------------------------------------------------------------
 
 def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: bool = False,
-          progress=None) -> Proof:
+          progress=None, zero_knowledge: bool = True, input_opening=None) -> Proof:
     """Prove that the compiled model in `model_dir` maps `inputs` to its
     output. With `out`, the proof is written there (and with `commit_input`
-    the input commitment to OUT.input-commitment); an existing file is
-    refused unless `force`. Several samples give one proof for all."""
+    the input commitment to OUT.input-commitment and its secret opening to
+    OUT.input-opening, readable by its owner only: whoever holds the record
+    keeps it to check later that a proof is about that record); an existing
+    file is refused unless `force`. Several samples give one proof for all.
+    The proof is zero-knowledge unless `zero_knowledge=False`."""
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.statements.inference.commitment import COMMITMENT_FILE, input_commitment
     from zkaudit.statements.inference.prover import prove as prove_inference
@@ -173,10 +179,20 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
     model_dir = Path(model_dir)
     out = Path(out) if out is not None else None
     commitment_path = out.with_name(out.name + ".input-commitment") if out is not None and commit_input else None
+    opening_path = (out.with_name(out.name + ".input-opening")
+                    if out is not None and commit_input and zero_knowledge else None)
     if out is not None:
         check_out_file(out, force)
         if commitment_path is not None:
             check_out_file(commitment_path, force, "the input commitment file")
+        if opening_path is not None:
+            check_out_file(opening_path, force, "the input opening file")
+    opening = None
+    if commit_input and zero_knowledge:
+        from zkaudit.field.randomness import new_seed
+
+        opening = (_bytes(input_opening, "input opening", "a 32-byte secret seed") if input_opening is not None
+                   else new_seed())
     circuit = load_circuit(model_dir)
     weights = load_weights(model_dir)
     weights.check(circuit)
@@ -188,30 +204,39 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
     samples = list(batch.samples)
     started = time.perf_counter()
     proof = prove_inference(circuit, weights, samples, weight_commitment=published, commit_input=commit_input,
-                            progress=progress)
+                            progress=progress, zero_knowledge=zero_knowledge, input_opening=opening)
     elapsed = time.perf_counter() - started
-    committed = input_commitment(circuit, samples) if commit_input else None
+    committed = input_commitment(circuit, samples, opening) if commit_input else None
     if out is not None:
         files = {out: proof}
         if commitment_path is not None:
             files[commitment_path] = committed
+        if opening_path is not None:
+            files[opening_path] = opening
         write_files(files)
+        if opening_path is not None:
+            opening_path.chmod(0o600)
     doc = sample_outputs(circuit, weights, samples, batch.batched)
     return Proof(proof=proof, digest=doc["digest"], output=doc["output"], output_int=doc["output_int"],
                  outputs=doc["outputs"], batch=len(samples), batched=batch.batched, prove_seconds=elapsed,
-                 input_commitment=committed, path=out, input_commitment_path=commitment_path)
+                 input_commitment=committed, path=out, input_commitment_path=commitment_path,
+                 input_opening=opening, input_opening_path=opening_path)
 
 
-def commit_input(model_dir, inputs, *, out=None, force: bool = False) -> bytes:
-    """The commitment `prove(..., commit_input=True)` binds the proof to
-    (binding, not hiding); written to `out` when given."""
+def commit_input(model_dir, inputs, *, out=None, force: bool = False, opening=None) -> bytes:
+    """The commitment `prove(..., commit_input=True)` binds the proof to;
+    written to `out` when given. With `opening` (bytes or the
+    .input-opening file beside a zero-knowledge proof) it is the hiding
+    commitment of that proof, recomputed; without, the plain (binding, not
+    hiding) one of plain proofs."""
     from zkaudit.circuit import load_circuit
     from zkaudit.statements.inference.commitment import input_commitment
 
     if out is not None:
         check_out_file(Path(out), force)
     circuit = load_circuit(Path(model_dir))
-    commitment = input_commitment(circuit, list(input_batch(inputs, circuit).samples))
+    seed = _bytes(opening, "input opening", "the .input-opening file beside the proof") if opening is not None else None
+    commitment = input_commitment(circuit, list(input_batch(inputs, circuit).samples), seed)
     if out is not None:
         write_files({Path(out): commitment})
     return commitment
@@ -220,13 +245,15 @@ def commit_input(model_dir, inputs, *, out=None, force: bool = False) -> bytes:
 # -- verify --------------------------------------------------------------------
 
 def verify(proof, *, circuit=None, registry=None, model: str | None = None, inputs=None,
-           input_commitment=None) -> Verification:
+           input_commitment=None, input_opening=None) -> Verification:
     """Check `proof` (bytes or a path) against a compiled model folder
     (`circuit=DIR`, reads DIR/public/) or a registry entry (`model=
     "NAME@VERSION"` or `"NAME@latest"`, in `registry`, default
     $ZKAUDIT_REGISTRY_URL or ./zkaudit-registry.db). With `inputs` or
     `input_commitment` (bytes or a path) the proof must be about exactly
-    that input. A rejected proof is a `Verification` with valid=False and
+    that input; a zero-knowledge proof's committed input is recomputed from
+    `inputs` with `input_opening` (bytes or a path: the secret seed
+    `prove(commit_input=True)` wrote beside the proof). A rejected proof is a `Verification` with valid=False and
     the reason; usage mistakes (a missing file, an unknown model) raise
     `ZkauditError`."""
     if (circuit is None) == (model is None):
@@ -234,6 +261,8 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
     if registry is not None and model is None:
         raise ZkauditError("registry= needs model=NAME@VERSION")
     data = _bytes(proof, "proof file", "the file `zkaudit prove --out` wrote")
+    opening = (_bytes(input_opening, "input opening", "the .input-opening file `zkaudit prove --commit-input` "
+                      "wrote beside the proof") if input_opening is not None else None)
     expected = (_bytes(input_commitment, "input commitment", "the file `zkaudit commit-input --out` wrote")
                 if input_commitment is not None else None)
     read = None
@@ -260,7 +289,7 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
         from zkaudit.statements.verify import verify_proof
 
         verdict = verify_proof(data, circuit_bin=circuit_bin, weight_commitment=commitment,
-                               input_commitment=expected, inputs=read)
+                               input_commitment=expected, inputs=read, input_opening=opening)
     else:
         from zkaudit.registry.remote import open_registry  # a database, or https://... (verified here)
 
@@ -273,6 +302,7 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
             verdict = _name_the_other_model(reg, verdict)
     fields = dict(valid=verdict.valid, reason=verdict.reason, statement=verdict.statement,
                   input_commitment=verdict.input_commitment, soundness_bits=verdict.soundness_bits,
+                  privacy=getattr(verdict, "privacy", None),
                   verifier_version=verdict.verifier_version, model=ref)
     if verdict.valid and verdict.statement == "inference":
         fields.update(_dequantized(circuit_bin, verdict.output))

@@ -17,9 +17,12 @@ def prove_command(
                                                          "{\"inputs_int\": ...} or EZKL {\"input_data\": [[...]]}."),
     out: Path = typer.Option(Path("proof.zkp"), "--out", help="Proof file to write; an existing file is refused "
                                                             "unless --force."),
-    commit_input: bool = typer.Option(False, "--commit-input", help="Bind the input by a commitment instead of "
-                                      "writing its values into the proof (the commitment is also written to "
-                                      "PROOF.input-commitment). Binding, NOT hiding: see below."),
+    commit_input: bool = typer.Option(False, "--commit-input", help="Keep the input private: the proof carries a "
+                                      "hiding commitment to it instead of its values (written to "
+                                      "PROOF.input-commitment; its secret opening to PROOF.input-opening)."),
+    zero_knowledge: bool = typer.Option(True, "--zero-knowledge/--no-zero-knowledge", help="Make a zero-knowledge "
+                                        "proof (the default). --no-zero-knowledge makes the smaller plain proof, "
+                                        "which `verify` labels as not zero-knowledge."),
     force: bool = typer.Option(False, "--force", help="Replace an existing proof (and input commitment) file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.prove/1 in "
                                                        "docs/json.md): outputs, files written, timings."),
@@ -30,18 +33,21 @@ def prove_command(
     weights' cost is paid once). The outputs are in the proof, and the inputs
     too unless --commit-input; the weights are not.
 
-    NOT zero-knowledge yet: the proof opens evaluations of the weights and of
-    a committed input, and a commitment to low-entropy data (a patient record)
-    can be matched by guessing, so do not rely on zkaudit to keep weights or
-    inputs secret. --commit-input proves the output came from exactly the
-    input behind the commitment (whoever holds the data recomputes it with
-    `zkaudit commit-input`); it does not hide that input."""
+    The proof is zero-knowledge: it reveals the output (and the input unless
+    --commit-input) and nothing else of the activations or of a committed
+    input. The weights' registered commitment is a plain one opened in every
+    proof: each proof reveals one evaluation of each weight tensor (`verify`
+    prints how many proofs determine a tensor). --commit-input writes the
+    input commitment's secret opening to PROOF.input-opening: whoever holds
+    the record keeps it, and checks a proof is about that record with
+    `zkaudit verify --input RECORD.json --input-opening PROOF.input-opening`;
+    the opening never enters the proof."""
     from zkaudit import api
 
     progress = _progress_bar() if sys.stderr.isatty() and not as_json else None
     try:
         result = api.prove(directory, input_file, out=out, commit_input=commit_input, force=force,
-                           progress=progress.update if progress else None)
+                           progress=progress.update if progress else None, zero_knowledge=zero_knowledge)
     finally:
         if progress:
             progress.close()
@@ -50,13 +56,19 @@ def prove_command(
            "proof": str(out), "proof_bytes": result.proof_bytes, "committed_input": commit_input,
            "input_commitment": result.input_commitment.hex() if commit_input else None,
            "input_commitment_file": str(result.input_commitment_path) if commit_input else None,
+           "input_opening_file": str(result.input_opening_path) if result.input_opening_path else None,
+           "zero_knowledge": zero_knowledge,
            "timings": {"prove_seconds": round(result.prove_seconds, 4)}}
     if as_json:
         typer.echo(json.dumps(doc))
         return
     typer.echo(f"proved {result.batch} sample(s) in {result.prove_seconds:.2f} s")
     typer.echo(f"  proof       {out} ({result.proof_bytes:,} bytes)")
-    if commit_input:
+    typer.echo(f"  zero-knowledge {'yes' if zero_knowledge else 'no (--no-zero-knowledge)'}")
+    if commit_input and zero_knowledge:
+        typer.echo(f"  input       committed (hiding) -> {result.input_commitment_path}")
+        typer.echo(f"  opening     {result.input_opening_path} (secret: give it only to whoever holds the record)")
+    elif commit_input:
         typer.echo(f"  input       committed -> {result.input_commitment_path} (binding, not hiding)")
     typer.echo(f"  output      {json.dumps(result.output)}")
 
@@ -67,6 +79,9 @@ def commit_input_command(
     out: Path = typer.Option(Path("input.commitment"), "--out", help="Commitment file to write; an existing file "
                                                                     "is refused unless --force."),
     force: bool = typer.Option(False, "--force", help="Replace an existing commitment file."),
+    opening: Path = typer.Option(None, "--opening", help="The PROOF.input-opening file of a zero-knowledge "
+                                 "proof: recompute that proof's hiding commitment (without it: the plain "
+                                 "commitment of --no-zero-knowledge proofs)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.commit-input/1 in "
                                                        "docs/json.md)."),
 ) -> None:
@@ -75,10 +90,11 @@ def commit_input_command(
     Whoever holds the data (a hospital, an auditor) runs this and passes the
     file to `zkaudit verify --input-commitment` to check a proof is about
     exactly that data (or passes the record itself with `verify --input`).
-    The commitment is deterministic and binding, NOT hiding."""
+    With --opening it recomputes a zero-knowledge proof's hiding commitment;
+    without, the plain commitment (deterministic and binding, NOT hiding)."""
     from zkaudit import api
 
-    commitment = api.commit_input(directory, input_file, out=out, force=force)
+    commitment = api.commit_input(directory, input_file, out=out, force=force, opening=opening)
     if as_json:
         typer.echo(json.dumps({"schema": "zkaudit.commit-input/1", "commitment": commitment.hex(),
                                "input_commitment_file": str(out)}))

@@ -26,6 +26,9 @@ def verify(
                                     "or a commitment to it."),
     input_commitment: Path = typer.Option(None, "--input-commitment", help="The proof must be about exactly "
                                           "this committed input (a file from `zkaudit commit-input`)."),
+    input_opening: Path = typer.Option(None, "--input-opening", help="With --input: the PROOF.input-opening file "
+                                       "of a zero-knowledge proof with a committed input (its commitment is "
+                                       "recomputed from your record and this secret)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.verify/1 in "
                                                        "docs/json.md): valid, reason, outputs, input commitment."),
 ) -> None:
@@ -35,7 +38,8 @@ def verify(
     record. A proof made with `prove --commit-input` carries a commitment to
     its input instead of the values; it verifies on its own (the commitment is
     printed), and with --input or --input-commitment it is accepted only if
-    it is bound to that input. The commitment is binding, not hiding."""
+    it is bound to that input; for a zero-knowledge proof, --input also needs
+    --input-opening (the secret written beside the proof)."""
     from zkaudit import api
 
     from zkaudit.errors import ZkauditError
@@ -49,7 +53,7 @@ def verify(
         raise ZkauditError(f"input file not found: {input_file} (--input takes your record as JSON: "
                            "{\"inputs\": {NAME: values}} or {\"input_data\": [[...]]})")
     v = api.verify(proof, circuit=circuit, model=model, registry=registry, inputs=input_file,
-                   input_commitment=input_commitment)
+                   input_commitment=input_commitment, input_opening=input_opening)
     if as_json:
         doc = {"schema": "zkaudit.verify/1", "valid": v.valid, "reason": v.reason, "statement": v.statement,
                "proof": str(proof), "checked_against": {"circuit": str(circuit)} if circuit is not None else
@@ -58,7 +62,8 @@ def verify(
                "outputs": v.outputs,
                "input_commitment": None if v.input_commitment is None else v.input_commitment.hex(),
                "soundness_bits": None if v.soundness_bits is None else round(v.soundness_bits, 1),
-               "verifier_version": v.verifier_version}
+               "zero_knowledge": None if v.privacy is None else v.privacy.get("zero_knowledge"),
+               "privacy": v.privacy, "verifier_version": v.verifier_version}
         if not v.valid:
             doc.update(error=f"rejected: {v.reason}", code="proof_rejected", exit_code=1)
         typer.echo(json.dumps(doc, sort_keys=True))
@@ -75,14 +80,34 @@ def verify(
     if v.soundness_bits is not None:
         from zkaudit.transcript import Transcript  # loaded by the verification already
 
-        typer.echo(f"  soundness   {v.soundness_bits:.1f} bits (proven bound over this run; not zero-knowledge)")
+        typer.echo(f"  soundness   {v.soundness_bits:.1f} bits (proven bound over this run)")
         typer.echo(f"              ({Transcript.soundness_meaning(v.soundness_bits)})")
+    for line in privacy_lines(v.privacy):
+        typer.echo(line)
     if input_file is not None:
         typer.echo(f"  input       the proof is about {input_file}")
     if v.input_commitment is not None:
         checked = ("matches --input-commitment" if input_commitment is not None else "matches --input"
                    if input_file else "not compared: give --input or --input-commitment")
         typer.echo(f"  input       committed, sha256 {api.short_digest(v.input_commitment)}... ({checked})")
+
+
+def privacy_lines(privacy: dict | None) -> list[str]:
+    """What the proof hides and reveals, in `verify`'s words."""
+    if not privacy:
+        return []
+    if not privacy.get("zero_knowledge"):
+        return ["  zero-knowledge no (a plain proof, made with --no-zero-knowledge: it reveals linear information "
+                "about the activations, the input and the weights)"]
+    out = ["  zero-knowledge yes (honest-verifier ZK made non-interactive by Fiat-Shamir, random-oracle model)",
+           "  hidden      " + "; ".join(privacy.get("hidden", []))]
+    after = privacy.get("weights_determined_after_proofs")
+    if after is not None:
+        out.append(f"  weights     NOT hidden: the registered weight commitment is opened in every proof "
+                   f"({privacy['weight_columns_opened']} of its columns, {privacy['weight_evaluations_revealed']} "
+                   f"evaluation(s)); {'this one proof determines' if after == 1 else f'about {after} proofs determine'}"
+                   f" the weights. Keeping them secret needs the private-weights commitment (not built yet).")
+    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -44,6 +44,7 @@ class Verified:
     output: Any
     input_commitment: bytes | None = None  # committed-input proofs: what the input is bound to
     soundness_bits: float | None = None  # -log2 of the run's error bound (`Transcript.soundness_bits`)
+    privacy: dict | None = None  # what the proof hides and what it reveals (`zero_knowledge`, ...)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Verdict:
     verifier_version: str = VERIFIER_VERSION
     input_commitment: bytes | None = None
     soundness_bits: float | None = None
+    privacy: dict | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,7 @@ class Verdict:
             "soundness_bits": None if self.soundness_bits is None else round(self.soundness_bits, 1),
             "reason": self.reason,
             "verifier_version": self.verifier_version,
+            "privacy": self.privacy,
         }
 
 
@@ -102,7 +105,7 @@ def _discover() -> None:
 
 
 def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: bytes,
-                 input_commitment: bytes | None = None, inputs=None) -> Verdict:
+                 input_commitment: bytes | None = None, inputs=None, input_opening: bytes | None = None) -> Verdict:
     """Check `proof_bytes` against a circuit artifact and a weight commitment
     (and, when given, the input commitment or the inputs themselves the proof
     must be about; see the statement's verifier)."""
@@ -115,12 +118,13 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
     if verifier is None:
         reason = f"statement {env.statement!r} is not supported by verifier version {VERIFIER_VERSION}"
         return Verdict(False, env.statement, None, reason)
-    expected = {k: v for k, v in (("input_commitment", input_commitment), ("inputs", inputs)) if v is not None}
+    expected = {k: v for k, v in (("input_commitment", input_commitment), ("inputs", inputs),
+                                  ("input_opening", input_opening)) if v is not None}
     try:
         result = verifier(env.body, circuit_bin=circuit_bin, weight_commitment=weight_commitment, **expected)
     except ProofRejected as exc:
         return Verdict(False, env.statement, None, str(exc))
     if isinstance(result, Verified):
         return Verdict(True, env.statement, result.output, "proof verified", input_commitment=result.input_commitment,
-                       soundness_bits=result.soundness_bits)
+                       soundness_bits=result.soundness_bits, privacy=result.privacy)
     return Verdict(True, env.statement, result, "proof verified")

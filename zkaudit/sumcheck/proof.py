@@ -111,7 +111,7 @@ class SumcheckProof:
         mask_sum = None
         if zk:
             if rounds_n == 0:
-                raise MalformedProof("a zero-knowledge sum-check proof has at least one round", expected=1, got=0)
+                raise MalformedProof("a zero-round sum-check proof cannot be a zero-knowledge one", expected=1, got=0)
             need(BYTES_EXT, "mask sum")
             (mask_sum,) = exts_from_bytes(data, offset, 1)
             offset += BYTES_EXT

@@ -125,6 +125,9 @@ class ZkProver(ZkSession):
         """`values`: banks fixed by the caller ((size, 2) words; e.g. one
         derived from a commitment's seed); the rest are drawn fresh."""
         super().__init__(sizes)
+        # (key, f~(r), Z(r)) of every final-value pad, for the tests' exact
+        # rank check (a pad enters the last round's products quadratically)
+        self.final_pads: list[tuple[tuple[str, int], Fp2, Fp2]] = []
         given = values or {}
         self.values = {name: given[name] if name in given else random_ext(size) for name, size in sizes.items()}
 

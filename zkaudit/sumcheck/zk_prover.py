@@ -136,6 +136,7 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
         if j in pads:
             key, mj = pads[j]
             fh = f + z * mj
+            zk.final_pads.append((key, f, z))
             finals_hat.append(fh)
             values.append(Hidden(fh, ((key, -z),)))
         else:

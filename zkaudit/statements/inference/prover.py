@@ -173,6 +173,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         from zkaudit.statements.inference import zk_prover
 
         stream.append(zk_prover.repad_inputs(circuit, claims, tables, transcript) if w.commit_input else b"")
+        stream.append(zk_prover.combine_weights(circuit, claims, tables, transcript))
         pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, advice_names, transcript)
         transcript.zk = None  # the openings' own sum-checks are masked by the hiding commitment itself
         openings = []

@@ -213,6 +213,7 @@ def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitme
 
     if body.committed_input:
         izk.verify_repad(circuit, claims, reader, transcript)
+    izk.verify_combined_weights(circuit, claims, reader, transcript)
     reader.finish()
 
     def weight_value(name, point, k):
@@ -271,7 +272,31 @@ def verify_inference(body: bytes, *, circuit_bin: bytes, weight_commitment: byte
     if inputs is not None:
         _check_inputs(circuit, parsed, inputs(circuit) if callable(inputs) else inputs, input_opening)
     output, bits = verify_body(circuit, parsed, weight_commitment)
-    return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits)
+    return Verified(output, input_commitment=parsed.input_commitment, soundness_bits=bits,
+                    privacy=privacy(circuit, parsed, weight_commitment))
+
+
+def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> dict:
+    """What this proof hides and reveals, for `verify` to print. A
+    zero-knowledge proof hides every activation, advice value, multiplicity
+    and a committed input. The registered weight commitment is a plain one,
+    opened in every proof (`zk.py` item 4): the opening reveals t codeword
+    columns of the weight matrix (m message columns per row) besides one
+    evaluation per weight tensor, so after about ceil(m / t) proofs (one,
+    when m <= t) the weights are determined. Hiding them across proofs is
+    the private-weights work (a salted hash commitment proven in-circuit)."""
+    if not body.zero_knowledge:
+        return {"zero_knowledge": False, "reveals": "linear information about the activations, the input and the "
+                "weights: claims, round polynomials and opened columns are linear in the witness"}
+    hidden = ["activations", "advice (requantization remainders, limbs, multiplicities)",
+              "the input (committed)" if body.committed_input else "not the input (it is public in this proof)"]
+    out = {"zero_knowledge": True, "hidden": hidden, "weights_hidden": False}
+    if circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
+        com = Commitment.from_bytes(weight_commitment)
+        cols, queries = 1 << com.log_cols, params().num_queries
+        out.update(weight_evaluations_revealed=len(body.weight_values), weight_columns_opened=queries,
+                   weight_matrix_columns=cols, weights_determined_after_proofs=max(1, -(-cols // queries)))
+    return out
 
 
 class InvalidCircuitArtifact(ProofRejected):

@@ -136,6 +136,15 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> 
 
 def verify_repad(circuit, claims, reader, transcript) -> None:
     """The verifier's side of `zk_prover.repad_inputs`."""
+    verify_combined(circuit.inputs, claims, reader, transcript, INPUT_BANK)
+
+
+def verify_combined_weights(circuit, claims, reader, transcript) -> None:
+    verify_combined(circuit.weights, claims, reader, transcript, ADVICE_BANK)
+
+
+def verify_combined(specs, claims, reader, transcript, bank: str) -> None:
+    """The verifier's side of `zk_prover.combine_claims`."""
     from zkaudit.errors import MalformedProof
     from zkaudit.layers.tensor import num_vars
     from zkaudit.poly.mle import eq_eval
@@ -143,24 +152,24 @@ def verify_repad(circuit, claims, reader, transcript) -> None:
     from zkaudit.sumcheck.errors import FinalEvaluationMismatch
     from zkaudit.sumcheck.proof import SumcheckProof
 
-    for spec in circuit.inputs:
-        has = reader.read_flag("input re-padding")
+    for spec in specs:
+        has = reader.read_flag("claim combination")
         pending = claims.pop(spec.name, [])
         if bool(pending) != has:
-            raise MalformedProof("input re-padding present/absent contrary to the claims on the input",
-                                 where=f"inference.input {spec.name}", expected=bool(pending), got=has)
+            raise MalformedProof("claim combination present/absent contrary to the claims on the tensor",
+                                 where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", expected=bool(pending), got=has)
         if not pending:
             continue
         proof = reader.read(SumcheckProof)
         pending, rhos, target = repad_target(pending, transcript)
         reduced = sumcheck_verifier.verify(proof, target, num_vars(spec.shape), REPAD, transcript,
-                                           where=f"inference.input {spec.name}", public=(1,),
-                                           pad_bank={0: INPUT_BANK})
+                                           where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", public=(1,),
+                                           pad_bank={0: bank})
         e_expected = Fp2(0)
         for rho, c in zip(rhos, pending):
             e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
         if reduced.values[1] != e_expected:
             raise FinalEvaluationMismatch("combination weight is not sum rho_j eq(z_j, s)",
-                                          where=f"inference.input {spec.name}", expected=e_expected,
+                                          where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", expected=e_expected,
                                           got=reduced.values[1])
         claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]

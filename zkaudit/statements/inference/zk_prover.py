@@ -24,13 +24,23 @@ def repad_inputs(circuit, claims, tables, transcript) -> bytes:
     """Item 3 of `zk.py` for a committed input: every input tensor's claims
     become one claim padded from the input bank. Returns the section bytes
     (per input: 0 when it has no claim, else 1 and the sum-check proof)."""
+    return combine_claims(circuit.inputs, claims, tables, transcript, izk.INPUT_BANK)
+
+
+def combine_weights(circuit, claims, tables, transcript) -> bytes:
+    """Item 4 of `zk.py`: each weight tensor's claims become one, so a proof
+    reveals one evaluation per weight tensor."""
+    return combine_claims(circuit.weights, claims, tables, transcript, izk.ADVICE_BANK)
+
+
+def combine_claims(specs, claims, tables, transcript, bank: str) -> bytes:
     from zkaudit.field import vec
     from zkaudit.layers.claim import TensorClaim
     from zkaudit.poly.mle import eq_table
     from zkaudit.sumcheck import prover as sumcheck_prover
 
     out = []
-    for spec in circuit.inputs:
+    for spec in specs:
         pending = claims.pop(spec.name, [])
         if not pending:
             out.append(b"\x00")
@@ -40,7 +50,7 @@ def repad_inputs(circuit, claims, tables, transcript) -> bytes:
         for rho, c in zip(rhos[1:], pending[1:]):
             e = vec.add(e, vec.scale(rho, eq_table(c.point)))
         sc, reduced, _ = sumcheck_prover.prove([tables[spec.name], e], izk.REPAD, transcript, claimed_sum=target,
-                                               public=(1,), pad_bank={0: izk.INPUT_BANK})
+                                               public=(1,), pad_bank={0: bank})
         claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]
         out.append(b"\x01" + sc.to_bytes())
     return b"".join(out)
