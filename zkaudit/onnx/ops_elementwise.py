@@ -132,9 +132,11 @@ def Div(imp, node):
     """ONNX Div by a constant (PyTorch writes GELU below opset 20 as
     x * 0.5 * (1 + Erf(x / 1.4142))). A positive scalar divisor only changes
     what the integers mean: real = (q - zp) * (scale / c), no op and no
-    rounding. Other constant divisors become a Mul by 1 / c."""
+    rounding. Other constant divisors become a Mul by 1 / c; a computed
+    divisor a Mul by a lookup table of its reciprocal (`_divide_by_tensor`)."""
     if not imp.is_const(node.input[1]):
-        raise imp.unsupported(node, "by a computed tensor is not supported (the divisor must be a constant)")
+        _divide_by_tensor(imp, node)
+        return
     c = np.asarray(imp.const(node.input[1], "divisor"), dtype=np.float64)
     if np.any(c == 0) or not np.all(np.isfinite(c)):
         raise imp.unsupported(node, "by a constant holding 0 or a non-finite value is not supported")
@@ -152,6 +154,37 @@ def Div(imp, node):
     b = imp.const_act(hint + "/reciprocal", np.broadcast_to(1.0 / c, a.shape).astype(np.float32))
     out = imp.out_qparams(node.output[0])
     imp.set(node.output[0], _out(emit_binary(imp, "Mul", a, b, out, hint), out, True))
+
+
+RECIPROCAL_BITS = 15  # 1/y as a signed 16-bit integer
+
+
+def _divide_by_tensor(imp, node) -> None:
+    """x / y for a computed y: a lookup table of 1/y over y's integer range
+    (int16, symmetric), then Mul (broadcast as Mul is) + Requantize. The
+    reciprocal saturates at R = min(1/s_y, max|out| / s_x): past R every
+    nonzero x would give a quotient beyond the output's range anyway; 1/0
+    saturates to +R (ONNX: an infinity, or NaN for 0/0)."""
+    a, y = imp.act(node.input[0]), imp.act(node.input[1])
+    if a.scale is None or y.scale is None or not (a.is_float and y.is_float):
+        raise imp.unsupported(node, "of raw integer tensors is not supported (quantized float operands only)")
+    if y.spec.hi - y.spec.lo + 1 > 2**16:
+        raise imp.unsupported(node, "by a tensor of more than 2^16 integer values is not supported")
+    out = imp.out_qparams(node.output[0])
+    hint = node.name or node.output[0]
+    out_peak = max(abs(out.qmin - out.zero_point), abs(out.qmax - out.zero_point)) * out.scale
+    top = min(1.0 / y.scale, out_peak / a.scale)
+    r_max = (1 << RECIPROCAL_BITS) - 1
+    r_scale = top / r_max
+    domain = np.arange(y.spec.lo, y.spec.hi + 1, dtype=np.int64)
+    real = (domain - y.zero_point) * float(y.scale)
+    with np.errstate(divide="ignore"):
+        recip = np.where(real == 0, top, 1.0 / np.where(real == 0, 1.0, real))
+    values = np.clip(np.rint(recip / r_scale), -r_max, r_max).astype(np.int64)
+    r = imp.b.emit("Table", [y.spec], hint + "/reciprocal", function="reciprocal", in_min=int(domain[0]),
+                   values=values)
+    r_act = Act(r, r_scale, 0, (-r_max, r_max), True)
+    imp.set(node.output[0], _out(emit_binary(imp, "Mul", a, r_act, out, hint), out, True))
 
 
 def Relu(imp, node):

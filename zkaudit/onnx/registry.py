@@ -48,7 +48,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
                                   "no block_size; a per-axis scale only on constants"),
     (_ONNX, "Div"): ("nothing for a positive scalar divisor (it rescales the input's scale); "
-                      "otherwise Mul by the reciprocal + Requantize", "the divisor a constant"),
+                      "otherwise Mul by the reciprocal (a constant, or a Table of 1/y for a computed y) + Requantize",
+                      "quantized float operands; 1/y saturates where |x/y| exceeds the output's range"),
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
     (_ONNX, "Erf"): (_TABLE, "quantized float input"),
     (_ONNX, "Exp"): (_TABLE, "quantized float input"),
