@@ -160,17 +160,16 @@ def _exp(x: float) -> float:
     return math.exp(min(x, 700.0))
 
 
-def check_claim(policy: Policy, num_rows: int, claimed_epsilon: float, claimed_delta: Fraction | float,
-                *, earlier_runs: Sequence[Policy] = (), tolerance: float = 1e-9) -> PrivacyReport:
-    """The verifier's check: a claimed epsilon below the recomputed one, or a
-    claimed delta below the policy's, is rejected (RunRejected)."""
+def check_claim(report: PrivacyReport, claimed_epsilon: float, claimed_delta: Fraction | float) -> None:
+    """The verifier's check against its own recomputation (`epsilon`, with every
+    earlier run on the dataset): a claimed epsilon below it, or a claimed delta
+    below the policy's, is rejected (RunRejected). Same library, same inputs:
+    the floats are compared exactly."""
     from zkaudit.train.errors import RunRejected
 
-    report = epsilon(policy, num_rows, earlier_runs=earlier_runs)
-    if claimed_epsilon < report.epsilon * (1 - tolerance):
+    if claimed_epsilon < report.epsilon:
         raise RunRejected("the claimed epsilon is below the accountant's", where="accountant",
                           expected=report.epsilon, got=claimed_epsilon)
     if float(claimed_delta) < report.delta:
         raise RunRejected("the claimed delta is below the policy's delta (the slack is inside it)",
                           where="accountant", expected=report.delta, got=float(claimed_delta))
-    return report
