@@ -36,6 +36,15 @@ process's; the JSON also holds every phase's. Ratios are EZKL / zkaudit (warm).
 
 The big CNN (big_cnn) runs last and only with --include-big: EZKL measured here
 took 147 s and 11 GB on a two-convolution 28x28 CNN.
+
+Tree rows (issue 17; --trees, default gb50x4,rf100x6, '' for none): the
+scikit-learn ensembles of `trees_bench.py` (breast-cancer data, standardized
+outside the model), exported by skl2onnx as ai.onnx.ml TreeEnsembleClassifier
+and built into a model folder like the zoo's. Both tools get that same file.
+EZKL 23 loads ONNX through tract, which has no ai.onnx.ml ops: its settings
+step fails ("[graph] [tract] Translating proto model to model") and the row
+records that. EZKL's own scikit-learn route converts the trees to dense
+tensors with hummingbird-ml and torch.onnx first; neither is installed here.
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CIRCUITS = ROOT / "circuits"
 HERE = Path(__file__).resolve().parent
 BIG = {"big_cnn"}
+TREES = "gb50x4,rf100x6"  # trees_bench.MODELS rows measured by default
 NOTES = ("EZKL: Halo2 PLONK with KZG commitments over BN254 -- needs a structured reference string (here "
          "gen_srs: locally generated, for testing only; production needs a ceremony's SRS) and a per-circuit "
          "setup (proving/verifying keys); zkaudit: GKR/sum-check with hash-based (Merkle) commitments -- "
@@ -276,6 +286,24 @@ def run_ezkl(model_dir: Path, work: Path, python: str, timeout: float, calib_sam
     return rec
 
 
+def tree_model_dir(name: str, root: Path) -> Path:
+    """A zoo-like folder for the tree ensemble `name` of trees_bench.MODELS:
+    model.onnx (skl2onnx), calibration.npy (every sample), input.json (the
+    first sample)."""
+    sys.path.insert(0, str(HERE))
+    import trees_bench
+
+    folder = root / "trees" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    x, _ = trees_bench.export(name, folder / "model.onnx")
+    np.save(folder / "calibration.npy", x)
+    kind, trees, depth = trees_bench.MODELS[name]
+    (folder / "input.json").write_text(json.dumps({
+        "note": f"scikit-learn {kind}: {trees} trees of depth {depth} on 30 standardized breast-cancer features",
+        "inputs": {"X": [x[0].astype(float).tolist()]}, "parameters": None}))
+    return folder
+
+
 # ---------------------------------------------------------------- figures
 
 def figures(rec: dict | None, tool: str) -> dict:
@@ -396,7 +424,7 @@ def zoo() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", help="comma-separated zoo folders (default: all but the big CNN)")
+    ap.add_argument("--models", help="comma-separated zoo folders (default: all but the big CNN; '' for none)")
     ap.add_argument("--include-big", action="store_true", help="also run big_cnn (last)")
     ap.add_argument("--ezkl-timeout", type=float, default=600.0, help="wall-time limit per model for EZKL, s")
     ap.add_argument("--zkaudit-timeout", type=float, default=600.0, help="wall-time limit per zkaudit phase, s")
@@ -407,6 +435,8 @@ def main() -> None:
                     help="EZKL param_visibility (default fixed: EZKL's default, weights in the circuit's fixed "
                          "columns; zkaudit commits the weights)")
     ap.add_argument("--ezkl-python", default=sys.executable, help="interpreter with ezkl installed")
+    ap.add_argument("--trees", default=TREES,
+                    help=f"tree-ensemble rows (trees_bench.py names; default {TREES}; '' for none)")
     ap.add_argument("--skip-ezkl", action="store_true")
     ap.add_argument("--skip-zkaudit", action="store_true")
     ap.add_argument("--keep", type=Path, help="keep the artifacts under this directory")
@@ -415,7 +445,7 @@ def main() -> None:
     a = ap.parse_args()
 
     available = zoo()
-    if a.models:
+    if a.models is not None:  # '' for none (tree rows only)
         names = [n.strip() for n in a.models.split(",") if n.strip()]
         unknown = [n for n in names if n not in available]
         if unknown:
@@ -447,8 +477,14 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     results = []
     try:
-        for name in names:
-            model_dir = CIRCUITS / name
+        tree_names = [t.strip() for t in a.trees.split(",") if t.strip()]
+        sys.path.insert(0, str(HERE))
+        from trees_bench import MODELS as TREE_MODELS
+
+        if set(tree_names) - set(TREE_MODELS):
+            ap.error(f"unknown --trees {sorted(set(tree_names) - set(TREE_MODELS))}; known: {', '.join(TREE_MODELS)}")
+        for name in names + tree_names:
+            model_dir = tree_model_dir(name, root) if name in tree_names else CIRCUITS / name
             r: dict = {"model": name,
                        "parameters": json.loads((model_dir / "input.json").read_text()).get("parameters")}
             if not a.json:
