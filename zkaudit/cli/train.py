@@ -36,7 +36,7 @@ def _dump(doc: dict) -> None:
 
 @train_app.command("init")
 def init(
-    policy: Path = typer.Option(..., "--policy", help="The training policy JSON (algorithm dpsgd/v1; see docs/cli.md)."),
+    policy: Path = typer.Option(..., "--policy", help="The training policy JSON (algorithm dpsgd/v1; fields as in this command's description)."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset directory from `zkaudit data commit` (needs its "
                                                         "private opening.npz)."),
     out: Path = typer.Option(..., "--out", help="New run directory: run.json (the public run record with the tape "
@@ -49,7 +49,19 @@ def init(
     dataset and auditor before any coin exists.
 
     Prints epsilon for the policy on this dataset (dp-accounting PLD, RDP as a
-    cross-check). Send run.json to the auditor for its coin."""
+    cross-check). Send run.json to the auditor for its coin.
+
+    The policy (JSON; exact decimal strings for reals, every problem reported at
+    once): algorithm "dpsgd/v1"; model {family: logreg} (mlp hidden sizes parse,
+    training them is not implemented yet); data {features: [columns], label:
+    column}, features fixed-point at scale feature_bits; fixed_point
+    {feature_bits, weight_bits, grid_bits, sigmoid_input_bits,
+    sigmoid_input_limit, weight_limit_log2}; clip_norm C; noise_multiplier sigma;
+    learning_rate (dyadic); sampling {rate_numerator Q, rate_log2_denominator k
+    (q = Q/2^k), expected_batch (a power of two, the divisor), max_batch};
+    steps; init {kind: zeros} or {kind: seeded, seed: hex}; privacy {delta,
+    neighbouring: add_or_remove_one}; accountant {library: dp-accounting,
+    version: 0.6.0, method: pld, pld_discretization, cross_check: rdp}."""
     from zkaudit.data.canonical import digest
     from zkaudit.train.accountant import epsilon
     from zkaudit.train.errors import TrainingError
