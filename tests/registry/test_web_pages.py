@@ -61,6 +61,7 @@ def test_model_and_version_pages_show_circuit_fidelity_signers_and_verdicts(site
     s = built["summary"]
     text = _text(_page(client, f"/ui/models/{MODEL}"))
     assert "Parameters 11" in text and f"Revoked by acme: {REVOKE_REASON}" in text
+    assert "Inputs x 1 × 10 Outputs y 1 × 1" in text
     text = _text(_page(client, f"/ui/models/{MODEL}/versions/{VERSION}"))
     for op, n in s["ops"].items():
         assert f"{op} × {n}" in text

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +58,25 @@ def consent_chain(reg: Registry) -> dict:
             "proof": publish_consent_proof_local(reg, key("acme"), proof, allow_not_zero_knowledge=True)}
 
 
+_built: dict[bool, tuple[Path, dict]] = {}
+
+
 def populated_registry(root: Path, *, consent: bool = True) -> dict:
-    """Build the registry at root/registry.db (its key beside it, so `registry serve` finds it)."""
+    """The registry at root/registry.db, its key beside it (so `registry serve` finds it).
+    Built once per test session (~15 s) and copied (SQLite backup) for each caller."""
+    if consent not in _built:
+        _built[consent] = (root / "built", _build(root / "built", consent))
+    src, built = _built[consent]
+    url = str(root / "registry.db")
+    with sqlite3.connect(src / "registry.db") as a, sqlite3.connect(url) as b:
+        a.backup(b)
+    shutil.copy2(src / "registry.db.key", f"{url}.key")
+    reg = Registry(url, key=read_keystore(Path(f"{url}.key")))
+    return {**built, "reg": reg, "url": url}
+
+
+def _build(root: Path, consent: bool) -> dict:
+    root.mkdir(parents=True)
     model_dir, proof, tampered = compiled_model(root)
     url = str(root / "registry.db")
     reg, _, key_path = Registry.init(url, Path(f"{url}.key"))
@@ -72,6 +91,7 @@ def populated_registry(root: Path, *, consent: bool = True) -> dict:
     chain = consent_chain(reg) if consent else None
     reg.key = read_keystore(key_path)
     reg.sign_head()
+    reg.close()
     summary = json.loads((model_dir / "public" / "summary.json").read_text())
-    return {"reg": reg, "url": url, "model_dir": model_dir, "proof": proof, "tampered": tampered,
-            "valid": valid, "invalid": invalid, "chain": chain, "summary": summary}
+    return {"model_dir": model_dir, "proof": proof, "tampered": tampered, "valid": valid, "invalid": invalid,
+            "chain": chain, "summary": summary}
