@@ -26,8 +26,9 @@ import httpx
 import pytest
 from web_helpers import MODEL, OLD, REVOKE_REASON, VERSION, populated_registry
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# $ZKAUDIT_CHROMIUM / $ZKAUDIT_CHROMEDRIVER name other builds of the pair.
+CHROMIUM = os.environ.get("ZKAUDIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("ZKAUDIT_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def _missing() -> str | None:
