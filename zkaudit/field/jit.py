@@ -30,9 +30,10 @@ scipy imported before (by onnx compilation, say) is left alone, and so is
 any later import.
 
 `use_kernel(n, threshold, kernel)` is the policy of the numpy fast paths:
-a job of n elements runs the numba kernel when n >= threshold, or when that
-kernel is already loaded in this process (then it is the faster at every
-size); otherwise the numpy path, which costs less than loading the kernel.
+a job of n elements runs the numba kernel when that kernel is already
+loaded in this process (then it is the faster at every size), or when n is
+past `threshold` (`COLD_BELOW` while numba is not started at all);
+otherwise the numpy path, which costs less than loading the kernel.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+
+# While numba is not started, jobs below this many elements take the numpy
+# path: about what numba's start-up costs (a 2^16-point numpy NTT measured
+# ~0.1 s on the 2-core machine under load, numba's first kernel 0.3-0.5 s).
+COLD_BELOW = 1 << 16
 
 # numba imports `scipy` to check its version and `scipy.linalg.cython_blas`
 # for the BLAS check; both are masked while numba loads unless already there.
@@ -87,11 +93,16 @@ def is_loaded(kernel) -> bool:
 
 
 def use_kernel(n: int, threshold: int, kernel=None) -> bool:
-    """Run the numba kernel for a job of size n (else the numpy path). With
-    no kernel named: once numba's target is initialised, any kernel."""
-    if n >= threshold:
+    """Run the numba kernel for a job of size n (else the numpy path): always
+    when the kernel is loaded already; when numba's target is initialised,
+    from `threshold` on (and for any size when no kernel is named); while it
+    is not, only from `COLD_BELOW` on, since the first kernel of a process
+    costs numba's whole start-up (~0.3-0.5 s of CPU)."""
+    if kernel is not None and is_loaded(kernel):
         return True
-    return is_loaded(kernel) if kernel is not None else warm()
+    if warm():
+        return kernel is None or n >= threshold
+    return n >= max(threshold, COLD_BELOW)
 
 
 def prange(*args):
