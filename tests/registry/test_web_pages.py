@@ -240,3 +240,11 @@ def test_a_malformed_summary_is_shown_as_not_stated_never_an_error(summary):
         assert c["fidelity"] == [("outputs clipped at the range ends", "2")] and c["parameters"] == 1500.0
     else:
         assert c["ops"] == c["inputs"] == c["fidelity"] == c["notes"] == [] and c["parameters"] is None
+
+
+def test_a_malformed_upload_is_a_400_form_page(site):
+    _, client = site
+    r = client.post("/ui/check", content=b"--xyz\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--xyz--\r\n",
+                    headers={"content-type": "multipart/form-data; boundary=xyz"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert "The upload could not be read" in _text(r.text)

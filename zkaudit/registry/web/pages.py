@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from zkaudit.errors import ZkauditError
 from zkaudit.registry.errors import LogMismatch, NotFound, RegistryError
@@ -87,9 +88,11 @@ def router(reg: Registry) -> APIRouter:
     async def root(request: Request) -> Response:
         return RedirectResponse(request.scope.get("root_path", "") + PREFIX + "/", status_code=303)
 
+    css = STYLESHEET.read_bytes()
+
     @r.get(PREFIX + "/static/site.css")
     async def stylesheet() -> Response:
-        return Response(STYLESHEET.read_bytes(), media_type="text/css",
+        return Response(css, media_type="text/css",
                         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
     @r.get(PREFIX + "/")
@@ -139,9 +142,10 @@ def router(reg: Registry) -> APIRouter:
         versions = await run_in_threadpool(pages.versions)
         try:
             form = await request.form(max_files=1, max_fields=4)
-        except Exception as exc:  # a body that is not a form: say so on the form page
+        except HTTPException as exc:  # a malformed multipart body: say so on the form page
             return render(request, "check.html", 400, nav="check", data=versions, chosen="",
-                          result={"refused": True, "status": 400, "meaning": f"The upload could not be read: {exc}"})
+                          result={"refused": True, "status": 400,
+                                  "meaning": f"The upload could not be read: {exc.detail}"})
         chosen, upload = str(form.get("model", "")), form.get("proof")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return render(request, "check.html", 400, nav="check", data=versions, chosen=chosen,
