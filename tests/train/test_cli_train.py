@@ -129,3 +129,31 @@ def test_coin_of_another_run_is_rejected(trained, keys, tmp_path, dataset_dir, c
     assert main(["train", str(other), "--coin", str(d / "RUN" / "coin.json")]) == 1
     assert "issued for another run record" in capsys.readouterr().err
     assert not (other / "result.json").exists()
+
+
+def test_check_recomputes_epsilon(trained, capsys):
+    d, _ = trained
+    run = d / "RUN"
+    result = run / "result.json"
+    saved = result.read_text()
+    try:
+        doc = json.loads(saved)
+        doc["privacy"]["epsilon"] = repr(float(doc["privacy"]["epsilon"]) * 0.9)
+        result.write_text(json.dumps(doc))
+        assert main(["train", "check", str(run), "--coin", str(run / "coin.json")]) == 1
+        assert "claimed epsilon is below the accountant's" in capsys.readouterr().err
+    finally:
+        result.write_text(saved)
+
+
+def test_run_record_is_parsed_strictly(trained, tmp_path, capsys):
+    import shutil
+
+    d, _ = trained
+    copy = tmp_path / "RUN"
+    shutil.copytree(d / "RUN", copy)
+    record = json.loads((copy / "run.json").read_text())
+    record["tape"]["words"] += 1
+    (copy / "run.json").write_text(json.dumps(record))
+    assert main(["train", "check", str(copy), "--coin", str(copy / "coin.json")]) == 1
+    assert "tape.words is not the policy's" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -200,6 +201,37 @@ class Run:
         return Path(_read_json(self.path / "private" / "run.json", "private run file")["dataset_dir"])
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def parse_run_record(record, policy: Policy, where: str = "run record") -> None:
+    """Strict shape of a training-run/v1 record (keys, types, lengths, the tape
+    length the policy fixes); RunRejected naming the first problem."""
+    def need(cond: bool, what: str, expected=None, got=None):
+        if not cond:
+            raise RunRejected(f"{where}: {what}", where="run", expected=expected, got=got)
+
+    keys = {"type", "policy_digest", "dataset_record_digest", "num_rows", "tape", "coin_source", "tables"}
+    need(set(record) == keys, "wrong keys", sorted(keys), sorted(record))
+    for k in ("policy_digest", "dataset_record_digest"):
+        need(isinstance(record[k], str) and bool(_HEX64.fullmatch(record[k])), f"{k} is not 64 hex digits")
+    need(isinstance(record["num_rows"], int) and not isinstance(record["num_rows"], bool) and record["num_rows"] > 0,
+         "num_rows is not a positive integer")
+    tape = record["tape"]
+    need(isinstance(tape, dict) and set(tape) == {"scheme", "words", "commitment"}, "tape: wrong keys")
+    need(tape["scheme"] == TAPE_SCHEME, "tape.scheme", TAPE_SCHEME, tape["scheme"])
+    need(tape["words"] == policy.tape_words, "tape.words is not the policy's T (B_max + 1 + d)", policy.tape_words,
+         tape["words"])
+    need(isinstance(tape["commitment"], str) and bool(_HEX64.fullmatch(tape["commitment"])),
+         "tape.commitment is not 64 hex digits")
+    coin = record["coin_source"]
+    need(isinstance(coin, dict) and set(coin) == {"kind", "scheme", "public_key"}, "coin_source: wrong keys")
+    need(coin["kind"] == "bls-auditor" and coin["scheme"] == "bls12-381-g2-pop", "coin_source: unknown kind/scheme")
+    need(isinstance(coin["public_key"], str) and re.fullmatch(r"[0-9a-f]{96}", coin["public_key"]) is not None,
+         "coin_source.public_key is not 96 hex digits")
+    need(isinstance(record["tables"], dict), "tables is not an object")
+
+
 def load_run(path: Path) -> Run:
     path = Path(path)
     if not path.is_dir():
@@ -208,6 +240,7 @@ def load_run(path: Path) -> Run:
     policy = Policy.from_json(_read_json(path / "policy.json", "policy"))
     if not isinstance(record, dict) or record.get("type") != RUN_TYPE:
         raise TrainingError(f"{path / 'run.json'} is not a {RUN_TYPE} record")
+    parse_run_record(record, policy, str(path / "run.json"))
     if record.get("policy_digest") != policy.digest.hex():
         raise RunRejected("the run record names another policy than policy.json", where="run",
                           expected=record.get("policy_digest"), got=policy.digest.hex())
@@ -321,6 +354,7 @@ def _theta_digest(theta: np.ndarray) -> bytes:
 def check_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None) -> dict:
     """The non-zero-knowledge check of a trained run: tape, coin, mask, every step,
     and theta_T as result.json states it. Returns a summary; raises RunRejected."""
+    from zkaudit.train.accountant import check_claim, epsilon
     from zkaudit.train.check import check_trace, check_words
 
     policy = run.policy
@@ -338,4 +372,11 @@ def check_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None) -> d
     result = _read_json(run.path / "result.json", "result")
     if result.get("theta") != [int(v) for v in trace.final_theta]:
         raise RunRejected("result.json's theta is not the trace's final weights", where="result")
-    return {"run_id": run.run_id.hex(), "steps": policy.steps, "checked": "tape, coin, mask, every step, theta_T"}
+    report = epsilon(policy, len(data.X))
+    try:
+        claimed = result["privacy"]
+        check_claim(report, float(claimed["epsilon"]), float(claimed["delta"]))
+    except (KeyError, TypeError, ValueError):
+        raise RunRejected("result.json has no readable privacy claim", where="accountant") from None
+    return {"run_id": run.run_id.hex(), "steps": policy.steps, "epsilon": report.epsilon, "delta": report.delta,
+            "checked": "tape, coin, mask, every step, theta_T, epsilon"}
