@@ -70,7 +70,7 @@ def run_case(case) -> tuple[list[np.ndarray], list[np.ndarray], list, bool]:
     fold_batchnorm(model)
     ranges = None
     if model_kind(model) == "float":
-        floats = {k: v[None] for k, v in feeds.items() if v.dtype.kind == "f"}
+        floats = {k: v[None] for k, v in feeds.items() if v.dtype.kind in "fb"}  # bool: a Where condition
         ranges = collect_ranges(model, floats) if floats else {}
     circuit, weights = import_model(model, ranges=ranges, name=case.name)
     ints = {}

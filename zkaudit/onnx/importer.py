@@ -158,8 +158,8 @@ class Importer:
         elem = vi.type.tensor_type.elem_type
         shape = tuple(d.dim_value for d in vi.type.tensor_type.shape.dim)
         np_type = helper.tensor_dtype_to_np_dtype(elem)
-        if np_type.kind in "iu":
-            lo, hi = dtype_range(np_type) if np_type.itemsize <= 2 else (None, None)
+        if np_type.kind in "iub":
+            lo, hi = (0, 1) if np_type.kind == "b" else dtype_range(np_type) if np_type.itemsize <= 2 else (None, None)
             if lo is None:
                 raise OnnxImportError(f"input {name!r} is {np_type} (wider than 16 bits): not supported")
             act = Act(self.b.add_input(name, shape, lo, hi, None, 0), None, 0, (lo, hi), False)

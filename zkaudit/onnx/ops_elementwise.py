@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from onnx import helper
 
 from zkaudit.circuit import TensorSpec
 from zkaudit.onnx.importer import node_attrs
@@ -185,6 +186,139 @@ def _divide_by_tensor(imp, node) -> None:
                    values=values)
     r_act = Act(r, r_scale, 0, (-r_max, r_max), True)
     imp.set(node.output[0], _out(emit_binary(imp, "Mul", a, r_act, out, hint), out, True))
+
+
+# -- comparisons, Where, Cast ---------------------------------------------------
+#
+# A comparison's result is a 0/1 integer tensor (ONNX bool), computed by a
+# lookup table: of x itself against a constant scalar, or of the difference
+# of two computed operands (raw, at a common scale, small enough for a table).
+# Where(c, a, b) = b + c * (a - b): Sub, Mul by the 0/1 tensor, Add.
+
+_COMPARE = {"Less": np.less, "LessOrEqual": np.less_equal, "Greater": np.greater,
+            "GreaterOrEqual": np.greater_equal, "Equal": np.equal}
+COMPARE_BITS = 15  # the difference of two operands compared: |d| < 2^15
+
+
+def _real(q, x: Act) -> np.ndarray:
+    """What onnxruntime sees for the integers q of x: float32 (q - zp) * scale."""
+    return (q - x.zero_point).astype(np.float32) * np.float32(x.scale if x.scale is not None else 1.0)
+
+
+def _difference(imp, a: Act, b: Act, hint: str) -> tuple:
+    """(spec of a - b as raw integers, their scale): exact when the scales
+    agree, else both moved to a common scale min(sa, sb) / 2^k with k as
+    large as keeps |a - b| below 2^COMPARE_BITS."""
+    shape = _broadcast_shape(imp, a.shape, b.shape)
+    a, b = _expanded(imp, a, shape), _expanded(imp, b, shape)
+    sa, sb = (1.0 if x.scale is None else x.scale for x in (a, b))
+    if np.float32(sa) == np.float32(sb):
+        return imp.b.emit("Sub", [a.spec, b.spec], hint + "/diff", a_zero_point=a.zero_point,
+                          b_zero_point=b.zero_point), sa
+    fine = min(sa, sb)
+    spans = [max(abs(x.spec.lo - x.zero_point), abs(x.spec.hi - x.zero_point)) * s / fine for x, s in ((a, sa), (b, sb))]
+    k = 0
+    while (sum(spans) + 2) * 2 ** (k + 1) < 2**COMPARE_BITS:
+        k += 1
+    common = fine / 2**k
+    lim = (1 << (COMPARE_BITS - 1)) - 1
+    parts = [imp.b.requantize(x.spec, f"{hint}/{t}", ratio=s / common, in_zero_point=x.zero_point, out_zero_point=0,
+                              out_range=(-lim, lim)) for x, s, t in ((a, sa, "a"), (b, sb, "b"))]
+    return imp.b.emit("Sub", parts, hint + "/diff", a_zero_point=0, b_zero_point=0), common
+
+
+def _compare(op):
+    fn = _COMPARE[op]
+
+    def convert(imp, node):
+        hint = node.name or node.output[0]
+        names = list(node.input[:2])
+        consts = [imp.is_const(n) for n in names]
+        if all(consts):
+            raise imp.fail("both operands constant")  # folded before dispatch; kept for direct calls
+        if any(consts):
+            ci = consts.index(True)
+            c = np.asarray(imp.const(names[ci], "operand"), dtype=np.float32)
+            if c.size != 1 and not np.all(c == c.reshape(-1)[0]):
+                raise imp.unsupported(node, "with a constant operand that varies along the tensor is not supported "
+                                            "(a scalar only: one lookup table per tensor)")
+            x = imp.act(names[1 - ci])
+            cval = np.float32(c.reshape(-1)[0])
+            domain = np.arange(x.spec.lo, x.spec.hi + 1, dtype=np.int64)
+            real = _real(domain, x)
+            values = (fn(real, cval) if ci == 1 else fn(cval, real)).astype(np.int64)
+            shape = _broadcast_shape(imp, x.shape, c.shape)
+            x = _expanded(imp, x, shape)
+            spec = imp.b.emit("Table", [x.spec], hint, function="sign", in_min=int(domain[0]), values=values)
+        else:
+            a, b = imp.act(names[0]), imp.act(names[1])
+            diff, _ = _difference(imp, a, b, hint)
+            if diff.hi - diff.lo + 1 > 2**16:
+                raise imp.unsupported(node, "of operands whose difference spans more than 2^16 integers is not "
+                                            "supported")
+            domain = np.arange(diff.lo, diff.hi + 1, dtype=np.int64)
+            values = fn(domain, 0).astype(np.int64)
+            spec = imp.b.emit("Table", [diff], hint, function="sign", in_min=int(domain[0]), values=values)
+        imp.set(node.output[0], Act(spec, None, 0, (0, 1), False))
+
+    convert.__name__ = convert.__qualname__ = op
+    convert.__doc__ = (f"ONNX {op}: a 0/1 lookup table, of the operand against a constant scalar or of the "
+                       "difference of two operands.")
+    return convert
+
+
+Less, LessOrEqual, Greater, GreaterOrEqual, Equal = (_compare(op) for op in _COMPARE)
+
+
+def _as_real(x: Act) -> Act:
+    """A raw integer tensor (a 0/1 mask, an integer input) read as real values: scale 1."""
+    return x if x.scale is not None else Act(x.spec, 1.0, 0, x.qrange, True)
+
+
+def Where(imp, node):
+    """ONNX Where(c, a, b) = b + c * (a - b), c a 0/1 tensor: Sub into the
+    span of a - b, Mul by c, Add (each requantized; a constant a or b is a
+    weight of the output's shape)."""
+    c = imp.act(node.input[0])
+    if c.is_float or c.spec.lo < 0 or c.spec.hi > 1:
+        raise imp.unsupported(node, "with a condition that is not a computed 0/1 (bool) tensor is not supported")
+    hint = node.name or node.output[0]
+    out = imp.out_qparams(node.output[0])
+    if imp.is_const(node.input[1]) and imp.is_const(node.input[2]):
+        a, b = (np.asarray(imp.const(n), dtype=np.float32) for n in node.input[1:3])
+        if a.size == 1 and b.size == 1:  # a table of the condition: 0 -> b, 1 -> a
+            values = out.quantize(np.array([b.reshape(-1)[0], a.reshape(-1)[0]], np.float32))
+            spec = imp.b.emit("Table", [c.spec], hint, function="sign", in_min=0, values=values[c.spec.lo:])
+            imp.set(node.output[0], _out(spec, out, True))
+            return
+        shape = _broadcast_shape(imp, _broadcast_shape(imp, a.shape, b.shape), c.shape)
+        a = imp.const_act(node.input[1], np.broadcast_to(a, shape).copy())
+        b = imp.const_act(node.input[2], np.broadcast_to(b, shape).copy())
+    else:
+        a, b = (_as_real(x) for x in _operands(imp, node.input[1], node.input[2]))
+    lo = (a.spec.lo - a.zero_point) * a.scale - (b.spec.hi - b.zero_point) * b.scale
+    hi = (a.spec.hi - a.zero_point) * a.scale - (b.spec.lo - b.zero_point) * b.scale
+    top = (1 << 15) - 1
+    dq = QParams(max(abs(lo), abs(hi), 1e-12) / top, 0, -top, top)  # symmetric: c * d stays within +-top
+    diff = _out(emit_binary(imp, "Sub", a, b, dq, hint + "/diff"), dq, True)
+    pq = dq
+    picked = _out(emit_binary(imp, "Mul", Act(c.spec, 1.0, 0, (0, 1), True), diff, pq, hint + "/picked"), pq, True)
+    imp.set(node.output[0], _out(emit_binary(imp, "Add", b, picked, out, hint), out, True))
+
+
+def Cast(imp, node):
+    """ONNX Cast on the data path: to a float type it relabels (a 0/1 mask
+    or integers become reals of scale 1; a float stays as it is); to an
+    integer type only from an integer (the same integers)."""
+    x = imp.act(node.input[0])
+    to = helper.tensor_dtype_to_np_dtype(node_attrs(node)["to"])
+    if to.kind == "f":
+        imp.set(node.output[0], _as_real(x) if not x.is_float else x)
+    elif not x.is_float and to.kind in "iub" and (to.kind != "b" or (x.spec.lo >= 0 and x.spec.hi <= 1)):
+        imp.set(node.output[0], x)
+    else:
+        raise imp.unsupported(node, f"from a quantized float to {to} is not supported (a float to integer or bool "
+                                    "conversion of a computed tensor)")
 
 
 def Relu(imp, node):
@@ -440,6 +574,7 @@ OPS = {
     ("ai.onnx", "Erf"): Erf, ("ai.onnx", "Gelu"): Gelu, ("ai.onnx", "LeakyRelu"): LeakyRelu,
     **{("ai.onnx", f.__name__): f for f in (Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish, Mish, Sqrt,
                                              Log, Reciprocal, Neg, Abs, Round, Sign, Pow, PRelu)},
+    **{("ai.onnx", f.__name__): f for f in (Less, LessOrEqual, Greater, GreaterOrEqual, Equal, Where, Cast)},
     ("ai.onnx", "QuantizeLinear"): QuantizeLinear, ("ai.onnx", "DequantizeLinear"): DequantizeLinear,
     ("com.microsoft", "QLinearAdd"): QLinearAdd, ("com.microsoft", "QLinearMul"): QLinearMul,
     ("com.microsoft", "QLinearSigmoid"): QLinearSigmoid, ("com.microsoft", "QLinearLeakyRelu"): QLinearLeakyRelu,

@@ -17,6 +17,9 @@ _PER_TENSOR = "per-tensor scales and zero points"
 _SELECT = ("MatMul by a constant 0/1 selection matrix (the axis moved last) + Requantize by 1 (same integers, "
            "scale and zero point)")
 _CONST_IDX = "constant indices"
+_COMPARE_NOTE = ("Table to 0/1 (ONNX bool): of the operand against a constant scalar, or of the difference of two "
+                 "computed operands (Sub at a common scale)")
+_COMPARE_LIMIT = "a constant operand is a scalar; the difference of two operands spans at most 2^16 integers"
 _NORM = ("MatMul by the constant centring matrix K*I - 1 (exact mean), Requantize, Mul (squares), MatMul by a ones "
          "column, Requantize onto 2^14 steps, Table (1/sqrt(var + eps)), Expand, Mul, Requantize (int16), then the "
          "scale and bias per channel as a depthwise 1x1 Conv + Requantize")
@@ -34,6 +37,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                                      "float by onnxruntime's quantizer, or after a Relu) a depthwise 1x1 Conv + "
                                      "Requantize (other ranks reshaped to N, C, *, 1)"),
                                     "constant parameters, inference mode"),
+    (_ONNX, "Cast"): ("nothing: to a float type, integers (a 0/1 mask) become reals of scale 1; integer to integer "
+                      "keeps them", "no cast of a quantized float to an integer or bool type"),
     (_ONNX, "Clip"): ("Clip (nothing when the producer already saturates there)", "constant min/max"),
     (_ONNX, "Concat"): ("Concat (+ Requantize of inputs whose scale differs from the output's)", ""),
     (_ONNX, "Conv"): (("Conv (int8 weights per output channel, int32 accumulator) + Requantize; a padding as "
@@ -51,6 +56,13 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                       "otherwise Mul by the reciprocal (a constant, or a Table of 1/y for a computed y) + Requantize",
                       "quantized float operands; 1/y saturates where |x/y| exceeds the output's range"),
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
+    (_ONNX, "Where"): (("Sub, Mul by the 0/1 condition, Add (each + Requantize): b + c * (a - b); a Table of the "
+                        "condition when a and b are constant scalars"), "a computed 0/1 condition"),
+    (_ONNX, "Equal"): (_COMPARE_NOTE, _COMPARE_LIMIT),
+    (_ONNX, "Greater"): (_COMPARE_NOTE, _COMPARE_LIMIT),
+    (_ONNX, "GreaterOrEqual"): (_COMPARE_NOTE, _COMPARE_LIMIT),
+    (_ONNX, "Less"): (_COMPARE_NOTE, _COMPARE_LIMIT),
+    (_ONNX, "LessOrEqual"): (_COMPARE_NOTE, _COMPARE_LIMIT),
     (_ONNX, "Erf"): (_TABLE, "quantized float input"),
     (_ONNX, "Exp"): (_TABLE, "quantized float input"),
     (_ONNX, "Abs"): (_TABLE, "quantized float input"),
@@ -159,7 +171,8 @@ _QUANT_STATIC = ("onnxruntime's quantize_dynamic picks activation scales from ea
 # (domain, op) -> what to do about an op we do not import, where something is known to work.
 FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "DynamicQuantizeLinear"): _QUANT_STATIC,
-    (_ONNX, "Cast"): "a Cast on the data path is not supported; remove it from the exported graph",
+    (_ONNX, "Cast"): ("a Cast from a quantized float to an integer or bool type is not supported; remove it from "
+                      "the exported graph (casts to float and between integer types are)"),
     (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
     (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
