@@ -1,6 +1,7 @@
 """Inference proofs on the zoo: one input and a batch of N in one proof
 (weights committed and range-checked once per proof), each model in its own
-process so peak RSS is per model. Prints figures; asserts nothing.
+process so peak RSS is per model, zero-knowledge proofs (the default) beside
+plain ones (--no-zero-knowledge) with the ratios. Prints figures; asserts nothing.
 
     python benchmarks/inference_bench.py [--models clinical_mlp,wide_mlp,digits_cnn] [--batch 32]
 
@@ -65,13 +66,15 @@ def measure(model: str, batch: int, runs: int) -> dict:
         res["prove_cold_s"] = time.perf_counter() - t
         for label, inputs in (("one", samples[0]), ("batch", samples)):
             if label == "batch" and len(samples) == 1:  # --batch 1: the batch run is the single run
-                res["batch"] = res["one"]
+                res["batch"], res["batch_plain"] = res["one"], res["one_plain"]
                 break
-            prove_s, proof = _best(lambda x=inputs: prove(circuit, weights, x, weight_commitment=commitment), runs)
-            verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
-                                                               weight_commitment=commitment), runs)
-            res[label] = {"prove_s": prove_s, "verify_s": verify_s, "proof_bytes": len(proof),
-                          "valid": bool(verdict.valid)}
+            for suffix, zk in (("", True), ("_plain", False)):
+                prove_s, proof = _best(lambda x=inputs, z=zk: prove(circuit, weights, x, weight_commitment=commitment,
+                                                                    zero_knowledge=z), runs)
+                verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
+                                                                   weight_commitment=commitment), runs)
+                res[label + suffix] = {"prove_s": prove_s, "verify_s": verify_s, "proof_bytes": len(proof),
+                                       "valid": bool(verdict.valid)}
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return res
 
@@ -99,15 +102,22 @@ def main() -> None:
         for r in results:
             print(json.dumps(r))
         return
-    print(f"{'model':<14} {'compile':>8} {'cold':>7} | {'prove 1':>8} {'verify 1':>9} {'proof 1':>9} | "
-          f"{'prove N':>8} {'verify N':>9} {'proof N':>9} {'per input':>9} | {'RSS':>7}")
+    print("zero-knowledge proofs; in brackets the ratio to the plain (--no-zero-knowledge) proof")
+    print(f"{'model':<14} {'compile':>8} {'cold':>7} | {'prove 1':>16} {'verify 1':>16} {'proof 1':>16} | "
+          f"{'prove N':>16} {'verify N':>16} {'proof N':>16} | {'RSS':>7}")
+
+    def cell(r, label, key, unit):
+        zk, plain = r[label][key], r[label + "_plain"][key]
+        value = f"{zk / 1024:.0f}KB" if unit == "KB" else f"{zk:.3f}s"
+        return f"{value:>9} ({zk / plain:4.2f}x)"
+
     for r in results:
-        one, bat = r["one"], r["batch"]
+        valid = all(r[k]["valid"] for k in ("one", "batch", "one_plain", "batch_plain"))
         print(f"{r['model']:<14} {r['compile_s']:7.2f}s {r['prove_cold_s']:6.2f}s | "
-              f"{one['prove_s']:7.3f}s {one['verify_s']:8.3f}s {one['proof_bytes'] / 1024:7.0f}KB | "
-              f"{bat['prove_s']:7.3f}s {bat['verify_s']:8.3f}s {bat['proof_bytes'] / 1024:7.0f}KB "
-              f"{bat['prove_s'] / r['n']:8.3f}s | {r['peak_rss_mb']:5.0f}MB"
-              + ("" if one["valid"] and bat["valid"] else "  INVALID"))
+              + " ".join(cell(r, "one", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
+              + " | "
+              + " ".join(cell(r, "batch", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
+              + f" | {r['peak_rss_mb']:5.0f}MB" + ("" if valid else "  INVALID"))
     print(f"N = {results[0]['n'] if results else a.batch}; warm figures are the best of {a.runs}")
 
 

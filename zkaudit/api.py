@@ -202,10 +202,13 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
     except FileNotFoundError:
         raise ZkauditError(f"{model_dir / COMMITMENT_FILE} is missing", hint="recompile with `zkaudit compile`") from None
     samples = list(batch.samples)
+    sizes_file = model_dir / "private" / "zk-bank-sizes.json"
+    known = _load_bank_sizes(sizes_file)
     started = time.perf_counter()
     proof = prove_inference(circuit, weights, samples, weight_commitment=published, commit_input=commit_input,
                             progress=progress, zero_knowledge=zero_knowledge, input_opening=opening)
     elapsed = time.perf_counter() - started
+    _save_bank_sizes(sizes_file, known)
     committed = input_commitment(circuit, samples, opening) if commit_input else None
     if out is not None:
         files = {out: proof}
@@ -221,6 +224,37 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
                  outputs=doc["outputs"], batch=len(samples), batched=batch.batched, prove_seconds=elapsed,
                  input_commitment=committed, path=out, input_commitment_path=commitment_path,
                  input_opening=opening, input_opening_path=opening_path)
+
+
+def _load_bank_sizes(path: Path) -> dict:
+    """The randomness each earlier zero-knowledge proof of this model needed
+    (its bank), so this one commits to exactly that much: a bank sized by
+    the first-proof estimate is up to twice as large (a larger commitment
+    and opening). A missing or unreadable file only costs that."""
+    import json
+
+    from zkaudit.statements.inference.prover import known_bank_sizes, remember_bank_sizes
+
+    try:
+        doc = json.loads(path.read_text())
+        remember_bank_sizes({(d, int(b), bool(c)): int(n) for d, b, c, n in doc["sizes"]})
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return known_bank_sizes()
+
+
+def _save_bank_sizes(path: Path, before: dict) -> None:
+    import json
+
+    from zkaudit.statements.inference.prover import known_bank_sizes
+
+    now = known_bank_sizes()
+    if now == before or not path.parent.is_dir():
+        return
+    try:
+        write_files({path: json.dumps({"sizes": [[d, b, c, n] for (d, b, c), n in sorted(now.items())]}).encode()})
+    except OSError:
+        pass  # a read-only model folder: the next proof estimates again
 
 
 def commit_input(model_dir, inputs, *, out=None, force: bool = False, opening=None) -> bytes:

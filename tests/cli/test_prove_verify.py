@@ -80,8 +80,11 @@ def test_committed_input_round_trip(model_dir, tmp_path, capsys):
     proved = json.loads(capsys.readouterr().out)
     assert proved["committed_input"] is True
     written = tmp_path / "p.zkp.input-commitment"
+    opening = tmp_path / "p.zkp.input-opening"  # the hiding commitment's secret: owner-only
+    assert proved["input_opening_file"] == str(opening) and opening.stat().st_mode & 0o077 == 0
     own = tmp_path / "mine.commitment"
-    assert main(["commit-input", str(d), "--input", str(d / "input.json"), "--out", str(own)]) == 0
+    assert main(["commit-input", str(d), "--input", str(d / "input.json"), "--out", str(own),
+                 "--opening", str(opening)]) == 0
     assert own.read_bytes() == written.read_bytes() and proved["input_commitment"] == own.read_bytes().hex()
     capsys.readouterr()
     assert main(["verify", str(proof), "--circuit", str(d), "--input-commitment", str(own)]) == 0
@@ -90,7 +93,8 @@ def test_committed_input_round_trip(model_dir, tmp_path, capsys):
     other_input = tmp_path / "other.json"
     other_input.write_text(json.dumps({"input_data": [[1.0, -2.0, 3.5, 0.0, 10.0, -7.0]]}))
     other = tmp_path / "other.commitment"
-    assert main(["commit-input", str(d), "--input", str(other_input), "--out", str(other)]) == 0
+    assert main(["commit-input", str(d), "--input", str(other_input), "--out", str(other),
+                 "--opening", str(opening)]) == 0
     capsys.readouterr()
     assert main(["verify", str(proof), "--circuit", str(d), "--input-commitment", str(other)]) == 1
     err = capsys.readouterr().err
@@ -108,11 +112,15 @@ def test_verify_against_your_own_record(model_dir, tmp_path, capsys, committed):
     args = ["prove", str(d), "--input", str(d / "input.json"), "--out", str(proof)]
     assert main(args + (["--commit-input"] if committed else [])) == 0
     capsys.readouterr()
-    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(d / "input.json")]) == 0
+    opening = ["--input-opening", str(tmp_path / "p.zkp.input-opening")] if committed else []
+    if committed:  # a hiding commitment: the record alone cannot be checked against it
+        assert main(["verify", str(proof), "--circuit", str(d), "--input", str(d / "input.json")]) == 1
+        assert "--input-opening" in capsys.readouterr().err
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(d / "input.json")] + opening) == 0
     assert f"the proof is about {d / 'input.json'}" in capsys.readouterr().out
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"input_data": [[1.0, -2.0, 3.5, 0.0, 10.0, -7.0]]}))
-    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(other)]) == 1
+    assert main(["verify", str(proof), "--circuit", str(d), "--input", str(other)] + opening) == 1
     err = capsys.readouterr().err
     assert "another input" in err and len(err.strip().splitlines()) == 1
     bad_shape = tmp_path / "bad.json"

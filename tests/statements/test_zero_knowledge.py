@@ -138,7 +138,7 @@ def test_unmasked_runs_of_the_two_records_differ(runs):
     differ and there is no randomness to explain it (what the masks fix)."""
     from zkaudit.statements.inference.prover import prove_witness
 
-    circuit, weights = runs["circuit"], runs["weights"]
+    circuit = runs["circuit"]
     p1 = prove_witness(runs["w1"], zero_knowledge=False)
     p2 = prove_witness(runs["w2"], zero_knowledge=False)
     b1 = InferenceBody.from_bytes(parse_envelope(p1).body, circuit)

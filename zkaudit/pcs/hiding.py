@@ -179,8 +179,11 @@ class LinearClaim:
         out = [struct.pack("<BII", 3, len(self.evals), len(self.entries))]
         for t, z, a in self.evals:
             out.append(struct.pack("<II", t, len(z)) + b"".join(c.to_bytes() for c in z) + a.to_bytes())
-        for t, k_, w in self.entries:
-            out.append(struct.pack("<IQ", t, k_) + w.to_bytes())
+        if self.entries:
+            flat = []
+            for t, k_, w in self.entries:
+                flat += (t, k_, w.c0, w.c1)
+            out.append(struct.pack("<" + "IQQQ" * len(self.entries), *flat))
         out.append(self.value.to_bytes())
         return b"".join(out)
 
@@ -310,9 +313,17 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
                 y, x = layout.global_point(t, z)
                 ts.append(Term(tuple([_ZERO] * extra + list(y)), tuple(x), (), a))
             rows = {}
+            m, log_cols = layout.cols, layout.log_cols
             for t, idx, w in c.entries:
-                r, col = _entry_place(layout, t, idx)
-                rows.setdefault(r, []).append((col, w))
+                place = layout.placements[t]
+                if place.num_vars >= log_cols:
+                    r, col = place.row + idx // m, idx % m
+                else:
+                    r, col = place.row, place.col + idx
+                if r in rows:
+                    rows[r].append((col, w))
+                else:
+                    rows[r] = [(col, w)]
             ts += [Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())]
             out.append(ts)
         else:
@@ -328,14 +339,6 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
                 rows.setdefault(r, []).append((col, w))
             out.append([Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())])
     return out
-
-
-def _entry_place(layout: Layout, table: int, idx: int) -> tuple[int, int]:
-    place = layout.placements[table]
-    m = layout.cols
-    if place.num_vars >= layout.log_cols:
-        return place.row + idx // m, idx % m
-    return place.row, place.col + idx
 
 
 def check_linear_claim(layout: Layout, num_tables: int, c: LinearClaim) -> str | None:

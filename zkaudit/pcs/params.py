@@ -229,10 +229,10 @@ class PcsParams:
 
     def choose_log_cols(self, num_vars: list[int] | tuple[int, ...]) -> int:
         """Row width for committing tables of these sizes (see the docstring).
-        Hiding: the plain commitment's width at the same rate and target
-        (`plain_twin`), at least 4 L."""
-        if self.hiding:
-            return max(self.min_log_cols, self.plain_twin().choose_log_cols(num_vars))
+        Hiding: the same search with the hiding layout's costs (each row
+        carries l_pad more symbols, the matrix four more rows, each leaf a
+        salt), at least 4 L: a wider matrix than the plain one, since the
+        padding is paid per row combination, not per row."""
         total_log = max(1, math.ceil(math.log2(sum(1 << v for v in num_vars))))
         top = max(self.min_log_cols, min(total_log, self.max_log_codeword - self.log_blowup))
         sizes = []
@@ -254,7 +254,7 @@ class PcsParams:
         log_n = log_cols + self.log_blowup
         t = self.expected_distinct_queries(log_n)
         rows = 2 * EXT_BYTES * ((1 << log_cols) + self.pad_symbols)
-        columns = t * BASE_BYTES * (num_rows + (4 if self.hiding else 0))  # hiding: 2 blinding rows, salt
+        columns = t * BASE_BYTES * (num_rows + (4 + 2 if self.hiding else 0))  # hiding: 4 blinding rows, salt
         merkle = t * DIGEST_BYTES * max(0.0, log_n - math.log2(t))
         sumcheck = 3 * EXT_BYTES * log_rows
         return rows + columns + merkle + sumcheck

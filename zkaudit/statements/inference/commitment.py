@@ -50,8 +50,12 @@ def params() -> PcsParams:
 
 def zk_params() -> PcsParams:
     """The hiding commitment of a zero-knowledge proof's advice and bank (and
-    a committed input): same soundness target, padded and blinded rows."""
-    return PcsParams.for_security(PCS_BITS, hiding=True)
+    a committed input): same soundness target, padded and blinded rows. Its
+    claims are all `LinearClaim`s, hidden by the bank's pads, never the
+    per-table masked claims: so each table's mask is a single entry."""
+    import dataclasses
+
+    return dataclasses.replace(PcsParams.for_security(PCS_BITS, hiding=True), mask_vars=0)
 
 
 def weight_index(circuit: Circuit) -> dict[str, int]:

@@ -77,19 +77,33 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     the secret seed of a committed input's hiding commitment
     (`commitment.commit_inputs`); a fresh one when not given."""
     if not zero_knowledge:
-        return _prove(w, weight_commitment, progress, None)
+        return _prove(w, weight_commitment, progress, None)[0]
     from zkaudit.statements.inference.zk import estimate_bank
     from zkaudit.sumcheck.zk import BankExhausted
 
-    key = (w.registered.digest(), w.batch)
+    key = bank_key(w.registered, w.batch, w.commit_input)
     size = _BANK_SIZES.get(key) or estimate_bank(w.circuit)
     while True:
         try:
-            out = _prove(w, weight_commitment, progress, size, input_opening)
+            out, used = _prove(w, weight_commitment, progress, size, input_opening)
+            _BANK_SIZES[key] = used  # exact from now on: a smaller bank is a smaller commitment
             return out
         except BankExhausted:
             size *= 2
-            _BANK_SIZES[key] = size
+
+
+def bank_key(registered, batch: int, commit_input: bool) -> tuple:
+    return registered.digest(), batch, commit_input
+
+
+def known_bank_sizes() -> dict:
+    """The advice bank each (circuit, batch, input mode) needed (callers may
+    persist it beside the model and give it back with `remember_bank_sizes`)."""
+    return dict(_BANK_SIZES)
+
+
+def remember_bank_sizes(sizes: dict) -> None:
+    _BANK_SIZES.update(sizes)
 
 
 def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None, input_opening=None) -> bytes:
@@ -183,7 +197,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         body = dataclasses.replace(body, layers=b"".join(stream), weight_opening=openings[0],
                                    advice_opening=openings[1], input_opening=openings[2],
                                    weight_values=weight_values)
-        return encode_envelope(STATEMENT, body.to_bytes(w.registered))
+        return encode_envelope(STATEMENT, body.to_bytes(w.registered)), zk.banks_used()[izk.ADVICE_BANK]
     openings = []
     for index, data in ((weight_index(circuit), prover_data), ({n: i for i, n in enumerate(advice_names)},
                                                                advice_data), (input_index(circuit), input_data)):
@@ -191,4 +205,4 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         openings.append(pcs_open(data, pcs_claims, transcript).to_bytes() if pcs_claims and data else b"")
     body = dataclasses.replace(body, layers=b"".join(stream), weight_opening=openings[0],
                                advice_opening=openings[1], input_opening=openings[2])
-    return encode_envelope(STATEMENT, body.to_bytes(w.registered))
+    return encode_envelope(STATEMENT, body.to_bytes(w.registered)), None
