@@ -143,7 +143,8 @@ def Div(imp, node):
         raise imp.unsupported(node, "by a constant holding 0 or a non-finite value is not supported")
     a = imp.act(node.input[0])
     if a.scale is None or not a.is_float:
-        raise imp.fail("Div needs a quantized float dividend")
+        raise imp.unsupported(node, "of integer tensors (integer division) is not supported: quantized float "
+                                    "operands only")
     hint = node.name or node.output[0]
     out_shape = np.broadcast_shapes(a.shape, c.shape)
     if c.size == 1 and float(c.reshape(-1)[0]) > 0 and out_shape == a.shape:

@@ -174,6 +174,8 @@ FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "Cast"): ("a Cast from a quantized float to an integer or bool type is not supported; remove it from "
                       "the exported graph (casts to float and between integer types are)"),
     (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
+    (_ONNX, "Mod"): ("not supported yet (an integer remainder: a lookup table over the input's range would do, but "
+                     "the IR's closed set of table functions has no remainder)"),
     (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
     (_ONNX, "LSTM"): "recurrent layers are not supported",
