@@ -181,3 +181,56 @@ def test_fewer_steps_rejected(bc, sem, short_trace):
         setattr(tr, f, getattr(tr, f)[:-1])
     with pytest.raises(TraceRejected, match="wrong shape"):
         check.check_trace(sem, bc["X8"], bc["ytr"], tr)
+
+
+@pytest.fixture(scope="module")
+def mlp(bc):
+    from train_helpers import policy_doc, words_for
+
+    from zkaudit.train.policy import Policy
+
+    policy = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [8]}, init={"kind": "seeded", "seed": "01"},
+                                         steps=6))
+    return trainer.Semantics.of(policy, 455), trainer.train(policy, bc["X8"], bc["ytr"], words_for(policy, 4))
+
+
+def _mlp_mutants():
+    def live_unit(tr, active=True):
+        t, j, k = (int(v) for v in np.argwhere(tr.live[:, :, None] & ((tr.hidden > 0) == active))[2])
+        return t, j, k
+
+    def wrong_hidden(tr):
+        t, j, k = live_unit(tr)
+        tr.hidden[t, j, k] += 1
+
+    def relu_gate_ignored(tr):
+        t, j, k = live_unit(tr, active=False)
+        tr.delta[t, j, k] = 5
+
+    def unclipped_hidden_gradient(tr):
+        t, j, k = (int(v) for v in np.argwhere(tr.live[:, :, None] & (np.abs(tr.delta_clipped) < np.abs(tr.delta)))[0])
+        tr.delta_clipped[t, j, k] = tr.delta[t, j, k]
+
+    def norm_without_hidden_part(tr):
+        t, j = (int(v) for v in np.argwhere(tr.live)[0])
+        tr.norm2[t, j] = tr.err[t, j] ** 2
+
+    return {"wrong_hidden": (wrong_hidden, "hidden"), "relu_gate_ignored": (relu_gate_ignored, "backprop"),
+            "unclipped_hidden_gradient": (unclipped_hidden_gradient, "clip"),
+            "norm_without_hidden_part": (norm_without_hidden_part, "norm")}
+
+
+def test_mlp_honest_trace_passes(bc, mlp):
+    sem, tr = mlp
+    check.check_trace(sem, bc["X8"], bc["ytr"], tr)
+
+
+@pytest.mark.parametrize("name", sorted(_mlp_mutants()))
+def test_mlp_attack_is_caught_by_its_constraint(bc, mlp, name):
+    sem, honest = mlp
+    mutate, constraint = _mlp_mutants()[name]
+    tr = copy.deepcopy(honest)
+    mutate(tr)
+    with pytest.raises(TraceRejected) as err:
+        check.check_trace(sem, bc["X8"], bc["ytr"], tr)
+    assert err.value.where == constraint, str(err.value)

@@ -89,7 +89,22 @@ def test_seeded_start_must_fit_the_weight_limit(bc):
         trainer.initial_theta(policy)
 
 
-def test_mlp_is_refused_plainly(bc):
-    policy = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [8]}, init={"kind": "seeded", "seed": "01"}))
-    with pytest.raises(TrainingError, match="logistic regression"):
-        trainer.train(policy, bc["X8"], bc["ytr"], words_for(policy, 1))
+def test_mlp_matches_its_reference_and_learns(bc):
+    """MLP 30-8-1: ghost-norm clipping, backprop clamp, the same witness from both trainers."""
+    policy = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [8]}, init={"kind": "seeded", "seed": "01"},
+                                         steps=8))
+    words = words_for(policy, 1)
+    fast = trainer.train(policy, bc["X8"], bc["ytr"], words)
+    slow = trainer.train_reference(policy, bc["X8"], bc["ytr"], words)
+    for field in trainer.Trace.FIELDS:
+        assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
+    assert (fast.hidden[fast.live] > 0).any() and (fast.hidden[fast.live] < 0).any()  # ReLU on and off
+    full = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [16]}, init={"kind": "seeded", "seed": "01"}))
+    tr = trainer.train(full, bc["X8"], bc["ytr"], words_for(full, 2))
+    assert (trainer.predict(full, tr.final_theta, bc["X8te"]) == bc["yte"]).mean() > 0.93
+
+
+def test_mlp_widths_are_checked():
+    policy = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [4096]}, init={"kind": "seeded", "seed": "01"}))
+    with pytest.raises(TrainingError, match="squared gradient norm"):
+        trainer.check_widths(policy, np.full(30, 256))

@@ -13,12 +13,14 @@ coordinate in the message.
     index       i_0 = G_0, i_j = i_(j-1) + 1 + G_j
     complete    i_B_max >= N                                        (no silent truncation)
     live        live_j = [i_j < N]; dead slots carry zeros
-    fetch/logit dot = theta_t . x~_(i_j)                            (G10 + G12)
+    hidden      (MLP) zh = clamp(rhu(W~1 x~_(i_j), w), -L, L-1)     (G10 + G12 + G13)
+    fetch/logit dot = theta_t . x~_(i_j)  (MLP: [w2, b2] . [relu(zh), 2^f])
+    backprop    (MLP) dh = [zh > 0] clamp(rhu(e w2, w), -2^w, 2^w)
     sigmoid     zin = clamp(rhu(dot, F - s_in), -L, L-1); p = SIG[zin]; e = p - y 2^w
-    norm        nrm = e^2 |x~|^2; (root-1)^2 < nrm <= root^2; den = max(root, C_F)   (G4, G5)
-    clip        |e| C_F = A den + r, 0 <= r < den, e~ = sgn(e) A     (G3, G6)
-    invariant   e~^2 |x~|^2 <= C_F^2
-    sum         Shi = sum_live e~ x~;  S = rhu(Shi, F - g)
+    norm        nrm = e^2 |h~|^2 + |dh|^2 |x~|^2 (h~ = x~, no dh for logreg); (root-1)^2 < nrm <= root^2; den = max(root, C_F)   (G4, G5)
+    clip        |e| C_F = A den + r, 0 <= r < den, e~ = sgn(e) A     (G3, G6; the same for each dh_j)
+    invariant   e~^2 |h~|^2 + |dh~|^2 |x~|^2 <= C_F^2
+    sum         Shi = sum_live (dh~ x~^T, e~ h~);  S = rhu(Shi, F - g)
     noise       T_gauss[z-1] <= u_(B_max+1+k) < T_gauss[z]          (G7)
     update      theta_(t+1) = clamp(theta_t - rhu(a (S + z), sh), -(2^wl-1), 2^wl-1)
     init        theta_0 = the policy's declared initial weights
@@ -30,7 +32,7 @@ import numpy as np
 
 from zkaudit.train import randomness
 from zkaudit.train.errors import MaskRejected, TraceRejected
-from zkaudit.train.trainer import Semantics, Trace, augmented, initial_theta
+from zkaudit.train.trainer import Semantics, Trace, augmented, initial_theta, join_mlp_grad, split_mlp
 
 
 def _fail(constraint: str, mask: np.ndarray, what: str, expected=None, got=None):
@@ -69,11 +71,12 @@ def check_words(expected_words: np.ndarray, trace: Trace) -> None:
 def check_trace(sem: Semantics, X: np.ndarray, y: np.ndarray, trace: Trace) -> None:
     """Every constraint of R_dpsgd on the trace (words as given: check them with
     `check_words` first). Raises TraceRejected at the first broken one."""
-    P, N, B, d = sem.policy, sem.num_rows, sem.policy.max_batch, sem.d
+    P, N, B, d, h = sem.policy, sem.num_rows, sem.policy.max_batch, sem.d, sem.hidden
     T = P.steps
     shapes = {"words": (T, B + 1 + d), "gaps": (T, B + 1), "index": (T, B + 1), "live": (T, B), "grad_sum": (T, d),
               "rounded_sum": (T, d), "noise": (T, d), "theta": (T + 1, d)}
-    shapes.update({f: (T, B) for f in ("dot", "zin", "prob", "err", "norm2", "root", "den", "clipped")})
+    shapes.update({f: (T, B) for f in Trace.PER_SLOT})
+    shapes.update({f: (T, B, h) for f in Trace.PER_UNIT})
     for f, shape in shapes.items():
         if getattr(trace, f).shape != shape:
             raise TraceRejected(f"trace field {f} has the wrong shape", where="shape", expected=shape,
@@ -92,38 +95,65 @@ def check_trace(sem: Semantics, X: np.ndarray, y: np.ndarray, trace: Trace) -> N
 
     Xt = augmented(X, P.feature_bits)
     rows = np.where(live, trace.index[:, :B], 0)
-    x = Xt[rows]  # (T, B, d)
+    x = Xt[rows]  # (T, B, d_in + 1)
     xn = (x * x).sum(axis=2)
-    per_slot = ("dot", "zin", "prob", "err", "norm2", "root", "den", "clipped")
-    for f in per_slot:
+    for f in Trace.PER_SLOT:
         _fail("dead", ~live & (getattr(trace, f) != 0), f"a dead slot carries a nonzero {f}")
-    dot = np.einsum("tbk,tk->tb", x, trace.theta[:-1])
-    _fail("logit", live & (dot != trace.dot), "theta_t . x~ of the fetched record differs (wrong row or logit)",
+    for f in Trace.PER_UNIT:
+        _fail("dead", ~live & (getattr(trace, f) != 0).any(axis=2), f"a dead slot carries a nonzero {f}")
+    L, w, CF = P.sigmoid_input_limit, P.weight_bits, P.clip_fine
+    livek = live[:, :, None]
+    if h:
+        W1 = np.stack([split_mlp(th, P.d_in, h)[0] for th in trace.theta[:-1]])  # (T, h, d_in + 1)
+        w2 = trace.theta[:-1, h * (P.d_in + 1):]  # (T, h + 1)
+        pre = np.einsum("tbk,thk->tbh", x, W1)
+        zh = np.clip((pre + (1 << (w - 1))) >> w, -L, L - 1)
+        _fail("hidden", livek & (zh != trace.hidden), "zh is not clamp(rhu(W~1 x~, w)) of the fetched record "
+              "(wrong row or hidden unit)", zh, trace.hidden)
+        v = np.concatenate([np.maximum(trace.hidden, 0), np.full((T, B, 1), 1 << P.feature_bits)], axis=2)
+    else:
+        w2, v = trace.theta[:-1], x
+    dot = np.einsum("tbk,tk->tb", v, w2)
+    _fail("logit", live & (dot != trace.dot), "the logit of the fetched record differs (wrong row or logit)",
           dot, trace.dot)
-    L = P.sigmoid_input_limit
     sh = sem.sig_shift
     zin = np.clip(trace.dot if sh == 0 else (trace.dot + (1 << (sh - 1))) >> sh, -L, L - 1)
     _fail("sigmoid", live & (zin != trace.zin), "sigmoid input is not the clamped requantized logit", zin, trace.zin)
     prob = sem.sigmoid[np.clip(trace.zin, -L, L - 1) + L]
     _fail("sigmoid", live & (prob != trace.prob), "p is not SIG[zin]", prob, trace.prob)
-    e = trace.prob - y[rows] * (1 << P.weight_bits)
+    e = trace.prob - y[rows] * (1 << w)
     _fail("error", live & (e != trace.err), "e is not p - y 2^w", e, trace.err)
-    nrm = trace.err * trace.err * xn
-    _fail("norm", live & (nrm != trace.norm2), "nrm is not e^2 |x~|^2", nrm, trace.norm2)
+    vn = (v * v).sum(axis=2)
+    nrm = trace.err * trace.err * vn
+    if h:
+        back = np.clip((trace.err[:, :, None] * w2[:, None, :h] + (1 << (w - 1))) >> w, -(1 << w), 1 << w)
+        dh = np.where(trace.hidden > 0, back, 0)
+        _fail("backprop", livek & (dh != trace.delta), "dh is not [zh > 0] clamp(rhu(e w2, w))", dh, trace.delta)
+        nrm = nrm + (trace.delta * trace.delta).sum(axis=2) * xn
+    _fail("norm", live & (nrm != trace.norm2), "nrm is not the ghost norm |dh|^2 |x~|^2 + e^2 |h~|^2", nrm,
+          trace.norm2)
     r = trace.root
     _fail("norm", live & ((r < 0) | ((r - 1) * (r - 1) >= trace.norm2) & (r > 0) | (r * r < trace.norm2)),
           "root is not ceil(sqrt(nrm))", None, r)
-    CF = P.clip_fine
     _fail("norm", live & (trace.den != np.maximum(r, CF)), "den is not max(root, C_F)", np.maximum(r, CF), trace.den)
-    A = np.abs(trace.clipped)
-    rem = np.abs(trace.err) * CF - A * trace.den
-    sign_ok = (trace.clipped == 0) | (np.sign(trace.clipped) == np.sign(trace.err))
-    _fail("clip", live & ((rem < 0) | (rem >= trace.den) | ~sign_ok),
-          "e~ is not sgn(e) floor(|e| C_F / den) (remainder out of [0, den) or wrong sign)", None, trace.clipped)
-    _fail("invariant", live & (trace.clipped * trace.clipped * xn > CF * CF),
-          "the clipped gradient's norm exceeds C_F (the sensitivity bound)", CF * CF, trace.clipped ** 2 * xn)
+    for val, clipped, shape_den, what in ((trace.err, trace.clipped, trace.den, "e~"),
+                                          (trace.delta, trace.delta_clipped, trace.den[:, :, None], "dh~")):
+        rem = np.abs(val) * CF - np.abs(clipped) * shape_den
+        sign_ok = (clipped == 0) | (np.sign(clipped) == np.sign(val))
+        bad = (rem < 0) | (rem >= shape_den) | ~sign_ok
+        _fail("clip", (live if bad.ndim == 2 else livek) & bad,
+              f"{what} is not sgn floor(|.| C_F / den) (remainder out of [0, den) or wrong sign)")
+    clipped_norm = trace.clipped * trace.clipped * vn + (trace.delta_clipped ** 2).sum(axis=2) * xn
+    _fail("invariant", live & (clipped_norm > CF * CF),
+          "the clipped gradient's norm exceeds C_F (the sensitivity bound)", CF * CF, clipped_norm)
 
-    shi = np.einsum("tb,tbk->tk", np.where(live, trace.clipped, 0), x)
+    et = np.where(live, trace.clipped, 0)
+    if h:
+        G1 = np.einsum("tbh,tbk->thk", np.where(livek, trace.delta_clipped, 0), x)
+        G2 = np.einsum("tb,tbk->tk", et, v)
+        shi = np.stack([join_mlp_grad(G1[t], G2[t]) for t in range(T)])
+    else:
+        shi = np.einsum("tb,tbk->tk", et, x)
     _fail("sum", shi != trace.grad_sum, "Shi is not the exact sum of the clipped gradients", shi, trace.grad_sum)
     g = sem.grid_shift
     S = trace.grad_sum if g == 0 else (trace.grad_sum + (1 << (g - 1))) >> g

@@ -283,6 +283,9 @@ def _parse(doc) -> Policy:
             seed = bytes.fromhex(s)
     else:
         p.append(f"policy.init.kind: 'zeros' or 'seeded', got {kind!r} (initial weights are never free)")
+    if family == "mlp" and None not in (fb, sb) and sb != fb:
+        p.append(f"policy.fixed_point.sigmoid_input_bits: an MLP's activations share the feature format, so it must "
+                 f"equal feature_bits ({fb}), got {sb}")
     if family == "mlp" and kind == "zeros":
         p.append("policy.init.kind: an MLP needs seeded initial weights (zeros never break the symmetry)")
 
