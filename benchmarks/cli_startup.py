@@ -19,6 +19,14 @@ process) is printed too, so what remains is start-up.
     python benchmarks/cli_startup.py                       # all zoo models
     python benchmarks/cli_startup.py --models logistic_risk clinical_mlp --repeat 5
     python benchmarks/cli_startup.py --workdir /tmp/zoo   # keep artifacts between runs
+
+Before/after in one run: `--tree before=/tmp/base --tree after=.` times the
+same commands with each checkout first on PYTHONPATH (a git worktree of the
+baseline, say), interleaved run by run so both see the same machine load;
+each tree is byte-compiled first (as `pip install` does: with
+PYTHONDONTWRITEBYTECODE set, an editable checkout otherwise recompiles every
+module in every command, ~0.4 s here) and warmed by one untimed run of each
+command (its numba kernel cache). Artifacts come from the first tree.
 """
 
 from __future__ import annotations
@@ -58,6 +66,31 @@ def best_of(argv: list[str], env: dict, repeat: int) -> tuple[float, float, int]
     return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
+def best_of_trees(argv: list[str], envs: dict[str, dict], repeat: int) -> dict[str, tuple[float, float, int]]:
+    """best_of for each tree, the trees' runs interleaved."""
+    runs: dict[str, list] = {name: [] for name in envs}
+    for _ in range(repeat):
+        for name, env in envs.items():
+            runs[name].append(run_once(argv, env))
+    return {name: (min(r[0] for r in rs), min(r[1] for r in rs), max(r[2] for r in rs)) for name, rs in runs.items()}
+
+
+def tree_envs(trees: list[str], env: dict) -> dict[str, dict]:
+    """{label: environment} for `--tree LABEL=DIR` (none: this checkout as is)."""
+    if not trees:
+        return {"": env}
+    out = {}
+    for spec in trees:
+        label, _, path = spec.rpartition("=")
+        root = Path(path).resolve()
+        if not (root / "zkaudit" / "__init__.py").exists():
+            raise SystemExit(f"--tree {spec}: no zkaudit package under {root}")
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "zkaudit")], check=True,
+                       stdout=subprocess.DEVNULL)
+        out[label or str(root)] = {**env, "PYTHONPATH": str(root)}
+    return out
+
+
 def in_process_verify(proof: Path, circuit: Path, env: dict) -> float | None:
     code = ("import sys, time, json\nfrom zkaudit import api\n"
             "api.verify(sys.argv[1], circuit=sys.argv[2])\n"
@@ -91,7 +124,7 @@ def setup(models: list[str], work: Path, env: dict) -> None:
 def row(label: str, wall: float, cpu: float, target: float, status: int, extra: str = "") -> None:
     verdict = "meets" if cpu <= target else f"misses by {cpu - target:.2f} s"
     bad = "" if status == 0 else f"  EXIT {status}"
-    print(f"  {label:<28} wall {wall:6.3f} s   cpu {cpu:6.3f} s   target {target:.1f} s: {verdict}{extra}{bad}")
+    print(f"  {label:<38} wall {wall:6.3f} s   cpu {cpu:6.3f} s   target {target:.1f} s: {verdict}{extra}{bad}")
 
 
 def main() -> None:
@@ -100,6 +133,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=zoo, choices=zoo, metavar="NAME")
     ap.add_argument("--repeat", type=int, default=3, help="runs per command; the best is printed")
     ap.add_argument("--workdir", type=Path, help="keep compiled models and proofs here (reused when present)")
+    ap.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
+                    help="time the checkout at DIR (repeat for before/after; runs interleaved)")
     args = ap.parse_args()
 
     env = dict(os.environ)
@@ -107,30 +142,35 @@ def main() -> None:
     env.setdefault("ZKAUDIT_KNOWN_HEADS", str(Path(tempfile.gettempdir()) / "zkaudit-bench-heads"))
     work = args.workdir or Path(tempfile.mkdtemp(prefix="zkaudit-startup-"))
     work.mkdir(parents=True, exist_ok=True)
+    envs = tree_envs(args.tree, env)
     print(f"cli_startup: best of {args.repeat}, {os.cpu_count()} cores, load average before "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; workdir {work}")
-    setup(args.models, work, env)
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; workdir {work}"
+          + ("; PYTHONDONTWRITEBYTECODE is set" if env.get("PYTHONDONTWRITEBYTECODE") else ""))
+    setup(args.models, work, next(iter(envs.values())))
     zk = _zkaudit()
 
-    print("start-up")
-    for label, extra_args, key in (("--help", ["--help"], "help"), ("--version", ["--version"], "version")):
-        wall, cpu, status = best_of(zk + extra_args, env, args.repeat)
-        row(label, wall, cpu, TARGETS[key], status)
-
+    commands = [("--help", ["--help"], "help", None), ("--version", ["--version"], "version", None)]
     if "logistic_risk" in args.models:
-        print("prove")
         src = ZOO / "logistic_risk"
-        wall, cpu, status = best_of(zk + ["prove", str(work / "logistic_risk"), "--input", str(src / "input.json"),
-                                          "--out", str(work / "bench.zkp"), "--force"], env, args.repeat)
-        row("prove logistic_risk", wall, cpu, TARGETS["prove"], status)
-
-    print("verify (in-process = the second api.verify in one process, CPU)")
+        commands.append(("prove logistic_risk", ["prove", str(work / "logistic_risk"), "--input",
+                                                 str(src / "input.json"), "--out", str(work / "bench.zkp"),
+                                                 "--force"], "prove", None))
     for name in args.models:
-        wall, cpu, status = best_of(zk + ["verify", str(work / f"{name}.zkp"), "--circuit", str(work / name)],
-                                    env, args.repeat)
-        inproc = in_process_verify(work / f"{name}.zkp", work / name, env)
-        extra = f"   in-process {inproc:.3f} s" if inproc is not None else "   in-process: failed"
-        row(f"verify {name}", wall, cpu, TARGETS["verify"], status, extra)
+        commands.append((f"verify {name}", ["verify", str(work / f"{name}.zkp"), "--circuit", str(work / name)],
+                         "verify", name))
+    if len(envs) > 1:  # one untimed run each: the tree's own kernel cache
+        for _, argv, _, _ in commands:
+            for tree_env in envs.values():
+                run_once(zk + argv, tree_env)
+
+    for label, argv, key, model in commands:
+        for tree, (wall, cpu, status) in best_of_trees(zk + argv, envs, args.repeat).items():
+            extra = ""
+            if model is not None:
+                inproc = in_process_verify(work / f"{model}.zkp", work / model, envs[tree])
+                extra = f"   in-process {inproc:.3f} s" if inproc is not None else "   in-process: failed"
+            row(f"{label}{f' [{tree}]' if tree else ''}", wall, cpu, TARGETS[key], status, extra)
+    print("(in-process = the second api.verify in one process, CPU)")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -43,6 +43,7 @@ def test_npfield_against_python_ints():
 def numpy_paths(monkeypatch):
     """Every size takes the numpy path, as in a process without numba."""
     monkeypatch.setattr(jit, "use_kernel", lambda n, threshold, kernel=None: False)
+    monkeypatch.setattr(jit, "is_loaded", lambda kernel: False)
 
 
 @pytest.mark.parametrize("seed", [2, 3])

@@ -10,14 +10,17 @@ Shapes must match exactly; there is no broadcasting except scalar * vector
 via `scale`. Results are fresh arrays unless `out=` is given.
 
 Each function calls one numba kernel from `kernels.py`, imported on first
-use; below `SMALL` entries, while numba is not loaded in the process, the
-elementwise operations, sums and inner products take the numpy path in
-`npfield.py` instead (a verifier's tables never pay numba's start-up; see
-`jit.use_kernel`). The naive reference with the same signatures is
+use; below `SMALL` entries (`jit.COLD_BELOW` while numba is not started),
+while none of the kernels the operation would call is loaded in the process,
+the elementwise operations, sums, inner products and `from_int64` take the
+numpy path in `npfield.py` instead (a verifier's tables never pay numba's
+start-up, nor a kernel's loading; see `jit.use_kernel`). The naive reference with the same signatures is
 `zkaudit.field.reference`.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -43,8 +46,16 @@ class _Kernels:
 k = _Kernels()
 
 
-def _numpy(n: int) -> bool:
-    return not jit.use_kernel(n, SMALL)
+_UNLOADED = object()  # stands for a kernel not loaded in this process
+
+
+def _numpy(n: int, *names: str) -> bool:
+    """Take the numpy path for a job of n entries whose numba path would call
+    the kernels `names` (`jit.use_kernel`: not once one of them is loaded)."""
+    kernels = sys.modules.get("zkaudit.field.kernels")
+    if kernels is not None and any(jit.is_loaded(getattr(kernels, name)) for name in names):
+        return False
+    return not jit.use_kernel(n, SMALL, kernel=_UNLOADED)
 
 
 def is_ext(a: np.ndarray) -> bool:
@@ -94,7 +105,7 @@ def from_ints(values) -> np.ndarray:
 def from_int64(a: np.ndarray) -> np.ndarray:
     """Signed integers embedded as v -> v mod p (negative v -> p - |v|)."""
     a = np.ascontiguousarray(a, dtype=np.int64).ravel()
-    if a.shape[0] < SMALL:  # numpy, no thread start-up; same formula as the kernel
+    if _numpy(a.shape[0], "from_int64_v"):  # same formula as the kernel
         out = a.astype(U64)
         neg = a < 0
         out[neg] = U64(P) - U64(1) - (-(a[neg] + 1)).astype(U64)
@@ -140,7 +151,7 @@ def ext_random(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
 
 def add(a, b, out=None):
     _pair(a, b)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "add_vv", "ext_add_vv"):
         return _store(nf.add(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.add(a, b), out)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
@@ -154,7 +165,7 @@ def add(a, b, out=None):
 
 def sub(a, b, out=None):
     _pair(a, b)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "sub_vv", "ext_sub_vv"):
         return _store(nf.sub(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.sub(a, b), out)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
@@ -168,7 +179,7 @@ def sub(a, b, out=None):
 
 def neg(a, out=None):
     _check(a)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "neg_v"):
         return _store(nf.neg(a), out)
     o = _out(a.shape, out)
     k.neg_v(a.reshape(-1), o.reshape(-1))  # negation is coefficient-wise
@@ -177,7 +188,7 @@ def neg(a, out=None):
 
 def mul(a, b, out=None):
     _pair(a, b)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "mul_vv", "ext_mul_vv", "ext_mul_vb"):
         if is_ext(a) and is_ext(b):
             return _store(nf.ext_mul(a, b), out)
         if is_ext(a) or is_ext(b):
@@ -202,7 +213,7 @@ def fma(a, b, c, out=None):
     """a * b + c"""
     _pair(a, b)
     _pair(a, c)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "fma_vvv", "ext_fma_vvv"):
         if not (is_ext(a) or is_ext(b) or is_ext(c)):
             return _store(nf.add(nf.mul(a, b), c), out)
         return _store(nf.add(nf.ext_mul(lift(a), lift(b)), lift(c)), out)
@@ -219,7 +230,7 @@ def fma(a, b, c, out=None):
 def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
     """s * a for a scalar s."""
     _check(a)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "ext_scale_sv", "ext_scale_sb", "scale_sv"):
         if isinstance(s, Fp2):
             sv = np.array([s.c0, s.c1], dtype=U64)
             return _store(nf.ext_mul(lift(a), sv[None, :]), out)
@@ -262,7 +273,7 @@ def batch_inv(a: np.ndarray, out=None) -> np.ndarray:
 
 def sum(a: np.ndarray) -> Fp | Fp2:
     _check(a)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "sum_v", "ext_sum_v"):
         return Fp2(*nf.ext_sum(a)) if is_ext(a) else Fp(nf.sum(a))
     if is_ext(a):
         c0, c1 = k.ext_sum_v(a)
@@ -273,7 +284,7 @@ def sum(a: np.ndarray) -> Fp | Fp2:
 def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
     """sum_i a[i] * b[i]"""
     _pair(a, b)
-    if _numpy(a.shape[0]):
+    if _numpy(a.shape[0], "inner_vv", "ext_inner_vv", "ext_inner_vb"):
         if not is_ext(a) and not is_ext(b):
             return Fp(nf.inner(a, b))
         e, other = (a, b) if is_ext(a) else (b, a)
