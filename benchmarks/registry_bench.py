@@ -15,8 +15,14 @@
   lookup `verify --model` does (worst case: the version's entry is the
   first, so the whole log is rehashed), full audit.
 
+* The registry as a service (`--only http`): `verify --model` of a zoo proof
+  (circuits/clinical_mlp) against `--registry http://...` (the client checks
+  the log and verifies locally; `remote.py`) vs against the database file
+  (target <= 1.5x), on SQLite and PostgreSQL; reads per second and signed
+  publishes per second against `registry serve --workers 4` on PostgreSQL.
+
     .venv/bin/python benchmarks/registry_bench.py [--entries 100000] [--no-postgres]
-        [--publishes 20] [--only concurrency]
+        [--publishes 20] [--only concurrency|http] [--workers 4]
 """
 
 from __future__ import annotations
@@ -222,6 +228,112 @@ def concurrency_figures(url: str, work: Path, publishes: int, out: dict[str, str
         srv.should_exit = True
 
 
+def _zoo_proof(work: Path, name: str = "clinical_mlp") -> tuple[Path, Path]:
+    """Compile and prove one zoo model (circuits/NAME) into `work`."""
+    from zkaudit import api
+
+    src = Path(__file__).resolve().parent.parent / "circuits" / name
+    out, proof = work / name, work / f"{name}.zkp"
+    api.compile(src / "model.onnx", out, calibration=src / "calibration.npy")
+    api.prove(out, src / "input.json", out=proof, force=True)
+    return out, proof
+
+
+def _verify_times(proof: Path, registry: str, repeat: int) -> list[float]:
+    from zkaudit import api
+
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        v = api.verify(proof, model="zoo@1", registry=registry)
+        times.append(time.perf_counter() - t)
+        assert v.valid, v.reason
+    return times
+
+
+def _cli_verify(proof: Path, registry: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "zkaudit.cli.main", "verify", str(proof), "--model", "zoo@1",
+                        "--registry", registry], check=True, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def http_service_figures(work: Path, pg: str | None, workers: int, publishes: int, out: dict[str, str],
+                         repeat: int = 5) -> None:
+    """verify --model over HTTP vs the database; reads/s and publishes/s with `workers` server processes."""
+    from registry_helpers import key
+
+    from zkaudit.registry.client import card_from, publish_local
+
+    os.environ.setdefault("ZKAUDIT_KNOWN_HEADS", str(work / "known-heads.json"))
+    t0 = time.perf_counter()
+    compiled, proof = _zoo_proof(work)
+    print(f"  zoo model compiled and proved in {time.perf_counter() - t0:.1f} s", flush=True)
+    art = read_model_dir(compiled)
+    backends = [("sqlite", str(work / "svc.db"))] + ([("postgresql", pg)] if pg else [])
+    for name, url in backends:
+        reg, _, key_path = Registry.init(url, work / f"svc-{name}.key")
+        publish_local(reg, key("acme"), art, "zoo", "1", card_from("bench", "synthetic", {}))
+        reg.close()
+        server, base = _serve_subprocess(url, "--registry-key", str(key_path), "--check-workers", "1")
+        try:
+            _verify_times(proof, base, 1)  # pins the key and the head; loads the verifier
+            local = _verify_times(proof, url, repeat)
+            remote = _verify_times(proof, base, repeat)
+            ratio = statistics.median(remote) / statistics.median(local)
+            out[f"verify --model zoo, database ({name})"] = ms(local)
+            out[f"verify --model zoo, HTTP ({name})"] = f"{ms(remote)}, {ratio:.2f}x (target <= 1.5x)"
+            if name == "sqlite":
+                cl, cr = _cli_verify(proof, url, 3), _cli_verify(proof, base, 3)
+                out["zkaudit verify CLI, database / HTTP"] = f"{cl:.2f} s / {cr:.2f} s ({cr / cl:.2f}x, best of 3)"
+        finally:
+            server.terminate()
+            server.wait()
+    if not pg:
+        return
+    url = pg
+    server, base = _serve_subprocess(url, "--registry-key", str(work / "svc-postgresql.key"), "--workers",
+                                     str(workers), "--check-workers", "1", "--write-burst", "1000")
+    try:
+        paths = ["/v1/models/zoo/versions/1", "/v1/log/head", "/v1/models", "/v1/models/zoo/versions/1/weight-commitment"]
+        threads, each = 16, 100
+
+        def reader(i: int) -> int:
+            ok = 0
+            with httpx.Client(base_url=base, timeout=120) as c:
+                for j in range(each):
+                    ok += c.get(paths[(i + j) % len(paths)]).status_code == 200
+            return ok
+
+        cpu = _cpu_seconds(server.pid)
+        _, wall, res = _concurrently(threads, reader)
+        cpu = _cpu_seconds(server.pid) - cpu
+        out[f"reads/s, {workers} workers (postgresql)"] = (
+            f"{sum(res) / wall:7.0f} /s ({sum(res)}/{threads * each} ok, {threads} client threads, "
+            f"server CPU {cpu / sum(res) * 1e3:.1f} ms/read)")
+        pk = bytes.fromhex(httpx.get(f"{base}/v1/registry").json()["registry_public_key"])
+        vendor = key("acme")
+        bodies = []
+        for i in range(publishes):  # signed before the clock starts
+            a = read_model_dir(make_model_dir(work / f"svc-pub-{i}", 900 + i))
+            bodies.append(build_request(vendor, "publish", pk,
+                                        publish_payload(vendor, a, "svc-load", f"v{i}", CARD, first_use=False)))
+        cpu = _cpu_seconds(server.pid)
+        with httpx.Client(base_url=base, timeout=600, limits=httpx.Limits(max_connections=publishes)) as c:
+            lat, wall, res = _concurrently(publishes, lambda i: c.post("/v1/publish", json=bodies[i]).status_code)
+        cpu = _cpu_seconds(server.pid) - cpu
+        assert res == [201] * publishes, res
+        out[f"publishes/s, {workers} workers (postgresql)"] = (
+            f"{publishes / wall:.2f} /s ({publishes} at once; median {statistics.median(lat):.1f} s, "
+            f"server CPU {cpu / publishes:.2f} s each)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def log_figures(reg: Registry, entries: int, out: dict[str, str]) -> None:
     from sqlalchemy.orm import Session
 
@@ -308,11 +420,27 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=100_000)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--publishes", type=int, default=20, help="concurrent signed publishes")
-    ap.add_argument("--only", choices=["concurrency"], help="run only these figures (SQLite)")
+    ap.add_argument("--only", choices=["concurrency", "http"], help="run only these figures (concurrency: "
+                    "SQLite; http: the service figures, SQLite and PostgreSQL)")
+    ap.add_argument("--workers", type=int, default=4, help="server processes for the http figures")
     ap.add_argument("--baseline-tree", help="with --only concurrency: also serve from this source tree (e.g. "
                     "`git archive COMMIT zkaudit registry | tar -x -C DIR`) first, for before/after figures")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="zkaudit-bench-"))
+    if args.only == "http":
+        out = {}
+        pg = None if args.no_postgres else pg_schema_url()
+        try:
+            http_service_figures(work, pg[0] if pg else None, args.workers, args.publishes, out)
+        finally:
+            if pg:
+                import psycopg
+
+                with psycopg.connect(PG_URL, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA "{pg[1]}" CASCADE')
+        for k, v in out.items():
+            print(f"{k:44}{v:>60}")
+        return
     if args.only == "concurrency":
         out: dict[str, str] = {}
         for tree in ([args.baseline_tree] if args.baseline_tree else []) + [None]:
