@@ -140,7 +140,14 @@ class Fp2:
             return None  # a Hidden value (zkaudit.field.hidden): its reflected operator does the work
         raise TypeError(f"cannot combine Fp2 with {type(o).__name__}")
 
+    # Fp2 (op) Fp2 first, inline: the verifiers' hot path (half the time of
+    # a zero-knowledge verify went to these operators' call overhead).
     def __add__(self, o):
+        if type(o) is Fp2:
+            out = _new(Fp2)
+            _set_c0(out, (self.c0 + o.c0) % P)
+            _set_c1(out, (self.c1 + o.c1) % P)
+            return out
         t = self._other(o)
         if t is None:
             return NotImplemented
@@ -150,6 +157,11 @@ class Fp2:
     __radd__ = __add__
 
     def __sub__(self, o):
+        if type(o) is Fp2:
+            out = _new(Fp2)
+            _set_c0(out, (self.c0 - o.c0) % P)
+            _set_c1(out, (self.c1 - o.c1) % P)
+            return out
         t = self._other(o)
         if t is None:
             return NotImplemented
@@ -164,6 +176,12 @@ class Fp2:
         return _fp2(_mod(b0 - self.c0), _mod(b1 - self.c1))
 
     def __mul__(self, o):
+        if type(o) is Fp2:
+            a0, a1, b0, b1 = self.c0, self.c1, o.c0, o.c1
+            out = _new(Fp2)
+            _set_c0(out, (a0 * b0 + W * a1 * b1) % P)
+            _set_c1(out, (a0 * b1 + a1 * b0) % P)
+            return out
         t = self._other(o)
         if t is None:
             return NotImplemented
