@@ -105,16 +105,23 @@ def test_forked_rewritten_and_rolled_back_histories_are_caught(tmp_path, capsys,
         srv.stop()
 
 
-def test_another_registry_key_at_a_pinned_address_is_refused(tmp_path, capsys):
+def test_another_registry_key_at_a_pinned_address_is_refused(tmp_path, capsys, monkeypatch):
     reg_a, _, _, proof = registry_with_real_model(str(tmp_path / "a.db"), tmp_path / "a")
     reg_b, _, _ = Registry.init(str(tmp_path / "b.db"), tmp_path / "b.key")
     srv = Served(create_app(reg_a))
     try:
-        assert _verify(tmp_path, proof, srv.url) == 0
+        monkeypatch.setenv("ZKAUDIT_REGISTRY_PUBKEY", reg_b.public_key.hex())  # pinned out of band: not A's
+        assert _verify(tmp_path, proof, srv.url) == 1
+        assert "pinned with $ZKAUDIT_REGISTRY_PUBKEY" in capsys.readouterr().err
+        monkeypatch.delenv("ZKAUDIT_REGISTRY_PUBKEY")
+        assert _verify(tmp_path, proof, srv.url) == 0  # first contact: A's key pinned
         srv.app.target = create_app(reg_b)
         capsys.readouterr()
         assert _verify(tmp_path, proof, srv.url) == 1
         assert "presents key" in capsys.readouterr().err
+        assert main(["registry", "verify-log", "--registry", srv.url, "--registry-pubkey",
+                     reg_b.public_key.hex()]) == 1  # B's own key given: the address is pinned to A's
+        assert "pinned on first contact" in capsys.readouterr().err
     finally:
         srv.stop()
 

@@ -19,8 +19,10 @@ def verify(
     circuit: Path = typer.Option(None, "--circuit", help="Compiled model directory (reads DIR/public/)."),
     model: str = typer.Option(None, "--model", help="NAME@VERSION in the registry; NAME@latest is the most "
                               "recently published version that is not revoked."),
-    registry: str = typer.Option(None, "--registry", help="Registry database (with --model; default "
-                                 "$ZKAUDIT_REGISTRY_URL, else ./zkaudit-registry.db)."),
+    registry: str = typer.Option(None, "--registry", help="With --model: a served registry (https://HOST, or "
+                                 "http://127.0.0.1:PORT; its log is checked and the proof verified here, never on "
+                                 "the server's word) or its database (default $ZKAUDIT_REGISTRY_URL, else "
+                                 "./zkaudit-registry.db)."),
     input_file: Path = typer.Option(None, "--input", help="Your record (input JSON, as for `zkaudit prove`): "
                                     "the proof must be about exactly this input, whether it carries the input "
                                     "or a commitment to it."),

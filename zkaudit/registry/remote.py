@@ -191,11 +191,12 @@ class RemoteRegistry:
             pk = _pubkey(info.get("registry_public_key") if isinstance(info, dict) else None,
                          f"the key {self.url} presents")
             want = self._pinned_by_caller
-            if want is None and self.known_heads is not None:
-                want = self.known_heads.pin(self.origin, pk)
-            if want != pk and want is not None:
-                how = (f"pinned with ${ENV_PUBKEY}/--registry-pubkey" if self._pinned_by_caller is not None else
-                       f"pinned on first contact in {self.known_heads.path}")
+            if want is None or want == pk:
+                # remembered (or already pinned) here; an explicit pin is recorded too
+                want = pk if self.known_heads is None else self.known_heads.pin(self.origin, pk)
+            if want != pk:
+                how = (f"pinned with ${ENV_PUBKEY}/--registry-pubkey" if self._pinned_by_caller not in (None, pk)
+                       else f"pinned on first contact in {self.known_heads.path}")
                 raise LogMismatch(f"the registry at {self.url} presents key {pk.hex()[:16]}..., not the key "
                                   f"{want.hex()[:16]}... {how}: another registry, or its key was replaced")
             self._pk = pk
