@@ -52,8 +52,8 @@ def init(
     cross-check). Send run.json to the auditor for its coin.
 
     The policy (JSON; exact decimal strings for reals, every problem reported at
-    once): algorithm "dpsgd/v1"; model {family: logreg} (mlp hidden sizes parse,
-    training them is not implemented yet); data {features: [columns], label:
+    once): algorithm "dpsgd/v1"; model {family: logreg} or {family: mlp, hidden:
+    [h]} (one ReLU layer; needs seeded init); data {features: [columns], label:
     column}, features fixed-point at scale feature_bits; fixed_point
     {feature_bits, weight_bits, grid_bits, sigmoid_input_bits,
     sigmoid_input_limit, weight_limit_log2}; clip_norm C; noise_multiplier sigma;

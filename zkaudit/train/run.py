@@ -312,10 +312,8 @@ def train_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None, on_s
     theta = trace.final_theta
     privacy = epsilon(policy, len(data.X))
     x_real = data.X / float(1 << policy.feature_bits)
-    logits = (np.hstack([data.X, np.full((len(data.X), 1), 1 << policy.feature_bits)]) @ theta) \
-        / float(1 << (policy.weight_bits + policy.feature_bits))
     x_abs_max = float(data.feature_abs_max.max()) / (1 << policy.feature_bits)
-    q = export.quantize(policy, theta, x_abs_max, float(np.abs(logits).max()))
+    q = export.quantize(policy, theta, x_abs_max, export.activation_ranges(policy, theta, data.X))
     save_trace(run.path / "private" / "trace.npz", trace)
     onnx.save(export.float_model(policy, theta), run.path / "model.onnx")
     onnx.save(export.quantized_model(policy, q), run.path / "model_int8.onnx")
@@ -327,8 +325,12 @@ def train_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None, on_s
         "final_loss": repr(float(np.nanmean(trace.loss[-max(1, policy.steps // 10):]))),
         "mean_batch": repr(float(trace.live.sum(axis=1).mean())),
         "privacy": privacy.to_json(),
-        "quantization": {"x_scale": repr(q.x_scale), "w_scale": repr(q.w_scale), "logit_scale": repr(q.logit_scale),
-                         "weights": [int(v) for v in q.weights], "bias": q.bias, "saturated": q.saturated,
+        "quantization": {"layers": [{"in_scale": repr(layer.in_scale), "w_scale": repr(layer.w_scale),
+                                     "b_scale": repr(layer.b_scale), "out_scale": repr(layer.out_scale),
+                                     "weights": layer.weights.tolist(), "bias": layer.bias.tolist(),
+                                     "saturated": layer.saturated}
+                                    for layer in q],
+                         "saturated": sum(layer.saturated for layer in q),
                          "rounding": "half-up, exact rationals; clamp [-127, 127]"},
         "files": {"float_model": "model.onnx", "quantized_model": "model_int8.onnx",
                   "calibration": "private/calibration.npy", "trace": "private/trace.npz"},
