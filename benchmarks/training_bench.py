@@ -13,9 +13,13 @@ process (wall and CPU time; the machine is shared, compare CPU):
   coin       BLS sign + verify of the coin, mask and masked words
   epsilon    dp-accounting 0.6.0 PLD (+ RDP cross-check) with the delta slack
 and the test accuracy against float DP-SGD with the same hyperparameters
-(mean of --seeds seeds). Needs scikit-learn (the dev extra). Nothing is asserted.
+(mean of --seeds seeds). With --mlp, also the issue's second workload: an
+MLP 30-64-1 on a generated 10^4-row set (labels from a random teacher MLP,
+features uniform on the Q8 grid of [-1, 1]), batch 64, 10 epochs (1563
+steps), B_max 128, delta 1e-5: its trainer time, epsilon and test accuracy.
+Needs scikit-learn (the dev extra). Nothing is asserted.
 
-    python benchmarks/training_bench.py [--repeat 3] [--seeds 5] [--json]
+    python benchmarks/training_bench.py [--repeat 3] [--seeds 5] [--mlp] [--json]
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--mlp", action="store_true", help="also the MLP 30-64-1 on 10^4 generated rows")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -99,6 +104,8 @@ def main() -> None:
            "tv_noise": report.tv_noise, "tv_gap": report.tv_gap, "noise_table_entries": sem.noise_table.size,
            "test_accuracy_integer": float(np.mean(acc_i)), "test_accuracy_float": float(np.mean(acc_f)),
            "seeds": args.seeds, "load_average": os.getloadavg()}
+    if args.mlp:
+        doc["mlp"] = _mlp(args)
     if args.json:
         print(json.dumps(doc, indent=1))
         return
@@ -112,7 +119,42 @@ def main() -> None:
           f"slack {report.slack:.2g} (TV noise {report.tv_noise:.2g}/sample, gap {report.tv_gap:.2g}/draw)")
     print(f"  test accuracy over {args.seeds} seeds: integer {doc['test_accuracy_integer']:.4f}, "
           f"float DP-SGD {doc['test_accuracy_float']:.4f}")
+    if args.mlp:
+        m = doc["mlp"]
+        print(f"MLP 30-64-1 (d = {m['params']}), {m['rows']} generated rows, {m['steps']} steps, "
+              f"mean batch {m['mean_batch']:.1f}:")
+        for k, v in m["seconds"].items():
+            print(f"  {k:<10} wall {v['wall']:8.3f} s   cpu {v['cpu']:8.3f} s")
+        print(f"  epsilon {m['epsilon_pld']:.3f} (PLD; RDP {m['epsilon_rdp']:.3f}) at delta 1e-05, "
+              f"slack {m['delta_slack']:.2g}; test accuracy {m['test_accuracy']:.4f} (teacher labels)")
     print(f"  load average {doc['load_average'][0]:.2f}")
+
+
+def _mlp(args) -> dict:
+    from zkaudit.train import randomness, trainer
+    from zkaudit.train.accountant import epsilon
+    from zkaudit.train.policy import Policy, example_policy
+
+    rng = np.random.default_rng(0)
+    n, n_test, d_in = 10_000, 2_000, 30
+    X = rng.integers(-256, 257, size=(n + n_test, d_in)).astype(np.int64)
+    W1, w2 = rng.normal(0, 1 / np.sqrt(d_in), (d_in, 16)), rng.normal(0, 1, 16)
+    y = ((np.maximum(X / 256 @ W1, 0) @ w2 - 0.3) > 0).astype(np.int64)
+    doc = example_policy([f"f{i:02d}" for i in range(d_in)], "y", num_rows=n, epochs=10, family="mlp", hidden=64)
+    doc["privacy"]["delta"] = "0.00001"
+    policy = Policy.from_json(doc)
+    out = {"rows": n, "params": policy.num_params, "steps": policy.steps, "seconds": {}}
+    _, w, c = _best(lambda: trainer.Semantics.of(policy, n), 1)
+    out["seconds"]["tables"] = {"wall": round(w, 3), "cpu": round(c, 3)}
+    words = randomness.Tape.generate(policy.tape_words, rng).words
+    tr, w, c = _best(lambda: trainer.train(policy, X[:n], y[:n], words), 1)
+    out["seconds"]["train"] = {"wall": round(w, 3), "cpu": round(c, 3)}
+    report, w, c = _best(lambda: epsilon(policy, n), 1)
+    out["seconds"]["epsilon"] = {"wall": round(w, 3), "cpu": round(c, 3)}
+    out.update(mean_batch=float(tr.live.sum(1).mean()), epsilon_pld=report.epsilon, epsilon_rdp=report.epsilon_rdp,
+               delta_slack=report.slack, tape_words=policy.tape_words,
+               test_accuracy=float((trainer.predict(policy, tr.final_theta, X[n:]) == y[n:]).mean()))
+    return out
 
 
 if __name__ == "__main__":

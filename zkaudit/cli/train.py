@@ -115,6 +115,10 @@ def run_command(
         TimeRemainingColumn
 
     console = Console(stderr=True)
+    with console.status("building the sampler tables (rounded-Gaussian and gap CDTs, sigmoid)"):
+        from zkaudit.train.trainer import Semantics
+
+        Semantics.of(r.policy, r.record["num_rows"])  # cached for the run below
     with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("steps  loss {task.fields[loss]}"),
                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console,
                   transient=False) as progress:
