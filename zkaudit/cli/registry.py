@@ -483,6 +483,10 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
             from zkaudit.onnx.fidelity import fidelity_lines
 
             lines += ["  " + line for line in fidelity_lines(v.get("summary"))]
+    for p in doc.get("proofs", []):  # NAME@VERSION: its submitted proofs, with the cascade's status
+        why = f" (verifier revoked: {p['verifier_revoked']})" if p.get("verifier_revoked") else ""
+        lines.append(f"  proof {p['proof_digest'][:16]}...  {p.get('status', 'valid' if p['valid'] else 'invalid')}"
+                     f"  by {p['submitter']}, {p['verifier_version']}{why}")
     emit(as_json, doc, "\n".join(lines))
 
 
