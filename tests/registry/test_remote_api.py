@@ -157,6 +157,8 @@ def test_a_revoked_verifier_marks_its_proofs_re_verify_until_checked_again(serve
     assert out["proofs_to_reverify"] == [forged["proof_digest"]]
     (p,) = remote.proofs("tiny", "1")
     assert p["status"] == "re-verify" and p["verifier_revoked"] == "accepted proofs with a flipped byte"
+    assert main(["registry", "show", "tiny@1", "--registry", srv.url]) == 0
+    assert "re-verify  by acme" in capsys.readouterr().out
     again = remote.reverify_as(key("acme"), forged["proof_digest"])
     assert again["valid"] is False and again["verifier_version"] == VERIFIER_VERSION
     (p,) = remote.proofs("tiny", "1")
