@@ -14,7 +14,10 @@ Imports: statements (verifier side) and below.
     chain      the consent chain: dataset, consent-table and consent-proof records
     audit      verify-log over a database or an exported copy
     auth       signed HTTP requests (nonce, timestamp, payload digest)
-    api        FastAPI app; limits: request body-size guard
+    api        FastAPI app (problem+json, paging, ETags, write limits); limits: body-size guard
     client     building signed statements and requests on the signer's side
+    remote     a served registry (https://...) used like a database: reads, signed
+               writes, and checks that trust nothing the server says (pinned key,
+               consistency from the highest head seen, proven log ranges)
     artifacts  reading the public half of a compiled model directory
 """
