@@ -97,7 +97,8 @@ def _verify_tree(t: int, root, layers, transcript: Transcript, *, hidden_root=No
     point: tuple[Fp2, ...] = ()
     for k, layer in enumerate(layers, start=1):
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches two claims: 1/p^2
-        where = f"{WHERE}/tree {t} gkr layer {k}"
+        # t = -1: the tree over the roots, whose claim (0, Q) says the LogUp sum is zero
+        where = f"{WHERE}/tree {t} gkr layer {k}" if t >= 0 else f"{WHERE}/LogUp sum of the roots, gkr layer {k}"
         claim = sumcheck_verifier.verify(layer, vp + lam * vq, k - 1, layer_spec(lam), transcript, where=where,
                                          public=(EQ,))
         v = claim.values
