@@ -341,3 +341,19 @@ def test_kernel_runs_as_python_before_numba():
     assert globals()["prange"] is jit.numba().prange  # resolved in this module's globals
     ref = Imported("zkaudit.field.npfield", "add")
     assert int(ref(np.array([P - 1], U64), np.array([2], U64))[0]) == 1
+
+
+def test_cold_policy_spends_a_budget_then_starts_numba(monkeypatch):
+    """While numba is not started, mid-sized jobs take numpy until they add
+    up to COLD_BUDGET elements; small jobs always; big jobs never."""
+    monkeypatch.setattr(jit, "warm", lambda: False)
+    monkeypatch.setattr(jit, "_cold_work", 0)
+    small, mid = jit.COLD_BELOW // 64, jit.COLD_BELOW // 2
+    assert not jit.use_kernel(small, small + 1, kernel=object())
+    assert jit.use_kernel(jit.COLD_BELOW, small, kernel=object())
+    taken = 0
+    while not jit.use_kernel(mid, small, kernel=object()):
+        taken += mid
+        assert taken <= jit.COLD_BUDGET
+    assert taken > jit.COLD_BUDGET - mid
+    assert not jit.use_kernel(small, small + 1, kernel=object())  # below the threshold: still numpy

@@ -32,8 +32,9 @@ any later import.
 `use_kernel(n, threshold, kernel)` is the policy of the numpy fast paths:
 a job of n elements runs the numba kernel when that kernel is already
 loaded in this process (then it is the faster at every size), or when n is
-past `threshold` (`COLD_BELOW` while numba is not started at all);
-otherwise the numpy path, which costs less than loading the kernel.
+past `threshold` (`COLD_BELOW` while numba is not started at all, until
+`COLD_BUDGET` elements of such jobs have run in numpy); otherwise the numpy
+path, which costs less than loading the kernel.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ import types
 # path: about what numba's start-up costs (a 2^16-point numpy NTT measured
 # ~0.1 s on the 2-core machine under load, numba's first kernel 0.3-0.5 s).
 COLD_BELOW = 1 << 16
+# ... until such jobs add up to this many elements (numpy at ~1 us per
+# element of these jobs: about numba's start-up).
+COLD_BUDGET = 1 << 18
+_cold_work = 0
 
 # numba imports `scipy` to check its version and `scipy.linalg.cython_blas`
 # for the BLAS check; both are masked while numba loads unless already there.
@@ -96,13 +101,20 @@ def use_kernel(n: int, threshold: int, kernel=None) -> bool:
     """Run the numba kernel for a job of size n (else the numpy path): always
     when the kernel is loaded already; when numba's target is initialised,
     from `threshold` on (and for any size when no kernel is named); while it
-    is not, only from `COLD_BELOW` on, since the first kernel of a process
-    costs numba's whole start-up (~0.3-0.5 s of CPU)."""
+    is not, from `COLD_BELOW` on, or from `threshold` on once the jobs sent
+    to numpy only because numba was not started add up to `COLD_BUDGET`
+    elements (a prover's many mid-sized jobs: then starting numba is cheaper)."""
+    global _cold_work
     if kernel is not None and is_loaded(kernel):
         return True
     if warm():
         return kernel is None or n >= threshold
-    return n >= max(threshold, COLD_BELOW)
+    if n < threshold:
+        return False
+    if n >= COLD_BELOW or _cold_work + n > COLD_BUDGET:
+        return True
+    _cold_work += n
+    return False
 
 
 def prange(*args):
