@@ -1,6 +1,6 @@
 """`zkaudit verify` of a small proof stays off the heavy imports: no
 scipy.linalg (numba's import-time BLAS check, masked by field.jit), no ONNX,
-no SQLAlchemy, no galois. Checked in a fresh process running the CLI entry
+no SQLAlchemy, no galois, and for the logistic model no numba and no pydantic. Checked in a fresh process running the CLI entry
 point, by what is in sys.modules when it exits; nothing is timed."""
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ def test_verify_does_not_import_scipy_onnx_or_sqlalchemy(small_proof):
     assert run.returncode == 0, run.stderr
     assert "valid inference proof" in run.stdout
     assert [m for m in HEAVY if m in modules] == []
+
+
+def test_verify_of_a_small_proof_loads_no_numba(small_proof):
+    """Every kernel a small proof's verifier calls has a numpy path below its
+    threshold (field.jit.use_kernel), and the kernel modules build their
+    numba functions on first use: numba is never imported."""
+    run, modules = _modules_after(["verify", str(small_proof / "proof.zkp"), "--circuit", str(small_proof / "model")])
+    assert run.returncode == 0, run.stderr
+    assert "numba" not in modules and "llvmlite" not in modules
+    assert "pydantic" not in modules  # typer's parameter coercion is bypassed for str/bool/Path (cli/main.py)
 
 
 def test_a_rejected_proof_is_rejected_without_them_too(small_proof):
