@@ -57,6 +57,62 @@ def export(name: str, path: Path):
     return x, y
 
 
+def dense_graph(src: Path, dst: Path) -> None:
+    """The ensemble of the skl2onnx file `src` as dense tensors in standard
+    ONNX ops, the way hummingbird-ml's GEMM strategy (EZKL's scikit-learn
+    route) writes it: MatMul by a 0/1 feature-selection matrix, LessOrEqual
+    against the thresholds, MatMul by the shared path matrix, Equal to the
+    path lengths, MatMul by the leaf values (+ base values). Output: the raw
+    scores (1, columns); for EZKL, which cannot read ai.onnx.ml. BRANCH_LEQ
+    nodes only (what skl2onnx writes)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from zkaudit.onnx.errors import OnnxImportError
+    from zkaudit.onnx.ml_trees import parse, path_matrix
+
+    model = onnx.load(str(src))
+    node = next(n for n in model.graph.node if n.op_type.startswith("TreeEnsemble"))
+    classifier = node.op_type == "TreeEnsembleClassifier"
+    at = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    columns = len(at["classlabels_int64s"]) if classifier else int(at.get("n_targets", 1))
+    ens = parse(node, OnnxImportError, "class" if classifier else "target", columns)
+    if ens.strict.any():
+        raise ValueError("dense_graph: BRANCH_LEQ nodes only")
+    t_count, n_int = ens.features.shape
+    features = model.graph.input[0].type.tensor_type.shape.dim[-1].dim_value
+    select = np.zeros((features, t_count * n_int), np.float32)
+    cols = np.flatnonzero(ens.features.reshape(-1) >= 0)
+    select[ens.features.reshape(-1)[cols], cols] = 1.0
+    thresholds = np.where(ens.features >= 0, ens.thresholds, np.float32(3e38)).reshape(1, -1).astype(np.float32)
+    a, p = path_matrix(ens.depth)
+    leaves = ens.leaves.reshape(-1, columns).astype(np.float32)
+    inits = [numpy_helper.from_array(v, k) for k, v in (
+        ("select", select), ("thresholds", thresholds), ("paths", a.astype(np.float32)),
+        ("path_lengths", p.astype(np.float32)), ("leaf_values", leaves), ("base", ens.base.astype(np.float32)),
+        ("by_tree", np.array([t_count, n_int], np.int64)), ("flat", np.array([1, -1], np.int64)))]
+    nodes = [
+        helper.make_node("MatMul", ["X", "select"], ["xs"]),
+        helper.make_node("LessOrEqual", ["xs", "thresholds"], ["passed"]),
+        helper.make_node("Cast", ["passed"], ["b"], to=TensorProto.FLOAT),
+        helper.make_node("Reshape", ["b", "by_tree"], ["b2"]),
+        helper.make_node("MatMul", ["b2", "paths"], ["e"]),
+        helper.make_node("Equal", ["e", "path_lengths"], ["reached"]),
+        helper.make_node("Cast", ["reached"], ["g"], to=TensorProto.FLOAT),
+        helper.make_node("Reshape", ["g", "flat"], ["g2"]),
+        helper.make_node("MatMul", ["g2", "leaf_values"], ["s"]),
+        helper.make_node("Add", ["s", "base"], ["scores"]),
+    ]
+    graph = helper.make_graph(nodes, "dense_trees",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, features])],
+                              [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, columns])], inits)
+    dense = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    dense.ir_version = 8
+    onnx.checker.check_model(dense)
+    onnx.save(dense, str(dst))
+
+
 def measure(name: str, runs: int) -> dict:
     import numpy as np
     import onnxruntime as ort

@@ -40,11 +40,15 @@ took 147 s and 11 GB on a two-convolution 28x28 CNN.
 Tree rows (issue 17; --trees, default gb50x4,rf100x6, '' for none): the
 scikit-learn ensembles of `trees_bench.py` (breast-cancer data, standardized
 outside the model), exported by skl2onnx as ai.onnx.ml TreeEnsembleClassifier
-and built into a model folder like the zoo's. Both tools get that same file.
+and built into a model folder like the zoo's; zkaudit compiles that file.
 EZKL 23 loads ONNX through tract, which has no ai.onnx.ml ops: its settings
-step fails ("[graph] [tract] Translating proto model to model") and the row
-records that. EZKL's own scikit-learn route converts the trees to dense
-tensors with hummingbird-ml and torch.onnx first; neither is installed here.
+step fails on it ("[graph] [tract] Translating proto model to model", kept in
+the row's JSON as `skl2onnx_file`). EZKL's own scikit-learn route converts the
+trees to dense tensors with hummingbird-ml and torch.onnx first (neither is
+installed here), so EZKL gets the same ensemble written that way by
+`trees_bench.dense_graph` (MatMul by a feature-selection matrix, LessOrEqual,
+MatMul by the path matrix, Equal, MatMul by the leaf values): raw scores,
+without the final sigmoid/label, which costs EZKL a little less work.
 """
 
 from __future__ import annotations
@@ -263,6 +267,10 @@ def run_ezkl(model_dir: Path, work: Path, python: str, timeout: float, calib_sam
     model = model_dir / "model.onnx"
     rec: dict = {"phases": {}, "calibration_samples": int(len(calib)), "target": target,
                  "param_visibility": param_visibility}
+    if (model_dir / "model_dense.onnx").exists():  # a tree row: EZKL's route is the dense-tensor graph
+        rec["skl2onnx_file"] = ezkl_reads(python, model, work)
+        model = model_dir / "model_dense.onnx"
+        rec["model"] = "model_dense.onnx (the same ensemble as dense tensors, hummingbird-style)"
     added = explicit_defaults(model, work / "model.onnx")
     if added:  # same model, default attributes spelled out for EZKL
         model = work / "model.onnx"
@@ -296,12 +304,23 @@ def tree_model_dir(name: str, root: Path) -> Path:
     folder = root / "trees" / name
     folder.mkdir(parents=True, exist_ok=True)
     x, _ = trees_bench.export(name, folder / "model.onnx")
+    trees_bench.dense_graph(folder / "model.onnx", folder / "model_dense.onnx")
     np.save(folder / "calibration.npy", x)
     kind, trees, depth = trees_bench.MODELS[name]
-    (folder / "input.json").write_text(json.dumps({
+    (folder / "input.json").write_text(json.dumps({  # zkaudit proves model.onnx; EZKL gets model_dense.onnx
         "note": f"scikit-learn {kind}: {trees} trees of depth {depth} on 30 standardized breast-cancer features",
         "inputs": {"X": [x[0].astype(float).tolist()]}, "parameters": None}))
     return folder
+
+
+def ezkl_reads(python: str, model: Path, work: Path) -> str:
+    """What EZKL's gen_settings says about `model` ('ok' or its error)."""
+    code = ("import sys, ezkl\ntry:\n    ezkl.gen_settings(sys.argv[1], sys.argv[2])\n    print('ok')\n"
+            "except Exception as exc:\n    print(f'{type(exc).__name__}: {exc}')")
+    done = subprocess.run([python, "-c", code, str(model), str(work / "probe_settings.json")], capture_output=True,
+                          text=True, timeout=300)
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.returncode}: {done.stderr.strip()[-300:]}"
 
 
 # ---------------------------------------------------------------- figures

@@ -225,6 +225,8 @@ def test_path_matrix_marks_exactly_the_reached_leaf():
     ("one column, base value", dict(class_ids=[0], weights=[((0.3,), (0.7,)), ((0.1,), (0.0,))], base=[-0.1])),
     ("one column, logistic", dict(class_ids=[0], weights=[((0.9,), (-1.7,)), ((0.4,), (-0.3,))], post="LOGISTIC",
                                   base=[0.2])),
+    ("one column, logistic, weights >= 0", dict(class_ids=[0], weights=[((0.3,), (0.9,)), ((0.1,), (0.35,))],
+                                                post="LOGISTIC")),
     ("two columns", dict(class_ids=None, weights=[((0.3, 0.2), (0.6, 0.9)), ((0.1, -0.3), (0.1, 0.05))])),
     ("three classes, ties", dict(class_ids=None, labels=(0, 1, 2),
                                  weights=[((0.3, 0.3, 0.1), (0.2, 0.2, 0.2)), ((0.0, 0.0, 0.2), (0.1, 0.1, 0.0))])),

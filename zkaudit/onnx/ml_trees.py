@@ -148,8 +148,10 @@ def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
 
     # the depth of every tree, from its root (the node no other node points to)
     roots, depth = {}, 0
-    for t in trees:
-        members = [i for i in range(len(tree_ids)) if tree_ids[i] == t]
+    order = np.argsort(tree_ids, kind="stable")
+    bounds = np.searchsorted(tree_ids[order], trees + [int(tree_ids.max(initial=0)) + 1])
+    for ti, t in enumerate(trees):
+        members = order[bounds[ti]:bounds[ti + 1]].tolist()
         children = {int(true_ids[i]) for i in members if modes[i] != "LEAF"} | \
                    {int(false_ids[i]) for i in members if modes[i] != "LEAF"}
         root = [int(node_ids[i]) for i in members if int(node_ids[i]) not in children]
@@ -380,13 +382,13 @@ def TreeEnsembleClassifier(imp, node):
     elif used == {0}:  # one score column s (onnxruntime's "binary case")
         if len(np.atleast_1d(at.get("base_values", []))) > 1 or post == "SOFTMAX":
             raise imp.fail("a two-class model with one score column takes at most one base value and no SOFTMAX")
+        # label 1 iff s > 0.5 (every weight >= 0) or s > 0: the argmax of [1 - s, s] or [-s, s] (a tie
+        # goes to the first), which are also the probabilities (sigmoid(-s) = 1 - sigmoid(s)): one head
         positive = bool(np.all(np.asarray(at.get("class_weights", [0.0])) >= 0))
-        one = np.array([[0.0, 1.0], [0.0, 0.0]])
-        label_head = (one, np.array([0.5 if positive else 0.0, 0.0]))  # label 1 iff s > threshold
-        if post == "NONE":
-            prob_head = (np.array([[-1.0, 1.0], [0.0, 0.0]]), np.array([1.0 if positive else 0.0, 0.0]))
-        else:
-            prob_head = (np.array([[-1.0, 1.0], [0.0, 0.0]]), zeros)  # sigmoid(-s) = 1 - sigmoid(s)
+        label_head = prob_head = (np.array([[-1.0, 1.0], [0.0, 0.0]]),
+                                  np.array([1.0 if positive and post == "NONE" else 0.0, 0.0]))
+        if post != "NONE" and positive:  # the label still tests s > 0.5 on the raw score
+            label_head = (np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([0.5, 0.0]))
     elif used <= {0, 1} and 1 in used:
         if post == "SOFTMAX" or np.any(ens.base):
             raise imp.fail("a two-class model with two score columns is supported without base values or SOFTMAX")
