@@ -18,7 +18,10 @@ checked by a range check. A and P are the same for every tree (padding makes
 the trees alike), so the middle MatMul costs N*L weights, not T*N*L. A leaf
 above depth D is copied to every padded leaf under it; a padded node tests
 nothing (its column of S and its Q are 0: always "true"). The cost is linear
-in T * 2^D; trees deeper than MAX_DEPTH are refused (train with max_depth).
+in T * 2^D (F * T * N for S); trees deeper than MAX_DEPTH are refused (train
+with max_depth). The public circuit reveals T, D, F and the output count
+only: which feature each node tests, the thresholds, each tree's shape (which
+nodes are padding) and the leaf values are all committed weights.
 
 Thresholds, exactly. The comparison is made on the integer grid of the input
 x (real value v(q) = (q - zx) * scale, computed as `dequantize` does, in
