@@ -99,7 +99,6 @@ def _int_div():
 POS = (0.2, 3.0)  # inputs for Sqrt, Log, Pow with a fractional exponent
 AX1 = {"axes": _c([1], np.int64)}
 ROI = _c([])
-RECURRENT = {"W": _w(1, 8, 3), "R": _w(1, 8, 2)}
 # name: (builder, input interval, expected: "proves" or a phrase of the refusal)
 ENTRIES = {
     # models without weights
@@ -154,11 +153,11 @@ ENTRIES = {
     "Add_8_and_1x8": (_one("Add", out=(1, 8), ins={"x": (8,), "z": (1, 8)}), None, "proves"),
     # recurrent layers and attention
     "LSTM": (_one("LSTM", shape=(4, 1, 3), out=(4, 1, 1, 2),
-                  inits={"W": _w(1, 8, 3), "R": _w(1, 8, 2)}, hidden_size=2), None, "recurrent"),
+                  inits={"W": _w(1, 8, 3), "R": _w(1, 8, 2)}, hidden_size=2), None, "proves"),
     "GRU": (_one("GRU", shape=(4, 1, 3), out=(4, 1, 1, 2), inits={"W": _w(1, 6, 3), "R": _w(1, 6, 2)},
-                 hidden_size=2), None, "recurrent"),
+                 hidden_size=2), None, "proves"),
     "RNN": (_one("RNN", shape=(4, 1, 3), out=(4, 1, 1, 2), inits={"W": _w(1, 2, 3), "R": _w(1, 2, 2)},
-                 hidden_size=2), None, "recurrent"),
+                 hidden_size=2), None, "proves"),
     "attention_head": (_attention, None, "proves"),
 }
 

@@ -6,9 +6,10 @@ tests/onnx/test_readme_ops.py, which prints the current table when they differ).
 Besides these, `Constant` and any node whose inputs are all constants (any
 op) are evaluated at import time; they cost nothing in the circuit."""
 
-from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_reduce, ops_shape
+from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_recurrent, ops_reduce, ops_shape
 
-OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS, **ops_reduce.OPS}
+OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS, **ops_reduce.OPS,
+       **ops_recurrent.OPS}
 
 _ONNX, _MS = "ai.onnx", "com.microsoft"
 _TABLE = "Table (lookup over the input's integer range)"
@@ -23,6 +24,10 @@ _COMPARE_LIMIT = "a constant operand is a scalar; the difference of two operands
 _NORM = ("MatMul by the constant centring matrix K*I - 1 (exact mean), Requantize, Mul (squares), MatMul by a ones "
          "column, Requantize onto 2^14 steps, Table (1/sqrt(var + eps)), Expand, Mul, Requantize (int16), then the "
          "scale and bias per channel as a depthwise 1x1 Conv + Requantize")
+_RNN = ("MatMul (int8 weights per gate) for input and hidden state each step, unrolled over the sequence, Add + "
+        "Requantize onto a 10-bit grid over [-8, 8], Table (sigmoid, tanh), Mul; Y by Concat")
+_RNN_LIMIT = ("constant W, R, B; layout 0; activations Sigmoid and Tanh; no clip; sequence_lens, if given, the full "
+              "length")
 _NORM_LIMIT = "K values per row with 2*K^2*(input range) < 2^31 (K <= ~2000 for int8)"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
@@ -101,6 +106,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                                     "quantized float input; constant Scale and B; no Mean/InvStdDev outputs; "
                                     + _NORM_LIMIT),
     (_ONNX, "LeakyRelu"): (_TABLE, "quantized float input"),
+    (_ONNX, "LSTM"): (_RNN + "; the cell state by Mul and Add", _RNN_LIMIT + "; no peepholes, input_forget 0"),
+    (_ONNX, "GRU"): (_RNN + "; the update by Sub, Mul and Add", _RNN_LIMIT + "; linear_before_reset 0 or 1"),
+    (_ONNX, "RNN"): (_RNN, _RNN_LIMIT),
     (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
     (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
     (_ONNX, "MaxPool"): ("MaxPool", f"{_NCHW_2D}; no Indices output"),
@@ -178,9 +186,6 @@ FIXES: dict[tuple[str, str], str] = {
                      "the IR's closed set of table functions has no remainder)"),
     (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
-    (_ONNX, "LSTM"): "recurrent layers are not supported",
-    (_ONNX, "GRU"): "recurrent layers are not supported",
-    (_ONNX, "RNN"): "recurrent layers are not supported",
     (_ML, "TreeEnsembleClassifier"): "tree ensembles are not supported yet",
     (_ML, "TreeEnsembleRegressor"): "tree ensembles are not supported yet",
 }
