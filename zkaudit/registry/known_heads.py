@@ -32,6 +32,7 @@ import fcntl
 import json
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,12 +67,14 @@ class KnownHeads:
         try:
             doc = json.loads(self.path.read_text())
         except FileNotFoundError:
-            return {"format": FORMAT, "registries": {}, "pins": {}}
+            return {"format": FORMAT, "registries": {}, "pins": {}, "scans": {}}
         except (OSError, ValueError) as exc:
             raise ZkauditError(f"known-heads file {self.path} is unreadable: {exc}",
                                hint=f"fix or remove it (or set ${ENV})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("registries"), dict):
             raise ZkauditError(f"{self.path} is not a zkaudit known-heads file", hint=f"fix or remove it (or set ${ENV})")
+        if not isinstance(doc.setdefault("scans", {}), dict):
+            doc["scans"] = {}  # a cache: dropped rather than trusted when malformed
         if not isinstance(doc.setdefault("pins", {}), dict):
             raise ZkauditError(f"{self.path}: 'pins' is not an object", hint=f"fix or remove it (or set ${ENV})")
         return doc
@@ -111,8 +114,8 @@ class KnownHeads:
     def _save(self, doc: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".known-heads.")
         with os.fdopen(fd, "w") as fh:
-            json.dump({"format": FORMAT, "registries": doc["registries"], "pins": doc.get("pins", {})}, fh,
-                      indent=1, sort_keys=True)
+            json.dump({"format": FORMAT, "registries": doc["registries"], "pins": doc.get("pins", {}),
+                       "scans": doc.get("scans", {})}, fh, indent=1, sort_keys=True)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
@@ -140,3 +143,25 @@ class KnownHeads:
         except OSError as exc:
             raise ZkauditError(f"cannot pin the registry key in {self.path}: {exc.strerror}",
                                hint=f"set ${ENV} to a writable file, or to 'off'") from None
+
+    # -- remote registries: where the last check of a version stopped ------
+
+    MAX_SCANS = 256
+
+    def scan(self, name: str) -> dict | None:
+        """A cached `remote.RemoteRegistry.checked_version` pass (JSON), or None.
+        Only a speed-up: a resumed pass must still reproduce a signed root."""
+        doc = self._doc()["scans"].get(name)
+        return doc if isinstance(doc, dict) else None
+
+    def record_scan(self, name: str, scan: dict) -> None:
+        try:
+            with self._locked():
+                doc = self._doc()
+                scans = doc["scans"]
+                scans[name] = {**scan, "used": time.time()}
+                while len(scans) > self.MAX_SCANS:  # the least recently written goes
+                    scans.pop(min(scans, key=lambda k: scans[k].get("used", 0) if isinstance(scans[k], dict) else 0))
+                self._save(doc)
+        except OSError:
+            pass  # a cache that cannot be written costs time on the next check, nothing else

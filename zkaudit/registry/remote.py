@@ -118,6 +118,7 @@ class RemoteRegistry:
         self.known_heads: KnownHeads | None = KnownHeads.default()
         self._verified: set[SignedTreeHead] = set()
         self._artifacts: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        self._frontier: merkle.Frontier | None = None  # where the last proven log_range ended
 
     def close(self) -> None:
         self.http.close()
@@ -345,13 +346,15 @@ class RemoteRegistry:
                               f"{known.tree_size} this machine saw before {where}: its history was rewritten",
                               index=known.tree_size)
 
-    def log_range(self, start: int, end: int, sth: SignedTreeHead | None) -> list[tuple[int, str, bytes]]:
+    def log_range(self, start: int, end: int, sth: SignedTreeHead | None,
+                  frontier: merkle.Frontier | None = None) -> list[tuple[int, str, bytes]]:
         """Entries start..end-1. With `sth` (end == its size) they are proven:
-        the served prefix nodes plus these leaves must give its root."""
+        the subtree hashes of D[0:start] (`frontier`, from an earlier proven
+        pass, else as served) plus these leaves must give its root."""
         out: list[tuple[int, str, bytes]] = []
-        fr = None
+        fr = frontier
         pos = start
-        while pos < end:
+        while pos < end or (sth is not None and fr is None):
             stop = min(end, pos + RANGE_PAGE)
             doc = self._json("/v1/log/range", start=pos, end=stop, prefix=str(sth is not None and fr is None).lower())
             try:
@@ -368,18 +371,39 @@ class RemoteRegistry:
                     fr.append(merkle.leaf_hash(body))
             out += rows
             pos = stop
-        if sth is not None:
-            if fr is None:
-                fr = merkle.Frontier(start, [bytes.fromhex(h) for h in self._json(
-                    "/v1/log/range", start=start, end=start, prefix="true")["prefix"]])
-            if fr.root() != sth.root_hash:
-                raise LogMismatch(f"log entries {start}..{end - 1} served by {self.url} do not match its signed tree "
-                                  f"head at size {sth.tree_size}: the entries (or the rows they record) were "
-                                  "rewritten", index=start)
+        if sth is not None and fr.root() != sth.root_hash:
+            raise LogMismatch(f"log entries {start}..{end - 1} served by {self.url} do not match its signed tree "
+                              f"head at size {sth.tree_size}: the entries (or the rows they record) were "
+                              "rewritten", index=start)
+        self._frontier = fr
         return out
 
+    def _scan_name(self, model: str, version: str) -> str:
+        return f"{self.public_key.hex()} {self.origin} {model}@{version}"
+
+    def _resume(self, model: str, version: str, i: int, size: int) -> dict | None:
+        """The cached pass over this version's entries, if it fits (same entry, not past `size`)."""
+        if self.known_heads is None:
+            return None
+        try:
+            doc = self.known_heads.scan(self._scan_name(model, version))
+        except ZkauditError:
+            return None
+        try:
+            if doc is None or doc["log_index"] != i or not i < doc["size"] <= size:
+                return None
+            doc["frontier_obj"] = merkle.Frontier(doc["size"], [bytes.fromhex(h) for h in doc["frontier"]])
+            doc["vendor_bytes"] = bytes.fromhex(doc["vendor"])
+            return doc
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def checked_version(self, model: str, version: str) -> CheckedVersion:
-        """`model@version` as the log vouches for it (steps 2-4 above)."""
+        """`model@version` as the log vouches for it (steps 2-4 above). The pass
+        over the entries after the version's is cached per version (the
+        frontier at the head it reached, in the known-heads file): the next
+        check fetches and hashes only newer entries, and the cached frontier
+        counts only if it reproduces the new head's root."""
         sth, log_size = self.verified_head()
         view = self.show_version(model, version)
         try:
@@ -389,30 +413,54 @@ class RemoteRegistry:
         if not 0 <= i < sth.tree_size:
             raise LogMismatch(f"{model}@{version} (log entry {i}) is not covered by the registry's latest signed "
                               f"head (size {sth.tree_size}) yet: try again shortly", index=i)
-        proven = self.log_range(i, sth.tree_size, sth)
-        try:
-            doc = decode(proven[0][2])
-            kind, record, published_at = doc["kind"], doc["record"], doc["time"]
-        except (EncodingError, TypeError, KeyError):
-            raise LogMismatch(f"log entry {i} is not a canonical log entry", index=i) from None
-        if kind != "model-version" or not isinstance(record, dict) or \
-                (record.get("model"), record.get("version")) != (model, version):
-            raise LogMismatch(f"{self.url} names log entry {i} for {model}@{version}, but that entry records "
-                              f"{kind} {record.get('model') if isinstance(record, dict) else ''}"
-                              f"@{record.get('version') if isinstance(record, dict) else ''}", index=i)
+        cached = self._resume(model, version, i, sth.tree_size)
+        if cached is not None:
+            try:
+                proven = self.log_range(cached["size"], sth.tree_size, sth, cached["frontier_obj"])
+            except LogMismatch:  # a stale or damaged cache: the full pass decides
+                cached = None
+        if cached is not None:
+            digests = {"circuit_digest": cached["circuit_digest"],
+                       "weight_commitment_digest": cached["weight_commitment_digest"]}
+            vendor, published_at, revoked = cached["vendor_bytes"], cached["published_at"], cached["revoked"]
+        else:
+            proven = self.log_range(i, sth.tree_size, sth)
+            try:
+                doc = decode(proven[0][2])
+                kind, record, published_at = doc["kind"], doc["record"], doc["time"]
+            except (EncodingError, TypeError, KeyError):
+                raise LogMismatch(f"log entry {i} is not a canonical log entry", index=i) from None
+            if kind != "model-version" or not isinstance(record, dict) or \
+                    (record.get("model"), record.get("version")) != (model, version):
+                raise LogMismatch(f"{self.url} names log entry {i} for {model}@{version}, but that entry records "
+                                  f"{kind} {record.get('model') if isinstance(record, dict) else ''}"
+                                  f"@{record.get('version') if isinstance(record, dict) else ''}", index=i)
+            digests = {k: record.get(k) for k in ("circuit_digest", "weight_commitment_digest")}
+            vendor, revoked = record.get("vendor"), None
+        frontier = self._frontier
+        revoked = revoked or self._revocation(proven, model, version, vendor, published_at)
+        if self.known_heads is not None and isinstance(vendor, bytes):
+            self.known_heads.record_scan(self._scan_name(model, version), {
+                "log_index": i, "size": frontier.size, "frontier": [h.hex() for _, _, h in frontier.stack],
+                "vendor": vendor.hex(), "published_at": published_at, "revoked": revoked, **digests})
+        # Entries past the head are not proven: a revocation there can only refuse.
+        tail = self.log_range(sth.tree_size, log_size, None) if log_size > sth.tree_size else []
+        revoked = revoked or self._revocation(tail, model, version, vendor, published_at)
         circuit = self._bytes(self._v(model, version) + "/circuit")
         commitment = self._bytes(self._v(model, version) + "/weight-commitment")
         for what, data, field in (("circuit", circuit, "circuit_digest"),
                                   ("weight commitment", commitment, "weight_commitment_digest")):
-            if sha256_hex(data) != record.get(field):
+            if sha256_hex(data) != digests[field]:
                 raise LogMismatch(f"the {what} {self.url} serves for {model}@{version} is not the one logged in "
                                   f"entry {i} (sha256 {sha256_hex(data)[:16]}..., logged "
-                                  f"{str(record.get(field))[:16]}...)", index=i)
-        vendor = record.get("vendor")
-        revoked = None
-        tail = self.log_range(sth.tree_size, log_size, None) if log_size > sth.tree_size else []
-        for _, _, body in proven + tail:
-            if b"revocation" not in body:
+                                  f"{str(digests[field])[:16]}...)", index=i)
+        self._artifacts[(model, version)] = (circuit, commitment)
+        return CheckedVersion(circuit, commitment, revoked, sth)
+
+    @staticmethod
+    def _revocation(entries, model: str, version: str, vendor, published_at) -> str | None:
+        for _, _, body in entries:
+            if b"revocation" not in body:  # the kind is a raw string in a revocation's body
                 continue
             try:
                 e = decode(body)
@@ -420,9 +468,9 @@ class RemoteRegistry:
                                         published_at=published_at)
             except (EncodingError, TypeError, KeyError):
                 raise LogMismatch("a log entry after the version's is not a canonical log entry") from None
-            revoked = revoked or why
-        self._artifacts[(model, version)] = (circuit, commitment)
-        return CheckedVersion(circuit, commitment, revoked, sth)
+            if why is not None:
+                return why
+        return None
 
     def check(self, *, model: str, version: str, proof: bytes, input_commitment: bytes | None = None,
               inputs=None):
