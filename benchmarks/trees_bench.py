@@ -85,7 +85,7 @@ def dense_graph(src: Path, dst: Path) -> None:
     select = np.zeros((features, t_count * n_int), np.float32)
     cols = np.flatnonzero(ens.features.reshape(-1) >= 0)
     select[ens.features.reshape(-1)[cols], cols] = 1.0
-    thresholds = np.where(ens.features >= 0, ens.thresholds, np.float32(3e38)).reshape(1, -1).astype(np.float32)
+    thresholds = np.where(ens.features >= 0, ens.thresholds, 0).reshape(1, -1).astype(np.float32)  # padding: 0 <= 0
     a, p = path_matrix(ens.depth)
     leaves = ens.leaves.reshape(-1, columns).astype(np.float32)
     inits = [numpy_helper.from_array(v, k) for k, v in (
