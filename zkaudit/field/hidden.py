@@ -46,8 +46,17 @@ class Hidden:
         object.__setattr__(self, "const", _as_ext(const))
         merged: dict = {}
         for key, c in (terms.items() if isinstance(terms, dict) else terms):
-            merged[key] = merged.get(key, _ZERO) + _as_ext(c)
-        object.__setattr__(self, "terms", tuple(sorted((k, c) for k, c in merged.items() if c != _ZERO)))
+            c = c if type(c) is Fp2 else _as_ext(c)
+            merged[key] = merged[key] + c if key in merged else c
+        object.__setattr__(self, "terms", tuple(sorted((k, c) for k, c in merged.items() if c.c0 or c.c1)))
+
+    @classmethod
+    def _raw(cls, const: Fp2, terms: tuple) -> Hidden:
+        """From canonical parts (sorted, merged, nonzero): no re-merging."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "const", const)
+        object.__setattr__(out, "terms", terms)
+        return out
 
     def __setattr__(self, name, value):
         raise AttributeError("Hidden is immutable")
@@ -61,12 +70,24 @@ class Hidden:
         return not self.terms
 
     def _combine(self, o, sign: int) -> Hidden:
-        o = Hidden.of(o)
+        if not isinstance(o, Hidden):
+            o = o if type(o) is Fp2 else _as_ext(o)
+            return Hidden._raw(self.const + o if sign > 0 else self.const - o, self.terms)
+        if not o.terms:
+            return Hidden._raw(self.const + o.const if sign > 0 else self.const - o.const, self.terms)
         terms = dict(self.terms)
         for k, c in o.terms:
-            terms[k] = terms.get(k, _ZERO) + (c if sign > 0 else -c)
+            c = c if sign > 0 else -c
+            if k in terms:
+                s = terms[k] + c
+                if s.c0 or s.c1:
+                    terms[k] = s
+                else:
+                    del terms[k]
+            else:
+                terms[k] = c
         const = self.const + o.const if sign > 0 else self.const - o.const
-        return Hidden(const, terms)
+        return Hidden._raw(const, tuple(sorted(terms.items())))
 
     def __add__(self, o):
         return self._combine(o, 1)
@@ -80,7 +101,7 @@ class Hidden:
         return Hidden.of(o)._combine(self, -1)
 
     def __neg__(self):
-        return Hidden(-self.const, tuple((k, -c) for k, c in self.terms))
+        return Hidden._raw(-self.const, tuple((k, -c) for k, c in self.terms))
 
     def __mul__(self, o):
         if isinstance(o, Hidden):
@@ -88,8 +109,10 @@ class Hidden:
                 raise TypeError("the product of two Hidden values is not linear: it belongs in a sum-check")
             scalar, form = (o.const, self) if not o.terms else (self.const, o)
         else:
-            scalar, form = _as_ext(o), self
-        return Hidden(form.const * scalar, tuple((k, c * scalar) for k, c in form.terms))
+            scalar, form = (o if type(o) is Fp2 else _as_ext(o)), self
+        if not (scalar.c0 or scalar.c1):
+            return Hidden._raw(_ZERO, ())
+        return Hidden._raw(form.const * scalar, tuple((k, c * scalar) for k, c in form.terms))
 
     __rmul__ = __mul__
 

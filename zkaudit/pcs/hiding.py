@@ -162,18 +162,25 @@ class LinearClaim:
     evals: tuple[tuple[int, tuple[Fp2, ...], Fp2], ...]  # (table, point, coefficient)
     entries: tuple[tuple[int, int, Fp2], ...]  # (table, entry, weight)
     value: Fp2
+    # (table, w): weights w[k] (a (K, 2) uint64 array of GF(p^2) elements) on the
+    # table's entries 0..K-1; for claims touching a whole table (a proof's bank)
+    block: tuple[int, np.ndarray] | None = None
 
     def __post_init__(self):
         lift = (lambda v: Fp2.from_base(v) if isinstance(v, Fp) else v)
         object.__setattr__(self, "evals", tuple((int(t), tuple(lift(c) for c in z), lift(a)) for t, z, a in self.evals))
-        object.__setattr__(self, "entries", tuple(sorted((int(t), int(k), lift(w)) for t, k, w in self.entries)))
+        entries = self.entries if isinstance(self.entries, tuple) else tuple(self.entries)
+        if any(type(w) is not Fp2 for _, _, w in entries):
+            entries = tuple((int(t), int(k), lift(w)) for t, k, w in entries)
+        object.__setattr__(self, "entries", tuple(sorted(entries, key=lambda e: (e[0], e[1]))))
         object.__setattr__(self, "value", lift(self.value))
-        if not self.evals and not self.entries:
+        if not self.evals and not self.entries and self.block is None:
             raise ValueError("a linear claim needs at least one term")
 
     @property
     def tables(self) -> set[int]:
-        return {t for t, _, _ in self.evals} | {t for t, _, _ in self.entries}
+        return ({t for t, _, _ in self.evals} | {t for t, _, _ in self.entries}
+                | ({self.block[0]} if self.block is not None else set()))
 
     def to_bytes(self) -> bytes:
         out = [struct.pack("<BII", 3, len(self.evals), len(self.entries))]
@@ -184,6 +191,9 @@ class LinearClaim:
             for t, k_, w in self.entries:
                 flat += (t, k_, w.c0, w.c1)
             out.append(struct.pack("<" + "IQQQ" * len(self.entries), *flat))
+        if self.block is not None:
+            t, w = self.block
+            out.append(struct.pack("<IQ", t, w.shape[0]) + np.ascontiguousarray(w, dtype="<u8").tobytes())
         out.append(self.value.to_bytes())
         return b"".join(out)
 
@@ -287,6 +297,7 @@ class Term:
     col_point: tuple[Fp2, ...] | None  # X_t for eq-weighted terms (log_cols coordinates)
     col_weights: tuple[tuple[int, Fp2], ...]  # (column, weight) for weighted terms
     coeff: Fp2
+    block: tuple[int, np.ndarray] | None = None  # (first column, (k, 2) weights): a dense weighted term
 
 
 def _bits(value: int, width: int) -> list[Fp2]:
@@ -325,6 +336,8 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
                 else:
                     rows[r] = [(col, w)]
             ts += [Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())]
+            if c.block is not None:
+                ts += _block_terms(layout, c.block, log_rows)
             out.append(ts)
         else:
             place = layout.placements[c.poly_index]
@@ -341,6 +354,19 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
     return out
 
 
+def _block_terms(layout: Layout, block, log_rows: int) -> list:
+    """A dense weighted term cut along the matrix rows it spans."""
+    t, w = block
+    place = layout.placements[t]
+    m = layout.cols
+    out = []
+    if place.num_vars < layout.log_cols:
+        return [Term(tuple(_bits(place.row, log_rows)), None, (), _ONE, (place.col, w))]
+    for start in range(0, w.shape[0], m):
+        out.append(Term(tuple(_bits(place.row + start // m, log_rows)), None, (), _ONE, (0, w[start : start + m])))
+    return out
+
+
 def check_linear_claim(layout: Layout, num_tables: int, c: LinearClaim) -> str | None:
     """What is wrong with a linear claim's shape, or None."""
     for t, z, _ in c.evals:
@@ -353,6 +379,12 @@ def check_linear_claim(layout: Layout, num_tables: int, c: LinearClaim) -> str |
             return f"names table {t}, only {num_tables} committed"
         if not 0 <= idx < 1 << layout.num_vars[t]:
             return f"entry {idx} outside table {t}"
+    if c.block is not None:
+        t, w = c.block
+        if not 0 <= t < num_tables:
+            return f"names table {t}, only {num_tables} committed"
+        if w.ndim != 2 or w.shape[1] != 2 or not 1 <= w.shape[0] <= 1 << layout.num_vars[t]:
+            return f"dense weights do not fit table {t}"
     return None
 
 
@@ -414,6 +446,10 @@ def col_vector(term: Term, m: int) -> np.ndarray:
         if e.shape[0] == m:
             return e
     out = np.zeros((m, 2), dtype=U64)
+    if term.block is not None:
+        start, w = term.block
+        out[start : start + w.shape[0]] = w
+        return out
     for col, w in term.col_weights:
         out[col] = (w.c0, w.c1)
     return out
@@ -431,6 +467,8 @@ def col_block(term: Term) -> tuple[int, np.ndarray]:
             start += int(x[i] == _ONE) << (len(x) - 1 - i)
             i += 1
         return start, eq_table(point_array(list(x[i:])))
+    if term.block is not None:
+        return term.block
     cols = [c for c, _ in term.col_weights]
     start = min(cols)
     out = np.zeros((max(cols) - start + 1, 2), dtype=U64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
@@ -158,6 +159,10 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
         for i, v in zip(eq_at, _inner_with_row([list(flat[i].col_point) for i in eq_at], data_row)):
             row_values[i] = v
     for i, t in enumerate(flat):
+        if t.block is not None:
+            start, w = t.block
+            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
+            row_values[i] = row_values[i] + (v if isinstance(v, Fp2) else Fp2.from_base(v))
         for col, w in t.col_weights:
             row_values[i] = row_values[i] + w * _ext(data_row, col)
 

@@ -189,7 +189,8 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     z = vanishing(point)
     values = []
     for j, fh in enumerate(proof.final_values):
-        values.append(Hidden(fh, ((pads[j], -z),)) if j in pads else fh)
+        values.append(Hidden._raw(fh, ((pads[j], -z),)) if j in pads and (z.c0 or z.c1) else
+                      Hidden(fh, ((pads[j], -z),)) if j in pads else fh)
     g_r = mask_at(g_keys, point, degrees)
     zk.require_equal(spec.combine(proof.final_values) + rho * g_r - hidden_part * inv_pow2(n), claim,
                      where=f"{where}.final", error=FinalEvaluationMismatch)

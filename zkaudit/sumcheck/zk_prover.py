@@ -138,7 +138,7 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
             fh = f + z * mj
             zk.final_pads.append((key, f, z))
             finals_hat.append(fh)
-            values.append(Hidden(fh, ((key, -z),)))
+            values.append(Hidden._raw(fh, ((key, -z),)) if (z.c0 or z.c1) else Hidden(fh))
         else:
             finals_hat.append(f)
             values.append(f)

@@ -52,7 +52,7 @@ def bank_linear_claim(bank_index: int, folded) -> LinearClaim | None:
     if folded is None:
         return None
     weights, value = folded
-    return LinearClaim((), tuple((bank_index, w, c) for w, c in sorted(weights.items())), value)
+    return LinearClaim((), (), value, block=(bank_index, weights))
 
 
 def repad_target(claims: list[TensorClaim], transcript):
