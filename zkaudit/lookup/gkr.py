@@ -44,13 +44,68 @@ def _exts(a: np.ndarray) -> list[Fp2]:
     return [Fp2(int(x), int(y)) for x, y in a]
 
 
+class FusedRun:
+    """The fused kernels as a round source for the zero-knowledge sum-check
+    (`sumcheck.zk_prover`): rounds 1..n-1 as `fused_layer_prove` computes
+    them, and the last variable's pairs for the run's own last round."""
+
+    def __init__(self, rho, tables, spec):
+        self.rho, self.spec = list(rho), spec
+        lam = spec.terms[2].coeff
+        self.lam = (U64(lam.c0), U64(lam.c1))
+        self.stack = np.stack(tables)
+        self.prefix, self.j, self.s02 = Fp2(1), 0, None
+
+    def first_round(self):
+        self.s02 = kernels.layer_round(self.stack, eq_table(self.rho[1:]), *self.lam)
+        return self._partial()
+
+    def _partial(self):
+        s0, s2 = _exts(self.s02)
+        return ["fused", s0, s2]
+
+    def complete(self, partial, claim: Fp2) -> list[Fp2]:
+        """g(0..3) from s(0), s(2) and the running claim g(0) + g(1)."""
+        _, s0, s2 = partial
+        rj, prefix = self.rho[self.j], self.prefix
+        l0, l1 = prefix * (1 - rj), prefix * rj
+        s1 = (claim - l0 * s0) * l1.inverse() if l1 != 0 else Fp2(0)
+        s3 = s0 - 3 * s1 + 3 * s2
+        return [l0 * s0, l1 * s1, (l1 * 2 - l0) * s2, (l1 * 3 - l0 * 2) * s3]
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        rj = self.rho[self.j]
+        self.prefix = self.prefix * (rj * r + (1 - rj) * (1 - r))
+        out = np.empty((4, self.stack.shape[1] // 2, 2), dtype=U64)
+        eqs = eq_table(self.rho[self.j + 2 :]) if self.j + 2 < len(self.rho) else np.zeros((1, 2), dtype=U64)
+        self.s02 = kernels.layer_fold_round(self.stack, U64(r.c0), U64(r.c1), eqs, *self.lam, out)
+        self.stack = out
+        self.j += 1
+        return None if last else self._partial()
+
+    def pairs(self):
+        rj = self.rho[self.j]
+        eq_pair = (self.prefix * (1 - rj), self.prefix * rj)
+        return [eq_pair] + [(_ext(self.stack[t, 0]), _ext(self.stack[t, 1])) for t in range(4)]
+
+
 def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
     """The per-layer sum-check on the fused kernels: the same proof and
     transcript as `sumcheck.prover.prove` (the reference, see the tests).
     eq(rho, .) is never built or folded: round j sends
-    g(t) = l(t) s(t) with l(t) = eq(rho_<j, r_<j) eq(rho_j, t) (see kernels)."""
-    if any(x == 0 for x in rho):  # l(1) = 0 would hide s(1); probability ~ len(rho) / p^2
+    g(t) = l(t) s(t) with l(t) = eq(rho_<j, r_<j) eq(rho_j, t) (see kernels).
+    In a zero-knowledge run the same kernels feed `sumcheck.zk_prover`."""
+    if any(x == 0 for x in rho) or (getattr(transcript, "zk", None) is not None and len(rho) < 2):
+        # l(1) = 0 would hide s(1) (probability ~ len(rho) / p^2); a 0- or 1-variable
+        # zero-knowledge layer has no fused rounds before its last
         return reference_layer_prove(rho, tables, spec, transcript, claimed_sum=claimed_sum)
+    zk = getattr(transcript, "zk", None)
+    if zk is not None:
+        from zkaudit.sumcheck import zk_prover
+
+        eq = None  # never built: FusedRun gives eq's pairs itself
+        return zk_prover.prove([eq] + list(tables), spec, transcript, zk, claimed_sum, len(rho), (0,), {},
+                               run=FusedRun(rho, tables, spec))
     lam = spec.terms[2].coeff
     lam0, lam1 = U64(lam.c0), U64(lam.c1)
     stack = np.stack(tables)
@@ -97,7 +152,6 @@ def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=No
         transcript.absorb_exts(LABEL_ROOT, [p0, q0])
     else:
         p0, q0 = root
-        layer_prove = reference_layer_prove
     point: tuple[Fp2, ...] = ()
     vp, vq = p0, q0
     proofs: list[SumcheckProof] = []

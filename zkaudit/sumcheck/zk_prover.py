@@ -53,7 +53,10 @@ def _lift(t):
     return out
 
 
-def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_vars: int, public, pad_bank):
+def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_vars: int, public, pad_bank,
+          run=None):
+    """`run`: the round source (default: the generic prover's kernels); one
+    whose first round is partial gives `complete(partial, claim)`."""
     from zkaudit.sumcheck.prover import make_run
 
     if num_vars == 0:
@@ -63,9 +66,10 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
         scale = (_ONE - r).inverse()
         values = tuple(v * scale for v in ev.values)
         return proof, EvaluationClaim((), values), claimed_out
-    run = make_run(tables, spec, num_vars)
+    run = run if run is not None else make_run(tables, spec, num_vars)
     d, n = spec.degree, num_vars
     evals = run.first_round() if n > 1 else None
+    complete = getattr(run, "complete", None)
     if claimed is None:
         if evals is None:
             evals01, _ = _last_poly(run.pairs(), spec, {}, _ONE, 2)
@@ -107,7 +111,9 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
     shift = l_true
     for rnd in range(n - 1):
         shift = shift * inv_pow2(1)  # L / 2^(rnd + 1)
-        if evals[1] is None:
+        if complete is not None:
+            evals = complete(evals, claim_f)
+        elif evals[1] is None:
             evals[1] = claim_f - evals[0]
         m = g.round_evals(rnd, prefix, suffix[rnd + 1], len(evals))
         sent = tuple(e + rho * v - shift for e, v in zip(evals, m))
