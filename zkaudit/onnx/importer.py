@@ -239,12 +239,15 @@ def check_ops(model: onnx.ModelProto, ops: dict) -> None:
 
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     const = {i.name for i in model.graph.initializer}
+    types = _elem_types(model) if any(n.op_type in STATIC_REFUSALS for n in model.graph.node) else {}
     bad = []
     for node in model.graph.node:
         ins = [i for i in node.input if i]
         if node.op_type in ("Constant", "Shape") or (ins and all(i in const for i in ins)):
             const.update(o for o in node.output if o)
         elif (node.domain or "ai.onnx", node.op_type) not in ops:
+            bad.append(node)
+        elif node.op_type in STATIC_REFUSALS and STATIC_REFUSALS[node.op_type](node, types):
             bad.append(node)
     if not bad:
         return
@@ -255,6 +258,34 @@ def check_ops(model: onnx.ModelProto, ops: dict) -> None:
         others.append(f"node {node.name or node.output[0]!r}: op {node.op_type} (domain {domain})"
                       + (f" [fix: {fix}]" if fix else ""))
     raise unsupported_op(bad[0], opsets, ops, "is not supported", others)
+
+
+def _elem_types(model: onnx.ModelProto) -> dict[str, int]:
+    """Element type of every tensor onnx's type inference can name."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # a model onnx cannot type: the importer names the problem node later
+        inferred = model
+    g = inferred.graph
+    types = {t.name: t.data_type for t in g.initializer}
+    for v in (*g.input, *g.value_info, *g.output):
+        types[v.name] = v.type.tensor_type.elem_type
+    return types
+
+
+def _float_to_integer_cast(node, types: dict[str, int]) -> bool:
+    """A Cast of a float tensor to an integer or bool type (refused on import)."""
+    to = next((helper.get_attribute_value(a) for a in node.attribute if a.name == "to"), None)
+    src = types.get(node.input[0])
+    if to is None or not src:
+        return False
+    return (helper.tensor_dtype_to_np_dtype(src).kind == "f"
+            and helper.tensor_dtype_to_np_dtype(to).kind in "iub")
+
+
+# Ops we import, refused for some nodes in a way the model's types already show:
+# `check_ops` lists those nodes with the unsupported ones.
+STATIC_REFUSALS = {"Cast": _float_to_integer_cast}
 
 
 def _constant_value(node) -> np.ndarray:
