@@ -261,6 +261,30 @@ def _cli_verify(proof: Path, registry: str, repeat: int) -> float:
     return best
 
 
+def _long_log_figures(url: str, key_path: Path, proof: Path, base: str, work: Path, out: dict[str, str],
+                      entries: int = 20_000) -> None:
+    """`entries` log entries after the version's: the pass from its entry to the
+    head, over the database (every time) and over HTTP (first, then resumed
+    from the frontier cached in the known-heads file)."""
+    from sqlalchemy.orm import Session
+
+    from zkaudit.registry import db
+    from zkaudit.registry.keys import read_keystore
+
+    reg = Registry(url, key=read_keystore(key_path))
+    with Session(db.writer(reg.engine)) as s, s.begin():
+        db.lock_for_write(s.connection())
+        log.Appender(s).append_many("bench", [{"n": j, "payload": "x" * 64} for j in range(entries)],
+                                    t=int(time.time()))
+    reg.sign_head()
+    reg.close()
+    local = _verify_times(proof, url, 3)
+    first = _verify_times(proof, base, 1)
+    again = _verify_times(proof, base, 3)
+    out[f"  +{entries} entries: database"] = ms(local)
+    out[f"  +{entries} entries: HTTP first / resumed"] = f"{first[0] * 1e3:.0f} ms / {ms(again)}"
+
+
 def http_service_figures(work: Path, pg: str | None, workers: int, publishes: int, out: dict[str, str],
                          repeat: int = 5) -> None:
     """verify --model over HTTP vs the database; reads/s and publishes/s with `workers` server processes."""
@@ -289,6 +313,7 @@ def http_service_figures(work: Path, pg: str | None, workers: int, publishes: in
             if name == "sqlite":
                 cl, cr = _cli_verify(proof, url, 3), _cli_verify(proof, base, 3)
                 out["zkaudit verify CLI, database / HTTP"] = f"{cl:.2f} s / {cr:.2f} s ({cr / cl:.2f}x, best of 3)"
+                _long_log_figures(url, key_path, proof, base, work, out)
         finally:
             server.terminate()
             server.wait()

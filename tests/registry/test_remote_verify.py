@@ -15,7 +15,7 @@ from zkaudit.cli.main import main
 from zkaudit.registry.api import create_app
 from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.remote import RemoteRegistry
-from zkaudit.registry.store import Registry
+from zkaudit.registry.store import Gone, Registry
 
 
 @pytest.fixture
@@ -171,6 +171,11 @@ def test_a_lying_server_cannot_make_verify_pass_and_a_revoked_key_fails_it(tmp_p
         assert _verify(tmp_path, proof, srv.url) == 1
         err = capsys.readouterr().err
         assert "tiny@1 was revoked" in err and "signing key leaked" in err
+        local = reg.check(model="tiny", version="1", proof=proof)  # the database path reads the same revocation
+        assert not local.valid and "signing key leaked" in local.reason
+        assert "revoked" in reg.show_version("tiny", "1")["revoked"]["reason"]
+        with pytest.raises(Gone, match="signing key leaked"):  # and the key publishes no more
+            publish(reg, tmp_path / "late", "late", "1", seed=6)
     finally:
         srv.stop()
 
