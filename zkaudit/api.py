@@ -330,6 +330,17 @@ def verify(proof, *, circuit=None, registry=None, model: str | None = None, inpu
         reg = open_registry(registry)
         name, version = resolve_model_ref(reg, model)
         ref = f"{name}@{version}"
+        if opening is not None and read is not None:
+            # a zero-knowledge proof's hiding input commitment, recomputed here from the record and
+            # its opening: the opening never leaves this machine (the registry gets the commitment)
+            from zkaudit.circuit.encoding import decode_circuit
+            from zkaudit.statements.inference.commitment import input_commitment as commit_record
+
+            circ = decode_circuit(reg.artifacts(name, version)[0])
+            mine = commit_record(circ, read(circ), opening)
+            if expected is not None and expected != mine:
+                raise ZkauditError("--input-commitment and --input with --input-opening name different inputs")
+            expected, read = mine, None
         verdict = reg.check(model=name, version=version, proof=data, input_commitment=expected, inputs=read)
         circuit_bin = reg.artifacts(name, version)[0] if verdict.valid else None
         if not verdict.valid:

@@ -289,7 +289,8 @@ def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> 
         return {"zero_knowledge": False, "reveals": "linear information about the activations, the input and the "
                 "weights: claims, round polynomials and opened columns are linear in the witness"}
     hidden = ["activations", "advice (requantization remainders, limbs, multiplicities)",
-              "the input (committed)" if body.committed_input else "not the input (it is public in this proof)"]
+              "the input (committed)" if body.committed_input else
+              "(the input is public in this proof: prove --commit-input keeps it private)"]
     out = {"zero_knowledge": True, "hidden": hidden, "weights_hidden": False}
     if circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
         com = Commitment.from_bytes(weight_commitment)
