@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from oneop import compiled, max_error, model, prove_and_verify, samples
+from oneop import compiled, max_error, prove_and_verify, samples
 from zkaudit.onnx.errors import OnnxImportError, UnsupportedOp
 
 
@@ -43,8 +43,8 @@ CASES = {
     "SpaceToDepth": ("SpaceToDepth", {"x": (1, 2, 4, 6)}, (1, 8, 2, 3), {}, {"blocksize": 2}, "Transpose"),
     "Resize_nearest_integer_scales": ("Resize", {"x": (1, 2, 3, 3)}, (1, 2, 6, 9),
                                       {"roi": NO_ROI, "sc": _f(1, 1, 2, 3)}, {"mode": "nearest"}, "Expand"),
-    "Resize_nearest_fractional": ("Resize", {"x": (1, 2, 4, 4)}, (1, 2, 6, 6), {"roi": NO_ROI, "sc": _f(1, 1, 1.5, 1.5)},
-                                  {"mode": "nearest"}, "MatMul"),
+    "Resize_nearest_fractional": ("Resize", {"x": (1, 2, 4, 4)}, (1, 2, 6, 6),
+                                  {"roi": NO_ROI, "sc": _f(1, 1, 1.5, 1.5)}, {"mode": "nearest"}, "MatMul"),
     "Resize_nearest_sizes_asymmetric": ("Resize", {"x": (1, 1, 3, 5)}, (1, 1, 7, 2),
                                         {"roi": NO_ROI, "": None, "sz": _i(1, 1, 7, 2)},
                                         {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",

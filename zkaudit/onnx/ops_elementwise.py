@@ -217,7 +217,8 @@ def _difference(imp, a: Act, b: Act, hint: str) -> tuple:
         return imp.b.emit("Sub", [a.spec, b.spec], hint + "/diff", a_zero_point=a.zero_point,
                           b_zero_point=b.zero_point), sa
     fine = min(sa, sb)
-    spans = [max(abs(x.spec.lo - x.zero_point), abs(x.spec.hi - x.zero_point)) * s / fine for x, s in ((a, sa), (b, sb))]
+    spans = [max(abs(x.spec.lo - x.zero_point), abs(x.spec.hi - x.zero_point)) * s / fine
+             for x, s in ((a, sa), (b, sb))]
     k = 0
     while (sum(spans) + 2) * 2 ** (k + 1) < 2**COMPARE_BITS:
         k += 1

@@ -89,7 +89,8 @@ class _Cell:
         ins = [a.spec, self.imp.b.add_weight(f"{self.hint}/{tag}/W", w_int)]
         scale = float(a.scale) * s_w
         if bias is not None:
-            ins.append(self.imp.b.add_weight(f"{self.hint}/{tag}/B", np.rint(np.asarray(bias) / scale).astype(np.int64)))
+            b_int = np.rint(np.asarray(bias) / scale).astype(np.int64)
+            ins.append(self.imp.b.add_weight(f"{self.hint}/{tag}/B", b_int))
         spec = self.imp.b.emit("MatMul", ins, f"{self.hint}/{tag}", a_zero_point=a.zero_point, b_zero_point=0)
         return Act(spec, scale, 0, (spec.lo, spec.hi), True)
 

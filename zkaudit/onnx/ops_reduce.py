@@ -115,8 +115,9 @@ def _summed(mean: bool):
             imp.set(node.output[0], Act(_finish(imp, acc, shape, hint), None, 0, (acc.lo, acc.hi), False))
             return
         out = imp.out_qparams(node.output[0])
-        y = imp.b.requantize(acc, _last(hint, acc.shape, shape), ratio=_ratio(imp, x.scale, out.scale * (k if mean else 1)),
-                             in_zero_point=0, out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
+        ratio = _ratio(imp, x.scale, out.scale * (k if mean else 1))
+        y = imp.b.requantize(acc, _last(hint, acc.shape, shape), ratio=ratio, in_zero_point=0,
+                             out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
                              exact_float32=imp.ort_exact)
         imp.set(node.output[0], Act(_finish(imp, y, shape, hint), out.scale, out.zero_point,
                                     (out.qmin, out.qmax), x.is_float))
