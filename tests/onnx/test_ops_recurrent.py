@@ -19,12 +19,15 @@ SEQ, BATCH, INPUT, HIDDEN = 2, 1, 3, 2
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 
 
-def _model(op, *, dirs=1, initial_h=False, **attrs):
+def _model(op, *, dirs=1, initial_h=False, peepholes=False, **attrs):
     rng = np.random.default_rng(len(op) + dirs)
     g = GATES[op]
     inits = {"W": rng.normal(0, 0.5, (dirs, g * HIDDEN, INPUT)), "R": rng.normal(0, 0.5, (dirs, g * HIDDEN, HIDDEN)),
              "B": rng.normal(0, 0.3, (dirs, 2 * g * HIDDEN))}
     ins = ["x", "W", "R", "B"] + (["", "h0"] if initial_h else [])
+    if peepholes:
+        inits["P"] = rng.normal(0, 0.5, (dirs, 3 * HIDDEN))
+        ins = ["x", "W", "R", "B", "", "", "", "P"]
     outs = ["y", "y_h"] + (["y_c"] if op == "LSTM" else [])
     shapes = {"y": [SEQ, dirs, BATCH, HIDDEN], "y_h": [dirs, BATCH, HIDDEN], "y_c": [dirs, BATCH, HIDDEN]}
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [SEQ, BATCH, INPUT])]
@@ -43,7 +46,7 @@ CASES = {
     "RNN": ("RNN", {}), "RNN_reverse_sigmoid": ("RNN", {"direction": "reverse", "activations": ["Sigmoid"]}),
     "RNN_initial_h": ("RNN", {"initial_h": True}),
     "GRU": ("GRU", {}), "GRU_linear_before_reset": ("GRU", {"linear_before_reset": 1}),
-    "LSTM": ("LSTM", {}), "RNN_bidirectional": ("RNN", {"direction": "bidirectional", "dirs": 2}),
+    "LSTM": ("LSTM", {}), "LSTM_peepholes": ("LSTM", {"peepholes": True}), "RNN_bidirectional": ("RNN", {"direction": "bidirectional", "dirs": 2}),
 }
 
 

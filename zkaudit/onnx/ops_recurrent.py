@@ -56,20 +56,30 @@ class _Cell:
         self.rb = [b[(gates + g) * hidden:(gates + g + 1) * hidden] for g in range(gates)]
         self.x = x
 
-    def pre(self, x_t: Act, h: Act | None, g: int, tag: str, *, h_bias=True, out: QParams = None) -> Act:
-        """x_t W_g^T + Wb_g (+ h R_g^T + Rb_g) on the GATE grid: the two
-        MatMuls accumulate at one scale S (W and R quantized to 16 bits at
-        S / s_x and S / s_h), so one raw Add and one Requantize suffice."""
+    def pre(self, x_t: Act, h: Act | None, g: int, tag: str, *, h_bias=True, out: QParams = None,
+            peephole=None) -> Act:
+        """x_t W_g^T + Wb_g (+ h R_g^T + Rb_g) (+ p * c, an LSTM peephole
+        `(p, c)`) on the GATE grid: every term accumulates at one scale S
+        (W, R and p quantized to 16 bits at S / s_x, S / s_h, S / s_c), so
+        raw Adds and one Requantize suffice."""
         out = out or GATE
         bias = self.wb[g] + (self.rb[g] if h_bias else 0)
         w, r = self.w[g], self.r[g]
+        p, c = peephole if peephole is not None else (None, None)
         peak = max(float(np.max(np.abs(w))) * float(x_t.scale),
-                   float(np.max(np.abs(r))) * float(h.scale) if h is not None else 0.0, 1e-12)
+                   float(np.max(np.abs(r))) * float(h.scale) if h is not None else 0.0,
+                   float(np.max(np.abs(p))) * float(c.scale) if c is not None else 0.0, 1e-12)
         s = peak / WEIGHT_MAX
+        b = self.imp.b
         acc = self.accumulate(x_t, w, s / float(x_t.scale), bias, s, f"{tag}/x")
         if h is not None:
             hp = self.accumulate(h, r, s / float(h.scale), None, s, f"{tag}/h")
-            acc = self.imp.b.emit("Add", [acc, hp], f"{self.hint}/{tag}/sum", a_zero_point=0, b_zero_point=0)
+            acc = b.emit("Add", [acc, hp], f"{self.hint}/{tag}/sum", a_zero_point=0, b_zero_point=0)
+        if c is not None:
+            p_int = np.clip(np.rint(p * float(c.scale) / s), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
+            p_w = b.add_weight(f"{self.hint}/{tag}/P", np.broadcast_to(p_int, c.shape).copy())
+            pc = b.emit("Mul", [c.spec, p_w], f"{self.hint}/{tag}/peep", a_zero_point=c.zero_point, b_zero_point=0)
+            acc = b.emit("Add", [acc, pc], f"{self.hint}/{tag}/sum_p", a_zero_point=0, b_zero_point=0)
         return self.requantized(Act(acc, s, 0, (acc.lo, acc.hi), True), out, f"{tag}/pre")
 
     def accumulate(self, a: Act, weight: np.ndarray, w_scale: float, bias, acc_scale: float, tag: str):
@@ -212,15 +222,16 @@ def _cell_grid(bound: float) -> QParams:
 
 
 def LSTM(imp, node):
-    """ONNX LSTM (gates i, o, f, c; no peepholes, input_forget 0)."""
+    """ONNX LSTM (gates i, o, f, c; peepholes P; input_forget 0)."""
     x, hidden, dirs, hint = _common(imp, node, 4)
     at = node_attrs(node)
     if at.get("input_forget", 0):
         raise imp.unsupported(node, "with input_forget=1 is not supported")
+    peep = None
     if len(node.input) > 7 and node.input[7]:
-        p = np.asarray(imp.const(node.input[7], "P")) if imp.is_const(node.input[7]) else None
-        if p is None or np.any(p):
-            raise imp.unsupported(node, "with peephole weights P is not supported")
+        if not imp.is_const(node.input[7]):
+            raise imp.unsupported(node, "with computed peephole weights P is not supported")
+        peep = np.asarray(imp.const(node.input[7], "P"), dtype=np.float64)
     acts = _activations(imp, node, 3) or ["Sigmoid", "Tanh", "Tanh"] * len(dirs)
     hs, last = [], []
     for d, reverse in enumerate(dirs):
@@ -236,12 +247,17 @@ def LSTM(imp, node):
         out_h = []
         for t, x_t in _steps(imp, x, reverse, tag):
             s = f"t{t}"
-            i = cell.act(cell.pre(x_t, h, 0, f"{s}/i"), f_act, f"{s}/i/act")
-            o = cell.act(cell.pre(x_t, h, 1, f"{s}/o"), f_act, f"{s}/o/act")
-            f = cell.act(cell.pre(x_t, h, 2, f"{s}/f"), f_act, f"{s}/f/act")
+            # peepholes P = [p_i, p_o, p_f]: i and f see c_{t-1}, o sees c_t
+            pk = [None if peep is None else peep[d][k * hidden:(k + 1) * hidden] for k in range(3)]
+            i = cell.act(cell.pre(x_t, h, 0, f"{s}/i", peephole=None if c is None or pk[0] is None else (pk[0], c)),
+                         f_act, f"{s}/i/act")
+            f = cell.act(cell.pre(x_t, h, 2, f"{s}/f", peephole=None if c is None or pk[2] is None else (pk[2], c)),
+                         f_act, f"{s}/f/act")
             g = cell.act(cell.pre(x_t, h, 3, f"{s}/g"), g_act, f"{s}/g/act", out=g_grid)  # on the cell's scale
             pairs = [(i, g)] if c is None else [(f, c), (i, g)]  # f * c and i * g at one scale
             c = cell.products_sum(pairs, grid, f"{s}/c")
+            o = cell.act(cell.pre(x_t, h, 1, f"{s}/o", peephole=None if pk[1] is None else (pk[1], c)),
+                         f_act, f"{s}/o/act")
             h = cell.products_sum([(o, cell.act(c, h_act, f"{s}/c/act"))], UNIT, f"{s}/h")
             out_h.append(h)
         hs.append(out_h[::-1] if reverse else out_h)

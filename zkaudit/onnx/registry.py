@@ -106,7 +106,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                                     "quantized float input; constant Scale and B; no Mean/InvStdDev outputs; "
                                     + _NORM_LIMIT),
     (_ONNX, "LeakyRelu"): (_TABLE, "quantized float input"),
-    (_ONNX, "LSTM"): (_RNN + "; the cell state by Mul and Add", _RNN_LIMIT + "; no peepholes, input_forget 0"),
+    (_ONNX, "LSTM"): (_RNN + "; the cell state by Mul and Add", _RNN_LIMIT + "; constant peepholes P; input_forget 0"),
     (_ONNX, "GRU"): (_RNN + "; the update by Sub, Mul and Add", _RNN_LIMIT + "; linear_before_reset 0 or 1"),
     (_ONNX, "RNN"): (_RNN, _RNN_LIMIT),
     (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
