@@ -46,7 +46,8 @@ CASES = {
     "RNN": ("RNN", {}), "RNN_reverse_sigmoid": ("RNN", {"direction": "reverse", "activations": ["Sigmoid"]}),
     "RNN_initial_h": ("RNN", {"initial_h": True}),
     "GRU": ("GRU", {}), "GRU_linear_before_reset": ("GRU", {"linear_before_reset": 1}),
-    "LSTM": ("LSTM", {}), "LSTM_peepholes": ("LSTM", {"peepholes": True}), "RNN_bidirectional": ("RNN", {"direction": "bidirectional", "dirs": 2}),
+    "LSTM": ("LSTM", {}), "LSTM_peepholes": ("LSTM", {"peepholes": True}),
+    "RNN_bidirectional": ("RNN", {"direction": "bidirectional", "dirs": 2}),
 }
 
 
