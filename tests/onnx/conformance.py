@@ -38,7 +38,7 @@ CONSTANT_INPUTS = {
     "BatchNormalization": {1, 2, 3, 4}, "Dropout": {1, 2}, "Pow": {1}, "PRelu": {1}, "Expand": {1},
     "ConvTranspose": {1, 2}, "Gather": {1}, "GatherElements": {1}, "ScatterElements": {1}, "Slice": {1, 2, 3, 4},
     "Split": {1}, "Tile": {1}, "Resize": {1, 2, 3}, "LayerNormalization": {1, 2}, "InstanceNormalization": {1, 2},
-    "GroupNormalization": {1, 2}, "RNN": {1, 2, 3, 4}, "GRU": {1, 2, 3, 4}, "LSTM": {1, 2, 3, 4, 7},
+    "GroupNormalization": {1, 2}, "RNN": {1, 2, 3, 4}, "GRU": {1, 2, 3, 4}, "LSTM": {1, 2, 3, 4, 7}, "TopK": {1},
     **{op: {1} for op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2",
                           "ReduceSumSquare", "ReduceLogSumExp")},
 }

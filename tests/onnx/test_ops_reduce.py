@@ -95,3 +95,35 @@ def test_reduce_prod_is_refused_with_a_reason():
     m = model("ReduceProd", {"x": SHAPE}, (1, 1, 1))
     with pytest.raises(UnsupportedOp, match="product of data-dependent factors"):
         compiled(m, samples({"x": SHAPE}, 4))
+
+
+@pytest.mark.parametrize("attrs, shape, k", [({}, (3, 6), 2), ({"axis": 0, "largest": 0}, (5, 3), 3),
+                                             ({"axis": 1}, (2, 4, 3), 4)])
+def test_topk_values_and_indices_are_exact_and_prove(attrs, shape, k):
+    """TopK's k rounds of max / first index / push below the row give
+    onnxruntime's values and indices exactly, on the input the circuit sees."""
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    from zkaudit.circuit import dequantize, quantize
+
+    out = list(shape)
+    out[attrs.get("axis", -1)] = k
+    g = helper.make_graph([helper.make_node("TopK", ["x", "k"], ["y", "i"], **attrs)], "topk",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, out),
+                           helper.make_tensor_value_info("i", TensorProto.INT64, out)],
+                          initializer=[numpy_helper.from_array(np.array([k], np.int64), "k")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    m.ir_version = 9
+    data = samples({"x": shape}, 8)
+    circuit, weights = compiled(m, data)
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    spec, (y_spec, i_spec) = circuit.inputs[0], circuit.outputs
+    for xi in data["x"][:4]:
+        q = quantize(spec, xi)
+        want_y, want_i = sess.run(["y", "i"], {"x": dequantize(spec, q).astype(np.float32)})
+        got = circuit.execute(weights, {spec.name: q})
+        assert np.array_equal(dequantize(y_spec, got[y_spec.name]).astype(np.float32), want_y)
+        assert np.array_equal(got[i_spec.name], want_i)
+    assert prove_and_verify(circuit, weights, {"x": data["x"][5]}).valid

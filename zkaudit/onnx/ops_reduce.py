@@ -257,6 +257,74 @@ def ArgMin(imp, node):
     imp.set(node.output[0], Act(spec, None, 0, (spec.lo, spec.hi), False))
 
 
+def TopK(imp, node):
+    """ONNX TopK with a constant k (sorted): k rounds over the rows (the axis
+    moved last), each exact on the integers:
+
+        v_j = max of the row                 MaxPool (1, N) window
+        i_j = its first index                ArgMax (ONNX TopK also takes the
+                                             lower index among equal values)
+        x  <- x - (range + 1) * [n == i_j]   Sub of the Expand-ed index and a
+                                             constant 0..N-1, a table of
+                                             (d == 0) * (range + 1), Sub
+
+    so a taken cell drops below every cell not taken. largest=0 runs on the
+    negation (a table q -> 2zp - q) and negates the values back."""
+    x = imp.act(node.input[0])
+    at = node_attrs(node)
+    if not at.get("sorted", 1):
+        raise imp.unsupported(node, "with sorted=0 is not supported (the order of the results is unspecified)")
+    if not imp.is_const(node.input[1]):
+        raise imp.unsupported(node, "with a computed k is not supported")
+    k = int(np.asarray(imp.const(node.input[1], "K")).reshape(-1)[0])
+    rank = len(x.shape)
+    axis = at.get("axis", -1) % rank
+    n = x.shape[axis]
+    if not 1 <= k <= n:
+        raise imp.fail(f"k={k} outside 1..{n}")
+    hint = node.name or node.output[0]
+    b = imp.b
+    smallest = not at.get("largest", 1)
+    if smallest:
+        x = _negated(imp, node, x, hint + "/neg")
+    spec, rows, _ = _rows(imp, x, [axis], hint)
+    span = x.spec.hi - x.spec.lo
+    positions = b.add_weight(hint + "/positions", np.broadcast_to(np.arange(n, dtype=np.int64), (rows, n)).copy())
+    values, indices = [], []
+    for j in range(k):
+        tag = f"{hint}/k{j}"
+        grid = b.emit("Reshape", [spec], tag + "/grid", shape=(1, rows, 1, n))
+        v = b.emit("MaxPool", [grid], tag + "/max", kernel_shape=(1, n), strides=(1, 1), pads=(0, 0, 0, 0),
+                   dilations=(1, 1))
+        values.append(b.emit("Reshape", [v], tag + "/value", shape=(rows, 1)))
+        i = b.emit("ArgMax", [spec], tag + "/index", axis=1, keepdims=1, select_last_index=0)
+        indices.append(i)
+        if j == k - 1:
+            break
+        d = b.emit("Sub", [b.emit("Expand", [i], tag + "/index_row", shape=(rows, n)), positions], tag + "/offset",
+                   a_zero_point=0, b_zero_point=0)
+        dom = np.arange(d.lo, d.hi + 1, dtype=np.int64)
+        drop = b.emit("Table", [d], tag + "/drop", function="sign", in_min=int(d.lo),
+                      values=np.where(dom == 0, span + 1, 0))
+        spec = b.emit("Sub", [spec, drop], tag + "/masked", a_zero_point=0, b_zero_point=0)
+    keep = [i for i in range(rank) if i != axis]
+    back = [int(p) for p in np.argsort(keep + [axis])]
+    lead = tuple(x.shape[i] for i in keep)
+
+    def placed(parts, name, what):
+        t = parts[0] if len(parts) == 1 else b.emit("Concat", parts, f"{hint}/{what}", axis=1)
+        t = b.emit("Reshape", [t], f"{hint}/{what}/shape", shape=lead + (k,)) if t.shape != lead + (k,) else t
+        return b.emit("Transpose", [t], name, perm=back) if back != list(range(rank)) else t
+
+    y = x.with_spec(placed(values, hint + ("/negated" if smallest else ""), "values"))
+    if smallest:
+        y = _negated(imp, node, y, hint)
+    imp.set(node.output[0], y)
+    if len(node.output) > 1 and node.output[1]:
+        idx = placed(indices, node.output[1], "indices")
+        imp.set(node.output[1], Act(idx, None, 0, (idx.lo, idx.hi), False))
+
+
 # -- normalization over rows --------------------------------------------------
 #
 # Each row of K values (q, scale s, zero point z) is normalized with integer
@@ -418,4 +486,4 @@ def GroupNormalization(imp, node):
 
 OPS = {("ai.onnx", f.__name__): f for f in (ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
                                              ReduceSumSquare, ReduceLogSumExp, ArgMin, LayerNormalization,
-                                             InstanceNormalization, GroupNormalization)}
+                                             InstanceNormalization, GroupNormalization, TopK)}

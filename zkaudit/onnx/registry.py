@@ -152,6 +152,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Squeeze"): ("Reshape (nothing if the shape is unchanged)", ""),
     (_ONNX, "Sub"): ("Sub + Requantize (as Add, broadcasting too)", "quantized float operands"),
     (_ONNX, "Tanh"): (_TABLE, "quantized float input"),
+    (_ONNX, "TopK"): (("k rounds of MaxPool (1, N) + ArgMax, the taken cell pushed below the row by Expand, Sub, a "
+                       "Table and Sub; Concat"), "constant k; sorted=1; an input range of at most 2^16 integers for "
+                       "largest=0"),
     (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
     (_ONNX, "Unsqueeze"): ("Reshape", ""),
     (_MS, "QGemm"): ("MatMul + Requantize", "y_scale given (no float output)"),
@@ -184,7 +187,6 @@ FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
     (_ONNX, "Mod"): ("not supported yet (an integer remainder: a lookup table over the input's range would do, but "
                      "the IR's closed set of table functions has no remainder)"),
-    (_ONNX, "TopK"): "not supported yet (a data-dependent sort)",
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
     (_ML, "TreeEnsembleClassifier"): "tree ensembles are not supported yet",
     (_ML, "TreeEnsembleRegressor"): "tree ensembles are not supported yet",
