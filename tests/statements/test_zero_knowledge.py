@@ -171,3 +171,15 @@ def test_verify_reports_zero_knowledge_and_the_weight_leak():
     plain = verify_proof(prove(circuit, weights, {"x": X1}, zero_knowledge=False),
                          circuit_bin=encode_circuit(circuit), weight_commitment=com)
     assert plain.valid and plain.privacy["zero_knowledge"] is False
+
+
+def test_a_format_2_inference_proof_is_refused_with_the_reason():
+    """Format 2 proofs ran the plain inference protocol 3: refused, not misread."""
+    from zkaudit.statements.envelope import encode_envelope
+
+    circuit, weights = _tiny()
+    com = commit_weights(circuit, weights)[0].to_bytes()
+    proof = prove(circuit, weights, {"x": X1})
+    old = encode_envelope("inference", parse_envelope(proof).body, version=2)
+    verdict = verify_proof(old, circuit_bin=encode_circuit(circuit), weight_commitment=com)
+    assert not verdict.valid and "format 2" in verdict.reason and "re-prove" in verdict.reason

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from zkaudit.errors import MalformedProof
 
 MAGIC = b"ZKAUDIT\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: zero-knowledge inference proofs (inference protocol 4)
+# Older formats still read, for the statements whose protocol they share
+# (`statements.verify` refuses an inference proof of format 2: its protocol,
+# not zero-knowledge, is not the one today's verifier runs).
+READABLE_VERSIONS = {2, FORMAT_VERSION}
 # Format versions whose verifier accepted forged proofs: a proof made by
 # them is refused with the reason, never checked by today's verifier.
 UNSOUND_VERSIONS = {
@@ -67,7 +71,7 @@ def parse_envelope(data: bytes) -> Envelope:
     if version in UNSOUND_VERSIONS:
         raise UnsoundVersion(UNSOUND_VERSIONS[version], where="envelope.version", expected=FORMAT_VERSION,
                              got=version)
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise MalformedProof("unsupported proof format version", where="envelope.version", expected=FORMAT_VERSION, got=version)
     if not 1 <= name_len <= MAX_NAME_LEN:
         raise MalformedProof(

@@ -113,6 +113,10 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
         env = parse_envelope(proof_bytes)
     except ProofRejected as exc:
         return Verdict(False, None, None, str(exc))
+    if env.statement == "inference" and env.version != FORMAT_VERSION:
+        return Verdict(False, env.statement, None, f"[envelope.version] made by zkaudit proof format {env.version}, "
+                       "whose inference protocol (3, not zero-knowledge) this verifier no longer runs; re-prove with "
+                       "this version")
     _discover()
     verifier = VERIFIERS.get(env.statement)
     if verifier is None:
