@@ -152,7 +152,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Squeeze"): ("Reshape (nothing if the shape is unchanged)", ""),
     (_ONNX, "Sub"): ("Sub + Requantize (as Add, broadcasting too)", "quantized float operands"),
     (_ONNX, "Tanh"): (_TABLE, "quantized float input"),
-    (_ONNX, "TopK"): (("k rounds of MaxPool (1, N) + ArgMax, the taken cell pushed below the row by Expand, Sub, a "
+    (_ONNX, "TopK"): (("MaxPool (1, N) + ArgMax, k rounds, the taken cell pushed below the row by Expand, Sub, a "
                        "Table and Sub; Concat"), "constant k; sorted=1; an input range of at most 2^16 integers for "
                        "largest=0"),
     (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
