@@ -80,6 +80,19 @@ def test_database_commands_refuse_an_http_registry(capsys):
     assert "cannot reach the registry" in capsys.readouterr().err
 
 
+def _rewrite(reg: Registry, note: str) -> None:
+    """What an operator with the database and the registry key can do: append
+    entries of its choosing and sign a head over them."""
+    from sqlalchemy.orm import Session
+
+    from zkaudit.registry import db, log
+
+    with Session(db.writer(reg.engine)) as s, s.begin():
+        db.lock_for_write(s.connection())
+        log.Appender(s).append("note", {"note": note})
+    reg.sign_head()
+
+
 def test_forked_rewritten_and_rolled_back_histories_are_caught(tmp_path, capsys, known_heads_file):
     """The operator holds the registry key and re-signs: two logs from one
     prefix (a fork), or an older copy (a rollback). The client pinned a head."""
@@ -90,8 +103,8 @@ def test_forked_rewritten_and_rolled_back_histories_are_caught(tmp_path, capsys,
     reg_b, reg_old = Registry(b_url), Registry(old_url)
     reg_b.key = reg_old.key = reg_a.key
     reg_b.known_heads = reg_old.known_heads = None
-    publish(reg_a, tmp_path / "a", "other", "1", seed=1)
-    publish(reg_b, tmp_path / "b", "other", "1", seed=2)  # same size, another history
+    _rewrite(reg_a, "what happened")
+    _rewrite(reg_b, "what the operator says happened")  # same size, another history
     srv = Served(create_app(reg_a))
     try:
         assert _verify(tmp_path, proof, srv.url) == 0
@@ -99,7 +112,7 @@ def test_forked_rewritten_and_rolled_back_histories_are_caught(tmp_path, capsys,
         srv.app.target = create_app(reg_b)
         assert _verify(tmp_path, proof, srv.url) == 1
         assert "history was forked" in capsys.readouterr().err
-        publish(reg_b, tmp_path / "b2", "other", "2", seed=3)  # the fork grows past the pinned head
+        _rewrite(reg_b, "and more")  # the fork grows past the pinned head
         assert _verify(tmp_path, proof, srv.url) == 1
         assert "does not extend the head of size" in capsys.readouterr().err
         srv.app.target = create_app(reg_old)
