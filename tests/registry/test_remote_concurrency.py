@@ -56,10 +56,11 @@ def test_concurrent_reads_and_publishes_on_postgres(pg_url, tmp_path):
 
         def publisher(i: int) -> None:
             try:
-                r = RemoteRegistry(base)
-                r._pk = remote.public_key
-                r.publish_as(key("acme"), arts[i], "load", f"v{i}", CARD)
-                r.close()
+                r = RemoteRegistry(base)  # its own client, the key pinned above
+                try:
+                    r.publish_as(key("acme"), arts[i], "load", f"v{i}", CARD)
+                finally:
+                    r.close()
             except BaseException as exc:
                 errors.append(exc)
 

@@ -109,7 +109,10 @@ class RemoteRegistry:
                                hint="use https:// (plain http is accepted for 127.0.0.1 and localhost only)")
         self.url = url.strip().rstrip("/")
         self.origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+        # Idle connections are dropped after 1 s, well before a server closes them
+        # (uvicorn: 5 s): reusing one the server is closing loses the request.
         self.http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport,
+                                 limits=httpx.Limits(keepalive_expiry=1.0),
                                  headers={"User-Agent": f"zkaudit/{__version__}"})
         if pubkey is None and os.environ.get(ENV_PUBKEY):
             pubkey = _pubkey(os.environ[ENV_PUBKEY], f"${ENV_PUBKEY}")
@@ -132,7 +135,12 @@ class RemoteRegistry:
         import httpx
 
         try:
-            r = self.http.request(method, path, **kw)
+            try:
+                r = self.http.request(method, path, **kw)
+            except httpx.RemoteProtocolError:
+                if method != "GET":
+                    raise
+                r = self.http.request(method, path, **kw)  # a kept-alive connection closed under us: once more
         except httpx.TimeoutException:
             raise ZkauditError(f"registry {self.url} did not answer {method} {path} in time",
                                hint="try again later") from None
