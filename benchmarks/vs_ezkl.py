@@ -257,7 +257,7 @@ def explicit_defaults(src: Path, dst: Path) -> list[str]:
 
 
 def run_ezkl(model_dir: Path, work: Path, python: str, timeout: float, calib_samples: int, target: str,
-             param_visibility: str) -> dict:
+             param_visibility: str, input_visibility: str = "public") -> dict:
     x = first_sample(model_dir)
     (work / "input.json").write_text(json.dumps({"input_data": [x.ravel().astype(float).tolist()]}))
     calib = np.load(model_dir / "calibration.npy").astype(np.float32)
@@ -266,7 +266,7 @@ def run_ezkl(model_dir: Path, work: Path, python: str, timeout: float, calib_sam
     (work / "calib.json").write_text(json.dumps({"input_data": [calib.ravel().astype(float).tolist()]}))
     model = model_dir / "model.onnx"
     rec: dict = {"phases": {}, "calibration_samples": int(len(calib)), "target": target,
-                 "param_visibility": param_visibility}
+                 "param_visibility": param_visibility, "input_visibility": input_visibility}
     if (model_dir / "model_dense.onnx").exists():  # a tree row: EZKL's route is the dense-tensor graph
         rec["skl2onnx_file"] = ezkl_reads(python, model, work)
         model = model_dir / "model_dense.onnx"
@@ -278,7 +278,7 @@ def run_ezkl(model_dir: Path, work: Path, python: str, timeout: float, calib_sam
     common = ["--model", str(model), "--work", str(work)]
     deadline = time.perf_counter() + timeout
     phases = [("setup", ["--data", str(work / "input.json"), "--calib", str(work / "calib.json"), "--target", target,
-                         "--param-visibility", param_visibility]),
+                         "--param-visibility", param_visibility, "--input-visibility", input_visibility]),
               ("prove", []), ("verify", [])]
     for phase, extra in phases:
         left = deadline - time.perf_counter()
@@ -450,6 +450,10 @@ def main() -> None:
     ap.add_argument("--ezkl-calib-samples", type=int, default=32,
                     help="calibration samples given to EZKL's calibrate_settings (0: all of calibration.npy)")
     ap.add_argument("--ezkl-target", default="resources", choices=("resources", "accuracy"))
+    ap.add_argument("--ezkl-input-visibility", default="public",
+                    help="EZKL input_visibility: public (zkaudit's default: the input in the proof) or private "
+                         "(against zkaudit's zero-knowledge proofs with a committed input, compare with "
+                         "`--zkaudit-commit-input`)")
     ap.add_argument("--ezkl-param-visibility", default="fixed",
                     help="EZKL param_visibility (default fixed: EZKL's default, weights in the circuit's fixed "
                          "columns; zkaudit commits the weights)")
@@ -525,7 +529,7 @@ def main() -> None:
                     w = root / name / "ezkl"
                     w.mkdir(parents=True, exist_ok=True)
                     r["ezkl"] = run_ezkl(model_dir, w, a.ezkl_python, a.ezkl_timeout, a.ezkl_calib_samples,
-                                         a.ezkl_target, a.ezkl_param_visibility)
+                                         a.ezkl_target, a.ezkl_param_visibility, a.ezkl_input_visibility)
                     if not a.keep:
                         shutil.rmtree(w, ignore_errors=True)  # proving keys are large
             r["figures"] = {t: figures(r.get(t), t) for t in ("ezkl", "zkaudit")}
