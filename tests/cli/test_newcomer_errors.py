@@ -217,12 +217,14 @@ def test_password_is_not_echoed(capsys, models):
     assert "s3cret" not in line and "me:***@" in line
 
 
-def test_http_registry_says_it_is_not_supported(tmp_path, capsys, models):
+def test_unreachable_http_registry_is_one_clear_line(tmp_path, capsys, models):
     url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
     for argv in (["registry", "list"], ["registry", "show", "model-a@1"],
                  ["verify", models["proof"], "--model", "model-a@1"]):
-        fails(capsys, argv + ["--registry", url], USAGE, f"registry {url} is an HTTP server",
-              "HTTP registries are not supported by this command", "a SQLite path or postgresql://")
+        assert main([str(a) for a in argv + ["--registry", url]]) != 0
+        err = capsys.readouterr().err
+        assert f"cannot reach the registry at {url}" in err and "zkaudit registry serve" in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_no_registry_file_is_not_created(tmp_path, capsys, monkeypatch, models):
