@@ -42,6 +42,7 @@ def test_honest_verifies(attack):
     assert out.accepted and not out.forged, out.stage
 
 
+@pytest.mark.adversarial  # minutes of zero-knowledge proofs; test_sweep covers each circuit by default
 def test_one_value_sweep_never_forges(attack):
     counts, forged = sweep(attack, np.random.default_rng(5), padding_cells=2, real_cells=1)
     assert not forged, forged[:3]

@@ -81,6 +81,7 @@ def test_argmax_tie_moved_to_the_first_index_refused(attack):
         assert not out.accepted, (other, out.stage)
 
 
+@pytest.mark.adversarial  # minutes of zero-knowledge proofs; test_sweep covers each circuit by default
 def test_one_value_sweep_never_forges(attack):
     counts, forged = sweep(attack, np.random.default_rng(3), padding_cells=2, real_cells=1)
     assert not forged, forged[:3]

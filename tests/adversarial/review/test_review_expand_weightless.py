@@ -25,6 +25,7 @@ def attack():
     return Attack(circuit, weights, inputs)
 
 
+@pytest.mark.adversarial  # minutes of zero-knowledge proofs; test_sweep covers each circuit by default
 def test_every_padding_cell_of_every_broadcast_source(attack):
     """h (5, 3) -> (2, 5, 3) and c (5, 1) -> (5, 3) are the committed broadcast
     sources (Expand's outputs are index maps, never committed): every padding
