@@ -169,13 +169,13 @@ def bank_claim(session: ZkSession, bank: str, transcript) -> tuple[np.ndarray, F
     """Fold every deferred check on `bank` into one linear claim
     sum_w weights[w] * words[w] = value on the bank's base words (`weights`
     a (words, 2) array of GF(p^2) elements, from word 0). A check
-    touching two banks cannot be folded into one opening: ValueError (a
+    touching two banks cannot be folded into one opening: refused (a
     protocol bug; the layers route each value's pads to its own bank)."""
     mine = []
     for chk in session.checks:
         banks = {k[0] for k, _ in chk.terms}
-        if len(banks) != 1:
-            raise ValueError(f"deferred check spans banks {sorted(banks)}")
+        if len(banks) != 1:  # not reachable by the protocol's shape; refused, never a crash
+            raise DeferredCheckFailed(f"a deferred check spans banks {sorted(banks)}", where="zk.bank")
         if bank in banks:
             mine.append(chk)
     if not mine:

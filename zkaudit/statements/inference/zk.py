@@ -129,8 +129,10 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> 
     lc = bank_linear_claim(len(advice_names), bank_claim(zk, ADVICE_BANK, transcript))
     if lc is not None:
         out["advice"].append(lc)
-    if bank_claim(zk, INPUT_BANK, transcript) is not None:
-        raise ValueError("a deferred check on the input bank")  # only the input's own pads live there
+    if bank_claim(zk, INPUT_BANK, transcript) is not None:  # only the input's own pads live there
+        from zkaudit.errors import MalformedProof
+
+        raise MalformedProof("a deferred check on the input commitment's bank", where="inference.input")
     return out, k
 
 
