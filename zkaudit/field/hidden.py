@@ -145,11 +145,3 @@ class Hidden:
             out.append(struct.pack("<BQ", len(name), idx) + name + c.to_bytes())
         return b"".join(out)
 
-
-def public_part(v) -> Fp2:
-    """The value of a public (Fp2 or term-free Hidden) value; TypeError otherwise."""
-    if isinstance(v, Hidden):
-        if v.terms:
-            raise TypeError("value depends on the prover's hidden randomness")
-        return v.const
-    return _as_ext(v)

@@ -64,10 +64,6 @@ class BankOverrun(ProofRejected):
     """The proof needs more bank entries than the committed bank holds."""
 
 
-def zero_sum(v) -> Hidden:
-    return Hidden.of(v)
-
-
 @dataclass
 class _Cursor:
     size: int  # elements of GF(p^2)
