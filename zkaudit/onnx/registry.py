@@ -6,12 +6,12 @@ tests/onnx/test_readme_ops.py, which prints the current table when they differ).
 Besides these, `Constant` and any node whose inputs are all constants (any
 op) are evaluated at import time; they cost nothing in the circuit."""
 
-from zkaudit.onnx import ops_elementwise, ops_linear, ops_pool, ops_recurrent, ops_reduce, ops_shape
+from zkaudit.onnx import ml_trees, ops_elementwise, ops_linear, ops_pool, ops_recurrent, ops_reduce, ops_shape
 
 OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS, **ops_reduce.OPS,
-       **ops_recurrent.OPS}
+       **ops_recurrent.OPS, **ml_trees.OPS}
 
-_ONNX, _MS = "ai.onnx", "com.microsoft"
+_ONNX, _MS, _ML = "ai.onnx", "com.microsoft", "ai.onnx.ml"
 _TABLE = "Table (lookup over the input's integer range)"
 _NCHW_2D = "4-D NCHW input, 2-D kernel"
 _PER_TENSOR = "per-tensor scales and zero points"
@@ -28,6 +28,10 @@ _RNN = ("MatMul (int8 weights per gate) for input and hidden state each step, un
         "Requantize onto a 10-bit grid over [-8, 8], Table (sigmoid, tanh), Mul; Y by Concat")
 _RNN_LIMIT = ("constant W, R, B; layout 0; activations Sigmoid and Tanh; no clip; sequence_lens, if given, the full "
               "length")
+_TREES = ("MatMul by a committed feature selector + Clip (each node's test, a range check), MatMul by the shared "
+          "path matrix + Clip (the leaf each tree reaches), MatMul by the leaf values (their sum)")
+_TREES_LIMIT = (f"one input row (1, F); trees padded to the deepest (depth <= {ml_trees.MAX_DEPTH}); node modes "
+                "BRANCH_LEQ, LT, GTE, GT")
 _NORM_LIMIT = "K values per row with 2*K^2*(input range) < 2^31 (K <= ~2000 for int8)"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
@@ -157,6 +161,10 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                        "largest=0"),
     (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
     (_ONNX, "Unsqueeze"): ("Reshape", ""),
+    (_ML, "TreeEnsembleClassifier"): (_TREES + "; labels by ArgMax, probabilities by a Sigmoid Table or Softmax",
+                                      _TREES_LIMIT + "; post_transform NONE, LOGISTIC or SOFTMAX; "
+                                      "integer class labels 0..k-1"),
+    (_ML, "TreeEnsembleRegressor"): (_TREES, _TREES_LIMIT + "; aggregate SUM or AVERAGE"),
     (_MS, "QGemm"): ("MatMul + Requantize", "y_scale given (no float output)"),
     (_MS, "QLinearAdd"): ("Add + Requantize", _PER_TENSOR),
     (_MS, "QLinearAveragePool"): ("Conv with an all-ones kernel + Requantize",
@@ -171,7 +179,6 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-_ML = "ai.onnx.ml"
 _SKLEARN = ("of scikit-learn's ai.onnx.ml ops, zkaudit rewrites Scaler, LinearClassifier/LinearRegressor "
             "(integer class labels 0..k-1; post_transform NONE, LOGISTIC or SOFTMAX), Normalizer after a softmax, "
             "ZipMap, no-op Casts and ArrayFeatureExtractor on constant indices; see docs/bring-your-model.md")
@@ -188,8 +195,6 @@ FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "Mod"): ("not supported yet (an integer remainder: a lookup table over the input's range would do, but "
                      "the IR's closed set of table functions has no remainder)"),
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
-    (_ML, "TreeEnsembleClassifier"): "tree ensembles are not supported yet",
-    (_ML, "TreeEnsembleRegressor"): "tree ensembles are not supported yet",
 }
 
 
