@@ -65,16 +65,18 @@ def roots(reps: int) -> None:
     from zkaudit.hash import commitment
     from zkaudit.hash.merkle import num_leaves_for
 
-    digest = commitment.layout_digest([{"name": "bench", "dtype": "int8"}])
     rng = np.random.default_rng(1)
     print("weight-commitment root (salt || header || 7 x int8 per element, tagged leaves, 2-to-1 nodes):")
-    commitment.commit_weights(rng.integers(-128, 128, size=100, dtype=np.int8), digest)  # warm
+    def layout(n):
+        return (commitment.TensorLayout("bench", (n,), -128, 127),)
+
+    commitment.commit_weights(layout(100), [rng.integers(-128, 128, size=100)])  # warm
     for n in (10**4, 10**5, 10**6):
-        w = rng.integers(-128, 128, size=n, dtype=np.int8)
-        msg_len = commitment.SALT_LEN + commitment.HEADER_LEN + -(-n // commitment.WEIGHTS_PER_ELEMENT)
+        w = [rng.integers(-128, 128, size=n)]
+        msg_len = commitment.PREFIX_LEN + layout(n)[0].num_elements
         leaves = num_leaves_for(msg_len)
         perms = _perms_hashed(msg_len, leaves)
-        walls, cpus = _timed(lambda: commitment.commit_weights(w, digest), reps)
+        walls, cpus = _timed(lambda: commitment.commit_weights(layout(n), w), reps)
         print(f"  {n:>9,d} weights: {min(walls) * 1e3:8.2f} ms wall (median {statistics.median(walls) * 1e3:8.2f}; "
               f"cpu {min(cpus) * 1e3:8.2f} ms)  {perms:,d} perms, {leaves:,d} leaves after padding  "
               f"{min(walls) / n * 1e9:6.1f} ns/weight")  # fmt: skip

@@ -1,5 +1,6 @@
-"""The salted weight commitment p2gl8-tree-v1: packing is injective on int8,
-and the root moves with any weight, the salt, and every header field."""
+"""The salted weight commitment p2gl8-tree-v1: per-tensor packing is
+injective on in-range weights, and the root moves with any weight, the salt,
+and every header field (count, layout: names, shapes, ranges)."""
 
 from __future__ import annotations
 
@@ -7,83 +8,104 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zkaudit.field.constants import P
 from zkaudit.hash import commitment as C
 from zkaudit.hash import reference as R
-from zkaudit.hash.errors import WeightOpeningMismatch
+from zkaudit.hash.errors import MalformedWeightCommitment, WeightOpeningMismatch
 
-LAYOUT = [{"name": "fc1.weight", "shape": [10, 10], "dtype": "int8", "scale": 0.25}]
-DIGEST = C.layout_digest(LAYOUT)
+INT8 = (-128, 127)
 
 
-def _weights(n: int, seed: int) -> np.ndarray:
+def _layout(*tensors) -> tuple[C.TensorLayout, ...]:
+    return tuple(C.TensorLayout(f"t{i}", tuple(shape), lo, hi) for i, (shape, lo, hi) in enumerate(tensors))
+
+
+def _weights(layouts, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)  # test data only
-    return rng.integers(-128, 128, size=n, dtype=np.int8)
+    return [rng.integers(t.lo, t.hi + 1, size=t.shape, dtype=np.int64) for t in layouts]
+
+
+LAYOUT = _layout(((10, 10), *INT8))
+DIGEST = C.layout_digest(LAYOUT)
 
 
 # ---- packing ----
 
 
-def test_packing_layout():
-    w = np.array([-128, -127, 0, 1, 127, -1, 5, 9], dtype=np.int8)
-    packed = C.pack_int8(w)
+def test_int8_packing_layout():
+    w = np.arange(9, dtype=np.int64) - 4
+    t = C.TensorLayout("w", (9,), *INT8)
+    assert (t.digit_bytes, t.per_element, t.num_elements, t.raw) == (1, 7, 2, False)
+    packed = C.pack([t], [w])
     assert packed.dtype == np.uint64 and packed.shape == (2,)
     assert int(packed[0]) == sum((int(v) + 128) << (8 * j) for j, v in enumerate(w[:7]))
-    assert int(packed[1]) == 9 + 128
+    assert int(packed[1]) == (int(w[7]) + 128) + ((int(w[8]) + 128) << 8)
+
+
+def test_digit_widths_follow_the_declared_range():
+    cases = {(0, 1): (1, 7), (-128, 127): (1, 7), (0, 255): (1, 7), (0, 256): (2, 3), (-2**15, 2**15 - 1): (2, 3),
+             (0, 2**24 - 1): (3, 2), (-2**31, 2**31 - 1): (4, 1), (0, 2**56 - 1): (7, 1), (0, 2**56): (8, 1)}
+    for (lo, hi), (b, k) in cases.items():
+        t = C.TensorLayout("w", (5,), lo, hi)
+        assert (t.digit_bytes, t.per_element) == (b, k), (lo, hi)
+    assert C.TensorLayout("w", (5,), 0, 2**56).raw and not C.TensorLayout("w", (5,), 0, 2**56 - 1).raw
 
 
 def test_packing_is_injective_per_position():
-    # All 256 values at each of the 7 byte positions of one element, the
-    # other weights fixed: 256 distinct elements, all canonical and < 2^56.
-    base = _weights(7, seed=1)
+    # Every value at each of the 7 digit positions of one element: distinct, canonical, < 2^56.
+    t = C.TensorLayout("w", (7,), *INT8)
+    base = _weights([t], seed=1)[0]
     for j in range(7):
         seen = set()
         for v in range(-128, 128):
             w = base.copy()
             w[j] = v
-            e = int(C.pack_int8(w)[0])
+            e = int(C.pack([t], [w])[0])
             assert e < 1 << 56 < P
             seen.add(e)
         assert len(seen) == 256
 
 
-@given(st.lists(st.integers(-128, 127), min_size=1, max_size=60))
-def test_unpack_inverts_pack(values):
-    w = np.array(values, dtype=np.int8)
-    packed = C.pack_int8(w)
-    assert packed.shape == (-(-len(values) // 7),)
-    assert np.array_equal(C.unpack_int8(packed, len(values)), w)
+RANGES = st.sampled_from([INT8, (0, 1), (-5, 300), (-2**31, 2**31 - 1), (-2**62, 2**62)])
 
 
-@given(st.lists(st.integers(-128, 127), min_size=1, max_size=30), st.lists(st.integers(-128, 127), min_size=1, max_size=30))
-def test_distinct_vectors_of_one_length_pack_differently(a, b):
-    n = min(len(a), len(b))
-    wa, wb = np.array(a[:n], dtype=np.int8), np.array(b[:n], dtype=np.int8)
-    assert np.array_equal(C.pack_int8(wa), C.pack_int8(wb)) == np.array_equal(wa, wb)
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 20), RANGES), min_size=1, max_size=3), st.integers(0, 2**32))
+def test_unpack_inverts_pack(tensors, seed):
+    layouts = _layout(*[((n,), lo, hi) for n, (lo, hi) in tensors])
+    w = _weights(layouts, seed)
+    back = C.unpack(layouts, C.pack(layouts, w))
+    assert all(np.array_equal(a, b) for a, b in zip(w, back))
 
 
-def test_unpack_rejects_packings_no_int8_vector_makes():
-    packed = C.pack_int8(np.zeros(9, dtype=np.int8))
-    bad = packed.copy()
-    bad[1] |= np.uint64(1 << 40)  # a byte after the 9th weight
-    with pytest.raises(ValueError):
-        C.unpack_int8(bad, 9)
-    bad = packed.copy()
-    bad[0] |= np.uint64(1 << 60)  # above 2^56
-    with pytest.raises(ValueError):
-        C.unpack_int8(bad, 9)
-    with pytest.raises(ValueError):
-        C.unpack_int8(packed, 15)
-
-
-def test_non_int8_weights_rejected():
+def test_out_of_range_and_non_integer_weights_refused():
+    t = C.TensorLayout("w", (3,), *INT8)
+    with pytest.raises(ValueError, match="outside its declared range"):
+        C.pack([t], [np.array([0, 128, 0])])
     with pytest.raises(TypeError):
-        C.pack_int8(np.zeros(4, dtype=np.int16))
-    with pytest.raises(TypeError):
-        C.commit_weights([np.zeros(3, dtype=np.int8), np.zeros(3, dtype=np.int32)], DIGEST)
+        C.pack([t], [np.zeros(3)])
+    with pytest.raises(ValueError, match="shape"):
+        C.pack([t], [np.zeros(4, dtype=np.int64)])
+    with pytest.raises(ValueError):
+        C.TensorLayout("w", (3,), 5, 4)
+
+
+def test_unpack_rejects_packings_no_weights_make():
+    t = C.TensorLayout("w", (9,), *INT8)
+    packed = C.pack([t], [np.zeros(9, dtype=np.int64)])
+    bad = packed.copy()
+    bad[1] |= np.uint64(1) << np.uint64(40)  # a digit after the last weight
+    with pytest.raises(ValueError):
+        C.unpack([t], bad)
+    bad = packed.copy()
+    bad[0] |= np.uint64(1) << np.uint64(60)  # above the 7 digits
+    with pytest.raises(ValueError):
+        C.unpack([t], bad)
+    with pytest.raises(ValueError):
+        C.unpack([C.TensorLayout("w", (15,), *INT8)], packed)
 
 
 # ---- header ----
@@ -98,9 +120,10 @@ def test_header_layout():
 
 
 def test_layout_digest_is_canonical_and_sensitive():
-    assert C.layout_digest([{"shape": [10, 10], "name": "fc1.weight", "scale": 0.25, "dtype": "int8"}]) == DIGEST
-    for change in ({"shape": [100, 1]}, {"scale": 0.5}, {"dtype": "uint8"}, {"name": "fc2.weight"}):
-        assert C.layout_digest([{**LAYOUT[0], **change}]) != DIGEST
+    t = LAYOUT[0]
+    for change in ({"shape": (100, 1)}, {"lo": -127}, {"hi": 126}, {"name": "fc2.weight"}):
+        assert C.layout_digest([dataclasses.replace(t, **change)]) != DIGEST
+    assert C.layout_digest(_layout(((10, 10), *INT8))) == DIGEST
 
 
 # ---- the root ----
@@ -108,112 +131,125 @@ def test_layout_digest_is_canonical_and_sensitive():
 
 def test_kernel_root_equals_reference_root():
     for n in (1, 7, 8, 50, 300):
-        w = _weights(n, seed=n)
-        com, salt = C.commit_weights(w, DIGEST)
-        msg = C.message(w, DIGEST, salt).tolist()
-        assert msg[:2] == list(salt) and msg[2:10] == C.header_elements(n, DIGEST)
+        layouts = _layout(((n,), *INT8), ((3,), -2**31, 2**31 - 1))
+        w = _weights(layouts, seed=n)
+        com, salt = C.commit_weights(layouts, w)
+        msg = C.message(layouts, w, salt).tolist()
+        assert msg[:2] == list(salt) and msg[2:10] == C.header_elements(n + 3, C.layout_digest(layouts))
         assert tuple(R.merkle_root(msg)) == com.root
 
 
 def test_golden_commitment():
-    w = (np.arange(100) % 256 - 128).astype(np.int8)
-    com, salt = C.commit_weights(w, DIGEST, salt=(1, 2))
+    w = [(np.arange(100) % 256 - 128).reshape(10, 10)]
+    com, salt = C.commit_weights(LAYOUT, w, salt=(1, 2))
     assert salt == (1, 2)
-    assert com.to_record() == {
-        "scheme": "p2gl8-tree-v1",
-        "root": "a959574959dd9a27196c5a4dd8cb6e569c5ad249d386cd3502958116190798da",
-        "n_weights": 100,
-        "shape_hash": "09d36eb565c093f6e614f56f96bf97c228dcbcfb67d7c853aea37db70cb5118c",
-    }
+    record = com.to_record()
+    assert record["scheme"] == "p2gl8-tree-v1" and record["n_weights"] == 100
+    assert record["shape_hash"] == DIGEST.hex()
+    # Pinned: a change to packing, header or tree shows here.
+    assert record["root"] == GOLDEN_ROOT
+
+
+GOLDEN_ROOT = "7c252ab0a098e3ad57214b220966992d47f466ee70ccd5b3850f3cc4149506fa"
 
 
 def test_every_weight_changes_the_root():
-    w = _weights(150, seed=3)
+    layouts = _layout(((150,), *INT8))
+    w = _weights(layouts, seed=3)[0]
     salt = (11, 22)
-    root = C.commit_weights(w, DIGEST, salt)[0].root
+    root = C.commit_weights(layouts, [w], salt)[0].root
     roots = {root}
     for i in range(w.shape[0]):
         other = w.copy()
-        other[i] = np.int8(int(other[i]) + 1 if other[i] < 127 else -128)
-        r = C.commit_weights(other, DIGEST, salt)[0].root
+        other[i] = other[i] + 1 if other[i] < 127 else -128
+        r = C.commit_weights(layouts, [other], salt)[0].root
         assert r != root
         roots.add(r)
     assert len(roots) == w.shape[0] + 1
 
 
 def test_salt_changes_the_root():
-    w = _weights(40, seed=4)
-    root = C.commit_weights(w, DIGEST, (5, 6))[0].root
-    assert C.commit_weights(w, DIGEST, (5, 7))[0].root != root
-    assert C.commit_weights(w, DIGEST, (4, 6))[0].root != root
-    assert C.commit_weights(w, DIGEST, (6, 5))[0].root != root
+    w = _weights(LAYOUT, seed=4)
+    root = C.commit_weights(LAYOUT, w, (5, 6))[0].root
+    assert C.commit_weights(LAYOUT, w, (5, 7))[0].root != root
+    assert C.commit_weights(LAYOUT, w, (4, 6))[0].root != root
+    assert C.commit_weights(LAYOUT, w, (6, 5))[0].root != root
 
 
 def test_fresh_salts_are_fresh_and_canonical():
-    w = _weights(20, seed=5)
-    (c1, s1), (c2, s2) = C.commit_weights(w, DIGEST), C.commit_weights(w, DIGEST)
+    w = _weights(LAYOUT, seed=5)
+    (c1, s1), (c2, s2) = C.commit_weights(LAYOUT, w), C.commit_weights(LAYOUT, w)
     assert s1 != s2 and c1.root != c2.root
     assert all(0 <= v < P for v in s1 + s2)
 
 
 def test_header_changes_change_the_root():
-    w = _weights(40, seed=6)
+    w = _weights(LAYOUT, seed=6)
     salt = (1, 1)
-    root = C.commit_weights(w, DIGEST, salt)[0].root
-    other_layout = C.layout_digest([{**LAYOUT[0], "shape": [4, 10]}])
-    assert C.commit_weights(w, other_layout, salt)[0].root != root
-    # Another scheme id in the header: same salt, weights and layout.
-    msg = C.message(w, DIGEST, salt)
-    msg[2] ^= np.uint64(1)
+    root = C.commit_weights(LAYOUT, w, salt)[0].root
+    reshaped = _layout(((4, 25), *INT8))
+    assert C.commit_weights(reshaped, [w[0].reshape(4, 25)], salt)[0].root != root
+    msg = C.message(LAYOUT, w, salt)
+    msg[2] ^= np.uint64(1)  # another scheme id in the header
     assert tuple(R.merkle_root(msg.tolist())) != root
 
 
-def test_count_in_the_header_separates_trailing_minus_128():
-    # -128 packs to a zero byte, like padding; only the header's count tells
-    # w from w || -128 (and the tree's zero padding from real elements).
-    w = _weights(13, seed=7)
-    longer = np.concatenate([w, np.array([-128], dtype=np.int8)])
-    assert np.array_equal(C.pack_int8(w), C.pack_int8(longer))
-    salt = (3, 4)
-    assert C.commit_weights(w, DIGEST, salt)[0].root != C.commit_weights(longer, DIGEST, salt)[0].root
+def test_count_in_the_header_separates_trailing_lo():
+    # lo packs to a zero digit, like padding; only the header's count tells
+    # w from w || lo.
+    a = _layout(((13,), *INT8))
+    b = _layout(((14,), *INT8))
+    w = _weights(a, seed=7)[0]
+    longer = np.concatenate([w, [-128]])
+    assert np.array_equal(C.pack(a, [w]), C.pack(b, [longer]))
+    assert C.commit_weights(a, [w], (3, 4))[0].root != C.commit_weights(b, [longer], (3, 4))[0].root
 
 
-def test_tensor_split_is_bound_by_the_layout_only():
-    # The root is over the flattened weights; the layout digest says where one
-    # tensor ends. Same bytes, different layout digests -> different roots.
-    a, b = _weights(30, seed=8), _weights(70, seed=9)
-    salt = (8, 9)
-    one = C.commit_weights([a, b], DIGEST, salt)[0]
-    assert one.root == C.commit_weights(np.concatenate([a, b]), DIGEST, salt)[0].root
-    split = C.layout_digest([{"name": "x", "shape": [30]}, {"name": "y", "shape": [70]}])
-    assert C.commit_weights([a, b], split, salt)[0].root != one.root
+def test_tensor_split_is_bound_by_the_layout():
+    one = _layout(((30,), *INT8), ((70,), *INT8))
+    other = _layout(((70,), *INT8), ((30,), *INT8))
+    w = _weights(one, seed=8)
+    flat = np.concatenate(w)
+    assert C.commit_weights(one, w, (8, 9))[0].root != C.commit_weights(other, [flat[:70], flat[70:]], (8, 9))[0].root
 
 
-# ---- opening ----
+# ---- files and opening ----
+
+
+def test_commitment_and_salt_files_round_trip_and_refuse_garbage():
+    com, salt = C.commit_weights(LAYOUT, _weights(LAYOUT, seed=9))
+    data = com.to_bytes()
+    assert C.WeightCommitment.from_bytes(data) == com and C.is_hashed_commitment(data)
+    assert C.salt_from_bytes(C.salt_to_bytes(salt)) == salt
+    for bad in (data[:-1], b"ZPCC" + data[4:], data + b"\x00"):
+        with pytest.raises(MalformedWeightCommitment):
+            C.WeightCommitment.from_bytes(bad)
+    with pytest.raises(MalformedWeightCommitment):
+        C.salt_from_bytes(b"\xff" * 16)
 
 
 def test_opening_accepts_the_honest_weights():
-    w = _weights(99, seed=10)
-    com, salt = C.commit_weights(w, DIGEST)
-    C.verify_weight_opening(com, w, salt)
+    w = _weights(LAYOUT, seed=10)
+    com, salt = C.commit_weights(LAYOUT, w)
+    C.verify_weight_opening(com, LAYOUT, w, salt)
 
 
 def test_opening_rejections():
-    w = _weights(99, seed=11)
-    com, salt = C.commit_weights(w, DIGEST)
-    other = w.copy()
-    other[50] = np.int8(int(other[50]) ^ 1)
+    w = _weights(LAYOUT, seed=11)
+    com, salt = C.commit_weights(LAYOUT, w)
+    other = [w[0].copy()]
+    other[0][5, 0] ^= 1
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(com, other, salt)
+        C.verify_weight_opening(com, LAYOUT, other, salt)
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(com, w, (salt[0], (salt[1] + 1) % P))
+        C.verify_weight_opening(com, LAYOUT, w, (salt[0], (salt[1] + 1) % P))
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(com, w[:-1], salt)
+        C.verify_weight_opening(com, _layout(((99,), *INT8)), [w[0].reshape(-1)[:-1]], salt)
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(dataclasses.replace(com, layout_digest=bytes(32)), w, salt)
+        C.verify_weight_opening(dataclasses.replace(com, layout_digest=bytes(32)), LAYOUT, w, salt)
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(dataclasses.replace(com, scheme="p2gl8-tree-v2"), w, salt)
+        C.verify_weight_opening(dataclasses.replace(com, scheme="p2gl8-tree-v2"), LAYOUT, w, salt)
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(com, w, (salt[0], P))  # non-canonical salt
+        C.verify_weight_opening(com, LAYOUT, w, (salt[0], P))  # non-canonical salt
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(com, w, (salt[0],))
+        C.verify_weight_opening(com, LAYOUT, w, (salt[0],))

@@ -12,7 +12,15 @@ its Merkle tree, and the salted weight commitment `p2gl8-tree-v1`.
 Imports: errors, field.
 """
 
-from zkaudit.hash.commitment import SCHEME_ID, WeightCommitment, commit_weights, layout_digest, verify_weight_opening
+from zkaudit.hash.commitment import (
+    SCHEME_ID,
+    TensorLayout,
+    WeightCommitment,
+    commit_weights,
+    layout_digest,
+    layouts_of,
+    verify_weight_opening,
+)
 from zkaudit.hash.merkle import MerklePath, MerkleTree, merkle_root, verify_path
 from zkaudit.hash.poseidon2 import compress, hash_leaves, permute
 

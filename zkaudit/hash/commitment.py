@@ -1,8 +1,8 @@
 """The salted weight commitment `p2gl8-tree-v1` (zero-knowledge.md §5, §8
-item 2): the value a registry entry will hold so that weights stay hidden
+item 2): the value a registry entry holds so that weights stay hidden
 across unlimited proofs.
 
-    root = MerkleRoot( salt || header || pack(W) )        (zkaudit.hash.merkle)
+    root = MerkleRoot( salt || header || pack(W_1) || ... || pack(W_T) )
 
 **Salt.** 2 field elements (~128 bits), uniform in F_p from the OS CSPRNG
 (`zkaudit.field.randomness`). The vendor keeps it private; with it the root
@@ -14,29 +14,38 @@ path) are deterministic functions of the weights and must never be revealed
 **Header** (8 elements, right after the salt):
 
     h_0, h_1   scheme id "p2gl8-tree-v1" (ASCII, 13 bytes) as 7-byte chunks
-    h_2        n = number of weights
+    h_2        n = number of weights, all tensors together
     h_3..h_7   layout digest (32 bytes) as 7-byte chunks (the last holds 4)
 
 A 7-byte chunk is read little-endian into an integer < 2^56 < p, so every
 byte string maps injectively to canonical elements. The layout digest is
-SHA-256 over a domain prefix and canonical JSON of the caller's tensor list
-(names, shapes, dtypes, scales: `layout_digest`), so the same bytes cannot
-be re-read as other shapes, another count or another quantization.
+SHA-256 over a domain prefix and the canonical JSON of the tensor list
+(name, shape, declared range [lo, hi], in order: `layout_digest`), so the
+same elements cannot be re-read as other shapes, another count or other
+ranges.
 
-**Packing** (offset-binary, 7 weights per element):
+**Packing**, per tensor, each tensor starting on a fresh element. A tensor
+with declared range [lo, hi] stores the digit d = w - lo in
+b = max(1, ceil(bits(hi - lo) / 8)) bytes, k = floor(7 / b) digits per
+element (C order):
 
-    e_i = sum_{j=0..6} (w_{7i+j} + 128) * 256^j        (< 2^56 < p)
+    e_i = sum_{u < k} d_{k i + u} * 256^(b u)            (< 2^56 < p)
 
-weights in the given (flattened, C) order; missing weights of the last
-element are zero bytes. For a fixed n (in the header) this is injective on
-int8^n, and `unpack_int8` inverts it; in the proof each w must be
-range-checked to [-128, 127] for the packed element to determine W.
+int8 weights pack 7 to an element, int16 3, 17..24-bit values 2, up to
+56-bit values 1. A tensor whose range needs more than 7 bytes is stored
+raw, e = w mod p (signed embedding, injective for |w| < p/2). Missing
+digits of a tensor's last element are zero. For fixed layouts (in the
+header) packing is injective on weights inside their declared ranges; the
+inference proof range-checks every weight to its range anyway
+(`statements.inference.committed_range`), which is what makes the packed
+element determine the weights in the proof.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +53,7 @@ import numpy as np
 
 from zkaudit.field import randomness
 from zkaudit.field.constants import P
-from zkaudit.hash.errors import WeightOpeningMismatch
+from zkaudit.hash.errors import MalformedWeightCommitment, WeightOpeningMismatch
 from zkaudit.hash.merkle import merkle_root
 
 U64 = np.uint64
@@ -52,11 +61,12 @@ U64 = np.uint64
 SCHEME_ID = "p2gl8-tree-v1"
 SALT_LEN = 2
 HEADER_LEN = 8
-WEIGHTS_PER_ELEMENT = 7
-OFFSET = 128  # offset-binary: int8 w -> byte w + 128
-CHUNK_BYTES = 7  # bytes per header element (< 2^56 < p)
+PREFIX_LEN = SALT_LEN + HEADER_LEN  # message elements before the first weight element
+ELEMENT_BYTES = 7  # bytes a packed element holds (< 2^56 < p)
+CHUNK_BYTES = 7  # bytes per header element
 LAYOUT_DOMAIN = b"zkaudit/p2gl8-tree-v1/layout\x00"
 ROOT_BYTES = 32
+MAGIC = b"ZKAW/p2gl8-tree-v1\x00"  # the commitment file; a tensor-code one starts b"ZPCC"
 
 
 def bytes_to_elements(data: bytes, count: int) -> list[int]:
@@ -70,12 +80,64 @@ def bytes_to_elements(data: bytes, count: int) -> list[int]:
 _SCHEME_ELEMENTS = bytes_to_elements(SCHEME_ID.encode("ascii"), 2)
 
 
-def layout_digest(layout) -> bytes:
-    """SHA-256 of a JSON-serializable description of the weight tensors
-    (e.g. [{"name": ..., "shape": [...], "dtype": "int8", "scale": [...]}]),
-    canonicalized (sorted keys, no spaces) behind a domain prefix."""
-    canon = json.dumps(layout, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+@dataclass(frozen=True)
+class TensorLayout:
+    """One weight tensor as the commitment packs it."""
+
+    name: str
+    shape: tuple[int, ...]
+    lo: int
+    hi: int
+
+    def __post_init__(self):
+        if not (isinstance(self.lo, int) and isinstance(self.hi, int)) or self.lo > self.hi:
+            raise ValueError(f"tensor {self.name!r}: declared range [{self.lo}, {self.hi}] is empty")
+        if max(-self.lo, self.hi) >= P // 2:
+            raise ValueError(f"tensor {self.name!r}: declared range exceeds the field")
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def digit_bytes(self) -> int:
+        return max(1, -(-(self.hi - self.lo).bit_length() // 8))
+
+    @property
+    def raw(self) -> bool:
+        return self.digit_bytes > ELEMENT_BYTES
+
+    @property
+    def per_element(self) -> int:
+        return 1 if self.raw else ELEMENT_BYTES // self.digit_bytes
+
+    @property
+    def num_elements(self) -> int:
+        return -(-self.size // self.per_element)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "lo": self.lo, "hi": self.hi}
+
+
+def layouts_of(specs) -> tuple[TensorLayout, ...]:
+    """TensorLayouts from objects with name, shape, lo and hi (circuit weight specs)."""
+    return tuple(TensorLayout(s.name, tuple(int(d) for d in s.shape), int(s.lo), int(s.hi)) for s in specs)
+
+
+def layout_digest(layouts: Sequence[TensorLayout]) -> bytes:
+    """SHA-256 of the canonical JSON of the tensor list behind a domain prefix."""
+    doc = [t.to_json() for t in layouts]
+    canon = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
     return hashlib.sha256(LAYOUT_DOMAIN + canon).digest()
+
+
+def element_offsets(layouts: Sequence[TensorLayout]) -> list[int]:
+    """Message position of each tensor's first element."""
+    out, pos = [], PREFIX_LEN
+    for t in layouts:
+        out.append(pos)
+        pos += t.num_elements
+    return out
 
 
 def header_elements(n_weights: int, digest: bytes) -> list[int]:
@@ -86,41 +148,66 @@ def header_elements(n_weights: int, digest: bytes) -> list[int]:
     return _SCHEME_ELEMENTS + [n_weights] + bytes_to_elements(digest, 5)
 
 
-def flatten_weights(weights) -> np.ndarray:
-    """One int8 vector from an int8 array or a sequence of them (C order)."""
-    parts = [weights] if isinstance(weights, np.ndarray) else list(weights)
-    if not parts:
-        raise ValueError("no weights")
-    for w in parts:
-        if not isinstance(w, np.ndarray) or w.dtype != np.int8:
-            raise TypeError("weights must be int8 numpy arrays")
-    return np.concatenate([np.ascontiguousarray(w).reshape(-1) for w in parts])
+def _checked(layouts: Sequence[TensorLayout], values) -> list[np.ndarray]:
+    values = list(values)
+    if not layouts or len(values) != len(layouts):
+        raise ValueError(f"{len(values)} tensors for a layout of {len(layouts)}")
+    out = []
+    for t, v in zip(layouts, values):
+        arr = np.asarray(v)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"tensor {t.name!r}: weights must be integers, got {arr.dtype}")
+        if tuple(arr.shape) != tuple(t.shape):
+            raise ValueError(f"tensor {t.name!r}: shape {tuple(arr.shape)}, layout {t.shape}")
+        arr = arr.astype(np.int64).reshape(-1)
+        if arr.size and (int(arr.min()) < t.lo or int(arr.max()) > t.hi):
+            raise ValueError(f"tensor {t.name!r}: a weight lies outside its declared range [{t.lo}, {t.hi}]")
+        out.append(arr)
+    return out
 
 
-def pack_int8(weights) -> np.ndarray:
-    """ceil(n / 7) elements, 7 offset-binary bytes each (see module docstring)."""
-    w = flatten_weights(weights)
-    n_elem = -(-w.shape[0] // WEIGHTS_PER_ELEMENT)
-    body = np.zeros(n_elem * WEIGHTS_PER_ELEMENT, dtype=np.uint8)
-    body[: w.shape[0]] = (w.astype(np.int16) + OFFSET).astype(np.uint8)
-    raw = np.zeros((n_elem, 8), dtype=np.uint8)  # byte 7 (the top one) stays 0
-    raw[:, :WEIGHTS_PER_ELEMENT] = body.reshape(n_elem, WEIGHTS_PER_ELEMENT)
-    return raw.reshape(-1).view("<u8").astype(U64)
+def pack_tensor(t: TensorLayout, w: np.ndarray) -> np.ndarray:
+    """One tensor's elements (module docstring); w flat int64 inside [lo, hi]."""
+    if t.raw:
+        return np.where(w < 0, U64(P) - (-w).astype(U64), w.astype(U64)) if w.size else w.astype(U64)
+    k, b = t.per_element, t.digit_bytes
+    digits = np.zeros(t.num_elements * k, dtype=U64)
+    digits[: w.shape[0]] = (w - t.lo).astype(U64)
+    digits = digits.reshape(t.num_elements, k)
+    out = np.zeros(t.num_elements, dtype=U64)
+    for u in range(k):
+        out |= digits[:, u] << U64(8 * b * u)
+    return out
 
 
-def unpack_int8(packed, n_weights: int) -> np.ndarray:
-    """The inverse of `pack_int8` for a known count; ValueError for a
-    packing no int8 vector of that length produces."""
-    arr = np.ascontiguousarray(np.asarray(packed, dtype=U64))
-    if arr.ndim != 1 or arr.shape[0] != -(-n_weights // WEIGHTS_PER_ELEMENT):
-        raise ValueError("packed length does not match the weight count")
-    raw = arr.astype("<u8").view(np.uint8).reshape(-1, 8)
-    if raw[:, 7].any():
-        raise ValueError("packed element above 2^56")
-    body = raw[:, :WEIGHTS_PER_ELEMENT].reshape(-1)
-    if body[n_weights:].any():
-        raise ValueError("non-zero padding after the last weight")
-    return (body[:n_weights].astype(np.int16) - OFFSET).astype(np.int8)
+def pack(layouts: Sequence[TensorLayout], values) -> np.ndarray:
+    return np.concatenate([pack_tensor(t, w) for t, w in zip(layouts, _checked(layouts, values))])
+
+
+def unpack(layouts: Sequence[TensorLayout], packed) -> list[np.ndarray]:
+    """The inverse of `pack`; ValueError for elements no in-range weights make."""
+    arr = np.asarray(packed, dtype=U64)
+    if arr.ndim != 1 or arr.shape[0] != sum(t.num_elements for t in layouts):
+        raise ValueError("packed length does not match the layout")
+    out, pos = [], 0
+    for t in layouts:
+        e = arr[pos : pos + t.num_elements]
+        pos += t.num_elements
+        if t.raw:
+            w = np.array([int(v) if int(v) < P // 2 else int(v) - P for v in e.tolist()], dtype=np.int64)
+        else:
+            k, b = t.per_element, t.digit_bytes
+            mask = U64((1 << (8 * b)) - 1)
+            if bool((e >> U64(8 * b * k)).any()):
+                raise ValueError(f"tensor {t.name!r}: element above its digits")
+            digits = np.stack([(e >> U64(8 * b * u)) & mask for u in range(k)], axis=1).reshape(-1)
+            if bool(digits[t.size :].any()):
+                raise ValueError(f"tensor {t.name!r}: non-zero digits after the last weight")
+            w = digits[: t.size].astype(np.int64) + t.lo
+        if w.size and (int(w.min()) < t.lo or int(w.max()) > t.hi):
+            raise ValueError(f"tensor {t.name!r}: a digit decodes outside [{t.lo}, {t.hi}]")
+        out.append(w.reshape(t.shape))
+    return out
 
 
 def fresh_salt() -> tuple[int, int]:
@@ -128,13 +215,20 @@ def fresh_salt() -> tuple[int, int]:
     return int(a), int(b)
 
 
-def message(weights, digest: bytes, salt: Sequence[int]) -> np.ndarray:
-    """salt || header || pack(W) as one uint64 vector: the tree's message."""
-    w = flatten_weights(weights)
-    if len(salt) != SALT_LEN or any(not isinstance(s, int) or not 0 <= s < P for s in salt):
+def _check_salt(salt) -> tuple[int, int]:
+    salt = tuple(salt)
+    if len(salt) != SALT_LEN or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= int(s) < P
+                                    for s in salt):
         raise ValueError("the salt is 2 canonical field elements")
-    head = np.array(list(salt) + header_elements(int(w.shape[0]), digest), dtype=U64)
-    return np.concatenate([head, pack_int8(w)])
+    return int(salt[0]), int(salt[1])
+
+
+def message(layouts: Sequence[TensorLayout], values, salt: Sequence[int]) -> np.ndarray:
+    """salt || header || packed tensors as one uint64 vector: the tree's message."""
+    body = pack(layouts, values)
+    n = sum(t.size for t in layouts)
+    head = np.array(list(_check_salt(salt)) + header_elements(n, layout_digest(layouts)), dtype=U64)
+    return np.concatenate([head, body])
 
 
 @dataclass(frozen=True)
@@ -153,29 +247,71 @@ class WeightCommitment:
         return {"scheme": self.scheme, "root": self.root_bytes().hex(), "n_weights": self.n_weights,
                 "shape_hash": self.layout_digest.hex()}  # fmt: skip
 
+    def to_bytes(self) -> bytes:
+        """The `public/weights.commitment` file: MAGIC || root (4 x u64) ||
+        n_weights (u64) || layout digest (32 bytes)."""
+        return MAGIC + struct.pack("<4QQ", *self.root, self.n_weights) + self.layout_digest
 
-def commit_weights(weights, digest: bytes, salt: Sequence[int] | None = None):
+    @staticmethod
+    def from_bytes(data: bytes) -> "WeightCommitment":
+        if not data.startswith(MAGIC):
+            raise MalformedWeightCommitment("not a p2gl8-tree-v1 weight commitment (bad magic)")
+        body = data[len(MAGIC) :]
+        if len(body) != 40 + 32:
+            raise MalformedWeightCommitment(f"a p2gl8-tree-v1 weight commitment is {len(MAGIC) + 72} bytes, got {len(data)}")
+        *root, n = struct.unpack("<4QQ", body[:40])
+        if any(v >= P for v in root) or n == 0:
+            raise MalformedWeightCommitment("weight commitment holds a non-canonical root or a zero weight count")
+        return WeightCommitment(SCHEME_ID, tuple(root), n, body[40:])
+
+
+def is_hashed_commitment(data: bytes) -> bool:
+    return data.startswith(MAGIC)
+
+
+def commit_weights(layouts: Sequence[TensorLayout], values, salt: Sequence[int] | None = None):
     """(public WeightCommitment, private salt). A fresh salt is drawn unless
     one is given (re-deriving a registered root from a stored salt)."""
-    s = tuple(fresh_salt() if salt is None else (int(v) for v in salt))
-    w = flatten_weights(weights)
-    root = merkle_root(message(w, digest, s))
-    return WeightCommitment(SCHEME_ID, root, int(w.shape[0]), bytes(digest)), s
+    layouts = tuple(layouts)
+    s = fresh_salt() if salt is None else _check_salt(salt)
+    root = merkle_root(message(layouts, values, s))
+    return WeightCommitment(SCHEME_ID, root, sum(t.size for t in layouts), layout_digest(layouts)), s
 
 
-def verify_weight_opening(commitment: WeightCommitment, weights, salt: Sequence[int]) -> None:
+def verify_weight_opening(commitment: WeightCommitment, layouts: Sequence[TensorLayout], values,
+                          salt: Sequence[int]) -> None:
     """Recompute the root from weights and salt; raises WeightOpeningMismatch."""
     if commitment.scheme != SCHEME_ID:
         raise WeightOpeningMismatch("unknown weight-commitment scheme", expected=SCHEME_ID, got=commitment.scheme)
-    w = flatten_weights(weights)
-    if int(w.shape[0]) != commitment.n_weights:
-        raise WeightOpeningMismatch("weight count differs from the record", expected=commitment.n_weights,
-                                    got=int(w.shape[0]))  # fmt: skip
+    layouts = tuple(layouts)
+    n = sum(t.size for t in layouts)
+    if n != commitment.n_weights:
+        raise WeightOpeningMismatch("weight count differs from the record", expected=commitment.n_weights, got=n)
+    if layout_digest(layouts) != commitment.layout_digest:
+        raise WeightOpeningMismatch("tensor layout differs from the record",
+                                    expected=commitment.layout_digest.hex(), got=layout_digest(layouts).hex())
     try:
-        root = merkle_root(message(w, commitment.layout_digest, tuple(salt)))
+        root = merkle_root(message(layouts, values, salt))
     except (ValueError, TypeError) as exc:
         raise WeightOpeningMismatch(f"weight opening does not parse: {exc}") from None
     if root != tuple(commitment.root):
         raise WeightOpeningMismatch("weights, salt and header do not hash to the registered root",
                                     expected=commitment.root_bytes().hex(),
                                     got=b"".join(v.to_bytes(8, "little") for v in root).hex())  # fmt: skip
+
+
+# The salt file in a compiled model's private/ folder: two little-endian u64.
+SALT_FILE_BYTES = 16
+
+
+def salt_to_bytes(salt: Sequence[int]) -> bytes:
+    return struct.pack("<2Q", *_check_salt(salt))
+
+
+def salt_from_bytes(data: bytes) -> tuple[int, int]:
+    if len(data) != SALT_FILE_BYTES:
+        raise MalformedWeightCommitment(f"a weight salt file is {SALT_FILE_BYTES} bytes, got {len(data)}")
+    a, b = struct.unpack("<2Q", data)
+    if a >= P or b >= P:
+        raise MalformedWeightCommitment("weight salt holds a non-canonical element")
+    return a, b

@@ -21,3 +21,8 @@ class MerkleRootMismatch(HashRejected):
 class WeightOpeningMismatch(HashRejected):
     """Weights, salt and header do not hash to the registered root (or the
     header's scheme, count or layout digest differ from the record's)."""
+
+
+class MalformedWeightCommitment(HashRejected, MalformedProof):
+    """A weight-commitment or salt file that does not parse (bad magic,
+    length, or a non-canonical element)."""

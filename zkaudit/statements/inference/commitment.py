@@ -133,3 +133,26 @@ def input_commitment(circuit: Circuit, samples, opening: bytes | None = None) ->
     """The bytes `zkaudit commit-input` writes and `verify --input-commitment`
     compares (the hiding one when `opening` is given)."""
     return commit_inputs(circuit, samples, opening)[0].to_bytes()
+
+
+# -- the registered, hiding weight commitment (p2gl8-tree-v1) -------------------
+
+SALT_FILE = Path("private") / "weights.salt"
+
+
+def weight_layouts(circuit: Circuit):
+    """The circuit's weight tensors as the Poseidon2 commitment packs them
+    (circuit order, each with its declared range)."""
+    from zkaudit.hash.commitment import layouts_of
+
+    return layouts_of(circuit.weights)
+
+
+def hashed_weight_commitment(circuit: Circuit, weights, salt=None):
+    """(WeightCommitment, salt): the salted Poseidon2 Merkle root of the
+    circuit's weights (`zkaudit.hash.commitment`). Never opened: every
+    zero-knowledge proof re-commits the weights and proves they hash to it."""
+    from zkaudit.hash.commitment import commit_weights
+
+    layouts = weight_layouts(circuit)
+    return commit_weights(layouts, [np.asarray(weights[t.name], dtype=np.int64) for t in layouts], salt)
