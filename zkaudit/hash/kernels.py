@@ -148,3 +148,26 @@ def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
         out[i, 1] = y[1]
         out[i, 2] = y[2]
         out[i, 3] = y[3]
+
+
+@njit(parallel=True, cache=True)
+def trace_rows(states, trace, rc_ext, rc_int):
+    """Every layer of the permutation, lane-major, for the data-parallel GKR
+    (`zkaudit.hash.gkr`): trace[0, k, i] is lane k of M_E states[i], and
+    trace[r + 1, k, i] lane k after round r (4 full, 22 partial, 4 full:
+    add constants, S-box, linear layer); trace[30] is permute(states[i])."""
+    n_int = rc_int.shape[0]
+    for i in prange(states.shape[0]):
+        x0, x1, x2, x3, x4, x5, x6, x7 = _external_linear(states[i, 0], states[i, 1], states[i, 2], states[i, 3],
+                                                          states[i, 4], states[i, 5], states[i, 6], states[i, 7])
+        trace[0, 0, i], trace[0, 1, i], trace[0, 2, i], trace[0, 3, i] = x0, x1, x2, x3
+        trace[0, 4, i], trace[0, 5, i], trace[0, 6, i], trace[0, 7, i] = x4, x5, x6, x7
+        for r in range(8 + n_int):
+            if r < 4 or r >= 4 + n_int:
+                e = r if r < 4 else r - n_int
+                x0, x1, x2, x3, x4, x5, x6, x7 = _external_round(x0, x1, x2, x3, x4, x5, x6, x7, rc_ext, e)
+            else:
+                x0 = _sbox(add(x0, rc_int[r - 4]))
+                x0, x1, x2, x3, x4, x5, x6, x7 = _internal_linear(x0, x1, x2, x3, x4, x5, x6, x7)
+            trace[r + 1, 0, i], trace[r + 1, 1, i], trace[r + 1, 2, i], trace[r + 1, 3, i] = x0, x1, x2, x3
+            trace[r + 1, 4, i], trace[r + 1, 5, i], trace[r + 1, 6, i], trace[r + 1, 7, i] = x4, x5, x6, x7

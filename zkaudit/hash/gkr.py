@@ -1,0 +1,110 @@
+"""A data-parallel GKR for Poseidon2 (width 8) over B permutations at once
+(zero-knowledge.md §5.2): what prover and verifier share.
+
+Layers. V_0 = M_E X (X the (B, 8) input states), then one layer per round,
+
+    V_{r+1}(b, j) = sum_k M_r[j, k] * s_{r,k}( V_r(b, k) + c_{r,k} ),
+
+full rounds (4, 22 partial, 4) with s = x^7 on every lane and M_r = M_E,
+partial rounds with s = x^7 on lane 0 only, c only on lane 0, M_r = M_I.
+V_30 is the output. Lane k of layer r is a table over the B = 2^n
+instances, A_{r,k}(b) = V_r(b, k) + c_{r,k}.
+
+Claims. Every claim has the form "sum_j gamma_j V~_r(z, j) = v": a point z
+over the instances and a lane combination gamma (the output claim on the
+first 4 lanes takes gamma_j = eq(z_lane, j), 0 on lanes 4..7). One round,
+from layer r + 1 back to layer r, is one sum-check over b:
+
+    v = sum_b eq(z, b) sum_k m_k s_{r,k}(A_{r,k}(b)),   m = gamma^T M_r
+
+(degree 8: eq times a seventh power; a partial round has one seventh power
+and seven degree-2 terms, so every lane ends at the same point z'). The
+sum-check leaves A~_{r,k}(z') for all k (eq(z, z') the verifier computes),
+hence V~_r(z', k) = A~_{r,k}(z') - c_{r,k}; a fresh gamma' from the
+transcript folds the eight into the next claim (a false value survives
+with probability <= 1/|K|). After round 0 the claim on V_0 is one on X with
+mu = gamma^T M_E, no sum-check needed. 30 sum-checks of n variables,
+degree <= 8: soundness error <= 30 (8 n + 1) / |K| + 30 / |K|.
+
+Zero knowledge comes from the transcript's session like every other
+sum-check of a proof (`zkaudit.sumcheck.zk`): the A values are padded and
+Hidden, and claims may be Hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkaudit.field.scalar import Fp2
+from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, WIDTH
+from zkaudit.hash.reference import external_matrix, internal_matrix
+from zkaudit.sumcheck import SumOfProducts
+
+LABEL_GAMMA = b"hash/gkr/lane-combination"
+NUM_ROUNDS = len(EXTERNAL_INITIAL) + len(INTERNAL) + len(EXTERNAL_FINAL)
+SBOX_DEGREE = 7
+
+M_E = external_matrix()
+M_I = internal_matrix()
+
+
+@dataclass(frozen=True)
+class Round:
+    full: bool
+    constants: tuple[int, ...]  # c_{r,k}, k = 0..7 (zero on lanes 1..7 of a partial round)
+
+    @property
+    def matrix(self) -> list[list[int]]:
+        return M_E if self.full else M_I
+
+
+def _rounds() -> tuple[Round, ...]:
+    out = [Round(True, tuple(rc)) for rc in EXTERNAL_INITIAL]
+    out += [Round(False, (c,) + (0,) * (WIDTH - 1)) for c in INTERNAL]
+    out += [Round(True, tuple(rc)) for rc in EXTERNAL_FINAL]
+    return tuple(out)
+
+
+ROUNDS = _rounds()
+
+
+@dataclass(frozen=True)
+class LaneClaim:
+    """sum_j gamma_j V~(point, j) = value, for one layer (value Fp2 or Hidden)."""
+
+    point: tuple[Fp2, ...]
+    gamma: tuple[Fp2, ...]
+    value: object
+
+
+def through_matrix(gamma, matrix) -> list[Fp2]:
+    """m = gamma^T M: the lane weights of the layer below a linear map."""
+    return [sum((g * Fp2(matrix[j][k] % ((1 << 64) - (1 << 32) + 1)) for j, g in enumerate(gamma)), Fp2(0))
+            for k in range(WIDTH)]
+
+
+def round_spec(rnd: Round, m) -> SumOfProducts:
+    """Tables [eq(z, .), A_0, ..., A_7]; the terms of one round's sum-check."""
+    power = (1,) * SBOX_DEGREE
+    terms = [(m[0], (0,) + power)]
+    for k in range(1, WIDTH):
+        terms.append((m[k], (0,) + (k + 1,) * SBOX_DEGREE) if rnd.full else (m[k], (0, k + 1)))
+    return SumOfProducts.of(WIDTH + 1, terms)
+
+
+def next_claim(values, rnd: Round, point, transcript) -> LaneClaim:
+    """From the A values at z' to the claim on the layer below (shared
+    arithmetic; values[k] = A~_{r,k}(z'), Fp2 or Hidden)."""
+    gamma = transcript.challenge_exts(LABEL_GAMMA, WIDTH)
+    total = None
+    for k in range(WIDTH):
+        term = gamma[k] * (values[k] - Fp2(rnd.constants[k]))
+        total = term if total is None else total + term
+    return LaneClaim(tuple(point), tuple(gamma), total)
+
+
+def soundness_bits_lost(num_vars: int) -> float:
+    """log2 of the soundness error's numerator: 30 sum-checks plus the folds."""
+    import math
+
+    return math.log2(NUM_ROUNDS * ((SBOX_DEGREE + 1) * max(num_vars, 1) + 2))
