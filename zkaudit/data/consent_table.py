@@ -9,6 +9,20 @@ without it a table with a duplicated row would let two records share one
 consented ID under `unique_ids`. Withdrawal or expiry is a new version that
 `supersedes` the previous record's digest.
 
+**Why this commitment stays plain (binding, not hiding).** statements.md
+§1.4 asks hiding of every commitment to *low-entropy* data, against
+dictionary attacks; the table's rows are project-scoped pseudonyms, keyed
+hashes of 124 bits (§3.7), which no dictionary can guess, and the IRB may
+publish a SHA-256 Merkle root of the same list beside it. What the table's
+openings reveal (its own evaluations: here at the distinctness proof's
+points, and in each consent proof at one random point per limb column) is
+about the list of pseudonyms only, never about a dataset: a zero-knowledge
+consent proof hides which rows the dataset uses (the multiplicities live in
+the proof's own hiding commitment). A hiding table would also need a
+zero-knowledge distinctness proof (not built); the evaluations a proof
+reveals are linear in the pseudonyms, and determining a 2^20-row list from
+them takes about 2^20 proofs.
+
 Distinctness file:  b"ZKCTD" | u8 version | u32 len | sorted-rows proof
                     | u32 len | opening of (hi, lo) at the proof's points.
 """

@@ -5,8 +5,31 @@ two: its 62-bit limbs), rows [N, 2^k) are zero, and a last polynomial
 `valid` is 1 on the N real rows: statements sum over `valid`, never over
 padding. All polynomials share one PCS commitment (one matrix, one Merkle
 root). The public record names the schema by digest; the opening (the
-polynomials' values) stays with the custodian, or with whoever it lets
-prove over the data.
+polynomials' values and a 32-byte seed) stays with the custodian, or with
+whoever it lets prove over the data.
+
+**Hiding.** Patient data is low-entropy: a plain, deterministic commitment
+could be tested against guessed records (statements.md §1.4). The
+commitment is the hiding one (`pcs.hiding`, the parameters of
+`records.hiding_params`): salted leaves, padded and blinded rows, all its
+randomness expanded from a secret 32-byte *opening seed*
+(`field.randomness.SeededStream`), exactly as a zero-knowledge inference
+proof's committed input (`statements/inference/commitment.py:
+commit_input_tables`). Whoever holds the record and the seed recomputes the
+commitment; nobody else can test a guess. After the polynomials the
+commitment holds the dataset's *bank*: one GF(p^2) pad per polynomial,
+also from the seed. A zero-knowledge proof re-pads its claims on a column
+with that column's pad and opens the commitment with a `LinearClaim` (the
+column's evaluation minus its pad), which reveals nothing
+(`statements/consent/verifier.py`).
+
+What it does not hide: the hiding commitment's blinding rows and pads are
+used once, so the commitment hides its data through *one* opening. A
+second proof over the same commitment (a consent re-attestation against a
+new table version) reveals a second set of opened columns and reuses the
+pads: linear information about the rows. Re-commit the data (a new seed)
+for each proof that must stay zero-knowledge, until the PCS gains a
+multi-opening budget.
 """
 
 from __future__ import annotations
@@ -24,33 +47,67 @@ from zkaudit import pcs
 from zkaudit.data.canonical import digest
 from zkaudit.data.errors import DataError, RecordRejected
 from zkaudit.data.io import read_text_columns, table_polynomials
-from zkaudit.data.records import DATASET_TYPE, DatasetRecord, default_params, padded_vars, params_json
+from zkaudit.data.records import DATASET_TYPE, DatasetRecord, bank_vars, hiding_params, padded_vars, params_json
 from zkaudit.data.schema import Schema
 
 RECORD_FILE = "dataset.json"
 OPENING_FILE = "opening.npz"
+SEED_DOMAIN = b"zkaudit/data/dataset-commitment/v1"
+SEED_BYTES = 32
+
+
+def bank_table(seed: bytes, num_polys: int) -> np.ndarray:
+    """The commitment's last table: one GF(p^2) pad per polynomial as (c0, c1)
+    words, zero-padded to 2^bank_vars words."""
+    from zkaudit.field.randomness import SeededStream
+
+    words = SeededStream(seed, SEED_DOMAIN + b"/bank").base(2 * num_polys)
+    out = np.zeros(1 << bank_vars(num_polys), dtype=np.uint64)
+    out[: words.shape[0]] = words
+    return out
 
 
 @dataclass(frozen=True)
 class DatasetOpening:
-    """The committed values: polys[i] is polynomial i (2^k entries)."""
+    """The committed values: polys[i] is polynomial i (2^k entries), and the
+    secret seed all of the hiding commitment's randomness comes from."""
 
     polys: np.ndarray  # (num_polys, 2^k) uint64
+    seed: bytes
 
-    def prover_data(self, record: DatasetRecord) -> pcs.ProverData:
-        """Recommit (deterministic) and check the result is the record's commitment."""
-        c, data = pcs.commit(list(self.polys), record.params)
+    def bank(self) -> np.ndarray:
+        """The bank's pads as (num_polys, 2) GF(p^2) words: pad i hides claims on polynomial i."""
+        n = self.polys.shape[0]
+        return bank_table(self.seed, n)[: 2 * n].reshape(n, 2)
+
+    def prover_data(self, record: DatasetRecord):
+        """Recommit (deterministic given the seed) and check the result is the record's commitment."""
+        c, data = _commit(self.polys, self.seed)
         if c != record.commitment:
             raise RecordRejected("the dataset opening does not match the record's commitment", where="dataset")
         return data
 
 
-def commit_dataset(table, schema, params: pcs.PcsParams | None = None) -> tuple[DatasetRecord, DatasetOpening]:
+def _commit(polys: np.ndarray, seed: bytes):
+    from zkaudit.field.randomness import SeededStream
+
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"a dataset opening seed is {SEED_BYTES} bytes, got {len(seed)}")
+    return pcs.commit(list(polys) + [bank_table(seed, polys.shape[0])], hiding_params(),
+                      stream=SeededStream(seed, SEED_DOMAIN))
+
+
+def commit_dataset(table, schema, *, seed: bytes | None = None) -> tuple[DatasetRecord, DatasetOpening]:
     """`table`: a CSV/Parquet path or a mapping column -> values; `schema`: a
-    Schema or its JSON. Raises DataError (naming row and column) on bad data."""
+    Schema or its JSON. Raises DataError (naming row and column) on bad data.
+    `seed`: the opening seed (a fresh one from the OS CSPRNG by default; give
+    one only to recompute a commitment)."""
+    from zkaudit.field.randomness import new_seed
+
     if not isinstance(schema, Schema):
         schema = Schema.from_json(schema)
-    params = params or default_params()
+    seed = new_seed() if seed is None else bytes(seed)
+    params = hiding_params()
     columns = read_text_columns(Path(table), [c.name for c in schema.columns]) if isinstance(table, (str, Path)) \
         else table
     values, n = table_polynomials(schema, columns)
@@ -59,11 +116,11 @@ def commit_dataset(table, schema, params: pcs.PcsParams | None = None) -> tuple[
     for i, v in enumerate(values):
         polys[i, :n] = v
     polys[-1, :n] = 1
-    commitment, _ = pcs.commit(list(polys), params)
+    commitment, _ = _commit(polys, seed)
     doc = {"type": DATASET_TYPE, "schema": schema.to_json(), "schema_digest": digest(schema.to_json()).hex(),
            "num_rows": n, "num_vars": k, "polynomials": schema.polynomial_names(),
            "commitment": commitment.to_bytes().hex(), "pcs": params_json(params)}
-    return DatasetRecord.from_json(doc), DatasetOpening(polys)
+    return DatasetRecord.from_json(doc), DatasetOpening(polys, seed)
 
 
 def write_atomically(out: Path, files: dict[str, bytes]) -> None:
@@ -101,8 +158,11 @@ def signed_file(record_doc: dict, signature: dict | None) -> bytes:
 
 
 def write_dataset(out: Path, record: DatasetRecord, opening: DatasetOpening, signature: dict | None) -> None:
+    # the opening (values and seed) is written 0600 (`write_atomically`): the
+    # seed is what keeps the commitment from being tested against guesses
     write_atomically(out, {RECORD_FILE: signed_file(record.doc, signature),
                            OPENING_FILE: opening_bytes({"polys": opening.polys,
+                                                        "seed": np.frombuffer(opening.seed, np.uint8),
                                                         "record_digest": np.frombuffer(record.digest, np.uint8)})})
 
 
@@ -132,8 +192,11 @@ def load_dataset(directory: Path, *, with_opening: bool = False) -> tuple[Datase
         if not path.is_file():
             raise DataError(f"{path} not found: proving needs the dataset's private opening")
         with np.load(path, allow_pickle=False) as z:
-            polys, rd = z["polys"], z["record_digest"].tobytes()
+            if "seed" not in z.files:
+                raise DataError(f"{path} has no opening seed: it is a plain (non-hiding) dataset commitment's "
+                                "opening; re-commit the data with `zkaudit data commit`")
+            polys, rd, seed = z["polys"], z["record_digest"].tobytes(), z["seed"].tobytes()
         if rd != record.digest:
             raise RecordRejected(f"{path} belongs to another dataset record", where="dataset")
-        opening = DatasetOpening(np.ascontiguousarray(polys, dtype=np.uint64))
+        opening = DatasetOpening(np.ascontiguousarray(polys, dtype=np.uint64), seed)
     return record, sig, opening

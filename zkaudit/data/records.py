@@ -8,7 +8,11 @@ the private openings that stay with the data holder.
 
 `commitment` is the hex of the PCS commitment's canonical bytes, `pcs` the
 parameters it was made under ({log_blowup, num_queries, hiding}), and a
-record is named by `canonical.digest(record)`. `supersedes` is the digest
+record is named by `canonical.digest(record)`. A dataset's commitment is
+the *hiding* one (`pcs: {..., hiding: true}`): its tables are the record's
+polynomials and, last, the dataset's bank of pads (`dataset.py`), so the
+commitment has one more table than `polynomials` names. A consent table's
+is the plain one (why: `consent_table.py`). `supersedes` is the digest
 of the version it replaces (null for the first), `distinctness_proof` the
 SHA-256 of the proof file that the rows are distinct. Parsing is strict:
 unknown or missing keys, wrong types, a schema digest or polynomial list
@@ -34,11 +38,23 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
 
 
 def default_params() -> pcs.PcsParams:
-    """The commitment parameters every dataset and consent table uses (plain:
-    see the package docstring for why not hiding yet)."""
+    """The plain commitment parameters of a consent table (and of a plain
+    consent proof's multiplicities)."""
     # 3 bits above the statement target, so the union bound over a whole
     # consent proof (three openings, lookups, sum-checks) stays >= 100 bits
     return pcs.PcsParams.for_security(103)
+
+
+def hiding_params() -> pcs.PcsParams:
+    """The hiding commitment of a dataset (and of a zero-knowledge consent
+    proof's multiplicities and bank): the parameters of a zero-knowledge
+    inference proof's committed input (`statements/inference/commitment.py:
+    zk_params`, restated here because data sits below statements). Every
+    claim on it is a `LinearClaim` hidden by a bank pad, so each table's own
+    mask is a single entry (mask_vars = 0)."""
+    import dataclasses
+
+    return dataclasses.replace(pcs.PcsParams.for_security(103, hiding=True), mask_vars=0)
 
 
 def params_json(params: pcs.PcsParams) -> dict:
@@ -65,12 +81,21 @@ def _commitment(hexstr: str, what: str) -> pcs.Commitment:
         raise MalformedRecord(f"{what}.commitment: {exc}", where=what) from None
 
 
-def _check_params(doc, what: str) -> pcs.PcsParams:
-    params = default_params()
+def _check_params(doc, what: str, params: pcs.PcsParams) -> pcs.PcsParams:
     if doc != params_json(params):
+        if isinstance(doc, dict) and doc.get("hiding") is False and params.hiding:
+            raise RecordRejected(f"{what}: a plain (non-hiding) dataset commitment is no longer accepted: its "
+                                 "commitment can be tested against guesses; re-commit the data with `zkaudit data "
+                                 "commit`", where=what, expected=params_json(params), got=doc)
         raise RecordRejected(f"{what}: commitment parameters are not the supported ones", where=what,
                              expected=params_json(params), got=doc)
     return params
+
+
+def bank_vars(num_polys: int) -> int:
+    """Variables of a dataset's bank table: one GF(p^2) pad (two base words)
+    per polynomial, zero-padded to a power of two >= 2 words."""
+    return max(1, (2 * num_polys - 1).bit_length())
 
 
 def padded_vars(num_rows: int) -> int:
@@ -122,15 +147,21 @@ class DatasetRecord(_Signed):
         if doc["polynomials"] != schema.polynomial_names():
             raise MalformedRecord(f"{what}: polynomial list does not follow from the schema", where=what,
                                   expected=schema.polynomial_names(), got=doc["polynomials"])
-        params = _check_params(doc["pcs"], what)
+        params = _check_params(doc["pcs"], what, hiding_params())
         c = _commitment(doc["commitment"], what)
         if doc["num_vars"] != padded_vars(doc["num_rows"]) or doc["num_rows"] < 1:
             raise MalformedRecord(f"{what}: num_vars does not follow from num_rows", where=what,
                                   expected=padded_vars(max(doc["num_rows"], 1)), got=doc["num_vars"])
-        if c.num_vars != (doc["num_vars"],) * len(doc["polynomials"]):
-            raise MalformedRecord(f"{what}: commitment shape disagrees with the record", where=what,
-                                  expected=(doc["num_vars"],) * len(doc["polynomials"]), got=c.num_vars)
+        expected = (doc["num_vars"],) * len(doc["polynomials"]) + (bank_vars(len(doc["polynomials"])),)
+        if c.num_vars != expected:
+            raise MalformedRecord(f"{what}: commitment shape disagrees with the record (its polynomials, then the "
+                                  "bank)", where=what, expected=expected, got=c.num_vars)
         return cls(doc, schema, c, params)
+
+    @property
+    def bank_index(self) -> int:
+        """The bank's table in the commitment: after the polynomials."""
+        return len(self.doc["polynomials"])
 
 
 @dataclass(frozen=True)
@@ -164,7 +195,7 @@ class ConsentTableRecord(_Signed):
                                   "replaces", where=what, got=(doc["version"], doc["supersedes"]))
         if not _DIGEST.fullmatch(doc["distinctness_proof"]):
             raise MalformedRecord(f"{what}.distinctness_proof: a SHA-256 (64 hex digits)", where=what)
-        params = _check_params(doc["pcs"], what)
+        params = _check_params(doc["pcs"], what, default_params())
         c = _commitment(doc["commitment"], what)
         if doc["num_rows"] < 1 or doc["num_vars"] != padded_vars(doc["num_rows"]):
             raise MalformedRecord(f"{what}: num_vars does not follow from num_rows", where=what)

@@ -25,6 +25,16 @@ the caller discharges: f_c~, e~ at the lookup's point, t_c~ and m~ at the
 table's point (against the dataset's, the table's and the multiplicities'
 commitments). The verifier computes only ind~ and the tags itself.
 
+Zero knowledge.  When the transcript carries a zero-knowledge session
+(`sumcheck.zk`), the run is the one `protocol.py` describes for public
+tables: the trees' roots are sent padded and their sum is proven zero by
+one more fractional-sum GKR over the roots (`root_tree_leaves_check`);
+every GKR layer's sum-check is masked; every leaf value (f_c~, e~, t_c~,
+m~) is sent padded, so the claims handed back are `Hidden`, and the leaf
+checks are deferred to the bank's opening (`leaf_sums` is linear in those
+values). The proof then carries root_q and the root tree's layers (format
+version 2); a plain run carries neither (version 1).
+
 Soundness: the LogUp identity at (alpha, beta) costs (#leaves * (w + 1)) / p^2
 (Schwartz-Zippel over the pair, as in `protocol.soundness`); each GKR layer
 the same as there.
@@ -50,6 +60,7 @@ LABEL_VALUES = b"lookup/committed-table/leaf-values"
 
 MAGIC = b"ZKCT"
 FORMAT_VERSION = 1
+ZK_VERSION = 2
 _MIN_SUMCHECK = 9
 
 
@@ -104,17 +115,57 @@ def combiners(beta: Fp2, width: int) -> list[Fp2]:
     return out
 
 
+def leaf_sums(instance: CommittedTableInstance, ends, lookup_values, numerator, table_values, multiplicity,
+              alpha, beta):
+    """(p~, q~) of every tree's leaves at its GKR end point (ends[t][0]), from
+    the leaf values and the verifier's own ind~ and tags; also each segment's
+    point. Linear in the leaf values, so it holds for `Hidden` ones too (the
+    Hidden operand is kept on the left of every product and sum)."""
+    from zkaudit.poly.mle import eq_bits, prefix_indicator
+
+    tree_vars, segments = instance.layout()
+    w = instance.width
+    comb = combiners(beta, w)
+    p_leaf: list = [Fp2(0)] * len(tree_vars)
+    q_leaf: list = [Fp2(0)] * len(tree_vars)
+    points = {}
+    for kind, nv, tree, offset in segments:
+        point = ends[tree][0]
+        cut = tree_vars[tree] - nv
+        hi, lo = point[:cut], point[cut:]
+        points[kind] = tuple(lo)
+        sel = eq_bits(offset >> nv, hi)
+        if kind == "lookup":
+            num, vals, tag = numerator, lookup_values, Fp2(1)
+        else:
+            num, vals = -multiplicity, table_values
+            tag = prefix_indicator(instance.table_rows, lo)
+        den = alpha - comb[w] * tag
+        for c, v in enumerate(vals):
+            den = -(v * comb[c]) + den
+        p_leaf[tree] = num * sel + p_leaf[tree]
+        q_leaf[tree] = den * sel + q_leaf[tree]
+    return p_leaf, q_leaf, points
+
+
 @dataclass(frozen=True)
 class CommittedTableProof:
-    roots: tuple[tuple[Fp2, Fp2], ...]
+    roots: tuple[tuple[Fp2, Fp2], ...]  # zero-knowledge: padded
     layers: tuple[tuple[SumcheckProof, ...], ...]
-    lookup_values: tuple[Fp2, ...]  # f_c~(r_f) per column
+    lookup_values: tuple[Fp2, ...]  # f_c~(r_f) per column (zero-knowledge: padded, as every value below)
     numerator_value: Fp2  # e~(r_f)
     table_values: tuple[Fp2, ...]  # t_c~(r_t) per column
     multiplicity_value: Fp2  # m~(r_t)
+    root_q: Fp2 | None = None  # zero-knowledge: the padded denominator of the roots' sum
+    root_layers: tuple[SumcheckProof, ...] = ()  # zero-knowledge: the GKR over the roots
+
+    @property
+    def zero_knowledge(self) -> bool:
+        return self.root_q is not None
 
     def to_bytes(self) -> bytes:
-        out = [MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", len(self.roots))]
+        version = ZK_VERSION if self.zero_knowledge else FORMAT_VERSION
+        out = [MAGIC, bytes([version]), struct.pack("<I", len(self.roots))]
         for (p, q), layers in zip(self.roots, self.layers, strict=True):
             out += [p.to_bytes(), q.to_bytes(), struct.pack("<I", len(layers))]
             out += [layer.to_bytes() for layer in layers]
@@ -124,6 +175,9 @@ class CommittedTableProof:
         out.append(bytes([len(self.table_values)]))
         out += [v.to_bytes() for v in self.table_values]
         out.append(self.multiplicity_value.to_bytes())
+        if self.zero_knowledge:
+            out += [self.root_q.to_bytes(), struct.pack("<I", len(self.root_layers))]
+            out += [layer.to_bytes() for layer in self.root_layers]
         return b"".join(out)
 
     @classmethod
@@ -134,9 +188,9 @@ class CommittedTableProof:
         if r.take(4, "magic") != MAGIC:
             raise MalformedProof("not a committed-table lookup proof (bad magic)", where="lookup/committed-table")
         version = r.take(1, "version")[0]
-        if version != FORMAT_VERSION:
+        if version not in (FORMAT_VERSION, ZK_VERSION):
             raise MalformedProof("unsupported committed-table lookup version", where="lookup/committed-table",
-                                 expected=FORMAT_VERSION, got=version)
+                                 expected=(FORMAT_VERSION, ZK_VERSION), got=version)
         roots, layers = [], []
         for _ in range(r.u32("tree count", 2 * BYTES_EXT + 4)):
             roots.append((r.ext(), r.ext()))
@@ -151,7 +205,13 @@ class CommittedTableProof:
         tw = r.take(1, "width")[0]
         tvals = tuple(r.ext() for _ in range(tw))
         mult = r.ext()
-        return cls(tuple(roots), tuple(layers), fvals, num, tvals, mult), r.pos
+        root_q, root_layers = None, []
+        if version == ZK_VERSION:
+            root_q = r.ext()
+            for _ in range(r.u32("root-tree layer count", _MIN_SUMCHECK)):
+                proof, r.pos = SumcheckProof.read(data, r.pos)
+                root_layers.append(proof)
+        return cls(tuple(roots), tuple(layers), fvals, num, tvals, mult, root_q, tuple(root_layers)), r.pos
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CommittedTableProof:

@@ -5,7 +5,9 @@
     proof, claims = prove(instance, lookup_cols, numerators, table_cols, m, transcript)
 
 `prove` does not check membership: a cheating caller gets a proof the
-verifier rejects (the attack tests rely on that).
+verifier rejects (the attack tests rely on that). With a zero-knowledge
+session on the transcript the run is zero-knowledge (`committed_table.py`)
+and the returned claims are `Hidden`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from zkaudit.lookup.committed_table import (
     CommittedTableInstance,
     CommittedTableProof,
     combiners,
+    leaf_sums,
 )
 from zkaudit.lookup.committed_table_verifier import CommittedTableClaims
 from zkaudit.lookup.claim import PointClaim
@@ -113,23 +116,42 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
         else:
             p[o : o + size, 0] = vec.neg(multiplicities)
             _leaf_q(table_cols, _pad(np.ones(instance.table_rows, dtype=U64), size), comb, alpha, q[o : o + size])
-    roots, layer_proofs, points = [], [], []
-    for p, q in leaves:
-        root, proofs, point, _ = gkr.prove(gkr.build_layers(p, q), transcript)
-        roots.append(root)
+    zk = getattr(transcript, "zk", None)
+    trees = [gkr.build_layers(p, q) for p, q in leaves]
+    roots, hidden_roots, root_q, root_layers = [], [None] * len(trees), None, ()
+    if zk is not None:
+        from zkaudit.lookup.prover import _prove_roots_zk  # the public-table LogUp's own root tree, reused
+
+        roots, hidden_roots, root_q, root_layers = _prove_roots_zk(trees, transcript, zk)
+        roots = list(roots)
+    layer_proofs, ends = [], []
+    for t, layers in enumerate(trees):
+        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t])
+        if zk is None:
+            roots.append(root)
         layer_proofs.append(proofs)
-        points.append(point)
-    lo = {kind: points[tree][tree_vars[tree] - nv :] for kind, nv, tree, _ in segments}
+        ends.append((point,) + tuple(end))
+    lo = {kind: ends[tree][0][tree_vars[tree] - nv :] for kind, nv, tree, _ in segments}
     rf, rt = lo["lookup"], lo["table"]
-    fvals = tuple(_ext(evaluate(c, rf)) for c in lookup_cols)
-    num = _ext(evaluate(numerators, rf))
-    tvals = tuple(_ext(evaluate(c, rt)) for c in table_cols)
-    mval = _ext(evaluate(multiplicities, rt))
-    transcript.absorb_exts(LABEL_VALUES, list(fvals) + [num] + list(tvals) + [mval])
-    proof = CommittedTableProof(tuple(roots), tuple(layer_proofs), fvals, num, tvals, mval)
+    values = [_ext(evaluate(c, rf)) for c in lookup_cols] + [_ext(evaluate(numerators, rf))]
+    values += [_ext(evaluate(c, rt)) for c in table_cols] + [_ext(evaluate(multiplicities, rt))]
+    if zk is None:
+        sent, held = values, values
+    else:  # sent padded; the claims keep them Hidden
+        pairs = [zk.pad(v) for v in values]
+        sent, held = [s for s, _ in pairs], [h for _, h in pairs]
+    transcript.absorb_exts(LABEL_VALUES, sent)
+    if zk is not None:
+        p_leaf, q_leaf, _ = leaf_sums(instance, ends, held[:w], held[w], held[w + 1 : 2 * w + 1], held[-1],
+                                      alpha, beta)
+        for t, (_, vp, vq) in enumerate(ends):
+            zk.require_equal(p_leaf[t], vp, where="lookup/committed-table/leaves")
+            zk.require_equal(q_leaf[t], vq, where="lookup/committed-table/leaves")
+    proof = CommittedTableProof(tuple(roots), tuple(layer_proofs), tuple(sent[:w]), sent[w],
+                                tuple(sent[w + 1 : 2 * w + 1]), sent[-1], root_q, tuple(root_layers))
     claims = CommittedTableClaims(
-        tuple(PointClaim(rf, v) for v in fvals), PointClaim(rf, num),
-        tuple(PointClaim(rt, v) for v in tvals), PointClaim(rt, mval))
+        tuple(PointClaim(rf, v) for v in held[:w]), PointClaim(rf, held[w]),
+        tuple(PointClaim(rt, v) for v in held[w + 1 : 2 * w + 1]), PointClaim(rt, held[-1]))
     return proof, claims
 
 

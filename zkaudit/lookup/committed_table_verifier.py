@@ -5,7 +5,9 @@ non-zero denominators; each GKR layer; that the leaf claims equal the
 leaves rebuilt from the prover's column, numerator, table and multiplicity
 values and the verifier's own ind~ and tags. Returns every one of those
 values as a claim the caller must discharge against its commitment;
-until then nothing is proven.
+until then nothing is proven. A zero-knowledge run (a session on the
+transcript) checks the roots' sum through the root tree and defers the leaf
+checks; its claims are `Hidden`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from zkaudit.lookup.committed_table import (
     LABEL_VALUES,
     CommittedTableInstance,
     CommittedTableProof,
-    combiners,
+    leaf_sums,
 )
 from zkaudit.lookup.errors import LeafMismatch, LookupShapeError
+from zkaudit.lookup.protocol import LABEL_ROOT, LABEL_ROOT_Q, root_tree_leaves_check
 from zkaudit.lookup.verifier import _check_roots, _verify_tree
-from zkaudit.poly.mle import eq_bits, prefix_indicator
 from zkaudit.transcript import Transcript
 
 WHERE = "lookup/committed-table"
@@ -58,45 +60,57 @@ def verify(instance: CommittedTableInstance, proof: CommittedTableProof, transcr
     """Raises a `LookupRejected` (or sum-check) subclass on a bad proof."""
     tree_vars, segments = instance.layout()
     _check_shape(instance, proof, tree_vars)
-    _check_roots(proof.roots)
+    zk = getattr(transcript, "zk", None)
+    if (zk is None) == proof.zero_knowledge:
+        raise LookupShapeError("zero-knowledge committed-table proof where the statement is plain, or the reverse",
+                               where=WHERE, expected=zk is not None, got=proof.zero_knowledge)
+    if zk is None:
+        _check_roots(proof.roots)
 
     instance.absorb(transcript)
     beta = transcript.challenge_ext(LABEL_BETA)
     alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
     transcript.charge("committed-table lookup alpha, beta", instance.soundness_log2())
-    ends = [_verify_tree(t, root, layers, transcript) for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
-
     w = instance.width
-    comb = combiners(beta, w)
-    p_leaf = [Fp2(0)] * len(tree_vars)
-    q_leaf = [Fp2(0)] * len(tree_vars)
-    lo_points = {}
-    for kind, nv, tree, offset in segments:
-        point = ends[tree][0]
-        cut = tree_vars[tree] - nv
-        hi, lo = point[:cut], point[cut:]
-        lo_points[kind] = lo
-        sel = eq_bits(offset >> nv, hi)
-        if kind == "lookup":
-            num, vals, tag = proof.numerator_value, proof.lookup_values, Fp2(1)
-        else:
-            num, vals = -proof.multiplicity_value, proof.table_values
-            tag = prefix_indicator(instance.table_rows, lo)
-        den = alpha - comb[w] * tag
-        for c, v in enumerate(vals):
-            den = den - comb[c] * v
-        p_leaf[tree] = p_leaf[tree] + sel * num
-        q_leaf[tree] = q_leaf[tree] + sel * den
+    sent = list(proof.lookup_values) + [proof.numerator_value] + list(proof.table_values) + [proof.multiplicity_value]
+    if zk is None:
+        ends = [_verify_tree(t, root, layers, transcript)
+                for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
+        held = sent
+    else:
+        ends = _verify_trees_zk(proof, transcript, zk)
+        held = [zk.receive(v) for v in sent]
+    transcript.absorb_exts(LABEL_VALUES, sent)
+    p_leaf, q_leaf, points = leaf_sums(instance, ends, held[:w], held[w], held[w + 1 : 2 * w + 1], held[-1],
+                                       alpha, beta)
     for t, (_, vp, vq) in enumerate(ends):
-        if p_leaf[t] != vp:
+        if zk is not None:
+            zk.require_equal(p_leaf[t], vp, where=f"{WHERE}/leaves", error=LeafMismatch)
+            zk.require_equal(q_leaf[t], vq, where=f"{WHERE}/leaves", error=LeafMismatch)
+        elif p_leaf[t] != vp:
             raise LeafMismatch("leaf numerators do not match the last GKR claim", where=WHERE, round=t,
                                expected=p_leaf[t], got=vp)
-        if q_leaf[t] != vq:
+        elif q_leaf[t] != vq:
             raise LeafMismatch("leaf denominators do not match the last GKR claim", where=WHERE, round=t,
                                expected=q_leaf[t], got=vq)
-    transcript.absorb_exts(LABEL_VALUES, list(proof.lookup_values) + [proof.numerator_value]
-                           + list(proof.table_values) + [proof.multiplicity_value])
-    rf, rt = lo_points["lookup"], lo_points["table"]
+    rf, rt = points["lookup"], points["table"]
     return CommittedTableClaims(
-        tuple(PointClaim(rf, v) for v in proof.lookup_values), PointClaim(rf, proof.numerator_value),
-        tuple(PointClaim(rt, v) for v in proof.table_values), PointClaim(rt, proof.multiplicity_value))
+        tuple(PointClaim(rf, v) for v in held[:w]), PointClaim(rf, held[w]),
+        tuple(PointClaim(rt, v) for v in held[w + 1 : 2 * w + 1]), PointClaim(rt, held[-1]))
+
+
+def _verify_trees_zk(proof: CommittedTableProof, transcript: Transcript, zk) -> list:
+    """The padded roots, the GKR over them (their LogUp sum is zero), then
+    every tree from its Hidden root (as `lookup.verifier._verify_zk`)."""
+    hidden = [(zk.receive(p), zk.receive(q)) for p, q in proof.roots]
+    transcript.absorb_exts(LABEL_ROOT, [v for pair in proof.roots for v in pair])
+    size = 1 << (len(proof.roots) - 1).bit_length()
+    if len(proof.root_layers) != (size - 1).bit_length():
+        raise LookupShapeError("the root tree has the wrong number of layers", where=WHERE,
+                               expected=(size - 1).bit_length(), got=len(proof.root_layers))
+    hidden_q = zk.receive(proof.root_q)
+    transcript.absorb_ext(LABEL_ROOT_Q, proof.root_q)
+    point, vp, vq = _verify_tree(-1, None, proof.root_layers, transcript, hidden_root=(Fp2(0), hidden_q))
+    root_tree_leaves_check(zk, point, vp, vq, hidden, size)
+    return [_verify_tree(t, None, layers, transcript, hidden_root=h)
+            for t, (h, layers) in enumerate(zip(hidden, proof.layers))]

@@ -1,31 +1,37 @@
-"""Consent prover (the relation is written at the top of `verifier.py`).
-
-Not zero-knowledge yet (see the package docstring): use on synthetic or
-public data only until issue 15 lands."""
+"""Consent prover (the relation and both protocols are written at the top of
+`verifier.py`). Zero-knowledge by default; `zero_knowledge=False` makes the
+plain proof, for synthetic or public data only (the registry refuses it
+unless told the data is not patient data)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from zkaudit import pcs
-from zkaudit.errors import ZkauditError
-from zkaudit.field.scalar import Fp2
 from zkaudit.data.consent_table import ConsentOpening
 from zkaudit.data.dataset import DatasetOpening
-from zkaudit.data.records import ConsentTableRecord, DatasetRecord
+from zkaudit.data.records import ConsentTableRecord, DatasetRecord, hiding_params
+from zkaudit.errors import ZkauditError
+from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.lookup import committed_table_prover
+from zkaudit.lookup.claim import PointClaim
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.lookup.committed_table_prover import RowNotInTable
-from zkaudit.poly.mle import eq_table
+from zkaudit.poly.mle import eq_table, evaluate
 from zkaudit.statements.common.statement import bind
-from zkaudit.statements.consent.proof import ConsentProof
+from zkaudit.statements.consent.proof import STATEMENT, ConsentProof
 from zkaudit.statements.consent.verifier import (
+    DATASET_BANK,
     LABEL_UNIQUE_POINT,
     build_statement,
+    check_numerators,
+    exact_claim,
+    finish_zk,
+    table_value_checks,
     uniqueness_spec,
 )
-from zkaudit.statements.consent.proof import STATEMENT
 from zkaudit.statements.envelope import encode_envelope
+from zkaudit.statements.inference.zk import ADVICE_BANK, REPAD, bank_words
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.transcript import Transcript
 
@@ -35,8 +41,12 @@ class NotConsented(ZkauditError):
     table, or (with unique_ids) two valid records share an ID."""
 
 
+# (dataset vars, table vars, unique_ids) -> advice bank elements a proof used
+_BANK_SIZES: dict[tuple[int, int, bool], int] = {}
+
+
 def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table: ConsentTableRecord,
-                  table_opening: ConsentOpening, *, unique_ids: bool,
+                  table_opening: ConsentOpening, *, unique_ids: bool, zero_knowledge: bool = True,
                   multiplicities: np.ndarray | None = None, dataset_data=None, table_data=None) -> bytes:
     """The proof file's bytes. `multiplicities` overrides the honest counts
     (attack tests only); `dataset_data`/`table_data` reuse PCS prover data."""
@@ -57,28 +67,110 @@ def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table
         m = multiplicities
     ddata = dataset_data or dataset_opening.prover_data(dataset)
     tdata = table_data or table_opening.prover_data(table)
-    params = dataset.params
-    mc, mdata = pcs.commit([m], params)
-    mc_bytes = mc.to_bytes()
+    run = _Run(dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, (hi_i, lo_i))
+    if not zero_knowledge:
+        return run.prove(None)
+    from zkaudit.sumcheck.zk import BankExhausted
 
-    statement = build_statement(dataset, table, unique_ids)
-    transcript = Transcript()
-    bind(transcript, statement, commitments={"dataset": dataset.commitment.to_bytes(),
-                                             "table": table.commitment.to_bytes(), "multiplicities": mc_bytes})
-    inst = CommittedTableInstance(2, dataset.num_vars, table.num_vars, table.num_rows)
-    lookup, claims = committed_table_prover.prove(inst, ids, valid, tcols, m, transcript)
-    m_claims = [pcs.Claim(0, claims.multiplicities.point, claims.multiplicities.value)]
-    uniq = None
+    key = (dataset.num_vars, table.num_vars, bool(unique_ids))
+    size = _BANK_SIZES.get(key) or estimate_bank(dataset.num_vars, table.num_vars, unique_ids)
+    while True:
+        try:
+            out = run.prove(size)
+            _BANK_SIZES[key] = run.used
+            return out
+        except BankExhausted:
+            size *= 2
+
+
+def estimate_bank(lookup_vars: int, table_vars: int, unique_ids: bool) -> int:
+    """Advice-bank elements for a first try (the prover doubles it when a
+    proof needs more, then remembers the exact figure). A zero-knowledge
+    sum-check of n variables and degree d takes n d + d + 1 mask elements
+    and a pad per padded table: each GKR layer k (degree 3, 4 padded tables)
+    about 3 k + 11, the zero-check 3 k + 5, each re-padding 2 n + 4."""
+    total = 64
+    for nv in (lookup_vars, table_vars):
+        total += sum(3 * k + 11 for k in range(nv + 1))
     if unique_ids:
-        r = transcript.challenge_exts(LABEL_UNIQUE_POINT, table.num_vars)
-        uniq, uc, _ = sumcheck_prover.prove([eq_table(r), m], uniqueness_spec(), transcript, claimed_sum=Fp2(0))
-        m_claims.append(pcs.Claim(0, uc.point, uc.values[1]))
-    d_claims = [pcs.Claim(hi_i, claims.lookup_columns[0].point, claims.lookup_columns[0].value),
-                pcs.Claim(lo_i, claims.lookup_columns[1].point, claims.lookup_columns[1].value),
-                pcs.Claim(polys.shape[0] - 1, claims.numerators.point, claims.numerators.value)]
-    t_claims = [pcs.Claim(c, cl.point, cl.value) for c, cl in enumerate(claims.table_columns)]
-    d_open = pcs.open(ddata, d_claims, transcript)
-    t_open = pcs.open(tdata, t_claims, transcript)
-    m_open = pcs.open(mdata, m_claims, transcript)
-    body = ConsentProof(statement, mc_bytes, lookup, uniq, d_open.to_bytes(), t_open.to_bytes(), m_open.to_bytes())
-    return encode_envelope(STATEMENT, body.to_bytes())
+        total += 3 * table_vars + 8
+    return total + 2 * (2 * lookup_vars + 6)
+
+
+def _ext(x) -> Fp2:
+    return Fp2.from_base(x) if isinstance(x, Fp) else x
+
+
+class _Run:
+    """One proof's inputs; `prove(bank_size)` makes it (plain when None)."""
+
+    def __init__(self, dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, id_polys):
+        self.dataset, self.opening, self.table, self.unique_ids = dataset, dataset_opening, table, unique_ids
+        self.ids, self.valid, self.tcols, self.m = ids, valid, tcols, m
+        self.ddata, self.tdata, self.id_polys = ddata, tdata, id_polys
+        self.used = 0
+
+    def prove(self, bank_size: int | None) -> bytes:
+        from zkaudit.sumcheck.zk import ZkProver
+
+        dataset, table = self.dataset, self.table
+        zk = None
+        if bank_size is None:
+            mc, mdata = pcs.commit([self.m], table.params)
+        else:
+            zk = ZkProver({ADVICE_BANK: bank_size, DATASET_BANK: self.opening.polys.shape[0]},
+                          {DATASET_BANK: self.opening.bank()})
+            bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
+            bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
+            mc, mdata = pcs.commit([self.m, bank], hiding_params())
+        mc_bytes = mc.to_bytes()
+        statement = build_statement(dataset, table, self.unique_ids, zk is not None)
+        transcript = Transcript()
+        bind(transcript, statement, commitments={"dataset": dataset.commitment.to_bytes(),
+                                                 "table": table.commitment.to_bytes(), "multiplicities": mc_bytes})
+        transcript.zk = zk
+        inst = CommittedTableInstance(2, dataset.num_vars, table.num_vars, table.num_rows)
+        lookup, claims = committed_table_prover.prove(inst, self.ids, self.valid, self.tcols, self.m, transcript)
+        check_numerators(transcript, dataset, claims.numerators)
+        m_claims = [claims.multiplicities]
+        uniq = None
+        if self.unique_ids:
+            r = transcript.challenge_exts(LABEL_UNIQUE_POINT, table.num_vars)
+            uniq, uc, _ = sumcheck_prover.prove([eq_table(r), self.m], uniqueness_spec(), transcript,
+                                                claimed_sum=Fp2(0), public=(0,))
+            m_claims.append(PointClaim(uc.point, uc.values[1]))
+        hi_i, lo_i = self.id_polys
+        repads, tvals = (), ()
+        if zk is None:
+            d_claims = [exact_claim(hi_i, claims.lookup_columns[0]), exact_claim(lo_i, claims.lookup_columns[1])]
+            t_claims = [pcs.Claim(c, cl.point, cl.value) for c, cl in enumerate(claims.table_columns)]
+            m_claims = [pcs.Claim(0, c.point, c.value) for c in m_claims]
+        else:
+            id_claims = []
+            for i, c in zip(self.id_polys, claims.lookup_columns):
+                sc, reduced = repad(self.opening.polys[i], c, transcript)
+                repads += (sc,)
+                id_claims.append((i, reduced))
+            rt = claims.table_columns[0].point
+            tvals = tuple(_ext(evaluate(col, list(rt))) for col in self.tcols)
+            t_claims = table_value_checks(transcript, claims, tvals)
+            d_claims, m_claims = finish_zk(transcript, dataset, id_claims, m_claims)
+            self.used = zk.banks_used()[ADVICE_BANK]
+            transcript.zk = None  # the openings' own sum-checks are masked by the hiding commitments themselves
+        d_open = pcs.open(self.ddata, d_claims, transcript)
+        t_open = pcs.open(self.tdata, t_claims, transcript)
+        m_open = pcs.open(mdata, m_claims, transcript)
+        body = ConsentProof(statement, mc_bytes, lookup, uniq, repads, tvals, d_open.to_bytes(), t_open.to_bytes(),
+                            m_open.to_bytes())
+        return encode_envelope(STATEMENT, body.to_bytes())
+
+
+def repad(column: np.ndarray, claim: PointClaim, transcript):
+    """Move a Hidden claim T~(r_f) (padded from the proof's bank) onto the
+    dataset's bank: a zero-knowledge sum-check of sum_x T(x) eq(r_f, x) whose
+    T takes its final pad from the dataset bank, so the claim it leaves can
+    be discharged on c_D alone (`verifier.repad_claim`; inference re-pads a
+    committed input the same way)."""
+    sc, reduced, _ = sumcheck_prover.prove([column, eq_table(list(claim.point))], REPAD, transcript,
+                                           claimed_sum=claim.value, public=(1,), pad_bank={0: DATASET_BANK})
+    return sc, PointClaim(reduced.point, reduced.values[0])
