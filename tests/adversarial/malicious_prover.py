@@ -38,7 +38,7 @@ from zkaudit.layers.dispatch_prover import ADVICE
 from zkaudit.layers.tensor import padded_shape
 from zkaudit.statements.inference import witness as witness_mod
 from zkaudit.statements.inference.prover import prove_witness
-from zkaudit.statements.inference.commitment import params
+from zkaudit.statements.inference.commitment import NoWeights, params
 from zkaudit.statements.verify import verify_proof
 from zkaudit.pcs import commit
 from zkaudit.field import vec
@@ -373,7 +373,7 @@ class Attack:
         except (ZkauditError, ValueError, KeyError, IndexError, OverflowError) as exc:
             return Outcome(False, None, reference, f"prover refused: {type(exc).__name__}: {exc}")
         tables = [vec.from_int64(w.table(s.name)) for s in w.circuit.weights]
-        commitment = commit(tables, params())[0].to_bytes()
+        commitment = (commit(tables, params())[0] if tables else NoWeights()).to_bytes()  # a weightless model
         verdict = verify_proof(proof, circuit_bin=self.circuit_bin, weight_commitment=commitment)
         if not verdict.valid:
             return Outcome(False, None, reference, f"rejected: {verdict.reason}")

@@ -48,6 +48,11 @@ def compiled(m, calib: dict):
     return import_model(m, ranges=collect_ranges(m, calib), name=m.graph.name)
 
 
+def circuit_ints(spec, value) -> np.ndarray:
+    """What the circuit takes for an input: a float quantized, an ONNX integer as is."""
+    return np.asarray(value, dtype=np.int64) if spec.scale is None else quantize(spec, value)
+
+
 def max_error(m, circuit, weights, data: dict, *, snap: bool = False) -> tuple[float, float]:
     """(max |ours - onnxruntime| over the samples, the allowed tolerance).
     With `snap`, onnxruntime sees the input the circuit sees (quantized and
@@ -59,9 +64,10 @@ def max_error(m, circuit, weights, data: dict, *, snap: bool = False) -> tuple[f
     for i in range(n):
         feeds = {k: v[i] for k, v in data.items()}
         if snap:
-            feeds = {s.name: dequantize(s, quantize(s, feeds[s.name])).astype(np.float32) for s in circuit.inputs}
+            feeds = {s.name: dequantize(s, quantize(s, feeds[s.name])).astype(np.float32) if s.scale else
+                     feeds[s.name] for s in circuit.inputs}
         want = onnxruntime_outputs(m, feeds).astype(np.float64)
-        ints = {s.name: quantize(s, feeds[s.name]) for s in circuit.inputs}
+        ints = {s.name: circuit_ints(s, feeds[s.name]) for s in circuit.inputs}
         got = dequantize(spec, circuit.execute(weights, ints)[spec.name])
         spread = float(want.max() - want.min()) or float(np.abs(want).max(initial=0.0))
         worst = max(worst, float(np.max(np.abs(got - want))))
@@ -75,6 +81,6 @@ def prove_and_verify(circuit, weights, feeds: dict):
     from zkaudit.statements.verify import verify_proof
 
     commitment = commit_weights(circuit, weights)[0].to_bytes()
-    ints = {s.name: quantize(s, feeds[s.name]) for s in circuit.inputs}
+    ints = {s.name: circuit_ints(s, feeds[s.name]) for s in circuit.inputs}
     proof = prove(circuit, weights, ints, weight_commitment=commitment)
     return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=commitment)

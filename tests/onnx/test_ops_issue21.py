@@ -86,8 +86,8 @@ def _scatter():
                                                                                                    "u": (1, 3)}
 
 
-def _int_div():
-    g = helper.make_graph([helper.make_node("Div", ["x", "c"], ["y"])], "g",
+def _int_div(op="Div", **attrs):
+    g = helper.make_graph([helper.make_node(op, ["x", "c"], ["y"], **attrs)], "g",
                           [helper.make_tensor_value_info("x", TensorProto.INT8, [2, 6])],
                           [helper.make_tensor_value_info("y", TensorProto.INT8, [2, 6])],
                           initializer=[numpy_helper.from_array(_c(4, np.int8), "c")])
@@ -113,8 +113,10 @@ ENTRIES = {
     # division
     "Div_constant": (_one("Div", inits={"c": _c(3.0)}), None, "proves"),
     "Div_elementwise": (_one("Div", ins={"x": (2, 6), "d": (2, 6)}), POS, "proves"),
-    "Div_integer": (_int_div, None, "integer division"),
-    "Mod_integer": (_one("Mod", inits={"c": _c(4.0)}, fmod=1), None, "remainder"),
+    "Div_integer": (_int_div, None, "proves"),
+    "Mod_integer": (lambda: _int_div("Mod"), None, "proves"),
+    "Mod_integer_fmod": (lambda: _int_div("Mod", fmod=1), None, "proves"),
+    "Mod_float": (_one("Mod", inits={"c": _c(4.0)}, fmod=1), None, "float"),
     # elementwise functions
     **{op: (_one(op), POS if op in ("Sqrt", "Log") else None, "proves")
        for op in ("Sqrt", "Log", "Round", "Elu", "Selu", "Celu", "Softplus", "Mish", "HardSigmoid", "HardSwish")},

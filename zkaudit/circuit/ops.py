@@ -103,7 +103,7 @@ OPS: dict[str, OpSpec] = {s.name: s for s in _SPECS}
 # values are what count) but keeps the set closed and readable.
 TABLE_FUNCTIONS = frozenset({"sigmoid", "tanh", "exp", "erf", "gelu", "leaky_relu", "elu", "selu", "celu", "softplus",
                              "softsign", "hard_sigmoid", "hard_swish", "mish", "prelu", "sqrt", "log", "reciprocal",
-                             "neg", "abs", "round", "sign", "pow"})
+                             "neg", "abs", "round", "sign", "pow", "div", "mod"})
 
 MAX_TABLE_LOG_SIZE = 16  # a lookup table has at most 2^16 entries
 ACCUMULATOR_BITS = 32  # MatMul/Conv/Add/Sub/Mul outputs must fit int32

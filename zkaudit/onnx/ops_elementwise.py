@@ -10,6 +10,7 @@ import numpy as np
 from onnx import helper
 
 from zkaudit.circuit import TensorSpec
+from zkaudit.onnx import ops_integer
 from zkaudit.onnx.importer import node_attrs
 from zkaudit.onnx.quant import QParams, dtype_range, from_range
 from zkaudit.onnx.values import Act, QConst
@@ -134,7 +135,11 @@ def Div(imp, node):
     x * 0.5 * (1 + Erf(x / 1.4142))). A positive scalar divisor only changes
     what the integers mean: real = (q - zp) * (scale / c), no op and no
     rounding. Other constant divisors become a Mul by 1 / c; a computed
-    divisor a Mul by a lookup table of its reciprocal (`_divide_by_tensor`)."""
+    divisor a Mul by a lookup table of its reciprocal (`_divide_by_tensor`).
+    Integer tensors divide exactly, truncating (`ops_integer`)."""
+    if not imp.act(node.input[0]).is_float:
+        ops_integer.integer_div(imp, node)
+        return
     if not imp.is_const(node.input[1]):
         _divide_by_tensor(imp, node)
         return

@@ -6,10 +6,10 @@ tests/onnx/test_readme_ops.py, which prints the current table when they differ).
 Besides these, `Constant` and any node whose inputs are all constants (any
 op) are evaluated at import time; they cost nothing in the circuit."""
 
-from zkaudit.onnx import ml_trees, ops_elementwise, ops_linear, ops_pool, ops_recurrent, ops_reduce, ops_shape
+from zkaudit.onnx import ml_trees, ops_elementwise, ops_integer, ops_linear, ops_pool, ops_recurrent, ops_reduce, ops_shape
 
 OPS = {**ops_linear.OPS, **ops_elementwise.OPS, **ops_shape.OPS, **ops_pool.OPS, **ops_reduce.OPS,
-       **ops_recurrent.OPS, **ml_trees.OPS}
+       **ops_recurrent.OPS, **ops_integer.OPS, **ml_trees.OPS}
 
 _ONNX, _MS, _ML = "ai.onnx", "com.microsoft", "ai.onnx.ml"
 _TABLE = "Table (lookup over the input's integer range)"
@@ -32,6 +32,11 @@ _TREES = ("MatMul by a committed feature selector + Clip (each node's test, a ra
           "path matrix + Clip (the leaf each tree reaches), MatMul by the leaf values (their sum)")
 _TREES_LIMIT = (f"one input row (1, F); trees padded to the deepest (depth <= {ml_trees.MAX_DEPTH}); node modes "
                 "BRANCH_LEQ, LT, GTE, GT")
+_INT_DIV = ("Relu and Sub (positive and negative parts), Add + Requantize (exact floor division by a constant "
+            "abs(c), its remainder range-checked), {rest}; of two computed tensors, a Table over the pair "
+            "(Requantize + Add index it)")
+_INT_DIV_LIMIT = ("a scalar integer constant divisor, or two computed tensors whose ranges hold at most 2^16 pairs "
+                  "(a divisor of 0 reads 0); no quotient outside the dividend's integer type")
 _NORM_LIMIT = "K values per row with 2*K^2*(input range) < 2^31 (K <= ~2000 for int8)"
 
 # (domain, op) -> (what it becomes in the circuit IR, restrictions beyond ONNX's own)
@@ -62,8 +67,12 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
                                   "no block_size; a per-axis scale only on constants"),
     (_ONNX, "Div"): ("nothing for a positive scalar divisor (it rescales the input's scale); "
-                      "otherwise Mul by the reciprocal (a constant, or a Table of 1/y for a computed y) + Requantize",
-                      "quantized float operands; 1/y saturates where |x/y| exceeds the output's range"),
+                      "otherwise Mul by the reciprocal (a constant, or a Table of 1/y for a computed y) + Requantize; "
+                      "of integers: " + _INT_DIV.format(rest="Sub, Clip to the quotient's range"),
+                      "quantized float operands: 1/y saturates where abs(x/y) exceeds the output's range; integers: "
+                      + _INT_DIV_LIMIT),
+    (_ONNX, "Mod"): (_INT_DIV.format(rest="Requantize by abs(c) (exact), Sub, Clip to the remainder's range"),
+                     "integer operands (fmod 0 or 1); " + _INT_DIV_LIMIT),
     (_ONNX, "Dropout"): ("nothing (identity at inference)", "no mask output, training_mode off"),
     (_ONNX, "Where"): (("Sub, Mul by the 0/1 condition, Add (each + Requantize): b + c * (a - b); a Table of the "
                         "condition when a and b are constant scalars"), "a computed 0/1 condition"),
@@ -192,8 +201,6 @@ FIXES: dict[tuple[str, str], str] = {
     (_ONNX, "Cast"): ("a Cast from a quantized float to an integer or bool type is not supported; remove it from "
                       "the exported graph (casts to float and between integer types are)"),
     (_ONNX, "ReduceProd"): "not supported (a product of data-dependent factors)",
-    (_ONNX, "Mod"): ("not supported yet (an integer remainder: a lookup table over the input's range would do, but "
-                     "the IR's closed set of table functions has no remainder)"),
     (_ONNX, "Upsample"): "export with opset >= 10 so that it is written as Resize, which is supported",
 }
 
