@@ -52,40 +52,44 @@ def commit_weights(circuit: Circuit, weights):
 
 def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None = None,
           commit_input: bool = False, progress=None, zero_knowledge: bool = True,
-          input_opening: bytes | None = None) -> bytes:
+          input_opening: bytes | None = None, weight_salt=None) -> bytes:
     """Prove y = M(x; W) for one input (a dict name -> array) or a batch (a
     list of such dicts, proven together with the weights paid once); returns
     the proof file bytes. `weight_commitment` (the published one) is checked
     against the weights. With `commit_input` the proof carries a commitment
     to the input (`commitment.input_commitment`) instead of its values, and
     the input is range-checked like the weights. The proof is
-    zero-knowledge unless `zero_knowledge=False` (`statements.inference.zk`)."""
+    zero-knowledge unless `zero_knowledge=False` (`statements.inference.zk`).
+    A hashed weight commitment (`hash.commitment`, never opened) needs the
+    vendor's `weight_salt`; the proof then re-commits the weights and
+    proves they hash to it (`weights_link`)."""
     w = witness.build(circuit, weights, inputs, commit_input=commit_input)
     return prove_witness(w, weight_commitment=weight_commitment, progress=progress, zero_knowledge=zero_knowledge,
-                         input_opening=input_opening)
+                         input_opening=input_opening, weight_salt=weight_salt)
 
 
 _BANK_SIZES: dict[tuple[str, int], int] = {}  # (circuit digest, batch) -> advice bank elements that sufficed
 
 
 def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None,
-                  zero_knowledge: bool = True, input_opening: bytes | None = None) -> bytes:
+                  zero_knowledge: bool = True, input_opening: bytes | None = None, weight_salt=None) -> bytes:
     """Prove the statement the witness `w` claims; the public output is read
     from the witness. An honest witness gives an accepting proof; any other
     must not (what `tests/adversarial` checks). `zero_knowledge=False` makes
     the plain proof (input modes 0 and 1), which says so. `input_opening`:
     the secret seed of a committed input's hiding commitment
     (`commitment.commit_inputs`); a fresh one when not given."""
+    link = _link(w, weight_commitment, weight_salt, zero_knowledge)
     if not zero_knowledge:
         return _prove(w, weight_commitment, progress, None)[0]
     from zkaudit.statements.inference.zk import estimate_bank
     from zkaudit.sumcheck.zk import BankExhausted
 
-    key = bank_key(w.registered, w.batch, w.commit_input)
-    size = _BANK_SIZES.get(key) or estimate_bank(w.circuit)
+    key = bank_key(w.registered, w.batch, w.commit_input) + (link is not None,)
+    size = _BANK_SIZES.get(key) or estimate_bank(w.circuit) + (link[0].bank_estimate() if link else 0)
     while True:
         try:
-            out, used = _prove(w, weight_commitment, progress, size, input_opening)
+            out, used = _prove(w, weight_commitment, progress, size, input_opening, link)
             _BANK_SIZES[key] = used  # exact from now on: a smaller bank is a smaller commitment
             return out
         except BankExhausted:
@@ -106,21 +110,54 @@ def remember_bank_sizes(sizes: dict) -> None:
     _BANK_SIZES.update(sizes)
 
 
-def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None, input_opening=None) -> bytes:
+def _link(w: witness.Witness, weight_commitment, weight_salt, zero_knowledge: bool):
+    """(plan, witness) of the weights link when the published commitment is
+    a hashed one (`weights_link`), else None."""
+    from zkaudit.hash.commitment import is_hashed_commitment
+
+    if weight_commitment is None or not is_hashed_commitment(weight_commitment):
+        return None
+    if not zero_knowledge:
+        raise ZkauditError("a hiding (hashed) weight commitment is proven by zero-knowledge proofs only",
+                           hint="prove without --no-zero-knowledge, or compile with --weight-commitment plain")
+    if weight_salt is None:
+        raise ZkauditError("proving against a hashed weight commitment needs its salt (private/weights.salt)",
+                           hint="prove from the compiled model folder that holds private/weights.salt")
+    from zkaudit.statements.inference.weights_link import LinkPlan
+    from zkaudit.statements.inference.weights_link_prover import LinkWitness
+
+    plan = LinkPlan.of(w.circuit, weight_commitment)
+    try:
+        return plan, LinkWitness(plan, {s.name: w.real(s.name) for s in w.circuit.weights}, weight_salt)
+    except ValueError as exc:
+        raise ZkauditError(f"the weights do not fit the hashed commitment's layout: {exc}") from None
+
+
+def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | None, input_opening=None,
+           link=None) -> bytes:
     from zkaudit.field.randomness import new_seed
 
     circuit = w.circuit
     zero_knowledge = bank_size is not None
     tables = _Tables(w)
-    weight_tables = [tables[s.name] for s in circuit.weights]
-    commitment, prover_data = commit(weight_tables, params()) if weight_tables else (NoWeights(), None)
-    committed = commitment.to_bytes()
-    if weight_commitment is not None and committed != weight_commitment:
-        raise ZkauditError("the weights do not match the published weight commitment",
-                           hint="recompile the model or publish the commitment of these weights")
+    if link is not None:
+        # The registered commitment is a hash, never opened: the weights go
+        # into this proof's hiding advice commitment (`weights_link`).
+        from zkaudit.statements.inference import weights_link as wl
+
+        commitment, prover_data, committed = None, None, weight_commitment
+        tables[wl.DIGESTS], tables[wl.SALT] = link[1].digests, link[1].salt
+    else:
+        weight_tables = [tables[s.name] for s in circuit.weights]
+        commitment, prover_data = commit(weight_tables, params()) if weight_tables else (NoWeights(), None)
+        committed = commitment.to_bytes()
+        if weight_commitment is not None and committed != weight_commitment:
+            raise ZkauditError("the weights do not match the published weight commitment",
+                               hint="recompile the model or publish the commitment of these weights")
     specs = circuit.specs()
     ranges = w.ranges
     advice_names = sorted(w.advice)
+    hidden_names = advice_names + (wl.hidden_weight_names(circuit) if link is not None else [])
     advice_commitment, advice_data = b"", None
     zk = None
     if zero_knowledge:
@@ -139,7 +176,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         words = izk.bank_words(bank_size)
         bank_table = np.zeros(words, dtype=np.uint64)
         bank_table[: 2 * bank_size] = zk.table(izk.ADVICE_BANK)
-        com, advice_data = commit([tables[n] for n in advice_names] + [bank_table], zk_params())
+        com, advice_data = commit([tables[n] for n in hidden_names] + [bank_table], zk_params())
         advice_commitment = com.to_bytes()
     elif advice_names:
         com, advice_data = commit([tables[n] for n in advice_names], params())
@@ -183,12 +220,19 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     stream.append(section)
     for c in range_claims:
         claims[c.tensor].append(c)
+    if link is not None:
+        from zkaudit.statements.inference import weights_link_prover
+
+        for c in weights_link_prover.prove(link[0], link[1], tables, transcript, stream):
+            claims[c.tensor].append(c)
     if zero_knowledge:
         from zkaudit.statements.inference import zk_prover
 
         stream.append(zk_prover.repad_inputs(circuit, claims, tables, transcript) if w.commit_input else b"")
-        stream.append(zk_prover.combine_weights(circuit, claims, tables, transcript))
-        pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, advice_names, transcript)
+        if link is None:
+            stream.append(zk_prover.combine_weights(circuit, claims, tables, transcript))
+        pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, hidden_names, transcript,
+                                                        weights_hidden=link is not None)
         transcript.zk = None  # the openings' own sum-checks are masked by the hiding commitment itself
         openings = []
         for data, cl in ((prover_data, pcs_claims["weights"]), (advice_data, pcs_claims["advice"]),

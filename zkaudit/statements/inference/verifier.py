@@ -115,18 +115,26 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     transcript's ledger: every challenge drawn and every protocol's bound)."""
     circuit = widen(circuit, body.batch)
     commitment = _weight_commitment(circuit, weight_commitment)
+    link = _link_plan(circuit, weight_commitment, body)
     specs = circuit.specs()
     ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
     advice = advice_shapes(circuit.nodes, specs)
     advice.update(ranges.advice_shapes())
     check_names(circuit, advice)
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
+    hidden_names = sorted(advice)
     zk = body.zero_knowledge
     if (bool(advice) or zk) != bool(body.advice_commitment):
         raise MalformedProof("advice commitment present/absent contrary to the circuit", where="inference.advice",
                              expected=bool(advice) or zk, got=bool(body.advice_commitment))
     advice_commitment = Commitment.from_bytes(body.advice_commitment) if body.advice_commitment else None
     expected_vars = tuple(num_vars(advice[name]) for name in sorted(advice))
+    if link is not None:
+        from zkaudit.statements.inference.weights_link import hidden_weight_names
+
+        hidden_names += hidden_weight_names(circuit)
+        extra = link.table_vars()
+        expected_vars += tuple(num_vars(s.shape) for s in circuit.weights) + tuple(extra.values())
     session = None
     if zk:
         session = _zk_session(advice_commitment, body, expected_vars)
@@ -158,9 +166,14 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             claims[c.tensor].append(c)
     for c in committed_range_verifier.verify(ranges, reader, transcript):
         claims[c.tensor].append(c)
+    if link is not None:
+        from zkaudit.statements.inference import weights_link
+
+        for c in weights_link.verify(link, reader, transcript):
+            claims[c.tensor].append(c)
     if zk:
-        return _finish_zk(circuit, body, claims, reader, transcript, sorted(advice), commitment, advice_commitment,
-                          input_commitment)
+        return _finish_zk(circuit, body, claims, reader, transcript, hidden_names, commitment, advice_commitment,
+                          input_commitment, weights_hidden=link is not None)
     reader.finish()
 
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
@@ -206,14 +219,15 @@ def _zk_session(advice_commitment: Commitment, body: InferenceBody, advice_vars:
 
 
 def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitment, advice_commitment,
-               input_commitment):
+               input_commitment, *, weights_hidden: bool = False):
     from zkaudit.pcs.hiding_verifier import read_hiding_opening
     from zkaudit.statements.inference import zk as izk
     from zkaudit.statements.inference.commitment import zk_params
 
     if body.committed_input:
         izk.verify_repad(circuit, claims, reader, transcript)
-    izk.verify_combined_weights(circuit, claims, reader, transcript)
+    if not weights_hidden:
+        izk.verify_combined_weights(circuit, claims, reader, transcript)
     reader.finish()
 
     def weight_value(name, point, k):
@@ -222,7 +236,8 @@ def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitme
                                  got=len(body.weight_values))
         return body.weight_values[k]
 
-    pcs_claims, used = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value)
+    pcs_claims, used = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value,
+                                     weights_hidden=weights_hidden)
     if used != len(body.weight_values):
         raise MalformedProof("more weight evaluations than claims on the weights", where="inference.weights",
                              expected=used, got=len(body.weight_values))
@@ -250,7 +265,26 @@ def _weight_commitment(circuit: Circuit, data: bytes) -> Commitment | None:
     if data == EMPTY_WEIGHT_COMMITMENT:
         raise MalformedProof("the empty weight commitment names no weights, the circuit has some",
                              where="inference.weights", expected=len(circuit.weights), got=0)
+    from zkaudit.hash.commitment import is_hashed_commitment
+
+    if is_hashed_commitment(data):
+        return None  # never opened: `_link_plan`
     return Commitment.from_bytes(data)
+
+
+def _link_plan(circuit: Circuit, data: bytes, body: InferenceBody):
+    """The weights link's plan when the registered commitment is a hashed
+    one (`weights_link`), which only a zero-knowledge proof can use."""
+    from zkaudit.hash.commitment import is_hashed_commitment
+
+    if not circuit.weights or not is_hashed_commitment(data):
+        return None
+    if not body.zero_knowledge:
+        raise MalformedProof("a hashed weight commitment is proven by zero-knowledge proofs only",
+                             where="inference.weights")
+    from zkaudit.statements.inference.weights_link import LinkPlan
+
+    return LinkPlan.of(circuit, data)
 
 
 @register_verifier(STATEMENT)
@@ -283,8 +317,9 @@ def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> 
     opened in every proof (`zk.py` item 4): the opening reveals t codeword
     columns of the weight matrix (m message columns per row) besides one
     evaluation per weight tensor, so after about ceil(m / t) proofs (one,
-    when m <= t) the weights are determined. Hiding them across proofs is
-    the private-weights work (a salted hash commitment proven in-circuit)."""
+    when m <= t) the weights are determined. A hashed registered commitment
+    (`weights_link`) is never opened: the weights are hidden like the advice,
+    across any number of proofs."""
     if not body.zero_knowledge:
         return {"zero_knowledge": False, "reveals": "linear information about the activations, the input and the "
                 "weights: claims, round polynomials and opened columns are linear in the witness"}
@@ -292,7 +327,12 @@ def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> 
               "the input (committed)" if body.committed_input else
               "(the input is public in this proof: prove --commit-input keeps it private)"]
     out = {"zero_knowledge": True, "hidden": hidden, "weights_hidden": False}
-    if circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
+    from zkaudit.hash.commitment import SCHEME_ID, is_hashed_commitment
+
+    if circuit.weights and is_hashed_commitment(weight_commitment):
+        hidden.insert(0, "the weights (registered Poseidon2 commitment, unlimited proofs)")
+        out.update(weights_hidden=True, weight_commitment_scheme=SCHEME_ID)
+    elif circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
         com = Commitment.from_bytes(weight_commitment)
         cols, queries = 1 << com.log_cols, params().num_queries
         out.update(weight_evaluations_revealed=len(body.weight_values), weight_columns_opened=queries,

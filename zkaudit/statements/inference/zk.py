@@ -88,12 +88,15 @@ def estimate_bank(circuit) -> int:
     return total
 
 
-def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> dict[str, list]:
+def discharge(circuit, body, claims, advice_names, transcript, weight_value, *,
+              weights_hidden: bool = False) -> dict[str, list]:
     """Turn every claim left after the walk into the openings' claims (item 3
     and 4 of the module docstring); shared by prover and verifier, which
     differ only in `weight_value(name, point, k)`: the prover evaluates the
     weights, the verifier reads the k-th value from the proof. Returns the
-    claims per commitment ("weights", "advice", "input")."""
+    claims per commitment ("weights", "advice", "input"). With
+    `weights_hidden` (a hashed weight commitment) the weights are advice
+    tables like any other (`advice_names` lists them)."""
     from zkaudit.layers.tensor import embed
     from zkaudit.pcs import Claim
     from zkaudit.poly.mle import evaluate
@@ -103,7 +106,7 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value) -> 
 
     zk = transcript.zk
     adv_index = {n: i for i, n in enumerate(advice_names)}
-    w_index = weight_index(circuit)
+    w_index = {} if weights_hidden else weight_index(circuit)
     in_index = input_index(circuit) if body.committed_input else {}
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
     out: dict[str, list] = {"weights": [], "advice": [], "input": []}

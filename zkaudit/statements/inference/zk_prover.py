@@ -7,7 +7,7 @@ from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference import zk as izk
 
 
-def discharge(circuit, body, claims, tables, advice_names, transcript):
+def discharge(circuit, body, claims, tables, advice_names, transcript, *, weights_hidden: bool = False):
     values = []
 
     def weight_value(name, point, k):
@@ -16,7 +16,7 @@ def discharge(circuit, body, claims, tables, advice_names, transcript):
         values.append(v)
         return v
 
-    out, _ = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value)
+    out, _ = izk.discharge(circuit, body, claims, advice_names, transcript, weight_value, weights_hidden=weights_hidden)
     return out, tuple(values)
 
 

@@ -1,0 +1,341 @@
+"""Private weights (issue 16; zero-knowledge.md §5): the registered weight
+commitment is the salted Poseidon2 Merkle root of `zkaudit.hash.commitment`,
+never opened. A zero-knowledge proof commits the weights afresh, inside its
+hiding advice commitment, together with two tables of its own:
+
+    DIGESTS  D (2L, 4): the output digest of every permutation of the tree,
+             in heap order (slot 1 the root, slot s's children 2s, 2s + 1,
+             leaves in slots L .. 2L - 1, slot 0 a dummy)
+    SALT     the 2 salt elements
+
+and proves that those weights, packed and salted, hash to the registered
+root. This file is the protocol both sides share, and its verifier.
+
+**Permutation inputs.** X (2L, 8) is *defined* from the committed tables;
+it is never committed:
+
+    slot 0           0 (the dummy: its output Perm(0)[0:4] is a constant P0)
+    slot s in 1..L-1 D(2s) || D(2s + 1)
+    slot L + i       message[7i .. 7i + 6] || LEAF_TAG
+
+with message = salt || header || pack(W_1) || ... (zero beyond its length):
+header public, each packed element a public linear form of a weight
+tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
+
+**Protocol**, after the layers and the range checks:
+1. A random point z_D over D; the prover sends v = D~(z_D) (padded): a
+   claim on D, and the claim "lanes 0..3 of the permutation outputs, at
+   z_D" that the data-parallel GKR (`zkaudit.hash.gkr`) reduces to
+   sum_j mu_j X~(z, j) = v' at a point z = (z_1, w), z_1 the slot's top bit.
+2. The prover sends d_y = D~(w, y) for y in {0,1}^3 (slot's low bit, lane
+   bits), the salt s_0, s_1 and, per weight tensor t, S_t = sum_x K_t(x)
+   W_t(x), all padded; the verifier checks (deferred in zero knowledge)
+
+     v' = (1 - z_1) [ sum_j mu_j d_j - eq(w, 0) (mu_0..3 . P0 + mu_4..7 . root) ]
+        + z_1 [ mu_7 TAG + c_0 s_0 + c_1 s_1 + sum_{p=2..9} c_p header_{p-2}
+                + sum_t (S_t - lo_t sum_x K_t(x)) ]
+
+   where c_p = mu_{p mod 7} eq(w, p div 7) weights message position p, and
+   K_t(x) = c_{pos(x)} 256^(b u(x)) for a real entry x of tensor t stored as
+   digit u of element pos(x) (0 on the padding). The first line is the
+   internal slots' wiring with slot 0's correction (its wiring would read
+   D(0) || D(1); subtracting the public P0 || root makes its input 0, so
+   the honest D(0) = P0). The second is the leaves': every leaf ends in the
+   tag (sum_i eq(w, i) = 1) and every message element is a public linear
+   form of the committed tables.
+3. D(1) = root: a claim on D at (slot 1, a random lane point) whose value
+   the verifier computes from the record.
+4. Per weight tensor, a sum-check of W_t K_t (K_t public) reduces S_t to a
+   claim on W_t; the verifier evaluates K_t~ itself.
+Claims on W_t, D and the salt join the advice opening. Nothing is left free:
+X is a function of committed tables; D is fixed slot by slot by the GKR
+(its output claim is at a random point of all of D); the weights' padding
+is zero by the range checks (`committed_range`) and outside every K_t;
+the weights lie in their declared ranges, so each packed element has one
+preimage. Soundness: the GKR's bound plus 2 (sends, deferred checks) and
+one degree-2 sum-check per tensor, all over |K| ~ 2^128.
+
+**Zero knowledge.** Every value sent is padded from the bank, every
+sum-check masked; the root, the header and the layout are public. What
+stays hidden, across any number of proofs: the weights, the salt and every
+digest but the root (each proof's commitment is fresh and hiding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.field import vec
+from zkaudit.field.constants import P
+from zkaudit.field.scalar import BYTES_EXT, Fp, Fp2
+from zkaudit.hash import commitment as hc
+from zkaudit.hash.gkr import LaneClaim
+from zkaudit.hash.params import DIGEST_LEN, LEAF_RATE, LEAF_TAG
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.tensor import embed, num_vars
+from zkaudit.poly.mle import eq_table
+from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck.zk import check_equal, receive
+
+DIGESTS = "#weights/p2gl8-digests"  # not an ONNX-derivable name ('#' starts no tensor name zkaudit makes)
+SALT = "#weights/p2gl8-salt"
+LABEL_OUTPUT_POINT = b"inference/weights-link/output-point"
+LABEL_SENT = b"inference/weights-link/values"
+LABEL_ROOT_POINT = b"inference/weights-link/root-point"
+PRODUCT = SumOfProducts.product(2)
+WIDTH = 2 * DIGEST_LEN
+
+
+class WrongWeightLayout(ProofRejected):
+    """The registered commitment was made for other weight tensors (count,
+    names, shapes or ranges) than the circuit's."""
+
+
+class WeightLinkMismatch(ProofRejected):
+    """The committed weights, salt and digests do not hash to the registered root."""
+
+
+def hidden_weight_names(circuit) -> list[str]:
+    """The tables the advice commitment holds after the advice when the
+    weights are hidden: the weights (circuit order), D and the salt."""
+    return [s.name for s in circuit.weights] + [DIGESTS, SALT]
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """What both sides derive from the circuit and the registered record."""
+
+    record: hc.WeightCommitment
+    layouts: tuple[hc.TensorLayout, ...]
+
+    @staticmethod
+    def of(circuit, commitment_bytes: bytes) -> "LinkPlan":
+        from zkaudit.statements.inference.commitment import weight_layouts
+
+        record = hc.WeightCommitment.from_bytes(commitment_bytes)
+        layouts = tuple(weight_layouts(circuit))
+        n = sum(t.size for t in layouts)
+        if record.n_weights != n or record.layout_digest != hc.layout_digest(layouts):
+            raise WrongWeightLayout("the registered weight commitment is for other weight tensors than this circuit's",
+                                    where="inference.weights", expected=(n, hc.layout_digest(layouts).hex()),
+                                    got=(record.n_weights, record.layout_digest.hex()))
+        return LinkPlan(record, layouts)
+
+    @cached_property
+    def message_len(self) -> int:
+        return hc.PREFIX_LEN + sum(t.num_elements for t in self.layouts)
+
+    @cached_property
+    def num_leaves(self) -> int:
+        from zkaudit.hash.merkle import num_leaves_for
+
+        return num_leaves_for(self.message_len)
+
+    @property
+    def leaf_vars(self) -> int:
+        return self.num_leaves.bit_length() - 1
+
+    @property
+    def slot_vars(self) -> int:
+        return self.leaf_vars + 1
+
+    @property
+    def digest_vars(self) -> int:
+        return self.slot_vars + 2
+
+    def table_vars(self) -> dict[str, int]:
+        """The two tables the link adds to the advice commitment."""
+        return {DIGESTS: self.digest_vars, SALT: 1}
+
+    @cached_property
+    def header(self) -> list[int]:
+        return hc.header_elements(self.record.n_weights, self.record.layout_digest)
+
+    @cached_property
+    def dummy_digest(self) -> tuple[int, ...]:
+        from zkaudit.hash.poseidon2 import permute
+
+        return tuple(int(v) for v in permute(np.zeros(WIDTH, dtype=np.uint64))[:DIGEST_LEN])
+
+    @cached_property
+    def placements(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per tensor: (real table positions x, message positions, digit
+        scale 256^(b u) as base-field uint64), in table order."""
+        out = []
+        for t, off in zip(self.layouts, hc.element_offsets(self.layouts)):
+            slots = embed(np.arange(1, t.size + 1, dtype=np.int64).reshape(t.shape))
+            x = np.nonzero(slots)[0]
+            flat = slots[x].astype(np.int64) - 1
+            k = t.per_element
+            pos = off + flat // k
+            if t.raw:
+                scale = np.ones(x.shape[0], dtype=np.uint64)
+            else:
+                scale = (np.ones(x.shape[0], dtype=np.uint64) << (8 * t.digit_bytes * (flat % k)).astype(np.uint64))
+            out.append((x, pos.astype(np.int64), scale))
+        return out
+
+    def bank_estimate(self) -> int:
+        """Bank elements the link consumes (masks, pads, sends)."""
+        from zkaudit.hash.gkr import NUM_ROUNDS
+
+        n = self.slot_vars
+        gkr = NUM_ROUNDS * (8 * n + 9 + 10)
+        tensors = sum(3 * num_vars(t.shape) + 8 for t in self.layouts)
+        return gkr + tensors + 32
+
+
+def position_weights(plan: LinkPlan, mu, w) -> np.ndarray:
+    """c_p = mu_{p mod 7} eq(w, p div 7) for every message position p < 7L,
+    as an (7L, 2) extension vector."""
+    cw = eq_table(list(w)) if w else vec.lift(np.ones(1, dtype=np.uint64))
+    mu7 = np.array([[m.c0, m.c1] for m in mu[:LEAF_RATE]], dtype=np.uint64)
+    rows = np.repeat(cw, LEAF_RATE, axis=0)
+    lanes = np.tile(mu7, (plan.num_leaves, 1))
+    return vec.mul(rows, lanes)
+
+
+def wiring_table(plan: LinkPlan, t: int, c: np.ndarray) -> np.ndarray:
+    """K_t over tensor t's padded table (extension vector)."""
+    layout = plan.layouts[t]
+    x, pos, scale = plan.placements[t]
+    out = vec.ext_zeros(1 << num_vars(layout.shape))
+    if x.shape[0]:
+        out[x] = vec.mul(c[pos], scale)
+    return out
+
+
+def _ext(v) -> Fp2:
+    return v if isinstance(v, Fp2) else Fp2.from_base(v) if isinstance(v, Fp) else Fp2(int(v) % P)
+
+
+def public_parts(plan: LinkPlan, mu, z, c: np.ndarray):
+    """(internal-slot correction, leaf constant, per-tensor lo terms) of the
+    step-2 identity: everything in it the verifier computes alone."""
+    w = list(z[1:])
+    eq0 = Fp2(1)
+    for wi in w:
+        eq0 = eq0 * (Fp2(1) - wi)
+    root = plan.record.root
+    corr = Fp2(0)
+    for j in range(DIGEST_LEN):
+        corr = corr + mu[j] * Fp2(plan.dummy_digest[j]) + mu[DIGEST_LEN + j] * Fp2(root[j])
+    corr = eq0 * corr
+    leaf_const = mu[7] * Fp2(LEAF_TAG)
+    for p, h in enumerate(plan.header, start=hc.SALT_LEN):
+        leaf_const = leaf_const + Fp2(int(c[p, 0]), int(c[p, 1])) * Fp2(h)
+    return corr, leaf_const
+
+
+def lo_term(plan: LinkPlan, t: int, k_table: np.ndarray) -> Fp2:
+    """lo_t sum_x K_t(x) for a packed tensor (0 raw): the offset-binary shift."""
+    layout = plan.layouts[t]
+    if layout.raw or layout.lo == 0:
+        return Fp2(0)
+    return _ext(vec.sum(k_table)) * Fp2(layout.lo % P)
+
+
+def combine_identity(plan, mu, z, c, d, salt, sums, lo_terms):
+    """The right side of step 2 (Fp2 or Hidden arithmetic, both sides)."""
+    corr, leaf_const = public_parts(plan, mu, z, c)
+    internal = None
+    for j in range(WIDTH):
+        term = mu[j] * d[j]
+        internal = term if internal is None else internal + term
+    internal = internal - corr
+    leaf = salt[0] * Fp2(int(c[0, 0]), int(c[0, 1])) + salt[1] * Fp2(int(c[1, 0]), int(c[1, 1])) + leaf_const
+    for s, lo in zip(sums, lo_terms):
+        leaf = leaf + s - lo
+    z1 = z[0]
+    return (Fp2(1) - z1) * internal + z1 * leaf
+
+
+def output_claim(plan: LinkPlan, transcript) -> tuple[list[Fp2], LaneClaim]:
+    """Step 1's point over D and the GKR's lane combination (value filled by the caller)."""
+    z_d = transcript.challenge_exts(LABEL_OUTPUT_POINT, plan.digest_vars)
+    gamma = tuple(eq_table(z_d[-2:]).tolist())
+    gamma = tuple(Fp2(int(a), int(b)) for a, b in gamma) + (Fp2(0),) * DIGEST_LEN
+    return z_d, LaneClaim(tuple(z_d[:-2]), gamma, None)
+
+
+def root_claim(plan: LinkPlan, transcript) -> TensorClaim:
+    """Step 3: D~(slot 1, r) = sum_a eq(r, a) root_a, public."""
+    r = transcript.challenge_exts(LABEL_ROOT_POINT, 2)
+    e = eq_table(r)
+    value = Fp2(0)
+    for a in range(DIGEST_LEN):
+        value = value + Fp2(int(e[a, 0]), int(e[a, 1])) * Fp2(plan.record.root[a])
+    slot_bits = [Fp2((1 >> (plan.slot_vars - 1 - i)) & 1) for i in range(plan.slot_vars)]
+    return TensorClaim(DIGESTS, tuple(slot_bits) + tuple(r), value)
+
+
+def digest_points(z) -> list[tuple[Fp2, ...]]:
+    """(w, y) for y in {0,1}^3, y's bits (slot low bit, lane bits) MSB first."""
+    w = tuple(z[1:])
+    return [w + tuple(Fp2((y >> s) & 1) for s in (2, 1, 0)) for y in range(WIDTH)]
+
+
+def sent_count(plan: LinkPlan) -> int:
+    return WIDTH + 2 + len(plan.layouts)
+
+
+# ------------------------------------------------------------------ verifier
+
+
+def _read_exts(reader, count: int) -> list[Fp2]:
+    end = reader.offset + count * BYTES_EXT
+    if end > len(reader.data):
+        raise MalformedProof("weight-link values truncated", where="inference.weights", expected=end,
+                             got=len(reader.data))
+    out = [Fp2.from_bytes(reader.data[reader.offset + i * BYTES_EXT: reader.offset + (i + 1) * BYTES_EXT])
+           for i in range(count)]
+    reader.offset = end
+    return out
+
+
+def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
+    """The verifier's steps 1-4; returns the claims on weights, D and the salt."""
+    from zkaudit.hash.gkr import NUM_ROUNDS
+    from zkaudit.hash.gkr_verifier import verify as gkr_verify
+    from zkaudit.sumcheck import verifier as sumcheck_verifier
+    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    where = "inference.weights-link"
+    z_d, start = output_claim(plan, transcript)
+    (v_sent,) = _read_exts(reader, 1)
+    v = receive(transcript, v_sent)
+    transcript.absorb_ext(LABEL_SENT, v_sent)
+    claims = [TensorClaim(DIGESTS, tuple(z_d), v)]
+    proofs = [reader.read(SumcheckProof) for _ in range(NUM_ROUNDS)]
+    xc = gkr_verify(proofs, LaneClaim(start.point, start.gamma, v), plan.slot_vars, transcript, where=where)
+    sent = _read_exts(reader, sent_count(plan))
+    values = [receive(transcript, s) for s in sent]
+    transcript.absorb_exts(LABEL_SENT, sent)
+    d, salt, sums = values[:WIDTH], values[WIDTH: WIDTH + 2], values[WIDTH + 2:]
+    c = position_weights(plan, xc.gamma, xc.point[1:])
+    k_tables = [wiring_table(plan, t, c) for t in range(len(plan.layouts))]
+    lo_terms = [lo_term(plan, t, k) for t, k in enumerate(k_tables)]
+    expected = combine_identity(plan, xc.gamma, xc.point, c, d, salt, sums, lo_terms)
+    check_equal(transcript, xc.value, expected, where=where, error=WeightLinkMismatch,
+                message="the permutation inputs are not the committed weights, salt and digests")
+    claims += [TensorClaim(DIGESTS, p, dv) for p, dv in zip(digest_points(xc.point), d)]
+    claims += [TensorClaim(SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
+    claims.append(root_claim(plan, transcript))
+    for t, (layout, s_t, k_t) in enumerate(zip(plan.layouts, sums, k_tables)):
+        sc = reader.read(SumcheckProof)
+        at = f"{where} {layout.name}"
+        reduced = sumcheck_verifier.verify(sc, s_t, num_vars(layout.shape), PRODUCT, transcript, where=at,
+                                           public=(1,))
+        from zkaudit.poly.mle import evaluate
+
+        k_star = _ext(evaluate(k_t, list(reduced.point)))
+        if reduced.values[1] != k_star:
+            raise FinalEvaluationMismatch("packing weight is not the public K_t", where=at, expected=k_star,
+                                          got=reduced.values[1])
+        claims.append(TensorClaim(layout.name, reduced.point, reduced.values[0]))
+    return claims

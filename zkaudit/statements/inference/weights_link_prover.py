@@ -1,0 +1,92 @@
+"""Private weights, prover side (`weights_link.py` states the protocol)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.hash import commitment as hc
+from zkaudit.hash.gkr import LaneClaim
+from zkaudit.hash.params import DIGEST_LEN, LEAF_RATE, LEAF_TAG
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.poly.mle import evaluate
+from zkaudit.statements.inference import weights_link as wl
+from zkaudit.sumcheck.zk import check_equal, send
+
+U64 = np.uint64
+
+
+def _ext(v) -> Fp2:
+    return v if isinstance(v, Fp2) else Fp2.from_base(v) if isinstance(v, Fp) else Fp2(int(v))
+
+
+class LinkWitness:
+    """The tree of the registered commitment, laid out for the proof: the
+    digest table D (2L, 4) in heap order, the permutation inputs X (2L, 8)
+    and the salt table."""
+
+    def __init__(self, plan: wl.LinkPlan, weights, salt):
+        from zkaudit.hash.merkle import MerkleTree
+
+        values = [np.asarray(weights[t.name], dtype=np.int64) for t in plan.layouts]
+        msg = hc.message(plan.layouts, values, salt)
+        tree = MerkleTree(msg)
+        if tree.root != tuple(plan.record.root):
+            raise hc.WeightOpeningMismatch("the weights and salt do not hash to the registered root",
+                                           expected=plan.record.root_bytes().hex())
+        big_l = plan.num_leaves
+        digests = np.zeros((2 * big_l, DIGEST_LEN), dtype=U64)
+        digests[0] = plan.dummy_digest
+        for h, level in enumerate(tree.levels):
+            digests[(big_l >> h): (big_l >> h) + level.shape[0]] = level
+        states = np.zeros((2 * big_l, wl.WIDTH), dtype=U64)
+        states[1:big_l] = digests[2:].reshape(big_l - 1, wl.WIDTH)
+        states[big_l:, :LEAF_RATE] = tree.blocks
+        states[big_l:, LEAF_RATE] = U64(LEAF_TAG)
+        self.digests = np.ascontiguousarray(digests.reshape(-1))
+        self.states = states
+        self.salt = np.array(salt, dtype=U64)
+
+
+def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: list) -> list[TensorClaim]:
+    """Steps 1-4; appends the proof bytes to `stream`, returns the claims on
+    the weights, D and the salt. `tables[name]` are the weights' tables."""
+    from zkaudit.hash import gkr_prover
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    where = "inference.weights-link"
+    z_d, start = wl.output_claim(plan, transcript)
+    v_sent, v = send(transcript, _ext(evaluate(witness.digests, z_d)))
+    transcript.absorb_ext(wl.LABEL_SENT, v_sent)
+    stream.append(v_sent.to_bytes())
+    claims = [TensorClaim(wl.DIGESTS, tuple(z_d), v)]
+    layers = gkr_prover.trace(witness.states)
+    proofs, xc = gkr_prover.prove(layers, LaneClaim(start.point, start.gamma, v), transcript)
+    del layers
+    stream.extend(p.to_bytes() for p in proofs)
+
+    c = wl.position_weights(plan, xc.gamma, xc.point[1:])
+    k_tables = [wl.wiring_table(plan, t, c) for t in range(len(plan.layouts))]
+    d_vals = [_ext(evaluate(witness.digests, list(p))) for p in wl.digest_points(xc.point)]
+    salt_vals = [Fp2(int(s)) for s in witness.salt]
+    sums = [_ext(vec.inner(k, tables[t.name])) for t, k in zip(plan.layouts, k_tables)]
+    padded = [send(transcript, x) for x in d_vals + salt_vals + sums]
+    sent = [p[0] for p in padded]
+    values = [p[1] for p in padded]
+    transcript.absorb_exts(wl.LABEL_SENT, sent)
+    stream.extend(s.to_bytes() for s in sent)
+    d, salt, sums_h = values[: wl.WIDTH], values[wl.WIDTH: wl.WIDTH + 2], values[wl.WIDTH + 2:]
+    lo_terms = [wl.lo_term(plan, t, k) for t, k in enumerate(k_tables)]
+    expected = wl.combine_identity(plan, xc.gamma, xc.point, c, d, salt, sums_h, lo_terms)
+    check_equal(transcript, xc.value, expected, where=where, error=wl.WeightLinkMismatch,
+                message="the permutation inputs are not the committed weights, salt and digests")
+    claims += [TensorClaim(wl.DIGESTS, p, dv) for p, dv in zip(wl.digest_points(xc.point), d)]
+    claims += [TensorClaim(wl.SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
+    claims.append(wl.root_claim(plan, transcript))
+    for layout, s_t, k_t in zip(plan.layouts, sums_h, k_tables):
+        sc, reduced, _ = sumcheck_prover.prove([tables[layout.name], k_t], wl.PRODUCT, transcript, claimed_sum=s_t,
+                                               public=(1,))
+        stream.append(sc.to_bytes())
+        claims.append(TensorClaim(layout.name, reduced.point, reduced.values[0]))
+    return claims
