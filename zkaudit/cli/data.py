@@ -19,14 +19,16 @@ def commit(
                                                       "min, max), id_column, population."),
     key: Path = typer.Option(..., "--key", help="The custodian's keystore (`zkaudit keys gen`); signs the record."),
     out: Path = typer.Option(..., "--out", help="New directory: dataset.json (public, signed record) and "
-                                                 "opening.npz (private: the committed values; keep it)."),
+                                                 "opening.npz (private, mode 0600: the committed values and the "
+                                                 "commitment's secret seed; keep it)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: record digest, rows, commitment."),
 ) -> None:
     """Commit a dataset: one polynomial per column, rows padded with a valid column.
 
     Missing cells, wrong types and values outside the declared ranges stop the
     command with the row and column; nothing is written then. The commitment is
-    binding, not hiding yet."""
+    hiding: its randomness comes from a secret seed kept in opening.npz, so the
+    public record cannot be tested against guessed data."""
     from zkaudit.cli._records import sign_record
     from zkaudit.data.dataset import commit_dataset, write_dataset
     from zkaudit.data.errors import DataError
@@ -40,7 +42,7 @@ def commit(
     write_dataset(out, record, opening, signature)
     doc = {"schema": "zkaudit.data-commit/1", "out": str(out), "record_digest": record.digest.hex(),
            "rows": record.num_rows, "padded_rows": 1 << record.num_vars, "polynomials": record.doc["polynomials"],
-           "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": False}
+           "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": True}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
@@ -48,8 +50,9 @@ def commit(
     typer.echo(f"  record      {record.digest.hex()} (signed by {signature['signer']})")
     typer.echo(f"  schema      {record.doc['schema_digest']} (ID column {record.schema.id_column})")
     typer.echo(f"  padded to   {1 << record.num_vars} rows (valid column marks the {record.num_rows} real ones)")
-    typer.echo("  public      dataset.json; private opening.npz (keep it; never publish it)")
-    typer.echo("  commitment  binding, not hiding yet; registry publication: `zkaudit registry publish-dataset`")
+    typer.echo("  public      dataset.json; private opening.npz (values and seed; keep it; never publish it)")
+    typer.echo("  commitment  hiding (hides the data through one proof); registry publication: "
+               "`zkaudit registry publish-dataset`")
 
 
 def register(app: typer.Typer) -> None:

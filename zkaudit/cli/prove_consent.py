@@ -1,6 +1,7 @@
 """`zkaudit prove-consent --dataset DS --consent CT --out P` and
 `zkaudit verify-consent P --dataset DS --consent CT`: the consent statement
-(a thin layer over `zkaudit.statements.consent`). Not zero-knowledge yet."""
+(a thin layer over `zkaudit.statements.consent`). Proofs are
+zero-knowledge unless --no-zero-knowledge (synthetic or public data only)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import time
 from pathlib import Path
 
 import typer
+
+PLAIN_WARNING = ("NOT ZERO-KNOWLEDGE (--no-zero-knowledge): this proof reveals evaluations of the dataset's ID "
+                 "columns and of the multiplicities (which consented IDs the dataset uses); use it on synthetic or "
+                 "public data only. The registry refuses it unless published with --allow-not-zero-knowledge.")
+ZK_NOTE = ("zero-knowledge: the proof hides the dataset's ID columns and which consented IDs it uses (the dataset "
+           "commitment hides them through one proof; re-commit the data before another zero-knowledge proof)")
+
+
+def _zk_line(zero_knowledge: bool) -> str:
+    return f"  zero-knowledge {'yes' if zero_knowledge else 'no'}"
 
 
 def prove_consent(
@@ -19,10 +30,14 @@ def prove_consent(
     out: Path = typer.Option(..., "--out", help="Proof file to write."),
     unique_ids: bool = typer.Option(False, "--unique-ids", help="Also prove each consented ID is used by at most "
                                                                 "one record (patient-level uniqueness)."),
+    zero_knowledge: bool = typer.Option(True, "--zero-knowledge/--no-zero-knowledge",
+                                        help="Make a zero-knowledge proof (default). --no-zero-knowledge makes the "
+                                             "plain proof, which reveals linear information about the ID columns: "
+                                             "for synthetic or public data only."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: what the proof states, size, time."),
 ) -> None:
-    """Prove every valid record's ID is in the consent table (not zero-knowledge yet)."""
-    from zkaudit.cli._records import NOT_ZK, check_signature
+    """Prove every valid record's ID is in the consent table (zero-knowledge by default)."""
+    from zkaudit.cli._records import check_signature
     from zkaudit.data.consent_table import load_consent_table
     from zkaudit.data.dataset import load_dataset
     from zkaudit.data.errors import DataError
@@ -36,17 +51,18 @@ def prove_consent(
     if out.exists():
         raise DataError(f"{out} exists; choose another --out")
     t0 = time.perf_counter()
-    proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids)
+    proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids, zero_knowledge=zero_knowledge)
     seconds = time.perf_counter() - t0
     out.write_bytes(proof)
     doc = {"schema": "zkaudit.prove-consent/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
-           "statement": summary(ds, tb, unique_ids), "warning": NOT_ZK}
+           "statement": summary(ds, tb, unique_ids, zero_knowledge=zero_knowledge),
+           "warning": None if zero_knowledge else PLAIN_WARNING}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
     typer.echo(f"wrote {out} ({len(proof)} bytes, {seconds:.2f} s)")
     _print_statement(doc["statement"])
-    typer.echo(NOT_ZK)
+    typer.echo(f"  {ZK_NOTE}" if zero_knowledge else PLAIN_WARNING)
 
 
 def verify_consent(
@@ -60,11 +76,11 @@ def verify_consent(
                                                                          "(or unset); default: report it."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: valid, reason, what was proven."),
 ) -> None:
-    """Verify a consent proof; names the dataset, table version, purpose and uniqueness flag.
+    """Verify a consent proof; names the dataset, table version, purpose, uniqueness flag and whether it is zero-knowledge.
 
     Without --dataset/--consent the proof is checked against the records it
     embeds, whose digests are printed for you to compare with the signed ones."""
-    from zkaudit.cli._records import NOT_ZK, check_signature
+    from zkaudit.cli._records import check_signature
     from zkaudit.data.consent_table import load_consent_table
     from zkaudit.data.dataset import load_dataset
     from zkaudit.errors import ProofRejected
@@ -90,7 +106,8 @@ def verify_consent(
     doc = {"schema": "zkaudit.verify-consent/1", "valid": True, "reason": "proof verified", "statement": v.output,
            "soundness_bits": round(v.soundness_bits, 1), "seconds": round(seconds, 3),
            "checked_against": {"dataset": str(dataset) if dataset else None, "consent": str(consent) if consent else None},
-           "warning": NOT_ZK}
+           "zero_knowledge": v.output["zero_knowledge"], "privacy": v.privacy,
+           "warning": None if v.output["zero_knowledge"] else PLAIN_WARNING}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
@@ -100,7 +117,8 @@ def verify_consent(
     if ds is None or tb is None:
         typer.echo("  checked against the records the proof embeds: compare the digests above with the signed ones "
                    "(--dataset, --consent)")
-    typer.echo(NOT_ZK)
+    if not v.output["zero_knowledge"]:
+        typer.echo(PLAIN_WARNING)
 
 
 def _print_statement(s: dict) -> None:
@@ -110,6 +128,7 @@ def _print_statement(s: dict) -> None:
                f"{s['table_rows']} IDs)")
     typer.echo(f"  purpose       {s['purpose']}")
     typer.echo(f"  unique IDs    {'yes: each consented ID used at most once' if s['unique_ids'] else 'not proven'}")
+    typer.echo(_zk_line(s["zero_knowledge"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ def test_cli_journey(tmp_path, capsys):
     assert main(["data", "commit", str(tmp_path / "data.csv"), "--schema", str(tmp_path / "schema.json"),
                  "--key", str(custodian), "--out", str(tmp_path / "DS"), "--json"]) == 0
     ds = _json(capsys)
-    assert ds["rows"] == 8 and ds["signer"] == "hospital" and ds["hiding"] is False
+    assert ds["rows"] == 8 and ds["signer"] == "hospital" and ds["hiding"] is True
     assert main(["consent", "commit", str(tmp_path / "ids.csv"), "--key", str(irb), "--purpose", "train:x",
                  "--out", str(tmp_path / "CT1"), "--json"]) == 0
     assert _json(capsys)["version"] == 1
@@ -43,11 +43,24 @@ def test_cli_journey(tmp_path, capsys):
     assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
                  "--out", str(proof), "--unique-ids"]) == 0
     out = capsys.readouterr().out
-    assert "NOT ZERO-KNOWLEDGE YET" in out and "purpose       train:x" in out
+    assert "zero-knowledge yes" in out and "NOT ZERO-KNOWLEDGE" not in out and "purpose       train:x" in out
+    assert oct((tmp_path / "DS" / "opening.npz").stat().st_mode & 0o777) == "0o600"
+    assert main(["verify-consent", str(proof), "--dataset", str(tmp_path / "DS"), "--consent",
+                 str(tmp_path / "CT1")]) == 0
+    assert "zero-knowledge yes" in capsys.readouterr().out
     assert main(["verify-consent", str(proof), "--dataset", str(tmp_path / "DS"), "--consent",
                  str(tmp_path / "CT1"), "--json"]) == 0
     v = _json(capsys)
     assert v["valid"] and v["statement"]["table_version"] == 1 and v["statement"]["unique_ids"] is True
+    assert v["zero_knowledge"] is True and v["warning"] is None
+    # the plain proof only on request, and it says so when made and when verified
+    plain = tmp_path / "plain.zkp"
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(plain), "--no-zero-knowledge"]) == 0
+    assert "NOT ZERO-KNOWLEDGE (--no-zero-knowledge)" in capsys.readouterr().out
+    assert main(["verify-consent", str(plain)]) == 0
+    out = capsys.readouterr().out
+    assert "zero-knowledge no" in out and "NOT ZERO-KNOWLEDGE" in out
     assert v["statement"]["dataset"] == ds["record_digest"]
     # against v2 (a superseded table): refused, exit 1
     assert main(["verify-consent", str(proof), "--consent", str(tmp_path / "CT2"), "--json"]) == 1
