@@ -154,14 +154,15 @@ def test_refusals_name_the_reason(what, build, match):
         compiled(m, samples(shapes, 4))
 
 
-def test_gather_of_a_constant_table_by_computed_indices_is_refused():
+def test_gather_of_a_constant_table_by_computed_indices_along_axis_1_is_refused():
+    """An embedding is a lookup of rows (axis 0, `test_ops_embedding.py`); other axes are refused."""
     from zkaudit.onnx.importer import Importer
     from zkaudit.onnx.registry import OPS
 
-    g = helper.make_graph([helper.make_node("Gather", ["table", "x"], ["y"])], "g",
+    g = helper.make_graph([helper.make_node("Gather", ["table", "x"], ["y"], axis=1)], "g",
                           [helper.make_tensor_value_info("x", TensorProto.INT16, [2])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 2])],
                           initializer=[numpy_helper.from_array(np.ones((4, 3), np.float32), "table")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
-    with pytest.raises(UnsupportedOp, match="data-dependent lookup"):
+    with pytest.raises(UnsupportedOp, match="axis 0 only"):
         Importer(m, OPS, ranges={}).run()

@@ -160,8 +160,12 @@ class Importer:
         np_type = helper.tensor_dtype_to_np_dtype(elem)
         if np_type.kind in "iub":
             lo, hi = (0, 1) if np_type.kind == "b" else dtype_range(np_type) if np_type.itemsize <= 2 else (None, None)
+            index_lo, index_hi = self._index_range(name) if np_type.kind != "b" else (None, None)
+            if index_lo is not None:  # embedding indices: the values ONNX accepts, within the type
+                lo, hi = (index_lo, index_hi) if lo is None else (max(lo, index_lo), min(hi, index_hi))
             if lo is None:
-                raise OnnxImportError(f"input {name!r} is {np_type} (wider than 16 bits): not supported")
+                raise OnnxImportError(f"input {name!r} is {np_type} (wider than 16 bits): not supported, except as "
+                                      "the indices of a Gather from a constant table (an embedding)")
             act = Act(self.b.add_input(name, shape, lo, hi, None, 0), None, 0, (lo, hi), False)
         elif np_type.kind == "f":
             qp = self.out_qparams(name)
@@ -171,6 +175,22 @@ class Importer:
             raise OnnxImportError(f"input {name!r} has element type {np_type}: not supported")
         self.values[name] = act
         return act
+
+    def _index_range(self, name: str) -> tuple[int | None, int | None]:
+        """[-V, V-1] for an integer input read only as the indices of
+        Gathers (axis 0) from constant tables of V rows or more: the values
+        ONNX accepts there, which the lookup proves (`ops_integer.embedding`)."""
+        users = self.consumers.get(name, [])
+        rows = []
+        for c in users:
+            data = self.values.get(c.input[0])
+            if c.op_type != "Gather" or list(c.input[1:]) != [name] or data is None or isinstance(data, Act) \
+                    or node_attrs(c).get("axis", 0) != 0:
+                return None, None
+            rows.append(np.shape(data.values if isinstance(data, QConst) else data)[0])
+        if not rows or self._is_graph_output(name):
+            return None, None
+        return -min(rows), min(rows) - 1
 
     def set(self, name: str, act: Act) -> None:
         self.values[name] = act

@@ -1,5 +1,7 @@
-"""Integer division and remainder (ONNX `Div` and `Mod` on integer tensors),
-built from the IR's proven ops only: no advice op, no new layer.
+"""Ops on computed integers, built from the IR's proven ops only (no advice
+op, no new layer): integer division and remainder (ONNX `Div` and `Mod` on
+integer tensors), and the embedding lookup (`Gather` from a constant table
+by computed indices, at the end).
 
 ONNX (as onnxruntime computes it) for integers a, c != 0:
 
@@ -42,8 +44,10 @@ import numpy as np
 
 from zkaudit.circuit.fixed_point import multiplier_from_scale
 from zkaudit.circuit.ops import MAX_TABLE_LOG_SIZE
+from zkaudit.onnx.common import accumulate_and_requantize, weight
 from zkaudit.onnx.importer import node_attrs
-from zkaudit.onnx.values import Act
+from zkaudit.onnx.quant import quantize_weights_per_channel
+from zkaudit.onnx.values import Act, QConst
 
 
 def _integer_operand(imp, node, name: str) -> Act:
@@ -219,6 +223,57 @@ def _divide(imp, node, fmod: int | None) -> None:
     else:
         y = _pair_table(imp, node, a, _integer_operand(imp, node, node.input[1]), fmod)
     imp.set(node.output[0], Act(y, None, 0, a.qrange, False))
+
+
+# -- an embedding: Gather from a constant table by computed indices ---------------
+
+def embedding(imp, node) -> None:
+    """ONNX Gather(data, indices) with `data` a constant (V, ...) table (a
+    weight: an embedding) and `indices` a computed integer tensor of N cells,
+    along axis 0. With v = 0..V-1 and an index i in [-V, V-1]:
+
+        d[n, v]   = i_n * 1 - v                  MatMul by a ones row, bias -v (N, V)
+        h[n, v]   = [d == 0 or d == -V]          Table: the one-hot row of i_n (negative i counts from the end)
+        y[n, :]   = h[n, :] @ E                  MatMul by the int8 table E (per column scales) + Requantize
+
+    The Table's domain is [i_lo - V + 1, i_hi] for the indices' declared range,
+    so a lookup also proves every index lies in [-V, V-1] (ONNX refuses other
+    indices); h has exactly one 1 per row, so y is E's row i_n, exactly, then
+    requantized to the output's scale. E stays private (a committed weight);
+    the cost is N * V cells twice, and V * D weights."""
+    hint = node.name or node.output[0]
+    if node_attrs(node).get("axis", 0) != 0:
+        raise imp.unsupported(node, "of a constant table by computed indices is supported along axis 0 only (an "
+                                    "embedding)")
+    idx = imp.act(node.input[1])
+    if idx.is_float:
+        raise imp.fail("indices must be an integer tensor")
+    data = imp.values[node.input[0]]
+    table_shape = tuple(np.shape(data.values if isinstance(data, QConst) else data))
+    if len(table_shape) < 2:
+        raise imp.unsupported(node, f"of a {len(table_shape)}-D table by computed indices is not supported (rows of "
+                                    "an embedding table: 2-D or more)")
+    rows, width = table_shape[0], int(np.prod(table_shape[1:]))
+    if idx.spec.lo < -rows or idx.spec.hi > rows - 1:
+        raise imp.fail(f"indices range over [{idx.spec.lo}, {idx.spec.hi}], beyond the table's {rows} rows")
+    if isinstance(data, QConst) and len(table_shape) == 2:
+        w_int, w_scales = weight(imp, node.input[0], 1)
+    else:
+        w_int, w_scales = quantize_weights_per_channel(imp.const(node.input[0], "table").reshape(rows, width), 1)
+    b = imp.b
+    n = idx.spec.size
+    column = idx.spec if idx.shape == (n, 1) else b.emit("Reshape", [idx.spec], hint + "/column", shape=(n, 1))
+    diff = b.emit("MatMul", [column, b.add_weight(hint + "/ones", np.ones((1, rows), np.int64)),
+                             b.add_weight(hint + "/rows", -np.arange(rows, dtype=np.int64))],
+                  hint + "/diff", a_zero_point=0, b_zero_point=0)
+    domain = np.arange(diff.lo, diff.hi + 1, dtype=np.int64)
+    one_hot = b.emit("Table", [diff], hint + "/one_hot", function="sign", in_min=int(domain[0]),
+                     values=((domain == 0) | (domain == -rows)).astype(np.int64))
+    out = imp.out_qparams(node.output[0])
+    y = accumulate_and_requantize(imp, "MatMul", Act(one_hot, 1.0, 0, (0, 1), True), w_int, None, x_scale=1.0,
+                                  w_scales=w_scales, out=out, hint=hint + "/rows_taken", channel_axis=1)
+    shape = idx.shape + table_shape[1:]
+    imp.set(node.output[0], y.with_spec(b.emit("Reshape", [y.spec], hint, shape=shape)))
 
 
 OPS = {("ai.onnx", "Mod"): Mod}

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from zkaudit.circuit import TensorSpec
+from zkaudit.onnx import ops_integer
 from zkaudit.onnx.importer import node_attrs
 from zkaudit.onnx.quant import QParams, combined_scale, dtype_range, from_range, quantize_weights_per_channel
 from zkaudit.onnx.values import Act
@@ -271,10 +272,11 @@ def _in_range(imp, node, idx: np.ndarray, dim: int, what: str) -> np.ndarray:
 
 def Gather(imp, node):
     """ONNX Gather with constant indices: a selection along `axis`, the
-    indices' shape put in its place."""
-    if imp.is_const(node.input[0]):
-        raise imp.unsupported(node, "of a constant table by computed indices is not supported (a data-dependent "
-                                    "lookup, e.g. an embedding: feed the looked-up vectors as the input instead)")
+    indices' shape put in its place; from a constant table by computed
+    indices, an embedding lookup (`ops_integer.embedding`)."""
+    if imp.is_const(node.input[0]):  # an embedding table looked up by computed indices
+        ops_integer.embedding(imp, node)
+        return
     idx = _const_indices(imp, node, 1, "indices")
     x = imp.act(node.input[0])
     axis = node_attrs(node).get("axis", 0) % len(x.shape)

@@ -103,8 +103,11 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Sqrt"): (_TABLE, "quantized float input; negative inputs give 0 (ONNX: NaN)"),
     (_ONNX, "Expand"): ("Expand (an index map: each output cell reads one input cell)", "constant target shape"),
     (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
-    (_ONNX, "Gather"): (_SELECT + "; Reshape for the indices' shape",
-                        f"{_CONST_IDX}; data computed (a computed index into a constant table is refused)"),
+    (_ONNX, "Gather"): (_SELECT + "; Reshape for the indices' shape. From a constant table by computed indices "
+                        "(an embedding): MatMul (index - row, per row), Table (one-hot), MatMul by the int8 table "
+                        "(a committed weight) + Requantize",
+                        f"{_CONST_IDX} into computed data, or computed integer indices into a constant table along "
+                        "axis 0 (an int32/int64 graph input used only so gets the range [-V, V-1])"),
     (_ONNX, "GatherElements"): ("MatMul by a 0/1 selection matrix over the flattened input + Requantize by 1",
                                 _CONST_IDX),
     (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),

@@ -1,0 +1,80 @@
+"""An embedding lookup -- Gather from a weight table by indices that are a
+model input (int64, as PyTorch exports nn.Embedding) -- compared with
+onnxruntime, proven (zero knowledge) and verified; a prover that takes
+another row than the index says is refused."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from oneop import compiled, max_error, prove_and_verify
+from zkaudit.onnx.errors import OnnxImportError
+
+VOCAB, WIDTH = 12, 8
+
+
+def _embedding_model(*, then_relu: bool = False, index_shape=(1, 6)):
+    rng = np.random.default_rng(3)
+    table = rng.normal(0, 1, (VOCAB, WIDTH)).astype(np.float32)
+    nodes = [helper.make_node("Gather", ["table", "ids"], ["e" if then_relu else "y"])]
+    if then_relu:
+        nodes.append(helper.make_node("Relu", ["e"], ["y"]))
+    g = helper.make_graph(nodes, "embed", [helper.make_tensor_value_info("ids", TensorProto.INT64, list(index_shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*index_shape, WIDTH])],
+                          initializer=[numpy_helper.from_array(table, "table")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    m.ir_version = 9
+    onnx.checker.check_model(m)
+    return m
+
+
+def _ids(n, shape=(1, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    return {"ids": rng.integers(-VOCAB, VOCAB, size=(n, *shape)).astype(np.int64)}  # negatives count from the end
+
+
+@pytest.mark.parametrize("then_relu, shape", [(False, (1, 6)), (True, (6,))])
+def test_embedding_matches_onnxruntime_and_proves(then_relu, shape):
+    m = _embedding_model(then_relu=then_relu, index_shape=shape)
+    data = _ids(16, shape)
+    circuit, weights = compiled(m, data)
+    spec = circuit.inputs[0]
+    assert (spec.lo, spec.hi, spec.scale) == (-VOCAB, VOCAB - 1, None)
+    assert circuit.weights  # the table is a committed weight, not a public constant
+    err, allowed = max_error(m, circuit, weights, {"ids": data["ids"][:8]})
+    assert err <= allowed, (err, allowed)
+    v = prove_and_verify(circuit, weights, {"ids": data["ids"][9]})
+    assert v.valid, v.reason
+
+
+def test_a_prover_taking_another_row_is_refused():
+    """The one-hot row of the first index moved to another column (two cells
+    changed, the output recomputed from them): the table lookup refuses it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
+    from malicious_prover import Attack
+
+    m = _embedding_model()
+    data = _ids(16)
+    circuit, weights = compiled(m, data)
+    ids = data["ids"][0]
+    attack = Attack(circuit, weights, {"ids": ids})
+    assert attack.run(attack.honest).accepted
+    one_hot = next(n.output for n in circuit.nodes if n.output.endswith("/one_hot"))
+    taken = int(np.flatnonzero(attack.honest.real(one_hot)[0])[0])  # row 0: flat padded index = column
+    other = (taken + 1) % VOCAB
+    out = attack.attempt((one_hot, taken, 0), (one_hot, other, 1))
+    assert out.stage.startswith("rejected"), out.stage
+
+
+def test_index_input_of_another_use_is_refused():
+    """A wide integer input used other than as embedding indices has no range to declare."""
+    m = _embedding_model()
+    m.graph.node.append(helper.make_node("Cast", ["ids"], ["f"], to=TensorProto.FLOAT))
+    with pytest.raises(OnnxImportError, match="wider than 16 bits"):
+        compiled(m, _ids(4))
