@@ -85,26 +85,147 @@ class Verification:
 
 # -- compile -------------------------------------------------------------------
 
+# The weight commitment `compile` writes (`weight_commitment_file`):
+#   "plain"   the tensor-code commitment every proof opens (not hiding: each
+#             proof reveals a little about the weights);
+#   "hashed"  the salted Poseidon2 Merkle root (p2gl8-tree-v1) that proofs
+#             never open, with its salt in private/weights.salt.
+# The prover accepts only "plain" until the in-circuit hash proof lands;
+# then this default becomes "hashed" (the one line to change).
+WEIGHT_COMMITMENTS = ("plain", "hashed")
+DEFAULT_WEIGHT_COMMITMENT = "plain"
+
+
 def compile(model, out, *, calibration=None, eval_data=None, input_shapes: dict | None = None,
-            method: str = "minmax", percentile: float = 99.99):
+            method: str = "minmax", percentile: float = 99.99, weight_commitment: str | None = None):
     """Compile the ONNX file `model` into the folder `out`: public/circuit.bin,
-    public/summary.json, public/weights.commitment and private/weights.bin.
-    Float models need `calibration` (a .npy/.npz/JSON path, or a dict
-    input name -> samples). An existing `out` is replaced only if it holds a
-    compiled model and nothing else. Returns a `CompileSummary`."""
+    public/summary.json, public/weights.commitment and private/weights.bin
+    (and private/weights.salt with `weight_commitment="hashed"`; default
+    DEFAULT_WEIGHT_COMMITMENT). Float models need `calibration` (a
+    .npy/.npz/JSON path, or a dict input name -> samples). An existing `out`
+    is replaced only if it holds a compiled model and nothing else. Returns a
+    `CompileSummary`."""
     from zkaudit.onnx import compile_model
 
+    scheme = check_weight_commitment(weight_commitment)
     return compile_model(model, out, calibration=calibration, input_shapes=input_shapes, eval_data=eval_data,
-                         method=method, percentile=percentile, extra_files=weight_commitment_file)
+                         method=method, percentile=percentile,
+                         extra_files=lambda circuit, weights: weight_commitment_file(circuit, weights, scheme))
 
 
-def weight_commitment_file(circuit, weights) -> dict:
-    """public/weights.commitment: the commitment every proof opens (and the registry publishes)."""
-    from zkaudit.statements.inference.commitment import COMMITMENT_FILE
+def check_weight_commitment(scheme: str | None) -> str:
+    scheme = DEFAULT_WEIGHT_COMMITMENT if scheme is None else scheme
+    if scheme not in WEIGHT_COMMITMENTS:
+        raise ZkauditError(f"unknown weight commitment {scheme!r}: choose {' or '.join(WEIGHT_COMMITMENTS)}")
+    return scheme
+
+
+def weight_commitment_file(circuit, weights, scheme: str | None = None, salt=None) -> dict:
+    """{relative path: bytes} of the weight commitment `compile` writes:
+    public/weights.commitment (what the registry publishes) and, for
+    "hashed", private/weights.salt (16 bytes; the vendor keeps it: with it
+    the root hides the weights). A circuit without weights gets the fixed
+    no-weights commitment either way (there is nothing to hide)."""
+    from zkaudit.statements.inference.commitment import COMMITMENT_FILE, SALT_FILE, hashed_weight_commitment
     from zkaudit.statements.inference.prover import commit_weights
 
-    commitment, _ = commit_weights(circuit, weights)
-    return {COMMITMENT_FILE: commitment.to_bytes()}
+    scheme = check_weight_commitment(scheme)
+    # always: it also refuses a circuit the prover could not prove (`commit_weights`)
+    plain, _ = commit_weights(circuit, weights)
+    if scheme == "plain" or not circuit.weights:
+        return {COMMITMENT_FILE: plain.to_bytes()}
+    from zkaudit.hash.commitment import salt_to_bytes
+
+    commitment, salt = hashed_weight_commitment(circuit, weights, salt)
+    return {COMMITMENT_FILE: commitment.to_bytes(), SALT_FILE: salt_to_bytes(salt)}
+
+
+def upgrade_commitment(model_dir, key, reg, *, ref: str | None = None, new_version: str | None = None) -> dict:
+    """Give a published model version a hiding weight commitment: `model_dir`
+    was compiled with a plain (tensor-code) commitment and published as
+    `ref` (found by its circuit and commitment digests when not given). The
+    weights in private/weights.bin must commit to exactly the registered
+    plain commitment; then the folder gets the hashed commitment and a fresh
+    salt (one atomic swap of the whole folder) and `key` publishes
+    NAME@`new_version` (default VERSION-hashed) with the same circuit and
+    model card, naming VERSION as the version it supersedes. If publishing
+    fails the folder is put back as it was. `reg` is an open registry
+    (`registry.store.Registry` or `registry.remote.RemoteRegistry`)."""
+    from zkaudit.circuit import load_circuit, load_weights
+    from zkaudit.onnx.compile import MODEL_LAYOUT, OutputFolderRefused, check_out_dir, write_atomically
+    from zkaudit.registry.artifacts import read_model_dir
+    from zkaudit.registry.client import card_from, publish_local
+    from zkaudit.registry.remote import is_remote
+    from zkaudit.registry.views import parse_ref
+    from zkaudit.registry.weight_commitments import HASHED, commitment_kind, describe_weight_commitment
+    from zkaudit.statements.inference.commitment import SALT_FILE
+    from zkaudit.statements.inference.prover import commit_weights
+
+    model_dir = Path(model_dir)
+    art = read_model_dir(model_dir)
+    if commitment_kind(art.weight_commitment) == HASHED:
+        raise ZkauditError(f"{model_dir} already has a hashed (hiding) weight commitment: nothing to upgrade")
+    try:
+        check_out_dir(model_dir)
+    except OutputFolderRefused as exc:
+        raise ZkauditError(f"{model_dir} holds files that are not part of a compiled model; the upgrade rewrites "
+                           f"the folder and never deletes other files ({exc.message})",
+                           hint="move those files out first") from None
+    name, old = parse_ref(ref) if ref is not None else _published_as(reg, art, model_dir)
+    view = reg.show_version(name, old)
+    owner = reg.show_model(name)["vendor_public_key"]
+    if owner != key.public_key.hex():
+        raise ZkauditError(f"{name} belongs to vendor {view['vendor']!r}; --key {key.name!r} is another key",
+                           hint="upgrade with the vendor key that published it")
+    if view["circuit_digest"] != art.circuit_digest:
+        raise ZkauditError(f"{model_dir} holds another circuit than {name}@{old} "
+                           f"({art.circuit_digest[:16]}... vs {view['circuit_digest'][:16]}...)")
+    if commitment_kind(reg.artifacts(name, old)[1]) == HASHED:
+        raise ZkauditError(f"{name}@{old} already has a hashed (hiding) weight commitment: nothing to upgrade")
+    if view.get("revoked"):
+        raise ZkauditError(f"{name}@{old} was revoked ({view['revoked']['reason']}): it is not upgraded")
+    if view.get("superseded_by"):
+        raise ZkauditError(f"{name}@{old} is already superseded by {view['superseded_by']}")
+    circuit = load_circuit(model_dir)
+    weights = load_weights(model_dir)
+    weights.check(circuit)
+    if not circuit.weights:
+        raise ZkauditError(f"{name}@{old} has no weights: there is nothing to hide")
+    registered = reg.artifacts(name, old)[1]
+    if commit_weights(circuit, weights)[0].to_bytes() != registered:
+        raise ZkauditError(f"the weights in {model_dir / 'private' / 'weights.bin'} do not match the weight "
+                           f"commitment published as {name}@{old}: refusing to vouch that the upgrade hides the "
+                           "same weights", hint="upgrade from the folder that was published")
+    new_version = new_version or f"{old}-hashed"
+    before = {Path(sub) / n: (model_dir / sub / n).read_bytes()
+              for sub, names in MODEL_LAYOUT.items() for n in names if (model_dir / sub / n).is_file()}
+    after = {**before, **weight_commitment_file(circuit, weights, "hashed")}
+    card = view["model_card"]
+    card = card_from(card["intended_use"], card["training_data"], card["claimed_metrics"])
+    write_atomically(model_dir, after)
+    try:
+        new_art = read_model_dir(model_dir)
+        out = (reg.publish_as(key, new_art, name, new_version, card, supersedes=old) if is_remote(reg.url)
+               else publish_local(reg, key, new_art, name, new_version, card, supersedes=old))
+    except BaseException:
+        write_atomically(model_dir, before)  # the folder as it was: its commitment is still the published one
+        raise
+    return {**out, "supersedes": f"{name}@{old}", "weight_commitment": describe_weight_commitment(
+        new_art.weight_commitment), "salt_file": str(model_dir / SALT_FILE), "model_dir": str(model_dir)}
+
+
+def _published_as(reg, art, model_dir) -> tuple[str, str]:
+    """The one version in `reg` with `art`'s circuit and weight commitment."""
+    found = [(m["name"], v["version"]) for m in reg.list_models() for v in reg.show_model(m["name"])["versions"]
+             if v["circuit_digest"] == art.circuit_digest
+             and v["weight_commitment_digest"] == art.weight_commitment_digest]
+    if not found:
+        raise ZkauditError(f"no version in this registry holds {model_dir}'s circuit and weight commitment",
+                           hint="publish it first, or compile with --weight-commitment hashed and publish that")
+    if len(found) > 1:
+        raise ZkauditError(f"{model_dir} is published as {', '.join(f'{n}@{v}' for n, v in found)}",
+                           hint="name the version to upgrade with --model NAME@VERSION")
+    return found[0]
 
 
 # -- inputs --------------------------------------------------------------------

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from zkaudit.api import DEFAULT_WEIGHT_COMMITMENT
+
 
 def compile_command(
     model: Path = typer.Argument(..., help="The ONNX model: float, QDQ or QOperator (onnxruntime-quantized)."),
@@ -25,21 +27,30 @@ def compile_command(
         [], "--input-shape", help="Fix an input's shape, e.g. --input-shape x=1,3,28,28 (repeatable)."),
     method: str = typer.Option("minmax", "--method", help="Calibration method: minmax or percentile."),
     percentile: float = typer.Option(99.99, "--percentile", help="Percentile for --method percentile, in (50, 100]."),
+    weight_commitment: str = typer.Option(
+        None, "--weight-commitment", metavar="[hashed|plain]", show_default=False,
+        help="What public/weights.commitment holds. plain: the tensor-code commitment that every proof opens, "
+             "so it is not hiding. hashed: a salted Poseidon2 Merkle root (p2gl8-tree-v1) that proofs never open, "
+             "with its 16-byte salt in private/weights.salt (mode 0600; keep it with the weights). "
+             f"Default: {DEFAULT_WEIGHT_COMMITMENT}."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.compile/1 in "
                                                        "docs/json.md): the summary and the files written."),
 ) -> None:
     """Compile an ONNX model into an integer circuit and a weights file."""
     from zkaudit.api import compile as compile_api
     from zkaudit.onnx import parse_shape_option
+    from zkaudit.registry.weight_commitments import describe_weight_commitment, one_line
 
     shapes = dict(parse_shape_option(s) for s in input_shape)
     result = compile_api(model, out, calibration=calibration, input_shapes=shapes or None, eval_data=eval_data,
-                         method=method, percentile=percentile)
+                         method=method, percentile=percentile, weight_commitment=weight_commitment)
     s = result.summary
+    described = describe_weight_commitment((Path(result.out_dir) / FILES["weight_commitment"]).read_bytes())
+    files = dict(FILES, **({"weight_salt": SALT} if (Path(result.out_dir) / SALT).is_file() else {}))
     if as_json:
         # the summary's fields at the top level, as public/summary.json holds them
-        typer.echo(json.dumps({**s, "schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": FILES},
-                              sort_keys=True))
+        typer.echo(json.dumps({**s, "schema": "zkaudit.compile/1", "out": str(result.out_dir), "files": files,
+                               "weight_commitment": described}, sort_keys=True))
         return
     from zkaudit.onnx.fidelity import fidelity_lines
 
@@ -48,7 +59,11 @@ def compile_command(
     typer.echo(f"  nodes       {s['nodes']}  ({', '.join(f'{k} x{v}' for k, v in s['ops'].items())})")
     typer.echo(f"  parameters  {s['parameters']}")
     typer.echo("  public      public/circuit.bin, public/summary.json, public/weights.commitment")
-    typer.echo("  private     private/weights.bin (keep it: proving needs it; never publish it)")
+    typer.echo(f"  commitment  {one_line(described)}")
+    if "weight_salt" in files:
+        typer.echo(f"  private     private/weights.bin, {SALT} (keep both: proving needs them; never publish them)")
+    else:
+        typer.echo("  private     private/weights.bin (keep it: proving needs it; never publish it)")
     for io in s["inputs"] + s["outputs"]:
         typer.echo(f"  {io['name']:<11} shape {tuple(io['shape'])} scale {io['scale']} zero point {io['zero_point']}")
     for line in fidelity_lines(s, hints=False):
@@ -59,6 +74,7 @@ def compile_command(
 
 FILES = {"circuit": "public/circuit.bin", "summary": "public/summary.json",
          "weight_commitment": "public/weights.commitment", "weights": "private/weights.bin"}
+SALT = "private/weights.salt"  # with a hashed weight commitment only
 
 
 def _weight_commitment(circuit, weights) -> dict:

@@ -231,15 +231,49 @@ def publish(
         claimed = json.loads(metrics)
     except ValueError as exc:
         raise ZkauditError(f"--metrics is not JSON: {exc}") from None
+    from zkaudit.registry.weight_commitments import one_line
+
     art = read_model_dir(model_dir)
     vendor = bls.read_keystore(key)
     reg = open_registry(registry, registry_key)
     card = card_from(intended_use, training_data, claimed)
     out = reg.publish_as(vendor, art, name, version, card) if is_remote(reg.url) else \
         publish_local(reg, vendor, art, name, version, card)
-    emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}\n"
-         f"log entry:      {out['log_index']} (this version's; a vendor key's first publication and a model's "
-         f"first version each log their own entry before it)")
+    words = f"\nweights:        {one_line(out['weight_commitment'])}" if "weight_commitment" in out else ""
+    emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}"
+         f"{words}\nlog entry:      {out['log_index']} (this version's; a vendor key's first publication and a "
+         f"model's first version each log their own entry before it)")
+
+
+@registry_app.command("upgrade-commitment")
+def upgrade_commitment(
+    model_dir: Path = typer.Argument(..., help="The compiled model folder that was published with a plain "
+                                               "(tensor-code) weight commitment."),
+    key: Path = typer.Option(..., "--key", help="The vendor keystore that published it."),
+    model: str = typer.Option(None, "--model", help="NAME@VERSION to upgrade (default: the one version whose "
+                                                    "circuit and weight commitment are DIR's)."),
+    version: str = typer.Option(None, "--version", help="Version label of the successor (default VERSION-hashed)."),
+    registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
+) -> None:
+    """Upgrade a published version to a hiding weight commitment: same circuit, same weights, a new version.
+
+    Checks that private/weights.bin commits to exactly the published plain
+    commitment, writes the salted Poseidon2 commitment and its salt
+    (private/weights.salt, mode 0600) into DIR in one atomic swap, and
+    publishes NAME@NEW naming the version it supersedes (the log records the
+    link; `registry show` of the old version says "superseded by"). If
+    publishing fails, DIR is put back as it was. The old version stays
+    published and valid until its vendor revokes it."""
+    from zkaudit.api import upgrade_commitment as upgrade_api
+    from zkaudit.registry.weight_commitments import one_line
+
+    vendor = bls.read_keystore(key)
+    reg = open_registry(registry, registry_key)
+    out = upgrade_api(model_dir, vendor, reg, ref=model, new_version=version)
+    emit(as_json, out, f"published {out['model']}@{out['version']} by {out['vendor']}, superseding "
+         f"{out['supersedes']}\nweights: {one_line(out['weight_commitment'])}\n"
+         f"salt:    {out['salt_file']} (keep it with private/weights.bin; never publish it)\n"
+         f"log entry: {out['log_index']}")
 
 
 @registry_app.command("publish-dataset")
@@ -477,7 +511,12 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
         state = "REVOKED: " + v["revoked"]["reason"] if v["revoked"] else "active"
         lines.append(f"{v['model']}@{v['version']}  vendor {v['vendor']}  {state}\n"
                      f"  circuit {v['circuit_digest']}\n  commitment {v['weight_commitment_digest']}\n"
-                     f"  intended use: {v['model_card']['intended_use'] or '-'}\n"
+                     f"  weights: {_commitment_words(v)}")
+        if v.get("supersedes"):
+            lines.append(f"  supersedes {v['supersedes']} (same circuit, hiding weight commitment)")
+        if v.get("superseded_by"):
+            lines.append(f"  superseded by {v['superseded_by']} (hiding weight commitment)")
+        lines.append(f"  intended use: {v['model_card']['intended_use'] or '-'}\n"
                      f"  claimed metrics: {json.dumps(v['model_card']['claimed_metrics'])}")
         if not as_json:
             from zkaudit.onnx.fidelity import fidelity_lines
@@ -488,6 +527,15 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
         lines.append(f"  proof {p['proof_digest'][:16]}...  {p.get('status', 'valid' if p['valid'] else 'invalid')}"
                      f"  by {p['submitter']}, {p['verifier_version']}{why}")
     emit(as_json, doc, "\n".join(lines))
+
+
+def _commitment_words(v: dict) -> str:
+    """A version's weight commitment in words (a served registry that
+    predates the labels sends none)."""
+    from zkaudit.registry.weight_commitments import one_line
+
+    doc = v.get("weight_commitment")
+    return one_line(doc) if isinstance(doc, dict) and "label" in doc else "not described by this registry"
 
 
 def _chain_text(doc: dict) -> str:
@@ -529,9 +577,16 @@ def _chain_text(doc: dict) -> str:
 @registry_app.command("list")
 def list_(registry: str = REGISTRY, as_json: bool = JSON) -> None:
     """List models and versions."""
+    from zkaudit.registry.weight_commitments import LABELS
+
     models = open_any(registry).list_models()
-    emit(as_json, models, "\n".join(f"{m['name']}  ({m['vendor']}): {', '.join(m['versions'])}" for m in models)
-         or "no models")
+
+    def version(m: dict, v: str) -> str:
+        kind = m.get("weight_commitments", {}).get(v)
+        return f"{v} [weights: {LABELS[kind]}]" if kind in LABELS else v
+
+    emit(as_json, models, "\n".join(f"{m['name']}  ({m['vendor']}): {', '.join(version(m, v) for v in m['versions'])}"
+                                    for m in models) or "no models")
 
 
 @registry_app.command("head")

@@ -2,7 +2,7 @@
 
     DIR/public/circuit.bin     canonical circuit encoding (digest = its sha256)
     DIR/public/summary.json    ops, parameter count, ranges, digest, I/O, fidelity
-    DIR/private/weights.bin    the weights container
+    DIR/private/weights.bin    the weights container (files in private/ are mode 0600)
 
 Everything is written to a temporary directory beside DIR and renamed into
 place at the end, so a failure never leaves a partial DIR (an existing DIR is
@@ -175,7 +175,11 @@ class OutputFolderRefused(OnnxImportError):
 # What a compiled model folder may hold: only these are ever replaced, so a
 # vendor key, a registry database or another model kept in the folder named
 # by --out is never deleted (it was: the old folder was removed wholesale).
-MODEL_LAYOUT = {"public": {"circuit.bin", "summary.json", "weights.commitment"}, "private": {"weights.bin"}}
+# private/weights.salt: the hashed weight commitment's salt (compile
+# --weight-commitment hashed); private/zk-bank-sizes.json: what `prove`
+# remembers about earlier zero-knowledge proofs of this model.
+MODEL_LAYOUT = {"public": {"circuit.bin", "summary.json", "weights.commitment"},
+                "private": {"weights.bin", "weights.salt", "zk-bank-sizes.json"}}
 
 
 def _absolute(out_dir) -> Path:
@@ -252,6 +256,8 @@ def write_atomically(out_dir: Path, files: dict) -> None:
         for rel, data in files.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
+            if Path(rel).parts[0] == "private":  # secrets (weights, salt): owner only; tmp is 0700 meanwhile
+                (tmp / rel).chmod(0o600)
         if out_dir.exists() or out_dir.is_symlink():
             check_out_dir(out_dir)  # again, just before replacing: the folder may have changed while compiling
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))

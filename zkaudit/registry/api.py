@@ -123,6 +123,7 @@ class PublishIn(_Strict):
     summary: dict[str, Any]
     model_card: ModelCardIn
     signature: str
+    supersedes: str | None = None  # a version of `model` this one upgrades to a hiding weight commitment
 
 
 class ProofIn(_Strict):
@@ -426,7 +427,7 @@ def create_app(reg: Registry, *, max_body: int = MAX_BODY_BYTES, write_rate: flo
             art, model=p.model, version=p.version, card=card, vendor=_hex("vendor_public_key", p.vendor_public_key),
             signature=_hex("signature", p.signature), vendor_name=p.vendor_name,
             pop=None if p.proof_of_possession is None else _hex("proof_of_possession", p.proof_of_possession),
-            auth=auth))
+            auth=auth, supersedes=p.supersedes))
 
     @app.post("/v1/proofs", status_code=201, summary="Submit a proof (plain or committed-input form); the "
               "registry verifies it before storing it with the verdict")

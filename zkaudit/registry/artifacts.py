@@ -2,7 +2,8 @@
 
     DIR/public/circuit.bin          canonical circuit; sha256 hex = circuit digest
     DIR/public/summary.json         JSON object; its "digest" must equal that digest
-    DIR/public/weights.commitment   the weight commitment (opaque bytes)
+    DIR/public/weights.commitment   the weight commitment (opaque bytes; a hashed one
+                                    is parsed and checked against the circuit)
     DIR/private/                    never read, never uploaded
 
 Only these three files are opened, so nothing under `private/` can leak into
@@ -21,6 +22,8 @@ from zkaudit.registry.encoding import sha256_hex
 from zkaudit.registry.models import canonical_json
 
 MAX_CIRCUIT_BYTES = 12 * 1024 * 1024
+# A tensor-code commitment is a few hundred bytes, a hashed one 91
+# (`hash.commitment.MAGIC` + 72): both far below this.
 MAX_COMMITMENT_BYTES = 1024 * 1024
 
 
@@ -53,6 +56,10 @@ class PublicArtifacts:
             problems.append("weights.commitment is empty")
         if len(self.weight_commitment) > MAX_COMMITMENT_BYTES:
             problems.append(f"weights.commitment is {len(self.weight_commitment)} bytes (limit {MAX_COMMITMENT_BYTES})")
+        if self.weight_commitment and len(self.weight_commitment) <= MAX_COMMITMENT_BYTES and self.circuit_bin:
+            from zkaudit.registry.weight_commitments import problems_with
+
+            problems += problems_with(self.weight_commitment, self.circuit_bin)
         if not isinstance(self.summary, dict):
             problems.append("summary.json is not a JSON object")
         elif self.summary.get("digest") != self.circuit_digest:

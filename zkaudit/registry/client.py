@@ -29,20 +29,21 @@ def card_from(intended_use: str = "", training_data: str = "", claimed_metrics: 
 
 
 def sign_publication(key: KeyPair, art: PublicArtifacts, model: str, version: str,
-                     card: dict[str, str]) -> bytes:
+                     card: dict[str, str], supersedes: str | None = None) -> bytes:
     stmt = records.publication(model=model, version=version, vendor=key.public_key, circuit_digest=art.circuit_digest,
                                weight_commitment_digest=art.weight_commitment_digest, summary_json=art.summary_json,
-                               card=card)
+                               card=card, supersedes=supersedes)
     return key.sign(records.publication_message(stmt))
 
 
 def publish_local(reg, key: KeyPair, art: PublicArtifacts, model: str, version: str,
-                  card: dict[str, str]) -> dict[str, Any]:
+                  card: dict[str, str], supersedes: str | None = None) -> dict[str, Any]:
     """Publish straight into a registry database (`store.Registry`) with `key`."""
     known = reg.signer_role(key.public_key) is not None
     return reg.publish(art, model=model, version=version, card=card, vendor=key.public_key,
-                       signature=sign_publication(key, art, model, version, card),
-                       vendor_name=None if known else key.name, pop=None if known else key.proof_of_possession())
+                       signature=sign_publication(key, art, model, version, card, supersedes),
+                       vendor_name=None if known else key.name, pop=None if known else key.proof_of_possession(),
+                       supersedes=supersedes)
 
 
 def build_request(key: KeyPair, action: str, audience: bytes, payload: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def build_request(key: KeyPair, action: str, audience: bytes, payload: dict[str,
 
 
 def publish_payload(key: KeyPair, art: PublicArtifacts, model: str, version: str, card: dict[str, str],
-                    *, first_use: bool) -> dict[str, Any]:
+                    *, first_use: bool, supersedes: str | None = None) -> dict[str, Any]:
     payload = {
         "model": model,
         "version": version,
@@ -60,8 +61,10 @@ def publish_payload(key: KeyPair, art: PublicArtifacts, model: str, version: str
         "weight_commitment": b64(art.weight_commitment),
         "summary": art.summary,
         "model_card": card,
-        "signature": sign_publication(key, art, model, version, card).hex(),
+        "signature": sign_publication(key, art, model, version, card, supersedes).hex(),
     }
+    if supersedes is not None:
+        payload["supersedes"] = supersedes
     if first_use:
         payload["vendor_name"] = key.name
         payload["proof_of_possession"] = key.proof_of_possession().hex()

@@ -97,7 +97,11 @@ class ModelVersion(Base):
     claimed_metrics_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The version this one upgrades to a hiding weight commitment (same model,
+    # same circuit); unique, so a version has at most one successor.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"), unique=True)
     model: Mapped[Model] = relationship(back_populates="versions")
+    supersedes: Mapped["ModelVersion | None"] = relationship(remote_side=[id])
 
     @property
     def summary(self) -> Any:
@@ -121,6 +125,7 @@ class ModelVersion(Base):
                 "training_data": self.training_data,
                 "claimed_metrics": self.claimed_metrics_json,
             },
+            **({} if self.supersedes is None else {"supersedes": self.supersedes.version}),
         }
 
 

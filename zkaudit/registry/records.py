@@ -41,8 +41,12 @@ def model_card(intended_use: str = "", training_data: str = "", claimed_metrics_
 
 
 def publication(*, model: str, version: str, vendor: bytes, circuit_digest: str, weight_commitment_digest: str,
-                summary_json: str, card: dict[str, str]) -> dict[str, Any]:
-    return {
+                summary_json: str, card: dict[str, str], supersedes: str | None = None) -> dict[str, Any]:
+    """`supersedes` (a version of the same model) makes this version its
+    successor: same circuit, the same weights under a hiding commitment
+    (`zkaudit registry upgrade-commitment`). The field is present only then, so
+    every statement signed before it existed encodes exactly as it did."""
+    stmt = {
         "model": model,
         "version": version,
         "vendor": vendor,
@@ -51,6 +55,9 @@ def publication(*, model: str, version: str, vendor: bytes, circuit_digest: str,
         "summary": summary_json,
         "model_card": card,
     }
+    if supersedes is not None:
+        stmt["supersedes"] = supersedes
+    return stmt
 
 
 def publication_message(stmt: dict[str, Any]) -> bytes:

@@ -530,9 +530,10 @@ class RemoteRegistry:
             return {}
         return {"signer_name": key.name, "proof_of_possession": key.proof_of_possession().hex()}
 
-    def publish_as(self, key: KeyPair, art, model: str, version: str, card: dict[str, str]) -> dict[str, Any]:
+    def publish_as(self, key: KeyPair, art, model: str, version: str, card: dict[str, str],
+                   supersedes: str | None = None) -> dict[str, Any]:
         payload = client.publish_payload(key, art, model, version, card,
-                                         first_use=self.signer_role(key.public_key) is None)
+                                         first_use=self.signer_role(key.public_key) is None, supersedes=supersedes)
         return self._post("/v1/publish", "publish", key, payload)
 
     def submit_proof_as(self, key: KeyPair, model: str, version: str, proof: bytes,

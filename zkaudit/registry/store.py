@@ -39,6 +39,7 @@ from zkaudit.registry.models import (SIGNER_ROLES, Attestation, AttestationSigne
 from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.sandbox import check_table_in_process, verify_in_process
 from zkaudit.registry.views import Reads
+from zkaudit.registry.weight_commitments import HASHED, commitment_kind, describe_weight_commitment
 from zkaudit.statements.verify import VERIFIER_VERSION, Verdict
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -248,11 +249,15 @@ class Registry(Chain, Reads):
 
     def publish(self, art: PublicArtifacts, *, model: str, version: str, card: dict[str, str], vendor: bytes,
                 signature: bytes, vendor_name: str | None = None, pop: bytes | None = None,
-                auth: RequestAuth | None = None) -> dict[str, Any]:
+                auth: RequestAuth | None = None, supersedes: str | None = None) -> dict[str, Any]:
         """Publish `model@version`, signed by `vendor` over `records.publication`.
-        An unknown vendor is registered on the way (needs `vendor_name` and `pop`)."""
+        An unknown vendor is registered on the way (needs `vendor_name` and `pop`).
+        With `supersedes` (a version of `model`) it is that version's successor
+        under a hiding weight commitment (`_check_successor`)."""
         check_name("model name", model)
         check_name("version", version)
+        if supersedes is not None:
+            check_name("superseded version", supersedes)
         art.check()
         try:
             json.loads(card["claimed_metrics"])
@@ -261,11 +266,13 @@ class Registry(Chain, Reads):
             raise RegistryError("model card needs intended_use, training_data and claimed_metrics (JSON text)") from None
         stmt = records.publication(model=model, version=version, vendor=vendor, circuit_digest=art.circuit_digest,
                                    weight_commitment_digest=art.weight_commitment_digest,
-                                   summary_json=art.summary_json, card=card)
+                                   summary_json=art.summary_json, card=card, supersedes=supersedes)
         with self._read() as s:
             self._precheck_request(s, auth, vendor)
             if self._version(s, model, version, missing_ok=True) is not None:
                 raise AlreadyExists(f"{model}@{version} is already published")
+            if supersedes is not None:
+                self._check_successor(s, art, model, supersedes, vendor)
             known = self._signer(s, vendor)
         # All of the vendor's signatures in this request -- PoP (first use), the
         # request, the statement -- are checked as one batch, before the write
@@ -297,11 +304,12 @@ class Registry(Chain, Reads):
                 s.add(m)
             elif m.vendor_id != signer.id:
                 raise Forbidden(f"model {model!r} belongs to vendor {m.vendor.name!r}")
+            old = None if supersedes is None else self._check_successor(s, art, model, supersedes, vendor)
             mv = ModelVersion(model=m, version=version, circuit_digest=art.circuit_digest, circuit_bin=art.circuit_bin,
                               weight_commitment=art.weight_commitment,
                               weight_commitment_digest=art.weight_commitment_digest, summary_json=art.summary_json,
                               intended_use=card["intended_use"], training_data=card["training_data"],
-                              claimed_metrics_json=card["claimed_metrics"], created_at=_now())
+                              claimed_metrics_json=card["claimed_metrics"], created_at=_now(), supersedes=old)
             if mv.record() != stmt:
                 raise RegistryError("internal: stored version would differ from the signed statement")
             mv.log_index = app.append("model-version", mv.record())
@@ -310,8 +318,41 @@ class Registry(Chain, Reads):
             att = self._insert_attestation(s, app, records.PUBLICATION, stmt, [signer], signature, mv)
             result = {"model": model, "version": version, "circuit_digest": mv.circuit_digest,
                       "weight_commitment_digest": mv.weight_commitment_digest, "log_index": mv.log_index,
-                      "attestation_log_index": att.log_index, "vendor": signer.name}
+                      "attestation_log_index": att.log_index, "vendor": signer.name,
+                      "weight_commitment": describe_weight_commitment(mv.weight_commitment),
+                      "supersedes": None if old is None else f"{model}@{old.version}"}
         return result
+
+    def _check_successor(self, s: Session, art: PublicArtifacts, model: str, supersedes: str,
+                         vendor: bytes) -> ModelVersion:
+        """The version a successor may supersede (run before the signature checks
+        and again under the write lock). The registry can check the shape of an
+        upgrade, not its weights: the new root hides them, so "same weights"
+        is the vendor's signed word (its `zkaudit registry upgrade-commitment`
+        checked them against the old commitment before signing)."""
+        old = self._version(s, model, supersedes)
+        ref = f"{model}@{supersedes}"
+        if old.model.vendor.public_key != vendor:
+            raise Forbidden(f"{ref} belongs to vendor {old.model.vendor.name!r}: only it may publish a successor")
+        if commitment_kind(art.weight_commitment) != HASHED:
+            raise RegistryError(f"a successor of {ref} must carry a hashed (hiding) weight commitment",
+                                hint="compile with --weight-commitment hashed, or use `zkaudit registry "
+                                     "upgrade-commitment`")
+        if commitment_kind(old.weight_commitment) == HASHED:
+            raise AlreadyExists(f"{ref} already has a hashed (hiding) weight commitment: nothing to upgrade")
+        if old.circuit_digest != art.circuit_digest:
+            raise RegistryError(f"a successor of {ref} keeps its circuit (digest {old.circuit_digest[:16]}...), "
+                                f"this one is {art.circuit_digest[:16]}...", hint="publish a new model version "
+                                "without --supersedes for a new circuit")
+        self._refuse_revoked(s, old)
+        krev = s.scalars(select(KeyRevocation).where(KeyRevocation.signer_id == old.model.vendor_id,
+                                                     KeyRevocation.from_time <= old.created_at)).first()
+        if krev is not None:
+            raise Gone(f"{ref} was revoked with its vendor key: {krev.reason}")
+        after = s.scalars(select(ModelVersion).where(ModelVersion.supersedes_id == old.id)).first()
+        if after is not None:
+            raise AlreadyExists(f"{ref} is already superseded by {model}@{after.version}")
+        return old
 
     def _insert_attestation(self, s: Session, app: log.Appender, tag: str, stmt: Any, signers: list[Signer],
                             signature: bytes, mv: ModelVersion | None) -> Attestation:

@@ -14,6 +14,7 @@ from zkaudit.registry.encoding import decode
 from zkaudit.registry.errors import NotFound, RegistryError
 from zkaudit.registry.models import (Attestation, LogEntry, KeyRevocation, Model, ModelVersion, Reverification, Revocation,
                                      Signer, SubmittedProof)
+from zkaudit.registry.weight_commitments import commitment_kind, describe_weight_commitment
 
 
 LIST_HINT = "see the models it holds with `zkaudit registry list` or GET /v1/models"
@@ -67,7 +68,8 @@ class Reads:
         if limit is not None:
             q = q.limit(limit)
         with self._read() as s:
-            return [{"name": m.name, "vendor": m.vendor.name, "versions": [v.version for v in m.versions]}
+            return [{"name": m.name, "vendor": m.vendor.name, "versions": [v.version for v in m.versions],
+                     "weight_commitments": {v.version: commitment_kind(v.weight_commitment) for v in m.versions}}
                     for m in s.scalars(q)]
 
     def signer(self, public_key: bytes) -> dict[str, Any]:
@@ -114,6 +116,10 @@ class Reads:
             "published_at": mv.created_at,
             "log_index": mv.log_index,
             "revoked": revoked,
+            "weight_commitment": describe_weight_commitment(mv.weight_commitment),
+            "supersedes": None if mv.supersedes is None else f"{mv.model.name}@{mv.supersedes.version}",
+            "superseded_by": next((f"{mv.model.name}@{n.version}" for n in s.scalars(
+                select(ModelVersion).where(ModelVersion.supersedes_id == mv.id))), None),
         }
 
     def artifacts(self, model: str, version: str) -> tuple[bytes, bytes]:
