@@ -82,12 +82,13 @@ def test_commit_layout_values_and_padding(tmp_path):
 def test_parquet_and_csv_commit_to_the_same_thing(tmp_path):
     rng = np.random.default_rng(1)
     rows = _rows(9, rng)
-    a, _ = commit_dataset(_csv(tmp_path / "d.csv", rows), SCHEMA)
+    seed = secrets.token_bytes(32)  # the hiding commitment's randomness: the same for both
+    a, _ = commit_dataset(_csv(tmp_path / "d.csv", rows), SCHEMA, seed=seed)
     cols = list(zip(*rows))
     table = pa.table({"pid": list(cols[0]), "age": list(cols[1]), "bmi": list(cols[2]), "delta": list(cols[3]),
                       "label": [bool(x) for x in cols[4]]})
     pq.write_table(table, tmp_path / "d.parquet")
-    b, _ = commit_dataset(tmp_path / "d.parquet", SCHEMA)
+    b, _ = commit_dataset(tmp_path / "d.parquet", SCHEMA, seed=seed)
     assert a.digest == b.digest
 
 
