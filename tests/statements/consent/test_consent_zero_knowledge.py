@@ -1,0 +1,200 @@
+"""Zero knowledge of consent proofs (design/zero-knowledge.md §9, the
+inference tests' counterpart: tests/statements/test_zero_knowledge.py,
+test_zk_attacks.py).
+
+The attacker is an honest verifier that keeps every claim the proof's
+openings confirm (spying on `pcs.verify`) and holds candidate datasets
+(a dictionary attack on low-entropy patient data: "is patient X in D?").
+From a plain proof it reads the ID columns' evaluations and the
+multiplicities' evaluation in the clear, so it tells the true dataset from
+a candidate differing in one patient, and learns which consented IDs the
+dataset uses. From a zero-knowledge proof every such claim carries a fresh
+pad of a committed bank with a nonzero coefficient: every candidate is
+consistent with it. Two zero-knowledge proofs of one statement differ
+wherever randomness reaches (two plain ones are byte-identical: re-proving
+a guessed dataset tests the guess)."""
+
+from __future__ import annotations
+
+import secrets
+import struct
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from zkaudit import pcs
+from zkaudit.data.consent_table import commit_consent_table
+from zkaudit.data.dataset import commit_dataset
+from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.lookup.committed_table_prover import table_multiplicities
+from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.poly.mle import evaluate
+from zkaudit.statements.common.statement import canonical_json
+from zkaudit.statements.consent.proof import MAGIC, ConsentProof, OldConsentFormat
+from zkaudit.statements.consent.prover import prove_consent
+from zkaudit.statements.consent.verifier import verify_consent
+from zkaudit.statements.envelope import encode_envelope, parse_envelope
+from zkaudit.statements.verify import verify_proof
+
+SCHEMA = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
+          "id_column": "patient", "population": "synthetic"}
+
+
+def _ext(v) -> Fp2:
+    return Fp2.from_base(v) if isinstance(v, Fp) else v
+
+
+@pytest.fixture(scope="module")
+def world():
+    ids = [secrets.token_hex(16) for _ in range(32)]
+    tb, top, _ = commit_consent_table(ids, issuer="irb-a", purpose="train:x", version=1)
+    patients = ids[:10]
+    ds, dop = commit_dataset({"patient": pa.array(patients), "age": pa.array([str(40 + i) for i in range(10)])},
+                             SCHEMA)
+    return ids, tb, top, ds, dop
+
+
+def _captured(proof, monkeypatch) -> dict[bytes, list]:
+    seen: dict[bytes, list] = {}
+    real = pcs.verify
+
+    def spy(com, claims, opening, transcript, params):
+        real(com, claims, opening, transcript, params)
+        seen.setdefault(com.digest(), []).extend(claims)
+
+    monkeypatch.setattr(pcs, "verify", spy)
+    verify_consent(proof)
+    monkeypatch.setattr(pcs, "verify", real)
+    return seen
+
+
+def _body(proof) -> ConsentProof:
+    return ConsentProof.from_bytes(parse_envelope(proof).body)
+
+
+def _candidates(world):
+    """The true ID column and multiplicities, and a candidate dataset that
+    differs in one patient (its ID another consented one)."""
+    ids, tb, top, ds, dop = world
+    hi_i, lo_i = ds.schema.id_polynomials()
+    true_hi = dop.polys[hi_i]
+    m = table_multiplicities([dop.polys[hi_i], dop.polys[lo_i]], dop.polys[-1], [top.hi, top.lo], tb.num_rows)
+    j = int(np.flatnonzero(m == 0)[0])  # a consented ID the dataset does not use
+    i = int(np.flatnonzero(m == 1)[0])
+    alt_hi = true_hi.copy()
+    alt_hi[int(np.flatnonzero((dop.polys[hi_i] == top.hi[i]) & (dop.polys[lo_i] == top.lo[i]))[0])] = top.hi[j]
+    alt_m = m.copy()
+    alt_m[i], alt_m[j] = 0, 1
+    return hi_i, true_hi, alt_hi, m, alt_m
+
+
+def _exact_claims(claims, table: int):
+    """(point, value) of every claim that states one table's evaluation with
+    no pad, and every padded one as (point, value, pad coefficients)."""
+    exact, padded = [], []
+    for c in claims:
+        if isinstance(c, LinearClaim):
+            evals = [(z, a) for t, z, a in c.evals if t == table]
+            if not evals:
+                continue
+            (z, a), = evals
+            assert a == Fp2(1)
+            (padded if c.entries else exact).append((z, c.value, [w for _, _, w in c.entries]))
+        elif c.poly_index == table:
+            exact.append((c.point, c.value, []))
+    return exact, padded
+
+
+def test_plain_proof_tells_the_true_dataset_and_its_multiplicities(world, monkeypatch):
+    ids, tb, top, ds, dop = world
+    proof = prove_consent(ds, dop, tb, top, unique_ids=True, zero_knowledge=False)
+    seen = _captured(proof, monkeypatch)
+    hi_i, true_hi, alt_hi, m, alt_m = _candidates(world)
+    exact, padded = _exact_claims(seen[ds.commitment.digest()], hi_i)
+    assert exact and not padded
+    for z, value, _ in exact:  # the ID column's evaluation, in the clear: a guess is tested
+        assert _ext(evaluate(true_hi, list(z))) == value != _ext(evaluate(alt_hi, list(z)))
+    mc = pcs.Commitment.from_bytes(_body(proof).multiplicity_commitment)
+    m_exact, _ = _exact_claims(seen[mc.digest()], 0)
+    assert len(m_exact) == 2  # the LogUp point and the zero-check point
+    for z, value, _ in m_exact:  # which consented IDs the dataset uses, in the clear
+        assert _ext(evaluate(m, list(z))) == value != _ext(evaluate(alt_m, list(z)))
+
+
+def test_zero_knowledge_proof_is_consistent_with_every_candidate(world, monkeypatch):
+    ids, tb, top, ds, dop = world
+    proof = prove_consent(ds, dop, tb, top, unique_ids=True)
+    seen = _captured(proof, monkeypatch)
+    hi_i, true_hi, alt_hi, m, alt_m = _candidates(world)
+    mc = pcs.Commitment.from_bytes(_body(proof).multiplicity_commitment)
+    for digest, table, true, alt in ((ds.commitment.digest(), hi_i, true_hi, alt_hi), (mc.digest(), 0, m, alt_m)):
+        exact, padded = _exact_claims(seen[digest], table)
+        assert not exact and padded  # no evaluation of the data without a pad
+        for z, value, pad_coeffs in padded:
+            # value = T~(z) + sum c_k pad_k with the pads unknown: a nonzero
+            # coefficient solves for a pad whatever T is, so both candidates fit
+            assert any(c != Fp2(0) for c in pad_coeffs)
+            assert value != _ext(evaluate(true, list(z))) and value != _ext(evaluate(alt, list(z)))
+
+
+def test_two_proofs_of_one_statement(world):
+    ids, tb, top, ds, dop = world
+    a, b = (_body(prove_consent(ds, dop, tb, top, unique_ids=True)) for _ in range(2))
+    assert a.statement == b.statement
+    assert a.multiplicity_commitment != b.multiplicity_commitment
+    for x, y in zip(a.lookup.roots + ((a.lookup.root_q, a.lookup.root_q),),
+                    b.lookup.roots + ((b.lookup.root_q, b.lookup.root_q),)):
+        assert x[0] != y[0] and x[1] != y[1]
+    sent_a = a.lookup.lookup_values + (a.lookup.numerator_value, a.lookup.multiplicity_value) + a.lookup.table_values
+    sent_b = b.lookup.lookup_values + (b.lookup.numerator_value, b.lookup.multiplicity_value) + b.lookup.table_values
+    assert all(x != y for x, y in zip(sent_a, sent_b))
+    assert all(x.mask_sum != y.mask_sum for x, y in zip(a.repad + (a.uniqueness,), b.repad + (b.uniqueness,)))
+    assert a.dataset_opening != b.dataset_opening
+    # the plain proof is a function of the data: proving a guessed dataset again reproduces it byte for byte
+    p1, p2 = (prove_consent(ds, dop, tb, top, unique_ids=True, zero_knowledge=False) for _ in range(2))
+    assert p1 == p2
+
+
+def test_verdict_says_zero_knowledge(world):
+    ids, tb, top, ds, dop = world
+    for zk in (True, False):
+        v = verify_proof(prove_consent(ds, dop, tb, top, unique_ids=False, zero_knowledge=zk), circuit_bin=b"",
+                         weight_commitment=b"")
+        assert v.valid and v.output["zero_knowledge"] is zk and v.privacy["zero_knowledge"] is zk
+
+
+def test_flag_and_body_must_agree(world):
+    """A zero-knowledge body under a statement that says plain (or the
+    reverse) is refused: the flag is bound and the body's shape follows it."""
+    ids, tb, top, ds, dop = world
+    zk_body = _body(prove_consent(ds, dop, tb, top, unique_ids=False))
+    plain_body = _body(prove_consent(ds, dop, tb, top, unique_ids=False, zero_knowledge=False))
+    for body, flag in ((zk_body, False), (plain_body, True)):
+        forged = ConsentProof(dict(body.statement, zero_knowledge=flag), *list(body.__dict__.values())[1:])
+        with pytest.raises(ProofRejected):
+            verify_consent(encode_envelope("consent", forged.to_bytes()))
+    # a plain body's openings under the zero-knowledge body's parts (a downgrade mid-proof)
+    mixed = ConsentProof(zk_body.statement, plain_body.multiplicity_commitment, plain_body.lookup, None,
+                         zk_body.repad, zk_body.table_values, plain_body.dataset_opening, plain_body.table_opening,
+                         plain_body.multiplicity_opening)
+    with pytest.raises(ProofRejected):
+        verify_consent(encode_envelope("consent", mixed.to_bytes()))
+
+
+def test_format_1_refused_with_re_prove(world):
+    ids, tb, top, ds, dop = world
+    statement = dict(_body(prove_consent(ds, dop, tb, top, unique_ids=False)).statement, protocol_version=1,
+                     zero_knowledge=False)
+    parts = [canonical_json(statement)] + [b""] * 6
+    old = MAGIC + b"\x01" + b"".join(struct.pack("<I", len(p)) + p for p in parts)
+    with pytest.raises(OldConsentFormat, match="re-prove"):
+        verify_consent(encode_envelope("consent", old))
+    verdict = verify_proof(encode_envelope("consent", old), circuit_bin=b"", weight_commitment=b"")
+    assert not verdict.valid and "re-prove" in verdict.reason
+    # a version-2 body whose statement says protocol 1
+    body = _body(prove_consent(ds, dop, tb, top, unique_ids=False))
+    forged = ConsentProof(dict(body.statement, protocol_version=1), *list(body.__dict__.values())[1:])
+    with pytest.raises(MalformedProof, match="re-prove"):
+        verify_consent(encode_envelope("consent", forged.to_bytes()))
