@@ -27,15 +27,26 @@ class LinkWitness:
     and the salt table."""
 
     def __init__(self, plan: wl.LinkPlan, weights, salt):
+        values = [np.asarray(weights[t.name], dtype=np.int64) for t in plan.layouts]
+        self._build(plan, hc.message(plan.layouts, values, salt), salt, check=True)
+
+    @classmethod
+    def from_message(cls, plan: wl.LinkPlan, msg, salt) -> "LinkWitness":
+        """Any message, unchecked: what a malicious prover can commit (tests)."""
+        out = cls.__new__(cls)
+        out._build(plan, np.asarray(msg, dtype=U64), salt, check=False)
+        return out
+
+    def _build(self, plan: wl.LinkPlan, msg: np.ndarray, salt, *, check: bool) -> None:
         from zkaudit.hash.merkle import MerkleTree
 
-        values = [np.asarray(weights[t.name], dtype=np.int64) for t in plan.layouts]
-        msg = hc.message(plan.layouts, values, salt)
         tree = MerkleTree(msg)
-        if tree.root != tuple(plan.record.root):
+        if check and tree.root != tuple(plan.record.root):
             raise hc.WeightOpeningMismatch("the weights and salt do not hash to the registered root",
                                            expected=plan.record.root_bytes().hex())
         big_l = plan.num_leaves
+        if tree.num_leaves != big_l:
+            raise ValueError(f"a message of {msg.shape[0]} elements has {tree.num_leaves} leaves, the plan {big_l}")
         digests = np.zeros((2 * big_l, DIGEST_LEN), dtype=U64)
         digests[0] = plan.dummy_digest
         for h, level in enumerate(tree.levels):

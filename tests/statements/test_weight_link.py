@@ -1,0 +1,289 @@
+"""Private weights (issue 16): inference proofs against a hashed registered
+commitment (`statements.inference.weights_link`).
+
+* an honest proof verifies and reports the weights hidden;
+* a catalogue of attacks by a malicious prover that commits whatever it
+  likes in its advice commitment (weights, digests, salt) and may even have
+  registered a root computed over a message that is not the honest one;
+* the weight-recovery attack: pooled over many proofs, the claims on the
+  weights pin them down when the registered commitment is the plain one
+  (opened in every proof) and determine nothing when it is the hashed one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zkaudit.circuit import encode_circuit
+from zkaudit.circuit.weights import Weights
+from zkaudit.errors import ZkauditError
+from zkaudit.hash import commitment as hc
+from zkaudit.hash.merkle import merkle_root
+from zkaudit.layers.tensor import num_vars
+from zkaudit.statements.inference import prover as inference_prover
+from zkaudit.statements.inference import weights_link as wl
+from zkaudit.statements.inference.commitment import hashed_weight_commitment, weight_layouts
+from zkaudit.statements.inference.prover import commit_weights, prove
+from zkaudit.statements.inference.weights_link_prover import LinkWitness
+from zkaudit.statements.verify import verify_proof
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "adversarial"))
+from small_circuits import instance, mlp_clip  # noqa: E402
+
+SALT = (123456789, 987654321)
+
+
+@pytest.fixture(scope="module")
+def model():
+    circuit, weights, x = instance(mlp_clip, seed=3)
+    com, salt = hashed_weight_commitment(circuit, weights, SALT)
+    return circuit, weights, x, com.to_bytes()
+
+
+def _verify(circuit, proof, com):
+    return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com)
+
+
+def test_honest_proof_verifies_and_hides_the_weights(model):
+    circuit, weights, x, com = model
+    # mlp_clip's bias has range [-3000, 3000]: 2-byte digits, 3 to an element, beside int8 tensors
+    assert [t.per_element for t in weight_layouts(circuit)] == [7, 3, 7]
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    verdict = _verify(circuit, proof, com)
+    assert verdict.valid, verdict.reason
+    assert verdict.privacy["weights_hidden"] is True
+    assert verdict.privacy["hidden"][0].startswith("the weights (registered Poseidon2 commitment")
+    assert "weight_evaluations_revealed" not in verdict.privacy
+    # the same proof is not accepted for another model's root, nor for the plain commitment
+    other, _ = hashed_weight_commitment(circuit, weights)
+    assert not _verify(circuit, proof, other.to_bytes()).valid
+    assert not _verify(circuit, proof, commit_weights(circuit, weights)[0].to_bytes()).valid
+
+
+def test_honest_prover_refuses_what_it_cannot_prove(model):
+    circuit, weights, x, com = model
+    with pytest.raises(ZkauditError, match="salt"):
+        prove(circuit, weights, x, weight_commitment=com)
+    with pytest.raises(hc.WeightOpeningMismatch):
+        prove(circuit, weights, x, weight_commitment=com, weight_salt=(SALT[0], SALT[1] + 1))
+    with pytest.raises(ZkauditError, match="zero-knowledge"):
+        prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT, zero_knowledge=False)
+
+
+def test_a_commitment_for_other_tensors_is_refused(model):
+    circuit, weights, x, com = model
+    record = hc.WeightCommitment.from_bytes(com)
+    for changed in (dataclasses.replace(record, n_weights=record.n_weights + 1),
+                    dataclasses.replace(record, layout_digest=bytes(32))):
+        verdict = _verify(circuit, prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT),
+                          changed.to_bytes())
+        assert not verdict.valid
+
+
+# ------------------------------------------------------------------ attacks
+
+
+def _honest_message(circuit, weights, salt=SALT) -> np.ndarray:
+    layouts = weight_layouts(circuit)
+    return hc.message(layouts, [np.asarray(weights[t.name]) for t in layouts], salt)
+
+
+def _forged(monkeypatch, circuit, registered: bytes, msg, salt=SALT, edit_digests=None):
+    """Make the prover commit the tree of `msg` (and `salt` in its salt
+    table) whatever the registered root, optionally editing the digest table."""
+    plan = wl.LinkPlan.of(circuit, registered)
+    witness = LinkWitness.from_message(plan, msg, salt)
+    if edit_digests is not None:
+        edit_digests(witness)
+        witness.states[1:plan.num_leaves] = witness.digests.reshape(-1, 4)[2:].reshape(plan.num_leaves - 1, 8)
+    monkeypatch.setattr(inference_prover, "_link", lambda *a, **k: (plan, witness))
+
+
+def _registered_over(circuit, msg) -> bytes:
+    """A record with the circuit's honest count and layout whose root is the
+    tree of `msg`: what a vendor registers when it hashes something else."""
+    layouts = weight_layouts(circuit)
+    record = hc.WeightCommitment(hc.SCHEME_ID, merkle_root(msg), sum(t.size for t in layouts),
+                                 hc.layout_digest(layouts))
+    return record.to_bytes()
+
+
+def _one_weight_changed(weights):
+    w1 = np.array(weights["w1"])
+    w1[2, 1] = w1[2, 1] + 1 if w1[2, 1] < 127 else w1[2, 1] - 1
+    return Weights({**{k: weights[k] for k in weights}, "w1": w1})
+
+
+def _attack_other_weights_own_tree(circuit, weights, com):
+    """Proves with W' (one weight changed) and the honest tree of W': its root is not the registered one."""
+    other = _one_weight_changed(weights)
+    return other, com, _honest_message(circuit, other), SALT, None
+
+
+def _attack_other_weights_registered_tree(circuit, weights, com):
+    """Proves with W' but commits the registered tree of W: the leaves are not W'."""
+    return _one_weight_changed(weights), com, _honest_message(circuit, weights), SALT, None
+
+
+def _attack_other_weights_root_overwritten(circuit, weights, com):
+    """The tree of W' with its root slot overwritten by the registered root."""
+    other = _one_weight_changed(weights)
+    root = np.array(hc.WeightCommitment.from_bytes(com).root, dtype=np.uint64)
+
+    def edit(w):
+        w.digests.reshape(-1, 4)[1] = root
+    return other, com, _honest_message(circuit, other), SALT, edit
+
+
+def _attack_salt_table_differs(circuit, weights, com):
+    """The registered tree, but another salt in the salt table."""
+    return weights, com, _honest_message(circuit, weights), (SALT[0], SALT[1] + 5), None
+
+
+def _attack_registered_over_another_header(circuit, weights, com):
+    """The vendor registered the root of a message whose header names another count."""
+    msg = _honest_message(circuit, weights)
+    msg[hc.SALT_LEN + 2] += np.uint64(1)
+    return weights, _registered_over(circuit, msg), msg, SALT, None
+
+
+def _attack_registered_over_another_packing(circuit, weights, com):
+    """... over a message whose first two weights are packed in swapped digits."""
+    layouts = weight_layouts(circuit)
+    values = [np.asarray(weights[t.name]) for t in layouts]
+    swapped = values[0].copy().reshape(-1)
+    swapped[[0, 1]] = swapped[[1, 0]]
+    if swapped[0] == swapped[1]:
+        swapped[0] = swapped[0] + 1 if swapped[0] < 127 else swapped[0] - 1
+    msg = hc.message(layouts, [swapped.reshape(values[0].shape)] + values[1:], SALT)
+    return weights, _registered_over(circuit, msg), msg, SALT, None
+
+
+def _attack_registered_over_a_longer_message(circuit, weights, com):
+    """... over the honest message with a trailing non-zero element in the tree's zero padding."""
+    msg = _honest_message(circuit, weights)
+    plan = wl.LinkPlan.of(circuit, com)
+    if msg.shape[0] == plan.num_leaves * 7:
+        pytest.skip("no padding left in the last leaf")
+    longer = np.concatenate([msg, np.array([5], dtype=np.uint64)])
+    return weights, _registered_over(circuit, longer), longer, SALT, None
+
+
+def _attack_dummy_slot_digest(circuit, weights, com):
+    """The honest tree with slot 0's digest (the dummy permutation's output) changed."""
+    def edit(w):
+        w.digests.reshape(-1, 4)[0, 0] += np.uint64(1)
+    return weights, com, _honest_message(circuit, weights), SALT, edit
+
+
+def _attack_padding_leaf_digest(circuit, weights, com):
+    """The honest tree with the digest of the last (zero-padding) leaf changed."""
+    def edit(w):
+        w.digests.reshape(-1, 4)[-1, 2] += np.uint64(1)
+    return weights, com, _honest_message(circuit, weights), SALT, edit
+
+
+ATTACKS = [_attack_other_weights_own_tree, _attack_other_weights_registered_tree,
+           _attack_other_weights_root_overwritten, _attack_salt_table_differs,
+           _attack_registered_over_another_header, _attack_registered_over_another_packing,
+           _attack_registered_over_a_longer_message, _attack_dummy_slot_digest, _attack_padding_leaf_digest]
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda f: f.__name__.removeprefix("_attack_"))
+def test_attack_is_rejected(model, monkeypatch, attack):
+    circuit, weights, x, com = model
+    used, registered, msg, salt, edit = attack(circuit, weights, com)
+    _forged(monkeypatch, circuit, registered, msg, salt, edit)
+    proof = prove(circuit, used, x, weight_commitment=registered, weight_salt=salt)
+    verdict = _verify(circuit, proof, registered)
+    assert not verdict.valid, f"{attack.__name__} was accepted"
+    assert verdict.reason
+
+
+def test_byte_tampering_in_the_link_section_is_rejected(model):
+    circuit, weights, x, com = model
+    proof = bytearray(prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT))
+    rng = np.random.default_rng(5)
+    for pos in rng.choice(len(proof) - 64, size=12, replace=False) + 64:
+        bad = bytearray(proof)
+        bad[pos] ^= 1 << int(rng.integers(0, 8))
+        assert not _verify(circuit, bytes(bad), com).valid
+
+
+# ----------------------------------------------------- weight recovery
+
+
+def _weight_claims(circuit, weights, proof, registered: bytes, table_index: int, *, hidden: bool):
+    """The claims an honest verifier confirms on the commitment holding the
+    weights: the registered one (plain), or the proof's advice commitment
+    (`hidden`: the weights are table `table_index` there)."""
+    from zkaudit.pcs.claim import Claim
+    from zkaudit.statements.inference import verifier as inference_verifier
+
+    seen = []
+    real = inference_verifier.pcs_verify
+
+    def spy(com, claims, opening, transcript, params):
+        real(com, claims, opening, transcript, params)
+        for c in claims:
+            if isinstance(c, Claim):
+                if not hidden and c.poly_index == table_index and com.to_bytes() == registered:
+                    seen.append(c)
+            elif hidden and any(t == table_index for t, _, _ in c.evals):
+                seen.append(c)
+
+    inference_verifier.pcs_verify = spy
+    try:
+        assert _verify(circuit, proof, registered).valid
+    finally:
+        inference_verifier.pcs_verify = real
+    return seen
+
+
+def test_pooled_claims_recover_plain_weights_and_nothing_of_hashed_ones():
+    """10x more proofs than the weight tensor has rows. Against the plain
+    registered commitment each proof reveals an evaluation of w in the
+    clear, and the pooled evaluations give w exactly; against the hashed one
+    every claim on w carries a fresh pad of that proof's bank, and the pooled
+    equations leave every entry of w free."""
+    from test_zk_attacks import _recover
+
+    from small_circuits import chain
+    from zkaudit.circuit import Node, TensorSpec
+
+    x = TensorSpec("x", (1, 2), -128, 127, 0.1, 0)
+    w = TensorSpec("w", (2, 4), -127, 127)
+    circuit = chain("recover", [x], [w], [Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0,
+                                                    b_zero_point=0)], ["y"])
+    rng = np.random.default_rng(8)
+    weights = Weights({"w": rng.integers(-127, 128, (2, 4))})
+    size = 1 << num_vars((2, 4))
+    proofs = 10 * 2
+    plain_com = commit_weights(circuit, weights)[0].to_bytes()
+    hashed_com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
+    plain_claims, hashed_claims = [], []
+    for _ in range(proofs):
+        sample = {"x": rng.integers(-128, 128, (1, 2))}
+        plain_claims += _weight_claims(circuit, weights, prove(circuit, weights, sample, weight_commitment=plain_com),
+                                       plain_com, 0, hidden=False)
+        hashed = prove(circuit, weights, sample, weight_commitment=hashed_com, weight_salt=SALT)
+        hashed_claims += _weight_claims(circuit, weights, hashed, hashed_com, _advice_count(circuit),
+                                        hidden=True)
+    got = _recover(plain_claims, 0, size, pads=False)
+    assert got is not None and got[:8] == np.asarray(weights["w"]).ravel().tolist(), "the attack fails on plain"
+    assert hashed_claims and _recover(hashed_claims, _advice_count(circuit), size, pads=True) is None
+
+
+def _advice_count(circuit) -> int:
+    """Index of the first weight table in a hashed proof's advice commitment."""
+    from zkaudit.layers.dispatch_verifier import advice_shapes
+    from zkaudit.statements.inference import committed_range
+
+    advice = advice_shapes(circuit.nodes, circuit.specs())
+    advice.update(committed_range.plan(circuit, committed_inputs=False).advice_shapes())
+    return len(advice)
