@@ -85,7 +85,7 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     from zkaudit.statements.inference.zk import estimate_bank
     from zkaudit.sumcheck.zk import BankExhausted
 
-    key = bank_key(w.registered, w.batch, w.commit_input) + (link is not None,)
+    key = bank_key(w.registered, w.batch, w.commit_input, hashed_weights=link is not None)
     size = _BANK_SIZES.get(key) or estimate_bank(w.circuit) + (link[0].bank_estimate() if link else 0)
     while True:
         try:
@@ -96,8 +96,8 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
             size *= 2
 
 
-def bank_key(registered, batch: int, commit_input: bool) -> tuple:
-    return registered.digest(), batch, commit_input
+def bank_key(registered, batch: int, commit_input: bool, *, hashed_weights: bool = False) -> tuple:
+    return registered.digest() + ("/hashed-weights" if hashed_weights else ""), batch, commit_input
 
 
 def known_bank_sizes() -> dict:
