@@ -57,7 +57,10 @@ def test_honest_proof_verifies_and_hides_the_weights(model):
     verdict = _verify(circuit, proof, com)
     assert verdict.valid, verdict.reason
     assert verdict.privacy["weights_hidden"] is True
-    assert verdict.privacy["hidden"][0].startswith("the weights (registered Poseidon2 commitment")
+    assert verdict.privacy["hidden"][0] == "the weights"
+    from zkaudit.cli.verify import privacy_lines
+
+    assert "  weights     hidden (registered Poseidon2 commitment, unlimited proofs)" in privacy_lines(verdict.privacy)
     assert "weight_evaluations_revealed" not in verdict.privacy
     # the same proof is not accepted for another model's root, nor for the plain commitment
     other, _ = hashed_weight_commitment(circuit, weights)

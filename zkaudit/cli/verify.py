@@ -104,11 +104,14 @@ def privacy_lines(privacy: dict | None) -> list[str]:
     out = ["  zero-knowledge yes (honest-verifier ZK made non-interactive by Fiat-Shamir, random-oracle model)",
            "  hidden      " + "; ".join(privacy.get("hidden", []))]
     after = privacy.get("weights_determined_after_proofs")
-    if after is not None:
+    if privacy.get("weights_hidden"):
+        out.append("  weights     hidden (registered Poseidon2 commitment, unlimited proofs)")
+    elif after is not None:
         out.append(f"  weights     NOT hidden: the registered weight commitment is opened in every proof "
                    f"({privacy['weight_columns_opened']} of its columns, {privacy['weight_evaluations_revealed']} "
                    f"evaluation(s)); {'this one proof determines' if after == 1 else f'about {after} proofs determine'}"
-                   f" the weights. Keeping them secret needs the private-weights commitment (not built yet).")
+                   f" the weights. Recompile with --weight-commitment hashed (and publish it: `zkaudit registry "
+                   f"upgrade`) to keep them secret.")
     return out
 
 

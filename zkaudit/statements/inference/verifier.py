@@ -330,7 +330,7 @@ def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> 
     from zkaudit.hash.commitment import SCHEME_ID, is_hashed_commitment
 
     if circuit.weights and is_hashed_commitment(weight_commitment):
-        hidden.insert(0, "the weights (registered Poseidon2 commitment, unlimited proofs)")
+        hidden.insert(0, "the weights")
         out.update(weights_hidden=True, weight_commitment_scheme=SCHEME_ID)
     elif circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
         com = Commitment.from_bytes(weight_commitment)
