@@ -48,9 +48,10 @@ def chain():
                                       supersedes=t1.digest.hex())
     ds, dop = _dataset(ids[:12])
     ds2, _ = _dataset(ids[12:20])
-    p1 = prove_consent(ds, dop, t1, o1, unique_ids=True)
-    p2 = prove_consent(ds, dop, t2, o2, unique_ids=True)
-    return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2}
+    p1 = prove_consent(ds, dop, t1, o1, unique_ids=True, zero_knowledge=False)
+    p2 = prove_consent(ds, dop, t2, o2, unique_ids=True, zero_knowledge=False)
+    p1_zk = prove_consent(ds, dop, t1, o1, unique_ids=True)
+    return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2, "p1_zk": p1_zk}
 
 
 def _pub_ds(reg, ds, k=HOSPITAL):
@@ -245,6 +246,10 @@ def test_not_zero_knowledge_refused_unless_allowed(registry, chain):
         _pub_proof(registry, chain["p1"], allow=False)
     assert str(err.value).startswith(f"consent proof refused: {NOT_ZERO_KNOWLEDGE}")
     assert _rows(registry) == before
+    # the zero-knowledge proof of the same statement needs no flag
+    zk = _pub_proof(registry, chain["p1_zk"], allow=False)
+    assert zk["zero_knowledge"] is True and zk["allow_not_zero_knowledge"] is False
+    before = _rows(registry)
     # the flag is part of the prover's signed statement: a signature without it does not cover it
     stmt = consent_proof_statement(chain["p1"], allow_not_zero_knowledge=False)
     with pytest.raises(BadSignature):
@@ -254,7 +259,7 @@ def test_not_zero_knowledge_refused_unless_allowed(registry, chain):
                                        pop=VENDOR.proof_of_possession())
     out = _pub_proof(registry, chain["p1"], allow=True)
     with Session(registry.engine) as s:
-        row = s.scalars(select(ConsentProof)).one()
+        row = s.scalars(select(ConsentProof).where(ConsentProof.proof_digest == out["proof_digest"])).one()
         assert (row.zero_knowledge, row.allow_not_zero_knowledge, row.valid) == (False, True, True)
     view = registry.show_record(out["proof_digest"])["record"]
     assert view["allow_not_zero_knowledge"] is True and view["zero_knowledge"] is False
@@ -324,7 +329,9 @@ def test_cli_publish_and_show_chain(tmp_path, capsys, monkeypatch):
     assert main(["consent", "commit", "ids.csv", "--key", "irb.key", "--purpose", "train:x", "--out", "CT1"]) == 0
     assert main(["consent", "commit", "ids2.csv", "--key", "irb.key", "--purpose", "train:x", "--supersedes", "CT1",
                  "--out", "CT2"]) == 0
-    assert main(["prove-consent", "--dataset", "DS", "--consent", "CT1", "--out", "p.zkp", "--unique-ids"]) == 0
+    assert main(["prove-consent", "--dataset", "DS", "--consent", "CT1", "--out", "p.zkp", "--unique-ids",
+                 "--no-zero-knowledge"]) == 0
+    assert main(["prove-consent", "--dataset", "DS", "--consent", "CT1", "--out", "pz.zkp"]) == 0
     assert main(["registry", "init"]) == 0
     capsys.readouterr()
 
@@ -352,6 +359,8 @@ def test_cli_publish_and_show_chain(tmp_path, capsys, monkeypatch):
     fails(["registry", "publish-consent", "CT1", "--key", "other.key"], "not by --key 'other'")
     assert main(["registry", "publish-consent", "CT1", "--key", "irb.key"]) == 0
     fails(["registry", "publish-consent-proof", "p.zkp", "--key", "vendor.key"], "not zero-knowledge")
+    assert main(["registry", "publish-consent-proof", "pz.zkp", "--key", "vendor.key", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["zero_knowledge"] is True
     assert main(["registry", "publish-consent-proof", "p.zkp", "--key", "vendor.key", "--allow-not-zero-knowledge",
                  "--json"]) == 0
     proof = json.loads(capsys.readouterr().out)

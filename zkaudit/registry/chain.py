@@ -227,8 +227,9 @@ class Chain:
         zk = out.get("zero_knowledge") is True
         if not zk and not allow_not_zero_knowledge:
             raise NotZeroKnowledge(f"consent proof refused: {NOT_ZERO_KNOWLEDGE}",
-                                   hint="proofs over patient data are published only when zero-knowledge (issue 15); "
-                                        "for synthetic or public data, publish with --allow-not-zero-knowledge")
+                                   hint="proofs over patient data are published only when zero-knowledge: re-prove "
+                                        "without --no-zero-knowledge (zero knowledge is the default); for "
+                                        "synthetic or public data, publish with --allow-not-zero-knowledge")
         stmt = records.consent_proof(proof_digest=digest, dataset=out["dataset"], consent_table=out["consent_table"],
                                      allow_not_zero_knowledge=allow_not_zero_knowledge)
         with self._read() as s:
