@@ -82,13 +82,15 @@ class DatasetOpening:
 
     def prover_data(self, record: DatasetRecord):
         """Recommit (deterministic given the seed) and check the result is the record's commitment."""
-        c, data = _commit(self.polys, self.seed)
+        c, data = commit_polynomials(self.polys, self.seed)
         if c != record.commitment:
             raise RecordRejected("the dataset opening does not match the record's commitment", where="dataset")
         return data
 
 
-def _commit(polys: np.ndarray, seed: bytes):
+def commit_polynomials(polys: np.ndarray, seed: bytes):
+    """(commitment, prover data) of prepared polynomials (the last `valid`)
+    and their bank, all randomness from `seed`."""
     from zkaudit.field.randomness import SeededStream
 
     if len(seed) != SEED_BYTES:
@@ -116,7 +118,7 @@ def commit_dataset(table, schema, *, seed: bytes | None = None) -> tuple[Dataset
     for i, v in enumerate(values):
         polys[i, :n] = v
     polys[-1, :n] = 1
-    commitment, _ = _commit(polys, seed)
+    commitment, _ = commit_polynomials(polys, seed)
     doc = {"type": DATASET_TYPE, "schema": schema.to_json(), "schema_digest": digest(schema.to_json()).hex(),
            "num_rows": n, "num_vars": k, "polynomials": schema.polynomial_names(),
            "commitment": commitment.to_bytes().hex(), "pcs": params_json(params)}

@@ -5,6 +5,7 @@ keeps the rest honest; the unmodified verifier must refuse each proof."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_prover_cannot_clear_valid_on_a_stranger(table):
     ds, dop = _dataset(ids[:7] + _ids(1))
     fake = dop.polys.copy()
     fake[-1, 7] = 0
-    proof = prove_consent(ds, DatasetOpening(fake), tb, top, unique_ids=False, multiplicities=_m(fake, top, tb),
+    proof = prove_consent(ds, DatasetOpening(fake, dop.seed), tb, top, unique_ids=False, multiplicities=_m(fake, top, tb),
                           dataset_data=dop.prover_data(ds))
     with pytest.raises((PcsRejected, MalformedProof)):
         verify_consent(proof, dataset=ds, table=tb)
@@ -85,7 +86,7 @@ def test_stranger_counted_on_a_padding_row_of_the_table(table, uniq):
     zeros[0, 7] = zeros[1, 7] = 0
     m = _m(fake, top, tb)
     m[tb.num_rows] = U64(1)
-    proof = prove_consent(ds, DatasetOpening(zeros), tb, top, unique_ids=uniq, multiplicities=m,
+    proof = prove_consent(ds, DatasetOpening(zeros, dop.seed), tb, top, unique_ids=uniq, multiplicities=m,
                           dataset_data=dop.prover_data(ds))
     _refused(proof, ds, tb, uniq)
 
@@ -125,8 +126,7 @@ def test_statement_flag_and_records_bound_before_challenges(table):
     ds_ok, dop_ok = _dataset(ids[:6])
     strong = ConsentProof.from_bytes(parse_envelope(prove_consent(ds_ok, dop_ok, tb, top, unique_ids=True)).body)
     st = dict(weak.statement, unique_ids=True)
-    forged = ConsentProof(st, weak.multiplicity_commitment, weak.lookup, strong.uniqueness, weak.dataset_opening,
-                          weak.table_opening, weak.multiplicity_opening)
+    forged = dataclasses.replace(weak, statement=st, uniqueness=strong.uniqueness)
     _refused(encode_envelope("consent", forged.to_bytes()), ds, tb, True)
     doc = dict(weak.statement["consent_table"], num_rows=tb.num_rows + 1)
     forged = ConsentProof(dict(weak.statement, consent_table=doc), *list(weak.__dict__.values())[1:])
@@ -142,6 +142,6 @@ def test_id_column_limbs_of_another_polynomial_at_the_claimed_indices(table):
     ds, dop = ds
     fake = dop.polys.copy()
     fake[[0, 1]] = dop.polys[[2, 3]]
-    proof = prove_consent(ds, DatasetOpening(fake), tb, top, unique_ids=True, multiplicities=_m(fake, top, tb),
+    proof = prove_consent(ds, DatasetOpening(fake, dop.seed), tb, top, unique_ids=True, multiplicities=_m(fake, top, tb),
                           dataset_data=dop.prover_data(ds))
     _refused(proof, ds, tb, True)

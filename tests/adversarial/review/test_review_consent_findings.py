@@ -9,12 +9,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from zkaudit import pcs
 from zkaudit.data.consent_table import commit_consent_table, commit_sorted
 from zkaudit.data.dataset import commit_dataset
 from zkaudit.data.records import DATASET_TYPE, DatasetRecord, default_params
 from zkaudit.data.canonical import digest
-from zkaudit.data.dataset import DatasetOpening
+from zkaudit.data.dataset import DatasetOpening, commit_polynomials
 from zkaudit.errors import ProofRejected
 from zkaudit.lookup.committed_table_prover import table_multiplicities
 from zkaudit.statements.consent.prover import prove_consent
@@ -34,9 +33,10 @@ def test_custodian_valid_zero_hides_a_stranger_among_num_rows():
     ds, dop = _dataset(ids[:7] + _ids(1))
     polys = dop.polys.copy()
     polys[-1, 7] = 0
-    c, _ = pcs.commit(list(polys), ds.params)
+    c, _ = commit_polynomials(polys, dop.seed)
     rec = DatasetRecord.from_json(dict(ds.doc, commitment=c.to_bytes().hex()))
-    proof = prove_consent(rec, DatasetOpening(polys), tb, top, unique_ids=True, multiplicities=_m(polys, top, tb))
+    proof = prove_consent(rec, DatasetOpening(polys, dop.seed), tb, top, unique_ids=True,
+                          multiplicities=_m(polys, top, tb))
     with pytest.raises(ProofRejected):
         verify_consent(proof, dataset=rec, table=tb, unique_ids=True)
 
