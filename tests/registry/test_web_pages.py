@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 from registry_helpers import CARD, RawSql, key
-from web_helpers import MODEL, OLD, REVOKE_REASON, VERSION, compiled_model, populated_registry
+from web_helpers import HASHED, MODEL, OLD, REVOKE_REASON, VERSION, compiled_model, populated_registry
 
 from zkaudit.registry.api import create_app
 from zkaudit.registry.artifacts import PublicArtifacts, read_model_dir
@@ -70,6 +70,24 @@ def test_model_and_version_pages_show_circuit_fidelity_signers_and_verdicts(site
     assert "acme published it" in text and CARD["intended_use"] in text
     assert f"{built['valid']['proof_digest'][:16]} inference valid acme" in text
     assert f"{built['invalid']['proof_digest'][:16]} inference not valid" in text
+
+
+def test_weight_commitments_are_labelled_hiding_or_not_and_the_upgrade_is_linked(site):
+    built, client = site
+    hashed = built["upgraded"]["weight_commitment"]
+    text = _text(_page(client, f"/ui/models/{MODEL}/versions/{VERSION}"))
+    assert "Weight commitment tensor-code (not hiding: opened in every proof)" in text
+    assert f"Superseded by {MODEL}@{HASHED} (hiding weight commitment)" in text
+    text = _text(_page(client, f"/ui/models/{MODEL}/versions/{HASHED}"))
+    assert "Weight commitment Poseidon2 p2gl8-tree-v1 (hiding: never opened)" in text
+    assert f"Commitment root {hashed['root']}" in text and f"Committed weights 11, shape hash {hashed['shape_hash']}" in text
+    assert f"Supersedes {MODEL}@{VERSION}" in text and "not hiding" not in text
+    text = _text(_page(client, f"/ui/models/{MODEL}"))
+    assert (f"Weight commitment: tensor-code (not hiding: opened in every proof); superseded by {MODEL}@{HASHED} "
+            "(hiding weight commitment).") in text
+    assert f"Weight commitment: Poseidon2 p2gl8-tree-v1 (hiding: never opened); supersedes {MODEL}@{VERSION}." in text
+    text = _text(_page(client, "/ui/log"))
+    assert f"{MODEL}@{HASHED} (supersedes {MODEL}@{VERSION}: hiding weight commitment)" in text
 
 
 def test_chain_shows_every_stage_in_order_with_verdicts_and_none_recorded(site):

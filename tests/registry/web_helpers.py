@@ -1,6 +1,7 @@
 """A registry with something on every page, for the web-page tests (with
 and without a browser): a real compiled model (circuits/logistic_risk, 11
-parameters) published in two versions, one revoked; a real proof of one
+parameters) published in two versions, one revoked, and the other upgraded to a hiding
+weight commitment (a third version that supersedes it); a real proof of one
 prediction submitted (valid) and a tampered copy submitted (not valid); and
 a consent chain (dataset -> consent table -> consent proof), all real."""
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from registry_helpers import CARD, key
 
+import zkaudit.api
 from zkaudit.registry import records
 from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import (publish_consent_local, publish_consent_proof_local, publish_dataset_local,
@@ -24,6 +26,7 @@ from zkaudit.registry.store import Registry
 
 ZOO = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
 MODEL, VERSION, OLD = "logistic-risk", "1.0", "0.9"
+HASHED = "1.0-hashed"  # VERSION upgraded to a hiding weight commitment (`registry upgrade-commitment`)
 REVOKE_REASON = "calibrated on the wrong cohort"
 
 
@@ -88,10 +91,13 @@ def _build(root: Path, consent: bool) -> dict:
     reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
     valid = reg.submit_proof(model=MODEL, version=VERSION, proof=proof, submitter=key("acme").public_key)
     invalid = reg.submit_proof(model=MODEL, version=VERSION, proof=tampered, submitter=key("acme").public_key)
+    hashed_dir = root / "logistic-hashed"
+    shutil.copytree(model_dir, hashed_dir)
+    upgraded = zkaudit.api.upgrade_commitment(hashed_dir, key("acme"), reg)
     chain = consent_chain(reg) if consent else None
     reg.key = read_keystore(key_path)
     reg.sign_head()
     reg.close()
     summary = json.loads((model_dir / "public" / "summary.json").read_text())
     return {"model_dir": model_dir, "proof": proof, "tampered": tampered, "valid": valid, "invalid": invalid,
-            "chain": chain, "summary": summary}
+            "chain": chain, "summary": summary, "upgraded": upgraded, "hashed_dir": hashed_dir}

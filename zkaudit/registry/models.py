@@ -98,10 +98,13 @@ class ModelVersion(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
     # The version this one upgrades to a hiding weight commitment (same model,
-    # same circuit); unique, so a version has at most one successor.
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"), unique=True)
+    # same circuit); a unique index, so a version has at most one successor.
+    # No database foreign key (migration 0004 says why): the store sets it
+    # only from a row it read, and the logged record names the version too.
+    supersedes_id: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
     model: Mapped[Model] = relationship(back_populates="versions")
-    supersedes: Mapped["ModelVersion | None"] = relationship(remote_side=[id])
+    supersedes: Mapped["ModelVersion | None"] = relationship(
+        primaryjoin="foreign(ModelVersion.supersedes_id) == ModelVersion.id", remote_side=[id])
 
     @property
     def summary(self) -> Any:

@@ -1,7 +1,15 @@
 """A model version may name the version it supersedes: the same model and
 circuit, upgraded from a tensor-code weight commitment (opened in every
 proof) to a hiding Poseidon2 one (`zkaudit registry upgrade-commitment`).
-Nullable, and unique so a version has at most one successor.
+Nullable, with a unique index so a version has at most one successor.
+
+No database-level foreign key: SQLite adds or drops a constrained column
+only by rebuilding the table, and `model_versions` cannot be dropped and
+rebuilt in a transaction while attestations and proofs point to it (the
+deferred foreign-key count never returns to zero). The store sets the
+column only from a row it has just read, versions are never deleted, and
+the link is also in the signed, logged record (by version label), which
+`verify-log` recomputes from the row.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,14 +27,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('supersedes_id', sa.Integer(), nullable=True))
-        batch_op.create_unique_constraint('uq_model_versions_supersedes_id', ['supersedes_id'])
-        batch_op.create_foreign_key('fk_model_versions_supersedes_id', 'model_versions', ['supersedes_id'], ['id'])
+    op.add_column('model_versions', sa.Column('supersedes_id', sa.Integer(), nullable=True))
+    op.create_index('ix_model_versions_supersedes_id', 'model_versions', ['supersedes_id'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_model_versions_supersedes_id', type_='foreignkey')
-        batch_op.drop_constraint('uq_model_versions_supersedes_id', type_='unique')
-        batch_op.drop_column('supersedes_id')
+    op.drop_index('ix_model_versions_supersedes_id', table_name='model_versions')
+    op.drop_column('model_versions', 'supersedes_id')

@@ -142,6 +142,7 @@ def test_click_through_a_models_provenance_chain(site, browser, artifacts):
     facts = browser.find_element(By.TAG_NAME, "main").text
     assert "Parameters\n11" in facts or "Parameters 11" in facts
     assert "MatMul × 1" in facts and "acme published it" in facts
+    assert "tensor-code (not hiding: opened in every proof)" in facts and "Superseded by" in facts
     _shot(browser, artifacts, "02-version")
     _click(browser, "Provenance chain")
     stages = browser.find_elements(By.CSS_SELECTOR, "ol.chain > li.stage")

@@ -47,6 +47,8 @@ def _entry_label(kind: str, rec: Any) -> str:
         label = f"{rec.get('model')}@{rec.get('version')}"
         if kind == "proof":
             label += " \u2014 valid" if rec.get("valid") else " \u2014 not valid"
+        if kind == "model-version" and rec.get("supersedes"):
+            label += f" (supersedes {rec.get('model')}@{rec.get('supersedes')}: hiding weight commitment)"
         return label
     if kind == "signer":
         return f"{rec.get('name')} ({rec.get('role')})"
