@@ -51,7 +51,8 @@ def test_every_command_json_matches_docs(tmp_path, capsys, compiled):
                             ZOO / "calibration.npy", "--json"])
     required, _ = documented()["zkaudit.compile/1"]
     assert doc["schema"] == "zkaudit.compile/1" and required <= set(doc)
-    assert set(doc) - {"schema", "out", "files"} == set(json.loads((compiled / "public" / "summary.json").read_text()))
+    assert set(doc) - {"schema", "out", "files", "weight_commitment"} == set(
+        json.loads((compiled / "public" / "summary.json").read_text()))
 
     check(run_json(capsys, ["run", compiled, "--input", ZOO / "input.json", "--json"]), "zkaudit.run/1")
     proved = run_json(capsys, ["prove", compiled, "--input", ZOO / "input.json", "--out", tmp_path / "p.zkp",
