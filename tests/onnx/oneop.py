@@ -38,9 +38,9 @@ def samples(in_shapes: dict, n: int, seed: int = 0, lo: float = -3.0, hi: float 
     return {k: rng.uniform(lo, hi, size=(n, *s)).astype(np.float32) for k, s in in_shapes.items()}
 
 
-def onnxruntime_outputs(m, feeds: dict) -> np.ndarray:
+def onnxruntime_outputs(m, feeds: dict, output: str = "y") -> np.ndarray:
     sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(["y"], feeds)[0]
+    return sess.run([output], feeds)[0]
 
 
 def compiled(m, calib: dict):
@@ -53,20 +53,20 @@ def circuit_ints(spec, value) -> np.ndarray:
     return np.asarray(value, dtype=np.int64) if spec.scale is None else quantize(spec, value)
 
 
-def max_error(m, circuit, weights, data: dict, *, snap: bool = False) -> tuple[float, float]:
+def max_error(m, circuit, weights, data: dict, *, snap: bool = False, output: str = "y") -> tuple[float, float]:
     """(max |ours - onnxruntime| over the samples, the allowed tolerance).
     With `snap`, onnxruntime sees the input the circuit sees (quantized and
     dequantized): for a function with a jump (Sign at 0), where an input
     quantization step moves the output by the whole jump."""
     n = next(iter(data.values())).shape[0]
     worst, allowed = 0.0, np.inf
-    spec = circuit.outputs[0]
+    spec = next(s for s in circuit.outputs if s.name == output) if len(circuit.outputs) > 1 else circuit.outputs[0]
     for i in range(n):
         feeds = {k: v[i] for k, v in data.items()}
         if snap:
             feeds = {s.name: dequantize(s, quantize(s, feeds[s.name])).astype(np.float32) if s.scale else
                      feeds[s.name] for s in circuit.inputs}
-        want = onnxruntime_outputs(m, feeds).astype(np.float64)
+        want = onnxruntime_outputs(m, feeds, output).astype(np.float64)
         ints = {s.name: circuit_ints(s, feeds[s.name]) for s in circuit.inputs}
         got = dequantize(spec, circuit.execute(weights, ints)[spec.name])
         spread = float(want.max() - want.min()) or float(np.abs(want).max(initial=0.0))

@@ -70,8 +70,15 @@ def bias_from(value: np.ndarray, x_scale: float, w_scales: np.ndarray, channels:
 
 def accumulate_and_requantize(imp, op: str, x: Act, w_int: np.ndarray, bias, *, x_scale, w_scales, out: QParams,
                               hint: str, channel_axis: int, **attrs) -> Act:
-    """Emit MatMul/Conv with an int32 accumulator, then one Requantize to `out`."""
+    """Emit MatMul/Conv with an int32 accumulator, then one Requantize to `out`.
+    A MatMul input of rank > 2 is flattened to rows first and its shape put
+    back after (the MatMul layer proves 2-D operands)."""
     b = imp.b
+    if op == "MatMul" and len(x.shape) > 2:
+        rows = x.with_spec(b.emit("Reshape", [x.spec], hint + "/rows", shape=(math.prod(x.shape[:-1]), x.shape[-1])))
+        y = accumulate_and_requantize(imp, op, rows, w_int, bias, x_scale=x_scale, w_scales=w_scales, out=out,
+                                      hint=hint + "/2d", channel_axis=1)
+        return y.with_spec(b.emit("Reshape", [y.spec], hint, shape=x.shape[:-1] + (w_int.shape[1],)))
     w = b.add_weight(hint + "/W", w_int)
     ins = [x.spec, w] + ([b.add_weight(hint + "/B", bias)] if bias is not None else [])
     if op == "MatMul":

@@ -30,8 +30,9 @@ positive and negative parts p = max(a, 0), n = p - a (one of them is 0):
 
 and a negative divisor negates the truncated quotient.
 
-Of two computed integer tensors a and b (elementwise) whose ranges hold
-Na and Nb integers with Na * Nb <= 2^16: one lookup table over the pair,
+Of two integer tensors a and b (elementwise: b computed, or a constant
+tensor, committed as a weight) whose ranges hold Na and Nb integers with
+Na * Nb <= 2^16: one lookup table over the pair,
 indexed by k = (a - a_lo) * Nb + (b - b_lo) (an exact Requantize by Nb and an
 Add). A divisor of 0 reads 0 (ONNX leaves it undefined; onnxruntime traps).
 """
@@ -63,9 +64,8 @@ def _integer_operand(imp, node, name: str) -> Act:
 
 def _constant_divisor(imp, node) -> int:
     c = np.asarray(imp.const(node.input[1], "divisor"))
-    if c.dtype.kind not in "iu" or c.size != 1:
-        raise imp.unsupported(node, "of integers by a non-scalar or non-integer constant is not supported "
-                                    "(a scalar integer divisor, or a computed one)")
+    if c.dtype.kind not in "iu":
+        raise imp.unsupported(node, "of integers by a non-integer constant is not supported")
     value = int(c.reshape(-1)[0])
     if value == 0:
         raise imp.unsupported(node, "by the constant 0 is not defined")
@@ -215,12 +215,14 @@ def Mod(imp, node):
 
 def _divide(imp, node, fmod: int | None) -> None:
     a = _integer_operand(imp, node, node.input[0])
-    if imp.is_const(node.input[1]):
+    if imp.is_const(node.input[1]) and np.size(imp.const(node.input[1])) == 1:
         c = _constant_divisor(imp, node)
         if np.broadcast_shapes(a.shape, np.shape(imp.const(node.input[1]))) != a.shape:
             raise imp.unsupported(node, "broadcasting the dividend to the divisor's shape is not supported")
         y = _divide_by_constant(imp, node, a, c, fmod)
     else:
+        if imp.is_const(node.input[1]) and np.asarray(imp.const(node.input[1])).dtype.kind not in "iu":
+            raise imp.unsupported(node, "of integers by a non-integer constant is not supported")
         y = _pair_table(imp, node, a, _integer_operand(imp, node, node.input[1]), fmod)
     imp.set(node.output[0], Act(y, None, 0, a.qrange, False))
 

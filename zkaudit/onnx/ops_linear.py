@@ -68,13 +68,69 @@ def MatMul(imp, node):
             channel_axis=len(a.shape) - 1))
         return
     bact = _float_act(imp, node.input[1])
+    if len(bact.shape) > 2:
+        imp.set(node.output[0], _batched_matmul(imp, node, a, bact, out, hint))
+        return
     if len(bact.shape) != 2:
-        raise imp.unsupported(node, f"with a computed {len(bact.shape)}-D B is not supported (2-D only)")
+        raise imp.unsupported(node, f"with a computed {len(bact.shape)}-D B is not supported (2-D or batched)")
+    imp.set(node.output[0], _matmul_2d(imp, a, bact, out, hint))
+
+
+def _matmul_2d(imp, a: Act, bact: Act, out: QParams, hint: str) -> Act:
+    """A (..., K) @ B (K, N), B computed; A of rank > 2 flattened to rows and back."""
+    lead = a.shape[:-1]
+    if len(a.shape) != 2:
+        a = a.with_spec(imp.b.emit("Reshape", [a.spec], hint + "/rows", shape=(int(np.prod(lead)), a.shape[-1])))
     acc = imp.b.emit("MatMul", [a.spec, bact.spec], hint + "/acc", a_zero_point=a.zero_point,
                      b_zero_point=bact.zero_point)
-    y = imp.b.requantize(acc, hint, ratio=_ratio(imp, a.scale, bact.scale, out.scale), in_zero_point=0,
-                         out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax), exact_float32=imp.ort_exact)
-    imp.set(node.output[0], Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True))
+    y = imp.b.requantize(acc, hint if len(lead) == 1 else hint + "/2d", ratio=_ratio(imp, a.scale, bact.scale,
+                                                                                   out.scale),
+                         in_zero_point=0, out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
+                         exact_float32=imp.ort_exact)
+    if len(lead) != 1:
+        y = imp.b.emit("Reshape", [y], hint, shape=lead + (bact.shape[1],))
+    return Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True)
+
+
+def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Act:
+    """A (..., M, K) @ B (..., K, N), both computed (attention's scores and
+    mixing, per head), on the IR's 2-D MatMul: the batch axes broadcast
+    (Expand) and flattened to G matrices (Reshape), each matrix taken out by
+    a selection along the batch axis (`select_along`: a 0/1 MatMul and a
+    Requantize by 1, the same integers), one 2-D MatMul + Requantize per
+    matrix, and the G results joined (Concat) and put back in shape. Every
+    step is an existing, proven op; the cost is G small MatMuls plus
+    selections linear in the operands' sizes."""
+    from zkaudit.onnx.ops_shape import select_along
+
+    if len(a.shape) < 2:
+        raise imp.unsupported(node, f"of a {len(a.shape)}-D A by a batched B is not supported")
+    try:
+        batch = tuple(int(d) for d in np.broadcast_shapes(a.shape[:-2], bact.shape[:-2]))
+    except ValueError:
+        raise imp.fail(f"batch shapes of {a.shape} and {bact.shape} do not broadcast") from None
+    (m, k), (k2, n) = a.shape[-2:], bact.shape[-2:]
+    if k != k2:
+        raise imp.fail(f"inner dimensions of {a.shape} and {bact.shape} differ")
+    groups = int(np.prod(batch, dtype=np.int64))
+    b = imp.b
+
+    def stacked(x: Act, rows: int, cols: int, tag: str) -> Act:
+        if x.shape != batch + (rows, cols):
+            x = x.with_spec(b.emit("Expand", [x.spec], f"{hint}/{tag}/expand", shape=batch + (rows, cols)))
+        return x.with_spec(b.emit("Reshape", [x.spec], f"{hint}/{tag}/stack", shape=(groups, rows, cols)))
+
+    a3, b3 = stacked(a, m, k, "a"), stacked(bact, k, n, "b")
+    parts = []
+    for g in range(groups):
+        ag, bg = (x.with_spec(b.emit("Reshape", [select_along(imp, x, 0, [g], f"{hint}/{tag}{g}").spec],
+                                     f"{hint}/{tag}{g}/matrix", shape=x.shape[1:]))
+                  for x, tag in ((a3, "a"), (b3, "b")))
+        y = _matmul_2d(imp, ag, bg, out, f"{hint}/head{g}")
+        parts.append(b.emit("Reshape", [y.spec], f"{hint}/head{g}/stack", shape=(1, m, n)))
+    joined = b.emit("Concat", parts, hint + "/heads", axis=0) if groups > 1 else parts[0]
+    y = b.emit("Reshape", [joined], hint, shape=batch + (m, n))
+    return Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True)
 
 
 def _ratio(imp, sa, sb, sy):

@@ -125,7 +125,11 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "LSTM"): (_RNN + "; the cell state by Mul and Add", _RNN_LIMIT + "; constant peepholes P; input_forget 0"),
     (_ONNX, "GRU"): (_RNN + "; the update by Sub, Mul and Add", _RNN_LIMIT + "; linear_before_reset 0 or 1"),
     (_ONNX, "RNN"): (_RNN, _RNN_LIMIT),
-    (_ONNX, "MatMul"): ("MatMul + Requantize", "B 2-D: a constant weight or a computed tensor"),
+    (_ONNX, "MatMul"): (("MatMul + Requantize (an A of rank > 2 flattened to rows by Reshape); of two computed "
+                         "batched operands (attention's heads): Expand and Reshape to G matrices, each taken by a "
+                         "selection (MatMul by 0/1 + Requantize by 1), G MatMuls + Requantize, Concat, Reshape"),
+                        ("B a constant 2-D weight, or computed: 2-D, or batched with batch axes that broadcast "
+                         "(G 2-D MatMuls)")),
     (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
     (_ONNX, "MaxPool"): ("MaxPool", f"{_NCHW_2D}; no Indices output"),
     (_ONNX, "Mul"): ("Mul + Requantize (a computed operand of a smaller shape broadcast by Expand)",
