@@ -113,3 +113,37 @@ def test_registry_show_prints_the_fidelity(tmp_path, capsys):
     assert main(["registry", "show", "forest@1", "--registry", str(db), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"]["fidelity"]["label_agreement"]["rate"] == 1.0
+
+
+def test_accuracy_against_true_labels_when_the_samples_carry_them(tmp_path, capsys):
+    """An .npz with a "labels" array beside the inputs: the summary and the
+    printed report give the classifier's accuracy, the circuit's and the
+    float model's, computed from the predictions (checked here by hand)."""
+    from sklearn.datasets import load_breast_cancer
+
+    model, calib = _forest(tmp_path)
+    x = np.load(calib)
+    truth = load_breast_cancer(return_X_y=True)[1][:200]
+    truth[:10] = 1 - truth[:10]  # some wrong labels, so accuracy is not agreement
+    np.savez(tmp_path / "labelled.npz", X=x, labels=truth)
+    assert main(["compile", str(model), "--out", str(tmp_path / "out"), "--calibration",
+                 str(tmp_path / "labelled.npz")]) == 0
+    text = capsys.readouterr().out
+    summary = json.loads((tmp_path / "out" / "public" / "summary.json").read_text())
+    acc = summary["fidelity"]["label_accuracy"]
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    float_labels = np.concatenate([sess.run(["label"], {"X": x[i:i + 1]})[0] for i in range(len(x))])
+    assert acc["reference_model"] == pytest.approx(np.mean(float_labels == truth))
+    assert acc["circuit"] == acc["reference_model"]  # the labels agree with onnxruntime's on every sample
+    assert acc["circuit"] < 1.0 and acc["output"] == "label" and acc["samples"] == 200
+    assert f"accuracy against the given labels: circuit {acc['circuit']:.2%}, the float model" in text
+    without = compile_model_summary(model, tmp_path / "out2", calib)
+    assert "label_accuracy" not in without["fidelity"]
+
+
+def compile_model_summary(model, out, calibration):
+    from zkaudit.onnx import compile_model
+
+    return compile_model(model, out, calibration=calibration).summary

@@ -78,6 +78,38 @@ def _samples(name: str, arr: np.ndarray, shape) -> np.ndarray:
     raise OnnxImportError(f"data for input {name!r} has shape {arr.shape}; expected (N, {', '.join(map(str, shape))})")
 
 
+LABELS = "labels"  # the optional array of true classes beside a sample file's inputs (.npz, JSON, a dict)
+
+
+def read_labels(source) -> np.ndarray | None:
+    """The true class of each sample, where a sample source carries them: a
+    dict's or an .npz's array "labels", an EZKL-style JSON's "labels" list;
+    None otherwise. Integers, one per sample."""
+    if source is None:
+        return None
+    try:
+        if isinstance(source, dict):
+            raw = source.get(LABELS)
+        elif Path(source).suffix == ".npz":
+            with np.load(source, allow_pickle=False) as z:
+                raw = z[LABELS] if LABELS in z.files else None
+        elif Path(source).suffix == ".json":
+            doc = json.loads(Path(source).read_text())
+            raw = doc.get(LABELS) if isinstance(doc, dict) else None
+        else:
+            return None
+    except (OSError, ValueError) as exc:
+        raise OnnxImportError(f"cannot read the labels of {source}: {exc}") from None
+    if raw is None:
+        return None
+    labels = np.asarray(raw)
+    if labels.dtype.kind == "f" and np.all(labels == np.rint(labels)):
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise OnnxImportError(f"labels must be integer classes, got {labels.dtype}")
+    return labels.reshape(-1).astype(np.int64)
+
+
 def read_samples(path, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """name -> float32 array (N, *shape) for every model input."""
     p = Path(path)
@@ -89,7 +121,7 @@ def read_samples(path, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, np
             raw = {names[0]: np.load(p, allow_pickle=False)}
         elif p.suffix == ".npz":
             with np.load(p, allow_pickle=False) as z:
-                raw = {k: z[k] for k in z.files}
+                raw = {k: z[k] for k in z.files if k != LABELS}
         else:
             doc = json.loads(p.read_text())
             lists = doc.get("input_data") if isinstance(doc, dict) else None

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 
 from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, Weights, encode_circuit
-from zkaudit.onnx.calibrate import check_method, checked_values, collect_ranges, read_samples
+from zkaudit.onnx.calibrate import LABELS, check_method, checked_values, collect_ranges, read_labels, read_samples
 from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
 from zkaudit.onnx.fidelity import agreement_notes, measure, strip_qdq
 from zkaudit.onnx.importer import Importer, check_ops
@@ -102,6 +102,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         if src is None:
             return None
         if isinstance(src, dict):
+            src = {k: v for k, v in src.items() if k != LABELS}
             if set(src) != set(shapes):
                 raise OnnxImportError(f"calibration data names {sorted(src)} do not match the model's inputs "
                                       f"{list(shapes)}")
@@ -133,6 +134,7 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
         float_model=original if kind == "float" else strip_qdq(original) if kind == "qdq" else None,
         quant_model=original if kind != "float" else None,
         sigmoid_last=last_op in ("Sigmoid", "QLinearSigmoid"),
+        labels=read_labels(eval_data if evals else calibration if calib else None),
     )
     report["source"] = source
     notes += agreement_notes(report)

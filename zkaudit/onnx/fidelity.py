@@ -9,7 +9,9 @@
 * for a classifier's outputs (an integer label, scores over several
   classes, one sigmoid column): the fraction of samples whose predicted
   class is onnxruntime's (`label_agreement`), on the model compiled
-  (the quantized one when given, else the float one).
+  (the quantized one when given, else the float one);
+* when the samples come with true labels, a classifier's accuracy against
+  them, the circuit's and the reference model's (`label_accuracy`).
 
 `fidelity_lines(summary)` renders the report for people (`compile`,
 `registry show`).
@@ -23,6 +25,7 @@ from onnx import numpy_helper
 
 from zkaudit.circuit import Circuit, Weights, dequantize, quantize
 from zkaudit.onnx.calibrate import run_float
+from zkaudit.onnx.errors import OnnxImportError
 
 
 def run_circuit(circuit: Circuit, weights: Weights, samples: dict[str, np.ndarray]) -> list[dict]:
@@ -110,10 +113,12 @@ def _insert_in_order(g, new_nodes) -> None:
 
 
 def measure(circuit: Circuit, weights: Weights, samples: dict, *, float_model=None, quant_model=None,
-            sigmoid_last: bool = False) -> dict:
+            sigmoid_last: bool = False, labels=None) -> dict:
     """The fidelity report. Every output is measured (`outputs`, one entry
     per circuit output, in order); the first output's figures are also at
-    the top level, where earlier readers of the summary look for them."""
+    the top level, where earlier readers of the summary look for them. With
+    `labels` (one true class per sample), a classifier's accuracy, the
+    circuit's beside the reference model's (`label_accuracy`)."""
     ours = run_circuit(circuit, weights, samples)
     float_runs = run_float(float_model, samples) if float_model is not None else None
     quant_runs = run_float(quant_model, samples) if quant_model is not None else None
@@ -136,6 +141,12 @@ def measure(circuit: Circuit, weights: Weights, samples: dict, *, float_model=No
         report["label_agreement"] = {"output": first["name"], "rate": first["label_agreement"],
                                      "samples": int(len(ours)),
                                      "reference": "quantized model" if quant_runs is not None else "float model"}
+    if labels is not None:
+        accuracy = _label_accuracy(circuit, ours, quant_runs if quant_runs is not None else float_runs, labels,
+                                   sigmoid_last, per_output)
+        if accuracy is not None:
+            accuracy["reference"] = "quantized model" if quant_runs is not None else "float model"
+            report["label_accuracy"] = accuracy
     report["outputs"] = per_output
     hints = [o["hint"] for o in per_output if o.get("hint")]
     if hints:
@@ -231,6 +242,51 @@ def _label_agreement(spec, ours_int, ours_real, ref, sigmoid_last: bool) -> floa
     return float(np.mean(np.all(same, axis=1)))
 
 
+def _classes(values: np.ndarray, integer: bool, sigmoid_last: bool) -> np.ndarray | None:
+    """One predicted class per sample (rows of `values`), or None when the
+    output is not one prediction per sample."""
+    n = len(values)
+    if integer:
+        flat = np.asarray(values).reshape(n, -1)
+        return flat[:, 0].astype(np.int64) if flat.shape[1] == 1 else None
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim >= 2 and values.shape[-1] > 1:
+        picked = decisions(values, False).reshape(n, -1)
+    elif sigmoid_last:
+        picked = decisions(values, True).reshape(n, -1)
+    else:
+        return None
+    return picked[:, 0] if picked.shape[1] == 1 else None
+
+
+def _label_accuracy(circuit, ours, reference_runs, labels, sigmoid_last: bool, per_output) -> dict | None:
+    """The share of samples whose predicted class is the true label, for the
+    circuit and for the reference model, on the output that
+    `label_agreement` uses (an integer label first, else class scores)."""
+    labelled = [o for o in per_output if "label_agreement" in o]
+    if not labelled:
+        return None
+    first = next((o for o in labelled if o.get("label_output")), labelled[0])
+    index = next(i for i, s in enumerate(circuit.outputs) if s.name == first["name"])
+    spec = circuit.outputs[index]
+    n = len(ours)
+    truth = np.asarray(labels).reshape(-1)
+    if truth.size != n:
+        raise OnnxImportError(f"the samples carry {truth.size} labels for {n} samples")
+    last = sigmoid_last and index == len(circuit.outputs) - 1
+    ours_int = np.stack([o[spec.name] for o in ours])
+    mine = _classes(ours_int if spec.scale is None else dequantize(spec, ours_int), spec.scale is None, last)
+    if mine is None:
+        return None
+    out = {"output": spec.name, "samples": n, "circuit": float(np.mean(mine == truth))}
+    if reference_runs is not None:
+        ref = _reference(reference_runs, index, ours_int.shape)
+        theirs = _classes(ref, spec.scale is None and np.asarray(ref).dtype.kind in "iu", last)
+        if theirs is not None:
+            out["reference_model"] = float(np.mean(theirs == truth))
+    return out
+
+
 def fidelity_lines(summary: dict | None, *, hints: bool = True) -> list[str]:
     """The fidelity report of a compile summary as text, one line per figure
     group and output (`compile` prints it, without the hints that its notes
@@ -244,6 +300,12 @@ def fidelity_lines(summary: dict | None, *, hints: bool = True) -> list[str]:
     if isinstance(la, dict):
         lines.append(f"  predicted class as onnxruntime's on the {la.get('reference', 'model')}: {la['rate']:.2%} of "
                      f"{la.get('samples', '?')} samples (output {la.get('output')!r})")
+    acc = f.get("label_accuracy")
+    if isinstance(acc, dict):
+        ref = (f", the {acc.get('reference', 'model')} {acc['reference_model']:.2%}" if "reference_model" in acc
+               else "")
+        lines.append(f"  accuracy against the given labels: circuit {acc['circuit']:.2%}{ref}, on "
+                     f"{acc.get('samples', '?')} samples (output {acc.get('output')!r})")
     outputs = f.get("outputs") if isinstance(f.get("outputs"), list) else [{"name": f.get("output", "?"), **f}]
     for o in outputs:
         parts = []
