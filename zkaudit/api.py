@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkaudit.errors import ZkauditError
+from zkaudit.errors import ProofRejected, ZkauditError
 
 __all__ = ["compile", "prove", "commit_input", "verify", "Proof", "Verification", "resolve_model_ref"]
 
@@ -89,11 +89,12 @@ class Verification:
 #   "plain"   the tensor-code commitment every proof opens (not hiding: each
 #             proof reveals a little about the weights);
 #   "hashed"  the salted Poseidon2 Merkle root (p2gl8-tree-v1) that proofs
-#             never open, with its salt in private/weights.salt.
-# The prover accepts only "plain" until the in-circuit hash proof lands;
-# then this default becomes "hashed" (the one line to change).
+#             never open, with its salt in private/weights.salt: every
+#             zero-knowledge proof re-commits the weights and proves they
+#             hash to it (`statements.inference.weights_link`), so the
+#             weights stay hidden across any number of proofs. The default.
 WEIGHT_COMMITMENTS = ("plain", "hashed")
-DEFAULT_WEIGHT_COMMITMENT = "plain"
+DEFAULT_WEIGHT_COMMITMENT = "hashed"
 
 
 def compile(model, out, *, calibration=None, eval_data=None, input_shapes: dict | None = None,
@@ -322,12 +323,14 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
         published = (model_dir / COMMITMENT_FILE).read_bytes()
     except FileNotFoundError:
         raise ZkauditError(f"{model_dir / COMMITMENT_FILE} is missing", hint="recompile with `zkaudit compile`") from None
+    salt = _weight_salt(model_dir, published)
     samples = list(batch.samples)
     sizes_file = model_dir / "private" / "zk-bank-sizes.json"
     known = _load_bank_sizes(sizes_file)
     started = time.perf_counter()
     proof = prove_inference(circuit, weights, samples, weight_commitment=published, commit_input=commit_input,
-                            progress=progress, zero_knowledge=zero_knowledge, input_opening=opening)
+                            progress=progress, zero_knowledge=zero_knowledge, input_opening=opening,
+                            weight_salt=salt)
     elapsed = time.perf_counter() - started
     _save_bank_sizes(sizes_file, known)
     committed = input_commitment(circuit, samples, opening) if commit_input else None
@@ -362,6 +365,24 @@ def _load_bank_sizes(path: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return known_bank_sizes()
+
+
+def _weight_salt(model_dir: Path, published: bytes):
+    """The salt of a hashed weight commitment (private/weights.salt), None
+    for a plain one."""
+    from zkaudit.hash.commitment import is_hashed_commitment, salt_from_bytes
+    from zkaudit.statements.inference.commitment import SALT_FILE
+
+    if not is_hashed_commitment(published):
+        return None
+    try:
+        return salt_from_bytes((model_dir / SALT_FILE).read_bytes())
+    except FileNotFoundError:
+        raise ZkauditError(f"{model_dir / SALT_FILE} is missing: the model's weight commitment is a hashed one, "
+                           "and proving against it needs the salt it was made with",
+                           hint="prove from the folder `zkaudit compile` wrote") from None
+    except ProofRejected as exc:
+        raise ZkauditError(f"{model_dir / SALT_FILE}: {exc}") from None
 
 
 def _save_bank_sizes(path: Path, before: dict) -> None:

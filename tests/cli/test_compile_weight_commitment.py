@@ -55,7 +55,7 @@ def test_hashed_writes_the_root_and_its_salt_and_they_open_with_the_weights(tmp_
     assert WeightCommitment.from_bytes(again[Path("public") / "weights.commitment"]).root != wc.root
 
     # text output names the scheme; recompiling plain in place drops the salt with the rest
-    code, text = compile_cli(capsys, out)
+    code, text = compile_cli(capsys, out, "--weight-commitment", "plain")
     assert code == 0 and f"commitment  {NOT_HIDING}" in text and "weights.salt" not in text
     assert not salt_file.exists()
     assert (out / "public" / "weights.commitment").read_bytes().startswith(COMMITMENT_MAGIC)
@@ -65,12 +65,12 @@ def test_hashed_writes_the_root_and_its_salt_and_they_open_with_the_weights(tmp_
     assert "private/weights.bin, private/weights.salt (keep both" in text and salt_file.is_file()
 
 
-def test_the_default_is_plain_until_the_prover_takes_hashed(tmp_path, capsys):
-    assert zkaudit.api.DEFAULT_WEIGHT_COMMITMENT == "plain"
+def test_the_default_is_hashed(tmp_path, capsys):
+    assert zkaudit.api.DEFAULT_WEIGHT_COMMITMENT == "hashed"
     code, text = compile_cli(capsys, tmp_path / "m", "--json")
     doc = json.loads(text)
-    assert code == 0 and doc["weight_commitment"]["kind"] == "tensor-code" and "weight_salt" not in doc["files"]
-    assert not (tmp_path / "m" / "private" / "weights.salt").exists()
+    assert code == 0 and doc["weight_commitment"]["kind"] == "hashed" and doc["files"]["weight_salt"]
+    assert (tmp_path / "m" / "private" / "weights.salt").is_file()
 
 
 def test_a_failed_compile_leaves_nothing(tmp_path, capsys):
