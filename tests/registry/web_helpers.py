@@ -93,7 +93,7 @@ def _build(root: Path, consent: bool) -> dict:
     invalid = reg.submit_proof(model=MODEL, version=VERSION, proof=tampered, submitter=key("acme").public_key)
     hashed_dir = root / "logistic-hashed"
     shutil.copytree(model_dir, hashed_dir)
-    upgraded = zkaudit.api.upgrade_commitment(hashed_dir, key("acme"), reg)
+    upgraded = zkaudit.api.upgrade_commitment(hashed_dir, key("acme"), reg, ref=f"{MODEL}@{VERSION}")
     chain = consent_chain(reg) if consent else None
     reg.key = read_keystore(key_path)
     reg.sign_head()
