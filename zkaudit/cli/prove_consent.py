@@ -18,6 +18,36 @@ ZK_NOTE = ("zero-knowledge: the proof hides the dataset's ID columns and which c
            "commitment hides them through one proof; re-commit the data before another zero-knowledge proof)")
 
 
+OPENED_FILE = "zk-openings.txt"  # in the dataset's folder (0600): one line per zero-knowledge proof made over it
+
+
+def _reopen_warning(dataset: Path) -> str | None:
+    """The dataset commitment's hiding covers one opening (`data/dataset.py`):
+    say so when this folder's ledger shows an earlier zero-knowledge proof."""
+    try:
+        earlier = [line.split()[0] for line in (dataset / OPENED_FILE).read_text().splitlines() if line.strip()]
+    except OSError:
+        return None
+    if not earlier:
+        return None
+    return (f"warning: this dataset commitment was already opened by {len(earlier)} zero-knowledge proof(s) "
+            f"(first {earlier[0][:16]}...); its hiding covers one opening, so this proof and the earlier one "
+            "together reveal linear information about the data. For proofs that must stay zero-knowledge, "
+            "re-commit the data (`zkaudit data commit`) and publish the new dataset record.")
+
+
+def _record_opening(dataset: Path, proof: bytes, table_digest: str) -> None:
+    import hashlib
+    import os
+
+    try:
+        fd = os.open(dataset / OPENED_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write(f"{hashlib.sha256(proof).hexdigest()} table {table_digest}\n")
+    except OSError:
+        pass  # a read-only dataset folder: the ledger is a courtesy, not a check
+
+
 def _zk_line(zero_knowledge: bool) -> str:
     return f"  zero-knowledge {'yes' if zero_knowledge else 'no'}"
 
@@ -54,15 +84,20 @@ def prove_consent(
     proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids, zero_knowledge=zero_knowledge)
     seconds = time.perf_counter() - t0
     out.write_bytes(proof)
+    reopened = _reopen_warning(dataset) if zero_knowledge else None
+    if zero_knowledge:
+        _record_opening(dataset, proof, tb.digest.hex())
     doc = {"schema": "zkaudit.prove-consent/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
            "statement": summary(ds, tb, unique_ids, zero_knowledge=zero_knowledge),
-           "warning": None if zero_knowledge else PLAIN_WARNING}
+           "warning": reopened if zero_knowledge else PLAIN_WARNING}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
     typer.echo(f"wrote {out} ({len(proof)} bytes, {seconds:.2f} s)")
     _print_statement(doc["statement"])
     typer.echo(f"  {ZK_NOTE}" if zero_knowledge else PLAIN_WARNING)
+    if reopened:
+        typer.echo(reopened, err=True)
 
 
 def verify_consent(

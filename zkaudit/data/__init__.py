@@ -8,9 +8,8 @@ multilinear polynomial per column, rows padded to a power of two with a
 distinctness proof, checked by `consent_table_verifier.py`; `records.py`
 holds the public records both sides read.
 
-Commitments use the plain (binding, not hiding) tensor-code PCS for now:
-the consent proof needs exact claims on the columns' multilinear
-extensions, and the hiding commitment's claims are on the masked extension
-f^ that only the zero-knowledge GKR (issue 15) can consume.
+A dataset's commitment is hiding (`dataset.py`: randomness from a secret
+opening seed, a bank of pads for zero-knowledge proofs); a consent table's
+is plain (`consent_table.py` says why).
 
 Imports: lookup and below (the layer sits between lookup/layers and statements)."""

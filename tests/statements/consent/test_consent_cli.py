@@ -53,6 +53,12 @@ def test_cli_journey(tmp_path, capsys):
     v = _json(capsys)
     assert v["valid"] and v["statement"]["table_version"] == 1 and v["statement"]["unique_ids"] is True
     assert v["zero_knowledge"] is True and v["warning"] is None
+    # a second zero-knowledge proof over the same dataset commitment: made, with the one-opening warning
+    again = tmp_path / "again.zkp"
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(again), "--json"]) == 0
+    assert "already opened by 1 zero-knowledge proof" in _json(capsys)["warning"]
+    assert oct((tmp_path / "DS" / "zk-openings.txt").stat().st_mode & 0o777) == "0o600"
     # the plain proof only on request, and it says so when made and when verified
     plain = tmp_path / "plain.zkp"
     assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),

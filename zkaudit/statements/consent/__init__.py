@@ -7,8 +7,9 @@ IRB's committed consent table (version v, purpose code), and with
 checks one against the dataset and consent-table records (and is the
 registered verifier of statement "consent").
 
-NOT ZERO-KNOWLEDGE YET: the sum-check messages and the commitment openings
-reveal linear combinations of the ID columns, the consent table and the
-multiplicities. Until the zero-knowledge wave (issue 15) lands, consent
-proofs may be published only over synthetic or public data; the registry
-must refuse them over patient data."""
+Proofs are zero-knowledge by default (the protocol is at the top of
+`verifier.py`, with the machinery of zero-knowledge inference); the plain
+protocol (`zero_knowledge=False`) is for synthetic or public data only, and
+the registry refuses it unless its prover flags the data as such.
+The dataset's hiding commitment hides through one opening: a second proof
+over the same commitment leaks (`data/dataset.py`)."""
