@@ -78,3 +78,19 @@ def test_index_input_of_another_use_is_refused():
     m.graph.node.append(helper.make_node("Cast", ["ids"], ["f"], to=TensorProto.FLOAT))
     with pytest.raises(OnnxImportError, match="wider than 16 bits"):
         compiled(m, _ids(4))
+
+
+def test_compile_prove_verify_from_files(tmp_path):
+    """The command-line route: token ids in a calibration .npy (read as
+    floats, fed to onnxruntime as the model's int64), the proof's input
+    given as integers ('inputs_int')."""
+    from zkaudit import api
+
+    onnx.save(_embedding_model(), tmp_path / "m.onnx")
+    ids = _ids(16)["ids"]
+    np.save(tmp_path / "calibration.npy", ids)
+    s = api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration=tmp_path / "calibration.npy")
+    assert s.summary["fidelity"]["float_max_abs_error"] < 0.05
+    proof = api.prove(tmp_path / "out", {"inputs_int": {"ids": ids[3].tolist()}})
+    v = api.verify(proof.proof, circuit=tmp_path / "out")
+    assert v.valid

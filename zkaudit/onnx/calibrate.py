@@ -163,7 +163,12 @@ def run_float(model: onnx.ModelProto, samples: dict[str, np.ndarray], extra_outp
         raise OnnxImportError(f"onnxruntime cannot load the model: {str(exc).splitlines()[0]}") from None
     names = [o.name for o in sess.get_outputs()]
     n = len(next(iter(samples.values())))
-    return [dict(zip(names, sess.run(None, {k: v[i] for k, v in samples.items()}))) for i in range(n)]
+    # sample files hold floats: an integer input (token indices) gets its own type back
+    types = {i.name: helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type) for i in m.graph.input
+             if i.type.tensor_type.elem_type}
+    feeds = {k: np.rint(v).astype(types[k]) if k in types and types[k].kind in "iu" and v.dtype.kind == "f" else v
+             for k, v in samples.items()}
+    return [dict(zip(names, sess.run(None, {k: v[i] for k, v in feeds.items()}))) for i in range(n)]
 
 
 def float_tensors(model: onnx.ModelProto) -> list[str]:

@@ -32,7 +32,9 @@ def run_circuit(circuit: Circuit, weights: Weights, samples: dict[str, np.ndarra
     n = len(next(iter(samples.values())))
     out = []
     for i in range(n):
-        ints = {s.name: quantize(s, samples[s.name][i]) for s in circuit.inputs}
+        ints = {s.name: quantize(s, samples[s.name][i]) if s.scale is not None
+                else np.rint(np.asarray(samples[s.name][i], dtype=np.float64)).astype(np.int64)  # ONNX integers
+                for s in circuit.inputs}
         out.append(circuit.execute(weights, ints))
     return out
 
