@@ -114,10 +114,13 @@ def test_compile_replaces_an_existing_model_and_writes_into_an_empty_folder(tmp_
     assert main(compile_argv(out)) == 0  # empty folder
     first = tree(out)
     assert set(first) == {"public/circuit.bin", "public/summary.json", "public/weights.commitment",
-                          "private/weights.bin"}
+                          "private/weights.bin", "private/weights.salt"}
     (out / "public" / "circuit.bin").write_bytes(b"stale")
     assert main(compile_argv(out)) == 0  # a compiled model: replaced
-    assert tree(out) == first
+    again = tree(out)
+    salted = {"public/weights.commitment", "private/weights.salt"}  # a fresh salt per compile
+    assert set(again) == set(first) and all(again[k] == first[k] for k in set(first) - salted)
+    assert all(again[k] != first[k] for k in salted)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no .tmp- or .old- folder left
 
 

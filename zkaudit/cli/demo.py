@@ -88,7 +88,8 @@ def demo_command(
                 f"digest      {summary['digest']}",
                 (f"fidelity    top-1 agreement with the float model {f['float_top1_agreement']:.2%} on "
                 f"{f['samples']} samples, max abs error {f['float_max_abs_error']:.4f}"),
-                f"wrote       {model_dir}/public (circuit, weight commitment) and private/weights.bin",
+                (f"wrote       {model_dir}/public (circuit, hiding Poseidon2 weight commitment) and "
+                 "private/weights.bin + weights.salt"),
             ])
 
         steps.run("vendor compiles the model and commits to its weights", compile_step)
@@ -120,15 +121,19 @@ def demo_command(
         sample = read_inputs(zoo / "input.json", circuit).samples[0]
 
         def prove_step():
-            proof = prove(circuit, weights, sample, weight_commitment=(model_dir / COMMITMENT_FILE).read_bytes())
+            from zkaudit.api import _weight_salt
+
+            registered = (model_dir / COMMITMENT_FILE).read_bytes()
+            proof = prove(circuit, weights, sample, weight_commitment=registered,
+                          weight_salt=_weight_salt(model_dir, registered))
             (root / "prediction.zkp").write_bytes(proof)
             out = output_doc(circuit, circuit.execute(weights, sample))
             risk = out["output"][0]
             return ({"proof_bytes": len(proof), "output": out["output"]}, [
                 "patient     30 standardized features of one held-out breast-cancer record",
                 f"prediction  P(malignant) = {risk[0]:.3f}, P(benign) = {risk[1]:.3f}",
-                (f"proof       {root / 'prediction.zkp'} ({len(proof):,} bytes): this output came from the "
-                "committed model on this input"),
+                (f"proof       {root / 'prediction.zkp'} ({len(proof):,} bytes, zero-knowledge): this output "
+                 "came from the registered model on this input; the weights stay hidden"),
             ])
 
         steps.run("vendor proves the prediction for a sample patient", prove_step)
