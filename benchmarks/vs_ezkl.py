@@ -32,6 +32,7 @@ zkaudit = compile (no setup, no SRS). Prove column: EZKL = gen_witness + prove
 process's; the JSON also holds every phase's. Ratios are EZKL / zkaudit (warm).
 
     .venv/bin/python benchmarks/vs_ezkl.py [--models a,b] [--include-big] [--json]
+        [--ezkl-visibility hashed]   (EZKL's hashed weights, zkaudit's default hashed commitment)
         [--ezkl-timeout 600] [--ezkl-calib-samples 32] [--ezkl-python PATH] [--keep DIR]
 
 The big CNN (big_cnn) runs last and only with --include-big: EZKL measured here
@@ -454,9 +455,10 @@ def main() -> None:
                     help="EZKL input_visibility: public (zkaudit's default: the input in the proof) or private "
                          "(against zkaudit's zero-knowledge proofs with a committed input, compare with "
                          "`--zkaudit-commit-input`)")
-    ap.add_argument("--ezkl-param-visibility", default="fixed",
+    ap.add_argument("--ezkl-param-visibility", "--ezkl-visibility", default="fixed",
                     help="EZKL param_visibility (default fixed: EZKL's default, weights in the circuit's fixed "
-                         "columns; zkaudit commits the weights)")
+                         "columns). `hashed` is EZKL's private weights behind a published Poseidon hash: the "
+                         "peer of zkaudit's default hashed weight commitment (weights hidden across proofs)")
     ap.add_argument("--ezkl-python", default=sys.executable, help="interpreter with ezkl installed")
     ap.add_argument("--trees", default=TREES,
                     help=f"tree-ensemble rows (trees_bench.py names; default {TREES}; '' for none)")
