@@ -9,8 +9,6 @@ from pathlib import Path
 
 from zkaudit.registry.records import CONSENT_TABLE_RECORD, DATASET_RECORD
 
-NOT_ZK = ("NOT ZERO-KNOWLEDGE YET: consent proofs reveal linear combinations of the ID columns and the consent "
-          "table; use them on synthetic or public data only until the zero-knowledge protocol (issue 15) lands.")
 TAGS = {"dataset/v1": DATASET_RECORD, "consent-table/v1": CONSENT_TABLE_RECORD}
 
 
