@@ -198,3 +198,75 @@ def test_format_1_refused_with_re_prove(world):
     forged = ConsentProof(dict(body.statement, protocol_version=1), *list(body.__dict__.values())[1:])
     with pytest.raises(MalformedProof, match="re-prove"):
         verify_consent(encode_envelope("consent", forged.to_bytes()))
+
+
+def _solve_table(claims, table: int, size: int):
+    """The table's entries from the claims on it, when they determine them:
+    each claim is one GF(p^2) equation (two over GF(p)) on the entries, plus
+    two unknowns (its pad's coordinates) when the claim carries bank
+    entries. None when some entry stays free."""
+    import galois
+
+    from zkaudit.field.constants import P
+    from zkaudit.poly.mle import eq_table, point_array
+
+    GF = galois.GF(P)
+    eqs = []
+    for c in claims:
+        if isinstance(c, LinearClaim):
+            terms = [(z, a) for t, z, a in c.evals if t == table]
+            padded = bool(c.entries)
+        elif c.poly_index == table:
+            terms, padded = [(c.point, Fp2(1))], False
+        else:
+            continue
+        if terms:
+            eqs.append((terms, c.value, padded))
+    pads = sum(p for _, _, p in eqs)
+    rows, rhs = [], []
+    for k, (terms, value, padded) in enumerate(eqs):
+        coeff = [Fp2(0)] * size
+        for z, a in terms:
+            e = eq_table(point_array(list(z)))
+            coeff = [coeff[i] + a * Fp2(int(e[i][0]), int(e[i][1])) for i in range(size)]
+        extra = [[0] * (2 * pads), [0] * (2 * pads)]
+        if padded:
+            slot = sum(p for _, _, p in eqs[:k])
+            extra[0][2 * slot], extra[1][2 * slot + 1] = 1, 1
+        rows += [[x.c0 for x in coeff] + extra[0], [x.c1 for x in coeff] + extra[1]]
+        rhs += [value.c0, value.c1]
+    A, b = GF(np.array(rows, dtype=object) % P), GF(np.array(rhs, dtype=object) % P)
+    null = A.null_space() if np.linalg.matrix_rank(A) < A.shape[1] else GF.Zeros((0, A.shape[1]))
+    if null.shape[0] and np.any(null[:, :size] != 0):
+        return None  # some entry is free: the claims do not determine the table
+    red = np.hstack([A, b.reshape(-1, 1)]).row_reduce()
+    out = []
+    for col in range(size):
+        row = next(r for r in range(red.shape[0]) if red[r, col] == 1 and not np.any(red[r, :col] != 0))
+        out.append(int(red[row, -1]))
+    return out
+
+
+def test_which_consented_patients_are_in_the_dataset_recovered_from_a_plain_proof_only(monkeypatch):
+    """A 4-row consent table: the multiplicities have 4 entries, and a
+    unique-IDs proof states m~ at two points (the LogUp's and the
+    zero-check's): four equations over GF(p). From the plain proof they
+    solve to the exact multiplicities, i.e. which consented patients the
+    dataset holds; likewise a 2-record dataset's ID column (the high limbs of
+    both patients' pseudonyms). In the zero-knowledge proof each statement
+    also carries an unknown pad, and both stay free."""
+    ids = [secrets.token_hex(16) for _ in range(4)]
+    tb, top, _ = commit_consent_table(ids, issuer="irb-a", purpose="train:x", version=1)
+    assert tb.num_vars == 2
+    ds, dop = commit_dataset({"patient": pa.array([ids[3], ids[0]]), "age": pa.array(["50", "61"])}, SCHEMA)
+    hi_i, lo_i = ds.schema.id_polynomials()
+    truth = [int(v) for v in table_multiplicities([dop.polys[hi_i], dop.polys[lo_i]], dop.polys[-1],
+                                                  [top.hi, top.lo], tb.num_rows)]
+    assert sorted(truth) == [0, 0, 1, 1]
+    id_hi = [int(v) for v in dop.polys[hi_i]]  # two records: a 2-entry column, one GF(p^2) claim solves it
+    for zk in (False, True):
+        proof = prove_consent(ds, dop, tb, top, unique_ids=True, zero_knowledge=zk)
+        seen = _captured(proof, monkeypatch)
+        mc = pcs.Commitment.from_bytes(_body(proof).multiplicity_commitment)
+        assert _solve_table(seen[mc.digest()], 0, 4) == (None if zk else truth)
+        assert _solve_table(seen[ds.commitment.digest()], hi_i, 2) == (None if zk else id_hi)
