@@ -148,7 +148,9 @@ def privacy(zero_knowledge: bool) -> dict:
             "hidden": ["the dataset's ID columns", "the multiplicities (which consented IDs the dataset uses)"],
             "revealed": ["the records' digests and row counts", "two evaluations of the consent table's limb "
                          "columns at a random point (the table commitment is plain)"],
-            "dataset_openings_hidden": 1}
+            "note": "the dataset's hiding commitment hides its data through one opening: a second proof over the "
+                    "same commitment reveals linear information (re-commit the data for each proof that must stay "
+                    "zero-knowledge)"}
 
 
 def _commitment(data: bytes, what: str) -> pcs.Commitment:
