@@ -6,8 +6,10 @@ node sequence torch.onnx.export writes for nn.MultiheadAttention with
 need_weights (sequence-first, packed in-projection split by Gather, Mul by
 1/sqrt(d), 3-D bmm, Gemm out-projection, the head-averaged weights as a second
 output). Each is compared with onnxruntime within the README's tolerance
-(`oneop.py`), proven (zero knowledge) and verified; a prover that changes one
-attention score is refused."""
+(`oneop.py`), the torch graph proven (zero knowledge) and verified, and so is
+a small transformer over codes (embedding, attention, LayerNormalization,
+feed-forward, pooling); a prover that changes one attention score, or one
+cell of a head it selects, is refused."""
 
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def torch_multihead_attention():
 
 
 @pytest.mark.parametrize("build", [hand_written_block, torch_multihead_attention])
-def test_attention_matches_onnxruntime_and_proves(build):
+def test_attention_matches_onnxruntime(build):
     m, shapes = build()
     data = samples(shapes, 24, lo=-2, hi=2)
     circuit, weights = compiled(m, data)
@@ -107,12 +109,34 @@ def test_attention_matches_onnxruntime_and_proves(build):
     for output in (o.name for o in m.graph.output):  # the torch graph's head-averaged weights too
         err, allowed = max_error(m, circuit, weights, {k: v[:6] for k, v in data.items()}, output=output)
         assert err <= allowed, (output, err, allowed)
+
+
+def test_torch_multihead_attention_proves():
+    m, shapes = torch_multihead_attention()
+    data = samples(shapes, 24, lo=-2, hi=2)
+    circuit, weights = compiled(m, data)
     v = prove_and_verify(circuit, weights, {k: v[7] for k, v in data.items()})
     assert v.valid, v.reason
 
 
+def test_many_heads_select_each_matrix_within_its_range():
+    """16 heads of (1 x 128) @ (128 x 1): selecting a head by a bare one-hot
+    MatMul would declare its cells 32 times wider and let the accumulator's
+    declared range leave int32, so each selection is requantized back to the
+    input's range (a Requantize by 1) -- still onnxruntime's result."""
+    node = helper.make_node("MatMul", ["a", "b"], ["y"])
+    m = _model([node], {"a": (16, 1, 128), "b": (16, 128, 1)}, {"y": (16, 1, 1)}, {})
+    data = samples({"a": (16, 1, 128), "b": (16, 128, 1)}, 8, lo=-1, hi=1)
+    circuit, weights = compiled(m, data)
+    picks = [n for n in circuit.nodes if n.op == "Requantize" and n.a["multiplier"] == (1,) and n.a["shift"] == (0,)]
+    assert len(picks) == 2 * 16
+    err, allowed = max_error(m, circuit, weights, {k: v[:4] for k, v in data.items()})
+    assert err <= allowed, (err, allowed)
+
+
 def test_a_changed_attention_score_is_refused():
-    """One score of head 1 raised (the requantized q @ k^T), the softmax and
+    """One score of head 1 raised (the requantized q @ k^T), or one cell of
+    the head's k changed where it is selected from the stacked heads, and
     everything after it recomputed by the malicious prover: refused."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
     from malicious_prover import Attack
@@ -129,3 +153,71 @@ def test_a_changed_attention_score_is_refused():
     honest = int(attack.honest.table(score)[1])
     out = attack.attempt((score, 1, honest + 1 if honest < 127 else honest - 1))
     assert out.stage.startswith("rejected"), out.stage
+    # a cell of head 1's k taken from another head (the one-hot selection's output changed)
+    pick = next(n.output for n in circuit.nodes if n.output.endswith("/b1/pick"))
+    out = attack.attempt((pick, 0, int(attack.honest.table(pick)[0]) + 3))
+    assert out.stage.startswith("rejected"), out.stage
+
+
+def transformer_over_codes(*, layers=1, heads=HEADS, width=WIDTH, seq=SEQ, vocab=20, classes=3, seed=2):
+    """A small encoder over a sequence of codes, shaped as PyTorch writes one:
+    an embedding (Gather from a weight table by int64 ids) plus a learned
+    position table, `layers` post-norm blocks (multi-head self-attention with
+    Div by sqrt(d), residual Add, LayerNormalization, a ReLU feed-forward,
+    residual Add, LayerNormalization), mean over the sequence, a Gemm head."""
+    rng = np.random.default_rng(seed)
+    node = helper.make_node
+    d = width // heads
+    nodes = [node("Gather", ["embed", "ids"], ["e"]), node("Add", ["e", "pos"], ["h0"])]
+    inits = {"embed": _w(rng, vocab, width, scale=1.0), "pos": _w(rng, 1, seq, width, scale=0.3),
+             "heads_shape": _i64(1, seq, heads, d), "merged_shape": _i64(1, seq, width),
+             "sqrt_d": np.array(np.sqrt(d), np.float32), "head_w": _w(rng, classes, width),
+             "head_b": _w(rng, classes, scale=0.1), "flat": _i64(1, width)}
+    h = "h0"
+    for i in range(layers):
+        p = f"l{i}_"
+        for t in "qkvo":
+            inits[p + "w" + t] = _w(rng, width, width, scale=width ** -0.5)
+        inits[p + "w1"], inits[p + "w2"] = _w(rng, width, 2 * width, scale=width ** -0.5), \
+            _w(rng, 2 * width, width, scale=(2 * width) ** -0.5)
+        for n in ("g1", "g2"):
+            inits[p + n] = (1 + _w(rng, width, scale=0.1)).astype(np.float32)
+        for n in ("b1", "b2"):
+            inits[p + n] = _w(rng, width, scale=0.1)
+        nodes += [node("MatMul", [h, p + "wq"], [p + "q0"]), node("MatMul", [h, p + "wk"], [p + "k0"]),
+                  node("MatMul", [h, p + "wv"], [p + "v0"]),
+                  node("Reshape", [p + "q0", "heads_shape"], [p + "q1"]),
+                  node("Transpose", [p + "q1"], [p + "q"], perm=[0, 2, 1, 3]),
+                  node("Reshape", [p + "k0", "heads_shape"], [p + "k1"]),
+                  node("Transpose", [p + "k1"], [p + "kt"], perm=[0, 2, 3, 1]),
+                  node("Reshape", [p + "v0", "heads_shape"], [p + "v1"]),
+                  node("Transpose", [p + "v1"], [p + "v"], perm=[0, 2, 1, 3]),
+                  node("MatMul", [p + "q", p + "kt"], [p + "s"]), node("Div", [p + "s", "sqrt_d"], [p + "z"]),
+                  node("Softmax", [p + "z"], [p + "a"], axis=-1), node("MatMul", [p + "a", p + "v"], [p + "o"]),
+                  node("Transpose", [p + "o"], [p + "o1"], perm=[0, 2, 1, 3]),
+                  node("Reshape", [p + "o1", "merged_shape"], [p + "o2"]),
+                  node("MatMul", [p + "o2", p + "wo"], [p + "att"]), node("Add", [h, p + "att"], [p + "r1"]),
+                  node("LayerNormalization", [p + "r1", p + "g1", p + "b1"], [p + "n1"], axis=-1),
+                  node("MatMul", [p + "n1", p + "w1"], [p + "f0"]), node("Relu", [p + "f0"], [p + "f1"]),
+                  node("MatMul", [p + "f1", p + "w2"], [p + "f2"]), node("Add", [p + "n1", p + "f2"], [p + "r2"]),
+                  node("LayerNormalization", [p + "r2", p + "g2", p + "b2"], [p + "n2"], axis=-1)]
+        h = p + "n2"
+    nodes += [node("ReduceMean", [h], ["pooled"], axes=[1], keepdims=0), node("Reshape", ["pooled", "flat"], ["pf"]),
+              node("Gemm", ["pf", "head_w", "head_b"], ["y"], transB=1)]
+    g = helper.make_graph(nodes, "codes", [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, seq])],
+                          [helper.make_tensor_value_info("y", F, [1, classes])],
+                          initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m, vocab
+
+
+def test_a_small_transformer_over_codes_matches_onnxruntime_and_proves():
+    m, vocab = transformer_over_codes()
+    ids = np.random.default_rng(5).integers(0, vocab, size=(24, 1, SEQ)).astype(np.int64)
+    circuit, weights = compiled(m, {"ids": ids})
+    err, allowed = max_error(m, circuit, weights, {"ids": ids[:6]})
+    assert err <= allowed, (err, allowed)
+    v = prove_and_verify(circuit, weights, {"ids": ids[7]})
+    assert v.valid, v.reason

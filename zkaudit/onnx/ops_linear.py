@@ -95,13 +95,16 @@ def _matmul_2d(imp, a: Act, bact: Act, out: QParams, hint: str) -> Act:
 def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Act:
     """A (..., M, K) @ B (..., K, N), both computed (attention's scores and
     mixing, per head), on the IR's 2-D MatMul: the batch axes broadcast
-    (Expand) and flattened to G matrices (Reshape), each matrix taken out by
-    a selection along the batch axis (`select_along`: a 0/1 MatMul and a
-    Requantize by 1, the same integers), one 2-D MatMul + Requantize per
-    matrix, and the G results joined (Concat) and put back in shape. Every
-    step is an existing, proven op; the cost is G small MatMuls plus
-    selections linear in the operands' sizes."""
-    from zkaudit.onnx.ops_shape import select_along
+    (Expand) and flattened to G rows of matrices (Reshape to (G, M*K)); matrix
+    g taken out by a MatMul of the constant one-hot row e_g (1, G) with them
+    (zero point folded: it gives A_g - za, exactly, nothing to round); one 2-D
+    MatMul + Requantize per matrix; the G results joined (Concat) and put
+    back in shape. Every step is an existing, proven op; the selections cost
+    a sum over G per cell, linear in the operands' sizes. Where the centred
+    values' declared ranges (G times the input's, since e_g is declared as a
+    2-bit weight) would let the accumulator leave int32, each selection is
+    requantized back to the input's range first (`select_along`)."""
+    from zkaudit.circuit.ops import ACCUMULATOR_BITS
 
     if len(a.shape) < 2:
         raise imp.unsupported(node, f"of a {len(a.shape)}-D A by a batched B is not supported")
@@ -115,22 +118,41 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
     groups = int(np.prod(batch, dtype=np.int64))
     b = imp.b
 
-    def stacked(x: Act, rows: int, cols: int, tag: str) -> Act:
+    def rows_of(x: Act, rows: int, cols: int, tag: str) -> Act:
         if x.shape != batch + (rows, cols):
             x = x.with_spec(b.emit("Expand", [x.spec], f"{hint}/{tag}/expand", shape=batch + (rows, cols)))
-        return x.with_spec(b.emit("Reshape", [x.spec], f"{hint}/{tag}/stack", shape=(groups, rows, cols)))
+        return x.with_spec(b.emit("Reshape", [x.spec], f"{hint}/{tag}/stack", shape=(groups, rows * cols)))
 
-    a3, b3 = stacked(a, m, k, "a"), stacked(bact, k, n, "b")
+    def centred_peak(x: Act) -> int:
+        return max(abs(x.spec.lo - x.zero_point), abs(x.spec.hi - x.zero_point))
+
+    a2, b2 = rows_of(a, m, k, "a"), rows_of(bact, k, n, "b")
+    # |e_g - 0| <= 2 (a 2-bit weight), so a selected cell is declared within 2G times the input's centred range
+    centred = k * (2 * groups) ** 2 * centred_peak(a) * centred_peak(bact) < 2 ** (ACCUMULATOR_BITS - 1)
     parts = []
     for g in range(groups):
-        ag, bg = (x.with_spec(b.emit("Reshape", [select_along(imp, x, 0, [g], f"{hint}/{tag}{g}").spec],
-                                     f"{hint}/{tag}{g}/matrix", shape=x.shape[1:]))
-                  for x, tag in ((a3, "a"), (b3, "b")))
+        one_hot = b.add_weight(f"{hint}/e{g}", np.eye(groups, dtype=np.int64)[g:g + 1]) if groups > 1 else None
+        ag, bg = (_matrix_of(imp, x2, x, one_hot, g, shape, centred, f"{hint}/{tag}{g}")
+                  for x2, x, shape, tag in ((a2, a, (m, k), "a"), (b2, bact, (k, n), "b")))
         y = _matmul_2d(imp, ag, bg, out, f"{hint}/head{g}")
         parts.append(b.emit("Reshape", [y.spec], f"{hint}/head{g}/stack", shape=(1, m, n)))
     joined = b.emit("Concat", parts, hint + "/heads", axis=0) if groups > 1 else parts[0]
     y = b.emit("Reshape", [joined], hint, shape=batch + (m, n))
     return Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True)
+
+
+def _matrix_of(imp, x2: Act, x: Act, one_hot, g: int, shape, centred: bool, hint: str) -> Act:
+    """Matrix g of the rows x2 (G, R*C), as an (R, C) activation."""
+    from zkaudit.onnx.ops_shape import select_along
+
+    b = imp.b
+    if one_hot is None:  # one matrix: nothing to select
+        return x2.with_spec(b.emit("Reshape", [x2.spec], hint + "/matrix", shape=shape))
+    if centred:
+        picked = b.emit("MatMul", [one_hot, x2.spec], hint + "/pick", a_zero_point=0, b_zero_point=x2.zero_point)
+        return Act(b.emit("Reshape", [picked], hint + "/matrix", shape=shape), x.scale, 0, x.qrange, True)
+    row = select_along(imp, x2, 0, [g], hint)
+    return row.with_spec(b.emit("Reshape", [row.spec], hint + "/matrix", shape=shape))
 
 
 def _ratio(imp, sa, sb, sy):

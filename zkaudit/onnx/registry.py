@@ -126,8 +126,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "GRU"): (_RNN + "; the update by Sub, Mul and Add", _RNN_LIMIT + "; linear_before_reset 0 or 1"),
     (_ONNX, "RNN"): (_RNN, _RNN_LIMIT),
     (_ONNX, "MatMul"): (("MatMul + Requantize (an A of rank > 2 flattened to rows by Reshape); of two computed "
-                         "batched operands (attention's heads): Expand and Reshape to G matrices, each taken by a "
-                         "selection (MatMul by 0/1 + Requantize by 1), G MatMuls + Requantize, Concat, Reshape"),
+                         "batched operands (attention's heads): Expand and Reshape to G rows of matrices, each taken "
+                         "by a MatMul of a one-hot row (+ Requantize by 1 where int32 needs it), G MatMuls + "
+                         "Requantize, Concat, Reshape"),
                         ("B a constant 2-D weight, or computed: 2-D, or batched with batch axes that broadcast "
                          "(G 2-D MatMuls)")),
     (_ONNX, "MatMulInteger"): ("MatMul (int32 output)", "B 2-D; scalar input zero points"),
