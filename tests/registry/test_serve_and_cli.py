@@ -86,7 +86,8 @@ def test_cli_publish_show_verify(tmp_path, capsys, monkeypatch):
     assert shown["circuit_digest"] == published["circuit_digest"]
     assert shown["model_card"]["intended_use"] == "ICU early warning"
     assert main(["registry", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [{"name": "sepsis", "vendor": "acme", "versions": ["2"]}]
+    assert json.loads(capsys.readouterr().out) == [{"name": "sepsis", "vendor": "acme", "versions": ["2"],
+                                                    "weight_commitments": {"2": "unknown"}}]
 
     assert main(["verify", "p.bin", "--model", "sepsis@2", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
