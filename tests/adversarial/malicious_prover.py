@@ -404,15 +404,22 @@ class Attack:
 
 
 def sweep(attack: Attack, rng: np.random.Generator, *, padding_cells: int, real_cells: int,
-          values=(1,), names=None) -> tuple[dict, list]:
+          values=(1,), names=None, alternate: bool = False) -> tuple[dict, list]:
     """Vary every committed and advice tensor (or `names`): up to
     `padding_cells` of its padding cells to each of `values`, and up to
-    `real_cells` of its real cells by +1 (a 0/1 column is flipped). Returns
-    (counts by outcome kind, forgeries)."""
+    `real_cells` of its real cells by +1 (a 0/1 column is flipped).
+    `alternate`: a tensor with both kinds of cells gets only its padding
+    trials or only its real ones, by turns down the list (so each op's
+    family of tensors, listed together, sees both kinds at half the
+    proofs). Returns (counts by outcome kind, forgeries)."""
     counts: dict[str, int] = {}
     forged = []
+    turn = 0
     for name in names if names is not None else attack.committed() + attack.advice():
         pad, real = attack.cells(name)
+        if alternate and len(pad) and len(real):
+            pad, real = (pad, real[:0]) if turn % 2 == 0 else (pad[:0], real)
+            turn += 1
         honest = attack.honest.table(name)
         trials = [(int(i), int(v)) for i in rng.permutation(pad)[:padding_cells] for v in values]
         for i in rng.permutation(real)[:real_cells]:
