@@ -135,9 +135,10 @@ def test_many_heads_select_each_matrix_within_its_range():
 
 
 def test_a_changed_attention_score_is_refused():
-    """One score of head 1 raised (the requantized q @ k^T), or one cell of
-    the head's k changed where it is selected from the stacked heads, and
-    everything after it recomputed by the malicious prover: refused."""
+    """The malicious prover changes one value and recomputes everything
+    after it: a requantized attention score off by one, one score of head 1
+    before rounding (its q @ k^T accumulator), one cell of head 1's k where
+    it is selected from the stacked heads. Each is refused."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
     from malicious_prover import Attack
 
@@ -149,14 +150,13 @@ def test_a_changed_attention_score_is_refused():
     spec = circuit.inputs[0]
     attack = Attack(circuit, weights, {spec.name: quantize(spec, data["x"][3])})
     assert attack.run(attack.honest).accepted
-    score = next(n.output for n in circuit.nodes if n.op == "Requantize" and n.output.endswith("/head1"))
-    honest = int(attack.honest.table(score)[1])
-    out = attack.attempt((score, 1, honest + 1 if honest < 127 else honest - 1))
-    assert out.stage.startswith("rejected"), out.stage
-    # a cell of head 1's k taken from another head (the one-hot selection's output changed)
+    scores = next(n.output for n in circuit.nodes if n.op == "Requantize" and n.inputs[0] == "s/heads")
+    accumulator = next(n.output for n in circuit.nodes if n.op == "MatMul" and n.output == "s/head1")
     pick = next(n.output for n in circuit.nodes if n.output.endswith("/b1/pick"))
-    out = attack.attempt((pick, 0, int(attack.honest.table(pick)[0]) + 3))
-    assert out.stage.startswith("rejected"), out.stage
+    for name, step in ((scores, 1), (accumulator, 5), (pick, 3)):
+        honest = int(attack.honest.table(name)[1])
+        out = attack.attempt((name, 1, honest + step if honest + step <= 127 or name != scores else honest - step))
+        assert out.stage.startswith("rejected"), (name, out.stage)
 
 
 def transformer_over_codes(*, layers=1, heads=HEADS, width=WIDTH, seq=SEQ, vocab=20, classes=3, seed=2):

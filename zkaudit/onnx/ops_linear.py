@@ -98,8 +98,8 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
     (Expand) and flattened to G rows of matrices (Reshape to (G, M*K)); matrix
     g taken out by a MatMul of the constant one-hot row e_g (1, G) with them
     (zero point folded: it gives A_g - za, exactly, nothing to round); one 2-D
-    MatMul + Requantize per matrix; the G results joined (Concat) and put
-    back in shape. Every step is an existing, proven op; the selections cost
+    MatMul per matrix; the G accumulators joined (Concat), requantized once
+    (they share the scale sa * sb) and put back in shape. Every step is an existing, proven op; the selections cost
     a sum over G per cell, linear in the operands' sizes. Where the centred
     values' declared ranges (G times the input's, since e_g is declared as a
     2-bit weight) would let the accumulator leave int32, each selection is
@@ -134,10 +134,15 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
         one_hot = b.add_weight(f"{hint}/e{g}", np.eye(groups, dtype=np.int64)[g:g + 1]) if groups > 1 else None
         ag, bg = (_matrix_of(imp, x2, x, one_hot, g, shape, centred, f"{hint}/{tag}{g}")
                   for x2, x, shape, tag in ((a2, a, (m, k), "a"), (b2, bact, (k, n), "b")))
-        y = _matmul_2d(imp, ag, bg, out, f"{hint}/head{g}")
-        parts.append(b.emit("Reshape", [y.spec], f"{hint}/head{g}/stack", shape=(1, m, n)))
+        acc = b.emit("MatMul", [ag.spec, bg.spec], f"{hint}/head{g}", a_zero_point=ag.zero_point,
+                     b_zero_point=bg.zero_point)
+        parts.append(b.emit("Reshape", [acc], f"{hint}/head{g}/stack", shape=(1, m * n)))
+    # every head's accumulator has the scale sa * sb: one Requantize for all of them
     joined = b.emit("Concat", parts, hint + "/heads", axis=0) if groups > 1 else parts[0]
-    y = b.emit("Reshape", [joined], hint, shape=batch + (m, n))
+    y = b.requantize(joined, hint + "/requantized", ratio=_ratio(imp, a.scale, bact.scale, out.scale),
+                     in_zero_point=0, out_zero_point=out.zero_point, out_range=(out.qmin, out.qmax),
+                     exact_float32=imp.ort_exact)
+    y = b.emit("Reshape", [y], hint, shape=batch + (m, n))
     return Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True)
 
 
