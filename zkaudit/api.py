@@ -518,22 +518,20 @@ def _name_the_other_model(reg, verdict):
 
 
 def resolve_model_ref(reg, ref: str) -> tuple[str, str]:
-    """'NAME@VERSION' -> (name, version); 'NAME@latest' names the most
-    recently published version that is not revoked (a version literally
-    called 'latest' wins)."""
+    """'NAME@VERSION' -> (name, version): an exact version first; 'NAME@latest'
+    the most recently published version that is not revoked; 'NAME@ALIAS'
+    the version the model's vendor last pointed ALIAS at (`registry alias
+    set`; `registry/aliases.py`). An alias on a revoked version is refused
+    naming the revocation."""
+    from zkaudit.registry.aliases import resolve_ref
+    from zkaudit.registry.errors import NotFound
     from zkaudit.registry.views import parse_ref
 
     name, version = parse_ref(ref)
-    if version != "latest":
+    try:
+        return resolve_ref(reg, ref)
+    except NotFound:  # an unknown model: the version lookup that follows names NAME@VERSION and what exists
         return name, version
-    versions = reg.show_model(name)["versions"]  # in publication order
-    if any(v["version"] == "latest" for v in versions):
-        return name, version
-    active = [v["version"] for v in versions if not v.get("revoked")]
-    if not active:
-        raise ZkauditError(f"model {name!r} has no version that is not revoked",
-                           hint="see `zkaudit registry show " + name + "`")
-    return name, active[-1]
 
 
 def _dequantized(circuit_bin: bytes, ints: dict) -> dict:

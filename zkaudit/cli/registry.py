@@ -276,6 +276,56 @@ def upgrade_commitment(
          f"log entry: {out['log_index']}")
 
 
+alias_app = typer.Typer(name="alias", no_args_is_help=True,
+                        help="Movable aliases: NAME@ALIAS (e.g. NAME@champion) names the version its vendor last "
+                             "pointed ALIAS at; every move is signed and logged. NAME@latest needs none.")
+registry_app.add_typer(alias_app, name="alias")
+
+
+@alias_app.command("set")
+def alias_set(name: str = typer.Argument(..., help="Model name."),
+              alias: str = typer.Argument(..., help="Alias: lowercase letters, digits, '-' and '_', starting with a "
+                                                    "letter ('latest' is reserved)."),
+              version: str = typer.Argument(..., help="The version it names from now on."),
+              key: Path = typer.Option(..., "--key", help="The model's vendor keystore (only its moves count)."),
+              registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Point ALIAS at NAME@VERSION (a signed endorsement in the log); `--model NAME@ALIAS` then checks against it."""
+    from zkaudit.registry.aliases import set_alias
+
+    out = set_alias(open_registry(registry, registry_key), bls.read_keystore(key), name, alias, version)
+    emit(as_json, out, f"{name}@{alias} -> {name}@{version}\nlog entry: {out['log_index']}")
+
+
+@alias_app.command("remove")
+def alias_remove(name: str = typer.Argument(..., help="Model name."),
+                 alias: str = typer.Argument(..., help="The alias to unset."),
+                 key: Path = typer.Option(..., "--key", help="The model's vendor keystore."),
+                 registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
+    """Unset ALIAS (a logged move); NAME@ALIAS then names no version."""
+    from zkaudit.registry.aliases import remove_alias
+
+    out = remove_alias(open_registry(registry, registry_key), bls.read_keystore(key), name, alias)
+    emit(as_json, out, f"{name}@{alias} removed (it named {name}@{out['version']})\nlog entry: {out['log_index']}")
+
+
+@alias_app.command("list")
+def alias_list(name: str = typer.Argument(..., help="Model name."), registry: str = REGISTRY,
+               as_json: bool = JSON) -> None:
+    """List a model's aliases and the versions they name, with latest."""
+    from zkaudit.api import resolve_model_ref
+    from zkaudit.registry.aliases import aliases
+
+    reg = open_any(registry)
+    current = aliases(reg, name)
+    try:
+        latest = resolve_model_ref(reg, f"{name}@latest")[1]
+    except ZkauditError:  # every version revoked
+        latest = None
+    doc = {"model": name, "aliases": current, "latest": latest}
+    emit(as_json, doc, "\n".join([f"{name}@latest -> {name}@{latest}" if latest else f"{name}@latest: no version "
+                                  "that is not revoked", *(f"{name}@{a} -> {name}@{v}" for a, v in current.items())]))
+
+
 @registry_app.command("publish-dataset")
 def publish_dataset(
     dataset: Path = typer.Argument(..., help="Dataset directory from `zkaudit data commit` (only the public "
@@ -487,8 +537,9 @@ def _time(value: str) -> int:
 
 
 @registry_app.command("show")
-def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest (8-64 hex digits) of a dataset "
-                                             "record, consent-table record or consent proof."),
+def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest, NAME@ALIAS), or the digest "
+                                             "(8-64 hex digits) of a dataset record, consent-table record or "
+                                             "consent proof."),
          registry: str = REGISTRY, as_json: bool = JSON) -> None:
     """Show a model (all versions) or one version with its attestations; or the consent
     chain of a record: dataset -> consent table version -> consent proof, with verdicts
@@ -499,7 +550,9 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION, or the digest 
         emit(as_json, doc, _chain_text(doc))
         return
     if "@" in ref:
-        name, version = parse_ref(ref)
+        from zkaudit.api import resolve_model_ref
+
+        name, version = resolve_model_ref(reg, ref)  # NAME@latest and NAME@ALIAS show the version they name
         doc = {**reg.show_version(name, version), "attestations": reg.attestations(name, version),
                "proofs": reg.proofs(name, version)}
         versions = [doc]

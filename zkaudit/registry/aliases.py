@@ -32,15 +32,16 @@ Rules:
   attestations); a registry with many versions would want an index, which
   is a migration (see below).
 
-What this module does not do, because it would edit files owned elsewhere:
-* `zkaudit.api.resolve_model_ref` (where `NAME@latest` is resolved today)
-  must call `resolve_ref` here for `--model NAME@champion` to work in
-  `zkaudit verify` and `api.verify`: one line, `return aliases.resolve_ref(reg, ref)`;
-* `zkaudit registry alias set|remove|list` needs three small commands in
-  `zkaudit/cli/registry.py` over `set_alias`, `remove_alias` and `aliases`;
-* the HTTP API (`registry/api.py`) already accepts endorsements, so a remote
-  vendor can move an alias with the statement built by `alias_statement`;
-  a GET of a model's aliases would be one more route over `aliases`.
+Where it is used: `zkaudit.api.resolve_model_ref` calls `resolve_ref`, so
+`verify --model NAME@champion` and `api.verify(model=...)` follow aliases;
+`zkaudit registry alias set|remove|list` are commands over `set_alias`,
+`remove_alias` and `aliases`; `registry show NAME@ALIAS` shows the version
+it names. A served registry's vendor moves an alias with a signed
+endorsement request (`RemoteRegistry.attest_as`). Against a served
+registry an alias (like `latest`) is resolved from the attestations and
+versions the server lists: the version it names is then checked through
+the log as any version is, but that the server listed every later move is
+not proven.
 """
 
 from __future__ import annotations
@@ -120,8 +121,11 @@ def _move(reg, key, model: str, alias: str, version: str, state: str) -> dict[st
                             hint="sign with the key the model was published with")
     seq = sum(1 for m in moves(reg, model) if m["alias"] == alias)
     stmt = alias_statement(model=model, alias=alias, version=version, seq=seq, state=state)
-    out = reg.attest(tag=records.ENDORSEMENT, statement=stmt, signers=[key.public_key],
-                     signature=key.sign(alias_message(stmt)))
+    signature = key.sign(alias_message(stmt))
+    if hasattr(reg, "attest_as"):  # a served registry: a signed request (`remote.RemoteRegistry`)
+        out = reg.attest_as(key, records.ENDORSEMENT, stmt, signature)
+    else:
+        out = reg.attest(tag=records.ENDORSEMENT, statement=stmt, signers=[key.public_key], signature=signature)
     return {"model": model, "alias": alias, "version": version, "state": state, "log_index": out["log_index"]}
 
 

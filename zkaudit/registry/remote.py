@@ -530,6 +530,11 @@ class RemoteRegistry:
             return {}
         return {"signer_name": key.name, "proof_of_possession": key.proof_of_possession().hex()}
 
+    def attest_as(self, key: KeyPair, tag: str, statement: dict[str, Any], signature: bytes) -> dict[str, Any]:
+        """A statement signed by `key` alone (e.g. an alias move, `aliases.py`)."""
+        payload = {"tag": tag, "statement": statement, "signers": [key.public_key.hex()], "signature": signature.hex()}
+        return self._post("/v1/attestations", "attest", key, payload)
+
     def publish_as(self, key: KeyPair, art, model: str, version: str, card: dict[str, str],
                    supersedes: str | None = None) -> dict[str, Any]:
         payload = client.publish_payload(key, art, model, version, card,
