@@ -290,3 +290,77 @@ def _advice_count(circuit) -> int:
     advice = advice_shapes(circuit.nodes, circuit.specs())
     advice.update(committed_range.plan(circuit, committed_inputs=False).advice_shapes())
     return len(advice)
+
+
+# ----------------------------------- the malicious-prover sweep, hashed
+
+
+class _HashedAttack:
+    """The malicious-prover harness (`tests/adversarial`) with the weights
+    behind a hashed commitment: the forger registers the root of whatever
+    real weights it proves with (packed without the range check, so a
+    weight outside its range overflows into the next digit, as a forger
+    would hash it) and the same salt; padding is not hashed."""
+
+    @staticmethod
+    def make(builder):
+        from malicious_prover import Attack, Outcome
+
+        class HashedAttack(Attack):
+            def run(self, w):
+                from zkaudit.hash.merkle import merkle_root
+                from zkaudit.statements.inference.prover import prove_witness
+
+                reference = self.reference(w)
+                circuit = w.circuit
+                layouts = weight_layouts(circuit)
+                body = []
+                for t in layouts:
+                    v = np.asarray(w.real(t.name), dtype=np.int64).reshape(-1)
+                    k, b = t.per_element, t.digit_bytes
+                    digits = np.zeros(t.num_elements * k, dtype=object)
+                    digits[: v.size] = [int(x) - t.lo for x in v]
+                    body += [sum(int(digits[e * k + u]) << (8 * b * u) for u in range(k)) % hc.P if not t.raw
+                             else int(digits[e]) + t.lo for e in range(t.num_elements)]
+                head = list(SALT) + hc.header_elements(sum(t.size for t in layouts), hc.layout_digest(layouts))
+                msg = np.array([x % hc.P for x in head + body], dtype=np.uint64)
+                record = hc.WeightCommitment(hc.SCHEME_ID, merkle_root(msg), sum(t.size for t in layouts),
+                                             hc.layout_digest(layouts)).to_bytes()
+                plan = wl.LinkPlan.of(circuit, record)
+                real_link = inference_prover._link
+                inference_prover._link = lambda *a, **k: (plan, LinkWitness.from_message(plan, msg, SALT))
+                try:
+                    proof = prove_witness(w, weight_commitment=record, weight_salt=SALT)
+                except (ZkauditError, ValueError, KeyError, IndexError, OverflowError) as exc:
+                    return Outcome(False, None, reference, f"prover refused: {type(exc).__name__}: {exc}")
+                finally:
+                    inference_prover._link = real_link
+                verdict = verify_proof(proof, circuit_bin=self.circuit_bin, weight_commitment=record)
+                if not verdict.valid:
+                    return Outcome(False, None, reference, f"rejected: {verdict.reason}")
+                outputs = {k: np.asarray(v).tolist() for k, v in verdict.output.items()}
+                return Outcome(True, outputs, reference, "verified")
+
+        from small_circuits import instance as make_instance
+
+        return HashedAttack(*make_instance(builder, seed=3))
+
+
+def test_malicious_prover_sweep_over_hashed_weights():
+    """Every weight tensor of mlp_clip, one padding cell and one real cell
+    each (to +1, and a real one far outside its range): never a wrong
+    output accepted; the honest witness verifies."""
+    from malicious_prover import sweep
+
+    attack = _HashedAttack.make(mlp_clip)
+    honest = attack.run(attack.honest)
+    assert honest.accepted and not honest.forged, honest.stage
+    counts, forged = sweep(attack, np.random.default_rng(1), padding_cells=1, real_cells=1,
+                           names=attack.committed(), values=(1,))
+    assert not forged, forged[:3]
+    assert counts.get("rejected", 0) > 0, counts
+    for name in attack.committed():
+        spec = {s.name: s for s in attack.honest.circuit.weights}[name]
+        _, real = attack.cells(name)
+        out = attack.attempt((name, int(real[0]), spec.hi + 256))  # overflows into the next digit
+        assert not out.accepted, (name, out.stage)
