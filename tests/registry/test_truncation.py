@@ -7,10 +7,12 @@ revoked version verify too. Heads remembered outside the database
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
-from registry_helpers import CARD, RawSql, key, real_model
+from registry_helpers import CARD, RawSql, copy_registry, key, real_model
 
 from zkaudit.cli.main import main
 from zkaudit.registry import merkle, records
@@ -18,6 +20,7 @@ from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import publish_local
 from zkaudit.registry.errors import LogMismatch
 from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.log import tree_head_message
 from zkaudit.registry.store import Registry
 
@@ -28,21 +31,47 @@ def proof_and_model(tmp_path_factory):
     return read_model_dir(d), proof
 
 
-@pytest.fixture
-def revoked(registry_url, tmp_path, proof_and_model):
+@pytest.fixture(scope="module")
+def revoked_template(tmp_path_factory, proof_and_model):
     """A registry (holding its key, so every write signs a head) where
     tiny@1 was published, then revoked: the revocation is the latest entry.
-    On SQLite and PostgreSQL."""
+    Built once (its signed heads are seconds of BLS work) with the heads it
+    signed remembered in its own known-heads file; `revoked` copies both."""
     art, proof = proof_and_model
+    d = tmp_path_factory.mktemp("revoked")
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
+    try:
+        reg, _, _ = Registry.init(str(d / "r.db"), d / "r.key")
+        publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+        stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
+        out = reg.revoke(**stmt, signer=key("acme").public_key,
+                         signature=key("acme").sign(records.revocation_message(stmt)))
+        assert not reg.check(model="tiny", version="1", proof=proof).valid
+        reg.close()
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    (d / "proof.zkp").write_bytes(proof)
+    return d, out["log_index"]
+
+
+@pytest.fixture
+def revoked(registry_url, tmp_path, revoked_template, known_heads_file):
+    """A copy of the revoked registry on SQLite and PostgreSQL, on a machine
+    that remembers the heads its registry key signed."""
+    d, index = revoked_template
     url = registry_url
-    reg, _, _ = Registry.init(url, tmp_path / "r.key")
-    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
-    stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
-    out = reg.revoke(**stmt, signer=key("acme").public_key, signature=key("acme").sign(records.revocation_message(stmt)))
-    assert not reg.check(model="tiny", version="1", proof=proof).valid
-    (tmp_path / "proof.zkp").write_bytes(proof)
-    reg.close()
-    return url, out["log_index"], tmp_path / "proof.zkp"
+    shutil.copy(d / "r.key", tmp_path / "r.key")
+    if url.startswith("postgresql"):
+        copy_registry(str(d / "r.db"), url)
+    else:
+        shutil.copy(d / "r.db", url)
+    shutil.copy(d / "known-heads.json", known_heads_file)
+    shutil.copy(d / "proof.zkp", tmp_path / "proof.zkp")
+    return url, index, tmp_path / "proof.zkp"
 
 
 def _sql(url: str, *statements: str) -> None:
