@@ -204,15 +204,44 @@ def upgrade_commitment(model_dir, key, reg, *, ref: str | None = None, new_versi
     card = view["model_card"]
     card = card_from(card["intended_use"], card["training_data"], card["claimed_metrics"])
     write_atomically(model_dir, after)
+    new_art = None
     try:
         new_art = read_model_dir(model_dir)
         out = (reg.publish_as(key, new_art, name, new_version, card, supersedes=old) if is_remote(reg.url)
                else publish_local(reg, key, new_art, name, new_version, card, supersedes=old))
-    except BaseException:
-        write_atomically(model_dir, before)  # the folder as it was: its commitment is still the published one
-        raise
+    except BaseException as exc:
+        # A reply lost after the registry stored the successor must not cost its salt: the folder
+        # goes back only when the successor is certainly not published.
+        published = _published_with(reg, name, new_version, new_art)
+        if published is False:
+            write_atomically(model_dir, before)  # as it was: its commitment is still the published one
+            raise
+        if published is None:
+            raise ZkauditError(f"publishing {name}@{new_version} failed ({exc}), and whether the registry stored "
+                               f"it cannot be told now: {model_dir} keeps the hashed commitment and its salt",
+                               hint=f"see `zkaudit registry show {name}@{new_version}`; if it is not there, "
+                                    f"`zkaudit registry publish {model_dir} --name {name} --version {new_version} "
+                                    f"--supersedes {old} --key ...`") from exc
+        out = {**reg.show_version(name, new_version), "note": f"the reply was lost ({exc}), but the registry "
+               "holds the successor"}
     return {**out, "supersedes": f"{name}@{old}", "weight_commitment": describe_weight_commitment(
         new_art.weight_commitment), "salt_file": str(model_dir / SALT_FILE), "model_dir": str(model_dir)}
+
+
+def _published_with(reg, name: str, version: str, art) -> bool | None:
+    """Whether `reg` holds name@version with `art`'s weight commitment
+    (None: the registry cannot be asked right now)."""
+    from zkaudit.registry.errors import NotFound
+
+    if art is None:
+        return False
+    try:
+        view = reg.show_version(name, version)
+    except NotFound:
+        return False
+    except Exception:  # unreachable, or failing: unknown, so nothing is rolled back
+        return None
+    return view["weight_commitment_digest"] == art.weight_commitment_digest
 
 
 def _published_as(reg, art, model_dir) -> tuple[str, str]:

@@ -228,6 +228,34 @@ def test_upgrade_refusals_leave_the_folder_and_the_registry_as_they_were(publish
     assert not (again / SALT_FILE).exists() and Registry(url).log_size() == size
 
 
+def test_a_lost_reply_after_the_successor_was_stored_keeps_the_salt(published, tmp_path):
+    url, model = published
+
+    class LostReply(Registry):
+        """The registry stores the write, then the reply never arrives."""
+
+        def publish(self, *a, **kw):
+            super().publish(*a, **kw)
+            raise ConnectionResetError("connection reset by peer")
+
+    reg = LostReply(url)
+    out = zkaudit.api.upgrade_commitment(model, key("acme"), reg)
+    assert "reply was lost" in out["note"] and out["version"] == "1.0-hashed"
+    assert (model / COMMITMENT_FILE).read_bytes() == reg.artifacts("tiny", "1.0-hashed")[1]
+    assert (model / SALT_FILE).is_file()  # the registered root stays provable
+    reg.close()
+
+
+def test_publish_supersedes_from_the_cli(published, capsys, tmp_path):
+    url, _ = published
+    hashed = tiny_model(tmp_path / "h", scheme="hashed")
+    code, text = run(capsys, "registry", "publish", hashed, "--name", "tiny", "--version", "2.0", "--supersedes",
+                     "1.0", "--key", tmp_path / "acme.key", "--registry", url)
+    assert code == 0 and "supersedes:     tiny@1.0" in text and f"weights:        {HIDING}" in text, text
+    code, text = run(capsys, "registry", "show", "tiny@1.0", "--registry", url)
+    assert "superseded by tiny@2.0 (hiding weight commitment)" in text
+
+
 def test_the_registry_refuses_successors_that_are_not_upgrades(registry, tmp_path):
     plain = read_model_dir(tiny_model(tmp_path / "p"))
     publish_local(registry, key("acme"), plain, "tiny", "1.0", CARD)

@@ -224,6 +224,9 @@ def publish(
     intended_use: str = typer.Option("", help="Model card: intended use."),
     training_data: str = typer.Option("", help="Model card: training data description."),
     metrics: str = typer.Option("{}", help="Model card: claimed metrics as a JSON object."),
+    supersedes: str = typer.Option(None, "--supersedes", help="A version of the same model that this one upgrades "
+                                   "to a hiding weight commitment (same circuit; DIR's commitment hashed, the old "
+                                   "one not). `registry upgrade-commitment` does this for you."),
     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
 ) -> None:
     """Publish a compiled model version, signed by the vendor key."""
@@ -237,9 +240,10 @@ def publish(
     vendor = bls.read_keystore(key)
     reg = open_registry(registry, registry_key)
     card = card_from(intended_use, training_data, claimed)
-    out = reg.publish_as(vendor, art, name, version, card) if is_remote(reg.url) else \
-        publish_local(reg, vendor, art, name, version, card)
+    out = reg.publish_as(vendor, art, name, version, card, supersedes) if is_remote(reg.url) else \
+        publish_local(reg, vendor, art, name, version, card, supersedes)
     words = f"\nweights:        {one_line(out['weight_commitment'])}" if "weight_commitment" in out else ""
+    words += f"\nsupersedes:     {out['supersedes']}" if out.get("supersedes") else ""
     emit(as_json, out, f"published {name}@{version} by {out['vendor']}\ncircuit digest: {out['circuit_digest']}"
          f"{words}\nlog entry:      {out['log_index']} (this version's; a vendor key's first publication and a "
          f"model's first version each log their own entry before it)")
