@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 
@@ -16,14 +17,35 @@ from py_ecc.optimized_bls12_381 import curve_order
 
 from zkaudit.cli.main import main
 from zkaudit.registry.api import create_app
+from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.store import Registry
 
 
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory):
+    """`registry init` once (a BLS key and its signed first head: a second
+    or more), with the head it signed remembered in its own known-heads file."""
+    d = tmp_path_factory.mktemp("init")
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
+    try:
+        assert main(["registry", "init", "--registry", str(d / "r.db")]) == 0
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    return d
+
+
 @pytest.fixture
-def reg_url(tmp_path):
-    url = str(tmp_path / "r.db")
-    assert main(["registry", "init", "--registry", url]) == 0
-    return url
+def reg_url(tmp_path, initialised, known_heads_file):
+    """A copy of the initialised registry (database, key beside it, the
+    remembered head), as if `registry init` had run in this test's folder."""
+    for f in initialised.glob("r.db*"):  # the database, its write-ahead log if still open, the key
+        shutil.copy2(f, tmp_path / f.name)
+    shutil.copy2(initialised / "known-heads.json", known_heads_file)
+    return str(tmp_path / "r.db")
 
 
 def _snapshot(tmp_path):
