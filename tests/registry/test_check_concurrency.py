@@ -66,9 +66,11 @@ def _stop(server) -> str:
     return err
 
 
-def test_two_hundred_concurrent_checks_from_twenty_threads_are_all_answered(tmp_path, model):
+def test_eighty_concurrent_checks_from_twenty_threads_are_all_answered(tmp_path, model):
     """Concurrent checks used to SIGABRT the server (numba's workqueue layer
-    entered from two threads): 190 of 200 were connection errors."""
+    entered from two threads): 190 of 200 were connection errors. Twenty
+    threads keep that concurrency; four checks each (not ten) are enough
+    for every thread to overlap the others."""
     art, proof, bad = model
     server, base = _serve(_registry(tmp_path, art))
     answers: list[tuple[bool, object]] = []
@@ -76,7 +78,7 @@ def test_two_hundred_concurrent_checks_from_twenty_threads_are_all_answered(tmp_
 
     def client(t: int) -> None:
         with httpx.Client(base_url=base, timeout=120) as c:
-            for i in range(10):
+            for i in range(4):
                 tampered = (t + i) % 4 == 0
                 try:
                     r = c.post("/v1/models/tiny/versions/1/check", content=bad if tampered else proof)
@@ -92,9 +94,9 @@ def test_two_hundred_concurrent_checks_from_twenty_threads_are_all_answered(tmp_
     for t in threads:
         t.join()
     try:
-        assert len(answers) == 200
-        assert [got for tampered, got in answers if not tampered] == [(200, True)] * 150
-        assert [got for tampered, got in answers if tampered] == [(200, False)] * 50
+        assert len(answers) == 80
+        assert [got for tampered, got in answers if not tampered] == [(200, True)] * 60
+        assert [got for tampered, got in answers if tampered] == [(200, False)] * 20
     finally:
         _stop(server)
 
@@ -103,7 +105,7 @@ def test_check_over_its_time_budget_is_a_422_and_the_server_keeps_serving(tmp_pa
     art, proof, _ = model
     server, base = _serve(_registry(tmp_path, art), "--check-timeout", "0.001", "--check-workers", "1")
     try:
-        for _ in range(3):  # each time the worker is killed and replaced
+        for _ in range(2):  # each time the worker is killed and replaced (the second: by the replacement)
             r = httpx.post(f"{base}/v1/models/tiny/versions/1/check", content=proof, timeout=120)
             assert r.status_code == 422, r.text
             assert {k: r.json()[k] for k in ("error", "detail")} == {"error": "CheckOverBudget",
