@@ -1,4 +1,10 @@
-"""Shared pytest setup."""
+"""Shared pytest setup.
+
+Tests marked `heavy` (an expensive case whose property a cheaper test in the
+default run already covers; each says which) run only when asked for:
+`pytest -m heavy tests` runs them alone, `pytest -m "heavy or not heavy"`
+the whole suite with them. The default run (`pytest -q`, what CI runs)
+deselects them, as tests/adversarial and tests/fuzz do their markers."""
 
 import os
 
@@ -20,3 +26,12 @@ def _known_heads_per_test(tmp_path, monkeypatch):
     (`$ZKAUDIT_KNOWN_HEADS`, like known_hosts); tests keep theirs in their
     own folder, never in the home directory."""
     monkeypatch.setenv("ZKAUDIT_KNOWN_HEADS", str(tmp_path / "known-heads.json"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if "heavy" in (config.getoption("markexpr") or ""):
+        return
+    dropped = [item for item in items if item.get_closest_marker("heavy") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item.get_closest_marker("heavy") is None]

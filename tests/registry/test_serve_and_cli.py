@@ -31,7 +31,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.heavy  # a second subprocess server: test_remote_verify's round trip serves, publishes and checks
 def test_uvicorn_round_trip(tmp_path):
+    """`registry serve` under uvicorn in its own process (also
+    test_remote_verify::test_subprocess_server_cli_round_trip; the endpoints
+    one by one: test_remote_api, in process)."""
     url = str(tmp_path / "r.db")
     assert main(["registry", "init", "--registry", url]) == 0
     port = _free_port()

@@ -18,7 +18,13 @@ ZOO = Path(__file__).resolve().parents[2] / "circuits"
 MODELS = sorted(p.name for p in ZOO.iterdir() if (p / "model.onnx").exists())
 
 
-@pytest.mark.parametrize("name", MODELS)
+# big_cnn's proof through the CLI is the suite's single most expensive proof.
+# The default run proves its Convs (tests/layers/test_conv.py,
+# test_zoo_convs_prove_through_dispatch[big_cnn]), its other op types at a
+# smaller size (digits_cnn) and the CLI journey (the other zoo models); this
+# case runs with `pytest -m heavy tests` (`benchmarks/inference_bench.py
+# --models big_cnn` times the same proof).
+@pytest.mark.parametrize("name", [pytest.param(m, marks=pytest.mark.heavy) if m == "big_cnn" else m for m in MODELS])
 def test_zoo_model_proves_and_verifies(name, tmp_path, capsys):
     folder = ZOO / name
     out = tmp_path / "compiled"
