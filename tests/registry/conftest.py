@@ -5,6 +5,7 @@ PostgreSQL schema per test on the server named by ZKAUDIT_TEST_POSTGRES_URL
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from urllib.parse import quote
 
@@ -84,12 +85,43 @@ def registry_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
+@pytest.fixture(scope="session")
+def initialised_registry(tmp_path_factory):
+    """`Registry.init` once per session -- a BLS key, its proof of possession
+    and the signed first head, seconds of pure-Python pairing work -- with
+    that head remembered in the template's own known-heads file."""
+    d = tmp_path_factory.mktemp("initialised-registry")
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
+    try:
+        reg, created, _ = Registry.init(str(d / "registry.db"), d / "registry.key")
+        assert created
+        reg.close()
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    return d
+
+
 @pytest.fixture
-def registry(registry_url, tmp_path):
-    """An initialised registry. It does not hold its key, so writes do not each
-    sign a tree head (0.3 s apiece); tests that need heads call `signing(reg)`."""
-    reg, created, key_path = Registry.init(registry_url, tmp_path / "registry.key")
-    assert created
+def registry(registry_url, tmp_path, initialised_registry, known_heads_file):
+    """An initialised registry: a copy of the session's (database, key,
+    remembered head) on SQLite or PostgreSQL, as `Registry.init` would have
+    left it here. It does not hold its key, so writes do not each sign a
+    tree head (0.3 s apiece); tests that need heads call `signing(reg)`."""
+    from registry_helpers import copy_registry
+
+    d = initialised_registry
+    key_path = tmp_path / "registry.key"
+    shutil.copy2(d / "registry.key", key_path)
+    if registry_url.startswith("postgresql"):
+        copy_registry(str(d / "registry.db"), registry_url)
+    else:
+        shutil.copy2(d / "registry.db", registry_url)
+    shutil.copy2(d / "known-heads.json", known_heads_file)
+    reg = Registry(registry_url)
     reg.key = None
     reg.key_path = key_path
     yield reg
