@@ -40,7 +40,11 @@ def test_every_prefix_byte_and_random_mutation_rejected(logistic_targets, kind):
     assert report.outcomes["rejected"] == report.tried, _summary(report)
 
 
-@pytest.mark.parametrize("kind", fh.KINDS)
+# the sum-check header (round count, evaluation count) is encoded and parsed
+# alike in every proof kind: the public proof's headers run by default, the
+# batch and committed ones (the same mutations, about a minute more of child
+# processes) with `pytest -m heavy tests/fuzz`
+@pytest.mark.parametrize("kind", [k if k == "public" else pytest.param(k, marks=pytest.mark.heavy) for k in fh.KINDS])
 def test_sumcheck_round_count_and_zero_round_evaluation_count_mutations_rejected(logistic_targets, kind):
     """Issue 14 items 2-3 as found: one byte in a round count made verify
     allocate without end; the evaluation count of a zero-round sum-check
