@@ -12,29 +12,24 @@ its Merkle tree, and the salted weight commitment `p2gl8-tree-v1`.
 Imports: errors, field.
 """
 
-from zkaudit.hash.commitment import (
-    SCHEME_ID,
-    TensorLayout,
-    WeightCommitment,
-    commit_weights,
-    layout_digest,
-    layouts_of,
-    verify_weight_opening,
-)
-from zkaudit.hash.merkle import MerklePath, MerkleTree, merkle_root, verify_path
-from zkaudit.hash.poseidon2 import compress, hash_leaves, permute
+# Exports resolve on first use: importing a submodule runs this file, and a
+# verifier that only reads a commitment's magic or runs the GKR's checks
+# must not load the numba kernels behind `poseidon2` and `merkle`.
+_EXPORTS = {
+    "SCHEME_ID": "commitment", "TensorLayout": "commitment", "WeightCommitment": "commitment",
+    "commit_weights": "commitment", "layout_digest": "commitment", "layouts_of": "commitment",
+    "verify_weight_opening": "commitment",
+    "MerklePath": "merkle", "MerkleTree": "merkle", "merkle_root": "merkle", "verify_path": "merkle",
+    "compress": "poseidon2", "hash_leaves": "poseidon2", "permute": "poseidon2",
+}
 
-__all__ = [
-    "SCHEME_ID",
-    "MerklePath",
-    "MerkleTree",
-    "WeightCommitment",
-    "commit_weights",
-    "compress",
-    "hash_leaves",
-    "layout_digest",
-    "merkle_root",
-    "permute",
-    "verify_path",
-    "verify_weight_opening",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zkaudit.hash' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"zkaudit.hash.{module}"), name)

@@ -54,7 +54,6 @@ import numpy as np
 from zkaudit.field import randomness
 from zkaudit.field.constants import P
 from zkaudit.hash.errors import MalformedWeightCommitment, WeightOpeningMismatch
-from zkaudit.hash.merkle import merkle_root
 
 U64 = np.uint64
 
@@ -273,6 +272,8 @@ def commit_weights(layouts: Sequence[TensorLayout], values, salt: Sequence[int] 
     """(public WeightCommitment, private salt). A fresh salt is drawn unless
     one is given (re-deriving a registered root from a stored salt)."""
     layouts = tuple(layouts)
+    from zkaudit.hash.merkle import merkle_root
+
     s = fresh_salt() if salt is None else _check_salt(salt)
     root = merkle_root(message(layouts, values, s))
     return WeightCommitment(SCHEME_ID, root, sum(t.size for t in layouts), layout_digest(layouts)), s
@@ -290,6 +291,8 @@ def verify_weight_opening(commitment: WeightCommitment, layouts: Sequence[Tensor
     if layout_digest(layouts) != commitment.layout_digest:
         raise WeightOpeningMismatch("tensor layout differs from the record",
                                     expected=commitment.layout_digest.hex(), got=layout_digest(layouts).hex())
+    from zkaudit.hash.merkle import merkle_root
+
     try:
         root = merkle_root(message(layouts, values, salt))
     except (ValueError, TypeError) as exc:

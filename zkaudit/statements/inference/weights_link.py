@@ -131,9 +131,10 @@ class LinkPlan:
 
     @cached_property
     def num_leaves(self) -> int:
-        from zkaudit.hash.merkle import num_leaves_for
-
-        return num_leaves_for(self.message_len)
+        """2^k leaves of 7 elements (`hash.merkle.num_leaves_for`, not
+        imported: it would load the numba kernels into the verifier)."""
+        blocks = -(-self.message_len // LEAF_RATE)
+        return 1 << (blocks - 1).bit_length()
 
     @property
     def leaf_vars(self) -> int:
@@ -157,9 +158,10 @@ class LinkPlan:
 
     @cached_property
     def dummy_digest(self) -> tuple[int, ...]:
-        from zkaudit.hash.poseidon2 import permute
+        """Perm(0)[0:4], by the plain-Python reference (one permutation)."""
+        from zkaudit.hash.reference import permute
 
-        return tuple(int(v) for v in permute(np.zeros(WIDTH, dtype=np.uint64))[:DIGEST_LEN])
+        return tuple(permute([0] * WIDTH)[:DIGEST_LEN])
 
     @cached_property
     def placements(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
