@@ -184,7 +184,14 @@ def run(name):
     return "proves" if verdict.valid else f"proof rejected: {verdict.reason}"
 
 
-@pytest.mark.parametrize("name", sorted(ENTRIES))
+# The recurrent entries (four steps) prove what tests/onnx/test_ops_recurrent.py
+# proves by default on two steps, every output checked: they run with
+# `pytest -m heavy tests/onnx` and when this file runs as a script.
+RECURRENT = {"LSTM", "GRU", "RNN"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.heavy) if n in RECURRENT else n
+                                  for n in sorted(ENTRIES)])
 def test_issue_op(name):
     result = run(name)
     expected = ENTRIES[name][2]
