@@ -4,6 +4,7 @@ lying registry) or as `zkaudit registry serve` in a subprocess."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -17,10 +18,13 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from registry_helpers import real_model
+from registry_helpers import copy_registry, real_model
 
 from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import card_from, publish_local
+from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
+from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.store import Registry
 
 
@@ -96,16 +100,47 @@ def registry_with_real_model(url: str, tmp: Path, name: str = "tiny", version: s
     """An initialised registry holding its key (so every write signs a head),
     with a real one-MatMul model published; returns (registry, key path,
     model dir, valid proof bytes). Registry.init remembered the first head in
-    the client's file; harmless (the client would pin it on first contact)."""
+    the client's file; harmless (the client would pin it on first contact).
+    The registry is made once per session (its signed heads and the
+    publish's checks are seconds of BLS) and copied here, SQLite or
+    PostgreSQL, with that first head remembered as init would have."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    src = _published(name, version)
+    key_path = tmp / "registry.key"
+    shutil.copy2(src / "registry.key", key_path)
+    if url.startswith("postgresql"):
+        copy_registry(str(src / "registry.db"), url)
+    else:
+        shutil.copy2(src / "registry.db", url)
+    reg = Registry(url, key=read_keystore(key_path))
+    reg.known_heads = None  # the server's machine: this process's known-heads file is the client's
+    client = KnownHeads.default()
+    if client is not None:
+        client.record(reg.public_key, KnownHeads(src / "known-heads.json").get(reg.public_key))
+    model_dir, proof = _real_model(tmp / "tiny-model")
+    return reg, key_path, model_dir, proof
+
+
+@lru_cache(maxsize=None)
+def _published(name: str, version: str) -> Path:
     from registry_helpers import key
 
-    tmp.mkdir(parents=True, exist_ok=True)
-    reg, _, key_path = Registry.init(url, tmp / "registry.key")
-    reg.known_heads = None  # the server's machine: this process's known-heads file is the client's
-    model_dir, proof = _real_model(tmp / "tiny-model")
+    root = Path(tempfile.mkdtemp(prefix="zkaudit-remote-registry-"))
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(root / "known-heads.json")  # the first head, for each copy's client
+    try:
+        reg, _, _ = Registry.init(str(root / "registry.db"), root / "registry.key")
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    reg.known_heads = None
+    model_dir, _ = _real_model(root / "tiny-model")
     publish_local(reg, key("acme"), read_model_dir(model_dir), name, version,
                   card_from("demo", "synthetic", {"acc": 1}))
-    return reg, key_path, model_dir, proof
+    reg.close()
+    return root
 
 
 @lru_cache(maxsize=None)
