@@ -209,12 +209,38 @@ def test_known_heads_file_only_grows_and_refuses_garbage(tmp_path):
         store.get(pk)
 
 
+@pytest.fixture(scope="module")
+def published_template(tmp_path_factory, proof_and_model):
+    """tiny@1 published on a registry holding its key, built once (as
+    `revoked_template`), the heads it signed remembered beside it."""
+    art, _ = proof_and_model
+    d = tmp_path_factory.mktemp("published")
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
+    try:
+        reg, _, _ = Registry.init(str(d / "r.db"), d / "r.key")
+        publish_local(reg, key("acme"), art, "tiny", "1", CARD)
+        reg.close()
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    return d
+
+
 @pytest.fixture
-def published(registry_url, tmp_path, proof_and_model):
-    art, proof = proof_and_model
-    reg, _, _ = Registry.init(registry_url, tmp_path / "r.key")
-    publish_local(reg, key("acme"), art, "tiny", "1", CARD)
-    return reg, registry_url, proof
+def published(registry_url, tmp_path, proof_and_model, published_template, known_heads_file):
+    """A copy of it on SQLite or PostgreSQL, open and holding its key."""
+    _, proof = proof_and_model
+    d = published_template
+    shutil.copy(d / "r.key", tmp_path / "r.key")
+    if registry_url.startswith("postgresql"):
+        copy_registry(str(d / "r.db"), registry_url)
+    else:
+        shutil.copy(d / "r.db", registry_url)
+    shutil.copy(d / "known-heads.json", known_heads_file)
+    return Registry(registry_url, key=read_keystore(tmp_path / "r.key")), registry_url, proof
 
 
 def _revoke(reg: Registry) -> int:
