@@ -110,8 +110,9 @@ def privacy_lines(privacy: dict | None) -> list[str]:
         out.append(f"  weights     NOT hidden: the registered weight commitment is opened in every proof "
                    f"({privacy['weight_columns_opened']} of its columns, {privacy['weight_evaluations_revealed']} "
                    f"evaluation(s)); {'this one proof determines' if after == 1 else f'about {after} proofs determine'}"
-                   f" the weights. Recompile with --weight-commitment hashed (and publish it: `zkaudit registry "
-                   f"upgrade`) to keep them secret.")
+                   f" the weights. Recompile with --weight-commitment hashed and publish that, or give the published "
+                   f"version a hiding successor (`zkaudit registry upgrade-commitment DIR --key VENDOR.key`), to keep "
+                   f"them secret.")
     return out
 
 
