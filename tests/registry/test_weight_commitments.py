@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import stat
 from pathlib import Path
 
@@ -86,7 +85,7 @@ def test_each_kind_is_labelled_and_only_a_hashed_one_is_hiding(tmp_path):
     assert doc["n_weights"] == 18 and doc["scheme"] == "p2gl8-tree-v1" and len(doc["root"]) == 64
     assert describe_weight_commitment(plain) == {"kind": "tensor-code", "label": NOT_HIDING, "hiding": False,
                                                  "bytes": len(plain)}
-    assert describe_weight_commitment(NO_WEIGHTS)["label"] == "none (the model has no weights)"
+    assert describe_weight_commitment(NO_WEIGHTS)["label"] == LABELS["none"] == "none (the model has no weights)"
     assert describe_weight_commitment(b"ZKCOMMIT" + bytes(32))["kind"] == "unknown"
     truncated = describe_weight_commitment(hashed[:-1])  # the hashed magic over a body that does not parse
     assert truncated["kind"] == "unknown" and not truncated["hiding"] and "bytes" in truncated["problem"]
