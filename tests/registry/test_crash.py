@@ -5,7 +5,9 @@ the write is all or nothing, the log verifies, nothing stays locked."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,21 +15,48 @@ import time
 from pathlib import Path
 
 import pytest
-from registry_helpers import bad_proofs, key, publish
+from registry_helpers import bad_proofs, copy_registry, key, publish
 
 from zkaudit.registry.keys import read_keystore
+from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.store import Registry
 
 WORKER = str(Path(__file__).parent / "crash_worker.py")
 
 
+@pytest.fixture(scope="module")
+def writable_template(tmp_path_factory):
+    """m@1 published and a head signed over it, built once (seconds of BLS)
+    with the heads its key signed remembered beside it; `writable` copies it."""
+    d = tmp_path_factory.mktemp("writable")
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
+    try:
+        reg, _, key_path = Registry.init(str(d / "r.db"), d / "r.key")
+        reg.key = None
+        publish(reg, d, "m", "1")
+        reg.key = read_keystore(key_path)
+        reg.sign_head()
+        reg.close()
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old
+    return d
+
+
 @pytest.fixture
-def writable(registry_url, tmp_path):
-    reg, _, key_path = Registry.init(registry_url, tmp_path / "r.key")
-    reg.key = None
-    publish(reg, tmp_path, "m", "1")
-    reg.key = read_keystore(key_path)
-    reg.sign_head()
+def writable(registry_url, tmp_path, writable_template, known_heads_file):
+    d = writable_template
+    key_path = tmp_path / "r.key"
+    shutil.copy(d / "r.key", key_path)
+    if registry_url.startswith("postgresql"):
+        copy_registry(str(d / "r.db"), registry_url)
+    else:
+        shutil.copy(d / "r.db", registry_url)
+    shutil.copy(d / "known-heads.json", known_heads_file)
+    reg = Registry(registry_url, key=read_keystore(key_path))
     yield reg, registry_url, key_path
     reg.close()
 
