@@ -101,6 +101,8 @@ def test_chain_shows_every_stage_in_order_with_verdicts_and_none_recorded(site):
     for absent in ("training", "link", "audit"):
         assert "None recorded." in stage[absent]
     assert f"{MODEL}@{VERSION} published by acme" in stage["version"]
+    assert (f"weight commitment: tensor-code (not hiding: opened in every proof), superseded by {MODEL}@{HASHED}"
+            in stage["version"])
     assert f"{built['valid']['proof_digest'][:16]} valid" in stage["inference"]
     assert f"{built['invalid']['proof_digest'][:16]} not valid" in stage["inference"]
     revoked = _text(_page(client, f"/ui/models/{MODEL}/versions/{OLD}/chain"))

@@ -119,7 +119,9 @@ class Pages:
             "title": f"{name}@{version}", "verdict": "revoked" if v["revoked"] else "published",
             "ok": v["revoked"] is None, "log_index": v["log_index"],
             "detail": (f"revoked by {v['revoked']['by']}: {v['revoked']['reason']}" if v["revoked"] else
-                       "the vendor's signature was checked by the registry before it was published"),
+                       "the vendor's signature was checked by the registry before it was published")
+                      + f"; weight commitment: {v['weight_commitment']['label']}"
+                      + (f", superseded by {v['superseded_by']}" if v.get("superseded_by") else ""),
             "by": ", ".join(x["name"] for x in v["signers"] if x["what"] == "published it") or v["vendor"]})
         for p in v["proofs"]:
             status = p.get("status") or ("valid" if p["valid"] else "invalid")
