@@ -54,10 +54,12 @@ def _load(a):
 
 
 def phase_prove(a, res: dict) -> None:
+    from zkaudit.api import weight_salt
     from zkaudit.layers.shapes import UnsupportedLayer
     from zkaudit.statements.inference.prover import prove
 
     out, circuit, weights, commitment, read_inputs = _load(a)
+    salt = weight_salt(out, commitment)  # compile's default hashed commitment: proofs need its salt
     sample = read_inputs(a.data, circuit).samples[a.index]
     times = res.setdefault("times", {})
     proof = None
@@ -65,7 +67,7 @@ def phase_prove(a, res: dict) -> None:
         runs = []
         for _ in range(WARM_RUNS + 1):
             t = time.perf_counter()
-            proof = prove(circuit, weights, sample, weight_commitment=commitment)
+            proof = prove(circuit, weights, sample, weight_commitment=commitment, weight_salt=salt)
             runs.append(time.perf_counter() - t)
         times.update(prove_cold=runs[0], prove_warm=min(runs[1:]), prove_warm_runs=runs[1:])
     except UnsupportedLayer as exc:

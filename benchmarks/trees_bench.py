@@ -119,6 +119,7 @@ def measure(name: str, runs: int) -> dict:
 
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.circuit.inputs import parse_inputs
+    from zkaudit.api import weight_salt
     from zkaudit.cli.compile import _weight_commitment
     from zkaudit.onnx import compile_model
     from zkaudit.onnx.fidelity import run_circuit
@@ -135,6 +136,7 @@ def measure(name: str, runs: int) -> dict:
         circuit, weights = load_circuit(out), load_weights(out)
         circuit_bin = (out / "public" / "circuit.bin").read_bytes()
         commitment = (out / COMMITMENT_FILE).read_bytes()
+        salt = weight_salt(out, commitment)  # compile's default hashed commitment
 
         # agreement with onnxruntime on every sample, as the user's floats (rounded to the grid)
         sess = ort.InferenceSession(src.read_bytes(), providers=["CPUExecutionProvider"])
@@ -152,12 +154,12 @@ def measure(name: str, runs: int) -> dict:
 
         samples = parse_inputs({"inputs": {"X": x[:1].tolist()}}, circuit).samples
         t = time.perf_counter()
-        prove(circuit, weights, samples[0], weight_commitment=commitment)
+        prove(circuit, weights, samples[0], weight_commitment=commitment, weight_salt=salt)
         res["prove_cold_s"] = time.perf_counter() - t
         times, proof = [], None
         for _ in range(runs):
             t = time.perf_counter()
-            proof = prove(circuit, weights, samples[0], weight_commitment=commitment)
+            proof = prove(circuit, weights, samples[0], weight_commitment=commitment, weight_salt=salt)
             times.append(time.perf_counter() - t)
         res["prove_s"] = min(times)
         times, verdict = [], None

@@ -352,7 +352,7 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
         published = (model_dir / COMMITMENT_FILE).read_bytes()
     except FileNotFoundError:
         raise ZkauditError(f"{model_dir / COMMITMENT_FILE} is missing", hint="recompile with `zkaudit compile`") from None
-    salt = _weight_salt(model_dir, published)
+    salt = weight_salt(model_dir, published)
     samples = list(batch.samples)
     sizes_file = model_dir / "private" / "zk-bank-sizes.json"
     known = _load_bank_sizes(sizes_file)
@@ -396,9 +396,12 @@ def _load_bank_sizes(path: Path) -> dict:
     return known_bank_sizes()
 
 
-def _weight_salt(model_dir: Path, published: bytes):
-    """The salt of a hashed weight commitment (private/weights.salt), None
-    for a plain one."""
+def weight_salt(model_dir, published: bytes):
+    """The salt of a model folder's hashed weight commitment
+    (private/weights.salt) that `published` names, None for a plain one:
+    what `zkaudit.statements.inference.prover.prove(..., weight_salt=)`
+    needs for a model compiled with the default commitment."""
+    model_dir = Path(model_dir)
     from zkaudit.hash.commitment import is_hashed_commitment, salt_from_bytes
     from zkaudit.statements.inference.commitment import SALT_FILE
 

@@ -121,11 +121,11 @@ def demo_command(
         sample = read_inputs(zoo / "input.json", circuit).samples[0]
 
         def prove_step():
-            from zkaudit.api import _weight_salt
+            from zkaudit.api import weight_salt
 
             registered = (model_dir / COMMITMENT_FILE).read_bytes()
             proof = prove(circuit, weights, sample, weight_commitment=registered,
-                          weight_salt=_weight_salt(model_dir, registered))
+                          weight_salt=weight_salt(model_dir, registered))
             (root / "prediction.zkp").write_bytes(proof)
             out = output_doc(circuit, circuit.execute(weights, sample))
             risk = out["output"][0]
