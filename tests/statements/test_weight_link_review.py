@@ -204,19 +204,36 @@ def test_committed_input_and_batch_under_hashed_commitment(mode, monkeypatch):
 # ------------------------------------------------------------ names
 
 
+def _renamed_proof(circuit, weights, x, com, other):
+    """An honest proof for `circuit` re-labelled for the circuit `other` (same
+    shapes): what a forger sends for a circuit its prover cannot run."""
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
+
+    other_com = hashed_weight_commitment(other, Weights({s.name: weights[c.name] for s, c in
+                                                         zip(other.weights, circuit.weights)}), SALT)[0].to_bytes()
+    body = InferenceBody.from_bytes(parse_envelope(prove(circuit, weights, x, weight_commitment=com,
+                                                         weight_salt=SALT)).body, circuit, com)
+    body = dataclasses.replace(body, circuit_digest=bytes.fromhex(other.digest()),
+                               weights_digest=commitment_digest(other_com))
+    return encode_envelope(STATEMENT, body.to_bytes(other)), other_com
+
+
 @pytest.mark.parametrize("reserved", [wl.DIGESTS, wl.SALT])
-def test_weight_named_like_a_link_table_is_refused(reserved):
-    """A weight named like the link's digest or salt table: its claims would
-    be discharged against the link's table. Refused (by name), never a crash."""
-    circuit = _matmul("named", (1, 1), TensorSpec(reserved, (1, 1), -127, 127))
-    weights = Weights({reserved: np.array([[5]])})
-    com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
-    try:
-        proof = prove(circuit, weights, {"x": np.array([[3]])}, weight_commitment=com, weight_salt=SALT)
-    except Exception:  # the honest prover may refuse it outright; the verifier must too
-        return
-    verdict = _verify(circuit, proof, com)
-    assert not verdict.valid
+def test_weight_named_like_a_link_table_is_refused(tiny, reserved):
+    """A weight named like the link's digest or salt table would have its
+    claims discharged against the link's table. The honest prover cannot
+    build such a proof (the tables collide); a forged one is refused by
+    name before anything is read, never a crash."""
+    circuit, weights, x, com = tiny
+    named = _matmul("tiny", (1, 1), TensorSpec(reserved, (1, 1), -127, 127))
+    with pytest.raises(Exception):
+        prove(named, Weights({reserved: np.array([[5]])}), x,
+              weight_commitment=hashed_weight_commitment(named, Weights({reserved: np.array([[5]])}), SALT)[0]
+              .to_bytes(), weight_salt=SALT)
+    proof, named_com = _renamed_proof(circuit, weights, x, com, named)
+    verdict = _verify(named, proof, named_com)
+    assert not verdict.valid and "reserved" in verdict.reason, verdict.reason
 
 
 # ------------------------------------------------------------ malformed bytes
@@ -285,15 +302,8 @@ def test_unplannable_circuit_is_a_verdict_not_a_crash(tiny):
     a vendor's registered circuit crashes every verifier run on it. Fix:
     raise a ProofRejected subclass there when called by the verifier (or
     reject such ranges in `validate` / `_checked_circuit`)."""
-    from zkaudit.statements.envelope import encode_envelope, parse_envelope
-    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
-
     circuit, weights, x, com = tiny
     bad = _matmul("tiny", (1, 1), TensorSpec("w", (1, 1), 3, 9))
-    bad_com = hashed_weight_commitment(bad, weights, SALT)[0].to_bytes()
-    body = InferenceBody.from_bytes(parse_envelope(prove(circuit, weights, x, weight_commitment=com,
-                                                         weight_salt=SALT)).body, circuit, com)
-    body = dataclasses.replace(body, circuit_digest=bytes.fromhex(bad.digest()), weights_digest=commitment_digest(bad_com))
-    proof = encode_envelope(STATEMENT, body.to_bytes(bad))
+    proof, bad_com = _renamed_proof(circuit, weights, x, com, bad)
     verdict = verify_proof(proof, circuit_bin=encode_circuit(bad), weight_commitment=bad_com)
     assert not verdict.valid
