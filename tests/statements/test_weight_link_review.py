@@ -28,6 +28,7 @@ import pytest
 
 from zkaudit.circuit import Node, TensorSpec, encode_circuit
 from zkaudit.circuit.weights import Weights
+from zkaudit.errors import ZkauditError
 from zkaudit.hash import commitment as hc
 from zkaudit.hash.merkle import merkle_root
 from zkaudit.statements.inference import prover as inference_prover
@@ -292,7 +293,7 @@ def test_malformed_hashed_records_are_rejected_never_a_crash(tiny):
         assert not _verify(circuit, proof, data).valid, data.hex()
 
 
-@pytest.mark.xfail(strict=True, reason="verify_proof raises ZkauditError (not ProofRejected) for a valid circuit "
+@pytest.mark.xfail(strict=True, raises=ZkauditError, reason="verify_proof raises ZkauditError (not ProofRejected) for a valid circuit "
                                        "whose weight range excludes 0; see the docstring")
 def test_unplannable_circuit_is_a_verdict_not_a_crash(tiny):
     """FINDING (low; not specific to the link, reached through it too):
@@ -306,4 +307,42 @@ def test_unplannable_circuit_is_a_verdict_not_a_crash(tiny):
     bad = _matmul("tiny", (1, 1), TensorSpec("w", (1, 1), 3, 9))
     proof, bad_com = _renamed_proof(circuit, weights, x, com, bad)
     verdict = verify_proof(proof, circuit_bin=encode_circuit(bad), weight_commitment=bad_com)
+    assert not verdict.valid
+
+
+@pytest.mark.xfail(strict=True, raises=(ValueError, ZkauditError), reason="verify_proof raises ValueError (LinkPlan.of -> TensorLayout) or ZkauditError "
+                                       "(committed_range.plan) for a valid circuit with an unused, very wide weight")
+@pytest.mark.parametrize("lo,hi", [(-(hc.P // 2), 0), (-(1 << 62), 1 << 62)], ids=["beyond-field", "62-bit"])
+def test_very_wide_weight_is_a_verdict_not_a_crash(tiny, lo, hi):
+    """FINDING (low-medium: verifier crash, link path): `validate` accepts a
+    weight no node reads with any int64 range. Against a hashed record,
+    `verify_body` -> `_link_plan` -> `LinkPlan.of` -> `weight_layouts` ->
+    `TensorLayout.__post_init__` raises a bare ValueError ("declared range
+    exceeds the field") for |range| >= p / 2, before any check; for a 2^62
+    range the layouts build (a raw tensor) and `committed_range.plan` raises
+    a bare ZkauditError ("spans 64 bits"). Neither is a ProofRejected, so
+    `verify_proof` crashes instead of returning a verdict. Fix: in
+    `LinkPlan.of`, turn ValueError from `weight_layouts` into
+    WrongWeightLayout (or a MalformedProof), and have `_checked_circuit`
+    (or `validate`) refuse weight ranges the range check cannot prove."""
+    from zkaudit.statements.inference.commitment import weight_layouts as layouts_of
+
+    circuit, weights, x, com = tiny
+    wide_unused = chain("tiny", [TensorSpec("x", (1, 1), -128, 127, 0.1, 0)],
+                        [TensorSpec("w", (1, 1), -127, 127), TensorSpec("u", (1, 1), lo, hi)],
+                        [Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0)], ["y"])
+    try:
+        digest = hc.layout_digest(layouts_of(wide_unused))
+    except ValueError:
+        digest = bytes(32)
+    record = hc.WeightCommitment(hc.SCHEME_ID, (1, 2, 3, 4), 2, digest).to_bytes()
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
+
+    body = InferenceBody.from_bytes(parse_envelope(prove(circuit, weights, x, weight_commitment=com,
+                                                         weight_salt=SALT)).body, circuit, com)
+    body = dataclasses.replace(body, circuit_digest=bytes.fromhex(wide_unused.digest()),
+                               weights_digest=commitment_digest(record))
+    proof = encode_envelope(STATEMENT, body.to_bytes(wide_unused))
+    verdict = verify_proof(proof, circuit_bin=encode_circuit(wide_unused), weight_commitment=record)
     assert not verdict.valid
