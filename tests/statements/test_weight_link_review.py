@@ -346,3 +346,41 @@ def test_very_wide_weight_is_a_verdict_not_a_crash(tiny, lo, hi):
     proof = encode_envelope(STATEMENT, body.to_bytes(wide_unused))
     verdict = verify_proof(proof, circuit_bin=encode_circuit(wide_unused), weight_commitment=record)
     assert not verdict.valid
+
+
+# ------------------------------------------------------------ raw tensors, body fields
+
+
+def test_raw_tensor_honest_and_forged(monkeypatch):
+    """A weight whose range needs more than 7 bytes is hashed raw (e = w mod
+    p, no offset term). No node may read one (accumulators are int32), but
+    `validate` accepts an unused one; the link must still bind it."""
+    lo, hi = -(1 << 60), 1 << 60
+    circuit = chain("raw", [TensorSpec("x", (1, 1), -128, 127, 0.1, 0)],
+                    [TensorSpec("w", (1, 1), -127, 127), TensorSpec("u", (3,), lo, hi)],
+                    [Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0)], ["y"])
+    weights = Weights({"w": np.array([[5]]), "u": np.array([lo + 3, -17, hi - 2])})
+    assert [t.raw for t in weight_layouts(circuit)] == [False, True]
+    com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
+    x = {"x": np.array([[3]])}
+    assert _verify(circuit, prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT), com).valid
+    _forge(monkeypatch, circuit, com, _message(circuit, weights))
+    forged = prove(circuit, _changed(weights, "u"), x, weight_commitment=com, weight_salt=SALT)
+    assert not _verify(circuit, forged, com).valid
+
+
+def test_weight_values_or_opening_in_a_hashed_proof_are_refused(tiny):
+    """A hashed proof has no claims on a registered weight commitment: extra
+    weight evaluations or a weight opening in its body are refused."""
+    from zkaudit.field.scalar import Fp2
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
+
+    circuit, weights, x, com = tiny
+    body = InferenceBody.from_bytes(parse_envelope(prove(circuit, weights, x, weight_commitment=com,
+                                                         weight_salt=SALT)).body, circuit, com)
+    assert body.weight_values == () and body.weight_opening == b""
+    for changed in (dataclasses.replace(body, weight_values=(Fp2(5),)),
+                    dataclasses.replace(body, weight_opening=b"\x00" * 64)):
+        proof = encode_envelope(STATEMENT, changed.to_bytes(circuit))
+        assert not _verify(circuit, proof, com).valid
