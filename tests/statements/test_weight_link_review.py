@@ -240,8 +240,8 @@ def test_weight_named_like_a_link_table_is_refused(tiny, reserved):
 # ------------------------------------------------------------ malformed bytes
 
 
-def _link_bytes(monkeypatch, circuit, weights, x, com) -> tuple[bytes, int, int]:
-    """(proof, start, length) of the link section inside the proof."""
+def _link_bytes(monkeypatch, circuit, weights, x, com) -> tuple[bytes, bytes]:
+    """(proof, the link section's bytes), found once in the proof."""
     captured = {}
     real = wlp.prove
 
@@ -256,12 +256,13 @@ def _link_bytes(monkeypatch, circuit, weights, x, com) -> tuple[bytes, int, int]
     monkeypatch.setattr(wlp, "prove", real)
     link = captured["link"]
     assert proof.count(link) == 1
-    return proof, proof.find(link), len(link)
+    return proof, link
 
 
 def test_malformed_link_bytes_are_rejected_never_a_crash(tiny, monkeypatch):
     circuit, weights, x, com = tiny
-    proof, start, length = _link_bytes(monkeypatch, circuit, weights, x, com)
+    proof, link = _link_bytes(monkeypatch, circuit, weights, x, com)
+    start, length = proof.find(link), len(link)
     rng = np.random.default_rng(11)
     positions = list(range(start, start + length, 16 * 23)) + list(rng.integers(start, start + length, 24))
     for i, pos in enumerate(positions):
@@ -384,3 +385,22 @@ def test_weight_values_or_opening_in_a_hashed_proof_are_refused(tiny):
                     dataclasses.replace(body, weight_opening=b"\x00" * 64)):
         proof = encode_envelope(STATEMENT, changed.to_bytes(circuit))
         assert not _verify(circuit, proof, com).valid
+
+
+def test_truncated_or_extended_link_section_is_rejected(tiny, monkeypatch):
+    """The layer stream cut inside the link section (at element and
+    sum-check boundaries and off them), or with bytes appended after it."""
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT, InferenceBody
+
+    circuit, weights, x, com = tiny
+    proof, link = _link_bytes(monkeypatch, circuit, weights, x, com)
+    body = InferenceBody.from_bytes(parse_envelope(proof).body, circuit, com)
+    start, length = body.layers.find(link), len(link)
+    assert start >= 0
+    cuts = [start, start + 1, start + 16, start + 16 * 9, start + length // 2, start + length - 16, start + length - 1]
+    variants = [body.layers[:c] + body.layers[start + length:] for c in cuts]
+    variants.append(body.layers[: start + length] + b"\x00" * 16 + body.layers[start + length:])
+    for layers in variants:
+        changed = encode_envelope(STATEMENT, dataclasses.replace(body, layers=layers).to_bytes(circuit))
+        assert not _verify(circuit, changed, com).valid
