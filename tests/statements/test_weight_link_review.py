@@ -404,3 +404,26 @@ def test_truncated_or_extended_link_section_is_rejected(tiny, monkeypatch):
     for layers in variants:
         changed = encode_envelope(STATEMENT, dataclasses.replace(body, layers=layers).to_bytes(circuit))
         assert not _verify(circuit, changed, com).valid
+
+
+def test_unused_zero_dim_weight_outside_its_range_is_rejected():
+    """A 0-d weight no node reads (shape (), `validate` accepts it): the link
+    binds it like any other, and a value outside its declared range that
+    still fits its digit (6 and 200 for [-5, 5]: digits 11 and 205 < 256),
+    registered consistently by the forger, is refused by the range check,
+    which covers unused weights too (the link alone would accept it: the
+    packing is injective only inside the range)."""
+    from test_weight_link import _HashedAttack
+
+    def unused():
+        x = TensorSpec("x", (1, 1), -128, 127, 0.1, 0)
+        ws = [TensorSpec("w", (1, 1), -127, 127), TensorSpec("u", (), -5, 5)]
+        node = Node.make("mm", "MatMul", ["x", "w"], "y", a_zero_point=0, b_zero_point=0)
+        return chain("unused", [x], ws, [node], ["y"]), [x], ws
+
+    attack = _HashedAttack.make(unused)
+    assert attack.run(attack.honest).accepted
+    _, real = attack.cells("u")
+    for value in (6, 200, -6):
+        out = attack.attempt(("u", int(real[0]), value))
+        assert not out.accepted, (value, out.stage)
