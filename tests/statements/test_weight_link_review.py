@@ -178,6 +178,9 @@ def test_plain_proof_with_forged_digest_against_hashed_record(tiny, monkeypatch)
     forged = prove(circuit, _changed(weights, "w"), x)
     verdict = _verify(circuit, forged, com)
     assert not verdict.valid and "inference.advice" in verdict.reason
+    # the same with a plain (not zero-knowledge) proof: refused before any table is read
+    verdict = _verify(circuit, prove(circuit, _changed(weights, "w"), x, zero_knowledge=False), com)
+    assert not verdict.valid and "zero-knowledge proofs only" in verdict.reason, verdict.reason
 
 
 def test_hashed_link_section_against_plain_record(tiny, monkeypatch):
