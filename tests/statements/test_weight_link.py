@@ -364,3 +364,17 @@ def test_malicious_prover_sweep_over_hashed_weights():
         _, real = attack.cells(name)
         out = attack.attempt((name, int(real[0]), spec.hi + 256))  # overflows into the next digit
         assert not out.accepted, (name, out.stage)
+
+
+def test_a_weight_named_like_a_link_table_is_refused_by_the_prover():
+    from small_circuits import chain
+    from zkaudit.circuit import Node, TensorSpec
+
+    x = TensorSpec("x", (1, 2), -128, 127, 0.1, 0)
+    w = TensorSpec(wl.SALT, (2, 2), -127, 127)
+    circuit = chain("reserved", [x], [w], [Node.make("mm", "MatMul", ["x", wl.SALT], "y", a_zero_point=0,
+                                                     b_zero_point=0)], ["y"])
+    weights = Weights({wl.SALT: np.array([[1, 2], [3, 4]])})
+    com, salt = hashed_weight_commitment(circuit, weights)
+    with pytest.raises(ZkauditError, match="reserved"):
+        prove(circuit, weights, {"x": np.array([[1, 2]])}, weight_commitment=com.to_bytes(), weight_salt=salt)

@@ -16,7 +16,7 @@ test_weight_link.py with the edge cases that one does not reach:
   must not carry, malformed records (never a crash);
 * raw (> 7-byte) tensors and an unused 0-d weight outside its range;
 * the wiring identity balanced by a false tensor sum;
-* two verifier crashes on valid circuits (xfail, strict: see their docstrings).
+* two verifier crashes on valid circuits, fixed (see their docstrings).
 """
 
 from __future__ import annotations
@@ -300,11 +300,9 @@ def test_malformed_hashed_records_are_rejected_never_a_crash(tiny):
         assert not _verify(circuit, proof, data).valid, data.hex()
 
 
-@pytest.mark.xfail(strict=True, raises=ZkauditError,
-                   reason="verify_proof raises ZkauditError (not ProofRejected) for a valid circuit whose weight "
-                          "range excludes 0; see the docstring")
 def test_unplannable_circuit_is_a_verdict_not_a_crash(tiny):
-    """FINDING (low; not specific to the link, reached through it too):
+    """FINDING, fixed (verify_body turns the plan's refusal into
+    InvalidCircuitArtifact; low; not specific to the link, reached through it too):
     `circuit.validate` accepts a weight with declared range [3, 9], but
     `committed_range.plan` raises a bare ZkauditError ("range without 0")
     inside `verify_body`, which `verify_proof` does not turn into a verdict:
@@ -318,12 +316,10 @@ def test_unplannable_circuit_is_a_verdict_not_a_crash(tiny):
     assert not verdict.valid
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, ZkauditError),
-                   reason="verify_proof raises ValueError (LinkPlan.of -> TensorLayout) or ZkauditError "
-                          "(committed_range.plan) for a valid circuit with an unused, very wide weight")
 @pytest.mark.parametrize("lo,hi", [(-(hc.P // 2), 0), (-(1 << 62), 1 << 62)], ids=["beyond-field", "62-bit"])
 def test_very_wide_weight_is_a_verdict_not_a_crash(tiny, lo, hi):
-    """FINDING (low-medium: verifier crash, link path): `validate` accepts a
+    """FINDING, fixed (LinkPlan.of -> WrongWeightLayout; verify_body ->
+    InvalidCircuitArtifact) (low-medium: verifier crash, link path): `validate` accepts a
     weight no node reads with any int64 range. Against a hashed record,
     `verify_body` -> `_link_plan` -> `LinkPlan.of` -> `weight_layouts` ->
     `TensorLayout.__post_init__` raises a bare ValueError ("declared range

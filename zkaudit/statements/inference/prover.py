@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from zkaudit.circuit.graph import Circuit
-from zkaudit.errors import ZkauditError
+from zkaudit.errors import ProofRejected, ZkauditError
 from zkaudit.layers import combine_prover
 from zkaudit.field import vec
 from zkaudit.layers.dispatch_prover import prove_node
@@ -123,10 +123,16 @@ def _link(w: witness.Witness, weight_commitment, weight_salt, zero_knowledge: bo
     if weight_salt is None:
         raise ZkauditError("proving against a hashed weight commitment needs its salt (private/weights.salt)",
                            hint="prove from the compiled model folder that holds private/weights.salt")
-    from zkaudit.statements.inference.weights_link import LinkPlan
+    from zkaudit.statements.inference.weights_link import DIGESTS, SALT, LinkPlan
     from zkaudit.statements.inference.weights_link_prover import LinkWitness
 
-    plan = LinkPlan.of(w.circuit, weight_commitment)
+    taken = {s.name for s in (*w.circuit.weights, *w.circuit.inputs)} | set(w.advice)
+    for name in sorted(taken & {DIGESTS, SALT}):
+        raise ZkauditError(f"tensor name {name!r} is reserved for the weights link's tables: rename it in the model")
+    try:
+        plan = LinkPlan.of(w.circuit, weight_commitment)
+    except ProofRejected as exc:
+        raise ZkauditError(f"the published weight commitment does not fit this model: {exc}") from None
     try:
         return plan, LinkWitness(plan, {s.name: w.real(s.name) for s in w.circuit.weights}, weight_salt)
     except ValueError as exc:

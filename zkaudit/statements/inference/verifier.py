@@ -29,7 +29,7 @@ from collections import defaultdict
 
 from zkaudit.circuit.encoding import decode_circuit
 from zkaudit.circuit.graph import Circuit
-from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.errors import MalformedProof, ProofRejected, ZkauditError
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers import combine_verifier
 from zkaudit.layers.claim import TensorClaim
@@ -117,7 +117,11 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     commitment = _weight_commitment(circuit, weight_commitment)
     link = _link_plan(circuit, weight_commitment, body)
     specs = circuit.specs()
-    ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
+    try:
+        ranges = committed_range.plan(circuit, committed_inputs=body.committed_input)
+    except ZkauditError as exc:  # a declared range the range check cannot prove (no 0, 64 bits)
+        raise InvalidCircuitArtifact(f"the registered circuit cannot be verified: {exc}",
+                                     where="inference.range") from None
     advice = advice_shapes(circuit.nodes, specs)
     advice.update(ranges.advice_shapes())
     check_names(circuit, advice)

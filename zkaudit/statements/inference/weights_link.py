@@ -117,7 +117,10 @@ class LinkPlan:
         from zkaudit.statements.inference.commitment import weight_layouts
 
         record = hc.WeightCommitment.from_bytes(commitment_bytes)
-        layouts = tuple(weight_layouts(circuit))
+        try:
+            layouts = tuple(weight_layouts(circuit))
+        except ValueError as exc:  # a declared range no packing holds (beyond the field)
+            raise WrongWeightLayout(f"the circuit's weights cannot be hashed: {exc}", where="inference.weights") from None
         n = sum(t.size for t in layouts)
         if record.n_weights != n or record.layout_digest != hc.layout_digest(layouts):
             raise WrongWeightLayout("the registered weight commitment is for other weight tensors than this circuit's",
