@@ -139,7 +139,7 @@ class RawSql:
 def copy_registry(src_url: str, dst_url: str) -> None:
     """Copy every row of an initialised registry into a fresh database (the
     schema made by the migrations, as always), ids and all."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from zkaudit.registry import db
     from zkaudit.registry.models import Base
@@ -151,5 +151,15 @@ def copy_registry(src_url: str, dst_url: str) -> None:
             rows = [dict(row._mapping) for row in r.execute(select(table))]
             if rows:
                 w.execute(insert(table), rows)
+        if dst.dialect.name == "postgresql":
+            # rows inserted with their ids leave PostgreSQL's serial sequences at
+            # 1: move each past the copied ids, or the copy's next insert collides
+            for table in Base.metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    seq = w.execute(text("select pg_get_serial_sequence(:t, :c)"),
+                                    {"t": table.name, "c": column.name}).scalar()
+                    if seq is not None:
+                        w.execute(text(f"select setval('{seq}', coalesce((select max({column.name}) "
+                                       f"from {table.name}), 0) + 1, false)"))
     src.dispose()
     dst.dispose()
