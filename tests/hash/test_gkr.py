@@ -130,3 +130,19 @@ def test_tampered_rounds_are_rejected():
             _run(states, layers, n, tamper=flip(i))
     with pytest.raises(ProofRejected):
         _run(states, layers, n, tamper=lambda b: b[:-1])
+
+
+@pytest.mark.parametrize("log_n", [1, 4, 12])
+def test_coefficient_form_kernels_equal_the_point_form(log_n):
+    """The kernels accumulate each lane's (a + d X)^7 in coefficient form;
+    the point-form twin evaluates the 8 points directly."""
+    from zkaudit.hash.gkr_kernels import round_evals, round_evals_points
+
+    n = 1 << log_n
+    base = random_base(8 * n).reshape(8, n)
+    ext = random_base(16 * n).reshape(8, n, 2)
+    eqs = random_base(n).reshape(n // 2, 2) if n > 1 else random_base(2).reshape(1, 2)
+    m = random_base(16).reshape(8, 2)
+    for lanes in (base, ext):
+        for full in (True, False):
+            assert np.array_equal(round_evals(lanes, eqs, m, full), round_evals_points(lanes, eqs, m, full))
