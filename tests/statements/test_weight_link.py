@@ -378,3 +378,103 @@ def test_a_weight_named_like_a_link_table_is_refused_by_the_prover():
     com, salt = hashed_weight_commitment(circuit, weights)
     with pytest.raises(ZkauditError, match="reserved"):
         prove(circuit, weights, {"x": np.array([[1, 2]])}, weight_commitment=com.to_bytes(), weight_salt=salt)
+
+
+# ------------------------------------------- no value in the clear moves with the weights
+
+
+@pytest.mark.parametrize("kind", ["hashed", "plain"])
+def test_no_value_in_the_clear_depends_on_the_weights(kind):
+    """Challenges fixed (the harness's transcript), two runs on the same
+    input: with weights W1 and two banks, and with weights W2 (another real
+    weight, same zero output) and the first bank. A revealed coordinate that
+    the bank does not move but the weights do is a leak of the weights. With
+    the hashed commitment there is none (the link's own values -- digests,
+    salt, packed sums, GKR rounds -- are all among what is checked); with
+    the plain one the detector finds the weight evaluations every proof
+    sends in the clear (the detector works)."""
+    import zk_harness
+    from test_zero_knowledge import _zeroed
+
+    import zkaudit.sumcheck.zk as zk_mod
+    from zkaudit.field.randomness import random_ext
+    from zkaudit.statements.inference import witness
+    from zkaudit.statements.inference import zk_prover
+
+    circuit, w1 = _zeroed("mlp_clip")
+    changed = np.array(w1["w2"])
+    changed[0, 0] = changed[0, 0] + 1 if changed[0, 0] < 127 else changed[0, 0] - 1
+    w2 = Weights({**{k: w1[k] for k in w1}, "w2": changed})
+    spec = circuit.inputs[0]
+    x = {spec.name: np.random.default_rng(4).integers(spec.lo, spec.hi + 1, size=spec.shape)}
+    runs = []
+    for weights in (w1, w2):
+        com = (hashed_weight_commitment(circuit, weights, SALT)[0] if kind == "hashed"
+               else commit_weights(circuit, weights)[0])
+        wit = witness.build(circuit, weights, x)
+        runs.append((wit, com.to_bytes(), SALT))
+    assert all(np.array_equal(runs[0][0].value(o.name), runs[1][0].value(o.name)) for o in circuit.outputs)
+
+    seen = {}
+    orig_init = zk_mod.ZkProver.__init__
+
+    def init(self, sizes, values=None):
+        orig_init(self, sizes, values)
+        seen["zk"] = self
+
+    zk_mod.ZkProver.__init__ = init
+    try:
+        inference_prover.prove_witness(runs[0][0], weight_commitment=runs[0][1], weight_salt=SALT)
+    finally:
+        zk_mod.ZkProver.__init__ = orig_init
+    size, used = seen["zk"].sizes["advice"], seen["zk"].banks_used()["advice"]
+
+    def revealed(wit, com, bank):
+        made = {}
+        orig_t = inference_prover.statement_transcript
+
+        def factory(*args, **kwargs):
+            t = zk_harness.FixedChallenges()
+            real = orig_t(*args, **kwargs)
+            t._h, t._counter, t._statement_bound = real._h.copy(), real._counter, True
+            made["t"] = t
+            return t
+
+        class FixedBank(zk_mod.ZkProver):
+            def __init__(self, sizes, values=None):
+                super().__init__(sizes, values)
+                self.values["advice"] = np.ascontiguousarray(bank[: sizes["advice"]])
+
+        real_discharge = zk_prover.discharge
+
+        def stop(*args, **kwargs):
+            real_discharge(*args, **kwargs)
+            raise zk_harness._Stop
+
+        saved = zk_mod.ZkProver
+        inference_prover.statement_transcript, zk_mod.ZkProver, zk_prover.discharge = factory, FixedBank, stop
+        try:
+            link = inference_prover._link(wit, com, SALT, True)
+            inference_prover._prove(wit, com, None, size, None, link)
+        except zk_harness._Stop:
+            pass
+        finally:
+            inference_prover.statement_transcript, zk_mod.ZkProver, zk_prover.discharge = orig_t, saved, real_discharge
+        return made["t"].revealed
+
+    def bank():
+        out = np.zeros((size, 2), dtype=np.uint64)
+        out[:used] = random_ext(used)
+        return out
+
+    b, b2 = bank(), bank()
+    a = revealed(runs[0][0], runs[0][1], b)
+    a2 = revealed(runs[0][0], runs[0][1], b2)
+    c = revealed(runs[1][0], runs[1][1], b)
+    assert len(a) == len(a2) == len(c)
+    leaks = [i for i in range(len(a)) if a[i] == a2[i] and a[i] != c[i]]
+    if kind == "plain":
+        assert leaks, "the detector misses the plain commitment's weight evaluations"
+        return
+    assert not leaks, f"{len(leaks)} revealed coordinates move with the weights and not with the bank: {leaks[:10]}"
+    assert sum(u != v for u, v in zip(a, a2)) > len(a) // 2
