@@ -91,8 +91,10 @@ def test_cnn_with_committed_input(tmp_path):
 
     folder = ZOO / "digits_cnn"
     out = tmp_path / "compiled"
+    # the plain weight commitment: this test is about the input's (a hashed
+    # one's salt and link are tests/statements/test_weight_link.py's)
     assert main(["compile", str(folder / "model.onnx"), "--out", str(out), "--calibration",
-                 str(folder / "calibration.npy")]) == 0
+                 str(folder / "calibration.npy"), "--weight-commitment", "plain"]) == 0
     circuit, weights = load_circuit(out), load_weights(out)
     samples = read_inputs(folder / "input.json", circuit).samples
     commitment = (out / COMMITMENT_FILE).read_bytes()
