@@ -150,3 +150,14 @@ def test_real_and_simulated_transcripts_pass_the_same_uniformity_test():
         real += coords(proof)
         sim += coords(simulate(SPEC, n, claimed, _t(ZkSession({"advice": BANK}))))
     assert chi2(real) < 35 and chi2(sim) < 35
+
+
+def test_last_round_polynomial_on_ints_equals_the_fp2_reference():
+    from zkaudit.sumcheck.zk_prover import _last_poly, _last_poly_reference
+
+    spec = SumOfProducts.of(4, [(Fp2(3, 5), (0, 1, 1, 1)), (7, (2,)), (Fp2(0, 1), (3, 0))])
+    vals = random_fp2s(8 + 2)
+    pairs = [(vals[2 * i], vals[2 * i + 1]) for i in range(4)]
+    pads = {1: (("advice", 0), vals[8]), 3: (("advice", 1), vals[9])}
+    for c_prev in (Fp2(0), random_fp2s(1)[0]):
+        assert _last_poly(pairs, spec, pads, c_prev, 9) == _last_poly_reference(pairs, spec, pads, c_prev, 9)
