@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field.constants import P
+from zkaudit.field.constants import P as _P
 from zkaudit.hash import kernels
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import M_E, NUM_ROUNDS, ROUNDS, LaneClaim, next_claim, round_spec, through_matrix
@@ -54,10 +55,17 @@ class RoundRun(_Run):
         rest = self.z[self.j + 1:]
         eqs = eq_table(rest) if rest else np.array([[1, 0]], dtype=U64)
         s = round_evals(self.lanes, eqs, self.m, self.full)
-        one = Fp2(1)
-        out = [self.prefix * (zj * t + (one - zj) * (one - t)) * Fp2(int(s[t, 0]), int(s[t, 1]))
-               for t in range(s.shape[0])]
-        out[1] = None  # g(1) = claim - g(0): the drivers fill it in
+        # g(t) = l(t) s(t), l(t) = prefix (z_j t + (1 - z_j)(1 - t)) = l0 + t (l1 - l0), on int pairs
+        l0 = self.prefix * (Fp2(1) - zj)
+        dl = self.prefix * zj - l0
+        out = []
+        for t in range(s.shape[0]):
+            if t == 1:
+                out.append(None)  # g(1) = claim - g(0): the drivers fill it in
+                continue
+            a0, a1 = (l0.c0 + t * dl.c0) % _P, (l0.c1 + t * dl.c1) % _P
+            b0, b1 = int(s[t, 0]), int(s[t, 1])
+            out.append(Fp2((a0 * b0 + 7 * a1 * b1) % _P, (a0 * b1 + a1 * b0) % _P))
         return out
 
     def first_round(self):
@@ -69,7 +77,9 @@ class RoundRun(_Run):
         zj, one = self.z[self.j], Fp2(1)
         self.prefix = self.prefix * (zj * r + (one - zj) * (one - r))
         out = np.empty((WIDTH, self.lanes.shape[1] // 2, 2), dtype=U64)
-        (sk.fold_stack_base if self.lanes.ndim == 2 else sk.fold_stack_ext)(self.lanes, U64(r.c0), U64(r.c1), out)
+        # the numba folds directly: this prover runs numba kernels anyway, so
+        # the numpy path that spares a verifier numba's start-up only costs here
+        (sk._fold_stack_base if self.lanes.ndim == 2 else sk._fold_stack_ext)(self.lanes, U64(r.c0), U64(r.c1), out)
         self.lanes = out
         self.j += 1
         return None if last else self._evals()

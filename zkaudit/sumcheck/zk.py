@@ -34,6 +34,7 @@ The bank is committed as base-field words: element k is words 2k (c0) and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -260,7 +261,9 @@ def vanishing(point) -> Fp2:
     return acc
 
 
+@functools.lru_cache(maxsize=256)
 def inv_pow2(k: int) -> Fp2:
+    """2^-k (cached: every round of every masked sum-check asks for 1/2)."""
     return Fp2(pow(2, k, (1 << 64) - (1 << 32) + 1)).inverse()
 
 
