@@ -21,22 +21,17 @@ import numpy as np
 from numba import njit, prange
 
 from zkaudit.field.arith import add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, mul_small, sub
+from zkaudit.hash.kernels import _sbox  # x^7, the permutation's own S-box
 
 NUM_POINTS = 9
 NUM_CHUNKS = 64
 SERIAL_PAIRS = 1 << 10
 
 
-@njit(cache=True)
-def _pow7(x):
-    x2 = mul(x, x)
-    x3 = mul(x2, x)
-    x4 = mul(x2, x2)
-    return mul(x3, x4)
 
 
 @njit(cache=True)
-def _ext_pow7(a0, a1):
+def _ext_sbox(a0, a1):
     b0, b1 = ext_mul(a0, a1, a0, a1)
     c0, c1 = ext_mul(b0, b1, a0, a1)
     d0, d1 = ext_mul(b0, b1, b0, b1)
@@ -65,10 +60,10 @@ def _chunk_base_points(lanes, eqs, m, full, lo, hi, out, c):
                 s0, s1 = np.uint64(0), np.uint64(0)
                 if full:
                     for k in range(8):
-                        x0, x1 = ext_mul_base(m[k, 0], m[k, 1], _pow7(v[k]))
+                        x0, x1 = ext_mul_base(m[k, 0], m[k, 1], _sbox(v[k]))
                         s0, s1 = ext_add(s0, s1, x0, x1)
                 else:
-                    s0, s1 = ext_mul_base(m[0, 0], m[0, 1], _pow7(v[0]))
+                    s0, s1 = ext_mul_base(m[0, 0], m[0, 1], _sbox(v[0]))
                     s0, s1 = ext_add(s0, s1, l0, l1)
                 p0, p1 = ext_mul(s0, s1, eqs[i, 0], eqs[i, 1])
                 acc[t, 0], acc[t, 1] = ext_add(acc[t, 0], acc[t, 1], p0, p1)
@@ -101,11 +96,11 @@ def _chunk_ext_points(lanes, eqs, m, full, lo, hi, out, c):
                 s0, s1 = np.uint64(0), np.uint64(0)
                 if full:
                     for k in range(8):
-                        q0, q1 = _ext_pow7(v[k, 0], v[k, 1])
+                        q0, q1 = _ext_sbox(v[k, 0], v[k, 1])
                         x0, x1 = ext_mul(m[k, 0], m[k, 1], q0, q1)
                         s0, s1 = ext_add(s0, s1, x0, x1)
                 else:
-                    q0, q1 = _ext_pow7(v[0, 0], v[0, 1])
+                    q0, q1 = _ext_sbox(v[0, 0], v[0, 1])
                     s0, s1 = ext_mul(m[0, 0], m[0, 1], q0, q1)
                     s0, s1 = ext_add(s0, s1, l0, l1)
                 p0, p1 = ext_mul(s0, s1, eqs[i, 0], eqs[i, 1])
@@ -287,6 +282,11 @@ def _round_parallel_ext(lanes, eqs, m, full):
         if lo < hi:
             _chunk_ext(lanes, eqs, m, full, lo, hi, partial, c)
     return _reduce(partial)
+
+
+# The wrappers below differ only in the chunk kernel they call: numba types
+# every branch of a function, so one wrapper cannot take both the base (2-D)
+# and the extension (3-D) lanes.
 
 
 @njit(cache=True)
