@@ -146,3 +146,80 @@ def test_coefficient_form_kernels_equal_the_point_form(log_n):
     for lanes in (base, ext):
         for full in (True, False):
             assert np.array_equal(round_evals(lanes, eqs, m, full), round_evals_points(lanes, eqs, m, full))
+
+
+# ------------------------------------------------ exact mask-rank, one round
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full-round", "partial-round"])
+def test_a_zero_knowledge_round_reveals_nothing_outside_the_bank_span(full):
+    """Challenges fixed (the statements harness's transcript), one round's
+    sum-check on the fast kernels, its claimed sum hidden behind bank entry 0
+    as in the GKR: what two different lane tables reveal differs by a
+    vector in the span of the bank's directions (exact linear algebra over
+    GF(p)), so the bank can always explain it; the unmasked run of the same
+    round tells the two apart."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "statements"))
+    from zk_harness import FixedChallenges, solve_in_span
+
+    from zkaudit.field.hidden import Hidden
+    from zkaudit.hash.gkr import ROUNDS, round_spec, through_matrix
+    from zkaudit.hash.gkr_prover import RoundRun
+    from zkaudit.poly.mle import eq_table
+    from zkaudit.sumcheck import zk_prover
+
+    n, size = 2, 48
+    rnd = ROUNDS[0] if full else ROUNDS[5]
+    rng = np.random.default_rng(3)  # test data only
+    z = [Fp2(int(a), int(b)) for a, b in rng.integers(0, 2**62, size=(n, 2))]
+    gamma = [Fp2(int(a), int(b)) for a, b in rng.integers(0, 2**62, size=(8, 2))]
+    m = through_matrix(gamma, rnd.matrix)
+    spec = round_spec(rnd, m)
+    lanes = [rng.integers(0, 2**62, size=(8, 1 << n)).astype(np.uint64) for _ in range(2)]
+    C = Fp2(12345, 678)
+
+    def true_sum(ln):
+        e = eq_table(z)
+        total = Fp2(0)
+        for b in range(1 << n):
+            vals = [Fp2(int(e[b, 0]), int(e[b, 1]))] + [Fp2(int(ln[k, b])) for k in range(8)]
+            total = total + spec.combine(vals)
+        return total
+
+    def revealed(ln, bank, zero_knowledge=True):
+        t = FixedChallenges()
+        t.absorb_statement("test/gkr-round-rank", 1)
+        run = RoundRun(z, ln, m, rnd.full, spec)
+        if not zero_knowledge:
+            run.prove(t, n, true_sum(ln))
+            return t.revealed
+        zk = ZkProver({"advice": size}, {"advice": bank})
+        (key,) = zk.take(1)
+        t.zk = zk
+        zk_prover.prove(None, spec, t, zk, Hidden(C, ((key, Fp2(1)),)), n, (0,), {}, run=run)
+        return t.revealed, zk.banks_used()["advice"]
+
+    def bank_for(ln, base):
+        b = base.copy()
+        s = true_sum(ln) - C
+        b[0] = (s.c0, s.c1)
+        return b
+
+    base = np.array([[v.c0, v.c1] for v in random_fp2s(size)], dtype=np.uint64)
+    b1, b2 = bank_for(lanes[0], base), bank_for(lanes[1], base)
+    r1, used = revealed(lanes[0], b1)
+    r2, _ = revealed(lanes[1], b2)
+    columns = []
+    for e in range(used):
+        for c in range(2):
+            bumped = b1.copy()
+            bumped[e, c] = (int(bumped[e, c]) + 1) % (2**64 - 2**32 + 1)
+            columns.append([(x - y) % (2**64 - 2**32 + 1) for x, y in zip(revealed(lanes[0], bumped)[0], r1)])
+    target = [(x - y) % (2**64 - 2**32 + 1) for x, y in zip(r2, r1)]
+    assert any(target)
+    inside, rank = solve_in_span(columns, target)
+    assert inside, f"the difference leaves the span of the bank's {len(columns)} directions (rank {rank})"
+    assert revealed(lanes[0], None, zero_knowledge=False) != revealed(lanes[1], None, zero_knowledge=False)
