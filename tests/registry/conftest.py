@@ -90,18 +90,13 @@ def initialised_registry(tmp_path_factory):
     """`Registry.init` once per session -- a BLS key, its proof of possession
     and the signed first head, seconds of pure-Python pairing work -- with
     that head remembered in the template's own known-heads file."""
+    from registry_helpers import known_heads_at
+
     d = tmp_path_factory.mktemp("initialised-registry")
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
-    try:
+    with known_heads_at(str(d / "known-heads.json")):
         reg, created, _ = Registry.init(str(d / "registry.db"), d / "registry.key")
         assert created
         reg.close()
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     return d
 
 

@@ -4,6 +4,7 @@ sign as little as they can)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -163,3 +164,20 @@ def copy_registry(src_url: str, dst_url: str) -> None:
                                        f"from {table.name}), 0) + 1, false)"))
     src.dispose()
     dst.dispose()
+
+
+@contextlib.contextmanager
+def known_heads_at(path):
+    """ZKAUDIT known-heads file set to `path` for the block, then restored
+    (what `Registry.init` and the clients read to pin the first head)."""
+    from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
+
+    old = os.environ.get(KNOWN_HEADS_ENV)
+    os.environ[KNOWN_HEADS_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[KNOWN_HEADS_ENV]
+        else:
+            os.environ[KNOWN_HEADS_ENV] = old

@@ -18,12 +18,11 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from registry_helpers import copy_registry, real_model
+from registry_helpers import copy_registry, known_heads_at, real_model
 
 from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import card_from, publish_local
 from zkaudit.registry.keys import read_keystore
-from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.store import Registry
 
@@ -126,15 +125,8 @@ def _published(name: str, version: str) -> Path:
     from registry_helpers import key
 
     root = Path(tempfile.mkdtemp(prefix="zkaudit-remote-registry-"))
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(root / "known-heads.json")  # the first head, for each copy's client
-    try:
+    with known_heads_at(str(root / "known-heads.json")):  # the first head, for each copy's client
         reg, _, _ = Registry.init(str(root / "registry.db"), root / "registry.key")
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     reg.known_heads = None
     model_dir, _ = _real_model(root / "tiny-model")
     publish_local(reg, key("acme"), read_model_dir(model_dir), name, version,

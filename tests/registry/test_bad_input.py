@@ -12,12 +12,11 @@ import stat
 
 import pytest
 from fastapi.testclient import TestClient
-from registry_helpers import key, make_model_dir
+from registry_helpers import key, known_heads_at, make_model_dir
 from py_ecc.optimized_bls12_381 import curve_order
 
 from zkaudit.cli.main import main
 from zkaudit.registry.api import create_app
-from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.store import Registry
 
 
@@ -26,15 +25,8 @@ def initialised(tmp_path_factory):
     """`registry init` once (a BLS key and its signed first head: a second
     or more), with the head it signed remembered in its own known-heads file."""
     d = tmp_path_factory.mktemp("init")
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
-    try:
+    with known_heads_at(str(d / "known-heads.json")):
         assert main(["registry", "init", "--registry", str(d / "r.db")]) == 0
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     return d
 
 

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from registry_helpers import bad_proofs, copy_registry, key, publish
+from registry_helpers import bad_proofs, copy_registry, key, known_heads_at, publish
 
 from zkaudit.registry.keys import read_keystore
-from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.store import Registry
 
 WORKER = str(Path(__file__).parent / "crash_worker.py")
@@ -29,20 +28,13 @@ def writable_template(tmp_path_factory):
     """m@1 published and a head signed over it, built once (seconds of BLS)
     with the heads its key signed remembered beside it; `writable` copies it."""
     d = tmp_path_factory.mktemp("writable")
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
-    try:
+    with known_heads_at(str(d / "known-heads.json")):
         reg, _, key_path = Registry.init(str(d / "r.db"), d / "r.key")
         reg.key = None
         publish(reg, d, "m", "1")
         reg.key = read_keystore(key_path)
         reg.sign_head()
         reg.close()
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     return d
 
 

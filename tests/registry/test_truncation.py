@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from registry_helpers import CARD, RawSql, copy_registry, key, real_model
+from registry_helpers import CARD, RawSql, copy_registry, key, known_heads_at, real_model
 
 from zkaudit.cli.main import main
 from zkaudit.registry import merkle, records
@@ -20,7 +20,6 @@ from zkaudit.registry.artifacts import read_model_dir
 from zkaudit.registry.client import publish_local
 from zkaudit.registry.errors import LogMismatch
 from zkaudit.registry.keys import read_keystore
-from zkaudit.registry.known_heads import ENV as KNOWN_HEADS_ENV
 from zkaudit.registry.log import tree_head_message
 from zkaudit.registry.store import Registry
 
@@ -39,9 +38,7 @@ def revoked_template(tmp_path_factory, proof_and_model):
     signed remembered in its own known-heads file; `revoked` copies both."""
     art, proof = proof_and_model
     d = tmp_path_factory.mktemp("revoked")
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
-    try:
+    with known_heads_at(str(d / "known-heads.json")):
         reg, _, _ = Registry.init(str(d / "r.db"), d / "r.key")
         publish_local(reg, key("acme"), art, "tiny", "1", CARD)
         stmt = records.revocation(model="tiny", version="1", reason="miscalibrated")
@@ -49,11 +46,6 @@ def revoked_template(tmp_path_factory, proof_and_model):
                          signature=key("acme").sign(records.revocation_message(stmt)))
         assert not reg.check(model="tiny", version="1", proof=proof).valid
         reg.close()
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     (d / "proof.zkp").write_bytes(proof)
     return d, out["log_index"]
 
@@ -215,17 +207,10 @@ def published_template(tmp_path_factory, proof_and_model):
     `revoked_template`), the heads it signed remembered beside it."""
     art, _ = proof_and_model
     d = tmp_path_factory.mktemp("published")
-    old = os.environ.get(KNOWN_HEADS_ENV)
-    os.environ[KNOWN_HEADS_ENV] = str(d / "known-heads.json")
-    try:
+    with known_heads_at(str(d / "known-heads.json")):
         reg, _, _ = Registry.init(str(d / "r.db"), d / "r.key")
         publish_local(reg, key("acme"), art, "tiny", "1", CARD)
         reg.close()
-    finally:
-        if old is None:
-            del os.environ[KNOWN_HEADS_ENV]
-        else:
-            os.environ[KNOWN_HEADS_ENV] = old
     return d
 
 
