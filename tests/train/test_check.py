@@ -12,6 +12,7 @@ import copy
 import numpy as np
 import pytest
 
+from zkaudit.train.tape import TapeShape
 from zkaudit.train import check, randomness, trainer
 from zkaudit.train.errors import CoinRejected, MaskRejected, TapeRejected, TraceRejected
 
@@ -32,7 +33,7 @@ def committed(short_policy, auditor):
     sk, pk = auditor
     tape = randomness.Tape.generate(short_policy.tape_words, np.random.default_rng(11))
     sig = randomness.sign_coin(sk, RUN_ID)
-    return tape, tape.commitment(), sig
+    return tape, tape.commitment(TapeShape.of(short_policy)), sig
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def sem(short_policy):
 
 def _words(short_policy, committed, pk):
     tape, c_r, sig = committed
-    return check.check_randomness(RUN_ID, tape, c_r, short_policy.tape_words, pk, sig, POLICY_DIGEST)
+    return check.check_randomness(RUN_ID, tape, c_r, TapeShape.of(short_policy), pk, sig, POLICY_DIGEST)
 
 
 # --- randomness ----------------------------------------------------------------------
@@ -61,7 +62,7 @@ def test_tape_changed(short_policy, committed, auditor):
     words = tape.words.copy()
     words[5] ^= np.uint64(1)
     with pytest.raises(TapeRejected, match="tape was changed"):
-        check.check_randomness(RUN_ID, randomness.Tape(words, tape.salt), c_r, short_policy.tape_words, auditor[1],
+        check.check_randomness(RUN_ID, randomness.Tape(words, tape.salt), c_r, TapeShape.of(short_policy), auditor[1],
                                sig, POLICY_DIGEST)
 
 
@@ -72,7 +73,7 @@ def test_tape_after_coin(short_policy, committed, auditor):
     new = randomness.Tape.generate(short_policy.tape_words, np.random.default_rng(99))
     new_run_id = bytes(reversed(RUN_ID))  # the record that holds the new commitment
     with pytest.raises(CoinRejected):
-        check.check_randomness(new_run_id, new, new.commitment(), short_policy.tape_words, auditor[1], sig,
+        check.check_randomness(new_run_id, new, new.commitment(TapeShape.of(short_policy)), TapeShape.of(short_policy), auditor[1], sig,
                                POLICY_DIGEST)
 
 
@@ -90,7 +91,7 @@ def test_coin_signature_invalid(short_policy, committed, auditor, attack):
     else:
         sig = b"\x00" * 95
     with pytest.raises(CoinRejected):
-        check.check_randomness(RUN_ID, tape, c_r, short_policy.tape_words, auditor[1], sig, POLICY_DIGEST)
+        check.check_randomness(RUN_ID, tape, c_r, TapeShape.of(short_policy), auditor[1], sig, POLICY_DIGEST)
 
 
 def test_wrong_mask(bc, short_policy, committed, auditor):

@@ -169,10 +169,11 @@ def check_trace(sem: Semantics, X: np.ndarray, y: np.ndarray, trace: Trace) -> N
           trace.theta[1:])
 
 
-def check_randomness(run_id: bytes, tape: randomness.Tape, tape_commitment: bytes, num_words: int,
+def check_randomness(run_id: bytes, tape: randomness.Tape, tape_commitment: bytes, shape,
                      auditor_public_key: bytes, coin_signature: bytes, policy_digest: bytes) -> np.ndarray:
     """Open the tape, verify the coin over this run, and return u = R + m mod 2^63."""
-    randomness.check_tape(tape, tape_commitment, num_words)
+    randomness.check_tape(tape, tape_commitment, shape)
+    num_words = shape.num_words
     coin = randomness.verify_coin(auditor_public_key, run_id, coin_signature)
     m = randomness.mask(coin, tape_commitment, policy_digest, num_words)
     return randomness.masked_words(tape.words, m)[0]

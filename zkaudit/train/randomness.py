@@ -1,8 +1,8 @@
 """Randomness the trainer can neither choose nor predict, and no one else sees.
 
     1. The trainer draws a secret tape R of 63-bit words (length fixed by the
-       policy) and publishes c_R = SHA-256(TAPE_DOMAIN || salt || n || R) in
-       the run record, before any coin exists.
+       policy) and publishes c_R (`tape.py`: the digest of a hiding PCS
+       commitment of R) in the run record, before any coin exists.
     2. The auditor's coin is its BLS signature over the run id (the digest of
        the run record, which holds c_R, h_Pi, the dataset and the auditor's
        public key): sig = Sign(sk_aud, COIN_DOMAIN || run_id). BLS signatures
@@ -15,10 +15,10 @@
        uniform whatever R is (m is uniform and fixed only after R), and
        secret (R is).
 
-The salted hash binds and hides the tape for the non-zero-knowledge
-checker (`check.py`, which opens it). The training proof will replace it by
-a hiding PCS commitment of the same words; the coin and mask derivation
-stay as they are.
+c_R is the digest of a hiding PCS commitment of the words (`tape.py`),
+which the training proof opens inside its zero-knowledge argument and the
+non-zero-knowledge checker (`check.py`) recomputes from the tape and its
+seed.
 
 BLS: the `G2ProofOfPossession` ciphersuite of IETF BLS on BLS12-381 (as in
 `zkaudit.registry.keys`, so an auditor signs with a `zkaudit keys gen`
@@ -64,25 +64,30 @@ class Tape:
             salt = rng.bytes(SALT_LEN)
         return cls(raw & np.uint64(WORD_MASK), salt)
 
-    def commitment(self) -> bytes:
-        return tape_commitment(self.words, self.salt)
+    def commitment(self, shape) -> bytes:
+        """c_R for a tape of this `tape.TapeShape` (the policy's T, B_max, d)."""
+        return tape_commitment(self.words, self.salt, shape)
 
 
-def tape_commitment(words: np.ndarray, salt: bytes) -> bytes:
-    w = np.ascontiguousarray(words, dtype=np.uint64)
-    return hashlib.sha256(TAPE_DOMAIN + bytes(salt) + len(w).to_bytes(8, "little")
-                          + w.astype("<u8").tobytes()).digest()
+def tape_commitment(words: np.ndarray, salt: bytes, shape) -> bytes:
+    """c_R = SHA-256 of the tape's hiding PCS commitment (`tape.py`), whose
+    randomness comes from the 32-byte `salt` (the tape's secret seed)."""
+    from zkaudit.train import tape as tape_pcs
+
+    commitment, _ = tape_pcs.commit(np.ascontiguousarray(words, dtype=np.uint64), bytes(salt), shape)
+    return tape_pcs.digest(commitment.to_bytes())
 
 
-def check_tape(tape: Tape, commitment: bytes, num_words: int) -> None:
+def check_tape(tape: Tape, commitment: bytes, shape) -> None:
     """The tape opens c_R and has the policy's length, every word below 2^63."""
+    num_words = shape.num_words
     if len(tape.words) != num_words:
         raise TapeRejected("the tape has the wrong length", where="tape", expected=num_words, got=len(tape.words))
     if len(tape.salt) != SALT_LEN:
         raise TapeRejected("the tape's salt has the wrong length", where="tape", expected=SALT_LEN, got=len(tape.salt))
     if np.any(tape.words > np.uint64(WORD_MASK)):
         raise TapeRejected("a tape word is not below 2^63", where="tape")
-    got = tape.commitment()
+    got = tape.commitment(shape)
     if got != commitment:
         raise TapeRejected("the tape does not open the run's tape commitment (the tape was changed)", where="tape",
                            expected=commitment.hex(), got=got.hex())

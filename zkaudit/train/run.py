@@ -35,11 +35,12 @@ from zkaudit.field.constants import P as FIELD_P
 from zkaudit.train import randomness, tables
 from zkaudit.train.errors import CoinRejected, RunRejected, TrainingError
 from zkaudit.train.policy import Policy
+from zkaudit.train.tape import SCHEME as TAPE_SCHEME
+from zkaudit.train.tape import TapeShape
 from zkaudit.train.trainer import Semantics, Trace, check_widths
 
 RUN_TYPE = "training-run/v1"
 COIN_TYPE = "coin/v1"
-TAPE_SCHEME = "sha256-salted/v1"
 RESULT_SCHEMA = "zkaudit.train-result/1"
 
 
@@ -150,7 +151,7 @@ def init_run(policy: Policy, dataset_dir: Path, out: Path, auditor_public_key: b
                             f"({2 * randomness.PUBKEY_LEN} hex digits), got {len(auditor_public_key)}")
     data = training_data(policy, dataset_dir)
     tape = randomness.Tape.generate(policy.tape_words, rng)
-    record = run_record(policy, data, tape.commitment(), auditor_public_key)
+    record = run_record(policy, data, tape.commitment(TapeShape.of(policy)), auditor_public_key)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
     try:
         (tmp / "policy.json").write_bytes(policy.canonical_bytes() + b"\n")
@@ -276,7 +277,7 @@ def coin_words(run: Run, coin_doc: dict, tape: randomness.Tape) -> np.ndarray:
         sig = bytes.fromhex(coin_doc["signature"])
     except (TypeError, ValueError):
         raise CoinRejected("the coin's signature is not hex", where="coin") from None
-    return check_randomness(run.run_id, tape, run.tape_commitment, run.policy.tape_words, run.auditor_public_key,
+    return check_randomness(run.run_id, tape, run.tape_commitment, TapeShape.of(run.policy), run.auditor_public_key,
                             sig, run.policy.digest)
 
 
