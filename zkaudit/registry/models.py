@@ -21,8 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # vendor: models and consent proofs; regulator: co-signs, revokes, may seal
 # audit sets; custodian: seals datasets (and may prove consent over them);
-# irb: publishes consent tables.
-SIGNER_ROLES = ("vendor", "regulator", "custodian", "irb")
+# irb: publishes consent tables; auditor: signs training runs' coins.
+SIGNER_ROLES = ("vendor", "regulator", "custodian", "irb", "auditor")
 
 
 class Base(DeclarativeBase):
@@ -373,6 +373,123 @@ class ConsentProof(Base):
                 "allow_not_zero_knowledge": self.allow_not_zero_knowledge, "valid": self.valid,
                 "output": self.output_json, "reason": self.reason, "verifier_version": self.verifier_version,
                 "signature": self.signature}
+
+
+class TrainingRun(Base):
+    """A training run registered before any coin (`zkaudit train init`'s run.json):
+    the policy, the dataset, the tape commitment c_R and the auditor key whose
+    coin it will take. Named by run_id, the run record's canonical digest;
+    signed by its trainer. `consent_proof` is the current consent proof over
+    the dataset at registration, if one was published."""
+
+    __tablename__ = "training_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    record_json: Mapped[str] = mapped_column(Text)  # canonical JSON of run.json, exactly as digested
+    policy_json: Mapped[str] = mapped_column(Text)  # canonical JSON of the policy the record names
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset_commitments.id"), index=True)
+    consent_proof_id: Mapped[int | None] = mapped_column(ForeignKey("consent_proofs.id"))
+    tape_commitment: Mapped[str] = mapped_column(String(64))
+    auditor_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    dataset: Mapped[DatasetCommitment] = relationship()
+    consent_proof: Mapped[ConsentProof | None] = relationship()
+    trainer: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "record": self.record_json, "policy": self.policy_json,
+                "dataset": self.dataset.record_digest,
+                "consent_proof": None if self.consent_proof is None else self.consent_proof.proof_digest,
+                "trainer": self.trainer.public_key, "signature": self.signature}
+
+
+class Coin(Base):
+    """The auditor's coin over a registered run: its unique BLS signature over
+    the run id. One per run (training_run_id is unique)."""
+
+    __tablename__ = "coins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_run_id: Mapped[int] = mapped_column(ForeignKey("training_runs.id"), unique=True)
+    auditor_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    coin: Mapped[str] = mapped_column(String(64))  # SHA-256 of the signature (randomness.coin_value)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    training_run: Mapped[TrainingRun] = relationship()
+    auditor: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"run_id": self.training_run.run_id, "auditor": self.auditor.public_key, "signature": self.signature,
+                "coin": self.coin}
+
+
+class TrainingProof(Base):
+    """A training proof the registry verified over a run with its coin; the
+    accountant block is the registry's own recomputation of epsilon, composing
+    every other run registered on the same dataset before it."""
+
+    __tablename__ = "training_proofs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proof_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    proof: Mapped[bytes] = mapped_column(LargeBinary)
+    training_run_id: Mapped[int] = mapped_column(ForeignKey("training_runs.id"), unique=True)
+    prover_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    theta_commitment: Mapped[bytes] = mapped_column(LargeBinary)  # c_theta (WeightCommitment.to_bytes())
+    theta_commitment_digest: Mapped[str] = mapped_column(String(64), index=True)
+    accountant_json: Mapped[str] = mapped_column(Text)
+    zero_knowledge: Mapped[bool] = mapped_column(Boolean)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    output_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    verifier_version: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    training_run: Mapped[TrainingRun] = relationship()
+    prover: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        return {"proof_digest": self.proof_digest, "run_id": self.training_run.run_id,
+                "prover": self.prover.public_key, "theta_commitment": self.theta_commitment,
+                "accountant": self.accountant_json, "zero_knowledge": self.zero_knowledge, "valid": self.valid,
+                "output": self.output_json, "reason": self.reason, "verifier_version": self.verifier_version,
+                "signature": self.signature}
+
+
+class LinkProof(Base):
+    """A link proof the registry verified: a model version's registered
+    weights are the declared quantization of a training proof's c_theta.
+    One per model version; signed by the version's vendor."""
+
+    __tablename__ = "link_proofs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proof_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    proof: Mapped[bytes] = mapped_column(LargeBinary)
+    training_proof_id: Mapped[int] = mapped_column(ForeignKey("training_proofs.id"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), unique=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("signers.id"))
+    saturated: Mapped[int] = mapped_column(BigInteger)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    output_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    verifier_version: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    training_proof: Mapped[TrainingProof] = relationship()
+    model_version: Mapped[ModelVersion] = relationship()
+    vendor: Mapped[Signer] = relationship()
+
+    def record(self) -> dict[str, Any]:
+        mv = self.model_version
+        return {"proof_digest": self.proof_digest, "training_proof": self.training_proof.proof_digest,
+                "model": mv.model.name, "version": mv.version, "vendor": self.vendor.public_key,
+                "saturated": self.saturated, "valid": self.valid, "output": self.output_json,
+                "reason": self.reason, "verifier_version": self.verifier_version, "signature": self.signature}
 
 
 class RequestNonce(Base):

@@ -38,6 +38,7 @@ from zkaudit.registry.models import (SIGNER_ROLES, Attestation, AttestationSigne
                                      VerifierRevocation, canonical_json)
 from zkaudit.registry.known_heads import KnownHeads
 from zkaudit.registry.sandbox import check_table_in_process, verify_in_process
+from zkaudit.registry.training_chain import TrainingChain
 from zkaudit.registry.views import Reads
 from zkaudit.registry.weight_commitments import HASHED, commitment_kind, describe_weight_commitment
 from zkaudit.statements.verify import VERIFIER_VERSION, Verdict
@@ -62,8 +63,9 @@ def default_key_path(url: str) -> Path:
     return Path(f"{p}.key") if p is not None else Path("zkaudit-registry.key")
 
 
-class Registry(Chain, Reads):
-    """One registry database (the consent chain's writes and reads: `chain.py`). `key` (the registry's own keypair) is needed
+class Registry(Chain, TrainingChain, Reads):
+    """One registry database (the consent chain's writes and reads: `chain.py`; the
+    training chain's: `training_chain.py`). `key` (the registry's own keypair) is needed
     only to sign tree heads; writers without it leave heads to a holder."""
 
     def __init__(self, url_or_path: str | None = None, *, key: keys.KeyPair | None = None, check: bool = True):
