@@ -1,0 +1,467 @@
+"""Link verifier (statement "link-quant/v1", design/statements.md §3.8).
+
+Relation R_link.
+  Public:  c_theta (p2gl8-tree-v1 root of theta, layout "theta" (d,) in
+           [-L, L]), c_W (the registered p2gl8-tree-v1 root of the compiled
+           circuit's weight tensors), the circuit (digest, weight shapes and
+           declared ranges, input scale), the quant spec (weight_bits w,
+           per layer float32 s_in, s_w, s_b; round half up; weights clamp to
+           [-127, 127]), the parameter map pi, the saturation count S.
+  Witness: theta, the circuit's weight tensors W_t, both salts.
+  Holds iff theta opens c_theta, (W_t) open c_W, and for every entry k of
+           every tensor t, with i = pi_t(k) and N_t / D_t = 1 / (2^w s_t):
+             weights  W_t[k] = clamp(floor(theta_i N_t / D_t + 1/2), -127, 127)
+             biases   W_t[k] = floor(theta_i N_t / D_t + 1/2)  (inside the declared range)
+           and S = #{weight entries where the clamp changed the value}.
+  Checked in the clear: pi is the map the circuit's layers take from
+  `zkaudit train` (or the one the caller names), covers theta exactly once;
+  s_b = float32(s_in s_w) per layer and layer 0's s_in is the circuit's
+  input scale; the multipliers are wrap-free for |theta| <= L (`plan`).
+
+Protocol (zero-knowledge throughout; the machinery of zero-knowledge
+inference, `statements/inference/zk.py`):
+  0. One hiding commitment (committed before the statement is bound) holds
+     theta, the W_t, the witness columns q, r, rr, s_hi, s_lo, e1, e2 over
+     theta's domain (`plan` states the gadget), both links' digest and salt
+     tables, the range checks' limbs and multiplicities, and the bank.
+  1. Zero-check: tau <- K^n, gamma, lambda <- K;
+       sum_x eq(tau, x) V(x) sum_g gamma^g gate_g(x) + lambda V(x) (s_hi + s_lo)(x) = lambda S
+     as one sum-check whose public tables (one per monomial) the verifier
+     builds and evaluates itself. W appears in it in theta's order: the
+     virtual W' = W o pi^-1, never committed.
+  2. Wiring: the prover sends S_t (padded); per tensor a sum-check of
+     <W_t, M_t> = S_t with the public M_t(y) = eq(rho, pi_t(y)), and
+     sum_t S_t = W'~(rho) (deferred).
+  3. Range checks of r, rr, e1, e2 (`inference.committed_range`, LogUp on
+     limbs; their padding is proven zero).
+  4. theta hashes to c_theta, the W_t hash to c_W
+     (`inference.weights_link`, data-parallel Poseidon2 GKR), each link's
+     tables under its own names.
+  5. Every claim is a `LinearClaim` on the advice commitment; the deferred
+     checks fold into one claim on the bank; one hiding opening.
+Soundness: the zero-check (8 gates by powers of gamma, degree 8, then
+Schwartz-Zippel over tau and lambda), the sum-checks, the LogUp and the
+GKR, each charged on the transcript (`Transcript.soundness_bits`).
+
+What a proof reveals: the statement (scales, pi, S, both roots), uniform
+padded values and the hiding opening. theta, W, the salts, every q and
+remainder stay hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkaudit import pcs
+from zkaudit.circuit.graph import Circuit
+from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.field.scalar import BYTES_EXT, Fp, Fp2
+from zkaudit.hash import commitment as hc
+from zkaudit.hash.errors import MalformedWeightCommitment
+from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.stream import ProofReader
+from zkaudit.layers.tensor import num_vars
+from zkaudit.pcs.hiding_verifier import read_hiding_opening
+from zkaudit.poly.mle import evaluate
+from zkaudit.statements.common.statement import bind
+from zkaudit.statements.envelope import parse_envelope
+from zkaudit.statements.inference import committed_range, committed_range_verifier
+from zkaudit.statements.inference import weights_link as wl
+from zkaudit.statements.inference.commitment import zk_params
+from zkaudit.statements.inference.zk import ADVICE_BANK, bank_elements, bank_linear_claim, linear_claim
+from zkaudit.statements.link import plan as lp
+from zkaudit.statements.link.proof import (
+    PROTOCOL_VERSION, ROUNDING, STATEMENT, STATEMENT_TYPE, WHERE, LinkProof, default_pi, f32_bits, f32_value,
+    pi_digest, quant_digest,
+)
+from zkaudit.statements.verify import Verified, register_verifier
+from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.zk import ZkSession, bank_claim, check_equal, receive
+from zkaudit.transcript import Transcript
+
+LABEL_TAU = b"link/zero-check/tau"
+LABEL_GAMMA = b"link/zero-check/gamma"
+LABEL_LAMBDA = b"link/zero-check/lambda"
+LABEL_WIRING = b"link/wiring/sums"
+PRODUCT = SumOfProducts.product(2)
+MAX_BANK_VARS = 24
+COMMITMENTS = ("theta", "weights", "advice")
+
+
+class LinkRejected(ProofRejected):
+    """Base of the link statement's own rejections."""
+
+
+class StatementMismatch(LinkRejected):
+    """The proof is about another c_theta, c_W or circuit than the one asked about."""
+
+
+class PiMismatch(LinkRejected):
+    """The proof's parameter map is not the expected one (a transposed or shifted layout)."""
+
+
+class QuantSpecMismatch(LinkRejected):
+    """The quant spec contradicts the circuit (input scale, bias scale) or cannot be proven wrap-free."""
+
+
+class QuantizationMismatch(LinkRejected):
+    """A gate of the quantization relation fails (rounding, remainder, clamp, saturation count)."""
+
+
+class WiringMismatch(LinkRejected):
+    """The quantized weights in theta's order are not the committed circuit tensors under pi."""
+
+
+@dataclass(frozen=True)
+class LinkVerdict:
+    circuit_digest: str
+    theta_commitment: bytes
+    weight_commitment: bytes
+    saturated: int
+    quant_spec_digest: bytes
+    pi_digest: bytes
+    soundness_bits: float
+    num_params: int
+    theta_limit: int
+
+    def to_json(self) -> dict:
+        return {"statement": STATEMENT_TYPE, "circuit_digest": self.circuit_digest,
+                "theta_commitment": self.theta_commitment.hex(), "weight_commitment": self.weight_commitment.hex(),
+                "saturated": self.saturated, "quant_spec_digest": self.quant_spec_digest.hex(),
+                "pi_digest": self.pi_digest.hex(), "num_params": self.num_params, "theta_limit": self.theta_limit}
+
+
+# ----------------------------------------------------------- shared derivation
+
+def _circuit(circuit) -> Circuit:
+    if isinstance(circuit, Circuit):
+        return circuit
+    from zkaudit.circuit.encoding import decode_circuit
+    from zkaudit.circuit.errors import CircuitError
+
+    try:
+        return decode_circuit(bytes(circuit))
+    except CircuitError as exc:
+        raise MalformedProof(f"the circuit artifact does not parse: {exc}", where=WHERE) from None
+
+
+def _need(cond: bool, what: str, error=MalformedProof, **kw) -> None:
+    if not cond:
+        raise error(what, where=WHERE, **kw)
+
+
+def _check_statement_shape(st: dict) -> None:
+    keys = {"type", "protocol_version", "circuit_digest", "theta_commitment", "weight_commitment", "theta", "quant",
+            "pi", "saturated", "zero_knowledge"}
+    _need(set(st) == keys, "link statement has the wrong keys", expected=sorted(keys), got=sorted(st))
+    _need(st["type"] == STATEMENT_TYPE and st["protocol_version"] == PROTOCOL_VERSION,
+          "unsupported link statement", expected=(STATEMENT_TYPE, PROTOCOL_VERSION),
+          got=(st["type"], st["protocol_version"]))
+    _need(st["zero_knowledge"] is True, "link proofs are zero-knowledge only")
+    th = st["theta"]
+    _need(isinstance(th, dict) and set(th) == {"num_params", "limit", "weight_bits"}
+          and all(isinstance(th[k], int) and not isinstance(th[k], bool) for k in th)
+          and th["num_params"] >= 1 and 0 < th["limit"] < lp.HALF_P and 0 <= th["weight_bits"] <= 62,
+          "link statement: malformed theta layout", got=th)
+    _need(isinstance(st["saturated"], int) and not isinstance(st["saturated"], bool) and st["saturated"] >= 0,
+          "link statement: malformed saturation count", got=st["saturated"])
+    q = st["quant"]
+    _need(isinstance(q, dict) and set(q) == {"rounding", "weight_clamp", "layers"} and q["rounding"] == ROUNDING
+          and q["weight_clamp"] == [-127, 127] and isinstance(q["layers"], list),
+          "link statement: unsupported quant spec (rounding half-up, clamp [-127, 127])", got=q)
+    for layer in q["layers"]:
+        _need(isinstance(layer, dict) and set(layer) == {"in_scale", "w_scale", "b_scale"}
+              and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 32 for v in layer.values()),
+              "link statement: malformed layer scales", got=layer)
+    _need(isinstance(st["pi"], list), "link statement: malformed pi")
+    for e in st["pi"]:
+        _need(isinstance(e, dict) and set(e) == {"tensor", "role", "layer", "offset", "strides"}
+              and isinstance(e["tensor"], str) and e["role"] in ("weight", "bias")
+              and isinstance(e["layer"], int) and 0 <= e["layer"] < len(q["layers"])
+              and isinstance(e["offset"], int) and isinstance(e["strides"], list)
+              and all(isinstance(s, int) and not isinstance(s, bool) for s in e["strides"]),
+              "link statement: malformed pi entry", got=e)
+
+
+def check_quant_spec(st: dict, circuit: Circuit) -> None:
+    """Scales the circuit fixes: layer 0's input scale, and s_b = float32(s_in s_w)."""
+    layers = st["quant"]["layers"]
+    x_scale = circuit.inputs[0].scale if len(circuit.inputs) == 1 else None
+    if x_scale is None or not layers or layers[0]["in_scale"] != f32_bits(x_scale):
+        raise QuantSpecMismatch("layer 0's input scale is not the circuit's", where=f"{WHERE}.quant",
+                                expected=None if x_scale is None else f32_bits(x_scale),
+                                got=layers[0]["in_scale"] if layers else None)
+    for i, layer in enumerate(layers):
+        s_b = np.float32(f32_value(layer["in_scale"])) * np.float32(f32_value(layer["w_scale"]))
+        if f32_bits(float(s_b)) != layer["b_scale"]:
+            raise QuantSpecMismatch(f"layer {i}: bias scale is not float32(s_in * s_w)", where=f"{WHERE}.quant",
+                                    expected=f32_bits(float(s_b)), got=layer["b_scale"])
+
+
+def plan_of(st: dict, circuit: Circuit) -> lp.Plan:
+    specs = {s.name: s for s in circuit.weights}
+    maps, names = [], []
+    for e in st["pi"]:
+        spec = specs.get(e["tensor"])
+        if spec is None or len(e["strides"]) != len(spec.shape):
+            raise PiMismatch("pi names a tensor the circuit does not have (or with other dimensions)",
+                             where=f"{WHERE}.pi", got=e["tensor"])
+        layer = st["quant"]["layers"][e["layer"]]
+        scale = f32_value(layer["w_scale" if e["role"] == "weight" else "b_scale"])
+        maps.append(lp.TensorMap(spec.name, tuple(spec.shape), e["offset"], tuple(e["strides"]), scale,
+                                 e["role"] == "weight", int(spec.lo), int(spec.hi)))
+        names.append(spec.name)
+    if names != [s.name for s in circuit.weights]:
+        raise PiMismatch("pi must list the circuit's weight tensors once each, in circuit order",
+                         where=f"{WHERE}.pi", expected=[s.name for s in circuit.weights], got=names)
+    th = st["theta"]
+    try:
+        return lp.make_plan(th["num_params"], th["limit"], th["weight_bits"], maps)
+    except lp.NotRepresentable as exc:
+        raise QuantSpecMismatch(str(exc), where=f"{WHERE}.quant") from None
+    except ValueError as exc:
+        raise PiMismatch(str(exc), where=f"{WHERE}.pi") from None
+
+
+def theta_layout(plan: lp.Plan) -> hc.TensorLayout:
+    return hc.TensorLayout(lp.THETA, (plan.d,), -plan.limit, plan.limit)
+
+
+def theta_link_plan(plan: lp.Plan, theta_commitment: bytes) -> wl.LinkPlan:
+    layout = theta_layout(plan)
+    try:
+        record = hc.WeightCommitment.from_bytes(theta_commitment)
+    except MalformedWeightCommitment as exc:
+        raise StatementMismatch(f"c_theta is not a p2gl8-tree-v1 commitment: {exc}", where=f"{WHERE}.theta") from None
+    if record.n_weights != plan.d or record.layout_digest != hc.layout_digest([layout]):
+        raise wl.WrongWeightLayout("c_theta commits another layout than theta (d, [-L, L])", where=f"{WHERE}.theta",
+                                   expected=(plan.d, hc.layout_digest([layout]).hex()),
+                                   got=(record.n_weights, record.layout_digest.hex()))
+    return wl.LinkPlan(record, (layout,))
+
+
+def weight_link_plan(circuit: Circuit, weight_commitment: bytes) -> wl.LinkPlan:
+    try:
+        return wl.LinkPlan.of(circuit, weight_commitment)
+    except MalformedWeightCommitment as exc:
+        raise StatementMismatch(f"c_W is not a p2gl8-tree-v1 commitment: {exc}", where=f"{WHERE}.weights") from None
+
+
+class _Columns:
+    """The range-check plan over theta's domain (the columns posed as
+    "weights" of a one-dimensional shape: `committed_range` proves their
+    padding zero)."""
+
+    def __init__(self, plan: lp.Plan):
+        from zkaudit.circuit.graph import TensorSpec
+
+        specs = [TensorSpec(n, (plan.d,), 0, (1 << (plan.r_bits if n in (lp.R, lp.RR) else plan.e_bits)) - 1)
+                 for n in lp.RANGED]
+        self.range_plan = committed_range.plan(_Specs(tuple(specs)))
+
+
+@dataclass(frozen=True)
+class _Specs:
+    weights: tuple
+    inputs: tuple = ()
+
+
+def advice_layout(plan: lp.Plan, circuit: Circuit, theta_plan: wl.LinkPlan, w_plan: wl.LinkPlan,
+                  range_plan) -> list[tuple[str, int]]:
+    """(name, num_vars) of every advice table, in commitment order (the bank follows)."""
+    out = [(lp.THETA, plan.num_vars)]
+    out += [(s.name, num_vars(s.shape)) for s in circuit.weights]
+    out += [(lp.THETA_DIGESTS, theta_plan.digest_vars), (lp.THETA_SALT, 1)]
+    out += [(wl.DIGESTS, w_plan.digest_vars), (wl.SALT, 1)]
+    out += [(n, plan.num_vars) for n in lp.WITNESS if n not in (lp.THETA, lp.W_VIRTUAL)]
+    for name, shape in sorted(range_plan.advice_shapes().items()):
+        out.append((name, num_vars(shape)))
+    return out
+
+
+def rename_link_claims(claims: list[TensorClaim]) -> list[TensorClaim]:
+    """The theta link's digest and salt tables live under their own names."""
+    names = {wl.DIGESTS: lp.THETA_DIGESTS, wl.SALT: lp.THETA_SALT}
+    return [TensorClaim(names.get(c.tensor, c.tensor), c.point, c.value) for c in claims]
+
+
+def zero_check_challenges(plan: lp.Plan, transcript):
+    tau = transcript.challenge_exts(LABEL_TAU, plan.num_vars)
+    gamma = transcript.challenge_ext(LABEL_GAMMA)
+    lam = transcript.challenge_ext(LABEL_LAMBDA)
+    return tau, gamma, lam
+
+
+def check_public_values(plan: lp.Plan, tau, gamma, lam, point, values) -> None:
+    """The zero-check's public tables at its final point, recomputed."""
+    tables = lp.coefficient_tables(plan, tau, gamma, lam)
+    for j, (idx, t) in enumerate(zip(lp.public_indices(), tables)):
+        v = evaluate(t, list(point))
+        v = Fp2.from_base(v) if isinstance(v, Fp) else v
+        if values[idx] != v:
+            raise QuantizationMismatch("a zero-check coefficient table is not the public one",
+                                       where=f"{WHERE}.zero-check", expected=v, got=values[idx], round=j)
+
+
+def check_wiring_value(plan: lp.Plan, t: int, rho, point, value) -> None:
+    m = lp.wiring_table(plan, t, rho)
+    v = evaluate(m, list(point))
+    v = Fp2.from_base(v) if isinstance(v, Fp) else v
+    if value != v:
+        raise WiringMismatch("wiring weight is not the public M_t", where=f"{WHERE}.wiring {plan.tensors[t].name}",
+                             expected=v, got=value)
+
+
+def _read_exts(reader: ProofReader, count: int, what: str) -> list[Fp2]:
+    end = reader.offset + count * BYTES_EXT
+    if end > len(reader.data):
+        raise MalformedProof(f"{what} truncated", where=WHERE, expected=end, got=len(reader.data))
+    out = [Fp2.from_bytes(reader.data[reader.offset + i * BYTES_EXT: reader.offset + (i + 1) * BYTES_EXT])
+           for i in range(count)]
+    reader.offset = end
+    return out
+
+
+# ------------------------------------------------------------------ verifier
+
+def verify_link(proof: bytes, *, theta_commitment: bytes | None, weight_commitment: bytes | None, circuit,
+                pi: list[dict] | None = None) -> LinkVerdict:
+    """Check a link proof file (envelope included) against c_theta, c_W and
+    the circuit (a `Circuit` or the registered circuit.bin bytes). `pi`: the
+    expected parameter map (default: the map `zkaudit train` exports for the
+    circuit's layers, `proof.default_pi`). None for a commitment checks the
+    proof against the one it names (the verdict carries it: compare).
+    Raises a ProofRejected subclass."""
+    env = parse_envelope(proof)
+    if env.statement != STATEMENT:
+        raise MalformedProof("not a link proof", where="envelope.statement", expected=STATEMENT, got=env.statement)
+    return verify_body(env.body, theta_commitment=theta_commitment, weight_commitment=weight_commitment,
+                       circuit=circuit, pi=pi)
+
+
+def verify_body(body: bytes, *, theta_commitment, weight_commitment, circuit, pi=None) -> LinkVerdict:
+    from zkaudit.circuit.encoding import circuit_digest
+
+    circuit = _circuit(circuit)
+    proof = LinkProof.from_bytes(body)
+    st = proof.statement
+    _check_statement_shape(st)
+    try:
+        c_theta, c_w = bytes.fromhex(st["theta_commitment"]), bytes.fromhex(st["weight_commitment"])
+    except (TypeError, ValueError):
+        raise MalformedProof("link statement: commitments are not hex", where=WHERE) from None
+    for name, given, stated in (("c_theta", theta_commitment, c_theta), ("c_W", weight_commitment, c_w)):
+        if given is not None and bytes(given) != stated:
+            raise StatementMismatch(f"the proof is about another {name}", where=f"{WHERE}.statement",
+                                    expected=bytes(given).hex()[:64], got=stated.hex()[:64])
+    digest = circuit_digest(circuit)
+    if st["circuit_digest"] != digest:
+        raise StatementMismatch("the proof is about another circuit", where=f"{WHERE}.statement", expected=digest,
+                                got=st["circuit_digest"])
+    try:
+        expected_pi = default_pi(circuit) if pi is None else pi
+    except ValueError as exc:
+        raise PiMismatch(f"no standard parameter map for this circuit: {exc}", where=f"{WHERE}.pi") from None
+    if st["pi"] != expected_pi:
+        raise PiMismatch("the proof's parameter map is not the expected one", where=f"{WHERE}.pi",
+                         expected=expected_pi, got=st["pi"])
+    check_quant_spec(st, circuit)
+    plan = plan_of(st, circuit)
+    theta_plan = theta_link_plan(plan, c_theta)
+    w_plan = weight_link_plan(circuit, c_w)
+    range_plan = _Columns(plan).range_plan
+    layout = advice_layout(plan, circuit, theta_plan, w_plan, range_plan)
+    try:
+        com = pcs.Commitment.from_bytes(proof.advice_commitment)
+    except pcs.PcsRejected as exc:
+        raise MalformedProof(f"advice commitment: {exc}", where=WHERE) from None
+    want = tuple(v for _, v in layout)
+    if len(com.num_vars) != len(want) + 1 or tuple(com.num_vars[:-1]) != want \
+            or not 1 <= com.num_vars[-1] <= MAX_BANK_VARS:
+        raise MalformedProof("the advice commitment does not hold the link's tables and a bank", where=WHERE,
+                             expected=want, got=com.num_vars)
+    params = zk_params()
+    opening = read_hiding_opening(proof.opening, com, params)
+    session = ZkSession({ADVICE_BANK: bank_elements(com.num_vars[-1])})
+
+    transcript = Transcript()
+    bind(transcript, st, commitments={"theta": c_theta, "weights": c_w, "advice": proof.advice_commitment})
+    transcript.zk = session
+    reader = ProofReader(proof.stream)
+    claims = _verify_stream(plan, circuit, theta_plan, w_plan, range_plan, st["saturated"], reader, transcript)
+    reader.finish()
+    index = {n: i for i, (n, _) in enumerate(layout)}
+    pcs_claims = []
+    for c in claims:
+        if c.tensor not in index:
+            raise MalformedProof(f"claim left on {c.tensor!r}", where=WHERE)
+        pcs_claims.append(linear_claim(index[c.tensor], len(layout), ADVICE_BANK, c))
+    folded = bank_linear_claim(len(layout), bank_claim(session, ADVICE_BANK, transcript))
+    if folded is not None:
+        pcs_claims.append(folded)
+    transcript.zk = None  # the opening's own sum-check is masked by the hiding commitment itself
+    pcs.verify(com, pcs_claims, opening, transcript, params)
+    return LinkVerdict(digest, c_theta, c_w, st["saturated"], quant_digest(st), pi_digest(st),
+                       transcript.soundness_bits(), plan.d, plan.limit)
+
+
+def _verify_stream(plan, circuit, theta_plan, w_plan, range_plan, saturated, reader, transcript) -> list:
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    tau, gamma, lam = zero_check_challenges(plan, transcript)
+    spec = lp.zero_check_spec()
+    zc = reader.read(SumcheckProof)
+    ev = sumcheck_verifier.verify(zc, Fp2(saturated) * lam, plan.num_vars, spec, transcript,
+                                  where=f"{WHERE}.zero-check", public=lp.public_indices())
+    check_public_values(plan, tau, gamma, lam, ev.point, ev.values)
+    rho = ev.point
+    claims = [TensorClaim(n, tuple(rho), ev.values[i]) for i, n in enumerate(lp.WITNESS) if n != lp.W_VIRTUAL]
+    w_value = ev.values[lp.WITNESS.index(lp.W_VIRTUAL)]
+    claims += verify_wiring(plan, rho, w_value, reader, transcript)
+    claims += committed_range_verifier.verify(range_plan, reader, transcript)
+    claims += rename_link_claims(wl.verify(theta_plan, reader, transcript))
+    claims += wl.verify(w_plan, reader, transcript)
+    return claims
+
+
+def verify_wiring(plan, rho, w_value, reader, transcript) -> list[TensorClaim]:
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    sent = _read_exts(reader, len(plan.tensors), "wiring sums")
+    sums = [receive(transcript, s) for s in sent]
+    transcript.absorb_exts(LABEL_WIRING, sent)
+    total = sums[0]
+    for s in sums[1:]:
+        total = total + s
+    check_equal(transcript, w_value, total, where=f"{WHERE}.wiring", error=WiringMismatch,
+                message="the quantized weights in theta's order are not the circuit's tensors under pi")
+    out = []
+    for t, (m, s_t) in enumerate(zip(plan.tensors, sums)):
+        sc = reader.read(SumcheckProof)
+        ev = sumcheck_verifier.verify(sc, s_t, num_vars(m.shape), PRODUCT, transcript,
+                                      where=f"{WHERE}.wiring {m.name}", public=(1,))
+        check_wiring_value(plan, t, rho, ev.point, ev.values[1])
+        out.append(TensorClaim(m.name, ev.point, ev.values[0]))
+    return out
+
+
+@register_verifier(STATEMENT)
+def verify_registered(body: bytes, *, circuit_bin: bytes | None = None, weight_commitment: bytes | None = None,
+                      theta_commitment: bytes | None = None, **_expected) -> Verified:
+    """Entry point for `verify_proof`: checked against the given circuit and
+    c_W, and c_theta when given (else the one the proof names, printed for
+    comparison with the training proof's)."""
+    if circuit_bin is None:
+        raise MalformedProof("a link proof is checked against a compiled circuit", where=WHERE)
+    v = verify_body(body, theta_commitment=theta_commitment, weight_commitment=weight_commitment, circuit=circuit_bin)
+    return Verified(v.to_json(), soundness_bits=v.soundness_bits,
+                    privacy={"zero_knowledge": True, "hidden": ["theta", "the quantized weights", "both salts"],
+                             "revealed": ["the quant spec (scales), pi and the saturation count",
+                                          "c_theta and c_W (roots of salted hashes)"]})
+
+
+__all__ = ["LinkRejected", "LinkVerdict", "PiMismatch", "QuantSpecMismatch", "QuantizationMismatch",
+           "StatementMismatch", "WiringMismatch", "verify_link"]
