@@ -542,16 +542,24 @@ def _time(value: str) -> int:
 
 @registry_app.command("show")
 def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest, NAME@ALIAS), or the digest "
-                                             "(8-64 hex digits) of a dataset record, consent-table record or "
-                                             "consent proof."),
+                                             "(8-64 hex digits) of a dataset record, consent-table record, "
+                                             "consent proof, training run, training proof or link proof."),
          registry: str = REGISTRY, as_json: bool = JSON) -> None:
-    """Show a model (all versions) or one version with its attestations; or the consent
-    chain of a record: dataset -> consent table version -> consent proof, with verdicts
-    and "consent changed" where a newer table version exists."""
+    """Show a model (all versions) or one version with its attestations and provenance;
+    or the consent chain of a record: dataset -> consent table version -> consent proof,
+    with verdicts and "consent changed" where a newer table version exists; or the
+    training chain of a run: dataset, consent, policy, coin, epsilon, training and link
+    verdicts in plain words."""
+    from zkaudit.cli._registry_training import provenance_lines, training_text
+
     reg = open_any(registry)
     if "@" not in ref and reg.is_chain_ref(ref):
         doc = reg.show_record(ref)
         emit(as_json, doc, _chain_text(doc))
+        return
+    if "@" not in ref and getattr(reg, "is_training_ref", lambda _: False)(ref):  # a served registry: no such read yet
+        doc = reg.show_training(ref)
+        emit(as_json, doc, training_text(doc))
         return
     if "@" in ref:
         from zkaudit.api import resolve_model_ref
@@ -579,6 +587,8 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest
             from zkaudit.onnx.fidelity import fidelity_lines
 
             lines += ["  " + line for line in fidelity_lines(v.get("summary"))]
+            if "provenance" in v:  # a served registry that predates the training chain sends none
+                lines += provenance_lines(v["provenance"])
     for p in doc.get("proofs", []):  # NAME@VERSION: its submitted proofs, with the cascade's status
         why = f" (verifier revoked: {p['verifier_revoked']})" if p.get("verifier_revoked") else ""
         lines.append(f"  proof {p['proof_digest'][:16]}...  {p.get('status', 'valid' if p['valid'] else 'invalid')}"
@@ -736,6 +746,12 @@ def _read_json(path: Path, option: str, what: str) -> Any:
         raise ZkauditError(f"{option} {path}: no such file", hint=f"expected {what}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ZkauditError(f"{option} {path} is not JSON: {exc}", hint=f"expected {what}") from None
+
+
+# publish-run, publish-coin, publish-training, publish-link: the training chain
+from zkaudit.cli import _registry_training  # noqa: E402
+
+_registry_training.attach(registry_app, DB_REGISTRY, REGISTRY_KEY, JSON, emit)
 
 
 def register(app: typer.Typer) -> None:

@@ -373,6 +373,11 @@ def create_app(reg: Registry, *, max_body: int = MAX_BODY_BYTES, write_rate: flo
     async def record(ref: str) -> dict[str, Any]:
         return await run_in_threadpool(reg.show_record, ref)
 
+    @app.get("/v1/training/{ref}", summary="The training chain of a training run, training proof or link proof "
+             "(8-64 hex digits of its run id or proof digest): dataset, consent, policy, coin, accountant, verdicts")
+    async def training(ref: str) -> dict[str, Any]:
+        return await run_in_threadpool(reg.show_training, ref)
+
     @app.get("/v1/revocations", summary="Every revocation: model versions, signer keys, verifier versions")
     async def revocations() -> dict[str, Any]:
         return await run_in_threadpool(reg.revocations)

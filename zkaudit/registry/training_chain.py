@@ -290,6 +290,158 @@ class TrainingChain:
         return {"type": COIN_TYPE, "run_id": c.training_run.run_id, "signer": c.auditor.name,
                 "public_key": c.auditor.public_key.hex(), "signature": c.signature.hex(), "coin": c.coin}
 
+    # -- training proofs -------------------------------------------------------
+
+    def publish_training_proof(self, proof: bytes, *, run_id: str, signer: bytes, signature: bytes,
+                               auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Verify a training proof over a registered run with its coin, recompute
+        epsilon composed with every other run on the dataset, and log both.
+        The run's trainer signs `training_records.training_proof(...)`."""
+        from zkaudit.train.policy import Policy
+
+        proof = bytes(proof)
+        digest = sha256_hex(proof)
+        run_id = _hex32(run_id, "run id").hex()
+        stmt = training_records.training_proof(proof_digest=digest, run_id=run_id)
+        with self._read() as s:
+            self._precheck_request(s, auth, signer)
+            self._refuse_training_exists(s, digest, run_id)
+            run = self._run(s, run_id)
+            coin = self._coin(s, run)
+            if run.trainer.public_key != bytes(signer):
+                raise Forbidden(f"a training proof is published by the run's trainer ({run.trainer.name})")
+            docs = {"run_record": json.loads(run.record_json), "policy_doc": json.loads(run.policy_json),
+                    "dataset_doc": json.loads(run.dataset.record_json), "coin_doc": self.coin_doc(coin)}
+            others = self._dataset_runs(s, run.dataset_id, but=run.id)
+            policy, num_rows = Policy.from_json(docs["policy_doc"]), run.dataset.num_rows
+        batch = [keys.signature_item(training_records.training_proof_message(stmt), signature,
+                                     what=f"training proof {digest[:16]}")]
+        if auth is not None:
+            batch.insert(0, auth.batch_item(self.public_key))
+        self.signatures(signer, batch)
+        verdict = self._verify_training(proof, docs)
+        for what, got, expected in (("run", verdict.run_id.hex(), run_id),
+                                    ("policy", verdict.policy_digest.hex(), docs["run_record"]["policy_digest"]),
+                                    ("dataset", verdict.dataset_digest.hex(),
+                                     docs["run_record"]["dataset_record_digest"])):
+            if got != expected:
+                raise RecordRefused(f"training proof refused: it is about another {what} ({got[:16]}...) than run "
+                                    f"{run_id[:16]}... names ({expected[:16]}...)")
+        report = self._epsilon(policy, num_rows, [p for _, p in others])
+        accountant = {**report.to_json(), "composed_runs": [r for r, _ in others],
+                      "this_run_alone": verdict.privacy.to_json()}
+        output = {"statement": TRAINING_STATEMENT, "run_id": run_id, "policy_digest": verdict.policy_digest.hex(),
+                  "dataset": verdict.dataset_digest.hex(), "theta_commitment": verdict.theta_commitment.hex(),
+                  "soundness_bits": repr(float(verdict.soundness_bits)), "zero_knowledge": True}
+        from zkaudit.statements.verify import VERIFIER_VERSION
+
+        with self._write() as (s, app):
+            self._refuse_training_exists(s, digest, run_id)
+            run = self._run(s, run_id)
+            self._coin(s, run)
+            now = [r for r, _ in self._dataset_runs(s, run.dataset_id, but=run.id)]
+            if now != accountant["composed_runs"]:
+                raise OutOfOrder("another run on this dataset was registered while the proof was checked; its "
+                                 "privacy cost must be in this proof's epsilon", hint="submit the proof again")
+            who = self._registered(s, signer)
+            self._record_nonce(s, auth, who.id)
+            row = TrainingProof(proof_digest=digest, proof=proof, training_run=run, prover=who,
+                                theta_commitment=verdict.theta_commitment,
+                                theta_commitment_digest=sha256_hex(verdict.theta_commitment),
+                                accountant_json=canonical_json(accountant), zero_knowledge=True, valid=True,
+                                output_json=canonical_json(output), reason="", verifier_version=VERIFIER_VERSION,
+                                signature=signature, created_at=_now())
+            row.log_index = app.append("training-proof", row.record())
+            s.add(row)
+            s.flush()
+            return {"kind": "training-proof", "proof_digest": digest, "run_id": run_id, "prover": who.name,
+                    "theta_commitment_digest": row.theta_commitment_digest, "epsilon": report.epsilon,
+                    "epsilon_rdp": report.epsilon_rdp, "delta": report.delta, "composed_runs": len(others) + 1,
+                    "verifier_version": VERIFIER_VERSION, "log_index": row.log_index}
+
+    @staticmethod
+    def _refuse_training_exists(s: Session, digest: str, run_id: str) -> None:
+        if s.scalars(select(TrainingProof).where(TrainingProof.proof_digest == digest)).first() is not None:
+            raise AlreadyExists(f"training proof {digest[:16]}... is already published")
+        if s.scalars(select(TrainingProof).join(TrainingRun).where(TrainingRun.run_id == run_id)).first():
+            raise AlreadyExists(f"training run {run_id[:16]}... already has its training proof: one run, one coin, "
+                                "one training")
+
+    @staticmethod
+    def _verify_training(proof: bytes, docs: dict):
+        """The lead's verifier, in this process; rejections become RecordRefused (nothing written)."""
+        from zkaudit.statements.training.verifier import verify_training
+
+        try:
+            return verify_training(proof, **docs)
+        except ProofRejected as exc:
+            raise RecordRefused(f"training proof rejected: {exc}") from None
+
+    # -- link proofs -------------------------------------------------------------
+
+    def publish_link_proof(self, proof: bytes, *, run_id: str, model: str, version: str, signer: bytes,
+                           signature: bytes, auth: RequestAuth | None = None) -> dict[str, Any]:
+        """Verify a link proof from a run's training proof (c_theta) to a model
+        version (its registered weight commitment and circuit) and log it.
+        The version's vendor signs `training_records.link_proof(...)`."""
+        proof = bytes(proof)
+        digest = sha256_hex(proof)
+        run_id = _hex32(run_id, "run id").hex()
+        stmt = training_records.link_proof(proof_digest=digest, run_id=run_id, model=model, version=version)
+        with self._read() as s:
+            self._precheck_request(s, auth, signer)
+            mv, tp = self._link_targets(s, digest, run_id, model, version, signer)
+            c_theta, c_w, circuit = tp.theta_commitment, mv.weight_commitment, mv.circuit_bin
+        batch = [keys.signature_item(training_records.link_proof_message(stmt), signature,
+                                     what=f"link proof {digest[:16]}")]
+        if auth is not None:
+            batch.insert(0, auth.batch_item(self.public_key))
+        self.signatures(signer, batch)
+        verdict = self._verify_link(proof, c_theta, c_w, circuit)
+        from zkaudit.statements.verify import VERIFIER_VERSION
+
+        with self._write() as (s, app):
+            mv, tp = self._link_targets(s, digest, run_id, model, version, signer)
+            who = self._registered(s, signer)
+            self._record_nonce(s, auth, who.id)
+            row = LinkProof(proof_digest=digest, proof=proof, training_proof=tp, model_version=mv, vendor=who,
+                            saturated=int(verdict.saturated), valid=True, output_json=canonical_json(verdict.to_json()),
+                            reason="", verifier_version=VERIFIER_VERSION, signature=signature, created_at=_now())
+            row.log_index = app.append("link-proof", row.record())
+            s.add(row)
+            s.flush()
+            return {"kind": "link-proof", "proof_digest": digest, "run_id": run_id, "model": model,
+                    "version": version, "training_proof": tp.proof_digest, "saturated": row.saturated,
+                    "vendor": who.name, "verifier_version": VERIFIER_VERSION, "log_index": row.log_index}
+
+    def _link_targets(self, s: Session, digest: str, run_id: str, model: str, version: str,
+                      signer: bytes) -> tuple[ModelVersion, TrainingProof]:
+        if s.scalars(select(LinkProof).where(LinkProof.proof_digest == digest)).first() is not None:
+            raise AlreadyExists(f"link proof {digest[:16]}... is already published")
+        run = self._run(s, run_id)
+        tp = s.scalars(select(TrainingProof).where(TrainingProof.training_run_id == run.id)).first()
+        if tp is None:
+            raise OutOfOrder(f"training run {run_id[:16]}... has no training proof yet: a link proof comes after it",
+                             hint="publish it first: `zkaudit registry publish-training RUN TRAIN.zkp --key K`")
+        mv = self._version(s, model, version)
+        self._refuse_revoked(s, mv)
+        if mv.model.vendor.public_key != bytes(signer):
+            raise Forbidden(f"{model}@{version} belongs to {mv.model.vendor.name}: only it may link its weights")
+        old = s.scalars(select(LinkProof).where(LinkProof.model_version_id == mv.id)).first()
+        if old is not None:
+            raise AlreadyExists(f"{model}@{version} is already linked to training proof "
+                                f"{old.training_proof.proof_digest[:16]}... (link proof {old.proof_digest[:16]}...)")
+        return mv, tp
+
+    @staticmethod
+    def _verify_link(proof: bytes, c_theta: bytes, c_w: bytes, circuit: bytes):
+        from zkaudit.statements.link.verifier import verify_link
+
+        try:
+            return verify_link(proof, theta_commitment=c_theta, weight_commitment=c_w, circuit=circuit)
+        except ProofRejected as exc:
+            raise RecordRefused(f"link proof rejected: {exc}") from None
+
     # -- reads -----------------------------------------------------------------
 
     def _run_view(self, s: Session, r: TrainingRun) -> dict[str, Any]:

@@ -120,6 +120,8 @@ class Reads:
             "supersedes": None if mv.supersedes is None else f"{mv.model.name}@{mv.supersedes.version}",
             "superseded_by": next((f"{mv.model.name}@{n.version}" for n in s.scalars(
                 select(ModelVersion).where(ModelVersion.supersedes_id == mv.id))), None),
+            # the training chain behind the weights (`training_chain.py`), None until a link proof is logged
+            "provenance": self.provenance(s, mv),
         }
 
     def artifacts(self, model: str, version: str) -> tuple[bytes, bytes]:
