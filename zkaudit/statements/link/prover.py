@@ -105,7 +105,6 @@ def prove_link(theta, theta_salt, circuit, weights, weight_salt, layers: list[di
             raise LinkMismatch(f"the link statement is not provable: {exc}") from None
         raise
     cols = witness_columns(plan, theta)
-    count = sum(cols[lp.SH]) + sum(cols[lp.SL])
     if not unchecked:
         if any(abs(v) > limit for v in theta):
             raise LinkMismatch(f"theta has an entry outside [-{limit}, {limit}]")
@@ -121,6 +120,7 @@ def prove_link(theta, theta_salt, circuit, weights, weight_salt, layers: list[di
                 raise LinkMismatch(f"a quantized {m.name} entry lies outside the circuit's range [{m.lo}, {m.hi}]")
     if tamper is not None:
         tamper(cols, weights)
+    count = sum(cols[lp.SH][: plan.d]) + sum(cols[lp.SL][: plan.d])
     st["saturated"] = count if saturated is None else int(saturated)
     run = _Run(plan, circuit, st, theta, theta_salt, weights, weight_salt, cols, theta_plan, w_plan, unchecked)
     from zkaudit.sumcheck.zk import BankExhausted
