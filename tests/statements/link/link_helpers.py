@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 
-from train_helpers import policy_doc, words_for  # noqa: E402
+from train_helpers import policy_doc, words_for  # noqa: E402,F401
 
 from zkaudit.hash import commitment as hc  # noqa: E402
 
