@@ -13,8 +13,8 @@ import pytest
 from registry_helpers import key
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from training_chain_helpers import (AUDITOR, TRAINER, coin, dataset_dir, make_run, publish_coin, publish_dataset,
-                                    publish_run)
+from training_chain_helpers import (AUDITOR, TRAINER, coin, consent_for, dataset_dir, make_run, publish_coin,
+                                    publish_consent, publish_dataset, publish_run)
 
 from zkaudit.registry import training_records as tr
 from zkaudit.registry.chain import OutOfOrder, RecordRefused
@@ -33,7 +33,8 @@ def material(tmp_path_factory):
     b = make_run(ds, root / "B", seed=2)
     c = make_run(ds2, root / "C", seed=3)
     d = make_run(ds, root / "D", seed=4, auditor=key("auditor-b"))
-    return {"ds": ds, "ds2": ds2, "A": a, "B": b, "C": c, "D": d, "coin_A": coin(a), "coin_C": coin(c)}
+    return {"ds": ds, "ds2": ds2, "A": a, "B": b, "C": c, "D": d, "coin_A": coin(a), "coin_C": coin(c),
+            "consent": consent_for(ds)}
 
 
 def _log_size(reg) -> int:
@@ -190,3 +191,17 @@ def test_second_run_on_a_dataset_costs_more_epsilon(registry, material):
     second = publish_run(registry, m["B"])
     assert second["runs_on_dataset"] == 2
     assert second["epsilon_if_trained_now"] > first["epsilon_if_trained_now"]
+
+
+def test_run_records_the_current_consent_proof(registry, material):
+    m = material
+    publish_dataset(registry, m["ds"])
+    cp = publish_consent(registry, *m["consent"])
+    out = publish_run(registry, m["A"])
+    assert out["consent_proof"] == cp["proof_digest"]
+    doc = registry.show_training(out["run_id"])
+    assert doc["consent"] == "attested against a current consent-table version"
+    assert [c["proof_digest"] for c in doc["consent_proofs"]] == [cp["proof_digest"]]
+    assert doc["training_run"]["consent_proof_at_registration"] == cp["proof_digest"]
+    assert doc["consent_tables"][0]["version"] == 1 and doc["consent_tables"][0]["irb"] == "irb-a"
+    assert registry.verify_log().ok

@@ -24,13 +24,18 @@ SCHEMA = {"columns": [{"name": "pid", "type": "id"},
           "id_column": "pid", "population": "synthetic"}
 
 
+def _pid(seed: int, i: int) -> str:
+    """A pseudonymous ID (32 hex digits; proofs compare the leading 124 bits)."""
+    return f"{seed:08x}{i:08x}" + "0" * 16
+
+
 def dataset_dir(root: Path, seed: int = 0) -> Path:
     """A sealed dataset directory (record + opening), unsigned."""
     from zkaudit.data.dataset import commit_dataset, write_dataset
 
     rng = np.random.default_rng(seed)
     a, b = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
-    cols = {"pid": [f"{seed:08x}{i:024x}" for i in range(N)], "a": [f"{v:.4f}" for v in a],
+    cols = {"pid": [_pid(seed, i) for i in range(N)], "a": [f"{v:.4f}" for v in a],
             "b": [f"{v:.4f}" for v in b], "y": [str(int(x + y > 0)) for x, y in zip(a, b)]}
     record, opening = commit_dataset(cols, SCHEMA)
     root.mkdir(parents=True, exist_ok=True)
@@ -82,3 +87,24 @@ def coin(run, k=AUDITOR) -> dict:
 
 def publish_coin(reg, doc: dict, k=AUDITOR) -> dict:
     return reg.publish_coin(doc, **first_use(reg, k))
+
+
+def consent_for(ds: Path, *, zero_knowledge: bool = False):
+    """A consent table (v1) holding every ID of the dataset in `ds`, and a
+    consent proof over the dataset against it: (table record, distinctness proof, proof)."""
+    from zkaudit.data.consent_table import commit_consent_table
+    from zkaudit.data.dataset import load_dataset
+    from zkaudit.statements.consent.prover import prove_consent
+
+    record, _, opening = load_dataset(ds, with_opening=True)
+    ids = [_pid(s, i) for s in range(2) for i in range(N)]  # both test datasets' IDs, and no others
+    table, topen, distinct = commit_consent_table(ids, issuer="irb-a", purpose="train:test", version=1)
+    proof = prove_consent(record, opening, table, topen, unique_ids=True, zero_knowledge=zero_knowledge)
+    return table, distinct, proof
+
+
+def publish_consent(reg, table, distinct, proof) -> dict:
+    from zkaudit.registry.client import publish_consent_local, publish_consent_proof_local
+
+    publish_consent_local(reg, key("irb-a"), table.doc, None, distinct)
+    return publish_consent_proof_local(reg, TRAINER, proof, allow_not_zero_knowledge=True)
