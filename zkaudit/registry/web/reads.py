@@ -58,9 +58,57 @@ def _entry_label(kind: str, rec: Any) -> str:
         return str(rec.get("tag"))
     if kind in ("dataset", "consent-table"):
         return f"record {str(rec.get('record_digest', ''))[:16]}"
-    if kind == "consent-proof":
+    if kind in ("consent-proof", "training-proof", "link-proof"):
         return f"proof {str(rec.get('proof_digest', ''))[:16]}"
+    if kind in ("training-run", "coin"):
+        return f"run {str(rec.get('run_id', ''))[:16]}"
     return kind
+
+
+def _provenance_stages(stages: dict[str, list], prov: dict[str, Any]) -> None:
+    """The dataset, consent, training and link stages from a version's
+    provenance (`training_chain.TrainingChain.provenance`)."""
+    d, run, tp, link = prov["dataset"], prov["training_run"], prov["training_proof"], prov["link"]
+    stages["dataset"].append({
+        "title": f"dataset {d['record_digest'][:16]}", "verdict": "published", "ok": True,
+        "log_index": d["log_index"], "by": d["custodian"],
+        "detail": f"{d['rows']} records ({d.get('population') or 'population not described'}); the custodian's "
+                  "signature was checked by the registry"})
+    for c, t in zip(prov["consent_proofs"], prov["consent_tables"]):
+        current = c["valid"] and c["status"] == "current"
+        stages["consent"].append({
+            "title": f"consent proof {c['proof_digest'][:16]}", "ok": current, "log_index": c["log_index"],
+            "verdict": ("valid" if c["valid"] else "not valid") + ("" if c["status"] == "current" else
+                                                                   ", consent changed"),
+            "by": c["prover"],
+            "detail": f"consent table v{t['version']} ({t['purpose']}) by IRB {t['irb']}; "
+                      + ("zero-knowledge" if c["zero_knowledge"] else "not zero-knowledge (synthetic or public "
+                                                                      "data only)")
+                      + (f"; {c['consent_changed']}" if c["consent_changed"] else "")})
+    p, coin = run["policy"], run["coin"]
+    stages["training"].append({
+        "title": f"training run {run['run_id'][:16]}", "verdict": "registered", "ok": True,
+        "log_index": run["log_index"], "by": run["trainer"],
+        "detail": f"{p['algorithm']}, {p['model']}: clip norm {p['clip_norm']}, noise multiplier "
+                  f"{p['noise_multiplier']}, sampling rate {p['sampling_rate']}, {p['steps']} steps, learning rate "
+                  f"{p['learning_rate']}; coin signed by "
+                  + ("nobody yet" if coin is None else f"{coin['auditor']} ({coin['auditor_role']})")})
+    if tp is not None:
+        a = tp["accountant"]
+        others = len(a["composed_runs"])
+        stages["training"].append({
+            "title": f"training proof {tp['proof_digest'][:16]}", "ok": tp["valid"],
+            "verdict": "valid" if tp["valid"] else "not valid", "log_index": tp["log_index"], "by": tp["prover"],
+            "detail": f"epsilon {float(a['epsilon']):.4g} at delta {float(a['delta']):g} (PLD, {a['accountant']}; "
+                      f"RDP {float(a['epsilon_rdp']):.4g})"
+                      + (f", composed with {others} other run(s) on the dataset" if others else "")
+                      + f"; {'zero-knowledge' if tp['zero_knowledge'] else 'not zero-knowledge'} "
+                        f"({tp['verifier_version']})"})
+    stages["link"].append({
+        "title": f"link proof {link['proof_digest'][:16]}", "ok": link["valid"],
+        "verdict": "valid" if link["valid"] else "not valid", "log_index": link["log_index"], "by": link["vendor"],
+        "detail": f"the registered int8 weights are the declared quantization of the trained weights; "
+                  f"{link['saturated']} weight(s) saturated ({link['verifier_version']})"})
 
 
 class Pages:
@@ -131,6 +179,8 @@ class Pages:
                 "title": f"proof {p['proof_digest'][:16]}", "ok": status == "valid", "log_index": p["log_index"],
                 "verdict": {"valid": "valid", "invalid": "not valid", "re-verify": "re-verify"}.get(status, status),
                 "by": p["submitter"], "detail": detail})
+        if v.get("provenance"):
+            _provenance_stages(stages, v["provenance"])
         unlinked = {"dataset": datasets, "consent": datasets}
         return {"version": v, "stages": [{"key": k, "title": t, "about": a, "records": stages[k],
                                           "unlinked": unlinked.get(k, 0)} for k, t, a in CHAIN]}
