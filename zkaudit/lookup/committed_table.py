@@ -75,8 +75,8 @@ class CommittedTableInstance:
     table_rows: int
 
     def __post_init__(self):
-        if not 1 <= self.width <= 16:
-            raise ValueError(f"width must be in 1..16, got {self.width}")
+        if not 1 <= self.width <= 64:  # a training fetch reads a whole record: index, features, label
+            raise ValueError(f"width must be in 1..64, got {self.width}")
         if not 0 <= self.lookup_vars <= 40 or not 0 <= self.table_vars <= 40:
             raise ValueError("lookup_vars and table_vars must be in 0..40")
         if not 1 <= self.table_rows <= 1 << self.table_vars:

@@ -1,0 +1,274 @@
+"""The training relation as columns, gates, ranges and lookups: what prover
+and verifier both derive from the policy and the dataset's row count.
+
+Three domains of the step index t (high bits, 2^a > T) with a second index:
+
+    slot   (t, j)   j < 2^b >= B_max     one Poisson slot: gap draw, record, gradient, clipping
+    coord  (t, k)   k < 2^c >= d         one parameter: noise draw, rounded sum, update, state
+    step   (t)                           the terminating gap draw and the completeness check
+
+and one committed feature table X (t, j, k): the record slot (t, j) fetched
+(x~ = [x, 2^f], 0 on dead slots). A *column* is a committed advice table of
+its domain; a *virtual* table enters a domain's zero-check but is reduced
+elsewhere (`i` and `ilast` by the prefix-sum check to the gap column, `next`
+by the shift check to the state table, `dot`, `xn`, `shi` by the feature
+sum-check, `R:*` on the tape commitment, `m:*` and `E` public).
+
+Every gate is multiplied by E = eq(r, x) sel(x), sel the indicator of the
+real rows (t < T; k < d); a range check "expr in [0, 2^bits)" commits 16-bit
+limbs (the last one narrower) and adds the gate expr = sum 2^(16 l) limb_l.
+Widths are chosen so that no checked expression can wrap the field: each is
+a polynomial of range-checked (or table-bounded) integers whose true value
+lies far inside (-p/2, p/2), so membership in [0, 2^bits) is the integer
+statement. Rows outside sel are free except that every lookup must hold
+(the honest prover fills them with table rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from zkaudit.lookup.tables import TableSpec, ValuesTable
+from zkaudit.statements.training.expr import Expr, V
+from zkaudit.train.tape import TapeShape
+
+LIMB = 16
+WORD = 63
+TWO63 = 1 << 63
+
+
+def cdt_values(thresholds: np.ndarray) -> tuple[int, ...]:
+    """V_0 = -1, V_i = T_(i-1) - 1: a draw with table index k (value k - offset)
+    has (k + 1, V_(k+1)) = (k + 1, T_k - 1) and (k, V_k) = (k, T_(k-1) - 1) in
+    the table, so T_(k-1) <= u < T_k reads V_k < u <= V_(k+1). Rows past the
+    end hold 0 and can never satisfy both (u >= 1 and u <= 0)."""
+    return (-1,) + tuple(int(t) - 1 for t in thresholds)
+
+
+@dataclass
+class Domain:
+    name: str
+    num_vars: int
+    sel: tuple[tuple[int, int], ...]  # (variables, bound) per index group, high first: sel = prod [index < bound]
+    columns: list[str] = field(default_factory=list)
+    virtual: list[str] = field(default_factory=list)
+    public: list[str] = field(default_factory=list)
+    gates: list[tuple[str, Expr]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    domain: str
+    name: str
+    expr: Expr
+    bits: int
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        full, rest = divmod(self.bits, LIMB)
+        return (LIMB,) * full + ((rest,) if rest else ())
+
+    @property
+    def limbs(self) -> tuple[str, ...]:
+        return tuple(f"{self.domain}/{self.name}.l{i}" for i in range(len(self.widths)))
+
+
+@dataclass(frozen=True)
+class TableLookup:
+    """Columns (name, constant) of one domain, looked up as (name + constant) in a public table."""
+
+    domain: str
+    table: str
+    columns: tuple[tuple[str, int], ...]
+
+
+class Plan:
+    def __init__(self, policy, num_rows: int, sem):
+        if policy.hidden:
+            raise NotImplementedError("training proofs cover logistic regression (dpsgd/v1, family logreg) so far")
+        self.policy, self.num_rows, self.sem = policy, num_rows, sem
+        self.shape = TapeShape.of(policy)
+        P, sh = policy, self.shape
+        self.a, self.b, self.c = sh.step_vars, sh.slot_vars, sh.coord_vars
+        self.T, self.B, self.d = P.steps, P.max_batch, P.num_params
+        self.N = num_rows
+        self.w, self.f = P.weight_bits, P.feature_bits
+        self.L = P.sigmoid_input_limit
+        self.sig_shift, self.grid_shift = sem.sig_shift, sem.grid_shift
+        self.CF, self.lim = P.clip_fine, P.weight_limit
+        self.a_mul, self.ush = P.update_multiplier()
+        self.noise_offset = sem.noise_table.offset
+        self.tables = {"gap": ValuesTable(cdt_values(sem.gap_table.thresholds)),
+                       "noise": ValuesTable(cdt_values(sem.noise_table.thresholds)),
+                       "sig": ValuesTable(tuple(int(v) for v in sem.sigmoid))}
+        self.domains: dict[str, Domain] = {}
+        self.ranges: list[RangeCheck] = []
+        self.lookups: list[TableLookup] = []
+        self._build()
+
+    # --- construction ---------------------------------------------------------
+    def _domain(self, name, num_vars, sel, columns, virtual=(), public=()):
+        self.domains[name] = Domain(name, num_vars, tuple(sel), list(columns), list(virtual), list(public))
+
+    def _gate(self, dom: str, name: str, expr: Expr):
+        self.domains[dom].gates.append((name, expr))
+
+    def _range(self, dom: str, name: str, expr: Expr, bits: int):
+        rc = RangeCheck(dom, name, expr, bits)
+        self.ranges.append(rc)
+        self.domains[dom].columns.extend(rc.limbs)
+        total = Expr()
+        shift = 0
+        for limb, w in zip(rc.limbs, rc.widths):
+            total = total + (1 << shift) * V(limb)
+            shift += w
+        self._gate(dom, f"range {name}", expr - total)
+
+    def _word(self, dom: str, u: str, carry: str, tape: str):
+        """G8: u = R + m - c 2^63 with c in {0, 1}, u and R in [0, 2^63)."""
+        self._gate(dom, f"word {u}", V(u) - V(f"R:{tape}") - V(f"m:{tape}") + TWO63 * V(carry))
+        self._gate(dom, f"carry {carry}", V(carry) * (V(carry) - 1))
+        self._range(dom, u, V(u), WORD)
+        self._range(dom, f"R:{tape}", V(f"R:{tape}"), WORD)
+
+    def _cdt(self, dom: str, table: str, u: str, k: str, hi: str, lo: str):
+        """G7: (k, hi) and (k - 1, lo) in the shifted threshold table, lo < u <= hi."""
+        self.lookups.append(TableLookup(dom, table, ((k, 0), (hi, 0))))
+        self.lookups.append(TableLookup(dom, table, ((k, -1), (lo, 0))))
+        self._range(dom, f"{u}.below", V(hi) - V(u), WORD)
+        self._range(dom, f"{u}.above", V(u) - V(lo) - 1, WORD)
+
+    def _build(self):
+        a, b, c = self.a, self.b, self.c
+        T, B, d, N, L = self.T, self.B, self.d, self.N, self.L
+        slot = ["ug", "cg", "kg", "hg", "lg", "live", "y", "zq", "rz", "zin", "bzh", "bzl", "prob", "sg", "eab",
+                "n2", "den", "bd", "A", "rc", "et"]
+        self._domain("slot", a + b, [(a, T), (b, B)], slot, ["i", "dot", "xn", "R:gap"], ["m:gap"])
+        self._domain("coord", a + c, [(a, T), (c, d)], ["un", "cn", "kn", "hn", "ln", "S", "rS", "q", "ru", "bth",
+                                                        "btl", "theta"], ["next", "shi", "R:noise"], ["m:noise"])
+        self._domain("step", a, [(a, T)], ["uB", "cB", "kB", "hB", "lB"], ["ilast", "R:last"], ["m:last"])
+
+        # slot: the gap draw and the index chain (i is the prefix sum of kg = G + 1, minus 1)
+        self._word("slot", "ug", "cg", "gap")
+        self._cdt("slot", "gap", "ug", "kg", "hg", "lg")
+        live, i = V("live"), V("i")
+        self._gate("slot", "live bit", live * (live - 1))
+        self._range("slot", "live cmp", live * (N - 1 - i) + (1 - live) * (i - N), 32)
+        # logit, requantization and clamp (G3, G5), sigmoid lookup
+        sh = self.sig_shift
+        if sh > 0:
+            self._gate("slot", "requantize", live * (V("dot") + (1 << (sh - 1)) - (1 << sh) * V("zq") - V("rz")))
+            self._range("slot", "rz", V("rz"), sh)
+        else:
+            self._gate("slot", "requantize", live * (V("dot") - V("zq")) + V("rz"))
+        self._range("slot", "zq", V("zq") + (1 << 40), 41)
+        bh, bl, zq = V("bzh"), V("bzl"), V("zq")
+        self._gate("slot", "clamp", live * (V("zin") - (bh * (L - 1) - bl * L + (1 - bh - bl) * zq)))
+        for s in ("bzh", "bzl"):
+            self._gate("slot", f"{s} bit", V(s) * (V(s) - 1))
+        self._gate("slot", "clamp sides", bh * bl)
+        self._range("slot", "clamp gap", bh * (zq - (L - 1)) + bl * (-L - zq), 42)
+        self._range("slot", "zin low", V("zin") + L, 32)
+        self._range("slot", "zin high", (L - 1) - V("zin"), 32)
+        self.lookups.append(TableLookup("slot", "sig", (("zin", L), ("prob", 0))))
+        # error, sign and magnitude (G6)
+        e = V("prob") - (1 << self.w) * V("y")
+        sg, eab = V("sg"), V("eab")
+        self._gate("slot", "error sign", live * (e - (1 - 2 * sg) * eab))
+        self._gate("slot", "sign bit", sg * (sg - 1))
+        self._range("slot", "canonical zero", eab - sg, 18)
+        # norm, den = max(ceil_sqrt(n2), C_F) (G4, G5), clip (G3), invariant
+        n2, den, bd, A, CF = V("n2"), V("den"), V("bd"), V("A"), self.CF
+        self._gate("slot", "norm", live * (n2 - eab * eab * V("xn")))
+        self._gate("slot", "den bit", bd * (bd - 1))
+        self._gate("slot", "den floor", bd * (den - CF))
+        self._range("slot", "den at least C_F", live * (den - CF), 28)
+        self._range("slot", "den squared covers", live * (den * den - n2), WORD)
+        self._range("slot", "den minimal", live * (1 - bd) * (n2 - den * den + 2 * den - 2), WORD)
+        self._gate("slot", "clip", live * (eab * CF - A * den - V("rc")))
+        self._range("slot", "clip remainder", V("rc"), 29)
+        self._range("slot", "clip remainder below den", live * (den - 1 - V("rc")), 29)
+        self._range("slot", "clipped magnitude", A, 18)
+        self._gate("slot", "clipped sign", V("et") - (1 - 2 * sg) * A)
+        self._gate("slot", "dead slot", (1 - live) * A)
+        self._range("slot", "invariant", CF * CF - A * A * V("xn"), WORD)
+
+        # coord: noise draw, rounding of the sum, update and clamp
+        self._word("coord", "un", "cn", "noise")
+        self._cdt("coord", "noise", "un", "kn", "hn", "ln")
+        g = self.grid_shift
+        S = V("S")
+        if g > 0:
+            self._gate("coord", "grid rounding", V("shi") + (1 << (g - 1)) - (1 << g) * S - V("rS"))
+            self._range("coord", "rS", V("rS"), g)
+        else:
+            self._gate("coord", "grid rounding", V("shi") - S + V("rS"))
+        self._range("coord", "S", S + (1 << 46), 47)
+        z = V("kn") - 1 - self.noise_offset
+        step = self.a_mul * (S + z)
+        q = V("q")
+        if self.ush > 0:
+            self._gate("coord", "update rounding", step + (1 << (self.ush - 1)) - (1 << self.ush) * q - V("ru"))
+            self._range("coord", "ru", V("ru"), self.ush)
+        else:
+            self._gate("coord", "update rounding", step * (1 << -self.ush) - q + V("ru"))
+        self._range("coord", "q", q + (1 << 52), 53)
+        pre = V("theta") - q
+        th, tl, lim = V("bth"), V("btl"), self.lim
+        self._gate("coord", "update", V("next") - (th * lim - tl * lim + (1 - th - tl) * pre))
+        for s in ("bth", "btl"):
+            self._gate("coord", f"{s} bit", V(s) * (V(s) - 1))
+        self._gate("coord", "clamp sides", th * tl)
+        self._range("coord", "clamp gap", th * (pre - lim) + tl * (-lim - pre), 54)
+        self._range("coord", "weight low", V("next") + lim, 32)
+        self._range("coord", "weight high", lim - V("next"), 32)
+
+        # step: the terminating gap draw, and i_B = i_(B-1) + 1 + G_B >= N
+        self._word("step", "uB", "cB", "last")
+        self._cdt("step", "gap", "uB", "kB", "hB", "lB")
+        self._range("step", "complete", V("ilast") + V("kB") - N, 32)
+
+    # --- derived --------------------------------------------------------------
+    @cached_property
+    def range_tables(self) -> dict[int, TableSpec]:
+        return {w: TableSpec.range(w) for w in sorted({w for r in self.ranges for w in r.widths}, reverse=True)}
+
+    @cached_property
+    def table_order(self) -> list[str]:
+        """Public lookup tables: range tables by width (descending), then the value tables."""
+        return [f"range{w}" for w in self.range_tables] + ["gap", "noise", "sig"]
+
+    def table_spec(self, name: str):
+        return self.range_tables[int(name[5:])] if name.startswith("range") else self.tables[name]
+
+    @cached_property
+    def lookup_list(self) -> list[tuple[str, str, tuple[tuple[str, int], ...]]]:
+        """(domain, table, columns) of every public lookup: limbs first, then the value lookups."""
+        out = []
+        for r in self.ranges:
+            for limb, w in zip(r.limbs, r.widths):
+                out.append((r.domain, f"range{w}", ((limb, 0),)))
+        out += [(lk.domain, lk.table, lk.columns) for lk in self.lookups]
+        return out
+
+    @property
+    def feat_vars(self) -> int:
+        return self.a + self.b + self.c
+
+    @cached_property
+    def advice(self) -> list[tuple[str, int]]:
+        """(name, num_vars) of every committed advice table, in commitment order
+        (the hash link's tables and the bank follow)."""
+        out = []
+        for dom in self.domains.values():
+            out += [(f"{dom.name}.{c}", dom.num_vars) for c in dom.columns]
+        out.append(("X", self.feat_vars))
+        out.append(("thetaT", self.c))
+        out.append(("mD", max(1, (self.N - 1).bit_length())))
+        out += [(f"mult.{t}", self.table_spec(t).num_vars) for t in self.table_order]
+        return out
+
+    def gate_names(self) -> list[str]:
+        return [f"{d.name}: {g}" for d in self.domains.values() for g, _ in d.gates]

@@ -1,0 +1,392 @@
+"""The training prover (protocol in `protocol.py`, columns in `plan.py`).
+Zero-knowledge only: a training witness holds the noise, and a proof that
+revealed any linear combination of it would void the privacy it certifies."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit import pcs
+from zkaudit.data.records import hiding_params
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.lookup import committed_table_prover
+from zkaudit.lookup import prover as lookup_prover
+from zkaudit.lookup.claim import PointClaim
+from zkaudit.lookup.committed_table import CommittedTableInstance
+from zkaudit.lookup.next_index import next_table
+from zkaudit.lookup.protocol import Lookup, LookupInstance
+from zkaudit.poly.mle import eq_table, evaluate
+from zkaudit.statements.common.statement import bind
+from zkaudit.statements.envelope import encode_envelope
+from zkaudit.statements.inference.zk import ADVICE_BANK, bank_words, linear_claim
+from zkaudit.statements.training import protocol as pr
+from zkaudit.statements.training.protocol import dataset_indices, theta_layouts
+from zkaudit.statements.training import witness as wt
+from zkaudit.statements.training.plan import Plan
+from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import send
+from zkaudit.transcript import Transcript
+
+_BANK: dict[tuple, int] = {}
+
+
+def _ext(v) -> Fp2:
+    return Fp2.from_base(v) if isinstance(v, Fp) else v
+
+
+def _field(a: np.ndarray) -> np.ndarray:
+    return vec.from_int64(np.ascontiguousarray(a, dtype=np.int64))
+
+
+def fold_high(table: np.ndarray, point, low_vars: int) -> np.ndarray:
+    """T(point, .) for a base table whose high variables are fixed at `point`."""
+    rows = table.reshape(-1, 1 << low_vars)
+    e = eq_table(list(point))
+    out = vec.ext_zeros(1 << low_vars)
+    for r in range(rows.shape[0]):
+        out = vec.add(out, vec.scale(Fp2(int(e[r, 0]), int(e[r, 1])), rows[r]))
+    return out
+
+
+def fold_low(table: np.ndarray, point, low_vars: int) -> np.ndarray:
+    """T(., point) for a base table whose low variables are fixed at `point`."""
+    cols = table.reshape(-1, 1 << low_vars)
+    e = eq_table(list(point))
+    out = vec.ext_zeros(cols.shape[0])
+    for k in range(cols.shape[1]):
+        out = vec.add(out, vec.scale(Fp2(int(e[k, 0]), int(e[k, 1])), np.ascontiguousarray(cols[:, k])))
+    return out
+
+
+class Inputs:
+    """Everything the prover needs: public records and the private opening."""
+
+    def __init__(self, *, policy, sem, statement: dict, dataset, dataset_opening, tape_words, tape_seed,
+                 tape_commitment, tape_data, mask_words, trace, X, y, theta_commitment, theta_salt, theta0):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+
+def prove(inp: Inputs) -> bytes:
+    from zkaudit.sumcheck.zk import BankExhausted
+
+    plan = Plan(inp.policy, inp.dataset.num_rows, inp.sem)
+    cols = wt.build(plan, inp.trace, inp.X, inp.y, inp.tape_words, inp.mask_words)
+    wt.fill_ranges(plan, cols)
+    wt.check_gates(plan, cols)
+    key = (plan.a, plan.b, plan.c, len(plan.ranges))
+    size = _BANK.get(key, 40_000)
+    while True:
+        try:
+            out = _Run(plan, inp, cols).prove(size)
+            return out
+        except BankExhausted:
+            size *= 2
+        finally:
+            pass
+
+
+class _Run:
+    def __init__(self, plan: Plan, inp: Inputs, cols: dict):
+        self.plan, self.inp, self.cols = plan, inp, cols
+        self.f = {k: _field(v) for k, v in cols.items()}
+        self.claims: dict[str, list] = {}  # advice table -> [PointClaim]
+        self.tape_claims: dict[str, PointClaim] = {}
+        self.stream: list[bytes] = []
+        self.virtual_i: list = []
+        self.pending: dict = {}
+
+    def claim(self, name: str, point, value) -> None:
+        self.claims.setdefault(name, []).append(PointClaim(tuple(point), value))
+
+    def prove(self, bank_size: int) -> bytes:
+        from zkaudit.statements.inference import weights_link as wl
+        from zkaudit.statements.inference.weights_link_prover import LinkWitness
+        from zkaudit.sumcheck.zk import ZkProver
+
+        plan, inp = self.plan, self.inp
+        zk = ZkProver({ADVICE_BANK: bank_size, pr.TAPE_BANK: 3, pr.DATASET_BANK: inp.dataset_opening.polys.shape[0]},
+                      {pr.TAPE_BANK: _tape_bank(inp.tape_seed), pr.DATASET_BANK: inp.dataset_opening.bank()})
+        self.link_plan = pr_link_plan(plan, inp.theta_commitment)
+        self.link = LinkWitness(self.link_plan, {"theta": inp.trace.theta[-1]}, inp.theta_salt)
+        # multiplicities of the public lookups and of the dataset fetch
+        self.instance, self.lookup_cols = self._lookup_instance()
+        mults = lookup_prover.multiplicities(self.instance, self.lookup_cols)
+        self.fetch = self._fetch_columns()
+        mD = committed_table_prover.table_multiplicities(self.fetch["lookup"], self.fetch["numerators"],
+                                                         self.fetch["table"], inp.dataset.num_rows)
+        tables = {}
+        for name, nv in plan.advice:
+            if name == "X":
+                tables[name] = self.f["X"]
+            elif name == "thetaT":
+                tables[name] = self.f["thetaT"]
+            elif name == "mD":
+                tables[name] = np.asarray(mD, dtype=np.uint64)
+            elif name.startswith("mult."):
+                tables[name] = np.asarray(mults[plan.table_order.index(name[5:])], dtype=np.uint64)
+            else:
+                tables[name] = self.f[name.split(".", 1)[1]]
+            if tables[name].shape[0] != 1 << nv:
+                raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
+        tables[wl.DIGESTS], tables[wl.SALT] = self.link.digests, self.link.salt
+        self.names = list(tables)
+        bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
+        bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
+        adv_c, adv_data = pcs.commit([tables[n] for n in self.names] + [bank], hiding_params())
+        self.tables = tables
+        transcript = Transcript()
+        statement = dict(inp.statement)
+        bind(transcript, statement, commitments={"advice": adv_c.to_bytes(), "tape": inp.tape_commitment.to_bytes(),
+                                                 "dataset": inp.dataset.commitment.to_bytes()})
+        transcript.zk = zk
+        self.t = transcript
+        # 1. public lookups
+        lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, mults, transcript)
+        self.stream.append(lproof.to_bytes())
+        self._lookup_claims(lclaims)
+        # 2. the dataset fetch
+        self._prove_fetch()
+        # 3. zero-checks
+        points = {name: self._zero_check(dom) for name, dom in plan.domains.items()}
+        # 4. features
+        self._features(points)
+        # 5. shift and prefix checks
+        self._shift()
+        for pt, v in self.virtual_i:
+            self._prefix(pt, v)
+        # 6. theta_0, theta_T, the hash link
+        self._ends()
+        link_stream: list[bytes] = []
+        from zkaudit.statements.inference import weights_link_prover
+
+        link_tables = {"theta": self.f["thetaT"]}
+        for c in weights_link_prover.prove(self.link_plan, self.link, link_tables, transcript, link_stream):
+            name = {"theta": "thetaT"}.get(c.tensor, c.tensor)
+            self.claim(name, c.point, c.value)
+        self.stream.append(b"".join(link_stream))
+        # 7. discharge
+        adv_claims, tape_claims, ds_claims = self._discharge(zk)
+        transcript.zk = None
+        self.used = zk.banks_used()[ADVICE_BANK]
+        _BANK[(plan.a, plan.b, plan.c, len(plan.ranges))] = self.used
+        a_open = pcs.open(adv_data, adv_claims, transcript)
+        t_open = pcs.open(inp.tape_data, tape_claims, transcript)
+        d_open = pcs.open(inp.dataset_opening.prover_data(inp.dataset), ds_claims, transcript)
+        from zkaudit.data.canonical import canonical_json
+
+        body = pr.pack([canonical_json(statement), adv_c.to_bytes(), inp.tape_commitment.to_bytes(),
+                        pr.pack(self.stream), a_open.to_bytes(), t_open.to_bytes(), d_open.to_bytes()])
+        return encode_envelope(pr.STATEMENT, body)
+
+    # --- 1 ------------------------------------------------------------------
+    def _lookup_instance(self):
+        plan = self.plan
+        specs = [plan.table_spec(t) for t in plan.table_order]
+        lookups, cols = [], []
+        for dom, table, columns in plan.lookup_list:
+            nv = plan.domains[dom].num_vars
+            lookups.append(Lookup(plan.table_order.index(table), 1 << nv))
+            cols.append([_field(self.cols[c] + const) for c, const in columns])
+        return LookupInstance(tuple(specs), tuple(lookups)), cols
+
+    def _lookup_claims(self, lclaims) -> None:
+        for (dom, table, columns), cl in zip(self.plan.lookup_list, lclaims.columns):
+            for (c, const), pc in zip(columns, cl):
+                self._column_claim(dom, c, pc.point, pc.value - const)
+        for t, mc in zip(self.plan.table_order, lclaims.multiplicities):
+            self.claim(f"mult.{t}", mc.point, mc.value)
+
+    def _column_claim(self, dom: str, c: str, point, value) -> None:
+        """A claim on a column of `dom`, routed: committed -> advice, R:* -> tape, virtual i -> prefix check."""
+        if c.startswith("R:"):
+            if c in self.tape_claims:
+                raise AssertionError(f"two claims on the tape table {c}")
+            self.tape_claims[c] = PointClaim(tuple(point), value)
+        elif c == "i":
+            self.virtual_i.append((tuple(point), value))
+        elif c == "ilast":
+            self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
+        else:
+            self.claim(f"{dom}.{c}", point, value)
+
+    # --- 2 ------------------------------------------------------------------
+    def _fetch_columns(self) -> dict:
+        plan, inp = self.plan, self.inp
+        Kp = 1 << plan.c
+        X = self.f["X"].reshape(-1, Kp)
+        lookup = [self.f["i"]] + [np.ascontiguousarray(X[:, k]) for k in range(Kp)] + [self.f["y"]]
+        polys = inp.dataset_opening.polys
+        feat_idx, label_idx = dataset_indices(inp.dataset, plan.policy)
+        nt = 1 << inp.dataset.num_vars
+        const = np.zeros(nt, dtype=np.uint64)
+        const[:] = 1 << plan.f
+        table = [np.arange(nt, dtype=np.uint64)] + [polys[i] for i in feat_idx] + [const] + \
+            [np.zeros(nt, dtype=np.uint64)] * (Kp - plan.d) + [polys[label_idx]]
+        return {"lookup": lookup, "table": table, "numerators": self.f["live"]}
+
+    def _prove_fetch(self) -> None:
+        plan, inp, t = self.plan, self.inp, self.t
+        fe = self.fetch
+        inst = CommittedTableInstance(len(fe["lookup"]), plan.a + plan.b, inp.dataset.num_vars, inp.dataset.num_rows)
+        mD = self.tables["mD"]
+        proof, claims = committed_table_prover.prove(inst, fe["lookup"], fe["numerators"], fe["table"], mD, t)
+        self.stream.append(proof.to_bytes())
+        Kp = 1 << plan.c
+        lc = claims.lookup_columns
+        self._column_claim("slot", "i", lc[0].point, lc[0].value)
+        rho = t.challenge_exts(pr.LABEL_FETCH_K, plan.c)
+        from zkaudit.poly.mle import eq_eval
+
+        xv = Fp2(0)
+        for k in range(Kp):
+            xv = lc[1 + k].value * eq_eval(pr.bits_of(k, plan.c), rho) + xv
+        self.claim("X", tuple(lc[0].point) + tuple(rho), xv)
+        self.claim("slot.y", lc[-1].point, lc[-1].value)
+        self.claim("slot.live", claims.numerators.point, claims.numerators.value)
+        self.claim("mD", claims.multiplicities.point, claims.multiplicities.value)
+        feat_idx, label_idx = dataset_indices(inp.dataset, plan.policy)
+        self.ds_claims = [(i, c) for i, c in zip(list(feat_idx) + [label_idx],
+                                                 list(claims.table_columns[1:1 + plan.d - 1]) + [claims.table_columns[-1]])]
+        # the public table columns (index, 2^f, zeros) are evaluated by the verifier: deferred checks
+        rt = list(claims.table_columns[0].point)
+        zk = t.zk
+        zk.require_equal(claims.table_columns[0].value, _ext(evaluate(fe["table"][0], rt)), where="training.fetch index")
+        for k in range(plan.d - 1, Kp):
+            zk.require_equal(claims.table_columns[1 + k].value, _ext(evaluate(fe["table"][1 + k], rt)),
+                             where="training.fetch constants")
+
+    # --- 3 ------------------------------------------------------------------
+    def _zero_check(self, dom):
+        t = self.t
+        names = pr.domain_tables(dom)
+        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), len(dom.gates))
+        r = t.challenge_exts(pr.LABEL_POINT + dom.name.encode(), dom.num_vars)
+        spec = pr.zero_check_spec(names, dom.gates, alphas)
+        e = eq_table(r)
+        sel = wt.sel_mask(dom).astype(np.uint64)
+        e = e * sel[:, None]
+        tables = [e] + [self.f[n] for n in names]
+        public = (0,) + tuple(1 + names.index(n) for n in dom.public)
+        proof, ev, _ = sumcheck_prover.prove(tables, spec, t, claimed_sum=Fp2(0), public=public)
+        self.stream.append(proof.to_bytes())
+        s = ev.point
+        for n, v in zip(names, ev.values[1:]):
+            if n in dom.public:
+                continue
+            if n in ("dot", "xn", "shi", "next"):
+                self.pending[(dom.name, n)] = (tuple(s), v)
+            else:
+                self._column_claim(dom.name, n, s, v)
+        return tuple(s)
+
+    # --- 4 ------------------------------------------------------------------
+    def _features(self, points) -> None:
+        plan, t = self.plan, self.t
+        lams = t.challenge_exts(pr.LABEL_FEAT, 3)
+        s1, dot = self.pending[("slot", "dot")]
+        _, xn = self.pending[("slot", "xn")]
+        s2, shi = self.pending[("coord", "shi")]
+        A, Bp, Kp = 1 << plan.a, 1 << plan.b, 1 << plan.c
+        e1 = np.repeat(eq_table(list(s1)), Kp, axis=0)
+        e2 = np.ascontiguousarray(np.broadcast_to(eq_table(list(s2)).reshape(A, 1, Kp, 2), (A, Bp, Kp, 2)).reshape(-1, 2))
+        th = np.ascontiguousarray(np.broadcast_to(self.f["theta"].reshape(A, 1, Kp), (A, Bp, Kp)).reshape(-1))
+        et = np.repeat(self.f["et"], Kp)
+        claimed = lams[0] * dot + lams[1] * xn + lams[2] * shi
+        proof, ev, _ = sumcheck_prover.prove([e1, e2, th, et, self.f["X"]], pr.feat_spec(lams), t,
+                                             claimed_sum=claimed, public=(0, 1))
+        self.stream.append(proof.to_bytes())
+        s = list(ev.point)
+        st, sj, sk = s[:plan.a], s[plan.a:plan.a + plan.b], s[plan.a + plan.b:]
+        self.claim("coord.theta", st + sk, ev.values[2])
+        self.claim("slot.et", st + sj, ev.values[3])
+        self.claim("X", s, ev.values[4])
+
+    # --- 5 ------------------------------------------------------------------
+    def _shift(self) -> None:
+        plan, t = self.plan, self.t
+        s, v = self.pending[("coord", "next")]
+        st, sk = list(s[:plan.a]), list(s[plan.a:])
+        folded = fold_low(self.f["theta"], sk, plan.c)
+        proof, ev, _ = sumcheck_prover.prove([next_table(st), folded], pr.PAIR, t, claimed_sum=v, public=(0,))
+        self.stream.append(proof.to_bytes())
+        self.claim("coord.theta", list(ev.point) + sk, ev.values[1])
+
+    def _prefix(self, point, value) -> None:
+        plan, t = self.plan, self.t
+        st, sj = list(point[:plan.a]), list(point[plan.a:])
+        folded = fold_high(self.f["kg"], st, plan.b)
+        proof, ev, _ = sumcheck_prover.prove([pr.le_table(sj), folded], pr.PAIR, t, claimed_sum=value + 1,
+                                             public=(0,))
+        self.stream.append(proof.to_bytes())
+        self.claim("slot.kg", st + list(ev.point), ev.values[1])
+
+    # --- 6 ------------------------------------------------------------------
+    def _ends(self) -> None:
+        plan, t = self.plan, self.t
+        r = t.challenge_exts(pr.LABEL_INIT, plan.c)
+        self.init_point = pr.bits_of(0, plan.a) + list(r)
+        self.exact_claims = [("coord.theta", self.init_point, _ext(evaluate(self.f["theta"], self.init_point)))]
+        sent, v = send(t, _ext(evaluate(self.f["thetaT"], list(r))))
+        t.absorb_ext(pr.LABEL_SENT, sent)
+        self.stream.append(sent.to_bytes())
+        self.claim("thetaT", r, v)
+        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+
+    # --- 7 ------------------------------------------------------------------
+    def _discharge(self, zk):
+        from zkaudit.statements.consent.prover import repad
+        from zkaudit.statements.inference.zk import bank_linear_claim
+        from zkaudit.pcs.hiding import LinearClaim
+        from zkaudit.sumcheck.zk import bank_claim
+
+        index = {n: i for i, n in enumerate(self.names)}
+        adv = []
+        for name, cl in sorted(self.claims.items()):
+            for c in cl:
+                adv.append(linear_claim(index[name], len(self.names), ADVICE_BANK, c))
+        for name, point, value in self.exact_claims:
+            adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+        tape_claims = []
+        tape_tables = self.inp.tape_tables
+        for i, tname in enumerate(("R:gap", "R:last", "R:noise")):
+            c = self.tape_claims[tname]
+            sc, reduced = _repad(tape_tables[i], c, self.t, pr.TAPE_BANK)
+            self.stream.append(sc.to_bytes())
+            tape_claims.append(linear_claim(i, 3, pr.TAPE_BANK, reduced))
+        ds = []
+        polys = self.inp.dataset_opening.polys
+        for i, c in self.ds_claims:
+            sc, reduced = repad(polys[i], c, self.t)
+            self.stream.append(sc.to_bytes())
+            ds.append(linear_claim(i, self.inp.dataset.bank_index, pr.DATASET_BANK, reduced))
+        folded = bank_linear_claim(len(self.names), bank_claim(zk, ADVICE_BANK, self.t))
+        if folded is not None:
+            adv.append(folded)
+        bank_claim(zk, pr.TAPE_BANK, self.t)
+        bank_claim(zk, pr.DATASET_BANK, self.t)
+        return adv, tape_claims, ds
+
+
+def _repad(column: np.ndarray, claim: PointClaim, transcript, bank: str):
+    from zkaudit.statements.inference.zk import REPAD
+
+    sc, reduced, _ = sumcheck_prover.prove([column, eq_table(list(claim.point))], REPAD, transcript,
+                                           claimed_sum=claim.value, public=(1,), pad_bank={0: bank})
+    return sc, PointClaim(reduced.point, reduced.values[0])
+
+
+def _tape_bank(seed: bytes) -> np.ndarray:
+    from zkaudit.train import tape
+
+    return tape.bank(seed)
+
+
+def pr_link_plan(plan: Plan, theta_commitment: bytes):
+    from zkaudit.hash import commitment as hc
+    from zkaudit.statements.inference.weights_link import LinkPlan
+
+    return LinkPlan(hc.WeightCommitment.from_bytes(theta_commitment), theta_layouts(plan.policy))
+
+

@@ -1,0 +1,65 @@
+"""`prove_training(run, coin_doc)`: a trained run directory to a training proof.
+
+Loads the public records (run, policy, dataset, coin), the private opening
+(tape and its seed, the dataset's opening, the trace), commits theta_T with
+a fresh salt (c_theta, the proof's output; the salt goes to
+RUN/private/theta.salt for the link proof) and proves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from zkaudit.errors import ZkauditError
+from zkaudit.statements.training import protocol as pr
+
+
+def statement(run, coin_doc: dict, dataset_doc: dict, theta_commitment: bytes) -> dict:
+    return {"type": pr.STATEMENT_TYPE, "protocol_version": pr.PROTOCOL_VERSION, "run_record": run.record,
+            "policy": run.policy.doc, "dataset": dataset_doc, "coin_signature": coin_doc["signature"],
+            "theta_commitment": theta_commitment.hex()}
+
+
+def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> bytes:
+    from zkaudit.data.dataset import load_dataset
+    from zkaudit.hash import commitment as hc
+    from zkaudit.statements.training import prover
+    from zkaudit.statements.training.protocol import theta_layouts
+    from zkaudit.train import randomness, tape
+    from zkaudit.train.run import _write_private, coin_words, load_trace, training_data
+    from zkaudit.train.trainer import Semantics
+
+    policy = run.policy
+    if policy.hidden:
+        raise ZkauditError("training proofs cover logistic regression so far; this run trains an MLP",
+                           hint="the non-zero-knowledge check `zkaudit train check` covers MLP runs")
+    ddir = run.dataset_dir(dataset_dir)
+    data = training_data(policy, ddir)
+    record, _, opening = load_dataset(Path(ddir), with_opening=True)
+    trace = load_trace(run.path / "private" / "trace.npz")
+    t = run.tape()
+    words = coin_words(run, coin_doc, t)
+    if not np.array_equal(words.reshape(trace.words.shape), trace.words):
+        raise ZkauditError("the run's trace was not made with this coin and tape (retrain the run)")
+    shape = tape.TapeShape.of(policy)
+    coin = randomness.verify_coin(run.auditor_public_key, run.run_id, bytes.fromhex(coin_doc["signature"]))
+    mask = randomness.mask(coin, run.tape_commitment, policy.digest, shape.num_words)
+    tc, tdata = tape.commit(t.words, t.salt, shape)
+    salt = hc.fresh_salt()
+    layouts = theta_layouts(policy)
+    c_theta, salt = hc.commit_weights(layouts, [trace.theta[-1]], salt)
+    c_bytes = c_theta.to_bytes()
+    dataset_doc = json.loads((Path(ddir) / "dataset.json").read_text())
+    dataset_doc = dataset_doc.get("record", dataset_doc)
+    st = statement(run, coin_doc, record.doc, c_bytes)
+    inp = prover.Inputs(policy=policy, sem=Semantics.of(policy, data.X.shape[0]), statement=st, dataset=record,
+                        dataset_opening=opening, tape_words=t.words, tape_seed=t.salt, tape_commitment=tc,
+                        tape_data=tdata, mask_words=mask, trace=trace, X=data.X, y=data.y,
+                        theta_commitment=c_bytes, theta_salt=salt, theta0=trace.theta[0])
+    inp.tape_tables = shape.split(t.words)
+    out = prover.prove(inp)
+    _write_private(run.path / "private" / "theta.salt", hc.salt_to_bytes(salt))
+    (run.path / "theta.commitment").write_bytes(c_bytes)
+    return out

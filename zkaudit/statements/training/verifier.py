@@ -1,0 +1,379 @@
+"""The training verifier (protocol in `protocol.py`). Recomputes everything
+public itself: the coin's signature, the mask, the tables, theta_0, the
+selectors and eq/LE/next evaluations, epsilon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkaudit import pcs
+from zkaudit.data.canonical import digest, parse_canonical
+from zkaudit.data.records import DatasetRecord, hiding_params
+from zkaudit.errors import MalformedProof, ProofRejected
+from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.lookup import committed_table_verifier
+from zkaudit.lookup import verifier as lookup_verifier
+from zkaudit.lookup.claim import PointClaim
+from zkaudit.lookup.committed_table import CommittedTableInstance, CommittedTableProof
+from zkaudit.lookup.next_index import next_eval
+from zkaudit.lookup.proof import LookupProof
+from zkaudit.lookup.protocol import Lookup, LookupInstance
+from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.pcs.hiding_verifier import read_hiding_opening
+from zkaudit.pcs.proof import Commitment
+from zkaudit.poly.mle import eq_eval, evaluate, prefix_indicator
+from zkaudit.statements.common.statement import bind
+from zkaudit.statements.envelope import parse_envelope
+from zkaudit.statements.inference.zk import ADVICE_BANK, REPAD, bank_elements, bank_linear_claim, linear_claim
+from zkaudit.statements.training import protocol as pr
+from zkaudit.statements.training.plan import Plan
+from zkaudit.sumcheck import verifier as sumcheck_verifier
+from zkaudit.sumcheck.proof import SumcheckProof
+from zkaudit.sumcheck.zk import ZkSession, bank_claim, receive
+from zkaudit.transcript import Transcript
+
+
+class TrainingRejected(ProofRejected):
+    """The training proof does not establish its statement."""
+
+
+class StatementMismatch(TrainingRejected):
+    """The proof is about another run, policy, dataset or coin than the one asked about."""
+
+
+@dataclass(frozen=True)
+class TrainingVerdict:
+    run_id: bytes
+    policy_digest: bytes
+    dataset_digest: bytes
+    theta_commitment: bytes
+    soundness_bits: float
+    privacy: object
+
+
+def _ext(v) -> Fp2:
+    return Fp2.from_base(v) if isinstance(v, Fp) else v
+
+
+def _sc(blob: bytes, where: str) -> SumcheckProof:
+    proof, end = SumcheckProof.read(blob, 0)
+    if end != len(blob):
+        raise MalformedProof("sum-check proof has trailing bytes", where=where)
+    return proof
+
+
+def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc: dict | None = None,
+                    dataset_doc: dict | None = None, coin_doc: dict | None = None) -> TrainingVerdict:
+    """Raises a ProofRejected subclass naming the part; each given record must be the proof's."""
+    from zkaudit.train import randomness, tape
+    from zkaudit.train.accountant import epsilon
+    from zkaudit.train.policy import Policy
+    from zkaudit.train.run import parse_run_record
+    from zkaudit.train.trainer import Semantics, initial_theta
+
+    env = parse_envelope(proof)
+    name, body = env.statement, env.body
+    if name != pr.STATEMENT:
+        raise MalformedProof("not a training proof", where=pr.WHERE, expected=pr.STATEMENT, got=name)
+    blobs = pr.Blobs(body)
+    st = parse_canonical(blobs.next("statement"), "training statement")
+    keys = {"type", "protocol_version", "run_record", "policy", "dataset", "coin_signature", "theta_commitment"}
+    if not isinstance(st, dict) or set(st) != keys or st["type"] != pr.STATEMENT_TYPE \
+            or st["protocol_version"] != pr.PROTOCOL_VERSION:
+        raise MalformedProof("unsupported training statement", where=pr.WHERE)
+    for what, given, got in (("run record", run_record, st["run_record"]), ("policy", policy_doc, st["policy"]),
+                             ("dataset", dataset_doc, st["dataset"])):
+        if given is not None and digest(given) != digest(got):
+            raise StatementMismatch(f"the proof is about another {what}", where=pr.WHERE,
+                                    expected=digest(given).hex(), got=digest(got).hex())
+    if coin_doc is not None and coin_doc.get("signature") != st["coin_signature"]:
+        raise StatementMismatch("the proof uses another coin", where=pr.WHERE)
+    try:
+        policy = Policy.from_json(st["policy"])
+        parse_run_record(st["run_record"], policy)
+        ds = DatasetRecord.from_json(st["dataset"])
+        theta_c = bytes.fromhex(st["theta_commitment"])
+        sig = bytes.fromhex(st["coin_signature"])
+    except ProofRejected:
+        raise
+    except Exception as exc:
+        raise MalformedProof(f"training statement: {exc}", where=pr.WHERE) from None
+    rec = st["run_record"]
+    run_id = digest(rec)
+    if rec["policy_digest"] != policy.digest.hex() or rec["dataset_record_digest"] != ds.digest.hex() \
+            or rec["num_rows"] != ds.num_rows:
+        raise StatementMismatch("the run record names another policy or dataset", where=pr.WHERE)
+    if policy.hidden:
+        raise MalformedProof("training proofs cover logistic regression only", where=pr.WHERE)
+    coin = randomness.verify_coin(_auditor_key(rec), run_id, sig)
+    shape = tape.TapeShape.of(policy)
+    c_r = bytes.fromhex(rec["tape"]["commitment"])
+    mask = randomness.mask(coin, c_r, policy.digest, shape.num_words)
+    sem = Semantics.of(policy, ds.num_rows)
+    plan = Plan(policy, ds.num_rows, sem)
+
+    adv_c = Commitment.from_bytes(blobs.next("advice commitment"))
+    tape_bytes = blobs.next("tape commitment")
+    if tape.digest(tape_bytes) != c_r:
+        raise TrainingRejected("the tape commitment is not the run's c_R", where=f"{pr.WHERE}.tape")
+    tape_c = Commitment.from_bytes(tape_bytes)
+    stream = pr.Blobs(blobs.next("proof stream"))
+    a_open_b, t_open_b, d_open_b = (blobs.next("advice opening"), blobs.next("tape opening"),
+                                    blobs.next("dataset opening"))
+    blobs.finish()
+    names = [n for n, _ in plan.advice]
+    from zkaudit.statements.inference import weights_link as wl
+
+    link_plan = _link_plan(plan, theta_c)
+    names += [wl.DIGESTS, wl.SALT]
+    want = [nv for _, nv in plan.advice]
+    if len(adv_c.num_vars) != len(names) + 1 or list(adv_c.num_vars[:len(want)]) != want:
+        raise MalformedProof("the advice commitment does not hold the plan's tables", where=pr.WHERE)
+    zk = ZkSession({ADVICE_BANK: bank_elements(adv_c.num_vars[-1]), pr.TAPE_BANK: 3,
+                    pr.DATASET_BANK: len(ds.doc["polynomials"])})
+    t = Transcript()
+    bind(t, st, commitments={"advice": adv_c.to_bytes(), "tape": tape_c.to_bytes(),
+                             "dataset": ds.commitment.to_bytes()})
+    t.zk = zk
+    v = _Verify(plan, t, zk, stream, mask, shape)
+    v.run(ds, initial_theta(policy))
+    from zkaudit.statements.inference.weights_link import verify as link_verify
+
+    reader = _Reader(stream.next("hash link"))
+    for c in link_verify(link_plan, reader, t):
+        v.claim({"theta": "thetaT"}.get(c.tensor, c.tensor), c.point, c.value)
+    if reader.offset != len(reader.data):
+        raise MalformedProof("hash-link section has trailing bytes", where=pr.WHERE)
+    adv_claims, tape_claims, ds_claims = v.discharge(ds, names)
+    stream.finish()
+    t.zk = None
+    params = hiding_params()
+    pcs.verify(adv_c, adv_claims, read_hiding_opening(a_open_b, adv_c, params), t, params)
+    pcs.verify(tape_c, tape_claims, read_hiding_opening(t_open_b, tape_c, params), t, params)
+    pcs.verify(ds.commitment, ds_claims, read_hiding_opening(d_open_b, ds.commitment, ds.params), t, ds.params)
+    privacy = epsilon(policy, ds.num_rows)
+    return TrainingVerdict(run_id, policy.digest, ds.digest, theta_c, t.soundness_bits(), privacy)
+
+
+def _auditor_key(rec: dict) -> bytes:
+    src = rec.get("coin_source")
+    for k in ("auditor_public_key", "public_key", "auditor"):
+        if isinstance(src, dict) and isinstance(src.get(k), str):
+            return bytes.fromhex(src[k])
+    raise MalformedProof("the run record names no auditor key", where=pr.WHERE)
+
+
+def _link_plan(plan: Plan, theta_c: bytes):
+    from zkaudit.hash import commitment as hc
+    from zkaudit.hash.commitment import TensorLayout
+    from zkaudit.statements.inference.weights_link import LinkPlan
+
+    try:
+        record = hc.WeightCommitment.from_bytes(theta_c)
+    except Exception as exc:
+        raise MalformedProof(f"c_theta is not a weight commitment: {exc}", where=pr.WHERE) from None
+    layouts = (TensorLayout("theta", (plan.d,), -plan.lim, plan.lim),)
+    if record.n_weights != plan.d or record.layout_digest != hc.layout_digest(layouts):
+        raise MalformedProof("c_theta is not a commitment to d weights in the policy's range", where=pr.WHERE)
+    return LinkPlan(record, layouts)
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data, self.offset = data, 0
+
+    def read(self, wire_type):
+        obj, self.offset = wire_type.read(self.data, self.offset)
+        return obj
+
+
+class _Verify:
+    def __init__(self, plan, t, zk, stream, mask, shape):
+        self.plan, self.t, self.zk, self.stream = plan, t, zk, stream
+        self.mask_tables = dict(zip(("m:gap", "m:last", "m:noise"), shape.split(mask)))
+        self.claims: dict[str, list] = {}
+        self.tape_claims: dict[str, PointClaim] = {}
+        self.virtual_i, self.pending, self.exact = [], {}, []
+
+    def claim(self, name, point, value):
+        self.claims.setdefault(name, []).append(PointClaim(tuple(point), value))
+
+    def column_claim(self, dom, c, point, value):
+        if c.startswith("R:"):
+            if c in self.tape_claims:
+                raise MalformedProof(f"two claims on the tape table {c}", where=pr.WHERE)
+            self.tape_claims[c] = PointClaim(tuple(point), value)
+        elif c == "i":
+            self.virtual_i.append((tuple(point), value))
+        elif c == "ilast":
+            self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
+        else:
+            self.claim(f"{dom}.{c}", point, value)
+
+    def run(self, ds: DatasetRecord, theta0) -> None:
+        plan, t = self.plan, self.t
+        # 1. public lookups
+        specs = [plan.table_spec(n) for n in plan.table_order]
+        lookups = [Lookup(plan.table_order.index(tb), 1 << plan.domains[dom].num_vars)
+                   for dom, tb, _ in plan.lookup_list]
+        inst = LookupInstance(tuple(specs), tuple(lookups))
+        lc = lookup_verifier.verify(inst, LookupProof.from_bytes(self.stream.next("lookups")), t)
+        for (dom, tb, columns), cl in zip(plan.lookup_list, lc.columns):
+            for (c, const), pc in zip(columns, cl):
+                self.column_claim(dom, c, pc.point, pc.value - const)
+        for n, mc in zip(plan.table_order, lc.multiplicities):
+            self.claim(f"mult.{n}", mc.point, mc.value)
+        # 2. the fetch
+        Kp = 1 << plan.c
+        width = 1 + Kp + 1
+        cinst = CommittedTableInstance(width, plan.a + plan.b, ds.num_vars, ds.num_rows)
+        claims = committed_table_verifier.verify(cinst, CommittedTableProof.from_bytes(self.stream.next("fetch")), t)
+        fc = claims.lookup_columns
+        self.column_claim("slot", "i", fc[0].point, fc[0].value)
+        rho = t.challenge_exts(pr.LABEL_FETCH_K, plan.c)
+        xv = Fp2(0)
+        for k in range(Kp):
+            xv = fc[1 + k].value * eq_eval(pr.bits_of(k, plan.c), rho) + xv
+        self.claim("X", tuple(fc[0].point) + tuple(rho), xv)
+        self.claim("slot.y", fc[-1].point, fc[-1].value)
+        self.claim("slot.live", claims.numerators.point, claims.numerators.value)
+        self.claim("mD", claims.multiplicities.point, claims.multiplicities.value)
+        from zkaudit.statements.training.protocol import dataset_indices
+
+        feat_idx, label_idx = dataset_indices(ds, plan.policy)
+        self.ds_claims = list(zip(list(feat_idx) + [label_idx],
+                                  list(claims.table_columns[1:plan.d]) + [claims.table_columns[-1]]))
+        rt = list(claims.table_columns[0].point)
+        index = Fp2(0)
+        for k, r in enumerate(rt):
+            index = index + r * (1 << (len(rt) - 1 - k))
+        self.zk.require_equal(claims.table_columns[0].value, index, where="training.fetch index")
+        for k in range(plan.d - 1, Kp):
+            const = Fp2(1 << plan.f) if k == plan.d - 1 else Fp2(0)
+            self.zk.require_equal(claims.table_columns[1 + k].value, const, where="training.fetch constants")
+        # 3. zero-checks
+        for dom in plan.domains.values():
+            self.zero_check(dom)
+        # 4-5
+        self.features()
+        self.shift()
+        for pt, v in self.virtual_i:
+            self.prefix(pt, v)
+        # 6. theta_0 and theta_T
+        r = t.challenge_exts(pr.LABEL_INIT, plan.c)
+        init_point = pr.bits_of(0, plan.a) + list(r)
+        import numpy as np
+
+        from zkaudit.field import vec
+
+        th0 = np.zeros(1 << plan.c, dtype=np.int64)
+        th0[:plan.d] = theta0
+        self.exact.append(("coord.theta", init_point, _ext(evaluate(vec.from_int64(th0), list(r)))))
+        sent = Fp2.from_bytes(self.stream.next("theta_T value"))
+        v = receive(t, sent)
+        t.absorb_ext(pr.LABEL_SENT, sent)
+        self.claim("thetaT", r, v)
+        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+
+    def zero_check(self, dom):
+        t = self.t
+        names = pr.domain_tables(dom)
+        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), len(dom.gates))
+        r = t.challenge_exts(pr.LABEL_POINT + dom.name.encode(), dom.num_vars)
+        spec = pr.zero_check_spec(names, dom.gates, alphas)
+        public = (0,) + tuple(1 + names.index(n) for n in dom.public)
+        where = f"{pr.WHERE}.zero-check {dom.name}"
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), Fp2(0), dom.num_vars, spec, t,
+                                      where=where, public=public)
+        s = list(ev.point)
+        e = pr.masked_eq(dom.sel, r, s)
+        if ev.values[0] != e:
+            raise TrainingRejected("zero-check weight is not eq(r, s) sel(s)", where=where)
+        for n, val in zip(names, ev.values[1:]):
+            if n in dom.public:
+                want = _ext(evaluate(self.mask_tables[n], s))
+                if val != want:
+                    raise TrainingRejected(f"public table {n} differs from the verifier's", where=where)
+            elif n in ("dot", "xn", "shi", "next"):
+                self.pending[(dom.name, n)] = (tuple(s), val)
+            else:
+                self.column_claim(dom.name, n, s, val)
+
+    def features(self):
+        plan, t = self.plan, self.t
+        lams = t.challenge_exts(pr.LABEL_FEAT, 3)
+        s1, dot = self.pending[("slot", "dot")]
+        _, xn = self.pending[("slot", "xn")]
+        s2, shi = self.pending[("coord", "shi")]
+        where = f"{pr.WHERE}.features"
+        claimed = lams[0] * dot + lams[1] * xn + lams[2] * shi
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), claimed, plan.feat_vars, pr.feat_spec(lams),
+                                      t, where=where, public=(0, 1))
+        s = list(ev.point)
+        st, sj, sk = s[:plan.a], s[plan.a:plan.a + plan.b], s[plan.a + plan.b:]
+        if ev.values[0] != eq_eval(list(s1), st + sj) or ev.values[1] != eq_eval(list(s2), st + sk):
+            raise TrainingRejected("feature sum-check weights are not eq", where=where)
+        self.claim("coord.theta", st + sk, ev.values[2])
+        self.claim("slot.et", st + sj, ev.values[3])
+        self.claim("X", s, ev.values[4])
+
+    def shift(self):
+        plan, t = self.plan, self.t
+        s, v = self.pending[("coord", "next")]
+        st, sk = list(s[:plan.a]), list(s[plan.a:])
+        where = f"{pr.WHERE}.shift"
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), v, plan.a, pr.PAIR, t, where=where,
+                                      public=(0,))
+        if ev.values[0] != next_eval(st, list(ev.point)):
+            raise TrainingRejected("shift weight is not next(s, s')", where=where)
+        self.claim("coord.theta", list(ev.point) + sk, ev.values[1])
+
+    def prefix(self, point, value):
+        plan, t = self.plan, self.t
+        st, sj = list(point[:plan.a]), list(point[plan.a:])
+        where = f"{pr.WHERE}.index prefix"
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), value + 1, plan.b, pr.PAIR, t,
+                                      where=where, public=(0,))
+        if ev.values[0] != pr.le_eval(sj, list(ev.point)):
+            raise TrainingRejected("prefix weight is not LE(s, s')", where=where)
+        self.claim("slot.kg", st + list(ev.point), ev.values[1])
+
+    def discharge(self, ds: DatasetRecord, names: list[str]):
+        t, zk = self.t, self.zk
+        index = {n: i for i, n in enumerate(names)}
+        adv = []
+        for name, cl in sorted(self.claims.items()):
+            if name not in index:
+                raise MalformedProof(f"a claim on an unknown table {name}", where=pr.WHERE)
+            for c in cl:
+                adv.append(linear_claim(index[name], len(names), ADVICE_BANK, c))
+        for name, point, value in self.exact:
+            adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+        tape_claims = []
+        for i, tname in enumerate(("R:gap", "R:last", "R:noise")):
+            if tname not in self.tape_claims:
+                raise MalformedProof(f"no claim on the tape table {tname}", where=pr.WHERE)
+            c = self.tape_claims[tname]
+            where = f"{pr.WHERE}.re-pad {tname}"
+            reduced = _repad(self.stream.next(where), c, len(c.point), t, pr.TAPE_BANK, where)
+            tape_claims.append(linear_claim(i, 3, pr.TAPE_BANK, reduced))
+        dsc = []
+        for i, c in self.ds_claims:
+            where = f"{pr.WHERE}.re-pad dataset column {i}"
+            reduced = _repad(self.stream.next(where), c, ds.num_vars, t, pr.DATASET_BANK, where)
+            dsc.append(linear_claim(i, ds.bank_index, pr.DATASET_BANK, reduced))
+        folded = bank_linear_claim(len(names), bank_claim(zk, ADVICE_BANK, t))
+        if folded is not None:
+            adv.append(folded)
+        for bank in (pr.TAPE_BANK, pr.DATASET_BANK):
+            if bank_claim(zk, bank, t) is not None:
+                raise MalformedProof(f"a deferred check on the {bank} commitment's bank", where=pr.WHERE)
+        return adv, tape_claims, dsc
+
+
+def _repad(blob, claim: PointClaim, num_vars: int, t, bank: str, where: str) -> PointClaim:
+    reduced = sumcheck_verifier.verify(_sc(blob, where), claim.value, num_vars, REPAD, t, where=where, public=(1,),
+                                       pad_bank={0: bank})
+    if reduced.values[1] != eq_eval(list(claim.point), reduced.point):
+        raise TrainingRejected("re-padding weight is not eq", where=where)
+    return PointClaim(reduced.point, reduced.values[0])
