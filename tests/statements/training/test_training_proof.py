@@ -1,0 +1,130 @@
+"""The training proof (train-dpsgd/v1): an honest run verifies with the
+accountant's epsilon and >= 100 bits; tampered proofs, another statement and
+a malicious prover that forges the noise or the clipping are rejected."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
+from train_helpers import policy_doc  # noqa: E402
+
+from zkaudit.errors import ProofRejected  # noqa: E402
+from zkaudit.statements.training import witness as wt  # noqa: E402
+from zkaudit.statements.training.run_proof import prove_training  # noqa: E402
+from zkaudit.statements.training.verifier import StatementMismatch, verify_training  # noqa: E402
+from zkaudit.train.run import load_run, read_coin  # noqa: E402
+
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from zkaudit.cli.main import main
+    from zkaudit.data.dataset import commit_dataset, write_dataset
+    from zkaudit.registry.keys import KeyPair, write_keystore
+    from zkaudit.train import example
+
+    d = tmp_path_factory.mktemp("train-proof")
+    files = example.write_example(d)
+    record, opening = commit_dataset(files["train"], json.loads(files["schema"].read_text()))
+    write_dataset(d / "DS", record, opening, None)
+    aud = KeyPair.generate("auditor")
+    write_keystore(d / "auditor.key", aud)
+    (d / "policy.json").write_text(json.dumps(policy_doc(steps=STEPS)))
+    for argv in (["train", "init", "--policy", str(d / "policy.json"), "--dataset", str(d / "DS"), "--out",
+                  str(d / "RUN"), "--auditor", aud.public_key.hex(), "--json"],
+                 ["coin", "sign", str(d / "RUN"), "--key", str(d / "auditor.key"), "--json"],
+                 ["train", str(d / "RUN"), "--coin", str(d / "RUN" / "coin.json"), "--json"]):
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(argv) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def honest(run_dir):
+    run = load_run(run_dir / "RUN")
+    return prove_training(run, read_coin(run_dir / "RUN" / "coin.json"))
+
+
+def test_honest_proof_verifies(run_dir, honest):
+    from zkaudit.train.accountant import epsilon
+
+    run = load_run(run_dir / "RUN")
+    v = verify_training(honest, run_record=run.record, policy_doc=run.policy.doc,
+                        coin_doc=read_coin(run_dir / "RUN" / "coin.json"))
+    assert v.run_id == run.run_id
+    assert v.soundness_bits >= 100
+    assert v.theta_commitment == (run_dir / "RUN" / "theta.commitment").read_bytes()
+    assert v.privacy.to_json() == epsilon(run.policy, run.record["num_rows"]).to_json()
+
+
+def test_tampered_bytes_are_rejected(honest):
+    for pos in (len(honest) // 3, len(honest) // 2, len(honest) - 100):
+        bad = bytearray(honest)
+        bad[pos] ^= 0x01
+        with pytest.raises(ProofRejected):
+            verify_training(bytes(bad))
+
+
+def test_another_policy_is_a_statement_mismatch(run_dir, honest):
+    other = policy_doc(steps=STEPS + 1)
+    with pytest.raises(StatementMismatch):
+        verify_training(honest, policy_doc=other)
+
+
+def _forge(run_dir, monkeypatch, tamper):
+    """A malicious prover: changes witness columns after the honest build, fills
+    every range limb with the value mod 2^bits and skips its own gate check."""
+    build = wt.build
+
+    def evil_build(*args, **kwargs):
+        cols = build(*args, **kwargs)
+        tamper(args[0], cols)
+        return cols
+
+    def evil_ranges(plan, cols):
+        for dom in plan.domains.values():
+            sel = wt.sel_mask(dom)
+            for r in (r for r in plan.ranges if r.domain == dom.name):
+                v = np.where(sel == 1, r.expr.evaluate_int(cols, sel.shape[0]), 0) % (1 << r.bits)
+                shift = 0
+                for limb, w in zip(r.limbs, r.widths):
+                    cols[limb] = ((v >> shift) & ((1 << w) - 1)).astype(np.int64)
+                    shift += w
+
+    monkeypatch.setattr(wt, "build", evil_build)
+    monkeypatch.setattr(wt, "fill_ranges", evil_ranges)
+    monkeypatch.setattr(wt, "check_gates", lambda plan, cols: None)
+    run = load_run(run_dir / "RUN")
+    return prove_training(run, read_coin(run_dir / "RUN" / "coin.json"))
+
+
+def _noise_off_by_one(plan, cols):
+    """noise_off_by_one_bucket: coordinate 3 of step 0 draws the next bucket (a
+    consistent table row), so the noise added is one grid unit larger."""
+    values = plan.tables["noise"].values
+    cols["kn"][3] += 1
+    cols["hn"][3], cols["ln"][3] = values[cols["kn"][3]], values[cols["kn"][3] - 1]
+
+
+def _zero_clip(plan, cols):
+    """clip_factor_too_small: a live slot's clipped gradient is zeroed."""
+    live = np.flatnonzero(cols["live"] == 1)
+    j = live[0]
+    cols["A"][j] = 0
+    cols["et"][j] = 0
+
+
+@pytest.mark.parametrize("tamper", [_noise_off_by_one, _zero_clip], ids=["noise_off_by_one", "zeroed_clip"])
+def test_malicious_prover_is_rejected(run_dir, monkeypatch, tamper):
+    forged = _forge(run_dir, monkeypatch, tamper)
+    with pytest.raises(ProofRejected):
+        verify_training(forged)
