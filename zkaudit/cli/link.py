@@ -75,6 +75,7 @@ def link(
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.errors import ZkauditError
     from zkaudit.hash import commitment as hc
+    from zkaudit.statements.link.proof import SCALES
     from zkaudit.statements.link.prover import prove_link
     from zkaudit.statements.link.verifier import verify_link
     from zkaudit.train.run import load_run
@@ -94,8 +95,11 @@ def link(
     if not salt_path.is_file():
         raise ZkauditError(f"{salt_path} not found: the link proof needs the weights' salt (the vendor's folder)")
     w_salt = hc.salt_from_bytes(salt_path.read_bytes())
-    layers = [{k: float(layer[k]) for k in ("in_scale", "w_scale", "b_scale")}
-              for layer in result["quantization"]["layers"]]
+    try:
+        layers = [{k: float(layer[k]) for k in SCALES} for layer in result["quantization"]["layers"]]
+    except (KeyError, TypeError, ValueError):
+        raise ZkauditError(f"{run_dir / 'result.json'}: the quantization layers lack their scales "
+                           f"({', '.join(SCALES)})") from None
     policy = run.policy
     t0 = time.perf_counter()
     proof = prove_link(np.array(result["theta"], dtype=np.int64), t_salt, circuit, dict(weights), w_salt, layers,

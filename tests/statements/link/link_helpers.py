@@ -88,7 +88,8 @@ def build(family: str, folder: Path, *, w_scale_factor: float = 1.0) -> Model:
     w_salt = hc.salt_from_bytes((folder / "compiled" / "private" / "weights.salt").read_bytes())
     cw = (folder / "compiled" / "public" / "weights.commitment").read_bytes()
     t_salt = hc.fresh_salt()
-    layers = [{"in_scale": q.in_scale, "w_scale": q.w_scale, "b_scale": q.b_scale} for q in qs]
+    layers = [{"in_scale": q.in_scale, "w_scale": q.w_scale, "b_scale": q.b_scale, "out_scale": q.out_scale}
+              for q in qs]
     del dataclasses
     return Model(policy, theta, layers, sum(q.saturated for q in qs), circuit, dict(weights), w_salt, cw, t_salt,
                  theta_commitment(policy, theta, t_salt), folder)

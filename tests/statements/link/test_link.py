@@ -186,6 +186,43 @@ def test_c_w_of_another_model(logreg, mlp, logreg_proof):
     never_accepted(logreg, lambda: logreg.prove(weight_commitment=cw, unchecked=True), weight_commitment=cw)
 
 
+def test_scales_the_circuit_does_not_use_are_refused(logreg):
+    """s_w doubled (s_b kept consistent): the circuit's requantization
+    multiplier was derived from the real s_w, so the spec contradicts it."""
+    import numpy as np
+
+    wrong = [dict(layer, w_scale=layer["w_scale"] * 2,
+                  b_scale=float(np.float32(layer["in_scale"]) * np.float32(layer["w_scale"] * 2)))
+             for layer in logreg.layers]
+    with pytest.raises(LinkMismatch, match="requantization"):
+        logreg.prove(layers=wrong)
+    with pytest.raises(QuantSpecMismatch, match="requantization"):
+        logreg.verify(logreg.prove(layers=wrong, unchecked=True))
+
+
+def test_theta_outside_its_limit_is_refused(logreg):
+    """A c_theta over an out-of-range theta (made by hand: commit_weights
+    refuses it) does not link, though its packing is one element per entry."""
+    from zkaudit.hash.merkle import merkle_root
+    from zkaudit.statements.link.prover import _pack_any
+
+    limit = logreg.policy.weight_limit
+    theta = np.array(logreg.theta, dtype=np.int64)
+    theta[0] = limit + 5
+    layout = hc.TensorLayout("theta", (len(theta),), -limit, limit)
+    salt = hc.fresh_salt()
+    msg = np.concatenate([np.array(list(salt) + hc.header_elements(len(theta), hc.layout_digest([layout])),
+                                   dtype=np.uint64), _pack_any(layout, theta)])
+    ct = hc.WeightCommitment(hc.SCHEME_ID, merkle_root(msg), len(theta), hc.layout_digest([layout])).to_bytes()
+    w = {k: v.copy() for k, v in logreg.weights.items()}
+    w["fc0/W"][0, 0] = 127  # what the rule gives for theta[0] = L + 5 (clamped): registered so
+    cw, w_salt = hashed(logreg.circuit, w)
+    kw = dict(theta=theta, theta_salt=salt, theta_commitment=ct, weights=w, weight_salt=w_salt, weight_commitment=cw)
+    with pytest.raises(LinkMismatch, match="outside"):
+        logreg.prove(**kw)
+    never_accepted(logreg, lambda: logreg.prove(unchecked=True, **kw), theta_commitment=ct, weight_commitment=cw)
+
+
 # ---------------------------------------------------- malicious free values
 
 

@@ -12,7 +12,8 @@ The envelope (`statements/envelope.py`, statement name "link-quant") holds:
 Statement (type "link-quant/v1"): the circuit digest, c_theta and c_W
 (hex of their canonical bytes), theta's layout (num_params d, limit L,
 weight_bits w), the quant spec (rounding, weight clamp, per layer the
-float32 scales as their IEEE bit patterns: JSON carries no floats), the
+float32 scales s_in, s_w, s_b, s_out as their IEEE bit patterns: JSON
+carries no floats), the
 parameter map pi (per circuit weight tensor: offset and strides into
 theta, role, layer) and the saturation count. Floats never enter: a scale
 is read back from its bits, so both sides use the same exact dyadic
@@ -37,6 +38,7 @@ MAGIC = b"ZKLQ"
 BODY_VERSION = 1
 WHERE = "link"
 ROUNDING = "half-up"
+SCALES = ("in_scale", "w_scale", "b_scale", "out_scale")
 PI_DOMAIN = b"zkaudit/link/pi/v1\x00"
 QUANT_DOMAIN = b"zkaudit/link/quant/v1\x00"
 
@@ -91,12 +93,12 @@ def default_pi(circuit) -> list[dict]:
 
 def build_statement(*, circuit_digest: str, theta_commitment: bytes, weight_commitment: bytes, d: int, limit: int,
                     weight_bits: int, layers: list[dict], pi: list[dict], saturated: int) -> dict:
-    """`layers`: per layer {"in_scale", "w_scale", "b_scale"} as floats (float32 values)."""
+    """`layers`: per layer {"in_scale", "w_scale", "b_scale", "out_scale"} as floats (float32 values)."""
     return {"type": STATEMENT_TYPE, "protocol_version": PROTOCOL_VERSION, "circuit_digest": circuit_digest,
             "theta_commitment": theta_commitment.hex(), "weight_commitment": weight_commitment.hex(),
             "theta": {"num_params": int(d), "limit": int(limit), "weight_bits": int(weight_bits)},
             "quant": {"rounding": ROUNDING, "weight_clamp": [-127, 127],
-                      "layers": [{k: f32_bits(v[k]) for k in ("in_scale", "w_scale", "b_scale")} for v in layers]},
+                      "layers": [{k: f32_bits(v[k]) for k in SCALES} for v in layers]},
             "pi": pi, "saturated": int(saturated), "zero_knowledge": True}
 
 

@@ -32,8 +32,10 @@ inference, `statements/inference/zk.py`):
   2. Wiring: the prover sends S_t (padded); per tensor a sum-check of
      <W_t, M_t> = S_t with the public M_t(y) = eq(rho, pi_t(y)), and
      sum_t S_t = W'~(rho) (deferred).
-  3. Range checks of r, rr, e1, e2 (`inference.committed_range`, LogUp on
-     limbs; their padding is proven zero).
+  3. Range checks of theta (in [-L, L]: the wrap-free bound uses it, so
+     the link does not rest on how c_theta was made) and of r, rr, e1, e2
+     (`inference.committed_range`, LogUp on limbs; their padding is proven
+     zero).
   4. theta hashes to c_theta, the W_t hash to c_W
      (`inference.weights_link`, data-parallel Poseidon2 GKR), each link's
      tables under its own names.
@@ -73,7 +75,7 @@ from zkaudit.statements.inference.commitment import zk_params
 from zkaudit.statements.inference.zk import ADVICE_BANK, bank_elements, bank_linear_claim, linear_claim
 from zkaudit.statements.link import plan as lp
 from zkaudit.statements.link.proof import (
-    PROTOCOL_VERSION, ROUNDING, STATEMENT, STATEMENT_TYPE, WHERE, LinkProof, default_pi, f32_bits, f32_value,
+    PROTOCOL_VERSION, ROUNDING, SCALES, STATEMENT, STATEMENT_TYPE, WHERE, LinkProof, default_pi, f32_bits, f32_value,
     pi_digest, quant_digest,
 )
 from zkaudit.statements.verify import Verified, register_verifier
@@ -173,7 +175,7 @@ def _check_statement_shape(st: dict) -> None:
           and q["weight_clamp"] == [-127, 127] and isinstance(q["layers"], list),
           "link statement: unsupported quant spec (rounding half-up, clamp [-127, 127])", got=q)
     for layer in q["layers"]:
-        _need(isinstance(layer, dict) and set(layer) == {"in_scale", "w_scale", "b_scale"}
+        _need(isinstance(layer, dict) and set(layer) == set(SCALES)
               and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 32 for v in layer.values()),
               "link statement: malformed layer scales", got=layer)
     _need(isinstance(st["pi"], list), "link statement: malformed pi")
@@ -187,18 +189,42 @@ def _check_statement_shape(st: dict) -> None:
 
 
 def check_quant_spec(st: dict, circuit: Circuit) -> None:
-    """Scales the circuit fixes: layer 0's input scale, and s_b = float32(s_in s_w)."""
+    """What the circuit fixes of the scales: layer 0's s_in is the circuit's
+    input scale, each layer's s_in the previous layer's s_out, s_b =
+    float32(s_in s_w), and each layer's requantization multiplier is the
+    exact float32 ratio s_in s_w / s_out the compiler derives (so s_w is the
+    scale the deployed model dequantizes W with, up to the output scale)."""
+    from zkaudit.circuit.errors import CircuitError
+    from zkaudit.circuit.fixed_point import multiplier_from_float32
+
     layers = st["quant"]["layers"]
+    f = [{k: np.float32(f32_value(layer[k])) for k in SCALES} for layer in layers]
     x_scale = circuit.inputs[0].scale if len(circuit.inputs) == 1 else None
     if x_scale is None or not layers or layers[0]["in_scale"] != f32_bits(x_scale):
         raise QuantSpecMismatch("layer 0's input scale is not the circuit's", where=f"{WHERE}.quant",
                                 expected=None if x_scale is None else f32_bits(x_scale),
                                 got=layers[0]["in_scale"] if layers else None)
-    for i, layer in enumerate(layers):
-        s_b = np.float32(f32_value(layer["in_scale"])) * np.float32(f32_value(layer["w_scale"]))
+    matmuls = [n for n in circuit.nodes if n.op == "MatMul"]
+    if len(matmuls) != len(layers):
+        raise QuantSpecMismatch("the quant spec has another number of layers than the circuit", where=f"{WHERE}.quant",
+                                expected=len(matmuls), got=len(layers))
+    for i, (layer, s, node) in enumerate(zip(layers, f, matmuls)):
+        if i and layer["in_scale"] != layers[i - 1]["out_scale"]:
+            raise QuantSpecMismatch(f"layer {i}: s_in is not layer {i - 1}'s s_out", where=f"{WHERE}.quant",
+                                    expected=layers[i - 1]["out_scale"], got=layer["in_scale"])
+        s_b = s["in_scale"] * s["w_scale"]
         if f32_bits(float(s_b)) != layer["b_scale"]:
             raise QuantSpecMismatch(f"layer {i}: bias scale is not float32(s_in * s_w)", where=f"{WHERE}.quant",
                                     expected=f32_bits(float(s_b)), got=layer["b_scale"])
+        req = [n for n in circuit.nodes if n.op == "Requantize" and n.inputs == (node.output,)]
+        try:
+            m, shift = multiplier_from_float32(s_b / s["out_scale"])
+        except (CircuitError, ZeroDivisionError, FloatingPointError):
+            m, shift = None, None
+        if len(req) != 1 or (req[0].a.get("multiplier"), req[0].a.get("shift")) != ((m,), (shift,)):
+            raise QuantSpecMismatch(f"layer {i}: the circuit's requantization is not s_in s_w / s_out",
+                                    where=f"{WHERE}.quant", expected=(m, shift),
+                                    got=[(r.a.get("multiplier"), r.a.get("shift")) for r in req])
 
 
 def plan_of(st: dict, circuit: Circuit) -> lp.Plan:
@@ -258,8 +284,9 @@ class _Columns:
     def __init__(self, plan: lp.Plan):
         from zkaudit.circuit.graph import TensorSpec
 
-        specs = [TensorSpec(n, (plan.d,), 0, (1 << (plan.r_bits if n in (lp.R, lp.RR) else plan.e_bits)) - 1)
-                 for n in lp.RANGED]
+        specs = [TensorSpec(lp.THETA, (plan.d,), -plan.limit, plan.limit)]  # the no-wrap bound rests on it
+        specs += [TensorSpec(n, (plan.d,), 0, (1 << (plan.r_bits if n in (lp.R, lp.RR) else plan.e_bits)) - 1)
+                  for n in lp.RANGED]
         self.range_plan = committed_range.plan(_Specs(tuple(specs)))
 
 
