@@ -377,3 +377,27 @@ def _repad(blob, claim: PointClaim, num_vars: int, t, bank: str, where: str) -> 
     if reduced.values[1] != eq_eval(list(claim.point), reduced.point):
         raise TrainingRejected("re-padding weight is not eq", where=where)
     return PointClaim(reduced.point, reduced.values[0])
+
+
+def _verify_registered(body: bytes, *, circuit_bin: bytes | None = None, weight_commitment: bytes | None = None,
+                       **expected):
+    """`zkaudit verify TRAIN.zkp`: the proof is self-contained (its statement names
+    the run, policy, dataset and coin, each checked against the others)."""
+    from zkaudit.statements.envelope import encode_envelope
+    from zkaudit.statements.verify import Verified
+
+    v = verify_training(encode_envelope(pr.STATEMENT, body))
+    out = {"statement": pr.STATEMENT_TYPE, "run_id": v.run_id.hex(), "policy": v.policy_digest.hex(),
+           "dataset": v.dataset_digest.hex(), "theta_commitment": v.theta_commitment.hex(),
+           "privacy_loss": v.privacy.to_json()}
+    return Verified(out, soundness_bits=v.soundness_bits,
+                    privacy={"zero_knowledge": True, "hidden": "the data, the tape, the noise, every step's weights"})
+
+
+def _register() -> None:
+    from zkaudit.statements.verify import register_verifier
+
+    register_verifier(pr.STATEMENT)(_verify_registered)
+
+
+_register()

@@ -1,0 +1,55 @@
+"""`zkaudit prove-training RUN --out TRAIN.zkp`: the zero-knowledge proof that
+a trained run followed its DP-SGD policy (statement train-dpsgd/v1; a thin
+layer over `zkaudit.statements.training`). `zkaudit verify TRAIN.zkp` checks it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+
+def prove_training_cmd(
+    run_dir: Path = typer.Argument(..., help="The trained run directory (`zkaudit train RUN --coin COIN`)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the proof (written atomically)."),
+    dataset: Path = typer.Option(None, "--dataset", help="The dataset directory, if it moved since `train init`."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Prove that RUN trained by its policy's DP-SGD (logistic regression) on
+    the committed dataset with the coin-masked tape: every step's sampling,
+    gradients, clipping, noise and update, zero-knowledge. Writes the proof,
+    RUN/theta.commitment (c_theta, the trained weights' commitment the link
+    proof starts from) and RUN/private/theta.salt."""
+    from zkaudit.statements.training.run_proof import prove_training
+    from zkaudit.statements.training.verifier import verify_training
+    from zkaudit.train.run import load_run, read_coin
+
+    run = load_run(run_dir)
+    coin = read_coin(run_dir / "coin.json")
+    t0 = time.perf_counter()
+    proof = prove_training(run, coin, dataset_dir=dataset)
+    seconds = time.perf_counter() - t0
+    verdict = verify_training(proof, run_record=run.record, coin_doc=coin)
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=".train-proof-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(proof)
+    os.replace(tmp, out)
+    eps = verdict.privacy.to_json()
+    doc = {"schema": "zkaudit.prove-training/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
+           "run_id": verdict.run_id.hex(), "theta_commitment": verdict.theta_commitment.hex(),
+           "soundness_bits": round(verdict.soundness_bits, 1), "privacy": eps}
+    if as_json:
+        typer.echo(json.dumps(doc, sort_keys=True))
+        return
+    typer.echo(f"wrote {out} ({len(proof)} bytes, {seconds:.2f} s, {verdict.soundness_bits:.1f} bits)")
+    typer.echo(f"  run {verdict.run_id.hex()[:16]}...  c_theta {verdict.theta_commitment.hex()[:32]}...")
+    typer.echo(f"  privacy {json.dumps(eps, sort_keys=True)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("prove-training")(prove_training_cmd)
