@@ -23,6 +23,14 @@ def _theta_commitment(run, salt_file: Path | None):
     from zkaudit.errors import ZkauditError
     from zkaudit.hash import commitment as hc
 
+    if salt_file is None:
+        try:  # the training statement's own derivation, once it lands (lead-owned)
+            from zkaudit.statements.training.output import theta_commitment
+        except ImportError:
+            theta_commitment = None
+        if theta_commitment is not None and (run.path / THETA_SALT).is_file():
+            com, salt = theta_commitment(run)
+            return com.to_bytes(), tuple(salt)
     path = salt_file or run.path / THETA_SALT
     if not path.is_file():
         raise ZkauditError(f"{path} not found: it holds the salt of c_theta, written by the training proof "
