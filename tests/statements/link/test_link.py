@@ -312,3 +312,28 @@ def _statement(model, pi, layers=None):
 
 def _plan(model):
     return plan_of(_statement(model, _pi(model)), model.circuit)
+
+
+def test_a_changed_or_damaged_proof_is_rejected(logreg, logreg_proof):
+    """Statement edits (the transcript binds it), a huge theta size (refused
+    before any allocation), damaged bytes: all rejected with a reason."""
+    from zkaudit.errors import MalformedProof
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.link.proof import STATEMENT, LinkProof
+
+    body = LinkProof.from_bytes(parse_envelope(logreg_proof).body)
+
+    def with_statement(**theta):
+        st = dict(body.statement, theta=dict(body.statement["theta"], **theta))
+        return encode_envelope(STATEMENT, LinkProof(st, body.advice_commitment, body.stream, body.opening).to_bytes())
+
+    with pytest.raises(ProofRejected):
+        logreg.verify(with_statement(weight_bits=logreg.policy.weight_bits - 1))
+    with pytest.raises(PiMismatch, match="size"):
+        logreg.verify(with_statement(num_params=1 << 40))
+    with pytest.raises(MalformedProof):
+        logreg.verify(logreg_proof[:-7])
+    damaged = bytearray(logreg_proof)
+    damaged[len(damaged) // 2] ^= 1
+    with pytest.raises(ProofRejected):
+        logreg.verify(bytes(damaged))

@@ -56,7 +56,10 @@ def section_digest(doc, domain: bytes) -> bytes:
 
 
 def quant_digest(statement: dict) -> bytes:
-    return section_digest(statement["quant"], QUANT_DOMAIN)
+    """Over the rounding, clamp, every layer's scales and theta's fixed-point
+    weight_bits (the multipliers 1 / (2^w s) depend on it; c_theta's layout
+    pins d and L but not w)."""
+    return section_digest({"weight_bits": statement["theta"]["weight_bits"], **statement["quant"]}, QUANT_DOMAIN)
 
 
 def pi_digest(statement: dict) -> bytes:

@@ -128,12 +128,14 @@ class LinkVerdict:
     soundness_bits: float
     num_params: int
     theta_limit: int
+    weight_bits: int
 
     def to_json(self) -> dict:
         return {"statement": STATEMENT_TYPE, "circuit_digest": self.circuit_digest,
                 "theta_commitment": self.theta_commitment.hex(), "weight_commitment": self.weight_commitment.hex(),
                 "saturated": self.saturated, "quant_spec_digest": self.quant_spec_digest.hex(),
-                "pi_digest": self.pi_digest.hex(), "num_params": self.num_params, "theta_limit": self.theta_limit}
+                "pi_digest": self.pi_digest.hex(), "num_params": self.num_params, "theta_limit": self.theta_limit,
+                "weight_bits": self.weight_bits, "soundness_bits": round(self.soundness_bits, 1)}
 
 
 # ----------------------------------------------------------- shared derivation
@@ -244,6 +246,10 @@ def plan_of(st: dict, circuit: Circuit) -> lp.Plan:
         raise PiMismatch("pi must list the circuit's weight tensors once each, in circuit order",
                          where=f"{WHERE}.pi", expected=[s.name for s in circuit.weights], got=names)
     th = st["theta"]
+    total = sum(m.size for m in maps)
+    if th["num_params"] != total:
+        raise PiMismatch("theta's size is not the number of weights pi feeds", where=f"{WHERE}.pi", expected=total,
+                         got=th["num_params"])
     try:
         return lp.make_plan(th["num_params"], th["limit"], th["weight_bits"], maps)
     except lp.NotRepresentable as exc:
@@ -432,7 +438,7 @@ def verify_body(body: bytes, *, theta_commitment, weight_commitment, circuit, pi
     transcript.zk = None  # the opening's own sum-check is masked by the hiding commitment itself
     pcs.verify(com, pcs_claims, opening, transcript, params)
     return LinkVerdict(digest, c_theta, c_w, st["saturated"], quant_digest(st), pi_digest(st),
-                       transcript.soundness_bits(), plan.d, plan.limit)
+                       transcript.soundness_bits(), plan.d, plan.limit, plan.weight_bits)
 
 
 def _verify_stream(plan, circuit, theta_plan, w_plan, range_plan, saturated, reader, transcript) -> list:
