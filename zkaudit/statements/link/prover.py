@@ -21,7 +21,6 @@ from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.hash import commitment as hc
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.tensor import embed
-from zkaudit.poly.mle import eq_table
 from zkaudit.statements.common.statement import bind
 from zkaudit.statements.envelope import encode_envelope
 from zkaudit.statements.inference import committed_range_prover, weights_link_prover
@@ -29,8 +28,9 @@ from zkaudit.statements.inference import weights_link as wl
 from zkaudit.statements.inference.commitment import zk_params
 from zkaudit.statements.inference.zk import ADVICE_BANK, bank_linear_claim, bank_words, linear_claim
 from zkaudit.statements.link import plan as lp
-from zkaudit.statements.link import verifier as lv
-from zkaudit.statements.link.proof import STATEMENT, LinkProof, build_statement, default_pi
+from zkaudit.statements.link import errors as le
+from zkaudit.statements.link import statement as lv
+from zkaudit.statements.link.proof import STATEMENT, WHERE, LinkProof, build_statement, default_pi
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.zk import check_equal, send
 from zkaudit.transcript import Transcript
@@ -173,7 +173,7 @@ class _Run:
         self.theta_witness = _link_witness(theta_plan, {lp.THETA: np.array(theta, dtype=np.int64)}, theta_salt,
                                            unchecked)
         self.w_witness = _link_witness(w_plan, weights, weight_salt, unchecked)
-        self.range_plan = lv._Columns(plan).range_plan
+        self.range_plan = lv.Columns(plan).range_plan
         tables = {n: vec.from_ints([int(v) % lp.P for v in cols[n]]) for n in lp.WITNESS}
         for s in circuit.weights:
             tables[s.name] = embed(weights[s.name])
@@ -240,7 +240,7 @@ class _Run:
         total = padded[0][1]
         for p in padded[1:]:
             total = total + p[1]
-        check_equal(transcript, w_value, total, where=f"{lv.WHERE}.wiring", error=lv.WiringMismatch,
+        check_equal(transcript, w_value, total, where=f"{WHERE}.wiring", error=le.WiringMismatch,
                     message="the quantized weights in theta's order are not the circuit's tensors under pi")
         for m, t, (_, s_t) in zip(m_tables, plan.tensors, padded):
             sc, red, _ = sumcheck_prover.prove([tables[t.name], m], lv.PRODUCT, transcript, claimed_sum=s_t,
