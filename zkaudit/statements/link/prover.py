@@ -125,13 +125,19 @@ def prove_link(theta, theta_salt, circuit, weights, weight_salt, layers: list[di
     run = _Run(plan, circuit, st, theta, theta_salt, weights, weight_salt, cols, theta_plan, w_plan, unchecked)
     from zkaudit.sumcheck.zk import BankExhausted
 
-    size = _bank_size(theta_plan.bank_estimate() + w_plan.bank_estimate()
+    key = (st["circuit_digest"], plan.d, plan.r_bits, plan.e_bits)
+    size = _bank_size(_BANK_SIZES.get(key) or theta_plan.bank_estimate() + w_plan.bank_estimate()
                       + 64 * (plan.num_vars + 8) * (len(plan.tensors) + 4))
     while True:
         try:
-            return run.prove(size)
+            out, used = run.prove(size)
+            _BANK_SIZES[key] = used  # exact from now on: a smaller bank is a smaller commitment
+            return out
         except BankExhausted:
             size *= 2
+
+
+_BANK_SIZES: dict[tuple, int] = {}  # (circuit digest, d, range widths) -> advice bank elements a proof used
 
 
 def _bank_size(estimate: int) -> int:
@@ -188,7 +194,7 @@ class _Run:
     def _padded(self, name: str) -> np.ndarray:
         return np.array(self.cols[name], dtype=np.int64)
 
-    def prove(self, bank_size: int) -> bytes:
+    def prove(self, bank_size: int) -> tuple[bytes, int]:
         from zkaudit.sumcheck.zk import ZkProver, bank_claim
 
         plan, tables = self.plan, self.tables
@@ -218,7 +224,7 @@ class _Run:
         transcript.zk = None
         opening = pcs.open(data, pcs_claims, transcript)
         body = LinkProof(self.st, com_bytes, b"".join(stream), opening.to_bytes())
-        return encode_envelope(STATEMENT, body.to_bytes())
+        return encode_envelope(STATEMENT, body.to_bytes()), zk.banks_used()[ADVICE_BANK]
 
     def _zero_check(self, transcript, stream: list) -> list[TensorClaim]:
         plan, tables = self.plan, self.tables
