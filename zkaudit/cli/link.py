@@ -95,6 +95,10 @@ def link(
     run = load_run(run_dir)
     result = _result(run)
     c_theta, t_salt = _theta_commitment(run, theta_salt)
+    written = run.path / "theta.commitment"  # what `zkaudit prove-training` wrote beside its proof
+    if written.is_file() and written.read_bytes() != c_theta:
+        raise ZkauditError(f"theta and its salt do not make {written} (the training proof's c_theta): "
+                           "give the salt that training proof wrote (RUN/private/theta.salt)")
     circuit, weights = load_circuit(model), load_weights(model)
     cw_path, salt_path = model / "public" / "weights.commitment", model / "private" / "weights.salt"
     if not cw_path.is_file() or not hc.is_hashed_commitment(cw_path.read_bytes()):

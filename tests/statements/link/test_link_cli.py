@@ -62,6 +62,13 @@ def test_link_then_verify(trained):
         doc["statement"]["theta_commitment"]
     rc, _, err = _run(["link", str(d / "RUN"), "--model", str(d / "M"), "--out", str(d / "L.zkp")])
     assert rc == 2 and "exists" in err
+    # a c_theta written by the training proof that this salt does not make: refused, nothing written
+    (d / "RUN" / "theta.commitment").write_bytes(bytes.fromhex(doc["statement"]["weight_commitment"]))
+    rc, _, err = _run(["link", str(d / "RUN"), "--model", str(d / "M"), "--out", str(d / "L2.zkp")])
+    assert rc == 2 and "theta.commitment" in err and not (d / "L2.zkp").exists()
+    (d / "RUN" / "theta.commitment").write_bytes(bytes.fromhex(doc["statement"]["theta_commitment"]))
+    rc, _, err = _run(["link", str(d / "RUN"), "--model", str(d / "M"), "--out", str(d / "L2.zkp")])
+    assert rc == 0, err
 
 
 def test_link_against_another_model_is_rejected(trained, tmp_path):
