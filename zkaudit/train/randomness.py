@@ -78,8 +78,8 @@ def tape_commitment(words: np.ndarray, salt: bytes, shape) -> bytes:
     return tape_pcs.digest(commitment.to_bytes())
 
 
-def check_tape(tape: Tape, commitment: bytes, shape) -> None:
-    """The tape opens c_R and has the policy's length, every word below 2^63."""
+def check_words_shape(tape: Tape, shape) -> None:
+    """The tape has the policy's length and seed length, every word below 2^63."""
     num_words = shape.num_words
     if len(tape.words) != num_words:
         raise TapeRejected("the tape has the wrong length", where="tape", expected=num_words, got=len(tape.words))
@@ -87,6 +87,11 @@ def check_tape(tape: Tape, commitment: bytes, shape) -> None:
         raise TapeRejected("the tape's salt has the wrong length", where="tape", expected=SALT_LEN, got=len(tape.salt))
     if np.any(tape.words > np.uint64(WORD_MASK)):
         raise TapeRejected("a tape word is not below 2^63", where="tape")
+
+
+def check_tape(tape: Tape, commitment: bytes, shape) -> None:
+    """The tape opens c_R and has the policy's length, every word below 2^63."""
+    check_words_shape(tape, shape)
     got = tape.commitment(shape)
     if got != commitment:
         raise TapeRejected("the tape does not open the run's tape commitment (the tape was changed)", where="tape",

@@ -178,3 +178,75 @@ class Blobs:
         if self.offset != len(self.data):
             raise MalformedProof("training proof has trailing bytes", where=WHERE, expected=self.offset,
                                  got=len(self.data))
+
+
+# --- stacked advice and claim bookkeeping --------------------------------------
+LABEL_STACK = b"training/stack-point"
+LABEL_COMBINE = b"training/combine-weights"
+
+
+def stack_vars(dom) -> int:
+    """p: a domain's columns are committed as ONE table (column index in the
+    high p bits), so the opening pays one term per domain, not per column."""
+    return max(1, (len(dom.columns) - 1).bit_length())
+
+
+class ClaimBook:
+    """Claims per advice table, shared by prover and verifier so both route and
+    combine them identically. A claim on column c of domain D at z is a claim
+    on the stacked table D at (bits(c), z)."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.claims: dict[str, list] = {}
+        self.exact: list = []
+        self.col_index = {d.name: {c: i for i, c in enumerate(d.columns)} for d in plan.domains.values()}
+
+    def _route(self, name: str, point):
+        dom, _, col = name.partition(".")
+        if col and dom in self.col_index:
+            d = self.plan.domains[dom]
+            return dom, tuple(bits_of(self.col_index[dom][col], stack_vars(d))) + tuple(point)
+        return name, tuple(point)
+
+    def add(self, name: str, point, value) -> None:
+        from zkaudit.lookup.claim import PointClaim
+
+        table, pt = self._route(name, point)
+        self.claims.setdefault(table, []).append(PointClaim(pt, value))
+
+    def add_exact(self, name: str, point, value) -> None:
+        self.exact.append((*self._route(name, point), value))
+
+    def add_stacked(self, dom, s, values: dict, transcript) -> None:
+        """All of a domain's columns at the zero-check point s as one claim:
+        D~(rho, s) = sum_c eq(rho, c) v_c for a fresh rho (a padding column
+        of the stacked table is used nowhere, so its value does not matter)."""
+        p = stack_vars(dom)
+        rho = transcript.challenge_exts(LABEL_STACK + dom.name.encode(), p)
+        total = Fp2(0)
+        for c, i in self.col_index[dom.name].items():
+            total = values[c] * eq_eval(bits_of(i, p), rho) + total
+        from zkaudit.lookup.claim import PointClaim
+
+        self.claims.setdefault(dom.name, []).append(PointClaim(tuple(rho) + tuple(s), total))
+
+    def to_combine(self, transcript) -> list:
+        """(table, claims, rhos, target) for each table with more than one claim, in name order."""
+        out = []
+        for name in sorted(self.claims):
+            cl = self.claims[name]
+            if len(cl) < 2:
+                continue
+            rhos = transcript.challenge_exts(LABEL_COMBINE + name.encode(), len(cl))
+            target = Fp2(0)
+            for r, c in zip(rhos, cl):
+                target = c.value * r + target
+            out.append((name, cl, rhos, target))
+        return out
+
+    def weight_at(self, claims, rhos, point) -> Fp2:
+        total = Fp2(0)
+        for r, c in zip(rhos, claims):
+            total = total + r * eq_eval(list(c.point), list(point))
+        return total

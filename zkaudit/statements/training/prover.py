@@ -91,14 +91,14 @@ class _Run:
     def __init__(self, plan: Plan, inp: Inputs, cols: dict):
         self.plan, self.inp, self.cols = plan, inp, cols
         self.f = {k: _field(v) for k, v in cols.items()}
-        self.claims: dict[str, list] = {}  # advice table -> [PointClaim]
+        self.book = pr.ClaimBook(plan)
         self.tape_claims: dict[str, PointClaim] = {}
         self.stream: list[bytes] = []
         self.virtual_i: list = []
         self.pending: dict = {}
 
     def claim(self, name: str, point, value) -> None:
-        self.claims.setdefault(name, []).append(PointClaim(tuple(point), value))
+        self.book.add(name, point, value)
 
     def prove(self, bank_size: int) -> bytes:
         from zkaudit.statements.inference import weights_link as wl
@@ -126,8 +126,12 @@ class _Run:
                 tables[name] = np.asarray(mD, dtype=np.uint64)
             elif name.startswith("mult."):
                 tables[name] = np.asarray(mults[plan.table_order.index(name[5:])], dtype=np.uint64)
-            else:
-                tables[name] = self.f[name.split(".", 1)[1]]
+            else:  # a domain's columns, stacked (column index in the high bits)
+                dom = plan.domains[name]
+                stack = np.zeros((1 << pr.stack_vars(dom), 1 << dom.num_vars), dtype=np.uint64)
+                for i, c in enumerate(dom.columns):
+                    stack[i] = self.f[c]
+                tables[name] = stack.reshape(-1)
             if tables[name].shape[0] != 1 << nv:
                 raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
         tables[wl.DIGESTS], tables[wl.SALT] = self.link.digests, self.link.salt
@@ -179,6 +183,10 @@ class _Run:
         body = pr.pack([canonical_json(statement), adv_c.to_bytes(), inp.tape_commitment.to_bytes(),
                         pr.pack(self.stream), a_open.to_bytes(), t_open.to_bytes(), d_open.to_bytes()])
         return encode_envelope(pr.STATEMENT, body)
+
+    def _stack_vars(self, name: str) -> int:
+        dom = self.plan.domains.get(name)
+        return pr.stack_vars(dom) if dom is not None else 0
 
     # --- 1 ------------------------------------------------------------------
     def _lookup_instance(self):
@@ -272,13 +280,17 @@ class _Run:
         proof, ev, _ = sumcheck_prover.prove(tables, spec, t, claimed_sum=Fp2(0), public=public)
         self.stream.append(proof.to_bytes())
         s = ev.point
+        committed = {}
         for n, v in zip(names, ev.values[1:]):
             if n in dom.public:
                 continue
             if n in ("dot", "xn", "shi", "next"):
                 self.pending[(dom.name, n)] = (tuple(s), v)
+            elif n in dom.columns:
+                committed[n] = v
             else:
                 self._column_claim(dom.name, n, s, v)
+        self.book.add_stacked(dom, s, committed, t)
         return tuple(s)
 
     # --- 4 ------------------------------------------------------------------
@@ -327,7 +339,7 @@ class _Run:
         plan, t = self.plan, self.t
         r = t.challenge_exts(pr.LABEL_INIT, plan.c)
         self.init_point = pr.bits_of(0, plan.a) + list(r)
-        self.exact_claims = [("coord.theta", self.init_point, _ext(evaluate(self.f["theta"], self.init_point)))]
+        self.book.add_exact("coord.theta", self.init_point, _ext(evaluate(self.f["theta"], self.init_point)))
         sent, v = send(t, _ext(evaluate(self.f["thetaT"], list(r))))
         t.absorb_ext(pr.LABEL_SENT, sent)
         self.stream.append(sent.to_bytes())
@@ -342,11 +354,17 @@ class _Run:
         from zkaudit.sumcheck.zk import bank_claim
 
         index = {n: i for i, n in enumerate(self.names)}
+        book = self.book
+        for name, cl, rhos, target in book.to_combine(self.t):
+            w = _weight_table(self.tables[name].shape[0], cl, rhos, self._stack_vars(name))
+            sc, ev, _ = sumcheck_prover.prove([self.tables[name], w], pr.PAIR, self.t, claimed_sum=target, public=(1,))
+            self.stream.append(sc.to_bytes())
+            book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
         adv = []
-        for name, cl in sorted(self.claims.items()):
+        for name, cl in sorted(book.claims.items()):
             for c in cl:
                 adv.append(linear_claim(index[name], len(self.names), ADVICE_BANK, c))
-        for name, point, value in self.exact_claims:
+        for name, point, value in book.exact:
             adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
         tape_claims = []
         tape_tables = self.inp.tape_tables
@@ -367,6 +385,24 @@ class _Run:
         bank_claim(zk, pr.TAPE_BANK, self.t)
         bank_claim(zk, pr.DATASET_BANK, self.t)
         return adv, tape_claims, ds
+
+
+def _weight_table(size: int, claims, rhos, col_vars: int) -> np.ndarray:
+    """W = sum_i rho_i eq(z_i, .), built block by block: a claim whose column
+    coordinates are 0/1 touches one column's block only."""
+    n = (size.bit_length() - 1) - col_vars
+    w = vec.ext_zeros(size)
+    for r, c in zip(rhos, claims):
+        colpart, z = list(c.point[:col_vars]), list(c.point[col_vars:])
+        ez = eq_table(z)
+        ec = eq_table(colpart) if col_vars else np.array([[1, 0]], dtype=np.uint64)
+        for k in range(ec.shape[0]):
+            if ec[k, 0] == 0 and ec[k, 1] == 0:
+                continue
+            coeff = r * Fp2(int(ec[k, 0]), int(ec[k, 1]))
+            block = slice(k << n, (k + 1) << n)
+            w[block] = vec.add(w[block], vec.scale(coeff, ez))
+    return w
 
 
 def _repad(column: np.ndarray, claim: PointClaim, transcript, bank: str):

@@ -28,7 +28,7 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> b
     from zkaudit.statements.training import prover
     from zkaudit.statements.training.protocol import theta_layouts
     from zkaudit.train import randomness, tape
-    from zkaudit.train.run import _write_private, coin_words, load_trace, training_data
+    from zkaudit.train.run import _write_private, load_trace, training_data
     from zkaudit.train.trainer import Semantics
 
     policy = run.policy
@@ -40,13 +40,19 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> b
     record, _, opening = load_dataset(Path(ddir), with_opening=True)
     trace = load_trace(run.path / "private" / "trace.npz")
     t = run.tape()
-    words = coin_words(run, coin_doc, t)
+    shape = tape.TapeShape.of(policy)
+    if coin_doc.get("run_id") != run.run_id.hex():
+        raise ZkauditError("the coin was issued for another run record")
+    randomness.check_words_shape(t, shape)
+    tc, tdata = tape.commit(t.words, t.salt, shape)  # opens c_R: the same check as the trainer's
+    if tape.digest(tc.to_bytes()) != run.tape_commitment:
+        raise ZkauditError("the run's private tape does not open its tape commitment c_R (the tape was changed)")
+    # The trainer checked the coin's signature; a wrong one only yields a proof the verifier rejects.
+    coin = randomness.coin_value(bytes.fromhex(coin_doc["signature"]))
+    mask = randomness.mask(coin, run.tape_commitment, policy.digest, shape.num_words)
+    words = randomness.masked_words(t.words, mask)[0]
     if not np.array_equal(words.reshape(trace.words.shape), trace.words):
         raise ZkauditError("the run's trace was not made with this coin and tape (retrain the run)")
-    shape = tape.TapeShape.of(policy)
-    coin = randomness.verify_coin(run.auditor_public_key, run.run_id, bytes.fromhex(coin_doc["signature"]))
-    mask = randomness.mask(coin, run.tape_commitment, policy.digest, shape.num_words)
-    tc, tdata = tape.commit(t.words, t.salt, shape)
     salt = hc.fresh_salt()
     layouts = theta_layouts(policy)
     c_theta, salt = hc.commit_weights(layouts, [trace.theta[-1]], salt)

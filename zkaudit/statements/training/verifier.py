@@ -144,7 +144,7 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         v.claim({"theta": "thetaT"}.get(c.tensor, c.tensor), c.point, c.value)
     if reader.offset != len(reader.data):
         raise MalformedProof("hash-link section has trailing bytes", where=pr.WHERE)
-    adv_claims, tape_claims, ds_claims = v.discharge(ds, names)
+    adv_claims, tape_claims, ds_claims = v.discharge(ds, names, list(adv_c.num_vars[:len(names)]))
     stream.finish()
     t.zk = None
     params = hiding_params()
@@ -191,12 +191,12 @@ class _Verify:
     def __init__(self, plan, t, zk, stream, mask, shape):
         self.plan, self.t, self.zk, self.stream = plan, t, zk, stream
         self.mask_tables = dict(zip(("m:gap", "m:last", "m:noise"), shape.split(mask)))
-        self.claims: dict[str, list] = {}
+        self.book = pr.ClaimBook(plan)
         self.tape_claims: dict[str, PointClaim] = {}
-        self.virtual_i, self.pending, self.exact = [], {}, []
+        self.virtual_i, self.pending = [], {}
 
     def claim(self, name, point, value):
-        self.claims.setdefault(name, []).append(PointClaim(tuple(point), value))
+        self.book.add(name, point, value)
 
     def column_claim(self, dom, c, point, value):
         if c.startswith("R:"):
@@ -268,7 +268,7 @@ class _Verify:
 
         th0 = np.zeros(1 << plan.c, dtype=np.int64)
         th0[:plan.d] = theta0
-        self.exact.append(("coord.theta", init_point, _ext(evaluate(vec.from_int64(th0), list(r)))))
+        self.book.add_exact("coord.theta", init_point, _ext(evaluate(vec.from_int64(th0), list(r))))
         sent = Fp2.from_bytes(self.stream.next("theta_T value"))
         v = receive(t, sent)
         t.absorb_ext(pr.LABEL_SENT, sent)
@@ -289,6 +289,7 @@ class _Verify:
         e = pr.masked_eq(dom.sel, r, s)
         if ev.values[0] != e:
             raise TrainingRejected("zero-check weight is not eq(r, s) sel(s)", where=where)
+        committed = {}
         for n, val in zip(names, ev.values[1:]):
             if n in dom.public:
                 want = _ext(evaluate(self.mask_tables[n], s))
@@ -296,8 +297,11 @@ class _Verify:
                     raise TrainingRejected(f"public table {n} differs from the verifier's", where=where)
             elif n in ("dot", "xn", "shi", "next"):
                 self.pending[(dom.name, n)] = (tuple(s), val)
+            elif n in dom.columns:
+                committed[n] = val
             else:
                 self.column_claim(dom.name, n, s, val)
+        self.book.add_stacked(dom, s, committed, t)
 
     def features(self):
         plan, t = self.plan, self.t
@@ -338,16 +342,28 @@ class _Verify:
             raise TrainingRejected("prefix weight is not LE(s, s')", where=where)
         self.claim("slot.kg", st + list(ev.point), ev.values[1])
 
-    def discharge(self, ds: DatasetRecord, names: list[str]):
+    def discharge(self, ds: DatasetRecord, names: list[str], num_vars: list[int]):
         t, zk = self.t, self.zk
+        self.num_vars_of = dict(zip(names, num_vars))
         index = {n: i for i, n in enumerate(names)}
+        book = self.book
+        for name, cl, rhos, target in book.to_combine(t):
+            where = f"{pr.WHERE}.combine {name}"
+            nv = len(cl[0].point)
+            ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), target, nv, pr.PAIR, t, where=where,
+                                          public=(1,))
+            if ev.values[1] != book.weight_at(cl, rhos, ev.point):
+                raise TrainingRejected("combination weight is not sum rho_i eq(z_i, s)", where=where)
+            book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
         adv = []
-        for name, cl in sorted(self.claims.items()):
+        for name, cl in sorted(book.claims.items()):
             if name not in index:
                 raise MalformedProof(f"a claim on an unknown table {name}", where=pr.WHERE)
             for c in cl:
+                if len(c.point) != self.num_vars_of[name]:
+                    raise MalformedProof(f"a claim on {name} has the wrong arity", where=pr.WHERE)
                 adv.append(linear_claim(index[name], len(names), ADVICE_BANK, c))
-        for name, point, value in self.exact:
+        for name, point, value in book.exact:
             adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
         tape_claims = []
         for i, tname in enumerate(("R:gap", "R:last", "R:noise")):
