@@ -205,3 +205,31 @@ def test_run_records_the_current_consent_proof(registry, material):
     assert doc["training_run"]["consent_proof_at_registration"] == cp["proof_digest"]
     assert doc["consent_tables"][0]["version"] == 1 and doc["consent_tables"][0]["irb"] == "irb-a"
     assert registry.verify_log().ok
+
+
+def test_migration_0005_both_ways(registry_url, tmp_path, material):
+    """Down to 0004 drops the training tables and keeps the rest; up again
+    brings them back empty, and a run publishes over the kept dataset."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from zkaudit.registry import db
+    from zkaudit.registry.store import Registry
+
+    reg, _, _ = Registry.init(registry_url, tmp_path / "k")
+    publish_dataset(reg, material["ds"])
+    publish_run(reg, material["A"])
+    cfg = db.alembic_config()
+    with reg.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    assert db.current_revision(reg.engine) == "0004"
+    names = set(inspect(reg.engine).get_table_names())
+    assert not names & {"training_runs", "coins", "training_proofs", "link_proofs"} and "dataset_commitments" in names
+    assert db.upgrade(reg.engine) == ("0004", db.head_revision())
+    reg2 = Registry(registry_url)
+    assert reg2.training_runs() == []
+    out = publish_run(reg2, material["B"])
+    assert out["runs_on_dataset"] == 1
+    reg2.close()
+    reg.close()

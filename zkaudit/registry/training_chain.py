@@ -25,8 +25,10 @@ locked write transaction):
   epsilon itself with the pinned accountant, composing this run with every
   other run registered on the same dataset before the proof: registering
   runs until one trains well (grinding) costs privacy in the proof's own
-  epsilon. One proof per run; it must be zero-knowledge (§1.4: without it
-  the proof shows the noise and voids the privacy it certifies).
+  epsilon. One proof per run. Zero knowledge (§1.4: without it the proof
+  shows the noise and voids the privacy it certifies) is the statement's
+  own: train-dpsgd/v1 has no other mode and `verify_training` accepts no
+  other statement, so the row records it from the verdict's statement type.
 * a link proof comes after the training proof and the model version, from
   the version's vendor, verified by the registry (`verify_link`): the
   version's registered weights are the declared quantization of the
@@ -332,7 +334,8 @@ class TrainingChain:
                       "this_run_alone": verdict.privacy.to_json()}
         output = {"statement": TRAINING_STATEMENT, "run_id": run_id, "policy_digest": verdict.policy_digest.hex(),
                   "dataset": verdict.dataset_digest.hex(), "theta_commitment": verdict.theta_commitment.hex(),
-                  "soundness_bits": repr(float(verdict.soundness_bits)), "zero_knowledge": True}
+                  "soundness_bits": repr(float(verdict.soundness_bits)),
+                  "zero_knowledge": True}  # train-dpsgd/v1 is zero-knowledge only (module docstring)
         from zkaudit.statements.verify import VERIFIER_VERSION
 
         with self._write() as (s, app):
