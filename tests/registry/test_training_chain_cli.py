@@ -70,6 +70,11 @@ def test_publish_run_coin_and_show(setup):
     assert "policy     dpsgd/v1, logistic regression (2 features); clip norm C = 1, noise multiplier sigma = 1, " \
            "sampling rate q = 536870912/2^32 (0.125), T = 4 steps" in out
     assert "consent    no consent proof published" in out and "training   no training proof yet" in out
+    ds_digest = json.loads((setup["ds"] / "dataset.json").read_text())["record_digest"]
+    rc, out = _run(["registry", "show", ds_digest[:16], *db])
+    assert rc == 0 and "training runs: 1 registered on this dataset" in out, out
+    assert f"run {run.run_id.hex()[:16]}... by acme: logistic regression (2 features), 4 steps, sigma 1; coin by " \
+           "auditor-a; no training proof yet" in out
     rc, out = _run(["registry", "show", run.run_id.hex(), *db, "--json"])
     assert rc == 0 and json.loads(out)["training_run"]["coin"]["auditor"] == "auditor-a"
     reg = Registry(db[1])

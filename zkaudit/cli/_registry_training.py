@@ -226,3 +226,19 @@ def provenance_lines(prov: dict | None) -> list[str]:
 
 def training_text(doc: dict) -> str:
     return "\n".join(chain_lines(doc))
+
+
+def runs_text(runs: list[dict]) -> str:
+    """The training runs registered on a dataset, one line each."""
+    if not runs:
+        return "training runs: none registered on this dataset"
+    lines = [f"training runs: {len(runs)} registered on this dataset (each training proof's epsilon composes "
+             "the runs registered before it)"]
+    for r in runs:
+        coin = "no coin yet" if r["coin"] is None else f"coin by {r['coin']['auditor']}"
+        proof = "no training proof yet" if r["training_proof"] is None else \
+            f"training proof {r['training_proof'][:16]}..."
+        lines.append(f"  run {r['run_id'][:16]}... by {r['trainer']}: {r['policy']['model']}, "
+                     f"{r['policy']['steps']} steps, sigma {r['policy']['noise_multiplier']}; {coin}; {proof} "
+                     f"(log entry {r['log_index']})")
+    return "\n".join(lines)

@@ -550,12 +550,16 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest
     with verdicts and "consent changed" where a newer table version exists; or the
     training chain of a run: dataset, consent, policy, coin, epsilon, training and link
     verdicts in plain words."""
-    from zkaudit.cli._registry_training import provenance_lines, training_text
+    from zkaudit.cli._registry_training import provenance_lines, runs_text, training_text
 
     reg = open_any(registry)
     if "@" not in ref and reg.is_chain_ref(ref):
         doc = reg.show_record(ref)
-        emit(as_json, doc, _chain_text(doc))
+        text = _chain_text(doc)
+        if doc["kind"] == "dataset" and hasattr(reg, "training_runs"):  # a served registry: no such read yet
+            doc["training_runs"] = reg.training_runs(dataset=doc["record"]["record_digest"])
+            text += "\n" + runs_text(doc["training_runs"])
+        emit(as_json, doc, text)
         return
     if "@" not in ref and getattr(reg, "is_training_ref", lambda _: False)(ref):  # a served registry: no such read yet
         doc = reg.show_training(ref)

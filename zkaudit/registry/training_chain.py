@@ -454,6 +454,7 @@ class TrainingChain:
         model = f"logistic regression ({d_in} features)" if pol["model"]["family"] == "logreg" else \
             f"MLP {d_in}-{'-'.join(str(h) for h in pol['model']['hidden'])}-1"
         coin = s.scalars(select(Coin).where(Coin.training_run_id == r.id)).first()
+        tp = s.scalars(select(TrainingProof.proof_digest).where(TrainingProof.training_run_id == r.id)).first()
         return {"kind": "training-run", "run_id": r.run_id, "trainer": r.trainer.name,
                 "policy_digest": r.policy_digest,
                 "policy": {"algorithm": pol["algorithm"], "model": model, "clip_norm": pol["clip_norm"],
@@ -470,6 +471,7 @@ class TrainingChain:
                                                    "auditor_role": coin.auditor.role,
                                                    "auditor_public_key": coin.auditor.public_key.hex(),
                                                    "log_index": coin.log_index, "published_at": coin.created_at},
+                "training_proof": tp,
                 "published_at": r.created_at, "log_index": r.log_index}
 
     def _training_view(self, t: TrainingProof) -> dict[str, Any]:
