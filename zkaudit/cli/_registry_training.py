@@ -61,7 +61,8 @@ def attach(app: typer.Typer, REGISTRY, REGISTRY_KEY, JSON, emit) -> None:  # noq
                     key: Path = typer.Option(..., "--key", help="The trainer's keystore (a vendor or custodian). "
                                              + KEY_HELP),
                     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
-        """Register a training run before its coin: policy, dataset, tape commitment and auditor key, signed by the trainer.
+        """Register a training run before its coin: policy, dataset, tape commitment and
+        auditor key, signed by the trainer.
 
         The dataset must be published already. Prints epsilon if the run were
         trained now, composed with every run already registered on the dataset."""
@@ -152,7 +153,8 @@ def attach(app: typer.Typer, REGISTRY, REGISTRY_KEY, JSON, emit) -> None:  # noq
                                                "at (NAME@latest and aliases too)."),
                      key: Path = typer.Option(..., "--key", help="The model's vendor keystore."),
                      registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
-        """Publish a link proof: a model version's registered int8 weights are the declared quantization of the trained weights."""
+        """Publish a link proof: a model version's registered int8 weights are the declared
+        quantization of the trained weights."""
         from zkaudit.api import resolve_model_ref
         from zkaudit.registry import keys as bls
         from zkaudit.registry import training_records as tr
