@@ -25,20 +25,19 @@ from zkaudit.train.run import load_run, read_coin  # noqa: E402
 STEPS = 6
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def make_run(d, **policy_changes):
+    """Commit the breast-cancer split, then init, coin and train a run through the CLI."""
     from zkaudit.cli.main import main
     from zkaudit.data.dataset import commit_dataset, write_dataset
     from zkaudit.registry.keys import KeyPair, write_keystore
     from zkaudit.train import example
 
-    d = tmp_path_factory.mktemp("train-proof")
     files = example.write_example(d)
     record, opening = commit_dataset(files["train"], json.loads(files["schema"].read_text()))
     write_dataset(d / "DS", record, opening, None)
     aud = KeyPair.generate("auditor")
     write_keystore(d / "auditor.key", aud)
-    (d / "policy.json").write_text(json.dumps(policy_doc(steps=STEPS)))
+    (d / "policy.json").write_text(json.dumps(policy_doc(steps=STEPS, **policy_changes)))
     for argv in (["train", "init", "--policy", str(d / "policy.json"), "--dataset", str(d / "DS"), "--out",
                   str(d / "RUN"), "--auditor", aud.public_key.hex(), "--json"],
                  ["coin", "sign", str(d / "RUN"), "--key", str(d / "auditor.key"), "--json"],
@@ -46,6 +45,11 @@ def run_dir(tmp_path_factory):
         with contextlib.redirect_stdout(io.StringIO()):
             assert main(argv) == 0
     return d
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return make_run(tmp_path_factory.mktemp("train-proof"))
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +68,16 @@ def test_honest_proof_verifies(run_dir, honest):
     assert v.soundness_bits >= 100
     assert v.theta_commitment == (run_dir / "RUN" / "theta.commitment").read_bytes()
     assert v.privacy.to_json() == epsilon(run.policy, run.record["num_rows"]).to_json()
+
+
+def test_padding_slots_and_an_unrounded_update(tmp_path):
+    """B_max = 100 (slots 100..127 are padding, gate-free: kept out of the
+    gradient sum) and learning rate 1 (the update needs no rounding)."""
+    d = make_run(tmp_path, sampling__max_batch=100, learning_rate="1")
+    run = load_run(d / "RUN")
+    assert run.policy.update_multiplier()[1] <= 0
+    v = verify_training(prove_training(run, read_coin(d / "RUN" / "coin.json")))
+    assert v.run_id == run.run_id
 
 
 def test_tampered_bytes_are_rejected(honest):

@@ -161,8 +161,9 @@ class Plan:
         if sh > 0:
             self._gate("slot", "requantize", live * (V("dot") + (1 << (sh - 1)) - (1 << sh) * V("zq") - V("rz")))
             self._range("slot", "rz", V("rz"), sh)
-        else:
-            self._gate("slot", "requantize", live * (V("dot") - V("zq")) + V("rz"))
+        else:  # no rounding: zq is the logit itself, rz is pinned to 0
+            self._gate("slot", "requantize", live * (V("dot") - V("zq")))
+            self._gate("slot", "rz", V("rz"))
         self._range("slot", "zq", V("zq") + (1 << 40), 41)
         bh, bl, zq = V("bzh"), V("bzl"), V("zq")
         self._gate("slot", "clamp", live * (V("zin") - (bh * (L - 1) - bl * L + (1 - bh - bl) * zq)))
@@ -204,7 +205,8 @@ class Plan:
             self._gate("coord", "grid rounding", V("shi") + (1 << (g - 1)) - (1 << g) * S - V("rS"))
             self._range("coord", "rS", V("rS"), g)
         else:
-            self._gate("coord", "grid rounding", V("shi") - S + V("rS"))
+            self._gate("coord", "grid rounding", V("shi") - S)
+            self._gate("coord", "rS", V("rS"))
         self._range("coord", "S", S + (1 << 46), 47)
         z = V("kn") - 1 - self.noise_offset
         step = self.a_mul * (S + z)
@@ -213,7 +215,8 @@ class Plan:
             self._gate("coord", "update rounding", step + (1 << (self.ush - 1)) - (1 << self.ush) * q - V("ru"))
             self._range("coord", "ru", V("ru"), self.ush)
         else:
-            self._gate("coord", "update rounding", step * (1 << -self.ush) - q + V("ru"))
+            self._gate("coord", "update rounding", step * (1 << -self.ush) - q)
+            self._gate("coord", "ru", V("ru"))
         self._range("coord", "q", q + (1 << 52), 53)
         pre = V("theta") - q
         th, tl, lim = V("bth"), V("btl"), self.lim

@@ -17,7 +17,9 @@ Protocol (after the advice commitment and the statement are bound):
     gate_g(x) = 0, E = eq(r, x) sel(x).
  4. The feature sum-check: lambda_1 dot(s_slot) + lambda_2 xn(s_slot) +
     lambda_3 shi(s_coord) = sum_(t,j,k) [lambda_1 E1 theta X + lambda_2 E1 X^2
-    + lambda_3 E2 et X], E1 = eq(s_slot, (t, j)), E2 = eq(s_coord, (t, k)).
+    + lambda_3 E2 et X], E1 = eq(s_slot, (t, j)), E2 = eq(s_coord, (t, k)) [j < B_max]
+    (a slot past B_max -- padding when B_max is not a power of two -- has no
+    gate, so its et is free: the indicator keeps it out of the gradient sum).
  5. The shift check of `next` (next(t, k) = theta(t + 1, k)) and one
     prefix-sum check per claim on the virtual index i (i = LE kg - 1).
  6. theta(0, .) = theta_0 (public), theta(T, .) = thetaT, and thetaT hashes

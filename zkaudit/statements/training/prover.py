@@ -302,7 +302,9 @@ class _Run:
         s2, shi = self.pending[("coord", "shi")]
         A, Bp, Kp = 1 << plan.a, 1 << plan.b, 1 << plan.c
         e1 = np.repeat(eq_table(list(s1)), Kp, axis=0)
-        e2 = np.ascontiguousarray(np.broadcast_to(eq_table(list(s2)).reshape(A, 1, Kp, 2), (A, Bp, Kp, 2)).reshape(-1, 2))
+        jmask = (np.arange(Bp) < plan.B).astype(np.uint64).reshape(1, Bp, 1, 1)
+        e2 = np.ascontiguousarray((np.broadcast_to(eq_table(list(s2)).reshape(A, 1, Kp, 2), (A, Bp, Kp, 2)) * jmask)
+                                  .reshape(-1, 2))
         th = np.ascontiguousarray(np.broadcast_to(self.f["theta"].reshape(A, 1, Kp), (A, Bp, Kp)).reshape(-1))
         et = np.repeat(self.f["et"], Kp)
         claimed = lams[0] * dot + lams[1] * xn + lams[2] * shi

@@ -315,7 +315,8 @@ class _Verify:
                                       t, where=where, public=(0, 1))
         s = list(ev.point)
         st, sj, sk = s[:plan.a], s[plan.a:plan.a + plan.b], s[plan.a + plan.b:]
-        if ev.values[0] != eq_eval(list(s1), st + sj) or ev.values[1] != eq_eval(list(s2), st + sk):
+        if ev.values[0] != eq_eval(list(s1), st + sj) or \
+                ev.values[1] != eq_eval(list(s2), st + sk) * prefix_indicator(plan.B, sj):
             raise TrainingRejected("feature sum-check weights are not eq", where=where)
         self.claim("coord.theta", st + sk, ev.values[2])
         self.claim("slot.et", st + sj, ev.values[3])
