@@ -46,6 +46,11 @@ def verify(
 
     from zkaudit.errors import ZkauditError
 
+    if circuit is None and model is None and _is_training_proof(proof):
+        from zkaudit.cli.prove_training import verify_training_file
+
+        verify_training_file(proof, as_json)
+        return
     # the API checks these too, in its own words (circuit=, model=); here in the options' names
     if (circuit is None) == (model is None):
         raise ZkauditError("give exactly one of --circuit DIR or --model NAME@VERSION")
@@ -92,6 +97,18 @@ def verify(
         checked = ("matches --input-commitment" if input_commitment is not None else "matches --input"
                    if input_file else "not compared: give --input or --input-commitment")
         typer.echo(f"  input       committed, sha256 {api.short_digest(v.input_commitment)}... ({checked})")
+
+
+def _is_training_proof(proof: Path) -> bool:
+    """A training proof is self-contained (it names its run, policy, dataset and coin)."""
+    from zkaudit.statements.envelope import MAGIC
+
+    try:
+        with open(proof, "rb") as f:
+            head = f.read(len(MAGIC) + 3 + 16)
+    except OSError:
+        return False
+    return head.startswith(MAGIC) and head[len(MAGIC) + 3:].startswith(b"train-dpsgd")
 
 
 def privacy_lines(privacy: dict | None) -> list[str]:

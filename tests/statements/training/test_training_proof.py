@@ -142,3 +142,22 @@ def test_malicious_prover_is_rejected(run_dir, monkeypatch, tamper):
     forged = _forge(run_dir, monkeypatch, tamper)
     with pytest.raises(ProofRejected):
         verify_training(forged)
+
+
+def test_cli_prove_then_verify(run_dir, tmp_path, capsys):
+    from zkaudit.cli.main import main
+
+    out = tmp_path / "TRAIN.zkp"
+    assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--json"]) == 0
+    proved = json.loads(capsys.readouterr().out)
+    assert proved["bytes"] == out.stat().st_size and proved["soundness_bits"] >= 100
+    assert main(["verify", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["valid"] and doc["statement"] == "train-dpsgd/v1"
+    assert doc["privacy_loss"]["epsilon"] == proved["privacy"]["epsilon"]
+    assert doc["dataset_rows"] == 455 and doc["policy"]["steps"] == STEPS
+    bad = bytearray(out.read_bytes())
+    bad[len(bad) // 2] ^= 1
+    (tmp_path / "BAD.zkp").write_bytes(bytes(bad))
+    assert main(["verify", str(tmp_path / "BAD.zkp"), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["valid"] is False
