@@ -1,22 +1,100 @@
-"""`zkaudit demo` runs the whole journey and reports every step."""
+"""`zkaudit demo` runs the whole journey and reports every step: the
+inference act (compile, publish, prove, verify, a tampered prediction
+rejected) and the training act (sealed dataset, consent, run, coin, DP-SGD,
+training proof, a tampered one refused, int8 model, link, the chain).
+The demo runs twice in one folder: a rerun reuses the registry and keys."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+
+import pytest
 
 from zkaudit.cli.main import main
 
 
-def test_demo_completes_and_rejects_the_tampered_prediction(tmp_path, capsys):
-    assert main(["demo", "--dir", str(tmp_path), "--json"]) == 0
-    record = json.loads(capsys.readouterr().out)
-    steps = record["steps"]
-    assert len(steps) == 5
+def _demo(folder) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["demo", "--dir", str(folder), "--json"])
+    assert rc == 0, out.getvalue()[-2000:]
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    return folder, _demo(folder), _demo(folder)
+
+
+def _act(record: dict, act: str) -> list[dict]:
+    return [s for s in record["steps"] if s["act"] == act]
+
+
+def test_demo_completes_and_rejects_the_tampered_prediction(runs):
+    folder, record, _ = runs
+    assert record["schema"] == "zkaudit.demo/1" and record["dir"] == str(folder)
+    steps = _act(record, "inference")
+    assert len(steps) == 5 and record["steps"][:5] == steps
     assert steps[0]["fidelity"]["float_top1_agreement"] >= 0.99
     assert steps[3]["valid"] is True
     assert steps[4]["valid"] is False and steps[4]["reason"]
     # only the output was changed: the proof itself must fail, not its header
     assert "different model" not in steps[4]["reason"] and "different weight" not in steps[4]["reason"]
-    assert (tmp_path / "registry.db").exists() and (tmp_path / "prediction.zkp").exists()
-    # a second run in the same folder reuses the registry and the vendor key
-    assert main(["demo", "--dir", str(tmp_path), "--json"]) == 0
+    assert (folder / "registry.db").exists() and (folder / "prediction.zkp").exists()
+
+
+def test_training_act_reports_the_chain(runs):
+    folder, record, _ = runs
+    steps = _act(record, "training")
+    assert len(steps) == 11 and all(s["seconds"] > 0 for s in steps)
+    chain = steps[-1]
+    for field in ("model", "dataset", "custodian", "consent_table_version", "policy", "steps", "epsilon",
+                  "epsilon_rdp", "delta", "accountant", "verdicts", "proof_bytes", "timings", "test_accuracy"):
+        assert field in chain, field
+    assert chain["verdicts"] == {"consent": True, "training": True, "link": True}
+    assert chain["policy"] == "dpsgd/v1" and chain["steps"] == 143 and chain["delta"] == 0.001
+    assert 0 < chain["epsilon"] <= chain["epsilon_rdp"] and chain["accountant"] == "dp-accounting==0.6.0"
+    assert chain["zero_knowledge"] is True and chain["consent_table_version"] == 1
+    assert set(chain["proof_bytes"]) == {"consent", "training", "link"} and min(chain["proof_bytes"].values()) > 0
+    assert {"train", "training_prove", "training_publish", "link_prove"} <= set(chain["timings"])
+    assert chain["test_accuracy"] >= 0.9
+    # every step agrees with the chain the registry shows
+    by_title = {s["step"]: s for s in steps}
+    trained = by_title["vendor trains with DP-SGD under the coin"]
+    verified = by_title["the registry verifies the honest training proof and recomputes epsilon"]
+    assert trained["epsilon"] == verified["epsilon"] == chain["epsilon"]
+    tampered = by_title["a tampered training proof is refused"]
+    assert tampered["valid"] is False and "training proof rejected" in tampered["reason"]
+    assert by_title["IRB publishes a consent table; the hospital proves every patient consented"][
+        "zero_knowledge"] is False
+    for name in ("train.zkp", "link.zkp", "consent.zkp", "RUN/theta.commitment", "model/public/circuit.bin"):
+        assert (folder / "training" / name).is_file(), name
+
+
+def test_the_registry_holds_the_chain_the_demo_printed(runs):
+    from zkaudit.registry.store import Registry
+
+    folder, record, _ = runs
+    chain = _act(record, "training")[-1]
+    name, version = chain["model"].split("@")
+    reg = Registry(str(folder / "registry.db"))
+    try:
+        prov = reg.show_version(name, version)["provenance"]
+        assert prov["dataset"]["record_digest"] == chain["dataset"]
+        assert prov["training_proof"]["valid"] and [k["valid"] for k in prov["links"]] == [True]
+        assert float(prov["training_proof"]["accountant"]["epsilon"]) == chain["epsilon"]
+        assert reg.verify_log().ok
+    finally:
+        reg.close()
+
+
+def test_a_rerun_in_the_same_folder_supersedes_the_consent_table(runs):
+    folder, first, second = runs
+    a, b = _act(first, "training")[-1], _act(second, "training")[-1]
+    assert b["consent_table_version"] == 2 and b["verdicts"] == a["verdicts"]
+    assert b["dataset"] != a["dataset"]  # resealed: a new commitment for the new proofs
+    assert b["custodian"] == a["custodian"]  # the same hospital key
+    assert len(_act(second, "inference")) == 5
