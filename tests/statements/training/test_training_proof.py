@@ -108,7 +108,7 @@ def _forge(run_dir, monkeypatch, tamper):
         for dom in plan.domains.values():
             sel = wt.sel_mask(dom)
             for r in (r for r in plan.ranges if r.domain == dom.name):
-                v = np.where(sel == 1, r.expr.evaluate_int(cols, sel.shape[0]), 0) % (1 << r.bits)
+                v = np.where(sel == 1, r.expr.evaluate_int(cols, sel.shape[0]), 0).astype(object) % (1 << r.bits)
                 shift = 0
                 for limb, w in zip(r.limbs, r.widths):
                     cols[limb] = ((v >> shift) & ((1 << w) - 1)).astype(np.int64)

@@ -64,7 +64,22 @@ class Expr:
         return {n for k in self.terms for n in k}
 
     def evaluate_int(self, cols: dict[str, np.ndarray], size: int) -> np.ndarray:
-        """Exact integer values (object arrays: no overflow, the prover's own check)."""
+        """Exact integer values: int64 when a float bound on every partial sum
+        stays below 2^62 (the common case), else Python integers (object arrays)."""
+        bound = np.zeros(size)
+        for mono, c in self.terms.items():
+            v = np.full(size, float(abs(c)))
+            for n in mono:
+                v = v * np.abs(cols[n].astype(np.float64))
+            bound = bound + v
+        if size == 0 or float(bound.max()) < 2.0 ** 62:
+            out64 = np.zeros(size, dtype=np.int64)
+            for mono, c in self.terms.items():
+                v = np.full(size, c, dtype=np.int64)
+                for n in mono:
+                    v = v * cols[n]
+                out64 = out64 + v
+            return out64
         out = np.zeros(size, dtype=object)
         for mono, c in self.terms.items():
             v = np.full(size, c, dtype=object)

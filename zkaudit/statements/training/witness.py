@@ -149,8 +149,9 @@ def fill_ranges(plan, cols: dict) -> None:
         size = sel.shape[0]
         for r in (r for r in plan.ranges if r.domain == dom.name):
             v = r.expr.evaluate_int(cols, size)
-            v = np.where(sel == 1, v, 0)
-            bad = np.flatnonzero((v < 0) | (v >= (1 << r.bits)))
+            v = np.where(sel == 1, v, 0).astype(object) if v.dtype == object else np.where(sel == 1, v, 0)
+            over = (v >= (1 << r.bits)) if (v.dtype == object or r.bits < 63) else np.zeros(size, dtype=bool)
+            bad = np.flatnonzero((v < 0) | over)
             if bad.size:
                 raise WitnessError(f"range check {dom.name}: {r.name} fails at row {int(bad[0])} "
                                    f"(value {v[bad[0]]}, range [0, 2^{r.bits}))")
