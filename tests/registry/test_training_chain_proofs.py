@@ -232,3 +232,26 @@ def test_cli_publish_training_and_link(proved, tmp_path):
     rc, out = _main(["registry", "publish-link", str(tmp_path / "link.zkp"), "--run", str(p["A"].path), "--model",
                      f"{MODEL}@1.0", "--key", str(root / "acme.key"), *db])
     assert rc == 2 and "is already published" in out and "Traceback" not in out
+
+
+def test_verify_log_checks_the_training_chain(registry, proved):
+    """verify-log re-reads runs, coins, training and link proofs from the log:
+    a stored training proof swapped in the database is reported."""
+    from sqlalchemy import text
+
+    p = proved
+    publish_dataset(registry, p["ds"])
+    publish_consent(registry, *p["consent"])
+    publish_run(registry, p["A"])
+    publish_coin(registry, p["coin_A"])
+    t = _publish_training(registry, p["proof"], p["A"])
+    _publish_model(registry, p, "M1", "1.0")
+    _publish_link(registry, p["link"], p["A"], "1.0")
+    rep = registry.verify_log()
+    assert rep.ok, rep.problems
+    with registry.engine.begin() as conn:
+        conn.execute(text("update training_proofs set proof = :b where proof_digest = :d"),
+                     {"b": p["proof"][:-1] + bytes([p["proof"][-1] ^ 1]), "d": t["proof_digest"]})
+    rep = registry.verify_log()
+    assert not rep.ok
+    assert any("stored proof does not hash to its digest" in msg for _, msg in rep.problems)

@@ -41,14 +41,15 @@ from zkaudit.registry import log, merkle
 from zkaudit.registry.encoding import EncodingError, decode, encode, sha256_hex
 from zkaudit.registry.errors import BadSignature, LogMismatch
 from zkaudit.registry.log import SignedTreeHead
-from zkaudit.registry.models import (Attestation, ConsentProof, ConsentTable, DatasetCommitment, KeyRevocation,
-                                     LogEntry, LogNode, Model, ModelVersion, Reverification, Revocation, Signer,
-                                     SubmittedProof, TreeHead, VerifierRevocation)
+from zkaudit.registry.models import (Attestation, Coin, ConsentProof, ConsentTable, DatasetCommitment, KeyRevocation,
+                                     LinkProof, LogEntry, LogNode, Model, ModelVersion, Reverification, Revocation,
+                                     Signer, SubmittedProof, TrainingProof, TrainingRun, TreeHead, VerifierRevocation)
 
 ROW_KINDS = {"signer": Signer, "model": Model, "model-version": ModelVersion, "attestation": Attestation,
              "proof": SubmittedProof, "revocation": Revocation, "dataset": DatasetCommitment,
              "consent-table": ConsentTable, "consent-proof": ConsentProof, "key-revocation": KeyRevocation,
-             "verifier-revocation": VerifierRevocation, "reverification": Reverification}
+             "verifier-revocation": VerifierRevocation, "reverification": Reverification,
+             "training-run": TrainingRun, "coin": Coin, "training-proof": TrainingProof, "link-proof": LinkProof}
 
 
 @dataclass
@@ -203,7 +204,8 @@ def _audit_rows(s: Session, rep: AuditReport, records: dict[int, tuple[str, Any]
                     row.doc.get("distinctness_proof"):
                 rep.problems.append((row.log_index, f"{where}: stored distinctness proof is not the one its "
                                      "record names"))
-            if isinstance(row, (SubmittedProof, ConsentProof)) and sha256_hex(row.proof) != row.proof_digest:
+            if isinstance(row, (SubmittedProof, ConsentProof, TrainingProof, LinkProof)) and \
+                    sha256_hex(row.proof) != row.proof_digest:
                 rep.problems.append((row.log_index, f"{where}: stored proof does not hash to its digest"))
     for idx, (kind, _) in records.items():
         if kind in ROW_KINDS and idx not in covered:
