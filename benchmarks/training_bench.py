@@ -290,9 +290,10 @@ def _verdict(value: float, target: float) -> str:
 
 def report(doc: dict) -> None:
     su, tr, pr, ve, lk, lv = (doc[k] for k in ("setup", "train", "prove", "verify", "link", "link_verify"))
-    print(f"load average {doc['load_average'][0]:.2f} {doc['load_average'][1]:.2f} "
-          f"{doc['load_average'][2]:.2f} on {os.cpu_count()} cores; NUMBA_NUM_THREADS="
-          f"{os.environ.get('NUMBA_NUM_THREADS', '(default)')}" + ("; --quick (20 steps)" if doc["quick"] else ""))
+    before, after = doc["load_average_before"], doc["load_average"]
+    print(f"load average (1, 5, 15 min) {before[0]:.2f} {before[1]:.2f} {before[2]:.2f} before, {after[0]:.2f} "
+          f"{after[1]:.2f} {after[2]:.2f} after, on {doc['cores']} cores (other work shares them: compare CPU "
+          f"times); NUMBA_NUM_THREADS={doc['numba_threads']}" + ("; --quick (20 steps)" if doc["quick"] else ""))
     print(f"\nlogistic regression, breast cancer: {su['rows']} rows x {su['features']} features (d = {su['params']}), "
           f"{su['steps']} steps, batch {su['expected_batch']} expected (mean {tr['mean_batch']:.1f}), B_max "
           f"{su['max_batch']}, {su['tape_words']:,} tape words")
@@ -351,7 +352,8 @@ def main() -> None:
         return
     if a.quick:
         a.repeat, a.seeds = min(a.repeat, 2), min(a.seeds, 1)
-    doc = {"quick": a.quick, "repeat": a.repeat, "load_average_before": os.getloadavg()}
+    doc = {"quick": a.quick, "repeat": a.repeat, "load_average_before": os.getloadavg(), "cores": os.cpu_count(),
+           "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "(default)")}
     with tempfile.TemporaryDirectory(prefix="zkaudit-training-bench-") as tmp:
         work = Path(tmp)
         for phase in ("setup", "train", "prove", "verify", "link", "link_verify", "trainer"):
