@@ -98,7 +98,7 @@ def training_act(steps, root: Path, db: Path, version: str) -> dict:
     hospital, hospital_file = _key(root, "demo-hospital")
     irb, irb_file = _key(root, "demo-irb")
     vendor, _ = _key(root, "demo-vendor")
-    auditor, auditor_file = _key(root, "demo-auditor")
+    auditor, _ = _key(root, "demo-auditor")
     reg = Registry(str(db))
     figures: dict = {"seconds": {}, "proof_bytes": {}}
 
@@ -155,8 +155,8 @@ def training_act(steps, root: Path, db: Path, version: str) -> dict:
                      "proof_bytes": len(proof), "unique_ids": out["unique_ids"],
                      "zero_knowledge": out["zero_knowledge"], "valid": True}, [
                 f"consent     IRB {irb.name} commits a synthetic consent table v{version} ({table.num_rows} "
-                f"pseudonymous IDs: the {sealed['rows']} training patients and {table.num_rows - sealed['rows']} others; "
-                f"purpose {PURPOSE}{again}) with its distinctness proof",
+                f"pseudonymous IDs: the {sealed['rows']} training patients and {table.num_rows - sealed['rows']} "
+                f"others; purpose {PURPOSE}{again}) with its distinctness proof",
                 f"proof       {work / 'consent.zkp'} ({len(proof):,} bytes): every training record's ID is in the "
                 "table, each used once",
                 "registry    VALID; published NOT zero-knowledge on purpose: the IDs are synthetic and the data "
