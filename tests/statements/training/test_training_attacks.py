@@ -13,11 +13,12 @@ first checks that the attack breaks exactly the constraint it targets (or
 none, for the attacks the relation does not stop), then that the verifier
 rejects.
 
-Tests marked `xfail(strict=True, ...)` are soundness bugs open today (see
-their reasons): the padding-row numerator forgery is ACCEPTED by the
-verifier; the CDT wrap is shown at the relation level (it needs a word
-within 2^32 of an end of [0, 2^63), which no test can choose). Each fails
-(XPASS) once its bug is fixed: remove the mark then."""
+Two of these were soundness bugs found by this review and fixed in the
+relation: a padding row's free fetch numerator cancelling a forged fetch
+(`live` is now 0/1 on every row and 0 off the real rows), and the CDT
+interval ranges wrapping mod p (now checked at the widest bucket's width,
+below 2^62; shown at the relation level, since it needs a word within 2^32
+of an end of [0, 2^63), which no test can choose)."""
 
 from __future__ import annotations
 
@@ -523,9 +524,6 @@ def _cancel_on_padding_row(i0: int, X, y, uses: int):
     return tamper
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="SOUNDNESS BUG: the fetch numerator `live` is free on padding rows (t >= T, j >= B); "
-                          "live = -1 there cancels a live slot's forged (i, x~, y)")
 def test_wrong_row_cancelled_by_a_padding_row_numerator(case):
     tr = _evil_train(case)
     i0, X, y = _forged_record(case, tr)
@@ -743,11 +741,6 @@ def _weight_sides(c, tr, t0):
 
 
 # --- range checks that can wrap (relation level) -----------------------------------------------
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="SOUNDNESS BUG: the CDT interval checks hi - u and u - lo - 1 are 63-bit ranges of "
-                          "values in (-2^63, 2^63); a negative value wraps to [p - 2^63, p), which meets "
-                          "[0, 2^63) in its top 2^32 - 1 values: a word within 2^32 of either end of [0, 2^63) "
-                          "can claim any empty tail bucket (probability ~2^-30 per word)")
 @pytest.mark.parametrize("table,u_name", [("noise", "un"), ("gap", "ug")])
 def test_cdt_interval_does_not_wrap(case, table, u_name):
     plan = case.plan

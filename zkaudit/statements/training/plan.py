@@ -56,6 +56,9 @@ class Domain:
     virtual: list[str] = field(default_factory=list)
     public: list[str] = field(default_factory=list)
     gates: list[tuple[str, Expr]] = field(default_factory=list)
+    # gates on every row (weight eq(r, x), not eq(r, x) sel(x)): what must hold
+    # outside the real rows too; they may use the public selector column "sel"
+    all_rows: list[tuple[str, Expr]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -134,18 +137,28 @@ class Plan:
         self._range(dom, f"R:{tape}", V(f"R:{tape}"), WORD)
 
     def _cdt(self, dom: str, table: str, u: str, k: str, hi: str, lo: str):
-        """G7: (k, hi) and (k - 1, lo) in the shifted threshold table, lo < u <= hi."""
+        """G7: (k, hi) and (k - 1, lo) in the shifted threshold table, lo < u <= hi.
+        Both differences are range-checked at the widest bucket's width, not 63
+        bits: a negative difference of two 63-bit values lands in
+        [p - 2^63, p), whose top 2^32 values overlap [0, 2^63), but never
+        [0, 2^62) (so a bucket of 2^62 or more is refused)."""
+        values = self.tables[table].values
+        widest = max(values[i + 1] - values[i] for i in range(len(values) - 1))
+        bits = max(1, widest.bit_length())
+        if bits > 62:
+            raise ValueError(f"the {table} table has a bucket of 2^{bits - 1} or more of the 2^63 words: a training "
+                             "proof needs every CDT bucket below 2^62 (sampling rate below 1/2)")
         self.lookups.append(TableLookup(dom, table, ((k, 0), (hi, 0))))
         self.lookups.append(TableLookup(dom, table, ((k, -1), (lo, 0))))
-        self._range(dom, f"{u}.below", V(hi) - V(u), WORD)
-        self._range(dom, f"{u}.above", V(u) - V(lo) - 1, WORD)
+        self._range(dom, f"{u}.below", V(hi) - V(u), bits)
+        self._range(dom, f"{u}.above", V(u) - V(lo) - 1, bits)
 
     def _build(self):
         a, b, c = self.a, self.b, self.c
         T, B, d, N, L = self.T, self.B, self.d, self.N, self.L
         slot = ["ug", "cg", "kg", "hg", "lg", "live", "y", "zq", "rz", "zin", "bzh", "bzl", "prob", "sg", "eab",
                 "n2", "den", "bd", "A", "rc", "et"]
-        self._domain("slot", a + b, [(a, T), (b, B)], slot, ["i", "dot", "xn", "R:gap"], ["m:gap"])
+        self._domain("slot", a + b, [(a, T), (b, B)], slot, ["i", "dot", "xn", "R:gap"], ["m:gap", "eq", "sel"])
         self._domain("coord", a + c, [(a, T), (c, d)], ["un", "cn", "kn", "hn", "ln", "S", "rS", "q", "ru", "bth",
                                                         "btl", "theta"], ["next", "shi", "R:noise"], ["m:noise"])
         self._domain("step", a, [(a, T)], ["uB", "cB", "kB", "hB", "lB"], ["ilast", "R:last"], ["m:last"])
@@ -154,7 +167,10 @@ class Plan:
         self._word("slot", "ug", "cg", "gap")
         self._cdt("slot", "gap", "ug", "kg", "hg", "lg")
         live, i = V("live"), V("i")
-        self._gate("slot", "live bit", live * (live - 1))
+        # live is the fetch's LogUp numerator on EVERY row: 0/1 everywhere and 0
+        # off the real rows, or a padding row's numerator could cancel a forged fetch
+        self.domains["slot"].all_rows += [("live bit", live * (live - 1)), ("live off the real rows",
+                                                                          (1 - V("sel")) * live)]
         self._range("slot", "live cmp", live * (N - 1 - i) + (1 - live) * (i - N), 32)
         # logit, requantization and clamp (G3, G5), sigmoid lookup
         sh = self.sig_shift

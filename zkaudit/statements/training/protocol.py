@@ -60,14 +60,20 @@ def feat_spec(lams) -> SumOfProducts:
     return SumOfProducts.of(5, [(lams[0], (0, 2, 4)), (lams[1], (0, 4, 4)), (lams[2], (1, 3, 4))])
 
 
-def zero_check_spec(names: list[str], gates: list[tuple[str, Expr]], alphas: list[Fp2]) -> SumOfProducts:
-    """Tables [E] + names; term alpha^g c_m E prod(m) for every monomial m of every gate."""
+def zero_check_spec(names: list[str], dom, alphas: list[Fp2]) -> SumOfProducts:
+    """Tables [E] + names; term alpha^g c_m E prod(m) for every monomial m of
+    every gate, with the public table eq in place of E for the all-row gates."""
     index = {n: i + 1 for i, n in enumerate(names)}
     terms = []
-    for (_, g), al in zip(gates, alphas):
+    weighted = [(g, 0) for _, g in dom.gates] + [(g, index.get("eq")) for _, g in dom.all_rows]
+    for (g, w), al in zip(weighted, alphas):
         for mono, c in g.terms.items():
-            terms.append((al * c, (0, *(index[n] for n in mono))))
+            terms.append((al * c, (w, *(index[n] for n in mono))))
     return SumOfProducts.of(len(names) + 1, terms)
+
+
+def num_gates(dom) -> int:
+    return len(dom.gates) + len(dom.all_rows)
 
 
 def domain_tables(dom) -> list[str]:

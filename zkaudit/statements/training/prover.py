@@ -269,13 +269,14 @@ class _Run:
     def _zero_check(self, dom):
         t = self.t
         names = pr.domain_tables(dom)
-        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), len(dom.gates))
+        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), pr.num_gates(dom))
         r = t.challenge_exts(pr.LABEL_POINT + dom.name.encode(), dom.num_vars)
-        spec = pr.zero_check_spec(names, dom.gates, alphas)
+        spec = pr.zero_check_spec(names, dom, alphas)
         e = eq_table(r)
         sel = wt.sel_mask(dom).astype(np.uint64)
         e = e * sel[:, None]
-        tables = [e] + [self.f[n] for n in names]
+        extra = {"eq": eq_table(r), "sel": sel}
+        tables = [e] + [extra[n] if n in extra else self.f[n] for n in names]
         public = (0,) + tuple(1 + names.index(n) for n in dom.public)
         proof, ev, _ = sumcheck_prover.prove(tables, spec, t, claimed_sum=Fp2(0), public=public)
         self.stream.append(proof.to_bytes())

@@ -278,9 +278,9 @@ class _Verify:
     def zero_check(self, dom):
         t = self.t
         names = pr.domain_tables(dom)
-        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), len(dom.gates))
+        alphas = t.challenge_exts(pr.LABEL_GATES + dom.name.encode(), pr.num_gates(dom))
         r = t.challenge_exts(pr.LABEL_POINT + dom.name.encode(), dom.num_vars)
-        spec = pr.zero_check_spec(names, dom.gates, alphas)
+        spec = pr.zero_check_spec(names, dom, alphas)
         public = (0,) + tuple(1 + names.index(n) for n in dom.public)
         where = f"{pr.WHERE}.zero-check {dom.name}"
         ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), Fp2(0), dom.num_vars, spec, t,
@@ -292,7 +292,8 @@ class _Verify:
         committed = {}
         for n, val in zip(names, ev.values[1:]):
             if n in dom.public:
-                want = _ext(evaluate(self.mask_tables[n], s))
+                want = eq_eval(r, s) if n == "eq" else pr.selector(dom.sel, s) if n == "sel" else \
+                    _ext(evaluate(self.mask_tables[n], s))
                 if val != want:
                     raise TrainingRejected(f"public table {n} differs from the verifier's", where=where)
             elif n in ("dot", "xn", "shi", "next"):

@@ -164,8 +164,11 @@ def fill_ranges(plan, cols: dict) -> None:
 def check_gates(plan, cols: dict) -> None:
     for dom in plan.domains.values():
         sel = sel_mask(dom)
-        for name, g in dom.gates:
-            v = g.evaluate_int(cols, sel.shape[0])
-            bad = np.flatnonzero((v != 0) & (sel == 1))
-            if bad.size:
-                raise WitnessError(f"gate {dom.name}: {name} fails at row {int(bad[0])} (value {v[bad[0]]})")
+        everywhere = np.ones_like(sel)
+        cols = dict(cols, sel=sel)
+        for gates, rows in ((dom.gates, sel), (dom.all_rows, everywhere)):
+            for name, g in gates:
+                v = g.evaluate_int(cols, sel.shape[0])
+                bad = np.flatnonzero((v != 0) & (rows == 1))
+                if bad.size:
+                    raise WitnessError(f"gate {dom.name}: {name} fails at row {int(bad[0])} (value {v[bad[0]]})")
