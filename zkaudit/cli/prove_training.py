@@ -51,14 +51,20 @@ def prove_training_cmd(
     typer.echo(f"  privacy {json.dumps(eps, sort_keys=True)}")
 
 
-def verify_training_file(proof: Path, as_json: bool) -> None:
-    """`zkaudit verify TRAIN.zkp`: the verdict in plain words (exit 1 when rejected)."""
-    from zkaudit.errors import ProofRejected
+def verify_training_file(proof: Path, as_json: bool, auditor: str | None = None) -> None:
+    """`zkaudit verify TRAIN.zkp [--auditor PUBKEY]`: the verdict in plain words (exit 1 when rejected)."""
+    from zkaudit.errors import ProofRejected, ZkauditError
     from zkaudit.statements.training.verifier import verify_training
 
     data = Path(proof).read_bytes()
+    key = None
+    if auditor is not None:
+        try:
+            key = bytes.fromhex(auditor)
+        except ValueError:
+            raise ZkauditError("--auditor takes the auditor's BLS public key as 96 hex digits") from None
     try:
-        v = verify_training(data)
+        v = verify_training(data, auditor_public_key=key)
     except ProofRejected as exc:
         if as_json:
             typer.echo(json.dumps({"schema": "zkaudit.verify/1", "valid": False, "statement": "train-dpsgd/v1",
@@ -75,6 +81,7 @@ def verify_training_file(proof: Path, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({"schema": "zkaudit.verify/1", "valid": True, "statement": "train-dpsgd/v1",
                                "proof": str(proof), "run_id": v.run_id.hex(), "policy": pol,
+                               "auditor_public_key": v.auditor_public_key.hex(), "auditor_required": key is not None,
                                "policy_digest": v.policy_digest.hex(), "dataset_digest": v.dataset_digest.hex(),
                                "dataset_rows": ds["num_rows"], "theta_commitment": v.theta_commitment.hex(),
                                "privacy_loss": eps, "soundness_bits": round(v.soundness_bits, 1),
@@ -82,7 +89,10 @@ def verify_training_file(proof: Path, as_json: bool) -> None:
         return
     model = pol["model"]["family"] + (f" {pol['model']['hidden']}" if pol["model"].get("hidden") else "")
     typer.echo(f"valid train-dpsgd/v1 proof ({proof})")
-    typer.echo(f"  run         {v.run_id.hex()[:16]}...  coin by the auditor key the run named")
+    typer.echo(f"  run         {v.run_id.hex()[:16]}...  coin signed by {v.auditor_public_key.hex()[:16]}..., the key the "
+               f"run named" + (" (as required by --auditor)" if key is not None else
+                               "; give --auditor PUBKEY, or check `registry show`, to know it is a real auditor's "
+                               "and that the run was registered before the coin"))
     typer.echo(f"  policy      {pol['algorithm']} {model}, clip {pol['clip_norm']}, sigma {pol['noise_multiplier']}, "
                f"q {pol['sampling']['rate_numerator']}/2^{pol['sampling']['rate_log2_denominator']}, "
                f"{pol['steps']} steps, lr {pol['learning_rate']}")

@@ -31,6 +31,8 @@ def verify(
     input_opening: Path = typer.Option(None, "--input-opening", help="With --input: the PROOF.input-opening file "
                                        "of a zero-knowledge proof with a committed input (its commitment is "
                                        "recomputed from your record and this secret)."),
+    auditor: str = typer.Option(None, "--auditor", help="For a training proof: the auditor's BLS public key its "
+                                "coin must come from (96 hex digits)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.verify/1 in "
                                                        "docs/json.md): valid, reason, outputs, input commitment."),
 ) -> None:
@@ -49,7 +51,7 @@ def verify(
     if circuit is None and model is None and _is_training_proof(proof):
         from zkaudit.cli.prove_training import verify_training_file
 
-        verify_training_file(proof, as_json)
+        verify_training_file(proof, as_json, auditor)
         return
     # the API checks these too, in its own words (circuit=, model=); here in the options' names
     if (circuit is None) == (model is None):

@@ -156,6 +156,13 @@ def test_cli_prove_then_verify(run_dir, tmp_path, capsys):
     assert doc["valid"] and doc["statement"] == "train-dpsgd/v1"
     assert doc["privacy_loss"]["epsilon"] == proved["privacy"]["epsilon"]
     assert doc["dataset_rows"] == 455 and doc["policy"]["steps"] == STEPS
+    auditor = load_run(run_dir / "RUN").auditor_public_key.hex()
+    assert doc["auditor_public_key"] == auditor and doc["auditor_required"] is False
+    assert main(["verify", str(out), "--json", "--auditor", auditor]) == 0
+    assert json.loads(capsys.readouterr().out)["auditor_required"] is True
+    other = "a" * 96
+    assert main(["verify", str(out), "--json", "--auditor", other]) == 1
+    assert "another auditor key" in json.loads(capsys.readouterr().out)["reason"]
     bad = bytearray(out.read_bytes())
     bad[len(bad) // 2] ^= 1
     (tmp_path / "BAD.zkp").write_bytes(bytes(bad))

@@ -44,6 +44,7 @@ class StatementMismatch(TrainingRejected):
 @dataclass(frozen=True)
 class TrainingVerdict:
     run_id: bytes
+    auditor_public_key: bytes
     policy_digest: bytes
     dataset_digest: bytes
     theta_commitment: bytes
@@ -63,8 +64,14 @@ def _sc(blob: bytes, where: str) -> SumcheckProof:
 
 
 def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc: dict | None = None,
-                    dataset_doc: dict | None = None, coin_doc: dict | None = None) -> TrainingVerdict:
-    """Raises a ProofRejected subclass naming the part; each given record must be the proof's."""
+                    dataset_doc: dict | None = None, coin_doc: dict | None = None,
+                    auditor_public_key: bytes | None = None) -> TrainingVerdict:
+    """Raises a ProofRejected subclass naming the part; each given record must be the proof's.
+
+    On its own the proof shows the coin is a valid signature by the key its
+    run record names. That the key is a real auditor's, and that the run was
+    registered before the coin (so the tape was fixed first), is what the
+    registry's ordering adds; give `auditor_public_key` to require a key."""
     from zkaudit.train import randomness, tape
     from zkaudit.train.accountant import epsilon
     from zkaudit.train.policy import Policy
@@ -105,6 +112,9 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         raise StatementMismatch("the run record names another policy or dataset", where=pr.WHERE)
     if policy.hidden:
         raise MalformedProof("training proofs cover logistic regression only", where=pr.WHERE)
+    if auditor_public_key is not None and _auditor_key(rec) != bytes(auditor_public_key):
+        raise StatementMismatch("the run names another auditor key than the one required", where=pr.WHERE,
+                                expected=bytes(auditor_public_key).hex(), got=_auditor_key(rec).hex())
     coin = randomness.verify_coin(_auditor_key(rec), run_id, sig)
     shape = tape.TapeShape.of(policy)
     c_r = bytes.fromhex(rec["tape"]["commitment"])
@@ -152,7 +162,7 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     pcs.verify(tape_c, tape_claims, read_hiding_opening(t_open_b, tape_c, params), t, params)
     pcs.verify(ds.commitment, ds_claims, read_hiding_opening(d_open_b, ds.commitment, ds.params), t, ds.params)
     privacy = epsilon(policy, ds.num_rows)
-    return TrainingVerdict(run_id, policy.digest, ds.digest, theta_c, t.soundness_bits(), privacy)
+    return TrainingVerdict(run_id, _auditor_key(rec), policy.digest, ds.digest, theta_c, t.soundness_bits(), privacy)
 
 
 def _auditor_key(rec: dict) -> bytes:
