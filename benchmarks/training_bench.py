@@ -284,8 +284,12 @@ def _s(t: dict) -> str:
     return f"{t['wall']:9.3f} s {t['cpu']:9.3f} s"
 
 
-def _verdict(value: float, target: float) -> str:
-    return f"target <= {target:g} s: {'met' if value <= target else 'MISSED'} ({value / target:.0%} of it)"
+def _verdict(wall: float, cpu: float, target: float) -> str:
+    """Against the target in wall time and in CPU time (under load the wall time counts the neighbours)."""
+    def one(v: float) -> str:
+        return f"{'met' if v <= target else 'MISSED'} ({v / target:.0%})"
+
+    return f"target <= {target:g} s: wall {one(wall)}, CPU {one(cpu)}"
 
 
 def report(doc: dict) -> None:
@@ -303,10 +307,11 @@ def report(doc: dict) -> None:
                            ("link prove", lk, lk["bytes"]), ("link verify", lv, None)):
         print(f"  {label:<14} {_s(r['cold'])}   {_s(r['warm'])}   {'' if size is None else f'{size:,}':>11} "
               f"{r['rss_mb']:7.0f}MB")
-    cold_tp = tr["cold"]["wall"] + pr["cold"]["wall"]
-    print(f"  train + prove, cold: {cold_tp:.2f} s wall ({tr['cold']['cpu'] + pr['cold']['cpu']:.2f} s CPU)   "
-          + _verdict(cold_tp, TARGETS["lr_train_prove_s"]))
-    print(f"  verify, cold: {ve['cold']['wall']:.2f} s wall   " + _verdict(ve["cold"]["wall"], TARGETS["lr_verify_s"]))
+    tp_wall, tp_cpu = (tr["cold"][k] + pr["cold"][k] for k in ("wall", "cpu"))
+    print(f"  train + prove, cold: {tp_wall:.2f} s wall, {tp_cpu:.2f} s CPU   "
+          + _verdict(tp_wall, tp_cpu, TARGETS["lr_train_prove_s"]))
+    print(f"  verify, cold: {ve['cold']['wall']:.2f} s wall, {ve['cold']['cpu']:.2f} s CPU   "
+          + _verdict(ve["cold"]["wall"], ve["cold"]["cpu"], TARGETS["lr_verify_s"]))
     print(f"  ratios (warm, CPU): prove / train {pr['warm']['cpu'] / tr['warm']['cpu']:.1f}x, verify / prove "
           f"{ve['warm']['cpu'] / pr['warm']['cpu']:.2f}x; proof {pr['bytes'] / su['steps'] / 1024:.1f} KiB per step")
     print(f"  epsilon {ve['epsilon_pld']:.3f} (PLD), {ve['epsilon_rdp']:.3f} (RDP cross-check) at delta "
