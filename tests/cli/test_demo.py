@@ -98,3 +98,13 @@ def test_a_rerun_in_the_same_folder_supersedes_the_consent_table(runs):
     assert b["dataset"] != a["dataset"]  # resealed: a new commitment for the new proofs
     assert b["custodian"] == a["custodian"]  # the same hospital key
     assert len(_act(second, "inference")) == 5
+
+
+def test_a_training_folder_the_demo_did_not_make_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "mine.txt").write_text("not the demo's")
+    assert main(["demo", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "was not made by the demo" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["training"]
+    assert (tmp_path / "training" / "mine.txt").read_text() == "not the demo's"

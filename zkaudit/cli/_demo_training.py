@@ -42,11 +42,17 @@ def _key(root: Path, name: str):
     return k, path
 
 
+def check_folder(root: Path) -> Path:
+    """ROOT/training, which the act replaces: refused before any work unless an earlier demo made it."""
+    path = root / "training"
+    if (path.exists() or path.is_symlink()) and not (path.is_dir() and (path / MARKER).is_file()):
+        raise ZkauditError(f"{path} exists and was not made by the demo; the training act writes there",
+                           hint="give --dir an empty folder, or one an earlier demo used")
+    return path
+
+
 def _fresh_folder(path: Path) -> Path:
     if path.exists():
-        if not (path / MARKER).is_file():
-            raise ZkauditError(f"{path} exists and was not made by the demo; the training act writes there",
-                               hint="give --dir an empty folder, or one an earlier demo used")
         shutil.rmtree(path)
     path.mkdir(parents=True)
     (path / MARKER).write_text("made by `zkaudit demo`; replaced by the next run in this folder\n")
@@ -94,7 +100,7 @@ def training_act(steps, root: Path, db: Path, version: str) -> dict:
     from zkaudit.registry.store import Registry
     from zkaudit.train import example
 
-    work = _fresh_folder(root / "training")
+    work = _fresh_folder(check_folder(root))
     hospital, hospital_file = _key(root, "demo-hospital")
     irb, irb_file = _key(root, "demo-irb")
     vendor, _ = _key(root, "demo-vendor")

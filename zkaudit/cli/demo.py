@@ -79,6 +79,9 @@ def demo_command(
     zoo = _zoo()
     temporary = workdir is None
     root = Path(tempfile.mkdtemp(prefix="zkaudit-demo-")) if temporary else workdir
+    from zkaudit.cli._demo_training import check_folder, training_act
+
+    check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     model_dir, db = root / "clinical_mlp", root / "registry.db"
     steps = _Steps(as_json)
@@ -177,8 +180,6 @@ def demo_command(
             ])
 
         steps.run("a tampered prediction is rejected", tamper_step)
-
-        from zkaudit.cli._demo_training import training_act
 
         if not as_json:
             typer.secho("\nThe training act: where the registered weights came from", bold=True)
