@@ -65,6 +65,7 @@ def demo_command(
     import numpy as np
 
     from zkaudit.circuit import load_circuit, load_weights, read_inputs
+    from zkaudit.cli._demo_training import check_folder, training_act
     from zkaudit.cli._output import output_doc
     from zkaudit.api import compile as compile_model
     from zkaudit.registry.artifacts import read_model_dir
@@ -79,8 +80,6 @@ def demo_command(
     zoo = _zoo()
     temporary = workdir is None
     root = Path(tempfile.mkdtemp(prefix="zkaudit-demo-")) if temporary else workdir
-    from zkaudit.cli._demo_training import check_folder, training_act
-
     check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     model_dir, db = root / "clinical_mlp", root / "registry.db"
