@@ -121,6 +121,8 @@ class Run:
         self.inp = None
         self.zk = None
         self.t = None
+        self.run = None  # the prover's _Run: its advice tables
+        self.openings: list[list] = []  # the claims of each opening: advice, tape, dataset
         self.proof: bytes | None = None
 
 
@@ -129,8 +131,9 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
     """`banks`: name -> (entries, 2) words that replace the session's banks (a
     prefix of each, as long as the session asks for); `zero`: every bank
     all zeros (no Libra masks, no pads: the unmasked build); `fixed`:
-    challenges that do not depend on the transcript; `stop`: end at the
-    first opening (everything the protocols reveal is absorbed by then)."""
+    challenges that do not depend on the transcript; `stop`: record the
+    three openings' claims without opening, then end (everything the
+    protocols reveal is absorbed by then)."""
     out = Run()
 
     class Bank(zk_mod.ZkProver):
@@ -150,6 +153,19 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
     real_build, real_prove = wt.build, prover.prove
     real_add, real_stacked, real_column = pr.ClaimBook.add, pr.ClaimBook.add_stacked, prover._Run._column_claim
     real_sc = zk_prover.prove
+    real_run, real_open = prover._Run.prove, pcs.open
+
+    def run_prove(self, bank_size):
+        out.run, out.openings = self, []
+        return real_run(self, bank_size)
+
+    def open_(data, claims, transcript):
+        out.openings.append(list(claims))
+        if not stop:
+            return real_open(data, claims, transcript)
+        if len(out.openings) == 3:
+            raise _Stop
+        return None  # never used: the run ends at the third opening
 
     def build(*args, **kwargs):
         out.cols = real_build(*args, **kwargs)
@@ -176,9 +192,6 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         out.points.append(tuple(res[1].point))
         return res
 
-    def halt(*args, **kwargs):
-        raise _Stop
-
     with monkeypatch.context() as m:
         m.setattr(zk_mod, "ZkProver", Bank)
         m.setattr(prover, "Transcript", transcript)
@@ -188,8 +201,8 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         m.setattr(pr.ClaimBook, "add_stacked", add_stacked)
         m.setattr(prover._Run, "_column_claim", column_claim)
         m.setattr(zk_prover, "prove", sumcheck)
-        if stop:
-            m.setattr(pcs, "open", halt)
+        m.setattr(prover._Run, "prove", run_prove)
+        m.setattr(pcs, "open", open_)
         run = load_run(run_dir / "RUN")
         try:
             out.proof = prove_training(run, read_coin(run_dir / "RUN" / "coin.json"))
@@ -245,6 +258,41 @@ def mle_hits(r: Run) -> list[tuple[str, int]]:
     return hits
 
 
+def opened_tables(r: Run) -> list[tuple[list[str], list[np.ndarray]]]:
+    """(names, tables) of the three openings, in the prover's order (the bank last)."""
+    run = r.run
+    return [(list(run.names), [run.tables[n] for n in run.names]),
+            (["tape:gap", "tape:last", "tape:noise"], list(r.inp.tape_tables)),
+            ([f"dataset:{i}" for i in range(r.inp.dataset_opening.polys.shape[0])],
+             list(r.inp.dataset_opening.polys))]
+
+
+def theta0_claim(r: Run, claim) -> bool:
+    """The one claim with public value: theta(0, r) = theta_0~(r) on the coord table."""
+    plan, run = r.run.plan, r.run
+    if len(claim.evals) != 1 or claim.entries or claim.block is not None:
+        return False
+    t, z, _ = claim.evals[0]
+    dom = plan.domains["coord"]
+    col = pr.bits_of(list(dom.columns).index("theta"), pr.stack_vars(dom))
+    return run.names[t] == "coord" and list(z[:len(col) + plan.a]) == col + pr.bits_of(0, plan.a)
+
+
+def opened_hits(r: Run) -> list[tuple[str, str]]:
+    """(opening, table) for every opened claim whose revealed value is the
+    private table's evaluation at the claim's point (times its coefficient):
+    what an opening of an unpadded claim gives away."""
+    hits = []
+    for which, claims, (names, tables) in zip(("advice", "tape", "dataset"), r.openings, opened_tables(r)):
+        for cl in claims:
+            if len(cl.evals) != 1 or theta0_claim(r, cl):
+                continue
+            t, z, coeff = cl.evals[0]
+            if t < len(tables) and coeff * _as_ext(evaluate(tables[t], list(z))) == cl.value:
+                hits.append((which, names[t]))
+    return hits
+
+
 # --- fixtures ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
@@ -268,6 +316,9 @@ def test_unmasked_build_reveals_witness_evaluations(run_dir, monkeypatch):
     hit = {name for name, _ in mle_hits(r)}
     for name in ("kn", "A", "et", "theta", "X", "thetaT", "tape:noise", "tape:gap"):
         assert name in hit, f"the unmasked build does not reveal {name}: the detector would prove nothing ({hit})"
+    opened = set(opened_hits(r))  # and its openings state private evaluations
+    assert {("advice", "coord"), ("advice", "slot"), ("advice", "X"), ("tape", "tape:noise")} <= opened, opened
+    assert any(w == "dataset" for w, _ in opened), opened
 
 
 def test_masked_proof_reveals_no_witness_evaluation(run_dir, monkeypatch):
@@ -279,6 +330,23 @@ def test_masked_proof_reveals_no_witness_evaluation(run_dir, monkeypatch):
     assert len(r.values) > 1000 and len(set(r.points)) > 20
     hits = mle_hits(r)
     assert not hits, f"revealed values equal witness MLEs: {hits[:20]}"
+    assert [len(c) for c in r.openings] and all(r.openings)
+    assert not opened_hits(r), f"opened claims state private evaluations: {opened_hits(r)}"
+
+
+def test_every_opened_claim_on_private_data_is_padded(run_dir, monkeypatch):
+    """An opening reveals each claim's value exactly (pcs.hiding.LinearClaim):
+    a claim on a private table must carry bank entries (its value then
+    uniform). The one exception is theta(0, .) = theta_0, public."""
+    r = prove_instrumented(run_dir, monkeypatch)
+    assert len(r.openings) == 3
+    bare = []
+    for which, claims, (names, tables) in zip(("advice", "tape", "dataset"), r.openings, opened_tables(r)):
+        for cl in claims:
+            if not cl.entries and cl.block is None and not theta0_claim(r, cl):
+                bare.append((which, [names[t] if t < len(names) else "bank" for t, _, _ in cl.evals]))
+    assert not bare, f"claims opened without a pad: {bare}"
+    assert sum(theta0_claim(r, cl) for cl in r.openings[0]) == 1
 
 
 # --- 2. witness against bank ----------------------------------------------------
@@ -361,25 +429,43 @@ def test_two_proofs_of_one_run_repeat_only_public_values(two_proofs):
     assert same <= 8, f"{same} of {len(a)} revealed values repeat across two proofs"
 
 
+def reused_pad_attack(p: Run, q: Run, bank: str) -> list[tuple[tuple, bool]]:
+    """Attacker on two proofs whose final values on one committed table are
+    padded from the same committed pad m: proof k sends h_k = f_k + Z(r_k) m
+    (Z public), so h_1 / Z_1 - h_2 / Z_2 = f_1 / Z_1 - f_2 / Z_2, a linear
+    combination of the table's private entries with public coefficients.
+    (key, whether the attacker's value is that combination) per reused pad."""
+    out = []
+    firsts = {k: (f, z) for k, f, z in q.zk.final_pads if k[0] == bank}
+    for key, f1, z1 in p.zk.final_pads:
+        if key[0] != bank or key not in firsts:
+            continue
+        f2, z2 = firsts[key]
+        m1, m2 = p.zk.entry(key), q.zk.entry(key)
+        if m1 != m2:
+            out.append((key, False))
+            continue
+        h1, h2 = f1 + z1 * m1, f2 + z2 * m2  # what each proof sends
+        assert h1 in p.t.values and h2 in q.t.values
+        guess = h1 * z1.inverse() - h2 * z2.inverse()  # public values only
+        truth = f1 * z1.inverse() - f2 * z2.inverse()  # f_k: the table's MLE at proof k's point
+        out.append((key, guess == truth))
+    return out
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="a second proof of one run reuses the tape commitment's three pads (tape.py: a run has "
                           "one training proof) and prove_training does not refuse it")
 def test_a_second_proof_of_one_run_gives_nothing_on_the_tape(two_proofs):
-    """Attacker: the re-padded tape value of proof k is f_k + Z(r_k) m with the
-    same pad m in both proofs, Z public, so f_1 / Z_1 - f_2 / Z_2 (a linear
-    combination of the tape words with public coefficients) is revealed."""
-    p, q = two_proofs
-    learned = []
-    for (k1, f1, z1), (k2, f2, z2) in zip(p.zk.final_pads, q.zk.final_pads):
-        if k1[0] != pr.TAPE_BANK:
-            continue
-        assert k1 == k2
-        m = p.zk.entry(k1)
-        assert m == q.zk.entry(k2)
-        h1, h2 = f1 + z1 * m, f2 + z2 * m  # what each proof sends
-        assert h1 in p.t.values and h2 in q.t.values
-        guess = h1 * z1.inverse() - h2 * z2.inverse()  # the attacker's computation: public values only
-        truth = f1 * z1.inverse() - f2 * z2.inverse()  # f_k: the tape table's MLE at proof k's point
-        learned.append((k1, guess == truth))
+    learned = reused_pad_attack(*two_proofs, pr.TAPE_BANK)
     assert len(learned) == 3
     assert not any(ok for _, ok in learned), f"the two proofs reveal combinations of the tape: {learned}"
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="a second proof on one dataset commitment reuses its pads (data/dataset.py: a commitment "
+                          "hides its data through one opening); prove_training does not refuse it")
+def test_a_second_proof_on_one_dataset_commitment_gives_nothing_on_the_data(two_proofs):
+    learned = reused_pad_attack(*two_proofs, pr.DATASET_BANK)
+    assert learned
+    assert not any(ok for _, ok in learned), f"the two proofs reveal combinations of the data: {learned}"
