@@ -255,3 +255,27 @@ def test_verify_log_checks_the_training_chain(registry, proved):
     rep = registry.verify_log()
     assert not rep.ok
     assert any("stored proof does not hash to its digest" in msg for _, msg in rep.problems)
+
+
+def test_a_second_proof_opening_the_same_training_commitment_is_refused(registry, proved):
+    """Each of a dataset's training commitments hides the data through one
+    proof: run B's proof opens the same one as A's and is refused, nothing written."""
+    from zkaudit.statements.training.run_proof import prove_training
+    from zkaudit.train.run import train_run
+
+    p = proved
+    _up_to_coin(registry, p)
+    publish_run(registry, p["B"])
+    coin_b = coin(p["B"])
+    publish_coin(registry, coin_b)
+    t = _publish_training(registry, p["proof"], p["A"])
+    assert registry.show_training(t["proof_digest"])["training_proof"]["output"]["dataset_use"] == 0
+    if "proof_B" not in p:  # once for both databases (B is trained once)
+        (p["B"].path / "coin.json").write_text(json.dumps(coin_b))
+        train_run(p["B"], coin_b)
+        p["proof_B"] = prove_training(p["B"], coin_b)
+    proof_b = p["proof_B"]
+    before = _log_size(registry)
+    with pytest.raises(AlreadyExists, match="already opened by training proof"):
+        _publish_training(registry, proof_b, p["B"])
+    assert _log_size(registry) == before

@@ -21,6 +21,10 @@ def commit(
     out: Path = typer.Option(..., "--out", help="New directory: dataset.json (public, signed record) and "
                                                  "opening.npz (private, mode 0600: the committed values and the "
                                                  "commitment's secret seed; keep it)."),
+    training_uses: int = typer.Option(1, "--training-uses", min=0, max=64,
+                                      help="How many training proofs may use the data: one more hiding commitment "
+                                           "each (a hiding commitment hides its data through one proof; the "
+                                           "main one is the consent proof's)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: record digest, rows, commitment."),
 ) -> None:
     """Commit a dataset: one polynomial per column, rows padded with a valid column.
@@ -37,12 +41,13 @@ def commit(
         schema_doc = json.loads(schema.read_text())
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read schema {schema}: {exc}") from None
-    record, opening = commit_dataset(table, schema_doc)
+    record, opening = commit_dataset(table, schema_doc, training_uses=training_uses)
     signature = sign_record(key, record.doc, record.digest)
     write_dataset(out, record, opening, signature)
     doc = {"schema": "zkaudit.data-commit/1", "out": str(out), "record_digest": record.digest.hex(),
            "rows": record.num_rows, "padded_rows": 1 << record.num_vars, "polynomials": record.doc["polynomials"],
-           "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": True}
+           "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": True,
+           "training_uses": len(record.training_commitments)}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return

@@ -17,6 +17,9 @@ def prove_training_cmd(
     run_dir: Path = typer.Argument(..., help="The trained run directory (`zkaudit train RUN --coin COIN`)."),
     out: Path = typer.Option(..., "--out", help="Where to write the proof (written atomically)."),
     dataset: Path = typer.Option(None, "--dataset", help="The dataset directory, if it moved since `train init`."),
+    dataset_use: int = typer.Option(0, "--dataset-use", min=0, help="Which of the dataset record's training "
+                                    "commitments to open (each hides the data through one proof; the registry "
+                                    "refuses a second published proof on one)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Prove that RUN trained by its policy's DP-SGD (logistic regression) on
@@ -31,7 +34,7 @@ def prove_training_cmd(
     run = load_run(run_dir)
     coin = read_coin(run_dir / "coin.json")
     t0 = time.perf_counter()
-    proof = prove_training(run, coin, dataset_dir=dataset)
+    proof = prove_training(run, coin, dataset_dir=dataset, dataset_use=dataset_use)
     seconds = time.perf_counter() - t0
     verdict = verify_training(proof, run_record=run.record, coin_doc=coin)
     out = Path(out)

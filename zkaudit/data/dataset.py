@@ -75,17 +75,30 @@ class DatasetOpening:
     polys: np.ndarray  # (num_polys, 2^k) uint64
     seed: bytes
 
-    def bank(self) -> np.ndarray:
+    def bank(self, use: int | None = None) -> np.ndarray:
         """The bank's pads as (num_polys, 2) GF(p^2) words: pad i hides claims on polynomial i."""
         n = self.polys.shape[0]
-        return bank_table(self.seed, n)[: 2 * n].reshape(n, 2)
+        return bank_table(use_seed(self.seed, use), n)[: 2 * n].reshape(n, 2)
 
-    def prover_data(self, record: DatasetRecord):
-        """Recommit (deterministic given the seed) and check the result is the record's commitment."""
-        c, data = commit_polynomials(self.polys, self.seed)
-        if c != record.commitment:
+    def prover_data(self, record: DatasetRecord, use: int | None = None):
+        """Recommit (deterministic given the seed) and check the result is the record's
+        commitment (use None: the consent proofs'; else training use `use`)."""
+        if use is not None and not 0 <= use < len(record.training_commitments):
+            raise RecordRejected(f"the dataset record has {len(record.training_commitments)} training "
+                                 f"commitments, not a use {use}", where="dataset")
+        c, data = commit_polynomials(self.polys, use_seed(self.seed, use))
+        if c != record.use_commitment(use):
             raise RecordRejected("the dataset opening does not match the record's commitment", where="dataset")
         return data
+
+
+def use_seed(seed: bytes, use: int | None) -> bytes:
+    """The seed of a training use's commitment: derived, so one opening seed serves all."""
+    import hashlib
+
+    if use is None:
+        return seed
+    return hashlib.shake_256(SEED_DOMAIN + b"/training-use" + int(use).to_bytes(4, "little") + seed).digest(SEED_BYTES)
 
 
 def commit_polynomials(polys: np.ndarray, seed: bytes):
@@ -99,11 +112,17 @@ def commit_polynomials(polys: np.ndarray, seed: bytes):
                       stream=SeededStream(seed, SEED_DOMAIN))
 
 
-def commit_dataset(table, schema, *, seed: bytes | None = None) -> tuple[DatasetRecord, DatasetOpening]:
+def commit_dataset(table, schema, *, seed: bytes | None = None,
+                   training_uses: int = 1) -> tuple[DatasetRecord, DatasetOpening]:
     """`table`: a CSV/Parquet path or a mapping column -> values; `schema`: a
     Schema or its JSON. Raises DataError (naming row and column) on bad data.
     `seed`: the opening seed (a fresh one from the OS CSPRNG by default; give
-    one only to recompute a commitment)."""
+    one only to recompute a commitment). `training_uses`: how many training
+    proofs may open the data (one further hiding commitment each)."""
+    from zkaudit.data.records import MAX_TRAINING_USES
+
+    if not 0 <= training_uses <= MAX_TRAINING_USES:
+        raise DataError(f"training uses must be in 0..{MAX_TRAINING_USES}, got {training_uses}")
     from zkaudit.field.randomness import new_seed
 
     if not isinstance(schema, Schema):
@@ -122,6 +141,9 @@ def commit_dataset(table, schema, *, seed: bytes | None = None) -> tuple[Dataset
     doc = {"type": DATASET_TYPE, "schema": schema.to_json(), "schema_digest": digest(schema.to_json()).hex(),
            "num_rows": n, "num_vars": k, "polynomials": schema.polynomial_names(),
            "commitment": commitment.to_bytes().hex(), "pcs": params_json(params)}
+    if training_uses:
+        doc["training_commitments"] = [commit_polynomials(polys, use_seed(seed, u))[0].to_bytes().hex()
+                                       for u in range(training_uses)]
     return DatasetRecord.from_json(doc), DatasetOpening(polys, seed)
 
 

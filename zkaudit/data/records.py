@@ -121,18 +121,32 @@ class _Signed:
         return self.doc["num_vars"]
 
 
+MAX_TRAINING_USES = 64
+
+
 @dataclass(frozen=True)
 class DatasetRecord(_Signed):
     doc: dict
     schema: Schema
     commitment: pcs.Commitment
     params: pcs.PcsParams
+    # Further hiding commitments of the same polynomials, one per training
+    # proof: a hiding commitment hides its data through ONE opening (its
+    # blinding rows and pads are used once), and `commitment` is the one the
+    # consent proof opens. The custodian's signature over the record is what
+    # says they hold the same data, as it says the data is the patients'.
+    training_commitments: tuple = ()
 
     @classmethod
     def from_json(cls, doc) -> DatasetRecord:
         what = "dataset record"
-        _require(doc, {"type": str, "schema": dict, "schema_digest": str, "num_rows": int, "num_vars": int,
-                       "polynomials": list, "commitment": str, "pcs": dict}, what)
+        optional = {k: doc[k] for k in ("training_commitments",) if isinstance(doc, dict) and k in doc}
+        if isinstance(doc, dict) and optional:
+            doc_core = {k: v for k, v in doc.items() if k not in optional}
+        else:
+            doc_core = doc
+        _require(doc_core, {"type": str, "schema": dict, "schema_digest": str, "num_rows": int, "num_vars": int,
+                            "polynomials": list, "commitment": str, "pcs": dict}, what)
         if doc["type"] != DATASET_TYPE:
             raise MalformedRecord(f"{what}: not a dataset record", where=what, expected=DATASET_TYPE, got=doc["type"])
         try:
@@ -156,7 +170,22 @@ class DatasetRecord(_Signed):
         if c.num_vars != expected:
             raise MalformedRecord(f"{what}: commitment shape disagrees with the record (its polynomials, then the "
                                   "bank)", where=what, expected=expected, got=c.num_vars)
-        return cls(doc, schema, c, params)
+        uses = optional.get("training_commitments", [])
+        if not isinstance(uses, list) or len(uses) > MAX_TRAINING_USES or not all(isinstance(u, str) for u in uses):
+            raise MalformedRecord(f"{what}: training_commitments must be a list of at most {MAX_TRAINING_USES} "
+                                  "hex commitments", where=what)
+        extra = tuple(_commitment(u, f"{what} training commitment") for u in uses)
+        for i, e in enumerate(extra):
+            if e.num_vars != expected:
+                raise MalformedRecord(f"{what}: training commitment {i} has another shape", where=what,
+                                      expected=expected, got=e.num_vars)
+        if len({e.to_bytes() for e in (c, *extra)}) != 1 + len(extra):
+            raise MalformedRecord(f"{what}: a training commitment repeats another commitment", where=what)
+        return cls(doc, schema, c, params, extra)
+
+    def use_commitment(self, use: int | None) -> pcs.Commitment:
+        """The consent proofs' commitment (use None) or training use `use`."""
+        return self.commitment if use is None else self.training_commitments[use]
 
     @property
     def bank_index(self) -> int:

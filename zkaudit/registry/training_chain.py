@@ -334,14 +334,17 @@ class TrainingChain:
                       "this_run_alone": verdict.privacy.to_json()}
         output = {"statement": TRAINING_STATEMENT, "run_id": run_id, "policy_digest": verdict.policy_digest.hex(),
                   "dataset": verdict.dataset_digest.hex(), "theta_commitment": verdict.theta_commitment.hex(),
-                  "soundness_bits": repr(float(verdict.soundness_bits)),
+                  "soundness_bits": repr(float(verdict.soundness_bits)), "dataset_use": verdict.dataset_use,
                   "zero_knowledge": True}  # train-dpsgd/v1 is zero-knowledge only (module docstring)
         from zkaudit.statements.verify import VERIFIER_VERSION
 
+        with self._read() as s:
+            self._refuse_dataset_use(s, self._run(s, run_id).dataset_id, verdict.dataset_use)
         with self._write() as (s, app):
             self._refuse_training_exists(s, digest, run_id)
             run = self._run(s, run_id)
             self._coin(s, run)
+            self._refuse_dataset_use(s, run.dataset_id, verdict.dataset_use)
             now = [r for r, _ in self._dataset_runs(s, run.dataset_id, but=run.id)]
             if now != accountant["composed_runs"]:
                 raise OutOfOrder("another run on this dataset was registered while the proof was checked; its "
@@ -361,6 +364,18 @@ class TrainingChain:
                     "theta_commitment_digest": row.theta_commitment_digest, "epsilon": report.epsilon,
                     "epsilon_rdp": report.epsilon_rdp, "delta": report.delta, "composed_runs": len(others) + 1,
                     "verifier_version": VERIFIER_VERSION, "log_index": row.log_index}
+
+    @staticmethod
+    def _refuse_dataset_use(s: Session, dataset_id, use: int) -> None:
+        """Each training commitment of a dataset hides the data through one
+        proof: a second published proof opening the same one is refused."""
+        rows = s.scalars(select(TrainingProof).join(TrainingRun).where(TrainingRun.dataset_id == dataset_id)).all()
+        for r in rows:
+            if json.loads(r.output_json).get("dataset_use") == use:
+                raise AlreadyExists(f"training commitment {use} of this dataset is already opened by training proof "
+                                    f"{r.proof_digest[:16]}...: a second opening would reveal linear combinations "
+                                    "of the data", hint="prove with another --dataset-use, or have the custodian "
+                                    "re-commit with more training uses")
 
     @staticmethod
     def _refuse_training_exists(s: Session, digest: str, run_id: str) -> None:

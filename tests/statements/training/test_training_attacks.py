@@ -317,8 +317,9 @@ def _prove(c: Case, trace: Trace, *, X=None, y=None, tamper=None, mask_words=Non
     words = t.words if tape_words is None else tape_words
     tc, tdata = tape.commit(words if tape_commitment_of is None else tape_commitment_of, t.salt, shape)
     c_theta, salt = hc.commit_weights(theta_layouts(policy), [trace.theta[-1]], hc.fresh_salt())
-    st = statement(run, c.coin, record.doc, c_theta.to_bytes())
-    inp = prover.Inputs(policy=policy, sem=c.sem, statement=st, dataset=record, dataset_opening=opening,
+    st = statement(run, c.coin, record.doc, c_theta.to_bytes(), 0)
+    inp = prover.Inputs(policy=policy, sem=c.sem, statement=st, dataset=record, dataset_use=0,
+                        dataset_opening=opening,
                         tape_words=words, tape_seed=t.salt, tape_commitment=tc, tape_data=tdata, mask_words=mask,
                         trace=trace, X=c.X if X is None else X, y=c.y if y is None else y,
                         theta_commitment=c_theta.to_bytes(), theta_salt=salt, theta0=trace.theta[0])
@@ -406,7 +407,8 @@ def test_noise_off_by_one(case):
             z[3] += 1
         return z
 
-    _attack(case, _evil_train(case, noise=bump), {"coord: range un.above"})
+    # the bucket-width ranges (not 63 bits) can catch the word below the next bucket too
+    _attack(case, _evil_train(case, noise=bump), {"coord: range un.above"}, {"coord: range un.below"})
 
 
 def test_carry_forgery(case):

@@ -25,7 +25,7 @@ from zkaudit.train.run import load_run, read_coin  # noqa: E402
 STEPS = 6
 
 
-def make_run(d, **policy_changes):
+def make_run(d, training_uses: int = 1, **policy_changes):
     """Commit the breast-cancer split, then init, coin and train a run through the CLI."""
     from zkaudit.cli.main import main
     from zkaudit.data.dataset import commit_dataset, write_dataset
@@ -33,7 +33,8 @@ def make_run(d, **policy_changes):
     from zkaudit.train import example
 
     files = example.write_example(d)
-    record, opening = commit_dataset(files["train"], json.loads(files["schema"].read_text()))
+    record, opening = commit_dataset(files["train"], json.loads(files["schema"].read_text()),
+                                     training_uses=training_uses)
     write_dataset(d / "DS", record, opening, None)
     aud = KeyPair.generate("auditor")
     write_keystore(d / "auditor.key", aud)
@@ -78,6 +79,23 @@ def test_padding_slots_and_an_unrounded_update(tmp_path):
     assert run.policy.update_multiplier()[1] <= 0
     v = verify_training(prove_training(run, read_coin(d / "RUN" / "coin.json")))
     assert v.run_id == run.run_id
+
+
+def test_each_training_use_opens_its_own_commitment(tmp_path):
+    """A dataset committed for two training uses: each proof opens its own
+    hiding commitment (never the consent proofs' one); a third use does not exist."""
+    from zkaudit.errors import ZkauditError
+
+    d = make_run(tmp_path, training_uses=2)
+    run, coin = load_run(d / "RUN"), read_coin(d / "RUN" / "coin.json")
+    from zkaudit.data.dataset import load_dataset
+
+    record = load_dataset(d / "DS")[0]
+    assert len(record.training_commitments) == 2
+    v = verify_training(prove_training(run, coin, dataset_use=1))
+    assert v.dataset_use == 1
+    with pytest.raises(ZkauditError, match="use 2 does not exist"):
+        prove_training(run, coin, dataset_use=2)
 
 
 def test_tampered_bytes_are_rejected(honest):

@@ -62,7 +62,7 @@ def fold_low(table: np.ndarray, point, low_vars: int) -> np.ndarray:
 class Inputs:
     """Everything the prover needs: public records and the private opening."""
 
-    def __init__(self, *, policy, sem, statement: dict, dataset, dataset_opening, tape_words, tape_seed,
+    def __init__(self, *, policy, sem, statement: dict, dataset, dataset_use, dataset_opening, tape_words, tape_seed,
                  tape_commitment, tape_data, mask_words, trace, X, y, theta_commitment, theta_salt, theta0):
         self.__dict__.update(locals())
         del self.__dict__["self"]
@@ -107,7 +107,7 @@ class _Run:
 
         plan, inp = self.plan, self.inp
         zk = ZkProver({ADVICE_BANK: bank_size, pr.TAPE_BANK: 3, pr.DATASET_BANK: inp.dataset_opening.polys.shape[0]},
-                      {pr.TAPE_BANK: _tape_bank(inp.tape_seed), pr.DATASET_BANK: inp.dataset_opening.bank()})
+                      {pr.TAPE_BANK: _tape_bank(inp.tape_seed), pr.DATASET_BANK: inp.dataset_opening.bank(inp.dataset_use)})
         self.link_plan = pr_link_plan(plan, inp.theta_commitment)
         self.link = LinkWitness(self.link_plan, {"theta": inp.trace.theta[-1]}, inp.theta_salt)
         # multiplicities of the public lookups and of the dataset fetch
@@ -143,7 +143,7 @@ class _Run:
         transcript = Transcript()
         statement = dict(inp.statement)
         bind(transcript, statement, commitments={"advice": adv_c.to_bytes(), "tape": inp.tape_commitment.to_bytes(),
-                                                 "dataset": inp.dataset.commitment.to_bytes()})
+                                                 "dataset": inp.dataset.use_commitment(inp.dataset_use).to_bytes()})
         transcript.zk = zk
         self.t = transcript
         # 1. public lookups
@@ -177,7 +177,7 @@ class _Run:
         _BANK[(plan.a, plan.b, plan.c, len(plan.ranges))] = self.used
         a_open = pcs.open(adv_data, adv_claims, transcript)
         t_open = pcs.open(inp.tape_data, tape_claims, transcript)
-        d_open = pcs.open(inp.dataset_opening.prover_data(inp.dataset), ds_claims, transcript)
+        d_open = pcs.open(inp.dataset_opening.prover_data(inp.dataset, inp.dataset_use), ds_claims, transcript)
         from zkaudit.data.canonical import canonical_json
 
         body = pr.pack([canonical_json(statement), adv_c.to_bytes(), inp.tape_commitment.to_bytes(),

@@ -7,7 +7,6 @@ RUN/private/theta.salt for the link proof) and proves."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +15,16 @@ from zkaudit.errors import ZkauditError
 from zkaudit.statements.training import protocol as pr
 
 
-def statement(run, coin_doc: dict, dataset_doc: dict, theta_commitment: bytes) -> dict:
+def statement(run, coin_doc: dict, dataset_doc: dict, theta_commitment: bytes, dataset_use: int) -> dict:
     return {"type": pr.STATEMENT_TYPE, "protocol_version": pr.PROTOCOL_VERSION, "run_record": run.record,
-            "policy": run.policy.doc, "dataset": dataset_doc, "coin_signature": coin_doc["signature"],
-            "theta_commitment": theta_commitment.hex()}
+            "policy": run.policy.doc, "dataset": dataset_doc, "dataset_use": dataset_use,
+            "coin_signature": coin_doc["signature"], "theta_commitment": theta_commitment.hex()}
 
 
-def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> bytes:
+def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, dataset_use: int = 0) -> bytes:
+    """`dataset_use`: which of the dataset record's training commitments the
+    proof opens (each hides the data through one proof; the registry refuses
+    a second published proof on the same use)."""
     from zkaudit.data.dataset import load_dataset
     from zkaudit.hash import commitment as hc
     from zkaudit.statements.training import prover
@@ -38,6 +40,11 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> b
     ddir = run.dataset_dir(dataset_dir)
     data = training_data(policy, ddir)
     record, _, opening = load_dataset(Path(ddir), with_opening=True)
+    if not 0 <= dataset_use < len(record.training_commitments):
+        raise ZkauditError(f"the dataset record has {len(record.training_commitments)} training commitment(s); "
+                           f"use {dataset_use} does not exist",
+                           hint="the custodian re-commits with `zkaudit data commit --training-uses K`: each "
+                                "training proof opens its own commitment, so the data stays hidden")
     trace = load_trace(run.path / "private" / "trace.npz")
     t = run.tape()
     shape = tape.TapeShape.of(policy)
@@ -57,10 +64,9 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None) -> b
     layouts = theta_layouts(policy)
     c_theta, salt = hc.commit_weights(layouts, [trace.theta[-1]], salt)
     c_bytes = c_theta.to_bytes()
-    dataset_doc = json.loads((Path(ddir) / "dataset.json").read_text())
-    dataset_doc = dataset_doc.get("record", dataset_doc)
-    st = statement(run, coin_doc, record.doc, c_bytes)
+    st = statement(run, coin_doc, record.doc, c_bytes, dataset_use)
     inp = prover.Inputs(policy=policy, sem=Semantics.of(policy, data.X.shape[0]), statement=st, dataset=record,
+                        dataset_use=dataset_use,
                         dataset_opening=opening, tape_words=t.words, tape_seed=t.salt, tape_commitment=tc,
                         tape_data=tdata, mask_words=mask, trace=trace, X=data.X, y=data.y,
                         theta_commitment=c_bytes, theta_salt=salt, theta0=trace.theta[0])

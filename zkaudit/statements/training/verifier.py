@@ -45,6 +45,7 @@ class StatementMismatch(TrainingRejected):
 class TrainingVerdict:
     run_id: bytes
     auditor_public_key: bytes
+    dataset_use: int
     policy_digest: bytes
     dataset_digest: bytes
     theta_commitment: bytes
@@ -84,7 +85,8 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         raise MalformedProof("not a training proof", where=pr.WHERE, expected=pr.STATEMENT, got=name)
     blobs = pr.Blobs(body)
     st = parse_canonical(blobs.next("statement"), "training statement")
-    keys = {"type", "protocol_version", "run_record", "policy", "dataset", "coin_signature", "theta_commitment"}
+    keys = {"type", "protocol_version", "run_record", "policy", "dataset", "dataset_use", "coin_signature",
+            "theta_commitment"}
     if not isinstance(st, dict) or set(st) != keys or st["type"] != pr.STATEMENT_TYPE \
             or st["protocol_version"] != pr.PROTOCOL_VERSION:
         raise MalformedProof("unsupported training statement", where=pr.WHERE)
@@ -99,6 +101,11 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         policy = Policy.from_json(st["policy"])
         parse_run_record(st["run_record"], policy)
         ds = DatasetRecord.from_json(st["dataset"])
+        use = st["dataset_use"]
+        if not isinstance(use, int) or isinstance(use, bool) or not 0 <= use < len(ds.training_commitments):
+            raise MalformedProof("the proof names no training commitment of its dataset record", where=pr.WHERE,
+                                 expected=f"0..{len(ds.training_commitments) - 1}", got=use)
+        ds_c = ds.training_commitments[use]
         theta_c = bytes.fromhex(st["theta_commitment"])
         sig = bytes.fromhex(st["coin_signature"])
     except ProofRejected:
@@ -143,7 +150,7 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
                     pr.DATASET_BANK: len(ds.doc["polynomials"])})
     t = Transcript()
     bind(t, st, commitments={"advice": adv_c.to_bytes(), "tape": tape_c.to_bytes(),
-                             "dataset": ds.commitment.to_bytes()})
+                             "dataset": ds_c.to_bytes()})
     t.zk = zk
     v = _Verify(plan, t, zk, stream, mask, shape)
     v.run(ds, initial_theta(policy))
@@ -160,9 +167,9 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     params = hiding_params()
     pcs.verify(adv_c, adv_claims, read_hiding_opening(a_open_b, adv_c, params), t, params)
     pcs.verify(tape_c, tape_claims, read_hiding_opening(t_open_b, tape_c, params), t, params)
-    pcs.verify(ds.commitment, ds_claims, read_hiding_opening(d_open_b, ds.commitment, ds.params), t, ds.params)
+    pcs.verify(ds_c, ds_claims, read_hiding_opening(d_open_b, ds_c, ds.params), t, ds.params)
     privacy = epsilon(policy, ds.num_rows)
-    return TrainingVerdict(run_id, _auditor_key(rec), policy.digest, ds.digest, theta_c, t.soundness_bits(), privacy)
+    return TrainingVerdict(run_id, _auditor_key(rec), use, policy.digest, ds.digest, theta_c, t.soundness_bits(), privacy)
 
 
 def _auditor_key(rec: dict) -> bytes:
