@@ -25,6 +25,15 @@ from zkaudit.train.run import load_run, read_coin  # noqa: E402
 STEPS = 6
 
 
+def forget_proofs(run_dir) -> None:
+    """Tests prove one run many times; a user's second proof of a run is
+    refused (it would reopen the tape): drop the markers that record openings."""
+    from zkaudit.statements.training.run_proof import PROVED_FILE, USES_FILE
+
+    for path in (run_dir / "RUN" / "private" / PROVED_FILE, run_dir / "DS" / USES_FILE):
+        path.unlink(missing_ok=True)
+
+
 def make_run(d, training_uses: int = 1, **policy_changes):
     """Commit the breast-cancer split, then init, coin and train a run through the CLI."""
     from zkaudit.cli.main import main
@@ -92,10 +101,32 @@ def test_each_training_use_opens_its_own_commitment(tmp_path):
 
     record = load_dataset(d / "DS")[0]
     assert len(record.training_commitments) == 2
-    v = verify_training(prove_training(run, coin, dataset_use=1))
-    assert v.dataset_use == 1
     with pytest.raises(ZkauditError, match="use 2 does not exist"):
         prove_training(run, coin, dataset_use=2)
+    v = verify_training(prove_training(run, coin, dataset_use=1))
+    assert v.dataset_use == 1
+    # one proof per run, one run per training commitment
+    with pytest.raises(ZkauditError, match="already has its training proof"):
+        prove_training(run, coin, dataset_use=0)
+    run2_dir = second_run(d)
+    run2 = load_run(run2_dir)
+    assert run2.record["dataset_record_digest"] == run.record["dataset_record_digest"]
+    with pytest.raises(ZkauditError, match="already opened by run"):
+        prove_training(run2, read_coin(run2_dir / "coin.json"), dataset_use=1)
+    assert verify_training(prove_training(run2, read_coin(run2_dir / "coin.json"), dataset_use=0)).dataset_use == 0
+
+
+def second_run(d):
+    """Another run on the same dataset directory (its ledger of opened training commitments included)."""
+    from zkaudit.cli.main import main
+
+    for argv in (["train", "init", "--policy", str(d / "policy.json"), "--dataset", str(d / "DS"), "--out",
+                  str(d / "RUN2"), "--auditor", load_run(d / "RUN").auditor_public_key.hex(), "--json"],
+                 ["coin", "sign", str(d / "RUN2"), "--key", str(d / "auditor.key"), "--json"],
+                 ["train", str(d / "RUN2"), "--coin", str(d / "RUN2" / "coin.json"), "--json"]):
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(argv) == 0
+    return d / "RUN2"
 
 
 def test_tampered_bytes_are_rejected(honest):
@@ -136,6 +167,7 @@ def _forge(run_dir, monkeypatch, tamper):
     monkeypatch.setattr(wt, "fill_ranges", evil_ranges)
     monkeypatch.setattr(wt, "check_gates", lambda plan, cols: None)
     run = load_run(run_dir / "RUN")
+    forget_proofs(run_dir)
     return prove_training(run, read_coin(run_dir / "RUN" / "coin.json"))
 
 
@@ -166,6 +198,7 @@ def test_cli_prove_then_verify(run_dir, tmp_path, capsys):
     from zkaudit.cli.main import main
 
     out = tmp_path / "TRAIN.zkp"
+    forget_proofs(run_dir)
     assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--json"]) == 0
     proved = json.loads(capsys.readouterr().out)
     assert proved["bytes"] == out.stat().st_size and proved["soundness_bits"] >= 100

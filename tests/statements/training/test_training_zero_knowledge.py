@@ -123,6 +123,7 @@ class Run:
         self.t = None
         self.run = None  # the prover's _Run: its advice tables
         self.openings: list[list] = []  # the claims of each opening: advice, tape, dataset
+        self.draws: list[tuple] = []  # (bank, first entry, count, revealed values so far) per draw
         self.proof: bytes | None = None
 
 
@@ -144,7 +145,12 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
                     self.values[name] = np.zeros((size, 2), dtype=np.uint64)
                 elif banks is not None:
                     self.values[name] = np.ascontiguousarray(banks[name][:size])
-            out.zk, out.points = self, []  # a retry with a larger bank starts over
+            out.zk, out.points, out.draws = self, [], []  # a retry with a larger bank starts over
+
+        def draw(self, count, bank=zk_mod.ADVICE):
+            keys, vals = super().draw(count, bank)
+            out.draws.append((bank, keys[0][1] if keys else -1, count, len(out.t.values) if out.t is not None else 0))
+            return keys, vals
 
     def transcript():
         out.t = FixedRecorder() if fixed else Recorder()
@@ -204,6 +210,9 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         m.setattr(prover._Run, "prove", run_prove)
         m.setattr(pcs, "open", open_)
         run = load_run(run_dir / "RUN")
+        from test_training_proof import forget_proofs
+
+        forget_proofs(run_dir)  # this file proves one run many times on purpose
         try:
             out.proof = prove_training(run, read_coin(run_dir / "RUN" / "coin.json"))
         except _Stop:
@@ -213,10 +222,6 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
 
 def random_banks() -> dict:
     return {name: random_ext(BANK_ENTRIES) for name in (zk_mod.ADVICE, pr.TAPE_BANK, pr.DATASET_BANK)}
-
-
-def base_coords(values: list[Fp2]) -> list[int]:
-    return [c for v in values for c in (v.c0, v.c1)]
 
 
 def witness_tables(r: Run) -> dict[str, np.ndarray]:
@@ -293,6 +298,31 @@ def opened_hits(r: Run) -> list[tuple[str, str]]:
     return hits
 
 
+def private_evaluations(r: Run) -> set[Fp2]:
+    """Every private evaluation the proof's points could give away: each
+    private column's MLE at each recorded point of its size, and each opened
+    claim's table at the claim's point (0 and 1 left out, as in `mle_hits`)."""
+    out = set()
+    tables = witness_tables(r)
+    for point in dict.fromkeys(r.points):
+        for t in tables.values():
+            if t.shape[0] == 1 << len(point):
+                out.add(_as_ext(evaluate(t, list(point))))
+    for claims, (names, tabs) in zip(r.openings, opened_tables(r)):
+        for cl in claims:
+            for t, z, _ in cl.evals:
+                if t < len(tabs) and not theta0_claim(r, cl):
+                    out.add(_as_ext(evaluate(tabs[t], list(z))))
+    return out - {Fp2(0), Fp2(1)}
+
+
+def byte_hits(r: Run, blob: bytes) -> list[Fp2]:
+    """The private evaluations whose 16-byte encoding occurs anywhere in
+    `blob` (any offset): catches a value a proof carries without absorbing it."""
+    windows = {blob[i:i + 16] for i in range(len(blob) - 15)}
+    return [v for v in private_evaluations(r) if v.to_bytes() in windows]
+
+
 # --- fixtures ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
@@ -316,6 +346,7 @@ def test_unmasked_build_reveals_witness_evaluations(run_dir, monkeypatch):
     hit = {name for name, _ in mle_hits(r)}
     for name in ("kn", "A", "et", "theta", "X", "thetaT", "tape:noise", "tape:gap"):
         assert name in hit, f"the unmasked build does not reveal {name}: the detector would prove nothing ({hit})"
+    assert byte_hits(r, pr.pack(r.run.stream)), "the unmasked protocol bytes carry no private evaluation"
     opened = set(opened_hits(r))  # and its openings state private evaluations
     assert {("advice", "coord"), ("advice", "slot"), ("advice", "X"), ("tape", "tape:noise")} <= opened, opened
     assert any(w == "dataset" for w, _ in opened), opened
@@ -332,6 +363,7 @@ def test_masked_proof_reveals_no_witness_evaluation(run_dir, monkeypatch):
     assert not hits, f"revealed values equal witness MLEs: {hits[:20]}"
     assert [len(c) for c in r.openings] and all(r.openings)
     assert not opened_hits(r), f"opened claims state private evaluations: {opened_hits(r)}"
+    assert not byte_hits(r, r.proof), "the proof's bytes carry a private evaluation"
 
 
 def test_every_opened_claim_on_private_data_is_padded(run_dir, monkeypatch):
@@ -407,6 +439,171 @@ def test_unmasked_witnesses_leave_their_footprint(fixed_runs):
     assert differ > len(z) // 2
 
 
+# --- 2b. the exact span check -----------------------------------------------------
+#
+# With the challenges fixed, a run is affine in the bank entries other than
+# the final-value pads (a final pad enters the last round of its sum-check
+# quadratically, through products of padded tables; tests/statements/
+# test_zero_knowledge.py). Witness 1 at bank B1 and witness 2 at B2 (B1 with
+# every final pad moved so the padded final values coincide) must then
+# differ by M x for some x, M the revealed values' coefficients on the free
+# entries. M has ~4,400 columns; rather than one run per entry, the columns
+# are measured by their structure and the measurement is checked:
+#
+# * a sum-check's Libra mask reaches only that sum-check's mask sum and
+#   rounds (g(r) enters only the deferred check), so entry i of every mask
+#   is moved in one run and the difference split by sum-check;
+# * the other pads (sent values, LogUp leaf values) are moved one per run;
+# * then a run at a random move of every free entry must equal the affine
+#   prediction, which fails (w.h.p.) if any column was misattributed.
+#
+# The span question then decomposes exactly: each pad is the only column at
+# its own sent value (checked), which fixes its move; what is left must lie,
+# sum-check by sum-check, in the span of that sum-check's mask columns, and
+# be zero outside them.
+
+
+def _move(banks: dict, moves: dict) -> dict:
+    out = {name: arr.copy() for name, arr in banks.items()}
+    for (bank, idx), d in moves.items():
+        v = _as_ext(Fp2(int(out[bank][idx][0]), int(out[bank][idx][1]))) + d
+        out[bank][idx] = (v.c0, v.c1)
+    return out
+
+
+def in_span(columns: list[list[Fp2]], target: list[Fp2]) -> bool:
+    """target in the GF(p^2)-span of columns (Gaussian elimination over GF(p^2):
+    every bank entry enters the prover's arithmetic GF(p^2)-linearly)."""
+    rows = [[c[i] for c in columns] + [target[i]] for i in range(len(target))]
+    ncols, r = len(columns), 0
+    for c in range(ncols):
+        piv = next((i for i in range(r, len(rows)) if rows[i][c] != Fp2(0)), None)
+        if piv is None:
+            continue
+        rows[r], rows[piv] = rows[piv], rows[r]
+        inv = rows[r][c].inverse()
+        rows[r] = [x * inv for x in rows[r]]
+        for i in range(len(rows)):
+            if i != r and rows[i][c] != Fp2(0):
+                f = rows[i][c]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+    return all(row[-1] == Fp2(0) for row in rows[r:])
+
+
+@pytest.fixture(scope="module")
+def span(run_dir, other_run_dir):
+    mp = pytest.MonkeyPatch()
+    try:
+        def run(d, banks):
+            return prove_instrumented(d, mp, fixed=True, banks=banks)
+
+        b1 = random_banks()
+        r1 = run(run_dir, b1)
+        r2 = run(other_run_dir, b1)
+        finals = {}
+        for (k1, f1, z1), (k2, f2, z2) in zip(r1.zk.final_pads, r2.zk.final_pads):
+            assert k1 == k2 and z1 == z2  # one protocol shape, fixed challenges
+            finals[k1] = (f1 - f2) * z1.inverse()
+        b2 = _move(b1, finals)
+        base = run(other_run_dir, b2)
+        v1, v2 = r1.t.values, base.t.values
+        assert len(v1) == len(v2)
+        libra = [(bank, start, count, pos) for bank, start, count, pos in base.draws if count > 1]
+        pads = [(bank, start) for bank, start, count, _ in base.draws if count == 1 and (bank, start) not in finals]
+        ends = [pos for _, _, _, pos in libra[1:]] + [len(v2)]
+        ranges = [range(pos, end) for (_, _, _, pos), end in zip(libra, ends)]
+        mask_cols = [[None] * count for _, _, count, _ in libra]  # [draw][i]: values over the draw's range
+
+        def diff(moves):
+            got = run(other_run_dir, _move(b2, moves)).t.values
+            return [x - y for x, y in zip(got, v2)]
+
+        for i in range(max(count for _, _, count, _ in libra)):
+            group = [j for j, (_, _, count, _) in enumerate(libra) if count > i]
+            dv = diff({(libra[j][0], libra[j][1] + i): Fp2(1) for j in group})
+            covered = set()
+            for j in group:
+                mask_cols[j][i] = [dv[k] for k in ranges[j]]
+                covered.update(ranges[j])
+            stray = [k for k in range(len(dv)) if k not in covered and dv[k] != Fp2(0)]
+            assert not stray, f"mask entry {i} moves values outside its sum-check: {stray[:5]}"
+        pad_cols = {key: diff({key: Fp2(1)}) for key in pads}
+        return dict(r1=r1, base=base, v1=v1, v2=v2, b2=b2, libra=libra, ranges=ranges, mask_cols=mask_cols,
+                    pad_cols=pad_cols, finals=len(finals), run=run, other=other_run_dir)
+    finally:
+        mp.undo()
+
+
+@pytest.mark.slow
+def test_the_revealed_values_are_affine_in_the_free_entries(span):
+    """The measured columns predict a run at a random move of every free entry exactly."""
+    moves, want = {}, list(span["v2"])
+    for j, (bank, start, count, _) in enumerate(span["libra"]):
+        for i in range(count):
+            d = _as_ext(Fp2(*[int(x) for x in random_ext(1)[0]]))
+            moves[(bank, start + i)] = d
+            for k, c in zip(span["ranges"][j], span["mask_cols"][j][i]):
+                want[k] = want[k] + c * d
+    for key, col in span["pad_cols"].items():
+        d = _as_ext(Fp2(*[int(x) for x in random_ext(1)[0]]))
+        moves[key] = d
+        want = [w + c * d for w, c in zip(want, col)]
+    mp = pytest.MonkeyPatch()
+    try:
+        got = prove_instrumented(span["other"], mp, fixed=True, banks=_move(span["b2"], moves)).t.values
+    finally:
+        mp.undo()
+    assert got == want
+
+
+def _solve(span, delta: list[Fp2]) -> list[tuple[int, bytes]]:
+    """The positions (and labels) where delta leaves the span of the free
+    entries' columns; [] when some move of the bank turns run 2 into run 1."""
+    labels = span["base"].t.labels
+    residual = list(delta)
+    pad_cols = span["pad_cols"]
+    own = {}
+    for key, col in pad_cols.items():
+        k = next(i for i, c in enumerate(col) if c != Fp2(0))
+        others = [o for o, oc in pad_cols.items() if o != key and oc[k] != Fp2(0)]
+        assert not others, f"pad {key}'s sent value also moves with {others[:3]}"
+        own[key] = k
+    for key, col in pad_cols.items():
+        x = delta[own[key]] * col[own[key]].inverse()  # the only column at its sent value: its move is forced
+        residual = [r - c * x for r, c in zip(residual, col)]
+    bad = []
+    covered = set()
+    for rng, cols in zip(span["ranges"], span["mask_cols"]):
+        covered.update(rng)
+        if not in_span(cols, [residual[k] for k in rng]):
+            bad.append((rng.start, labels[rng.start]))
+    bad += [(k, labels[k]) for k in range(len(residual)) if k not in covered and residual[k] != Fp2(0)]
+    return bad
+
+
+@pytest.mark.slow
+def test_two_witnesses_differ_only_by_the_span_of_the_masks(span):
+    """The exact check: some move of the free entries turns witness 2's run
+    (another trained run: another tape, batches, noise) into witness 1's."""
+    delta = [x - y for x, y in zip(span["v1"], span["v2"])]
+    assert sum(d != Fp2(0) for d in delta) > len(delta) // 2, "the runs coincide: the test would prove nothing"
+    bad = _solve(span, delta)
+    assert not bad, f"the witness difference leaves the span of the prover's randomness at {bad[:10]}"
+
+
+@pytest.mark.slow
+def test_the_span_check_finds_a_value_no_mask_explains(span):
+    """The check can fail: one round value of the largest sum-check moved
+    alone (breaking s(0) + s(1) = claim) is outside the span."""
+    j = max(range(len(span["libra"])), key=lambda j: span["libra"][j][2])
+    labels = span["base"].t.labels
+    k = next(k for k in span["ranges"][j] if labels[k] == b"sumcheck/round")
+    delta = [x - y for x, y in zip(span["v1"], span["v2"])]
+    delta[k] = delta[k] + Fp2(1)
+    assert _solve(span, delta)
+
+
 # --- 3. two proofs of one run -----------------------------------------------------
 @pytest.fixture(scope="module")
 def two_proofs(run_dir):
@@ -453,19 +650,26 @@ def reused_pad_attack(p: Run, q: Run, bank: str) -> list[tuple[tuple, bool]]:
     return out
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a second proof of one run reuses the tape commitment's three pads (tape.py: a run has "
-                          "one training proof) and prove_training does not refuse it")
-def test_a_second_proof_of_one_run_gives_nothing_on_the_tape(two_proofs):
-    learned = reused_pad_attack(*two_proofs, pr.TAPE_BANK)
-    assert len(learned) == 3
-    assert not any(ok for _, ok in learned), f"the two proofs reveal combinations of the tape: {learned}"
+def test_why_a_run_has_one_proof_the_reused_pad_attack(two_proofs):
+    """Two proofs of one run (made here by dropping the prover's markers) reuse
+    the tape commitment's and the dataset commitment's pads, and the attack
+    recovers linear combinations of the tape (the noise) and of the data:
+    which is why `prove_training` refuses a second proof of a run and a
+    second opening of a dataset's training commitment."""
+    tape = reused_pad_attack(*two_proofs, pr.TAPE_BANK)
+    assert len(tape) == 3 and all(ok for _, ok in tape)
+    data = reused_pad_attack(*two_proofs, pr.DATASET_BANK)
+    assert data and all(ok for _, ok in data)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a second proof on one dataset commitment reuses its pads (data/dataset.py: a commitment "
-                          "hides its data through one opening); prove_training does not refuse it")
-def test_a_second_proof_on_one_dataset_commitment_gives_nothing_on_the_data(two_proofs):
-    learned = reused_pad_attack(*two_proofs, pr.DATASET_BANK)
-    assert learned
-    assert not any(ok for _, ok in learned), f"the two proofs reveal combinations of the data: {learned}"
+def test_the_prover_refuses_a_second_proof_of_a_run(run_dir):
+    from zkaudit.errors import ZkauditError
+
+    run = load_run(run_dir / "RUN")
+    coin = read_coin(run_dir / "RUN" / "coin.json")
+    from test_training_proof import forget_proofs
+
+    forget_proofs(run_dir)
+    prove_training(run, coin)
+    with pytest.raises(ZkauditError, match="already has its training proof"):
+        prove_training(run, coin)

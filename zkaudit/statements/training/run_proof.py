@@ -7,6 +7,7 @@ RUN/private/theta.salt for the link proof) and proves."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,52 @@ def statement(run, coin_doc: dict, dataset_doc: dict, theta_commitment: bytes, d
             "coin_signature": coin_doc["signature"], "theta_commitment": theta_commitment.hex()}
 
 
+PROVED_FILE = "training-proof.json"  # in RUN/private: the run's tape has been opened
+USES_FILE = "training-uses.json"  # in the dataset directory: which training commitments are opened, by which run
+
+
+def _opened(run, ddir: Path, dataset_use: int) -> None:
+    """One proof per run and per training commitment: each proof opens the
+    tape commitment and one dataset commitment, whose pads hide through ONE
+    opening; a second proof would give away linear combinations of the
+    tape (the noise) and of the data. Refused unless the marker is removed
+    on purpose (e.g. the first proof was lost before anyone saw it)."""
+    marker = run.path / "private" / PROVED_FILE
+    if marker.exists():
+        raise ZkauditError(f"{run.path} already has its training proof ({marker}): a second proof would reopen the "
+                           "tape and reveal a linear combination of the noise",
+                           hint="publish the proof you have; delete the marker only if no one ever saw that proof")
+    ledger = Path(ddir) / USES_FILE
+    uses = json.loads(ledger.read_text()) if ledger.exists() else {}
+    owner = uses.get(str(dataset_use))
+    if owner is not None and owner != run.run_id.hex():
+        raise ZkauditError(f"training commitment {dataset_use} of the dataset is already opened by run {owner[:16]}... "
+                           f"({ledger}): a second opening would reveal linear combinations of the data",
+                           hint="prove with another --dataset-use, or have the custodian re-commit with more "
+                                "--training-uses")
+
+
+def _record_opening(run, ddir: Path, dataset_use: int, proof: bytes) -> None:
+    import hashlib
+
+    from zkaudit.train.run import _write_private
+
+    ledger = Path(ddir) / USES_FILE
+    uses = json.loads(ledger.read_text()) if ledger.exists() else {}
+    uses[str(dataset_use)] = run.run_id.hex()
+    tmp = ledger.with_name(ledger.name + ".tmp")
+    tmp.write_text(json.dumps(uses, sort_keys=True, indent=1) + "\n")
+    tmp.replace(ledger)
+    _write_private(run.path / "private" / PROVED_FILE,
+                   json.dumps({"proof_sha256": hashlib.sha256(proof).hexdigest(), "dataset_use": dataset_use},
+                              sort_keys=True).encode())
+
+
 def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, dataset_use: int = 0) -> bytes:
     """`dataset_use`: which of the dataset record's training commitments the
     proof opens (each hides the data through one proof; the registry refuses
-    a second published proof on the same use)."""
+    a second published proof on the same use). One proof per run: a second
+    call is refused (`_opened`)."""
     from zkaudit.data.dataset import load_dataset
     from zkaudit.hash import commitment as hc
     from zkaudit.statements.training import prover
@@ -38,6 +81,7 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
         raise ZkauditError("training proofs cover logistic regression so far; this run trains an MLP",
                            hint="the non-zero-knowledge check `zkaudit train check` covers MLP runs")
     ddir = run.dataset_dir(dataset_dir)
+    _opened(run, ddir, dataset_use)
     data = training_data(policy, ddir)
     record, _, opening = load_dataset(Path(ddir), with_opening=True)
     if not 0 <= dataset_use < len(record.training_commitments):
@@ -72,6 +116,7 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
                         theta_commitment=c_bytes, theta_salt=salt, theta0=trace.theta[0])
     inp.tape_tables = shape.split(t.words)
     out = prover.prove(inp)
+    _record_opening(run, ddir, dataset_use, out)
     _write_private(run.path / "private" / "theta.salt", hc.salt_to_bytes(salt))
     (run.path / "theta.commitment").write_bytes(c_bytes)
     return out
