@@ -5,9 +5,9 @@ Logistic regression on scikit-learn's breast-cancer data with the example
 policy (`zkaudit.train.policy.example_policy`): 455 training rows, 30
 features at Q8 in [-1, 1], q = round(64/455 * 2^32) / 2^32 (batch 64
 expected), B_max 128, 20 epochs = 143 steps, C = 1, sigma = 1, eta = 1/2,
-delta = 1e-3. The dataset is sealed and two runs (A, B) are initialised and
-given their auditor coins beforehand; then each phase runs in a fresh
-process, as the CLI commands do:
+delta = 1e-3. The dataset is sealed (with two training commitments) and
+two runs (A, B) are initialised and given their auditor coins beforehand;
+then each phase runs in a fresh process, as the CLI commands do:
 
   train        `zkaudit train RUN --coin COIN` (coin check, trainer, accountant, ONNX exports)
   prove        `zkaudit prove-training` (prove_training)
@@ -87,7 +87,8 @@ def phase_setup(work: Path, a) -> dict:
     from zkaudit.train.run import init_run, load_run, sign_coin_file
 
     files = example.write_example(work / "data")
-    seal, (record, opening) = _timed(lambda: commit_dataset(files["train"], example.schema()))
+    # two training commitments: runs A and B each open their own (a commitment hides through one proof)
+    seal, (record, opening) = _timed(lambda: commit_dataset(files["train"], example.schema(), training_uses=2))
     write_dataset(work / "DS", record, opening, None)
     doc = example_policy(example.feature_names(), example.LABEL, num_rows=record.num_rows)
     if a.quick:
@@ -130,7 +131,7 @@ def phase_prove(work: Path, a) -> dict:
 
     cold, proof = _timed(lambda: prove_training(*_run(work, "A")))
     (work / "A.zkp").write_bytes(proof)
-    warm, proof_b = _timed(lambda: prove_training(*_run(work, "B")))
+    warm, proof_b = _timed(lambda: prove_training(*_run(work, "B"), dataset_use=1))
     return {"cold": cold, "warm": warm, "bytes": len(proof), "bytes_B": len(proof_b), "rss_mb": _rss_mb()}
 
 

@@ -149,12 +149,10 @@ def training_act(steps, root: Path, db: Path, version: str) -> dict:
             write_consent_table(work / "CT", table, topen, distinct, tsig)
             publish_consent_local(reg, irb, table.doc, tsig, distinct)
             ds, _, ds_open = load_dataset(work / "DS", with_opening=True)
-            # Plain (not zero-knowledge): the IDs are synthetic and the data public, and the dataset
-            # commitment hides through one opening, which the zero-knowledge training proof uses.
-            proof = timed("consent_prove", prove_consent, ds, ds_open, table, topen, unique_ids=True,
-                          zero_knowledge=False)
+            # opens the record's main commitment; the training proof opens its own training commitment
+            proof = timed("consent_prove", prove_consent, ds, ds_open, table, topen, unique_ids=True)
             _write_atomic(work / "consent.zkp", proof)
-            out = publish_consent_proof_local(reg, hospital, proof, allow_not_zero_knowledge=True)
+            out = publish_consent_proof_local(reg, hospital, proof, allow_not_zero_knowledge=False)
             figures["proof_bytes"]["consent"] = len(proof)
             again = "" if prev is None else f", superseding v{version - 1} of an earlier demo run"
             return ({"act": ACT, "consent_table_version": version, "table_rows": table.num_rows,
@@ -163,10 +161,10 @@ def training_act(steps, root: Path, db: Path, version: str) -> dict:
                 f"consent     IRB {irb.name} commits a synthetic consent table v{version} ({table.num_rows} "
                 f"pseudonymous IDs: the {sealed['rows']} training patients and {table.num_rows - sealed['rows']} "
                 f"others; purpose {PURPOSE}{again}) with its distinctness proof",
-                f"proof       {work / 'consent.zkp'} ({len(proof):,} bytes): every training record's ID is in the "
-                "table, each used once",
-                "registry    VALID; published NOT zero-knowledge on purpose: the IDs are synthetic and the data "
-                "public, and the dataset commitment hides through one opening, kept for the training proof",
+                f"proof       {work / 'consent.zkp'} ({len(proof):,} bytes, zero-knowledge): every training "
+                "record's ID is in the table, each used once; which IDs the data uses stays hidden",
+                "registry    VALID; published. It opens the dataset record's main commitment; the training "
+                "proof opens the record's own training commitment (each hides the data through one proof)",
             ])
 
         consent = steps.run("IRB publishes a consent table; the hospital proves every patient consented",

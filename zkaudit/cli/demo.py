@@ -191,9 +191,9 @@ def demo_command(
                                "dir": None if temporary else str(root)}))
     else:
         total = sum(s["seconds"] for s in steps.record)
-        typer.secho(f"\ndemo complete in {total:.1f} s. Every proof above is real and zero-knowledge except the "
-                    "consent proof (plain on purpose: public data, synthetic IDs). Training figures over more "
-                    "runs: benchmarks/training_bench.py.", bold=True)
+        typer.secho(f"\ndemo complete in {total:.1f} s. Every proof above is real and zero-knowledge; the "
+                    "training figures measured apart (cold and warm, peak memory): benchmarks/training_bench.py.",
+                    bold=True)
 
 
 def register(app: typer.Typer) -> None:
