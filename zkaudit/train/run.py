@@ -66,9 +66,23 @@ def training_data(policy: Policy, dataset_dir: Path) -> TrainingData:
 
     record, _, opening = load_dataset(Path(dataset_dir), with_opening=True)
     opening.prover_data(record)  # the opening is the committed data
-    schema: Schema = record.schema
+    bound = dataset_bounds(policy, record.schema, where=f"dataset {dataset_dir}")
+    names = record.schema.polynomial_names()
+    n = record.num_rows
+    X = np.stack([_signed(opening.polys[names.index(f), :n]) for f in policy.features], axis=1)
+    y = _signed(opening.polys[names.index(policy.label), :n])
+    return TrainingData(record.digest, X, y, bound)
+
+
+def dataset_bounds(policy: Policy, schema: Schema, *, where: str = "dataset") -> np.ndarray:
+    """The policy's columns in the dataset's schema: features fixed at scale
+    feature_bits, a 0/1 label, and declared ranges narrow enough that no
+    integer of the semantics (or the training proof's relation) reaches 2^62
+    (`check_widths`). Returns each feature's largest |x| (Q_f integers).
+    Raises TrainingError listing every problem. The trainer and the training
+    verifier both call it: the proof's no-wrap argument rests on these ranges,
+    which the custodian's commit enforced on the data."""
     cols = {c.name: c for c in schema.columns}
-    names = schema.polynomial_names()
     problems = []
     for f in policy.features:
         c = cols.get(f)
@@ -83,14 +97,11 @@ def training_data(policy: Policy, dataset_dir: Path) -> TrainingData:
     elif not (lab.type == "bool" or (lab.type == "int" and lab.min >= 0 and lab.max <= 1)):
         problems.append(f"label {policy.label!r} must be a bool column (0/1), got {lab.type}")
     if problems:
-        raise TrainingError(f"dataset {dataset_dir} does not fit the policy: " + "; ".join(problems))
-    n = record.num_rows
-    X = np.stack([_signed(opening.polys[names.index(f), :n]) for f in policy.features], axis=1)
-    y = _signed(opening.polys[names.index(policy.label), :n])
+        raise TrainingError(f"{where} does not fit the policy: " + "; ".join(problems))
     bound = np.array([int(max(abs(cols[f].min), abs(cols[f].max)) * (1 << policy.feature_bits))
                       for f in policy.features], dtype=np.int64)
     check_widths(policy, bound)
-    return TrainingData(record.digest, X, y, bound)
+    return bound
 
 
 # --- files ---------------------------------------------------------------------

