@@ -56,12 +56,16 @@ def demo_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.demo/1 in "
                                                                  "docs/json.md) recording every step."),
 ) -> None:
-    """Run the whole vendor -> registry -> hospital journey on the zoo's clinical MLP.
+    """Run the whole journey on a local SQLite registry, in two acts.
 
-    Compile the model, publish it to a local SQLite registry with a signed
-    attestation, prove a prediction for a sample patient, verify it against
-    the registry as a hospital would, and show a tampered prediction rejected.
-    Proofs are sound but NOT zero-knowledge yet."""
+    Inference: compile the zoo's clinical MLP, publish it with a signed
+    attestation, prove a prediction for a sample patient (zero-knowledge),
+    verify it against the registry as a hospital would, and show a tampered
+    prediction rejected. Training: seal the breast-cancer data, prove
+    consent, register a DP-SGD run, take the auditor's coin, train, prove the
+    training (zero-knowledge) and see a tampered proof refused, publish the
+    int8 model, link it to the trained weights, and show the provenance chain
+    with epsilon and delta."""
     import numpy as np
 
     from zkaudit.circuit import load_circuit, load_weights, read_inputs

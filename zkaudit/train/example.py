@@ -44,14 +44,14 @@ def schema() -> dict:
             "population": "Wisconsin diagnostic breast cancer (scikit-learn), training split"}
 
 
-def write_csv(path: Path, X: np.ndarray, y: np.ndarray) -> None:
+def write_csv(path: Path, X: np.ndarray, y: np.ndarray, *, id_domain: str = "breast-cancer") -> None:
     """One row per record with a pseudonymous ID (deterministic, 32 hex digits)."""
     import hashlib
 
     names = feature_names(X.shape[1])
     lines = [",".join(["patient_id", *names, LABEL])]
     for i, (row, label) in enumerate(zip(X, y)):
-        pid = hashlib.sha256(f"breast-cancer/{i}".encode()).hexdigest()[:32]
+        pid = hashlib.sha256(f"{id_domain}/{i}".encode()).hexdigest()[:32]
         lines.append(",".join([pid, *(f"{v:.8f}" for v in row), str(int(label))]))
     Path(path).write_text("\n".join(lines) + "\n")
 
@@ -62,6 +62,6 @@ def write_example(folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     Xtr, ytr, Xte, yte = breast_cancer()
     write_csv(folder / "train.csv", Xtr, ytr)
-    write_csv(folder / "test.csv", Xte, yte)
+    write_csv(folder / "test.csv", Xte, yte, id_domain="breast-cancer/test")  # other patients, other pseudonyms
     (folder / "schema.json").write_text(json.dumps(schema(), indent=1) + "\n")
     return {"train": folder / "train.csv", "test": folder / "test.csv", "schema": folder / "schema.json"}
