@@ -86,6 +86,19 @@ def test_publish_run_coin_and_show(setup):
         assert r.status_code == 404
         r = client.get("/v1/training/not-hex")
         assert r.status_code == 400
+        # a served registry: `registry show RUN_ID --registry http://...` reads the same chain
+        from remote_helpers import Served
+
+        from zkaudit.registry.remote import RemoteRegistry
+
+        srv = Served(create_app(reg))
+        remote = RemoteRegistry(srv.url)
+        try:
+            assert remote.is_training_ref(run.run_id.hex()[:16]) and not remote.is_training_ref("ab" * 8)
+            assert remote.show_training(run.run_id.hex())["training_run"]["coin"]["auditor"] == "auditor-a"
+        finally:
+            remote.close()
+            srv.stop()
     finally:
         reg.close()
 

@@ -561,7 +561,7 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest
             text += "\n" + runs_text(doc["training_runs"])
         emit(as_json, doc, text)
         return
-    if "@" not in ref and getattr(reg, "is_training_ref", lambda _: False)(ref):  # a served registry: no such read yet
+    if "@" not in ref and reg.is_training_ref(ref):  # local database or served registry (GET /v1/training)
         doc = reg.show_training(ref)
         emit(as_json, doc, training_text(doc))
         return

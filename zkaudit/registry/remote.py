@@ -258,6 +258,22 @@ class RemoteRegistry:
     def show_record(self, ref: str) -> dict[str, Any]:
         return self._json(f"/v1/records/{ref.strip().lower()}")
 
+    def is_training_ref(self, ref: str) -> bool:
+        """Whether `ref` names a training run, training proof or link proof on the server."""
+        if _HEX.fullmatch(ref.strip()) is None:
+            return False
+        try:
+            self.show_training(ref)
+        except NotFound:
+            return False
+        except RegistryError:
+            return True  # ambiguous: show_training says so
+        return True
+
+    def show_training(self, ref: str) -> dict[str, Any]:
+        """The training chain (run, coin, training and link proofs, accountant) as the server reports it."""
+        return self._json(f"/v1/training/{ref.strip().lower()}")
+
     def revocations(self) -> dict[str, Any]:
         return self._json("/v1/revocations")
 
