@@ -45,6 +45,7 @@ def prove_training_cmd(
     eps = verdict.privacy.to_json()
     doc = {"schema": "zkaudit.prove-training/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
            "run_id": verdict.run_id.hex(), "theta_commitment": verdict.theta_commitment.hex(),
+           "dataset_use": verdict.dataset_use,
            "soundness_bits": round(verdict.soundness_bits, 1), "privacy": eps}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
@@ -70,9 +71,10 @@ def verify_training_file(proof: Path, as_json: bool, auditor: str | None = None)
         v = verify_training(data, auditor_public_key=key)
     except ProofRejected as exc:
         if as_json:
-            typer.echo(json.dumps({"schema": "zkaudit.verify/1", "valid": False, "statement": "train-dpsgd/v1",
-                                   "reason": str(exc), "error": f"rejected: {exc}", "code": "proof_rejected",
-                                   "exit_code": 1}, sort_keys=True))
+            typer.echo(json.dumps({"schema": "zkaudit.verify-training/1", "valid": False,
+                                   "statement": "train-dpsgd/v1", "proof": str(proof), "reason": str(exc),
+                                   "error": f"rejected: {exc}", "code": "proof_rejected", "exit_code": 1},
+                                  sort_keys=True))
             raise typer.Exit(1) from None
         raise ProofRejected(f"rejected: {exc}") from None
     from zkaudit.data.canonical import parse_canonical
@@ -82,8 +84,8 @@ def verify_training_file(proof: Path, as_json: bool, auditor: str | None = None)
     st = parse_canonical(Blobs(parse_envelope(data).body).next("statement"), "training statement")
     pol, ds, eps = st["policy"], st["dataset"], v.privacy.to_json()
     if as_json:
-        typer.echo(json.dumps({"schema": "zkaudit.verify/1", "valid": True, "statement": "train-dpsgd/v1",
-                               "proof": str(proof), "run_id": v.run_id.hex(), "policy": pol,
+        typer.echo(json.dumps({"schema": "zkaudit.verify-training/1", "valid": True, "statement": "train-dpsgd/v1",
+                               "proof": str(proof), "run_id": v.run_id.hex(), "policy": pol, "dataset_use": v.dataset_use,
                                "auditor_public_key": v.auditor_public_key.hex(), "auditor_required": key is not None,
                                "policy_digest": v.policy_digest.hex(), "dataset_digest": v.dataset_digest.hex(),
                                "dataset_rows": ds["num_rows"], "theta_commitment": v.theta_commitment.hex(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from pathlib import Path
 
 import pytest
 from link_helpers import policy_doc
@@ -54,6 +55,12 @@ def test_link_then_verify(trained):
     rc, out, err = _run(["link", str(d / "RUN"), "--model", str(d / "M"), "--out", str(d / "L.zkp"), "--json"])
     assert rc == 0, err
     doc = json.loads(out)
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cli"))
+    from test_json import check
+
+    check(doc, "zkaudit.link/1")  # as docs/json.md documents it
     assert doc["statement"]["saturated"] == 0 and doc["soundness_bits"] >= 100
     rc, out, err = _run(["verify", str(d / "L.zkp"), "--circuit", str(d / "M"), "--json"])
     assert rc == 0, (out, err)

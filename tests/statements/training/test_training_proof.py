@@ -195,15 +195,25 @@ def test_malicious_prover_is_rejected(run_dir, monkeypatch, tamper):
 
 
 def test_cli_prove_then_verify(run_dir, tmp_path, capsys):
+    """Through the CLI, each --json document as docs/json.md documents it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cli"))
+    from test_json import check
+
     from zkaudit.cli.main import main
 
     out = tmp_path / "TRAIN.zkp"
     forget_proofs(run_dir)
     assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--json"]) == 0
     proved = json.loads(capsys.readouterr().out)
+    check(proved, "zkaudit.prove-training/1")
     assert proved["bytes"] == out.stat().st_size and proved["soundness_bits"] >= 100
     assert main(["verify", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    check(doc, "zkaudit.verify-training/1", present_optional=("run_id", "policy", "policy_digest",
+                                                               "auditor_public_key", "auditor_required",
+                                                               "dataset_digest", "dataset_rows", "dataset_use",
+                                                               "theta_commitment", "privacy_loss", "soundness_bits",
+                                                               "zero_knowledge"))
     assert doc["valid"] and doc["statement"] == "train-dpsgd/v1"
     assert doc["privacy_loss"]["epsilon"] == proved["privacy"]["epsilon"]
     assert doc["dataset_rows"] == 455 and doc["policy"]["steps"] == STEPS
@@ -218,4 +228,6 @@ def test_cli_prove_then_verify(run_dir, tmp_path, capsys):
     bad[len(bad) // 2] ^= 1
     (tmp_path / "BAD.zkp").write_bytes(bytes(bad))
     assert main(["verify", str(tmp_path / "BAD.zkp"), "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["valid"] is False
+    bad_doc = json.loads(capsys.readouterr().out)
+    check(bad_doc, "zkaudit.verify-training/1", present_optional=("reason", "error", "code", "exit_code"))
+    assert bad_doc["valid"] is False
