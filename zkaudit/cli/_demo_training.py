@@ -14,14 +14,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from zkaudit.cli.link import _write_atomic
 from zkaudit.errors import ZkauditError
 
 MODEL = "bc-logreg"
@@ -57,17 +56,6 @@ def _fresh_folder(path: Path) -> Path:
     path.mkdir(parents=True)
     (path / MARKER).write_text("made by `zkaudit demo`; replaced by the next run in this folder\n")
     return path
-
-
-def _write_atomic(out: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _latest_consent_table(reg, irb_key: bytes, purpose: str):

@@ -260,3 +260,33 @@ class ClaimBook:
         for r, c in zip(rhos, claims):
             total = total + r * eq_eval(list(c.point), list(point))
         return total
+
+
+def fetch_claims(plan, dataset, claims, transcript, claim, column_claim) -> list:
+    """What the record fetch's LogUp leaves, routed the same way on both sides:
+    the index (virtual: a prefix sum), X at (r_f, k) for every k joined at a
+    fresh k-point, the label, the numerators `live`, the row multiplicities;
+    the public table columns (index j, the constant 2^f, zeros) as deferred
+    checks against the verifier's own evaluations. Returns the claims on the
+    dataset's feature and label polynomials, (index, PointClaim)."""
+    Kp = 1 << plan.c
+    lc = claims.lookup_columns
+    column_claim("slot", "i", lc[0].point, lc[0].value)
+    rho = transcript.challenge_exts(LABEL_FETCH_K, plan.c)
+    xv = Fp2(0)
+    for k in range(Kp):
+        xv = lc[1 + k].value * eq_eval(bits_of(k, plan.c), rho) + xv
+    claim("X", tuple(lc[0].point) + tuple(rho), xv)
+    claim("slot.y", lc[-1].point, lc[-1].value)
+    claim("slot.live", claims.numerators.point, claims.numerators.value)
+    claim("mD", claims.multiplicities.point, claims.multiplicities.value)
+    rt = list(claims.table_columns[0].point)
+    index = Fp2(0)
+    for k, r in enumerate(rt):
+        index = index + r * (1 << (len(rt) - 1 - k))
+    transcript.zk.require_equal(claims.table_columns[0].value, index, where="training.fetch index")
+    for k in range(plan.d - 1, Kp):
+        const = Fp2(1 << plan.f) if k == plan.d - 1 else Fp2(0)
+        transcript.zk.require_equal(claims.table_columns[1 + k].value, const, where="training.fetch constants")
+    feat_idx, label_idx = dataset_indices(dataset, plan.policy)
+    return list(zip(list(feat_idx) + [label_idx], list(claims.table_columns[1:plan.d]) + [claims.table_columns[-1]]))

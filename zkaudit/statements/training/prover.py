@@ -241,29 +241,7 @@ class _Run:
         mD = self.tables["mD"]
         proof, claims = committed_table_prover.prove(inst, fe["lookup"], fe["numerators"], fe["table"], mD, t)
         self.stream.append(proof.to_bytes())
-        Kp = 1 << plan.c
-        lc = claims.lookup_columns
-        self._column_claim("slot", "i", lc[0].point, lc[0].value)
-        rho = t.challenge_exts(pr.LABEL_FETCH_K, plan.c)
-        from zkaudit.poly.mle import eq_eval
-
-        xv = Fp2(0)
-        for k in range(Kp):
-            xv = lc[1 + k].value * eq_eval(pr.bits_of(k, plan.c), rho) + xv
-        self.claim("X", tuple(lc[0].point) + tuple(rho), xv)
-        self.claim("slot.y", lc[-1].point, lc[-1].value)
-        self.claim("slot.live", claims.numerators.point, claims.numerators.value)
-        self.claim("mD", claims.multiplicities.point, claims.multiplicities.value)
-        feat_idx, label_idx = dataset_indices(inp.dataset, plan.policy)
-        self.ds_claims = [(i, c) for i, c in zip(list(feat_idx) + [label_idx],
-                                                 list(claims.table_columns[1:1 + plan.d - 1]) + [claims.table_columns[-1]])]
-        # the public table columns (index, 2^f, zeros) are evaluated by the verifier: deferred checks
-        rt = list(claims.table_columns[0].point)
-        zk = t.zk
-        zk.require_equal(claims.table_columns[0].value, _ext(evaluate(fe["table"][0], rt)), where="training.fetch index")
-        for k in range(plan.d - 1, Kp):
-            zk.require_equal(claims.table_columns[1 + k].value, _ext(evaluate(fe["table"][1 + k], rt)),
-                             where="training.fetch constants")
+        self.ds_claims = pr.fetch_claims(plan, inp.dataset, claims, t, self.claim, self._column_claim)
 
     # --- 3 ------------------------------------------------------------------
     def _zero_check(self, dom):

@@ -268,29 +268,7 @@ class _Verify:
         width = 1 + Kp + 1
         cinst = CommittedTableInstance(width, plan.a + plan.b, ds.num_vars, ds.num_rows)
         claims = committed_table_verifier.verify(cinst, CommittedTableProof.from_bytes(self.stream.next("fetch")), t)
-        fc = claims.lookup_columns
-        self.column_claim("slot", "i", fc[0].point, fc[0].value)
-        rho = t.challenge_exts(pr.LABEL_FETCH_K, plan.c)
-        xv = Fp2(0)
-        for k in range(Kp):
-            xv = fc[1 + k].value * eq_eval(pr.bits_of(k, plan.c), rho) + xv
-        self.claim("X", tuple(fc[0].point) + tuple(rho), xv)
-        self.claim("slot.y", fc[-1].point, fc[-1].value)
-        self.claim("slot.live", claims.numerators.point, claims.numerators.value)
-        self.claim("mD", claims.multiplicities.point, claims.multiplicities.value)
-        from zkaudit.statements.training.protocol import dataset_indices
-
-        feat_idx, label_idx = dataset_indices(ds, plan.policy)
-        self.ds_claims = list(zip(list(feat_idx) + [label_idx],
-                                  list(claims.table_columns[1:plan.d]) + [claims.table_columns[-1]]))
-        rt = list(claims.table_columns[0].point)
-        index = Fp2(0)
-        for k, r in enumerate(rt):
-            index = index + r * (1 << (len(rt) - 1 - k))
-        self.zk.require_equal(claims.table_columns[0].value, index, where="training.fetch index")
-        for k in range(plan.d - 1, Kp):
-            const = Fp2(1 << plan.f) if k == plan.d - 1 else Fp2(0)
-            self.zk.require_equal(claims.table_columns[1 + k].value, const, where="training.fetch constants")
+        self.ds_claims = pr.fetch_claims(plan, ds, claims, t, self.claim, self.column_claim)
         # 3. zero-checks
         for dom in plan.domains.values():
             self.zero_check(dom)
