@@ -14,20 +14,22 @@ does for inference and link proofs.
    the same ones from the transcript) and the true witness looks for any
    revealed value equal to the MLE of a witness column (the noise draws kn,
    the clipped magnitudes A and et, theta, X, the tape R, ...) at one of
-   them. With all banks zero (the unmasked build) it finds many; on the
-   real build, none.
-2. With the challenges fixed (so each run is a function of witness and
-   bank): two runs of witness 1 under two banks and one run of witness 2
-   (another trained run, same policy and dataset) under the first bank. A
-   revealed coordinate the bank does not move but the witness does is a
-   leak; there is none, and with zero banks the witnesses' footprints show.
-   (The exact span check of tests/statements/test_zero_knowledge.py needs
-   one prover run per bank entry, thousands here; see the report.)
+   them -- in the transcript, in the proof's bytes at any offset, and in
+   the values the three openings' claims state. With all banks zero (the
+   unmasked build) it finds many; on the real build, none. Every opened
+   claim on private data carries a pad (theta_0, public, is the exception).
+2. With the challenges and c_theta's salt fixed (each run then a function
+   of witness and bank): two runs of witness 1 under two banks and one run
+   of witness 2 (another trained run, same policy and dataset) under the
+   first bank. A revealed value the bank does not move but the witness
+   does is a leak; there is none but the three public mask final values
+   (another run, another coin), and with zero banks the witnesses'
+   footprints show. 2b (slow) is the exact span check: the difference of
+   the two witnesses' runs lies in the span of the prover's randomness
+   plus the two statements' public differences.
 3. Two real proofs of one run repeat no revealed value except public
-   constants. A second proof of one run reuses the tape commitment's pads
-   (tape.py: "a run has one training proof"), and the two padded tape
-   values then give away a linear combination of the tape: shown by a
-   strict xfail until the prover refuses (or the tape gains fresh pads).
+   constants; the reused-pad attack shows why a run has one proof (the
+   prover refuses a second).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ import zkaudit.sumcheck.zk as zk_mod  # noqa: E402
 from zkaudit import pcs  # noqa: E402
 from zkaudit.field import vec  # noqa: E402
 from zkaudit.field.randomness import random_ext  # noqa: E402
+from zkaudit.field.hidden import Hidden  # noqa: E402
 from zkaudit.field.scalar import Fp, Fp2  # noqa: E402
 from zkaudit.poly.mle import evaluate  # noqa: E402
 from zkaudit.statements.training import protocol as pr  # noqa: E402
@@ -60,6 +63,7 @@ from zkaudit.train.run import load_run, read_coin  # noqa: E402
 from zkaudit.transcript import Transcript  # noqa: E402
 
 BANK_ENTRIES = 1 << 17  # more than any run here consumes (the prover doubles its bank on exhaustion)
+SALT = (0x5A17_0001, 0x5A17_0002)  # c_theta's salt in the fixed-challenge runs: the prover's only other randomness
 
 
 # --- instruments ------------------------------------------------------------------
@@ -124,6 +128,8 @@ class Run:
         self.run = None  # the prover's _Run: its advice tables
         self.openings: list[list] = []  # the claims of each opening: advice, tape, dataset
         self.draws: list[tuple] = []  # (bank, first entry, count, revealed values so far) per draw
+        # (table, position of the claimed sum, sum of rho_i v_i over its public claims) per combining sum-check
+        self.combines: list[tuple[str, int, Fp2]] = []
         self.proof: bytes | None = None
 
 
@@ -132,10 +138,13 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
     """`banks`: name -> (entries, 2) words that replace the session's banks (a
     prefix of each, as long as the session asks for); `zero`: every bank
     all zeros (no Libra masks, no pads: the unmasked build); `fixed`:
-    challenges that do not depend on the transcript; `stop`: record the
+    challenges that do not depend on the transcript, and c_theta's salt fixed
+    (`hc.fresh_salt`: the link proof's values depend on it; with it fixed a
+    run is a function of witness and bank alone); `stop`: record the
     three openings' claims without opening, then end (everything the
     protocols reveal is absorbed by then)."""
     out = Run()
+    pending = []  # combining sum-checks announced by to_combine, not yet run
 
     class Bank(zk_mod.ZkProver):
         def __init__(self, sizes, values=None):
@@ -145,7 +154,8 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
                     self.values[name] = np.zeros((size, 2), dtype=np.uint64)
                 elif banks is not None:
                     self.values[name] = np.ascontiguousarray(banks[name][:size])
-            out.zk, out.points, out.draws = self, [], []  # a retry with a larger bank starts over
+            out.zk, out.points, out.draws, out.combines = self, [], [], []  # a retry starts over
+            pending.clear()
 
         def draw(self, count, bank=zk_mod.ADVICE):
             keys, vals = super().draw(count, bank)
@@ -193,7 +203,22 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         out.points.append(tuple(point))
         return real_column(self, dom, c, point, value)
 
+    real_combine = pr.ClaimBook.to_combine
+
+    def to_combine(self, transcript):
+        res = real_combine(self, transcript)
+        for name, claims, rhos, _ in res:
+            public = Fp2(0)
+            for rho, c in zip(rhos, claims):
+                if not isinstance(c.value, Hidden):
+                    public = public + rho * _as_ext(c.value)
+            pending.append((name, public))
+        return res
+
     def sumcheck(*args, **kwargs):
+        if pending:  # the combining sum-checks run in to_combine's order, right after it
+            name, public = pending.pop(0)
+            out.combines.append((name, len(out.t.values), public))
         res = real_sc(*args, **kwargs)
         out.points.append(tuple(res[1].point))
         return res
@@ -207,8 +232,13 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         m.setattr(pr.ClaimBook, "add_stacked", add_stacked)
         m.setattr(prover._Run, "_column_claim", column_claim)
         m.setattr(zk_prover, "prove", sumcheck)
+        m.setattr(pr.ClaimBook, "to_combine", to_combine)
         m.setattr(prover._Run, "prove", run_prove)
         m.setattr(pcs, "open", open_)
+        if fixed:
+            from zkaudit.hash import commitment as hc
+
+            m.setattr(hc, "fresh_salt", lambda: SALT)
         run = load_run(run_dir / "RUN")
         from test_training_proof import forget_proofs
 
@@ -529,8 +559,17 @@ def span(run_dir, other_run_dir):
             stray = [k for k in range(len(dv)) if k not in covered and dv[k] != Fp2(0)]
             assert not stray, f"mask entry {i} moves values outside its sum-check: {stray[:5]}"
         pad_cols = {key: diff({key: Fp2(1)}) for key in pads}
+        # What the two statements make differ (c_theta, the coin): the mask columns' final values, and
+        # the claimed sum of a combining sum-check whose claims include a public value (the digest
+        # c_theta names), whose mask sum then absorbs the shift (s(0) + s(1) = claim + rho G).
+        p1, p2 = public_values(r1), public_values(base)
+        public_finals = [k for k in range(len(v1)) if v1[k] != v2[k] and v1[k] in p1 and v2[k] in p2]
+        public_claims = [(pos, c1[2] - c2[2]) for c1, c2 in zip(r1.combines, base.combines)
+                         for pos in [c1[1]] if c1[2] != c2[2]]
+        assert [c[:2] for c in r1.combines] == [c[:2] for c in base.combines]
         return dict(r1=r1, base=base, v1=v1, v2=v2, b2=b2, libra=libra, ranges=ranges, mask_cols=mask_cols,
-                    pad_cols=pad_cols, finals=len(finals), run=run, other=other_run_dir)
+                    pad_cols=pad_cols, finals=len(finals), run=run, other=other_run_dir,
+                    public_finals=public_finals, public_claims=public_claims)
     finally:
         mp.undo()
 
@@ -572,10 +611,15 @@ def _solve(span, delta: list[Fp2]) -> list[tuple[int, bytes]]:
     for key, col in pad_cols.items():
         x = delta[own[key]] * col[own[key]].inverse()  # the only column at its sent value: its move is forced
         residual = [r - c * x for r, c in zip(residual, col)]
+    for pos, diff in span["public_claims"]:  # the claimed sum moved by the public claims alone
+        if residual[pos] != diff:
+            return [(pos, labels[pos])]
+    public = set(span["public_finals"]) | {p + d for p, _ in span["public_claims"] for d in (0, 1)}
     bad = []
     covered = set()
     for rng, cols in zip(span["ranges"], span["mask_cols"]):
         covered.update(rng)
+        cols = cols + [[Fp2(int(k == p)) for k in rng] for p in sorted(public) if p in rng]
         if not in_span(cols, [residual[k] for k in rng]):
             bad.append((rng.start, labels[rng.start]))
     bad += [(k, labels[k]) for k in range(len(residual)) if k not in covered and residual[k] != Fp2(0)]
@@ -588,6 +632,8 @@ def test_two_witnesses_differ_only_by_the_span_of_the_masks(span):
     (another trained run: another tape, batches, noise) into witness 1's."""
     delta = [x - y for x, y in zip(span["v1"], span["v2"])]
     assert sum(d != Fp2(0) for d in delta) > len(delta) // 2, "the runs coincide: the test would prove nothing"
+    # the public differences allowed: one mask final value per zero-check, one claimed sum (the digest)
+    assert len(span["public_finals"]) == 3 and len(span["public_claims"]) == 1
     bad = _solve(span, delta)
     assert not bad, f"the witness difference leaves the span of the prover's randomness at {bad[:10]}"
 
