@@ -469,6 +469,30 @@ def test_unmasked_witnesses_leave_their_footprint(fixed_runs):
     assert differ > len(z) // 2
 
 
+def test_one_value_sent_in_the_clear_is_caught(run_dir, other_run_dir, monkeypatch):
+    """The detectors can fail: a build that sends theta_T(r) (step 6) without
+    its pad -- the pad still drawn, so the run keeps its shape -- is caught
+    by the witness-vs-bank comparison and by the MLE attacker on a real bank."""
+    real_send = prover.send
+
+    def clear(transcript, value):
+        real_send(transcript, value)  # draws the pad as usual
+        v = _as_ext(value)
+        return v, v
+
+    monkeypatch.setattr(prover, "send", clear)
+    b, b2 = random_banks(), random_banks()
+    a = prove_instrumented(run_dir, monkeypatch, fixed=True, banks=b)
+    a2 = prove_instrumented(run_dir, monkeypatch, fixed=True, banks=b2)
+    c = prove_instrumented(other_run_dir, monkeypatch, fixed=True, banks=b)
+    x, x2, y = a.t.values, a2.t.values, c.t.values
+    moved = [a.t.labels[i] for i in range(len(x)) if x[i] == x2[i] and x[i] != y[i]]
+    assert pr.LABEL_SENT in moved
+    r = prove_instrumented(run_dir, monkeypatch)
+    r.values = r.t.values
+    assert "thetaT" in {name for name, _ in mle_hits(r)}
+
+
 # --- 2b. the exact span check -----------------------------------------------------
 #
 # With the challenges fixed, a run is affine in the bank entries other than
