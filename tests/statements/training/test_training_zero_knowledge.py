@@ -598,7 +598,7 @@ def span(run_dir, other_run_dir):
         mp.undo()
 
 
-@pytest.mark.slow
+@pytest.mark.heavy  # the exact span check (~3 min): the cheap witness-vs-bank test covers it by default
 def test_the_revealed_values_are_affine_in_the_free_entries(span):
     """The measured columns predict a run at a random move of every free entry exactly."""
     moves, want = {}, list(span["v2"])
@@ -650,7 +650,7 @@ def _solve(span, delta: list[Fp2]) -> list[tuple[int, bytes]]:
     return bad
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_two_witnesses_differ_only_by_the_span_of_the_masks(span):
     """The exact check: some move of the free entries turns witness 2's run
     (another trained run: another tape, batches, noise) into witness 1's."""
@@ -662,7 +662,7 @@ def test_two_witnesses_differ_only_by_the_span_of_the_masks(span):
     assert not bad, f"the witness difference leaves the span of the prover's randomness at {bad[:10]}"
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_span_check_finds_a_value_no_mask_explains(span):
     """The check can fail: one round value of the largest sum-check moved
     alone (breaking s(0) + s(1) = claim) is outside the span."""
