@@ -1,0 +1,351 @@
+"""Review of per-use dataset training commitments (DatasetRecord.training_commitments,
+`commit_dataset(training_uses=K)`, the training statement's `dataset_use`):
+
+* parsing: a malformed `training_commitments` is a MalformedRecord, never another
+  exception; an old record without the key parses (and a training proof then
+  refuses with a clear message);
+* the derived seeds: each use's commitment and bank differ from the consent
+  commitment's and from each other, and all follow from the secret seed only;
+* soundness: a proof cannot name a use outside the record (a bool, -1, K) nor
+  open the consent commitment under a training use's name; a record edited to
+  add a training commitment is another record (the run record's digest).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_training_proof import forget_proofs, make_run  # noqa: E402
+
+from zkaudit.data.canonical import canonical_json, parse_canonical  # noqa: E402
+from zkaudit.data.dataset import DatasetOpening, commit_dataset, use_seed  # noqa: E402
+from zkaudit.data.errors import MalformedRecord  # noqa: E402
+from zkaudit.data.records import MAX_TRAINING_USES, DatasetRecord  # noqa: E402
+from zkaudit.errors import MalformedProof, ProofRejected, ZkauditError  # noqa: E402
+
+SCHEMA = {"columns": [{"name": "pid", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120},
+                      {"name": "x", "type": "fixed", "scale": 8, "min": -4, "max": 4}],
+          "id_column": "pid", "population": "synthetic adults"}
+SEED = bytes(range(32))
+
+
+def _commit(rows: int = 5, uses: int = 3, seed: bytes = SEED):
+    table = {"pid": [f"{i + 1:032x}" for i in range(rows)], "age": [20 + i for i in range(rows)], "x": [0.5 * (i % 3) for i in range(rows)]}
+    return commit_dataset(table, SCHEMA, seed=seed, training_uses=uses)
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return _commit()
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def _with(doc: dict, value) -> dict:
+    out = dict(doc)
+    out["training_commitments"] = value
+    return out
+
+
+def _malformed_cases(doc: dict) -> dict:
+    tc = doc["training_commitments"]
+    other = _commit(rows=40, uses=1)[0].doc["training_commitments"][0]  # another num_vars: another shape
+    raw = bytes.fromhex(tc[0])
+    return {
+        "null": None,
+        "a string": tc[0],
+        "a dict": {"0": tc[0]},
+        "an int": 3,
+        "ints": [1, 2],
+        "a bool entry": [True],
+        "a nested list": [[tc[0]]],
+        "a null entry": [None],
+        "upper-case hex": [tc[0].upper()],
+        "odd-length hex": [tc[0] + "0"],
+        "empty hex": [""],
+        "not hex": ["zz" * 10],
+        "truncated": [raw[:-1].hex()],
+        "trailing bytes": [(raw + b"\x00").hex()],
+        "a wrong magic": [(bytes([raw[0] ^ 1]) + raw[1:]).hex()],
+        "another shape": [other],
+        "a repeat": [tc[0], tc[0]],
+        "the consent commitment": [doc["commitment"]],
+        "the consent commitment later": [tc[0], doc["commitment"]],
+        "too many": [tc[0]] * (MAX_TRAINING_USES + 1),
+    }
+
+
+CASES = ["null", "a string", "a dict", "an int", "ints", "a bool entry", "a nested list", "a null entry",
+         "upper-case hex", "odd-length hex", "empty hex", "not hex", "truncated", "trailing bytes",
+         "a wrong magic", "another shape", "a repeat", "the consent commitment", "the consent commitment later",
+         "too many"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_malformed_training_commitments_are_malformed_records(committed, case):
+    record, _ = committed
+    bad = _with(record.doc, _malformed_cases(record.doc)[case])
+    with pytest.raises(MalformedRecord):
+        DatasetRecord.from_json(bad)
+
+
+def test_more_than_the_maximum_distinct_commitments_is_refused():
+    """65 distinct, well-formed commitments (not one repeated): still refused by count."""
+    record, opening = _commit(uses=MAX_TRAINING_USES)
+    assert len(record.training_commitments) == MAX_TRAINING_USES
+    DatasetRecord.from_json(record.doc)  # 64 is fine
+    from zkaudit.data.dataset import commit_polynomials
+
+    extra = commit_polynomials(opening.polys, b"\x07" * 32)[0].to_bytes().hex()
+    with pytest.raises(MalformedRecord, match="at most 64"):
+        DatasetRecord.from_json(_with(record.doc, record.doc["training_commitments"] + [extra]))
+
+
+def test_a_non_dict_record_is_still_a_malformed_record():
+    for doc in (None, [], "dataset", 3):
+        with pytest.raises(MalformedRecord):
+            DatasetRecord.from_json(doc)
+
+
+def test_an_unknown_extra_key_is_still_refused(committed):
+    record, _ = committed
+    bad = dict(record.doc, training_commitment=record.doc["training_commitments"])
+    with pytest.raises(MalformedRecord, match="wrong keys"):
+        DatasetRecord.from_json(bad)
+
+
+def test_an_old_record_without_the_key_parses_and_has_no_training_use(committed):
+    record, opening = committed
+    old = {k: v for k, v in record.doc.items() if k != "training_commitments"}
+    parsed = DatasetRecord.from_json(old)
+    assert parsed.training_commitments == ()
+    assert parsed.use_commitment(None) == record.commitment
+    assert "training_commitments" not in _commit(uses=0)[0].doc
+    from zkaudit.data.errors import RecordRejected
+
+    with pytest.raises(RecordRejected, match="not a use 0"):
+        opening.prover_data(parsed, 0)
+    opening.prover_data(parsed)  # the consent commitment still opens
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: an explicit empty list is a second encoding of 'no "
+                                       "training uses' (another record digest for the same record); "
+                                       "commit_dataset never writes it, the parser should refuse it")
+def test_an_explicit_empty_list_is_not_a_second_encoding(committed):
+    record, _ = committed
+    old = {k: v for k, v in record.doc.items() if k != "training_commitments"}
+    with pytest.raises(MalformedRecord):
+        DatasetRecord.from_json(_with(old, []))
+
+
+# -- the derived seeds ----------------------------------------------------------------------------
+
+
+def test_each_use_has_its_own_commitment_bank_and_seed(committed):
+    record, opening = committed
+    seeds = [opening.seed] + [use_seed(opening.seed, u) for u in range(3)]
+    assert len(set(seeds)) == 4 and all(len(s) == 32 for s in seeds)
+    assert use_seed(opening.seed, None) == opening.seed
+    banks = [opening.bank()] + [opening.bank(u) for u in range(3)]
+    assert len({b.tobytes() for b in banks}) == 4
+    # every pad of every bank differs from every other (independent uniform pads, not shifted copies)
+    words = np.concatenate([b.reshape(-1) for b in banks])
+    assert len(set(words.tolist())) == words.shape[0]
+    commitments = [record.commitment] + list(record.training_commitments)
+    assert len({c.to_bytes() for c in commitments}) == 4
+    for u in range(3):  # each use's prover data is the record's training commitment u
+        assert opening.prover_data(record, u).commitment == record.training_commitments[u]
+
+
+def test_the_derived_seeds_follow_from_the_secret_seed_only(committed):
+    """Same data and seed: the same record (the custodian can recompute it). The
+    same data with another seed: every training commitment changes, so none is
+    computable from the public data (which a guesser has) without the seed."""
+    record, opening = committed
+    again, _ = _commit()
+    assert again.doc == record.doc
+    other, _ = _commit(seed=bytes(32))
+    assert not set(record.doc["training_commitments"]) & set(other.doc["training_commitments"])
+    text = canonical_json(record.doc).decode()
+    for s in [opening.seed] + [use_seed(opening.seed, u) for u in range(3)]:
+        assert s.hex() not in text
+
+
+def test_the_seed_derivation_is_domain_separated_from_the_opening_seeds_streams(committed):
+    """The seed's SHAKE inputs: the commitment's stream (DOMAIN 0x00 seed), the
+    bank's (DOMAIN/bank 0x00 seed) and each use's (DOMAIN/training-use u seed).
+    A use's derived seed is none of the 32-byte blocks those streams give out
+    (a collision of inputs would make them equal)."""
+    import hashlib
+
+    from zkaudit.data.dataset import SEED_DOMAIN
+
+    _, opening = committed
+    s = opening.seed
+    blocks = set()
+    for domain in (SEED_DOMAIN, SEED_DOMAIN + b"/bank"):
+        out = hashlib.shake_256(domain + b"\x00" + s).digest(32 * 64)
+        blocks |= {out[i:i + 32] for i in range(0, len(out), 8)}
+    for u in range(MAX_TRAINING_USES):
+        assert use_seed(s, u) not in blocks
+    assert len({use_seed(s, u) for u in range(MAX_TRAINING_USES)}) == MAX_TRAINING_USES
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: commit_dataset(seed=S) with more training uses "
+                                       "re-derives the same commitments, so two signed records share "
+                                       "training commitment 0 (and the consent commitment); the registry "
+                                       "refuses a second opening per (dataset record, use), not per commitment")
+def test_a_recommit_with_more_uses_shares_no_commitment_with_the_first():
+    first, _ = _commit(uses=1)
+    more, _ = _commit(uses=3)  # "have the custodian re-commit with more training uses", same seed
+    assert first.digest != more.digest
+    shared = {first.doc["commitment"], *first.doc["training_commitments"]} \
+        & {more.doc["commitment"], *more.doc["training_commitments"]}
+    assert not shared
+
+
+# -- soundness: which commitment a proof opens -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run2(tmp_path_factory):
+    """One run on a dataset committed for two training uses, and its honest proof on use 0."""
+    from zkaudit.statements.training.run_proof import prove_training
+    from zkaudit.train.run import load_run, read_coin
+
+    d = make_run(tmp_path_factory.mktemp("uses"), training_uses=2)
+    run, coin = load_run(d / "RUN"), read_coin(d / "RUN" / "coin.json")
+    proof = prove_training(run, coin, dataset_use=0)
+    forget_proofs(d)
+    return d, run, coin, proof
+
+
+def _restate(proof: bytes, change) -> bytes:
+    """The proof with its statement blob replaced by change(statement)."""
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.training import protocol as pr
+
+    env = parse_envelope(proof)
+    body = env.body
+    (n,) = struct.unpack("<I", body[:4])
+    st = parse_canonical(body[4:4 + n], "statement")
+    st = change(st)
+    blob = canonical_json(st)
+    return encode_envelope(pr.STATEMENT, struct.pack("<I", len(blob)) + blob + body[4 + n:])
+
+
+@pytest.mark.parametrize("use", [-1, 2, True, "0", None, 0.0, 2 ** 40])
+def test_a_proof_naming_no_training_use_is_malformed(run2, use):
+    from zkaudit.statements.training.verifier import verify_training
+
+    *_, proof = run2
+    bad = _restate(proof, lambda st: {**st, "dataset_use": use})
+    with pytest.raises(MalformedProof, match="names no training commitment"):
+        verify_training(bad)
+
+
+def test_the_other_use_does_not_verify(run2):
+    """The statement says use 1, the opening is of use 0: the transcript and the PCS check refuse."""
+    from zkaudit.statements.training.verifier import verify_training
+
+    *_, proof = run2
+    assert verify_training(proof).dataset_use == 0
+    with pytest.raises(ProofRejected):
+        verify_training(_restate(proof, lambda st: {**st, "dataset_use": 1}))
+
+
+def test_a_record_without_training_commitments_is_refused_clearly(run2):
+    """An old record (no key) named by the statement: the verifier says so; the
+    run record names the signed record, so that is also a statement mismatch."""
+    from zkaudit.statements.training.verifier import verify_training
+
+    *_, proof = run2
+
+    def strip(st):
+        ds = {k: v for k, v in st["dataset"].items() if k != "training_commitments"}
+        return {**st, "dataset": ds}
+
+    with pytest.raises(MalformedProof, match="names no training commitment"):
+        verify_training(_restate(proof, strip))
+
+
+def test_an_edited_record_is_another_record(run2):
+    """A record edited to add (or swap in) a training commitment the custodian did
+    not sign: its digest is not the one the run record names."""
+    from zkaudit.data.dataset import commit_polynomials, load_dataset
+    from zkaudit.statements.training.verifier import StatementMismatch, verify_training
+
+    d, run, coin, proof = run2
+    record, _, opening = load_dataset(d / "DS", with_opening=True)
+    forged = commit_polynomials(opening.polys, b"\x05" * 32)[0].to_bytes().hex()
+    for tc in (record.doc["training_commitments"] + [forged], [forged, record.doc["training_commitments"][1]]):
+        edited = _with(record.doc, tc)
+        DatasetRecord.from_json(edited)  # well-formed: only the digest tells
+        with pytest.raises(StatementMismatch, match="another policy or dataset"):
+            verify_training(_restate(proof, lambda st: {**st, "dataset": edited, "dataset_use": 0}))
+        with pytest.raises(StatementMismatch, match="another dataset"):  # what the registry passes
+            verify_training(_restate(proof, lambda st: {**st, "dataset": edited}), dataset_doc=record.doc)
+
+
+def test_a_prover_opening_the_consent_commitment_as_a_use_is_rejected(run2, monkeypatch):
+    """A malicious prover that opens the consent proofs' commitment (and its bank)
+    while its statement names training use 0: the verifier binds and checks
+    training commitment 0, so the proof is rejected."""
+    from zkaudit.data import dataset as dsmod
+    from zkaudit.statements.training.run_proof import prove_training
+    from zkaudit.statements.training.verifier import verify_training
+
+    d, run, coin, _ = run2
+    forget_proofs(d)
+    monkeypatch.setattr(dsmod, "use_seed", lambda seed, use: seed)
+    monkeypatch.setattr(DatasetRecord, "use_commitment", lambda self, use: self.commitment)
+    bad = prove_training(run, coin, dataset_use=0)
+    monkeypatch.undo()
+    forget_proofs(d)
+    with pytest.raises(ProofRejected):
+        verify_training(bad)
+
+
+def test_prove_training_on_an_old_record_refuses_with_a_hint(tmp_path):
+    from zkaudit.statements.training.run_proof import USES_FILE, prove_training
+    from zkaudit.train.run import load_run, read_coin
+
+    d = make_run(tmp_path, training_uses=0)
+    with pytest.raises(ZkauditError, match="0 training commitment") as err:
+        prove_training(load_run(d / "RUN"), read_coin(d / "RUN" / "coin.json"))
+    assert "--training-uses" in (err.value.hint or "")
+    assert not (d / "DS" / USES_FILE).exists()  # nothing recorded for a refused proof
+
+
+def test_a_corrupt_uses_ledger_is_a_clear_error(run2):
+    """DS/training-uses.json that is not a JSON object: a ZkauditError naming the
+    file, not a traceback (bad local state is bad user input)."""
+    from zkaudit.statements.training.run_proof import USES_FILE, prove_training
+
+    d, run, coin, _ = run2
+    forget_proofs(d)
+    ledger = d / "DS" / USES_FILE
+    try:
+        for text in ("not json", "[1, 2]"):
+            ledger.write_text(text)
+            with pytest.raises(ZkauditError, match="training-uses"):
+                prove_training(run, coin, dataset_use=1)
+    finally:
+        forget_proofs(d)
+
+
+def test_dataset_opening_bank_refuses_a_use_outside_the_record(committed):
+    """bank(use) is called before prover_data's range check in the prover; a negative
+    use must not silently derive a seed (it raises, whatever the type)."""
+    _, opening = committed
+    assert isinstance(opening, DatasetOpening)
+    with pytest.raises((OverflowError, ValueError)):
+        opening.bank(-1)
