@@ -308,9 +308,8 @@ def theta0_claim(r: Run, claim) -> bool:
     if len(claim.evals) != 1 or claim.entries or claim.block is not None:
         return False
     t, z, _ = claim.evals[0]
-    dom = plan.domains["coord"]
-    col = pr.bits_of(list(dom.columns).index("theta"), pr.stack_vars(dom))
-    return run.names[t] == "coord" and list(z[:len(col) + plan.a]) == col + pr.bits_of(0, plan.a)
+    table, head = pr.ClaimBook(plan)._route("coord.theta", pr.bits_of(0, plan.a))  # theta's stack, then t = 0
+    return run.names[t] == table and list(z[:len(head)]) == list(head)
 
 
 def opened_hits(r: Run) -> list[tuple[str, str]]:
@@ -378,7 +377,7 @@ def test_unmasked_build_reveals_witness_evaluations(run_dir, monkeypatch):
         assert name in hit, f"the unmasked build does not reveal {name}: the detector would prove nothing ({hit})"
     assert byte_hits(r, pr.pack(r.run.stream)), "the unmasked protocol bytes carry no private evaluation"
     opened = set(opened_hits(r))  # and its openings state private evaluations
-    assert {("advice", "coord"), ("advice", "slot"), ("advice", "X"), ("tape", "tape:noise")} <= opened, opened
+    assert {("advice", "coord#0"), ("advice", "slot#0"), ("advice", "X"), ("tape", "tape:noise")} <= opened, opened
     assert any(w == "dataset" for w, _ in opened), opened
 
 

@@ -280,9 +280,9 @@ class Plan:
     def advice(self) -> list[tuple[str, int]]:
         """(name, num_vars) of every committed advice table, in commitment order
         (the hash link's tables and the bank follow)."""
-        from zkaudit.statements.training.protocol import stack_vars
+        from zkaudit.statements.training.protocol import stacks
 
-        out = [(dom.name, stack_vars(dom) + dom.num_vars) for dom in self.domains.values()]
+        out = [(name, p + dom.num_vars) for dom in self.domains.values() for name, _, p in stacks(dom)]
         out.append(("X", self.feat_vars))
         out.append(("thetaT", self.c))
         out.append(("mD", max(1, (self.N - 1).bit_length())))

@@ -193,28 +193,40 @@ LABEL_STACK = b"training/stack-point"
 LABEL_COMBINE = b"training/combine-weights"
 
 
-def stack_vars(dom) -> int:
-    """p: a domain's columns are committed as ONE table (column index in the
-    high p bits), so the opening pays one term per domain, not per column."""
-    return max(1, (len(dom.columns) - 1).bit_length())
+def stacks(dom) -> list[tuple[str, int, int]]:
+    """(table name, first column, p) per stacked table of a domain: its columns
+    cut into runs of 2^p by the binary digits of their count (72 = 64 + 8),
+    each run committed as ONE table with the column index in the high p bits.
+    The opening pays one term per table, not per column, and no column of a
+    stack is padding."""
+    out, start, n = [], 0, len(dom.columns)
+    for p in range(n.bit_length() - 1, -1, -1):
+        if n >> p & 1:
+            out.append((f"{dom.name}#{len(out)}", start, p))
+            start += 1 << p
+    return out
 
 
 class ClaimBook:
     """Claims per advice table, shared by prover and verifier so both route and
     combine them identically. A claim on column c of domain D at z is a claim
-    on the stacked table D at (bits(c), z)."""
+    on c's stacked table at (bits(c's index in it), z)."""
 
     def __init__(self, plan):
         self.plan = plan
         self.claims: dict[str, list] = {}
         self.exact: list = []
-        self.col_index = {d.name: {c: i for i, c in enumerate(d.columns)} for d in plan.domains.values()}
+        self.where: dict[tuple[str, str], tuple[str, int, int]] = {}
+        for d in plan.domains.values():
+            for name, start, p in stacks(d):
+                for i in range(1 << p):
+                    self.where[(d.name, d.columns[start + i])] = (name, i, p)
 
     def _route(self, name: str, point):
         dom, _, col = name.partition(".")
-        if col and dom in self.col_index:
-            d = self.plan.domains[dom]
-            return dom, tuple(bits_of(self.col_index[dom][col], stack_vars(d))) + tuple(point)
+        if (dom, col) in self.where:
+            table, i, p = self.where[(dom, col)]
+            return table, tuple(bits_of(i, p)) + tuple(point)
         return name, tuple(point)
 
     def add(self, name: str, point, value) -> None:
@@ -227,19 +239,16 @@ class ClaimBook:
         self.exact.append((*self._route(name, point), value))
 
     def add_stacked(self, dom, s, values: dict, transcript) -> None:
-        """All of a domain's columns at the zero-check point s as one claim:
-        D~(rho, s) = sum_c eq(rho, c) v_c for a fresh rho. The sum leaves out
-        the stack's padding columns, so the claim holds only if they are 0
-        at s, as the honest prover's are (a padding column is read nowhere
-        else: a prover that fills one is rejected, never helped)."""
-        p = stack_vars(dom)
-        rho = transcript.challenge_exts(LABEL_STACK + dom.name.encode(), p)
-        total = Fp2(0)
-        for c, i in self.col_index[dom.name].items():
-            total = values[c] * eq_eval(bits_of(i, p), rho) + total
+        """All of a domain's columns at the zero-check point s, one claim per
+        stacked table: T~(rho, s) = sum_i eq(rho, i) v_(start + i) for a fresh rho."""
         from zkaudit.lookup.claim import PointClaim
 
-        self.claims.setdefault(dom.name, []).append(PointClaim(tuple(rho) + tuple(s), total))
+        for name, start, p in stacks(dom):
+            rho = transcript.challenge_exts(LABEL_STACK + name.encode(), p)
+            total = Fp2(0)
+            for i in range(1 << p):
+                total = values[dom.columns[start + i]] * eq_eval(bits_of(i, p), rho) + total
+            self.claims.setdefault(name, []).append(PointClaim(tuple(rho) + tuple(s), total))
 
     def to_combine(self, transcript) -> list:
         """(table, claims, rhos, target) for each table with more than one claim, in name order."""

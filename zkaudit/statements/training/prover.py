@@ -126,12 +126,10 @@ class _Run:
                 tables[name] = np.asarray(mD, dtype=np.uint64)
             elif name.startswith("mult."):
                 tables[name] = np.asarray(mults[plan.table_order.index(name[5:])], dtype=np.uint64)
-            else:  # a domain's columns, stacked (column index in the high bits)
-                dom = plan.domains[name]
-                stack = np.zeros((1 << pr.stack_vars(dom), 1 << dom.num_vars), dtype=np.uint64)
-                for i, c in enumerate(dom.columns):
-                    stack[i] = self.f[c]
-                tables[name] = stack.reshape(-1)
+            else:  # a run of a domain's columns, stacked (column index in the high bits)
+                dom = plan.domains[name.split("#")[0]]
+                _, start, p = next(x for x in pr.stacks(dom) if x[0] == name)
+                tables[name] = np.concatenate([self.f[c] for c in dom.columns[start:start + (1 << p)]])
             if tables[name].shape[0] != 1 << nv:
                 raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
         tables[wl.DIGESTS], tables[wl.SALT] = self.link.digests, self.link.salt
@@ -185,8 +183,8 @@ class _Run:
         return encode_envelope(pr.STATEMENT, body)
 
     def _stack_vars(self, name: str) -> int:
-        dom = self.plan.domains.get(name)
-        return pr.stack_vars(dom) if dom is not None else 0
+        dom = self.plan.domains.get(name.split("#")[0]) if "#" in name else None
+        return next(p for n, _, p in pr.stacks(dom) if n == name) if dom is not None else 0
 
     # --- 1 ------------------------------------------------------------------
     def _lookup_instance(self):

@@ -37,8 +37,8 @@ def _opened(run, ddir: Path, dataset_use: int) -> None:
         raise ZkauditError(f"{run.path} already has its training proof ({marker}): a second proof would reopen the "
                            "tape and reveal a linear combination of the noise",
                            hint="publish the proof you have; delete the marker only if no one ever saw that proof")
+    uses = _read_uses(Path(ddir) / USES_FILE)
     ledger = Path(ddir) / USES_FILE
-    uses = json.loads(ledger.read_text()) if ledger.exists() else {}
     owner = uses.get(str(dataset_use))
     if owner is not None and owner != run.run_id.hex():
         raise ZkauditError(f"training commitment {dataset_use} of the dataset is already opened by run {owner[:16]}... "
@@ -47,13 +47,27 @@ def _opened(run, ddir: Path, dataset_use: int) -> None:
                                 "--training-uses")
 
 
+def _read_uses(ledger: Path) -> dict:
+    """The dataset directory's ledger of opened training commitments: use -> run id."""
+    if not ledger.exists():
+        return {}
+    try:
+        uses = json.loads(ledger.read_text())
+    except (OSError, ValueError) as exc:
+        raise ZkauditError(f"{ledger} is unreadable ({exc}): it records which training commitments of the dataset "
+                           "are opened; restore it rather than delete it") from None
+    if not isinstance(uses, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in uses.items()):
+        raise ZkauditError(f"{ledger} is not a ledger of training uses (use -> run id)")
+    return uses
+
+
 def _record_opening(run, ddir: Path, dataset_use: int, proof: bytes) -> None:
     import hashlib
 
     from zkaudit.train.run import _write_private
 
     ledger = Path(ddir) / USES_FILE
-    uses = json.loads(ledger.read_text()) if ledger.exists() else {}
+    uses = _read_uses(ledger)
     uses[str(dataset_use)] = run.run_id.hex()
     tmp = ledger.with_name(ledger.name + ".tmp")
     tmp.write_text(json.dumps(uses, sort_keys=True, indent=1) + "\n")
