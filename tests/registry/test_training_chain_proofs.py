@@ -271,11 +271,15 @@ def test_a_second_proof_opening_the_same_training_commitment_is_refused(registry
     t = _publish_training(registry, p["proof"], p["A"])
     assert registry.show_training(t["proof_digest"])["training_proof"]["output"]["dataset_use"] == 0
     if "proof_B" not in p:  # once for both databases (B is trained once)
+        from zkaudit.statements.training.run_proof import USES_FILE
+
         (p["B"].path / "coin.json").write_text(json.dumps(coin_b))
-        train_run(p["B"], coin_b)
+        if not (p["B"].path / "result.json").exists():
+            train_run(p["B"], coin_b)
+        (p["ds"] / USES_FILE).unlink(missing_ok=True)  # a trainer ignoring its local ledger: the registry must refuse
         p["proof_B"] = prove_training(p["B"], coin_b)
     proof_b = p["proof_B"]
     before = _log_size(registry)
-    with pytest.raises(AlreadyExists, match="already opened by training proof"):
+    with pytest.raises(AlreadyExists, match="is already opened by training proof"):
         _publish_training(registry, proof_b, p["B"])
     assert _log_size(registry) == before

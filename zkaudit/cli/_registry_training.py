@@ -211,8 +211,10 @@ def chain_lines(doc: dict) -> list[str]:
                  f"{float(a['slack']):.2g} inside delta); " + ("this run only" if not others else
                                                               f"composed with {others} other run(s) on this dataset"))
     zk = "zero-knowledge" if tp["zero_knowledge"] else "NOT zero-knowledge"
+    use = (tp.get("output") or {}).get("dataset_use")
     lines.append(f"training   proof {tp['proof_digest'][:16]}... {'VALID' if tp['valid'] else 'INVALID'} ({zk}, "
-                 f"{tp['verifier_version']}), by {tp['prover']}")
+                 f"{tp['verifier_version']}), by {tp['prover']}"
+                 + ("" if use is None else f"; opens the dataset's training commitment (use {use})"))
     for k in doc.get("links", []):
         lines.append(f"link       proof {k['proof_digest'][:16]}... {'VALID' if k['valid'] else 'INVALID'}: "
                      f"{k['model']}@{k['version']} weights = the declared int8 quantization of the trained weights, "

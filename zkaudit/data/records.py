@@ -171,6 +171,9 @@ class DatasetRecord(_Signed):
             raise MalformedRecord(f"{what}: commitment shape disagrees with the record (its polynomials, then the "
                                   "bank)", where=what, expected=expected, got=c.num_vars)
         uses = optional.get("training_commitments", [])
+        if "training_commitments" in optional and uses == []:
+            raise MalformedRecord(f"{what}: an empty training_commitments list is written as no key (one encoding "
+                                  "per record)", where=what)
         if not isinstance(uses, list) or len(uses) > MAX_TRAINING_USES or not all(isinstance(u, str) for u in uses):
             raise MalformedRecord(f"{what}: training_commitments must be a list of at most {MAX_TRAINING_USES} "
                                   "hex commitments", where=what)

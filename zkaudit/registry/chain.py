@@ -133,12 +133,14 @@ class Chain:
         with self._read() as s:
             self._precheck_request(s, auth, signer)
             self._refuse_existing(s, DatasetCommitment, digest, "dataset record")
+            self._refuse_shared_commitments(s, rec)
             known = self._author(s, signer, DATASET_ROLES, "a dataset record")
         batch = [keys.signature_item(records.data_record_message(records.DATASET_RECORD, rec.digest), signature,
                                      what=f"dataset record {digest[:16]}")]
         self._check_author(batch, known, signer, signer_name, pop, auth)
         with self._write() as (s, app):
             self._refuse_existing(s, DatasetCommitment, digest, "dataset record")
+            self._refuse_shared_commitments(s, rec)
             who = self._author_row(s, app, signer, DATASET_ROLES, "a dataset record", signer_name, pop, auth)
             row = DatasetCommitment(record_digest=digest, record_json=data_canonical_json(rec.doc).decode(),
                                     schema_digest=rec.doc["schema_digest"], num_rows=rec.num_rows, custodian=who,
@@ -298,12 +300,26 @@ class Chain:
                 continue  # a mangled entry is verify-log's finding; it cannot un-flag anything here
         return sorted(found.values(), key=lambda x: (x["version"], x["log_index"]))
 
+    @staticmethod
+    def _refuse_shared_commitments(s: Session, rec) -> None:
+        """A record may not reuse a commitment of a published one (a re-commit
+        with the same seed re-derives them): each commitment is opened once,
+        and two records holding one would let two proofs open it."""
+        mine = {rec.doc["commitment"], *rec.doc.get("training_commitments", [])}
+        for digest, record_json in s.execute(select(DatasetCommitment.record_digest,
+                                                    DatasetCommitment.record_json)).all():
+            doc = json.loads(record_json)
+            if mine & {doc["commitment"], *doc.get("training_commitments", [])}:
+                raise RecordRefused(f"dataset record refused: it reuses a commitment of published record "
+                                    f"{digest[:16]}... (re-commit the data with a fresh seed)")
+
     def _dataset_view(self, d: DatasetCommitment) -> dict[str, Any]:
         doc = json.loads(d.record_json)
         return {"kind": "dataset", "record_digest": d.record_digest, "rows": d.num_rows,
                 "schema_digest": d.schema_digest, "id_column": doc["schema"].get("id_column"),
                 "population": doc["schema"].get("population"), "custodian": d.custodian.name,
                 "custodian_public_key": d.custodian.public_key.hex(), "hiding": doc["pcs"].get("hiding"),
+                "training_uses": len(doc.get("training_commitments", [])),
                 "published_at": d.created_at, "log_index": d.log_index}
 
     def _table_view(self, s: Session, t: ConsentTable) -> dict[str, Any]:

