@@ -24,12 +24,15 @@ column's evaluation minus its pad), which reveals nothing
 (`statements/consent/verifier.py`).
 
 What it does not hide: the hiding commitment's blinding rows and pads are
-used once, so the commitment hides its data through *one* opening. A
-second proof over the same commitment (a consent re-attestation against a
-new table version) reveals a second set of opened columns and reuses the
-pads: linear information about the rows. Re-commit the data (a new seed)
-for each proof that must stay zero-knowledge, until the PCS gains a
-multi-opening budget.
+used once, so a commitment hides its data through *one* opening. So the
+record holds, besides `commitment` (the consent proof's), `training_uses`
+further hiding commitments of the same polynomials (`training_commitments`,
+seeds derived from the opening seed by `use_seed`), one per training proof;
+the prover and the registry refuse a second opening of any of them. A
+second proof over the main commitment (a consent re-attestation against a
+new table version) still reveals a second set of opened columns and reuses
+the pads: linear information about the rows. Re-commit the data (a new
+seed) for such a proof, until the PCS gains a multi-opening budget.
 """
 
 from __future__ import annotations

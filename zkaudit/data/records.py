@@ -2,7 +2,7 @@
 the private openings that stay with the data holder.
 
     dataset/v1        {type, schema, schema_digest, num_rows, num_vars,
-                       polynomials, commitment, pcs}
+                       polynomials, commitment, pcs[, training_commitments]}
     consent-table/v1  {type, issuer, purpose, version, supersedes, num_rows,
                        num_vars, commitment, pcs, distinctness_proof}
 
