@@ -6,8 +6,6 @@ The demo runs twice in one folder: a rerun reuses the registry and keys."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
@@ -16,11 +14,18 @@ from zkaudit.cli.main import main
 
 
 def _demo(folder) -> dict:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rc = main(["demo", "--dir", str(folder), "--json"])
-    assert rc == 0, out.getvalue()[-2000:]
-    return json.loads(out.getvalue())
+    """The demo in its own process, as a user runs it: the training act loads
+    much of the stack (the accountant, scikit-learn, every prover), and a
+    later in-process test must not inherit whatever that leaves behind (an
+    in-process run here once made a later served-registry test lose pytest's
+    captured stderr and end the test run)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "zkaudit.cli.main", "demo", "--dir", str(folder), "--json"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +36,18 @@ def runs(tmp_path_factory):
 
 def _act(record: dict, act: str) -> list[dict]:
     return [s for s in record["steps"] if s["act"] == act]
+
+
+def test_the_json_matches_docs(runs):
+    """`zkaudit demo --json` as docs/json.md documents it (checked here, on the
+    module's run, rather than by a third demo run in test_json.py)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_json import check
+
+    check(runs[1], "zkaudit.demo/1")
 
 
 def test_demo_completes_and_rejects_the_tampered_prediction(runs):

@@ -77,6 +77,4 @@ def test_every_command_json_matches_docs(tmp_path, capsys, compiled):
     error = run_json(capsys, ["run", tmp_path / "none", "--input", ZOO / "input.json", "--json"], code=2)
     check(error, "zkaudit.error/1")
 
-
-def test_demo_json_matches_docs(tmp_path, capsys):
-    check(run_json(capsys, ["demo", "--dir", tmp_path, "--json"]), "zkaudit.demo/1")
+# `zkaudit.demo/1` is checked by tests/cli/test_demo.py on the run it makes anyway.
