@@ -75,3 +75,27 @@ def test_pinned_version():
     from importlib.metadata import version
 
     assert version("dp-accounting") == "0.6.0"
+
+
+def test_the_accountant_leaves_no_stderr_for_absl_to_close():
+    """dp-accounting's absl handler keeps the sys.stderr of its import and closes it
+    on logging.shutdown() unless it is the current one: a redirected stderr around
+    the first epsilon was closed later under a web server's logging setup (and
+    took pytest's captured stderr down with it). The accountant pins absl to the
+    process's own stderr."""
+    import contextlib
+    import io
+    import logging.config
+    import sys
+
+    from absl import logging as absl_logging
+
+    from zkaudit.train import accountant
+
+    policy = Policy.from_json(policy_doc(steps=4))
+    held = io.StringIO()
+    with contextlib.redirect_stderr(held):
+        accountant.epsilon(policy, 455)
+    assert absl_logging.get_absl_handler().python_handler.stream is sys.__stderr__
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})  # closes existing handlers
+    assert not held.closed

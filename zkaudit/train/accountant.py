@@ -73,8 +73,27 @@ def _check_version() -> None:
                           f"this environment has {got}")
 
 
+def _unpin_absl_stream() -> None:
+    """dp-accounting imports absl, whose logging handler keeps the sys.stderr of
+    the moment of import and closes it on logging.shutdown() unless it is the
+    sys.stderr of that later moment. A program (or test) that redirects stderr
+    around our first epsilon and later reconfigures logging (a web server
+    starting) would have that stream closed under it. Pin the handler to the
+    process's own stderr, which absl never closes."""
+    import sys
+
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.get_absl_handler().python_handler.stream = sys.__stderr__
+    except (ImportError, AttributeError):  # another absl: nothing to unpin
+        pass
+
+
 def _event(policy: Policy):
     from dp_accounting import dp_event as ev
+
+    _unpin_absl_stream()
 
     return ev.SelfComposedDpEvent(
         ev.PoissonSampledDpEvent(float(policy.rate), ev.GaussianDpEvent(float(policy.noise_multiplier))),
