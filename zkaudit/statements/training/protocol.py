@@ -51,7 +51,6 @@ LABEL_FEAT = b"training/feature-lambda"
 LABEL_FETCH_K = b"training/fetch-k-point"
 LABEL_SENT = b"training/sent"
 LABEL_INIT = b"training/theta-point"
-FEAT_SPEC = SumOfProducts.of(5, [(1, (0, 2, 4)), (1, (0, 4, 4)), (1, (1, 3, 4))])  # scaled by lambdas below
 PAIR = SumOfProducts.product(2)
 
 
@@ -140,10 +139,6 @@ def le_table(x) -> np.ndarray:
 
 def bits_of(value: int, n: int) -> list[Fp2]:
     return [Fp2((value >> (n - 1 - i)) & 1) for i in range(n)]
-
-
-def eq_check(value, point, expected_point) -> Fp2:
-    return eq_eval(list(expected_point), list(point))
 
 
 def theta_layouts(policy):

@@ -79,12 +79,9 @@ def prove(inp: Inputs) -> bytes:
     size = _BANK.get(key, 40_000)
     while True:
         try:
-            out = _Run(plan, inp, cols).prove(size)
-            return out
-        except BankExhausted:
+            return _Run(plan, inp, cols).prove(size)
+        except BankExhausted:  # the first try's bank was too small: retry with twice as many entries
             size *= 2
-        finally:
-            pass
 
 
 class _Run:
