@@ -133,12 +133,11 @@ class Chain:
         with self._read() as s:
             self._precheck_request(s, auth, signer)
             self._refuse_existing(s, DatasetCommitment, digest, "dataset record")
-            self._refuse_shared_commitments(s, rec)
             known = self._author(s, signer, DATASET_ROLES, "a dataset record")
         batch = [keys.signature_item(records.data_record_message(records.DATASET_RECORD, rec.digest), signature,
                                      what=f"dataset record {digest[:16]}")]
         self._check_author(batch, known, signer, signer_name, pop, auth)
-        with self._write() as (s, app):
+        with self._write() as (s, app):  # after the signatures: a tampered copy is refused for its signature
             self._refuse_existing(s, DatasetCommitment, digest, "dataset record")
             self._refuse_shared_commitments(s, rec)
             who = self._author_row(s, app, signer, DATASET_ROLES, "a dataset record", signer_name, pop, auth)
