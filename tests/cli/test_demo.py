@@ -2,7 +2,7 @@
 inference act (compile, publish, prove, verify, a tampered prediction
 rejected) and the training act (sealed dataset, consent, run, coin, DP-SGD,
 training proof, a tampered one refused, int8 model, link, the chain).
-The demo runs twice in one folder: a rerun reuses the registry and keys."""
+A rerun in the same folder (heavy) reuses the registry and keys."""
 
 from __future__ import annotations
 
@@ -30,8 +30,15 @@ def _demo(folder) -> dict:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    """One demo run (the rerun is a heavy case: `rerun` below)."""
     folder = tmp_path_factory.mktemp("demo")
-    return folder, _demo(folder), _demo(folder)
+    return folder, _demo(folder), None
+
+
+@pytest.fixture(scope="module")
+def rerun(runs):
+    folder, first, _ = runs
+    return folder, first, _demo(folder)
 
 
 def _act(record: dict, act: str) -> list[dict]:
@@ -108,8 +115,9 @@ def test_the_registry_holds_the_chain_the_demo_printed(runs):
         reg.close()
 
 
-def test_a_rerun_in_the_same_folder_supersedes_the_consent_table(runs):
-    folder, first, second = runs
+@pytest.mark.heavy  # a second demo run (~30 s); the first run's checks above cover each act
+def test_a_rerun_in_the_same_folder_supersedes_the_consent_table(rerun):
+    folder, first, second = rerun
     a, b = _act(first, "training")[-1], _act(second, "training")[-1]
     assert b["consent_table_version"] == 2 and b["verdicts"] == a["verdicts"]
     assert b["dataset"] != a["dataset"]  # resealed: a new commitment for the new proofs

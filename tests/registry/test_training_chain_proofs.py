@@ -32,6 +32,16 @@ from zkaudit.registry.models import LinkProof, LogEntry, TrainingProof
 MODEL = "bc-tiny"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.heavy])])
+def registry_url(request, tmp_path):
+    """These tests verify real training and link proofs: SQLite by default,
+    PostgreSQL with -m heavy (the chain's writes are tested on both databases by
+    test_training_chain.py, which needs no proofs)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.db")
+    return request.getfixturevalue("pg_url")
+
+
 def _main(argv) -> tuple[int, str]:
     from zkaudit.cli.main import main
 

@@ -18,7 +18,12 @@ relation: a padding row's free fetch numerator cancelling a forged fetch
 (`live` is now 0/1 on every row and 0 off the real rows), and the CDT
 interval ranges wrapping mod p (now checked at the widest bucket's width,
 below 2^62; shown at the relation level, since it needs a word within 2^32
-of an end of [0, 2^63), which no test can choose)."""
+of an end of [0, 2^63), which no test can choose).
+The default run keeps the reference-trainer check, zero noise, the padding-row
+numerator forgery, the unclipped gradient, the state jump and the CDT wrap;
+the rest of the catalogue is marked heavy (`pytest -m heavy`), to keep CI
+within its time.
+"""
 
 from __future__ import annotations
 
@@ -377,6 +382,7 @@ def test_evil_trainer_without_hooks_is_the_reference_trainer(case):
         assert np.array_equal(getattr(evil, f), getattr(honest, f)), f
 
 
+@pytest.mark.heavy
 def test_honest_witness_breaks_nothing_and_verifies(case, odd_case):
     for c in (case, odd_case):
         seen: set[str] = set()
@@ -386,6 +392,7 @@ def test_honest_witness_breaks_nothing_and_verifies(case, odd_case):
         assert v.soundness_bits >= 100
 
 
+@pytest.mark.heavy
 def test_odd_policy_clamps_honestly(odd_case):
     """weight_overflow below needs a step where the honest update clamps."""
     tr = _evil_train(odd_case)
@@ -400,6 +407,7 @@ def test_zero_noise(case):
     _attack(case, tr, set(), {"coord: range un.below", "coord: range un.above"}, any_of=True)
 
 
+@pytest.mark.heavy
 def test_noise_off_by_one(case):
     """Coordinate 3 of step 2 draws the next bucket (one grid unit more noise)."""
     def bump(t, z):
@@ -411,6 +419,7 @@ def test_noise_off_by_one(case):
     _attack(case, _evil_train(case, noise=bump), {"coord: range un.above"}, {"coord: range un.below"})
 
 
+@pytest.mark.heavy
 def test_carry_forgery(case):
     """c flipped on one gap word: u = R + m - c' 2^63 leaves [0, 2^63) (as a field element)."""
     def flip(plan, cols):
@@ -424,6 +433,7 @@ def test_carry_forgery(case):
             tamper=flip)
 
 
+@pytest.mark.heavy
 def test_wrong_mask(case):
     """The prover trains with another mask m' (u' = R + m'): the verifier's own m disagrees."""
     from zkaudit.train.tape import TapeShape
@@ -437,6 +447,7 @@ def test_wrong_mask(case):
     assert where.startswith("training.zero-check")
 
 
+@pytest.mark.heavy
 def test_tape_changed_commitment(case):
     """Another tape R' (u' = R' + m) with its own commitment: not the run's c_R."""
     other = randomness.Tape.generate(case.policy.tape_words, np.random.default_rng(99)).words
@@ -445,6 +456,7 @@ def test_tape_changed_commitment(case):
     assert _attack(evil, _evil_train(evil), set(), tape_words=other, tape_commitment_of=other) == "training.tape"
 
 
+@pytest.mark.heavy
 def test_tape_changed_opening(case):
     """Another tape R' in the proof's columns under the run's c_R: the tape opening fails."""
     other = randomness.Tape.generate(case.policy.tape_words, np.random.default_rng(98)).words
@@ -460,6 +472,7 @@ def _mask(c: Case) -> np.ndarray:
     return randomness.mask(coin, c.run.tape_commitment, c.policy.digest, TapeShape.of(c.policy).num_words)
 
 
+@pytest.mark.heavy
 def test_coin_of_another_run(case, odd_case):
     """An honest proof checked against another run's coin, run record or policy."""
     proof = _prove(case, _evil_train(case))
@@ -474,6 +487,7 @@ def test_coin_of_another_run(case, odd_case):
 
 
 # --- sampling (§3.9 items 9-11) ---------------------------------------------------------
+@pytest.mark.heavy
 def test_skip_record(case):
     """Slot 3 of step 1 claims a gap one larger than its word draws (record i_3 skipped)."""
     def skip(t, G):
@@ -484,6 +498,7 @@ def test_skip_record(case):
     _attack(case, _evil_train(case, gaps=skip), {"slot: range ug.above"})
 
 
+@pytest.mark.heavy
 def test_silent_truncation(overflow_case):
     """An overflowing step proven with its first B_max slots: i_B < N."""
     _attack(overflow_case, _evil_train(overflow_case, abort=False), {"step: range complete"})
@@ -500,6 +515,7 @@ def _forged_record(c: Case, trace: Trace):
     return i0, X, y
 
 
+@pytest.mark.heavy
 def test_wrong_row(case):
     """Live slots fetch features and label other than record i's: the fetch LogUp fails."""
     tr = _evil_train(case)
@@ -584,6 +600,7 @@ def test_unclipped_gradient(case):
             tamper=_slot_tamper(t0, j, _unclipped))
 
 
+@pytest.mark.heavy
 def test_clip_factor_too_small(case):
     """A live slot's |e~| one below floor(|e| C_F / den): the remainder reaches den."""
     t0, j, pos = _clipped_slot(case, _evil_train(case))
@@ -592,6 +609,7 @@ def test_clip_factor_too_small(case):
             tamper=_slot_tamper(t0, j, fn))
 
 
+@pytest.mark.heavy
 def test_zeroed_gradient(case):
     """A live slot's gradient dropped (e~ = 0)."""
     t0, j, pos = _clipped_slot(case, _evil_train(case))
@@ -622,6 +640,7 @@ def _check_row(plan, row: dict) -> set[str]:
     return out
 
 
+@pytest.mark.heavy
 def test_zero_gradient_division(case):
     """e = 0 (relation level: the logistic sigmoid table never reaches 0 or 2^w, so
     no record has e = 0): den = C_F exactly, e~ = 0, and nothing divides by zero."""
@@ -637,6 +656,7 @@ def test_zero_gradient_division(case):
         assert _check_row(plan, {**row, "den": den, "bd": bd}), (den, bd)
 
 
+@pytest.mark.heavy
 def test_negative_zero(case):
     """A dead slot's error written as sign 1, magnitude 0 (a 'negative zero')."""
     def neg(plan, cols):
@@ -666,6 +686,7 @@ def _slot_contribution(t0: int, j: int, et: int, rec: int, c: Case, *, as_A: boo
     return tamper
 
 
+@pytest.mark.heavy
 def test_dead_slot_contribution(case):
     """A dead slot (i >= N) contributes e~ x~ of some record: the dead-slot gate fails."""
     tr = _evil_train(case)
@@ -676,6 +697,7 @@ def test_dead_slot_contribution(case):
     _attack(case, evil, {"slot: dead slot"}, tamper=_slot_contribution(t0, j, et, 7, case, as_A=True))
 
 
+@pytest.mark.heavy
 def test_padding_slot_contribution(odd_case):
     """Slot j = B_max of step 1 (a padding slot of a real step, outside every gate): an
     unclipped e~ x~ added to the gradient sum. Accepted before d857fff (shi summed every
@@ -692,6 +714,7 @@ def test_padding_slot_contribution(odd_case):
 
 
 # --- state (§3.9 items 16-18) ---------------------------------------------------------------
+@pytest.mark.heavy
 def test_undeclared_theta0(case):
     """theta_0 other than the policy's (zeros): the initial-state claim fails."""
     th0 = initial_theta(case.policy).copy()
@@ -716,6 +739,7 @@ def test_state_jump(case):
     assert _attack(case, tr, set(), tamper=keep_update) == "training.shift"
 
 
+@pytest.mark.heavy
 def test_weight_overflow(odd_case):
     """Step 1's update is not clamped: theta leaves [-L, L]."""
     c = odd_case
