@@ -7,9 +7,11 @@ committed as three tables laid out the way the training proof reads them
 
     gap     (2^a, 2^b)  R[t, j]          j < B_max    (the slots' gap words)
     last    (2^a,)      R[t, B_max]                   (the terminating gap word)
-    noise   (2^a, 2^c)  R[t, B_max + 1 + k]   k < d
+    noise   (2^a, 2^c)  R[t, B_max + 1 + k] at pos(k)   k < d
 
-with 2^a > T (the proof's state table has T + 1 rows), 2^b >= B_max, 2^c >= d,
+with 2^a > T (the proof's state table has T + 1 rows), 2^b >= B_max. For
+logistic regression pos(k) = k and 2^c >= d; for an MLP the proof lays
+theta out by layer (`coord_layout`) and the noise words follow it,
 followed by a bank of one GF(p^2) pad per table (as a dataset commitment's:
 the proof re-pads its one combined claim on each table with it, so opening
 reveals nothing). All randomness of the hiding commitment comes from the
@@ -38,15 +40,44 @@ def _vars(n: int) -> int:
     return max(1, (n - 1).bit_length())
 
 
+def coord_layout(d_in: int, hidden: int) -> tuple[int, np.ndarray]:
+    """(c, pos): where the training proof keeps parameter k of theta in its
+    2^c coordinates. Logistic regression: pos(k) = k. An MLP d_in-h-1, theta =
+    [W1 (h x d_in, row-major), b1, w2, b2]: the index is (blk, u, k) with 1,
+    e = log h and c1 = log(d_in + 1) bits, so that W~1 = [W1 | b1] is block 0
+    as an h x (d_in + 1) matrix (row u, column k; b1 in column d_in) and
+    w~2 = [w2, b2] is block 1 with entry v at (u, k) = (v mod 2^e, v >> e):
+    every tensor a sum-check reads is then a sub-cube of the layout."""
+    if not hidden:
+        return _vars(d_in + 1), np.arange(d_in + 1, dtype=np.int64)
+    e, c1 = _vars(hidden), _vars(d_in + 1)
+    u = np.arange(hidden, dtype=np.int64)
+    w1 = (u[:, None] << c1) + np.arange(d_in, dtype=np.int64)[None, :]
+    b1 = (u << c1) + d_in
+    v = np.arange(hidden + 1, dtype=np.int64)
+    w2 = (1 << (e + c1)) + ((v % (1 << e)) << c1) + (v >> e)
+    return 1 + e + c1, np.concatenate([w1.ravel(), b1, w2])
+
+
 @dataclass(frozen=True)
 class TapeShape:
     steps: int
     max_batch: int
     num_params: int
+    d_in: int = 0
+    hidden: int = 0
 
     @classmethod
     def of(cls, policy) -> TapeShape:
-        return cls(policy.steps, policy.max_batch, policy.num_params)
+        return cls(policy.steps, policy.max_batch, policy.num_params, policy.d_in,
+                   policy.hidden[0] if policy.hidden else 0)
+
+    @property
+    def positions(self) -> np.ndarray:
+        """pos(k) for k < d (see `coord_layout`)."""
+        if not self.hidden:
+            return np.arange(self.num_params, dtype=np.int64)
+        return coord_layout(self.d_in, self.hidden)[1]
 
     @property
     def words_per_step(self) -> int:
@@ -67,7 +98,7 @@ class TapeShape:
 
     @property
     def coord_vars(self) -> int:
-        return _vars(self.num_params)
+        return coord_layout(self.d_in, self.hidden)[0] if self.hidden else _vars(self.num_params)
 
     def split(self, words: np.ndarray) -> list[np.ndarray]:
         """(gap, last, noise) padded tables of a flat word array (tape or mask)."""
@@ -78,7 +109,7 @@ class TapeShape:
         last = np.zeros(1 << self.step_vars, dtype=np.uint64)
         last[:T] = w[:, B]
         noise = np.zeros((1 << self.step_vars, 1 << self.coord_vars), dtype=np.uint64)
-        noise[:T, :d] = w[:, B + 1:]
+        noise[:T, self.positions] = w[:, B + 1:]
         return [gap.reshape(-1), last, noise.reshape(-1)]
 
 

@@ -21,7 +21,22 @@ Widths are chosen so that no checked expression can wrap the field: each is
 a polynomial of range-checked (or table-bounded) integers whose true value
 lies far inside (-p/2, p/2), so membership in [0, 2^bits) is the integer
 statement. Rows outside sel are free except that every lookup must hold
-(the honest prover fills them with table rows)."""
+(the honest prover fills them with table rows).
+
+An MLP d_in-h-1 adds a fourth domain and lays theta out by layer:
+
+    unit   (t, j, u)   u < 2^e >= h      one hidden unit of one slot: requantized
+                                         pre-activation, clamp, ReLU, backprop, clipping
+
+and coord's index is (t, blk, u, k) (`tape.coord_layout`): W~1 = [W1 | b1]
+in block 0, w~2 = [w2, b2] in block 1, so the real coordinates are a union
+of boxes, not one (Domain.sel is a list of boxes). X's k runs over 2^c1 >=
+d_in + 1 only. Virtual tables: `pre` (W~1 x~, the feature sum-check),
+`dot`, `hnorm` = |h~|^2, `dnorm` = |dh|^2, `dtnorm` = |dh~|^2 (the hidden
+sum-check), and broadcasts read at (t, j) or (t, u) directly: `w2b` =
+w2(t, u), `sgb`, `eabb`, `denb`, `liveb` = the slot's sg, eab, den, live.
+Every unit column that a sum over u reads (hid, dh, dht) is 0 off the real
+rows (all-row gates), so the padding units add nothing."""
 
 from __future__ import annotations
 
@@ -47,11 +62,17 @@ def cdt_values(thresholds: np.ndarray) -> tuple[int, ...]:
     return (-1,) + tuple(int(t) - 1 for t in thresholds)
 
 
+def box(*groups) -> tuple[tuple[int, int, int], ...]:
+    """One box of real rows: (variables, lo, hi) per index group, high first;
+    (variables, bound) stands for (variables, 0, bound)."""
+    return tuple(g if len(g) == 3 else (g[0], 0, g[1]) for g in groups)
+
+
 @dataclass
 class Domain:
     name: str
     num_vars: int
-    sel: tuple[tuple[int, int], ...]  # (variables, bound) per index group, high first: sel = prod [index < bound]
+    sel: tuple  # disjoint boxes (see `box`): sel = sum over boxes of prod over groups [lo <= index < hi]
     columns: list[str] = field(default_factory=list)
     virtual: list[str] = field(default_factory=list)
     public: list[str] = field(default_factory=list)
@@ -89,12 +110,15 @@ class TableLookup:
 
 class Plan:
     def __init__(self, policy, num_rows: int, sem):
-        if policy.hidden:
-            raise NotImplementedError("training proofs cover logistic regression (dpsgd/v1, family logreg) so far")
         self.policy, self.num_rows, self.sem = policy, num_rows, sem
         self.shape = TapeShape.of(policy)
         P, sh = policy, self.shape
         self.a, self.b, self.c = sh.step_vars, sh.slot_vars, sh.coord_vars
+        self.h = sh.hidden
+        self.dx = P.d_in + 1  # x~ = [x, 2^f]
+        self.xk = max(1, (self.dx - 1).bit_length()) if self.h else self.c  # X's k variables
+        self.e = max(1, (self.h - 1).bit_length()) if self.h else 0  # unit variables
+        self.theta_vars = max(1, (P.num_params - 1).bit_length())  # thetaT: theta flat
         self.T, self.B, self.d = P.steps, P.max_batch, P.num_params
         self.N = num_rows
         self.w, self.f = P.weight_bits, P.feature_bits
@@ -114,6 +138,32 @@ class Plan:
     # --- construction ---------------------------------------------------------
     def _domain(self, name, num_vars, sel, columns, virtual=(), public=()):
         self.domains[name] = Domain(name, num_vars, tuple(sel), list(columns), list(virtual), list(public))
+
+    @property
+    def coord_boxes(self) -> tuple:
+        """The real coordinates: [0, d) for logistic regression; for an MLP the
+        W~1 block (u < h, k <= d_in) and w~2's entries v <= h at
+        (1, v mod 2^e, v >> e) (`tape.coord_layout`)."""
+        a, T = self.a, self.T
+        if not self.h:
+            return (box((a, T), (self.c, self.d)),)
+        e, c1, h = self.e, self.xk, self.h
+        out = [box((a, T), (1, 0, 1), (e, h), (c1, self.dx)),
+               box((a, T), (1, 1, 2), (e, min(h + 1, 1 << e)), (c1, 0, 1))]
+        if h + 1 > 1 << e:
+            out.append(box((a, T), (1, 1, 2), (e, h + 1 - (1 << e)), (c1, 1, 2)))
+        return tuple(out)
+
+    def b2_position(self) -> tuple[int, int]:
+        """(u, k) of b2 in block 1."""
+        return self.h % (1 << self.e), self.h >> self.e
+
+    @property
+    def den_bits(self) -> tuple[int, int]:
+        """Widths of den - C_F and of the clip remainder (< den): the squared
+        norm is < 2^62 (`trainer.check_widths`), so den <= 2^31; logistic
+        regression's formats keep it below 2^27."""
+        return (32, 32) if self.h else (28, 29)
 
     def _gate(self, dom: str, name: str, expr: Expr):
         self.domains[dom].gates.append((name, expr))
@@ -158,10 +208,16 @@ class Plan:
         T, B, d, N, L = self.T, self.B, self.d, self.N, self.L
         slot = ["ug", "cg", "kg", "hg", "lg", "live", "y", "zq", "rz", "zin", "bzh", "bzl", "prob", "sg", "eab",
                 "n2", "den", "bd", "A", "rc", "et"]
-        self._domain("slot", a + b, [(a, T), (b, B)], slot, ["i", "dot", "xn", "R:gap"], ["m:gap", "eq", "sel"])
-        self._domain("coord", a + c, [(a, T), (c, d)], ["un", "cn", "kn", "hn", "ln", "S", "rS", "q", "ru", "bth",
+        norms = ["hnorm", "dnorm", "dtnorm"] if self.h else []
+        self._domain("slot", a + b, [box((a, T), (b, B))], slot, ["i", "dot", "xn", *norms, "R:gap"],
+                     ["m:gap", "eq", "sel"])
+        if self.h:
+            self._domain("unit", a + b + self.e, [box((a, T), (b, B), (self.e, self.h))],
+                         ["zu", "r1", "bh1", "bl1", "zh", "pz", "hid", "q2", "r2", "bqh", "bql", "cl", "dh", "sd",
+                          "dab", "A1", "rc1", "dht"], ["pre", "w2b", "sgb", "eabb", "denb", "liveb"], ["eq", "sel"])
+        self._domain("coord", a + c, self.coord_boxes, ["un", "cn", "kn", "hn", "ln", "S", "rS", "q", "ru", "bth",
                                                         "btl", "theta"], ["next", "shi", "R:noise"], ["m:noise"])
-        self._domain("step", a, [(a, T)], ["uB", "cB", "kB", "hB", "lB"], ["ilast", "R:last"], ["m:last"])
+        self._domain("step", a, [box((a, T))], ["uB", "cB", "kB", "hB", "lB"], ["ilast", "R:last"], ["m:last"])
 
         # slot: the gap draw and the index chain (i is the prefix sum of kg = G + 1, minus 1)
         self._word("slot", "ug", "cg", "gap")
@@ -198,19 +254,28 @@ class Plan:
         self._range("slot", "canonical zero", eab - sg, 18)
         # norm, den = max(ceil_sqrt(n2), C_F) (G4, G5), clip (G3), invariant
         n2, den, bd, A, CF = V("n2"), V("den"), V("bd"), V("A"), self.CF
-        self._gate("slot", "norm", live * (n2 - eab * eab * V("xn")))
+        xn = V("xn")
+        if self.h:  # the ghost norm: e^2 |h~|^2 + |dh|^2 |x~|^2
+            self._gate("slot", "norm", live * (n2 - eab * eab * V("hnorm") - V("dnorm") * xn))
+        else:
+            self._gate("slot", "norm", live * (n2 - eab * eab * xn))
         self._gate("slot", "den bit", bd * (bd - 1))
         self._gate("slot", "den floor", bd * (den - CF))
-        self._range("slot", "den at least C_F", live * (den - CF), 28)
+        dfloor, drem = self.den_bits
+        self._range("slot", "den at least C_F", live * (den - CF), dfloor)
         self._range("slot", "den squared covers", live * (den * den - n2), WORD)
         self._range("slot", "den minimal", live * (1 - bd) * (n2 - den * den + 2 * den - 2), WORD)
         self._gate("slot", "clip", live * (eab * CF - A * den - V("rc")))
-        self._range("slot", "clip remainder", V("rc"), 29)
-        self._range("slot", "clip remainder below den", live * (den - 1 - V("rc")), 29)
+        self._range("slot", "clip remainder", V("rc"), drem)
+        self._range("slot", "clip remainder below den", live * (den - 1 - V("rc")), drem)
         self._range("slot", "clipped magnitude", A, 18)
         self._gate("slot", "clipped sign", V("et") - (1 - 2 * sg) * A)
         self._gate("slot", "dead slot", (1 - live) * A)
-        self._range("slot", "invariant", CF * CF - A * A * V("xn"), WORD)
+        if self.h:
+            self._range("slot", "invariant", CF * CF - A * A * V("hnorm") - V("dtnorm") * xn, WORD)
+            self._build_unit()
+        else:
+            self._range("slot", "invariant", CF * CF - A * A * xn, WORD)
 
         # coord: noise draw, rounding of the sum, update and clamp
         self._word("coord", "un", "cn", "noise")
@@ -249,6 +314,60 @@ class Plan:
         self._cdt("step", "gap", "uB", "kB", "hB", "lB")
         self._range("step", "complete", V("ilast") + V("kB") - N, 32)
 
+    def _build_unit(self):
+        """One hidden unit u of slot (t, j), for the live slots (dead slots'
+        units are free but for dht = 0; padding units are 0 by all-row gates):
+            pre + 2^(w-1) = 2^w zu + r1                (rhu(W~1_u . x~, w))
+            zh  = clamp(zu, -L, L - 1)                 (bits bh1, bl1 as the logit's)
+            hid = pz zh,  pz = [zh > 0]                (ReLU and its derivative)
+            e w2_u + 2^(w-1) = 2^w q2 + r2             (rhu(e w2_u, w), e = (1 - 2 sg) eab)
+            cl  = clamp(q2, -2^w, 2^w),  dh = pz cl
+            dh  = (1 - 2 sd) dab,  dab C_F = A1 den + rc1, 0 <= rc1 < den,  dht = (1 - 2 sd) A1
+        Widths: |pre| and |e w2| < 2^62 (`trainer.check_widths`), so zu and q2
+        lie in [-2^(62-w), 2^(62-w)) and every identity holds over the integers."""
+        w, L, CF = self.w, self.L, self.CF
+        K = 62 - w
+        lv = V("liveb")
+        zu, bh, bl = V("zu"), V("bh1"), V("bl1")
+        u = "unit"
+        self._gate(u, "requantize", lv * (V("pre") + (1 << (w - 1)) - (1 << w) * zu - V("r1")))
+        self._range(u, "r1", V("r1"), w)
+        self._range(u, "zu", zu + (1 << K), K + 1)
+        self._gate(u, "clamp", lv * (V("zh") - (bh * (L - 1) - bl * L + (1 - bh - bl) * zu)))
+        for s in ("bh1", "bl1", "pz", "bqh", "bql", "sd"):
+            self._gate(u, f"{s} bit", V(s) * (V(s) - 1))
+        self._gate(u, "clamp sides", bh * bl)
+        self._range(u, "clamp gap", bh * (zu - (L - 1)) + bl * (-L - zu), K + 2)
+        self._range(u, "zh low", V("zh") + L, 32)
+        self._range(u, "zh high", (L - 1) - V("zh"), 32)
+        pz, zh = V("pz"), V("zh")
+        self._gate(u, "relu", V("hid") - pz * zh)
+        self._range(u, "relu side", pz * (zh - 1) + (1 - pz) * (-zh), 32)
+        e = (1 - 2 * V("sgb")) * V("eabb")
+        q2, qh, ql = V("q2"), V("bqh"), V("bql")
+        self._gate(u, "backprop", lv * (e * V("w2b") + (1 << (w - 1)) - (1 << w) * q2 - V("r2")))
+        self._range(u, "r2", V("r2"), w)
+        self._range(u, "q2", q2 + (1 << K), K + 1)
+        one = 1 << w
+        self._gate(u, "backprop clamp", V("cl") - (qh * one - ql * one + (1 - qh - ql) * q2))
+        self._gate(u, "backprop clamp sides", qh * ql)
+        self._range(u, "backprop clamp gap", qh * (q2 - one) + ql * (-one - q2), K + 2)
+        self._range(u, "cl low", V("cl") + one, w + 2)
+        self._range(u, "cl high", one - V("cl"), w + 2)
+        self._gate(u, "relu derivative", V("dh") - pz * V("cl"))
+        sd, dab, A1, den = V("sd"), V("dab"), V("A1"), V("denb")
+        self._gate(u, "dh sign", V("dh") - (1 - 2 * sd) * dab)
+        self._range(u, "dh canonical zero", dab - sd, w + 2)
+        _, drem = self.den_bits
+        self._gate(u, "clip", lv * (dab * CF - A1 * den - V("rc1")))
+        self._range(u, "clip remainder", V("rc1"), drem)
+        self._range(u, "clip remainder below den", lv * (den - 1 - V("rc1")), drem)
+        self._range(u, "clipped magnitude", A1, w + 2)
+        self._gate(u, "clipped sign", V("dht") - (1 - 2 * sd) * A1)
+        self._gate(u, "dead slot", (1 - lv) * A1)
+        sel = V("sel")
+        self.domains[u].all_rows += [(f"{c} off the real rows", (1 - sel) * V(c)) for c in ("hid", "dh", "dht")]
+
     # --- derived --------------------------------------------------------------
     @cached_property
     def range_tables(self) -> dict[int, TableSpec]:
@@ -274,7 +393,7 @@ class Plan:
 
     @property
     def feat_vars(self) -> int:
-        return self.a + self.b + self.c
+        return self.a + self.b + self.xk
 
     @cached_property
     def advice(self) -> list[tuple[str, int]]:
@@ -284,7 +403,7 @@ class Plan:
 
         out = [(name, p + dom.num_vars) for dom in self.domains.values() for name, _, p in stacks(dom)]
         out.append(("X", self.feat_vars))
-        out.append(("thetaT", self.c))
+        out.append(("thetaT", self.theta_vars))
         out.append(("mD", max(1, (self.N - 1).bit_length())))
         out += [(f"mult.{t}", self.table_spec(t).num_vars) for t in self.table_order]
         return out

@@ -54,9 +54,72 @@ LABEL_INIT = b"training/theta-point"
 PAIR = SumOfProducts.product(2)
 
 
-def feat_spec(lams) -> SumOfProducts:
-    """Tables [E1, E2, theta_b, et_b, X]."""
+LABEL_HIDDEN = b"training/hidden-lambda"
+LABEL_FLAT = b"training/theta-flat-point"
+PENDING = ("dot", "xn", "hnorm", "dnorm", "dtnorm", "pre", "shi", "next")  # virtual: reduced by a later sum-check
+
+
+def feat_spec(lams, mlp: bool = False) -> SumOfProducts:
+    """Logistic regression: tables [E1, E2, theta_b, et_b, X]. MLP: tables
+    [E1u, E1, E2, W1f_b, dhtf_b, X] (E1u at the unit point's (t, j), W1f =
+    W~1 at its u, dhtf = dht at the coord point's u)."""
+    if mlp:
+        return SumOfProducts.of(6, [(lams[0], (0, 3, 5)), (lams[1], (1, 5, 5)), (lams[2], (2, 4, 5))])
     return SumOfProducts.of(5, [(lams[0], (0, 2, 4)), (lams[1], (0, 4, 4)), (lams[2], (1, 3, 4))])
+
+
+def hidden_spec(lams, f: int) -> SumOfProducts:
+    """The MLP's sums over units, tables [E1, E3, E4, w2b, hid, dh, dht, etb]
+    over (t, j, u): dot - 2^f b2, |h~|^2 - 2^2f, |dh|^2, |dh~|^2 at the slot
+    point (E1), G2 = sum_j et hid at the coord point's (t, u) (E3 = eq eq
+    [j < B]), the b2 gradient 2^f sum_j et at its t (E4 = eq [j < B] [u = 0])."""
+    return SumOfProducts.of(8, [(lams[0], (0, 3, 4)), (lams[1], (0, 4, 4)), (lams[2], (0, 5, 5)),
+                                (lams[3], (0, 6, 6)), (lams[4], (1, 7, 4)), (lams[5] * (1 << f), (2, 7))])
+
+
+def broadcast(plan, dom: str, name: str, point):
+    """Where a broadcast virtual table of the unit domain is read: (column, point)
+    -- w2b(t, j, u) = theta(t, blk 1, u, k 0); sgb, eabb, denb, liveb(t, j, u) =
+    the slot's column at (t, j); None for any other table."""
+    if dom != "unit":
+        return None
+    a, b = plan.a, plan.b
+    t, j, u = list(point[:a]), list(point[a:a + b]), list(point[a + b:])
+    if name == "w2b":
+        return "coord.theta", t + [Fp2(1)] + u + [Fp2(0)] * plan.xk
+    src = {"sgb": "sg", "eabb": "eab", "denb": "den", "liveb": "live"}.get(name)
+    return None if src is None else (f"slot.{src}", t + j)
+
+
+def shi_parts(plan, s):
+    """The MLP's coord point s = (t, blk, u, k) and the weights of the three
+    gradient values it combines: shi(s) = (1 - blk) G1(t, u, k) + blk (eq(k, 0)
+    G2(t, u) + eq(k, k_b2) eq(u, u_b2) Gb2(t)) (`tape.coord_layout`)."""
+    a, e, c1 = plan.a, plan.e, plan.xk
+    st, z, su, sk = list(s[:a]), s[a], list(s[a + 1:a + 1 + e]), list(s[a + 1 + e:])
+    ub, kb = plan.b2_position()
+    w1 = 1 - z
+    w2 = z * eq_eval(bits_of(0, c1), sk)
+    wb = z * eq_eval(bits_of(kb, c1), sk) * eq_eval(bits_of(ub, e), su)
+    return st, su, sk, (w1, w2, wb)
+
+
+def b2_point(plan, st) -> list:
+    ub, kb = plan.b2_position()
+    return list(st) + [Fp2(1)] + bits_of(ub, plan.e) + bits_of(kb, plan.xk)
+
+
+def flat_weight(plan, r, s) -> Fp2:
+    """M~(r, s) = sum_(k < d) eq(r, k) eq(s, pos(k)): the wiring from theta's
+    flat order (thetaT, what c_theta hashes) to the proof's layout."""
+    from zkaudit.field import vec
+    from zkaudit.poly.mle import eq_table
+
+    pos = plan.shape.positions
+    er = eq_table(list(r))[:plan.d]
+    es = eq_table(list(s))[pos]
+    out = vec.inner(er, es)
+    return out if isinstance(out, Fp2) else Fp2.from_base(out)
 
 
 def zero_check_spec(names: list[str], dom, alphas: list[Fp2]) -> SumOfProducts:
@@ -81,37 +144,51 @@ def domain_tables(dom) -> list[str]:
 
 
 def selector(sel, point) -> Fp2:
-    """sel~(point) = prod over index groups of the prefix indicator [index < bound]."""
-    out, pos = Fp2(1), 0
-    for nv, bound in sel:
-        out = out * prefix_indicator(bound, list(point[pos:pos + nv]))
-        pos += nv
+    """sel~(point) = sum over boxes of prod over index groups of [lo <= index < hi]~."""
+    out = Fp2(0)
+    for bx in sel:
+        term, pos = Fp2(1), 0
+        for nv, lo, hi in bx:
+            pt = list(point[pos:pos + nv])
+            term = term * (prefix_indicator(hi, pt) - (prefix_indicator(lo, pt) if lo else Fp2(0)))
+            pos += nv
+        out = out + term
     return out
+
+
+def _eq_prefix(rr, ss, bound: int) -> Fp2:
+    """sum_(x < bound) eq(r, x) eq(s, x) over nv-bit x, in O(nv)."""
+    nv = len(rr)
+    if bound >= 1 << nv:
+        return eq_eval(rr, ss)
+    if bound <= 0:
+        return Fp2(0)
+    suffix = [Fp2(1)] * (nv + 1)
+    for k in range(nv - 1, -1, -1):
+        suffix[k] = suffix[k + 1] * (rr[k] * ss[k] + (1 - rr[k]) * (1 - ss[k]))
+    acc, prefix = Fp2(0), Fp2(1)
+    for k in range(nv):
+        q0, q1 = (1 - rr[k]) * (1 - ss[k]), rr[k] * ss[k]
+        if (bound >> (nv - 1 - k)) & 1:
+            acc = acc + prefix * q0 * suffix[k + 1]
+            prefix = prefix * q1
+        else:
+            prefix = prefix * q0
+    return acc
 
 
 def masked_eq(sel, r, s) -> Fp2:
     """The MLE of E(x) = eq(r, x) sel(x) at s (not eq(r, s) sel~(s): the MLE of a
-    product is not the product of MLEs): per index group,
-    sum_(x < bound) eq(r, x) eq(s, x), in O(n)."""
-    out, pos = Fp2(1), 0
-    for nv, bound in sel:
-        rr, ss = list(r[pos:pos + nv]), list(s[pos:pos + nv])
-        pos += nv
-        if bound >= 1 << nv:
-            out = out * eq_eval(rr, ss)
-            continue
-        suffix = [Fp2(1)] * (nv + 1)
-        for k in range(nv - 1, -1, -1):
-            suffix[k] = suffix[k + 1] * (rr[k] * ss[k] + (1 - rr[k]) * (1 - ss[k]))
-        acc, prefix = Fp2(0), Fp2(1)
-        for k in range(nv):
-            q0, q1 = (1 - rr[k]) * (1 - ss[k]), rr[k] * ss[k]
-            if (bound >> (nv - 1 - k)) & 1:
-                acc = acc + prefix * q0 * suffix[k + 1]
-                prefix = prefix * q1
-            else:
-                prefix = prefix * q0
-        out = out * acc
+    product is not the product of MLEs): per box and index group,
+    sum_(lo <= x < hi) eq(r, x) eq(s, x), in O(n) per box."""
+    out = Fp2(0)
+    for bx in sel:
+        term, pos = Fp2(1), 0
+        for nv, lo, hi in bx:
+            rr, ss = list(r[pos:pos + nv]), list(s[pos:pos + nv])
+            pos += nv
+            term = term * (_eq_prefix(rr, ss, hi) - _eq_prefix(rr, ss, lo))
+        out = out + term
     return out
 
 
@@ -273,13 +350,13 @@ def fetch_claims(plan, dataset, claims, transcript, claim, column_claim) -> list
     the public table columns (index j, the constant 2^f, zeros) as deferred
     checks against the verifier's own evaluations. Returns the claims on the
     dataset's feature and label polynomials, (index, PointClaim)."""
-    Kp = 1 << plan.c
+    Kp = 1 << plan.xk
     lc = claims.lookup_columns
     column_claim("slot", "i", lc[0].point, lc[0].value)
-    rho = transcript.challenge_exts(LABEL_FETCH_K, plan.c)
+    rho = transcript.challenge_exts(LABEL_FETCH_K, plan.xk)
     xv = Fp2(0)
     for k in range(Kp):
-        xv = lc[1 + k].value * eq_eval(bits_of(k, plan.c), rho) + xv
+        xv = lc[1 + k].value * eq_eval(bits_of(k, plan.xk), rho) + xv
     claim("X", tuple(lc[0].point) + tuple(rho), xv)
     claim("slot.y", lc[-1].point, lc[-1].value)
     claim("slot.live", claims.numerators.point, claims.numerators.value)
@@ -289,8 +366,8 @@ def fetch_claims(plan, dataset, claims, transcript, claim, column_claim) -> list
     for k, r in enumerate(rt):
         index = index + r * (1 << (len(rt) - 1 - k))
     transcript.zk.require_equal(claims.table_columns[0].value, index, where="training.fetch index")
-    for k in range(plan.d - 1, Kp):
-        const = Fp2(1 << plan.f) if k == plan.d - 1 else Fp2(0)
+    for k in range(plan.dx - 1, Kp):
+        const = Fp2(1 << plan.f) if k == plan.dx - 1 else Fp2(0)
         transcript.zk.require_equal(claims.table_columns[1 + k].value, const, where="training.fetch constants")
     feat_idx, label_idx = dataset_indices(dataset, plan.policy)
-    return list(zip(list(feat_idx) + [label_idx], list(claims.table_columns[1:plan.d]) + [claims.table_columns[-1]]))
+    return list(zip(list(feat_idx) + [label_idx], list(claims.table_columns[1:plan.dx]) + [claims.table_columns[-1]]))

@@ -211,13 +211,15 @@ class _Run:
             self.virtual_i.append((tuple(point), value))
         elif c == "ilast":
             self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
+        elif (b := pr.broadcast(self.plan, dom, c, point)) is not None:
+            self.claim(b[0], b[1], value)
         else:
             self.claim(f"{dom}.{c}", point, value)
 
     # --- 2 ------------------------------------------------------------------
     def _fetch_columns(self) -> dict:
         plan, inp = self.plan, self.inp
-        Kp = 1 << plan.c
+        Kp = 1 << plan.xk
         X = self.f["X"].reshape(-1, Kp)
         lookup = [self.f["i"]] + [np.ascontiguousarray(X[:, k]) for k in range(Kp)] + [self.f["y"]]
         polys = inp.dataset_opening.polys
@@ -226,7 +228,7 @@ class _Run:
         const = np.zeros(nt, dtype=np.uint64)
         const[:] = 1 << plan.f
         table = [np.arange(nt, dtype=np.uint64)] + [polys[i] for i in feat_idx] + [const] + \
-            [np.zeros(nt, dtype=np.uint64)] * (Kp - plan.d) + [polys[label_idx]]
+            [np.zeros(nt, dtype=np.uint64)] * (Kp - plan.dx) + [polys[label_idx]]
         return {"lookup": lookup, "table": table, "numerators": self.f["live"]}
 
     def _prove_fetch(self) -> None:
@@ -258,7 +260,7 @@ class _Run:
         for n, v in zip(names, ev.values[1:]):
             if n in dom.public:
                 continue
-            if n in ("dot", "xn", "shi", "next"):
+            if n in pr.PENDING:
                 self.pending[(dom.name, n)] = (tuple(s), v)
             elif n in dom.columns:
                 committed[n] = v
@@ -269,6 +271,8 @@ class _Run:
 
     # --- 4 ------------------------------------------------------------------
     def _features(self, points) -> None:
+        if self.plan.h:
+            return self._features_mlp()
         plan, t = self.plan, self.t
         lams = t.challenge_exts(pr.LABEL_FEAT, 3)
         s1, dot = self.pending[("slot", "dot")]
@@ -290,6 +294,96 @@ class _Run:
         self.claim("coord.theta", st + sk, ev.values[2])
         self.claim("slot.et", st + sj, ev.values[3])
         self.claim("X", s, ev.values[4])
+
+    def _send(self, value):
+        sent, v = send(self.t, _ext(value))
+        self.t.absorb_ext(pr.LABEL_SENT, sent)
+        self.stream.append(sent.to_bytes())
+        return v
+
+    def _features_mlp(self) -> None:
+        """The MLP's two sum-checks: features over (t, j, k) (pre, xn, G1) and
+        hidden units over (t, j, u) (dot, the three norms, G2, the b2 gradient)."""
+        plan, t, cols = self.plan, self.t, self.cols
+        A, Bp, Up, Kx = 1 << plan.a, 1 << plan.b, 1 << plan.e, 1 << plan.xk
+        a, b, e = plan.a, plan.b, plan.e
+        s1, dot = self.pending[("slot", "dot")]
+        s2, shi = self.pending[("coord", "shi")]
+        su, pre = self.pending[("unit", "pre")]
+        st, su2, sk, (w1, w2, wb) = pr.shi_parts(plan, s2)
+        jm = (np.arange(Bp) < plan.B).astype(np.int64)
+        et = cols["et"].reshape(A, Bp) * jm[None, :]
+        hid = cols["hid"].reshape(A, Bp, Up)
+        shi_t = cols["shi"].reshape(A, 2, Up, Kx)
+        g1 = evaluate(_field(shi_t[:, 0]), st + su2 + sk)
+        g2 = evaluate(_field(np.einsum("tj,tju->tu", et, hid)), st + su2)
+        gb = evaluate(_field(et.sum(axis=1) << plan.f), st)
+        b2 = evaluate(self.f["theta"], pr.b2_point(plan, s1[:a]))
+        g1v, g2v, gbv, b2v = (self._send(x) for x in (g1, g2, gb, b2))
+        t.zk.require_equal(shi, w1 * g1v + w2 * g2v + wb * gbv, where="training.gradient blocks")
+        self.claim("coord.theta", pr.b2_point(plan, s1[:a]), b2v)
+        # features: pre(su) = sum_k W~1(t, u_su, k) X(t, j, k); xn(s1); G1(st, su2, sk)
+        lams = t.challenge_exts(pr.LABEL_FEAT, 3)
+        th4 = self.f["theta"].reshape(A, 2, Up, Kx)
+        W1f = fold_low(np.ascontiguousarray(th4[:, 0].transpose(0, 2, 1)).reshape(-1), list(su[a + b:]), e)
+        W1f = W1f.reshape(A, 1, Kx, 2)
+        dhtf = fold_low(self.f["dht"], list(su2), e).reshape(A, Bp, 1, 2)
+        e1u = np.repeat(eq_table(list(su[:a + b])), Kx, axis=0)
+        e1 = np.repeat(eq_table(list(s1)), Kx, axis=0)
+        e2 = np.ascontiguousarray((np.broadcast_to(eq_table(st + sk).reshape(A, 1, Kx, 2), (A, Bp, Kx, 2))
+                                   * jm.astype(np.uint64).reshape(1, Bp, 1, 1)).reshape(-1, 2))
+        wb_ = np.ascontiguousarray(np.broadcast_to(W1f, (A, Bp, Kx, 2)).reshape(-1, 2))
+        db_ = np.ascontiguousarray(np.broadcast_to(dhtf, (A, Bp, Kx, 2)).reshape(-1, 2))
+        claimed = lams[0] * pre + lams[1] * self.pending[("slot", "xn")][1] + lams[2] * g1v
+        proof, ev, _ = sumcheck_prover.prove([e1u, e1, e2, wb_, db_, self.f["X"]], pr.feat_spec(lams, True), t,
+                                             claimed_sum=claimed, public=(0, 1, 2))
+        self.stream.append(proof.to_bytes())
+        p = list(ev.point)
+        pt, pj, pk = p[:a], p[a:a + b], p[a + b:]
+        self.claim("coord.theta", pt + [Fp2(0)] + list(su[a + b:]) + pk, ev.values[3])
+        self.claim("unit.dht", pt + pj + list(su2), ev.values[4])
+        self.claim("X", p, ev.values[5])
+        # hidden units over (t, j, u)
+        _, hn = self.pending[("slot", "hnorm")]
+        _, dn = self.pending[("slot", "dnorm")]
+        _, dtn = self.pending[("slot", "dtnorm")]
+        mu = t.challenge_exts(pr.LABEL_HIDDEN, 6)
+        E1 = np.repeat(eq_table(list(s1)), Up, axis=0)
+        E3 = self._e3(st, su2, jm)
+        E4 = self._e4(st, jm)
+        w2 = np.ascontiguousarray(np.broadcast_to(self.f["theta"].reshape(A, 2, Up, Kx)[:, 1, :, 0].reshape(A, 1, Up),
+                                                  (A, Bp, Up)).reshape(-1))
+        etb = np.repeat(self.f["et"], Up)
+        claimed = mu[0] * (dot - b2v * (1 << plan.f)) + mu[1] * (hn - (1 << 2 * plan.f)) + mu[2] * dn + mu[3] * dtn \
+            + mu[4] * g2v + mu[5] * gbv
+        proof, ev, _ = sumcheck_prover.prove([E1, E3, E4, w2, self.f["hid"], self.f["dh"], self.f["dht"], etb],
+                                             pr.hidden_spec(mu, plan.f), t, claimed_sum=claimed, public=(0, 1, 2))
+        self.stream.append(proof.to_bytes())
+        p = list(ev.point)
+        pt, pj, pu = p[:a], p[a:a + b], p[a + b:]
+        self.claim("coord.theta", pt + [Fp2(1)] + pu + [Fp2(0)] * plan.xk, ev.values[3])
+        for i, c in ((4, "hid"), (5, "dh"), (6, "dht")):
+            self.claim(f"unit.{c}", p, ev.values[i])
+        self.claim("slot.et", pt + pj, ev.values[7])
+
+    def _e3(self, st, su2, jm):
+        """eq(st, t) [j < B] eq(su2, u) over (t, j, u)."""
+        A, Bp, Up = 1 << self.plan.a, 1 << self.plan.b, 1 << self.plan.e
+        et_ = eq_table(list(st))
+        eu = eq_table(list(su2))
+        out = vec.ext_zeros(A * Bp * Up).reshape(A, Bp, Up, 2)
+        for j in range(self.plan.B):
+            out[:, j] = vec.mul(np.repeat(et_, Up, axis=0), np.tile(eu, (A, 1))).reshape(A, Up, 2)
+        return out.reshape(-1, 2)
+
+    def _e4(self, st, jm):
+        """eq(st, t) [j < B] [u = 0] over (t, j, u)."""
+        A, Bp, Up = 1 << self.plan.a, 1 << self.plan.b, 1 << self.plan.e
+        out = vec.ext_zeros(A * Bp * Up).reshape(A, Bp, Up, 2)
+        et_ = eq_table(list(st))
+        for j in range(self.plan.B):
+            out[:, j, 0] = et_
+        return out.reshape(-1, 2)
 
     # --- 5 ------------------------------------------------------------------
     def _shift(self) -> None:
@@ -316,11 +410,22 @@ class _Run:
         r = t.challenge_exts(pr.LABEL_INIT, plan.c)
         self.init_point = pr.bits_of(0, plan.a) + list(r)
         self.book.add_exact("coord.theta", self.init_point, _ext(evaluate(self.f["theta"], self.init_point)))
-        sent, v = send(t, _ext(evaluate(self.f["thetaT"], list(r))))
-        t.absorb_ext(pr.LABEL_SENT, sent)
-        self.stream.append(sent.to_bytes())
-        self.claim("thetaT", r, v)
-        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+        if not plan.h:  # the layout is theta's flat order
+            v = self._send(evaluate(self.f["thetaT"], list(r)))
+            self.claim("thetaT", r, v)
+            self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+            return
+        # thetaT (flat, what c_theta hashes) against theta_T in the layout:
+        # thetaT(rf) = sum_x M(rf, x) theta(T, x), M the wiring (`protocol.flat_weight`)
+        rf = t.challenge_exts(pr.LABEL_FLAT, plan.theta_vars)
+        v = self._send(evaluate(self.f["thetaT"], list(rf)))
+        self.claim("thetaT", rf, v)
+        m = vec.ext_zeros(1 << plan.c)
+        m[plan.shape.positions] = eq_table(list(rf))[:plan.d]
+        row = np.ascontiguousarray(self.f["theta"].reshape(-1, 1 << plan.c)[plan.T])
+        proof, ev, _ = sumcheck_prover.prove([m, row], pr.PAIR, t, claimed_sum=v, public=(0,))
+        self.stream.append(proof.to_bytes())
+        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(ev.point), ev.values[1])
 
     # --- 7 ------------------------------------------------------------------
     def _discharge(self, zk):

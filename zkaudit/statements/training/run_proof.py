@@ -91,9 +91,6 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
     from zkaudit.train.trainer import Semantics
 
     policy = run.policy
-    if policy.hidden:
-        raise ZkauditError("training proofs cover logistic regression so far; this run trains an MLP",
-                           hint="the non-zero-knowledge check `zkaudit train check` covers MLP runs")
     ddir = run.dataset_dir(dataset_dir)
     _opened(run, ddir, dataset_use)
     data = training_data(policy, ddir)

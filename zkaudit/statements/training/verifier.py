@@ -121,8 +121,6 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     if rec["policy_digest"] != policy.digest.hex() or rec["dataset_record_digest"] != ds.digest.hex() \
             or rec["num_rows"] != ds.num_rows:
         raise StatementMismatch("the run record names another policy or dataset", where=pr.WHERE)
-    if policy.hidden:
-        raise MalformedProof("training proofs cover logistic regression only", where=pr.WHERE)
     # bounded work before anything is read: the mask and the tables grow with the policy and the record
     if policy.tape_words > MAX_TAPE_WORDS or ds.num_rows > MAX_ROWS:
         raise MalformedProof("the run is larger than this verifier takes", where=pr.WHERE,
@@ -247,6 +245,8 @@ class _Verify:
             self.virtual_i.append((tuple(point), value))
         elif c == "ilast":
             self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
+        elif (b := pr.broadcast(self.plan, dom, c, point)) is not None:
+            self.claim(b[0], b[1], value)
         else:
             self.claim(f"{dom}.{c}", point, value)
 
@@ -264,8 +264,7 @@ class _Verify:
         for n, mc in zip(plan.table_order, lc.multiplicities):
             self.claim(f"mult.{n}", mc.point, mc.value)
         # 2. the fetch
-        Kp = 1 << plan.c
-        width = 1 + Kp + 1
+        width = 1 + (1 << plan.xk) + 1
         cinst = CommittedTableInstance(width, plan.a + plan.b, ds.num_vars, ds.num_rows)
         claims = committed_table_verifier.verify(cinst, CommittedTableProof.from_bytes(self.stream.next("fetch")), t)
         self.ds_claims = pr.fetch_claims(plan, ds, claims, t, self.claim, self.column_claim)
@@ -273,7 +272,10 @@ class _Verify:
         for dom in plan.domains.values():
             self.zero_check(dom)
         # 4-5
-        self.features()
+        if plan.h:
+            self.features_mlp()
+        else:
+            self.features()
         self.shift()
         for pt, v in self.virtual_i:
             self.prefix(pt, v)
@@ -285,13 +287,22 @@ class _Verify:
         from zkaudit.field import vec
 
         th0 = np.zeros(1 << plan.c, dtype=np.int64)
-        th0[:plan.d] = theta0
+        th0[plan.shape.positions] = theta0
         self.book.add_exact("coord.theta", init_point, _ext(evaluate(vec.from_int64(th0), list(r))))
-        sent = Fp2.from_bytes(self.stream.next("theta_T value"))
-        v = receive(t, sent)
-        t.absorb_ext(pr.LABEL_SENT, sent)
-        self.claim("thetaT", r, v)
-        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+        if not plan.h:
+            v = self.receive("theta_T value")
+            self.claim("thetaT", r, v)
+            self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(r), v)
+            return
+        rf = t.challenge_exts(pr.LABEL_FLAT, plan.theta_vars)
+        v = self.receive("theta_T value")
+        self.claim("thetaT", rf, v)
+        where = f"{pr.WHERE}.theta_T wiring"
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), v, plan.c, pr.PAIR, t, where=where,
+                                      public=(0,))
+        if ev.values[0] != pr.flat_weight(plan, rf, ev.point):
+            raise TrainingRejected("theta_T wiring weight is not M(r, s)", where=where)
+        self.claim("coord.theta", pr.bits_of(plan.T, plan.a) + list(ev.point), ev.values[1])
 
     def zero_check(self, dom):
         t = self.t
@@ -314,7 +325,7 @@ class _Verify:
                     _ext(evaluate(self.mask_tables[n], s))
                 if val != want:
                     raise TrainingRejected(f"public table {n} differs from the verifier's", where=where)
-            elif n in ("dot", "xn", "shi", "next"):
+            elif n in pr.PENDING:
                 self.pending[(dom.name, n)] = (tuple(s), val)
             elif n in dom.columns:
                 committed[n] = val
@@ -340,6 +351,54 @@ class _Verify:
         self.claim("coord.theta", st + sk, ev.values[2])
         self.claim("slot.et", st + sj, ev.values[3])
         self.claim("X", s, ev.values[4])
+
+    def receive(self, what: str):
+        sent = Fp2.from_bytes(self.stream.next(what))
+        v = receive(self.t, sent)
+        self.t.absorb_ext(pr.LABEL_SENT, sent)
+        return v
+
+    def features_mlp(self):
+        plan, t = self.plan, self.t
+        a, b = plan.a, plan.b
+        s1, dot = self.pending[("slot", "dot")]
+        s2, shi = self.pending[("coord", "shi")]
+        su, pre = self.pending[("unit", "pre")]
+        st, su2, sk, (w1, w2, wb) = pr.shi_parts(plan, s2)
+        g1v, g2v, gbv, b2v = (self.receive(f"gradient block {i}") for i in range(4))
+        self.zk.require_equal(shi, w1 * g1v + w2 * g2v + wb * gbv, where="training.gradient blocks")
+        self.claim("coord.theta", pr.b2_point(plan, s1[:a]), b2v)
+        lams = t.challenge_exts(pr.LABEL_FEAT, 3)
+        where = f"{pr.WHERE}.features"
+        claimed = lams[0] * pre + lams[1] * self.pending[("slot", "xn")][1] + lams[2] * g1v
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), claimed, plan.feat_vars,
+                                      pr.feat_spec(lams, True), t, where=where, public=(0, 1, 2))
+        p = list(ev.point)
+        pt, pj, pk = p[:a], p[a:a + b], p[a + b:]
+        if ev.values[0] != eq_eval(list(su[:a + b]), pt + pj) or ev.values[1] != eq_eval(list(s1), pt + pj) or \
+                ev.values[2] != eq_eval(st + sk, pt + pk) * prefix_indicator(plan.B, pj):
+            raise TrainingRejected("feature sum-check weights are not eq", where=where)
+        self.claim("coord.theta", pt + [Fp2(0)] + list(su[a + b:]) + pk, ev.values[3])
+        self.claim("unit.dht", pt + pj + list(su2), ev.values[4])
+        self.claim("X", p, ev.values[5])
+        mu = t.challenge_exts(pr.LABEL_HIDDEN, 6)
+        hn, dn, dtn = (self.pending[("slot", n)][1] for n in ("hnorm", "dnorm", "dtnorm"))
+        claimed = mu[0] * (dot - b2v * (1 << plan.f)) + mu[1] * (hn - (1 << 2 * plan.f)) + mu[2] * dn + mu[3] * dtn \
+            + mu[4] * g2v + mu[5] * gbv
+        where = f"{pr.WHERE}.hidden units"
+        ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), claimed, a + b + plan.e,
+                                      pr.hidden_spec(mu, plan.f), t, where=where, public=(0, 1, 2))
+        p = list(ev.point)
+        pt, pj, pu = p[:a], p[a:a + b], p[a + b:]
+        jb = prefix_indicator(plan.B, pj)
+        if ev.values[0] != eq_eval(list(s1), pt + pj) or \
+                ev.values[1] != eq_eval(st, pt) * jb * eq_eval(su2, pu) or \
+                ev.values[2] != eq_eval(st, pt) * jb * eq_eval(pr.bits_of(0, plan.e), pu):
+            raise TrainingRejected("hidden-unit sum-check weights are not eq", where=where)
+        self.claim("coord.theta", pt + [Fp2(1)] + pu + [Fp2(0)] * plan.xk, ev.values[3])
+        for i, c in ((4, "hid"), (5, "dh"), (6, "dht")):
+            self.claim(f"unit.{c}", p, ev.values[i])
+        self.claim("slot.et", pt + pj, ev.values[7])
 
     def shift(self):
         plan, t = self.plan, self.t

@@ -23,8 +23,9 @@ def _rhu(x: np.ndarray, k: int) -> np.ndarray:
 def build(plan, trace, X: np.ndarray, y: np.ndarray, tape_words: np.ndarray, mask_words: np.ndarray) -> dict:
     """name -> int64 array over its domain (flattened, t in the high bits), virtual
     tables included; plus "X" (the fetched features) and "thetaT"."""
-    A, Bp, Kp = 1 << plan.a, 1 << plan.b, 1 << plan.c
+    A, Bp, Kp, Kx = 1 << plan.a, 1 << plan.b, 1 << plan.c, 1 << plan.xk
     T, B, d, L = plan.T, plan.B, plan.d, plan.L
+    pos = plan.shape.positions
     sem = plan.sem
     gapv = np.array(plan.tables["gap"].values, dtype=np.int64)
     noisev = np.array(plan.tables["noise"].values, dtype=np.int64)
@@ -57,16 +58,19 @@ def build(plan, trace, X: np.ndarray, y: np.ndarray, tape_words: np.ndarray, mas
     s["live"] = live
     Xa = augmented(X, plan.f)
     rows = np.where(trace.live, trace.index[:, :B], 0)
-    feat = np.zeros((A, Bp, Kp), dtype=np.int64)
-    feat[:T, :B, :d] = np.where(trace.live[:, :, None], Xa[rows], 0)
+    feat = np.zeros((A, Bp, Kx), dtype=np.int64)
+    feat[:T, :B, :plan.dx] = np.where(trace.live[:, :, None], Xa[rows], 0)
     yy = z2(Bp)
     yy[:T, :B] = np.where(trace.live, np.asarray(y)[rows], 0)
     s["y"] = yy
     theta = np.zeros((A, Kp), dtype=np.int64)
-    theta[:T + 1, :d] = trace.theta
-    dot = np.einsum("tjk,tk->tj", feat, theta)
-    s["dot"] = dot
+    theta[:T + 1, pos] = trace.theta
     s["xn"] = (feat * feat).sum(axis=2)
+    if plan.h:
+        dot = _hidden_forward(plan, s, feat, theta, live)
+    else:
+        dot = np.einsum("tjk,tk->tj", feat, theta)
+    s["dot"] = dot
     zq = _rhu(dot, plan.sig_shift)
     s["zq"], s["rz"] = zq * live, (dot + ((1 << (plan.sig_shift - 1)) if plan.sig_shift else 0) - (zq << plan.sig_shift)) * live
     s["bzh"], s["bzl"] = ((zq > L - 1) & (live == 1)).astype(np.int64), ((zq < -L) & (live == 1)).astype(np.int64)
@@ -75,7 +79,11 @@ def build(plan, trace, X: np.ndarray, y: np.ndarray, tape_words: np.ndarray, mas
     s["prob"] = sig[zin + L]
     e = (s["prob"] - (yy << plan.w)) * live
     s["sg"], s["eab"] = (e < 0).astype(np.int64), np.abs(e)
-    n2 = s["eab"] * s["eab"] * s["xn"]
+    if plan.h:
+        _hidden_backward(plan, s, e, live)
+        n2 = s["eab"] * s["eab"] * s["hnorm"] + s["dnorm"] * s["xn"]
+    else:
+        n2 = s["eab"] * s["eab"] * s["xn"]
     s["n2"] = n2
     root = np.array([[_ceil_sqrt(int(v)) for v in row] for row in n2], dtype=np.int64)
     CF = plan.CF
@@ -84,15 +92,19 @@ def build(plan, trace, X: np.ndarray, y: np.ndarray, tape_words: np.ndarray, mas
     Aab = np.where(live == 1, (s["eab"] * CF) // np.maximum(den, 1), 0)
     s["A"], s["rc"] = Aab, (s["eab"] * CF - Aab * den) * live
     s["et"] = (1 - 2 * s["sg"]) * Aab
+    if plan.h:
+        _hidden_clip(plan, s, den, live)
     # ---- coord ------------------------------------------------------------
-    s["un"], s["R:noise"], s["m:noise"], s["cn"] = word_cols(slice(B + 1, B + 1 + d), Kp, slice(0, d))
+    s["un"], s["R:noise"], s["m:noise"], s["cn"] = word_cols(slice(B + 1, B + 1 + d), Kp, pos)
     kn = np.ones((A, Kp), dtype=np.int64)
-    kn[:T, :d] = trace.noise + plan.noise_offset + 1
+    kn[:T, pos] = trace.noise + plan.noise_offset + 1
     s["kn"], s["hn"], s["ln"] = kn, noisev[kn], noisev[kn - 1]
-    shi = np.einsum("tj,tjk->tk", s["et"], feat)
+    if plan.h:
+        shi = _hidden_gradient(plan, s, feat)
+    else:
+        shi = np.einsum("tj,tjk->tk", s["et"], feat)
     s["shi"] = shi
-    sel_c = np.zeros((A, Kp), dtype=np.int64)
-    sel_c[:T, :d] = 1
+    sel_c = sel_mask(plan.domains["coord"]).reshape(A, Kp)
     g = plan.grid_shift
     S = _rhu(shi, g) * sel_c
     s["S"], s["rS"] = S, (shi + ((1 << (g - 1)) if g else 0) - (S << g)) * sel_c
@@ -120,10 +132,84 @@ def build(plan, trace, X: np.ndarray, y: np.ndarray, tape_words: np.ndarray, mas
 
     out = {k: np.ascontiguousarray(v).reshape(-1) for k, v in s.items()}
     out["X"] = feat.reshape(-1)
-    tT = np.zeros(Kp, dtype=np.int64)
+    tT = np.zeros(1 << plan.theta_vars, dtype=np.int64)
     tT[:d] = trace.theta[-1]
     out["thetaT"] = tT
     return out
+
+
+# --- the MLP's hidden layer (unit domain, (t, j, u)) ----------------------------
+def _unit_mask(plan, live) -> np.ndarray:
+    Up = 1 << plan.e
+    return live[:, :, None] * (np.arange(Up) < plan.h)[None, None, :].astype(np.int64)
+
+
+def _blocks(plan, theta):
+    """(W~1 (A, 2^e, 2^c1), w2 over u (A, 2^e), b2 (A,)) from the padded theta."""
+    A = theta.shape[0]
+    t4 = theta.reshape(A, 2, 1 << plan.e, 1 << plan.xk)
+    ub, kb = plan.b2_position()
+    return t4[:, 0], t4[:, 1, :, 0], t4[:, 1, ub, kb]
+
+
+def _hidden_forward(plan, s, feat, theta, live) -> np.ndarray:
+    w, L = plan.w, plan.L
+    m = _unit_mask(plan, live)
+    W1, w2, b2 = _blocks(plan, theta)
+    pre = np.einsum("tjk,tuk->tju", feat, W1) * m
+    zu = _rhu(pre, w)
+    s["pre"], s["zu"], s["r1"] = pre, zu * m, (pre + (1 << (w - 1)) - (zu << w)) * m
+    s["bh1"], s["bl1"] = ((zu > L - 1) & (m == 1)).astype(np.int64), ((zu < -L) & (m == 1)).astype(np.int64)
+    zh = np.clip(zu, -L, L - 1) * m
+    s["zh"], s["pz"] = zh, (zh > 0).astype(np.int64)
+    hid = np.maximum(zh, 0)
+    s["hid"] = hid
+    s["w2b"] = np.broadcast_to(w2[:, None, :], hid.shape).copy()
+    s["liveb"] = np.broadcast_to(live[:, :, None], hid.shape).copy()
+    s["hnorm"] = (hid * hid).sum(axis=2) + (1 << 2 * plan.f)
+    return np.einsum("tju,tu->tj", hid, w2) + (b2[:, None] << plan.f)
+
+
+def _hidden_backward(plan, s, e, live) -> None:
+    w = plan.w
+    m = _unit_mask(plan, live)
+    prod = e[:, :, None] * s["w2b"] * m
+    q2 = _rhu(prod, w)
+    s["q2"], s["r2"] = q2 * m, (prod + (1 << (w - 1)) - (q2 << w)) * m
+    one = 1 << w
+    s["bqh"], s["bql"] = ((q2 > one) & (m == 1)).astype(np.int64), ((q2 < -one) & (m == 1)).astype(np.int64)
+    cl = np.clip(q2, -one, one) * m
+    dh = s["pz"] * cl
+    s["cl"], s["dh"] = cl, dh
+    s["sd"], s["dab"] = (dh < 0).astype(np.int64), np.abs(dh)
+    s["sgb"] = np.broadcast_to(s["sg"][:, :, None], dh.shape).copy()
+    s["eabb"] = np.broadcast_to(s["eab"][:, :, None], dh.shape).copy()
+    s["dnorm"] = (dh * dh).sum(axis=2)
+
+
+def _hidden_clip(plan, s, den, live) -> None:
+    m = _unit_mask(plan, live)
+    denb = np.broadcast_to(den[:, :, None], m.shape)
+    A1 = np.where(m == 1, (s["dab"] * plan.CF) // np.maximum(denb, 1), 0)
+    s["A1"], s["rc1"] = A1, (s["dab"] * plan.CF - A1 * denb) * m
+    s["dht"] = (1 - 2 * s["sd"]) * A1
+    s["denb"] = denb.copy()
+    s["dtnorm"] = (s["dht"] * s["dht"]).sum(axis=2)
+
+
+def _hidden_gradient(plan, s, feat) -> np.ndarray:
+    """shi in the coord layout: G1 = sum_j dht x~ in block 0, G2 = sum_j et hid
+    at (1, u, 0), the b2 gradient 2^f sum_j et at b2's position."""
+    A = feat.shape[0]
+    Up, Kx = 1 << plan.e, 1 << plan.xk
+    jm = (np.arange(feat.shape[1]) < plan.B).astype(np.int64)[None, :]
+    et = s["et"] * jm
+    out = np.zeros((A, 2, Up, Kx), dtype=np.int64)
+    out[:, 0] = np.einsum("tju,tjk->tuk", s["dht"] * jm[:, :, None], feat)
+    out[:, 1, :, 0] = np.einsum("tj,tju->tu", et, s["hid"])
+    ub, kb = plan.b2_position()
+    out[:, 1, ub, kb] += et.sum(axis=1) << plan.f
+    return out.reshape(A, -1)
 
 
 def _ceil_sqrt(n: int) -> int:
@@ -135,11 +221,14 @@ def _ceil_sqrt(n: int) -> int:
 
 def sel_mask(dom) -> np.ndarray:
     """The 0/1 selector of a domain over its flattened rows."""
-    m = np.ones(1, dtype=np.int64)
-    for nv, bound in dom.sel:
-        part = (np.arange(1 << nv) < bound).astype(np.int64)
-        m = np.outer(m, part).reshape(-1)
-    return m
+    out = np.zeros(1 << dom.num_vars, dtype=np.int64)
+    for bx in dom.sel:
+        m = np.ones(1, dtype=np.int64)
+        for nv, lo, hi in bx:
+            idx = np.arange(1 << nv)
+            m = np.outer(m, ((idx >= lo) & (idx < hi)).astype(np.int64)).reshape(-1)
+        out += m
+    return out
 
 
 def fill_ranges(plan, cols: dict) -> None:
