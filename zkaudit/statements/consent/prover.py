@@ -17,8 +17,9 @@ from zkaudit.lookup import committed_table_prover
 from zkaudit.lookup.claim import PointClaim
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.lookup.committed_table_prover import RowNotInTable
-from zkaudit.poly.mle import eq_table, evaluate
+from zkaudit.poly.mle import eq_table
 from zkaudit.statements.common.statement import bind
+from zkaudit.statements.consent import sparse
 from zkaudit.statements.consent.proof import STATEMENT, ConsentProof
 from zkaudit.statements.consent.verifier import (
     DATASET_BANK,
@@ -56,7 +57,7 @@ def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table
     tcols = [table_opening.hi, table_opening.lo]
     if multiplicities is None:
         try:
-            m = committed_table_prover.table_multiplicities(ids, valid, tcols, table.num_rows)
+            m = sparse.multiplicities(ids, valid, tcols, table.num_rows)
         except RowNotInTable as exc:
             raise NotConsented(f"dataset row {exc.row + 1}: its ID is not in consent table version "
                                f"{table.doc['version']} ({table.doc['purpose']})") from None
@@ -136,8 +137,7 @@ class _Run:
         uniq = None
         if self.unique_ids:
             r = transcript.challenge_exts(LABEL_UNIQUE_POINT, table.num_vars)
-            uniq, uc, _ = sumcheck_prover.prove([eq_table(r), self.m], uniqueness_spec(), transcript,
-                                                claimed_sum=Fp2(0), public=(0,))
+            uniq, uc, _ = sparse.prove_zero_check(r, self.m, uniqueness_spec(), transcript, claimed_sum=Fp2(0))
             m_claims.append(PointClaim(uc.point, uc.values[1]))
         hi_i, lo_i = self.id_polys
         repads, tvals = (), ()
@@ -151,8 +151,7 @@ class _Run:
                 sc, reduced = repad(self.opening.polys[i], c, transcript)
                 repads += (sc,)
                 id_claims.append((i, reduced))
-            rt = claims.table_columns[0].point
-            tvals = tuple(_ext(evaluate(col, list(rt))) for col in self.tcols)
+            tvals = tuple(zk.value(c.value) for c in claims.table_columns)  # t_c~(r_t): the LogUp evaluated it
             t_claims = table_value_checks(transcript, claims, tvals)
             d_claims, m_claims = finish_zk(transcript, dataset, id_claims, m_claims)
             self.used = zk.banks_used()[ADVICE_BANK]

@@ -1,0 +1,144 @@
+"""The consent prover's sparse table-side work (statements/consent/sparse.py,
+kernels.py) against its dense references: the multiplicities against
+`table_multiplicities`, the sparse evaluation against `poly.mle.evaluate`,
+and the uniqueness zero-check against the generic sum-check prover (plain
+and zero-knowledge: the same proof bytes, claims and transcript)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkaudit.field.constants import P
+from zkaudit.field.scalar import Fp2
+from zkaudit.field.randomness import random_ext
+from zkaudit.lookup.committed_table_prover import RowNotInTable, table_multiplicities
+from zkaudit.poly.mle import eq_table, evaluate
+from zkaudit.statements.consent import sparse
+from zkaudit.statements.consent.verifier import uniqueness_spec
+from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.zk import ADVICE, ZkProver
+from zkaudit.transcript import Transcript
+
+U64 = np.uint64
+
+
+def _table(rng, rows, k, *, equal_hi=False):
+    hi = rng.integers(0, P, rows, dtype=U64)
+    if equal_hi:  # many rows sharing a high limb: the search must compare the low one
+        hi[: rows // 2] = hi[0]
+    lo = rng.integers(0, P, rows, dtype=U64)
+    order = np.lexsort((lo, hi))
+    hs, ls = np.zeros(1 << k, dtype=U64), np.zeros(1 << k, dtype=U64)
+    hs[:rows], ls[:rows] = hi[order], lo[order]
+    return hs, ls
+
+
+@pytest.mark.parametrize("equal_hi", [False, True])
+def test_multiplicities_match_reference(equal_hi):
+    rng = np.random.default_rng(1)
+    hi, lo = _table(rng, 300, 9, equal_hi=equal_hi)
+    pick = rng.integers(0, 300, 64)  # repeats: multiplicities above 1
+    ids = [hi[pick].copy(), lo[pick].copy()]
+    valid = (rng.random(64) < 0.8).astype(U64)
+    ids[0][valid == 0] = U64(12345)  # an invalid record's ID is not looked up
+    got = sparse.multiplicities(ids, valid, [hi, lo], 300)
+    want = table_multiplicities(ids, valid, [hi, lo], 300)
+    assert got.dtype == U64 and np.array_equal(got, want) and int(got.sum()) == int(valid.sum())
+
+
+def test_multiplicities_missing_row_and_padding():
+    rng = np.random.default_rng(2)
+    hi, lo = _table(rng, 100, 8)
+    pick = rng.integers(0, 100, 16)
+    ids = [hi[pick].copy(), lo[pick].copy()]
+    valid = np.ones(16, dtype=U64)
+    ids[1][5] = U64((int(ids[1][5]) + 1) % P)  # the high limb of a real row, another low limb
+    with pytest.raises(RowNotInTable) as exc:
+        sparse.multiplicities(ids, valid, [hi, lo], 100)
+    with pytest.raises(RowNotInTable) as ref:
+        table_multiplicities(ids, valid, [hi, lo], 100)
+    assert exc.value.row == ref.value.row == 5
+    ids = [np.zeros(16, dtype=U64), np.zeros(16, dtype=U64)]  # the padding rows' (0, 0) is not a real row
+    with pytest.raises(RowNotInTable):
+        sparse.multiplicities(ids, valid, [hi, lo], 100)
+
+
+def test_multiplicities_unsorted_table_takes_reference():
+    rng = np.random.default_rng(3)
+    hi, lo = rng.integers(0, P, 64, dtype=U64), rng.integers(0, P, 64, dtype=U64)
+    pick = rng.integers(0, 50, 20)
+    ids, valid = [hi[pick], lo[pick]], np.ones(20, dtype=U64)
+    assert np.array_equal(sparse.multiplicities(ids, valid, [hi, lo], 50),
+                          table_multiplicities(ids, valid, [hi, lo], 50))
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 10])
+def test_sparse_evaluate(k):
+    rng = np.random.default_rng(k)
+    m = np.zeros(1 << k, dtype=U64)
+    m[rng.integers(0, 1 << k, max(1, (1 << k) // 7))] = rng.integers(0, 3, max(1, (1 << k) // 7), dtype=U64)
+    point = [Fp2(int(a), int(b)) for a, b in random_ext(k)]
+    assert sparse.sparse_evaluate(m, point) == evaluate(m, point)
+    assert sparse.sparse_evaluate(np.zeros(1 << k, dtype=U64), point) == Fp2(0)
+
+
+def _m(rng, k, kind):
+    n = 1 << k
+    m = np.zeros(n, dtype=U64)
+    if kind == "sparse":
+        m[rng.choice(n, max(1, n // 16), replace=False)] = 1
+    elif kind == "dense":
+        m[:] = rng.integers(0, 2, n, dtype=U64)
+    elif kind == "cheat":  # a multiplicity of 2 and arbitrary values: the rounds are still the true ones
+        m[rng.choice(n, max(1, n // 8), replace=False)] = rng.integers(0, P, max(1, n // 8), dtype=U64)
+        m[0] = 2
+    elif kind == "top":  # only the upper half used, and the last entry
+        m[n // 2 :: 3] = 1
+        m[-1] = 1
+    return m
+
+
+def _run(r, m, zk, sparse_path):
+    t = Transcript()
+    t.absorb_statement("consent-sparse-test", 1, digests={"case": b"zero-check".ljust(32, b"\0")})
+    session = None
+    if zk is not None:
+        session = ZkProver({ADVICE: zk.shape[0]}, {ADVICE: zk})
+        t.zk = session
+    claimed = Fp2(0)
+    if sparse_path:
+        proof, claim, _ = sparse.prove_zero_check(r, m, uniqueness_spec(), t, claimed_sum=claimed)
+    else:
+        proof, claim, _ = sumcheck_prover.prove([eq_table(r), m], uniqueness_spec(), t, claimed_sum=claimed,
+                                                public=(0,))
+    tail = t.challenge_ext(b"test/after")
+    used = session.banks_used() if session is not None else None
+    return proof.to_bytes(), claim.point, claim.values, tail, used
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 8, 11])
+@pytest.mark.parametrize("kind", ["sparse", "dense", "cheat", "top"])
+@pytest.mark.parametrize("zero_knowledge", [False, True], ids=["plain", "zk"])
+def test_zero_check_matches_generic_prover(k, kind, zero_knowledge):
+    rng = np.random.default_rng(100 * k + len(kind))
+    m = _m(rng, k, kind)
+    r = [Fp2(int(a), int(b)) for a, b in random_ext(k)]
+    bank = random_ext(8 * k + 64) if zero_knowledge else None
+    assert _run(r, m, bank, True) == _run(r, m, bank, False)
+
+
+def test_zero_check_run_rounds_match_generic_run():
+    """Round by round, before the transcript: the sparse run's evaluations,
+    pairs and finals are the generic run's."""
+    rng = np.random.default_rng(7)
+    k = 9
+    m = _m(rng, k, "sparse")
+    r = [Fp2(int(a), int(b)) for a, b in random_ext(k)]
+    spec = uniqueness_spec()
+    fast, slow = sparse.ZeroCheckRun(r, m, spec), sumcheck_prover._GenericRun([eq_table(r), m], spec)
+    assert fast.first_round() == slow.first_round()
+    for j, s in enumerate(random_ext(k - 1)):
+        s = Fp2(int(s[0]), int(s[1]))
+        assert fast.fold_and_next(s, last=j == k - 2) == slow.fold_and_next(s, last=j == k - 2)
+    assert fast.pairs() == slow.pairs()
