@@ -278,6 +278,9 @@ def _violations(plan, cols, c: Case) -> set[str]:
             v = _exact(g, cols, sel.shape[0]) % P
             if np.any((v != 0) & (sel == 1)):
                 out.add(f"{dom.name}: {name}")
+        for name, g in dom.all_rows:
+            if np.any(_exact(g, dict(cols, sel=sel), sel.shape[0]) % P != 0):
+                out.add(f"{dom.name}: {name}")
     for dom_name, tb, columns in plan.lookup_list:
         vals = [(cols[n].astype(object) + k) % P for n, k in columns]
         if tb.startswith("range"):
@@ -288,7 +291,7 @@ def _violations(plan, cols, c: Case) -> set[str]:
         if bad:
             out.add(f"lookup {dom_name}: {tb} {columns}")
     # the fetch: signed numerators per looked-up tuple must sum to a real record's count
-    A, Bp, Kp = _shape(plan)
+    A, Bp, Kp = 1 << plan.a, 1 << plan.b, 1 << plan.xk
     Xa = augmented(c.X, plan.f)
     Xf = cols["X"].reshape(A * Bp, Kp)
     total: dict = {}
@@ -296,7 +299,7 @@ def _violations(plan, cols, c: Case) -> set[str]:
         key = (int(cols["i"][r]) % P, tuple(int(v) % P for v in Xf[r]), int(cols["y"][r]) % P)
         total[key] = total.get(key, 0) + _signed(cols["live"][r])
     for (i, x, yy), n in total.items():
-        real = i < c.N and x == tuple(int(v) % P for v in Xa[i]) + (0,) * (Kp - plan.d) and yy == int(c.y[i])
+        real = i < c.N and x == tuple(int(v) % P for v in Xa[i]) + (0,) * (Kp - plan.dx) and yy == int(c.y[i])
         if n != 0 and not real:
             out.add("fetch: a looked-up row is not its record")
     return out
