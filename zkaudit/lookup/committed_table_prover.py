@@ -89,9 +89,15 @@ def _check(name: str, a, n: int) -> None:
 
 
 def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols, multiplicities,
-          transcript: Transcript) -> tuple[CommittedTableProof, CommittedTableClaims]:
+          transcript: Transcript, *, layer_prove=None,
+          evaluate_multiplicities=None) -> tuple[CommittedTableProof, CommittedTableClaims]:
     """The caller has bound the statement and the commitments to every input
-    (looked-up columns, numerators, table columns, multiplicities)."""
+    (looked-up columns, numerators, table columns, multiplicities).
+    Optional prover-side speed-ups that change no byte of the proof:
+    `layer_prove` runs each GKR layer's sum-check (default
+    `gkr.fused_layer_prove`, same signature; the consent prover's keeps
+    sparse numerators sparse), `evaluate_multiplicities(m, point)` gives
+    m~(point) (default `poly.mle.evaluate`)."""
     nf, nt, w = 1 << instance.lookup_vars, 1 << instance.table_vars, instance.width
     if len(lookup_cols) != w or len(table_cols) != w:
         raise ValueError(f"the instance has {w} columns")
@@ -126,7 +132,8 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
         roots = list(roots)
     layer_proofs, ends = [], []
     for t, layers in enumerate(trees):
-        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t])
+        root, proofs, point, end = gkr.prove(layers, transcript, layer_prove=layer_prove or gkr.fused_layer_prove,
+                                             root=hidden_roots[t])
         if zk is None:
             roots.append(root)
         layer_proofs.append(proofs)
@@ -134,7 +141,8 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
     lo = {kind: ends[tree][0][tree_vars[tree] - nv :] for kind, nv, tree, _ in segments}
     rf, rt = lo["lookup"], lo["table"]
     values = [_ext(evaluate(c, rf)) for c in lookup_cols] + [_ext(evaluate(numerators, rf))]
-    values += [_ext(evaluate(c, rt)) for c in table_cols] + [_ext(evaluate(multiplicities, rt))]
+    values += [_ext(evaluate(c, rt)) for c in table_cols]
+    values.append(_ext((evaluate_multiplicities or evaluate)(multiplicities, rt)))
     if zk is None:
         sent, held = values, values
     else:  # sent padded; the claims keep them Hidden

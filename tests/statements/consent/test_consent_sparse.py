@@ -142,3 +142,103 @@ def test_zero_check_run_rounds_match_generic_run():
         s = Fp2(int(s[0]), int(s[1]))
         assert fast.fold_and_next(s, last=j == k - 2) == slow.fold_and_next(s, last=j == k - 2)
     assert fast.pairs() == slow.pairs()
+
+
+def _layer_tables(rng, h, nnz):
+    """p_L, p_R sparse (about nnz entries each, extension values), q dense."""
+    tabs = [np.zeros((h, 2), dtype=U64) for _ in range(2)]
+    for t in tabs:
+        at = rng.choice(h, nnz, replace=False)
+        t[at] = random_ext(nnz)
+    tabs[0][h - 1] = random_ext(1)[0]  # the last pair's right end
+    return tabs + [random_ext(h), random_ext(h)]
+
+
+def _layer_run(prove, rho, tables, lam, bank):
+    from zkaudit.lookup.protocol import layer_spec
+
+    t = Transcript()
+    t.absorb_statement("consent-sparse-test", 1, digests={"case": b"gkr-layer".ljust(32, b"\0")})
+    session = None
+    if bank is not None:
+        session = ZkProver({ADVICE: bank.shape[0]}, {ADVICE: bank})
+        t.zk = session
+    claimed = Fp2(123456789, 987654321)  # any claim: the rounds are the tables' own either way
+    proof, claim, _ = prove(rho, tables, layer_spec(lam), t, claimed_sum=claimed)
+    tail = t.challenge_ext(b"test/after")
+    return proof.to_bytes(), claim.point, claim.values, tail, session.banks_used() if session else None
+
+
+@pytest.mark.parametrize("nnz", [1, 40, 400])
+@pytest.mark.parametrize("zero_knowledge", [False, True], ids=["plain", "zk"])
+def test_sparse_layer_matches_fused(monkeypatch, nnz, zero_knowledge):
+    from zkaudit.lookup import gkr
+
+    monkeypatch.setattr(sparse, "SPARSE_MIN_PAIRS", 4)  # small layers take the sparse path too
+    rng = np.random.default_rng(nnz)
+    h = 1 << 12
+    tables = _layer_tables(rng, h, nnz)
+    rho = [Fp2(int(a), int(b)) for a, b in random_ext(12)]
+    lam = Fp2(int(random_ext(1)[0, 0]), 5)
+    bank = random_ext(200) if zero_knowledge else None
+    called = []
+    monkeypatch.setattr(sparse, "SparseLayerRun", _spy(sparse.SparseLayerRun, called))
+    fast = _layer_run(sparse.layer_prove, rho, tables, lam, bank)
+    assert called, "the sparse path did not run"
+    assert fast == _layer_run(gkr.fused_layer_prove, rho, tables, lam, bank)
+
+
+def _spy(cls, called):
+    def make(*args, **kwargs):
+        called.append(1)
+        return cls(*args, **kwargs)
+
+    return make
+
+
+def test_sparse_layer_serial_and_parallel_kernels(monkeypatch):
+    """Layers above and below the kernels' serial cut (SERIAL_PAIRS)."""
+    from zkaudit.lookup import gkr
+
+    monkeypatch.setattr(sparse, "SPARSE_MIN_PAIRS", 4)
+    rng = np.random.default_rng(9)
+    for h in (8, 1 << 13):
+        tables = _layer_tables(rng, h, max(1, h // 64))
+        rho = [Fp2(int(a), int(b)) for a, b in random_ext(h.bit_length() - 1)]
+        lam = Fp2(3, 4)
+        assert _layer_run(sparse.layer_prove, rho, tables, lam, None) == _layer_run(gkr.fused_layer_prove, rho,
+                                                                                    tables, lam, None)
+
+
+@pytest.mark.parametrize("zero_knowledge", [False, True], ids=["plain", "zk"])
+def test_committed_table_proof_unchanged_by_sparse_hooks(monkeypatch, zero_knowledge):
+    """The whole LogUp against a committed table: the consent prover's hooks
+    (sparse layers, sparse m~) give the default prover's bytes and claims."""
+    from zkaudit.lookup import committed_table_prover
+    from zkaudit.lookup.committed_table import CommittedTableInstance
+
+    monkeypatch.setattr(sparse, "SPARSE_MIN_PAIRS", 4)
+    rng = np.random.default_rng(11)
+    k, n = 12, 6
+    hi, lo = _table(rng, 3000, k)
+    pick = rng.choice(3000, 50, replace=False)
+    ids = [np.zeros(1 << n, dtype=U64), np.zeros(1 << n, dtype=U64)]
+    ids[0][:50], ids[1][:50] = hi[pick], lo[pick]
+    valid = np.zeros(1 << n, dtype=U64)
+    valid[:50] = 1
+    ids[0][50:], ids[1][50:] = hi[0], lo[0]  # padding rows hold a real ID, numerator 0
+    m = sparse.multiplicities(ids, valid, [hi, lo], 3000)
+    inst = CommittedTableInstance(2, n, k, 3000)
+    bank = random_ext(4000) if zero_knowledge else None
+
+    def run(**hooks):
+        t = Transcript()
+        t.absorb_statement("consent-sparse-test", 1, digests={"case": b"committed-table".ljust(32, b"\0")})
+        session = ZkProver({ADVICE: bank.shape[0]}, {ADVICE: bank}) if zero_knowledge else None
+        t.zk = session
+        proof, claims = committed_table_prover.prove(inst, ids, valid, [hi, lo], m, t, **hooks)
+        pub = lambda c: (c.point, session.value(c.value) if session else c.value)  # noqa: E731
+        return (proof.to_bytes(), [pub(c) for c in claims.table_columns], pub(claims.multiplicities),
+                t.challenge_ext(b"test/after"))
+
+    assert run(layer_prove=sparse.layer_prove, evaluate_multiplicities=sparse.sparse_evaluate) == run()

@@ -131,7 +131,9 @@ class _Run:
                                                  "table": table.commitment.to_bytes(), "multiplicities": mc_bytes})
         transcript.zk = zk
         inst = CommittedTableInstance(2, dataset.num_vars, table.num_vars, table.num_rows)
-        lookup, claims = committed_table_prover.prove(inst, self.ids, self.valid, self.tcols, self.m, transcript)
+        lookup, claims = committed_table_prover.prove(inst, self.ids, self.valid, self.tcols, self.m, transcript,
+                                                      layer_prove=sparse.layer_prove,
+                                                      evaluate_multiplicities=sparse.sparse_evaluate)
         check_numerators(transcript, dataset, claims.numerators)
         m_claims = [claims.multiplicities]
         uniq = None

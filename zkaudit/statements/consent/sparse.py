@@ -25,10 +25,15 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field.scalar import Fp2
+from zkaudit.lookup import gkr
 from zkaudit.lookup.committed_table_prover import RowNotInTable, table_multiplicities
 from zkaudit.poly.mle import eq_table
+from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.statements.consent import kernels
 from zkaudit.sumcheck import prover as sumcheck_prover
+from zkaudit.sumcheck.claim import EvaluationClaim
+from zkaudit.sumcheck.proof import SumcheckProof
+from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_ROUND, absorb_header
 
 U64 = np.uint64
 _ONE = Fp2(1)
@@ -163,3 +168,115 @@ def prove_zero_check(r, m: np.ndarray, spec, transcript, *, claimed_sum: Fp2):
 
         return zk_prover.prove([None, None], spec, transcript, zk, claimed_sum, n, (0,), {}, run=run)
     return run.prove(transcript, n, claimed_sum)
+
+
+# ---- the LogUp's table tree: sparse numerators ------------------------------
+
+# A layer takes the sparse path from this many pairs on, when its numerators'
+# support is at most 1/SPARSE_FROM of the layer (else the dense fused kernels).
+SPARSE_MIN_PAIRS = 1 << 12
+SPARSE_FROM = 4
+
+
+def _support(p_l: np.ndarray, p_r: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((p_l[:, 0] | p_l[:, 1] | p_r[:, 0] | p_r[:, 1]) != 0).astype(np.int64)
+
+
+class SparseLayerRun(gkr.FusedRun):
+    """`lookup.gkr.FusedRun` (one fractional-sum layer's sum-check, eq split
+    off) with p_L, p_R kept on their support: the dense work is q_L q_R's
+    (`kernels.qq_*`), the numerators' part runs on their support
+    (`kernels.pq_*`). The same rounds, pairs and finals as `FusedRun`."""
+
+    def __init__(self, rho, tables, spec, support: np.ndarray | None = None):
+        self.rho, self.spec = list(rho), spec
+        self.lam_fp2 = spec.terms[2].coeff
+        self.prefix, self.j, self.s02 = _ONE, 0, None
+        p_l, p_r, q_l, q_r = tables
+        self.q = np.stack([q_l, q_r])
+        self.idx = _support(p_l, p_r) if support is None else support
+        self.pv = np.ascontiguousarray(np.stack([p_l[self.idx], p_r[self.idx]], axis=1))
+
+    def _combine(self, dense: np.ndarray, part: np.ndarray) -> np.ndarray:
+        out = np.empty((2, 2), dtype=U64)
+        for t in range(2):
+            v = self.lam_fp2 * Fp2(int(dense[t, 0]), int(dense[t, 1])) + Fp2(int(part[t, 0]), int(part[t, 1]))
+            out[t] = (v.c0, v.c1)
+        return out
+
+    def first_round(self):
+        eqs = _eq(self.rho[1:])
+        dense = kernels.qq_round(self.q, eqs)
+        part = kernels.pq_round(self.idx, self.pv, self.q.shape[1] // 2, self.q, eqs)
+        self.s02 = self._combine(dense, part)
+        return self._partial()
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        rj = self.rho[self.j]
+        self.prefix = self.prefix * (rj * r + (1 - rj) * (1 - r))
+        h = self.q.shape[1] // 2
+        out = np.empty((2, h, 2), dtype=U64)
+        # the next round's weights eq(rho_>j+1, .) (one entry, 1, before the last round: the plain run uses it)
+        eqs = _eq(self.rho[self.j + 2 :]) if self.j + 1 < len(self.rho) else np.zeros((1, 2), dtype=U64)
+        r0, r1 = U64(r.c0), U64(r.c1)
+        dense = kernels.qq_fold_round(self.q, r0, r1, eqs, out)
+        self.q = out
+        self.idx, self.pv = kernels.pq_fold(self.idx, self.pv, h, r0, r1)
+        part = kernels.pq_round(self.idx, self.pv, h // 2, self.q, eqs) if h > 1 else np.zeros((2, 2), dtype=U64)
+        self.s02 = self._combine(dense, part)
+        self.j += 1
+        return None if last else self._partial()
+
+    def _p(self, t: int, i: int) -> Fp2:
+        j = int(np.searchsorted(self.idx, i))
+        if j < self.idx.shape[0] and self.idx[j] == i:
+            return Fp2(int(self.pv[j, t, 0]), int(self.pv[j, t, 1]))
+        return Fp2(0)
+
+    def _q(self, t: int, i: int) -> Fp2:
+        return Fp2(int(self.q[t, i, 0]), int(self.q[t, i, 1]))
+
+    def pairs(self):
+        rj = self.rho[self.j]
+        eq_pair = (self.prefix * (1 - rj), self.prefix * rj)
+        return [eq_pair, (self._p(0, 0), self._p(0, 1)), (self._p(1, 0), self._p(1, 1)),
+                (self._q(0, 0), self._q(0, 1)), (self._q(1, 0), self._q(1, 1))]
+
+    def finals(self):
+        return (self.prefix, self._p(0, 0), self._p(1, 0), self._q(0, 0), self._q(1, 0))
+
+
+def layer_prove(rho, tables, spec, transcript, *, claimed_sum: Fp2):
+    """`lookup.gkr.fused_layer_prove` (same signature, proof, claim and
+    transcript) with sparse numerators on `SparseLayerRun`; a layer whose
+    numerators are not sparse, or that the fused prover sends to its
+    reference, goes to `fused_layer_prove` itself."""
+    zk = getattr(transcript, "zk", None)
+    h = tables[0].shape[0]
+    if h // 2 < SPARSE_MIN_PAIRS or any(x == 0 for x in rho) or len(rho) < 2:
+        return gkr.fused_layer_prove(rho, tables, spec, transcript, claimed_sum=claimed_sum)
+    support = _support(tables[0], tables[1])
+    if support.shape[0] * SPARSE_FROM > h:
+        return gkr.fused_layer_prove(rho, tables, spec, transcript, claimed_sum=claimed_sum)
+    run = SparseLayerRun(rho, tables, spec, support)
+    if zk is not None:
+        from zkaudit.sumcheck import zk_prover
+
+        return zk_prover.prove([None] + list(tables), spec, transcript, zk, claimed_sum, len(rho), (0,), {},
+                               run=run)
+    # the plain choreography of fused_layer_prove, on the run's rounds
+    num_vars = len(rho)
+    absorb_header(transcript, spec, num_vars, claimed_sum)
+    claim, point, rounds = claimed_sum, [], []
+    partial = run.first_round()
+    for j in range(num_vars):
+        evals = tuple(run.complete(partial, claim))
+        rounds.append(evals)
+        transcript.absorb_exts(LABEL_ROUND, evals)
+        r = transcript.challenge_ext(LABEL_CHALLENGE)
+        point.append(r)
+        claim = evaluate_from_evals(evals, r)
+        partial = run.fold_and_next(r, last=j == num_vars - 1)
+    finals = run.finals()
+    transcript.absorb_exts(LABEL_FINAL, finals)
+    return SumcheckProof(tuple(rounds), finals), EvaluationClaim(tuple(point), finals), claimed_sum
