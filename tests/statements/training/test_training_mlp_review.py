@@ -1,0 +1,188 @@
+"""An independent review of the MLP training proof (d_in-h-1, ReLU) as a
+malicious prover: each test builds a forged witness for an MLP run and asks
+`verify_training` about it.
+
+The adversary is the one of test_training_mlp.py: `_prove` runs the honest
+protocol on the forged columns (gate checks skipped, range limbs filled from
+the expression's value mod p, so a range that can wrap is exploited),
+`refresh` recomputes every virtual table of the MLP from the committed
+columns, and `train_with` retrains the rest of the run on the forgery, so
+the witness is consistent everywhere but at the constraint an attack targets.
+
+A forgery the verifier accepts is written as a test that asserts rejection
+and so FAILS while the bug stands (its name says `accepted`); an attack the
+proof refuses is kept as a passing test, with the constraint that refuses it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
+from test_training_attacks import P, _prove, _recompute_coord, _rejected  # noqa: E402
+from test_training_mlp import _at, _dims, _isqrt_ceil, _rhu, _trace, _unit, case3, case4, dataset_dir, refresh  # noqa: E402,F401
+
+from zkaudit.errors import ProofRejected  # noqa: E402
+from zkaudit.statements.training.verifier import verify_training  # noqa: E402
+
+
+# --- the adversary ----------------------------------------------------------------------
+def train_with(c, den=None):
+    """The MLP semantics (trainer.train) with one hook: den(t, den, nrm) -> the
+    denominators the live slots of step t are clipped with (e~ and every dh~ of
+    the slot follow it), so the theta chain follows the forgery."""
+    from zkaudit.train.trainer import Trace, augmented, initial_theta, join_mlp_grad, split_mlp
+
+    P_, sem = c.policy, c.sem
+    T, B, d, h, N = P_.steps, P_.max_batch, P_.num_params, P_.hidden[0], c.N
+    W = np.asarray(c.words, dtype=np.uint64).reshape(T, -1)
+    Xt = augmented(c.X, P_.feature_bits)
+    xn = (Xt * Xt).sum(axis=1)
+    y = np.asarray(c.y, dtype=np.int64)
+    CF, L, w, lim = P_.clip_fine, P_.sigmoid_input_limit, P_.weight_bits, P_.weight_limit
+    a, sh = P_.update_multiplier()
+    tr = Trace.empty(T, B, d, h)
+    theta = initial_theta(P_)
+    tr.theta[0] = theta
+    for t in range(T):
+        G = sem.gap_table.draw(W[t, :B + 1])
+        index = np.cumsum(G + 1) - 1
+        live = index[:B] < N
+        rows = index[:B][live]
+        x, yl, nx = Xt[rows], y[rows], xn[rows]
+        W1, w2 = split_mlp(theta, P_.d_in, h)
+        zh = np.clip(_rhu(x @ W1.T, w), -L, L - 1)
+        v = augmented(np.maximum(zh, 0), P_.feature_bits)
+        zin = np.clip(_rhu(v @ w2, sem.sig_shift), -L, L - 1)
+        e = sem.sigmoid[zin + L] - yl * (1 << w)
+        dh = np.where(zh > 0, np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w), 0)
+        nrm = e * e * (v * v).sum(axis=1) + (dh * dh).sum(axis=1) * nx
+        dn = np.maximum(np.array([_isqrt_ceil(int(q)) for q in nrm], dtype=np.int64), CF)
+        if den is not None:
+            dn = den(t, dn.copy(), nrm)
+        et = np.sign(e) * ((np.abs(e) * CF) // dn)
+        dht = np.sign(dh) * ((np.abs(dh) * CF) // dn[:, None])
+        shi = join_mlp_grad(dht.T @ x, et @ v)
+        S = _rhu(shi, sem.grid_shift)
+        z = sem.noise_table.draw(W[t, B + 1:])
+        step = a * (S + z)
+        theta = np.clip(theta - (_rhu(step, sh) if sh > 0 else step << -sh), -lim, lim)
+        tr.words[t], tr.gaps[t], tr.index[t], tr.live[t] = W[t], G, index, live
+        tr.hidden[t, live], tr.delta[t, live], tr.delta_clipped[t, live] = zh, dh, dht
+        tr.norm2[t, live], tr.den[t, live], tr.err[t, live], tr.clipped[t, live] = nrm, dn, e, et
+        tr.grad_sum[t], tr.rounded_sum[t], tr.noise[t], tr.theta[t + 1] = shi, S, z, theta
+    return tr
+
+
+def forge(c, trace, tamper=None, after=None) -> tuple[bytes, set]:
+    """(proof, what it breaks): tamper(plan, cols) on the committed columns, then
+    every virtual table and coord column recomputed, then after(plan, cols)
+    (to forge a virtual table against the committed ones)."""
+    seen: set[str] = set()
+
+    def evil(plan, cols):
+        if tamper is not None:
+            tamper(plan, cols)
+        refresh(plan, cols)
+        _recompute_coord(plan, cols)
+        if after is not None:
+            after(plan, cols)
+
+    return _prove(c, trace, tamper=evil, seen=seen), seen
+
+
+def accepts(c, proof) -> bool:
+    try:
+        verify_training(proof, run_record=c.run.record, policy_doc=c.policy.doc, coin_doc=c.coin)
+    except ProofRejected:
+        return False
+    return True
+
+
+# --- 1. the denominator wraps the field (ACCEPTED: a soundness bug) ---------------------
+def _wrapped_den(n2: int) -> int:
+    """The smallest den' = 2^32 + x with den'^2 - p in [n2, n2 + 2 den' - 2]: mod p,
+    den' passes "den squared covers" and "den minimal" as the ceiling root of n2."""
+    x = 0
+    while (1 << 33) * x + x * x + (1 << 32) - 1 < n2:
+        x += 1
+    den = (1 << 32) + x
+    assert n2 <= den * den - P <= n2 + 2 * den - 2
+    return den
+
+
+def _wrap_targets(c, tr, t: int, count: int) -> dict[int, int]:
+    """Live slots j of step t (trace slot index) -> den': every remainder of the
+    slot's clip (e~ and each unit's dh~) must lie in [den' - 2^32, 2^32), the
+    32-bit ranges "clip remainder" and "clip remainder below den"."""
+    CF = c.policy.clip_fine
+    out = {}
+    for j in np.flatnonzero(tr.live[t]):
+        den = _wrapped_den(int(tr.norm2[t, j]))
+        if den - CF >= 1 << 32:
+            continue
+        rems = [abs(int(tr.err[t, j])) * CF % den] + [abs(int(v)) * CF % den for v in tr.delta[t, j]]
+        if all(den - (1 << 32) <= r < 1 << 32 for r in rems):
+            out[int(j)] = den
+        if len(out) == count:
+            break
+    return out
+
+
+def _apply_den(plan, cols, t: int, forged: dict[int, int]) -> None:
+    """Slot (t, j) clipped with den' instead of its honest denominator: den, bd, A,
+    rc, e~ and, per unit, A1, rc1, dh~ (the broadcast denb follows in refresh)."""
+    CF = plan.CF
+    for j, den in forged.items():
+        i = (t << plan.b) + j
+        eab = int(cols["eab"][i])
+        A = eab * CF // den
+        cols["den"][i], cols["bd"][i], cols["A"][i], cols["rc"][i] = den, 0, A, eab * CF - A * den
+        cols["et"][i] = (1 - 2 * cols["sg"][i]) * A
+        for u in range(plan.h):
+            k = _at(plan, t, j, u)
+            dab = int(cols["dab"][k])
+            A1 = dab * CF // den
+            cols["A1"][k], cols["rc1"][k] = A1, dab * CF - A1 * den
+            cols["dht"][k] = (1 - 2 * cols["sd"][k]) * A1
+
+
+def test_den_wrap_mod_p_accepted_silences_records(case4):
+    """BUG (soundness): den - C_F is range-checked at 32 bits for an MLP, so den
+    may reach C_F + 2^32 - 1 > sqrt(p), where den^2 wraps the field. For a live
+    slot of squared norm n2, den' = 2^32 + x with den'^2 - p in [n2, n2 + 2 den' - 2]
+    passes "den squared covers" (den'^2 - n2 = den'^2 - p - n2 mod p) and "den
+    minimal" as if it were ceil(sqrt(n2)); the slot's e~ and dh~ are then divided
+    by ~2^32 instead of ~2^25 (C_F = 2^24), i.e. the record is all but dropped from
+    the gradient sum. Every gate, range and lookup holds mod p; the verifier
+    accepts a c_theta that is not the DP-SGD result (here three records of step 0
+    silenced; an adversary can silence any record whose remainders fit).
+
+    Fix (plan.py): keep den <= 2^31 -- ceil_sqrt of a norm below 2^62 -- so den^2
+    < p: e.g. a range "den at most 2^31" on live * (2^31 - den) (32 bits) beside
+    "den at least C_F", and refuse policies with C_F > 2^31 in Plan (den = C_F
+    would wrap too); the unit's clip reads den through denb, so it is covered."""
+    c = case4
+    honest = _trace(c)
+    targets = _wrap_targets(c, honest, 0, 3)
+    assert len(targets) == 3, "no slot of step 0 whose clip remainders fit 32 bits"
+    slots = np.flatnonzero(honest.live[0])
+    live_pos = {int(j): int(np.flatnonzero(slots == j)[0]) for j in targets}
+
+    def den(t, dn, nrm):
+        if t == 0:
+            for j, d in targets.items():
+                dn[live_pos[j]] = d
+        return dn
+
+    tr = train_with(c, den=den)
+    assert not np.array_equal(tr.theta[-1], honest.theta[-1])  # a false statement
+    assert np.array_equal(train_with(c).theta, honest.theta)  # the hook alone is the trainer
+    proof, seen = forge(c, tr, tamper=lambda plan, cols: _apply_den(plan, cols, 0, targets))
+    assert seen == set(), f"the forgery breaks {sorted(seen)}"  # every constraint holds mod p
+    assert not accepts(c, proof), "ACCEPTED: a run whose records were silenced by a wrapped den"
