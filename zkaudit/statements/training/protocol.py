@@ -262,20 +262,25 @@ class Blobs:
 
 # --- stacked advice and claim bookkeeping --------------------------------------
 LABEL_STACK = b"training/stack-point"
+MAX_TABLE_VARS = 24  # PcsParams.max_log_codeword of `hiding_params`
 LABEL_COMBINE = b"training/combine-weights"
 
 
 def stacks(dom) -> list[tuple[str, int, int]]:
     """(table name, first column, p) per stacked table of a domain: its columns
-    cut into runs of 2^p by the binary digits of their count (72 = 64 + 8),
+    cut into runs of 2^p by the binary digits of their count (72 = 64 + 8;
+    runs of at most 2^(24 - num_vars) columns, so that no table passes 2^24),
     each run committed as ONE table with the column index in the high p bits.
     The opening pays one term per table, not per column, and no column of a
     stack is padding."""
-    out, start, n = [], 0, len(dom.columns)
-    for p in range(n.bit_length() - 1, -1, -1):
-        if n >> p & 1:
-            out.append((f"{dom.name}#{len(out)}", start, p))
-            start += 1 << p
+    n = len(dom.columns)
+    cap = max(0, MAX_TABLE_VARS - dom.num_vars)  # a stacked table stays within the commitment's largest table
+    full, rest = divmod(n, 1 << cap)
+    sizes = [cap] * full + [p for p in range(cap - 1, -1, -1) if rest >> p & 1]
+    out, start = [], 0
+    for p in sizes:
+        out.append((f"{dom.name}#{len(out)}", start, p))
+        start += 1 << p
     return out
 
 
