@@ -186,3 +186,88 @@ def test_den_wrap_mod_p_accepted_silences_records(case4):
     proof, seen = forge(c, tr, tamper=lambda plan, cols: _apply_den(plan, cols, 0, targets))
     assert seen == set(), f"the forgery breaks {sorted(seen)}"  # every constraint holds mod p
     assert not accepts(c, proof), "ACCEPTED: a run whose records were silenced by a wrapped den"
+
+
+# --- 2. the unit domain's broadcasts are routed to the slot and coord columns -----------
+def _dead_relu_unit(plan, cols) -> int:
+    """A real unit of a live slot whose ReLU is off (pz = 0, so dh = 0 whatever the
+    backprop reads): a local forgery there changes nothing downstream."""
+    t, j, u = _unit(plan, cols, lambda t, j, u: cols["pz"][_at(plan, t, j, u)] == 0
+                    and cols["zh"][_at(plan, t, j, u)] > -plan.L)
+    return _at(plan, t, j, u)
+
+
+def _backprop(plan, cols, k: int) -> None:
+    """q2, r2, the clamp bits and cl of unit row k from its (possibly forged) sgb, eabb, w2b."""
+    w, one = plan.w, 1 << plan.w
+    prod = (1 - 2 * int(cols["sgb"][k])) * int(cols["eabb"][k]) * int(cols["w2b"][k])
+    q2 = _rhu(prod, w)
+    cols["q2"][k], cols["r2"][k] = q2, prod + (1 << (w - 1)) - (q2 << w)
+    cols["bqh"][k], cols["bql"][k] = int(q2 > one), int(q2 < -one)
+    cols["cl"][k] = min(max(q2, -one), one)
+
+
+def _lie(name: str):
+    def after(plan, cols):
+        k = _dead_relu_unit(plan, cols)
+        if name == "w2b":
+            cols["w2b"][k] += 1000
+        elif name == "sgb":
+            cols["sgb"][k] = 1 - cols["sgb"][k]
+        elif name == "eabb":
+            cols["eabb"][k] += 7
+        elif name == "denb":
+            cols["denb"][k] += 12345
+        elif name == "liveb":  # the unit escapes every live-gated gate
+            cols["liveb"][k] = 0
+        _backprop(plan, cols, k)
+    return after
+
+
+@pytest.mark.parametrize("name", ["w2b", pytest.param("sgb", marks=pytest.mark.heavy),
+                                  pytest.param("eabb", marks=pytest.mark.heavy),
+                                  pytest.param("denb", marks=pytest.mark.heavy),
+                                  pytest.param("liveb", marks=pytest.mark.heavy)])
+def test_broadcast_lie_is_refused(case3, name):
+    """A broadcast virtual table of the unit domain (w2b = w2(t, u); sgb, eabb, denb,
+    liveb = the slot's sg, eab, den, live) forged at one unit, every unit gate
+    still holding on the forged values: its zero-check claim is routed to the
+    theta or slot column at the right point, so the opening refuses it."""
+    proof, seen = forge(case3, _trace(case3), after=_lie(name))
+    assert seen == set()  # the relation holds on the forged tables: only the routing can see it
+    print(f"rejected at {_rejected(case3, proof).where!r}")
+
+
+# --- 3. the virtual tables the sum-checks reduce ------------------------------------------
+def test_pre_lie_at_a_dead_relu_is_refused(case4):
+    """pre one step of 2^w lower at a unit whose ReLU is off (zu and zh follow, hid and
+    dh stay 0): every gate holds, the feature sum-check refuses the claim on pre."""
+    def after(plan, cols):
+        k = _dead_relu_unit(plan, cols)
+        L = plan.L
+        cols["pre"][k] -= 1 << plan.w
+        cols["zu"][k] -= 1
+        zu = int(cols["zu"][k])
+        cols["bl1"][k] = int(zu < -L)
+        cols["zh"][k] = max(zu, -L)
+
+    proof, seen = forge(case4, _trace(case4), after=after)
+    assert seen == set()
+    assert _rejected(case4, proof).where == "training.features"
+
+
+@pytest.mark.heavy
+def test_dot_and_norm_lie_on_a_dead_slot_is_refused(case4):
+    """A dead slot's logit and norms are free for the slot gates, but dot, hnorm,
+    dnorm, dtnorm are sums over its units: the hidden-unit sum-check refuses them."""
+    def after(plan, cols):
+        A, Bp, _, _ = _dims(plan)
+        live = cols["live"].reshape(A, Bp)
+        t, j = next((t, j) for t in range(plan.T) for j in range(plan.B) if not live[t, j])
+        i = (t << plan.b) + j
+        cols["dot"][i] += 12345
+        cols["hnorm"][i] += 3
+
+    proof, seen = forge(case4, _trace(case4), after=after)
+    assert seen == set()
+    assert _rejected(case4, proof).where == "training.hidden units"
