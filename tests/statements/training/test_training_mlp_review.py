@@ -271,3 +271,90 @@ def test_dot_and_norm_lie_on_a_dead_slot_is_refused(case4):
     proof, seen = forge(case4, _trace(case4), after=after)
     assert seen == set()
     assert _rejected(case4, proof).where == "training.hidden units"
+
+
+# --- 4. the four values sent before the feature sum-check ---------------------------------
+def _prove_sending(c, trace, change, **kw) -> tuple[bytes, set]:
+    """forge() with the prover's sent values changed: change(n, value, weights) -> the
+    value of the n-th send (n = 0..3: G1, G2, Gb2 and b2 at their points; 4: theta_T),
+    weights = (w1, w2, wb) of the shi decomposition at the coord point."""
+    from zkaudit.statements.training import protocol as pr
+    from zkaudit.statements.training import prover
+
+    weights, calls = {}, [0]
+    parts, send = pr.shi_parts, prover._Run._send
+
+    def shi_parts(plan, s):
+        out = parts(plan, s)
+        weights["w"] = out[3]
+        return out
+
+    def evil_send(self, value):
+        n = calls[0]
+        calls[0] += 1
+        return send(self, change(n, prover._ext(value), weights.get("w")))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prover.pr, "shi_parts", shi_parts)
+        mp.setattr(prover._Run, "_send", evil_send)
+        return forge(c, trace, **kw)
+
+
+@pytest.mark.heavy
+def test_shi_split_moved_between_blocks_is_refused(case4):
+    """G1 and G2 sent off by d/w1 and -d/w2: the deferred check on shi still holds
+    (w1 G1 + w2 G2 + wb Gb2 unchanged), each sent value is then its sum-check's
+    claim: the feature sum-check refuses G1."""
+    from zkaudit.field.scalar import Fp2
+
+    d = Fp2(12345, 6789)
+
+    def change(n, v, w):
+        return v + d * w[0].inverse() if n == 0 else v - d * w[1].inverse() if n == 1 else v
+
+    proof, seen = _prove_sending(case4, _trace(case4), change)
+    assert seen == set()
+    assert _rejected(case4, proof).where == "training.features"
+
+
+def test_b2_sent_value_lie_is_refused(case3):
+    """The run's forward pass uses b2 + 2^12 (dot = w2 . hid + 2^f (b2 + 2^12) on every
+    row, the rest of the run trained on it) while theta holds b2, and the prover
+    sends b2 + 2^12 at the slot point: the hidden-unit sum-check balances, only the
+    claim on theta at b2's position (h = 3: the padding unit's row) is false."""
+    from zkaudit.statements.training import witness as wt
+
+    c, delta = case3, 1 << 12
+    tr = train_with_b2(c, delta)
+    assert not np.array_equal(tr.theta[-1], _trace(c).theta[-1])
+    blocks = wt._blocks
+
+    def shifted(plan, theta):
+        W1, w2, b2 = blocks(plan, theta)
+        return W1, w2, b2 + delta
+
+    def after(plan, cols):
+        cols["dot"] += delta << plan.f
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wt, "_blocks", shifted)
+        proof, seen = _prove_sending(c, tr, lambda n, v, w: v + delta if n == 3 else v, after=after)
+    assert seen == set()  # every gate holds on the forward pass with b2 + 2^12
+    print(f"rejected at {_rejected(c, proof).where!r}")
+
+
+def train_with_b2(c, delta: int):
+    """The MLP semantics with b2 + delta in the logit (not in the update)."""
+    from zkaudit.train import trainer
+
+    split = trainer.split_mlp
+
+    def shifted(theta, d_in, h):
+        W1, w2 = split(theta, d_in, h)
+        w2 = w2.copy()
+        w2[h] += delta
+        return W1, w2
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(trainer, "split_mlp", shifted)
+        return train_with(c)
