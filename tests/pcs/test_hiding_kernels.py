@@ -13,7 +13,7 @@ from zkaudit.field import Fp2, vec
 from zkaudit.field.constants import P
 from zkaudit.pcs import Claim, PcsParams, commit, hiding, open, verify
 from zkaudit.pcs import hiding_code, pair_sumcheck
-from zkaudit.pcs.hiding import WeightedClaim
+from zkaudit.pcs.hiding import LinearClaim, WeightedClaim
 from zkaudit.pcs.layout import Layout
 from zkaudit.sumcheck import prover as generic_prover
 from zkaudit.sumcheck.errors import SumcheckRejected
@@ -110,6 +110,29 @@ def test_block_row_dots_equal_full_width_reference():
               WeightedClaim(2, 0, (Fp2(3),), Fp2(1)),
               WeightedClaim(0, lay.cols - 2, (Fp2(3), Fp2(4, 5), Fp2(9), Fp2(0, 1)), Fp2(1)),
               Claim(0, (Fp2(1), Fp2(0)) + pt(10), Fp2(1))]  # a point with Boolean leading coordinates
+    l = (lay.num_rows + 1).bit_length()
+    terms = [t for ts in hiding.claim_terms(lay, len(sizes), claims, params, l) for t in ts]
+    got = hiding.term_dots(mat, terms, lay.cols)
+    assert np.array_equal(got, hiding.term_dots_reference(mat, terms, lay.cols))
+
+
+def test_row_dots_shared_by_terms_with_one_column_point_equal_reference():
+    """Claims on several tables at one point (and one table twice) share
+    their column products: the shared rows land on every term."""
+    rng = np.random.default_rng(6)
+    params = ZK
+    sizes = [12, 12, 11, 7, 7]
+    every = hiding.all_num_vars(sizes, params)
+    lay = Layout.build(every, params.choose_log_cols(every))
+    mat = vec.random((lay.num_rows + 2) * (lay.cols + params.pad_symbols), rng).reshape(lay.num_rows + 2, -1)
+
+    def pt(v):
+        return tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(v, rng))
+
+    p12, p7 = pt(12), pt(7)
+    claims = [Claim(0, p12, Fp2(1)), Claim(1, p12, Fp2(1)), Claim(0, p12, Fp2(1)), Claim(2, p12[1:], Fp2(1)),
+              Claim(3, p7, Fp2(1)), Claim(4, p7, Fp2(1)), Claim(0, pt(12), Fp2(1)),
+              LinearClaim(((0, p12, Fp2(2)), (1, p12, Fp2(3))), ((4, 5, Fp2(7)),), Fp2(0))]
     l = (lay.num_rows + 1).bit_length()
     terms = [t for ts in hiding.claim_terms(lay, len(sizes), claims, params, l) for t in ts]
     got = hiding.term_dots(mat, terms, lay.cols)

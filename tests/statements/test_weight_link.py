@@ -208,6 +208,62 @@ def test_attack_is_rejected(model, monkeypatch, attack):
     assert verdict.reason
 
 
+@pytest.mark.parametrize("choice", ["always", "never"])
+def test_combining_the_weights_claims_is_the_provers_choice(model, monkeypatch, choice):
+    """Claims on each weight tensor and on D may be combined before the
+    opening (`zk.worth_combining` picks by cost); either choice verifies,
+    and the proof says which (a flipped flag is rejected)."""
+    from zkaudit.statements.inference import zk as izk
+
+    circuit, weights, x, com = model
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert verdict.valid, verdict.reason
+    assert verdict.privacy["weights_hidden"] is True
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda f: f.__name__.removeprefix("_attack_"))
+def test_attack_is_rejected_with_the_claims_combined(model, monkeypatch, attack):
+    """The catalogue again, every weight tensor's and D's claims combined."""
+    from zkaudit.statements.inference import zk as izk
+
+    circuit, weights, x, com = model
+    used, registered, msg, salt, edit = attack(circuit, weights, com)
+    _forged(monkeypatch, circuit, registered, msg, salt, edit)
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    proof = prove(circuit, used, x, weight_commitment=registered, weight_salt=salt)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, registered)
+    assert not verdict.valid, f"{attack.__name__} was accepted"
+    assert verdict.reason
+
+
+@pytest.mark.parametrize("table", ["w1", wl.DIGESTS])
+def test_a_combination_that_drops_a_claim_is_rejected(model, monkeypatch, table):
+    """A prover that combines all but one claim on a table (the dropped one,
+    D's output claim or the link's claim on a weight, would then go
+    unchecked): the verifier combines the claims it derived itself."""
+    from zkaudit.statements.inference import zk as izk
+
+    circuit, weights, x, com = model
+    real = izk.repad_target
+
+    def dropping(claims, transcript):
+        if claims and claims[0].tensor == table and len(claims) > 1:
+            claims = claims[1:]
+        return real(claims, transcript)
+
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    monkeypatch.setattr(izk, "repad_target", dropping)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid
+    assert verdict.reason
+
+
 def test_byte_tampering_in_the_link_section_is_rejected(model):
     circuit, weights, x, com = model
     proof = bytearray(prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT))

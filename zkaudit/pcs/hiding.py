@@ -480,17 +480,28 @@ def col_block(term: Term) -> tuple[int, np.ndarray]:
 def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
     """W_t(y) = <w_t, M[y, :m]> for every row y of `matrix` and every term:
     (terms, rows, 2). Each term reads only its column block, terms sharing a
-    block in one kernel call (a mask term costs 2^s columns, not m);
-    `term_dots_reference` is the full-width form."""
+    block in one kernel call (a mask term costs 2^s columns, not m).
+    Terms with the same column weights (claims on several tables at one
+    point, a table's and its neighbours' rows) share one product: a term
+    on a wide table reads every row, so each distinct weight vector costs
+    rows x block width. `term_dots_reference` is the full-width form."""
     out = np.empty((len(terms), matrix.shape[0], 2), dtype=U64)
-    groups: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+    groups: dict[tuple[int, int], dict[bytes, tuple[np.ndarray, list[int]]]] = {}
     for i, t in enumerate(terms):
         start, w = col_block(t)
-        groups.setdefault((start, w.shape[0]), []).append((i, w))
+        same = groups.setdefault((start, w.shape[0]), {})
+        key = w.tobytes()
+        if key in same:
+            same[key][1].append(i)
+        else:
+            same[key] = (w, [i])
     for (start, size), members in groups.items():
-        raw = np.empty((2 * len(members), matrix.shape[0]), dtype=U64)
-        k.row_dots(matrix[:, start : start + size], k.coordinate_major(np.stack([w for _, w in members])), raw)
-        out[[i for i, _ in members]] = k.ext_results(raw)
+        vecs = list(members.values())
+        raw = np.empty((2 * len(vecs), matrix.shape[0]), dtype=U64)
+        k.row_dots(matrix[:, start : start + size], k.coordinate_major(np.stack([w for w, _ in vecs])), raw)
+        res = k.ext_results(raw)
+        for j, (_, idx) in enumerate(vecs):
+            out[idx] = res[j]
     return out
 
 

@@ -237,6 +237,10 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         stream.append(zk_prover.repad_inputs(circuit, claims, tables, transcript) if w.commit_input else b"")
         if link is None:
             stream.append(zk_prover.combine_weights(circuit, claims, tables, transcript))
+        else:
+            stream.append(zk_prover.combine_hidden_weights(circuit, link[0], claims, tables, transcript,
+                                                           log_cols=advice_data.layout.log_cols,
+                                                           domain_rows=advice_data.domain_rows))
         pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, hidden_names, transcript,
                                                         weights_hidden=link is not None)
         transcript.zk = None  # the openings' own sum-checks are masked by the hiding commitment itself

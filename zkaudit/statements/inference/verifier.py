@@ -181,7 +181,7 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
             claims[c.tensor].append(c)
     if zk:
         return _finish_zk(circuit, body, claims, reader, transcript, hidden_names, commitment, advice_commitment,
-                          input_commitment, weights_hidden=link is not None)
+                          input_commitment, link=link)
     reader.finish()
 
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
@@ -227,14 +227,17 @@ def _zk_session(advice_commitment: Commitment, body: InferenceBody, advice_vars:
 
 
 def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitment, advice_commitment,
-               input_commitment, *, weights_hidden: bool = False):
+               input_commitment, *, link=None):
     from zkaudit.pcs.hiding_verifier import read_hiding_opening
     from zkaudit.statements.inference import zk as izk
     from zkaudit.statements.inference.commitment import zk_params
 
     if body.committed_input:
         izk.verify_repad(circuit, claims, reader, transcript)
-    if not weights_hidden:
+    weights_hidden = link is not None
+    if weights_hidden:
+        izk.verify_combined_hidden_weights(circuit, link, claims, reader, transcript)
+    else:
         izk.verify_combined_weights(circuit, claims, reader, transcript)
     reader.finish()
 

@@ -47,13 +47,23 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    the verifier computes from the record.
 4. Per weight tensor, a sum-check of W_t K_t (K_t public) reduces S_t to a
    claim on W_t; the verifier evaluates K_t~ itself.
-Claims on W_t, D and the salt join the advice opening. Nothing is left free:
+5. Claims on W_t, D and the salt join the advice opening. First, the
+   claims on each W_t and on D may become one (`zk.worth_combining`, the
+   prover's choice, flagged and absorbed): a zero-knowledge sum-check of
+   T E, E = sum_j rho_j eq(z_j, .), padded from the bank like every other,
+   ends in one claim on T at its point s, the verifier evaluating E(s)
+   itself. It changes only what the opening costs: every claim on a table
+   that spans whole rows of the hiding matrix costs the opening a product
+   with every row (`pcs.hiding.term_dots`), so D's ten claims and each
+   small tensor's four are worth one; a large tensor's are not.
+Nothing is left free:
 X is a function of committed tables; D is fixed slot by slot by the GKR
 (its output claim is at a random point of all of D); the weights' padding
 is zero by the range checks (`committed_range`) and outside every K_t;
 the weights lie in their declared ranges, so each packed element has one
 preimage. Soundness: the GKR's bound plus 2 (sends, deferred checks) and
-one degree-2 sum-check per tensor, all over |K| ~ 2^128.
+one degree-2 sum-check per tensor (and per combination), all over
+|K| ~ 2^128.
 
 **Zero knowledge.** Every value sent is padded from the bank, every
 sum-check masked; the root, the header and the layout are public. What
@@ -190,8 +200,8 @@ class LinkPlan:
 
         n = self.slot_vars
         gkr = NUM_ROUNDS * (8 * n + 9 + 10)
-        tensors = sum(3 * num_vars(t.shape) + 8 for t in self.layouts)
-        return gkr + tensors + 32
+        tensors = sum(5 * num_vars(t.shape) + 12 for t in self.layouts)  # step 4 and the combination
+        return gkr + tensors + 2 * self.digest_vars + 4 + 32
 
 
 def position_weights(plan: LinkPlan, mu, w) -> np.ndarray:

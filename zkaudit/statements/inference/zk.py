@@ -24,9 +24,15 @@ plain one in four places:
    opened in every proof. Each proof reveals those evaluations (one per
    claim on a weight tensor), which is what `weight_leak` reports; the
    private-weights work replaces this by a per-proof hiding commitment.
+   With a hashed weight commitment (`weights_link`) the weights are tables
+   of the hiding advice commitment and nothing is revealed; their claims
+   and the digest table's are combined where that makes the opening
+   cheaper (`worth_combining`), with the same sum-check.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2
@@ -38,6 +44,7 @@ from zkaudit.sumcheck.zk import linear_terms
 
 ADVICE_BANK, INPUT_BANK = "advice", "input"
 LABEL_WEIGHT_VALUES = b"inference/zk/weight-values"
+LABEL_COMBINED = b"inference/zk/combined"  # the prover's choice, where it has one
 REPAD = SumOfProducts.product(2)  # T * E, E = sum_j rho_j eq(z_j, .): the input re-padding sum-check
 
 
@@ -148,8 +155,48 @@ def verify_combined_weights(circuit, claims, reader, transcript) -> None:
     verify_combined(circuit.weights, claims, reader, transcript, ADVICE_BANK)
 
 
-def verify_combined(specs, claims, reader, transcript, bank: str) -> None:
-    """The verifier's side of `zk_prover.combine_claims`."""
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    shape: tuple[int, ...]
+
+
+def hidden_combined_specs(circuit, plan) -> list:
+    """The tables whose claims a hashed-weights proof may combine before the
+    advice opening: the weights and the digest table D, the tables the link
+    adds to the advice commitment."""
+    from zkaudit.statements.inference.weights_link import DIGESTS
+
+    return list(circuit.weights) + [TableSpec(DIGESTS, (1 << plan.digest_vars,))]
+
+
+COMBINE_COST = 9  # a combination's prover cost per table entry and claim, in the opening's products per entry
+
+
+def worth_combining(distinct_claims: int, table_vars: int, log_cols: int, domain_rows: int) -> bool:
+    """Whether combining k distinct claims on one table of the hiding
+    advice commitment costs the prover less than opening them. The opening
+    pays each claim's column weights times every row of the matrix
+    (`pcs.hiding.term_dots`): (k - 1) D min(2^v, m) products saved; the
+    combination builds E and runs a degree-2 sum-check over the table,
+    about COMBINE_COST (k + 2) 2^v (measured on wide_mlp: a 2^15 table
+    with 10 claims gains, a 2^17 one with 4 loses). In row units: (k - 1) D
+    > COMBINE_COST (k + 2) rows(table). The choice is the prover's (the
+    proof says which, and either is sound); only the cost depends on it."""
+    if distinct_claims < 2:
+        return False
+    rows = 1 << max(table_vars - log_cols, 0)
+    return (distinct_claims - 1) * domain_rows > COMBINE_COST * (distinct_claims + 2) * rows
+
+
+def verify_combined_hidden_weights(circuit, plan, claims, reader, transcript) -> None:
+    verify_combined(hidden_combined_specs(circuit, plan), claims, reader, transcript, ADVICE_BANK, optional=True)
+
+
+def verify_combined(specs, claims, reader, transcript, bank: str, *, optional: bool = False) -> None:
+    """The verifier's side of `zk_prover.combine_claims`. `optional`: the
+    prover chose per table (the flag, absorbed), else every table with a
+    claim is combined."""
     from zkaudit.errors import MalformedProof
     from zkaudit.layers.tensor import num_vars
     from zkaudit.poly.mle import eq_eval
@@ -160,6 +207,12 @@ def verify_combined(specs, claims, reader, transcript, bank: str) -> None:
     for spec in specs:
         has = reader.read_flag("claim combination")
         pending = claims.pop(spec.name, [])
+        if optional:
+            transcript.absorb_u64(LABEL_COMBINED, int(has))
+            if not has:
+                if pending:
+                    claims[spec.name] = pending
+                continue
         if bool(pending) != has:
             raise MalformedProof("claim combination present/absent contrary to the claims on the tensor",
                                  where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", expected=bool(pending), got=has)

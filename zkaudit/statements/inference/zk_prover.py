@@ -33,7 +33,25 @@ def combine_weights(circuit, claims, tables, transcript) -> bytes:
     return combine_claims(circuit.weights, claims, tables, transcript, izk.ADVICE_BANK)
 
 
-def combine_claims(specs, claims, tables, transcript, bank: str) -> bytes:
+def combine_hidden_weights(circuit, plan, claims, tables, transcript, *, log_cols: int, domain_rows: int) -> bytes:
+    """With hashed weights (`weights_link`): each weight tensor's and the
+    digest table's claims become one where that is cheaper than opening
+    them (`zk.worth_combining`, the advice commitment's shape)."""
+    from zkaudit.layers.combine_verifier import dedupe
+    from zkaudit.layers.tensor import num_vars
+
+    def choose(spec, pending) -> bool:
+        return izk.worth_combining(len(dedupe(pending)), num_vars(spec.shape), log_cols, domain_rows)
+
+    return combine_claims(izk.hidden_combined_specs(circuit, plan), claims, tables, transcript, izk.ADVICE_BANK,
+                          choose=choose)
+
+
+def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None) -> bytes:
+    """Per spec, its claims become one by a zero-knowledge sum-check of
+    T * E, E = sum_j rho_j eq(z_j, .) (the table padded from `bank`): 1 and
+    the proof, or 0 when it has no claim. With `choose(spec, claims)` the
+    prover decides (0: the claims stay as they are; the flag is absorbed)."""
     from zkaudit.field import vec
     from zkaudit.layers.claim import TensorClaim
     from zkaudit.poly.mle import eq_table
@@ -42,7 +60,15 @@ def combine_claims(specs, claims, tables, transcript, bank: str) -> bytes:
     out = []
     for spec in specs:
         pending = claims.pop(spec.name, [])
-        if not pending:
+        if choose is not None:
+            take = bool(pending) and choose(spec, pending)
+            transcript.absorb_u64(izk.LABEL_COMBINED, int(take))
+            if not take:
+                if pending:
+                    claims[spec.name] = pending
+                out.append(b"\x00")
+                continue
+        elif not pending:
             out.append(b"\x00")
             continue
         pending, rhos, target = izk.repad_target(pending, transcript)
