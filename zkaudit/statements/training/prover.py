@@ -75,19 +75,23 @@ def prove(inp: Inputs) -> bytes:
     cols = wt.build(plan, inp.trace, inp.X, inp.y, inp.tape_words, inp.mask_words)
     wt.fill_ranges(plan, cols)
     wt.check_gates(plan, cols)
+    keep = {k: cols[k] for k in ("et", "hid", "shi") if k in cols}  # the integer tables read later
+    f = {}
+    while cols:  # field copies, dropping each integer table as it is converted (peak memory)
+        k, v = cols.popitem()
+        f[k] = _field(v)
     key = (plan.a, plan.b, plan.c, len(plan.ranges))
     size = _BANK.get(key, 40_000)
     while True:
         try:
-            return _Run(plan, inp, cols).prove(size)
+            return _Run(plan, inp, f, keep).prove(size)
         except BankExhausted:  # the first try's bank was too small: retry with twice as many entries
             size *= 2
 
 
 class _Run:
-    def __init__(self, plan: Plan, inp: Inputs, cols: dict):
-        self.plan, self.inp, self.cols = plan, inp, cols
-        self.f = {k: _field(v) for k, v in cols.items()}
+    def __init__(self, plan: Plan, inp: Inputs, f: dict, cols: dict):
+        self.plan, self.inp, self.cols, self.f = plan, inp, cols, f
         self.book = pr.ClaimBook(plan)
         self.tape_claims: dict[str, PointClaim] = {}
         self.stream: list[bytes] = []
@@ -107,6 +111,7 @@ class _Run:
                       {pr.TAPE_BANK: _tape_bank(inp.tape_seed), pr.DATASET_BANK: inp.dataset_opening.bank(inp.dataset_use)})
         self.link_plan = pr_link_plan(plan, inp.theta_commitment)
         self.link = LinkWitness(self.link_plan, {"theta": inp.trace.theta[-1]}, inp.theta_salt)
+        stacked = self._stack()
         # multiplicities of the public lookups and of the dataset fetch
         self.instance, self.lookup_cols = self._lookup_instance()
         mults = lookup_prover.multiplicities(self.instance, self.lookup_cols)
@@ -123,10 +128,8 @@ class _Run:
                 tables[name] = np.asarray(mD, dtype=np.uint64)
             elif name.startswith("mult."):
                 tables[name] = np.asarray(mults[plan.table_order.index(name[5:])], dtype=np.uint64)
-            else:  # a run of a domain's columns, stacked (column index in the high bits)
-                dom = plan.domains[name.split("#")[0]]
-                _, start, p = next(x for x in pr.stacks(dom) if x[0] == name)
-                tables[name] = np.concatenate([self.f[c] for c in dom.columns[start:start + (1 << p)]])
+            else:
+                tables[name] = stacked[name]
             if tables[name].shape[0] != 1 << nv:
                 raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
         tables[wl.DIGESTS], tables[wl.SALT] = self.link.digests, self.link.salt
@@ -143,6 +146,7 @@ class _Run:
         self.t = transcript
         # 1. public lookups
         lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, mults, transcript)
+        self.lookup_cols = None
         self.stream.append(lproof.to_bytes())
         self._lookup_claims(lclaims)
         # 2. the dataset fetch
@@ -179,6 +183,20 @@ class _Run:
                         pr.pack(self.stream), a_open.to_bytes(), t_open.to_bytes(), d_open.to_bytes()])
         return encode_envelope(pr.STATEMENT, body)
 
+    def _stack(self) -> dict:
+        """Each run of a domain's columns as one table (column index in the high
+        bits); the columns become views into it, so the advice is held once."""
+        out = {}
+        for dom in self.plan.domains.values():
+            for name, start, p in pr.stacks(dom):
+                names = dom.columns[start:start + (1 << p)]
+                table = np.concatenate([self.f[c] for c in names])
+                n = table.shape[0] >> p
+                for i, c in enumerate(names):
+                    self.f[c] = table[i * n:(i + 1) * n]
+                out[name] = table
+        return out
+
     def _stack_vars(self, name: str) -> int:
         dom = self.plan.domains.get(name.split("#")[0]) if "#" in name else None
         return next(p for n, _, p in pr.stacks(dom) if n == name) if dom is not None else 0
@@ -191,7 +209,8 @@ class _Run:
         for dom, table, columns in plan.lookup_list:
             nv = plan.domains[dom].num_vars
             lookups.append(Lookup(plan.table_order.index(table), 1 << nv))
-            cols.append([_field(self.cols[c] + const) for c, const in columns])
+            cols.append([self.f[c] if const == 0 else vec.add(self.f[c], _field(np.full(self.f[c].shape[0], const)))
+                         for c, const in columns])
         return LookupInstance(tuple(specs), tuple(lookups)), cols
 
     def _lookup_claims(self, lclaims) -> None:
