@@ -358,3 +358,80 @@ def train_with_b2(c, delta: int):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(trainer, "split_mlp", shifted)
         return train_with(c)
+
+
+# --- 5. what the relation leaves free, and why that is harmless ---------------------------
+def _garbage(plan, cols) -> None:
+    """Every value the MLP relation leaves free, filled with noise: theta's padding
+    coordinates of rows 1..T (W~1's columns k > d_in and padding unit rows, w~2's
+    block past b2), X on every dead slot (all of its 2^c1 columns, k > d_in
+    included), a dead slot's hidden units (zh, ReLU), e~ on rows t >= T."""
+    from zkaudit.train.tape import TapeShape
+
+    rng = np.random.default_rng(7)
+    A, Bp, Up, Kx = _dims(plan)
+    th = cols["theta"].reshape(A, -1)
+    pad = np.ones(th.shape[1], dtype=bool)
+    pad[TapeShape.of(plan.policy).positions] = False
+    th[1:, pad] = rng.integers(-10 ** 6, 10 ** 6, size=(A - 1, int(pad.sum())))
+    live = cols["live"].reshape(A, Bp)
+    X = cols["X"].reshape(A, Bp, Kx)
+    X[live == 0] = rng.integers(-1000, 1000, size=(int((live == 0).sum()), Kx))
+    zh = cols["zh"].reshape(A, Bp, Up)
+    dead = (live[:, :, None] == 0) & (np.arange(Up) < plan.h)[None, None, :]
+    dead[plan.T:] = False  # off the real rows hid is pinned to 0 (all-row gate)
+    zh[dead] = rng.integers(-plan.L, plan.L, size=int(dead.sum()))
+    cols["pz"].reshape(A, Bp, Up)[dead] = (zh[dead] > 0).astype(np.int64)
+    cols["hid"].reshape(A, Bp, Up)[dead] = np.maximum(zh[dead], 0)
+    cols["et"].reshape(A, Bp)[plan.T:] = rng.integers(-1000, 1000, size=(A - plan.T, Bp))
+
+
+def test_free_padding_values_are_harmless(case3):
+    """Accepted, and the statement is still true (c_theta commits the honest theta_T):
+    the free values never reach a real coordinate -- a live slot's X is 0 past d_in
+    (the fetch's constant columns), a padding unit's hid, dh, dh~ are 0 (all-row
+    gates), a dead slot has e~ = 0 and dh~ = 0, theta_0's padding is pinned by the
+    exact claim and theta_T's is outside the flat wiring. (Pins the slack: if the
+    relation later pins these values, this test should assert rejection instead.)"""
+    c = case3
+    proof, seen = forge(c, _trace(c), tamper=_garbage)
+    assert seen == set()
+    assert accepts(c, proof)
+
+
+# --- 6. B_max below 2^b: padding slots -------------------------------------------------------
+@pytest.fixture(scope="module")
+def case_odd(dataset_dir):
+    """h = 3 and B_max = 100 < 2^b = 128: slots 100..127 of every step are padding."""
+    from test_training_attacks import Case, _new_run
+    from test_training_mlp import mlp_doc
+
+    return Case(*_new_run(dataset_dir, dataset_dir.parent / "RUN-h3-odd", mlp_doc(3, sampling__max_batch=100), 11))
+
+
+@pytest.mark.heavy
+def test_padding_slots_honest_and_free_et(case_odd):
+    """The honest proof of an MLP whose B_max is not a power of two verifies, and
+    a padding slot's e~ (no slot gate holds there) is kept out of G2 and the b2
+    gradient by [j < B]: accepted, the statement still true. Its hidden units
+    are off the real rows, so a dh~ there is refused by the all-row gate."""
+    c = case_odd
+    plan = c.plan
+    assert plan.B < 1 << plan.b
+    proof, seen = forge(c, _trace(c))
+    assert seen == set() and accepts(c, proof)
+
+    def et(plan, cols):
+        A, Bp, _, _ = _dims(plan)
+        cols["et"].reshape(A, Bp)[:plan.T, plan.B:] = 777
+
+    proof, seen = forge(c, _trace(c), tamper=et)
+    assert seen == set() and accepts(c, proof)
+
+    def dht(plan, cols):
+        cols["dht"][_at(plan, 0, plan.B, 0)] = 1
+        cols["X"][((0 << plan.b) + plan.B) << plan.xk] = 5
+
+    proof, seen = forge(c, _trace(c), tamper=dht)
+    assert seen == {"unit: dht off the real rows"}
+    assert _rejected(c, proof).where == "training.zero-check unit"
