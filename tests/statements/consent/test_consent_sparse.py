@@ -242,3 +242,53 @@ def test_committed_table_proof_unchanged_by_sparse_hooks(monkeypatch, zero_knowl
                 t.challenge_ext(b"test/after"))
 
     assert run(layer_prove=sparse.layer_prove, evaluate_multiplicities=sparse.sparse_evaluate) == run()
+
+
+@pytest.mark.parametrize("zero_knowledge", [True, False], ids=["zk", "plain"])
+def test_consent_proof_on_the_sparse_paths(monkeypatch, zero_knowledge):
+    """A whole consent proof with every table-tree layer on the sparse path
+    (thresholds lowered to this small table): the honest proof verifies; a
+    prover claiming a record twice under --unique-ids (m_j = 2) is refused,
+    as is one that drops a record from m (the LogUp no longer balances)."""
+    import secrets
+
+    import pyarrow as pa
+
+    from zkaudit.data.consent_table import commit_consent_table
+    from zkaudit.data.dataset import commit_dataset
+    from zkaudit.errors import ProofRejected
+    from zkaudit.statements.consent.prover import prove_consent
+    from zkaudit.statements.consent.verifier import verify_consent
+
+    monkeypatch.setattr(sparse, "SPARSE_MIN_PAIRS", 4)
+    called = []
+    monkeypatch.setattr(sparse, "SparseLayerRun", _spy(sparse.SparseLayerRun, called))
+    table_ids = [secrets.token_hex(16) for _ in range(3000)]
+    tb, top, _ = commit_consent_table(table_ids, issuer="irb-a", purpose="train:sepsis", version=1)
+    schema = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
+              "id_column": "patient", "population": "synthetic"}
+    patients = [table_ids[i] for i in range(0, 3000, 97)]
+    ds, dop = commit_dataset({"patient": pa.array(patients), "age": pa.array(["40"] * len(patients))}, schema)
+    proof = prove_consent(ds, dop, tb, top, unique_ids=True, zero_knowledge=zero_knowledge)
+    assert called
+    assert verify_consent(proof, dataset=ds, table=tb, unique_ids=True).output["zero_knowledge"] is zero_knowledge
+    hi, lo = ds.schema.id_polynomials()
+    m = sparse.multiplicities([dop.polys[hi], dop.polys[lo]], dop.polys[-1], [top.hi, top.lo], tb.num_rows)
+    j = int(np.flatnonzero(m)[0])
+    for cheat in (2, 0):
+        bad = m.copy()
+        bad[j] = U64(cheat)
+        forged = prove_consent(ds, dop, tb, top, unique_ids=True, zero_knowledge=zero_knowledge, multiplicities=bad)
+        with pytest.raises(ProofRejected):
+            verify_consent(forged, dataset=ds, table=tb, unique_ids=True)
+    # a real duplicate: the LogUp balances with m_j = 2, only the (sparse) uniqueness zero-check refuses it
+    dup, dup_open = commit_dataset({"patient": pa.array(patients + patients[:1]),
+                                    "age": pa.array(["40"] * (len(patients) + 1))}, schema)
+    m = sparse.multiplicities([dup_open.polys[hi], dup_open.polys[lo]], dup_open.polys[-1], [top.hi, top.lo],
+                              tb.num_rows)
+    assert int(m.max()) == 2
+    loose = prove_consent(dup, dup_open, tb, top, unique_ids=False, zero_knowledge=zero_knowledge)
+    verify_consent(loose, dataset=dup, table=tb, unique_ids=False)
+    forged = prove_consent(dup, dup_open, tb, top, unique_ids=True, zero_knowledge=zero_knowledge, multiplicities=m)
+    with pytest.raises(ProofRejected):
+        verify_consent(forged, dataset=dup, table=tb, unique_ids=True)

@@ -12,4 +12,8 @@ Proofs are zero-knowledge by default (the protocol is at the top of
 protocol (`zero_knowledge=False`) is for synthetic or public data only, and
 the registry refuses it unless its prover flags the data as such.
 The dataset's hiding commitment hides through one opening: a second proof
-over the same commitment leaks (`data/dataset.py`)."""
+over the same commitment leaks (`data/dataset.py`).
+
+The prover's work on the table side follows the records, not the table:
+`sparse.py` (kernels in `kernels.py`) keeps the multiplicities sparse
+through the uniqueness zero-check and the LogUp's table tree."""

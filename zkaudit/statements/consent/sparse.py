@@ -15,9 +15,17 @@ entries out of 2^k.
   `sumcheck.prover`'s generic run); it plugs into the zero-knowledge
   sum-check (`sumcheck.zk_prover`, which adds the masks and pads) and into
   the plain one as a `sumcheck.prover._Run`.
+* `layer_prove`: the LogUp's table tree (leaves p = -m, q = alpha - T_j)
+  keeps p sparse in every layer (p' = p_L q_R + p_R q_L has the support of
+  its children), so each large layer's sum-check does the dense work on
+  q_L q_R only and the numerators' part on their support (`SparseLayerRun`,
+  a `lookup.gkr.FusedRun`); `committed_table_prover.prove(...,
+  layer_prove=)` takes it. Layers that are small or not sparse go to
+  `gkr.fused_layer_prove`, the reference.
 
-Nothing here changes what is proven: the same proof bytes as the dense path
-for the same transcript and bank (tests).
+Nothing here changes what is proven, nor what the proof reveals: the same
+proof bytes as the dense path for the same transcript and bank (tests); the
+zero-knowledge masks and pads are `sumcheck.zk_prover`'s, untouched.
 """
 
 from __future__ import annotations
