@@ -32,10 +32,12 @@ from zkaudit.statements.training.verifier import verify_training  # noqa: E402
 
 
 # --- the adversary ----------------------------------------------------------------------
-def train_with(c, den=None):
-    """The MLP semantics (trainer.train) with one hook: den(t, den, nrm) -> the
-    denominators the live slots of step t are clipped with (e~ and every dh~ of
-    the slot follow it), so the theta chain follows the forgery."""
+def train_with(c, den=None, fwd=None, bwd=None):
+    """The MLP semantics (trainer.train) with hooks over step t's live slots:
+    den(t, den, nrm) -> the denominators the slots are clipped with (e~ and every
+    dh~ of the slot follow), fwd(t, zh, pz) -> the activations and ReLU bits
+    (hid = pz zh), bwd(t, cl) -> the clamped backprop (dh = pz cl); the theta
+    chain follows the forgery."""
     from zkaudit.train.trainer import Trace, augmented, initial_theta, join_mlp_grad, split_mlp
 
     P_, sem = c.policy, c.sem
@@ -57,10 +59,16 @@ def train_with(c, den=None):
         x, yl, nx = Xt[rows], y[rows], xn[rows]
         W1, w2 = split_mlp(theta, P_.d_in, h)
         zh = np.clip(_rhu(x @ W1.T, w), -L, L - 1)
-        v = augmented(np.maximum(zh, 0), P_.feature_bits)
+        pz = zh > 0
+        if fwd is not None:
+            zh, pz = fwd(t, zh.copy(), pz.copy())
+        v = augmented(np.where(pz, zh, 0), P_.feature_bits)
         zin = np.clip(_rhu(v @ w2, sem.sig_shift), -L, L - 1)
         e = sem.sigmoid[zin + L] - yl * (1 << w)
-        dh = np.where(zh > 0, np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w), 0)
+        cl = np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w)
+        if bwd is not None:
+            cl = bwd(t, cl.copy())
+        dh = np.where(pz, cl, 0)
         nrm = e * e * (v * v).sum(axis=1) + (dh * dh).sum(axis=1) * nx
         dn = np.maximum(np.array([_isqrt_ceil(int(q)) for q in nrm], dtype=np.int64), CF)
         if den is not None:
@@ -184,8 +192,8 @@ def test_den_wrap_mod_p_accepted_silences_records(case4):
     assert not np.array_equal(tr.theta[-1], honest.theta[-1])  # a false statement
     assert np.array_equal(train_with(c).theta, honest.theta)  # the hook alone is the trainer
     proof, seen = forge(c, tr, tamper=lambda plan, cols: _apply_den(plan, cols, 0, targets))
-    assert seen == set(), f"the forgery breaks {sorted(seen)}"  # every constraint holds mod p
-    assert not accepts(c, proof), "ACCEPTED: a run whose records were silenced by a wrapped den"
+    # before the fix the forged witness breaks nothing mod p (seen == set()); after it, den's range
+    assert not accepts(c, proof), f"ACCEPTED: records silenced by a wrapped den (the forgery breaks {sorted(seen)})"
 
 
 # --- 2. the unit domain's broadcasts are routed to the slot and coord columns -----------
@@ -435,3 +443,81 @@ def test_padding_slots_honest_and_free_et(case_odd):
     proof, seen = forge(c, _trace(c), tamper=dht)
     assert seen == {"unit: dht off the real rows"}
     assert _rejected(c, proof).where == "training.zero-check unit"
+
+
+# --- 7. ReLU and the two clamps ------------------------------------------------------------
+def _unit_target(c, kind: str) -> tuple[int, int, int]:
+    """(position among step 0's live slots, slot j, unit u) of the first unit the
+    forgery applies to: an active unit (relu), an unsaturated active unit (clamp),
+    a positive unsaturated backprop (backprop)."""
+    tr, L, one = _trace(c), c.plan.L, 1 << c.plan.w
+    for n, j in enumerate(np.flatnonzero(tr.live[0])):
+        for u in range(c.plan.h):
+            zh, dh = int(tr.hidden[0, j, u]), int(tr.delta[0, j, u])
+            if {"relu": zh > 0, "clamp": 0 < zh < L - 1, "backprop": 0 < dh < one}[kind]:
+                return n, int(j), u
+    raise AssertionError(f"no unit for the {kind} forgery")
+
+
+def _unit_forgery(c, kind: str) -> tuple[bytes, set]:
+    """One unit of step 0 lies, consistently in the trainer (the rest of the run
+    follows) and in the witness (every slot value downstream follows): relu --
+    the ReLU is switched off (pz = 0, the unit dropped); clamp -- zh = L - 1 (bh1 =
+    1) below the limit; backprop -- cl = 2^w (bqh = 1) below it."""
+    from zkaudit.statements.training import witness as wt
+
+    n, j, u = _unit_target(c, kind)
+    L, one = c.plan.L, 1 << c.plan.w
+
+    def fwd_hook(t, zh, pz):
+        if t == 0 and kind == "relu":
+            pz[n, u] = False
+        if t == 0 and kind == "clamp":
+            zh[n, u], pz[n, u] = L - 1, True
+        return zh, pz
+
+    def bwd_hook(t, cl):
+        if t == 0 and kind == "backprop":
+            cl[n, u] = one
+        return cl
+
+    tr = train_with(c, fwd=fwd_hook, bwd=bwd_hook)
+    assert not np.array_equal(tr.theta[-1], _trace(c).theta[-1])
+    forward, backward = wt._hidden_forward, wt._hidden_backward
+
+    def evil_forward(plan, s, feat, theta, live):
+        forward(plan, s, feat, theta, live)
+        if kind == "relu":
+            s["pz"][0, j, u], s["hid"][0, j, u] = 0, 0
+        if kind == "clamp":
+            s["bh1"][0, j, u], s["zh"][0, j, u], s["pz"][0, j, u], s["hid"][0, j, u] = 1, L - 1, 1, L - 1
+        _, w2, b2 = wt._blocks(plan, theta)
+        s["hnorm"] = (s["hid"] * s["hid"]).sum(axis=2) + (1 << 2 * plan.f)
+        return np.einsum("tju,tu->tj", s["hid"], w2) + (b2[:, None] << plan.f)
+
+    def evil_backward(plan, s, e, live):
+        backward(plan, s, e, live)
+        if kind == "backprop":
+            s["bqh"][0, j, u], s["cl"][0, j, u] = 1, one
+            s["dh"] = s["pz"] * s["cl"]
+            s["sd"], s["dab"] = (s["dh"] < 0).astype(np.int64), np.abs(s["dh"])
+            s["dnorm"] = (s["dh"] * s["dh"]).sum(axis=2)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wt, "_hidden_forward", evil_forward)
+        mp.setattr(wt, "_hidden_backward", evil_backward)
+        return forge(c, tr)
+
+
+@pytest.mark.parametrize("kind, want", [("relu", "unit: range relu side"),
+                                        pytest.param("clamp", "unit: range clamp gap", marks=pytest.mark.heavy),
+                                        pytest.param("backprop", "unit: range backprop clamp gap",
+                                                     marks=pytest.mark.heavy)])
+def test_relu_and_clamp_lies_are_refused(case4, kind, want):
+    """The unit's lie is the only thing the forged run breaks: a negative gap
+    ((1 - pz)(-zh) with zh > 0; zu - (L - 1) < 0; q2 - 2^w < 0) wraps to p - gap,
+    far above its range (32 bits for the ReLU side, K + 2 = 64 - w for the
+    clamps), and the unit zero-check refuses it."""
+    proof, seen = _unit_forgery(case4, kind)
+    assert seen == {want}
+    assert _rejected(case4, proof).where == "training.zero-check unit"
