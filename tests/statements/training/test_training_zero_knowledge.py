@@ -166,7 +166,7 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         out.t = FixedRecorder() if fixed else Recorder()
         return out.t
 
-    real_build, real_prove = wt.build, prover.prove
+    real_build, real_prove, real_check = wt.build, prover.prove, wt.check_gates
     real_add, real_stacked, real_column = pr.ClaimBook.add, pr.ClaimBook.add_stacked, prover._Run._column_claim
     real_sc = zk_prover.prove
     real_run, real_open = prover._Run.prove, pcs.open
@@ -186,6 +186,10 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
     def build(*args, **kwargs):
         out.cols = real_build(*args, **kwargs)
         return out.cols
+
+    def check_gates(plan, cols):
+        real_check(plan, cols)
+        out.cols = cols.copy()  # limbs included; the prover then consumes its dict (peak memory)
 
     def prove(inp):
         out.inp = inp
@@ -227,6 +231,7 @@ def prove_instrumented(run_dir: Path, monkeypatch, *, banks: dict | None = None,
         m.setattr(zk_mod, "ZkProver", Bank)
         m.setattr(prover, "Transcript", transcript)
         m.setattr(wt, "build", build)
+        m.setattr(wt, "check_gates", check_gates)
         m.setattr(prover, "prove", prove)
         m.setattr(pr.ClaimBook, "add", add)
         m.setattr(pr.ClaimBook, "add_stacked", add_stacked)
