@@ -415,6 +415,35 @@ def test_every_opened_claim_on_private_data_is_padded(run_dir, monkeypatch):
     assert sum(theta0_claim(r, cl) for cl in r.openings[0]) == 1
 
 
+@pytest.fixture(scope="module")
+def mlp_run_dir(tmp_path_factory):
+    """An MLP 30-4-1 run: the hidden layer's columns, its two sum-checks, the
+    four gradient values sent before them and the theta_T wiring."""
+    return make_run(tmp_path_factory.mktemp("train-zk-mlp"), model={"family": "mlp", "hidden": [4]},
+                    init={"kind": "seeded", "seed": "00"})
+
+
+def test_mlp_unmasked_build_reveals_the_hidden_layer(mlp_run_dir, monkeypatch):
+    r = prove_instrumented(mlp_run_dir, monkeypatch, zero=True)
+    r.values = r.t.values
+    hit = {name for name, _ in mle_hits(r)}
+    for name in ("hid", "dh", "dht", "pre", "theta", "thetaT", "X"):
+        assert name in hit, f"the unmasked MLP build does not reveal {name}: the detector would prove nothing ({hit})"
+
+
+def test_mlp_masked_proof_reveals_no_witness_evaluation(mlp_run_dir, monkeypatch):
+    r = prove_instrumented(mlp_run_dir, monkeypatch, stop=False)
+    r.values = r.t.values
+    assert r.proof is not None and verify_training(r.proof).run_id == load_run(mlp_run_dir / "RUN").run_id
+    hits = mle_hits(r)
+    assert not hits, f"revealed values equal witness MLEs: {hits[:20]}"
+    assert not opened_hits(r), f"opened claims state private evaluations: {opened_hits(r)}"
+    assert not byte_hits(r, r.proof), "the proof's bytes carry a private evaluation"
+    bare = [(w, t) for w, claims in zip(("advice", "tape", "dataset"), r.openings) for cl in claims
+            for t, _, _ in cl.evals if not cl.entries and cl.block is None and not theta0_claim(r, cl)]
+    assert not bare, f"claims opened without a pad: {bare}"
+
+
 # --- 2. witness against bank ----------------------------------------------------
 def public_values(r: Run) -> set[Fp2]:
     """The MLEs of the run's public columns (the coin's mask m:*: public, but
