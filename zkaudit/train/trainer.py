@@ -402,7 +402,8 @@ def predict(policy: Policy, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
 def check_widths(policy: Policy, feature_abs_max: np.ndarray) -> None:
     """Every integer of the semantics stays below 2^62 (no wrap in the field, no
     int64 overflow here), given the largest |x| per feature (Q_f integers, from the
-    dataset's declared ranges). Raises TrainingError naming the quantity."""
+    dataset's declared ranges). Raises TrainingError naming the quantity. For an
+    MLP the hidden pre-activation and the backprop product stay below 2^61."""
     P = policy
     xm = [int(v) for v in feature_abs_max] + [1 << P.feature_bits]
     xnorm = sum(v * v for v in xm)
@@ -421,6 +422,9 @@ def check_widths(policy: Policy, feature_abs_max: np.ndarray) -> None:
         "the gradient sum": P.max_batch * emax * max(max(xm), max(vm)),
         "the update a (S + z)": a * (P.max_batch * P.clip_grid + int(sem_noise) + 1),
     }
+    if h:  # the training proof's clamps bound these two within 2^(61 - w) of a clamp bound (plan._build_unit)
+        for what in ("a hidden pre-activation", "e w2 (the backprop product)"):
+            checks[what] *= 2
     for what, v in checks.items():
         if v >= limit:
             raise TrainingError(f"the policy's formats let {what} reach 2^{v.bit_length() - 1} >= 2^62; "

@@ -323,35 +323,39 @@ class Plan:
             e w2_u + 2^(w-1) = 2^w q2 + r2             (rhu(e w2_u, w), e = (1 - 2 sg) eab)
             cl  = clamp(q2, -2^w, 2^w),  dh = pz cl
             dh  = (1 - 2 sd) dab,  dab C_F = A1 den + rc1, 0 <= rc1 < den,  dht = (1 - 2 sd) A1
-        Widths: |pre| and |e w2| < 2^62 (`trainer.check_widths`), so zu and q2
-        lie in [-2^(62-w), 2^(62-w)) and every identity holds over the integers."""
+        Widths: |pre| and |e w2| < 2^61 (`trainer.check_widths`). zu and q2 need
+        no range of their own: each is either the clamp's output (in range) or
+        within 2^G, G = 61 - w, of a clamp bound (the clamp gap's range), so
+        |2^w zu|, |2^w q2| < 2^62 and the rounding identities hold over the
+        integers, with one quotient each."""
         w, L, CF = self.w, self.L, self.CF
-        K = 62 - w
+        G = 61 - w
         lv = V("liveb")
         zu, bh, bl = V("zu"), V("bh1"), V("bl1")
         u = "unit"
         self._gate(u, "requantize", lv * (V("pre") + (1 << (w - 1)) - (1 << w) * zu - V("r1")))
         self._range(u, "r1", V("r1"), w)
-        self._range(u, "zu", zu + (1 << K), K + 1)
         self._gate(u, "clamp", lv * (V("zh") - (bh * (L - 1) - bl * L + (1 - bh - bl) * zu)))
         for s in ("bh1", "bl1", "pz", "bqh", "bql", "sd"):
             self._gate(u, f"{s} bit", V(s) * (V(s) - 1))
         self._gate(u, "clamp sides", bh * bl)
-        self._range(u, "clamp gap", bh * (zu - (L - 1)) + bl * (-L - zu), K + 2)
-        self._range(u, "zh low", V("zh") + L, 32)
-        self._range(u, "zh high", (L - 1) - V("zh"), 32)
+        self._range(u, "clamp gap", bh * (zu - (L - 1)) + bl * (-L - zu), G)
+        if L & (L - 1) == 0:  # zh + L in [0, 2L), one range
+            self._range(u, "zh", V("zh") + L, (2 * L).bit_length() - 1)
+        else:
+            self._range(u, "zh low", V("zh") + L, (2 * L).bit_length())
+            self._range(u, "zh high", (L - 1) - V("zh"), (2 * L).bit_length())
         pz, zh = V("pz"), V("zh")
         self._gate(u, "relu", V("hid") - pz * zh)
-        self._range(u, "relu side", pz * (zh - 1) + (1 - pz) * (-zh), 32)
+        self._range(u, "relu side", pz * (zh - 1) + (1 - pz) * (-zh), L.bit_length())
         e = (1 - 2 * V("sgb")) * V("eabb")
         q2, qh, ql = V("q2"), V("bqh"), V("bql")
         self._gate(u, "backprop", lv * (e * V("w2b") + (1 << (w - 1)) - (1 << w) * q2 - V("r2")))
         self._range(u, "r2", V("r2"), w)
-        self._range(u, "q2", q2 + (1 << K), K + 1)
         one = 1 << w
         self._gate(u, "backprop clamp", V("cl") - (qh * one - ql * one + (1 - qh - ql) * q2))
         self._gate(u, "backprop clamp sides", qh * ql)
-        self._range(u, "backprop clamp gap", qh * (q2 - one) + ql * (-one - q2), K + 2)
+        self._range(u, "backprop clamp gap", qh * (q2 - one) + ql * (-one - q2), G)
         self._range(u, "cl low", V("cl") + one, w + 2)
         self._range(u, "cl high", one - V("cl"), w + 2)
         self._gate(u, "relu derivative", V("dh") - pz * V("cl"))
