@@ -22,9 +22,9 @@ def prove_training_cmd(
                                     "refuses a second published proof on one)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Prove that RUN trained by its policy's DP-SGD (logistic regression) on
-    the committed dataset with the coin-masked tape: every step's sampling,
-    gradients, clipping, noise and update, zero-knowledge. Writes the proof,
+    """Prove that RUN trained by its policy's DP-SGD (logistic regression, or an
+    MLP with one ReLU layer) on the committed dataset with the coin-masked tape:
+    every step's sampling, gradients, clipping, noise and update, zero-knowledge. Writes the proof,
     RUN/theta.commitment (c_theta, the trained weights' commitment the link
     proof starts from) and RUN/private/theta.salt."""
     from zkaudit.statements.training.run_proof import prove_training
