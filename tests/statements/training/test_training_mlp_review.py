@@ -12,6 +12,15 @@ the witness is consistent everywhere but at the constraint an attack targets.
 A forgery the verifier accepts is written as a test that asserts rejection
 and so FAILS while the bug stands (its name says `accepted`); an attack the
 proof refuses is kept as a passing test, with the constraint that refuses it.
+
+Findings: (1) ACCEPTED -- the clip denominator's range lets den exceed sqrt(p),
+so den^2 wraps and a den of ~2^32 passes as the ceiling root of a slot's norm:
+any record's gradient can be all but dropped (test 1, fails until the fix).
+Refused: forged broadcasts (w2b, sgb, eabb, denb, liveb), pre, dot and the
+norms, the sent gradient blocks and b2, the ReLU and both clamps, a padding
+slot's or padding unit's gradient. Free but harmless: theta's padding
+coordinates, dead slots' X (every column) and hidden units, e~ past T and on
+padding slots.
 """
 
 from __future__ import annotations
@@ -25,7 +34,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 from test_training_attacks import P, _prove, _recompute_coord, _rejected  # noqa: E402
-from test_training_mlp import _at, _dims, _isqrt_ceil, _rhu, _trace, _unit, case3, case4, dataset_dir, refresh  # noqa: E402,F401
+from test_training_mlp import (_at, _dims, _isqrt_ceil, _rhu, _trace, _unit, case3, case4,  # noqa: E402,F401
+                               dataset_dir, refresh)
 
 from zkaudit.errors import ProofRejected  # noqa: E402
 from zkaudit.statements.training.verifier import verify_training  # noqa: E402
