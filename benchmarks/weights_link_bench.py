@@ -7,9 +7,16 @@ salted Poseidon2 root, never opened: each proof re-commits the weights and
 proves with the Poseidon2 GKR that they hash to it). Both prove and verify
 the first sample of input.json, zero-knowledge, interleaved; best of --runs
 after one warm-up, in wall time and in this process's CPU time (steadier on
-a shared machine). The overhead per weight is (hashed - plain) / weights.
+a shared machine; with several numba threads it counts them all). The overhead per weight is (hashed - plain) / weights.
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/weights_link_bench.py [--models a,b] [--runs 3]
+    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/weights_link_bench.py [--models a,b] [--runs 3] [--breakdown]
+
+`--breakdown` adds, per model, where the hashed proof's CPU time goes that
+the plain one does not spend (best of the runs, each step timed around its
+call): the link's Poseidon2 GKR (its round kernels apart), the rest of the
+link (steps 1-4 of `weights_link`), the claim combination before the
+opening, and the advice opening beside the plain proof's. The two schemes'
+runs alternate, so load that comes and goes hits both alike.
 """
 
 from __future__ import annotations
@@ -30,41 +37,83 @@ def timed(fn):
     return time.perf_counter() - w, time.process_time() - c, out
 
 
-def best(fn, runs: int):
-    fn()  # warm: kernels loaded, bank size learned
-    rows = [timed(fn) for _ in range(runs)]
-    return min(r[0] for r in rows), min(r[1] for r in rows), rows[-1][2]
+# (module, attribute, label): the steps `--breakdown` times
+STEPS = (("zkaudit.hash.gkr_prover", "prove", "link GKR"),
+         ("zkaudit.hash.gkr_kernels", "round_evals", "  its round kernels"),
+         ("zkaudit.statements.inference.weights_link_prover", "prove", "link in all"),
+         ("zkaudit.statements.inference.zk_prover", "combine_hidden_weights", "claim combination"),
+         ("zkaudit.statements.inference.prover", "pcs_open", "openings"))
+
+
+class StepTimer:
+    """CPU time per step of one call, by wrapping module attributes (the
+    callers look them up at call time)."""
+
+    def __init__(self):
+        import importlib
+
+        self.spent: dict[str, float] = {}
+        for mod_name, attr, label in STEPS:
+            mod = importlib.import_module(mod_name)
+            setattr(mod, attr, self._wrap(getattr(mod, attr), label))
+
+    def _wrap(self, fn, label):
+        def run(*args, **kwargs):
+            c = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.process_time() - c
+        return run
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=DEFAULT)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--breakdown", action="store_true", help="where the hashed proof's extra CPU time goes")
     a = ap.parse_args()
     import zkaudit.api as api
     from zkaudit.circuit import load_circuit
 
+    timer = StepTimer() if a.breakdown else None
     print(f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '(default)')}")
     print(f"{'model':<14}{'weights':>10} {'prove plain':>12} {'hashed':>9} {'+ cpu':>8} {'us/weight':>10}"
           f" {'verify plain':>13} {'hashed':>8} {'bytes plain':>12} {'hashed':>9}")
     work = Path(tempfile.mkdtemp(prefix="zkaudit-wlink-"))
     for name in [m for m in a.models.split(",") if m]:
         src = ROOT / "circuits" / name
-        res = {}
+        outs = {}
         for scheme in ("plain", "hashed"):
-            out = work / f"{name}-{scheme}"
-            api.compile(src / "model.onnx", out, calibration=src / "calibration.npy", weight_commitment=scheme)
-            pw, pc, proof = best(lambda: api.prove(out, src / "input.json"), a.runs)
-            vw, vc, verdict = best(lambda: api.verify(proof.proof, circuit=out), a.runs)
-            if not verdict.valid:
-                raise SystemExit(f"{name} {scheme}: {verdict.reason}")
-            res[scheme] = (pw, pc, vw, vc, len(proof.proof))
-        n = sum(s.size for s in load_circuit(work / f"{name}-hashed").weights)
+            outs[scheme] = work / f"{name}-{scheme}"
+            api.compile(src / "model.onnx", outs[scheme], calibration=src / "calibration.npy",
+                        weight_commitment=scheme)
+            api.prove(outs[scheme], src / "input.json")  # warm: kernels loaded, bank size learned
+        rows: dict[str, list] = {"plain": [], "hashed": []}
+        steps: dict[str, dict[str, float]] = {"plain": {}, "hashed": {}}
+        for _ in range(a.runs):
+            for scheme, out in outs.items():
+                if timer is not None:
+                    timer.spent.clear()
+                pw, pc, proof = timed(lambda: api.prove(out, src / "input.json"))
+                if timer is not None:
+                    for k, v in timer.spent.items():
+                        steps[scheme][k] = min(steps[scheme].get(k, v), v)
+                vw, vc, verdict = timed(lambda: api.verify(proof.proof, circuit=out))
+                if not verdict.valid:
+                    raise SystemExit(f"{name} {scheme}: {verdict.reason}")
+                rows[scheme].append((pw, pc, vw, vc, len(proof.proof)))
+        res = {s: tuple(min(r[i] for r in rs) for i in range(4)) + (rs[-1][4],) for s, rs in rows.items()}
+        n = sum(s.size for s in load_circuit(outs["hashed"]).weights)
         (ppw, ppc, pvw, pvc, pb), (hpw, hpc, hvw, hvc, hb) = res["plain"], res["hashed"]
         print(f"{name:<14}{n:>10,} {ppw:>10.3f} s {hpw:>7.3f} s {hpc - ppc:>6.3f} s {(hpc - ppc) / n * 1e6:>9.2f}"
               f" {pvw:>11.3f} s {hvw:>6.3f} s {pb:>12,} {hb:>9,}")
         print(f"{'':<14}{'':>10} cpu {ppc:>6.3f} s {hpc:>7.3f} s {'':>8} {'':>10} cpu {pvc:>7.3f} s {hvc:>6.3f} s",
               flush=True)
+        if timer is not None:
+            for _, _, label in STEPS:
+                h, p = steps["hashed"].get(label, 0.0), steps["plain"].get(label, 0.0)
+                print(f"{'':<14}  {label:<22} hashed {h:>7.3f} s  plain {p:>7.3f} s  ({(h - p) / n * 1e6:>5.2f} us/weight)")
 
 
 if __name__ == "__main__":
