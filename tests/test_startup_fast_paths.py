@@ -121,6 +121,20 @@ def test_large_eq_table_serial_head_then_parallel_doublings(n):
     assert (mle.eq_table(point) == mle.eq_table_numpy(point)).all()
 
 
+@pytest.mark.parametrize("n", [0, 3, 14, 16])
+def test_scaled_eq_table_is_the_scaled_table(n):
+    """eq_table(point, scale) (the scale applied to the head before the
+    doublings) equals scale times the unscaled table, entry by entry, on the
+    numba path, the numpy path and against the naive reference scaling."""
+    rng = np.random.default_rng(90 + n)
+    point = [Fp2(int(x), int(y)) for x, y in vec.ext_random(n, rng)]
+    plain = mle.eq_table_numpy(point)
+    for s in (Fp2(int(rng.integers(1, 1 << 62)), int(rng.integers(1, 1 << 62))), Fp2(0), Fp2(1), Fp2(P - 1, 3)):
+        want = reference.scale(s, plain)
+        assert (mle.eq_table_numpy(point, s) == want).all()
+        assert (mle.eq_table(point, scale=s) == want).all()
+
+
 # ------------------------------------------------ kernels beside numpy paths
 
 from zkaudit.layers import kernels as layer_kernels  # noqa: E402

@@ -55,3 +55,38 @@ def test_an_unusual_register_is_imported_eagerly():
     simple = '''def f():\n    """Do f.\n\n    More."""\n\ndef register(app):\n    app.command("f")(f)\n'''
     (entry,) = _module_entries("zkaudit.cli.x", simple)
     assert (entry.name, entry.help) == ("f", "Do f.\n\nMore.")
+
+
+def test_discovery_cache_is_keyed_by_each_source(tmp_path, monkeypatch):
+    """What the sources yield is cached per file (mtime in ns, size): a record
+    whose stamp matches is used as is, one whose stamp differs (an edited
+    source) is parsed again, and an unreadable cache only costs the parse."""
+    import json
+
+    from zkaudit.cli import _lazy
+
+    cache = tmp_path / "commands.json"
+    monkeypatch.setattr(_lazy, "_cache_path", lambda package_dir: cache)
+    cache.write_text("{not json")
+    entries, eager = _lazy.discover()
+    assert eager == [] and {e.name for e in entries} == {e.name for e in discover()[0]}
+    data = json.loads(cache.read_text())
+    record = data["modules"]["zkaudit.cli.verify"]
+    assert record[2] == [["verify", next(e.help for e in entries if e.name == "verify")]]
+
+    def no_parse(module, source):
+        raise AssertionError(f"{module} parsed although its cache record is current")
+
+    # a current record is used without parsing: a planted help shows through
+    record[2] = [["verify", "planted"]]
+    cache.write_text(json.dumps(data))
+    monkeypatch.setattr(_lazy, "_module_entries", no_parse)
+    assert next(e.help for e in _lazy.discover()[0] if e.name == "verify") == "planted"
+
+    # a stale stamp (the source changed since) is parsed again
+    monkeypatch.undo()
+    monkeypatch.setattr(_lazy, "_cache_path", lambda package_dir: cache)
+    record[0] -= 1
+    cache.write_text(json.dumps(data))
+    assert next(e.help for e in _lazy.discover()[0] if e.name == "verify") != "planted"
+    assert json.loads(cache.read_text())["modules"]["zkaudit.cli.verify"][2][0][1] != "planted"

@@ -132,17 +132,19 @@ def _point_scalars(point: np.ndarray) -> list[Fp2]:
     return [Fp2(int(a), int(b)) for a, b in arr]
 
 
-def eq_table(point) -> np.ndarray:
-    """The 2^n table eq(point, b) over b in {0,1}^n, as an extension vector."""
+def eq_table(point, scale: Fp2 | None = None) -> np.ndarray:
+    """The 2^n table eq(point, b) over b in {0,1}^n, as an extension vector;
+    `scale` * that table when given (the scale multiplies the first 2^14
+    entries before the doublings, not the whole table after)."""
     pts = point_array(point)
     n = pts.shape[0]
     size = 1 << n
     if not jit.use_kernel(size, NUMPY_BELOW):
-        return eq_table_numpy(pts)
+        return eq_table_numpy(pts, scale)
     if size <= _EQ_PARALLEL_FROM:
         out = np.empty((size, 2), dtype=U64)
         k.eq_table(pts, out)
-        return out
+        return out if scale is None else vec.scale(scale, out)
     # The first variables (the high index bits) in one serial call, then one
     # parallel doubling per remaining variable: a parallel call costs ~0.5 ms
     # to start here, which the small doublings never repaid (big_cnn's
@@ -150,6 +152,8 @@ def eq_table(point) -> np.ndarray:
     head = _EQ_PARALLEL_FROM.bit_length() - 1
     cur = np.empty((1 << head, 2), dtype=U64)
     k.eq_table(pts[:head], cur)
+    if scale is not None:  # eq is multilinear in its start value: scale the head, not the table
+        cur = vec.scale(scale, cur)
     for i in range(head, n):
         nxt = np.empty((cur.shape[0] * 2, 2), dtype=U64)
         k.eq_table_expand(cur, pts[i, 0], pts[i, 1], nxt)
@@ -157,11 +161,11 @@ def eq_table(point) -> np.ndarray:
     return cur
 
 
-def eq_table_numpy(point) -> np.ndarray:
+def eq_table_numpy(point, scale: Fp2 | None = None) -> np.ndarray:
     """`eq_table` in numpy: each variable doubles the table, appending its bit
     as the least significant (so x_1 ends up most significant)."""
     pts = point_array(point)
-    cur = np.array([[1, 0]], dtype=U64)
+    cur = np.array([[1, 0] if scale is None else [scale.c0, scale.c1]], dtype=U64)
     for i in range(pts.shape[0]):
         hi = nf.ext_mul(cur, pts[i:i + 1])
         nxt = np.empty((cur.shape[0] * 2, 2), dtype=U64)

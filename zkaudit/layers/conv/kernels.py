@@ -1,13 +1,17 @@
 """numba kernels of the Conv prover: binding the output channels against the
 weights per group, and binding an output spatial axis against the input's
-windows (the contraction im2col would do, without building im2col)."""
+windows (the contraction im2col would do, without building im2col).
+Importing this module loads no numba: each kernel is built on its first
+call (`field.jit.njit`), so a model without a Conv never pays for them."""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import add, ext_mul, mul
+from zkaudit.field import jit
+from zkaudit.field.jit import njit, prange
+
+add, ext_mul, mul = jit.imported("zkaudit.field.arith", "add", "ext_mul", "mul")
 
 
 @njit(parallel=True, cache=True)

@@ -196,12 +196,13 @@ def recompose_verify(rc: RangeCheck, lk, limb_names, limb_values, transcript: Tr
     return (point, rc.recompose_at(point, limb_values).value), claims
 
 
-def batch_weights(z, mu: Fp2, d_points) -> np.ndarray:
-    """c = eq(z, .) + sum_i mu^(i+1) eq(p_i, .) over the rows."""
-    c, coeff = eq_table(z), Fp2(1)
+def batch_weights(z, mu: Fp2, d_points, eq_z: np.ndarray | None = None) -> np.ndarray:
+    """c = eq(z, .) + sum_i mu^(i+1) eq(p_i, .) over the rows (`eq_z`: the
+    table eq(z, .) when the caller has it; it is not written to)."""
+    c, coeff = eq_table(z) if eq_z is None else eq_z, Fp2(1)
     for p in d_points:
         coeff = coeff * mu
-        c = vec.add(c, vec.scale(coeff, eq_table(p)))
+        c = vec.add(c, eq_table(p, scale=coeff))
     return c
 
 
@@ -230,14 +231,15 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
                                    where=f"{where} relation", public=RELATION_PUBLIC)
     z = tuple(red.point)
     e_v, s_v, g_v, gm_v, d_v = red.values[:5]
+    eq_z = eq_table(z)  # O(2^n), like the wiring values below; used three times
     if keying is not None:
-        ki = vec.inner(eq_table(z), index_column(windows))  # O(2^n), like the wiring values below
+        ki = vec.inner(eq_z, index_column(windows))
         _check("k M' at z", ki if isinstance(ki, Fp2) else Fp2.from_base(ki), red.values[KI], where)
         out.append(TensorClaim(keying.index, rho_y, extras[0]))
     ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
     _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
-    _check("eq(rho_y, .) M' at z", wiring_value(eq_table(z), rho_y, ids, windows.out_index), gm_v, where)
+    _check("eq(rho_y, .) M' at z", wiring_value(eq_z, rho_y, ids, windows.out_index), gm_v, where)
     out.append(TensorClaim(names.select, z, s_v))
 
     mu = transcript.challenge_ext(LABEL_MU)  # batch the D claims: (#claims - 1) / p^2
@@ -246,7 +248,7 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
     for _, v in d_claims:
         coeff = coeff * mu
         total = total + coeff * v
-    c = batch_weights(z, mu, [p for p, _ in d_claims])
+    c = batch_weights(z, mu, [p for p, _ in d_claims], eq_z)
     y_sum = receive(transcript, proof.y_sum)
     transcript.absorb_ext(LABEL_Y_SUM, proof.y_sum)
     red_y = sumcheck_verifier.verify(proof.y_sumcheck, y_sum, ny, PRODUCT, transcript, where=f"{where} Y",
