@@ -74,7 +74,7 @@ def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None)
         pending, rhos, target = izk.repad_target(pending, transcript)
         e = eq_table(pending[0].point)
         for rho, c in zip(rhos[1:], pending[1:]):
-            e = vec.add(e, vec.scale(rho, eq_table(c.point)))
+            e = vec.add(e, eq_table(c.point, rho))
         sc, reduced, _ = sumcheck_prover.prove([tables[spec.name], e], izk.REPAD, transcript, claimed_sum=target,
                                                public=(1,), pad_bank={0: bank})
         claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]
