@@ -374,3 +374,17 @@ def test_theta_T_permuted_in_c_theta(case4):
 
     seen, _ = _forge(case4, tamper, trace=tr)
     assert seen == set()
+
+
+def test_plan_refuses_a_clip_norm_whose_den_could_wrap():
+    """den - C_F is range-checked below 2^31 (MLP; 2^28 for logistic regression):
+    with C_F <= 2^31 the divisor stays below 2^32 and den^2 below p. A larger
+    C_F is refused (the review found den past sqrt(p) wrapping den^2 mod p)."""
+    from zkaudit.statements.training.plan import Plan
+    from zkaudit.train.policy import Policy
+
+    for doc in (mlp_doc(4, clip_norm="256"), policy_doc(steps=STEPS, clip_norm="256")):
+        policy = Policy.from_json(doc)
+        assert policy.clip_fine > 1 << 31
+        with pytest.raises(ValueError, match="exceeds 2\\^31"):
+            Plan(policy, 455, None)  # refused before the tables are read

@@ -110,6 +110,9 @@ class TableLookup:
 
 class Plan:
     def __init__(self, policy, num_rows: int, sem):
+        if policy.clip_fine > 1 << 31:  # see den_bits
+            raise ValueError(f"the fine clip norm C 2^F = {policy.clip_fine} exceeds 2^31: a training proof needs "
+                             "den < 2^32 (lower clip_norm or the fixed-point bits)")
         self.policy, self.num_rows, self.sem = policy, num_rows, sem
         self.shape = TapeShape.of(policy)
         P, sh = policy, self.shape
@@ -160,10 +163,13 @@ class Plan:
 
     @property
     def den_bits(self) -> tuple[int, int]:
-        """Widths of den - C_F and of the clip remainder (< den): the squared
-        norm is < 2^62 (`trainer.check_widths`), so den <= 2^31; logistic
-        regression's formats keep it below 2^27."""
-        return (32, 32) if self.h else (28, 29)
+        """Widths of den - C_F and of the clip remainder (< den). Soundness: with
+        C_F <= 2^31 (`__init__`), den < 2^32, so den^2 < p and the den checks
+        are integer statements (a den past sqrt(p) would wrap den^2 mod p and
+        pass as a far larger divisor, silencing the record). Completeness: the
+        squared norm is < 2^62 (`trainer.check_widths`), so the honest den is
+        at most max(2^31, C_F); logistic regression's formats keep it below 2^27."""
+        return (31, 32) if self.h else (28, 29)
 
     def _gate(self, dom: str, name: str, expr: Expr):
         self.domains[dom].gates.append((name, expr))
