@@ -161,3 +161,25 @@ def test_vector_encoding_roundtrip():
 def test_random_is_canonical():
     r = vec.random(1 << 12, np.random.default_rng(0))
     assert int(r.max()) < P
+
+
+def test_hidden_scaling_matches_fp2_products_term_by_term():
+    """Hidden * scalar computes each coefficient on plain ints: the same
+    coefficients as Fp2 products, for edge coefficients and scalars."""
+    import random
+
+    from zkaudit.field.constants import P as _P
+    from zkaudit.field.hidden import Hidden
+
+    rng = random.Random(7)
+    edge = [1, 2, _P - 1, _P - 2, (1 << 32) - 1, 1 << 32, _P // 2]
+    coeffs = [Fp2(a, b) for a in edge for b in (0, 1, _P - 1)] + [Fp2(rng.randrange(_P), rng.randrange(_P))
+                                                                  for _ in range(20)]
+    h = Hidden(Fp2(rng.randrange(_P), rng.randrange(_P)), [(("bank", i), c) for i, c in enumerate(coeffs)])
+    for s in [Fp2(3), Fp2(0, 1), Fp2(_P - 1, _P - 1), Fp2(rng.randrange(_P), rng.randrange(_P)), 5]:
+        s2 = s if isinstance(s, Fp2) else Fp2(s)
+        for got in (h * s, s * h):
+            assert got.const == h.const * s2
+            assert got.terms == tuple((k, c * s2) for k, c in h.terms)
+    zero = h * Fp2(0)
+    assert zero.const == Fp2(0) and zero.terms == ()

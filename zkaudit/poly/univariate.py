@@ -15,7 +15,7 @@ from functools import lru_cache
 from math import factorial
 
 from zkaudit.field.constants import P, W
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp2, _fp2
 
 MAX_DEGREE = 16  # a zero-knowledge sum-check's last round has twice its degree
 
@@ -61,7 +61,7 @@ def evaluate_from_evals(evals: Sequence[Fp2], r: Fp2) -> Fp2:
         e0, e1 = evals[i].c0, evals[i].c1
         t0 += e0 * l0 + W * e1 * l1
         t1 += e0 * l1 + e1 * l0
-    return Fp2(t0, t1)
+    return _fp2(t0 % P, t1 % P)
 
 
 def interpolate(evals: Sequence[Fp2]) -> list[Fp2]:
