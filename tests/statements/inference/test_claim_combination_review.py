@@ -177,3 +177,322 @@ def test_evaluate_from_evals_equals_lagrange_on_edge_points():
                 want = want + term
             got = evaluate_from_evals(evals, r)
             assert got == want and 0 <= got.c0 < P and 0 <= got.c1 < P, (d, r)
+
+
+# ------------------------------------------------------------ attacks
+
+
+@pytest.fixture(scope="module")
+def model():
+    circuit, weights, x = instance(mlp_clip, seed=3)
+    com, _ = hashed_weight_commitment(circuit, weights, SALT)
+    return circuit, weights, x, com.to_bytes()
+
+
+def _verify(circuit, proof, com):
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.verify import verify_proof
+
+    return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com)
+
+
+def _always_combine(monkeypatch):
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+
+
+def _combined_tables(circuit, weights, x, com, monkeypatch) -> list[str]:
+    """The tables an always-combining prover combines (with >= 2 claims)."""
+    seen = []
+    real = izk.repad_target
+
+    def spy(claims, transcript):
+        seen.append(claims[0].tensor)
+        return real(claims, transcript)
+
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(izk, "repad_target", spy)
+    prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    return seen
+
+
+def test_the_always_combining_prover_combines_weights_and_digests(model, monkeypatch):
+    circuit, weights, x, com = model
+    seen = _combined_tables(circuit, weights, x, com, monkeypatch)
+    assert wl.DIGESTS in seen and "w1" in seen, seen
+    _always_combine(monkeypatch)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert verdict.valid, verdict.reason
+
+
+def _ext_at(table: np.ndarray, i: int) -> Fp2:
+    if vec.is_ext(table):
+        return Fp2(int(table[i, 0]), int(table[i, 1]))
+    return Fp2(int(table[i]))
+
+
+def _tamper_e_keeping_the_sum(t: np.ndarray, e: np.ndarray, rng: random.Random) -> np.ndarray:
+    """E' = E + d with sum_x T(x) d(x) = 0 (two entries where T is nonzero):
+    every round of the sum-check is as honest, only E'(s) != E(s)."""
+    nz = [i for i in range(e.shape[0]) if _ext_at(t, i) != Fp2(0)]
+    i, j = nz[0], nz[-1]
+    assert i != j
+    d_i = Fp2(rng.randrange(1, P), rng.randrange(P))
+    d_j = -(d_i * _ext_at(t, i)) * _ext_at(t, j).inverse()
+    out = np.array(e, copy=True)
+    for k, d in ((i, d_i), (j, d_j)):
+        v = _ext_at(out, k) + d
+        out[k] = (v.c0, v.c1)
+    return out
+
+
+@pytest.mark.parametrize("table", ["w1", wl.DIGESTS])
+def test_a_weight_E_that_keeps_the_sum_is_caught_by_the_recomputed_E(model, monkeypatch, table):
+    """The verifier must compute E(s) = sum rho_j eq(z_j, s) itself, for
+    every claim (D's with slot and lane coordinates): the prover's E' has the
+    right sum against T, the rounds are honest, only its final differs."""
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    circuit, weights, x, com = model
+    state = {}
+    real_target, real_prove = izk.repad_target, sumcheck_prover.prove
+    rng = random.Random(1)
+
+    def target(claims, transcript):
+        state["name"] = claims[0].tensor
+        return real_target(claims, transcript)
+
+    def tampered(tables, spec, transcript, **kw):
+        if state.pop("name", None) == table and kw.get("pad_bank") == {0: izk.ADVICE_BANK}:
+            state["tampered"] = True
+            tables = [tables[0], _tamper_e_keeping_the_sum(tables[0], tables[1], rng)]
+        return real_prove(tables, spec, transcript, **kw)
+
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(izk, "repad_target", target)
+    monkeypatch.setattr(sumcheck_prover, "prove", tampered)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    assert state.get("tampered")
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid
+    assert "combination weight" in verdict.reason, verdict.reason
+
+
+def _prover_edits_pending(monkeypatch, table, edit):
+    """The prover's combination for `table` runs on edit(claims) (dedupe off
+    on the prover's side, so a duplicate stays a duplicate)."""
+    real_target = izk.repad_target
+    real_dedupe = izk.dedupe
+
+    def target(claims, transcript):
+        if claims and claims[0].tensor == table:
+            monkeypatch.setattr(izk, "dedupe", lambda c: list(c))
+            try:
+                return real_target(edit(list(claims)), transcript)
+            finally:
+                monkeypatch.setattr(izk, "dedupe", real_dedupe)
+        return real_target(claims, transcript)
+
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(izk, "repad_target", target)
+
+
+def _extra_false_claim(claims):
+    c = claims[0]
+    point = tuple(Fp2(7 + i, 3) for i in range(len(c.point)))
+    return claims + [TensorClaim(c.tensor, point, Fp2(12345))]
+
+
+def _duplicate_first(claims):
+    return claims + [claims[0]]
+
+
+def _drop_last(claims):
+    return claims[:-1]
+
+
+def _lane_bits_swapped(claims):
+    """A claim's last two coordinates (D's lane bits; a weight's column bits)
+    swapped: the claim moved to another cell of the same table."""
+    c = claims[-1]
+    p = c.point[:-2] + (c.point[-1], c.point[-2])
+    return claims[:-1] + [TensorClaim(c.tensor, p, c.value)]
+
+
+def _values_swapped(claims):
+    a, b = claims[0], claims[1]
+    return [TensorClaim(a.tensor, a.point, b.value), TensorClaim(b.tensor, b.point, a.value)] + claims[2:]
+
+
+EDITS = [_extra_false_claim, _duplicate_first, _drop_last, _lane_bits_swapped, _values_swapped]
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda f: f.__name__.lstrip("_"))
+@pytest.mark.parametrize("table", ["w1", wl.DIGESTS])
+def test_a_combination_over_other_claims_than_the_verifiers_is_rejected(model, monkeypatch, table, edit):
+    circuit, weights, x, com = model
+    _prover_edits_pending(monkeypatch, table, edit)
+    try:
+        proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    except Exception as exc:  # noqa: BLE001  (the prover may not get through: nothing to verify)
+        pytest.skip(f"prover refused: {type(exc).__name__}")
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid, f"{edit.__name__} on {table} accepted"
+    assert verdict.reason
+
+
+def test_sections_for_two_tables_swapped_are_rejected(model, monkeypatch):
+    """The prover combines D's claims first and the weights' after (each
+    section moved to another table's slot)."""
+    circuit, weights, x, com = model
+    real = izk.hidden_combined_specs
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(izk, "hidden_combined_specs", lambda c, p: list(reversed(real(c, p))))
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid and verdict.reason
+
+
+def _flag_offsets(circuit, proof, com, monkeypatch) -> tuple[bytes, list[tuple[int, int]]]:
+    """(layer stream, [(offset, flag)] of the hidden-weights combination
+    flags) read by an honest verify of `proof`."""
+    from zkaudit.layers.stream import ProofReader
+
+    seen = []
+    real = ProofReader.read_flag
+    state = {"on": False}
+    real_hidden = izk.verify_combined_hidden_weights
+
+    def hidden(*a, **k):
+        state["on"] = True
+        try:
+            return real_hidden(*a, **k)
+        finally:
+            state["on"] = False
+
+    def spy(self, what):
+        off = self.offset
+        got = real(self, what)
+        if state["on"] and what == "claim combination":
+            seen.append((self.data, off, int(got)))
+        return got
+
+    monkeypatch.setattr(ProofReader, "read_flag", spy)
+    monkeypatch.setattr(izk, "verify_combined_hidden_weights", hidden)
+    assert _verify(circuit, proof, com).valid
+    monkeypatch.undo()
+    return seen[0][0], [(o, f) for _, o, f in seen]
+
+
+@pytest.mark.parametrize("choice", ["always", "never"])
+def test_a_flipped_or_bad_combination_flag_is_rejected(model, monkeypatch, choice):
+    circuit, weights, x, com = model
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    layers, flags = _flag_offsets(circuit, proof, com, monkeypatch)
+    assert len(flags) == len(circuit.weights) + 1
+    base = proof.find(layers)
+    assert base >= 0 and proof.find(layers, base + 1) < 0
+    tried = 0
+    for off, flag in flags:
+        for new in ({0: 1, 1: 0}[flag], 2):
+            bad = bytearray(proof)
+            bad[base + off] = new
+            verdict = _verify(circuit, bytes(bad), com)
+            assert not verdict.valid, (off, flag, new)
+            tried += 1
+    assert tried == 2 * len(flags)
+
+
+# ------------------------------------------------------------ rho after binding
+
+
+def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
+    """Verifier side, every table combined: when the combination weights
+    are drawn, each combined claim's point is made of challenges already
+    drawn (or constant bits: D's slot and lane coordinates) and its value is
+    bound -- its public part absorbed already, or (D's root claim) a public
+    value the verifier computed from the record."""
+    from zkaudit.transcript import Transcript
+
+    circuit, weights, x, com = model
+    _always_combine(monkeypatch)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+
+    drawn, absorbed, checked, unbound = set(), set(), [], []
+    real_ch, real_ext, real_exts, real_base = (Transcript.challenge_ext, Transcript.absorb_ext,
+                                               Transcript.absorb_exts, Transcript.absorb_base)
+
+    def ch(self, label):
+        v = real_ch(self, label)
+        drawn.add(v)
+        return v
+
+    def ext(self, label, v):
+        absorbed.add(v)
+        return real_ext(self, label, v)
+
+    def exts(self, label, xs):
+        xs = list(xs)
+        absorbed.update(v if isinstance(v, Fp2) else Fp2.from_base(v) for v in xs)
+        return real_exts(self, label, xs)
+
+    def base(self, label, v):
+        absorbed.add(Fp2.from_base(v))
+        return real_base(self, label, v)
+
+    from zkaudit.sumcheck import zk as zk_mod
+
+    received = {}  # bank key -> the sent value it pads (a value read from the proof)
+    real_receive = zk_mod.ZkSession.receive
+
+    def receive(self, sent, bank=zk_mod.ADVICE):
+        h = real_receive(self, sent, bank)
+        ((key, _),) = h.terms
+        received[key] = sent
+        return h
+
+    real_weights = izk.combine_weights
+
+    def bound(v: Hidden) -> bool:
+        """Its public part absorbed, or a public linear form of received
+        values all absorbed (a recomposition of limb values, say)."""
+        return v.const in absorbed or (bool(v.terms) and all(k in received and received[k] in absorbed
+                                                              for k, _ in v.terms))
+
+    def rhos(claims, transcript):
+        for c in claims:
+            bits = {Fp2(0), Fp2(1)}
+            for i, coord in enumerate(c.point):
+                if coord not in drawn and coord not in bits:
+                    unbound.append((c.tensor, "point", i))
+            v = Hidden.of(c.value)
+            if bound(v):
+                pass
+            elif v.terms:
+                unbound.append((c.tensor, "value", v))
+            elif not (c.tensor == wl.DIGESTS and all(p in bits for p in c.point[:-2])):
+                unbound.append((c.tensor, "public value", v))
+            checked.append(c.tensor)
+        return real_weights(claims, transcript)
+
+    monkeypatch.setattr(Transcript, "challenge_ext", ch)
+    monkeypatch.setattr(Transcript, "absorb_ext", ext)
+    monkeypatch.setattr(Transcript, "absorb_exts", exts)
+    monkeypatch.setattr(Transcript, "absorb_base", base)
+    monkeypatch.setattr(izk, "combine_weights", rhos)
+    monkeypatch.setattr(zk_mod.ZkSession, "receive", receive)
+    verdict = _verify(circuit, proof, com)
+    monkeypatch.undo()
+    assert verdict.valid, verdict.reason
+    assert wl.DIGESTS in checked and "w1" in checked
+    # the detector's own check: a value never sent, public or padded, is unbound
+    assert not bound(Hidden(Fp2(123456789, 1), ())) and not bound(Hidden(Fp2(5), ((("advice", 10 ** 9), Fp2(1)),)))
+    assert not unbound, unbound[:5]
