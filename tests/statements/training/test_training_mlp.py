@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
-from test_training_attacks import Case, _new_run, _prove, _rejected, _recompute_coord, _violations  # noqa: E402
+from test_training_attacks import Case, _new_run, _prove, _rejected, _recompute_coord  # noqa: E402
 from train_helpers import policy_doc  # noqa: E402
 
 from zkaudit.statements.training import witness as wt  # noqa: E402

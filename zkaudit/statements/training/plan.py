@@ -211,7 +211,7 @@ class Plan:
 
     def _build(self):
         a, b, c = self.a, self.b, self.c
-        T, B, d, N, L = self.T, self.B, self.d, self.N, self.L
+        T, B, N, L = self.T, self.B, self.N, self.L
         slot = ["ug", "cg", "kg", "hg", "lg", "live", "y", "zq", "rz", "zin", "bzh", "bzl", "prob", "sg", "eab",
                 "n2", "den", "bd", "A", "rc", "et"]
         norms = ["hnorm", "dnorm", "dtnorm"] if self.h else []

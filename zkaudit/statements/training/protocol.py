@@ -37,7 +37,6 @@ import numpy as np
 from zkaudit.errors import MalformedProof
 from zkaudit.field.scalar import Fp2
 from zkaudit.poly.mle import eq_eval, prefix_indicator
-from zkaudit.statements.training.expr import Expr
 from zkaudit.sumcheck.claim import SumOfProducts
 
 STATEMENT = "train-dpsgd"
@@ -89,6 +88,55 @@ def broadcast(plan, dom: str, name: str, point):
         return "coord.theta", t + [Fp2(1)] + u + [Fp2(0)] * plan.xk
     src = {"sgb": "sg", "eabb": "eab", "denb": "den", "liveb": "live"}.get(name)
     return None if src is None else (f"slot.{src}", t + j)
+
+
+def route_column(plan, dom: str, c: str, point, value, *, tape_claims: dict, virtual_i: list, claim) -> None:
+    """A claim on column c of domain dom, routed the same way on both sides:
+    R:* -> the tape (one claim per table), the virtual index i (and ilast, i at
+    j = B_max - 1) -> a prefix-sum check, a unit broadcast -> its source
+    column, anything else -> the column's advice table."""
+    from zkaudit.lookup.claim import PointClaim
+
+    if c.startswith("R:"):
+        if c in tape_claims:
+            raise MalformedProof(f"two claims on the tape table {c}", where=WHERE)
+        tape_claims[c] = PointClaim(tuple(point), value)
+    elif c == "i":
+        virtual_i.append((tuple(point), value))
+    elif c == "ilast":
+        virtual_i.append((tuple(point) + tuple(bits_of(plan.B - 1, plan.b)), value))
+    elif (b := broadcast(plan, dom, c, point)) is not None:
+        claim(b[0], b[1], value)
+    else:
+        claim(f"{dom}.{c}", point, value)
+
+
+def feature_claims(plan, point, values, claim, su=None, su2=None) -> None:
+    """The claims the feature sum-check leaves at its point (t, j, k): on theta
+    (logistic regression: theta(t, k); MLP: W~1(t, u_su, k)), on et or dht at
+    the coord point's u (MLP), and on X."""
+    a, b = plan.a, plan.b
+    p = list(point)
+    pt, pj, pk = p[:a], p[a:a + b], p[a + b:]
+    if plan.h:
+        claim("coord.theta", pt + [Fp2(0)] + list(su[a + b:]) + pk, values[3])
+        claim("unit.dht", pt + pj + list(su2), values[4])
+        claim("X", p, values[5])
+    else:
+        claim("coord.theta", pt + pk, values[2])
+        claim("slot.et", pt + pj, values[3])
+        claim("X", p, values[4])
+
+
+def hidden_claims(plan, point, values, claim) -> None:
+    """The claims the MLP's hidden-unit sum-check leaves at its point (t, j, u)."""
+    a, b = plan.a, plan.b
+    p = list(point)
+    pt, pj, pu = p[:a], p[a:a + b], p[a + b:]
+    claim("coord.theta", pt + [Fp2(1)] + pu + [Fp2(0)] * plan.xk, values[3])
+    for i, c in ((4, "hid"), (5, "dh"), (6, "dht")):
+        claim(f"unit.{c}", p, values[i])
+    claim("slot.et", pt + pj, values[7])
 
 
 def shi_parts(plan, s):

@@ -221,19 +221,8 @@ class _Run:
             self.claim(f"mult.{t}", mc.point, mc.value)
 
     def _column_claim(self, dom: str, c: str, point, value) -> None:
-        """A claim on a column of `dom`, routed: committed -> advice, R:* -> tape, virtual i -> prefix check."""
-        if c.startswith("R:"):
-            if c in self.tape_claims:
-                raise AssertionError(f"two claims on the tape table {c}")
-            self.tape_claims[c] = PointClaim(tuple(point), value)
-        elif c == "i":
-            self.virtual_i.append((tuple(point), value))
-        elif c == "ilast":
-            self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
-        elif (b := pr.broadcast(self.plan, dom, c, point)) is not None:
-            self.claim(b[0], b[1], value)
-        else:
-            self.claim(f"{dom}.{c}", point, value)
+        pr.route_column(self.plan, dom, c, point, value, tape_claims=self.tape_claims, virtual_i=self.virtual_i,
+                        claim=self.claim)
 
     # --- 2 ------------------------------------------------------------------
     def _fetch_columns(self) -> dict:
@@ -308,11 +297,7 @@ class _Run:
         proof, ev, _ = sumcheck_prover.prove([e1, e2, th, et, self.f["X"]], pr.feat_spec(lams), t,
                                              claimed_sum=claimed, public=(0, 1))
         self.stream.append(proof.to_bytes())
-        s = list(ev.point)
-        st, sj, sk = s[:plan.a], s[plan.a:plan.a + plan.b], s[plan.a + plan.b:]
-        self.claim("coord.theta", st + sk, ev.values[2])
-        self.claim("slot.et", st + sj, ev.values[3])
-        self.claim("X", s, ev.values[4])
+        pr.feature_claims(plan, ev.point, ev.values, self.claim)
 
     def _send(self, value):
         sent, v = send(self.t, _ext(value))
@@ -357,11 +342,7 @@ class _Run:
         proof, ev, _ = sumcheck_prover.prove([e1u, e1, e2, wb_, db_, self.f["X"]], pr.feat_spec(lams, True), t,
                                              claimed_sum=claimed, public=(0, 1, 2))
         self.stream.append(proof.to_bytes())
-        p = list(ev.point)
-        pt, pj, pk = p[:a], p[a:a + b], p[a + b:]
-        self.claim("coord.theta", pt + [Fp2(0)] + list(su[a + b:]) + pk, ev.values[3])
-        self.claim("unit.dht", pt + pj + list(su2), ev.values[4])
-        self.claim("X", p, ev.values[5])
+        pr.feature_claims(plan, ev.point, ev.values, self.claim, su, su2)
         # hidden units over (t, j, u)
         _, hn = self.pending[("slot", "hnorm")]
         _, dn = self.pending[("slot", "dnorm")]
@@ -378,12 +359,7 @@ class _Run:
         proof, ev, _ = sumcheck_prover.prove([E1, E3, E4, w2, self.f["hid"], self.f["dh"], self.f["dht"], etb],
                                              pr.hidden_spec(mu, plan.f), t, claimed_sum=claimed, public=(0, 1, 2))
         self.stream.append(proof.to_bytes())
-        p = list(ev.point)
-        pt, pj, pu = p[:a], p[a:a + b], p[a + b:]
-        self.claim("coord.theta", pt + [Fp2(1)] + pu + [Fp2(0)] * plan.xk, ev.values[3])
-        for i, c in ((4, "hid"), (5, "dh"), (6, "dht")):
-            self.claim(f"unit.{c}", p, ev.values[i])
-        self.claim("slot.et", pt + pj, ev.values[7])
+        pr.hidden_claims(plan, ev.point, ev.values, self.claim)
 
     def _e3(self, st, su2, jm):
         """eq(st, t) [j < B] eq(su2, u) over (t, j, u)."""

@@ -237,18 +237,8 @@ class _Verify:
         self.book.add(name, point, value)
 
     def column_claim(self, dom, c, point, value):
-        if c.startswith("R:"):
-            if c in self.tape_claims:
-                raise MalformedProof(f"two claims on the tape table {c}", where=pr.WHERE)
-            self.tape_claims[c] = PointClaim(tuple(point), value)
-        elif c == "i":
-            self.virtual_i.append((tuple(point), value))
-        elif c == "ilast":
-            self.virtual_i.append((tuple(point) + tuple(pr.bits_of(self.plan.B - 1, self.plan.b)), value))
-        elif (b := pr.broadcast(self.plan, dom, c, point)) is not None:
-            self.claim(b[0], b[1], value)
-        else:
-            self.claim(f"{dom}.{c}", point, value)
+        pr.route_column(self.plan, dom, c, point, value, tape_claims=self.tape_claims, virtual_i=self.virtual_i,
+                        claim=self.claim)
 
     def run(self, ds: DatasetRecord, theta0) -> None:
         plan, t = self.plan, self.t
@@ -348,9 +338,7 @@ class _Verify:
         if ev.values[0] != eq_eval(list(s1), st + sj) or \
                 ev.values[1] != eq_eval(list(s2), st + sk) * prefix_indicator(plan.B, sj):
             raise TrainingRejected("feature sum-check weights are not eq", where=where)
-        self.claim("coord.theta", st + sk, ev.values[2])
-        self.claim("slot.et", st + sj, ev.values[3])
-        self.claim("X", s, ev.values[4])
+        pr.feature_claims(plan, s, ev.values, self.claim)
 
     def receive(self, what: str):
         sent = Fp2.from_bytes(self.stream.next(what))
@@ -378,9 +366,7 @@ class _Verify:
         if ev.values[0] != eq_eval(list(su[:a + b]), pt + pj) or ev.values[1] != eq_eval(list(s1), pt + pj) or \
                 ev.values[2] != eq_eval(st + sk, pt + pk) * prefix_indicator(plan.B, pj):
             raise TrainingRejected("feature sum-check weights are not eq", where=where)
-        self.claim("coord.theta", pt + [Fp2(0)] + list(su[a + b:]) + pk, ev.values[3])
-        self.claim("unit.dht", pt + pj + list(su2), ev.values[4])
-        self.claim("X", p, ev.values[5])
+        pr.feature_claims(plan, p, ev.values, self.claim, su, su2)
         mu = t.challenge_exts(pr.LABEL_HIDDEN, 6)
         hn, dn, dtn = (self.pending[("slot", n)][1] for n in ("hnorm", "dnorm", "dtnorm"))
         claimed = mu[0] * (dot - b2v * (1 << plan.f)) + mu[1] * (hn - (1 << 2 * plan.f)) + mu[2] * dn + mu[3] * dtn \
@@ -395,10 +381,7 @@ class _Verify:
                 ev.values[1] != eq_eval(st, pt) * jb * eq_eval(su2, pu) or \
                 ev.values[2] != eq_eval(st, pt) * jb * eq_eval(pr.bits_of(0, plan.e), pu):
             raise TrainingRejected("hidden-unit sum-check weights are not eq", where=where)
-        self.claim("coord.theta", pt + [Fp2(1)] + pu + [Fp2(0)] * plan.xk, ev.values[3])
-        for i, c in ((4, "hid"), (5, "dh"), (6, "dht")):
-            self.claim(f"unit.{c}", p, ev.values[i])
-        self.claim("slot.et", pt + pj, ev.values[7])
+        pr.hidden_claims(plan, p, ev.values, self.claim)
 
     def shift(self):
         plan, t = self.plan, self.t
