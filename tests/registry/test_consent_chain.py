@@ -3,7 +3,9 @@ PostgreSQL: dataset -> consent table versions -> consent proofs. Publication
 order violations are refused, a superseded table flags its proofs "consent
 changed" (also with the newer version's row deleted), tampered records and
 signatures are refused, a proof that is not zero-knowledge is refused unless
-its prover signed the synthetic-data flag, and nothing is written on failure.
+its prover signed the synthetic-data flag, a proof reopening a consent
+commitment another published proof opened is refused (a re-attestation
+opens the record's next consent use), and nothing is written on failure.
 All proofs, signatures and records are real (no mocks)."""
 
 from __future__ import annotations
@@ -33,25 +35,29 @@ SCHEMA = {"columns": [{"name": "patient", "type": "id"}, {"name": "age", "type":
 HOSPITAL, IRB, VENDOR = key("hospital"), key("irb-a"), key("acme")
 
 
-def _dataset(patients):
+def _dataset(patients, consent_uses=1):
     cols = {"patient": pa.array(patients), "age": pa.array([str(30 + i % 50) for i in range(len(patients))])}
-    return commit_dataset(cols, SCHEMA)
+    return commit_dataset(cols, SCHEMA, consent_uses=consent_uses)
 
 
 @pytest.fixture(scope="module")
 def chain():
     """v1 (40 IDs), v2 superseding v1 (ID 39 withdrawn), a 12-record dataset using
-    IDs 0..11, proofs against v1 and v2, and a second dataset."""
+    IDs 0..11 with 3 consent commitments, proofs against v1 (use 0; zero-knowledge:
+    use 2) and v2 (use 1, the re-attestation; and p2_reopen on use 0), and a
+    second dataset."""
     ids = [secrets.token_hex(16) for _ in range(40)]
     t1, o1, d1 = commit_consent_table(ids, issuer="irb-a", purpose="train:sepsis", version=1)
     t2, o2, d2 = commit_consent_table(ids[:39], issuer="irb-a", purpose="train:sepsis", version=2,
                                       supersedes=t1.digest.hex())
-    ds, dop = _dataset(ids[:12])
+    ds, dop = _dataset(ids[:12], consent_uses=3)
     ds2, _ = _dataset(ids[12:20])
     p1 = prove_consent(ds, dop, t1, o1, unique_ids=True, zero_knowledge=False)
-    p2 = prove_consent(ds, dop, t2, o2, unique_ids=True, zero_knowledge=False)
-    p1_zk = prove_consent(ds, dop, t1, o1, unique_ids=True)
-    return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2, "p1_zk": p1_zk}
+    p2 = prove_consent(ds, dop, t2, o2, unique_ids=True, zero_knowledge=False, dataset_use=1)
+    p1_zk = prove_consent(ds, dop, t1, o1, unique_ids=True, dataset_use=2)
+    p2_reopen = prove_consent(ds, dop, t2, o2, unique_ids=True, dataset_use=0)
+    return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2, "p1_zk": p1_zk,
+            "p2_reopen": p2_reopen}
 
 
 def _pub_ds(reg, ds, k=HOSPITAL):
@@ -98,14 +104,44 @@ def test_honest_chain_and_superseded_table_flagged(registry, chain):
     assert t1_view["chains"][0]["consent_proof"]["status"] == "consent changed"
     # a new proof against v1 is refused (not current); re-attesting against v2 clears the dataset's flag
     registry.verify_log()
-    p2 = _pub_proof(registry, chain["p2"])
-    assert p2["table_version"] == 2
+    # the re-attestation may not reopen consent use 0 (p1's): refused, nothing written
+    before = _rows(registry)
+    with pytest.raises(AlreadyExists, match=r"consent use 0\) is already opened by consent proof "
+                                            f"{p1['proof_digest'][:16]}"):
+        _pub_proof(registry, chain["p2_reopen"])
+    assert _rows(registry) == before
+    p2 = _pub_proof(registry, chain["p2"])  # on consent use 1
+    assert p2["table_version"] == 2 and (p1["dataset_use"], p2["dataset_use"]) == (0, 1)
     ds_view = registry.show_record(d["record_digest"])
     assert ds_view["consent"] == "attested against a current consent-table version"
     assert sorted(c["consent_proof"]["status"] for c in ds_view["chains"]) == ["consent changed", "current"]
     rep = registry.verify_log()
     assert rep.ok, rep.problems
     assert rep.rows_checked >= 7
+
+
+def test_reopening_refused_for_proofs_published_before_consent_uses(registry, chain):
+    """A row published before proofs named their use (no dataset_commitment in
+    its output) opened its record's main commitment: a new proof on use 0 is
+    refused, one on another use is not."""
+    import json
+
+    _pub_ds(registry, chain["ds"])
+    _pub_table(registry, chain["t1"])
+    p1 = _pub_proof(registry, chain["p1"])
+    with Session(registry.engine) as s, s.begin():
+        row = s.scalars(select(ConsentProof).where(ConsentProof.proof_digest == p1["proof_digest"])).one()
+        out = json.loads(row.output_json)
+        for k in ("dataset_use", "dataset_uses", "dataset_commitment"):
+            out.pop(k)
+        row.output_json = json.dumps(out, sort_keys=True)
+    assert registry.show_record(p1["proof_digest"])["record"]["dataset_use"] == 0
+    _pub_table(registry, chain["t2"])
+    before = _rows(registry)
+    with pytest.raises(AlreadyExists, match="already opened"):
+        _pub_proof(registry, chain["p2_reopen"])
+    assert _rows(registry) == before
+    assert _pub_proof(registry, chain["p2"])["dataset_use"] == 1
 
 
 def test_flag_survives_a_deleted_newer_version_row(registry, chain):
@@ -325,7 +361,8 @@ def test_cli_publish_and_show_chain(tmp_path, capsys, monkeypatch):
         {"columns": [{"name": "pid", "type": "id"}, {"name": "age", "type": "int", "min": 0, "max": 120}],
          "id_column": "pid", "population": "synthetic"}))
     (tmp_path / "data.csv").write_text("pid,age\n" + "\n".join(f"{i},{40 + k}" for k, i in enumerate(ids[:8])) + "\n")
-    assert main(["data", "commit", "data.csv", "--schema", "schema.json", "--key", "hospital.key", "--out", "DS"]) == 0
+    assert main(["data", "commit", "data.csv", "--schema", "schema.json", "--key", "hospital.key", "--out", "DS",
+                 "--consent-uses", "2"]) == 0
     assert main(["consent", "commit", "ids.csv", "--key", "irb.key", "--purpose", "train:x", "--out", "CT1"]) == 0
     assert main(["consent", "commit", "ids2.csv", "--key", "irb.key", "--purpose", "train:x", "--supersedes", "CT1",
                  "--out", "CT2"]) == 0

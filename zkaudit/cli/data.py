@@ -24,7 +24,12 @@ def commit(
     training_uses: int = typer.Option(1, "--training-uses", min=0, max=64,
                                       help="How many training proofs may use the data: one more hiding commitment "
                                            "each (a hiding commitment hides its data through one proof; the "
-                                           "main one is the consent proof's)."),
+                                           "consent proofs have their own: --consent-uses)."),
+    consent_uses: int = typer.Option(1, "--consent-uses", min=1, max=64,
+                                     help="How many consent proofs may use the data: the main commitment and one "
+                                          "more hiding commitment per further proof. A re-attestation against a "
+                                          "new consent-table version is a further proof; each commitment hides the "
+                                          "data through one proof, so `prove-consent` refuses to reopen one."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: record digest, rows, commitment."),
 ) -> None:
     """Commit a dataset: one polynomial per column, rows padded with a valid column.
@@ -41,13 +46,14 @@ def commit(
         schema_doc = json.loads(schema.read_text())
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read schema {schema}: {exc}") from None
-    record, opening = commit_dataset(table, schema_doc, training_uses=training_uses)
+    record, opening = commit_dataset(table, schema_doc, training_uses=training_uses,
+                                     consent_uses=consent_uses)
     signature = sign_record(key, record.doc, record.digest)
     write_dataset(out, record, opening, signature)
     doc = {"schema": "zkaudit.data-commit/1", "out": str(out), "record_digest": record.digest.hex(),
            "rows": record.num_rows, "padded_rows": 1 << record.num_vars, "polynomials": record.doc["polynomials"],
            "schema_digest": record.doc["schema_digest"], "signer": signature["signer"], "hiding": True,
-           "training_uses": len(record.training_commitments)}
+           "training_uses": len(record.training_commitments), "consent_uses": record.consent_uses}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
@@ -56,8 +62,9 @@ def commit(
     typer.echo(f"  schema      {record.doc['schema_digest']} (ID column {record.schema.id_column})")
     typer.echo(f"  padded to   {1 << record.num_vars} rows (valid column marks the {record.num_rows} real ones)")
     typer.echo("  public      dataset.json; private opening.npz (values and seed; keep it; never publish it)")
-    typer.echo("  commitment  hiding (hides the data through one proof); registry publication: "
-               "`zkaudit registry publish-dataset`")
+    typer.echo(f"  commitments hiding, one per proof ({record.consent_uses} consent, "
+               f"{len(record.training_commitments)} training; each hides the data through one proof); registry "
+               "publication: `zkaudit registry publish-dataset`")
 
 
 def register(app: typer.Typer) -> None:

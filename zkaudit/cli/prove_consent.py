@@ -1,10 +1,17 @@
 """`zkaudit prove-consent --dataset DS --consent CT --out P` and
 `zkaudit verify-consent P --dataset DS --consent CT`: the consent statement
 (a thin layer over `zkaudit.statements.consent`). Proofs are
-zero-knowledge unless --no-zero-knowledge (synthetic or public data only)."""
+zero-knowledge unless --no-zero-knowledge (synthetic or public data only).
+
+Each proof opens one of the dataset record's consent commitments
+(`--dataset-use I`, or the lowest unopened one), and the dataset
+directory's ledger (`consent-uses.json`, `data/dataset.py`) refuses a
+second opening of any of them: one line, nothing written, and the fix
+(the custodian commits with more `--consent-uses`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -14,38 +21,8 @@ import typer
 PLAIN_WARNING = ("NOT ZERO-KNOWLEDGE (--no-zero-knowledge): this proof reveals evaluations of the dataset's ID "
                  "columns and of the multiplicities (which consented IDs the dataset uses); use it on synthetic or "
                  "public data only. The registry refuses it unless published with --allow-not-zero-knowledge.")
-ZK_NOTE = ("zero-knowledge: the proof hides the dataset's ID columns and which consented IDs it uses (the dataset "
-           "commitment hides them through one proof; re-commit the data before another zero-knowledge proof)")
-
-
-OPENED_FILE = "zk-openings.txt"  # in the dataset's folder (0600): one line per zero-knowledge proof made over it
-
-
-def _reopen_warning(dataset: Path) -> str | None:
-    """The dataset commitment's hiding covers one opening (`data/dataset.py`):
-    say so when this folder's ledger shows an earlier zero-knowledge proof."""
-    try:
-        earlier = [line.split()[0] for line in (dataset / OPENED_FILE).read_text().splitlines() if line.strip()]
-    except OSError:
-        return None
-    if not earlier:
-        return None
-    return (f"warning: this dataset commitment was already opened by {len(earlier)} zero-knowledge proof(s) "
-            f"(first {earlier[0][:16]}...); its hiding covers one opening, so this proof and the earlier one "
-            "together reveal linear information about the data. For proofs that must stay zero-knowledge, "
-            "re-commit the data (`zkaudit data commit`) and publish the new dataset record.")
-
-
-def _record_opening(dataset: Path, proof: bytes, table_digest: str) -> None:
-    import hashlib
-    import os
-
-    try:
-        fd = os.open(dataset / OPENED_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as f:
-            f.write(f"{hashlib.sha256(proof).hexdigest()} table {table_digest}\n")
-    except OSError:
-        pass  # a read-only dataset folder: the ledger is a courtesy, not a check
+ZK_NOTE = ("zero-knowledge: the proof hides the dataset's ID columns and which consented IDs it uses (it opens "
+           "its own consent commitment of the dataset, which hides the data through this one proof)")
 
 
 def _zk_line(zero_knowledge: bool) -> str:
@@ -64,12 +41,23 @@ def prove_consent(
                                         help="Make a zero-knowledge proof (default). --no-zero-knowledge makes the "
                                              "plain proof, which reveals linear information about the ID columns: "
                                              "for synthetic or public data only."),
+    dataset_use: int = typer.Option(None, "--dataset-use", min=0,
+                                    help="Which of the dataset record's consent commitments the proof opens (0: the "
+                                         "main one). Default: the lowest one no earlier proof opened (the dataset "
+                                         "directory's consent-uses.json). Each hides the data through one proof, so "
+                                         "reopening one is refused: a re-attestation against a new consent-table "
+                                         "version needs a dataset committed with `zkaudit data commit "
+                                         "--consent-uses K`."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: what the proof states, size, time."),
 ) -> None:
-    """Prove every valid record's ID is in the consent table (zero-knowledge by default)."""
+    """Prove every valid record's ID is in the consent table (zero-knowledge by default).
+
+    The proof opens one of the dataset's consent commitments (--dataset-use,
+    or the next unopened one) and records it in DS/consent-uses.json; a
+    second proof on the same commitment is refused, nothing written."""
     from zkaudit.cli._records import check_signature
     from zkaudit.data.consent_table import load_consent_table
-    from zkaudit.data.dataset import load_dataset
+    from zkaudit.data.dataset import choose_consent_use, load_dataset, record_consent_use
     from zkaudit.data.errors import DataError
     from zkaudit.statements.consent.prover import prove_consent as prove
     from zkaudit.statements.consent.verifier import summary
@@ -80,24 +68,38 @@ def prove_consent(
     check_signature(tb.doc, tb.digest, tb_sig, "consent-table record")
     if out.exists():
         raise DataError(f"{out} exists; choose another --out")
+    if not out.parent.is_dir():
+        raise DataError(f"{out.parent} is not a directory; choose another --out")
+    use = choose_consent_use(ds, dataset, dataset_use)  # refuses a reopening: nothing written
     t0 = time.perf_counter()
-    proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids, zero_knowledge=zero_knowledge)
+    proof = prove(ds, ds_open, tb, tb_open, unique_ids=unique_ids, zero_knowledge=zero_knowledge, dataset_use=use)
     seconds = time.perf_counter() - t0
-    out.write_bytes(proof)
-    reopened = _reopen_warning(dataset) if zero_knowledge else None
-    if zero_knowledge:
-        _record_opening(dataset, proof, tb.digest.hex())
+    # the ledger first (atomically): a proof on disk whose opening is not recorded could be made twice
+    record_consent_use(dataset, use, hashlib.sha256(proof).hexdigest())
+    _write_new(out, proof)
     doc = {"schema": "zkaudit.prove-consent/1", "out": str(out), "bytes": len(proof), "seconds": round(seconds, 3),
-           "statement": summary(ds, tb, unique_ids, zero_knowledge=zero_knowledge),
-           "warning": reopened if zero_knowledge else PLAIN_WARNING}
+           "statement": summary(ds, tb, unique_ids, zero_knowledge=zero_knowledge, dataset_use=use),
+           "warning": None if zero_knowledge else PLAIN_WARNING}
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
     typer.echo(f"wrote {out} ({len(proof)} bytes, {seconds:.2f} s)")
     _print_statement(doc["statement"])
     typer.echo(f"  {ZK_NOTE}" if zero_knowledge else PLAIN_WARNING)
-    if reopened:
-        typer.echo(reopened, err=True)
+
+
+def _write_new(out: Path, data: bytes) -> None:
+    """Write the proof file; refuse to replace one that appeared meanwhile."""
+    import os
+
+    from zkaudit.data.errors import DataError
+
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise DataError(f"{out} exists; choose another --out") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def verify_consent(
@@ -159,6 +161,8 @@ def verify_consent(
 def _print_statement(s: dict) -> None:
     typer.echo(f"  dataset       {s['dataset']} ({s['dataset_rows']} records, ID column {s['id_column']}, "
                f"schema {s['schema_digest'][:16]}...)")
+    typer.echo(f"  opens         consent commitment {s['dataset_use']} of {s['dataset_uses']} "
+               f"({s['dataset_commitment'][:16]}...)")
     typer.echo(f"  consent table {s['consent_table']} (issuer {s['table_issuer']}, version {s['table_version']}, "
                f"{s['table_rows']} IDs)")
     typer.echo(f"  purpose       {s['purpose']}")

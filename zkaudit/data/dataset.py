@@ -23,16 +23,31 @@ with that column's pad and opens the commitment with a `LinearClaim` (the
 column's evaluation minus its pad), which reveals nothing
 (`statements/consent/verifier.py`).
 
-What it does not hide: the hiding commitment's blinding rows and pads are
-used once, so a commitment hides its data through *one* opening. So the
-record holds, besides `commitment` (the consent proof's), `training_uses`
-further hiding commitments of the same polynomials (`training_commitments`,
-seeds derived from the opening seed by `use_seed`), one per training proof;
-the prover and the registry refuse a second opening of any of them. A
-second proof over the main commitment (a consent re-attestation against a
-new table version) still reveals a second set of opened columns and reuses
-the pads: linear information about the rows. Re-commit the data (a new
-seed) for such a proof, until the PCS gains a multi-opening budget.
+**One opening per commitment.** The hiding commitment's blinding rows and
+pads are used once, so a commitment hides its data through *one* opening: a
+second opening reveals linear combinations of the rows. So the record holds
+one hiding commitment of the same polynomials per proof that may open it,
+each with its own seed derived from the opening seed (`use_seed`), and the
+custodian chooses how many when committing:
+
+  * consent uses (`consent_uses`, `zkaudit data commit --consent-uses K`,
+    default 1): use 0 is the record's `commitment` (the opening seed
+    itself, so a record made before consent uses existed is consent use 0
+    of itself), uses 1..K-1 are `consent_commitments`. Each consent proof
+    opens one (`prove-consent --dataset-use I`, or the lowest unopened), so
+    a re-attestation against a new consent-table version opens a fresh
+    commitment instead of reopening the first;
+  * training uses (`training_uses`, `--training-uses T`, default 1):
+    `training_commitments`, one per training proof.
+
+The seeds are domain-separated (`/consent-use`, `/training-use`), so no two
+uses share randomness. Which uses are opened is kept twice: by the prover,
+in the dataset directory's ledgers (`consent-uses.json` here,
+`training-uses.json` by the training prover), each written atomically and
+checked before proving; and by the registry, which refuses a published
+proof whose commitment another published proof already opened. The
+custodian's signature over the record is what says all the commitments
+hold the same data (as it says the data is the patients').
 """
 
 from __future__ import annotations
@@ -83,6 +98,20 @@ class DatasetOpening:
         n = self.polys.shape[0]
         return bank_table(use_seed(self.seed, use), n)[: 2 * n].reshape(n, 2)
 
+    def consent_bank(self, use: int) -> np.ndarray:
+        """Consent use `use`'s pads (use 0: the main commitment's, `bank()`)."""
+        n = self.polys.shape[0]
+        return bank_table(consent_seed(self.seed, use), n)[: 2 * n].reshape(n, 2)
+
+    def consent_prover_data(self, record: DatasetRecord, use: int = 0):
+        """Recommit consent use `use` and check it is the record's commitment for that use."""
+        expected = record.consent_commitment(use)  # RecordRejected for a use the record does not hold
+        c, data = commit_polynomials(self.polys, consent_seed(self.seed, use))
+        if c != expected:
+            raise RecordRejected(f"the dataset opening does not match the record's consent commitment {use}",
+                                 where="dataset")
+        return data
+
     def prover_data(self, record: DatasetRecord, use: int | None = None):
         """Recommit (deterministic given the seed) and check the result is the record's
         commitment (use None: the consent proofs'; else training use `use`)."""
@@ -104,6 +133,16 @@ def use_seed(seed: bytes, use: int | None) -> bytes:
     return hashlib.shake_256(SEED_DOMAIN + b"/training-use" + int(use).to_bytes(4, "little") + seed).digest(SEED_BYTES)
 
 
+def consent_seed(seed: bytes, use: int) -> bytes:
+    """The seed of consent use `use`'s commitment: the opening seed itself for
+    use 0 (the record's main commitment), else derived like `use_seed`."""
+    import hashlib
+
+    if use == 0:
+        return seed
+    return hashlib.shake_256(SEED_DOMAIN + b"/consent-use" + int(use).to_bytes(4, "little") + seed).digest(SEED_BYTES)
+
+
 def commit_polynomials(polys: np.ndarray, seed: bytes):
     """(commitment, prover data) of prepared polynomials (the last `valid`)
     and their bank, all randomness from `seed`."""
@@ -116,16 +155,20 @@ def commit_polynomials(polys: np.ndarray, seed: bytes):
 
 
 def commit_dataset(table, schema, *, seed: bytes | None = None,
-                   training_uses: int = 1) -> tuple[DatasetRecord, DatasetOpening]:
+                   training_uses: int = 1, consent_uses: int = 1) -> tuple[DatasetRecord, DatasetOpening]:
     """`table`: a CSV/Parquet path or a mapping column -> values; `schema`: a
     Schema or its JSON. Raises DataError (naming row and column) on bad data.
     `seed`: the opening seed (a fresh one from the OS CSPRNG by default; give
     one only to recompute a commitment). `training_uses`: how many training
-    proofs may open the data (one further hiding commitment each)."""
-    from zkaudit.data.records import MAX_TRAINING_USES
+    proofs may open the data (one further hiding commitment each);
+    `consent_uses`: how many consent proofs (the main commitment, then one
+    further hiding commitment each)."""
+    from zkaudit.data.records import MAX_CONSENT_USES, MAX_TRAINING_USES
 
     if not 0 <= training_uses <= MAX_TRAINING_USES:
         raise DataError(f"training uses must be in 0..{MAX_TRAINING_USES}, got {training_uses}")
+    if not 1 <= consent_uses <= MAX_CONSENT_USES:
+        raise DataError(f"consent uses must be in 1..{MAX_CONSENT_USES}, got {consent_uses}")
     from zkaudit.field.randomness import new_seed
 
     if not isinstance(schema, Schema):
@@ -147,6 +190,9 @@ def commit_dataset(table, schema, *, seed: bytes | None = None,
     if training_uses:
         doc["training_commitments"] = [commit_polynomials(polys, use_seed(seed, u))[0].to_bytes().hex()
                                        for u in range(training_uses)]
+    if consent_uses > 1:
+        doc["consent_commitments"] = [commit_polynomials(polys, consent_seed(seed, u))[0].to_bytes().hex()
+                                      for u in range(1, consent_uses)]
     return DatasetRecord.from_json(doc), DatasetOpening(polys, seed)
 
 
@@ -227,3 +273,86 @@ def load_dataset(directory: Path, *, with_opening: bool = False) -> tuple[Datase
             raise RecordRejected(f"{path} belongs to another dataset record", where="dataset")
         opening = DatasetOpening(np.ascontiguousarray(polys, dtype=np.uint64), seed)
     return record, sig, opening
+
+
+# -- the prover's ledger of opened consent commitments ---------------------
+
+CONSENT_USES_FILE = "consent-uses.json"  # in the dataset directory: consent use -> SHA-256 of the proof opening it
+LEGACY_OPENINGS_FILE = "zk-openings.txt"  # the earlier ledger: each line a zero-knowledge proof over the main commitment
+
+
+class ConsentUseRefused(DataError):
+    """A consent proof that would reopen a consent commitment of the dataset (nothing written)."""
+
+
+def read_consent_uses(directory: Path) -> dict[int, str]:
+    """The dataset directory's opened consent uses: use -> the opening proof's
+    SHA-256. The earlier ledger (`zk-openings.txt`, proofs over the main
+    commitment) counts as use 0 opened."""
+    directory = Path(directory)
+    ledger = directory / CONSENT_USES_FILE
+    uses: dict[int, str] = {}
+    if ledger.exists():
+        try:
+            doc = json.loads(ledger.read_text())
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{ledger} is unreadable ({exc}): it records which consent commitments of the dataset "
+                            "are opened; restore it rather than delete it") from None
+        if not isinstance(doc, dict) or not all(isinstance(k, str) and k.isdigit() and isinstance(v, str)
+                                                for k, v in doc.items()):
+            raise DataError(f"{ledger} is not a ledger of consent uses (use -> proof SHA-256)")
+        uses = {int(k): v for k, v in doc.items()}
+    try:
+        legacy = [ln.split()[0] for ln in (directory / LEGACY_OPENINGS_FILE).read_text().splitlines() if ln.strip()]
+    except OSError:
+        legacy = []
+    if legacy:
+        uses.setdefault(0, legacy[0])
+    return uses
+
+
+def choose_consent_use(record: DatasetRecord, directory: Path, use: int | None = None) -> int:
+    """The consent use a new proof opens: `use` if given and unopened, else the
+    lowest unopened one. Raises `ConsentUseRefused` (one line, with the fix)."""
+    opened = read_consent_uses(directory)
+    more = ("the custodian re-commits the data with more consent uses (`zkaudit data commit --consent-uses K`) "
+            "and publishes the new record")
+    if use is not None:
+        if not 0 <= use < record.consent_uses:
+            raise ConsentUseRefused(f"the dataset record has {record.consent_uses} consent commitment(s); consent "
+                                    f"use {use} does not exist", hint=more)
+        if use in opened:
+            raise ConsentUseRefused(f"consent commitment {use} of the dataset is already opened by proof "
+                                    f"{opened[use][:16]}... ({Path(directory) / CONSENT_USES_FILE}): a second "
+                                    "opening would reveal linear combinations of the data",
+                                    hint="prove with another --dataset-use, or " + more)
+        return use
+    free = [u for u in range(record.consent_uses) if u not in opened]
+    if not free:
+        raise ConsentUseRefused(f"all {record.consent_uses} consent commitment(s) of the dataset are already opened "
+                                f"({Path(directory) / CONSENT_USES_FILE}): another proof would reveal linear "
+                                "combinations of the data", hint=more)
+    return free[0]
+
+
+def record_consent_use(directory: Path, use: int, proof_sha256: str) -> None:
+    """Add `use` to the ledger, atomically (a temporary file, then a rename)."""
+    directory = Path(directory)
+    ledger = directory / CONSENT_USES_FILE
+    uses = read_consent_uses(directory)
+    if use in uses:
+        raise ConsentUseRefused(f"consent commitment {use} of the dataset is already opened by proof "
+                                f"{uses[use][:16]}... ({ledger})")
+    uses[use] = proof_sha256
+    tmp = ledger.with_name(f".{ledger.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps({str(k): v for k, v in sorted(uses.items())}, sort_keys=True, indent=1) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, ledger)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot write {ledger} ({exc}): the ledger of opened consent commitments must be "
+                        "writable before a consent proof is made") from None

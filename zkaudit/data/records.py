@@ -2,7 +2,8 @@
 the private openings that stay with the data holder.
 
     dataset/v1        {type, schema, schema_digest, num_rows, num_vars,
-                       polynomials, commitment, pcs[, training_commitments]}
+                       polynomials, commitment, pcs[, training_commitments]
+                       [, consent_commitments]}
     consent-table/v1  {type, issuer, purpose, version, supersedes, num_rows,
                        num_vars, commitment, pcs, distinctness_proof}
 
@@ -18,6 +19,14 @@ SHA-256 of the proof file that the rows are distinct. Parsing is strict:
 unknown or missing keys, wrong types, a schema digest or polynomial list
 that does not follow from the schema, a commitment whose shape disagrees --
 each a `MalformedRecord`.
+
+A hiding commitment hides its data through ONE opening, so a dataset record
+holds one commitment per proof that may open it: `commitment` is consent
+use 0 (the first consent proof's), `consent_commitments` consent uses
+1..K-1 (re-attestations against later consent-table versions), and
+`training_commitments` training uses 0..T-1. The two optional lists are
+absent when empty (one encoding per record), so a record written before
+`consent_commitments` existed is unchanged: it has one consent use.
 """
 
 from __future__ import annotations
@@ -122,6 +131,8 @@ class _Signed:
 
 
 MAX_TRAINING_USES = 64
+MAX_CONSENT_USES = 64  # the main commitment and at most 63 consent_commitments
+_OPTIONAL = ("training_commitments", "consent_commitments")
 
 
 @dataclass(frozen=True)
@@ -136,11 +147,14 @@ class DatasetRecord(_Signed):
     # consent proof opens. The custodian's signature over the record is what
     # says they hold the same data, as it says the data is the patients'.
     training_commitments: tuple = ()
+    # Consent uses 1..K-1 (use 0 is `commitment`): one per consent proof, so a
+    # re-attestation against a new consent-table version opens a fresh one.
+    consent_commitments: tuple = ()
 
     @classmethod
     def from_json(cls, doc) -> DatasetRecord:
         what = "dataset record"
-        optional = {k: doc[k] for k in ("training_commitments",) if isinstance(doc, dict) and k in doc}
+        optional = {k: doc[k] for k in _OPTIONAL if isinstance(doc, dict) and k in doc}
         if isinstance(doc, dict) and optional:
             doc_core = {k: v for k, v in doc.items() if k not in optional}
         else:
@@ -170,25 +184,43 @@ class DatasetRecord(_Signed):
         if c.num_vars != expected:
             raise MalformedRecord(f"{what}: commitment shape disagrees with the record (its polynomials, then the "
                                   "bank)", where=what, expected=expected, got=c.num_vars)
-        uses = optional.get("training_commitments", [])
-        if "training_commitments" in optional and uses == []:
-            raise MalformedRecord(f"{what}: an empty training_commitments list is written as no key (one encoding "
-                                  "per record)", where=what)
-        if not isinstance(uses, list) or len(uses) > MAX_TRAINING_USES or not all(isinstance(u, str) for u in uses):
-            raise MalformedRecord(f"{what}: training_commitments must be a list of at most {MAX_TRAINING_USES} "
-                                  "hex commitments", where=what)
-        extra = tuple(_commitment(u, f"{what} training commitment") for u in uses)
-        for i, e in enumerate(extra):
-            if e.num_vars != expected:
-                raise MalformedRecord(f"{what}: training commitment {i} has another shape", where=what,
-                                      expected=expected, got=e.num_vars)
-        if len({e.to_bytes() for e in (c, *extra)}) != 1 + len(extra):
-            raise MalformedRecord(f"{what}: a training commitment repeats another commitment", where=what)
-        return cls(doc, schema, c, params, extra)
+        lists = {}
+        for key, limit in (("training_commitments", MAX_TRAINING_USES), ("consent_commitments", MAX_CONSENT_USES - 1)):
+            uses = optional.get(key, [])
+            if key in optional and uses == []:
+                raise MalformedRecord(f"{what}: an empty {key} list is written as no key (one encoding per record)",
+                                      where=what)
+            if not isinstance(uses, list) or len(uses) > limit or not all(isinstance(u, str) for u in uses):
+                raise MalformedRecord(f"{what}: {key} must be a list of at most {limit} hex commitments", where=what)
+            lists[key] = tuple(_commitment(u, f"{what} {key}") for u in uses)
+            for i, e in enumerate(lists[key]):
+                if e.num_vars != expected:
+                    raise MalformedRecord(f"{what}: {key}[{i}] has another shape", where=what, expected=expected,
+                                          got=e.num_vars)
+        extra, consent = lists["training_commitments"], lists["consent_commitments"]
+        if len({e.to_bytes() for e in (c, *extra, *consent)}) != 1 + len(extra) + len(consent):
+            raise MalformedRecord(f"{what}: a commitment repeats another commitment", where=what)
+        return cls(doc, schema, c, params, extra, consent)
 
     def use_commitment(self, use: int | None) -> pcs.Commitment:
-        """The consent proofs' commitment (use None) or training use `use`."""
+        """The main commitment (use None: consent use 0) or training use `use`."""
         return self.commitment if use is None else self.training_commitments[use]
+
+    @property
+    def consent_uses(self) -> int:
+        """How many consent proofs may open the data: the main commitment and `consent_commitments`."""
+        return 1 + len(self.consent_commitments)
+
+    def consent_commitment(self, use: int) -> pcs.Commitment:
+        """Consent use `use`'s commitment: 0 the main one, i >= 1 consent_commitments[i - 1]."""
+        if isinstance(use, bool) or not isinstance(use, int) or not 0 <= use < self.consent_uses:
+            raise RecordRejected(f"the dataset record has {self.consent_uses} consent commitment(s), not a consent "
+                                 f"use {use!r}", where="dataset", expected=f"0..{self.consent_uses - 1}", got=use)
+        return self.commitment if use == 0 else self.consent_commitments[use - 1]
+
+    def all_commitments(self) -> tuple[pcs.Commitment, ...]:
+        """Every commitment the record holds (each may be opened once)."""
+        return (self.commitment, *self.consent_commitments, *self.training_commitments)
 
     @property
     def bank_index(self) -> int:

@@ -18,6 +18,14 @@ the locked write transaction, so concurrent publishers cannot break them):
 * a consent proof is verified by the registry (`verify_proof`, statement
   "consent"); the dataset and table version it embeds must both be
   published already, and the table version must be current (not superseded).
+* each consent commitment is opened once: a consent proof opens one of its
+  dataset record's consent commitments (`dataset_use`: the main commitment
+  or one of `consent_commitments`, `data/dataset.py`), whose pads hide the
+  data through one opening. A proof opening a commitment that another
+  published consent proof already opened is refused (a re-attestation
+  opens the next consent use; the custodian commits with
+  `--consent-uses K`). Proofs published before uses existed opened the
+  main commitment.
 * zero knowledge (§1.4): a consent proof that is not zero-knowledge is
   refused with the reason "not zero-knowledge", unless its prover signed
   `allow_not_zero_knowledge` (synthetic or public data only). The flag is
@@ -234,7 +242,9 @@ class Chain:
         stmt = records.consent_proof(proof_digest=digest, dataset=out["dataset"], consent_table=out["consent_table"],
                                      allow_not_zero_knowledge=allow_not_zero_knowledge)
         with self._read() as s:
-            self._proof_targets(s, out)
+            ds, _ = self._proof_targets(s, out)
+            opened = self._consent_opening(ds, out)
+            self._refuse_reopened_consent(s, opened, out)
         batch = [keys.signature_item(records.consent_proof_message(stmt), signature,
                                      what=f"consent proof {digest[:16]}")]
         self._check_author(batch, known, signer, signer_name, pop, auth)
@@ -243,6 +253,7 @@ class Chain:
                 raise AlreadyExists(f"consent proof {digest[:16]}... is already published")
             who = self._author_row(s, app, signer, PROVER_ROLES, "a consent proof", signer_name, pop, auth)
             ds, tb = self._proof_targets(s, out)
+            self._refuse_reopened_consent(s, opened, out)
             row = ConsentProof(proof_digest=digest, proof=proof, dataset=ds, consent_table=tb, prover=who,
                                unique_ids=bool(out["unique_ids"]), zero_knowledge=zk,
                                allow_not_zero_knowledge=bool(allow_not_zero_knowledge), valid=True,
@@ -254,7 +265,7 @@ class Chain:
             return {"kind": "consent-proof", "proof_digest": digest, "dataset": ds.record_digest,
                     "consent_table": tb.record_digest, "table_version": tb.version, "unique_ids": row.unique_ids,
                     "zero_knowledge": zk, "allow_not_zero_knowledge": row.allow_not_zero_knowledge,
-                    "prover": who.name, "verifier_version": row.verifier_version, "log_index": row.log_index}
+                    "dataset_use": out.get("dataset_use", 0), "prover": who.name, "verifier_version": row.verifier_version, "log_index": row.log_index}
 
     def _proof_targets(self, s: Session, out: dict) -> tuple[DatasetCommitment, ConsentTable]:
         ds = s.scalars(select(DatasetCommitment).where(DatasetCommitment.record_digest == out["dataset"])).first()
@@ -271,6 +282,39 @@ class Chain:
                              "a consent proof must be against the current version",
                              hint="prove again against the current version (`zkaudit prove-consent --consent ...`)")
         return ds, tb
+
+    @staticmethod
+    def _consent_opening(ds: DatasetCommitment, out: dict) -> str:
+        """SHA-256 of the consent commitment the proof opens, taken from the
+        published record by the proof's use (and checked against the verifier's)."""
+        use = out.get("dataset_use", 0)
+        try:
+            rec = DatasetRecord.from_json(json.loads(ds.record_json))
+            opened = sha256_hex(rec.consent_commitment(use).to_bytes())
+        except (DataError, ProofRejected, ValueError) as exc:
+            raise RecordRefused(f"consent proof refused: {exc}") from None
+        if out.get("dataset_commitment", opened) != opened:
+            raise RecordRefused("consent proof refused: the commitment it opens is not the dataset record's consent "
+                                f"commitment {use}")
+        return opened
+
+    @staticmethod
+    def _refuse_reopened_consent(s: Session, opened: str, out: dict) -> None:
+        """A hiding commitment hides its data through one opening: refuse a
+        proof whose consent commitment a published consent proof opened
+        (rows from before consent uses opened their record's main commitment)."""
+        rows = s.execute(select(ConsentProof.proof_digest, ConsentProof.output_json, DatasetCommitment.record_json)
+                         .join(DatasetCommitment, ConsentProof.dataset_id == DatasetCommitment.id)).all()
+        for digest, output, record_json in rows:
+            earlier = json.loads(output).get("dataset_commitment")
+            if earlier is None:
+                earlier = sha256_hex(bytes.fromhex(json.loads(record_json)["commitment"]))
+            if earlier == opened:
+                raise AlreadyExists(f"consent proof refused: the dataset commitment it opens (consent use "
+                                    f"{out.get('dataset_use', 0)}) is already opened by consent proof "
+                                    f"{digest[:16]}...: a second opening would reveal linear combinations of the "
+                                    "data", hint="prove with another --dataset-use, or have the custodian re-commit "
+                                    "the data with more --consent-uses")
 
     @staticmethod
     def _refuse_existing(s: Session, model, digest: str, what: str) -> None:
@@ -304,11 +348,13 @@ class Chain:
         """A record may not reuse a commitment of a published one (a re-commit
         with the same seed re-derives them): each commitment is opened once,
         and two records holding one would let two proofs open it."""
-        mine = {rec.doc["commitment"], *rec.doc.get("training_commitments", [])}
+        def held(doc: dict) -> set:
+            return {doc["commitment"], *doc.get("consent_commitments", []), *doc.get("training_commitments", [])}
+
+        mine = held(rec.doc)
         for digest, record_json in s.execute(select(DatasetCommitment.record_digest,
                                                     DatasetCommitment.record_json)).all():
-            doc = json.loads(record_json)
-            if mine & {doc["commitment"], *doc.get("training_commitments", [])}:
+            if mine & held(json.loads(record_json)):
                 raise RecordRefused(f"dataset record refused: it reuses a commitment of published record "
                                     f"{digest[:16]}... (re-commit the data with a fresh seed)")
 
@@ -319,6 +365,7 @@ class Chain:
                 "population": doc["schema"].get("population"), "custodian": d.custodian.name,
                 "custodian_public_key": d.custodian.public_key.hex(), "hiding": doc["pcs"].get("hiding"),
                 "training_uses": len(doc.get("training_commitments", [])),
+                "consent_uses": 1 + len(doc.get("consent_commitments", [])),
                 "published_at": d.created_at, "log_index": d.log_index}
 
     def _table_view(self, s: Session, t: ConsentTable) -> dict[str, Any]:
@@ -339,6 +386,7 @@ class Chain:
                 "valid": p.valid, "reason": p.reason, "verifier_version": p.verifier_version,
                 "unique_ids": p.unique_ids, "zero_knowledge": p.zero_knowledge,
                 "allow_not_zero_knowledge": p.allow_not_zero_knowledge, "dataset": p.dataset.record_digest,
+                "dataset_use": json.loads(p.output_json).get("dataset_use", 0),
                 "consent_table": p.consent_table.record_digest, "table_version": p.consent_table.version,
                 "purpose": p.consent_table.purpose, "status": "consent changed" if newer else "current",
                 "consent_changed": changed, "published_at": p.created_at, "log_index": p.log_index}

@@ -1,6 +1,8 @@
 """The CLI journey: keys, `data commit`, `consent commit` (twice, the second
 superseding the first), `prove-consent`, `verify-consent`; bad input exits 2
-with row and column and writes nothing; a tampered proof exits 1."""
+with row and column and writes nothing; a tampered proof exits 1. Each
+consent proof opens its own consent commitment (`--consent-uses`,
+`--dataset-use`); reopening one is refused with one line, nothing written."""
 
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ def test_cli_journey(tmp_path, capsys):
     (tmp_path / "data.csv").write_text("pid,age\n" + "\n".join(f"{i},{40 + k}" for k, i in enumerate(ids[:8])) + "\n")
 
     assert main(["data", "commit", str(tmp_path / "data.csv"), "--schema", str(tmp_path / "schema.json"),
-                 "--key", str(custodian), "--out", str(tmp_path / "DS"), "--json"]) == 0
+                 "--key", str(custodian), "--out", str(tmp_path / "DS"), "--consent-uses", "4", "--json"]) == 0
     ds = _json(capsys)
-    assert ds["rows"] == 8 and ds["signer"] == "hospital" and ds["hiding"] is True
+    assert ds["rows"] == 8 and ds["signer"] == "hospital" and ds["hiding"] is True and ds["consent_uses"] == 4
     assert main(["consent", "commit", str(tmp_path / "ids.csv"), "--key", str(irb), "--purpose", "train:x",
                  "--out", str(tmp_path / "CT1"), "--json"]) == 0
     assert _json(capsys)["version"] == 1
@@ -53,12 +55,29 @@ def test_cli_journey(tmp_path, capsys):
     v = _json(capsys)
     assert v["valid"] and v["statement"]["table_version"] == 1 and v["statement"]["unique_ids"] is True
     assert v["zero_knowledge"] is True and v["warning"] is None
-    # a second zero-knowledge proof over the same dataset commitment: made, with the one-opening warning
+    assert v["statement"]["dataset_use"] == 0 and v["statement"]["dataset_uses"] == 4
+    # a second zero-knowledge proof opens the next consent commitment (use 1), recorded in the ledger
     again = tmp_path / "again.zkp"
     assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
                  "--out", str(again), "--json"]) == 0
-    assert "already opened by 1 zero-knowledge proof" in _json(capsys)["warning"]
-    assert oct((tmp_path / "DS" / "zk-openings.txt").stat().st_mode & 0o777) == "0o600"
+    made = _json(capsys)
+    assert made["warning"] is None and made["statement"]["dataset_use"] == 1
+    assert made["statement"]["dataset_commitment"] != v["statement"]["dataset_commitment"]
+    assert main(["verify-consent", str(again), "--dataset", str(tmp_path / "DS"), "--json"]) == 0
+    assert _json(capsys)["statement"]["dataset_use"] == 1
+    ledger = tmp_path / "DS" / "consent-uses.json"
+    assert sorted(json.loads(ledger.read_text())) == ["0", "1"]
+    assert oct(ledger.stat().st_mode & 0o777) == "0o600"
+    # reopening use 1: one line, exit 2, nothing written (no proof, ledger unchanged)
+    before = ledger.read_bytes()
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(tmp_path / "re.zkp"), "--dataset-use", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "consent commitment 1 of the dataset is already opened" in err and "--consent-uses" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "re.zkp").exists() and ledger.read_bytes() == before
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(tmp_path / "re.zkp"), "--dataset-use", "4"]) == 2
+    assert "use 4 does not exist" in capsys.readouterr().err and not (tmp_path / "re.zkp").exists()
     # the plain proof only on request, and it says so when made and when verified
     plain = tmp_path / "plain.zkp"
     assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
@@ -75,6 +94,16 @@ def test_cli_journey(tmp_path, capsys):
     assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT2"),
                  "--out", str(tmp_path / "p2")]) == 2
     assert "row 1" in capsys.readouterr().err and not (tmp_path / "p2").exists()
+    assert sorted(json.loads(ledger.read_text())) == ["0", "1", "2"]  # a failed proof opens nothing
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(tmp_path / "last.zkp"), "--json"]) == 0
+    assert _json(capsys)["statement"]["dataset_use"] == 3
+    # every consent commitment is opened: the next proof is refused, with the fix
+    assert main(["prove-consent", "--dataset", str(tmp_path / "DS"), "--consent", str(tmp_path / "CT1"),
+                 "--out", str(tmp_path / "more.zkp")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "all 4 consent commitment(s) of the dataset are already opened" in err and "--consent-uses K" in err
+    assert not (tmp_path / "more.zkp").exists()
     data = bytearray(proof.read_bytes())
     data[len(data) // 3] ^= 1
     proof.write_bytes(bytes(data))

@@ -48,9 +48,14 @@ _BANK_SIZES: dict[tuple[int, int, bool], int] = {}
 
 def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table: ConsentTableRecord,
                   table_opening: ConsentOpening, *, unique_ids: bool, zero_knowledge: bool = True,
-                  multiplicities: np.ndarray | None = None, dataset_data=None, table_data=None) -> bytes:
-    """The proof file's bytes. `multiplicities` overrides the honest counts
-    (attack tests only); `dataset_data`/`table_data` reuse PCS prover data."""
+                  multiplicities: np.ndarray | None = None, dataset_data=None, table_data=None,
+                  dataset_use: int = 0) -> bytes:
+    """The proof file's bytes. `dataset_use`: which of the record's consent
+    commitments the proof opens (0: the main one; each hides the data through
+    one proof, so the caller keeps a ledger: `data.dataset.choose_consent_use`).
+    `multiplicities` overrides the honest counts (attack tests only);
+    `dataset_data`/`table_data` reuse PCS prover data (of that use)."""
+    dataset.consent_commitment(dataset_use)  # RecordRejected for a use the record does not hold
     hi_i, lo_i = dataset.schema.id_polynomials()
     polys = dataset_opening.polys
     ids, valid = [polys[hi_i], polys[lo_i]], polys[-1]
@@ -66,9 +71,10 @@ def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table
             raise NotConsented(f"{int(m[j])} valid records share one consented ID; drop --unique-ids or fix the data")
     else:
         m = multiplicities
-    ddata = dataset_data or dataset_opening.prover_data(dataset)
+    ddata = dataset_data or dataset_opening.consent_prover_data(dataset, dataset_use)
     tdata = table_data or table_opening.prover_data(table)
-    run = _Run(dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, (hi_i, lo_i))
+    run = _Run(dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, (hi_i, lo_i),
+               dataset_use)
     if not zero_knowledge:
         return run.prove(None)
     from zkaudit.sumcheck.zk import BankExhausted
@@ -105,10 +111,12 @@ def _ext(x) -> Fp2:
 class _Run:
     """One proof's inputs; `prove(bank_size)` makes it (plain when None)."""
 
-    def __init__(self, dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, id_polys):
+    def __init__(self, dataset, dataset_opening, table, unique_ids, ids, valid, tcols, m, ddata, tdata, id_polys,
+                 use=0):
         self.dataset, self.opening, self.table, self.unique_ids = dataset, dataset_opening, table, unique_ids
         self.ids, self.valid, self.tcols, self.m = ids, valid, tcols, m
         self.ddata, self.tdata, self.id_polys = ddata, tdata, id_polys
+        self.use = use
         self.used = 0
 
     def prove(self, bank_size: int | None) -> bytes:
@@ -120,14 +128,14 @@ class _Run:
             mc, mdata = pcs.commit([self.m], table.params)
         else:
             zk = ZkProver({ADVICE_BANK: bank_size, DATASET_BANK: self.opening.polys.shape[0]},
-                          {DATASET_BANK: self.opening.bank()})
+                          {DATASET_BANK: self.opening.consent_bank(self.use)})
             bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
             bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
             mc, mdata = pcs.commit([self.m, bank], hiding_params())
         mc_bytes = mc.to_bytes()
-        statement = build_statement(dataset, table, self.unique_ids, zk is not None)
+        statement = build_statement(dataset, table, self.unique_ids, zk is not None, self.use)
         transcript = Transcript()
-        bind(transcript, statement, commitments={"dataset": dataset.commitment.to_bytes(),
+        bind(transcript, statement, commitments={"dataset": dataset.consent_commitment(self.use).to_bytes(),
                                                  "table": table.commitment.to_bytes(), "multiplicities": mc_bytes})
         transcript.zk = zk
         inst = CommittedTableInstance(2, dataset.num_vars, table.num_vars, table.num_rows)

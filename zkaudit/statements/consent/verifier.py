@@ -1,7 +1,8 @@
 """Consent verifier.
 
 Relation R_consent (design/statements.md §3.7).
-  Public:  the dataset record D (c_D, schema with h_schema naming the ID
+  Public:  the dataset record D (c_D: its consent commitment number
+           `dataset_use`, see below; schema with h_schema naming the ID
            column, N rows padded to 2^n), the consent table record C (c_C,
            version v, issuer, purpose, n_C rows padded to 2^k), the flag
            unique_ids.
@@ -45,6 +46,17 @@ machinery of zero-knowledge inference (`statements/inference/zk.py`):
   The plain protocol (`zero_knowledge: false`, for synthetic or public data
   only) reveals id_hi~, id_lo~ at r_f, m~ at r_t (and at the zero-check
   point), and the plain commitment's columns of m.
+
+Which commitment (`dataset_use`).  A hiding commitment hides its data
+  through one opening (`data/dataset.py`), so a dataset record holds one
+  consent commitment per consent proof: use 0 is the record's `commitment`,
+  use i >= 1 its `consent_commitments[i - 1]`. The statement names the use
+  (key `dataset_use`, written only when it is not 0, so a use-0 statement is
+  the one written before uses existed); the verifier takes c_D from the
+  record by that number, rejecting a use the record does not hold, binds it
+  and checks every opening against it. The summary names the use and the
+  SHA-256 of c_D (`dataset_commitment`): the registry refuses a second
+  published proof opening the same commitment.
 
 What it does not show: that record i's ID is record i's patient (that is
 the custodian's signature on c_D), nor anything about consent after
@@ -97,14 +109,27 @@ def uniqueness_spec() -> SumOfProducts:
     return SumOfProducts.of(2, [(1, (0, 1)), (-1, (0, 1, 1))])
 
 
+class UnknownDatasetUse(ConsentRejected):
+    """The proof names a consent commitment the dataset record does not hold."""
+
+
 def build_statement(dataset: DatasetRecord, table: ConsentTableRecord, unique_ids: bool,
-                    zero_knowledge: bool) -> dict:
-    return {"type": STATEMENT_TYPE, "protocol_version": PROTOCOL_VERSION, "dataset": dataset.doc,
-            "consent_table": table.doc, "unique_ids": bool(unique_ids), "zero_knowledge": bool(zero_knowledge)}
+                    zero_knowledge: bool, dataset_use: int = 0) -> dict:
+    st = {"type": STATEMENT_TYPE, "protocol_version": PROTOCOL_VERSION, "dataset": dataset.doc,
+          "consent_table": table.doc, "unique_ids": bool(unique_ids), "zero_knowledge": bool(zero_knowledge)}
+    if dataset_use:
+        st["dataset_use"] = int(dataset_use)  # absent for use 0: one encoding per statement
+    return st
 
 
-def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, bool]:
+def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, bool, int]:
     keys = {"type", "protocol_version", "dataset", "consent_table", "unique_ids", "zero_knowledge"}
+    use = statement.get("dataset_use", 0)
+    if "dataset_use" in statement:
+        keys.add("dataset_use")
+        if isinstance(use, bool) or not isinstance(use, int) or use < 1:
+            raise MalformedProof("consent statement: dataset_use is an integer >= 1 (use 0 is written as no key)",
+                                 where=WHERE, got=use)
     if set(statement) != keys:
         raise MalformedProof("consent statement has the wrong keys", where=WHERE, expected=sorted(keys),
                              got=sorted(statement))
@@ -115,10 +140,14 @@ def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, 
     if not isinstance(statement["unique_ids"], bool) or not isinstance(statement["zero_knowledge"], bool):
         raise MalformedProof("consent statement flags are malformed", where=WHERE)
     try:
-        return (DatasetRecord.from_json(statement["dataset"]), ConsentTableRecord.from_json(statement["consent_table"]),
-                statement["unique_ids"], statement["zero_knowledge"])
+        ds = DatasetRecord.from_json(statement["dataset"])
+        tb = ConsentTableRecord.from_json(statement["consent_table"])
     except DataError as exc:
         raise MalformedProof(f"consent statement: {exc}", where=WHERE) from None
+    if use >= ds.consent_uses:
+        raise UnknownDatasetUse("the proof names a consent commitment the dataset record does not hold",
+                                where=WHERE, expected=f"0..{ds.consent_uses - 1}", got=use)
+    return ds, tb, statement["unique_ids"], statement["zero_knowledge"], use
 
 
 NOT_CHECKED = ("not checked here: check the table's distinctness proof (zkaudit verify-consent --consent CT, "
@@ -126,11 +155,16 @@ NOT_CHECKED = ("not checked here: check the table's distinctness proof (zkaudit 
 
 
 def summary(dataset: DatasetRecord, table: ConsentTableRecord, unique_ids: bool, *,
-            table_distinct: bool = False, zero_knowledge: bool) -> dict:
+            table_distinct: bool = False, zero_knowledge: bool, dataset_use: int = 0) -> dict:
     """What a verified proof establishes, in the words a regulator reads.
     "each ID used at most once" means each *table row*; it is about patients
-    only when the table's rows are distinct, which its own proof shows."""
+    only when the table's rows are distinct, which its own proof shows.
+    `dataset_commitment` is the SHA-256 of the consent commitment opened."""
+    import hashlib
+
+    opened = hashlib.sha256(dataset.consent_commitment(dataset_use).to_bytes()).hexdigest()
     return {"statement": STATEMENT_TYPE, "dataset": dataset.digest.hex(), "dataset_rows": dataset.num_rows,
+            "dataset_use": dataset_use, "dataset_uses": dataset.consent_uses, "dataset_commitment": opened,
             "schema_digest": dataset.doc["schema_digest"], "id_column": dataset.schema.id_column,
             "consent_table": table.digest.hex(), "table_issuer": table.doc["issuer"],
             "table_version": table.doc["version"], "purpose": table.doc["purpose"], "table_rows": table.num_rows,
@@ -148,9 +182,9 @@ def privacy(zero_knowledge: bool) -> dict:
             "hidden": ["the dataset's ID columns", "the multiplicities (which consented IDs the dataset uses)"],
             "revealed": ["the records' digests and row counts", "two evaluations of the consent table's limb "
                          "columns at a random point (the table commitment is plain)"],
-            "note": "the dataset's hiding commitment hides its data through one opening: a second proof over the "
-                    "same commitment reveals linear information (re-commit the data for each proof that must stay "
-                    "zero-knowledge)"}
+            "note": "each of the dataset record's consent commitments hides its data through one opening: this "
+                    "proof opens the one it names (dataset_use), and the prover's ledger and the registry refuse a "
+                    "second opening of it"}
 
 
 def _commitment(data: bytes, what: str) -> pcs.Commitment:
@@ -168,7 +202,8 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
     distinctness proof) the table's rows are checked distinct too. Raises a
     `ProofRejected` subclass."""
     proof = ConsentProof.from_bytes(body)
-    ds, tb, uniq, zk = _records(proof.statement)
+    ds, tb, uniq, zk, use = _records(proof.statement)
+    c_d = ds.consent_commitment(use)
     if dataset is not None and ds.digest != dataset.digest:
         field = "schema (ID column)" if ds.doc["schema_digest"] != dataset.doc["schema_digest"] else "dataset"
         raise StatementMismatch(f"the proof is about another {field}", where=WHERE, expected=dataset.digest.hex(),
@@ -205,11 +240,11 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
                                  expected=(tb.num_vars,), got=mc.num_vars)
         m_params = tb.params
         m_open = read_opening(proof.multiplicity_opening, mc, m_params)
-    d_open = read_hiding_opening(proof.dataset_opening, ds.commitment, ds.params)
+    d_open = read_hiding_opening(proof.dataset_opening, c_d, ds.params)
     t_open = read_opening(proof.table_opening, tb.commitment, tb.params)
 
     transcript = Transcript()
-    bind(transcript, proof.statement, commitments={"dataset": ds.commitment.to_bytes(),
+    bind(transcript, proof.statement, commitments={"dataset": c_d.to_bytes(),
                                                    "table": tb.commitment.to_bytes(),
                                                    "multiplicities": proof.multiplicity_commitment})
     transcript.zk = session
@@ -235,10 +270,11 @@ def verify_consent_body(body: bytes, *, dataset: DatasetRecord | None = None,
         d_claims = [exact_claim(hi_i, claims.lookup_columns[0]), exact_claim(lo_i, claims.lookup_columns[1])]
         t_claims = [pcs.Claim(c, cl.point, cl.value) for c, cl in enumerate(claims.table_columns)]
         m_claims = [pcs.Claim(0, c.point, c.value) for c in m_claims]
-    pcs.verify(ds.commitment, d_claims, d_open, transcript, ds.params)
+    pcs.verify(c_d, d_claims, d_open, transcript, ds.params)
     pcs.verify(tb.commitment, t_claims, t_open, transcript, tb.params)
     pcs.verify(mc, m_claims, m_open, transcript, m_params)
-    return Verified(summary(ds, tb, uniq, table_distinct=table_distinctness is not None, zero_knowledge=zk),
+    return Verified(summary(ds, tb, uniq, table_distinct=table_distinctness is not None, zero_knowledge=zk,
+                            dataset_use=use),
                     soundness_bits=transcript.soundness_bits(), privacy=privacy(zk))
 
 
@@ -320,4 +356,4 @@ def verify_registered(body: bytes, *, circuit_bin: bytes | None = None, weight_c
     return verify_consent_body(body)
 
 
-__all__ = ["ConsentRejected", "StatementMismatch", "verify_consent", "verify_consent_body"]
+__all__ = ["ConsentRejected", "StatementMismatch", "UnknownDatasetUse", "verify_consent", "verify_consent_body"]
