@@ -496,3 +496,130 @@ def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
     # the detector's own check: a value never sent, public or padded, is unbound
     assert not bound(Hidden(Fp2(123456789, 1), ())) and not bound(Hidden(Fp2(5), ((("advice", 10 ** 9), Fp2(1)),)))
     assert not unbound, unbound[:5]
+
+
+# ------------------------------------------------------------ zero knowledge
+
+
+def test_combined_claims_carry_a_fresh_pad_of_the_advice_bank(model, monkeypatch):
+    """Verifier side: each combination's claim on T(s) is Hidden, with a pad
+    of the advice bank no claim it replaces carried (the sum-check's final
+    padded from the bank, not sent in the clear)."""
+    circuit, weights, x, com = model
+    _always_combine(monkeypatch)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    seen = {}
+    real = izk.verify_combined_hidden_weights
+
+    def spy(circuit_, plan, claims, reader, transcript):
+        before = {k: list(v) for k, v in claims.items()}
+        real(circuit_, plan, claims, reader, transcript)
+        seen.update(before=before, after={k: list(v) for k, v in claims.items()})
+
+    monkeypatch.setattr(izk, "verify_combined_hidden_weights", spy)
+    assert _verify(circuit, proof, com).valid
+    monkeypatch.undo()
+    combined = [n for n in [s.name for s in circuit.weights] + [wl.DIGESTS]
+                if len({(c.point, c.value) for c in seen["before"].get(n, [])}) >= 2]
+    assert wl.DIGESTS in combined and "w1" in combined
+    for name in combined:
+        (claim,) = seen["after"][name]
+        old_keys = {k for c in seen["before"][name] for k, _ in Hidden.of(c.value).terms}
+        v = Hidden.of(claim.value)
+        fresh = [k for k, _ in v.terms if k not in old_keys and k[0] == izk.ADVICE_BANK]
+        assert fresh, (name, v)
+    # the tables not combined (the salt) keep their claims as they were
+    assert seen["after"][wl.SALT] == seen["before"][wl.SALT]
+
+
+def test_no_revealed_value_depends_on_the_weights_with_every_claim_combined(monkeypatch):
+    """`test_weight_link`'s leakage detector (challenges fixed, two banks,
+    two weight vectors with one output) with every weight tensor's and D's
+    claims combined: the combining sum-checks' rounds and finals reveal
+    nothing that moves with the weights and not with the bank."""
+    import test_weight_link as twl
+
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    calls = []
+    real = izk.repad_target
+
+    def spy(claims, transcript):
+        calls.append(claims[0].tensor)
+        return real(claims, transcript)
+
+    monkeypatch.setattr(izk, "repad_target", spy)
+    twl.test_no_value_in_the_clear_depends_on_the_weights("hashed")
+    assert wl.DIGESTS in calls and "w2" in calls, calls
+
+
+# ------------------------------------------------------------ the opening's shared products
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shared_row_products_equal_reference_on_random_claim_mixes(seed):
+    """`pcs.hiding.term_dots` shares one row product among terms with the
+    same column weights: random mixes of tables (wider and narrower than a
+    row), claims repeated on one table, at one point across tables, at
+    points sharing only their column coordinates, with edge coordinates."""
+    from zkaudit.pcs import Claim, PcsParams, hiding
+    from zkaudit.pcs.hiding import LinearClaim
+    from zkaudit.pcs.layout import Layout
+
+    rng = np.random.default_rng(seed)
+    prng = random.Random(seed)
+    params = PcsParams.default_hiding()
+    sizes = [13, 13, 9, 6, 6, 2, 0]
+    every = hiding.all_num_vars(sizes, params)
+    lay = Layout.build(every, params.choose_log_cols(every))
+    mat = vec.random((lay.num_rows + 2) * (lay.cols + params.pad_symbols), rng).reshape(lay.num_rows + 2, -1)
+
+    def pt(v):
+        return tuple(_edge_ext(prng) for _ in range(v))
+
+    claims = []
+    shared = {v: pt(v) for v in set(sizes)}
+    for _ in range(14):
+        t = prng.randrange(len(sizes))
+        v = sizes[t]
+        kind = prng.randrange(3)
+        if kind == 0:
+            p = shared[v]
+        elif kind == 1:  # other leading coordinates, the same trailing (column) ones
+            p = pt(v // 2) + shared[v][v // 2:]
+        else:
+            p = pt(v)
+        claims.append(Claim(t, p, Fp2(1)))
+    claims.append(LinearClaim(((0, shared[13], Fp2(2)), (1, shared[13], Fp2(P - 1))), ((6, 1, Fp2(7)),), Fp2(0)))
+    l = (lay.num_rows + 1).bit_length()
+    terms = [t for ts in hiding.claim_terms(lay, len(sizes), claims, params, l) for t in ts]
+    got = hiding.term_dots(mat, terms, lay.cols)
+    assert np.array_equal(got, hiding.term_dots_reference(mat, terms, lay.cols))
+
+
+def test_prover_and_verifier_combine_the_same_claim_lists(model, monkeypatch):
+    """Both sides deduplicate the claims they combine (the weights' range
+    claims meet twice at one point, with two different padded values): the
+    lists must agree table by table, claim by claim (their points), else an
+    honest proof draws different rhos."""
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, x, com = model
+    logs = {"prover": [], "verifier": []}
+    side = ["prover"]
+    real = izk.repad_target
+
+    def spy(claims, transcript):
+        out = real(claims, transcript)
+        logs[side[0]].append((claims[0].tensor, [c.point for c in out[0]]))
+        return out
+
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(izk, "repad_target", spy)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    side[0] = "verifier"
+    assert verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com).valid
+    assert logs["prover"] == logs["verifier"] and logs["prover"]
+    w1 = dict(logs["verifier"])["w1"]
+    assert len(set(w1)) < len(w1), "no two claims at one point: the case this test is about is gone"
