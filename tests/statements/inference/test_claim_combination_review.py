@@ -623,3 +623,39 @@ def test_prover_and_verifier_combine_the_same_claim_lists(model, monkeypatch):
     assert logs["prover"] == logs["verifier"] and logs["prover"]
     w1 = dict(logs["verifier"])["w1"]
     assert len(set(w1)) < len(w1), "no two claims at one point: the case this test is about is gone"
+
+
+# ------------------------------------------------------------ MaxPool's shared eq table
+
+
+def test_maxpool_verifier_never_writes_to_its_shared_eq_table(monkeypatch):
+    """`verify_max` builds eq(z, .) once and hands it to three readers
+    (the index column's product, the wiring value, the D weights): with the
+    table read-only, an honest cnn_odd proof still verifies (nothing wrote
+    to it), a plain and a zero-knowledge one."""
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.layers.pool import verifier as pool_verifier
+    from zkaudit.statements.verify import verify_proof
+
+    from small_circuits import cnn_odd
+    from zkaudit.statements.inference.prover import commit_weights
+
+    circuit, weights, x = instance(cnn_odd, seed=2)
+    com = commit_weights(circuit, weights)[0].to_bytes()
+    real_eq, frozen = pool_verifier.eq_table, []
+
+    def read_only_eq(point, *a, **k):
+        t = real_eq(point, *a, **k)
+        if not a and not k:
+            t = np.array(t, copy=True)
+            t.setflags(write=False)
+            frozen.append(t)
+        return t
+
+    for zk in (False, True):
+        proof = prove(circuit, weights, x, weight_commitment=com, zero_knowledge=zk)
+        monkeypatch.setattr(pool_verifier, "eq_table", read_only_eq)
+        verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com)
+        monkeypatch.undo()
+        assert verdict.valid, (zk, verdict.reason)
+    assert frozen
