@@ -250,6 +250,9 @@ def _parse(doc) -> Policy:
         p.append(f"policy.clip_norm: {top['clip_norm']} * 2^{gb} (grid_bits) must be an integer (Delta in grid units)")
     if clip is not None and gb is not None and clip * (1 << gb) > (1 << 24):
         p.append("policy.clip_norm: the clip norm in grid units must stay below 2^24")
+    if clip is not None and None not in (fb, wb) and clip * (1 << (fb + wb)) > (1 << 31):
+        p.append(f"policy.clip_norm: C * 2^(feature_bits + weight_bits) = {float(clip * (1 << (fb + wb))):.4g} must "
+                 "not exceed 2^31 (the training proof's clip divisor stays below 2^32)")
     if sigma is not None and not Fraction(1, 100) <= sigma <= 1000:
         p.append(f"policy.noise_multiplier: must be in [0.01, 1000], got {top['noise_multiplier']}")
     if lr is not None and not _is_dyadic(lr):

@@ -379,12 +379,19 @@ def test_theta_T_permuted_in_c_theta(case4):
 def test_plan_refuses_a_clip_norm_whose_den_could_wrap():
     """den - C_F is range-checked below 2^31 (MLP; 2^28 for logistic regression):
     with C_F <= 2^31 the divisor stays below 2^32 and den^2 below p. A larger
-    C_F is refused (the review found den past sqrt(p) wrapping den^2 mod p)."""
+    C_F is refused by the policy parser and, for a policy built by hand, by
+    the plan (the review found den past sqrt(p) wrapping den^2 mod p)."""
+    import dataclasses
+    from fractions import Fraction
+
     from zkaudit.statements.training.plan import Plan
+    from zkaudit.train.errors import PolicyError
     from zkaudit.train.policy import Policy
 
     for doc in (mlp_doc(4, clip_norm="256"), policy_doc(steps=STEPS, clip_norm="256")):
-        policy = Policy.from_json(doc)
+        with pytest.raises(PolicyError, match="must not exceed 2\\^31"):
+            Policy.from_json(doc)
+        policy = dataclasses.replace(Policy.from_json(dict(doc, clip_norm="1")), clip_norm=Fraction(256))
         assert policy.clip_fine > 1 << 31
         with pytest.raises(ValueError, match="exceeds 2\\^31"):
             Plan(policy, 455, None)  # refused before the tables are read
