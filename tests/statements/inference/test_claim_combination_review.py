@@ -659,3 +659,61 @@ def test_maxpool_verifier_never_writes_to_its_shared_eq_table(monkeypatch):
         monkeypatch.undo()
         assert verdict.valid, (zk, verdict.reason)
     assert frozen
+
+
+# ------------------------------------------------------------ edge shapes
+
+
+def _scalar_weights():
+    from small_circuits import _rq, chain
+    from zkaudit.circuit import Node, TensorSpec
+
+    x = TensorSpec("x", (1, 2), -128, 127, 0.1, 0)
+    w, b = TensorSpec("w", (2, 1), -127, 127), TensorSpec("b", (1,), -3000, 3000)
+    nodes = [Node.make("mm", "MatMul", ["x", "w", "b"], "acc", a_zero_point=0, b_zero_point=0),
+             _rq("rq", "acc", "y")]
+    return chain("scalar_weights", [x], [w, b], nodes, ["y"]), [x], [w, b]
+
+
+@pytest.mark.parametrize("builder", ["scalar_weights", "broadcast_add_mul", "cnn_odd"])
+@pytest.mark.parametrize("choice", ["always", "never"])
+def test_edge_shapes_verify_either_way_and_a_tampered_E_is_rejected(monkeypatch, builder, choice):
+    """Tables of 0 and 1 variables (a bias of one entry: the lifted
+    sum-check), column vectors broadcast by Expand, a convolution's kernel:
+    an honest proof verifies whichever the prover chooses, and (always) a
+    combination whose E keeps the sum but not E(s) is rejected."""
+    import small_circuits
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    build = _scalar_weights if builder == "scalar_weights" else getattr(small_circuits, builder)
+    circuit, weights, x = instance(build, seed=5)
+    com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert verdict.valid, verdict.reason
+    if choice == "never":
+        return
+    state, rng = {}, random.Random(2)
+    real_target, real_prove = izk.repad_target, sumcheck_prover.prove
+
+    def target(claims, transcript):
+        state["name"] = claims[0].tensor
+        return real_target(claims, transcript)
+
+    def tampered(tables, spec, transcript, **kw):
+        name = state.pop("name", None)
+        if name is not None and kw.get("pad_bank") == {0: izk.ADVICE_BANK} and tables[1].shape[0] > 1:
+            state.setdefault("tampered", []).append(name)
+            tables = [tables[0], _tamper_e_keeping_the_sum(tables[0], tables[1], rng)]
+        return real_prove(tables, spec, transcript, **kw)
+
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    monkeypatch.setattr(izk, "repad_target", target)
+    monkeypatch.setattr(sumcheck_prover, "prove", tampered)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    assert state.get("tampered")
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid and "combination weight" in verdict.reason, verdict.reason
