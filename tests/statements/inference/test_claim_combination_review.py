@@ -717,3 +717,51 @@ def test_edge_shapes_verify_either_way_and_a_tampered_E_is_rejected(monkeypatch,
     assert state.get("tampered")
     verdict = _verify(circuit, proof, com)
     assert not verdict.valid and "combination weight" in verdict.reason, verdict.reason
+
+
+# ------------------------------------------------------------ the mandatory combinations
+
+
+@pytest.mark.parametrize("bank", [izk.ADVICE_BANK, izk.INPUT_BANK])
+def test_plain_weights_and_committed_input_combinations_recompute_E(monkeypatch, bank):
+    """The same sum-keeping E attack on the combinations every plain-weights
+    zero-knowledge proof makes (each weight tensor's claims, padded from the
+    advice bank; a committed input's, from the input bank), which now build
+    E from scaled eq tables."""
+    from zkaudit.statements.inference.commitment import input_commitment
+    from zkaudit.statements.inference.prover import commit_weights
+    from zkaudit.statements.verify import verify_proof
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    circuit, weights, x = instance(mlp_clip, seed=4)
+    opening = bytes(range(32))
+    com = commit_weights(circuit, weights)[0].to_bytes()
+    expected_input = input_commitment(circuit, x, opening)
+
+    def run():
+        proof = prove(circuit, weights, x, weight_commitment=com, commit_input=True, input_opening=opening)
+        return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com,
+                            input_commitment=expected_input)
+
+    assert run().valid
+    state, rng = {}, random.Random(3)
+    real_target, real_prove = izk.repad_target, sumcheck_prover.prove
+
+    def target(claims, transcript):
+        state["name"] = claims[0].tensor
+        return real_target(claims, transcript)
+
+    def tampered(tables, spec, transcript, **kw):
+        name = state.pop("name", None)
+        if name is not None and kw.get("pad_bank") == {0: bank} and "tampered" not in state:
+            state["tampered"] = name
+            tables = [tables[0], _tamper_e_keeping_the_sum(tables[0], tables[1], rng)]
+        return real_prove(tables, spec, transcript, **kw)
+
+    monkeypatch.setattr(izk, "repad_target", target)
+    monkeypatch.setattr(sumcheck_prover, "prove", tampered)
+    verdict = run()
+    monkeypatch.undo()
+    assert state.get("tampered")
+    assert not verdict.valid and "combination weight" in verdict.reason, verdict.reason
