@@ -765,3 +765,101 @@ def test_plain_weights_and_committed_input_combinations_recompute_E(monkeypatch,
     monkeypatch.undo()
     assert state.get("tampered")
     assert not verdict.valid and "combination weight" in verdict.reason, verdict.reason
+
+
+# ------------------------------------------------------------ the combining sum-check's simulator
+
+
+def _combine_run(table: np.ndarray, claims, bank: np.ndarray):
+    """One `zk_prover.combine_claims` run on `table` with fixed challenges
+    and a fixed advice bank: (revealed base coordinates, final pads, bank
+    entries used)."""
+    import zk_harness
+
+    from zkaudit.statements.inference import zk_prover
+    from zkaudit.sumcheck.zk import ZkProver
+
+    t = zk_harness.FixedChallenges()
+    t.zk = ZkProver({izk.ADVICE_BANK: bank.shape[0]}, {izk.ADVICE_BANK: np.ascontiguousarray(bank)})
+    spec = izk.TableSpec("T", (table.shape[0],))
+    pending = {"T": list(claims)}
+    zk_prover.combine_claims([spec], pending, {"T": table}, t, izk.ADVICE_BANK, choose=lambda s, c: True)
+    return t.revealed, t.zk.final_pads, t.zk.banks_used()[izk.ADVICE_BANK]
+
+
+def _ext_pairs(v: list[int]) -> list[Fp2]:
+    return [Fp2(v[i], v[i + 1]) for i in range(0, len(v), 2)]
+
+
+def test_the_combining_sumcheck_reveals_nothing_of_the_table_beyond_its_claims():
+    """Two tables with the same values at every claim point (T2 = T1 + a
+    vector that every eq(z_j, .) annihilates): with challenges fixed, the
+    difference of their combining sum-checks' revealed values lies in the
+    span of the bank entries the run uses (the final pad moved so that both
+    padded finals agree, as in `test_zero_knowledge`), i.e. some bank makes
+    T2's run reveal exactly what T1's did."""
+    import galois
+
+    GF = galois.GF(P)
+    rng = np.random.default_rng(9)
+    v, k = 4, 3
+    prng = random.Random(9)
+    points = [tuple(_edge_ext(prng) for _ in range(v)) for _ in range(k)]
+    t1 = vec.ext_random(1 << v, rng)
+    # delta in the kernel of the k evaluation maps (over GF(p^2), as base 2x2 blocks)
+    rows = []
+    for z in points:
+        e = _as_list(mle.eq_table(z))
+        rows.append([x for c in e for x in (c.c0, 7 * c.c1 % P)])
+        rows.append([x for c in e for x in (c.c1, c.c0)])
+    kernel = GF(np.array(rows, dtype=object) % P).null_space()
+    coef = GF(np.array([prng.randrange(P) for _ in range(kernel.shape[0])], dtype=object))
+    flat = [int(x) for x in (coef @ kernel)]
+    delta = np.array(flat, dtype=np.uint64).reshape(-1, 2)
+    t2 = vec.add(t1, delta)
+    assert not np.array_equal(t1, t2)
+    claims = [TensorClaim("T", z, mle.evaluate(t1, list(z))) for z in points]
+    for c in claims:
+        assert mle.evaluate(t2, list(c.point)) == c.value
+
+    inside, rank = _in_bank_span(t1, t2, claims)
+    assert inside, f"the table's difference leaves the span of the bank (rank {rank})"
+    # the detector's own check: a table that breaks the claims is told apart
+    t3 = vec.ext_random(1 << v, rng)
+    assert not _in_bank_span(t1, t3, claims)[0], "the detector cannot tell a table with other claim values"
+
+
+def _in_bank_span(t1, t2, claims) -> tuple[bool, int]:
+    """Whether some bank makes t2's combining run reveal what t1's does at
+    a random bank (final pads matched first, the other used entries varied
+    one at a time around that bank: the run is affine in them)."""
+    import zk_harness
+
+    from zkaudit.field.randomness import random_ext
+
+    size = 256
+    b1 = np.zeros((size, 2), dtype=np.uint64)
+    b1[:] = random_ext(size)
+    v1, pads1, used = _combine_run(t1, claims, b1)
+    _, pads2, _ = _combine_run(t2, claims, b1)
+    assert pads1 and [p[0] for p in pads1] == [p[0] for p in pads2]
+    b2 = b1.copy()
+    for (key, f1, z), (_, f2, _) in zip(pads1, pads2):
+        m = Fp2(int(b1[key[1], 0]), int(b1[key[1], 1])) + (f1 - f2) * z.inverse()
+        b2[key[1]] = (m.c0, m.c1)
+    v2, _, _ = _combine_run(t2, claims, b2)
+    assert len(v1) == len(v2) and v1 != v2, "the runs coincide: the test would prove nothing"
+    finals = {key[1] for key, _, _ in pads1}
+    base2 = _ext_pairs(v2)
+    columns = []
+    for j in range(used):
+        if j in finals:
+            continue
+        b = b2.copy()
+        m = Fp2(int(b[j, 0]), int(b[j, 1])) + Fp2(1)
+        b[j] = (m.c0, m.c1)
+        col = [a - c for a, c in zip(_ext_pairs(_combine_run(t2, claims, b)[0]), base2)]
+        columns.append([x for c in col for x in (c.c0, c.c1)])
+        columns.append([x for c in col for x in (7 * c.c1 % P, c.c0)])
+    delta_v = [a - c for a, c in zip(_ext_pairs(v1), base2)]
+    return zk_harness.solve_in_span(columns, [x for d in delta_v for x in (d.c0, d.c1)])
