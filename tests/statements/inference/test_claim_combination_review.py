@@ -35,7 +35,6 @@ from zkaudit.field import vec
 from zkaudit.field.constants import P, W
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp, Fp2
-from zkaudit.hash.commitment import WeightCommitment  # noqa: F401  (the record type the model fixture makes)
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.poly import mle
 from zkaudit.statements.inference import weights_link as wl
