@@ -862,3 +862,14 @@ def _in_bank_span(t1, t2, claims) -> tuple[bool, int]:
         columns.append([x for c in col for x in (7 * c.c1 % P, c.c0)])
     delta_v = [a - c for a, c in zip(_ext_pairs(v1), base2)]
     return zk_harness.solve_in_span(columns, [x for d in delta_v for x in (d.c0, d.c1)])
+
+
+@pytest.mark.parametrize("choice", ["always", "never"])
+def test_malicious_prover_sweep_over_hashed_weights_either_choice(monkeypatch, choice):
+    """`test_weight_link`'s malicious-prover sweep (cells of every weight
+    tensor changed, in and beyond range) with every table's claims combined,
+    and with none: never a wrong output accepted."""
+    import test_weight_link as twl
+
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    twl.test_malicious_prover_sweep_over_hashed_weights()
