@@ -873,3 +873,34 @@ def test_malicious_prover_sweep_over_hashed_weights_either_choice(monkeypatch, c
 
     monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
     twl.test_malicious_prover_sweep_over_hashed_weights()
+
+
+@pytest.mark.parametrize("mode", ["committed_input", "batch"])
+@pytest.mark.parametrize("choice", ["always", "never"])
+def test_hashed_weights_with_a_committed_input_or_a_batch_verify_either_way(monkeypatch, mode, choice):
+    """The input's re-padding combination runs before the weights' optional
+    one (both sides in that order); a batch's weight claims come from every
+    sample: honest proofs verify whichever the prover chooses, and the same
+    proof is refused against another input commitment."""
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.commitment import input_commitment
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, x = instance(mlp_clip, seed=3, batch=2 if mode == "batch" else 0)
+    com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
+    opening = bytes(range(32))
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    extra = dict(commit_input=True, input_opening=opening) if mode == "committed_input" else {}
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT, **extra)
+    monkeypatch.undo()
+    check = {}
+    if mode == "committed_input":
+        check = dict(input_commitment=input_commitment(circuit, x, opening))
+    verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com, **check)
+    assert verdict.valid, verdict.reason
+    if mode == "committed_input":
+        other = {k: np.where(v < 100, v + 1, v - 1) for k, v in x.items()}
+        assert any(not np.array_equal(other[k], x[k]) for k in x)
+        wrong = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com,
+                             input_commitment=input_commitment(circuit, other, opening))
+        assert not wrong.valid
