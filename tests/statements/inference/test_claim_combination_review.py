@@ -904,3 +904,24 @@ def test_hashed_weights_with_a_committed_input_or_a_batch_verify_either_way(monk
         wrong = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com,
                              input_commitment=input_commitment(circuit, other, opening))
         assert not wrong.valid
+
+
+def test_byte_flips_in_the_combination_section_are_rejected_with_a_typed_error(model, monkeypatch):
+    """Every combination flag, round value and final of the section (from
+    its first flag to the end of the layer stream), flipped at random
+    places: each proof is rejected, and by a `ProofRejected` (verify_proof
+    turns those into a verdict; anything else would escape as a crash)."""
+    circuit, weights, x, com = model
+    _always_combine(monkeypatch)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    layers, flags = _flag_offsets(circuit, proof, com, monkeypatch)
+    base = proof.find(layers)
+    start, end = base + flags[0][0], base + len(layers)
+    rng = random.Random(4)
+    offsets = sorted(set([start, end - 1] + [rng.randrange(start, end) for _ in range(30)]))
+    for off in offsets:
+        bad = bytearray(proof)
+        bad[off] ^= 1 << rng.randrange(8)
+        verdict = _verify(circuit, bytes(bad), com)
+        assert not verdict.valid, off - start
