@@ -143,9 +143,9 @@ class DatasetRecord(_Signed):
     params: pcs.PcsParams
     # Further hiding commitments of the same polynomials, one per training
     # proof: a hiding commitment hides its data through ONE opening (its
-    # blinding rows and pads are used once), and `commitment` is the one the
-    # consent proof opens. The custodian's signature over the record is what
-    # says they hold the same data, as it says the data is the patients'.
+    # blinding rows and pads are used once), and `commitment` is consent use
+    # 0's. The custodian's signature over the record is what says they hold
+    # the same data, as it says the data is the patients'.
     training_commitments: tuple = ()
     # Consent uses 1..K-1 (use 0 is `commitment`): one per consent proof, so a
     # re-attestation against a new consent-table version opens a fresh one.

@@ -11,8 +11,11 @@ Proofs are zero-knowledge by default (the protocol is at the top of
 `verifier.py`, with the machinery of zero-knowledge inference); the plain
 protocol (`zero_knowledge=False`) is for synthetic or public data only, and
 the registry refuses it unless its prover flags the data as such.
-The dataset's hiding commitment hides through one opening: a second proof
-over the same commitment leaks (`data/dataset.py`).
+A hiding commitment hides its data through one opening, so the dataset
+record holds one consent commitment per consent proof (`commit_dataset(
+consent_uses=K)`, `data/dataset.py`): each proof names the one it opens
+(`dataset_use`), the verifier takes it from the record, and the prover's
+ledger (`prove-consent`) and the registry refuse a second opening of any.
 
 The prover's work on the table side follows the records, not the table:
 `sparse.py` (kernels in `kernels.py`) keeps the multiplicities sparse
