@@ -412,18 +412,40 @@ def test_a_flipped_or_bad_combination_flag_is_rejected(model, monkeypatch, choic
 # ------------------------------------------------------------ rho after binding
 
 
-def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
+@pytest.mark.parametrize("mode", ["hashed", "plain_committed_input"])
+def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch, mode):
     """Verifier side, every table combined: when the combination weights
     are drawn, each combined claim's point is made of challenges already
-    drawn (or constant bits: D's slot and lane coordinates) and its value is
-    bound -- its public part absorbed already, or (D's root claim) a public
-    value the verifier computed from the record."""
+    drawn (or constant bits: D's slot and lane coordinates), and every field
+    element the verifier has read from the proof so far (the layer stream,
+    the link's sent values) is absorbed already, but for the combination's
+    own sum-check proof read just before: so every claim value, a public
+    function of those (a sent value, a sum-check final plus a zero-point
+    term, a recomposition of limbs, D's root claim from the record), is
+    bound. Also the mandatory combinations of a plain-weights proof with a
+    committed input."""
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.commitment import input_commitment
+    from zkaudit.statements.inference.prover import commit_weights
+    from zkaudit.statements.verify import verify_proof
     from zkaudit.transcript import Transcript
 
     circuit, weights, x, com = model
-    _always_combine(monkeypatch)
-    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
-    monkeypatch.undo()
+    if mode == "hashed":
+        _always_combine(monkeypatch)
+        proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+        monkeypatch.undo()
+        expect = {wl.DIGESTS, "w1"}
+    else:
+        opening = bytes(range(32))
+        com = commit_weights(circuit, weights)[0].to_bytes()
+        proof = prove(circuit, weights, x, weight_commitment=com, commit_input=True, input_opening=opening)
+        expected_input = input_commitment(circuit, x, opening)
+        expect = {"x", "w1"}
+
+    def _verify(circuit, proof, com):  # noqa: F811  (the committed input's check, where there is one)
+        extra = {} if mode == "hashed" else {"input_commitment": expected_input}
+        return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com, **extra)
 
     drawn, absorbed, checked, unbound = set(), set(), [], []
     real_ch, real_ext, real_exts, real_base = (Transcript.challenge_ext, Transcript.absorb_ext,
@@ -466,6 +488,44 @@ def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
         return v.const in absorbed or (bool(v.terms) and all(k in received and received[k] in absorbed
                                                               for k, _ in v.terms))
 
+    # Everything read from the proof's layer stream (and the link's sent
+    # values): a claim value the verifier derives (a sum-check final plus a
+    # zero-point term, say) is a public function of these, so it is bound
+    # once all of them are absorbed.
+    from zkaudit.layers.stream import ProofReader
+
+    read: set = set()
+    real_read, real_read_exts = ProofReader.read, wl._read_exts
+
+    def collect(obj, depth=0):
+        if isinstance(obj, Fp2):
+            read.add(obj)
+        elif isinstance(obj, (list, tuple)):
+            for o in obj:
+                collect(o, depth + 1)
+        elif depth < 6 and hasattr(obj, "__dict__"):
+            for o in vars(obj).values():
+                collect(o, depth + 1)
+        elif depth < 6 and hasattr(obj, "__dataclass_fields__"):
+            for name in obj.__dataclass_fields__:
+                collect(getattr(obj, name), depth + 1)
+
+    last: dict = {}
+
+    def reader_read(self, wire_type):
+        obj = real_read(self, wire_type)
+        before = set(read)
+        collect(obj)
+        last.update(kind=type(obj).__name__, values=read - before)
+        return obj
+
+    def read_exts(reader, count):
+        out = real_read_exts(reader, count)
+        collect(out)
+        return out
+
+    derived = []
+
     def rhos(claims, transcript):
         for c in claims:
             bits = {Fp2(0), Fp2(1)}
@@ -473,13 +533,13 @@ def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
                 if coord not in drawn and coord not in bits:
                     unbound.append((c.tensor, "point", i))
             v = Hidden.of(c.value)
-            if bound(v):
-                pass
-            elif v.terms:
-                unbound.append((c.tensor, "value", v))
-            elif not (c.tensor == wl.DIGESTS and all(p in bits for p in c.point[:-2])):
-                unbound.append((c.tensor, "public value", v))
+            if not bound(v):
+                derived.append(c.tensor)
             checked.append(c.tensor)
+        # the one read not yet absorbed: the combination's own sum-check
+        # proof, read just before (its rounds are absorbed as they are checked)
+        assert last["kind"] == "SumcheckProof", last["kind"]
+        unbound.extend(("read, not absorbed", x) for x in read - absorbed - last["values"])
         return real_weights(claims, transcript)
 
     monkeypatch.setattr(Transcript, "challenge_ext", ch)
@@ -488,12 +548,15 @@ def test_rhos_are_drawn_after_every_combined_claim_is_bound(model, monkeypatch):
     monkeypatch.setattr(Transcript, "absorb_base", base)
     monkeypatch.setattr(izk, "combine_weights", rhos)
     monkeypatch.setattr(zk_mod.ZkSession, "receive", receive)
+    monkeypatch.setattr(ProofReader, "read", reader_read)
+    monkeypatch.setattr(wl, "_read_exts", read_exts)
     verdict = _verify(circuit, proof, com)
     monkeypatch.undo()
     assert verdict.valid, verdict.reason
-    assert wl.DIGESTS in checked and "w1" in checked
+    assert expect <= set(checked), checked
     # the detector's own check: a value never sent, public or padded, is unbound
     assert not bound(Hidden(Fp2(123456789, 1), ())) and not bound(Hidden(Fp2(5), ((("advice", 10 ** 9), Fp2(1)),)))
+    assert len(read) > 100, "the reader spy saw nothing: the check would prove nothing"
     assert not unbound, unbound[:5]
 
 
