@@ -1,25 +1,33 @@
 """Review of claim combination on the hiding advice commitment (issue 16):
 a malicious prover against `zk.verify_combined` (hashed weights, the
-prover's optional choice), and the verifier fast paths that came with it
+prover's optional choice; the mandatory plain-weights and committed-input
+combinations), and the verifier fast paths that came with it
 (`poly.mle.eq_table(point, scale)`, `layers.pool.verifier.batch_weights`
-with a shared eq table, `Hidden * scalar`, `evaluate_from_evals`), each
-against a naive formula on random and edge inputs.
+with a shared eq table, `Hidden * scalar`, `evaluate_from_evals`,
+`pcs.hiding.term_dots`'s shared products), each against a naive formula
+or the reference on random and edge inputs (0, 1, p-1, W, extension
+elements).
 
-Attacks (each must be rejected):
+Attacks, each rejected:
 * the combining sum-check run with a tampered weight E' whose hypercube sum
-  against T is unchanged (only E'(s) differs: caught only if the verifier
-  recomputes E(s) = sum rho_j eq(z_j, s) itself), on a weight tensor and on
-  D (whose claims carry slot and lane coordinates);
-* an extra (false) claim folded into a combination, a claim duplicated, a
-  claim's point moved (lane coordinates swapped), D's and a weight's
-  sections swapped, the flag absorbed differently from what is written;
-* the structural check: when the rhos are drawn, every coordinate of every
-  combined claim's point is a challenge already drawn (or a constant bit)
-  and every value is bound (its public part absorbed, or computed by the
-  verifier from the record).
-Zero knowledge: the leakage detector of `test_weight_link` with every
-table's claims combined; the combining sum-check's pad comes from the
-advice bank.
+  against T is unchanged (only E'(s) differs: caught only because the
+  verifier recomputes E(s) = sum rho_j eq(z_j, s) itself), on a weight
+  tensor, on D (whose claims carry slot and lane coordinates), on 1-var
+  and broadcast tables, on the plain weights and a committed input;
+* a combination over other claims than the verifier's (an extra false
+  claim, a duplicate, a dropped claim, a claim moved to another cell,
+  two values swapped), D's and the weights' sections swapped, a flag
+  flipped or out of range, random byte flips across the section (each a
+  typed rejection);
+* the malicious-prover sweep over hashed weights with every claim combined
+  and with none.
+Binding: when the rhos are drawn, every point coordinate is a challenge
+already drawn (or a constant bit) and everything read from the proof so
+far is absorbed (with a control run that shows the check bites).
+Zero knowledge: every combined claim carries a fresh advice-bank pad; the
+leakage detector of `test_weight_link` with every claim combined; a
+simulator for the combining sum-check alone (two tables agreeing at the
+claim points differ only within the bank's span, a third is told apart).
 """
 
 from __future__ import annotations
