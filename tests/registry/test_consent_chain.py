@@ -144,6 +144,18 @@ def test_reopening_refused_for_proofs_published_before_consent_uses(registry, ch
     assert _pub_proof(registry, chain["p2"])["dataset_use"] == 1
 
 
+def test_a_record_reusing_a_consent_commitment_is_refused(registry, chain):
+    """Two records holding one consent commitment would let two proofs open it."""
+    ds = chain["ds"]
+    _pub_ds(registry, ds)
+    other, _ = _dataset(chain["ids"][20:32])
+    doc = dict(other.doc, consent_commitments=[ds.doc["consent_commitments"][1]])
+    before = _rows(registry)
+    with pytest.raises(RecordRefused, match="reuses a commitment of published record"):
+        publish_dataset_local(registry, HOSPITAL, doc, None)
+    assert _rows(registry) == before
+
+
 def test_flag_survives_a_deleted_newer_version_row(registry, chain):
     """"consent changed" is read from the log too: deleting v2's row does not clear it."""
     _pub_ds(registry, chain["ds"])
