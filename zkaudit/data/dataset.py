@@ -336,23 +336,35 @@ def choose_consent_use(record: DatasetRecord, directory: Path, use: int | None =
 
 
 def record_consent_use(directory: Path, use: int, proof_sha256: str) -> None:
-    """Add `use` to the ledger, atomically (a temporary file, then a rename)."""
+    """Add `use` to the ledger, atomically (a temporary file, then a rename),
+    under an exclusive lock so two provers cannot both take one use."""
+    import fcntl
+
     directory = Path(directory)
     ledger = directory / CONSENT_USES_FILE
-    uses = read_consent_uses(directory)
-    if use in uses:
-        raise ConsentUseRefused(f"consent commitment {use} of the dataset is already opened by proof "
-                                f"{uses[use][:16]}... ({ledger})")
-    uses[use] = proof_sha256
-    tmp = ledger.with_name(f".{ledger.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps({str(k): v for k, v in sorted(uses.items())}, sort_keys=True, indent=1) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, ledger)
+        lock = os.open(directory / f".{CONSENT_USES_FILE}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise DataError(f"cannot write {ledger} ({exc}): the ledger of opened consent commitments must be "
                         "writable before a consent proof is made") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        uses = read_consent_uses(directory)
+        if use in uses:
+            raise ConsentUseRefused(f"consent commitment {use} of the dataset is already opened by proof "
+                                    f"{uses[use][:16]}... ({ledger})")
+        uses[use] = proof_sha256
+        tmp = ledger.with_name(f".{ledger.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps({str(k): v for k, v in sorted(uses.items())}, sort_keys=True, indent=1) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, ledger)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise DataError(f"cannot write {ledger} ({exc}): the ledger of opened consent commitments must be "
+                            "writable before a consent proof is made") from None
+    finally:
+        os.close(lock)
