@@ -278,7 +278,7 @@ def load_dataset(directory: Path, *, with_opening: bool = False) -> tuple[Datase
 # -- the prover's ledger of opened consent commitments ---------------------
 
 CONSENT_USES_FILE = "consent-uses.json"  # in the dataset directory: consent use -> SHA-256 of the proof opening it
-LEGACY_OPENINGS_FILE = "zk-openings.txt"  # the earlier ledger: each line a zero-knowledge proof over the main commitment
+LEGACY_OPENINGS_FILE = "zk-openings.txt"  # the earlier ledger: one line per zero-knowledge proof over the main one
 
 
 class ConsentUseRefused(DataError):

@@ -265,7 +265,8 @@ class Chain:
             return {"kind": "consent-proof", "proof_digest": digest, "dataset": ds.record_digest,
                     "consent_table": tb.record_digest, "table_version": tb.version, "unique_ids": row.unique_ids,
                     "zero_knowledge": zk, "allow_not_zero_knowledge": row.allow_not_zero_knowledge,
-                    "dataset_use": out.get("dataset_use", 0), "prover": who.name, "verifier_version": row.verifier_version, "log_index": row.log_index}
+                    "dataset_use": out.get("dataset_use", 0), "prover": who.name,
+                    "verifier_version": row.verifier_version, "log_index": row.log_index}
 
     def _proof_targets(self, s: Session, out: dict) -> tuple[DatasetCommitment, ConsentTable]:
         ds = s.scalars(select(DatasetCommitment).where(DatasetCommitment.record_digest == out["dataset"])).first()
