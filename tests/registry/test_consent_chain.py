@@ -56,8 +56,9 @@ def chain():
     p2 = prove_consent(ds, dop, t2, o2, unique_ids=True, zero_knowledge=False, dataset_use=1)
     p1_zk = prove_consent(ds, dop, t1, o1, unique_ids=True, dataset_use=2)
     p2_reopen = prove_consent(ds, dop, t2, o2, unique_ids=True, dataset_use=0)
+    p1_reopen = prove_consent(ds, dop, t1, o1, unique_ids=False, dataset_use=0)
     return {"ids": ids, "t1": (t1, d1), "t2": (t2, d2), "ds": ds, "ds2": ds2, "p1": p1, "p2": p2, "p1_zk": p1_zk,
-            "p2_reopen": p2_reopen}
+            "p2_reopen": p2_reopen, "p1_reopen": p1_reopen}
 
 
 def _pub_ds(reg, ds, k=HOSPITAL):
@@ -142,6 +143,40 @@ def test_reopening_refused_for_proofs_published_before_consent_uses(registry, ch
         _pub_proof(registry, chain["p2_reopen"])
     assert _rows(registry) == before
     assert _pub_proof(registry, chain["p2"])["dataset_use"] == 1
+
+
+def test_concurrent_proofs_on_one_consent_use_one_wins(registry, chain):
+    """Two provers publish proofs opening the same consent commitment at once:
+    the check is repeated inside the locked write, so exactly one is logged."""
+    import threading
+
+    _pub_ds(registry, chain["ds"])
+    _pub_table(registry, chain["t1"])
+    before = _rows(registry)
+    proofs = [chain["p1"], chain["p1_reopen"]]
+    results: list = [None, None]
+    start = threading.Barrier(2)
+
+    def run(i):
+        start.wait()
+        try:
+            results[i] = _pub_proof(registry, proofs[i], k=key(f"vendor-{i}"))
+        except Exception as exc:  # collected and checked below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wins = [r for r in results if isinstance(r, dict)]
+    losses = [r for r in results if not isinstance(r, dict)]
+    assert len(wins) == 1 and len(losses) == 1, results
+    assert isinstance(losses[0], AlreadyExists) and "already opened" in str(losses[0])
+    assert _rows(registry) == before + 2  # the winner's proof and its prover's key
+    with Session(registry.engine) as s:
+        assert s.scalar(select(func.count()).select_from(ConsentProof)) == 1
+    assert registry.verify_log().ok
 
 
 def test_a_record_reusing_a_consent_commitment_is_refused(registry, chain):
