@@ -94,6 +94,22 @@ def test_honest_10k_records_in_100k_table():
     assert out["dataset_rows"] == 10_000 and out["zero_knowledge"] is True
 
 
+@pytest.mark.heavy
+def test_honest_10k_records_in_1m_table():
+    """The issue's honest run: 10^4 records against a 10^6-row consent table
+    (heavy: the table's commitment with its distinctness proof; the figures
+    are benchmarks/consent_bench.py's)."""
+    table_ids = _ids(1_000_000)
+    tb, top, tproof = commit_consent_table(table_ids, issuer="irb-a", purpose="train:sepsis", version=1)
+    verify_consent_table(tb, tproof)
+    rng = np.random.default_rng(1)
+    ds, dop = _dataset([table_ids[i] for i in rng.choice(1_000_000, 10_000, replace=False)])
+    proof = prove_consent(ds, dop, tb, top, unique_ids=True)
+    v = verify_consent(proof, dataset=ds, table=tb, unique_ids=True)
+    assert v.output["dataset_rows"] == 10_000 and v.output["zero_knowledge"] is True
+    assert v.soundness_bits >= 100
+
+
 def test_23_id_not_in_table(small, zk):
     table_ids, tb, top, _, _, _ = small
     patients = table_ids[:7] + [secrets.token_hex(16)]
