@@ -65,10 +65,13 @@ def _rhu(x, k):
     return x if k == 0 else (x + (1 << (k - 1))) >> k
 
 
-def evil_train(c: Case, clip=None):
-    """The MLP semantics (trainer.train) with one hook: clip(t, dht, dh, den) may
-    change the clipped hidden gradients of step t before they are summed, so the
-    forged run's theta chain follows the forgery (every later step consistent)."""
+def evil_train(c, clip=None, den=None, fwd=None, bwd=None):
+    """The MLP semantics (trainer.train) with hooks over step t's live slots:
+    den(t, den, nrm) -> the denominators the slots are clipped with (e~ and every
+    dh~ of the slot follow), fwd(t, zh, pz) -> the activations and ReLU bits
+    (hid = pz zh), bwd(t, cl) -> the clamped backprop (dh = pz cl), clip(t, dht,
+    dh, den) -> the clipped hidden gradients before they are summed; the theta
+    chain follows the forgery (every later step consistent)."""
     from zkaudit.train.trainer import Trace, augmented, initial_theta, join_mlp_grad, split_mlp
 
     P_, sem = c.policy, c.sem
@@ -90,17 +93,24 @@ def evil_train(c: Case, clip=None):
         x, yl, nx = Xt[rows], y[rows], xn[rows]
         W1, w2 = split_mlp(theta, P_.d_in, h)
         zh = np.clip(_rhu(x @ W1.T, w), -L, L - 1)
-        v = augmented(np.maximum(zh, 0), P_.feature_bits)
+        pz = zh > 0
+        if fwd is not None:
+            zh, pz = fwd(t, zh.copy(), pz.copy())
+        v = augmented(np.where(pz, zh, 0), P_.feature_bits)
         zin = np.clip(_rhu(v @ w2, sem.sig_shift), -L, L - 1)
         e = sem.sigmoid[zin + L] - yl * (1 << w)
-        dh = np.where(zh > 0, np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w), 0)
+        cl = np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w)
+        if bwd is not None:
+            cl = bwd(t, cl.copy())
+        dh = np.where(pz, cl, 0)
         nrm = e * e * (v * v).sum(axis=1) + (dh * dh).sum(axis=1) * nx
-        root = np.array([_isqrt_ceil(int(q)) for q in nrm], dtype=np.int64)
-        den = np.maximum(root, CF)
-        et = np.sign(e) * ((np.abs(e) * CF) // den)
-        dht = np.sign(dh) * ((np.abs(dh) * CF) // den[:, None])
+        dn = np.maximum(np.array([_isqrt_ceil(int(q)) for q in nrm], dtype=np.int64), CF)
+        if den is not None:
+            dn = den(t, dn.copy(), nrm)
+        et = np.sign(e) * ((np.abs(e) * CF) // dn)
+        dht = np.sign(dh) * ((np.abs(dh) * CF) // dn[:, None])
         if clip is not None:
-            dht = clip(t, dht.copy(), dh, den)
+            dht = clip(t, dht.copy(), dh, dn)
         shi = join_mlp_grad(dht.T @ x, et @ v)
         S = _rhu(shi, sem.grid_shift)
         z = sem.noise_table.draw(W[t, B + 1:])
@@ -108,6 +118,7 @@ def evil_train(c: Case, clip=None):
         theta = np.clip(theta - (_rhu(step, sh) if sh > 0 else step << -sh), -lim, lim)
         tr.words[t], tr.gaps[t], tr.index[t], tr.live[t] = W[t], G, index, live
         tr.hidden[t, live], tr.delta[t, live], tr.delta_clipped[t, live] = zh, dh, dht
+        tr.norm2[t, live], tr.den[t, live], tr.err[t, live], tr.clipped[t, live] = nrm, dn, e, et
         tr.grad_sum[t], tr.rounded_sum[t], tr.noise[t], tr.theta[t + 1] = shi, S, z, theta
     return tr
 

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 from test_training_attacks import P, _prove, _recompute_coord, _rejected  # noqa: E402
 from test_training_mlp import (_at, _dims, _isqrt_ceil, _rhu, _trace, _unit, case3, case4,  # noqa: E402,F401
+                               evil_train as train_with,
                                dataset_dir, refresh)
 
 from zkaudit.errors import ProofRejected  # noqa: E402
@@ -42,61 +43,6 @@ from zkaudit.statements.training.verifier import verify_training  # noqa: E402
 
 
 # --- the adversary ----------------------------------------------------------------------
-def train_with(c, den=None, fwd=None, bwd=None):
-    """The MLP semantics (trainer.train) with hooks over step t's live slots:
-    den(t, den, nrm) -> the denominators the slots are clipped with (e~ and every
-    dh~ of the slot follow), fwd(t, zh, pz) -> the activations and ReLU bits
-    (hid = pz zh), bwd(t, cl) -> the clamped backprop (dh = pz cl); the theta
-    chain follows the forgery."""
-    from zkaudit.train.trainer import Trace, augmented, initial_theta, join_mlp_grad, split_mlp
-
-    P_, sem = c.policy, c.sem
-    T, B, d, h, N = P_.steps, P_.max_batch, P_.num_params, P_.hidden[0], c.N
-    W = np.asarray(c.words, dtype=np.uint64).reshape(T, -1)
-    Xt = augmented(c.X, P_.feature_bits)
-    xn = (Xt * Xt).sum(axis=1)
-    y = np.asarray(c.y, dtype=np.int64)
-    CF, L, w, lim = P_.clip_fine, P_.sigmoid_input_limit, P_.weight_bits, P_.weight_limit
-    a, sh = P_.update_multiplier()
-    tr = Trace.empty(T, B, d, h)
-    theta = initial_theta(P_)
-    tr.theta[0] = theta
-    for t in range(T):
-        G = sem.gap_table.draw(W[t, :B + 1])
-        index = np.cumsum(G + 1) - 1
-        live = index[:B] < N
-        rows = index[:B][live]
-        x, yl, nx = Xt[rows], y[rows], xn[rows]
-        W1, w2 = split_mlp(theta, P_.d_in, h)
-        zh = np.clip(_rhu(x @ W1.T, w), -L, L - 1)
-        pz = zh > 0
-        if fwd is not None:
-            zh, pz = fwd(t, zh.copy(), pz.copy())
-        v = augmented(np.where(pz, zh, 0), P_.feature_bits)
-        zin = np.clip(_rhu(v @ w2, sem.sig_shift), -L, L - 1)
-        e = sem.sigmoid[zin + L] - yl * (1 << w)
-        cl = np.clip(_rhu(e[:, None] * w2[None, :h], w), -(1 << w), 1 << w)
-        if bwd is not None:
-            cl = bwd(t, cl.copy())
-        dh = np.where(pz, cl, 0)
-        nrm = e * e * (v * v).sum(axis=1) + (dh * dh).sum(axis=1) * nx
-        dn = np.maximum(np.array([_isqrt_ceil(int(q)) for q in nrm], dtype=np.int64), CF)
-        if den is not None:
-            dn = den(t, dn.copy(), nrm)
-        et = np.sign(e) * ((np.abs(e) * CF) // dn)
-        dht = np.sign(dh) * ((np.abs(dh) * CF) // dn[:, None])
-        shi = join_mlp_grad(dht.T @ x, et @ v)
-        S = _rhu(shi, sem.grid_shift)
-        z = sem.noise_table.draw(W[t, B + 1:])
-        step = a * (S + z)
-        theta = np.clip(theta - (_rhu(step, sh) if sh > 0 else step << -sh), -lim, lim)
-        tr.words[t], tr.gaps[t], tr.index[t], tr.live[t] = W[t], G, index, live
-        tr.hidden[t, live], tr.delta[t, live], tr.delta_clipped[t, live] = zh, dh, dht
-        tr.norm2[t, live], tr.den[t, live], tr.err[t, live], tr.clipped[t, live] = nrm, dn, e, et
-        tr.grad_sum[t], tr.rounded_sum[t], tr.noise[t], tr.theta[t + 1] = shi, S, z, theta
-    return tr
-
-
 def forge(c, trace, tamper=None, after=None) -> tuple[bytes, set]:
     """(proof, what it breaks): tamper(plan, cols) on the committed columns, then
     every virtual table and coord column recomputed, then after(plan, cols)
