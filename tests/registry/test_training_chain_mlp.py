@@ -19,6 +19,9 @@ from zkaudit.train import policy as pol
 from zkaudit.train import run as runs
 
 
+pytestmark = pytest.mark.heavy  # an MLP's proofs through the registry (the link's MLP case: tests/statements/link)
+
+
 @pytest.fixture
 def registry_url(tmp_path):
     return str(tmp_path / "registry.db")
