@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 from test_training_attacks import Case, _new_run, _prove, _rejected, _recompute_coord  # noqa: E402
 from train_helpers import policy_doc  # noqa: E402
 
+from zkaudit.errors import ProofRejected  # noqa: E402
 from zkaudit.statements.training import witness as wt  # noqa: E402
 from zkaudit.statements.training.verifier import verify_training  # noqa: E402
 from zkaudit.train.run import load_trace  # noqa: E402
@@ -406,3 +407,43 @@ def test_plan_refuses_a_clip_norm_whose_den_could_wrap():
         assert policy.clip_fine > 1 << 31
         with pytest.raises(ValueError, match="exceeds 2\\^31"):
             Plan(policy, 455, None)  # refused before the tables are read
+
+
+@pytest.mark.heavy
+def test_sweep_every_unit_column_perturbed(case3):
+    """The malicious-prover sweep over the hidden layer: every committed unit
+    column perturbed by +1 at one cell, in turn a live real unit, a dead slot's
+    unit and a padding unit (u = 3 of h = 3), the virtual tables recomputed
+    (the range limbs are then refilled from their expressions, mod p, as the
+    adversary of test_training_attacks does). Whatever the
+    perturbation breaks (gate, all-row gate, range or lookup, mod p) the
+    verifier must reject; a perturbation that breaks nothing may pass only if
+    the cell is irrelevant (the committed theta_T is the honest one)."""
+    c, plan = case3, case3.plan
+    tr = _trace(c)
+    A, Bp, Up, _ = _dims(plan)
+    live = tr.live
+    t0, j0 = map(int, np.argwhere(live)[0])
+    td, jd = map(int, np.argwhere(~live[:, :plan.B])[0])
+    cells = {"live": (t0, j0, 1), "dead": (td, jd, 0), "padding": (t0, j0, 3)}
+    checked = 0
+    order = list(cells.items())
+    unit_cols = [col for col in plan.domains["unit"].columns if "/" not in col]  # not the limbs
+    for n, col in enumerate(unit_cols):
+        for where, (t, j, u) in order[n % 3:n % 3 + 1]:
+            seen: set[str] = set()
+
+            def tamper(p, cols, col=col, t=t, j=j, u=u):
+                cols[col][_at(p, t, j, u)] += 1
+                refresh(p, cols)
+                _recompute_coord(p, cols)
+
+            proof = _prove(c, tr, tamper=tamper, seen=seen)
+            try:
+                verify_training(proof, run_record=c.run.record, policy_doc=c.policy.doc, coin_doc=c.coin)
+                accepted = True
+            except ProofRejected:
+                accepted = False
+            assert not (accepted and seen), f"{col} +1 at the {where} unit breaks {sorted(seen)} yet verifies"
+            checked += 1
+    assert checked == len(unit_cols) == 18
