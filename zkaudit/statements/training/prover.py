@@ -349,8 +349,8 @@ class _Run:
         _, dtn = self.pending[("slot", "dtnorm")]
         mu = t.challenge_exts(pr.LABEL_HIDDEN, 6)
         E1 = np.repeat(eq_table(list(s1)), Up, axis=0)
-        E3 = self._e3(st, su2, jm)
-        E4 = self._e4(st, jm)
+        E3 = self._e3(st, su2)
+        E4 = self._e4(st)
         w2 = np.ascontiguousarray(np.broadcast_to(self.f["theta"].reshape(A, 2, Up, Kx)[:, 1, :, 0].reshape(A, 1, Up),
                                                   (A, Bp, Up)).reshape(-1))
         etb = np.repeat(self.f["et"], Up)
@@ -361,7 +361,7 @@ class _Run:
         self.stream.append(proof.to_bytes())
         pr.hidden_claims(plan, ev.point, ev.values, self.claim)
 
-    def _e3(self, st, su2, jm):
+    def _e3(self, st, su2):
         """eq(st, t) [j < B] eq(su2, u) over (t, j, u)."""
         A, Bp, Up = 1 << self.plan.a, 1 << self.plan.b, 1 << self.plan.e
         et_ = eq_table(list(st))
@@ -371,7 +371,7 @@ class _Run:
             out[:, j] = vec.mul(np.repeat(et_, Up, axis=0), np.tile(eu, (A, 1))).reshape(A, Up, 2)
         return out.reshape(-1, 2)
 
-    def _e4(self, st, jm):
+    def _e4(self, st):
         """eq(st, t) [j < B] [u = 0] over (t, j, u)."""
         A, Bp, Up = 1 << self.plan.a, 1 << self.plan.b, 1 << self.plan.e
         out = vec.ext_zeros(A * Bp * Up).reshape(A, Bp, Up, 2)
