@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 from test_training_attacks import Case, _new_run, _prove, _rejected, _recompute_coord  # noqa: E402
+from test_training_attacks import dataset_dir  # noqa: E402,F401  (the sealed breast-cancer data, one per module)
 from train_helpers import policy_doc  # noqa: E402
 
 from zkaudit.errors import ProofRejected  # noqa: E402
@@ -32,20 +33,6 @@ STEPS = 3
 def mlp_doc(h: int, **changes) -> dict:
     return policy_doc(steps=STEPS, model={"family": "mlp", "hidden": [h]}, init={"kind": "seeded", "seed": "00"},
                       **changes)
-
-
-@pytest.fixture(scope="module")
-def dataset_dir(tmp_path_factory):
-    import json
-
-    from zkaudit.data.dataset import commit_dataset, write_dataset
-    from zkaudit.train import example
-
-    d = tmp_path_factory.mktemp("train-mlp")
-    files = example.write_example(d)
-    record, opening = commit_dataset(files["train"], json.loads(files["schema"].read_text()))
-    write_dataset(d / "DS", record, opening, None)
-    return d / "DS"
 
 
 @pytest.fixture(scope="module")
