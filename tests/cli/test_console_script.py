@@ -25,7 +25,8 @@ def zkaudit(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
 
 
 def one_error_line(proc) -> str:
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    # a cold numba cache adds its one-line notice first (`cli/_kernels.py`): not part of the error
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("compiling kernels (")]
     assert "Traceback" not in proc.stderr and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     return lines[0]
 
