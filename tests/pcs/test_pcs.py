@@ -146,6 +146,20 @@ def test_commitment_and_proof_bytes_are_canonical():
     assert commit(tables, PARAMS)[0] == c
 
 
+@pytest.mark.parametrize("sizes", [[11], [9, 3, 0, 6, 9, 1]])
+def test_codeword_hashed_by_block_gives_the_same_commitment_and_proof(sizes, monkeypatch):
+    """A codeword too large to keep is hashed a block at a time and encoded
+    again where the queries fall: the same root and the same proof bytes."""
+    tables, c, data, claims = _setup(sizes, seed=8, claims_per_table=2)
+    kept = open(data, claims, _transcript(c)).to_bytes()
+    monkeypatch.setattr(prover, "KEEP_CODEWORD_BYTES", 0)
+    c_streamed, streamed = commit(tables, PARAMS)
+    assert streamed.codeword is None and c_streamed == c
+    proof = open(streamed, claims, _transcript(c))
+    assert proof.to_bytes() == kept
+    _verify(c, claims, proof)
+
+
 @settings(max_examples=12)
 @given(st.lists(st.integers(0, 8), min_size=1, max_size=4), st.integers(0, 2**32))
 def test_honest_property(sizes, seed):

@@ -112,7 +112,7 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
     alpha = transcript.challenge_ext(LABEL_ALPHA)
     comb = combiners(beta, w)
     tree_vars, segments = instance.layout()
-    leaves = [(np.zeros((1 << nv, 2), dtype=U64), np.empty((1 << nv, 2), dtype=U64)) for nv in tree_vars]
+    leaves = [gkr.pair_array(1 << nv, p_zero=True) for nv in tree_vars]
     for kind, nv, tree, o in segments:
         p, q = leaves[tree]
         size = 1 << nv

@@ -23,13 +23,31 @@ from zkaudit.transcript import Transcript
 U64 = np.uint64
 
 
+def pair_array(n: int, p_zero: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(p, q) for n fractions, back to back in one block: a layer's four
+    halves p_L, p_R, q_L, q_R are then one (4, n/2, 2) view (`halves`), and
+    its sum-check reads the layer where it lies instead of a copy of it."""
+    pq = (np.zeros if p_zero else np.empty)((2, n, 2), dtype=U64)
+    return pq[0], pq[1]
+
+
+def halves(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """[p_L, p_R, q_L, q_R] as a (4, h, 2) array: a view of a `pair_array`
+    layer, a copy of any other."""
+    h = p.shape[0] // 2
+    if (p.shape == q.shape and p.dtype == q.dtype == U64 and p.flags.c_contiguous and q.flags.c_contiguous
+            and p.base is not None and p.base is q.base and q.ctypes.data == p.ctypes.data + p.nbytes):
+        return np.lib.stride_tricks.as_strided(p, shape=(4, h, 2), strides=(h * 16, 16, 8))
+    return np.stack([p[:h], p[h:], q[:h], q[h:]])
+
+
 def build_layers(p: np.ndarray, q: np.ndarray, layer_up=kernels.layer_up) -> list[tuple[np.ndarray, np.ndarray]]:
     """layers[k] = (p_k, q_k) with 2^k fractions; layers[-1] is the leaves."""
     layers = [(p, q)]
     while layers[-1][0].shape[0] > 1:
         p, q = layers[-1]
         h = p.shape[0] // 2
-        po, qo = np.empty((h, 2), dtype=U64), np.empty((h, 2), dtype=U64)
+        po, qo = pair_array(h)
         layer_up(p, q, po, qo)
         layers.append((po, qo))
     layers.reverse()
@@ -53,7 +71,7 @@ class FusedRun:
         self.rho, self.spec = list(rho), spec
         lam = spec.terms[2].coeff
         self.lam = (U64(lam.c0), U64(lam.c1))
-        self.stack = np.stack(tables)
+        self.stack = tables if isinstance(tables, np.ndarray) else np.stack(tables)
         self.prefix, self.j, self.s02 = Fp2(1), 0, None
 
     def first_round(self):
@@ -108,7 +126,7 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
                                run=FusedRun(rho, tables, spec))
     lam = spec.terms[2].coeff
     lam0, lam1 = U64(lam.c0), U64(lam.c1)
-    stack = np.stack(tables)
+    stack = tables if isinstance(tables, np.ndarray) else np.stack(tables)  # read only: folds write `out`
     num_vars = len(rho)
     absorb_header(transcript, spec, num_vars, claimed_sum)
     claim, point, rounds, prefix = claimed_sum, [], [], Fp2(1)
@@ -143,10 +161,12 @@ def reference_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_
     return sumcheck_prover.prove([eq] + list(tables), spec, transcript, claimed_sum=claimed_sum, public=(0,))
 
 
-def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=None):
+def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=None, consume: bool = False):
     """Returns (root, layer proofs, leaf point, (p~, q~) at the leaf point).
     `root`: the (Hidden) root claim of a zero-knowledge run, whose padded
-    values the caller has sent; the layers then run zero-knowledge."""
+    values the caller has sent; the layers then run zero-knowledge.
+    `consume`: drop each layer from `layers` once proven, so the leaves'
+    sum-check runs with no layer above them in memory."""
     if root is None:
         p0, q0 = _ext(layers[0][0][0]), _ext(layers[0][1][0])
         transcript.absorb_exts(LABEL_ROOT, [p0, q0])
@@ -157,9 +177,9 @@ def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=No
     proofs: list[SumcheckProof] = []
     for k in range(1, len(layers)):
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches the p and q claims: 1/p^2
-        p, q = layers[k]
-        h = p.shape[0] // 2
-        tables = [p[:h], p[h:], q[:h], q[h:]]
+        tables = halves(*layers[k])
+        if consume:
+            layers[k - 1] = None
         proof, claim, _ = layer_prove(point, tables, layer_spec(lam), transcript, claimed_sum=vp + lam * vq)
         proofs.append(proof)
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R (degree 1): 1/p^2

@@ -74,13 +74,21 @@ def _coeffs(combiners: list[Fp2], width: int) -> np.ndarray:
 
 def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, leaf_denominators=kernels.leaf_denominators):
     """(p, q) leaf arrays of every tree."""
+    return [tree_leaves(instance, columns, multiplicities, alpha, beta, t, leaf_denominators)
+            for t in range(len(instance.layout()[0]))]
+
+
+def tree_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, tree: int,
+                leaf_denominators=kernels.leaf_denominators):
+    """(p, q) leaf arrays of one tree (`gkr.pair_array`)."""
     tree_vars, segments = instance.layout()
     w = instance.width
     comb = row_combiners(beta, w)
-    leaves = [(np.zeros((1 << nv, 2), dtype=U64), np.empty((1 << nv, 2), dtype=U64)) for nv in tree_vars]
+    p, q = gkr.pair_array(1 << tree_vars[tree], p_zero=True)
     for s in segments:
+        if s.tree != tree:
+            continue
         size, o = 1 << s.num_vars, s.offset
-        p, q = leaves[s.tree]
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
             table, cols = lk.table, columns[s.index]
@@ -91,7 +99,7 @@ def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, 
         k = alpha - comb[w] * table
         stack = _padded_stack(cols, size)
         leaf_denominators(stack, _coeffs(comb, stack.shape[0]), U64(k.c0), U64(k.c1), q[o : o + size])
-    return leaves
+    return p, q
 
 
 def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcript):
@@ -105,13 +113,22 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     zk = getattr(transcript, "zk", None)
     roots, layer_proofs, points = [], [], []
     root_q, root_layers = None, ()
-    trees = [gkr.build_layers(p, q) for p, q in build_leaves(instance, columns, multiplicities, alpha, beta)]
-    hidden_roots = [None] * len(trees)
-    if zk is not None:
+    num_trees = len(instance.layout()[0])
+
+    def build(t):
+        return gkr.build_layers(*tree_leaves(instance, columns, multiplicities, alpha, beta, t))
+
+    trees, hidden_roots = None, [None] * num_trees
+    if zk is not None:  # every root is sent before any tree's layers
+        trees = [build(t) for t in range(num_trees)]
         roots, hidden_roots, root_q, root_layers = _prove_roots_zk(trees, transcript, zk)
     ends = []
-    for t, layers in enumerate(trees):
-        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t])
+    for t in range(num_trees):
+        # a plain run builds each tree when it proves it: one tree in memory at a time
+        layers = build(t) if trees is None else trees[t]
+        if trees is not None:
+            trees[t] = None
+        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t], consume=True)
         if zk is None:
             roots.append(root)
         layer_proofs.append(proofs)

@@ -97,9 +97,21 @@ class MerkleTree:
     def __init__(self, leaves: np.ndarray):
         if not isinstance(leaves, np.ndarray) or leaves.dtype != np.uint64 or leaves.ndim != 2:
             raise TypeError("leaves must be a 2-D np.uint64 array (one leaf per row)")
-        self.depth = _log2_exact(leaves.shape[0])
-        self.num_leaves = leaves.shape[0]
-        level = hash_leaves(leaves)
+        self._build(hash_leaves(leaves))
+
+    @classmethod
+    def from_leaf_digests(cls, digests: bytes) -> MerkleTree:
+        """The tree over leaves already hashed (`hash_leaves`, concatenated in
+        leaf order): what a prover that never holds every leaf at once builds."""
+        tree = cls.__new__(cls)
+        tree._build(bytes(digests))
+        return tree
+
+    def _build(self, level: bytes) -> None:
+        if len(level) % DIGEST_BYTES:
+            raise ValueError("leaf digests must be whole 32-byte digests")
+        self.num_leaves = len(level) // DIGEST_BYTES
+        self.depth = _log2_exact(self.num_leaves)
         self.levels = [level]
         while len(level) > DIGEST_BYTES:
             level = hash_level(level)

@@ -22,8 +22,8 @@ from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
 from zkaudit.pcs.claim import Claim
 from zkaudit.pcs.layout import Layout
-from zkaudit.pcs.merkle import MerkleTree
-from zkaudit.pcs.ntt import rs_encode_transposed
+from zkaudit.pcs.merkle import MerkleTree, hash_leaves
+from zkaudit.pcs.ntt import rs_encode_block_transposed, rs_encode_transposed
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, OpeningProof
 from zkaudit.poly.mle import eq_table, point_array
@@ -34,6 +34,13 @@ from zkaudit.transcript import Transcript
 
 U64 = np.uint64
 
+# A codeword above this size is not kept: `commit` encodes and hashes it one
+# block (coset) at a time and `open` encodes again the blocks its queries
+# fall in. The proof is the same byte for byte; the prover trades one more
+# encoding for 2^b - 1 blocks of memory (8 GB of a 2^24-row consent table's
+# distinctness proof).
+KEEP_CODEWORD_BYTES = 1 << 30
+
 
 @dataclass
 class ProverData:
@@ -42,7 +49,7 @@ class ProverData:
     params: PcsParams
     layout: Layout
     matrix: np.ndarray  # M, (R, m)
-    codeword: np.ndarray  # C transposed, (n, R): row j = Merkle leaf j
+    codeword: np.ndarray | None  # C transposed, (n, R): row j = Merkle leaf j; None: not kept
     tree: MerkleTree
     commitment: Commitment
 
@@ -84,8 +91,13 @@ def commit(polys: list[np.ndarray], params: PcsParams, *, stream=None) -> tuple[
     log_cols = params.choose_log_cols(num_vars)
     layout = Layout.build(num_vars, log_cols)
     matrix = build_matrix(polys, layout)
-    codeword = rs_encode_transposed(matrix, params.log_blowup)
-    tree = MerkleTree(codeword)
+    if matrix.nbytes << params.log_blowup > KEEP_CODEWORD_BYTES:
+        codeword, tree = None, MerkleTree.from_leaf_digests(b"".join(
+            hash_leaves(rs_encode_block_transposed(matrix, params.log_blowup, t))
+            for t in range(1 << params.log_blowup)))
+    else:
+        codeword = rs_encode_transposed(matrix, params.log_blowup)
+        tree = MerkleTree(codeword)
     commitment = Commitment(params.log_blowup, log_cols, tuple(num_vars), tree.root)
     return commitment, ProverData(params, layout, matrix, codeword, tree, commitment)
 
@@ -137,7 +149,18 @@ def batching_sumcheck(tables, powers, claims, transcript) -> tuple[SumcheckProof
 
 
 def open_columns(data: ProverData, positions: list[int]) -> tuple[np.ndarray, tuple[bytes, ...]]:
-    return data.codeword[positions], data.tree.open(positions).siblings
+    if data.codeword is not None:
+        return data.codeword[positions], data.tree.open(positions).siblings
+    # the codeword was hashed a block at a time and not kept: encode again
+    # the blocks (cosets) the queries fall in
+    m = data.matrix.shape[1]
+    columns = np.empty((len(positions), data.matrix.shape[0]), dtype=U64)
+    at = np.asarray(positions, dtype=np.int64)
+    for t in np.unique(at // m):
+        mine = np.flatnonzero(at // m == t)
+        block = rs_encode_block_transposed(data.matrix, data.params.log_blowup, int(t))
+        columns[mine] = block[at[mine] - int(t) * m]
+    return columns, data.tree.open(positions).siblings
 
 
 # ------------------------------------------------------------------- open
