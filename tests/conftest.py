@@ -29,6 +29,10 @@ def _known_heads_per_test(tmp_path, monkeypatch):
 
 
 def pytest_collection_modifyitems(config, items):
+    # the clean-clone check takes minutes in one test: start it first, so that
+    # under `-n 2 --dist loadfile` the other worker runs the rest beside it
+    # instead of the suite waiting on it at the end
+    items.sort(key=lambda item: item.get_closest_marker("first_run") is None)
     if "heavy" in (config.getoption("markexpr") or ""):
         return
     dropped = [item for item in items if item.get_closest_marker("heavy") is not None]
