@@ -72,12 +72,6 @@ def _coeffs(combiners: list[Fp2], width: int) -> np.ndarray:
     return np.array([[x.c0, x.c1] for x in combiners[:width]], dtype=U64).reshape(width, 2)
 
 
-def build_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, leaf_denominators=kernels.leaf_denominators):
-    """(p, q) leaf arrays of every tree."""
-    return [tree_leaves(instance, columns, multiplicities, alpha, beta, t, leaf_denominators)
-            for t in range(len(instance.layout()[0]))]
-
-
 def tree_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, tree: int,
                 leaf_denominators=kernels.leaf_denominators):
     """(p, q) leaf arrays of one tree (`gkr.pair_array`)."""
