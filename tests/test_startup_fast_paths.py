@@ -8,6 +8,8 @@ kernel built on first use calls, inlines and resolves its helpers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -371,3 +373,41 @@ def test_cold_policy_spends_a_budget_then_starts_numba(monkeypatch):
         assert taken <= jit.COLD_BUDGET
     assert taken > jit.COLD_BUDGET - mid
     assert not jit.use_kernel(small, small + 1, kernel=object())  # below the threshold: still numpy
+
+
+def test_planned_work_decides_the_path_up_front(monkeypatch):
+    """Inside `planned(work)`, while numba is not started: below
+    PLAN_KERNELS_FROM every job takes numpy (no budget spent), from it every
+    job past its threshold takes the kernel; blocks nest and restore; a
+    loaded kernel is used in any plan."""
+    monkeypatch.setattr(jit, "warm", lambda: False)
+    monkeypatch.setattr(jit, "_cold_work", 0)
+    small, huge = jit.COLD_BELOW // 64, jit.COLD_BELOW * 64
+    with jit.planned(jit.PLAN_KERNELS_FROM - 1):
+        assert not jit.use_kernel(huge, small, kernel=object())
+        assert not jit.use_kernel(huge, small)
+        with jit.planned(jit.PLAN_KERNELS_FROM):
+            assert jit.use_kernel(small, small, kernel=object())
+            assert not jit.use_kernel(small - 1, small, kernel=object())
+        assert not jit.use_kernel(huge, small, kernel=object())
+    assert jit._cold_work == 0
+    assert jit.use_kernel(huge, small, kernel=object())  # outside: the online policy again
+    monkeypatch.setattr(jit, "is_loaded", lambda kernel: True)
+    with jit.planned(0):
+        assert jit.use_kernel(1, small, kernel=object())
+
+
+def test_planned_verification_equals_the_default_policy(tmp_path, monkeypatch):
+    """A zoo proof verifies the same under either plan (numpy paths
+    throughout, or kernels from each threshold): only speed depends on it."""
+    import zkaudit
+
+    src = Path(__file__).resolve().parents[1] / "circuits" / "logistic_risk"
+    zkaudit.compile(src / "model.onnx", tmp_path / "model", calibration=src / "calibration.npy")
+    zkaudit.prove(tmp_path / "model", src / "input.json", out=tmp_path / "proof.zkp")
+    verdicts = []
+    for kernels_from in (1 << 62, 1):
+        monkeypatch.setattr(jit, "PLAN_KERNELS_FROM", kernels_from)
+        verdicts.append(zkaudit.verify(tmp_path / "proof.zkp", circuit=tmp_path / "model"))
+    assert verdicts[0].valid and verdicts[1].valid
+    assert verdicts[0].output == verdicts[1].output

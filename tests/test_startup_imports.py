@@ -78,3 +78,23 @@ def test_numba_loads_without_scipy_linalg_and_scipy_still_imports_after():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "scipy.linalg"
+
+
+def test_verify_imports_only_its_statements_verifier(small_proof):
+    """An inference proof's check stops discovery at the inference verifier
+    (statements/verify._discover): the other statements' verifiers are not
+    imported."""
+    run, modules = _modules_after(["verify", str(small_proof / "proof.zkp"), "--circuit", str(small_proof / "model")])
+    assert run.returncode == 0, run.stderr
+    assert "zkaudit.statements.inference.verifier" in modules
+    others = ("consent", "link", "training")
+    assert [m for m in others if f"zkaudit.statements.{m}.verifier" in modules] == []
+
+
+def test_discovery_for_an_unknown_statement_imports_every_verifier():
+    code = ("import sys\nfrom zkaudit.statements import verify as v\n"
+            "v._discover('no-such-statement')\n"
+            "print(sorted(v.VERIFIERS))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(sorted(["consent", "inference", "link-quant", "train-dpsgd"]))

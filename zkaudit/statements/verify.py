@@ -6,7 +6,8 @@ commitment. Statement verifiers register themselves with
 `register_verifier`; the table is filled by importing every module named
 `verifier` in a `zkaudit.statements` subpackage (e.g.
 `zkaudit/statements/inference/verifier.py`), so adding a statement never
-edits this file and only verifier modules are imported -- never a prover.
+edits this file and only verifier modules are imported -- never a prover;
+a proof's check imports them until its statement's verifier is found.
 
 A verifier is `fn(body: bytes, *, circuit_bin: bytes, weight_commitment:
 bytes, **expected) -> output | Verified` where output is JSON-serialisable
@@ -87,20 +88,37 @@ def register_verifier(name: str) -> Callable[[StatementVerifier], StatementVerif
     return deco
 
 
-def _discover() -> None:
-    """Import `zkaudit.statements.<pkg>.verifier` for every statement package."""
-    global _discovered
-    if _discovered:
-        return
+def _statement_packages() -> list[str]:
     import zkaudit.statements as pkg
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.ispkg:
-            try:
-                importlib.import_module(f"zkaudit.statements.{info.name}.verifier")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"zkaudit.statements.{info.name}.verifier":
-                    raise
+    return [info.name for info in pkgutil.iter_modules(pkg.__path__) if info.ispkg]
+
+
+def _import_verifier(package: str) -> None:
+    try:
+        importlib.import_module(f"zkaudit.statements.{package}.verifier")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"zkaudit.statements.{package}.verifier":
+            raise
+
+
+def _discover(statement: str | None = None) -> None:
+    """Import `zkaudit.statements.<pkg>.verifier` for every statement package;
+    with `statement`, stop once it has a verifier (the other verifiers'
+    imports are start-up a `zkaudit verify` does not need). The package
+    named like the statement is tried first: a name from the proof only ever
+    selects among the packages found here."""
+    global _discovered
+    if _discovered or (statement is not None and statement in VERIFIERS):
+        return
+    packages = _statement_packages()
+    if statement in packages:
+        packages.remove(statement)
+        packages.insert(0, statement)
+    for name in packages:
+        _import_verifier(name)
+        if statement is not None and statement in VERIFIERS:
+            return
     _discovered = True
 
 
@@ -117,7 +135,7 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
         return Verdict(False, env.statement, None, f"[envelope.version] made by zkaudit proof format {env.version}, "
                        "whose inference protocol (3, not zero-knowledge) this verifier no longer runs; re-prove with "
                        "this version")
-    _discover()
+    _discover(env.statement)
     verifier = VERIFIERS.get(env.statement)
     if verifier is None:
         reason = f"statement {env.statement!r} is not supported by verifier version {VERIFIER_VERSION}"

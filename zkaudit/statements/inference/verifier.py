@@ -30,6 +30,7 @@ from collections import defaultdict
 from zkaudit.circuit.encoding import decode_circuit
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof, ProofRejected, ZkauditError
+from zkaudit.field import jit
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.layers import combine_verifier
 from zkaudit.layers.claim import TensorClaim
@@ -154,6 +155,17 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
         raise MalformedProof("the weight commitment's tables are not the circuit's weights", where="inference.weights",
                              expected=tuple(num_vars(s.shape) for s in circuit.weights), got=commitment.num_vars)
     input_commitment = Commitment.from_bytes(body.input_commitment) if body.committed_input else None
+    # the run's table sizes, known before any work: numba starts at once for
+    # a big circuit and not at all for a mid-sized one (`field.jit.planned`)
+    work = sum(1 << num_vars(s.shape) for s in specs.values()) + sum(1 << num_vars(s) for s in advice.values())
+    with jit.planned(work):
+        return _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, hidden_names, link, ranges,
+                           session, commitment, advice_commitment, input_commitment)
+
+
+def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, hidden_names, link, ranges, session,
+                commitment, advice_commitment, input_commitment) -> tuple[dict, float]:
+    zk = body.zero_knowledge
     transcript = statement_transcript(circuit, body, weight_commitment)
     transcript.zk = session
     claims = output_claims(circuit, body, transcript)
