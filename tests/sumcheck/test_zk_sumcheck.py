@@ -161,3 +161,33 @@ def test_last_round_polynomial_on_ints_equals_the_fp2_reference():
     pads = {1: (("advice", 0), vals[8]), 3: (("advice", 1), vals[9])}
     for c_prev in (Fp2(0), random_fp2s(1)[0]):
         assert _last_poly(pairs, spec, pads, c_prev, 9) == _last_poly_reference(pairs, spec, pads, c_prev, 9)
+
+
+@pytest.mark.parametrize("shape", ["plain", "hidden-claim", "zero-challenge", "zero-rho", "shared-keys", "input-bank"])
+def test_end_check_form_equals_the_expression(shape):
+    """The one-pass end-check form (mask terms pre-scaled by rho) is the
+    naive expression combined + rho * mask_at(...) - hidden / 2^n, term for
+    term, on the protocol's shapes and on the ones that take the reference."""
+    from zkaudit.sumcheck.zk import end_check_form, end_check_form_reference, mask_degrees
+
+    for n, d in ((1, 1), (3, 2), (6, 3)):
+        degrees = mask_degrees(n, d)
+        keys = [("advice", 40 + i) for i in range(1 + sum(degrees))]
+        point = random_fp2s(n)
+        combined, rho = random_fp2s(2)
+        hidden = Hidden(Fp2(0))
+        if shape == "hidden-claim":
+            hidden = Hidden(Fp2(0), [(("advice", i), c) for i, c in zip((3, 7, 39), random_fp2s(3))])
+        elif shape == "input-bank":
+            hidden = Hidden(Fp2(0), [(("input", i), c) for i, c in zip((0, 5), random_fp2s(2))]
+                            + [(("advice", 2), Fp2(5))])
+        elif shape == "shared-keys":
+            hidden = Hidden(Fp2(0), [(keys[1], Fp2(3)), (("advice", 1), Fp2(4))])
+        elif shape == "zero-challenge":
+            point[n // 2] = Fp2(0)
+        elif shape == "zero-rho":
+            rho = Fp2(0)
+        fast = end_check_form(combined, rho, keys, point, degrees, hidden, n)
+        ref = end_check_form_reference(combined, rho, keys, point, degrees, hidden, n)
+        assert fast == ref
+        assert fast.const == ref.const and fast.terms == ref.terms

@@ -41,7 +41,7 @@ from zkaudit.sumcheck.protocol import (
     LABEL_ROUND,
     absorb_header,
 )
-from zkaudit.sumcheck.zk import ADVICE, absorb_claim_form, inv_pow2, mask_at, mask_degrees, vanishing
+from zkaudit.sumcheck.zk import ADVICE, absorb_claim_form, end_check_form, mask_degrees, vanishing
 from zkaudit.transcript import DEFAULT_DEGREE, Transcript
 
 
@@ -191,7 +191,7 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     for j, fh in enumerate(proof.final_values):
         values.append(Hidden._raw(fh, ((pads[j], -z),)) if j in pads and (z.c0 or z.c1) else
                       Hidden(fh, ((pads[j], -z),)) if j in pads else fh)
-    g_r = mask_at(g_keys, point, degrees)
-    zk.require_equal(spec.combine(proof.final_values) + rho * g_r - hidden_part * inv_pow2(n), claim,
+    got = end_check_form(spec.combine(proof.final_values), rho, g_keys, point, degrees, hidden_part, n)
+    zk.require_equal(got, claim,
                      where=f"{where}.final", error=FinalEvaluationMismatch)
     return EvaluationClaim(tuple(point), tuple(values))

@@ -44,7 +44,7 @@ from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.randomness import random_ext
-from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.field.scalar import Fp, Fp2, _fp2
 
 LABEL_DEFERRED = b"zk/deferred-checks"
 _X = Fp2(0, 1)
@@ -251,6 +251,43 @@ def mask_at(keys, point, degrees) -> Hidden:
     if any(not (c.c0 or c.c1) for _, c in terms):  # a zero challenge: let the constructor drop its terms
         return Hidden(Fp2(0), terms)
     return Hidden._raw(Fp2(0), tuple(terms))  # keys are consecutive: already sorted and distinct
+
+
+def end_check_form(combined: Fp2, rho: Fp2, keys, point, degrees, hidden_part: Hidden, num_vars: int) -> Hidden:
+    """combined + rho * g(point) - hidden_part / 2^num_vars: the left side of
+    a zero-knowledge sum-check's end check (the right side is the last
+    round's claim), for the mask g on bank entries `keys`. One pass on plain
+    ints with the mask's terms built already scaled by rho, where the
+    expression (`end_check_form_reference`) builds g(point) with `mask_at`,
+    scales every term again by rho and merges the forms twice; the same
+    form, tested. A zero challenge or mask keys shared with the claim (not
+    produced by the protocol) take the reference."""
+    r0, r1 = rho.c0, rho.c1
+    if type(combined) is not Fp2 or not (r0 or r1) or any(not (x.c0 or x.c1) for x in point):
+        return end_check_form_reference(combined, rho, keys, point, degrees, hidden_part, num_vars)
+    # nonzero times nonzero is nonzero: no term drops
+    terms = [(keys[0], rho)]
+    append = terms.append
+    at = 1
+    for x, d in zip(point, degrees):
+        x0, x1 = x.c0, x.c1
+        w1 = _W * x1
+        p0, p1 = r0, r1
+        for _ in range(d):
+            p0, p1 = (p0 * x0 + p1 * w1) % _P, (p0 * x1 + p1 * x0) % _P
+            append((keys[at], _fp2(p0, p1)))
+            at += 1
+    if hidden_part.terms:
+        if not set(keys).isdisjoint(k for k, _ in hidden_part.terms):
+            return end_check_form_reference(combined, rho, keys, point, degrees, hidden_part, num_vars)
+        terms.extend((hidden_part * -inv_pow2(num_vars)).terms)
+        terms.sort(key=lambda t: t[0])  # distinct keys: two sorted runs merged
+    return Hidden._raw(combined, tuple(terms))
+
+
+def end_check_form_reference(combined, rho, keys, point, degrees, hidden_part, num_vars) -> Hidden:
+    """`end_check_form` as the expression it stands for."""
+    return combined + rho * mask_at(keys, point, degrees) - hidden_part * inv_pow2(num_vars)
 
 
 def vanishing(point) -> Fp2:

@@ -40,7 +40,8 @@ from zkaudit.sumcheck.mask import MaskingPolynomial
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_MASK_RHO, LABEL_MASK_SUM, LABEL_ROUND, \
     absorb_header
-from zkaudit.sumcheck.zk import ADVICE, ZkProver, absorb_claim_form, inv_pow2, mask_at, mask_degrees, vanishing
+from zkaudit.sumcheck.zk import (ADVICE, ZkProver, absorb_claim_form, end_check_form, inv_pow2, mask_degrees,
+                                 vanishing)
 
 _ONE = Fp2(1)
 
@@ -151,8 +152,8 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
             finals_hat.append(f)
             values.append(f)
     transcript.absorb_exts(LABEL_FINAL, finals_hat)
-    g_r = mask_at(g_keys, point, degrees)
-    zk.require_equal(spec.combine(finals_hat) + rho * g_r - hidden_part * inv_pow2(n), claim_n,
+    got = end_check_form(spec.combine(finals_hat), rho, g_keys, point, degrees, hidden_part, n)
+    zk.require_equal(got, claim_n,
                      where="sumcheck.zk-final")
     proof = SumcheckProof(tuple(rounds), tuple(finals_hat), mask_sum)
     return proof, EvaluationClaim(tuple(point), tuple(values)), claimed
