@@ -41,6 +41,22 @@ def test_npfield_against_python_ints():
     assert nf.inner(a, b) == sum(x * y for x, y in zip(ai, bi)) % P
 
 
+def test_npfield_mul_small_scalars_and_broadcasts():
+    """`mul_small` (the extension's W) and `mul` on a scalar operand and on
+    broadcast shapes (it works in place on its products)."""
+    a, b, _, _ = _operands(2)
+    ai, bi = [int(x) for x in a], [int(x) for x in b]
+    for c in (0, 1, 7, (1 << 32) - 1):
+        assert [int(x) for x in nf.mul_small(a, c)] == [x * c % P for x in ai]
+    with pytest.raises(ValueError):
+        nf.mul_small(a, 1 << 32)
+    assert [int(x) for x in nf.mul(a, np.uint64(P - 2))] == [x * (P - 2) % P for x in ai]
+    assert int(nf.mul(np.array([P - 1], np.uint64), np.array([P - 1], np.uint64))[0]) == 1
+    grid = nf.mul(a[:, None], b[None, :7])
+    assert [[int(x) for x in row] for row in grid] == [[x * y % P for y in bi[:7]] for x in ai]
+    assert [int(x) for x in a] == ai and [int(x) for x in b] == bi  # inputs untouched
+
+
 @pytest.fixture
 def numpy_paths(monkeypatch):
     """Every size takes the numpy path, as in a process without numba."""

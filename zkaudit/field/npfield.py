@@ -4,7 +4,9 @@ The same formulas as `arith.py`, written as array expressions over uint64
 (numpy wraps uint64 arithmetic modulo 2^64 without warnings on arrays): the
 64x64 -> 128 product from four 32x32 products, then the reduction
     x = lo - hh + hl * EPS  (mod p),   x = hi * 2^64 + lo, hi = hh * 2^32 + hl.
-About ten times slower per element than the numba kernels, but free to
+Selections are arithmetic ((cond) * constant), not `np.where`: on random
+data a select mispredicts and cost several times the arithmetic. About ten
+times slower per element than the numba kernels, but free to
 start: the path `vec`, `poly.mle` and the layer verifiers take for tables of
 verifier size while numba is not loaded (`jit.use_kernel`). Inputs must be
 canonical (< p); outputs are canonical. Extension arrays are (n, 2) as in
@@ -24,17 +26,19 @@ _W = U64(W)
 _32 = U64(32)
 _MASK32 = U64(0xFFFFFFFF)
 _ONE = U64(1)
+_2_32 = U64(1 << 32)
 
 
 def _reduce128(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     hh = hi >> _32
-    hl = hi & _MASK32
     t0 = lo - hh
     t0 -= (lo < hh) * _EPS  # wrapped by +2^64: the true value is t0 - EPS (mod p)
-    t1 = hl * _EPS  # < 2^64
-    t2 = t0 + t1
-    t2 += (t2 < t1) * _EPS  # wrapped by -2^64 = -EPS (mod p)
-    return np.where(t2 >= _P, t2 - _P, t2)
+    hi = hi & _MASK32
+    hi *= _EPS  # hl * EPS < 2^64
+    t0 += hi
+    t0 += (t0 < hi) * _EPS  # wrapped by -2^64 = -EPS (mod p)
+    t0 -= (t0 >= _P) * _P
+    return t0
 
 
 def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -42,27 +46,46 @@ def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=U64)
     a_lo, a_hi = a & _MASK32, a >> _32
     b_lo, b_hi = b & _MASK32, b >> _32
+    # in place from here: every product is a fresh array of the broadcast shape
     ll = a_lo * b_lo
-    lh = a_lo * b_hi
-    hl = a_hi * b_lo
     hh = a_hi * b_hi
-    mid = lh + hl
-    hh = hh + ((mid < lh) * U64(1 << 32))
-    lo = ll + (mid << _32)
+    hl = a_hi * b_lo
+    mid = a_lo * b_hi
+    mid += hl
+    hh += (mid < hl) * _2_32  # the middle sum's carry weighs 2^96
+    lo = mid << _32
+    lo += ll
     hh += lo < ll
-    return _reduce128(hh + (mid >> _32), lo)
+    hh += mid >> _32
+    return _reduce128(hh, lo)
+
+
+def mul_small(a: np.ndarray, c: int) -> np.ndarray:
+    """a * c for a constant 0 <= c < 2^32 (the extension's W): two 32x32
+    products instead of `mul`'s four, the same reduction."""
+    if not 0 <= c < 1 << 32:
+        raise ValueError(f"mul_small: constant {c} is not below 2^32")
+    a = np.asarray(a, dtype=U64)
+    c = U64(c)
+    lo = (a & _MASK32) * c  # < 2^64
+    hi = (a >> _32) * c  # < 2^64, weighs 2^32
+    out_lo = lo + (hi << _32)
+    carry = out_lo < lo
+    return _reduce128((hi >> _32) + carry, out_lo)
 
 
 def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     s = np.asarray(a, dtype=U64) + b
-    wrapped = s < a  # a + b - p = s + 2^64 - p = s + EPS, already < p
-    return np.where(wrapped, s + _EPS, np.where(s >= _P, s - _P, s))
+    # wrapped (s < a): a + b - p = s + 2^64 - p = s + EPS, already < p; s < EPS < p then
+    s += (s < a) * _EPS - (s >= _P) * _P
+    return s
 
 
 def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=U64)
     d = a - b
-    return np.where(a < b, d - _EPS, d)  # wrapped by +2^64: a - b + p = d - EPS
+    d -= (a < b) * _EPS  # wrapped by +2^64: a - b + p = d - EPS
+    return d
 
 
 def neg(a: np.ndarray) -> np.ndarray:
@@ -90,7 +113,7 @@ def ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     v0 = mul(a0, b0)
     v1 = mul(a1, b1)
     out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=U64)
-    out[..., 0] = add(v0, mul(v1, _W))
+    out[..., 0] = add(v0, mul_small(v1, W))
     out[..., 1] = sub(sub(mul(add(a0, a1), add(b0, b1)), v0), v1)
     return out
 
