@@ -191,3 +191,14 @@ def test_end_check_form_equals_the_expression(shape):
         ref = end_check_form_reference(combined, rho, keys, point, degrees, hidden, n)
         assert fast == ref
         assert fast.const == ref.const and fast.terms == ref.terms
+
+
+def test_vanishing_on_ints_equals_the_fp2_product():
+    from zkaudit.sumcheck.zk import vanishing, vanishing_reference
+
+    for n in (0, 1, 5, 20):
+        point = random_fp2s(n)
+        assert vanishing(point) == vanishing_reference(point)
+    edge = [Fp2(0), Fp2(1), Fp2(P - 1, P - 1), Fp2(2, 0), Fp2(0, 3)]
+    assert vanishing(edge[2:]) == vanishing_reference(edge[2:])
+    assert vanishing(edge) == vanishing_reference(edge) == Fp2(0)
