@@ -99,7 +99,8 @@ def test_trees_agree_with_onnxruntime_on_the_grid(tmp_path, kind):
     model, x = _export(kind)
     onnx.save(model, tmp_path / "m.onnx")
     s = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"X": x})
-    assert set(s.summary["ops"]) <= {"MatMul", "Clip", "Reshape", "ArgMax", "Requantize", "Table", "Softmax"}
+    assert set(s.summary["ops"]) <= {"MatMul", "Clip", "Reshape", "ArgMax", "Requantize", "Table", "Softmax", "Pad",
+                                     "Mul"}
     circuit = s.circuit
     from zkaudit.circuit import load_weights
 
@@ -192,6 +193,37 @@ def test_every_grid_point_takes_onnxruntimes_branch_in_every_mode(tmp_path, smal
     assert {1.0, -0.5} <= set(grid.reshape(-1).tolist())
     np.testing.assert_array_equal(ours[0].reshape(-1), ref[0].reshape(-1))
     np.testing.assert_allclose(ours[1], ref[1].reshape(ours[1].shape), atol=len(thresholds) * circuit.outputs[1].scale)
+
+
+def test_selection_grid_factors_only_where_smaller():
+    from zkaudit.onnx.ml_trees import selection_grid
+
+    assert selection_grid(30) == (4, 8)  # 12 weights per node instead of 30
+    assert selection_grid(64) == (8, 8)
+    assert selection_grid(7) == (2, 4)
+    assert [selection_grid(f) for f in (1, 2, 3, 4, 5)] == [None] * 5  # the dense S is no larger (iris: dense)
+
+
+@pytest.mark.parametrize("kind", ["gradient_boosting_binary", "random_forest_binary"])
+def test_factored_selection_computes_the_dense_comparisons(monkeypatch, kind):
+    """The factored node->feature selection against the dense one-hot S (the
+    reference): the same comparisons d, hence every output, on every sample."""
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    model, x = _export(kind)
+    runs = {}
+    for factored in (True, False):
+        monkeypatch.setattr(ml_trees, "FACTORED_SELECTION", factored)
+        circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                                 "probabilities": (0.0, 1.0)}, name="m")
+        assert any(n.op == "Mul" for n in circuit.nodes) == factored
+        spec = circuit.inputs[0]
+        runs[factored] = [circuit.execute(weights, {spec.name: quantize(spec, row[None])}, return_all=True)
+                          for row in x[::4]]
+    compare = next(k for k in runs[True][0] if k.endswith("/compare"))
+    for fact, dense in zip(runs[True], runs[False]):
+        for name in [compare, *(s.name for s in circuit.outputs)]:
+            np.testing.assert_array_equal(fact[name], dense[name])
 
 
 def test_grid_thresholds_are_the_last_passing_grid_point():

@@ -17,9 +17,13 @@ on the reached leaf and <= -1 on every other, so each Clip is a step function
 checked by a range check. A and P are the same for every tree (padding makes
 the trees alike), so the middle MatMul costs N*L weights, not T*N*L. A leaf
 above depth D is copied to every padded leaf under it; a padded node tests
-nothing (its column of S and its Q are 0: always "true"). The cost is linear
-in T * 2^D (F * T * N for S); trees deeper than MAX_DEPTH are refused (train
-with max_depth). The public circuit reveals T, D, F and the output count
+nothing (its column of S and its Q are 0: always "true"). With more than a
+few features S is committed factored (`_select_factored`): the features laid
+on a rows x cols grid, a one-hot over the columns (MatMul) and one over the
+rows (Mul, then a sum), (rows + cols) * T * N weights in place of F * T * N
+-- 12 instead of 30 per node for 30 features; the weight commitment's range
+checks and hash link are paid per committed weight. The cost is linear in
+T * 2^D; trees deeper than MAX_DEPTH are refused (train with max_depth). The public circuit reveals T, D, F and the output count
 only: which feature each node tests, the thresholds, each tree's shape (which
 nodes are padding) and the leaf values are all committed weights.
 
@@ -76,6 +80,7 @@ MAX_LEAVES = 1 << 20  # T * 2^D
 INPUT_RANGE = (-(1 << 15), (1 << 15) - 1)  # the grid of a graph input read only by tree ensembles
 SCORE_RANGE = (-(1 << 11), (1 << 11) - 1)  # the exact score rescaled before a Sigmoid / Softmax table
 MAX_LEAF_BITS = 21  # leaf values need no more resolution than this
+FACTORED_SELECTION = True  # False: always the dense one-hot S (the reference `_select_factored` is tested against)
 
 
 @dataclass
@@ -242,6 +247,63 @@ def path_matrix(depth: int) -> tuple[np.ndarray, np.ndarray]:
     return a, np.maximum(a, 0).sum(axis=0)
 
 
+def selection_grid(f_count: int) -> tuple[int, int] | None:
+    """(rows, cols) of the grid the features are laid on for the factored
+    selection (`rows * cols >= F`, both powers of two, rows <= cols), or None
+    when the dense one-hot S is no larger: the factored form commits
+    (rows + cols) * T * N weights in place of F * T * N."""
+    log = max(0, (f_count - 1).bit_length())
+    rows, cols = 1 << (log // 2), 1 << (log - log // 2)
+    return (rows, cols) if rows + cols < f_count else None
+
+
+def _select_dense(imp, x: Act, ens: Ensemble, bias: np.ndarray, hint: str):
+    """d = MatMul(x, -S, bias): S (F, T*N) one-hot in each real node's column."""
+    b = imp.b
+    f_count = x.shape[-1]
+    select = np.zeros((f_count, ens.features.size), np.int64)
+    cols = np.flatnonzero(ens.features.reshape(-1) >= 0)
+    select[ens.features.reshape(-1)[cols], cols] = -1
+    return b.emit("MatMul", [x.spec, b.add_weight(hint + "/select", select), b.add_weight(hint + "/thresholds", bias)],
+                  hint + "/compare", a_zero_point=x.zero_point, b_zero_point=0)
+
+
+def _select_factored(imp, x: Act, ens: Ensemble, bias: np.ndarray, grid: tuple[int, int], hint: str):
+    """The same d with the one-hot S factored over a (rows, cols) grid of the
+    features, feature f at (f // cols, f % cols):
+
+        X = Reshape(Pad(x, zx), (rows, cols))        X[i, j] - zx = x[cols i + j] - zx
+        Y = MatMul(X, C)          (rows, T*N)        C (cols, T*N): column n one-hot at f_n % cols
+        Z = Mul(Y, R)             (rows, T*N)        R (rows, T*N): column n one-hot at f_n // cols
+        d = MatMul(-1 (1, rows), Z, bias)  (1, T*N)  = bias_n - (x[f_n] - zx)
+
+    (rows + cols) * T * N committed weights instead of F * T * N (30
+    features: 12 per node instead of 30). Padded nodes have zero columns in
+    C and R, so d = bias = 0 there as in the dense form. The circuit
+    computes d for whatever C and R hold, like the dense MatMul for
+    whatever S holds: the weights are the model, fixed by the commitment."""
+    b = imp.b
+    rows, cols = grid
+    f_count = x.shape[-1]
+    feats = ens.features.reshape(-1)
+    real = np.flatnonzero(feats >= 0)
+    pick_col = np.zeros((cols, feats.size), np.int64)
+    pick_col[feats[real] % cols, real] = 1
+    pick_row = np.zeros((rows, feats.size), np.int64)
+    pick_row[feats[real] // cols, real] = 1
+    xs = x.spec
+    if rows * cols > f_count:
+        xs = b.emit("Pad", [xs], hint + "/features_padded", pads=(0, 0, 0, rows * cols - f_count), value=x.zero_point)
+    grid_x = b.emit("Reshape", [xs], hint + "/feature_grid", shape=(rows, cols))
+    y = b.emit("MatMul", [grid_x, b.add_weight(hint + "/select_col", pick_col)], hint + "/feature_cols",
+               a_zero_point=x.zero_point, b_zero_point=0)
+    z = b.emit("Mul", [y, b.add_weight(hint + "/select_row", pick_row)], hint + "/feature_picked",
+               a_zero_point=0, b_zero_point=0)
+    return b.emit("MatMul", [b.add_weight(hint + "/negate_sum", -np.ones((1, rows), np.int64)), z,
+                             b.add_weight(hint + "/thresholds", bias)],
+                  hint + "/compare", a_zero_point=0, b_zero_point=0)
+
+
 def leaf_indicators(imp, x: Act, ens: Ensemble, hint: str):
     """The spec of g (1, T*L): g + 1 is 1 on each tree's reached leaf."""
     b = imp.b
@@ -253,12 +315,9 @@ def leaf_indicators(imp, x: Act, ens: Ensemble, hint: str):
     if ens.features.max(initial=-1) >= f_count:
         raise imp.fail(f"a node tests feature {int(ens.features.max())} but the input has {f_count} features")
     q = grid_thresholds(x, ens)
-    select = np.zeros((f_count, t_count * n_int), np.int64)
-    cols = np.flatnonzero(ens.features.reshape(-1) >= 0)
-    select[ens.features.reshape(-1)[cols], cols] = -1
     bias = np.where(ens.features >= 0, q - x.zero_point, 0).reshape(-1)
-    d = b.emit("MatMul", [x.spec, b.add_weight(hint + "/select", select), b.add_weight(hint + "/thresholds", bias)],
-               hint + "/compare", a_zero_point=x.zero_point, b_zero_point=0)
+    grid = selection_grid(f_count) if FACTORED_SELECTION else None
+    d = _select_factored(imp, x, ens, bias, grid, hint) if grid else _select_dense(imp, x, ens, bias, hint)
     c = b.emit("Clip", [d], hint + "/branch", lo=-1, hi=0)
     c = b.emit("Reshape", [c], hint + "/branch_by_tree", shape=(t_count, n_int))
     a, p = path_matrix(ens.depth)
