@@ -355,3 +355,22 @@ def test_expected_shape_enforced_before_reading(honest):
     for kw in ({"num_rounds": NUM_VARS - 1}, {"num_evals": 3}, {"num_tables": 2}):
         with pytest.raises(MalformedProof, match="wrong"):
             SumcheckProof.read(data, 0, **kw)
+
+
+def test_combine_on_ints_equals_the_field_reference():
+    """SumOfProducts.combine's plain-int path against combine_reference:
+    repeated tables, base and extension coefficients, edge values; Fp and
+    Hidden values take the reference."""
+    from zkaudit.field import Fp
+    from zkaudit.field.constants import P
+    from zkaudit.field.hidden import Hidden
+    from zkaudit.field.randomness import random_fp2s
+
+    spec = SumOfProducts.of(4, [(1, (0, 1)), (P - 3, (0, 0, 2)), (Fp2(5, 9), (3,)), (Fp(7), (1, 2, 3, 3))])
+    for values in (random_fp2s(4), [Fp2(0), Fp2(1), Fp2(P - 1, P - 1), Fp2(0, P - 1)], [Fp2(P - 1)] * 4):
+        assert spec.combine(values) == spec.combine_reference(values)
+    with pytest.raises(TypeError):  # mixing the fields is an error on both paths
+        spec.combine([Fp2(3), Fp(4), Fp2(5, 6), Fp2(7)])
+    hidden = [Hidden(Fp2(2), [(("advice", 0), Fp2(1))]), Fp2(1), Fp2(1), Fp2(1)]
+    with pytest.raises(TypeError):  # a product of two Hidden values is not linear
+        spec.combine(hidden)
