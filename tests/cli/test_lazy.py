@@ -90,3 +90,17 @@ def test_discovery_cache_is_keyed_by_each_source(tmp_path, monkeypatch):
     cache.write_text(json.dumps(data))
     assert next(e.help for e in _lazy.discover()[0] if e.name == "verify") != "planted"
     assert json.loads(cache.read_text())["modules"]["zkaudit.cli.verify"][2][0][1] != "planted"
+
+
+def test_group_help_imports_no_registry_or_bls():
+    """`zkaudit registry --help` and `zkaudit keys --help` list subcommands
+    without importing the registry (SQLAlchemy, alembic) or BLS (py_ecc):
+    the command modules import them inside the commands."""
+    code = ("import sys, contextlib, io; from zkaudit.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['registry', '--help']) == 0 and main(['keys', '--help']) == 0\n"
+            "    assert main(['registry', 'list', '--help']) == 0\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'py_ecc', 'numpy') "
+            "or m.startswith('zkaudit.registry')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from zkaudit.registry.keys import KeyPair, write_keystore
-
 keys_app = typer.Typer(name="keys", help="Signing keys (BLS12-381) for vendors, regulators and registries.",
                        no_args_is_help=True)
 
@@ -20,6 +18,8 @@ def gen(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Generate a key; the file holds the secret key, readable only by you."""
+    from zkaudit.registry.keys import KeyPair, write_keystore  # BLS: only when a key is made
+
     key = KeyPair.generate(name or out.stem)
     write_keystore(out, key)
     if as_json:

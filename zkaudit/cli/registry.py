@@ -21,17 +21,6 @@ from typing import Any
 import typer
 
 from zkaudit.errors import ZkauditError
-from zkaudit.registry import keys as bls
-from zkaudit.registry.artifacts import read_model_dir
-from zkaudit.registry.errors import LogMismatch
-from zkaudit.registry.known_heads import KnownHeads
-from zkaudit.registry.client import card_from, publish_local
-from zkaudit.registry.log import SignedTreeHead
-from zkaudit.registry.records import revocation, revocation_message
-from zkaudit.registry.remote import is_remote, resolve
-from zkaudit.registry.remote import open_registry as open_any
-from zkaudit.registry.store import Registry, default_key_path
-from zkaudit.registry.views import parse_ref
 
 registry_app = typer.Typer(name="registry", help="The public model registry.", no_args_is_help=True)
 
@@ -52,6 +41,10 @@ def emit(as_json: bool, doc: Any, text: str) -> None:
 def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bool = False):
     """The registry to write to: a served one (`RemoteRegistry`; it signs its
     own heads) or a database, with its key when at hand."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote, open_registry as open_any, resolve
+    from zkaudit.registry.store import Registry, default_key_path
+
     if is_remote(resolve(url)):
         if key_path is not None or need_key:
             raise ZkauditError(f"--registry {resolve(url)} is a served registry: it signs its own tree heads",
@@ -69,6 +62,8 @@ def open_registry(url: str | None, key_path: Path | None = None, *, need_key: bo
 @registry_app.command("init")
 def init(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Create the registry database (or bring it up to date) and its signing key."""
+    from zkaudit.registry.store import Registry
+
     reg, created, key_path = Registry.init(registry, registry_key)
     doc = {"registry": reg.url, "created": created, "registry_key": str(key_path),
            "registry_public_key": reg.public_key.hex()}
@@ -80,6 +75,7 @@ def init(registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY, as_json
 def upgrade(registry: str = DB_REGISTRY, as_json: bool = JSON) -> None:
     """Apply pending schema migrations."""
     from zkaudit.registry import db
+    from zkaudit.registry.store import Registry
 
     reg = Registry(registry, check=False)
     before, after = db.upgrade(reg.engine)
@@ -230,6 +226,11 @@ def publish(
     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
 ) -> None:
     """Publish a compiled model version, signed by the vendor key."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.artifacts import read_model_dir
+    from zkaudit.registry.client import card_from, publish_local
+    from zkaudit.registry.remote import is_remote
+
     try:
         claimed = json.loads(metrics)
     except ValueError as exc:
@@ -268,6 +269,8 @@ def upgrade_commitment(
     link; `registry show` of the old version says "superseded by"). If
     publishing fails, DIR is put back as it was. The old version stays
     published and valid until its vendor revokes it."""
+    from zkaudit.registry import keys as bls
+
     from zkaudit.api import upgrade_commitment as upgrade_api
     from zkaudit.registry.weight_commitments import one_line
 
@@ -294,6 +297,8 @@ def alias_set(name: str = typer.Argument(..., help="Model name."),
               key: Path = typer.Option(..., "--key", help="The model's vendor keystore (only its moves count)."),
               registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Point ALIAS at NAME@VERSION (a signed endorsement in the log); `--model NAME@ALIAS` then checks against it."""
+    from zkaudit.registry import keys as bls
+
     from zkaudit.registry.aliases import set_alias
 
     out = set_alias(open_registry(registry, registry_key), bls.read_keystore(key), name, alias, version)
@@ -306,6 +311,8 @@ def alias_remove(name: str = typer.Argument(..., help="Model name."),
                  key: Path = typer.Option(..., "--key", help="The model's vendor keystore."),
                  registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Unset ALIAS (a logged move); NAME@ALIAS then names no version."""
+    from zkaudit.registry import keys as bls
+
     from zkaudit.registry.aliases import remove_alias
 
     out = remove_alias(open_registry(registry, registry_key), bls.read_keystore(key), name, alias)
@@ -316,6 +323,8 @@ def alias_remove(name: str = typer.Argument(..., help="Model name."),
 def alias_list(name: str = typer.Argument(..., help="Model name."), registry: str = REGISTRY,
                as_json: bool = JSON) -> None:
     """List a model's aliases and the versions they name, with latest."""
+    from zkaudit.registry.remote import open_registry as open_any
+
     from zkaudit.api import resolve_model_ref
     from zkaudit.registry.aliases import aliases
 
@@ -339,6 +348,9 @@ def publish_dataset(
     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON,
 ) -> None:
     """Publish a custodian-signed dataset record (a transparency-log leaf)."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     from zkaudit.data.dataset import RECORD_FILE, read_signed
     from zkaudit.registry.client import publish_dataset_local
 
@@ -364,6 +376,9 @@ def publish_consent(
     Version 1 of a purpose comes first; version v supersedes the published
     version v-1 of the same IRB key and purpose. Consent proofs against an
     older version are then shown as "consent changed"."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     from zkaudit.data.consent_table import PROOF_FILE, RECORD_FILE
     from zkaudit.data.dataset import read_signed
     from zkaudit.registry.client import publish_consent_local
@@ -395,6 +410,9 @@ def publish_consent_proof(
 ) -> None:
     """Publish a consent proof: the registry verifies it, and its dataset and (current)
     consent-table version must already be published."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     from zkaudit.registry.client import publish_consent_proof_local
 
     try:
@@ -418,6 +436,9 @@ def register_signer(key: Path = typer.Option(..., "--key", help="The signer's ke
                     role: str = typer.Option("regulator", help="vendor, regulator, custodian or irb."),
                     registry: str = DB_REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Register a signer (operator action on the database, e.g. admitting a regulator)."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote, resolve
+
     if is_remote(resolve(registry)):
         raise ZkauditError("register-signer is an operator action on the registry's database, not over HTTP",
                            hint="the operator runs it with --registry postgresql://... (vendors, custodians and "
@@ -433,6 +454,11 @@ def revoke(ref: str = typer.Argument(..., help="NAME@VERSION"), reason: str = ty
            key: Path = typer.Option(..., "--key", help="Vendor or regulator keystore."),
            registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Withdraw a model version with a signed reason."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.records import revocation, revocation_message
+    from zkaudit.registry.remote import is_remote
+    from zkaudit.registry.views import parse_ref
+
     name, version = parse_ref(ref)
     k = bls.read_keystore(key)
     reg = open_registry(registry, registry_key)
@@ -453,6 +479,9 @@ def revoke_key(target: str = typer.Argument(..., help="The revoked key: a keysto
                key: Path = typer.Option(..., "--key", help="The revoked key itself, or a regulator's keystore."),
                registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Revoke a signer key from a time on: every version it published from then is revoked, and it publishes no more."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     pk = _target_key(target)
     t = _time(from_time)
     k = bls.read_keystore(key)
@@ -476,6 +505,9 @@ def revoke_verifier(version: str = typer.Argument(..., help="The verifier versio
                     key: Path = typer.Option(..., "--key", help="A regulator's keystore."),
                     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Revoke a verifier version: every proof it accepted reads "re-verify" until `registry reverify`."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     k = bls.read_keystore(key)
     reg = open_registry(registry, registry_key)
     if is_remote(reg.url):
@@ -496,6 +528,9 @@ def reverify(proof_digest: str = typer.Argument(..., help="SHA-256 of a stored p
                                       "registry: the request is signed)."),
              registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:
     """Check a proof accepted by a revoked verifier again, with this registry's verifier; the verdict is logged."""
+    from zkaudit.registry import keys as bls
+    from zkaudit.registry.remote import is_remote
+
     reg = open_registry(registry, registry_key)
     if is_remote(reg.url):
         if key is None:
@@ -510,6 +545,8 @@ def reverify(proof_digest: str = typer.Argument(..., help="SHA-256 of a stored p
 @registry_app.command("revocations")
 def revocations(registry: str = REGISTRY, as_json: bool = JSON) -> None:
     """List every revocation: model versions, signer keys (from a time), verifier versions."""
+    from zkaudit.registry.remote import open_registry as open_any
+
     doc = open_any(registry).revocations()
     lines = [f"model {r['model']}@{r['version']}: {r['reason']} (by {r['by']}, log entry {r['log_index']})"
              for r in doc["model_versions"]]
@@ -521,6 +558,8 @@ def revocations(registry: str = REGISTRY, as_json: bool = JSON) -> None:
 
 
 def _target_key(value: str) -> bytes:
+    from zkaudit.registry import keys as bls
+
     p = Path(value)
     if p.is_file():
         return bls.read_keystore(p).public_key
@@ -550,6 +589,8 @@ def show(ref: str = typer.Argument(..., help="NAME, NAME@VERSION (or NAME@latest
     with verdicts and "consent changed" where a newer table version exists; or the
     training chain of a run: dataset, consent, policy, coin, epsilon, training and link
     verdicts in plain words."""
+    from zkaudit.registry.remote import open_registry as open_any
+
     from zkaudit.cli._registry_training import provenance_lines, runs_text, training_text
 
     reg = open_any(registry)
@@ -648,6 +689,8 @@ def _chain_text(doc: dict) -> str:
 @registry_app.command("list")
 def list_(registry: str = REGISTRY, as_json: bool = JSON) -> None:
     """List models and versions."""
+    from zkaudit.registry.remote import open_registry as open_any
+
     from zkaudit.registry.weight_commitments import LABELS
 
     models = open_any(registry).list_models()
@@ -677,6 +720,8 @@ def head(registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY,
 @registry_app.command("export")
 def export(out: Path = typer.Option(..., "--out", help="JSON file to write."), registry: str = REGISTRY) -> None:
     """Write the log and its signed heads to a file that anyone can audit offline."""
+    from zkaudit.registry.remote import open_registry as open_any
+
     doc = open_any(registry).export_log()
     out.write_text(json.dumps(doc))
     typer.echo(f"wrote {len(doc['entries'])} entries to {out}")
@@ -696,6 +741,11 @@ def verify_log(
     verified for the registry (kept in $ZKAUDIT_KNOWN_HEADS, default
     ~/.local/state/zkaudit/known-heads.json), so a deleted tail is caught; a
     log that passes has its latest head remembered there."""
+    from zkaudit.registry.errors import LogMismatch
+    from zkaudit.registry.known_heads import KnownHeads
+    from zkaudit.registry.log import SignedTreeHead
+    from zkaudit.registry.remote import open_registry as open_any
+
     from zkaudit.registry.audit import audit_export
 
     pk = _pubkey(pubkey)
@@ -731,6 +781,8 @@ def verify_log(
 
 
 def _pubkey(value: str | None, what: str = "--registry-pubkey") -> bytes | None:
+    from zkaudit.registry import keys as bls
+
     if value is None:
         return None
     try:
