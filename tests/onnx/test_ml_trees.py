@@ -198,10 +198,11 @@ def test_every_grid_point_takes_onnxruntimes_branch_in_every_mode(tmp_path, smal
 def test_selection_grid_factors_only_where_smaller():
     from zkaudit.onnx.ml_trees import selection_grid
 
-    assert selection_grid(30) == (4, 8)  # 12 weights per node instead of 30
-    assert selection_grid(64) == (8, 8)
-    assert selection_grid(7) == (2, 4)
-    assert [selection_grid(f) for f in (1, 2, 3, 4, 5)] == [None] * 5  # the dense S is no larger (iris: dense)
+    nodes = 100 * 63  # 100 trees of depth 6
+    assert selection_grid(30, nodes) == (4, 8)  # 12 weights per node instead of 30
+    assert selection_grid(64, nodes) == (8, 8)
+    assert selection_grid(30, 50 * 15) is None  # saves too few weights to pay for its layers
+    assert [selection_grid(f, 1 << 20) for f in (1, 2, 3, 4, 5)] == [None] * 5  # the dense S is no larger
 
 
 @pytest.mark.parametrize("kind", ["gradient_boosting_binary", "random_forest_binary"])
@@ -211,6 +212,7 @@ def test_factored_selection_computes_the_dense_comparisons(monkeypatch, kind):
     import zkaudit.onnx.ml_trees as ml_trees
 
     model, x = _export(kind)
+    monkeypatch.setattr(ml_trees, "MIN_FACTORED_SAVING", 1)  # these forests are small
     runs = {}
     for factored in (True, False):
         monkeypatch.setattr(ml_trees, "FACTORED_SELECTION", factored)
