@@ -325,7 +325,6 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
     The proof is zero-knowledge unless `zero_knowledge=False`."""
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.statements.inference.commitment import COMMITMENT_FILE, input_commitment
-    from zkaudit.statements.inference.prover import prove as prove_inference
 
     model_dir = Path(model_dir)
     out = Path(out) if out is not None else None
@@ -355,6 +354,10 @@ def prove(model_dir, inputs, *, out=None, commit_input: bool = False, force: boo
     salt = weight_salt(model_dir, published)
     samples = list(batch.samples)
     sizes_file = model_dir / "private" / "zk-bank-sizes.json"
+    # the prover (and numba with it) only once the inputs are read: a usage
+    # mistake is reported without its ~0.5 s of imports
+    from zkaudit.statements.inference.prover import prove as prove_inference
+
     known = _load_bank_sizes(sizes_file)
     started = time.perf_counter()
     proof = prove_inference(circuit, weights, samples, weight_commitment=published, commit_input=commit_input,
