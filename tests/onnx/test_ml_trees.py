@@ -345,6 +345,29 @@ def test_a_prover_lying_about_one_branch_is_refused():
     assert not out.accepted
 
 
+def test_no_forgery_through_the_factored_selection(monkeypatch):
+    """The factored selection's tensors -- the two committed one-hots, the
+    summing row, the thresholds and the feature grid's padding -- each
+    changed in padding and real cells by a prover that recomputes the rest:
+    the verifier accepts no output the executor does not compute on the
+    committed values (a real weight cell changed is another committed model)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
+    import zkaudit.onnx.ml_trees as ml_trees
+    from malicious_prover import Attack, sweep
+
+    monkeypatch.setattr(ml_trees, "MIN_FACTORED_SAVING", 1)
+    model, x = _export("decision_tree")
+    circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                             "probabilities": (0.0, 1.0)}, name="m")
+    attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
+    names = [s.name for s in circuit.weights if s.name.rsplit("/", 1)[-1] in
+             ("select_col", "select_row", "negate_sum", "thresholds")]
+    assert len(names) == 4
+    counts, forged = sweep(attack, np.random.default_rng(7), padding_cells=2, real_cells=1, names=names)
+    assert not forged, forged
+    assert sum(counts.values()) >= 8
+
+
 def _lowered(model):
     m = onnx.ModelProto()
     m.CopyFrom(model)
