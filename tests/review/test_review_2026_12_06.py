@@ -187,6 +187,56 @@ def test_verifier_kernels_numpy_and_numba_agree_at_p_minus_one():
     same(pk.eval_blocks_numpy, pk._eval_blocks, row, starts, logs, points, np.empty((4, 2), U64))
 
 
+def test_a_proof_and_its_corruptions_verify_alike_on_numpy_paths_and_on_kernels(tmp_path, monkeypatch):
+    """The plan's two ends on one proof: every job on the numpy paths (numba
+    taken for not started, as in a fresh `zkaudit verify`) and every job
+    from its threshold on the kernels. The proof is made in this process,
+    which loads the kernels, and a loaded kernel is taken under any plan --
+    so `warm` and `is_loaded` are masked for the numpy run, and the run is
+    checked to take no kernel. The honest proof and a few corruptions get
+    the same verdicts, reasons and outputs."""
+    from pathlib import Path
+
+    import zkaudit
+    from zkaudit.field import jit
+
+    src = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
+    zkaudit.compile(src / "model.onnx", tmp_path / "model", calibration=src / "calibration.npy")
+    zkaudit.prove(tmp_path / "model", src / "input.json", out=tmp_path / "proof.zkp")
+    data = (tmp_path / "proof.zkp").read_bytes()
+    decide, taken = jit.use_kernel, []
+
+    def recorded(n, threshold, kernel=None):
+        taken.append(decide(n, threshold, kernel))
+        return taken[-1]
+
+    monkeypatch.setattr(jit, "use_kernel", recorded)
+
+    def verdict(proof: bytes, numpy_only: bool):
+        (tmp_path / "check.zkp").write_bytes(proof)
+        taken.clear()
+        with monkeypatch.context() as m:
+            if numpy_only:
+                m.setattr(jit, "warm", lambda: False)
+                m.setattr(jit, "is_loaded", lambda kernel: False)
+                m.setattr(jit, "PLAN_KERNELS_FROM", 1 << 62)
+            else:
+                m.setattr(jit, "PLAN_KERNELS_FROM", 1)
+            v = zkaudit.verify(tmp_path / "check.zkp", circuit=tmp_path / "model")
+        return (v.valid, v.reason, v.output), list(taken)
+
+    honest_np, paths_np = verdict(data, True)
+    honest_k, paths_k = verdict(data, False)
+    assert honest_np[0] and honest_np == honest_k
+    assert paths_np and not any(paths_np) and any(paths_k)  # the two runs took different paths
+    rng = np.random.default_rng(12)
+    for pos in rng.choice(len(data), 6, replace=False):
+        bad = bytearray(data)
+        bad[int(pos)] ^= 1 << int(rng.integers(0, 8))
+        got_np, got_k = verdict(bytes(bad), True)[0], verdict(bytes(bad), False)[0]
+        assert not got_np[0] and got_np == got_k
+
+
 # ------------------------------------------------------------ codeword by block
 
 
