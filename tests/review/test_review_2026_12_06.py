@@ -276,3 +276,55 @@ def test_streamed_codeword_gives_the_kept_proof(sizes, log_blowup, monkeypatch):
     cols, sib = prover.open_columns(streamed, positions)
     cols_kept, sib_kept = prover.open_columns(kept, positions)
     assert np.array_equal(cols, cols_kept) and sib == sib_kept
+
+
+# ------------------------------------------------------------ factored tree selection
+
+
+@pytest.mark.heavy
+def test_factored_selection_non_one_hot_weights_give_the_executor_output_or_are_refused(monkeypatch):
+    """A vendor's committed C and R need not be one-hot: two 1s in a
+    column, -2 in C, R and the summing row (a coefficient of 8 on a feature,
+    beyond the dense S's range of [-2, 1]) verify -- another committed model,
+    as the dense S allowed, with the executor's output on it; a 2 (outside
+    the declared weight range) and a padded node's column set in C and R
+    together (a value in the padding of d) are refused."""
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(tests / "adversarial"))
+    monkeypatch.syspath_prepend(str(tests / "onnx"))
+    import zkaudit.onnx.ml_trees as ml_trees
+    from malicious_prover import Attack
+    from test_ml_trees import _export, _lowered
+
+    from zkaudit.circuit import quantize
+    from zkaudit.onnx.compile import import_model
+
+    monkeypatch.setattr(ml_trees, "MIN_FACTORED_SAVING", 1)
+    model, x = _export("decision_tree")
+    circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                             "probabilities": (0.0, 1.0)}, name="m")
+    attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
+    names = {s.name.rsplit("/", 1)[-1]: s.name for s in circuit.weights}
+    col, row, neg = names["select_col"], names["select_row"], names["negate_sum"]
+    rows, nodes = circuit.specs()[row].shape
+    cols = circuit.specs()[col].shape[0]
+    width = 1 << (nodes - 1).bit_length()  # padded node axis
+    c_at = int(np.flatnonzero(attack.honest.table(col).reshape(cols, width)[:, 0])[0])
+    r_at = int(np.flatnonzero(attack.honest.table(row).reshape(rows, width)[:, 0])[0])
+    accepted = [
+        [(col, c_at * width, 1), (col, ((c_at + 1) % cols) * width, 1)],
+        [(col, c_at * width, -2), (row, r_at * width, -2), (neg, r_at, -2)],
+        [(row, r * width, 1) for r in range(rows)],
+    ]
+    for changes in accepted:
+        out = attack.attempt(*changes)
+        assert out.accepted and not out.forged, out.stage
+    refused = [
+        [(col, c_at * width, 2)],
+        [(col, c * width + nodes, 1) for c in range(cols)] + [(row, r * width + nodes, 1) for r in range(rows)],
+    ]
+    for changes in refused:
+        out = attack.attempt(*changes)
+        assert not out.accepted, out.stage
