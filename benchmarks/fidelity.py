@@ -29,7 +29,7 @@ def main() -> None:
     rows = []
     for folder in sorted(p for p in (ROOT / "circuits").iterdir() if (p / "gen.py").exists()):
         doc = json.loads((folder / "input.json").read_text())
-        x = np.asarray(doc["inputs"]["x"], dtype=np.float32)
+        x = np.asarray((doc.get("inputs") or doc["inputs_int"])["x"], dtype=np.float32)
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             s = compile_model(folder / "model.onnx", Path(tmp) / "out", calibration=folder / "calibration.npy",

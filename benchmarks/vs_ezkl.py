@@ -140,7 +140,7 @@ def run_worker(python: str, worker: str, phase: str, args: list[str], result: Pa
 
 def first_sample(model_dir: Path) -> np.ndarray:
     doc = json.loads((model_dir / "input.json").read_text())
-    (values,) = doc["inputs"].values()
+    (values,) = (doc.get("inputs") or doc["inputs_int"]).values()  # features, or a sequence model's code ids
     return np.asarray(values, dtype=np.float32)[0]
 
 
@@ -152,7 +152,7 @@ def onnxruntime_time(model_dir: Path, reps: int = 50) -> dict:
         inp = sess.get_inputs()[0]
         x = first_sample(model_dir)
         shape = [d if isinstance(d, int) else 1 for d in inp.shape]
-        x = x.reshape(shape)
+        x = x.reshape(shape).astype(np.int64 if inp.type == "tensor(int64)" else np.float32)
         sess.run(None, {inp.name: x})
         ts = []
         for _ in range(reps):
@@ -557,7 +557,7 @@ def main() -> None:
           f"EZKL calibration: {a.ezkl_calib_samples or 'all'} samples, target {a.ezkl_target}, "
           f"param_visibility {a.ezkl_param_visibility}; zkaudit prove/verify warm (best of 3 after a cold run in process), cold in ().")
     print(f"setup: EZKL settings+calibrate+compile+gen_srs+setup, zkaudit compile; prove: EZKL gen_witness+prove; "
-          f"RSS: the prove process's peak / the max over all phases.\n")
+          "RSS: the prove process's peak / the max over all phases.\n")
     print_table(results)
     for n in skipped:
         print(f"skipped {n}: big CNN, pass --include-big")

@@ -93,7 +93,18 @@ def run_ort(model, x):
 
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    return np.concatenate([sess.run(None, {name: s[None]})[0] for s in x])
+    dtype = np.int64 if sess.get_inputs()[0].type == "tensor(int64)" else np.float32  # token ids, or features
+    return np.concatenate([sess.run(None, {name: s[None].astype(dtype)})[0] for s in x])
+
+
+def integer_input(model) -> bool:
+    """The model takes integers (token or code ids), not quantized floats."""
+    return model.graph.input[0].type.tensor_type.elem_type in (TensorProto.INT64, TensorProto.INT32)
+
+
+def test_inputs(doc: dict) -> np.ndarray:
+    """input.json's held-out batch: `inputs` (floats) or `inputs_int` (ids)."""
+    return np.asarray((doc.get("inputs") or doc["inputs_int"])["x"])
 
 
 def quantize_with_ort(float_model, calib, fmt: str, activation: str):
@@ -135,11 +146,13 @@ def write_folder(folder: Path, model, calib: np.ndarray, test_x: np.ndarray, lab
     input.json with the circuit's outputs on the test inputs."""
     onnx.save(model, folder / "model.onnx")
     np.save(folder / "calibration.npy", calib.astype(np.float32))
+    inputs = {"inputs_int": {"x": test_x.astype(np.int64).tolist()}} if integer_input(model) else \
+        {"inputs": {"x": test_x.astype(np.float32).tolist()}}
     doc = {
         "note": note,
-        "inputs": {"x": test_x.astype(np.float32).tolist()},
+        **inputs,
         "labels": [int(v) for v in labels],
-        "float_output": run_ort(float_model or model, test_x.astype(np.float32)).tolist(),
+        "float_output": run_ort(float_model or model, test_x).tolist(),
     }
     doc.update(compiled_record(folder, test_x))
     (folder / "input.json").write_text(json.dumps(doc) + "\n")
@@ -159,7 +172,10 @@ def compiled_record(folder: Path, test_x: np.ndarray) -> dict:
         weights = load_weights(summary.out_dir)
     circuit = summary.circuit
     ins, outs = circuit.inputs[0], circuit.outputs[0]
-    ints = [circuit.execute(weights, quantize(ins, s.reshape(ins.shape)))[outs.name] for s in test_x]
+    def feed(s):
+        return np.asarray(s, dtype=np.int64).reshape(ins.shape) if ins.scale is None else quantize(ins, s.reshape(ins.shape))
+
+    ints = [circuit.execute(weights, feed(s))[outs.name] for s in test_x]
     return {
         "expected": {"output_int": [q.tolist() for q in ints],
                      "output": [dequantize(outs, q).tolist() for q in ints]},

@@ -17,10 +17,15 @@ ZOO = Path(__file__).resolve().parent.parent / "circuits"
 FOLDERS = sorted(p for p in ZOO.iterdir() if (p / "gen.py").exists())
 
 
+def held_out(doc: dict) -> np.ndarray:
+    """input.json's batch: `inputs` (features) or `inputs_int` (a sequence model's code ids)."""
+    return np.asarray((doc.get("inputs") or doc["inputs_int"])["x"])
+
+
 def test_zoo_has_the_required_models():
     names = {p.name for p in FOLDERS}
     assert {"logistic_risk", "clinical_mlp", "digits_cnn", "wide_mlp", "big_cnn", "clinical_mlp_qdq",
-            "digits_cnn_qop"} <= names
+            "digits_cnn_qop", "clinical_transformer"} <= names
     for p in FOLDERS:
         assert (p / "model.onnx").exists() and (p / "input.json").exists(), p
     assert (ZOO / "big_cnn" / "model.onnx").stat().st_size < 6_000_000
@@ -32,7 +37,7 @@ def compiled(request, tmp_path_factory):
     doc = json.loads((folder / "input.json").read_text())
     out = tmp_path_factory.mktemp(folder.name) / "out"
     summary = compile_model(folder / "model.onnx", out, calibration=folder / "calibration.npy",
-                            eval_data={"x": np.asarray(doc["inputs"]["x"], dtype=np.float32)})
+                            eval_data={"x": held_out(doc).astype(np.float32)})
     return folder, doc, out, summary
 
 
@@ -50,7 +55,7 @@ def test_golden_outputs_reproduce_exactly(compiled):
 def test_fidelity_targets(compiled):
     folder, doc, out, summary = compiled
     f = summary.summary["fidelity"]
-    assert f["source"] == "eval" and f["samples"] == len(doc["inputs"]["x"])
+    assert f["source"] == "eval" and f["samples"] == len(held_out(doc))
     if "float_top1_agreement" in f:
         assert f["float_top1_agreement"] >= 0.99
     if "ort_exact_match_rate" in f:

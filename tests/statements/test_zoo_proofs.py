@@ -24,7 +24,12 @@ MODELS = sorted(p.name for p in ZOO.iterdir() if (p / "model.onnx").exists())
 # smaller size (digits_cnn) and the CLI journey (the other zoo models); this
 # case runs with `pytest -m heavy tests` (`benchmarks/inference_bench.py
 # --models big_cnn` times the same proof).
-@pytest.mark.parametrize("name", [pytest.param(m, marks=pytest.mark.heavy) if m == "big_cnn" else m for m in MODELS])
+# clinical_transformer's (about 40 s) likewise: tests/onnx/test_attention.py
+# proves a smaller encoder of the same ops by default.
+HEAVY = ("big_cnn", "clinical_transformer")
+
+
+@pytest.mark.parametrize("name", [pytest.param(m, marks=pytest.mark.heavy) if m in HEAVY else m for m in MODELS])
 def test_zoo_model_proves_and_verifies(name, tmp_path, capsys):
     folder = ZOO / name
     out = tmp_path / "compiled"
