@@ -556,7 +556,7 @@ def main() -> None:
     print(f"\nzkaudit vs EZKL {ezkl_version or '(unavailable)'} on {os.cpu_count()} cores; onnxruntime {ort_version}; "
           f"EZKL calibration: {a.ezkl_calib_samples or 'all'} samples, target {a.ezkl_target}, "
           f"param_visibility {a.ezkl_param_visibility}; zkaudit prove/verify warm (best of 3 after a cold run in process), cold in ().")
-    print(f"setup: EZKL settings+calibrate+compile+gen_srs+setup, zkaudit compile; prove: EZKL gen_witness+prove; "
+    print("setup: EZKL settings+calibrate+compile+gen_srs+setup, zkaudit compile; prove: EZKL gen_witness+prove; "
           "RSS: the prove process's peak / the max over all phases.\n")
     print_table(results)
     for n in skipped:
