@@ -277,12 +277,15 @@ def end_check_form(combined: Fp2, rho: Fp2, keys, point, degrees, hidden_part: H
             p0, p1 = (p0 * x0 + p1 * w1) % _P, (p0 * x1 + p1 * x0) % _P
             append((keys[at], _fp2(p0, p1)))
             at += 1
-    if hidden_part.terms:
+    const = combined
+    if hidden_part.terms or hidden_part.const != Fp2(0):
         if not set(keys).isdisjoint(k for k, _ in hidden_part.terms):
             return end_check_form_reference(combined, rho, keys, point, degrees, hidden_part, num_vars)
-        terms.extend((hidden_part * -inv_pow2(num_vars)).terms)
+        scaled = hidden_part * -inv_pow2(num_vars)
+        const = combined + scaled.const  # a public part of the claim (none in today's callers) counts too
+        terms.extend(scaled.terms)
         terms.sort(key=lambda t: t[0])  # distinct keys: two sorted runs merged
-    return Hidden._raw(combined, tuple(terms))
+    return Hidden._raw(const, tuple(terms))
 
 
 def end_check_form_reference(combined, rho, keys, point, degrees, hidden_part, num_vars) -> Hidden:
