@@ -28,7 +28,9 @@ _RNN = ("MatMul (int8 weights per gate) for input and hidden state each step, un
         "Requantize onto a 10-bit grid over [-8, 8], Table (sigmoid, tanh), Mul; Y by Concat")
 _RNN_LIMIT = ("constant W, R, B; layout 0; activations Sigmoid and Tanh; no clip; sequence_lens, if given, the full "
               "length")
-_TREES = ("MatMul by a committed feature selector + Clip (each node's test, a range check), MatMul by the shared "
+_TREES = ("MatMul by a committed feature selector (for large ensembles factored over a grid of the features: a column "
+          "one-hot MatMul, a row one-hot Mul, a summing MatMul) + Clip (each node's test, a range check), MatMul by "
+          "the shared "
           "path matrix + Clip (the leaf each tree reaches), MatMul by the leaf values (their sum)")
 _TREES_LIMIT = (f"one input row (1, F); trees padded to the deepest (depth <= {ml_trees.MAX_DEPTH}); node modes "
                 "BRANCH_LEQ, LT, GTE, GT")
