@@ -150,6 +150,32 @@ def test_limb_range_checks(bits, signed):
         value_claim.check(bumped, "values")
 
 
+def test_pair_layers_are_read_in_place_and_consuming_gives_the_same_proof():
+    """A `pair_array` layer's four halves are a view (the sum-check reads the
+    layer where it lies); any other pair is copied. Dropping each proven layer
+    (`consume`) leaves the proof as it was."""
+    from zkaudit.lookup import gkr
+
+    rng = np.random.default_rng(11)
+    p, q = gkr.pair_array(16)
+    p[:], q[:] = vec.ext_random(16, rng), vec.ext_random(16, rng)
+    view = gkr.halves(p, q)
+    assert np.shares_memory(view, p) and np.shares_memory(view, q)
+    assert np.array_equal(view, np.stack([p[:8], p[8:], q[:8], q[8:]]))
+    loose = gkr.halves(p.copy(), q.copy())
+    assert not np.shares_memory(loose, p) and np.array_equal(loose, view)
+    proofs = []
+    for consume in (False, True):
+        layers = gkr.build_layers(p, q)
+        t = Transcript()
+        t.absorb_statement("lookup-test", 1)
+        root, layer_proofs, point, end = gkr.prove(layers, t, consume=consume)
+        proofs.append((root, [lp.to_bytes() for lp in layer_proofs], point, end, t.challenge_ext(b"after")))
+        if consume:
+            assert all(layer is None for layer in layers[:-1])
+    assert proofs[0] == proofs[1]
+
+
 def test_kernels_match_reference():
     rng = np.random.default_rng(3)
     p, q = vec.ext_random(16, rng), vec.ext_random(16, rng)
