@@ -176,7 +176,9 @@ def _exact_session(ort, model_bytes: bytes):
     option `session.x64quantprecision` makes those kernels exact; some graphs
     then fail to load (kernels missing in that mode), and for them the graph
     runs unoptimized: a QDQ graph as written (DequantizeLinear, the float op,
-    QuantizeLinear), a QOperator graph on kernels that do not saturate."""
+    QuantizeLinear), exact; a QOperator graph on onnxruntime's plain kernels,
+    where a u8-activation QLinearMatMul would still saturate (the graphs that
+    fail to load in the precise mode had s8 activations, exact either way)."""
     attempts = []
     for precise in (True, False):
         opts = ort.SessionOptions()
