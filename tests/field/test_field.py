@@ -59,6 +59,16 @@ def test_encode_roundtrip(a, b):
     assert Fp2.from_bytes(b.to_bytes()) == b
 
 
+def test_fp2_takes_ints_reduced_and_refuses_everything_else():
+    """The plain-int fast path of Fp2's constructor reduces mod p like the
+    checked one, and a bool, a float or a numpy integer is still refused."""
+    assert (Fp2(-1).c0, Fp2(-1).c1) == (P - 1, 0)
+    assert (Fp2(P + 5, 2 * P - 3).c0, Fp2(P + 5, 2 * P - 3).c1) == (5, P - 3)
+    for bad in ((True, 0), (0, False), (1.0, 0), (0, np.uint64(3)), (None, 0)):
+        with pytest.raises(TypeError):
+            Fp2(*bad)
+
+
 def test_mixing_fields_is_a_type_error():
     with pytest.raises(TypeError):
         Fp(1) + Fp2(1)

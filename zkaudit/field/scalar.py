@@ -118,6 +118,10 @@ class Fp2:
     __slots__ = ("c0", "c1")
 
     def __init__(self, c0: int = 0, c1: int = 0):
+        if type(c0) is int and type(c1) is int:  # the common case, checked once (a bool's type is bool)
+            _set_c0(self, c0 % P)
+            _set_c1(self, c1 % P)
+            return
         object.__setattr__(self, "c0", _coerce_int(c0))
         object.__setattr__(self, "c1", _coerce_int(c1))
 
