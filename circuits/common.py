@@ -102,7 +102,7 @@ def integer_input(model) -> bool:
     return model.graph.input[0].type.tensor_type.elem_type in (TensorProto.INT64, TensorProto.INT32)
 
 
-def test_inputs(doc: dict) -> np.ndarray:
+def held_out_inputs(doc: dict) -> np.ndarray:
     """input.json's held-out batch: `inputs` (floats) or `inputs_int` (ids)."""
     return np.asarray((doc.get("inputs") or doc["inputs_int"])["x"])
 

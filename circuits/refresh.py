@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import compiled_record, test_inputs  # noqa: E402
+from common import compiled_record, held_out_inputs  # noqa: E402
 
 ZOO = Path(__file__).resolve().parent
 
@@ -25,7 +25,7 @@ def main(names: list[str]) -> None:
         path = folder / "input.json"
         doc = json.loads(path.read_text())
         old = doc["digest"]
-        doc.update(compiled_record(folder, test_inputs(doc).astype(np.float32)))
+        doc.update(compiled_record(folder, held_out_inputs(doc).astype(np.float32)))
         path.write_text(json.dumps(doc) + "\n")
         print(f"{folder.name}: digest {old[:12]} -> {doc['digest'][:12]}")
 

@@ -20,14 +20,19 @@ def test_source_table_equals_the_registered_commands():
         assert e.help == root.commands[e.name].help, e.name
 
 
+def _last_line(code: str) -> str:
+    """The last line a fresh interpreter prints running `code`."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
 def test_help_and_version_import_no_command_module():
     code = ("import sys; from zkaudit.cli.main import main; rc = main(['--help']); main(['--version']); "
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba', 'onnx', 'sqlalchemy', "
             "'py_ecc', 'scipy') or (m.startswith('zkaudit.') and m.split('.')[1] not in ('cli', 'errors'))); "
             "cmds = sorted(m for m in sys.modules if m.startswith('zkaudit.cli.') and not m.split('.')[2].startswith('_') "
             "and m != 'zkaudit.cli.main'); print(heavy, cmds)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[] []"
+    assert _last_line(code) == "[] []"
 
 
 def test_verify_imports_neither_the_registry_nor_the_prover(tmp_path):
@@ -102,5 +107,4 @@ def test_group_help_imports_no_registry_or_bls():
             "    assert main(['registry', 'list', '--help']) == 0\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'py_ecc', 'numpy') "
             "or m.startswith('zkaudit.registry')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    assert _last_line(code) == "[]"

@@ -72,8 +72,7 @@ def _coeffs(combiners: list[Fp2], width: int) -> np.ndarray:
     return np.array([[x.c0, x.c1] for x in combiners[:width]], dtype=U64).reshape(width, 2)
 
 
-def tree_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, tree: int,
-                leaf_denominators=kernels.leaf_denominators):
+def tree_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, beta: Fp2, tree: int):
     """(p, q) leaf arrays of one tree (`gkr.pair_array`)."""
     tree_vars, segments = instance.layout()
     w = instance.width
@@ -92,7 +91,7 @@ def tree_leaves(instance: LookupInstance, columns, multiplicities, alpha: Fp2, b
             p[o : o + size, 0] = vec.neg(multiplicities[s.index])
         k = alpha - comb[w] * table
         stack = _padded_stack(cols, size)
-        leaf_denominators(stack, _coeffs(comb, stack.shape[0]), U64(k.c0), U64(k.c1), q[o : o + size])
+        kernels.leaf_denominators(stack, _coeffs(comb, stack.shape[0]), U64(k.c0), U64(k.c1), q[o : o + size])
     return p, q
 
 

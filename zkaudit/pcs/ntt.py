@@ -188,33 +188,32 @@ def rs_encode_transposed(msg: np.ndarray, log_blowup: int, out: np.ndarray | Non
     """Encode every row of msg (R, m) and return the codewords as columns of
     an (m * 2^b, R) array: result[:, r] = rs_encode(msg[r]). The commitment
     hashes each row of the result (one codeword position of every row)."""
+    log_m = _message_log_cols(msg)
+    return _encode_blocks(msg, coset_shift_powers(log_m, log_blowup), log_m, out)
+
+
+def rs_encode_block_transposed(msg: np.ndarray, log_blowup: int, block: int) -> np.ndarray:
+    """Rows block*m .. block*m + m of `rs_encode_transposed(msg, log_blowup)`
+    (one coset of the domain), computed alone: a prover short of memory
+    encodes and hashes the codeword a block at a time."""
+    log_m = _message_log_cols(msg)
+    if not 0 <= block < 1 << log_blowup:
+        raise ValueError(f"block {block} outside the {1 << log_blowup} blocks of the codeword")
+    return _encode_blocks(msg, coset_shift_powers(log_m, log_blowup)[block : block + 1], log_m, None)
+
+
+def _message_log_cols(msg) -> int:
     if not isinstance(msg, np.ndarray) or msg.dtype != U64 or msg.ndim != 2 or not msg.flags.c_contiguous:
         raise TypeError("expected a C-contiguous 2-D np.uint64 message matrix")
-    num_rows, m = msg.shape
-    log_m = _log2_exact(m)
-    n = m << log_blowup
+    return _log2_exact(msg.shape[1])
+
+
+def _encode_blocks(msg, shifts, log_m: int, out):
+    """The codeword blocks whose coset shifts are the rows of `shifts`."""
+    n, num_rows = shifts.shape[0] << log_m, msg.shape[0]
     if out is None:
         out = np.empty((n, num_rows), dtype=U64)
     elif out.shape != (n, num_rows) or out.dtype != U64 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous uint64 array of shape {(n, num_rows)}")
-    k.encode_rows_transposed(msg, coset_shift_powers(log_m, log_blowup), twiddles(log_m), out, _GROUP)
-    return out
-
-
-def rs_encode_block_transposed(msg: np.ndarray, log_blowup: int, block: int, out: np.ndarray | None = None) -> np.ndarray:
-    """Rows block*m .. block*m + m of `rs_encode_transposed(msg, log_blowup)`
-    (one coset of the domain), computed alone: a prover short of memory
-    encodes and hashes the codeword a block at a time."""
-    if not isinstance(msg, np.ndarray) or msg.dtype != U64 or msg.ndim != 2 or not msg.flags.c_contiguous:
-        raise TypeError("expected a C-contiguous 2-D np.uint64 message matrix")
-    num_rows, m = msg.shape
-    log_m = _log2_exact(m)
-    if not 0 <= block < 1 << log_blowup:
-        raise ValueError(f"block {block} outside the {1 << log_blowup} blocks of the codeword")
-    if out is None:
-        out = np.empty((m, num_rows), dtype=U64)
-    elif out.shape != (m, num_rows) or out.dtype != U64 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous uint64 array of shape {(m, num_rows)}")
-    shifts = coset_shift_powers(log_m, log_blowup)[block : block + 1]
     k.encode_rows_transposed(msg, shifts, twiddles(log_m), out, _GROUP)
     return out
