@@ -41,7 +41,7 @@ from zkaudit.sumcheck.protocol import (
     LABEL_ROUND,
     absorb_header,
 )
-from zkaudit.sumcheck.zk import ADVICE, absorb_claim_form, end_check_form, mask_degrees, vanishing
+from zkaudit.sumcheck.zk import ADVICE, MASK_BANK, absorb_claim_form, end_check_form, mask_degrees, vanishing
 from zkaudit.transcript import DEFAULT_DEGREE, Transcript
 
 
@@ -175,7 +175,7 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     absorb_header(transcript, spec, n, claimed_h.const)
     absorb_claim_form(transcript, claimed)
     degrees = mask_degrees(n, d)
-    g_keys = zk.take(1 + sum(degrees))
+    g_keys = zk.take(1 + sum(degrees), pad_bank.get(MASK_BANK, ADVICE))
     pads = {}
     for j in range(spec.num_tables):
         if j not in public:

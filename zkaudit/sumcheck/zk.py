@@ -49,6 +49,11 @@ from zkaudit.field.scalar import Fp, Fp2, _fp2
 LABEL_DEFERRED = b"zk/deferred-checks"
 _X = Fp2(0, 1)
 ADVICE = "advice"
+# A sum-check's `pad_bank` maps a table index to the bank of its final
+# value's pad; under this key, the bank of its Libra mask (default ADVICE):
+# a claim whose hidden part lives in another bank is proven with a mask from
+# that bank, so that its end check folds into one bank's opening.
+MASK_BANK = "mask"
 
 
 class DeferredCheckFailed(ProofRejected):

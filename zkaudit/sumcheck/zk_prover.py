@@ -40,7 +40,7 @@ from zkaudit.sumcheck.mask import MaskingPolynomial
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_MASK_RHO, LABEL_MASK_SUM, LABEL_ROUND, \
     absorb_header
-from zkaudit.sumcheck.zk import (ADVICE, ZkProver, absorb_claim_form, end_check_form, inv_pow2, mask_degrees,
+from zkaudit.sumcheck.zk import (ADVICE, MASK_BANK, ZkProver, absorb_claim_form, end_check_form, inv_pow2, mask_degrees,
                                  vanishing)
 
 _ONE = Fp2(1)
@@ -90,7 +90,7 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
     absorb_claim_form(transcript, claimed)
 
     degrees = mask_degrees(n, d)
-    g_keys, g_vals = zk.draw(1 + sum(degrees))
+    g_keys, g_vals = zk.draw(1 + sum(degrees), pad_bank.get(MASK_BANK, ADVICE))
     rows, at = [], 1
     for deg in degrees:
         rows.append(tuple(g_vals[at : at + deg]))

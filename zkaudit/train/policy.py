@@ -78,6 +78,7 @@ class Policy:
     delta: Fraction
     pld_discretization: Fraction
     doc: dict  # the canonical JSON document
+    chunk_steps: int = 0  # steps per proof chunk (`tape.TapeShape`); 0: chosen from the policy's size
 
     # --- derived quantities -------------------------------------------------
     @property
@@ -195,7 +196,8 @@ def _is_dyadic(f: Fraction) -> bool:
 def _parse(doc) -> Policy:
     p: list[str] = []
     top = _keys(doc, "policy", {"algorithm", "model", "data", "fixed_point", "clip_norm", "noise_multiplier",
-                                "learning_rate", "sampling", "steps", "init", "privacy", "accountant"}, p)
+                                "learning_rate", "sampling", "steps", "init", "privacy", "accountant"}, p,
+                {"proving"})
     if not top:
         raise PolicyError("invalid policy: " + "; ".join(p))
     if top.get("algorithm") != ALGORITHM:
@@ -272,6 +274,10 @@ def _parse(doc) -> Policy:
         p.append(f"policy.sampling.max_batch: {bmax} is below the expected batch {be}")
 
     steps = _int(top.get("steps"), "policy.steps", 1, MAX_STEPS, p)
+    chunk_steps = 0
+    if "proving" in top:  # how the training proof is cut (the tape is laid out by chunk): optional
+        prv = _keys(top.get("proving"), "policy.proving", {"chunk_steps"}, p)
+        chunk_steps = _int(prv.get("chunk_steps"), "policy.proving.chunk_steps", 1, MAX_STEPS, p) or 0
 
     init = _keys(top.get("init"), "policy.init", {"kind"}, p, {"seed"})
     kind, seed = init.get("kind"), b""
@@ -323,7 +329,7 @@ def _parse(doc) -> Policy:
                   grid_bits=gb, sigmoid_input_bits=sb, sigmoid_input_limit=sl, weight_limit_log2=wl, clip_norm=clip,
                   noise_multiplier=sigma, learning_rate=lr, rate_numerator=qn, rate_log2_denominator=k,
                   expected_batch=be, max_batch=bmax, steps=steps, init_kind=kind, init_seed=seed, delta=delta,
-                  pld_discretization=disc, doc=doc)
+                  pld_discretization=disc, doc=doc, chunk_steps=chunk_steps)
 
 
 def load_policy(path) -> Policy:

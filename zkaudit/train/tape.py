@@ -21,7 +21,16 @@ time. The run record holds c_R = SHA-256(TAPE_DOMAIN || commitment bytes):
 the verifier checks their digest against the record.
 
 One opening: the pads are used once, so the tape is opened by exactly one
-proof (a run has one training proof)."""
+proof (a run has one training proof).
+
+**Chunked runs.** A run too large to prove in one piece (`TapeShape.of`:
+the policy's `proving.chunk_steps`, or by size) is proven in K chunks of S
+steps (`statements/training/chunked.py`). The tables are then laid out by
+chunk: step k S + t' at row (k, t'), k in the high bits (2^(a_c) > S rows
+per chunk), so each chunk reads a sub-cube. Each chunk re-pads its claim on
+each table with a pad of its own (entries 3k .. 3k + 2), and the proof's
+last part combines the K claims on each table with a zero-knowledge
+sum-check whose mask also comes from this bank (`bank_entries`)."""
 
 from __future__ import annotations
 
@@ -59,6 +68,26 @@ def coord_layout(d_in: int, hidden: int) -> tuple[int, np.ndarray]:
     return 1 + e + c1, np.concatenate([w1.ravel(), b1, w2])
 
 
+AUTO_CHUNK_VARS = 20  # a run whose largest per-record domain passes 2^20 rows is proven in chunks (memory)
+CHUNK_VARS = 19  # ... of at most 2^19 rows each (an MLP chunk of 2^19 unit rows peaks near 4 GB)
+
+
+def auto_chunk_steps(policy) -> int:
+    """Steps per chunk for a policy that does not choose: 0 (one piece) while
+    the largest domain the proof sums over -- (t, j, u) for an MLP, the
+    feature table (t, j, k) for logistic regression -- fits in 2^20 rows for
+    an MLP (2^23 for logistic regression, whose rows are lighter); else
+    2^s - 1 steps with s chosen so that a chunk's domain is 2^19 rows (2^22)."""
+    b = _vars(policy.max_batch)
+    if policy.hidden:
+        inner, limit, target = b + _vars(policy.hidden[0]), AUTO_CHUNK_VARS, CHUNK_VARS
+    else:
+        inner, limit, target = b + _vars(policy.num_params), AUTO_CHUNK_VARS + 3, CHUNK_VARS + 3
+    if max(1, policy.steps.bit_length()) + inner <= limit:
+        return 0
+    return (1 << max(1, target - inner)) - 1
+
+
 @dataclass(frozen=True)
 class TapeShape:
     steps: int
@@ -66,11 +95,58 @@ class TapeShape:
     num_params: int
     d_in: int = 0
     hidden: int = 0
+    chunk_steps: int = 0  # S: steps per proof chunk; 0 or >= steps: one piece
 
     @classmethod
     def of(cls, policy) -> TapeShape:
+        chunk = getattr(policy, "chunk_steps", 0) or auto_chunk_steps(policy)
         return cls(policy.steps, policy.max_batch, policy.num_params, policy.d_in,
-                   policy.hidden[0] if policy.hidden else 0)
+                   policy.hidden[0] if policy.hidden else 0, chunk if 0 < chunk < policy.steps else 0)
+
+    @property
+    def chunked(self) -> bool:
+        return self.chunk_steps > 0
+
+    @property
+    def num_chunks(self) -> int:
+        return -(-self.steps // self.chunk_steps) if self.chunked else 1
+
+    @property
+    def chunk_vars(self) -> int:
+        """Variables of the chunk index (the tables' highest), 0 in one piece."""
+        return max(1, (self.num_chunks - 1).bit_length()) if self.chunked else 0
+
+    @property
+    def chunk_step_vars(self) -> int:
+        """a_c: a chunk's step variables (2^a_c > S: its state table holds S + 1 rows)."""
+        return max(1, self.chunk_steps.bit_length()) if self.chunked else self.step_vars
+
+    def chunk_range(self, k: int) -> tuple[int, int]:
+        """Steps [s0, s1) of chunk k."""
+        if not self.chunked:
+            return 0, self.steps
+        return k * self.chunk_steps, min(self.steps, (k + 1) * self.chunk_steps)
+
+    def chunk_shape(self, k: int) -> TapeShape:
+        """Chunk k as a run of its own (its words, its split, its positions)."""
+        s0, s1 = self.chunk_range(k)
+        return TapeShape(s1 - s0, self.max_batch, self.num_params, self.d_in, self.hidden)
+
+    @property
+    def table_vars(self) -> tuple[int, int, int]:
+        """Variables of the gap, last and noise tables."""
+        return (self.step_vars + self.slot_vars, self.step_vars, self.step_vars + self.coord_vars)
+
+    @property
+    def bank_entries(self) -> int:
+        """GF(p^2) pads the tape commitment holds: one per table in one piece;
+        chunked, one per table and chunk plus each table's combination
+        sum-check (its mask and its pad)."""
+        if not self.chunked:
+            return len(TABLES)
+        from zkaudit.sumcheck.zk import mask_size
+
+        return len(TABLES) * self.num_chunks + sum(mask_size(n, 2) + 1 for n in self.table_vars)
 
     @property
     def positions(self) -> np.ndarray:
@@ -89,7 +165,10 @@ class TapeShape:
 
     @property
     def step_vars(self) -> int:
-        """a: 2^a > T (the state table holds theta_0 .. theta_T)."""
+        """a: 2^a > T (the state table holds theta_0 .. theta_T); chunked, the
+        tables' step variables (chunk index, then a_c)."""
+        if self.chunked:
+            return self.chunk_vars + self.chunk_step_vars
         return max(1, self.steps.bit_length())
 
     @property
@@ -102,30 +181,46 @@ class TapeShape:
 
     def split(self, words: np.ndarray) -> list[np.ndarray]:
         """(gap, last, noise) padded tables of a flat word array (tape or mask)."""
-        T, B, d = self.steps, self.max_batch, self.num_params
+        if self.chunked:
+            w = np.asarray(words, dtype=np.uint64).reshape(self.steps, self.words_per_step)
+            parts = []
+            for k in range(1 << self.chunk_vars):
+                if k < self.num_chunks:
+                    s0, s1 = self.chunk_range(k)
+                    sub = TapeShape(s1 - s0, self.max_batch, self.num_params, self.d_in, self.hidden)
+                    parts.append(sub.split_rows(w[s0:s1].reshape(-1), self.chunk_step_vars))
+                else:
+                    parts.append([np.zeros_like(x) for x in parts[0]])
+            return [np.concatenate([p[i] for p in parts]) for i in range(len(TABLES))]
+        return self.split_rows(words, self.step_vars)
+
+    def split_rows(self, words: np.ndarray, step_vars: int) -> list[np.ndarray]:
+        """`split` with 2^step_vars rows (>= steps; a chunk takes its run's a_c)."""
+        T, B = self.steps, self.max_batch
         w = np.asarray(words, dtype=np.uint64).reshape(T, self.words_per_step)
-        gap = np.zeros((1 << self.step_vars, 1 << self.slot_vars), dtype=np.uint64)
+        gap = np.zeros((1 << step_vars, 1 << self.slot_vars), dtype=np.uint64)
         gap[:T, :B] = w[:, :B]
-        last = np.zeros(1 << self.step_vars, dtype=np.uint64)
+        last = np.zeros(1 << step_vars, dtype=np.uint64)
         last[:T] = w[:, B]
-        noise = np.zeros((1 << self.step_vars, 1 << self.coord_vars), dtype=np.uint64)
+        noise = np.zeros((1 << step_vars, 1 << self.coord_vars), dtype=np.uint64)
         noise[:T, self.positions] = w[:, B + 1:]
         return [gap.reshape(-1), last, noise.reshape(-1)]
 
 
-def bank_table(seed: bytes) -> np.ndarray:
+def bank_table(seed: bytes, entries: int = len(TABLES)) -> np.ndarray:
     from zkaudit.data.records import bank_vars
     from zkaudit.field.randomness import SeededStream
 
-    words = SeededStream(seed, SEED_DOMAIN + b"/bank").base(2 * len(TABLES))
-    out = np.zeros(1 << bank_vars(len(TABLES)), dtype=np.uint64)
+    words = SeededStream(seed, SEED_DOMAIN + b"/bank").base(2 * entries)
+    out = np.zeros(1 << bank_vars(entries), dtype=np.uint64)
     out[: words.shape[0]] = words
     return out
 
 
-def bank(seed: bytes) -> np.ndarray:
-    """The pads as (3, 2) GF(p^2) words: pad i hides the claim on table i."""
-    return bank_table(seed)[: 2 * len(TABLES)].reshape(len(TABLES), 2)
+def bank(seed: bytes, entries: int = len(TABLES)) -> np.ndarray:
+    """The pads as (entries, 2) GF(p^2) words (`TapeShape.bank_entries`): in
+    one piece, pad i hides the claim on table i."""
+    return bank_table(seed, entries)[: 2 * entries].reshape(entries, 2)
 
 
 def commit(words: np.ndarray, seed: bytes, shape: TapeShape):
@@ -138,7 +233,8 @@ def commit(words: np.ndarray, seed: bytes, shape: TapeShape):
         raise ValueError(f"a tape seed is 32 bytes, got {len(seed)}")
     if np.asarray(words).shape != (shape.num_words,):
         raise ValueError(f"the tape has {np.asarray(words).size} words, the policy {shape.num_words}")
-    return pcs.commit(shape.split(words) + [bank_table(seed)], hiding_params(), stream=SeededStream(seed, SEED_DOMAIN))
+    return pcs.commit(shape.split(words) + [bank_table(seed, shape.bank_entries)], hiding_params(),
+                      stream=SeededStream(seed, SEED_DOMAIN))
 
 
 def digest(commitment_bytes: bytes) -> bytes:

@@ -109,7 +109,10 @@ class TableLookup:
 
 
 class Plan:
-    def __init__(self, policy, num_rows: int, sem):
+    def __init__(self, policy, num_rows: int, sem, *, chunk: tuple[int, int] | None = None):
+        """`chunk` = (steps, step variables): one chunk of a chunked run
+        (`chunked.py`): its own T and a, no thetaT table (the run's ends are
+        proven once, on the global commitment)."""
         if policy.clip_fine > 1 << 31:  # see den_bits
             raise ValueError(f"the fine clip norm C 2^F = {policy.clip_fine} exceeds 2^31: a training proof needs "
                              "den < 2^32 (lower clip_norm or the fixed-point bits)")
@@ -123,6 +126,9 @@ class Plan:
         self.e = max(1, (self.h - 1).bit_length()) if self.h else 0  # unit variables
         self.theta_vars = max(1, (P.num_params - 1).bit_length())  # thetaT: theta flat
         self.T, self.B, self.d = P.steps, P.max_batch, P.num_params
+        self.chunked = chunk is not None
+        if chunk is not None:
+            self.T, self.a = chunk
         self.N = num_rows
         self.w, self.f = P.weight_bits, P.feature_bits
         self.L = P.sigmoid_input_limit
@@ -413,7 +419,8 @@ class Plan:
 
         out = [(name, p + dom.num_vars) for dom in self.domains.values() for name, _, p in stacks(dom)]
         out.append(("X", self.feat_vars))
-        out.append(("thetaT", self.theta_vars))
+        if not self.chunked:
+            out.append(("thetaT", self.theta_vars))
         out.append(("mD", max(1, (self.N - 1).bit_length())))
         out += [(f"mult.{t}", self.table_spec(t).num_vars) for t in self.table_order]
         return out

@@ -101,6 +101,57 @@ class _Run:
     def claim(self, name: str, point, value) -> None:
         self.book.add(name, point, value)
 
+    def _tables(self) -> dict:
+        """The advice tables of the plan (stacked domains, X, thetaT unless
+        chunked, the row and table multiplicities), with what steps 1 and 2 read."""
+        plan, inp = self.plan, self.inp
+        stacked = self._stack()
+        # multiplicities of the public lookups and of the dataset fetch
+        self.instance, self.lookup_cols = self._lookup_instance()
+        self.mults = lookup_prover.multiplicities(self.instance, self.lookup_cols)
+        self.fetch = self._fetch_columns()
+        mD = committed_table_prover.table_multiplicities(self.fetch["lookup"], self.fetch["numerators"],
+                                                         self.fetch["table"], inp.dataset.num_rows)
+        tables = {}
+        for name, nv in plan.advice:
+            if name in ("X", "thetaT"):
+                tables[name] = self.f[name]
+            elif name == "mD":
+                tables[name] = np.asarray(mD, dtype=np.uint64)
+            elif name.startswith("mult."):
+                tables[name] = np.asarray(self.mults[plan.table_order.index(name[5:])], dtype=np.uint64)
+            else:
+                tables[name] = stacked[name]
+            if tables[name].shape[0] != 1 << nv:
+                raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
+        return tables
+
+    def _commit(self, tables: dict, zk, bank_size: int):
+        self.names = list(tables)
+        bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
+        bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
+        self.tables = tables
+        return pcs.commit([tables[n] for n in self.names] + [bank], hiding_params())
+
+    def _core(self) -> None:
+        """Steps 1-5 on the bound transcript `self.t`."""
+        transcript = self.t
+        # 1. public lookups
+        lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, self.mults, transcript)
+        self.lookup_cols = None
+        self.stream.append(lproof.to_bytes())
+        self._lookup_claims(lclaims)
+        # 2. the dataset fetch
+        self._prove_fetch()
+        # 3. zero-checks
+        points = {name: self._zero_check(dom) for name, dom in self.plan.domains.items()}
+        # 4. features
+        self._features(points)
+        # 5. shift and prefix checks
+        self._shift()
+        for pt, v in self.virtual_i:
+            self._prefix(pt, v)
+
     def prove(self, bank_size: int) -> bytes:
         from zkaudit.statements.inference import weights_link as wl
         from zkaudit.statements.inference.weights_link_prover import LinkWitness
@@ -111,54 +162,16 @@ class _Run:
                       {pr.TAPE_BANK: _tape_bank(inp.tape_seed), pr.DATASET_BANK: inp.dataset_opening.bank(inp.dataset_use)})
         self.link_plan = pr_link_plan(plan, inp.theta_commitment)
         self.link = LinkWitness(self.link_plan, {"theta": inp.trace.theta[-1]}, inp.theta_salt)
-        stacked = self._stack()
-        # multiplicities of the public lookups and of the dataset fetch
-        self.instance, self.lookup_cols = self._lookup_instance()
-        mults = lookup_prover.multiplicities(self.instance, self.lookup_cols)
-        self.fetch = self._fetch_columns()
-        mD = committed_table_prover.table_multiplicities(self.fetch["lookup"], self.fetch["numerators"],
-                                                         self.fetch["table"], inp.dataset.num_rows)
-        tables = {}
-        for name, nv in plan.advice:
-            if name == "X":
-                tables[name] = self.f["X"]
-            elif name == "thetaT":
-                tables[name] = self.f["thetaT"]
-            elif name == "mD":
-                tables[name] = np.asarray(mD, dtype=np.uint64)
-            elif name.startswith("mult."):
-                tables[name] = np.asarray(mults[plan.table_order.index(name[5:])], dtype=np.uint64)
-            else:
-                tables[name] = stacked[name]
-            if tables[name].shape[0] != 1 << nv:
-                raise ValueError(f"advice table {name} has {tables[name].shape[0]} entries, the plan {1 << nv}")
+        tables = self._tables()
         tables[wl.DIGESTS], tables[wl.SALT] = self.link.digests, self.link.salt
-        self.names = list(tables)
-        bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
-        bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
-        adv_c, adv_data = pcs.commit([tables[n] for n in self.names] + [bank], hiding_params())
-        self.tables = tables
+        adv_c, adv_data = self._commit(tables, zk, bank_size)
         transcript = Transcript()
         statement = dict(inp.statement)
         bind(transcript, statement, commitments={"advice": adv_c.to_bytes(), "tape": inp.tape_commitment.to_bytes(),
                                                  "dataset": inp.dataset.use_commitment(inp.dataset_use).to_bytes()})
         transcript.zk = zk
         self.t = transcript
-        # 1. public lookups
-        lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, mults, transcript)
-        self.lookup_cols = None
-        self.stream.append(lproof.to_bytes())
-        self._lookup_claims(lclaims)
-        # 2. the dataset fetch
-        self._prove_fetch()
-        # 3. zero-checks
-        points = {name: self._zero_check(dom) for name, dom in plan.domains.items()}
-        # 4. features
-        self._features(points)
-        # 5. shift and prefix checks
-        self._shift()
-        for pt, v in self.virtual_i:
-            self._prefix(pt, v)
+        self._core()
         # 6. theta_0, theta_T, the hash link
         self._ends()
         link_stream: list[bytes] = []
@@ -424,10 +437,23 @@ class _Run:
 
     # --- 7 ------------------------------------------------------------------
     def _discharge(self, zk):
-        from zkaudit.statements.consent.prover import repad
         from zkaudit.statements.inference.zk import bank_linear_claim
-        from zkaudit.pcs.hiding import LinearClaim
         from zkaudit.sumcheck.zk import bank_claim
+
+        adv = self._advice_claims()
+        tape_claims = self._tape_claims()
+        ds = self._dataset_claims()
+        folded = bank_linear_claim(len(self.names), bank_claim(zk, ADVICE_BANK, self.t))
+        if folded is not None:
+            adv.append(folded)
+        for bank in self.other_banks:
+            bank_claim(zk, bank, self.t)
+        return adv, tape_claims, ds
+
+    other_banks = (pr.TAPE_BANK, pr.DATASET_BANK)
+
+    def _advice_claims(self) -> list:
+        from zkaudit.pcs.hiding import LinearClaim
 
         index = {n: i for i, n in enumerate(self.names)}
         book = self.book
@@ -442,6 +468,9 @@ class _Run:
                 adv.append(linear_claim(index[name], len(self.names), ADVICE_BANK, c))
         for name, point, value in book.exact:
             adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+        return adv
+
+    def _tape_claims(self) -> list:
         tape_claims = []
         tape_tables = self.inp.tape_tables
         for i, tname in enumerate(("R:gap", "R:last", "R:noise")):
@@ -449,18 +478,18 @@ class _Run:
             sc, reduced = _repad(tape_tables[i], c, self.t, pr.TAPE_BANK)
             self.stream.append(sc.to_bytes())
             tape_claims.append(linear_claim(i, 3, pr.TAPE_BANK, reduced))
+        return tape_claims
+
+    def _dataset_claims(self) -> list:
+        from zkaudit.statements.consent.prover import repad
+
         ds = []
         polys = self.inp.dataset_opening.polys
         for i, c in self.ds_claims:
             sc, reduced = repad(polys[i], c, self.t)
             self.stream.append(sc.to_bytes())
             ds.append(linear_claim(i, self.inp.dataset.bank_index, pr.DATASET_BANK, reduced))
-        folded = bank_linear_claim(len(self.names), bank_claim(zk, ADVICE_BANK, self.t))
-        if folded is not None:
-            adv.append(folded)
-        bank_claim(zk, pr.TAPE_BANK, self.t)
-        bank_claim(zk, pr.DATASET_BANK, self.t)
-        return adv, tape_claims, ds
+        return ds
 
 
 def _weight_table(size: int, claims, rhos, col_vars: int) -> np.ndarray:

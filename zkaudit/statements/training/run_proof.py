@@ -126,7 +126,12 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
                         tape_data=tdata, mask_words=mask, trace=trace, X=data.X, y=data.y,
                         theta_commitment=c_bytes, theta_salt=salt, theta0=trace.theta[0])
     inp.tape_tables = shape.split(t.words)
-    out = prover.prove(inp)
+    if shape.chunked:
+        from zkaudit.statements.training import chunked_prover
+
+        out = chunked_prover.prove(inp)
+    else:
+        out = prover.prove(inp)
     _record_opening(run, ddir, dataset_use, out)
     _write_private(run.path / "private" / "theta.salt", hc.salt_to_bytes(salt))
     (run.path / "theta.commitment").write_bytes(c_bytes)

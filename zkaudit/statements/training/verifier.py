@@ -149,6 +149,13 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     shape = tape.TapeShape.of(policy)
     c_r = bytes.fromhex(rec["tape"]["commitment"])
     mask = randomness.mask(coin, c_r, policy.digest, shape.num_words)
+    if shape.chunked:
+        from zkaudit.statements.training import chunked_verifier
+
+        bits = chunked_verifier.verify(blobs, st, policy, sem, ds, ds_c, theta_c, shape, mask, c_r,
+                                       initial_theta(policy))
+        return TrainingVerdict(run_id, _auditor_key(rec), use, policy.digest, ds.digest, theta_c, bits,
+                               epsilon(policy, ds.num_rows))
 
     adv_c = Commitment.from_bytes(blobs.next("advice commitment"))
     tape_bytes = blobs.next("tape commitment")
@@ -173,7 +180,7 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
     bind(t, st, commitments={"advice": adv_c.to_bytes(), "tape": tape_c.to_bytes(),
                              "dataset": ds_c.to_bytes()})
     t.zk = zk
-    v = _Verify(plan, t, zk, stream, mask, shape)
+    v = _Verify(plan, t, zk, stream, shape.split(mask))
     v.run(ds, initial_theta(policy))
     from zkaudit.statements.inference.weights_link import verify as link_verify
 
@@ -226,9 +233,9 @@ class _Reader:
 
 
 class _Verify:
-    def __init__(self, plan, t, zk, stream, mask, shape):
+    def __init__(self, plan, t, zk, stream, mask_tables):
         self.plan, self.t, self.zk, self.stream = plan, t, zk, stream
-        self.mask_tables = dict(zip(("m:gap", "m:last", "m:noise"), shape.split(mask)))
+        self.mask_tables = dict(zip(("m:gap", "m:last", "m:noise"), mask_tables))
         self.book = pr.ClaimBook(plan)
         self.tape_claims: dict[str, PointClaim] = {}
         self.virtual_i, self.pending = [], {}
@@ -241,6 +248,11 @@ class _Verify:
                         claim=self.claim)
 
     def run(self, ds: DatasetRecord, theta0) -> None:
+        self.run_core(ds)
+        self.ends(theta0)
+
+    def run_core(self, ds: DatasetRecord) -> None:
+        """Steps 1-5."""
         plan, t = self.plan, self.t
         # 1. public lookups
         specs = [plan.table_spec(n) for n in plan.table_order]
@@ -269,7 +281,10 @@ class _Verify:
         self.shift()
         for pt, v in self.virtual_i:
             self.prefix(pt, v)
-        # 6. theta_0 and theta_T
+
+    def ends(self, theta0) -> None:
+        """6. theta_0 and theta_T."""
+        plan, t = self.plan, self.t
         r = t.challenge_exts(pr.LABEL_INIT, plan.c)
         init_point = pr.bits_of(0, plan.a) + list(r)
         import numpy as np
@@ -406,6 +421,21 @@ class _Verify:
 
     def discharge(self, ds: DatasetRecord, names: list[str], num_vars: list[int]):
         t, zk = self.t, self.zk
+        adv = self.advice_claims(names, num_vars)
+        tape_claims = self.tape_claims_()
+        dsc = self.dataset_claims(ds)
+        folded = bank_linear_claim(len(names), bank_claim(zk, ADVICE_BANK, t))
+        if folded is not None:
+            adv.append(folded)
+        for bank in self.other_banks:
+            if bank_claim(zk, bank, t) is not None:
+                raise MalformedProof(f"a deferred check on the {bank} commitment's bank", where=pr.WHERE)
+        return adv, tape_claims, dsc
+
+    other_banks = (pr.TAPE_BANK, pr.DATASET_BANK)
+
+    def advice_claims(self, names: list[str], num_vars: list[int]) -> list:
+        t = self.t
         self.num_vars_of = dict(zip(names, num_vars))
         index = {n: i for i, n in enumerate(names)}
         book = self.book
@@ -427,26 +457,31 @@ class _Verify:
                 adv.append(linear_claim(index[name], len(names), ADVICE_BANK, c))
         for name, point, value in book.exact:
             adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
-        tape_claims = []
-        for i, tname in enumerate(("R:gap", "R:last", "R:noise")):
+        return adv
+
+    def tape_claims_(self) -> list:
+        out = []
+        for i, (tname, c) in enumerate(self.tape_table_claims()):
+            where = f"{pr.WHERE}.re-pad {tname}"
+            reduced = _repad(self.stream.next(where), c, len(c.point), self.t, pr.TAPE_BANK, where)
+            out.append(linear_claim(i, 3, pr.TAPE_BANK, reduced))
+        return out
+
+    def tape_table_claims(self) -> list:
+        out = []
+        for tname in ("R:gap", "R:last", "R:noise"):
             if tname not in self.tape_claims:
                 raise MalformedProof(f"no claim on the tape table {tname}", where=pr.WHERE)
-            c = self.tape_claims[tname]
-            where = f"{pr.WHERE}.re-pad {tname}"
-            reduced = _repad(self.stream.next(where), c, len(c.point), t, pr.TAPE_BANK, where)
-            tape_claims.append(linear_claim(i, 3, pr.TAPE_BANK, reduced))
+            out.append((tname, self.tape_claims[tname]))
+        return out
+
+    def dataset_claims(self, ds: DatasetRecord) -> list:
         dsc = []
         for i, c in self.ds_claims:
             where = f"{pr.WHERE}.re-pad dataset column {i}"
-            reduced = _repad(self.stream.next(where), c, ds.num_vars, t, pr.DATASET_BANK, where)
+            reduced = _repad(self.stream.next(where), c, ds.num_vars, self.t, pr.DATASET_BANK, where)
             dsc.append(linear_claim(i, ds.bank_index, pr.DATASET_BANK, reduced))
-        folded = bank_linear_claim(len(names), bank_claim(zk, ADVICE_BANK, t))
-        if folded is not None:
-            adv.append(folded)
-        for bank in (pr.TAPE_BANK, pr.DATASET_BANK):
-            if bank_claim(zk, bank, t) is not None:
-                raise MalformedProof(f"a deferred check on the {bank} commitment's bank", where=pr.WHERE)
-        return adv, tape_claims, dsc
+        return dsc
 
 
 def _repad(blob, claim: PointClaim, num_vars: int, t, bank: str, where: str) -> PointClaim:
