@@ -11,7 +11,7 @@ import numpy as np
 
 from zkaudit import pcs
 from zkaudit.data.records import hiding_params
-from zkaudit.errors import MalformedProof
+from zkaudit.errors import MalformedProof, ProofRejected
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.claim import PointClaim
@@ -78,9 +78,9 @@ def verify(blobs, st: dict, policy, sem, ds, ds_c, theta_c: bytes, shape, mask, 
     final.finish()
     t.zk = None
     params = hiding_params()
-    pcs.verify(g_c, claims["global"], read_hiding_opening(g_open_b, g_c, params), t, params)
-    pcs.verify(tape_c, claims["tape"], read_hiding_opening(t_open_b, tape_c, params), t, params)
-    pcs.verify(ds_c, claims["dataset"], read_hiding_opening(d_open_b, ds_c, ds.params), t, ds.params)
+    _opening("global", g_c, claims["global"], g_open_b, t, params)
+    _opening("tape", tape_c, claims["tape"], t_open_b, t, params)
+    _opening("dataset", ds_c, claims["dataset"], d_open_b, t, ds.params)
     bits.append(t.soundness_bits())
     return -math.log2(sum(2.0 ** -b for b in bits))  # a union bound over the K + 1 arguments
 
@@ -110,9 +110,17 @@ def _verify_chunk(k, blob, st, policy, sem, ds, lay, shape, mask, base):
     adv_claims, _, _ = v.discharge(ds, names, list(adv_c.num_vars[:len(names)]))
     stream.finish()
     t.zk = None
-    params = hiding_params()
-    pcs.verify(adv_c, adv_claims, read_hiding_opening(a_open_b, adv_c, params), t, params)
+    _opening(f"chunk {k} advice", adv_c, adv_claims, a_open_b, t, hiding_params())
     return v.carried, t.soundness_bits()
+
+
+def _opening(what: str, commitment, claims, blob: bytes, t, params) -> None:
+    """One commitment's opening, a rejection naming which."""
+    try:
+        pcs.verify(commitment, claims, read_hiding_opening(blob, commitment, params), t, params)
+    except ProofRejected as exc:
+        raise TrainingRejected(f"the {what} commitment's opening: {exc}", where=f"{pr.WHERE}.{what} opening") \
+            from None
 
 
 class _ChunkVerify(_Verify):
