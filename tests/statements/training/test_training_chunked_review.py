@@ -5,12 +5,15 @@ chunks of 2: K = 3 chunks, chunk index on 2 variables, so one sub-cube of
 the tape and one boundary row are padding) and asserts that the forged
 proof is refused with a `ProofRejected`. The values attacked are the ones
 the prover chooses: the chunk blobs and the closing part (spliced from
-another proof of the same run, reordered), G's tables (the boundary rows,
-thetaT and the hash link, the mirrors, the bank's size), the trace (another
-theta_0, a last chunk that stops early, steps run with another step's
-randomness), and the training data behind an honest mirror. The last tests
-take the zero-knowledge sum-check's mask from another bank (`MASK_BANK`):
-complete, sound, and bound to the bank the verifier reads."""
+another proof of the same run or from another run, reordered, their
+messages dropped, repeated or cut, their commitments misdeclared), G's
+tables (the boundary rows, thetaT and the hash link, the mirrors, the
+bank's size), the trace (another theta_0, a state jump, a last chunk that
+stops early, steps run with another chunk's randomness), the training data
+behind an honest or a forged mirror, and an MLP run's theta_T through the
+wiring sum-check. The last tests take the zero-knowledge sum-check's mask
+from another bank (`MASK_BANK`): complete, sound, and bound to the bank
+the verifier reads."""
 
 from __future__ import annotations
 
@@ -197,12 +200,87 @@ def test_pieces_spliced_from_another_proof_of_the_same_run(case, two_honest, wha
     _rejected(case, forged)
 
 
+@pytest.fixture(scope="module")
+def other_run_proof(tmp_path_factory):
+    """An honest proof of another run of the same policy (its own dataset commitment, coin and tape)."""
+    return _honest(make_run(tmp_path_factory.mktemp("train-chunked-review-other"), proving={"chunk_steps": CHUNK}))
+
+
+@pytest.mark.parametrize("what", ["chunk 1", "closing part and openings", "G and the chunks"])
+def test_pieces_from_another_run(case, two_honest, other_run_proof, what):
+    """Attack: a chunk (or the closing part, or G with every chunk) taken from an honest proof
+    of another run of the same policy, spliced into this run's proof."""
+    pa, ca = _parts(two_honest[0])
+    po, co = _parts(other_run_proof)
+    if what == "chunk 1":
+        forged = _encode(pa, ca[:1] + [co[1]] + ca[2:])
+    elif what == "closing part and openings":
+        forged = _encode(pa[:4] + po[4:])
+    else:
+        forged = _encode(pa[:1] + [po[1]] + pa[2:], co)
+    _rejected(case, forged)
+
+
 @pytest.mark.parametrize("order", [(1, 2, 0), (2, 0, 1), (0, 2, 1), (1, 1, 2), (0, 1, 1)])
 def test_chunks_permuted_or_one_replayed_at_another_index(case, two_honest, order):
     """Attack: chunk proofs moved to other indices (rotations, a swap, one chunk standing
     in for its neighbour). A chunk's index is in its transcript and in its carried points."""
     parts, chunks = _parts(two_honest[0])
     _rejected(case, _encode(parts, [chunks[k] for k in order]))
+
+
+def _items(blob: bytes) -> list[bytes]:
+    b = pr.Blobs(blob)
+    out = []
+    while b.offset < len(b.data):
+        out.append(b.next("item"))
+    return out
+
+
+def _edit(items: list[bytes], how: str, j: int) -> list[bytes]:
+    if how == "drop":
+        return items[:j] + items[j + 1:]
+    if how == "repeat":
+        return items[:j + 1] + items[j:]
+    if how == "truncate":
+        return items[:j] + [items[j][:-1]] + items[j + 1:]
+    return items[:j] + [b""] + items[j + 1:]  # empty
+
+
+@pytest.mark.parametrize("how", ["drop", "repeat", "truncate", "empty"])
+@pytest.mark.parametrize("where", ["chunk 1 first", "chunk 1 last", "closing first", "closing middle",
+                                   "closing last"])
+def test_stream_elements_dropped_repeated_or_cut(case, two_honest, where, how):
+    """Attack on the verifier's parsing: one message of a chunk's stream or of the closing
+    stream dropped, sent twice, cut short or emptied. Refused with a ProofRejected (the
+    verifier trusts no count or length the proof gives; it never crashes)."""
+    parts, chunks = _parts(two_honest[0])
+    if where.startswith("chunk"):
+        adv, stream, opening = _items(chunks[1])
+        items = _items(stream)
+        j = 0 if where.endswith("first") else len(items) - 1
+        chunks = chunks[:1] + [pr.pack([adv, pr.pack(_edit(items, how, j)), opening])] + chunks[2:]
+        forged = _encode(parts, chunks)
+    else:
+        items = _items(parts[4])
+        j = {"first": 0, "middle": len(items) // 2, "last": len(items) - 1}[where.split()[1]]
+        forged = _encode(parts[:4] + [pr.pack(_edit(items, how, j))] + parts[5:])
+    _rejected(case, forged)
+
+
+@pytest.mark.parametrize("table", ["first", "bank"])
+@pytest.mark.parametrize("nv", [0, 40])
+def test_chunk_advice_commitment_misdeclared(case, two_honest, table, nv):
+    """Attack: chunk 0's advice commitment declares a table (its first, or its bank) of
+    another size, up to 2^40 entries: refused on shape or by the transcript it is bound
+    to, without the verifier sizing anything by the declared count."""
+    parts, chunks = _parts(two_honest[0])
+    adv, stream, opening = _items(chunks[0])
+    c = Commitment.from_bytes(adv)
+    nvs = list(c.num_vars)
+    nvs[0 if table == "first" else -1] = nv
+    forged_c = dataclasses.replace(c, num_vars=tuple(nvs)).to_bytes()
+    _rejected(case, _encode(parts, [pr.pack([forged_c, stream, opening])] + chunks[1:]))
 
 
 # --- G's shape ---------------------------------------------------------------------------
