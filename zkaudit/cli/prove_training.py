@@ -20,13 +20,17 @@ def prove_training_cmd(
     dataset_use: int = typer.Option(0, "--dataset-use", min=0, help="Which of the dataset record's training "
                                     "commitments to open (each hides the data through one proof; the registry "
                                     "refuses a second published proof on one)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Processes proving a chunked run's chunks side "
+                                "by side (default: up to 2 when the chunks are heavy; each holds one chunk)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Prove that RUN trained by its policy's DP-SGD (logistic regression, or an
     MLP with one ReLU layer) on the committed dataset with the coin-masked tape:
     every step's sampling, gradients, clipping, noise and update, zero-knowledge. Writes the proof,
     RUN/theta.commitment (c_theta, the trained weights' commitment the link
-    proof starts from) and RUN/private/theta.salt."""
+    proof starts from) and RUN/private/theta.salt. A large run (its policy's
+    proving.chunk_steps, or an MLP past 2^20 hidden-unit rows) is proven in
+    chunks, with a progress bar."""
     from zkaudit.statements.training.run_proof import prove_training
     from zkaudit.statements.training.verifier import verify_training
     from zkaudit.train.run import load_run, read_coin
@@ -34,7 +38,21 @@ def prove_training_cmd(
     run = load_run(run_dir)
     coin = read_coin(run_dir / "coin.json")
     t0 = time.perf_counter()
-    proof = prove_training(run, coin, dataset_dir=dataset, dataset_use=dataset_use)
+    from zkaudit.train.tape import TapeShape
+
+    if as_json or not TapeShape.of(run.policy).chunked:
+        proof = prove_training(run, coin, dataset_dir=dataset, dataset_use=dataset_use, workers=workers)
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        with Progress(TextColumn("proving"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                      console=Console(stderr=True)) as bar:
+            task = bar.add_task("prove", total=TapeShape.of(run.policy).num_chunks)
+            proof = prove_training(run, coin, dataset_dir=dataset, dataset_use=dataset_use, workers=workers,
+                                   progress=lambda done, total: bar.update(task, completed=done))
     seconds = time.perf_counter() - t0
     verdict = verify_training(proof, run_record=run.record, coin_doc=coin)
     out = Path(out)

@@ -61,7 +61,10 @@ def init(
     (q = Q/2^k), expected_batch (a power of two, the divisor), max_batch};
     steps; init {kind: zeros} or {kind: seeded, seed: hex}; privacy {delta,
     neighbouring: add_or_remove_one}; accountant {library: dp-accounting,
-    version: 0.6.0, method: pld, pld_discretization, cross_check: rdp}."""
+    version: 0.6.0, method: pld, pld_discretization, cross_check: rdp}; optional
+    proving {chunk_steps: S}: prove the run in chunks of S steps (the tape is
+    laid out by chunk, so it is fixed here; without it, an MLP past 2^20
+    hidden-unit rows is chunked by size)."""
     from zkaudit.data.canonical import digest
     from zkaudit.train.accountant import epsilon
     from zkaudit.train.errors import TrainingError

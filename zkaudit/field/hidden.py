@@ -62,6 +62,9 @@ class Hidden:
     def __setattr__(self, name, value):
         raise AttributeError("Hidden is immutable")
 
+    def __reduce__(self):  # immutable slots: pickled by its canonical parts
+        return (Hidden._raw, (self.const, self.terms))
+
     @classmethod
     def of(cls, v) -> Hidden:
         return v if isinstance(v, Hidden) else cls(_as_ext(v))

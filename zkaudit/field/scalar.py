@@ -35,6 +35,9 @@ class Fp:
     def __setattr__(self, name, value):  # immutable
         raise AttributeError("Fp is immutable")
 
+    def __reduce__(self):
+        return (Fp, (self.value,))
+
     @staticmethod
     def _other(o: object) -> int:
         if isinstance(o, Fp):
@@ -127,6 +130,9 @@ class Fp2:
 
     def __setattr__(self, name, value):
         raise AttributeError("Fp2 is immutable")
+
+    def __reduce__(self):  # immutable slots: pickled by value (a chunked proof's workers return claims)
+        return (Fp2, (self.c0, self.c1))
 
     @classmethod
     def from_base(cls, x: Fp) -> Fp2:

@@ -69,7 +69,7 @@ def coord_layout(d_in: int, hidden: int) -> tuple[int, np.ndarray]:
 
 
 AUTO_CHUNK_VARS = 20  # a run whose largest per-record domain passes 2^20 rows is proven in chunks (memory)
-CHUNK_VARS = 19  # ... of at most 2^19 rows each (an MLP chunk of 2^19 unit rows peaks near 4 GB)
+CHUNK_VARS = 18  # ... of at most 2^18 rows each (an MLP chunk of 2^18 unit rows peaks near 2.3 GB: two side by side)
 
 
 def auto_chunk_steps(policy) -> int:
@@ -77,7 +77,7 @@ def auto_chunk_steps(policy) -> int:
     the largest domain the proof sums over -- (t, j, u) for an MLP, the
     feature table (t, j, k) for logistic regression -- fits in 2^20 rows for
     an MLP (2^23 for logistic regression, whose rows are lighter); else
-    2^s - 1 steps with s chosen so that a chunk's domain is 2^19 rows (2^22)."""
+    2^s - 1 steps with s chosen so that a chunk's domain is 2^18 rows (2^21)."""
     b = _vars(policy.max_batch)
     if policy.hidden:
         inner, limit, target = b + _vars(policy.hidden[0]), AUTO_CHUNK_VARS, CHUNK_VARS

@@ -89,7 +89,7 @@ def test_automatic_chunking_follows_the_largest_domain():
     feats = [f"f{i:02d}" for i in range(30)]
     big = example_policy(feats, "y", num_rows=10_000, epochs=10, family="mlp", hidden=64)
     shape = TapeShape.of(Policy.from_json(big))
-    assert (shape.steps, shape.chunk_steps, shape.num_chunks) == (1563, 63, 25)  # 2^6 x 2^7 x 2^6 = 2^19 per chunk
+    assert (shape.steps, shape.chunk_steps, shape.num_chunks) == (1563, 31, 51)  # 2^5 x 2^7 x 2^6 = 2^18 per chunk
     small = example_policy(feats, "y", num_rows=455, family="mlp", hidden=64)
     small["steps"] = 63
     assert not TapeShape.of(Policy.from_json(small)).chunked  # 2^19 rows: one piece (as measured before chunking)
@@ -185,7 +185,7 @@ def _prove_chunked(c: Case, trace, *, X=None, opening=None) -> bytes:
                         X=c.X if X is None else X, y=c.y, theta_commitment=c_theta.to_bytes(), theta_salt=salt,
                         theta0=trace.theta[0])
     inp.tape_tables = shape.split(t.words)
-    return chunked_prover.prove(inp)
+    return chunked_prover.prove(inp, workers=1)  # in this process: the forgeries patch its functions
 
 
 def _rejected(c: Case, proof: bytes) -> ProofRejected:
@@ -257,3 +257,14 @@ def test_a_mirror_that_is_not_the_dataset(case):
     err = _rejected(case, _prove_chunked(case, _evil_train(case, X=X), X=X, opening=Changed()))
     print(f"rejected at {err.where!r}: {err}")
     assert err.where == "training.dataset opening", err.where
+
+
+def test_chunks_proven_in_two_worker_processes_verify(run_dir):
+    """The chunks side by side in two child processes (what a heavy run does by
+    default on two cores): the same protocol, a proof that verifies."""
+    forget_proofs(run_dir)
+    run = load_run(run_dir / "RUN")
+    coin = read_coin(run_dir / "RUN" / "coin.json")
+    proof = prove_training(run, coin, workers=2)
+    assert verify_training(proof, run_record=run.record, coin_doc=coin).soundness_bits >= 100
+    assert len(_parts(proof)[1]) == 2

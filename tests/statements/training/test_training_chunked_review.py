@@ -30,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "train"))
 from test_training_attacks import Case, _evil_train  # noqa: E402
 from test_training_proof import forget_proofs, make_run  # noqa: E402
+from test_training_chunked import _parts  # noqa: E402
 
 from zkaudit.errors import MalformedProof, ProofRejected  # noqa: E402
 from zkaudit.field.hidden import Hidden  # noqa: E402
 from zkaudit.field.randomness import random_base  # noqa: E402
 from zkaudit.field.scalar import Fp2  # noqa: E402
 from zkaudit.pcs.proof import Commitment  # noqa: E402
-from zkaudit.statements.envelope import encode_envelope, parse_envelope  # noqa: E402
+from zkaudit.statements.envelope import encode_envelope  # noqa: E402
 from zkaudit.statements.training import chunked_prover  # noqa: E402
 from zkaudit.statements.training import protocol as pr  # noqa: E402
 from zkaudit.statements.training import witness as wt  # noqa: E402
@@ -80,16 +81,6 @@ def case(run_dir):
     return Case(run, coin, coin_words(run, coin, run.tape()))
 
 
-def _parts(proof: bytes) -> tuple[list[bytes], list[bytes]]:
-    """(the body's 8 parts, the chunk blobs)."""
-    blobs = pr.Blobs(parse_envelope(proof).body)
-    parts = [blobs.next(str(i)) for i in range(8)]
-    blobs.finish()
-    chunks = pr.Blobs(parts[3])
-    out = []
-    while chunks.offset < len(chunks.data):
-        out.append(chunks.next("chunk"))
-    return parts, out
 
 
 def _encode(parts: list[bytes], chunks: list[bytes] | None = None) -> bytes:

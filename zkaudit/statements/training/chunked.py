@@ -28,6 +28,12 @@ independent. Inside, steps 1-5 run unchanged on the chunk's plan; then:
      on G's mirrors (G's entries for chunk k): claims carried out, each
      hidden by a pad of the commitment it is on; the chunk's advice opens.
 
+Each chunk runs step 1's LogUp twice, with independent challenges: the
+identity's error grows with the looked-up rows (about 2^24 per chunk of
+the issue's MLP), so K chunks' errors add up past 2^-100 where two
+independent runs multiply. The chunks' and G's commitments take queries
+for log2(K + 1) more bits (`Layout.params`).
+
 The closing part's transcript absorbs the digest of every chunk's bytes and
 then: boundary(0) = theta_0 (public, an exact claim), boundary(K) = theta_T
 with the hash link to c_theta (as in one piece), each mirror equals its
@@ -80,6 +86,24 @@ class Layout:
         self.theta_vars = plan_full.theta_vars
         self.per_chunk = 2 + len(self.ds_columns)
 
+    @property
+    def params(self):
+        """The hiding commitment of each chunk's advice and of G: the one-piece
+        proof's (`data.records.hiding_params`) with as many more bits as the
+        K + 1 arguments' openings take together (their errors add up); a
+        smaller largest table (2^20: a chunk's stacks are cut there) leaves the
+        field terms room for them."""
+        import dataclasses
+        import math
+
+        from zkaudit import pcs
+
+        from zkaudit.statements.training.plan import CHUNK_TABLE_VARS
+
+        bits = min(103 + math.log2(self.K + 1), 107.5)  # the field terms of 2^20-entry tables cap an opening near 108
+        return dataclasses.replace(pcs.PcsParams.for_security(bits, hiding=True, max_log_codeword=CHUNK_TABLE_VARS),
+                                   mask_vars=0)
+
     def steps(self, k: int) -> int:
         s0, s1 = self.shape.chunk_range(k)
         return s1 - s0
@@ -106,8 +130,43 @@ class Layout:
         return Hidden(v.const, terms)
 
 
+LOOKUP_CHARGE = "lookup alpha, beta"
+
+
+def merge_lookup_charges(transcript, start: int) -> None:
+    """A chunk runs its LogUp twice, with independent (alpha, beta), on the same
+    committed columns and multiplicities: a row outside its table survives both
+    identities with probability at most the product of the two errors, not
+    their sum. The charges since `start` of the two identities become one."""
+    idx = [i for i in range(start, len(transcript.charges)) if transcript.charges[i][0] == LOOKUP_CHARGE]
+    if len(idx) != LOOKUP_REPETITIONS:
+        raise MalformedProof("a chunk's lookups were not run twice", where=pr.WHERE)
+    total = sum(transcript.charges[i][1] for i in idx)
+    for i in reversed(idx):
+        del transcript.charges[i]
+    transcript.charge(f"{LOOKUP_CHARGE} (two independent runs)", total)
+
+
+LOOKUP_REPETITIONS = 2
+
+
 class GlobalBook(pr.ClaimBook):
     """Claims on G's tables (none stacked): the closing part combines them."""
 
     def __init__(self):
         self.claims, self.exact, self.where = {}, [], {}
+
+
+def sort_carried(carried: list) -> tuple[GlobalBook, dict[int, list]]:
+    """The chunks' carried claims: those on G into a book, those on tape table i
+    into tape[i] (the same on both sides)."""
+    from zkaudit.lookup.claim import PointClaim
+
+    book = GlobalBook()
+    tape: dict[int, list] = {i: [] for i in range(len(TAPE_TABLES))}
+    for name, point, value in carried:
+        if name.startswith("tape."):
+            tape[int(name[5:])].append(PointClaim(point, value))
+        else:
+            book.add(name, point, value)
+    return book, tape

@@ -11,7 +11,6 @@ import hashlib
 import numpy as np
 
 from zkaudit import pcs
-from zkaudit.data.records import hiding_params
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.claim import PointClaim
 from zkaudit.poly.mle import eq_table, evaluate
@@ -37,7 +36,19 @@ def slice_trace(trace, s0: int, s1: int):
     return dataclasses.replace(trace, **out)
 
 
-def prove(inp) -> bytes:
+def default_workers(lay, plan_full) -> int:
+    """Chunks proven side by side: one process per core, at most 2, when a
+    chunk is heavy enough (its largest domain >= 2^17 rows) to pay a worker's
+    start (about 2 s); else 1."""
+    import os
+
+    heaviest = lay.a_c + plan_full.b + (plan_full.e if plan_full.h else plan_full.xk)
+    return max(1, min(2, os.cpu_count() or 1, lay.K)) if heaviest >= 17 else 1
+
+
+def prove(inp, workers: int | None = None, progress=None) -> bytes:
+    """`workers`: processes proving chunks side by side (default
+    `default_workers`); `progress(done, total)`: called as chunks finish."""
     from zkaudit.statements.inference import weights_link as wl
     from zkaudit.statements.inference.weights_link_prover import LinkWitness
     from zkaudit.train import tape
@@ -47,6 +58,7 @@ def prove(inp) -> bytes:
     plan_full = Plan(policy, inp.dataset.num_rows, inp.sem)
     feat_idx, label_idx = pr.dataset_indices(inp.dataset, policy)
     lay = ch.Layout(plan_full, shape, list(feat_idx) + [label_idx], inp.dataset.num_vars)
+    workers = default_workers(lay, plan_full) if workers is None else workers
     trace = inp.trace
     polys = inp.dataset_opening.polys
     # G: the boundary rows, the dataset's mirrors, thetaT and the hash link's tables, the bank
@@ -71,14 +83,13 @@ def prove(inp) -> bytes:
     g_names = list(g)
     bank = np.zeros(bank_words(g_size), dtype=np.uint64)
     bank[: 2 * g_size] = zk.table(ADVICE_BANK)
-    g_c, g_data = pcs.commit([g[n] for n in g_names] + [bank], hiding_params())
+    g_c, g_data = pcs.commit([g[n] for n in g_names] + [bank], lay.params)
     ds_c = inp.dataset.use_commitment(inp.dataset_use)
     base = ch.chunk_statement_commitments(g_c.to_bytes(), inp.tape_commitment.to_bytes(), ds_c.to_bytes())
+    pads = [{pr.TAPE_BANK: zk.values[pr.TAPE_BANK][3 * k:3 * k + 3],
+             ch.GLOBAL_BANK: zk.values[ADVICE_BANK][lay.per_chunk * k:lay.per_chunk * (k + 1)]} for k in range(lay.K)]
     blobs, carried = [], []
-    for k in range(lay.K):
-        pads = {pr.TAPE_BANK: zk.values[pr.TAPE_BANK][3 * k:3 * k + 3],
-                ch.GLOBAL_BANK: zk.values[ADVICE_BANK][lay.per_chunk * k:lay.per_chunk * (k + 1)]}
-        blob, out = _prove_chunk(k, inp, lay, shape, g["boundary"], base, pads)
+    for blob, out in _prove_chunks(inp, lay, shape, g["boundary"], base, pads, workers, progress):
         blobs.append(blob)
         carried += out
     stream = _close(inp, lay, shape, zk, g, g_names, link_plan, link, base, blobs, carried)
@@ -91,6 +102,62 @@ def prove(inp) -> bytes:
     body = pr.pack([canonical_json(inp.statement), g_c.to_bytes(), inp.tape_commitment.to_bytes(), pr.pack(blobs),
                     pr.pack(stream), g_open.to_bytes(), t_open.to_bytes(), d_open.to_bytes()])
     return encode_envelope(pr.STATEMENT, body)
+
+
+def _prove_chunks(inp, lay, shape, boundary, base: dict, pads: list, workers: int, progress=None) -> list:
+    """(blob, carried claims) of every chunk, in order. With workers > 1, in
+    that many child processes (`chunk_worker`, each with one numba thread and
+    the chunks k = w mod workers), given the inputs once through a private
+    temporary file (without the tape's prover data: a chunk never opens the
+    tape; the folder is the owner's alone and removed after). The chunks are
+    independent (each its own transcript and bank slices), so the proof is the
+    one a single process makes, up to each chunk's fresh randomness. Child
+    processes, not a multiprocessing pool: those re-import the caller's main
+    script, which a user's unguarded script cannot survive."""
+    report = progress or (lambda done, total: None)
+    if workers <= 1:
+        out = []
+        for k in range(lay.K):
+            out.append(_prove_chunk(k, inp, lay, shape, boundary, base, pads[k]))
+            report(k + 1, lay.K)
+        return out
+    import os
+    import time
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    light = copy.copy(inp)
+    light.tape_data = None
+    with tempfile.TemporaryDirectory(prefix="zkaudit-chunks-") as tmp:
+        job = Path(tmp) / "job.pickle"
+        with open(job, "wb") as fh:
+            pickle.dump((light, lay, shape, boundary, base, pads), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        env = dict(os.environ, NUMBA_NUM_THREADS="1")
+        procs = []
+        for w in range(workers):
+            log = open(Path(tmp) / f"worker{w}.log", "wb")
+            procs.append((subprocess.Popen([sys.executable, "-m", "zkaudit.statements.training.chunk_worker",
+                                            str(job), str(w), str(workers)], env=env, stdout=log, stderr=log), log))
+        while any(proc.poll() is None for proc, _ in procs):
+            report(sum((Path(tmp) / f"chunk{k}.pickle").exists() for k in range(lay.K)), lay.K)
+            time.sleep(0.5)
+        report(lay.K, lay.K)
+        failed = []
+        for w, (proc, log) in enumerate(procs):
+            proc.wait()
+            log.close()
+            if proc.returncode != 0:
+                failed.append((Path(tmp) / f"worker{w}.log").read_text(errors="replace")[-3000:])
+        if failed:
+            raise RuntimeError("a chunk worker failed:\n" + failed[0])
+        out = []
+        for k in range(lay.K):
+            with open(Path(tmp) / f"chunk{k}.pickle", "rb") as fh:
+                out.append(pickle.load(fh))
+        return out
 
 
 def _prove_chunk(k: int, inp, lay, shape, boundary, base: dict, pads: dict):
@@ -129,10 +196,19 @@ class _ChunkRun(_Run):
         self.k, self.lay, self.boundary, self.base, self.pads = k, lay, boundary, base, pads
         self.carried: list = []
 
+    def _lookups(self) -> None:
+        for _ in range(ch.LOOKUP_REPETITIONS):
+            super()._lookups()
+
     def prove(self, bank_size: int):
         plan = self.plan
+        self.params = self.lay.params
         zk = ZkProver({ADVICE_BANK: bank_size, pr.TAPE_BANK: 3, ch.GLOBAL_BANK: self.lay.per_chunk}, dict(self.pads))
         tables = self._tables()
+        big = {n: t.shape[0].bit_length() - 1 for n, t in tables.items()
+               if t.shape[0].bit_length() - 1 > self.params.max_log_codeword}
+        if big:  # the verifier would refuse the commitment: a protocol bug, said here
+            raise ValueError(f"chunk tables past the chunk commitment's 2^{self.params.max_log_codeword}: {big}")
         adv_c, adv_data = self._commit(tables, zk, bank_size)
         t = Transcript()
         bind(t, self.inp.statement, commitments={**self.base, "advice": adv_c.to_bytes(),
@@ -186,18 +262,12 @@ def _close(inp, lay, shape, zk, g, g_names, link_plan, link, base, blobs, carrie
 
     plan = Plan(inp.policy, inp.dataset.num_rows, inp.sem)
     t = Transcript()
-    bind(t, inp.statement, commitments={**base, "chunks": hashlib.sha256(b"".join(blobs)).digest()})
+    bind(t, inp.statement, commitments={**base, "chunks": hashlib.sha256(pr.pack(blobs)).digest()})
     zk.cursors[ADVICE_BANK].used = lay.K * lay.per_chunk
     zk.cursors[pr.TAPE_BANK].used = len(ch.TAPE_TABLES) * lay.K
     t.zk = zk
     stream: list = []
-    book = ch.GlobalBook()
-    tape_carried: dict[int, list] = {i: [] for i in range(len(ch.TAPE_TABLES))}
-    for name, point, value in carried:
-        if name.startswith("tape."):
-            tape_carried[int(name[5:])].append(PointClaim(point, value))
-        else:
-            book.add(name, point, value)
+    book, tape_carried = ch.sort_carried(carried)
 
     def sent(value):
         s, v = send(t, value if isinstance(value, Fp2) else Fp2.from_base(value))

@@ -69,7 +69,7 @@ def verify(blobs, st: dict, policy, sem, ds, ds_c, theta_c: bytes, shape, mask, 
         bits.append(b)
     chunks.finish()
     t = Transcript()
-    bind(t, st, commitments={**base, "chunks": hashlib.sha256(b"".join(raw)).digest()})
+    bind(t, st, commitments={**base, "chunks": hashlib.sha256(pr.pack(raw)).digest()})
     zk = ZkSession({ADVICE_BANK: g_bank, pr.TAPE_BANK: shape.bank_entries, pr.DATASET_BANK: len(ds.doc["polynomials"])})
     zk.cursors[ADVICE_BANK].used = lay.K * lay.per_chunk
     zk.cursors[pr.TAPE_BANK].used = len(ch.TAPE_TABLES) * lay.K
@@ -77,9 +77,8 @@ def verify(blobs, st: dict, policy, sem, ds, ds_c, theta_c: bytes, shape, mask, 
     claims = _close(t, zk, final, lay, plan_full, ds, link_plan, g_names, carried, theta0)
     final.finish()
     t.zk = None
-    params = hiding_params()
-    _opening("global", g_c, claims["global"], g_open_b, t, params)
-    _opening("tape", tape_c, claims["tape"], t_open_b, t, params)
+    _opening("global", g_c, claims["global"], g_open_b, t, lay.params)
+    _opening("tape", tape_c, claims["tape"], t_open_b, t, hiding_params())
     _opening("dataset", ds_c, claims["dataset"], d_open_b, t, ds.params)
     bits.append(t.soundness_bits())
     return -math.log2(sum(2.0 ** -b for b in bits))  # a union bound over the K + 1 arguments
@@ -110,7 +109,7 @@ def _verify_chunk(k, blob, st, policy, sem, ds, lay, shape, mask, base):
     adv_claims, _, _ = v.discharge(ds, names, list(adv_c.num_vars[:len(names)]))
     stream.finish()
     t.zk = None
-    _opening(f"chunk {k} advice", adv_c, adv_claims, a_open_b, t, hiding_params())
+    _opening(f"chunk {k} advice", adv_c, adv_claims, a_open_b, t, lay.params)
     return v.carried, t.soundness_bits()
 
 
@@ -130,6 +129,12 @@ class _ChunkVerify(_Verify):
         super().__init__(plan, t, zk, stream, mask_tables)
         self.k, self.lay = k, lay
         self.carried: list = []
+
+    def lookups(self) -> None:
+        start = len(self.t.charges)
+        for _ in range(ch.LOOKUP_REPETITIONS):
+            super().lookups()
+        ch.merge_lookup_charges(self.t, start)
 
     def ends(self, theta0) -> None:
         plan, t, lay = self.plan, self.t, self.lay
@@ -163,13 +168,7 @@ class _ChunkVerify(_Verify):
 def _close(t, zk, stream, lay, plan, ds, link_plan, g_names, carried, theta0) -> dict:
     from zkaudit.statements.inference.weights_link import verify as link_verify
 
-    book = ch.GlobalBook()
-    tape_carried: dict[int, list] = {i: [] for i in range(len(ch.TAPE_TABLES))}
-    for name, point, value in carried:
-        if name.startswith("tape."):
-            tape_carried[int(name[5:])].append(PointClaim(point, value))
-        else:
-            book.add(name, point, value)
+    book, tape_carried = ch.sort_carried(carried)
 
     def received(what):
         s = Fp2.from_bytes(stream.next(what))

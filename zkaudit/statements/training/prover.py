@@ -97,6 +97,7 @@ class _Run:
         self.stream: list[bytes] = []
         self.virtual_i: list = []
         self.pending: dict = {}
+        self.params = hiding_params()
 
     def claim(self, name: str, point, value) -> None:
         self.book.add(name, point, value)
@@ -131,16 +132,13 @@ class _Run:
         bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
         bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
         self.tables = tables
-        return pcs.commit([tables[n] for n in self.names] + [bank], hiding_params())
+        return pcs.commit([tables[n] for n in self.names] + [bank], self.params)
 
     def _core(self) -> None:
         """Steps 1-5 on the bound transcript `self.t`."""
-        transcript = self.t
         # 1. public lookups
-        lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, self.mults, transcript)
+        self._lookups()
         self.lookup_cols = None
-        self.stream.append(lproof.to_bytes())
-        self._lookup_claims(lclaims)
         # 2. the dataset fetch
         self._prove_fetch()
         # 3. zero-checks
@@ -215,6 +213,11 @@ class _Run:
         return next(p for n, _, p in pr.stacks(dom) if n == name) if dom is not None else 0
 
     # --- 1 ------------------------------------------------------------------
+    def _lookups(self) -> None:
+        lproof, lclaims = lookup_prover.prove(self.instance, self.lookup_cols, self.mults, self.t)
+        self.stream.append(lproof.to_bytes())
+        self._lookup_claims(lclaims)
+
     def _lookup_instance(self):
         plan = self.plan
         specs = [plan.table_spec(t) for t in plan.table_order]

@@ -77,11 +77,14 @@ def _record_opening(run, ddir: Path, dataset_use: int, proof: bytes) -> None:
                               sort_keys=True).encode())
 
 
-def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, dataset_use: int = 0) -> bytes:
+def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, dataset_use: int = 0,
+                   workers: int | None = None, progress=None) -> bytes:
     """`dataset_use`: which of the dataset record's training commitments the
     proof opens (each hides the data through one proof; the registry refuses
     a second published proof on the same use). One proof per run: a second
-    call is refused (`_opened`)."""
+    call is refused (`_opened`). `workers`: processes proving a chunked
+    run's chunks side by side (default: `chunked_prover.default_workers`);
+    `progress(done, total)`: chunks proven so far (a chunked run only)."""
     from zkaudit.data.dataset import load_dataset
     from zkaudit.hash import commitment as hc
     from zkaudit.statements.training import prover
@@ -129,7 +132,7 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
     if shape.chunked:
         from zkaudit.statements.training import chunked_prover
 
-        out = chunked_prover.prove(inp)
+        out = chunked_prover.prove(inp, workers, progress)
     else:
         out = prover.prove(inp)
     _record_opening(run, ddir, dataset_use, out)

@@ -251,10 +251,8 @@ class _Verify:
         self.run_core(ds)
         self.ends(theta0)
 
-    def run_core(self, ds: DatasetRecord) -> None:
-        """Steps 1-5."""
+    def lookups(self) -> None:
         plan, t = self.plan, self.t
-        # 1. public lookups
         specs = [plan.table_spec(n) for n in plan.table_order]
         lookups = [Lookup(plan.table_order.index(tb), 1 << plan.domains[dom].num_vars)
                    for dom, tb, _ in plan.lookup_list]
@@ -265,6 +263,12 @@ class _Verify:
                 self.column_claim(dom, c, pc.point, pc.value - const)
         for n, mc in zip(plan.table_order, lc.multiplicities):
             self.claim(f"mult.{n}", mc.point, mc.value)
+
+    def run_core(self, ds: DatasetRecord) -> None:
+        """Steps 1-5."""
+        plan, t = self.plan, self.t
+        # 1. public lookups
+        self.lookups()
         # 2. the fetch
         width = 1 + (1 << plan.xk) + 1
         cinst = CommittedTableInstance(width, plan.a + plan.b, ds.num_vars, ds.num_rows)
