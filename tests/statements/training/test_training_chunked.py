@@ -268,3 +268,19 @@ def test_chunks_proven_in_two_worker_processes_verify(run_dir):
     proof = prove_training(run, coin, workers=2)
     assert verify_training(proof, run_record=run.record, coin_doc=coin).soundness_bits >= 100
     assert len(_parts(proof)[1]) == 2
+
+
+def test_cli_proves_a_chunked_run_with_its_progress_and_verifies(run_dir, tmp_path, capsys):
+    """`zkaudit prove-training RUN --out F --workers 1` (text: the chunk progress on
+    stderr, then the summary), then `zkaudit verify F`."""
+    from zkaudit.cli.main import main
+
+    forget_proofs(run_dir)
+    out = tmp_path / "TRAIN.zkp"
+    assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "proving" in captured.err and "2/2" in captured.err and "chunks" in captured.err, captured.err
+    assert f"wrote {out}" in captured.out and "bits" in captured.out
+    assert main(["verify", str(out)]) == 0
+    assert "valid train-dpsgd/v1 proof" in capsys.readouterr().out
+    assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--workers", "0"]) == 2
