@@ -284,3 +284,26 @@ def test_cli_proves_a_chunked_run_with_its_progress_and_verifies(run_dir, tmp_pa
     assert main(["verify", str(out)]) == 0
     assert "valid train-dpsgd/v1 proof" in capsys.readouterr().out
     assert main(["prove-training", str(run_dir / "RUN"), "--out", str(out), "--workers", "0"]) == 2
+
+
+def test_a_closing_part_that_outgrows_gs_bank_is_proven_again_with_more(run_dir, monkeypatch):
+    """G's bank is committed before the chunks, so a closing part that needs more
+    entries than it holds restarts the proof with twice as many (the closing
+    part of this run takes about 3,000): still one valid proof."""
+    from zkaudit.statements.training import chunked as ch
+
+    sizes = []
+    prove = chunked_prover._prove
+
+    def counting(inp, workers, progress, final_bank):
+        sizes.append(final_bank)
+        return prove(inp, workers, progress, final_bank)
+
+    monkeypatch.setattr(ch, "FINAL_BANK", 1024)
+    monkeypatch.setattr(chunked_prover, "_prove", counting)
+    forget_proofs(run_dir)
+    run = load_run(run_dir / "RUN")
+    coin = read_coin(run_dir / "RUN" / "coin.json")
+    proof = prove_training(run, coin, workers=1)
+    assert sizes == [1024, 2048, 4096]
+    assert verify_training(proof, run_record=run.record, coin_doc=coin).soundness_bits >= 100

@@ -46,9 +46,20 @@ def default_workers(lay, plan_full) -> int:
     return max(1, min(2, os.cpu_count() or 1, lay.K)) if heaviest >= 17 else 1
 
 
-def prove(inp, workers: int | None = None, progress=None) -> bytes:
+def prove(inp, workers: int | None = None, progress=None, final_bank: int = 0) -> bytes:
     """`workers`: processes proving chunks side by side (default
-    `default_workers`); `progress(done, total)`: called as chunks finish."""
+    `default_workers`); `progress(done, total)`: called as chunks finish.
+    `final_bank`: G's bank entries for the closing part (default
+    `chunked.FINAL_BANK`); should the closing part need more (a completeness
+    matter: G is committed before the chunks), the proof is made again with
+    twice as many."""
+    try:
+        return _prove(inp, workers, progress, final_bank or ch.FINAL_BANK)
+    except BankExhausted:  # a chunk's own exhaustion is retried inside the chunk: this is the closing part's
+        return prove(inp, workers, progress, 2 * (final_bank or ch.FINAL_BANK))
+
+
+def _prove(inp, workers, progress, final_bank: int) -> bytes:
     from zkaudit.statements.inference import weights_link as wl
     from zkaudit.statements.inference.weights_link_prover import LinkWitness
     from zkaudit.train import tape
@@ -75,7 +86,7 @@ def prove(inp, workers: int | None = None, progress=None) -> bytes:
     link_plan = pr_link_plan(plan_full, inp.theta_commitment)
     link = LinkWitness(link_plan, {"theta": trace.theta[-1]}, inp.theta_salt)
     g[wl.DIGESTS], g[wl.SALT] = link.digests, link.salt
-    g_size = lay.K * lay.per_chunk + ch.FINAL_BANK
+    g_size = lay.K * lay.per_chunk + final_bank
     zk = ZkProver({ADVICE_BANK: g_size, pr.TAPE_BANK: shape.bank_entries,
                    pr.DATASET_BANK: polys.shape[0]},
                   {pr.TAPE_BANK: tape.bank(inp.tape_seed, shape.bank_entries),
