@@ -28,12 +28,6 @@ independent. Inside, steps 1-5 run unchanged on the chunk's plan; then:
      on G's mirrors (G's entries for chunk k): claims carried out, each
      hidden by a pad of the commitment it is on; the chunk's advice opens.
 
-Each chunk runs step 1's LogUp twice, with independent challenges: the
-identity's error grows with the looked-up rows (about 2^24 per chunk of
-the issue's MLP), so K chunks' errors add up past 2^-100 where two
-independent runs multiply. The chunks' and G's commitments take queries
-for log2(K + 1) more bits (`Layout.params`).
-
 The closing part's transcript absorbs the digest of every chunk's bytes and
 then: boundary(0) = theta_0 (public, an exact claim), boundary(K) = theta_T
 with the hash link to c_theta (as in one piece), each mirror equals its
@@ -47,6 +41,17 @@ Soundness: G, the tape and the dataset are fixed before any chunk's
 challenge, so each chunk's reduction to claims on them is an ordinary
 argument; theta_(k S) is the one committed boundary row that both chunk
 k - 1's last row and chunk k's first row equal (at a random point each).
+The error is max_k e_k + e_close, not the sum over the chunks: if the
+statement is false, then for the committed G, tape and dataset either the
+closing relation fails (the closing part, whose inputs are then false,
+accepts with probability <= e_close), or some chunk's relation R_k fails.
+Whether R_k holds is fixed by what chunk k commits before its first
+challenge, so "the first chunk whose R_k fails" is decided before that
+chunk's challenges; it passes with its carried claims true with
+probability <= e_k, and otherwise it fails or hands the closing part a
+false claim (<= e_close). So Pr[accept] <= sum_k Pr[first bad = k] e_k +
+e_close <= max_k e_k + e_close. The verifier reports those bits
+(interactive soundness, as every proof here).
 Zero knowledge: every carried value is hidden by a pad used once, each
 commitment is opened once, with one combined claim per table (G, tape) or
 per column (dataset)."""
@@ -86,24 +91,6 @@ class Layout:
         self.theta_vars = plan_full.theta_vars
         self.per_chunk = 2 + len(self.ds_columns)
 
-    @property
-    def params(self):
-        """The hiding commitment of each chunk's advice and of G: the one-piece
-        proof's (`data.records.hiding_params`) with as many more bits as the
-        K + 1 arguments' openings take together (their errors add up); a
-        smaller largest table (2^20: a chunk's stacks are cut there) leaves the
-        field terms room for them."""
-        import dataclasses
-        import math
-
-        from zkaudit import pcs
-
-        from zkaudit.statements.training.plan import CHUNK_TABLE_VARS
-
-        bits = min(103 + math.log2(self.K + 1), 107.5)  # the field terms of 2^20-entry tables cap an opening near 108
-        return dataclasses.replace(pcs.PcsParams.for_security(bits, hiding=True, max_log_codeword=CHUNK_TABLE_VARS),
-                                   mask_vars=0)
-
     def steps(self, k: int) -> int:
         s0, s1 = self.shape.chunk_range(k)
         return s1 - s0
@@ -128,26 +115,6 @@ class Layout:
                 raise MalformedProof("a value carried out of a chunk depends on the chunk's own bank",
                                      where=f"{pr.WHERE}.chunk {k}")
         return Hidden(v.const, terms)
-
-
-LOOKUP_CHARGE = "lookup alpha, beta"
-
-
-def merge_lookup_charges(transcript, start: int) -> None:
-    """A chunk runs its LogUp twice, with independent (alpha, beta), on the same
-    committed columns and multiplicities: a row outside its table survives both
-    identities with probability at most the product of the two errors, not
-    their sum. The charges since `start` of the two identities become one."""
-    idx = [i for i in range(start, len(transcript.charges)) if transcript.charges[i][0] == LOOKUP_CHARGE]
-    if len(idx) != LOOKUP_REPETITIONS:
-        raise MalformedProof("a chunk's lookups were not run twice", where=pr.WHERE)
-    total = sum(transcript.charges[i][1] for i in idx)
-    for i in reversed(idx):
-        del transcript.charges[i]
-    transcript.charge(f"{LOOKUP_CHARGE} (two independent runs)", total)
-
-
-LOOKUP_REPETITIONS = 2
 
 
 class GlobalBook(pr.ClaimBook):

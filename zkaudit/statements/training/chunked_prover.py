@@ -11,6 +11,7 @@ import hashlib
 import numpy as np
 
 from zkaudit import pcs
+from zkaudit.data.records import hiding_params
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.claim import PointClaim
 from zkaudit.poly.mle import eq_table, evaluate
@@ -94,7 +95,7 @@ def _prove(inp, workers, progress, final_bank: int) -> bytes:
     g_names = list(g)
     bank = np.zeros(bank_words(g_size), dtype=np.uint64)
     bank[: 2 * g_size] = zk.table(ADVICE_BANK)
-    g_c, g_data = pcs.commit([g[n] for n in g_names] + [bank], lay.params)
+    g_c, g_data = pcs.commit([g[n] for n in g_names] + [bank], hiding_params())
     ds_c = inp.dataset.use_commitment(inp.dataset_use)
     base = ch.chunk_statement_commitments(g_c.to_bytes(), inp.tape_commitment.to_bytes(), ds_c.to_bytes())
     pads = [{pr.TAPE_BANK: zk.values[pr.TAPE_BANK][3 * k:3 * k + 3],
@@ -207,13 +208,8 @@ class _ChunkRun(_Run):
         self.k, self.lay, self.boundary, self.base, self.pads = k, lay, boundary, base, pads
         self.carried: list = []
 
-    def _lookups(self) -> None:
-        for _ in range(ch.LOOKUP_REPETITIONS):
-            super()._lookups()
-
     def prove(self, bank_size: int):
         plan = self.plan
-        self.params = self.lay.params
         zk = ZkProver({ADVICE_BANK: bank_size, pr.TAPE_BANK: 3, ch.GLOBAL_BANK: self.lay.per_chunk}, dict(self.pads))
         tables = self._tables()
         big = {n: t.shape[0].bit_length() - 1 for n, t in tables.items()

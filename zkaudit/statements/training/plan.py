@@ -50,7 +50,6 @@ from zkaudit.statements.training.expr import Expr, V
 from zkaudit.train.tape import TapeShape
 
 LIMB = 16
-CHUNK_TABLE_VARS = 20  # the largest table of a chunked proof's commitments: their field terms leave room for K of them
 WORD = 63
 TWO63 = 1 << 63
 
@@ -81,7 +80,6 @@ class Domain:
     # gates on every row (weight eq(r, x), not eq(r, x) sel(x)): what must hold
     # outside the real rows too; they may use the public selector column "sel"
     all_rows: list[tuple[str, Expr]] = field(default_factory=list)
-    max_table_vars: int = 24  # a stacked table of its columns stays within 2^this (`protocol.stacks`)
 
 
 @dataclass(frozen=True)
@@ -145,9 +143,6 @@ class Plan:
         self.ranges: list[RangeCheck] = []
         self.lookups: list[TableLookup] = []
         self._build()
-        if self.chunked:  # a chunk's commitment covers tables of 2^20 at most (`chunked.Layout.params`)
-            for dom in self.domains.values():
-                dom.max_table_vars = CHUNK_TABLE_VARS
 
     # --- construction ---------------------------------------------------------
     def _domain(self, name, num_vars, sel, columns, virtual=(), public=()):

@@ -322,7 +322,7 @@ def stacks(dom) -> list[tuple[str, int, int]]:
     The opening pays one term per table, not per column, and no column of a
     stack is padding."""
     n = len(dom.columns)
-    cap = max(0, min(MAX_TABLE_VARS, dom.max_table_vars) - dom.num_vars)  # within the commitment's largest table
+    cap = max(0, MAX_TABLE_VARS - dom.num_vars)  # a stacked table stays within the commitment's largest table
     full, rest = divmod(n, 1 << cap)
     sizes = [cap] * full + [p for p in range(cap - 1, -1, -1) if rest >> p & 1]
     out, start = [], 0
