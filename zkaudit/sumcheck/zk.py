@@ -184,6 +184,10 @@ def bank_claim(session: ZkSession, bank: str, transcript) -> tuple[np.ndarray, F
         return None
     transcript.absorb_u64(LABEL_DEFERRED, len(mine))
     gamma = transcript.challenge_ext(LABEL_DEFERRED)  # a false check survives with probability <= len / |K|
+    if len(mine) > 9:  # past the challenge's default charge (8 / |K|): the folding's own (n - 1) / |K|
+        import math
+
+        transcript.charge("zk deferred checks folded by powers of gamma", math.log2(len(mine) - 1) - 2 * math.log2(_P))
     # chk = const + sum c_k bank[k] = 0  ->  sum c_k bank[k] = -const; folded with powers of gamma.
     # Accumulated per element (then split into its two words) in plain ints: thousands of terms.
     acc: dict[int, list[int]] = {}

@@ -41,17 +41,26 @@ Soundness: G, the tape and the dataset are fixed before any chunk's
 challenge, so each chunk's reduction to claims on them is an ordinary
 argument; theta_(k S) is the one committed boundary row that both chunk
 k - 1's last row and chunk k's first row equal (at a random point each).
-The error is max_k e_k + e_close, not the sum over the chunks: if the
-statement is false, then for the committed G, tape and dataset either the
-closing relation fails (the closing part, whose inputs are then false,
-accepts with probability <= e_close), or some chunk's relation R_k fails.
-Whether R_k holds is fixed by what chunk k commits before its first
-challenge, so "the first chunk whose R_k fails" is decided before that
-chunk's challenges; it passes with its carried claims true with
-probability <= e_k, and otherwise it fails or hands the closing part a
-false claim (<= e_close). So Pr[accept] <= sum_k Pr[first bad = k] e_k +
-e_close <= max_k e_k + e_close. The verifier reports those bits
-(interactive soundness, as every proof here).
+The error is max_k e_k + e_close, not the sum over the chunks. R_k is
+chunk k's relation on the unique decodings of G, the tape, the dataset and
+its advice (a commitment outside the decoding radius counts as a failed
+relation of the part that opens it: chunk k's own opening, charged in e_k,
+or the closing part's three, charged in e_close). If the statement is
+false, either the closing relation fails (the closing part, whose inputs
+are then false, accepts with probability <= e_close) or some R_k fails.
+Take the first chunk, in the order the chunks' advice commitments are made
+(not by index: chunks may interleave), whose R_k fails: that is decided
+when its advice is committed, before its challenges, which are independent
+of everything else; it passes with its carried claims true with
+probability <= e_k, else it fails or hands the closing part a false claim
+(<= e_close). So Pr[accept] <= sum_k Pr[first bad = k] e_k + e_close <=
+max_k e_k + e_close. e_close grows with K where it should: its
+combinations draw one coefficient per carried claim, each charged. Under
+Fiat-Shamir the reading is round-by-round: every hash query extends one of
+the K + 1 prefix-free chains, so a prover of Q queries succeeds with
+probability about Q times the largest round error, independent of K (as
+for one chained transcript). The verifier reports -log2(max_k e_k +
+e_close), interactive bits as every proof here.
 Zero knowledge: every carried value is hidden by a pad used once, each
 commitment is opened once, with one combined claim per table (G, tape) or
 per column (dataset)."""
