@@ -307,3 +307,66 @@ def test_a_closing_part_that_outgrows_gs_bank_is_proven_again_with_more(run_dir,
     proof = prove_training(run, coin, workers=1)
     assert sizes == [1024, 2048, 4096]
     assert verify_training(proof, run_record=run.record, coin_doc=coin).soundness_bits >= 100
+
+
+@pytest.mark.parametrize("column", ["kg", "live", "y", "zq", "prob", "eab", "theta", "kn", "uB", "X"])
+def test_a_changed_cell_in_the_second_chunk_is_rejected(case, monkeypatch, column):
+    """The malicious prover changes one witness cell of chunk 1 at its first real
+    row (range limbs refilled mod p from the changed values, the prover's own
+    gate check off): each a different part of the relation, each refused."""
+    from test_training_attacks import _fill_limbs_mod_p, _multiplicities
+
+    from zkaudit.lookup import committed_table_prover
+    from zkaudit.lookup import prover as lookup_prover
+    from zkaudit.statements.training import witness as wt
+
+    build, calls = wt.build, []
+
+    def evil_build(plan, *args, **kwargs):
+        cols = build(plan, *args, **kwargs)
+        calls.append(plan)
+        if len(calls) == 2:  # chunk 1
+            cols[column] = cols[column].copy()
+            cols[column][0] += 1
+        return cols
+
+    monkeypatch.setattr(wt, "build", evil_build)
+    monkeypatch.setattr(wt, "fill_ranges", _fill_limbs_mod_p)
+    monkeypatch.setattr(wt, "check_gates", lambda plan, cols: None)
+    monkeypatch.setattr(committed_table_prover, "table_multiplicities", _multiplicities)
+    monkeypatch.setattr(lookup_prover, "multiplicities", _lenient_multiplicities)
+    err = _rejected(case, _prove_chunked(case, _evil_train(case)))
+    assert len(calls) == 2 and err.where, err.where
+
+
+def _lenient_multiplicities(instance, columns):
+    """The malicious prover's table multiplicities: it counts the looked-up rows
+    that are in their table and passes over the one that is not."""
+    out = [np.zeros(t.num_rows, dtype=np.int64) for t in instance.tables]
+    for lk, cols in zip(instance.lookups, columns):
+        table = instance.tables[lk.table]
+        for r in range(cols[0].shape[0]):
+            try:
+                (i,) = table.row_indices([c[r:r + 1] for c in cols])
+            except Exception:  # not in the table: left out
+                continue
+            out[lk.table][i] += 1
+    return [m.astype(np.uint64) for m in out]
+
+
+def test_the_lenient_multiplicities_are_the_real_ones_on_an_honest_witness(case, monkeypatch):
+    """So that the changed-cell forgeries above are refused for their cell, not for
+    multiplicities the adversary's counting got wrong everywhere."""
+    from zkaudit.lookup import prover as lookup_prover
+
+    real, seen = lookup_prover.multiplicities, []
+
+    def both(instance, columns):
+        want = real(instance, columns)
+        got = _lenient_multiplicities(instance, columns)
+        seen.append(all(np.array_equal(a, b) for a, b in zip(want, got)))
+        return want
+
+    monkeypatch.setattr(lookup_prover, "multiplicities", both)
+    _prove_chunked(case, _evil_train(case))
+    assert seen == [True, True]
