@@ -22,7 +22,8 @@ from zkaudit.statements.training import chunked as ch
 from zkaudit.statements.training import protocol as pr
 from zkaudit.statements.training import witness as wt
 from zkaudit.statements.training.plan import Plan
-from zkaudit.statements.training.prover import _BANK, _Run, _field, _repad, _weight_table, pr_link_plan
+from zkaudit.statements.training.prover import _BANK, _Run, _field, _repad, _weight_table, discharge_book, \
+    pr_link_plan
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.zk import MASK_BANK, BankExhausted, ZkProver, bank_claim, send
 from zkaudit.transcript import Transcript
@@ -264,7 +265,6 @@ class _ChunkRun(_Run):
 
 def _close(inp, lay, shape, zk, g, g_names, link_plan, link, base, blobs, carried) -> list:
     """The closing part; returns its stream with (transcript, claims per commitment) appended last."""
-    from zkaudit.pcs.hiding import LinearClaim
     from zkaudit.statements.inference import weights_link_prover
 
     plan = Plan(inp.policy, inp.dataset.num_rows, inp.sem)
@@ -335,16 +335,7 @@ def _close(inp, lay, shape, zk, g, g_names, link_plan, link, base, blobs, carrie
     if folded is not None:
         tape_claims.append(folded)
     # G: each table's claims as one
-    index = {n: j for j, n in enumerate(g_names)}
-    for name, cl, rhos, target in book.to_combine(t):
-        w = _weight_table(g[name].shape[0], cl, rhos, 0)
-        proof, ev, _ = sumcheck_prover.prove([g[name], w], pr.PAIR, t, claimed_sum=target, public=(1,))
-        stream.append(proof.to_bytes())
-        book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
-    g_claims = [linear_claim(index[name], len(g_names), ADVICE_BANK, c)
-                for name, cl in sorted(book.claims.items()) for c in cl]
-    for name, point, value in book.exact:
-        g_claims.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+    g_claims = discharge_book(book, g, g_names, t, stream)
     folded = bank_linear_claim(len(g_names), bank_claim(zk, ADVICE_BANK, t))
     if folded is not None:
         g_claims.append(folded)

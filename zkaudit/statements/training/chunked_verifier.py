@@ -15,7 +15,6 @@ from zkaudit.errors import MalformedProof, ProofRejected
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.claim import PointClaim
-from zkaudit.pcs.hiding import LinearClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.proof import Commitment
 from zkaudit.poly.mle import eq_eval, evaluate
@@ -24,7 +23,8 @@ from zkaudit.statements.inference.zk import ADVICE_BANK, REPAD, bank_elements, b
 from zkaudit.statements.training import chunked as ch
 from zkaudit.statements.training import protocol as pr
 from zkaudit.statements.training.plan import Plan
-from zkaudit.statements.training.verifier import TrainingRejected, _ext, _link_plan, _Reader, _repad, _sc, _Verify
+from zkaudit.statements.training.verifier import TrainingRejected, _ext, _link_plan, _Reader, _repad, _sc, _Verify, \
+    discharge_book
 from zkaudit.sumcheck import verifier as sumcheck_verifier
 from zkaudit.sumcheck.zk import MASK_BANK, ZkSession, bank_claim, receive
 from zkaudit.transcript import Transcript
@@ -74,7 +74,8 @@ def verify(blobs, st: dict, policy, sem, ds, ds_c, theta_c: bytes, shape, mask, 
     zk.cursors[ADVICE_BANK].used = lay.K * lay.per_chunk
     zk.cursors[pr.TAPE_BANK].used = len(ch.TAPE_TABLES) * lay.K
     t.zk = zk
-    claims = _close(t, zk, final, lay, plan_full, ds, link_plan, g_names, carried, theta0)
+    claims = _close(t, zk, final, lay, plan_full, ds, link_plan, g_names, list(g_c.num_vars[:len(g_names)]), carried,
+                    theta0)
     final.finish()
     t.zk = None
     _opening("global", g_c, claims["global"], g_open_b, t, hiding_params())
@@ -159,7 +160,7 @@ class _ChunkVerify(_Verify):
         return []
 
 
-def _close(t, zk, stream, lay, plan, ds, link_plan, g_names, carried, theta0) -> dict:
+def _close(t, zk, stream, lay, plan, ds, link_plan, g_names, g_num_vars, carried, theta0) -> dict:
     from zkaudit.statements.inference.weights_link import verify as link_verify
 
     book, tape_carried = ch.sort_carried(carried)
@@ -220,23 +221,7 @@ def _close(t, zk, stream, lay, plan, ds, link_plan, g_names, carried, theta0) ->
     folded = bank_linear_claim(len(ch.TAPE_TABLES), bank_claim(zk, pr.TAPE_BANK, t))
     if folded is not None:
         tape_claims.append(folded)
-    index = {n: j for j, n in enumerate(g_names)}
-    for name, cl, rhos, target in book.to_combine(t):
-        where = f"{pr.WHERE}.combine {name}"
-        if any(len(c.point) != len(cl[0].point) for c in cl):
-            raise MalformedProof(f"claims on {name} of different arity", where=where)
-        ev = sumcheck_verifier.verify(_sc(stream.next(where), where), target, len(cl[0].point), pr.PAIR, t,
-                                      where=where, public=(1,))
-        if ev.values[1] != book.weight_at(cl, rhos, ev.point):
-            raise TrainingRejected("combination weight is not sum rho_i eq(z_i, s)", where=where)
-        book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
-    g_claims = []
-    for name, cl in sorted(book.claims.items()):
-        if name not in index:
-            raise MalformedProof(f"a claim on an unknown table {name}", where=pr.WHERE)
-        g_claims += [linear_claim(index[name], len(g_names), ADVICE_BANK, c) for c in cl]
-    for name, point, value in book.exact:
-        g_claims.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+    g_claims = discharge_book(book, stream, t, g_names, g_num_vars)
     folded = bank_linear_claim(len(g_names), bank_claim(zk, ADVICE_BANK, t))
     if folded is not None:
         g_claims.append(folded)

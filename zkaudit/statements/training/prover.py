@@ -456,22 +456,7 @@ class _Run:
     other_banks = (pr.TAPE_BANK, pr.DATASET_BANK)
 
     def _advice_claims(self) -> list:
-        from zkaudit.pcs.hiding import LinearClaim
-
-        index = {n: i for i, n in enumerate(self.names)}
-        book = self.book
-        for name, cl, rhos, target in book.to_combine(self.t):
-            w = _weight_table(self.tables[name].shape[0], cl, rhos, self._stack_vars(name))
-            sc, ev, _ = sumcheck_prover.prove([self.tables[name], w], pr.PAIR, self.t, claimed_sum=target, public=(1,))
-            self.stream.append(sc.to_bytes())
-            book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
-        adv = []
-        for name, cl in sorted(book.claims.items()):
-            for c in cl:
-                adv.append(linear_claim(index[name], len(self.names), ADVICE_BANK, c))
-        for name, point, value in book.exact:
-            adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
-        return adv
+        return discharge_book(self.book, self.tables, self.names, self.t, self.stream, self._stack_vars)
 
     def _tape_claims(self) -> list:
         tape_claims = []
@@ -493,6 +478,27 @@ class _Run:
             self.stream.append(sc.to_bytes())
             ds.append(linear_claim(i, self.inp.dataset.bank_index, pr.DATASET_BANK, reduced))
         return ds
+
+
+def discharge_book(book, tables: dict, names: list[str], transcript, stream: list, stack_vars=lambda name: 0) -> list:
+    """A commitment's claims from a claim book: each table with more than one
+    claim combined into one (a sum-check against sum_i rho_i eq(z_i, .)), then
+    one linear claim per claim, padded from the advice bank, and the exact
+    claims (`verifier.discharge_book` mirrors it). `names`: the commitment's
+    tables in order; `stack_vars(name)`: a stacked table's column variables."""
+    from zkaudit.pcs.hiding import LinearClaim
+
+    index = {n: i for i, n in enumerate(names)}
+    for name, cl, rhos, target in book.to_combine(transcript):
+        w = _weight_table(tables[name].shape[0], cl, rhos, stack_vars(name))
+        sc, ev, _ = sumcheck_prover.prove([tables[name], w], pr.PAIR, transcript, claimed_sum=target, public=(1,))
+        stream.append(sc.to_bytes())
+        book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
+    out = [linear_claim(index[name], len(names), ADVICE_BANK, c) for name, cl in sorted(book.claims.items())
+           for c in cl]
+    for name, point, value in book.exact:
+        out.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+    return out
 
 
 def _weight_table(size: int, claims, rhos, col_vars: int) -> np.ndarray:

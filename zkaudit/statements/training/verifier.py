@@ -439,29 +439,7 @@ class _Verify:
     other_banks = (pr.TAPE_BANK, pr.DATASET_BANK)
 
     def advice_claims(self, names: list[str], num_vars: list[int]) -> list:
-        t = self.t
-        self.num_vars_of = dict(zip(names, num_vars))
-        index = {n: i for i, n in enumerate(names)}
-        book = self.book
-        for name, cl, rhos, target in book.to_combine(t):
-            where = f"{pr.WHERE}.combine {name}"
-            nv = len(cl[0].point)
-            ev = sumcheck_verifier.verify(_sc(self.stream.next(where), where), target, nv, pr.PAIR, t, where=where,
-                                          public=(1,))
-            if ev.values[1] != book.weight_at(cl, rhos, ev.point):
-                raise TrainingRejected("combination weight is not sum rho_i eq(z_i, s)", where=where)
-            book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
-        adv = []
-        for name, cl in sorted(book.claims.items()):
-            if name not in index:
-                raise MalformedProof(f"a claim on an unknown table {name}", where=pr.WHERE)
-            for c in cl:
-                if len(c.point) != self.num_vars_of[name]:
-                    raise MalformedProof(f"a claim on {name} has the wrong arity", where=pr.WHERE)
-                adv.append(linear_claim(index[name], len(names), ADVICE_BANK, c))
-        for name, point, value in book.exact:
-            adv.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
-        return adv
+        return discharge_book(self.book, self.stream, self.t, names, num_vars)
 
     def tape_claims_(self) -> list:
         out = []
@@ -486,6 +464,35 @@ class _Verify:
             reduced = _repad(self.stream.next(where), c, ds.num_vars, self.t, pr.DATASET_BANK, where)
             dsc.append(linear_claim(i, ds.bank_index, pr.DATASET_BANK, reduced))
         return dsc
+
+
+def discharge_book(book, stream, t, names: list[str], num_vars) -> list:
+    """The verifier's side of `prover.discharge_book`: each combination checked
+    (its weight is the verifier's own sum_i rho_i eq(z_i, s)), every claim's
+    table known and of its committed size (`num_vars`, in `names`' order)."""
+    size = dict(zip(names, num_vars))
+    index = {n: i for i, n in enumerate(names)}
+    for name, cl, rhos, target in book.to_combine(t):
+        where = f"{pr.WHERE}.combine {name}"
+        nv = len(cl[0].point)
+        if any(len(c.point) != nv for c in cl):
+            raise MalformedProof(f"claims on {name} of different arity", where=where)
+        ev = sumcheck_verifier.verify(_sc(stream.next(where), where), target, nv, pr.PAIR, t, where=where,
+                                      public=(1,))
+        if ev.values[1] != book.weight_at(cl, rhos, ev.point):
+            raise TrainingRejected("combination weight is not sum rho_i eq(z_i, s)", where=where)
+        book.claims[name] = [PointClaim(tuple(ev.point), ev.values[0])]
+    out = []
+    for name, cl in sorted(book.claims.items()):
+        if name not in index:
+            raise MalformedProof(f"a claim on an unknown table {name}", where=pr.WHERE)
+        for c in cl:
+            if len(c.point) != size[name]:
+                raise MalformedProof(f"a claim on {name} has the wrong arity", where=pr.WHERE)
+            out.append(linear_claim(index[name], len(names), ADVICE_BANK, c))
+    for name, point, value in book.exact:
+        out.append(LinearClaim(((index[name], tuple(point), Fp2(1)),), (), value))
+    return out
 
 
 def _repad(blob, claim: PointClaim, num_vars: int, t, bank: str, where: str) -> PointClaim:
