@@ -110,6 +110,23 @@ def in_process_verify(proof: Path, circuit: Path, env: dict) -> float | None:
     return seconds if rc == 0 else None
 
 
+def _one_sample(src: Path, compiled: Path, work: Path) -> Path:
+    """The zoo's input.json, or its first sample where the circuit cannot prove the file as one
+    batch (clinical_transformer has activations without a leading batch axis)."""
+    from zkaudit.circuit import load_circuit, read_inputs
+    from zkaudit.statements.inference.batch import BatchUnsupported, widen
+
+    circuit = load_circuit(compiled)
+    samples = read_inputs(src / "input.json", circuit).samples
+    try:
+        widen(circuit, len(samples))
+        return src / "input.json"
+    except BatchUnsupported:
+        single = work / f"{src.name}.input.json"
+        single.write_text(json.dumps({"inputs_int": {k: v.tolist() for k, v in samples[0].items()}}))
+        return single
+
+
 def setup(models: list[str], work: Path, env: dict) -> None:
     for name in models:
         compiled, proof = work / name, work / f"{name}.zkp"
@@ -120,7 +137,7 @@ def setup(models: list[str], work: Path, env: dict) -> None:
         subprocess.run(_zkaudit() + ["compile", str(src / "model.onnx"), "--out", str(compiled),
                                      "--calibration", str(src / "calibration.npy")],
                        env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(_zkaudit() + ["prove", str(compiled), "--input", str(src / "input.json"),
+        subprocess.run(_zkaudit() + ["prove", str(compiled), "--input", str(_one_sample(src, compiled, work)),
                                      "--out", str(proof), "--force"],
                        env=env, check=True, stdout=subprocess.DEVNULL)
         print(f"  setup {name}: compiled and proved in {time.perf_counter() - t0:.1f} s", flush=True)
