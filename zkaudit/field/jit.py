@@ -103,6 +103,25 @@ def warm() -> bool:
     return "numba.cpython.cmathimpl" in sys.modules
 
 
+def num_threads() -> int:
+    """`numba.get_num_threads()`, without importing numba while it is not
+    loaded: then the size numba's pool will have (NUMBA_NUM_THREADS, else the
+    CPUs this process may run on, as numba's config reads them). For sizing
+    work split across the pool: a number that only tunes speed."""
+    if loaded():
+        return sys.modules["numba"].get_num_threads()
+    import os
+
+    try:
+        return max(1, int(os.environ["NUMBA_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 def is_loaded(kernel) -> bool:
     """The kernel has a compiled (or cache-loaded) signature in this process."""
     if isinstance(kernel, Kernel):

@@ -78,12 +78,25 @@ def _pair(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"length mismatch: {a.shape[0]} vs {b.shape[0]}")
 
 
+def _plain(a: np.ndarray) -> np.ndarray:
+    """a as the one array type the kernels are compiled for: C-contiguous,
+    aligned and writeable. numba types a read-only array (np.frombuffer,
+    a broadcast, a file's weights) or an unaligned one as another signature,
+    and compiles (~0.5 s) and caches every kernel it reaches once more for
+    it; a copy costs far less than the kernel's own pass."""
+    f = a.flags
+    return a if f.c_contiguous and f.aligned and f.writeable else np.array(a, dtype=U64, order="C")
+
+
 def _out(shape, out):
+    """The array a kernel writes: `out` when it is a plain array (`_plain`),
+    else a fresh one that `_store` copies into `out` (a view's reshape
+    would be a copy, and the kernel's writes lost)."""
     if out is None:
         return np.empty(shape, dtype=U64)
     if out.shape != shape or out.dtype != U64:
         raise ValueError(f"out must be uint64 of shape {shape}")
-    return out
+    return out if _plain(out) is out else np.empty(shape, dtype=U64)
 
 
 # ------------------------------------------------------------ construction
@@ -110,6 +123,8 @@ def from_int64(a: np.ndarray) -> np.ndarray:
         neg = a < 0
         out[neg] = U64(P) - U64(1) - (-(a[neg] + 1)).astype(U64)
         return out
+    if not (a.flags.writeable and a.flags.aligned):  # one signature (see `_plain`)
+        a = a.copy()
     out = np.empty(a.shape[0], dtype=U64)
     k.from_int64_v(a, out)
     return out
@@ -153,37 +168,40 @@ def add(a, b, out=None):
     _pair(a, b)
     if _numpy(a.shape[0], "add_vv", "ext_add_vv"):
         return _store(nf.add(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.add(a, b), out)
+    a, b = _plain(a), _plain(b)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.add_vv(a, b, o)
-        return o
+        return _store(o, out)
     a, b = lift(a), lift(b)
     o = _out(a.shape, out)
     k.ext_add_vv(a, b, o)
-    return o
+    return _store(o, out)
 
 
 def sub(a, b, out=None):
     _pair(a, b)
     if _numpy(a.shape[0], "sub_vv", "ext_sub_vv"):
         return _store(nf.sub(lift(a), lift(b)) if is_ext(a) or is_ext(b) else nf.sub(a, b), out)
+    a, b = _plain(a), _plain(b)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.sub_vv(a, b, o)
-        return o
+        return _store(o, out)
     a, b = lift(a), lift(b)
     o = _out(a.shape, out)
     k.ext_sub_vv(a, b, o)
-    return o
+    return _store(o, out)
 
 
 def neg(a, out=None):
     _check(a)
     if _numpy(a.shape[0], "neg_v"):
         return _store(nf.neg(a), out)
+    a = _plain(a)
     o = _out(a.shape, out)
     k.neg_v(a.reshape(-1), o.reshape(-1))  # negation is coefficient-wise
-    return o
+    return _store(o, out)
 
 
 def mul(a, b, out=None):
@@ -195,18 +213,19 @@ def mul(a, b, out=None):
             e, base = (a, b) if is_ext(a) else (b, a)
             return _store(nf.ext_mul_base(e, base), out)
         return _store(nf.mul(a, b), out)
+    a, b = _plain(a), _plain(b)
     if not is_ext(a) and not is_ext(b):
         o = _out(a.shape, out)
         k.mul_vv(a, b, o)
-        return o
+        return _store(o, out)
     if is_ext(a) and is_ext(b):
         o = _out(a.shape, out)
         k.ext_mul_vv(a, b, o)
-        return o
+        return _store(o, out)
     e, base = (a, b) if is_ext(a) else (b, a)
     o = _out(e.shape, out)
     k.ext_mul_vb(e, base, o)
-    return o
+    return _store(o, out)
 
 
 def fma(a, b, c, out=None):
@@ -217,14 +236,15 @@ def fma(a, b, c, out=None):
         if not (is_ext(a) or is_ext(b) or is_ext(c)):
             return _store(nf.add(nf.mul(a, b), c), out)
         return _store(nf.add(nf.ext_mul(lift(a), lift(b)), lift(c)), out)
+    a, b, c = _plain(a), _plain(b), _plain(c)
     if not (is_ext(a) or is_ext(b) or is_ext(c)):
         o = _out(a.shape, out)
         k.fma_vvv(a, b, c, o)
-        return o
+        return _store(o, out)
     a, b, c = lift(a), lift(b), lift(c)
     o = _out(a.shape, out)
     k.ext_fma_vvv(a, b, c, o)
-    return o
+    return _store(o, out)
 
 
 def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
@@ -235,6 +255,7 @@ def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
             sv = np.array([s.c0, s.c1], dtype=U64)
             return _store(nf.ext_mul(lift(a), sv[None, :]), out)
         return _store(nf.mul(a, U64(Fp(s).value if isinstance(s, int) else Fp._other(s))), out)
+    a = _plain(a)
     if isinstance(s, Fp2):
         if is_ext(a):
             o = _out(a.shape, out)
@@ -242,11 +263,11 @@ def scale(s: int | Fp | Fp2, a: np.ndarray, out=None) -> np.ndarray:
         else:
             o = _out((a.shape[0], 2), out)
             k.ext_scale_sb(U64(s.c0), U64(s.c1), a, o)
-        return o
+        return _store(o, out)
     sv = U64(Fp(s).value if isinstance(s, int) else Fp._other(s))
     o = _out(a.shape, out)
     k.scale_sv(sv, a.reshape(-1), o.reshape(-1))  # base scalar acts coefficient-wise
-    return o
+    return _store(o, out)
 
 
 def pow(a: np.ndarray, e: int, out=None) -> np.ndarray:
@@ -256,25 +277,28 @@ def pow(a: np.ndarray, e: int, out=None) -> np.ndarray:
         raise TypeError("pow is defined for base vectors; use Fp2 ** e for extension scalars")
     if not 0 <= e < 1 << 64:
         raise ValueError("exponent must be in [0, 2^64)")
+    a = _plain(a)
     o = _out(a.shape, out)
     k.pow_vs(a, U64(e), o)
-    return o
+    return _store(o, out)
 
 
 def batch_inv(a: np.ndarray, out=None) -> np.ndarray:
     """Elementwise inverse by Montgomery's trick; ZeroDivisionError names a zero."""
     _check(a)
+    a = _plain(a)
     o = _out(a.shape, out)
     zero_at = k.ext_batch_inv_v(a, o) if is_ext(a) else k.batch_inv_v(a, o)
     if zero_at >= 0:
         raise ZeroDivisionError(f"batch_inv: entry {zero_at} is zero")
-    return o
+    return _store(o, out)
 
 
 def sum(a: np.ndarray) -> Fp | Fp2:
     _check(a)
     if _numpy(a.shape[0], "sum_v", "ext_sum_v"):
         return Fp2(*nf.ext_sum(a)) if is_ext(a) else Fp(nf.sum(a))
+    a = _plain(a)
     if is_ext(a):
         c0, c1 = k.ext_sum_v(a)
         return Fp2(int(c0), int(c1))
@@ -289,6 +313,7 @@ def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
             return Fp(nf.inner(a, b))
         e, other = (a, b) if is_ext(a) else (b, a)
         return Fp2(*nf.ext_inner(e, other))
+    a, b = _plain(a), _plain(b)
     if not is_ext(a) and not is_ext(b):
         return Fp(int(k.inner_vv(a, b)))
     if is_ext(a) and is_ext(b):
@@ -300,9 +325,11 @@ def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
 
 
 def _store(result: np.ndarray, out):
-    if out is None:
+    if out is None or result is out:
         return result
-    _out(result.shape, out)[...] = result
+    if out.shape != result.shape or out.dtype != U64:
+        raise ValueError(f"out must be uint64 of shape {result.shape}")
+    out[...] = result
     return out
 
 

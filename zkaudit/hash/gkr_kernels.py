@@ -13,21 +13,32 @@ s(0) and s(2..8) (s(1) slot zero: the driver sets g(1) = claim - g(0)). Lanes ar
 before the first fold and extension (8, N, 2) after. The generic sum-check
 (`sumcheck.prover`) on the same tables is the reference (tests compare
 proofs byte for byte).
+
+`round_evals` runs a kernel or, for lanes below `NUMPY_BELOW` entries while
+that kernel is not loaded in the process, `round_evals_numpy` (the eight
+points evaluated directly, every pair per array operation; the same values,
+`field.jit.use_kernel`): a small proof's weight hashes never start numba.
+Importing this module imports no numba (`field.jit.njit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, mul_small, sub
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
 from zkaudit.hash.kernels import _sbox  # x^7, the permutation's own S-box
+
+add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, mul_small, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "mul", "mul_small", "sub")
 
 NUM_POINTS = 9
 NUM_CHUNKS = 64
 SERIAL_PAIRS = 1 << 10
-
-
+# Below this many lane entries a round takes the numpy path (unless its
+# kernel is loaded already).
+NUMPY_BELOW = 1 << 14
 
 
 @njit(cache=True)
@@ -328,5 +339,46 @@ def round_evals(lanes: np.ndarray, eqs: np.ndarray, m: np.ndarray, full: bool) -
     (N / 2, 2), m (8, 2)."""
     serial = lanes.shape[1] // 2 < SERIAL_PAIRS
     if lanes.ndim == 3:
-        return (_round_serial_ext if serial else _round_parallel_ext)(lanes, eqs, m, full)
-    return (_round_serial_base if serial else _round_parallel_base)(lanes, eqs, m, full)
+        kernel = _round_serial_ext if serial else _round_parallel_ext
+    else:
+        kernel = _round_serial_base if serial else _round_parallel_base
+    if jit.use_kernel(lanes.shape[0] * lanes.shape[1], NUMPY_BELOW, kernel):
+        return kernel(lanes, eqs, m, full)
+    return round_evals_numpy(lanes, eqs, m, full)
+
+
+def _ext_sbox_numpy(a):
+    b = nf.ext_mul(a, a)
+    return nf.ext_mul(nf.ext_mul(b, a), nf.ext_mul(b, b))
+
+
+def _base_sbox_numpy(a):
+    b = nf.mul(a, a)
+    return nf.mul(nf.mul(b, a), nf.mul(b, b))
+
+
+def round_evals_numpy(lanes, eqs, m, full):
+    """`round_evals` on numpy: every lane on its line at t = 0, 2..8 (one
+    array of all points), sigma_k applied, combined by m, weighted by eqs."""
+    ext = lanes.ndim == 3
+    h = lanes.shape[1] // 2
+    a, b = lanes[:, :h], lanes[:, h : 2 * h]
+    d = nf.sub(b, a)
+    points, v = [a], a
+    for t in range(1, NUM_POINTS):
+        v = nf.add(v, d)
+        if t != 1:  # s(1) comes from the claim, as in the kernels
+            points.append(v)
+    vals = np.stack(points)  # (8 points, 8 lanes, h[, 2])
+    sbox = _ext_sbox_numpy if ext else _base_sbox_numpy
+    if full:
+        vals = sbox(vals)
+    else:
+        vals[:, 0] = sbox(vals[:, 0])
+    weights = m[None, :, None, :]  # (1, 8, 1, 2)
+    terms = nf.ext_mul(vals, weights) if ext else nf.mul(vals[..., None], weights)
+    f = nf.sum_axis(terms, axis=1)  # (8 points, h, 2)
+    s = nf.sum_axis(nf.ext_mul(f, eqs[None, :h]), axis=1)  # (8 points, 2)
+    out = np.zeros((NUM_POINTS, 2), dtype=np.uint64)
+    out[0], out[2:] = s[0], s[1:]
+    return out

@@ -15,15 +15,32 @@ tests also check this unrolling.
 The round constants travel as arguments (uint64 arrays built once in
 `RC_EXTERNAL`, `RC_INTERNAL`), which keeps the cached machine code independent of
 module globals.
+
+Each batch function (`permute_rows`, `compress_rows`, `hash_leaf_rows`,
+`trace_rows`) runs its numba kernel (`_name`) or, for a batch below
+`NUMPY_BELOW` states while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and values: the
+permutation on lane-major (8, n) arrays, every state of the batch per array
+operation (`field.jit.use_kernel`). A small proof's few hashes then never
+start numba. Importing this module imports no numba (`field.jit.njit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import U64_1, add, mul, sub
-from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.constants import P
+from zkaudit.field.jit import njit, prange
+from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, MATRIX_DIAG_8
+
+add, mul, sub = jit.imported("zkaudit.field.arith", "add", "mul", "sub")
+
+U64_1 = np.uint64(1)
+# Below this many states a batch takes the numpy path (unless its kernel is
+# loaded already): ~5 ms of numpy calls per batch, ~1 us more per state.
+NUMPY_BELOW = 1 << 10
 
 _HALF_P_PLUS_1 = np.uint64((((1 << 64) - (1 << 32) + 1) + 1) // 2)  # (p + 1) / 2
 
@@ -116,7 +133,7 @@ def permute_lanes(x0, x1, x2, x3, x4, x5, x6, x7, rc_ext, rc_int):
 
 
 @njit(parallel=True, cache=True)
-def permute_rows(states, out, rc_ext, rc_int):
+def _permute_rows(states, out, rc_ext, rc_int):
     """out[i] = permute(states[i]) for every row (out may alias states)."""
     for i in prange(states.shape[0]):
         y = permute_lanes(states[i, 0], states[i, 1], states[i, 2], states[i, 3],
@@ -126,7 +143,7 @@ def permute_rows(states, out, rc_ext, rc_int):
 
 
 @njit(parallel=True, cache=True)
-def compress_rows(states, out, rc_ext, rc_int):
+def _compress_rows(states, out, rc_ext, rc_int):
     """out[i] = permute(states[i])[0:4]: row i of a level viewed as (n/2, 8)
     holds children 2i and 2i+1, so this computes the parent level."""
     for i in prange(states.shape[0]):
@@ -139,7 +156,7 @@ def compress_rows(states, out, rc_ext, rc_int):
 
 
 @njit(parallel=True, cache=True)
-def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
+def _hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
     """out[i] = permute(blocks[i, 0:7] || tag)[0:4]."""
     for i in prange(blocks.shape[0]):
         y = permute_lanes(blocks[i, 0], blocks[i, 1], blocks[i, 2], blocks[i, 3],
@@ -151,7 +168,7 @@ def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
 
 
 @njit(parallel=True, cache=True)
-def trace_rows(states, trace, rc_ext, rc_int):
+def _trace_rows(states, trace, rc_ext, rc_int):
     """Every layer of the permutation, lane-major, for the data-parallel GKR
     (`zkaudit.hash.gkr`): trace[0, k, i] is lane k of M_E states[i], and
     trace[r + 1, k, i] lane k after round r (4 full, 22 partial, 4 full:
@@ -171,3 +188,159 @@ def trace_rows(states, trace, rc_ext, rc_int):
                 x0, x1, x2, x3, x4, x5, x6, x7 = _internal_linear(x0, x1, x2, x3, x4, x5, x6, x7)
             trace[r + 1, 0, i], trace[r + 1, 1, i], trace[r + 1, 2, i], trace[r + 1, 3, i] = x0, x1, x2, x3
             trace[r + 1, 4, i], trace[r + 1, 5, i], trace[r + 1, 6, i], trace[r + 1, 7, i] = x4, x5, x6, x7
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def permute_rows(states, out, rc_ext, rc_int):
+    """out[i] = permute(states[i]) for every row (out may alias states)."""
+    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _permute_rows):
+        _permute_rows(states, out, rc_ext, rc_int)
+    else:
+        permute_rows_numpy(states, out, rc_ext, rc_int)
+
+
+def compress_rows(states, out, rc_ext, rc_int):
+    """out[i] = permute(states[i])[0:4]."""
+    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _compress_rows):
+        _compress_rows(states, out, rc_ext, rc_int)
+    else:
+        compress_rows_numpy(states, out, rc_ext, rc_int)
+
+
+def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
+    """out[i] = permute(blocks[i, 0:7] || tag)[0:4]."""
+    if jit.use_kernel(blocks.shape[0], NUMPY_BELOW, _hash_leaf_rows):
+        _hash_leaf_rows(blocks, tag, out, rc_ext, rc_int)
+    else:
+        hash_leaf_rows_numpy(blocks, tag, out, rc_ext, rc_int)
+
+
+def trace_rows(states, trace, rc_ext, rc_int):
+    """Every layer of the permutation, lane-major (see `_trace_rows`)."""
+    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _trace_rows):
+        _trace_rows(states, trace, rc_ext, rc_int)
+    else:
+        trace_rows_numpy(states, trace, rc_ext, rc_int)
+
+
+# ---------------------------------------------------------------- numpy paths
+#
+# A state batch is lane-major, x[k] = lane k of every state: the S-boxes of
+# a full round are one array of 8n elements, the internal matrix's diagonal
+# one product by a column of constants.
+
+_DIAG = np.array(MATRIX_DIAG_8, dtype=np.uint64)[:, None]  # V of M_I = 1 1^T + diag(V)
+
+
+def _sbox_numpy(x):
+    x2 = nf.mul(x, x)
+    return nf.mul(nf.mul(x2, x), nf.mul(x2, x2))
+
+
+def _external_linear_numpy(x):
+    """circ(2 M4, M4) on (8, n): M4 on each half, then lane i gets the sum of lanes = i mod 4."""
+    a, b, c, d = x[0::4], x[1::4], x[2::4], x[3::4]  # (2, n) each: lanes i and i + 4
+    t01, t23 = nf.add(a, b), nf.add(c, d)
+    t0123 = nf.add(t01, t23)
+    t01123, t01233 = nf.add(t0123, b), nf.add(t0123, d)
+    y = np.empty((2, 4) + x.shape[1:], dtype=np.uint64)
+    y[:, 0] = nf.add(t01123, t01)
+    y[:, 1] = nf.add(t01123, nf.add(c, c))
+    y[:, 2] = nf.add(t01233, t23)
+    y[:, 3] = nf.add(t01233, nf.add(a, a))
+    return nf.add(y, nf.add(y[0], y[1])).reshape(x.shape)
+
+
+def _internal_linear_numpy(x):
+    s = nf.add(x[:4], x[4:])
+    s = nf.add(s[:2], s[2:])
+    return nf.add(nf.add(s[0], s[1]), nf.mul(x, _DIAG))
+
+
+def _permute_numpy(x, rc_ext, rc_int, trace=None):
+    """permute on a lane-major (8, n) batch (x is not modified); with `trace`
+    (31, 8, n), every layer as `_trace_rows` writes it. Below `INTS_BELOW`
+    states, state by state on Python ints (`_permute_ints`)."""
+    if x.shape[1] < INTS_BELOW:
+        return _permute_ints(x, rc_ext, rc_int, trace)
+    return _permute_lanes_numpy(x, rc_ext, rc_int, trace)
+
+
+def _permute_lanes_numpy(x, rc_ext, rc_int, trace=None):
+    x = _external_linear_numpy(x)
+    layers = [x]
+    n_int = rc_int.shape[0]
+    for r in range(8 + n_int):
+        if r < 4 or r >= 4 + n_int:
+            e = r if r < 4 else r - n_int
+            x = _external_linear_numpy(_sbox_numpy(nf.add(x, rc_ext[e][:, None])))
+        else:
+            x = x.copy()
+            x[0] = _sbox_numpy(nf.add(x[0], rc_int[r - 4]))
+            x = _internal_linear_numpy(x)
+        layers.append(x)
+    if trace is not None:
+        trace[...] = np.stack(layers)
+    return x
+
+
+# A numpy batch costs ~3,000 array operations whatever its size (~5 ms); a
+# state on Python ints ~0.1 ms (`pow` is the S-box).
+INTS_BELOW = 32
+_V = [int(v) for v in MATRIX_DIAG_8]
+_P = int(P)
+
+
+def _external_linear_ints(x):
+    y = []
+    for a, b, c, d in (x[0:4], x[4:8]):
+        t01, t23 = a + b, c + d
+        t0123 = t01 + t23
+        t01123, t01233 = t0123 + b, t0123 + d
+        y += [t01123 + t01, t01123 + 2 * c, t01233 + t23, t01233 + 2 * a]
+    s = [y[i] + y[i + 4] for i in range(4)]
+    return [(y[i] + s[i & 3]) % _P for i in range(8)]
+
+
+def _permute_ints(x, rc_ext, rc_int, trace=None):
+    """`_permute_lanes_numpy` state by state on Python ints (the same values)."""
+    rc_e, rc_i = rc_ext.tolist(), rc_int.tolist()
+    n_int = len(rc_i)
+    out = np.empty((8, x.shape[1]), dtype=np.uint64)
+    for col, state in enumerate(x.T.tolist()):
+        v = _external_linear_ints(state)
+        layers = [v]
+        for r in range(8 + n_int):
+            if r < 4 or r >= 4 + n_int:
+                rc = rc_e[r if r < 4 else r - n_int]
+                v = _external_linear_ints([pow(a + c, 7, _P) for a, c in zip(v, rc)])
+            else:
+                v = [pow(v[0] + rc_i[r - 4], 7, _P)] + v[1:]
+                s = sum(v)
+                v = [(s + d * a) % _P for d, a in zip(_V, v)]
+            layers.append(v)
+        if trace is not None:
+            trace[:, :, col] = np.array(layers, dtype=np.uint64)
+        out[:, col] = np.array(v, dtype=np.uint64)
+    return out
+
+
+def permute_rows_numpy(states, out, rc_ext, rc_int):
+    out[...] = _permute_numpy(states.T, rc_ext, rc_int).T
+
+
+def compress_rows_numpy(states, out, rc_ext, rc_int):
+    out[...] = _permute_numpy(states.T, rc_ext, rc_int)[:4].T
+
+
+def hash_leaf_rows_numpy(blocks, tag, out, rc_ext, rc_int):
+    x = np.empty((8, blocks.shape[0]), dtype=np.uint64)
+    x[:7] = blocks[:, :7].T
+    x[7] = tag
+    out[...] = _permute_numpy(x, rc_ext, rc_int)[:4].T
+
+
+def trace_rows_numpy(states, trace, rc_ext, rc_int):
+    _permute_numpy(states.T, rc_ext, rc_int, trace)

@@ -2,18 +2,34 @@
 
 layer_up:  p'[i] = p[i] q[i+h] + p[i+h] q[i],  q'[i] = q[i] q[i+h]   (h = half)
 leaf_denominators:  out[i] = k - sum_c coeffs[c] * cols[c, i]   (k = alpha - beta^W tag)
+
+Each public function (`layer_up`, `leaf_denominators`, `layer_round`,
+`layer_fold_round`) runs its numba kernel (`_name`) or, for a job below
+`NUMPY_BELOW` entries while that kernel is not loaded in the process, the
+numpy path `name_numpy` with the same signature and the same values
+(`field.jit.use_kernel`): a small circuit's lookups never start numba, whose
+start-up (~0.3 s) is more than all their work. Importing this module
+imports no numba (`field.jit.njit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from zkaudit.field.arith import ext_add, ext_mul, ext_mul_base, ext_sub
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
+from zkaudit.field.jit import njit, prange
+
+ext_add, ext_mul, ext_mul_base, ext_sub = jit.imported(
+    "zkaudit.field.arith", "ext_add", "ext_mul", "ext_mul_base", "ext_sub")
+
+# Below this many table entries a call takes the numpy path (unless its
+# kernel is loaded already).
+NUMPY_BELOW = 1 << 14
 
 
 @njit(parallel=True, cache=True)
-def layer_up(p, q, po, qo):
+def _layer_up(p, q, po, qo):
     h = po.shape[0]
     for i in prange(h):
         a0, a1 = ext_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
@@ -23,7 +39,7 @@ def layer_up(p, q, po, qo):
 
 
 @njit(parallel=True, cache=True)
-def leaf_denominators(cols, coeffs, k0, k1, out):
+def _leaf_denominators(cols, coeffs, k0, k1, out):
     n = out.shape[0]
     for i in prange(n):
         s0, s1 = k0, k1
@@ -116,11 +132,6 @@ def _layer_round_serial(stack, eqs, lam0, lam1):
 SERIAL_PAIRS = 1 << 11
 
 
-def layer_round(stack, eqs, lam0, lam1):
-    """s(0), s(2) as (2, 2), pairs weighted by eqs (half entries), no folding."""
-    if stack.shape[1] // 2 < SERIAL_PAIRS:
-        return _layer_round_serial(stack, eqs, lam0, lam1)
-    return _layer_round_parallel(stack, eqs, lam0, lam1)
 
 
 @njit(cache=True)
@@ -170,9 +181,81 @@ def _layer_fold_round_serial(stack, r0, r1, eqs, lam0, lam1, out):
     return _reduce(partial)
 
 
+# ---------------------------------------------------------------- dispatch
+
+
+def layer_up(p, q, po, qo):
+    """The next layer up of a fractional-sum tree (see the module docstring)."""
+    if jit.use_kernel(2 * po.shape[0], NUMPY_BELOW, _layer_up):
+        _layer_up(p, q, po, qo)
+    else:
+        layer_up_numpy(p, q, po, qo)
+
+
+def leaf_denominators(cols, coeffs, k0, k1, out):
+    """out[i] = k - sum_c coeffs[c] * cols[c, i] (see the module docstring)."""
+    if jit.use_kernel(cols.shape[0] * out.shape[0], NUMPY_BELOW, _leaf_denominators):
+        _leaf_denominators(cols, coeffs, k0, k1, out)
+    else:
+        leaf_denominators_numpy(cols, coeffs, k0, k1, out)
+
+
+def layer_round(stack, eqs, lam0, lam1):
+    """s(0), s(2) as (2, 2), pairs weighted by eqs (half entries), no folding."""
+    kernel = _layer_round_serial if stack.shape[1] // 2 < SERIAL_PAIRS else _layer_round_parallel
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, kernel):
+        return kernel(stack, eqs, lam0, lam1)
+    return layer_round_numpy(stack, eqs, lam0, lam1)
+
+
 def layer_fold_round(stack, r0, r1, eqs, lam0, lam1, out):
     """Fold every table by r into out (4, h, 2); return the next round's
     s(0), s(2) weighted by eqs (h / 2 entries; zeros when h = 1)."""
-    if out.shape[1] // 2 < SERIAL_PAIRS:
-        return _layer_fold_round_serial(stack, r0, r1, eqs, lam0, lam1, out)
-    return _layer_fold_round_parallel(stack, r0, r1, eqs, lam0, lam1, out)
+    kernel = _layer_fold_round_serial if out.shape[1] // 2 < SERIAL_PAIRS else _layer_fold_round_parallel
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, kernel):
+        return kernel(stack, r0, r1, eqs, lam0, lam1, out)
+    return layer_fold_round_numpy(stack, r0, r1, eqs, lam0, lam1, out)
+
+
+# ---------------------------------------------------------------- numpy paths
+#
+# The same field elements as the kernels (every operation is exact mod p, so
+# the order of the sums does not matter), a whole layer per array operation.
+
+
+def layer_up_numpy(p, q, po, qo):
+    h = po.shape[0]
+    pl, pr, ql, qr = p[:h], p[h : 2 * h], q[:h], q[h : 2 * h]
+    po[...] = nf.add(nf.ext_mul(pl, qr), nf.ext_mul(pr, ql))
+    qo[...] = nf.ext_mul(ql, qr)
+
+
+def leaf_denominators_numpy(cols, coeffs, k0, k1, out):
+    n = out.shape[0]
+    # coeffs[c] * cols[c, i] coordinate-wise (an extension times a base element), summed over c
+    terms = nf.mul(cols[:, :n, None], coeffs[:, None, :])
+    out[...] = nf.sub(np.array([[k0, k1]], dtype=np.uint64), nf.sum_axis(terms, axis=0))
+
+
+def _terms_numpy(v, lam):
+    """p_L q_R + q_L (p_R + lambda q_R) for v = (4, ..., 2) stacked (p_L, p_R, q_L, q_R)."""
+    a, b, c, d = v[0], v[1], v[2], v[3]
+    x = nf.ext_mul(nf.add(nf.ext_mul(lam, d), b), c)
+    return nf.add(x, nf.ext_mul(a, d))
+
+
+def layer_round_numpy(stack, eqs, lam0, lam1):
+    half = stack.shape[1] // 2
+    va, vb = stack[:, :half], stack[:, half : 2 * half]
+    lam = np.array([[lam0, lam1]], dtype=np.uint64)
+    at2 = nf.add(vb, nf.sub(vb, va))  # each line at t = 2: 2 vb - va
+    f = np.stack([_terms_numpy(va, lam), _terms_numpy(at2, lam)])  # (2, half, 2)
+    return nf.sum_axis(nf.ext_mul(f, eqs[None, :half]), axis=1)
+
+
+def layer_fold_round_numpy(stack, r0, r1, eqs, lam0, lam1, out):
+    h = out.shape[1]
+    out[...] = nf.ext_fold(stack[:, : 2 * h], np.array([r0, r1], dtype=np.uint64))
+    if h == 1:
+        return np.zeros((2, 2), dtype=np.uint64)
+    return layer_round_numpy(out, eqs, lam0, lam1)

@@ -32,6 +32,13 @@ mul128 = jit.imported("zkaudit.pcs.fastarith", "mul128")
 # Below this many field products a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
+# `field.jit.use_kernel` weighs jobs in elements of about 1 us of numpy work
+# (a numpy NTT element); a product of these dot products costs less there:
+# measured 0.09 us in `row_dots_numpy` (12 x 1024 rows, 8 vectors) and 0.17 us
+# in `combine_rows_numpy` (14 x 1200), so they count 1/8 and 1/4 (a small
+# prover's openings, ~10^5 products, stay in numpy instead of starting numba).
+ROW_DOTS_WEIGHT = 8
+COMBINE_WEIGHT = 4
 
 _TWO_128 = np.uint64(EPSILON * EPSILON % P)  # 2^128 mod p
 
@@ -188,7 +195,7 @@ def _fold_tables(stack, r0, r1, out):
 
 def combine_rows(mat, coeffs, out):
     """out[c] = sum_r coeffs[r] * mat[r, c] (see `_combine_rows`)."""
-    if jit.use_kernel(mat.size, NUMPY_BELOW, _combine_rows):
+    if jit.use_kernel(mat.size // COMBINE_WEIGHT, NUMPY_BELOW, _combine_rows):
         _combine_rows(mat, coeffs, out)
     else:
         combine_rows_numpy(mat, coeffs, out)
@@ -196,7 +203,7 @@ def combine_rows(mat, coeffs, out):
 
 def row_dots(mat, vecs, out):
     """out[i, r] = sum_c vecs[i, c] * mat[r, c] (see `_row_dots`)."""
-    if jit.use_kernel(mat.size * vecs.shape[0], NUMPY_BELOW, _row_dots):
+    if jit.use_kernel(mat.size * vecs.shape[0] // ROW_DOTS_WEIGHT, NUMPY_BELOW, _row_dots):
         _row_dots(mat, vecs, out)
     else:
         row_dots_numpy(mat, vecs, out)
