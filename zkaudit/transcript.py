@@ -73,6 +73,7 @@ class Transcript:
         self._statement_bound = False
         self.ext_challenges = 0
         self.zk = None  # a zero-knowledge session (zkaudit.sumcheck.zk) when the proof is zero-knowledge
+        self.lookups = None  # a statement's batched lookup (zkaudit.layers.lookup_batch) when it defers them
         self.charges: list[tuple[str, float]] = []  # (what, log2 of its error bound)
         self._frame(b"D", b"domain", domain)
 

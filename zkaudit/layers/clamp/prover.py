@@ -25,13 +25,18 @@ def prove_system(system: System, tables, transcript: Transcript) -> tuple[System
     """`tables[name]` gives the embedded tensors, advice limbs and multiplicities."""
     out: list[TensorClaim] = []
     limbs = system.limb_list()
-    columns = [[tables[name]] for name, _ in limbs]
-    mults = [tables[m] for m in system.mult_names()]
-    lk_proof, claims = lookup_prover.prove(system.instance(), columns, mults, transcript)
-    for (name, _), cl in zip(limbs, claims.columns):
-        out.append(TensorClaim(name, tuple(cl[0].point), cl[0].value))
-    for name, cl in zip(system.mult_names(), claims.multiplicities):
-        out.append(TensorClaim(name, tuple(cl.point), cl.value))
+    lk_proof = None
+    if transcript.lookups is not None:  # one argument for the whole proof (`layers.lookup_batch`)
+        transcript.lookups.add(system.mult_prefix, system.instance(), [[name] for name, _ in limbs],
+                               system.mult_names())
+    else:
+        columns = [[tables[name]] for name, _ in limbs]
+        mults = [tables[m] for m in system.mult_names()]
+        lk_proof, claims = lookup_prover.prove(system.instance(), columns, mults, transcript)
+        for (name, _), cl in zip(limbs, claims.columns):
+            out.append(TensorClaim(name, tuple(cl[0].point), cl[0].value))
+        for name, cl in zip(system.mult_names(), claims.multiplicities):
+            out.append(TensorClaim(name, tuple(cl.point), cl.value))
 
     n = num_vars(system.shape)
     r = transcript.challenge_exts(LABEL_POINT, n)

@@ -30,6 +30,7 @@ returned as claims (X down the walk, Y and limbs to the advice opening).
 
 from __future__ import annotations
 
+from zkaudit.errors import MalformedProof
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers.clamp.errors import PublicTableMismatch, UnexpectedClaim
 from zkaudit.layers.clamp.proof import SystemProof
@@ -44,11 +45,19 @@ from zkaudit.transcript import Transcript
 
 def verify_system(system: System, proof: SystemProof, transcript: Transcript, *, where: str) -> list[TensorClaim]:
     out: list[TensorClaim] = []
-    claims = lookup_verifier.verify(system.instance(), proof.lookup, transcript)
-    for (name, _), cl in zip(system.limb_list(), claims.columns):
-        out.append(TensorClaim(name, tuple(cl[0].point), cl[0].value))
-    for name, cl in zip(system.mult_names(), claims.multiplicities):
-        out.append(TensorClaim(name, tuple(cl.point), cl.value))
+    batch = transcript.lookups
+    if (batch is None) != (proof.lookup is not None):
+        raise MalformedProof("a system's lookup sent inline where the statement batches lookups, or the reverse",
+                             where=where, expected=batch is None, got=proof.lookup is not None)
+    if batch is not None:  # proven with every other system's after the walk (`layers.lookup_batch`)
+        batch.add(system.mult_prefix, system.instance(), [[name] for name, _ in system.limb_list()],
+                  system.mult_names())
+    else:
+        claims = lookup_verifier.verify(system.instance(), proof.lookup, transcript)
+        for (name, _), cl in zip(system.limb_list(), claims.columns):
+            out.append(TensorClaim(name, tuple(cl[0].point), cl[0].value))
+        for name, cl in zip(system.mult_names(), claims.multiplicities):
+            out.append(TensorClaim(name, tuple(cl.point), cl.value))
 
     n = num_vars(system.shape)
     r = transcript.challenge_exts(LABEL_POINT, n)  # zero-check point: n/p^2

@@ -9,10 +9,11 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ProofRejected, ZkauditError
-from zkaudit.layers import combine_prover
+from zkaudit.layers import combine_prover, lookup_batch_prover
 from zkaudit.field import vec
 from zkaudit.layers.dispatch_prover import prove_node
 from zkaudit.layers.dispatch_verifier import advice_shapes, check_provable
+from zkaudit.layers.lookup_batch import LookupBatch
 from zkaudit.layers.tensor import embed
 from zkaudit.pcs import Claim, commit
 from zkaudit.pcs import open as pcs_open
@@ -206,6 +207,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     )
     transcript = statement_transcript(circuit, body, committed)
     transcript.zk = zk
+    transcript.lookups = LookupBatch()  # the systems' range lookups, proven together after the walk
     claims = defaultdict(list, output_claims(circuit, body, transcript))
     stream: list[bytes] = []
     for i, node in enumerate(reversed(circuit.nodes)):
@@ -222,6 +224,10 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
             claims[c.tensor].append(c)
         if progress is not None:
             progress(i + 1, len(circuit.nodes))
+    section, batch_claims = lookup_batch_prover.prove(transcript.lookups, tables, transcript)
+    stream.append(section)
+    for c in batch_claims:
+        claims[c.tensor].append(c)
     section, range_claims = committed_range_prover.prove(ranges, w.table, tables, transcript)
     stream.append(section)
     for c in range_claims:

@@ -32,9 +32,10 @@ from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import MalformedProof, ProofRejected, ZkauditError
 from zkaudit.field import jit
 from zkaudit.field.scalar import Fp, Fp2
-from zkaudit.layers import combine_verifier
+from zkaudit.layers import combine_verifier, lookup_batch
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.dispatch_verifier import advice_shapes, verify_node
+from zkaudit.layers.lookup_batch import LookupBatch
 from zkaudit.layers.stream import ProofReader
 from zkaudit.layers.tensor import embed, num_vars
 from zkaudit.pcs import Claim, Commitment, OpeningProof
@@ -168,6 +169,7 @@ def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, h
     zk = body.zero_knowledge
     transcript = statement_transcript(circuit, body, weight_commitment)
     transcript.zk = session
+    transcript.lookups = LookupBatch()  # the systems' range lookups, verified together after the walk
     claims = output_claims(circuit, body, transcript)
     reader = ProofReader(body.layers)
     for node in reversed(circuit.nodes):
@@ -184,6 +186,8 @@ def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, h
             claim = combine_verifier.verify(pending, num_vars(specs[node.output].shape), combo, transcript)
         for c in verify_node(node, specs, claim, reader, transcript):
             claims[c.tensor].append(c)
+    for c in lookup_batch.verify(transcript.lookups, reader, transcript):
+        claims[c.tensor].append(c)
     for c in committed_range_verifier.verify(ranges, reader, transcript):
         claims[c.tensor].append(c)
     if link is not None:
