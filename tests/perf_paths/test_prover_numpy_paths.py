@@ -54,7 +54,8 @@ def _same(numpy_fn, kernel, *args):
 
 # the uint64 formulas wrap on purpose; numpy warns when an operand is 0-d
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.parametrize("shape_a,shape_b", [((0,), (0,)), ((1,), (1,)), ((7,), ()), ((nf.INTS_UP_TO,), (1,)),
+@pytest.mark.parametrize("shape_a,shape_b", [((0,), (0,)), ((1,), (1,)), ((7,), ()), ((20,), (20,)), ((1,), (3,)),
+                                             ((nf.INTS_UP_TO,), (1,)),
                                              ((nf.INTS_UP_TO + 1,), (nf.INTS_UP_TO + 1,)), ((5, 1), (1, 9)),
                                              ((16, 16), (16, 1)), ((), ())])
 def test_small_products_on_ints_equal_the_uint64_formulas(shape_a, shape_b, monkeypatch):
@@ -76,8 +77,12 @@ def test_small_products_on_ints_equal_the_uint64_formulas(shape_a, shape_b, monk
 # ------------------------------------------------------------ lookup GKR
 
 
-@pytest.mark.parametrize("n", [1, 2, 4, 8, 64, 2 * lk.SERIAL_PAIRS, 4 * lk.SERIAL_PAIRS])
+# GKR layers are powers of two: 2 INTS_UP_TO, 4 INTS_UP_TO and 8 INTS_UP_TO
+# entries put the round, then the fold, past the Python-int paths
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 2 * lk.INTS_UP_TO, 4 * lk.INTS_UP_TO, 8 * lk.INTS_UP_TO,
+                               2 * lk.SERIAL_PAIRS, 4 * lk.SERIAL_PAIRS])
 def test_lookup_numpy_paths_equal_the_kernels(n):
+    assert n & (n - 1) == 0
     rng = np.random.default_rng(n)
     p, q = _elements((n, 2), rng), _elements((n, 2), rng)
     h = n // 2
@@ -281,3 +286,72 @@ def test_a_proof_is_the_same_bytes_on_numpy_paths_and_on_kernels(tmp_path, monke
     monkeypatch.undo()
     assert proofs[0] == proofs[1]
     assert zkaudit.verify(proofs[0], circuit=tmp_path / "model").valid
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize("shape,axis", [((0,), 0), ((1,), 0), ((12, 2), 0), ((4, 16, 2), 1), ((4, 16, 2), -1),
+                                        ((nf.SUM_INTS_UP_TO,), 0), ((nf.SUM_INTS_UP_TO + 1,), 0), ((3, 0, 2), 1)])
+def test_small_sums_on_ints_equal_the_uint64_halves(shape, axis, monkeypatch):
+    a = _elements(shape, np.random.default_rng(len(shape) + sum(shape)))
+    a.reshape(-1)[: min(a.size, 40)] = P - 1  # the halves' sums at their largest
+    got = nf.sum_axis(a, axis)
+    assert np.array_equal(got, np.asarray(a.astype(object).sum(axis=axis) % P, dtype=U64))
+    monkeypatch.setattr(nf, "SUM_INTS_UP_TO", -1)
+    want = nf.sum_axis(a, axis)
+    assert np.shape(got) == np.shape(want) and np.array_equal(got, want)
+    assert isinstance(got, np.ndarray) == isinstance(want, np.ndarray)
+
+
+# ------------------------------------------------------------ sum-check rounds
+
+
+@pytest.mark.parametrize("n", [2, 4, 32])
+@pytest.mark.parametrize("gather", [True, False])
+def test_sumcheck_round_numpy_equals_the_kernels(n, gather, monkeypatch):
+    """Terms grouped by factor count (and, past GATHER_UP_TO, term by term)
+    give the kernels' values; the terms' factor counts 1 to 4, in any order."""
+    from zkaudit.sumcheck import kernels as sk
+
+    if not gather:
+        monkeypatch.setattr(sk, "GATHER_UP_TO", 0)
+    rng = np.random.default_rng(n + gather)
+    factors = [[2], [0, 1], [3, 1, 0], [4], [1, 2, 3, 4], [0, 4], [2, 2, 2]]
+    ptr = np.cumsum([0] + [len(f) for f in factors]).astype(np.int64)
+    idx = np.array([i for f in factors for i in f], dtype=np.int64)
+    base, ext = _elements((5, n), rng), _elements((5, n, 2), rng)
+    for degree in (1, 2, 5):
+        _same(sk.round_evals_base_numpy, sk._round_evals_base, base, ptr, idx, degree)
+        _same(sk.round_evals_ext_numpy, sk._round_evals_ext, ext, ptr, idx, degree)
+
+
+@pytest.mark.parametrize("at_once", [True, False])
+@pytest.mark.parametrize("rows,cols,k", [(1, 1, 1), (12, 2, 2), (12, 32, 4), (5, 300, 3)])
+def test_pcs_row_dots_numpy_equals_the_kernel(rows, cols, k, at_once, monkeypatch):
+    from zkaudit.pcs import kernels as pk
+
+    if not at_once:
+        monkeypatch.setattr(pk, "ROW_DOTS_AT_ONCE", 0)
+    rng = np.random.default_rng(rows * cols + k)
+    mat, vecs = _elements((rows, cols), rng), _elements((k, cols), rng)
+    mat[0] = P - 1
+    _same(pk.row_dots_numpy, pk._row_dots, mat, vecs, np.empty((k, rows), U64))
+    _same(pk.row_dots_numpy, pk._row_dots, mat[:, : cols // 2 + 1], vecs[:, : cols // 2 + 1], np.empty((k, rows), U64))
+
+
+def test_small_jobs_load_their_kernel_once_they_add_up_after_numba_started(monkeypatch):
+    """With numba started, a kernel's small jobs take numpy until they add up
+    to its threshold (each counting at least CALL_WORK), then the kernel; a
+    job without a kernel (vec's) never counts; before numba starts, small
+    jobs take numpy however many there are."""
+    kernel, other = jit.Kernel(lambda: None, {}), jit.Kernel(lambda: None, {})
+    threshold = 16 * jit.CALL_WORK
+    monkeypatch.setattr(jit, "_warm_work", {})
+    monkeypatch.setattr(jit, "warm", lambda: False)
+    assert not any(jit.use_kernel(1, threshold, kernel) for _ in range(1000))
+    monkeypatch.setattr(jit, "warm", lambda: True)
+    decisions = [jit.use_kernel(3, threshold, kernel) for _ in range(16)]
+    assert decisions == [False] * 15 + [True]
+    assert not jit.use_kernel(threshold - 1, threshold, other)  # counted per kernel
+    assert jit.use_kernel(threshold, threshold, other)
+    unloaded = object()  # vec's stand-in for "some kernel, none loaded"
+    assert not any(jit.use_kernel(1, threshold, unloaded) for _ in range(100))

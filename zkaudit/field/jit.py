@@ -34,7 +34,9 @@ a job of n elements runs the numba kernel when that kernel is already
 loaded in this process (then it is the faster at every size), or when n is
 past `threshold` (`COLD_BELOW` while numba is not started at all, until
 `COLD_BUDGET` elements of such jobs have run in numpy); otherwise the numpy
-path, which costs less than loading the kernel.
+path, which costs less than loading the kernel. Once numba is started, a
+kernel's small jobs that add up to `threshold` (each at least `CALL_WORK`)
+load it too: a big prover's many small GKR rounds then run on their kernel.
 
 That policy only sees the jobs so far. A caller that knows its whole work
 up front (a verifier: the circuit's sizes) says so with `planned(work)`:
@@ -66,6 +68,13 @@ _cold_work = 0
 # over numba is about 0.15 us, numba's start-up about 0.45 s.
 PLAN_KERNELS_FROM = 1 << 21
 _plan: bool | None = None  # inside `planned`: whether kernels pay
+# Once numba is started, the numpy work done in place of each unloaded Kernel
+# (id -> elements; a call counts at least CALL_WORK, about what a small numpy
+# path's dozens of array operations cost): a kernel only ever given small
+# jobs (a GKR's serial rounds below SERIAL_PAIRS) is loaded once they add up
+# to its threshold, instead of running in numpy for the rest of the process.
+_warm_work: dict[int, int] = {}
+CALL_WORK = 1 << 8
 
 # numba imports `scipy` to check its version and `scipy.linalg.cython_blas`
 # for the BLAS check; both are masked while numba loads unless already there.
@@ -142,7 +151,13 @@ def use_kernel(n: int, threshold: int, kernel=None) -> bool:
     if kernel is not None and is_loaded(kernel):
         return True
     if warm():
-        return kernel is None or n >= threshold
+        if kernel is None or n >= threshold:
+            return True
+        if isinstance(kernel, Kernel):  # small jobs that add up to a big one pay for loading it
+            done = _warm_work.get(id(kernel), 0) + max(n, CALL_WORK)
+            _warm_work[id(kernel)] = done
+            return done >= threshold
+        return False
     if _plan is not None:
         return _plan and n >= threshold
     if n < threshold:

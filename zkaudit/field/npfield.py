@@ -58,7 +58,9 @@ def _small(a: np.ndarray, b: np.ndarray) -> tuple | None:
     """The broadcast shape of a (op) b when it has at most INTS_UP_TO entries."""
     if a.size > INTS_UP_TO or b.size > INTS_UP_TO:
         return None
-    shape = np.broadcast_shapes(a.shape, b.shape)
+    if a.shape == b.shape:
+        return a.shape
+    shape = np.broadcast(a, b).shape  # (np.broadcast_shapes costs ~5 us, this ~1)
     return shape if math.prod(shape) <= INTS_UP_TO else None
 
 
@@ -72,7 +74,23 @@ def _mul_ints(a: np.ndarray, b: np.ndarray, shape: tuple) -> np.ndarray:
     return _to_u64(a.astype(object) * b.astype(object) % P, shape)
 
 
+# Up to this many results of an elementwise or one-by-many product, Python
+# lists beat object arrays (4 entries: 6 vs 22 us; 64: about even).
+_LISTS_UP_TO = 32
+
+
 def _ext_mul_ints(a: np.ndarray, b: np.ndarray, shape: tuple) -> np.ndarray:
+    if math.prod(shape) <= 2 * _LISTS_UP_TO:
+        if b.size == 2:
+            a, b = b, a
+        if a.size == 2:  # one element times many
+            (y0, y1), rows = a.reshape(2).tolist(), b.reshape(-1, 2).tolist()
+            out = [((x0 * y0 + W * x1 * y1) % P, (x0 * y1 + x1 * y0) % P) for x0, x1 in rows]
+            return np.array(out, dtype=U64).reshape(shape)
+        if a.shape == b.shape:
+            out = [((x0 * y0 + W * x1 * y1) % P, (x0 * y1 + x1 * y0) % P)
+                   for (x0, x1), (y0, y1) in zip(a.reshape(-1, 2).tolist(), b.reshape(-1, 2).tolist())]
+            return np.array(out, dtype=U64).reshape(shape)
     ao, bo = a.astype(object), b.astype(object)
     a0, a1, b0, b1 = ao[..., 0], ao[..., 1], bo[..., 0], bo[..., 1]
     out = np.empty(shape, dtype=U64)
@@ -187,6 +205,11 @@ def ext_inner(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return ext_sum(ext_mul(a, b) if b.ndim == 2 else ext_mul_base(a, b))
 
 
+# Up to this many entries `sum_axis` sums Python ints (measured: 64 entries
+# 9 vs 36 us, 1,024 entries 46 vs 26 us).
+SUM_INTS_UP_TO = 256
+
+
 def sum_axis(a: np.ndarray, axis: int = -1) -> np.ndarray:
     """Sums mod p along one axis (an extension array's coordinates are summed
     separately when the axis is not the last): the 32-bit halves are summed
@@ -194,6 +217,10 @@ def sum_axis(a: np.ndarray, axis: int = -1) -> np.ndarray:
     a = np.asarray(a, dtype=U64)
     if a.shape[axis] >= 1 << 31:
         raise ValueError("sum_axis: 2^31 terms or more")
+    if a.size <= SUM_INTS_UP_TO:  # on Python ints: 3 array operations instead of ~35
+        ax = axis % a.ndim
+        out = _to_u64(a.astype(object).sum(axis=ax) % P, a.shape[:ax] + a.shape[ax + 1:])
+        return out[()] if out.ndim == 0 else out
     hi = (a >> _32).sum(axis=axis, dtype=U64)  # < 2^63
     lo = (a & _MASK32).sum(axis=axis, dtype=U64)
     hi = np.where(hi >= _P, hi - _P, hi)

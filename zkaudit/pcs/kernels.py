@@ -39,6 +39,9 @@ NUMPY_BELOW = 1 << 14
 # prover's openings, ~10^5 products, stay in numpy instead of starting numba).
 ROW_DOTS_WEIGHT = 8
 COMBINE_WEIGHT = 4
+# `row_dots_numpy` takes every vector in one product up to this many (an
+# opening makes ~10^2 small calls), one vector at a time past it.
+ROW_DOTS_AT_ONCE = 1 << 20
 
 _TWO_128 = np.uint64(EPSILON * EPSILON % P)  # 2^128 mod p
 
@@ -243,6 +246,9 @@ def combine_rows_numpy(mat, coeffs, out):
 
 
 def row_dots_numpy(mat, vecs, out):
+    if vecs.shape[0] * mat.size <= ROW_DOTS_AT_ONCE:  # every vector in one product
+        out[...] = nf.sum_axis(nf.mul(mat[None, :, :], vecs[:, None, :]), axis=2)
+        return
     for i in range(vecs.shape[0]):
         out[i] = nf.sum_axis(nf.mul(mat, vecs[i]), axis=1)
 

@@ -174,26 +174,55 @@ def _line_values(stack, npts):
     return np.stack(vals, axis=1)
 
 
+# Terms with the same number of factors are multiplied together, one array
+# operation per factor for all of them (a layer's sum-check has tens of
+# terms of one to four factors), while the gathered factors stay below this
+# many entries; past it, term by term.
+GATHER_UP_TO = 1 << 20
+
+
+def _term_groups(term_ptr, npts_h: int):
+    """(terms, their factor indices (terms, L)) per factor count L, or None
+    when gathering them would pass GATHER_UP_TO entries (or a term has none)."""
+    lengths = np.diff(term_ptr)
+    if lengths.size == 0 or int(lengths.min()) < 1 or int(lengths.max()) * lengths.size * npts_h > GATHER_UP_TO:
+        return None
+    groups = []
+    for length in np.unique(lengths):
+        terms = np.nonzero(lengths == length)[0]
+        groups.append((terms, term_ptr[terms][:, None] + np.arange(length)))
+    return groups
+
+
+def _round_evals_numpy(vals, term_ptr, term_idx, mul, sum_axis, out):
+    """out[j] = sum over pairs of term j's product of `vals` (T, npts, h[, 2])."""
+    groups = _term_groups(term_ptr, vals[0].size)
+    if groups is None:
+        for j in range(out.shape[0]):
+            prod = vals[term_idx[term_ptr[j]]]
+            for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
+                prod = mul(prod, vals[term_idx[q]])
+            out[j] = sum_axis(prod)
+        return out
+    for terms, positions in groups:
+        factors = term_idx[positions]  # (terms, L) table indices
+        prod = vals[factors[:, 0]]
+        for q in range(1, factors.shape[1]):
+            prod = mul(prod, vals[factors[:, q]])
+        out[terms] = sum_axis(prod)
+    return out
+
+
 def round_evals_base_numpy(stack, term_ptr, term_idx, degree):
     vals = _line_values(stack, degree + 1)
     out = np.zeros((term_ptr.shape[0] - 1, degree + 1), dtype=np.uint64)
-    for j in range(out.shape[0]):
-        prod = vals[term_idx[term_ptr[j]]]
-        for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
-            prod = nf.mul(prod, vals[term_idx[q]])
-        out[j] = nf.sum_axis(prod, axis=-1)
-    return out
+    return _round_evals_numpy(vals, term_ptr, term_idx, nf.mul, lambda a: nf.sum_axis(a, axis=-1), out)
 
 
 def round_evals_ext_numpy(stack, term_ptr, term_idx, degree):
     vals = _line_values(stack, degree + 1)
     out = np.zeros((term_ptr.shape[0] - 1, degree + 1, 2), dtype=np.uint64)
-    for j in range(out.shape[0]):
-        prod = vals[term_idx[term_ptr[j]]]
-        for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
-            prod = nf.ext_mul(prod, vals[term_idx[q]])
-        out[j] = nf.sum_axis(prod, axis=-2)
-    return out
+    return _round_evals_numpy(vals, term_ptr, term_idx, nf.ext_mul, lambda a: nf.sum_axis(a, axis=-2), out)
 
 
 def fold_stack_base_numpy(stack, r0, r1, out):
