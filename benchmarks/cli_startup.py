@@ -4,7 +4,8 @@ Each command runs N times as a fresh process; the best wall time and the best
 CPU time (user + system of that child, from `os.wait4`) are printed beside
 the target. CPU time is the figure to compare on a shared machine: wall time
 includes waiting for a busy core. The load average is printed with the
-figures. Nothing is asserted.
+figures. For prove and verify, one more run in-process says whether the
+command imported numba (a small circuit's should not). Nothing is asserted.
 
 Targets (issue 22, 2-core machine, numba kernel cache warm):
     --help, --version, registry --help, keys --help
@@ -110,6 +111,17 @@ def in_process_verify(proof: Path, circuit: Path, env: dict) -> float | None:
     return seconds if rc == 0 else None
 
 
+def loads_numba(argv: list[str], env: dict) -> bool | None:
+    """Whether the command imports numba at all (one extra in-process run):
+    a small circuit's prove and verify should not (issue 22)."""
+    code = ("import contextlib, io, sys\nfrom zkaudit.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    rc = main(sys.argv[1:])\n"
+            "print('NUMBA', rc, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    lines = [ln.split() for ln in out.stdout.splitlines() if ln.startswith("NUMBA ")]
+    return lines[-1][2] == "True" if lines and lines[-1][1] == "0" else None
+
+
 def _one_sample(src: Path, compiled: Path, work: Path) -> Path:
     """The zoo's input.json, or its first sample where the circuit cannot prove the file as one
     batch (clinical_transformer has activations without a leading batch axis)."""
@@ -190,11 +202,15 @@ def main() -> None:
     for label, argv, key, model in commands:
         for tree, (wall, cpu, status) in best_of_trees(zk + argv, envs, args.repeat).items():
             extra = ""
+            if key in ("prove", "verify"):
+                numba = loads_numba(argv, envs[tree])
+                extra = "   numba: " + {True: "loaded", False: "no", None: "? (failed)"}[numba]
             if model is not None:
                 inproc = in_process_verify(work / f"{model}.zkp", work / model, envs[tree])
-                extra = f"   in-process {inproc:.3f} s" if inproc is not None else "   in-process: failed"
+                extra += f"   in-process {inproc:.3f} s" if inproc is not None else "   in-process: failed"
             row(f"{label}{f' [{tree}]' if tree else ''}", wall, cpu, TARGETS[key], status, extra)
-    print("(in-process = the second `zkaudit verify` through main() in one process, CPU)")
+    print("(in-process = the second `zkaudit verify` through main() in one process, CPU; "
+          "numba = whether the command imported numba)")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -324,12 +324,13 @@ def test_sumcheck_round_numpy_equals_the_kernels(n, gather, monkeypatch):
         _same(sk.round_evals_ext_numpy, sk._round_evals_ext, ext, ptr, idx, degree)
 
 
-@pytest.mark.parametrize("at_once", [True, False])
+@pytest.mark.parametrize("form", ["ints", "at once", "per vector"])
 @pytest.mark.parametrize("rows,cols,k", [(1, 1, 1), (12, 2, 2), (12, 32, 4), (5, 300, 3)])
-def test_pcs_row_dots_numpy_equals_the_kernel(rows, cols, k, at_once, monkeypatch):
+def test_pcs_row_dots_numpy_equals_the_kernel(rows, cols, k, form, monkeypatch):
     from zkaudit.pcs import kernels as pk
 
-    if not at_once:
+    monkeypatch.setattr(pk, "ROW_DOTS_INTS_UP_TO", 1 << 30 if form == "ints" else 0)
+    if form == "per vector":
         monkeypatch.setattr(pk, "ROW_DOTS_AT_ONCE", 0)
     rng = np.random.default_rng(rows * cols + k)
     mat, vecs = _elements((rows, cols), rng), _elements((k, cols), rng)
@@ -355,3 +356,31 @@ def test_small_jobs_load_their_kernel_once_they_add_up_after_numba_started(monke
     assert jit.use_kernel(threshold, threshold, other)
     unloaded = object()  # vec's stand-in for "some kernel, none loaded"
     assert not any(jit.use_kernel(1, threshold, unloaded) for _ in range(100))
+
+
+_PROVE_CLI = """
+import contextlib, io, sys
+from zkaudit.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    rc = main(sys.argv[1:])
+print("RESULT", rc, "numba" in sys.modules)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="two callers outside the kernel modules still reach numba: "
+                   "hash/gkr_prover.py calls sumcheck.kernels._fold_stack_base/_ext (the kernels, not their "
+                   "dispatchers) and pcs/hiding_code.balanced_group imports numba for its thread count "
+                   "(field.jit.num_threads gives it without numba)")
+def test_proving_a_small_model_loads_no_numba(tmp_path):
+    """`zkaudit prove` of the zoo's logistic model runs every job on its numpy
+    path: numba, ~0.3 s of start-up, is never imported."""
+    import zkaudit
+
+    src = ROOT / "circuits" / "logistic_risk"
+    zkaudit.compile(src / "model.onnx", tmp_path / "model", calibration=src / "calibration.npy")
+    run = subprocess.run([sys.executable, "-c", _PROVE_CLI, "prove", str(tmp_path / "model"), "--input",
+                          str(src / "input.json"), "--out", str(tmp_path / "p.zkp")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    result = [ln.split() for ln in run.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert result and result[-1][1] == "0", run.stderr
+    assert result[-1][2] == "False", "proving the logistic model imported numba"
