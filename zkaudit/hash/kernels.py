@@ -18,7 +18,8 @@ module globals.
 
 Each batch function (`permute_rows`, `compress_rows`, `hash_leaf_rows`,
 `trace_rows`) runs its numba kernel (`_name`) or, for a batch below
-`NUMPY_BELOW` states while that kernel is not loaded in the process, the
+`NUMPY_BELOW` (in `STATE_WEIGHT`s per state) while that kernel is not loaded
+in the process, the
 numpy path `name_numpy` with the same signature and values: the
 permutation on lane-major (8, n) arrays, every state of the batch per array
 operation (`field.jit.use_kernel`). A small proof's few hashes then never
@@ -38,9 +39,13 @@ from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, M
 add, mul, sub = jit.imported("zkaudit.field.arith", "add", "mul", "sub")
 
 U64_1 = np.uint64(1)
-# Below this many states a batch takes the numpy path (unless its kernel is
-# loaded already): ~5 ms of numpy calls per batch, ~1 us more per state.
-NUMPY_BELOW = 1 << 10
+# `field.jit.use_kernel` weighs jobs in elements of about 1 us of numpy
+# work; a permutation on the numpy path costs ~40 us per state (512 states:
+# 20 ms), so a state counts STATE_WEIGHT. A batch below NUMPY_BELOW of those
+# (512 states) takes the numpy path unless its kernel is loaded; a weight
+# commitment's Merkle levels of thousands of leaves start numba at once.
+STATE_WEIGHT = 32
+NUMPY_BELOW = 1 << 14
 
 _HALF_P_PLUS_1 = np.uint64((((1 << 64) - (1 << 32) + 1) + 1) // 2)  # (p + 1) / 2
 
@@ -195,7 +200,7 @@ def _trace_rows(states, trace, rc_ext, rc_int):
 
 def permute_rows(states, out, rc_ext, rc_int):
     """out[i] = permute(states[i]) for every row (out may alias states)."""
-    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _permute_rows):
+    if jit.use_kernel(states.shape[0] * STATE_WEIGHT, NUMPY_BELOW, _permute_rows):
         _permute_rows(states, out, rc_ext, rc_int)
     else:
         permute_rows_numpy(states, out, rc_ext, rc_int)
@@ -203,7 +208,7 @@ def permute_rows(states, out, rc_ext, rc_int):
 
 def compress_rows(states, out, rc_ext, rc_int):
     """out[i] = permute(states[i])[0:4]."""
-    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _compress_rows):
+    if jit.use_kernel(states.shape[0] * STATE_WEIGHT, NUMPY_BELOW, _compress_rows):
         _compress_rows(states, out, rc_ext, rc_int)
     else:
         compress_rows_numpy(states, out, rc_ext, rc_int)
@@ -211,7 +216,7 @@ def compress_rows(states, out, rc_ext, rc_int):
 
 def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
     """out[i] = permute(blocks[i, 0:7] || tag)[0:4]."""
-    if jit.use_kernel(blocks.shape[0], NUMPY_BELOW, _hash_leaf_rows):
+    if jit.use_kernel(blocks.shape[0] * STATE_WEIGHT, NUMPY_BELOW, _hash_leaf_rows):
         _hash_leaf_rows(blocks, tag, out, rc_ext, rc_int)
     else:
         hash_leaf_rows_numpy(blocks, tag, out, rc_ext, rc_int)
@@ -219,7 +224,7 @@ def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
 
 def trace_rows(states, trace, rc_ext, rc_int):
     """Every layer of the permutation, lane-major (see `_trace_rows`)."""
-    if jit.use_kernel(states.shape[0], NUMPY_BELOW, _trace_rows):
+    if jit.use_kernel(states.shape[0] * STATE_WEIGHT, NUMPY_BELOW, _trace_rows):
         _trace_rows(states, trace, rc_ext, rc_int)
     else:
         trace_rows_numpy(states, trace, rc_ext, rc_int)

@@ -290,8 +290,8 @@ def _layer_up_ints(p, q, po, qo):
 
 def _round_ints(tables, eqs, l0, l1):
     """s(0), s(2) of `layer_round` for the four tables and eqs as lists of
-    [c0, c1] (2 * half and half entries); sums reduced once at the end."""
-    half = len(eqs)
+    [c0, c1] (2 * half and at least half entries); sums reduced once at the end."""
+    half = len(tables[0]) // 2
     acc = [0, 0, 0, 0]
     for i in range(half):
         lo = [t[i] for t in tables]
