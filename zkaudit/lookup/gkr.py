@@ -11,7 +11,8 @@ import numpy as np
 
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup import kernels
-from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_ROOT, PL, PR, QL, QR, layer_spec
+from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_MU, LABEL_ROOT, PL, PR, QL, QR, joint_layer_spec, \
+    layer_spec
 from zkaudit.poly.mle import eq_table
 from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck import prover as sumcheck_prover
@@ -107,6 +108,49 @@ class FusedRun:
         return [eq_pair] + [(_ext(self.stack[t, 0]), _ext(self.stack[t, 1])) for t in range(4)]
 
 
+class JointRun(FusedRun):
+    """`FusedRun` over several trees' layers in lock step
+    (`protocol.joint_layer_spec`): each tree's rounds as `FusedRun` computes
+    them, combined with the trees' weights mu_i (the round polynomial is
+    linear in them); the last variable's pairs of every tree."""
+
+    def __init__(self, rho, stacks, lam: Fp2, mus):
+        self.rho, self.mus = list(rho), list(mus)
+        self.lam = (U64(lam.c0), U64(lam.c1))
+        self.stacks = [t if isinstance(t, np.ndarray) else np.stack(t) for t in stacks]
+        self.prefix, self.j, self.s02 = Fp2(1), 0, None
+
+    def first_round(self):
+        eq = eq_table(self.rho[1:])
+        self.s02 = [kernels.layer_round(st, eq, *self.lam) for st in self.stacks]
+        return self._partial()
+
+    def _partial(self):
+        s0, s2 = Fp2(0), Fp2(0)
+        for mu, s02 in zip(self.mus, self.s02):
+            a, b = _exts(s02)
+            s0, s2 = s0 + mu * a, s2 + mu * b
+        return ["fused", s0, s2]
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        rj = self.rho[self.j]
+        self.prefix = self.prefix * (rj * r + (1 - rj) * (1 - r))
+        eqs = eq_table(self.rho[self.j + 2 :]) if self.j + 2 < len(self.rho) else np.zeros((1, 2), dtype=U64)
+        s02, stacks = [], []
+        for st in self.stacks:
+            out = np.empty((4, st.shape[1] // 2, 2), dtype=U64)
+            s02.append(kernels.layer_fold_round(st, U64(r.c0), U64(r.c1), eqs, *self.lam, out))
+            stacks.append(out)
+        self.s02, self.stacks = s02, stacks
+        self.j += 1
+        return None if last else self._partial()
+
+    def pairs(self):
+        rj = self.rho[self.j]
+        eq_pair = (self.prefix * (1 - rj), self.prefix * rj)
+        return [eq_pair] + [(_ext(st[t, 0]), _ext(st[t, 1])) for st in self.stacks for t in range(4)]
+
+
 def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum: Fp2):
     """The per-layer sum-check on the fused kernels: the same proof and
     transcript as `sumcheck.prover.prove` (the reference, see the tests).
@@ -188,3 +232,56 @@ def prove(layers, transcript: Transcript, layer_prove=fused_layer_prove, root=No
         vq = v[QL] + c * (v[QR] - v[QL])
         point = (c,) + tuple(claim.point)
     return (p0, q0), tuple(proofs), point, (vp, vq)
+
+
+def prove_joint(trees, transcript: Transcript, roots):
+    """A zero-knowledge run's trees in lock step (`protocol.py`, zero
+    knowledge): `trees[t]` is tree t's layers (`build_layers`), deepest tree
+    first; `roots[t]` its (Hidden) root claim, whose padded values the
+    caller has sent. Each layer is dropped once proven. Returns the layer
+    proofs and, per tree, (leaf point, p~, q~) there."""
+    depths = [len(layers) - 1 for layers in trees]
+    if depths != sorted(depths, reverse=True):
+        raise ValueError("trees go deepest first")
+    claims = list(roots)
+    ends = [((),) + tuple(claims[t]) if depths[t] == 0 else None for t in range(len(trees))]
+    point: tuple[Fp2, ...] = ()
+    proofs: list[SumcheckProof] = []
+    for k in range(1, (depths[0] if depths else 0) + 1):
+        active = [t for t in range(len(trees)) if depths[t] >= k]
+        lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches each tree's p and q claims: 1/p^2
+        # one random combination of the active trees' claims: 1/p^2
+        mus = [Fp2(1)] + transcript.challenge_exts(LABEL_MU, len(active) - 1)
+        stacks = [halves(*trees[t][k]) for t in active]
+        for t in active:
+            trees[t][k - 1] = None
+        claimed = Fp2(0)
+        for mu, t in zip(mus, active):
+            vp, vq = claims[t]
+            claimed = mu * (vp + lam * vq) + claimed
+        proof, claim, _ = joint_layer_prove(point, stacks, lam, mus, transcript, claimed_sum=claimed)
+        proofs.append(proof)
+        c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R (degree 1): 1/p^2
+        v = claim.values
+        point = (c,) + tuple(claim.point)
+        for i, t in enumerate(active):
+            pl, pr, ql, qr = v[1 + 4 * i : 5 + 4 * i]
+            claims[t] = (pl + c * (pr - pl), ql + c * (qr - ql))
+            if depths[t] == k:
+                ends[t] = (point,) + tuple(claims[t])
+    return tuple(proofs), ends
+
+
+def joint_layer_prove(rho, stacks, lam: Fp2, mus, transcript: Transcript, *, claimed_sum):
+    """One lock-step layer's zero-knowledge sum-check (`JointRun` on the fused
+    kernels; the generic prover where those cannot run, as in
+    `fused_layer_prove`)."""
+    from zkaudit.sumcheck import zk_prover
+
+    spec = joint_layer_spec(lam, mus)
+    tables = [t for st in stacks for t in (st if isinstance(st, np.ndarray) else np.stack(st))]
+    if any(x == 0 for x in rho) or len(rho) < 2:
+        eq = eq_table(rho) if rho else np.array([[1, 0]], dtype=U64)
+        return sumcheck_prover.prove([eq] + tables, spec, transcript, claimed_sum=claimed_sum, public=(0,))
+    return zk_prover.prove([None] + tables, spec, transcript, transcript.zk, claimed_sum, len(rho), (0,), {},
+                           run=JointRun(rho, stacks, lam, mus))

@@ -20,7 +20,9 @@ from zkaudit.sumcheck.proof import SumcheckProof
 
 MAGIC = b"ZKLU"
 FORMAT_VERSION = 1
-ZK_VERSION = 2  # a zero-knowledge proof: roots padded, and the root tree (`zk.py`) after the values
+ZK_VERSION = 3  # a zero-knowledge proof: roots padded, the root tree after the values, then the trees' layers
+# proven in lock step (`protocol.py`): each tree's own layer list is empty
+# (2: trees proven one by one; no longer made or accepted)
 DIGEST_BYTES = 32
 _MIN_SUMCHECK = 9  # an empty sum-check: u32 rounds, u8 evals, u32 finals
 _MIN_TREE = 2 * BYTES_EXT + 4  # (p_t, q_t) and a layer count
@@ -35,6 +37,7 @@ class LookupProof:
     multiplicity_values: tuple[Fp2, ...]  # per table
     root_q: Fp2 | None = None  # zero-knowledge: the padded denominator of the roots' sum
     root_layers: tuple[SumcheckProof, ...] = ()  # zero-knowledge: the root tree's GKR layers
+    joint_layers: tuple[SumcheckProof, ...] = ()  # zero-knowledge: layer k of every tree, in lock step
 
     def to_bytes(self) -> bytes:
         version = FORMAT_VERSION if self.root_q is None else ZK_VERSION
@@ -55,6 +58,10 @@ class LookupProof:
         if self.root_q is not None:
             out += [self.root_q.to_bytes(), struct.pack("<I", len(self.root_layers))]
             out += [layer.to_bytes() for layer in self.root_layers]
+            out.append(struct.pack("<I", len(self.joint_layers)))
+            out += [layer.to_bytes() for layer in self.joint_layers]
+        elif self.joint_layers:
+            raise ValueError("lock-step layers belong to a zero-knowledge proof")
         return b"".join(out)
 
     @classmethod
@@ -82,15 +89,18 @@ class LookupProof:
                                      got=len(data))
             cols.append(tuple(r.ext() for _ in range(width)))
         mults = tuple(r.ext() for _ in range(r.u32("multiplicity count", BYTES_EXT)))
-        root_q, root_layers = None, []
+        root_q, root_layers, joint = None, [], []
         if version == ZK_VERSION:
             root_q = r.ext()
             for _ in range(r.u32("root tree layer count", _MIN_SUMCHECK)):
                 proof, r.pos = SumcheckProof.read(data, r.pos)
                 root_layers.append(proof)
+            for _ in range(r.u32("lock-step layer count", _MIN_SUMCHECK)):
+                proof, r.pos = SumcheckProof.read(data, r.pos)
+                joint.append(proof)
         if r.pos != len(data):
             raise MalformedProof("lookup proof has trailing bytes", expected=r.pos, got=len(data))
-        return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults, root_q, tuple(root_layers))
+        return cls(digests, tuple(roots), tuple(layers), tuple(cols), mults, root_q, tuple(root_layers), tuple(joint))
 
 
 class _Reader:

@@ -61,6 +61,7 @@ LABEL_LAMBDA = b"lookup/gkr-lambda"
 LABEL_MERGE = b"lookup/gkr-merge"
 LABEL_LEAVES = b"lookup/leaf-values"
 LABEL_ROOT_Q = b"lookup/zk-root-denominator"
+LABEL_MU = b"lookup/gkr-joint-mu"
 
 # Tables of the per-layer sum-check: eq, p_L, p_R, q_L, q_R.
 EQ, PL, PR, QL, QR = range(5)
@@ -68,6 +69,16 @@ EQ, PL, PR, QL, QR = range(5)
 
 def layer_spec(lam: Fp2) -> SumOfProducts:
     return SumOfProducts.of(5, [(1, (EQ, PL, QR)), (1, (EQ, PR, QL)), (lam, (EQ, QL, QR))])
+
+
+def joint_layer_spec(lam: Fp2, mus) -> SumOfProducts:
+    """Layer k of the trees proven in lock step (zero knowledge, below):
+    tables [eq] + [p_L, p_R, q_L, q_R] per active tree, tree i weighted by mu_i."""
+    terms = []
+    for i, mu in enumerate(mus):
+        pl, pr, ql, qr = 1 + 4 * i, 2 + 4 * i, 3 + 4 * i, 4 + 4 * i
+        terms += [(mu, (EQ, pl, qr)), (mu, (EQ, pr, ql)), (mu * lam, (EQ, ql, qr))]
+    return SumOfProducts.of(1 + 4 * len(mus), terms)
 
 
 def log2_ceil(n: int) -> int:
@@ -199,6 +210,22 @@ def soundness(instance: LookupInstance) -> Soundness:
 # No "q_t != 0" check is made in the clear: the GKR binds the roots to the
 # leaves, whose denominators alpha - row are nonzero but with probability
 # (#leaves) / |K| over alpha, which the alpha term already charges.
+#
+# The trees are then proven in lock step (every root being known, nothing
+# keeps them apart): trees are sorted by depth, largest first, so at layer k
+# the active trees (depth >= k) are a prefix, and every active tree's claim
+# sits at the same point rho (they have shared every challenge so far).
+# One sum-check per layer proves them all:
+#     sum_x eq(rho, x) sum_i mu_i [p_L q_R + p_R q_L + lambda q_L q_R]_i(x)
+#         = sum_i mu_i (p_i~(rho) + lambda q_i~(rho)),
+# mu_0 = 1 and mu_1.. drawn after lambda (one random linear combination of
+# the active trees' claims: a false one survives with probability 1/|K|),
+# then one merge challenge c for all. A tree of depth d leaves the run after
+# layer d, at its leaf point (c, rho'). Per layer: lambda, the mu's (one
+# combination), a degree-3 sum-check over k - 1 variables and c: about the
+# error of one tree's layer, where proving trees apart paid it per tree; and
+# a tree of n leaf variables costs one n-variable round per layer, not one
+# sum-check of its own (the rounds are where the time went).
 
 
 def root_tree_leaves_check(zk, point, vp, vq, hidden_roots, size: int) -> None:

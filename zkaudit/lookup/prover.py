@@ -111,22 +111,23 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
     def build(t):
         return gkr.build_layers(*tree_leaves(instance, columns, multiplicities, alpha, beta, t))
 
-    trees, hidden_roots = None, [None] * num_trees
-    if zk is not None:  # every root is sent before any tree's layers
+    joint_layers = ()
+    if zk is not None:  # every root is sent first; then the trees in lock step (`protocol.py`)
         trees = [build(t) for t in range(num_trees)]
         roots, hidden_roots, root_q, root_layers = _prove_roots_zk(trees, transcript, zk)
-    ends = []
-    for t in range(num_trees):
-        # a plain run builds each tree when it proves it: one tree in memory at a time
-        layers = build(t) if trees is None else trees[t]
-        if trees is not None:
-            trees[t] = None
-        root, proofs, point, end = gkr.prove(layers, transcript, root=hidden_roots[t], consume=True)
-        if zk is None:
+        joint_layers, ends = gkr.prove_joint(trees, transcript, hidden_roots)
+        del trees
+        layer_proofs = [()] * num_trees
+        points = [e[0] for e in ends]
+    else:
+        ends = []
+        for t in range(num_trees):
+            # a plain run builds each tree when it proves it: one tree in memory at a time
+            root, proofs, point, end = gkr.prove(build(t), transcript, consume=True)
             roots.append(root)
-        layer_proofs.append(proofs)
-        points.append(point)
-        ends.append((point,) + tuple(end))
+            layer_proofs.append(proofs)
+            points.append(point)
+            ends.append((point,) + tuple(end))
 
     tree_vars, segments = instance.layout()
     col_claims: list = [None] * len(instance.lookups)
@@ -158,7 +159,7 @@ def prove(instance: LookupInstance, columns, multiplicities, transcript: Transcr
             zk.require_equal(p_leaf[t], vp, where="lookup/leaves")
             zk.require_equal(q_leaf[t], vq, where="lookup/leaves")
     proof = LookupProof(tuple(t.digest() for t in instance.tables), tuple(roots), tuple(layer_proofs), col_values,
-                        mult_values, root_q, root_layers)
+                        mult_values, root_q, root_layers, joint_layers)
     return proof, LookupClaims(tuple(col_claims), tuple(mult_claims))
 
 

@@ -34,12 +34,14 @@ from zkaudit.lookup.protocol import (
     LABEL_LAMBDA,
     LABEL_LEAVES,
     LABEL_MERGE,
+    LABEL_MU,
     LABEL_ROOT,
     PL,
     PR,
     QL,
     QR,
     LookupInstance,
+    joint_layer_spec,
     layer_spec,
     row_combiners,
 )
@@ -51,7 +53,9 @@ from zkaudit.transcript import Transcript
 WHERE = "lookup"
 
 
-def _check_shape(instance: LookupInstance, proof: LookupProof, tree_vars) -> None:
+def _check_shape(instance: LookupInstance, proof: LookupProof, tree_vars, joint: bool = False) -> None:
+    """`joint`: a zero-knowledge proof, whose trees' layers come in lock step
+    (`proof.joint_layers`, one per layer of the deepest tree)."""
     if len(proof.table_digests) != len(instance.tables):
         raise LookupShapeError("wrong number of tables", where=WHERE, expected=len(instance.tables), got=len(proof.table_digests))
     for j, (t, d) in enumerate(zip(instance.tables, proof.table_digests)):
@@ -60,8 +64,13 @@ def _check_shape(instance: LookupInstance, proof: LookupProof, tree_vars) -> Non
     if len(proof.roots) != len(tree_vars) or len(proof.layers) != len(tree_vars):
         raise LookupShapeError("wrong number of GKR trees", where=WHERE, expected=len(tree_vars), got=len(proof.layers))
     for t, (nv, layers) in enumerate(zip(tree_vars, proof.layers)):
-        if len(layers) != nv:
-            raise LookupShapeError(f"tree {t} has the wrong number of GKR layers", where=WHERE, expected=nv, got=len(layers))
+        if len(layers) != (0 if joint else nv):
+            raise LookupShapeError(f"tree {t} has the wrong number of GKR layers", where=WHERE,
+                                   expected=0 if joint else nv, got=len(layers))
+    deepest = max(tree_vars) if joint else 0
+    if len(proof.joint_layers) != deepest:
+        raise LookupShapeError("wrong number of lock-step GKR layers", where=WHERE, expected=deepest,
+                               got=len(proof.joint_layers))
     if len(proof.column_values) != len(instance.lookups):
         raise LookupShapeError("wrong number of lookups", where=WHERE, expected=len(instance.lookups), got=len(proof.column_values))
     for l, (lk, vals) in enumerate(zip(instance.lookups, proof.column_values)):
@@ -112,11 +121,43 @@ def _verify_tree(t: int, root, layers, transcript: Transcript, *, hidden_root=No
     return point, vp, vq
 
 
+def _verify_joint(roots, layers, tree_vars, transcript: Transcript):
+    """The trees in lock step from their (Hidden) roots (`protocol.py`, zero
+    knowledge); returns per tree (leaf point, p~, q~) there. `tree_vars`
+    comes from the layout, deepest first; the shapes were checked."""
+    claims = list(roots)
+    ends = [((),) + tuple(claims[t]) if nv == 0 else None for t, nv in enumerate(tree_vars)]
+    point: tuple[Fp2, ...] = ()
+    for k, layer in enumerate(layers, start=1):
+        active = [t for t, nv in enumerate(tree_vars) if nv >= k]
+        lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches each tree's two claims: 1/p^2
+        mus = [Fp2(1)] + transcript.challenge_exts(LABEL_MU, len(active) - 1)  # combines the trees: 1/p^2
+        claimed = Fp2(0)
+        for mu, t in zip(mus, active):
+            vp, vq = claims[t]
+            claimed = mu * (vp + lam * vq) + claimed
+        where = f"{WHERE}/gkr layer {k} ({len(active)} trees in lock step)"
+        claim = sumcheck_verifier.verify(layer, claimed, k - 1, joint_layer_spec(lam, mus), transcript, where=where,
+                                         public=(EQ,))
+        v = claim.values
+        eq = eq_eval(point, claim.point)
+        if v[EQ] != eq:
+            raise GkrLayerMismatch("eq value differs from eq(rho, rho')", where=where, round=k, expected=eq, got=v[EQ])
+        c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R: 1/p^2
+        point = (c,) + tuple(claim.point)
+        for i, t in enumerate(active):
+            pl, pr, ql, qr = v[1 + 4 * i : 5 + 4 * i]
+            claims[t] = (pl + c * (pr - pl), ql + c * (qr - ql))
+            if tree_vars[t] == k:
+                ends[t] = (point,) + tuple(claims[t])
+    return ends
+
+
 def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript) -> LookupClaims:
     """Raises a `LookupRejected` (or sum-check) subclass on a bad proof."""
     tree_vars, segments = instance.layout()
-    _check_shape(instance, proof, tree_vars)
     zk = getattr(transcript, "zk", None)
+    _check_shape(instance, proof, tree_vars, joint=zk is not None)
     if (zk is None) != (proof.root_q is None):
         raise LookupShapeError("zero-knowledge lookup proof where the statement is plain, or the reverse",
                                where=WHERE, expected=zk is not None, got=proof.root_q is not None)
@@ -181,8 +222,7 @@ def _verify_zk(instance: LookupInstance, proof: LookupProof, transcript: Transcr
     transcript.absorb_ext(LABEL_ROOT_Q, proof.root_q)
     point, vp, vq = _verify_tree(-1, None, proof.root_layers, transcript, hidden_root=(Fp2(0), hidden_q))
     root_tree_leaves_check(zk, point, vp, vq, hidden, size)
-    ends = [_verify_tree(t, None, layers, transcript, hidden_root=h)
-            for t, (h, layers) in enumerate(zip(hidden, proof.layers))]
+    ends = _verify_joint(hidden, proof.joint_layers, instance.layout()[0], transcript)
     cols = [tuple(zk.receive(v) for v in vals) for vals in proof.column_values]
     mults = [zk.receive(v) for v in proof.multiplicity_values]
     transcript.absorb_exts(
