@@ -64,6 +64,7 @@ def prove(
     mask: MaskingPolynomial | None = None,
     public: tuple[int, ...] = (),
     pad_bank: dict[int, str] | None = None,
+    eq_point=None,
 ) -> tuple[SumcheckProof, EvaluationClaim, Fp2]:
     """Prove sum_x F(x) = claimed_sum (the prover's own sum when not given;
     a wrong given sum yields a proof the verifier rejects).
@@ -81,7 +82,11 @@ def prove(
     `claimed_sum` may be `Hidden`; the final values of every table not in
     `public` (tables the verifier computes itself: eq, wiring) are padded
     from the bank `pad_bank[i]` ("advice" by default), and the returned
-    claim holds them as `Hidden` values."""
+    claim holds them as `Hidden` values.
+
+    `eq_point`: table 0 is eq(eq_point, .) and every term carries it once
+    (a zero-check); the rounds are then computed with eq factored out
+    (`eq_run`), the same proof faster."""
     if len(tables) != spec.num_tables:
         raise ValueError(f"spec names {spec.num_tables} tables, {len(tables)} given")
     num_vars = num_vars_of(tables[0])
@@ -92,10 +97,21 @@ def prove(
         raise ValueError(f"mask has {mask.num_vars} variables of degree {mask.degree}; "
                          f"the sum-check has {num_vars} of degree {spec.degree}")
     zk = getattr(transcript, "zk", None)
+    eq_run = None
+    if eq_point is not None and num_vars > 0:
+        from zkaudit.sumcheck.eq_run import EqRun, applies
+
+        if len(eq_point) != num_vars:
+            raise ValueError(f"eq point has {len(eq_point)} coordinates, the tables {num_vars} variables")
+        if applies(spec):
+            eq_run = EqRun(eq_point, tables, spec)
     if zk is not None and mask is None:
         from zkaudit.sumcheck import zk_prover
 
-        return zk_prover.prove(tables, spec, transcript, zk, claimed_sum, num_vars, public, pad_bank or {})
+        return zk_prover.prove(tables, spec, transcript, zk, claimed_sum, num_vars, public, pad_bank or {},
+                               run=eq_run)
+    if eq_run is not None:
+        return eq_run.prove(transcript, num_vars, claimed_sum, mask)
     run = _Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun
     return run(tables, spec).prove(transcript, num_vars, claimed_sum, mask)
 

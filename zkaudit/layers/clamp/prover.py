@@ -54,7 +54,7 @@ def prove_system(system: System, tables, transcript: Transcript) -> tuple[System
         else:
             data.append(tables[key])
     zc, reduced, _ = sumcheck_prover.prove(data, system.spec(gamma), transcript, claimed_sum=Fp2(0),
-                                           public=system.public_indices())
+                                           public=system.public_indices(), eq_point=r)
     s = tuple(reduced.point)
     values = dict(zip(cols, (_ext(v) for v in reduced.values)))
     for key, name in named.items():

@@ -47,7 +47,8 @@ def prove(
     a_c = _centred(a_table, shape.shape, shape.a_zero_point)
     b_c = _centred(b_table, shape.shape, shape.b_zero_point)
     eq = eq_table(claim.point)
-    sc, reduced, _ = sumcheck_prover.prove([eq, a_c, b_c], MUL_SPEC, transcript, claimed_sum=claim.value, public=(0,))
+    sc, reduced, _ = sumcheck_prover.prove([eq, a_c, b_c], MUL_SPEC, transcript, claimed_sum=claim.value, public=(0,),
+                                           eq_point=claim.point)
     s = reduced.point
     _, a_star, b_star = reduced.values
     ind = real_indicator(shape.shape, s)

@@ -85,7 +85,7 @@ def prove(st: AvgSetup, tables, transcript: Transcript):
     tabs[Y], tabs[IND] = tables[st.y], embed(np.ones(st.windows.out_shape, dtype=np.int64))
     tabs[R], tabs[H], tabs[PAR] = tables[st.advice("rem")], tables[st.advice("half")], par_tab
     rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=Fp2(0),
-                                        public=RELATION_PUBLIC)
+                                        public=RELATION_PUBLIC, eq_point=rho)
     z = tuple(red.point)
     v = red.values
     for kind, idx in (("rem", R), ("half", H), ("par", PAR)):

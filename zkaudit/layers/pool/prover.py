@@ -102,7 +102,7 @@ def prove_max(windows: Windows, bits: int, names: MaxNames, tables, transcript: 
         tabs.append(index_column(windows))
     target = lam[0] if keying is None else lam[0] + lam[2] * extras[0]
     rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(*lam), transcript, claimed_sum=target,
-                                        public=RELATION_PUBLIC)
+                                        public=RELATION_PUBLIC, eq_point=rho)
     z = tuple(red.point)
     if keying is not None:
         out.append(TensorClaim(keying.index, rho_y, extras[0]))

@@ -146,7 +146,7 @@ def prove(st: SoftmaxSetup, tables, transcript: Transcript) -> tuple[SoftmaxProo
         tabs[idx] = tables[st.advice(kind)]
     tabs[Y] = tables[st.y]
     rel, red, _ = sumcheck_prover.prove(tabs, relation_spec(st, lam), transcript, claimed_sum=lam[5] * tau,
-                                        public=RELATION_PUBLIC)
+                                        public=RELATION_PUBLIC, eq_point=rho)
     z = tuple(red.point)
     v = red.values
     zy, _ = _split(st, z)
