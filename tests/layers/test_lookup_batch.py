@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_clamp import CLIP, RELU, _attack_setup, _mutate, _t, discharge
 
-from zkaudit.circuit import Node, TensorSpec
+from zkaudit.circuit import Node, TensorSpec, kernels
 from zkaudit.errors import MalformedProof
 from zkaudit.layers import lookup_batch, lookup_batch_prover
 from zkaudit.layers.clamp import prover, verifier
@@ -89,7 +89,8 @@ def test_union_lists_every_systems_tables_and_shifts_the_lookups():
     u = batch.union()
     assert [t.digest() for t in u.tables] == [t.digest() for t in (*a.tables, *b.tables)]
     assert u.lookups == (Lookup(1, 8), Lookup(0, 3), Lookup(2, 5))
-    assert batch.column_names() == [("a0",), ("a1",), ("b0",)] and batch.mult_names() == ["ma4", "ma2", "mb4"]
+    arrays = batch.column_arrays({"a0": 0, "a1": 1, "b0": 2})
+    assert arrays == [[0], [1], [2]] and batch.mult_names() == ["ma4", "ma2", "mb4"]
     assert LookupBatch().union() is None
     with pytest.raises(ValueError):
         batch.add("c", b, [["c0"], ["c1"]], ["mc"])  # two column names for one lookup
@@ -145,3 +146,75 @@ def test_missing_or_empty_section_is_refused():
     # and a proof where none registered
     full = BatchSection(None).to_bytes()
     assert lookup_batch.verify(LookupBatch(), ProofReader(full), _t()) == []
+
+
+# ---------------------------------------------------------------- Table nodes
+
+def _table_case():
+    rng = np.random.default_rng(4)
+    values = rng.integers(-128, 128, size=64)
+    node = Node.make("tab", "Table", ["xt"], "yt", function="sigmoid", in_min=-32, values=values)
+    x = rng.integers(-32, 32, size=(3, 5))
+    specs = {"xt": TensorSpec("xt", (3, 5), -32, 31), "yt": TensorSpec("yt", (3, 5), -128, 127)}
+    return node, specs, {"xt": x, "yt": kernels.table(x, **node.a)}
+
+
+def _run_table(node, specs, env, advice, advice_names):
+    """The table node beside CLIP, with a batch whose advice is `advice_names`."""
+    from zkaudit.layers.table import prover as tprover
+    from zkaudit.layers.table import verifier as tverifier
+
+    nodes, cspecs, cenv, cadvice = _setups()
+    tables = {k: embed(np.asarray(v)) for k, v in {**cenv, **cadvice, **env, **advice}.items()}
+    pt, vt = _t(), _t()
+    pt.lookups, vt.lookups = LookupBatch(frozenset(advice_names)), LookupBatch(frozenset(advice_names))
+    out: list[bytes] = []
+    pclaims = tprover._handler(node, specs, None, tables, pt, out) + prover._handler(CLIP, cspecs, None, tables,
+                                                                                     pt, out)
+    section, more = lookup_batch_prover.prove(pt.lookups, tables, pt)
+    out.append(section)
+    reader = ProofReader(b"".join(out))
+    vclaims = tverifier._handler(node, specs, None, reader, vt) + verifier._handler(CLIP, cspecs, None, reader, vt)
+    vclaims += lookup_batch.verify(vt.lookups, reader, vt)
+    reader.finish()
+    assert pclaims + more == vclaims
+    return vclaims, tables, len(pt.lookups.items)
+
+
+def test_a_table_on_advice_joins_the_batch_and_one_on_a_walked_tensor_does_not():
+    from zkaudit.layers.table import prover as tprover
+
+    node, specs, env = _table_case()
+    advice = tprover._advice(node, specs, env)
+    everything = set(advice) | {"xt"}
+    claims, tables, registered = _run_table(node, specs, env, advice, everything)
+    assert registered == 2 and discharge(claims, tables) is None
+    # X not committed: its claim must go down the walk now, so the table proves its lookup inline
+    claims, tables, registered = _run_table(node, specs, env, advice, set(advice))
+    assert registered == 1 and discharge(claims, tables) is None
+
+
+def test_a_wrong_table_output_in_the_batch_is_rejected():
+    from zkaudit.layers.table import prover as tprover
+
+    node, specs, env = _table_case()
+    advice = tprover._advice(node, specs, env)
+    advice["yt"] = advice["yt"].copy()
+    advice["yt"].flat[3] += 1
+    with pytest.raises(LookupSumNonZero):
+        _run_table(node, specs, env, advice, set(advice) | {"xt"})
+
+
+def test_a_table_lookup_inline_where_the_statement_batches_it_is_refused():
+    from zkaudit.layers.table import prover as tprover
+    from zkaudit.layers.table import verifier as tverifier
+
+    node, specs, env = _table_case()
+    advice = tprover._advice(node, specs, env)
+    tables = {k: embed(np.asarray(v)) for k, v in {**env, **advice}.items()}
+    out: list[bytes] = []
+    tprover._handler(node, specs, None, tables, _t(), out)  # no batch: inline
+    vt = _t()
+    vt.lookups = LookupBatch(frozenset(set(advice) | {"xt"}))
+    with pytest.raises(MalformedProof, match="inline"):
+        tverifier._handler(node, specs, None, ProofReader(b"".join(out)), vt)

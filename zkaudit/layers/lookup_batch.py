@@ -42,16 +42,30 @@ from zkaudit.lookup.protocol import Lookup, LookupInstance
 class Registered:
     where: str
     instance: LookupInstance
-    columns: tuple[tuple[str, ...], ...]  # per lookup, the advice tensor of each of its columns
+    columns: tuple[tuple[str, ...], ...] | None  # per lookup, the advice tensor of each of its columns
     mults: tuple[str, ...]  # per table, the advice tensor of its multiplicities
+    # A lookup whose columns are not advice tensors as they are (an affine
+    # function of some, say) gives instead: the column arrays (prover) and
+    # the map from its claims to claims on advice (both sides).
+    arrays: object = None  # tables -> per lookup, its column arrays
+    to_claims: object = None  # LookupClaims -> list[TensorClaim]
 
 
 @dataclass
 class LookupBatch:
     """The lookups registered so far, in walk order (both sides build the
-    same list from the public circuit)."""
+    same list from the public circuit). `advice`: the statement's committed
+    advice tensors, for a layer to check that every claim its lookup makes
+    lands on one (`defers`)."""
 
+    advice: frozenset = frozenset()
     items: list[Registered] = field(default_factory=list)
+
+    def defers(self, *names: str) -> bool:
+        """Whether a lookup whose claims land on `names` may wait for the
+        batch: only when each is committed advice (a claim on a tensor the
+        walk carries further down would arrive after the walk has passed it)."""
+        return all(n in self.advice for n in names)
 
     def add(self, where: str, instance: LookupInstance, columns, mults) -> None:
         columns = tuple(tuple(c) for c in columns)
@@ -63,6 +77,14 @@ class LookupBatch:
                                  f"{instance.tables[lk.table].width}")
         self.items.append(Registered(where, instance, columns, tuple(mults)))
 
+    def add_mapped(self, where: str, instance: LookupInstance, mults, to_claims, arrays=None) -> None:
+        """A lookup of computed columns: `arrays(tables)` gives them (prover
+        side), `to_claims(claims)` maps the argument's claims on them to
+        claims on advice (both sides)."""
+        if len(mults) != len(instance.tables):
+            raise ValueError(f"{where}: one name per table's multiplicities")
+        self.items.append(Registered(where, instance, None, tuple(mults), arrays, to_claims))
+
     def union(self) -> LookupInstance | None:
         if not self.items:
             return None
@@ -73,23 +95,38 @@ class LookupBatch:
             lookups += [Lookup(lk.table + shift, lk.num_rows) for lk in item.instance.lookups]
         return LookupInstance(tuple(tables), tuple(lookups))
 
-    def column_names(self) -> list[tuple[str, ...]]:
-        return [cols for item in self.items for cols in item.columns]
+    def column_arrays(self, tables) -> list:
+        """Per lookup of the union, its column arrays (prover side)."""
+        out = []
+        for item in self.items:
+            if item.columns is None:
+                out += item.arrays(tables)
+            else:
+                out += [[tables[name] for name in cols] for cols in item.columns]
+        return out
 
     def mult_names(self) -> list[str]:
         return [m for item in self.items for m in item.mults]
 
     def claims(self, claims: LookupClaims) -> list[TensorClaim]:
         """The union argument's claims, on the registered advice names."""
-        names, mults = self.column_names(), self.mult_names()
-        if len(claims.columns) != len(names) or len(claims.multiplicities) != len(mults):
+        num_lookups = sum(len(item.instance.lookups) for item in self.items)
+        mults = self.mult_names()
+        if len(claims.columns) != num_lookups or len(claims.multiplicities) != len(mults):
             raise MalformedProof("the batched lookup's claims do not match the registered lookups",
-                                 where="inference.lookups", expected=(len(names), len(mults)),
+                                 where="inference.lookups", expected=(num_lookups, len(mults)),
                                  got=(len(claims.columns), len(claims.multiplicities)))
-        out = []
-        for cols, cl in zip(names, claims.columns):
-            out += [TensorClaim(name, tuple(c.point), c.value) for name, c in zip(cols, cl, strict=True)]
-        out += [TensorClaim(name, tuple(c.point), c.value) for name, c in zip(mults, claims.multiplicities)]
+        out, at_l, at_t = [], 0, 0
+        for item in self.items:
+            nl, nt = len(item.instance.lookups), len(item.instance.tables)
+            cols, ms = claims.columns[at_l : at_l + nl], claims.multiplicities[at_t : at_t + nt]
+            at_l, at_t = at_l + nl, at_t + nt
+            if item.columns is None:
+                out += item.to_claims(LookupClaims(tuple(cols), tuple(ms)))
+                continue
+            for names, cl in zip(item.columns, cols):
+                out += [TensorClaim(name, tuple(c.point), c.value) for name, c in zip(names, cl, strict=True)]
+            out += [TensorClaim(name, tuple(c.point), c.value) for name, c in zip(item.mults, ms)]
         return out
 
 

@@ -14,7 +14,7 @@ def prove(batch: LookupBatch, tables, transcript: Transcript) -> tuple[bytes, li
     instance = batch.union()
     if instance is None:
         return BatchSection(None).to_bytes(), []
-    columns = [[tables[name] for name in cols] for cols in batch.column_names()]
+    columns = batch.column_arrays(tables)
     mults = [tables[name] for name in batch.mult_names()]
     proof, claims = lookup_prover.prove(instance, columns, mults, transcript)
     return BatchSection(proof).to_bytes(), batch.claims(claims)

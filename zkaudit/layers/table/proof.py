@@ -1,4 +1,5 @@
-"""Wire type of a Table proof:  u32 n | n bytes: the LogUp proof."""
+"""Wire type of a Table proof:  u32 n | n bytes: the LogUp proof (n = 0: deferred
+to the proof's batched lookup, `layers.lookup_batch`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from zkaudit.lookup.proof import LookupProof
 
 @dataclass(frozen=True)
 class TableProof:
-    lookup: LookupProof
+    lookup: LookupProof | None
 
     def to_bytes(self) -> bytes:
-        lk = self.lookup.to_bytes()
+        lk = b"" if self.lookup is None else self.lookup.to_bytes()
         return struct.pack("<I", len(lk)) + lk
 
     @classmethod
@@ -25,4 +26,4 @@ class TableProof:
         offset += 4
         if offset + n > len(data):
             raise MalformedProof("table proof truncated", expected=offset + n, got=len(data))
-        return cls(LookupProof.from_bytes(data[offset : offset + n])), offset + n
+        return cls(LookupProof.from_bytes(data[offset : offset + n]) if n else None), offset + n

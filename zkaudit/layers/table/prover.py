@@ -23,10 +23,20 @@ def _handler(node, specs, claim, tables, transcript, out):
     if claim is not None:
         raise ValueError(f"node {node.name}: a claim on the output reached the layer; it must be advice")
     table, instance, shape = table_layout(node, specs)
-    ones = embed(np.ones(shape, dtype=np.int64))
-    c0 = vec.sub(tables[node.inputs[0]], vec.scale(int(node.a["in_min"]), ones))
-    c1 = vec.sub(tables[node.output], vec.scale(int(node.a["values"][0]), ones))
-    proof, claims = lookup_prover.prove(instance, [[c0, c1]], [tables[mult_name(node)]], transcript)
+
+    def columns(tables):
+        ones = embed(np.ones(shape, dtype=np.int64))
+        c0 = vec.sub(tables[node.inputs[0]], vec.scale(int(node.a["in_min"]), ones))
+        c1 = vec.sub(tables[node.output], vec.scale(int(node.a["values"][0]), ones))
+        return [[c0, c1]]
+
+    batch = transcript.lookups
+    if batch is not None and batch.defers(node.inputs[0], node.output, mult_name(node)):
+        batch.add_mapped(node.name, instance, [mult_name(node)],
+                         lambda claims: claims_from_lookup(node, shape, table, claims), columns)
+        out.append(TableProof(None).to_bytes())
+        return []
+    proof, claims = lookup_prover.prove(instance, columns(tables), [tables[mult_name(node)]], transcript)
     out.append(TableProof(proof).to_bytes())
     return claims_from_lookup(node, shape, table, claims)
 

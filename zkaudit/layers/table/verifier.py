@@ -18,7 +18,7 @@ soundness is that of `lookup.protocol.soundness`.
 
 from __future__ import annotations
 
-from zkaudit.errors import ProofRejected
+from zkaudit.errors import MalformedProof, ProofRejected
 from zkaudit.lookup.protocol import Lookup, LookupInstance
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.table.proof import TableProof
@@ -67,6 +67,15 @@ def _handler(node, specs, claim, reader, transcript):
                               where=f"node {node.name} (Table)")
     table, instance, shape = table_layout(node, specs)
     proof = reader.read(TableProof)
+    batch = transcript.lookups
+    deferred = batch is not None and batch.defers(node.inputs[0], node.output, mult_name(node))
+    if deferred != (proof.lookup is None):
+        raise MalformedProof("the table lookup sent inline where the statement batches it, or the reverse",
+                             where=f"node {node.name} (Table)", expected=not deferred, got=proof.lookup is not None)
+    if deferred:  # X is committed advice too: every claim lands on advice
+        batch.add_mapped(node.name, instance, [mult_name(node)],
+                         lambda claims: claims_from_lookup(node, shape, table, claims))
+        return []
     return claims_from_lookup(node, shape, table, lookup_verifier.verify(instance, proof.lookup, transcript))
 
 

@@ -207,7 +207,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     )
     transcript = statement_transcript(circuit, body, committed)
     transcript.zk = zk
-    transcript.lookups = LookupBatch()  # the systems' range lookups, proven together after the walk
+    transcript.lookups = LookupBatch(frozenset(w.advice))  # the layers' lookups, proven together after the walk
     claims = defaultdict(list, output_claims(circuit, body, transcript))
     stream: list[bytes] = []
     for i, node in enumerate(reversed(circuit.nodes)):

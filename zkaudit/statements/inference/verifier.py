@@ -169,7 +169,7 @@ def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, h
     zk = body.zero_knowledge
     transcript = statement_transcript(circuit, body, weight_commitment)
     transcript.zk = session
-    transcript.lookups = LookupBatch()  # the systems' range lookups, verified together after the walk
+    transcript.lookups = LookupBatch(frozenset(advice))  # the layers' lookups, verified together after the walk
     claims = output_claims(circuit, body, transcript)
     reader = ProofReader(body.layers)
     for node in reversed(circuit.nodes):
