@@ -25,6 +25,7 @@ the opening batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zkaudit.field.scalar import Fp, Fp2
 
@@ -52,7 +53,12 @@ class Layout:
 
     @classmethod
     def build(cls, num_vars, log_cols: int) -> Layout:
-        num_vars = tuple(int(v) for v in num_vars)
+        """Memoized (a Layout is immutable): both sides build the same layouts
+        several times per proof, a thousand tables each for a big model."""
+        return _build(tuple(int(v) for v in num_vars), int(log_cols))
+
+    @classmethod
+    def _build(cls, num_vars: tuple[int, ...], log_cols: int) -> Layout:
         if not num_vars:
             raise ValueError("nothing to commit to")
         if log_cols < 1:
@@ -102,3 +108,8 @@ class Layout:
             y = _bits(p.row, l)
             x = _bits(p.col >> p.num_vars, lc - p.num_vars) + z
         return y, x
+
+
+@lru_cache(maxsize=256)
+def _build(num_vars: tuple[int, ...], log_cols: int) -> Layout:
+    return Layout._build(num_vars, log_cols)

@@ -232,7 +232,11 @@ class PcsParams:
         Hiding: the same search with the hiding layout's costs (each row
         carries l_pad more symbols, the matrix four more rows, each leaf a
         salt), at least 4 L: a wider matrix than the plain one, since the
-        padding is paid per row combination, not per row."""
+        padding is paid per row combination, not per row. Memoized: a
+        verifier asks twice per opening, for a thousand tables each time."""
+        return _choose_log_cols(self, tuple(int(v) for v in num_vars))
+
+    def _search_log_cols(self, num_vars: tuple[int, ...]) -> int:
         total_log = max(1, math.ceil(math.log2(sum(1 << v for v in num_vars))))
         top = max(self.min_log_cols, min(total_log, self.max_log_codeword - self.log_blowup))
         sizes = []
@@ -284,3 +288,8 @@ def soundness_report(params: PcsParams | None = None) -> str:
     plain = params if params is not None and not params.hiding else PcsParams.default()
     hiding = params if params is not None and params.hiding else PcsParams.default_hiding()
     return f"commitment: {plain.describe()}\ncommitment (ZK): {hiding.describe()}"
+
+
+@lru_cache(maxsize=64)
+def _choose_log_cols(params: PcsParams, num_vars: tuple[int, ...]) -> int:
+    return params._search_log_cols(num_vars)
