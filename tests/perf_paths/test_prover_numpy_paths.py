@@ -367,10 +367,6 @@ print("RESULT", rc, "numba" in sys.modules)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="two callers outside the kernel modules still reach numba: "
-                   "hash/gkr_prover.py calls sumcheck.kernels._fold_stack_base/_ext (the kernels, not their "
-                   "dispatchers) and pcs/hiding_code.balanced_group imports numba for its thread count "
-                   "(field.jit.num_threads gives it without numba)")
 def test_proving_a_small_model_loads_no_numba(tmp_path):
     """`zkaudit prove` of the zoo's logistic model runs every job on its numpy
     path: numba, ~0.3 s of start-up, is never imported."""

@@ -77,9 +77,8 @@ class RoundRun(_Run):
         zj, one = self.z[self.j], Fp2(1)
         self.prefix = self.prefix * (zj * r + (one - zj) * (one - r))
         out = np.empty((WIDTH, self.lanes.shape[1] // 2, 2), dtype=U64)
-        # the numba folds directly: this prover runs numba kernels anyway, so
-        # the numpy path that spares a verifier numba's start-up only costs here
-        (sk._fold_stack_base if self.lanes.ndim == 2 else sk._fold_stack_ext)(self.lanes, U64(r.c0), U64(r.c1), out)
+        # through the dispatchers: a small proof's folds stay on numpy and never start numba
+        (sk.fold_stack_base if self.lanes.ndim == 2 else sk.fold_stack_ext)(self.lanes, U64(r.c0), U64(r.c1), out)
         self.lanes = out
         self.j += 1
         return None if last else self._evals()

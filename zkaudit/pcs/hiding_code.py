@@ -133,9 +133,9 @@ def balanced_group(num_rows: int, threads: int | None = None) -> int:
     tasks, two of them on one of two threads, which measured 1.5x slower
     than four tasks of 18."""
     if threads is None:
-        import numba
+        from zkaudit.field import jit
 
-        threads = numba.get_num_threads()
+        threads = jit.num_threads()  # numba's pool size, without starting numba
     threads = max(1, threads)
     tasks = -(-num_rows // _GROUP)
     tasks = -(-tasks // threads) * threads
