@@ -584,9 +584,10 @@ def test_whole_proof_limb_counted_in_another_nodes_wider_table_is_rejected(zk):
     assert not verdict.valid
 
 
-def test_whole_proof_control_without_the_tag_the_forgery_passes(tagless):
+@pytest.mark.parametrize("zk", [False, True])
+def test_whole_proof_control_without_the_tag_the_forgery_passes(tagless, zk):
     attack = _attack("mlp_clip")
-    verdict, _ = _prove_and_verify(attack, _cross_table_witness(attack), False)
+    verdict, _ = _prove_and_verify(attack, _cross_table_witness(attack), zk)
     assert verdict.valid, verdict.reason
 
 
