@@ -141,6 +141,17 @@ def from_int64_v(a, out):
             out[i] = U64_P - np.uint64(-(v + 1)) - U64_1
 
 
+@njit(cache=True)
+def from_int64_s(a, out):
+    """`from_int64_v` on one thread (`vec.from_int64` below 2^16 entries: a parallel region costs more)."""
+    for i in range(a.shape[0]):
+        v = a[i]
+        if v >= 0:
+            out[i] = np.uint64(v)
+        else:
+            out[i] = U64_P - np.uint64(-(v + 1)) - U64_1
+
+
 @njit(parallel=True, cache=True)
 def reduce_u64_v(a, out):
     for i in prange(a.shape[0]):

@@ -126,7 +126,8 @@ def from_int64(a: np.ndarray) -> np.ndarray:
     if not (a.flags.writeable and a.flags.aligned):  # one signature (see `_plain`)
         a = a.copy()
     out = np.empty(a.shape[0], dtype=U64)
-    k.from_int64_v(a, out)
+    # serial below 2^16 entries: a parallel region's start costs more than the pass
+    (k.from_int64_s if a.shape[0] < 1 << 16 else k.from_int64_v)(a, out)
     return out
 
 

@@ -39,10 +39,33 @@ def _layer_up(p, q, po, qo):
         qo[i, 0], qo[i, 1] = ext_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
 
 
+@njit(cache=True)
+def _layer_up_serial(p, q, po, qo):
+    """`_layer_up` on one thread (below SERIAL_PAIRS: a parallel region costs more than it saves)."""
+    h = po.shape[0]
+    for i in range(h):
+        a0, a1 = ext_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
+        b0, b1 = ext_mul(p[i + h, 0], p[i + h, 1], q[i, 0], q[i, 1])
+        po[i, 0], po[i, 1] = ext_add(a0, a1, b0, b1)
+        qo[i, 0], qo[i, 1] = ext_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
+
+
 @njit(parallel=True, cache=True)
 def _leaf_denominators(cols, coeffs, k0, k1, out):
     n = out.shape[0]
     for i in prange(n):
+        s0, s1 = k0, k1
+        for c in range(cols.shape[0]):
+            m0, m1 = ext_mul_base(coeffs[c, 0], coeffs[c, 1], cols[c, i])
+            s0, s1 = ext_sub(s0, s1, m0, m1)
+        out[i, 0], out[i, 1] = s0, s1
+
+
+@njit(cache=True)
+def _leaf_denominators_serial(cols, coeffs, k0, k1, out):
+    """`_leaf_denominators` on one thread (below SERIAL_PAIRS: a parallel region costs more than it saves)."""
+    n = out.shape[0]
+    for i in range(n):
         s0, s1 = k0, k1
         for c in range(cols.shape[0]):
             m0, m1 = ext_mul_base(coeffs[c, 0], coeffs[c, 1], cols[c, i])
@@ -187,16 +210,18 @@ def _layer_fold_round_serial(stack, r0, r1, eqs, lam0, lam1, out):
 
 def layer_up(p, q, po, qo):
     """The next layer up of a fractional-sum tree (see the module docstring)."""
-    if jit.use_kernel(2 * po.shape[0], NUMPY_BELOW, _layer_up):
-        _layer_up(p, q, po, qo)
+    kernel = _layer_up_serial if po.shape[0] < SERIAL_PAIRS else _layer_up
+    if jit.use_kernel(2 * po.shape[0], NUMPY_BELOW, kernel):
+        kernel(p, q, po, qo)
     else:
         layer_up_numpy(p, q, po, qo)
 
 
 def leaf_denominators(cols, coeffs, k0, k1, out):
     """out[i] = k - sum_c coeffs[c] * cols[c, i] (see the module docstring)."""
-    if jit.use_kernel(cols.shape[0] * out.shape[0], NUMPY_BELOW, _leaf_denominators):
-        _leaf_denominators(cols, coeffs, k0, k1, out)
+    kernel = _leaf_denominators_serial if out.shape[0] < 8 * SERIAL_PAIRS else _leaf_denominators
+    if jit.use_kernel(cols.shape[0] * out.shape[0], NUMPY_BELOW, kernel):
+        kernel(cols, coeffs, k0, k1, out)
     else:
         leaf_denominators_numpy(cols, coeffs, k0, k1, out)
 

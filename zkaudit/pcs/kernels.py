@@ -32,6 +32,10 @@ mul128 = jit.imported("zkaudit.pcs.fastarith", "mul128")
 # Below this many field products a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
+# Below this much work (products) a kernel runs its serial twin: starting a
+# parallel region costs ~0.1-0.5 ms, which an opening of a thousand small
+# tables paid per call (2,700 calls, 2 s of clinical_transformer's proof).
+SERIAL_BELOW = 1 << 16
 # `field.jit.use_kernel` weighs jobs in elements of about 1 us of numpy work
 # (a numpy NTT element); a product of these dot products costs less there:
 # measured 0.09 us in `row_dots_numpy` (12 x 1024 rows, 8 vectors) and 0.17 us
@@ -96,6 +100,26 @@ def _row_dots(mat, vecs, out):
     sits in cache."""
     num_rows, m = mat.shape
     for r in prange(num_rows):
+        row = mat[r]
+        for i in range(vecs.shape[0]):
+            e = vecs[i]
+            lo_acc = np.uint64(0)
+            hi_acc = np.uint64(0)
+            top = np.uint64(0)
+            for c in range(m):
+                hi, lo = mul128(e[c], row[c])
+                lo_acc += lo
+                hi += np.uint64(lo_acc < lo)
+                hi_acc += hi
+                top += np.uint64(hi_acc < hi)
+            out[i, r] = _settle(top, hi_acc, lo_acc)
+
+
+@njit(cache=True)
+def _row_dots_serial(mat, vecs, out):
+    """`_row_dots` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
+    num_rows, m = mat.shape
+    for r in range(num_rows):
         row = mat[r]
         for i in range(vecs.shape[0]):
             e = vecs[i]
@@ -210,8 +234,9 @@ def combine_rows(mat, coeffs, out):
 
 def row_dots(mat, vecs, out):
     """out[i, r] = sum_c vecs[i, c] * mat[r, c] (see `_row_dots`)."""
-    if jit.use_kernel(mat.size * vecs.shape[0] // ROW_DOTS_WEIGHT, NUMPY_BELOW, _row_dots):
-        _row_dots(mat, vecs, out)
+    kernel = _row_dots_serial if mat.size * vecs.shape[0] < SERIAL_BELOW else _row_dots
+    if jit.use_kernel(mat.size * vecs.shape[0] // ROW_DOTS_WEIGHT, NUMPY_BELOW, kernel):
+        kernel(mat, vecs, out)
     else:
         row_dots_numpy(mat, vecs, out)
 

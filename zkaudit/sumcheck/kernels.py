@@ -28,6 +28,9 @@ add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
 # Below this many table entries a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
+# Below this many output words a fold runs its serial twin (a parallel
+# region's start, ~0.1-0.5 ms, was most of a small fold's time).
+SERIAL_BELOW = 1 << 15
 
 NUM_CHUNKS = 64
 
@@ -114,10 +117,36 @@ def _fold_stack_base(stack, r0, r1, out):
         out[t, i, 1] = mul(r1, d)
 
 
+@njit(cache=True)
+def _fold_stack_base_serial(stack, r0, r1, out):
+    """`_fold_stack_base` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
+    # One parallel region over (table, index): a region per table stalled
+    # measurably when many small tables are folded every round.
+    h = out.shape[1]
+    for ti in range(stack.shape[0] * h):
+        t = ti // h
+        i = ti - t * h
+        d = sub(stack[t, i + h], stack[t, i])
+        out[t, i, 0] = add(stack[t, i], mul(r0, d))
+        out[t, i, 1] = mul(r1, d)
+
+
 @njit(parallel=True, cache=True)
 def _fold_stack_ext(stack, r0, r1, out):
     h = out.shape[1]
     for ti in prange(stack.shape[0] * h):
+        t = ti // h
+        i = ti - t * h
+        d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
+        m0, m1 = ext_mul(r0, r1, d0, d1)
+        out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
+
+
+@njit(cache=True)
+def _fold_stack_ext_serial(stack, r0, r1, out):
+    """`_fold_stack_ext` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
+    h = out.shape[1]
+    for ti in range(stack.shape[0] * h):
         t = ti // h
         i = ti - t * h
         d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
@@ -146,16 +175,18 @@ def round_evals_ext(stack, term_ptr, term_idx, degree):
 
 def fold_stack_base(stack, r0, r1, out):
     """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), base tables, extension r."""
-    if jit.use_kernel(stack.size, NUMPY_BELOW, _fold_stack_base):
-        _fold_stack_base(stack, r0, r1, out)
+    kernel = _fold_stack_base_serial if out.size < SERIAL_BELOW else _fold_stack_base
+    if jit.use_kernel(stack.size, NUMPY_BELOW, kernel):
+        kernel(stack, r0, r1, out)
     else:
         fold_stack_base_numpy(stack, r0, r1, out)
 
 
 def fold_stack_ext(stack, r0, r1, out):
     """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), extension tables."""
-    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _fold_stack_ext):
-        _fold_stack_ext(stack, r0, r1, out)
+    kernel = _fold_stack_ext_serial if out.size < SERIAL_BELOW else _fold_stack_ext
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, kernel):
+        kernel(stack, r0, r1, out)
     else:
         fold_stack_ext_numpy(stack, r0, r1, out)
 

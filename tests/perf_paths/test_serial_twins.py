@@ -1,0 +1,56 @@
+"""Each serial kernel twin (run below its size threshold, where starting a
+parallel region costs more than the work) computes exactly its parallel
+kernel's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkaudit.field import kernels as fk
+from zkaudit.lookup import kernels as lk
+from zkaudit.pcs import kernels as pk
+from zkaudit.sumcheck import kernels as sk
+
+P = 2**64 - 2**32 + 1
+
+
+def _rand(rng, shape):
+    return rng.integers(0, P, size=shape, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 1000])
+def test_serial_twins_equal_their_parallel_kernels(n):
+    rng = np.random.default_rng(n)
+    a = rng.integers(-(2**62), 2**62, size=n)
+    out1, out2 = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+    fk.from_int64_v(a, out1)
+    fk.from_int64_s(a, out2)
+    assert np.array_equal(out1, out2)
+
+    mat, vecs = _rand(rng, (n, 7)), _rand(rng, (3, 7))
+    o1, o2 = np.empty((3, n), dtype=np.uint64), np.empty((3, n), dtype=np.uint64)
+    pk._row_dots(mat, vecs, o1)
+    pk._row_dots_serial(mat, vecs, o2)
+    assert np.array_equal(o1, o2)
+
+    p, q = _rand(rng, (2 * n, 2)), _rand(rng, (2 * n, 2))
+    outs = [tuple(np.empty((n, 2), dtype=np.uint64) for _ in range(2)) for _ in range(2)]
+    lk._layer_up(p, q, *outs[0])
+    lk._layer_up_serial(p, q, *outs[1])
+    assert all(np.array_equal(x, y) for x, y in zip(*outs))
+
+    cols, coeffs = _rand(rng, (3, n)), _rand(rng, (3, 2))
+    d1, d2 = np.empty((n, 2), dtype=np.uint64), np.empty((n, 2), dtype=np.uint64)
+    lk._leaf_denominators(cols, coeffs, np.uint64(5), np.uint64(9), d1)
+    lk._leaf_denominators_serial(cols, coeffs, np.uint64(5), np.uint64(9), d2)
+    assert np.array_equal(d1, d2)
+
+    r0, r1 = np.uint64(rng.integers(0, P, dtype=np.uint64)), np.uint64(rng.integers(0, P, dtype=np.uint64))
+    base, ext = _rand(rng, (4, 2 * n)), _rand(rng, (4, 2 * n, 2))
+    f = [np.empty((4, n, 2), dtype=np.uint64) for _ in range(4)]
+    sk._fold_stack_base(base, r0, r1, f[0])
+    sk._fold_stack_base_serial(base, r0, r1, f[1])
+    sk._fold_stack_ext(ext, r0, r1, f[2])
+    sk._fold_stack_ext_serial(ext, r0, r1, f[3])
+    assert np.array_equal(f[0], f[1]) and np.array_equal(f[2], f[3])
