@@ -49,7 +49,7 @@ def test_same_proof_as_the_generic_prover(num_vars, ext_tables):
     spec = _spec(len(other), rng)
     assert applies(spec)
     generic = prover.prove(tables, spec, _transcript())
-    fast = prover.prove(tables, spec, _transcript(), eq_point=rho)
+    fast = prover.prove(tables, spec, _transcript(), eq_point=rho, claimed_sum=generic[2])
     assert fast[0].to_bytes() == generic[0].to_bytes()
     assert fast[1] == generic[1] and fast[2] == generic[2]
     claim = verifier.verify(fast[0], fast[2], num_vars, spec, _transcript())
@@ -76,4 +76,7 @@ def test_kernel_equals_numpy_path(half, ext):
     idx = np.array([2, 0, 1, 2, 2, 1], dtype=np.int64)
     w = rng.integers(0, P, size=(half, 2), dtype=np.uint64)
     kernel = ke._round_evals_eq_ext if ext else ke._round_evals_eq_base
-    assert np.array_equal(kernel(stack, ptr, idx, 3, w), ke.round_evals_eq_numpy(stack, ptr, idx, 3, w))
+    for skip in (-1, 1):
+        got = kernel(stack, ptr, idx, 3, w, skip)
+        assert np.array_equal(got, ke.round_evals_eq_numpy(stack, ptr, idx, 3, w, skip))
+        assert skip == -1 or not got[:, 1].any()

@@ -12,7 +12,13 @@ Here eq stays out of the stack. Round j's polynomial factors as
 so the kernels (`kernels_eq`) evaluate s, of degree d - 1, at d points,
 weighting each pair x' by eq(rho_>j, x'), over the other tables as they are
 (base in the first round); l is a line the run tracks in one Fp2 product per
-round; g(d) comes from s extended to d. The round messages, final values and
+round; g(d) comes from s extended to d. After the first round s(1) is not
+computed but taken from the running claim, g(0) + g(1) = l(0) s(0) +
+l(1) s(1) (`complete`). The first round computes it: a claimed sum that is
+not the table's sum then fails the verifier's first round check, as with
+the generic prover, and not only its final check. (l(1) = 0 only when some
+rho_j or the prefix is 0; a rho with a zero coordinate takes the generic
+prover, a zero prefix makes g zero.) The round messages, final values and
 transcript are exactly the generic prover's (the tests compare the two
 proofs byte for byte), so nothing changes for the verifier.
 """
@@ -58,16 +64,28 @@ class EqRun(_Run):
             self.stack = np.stack([vec.lift(t) for t in rest])
         self.prefix, self.j = Fp2(1), 0
 
-    def _round(self, w):
+    def _round(self, w, partial: bool):
+        """s at 0..d-1 (partial: without s(1), left to `complete`)."""
         d = self.spec.degree
-        per_term = ke.round_evals_eq(self.stack, self.ptr, self.idx, d, w)
+        skip = partial and d >= 2
+        per_term = ke.round_evals_eq(self.stack, self.ptr, self.idx, d, w, skip_one=skip)
         s = [Fp2(0)] * d
         for j, term in enumerate(self.spec.terms):
             for t in range(d):
-                s[t] = s[t] + term.coeff * Fp2(int(per_term[j, t, 0]), int(per_term[j, t, 1]))
-        s.append(evaluate_from_evals(s, Fp2(d)))  # s has degree d - 1
+                if not (skip and t == 1):
+                    s[t] = s[t] + term.coeff * Fp2(int(per_term[j, t, 0]), int(per_term[j, t, 1]))
+        return ["eq-round", s, skip]
+
+    def complete(self, partial, claim: Fp2) -> list[Fp2]:
+        """g(0..d) from the round's s values (and the running claim g(0) + g(1) when s(1) was left out)."""
+        _, s, skipped = partial
+        d = self.spec.degree
         rj = self.rho[self.j]
         l0, l1 = self.prefix * (1 - rj), self.prefix * rj
+        s = list(s)
+        if skipped:
+            s[1] = (claim - l0 * s[0]) * l1.inverse() if l1 != 0 else Fp2(0)  # l1 = 0: the prefix is 0, g is 0
+        s.append(evaluate_from_evals(s, Fp2(d)))  # s has degree d - 1
         slope = l1 - l0
         return [(l0 + slope * t) * s[t] for t in range(d + 1)]
 
@@ -76,7 +94,7 @@ class EqRun(_Run):
         return eq_table(rest) if rest else np.array([[1, 0]], dtype=U64)
 
     def first_round(self):
-        return self._round(self._weights())
+        return self._round(self._weights(), partial=False)
 
     def fold_and_next(self, r: Fp2, last: bool):
         rj = self.rho[self.j]
@@ -89,7 +107,7 @@ class EqRun(_Run):
                 k.fold_stack_ext(self.stack, U64(r.c0), U64(r.c1), folded)
         self.stack = folded
         self.j += 1
-        return None if last else self._round(self._weights())
+        return None if last else self._round(self._weights(), partial=True)
 
     def pairs(self):
         rj = self.rho[self.j]

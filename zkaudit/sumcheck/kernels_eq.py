@@ -31,7 +31,7 @@ U64 = np.uint64
 
 
 @njit(parallel=True, cache=True)
-def _round_evals_eq_base(stack, term_ptr, term_idx, npts, w):
+def _round_evals_eq_base(stack, term_ptr, term_idx, npts, w, skip):
     num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
@@ -51,6 +51,8 @@ def _round_evals_eq_base(stack, term_ptr, term_idx, npts, w):
             w1 = w[i, 1]
             for j in range(num_terms):
                 for k in range(npts):
+                    if k == skip:
+                        continue
                     prod = np.uint64(1)
                     for q in range(term_ptr[j], term_ptr[j + 1]):
                         prod = mul(prod, vals[term_idx[q], k])
@@ -66,7 +68,7 @@ def _round_evals_eq_base(stack, term_ptr, term_idx, npts, w):
 
 
 @njit(parallel=True, cache=True)
-def _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w):
+def _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w, skip):
     num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
@@ -87,6 +89,8 @@ def _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w):
                     vals[t, k, 1] = v1
             for j in range(num_terms):
                 for k in range(npts):
+                    if k == skip:
+                        continue
                     p0 = w[i, 0]
                     p1 = w[i, 1]
                     for q in range(term_ptr[j], term_ptr[j + 1]):
@@ -102,19 +106,22 @@ def _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w):
     return out
 
 
-def round_evals_eq(stack, term_ptr, term_idx, npts: int, w):
+def round_evals_eq(stack, term_ptr, term_idx, npts: int, w, skip_one: bool = False):
     """(terms, npts, 2): per term and t < npts, sum over pairs x' of
-    w(x') * the term's product on the line at t (see the module docstring)."""
+    w(x') * the term's product on the line at t (see the module docstring);
+    with `skip_one` the t = 1 entries are left zero, not computed (the
+    caller has s(1) from its running claim)."""
     size = stack.shape[0] * stack.shape[1]
+    skip = 1 if skip_one else -1
     if stack.ndim == 2:
         if jit.use_kernel(size, NUMPY_BELOW, _round_evals_eq_base):
-            return _round_evals_eq_base(stack, term_ptr, term_idx, npts, w)
+            return _round_evals_eq_base(stack, term_ptr, term_idx, npts, w, skip)
     elif jit.use_kernel(size, NUMPY_BELOW, _round_evals_eq_ext):
-        return _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w)
-    return round_evals_eq_numpy(stack, term_ptr, term_idx, npts, w)
+        return _round_evals_eq_ext(stack, term_ptr, term_idx, npts, w, skip)
+    return round_evals_eq_numpy(stack, term_ptr, term_idx, npts, w, skip)
 
 
-def round_evals_eq_numpy(stack, term_ptr, term_idx, npts: int, w):
+def round_evals_eq_numpy(stack, term_ptr, term_idx, npts: int, w, skip: int = -1):
     """The numpy path (and the kernels' reference)."""
     base = stack.ndim == 2
     h = stack.shape[1] // 2
@@ -128,6 +135,8 @@ def round_evals_eq_numpy(stack, term_ptr, term_idx, npts: int, w):
     for j in range(num_terms):
         factors = term_idx[term_ptr[j] : term_ptr[j + 1]]
         for k in range(npts):
+            if k == skip:
+                continue
             if base:
                 prod = np.ones(h, dtype=U64)
                 for q in factors:

@@ -103,7 +103,8 @@ def prove(
 
         if len(eq_point) != num_vars:
             raise ValueError(f"eq point has {len(eq_point)} coordinates, the tables {num_vars} variables")
-        if applies(spec):
+        # the run takes s(1) from the running claim: it needs the claimed sum and l(1) = eq(rho_j, 1) != 0
+        if applies(spec) and claimed_sum is not None and all(x != 0 for x in eq_point):
             eq_run = EqRun(eq_point, tables, spec)
     if zk is not None and mask is None:
         from zkaudit.sumcheck import zk_prover
@@ -156,8 +157,11 @@ class _Run:
             for i in range(num_vars - 1, -1, -1):
                 suffix[i] = suffix[i + 1] + mask.at_one(i)
         rounds, point = [], []
+        complete = getattr(self, "complete", None)
         for rnd in range(num_vars):
-            if evals[1] is None:  # kernels may leave g(1) = claim - g(0) to us
+            if complete is not None:  # a partial round the run completes from the running claim
+                evals = complete(evals, claim)
+            elif evals[1] is None:  # kernels may leave g(1) = claim - g(0) to us
                 evals[1] = claim - evals[0]
             sent = evals
             if mask is not None:
