@@ -11,8 +11,8 @@ import numpy as np
 
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup import kernels
-from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_MU, LABEL_ROOT, PL, PR, QL, QR, joint_layer_spec, \
-    layer_spec
+from zkaudit.lookup.protocol import LABEL_LAMBDA, LABEL_MERGE, LABEL_MU, LABEL_ROOT, PL, PR, QL, QR, joint_claim, \
+    joint_layer_spec, joint_merge, layer_spec
 from zkaudit.poly.mle import eq_table
 from zkaudit.poly.univariate import evaluate_from_evals
 from zkaudit.sumcheck import prover as sumcheck_prover
@@ -255,18 +255,14 @@ def prove_joint(trees, transcript: Transcript, roots):
         stacks = [halves(*trees[t][k]) for t in active]
         for t in active:
             trees[t][k - 1] = None
-        claimed = Fp2(0)
-        for mu, t in zip(mus, active):
-            vp, vq = claims[t]
-            claimed = mu * (vp + lam * vq) + claimed
+        claimed = joint_claim(mus, lam, claims, active)
         proof, claim, _ = joint_layer_prove(point, stacks, lam, mus, transcript, claimed_sum=claimed)
         proofs.append(proof)
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R (degree 1): 1/p^2
         v = claim.values
         point = (c,) + tuple(claim.point)
         for i, t in enumerate(active):
-            pl, pr, ql, qr = v[1 + 4 * i : 5 + 4 * i]
-            claims[t] = (pl + c * (pr - pl), ql + c * (qr - ql))
+            claims[t] = joint_merge(v, c, i)
             if depths[t] == k:
                 ends[t] = (point,) + tuple(claims[t])
     return tuple(proofs), ends

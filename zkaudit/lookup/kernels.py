@@ -29,48 +29,48 @@ ext_add, ext_mul, ext_mul_base, ext_sub = jit.imported(
 NUMPY_BELOW = 1 << 14
 
 
+@njit(cache=True, inline="always")
+def _layer_up_at(p, q, po, qo, i):
+    h = po.shape[0]
+    a0, a1 = ext_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
+    b0, b1 = ext_mul(p[i + h, 0], p[i + h, 1], q[i, 0], q[i, 1])
+    po[i, 0], po[i, 1] = ext_add(a0, a1, b0, b1)
+    qo[i, 0], qo[i, 1] = ext_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
+
+
 @njit(parallel=True, cache=True)
 def _layer_up(p, q, po, qo):
-    h = po.shape[0]
-    for i in prange(h):
-        a0, a1 = ext_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
-        b0, b1 = ext_mul(p[i + h, 0], p[i + h, 1], q[i, 0], q[i, 1])
-        po[i, 0], po[i, 1] = ext_add(a0, a1, b0, b1)
-        qo[i, 0], qo[i, 1] = ext_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
+    for i in prange(po.shape[0]):
+        _layer_up_at(p, q, po, qo, i)
 
 
 @njit(cache=True)
 def _layer_up_serial(p, q, po, qo):
     """`_layer_up` on one thread (below SERIAL_PAIRS: a parallel region costs more than it saves)."""
-    h = po.shape[0]
-    for i in range(h):
-        a0, a1 = ext_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
-        b0, b1 = ext_mul(p[i + h, 0], p[i + h, 1], q[i, 0], q[i, 1])
-        po[i, 0], po[i, 1] = ext_add(a0, a1, b0, b1)
-        qo[i, 0], qo[i, 1] = ext_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
+    for i in range(po.shape[0]):
+        _layer_up_at(p, q, po, qo, i)
+
+
+@njit(cache=True, inline="always")
+def _leaf_denominator_at(cols, coeffs, k0, k1, out, i):
+    s0, s1 = k0, k1
+    for c in range(cols.shape[0]):
+        m0, m1 = ext_mul_base(coeffs[c, 0], coeffs[c, 1], cols[c, i])
+        s0, s1 = ext_sub(s0, s1, m0, m1)
+    out[i, 0], out[i, 1] = s0, s1
 
 
 @njit(parallel=True, cache=True)
 def _leaf_denominators(cols, coeffs, k0, k1, out):
-    n = out.shape[0]
-    for i in prange(n):
-        s0, s1 = k0, k1
-        for c in range(cols.shape[0]):
-            m0, m1 = ext_mul_base(coeffs[c, 0], coeffs[c, 1], cols[c, i])
-            s0, s1 = ext_sub(s0, s1, m0, m1)
-        out[i, 0], out[i, 1] = s0, s1
+    for i in prange(out.shape[0]):
+        _leaf_denominator_at(cols, coeffs, k0, k1, out, i)
 
 
 @njit(cache=True)
 def _leaf_denominators_serial(cols, coeffs, k0, k1, out):
     """`_leaf_denominators` on one thread (below SERIAL_PAIRS: a parallel region costs more than it saves)."""
-    n = out.shape[0]
-    for i in range(n):
-        s0, s1 = k0, k1
-        for c in range(cols.shape[0]):
-            m0, m1 = ext_mul_base(coeffs[c, 0], coeffs[c, 1], cols[c, i])
-            s0, s1 = ext_sub(s0, s1, m0, m1)
-        out[i, 0], out[i, 1] = s0, s1
+    for i in range(out.shape[0]):
+        _leaf_denominator_at(cols, coeffs, k0, k1, out, i)
 
 
 # ---- fused sum-check for one fractional-sum layer -------------------------

@@ -81,6 +81,23 @@ def joint_layer_spec(lam: Fp2, mus) -> SumOfProducts:
     return SumOfProducts.of(1 + 4 * len(mus), terms)
 
 
+def joint_claim(mus, lam: Fp2, claims, active):
+    """The lock-step layer's claimed sum: sum_i mu_i (p_i + lambda q_i) over
+    the active trees' claims (values may be Hidden)."""
+    total = Fp2(0)
+    for mu, t in zip(mus, active):
+        vp, vq = claims[t]
+        total = mu * (vp + lam * vq) + total
+    return total
+
+
+def joint_merge(values, c: Fp2, i: int):
+    """Active tree i's claim on the next layer from the layer sum-check's
+    final values (p_L, p_R, q_L, q_R at 1 + 4i..) on the line at c."""
+    pl, pr, ql, qr = values[1 + 4 * i : 5 + 4 * i]
+    return pl + c * (pr - pl), ql + c * (qr - ql)
+
+
 def log2_ceil(n: int) -> int:
     return max(0, (n - 1).bit_length())
 

@@ -41,7 +41,9 @@ from zkaudit.lookup.protocol import (
     QL,
     QR,
     LookupInstance,
+    joint_claim,
     joint_layer_spec,
+    joint_merge,
     layer_spec,
     row_combiners,
 )
@@ -132,10 +134,7 @@ def _verify_joint(roots, layers, tree_vars, transcript: Transcript):
         active = [t for t, nv in enumerate(tree_vars) if nv >= k]
         lam = transcript.challenge_ext(LABEL_LAMBDA)  # batches each tree's two claims: 1/p^2
         mus = [Fp2(1)] + transcript.challenge_exts(LABEL_MU, len(active) - 1)  # combines the trees: 1/p^2
-        claimed = Fp2(0)
-        for mu, t in zip(mus, active):
-            vp, vq = claims[t]
-            claimed = mu * (vp + lam * vq) + claimed
+        claimed = joint_claim(mus, lam, claims, active)
         where = f"{WHERE}/gkr layer {k} ({len(active)} trees in lock step)"
         claim = sumcheck_verifier.verify(layer, claimed, k - 1, joint_layer_spec(lam, mus), transcript, where=where,
                                          public=(EQ,))
@@ -146,8 +145,7 @@ def _verify_joint(roots, layers, tree_vars, transcript: Transcript):
         c = transcript.challenge_ext(LABEL_MERGE)  # line through L and R: 1/p^2
         point = (c,) + tuple(claim.point)
         for i, t in enumerate(active):
-            pl, pr, ql, qr = v[1 + 4 * i : 5 + 4 * i]
-            claims[t] = (pl + c * (pr - pl), ql + c * (qr - ql))
+            claims[t] = joint_merge(v, c, i)
             if tree_vars[t] == k:
                 ends[t] = (point,) + tuple(claims[t])
     return ends

@@ -92,47 +92,39 @@ def _combine_rows(mat, coeffs, out):
                 out[c0 + c, k] = _settle(acc[3 * k + 2, c], acc[3 * k + 1, c], acc[3 * k, c])
 
 
+@njit(cache=True, inline="always")
+def _row_dot(mat, vecs, out, r):
+    """Row r of `_row_dots`: every vector against it while it sits in cache."""
+    row = mat[r]
+    m = mat.shape[1]
+    for i in range(vecs.shape[0]):
+        e = vecs[i]
+        lo_acc = np.uint64(0)
+        hi_acc = np.uint64(0)
+        top = np.uint64(0)
+        for c in range(m):
+            hi, lo = mul128(e[c], row[c])
+            lo_acc += lo
+            hi += np.uint64(lo_acc < lo)
+            hi_acc += hi
+            top += np.uint64(hi_acc < hi)
+        out[i, r] = _settle(top, hi_acc, lo_acc)
+
+
 @njit(parallel=True, cache=True)
 def _row_dots(mat, vecs, out):
     """out[i, r] = sum_c vecs[i, c] * mat[r, c] over base vectors: mat (R, m),
     vecs (k, m), out (k, R). Extension vectors enter as their two coordinate
-    vectors. Threads split the rows; a row is read once per vector while it
-    sits in cache."""
-    num_rows, m = mat.shape
-    for r in prange(num_rows):
-        row = mat[r]
-        for i in range(vecs.shape[0]):
-            e = vecs[i]
-            lo_acc = np.uint64(0)
-            hi_acc = np.uint64(0)
-            top = np.uint64(0)
-            for c in range(m):
-                hi, lo = mul128(e[c], row[c])
-                lo_acc += lo
-                hi += np.uint64(lo_acc < lo)
-                hi_acc += hi
-                top += np.uint64(hi_acc < hi)
-            out[i, r] = _settle(top, hi_acc, lo_acc)
+    vectors. Threads split the rows."""
+    for r in prange(mat.shape[0]):
+        _row_dot(mat, vecs, out, r)
 
 
 @njit(cache=True)
 def _row_dots_serial(mat, vecs, out):
     """`_row_dots` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
-    num_rows, m = mat.shape
-    for r in range(num_rows):
-        row = mat[r]
-        for i in range(vecs.shape[0]):
-            e = vecs[i]
-            lo_acc = np.uint64(0)
-            hi_acc = np.uint64(0)
-            top = np.uint64(0)
-            for c in range(m):
-                hi, lo = mul128(e[c], row[c])
-                lo_acc += lo
-                hi += np.uint64(lo_acc < lo)
-                hi_acc += hi
-                top += np.uint64(hi_acc < hi)
-            out[i, r] = _settle(top, hi_acc, lo_acc)
+    for r in range(mat.shape[0]):
+        _row_dot(mat, vecs, out, r)
 
 
 def coordinate_major(ext_vectors: np.ndarray) -> np.ndarray:

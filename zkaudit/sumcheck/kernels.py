@@ -103,57 +103,53 @@ def _round_evals_ext(stack, term_ptr, term_idx, degree):
     return out
 
 
+@njit(cache=True, inline="always")
+def _fold_base_at(stack, r0, r1, out, ti):
+    h = out.shape[1]
+    t = ti // h
+    i = ti - t * h
+    d = sub(stack[t, i + h], stack[t, i])
+    out[t, i, 0] = add(stack[t, i], mul(r0, d))
+    out[t, i, 1] = mul(r1, d)
+
+
+@njit(cache=True, inline="always")
+def _fold_ext_at(stack, r0, r1, out, ti):
+    h = out.shape[1]
+    t = ti // h
+    i = ti - t * h
+    d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
+    m0, m1 = ext_mul(r0, r1, d0, d1)
+    out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
+
+
 @njit(parallel=True, cache=True)
 def _fold_stack_base(stack, r0, r1, out):
     """out[t, i] = f_t[i] + r (f_t[i + h] - f_t[i]), base tables, extension r."""
     # One parallel region over (table, index): a region per table stalled
     # measurably when many small tables are folded every round.
-    h = out.shape[1]
-    for ti in prange(stack.shape[0] * h):
-        t = ti // h
-        i = ti - t * h
-        d = sub(stack[t, i + h], stack[t, i])
-        out[t, i, 0] = add(stack[t, i], mul(r0, d))
-        out[t, i, 1] = mul(r1, d)
+    for ti in prange(stack.shape[0] * out.shape[1]):
+        _fold_base_at(stack, r0, r1, out, ti)
 
 
 @njit(cache=True)
 def _fold_stack_base_serial(stack, r0, r1, out):
-    """`_fold_stack_base` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
-    # One parallel region over (table, index): a region per table stalled
-    # measurably when many small tables are folded every round.
-    h = out.shape[1]
-    for ti in range(stack.shape[0] * h):
-        t = ti // h
-        i = ti - t * h
-        d = sub(stack[t, i + h], stack[t, i])
-        out[t, i, 0] = add(stack[t, i], mul(r0, d))
-        out[t, i, 1] = mul(r1, d)
+    """`_fold_stack_base` on one thread (below SERIAL_BELOW a parallel region costs more than it saves)."""
+    for ti in range(stack.shape[0] * out.shape[1]):
+        _fold_base_at(stack, r0, r1, out, ti)
 
 
 @njit(parallel=True, cache=True)
 def _fold_stack_ext(stack, r0, r1, out):
-    h = out.shape[1]
-    for ti in prange(stack.shape[0] * h):
-        t = ti // h
-        i = ti - t * h
-        d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
-        m0, m1 = ext_mul(r0, r1, d0, d1)
-        out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
+    for ti in prange(stack.shape[0] * out.shape[1]):
+        _fold_ext_at(stack, r0, r1, out, ti)
 
 
 @njit(cache=True)
 def _fold_stack_ext_serial(stack, r0, r1, out):
-    """`_fold_stack_ext` on one thread: below SERIAL_BELOW work a parallel region costs more than it saves."""
-    h = out.shape[1]
-    for ti in range(stack.shape[0] * h):
-        t = ti // h
-        i = ti - t * h
-        d0, d1 = ext_sub(stack[t, i + h, 0], stack[t, i + h, 1], stack[t, i, 0], stack[t, i, 1])
-        m0, m1 = ext_mul(r0, r1, d0, d1)
-        out[t, i, 0], out[t, i, 1] = ext_add(stack[t, i, 0], stack[t, i, 1], m0, m1)
-
-
+    """`_fold_stack_ext` on one thread (below SERIAL_BELOW a parallel region costs more than it saves)."""
+    for ti in range(stack.shape[0] * out.shape[1]):
+        _fold_ext_at(stack, r0, r1, out, ti)
 
 
 # ---------------------------------------------------------------- dispatch
