@@ -47,7 +47,8 @@ def verify_system(system: System, proof: SystemProof, transcript: Transcript, *,
     out: list[TensorClaim] = []
     batch = transcript.lookups
     if (batch is None) != (proof.lookup is not None):
-        raise MalformedProof("a system's lookup sent inline where the statement batches lookups, or the reverse",
+        raise MalformedProof("a system's lookup sent inline where the statement batches lookups, or the reverse "
+                             "(proofs made before inference protocol 5 send them inline: prove again)",
                              where=where, expected=batch is None, got=proof.lookup is not None)
     if batch is not None:  # proven with every other system's after the walk (`layers.lookup_batch`)
         batch.add(system.mult_prefix, system.instance(), [[name] for name, _ in system.limb_list()],

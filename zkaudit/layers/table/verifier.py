@@ -70,7 +70,8 @@ def _handler(node, specs, claim, reader, transcript):
     batch = transcript.lookups
     deferred = batch is not None and batch.defers(node.inputs[0], node.output, mult_name(node))
     if deferred != (proof.lookup is None):
-        raise MalformedProof("the table lookup sent inline where the statement batches it, or the reverse",
+        raise MalformedProof("the table lookup sent inline where the statement batches it, or the reverse "
+                             "(proofs made before inference protocol 5 send it inline: prove again)",
                              where=f"node {node.name} (Table)", expected=not deferred, got=proof.lookup is not None)
     if deferred:  # X is committed advice too: every claim lands on advice
         batch.add_mapped(node.name, instance, [mult_name(node)],
