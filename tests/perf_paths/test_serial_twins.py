@@ -54,3 +54,16 @@ def test_serial_twins_equal_their_parallel_kernels(n):
     sk._fold_stack_ext(ext, r0, r1, f[2])
     sk._fold_stack_ext_serial(ext, r0, r1, f[3])
     assert np.array_equal(f[0], f[1]) and np.array_equal(f[2], f[3])
+
+
+@pytest.mark.parametrize("n", [1, 2, 6, 256])
+def test_the_product_folds_serial_twin_equals_its_parallel_kernel(n):
+    from zkaudit.sumcheck import kernels_prod2 as k2
+
+    rng = np.random.default_rng(n)
+    f, g = _rand(rng, (2 * n, 2)), _rand(rng, (2 * n, 2))
+    r0, r1 = np.uint64(rng.integers(0, P, dtype=np.uint64)), np.uint64(rng.integers(0, P, dtype=np.uint64))
+    outs = [[np.empty((n, 2), dtype=np.uint64) for _ in range(2)] for _ in range(2)]
+    a = k2._fold_round_ext(f, g, r0, r1, *outs[0])
+    b = k2._fold_round_ext_serial(f, g, r0, r1, *outs[1])
+    assert np.array_equal(a, b) and all(np.array_equal(x, y) for x, y in zip(*outs))

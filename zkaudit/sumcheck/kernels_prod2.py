@@ -33,6 +33,7 @@ add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
 # Below this many table entries a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
+SERIAL_BELOW = 1 << 14  # table entries: below, a fold runs on one thread
 
 NUM_CHUNKS = 64
 
@@ -107,6 +108,21 @@ def _fold_round_base(f, g, r0, r1, fo, go):
     return _combine(partial)
 
 
+@njit(cache=True, inline="always")
+def _fold_ext_span(f, g, r0, r1, fo, go, lo, hi, acc):
+    """Pairs lo..hi-1 of `_fold_round_ext`: fold, and accumulate the next round."""
+    h = fo.shape[0]
+    q = h // 2
+    for i in range(lo, hi):
+        fa0, fa1 = _fold_ext_at(f, i, h, r0, r1)
+        fb0, fb1 = _fold_ext_at(f, i + q, h, r0, r1)
+        ga0, ga1 = _fold_ext_at(g, i, h, r0, r1)
+        gb0, gb1 = _fold_ext_at(g, i + q, h, r0, r1)
+        fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
+        go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
+        _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+
+
 @njit(parallel=True, cache=True)
 def _fold_round_ext(f, g, r0, r1, fo, go):
     """Fold extension f, g by r into fo, go; return the next round's g(0), g(2) as (2, 2)."""
@@ -120,15 +136,26 @@ def _fold_round_ext(f, g, r0, r1, fo, go):
         return np.zeros((2, 2), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
         acc = np.zeros(4, dtype=np.uint64)
-        for i in range(c * chunk, min(q, (c + 1) * chunk)):
-            fa0, fa1 = _fold_ext_at(f, i, h, r0, r1)
-            fb0, fb1 = _fold_ext_at(f, i + q, h, r0, r1)
-            ga0, ga1 = _fold_ext_at(g, i, h, r0, r1)
-            gb0, gb1 = _fold_ext_at(g, i + q, h, r0, r1)
-            fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
-            go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
-            _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+        _fold_ext_span(f, g, r0, r1, fo, go, c * chunk, min(q, (c + 1) * chunk), acc)
         partial[c, :] = acc
+    return _combine(partial)
+
+
+@njit(cache=True)
+def _fold_round_ext_serial(f, g, r0, r1, fo, go):
+    """`_fold_round_ext` on one thread (below SERIAL_BELOW: a parallel region's
+    start, ~0.1-0.5 ms, was most of a small fold's time; a transformer proof
+    makes 1,500 of them)."""
+    h = fo.shape[0]
+    q = h // 2
+    if q == 0:
+        fo[0, 0], fo[0, 1] = _fold_ext_at(f, 0, h, r0, r1)
+        go[0, 0], go[0, 1] = _fold_ext_at(g, 0, h, r0, r1)
+        return np.zeros((2, 2), dtype=np.uint64)
+    partial = np.zeros((1, 4), dtype=np.uint64)
+    acc = np.zeros(4, dtype=np.uint64)
+    _fold_ext_span(f, g, r0, r1, fo, go, 0, q, acc)
+    partial[0, :] = acc
     return _combine(partial)
 
 
@@ -191,8 +218,9 @@ def fold_round_base(f, g, r0, r1, fo, go):
 
 def fold_round_ext(f, g, r0, r1, fo, go):
     """Fold extension f, g by r into fo, go; the next round's g(0), g(2) as (2, 2)."""
-    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _fold_round_ext):
-        return _fold_round_ext(f, g, r0, r1, fo, go)
+    kernel = _fold_round_ext_serial if f.shape[0] < SERIAL_BELOW else _fold_round_ext
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, kernel):
+        return kernel(f, g, r0, r1, fo, go)
     return fold_round_ext_numpy(f, g, r0, r1, fo, go)
 
 
