@@ -473,7 +473,7 @@ def _edge_point(rng, n, edges):
 @pytest.mark.parametrize("zk", [False, True])
 @pytest.mark.parametrize("eq_only", [False, True])
 @pytest.mark.parametrize("num_vars,edges", [(1, {}), (1, {0: 0}), (1, {0: 1}), (3, {0: 0, 2: 1}), (4, {1: 1, 3: 0})])
-def test_eq_factored_prover_same_proof_on_edge_points(zk, eq_only, num_vars, edges):
+def test_eq_factored_prover_same_proof_on_edge_points(zk, eq_only, num_vars, edges, monkeypatch):
     """rho with coordinates 0 or 1 (eq's line is then 1 - t or t), a term of
     eq alone, one variable, and zero knowledge (Libra mask and pads on the
     same bank): the same bytes as the generic prover."""
@@ -490,6 +490,8 @@ def test_eq_factored_prover_same_proof_on_edge_points(zk, eq_only, num_vars, edg
     total = sum((spec.combine([_ext(Fp2(int(tables[0][x, 0]), int(tables[0][x, 1])))]
                               + [Fp2(int(t[x])) for t in other]) for x in range(1 << num_vars)), Fp2(0))
     bank = np.random.default_rng(3).integers(0, P, size=(BANK, 2), dtype=U64)
+
+    monkeypatch.setattr(sprover, "EQ_RUN_FROM", 0)  # small tables: make prove take the eq run
 
     def run(eq_point):
         t = _transcript(ZkProver({"advice": BANK}, {"advice": bank}) if zk else None)

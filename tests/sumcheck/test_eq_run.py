@@ -11,7 +11,7 @@ from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import kernels_eq as ke
 from zkaudit.sumcheck import prover, verifier
 from zkaudit.sumcheck.claim import SumOfProducts
-from zkaudit.sumcheck.eq_run import applies
+from zkaudit.sumcheck.eq_run import EqRun, applies
 from zkaudit.transcript import Transcript
 
 P = 2**64 - 2**32 + 1
@@ -39,7 +39,7 @@ def _spec(num_other: int, rng) -> SumOfProducts:
 
 @pytest.mark.parametrize("num_vars", [1, 2, 5, 9])
 @pytest.mark.parametrize("ext_tables", [False, True])
-def test_same_proof_as_the_generic_prover(num_vars, ext_tables):
+def test_same_proof_as_the_generic_prover(num_vars, ext_tables, monkeypatch):
     rng = np.random.default_rng(num_vars + 10 * ext_tables)
     rho = _point(rng, num_vars)
     other = [rng.integers(0, P, size=1 << num_vars, dtype=np.uint64) for _ in range(4)]
@@ -49,7 +49,12 @@ def test_same_proof_as_the_generic_prover(num_vars, ext_tables):
     spec = _spec(len(other), rng)
     assert applies(spec)
     generic = prover.prove(tables, spec, _transcript())
+    monkeypatch.setattr(prover, "EQ_RUN_FROM", 0)  # these tables are small: make prove take the eq run
+    rounds = []
+    real = EqRun.first_round
+    monkeypatch.setattr(EqRun, "first_round", lambda self: rounds.append(1) or real(self))
     fast = prover.prove(tables, spec, _transcript(), eq_point=rho, claimed_sum=generic[2])
+    assert rounds  # the eq run made this proof
     assert fast[0].to_bytes() == generic[0].to_bytes()
     assert fast[1] == generic[1] and fast[2] == generic[2]
     claim = verifier.verify(fast[0], fast[2], num_vars, spec, _transcript())
@@ -80,3 +85,16 @@ def test_kernel_equals_numpy_path(half, ext):
         got = kernel(stack, ptr, idx, 3, w, skip)
         assert np.array_equal(got, ke.round_evals_eq_numpy(stack, ptr, idx, 3, w, skip))
         assert skip == -1 or not got[:, 1].any()
+
+
+def test_big_tables_take_the_eq_run_by_default(monkeypatch):
+    rng = np.random.default_rng(5)
+    rho = _point(rng, 13)
+    tables = [eq_table(rho)] + [rng.integers(0, P, size=1 << 13, dtype=np.uint64) for _ in range(2)]
+    spec = SumOfProducts.of(3, [(Fp2(2), (0, 1, 2)), (Fp2(3), (0, 1))])
+    generic = prover.prove(tables, spec, _transcript())
+    rounds = []
+    real = EqRun.first_round
+    monkeypatch.setattr(EqRun, "first_round", lambda self: rounds.append(1) or real(self))
+    fast = prover.prove(tables, spec, _transcript(), eq_point=rho, claimed_sum=generic[2])
+    assert rounds and fast[0].to_bytes() == generic[0].to_bytes()

@@ -103,8 +103,11 @@ def prove(
 
         if len(eq_point) != num_vars:
             raise ValueError(f"eq point has {len(eq_point)} coordinates, the tables {num_vars} variables")
-        # the run takes s(1) from the running claim: it needs the claimed sum and l(1) = eq(rho_j, 1) != 0
-        if applies(spec) and claimed_sum is not None and all(x != 0 for x in eq_point):
+        # The run takes s(1) from the running claim: it needs the claimed sum and l(1) = eq(rho_j, 1) != 0.
+        # Below EQ_RUN_FROM entries the generic run's numpy path (all terms of one length in one
+        # product) beats the eq run's term by term, and a small sum-check is Python work anyway.
+        big = sum(t.shape[0] for t in tables[1:]) >= EQ_RUN_FROM
+        if big and applies(spec) and claimed_sum is not None and all(x != 0 for x in eq_point):
             eq_run = EqRun(eq_point, tables, spec)
     if zk is not None and mask is None:
         from zkaudit.sumcheck import zk_prover
@@ -115,6 +118,10 @@ def prove(
         return eq_run.prove(transcript, num_vars, claimed_sum, mask)
     run = _Prod2Run if _is_prod2(spec) and num_vars > 0 else _GenericRun
     return run(tables, spec).prove(transcript, num_vars, claimed_sum, mask)
+
+
+# Entries of the tables besides eq from which a sum-check given `eq_point` takes the eq run.
+EQ_RUN_FROM = 1 << 14
 
 
 def make_run(tables, spec, num_vars):
