@@ -193,3 +193,36 @@ def test_hidden_scaling_matches_fp2_products_term_by_term():
             assert got.terms == tuple((k, c * s2) for k, c in h.terms)
     zero = h * Fp2(0)
     assert zero.const == Fp2(0) and zero.terms == ()
+
+
+def test_hidden_sum_is_the_left_to_right_sum():
+    """hidden_sum (one pass over a term map) gives the same form as adding
+    the values one by one, with cancelling terms dropped, public values
+    mixed in, and an Fp2 when no addend is hidden."""
+    import random
+
+    from zkaudit.field.constants import P as _P
+    from zkaudit.field.hidden import Hidden, hidden_sum
+
+    rng = random.Random(11)
+
+    def rand():
+        return Fp2(rng.randrange(_P), rng.randrange(_P))
+
+    values = []
+    for i in range(60):
+        if i % 7 == 3:
+            values.append(rand())
+        else:
+            keys = rng.sample(range(12), 4)
+            values.append(Hidden(rand(), [(("advice", k), rand()) for k in keys]))
+    h = values[1]
+    values += [-h]  # cancels h's terms exactly once more
+    naive = Fp2(0)
+    for v in values:
+        naive = v + naive
+    got = hidden_sum(values)
+    assert isinstance(got, Hidden) and got == naive and got.to_bytes() == naive.to_bytes()
+    public = [rand() for _ in range(5)]
+    assert hidden_sum(public) == sum(public, Fp2(0)) and type(hidden_sum(public)) is Fp2
+    assert hidden_sum([]) == Fp2(0)

@@ -79,3 +79,22 @@ def test_refusals_name_the_reason(attrs, match):
     m = _model("RNN", **attrs)
     with pytest.raises(UnsupportedOp, match=match):
         compiled(m, samples({"x": (SEQ, BATCH, INPUT)}, 4))
+
+
+@pytest.mark.parametrize("op", sorted(GATES))
+def test_the_unrolled_steps_share_one_committed_copy_of_each_weight(op):
+    """Every step multiplies by the same integers: the circuit commits each
+    distinct weight tensor once (a GRU over 24 steps is not 24 GRUs' worth
+    of committed weights), and each step's MatMul reads the shared tensor."""
+    m = _model(op)
+    data = samples({"x": (SEQ, BATCH, INPUT)}, 16, lo=-2, hi=2)
+    circuit, weights = compiled(m, data)
+    values = [weights[w.name].tobytes() + str(w.shape).encode() for w in circuit.weights]
+    assert len(values) == len(set(values))
+    readers = {}
+    for node in circuit.nodes:
+        for name in node.inputs:
+            if name in {w.name for w in circuit.weights}:
+                readers[name] = readers.get(name, 0) + 1
+    recurrent = [w for w in circuit.weights if "/h/W" in w.name]
+    assert recurrent and all(readers[w.name] == SEQ - 1 for w in recurrent)  # step 0 has no h_{-1}

@@ -156,3 +156,24 @@ class Hidden:
             out.append(struct.pack("<BQ", len(name), idx) + name + c.to_bytes())
         return b"".join(out)
 
+
+
+def hidden_sum(values) -> Fp2 | Hidden:
+    """The sum of Fp2 and Hidden values in one pass: a Hidden when any
+    addend is one (the same form as adding them left to right, which copies
+    the growing term map at every step: quadratic in the addends, seconds
+    for a lookup over hundreds of segments), else an Fp2."""
+    const = _ZERO
+    terms: dict = {}
+    hidden = False
+    for v in values:
+        if isinstance(v, Hidden):
+            hidden = True
+            const = const + v.const
+            for k, c in v.terms:
+                terms[k] = terms[k] + c if k in terms else c
+        else:
+            const = const + _as_ext(v)
+    if not hidden:
+        return const
+    return Hidden._raw(const, tuple(sorted((k, c) for k, c in terms.items() if c.c0 or c.c1)))

@@ -266,13 +266,14 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     looked-up rows' column values and the multiplicities at the segment
     points (the verifier's leaf check; linear in those values, so it holds
     for Hidden values too). ends[t] = (point, ...)."""
+    from zkaudit.field.hidden import hidden_sum
     from zkaudit.poly.mle import eq_bits, prefix_indicator
 
     tree_vars, segments = instance.layout()
     w = instance.width
     comb = row_combiners(beta, w)
-    p_leaf = [Fp2(0)] * len(tree_vars)
-    q_leaf = [Fp2(0)] * len(tree_vars)
+    p_terms = [[] for _ in tree_vars]
+    q_terms = [[] for _ in tree_vars]
     for s in segments:
         point = ends[s.tree][0]
         cut = tree_vars[s.tree] - s.num_vars
@@ -288,6 +289,6 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
         den = alpha - comb[w] * table
         for c, v in enumerate(vals):
             den = -(comb[c] * v) + den
-        p_leaf[s.tree] = num * sel + p_leaf[s.tree]
-        q_leaf[s.tree] = den * sel + q_leaf[s.tree]
-    return p_leaf, q_leaf
+        p_terms[s.tree].append(num * sel)
+        q_terms[s.tree].append(den * sel)
+    return [hidden_sum(t) for t in p_terms], [hidden_sum(t) for t in q_terms]

@@ -55,6 +55,18 @@ class _Cell:
         self.wb = [b[g * hidden:(g + 1) * hidden] for g in range(gates)]
         self.rb = [b[(gates + g) * hidden:(gates + g + 1) * hidden] for g in range(gates)]
         self.x = x
+        self._weights: dict = {}
+
+    def weight(self, hint: str, values: np.ndarray):
+        """One committed tensor per distinct integer weight: every step of the
+        unrolled layer multiplies by the same W, R, P and biases, and each
+        MatMul's claim on a shared tensor is opened like any other, so a
+        GRU over 24 steps commits its 3,906 parameters once, not 24 times."""
+        values = np.asarray(values, dtype=np.int64)
+        key = (values.shape, values.tobytes())
+        if key not in self._weights:
+            self._weights[key] = self.imp.b.add_weight(hint, values)
+        return self._weights[key]
 
     def pre(self, x_t: Act, h: Act | None, g: int, tag: str, *, h_bias=True, out: QParams = None,
             peephole=None) -> Act:
@@ -77,7 +89,7 @@ class _Cell:
             acc = b.emit("Add", [acc, hp], f"{self.hint}/{tag}/sum", a_zero_point=0, b_zero_point=0)
         if c is not None:
             p_int = np.clip(np.rint(p * float(c.scale) / s), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
-            p_w = b.add_weight(f"{self.hint}/{tag}/P", np.broadcast_to(p_int, c.shape).copy())
+            p_w = self.weight(f"{self.hint}/{tag}/P", np.broadcast_to(p_int, c.shape).copy())
             pc = b.emit("Mul", [c.spec, p_w], f"{self.hint}/{tag}/peep", a_zero_point=c.zero_point, b_zero_point=0)
             acc = b.emit("Add", [acc, pc], f"{self.hint}/{tag}/sum_p", a_zero_point=0, b_zero_point=0)
         return self.requantized(Act(acc, s, 0, (acc.lo, acc.hi), True), out, f"{tag}/pre")
@@ -85,9 +97,9 @@ class _Cell:
     def accumulate(self, a: Act, weight: np.ndarray, w_scale: float, bias, acc_scale: float, tag: str):
         """(a - za) @ round(weight^T / w_scale) (+ round(bias / acc_scale)): a raw int32 spec."""
         w_int = np.clip(np.rint(weight.T / w_scale), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
-        ins = [a.spec, self.imp.b.add_weight(f"{self.hint}/{tag}/W", w_int)]
+        ins = [a.spec, self.weight(f"{self.hint}/{tag}/W", w_int)]
         if bias is not None:
-            ins.append(self.imp.b.add_weight(f"{self.hint}/{tag}/B", np.rint(np.asarray(bias) / acc_scale)
+            ins.append(self.weight(f"{self.hint}/{tag}/B", np.rint(np.asarray(bias) / acc_scale)
                                              .astype(np.int64)))
         return self.imp.b.emit("MatMul", ins, f"{self.hint}/{tag}", a_zero_point=a.zero_point, b_zero_point=0)
 
@@ -96,11 +108,11 @@ class _Cell:
         peak = float(np.max(np.abs(weight))) if weight.size else 0.0
         s_w = peak / 127 if peak > 0 else 1.0
         w_int = np.clip(np.rint(weight.T / s_w), -127, 127).astype(np.int64)
-        ins = [a.spec, self.imp.b.add_weight(f"{self.hint}/{tag}/W", w_int)]
+        ins = [a.spec, self.weight(f"{self.hint}/{tag}/W", w_int)]
         scale = float(a.scale) * s_w
         if bias is not None:
             b_int = np.rint(np.asarray(bias) / scale).astype(np.int64)
-            ins.append(self.imp.b.add_weight(f"{self.hint}/{tag}/B", b_int))
+            ins.append(self.weight(f"{self.hint}/{tag}/B", b_int))
         spec = self.imp.b.emit("MatMul", ins, f"{self.hint}/{tag}", a_zero_point=a.zero_point, b_zero_point=0)
         return Act(spec, scale, 0, (spec.lo, spec.hi), True)
 
