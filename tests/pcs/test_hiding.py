@@ -376,9 +376,11 @@ def _replay_hiding(c, claims, proof, data):
     t.absorb_ext(hiding.LABEL_MASK_SUM, proof.mask_sum)
     rho_m = t.challenge_ext(hiding.LABEL_MASK_RHO)
     powers = protocol.batching_powers(t, len(claims))
-    coeffs = [g * term.coeff for g, ts in zip(powers, hiding.claim_terms(data.layout, 1, claims, ZK, l)) for term in ts]
+    flat = [(g, term) for g, ts in zip(powers, hiding.claim_terms(data.layout, 1, claims, ZK, l)) for term in ts]
+    coeffs = [g * term.coeff for g, term in flat]
+    pairs = hiding.group_coeffs(hiding.row_groups([term for _, term in flat]), coeffs)
     ev = sc_verify(proof.sumcheck, protocol.batched_value(powers, claims) + rho_m * proof.mask_sum, l,
-                   hiding.batch_spec(coeffs + [rho_m] * hiding.NUM_PAD_MASKS), t)
+                   hiding.batch_spec(pairs + [rho_m] * hiding.NUM_PAD_MASKS), t)
     return alpha, list(ev.point)
 
 

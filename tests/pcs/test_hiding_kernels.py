@@ -184,10 +184,16 @@ def test_hiding_opening_is_the_same_through_the_reference_paths(monkeypatch):
     def pt(v):
         return tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(v, rng))
 
-    claims = [Claim(i, p, data.masked_value(i, p)) for i, s in enumerate(sizes) for p in [pt(s)]]
+    claims = [Claim(i, p, data.masked_value(i, p)) for i, s in enumerate(sizes) for p in [pt(s), pt(s)]]
     claims.append(WeightedClaim(2, 1, (Fp2(2), Fp2(0, 3)), Fp2(2) * Fp2(int(tables[2][1]))
                                 + Fp2(0, 3) * Fp2(int(tables[2][2]))))
     fast = open(data, claims, _transcript())
+    # the small tables' terms share row points: fewer sum-check pairs than terms
+    flat = [t for ts in hiding.claim_terms(data.layout, len(sizes), claims, ZK,
+                                           (data.domain_rows - 1).bit_length()) for t in ts]
+    groups = hiding.row_groups(flat)
+    assert any(len(g) > 1 for g in groups)
+    assert len(fast.sumcheck.final_values) == 2 * (len(groups) + hiding.NUM_PAD_MASKS) < 2 * len(flat)
     # the commitment itself through the two-transform encoder
     assert np.array_equal(data.leaves[:, : data.matrix.shape[0]],
                           hiding_code.encode_rows_reference(data.matrix, data.layout.log_cols, ZK))
@@ -199,9 +205,40 @@ def test_hiding_opening_is_the_same_through_the_reference_paths(monkeypatch):
 
     monkeypatch.setattr(hiding, "prove_pairs", generic)
     monkeypatch.setattr(hiding, "term_dots", hiding.term_dots_reference)
+    monkeypatch.setattr(hiding, "combine_dots", hiding.combine_dots_reference)
     slow = open(data, claims, _transcript())
     assert fast.to_bytes() == slow.to_bytes()
     verify(c, claims, fast, _transcript(), ZK)
+
+
+def test_combine_dots_equals_the_scalar_reference():
+    rng = np.random.default_rng(31)
+    for g, rows in ((1, 1), (3, 5), (40, 17)):
+        dots = vec.ext_random(g * rows, rng).reshape(g, rows, 2)
+        dots[0, 0] = (P - 1, P - 1)
+        coeffs = [Fp2(int(a), int(b)) for a, b in vec.ext_random(g, rng)]
+        coeffs[-1] = Fp2(P - 1, P - 1)
+        assert np.array_equal(hiding.combine_dots(dots, coeffs), hiding.combine_dots_reference(dots, coeffs))
+
+
+def test_a_false_claim_sharing_a_row_with_true_ones_is_rejected():
+    """Terms on one row point are batched into one pair: a false value among
+    true claims on the same row (the merged column side) is still caught."""
+    from zkaudit.pcs.errors import PcsRejected
+
+    rng = np.random.default_rng(32)
+    tables = [vec.random(1 << 3, rng) for _ in range(4)]
+    c, data = commit(tables, ZK)
+
+    def entry(t, k):
+        return WeightedClaim(t, k, (Fp2(1),), Fp2(int(tables[t][k])))
+
+    claims = [entry(t, k) for t in range(4) for k in (0, 5)]
+    verify(c, claims, open(data, claims, _transcript()), _transcript(), ZK)
+    bad = list(claims)
+    bad[3] = WeightedClaim(bad[3].poly_index, bad[3].offset, bad[3].weights, bad[3].value + Fp2(1))
+    with pytest.raises(PcsRejected):
+        verify(c, bad, open(data, bad, _transcript()), _transcript(), ZK)
 
 
 @pytest.mark.parametrize("num_vars", [[16], [20], [18], [22], [10, 12, 14], [20, 20, 16, 8], [3], [14] * 30])

@@ -267,18 +267,37 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     points (the verifier's leaf check; linear in those values, so it holds
     for Hidden values too). ends[t] = (point, ...)."""
     from zkaudit.field.hidden import hidden_sum
-    from zkaudit.poly.mle import eq_bits, prefix_indicator
+    from zkaudit.poly.mle import prefix_indicator
 
     tree_vars, segments = instance.layout()
     w = instance.width
     comb = row_combiners(beta, w)
     p_terms = [[] for _ in tree_vars]
     q_terms = [[] for _ in tree_vars]
+    one = Fp2(1)
+    complements = {}
+    memo: dict = {}
+
+    def selector(tree: int, point, depth: int, prefix: int) -> Fp2:
+        """eq(prefix, point[:depth]) (MSB first), memoized per tree along the
+        prefix: a tree's hundreds of segments share their leading bits."""
+        if depth == 0:
+            return one
+        key = (tree, depth, prefix)
+        v = memo.get(key)
+        if v is None:
+            comp = complements.get(tree)
+            if comp is None:
+                comp = complements[tree] = [one - r for r in point]
+            bit = point[depth - 1] if prefix & 1 else comp[depth - 1]
+            v = memo[key] = selector(tree, point, depth - 1, prefix >> 1) * bit
+        return v
+
     for s in segments:
         point = ends[s.tree][0]
         cut = tree_vars[s.tree] - s.num_vars
-        hi, lo = point[:cut], point[cut:]
-        sel = eq_bits(s.offset >> s.num_vars, hi)
+        lo = point[cut:]
+        sel = selector(s.tree, point, cut, s.offset >> s.num_vars)
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
             table, vals = lk.table, column_values[s.index]

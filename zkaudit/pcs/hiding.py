@@ -100,11 +100,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkaudit.field import npfield as nf
+from zkaudit.field.constants import W
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs.claim import Claim
 from zkaudit.pcs.hiding_code import encode_rows
-from zkaudit.pcs.layout import Layout
+from zkaudit.pcs.layout import Layout, bit_tuple
 from zkaudit.pcs.merkle import MerkleTree
 from zkaudit.pcs.pair_sumcheck import pair_spec, prove_pairs
 from zkaudit.pcs.params import PcsParams
@@ -300,8 +302,6 @@ class Term:
     block: tuple[int, np.ndarray] | None = None  # (first column, (k, 2) weights): a dense weighted term
 
 
-def _bits(value: int, width: int) -> list[Fp2]:
-    return [_ONE if (value >> (width - 1 - i)) & 1 else _ZERO for i in range(width)]
 
 
 def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_rows: int) -> list[list[Term]]:
@@ -335,7 +335,7 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
                     rows[r].append((col, w))
                 else:
                     rows[r] = [(col, w)]
-            ts += [Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())]
+            ts += [Term(bit_tuple(r, log_rows), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())]
             if c.block is not None:
                 ts += _block_terms(layout, c.block, log_rows)
             out.append(ts)
@@ -350,7 +350,7 @@ def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_
                 else:
                     r, col = place.row, place.col + idx
                 rows.setdefault(r, []).append((col, w))
-            out.append([Term(tuple(_bits(r, log_rows)), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())])
+            out.append([Term(bit_tuple(r, log_rows), None, tuple(ws), _ONE) for r, ws in sorted(rows.items())])
     return out
 
 
@@ -361,9 +361,9 @@ def _block_terms(layout: Layout, block, log_rows: int) -> list:
     m = layout.cols
     out = []
     if place.num_vars < layout.log_cols:
-        return [Term(tuple(_bits(place.row, log_rows)), None, (), _ONE, (place.col, w))]
+        return [Term(bit_tuple(place.row, log_rows), None, (), _ONE, (place.col, w))]
     for start in range(0, w.shape[0], m):
-        out.append(Term(tuple(_bits(place.row + start // m, log_rows)), None, (), _ONE, (0, w[start : start + m])))
+        out.append(Term(bit_tuple(place.row + start // m, log_rows), None, (), _ONE, (0, w[start : start + m])))
     return out
 
 
@@ -505,6 +505,17 @@ def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
     return out
 
 
+def combine_dots_reference(dots: np.ndarray, coeffs: list[Fp2]) -> np.ndarray:
+    """`combine_dots` entry by entry on Fp2 scalars."""
+    out = np.zeros((dots.shape[1], 2), dtype=U64)
+    for y in range(dots.shape[1]):
+        acc = _ZERO
+        for j, c in enumerate(coeffs):
+            acc = acc + c * Fp2(int(dots[j, y, 0]), int(dots[j, y, 1]))
+        out[y] = (acc.c0, acc.c1)
+    return out
+
+
 def term_dots_reference(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
     colvecs = np.stack([col_vector(t, m) for t in terms])
     raw = np.empty((2 * len(terms), matrix.shape[0]), dtype=U64)
@@ -522,6 +533,47 @@ def proximity_weights(alpha: np.ndarray, domain_rows: int) -> np.ndarray:
 
 
 batch_spec = pair_spec  # the batching sum-check's polynomial: sum_j c_j T_{2j} T_{2j+1}
+
+
+def row_groups(terms: list[Term]) -> list[list[int]]:
+    """Term indices grouped by row point, in order of first appearance.
+
+    sum_t c_t eq(Y_t, y) W_t(y) = sum_G eq(Y_G, y) (sum_(t in G) c_t W_t(y)):
+    terms on one row point make one pair of the batching sum-check, its
+    column side the combination of theirs (coefficient 1; a lone term keeps
+    its own). The summed polynomial is the same, so the sum-check and the
+    verifier's final checks are unchanged in what they prove; the proof
+    sends two final values per row point, not per term. A proof's
+    claims mostly land on a few rows (every bank entry and every table
+    narrower than a row sits on one), so a GRU's 19,821 terms become 86
+    pairs."""
+    groups: dict = {}
+    for i, t in enumerate(terms):
+        groups.setdefault(t.row_point, []).append(i)
+    return list(groups.values())
+
+
+def group_coeffs(groups: list[list[int]], coeffs: list[Fp2]) -> list[Fp2]:
+    """The batching sum-check's coefficient per row group (see `row_groups`)."""
+    return [coeffs[g[0]] if len(g) == 1 else _ONE for g in groups]
+
+
+def combine_dots(dots: np.ndarray, coeffs: list[Fp2]) -> np.ndarray:
+    """sum_j coeffs[j] dots[j] for (g, D, 2) extension rows: the two base
+    coordinates of the rows as two row-dot products with the coefficients,
+    then (a0 + X a1) + X (b0 + X b1) = (a0 + W b1) + X (a1 + b0)."""
+    g, num_rows, _ = dots.shape
+    weights = k.coordinate_major(np.array([[(c.c0, c.c1) for c in coeffs]], dtype=U64))
+    parts = []
+    for coord in (0, 1):
+        raw = np.empty((2, num_rows), dtype=U64)
+        k.row_dots(np.ascontiguousarray(dots[:, :, coord].T), weights, raw)
+        parts.append(raw)
+    (a0, a1), (b0, b1) = parts
+    out = np.empty((num_rows, 2), dtype=U64)
+    out[:, 0] = nf.add(a0, nf.mul_small(b1, W))
+    out[:, 1] = nf.add(a1, b0)
+    return out
 
 
 # ------------------------------------------------------------------- open
@@ -570,16 +622,18 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
             flat.append(t)
             coeffs_t.append(g * t.coeff)
     dots = term_dots(data.matrix[:D], flat, m)
+    groups = row_groups(flat)
+    pair_coeffs = group_coeffs(groups, coeffs_t)
     tables = []
-    for i, t in enumerate(flat):
+    for g in groups:
         w = np.zeros((r_pad, 2), dtype=U64)
-        w[:D] = dots[i]
-        tables += [eq_table(point_array(list(t.row_point))), w]
+        w[:D] = dots[g[0]] if len(g) == 1 else combine_dots(dots[g], [coeffs_t[i] for i in g])
+        tables += [eq_table(point_array(list(flat[g[0]].row_point))), w]
     for tau, col in zip(taus, pad_tables):
         tables += [eq_table(point_array(tau)), col]
-        coeffs_t.append(rho_m)
+        pair_coeffs.append(rho_m)
     claimed = protocol.batched_value(powers, claims) + rho_m * mask_sum
-    sc, evaluation = prove_pairs(tables, coeffs_t, transcript, claimed_sum=claimed)
+    sc, evaluation = prove_pairs(tables, pair_coeffs, transcript, claimed_sum=claimed)
 
     # 4. evaluation row over the domain rows (b_z included)
     rho_eq = eq_table(point_array(list(evaluation.point)))[:D]

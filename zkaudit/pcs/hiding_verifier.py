@@ -38,6 +38,8 @@ from zkaudit.pcs.hiding import (
     batch_spec,
     claim_terms,
     expected_finals,
+    group_coeffs,
+    row_groups,
     mask_points,
     proximity_weights,
 )
@@ -139,10 +141,12 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
         for t in ts:
             flat.append(t)
             coeffs.append(g * t.coeff)
-    coeffs += [rho_m] * NUM_PAD_MASKS
+    groups = row_groups(flat)
+    pair_coeffs = group_coeffs(groups, coeffs) + [rho_m] * NUM_PAD_MASKS
     claimed = protocol.batched_value(powers, claims) + rho_m * proof.mask_sum
     try:
-        evaluation = sumcheck_verify(proof.sumcheck, claimed, l, batch_spec(coeffs), transcript, where=f"{WHERE}/batch")
+        evaluation = sumcheck_verify(proof.sumcheck, claimed, l, batch_spec(pair_coeffs), transcript,
+                                     where=f"{WHERE}/batch")
     except SumcheckRejected as e:
         raise ClaimBatchRejected(f"claims do not batch to the committed values: {e}", where=WHERE) from e
 
@@ -166,7 +170,9 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
         for col, w in t.col_weights:
             row_values[i] = row_values[i] + w * _ext(data_row, col)
 
-    wanted = expected_finals(flat, taus, rho, u_eval, m, row_values)
+    group_values = [row_values[g[0]] if len(g) == 1 else sum((coeffs[i] * row_values[i] for i in g), Fp2(0))
+                    for g in groups]
+    wanted = expected_finals([flat[g[0]] for g in groups], taus, rho, u_eval, m, group_values)
     for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
         if want != got:
             raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",

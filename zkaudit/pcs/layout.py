@@ -32,8 +32,15 @@ from zkaudit.field.scalar import Fp, Fp2
 _ZERO, _ONE = Fp2(0), Fp2(1)
 
 
+@lru_cache(maxsize=4096)
+def bit_tuple(value: int, width: int) -> tuple[Fp2, ...]:
+    """value's width bits, MSB first, as field elements (cached: a proof's
+    claims name the same few rows and blocks thousands of times)."""
+    return tuple(_ONE if (value >> (width - 1 - i)) & 1 else _ZERO for i in range(width))
+
+
 def _bits(value: int, width: int) -> list[Fp2]:
-    return [_ONE if (value >> (width - 1 - i)) & 1 else _ZERO for i in range(width)]
+    return list(bit_tuple(value, width))
 
 
 @dataclass(frozen=True)

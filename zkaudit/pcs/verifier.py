@@ -112,8 +112,8 @@ def _inner_with_row(col_points: list[list[Fp2]], row: np.ndarray) -> list[Fp2]:
     points = np.zeros((m, n, 2), dtype=U64)
     for c, x in enumerate(col_points):
         start, i = 0, 0
-        while i < len(x) and (x[i] == 0 or x[i] == 1):  # MSB first: the first coordinate picks a half
-            start += int(x[i] == 1) << (n - 1 - i)
+        while i < len(x) and x[i].c1 == 0 and x[i].c0 < 2:  # MSB first: the first coordinate picks a half
+            start += x[i].c0 << (n - 1 - i)
             i += 1
         starts[c], log_sizes[c] = start, n - i
         for j, r in enumerate(x[i:]):
