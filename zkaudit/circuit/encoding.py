@@ -92,4 +92,5 @@ def decode_circuit(data: bytes) -> Circuit:
         raise MalformedArtifact(f"circuit body does not parse: {exc}") from None
     if encode_circuit(circuit) != data:
         raise MalformedArtifact("circuit encoding is not canonical")
+    object.__setattr__(circuit, "_digest", hashlib.sha256(data).hexdigest())  # = circuit.digest(), known now
     return circuit

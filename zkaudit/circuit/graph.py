@@ -96,6 +96,12 @@ class Circuit:
         return execute(self, weights, inputs, return_all=return_all)
 
     def digest(self) -> str:
-        from zkaudit.circuit.encoding import circuit_digest
+        """sha256 of the canonical encoding, computed once per object (the
+        fields are immutable; a verifier asks several times)."""
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            from zkaudit.circuit.encoding import circuit_digest
 
-        return circuit_digest(self)
+            cached = circuit_digest(self)
+            object.__setattr__(self, "_digest", cached)
+        return cached

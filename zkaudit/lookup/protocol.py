@@ -142,7 +142,16 @@ class LookupInstance:
         return max(t.width for t in self.tables)
 
     def layout(self) -> tuple[tuple[int, ...], tuple[Segment, ...]]:
-        """(leaf variables of each tree, segments at aligned offsets in their trees)."""
+        """(leaf variables of each tree, segments at aligned offsets in their trees);
+        computed once per instance (prover and verifier ask several times, and a
+        batched instance has thousands of segments)."""
+        cached = self.__dict__.get("_layout")
+        if cached is None:
+            cached = self._layout_uncached()
+            object.__setattr__(self, "_layout", cached)
+        return cached
+
+    def _layout_uncached(self) -> tuple[tuple[int, ...], tuple[Segment, ...]]:
         segs = [("lookup", i, lk.num_vars) for i, lk in enumerate(self.lookups)]
         segs += [("table", j, t.num_vars) for j, t in enumerate(self.tables)]
         segs.sort(key=lambda s: -s[2])  # stable; sizes descending keep every offset aligned
