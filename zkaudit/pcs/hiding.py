@@ -60,7 +60,10 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
        = sum_j gamma^j v_j + rho_m S,  with W_t(y) = <w_t, M[y, :m]>
        (t runs over the claims' terms: a masked claim has two, its table's
        and its mask's with coefficient Z(z); a weighted claim one per row
-       it touches)
+       it touches). Terms on one row point Y share eq(Y, y) and are proven
+       as one pair of the sum-check, eq(Y, .) times sum_t c_t W_t
+       (`row_groups`): the same polynomial, two final values per row point
+       instead of per term.
     4. P: u_z = sum_{y < D} eq(rho, y) Row_y               (m + l_pad symbols)
        V: eq(Y_t, rho), eq(tau_i, rho) itself; W_t(rho) = <w_t, u_z[:m]>,
           P_i(rho) = u_z[m + i]
