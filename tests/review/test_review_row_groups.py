@@ -290,13 +290,17 @@ def test_claims_at_boolean_and_near_boolean_points(small):
 def test_duplicated_linear_entries_count_twice_for_the_verifier(small):
     """A LinearClaim naming one entry twice: the verifier sums both weights
     (row_values), so a value that counts the entry once must be refused.
-    (The honest prover's `col_block` overwrites instead of adding, so such a
-    claim cannot be proven at all: a completeness gap, not a forgery.)"""
+    The true value (the entry counted twice) is proven and accepted: the
+    claim merges a repeated entry into one weight, the sum (the prover's
+    `col_block` holds one weight per entry; it once kept only the last)."""
     tables, c, data, _ = small
     f = Fp2(int(tables[0][3]))
     once = [LinearClaim((), ((0, 3, Fp2(1)), (0, 3, Fp2(1))), f), _entry(tables, 0, 4)]
     with pytest.raises(PcsRejected):
         verify(c, once, open(data, once, _transcript()), _transcript(), ZK)
+    twice = [LinearClaim((), ((0, 3, Fp2(1)), (0, 3, Fp2(1))), f + f), _entry(tables, 0, 4)]
+    assert twice[0].entries == ((0, 3, Fp2(2)),)
+    verify(c, twice, open(data, twice, _transcript()), _transcript(), ZK)
 
 
 def test_block_test_equals_the_eq_table_reference():
@@ -448,12 +452,7 @@ def _tiny_gru(seq=4, *, zero_bias=False, tie_gates=False):
     from oneop import circuit_ints, compiled, samples  # noqa: E402
     from onnx import numpy_helper
 
-    old = tor.SEQ
-    tor.SEQ = seq
-    try:
-        m = tor._model("GRU")
-    finally:
-        tor.SEQ = old
+    m = tor._model("GRU", seq=seq)
     for init in m.graph.initializer:
         arr = numpy_helper.to_array(init).copy()
         if init.name == "B" and zero_bias:
@@ -519,14 +518,12 @@ def test_flipped_shared_recurrent_weight_under_the_honest_commitment_is_rejected
     assert not verdict.valid
 
 
-@pytest.mark.xfail(strict=True, reason="ops_recurrent._Cell.weight shares tensors by their integer VALUES, so the "
-                   "public circuit reveals which hidden gate weights/biases are equal (a zero-knowledge leak, not a "
-                   "forgery)")
 def test_circuit_structure_does_not_depend_on_hidden_weight_values():
     """Two GRUs of one shape: the circuit (public, next to a hiding weight
     commitment) should read weights in the same pattern whatever their
-    values. With zero biases or two equal gates the n gate reads the z
-    gate's bias tensor and the r gate the z gate's W."""
+    values. (Sharing was once keyed on the values: with zero biases or two
+    equal gates the n gate read the z gate's bias tensor and the r gate the
+    z gate's W. It is keyed on the weight's role now.)"""
     a, _, _ = _tiny_gru(3)
     b, _, _ = _tiny_gru(3, zero_bias=True, tie_gates=True)
 

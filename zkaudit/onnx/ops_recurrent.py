@@ -57,16 +57,32 @@ class _Cell:
         self.x = x
         self._weights: dict = {}
 
-    def weight(self, hint: str, values: np.ndarray):
-        """One committed tensor per distinct integer weight: every step of the
-        unrolled layer multiplies by the same W, R, P and biases, and each
-        MatMul's claim on a shared tensor is opened like any other, so a
-        GRU over 24 steps commits its 3,906 parameters once, not 24 times."""
+    def weight(self, hint: str, values: np.ndarray, context: tuple = ()):
+        """One committed tensor per weight role: every step of the unrolled
+        layer multiplies by the same W, R, P and biases, and each MatMul's
+        claim on a shared tensor is opened like any other, so a GRU over 24
+        steps commits its weights once, not 24 times. The key is the role
+        (the hint without its step, `t7/z/x/W` -> `z/x/W`) and the step's
+        structure (`context`: whether h_{t-1} and c_{t-1} exist, which sets
+        the accumulator scale), never the values: the public circuit must
+        read weights in a pattern that says nothing about them (two gates
+        with equal weights still get two tensors). Within a key the values
+        are equal by construction; a difference is a bug here."""
         values = np.asarray(values, dtype=np.int64)
-        key = (values.shape, values.tobytes())
-        if key not in self._weights:
-            self._weights[key] = self.imp.b.add_weight(hint, values)
-        return self._weights[key]
+        parts = hint[len(self.hint) + 1:].split("/")  # every hint is this cell's hint + "/" + tag
+        if parts[0][:1] == "t" and parts[0][1:].isdigit():
+            parts = parts[1:]
+        role = "/".join(parts)
+        key = (role, context, values.shape)
+        hit = self._weights.get(key)
+        if hit is None:
+            spec = self.imp.b.add_weight(hint, values)
+            self._weights[key] = (spec, values)
+            return spec
+        spec, first = hit
+        if not np.array_equal(first, values):
+            raise ValueError(f"recurrent weight {role!r} differs between steps")  # a bug in this module
+        return spec
 
     def pre(self, x_t: Act, h: Act | None, g: int, tag: str, *, h_bias=True, out: QParams = None,
             peephole=None) -> Act:
@@ -83,23 +99,25 @@ class _Cell:
                    float(np.max(np.abs(p))) * float(c.scale) if c is not None else 0.0, 1e-12)
         s = peak / WEIGHT_MAX
         b = self.imp.b
-        acc = self.accumulate(x_t, w, s / float(x_t.scale), bias, s, f"{tag}/x")
+        context = (h is not None, c is not None)
+        acc = self.accumulate(x_t, w, s / float(x_t.scale), bias, s, f"{tag}/x", context)
         if h is not None:
-            hp = self.accumulate(h, r, s / float(h.scale), None, s, f"{tag}/h")
+            hp = self.accumulate(h, r, s / float(h.scale), None, s, f"{tag}/h", context)
             acc = b.emit("Add", [acc, hp], f"{self.hint}/{tag}/sum", a_zero_point=0, b_zero_point=0)
         if c is not None:
             p_int = np.clip(np.rint(p * float(c.scale) / s), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
-            p_w = self.weight(f"{self.hint}/{tag}/P", np.broadcast_to(p_int, c.shape).copy())
+            p_w = self.weight(f"{self.hint}/{tag}/P", np.broadcast_to(p_int, c.shape).copy(), context)
             pc = b.emit("Mul", [c.spec, p_w], f"{self.hint}/{tag}/peep", a_zero_point=c.zero_point, b_zero_point=0)
             acc = b.emit("Add", [acc, pc], f"{self.hint}/{tag}/sum_p", a_zero_point=0, b_zero_point=0)
         return self.requantized(Act(acc, s, 0, (acc.lo, acc.hi), True), out, f"{tag}/pre")
 
-    def accumulate(self, a: Act, weight: np.ndarray, w_scale: float, bias, acc_scale: float, tag: str):
+    def accumulate(self, a: Act, weight: np.ndarray, w_scale: float, bias, acc_scale: float, tag: str,
+                   context: tuple = ()):
         """(a - za) @ round(weight^T / w_scale) (+ round(bias / acc_scale)): a raw int32 spec."""
         w_int = np.clip(np.rint(weight.T / w_scale), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
-        ins = [a.spec, self.weight(f"{self.hint}/{tag}/W", w_int)]
+        ins = [a.spec, self.weight(f"{self.hint}/{tag}/W", w_int, context)]
         if bias is not None:
-            ins.append(self.weight(f"{self.hint}/{tag}/B", np.rint(np.asarray(bias) / acc_scale)
+            ins.append(self.weight(f"{self.hint}/{tag}/B", context=context, values=np.rint(np.asarray(bias) / acc_scale)
                                              .astype(np.int64)))
         return self.imp.b.emit("MatMul", ins, f"{self.hint}/{tag}", a_zero_point=a.zero_point, b_zero_point=0)
 

@@ -177,7 +177,18 @@ class LinearClaim:
         entries = self.entries if isinstance(self.entries, tuple) else tuple(self.entries)
         if any(type(w) is not Fp2 for _, _, w in entries):
             entries = tuple((int(t), int(k), lift(w)) for t, k, w in entries)
-        object.__setattr__(self, "entries", tuple(sorted(entries, key=lambda e: (e[0], e[1]))))
+        entries = sorted(entries, key=lambda e: (e[0], e[1]))
+        if any(a[:2] == b[:2] for a, b in zip(entries, entries[1:])):
+            # one entry named twice: one weight, their sum (the prover's column
+            # vectors hold one weight per entry; the claim means the sum)
+            merged: list = []
+            for t, k_, w in entries:
+                if merged and merged[-1][:2] == (t, k_):
+                    merged[-1] = (t, k_, merged[-1][2] + w)
+                else:
+                    merged.append((t, k_, w))
+            entries = merged
+        object.__setattr__(self, "entries", tuple(entries))
         object.__setattr__(self, "value", lift(self.value))
         if not self.evals and not self.entries and self.block is None:
             raise ValueError("a linear claim needs at least one term")
