@@ -89,7 +89,7 @@ from zkaudit.sumcheck.errors import FinalEvaluationMismatch
 from zkaudit.sumcheck.zk import ZkSession, bank_claim
 from zkaudit.transcript import Transcript
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3  # 3: the hiding openings batch their claims one pair per row point
 LABEL_UNIQUE_POINT = b"consent/unique-ids-point"
 LABEL_TABLE_VALUES = b"consent/zk/table-values"
 DATASET_BANK = "dataset"  # the dataset commitment's pads (`data/dataset.py`)

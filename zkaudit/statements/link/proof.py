@@ -33,7 +33,7 @@ from zkaudit.errors import MalformedProof
 
 STATEMENT = "link-quant"
 STATEMENT_TYPE = "link-quant/v1"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the hiding openings batch their claims one pair per row point
 MAGIC = b"ZKLQ"
 BODY_VERSION = 1
 WHERE = "link"

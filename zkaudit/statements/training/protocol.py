@@ -41,7 +41,7 @@ from zkaudit.sumcheck.claim import SumOfProducts
 
 STATEMENT = "train-dpsgd"
 STATEMENT_TYPE = "train-dpsgd/v1"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the hiding openings batch their claims one pair per row point
 WHERE = "training"
 TAPE_BANK, DATASET_BANK = "tape", "dataset"
 LABEL_GATES = b"training/gate-alpha"
