@@ -147,6 +147,28 @@ def broadcast_add_mul() -> tuple:
     return chain("broadcast_add_mul", [x], [w, w2], nodes, ["s", "m"]), [x], [w, w2]
 
 
+def gather_select() -> tuple:
+    """Gather index maps (constant selections, as slices, gathers and the
+    steps of an unrolled recurrent layer compile): rows 4, 0, 0, 2 of a
+    (5, 3) tensor (one row read twice, rows 1 and 3 never read; 5 pads to 8)
+    and column 2 of the MatMul's output, and its top three rows (a crop
+    whose cells keep their positions: not an identity map)."""
+    x = TensorSpec("x", (1, 5, 3), *INT8, 0.1, 0)
+    w = TensorSpec("w", (3, 3), -127, 127)
+    nodes = [
+        Node.make("g1", "Gather", ["x"], "xg", axis=1, indices=(4, 0, 0, 2)),
+        Node.make("rs", "Reshape", ["xg"], "x2", shape=(4, 3)),
+        Node.make("mm", "MatMul", ["x2", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        _rq("rq", "acc", "h"),
+        Node.make("g2", "Gather", ["h"], "col", axis=1, indices=(2,)),
+        # a crop that keeps every kept cell in place (rows 0-2 of 4): no identity, row 3 must not leak
+        # into the output's padding
+        Node.make("g3", "Gather", ["h"], "top", axis=0, indices=(0, 1, 2)),
+        Node.make("mm2", "MatMul", ["top", "w"], "acc2", a_zero_point=0, b_zero_point=0),
+    ]
+    return chain("gather_select", [x], [w], nodes, ["h", "col", "acc2"]), [x], [w]
+
+
 def instance(builder, seed=0, batch=0):
     """(circuit, weights, inputs) with random in-range values; `batch` > 0:
     a list of that many samples (one batch proof)."""
@@ -159,4 +181,4 @@ def instance(builder, seed=0, batch=0):
 
 
 BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd, "mlp_exact": mlp_exact,
-            "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul}
+            "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul, "gather_select": gather_select}

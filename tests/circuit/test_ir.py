@@ -139,4 +139,4 @@ def test_read_inputs_accepts_both_formats_and_batches(tmp_path):
 def test_property_groups_are_queryable():
     assert set(ops_in_group("accumulate")) == {"MatMul", "Conv"}
     assert "Table" in ops_in_group("lookup") and "Softmax" in ops_in_group("lookup")
-    assert {"Reshape", "Transpose", "Concat", "Pad", "Expand"} == set(ops_in_group("index_map"))
+    assert {"Reshape", "Transpose", "Concat", "Pad", "Expand", "Gather"} == set(ops_in_group("index_map"))

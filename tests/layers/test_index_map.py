@@ -36,6 +36,9 @@ CASES = [
     ("Transpose", {"perm": (1, 0, 2)}, [(3, 5, 2)]),
     ("Concat", {"axis": 1}, [(2, 3), (2, 5)]),
     ("Pad", {"pads": (0, 1, 2, 0, 2, 1), "value": -7}, [(1, 3, 3)]),
+    ("Gather", {"axis": 1, "indices": (4, 0, 0, 2)}, [(3, 5)]),  # a repeat, unread cells
+    ("Gather", {"axis": 0, "indices": (0, 1, 2, 3, 4, 5, 6)}, [(8, 3)]),  # a crop in place: no identity
+    ("Gather", {"axis": 1, "indices": (0, 1, 2)}, [(2, 4)]),  # the same along the last axis
 ]
 
 
@@ -43,7 +46,8 @@ def _run(op, attrs, shapes, seed=0):
     rng = np.random.default_rng(seed)
     xs = [rng.integers(-128, 128, size=s) for s in shapes]
     y = {"Reshape": lambda: ir.reshape(xs[0], **attrs), "Transpose": lambda: ir.transpose(xs[0], **attrs),
-         "Concat": lambda: ir.concat(*xs, **attrs), "Pad": lambda: ir.pad(xs[0], **attrs)}[op]()
+         "Concat": lambda: ir.concat(*xs, **attrs), "Pad": lambda: ir.pad(xs[0], **attrs),
+         "Gather": lambda: ir.gather(xs[0], **attrs)}[op]()
     w = wiring(op, attrs, shapes, y.shape)
     y_table = embed(y)
     point = tuple(Fp2(int(a), int(b)) for a, b in vec.ext_random(num_vars(y.shape), rng))
@@ -67,6 +71,18 @@ def test_identity_reshape_costs_nothing():
     w, shapes, names, claim, tables = _run("Reshape", {"shape": (2, 4)}, [(8,)])
     proof, claims = prover.prove(w, shapes, names, claim, [tables["x0"]], _t())
     assert proof.partial_sums == () and claims[0].point == claim.point
+
+
+def test_a_crop_that_keeps_cells_in_place_is_not_an_identity():
+    """Rows 0-6 of 8 keep their positions, but row 7 is real input and the
+    output's padding: passing the claim through would let Y's padding hold
+    it. Only a map that reads every real input cell in place is an identity."""
+    w, shapes, names, claim, tables = _run("Gather", {"axis": 0, "indices": tuple(range(7))}, [(8, 3)])
+    assert not w.is_identity(shapes[0])
+    proof, claims = prover.prove(w, shapes, names, claim, [tables["x0"]], _t())
+    assert proof.partial_sums != ()
+    full = wiring("Gather", {"axis": 0, "indices": tuple(range(8))}, [(8, 3)], (8, 3))
+    assert full.is_identity((8, 3))
 
 
 def test_wrong_output_rejected():

@@ -120,16 +120,20 @@ def test_torch_multihead_attention_proves():
 
 
 def test_many_heads_select_each_matrix_within_its_range():
-    """16 heads of (1 x 128) @ (128 x 1): selecting a head by a bare one-hot
-    MatMul would declare its cells 32 times wider and let the accumulator's
-    declared range leave int32, so each selection is requantized back to the
-    input's range (a Requantize by 1) -- still onnxruntime's result."""
+    """16 heads of (1 x 128) @ (128 x 1): a head's selection is one Gather
+    index map, whose cells keep the input's declared range (a bare one-hot
+    MatMul would declare them 32 times wider and let the accumulator's range
+    leave int32) -- still onnxruntime's result."""
     node = helper.make_node("MatMul", ["a", "b"], ["y"])
     m = _model([node], {"a": (16, 1, 128), "b": (16, 128, 1)}, {"y": (16, 1, 1)}, {})
     data = samples({"a": (16, 1, 128), "b": (16, 128, 1)}, 8, lo=-1, hi=1)
     circuit, weights = compiled(m, data)
-    picks = [n for n in circuit.nodes if n.op == "Requantize" and n.a["multiplier"] == (1,) and n.a["shift"] == (0,)]
+    specs = circuit.specs()
+    picks = [n for n in circuit.nodes if n.op == "Gather"]
     assert len(picks) == 2 * 16
+    for n in picks:
+        src, out = specs[n.inputs[0]], specs[n.output]
+        assert (out.lo, out.hi) == (src.lo, src.hi)
     err, allowed = max_error(m, circuit, weights, {k: v[:4] for k, v in data.items()})
     assert err <= allowed, (err, allowed)
 
@@ -152,7 +156,7 @@ def test_a_changed_attention_score_is_refused():
     assert attack.run(attack.honest).accepted
     scores = next(n.output for n in circuit.nodes if n.op == "Requantize" and n.inputs[0] == "s/heads")
     accumulator = next(n.output for n in circuit.nodes if n.op == "MatMul" and n.output == "s/head1")
-    pick = next(n.output for n in circuit.nodes if n.output.endswith("/b1/pick"))
+    pick = next(n.output for n in circuit.nodes if n.op == "Gather" and n.output.endswith("/b1"))
     for name, step in ((scores, 1), (accumulator, 5), (pick, 3)):
         honest = int(attack.honest.table(name)[1])
         out = attack.attempt((name, 1, honest + step if honest + step <= 127 or name != scores else honest - step))

@@ -226,6 +226,17 @@ def _expand(node, ins):
     return shape, x.lo, x.hi
 
 
+def _gather(node, ins):
+    (x,) = ins
+    axis, idx = node.a["axis"], list(node.a["indices"])
+    if not 0 <= axis < len(x.shape):
+        raise InvalidCircuit(node.name, f"axis {axis} out of range for rank {len(x.shape)}")
+    if not idx or min(idx) < 0 or max(idx) >= x.shape[axis]:
+        raise InvalidCircuit(node.name, f"indices must be a nonempty list in [0, {x.shape[axis]})")
+    shape = x.shape[:axis] + (len(idx),) + x.shape[axis + 1:]
+    return shape, x.lo, x.hi
+
+
 def _softmax(node, ins):
     (x,) = ins
     at = node.a
@@ -265,7 +276,7 @@ RULES = {
     "MatMul": _matmul, "Conv": _conv, "Add": _elementwise("Add"), "Sub": _elementwise("Sub"),
     "Mul": _elementwise("Mul"), "Requantize": _requantize, "Relu": _relu, "Clip": _clip, "Table": _table,
     "MaxPool": _maxpool, "AveragePool": _averagepool, "Reshape": _reshape, "Transpose": _transpose,
-    "Concat": _concat, "Pad": _pad, "Expand": _expand, "Softmax": _softmax, "ArgMax": _argmax,
+    "Concat": _concat, "Pad": _pad, "Expand": _expand, "Gather": _gather, "Softmax": _softmax, "ArgMax": _argmax,
 }
 
 

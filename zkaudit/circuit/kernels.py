@@ -134,6 +134,10 @@ def pad(x, *, pads, value):
     return np.pad(x, list(zip(pads[:half], pads[half:])), constant_values=value)
 
 
+def gather(x, *, axis, indices):
+    return np.ascontiguousarray(np.take(x, np.asarray(indices, dtype=np.int64), axis=axis))
+
+
 def expand(x, *, shape):
     return np.ascontiguousarray(np.broadcast_to(x, tuple(shape)))
 
@@ -168,6 +172,7 @@ def argmax(x, *, axis, keepdims, select_last_index):
 KERNELS = {
     "MatMul": matmul, "Conv": conv, "Add": add, "Sub": sub, "Mul": mul, "Requantize": requantize,
     "Relu": relu, "Clip": clip, "Table": table, "MaxPool": maxpool, "AveragePool": averagepool,
-    "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Expand": expand, "Softmax": softmax,
+    "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Expand": expand, "Gather": gather,
+    "Softmax": softmax,
     "ArgMax": argmax,
 }

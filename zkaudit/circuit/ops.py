@@ -89,6 +89,8 @@ _SPECS = [
     OpSpec("Pad", 1, 1, (("pads", INTS), ("value", INT)), frozenset({INDEX_MAP}), "constant pad (ONNX pads order)"),
     OpSpec("Expand", 1, 1, (("shape", INTS),), frozenset({INDEX_MAP}),
            "numpy broadcast to shape (each output cell reads one input cell)"),
+    OpSpec("Gather", 1, 1, (("axis", INT), ("indices", INTS)), frozenset({INDEX_MAP}),
+           "cells at constant indices along axis (an index may repeat)"),
     OpSpec("Softmax", 1, 1,
            (("axis", INT), ("exp_values", INTS), ("out_max", INT), ("out_min", INT), ("out_multiplier", INT),
             ("out_shift", INT), ("out_zero_point", INT)),

@@ -9,7 +9,7 @@ from zkaudit.layers.elementwise.proof import ElementwiseShape
 from zkaudit.layers.index_map.wiring import Wiring, wiring
 from zkaudit.layers.matmul.proof import MatMulShape
 
-INDEX_MAP_OPS = ("Reshape", "Transpose", "Concat", "Pad", "Expand")
+INDEX_MAP_OPS = ("Reshape", "Transpose", "Concat", "Pad", "Expand", "Gather")
 
 
 class UnsupportedLayer(ZkauditError):

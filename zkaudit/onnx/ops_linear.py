@@ -96,16 +96,10 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
     """A (..., M, K) @ B (..., K, N), both computed (attention's scores and
     mixing, per head), on the IR's 2-D MatMul: the batch axes broadcast
     (Expand) and flattened to G rows of matrices (Reshape to (G, M*K)); matrix
-    g taken out by a MatMul of the constant one-hot row e_g (1, G) with them
-    (zero point folded: it gives A_g - za, exactly, nothing to round); one 2-D
-    MatMul per matrix; the G accumulators joined (Concat), requantized once
-    (they share the scale sa * sb) and put back in shape. Every step is an existing, proven op; the selections cost
-    a sum over G per cell, linear in the operands' sizes. Where the centred
-    values' declared ranges (G times the input's, since e_g is declared as a
-    2-bit weight) would let the accumulator leave int32, each selection is
-    requantized back to the input's range first (`select_along`)."""
-    from zkaudit.circuit.ops import ACCUMULATOR_BITS
-
+    g taken out by a Gather of row g (an index map: the same integers and
+    declared range); one 2-D MatMul per matrix; the G accumulators joined
+    (Concat), requantized once (they share the scale sa * sb) and put back in
+    shape. Every step is an existing, proven op."""
     if len(a.shape) < 2:
         raise imp.unsupported(node, f"of a {len(a.shape)}-D A by a batched B is not supported")
     try:
@@ -123,17 +117,11 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
             x = x.with_spec(b.emit("Expand", [x.spec], f"{hint}/{tag}/expand", shape=batch + (rows, cols)))
         return x.with_spec(b.emit("Reshape", [x.spec], f"{hint}/{tag}/stack", shape=(groups, rows * cols)))
 
-    def centred_peak(x: Act) -> int:
-        return max(abs(x.spec.lo - x.zero_point), abs(x.spec.hi - x.zero_point))
-
     a2, b2 = rows_of(a, m, k, "a"), rows_of(bact, k, n, "b")
-    # |e_g - 0| <= 2 (a 2-bit weight), so a selected cell is declared within 2G times the input's centred range
-    centred = k * (2 * groups) ** 2 * centred_peak(a) * centred_peak(bact) < 2 ** (ACCUMULATOR_BITS - 1)
     parts = []
     for g in range(groups):
-        one_hot = b.add_weight(f"{hint}/e{g}", np.eye(groups, dtype=np.int64)[g:g + 1]) if groups > 1 else None
-        ag, bg = (_matrix_of(imp, x2, x, one_hot, g, shape, centred, f"{hint}/{tag}{g}")
-                  for x2, x, shape, tag in ((a2, a, (m, k), "a"), (b2, bact, (k, n), "b")))
+        ag, bg = (_matrix_of(imp, x2, g, groups, shape, f"{hint}/{tag}{g}")
+                  for x2, shape, tag in ((a2, (m, k), "a"), (b2, (k, n), "b")))
         acc = b.emit("MatMul", [ag.spec, bg.spec], f"{hint}/head{g}", a_zero_point=ag.zero_point,
                      b_zero_point=bg.zero_point)
         parts.append(b.emit("Reshape", [acc], f"{hint}/head{g}/stack", shape=(1, m * n)))
@@ -146,16 +134,14 @@ def _batched_matmul(imp, node, a: Act, bact: Act, out: QParams, hint: str) -> Ac
     return Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True)
 
 
-def _matrix_of(imp, x2: Act, x: Act, one_hot, g: int, shape, centred: bool, hint: str) -> Act:
-    """Matrix g of the rows x2 (G, R*C), as an (R, C) activation."""
+def _matrix_of(imp, x2: Act, g: int, groups: int, shape, hint: str) -> Act:
+    """Matrix g of the rows x2 (G, R*C), as an (R, C) activation: row g by a
+    Gather index map (the same integers, range and zero point)."""
     from zkaudit.onnx.ops_shape import select_along
 
     b = imp.b
-    if one_hot is None:  # one matrix: nothing to select
+    if groups == 1:  # one matrix: nothing to select
         return x2.with_spec(b.emit("Reshape", [x2.spec], hint + "/matrix", shape=shape))
-    if centred:
-        picked = b.emit("MatMul", [one_hot, x2.spec], hint + "/pick", a_zero_point=0, b_zero_point=x2.zero_point)
-        return Act(b.emit("Reshape", [picked], hint + "/matrix", shape=shape), x.scale, 0, x.qrange, True)
     row = select_along(imp, x2, 0, [g], hint)
     return row.with_spec(b.emit("Reshape", [row.spec], hint + "/matrix", shape=shape))
 

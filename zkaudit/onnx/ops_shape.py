@@ -2,8 +2,8 @@
 Unsqueeze, Identity, Dropout (inference), Shape (a constant here, since
 shapes are fixed), Concat and Pad, plus com.microsoft QLinearConcat; Tile,
 DepthToSpace and SpaceToDepth (index maps); gathers with constant indices
-(Gather, GatherElements, ScatterElements, Slice, Split) as products by 0/1
-selection matrices; Resize as one constant matrix per resized axis. They
+(Gather, GatherElements, ScatterElements, Slice, Split) as the IR's Gather
+index map; Resize as a Gather or one constant matrix per resized axis. They
 keep their input's quantization parameters (Resize with interpolation
 rescales); Concat requantizes an input only when its parameters differ
 from the output's."""
@@ -179,19 +179,13 @@ def Pad(imp, node):
 
 # -- gathers with constant indices ----------------------------------------
 #
-# The IR has no gather op, and the index-map layers prove fixed wirings
-# (Reshape, Transpose, Concat, Pad, Expand) that never drop a cell. A gather
-# along one axis with constant indices is a product by a 0/1 selection matrix
-# S (K, n), S[idx[j], j] = 1, with exactly one 1 per column:
-#
-#     y = (x - zx) @ S           (MatMul over x's axis moved last, 2-D)
-#     y' = zx + y                (Requantize with multiplier 1, shift 0)
-#
-# so y' holds exactly the selected integers, with x's scale and zero point.
-# The Requantize restores the zero point and, being a clamp to x's range,
-# gives y' x's declared range back (MatMul's inferred range is the worst case
-# over any weight, K times wider). S is a committed weight like any other
-# constant of the model.
+# A gather along one axis with constant indices is the IR's Gather, an index
+# map (`layers.index_map`): each output cell reads one input cell, an input
+# cell may be read several times or never, and the integers, scale, zero
+# point and declared range pass through unchanged. (It was once a MatMul by a
+# committed 0/1 selection matrix and a Requantize by 1 to bring the declared
+# range back: two proven ops, a committed weight and a range check per
+# selection.)
 
 
 def linear_along(imp, x: Act, axis: int, w_int: np.ndarray, hint: str, finish=None) -> TensorSpec:
@@ -230,14 +224,10 @@ def select_along(imp, x: Act, axis: int, indices, hint: str) -> Act:
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     if np.array_equal(idx, np.arange(k)):
         return x
-    sel = np.zeros((k, idx.size), dtype=np.int64)
-    sel[idx, np.arange(idx.size)] = 1
-
-    def restore(acc):
-        return imp.b.emit("Requantize", [acc], hint, axis=0, in_zero_point=0, multiplier=[1], shift=[0],
-                          out_zero_point=x.zero_point, out_min=x.spec.lo, out_max=x.spec.hi)
-
-    return x.with_spec(linear_along(imp, x, axis, sel, hint, restore))
+    # one index-map node (a wiring, no arithmetic): a step of an unrolled
+    # recurrent layer, a slice or a gather was once a MatMul by a committed
+    # one-hot matrix, transposes around it and a Requantize back to x's range
+    return x.with_spec(imp.b.emit("Gather", [x.spec], hint, axis=axis, indices=[int(i) for i in idx]))
 
 
 def select_flat(imp, x: Act, flat_indices, shape, hint: str) -> Act:

@@ -15,8 +15,7 @@ _ONNX, _MS, _ML = "ai.onnx", "com.microsoft", "ai.onnx.ml"
 _TABLE = "Table (lookup over the input's integer range)"
 _NCHW_2D = "4-D NCHW input, 2-D kernel"
 _PER_TENSOR = "per-tensor scales and zero points"
-_SELECT = ("MatMul by a constant 0/1 selection matrix (the axis moved last) + Requantize by 1 (same integers, "
-           "scale and zero point)")
+_SELECT = "Gather (an index map: same integers, scale and zero point)"
 _CONST_IDX = "constant indices"
 _COMPARE_NOTE = ("Table to 0/1 (ONNX bool): of the operand against a constant scalar, or of the difference of two "
                  "computed operands (Sub at a common scale)")
@@ -63,7 +62,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "ConvTranspose"): (("Conv on the input zero-stuffed and padded by index maps (Reshape, Pad), "
                                 "flipped regrouped weights, + Requantize"),
                                ("1-D or 2-D kernel (N, C, L) or NCHW input, constant weights; large pads crop "
-                                "the output by a 0/1 selection MatMul")),
+                                "the output by a Gather index map")),
     (_ONNX, "DepthToSpace"): ("Reshape + Transpose + Reshape", "4-D NCHW input"),
     (_ONNX, "ConvInteger"): ("Conv (int32 output)", f"{_NCHW_2D}, constant weights, scalar input zero point"),
     (_ONNX, "DequantizeLinear"): ("nothing: gives an integer tensor its scale; on an initializer, a quantized weight",
@@ -110,7 +109,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                         "(a committed weight) + Requantize",
                         f"{_CONST_IDX} into computed data, or computed integer indices into a constant table along "
                         "axis 0 (an int32/int64 graph input used only so gets the range [-V, V-1])"),
-    (_ONNX, "GatherElements"): ("MatMul by a 0/1 selection matrix over the flattened input + Requantize by 1",
+    (_ONNX, "GatherElements"): ("Gather (an index map) over the flattened input",
                                 _CONST_IDX),
     (_ONNX, "Gelu"): (_TABLE, "quantized float input; approximate none or tanh"),
     (_ONNX, "Gemm"): ("MatMul (int8 weights per output channel, int32 accumulator) + Requantize",
@@ -129,7 +128,7 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "RNN"): (_RNN, _RNN_LIMIT),
     (_ONNX, "MatMul"): (("MatMul + Requantize (an A of rank > 2 flattened to rows by Reshape); of two computed "
                          "batched operands (attention's heads): Expand and Reshape to G rows of matrices, each taken "
-                         "by a MatMul of a one-hot row (+ Requantize by 1 where int32 needs it), G MatMuls + "
+                         "by a Gather (an index map), G MatMuls + "
                          "Requantize, Concat, Reshape"),
                         ("B a constant 2-D weight, or computed: 2-D, or batched with batch axes that broadcast "
                          "(G 2-D MatMuls)")),
@@ -153,11 +152,11 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                            "constant axes"),
     (_ONNX, "ReduceSumSquare"): ("Table ((q - zp)^2) + MatMul by a ones column + Requantize",
                                  "quantized float input; constant axes"),
-    (_ONNX, "Resize"): (("Expand (nearest, integer scales) or MatMul by a 0/1 selection (other nearest) or by "
+    (_ONNX, "Resize"): (("Expand (nearest, integer scales) or Gather, an index map (other nearest), or MatMul by "
                          "int8 interpolation weights + Requantize (linear, cubic), one per resized axis"),
                         "constant scales or sizes; no tf_crop_and_resize, keep_aspect_ratio_policy stretch"),
-    (_ONNX, "ScatterElements"): (("Concat of data and updates, MatMul by a 0/1 selection matrix + Requantize by 1 "
-                                  "(updates first requantized to the data's scale)"), f"{_CONST_IDX}; reduction none"),
+    (_ONNX, "ScatterElements"): (("Concat of data and updates, Gather (an index map; updates first requantized to the "
+                                  "data's scale)"), f"{_CONST_IDX}; reduction none"),
     (_ONNX, "Slice"): (_SELECT + ", one per sliced axis", "constant starts, ends, axes and steps"),
     (_ONNX, "SpaceToDepth"): ("Reshape + Transpose + Reshape", "4-D NCHW input"),
     (_ONNX, "Split"): (_SELECT + ", one per output", "constant split sizes"),

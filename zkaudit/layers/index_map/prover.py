@@ -28,8 +28,7 @@ def prove(
     in_tables: list[np.ndarray],
     transcript: Transcript,
 ) -> tuple[IndexMapProof, list[TensorClaim]]:
-    in_padded = 1 << num_vars(in_shapes[0])
-    if len(in_shapes) == 1 and wiring.is_identity(in_padded):
+    if len(in_shapes) == 1 and wiring.is_identity(in_shapes[0]):
         return IndexMapProof((), ()), [TensorClaim(names[0], claim.point, claim.value)]
     eq_r = eq_table(claim.point)
     wirings, sums = [], []

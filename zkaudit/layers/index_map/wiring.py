@@ -34,14 +34,19 @@ class Wiring:
     src_idx: np.ndarray  # int64
     constant: int  # the Pad value (0 for other ops)
 
-    def is_identity(self, in_padded_size: int) -> bool:
-        """Y's table equals X_0's table: the claim passes through unchanged."""
-        if self.src_id.shape[0] != in_padded_size:
+    def is_identity(self, in_shape: tuple[int, ...]) -> bool:
+        """Y's table equals X_0's table: the claim passes through unchanged.
+        Every output cell reads the input cell at its own position, and every
+        real input cell is read: a Gather that drops X's last real cells (a
+        crop) leaves them in Y's padding, which must be zero, so it is no
+        identity even where the kept cells stay in place."""
+        if self.src_id.shape[0] != int(np.prod(padded_shape(in_shape), dtype=np.int64)):
             return False
         real = self.src_id >= 0
         return bool(np.all(self.src_id[real] == 0)) and bool(
             np.all(self.src_idx[real] == np.nonzero(real)[0])
-        ) and not bool(np.any(self.src_id == CONSTANT))
+        ) and int(np.count_nonzero(real)) == int(np.prod(in_shape, dtype=np.int64)) and not bool(
+            np.any(self.src_id == CONSTANT))
 
 
 def wiring(op: str, attrs: dict, in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...]) -> Wiring:
@@ -64,6 +69,10 @@ def wiring(op: str, attrs: dict, in_shapes: list[tuple[int, ...]], out_shape: tu
     elif op == "Expand":
         # Many output cells read one input cell: W_j(x) sums their eq weights.
         moved = ir.expand(encoded[0], shape=attrs["shape"])
+    elif op == "Gather":
+        # Selections and slices: an input cell may be read by several output
+        # cells (summed eq weights, as for Expand) or by none (weight zero).
+        moved = ir.gather(encoded[0], axis=attrs["axis"], indices=attrs["indices"])
     else:
         raise ValueError(f"{op} is not an index-map op")
     if tuple(moved.shape) != tuple(out_shape):

@@ -50,6 +50,8 @@ def widen(circuit: Circuit, n: int) -> Circuit:
             raise BatchUnsupported(f"node {node.name!r} (Transpose) moves the batch axis")
         elif node.op in ("Concat", "Softmax", "ArgMax") and _axis(node, ndim[node.inputs[0]]) == 0:
             raise BatchUnsupported(f"node {node.name!r} ({node.op}) works along the batch axis")
+        elif node.op == "Gather" and _axis(node, ndim[node.inputs[0]]) == 0:
+            raise BatchUnsupported(f"node {node.name!r} (Gather) selects along the batch axis")
         elif node.op == "Pad":
             pads = tuple(attrs["pads"])
             if pads[0] or pads[len(pads) // 2]:
