@@ -42,7 +42,7 @@ Layer packages (each with proof.py, prover.py, verifier.py; each registers
 its ops with `dispatch_prover` / `dispatch_verifier` through `register`):
 `matmul` (2-D), `conv` (grouped/depthwise, stride, dilation, pads, without
 materializing im2col), `elementwise` (Add/Sub/Mul of same-shape tensors),
-`index_map` (Reshape/Transpose/Concat/Pad/Expand), `requantize` (fixed-point
+`index_map` (Reshape/Transpose/Concat/Pad/Expand/Gather), `requantize` (fixed-point
 rescale, half-to-even rounding, saturation), `clamp` (Relu/Clip and the
 constraint system Requantize shares), `table` (function tables),
 `pool` (MaxPool, AveragePool and the window-maximum argument), `softmax`,
