@@ -131,7 +131,8 @@ def tagless(monkeypatch):
         return out[:-1] + [Fp2(0)]
 
     for mod in (lprover, lverifier, protocol):
-        monkeypatch.setattr(mod, "row_combiners", combiners)
+        if hasattr(mod, "row_combiners"):  # the verifier's leaf check goes through protocol.leaf_sums
+            monkeypatch.setattr(mod, "row_combiners", combiners)
 
 
 def _cross_table_forgery():

@@ -45,10 +45,9 @@ from zkaudit.lookup.protocol import (
     joint_layer_spec,
     joint_merge,
     layer_spec,
-    row_combiners,
 )
 from zkaudit.lookup.protocol import LABEL_ROOT_Q, leaf_sums, root_tree_leaves_check
-from zkaudit.poly.mle import eq_bits, eq_eval, prefix_indicator
+from zkaudit.poly.mle import eq_eval
 from zkaudit.sumcheck import verifier as sumcheck_verifier
 from zkaudit.transcript import Transcript
 
@@ -171,31 +170,16 @@ def verify(instance: LookupInstance, proof: LookupProof, transcript: Transcript)
         return _verify_zk(instance, proof, transcript, zk, alpha, beta)
     ends = [_verify_tree(t, root, layers, transcript) for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
 
-    w = instance.width
-    comb = row_combiners(beta, w)
-    p_leaf = [Fp2(0)] * len(tree_vars)
-    q_leaf = [Fp2(0)] * len(tree_vars)
+    # the leaf check is the zero-knowledge run's (`protocol.leaf_sums`), on plain values
+    p_leaf, q_leaf = leaf_sums(instance, ends, proof.column_values, proof.multiplicity_values, alpha, beta)
     col_claims: list = [None] * len(instance.lookups)
     mult_claims: list = [None] * len(instance.tables)
     for s in segments:
-        point = ends[s.tree][0]
-        cut = tree_vars[s.tree] - s.num_vars
-        hi, lo = point[:cut], point[cut:]
-        sel = eq_bits(s.offset >> s.num_vars, hi)
+        lo = ends[s.tree][0][tree_vars[s.tree] - s.num_vars:]
         if s.kind == "lookup":
-            lk = instance.lookups[s.index]
-            table, vals = lk.table, proof.column_values[s.index]
-            num = prefix_indicator(lk.num_rows, lo)
-            col_claims[s.index] = tuple(PointClaim(lo, v) for v in vals)
+            col_claims[s.index] = tuple(PointClaim(lo, v) for v in proof.column_values[s.index])
         else:
-            table, vals = s.index, instance.tables[s.index].evaluate_columns(lo)
-            num = -proof.multiplicity_values[s.index]
             mult_claims[s.index] = PointClaim(lo, proof.multiplicity_values[s.index])
-        den = alpha - comb[w] * table
-        for c, v in enumerate(vals):
-            den = den - comb[c] * v
-        p_leaf[s.tree] = p_leaf[s.tree] + sel * num
-        q_leaf[s.tree] = q_leaf[s.tree] + sel * den
     for t, (_, vp, vq) in enumerate(ends):  # every tree is filled by its segments exactly
         if p_leaf[t] != vp:
             raise LeafMismatch("leaf numerators do not match the last GKR claim", where=WHERE, round=t, expected=p_leaf[t], got=vp)

@@ -117,8 +117,8 @@ class _Cell:
         w_int = np.clip(np.rint(weight.T / w_scale), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int64)
         ins = [a.spec, self.weight(f"{self.hint}/{tag}/W", w_int, context)]
         if bias is not None:
-            ins.append(self.weight(f"{self.hint}/{tag}/B", context=context, values=np.rint(np.asarray(bias) / acc_scale)
-                                             .astype(np.int64)))
+            b_int = np.rint(np.asarray(bias) / acc_scale).astype(np.int64)
+            ins.append(self.weight(f"{self.hint}/{tag}/B", b_int, context))
         return self.imp.b.emit("MatMul", ins, f"{self.hint}/{tag}", a_zero_point=a.zero_point, b_zero_point=0)
 
     def project(self, a: Act, weight: np.ndarray, bias, tag: str) -> Act:
