@@ -1,6 +1,6 @@
 """Poseidon2-Goldilocks width 8 figures (issue 16): permutations per second,
 numba kernel vs the Python-int reference, and the salted weight commitment
-(p2gl8-tree-v1) root of 10^4, 10^5 and 10^6 int8 weights. Prints figures;
+(p2gl8-tree-v2) root of 10^4, 10^5 and 10^6 int8 weights. Prints figures;
 asserts nothing. Warm timings (kernels compiled first), best and median of
 `--reps` runs; wall time and this process's CPU time are both printed because
 the machine is shared (CPU time / wall time > 1 means several threads ran).

@@ -88,7 +88,7 @@ class Verification:
 # The weight commitment `compile` writes (`weight_commitment_file`):
 #   "plain"   the tensor-code commitment every proof opens (not hiding: each
 #             proof reveals a little about the weights);
-#   "hashed"  the salted Poseidon2 Merkle root (p2gl8-tree-v1) that proofs
+#   "hashed"  the salted Poseidon2 Merkle root (p2gl8-tree-v2) that proofs
 #             never open, with its salt in private/weights.salt: every
 #             zero-knowledge proof re-commits the weights and proves they
 #             hash to it (`statements.inference.weights_link`), so the

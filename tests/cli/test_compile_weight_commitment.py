@@ -19,7 +19,7 @@ from zkaudit.hash.errors import WeightOpeningMismatch
 from zkaudit.pcs.proof import COMMITMENT_MAGIC
 
 ZOO = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
-HIDING = "Poseidon2 p2gl8-tree-v1 (hiding: never opened)"
+HIDING = "Poseidon2 p2gl8-tree-v2 (hiding: never opened)"
 NOT_HIDING = "tensor-code (not hiding: opened in every proof)"
 
 

@@ -1,4 +1,4 @@
-"""The salted weight commitment p2gl8-tree-v1: per-tensor packing is
+"""The salted weight commitment p2gl8-tree-v2 (and v1, still read): per-tensor packing is
 injective on in-range weights, and the root moves with any weight, the salt,
 and every header field (count, layout: names, shapes, ranges)."""
 
@@ -38,7 +38,7 @@ DIGEST = C.layout_digest(LAYOUT)
 def test_int8_packing_layout():
     w = np.arange(9, dtype=np.int64) - 4
     t = C.TensorLayout("w", (9,), *INT8)
-    assert (t.digit_bytes, t.per_element, t.num_elements, t.raw) == (1, 7, 2, False)
+    assert (t.digit_bits, t.per_element, t.num_elements, t.raw) == (8, 7, 2, False)
     packed = C.pack([t], [w])
     assert packed.dtype == np.uint64 and packed.shape == (2,)
     assert int(packed[0]) == sum((int(v) + 128) << (8 * j) for j, v in enumerate(w[:7]))
@@ -46,12 +46,57 @@ def test_int8_packing_layout():
 
 
 def test_digit_widths_follow_the_declared_range():
-    cases = {(0, 1): (1, 7), (-128, 127): (1, 7), (0, 255): (1, 7), (0, 256): (2, 3), (-2**15, 2**15 - 1): (2, 3),
-             (0, 2**24 - 1): (3, 2), (-2**31, 2**31 - 1): (4, 1), (0, 2**56 - 1): (7, 1), (0, 2**56): (8, 1)}
+    # v2: digits of bits(hi - lo) bits, floor(56 / bits) to an element
+    cases = {(0, 1): (1, 56), (-2, 1): (2, 28), (-8, 7): (4, 14), (-128, 127): (8, 7), (0, 255): (8, 7),
+             (0, 256): (9, 6), (-2**14, 2**14 - 1): (15, 3), (-2**15, 2**15 - 1): (16, 3), (-2**17, 2**17 - 1): (18, 3),
+             (0, 2**24 - 1): (24, 2), (-2**31, 2**31 - 1): (32, 1), (0, 2**56 - 1): (56, 1), (0, 2**56): (57, 1)}
     for (lo, hi), (b, k) in cases.items():
         t = C.TensorLayout("w", (5,), lo, hi)
-        assert (t.digit_bytes, t.per_element) == (b, k), (lo, hi)
+        assert (t.digit_bits, t.per_element) == (b, k), (lo, hi)
     assert C.TensorLayout("w", (5,), 0, 2**56).raw and not C.TensorLayout("w", (5,), 0, 2**56 - 1).raw
+    # v1: whole bytes
+    v1 = {(0, 1): (8, 7), (-2, 1): (8, 7), (0, 256): (16, 3), (-2**17, 2**17 - 1): (24, 2), (0, 2**56): (64, 1)}
+    for (lo, hi), (b, k) in v1.items():
+        t = C.TensorLayout("w", (5,), lo, hi, C.SCHEME_V1)
+        assert (t.digit_bits, t.per_element) == (b, k), (lo, hi)
+
+
+def test_sub_byte_packing_and_unpacking():
+    # 0/1 selectors declared [-2, 1]: 28 two-bit digits to an element, exactly inverted by unpack
+    t = C.TensorLayout("s", (3, 20), -2, 1)
+    w = _weights([t], seed=5)[0]
+    packed = C.pack([t], [w])
+    assert packed.shape == (3,) and all(int(e) < 1 << 56 for e in packed)
+    flat = w.reshape(-1)
+    assert int(packed[0]) == sum((int(v) + 2) << (2 * j) for j, v in enumerate(flat[:28]))
+    assert np.array_equal(C.unpack([t], packed)[0], w)
+    bad = packed.copy()
+    bad[2] |= np.uint64(1) << np.uint64(2 * 4)  # a digit past the tensor's last weight (60 = 2 * 28 + 4)
+    with pytest.raises(ValueError, match="non-zero digits"):
+        C.unpack([t], bad)
+
+
+def test_schemes_pack_apart_and_bind_their_id():
+    # the same sub-byte weights: v1 and v2 messages differ (digits and header), and each root
+    # verifies only under its own scheme's record
+    t2 = C.TensorLayout("s", (40,), -2, 1)
+    t1 = C.TensorLayout("s", (40,), -2, 1, C.SCHEME_V1)
+    w = _weights([t2], seed=6)
+    assert C.layout_digest([t1]) == C.layout_digest([t2])
+    assert C.pack([t1], w).shape == (6,) and C.pack([t2], w).shape == (2,)
+    c2, salt = C.commit_weights([t2], w, salt=(3, 4))
+    c1, _ = C.commit_weights([t1], w, salt=(3, 4))
+    assert (c2.scheme, c1.scheme) == (C.SCHEME_ID, C.SCHEME_V1) and c1.root != c2.root
+    for com in (c1, c2):
+        back = C.WeightCommitment.from_bytes(com.to_bytes())
+        assert back == com and C.is_hashed_commitment(com.to_bytes())
+        C.verify_weight_opening(back, [t2], w, salt)  # the record's scheme decides the packing
+    with pytest.raises(WeightOpeningMismatch):  # a v1 root presented as v2
+        C.verify_weight_opening(dataclasses.replace(c1, scheme=C.SCHEME_ID), [t2], w, salt)
+    with pytest.raises(ValueError, match="one scheme"):
+        C.message([t1, dataclasses.replace(t2, name="u")], w + w, salt)
+    with pytest.raises(ValueError, match="unknown"):
+        C.TensorLayout("s", (4,), 0, 1, "p2gl8-tree-v9")
 
 
 def test_packing_is_injective_per_position():
@@ -114,7 +159,8 @@ def test_unpack_rejects_packings_no_weights_make():
 def test_header_layout():
     h = C.header_elements(100, DIGEST)
     assert len(h) == C.HEADER_LEN and all(0 <= v < 1 << 56 for v in h)
-    assert h[:2] == [int.from_bytes(b"p2gl8-t", "little"), int.from_bytes(b"ree-v1", "little")]
+    assert h[:2] == [int.from_bytes(b"p2gl8-t", "little"), int.from_bytes(b"ree-v2", "little")]
+    assert C.header_elements(100, DIGEST, C.SCHEME_V1)[:2] == [h[0], int.from_bytes(b"ree-v1", "little")]
     assert h[2] == 100
     assert b"".join(v.to_bytes(7, "little") for v in h[3:])[:32] == DIGEST
 
@@ -144,13 +190,17 @@ def test_golden_commitment():
     com, salt = C.commit_weights(LAYOUT, w, salt=(1, 2))
     assert salt == (1, 2)
     record = com.to_record()
-    assert record["scheme"] == "p2gl8-tree-v1" and record["n_weights"] == 100
+    assert record["scheme"] == "p2gl8-tree-v2" and record["n_weights"] == 100
     assert record["shape_hash"] == DIGEST.hex()
     # Pinned: a change to packing, header or tree shows here.
     assert record["root"] == GOLDEN_ROOT
+    # the first version's root of the same weights and salt, pinned when v1 was current: still reproduced
+    v1 = C.commit_weights(C.in_scheme(LAYOUT, C.SCHEME_V1), w, salt=(1, 2))[0]
+    assert v1.to_record()["root"] == GOLDEN_ROOT_V1 and v1.scheme == "p2gl8-tree-v1"
 
 
-GOLDEN_ROOT = "7c252ab0a098e3ad57214b220966992d47f466ee70ccd5b3850f3cc4149506fa"
+GOLDEN_ROOT_V1 = "7c252ab0a098e3ad57214b220966992d47f466ee70ccd5b3850f3cc4149506fa"
+GOLDEN_ROOT = "232a564151ef581dc02254e5c2d5239e613896828f7ef256697b9553229e5ebf"
 
 
 def test_every_weight_changes_the_root():
@@ -248,7 +298,9 @@ def test_opening_rejections():
     with pytest.raises(WeightOpeningMismatch):
         C.verify_weight_opening(dataclasses.replace(com, layout_digest=bytes(32)), LAYOUT, w, salt)
     with pytest.raises(WeightOpeningMismatch):
-        C.verify_weight_opening(dataclasses.replace(com, scheme="p2gl8-tree-v2"), LAYOUT, w, salt)
+        C.verify_weight_opening(dataclasses.replace(com, scheme="p2gl8-tree-v9"), LAYOUT, w, salt)
+    with pytest.raises(WeightOpeningMismatch):  # the header carries the scheme: a v2 root is no v1 root
+        C.verify_weight_opening(dataclasses.replace(com, scheme=C.SCHEME_V1), LAYOUT, w, salt)
     with pytest.raises(WeightOpeningMismatch):
         C.verify_weight_opening(com, LAYOUT, w, (salt[0], P))  # non-canonical salt
     with pytest.raises(WeightOpeningMismatch):

@@ -79,13 +79,13 @@ def test_weight_commitments_are_labelled_hiding_or_not_and_the_upgrade_is_linked
     assert "Weight commitment tensor-code (not hiding: opened in every proof)" in text
     assert f"Superseded by {MODEL}@{HASHED} (hiding weight commitment)" in text
     text = _text(_page(client, f"/ui/models/{MODEL}/versions/{HASHED}"))
-    assert "Weight commitment Poseidon2 p2gl8-tree-v1 (hiding: never opened)" in text
+    assert "Weight commitment Poseidon2 p2gl8-tree-v2 (hiding: never opened)" in text
     assert f"Commitment root {hashed['root']}" in text and f"Committed weights 11, shape hash {hashed['shape_hash']}" in text
     assert f"Supersedes {MODEL}@{VERSION}" in text and "not hiding" not in text
     text = _text(_page(client, f"/ui/models/{MODEL}"))
     assert (f"Weight commitment: tensor-code (not hiding: opened in every proof); superseded by {MODEL}@{HASHED} "
             "(hiding weight commitment).") in text
-    assert f"Weight commitment: Poseidon2 p2gl8-tree-v1 (hiding: never opened); supersedes {MODEL}@{VERSION}." in text
+    assert f"Weight commitment: Poseidon2 p2gl8-tree-v2 (hiding: never opened); supersedes {MODEL}@{VERSION}." in text
     text = _text(_page(client, "/ui/log"))
     assert f"{MODEL}@{HASHED} (supersedes {MODEL}@{VERSION}: hiding weight commitment)" in text
 

@@ -23,7 +23,7 @@ from zkaudit.circuit import CIRCUIT_FILE, SUMMARY_FILE, WEIGHTS_FILE, Circuit, N
 from zkaudit.circuit.weights import Weights
 from zkaudit.cli.main import main
 from zkaudit.errors import ZkauditError
-from zkaudit.hash.commitment import MAGIC, WeightCommitment, layouts_of, salt_from_bytes, verify_weight_opening
+from zkaudit.hash.commitment import MAGICS, WeightCommitment, layouts_of, salt_from_bytes, verify_weight_opening
 from zkaudit.hash.errors import WeightOpeningMismatch
 from zkaudit.pcs.proof import COMMITMENT_MAGIC
 from zkaudit.registry import db
@@ -33,11 +33,11 @@ from zkaudit.registry.client import publish_local
 from zkaudit.registry.errors import AlreadyExists, Forbidden, RegistryError
 from zkaudit.registry.records import revocation, revocation_message
 from zkaudit.registry.store import Gone, Registry
-from zkaudit.registry.weight_commitments import (HASHED_MAGIC, LABELS, NO_WEIGHTS, TENSOR_CODE_MAGIC,
+from zkaudit.registry.weight_commitments import (HASHED_MAGICS, LABELS, NO_WEIGHTS, TENSOR_CODE_MAGIC,
                                                  describe_weight_commitment)
 from zkaudit.statements.inference.commitment import COMMITMENT_FILE, EMPTY_WEIGHT_COMMITMENT, SALT_FILE
 
-HIDING = "Poseidon2 p2gl8-tree-v1 (hiding: never opened)"
+HIDING = "Poseidon2 p2gl8-tree-v2 (hiding: never opened)"
 NOT_HIDING = "tensor-code (not hiding: opened in every proof)"
 
 
@@ -73,7 +73,7 @@ def run(capsys, *argv) -> tuple[int, str]:
 # -- what a commitment is --------------------------------------------------------
 
 def test_the_magics_are_the_schemes_own():
-    assert HASHED_MAGIC == MAGIC and TENSOR_CODE_MAGIC == COMMITMENT_MAGIC and NO_WEIGHTS == EMPTY_WEIGHT_COMMITMENT
+    assert HASHED_MAGICS == tuple(MAGICS.values()) and TENSOR_CODE_MAGIC == COMMITMENT_MAGIC and NO_WEIGHTS == EMPTY_WEIGHT_COMMITMENT
 
 
 def test_each_kind_is_labelled_and_only_a_hashed_one_is_hiding(tmp_path):
@@ -82,7 +82,7 @@ def test_each_kind_is_labelled_and_only_a_hashed_one_is_hiding(tmp_path):
     doc = describe_weight_commitment(hashed)
     wc = WeightCommitment.from_bytes(hashed)
     assert doc == {"kind": "hashed", "label": HIDING, "hiding": True, "bytes": len(hashed), **wc.to_record()}
-    assert doc["n_weights"] == 18 and doc["scheme"] == "p2gl8-tree-v1" and len(doc["root"]) == 64
+    assert doc["n_weights"] == 18 and doc["scheme"] == "p2gl8-tree-v2" and len(doc["root"]) == 64
     assert describe_weight_commitment(plain) == {"kind": "tensor-code", "label": NOT_HIDING, "hiding": False,
                                                  "bytes": len(plain)}
     assert describe_weight_commitment(NO_WEIGHTS)["label"] == LABELS["none"] == "none (the model has no weights)"
@@ -137,7 +137,7 @@ def test_http_api_and_cli_show_the_labels(tmp_path, capsys, monkeypatch):
     code, text = run(capsys, "registry", "show", "tiny", "--registry", url)
     assert code == 0 and f"weights: {NOT_HIDING}" in text and f"weights: {HIDING}, root {doc['weight_commitment']['root']}" in text
     code, text = run(capsys, "registry", "list", "--registry", url)
-    assert code == 0 and text.strip() == f"tiny  (acme): 1.0 [weights: {NOT_HIDING}], 2.0 [weights: {HIDING}]"
+    assert code == 0 and text.strip() == f"tiny  (acme): 1.0 [weights: {NOT_HIDING}], 2.0 [weights: {LABELS['hashed']}]"
     code, text = run(capsys, "registry", "show", "tiny@2.0", "--registry", url, "--json")
     assert code == 0 and json.loads(text)["weight_commitment"]["shape_hash"] == doc["weight_commitment"]["shape_hash"]
     reg.close()

@@ -51,8 +51,8 @@ def _verify(circuit, proof, com):
 
 def test_honest_proof_verifies_and_hides_the_weights(model):
     circuit, weights, x, com = model
-    # mlp_clip's bias has range [-3000, 3000]: 2-byte digits, 3 to an element, beside int8 tensors
-    assert [t.per_element for t in weight_layouts(circuit)] == [7, 3, 7]
+    # mlp_clip's bias has range [-3000, 3000]: 13-bit digits, 4 to an element, beside int8 tensors
+    assert [t.per_element for t in weight_layouts(circuit)] == [7, 4, 7]
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     verdict = _verify(circuit, proof, com)
     assert verdict.valid, verdict.reason
@@ -66,6 +66,23 @@ def test_honest_proof_verifies_and_hides_the_weights(model):
     other, _ = hashed_weight_commitment(circuit, weights)
     assert not _verify(circuit, proof, other.to_bytes()).valid
     assert not _verify(circuit, proof, commit_weights(circuit, weights)[0].to_bytes()).valid
+
+
+def test_a_v1_registered_commitment_still_proves_and_verifies(model):
+    circuit, weights, x, _ = model
+    layouts = hc.in_scheme(weight_layouts(circuit), hc.SCHEME_V1)
+    assert [t.per_element for t in layouts] == [7, 3, 7]  # the bias in whole bytes, as v1 packs it
+    v1, _ = hc.commit_weights(layouts, [np.asarray(weights[t.name], dtype=np.int64) for t in layouts], SALT)
+    com = v1.to_bytes()
+    assert com.startswith(b"ZKAW/p2gl8-tree-v1\x00")
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    verdict = _verify(circuit, proof, com)
+    assert verdict.valid, verdict.reason
+    assert verdict.privacy["weight_commitment_scheme"] == "p2gl8-tree-v1"
+    # the v2 root of the same weights and salt is another record: the proof is not about it
+    v2 = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
+    assert v2 != com and not _verify(circuit, proof, v2).valid
+    assert _verify(circuit, prove(circuit, weights, x, weight_commitment=v2, weight_salt=SALT), v2).valid
 
 
 def test_honest_prover_refuses_what_it_cannot_prove(model):
@@ -373,10 +390,10 @@ class _HashedAttack:
                 body = []
                 for t in layouts:
                     v = np.asarray(w.real(t.name), dtype=np.int64).reshape(-1)
-                    k, b = t.per_element, t.digit_bytes
+                    k, b = t.per_element, t.digit_bits
                     digits = np.zeros(t.num_elements * k, dtype=object)
                     digits[: v.size] = [int(x) - t.lo for x in v]
-                    body += [sum(int(digits[e * k + u]) << (8 * b * u) for u in range(k)) % hc.P if not t.raw
+                    body += [sum(int(digits[e * k + u]) << (b * u) for u in range(k)) % hc.P if not t.raw
                              else int(digits[e]) + t.lo for e in range(t.num_elements)]
                 head = list(SALT) + hc.header_elements(sum(t.size for t in layouts), hc.layout_digest(layouts))
                 msg = np.array([x % hc.P for x in head + body], dtype=np.uint64)

@@ -132,7 +132,7 @@ def test_scalar_weight_two_leaf_tree_honest_and_forged(tiny, monkeypatch):
 
 def test_one_digit_per_element_offset_term(wide, monkeypatch):
     circuit, weights, x, com = wide
-    assert [(t.per_element, t.digit_bytes) for t in weight_layouts(circuit)] == [(7, 1), (1, 4)]
+    assert [(t.per_element, t.digit_bits) for t in weight_layouts(circuit)] == [(7, 8), (1, 32)]
     assert _verify(circuit, prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT), com).valid
     # W' (bias + 1) against the registered tree of W
     _forge(monkeypatch, circuit, com, _message(circuit, weights))

@@ -30,7 +30,7 @@ def compile_command(
     weight_commitment: str = typer.Option(
         None, "--weight-commitment", metavar="[hashed|plain]", show_default=False,
         help="What public/weights.commitment holds. plain: the tensor-code commitment that every proof opens, "
-             "so it is not hiding. hashed: a salted Poseidon2 Merkle root (p2gl8-tree-v1) that proofs never open, "
+             "so it is not hiding. hashed: a salted Poseidon2 Merkle root (p2gl8-tree-v2) that proofs never open, "
              "with its 16-byte salt in private/weights.salt (mode 0600; keep it with the weights). "
              f"Default: {DEFAULT_WEIGHT_COMMITMENT}."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema zkaudit.compile/1 in "

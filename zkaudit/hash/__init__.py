@@ -1,5 +1,5 @@
 """Poseidon2 over Goldilocks (width 8, Plonky3's `default_goldilocks_poseidon2_8`),
-its Merkle tree, and the salted weight commitment `p2gl8-tree-v1`.
+its Merkle tree, and the salted weight commitment `p2gl8-tree-v2`.
 
     constants.py   Grain LFSR round constants (regenerated in tests) and the matrices
     reference.py   plain-Python permutation and tree: the oracle

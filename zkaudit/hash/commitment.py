@@ -1,6 +1,7 @@
-"""The salted weight commitment `p2gl8-tree-v1` (zero-knowledge.md §5, §8
+"""The salted weight commitment `p2gl8-tree-v2` (zero-knowledge.md §5, §8
 item 2): the value a registry entry holds so that weights stay hidden
-across unlimited proofs.
+across unlimited proofs. `p2gl8-tree-v1` (byte digits, below) is still
+read and proved against.
 
     root = MerkleRoot( salt || header || pack(W_1) || ... || pack(W_T) )
 
@@ -13,7 +14,7 @@ path) are deterministic functions of the weights and must never be revealed
 
 **Header** (8 elements, right after the salt):
 
-    h_0, h_1   scheme id "p2gl8-tree-v1" (ASCII, 13 bytes) as 7-byte chunks
+    h_0, h_1   scheme id "p2gl8-tree-v2" (ASCII, 13 bytes) as 7-byte chunks
     h_2        n = number of weights, all tensors together
     h_3..h_7   layout digest (32 bytes) as 7-byte chunks (the last holds 4)
 
@@ -26,14 +27,22 @@ ranges.
 
 **Packing**, per tensor, each tensor starting on a fresh element. A tensor
 with declared range [lo, hi] stores the digit d = w - lo in
-b = max(1, ceil(bits(hi - lo) / 8)) bytes, k = floor(7 / b) digits per
-element (C order):
+b = max(1, bits(hi - lo)) bits, k = floor(56 / b) digits per element (C
+order):
 
-    e_i = sum_{u < k} d_{k i + u} * 256^(b u)            (< 2^56 < p)
+    e_i = sum_{u < k} d_{k i + u} * 2^(b u)              (< 2^56 < p)
 
-int8 weights pack 7 to an element, int16 3, 17..24-bit values 2, up to
-56-bit values 1. A tensor whose range needs more than 7 bytes is stored
-raw, e = w mod p (signed embedding, injective for |w| < p/2). Missing
+int8 weights pack 7 to an element, int16 3, 17..18-bit values 3, up to
+56-bit values 1; 0/1 selectors (declared [-2, 1]: 2 bits) 28. A tensor
+whose range needs more than 56 bits is stored raw, e = w mod p (signed
+embedding, injective for |w| < p/2). The proof's hash link costs one
+Poseidon2 permutation per 7 elements, so the digit width is what the
+private-weights proof pays for a weight.
+
+`p2gl8-tree-v1` (the first version, still read: a registered v1 root is
+proved against as it stands) differs only in the digits: whole bytes,
+b = max(1, ceil(bits(hi - lo) / 8)) bytes, k = floor(7 / b), 256^(b u).
+Its id is in the header, so one message cannot be read under both. Missing
 digits of a tensor's last element are zero. For fixed layouts (in the
 header) packing is injective on weights inside their declared ranges; the
 inference proof range-checks every weight to its range anyway
@@ -47,7 +56,7 @@ import hashlib
 import json
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,15 +66,18 @@ from zkaudit.hash.errors import MalformedWeightCommitment, WeightOpeningMismatch
 
 U64 = np.uint64
 
-SCHEME_ID = "p2gl8-tree-v1"
+SCHEME_ID = "p2gl8-tree-v2"  # what new commitments use
+SCHEME_V1 = "p2gl8-tree-v1"  # byte digits; read and proved against
+SCHEMES = (SCHEME_ID, SCHEME_V1)
 SALT_LEN = 2
 HEADER_LEN = 8
 PREFIX_LEN = SALT_LEN + HEADER_LEN  # message elements before the first weight element
-ELEMENT_BYTES = 7  # bytes a packed element holds (< 2^56 < p)
+ELEMENT_BITS = 56  # bits a packed element holds (< 2^56 < p)
 CHUNK_BYTES = 7  # bytes per header element
-LAYOUT_DOMAIN = b"zkaudit/p2gl8-tree-v1/layout\x00"
+LAYOUT_DOMAIN = b"zkaudit/p2gl8-tree-v1/layout\x00"  # both versions: the layout means the same
 ROOT_BYTES = 32
-MAGIC = b"ZKAW/p2gl8-tree-v1\x00"  # the commitment file; a tensor-code one starts b"ZPCC"
+MAGICS = {SCHEME_ID: b"ZKAW/p2gl8-tree-v2\x00", SCHEME_V1: b"ZKAW/p2gl8-tree-v1\x00"}  # the file; tensor-code: b"ZPCC"
+MAGIC = MAGICS[SCHEME_ID]
 
 
 def bytes_to_elements(data: bytes, count: int) -> list[int]:
@@ -76,19 +88,23 @@ def bytes_to_elements(data: bytes, count: int) -> list[int]:
     return [int.from_bytes(padded[CHUNK_BYTES * i : CHUNK_BYTES * (i + 1)], "little") for i in range(count)]
 
 
-_SCHEME_ELEMENTS = bytes_to_elements(SCHEME_ID.encode("ascii"), 2)
+_SCHEME_ELEMENTS = {scheme: bytes_to_elements(scheme.encode("ascii"), 2) for scheme in SCHEMES}
 
 
 @dataclass(frozen=True)
 class TensorLayout:
-    """One weight tensor as the commitment packs it."""
+    """One weight tensor as the commitment packs it (`scheme` fixes the
+    digits; the layout digest does not depend on it)."""
 
     name: str
     shape: tuple[int, ...]
     lo: int
     hi: int
+    scheme: str = SCHEME_ID
 
     def __post_init__(self):
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"unknown weight-commitment scheme {self.scheme!r}")
         if not (isinstance(self.lo, int) and isinstance(self.hi, int)) or self.lo > self.hi:
             raise ValueError(f"tensor {self.name!r}: declared range [{self.lo}, {self.hi}] is empty")
         if max(-self.lo, self.hi) >= P // 2:
@@ -99,16 +115,17 @@ class TensorLayout:
         return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
 
     @property
-    def digit_bytes(self) -> int:
-        return max(1, -(-(self.hi - self.lo).bit_length() // 8))
+    def digit_bits(self) -> int:
+        bits = max(1, (self.hi - self.lo).bit_length())
+        return 8 * -(-bits // 8) if self.scheme == SCHEME_V1 else bits
 
     @property
     def raw(self) -> bool:
-        return self.digit_bytes > ELEMENT_BYTES
+        return self.digit_bits > ELEMENT_BITS
 
     @property
     def per_element(self) -> int:
-        return 1 if self.raw else ELEMENT_BYTES // self.digit_bytes
+        return 1 if self.raw else ELEMENT_BITS // self.digit_bits
 
     @property
     def num_elements(self) -> int:
@@ -118,9 +135,21 @@ class TensorLayout:
         return {"name": self.name, "shape": list(self.shape), "lo": self.lo, "hi": self.hi}
 
 
-def layouts_of(specs) -> tuple[TensorLayout, ...]:
+def layouts_of(specs, scheme: str = SCHEME_ID) -> tuple[TensorLayout, ...]:
     """TensorLayouts from objects with name, shape, lo and hi (circuit weight specs)."""
-    return tuple(TensorLayout(s.name, tuple(int(d) for d in s.shape), int(s.lo), int(s.hi)) for s in specs)
+    return tuple(TensorLayout(s.name, tuple(int(d) for d in s.shape), int(s.lo), int(s.hi), scheme) for s in specs)
+
+
+def in_scheme(layouts: Sequence[TensorLayout], scheme: str) -> tuple[TensorLayout, ...]:
+    """The same tensors packed as `scheme` packs them (a registered record's)."""
+    return tuple(t if t.scheme == scheme else replace(t, scheme=scheme) for t in layouts)
+
+
+def scheme_of(layouts: Sequence[TensorLayout]) -> str:
+    schemes = {t.scheme for t in layouts}
+    if len(schemes) != 1:
+        raise ValueError(f"a message packs its tensors under one scheme, got {sorted(schemes)}")
+    return schemes.pop()
 
 
 def layout_digest(layouts: Sequence[TensorLayout]) -> bytes:
@@ -139,12 +168,14 @@ def element_offsets(layouts: Sequence[TensorLayout]) -> list[int]:
     return out
 
 
-def header_elements(n_weights: int, digest: bytes) -> list[int]:
+def header_elements(n_weights: int, digest: bytes, scheme: str = SCHEME_ID) -> list[int]:
     if not isinstance(n_weights, int) or not 0 < n_weights < P:
         raise ValueError("the weight count must be a positive integer below p")
     if len(digest) != 32:
         raise ValueError("the layout digest is 32 bytes")
-    return _SCHEME_ELEMENTS + [n_weights] + bytes_to_elements(digest, 5)
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown weight-commitment scheme {scheme!r}")
+    return _SCHEME_ELEMENTS[scheme] + [n_weights] + bytes_to_elements(digest, 5)
 
 
 def _checked(layouts: Sequence[TensorLayout], values) -> list[np.ndarray]:
@@ -169,13 +200,13 @@ def pack_tensor(t: TensorLayout, w: np.ndarray) -> np.ndarray:
     """One tensor's elements (module docstring); w flat int64 inside [lo, hi]."""
     if t.raw:
         return np.where(w < 0, U64(P) - (-w).astype(U64), w.astype(U64)) if w.size else w.astype(U64)
-    k, b = t.per_element, t.digit_bytes
+    k, b = t.per_element, t.digit_bits
     digits = np.zeros(t.num_elements * k, dtype=U64)
     digits[: w.shape[0]] = (w - t.lo).astype(U64)
     digits = digits.reshape(t.num_elements, k)
     out = np.zeros(t.num_elements, dtype=U64)
     for u in range(k):
-        out |= digits[:, u] << U64(8 * b * u)
+        out |= digits[:, u] << U64(b * u)
     return out
 
 
@@ -195,11 +226,11 @@ def unpack(layouts: Sequence[TensorLayout], packed) -> list[np.ndarray]:
         if t.raw:
             w = np.array([int(v) if int(v) < P // 2 else int(v) - P for v in e.tolist()], dtype=np.int64)
         else:
-            k, b = t.per_element, t.digit_bytes
-            mask = U64((1 << (8 * b)) - 1)
-            if bool((e >> U64(8 * b * k)).any()):
+            k, b = t.per_element, t.digit_bits
+            mask = U64((1 << b) - 1)
+            if bool((e >> U64(b * k)).any()):
                 raise ValueError(f"tensor {t.name!r}: element above its digits")
-            digits = np.stack([(e >> U64(8 * b * u)) & mask for u in range(k)], axis=1).reshape(-1)
+            digits = np.stack([(e >> U64(b * u)) & mask for u in range(k)], axis=1).reshape(-1)
             if bool(digits[t.size :].any()):
                 raise ValueError(f"tensor {t.name!r}: non-zero digits after the last weight")
             w = digits[: t.size].astype(np.int64) + t.lo
@@ -226,7 +257,8 @@ def message(layouts: Sequence[TensorLayout], values, salt: Sequence[int]) -> np.
     """salt || header || packed tensors as one uint64 vector: the tree's message."""
     body = pack(layouts, values)
     n = sum(t.size for t in layouts)
-    head = np.array(list(_check_salt(salt)) + header_elements(n, layout_digest(layouts)), dtype=U64)
+    head = np.array(list(_check_salt(salt)) + header_elements(n, layout_digest(layouts), scheme_of(layouts)),
+                    dtype=U64)
     return np.concatenate([head, body])
 
 
@@ -249,23 +281,25 @@ class WeightCommitment:
     def to_bytes(self) -> bytes:
         """The `public/weights.commitment` file: MAGIC || root (4 x u64) ||
         n_weights (u64) || layout digest (32 bytes)."""
-        return MAGIC + struct.pack("<4QQ", *self.root, self.n_weights) + self.layout_digest
+        return MAGICS[self.scheme] + struct.pack("<4QQ", *self.root, self.n_weights) + self.layout_digest
 
     @staticmethod
     def from_bytes(data: bytes) -> "WeightCommitment":
-        if not data.startswith(MAGIC):
-            raise MalformedWeightCommitment("not a p2gl8-tree-v1 weight commitment (bad magic)")
-        body = data[len(MAGIC) :]
+        scheme = next((s for s, m in MAGICS.items() if data.startswith(m)), None)
+        if scheme is None:
+            raise MalformedWeightCommitment(f"not a {' or '.join(SCHEMES)} weight commitment (bad magic)")
+        body = data[len(MAGICS[scheme]) :]
         if len(body) != 40 + 32:
-            raise MalformedWeightCommitment(f"a p2gl8-tree-v1 weight commitment is {len(MAGIC) + 72} bytes, got {len(data)}")
+            raise MalformedWeightCommitment(f"a {scheme} weight commitment is {len(MAGICS[scheme]) + 72} bytes, "
+                                            f"got {len(data)}")
         *root, n = struct.unpack("<4QQ", body[:40])
         if any(v >= P for v in root) or n == 0:
             raise MalformedWeightCommitment("weight commitment holds a non-canonical root or a zero weight count")
-        return WeightCommitment(SCHEME_ID, tuple(root), n, body[40:])
+        return WeightCommitment(scheme, tuple(root), n, body[40:])
 
 
 def is_hashed_commitment(data: bytes) -> bool:
-    return data.startswith(MAGIC)
+    return any(data.startswith(m) for m in MAGICS.values())
 
 
 def commit_weights(layouts: Sequence[TensorLayout], values, salt: Sequence[int] | None = None):
@@ -276,15 +310,15 @@ def commit_weights(layouts: Sequence[TensorLayout], values, salt: Sequence[int] 
 
     s = fresh_salt() if salt is None else _check_salt(salt)
     root = merkle_root(message(layouts, values, s))
-    return WeightCommitment(SCHEME_ID, root, sum(t.size for t in layouts), layout_digest(layouts)), s
+    return WeightCommitment(scheme_of(layouts), root, sum(t.size for t in layouts), layout_digest(layouts)), s
 
 
 def verify_weight_opening(commitment: WeightCommitment, layouts: Sequence[TensorLayout], values,
                           salt: Sequence[int]) -> None:
     """Recompute the root from weights and salt; raises WeightOpeningMismatch."""
-    if commitment.scheme != SCHEME_ID:
-        raise WeightOpeningMismatch("unknown weight-commitment scheme", expected=SCHEME_ID, got=commitment.scheme)
-    layouts = tuple(layouts)
+    if commitment.scheme not in SCHEMES:
+        raise WeightOpeningMismatch("unknown weight-commitment scheme", expected=SCHEMES, got=commitment.scheme)
+    layouts = in_scheme(layouts, commitment.scheme)
     n = sum(t.size for t in layouts)
     if n != commitment.n_weights:
         raise WeightOpeningMismatch("weight count differs from the record", expected=commitment.n_weights, got=n)

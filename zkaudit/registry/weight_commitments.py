@@ -5,9 +5,9 @@ labels it for `registry show/list`, the HTTP API, the web pages and
 The registry stores a version's weight commitment as opaque bytes (signed
 and logged by digest); their magic says which scheme made them:
 
-    b"ZKAW/p2gl8-tree-v1\\x00"  salted Poseidon2 Merkle root (`hash.commitment`):
-                                never opened, so it hides the weights across
-                                unlimited proofs
+    b"ZKAW/p2gl8-tree-v2\\x00"  salted Poseidon2 Merkle root (`hash.commitment`):
+    b"ZKAW/p2gl8-tree-v1\\x00"  never opened, so it hides the weights across
+                                unlimited proofs (v1: the first packing)
     b"ZPCC"                     tensor-code commitment (`pcs`): opened in every
                                 proof, so each proof leaks a little of the weights
     b"ZKAW/no-weights/v1"       the fixed commitment of a circuit without weights
@@ -24,7 +24,7 @@ from typing import Any
 # pcs.proof.COMMITMENT_MAGIC, statements.inference.commitment.EMPTY_WEIGHT_COMMITMENT);
 # spelled here so a `registry list` need not import the field kernels, and
 # pinned to those constants by tests/registry/test_weight_commitments.py.
-HASHED_MAGIC = b"ZKAW/p2gl8-tree-v1\x00"
+HASHED_MAGICS = (b"ZKAW/p2gl8-tree-v2\x00", b"ZKAW/p2gl8-tree-v1\x00")
 TENSOR_CODE_MAGIC = b"ZPCC"
 NO_WEIGHTS = b"ZKAW/no-weights/v1"
 
@@ -34,7 +34,7 @@ NONE = "none"
 UNKNOWN = "unknown"
 
 LABELS = {
-    HASHED: "Poseidon2 p2gl8-tree-v1 (hiding: never opened)",
+    HASHED: "Poseidon2 salted Merkle root (hiding: never opened)",
     TENSOR_CODE: "tensor-code (not hiding: opened in every proof)",
     NONE: "none (the model has no weights)",
     UNKNOWN: "unrecognised format (not hiding as far as this registry knows)",
@@ -43,7 +43,7 @@ LABELS = {
 
 def commitment_kind(data: bytes) -> str:
     """HASHED, TENSOR_CODE, NONE or UNKNOWN, from the magic alone."""
-    if data.startswith(HASHED_MAGIC):
+    if data.startswith(HASHED_MAGICS):
         return HASHED
     if data == NO_WEIGHTS:
         return NONE
@@ -82,7 +82,7 @@ def describe_weight_commitment(data: bytes) -> dict[str, Any]:
         except ZkauditError as exc:
             doc.update(kind=UNKNOWN, label=LABELS[UNKNOWN], problem=str(exc))
             return doc
-        doc.update(record, hiding=True)
+        doc.update(record, hiding=True, label=f"Poseidon2 {record['scheme']} (hiding: never opened)")
     return doc
 
 

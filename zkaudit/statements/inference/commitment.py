@@ -135,7 +135,7 @@ def input_commitment(circuit: Circuit, samples, opening: bytes | None = None) ->
     return commit_inputs(circuit, samples, opening)[0].to_bytes()
 
 
-# -- the registered, hiding weight commitment (p2gl8-tree-v1) -------------------
+# -- the registered, hiding weight commitment (p2gl8-tree-v2) -------------------
 
 SALT_FILE = Path("private") / "weights.salt"
 

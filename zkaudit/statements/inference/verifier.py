@@ -354,11 +354,11 @@ def privacy(circuit: Circuit, body: InferenceBody, weight_commitment: bytes) -> 
               "the input (committed)" if body.committed_input else
               "(the input is public in this proof: prove --commit-input keeps it private)"]
     out = {"zero_knowledge": True, "hidden": hidden, "weights_hidden": False}
-    from zkaudit.hash.commitment import SCHEME_ID, is_hashed_commitment
+    from zkaudit.hash.commitment import WeightCommitment, is_hashed_commitment
 
     if circuit.weights and is_hashed_commitment(weight_commitment):
         hidden.insert(0, "the weights")
-        out.update(weights_hidden=True, weight_commitment_scheme=SCHEME_ID)
+        out.update(weights_hidden=True, weight_commitment_scheme=WeightCommitment.from_bytes(weight_commitment).scheme)
     elif circuit.weights and weight_commitment != EMPTY_WEIGHT_COMMITMENT:
         com = Commitment.from_bytes(weight_commitment)
         cols, queries = 1 << com.log_cols, params().num_queries

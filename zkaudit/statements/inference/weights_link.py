@@ -122,6 +122,10 @@ class LinkPlan:
     record: hc.WeightCommitment
     layouts: tuple[hc.TensorLayout, ...]
 
+    def __post_init__(self):
+        # the tensors packed as the registered record's scheme packs them (a v1 root stays provable)
+        object.__setattr__(self, "layouts", hc.in_scheme(self.layouts, self.record.scheme))
+
     @staticmethod
     def of(circuit, commitment_bytes: bytes) -> "LinkPlan":
         from zkaudit.statements.inference.commitment import weight_layouts
@@ -167,7 +171,7 @@ class LinkPlan:
 
     @cached_property
     def header(self) -> list[int]:
-        return hc.header_elements(self.record.n_weights, self.record.layout_digest)
+        return hc.header_elements(self.record.n_weights, self.record.layout_digest, self.record.scheme)
 
     @cached_property
     def dummy_digest(self) -> tuple[int, ...]:
@@ -190,7 +194,7 @@ class LinkPlan:
             if t.raw:
                 scale = np.ones(x.shape[0], dtype=np.uint64)
             else:
-                scale = (np.ones(x.shape[0], dtype=np.uint64) << (8 * t.digit_bytes * (flat % k)).astype(np.uint64))
+                scale = (np.ones(x.shape[0], dtype=np.uint64) << (t.digit_bits * (flat % k)).astype(np.uint64))
             out.append((x, pos.astype(np.int64), scale))
         return out
 

@@ -155,7 +155,8 @@ def _link_witness(plan: wl.LinkPlan, values: dict, salt, unchecked: bool):
             raise LinkMismatch(f"{plan.layouts[0].name}...: {exc}") from None
     arrays = [np.asarray(values[t.name], dtype=np.int64) for t in plan.layouts]
     body = np.concatenate([_pack_any(t, a.reshape(-1)) for t, a in zip(plan.layouts, arrays)])
-    head = np.array(list(salt) + hc.header_elements(plan.record.n_weights, plan.record.layout_digest),
+    head = np.array(list(salt) + hc.header_elements(plan.record.n_weights, plan.record.layout_digest,
+                                                         plan.record.scheme),
                     dtype=np.uint64)
     return LinkWitness.from_message(plan, np.concatenate([head, body]), salt)
 
@@ -164,10 +165,10 @@ def _pack_any(t: hc.TensorLayout, w: np.ndarray) -> np.ndarray:
     """`hash.commitment.pack_tensor` without the range check (a cheating prover's message)."""
     if t.raw:
         return np.array([int(v) % lp.P for v in w.tolist()], dtype=np.uint64)
-    k, b = t.per_element, t.digit_bytes
+    k, b = t.per_element, t.digit_bits
     out = [0] * t.num_elements
     for j, v in enumerate(w.tolist()):
-        out[j // k] = (out[j // k] + (int(v) - t.lo) * (1 << (8 * b * (j % k)))) % lp.P
+        out[j // k] = (out[j // k] + (int(v) - t.lo) * (1 << (b * (j % k)))) % lp.P
     return np.array(out, dtype=np.uint64)
 
 

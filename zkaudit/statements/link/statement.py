@@ -162,7 +162,7 @@ def theta_link_plan(plan: lp.Plan, theta_commitment: bytes) -> wl.LinkPlan:
     try:
         record = hc.WeightCommitment.from_bytes(theta_commitment)
     except MalformedWeightCommitment as exc:
-        raise StatementMismatch(f"c_theta is not a p2gl8-tree-v1 commitment: {exc}", where=f"{WHERE}.theta") from None
+        raise StatementMismatch(f"c_theta is not a p2gl8-tree weight commitment: {exc}", where=f"{WHERE}.theta") from None
     if record.n_weights != plan.d or record.layout_digest != hc.layout_digest([layout]):
         raise wl.WrongWeightLayout("c_theta commits another layout than theta (d, [-L, L])", where=f"{WHERE}.theta",
                                    expected=(plan.d, hc.layout_digest([layout]).hex()),
@@ -174,7 +174,7 @@ def weight_link_plan(circuit: Circuit, weight_commitment: bytes) -> wl.LinkPlan:
     try:
         return wl.LinkPlan.of(circuit, weight_commitment)
     except MalformedWeightCommitment as exc:
-        raise StatementMismatch(f"c_W is not a p2gl8-tree-v1 commitment: {exc}", where=f"{WHERE}.weights") from None
+        raise StatementMismatch(f"c_W is not a p2gl8-tree weight commitment: {exc}", where=f"{WHERE}.weights") from None
 
 
 class Columns:

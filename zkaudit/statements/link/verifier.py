@@ -1,8 +1,8 @@
 """Link verifier (statement "link-quant/v1", design/statements.md §3.8).
 
 Relation R_link.
-  Public:  c_theta (p2gl8-tree-v1 root of theta, layout "theta" (d,) in
-           [-L, L]), c_W (the registered p2gl8-tree-v1 root of the compiled
+  Public:  c_theta (p2gl8-tree-v2 root of theta, layout "theta" (d,) in
+           [-L, L]), c_W (the registered p2gl8-tree-v2 root of the compiled
            circuit's weight tensors), the circuit (digest, weight shapes and
            declared ranges, input scale), the quant spec (weight_bits w,
            per layer float32 s_in, s_w, s_b; round half up; weights clamp to
