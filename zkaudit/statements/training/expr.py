@@ -72,7 +72,8 @@ class Expr:
             for n in mono:
                 v = v * np.abs(cols[n].astype(np.float64))
             bound = bound + v
-        if size == 0 or float(bound.max()) < 2.0 ** 62:
+        # a huge coefficient on columns that are all zero bounds to 0 but does not fit an int64 itself
+        if size == 0 or (float(bound.max()) < 2.0 ** 62 and all(abs(c) < 1 << 62 for c in self.terms.values())):
             out64 = np.zeros(size, dtype=np.int64)
             for mono, c in self.terms.items():
                 v = np.full(size, c, dtype=np.int64)
