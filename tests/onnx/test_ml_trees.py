@@ -205,6 +205,23 @@ def test_selection_grid_factors_only_where_smaller():
     assert [selection_grid(f, 1 << 20) for f in (1, 2, 3, 4, 5)] == [None] * 5  # the dense S is no larger
 
 
+def test_rank_one_heads_commit_one_leaf_column():
+    from zkaudit.onnx.ml_trees import _one_column
+
+    for coef, lam in (([[-1.0, 1.0], [0.0, 0.0]], [1, -1]), ([[0.0, 1.0], [0.0, 0.0]], [0, 1]),
+                      ([[2.0, -4.0], [1.0, -2.0]], [1, -2])):
+        v, got = _one_column(np.array(coef))
+        assert got.tolist() == lam and np.allclose(v @ got[None, :].astype(float), coef)
+    for coef in (np.eye(2), np.eye(3), np.array([[1.0], [0.0]]), np.zeros((2, 2)), np.array([[1.0, 0.5], [2.0, 1.0]])):
+        assert _one_column(coef) is None  # full rank, one column, nothing, or a non-integer multiple
+    # a binary gradient boosting model (one score column, labels from [1 - s, s]): T*L leaf values, not T*L*2
+    model, x = _export("gradient_boosting_binary")
+    circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                       "probabilities": (0.0, 1.0)}, name="m")
+    leaves = [w for w in circuit.weights if w.name.endswith("/leaf_values")]
+    assert [tuple(w.shape)[1] for w in leaves] == [1]
+
+
 @pytest.mark.parametrize("kind", ["gradient_boosting_binary", "random_forest_binary"])
 def test_factored_selection_computes_the_dense_comparisons(monkeypatch, kind):
     """The factored node->feature selection against the dense one-hot S (the

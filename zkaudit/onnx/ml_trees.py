@@ -343,20 +343,50 @@ def leaf_scale(ens: Ensemble, heads: list[tuple[np.ndarray, np.ndarray]]) -> flo
     return float(np.float32(scale))
 
 
+def _one_column(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(v, lam) with coef = v lam^T, lam integer, when every column of a
+    several-column coef is an integer multiple of one column v (the binary
+    heads [-s, s] and [0, s]); else None."""
+    if coef.shape[1] < 2:
+        return None
+    nonzero = [j for j in range(coef.shape[1]) if np.any(coef[:, j])]
+    if not nonzero:
+        return None
+    v = coef[:, nonzero[0]]
+    pivot = int(np.flatnonzero(v)[0])
+    lam = coef[pivot] / v[pivot]
+    if not np.allclose(lam, np.rint(lam)) or not np.allclose(np.outer(v, lam), coef):
+        return None
+    return v[:, None], np.rint(lam).astype(np.int64)
+
+
 def head(imp, g, ens: Ensemble, coef: np.ndarray, const: np.ndarray, scale: float, hint: str):
     """The scores s = base @ coef + const + sum of reached leaves @ coef, as
-    integers at `scale`: a MatMul of the leaf indicators by the leaf values."""
+    integers at `scale`: a MatMul of the leaf indicators by the leaf values.
+    When the columns are integer multiples of one (a binary model's [c - s,
+    s]), the leaves are committed once, for s, and the columns come from a
+    (1, 1) x (1, H) MatMul: T*L weights instead of T*L*H (the weight
+    commitment's range checks and hash link are paid per weight)."""
     b = imp.b
-    values = np.rint((ens.leaves @ coef).reshape(-1, coef.shape[1]) / scale).astype(np.int64)
-    bias = np.rint((ens.base @ coef + const) / scale).astype(np.int64)
-    return b.emit("MatMul", [g, b.add_weight(hint + "/leaf_values", values), b.add_weight(hint + "/base", bias)],
-                  hint, a_zero_point=-1, b_zero_point=0)
+    single = _one_column(coef)
+    cols = single[0] if single else coef
+    values = np.rint((ens.leaves @ cols).reshape(-1, cols.shape[1]) / scale).astype(np.int64)
+    base = np.rint((ens.base @ cols + (0 if single else const)) / scale).astype(np.int64)
+    s = b.emit("MatMul", [g, b.add_weight(hint + "/leaf_values", values), b.add_weight(hint + "/base", base)],
+               hint if single is None else hint + "/score", a_zero_point=-1, b_zero_point=0)
+    if single is None:
+        return s
+    lam = single[1]
+    bias = np.rint(np.asarray(const, np.float64) / scale).astype(np.int64)
+    return b.emit("MatMul", [s, b.add_weight(hint + "/columns", lam[None, :]), b.add_weight(hint + "/offsets", bias)],
+                  hint, a_zero_point=0, b_zero_point=0)
 
 
 def score_tolerance(ens: Ensemble, scale: float) -> float:
     """The most an exact score differs from the float sum: half a step per
-    tree and for the base value (the thresholds add nothing on the grid)."""
-    return (ens.trees + 1) / 2 * scale
+    tree, for the base value and for a one-column head's offset (the
+    thresholds add nothing on the grid)."""
+    return (ens.trees + 2) / 2 * scale
 
 
 def _static_range(ens: Ensemble, coef, const) -> tuple[float, float]:
