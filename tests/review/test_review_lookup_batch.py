@@ -549,14 +549,15 @@ def _prove_and_verify(attack, w, zk, monkeypatch=None, section=None):
 @pytest.mark.parametrize("name", ["mlp_clip", "argmax_table"])
 def test_whole_proof_honest_batch_and_soundness_bits(name, zk):
     """Every Clip/Relu/Requantize (and the Table on ArgMax's advice index)
-    registers; the verdict's soundness, which now charges the union's alpha
+    registers, and the weights' range checks; the verdict's soundness, which now charges the union's alpha
     and beta and the lock-step mu's, stays >= 100 bits."""
     attack = _attack(name)
     verdict, batch = _prove_and_verify(attack, attack.honest, zk)
     assert verdict.valid, verdict.reason
     assert verdict.soundness_bits >= 100
-    expected = {"mlp_clip": {"rq1", "cl", "re"}, "argmax_table": {"rq", "tb"}}[name]
-    assert {item.where for item in batch.items} == expected
+    # the committed tensors' range lookup registers last (`committed_range.register`)
+    expected = {"mlp_clip": {"rq1", "cl", "re"}, "argmax_table": {"rq", "tb"}}[name] | {"inference.range"}
+    assert {item.where for item in batch.items} == expected and batch.items[-1].where == "inference.range"
 
 
 def _cross_table_witness(attack):

@@ -19,10 +19,19 @@ c~(z) = sum_j 2^(w j) l_j~(z), which cannot wrap since 2^b < p. Claims out:
 on w (to the weight or input opening: w~ = c_lo~ + lo I~ = hi I~ - c_hi~,
 I~ evaluated by the verifier), on limbs and multiplicities (to the advice
 opening). The accumulator bounds every layer's wrap-free argument rely on
-these ranges. All committed tensors share one lookup instance (one GKR), so
+these ranges. All committed tensors share one lookup instance, so
 committing the input adds columns, not a proof; the limb width w <= 16 is
 chosen from the tensors' sizes and ranges (`lookup.limbs.choose_limb_bits`),
 so a short bias vector does not pay for a 2^16 table.
+
+That instance is not an argument of its own: it is registered last in the
+proof's lookup batch (`layers.lookup_batch`, `register`), so the weights'
+range tables and the layers' limbs share one LogUp argument and one set of
+GKR trees run in lock step; the batch hands back this instance's claims
+(`claims_out`), and the limb values at the fresh points follow the batch's
+section in the layer stream. The columns are exactly those of a separate
+argument and carry their own tables' tags, so each table's multiplicities
+stay this instance's (the batch's soundness is one LogUp over the union).
 
 This module is the public plan both sides share.
 """
@@ -159,3 +168,16 @@ def claims_out(plan: RangePlan, lookup_claims, transcript, limb_values_at) -> li
             column = recompose_value(values[i * per_side:(i + 1) * per_side], t.widths)
             out.append(TensorClaim(t.name, z, weight_value(t, side, column, z)))
     return out
+
+
+WHERE = "inference.range"
+
+
+def register(plan: RangePlan, batch, transcript, limb_values_at, arrays=None) -> None:
+    """Register the instance in the proof's lookup batch (after the walk,
+    so last on both sides); `claims_out` runs when the batch hands back the
+    claims. `arrays(tables)`: the columns (prover side)."""
+    if plan.instance is None:
+        return
+    batch.add_mapped(WHERE, plan.instance, plan.mult_names,
+                     lambda claims: claims_out(plan, claims, transcript, limb_values_at), arrays)

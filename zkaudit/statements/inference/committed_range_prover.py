@@ -7,7 +7,6 @@ padding gets a column outside its range table and no accepting proof."""
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 
 import numpy as np
@@ -15,11 +14,11 @@ import numpy as np
 from zkaudit.sumcheck.zk import send
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp, Fp2
-from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import prover as lookup_prover
 from zkaudit.poly.mle import evaluate
-from zkaudit.statements.inference.committed_range import LO, SIDES, RangePlan, TensorRange, claims_out
+from zkaudit.statements.inference import committed_range
+from zkaudit.statements.inference.committed_range import LO, SIDES, RangePlan, TensorRange
 
 Padded = Callable[[str], np.ndarray]
 
@@ -68,20 +67,28 @@ def advice(plan: RangePlan, padded: Padded) -> dict[str, np.ndarray]:
     return out
 
 
-def prove(plan: RangePlan, padded: Padded, tables, transcript) -> tuple[bytes, list[TensorClaim]]:
-    """Returns the proof bytes (u32 len | lookup proof | limb values) and the claims."""
-    if plan.instance is None:
-        return b"", []
-    cols, _ = columns(plan, padded)
-    mults = [tables[n] for n in plan.mult_names]
-    proof, claims = lookup_prover.prove(plan.instance, cols, mults, transcript)
-    sent: list[Fp2] = []
+def register(plan: RangePlan, padded: Padded, tables, batch, transcript, sent_after: list[bytes]) -> None:
+    """Register the range lookup in the proof's batch (`committed_range.register`).
+    The limb values the batch's claims call for are appended to `sent_after`
+    (padded, in a zero-knowledge run): they follow the batch's section."""
 
     def limb_values_at(t, z):
-        padded = [send(transcript, _ext(evaluate(tables[name], z))) for name in t.all_limb_names]
-        sent.extend(p[0] for p in padded)
-        return [p[0] for p in padded], [p[1] for p in padded]
+        padded_values = [send(transcript, _ext(evaluate(tables[name], z))) for name in t.all_limb_names]
+        sent_after.append(b"".join(p[0].to_bytes() for p in padded_values))
+        return [p[0] for p in padded_values], [p[1] for p in padded_values]
 
-    out = claims_out(plan, claims, transcript, limb_values_at)
-    body = proof.to_bytes()
-    return struct.pack("<I", len(body)) + body + b"".join(v.to_bytes() for v in sent), out
+    committed_range.register(plan, batch, transcript, limb_values_at, arrays=lambda _: columns(plan, padded)[0])
+
+
+def prove(plan: RangePlan, padded: Padded, tables, transcript) -> tuple[bytes, list]:
+    """The range checks as an argument of their own, for a statement without
+    a lookup batch (the training link): u32 len | lookup proof | limb values."""
+    if plan.instance is None:
+        return b"", []
+    from zkaudit.layers import lookup_batch_prover
+    from zkaudit.layers.lookup_batch import LookupBatch
+
+    batch, sent = LookupBatch(), []
+    register(plan, padded, tables, batch, transcript, sent)
+    section, claims = lookup_batch_prover.prove(batch, tables, transcript)
+    return section + b"".join(sent), claims

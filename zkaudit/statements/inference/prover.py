@@ -224,13 +224,12 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
             claims[c.tensor].append(c)
         if progress is not None:
             progress(i + 1, len(circuit.nodes))
+    limb_values: list[bytes] = []
+    committed_range_prover.register(ranges, w.table, tables, transcript.lookups, transcript, limb_values)
     section, batch_claims = lookup_batch_prover.prove(transcript.lookups, tables, transcript)
     stream.append(section)
+    stream += limb_values  # the committed ranges' limb values, sent as the batch's claims came back
     for c in batch_claims:
-        claims[c.tensor].append(c)
-    section, range_claims = committed_range_prover.prove(ranges, w.table, tables, transcript)
-    stream.append(section)
-    for c in range_claims:
         claims[c.tensor].append(c)
     if link is not None:
         from zkaudit.statements.inference import weights_link_prover

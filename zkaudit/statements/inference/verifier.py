@@ -186,9 +186,8 @@ def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, h
             claim = combine_verifier.verify(pending, num_vars(specs[node.output].shape), combo, transcript)
         for c in verify_node(node, specs, claim, reader, transcript):
             claims[c.tensor].append(c)
+    committed_range_verifier.register(ranges, transcript.lookups, reader, transcript)
     for c in lookup_batch.verify(transcript.lookups, reader, transcript):
-        claims[c.tensor].append(c)
-    for c in committed_range_verifier.verify(ranges, reader, transcript):
         claims[c.tensor].append(c)
     if link is not None:
         from zkaudit.statements.inference import weights_link
