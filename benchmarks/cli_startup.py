@@ -24,11 +24,13 @@ process) is printed too, so what remains is start-up.
 
 Before/after in one run: `--tree before=/tmp/base --tree after=.` times the
 same commands with each checkout first on PYTHONPATH (a git worktree of the
-baseline, say), interleaved run by run so both see the same machine load;
-each tree is byte-compiled first (as `pip install` does: with
-PYTHONDONTWRITEBYTECODE set, an editable checkout otherwise recompiles every
-module in every command, ~0.4 s here) and warmed by one untimed run of each
-command (its numba kernel cache). Artifacts come from the first tree.
+baseline, say), interleaved run by run so both see the same machine load.
+Every tree (this checkout too, without --tree) is byte-compiled first, as
+`pip install` does and as Python does on a first import: with
+PYTHONDONTWRITEBYTECODE set (this machine sets it) an editable checkout
+otherwise recompiles every module in every command, 0.2-0.4 s; each command
+is warmed by one untimed run (its numba kernel cache). Artifacts come from
+the first tree.
 """
 
 from __future__ import annotations
@@ -78,8 +80,11 @@ def best_of_trees(argv: list[str], envs: dict[str, dict], repeat: int) -> dict[s
 
 
 def tree_envs(trees: list[str], env: dict) -> dict[str, dict]:
-    """{label: environment} for `--tree LABEL=DIR` (none: this checkout as is)."""
+    """{label: environment} for `--tree LABEL=DIR` (none: this checkout,
+    byte-compiled like every tree)."""
     if not trees:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "zkaudit")], check=True,
+                       stdout=subprocess.DEVNULL)
         return {"": env}
     out = {}
     for spec in trees:

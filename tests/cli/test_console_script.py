@@ -111,3 +111,33 @@ def test_internal_error_under_json():
                           timeout=60)
     assert proc.returncode == INTERNAL and proc.stderr == ""
     assert json.loads(proc.stdout)["code"] == "internal_error"
+
+
+# The console script ends prove/verify/run/... with os._exit once their output
+# is flushed (`main.run`): nothing may be lost, and the exit codes stand.
+CRASH_FAST = CRASH.replace("sys.exit(m.main(sys.argv[1:]))", "sys.argv = ['zkaudit'] + sys.argv[1:]; m.run()")
+
+
+def test_fast_exit_keeps_the_exit_code_of_a_crash():
+    proc = subprocess.run([sys.executable, "-c", CRASH_FAST, "verify", "x", "--json"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == INTERNAL and json.loads(proc.stdout)["code"] == "internal_error"
+
+
+def test_fast_exit_commands_write_their_whole_output(tmp_path):
+    zoo = Path(__file__).resolve().parents[2] / "circuits" / "logistic_risk"
+    out = tmp_path / "logistic"
+    assert zkaudit("compile", zoo / "model.onnx", "--out", out, "--calibration", zoo / "calibration.npy",
+                   cwd=tmp_path).returncode == 0
+    proc = zkaudit("prove", out, "--input", zoo / "input.json", "--out", tmp_path / "p.zkp", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["output"]  # the whole document arrived
+    proc = zkaudit("verify", tmp_path / "p.zkp", "--circuit", out, "--json", cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["valid"] is True, proc.stdout
+    text = zkaudit("verify", tmp_path / "p.zkp", "--circuit", out, cwd=tmp_path)
+    assert text.returncode == 0 and text.stdout.startswith("valid") and "soundness" in text.stdout
+    other = zkaudit("compile", zoo / "model.onnx", "--out", tmp_path / "other", "--calibration",
+                    zoo / "calibration.npy", cwd=tmp_path)
+    assert other.returncode == 0
+    rejected = zkaudit("verify", tmp_path / "p.zkp", "--circuit", tmp_path / "other", "--json", cwd=tmp_path)
+    assert rejected.returncode == 1 and json.loads(rejected.stdout)["valid"] is False
