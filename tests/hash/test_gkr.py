@@ -223,3 +223,17 @@ def test_a_zero_knowledge_round_reveals_nothing_outside_the_bank_span(full):
     inside, rank = solve_in_span(columns, target)
     assert inside, f"the difference leaves the span of the bank's {len(columns)} directions (rank {rank})"
     assert revealed(lanes[0], None, zero_knowledge=False) != revealed(lanes[1], None, zero_knowledge=False)
+
+
+def test_through_matrix_on_ints_equals_the_fp2_expression():
+    import random
+
+    from zkaudit.field.constants import P
+    from zkaudit.field.scalar import Fp2
+    from zkaudit.hash.gkr import M_E, M_I, through_matrix, through_matrix_reference
+
+    rng = random.Random(4)  # test data only
+    for matrix in (M_E, M_I):
+        for gamma in ([Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(8)], [Fp2(P - 1, P - 1)] * 8,
+                      [Fp2(0)] * 8):
+            assert through_matrix(gamma, matrix) == through_matrix_reference(gamma, matrix)

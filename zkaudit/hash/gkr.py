@@ -35,7 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.constants import P as _P
+from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, WIDTH
 from zkaudit.hash.reference import external_matrix, internal_matrix
 from zkaudit.sumcheck import SumOfProducts
@@ -78,9 +79,23 @@ class LaneClaim:
 
 
 def through_matrix(gamma, matrix) -> list[Fp2]:
-    """m = gamma^T M: the lane weights of the layer below a linear map."""
-    return [sum((g * Fp2(matrix[j][k] % ((1 << 64) - (1 << 32) + 1)) for j, g in enumerate(gamma)), Fp2(0))
-            for k in range(WIDTH)]
+    """m = gamma^T M: the lane weights of the layer below a linear map (on
+    plain ints: 64 products per round of the verifier's 30;
+    `through_matrix_reference` is the Fp2 expression, tested equal)."""
+    g = [(x.c0, x.c1) for x in gamma]
+    out = []
+    for k in range(WIDTH):
+        a0 = a1 = 0
+        for (x0, x1), row in zip(g, matrix):
+            m = row[k] % _P
+            a0 += x0 * m
+            a1 += x1 * m
+        out.append(_fp2(a0 % _P, a1 % _P))
+    return out
+
+
+def through_matrix_reference(gamma, matrix) -> list[Fp2]:
+    return [sum((g * Fp2(matrix[j][k] % _P) for j, g in enumerate(gamma)), Fp2(0)) for k in range(WIDTH)]
 
 
 def round_spec(rnd: Round, m) -> SumOfProducts:

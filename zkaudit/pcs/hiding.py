@@ -173,7 +173,13 @@ class LinearClaim:
 
     def __post_init__(self):
         lift = (lambda v: Fp2.from_base(v) if isinstance(v, Fp) else v)
-        object.__setattr__(self, "evals", tuple((int(t), tuple(lift(c) for c in z), lift(a)) for t, z, a in self.evals))
+        evals = []
+        for t, z, a in self.evals:
+            # the verifier's points are Fp2 already (map(type, .) scans in C): thousands of claims per proof
+            if type(a) is not Fp2 or Fp in map(type, z):
+                z, a = tuple(lift(c) for c in z), lift(a)
+            evals.append((int(t), z if type(z) is tuple else tuple(z), a))
+        object.__setattr__(self, "evals", tuple(evals))
         entries = self.entries if isinstance(self.entries, tuple) else tuple(self.entries)
         if any(type(w) is not Fp2 for _, _, w in entries):
             entries = tuple((int(t), int(k), lift(w)) for t, k, w in entries)
