@@ -209,11 +209,12 @@ def test_rank_one_heads_commit_one_leaf_column():
     from zkaudit.onnx.ml_trees import _one_column
 
     for coef, lam in (([[-1.0, 1.0], [0.0, 0.0]], [1, -1]), ([[0.0, 1.0], [0.0, 0.0]], [0, 1]),
-                      ([[2.0, -4.0], [1.0, -2.0]], [1, -2])):
+                      ([[2.0, -2.0], [1.0, -1.0]], [1, -1])):
         v, got = _one_column(np.array(coef))
         assert got.tolist() == lam and np.allclose(v @ got[None, :].astype(float), coef)
-    for coef in (np.eye(2), np.eye(3), np.array([[1.0], [0.0]]), np.zeros((2, 2)), np.array([[1.0, 0.5], [2.0, 1.0]])):
-        assert _one_column(coef) is None  # full rank, one column, nothing, or a non-integer multiple
+    for coef in (np.eye(2), np.eye(3), np.array([[1.0], [0.0]]), np.zeros((2, 2)), np.array([[1.0, 0.5], [2.0, 1.0]]),
+                 np.array([[1.0, -2.0], [0.5, -1.0]])):
+        assert _one_column(coef) is None  # full rank, one column, nothing, a non-integer or a larger multiple
     # a binary gradient boosting model (one score column, labels from [1 - s, s]): T*L leaf values, not T*L*2
     model, x = _export("gradient_boosting_binary")
     circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),

@@ -344,9 +344,10 @@ def leaf_scale(ens: Ensemble, heads: list[tuple[np.ndarray, np.ndarray]]) -> flo
 
 
 def _one_column(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(v, lam) with coef = v lam^T, lam integer, when every column of a
-    several-column coef is an integer multiple of one column v (the binary
-    heads [-s, s] and [0, s]); else None."""
+    """(v, lam) with coef = v lam^T, lam in {-1, 0, 1}, when every column of
+    a several-column coef is 0 or +-1 times one column v (the binary heads
+    [-s, s] and [0, s]); else None. Larger multiples would multiply each
+    tree's rounding error, which `score_tolerance` does not allow for."""
     if coef.shape[1] < 2:
         return None
     nonzero = [j for j in range(coef.shape[1]) if np.any(coef[:, j])]
@@ -355,7 +356,7 @@ def _one_column(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     v = coef[:, nonzero[0]]
     pivot = int(np.flatnonzero(v)[0])
     lam = coef[pivot] / v[pivot]
-    if not np.allclose(lam, np.rint(lam)) or not np.allclose(np.outer(v, lam), coef):
+    if not np.allclose(lam, np.rint(lam)) or np.any(np.abs(np.rint(lam)) > 1) or not np.allclose(np.outer(v, lam), coef):
         return None
     return v[:, None], np.rint(lam).astype(np.int64)
 
