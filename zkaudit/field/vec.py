@@ -325,6 +325,21 @@ def inner(a: np.ndarray, b: np.ndarray) -> Fp | Fp2:
     return Fp2(int(c0), int(c1))
 
 
+def sum_by_index(a: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    """out[j] = sum of a[i] over i with index[i] = j, for canonical (n, 2)
+    extension (or (n,) base) entries: exact, in numpy. Each entry is split
+    into 32-bit halves, whose sums cannot overflow a uint64 below 2^32
+    entries; the halves are recombined mod p."""
+    _check(a)
+    if a.shape[0] >= 1 << 32:
+        raise ValueError("sum_by_index sums fewer than 2^32 entries")
+    lo = np.zeros((size,) + a.shape[1:], dtype=np.uint64)
+    hi = np.zeros((size,) + a.shape[1:], dtype=np.uint64)
+    np.add.at(lo, index, a & np.uint64(0xFFFFFFFF))
+    np.add.at(hi, index, a >> np.uint64(32))
+    return add(scale(1 << 32, hi % np.uint64(P)), lo % np.uint64(P))
+
+
 def _store(result: np.ndarray, out):
     if out is None or result is out:
         return result

@@ -98,6 +98,75 @@ def _ext(a: np.ndarray, i: int) -> Fp2:
     return Fp2(int(a[i, 0]), int(a[i, 1]))
 
 
+def _row_values(flat, eq_at, eq_values, data_row) -> list[Fp2]:
+    """W_t(rho) per term: its eq part (`_inner_with_row`'s value), its dense
+    block and its weighted entries, each against the evaluation row."""
+    row_values = [Fp2(0)] * len(flat)
+    for i, v in zip(eq_at, eq_values):
+        row_values[i] = v
+    for i, t in enumerate(flat):
+        if t.block is not None:
+            start, w = t.block
+            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
+            row_values[i] = row_values[i] + (v if isinstance(v, Fp2) else Fp2.from_base(v))
+        for col, w in t.col_weights:
+            row_values[i] = row_values[i] + w * _ext(data_row, col)
+    return row_values
+
+
+def _group_values_reference(flat, groups, coeffs, eq_at, eq_values, data_row) -> list[Fp2]:
+    """Per row group, sum_(t in G) c_t W_t(rho) (a lone term: its W_t(rho))."""
+    row_values = _row_values(flat, eq_at, eq_values, data_row)
+    return [row_values[g[0]] if len(g) == 1 else sum((coeffs[i] * row_values[i] for i in g), Fp2(0))
+            for g in groups]
+
+
+def _group_values(flat, groups, coeffs, eq_at, eq_values, data_row) -> list[Fp2]:
+    """`_group_values_reference` with the products and sums in numpy (tens
+    of thousands of weighted entries in a recurrent model's opening): every
+    eq value and weighted entry scaled by its term's coefficient (1 for a
+    lone term) and summed per group exactly (`vec.sum_by_index`); the few
+    dense blocks on plain Fp2."""
+    group_of = np.empty(len(flat), dtype=np.int64)
+    lone = np.zeros(len(flat), dtype=bool)
+    for gi, g in enumerate(groups):
+        group_of[g] = gi
+        if len(g) == 1:
+            lone[g[0]] = True
+    coef = np.array([(c.c0, c.c1) for c in coeffs], dtype=U64).reshape(-1, 2)
+    coef[lone] = (1, 0)
+    parts, at = [], []
+    if eq_at:
+        idx = np.asarray(eq_at, dtype=np.int64)
+        values = np.array([(v.c0, v.c1) for v in eq_values], dtype=U64).reshape(-1, 2)
+        parts.append(vec.mul(coef[idx], values))
+        at.append(group_of[idx])
+    owner, cols, weights = [], [], []
+    for i, t in enumerate(flat):
+        for col, w in t.col_weights:
+            owner.append(i)
+            cols.append(col)
+            weights.append((w.c0, w.c1))
+    if owner:
+        idx = np.asarray(owner, dtype=np.int64)
+        w = vec.mul(coef[idx], np.array(weights, dtype=U64).reshape(-1, 2))
+        parts.append(vec.mul(w, np.ascontiguousarray(data_row[np.asarray(cols, dtype=np.int64)])))
+        at.append(group_of[idx])
+    if parts:
+        sums = vec.sum_by_index(np.concatenate(parts), np.concatenate(at), len(groups))
+        out = [Fp2(int(a), int(b)) for a, b in sums]
+    else:
+        out = [Fp2(0)] * len(groups)
+    for i, t in enumerate(flat):
+        if t.block is not None:
+            start, w = t.block
+            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
+            v = v if isinstance(v, Fp2) else Fp2.from_base(v)
+            c = Fp2(int(coef[i, 0]), int(coef[i, 1]))
+            out[group_of[i]] = out[group_of[i]] + c * v
+    return out
+
+
 def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, transcript: Transcript,
                   params: PcsParams) -> None:
     """Accept only if every claim holds for the committed tables (a `Claim`
@@ -140,7 +209,8 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     for g, ts in zip(powers, terms):
         for t in ts:
             flat.append(t)
-            coeffs.append(g * t.coeff)
+            c = t.coeff
+            coeffs.append(g if c.c0 == 1 and not c.c1 else g * c)  # most terms' coefficient is 1
     groups = row_groups(flat)
     pair_coeffs = group_coeffs(groups, coeffs) + [rho_m] * NUM_PAD_MASKS
     claimed = protocol.batched_value(powers, claims) + rho_m * proof.mask_sum
@@ -158,20 +228,8 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     # kernel call (a mask term folds only its 2^s' block), weighted terms
     # entry by entry.
     eq_at = [i for i, t in enumerate(flat) if t.col_point is not None]
-    row_values = [Fp2(0)] * len(flat)
-    if eq_at:
-        for i, v in zip(eq_at, _inner_with_row([list(flat[i].col_point) for i in eq_at], data_row)):
-            row_values[i] = v
-    for i, t in enumerate(flat):
-        if t.block is not None:
-            start, w = t.block
-            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
-            row_values[i] = row_values[i] + (v if isinstance(v, Fp2) else Fp2.from_base(v))
-        for col, w in t.col_weights:
-            row_values[i] = row_values[i] + w * _ext(data_row, col)
-
-    group_values = [row_values[g[0]] if len(g) == 1 else sum((coeffs[i] * row_values[i] for i in g), Fp2(0))
-                    for g in groups]
+    eq_values = _inner_with_row([list(flat[i].col_point) for i in eq_at], data_row) if eq_at else []
+    group_values = _group_values(flat, groups, coeffs, eq_at, eq_values, data_row)
     wanted = expected_finals([flat[g[0]] for g in groups], taus, rho, u_eval, m, group_values)
     for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
         if want != got:

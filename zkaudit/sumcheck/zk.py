@@ -211,13 +211,8 @@ def _fold_terms(mine, powers) -> np.ndarray:
     coef = np.array([(c.c0, c.c1) for _, c in flat], dtype=np.uint64).reshape(-1, 2)
     scale = np.array([(p.c0, p.c1) for p in powers], dtype=np.uint64).reshape(-1, 2)
     prod = vec.mul(coef, np.repeat(scale, [len(chk.terms) for chk in mine], axis=0))
-    # sum the products per bank element exactly: 32-bit halves cannot overflow a uint64 sum
     elements, at = np.unique(idx, return_inverse=True)
-    lo, hi = np.zeros((elements.shape[0], 2), np.uint64), np.zeros((elements.shape[0], 2), np.uint64)
-    np.add.at(lo, at, prod & np.uint64(0xFFFFFFFF))
-    np.add.at(hi, at, prod >> np.uint64(32))
-    pairs = vec.add(vec.scale(1 << 32, hi % np.uint64(_P)), lo % np.uint64(_P))
-    return _word_weights(elements, pairs)
+    return _word_weights(elements, vec.sum_by_index(prod, at, elements.shape[0]))
 
 
 def _word_weights(idx: np.ndarray, pairs: np.ndarray) -> np.ndarray:

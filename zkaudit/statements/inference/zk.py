@@ -34,8 +34,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zkaudit.field.constants import P as _P
+from zkaudit.field.constants import W as _W
 from zkaudit.field.hidden import Hidden
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp, Fp2, _fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.combine_verifier import dedupe, weights as combine_weights
 from zkaudit.pcs.hiding import LinearClaim
@@ -45,11 +47,28 @@ from zkaudit.sumcheck.zk import linear_terms
 ADVICE_BANK, INPUT_BANK = "advice", "input"
 LABEL_WEIGHT_VALUES = b"inference/zk/weight-values"
 LABEL_COMBINED = b"inference/zk/combined"  # the prover's choice, where it has one
+_ONE = Fp2(1)
 REPAD = SumOfProducts.product(2)  # T * E, E = sum_j rho_j eq(z_j, .): the input re-padding sum-check
 
 
 def linear_claim(table_index: int, bank_index: int, bank: str, claim: TensorClaim) -> LinearClaim:
-    """T~(z) = c + L(bank)  as  T~(z) - L(bank) = c."""
+    """T~(z) = c + L(bank)  as  T~(z) - L(bank) = c. A value padded by one
+    bank element (nearly every claim) is built on plain ints:
+    `linear_claim_reference` is the general path, tested equal."""
+    v = claim.value
+    if type(v) is Hidden and len(v.terms) == 1 and v.terms[0][0][0] == bank and type(v.const) is Fp2:
+        point = claim.point if type(claim.point) is tuple else tuple(claim.point)
+        if type(point) is tuple and Fp not in map(type, point):
+            (_, idx), c = v.terms[0]
+            # the element's words w_2idx, w_2idx+1 carry c and c X (X (a + b X) = W b + a X), negated
+            lo = _fp2((-c.c0) % _P, (-c.c1) % _P)
+            hi = _fp2((-_W * c.c1) % _P, (-c.c0) % _P)
+            return LinearClaim.canonical(((int(table_index), point, _ONE),),
+                                         ((bank_index, 2 * idx, lo), (bank_index, 2 * idx + 1, hi)), v.const)
+    return linear_claim_reference(table_index, bank_index, bank, claim)
+
+
+def linear_claim_reference(table_index: int, bank_index: int, bank: str, claim: TensorClaim) -> LinearClaim:
     v = Hidden.of(claim.value)
     entries = [(bank_index, w, -c) for w, c in sorted(linear_terms(v, bank).items())]
     return LinearClaim(((table_index, tuple(claim.point), Fp2(1)),), tuple(entries), v.const)
