@@ -155,8 +155,8 @@ def _link_witness(plan: wl.LinkPlan, values: dict, salt, unchecked: bool):
             raise LinkMismatch(f"{plan.layouts[0].name}...: {exc}") from None
     arrays = [np.asarray(values[t.name], dtype=np.int64) for t in plan.layouts]
     body = np.concatenate([_pack_any(t, a.reshape(-1)) for t, a in zip(plan.layouts, arrays)])
-    head = np.array(list(salt) + hc.header_elements(plan.record.n_weights, plan.record.layout_digest,
-                                                         plan.record.scheme),
+    record = plan.record
+    head = np.array(list(salt) + hc.header_elements(record.n_weights, record.layout_digest, record.scheme),
                     dtype=np.uint64)
     return LinkWitness.from_message(plan, np.concatenate([head, body]), salt)
 
@@ -198,7 +198,7 @@ class _Run:
     def prove(self, bank_size: int) -> tuple[bytes, int]:
         from zkaudit.sumcheck.zk import ZkProver, bank_claim
 
-        plan, tables = self.plan, self.tables
+        tables = self.tables
         zk = ZkProver({ADVICE_BANK: bank_size})
         bank = np.zeros(bank_words(bank_size), dtype=np.uint64)
         bank[: 2 * bank_size] = zk.table(ADVICE_BANK)
