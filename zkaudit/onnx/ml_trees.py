@@ -56,7 +56,8 @@ more classes; for two classes written as one score column (skl2onnx's binary
 models) label 1 iff s > 0.5 when every weight is >= 0, else iff s > 0,
 probabilities [1 - s, s] / [-s, s] / [1 - sigmoid(s), sigmoid(s)]; for two
 columns label 1 iff the second score is > 0. Each label rule is an ArgMax over
-two integer columns [threshold, s] (ties go to the first: strict >). LOGISTIC
+two integer columns [threshold, s] (ties go to the first: strict >), proven as
+[s > threshold] = Clip(s - threshold, 0, 1) (`_label`). LOGISTIC
 and SOFTMAX rescale the exact score to a 12-bit grid over its static range and
 apply a Sigmoid Table / integer Softmax; the label is taken from the exact score.
 """
@@ -361,7 +362,7 @@ def _one_column(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return v[:, None], np.rint(lam).astype(np.int64)
 
 
-def head(imp, g, ens: Ensemble, coef: np.ndarray, const: np.ndarray, scale: float, hint: str):
+def head(imp, g, ens: Ensemble, coef: np.ndarray, const: np.ndarray, scale: float, hint: str, parts=None):
     """The scores s = base @ coef + const + sum of reached leaves @ coef, as
     integers at `scale`: a MatMul of the leaf indicators by the leaf values.
     When the columns are integer multiples of one (a binary model's [c - s,
@@ -379,6 +380,8 @@ def head(imp, g, ens: Ensemble, coef: np.ndarray, const: np.ndarray, scale: floa
         return s
     lam = single[1]
     bias = np.rint(np.asarray(const, np.float64) / scale).astype(np.int64)
+    if parts is not None:  # the caller's label test reads s, the multiples and the offsets
+        parts.update(score=s, multiples=lam, offsets=bias)
     return b.emit("MatMul", [s, b.add_weight(hint + "/columns", lam[None, :]), b.add_weight(hint + "/offsets", bias)],
                   hint, a_zero_point=0, b_zero_point=0)
 
@@ -460,6 +463,27 @@ def TreeEnsembleRegressor(imp, node):
     imp.set(node.output[0], _exact(head(imp, g, ens, *heads[0], scale, hint + "/scores"), scale))
 
 
+def _label(imp, label_scores, parts: dict, hint: str):
+    """ArgMax (first maximum) over the label-score columns. For a binary
+    model's rank-one head [l0 s + o0, l1 s + o1] (`head`) it is the integer
+    test [d s + e > 0], d = l1 - l0, e = o1 - o0 (ties go to the first
+    column), i.e. [m >= 1] for the margin m = s - floor(-e / d) (d > 0) or
+    m = ceil(e / -d) - s (d < 0): a (1, 1) MatMul of s and a Clip(m, 0, 1),
+    whose range check joins the proof's lookup batch, where ArgMax's
+    window-max argument runs a lookup of its own."""
+    b = imp.b
+    d = int(parts["multiples"][1] - parts["multiples"][0]) if "score" in parts else 0
+    if d == 0:
+        return b.emit("ArgMax", [label_scores], hint + "/label", axis=1, keepdims=0, select_last_index=0)
+    e = int(parts["offsets"][1] - parts["offsets"][0])
+    sign, beta = (1, -((-e) // d)) if d > 0 else (-1, -((-e) // -d))  # -floor(-e/d); ceil(e/-d) = -floor(-e/-d)
+    m = b.emit("MatMul", [parts["score"], b.add_weight(hint + "/label_sign", np.array([[sign]], np.int64)),
+                          b.add_weight(hint + "/label_offset", np.array([beta], np.int64))],
+               hint + "/label_margin", a_zero_point=0, b_zero_point=0)
+    bit = b.emit("Clip", [m], hint + "/label_bit", lo=0, hi=1)
+    return b.emit("Reshape", [bit], hint + "/label", shape=(1,))
+
+
 def TreeEnsembleClassifier(imp, node):
     """ai.onnx.ml TreeEnsembleClassifier with integer class labels 0..K-1."""
     at = _attrs(node)
@@ -499,9 +523,10 @@ def TreeEnsembleClassifier(imp, node):
     g = leaf_indicators(imp, x, ens, hint)
     scale = leaf_scale(ens, [label_head, prob_head])
     same = all(np.array_equal(a, b) for a, b in zip(label_head, prob_head))
-    label_scores = head(imp, g, ens, *label_head, scale, hint + "/label_scores")
+    parts: dict = {}
+    label_scores = head(imp, g, ens, *label_head, scale, hint + "/label_scores", parts if k == 2 else None)
     scores = label_scores if same else head(imp, g, ens, *prob_head, scale, hint + "/scores")
-    label = imp.b.emit("ArgMax", [label_scores], hint + "/label", axis=1, keepdims=0, select_last_index=0)
+    label = _label(imp, label_scores, parts, hint)
     imp.set(node.output[0], Act(label, None, 0, (label.lo, label.hi), False))
     if len(node.output) < 2 or not node.output[1]:
         return
