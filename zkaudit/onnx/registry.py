@@ -179,7 +179,8 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
                        "largest=0"),
     (_ONNX, "Transpose"): ("Transpose (nothing for the identity permutation)", ""),
     (_ONNX, "Unsqueeze"): ("Reshape", ""),
-    (_ML, "TreeEnsembleClassifier"): (_TREES + "; labels by ArgMax, probabilities by a Sigmoid Table or Softmax",
+    (_ML, "TreeEnsembleClassifier"): (_TREES + "; labels by ArgMax (two classes: a Clip of the score margin, one leaf column "
+                                      "committed), probabilities by a Sigmoid Table or Softmax",
                                       _TREES_LIMIT + "; post_transform NONE, LOGISTIC or SOFTMAX; "
                                       "integer class labels 0..k-1"),
     (_ML, "TreeEnsembleRegressor"): (_TREES, _TREES_LIMIT + "; aggregate SUM or AVERAGE"),
