@@ -1,4 +1,6 @@
-"""One LogUp argument for the range checks of every constraint system in a proof.
+"""One LogUp argument for the range checks of every constraint system in a proof
+(and, registered last by the inference statement, its committed tensors'
+range checks: `statements.inference.committed_range.register`).
 
 Every Clip, Relu and Requantize node proves its limbs in range by a LogUp
 argument (`layers.clamp.system`). Run per node, each argument is a handful of

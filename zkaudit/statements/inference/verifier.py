@@ -16,7 +16,8 @@
 5. Check every weight tensor, and a committed input, lies in its declared
    range (`committed_range`): the vendor supplies the weights and the
    input's values are not seen, and every layer's wrap-free argument relies
-   on those ranges.
+   on those ranges. Its lookup registers last in the walk's lookup batch
+   (`layers.lookup_batch`), and one LogUp argument proves them all.
 6. Discharge what is left: claims on public inputs by evaluating them;
    claims on weights, advice and a committed input by one batched opening
    of each commitment.
