@@ -381,7 +381,7 @@ def test_memoized_selectors_equal_the_per_segment_eq(hidden):
     prefixes, Boolean end-point coordinates (a selector memo keyed wrongly
     would show there), Hidden column values (the zero-knowledge verifier)."""
     from zkaudit.field.hidden import Hidden
-    from zkaudit.lookup.protocol import Lookup, LookupInstance, leaf_sums
+    from zkaudit.lookup.protocol import Lookup, LookupInstance, leaf_sums, leaf_sums_reference
     from zkaudit.lookup.tables import TableSpec
 
     rng = random.Random(3)
@@ -412,6 +412,9 @@ def test_memoized_selectors_equal_the_per_segment_eq(hidden):
         alpha, beta = r(), r()
         new = leaf_sums(inst, ends, cols, mults, alpha, beta)
         old = _old_leaf_sums(inst, ends, cols, mults, alpha, beta)
+        ref = leaf_sums_reference(inst, ends, cols, mults, alpha, beta)
+        for a, b in zip(new[0] + new[1], ref[0] + ref[1]):
+            assert a == b and type(a) is type(b)
         for a, b in zip(new[0] + new[1], old[0] + old[1]):
             assert a == b and type(a) is type(b)
             if hidden:

@@ -177,3 +177,62 @@ def hidden_sum(values) -> Fp2 | Hidden:
     if not hidden:
         return const
     return Hidden._raw(const, tuple(sorted((k, c) for k, c in terms.items() if c.c0 or c.c1)))
+
+
+class LinearSum:
+    """sum_i s_i v_i for public scalars s_i (Fp2) and Fp2 or Hidden v_i,
+    accumulated on plain ints and reduced once: `value()` is the same form
+    (Fp2, or a Hidden when any v_i is one) as `hidden_sum` of the products
+    `v_i * s_i`, without building a Hidden per product. A verifier's leaf
+    check combines thousands of received values this way."""
+
+    __slots__ = ("c0", "c1", "terms", "hidden")
+
+    def __init__(self):
+        self.c0 = self.c1 = 0
+        self.terms: dict = {}
+        self.hidden = False
+
+    def add(self, v, s: Fp2 | None = None) -> None:
+        """Add s v (v alone when s is None)."""
+        if isinstance(v, Hidden):
+            self.hidden = True
+            const, terms = v.const, v.terms
+        else:
+            const, terms = (v if type(v) is Fp2 else _as_ext(v)), ()
+        acc = self.terms
+        if s is None:
+            self.c0 += const.c0
+            self.c1 += const.c1
+            for k, c in terms:
+                t = acc.get(k)
+                if t is None:
+                    acc[k] = [c.c0, c.c1]
+                else:
+                    t[0] += c.c0
+                    t[1] += c.c1
+            return
+        s0, s1 = s.c0, s.c1
+        s7 = W * s1  # (a0 + a1 u)(s0 + s1 u) = a0 s0 + W a1 s1 + (a0 s1 + a1 s0) u
+        self.c0 += const.c0 * s0 + const.c1 * s7
+        self.c1 += const.c0 * s1 + const.c1 * s0
+        for k, c in terms:
+            t = acc.get(k)
+            if t is None:
+                acc[k] = [c.c0 * s0 + c.c1 * s7, c.c0 * s1 + c.c1 * s0]
+            else:
+                t[0] += c.c0 * s0 + c.c1 * s7
+                t[1] += c.c0 * s1 + c.c1 * s0
+
+    def value(self) -> Fp2 | Hidden:
+        const = _fp2(self.c0 % P, self.c1 % P)
+        if not self.hidden:
+            return const
+        terms = []
+        for k, (a, b) in self.terms.items():
+            a, b = a % P, b % P
+            if a or b:
+                terms.append((k, _fp2(a, b)))
+        terms.sort()
+        return Hidden._raw(const, tuple(terms))
+

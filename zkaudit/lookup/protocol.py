@@ -270,11 +270,71 @@ def root_tree_leaves_check(zk, point, vp, vq, hidden_roots, size: int) -> None:
     zk.require_equal(vq, exp_q, where="lookup/roots")
 
 
+def _segment_selector(ends):
+    """selector(tree, depth, prefix) = eq(prefix, point[:depth]) (MSB first)
+    with point = ends[tree][0], memoized per tree along the prefix: a tree's
+    hundreds of segments share their leading bits."""
+    one = Fp2(1)
+    complements = {}
+    memo: dict = {}
+
+    def selector(tree: int, depth: int, prefix: int) -> Fp2:
+        if depth == 0:
+            return one
+        key = (tree, depth, prefix)
+        v = memo.get(key)
+        if v is None:
+            point = ends[tree][0]
+            comp = complements.get(tree)
+            if comp is None:
+                comp = complements[tree] = [one - r for r in point]
+            bit = point[depth - 1] if prefix & 1 else comp[depth - 1]
+            v = memo[key] = selector(tree, depth - 1, prefix >> 1) * bit
+        return v
+
+    return selector
+
+
 def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     """(p~, q~) of every tree's leaves at its GKR end point, from the
     looked-up rows' column values and the multiplicities at the segment
     points (the verifier's leaf check; linear in those values, so it holds
-    for Hidden values too). ends[t] = (point, ...)."""
+    for Hidden values too). ends[t] = (point, ...).
+
+    Each sum is accumulated term by term on plain ints (`LinearSum`): a
+    zero-knowledge run's column values are Hidden forms, and building a
+    form per product was most of a big lookup's leaf check.
+    `leaf_sums_reference` computes the same forms with Hidden arithmetic."""
+    from zkaudit.field.hidden import LinearSum
+    from zkaudit.poly.mle import prefix_indicator
+
+    tree_vars, segments = instance.layout()
+    w = instance.width
+    comb = row_combiners(beta, w)
+    p_sums = [LinearSum() for _ in tree_vars]
+    q_sums = [LinearSum() for _ in tree_vars]
+    selector = _segment_selector(ends)
+    for s in segments:
+        point = ends[s.tree][0]
+        cut = tree_vars[s.tree] - s.num_vars
+        lo = point[cut:]
+        sel = selector(s.tree, cut, s.offset >> s.num_vars)
+        if s.kind == "lookup":
+            lk = instance.lookups[s.index]
+            table, vals = lk.table, column_values[s.index]
+            p_sums[s.tree].add(prefix_indicator(lk.num_rows, lo), sel)
+        else:
+            table, vals = s.index, instance.tables[s.index].evaluate_columns(lo)
+            p_sums[s.tree].add(multiplicity_values[s.index], -sel)
+        q = q_sums[s.tree]
+        q.add((alpha - comb[w] * table) * sel)
+        for c, v in enumerate(vals):
+            q.add(v, -(comb[c] * sel))
+    return [a.value() for a in p_sums], [a.value() for a in q_sums]
+
+
+def leaf_sums_reference(instance, ends, column_values, multiplicity_values, alpha, beta):
+    """`leaf_sums` in Hidden arithmetic, a Hidden built per operation."""
     from zkaudit.field.hidden import hidden_sum
     from zkaudit.poly.mle import prefix_indicator
 
@@ -283,30 +343,12 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     comb = row_combiners(beta, w)
     p_terms = [[] for _ in tree_vars]
     q_terms = [[] for _ in tree_vars]
-    one = Fp2(1)
-    complements = {}
-    memo: dict = {}
-
-    def selector(tree: int, point, depth: int, prefix: int) -> Fp2:
-        """eq(prefix, point[:depth]) (MSB first), memoized per tree along the
-        prefix: a tree's hundreds of segments share their leading bits."""
-        if depth == 0:
-            return one
-        key = (tree, depth, prefix)
-        v = memo.get(key)
-        if v is None:
-            comp = complements.get(tree)
-            if comp is None:
-                comp = complements[tree] = [one - r for r in point]
-            bit = point[depth - 1] if prefix & 1 else comp[depth - 1]
-            v = memo[key] = selector(tree, point, depth - 1, prefix >> 1) * bit
-        return v
-
+    selector = _segment_selector(ends)
     for s in segments:
         point = ends[s.tree][0]
         cut = tree_vars[s.tree] - s.num_vars
         lo = point[cut:]
-        sel = selector(s.tree, point, cut, s.offset >> s.num_vars)
+        sel = selector(s.tree, cut, s.offset >> s.num_vars)
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
             table, vals = lk.table, column_values[s.index]

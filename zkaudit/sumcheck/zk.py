@@ -48,6 +48,7 @@ from zkaudit.field.scalar import Fp, Fp2, _fp2
 
 LABEL_DEFERRED = b"zk/deferred-checks"
 _X = Fp2(0, 1)
+_MINUS_ONE = Fp2(-1)
 ADVICE = "advice"
 # A sum-check's `pad_bank` maps a table index to the bank of its final
 # value's pad; under this key, the bank of its Libra mask (default ADVICE):
@@ -106,7 +107,9 @@ class ZkSession:
     def receive(self, sent: Fp2, bank: str = ADVICE) -> Hidden:
         """The value a protocol sent padded (`ZkProver.pad`): sent - m."""
         (key,) = self.take(1, bank)
-        return Hidden(sent, ((key, Fp2(-1)),))
+        if type(sent) is Fp2:  # already canonical: one nonzero term (thousands per big proof)
+            return Hidden._raw(sent, ((key, _MINUS_ONE),))
+        return Hidden(sent, ((key, _MINUS_ONE),))
 
     def require_equal(self, got, expected, *, where: str, error=DeferredCheckFailed) -> None:
         """got == expected: checked now when both are public, else deferred

@@ -291,11 +291,32 @@ def mle_hits(r: Run) -> list[tuple[str, int]]:
         by_vars.setdefault(t.shape[0].bit_length() - 1, []).append(name)
     hits = []
     for i, point in enumerate(dict.fromkeys(r.points)):
+        public = None
         for name in by_vars.get(len(point), []):
             v = _as_ext(evaluate(tables[name], list(point)))
             if (v.c0, v.c1) in revealed:
-                hits.append((name, i))
+                public = public_at(r, point) if public is None else public
+                if v not in public:
+                    hits.append((name, i))
     return hits
+
+
+def public_at(r: Run, point) -> set[Fp2]:
+    """What the verifier computes itself at `point`: each domain's selector
+    and the public columns' MLEs. A zero-check sends these final values in
+    the clear. A private column can share them by chance: at a point whose
+    coordinates are 0/1 but for three (a block of eight rows), a 0/1 column
+    (the carry cn, the rounding bit ru) whose eight entries there equal a
+    public column's (cn = [1, 1, 1, 1, 1, 1, 0, 0], the selector's live
+    rows) has the same MLE: one MLP run in ten, measured. The value
+    is public either way: a verifier learns nothing from seeing it."""
+    plan = r.run.plan
+    out = {_as_ext(pr.selector(dom.sel, point)) for dom in plan.domains.values() if dom.num_vars == len(point)}
+    for c in {c for dom in plan.domains.values() for c in dom.public if c in r.cols}:
+        table = np.ascontiguousarray(r.cols[c], dtype=np.int64).ravel()
+        if table.shape[0] == 1 << len(point):
+            out.add(_as_ext(evaluate(vec.from_int64(table), list(point))))
+    return out
 
 
 def opened_tables(r: Run) -> list[tuple[list[str], list[np.ndarray]]]:

@@ -48,6 +48,7 @@ from zkaudit.lookup.protocol import Lookup, LookupInstance
 from zkaudit.lookup.tables import TableSpec
 from zkaudit.poly.mle import evaluate, prefix_indicator
 from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck.claim import Term as ProductTerm
 
 LABEL_GAMMA = b"layers/system/gamma"
 LABEL_POINT = b"layers/system/zero-check-point"
@@ -93,6 +94,9 @@ class Channel:
     axis: int
     values: tuple[int, ...]
 
+
+# System structure (`System._structure`) -> its relations' expansion (`System._expansion`).
+_EXPANSIONS: dict[tuple, tuple] = {}
 
 # A term: (integer coefficient, column keys); a key is a public/tensor/advice name or "q:<quantity name>".
 Term = tuple[int, tuple[str, ...]]
@@ -149,6 +153,58 @@ class System:
         return [(1, (key,))]
 
     def spec(self, gamma: Fp2) -> SumOfProducts:
+        """The zero-check's polynomial eq(r, x) sum_i gamma^i R_i(x). Its
+        expansion into (relation, integer coefficient, column indices) terms
+        depends only on the system's structure -- the relations over column
+        positions and the quantities' limb widths, not the node's names --
+        and is built once per structure (`_EXPANSIONS`): an unrolled GRU's
+        192 Requantize systems have a handful. `spec_reference` builds it
+        per call, term for term the same."""
+        num_cols, expansion, num_relations = self._expansion()
+        powers = [Fp2(1)]
+        for _ in range(num_relations - 1):
+            powers.append(powers[-1] * gamma)
+        return SumOfProducts(num_cols, tuple(ProductTerm(powers[i] * c, idx) for i, c, idx in expansion))
+
+    def _structure(self) -> tuple:
+        """The system with its names replaced by column positions (quantity
+        keys "q:<name>" by their position among the quantities): equal for
+        two systems exactly when their expansions are."""
+        cols = self.columns()
+        pos = {c: i for i, c in enumerate(cols)}
+        qpos: dict[str, int] = {}
+        for j, q in enumerate(self.quantities):
+            qpos.setdefault(f"q:{q.name}", -1 - j)  # the first of a name, as `_expand` finds it
+        rels = tuple(tuple((coeff, tuple(qpos[k] if k.startswith("q:") else pos[k] for k in keys))
+                           for coeff, keys in rel) for rel in self.all_relations())
+        quantities = tuple((q.bits, q.signed, q.limb_bits) for q in self.quantities)
+        return len(cols), len(self.public), len(self.tensors), len(self.advice), len(self.bits), quantities, rels
+
+    def _expansion(self) -> tuple[int, tuple[tuple[int, Fp2, tuple[int, ...]], ...], int]:
+        """(number of columns, (relation, coefficient, column indices) per
+        term, number of relations), validated as `SumOfProducts.of` would."""
+        key = self._structure()
+        cached = _EXPANSIONS.get(key)
+        if cached is not None:
+            return cached
+        cols = self.columns()
+        index = {c: i for i, c in enumerate(cols)}
+        relations = self.all_relations()
+        out = []
+        for i, rel in enumerate(relations):
+            for coeff, keys in rel:
+                parts = [(coeff, ())]
+                for k in keys:
+                    parts = [(c1 * c2, t1 + t2) for c1, t1 in parts for c2, t2 in self._expand(k)]
+                for c, tabs in parts:
+                    out.append((i, Fp2(c % P), (index[EQ],) + tuple(index[t] for t in tabs)))
+        SumOfProducts.of(len(cols), [(c, idx) for _, c, idx in out])  # raises on a bad term or degree
+        if len(_EXPANSIONS) >= 1024:
+            _EXPANSIONS.clear()
+        cached = _EXPANSIONS[key] = (len(cols), tuple(out), len(relations))
+        return cached
+
+    def spec_reference(self, gamma: Fp2) -> SumOfProducts:
         cols = self.columns()
         index = {c: i for i, c in enumerate(cols)}
         terms = []

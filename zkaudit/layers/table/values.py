@@ -8,8 +8,19 @@ range inside the domain). The table itself is `lookup.tables.ValuesTable`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from zkaudit.lookup.tables import ValuesTable
 
 
-def ValueTable(values: tuple[int, ...]) -> ValuesTable:  # noqa: N802 - reads as the type it builds
-    return ValuesTable(tuple(int(v) - int(values[0]) for v in values))
+def ValueTable(values) -> ValuesTable:  # noqa: N802 - reads as the type it builds
+    """The table of `values` (a sequence of ints). One instance per distinct
+    values: a recurrent model's unrolled steps share their activation tables,
+    and the instance caches its field columns (`ValuesTable.columns`)."""
+    return _value_table(tuple(values))
+
+
+@lru_cache(maxsize=64)  # a table holds its columns: 2^16 rows, 1 MiB
+def _value_table(values: tuple) -> ValuesTable:
+    v0 = int(values[0])
+    return ValuesTable(tuple(int(v) - v0 for v in values))

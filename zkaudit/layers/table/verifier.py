@@ -37,7 +37,7 @@ def table_layout(node, specs) -> tuple[ValuesTable, LookupInstance, tuple[int, .
 
     x = specs[node.inputs[0]]
     shape = tuple(specs[node.output].shape)
-    values = tuple(int(v) for v in node.a["values"])
+    values = node.a["values"]
     in_min = int(node.a["in_min"])
     if not (in_min <= int(x.lo) and int(x.hi) < in_min + len(values)):
         raise UnsupportedLayer(f"node {node.name!r}: input range [{x.lo}, {x.hi}] is not inside the table's "
