@@ -24,7 +24,6 @@ from zkaudit.pcs import hiding, hiding_code  # noqa: E402
 from zkaudit.pcs.errors import (  # noqa: E402
     ClaimBatchRejected,
     CommitmentMismatch,
-    EvaluationRowMismatch,
     MalformedOpening,
     MerkleRootMismatch,
     ProofShapeError,
@@ -33,7 +32,6 @@ from zkaudit.pcs.errors import (  # noqa: E402
 from zkaudit.pcs.hiding import WeightedClaim  # noqa: E402
 from zkaudit.pcs.hiding_verifier import read_hiding_opening  # noqa: E402
 from zkaudit.pcs.ntt import bit_reversal, root_of_unity  # noqa: E402
-from zkaudit.pcs.proof import HidingOpeningProof  # noqa: E402
 from zkaudit.transcript import Transcript  # noqa: E402
 
 ZK = PcsParams.default_hiding()
@@ -345,8 +343,29 @@ def test_attack_interpolate_committed_entry_from_an_opened_column():
         value = data.masked_value(0, pt) if params.hiding else poly.evaluate(table, pt)
         proof = open(data, [Claim(0, pt, value)], _transcript(c))
         m = data.layout.cols
-        guess = _secret_entry_attack(proof, 0, table[:m], data.layout.log_cols, params.log_blowup)
+        guess = _secret_entry_attack(proof, 0, table[:m], data.layout.log_cols, data.params.log_blowup)
         assert (guess == int(table[0])) is should_work
+
+
+def test_a_commitment_at_another_rate_or_width_than_its_size_gets_is_refused():
+    """A small hiding commitment's rate and width are solved from its tables'
+    sizes (`PcsParams.hiding_shape`); the prover cannot pick a shape with
+    fewer queries: the verifier derives the shape itself and refuses any
+    other before reading the proof."""
+    from zkaudit.pcs.errors import ParameterMismatch
+    from zkaudit.pcs.proof import Commitment
+
+    tables, c, data, claims = _setup([6, 3])
+    assert data.params.row_log_cols and data.params.soundness_bits >= ZK.target_bits
+    proof = open(data, claims, _transcript(c))
+    verify(c, claims, proof, _transcript(c), ZK)
+    for log_blowup, log_cols in ((c.log_blowup + 1, c.log_cols), (c.log_blowup - 1, c.log_cols),
+                                 (c.log_blowup, c.log_cols + 1), (ZK.log_blowup, ZK.min_log_cols)):
+        forged = Commitment(log_blowup, log_cols, c.num_vars, c.root)
+        with pytest.raises(ParameterMismatch):
+            read_hiding_opening(proof.to_bytes(), forged, ZK)
+        with pytest.raises(ParameterMismatch):
+            verify(forged, claims, proof, _transcript(forged), ZK)
 
 
 def _replay_plain(c, claims, proof):

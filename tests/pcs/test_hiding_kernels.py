@@ -189,14 +189,14 @@ def test_hiding_opening_is_the_same_through_the_reference_paths(monkeypatch):
                                 + Fp2(0, 3) * Fp2(int(tables[2][2]))))
     fast = open(data, claims, _transcript())
     # the small tables' terms share row points: fewer sum-check pairs than terms
-    flat = [t for ts in hiding.claim_terms(data.layout, len(sizes), claims, ZK,
+    flat = [t for ts in hiding.claim_terms(data.layout, len(sizes), claims, data.params,
                                            (data.domain_rows - 1).bit_length()) for t in ts]
     groups = hiding.row_groups(flat)
     assert any(len(g) > 1 for g in groups)
     assert len(fast.sumcheck.final_values) == 2 * (len(groups) + hiding.NUM_PAD_MASKS) < 2 * len(flat)
     # the commitment itself through the two-transform encoder
     assert np.array_equal(data.leaves[:, : data.matrix.shape[0]],
-                          hiding_code.encode_rows_reference(data.matrix, data.layout.log_cols, ZK))
+                          hiding_code.encode_rows_reference(data.matrix, data.layout.log_cols, data.params))
 
     def generic(tables_, coeffs, transcript, *, claimed_sum):
         proof, evaluation, _ = generic_prover.prove(tables_, pair_sumcheck.pair_spec(coeffs), transcript,
@@ -243,20 +243,57 @@ def test_a_false_claim_sharing_a_row_with_true_ones_is_rejected():
 
 @pytest.mark.parametrize("num_vars", [[16], [20], [18], [22], [10, 12, 14], [20, 20, 16, 8], [3], [14] * 30])
 def test_hiding_width_minimises_the_hiding_proof_at_least_4L(num_vars):
-    """The hiding width is the narrowest within 5% of the smallest estimated
-    hiding opening (rows carry l_pad more symbols, the matrix 4 more rows),
-    never below 4 L; and wider rows than the plain commitment's whenever
-    the padding dominates a row combination."""
+    """A wide matrix (the width search over rows >= 4 L picks more than 4 L)
+    keeps that width and the base rate, its queries solved at its own rate;
+    the width is the narrowest within 5% of the smallest estimated hiding
+    opening (rows carry l_pad more symbols, the matrix 4 more rows)."""
     every = hiding.all_num_vars(num_vars, ZK)
-    chosen = ZK.choose_log_cols(every)
-    assert chosen >= ZK.min_log_cols
+    wide = ZK._search_log_cols(every)
     top = max(ZK.min_log_cols, min(max(1, int(np.ceil(np.log2(sum(1 << v for v in every))))),
                                    ZK.max_log_codeword - ZK.log_blowup))
     costs = {lc: ZK.estimate_proof_bytes(lc, Layout.build(every, lc).num_rows, Layout.build(every, lc).log_rows)
              for lc in range(ZK.min_log_cols, top + 1)}
     best = min(costs.values())
-    assert costs[chosen] <= 1.05 * best and all(costs[lc] > 1.05 * best for lc in costs if lc < chosen)
+    assert costs[wide] <= 1.05 * best and all(costs[lc] > 1.05 * best for lc in costs if lc < wide)
     assert ZK.plain_twin() == PcsParams.default()
+    shaped = ZK.hiding_shape(every)
+    assert ZK.choose_log_cols(every) == shaped.row_log_cols == shaped.choose_log_cols(every)
+    assert shaped.soundness_bits >= ZK.target_bits and shaped.pad_symbols >= shaped.num_queries
+    if wide > ZK.min_log_cols:
+        assert (shaped.row_log_cols, shaped.log_blowup) == (wide, ZK.log_blowup)
+        assert shaped.num_queries <= ZK.num_queries  # a wider row than the worst case: a lower rate
+
+
+@pytest.mark.parametrize("num_vars", [[3], [12] + [3] * 49, [13, 10, 9, 8], [16], [11, 4, 2]])
+def test_small_hiding_shape_is_the_smallest_proof_within_5_percent(num_vars):
+    """A small matrix: every (width, rate) whose own soundness reaches the
+    target is a candidate; the shape taken is, among those within 5% of the
+    smallest estimated opening, the one with the fewest codeword cells; its
+    queries are the fewest that reach the target at its rate, l_pad <= m,
+    and the verifier's transcript is charged its own bound."""
+    from zkaudit.pcs.params import HIDING_EXTRA_BLOWUP, hiding_pad
+
+    every = hiding.all_num_vars(num_vars, ZK)
+    shaped = ZK.hiding_shape(every)
+    if ZK._search_log_cols(every) > ZK.min_log_cols:
+        pytest.skip("a wide matrix")
+    found = []
+    for lc in range(1, ZK.min_log_cols + 1):
+        lay = Layout.build(every, lc)
+        for b in range(ZK.log_blowup, ZK.log_blowup + HIDING_EXTRA_BLOWUP + 1):
+            p = ZK.at_width(lc, b)
+            if p is None:
+                continue
+            assert p.soundness_bits >= ZK.target_bits and hiding_pad(p.num_queries) == p.pad_symbols <= 1 << lc
+            fewer = PcsParams(b, p.num_queries - 1, hiding=True, target_bits=ZK.target_bits,
+                              pad_symbols=hiding_pad(p.num_queries - 1), row_log_cols=lc)
+            assert fewer.soundness_bits < ZK.target_bits  # the fewest queries
+            found.append((p.estimate_proof_bytes(lc, lay.num_rows, lay.log_rows), (lay.num_rows + 4) << (lc + b), p))
+    best = min(f[0] for f in found)
+    ok = [f for f in found if f[0] <= 1.05 * best]
+    assert shaped == min(ok, key=lambda f: (f[1], f[2].row_log_cols, f[2].log_blowup))[2]
+    c, data = commit([vec.random(1 << v) for v in num_vars], ZK)
+    assert data.params == shaped and c.log_blowup == shaped.log_blowup and c.log_cols == shaped.row_log_cols
 
 
 def test_mask_points_are_canonical_distinct_and_bound_to_the_transcript():
@@ -267,3 +304,31 @@ def test_mask_points_are_canonical_distinct_and_bound_to_the_transcript():
     assert a == b and a != c
     coords = [x for tau in a for e in tau for x in (e.c0, e.c1)]
     assert all(0 <= x < P for x in coords) and len(set(coords)) == len(coords)
+
+
+@pytest.mark.parametrize("log_m, log_blowup, pad", [(8, 3, 152), (4, 2, 6), (9, 4, 130)])
+def test_numpy_encoders_equal_the_kernels(log_m, log_blowup, pad):
+    """The numpy paths (one batch of every block's transforms, what a
+    verifier that never loads numba runs) against the numba kernels."""
+    from zkaudit.pcs import ntt_kernels as nk
+    from zkaudit.pcs.ntt import coset_shift_powers, twiddles
+
+    rng = np.random.default_rng(log_m)
+    m, rows = 1 << log_m, 5
+    n = m << log_blowup
+    msg = vec.random(rows * (m + pad), rng).reshape(rows, m + pad)
+    msg[0, :3] = P - 1
+    sp, tws = coset_shift_powers(log_m, log_blowup), twiddles(log_m)
+    psp = hiding_code.pad_shift_powers(log_m, log_blowup, pad)
+    want, got = np.zeros((rows, n), np.uint64), np.ones((rows, n), np.uint64)
+    nk._encode_padded_rows(msg, m, sp, psp, tws, want)
+    nk.encode_padded_rows_numpy(msg, m, sp, psp, tws, got)
+    assert np.array_equal(want, got)
+    want_t, got_t = np.zeros((n, rows + 2), np.uint64), np.zeros((n, rows + 2), np.uint64)
+    nk._encode_padded_rows_transposed(msg, m, sp, psp, tws, want_t, 2)
+    nk.encode_padded_rows_transposed_numpy(msg, m, sp, psp, tws, got_t, 2)
+    assert np.array_equal(want_t, got_t) and np.array_equal(want_t[:, :rows], want.T)
+    plain = np.ascontiguousarray(msg[:, :m])
+    nk._encode_rows_transposed(plain, sp, tws, want_t, 2)
+    nk.encode_rows_transposed_numpy(plain, sp, tws, got_t, 2)
+    assert np.array_equal(want_t, got_t)

@@ -66,7 +66,16 @@ def test_hiding_parameters_are_real_and_labelled():
     assert p.num_queries > PcsParams.default().num_queries  # the padded code has a higher rate
     assert p.min_log_cols >= (4 * p.pad_symbols - 1).bit_length() - 1
     c, data = commit([vec.random(4)], p)
-    assert data.layout.log_cols >= p.min_log_cols
+    # a small commitment gets parameters solved for its own width and rate, as sound
+    shaped = data.params
+    assert shaped.hiding and shaped.row_log_cols == data.layout.log_cols == c.log_cols
+    assert shaped.soundness_bits >= 100 and shaped.pad_symbols >= shaped.num_queries
+    assert shaped.pad_symbols <= 1 << shaped.row_log_cols  # the fused encoder's condition
+    assert c.log_blowup == shaped.log_blowup
+    with pytest.raises(ValueError):
+        PcsParams(2, 150, hiding=True, pad_symbols=158, row_log_cols=7)  # padding wider than the row
+    with pytest.raises(ValueError):
+        PcsParams(2, 150, pad_symbols=0, row_log_cols=9)  # a row width without hiding
     with pytest.raises(ValueError):
         PcsParams(2, 150, hiding=True, pad_symbols=100)  # fewer pad symbols than queries
     with pytest.raises(ValueError):

@@ -84,7 +84,10 @@ challenge; step 3 is the plain opening's sum-check over a matrix with more
 rows plus one random-linear term (rho_m after S: 1 / |K|); steps 4-5 are
 the plain opening's checks for the (m + l_pad)-dimensional code.
 
-**Cost against the plain commitment** (benchmarks/zk_bench.py). The matrix
+**Cost against the plain commitment** (benchmarks/zk_bench.py). The rate,
+width, queries and padding are solved per size (`PcsParams.hiding_shape`:
+a small matrix takes narrower rows at a lower rate, a wide one the plain
+width); below, the wide case. The matrix
 has the plain width (`PcsParams.choose_log_cols`) and R + 4 rows of
 m + l_pad entries. Committing encodes each row once: on block t's coset
 X^m is the constant s_t^m, so the padding folds into the message before
@@ -305,6 +308,7 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table,
     num_vars = [check_table(i, t) for i, t in enumerate(polys)]
     masks = [rng.base(1 << mask_num_vars(v, params)) for v in num_vars]
     every = all_num_vars(num_vars, params)
+    params = params.hiding_shape(every)  # rate, width, queries and padding for this size
     log_cols = params.choose_log_cols(every)
     layout = Layout.build(every, log_cols)
     m, pad = layout.cols, params.pad_symbols

@@ -20,6 +20,7 @@ from zkaudit.pcs.errors import (
     EvaluationMismatch,
     EvaluationRowMismatch,
     InvalidClaim,
+    ParameterMismatch,
     ProofShapeError,
     ProximityMismatch,
     QueryPositionMismatch,
@@ -58,13 +59,25 @@ U64 = np.uint64
 WHERE = "pcs/hiding"
 
 
+def hiding_shape(commitment: Commitment, params: PcsParams) -> tuple[Layout, PcsParams]:
+    """The commitment's layout and the parameters solved for its size
+    (`PcsParams.hiding_shape`): its rate and width must be those, and they
+    fix the queries and padding its openings use."""
+    if not commitment.num_vars or any(v > params.max_log_codeword for v in commitment.num_vars):
+        raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=WHERE,
+                                got=commitment.num_vars)
+    shaped = params.hiding_shape(all_num_vars(commitment.num_vars, params))
+    layout = _check_parameters(commitment, shaped, layout_vars=lambda nv: all_num_vars(nv, params), where=WHERE)
+    return layout, shaped
+
+
 def hiding_layout(commitment: Commitment, params: PcsParams) -> Layout:
-    return _check_parameters(commitment, params, layout_vars=lambda nv: all_num_vars(nv, params), where=WHERE)
+    return hiding_shape(commitment, params)[0]
 
 
 def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) -> HidingOpeningProof:
     """Parse with every count bounded by the commitment's layout and params."""
-    layout = hiding_layout(commitment, params)
+    layout, params = hiding_shape(commitment, params)
     return HidingOpeningProof.from_bytes(data, num_rows=layout.num_rows + NUM_BLIND, cols=layout.cols,
                                          pad_symbols=params.pad_symbols, max_queries=params.num_queries,
                                          sumcheck_rounds=(layout.num_rows + NUM_BLIND_DOMAIN - 1).bit_length())
@@ -174,7 +187,7 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     if not isinstance(proof, HidingOpeningProof):
         raise ProofShapeError("a hiding commitment needs a hiding opening proof", where=WHERE,
                               got=type(proof).__name__)
-    layout = hiding_layout(commitment, params)
+    layout, params = hiding_shape(commitment, params)
     if proof.commitment_digest != commitment.digest():
         raise CommitmentMismatch("opening proof is for another commitment", where=WHERE,
                                  expected=commitment.digest().hex(), got=proof.commitment_digest.hex())

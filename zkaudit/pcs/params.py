@@ -65,7 +65,35 @@ balanced near m ~ sqrt(t N / 4) for N committed entries. Among widths within
 Merkle leaves, and hashing leaves one call at a time is the prover's
 largest fixed cost per column.
 
-A hiding commitment takes the width the plain commitment would take for
+**Per-size hiding shape** (`hiding_shape`). The parameters above are the
+worst case over rows >= 4 L wide at rate 2^-b; a commitment is made and
+verified with parameters solved for its own size, each reaching the same
+target with the same field terms (max_log_codeword, max_claims), so the
+bound printed for the base parameters holds for every opening, and the
+verifier charges its transcript the opening's own bound:
+
+* rows of exactly m = 2^log_cols, rate 2^-b': t is the fewest queries with
+  t * -log2(1 - delta) reaching the target for delta = (n - k) / (2 n),
+  k = m + l_pad, n = m 2^b', l_pad = hiding_pad(t) (t and l_pad iterated to
+  their fixed point as above); l_pad <= m (the fused encoder folds the
+  padding into each coset block), so rows are >= L wide.
+* a wide matrix (the width search below picks more than 4 L) keeps that
+  width and b' = b: its rate is lower than the worst case, so t and l_pad
+  are smaller (157 instead of 167 queries at 2^20 entries).
+* a small one (the search picks 4 L) tries every width from L to 4 L and
+  b' in b .. b + 2 (a narrow row's padded code needs the longer codeword to
+  keep its distance), and takes, among the shapes within 5% of the smallest
+  estimated proof, the one with the fewest codeword cells (the prover
+  encodes and hashes every cell). For a zero-knowledge inference proof's
+  4,548-entry advice commitment: rows of 2^8 at rate 1/8 with 143 queries,
+  a 54 KB opening instead of 74 KB (2^10 at 1/4 with 167).
+
+The verifier derives the shape from the committed tables' sizes and
+refuses a commitment with another rate or width (`ParameterMismatch`), so
+the prover has no choice in it. Openings made under the former rule (every
+hiding commitment at 2^-b with >= 4 L wide rows) are refused the same way.
+
+A hiding commitment that is wide takes the width the plain commitment would take for
 the same tables (its mask tables included), never below 4 L. Its own
 estimate differs by near-constant terms (the l_pad symbols of both rows,
 the blinding rows, the salts) and a few more queries, which near a
@@ -108,6 +136,9 @@ class PcsParams:
     target_bits: float = field(default=0.0, compare=False)
     pad_symbols: int = 0  # l_pad: random message symbols per row (hiding mode only)
     mask_vars: int = 2  # hiding: a table's mask has <= 2^mask_vars entries, hiding half as many claims
+    # hiding: the one row width (log2) these parameters are solved for (`hiding_shape`); 0: any width
+    # >= 4 L, the bits taken at the narrowest
+    row_log_cols: int = 0
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 8:
@@ -126,8 +157,11 @@ class PcsParams:
                 raise ValueError("hiding rows do not fit under max_log_codeword")
             if not 0 <= self.mask_vars <= 8:
                 raise ValueError("mask_vars must be in 0..8")
-        elif self.pad_symbols:
-            raise ValueError("pad_symbols is for hiding commitments only")
+            if self.row_log_cols and (self.pad_symbols > 1 << self.row_log_cols
+                                      or self.pad_symbols + (1 << self.row_log_cols) >= 1 << self.log_codeword):
+                raise ValueError("hiding rows of this width need pad_symbols <= m and a code of rate < 1")
+        elif self.pad_symbols or self.row_log_cols:
+            raise ValueError("pad_symbols and row_log_cols are for hiding commitments only")
 
     # ------------------------------------------------------------ builders
 
@@ -183,8 +217,35 @@ class PcsParams:
 
     @property
     def min_log_cols(self) -> int:
-        """Narrowest row: 1 for plain commitments, log2(4 L) when hiding."""
+        """Narrowest row: 1 for plain commitments, log2(4 L) when hiding,
+        the one width of parameters solved for a width (`hiding_shape`)."""
+        if self.row_log_cols:
+            return self.row_log_cols
         return self.pad_transform.bit_length() + 1 if self.hiding else 1
+
+    @property
+    def log_codeword(self) -> int:
+        """log2 n at the narrowest row (the codeword of parameters solved for a width)."""
+        return self.min_log_cols + self.log_blowup
+
+    def hiding_shape(self, num_vars) -> PcsParams:
+        """The parameters a hiding commitment of tables of these sizes (mask
+        tables included) is made and verified with: row width, rate, queries
+        and padding solved together (module docstring, "Per-size hiding
+        shape"). Parameters already solved for a width, plain ones and test
+        parameters without a soundness target are returned as they are.
+        Deterministic in (self, num_vars): the verifier derives the same."""
+        if not self.hiding or self.row_log_cols or self.target_bits <= 0:
+            return self
+        return _hiding_shape(self, tuple(int(v) for v in num_vars))
+
+    def at_width(self, log_cols: int, log_blowup: int) -> PcsParams | None:
+        """Hiding parameters solved for rows of exactly 2^log_cols entries at
+        rate 2^-log_blowup (before padding): the fewest queries t reaching
+        target_bits with the padded code's own rate (m + l_pad) / n,
+        l_pad = hiding_pad(t); None if none does with l_pad <= m."""
+        return _at_width(self.max_log_codeword, self.max_claims, self.target_bits, self.mask_vars,
+                         log_cols, log_blowup)
 
     # ----------------------------------------------------------- soundness
 
@@ -234,6 +295,10 @@ class PcsParams:
         salt), at least 4 L: a wider matrix than the plain one, since the
         padding is paid per row combination, not per row. Memoized: a
         verifier asks twice per opening, for a thousand tables each time."""
+        if self.row_log_cols:
+            return self.row_log_cols
+        if self.hiding and self.target_bits > 0:
+            return self.hiding_shape(num_vars).row_log_cols
         return _choose_log_cols(self, tuple(int(v) for v in num_vars))
 
     def _search_log_cols(self, num_vars: tuple[int, ...]) -> int:
@@ -257,8 +322,10 @@ class PcsParams:
     def estimate_proof_bytes(self, log_cols: int, num_rows: int, log_rows: int) -> float:
         log_n = log_cols + self.log_blowup
         t = self.expected_distinct_queries(log_n)
+        if self.hiding:
+            num_rows += 4  # the blinding rows
         rows = 2 * EXT_BYTES * ((1 << log_cols) + self.pad_symbols)
-        columns = t * BASE_BYTES * (num_rows + (4 + 2 if self.hiding else 0))  # hiding: 4 blinding rows, salt
+        columns = t * BASE_BYTES * (num_rows + (2 if self.hiding else 0))  # hiding: the salt
         merkle = t * DIGEST_BYTES * max(0.0, log_n - math.log2(t))
         sumcheck = 3 * EXT_BYTES * log_rows
         return rows + columns + merkle + sumcheck
@@ -266,6 +333,11 @@ class PcsParams:
     def describe(self) -> str:
         mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, 2 extension-field blinding rows, "
                 f"128-bit leaf salts" if self.hiding else "not hiding (no zero knowledge)")
+        if self.hiding and self.row_log_cols:
+            mode += f"; rows of 2^{self.row_log_cols}"
+        elif self.hiding and self.target_bits > 0:
+            mode += (f"; figures at rows >= 2^{self.min_log_cols}; smaller commitments are solved per size "
+                     f"(>= {self.target_bits:g} bits each, printed by the verifier)")
         return (f"rate 1/{1 << self.log_blowup}, {self.num_queries} queries, "
                 f"{self.soundness_bits:.1f} bits (proven, unique decoding; codewords <= 2^{self.max_log_codeword}, "
                 f"<= {self.max_claims} claims); {mode}")
@@ -293,3 +365,71 @@ def soundness_report(params: PcsParams | None = None) -> str:
 @lru_cache(maxsize=64)
 def _choose_log_cols(params: PcsParams, num_vars: tuple[int, ...]) -> int:
     return params._search_log_cols(num_vars)
+
+
+# A small hiding matrix may take a rate up to 2^-(b + 2) for b the base rate's
+# log blow-up: with the padding fixed by the queries, a narrow row's code
+# needs the longer codeword to keep its distance.
+HIDING_EXTRA_BLOWUP = 2
+# Among shapes within this factor of the smallest estimated proof, the one
+# with the fewest codeword cells (rows x n) is taken: the prover encodes and
+# hashes every cell, the proof only sees the queried ones.
+SHAPE_BYTES_SLACK = 1.05
+
+
+@lru_cache(maxsize=256)
+def _at_width(max_log_codeword: int, max_claims: int, target_bits: float, mask_vars: int,
+              log_cols: int, log_blowup: int) -> PcsParams | None:
+    if log_cols + log_blowup > max_log_codeword or not 1 <= log_blowup <= 8:
+        return None
+    m = 1 << log_cols
+    n = m << log_blowup
+
+    def made(t: int) -> PcsParams | None:
+        pad = hiding_pad(t)
+        if pad > m or m + pad >= n:
+            return None
+        return PcsParams(log_blowup, t, max_log_codeword, max_claims, True, target_bits, pad, mask_vars, log_cols)
+
+    t = 1
+    for _ in range(64):  # t -> l_pad -> rate -> t: nondecreasing, converges in a few steps
+        here = made(t)
+        if here is None:
+            return None
+        # a lower bound: the query term 2 (1 - delta)^t alone must reach the target
+        need = max(t, math.ceil((target_bits + 1) / here.bits_per_query))
+        while True:
+            there = made(need)
+            if there is None:
+                return None
+            if there.soundness_bits >= target_bits:
+                break
+            need += 1
+        if need == t:
+            return here
+        t = need
+    return None
+
+
+@lru_cache(maxsize=256)
+def _hiding_shape(params: PcsParams, num_vars: tuple[int, ...]) -> PcsParams:
+    wide = params._search_log_cols(num_vars)  # the width rule of wide matrices (docstring)
+    base_b = params.log_blowup
+    if wide > params.min_log_cols:
+        shaped = params.at_width(wide, base_b)
+        if shaped is not None:
+            return shaped
+    candidates = []
+    for log_cols in range(1, params.min_log_cols + 1):
+        layout = Layout.build(num_vars, log_cols)
+        for b in range(base_b, base_b + HIDING_EXTRA_BLOWUP + 1):
+            shaped = params.at_width(log_cols, b)
+            if shaped is None:
+                continue
+            size = shaped.estimate_proof_bytes(log_cols, layout.num_rows, layout.log_rows)
+            cells = (layout.num_rows + 4) << (log_cols + b)
+            candidates.append((size, cells, log_cols, b, shaped))
+    if not candidates:
+        raise ValueError("no hiding shape reaches the target for these tables")
+    best = min(c[0] for c in candidates)
+    return min((c for c in candidates if c[0] <= SHAPE_BYTES_SLACK * best), key=lambda c: (c[1], c[2], c[3]))[4]
