@@ -30,8 +30,9 @@ from zkaudit.field import npfield as nf
 from zkaudit.field.jit import njit, prange
 from zkaudit.hash.kernels import _sbox  # x^7, the permutation's own S-box
 
-add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, mul_small, sub = jit.imported(
-    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "mul", "mul_small", "sub")
+add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul, mul_small, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_square", "ext_sub", "mul", "mul_small",
+    "sub")
 
 NUM_POINTS = 9
 NUM_CHUNKS = 64
@@ -127,45 +128,77 @@ _BINOM7 = np.array([1, 7, 21, 35, 35, 21, 7, 1], dtype=np.uint64)
 
 
 @njit(cache=True)
-def _ext_powers(a0, a1, p):
-    """p[j] = a^j, j = 0..7 (6 products)."""
-    p[0, 0], p[0, 1] = np.uint64(1), np.uint64(0)
-    p[1, 0], p[1, 1] = a0, a1
-    p[2, 0], p[2, 1] = ext_mul(a0, a1, a0, a1)
-    p[3, 0], p[3, 1] = ext_mul(p[2, 0], p[2, 1], a0, a1)
-    p[4, 0], p[4, 1] = ext_mul(p[2, 0], p[2, 1], p[2, 0], p[2, 1])
-    p[5, 0], p[5, 1] = ext_mul(p[4, 0], p[4, 1], a0, a1)
-    p[6, 0], p[6, 1] = ext_mul(p[3, 0], p[3, 1], p[3, 0], p[3, 1])
-    p[7, 0], p[7, 1] = ext_mul(p[6, 0], p[6, 1], a0, a1)
+def _acc_seventh(acc, row, a0, a1, d0, d1, e0, e1):
+    """acc[row, j] += e a^(7-j) d^j, j = 0..7: the coefficients of e (a + d X)^7
+    without the binomials (applied once per round), in 20 products: e a^i by
+    a chain of 7 (e a, e a^2, ..., e a^7; the powers of a alone are never
+    needed), d^2..d^7 in 6 (three of them squares), then one cross product
+    per j = 1..7 (e a^0 d^7 for j = 7). Powers of a and d first, then e,
+    took 26."""
+    # on scalars (numba keeps them in registers; small arrays it does not)
+    q10, q11 = ext_mul(e0, e1, a0, a1)
+    q20, q21 = ext_mul(q10, q11, a0, a1)
+    q30, q31 = ext_mul(q20, q21, a0, a1)
+    q40, q41 = ext_mul(q30, q31, a0, a1)
+    q50, q51 = ext_mul(q40, q41, a0, a1)
+    q60, q61 = ext_mul(q50, q51, a0, a1)
+    q70, q71 = ext_mul(q60, q61, a0, a1)
+    d20, d21 = ext_square(d0, d1)
+    d30, d31 = ext_mul(d20, d21, d0, d1)
+    d40, d41 = ext_square(d20, d21)
+    d50, d51 = ext_mul(d40, d41, d0, d1)
+    d60, d61 = ext_square(d30, d31)
+    d70, d71 = ext_mul(d60, d61, d0, d1)
+    acc[row, 0, 0], acc[row, 0, 1] = ext_add(acc[row, 0, 0], acc[row, 0, 1], q70, q71)
+    y0, y1 = ext_mul(q60, q61, d0, d1)
+    acc[row, 1, 0], acc[row, 1, 1] = ext_add(acc[row, 1, 0], acc[row, 1, 1], y0, y1)
+    y0, y1 = ext_mul(q50, q51, d20, d21)
+    acc[row, 2, 0], acc[row, 2, 1] = ext_add(acc[row, 2, 0], acc[row, 2, 1], y0, y1)
+    y0, y1 = ext_mul(q40, q41, d30, d31)
+    acc[row, 3, 0], acc[row, 3, 1] = ext_add(acc[row, 3, 0], acc[row, 3, 1], y0, y1)
+    y0, y1 = ext_mul(q30, q31, d40, d41)
+    acc[row, 4, 0], acc[row, 4, 1] = ext_add(acc[row, 4, 0], acc[row, 4, 1], y0, y1)
+    y0, y1 = ext_mul(q20, q21, d50, d51)
+    acc[row, 5, 0], acc[row, 5, 1] = ext_add(acc[row, 5, 0], acc[row, 5, 1], y0, y1)
+    y0, y1 = ext_mul(q10, q11, d60, d61)
+    acc[row, 6, 0], acc[row, 6, 1] = ext_add(acc[row, 6, 0], acc[row, 6, 1], y0, y1)
+    y0, y1 = ext_mul(e0, e1, d70, d71)
+    acc[row, 7, 0], acc[row, 7, 1] = ext_add(acc[row, 7, 0], acc[row, 7, 1], y0, y1)
 
 
 @njit(cache=True)
-def _acc_seventh(acc, row, a0, a1, d0, d1, e0, e1, pa, pd):
-    """acc[row, j] += e a^(7-j) d^j: the coefficients of e (a + d X)^7
-    without the binomials (applied once per round)."""
-    _ext_powers(a0, a1, pa)
-    _ext_powers(d0, d1, pd)
-    for j in range(8):
-        if j == 0:
-            x0, x1 = pa[7, 0], pa[7, 1]
-        elif j == 7:
-            x0, x1 = pd[7, 0], pd[7, 1]
-        else:
-            x0, x1 = ext_mul(pa[7 - j, 0], pa[7 - j, 1], pd[j, 0], pd[j, 1])
-        y0, y1 = ext_mul(x0, x1, e0, e1)
-        acc[row, j, 0], acc[row, j, 1] = ext_add(acc[row, j, 0], acc[row, j, 1], y0, y1)
-
-
-@njit(cache=True)
-def _base_powers(a, p):
-    p[0] = np.uint64(1)
-    p[1] = a
-    p[2] = mul(a, a)
-    p[3] = mul(p[2], a)
-    p[4] = mul(p[2], p[2])
-    p[5] = mul(p[4], a)
-    p[6] = mul(p[3], p[3])
-    p[7] = mul(p[6], a)
+def _acc_seventh_base(acc, row, a, d, e0, e1):
+    """`_acc_seventh` for base a, d (extension e): the eight base monomials
+    a^(7-j) d^j from the powers of a and of d (18 products), then e times
+    each (two products apiece)."""
+    a2 = mul(a, a)
+    a3 = mul(a2, a)
+    a4 = mul(a2, a2)
+    a5 = mul(a4, a)
+    a6 = mul(a3, a3)
+    a7 = mul(a6, a)
+    d2 = mul(d, d)
+    d3 = mul(d2, d)
+    d4 = mul(d2, d2)
+    d5 = mul(d4, d)
+    d6 = mul(d3, d3)
+    d7 = mul(d6, d)
+    y0, y1 = ext_mul_base(e0, e1, a7)
+    acc[row, 0, 0], acc[row, 0, 1] = ext_add(acc[row, 0, 0], acc[row, 0, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a6, d))
+    acc[row, 1, 0], acc[row, 1, 1] = ext_add(acc[row, 1, 0], acc[row, 1, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a5, d2))
+    acc[row, 2, 0], acc[row, 2, 1] = ext_add(acc[row, 2, 0], acc[row, 2, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a4, d3))
+    acc[row, 3, 0], acc[row, 3, 1] = ext_add(acc[row, 3, 0], acc[row, 3, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a3, d4))
+    acc[row, 4, 0], acc[row, 4, 1] = ext_add(acc[row, 4, 0], acc[row, 4, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a2, d5))
+    acc[row, 5, 0], acc[row, 5, 1] = ext_add(acc[row, 5, 0], acc[row, 5, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, mul(a, d6))
+    acc[row, 6, 0], acc[row, 6, 1] = ext_add(acc[row, 6, 0], acc[row, 6, 1], y0, y1)
+    y0, y1 = ext_mul_base(e0, e1, d7)
+    acc[row, 7, 0], acc[row, 7, 1] = ext_add(acc[row, 7, 0], acc[row, 7, 1], y0, y1)
 
 
 @njit(cache=True)
@@ -198,19 +231,11 @@ def _chunk_base(lanes, eqs, m, full, lo, hi, out, c):
     h = lanes.shape[1] // 2
     acc = np.zeros((8, 8, 2), dtype=np.uint64)
     lin = np.zeros((2, 2), dtype=np.uint64)
-    pa = np.empty(8, dtype=np.uint64)
-    pd = np.empty(8, dtype=np.uint64)
     for i in range(lo, hi):
         e0, e1 = eqs[i, 0], eqs[i, 1]
         for k in range(8 if full else 1):
             a = lanes[k, i]
-            d = sub(lanes[k, i + h], a)
-            _base_powers(a, pa)
-            _base_powers(d, pd)
-            for j in range(8):
-                x = pa[7] if j == 0 else pd[7] if j == 7 else mul(pa[7 - j], pd[j])
-                y0, y1 = ext_mul_base(e0, e1, x)
-                acc[k, j, 0], acc[k, j, 1] = ext_add(acc[k, j, 0], acc[k, j, 1], y0, y1)
+            _acc_seventh_base(acc, k, a, sub(lanes[k, i + h], a), e0, e1)
         if not full:
             l0, l1, ld0, ld1 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             for k in range(1, 8):
@@ -238,14 +263,12 @@ def _chunk_ext(lanes, eqs, m, full, lo, hi, out, c):
     h = lanes.shape[1] // 2
     acc = np.zeros((8, 8, 2), dtype=np.uint64)
     lin = np.zeros((2, 2), dtype=np.uint64)
-    pa = np.empty((8, 2), dtype=np.uint64)
-    pd = np.empty((8, 2), dtype=np.uint64)
     for i in range(lo, hi):
         e0, e1 = eqs[i, 0], eqs[i, 1]
         for k in range(8 if full else 1):
             a0, a1 = lanes[k, i, 0], lanes[k, i, 1]
             d0, d1 = ext_sub(lanes[k, i + h, 0], lanes[k, i + h, 1], a0, a1)
-            _acc_seventh(acc, k, a0, a1, d0, d1, e0, e1, pa, pd)
+            _acc_seventh(acc, k, a0, a1, d0, d1, e0, e1)
         if not full:
             l0, l1, ld0, ld1 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             for k in range(1, 8):
@@ -326,6 +349,148 @@ def _points_base(lanes, eqs, m, full):
     partial = np.zeros((1, NUM_POINTS, 2), dtype=np.uint64)
     _chunk_base_points(lanes, eqs, m, full, 0, lanes.shape[1] // 2, partial, 0)
     return _reduce(partial)
+
+
+# ---------------------------------------------------------------- partial rounds on two tables
+#
+# A partial round's lanes 1..7 enter its sum-check only through the line
+# L(i) = sum_{k>=1} m_k A_k(i) (`gkr_prover.PartialRun`): the rounds run on
+# A_0 and that one extension table L (folding L folds the combination, by
+# linearity), and the seven lanes' own values at the end come from one
+# pass against eq(r, .) (`lanes_at`). Per extension pair that is 22
+# products instead of 36 and two tables folded instead of eight.
+
+
+@njit(cache=True)
+def _acc_line(acc_lin, lin, i, h, e0, e1):
+    """acc_lin += e (L(i), L(i + h) - L(i)): the line's two coefficients."""
+    l0, l1 = lin[i, 0], lin[i, 1]
+    ld0, ld1 = ext_sub(lin[i + h, 0], lin[i + h, 1], l0, l1)
+    x0, x1 = ext_mul(l0, l1, e0, e1)
+    acc_lin[0, 0], acc_lin[0, 1] = ext_add(acc_lin[0, 0], acc_lin[0, 1], x0, x1)
+    x0, x1 = ext_mul(ld0, ld1, e0, e1)
+    acc_lin[1, 0], acc_lin[1, 1] = ext_add(acc_lin[1, 0], acc_lin[1, 1], x0, x1)
+
+
+@njit(cache=True)
+def _chunk_partial_base(a0, lin, eqs, m, lo, hi, out, c):
+    """`_chunk_base` of a partial round, on lane 0 (N,) and the line table L (N, 2)."""
+    h = lin.shape[0] // 2
+    acc = np.zeros((8, 8, 2), dtype=np.uint64)
+    acc_lin = np.zeros((2, 2), dtype=np.uint64)
+    for i in range(lo, hi):
+        e0, e1 = eqs[i, 0], eqs[i, 1]
+        a = a0[i]
+        _acc_seventh_base(acc, 0, a, sub(a0[i + h], a), e0, e1)
+        _acc_line(acc_lin, lin, i, h, e0, e1)
+    _finish(acc, acc_lin, m, False, out, c)
+
+
+@njit(cache=True)
+def _chunk_partial_ext(a0, lin, eqs, m, lo, hi, out, c):
+    """`_chunk_ext` of a partial round, on lane 0 (N, 2) and the line table L (N, 2)."""
+    h = lin.shape[0] // 2
+    acc = np.zeros((8, 8, 2), dtype=np.uint64)
+    acc_lin = np.zeros((2, 2), dtype=np.uint64)
+    for i in range(lo, hi):
+        e0, e1 = eqs[i, 0], eqs[i, 1]
+        x0, x1 = a0[i, 0], a0[i, 1]
+        d0, d1 = ext_sub(a0[i + h, 0], a0[i + h, 1], x0, x1)
+        _acc_seventh(acc, 0, x0, x1, d0, d1, e0, e1)
+        _acc_line(acc_lin, lin, i, h, e0, e1)
+    _finish(acc, acc_lin, m, False, out, c)
+
+
+# base/extension twins again: numba types every branch (see the round wrappers)
+
+
+@njit(cache=True)
+def _partial_serial_base(a0, lin, eqs, m):
+    partial = np.zeros((1, NUM_POINTS, 2), dtype=np.uint64)
+    _chunk_partial_base(a0, lin, eqs, m, 0, lin.shape[0] // 2, partial, 0)
+    return _reduce(partial)
+
+
+@njit(cache=True)
+def _partial_serial_ext(a0, lin, eqs, m):
+    partial = np.zeros((1, NUM_POINTS, 2), dtype=np.uint64)
+    _chunk_partial_ext(a0, lin, eqs, m, 0, lin.shape[0] // 2, partial, 0)
+    return _reduce(partial)
+
+
+@njit(parallel=True, cache=True)
+def _partial_parallel_base(a0, lin, eqs, m):
+    half = lin.shape[0] // 2
+    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        lo, hi = c * chunk, min(half, (c + 1) * chunk)
+        if lo < hi:
+            _chunk_partial_base(a0, lin, eqs, m, lo, hi, partial, c)
+    return _reduce(partial)
+
+
+@njit(parallel=True, cache=True)
+def _partial_parallel_ext(a0, lin, eqs, m):
+    half = lin.shape[0] // 2
+    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
+    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(NUM_CHUNKS):
+        lo, hi = c * chunk, min(half, (c + 1) * chunk)
+        if lo < hi:
+            _chunk_partial_ext(a0, lin, eqs, m, lo, hi, partial, c)
+    return _reduce(partial)
+
+
+def partial_round_evals(a0: np.ndarray, lin: np.ndarray, eqs: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """`round_evals` of a partial round from lane 0 (base (N,) or extension
+    (N, 2)) and L = sum_{k>=1} m_k A_k (N, 2): the same (9, 2) values as
+    `round_evals(lanes, eqs, m, False)` on the eight lanes (tested equal).
+    Kernels only: `PartialRun` runs once numba is started."""
+    serial = lin.shape[0] // 2 < SERIAL_PAIRS
+    if a0.ndim == 2:
+        return (_partial_serial_ext if serial else _partial_parallel_ext)(a0, lin, eqs, m)
+    return (_partial_serial_base if serial else _partial_parallel_base)(a0, lin, eqs, m)
+
+
+@njit(parallel=True, cache=True)
+def _line_table(rest, m, out):
+    for i in prange(rest.shape[1]):
+        s0, s1 = np.uint64(0), np.uint64(0)
+        for k in range(rest.shape[0]):
+            x0, x1 = ext_mul_base(m[k + 1, 0], m[k + 1, 1], rest[k, i])
+            s0, s1 = ext_add(s0, s1, x0, x1)
+        out[i, 0], out[i, 1] = s0, s1
+
+
+def line_table(rest: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """L(i) = sum_{k>=1} m_k A_k(i) as (N, 2), from the base lanes 1..7 (7, N)."""
+    out = np.empty((rest.shape[1], 2), dtype=np.uint64)
+    _line_table(rest, m, out)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _lanes_at(rest, eq, out):
+    block = out.shape[1]
+    for ki in prange(rest.shape[0] * block):
+        k = ki // block
+        i = ki - k * block
+        s0, s1 = np.uint64(0), np.uint64(0)
+        for x in range(eq.shape[0]):
+            y0, y1 = ext_mul_base(eq[x, 0], eq[x, 1], rest[k, x * block + i])
+            s0, s1 = ext_add(s0, s1, y0, y1)
+        out[k, i, 0], out[k, i, 1] = s0, s1
+
+
+def lanes_at(rest: np.ndarray, eq: np.ndarray) -> np.ndarray:
+    """Base lanes (K, N) with their first j variables bound at r: out[k, i] =
+    sum_x eq(r, x) rest[k, x N / 2^j + i], (K, N / 2^j, 2), for eq = eq(r, .)
+    of 2^j entries: what j folds by r_1..r_j give (the first variable the
+    most significant index bit, as the folds bind it)."""
+    out = np.empty((rest.shape[0], rest.shape[1] // eq.shape[0], 2), dtype=np.uint64)
+    _lanes_at(rest, eq, out)
+    return out
 
 
 def round_evals_points(lanes, eqs, m, full):

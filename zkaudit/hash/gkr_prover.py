@@ -1,9 +1,18 @@
-"""Data-parallel Poseidon2 GKR, prover side (`gkr.py` states the protocol)."""
+"""Data-parallel Poseidon2 GKR, prover side (`gkr.py` states the protocol).
+
+Each round's sum-check runs on `gkr_kernels` with eq(z, .) split off
+(`RoundRun`); a partial round, once numba is started and its tables are
+big enough, runs on lane 0 and one combined line table instead of the
+eight lanes (`PartialRun`, the same messages). `prove(..., fast=False)`
+runs the generic sum-check prover on the same tables: the reference both
+are tested against byte for byte (tests/hash/test_gkr*.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
 from zkaudit.field.constants import P
 from zkaudit.field.constants import P as _P
 from zkaudit.hash import kernels
@@ -15,6 +24,10 @@ from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.prover import _Run
 
 U64 = np.uint64
+# Lane entries from which a partial round takes `PartialRun` (numba started):
+# below, its three extra calls per round (line table, eq, lanes at the end)
+# cost more Python than the kernels save.
+PARTIAL_RUN_FROM = 1 << 11
 
 
 def trace(states: np.ndarray) -> np.ndarray:
@@ -25,21 +38,46 @@ def trace(states: np.ndarray) -> np.ndarray:
     return out
 
 
-def _plus(column: np.ndarray, c: int) -> np.ndarray:
-    """column + c mod p (canonical in, canonical out)."""
-    if c == 0:
+def _plus(column: np.ndarray, c) -> np.ndarray:
+    """column + c mod p (canonical in, canonical out); c an int or an array
+    that broadcasts (one constant per lane: (8, 1))."""
+    if isinstance(c, int) and c == 0:
         return column
-    c = U64(c)
+    c = U64(c) if isinstance(c, int) else c
     s = column + c  # wraps mod 2^64 when it overflows
     wrapped = s < column
     s = np.where(wrapped, s + U64((1 << 32) - 1), s)  # 2^64 = 2^32 - 1 mod p
     return np.where(s >= U64(P), s - U64(P), s)
 
 
+def _suffix_eq(z) -> np.ndarray:
+    """eq(z_1.., .): round 0's eq table (z_0 is the round's own variable)."""
+    return eq_table(z[1:]) if len(z) > 1 else np.array([[1, 0]], dtype=U64)
+
+
+def _times_line(prefix: Fp2, zj: Fp2, s: np.ndarray) -> list:
+    """g(t) = l(t) s(t), l(t) = prefix (z_j t + (1 - z_j)(1 - t)) = l0 + t (l1 - l0),
+    on int pairs; g(1) left None (the drivers fill in claim - g(0))."""
+    l0 = prefix * (Fp2(1) - zj)
+    dl = prefix * zj - l0
+    out = []
+    for t in range(s.shape[0]):
+        if t == 1:
+            out.append(None)
+            continue
+        a0, a1 = (l0.c0 + t * dl.c0) % _P, (l0.c1 + t * dl.c1) % _P
+        b0, b1 = int(s[t, 0]), int(s[t, 1])
+        out.append(Fp2((a0 * b0 + 7 * a1 * b1) % _P, (a0 * b1 + a1 * b0) % _P))
+    return out
+
+
 class RoundRun(_Run):
     """One round's sum-check on `gkr_kernels` (eq(z, .) never built: g(t) =
     l(t) s(t)), as a round source for the plain and the zero-knowledge
-    sum-check drivers. Tables, in the spec's order: eq, then the 8 lanes."""
+    sum-check drivers. Tables, in the spec's order: eq, then the 8 lanes.
+    eq(z_>j, .) is kept from round to round: binding z_j sums its halves
+    (eq(z_j, 0) + eq(z_j, 1) = 1), one addition per entry where rebuilding
+    took a product."""
 
     def __init__(self, z, lanes: np.ndarray, m, full: bool, spec):
         super().__init__(None, spec)
@@ -47,40 +85,36 @@ class RoundRun(_Run):
         self.m = np.array([[v.c0, v.c1] for v in m], dtype=U64)
         self.lanes = lanes
         self.prefix, self.j = Fp2(1), 0
+        self.eqs = _suffix_eq(self.z)
 
-    def _evals(self):
+    def _sums(self) -> np.ndarray:
         from zkaudit.hash.gkr_kernels import round_evals
 
-        zj = self.z[self.j]
-        rest = self.z[self.j + 1:]
-        eqs = eq_table(rest) if rest else np.array([[1, 0]], dtype=U64)
-        s = round_evals(self.lanes, eqs, self.m, self.full)
-        # g(t) = l(t) s(t), l(t) = prefix (z_j t + (1 - z_j)(1 - t)) = l0 + t (l1 - l0), on int pairs
-        l0 = self.prefix * (Fp2(1) - zj)
-        dl = self.prefix * zj - l0
-        out = []
-        for t in range(s.shape[0]):
-            if t == 1:
-                out.append(None)  # g(1) = claim - g(0): the drivers fill it in
-                continue
-            a0, a1 = (l0.c0 + t * dl.c0) % _P, (l0.c1 + t * dl.c1) % _P
-            b0, b1 = int(s[t, 0]), int(s[t, 1])
-            out.append(Fp2((a0 * b0 + 7 * a1 * b1) % _P, (a0 * b1 + a1 * b0) % _P))
-        return out
+        return round_evals(self.lanes, self.eqs, self.m, self.full)
+
+    def _evals(self):
+        return _times_line(self.prefix, self.z[self.j], self._sums())
 
     def first_round(self):
         return self._evals()
 
+    def _bind(self, r: Fp2) -> None:
+        """The prefix and eq(z_>j, .) past z_j = r."""
+        zj, one = self.z[self.j], Fp2(1)
+        self.prefix = self.prefix * (zj * r + (one - zj) * (one - r))
+        h = self.eqs.shape[0] // 2
+        if h:
+            self.eqs = nf.add(self.eqs[:h], self.eqs[h:])
+        self.j += 1
+
     def fold_and_next(self, r: Fp2, last: bool):
         from zkaudit.sumcheck import kernels as sk
 
-        zj, one = self.z[self.j], Fp2(1)
-        self.prefix = self.prefix * (zj * r + (one - zj) * (one - r))
+        self._bind(r)
         out = np.empty((WIDTH, self.lanes.shape[1] // 2, 2), dtype=U64)
         # through the dispatchers: a small proof's folds stay on numpy and never start numba
         (sk.fold_stack_base if self.lanes.ndim == 2 else sk.fold_stack_ext)(self.lanes, U64(r.c0), U64(r.c1), out)
         self.lanes = out
-        self.j += 1
         return None if last else self._evals()
 
     def _lane(self, k: int, i: int) -> Fp2:
@@ -96,20 +130,97 @@ class RoundRun(_Run):
         return (self.prefix,) + tuple(self._lane(k, 0) for k in range(WIDTH))
 
 
-def _round(tables_or_lanes, rnd, m, claim, transcript, fast: bool):
-    spec = round_spec(rnd, m)
-    lanes = tables_or_lanes
-    if not fast:
-        tables = [eq_table(list(claim.point))] + [lanes[k] for k in range(WIDTH)]
-        return sumcheck_prover.prove(tables, spec, transcript, claimed_sum=claim.value, public=(0,))
-    run = RoundRun(claim.point, lanes, m, rnd.full, spec)
+def _entry(table: np.ndarray, i: int) -> Fp2:
+    v = table[i]
+    return Fp2(int(v)) if table.ndim == 1 else Fp2(int(v[0]), int(v[1]))
+
+
+class PartialRun(RoundRun):
+    """`RoundRun` of a partial round on two tables: lane 0 (N,) and the line
+    L = sum_{k>=1} m_k A_k (N, 2) (`gkr_kernels.partial_round_evals`); the
+    lanes 1..7 (no constants in a partial round: A_k = V_k) are only read
+    again for the values the end of the run reveals, at the bound point
+    (`gkr_kernels.lanes_at`). The same round messages and final values as
+    `RoundRun` (tested byte for byte)."""
+
+    def __init__(self, z, layer: np.ndarray, c0: int, m, spec):
+        from zkaudit.hash import gkr_kernels as gk
+
+        _Run.__init__(self, None, spec)
+        self.z, self.full = list(z), False
+        self.m = np.array([[v.c0, v.c1] for v in m], dtype=U64)
+        self.a0 = _plus(layer[0], c0)
+        self.rest = layer[1:]
+        self.lin = gk.line_table(self.rest, self.m)
+        self.prefix, self.j, self.point = Fp2(1), 0, []
+        self.eqs = _suffix_eq(self.z)
+
+    def _sums(self) -> np.ndarray:
+        from zkaudit.hash.gkr_kernels import partial_round_evals
+
+        return partial_round_evals(self.a0, self.lin, self.eqs, self.m)
+
+    def fold_and_next(self, r: Fp2, last: bool):
+        from zkaudit.sumcheck import kernels as sk
+
+        self._bind(r)
+        self.point.append(r)
+        r0, r1 = U64(r.c0), U64(r.c1)
+        h = self.lin.shape[0] // 2
+        out = np.empty((2, h, 2), dtype=U64)
+        if self.a0.ndim == 1:  # the first fold: lane 0 still in the base field
+            sk.fold_stack_base(self.a0[None], r0, r1, out[:1])
+            sk.fold_stack_ext(self.lin[None], r0, r1, out[1:])
+        else:  # a0 and lin are the two rows of one stack since the first fold
+            sk.fold_stack_ext(self.stack, r0, r1, out)
+        self.stack = out
+        self.a0, self.lin = out[0], out[1]
+        return None if last else self._evals()
+
+    def _rest(self) -> np.ndarray:
+        """Lanes 1..7 with the bound variables at the point so far: (7, N / 2^j[, 2])."""
+        from zkaudit.hash.gkr_kernels import lanes_at
+
+        return self.rest if not self.point else lanes_at(self.rest, eq_table(self.point))
+
+    def pairs(self):
+        zj, one = self.z[self.j], Fp2(1)
+        rest = self._rest()
+        return ([(self.prefix * (one - zj), self.prefix * zj), (_entry(self.a0, 0), _entry(self.a0, 1))]
+                + [(_entry(rest[k], 0), _entry(rest[k], 1)) for k in range(WIDTH - 1)])
+
+    def finals(self):
+        rest = self._rest()
+        return (self.prefix, _entry(self.a0, 0)) + tuple(_entry(rest[k], 0) for k in range(WIDTH - 1))
+
+
+def partial_run_applies(num_entries: int) -> bool:
+    """A partial round of this many entries per lane takes `PartialRun`
+    (kernels only: a small proof's partial rounds stay on `RoundRun`, whose
+    rounds have numpy paths)."""
+    return num_entries >= PARTIAL_RUN_FROM and jit.warm()
+
+
+def _drive(run, spec, claim, transcript):
     zk = getattr(transcript, "zk", None)
     if zk is None:
         return run.prove(transcript, len(claim.point), claim.value)
     from zkaudit.sumcheck import zk_prover
 
-    tables = [eq_table(list(claim.point))] + [lanes[k] for k in range(WIDTH)] if not claim.point else None
-    return zk_prover.prove(tables, spec, transcript, zk, claim.value, len(claim.point), (0,), {}, run=run)
+    return zk_prover.prove(None, spec, transcript, zk, claim.value, len(claim.point), (0,), {}, run=run)
+
+
+def _round(layer: np.ndarray, rnd, m, claim, transcript, fast: bool):
+    """One round's sum-check from layer V_r (8, B) to a claim on A_r at z'."""
+    spec = round_spec(rnd, m)
+    if fast and not rnd.full and partial_run_applies(layer.shape[1]):
+        return _drive(PartialRun(claim.point, layer, rnd.constants[0], m, spec), spec, claim, transcript)
+    # A_r = V_r + c_r, every lane in one pass (a partial round: lane 0 only)
+    lanes = _plus(layer, np.array(rnd.constants, dtype=U64)[:, None])
+    if not fast:
+        tables = [eq_table(list(claim.point))] + [lanes[k] for k in range(WIDTH)]
+        return sumcheck_prover.prove(tables, spec, transcript, claimed_sum=claim.value, public=(0,))
+    return _drive(RoundRun(claim.point, lanes, m, rnd.full, spec), spec, claim, transcript)
 
 
 def prove(layers: np.ndarray, claim: LaneClaim, transcript, *, fast: bool = True):
@@ -121,8 +232,7 @@ def prove(layers: np.ndarray, claim: LaneClaim, transcript, *, fast: bool = True
     for r in range(NUM_ROUNDS - 1, -1, -1):
         rnd = ROUNDS[r]
         m = through_matrix(claim.gamma, rnd.matrix)
-        lanes = np.stack([_plus(layers[r, k], rnd.constants[k]) for k in range(WIDTH)])
-        sc, reduced, _ = _round(lanes, rnd, m, claim, transcript, fast and len(claim.point) > 0)
+        sc, reduced, _ = _round(layers[r], rnd, m, claim, transcript, fast and len(claim.point) > 0)
         proofs.append(sc)
         claim = next_claim(reduced.values[1:], rnd, reduced.point, transcript)
     return proofs, LaneClaim(claim.point, tuple(through_matrix(claim.gamma, M_E)), claim.value)
