@@ -1,7 +1,8 @@
-"""The hiding opening's per-row-group values (`hiding_verifier._group_values`,
-numpy) equal the term-by-term reference on real openings: a zero-knowledge
-inference proof (weighted bank entries, eq terms, lone and grouped terms)
-with a hashed weight commitment (dense bank blocks)."""
+"""The hiding opening's row groups on arrays (`hiding_groups.plan`) equal
+the Term-by-Term reference (`plan_reference`: `claim_terms`, `row_groups`,
+`_group_values_reference`) on real openings: a zero-knowledge inference
+proof (weighted bank entries, eq terms, lone and grouped terms) with a
+hashed weight commitment (dense bank blocks)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from zkaudit.circuit import encode_circuit
-from zkaudit.pcs import hiding_verifier as hv
-from zkaudit.statements.inference.commitment import hashed_weight_commitment
+from zkaudit.field import Fp2
+from zkaudit.pcs import hiding_groups
+from zkaudit.statements.inference.commitment import hashed_weight_commitment, zk_params
 from zkaudit.statements.inference.prover import commit_weights, prove
 from zkaudit.statements.verify import verify_proof
 
@@ -28,17 +30,29 @@ def test_group_values_equal_the_reference_on_a_proof(monkeypatch, hashed):
     com = (hashed_weight_commitment(circuit, weights, SALT)[0] if hashed else commit_weights(circuit, weights)[0]).to_bytes()
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT if hashed else None)
     seen = []
-    fast = hv._group_values
+    fast = hiding_groups.plan
 
-    def both(flat, groups, coeffs, eq_at, eq_values, data_row):
-        got = fast(flat, groups, coeffs, eq_at, eq_values, data_row)
-        assert got == hv._group_values_reference(flat, groups, coeffs, eq_at, eq_values, data_row)
-        seen.append((len(flat), len(groups), sum(len(t.col_weights) for t in flat),
-                     sum(t.block is not None for t in flat)))
+    def both(layout, claims, powers, log_rows):
+        got = fast(layout, claims, powers, log_rows)
+        power_list = [Fp2(int(a), int(b)) for a, b in powers]
+        ref = hiding_groups.plan_reference(layout, len(layout.num_vars) // 2, claims, zk_params(), power_list,
+                                           log_rows)
+        assert got.row_points == ref.row_points and got.coeffs == ref.coeffs
+        fast_values = got.values
+
+        def values(data_row):
+            out = fast_values(data_row)
+            assert out == ref.values(data_row)
+            return out
+
+        got.values = values
+        seen.append((len(claims), len(got.coeffs), sum(len(c.entries) for c in claims),
+                     sum(c.block is not None for c in claims)))
         return got
 
-    monkeypatch.setattr(hv, "_group_values", both)
+    monkeypatch.setattr(hiding_groups, "plan", both)
     verdict = verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com)
     assert verdict.valid, verdict.reason
-    assert seen and any(n > g for n, g, _, _ in seen)  # some group holds several terms
-    assert any(w for _, _, w, _ in seen) and any(b for _, _, _, b in seen)  # weighted entries, a dense block (the bank)
+    assert seen and any(n > g for n, g, _, _ in seen)  # some group holds several claims' terms
+    assert any(w for _, _, w, _ in seen)  # weighted entries
+    assert any(b for _, _, _, b in seen)  # a dense block (the bank)

@@ -131,6 +131,7 @@ LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
 NUM_PAD_MASKS = 4  # pad columns masking the batching sum-check: 4 D base values >= the 4 l + 4 the rounds need
 NUM_BLIND_DOMAIN = 2  # b_z's two base rows, inside the sum-check domain
 NUM_BLIND = 4  # b_z and b_r, two base rows each
+_CLAIM_STRUCTS: dict[tuple[int, int], struct.Struct] = {}  # (point length, entries) -> packer of a linear claim
 
 
 # ------------------------------------------------------------------ claims
@@ -222,6 +223,36 @@ class LinearClaim:
                 | ({self.block[0]} if self.block is not None else set()))
 
     def to_bytes(self) -> bytes:
+        """`to_bytes_reference`'s bytes; the common claim (one evaluation,
+        no dense block: every advice claim of a proof, by the ten thousand)
+        packed in one call of a cached `struct.Struct`."""
+        ev, en = self.evals, self.entries
+        if self.block is not None or len(ev) != 1:
+            return self.to_bytes_reference()
+        ((t, z, a),) = ev
+        key = (len(z), len(en))
+        packer = _CLAIM_STRUCTS.get(key)
+        if packer is None:
+            packer = _CLAIM_STRUCTS[key] = struct.Struct(f"<BIIII{2 * len(z) + 2}Q" + "IQQQ" * len(en) + "QQ")
+        words = [3, 1, len(en), t, len(z)]
+        append = words.append
+        for c in z:
+            append(c.c0)
+            append(c.c1)
+        append(a.c0)
+        append(a.c1)
+        for e in en:
+            append(e[0])
+            append(e[1])
+            w = e[2]
+            append(w.c0)
+            append(w.c1)
+        v = self.value
+        append(v.c0)
+        append(v.c1)
+        return packer.pack(*words)
+
+    def to_bytes_reference(self) -> bytes:
         out = [struct.pack("<BII", 3, len(self.evals), len(self.entries))]
         for t, z, a in self.evals:
             out.append(struct.pack("<II", t, len(z)) + b"".join(c.to_bytes() for c in z) + a.to_bytes())
@@ -342,7 +373,74 @@ class Term:
 
 
 
+_new_term = object.__new__
+_set_attr = object.__setattr__
+
+
+def _term(row_point, col_point, col_weights, coeff, block=None) -> Term:
+    """Term(...) without the frozen dataclass's __init__ (the same five
+    attributes set the same way): the verifier builds tens of thousands."""
+    out = _new_term(Term)
+    _set_attr(out, "row_point", row_point)
+    _set_attr(out, "col_point", col_point)
+    _set_attr(out, "col_weights", col_weights)
+    _set_attr(out, "coeff", coeff)
+    _set_attr(out, "block", block)
+    return out
+
+
 def claim_terms(layout: Layout, num_tables: int, claims, params: PcsParams, log_rows: int) -> list[list[Term]]:
+    """`claim_terms_reference`'s terms (equal, field for field), with
+    LinearClaims on a table's placement read once per table: a row point
+    of a narrow table, or the fixed part of a wide one's, is one cached
+    tuple (`bit_tuple`; with log_rows bits, the extra leading row variable
+    is its leading zero), and a column point its cached block address
+    followed by the claim's point. Other claims take the reference path."""
+    if not all(type(c) is LinearClaim for c in claims):
+        return claim_terms_reference(layout, num_tables, claims, params, log_rows)
+    m, log_cols = layout.cols, layout.log_cols
+    placements = layout.placements
+    eval_shape: dict[int, tuple] = {}
+    out = []
+    for c in claims:
+        ts = []
+        for t, z, a in c.evals:
+            shape = eval_shape.get(t)
+            if shape is None:
+                p = placements[t]
+                if p.num_vars >= log_cols:
+                    free = p.num_vars - log_cols
+                    shape = eval_shape[t] = (True, free, bit_tuple(p.row >> free, log_rows - free))
+                else:
+                    shape = eval_shape[t] = (False, bit_tuple(p.row, log_rows),
+                                             bit_tuple(p.col >> p.num_vars, log_cols - p.num_vars))
+            if shape[0]:
+                free = shape[1]
+                ts.append(_term(shape[2] + z[:free], z[free:], (), a))
+            else:
+                ts.append(_term(shape[1], shape[2] + z, (), a))
+        if c.entries:
+            rows: dict[int, list] = {}
+            for t, idx, w in c.entries:
+                place = placements[t]
+                if place.num_vars >= log_cols:
+                    r, col = place.row + idx // m, idx % m
+                else:
+                    r, col = place.row, place.col + idx
+                if r in rows:
+                    rows[r].append((col, w))
+                else:
+                    rows[r] = [(col, w)]
+            for r in (sorted(rows) if len(rows) > 1 else rows):
+                ts.append(_term(bit_tuple(r, log_rows), None, tuple(rows[r]), _ONE))
+        if c.block is not None:
+            ts += _block_terms(layout, c.block, log_rows)
+        out.append(ts)
+    return out
+
+
+def claim_terms_reference(layout: Layout, num_tables: int, claims, params: PcsParams,
+                          log_rows: int) -> list[list[Term]]:
     """Each claim's terms, with l = log_rows row coordinates (the hiding
     domain has one more row than the layout)."""
     out = []
@@ -584,7 +682,34 @@ def row_groups(terms: list[Term]) -> list[list[int]]:
     sends two final values per row point, not per term. A proof's
     claims mostly land on a few rows (every bank entry and every table
     narrower than a row sits on one), so a GRU's 19,821 terms become 86
-    pairs."""
+    pairs.
+
+    Fast path: terms are first grouped by the identity of their row-point
+    tuple (most share one cached tuple, `bit_tuple`), then those groups by
+    value, so each distinct tuple is hashed once, not each term's l field
+    elements; `row_groups_reference` hashes every term's point, tested equal."""
+    by_object: dict[int, list[int]] = {}
+    for i, t in enumerate(terms):
+        key = id(t.row_point)  # the tuples live in `terms` for the whole call: ids are not reused
+        same = by_object.get(key)
+        if same is None:
+            by_object[key] = [i]
+        else:
+            same.append(i)
+    groups: dict = {}
+    merged = False
+    for idx in by_object.values():  # in order of first appearance of each object
+        point = terms[idx[0]].row_point
+        if point in groups:
+            groups[point] += idx
+            merged = True
+        else:
+            groups[point] = idx
+    out = list(groups.values())
+    return [sorted(g) for g in out] if merged else out
+
+
+def row_groups_reference(terms: list[Term]) -> list[list[int]]:
     groups: dict = {}
     for i, t in enumerate(terms):
         groups.setdefault(t.row_point, []).append(i)
@@ -691,9 +816,15 @@ def expected_finals(terms_flat: list[Term], taus, rho: list[Fp2], u_eval: np.nda
                     row_values: list[Fp2]) -> list[Fp2]:
     """The values the batching sum-check must end on, from the verifier's own
     eq evaluations and the evaluation row (row_values[t] = <w_t, u_eval[:m]>)."""
+    return expected_finals_at([t.row_point for t in terms_flat], taus, rho, u_eval, m, row_values)
+
+
+def expected_finals_at(row_points, taus, rho: list[Fp2], u_eval: np.ndarray, m: int,
+                       row_values: list[Fp2]) -> list[Fp2]:
+    """`expected_finals` from the pairs' row points."""
     out = []
-    for t, w in zip(terms_flat, row_values):
-        out.append(eq_eval(list(t.row_point), rho))
+    for y, w in zip(row_points, row_values):
+        out.append(eq_eval(list(y), rho))
         out.append(w)
     for i, tau in enumerate(taus):
         out.append(eq_eval(tau, rho))

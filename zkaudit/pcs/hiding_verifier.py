@@ -11,6 +11,7 @@ import numpy as np
 
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
+from zkaudit.pcs import hiding_groups
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
 from zkaudit.pcs.claim import Claim
@@ -37,10 +38,7 @@ from zkaudit.pcs.hiding import (
     check_linear_claim,
     all_num_vars,
     batch_spec,
-    claim_terms,
-    expected_finals,
-    group_coeffs,
-    row_groups,
+    expected_finals_at,
     mask_points,
     proximity_weights,
 )
@@ -49,7 +47,7 @@ from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, HidingOpeningProof
-from zkaudit.pcs.verifier import _check_parameters, _inner_with_row
+from zkaudit.pcs.verifier import _check_parameters
 from zkaudit.poly.mle import eq_table, point_array
 from zkaudit.sumcheck.errors import SumcheckRejected
 from zkaudit.sumcheck.verifier import verify as sumcheck_verify
@@ -134,52 +132,6 @@ def _group_values_reference(flat, groups, coeffs, eq_at, eq_values, data_row) ->
             for g in groups]
 
 
-def _group_values(flat, groups, coeffs, eq_at, eq_values, data_row) -> list[Fp2]:
-    """`_group_values_reference` with the products and sums in numpy (tens
-    of thousands of weighted entries in a recurrent model's opening): every
-    eq value and weighted entry scaled by its term's coefficient (1 for a
-    lone term) and summed per group exactly (`vec.sum_by_index`); the few
-    dense blocks on plain Fp2."""
-    group_of = np.empty(len(flat), dtype=np.int64)
-    lone = np.zeros(len(flat), dtype=bool)
-    for gi, g in enumerate(groups):
-        group_of[g] = gi
-        if len(g) == 1:
-            lone[g[0]] = True
-    coef = np.array([(c.c0, c.c1) for c in coeffs], dtype=U64).reshape(-1, 2)
-    coef[lone] = (1, 0)
-    parts, at = [], []
-    if eq_at:
-        idx = np.asarray(eq_at, dtype=np.int64)
-        values = np.array([(v.c0, v.c1) for v in eq_values], dtype=U64).reshape(-1, 2)
-        parts.append(vec.mul(coef[idx], values))
-        at.append(group_of[idx])
-    owner, cols, weights = [], [], []
-    for i, t in enumerate(flat):
-        for col, w in t.col_weights:
-            owner.append(i)
-            cols.append(col)
-            weights.append((w.c0, w.c1))
-    if owner:
-        idx = np.asarray(owner, dtype=np.int64)
-        w = vec.mul(coef[idx], np.array(weights, dtype=U64).reshape(-1, 2))
-        parts.append(vec.mul(w, np.ascontiguousarray(data_row[np.asarray(cols, dtype=np.int64)])))
-        at.append(group_of[idx])
-    if parts:
-        sums = vec.sum_by_index(np.concatenate(parts), np.concatenate(at), len(groups))
-        out = [Fp2(int(a), int(b)) for a, b in sums]
-    else:
-        out = [Fp2(0)] * len(groups)
-    for i, t in enumerate(flat):
-        if t.block is not None:
-            start, w = t.block
-            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
-            v = v if isinstance(v, Fp2) else Fp2.from_base(v)
-            c = Fp2(int(coef[i, 0]), int(coef[i, 1]))
-            out[group_of[i]] = out[group_of[i]] + c * v
-    return out
-
-
 def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, transcript: Transcript,
                   params: PcsParams) -> None:
     """Accept only if every claim holds for the committed tables (a `Claim`
@@ -216,17 +168,17 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     taus = mask_points(transcript, l)
     transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
     rho_m = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / |K|: S is fixed before it
-    powers = protocol.batching_powers(transcript, len(claims))
-    terms = claim_terms(layout, num_tables, claims, params, l)
-    flat, coeffs = [], []
-    for g, ts in zip(powers, terms):
-        for t in ts:
-            flat.append(t)
-            c = t.coeff
-            coeffs.append(g if c.c0 == 1 and not c.c1 else g * c)  # most terms' coefficient is 1
-    groups = row_groups(flat)
-    pair_coeffs = group_coeffs(groups, coeffs) + [rho_m] * NUM_PAD_MASKS
-    claimed = protocol.batched_value(powers, claims) + rho_m * proof.mask_sum
+    # the claims' row groups (`hiding_groups`): on arrays for LinearClaims, else through Term objects
+    powers = protocol.batching_powers_array(transcript, len(claims))
+    groups = hiding_groups.plan(layout, claims, powers, l)
+    if groups is None:
+        power_list = [Fp2(int(a), int(b)) for a, b in powers]
+        groups = hiding_groups.plan_reference(layout, num_tables, claims, params, power_list, l)
+        claimed = protocol.batched_value(power_list, claims)
+    else:
+        claimed = protocol.batched_value_array(powers, claims)
+    pair_coeffs = groups.coeffs + [rho_m] * NUM_PAD_MASKS
+    claimed = claimed + rho_m * proof.mask_sum
     try:
         evaluation = sumcheck_verify(proof.sumcheck, claimed, l, batch_spec(pair_coeffs), transcript,
                                      where=f"{WHERE}/batch")
@@ -237,13 +189,9 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     u_eval = proof.evaluation_row
     data_row = np.ascontiguousarray(u_eval[:m])
 
-    # W_t(rho) = <w_t, u_z[:m]>: every eq-weighted term in one block-folding
-    # kernel call (a mask term folds only its 2^s' block), weighted terms
-    # entry by entry.
-    eq_at = [i for i, t in enumerate(flat) if t.col_point is not None]
-    eq_values = _inner_with_row([list(flat[i].col_point) for i in eq_at], data_row) if eq_at else []
-    group_values = _group_values(flat, groups, coeffs, eq_at, eq_values, data_row)
-    wanted = expected_finals([flat[g[0]] for g in groups], taus, rho, u_eval, m, group_values)
+    # W_t(rho) = <w_t, u_z[:m]> summed per row group, against the evaluation row
+    group_values = groups.values(data_row)
+    wanted = expected_finals_at(groups.row_points, taus, rho, u_eval, m, group_values)
     for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
         if want != got:
             raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",

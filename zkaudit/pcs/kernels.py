@@ -235,7 +235,7 @@ def row_dots(mat, vecs, out):
 
 def eval_blocks(row, starts, log_sizes, points, out):
     """out[i] = MLE of row's block i at points[i] (see `_eval_blocks`)."""
-    work = int(sum(1 << int(x) for x in log_sizes))
+    work = int(np.sum(np.left_shift(1, np.asarray(log_sizes, dtype=np.int64))))
     if jit.use_kernel(work, NUMPY_BELOW, _eval_blocks):
         _eval_blocks(row, starts, log_sizes, points, out)
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field.constants import W
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
 from zkaudit.pcs.claim import Claim
@@ -108,19 +108,24 @@ def _inner_with_row(col_points: list[list[Fp2]], row: np.ndarray) -> list[Fp2]:
     than O(row) per claim, all claims in one kernel call.
     `_inner_with_row_reference` is the eq-table form."""
     m, n = len(col_points), row.shape[0].bit_length() - 1
-    starts, log_sizes = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
-    points = np.zeros((m, n, 2), dtype=U64)
-    for c, x in enumerate(col_points):
-        start, i = 0, 0
-        while i < len(x) and x[i].c1 == 0 and x[i].c0 < 2:  # MSB first: the first coordinate picks a half
-            start += x[i].c0 << (n - 1 - i)
+    starts, log_sizes, words = [], [], []
+    zeros = [0] * (2 * n)
+    for x in col_points:
+        bits, i = 0, 0
+        for r in x:  # MSB first: each leading 0/1 coordinate picks a half
+            if r.c1 or r.c0 > 1:
+                break
+            bits = (bits << 1) | r.c0
             i += 1
-        starts[c], log_sizes[c] = start, n - i
-        for j, r in enumerate(x[i:]):
-            points[c, j] = (r.c0, r.c1)
+        starts.append(bits << (n - i))
+        log_sizes.append(n - i)
+        flat = [v for r in x[i:] for v in (r.c0, r.c1)]  # the block's own point, then zeros to n coordinates
+        words.append(flat + zeros[len(flat):])
+    starts, log_sizes = np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64)
+    points = np.array(words, dtype=U64).reshape(m, n, 2)
     out = np.empty((m, 2), dtype=U64)
     k.eval_blocks(row, starts, log_sizes, points, out)
-    return [Fp2(int(a), int(b)) for a, b in out]
+    return [_fp2(a, b) for a, b in out.tolist()]  # canonical words from the kernel
 
 
 def _inner_with_row_reference(col_points: list[list[Fp2]], row: np.ndarray) -> list[Fp2]:
