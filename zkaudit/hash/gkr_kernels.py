@@ -36,6 +36,10 @@ add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul, mul_small, sub = 
 
 NUM_POINTS = 9
 NUM_CHUNKS = 64
+# Pairs per chunk at least: each chunk ends in `_finish` (~1.5 us: the lane
+# weights, binomials and eight Horner evaluations), which 64 chunks of a
+# 2048-pair round paid ~0.1 ms for, more than the round's parallel gain.
+MIN_CHUNK_PAIRS = 1 << 9
 SERIAL_PAIRS = 1 << 10
 # Below this many lane entries a round takes the numpy path (unless its
 # kernel is loaded already).
@@ -286,6 +290,11 @@ def _chunk_ext(lanes, eqs, m, full, lo, hi, out, c):
 
 
 @njit(cache=True)
+def _num_chunks(half):
+    return max(1, min(NUM_CHUNKS, half // MIN_CHUNK_PAIRS))
+
+
+@njit(cache=True)
 def _reduce(partial):
     out = np.zeros((NUM_POINTS, 2), dtype=np.uint64)
     for c in range(partial.shape[0]):
@@ -297,9 +306,10 @@ def _reduce(partial):
 @njit(parallel=True, cache=True)
 def _round_parallel_base(lanes, eqs, m, full):
     half = lanes.shape[1] // 2
-    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
-    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
-    for c in prange(NUM_CHUNKS):
+    num_chunks = _num_chunks(half)
+    chunk = (half + num_chunks - 1) // num_chunks
+    partial = np.zeros((num_chunks, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(num_chunks):
         lo, hi = c * chunk, min(half, (c + 1) * chunk)
         if lo < hi:
             _chunk_base(lanes, eqs, m, full, lo, hi, partial, c)
@@ -309,9 +319,10 @@ def _round_parallel_base(lanes, eqs, m, full):
 @njit(parallel=True, cache=True)
 def _round_parallel_ext(lanes, eqs, m, full):
     half = lanes.shape[1] // 2
-    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
-    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
-    for c in prange(NUM_CHUNKS):
+    num_chunks = _num_chunks(half)
+    chunk = (half + num_chunks - 1) // num_chunks
+    partial = np.zeros((num_chunks, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(num_chunks):
         lo, hi = c * chunk, min(half, (c + 1) * chunk)
         if lo < hi:
             _chunk_ext(lanes, eqs, m, full, lo, hi, partial, c)
@@ -421,9 +432,10 @@ def _partial_serial_ext(a0, lin, eqs, m):
 @njit(parallel=True, cache=True)
 def _partial_parallel_base(a0, lin, eqs, m):
     half = lin.shape[0] // 2
-    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
-    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
-    for c in prange(NUM_CHUNKS):
+    num_chunks = _num_chunks(half)
+    chunk = (half + num_chunks - 1) // num_chunks
+    partial = np.zeros((num_chunks, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(num_chunks):
         lo, hi = c * chunk, min(half, (c + 1) * chunk)
         if lo < hi:
             _chunk_partial_base(a0, lin, eqs, m, lo, hi, partial, c)
@@ -433,9 +445,10 @@ def _partial_parallel_base(a0, lin, eqs, m):
 @njit(parallel=True, cache=True)
 def _partial_parallel_ext(a0, lin, eqs, m):
     half = lin.shape[0] // 2
-    chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
-    partial = np.zeros((NUM_CHUNKS, NUM_POINTS, 2), dtype=np.uint64)
-    for c in prange(NUM_CHUNKS):
+    num_chunks = _num_chunks(half)
+    chunk = (half + num_chunks - 1) // num_chunks
+    partial = np.zeros((num_chunks, NUM_POINTS, 2), dtype=np.uint64)
+    for c in prange(num_chunks):
         lo, hi = c * chunk, min(half, (c + 1) * chunk)
         if lo < hi:
             _chunk_partial_ext(a0, lin, eqs, m, lo, hi, partial, c)
