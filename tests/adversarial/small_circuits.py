@@ -169,6 +169,28 @@ def gather_select() -> tuple:
     return chain("gather_select", [x], [w], nodes, ["h", "col", "acc2"]), [x], [w]
 
 
+def gather_rows() -> tuple:
+    """GatherRows at run-time indices (how tree ensembles are walked): rows
+    of a (7, 3) weight table at 5 input indices (7 rows pad to 8, 3 columns
+    to 4, 5 indices to 8), then a column of the rows clipped into [0, 5] as
+    indices into an activation table (the input features, (6, 1)), and the
+    gathered rows consumed by a MatMul (which reads their padding)."""
+    idx = TensorSpec("idx", (5,), 0, 6)
+    x = TensorSpec("x", (1, 6), *INT8, 0.1, 0)
+    table = TensorSpec("table", (7, 3), *INT8)
+    w = TensorSpec("w", (3, 2), -127, 127)
+    nodes = [
+        Node.make("rows", "GatherRows", ["table", "idx"], "r"),
+        Node.make("mm", "MatMul", ["r", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        Node.make("c0", "Gather", ["r"], "c01", axis=1, indices=(0,)),
+        Node.make("c0r", "Reshape", ["c01"], "c0", shape=(5,)),
+        Node.make("clip", "Clip", ["c0"], "j", lo=0, hi=5),
+        Node.make("xT", "Reshape", ["x"], "xT", shape=(6, 1)),
+        Node.make("feat", "GatherRows", ["xT", "j"], "xv"),
+    ]
+    return chain("gather_rows", [idx, x], [table, w], nodes, ["acc", "xv"]), [idx, x], [table, w]
+
+
 def instance(builder, seed=0, batch=0):
     """(circuit, weights, inputs) with random in-range values; `batch` > 0:
     a list of that many samples (one batch proof)."""
@@ -181,4 +203,5 @@ def instance(builder, seed=0, batch=0):
 
 
 BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd, "mlp_exact": mlp_exact,
-            "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul, "gather_select": gather_select}
+            "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul, "gather_select": gather_select,
+            "gather_rows": gather_rows}

@@ -14,7 +14,8 @@ import numpy as np
 from zkaudit.circuit.errors import InvalidCircuit
 from zkaudit.circuit.fixed_point import div_round, rshift_round
 from zkaudit.circuit.graph import Node, TensorSpec
-from zkaudit.circuit.ops import ACCUMULATOR_BITS, MAX_SHIFT, MAX_TABLE_LOG_SIZE, OPS, TABLE_FUNCTIONS, signed_range
+from zkaudit.circuit.ops import (ACCUMULATOR_BITS, MAX_GATHER_ROWS_LOG, MAX_SHIFT, MAX_TABLE_LOG_SIZE, OPS,
+                                 TABLE_FUNCTIONS, signed_range)
 
 INT32_LO, INT32_HI = signed_range(ACCUMULATOR_BITS)
 
@@ -272,11 +273,26 @@ def _argmax(node, ins):
     return tuple(shape), 0, n - 1
 
 
+def _gather_rows(node, ins):
+    table, idx = ins
+    if len(table.shape) != 2 or min(table.shape) < 1:
+        raise InvalidCircuit(node.name, f"GatherRows needs a 2-D table (rows, columns), got shape {table.shape}")
+    if len(idx.shape) != 1 or idx.shape[0] < 1:
+        raise InvalidCircuit(node.name, f"GatherRows needs 1-D indices, got shape {idx.shape}")
+    if table.shape[0] > 1 << MAX_GATHER_ROWS_LOG:
+        raise InvalidCircuit(node.name, f"a GatherRows table has at most 2^{MAX_GATHER_ROWS_LOG} rows, got {table.shape[0]}")
+    # The indices' declared range may be wider than [0, rows): the rows an
+    # honest run reaches are the model's business; the proof admits only
+    # rows of the table (an index outside has no row to match).
+    return (idx.shape[0], table.shape[1]), table.lo, table.hi
+
+
 RULES = {
     "MatMul": _matmul, "Conv": _conv, "Add": _elementwise("Add"), "Sub": _elementwise("Sub"),
     "Mul": _elementwise("Mul"), "Requantize": _requantize, "Relu": _relu, "Clip": _clip, "Table": _table,
     "MaxPool": _maxpool, "AveragePool": _averagepool, "Reshape": _reshape, "Transpose": _transpose,
     "Concat": _concat, "Pad": _pad, "Expand": _expand, "Gather": _gather, "Softmax": _softmax, "ArgMax": _argmax,
+    "GatherRows": _gather_rows,
 }
 
 

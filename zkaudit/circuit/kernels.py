@@ -169,10 +169,20 @@ def argmax(x, *, axis, keepdims, select_last_index):
     return np.expand_dims(idx, axis) if keepdims else idx
 
 
+def gather_rows(table, indices):
+    """table[indices[k], :]; an index outside [0, rows) is an error (ValueError)."""
+    idx = np.asarray(indices, dtype=np.int64)
+    bad = np.flatnonzero((idx < 0) | (idx >= table.shape[0]))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"index {int(idx[k])} at position {k} is outside the table's {table.shape[0]} rows")
+    return np.ascontiguousarray(table[idx])
+
+
 KERNELS = {
     "MatMul": matmul, "Conv": conv, "Add": add, "Sub": sub, "Mul": mul, "Requantize": requantize,
     "Relu": relu, "Clip": clip, "Table": table, "MaxPool": maxpool, "AveragePool": averagepool,
     "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Expand": expand, "Gather": gather,
     "Softmax": softmax,
-    "ArgMax": argmax,
+    "ArgMax": argmax, "GatherRows": gather_rows,
 }

@@ -25,6 +25,9 @@ which need a division remainder, which are pure index maps):
     Expand       X                   numpy-broadcast to `shape` (index map)
     Softmax      X                   integer softmax, see `kernels.softmax`
     ArgMax       X                   index of the first (or last) maximum
+    GatherRows   T, I                rows T[I[k], :] of a 2-D table at runtime
+                                     indices (I 1-D; an index outside the
+                                     table's rows is an error, never a row)
 
 `rnd` is round-half-to-even everywhere (the rule of ONNX QuantizeLinear and of
 onnxruntime's requantization), so a value exactly halfway between two
@@ -97,6 +100,8 @@ _SPECS = [
            frozenset({REDUCE, LOOKUP, REMAINDER, CLAMP}), "integer softmax along axis"),
     OpSpec("ArgMax", 1, 1, (("axis", INT), ("keepdims", INT), ("select_last_index", INT)),
            frozenset({REDUCE}), "index of the maximum along axis"),
+    OpSpec("GatherRows", 2, 2, (), frozenset({LOOKUP}),
+           "rows of a 2-D table (weights or activations) at indices computed at run time"),
 ]
 
 OPS: dict[str, OpSpec] = {s.name: s for s in _SPECS}
@@ -108,6 +113,7 @@ TABLE_FUNCTIONS = frozenset({"sigmoid", "tanh", "exp", "erf", "gelu", "leaky_rel
                              "neg", "abs", "round", "sign", "pow", "div", "mod"})
 
 MAX_TABLE_LOG_SIZE = 16  # a lookup table has at most 2^16 entries
+MAX_GATHER_ROWS_LOG = 24  # a GatherRows table has at most 2^24 rows (its lookup's table side)
 ACCUMULATOR_BITS = 32  # MatMul/Conv/Add/Sub/Mul outputs must fit int32
 REQUANT_MULTIPLIER_BITS = 31  # 0 < multiplier < 2^31
 MAX_SHIFT = 62

@@ -52,6 +52,8 @@ def widen(circuit: Circuit, n: int) -> Circuit:
             raise BatchUnsupported(f"node {node.name!r} ({node.op}) works along the batch axis")
         elif node.op == "Gather" and _axis(node, ndim[node.inputs[0]]) == 0:
             raise BatchUnsupported(f"node {node.name!r} (Gather) selects along the batch axis")
+        elif node.op == "GatherRows":  # rows gathered from one table: a batch would share it across samples
+            raise BatchUnsupported(f"node {node.name!r} (GatherRows) gathers table rows; prove one sample at a time")
         elif node.op == "Pad":
             pads = tuple(attrs["pads"])
             if pads[0] or pads[len(pads) // 2]:
