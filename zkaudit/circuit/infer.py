@@ -296,6 +296,9 @@ RULES = {
 }
 
 
+_INT_TYPES = {int, bool}  # a tuple of these is all ints at C speed (a Table's 2^16 values); else the isinstance walk
+
+
 def check_attrs(node: Node) -> None:
     spec = OPS.get(node.op)
     if spec is None:
@@ -310,7 +313,7 @@ def check_attrs(node: Node) -> None:
     for key, kind in spec.attrs:
         v = node.a[key]
         ok = (isinstance(v, int) if kind == "int" else isinstance(v, str) if kind == "str"
-              else isinstance(v, tuple) and all(isinstance(i, int) for i in v))
+              else isinstance(v, tuple) and (set(map(type, v)) <= _INT_TYPES or all(isinstance(i, int) for i in v)))
         if not ok:
             raise InvalidCircuit(node.name, f"attribute {key!r} must be {kind}, got {v!r}")
 

@@ -46,6 +46,8 @@ Z1, Z2 with a, b >= 0 give Y = clip(u, lo, hi) as in `layers.clamp`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from zkaudit.field.constants import P
 from zkaudit.layers.clamp.errors import UnexpectedClaim
 from zkaudit.layers.clamp.proof import SystemProof
@@ -86,12 +88,19 @@ def channels(node, ndim: int) -> tuple[int, list[int], list[int]]:
 
 
 def requantize_system(node, specs) -> System:
-    """The public layout of a Requantize proof (both sides build it)."""
+    """The public layout of a Requantize proof (both sides build it). A pure
+    function of the (immutable) node, its input's range and its output's
+    shape, built once per distinct set of those: a verifier asks for it
+    twice per node (the advice layout, then the proof)."""
+    x = specs[node.inputs[0]]
+    return _system(node, int(x.lo), int(x.hi), tuple(specs[node.output].shape))
+
+
+@lru_cache(maxsize=4096)
+def _system(node, x_lo: int, x_hi: int, shape: tuple[int, ...]) -> System:
     from zkaudit.layers.shapes import UnsupportedLayer
 
     where = f"node {node.name} (Requantize)"
-    x = specs[node.inputs[0]]
-    shape = tuple(specs[node.output].shape)
     a = node.a
     zi, zo, lo, hi = int(a["in_zero_point"]), int(a["out_zero_point"]), int(a["out_min"]), int(a["out_max"])
     axis, ms, ss = channels(node, len(shape))
@@ -99,7 +108,7 @@ def requantize_system(node, specs) -> System:
         raise UnsupportedLayer(f"{where}: {len(ms)} channels along axis {axis} of shape {shape}")
     if hi < lo or any(m <= 0 for m in ms) or any(not 1 <= s <= 62 for s in ss):
         raise UnsupportedLayer(f"{where}: multiplier must be > 0, shift in 0..62, out_min <= out_max")
-    dlo, dhi = int(x.lo) - zi, int(x.hi) - zi
+    dlo, dhi = x_lo - zi, x_hi - zi
     q_ranges = [(_rnd(dlo * m, s), _rnd(dhi * m, s)) for m, s in zip(ms, ss)]
     t_maxes = [max(abs(dlo), abs(dhi)) * m for m in ms]
     # per-channel widths of a, b (their honest ranges), and the widths committed (the max)
