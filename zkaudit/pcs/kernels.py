@@ -233,6 +233,29 @@ def row_dots(mat, vecs, out):
         row_dots_numpy(mat, vecs, out)
 
 
+def block_points(col_points, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, log_sizes, points) for `eval_blocks` from column points of n
+    coordinates (MSB first): each leading 0/1 coordinate picks a half of the
+    row (eq is exact there), so a point whose first coordinates are a
+    block's address folds only that block, with its remaining coordinates
+    (zero-padded to n)."""
+    starts, log_sizes, words = [], [], []
+    zeros = [0] * (2 * n)
+    for x in col_points:
+        bits, i = 0, 0
+        for r in x:
+            if r.c1 or r.c0 > 1:
+                break
+            bits = (bits << 1) | r.c0
+            i += 1
+        starts.append(bits << (n - i))
+        log_sizes.append(n - i)
+        flat = [v for r in x[i:] for v in (r.c0, r.c1)]
+        words.append(flat + zeros[len(flat):])
+    return (np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64),
+            np.array(words, dtype=np.uint64).reshape(len(words), n, 2))
+
+
 def eval_blocks(row, starts, log_sizes, points, out):
     """out[i] = MLE of row's block i at points[i] (see `_eval_blocks`)."""
     work = int(np.sum(np.left_shift(1, np.asarray(log_sizes, dtype=np.int64))))

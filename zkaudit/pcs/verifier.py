@@ -108,21 +108,7 @@ def _inner_with_row(col_points: list[list[Fp2]], row: np.ndarray) -> list[Fp2]:
     than O(row) per claim, all claims in one kernel call.
     `_inner_with_row_reference` is the eq-table form."""
     m, n = len(col_points), row.shape[0].bit_length() - 1
-    starts, log_sizes, words = [], [], []
-    zeros = [0] * (2 * n)
-    for x in col_points:
-        bits, i = 0, 0
-        for r in x:  # MSB first: each leading 0/1 coordinate picks a half
-            if r.c1 or r.c0 > 1:
-                break
-            bits = (bits << 1) | r.c0
-            i += 1
-        starts.append(bits << (n - i))
-        log_sizes.append(n - i)
-        flat = [v for r in x[i:] for v in (r.c0, r.c1)]  # the block's own point, then zeros to n coordinates
-        words.append(flat + zeros[len(flat):])
-    starts, log_sizes = np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64)
-    points = np.array(words, dtype=U64).reshape(m, n, 2)
+    starts, log_sizes, points = k.block_points(col_points, n)
     out = np.empty((m, 2), dtype=U64)
     k.eval_blocks(row, starts, log_sizes, points, out)
     return [_fp2(a, b) for a, b in out.tolist()]  # canonical words from the kernel
