@@ -1,8 +1,11 @@
 """Tree ensembles (issue 17, zkaudit.onnx.ml_trees): skl2onnx's
-TreeEnsembleClassifier / TreeEnsembleRegressor compile into MatMul, Clip and
-ArgMax, agree with onnxruntime (labels exactly on the input grid, scores
-within the stated tolerance), prove and verify; a prover that lies about one
-branch is refused."""
+TreeEnsembleClassifier / TreeEnsembleRegressor compile -- by the paths
+construction (GatherRows along each tree's path, the default) and by the
+dense one (MatMul, Clip and ArgMax over complete trees) -- agree with
+onnxruntime under both (labels exactly on the input grid, scores within the
+stated tolerance), prove and verify; a prover that lies about one branch is
+refused. tests/onnx/test_ml_tree_paths.py holds what only the paths
+construction has."""
 
 from __future__ import annotations
 
@@ -25,6 +28,42 @@ from zkaudit.onnx.ml_trees import Ensemble, grid_thresholds, parse, path_matrix,
 from zkaudit.onnx.values import Act
 
 skl2onnx = pytest.importorskip("skl2onnx", reason="skl2onnx is in the dev extras (pip install -e .[dev])")
+
+CONSTRUCTIONS = ["paths", "dense"]
+PATH_OPS = {"GatherRows", "Gather", "Reshape", "Sub", "Clip", "Add", "MatMul"}
+DENSE_OPS = {"MatMul", "Clip", "Reshape", "Pad", "Mul"}
+HEAD_OPS = {"ArgMax", "Requantize", "Table", "Softmax"}
+
+
+@pytest.fixture(params=CONSTRUCTIONS)
+def construction(request, monkeypatch):
+    """Each test taking it runs under both constructions."""
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    monkeypatch.setattr(ml_trees, "CONSTRUCTION", request.param)
+    return request.param
+
+
+@pytest.fixture
+def dense(monkeypatch):
+    """Tests of the dense construction's own parts (its selection, its path
+    matrix, its branch tensor)."""
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    monkeypatch.setattr(ml_trees, "CONSTRUCTION", "dense")
+
+
+def gather_rows_provable() -> bool:
+    """Whether the prover has a layer for GatherRows yet (the paths
+    construction's proofs wait for it)."""
+    from zkaudit.layers.dispatch_verifier import HANDLERS
+
+    return "GatherRows" in HANDLERS
+
+
+def _needs_gather_rows_layer(construction):
+    if construction == "paths" and not gather_rows_provable():
+        pytest.skip("GatherRows has no proof layer yet (zkaudit/layers/gather_rows)")
 
 
 def _data(name):
@@ -95,12 +134,12 @@ def _prob_tolerance(model):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_trees_agree_with_onnxruntime_on_the_grid(tmp_path, kind):
+def test_trees_agree_with_onnxruntime_on_the_grid(tmp_path, kind, construction):
     model, x = _export(kind)
     onnx.save(model, tmp_path / "m.onnx")
     s = compile_model(tmp_path / "m.onnx", tmp_path / "out", calibration={"X": x})
-    assert set(s.summary["ops"]) <= {"MatMul", "Clip", "Reshape", "ArgMax", "Requantize", "Table", "Softmax", "Pad",
-                                     "Mul"}
+    assert set(s.summary["ops"]) <= (PATH_OPS if construction == "paths" else DENSE_OPS) | HEAD_OPS
+    assert ("GatherRows" in s.summary["ops"]) == (construction == "paths")
     circuit = s.circuit
     from zkaudit.circuit import load_weights
 
@@ -117,7 +156,7 @@ def test_trees_agree_with_onnxruntime_on_the_grid(tmp_path, kind):
     assert s.summary["fidelity"]["outputs"][0]["float_top1_agreement"] >= (0.97 if "iris" in kind else 0.98)
 
 
-def test_default_export_with_zipmap_compiles(tmp_path):
+def test_default_export_with_zipmap_compiles(tmp_path, construction):
     model, x = _export("random_forest_binary", zipmap=True)
     assert "ZipMap" in {n.op_type for n in model.graph.node}
     onnx.save(model, tmp_path / "m.onnx")
@@ -178,7 +217,7 @@ def _every_grid_point(tmp_path, model, calib):
     return circuit, weights, grid, _ort(model, grid), _circuit_outputs(circuit, weights, grid)
 
 
-def test_every_grid_point_takes_onnxruntimes_branch_in_every_mode(tmp_path, small_grid):
+def test_every_grid_point_takes_onnxruntimes_branch_in_every_mode(tmp_path, small_grid, construction):
     """Thresholds on grid points, between them and beyond the range, in all
     four modes: on a small (8-bit) grid, every grid point's label and
     probabilities are onnxruntime's."""
@@ -205,7 +244,7 @@ def test_selection_grid_factors_only_where_smaller():
     assert [selection_grid(f, 1 << 20) for f in (1, 2, 3, 4, 5)] == [None] * 5  # the dense S is no larger
 
 
-def test_rank_one_heads_commit_one_leaf_column():
+def test_rank_one_heads_commit_one_leaf_column(construction):
     from zkaudit.onnx.ml_trees import _one_column
 
     for coef, lam in (([[-1.0, 1.0], [0.0, 0.0]], [1, -1]), ([[0.0, 1.0], [0.0, 0.0]], [0, 1]),
@@ -215,7 +254,8 @@ def test_rank_one_heads_commit_one_leaf_column():
     for coef in (np.eye(2), np.eye(3), np.array([[1.0], [0.0]]), np.zeros((2, 2)), np.array([[1.0, 0.5], [2.0, 1.0]]),
                  np.array([[1.0, -2.0], [0.5, -1.0]])):
         assert _one_column(coef) is None  # full rank, one column, nothing, a non-integer or a larger multiple
-    # a binary gradient boosting model (one score column, labels from [1 - s, s]): T*L leaf values, not T*L*2
+    # a binary gradient boosting model (one score column, labels from [1 - s, s]): one leaf value per leaf (dense:
+    # T*L, paths: R), not two
     model, x = _export("gradient_boosting_binary")
     circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                        "probabilities": (0.0, 1.0)}, name="m")
@@ -224,7 +264,7 @@ def test_rank_one_heads_commit_one_leaf_column():
 
 
 @pytest.mark.parametrize("kind", ["gradient_boosting_binary", "random_forest_binary"])
-def test_factored_selection_computes_the_dense_comparisons(monkeypatch, kind):
+def test_factored_selection_computes_the_dense_comparisons(monkeypatch, kind, dense):
     """The factored node->feature selection against the dense one-hot S (the
     reference): the same comparisons d, hence every output, on every sample."""
     import zkaudit.onnx.ml_trees as ml_trees
@@ -285,7 +325,7 @@ def test_path_matrix_marks_exactly_the_reached_leaf():
     ("three classes, softmax", dict(class_ids=None, labels=(0, 1, 2), post="SOFTMAX", base=[0.1, 0.0, -0.2],
                                     weights=[((0.9, 0.3, 0.1), (0.2, 1.2, 0.2)), ((0.0, 0.0, 0.8), (0.1, 0.1, 0.0))])),
 ], ids=lambda c: c[0])
-def test_two_class_and_multiclass_label_rules_are_onnxruntimes(tmp_path, small_grid, case):
+def test_two_class_and_multiclass_label_rules_are_onnxruntimes(tmp_path, small_grid, case, construction):
     _, kw = case
     model = _one_feature_model([0.25, -0.5], ["BRANCH_LEQ", "BRANCH_LEQ"], kw["weights"], post=kw.get("post", "NONE"),
                                class_ids=kw["class_ids"], base=kw.get("base"), labels=kw.get("labels", (0, 1)))
@@ -302,7 +342,7 @@ def test_two_class_and_multiclass_label_rules_are_onnxruntimes(tmp_path, small_g
     (dict(classlabels_int64s=[3, 7]), "0..K-1"),
     (dict(post_transform="PROBIT"), "PROBIT"),
 ])
-def test_unsupported_tree_variants_are_refused_by_name(tmp_path, change, message):
+def test_unsupported_tree_variants_are_refused_by_name(tmp_path, change, message, construction):
     model = _one_feature_model([0.25], ["BRANCH_LEQ"], [((0.3,), (0.7,))], class_ids=[0])
     node = model.graph.node[0]
     for key, value in change.items():
@@ -318,7 +358,7 @@ def test_unsupported_tree_variants_are_refused_by_name(tmp_path, change, message
     assert not (tmp_path / "out").exists()
 
 
-def test_too_deep_trees_are_refused_with_the_fix(tmp_path):
+def test_too_deep_trees_are_refused_with_the_fix(tmp_path, dense):
     from sklearn.tree import DecisionTreeRegressor
 
     x = np.random.default_rng(0).normal(size=(4096, 3)).astype(np.float32)
@@ -331,9 +371,10 @@ def test_too_deep_trees_are_refused_with_the_fix(tmp_path):
 
 # -- proofs --------------------------------------------------------------------
 
-def test_forest_proves_and_verifies(tmp_path):
+def test_forest_proves_and_verifies(tmp_path, construction):
     from zkaudit import api
 
+    _needs_gather_rows_layer(construction)
     model, x = _export("gradient_boosting_binary")
     onnx.save(model, tmp_path / "m.onnx")
     s = api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"X": x})
@@ -344,7 +385,7 @@ def test_forest_proves_and_verifies(tmp_path):
     assert v.outputs["label"]["output_int"] == expected.reshape(-1).tolist()
 
 
-def test_a_prover_lying_about_one_branch_is_refused():
+def test_a_prover_lying_about_one_branch_is_refused(dense):
     """The honest witness with one node's test flipped (the Clip output of
     one comparison), everything downstream recomputed by the malicious
     prover: the verifier refuses it."""
@@ -363,7 +404,7 @@ def test_a_prover_lying_about_one_branch_is_refused():
     assert not out.accepted
 
 
-def test_no_forgery_through_the_factored_selection(monkeypatch):
+def test_no_forgery_through_the_factored_selection(monkeypatch, dense):
     """The factored selection's tensors -- the two committed one-hots, the
     summing row, the thresholds and the feature grid's padding -- each
     changed in padding and real cells by a prover that recomputes the rest:

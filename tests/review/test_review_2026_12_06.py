@@ -301,6 +301,7 @@ def test_factored_selection_non_one_hot_weights_give_the_executor_output_or_are_
     from zkaudit.onnx.compile import import_model
 
     monkeypatch.setattr(ml_trees, "MIN_FACTORED_SAVING", 1)
+    monkeypatch.setattr(ml_trees, "CONSTRUCTION", "dense")  # the factored selection is the dense construction's
     model, x = _export("decision_tree")
     circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                              "probabilities": (0.0, 1.0)}, name="m")

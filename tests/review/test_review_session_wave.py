@@ -451,9 +451,15 @@ def tree_model():
     from zkaudit.circuit import quantize
     from zkaudit.onnx.compile import import_model
 
+    import zkaudit.onnx.ml_trees as ml_trees
+
     model, x = _export("decision_tree")
-    circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
-                                                             "probabilities": (0.0, 1.0)}, name="m")
+    default, ml_trees.CONSTRUCTION = ml_trees.CONSTRUCTION, "dense"  # the dense construction's leaf indicators
+    try:
+        circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                                 "probabilities": (0.0, 1.0)}, name="m")
+    finally:
+        ml_trees.CONSTRUCTION = default
     name = circuit.inputs[0].name
     for i in range(len(x)):  # a sample whose score s is not zero (so the head's multiples matter)
         sample = {name: quantize(circuit.inputs[0], x[i:i + 1])}

@@ -1,8 +1,43 @@
 """Tree ensembles (`ai.onnx.ml` TreeEnsembleClassifier / TreeEnsembleRegressor,
 as skl2onnx writes scikit-learn's decision trees, random forests and gradient
-boosting) built from the circuit IR's existing ops -- no new op, no new layer
-protocol. For T trees padded to complete binary trees of depth D (N = 2^D - 1
-internal nodes in heap order, L = 2^D leaves), F features, H output columns:
+boosting) built from the circuit IR's ops. Two constructions, chosen by
+CONSTRUCTION: "paths" (the default) walks each tree's path, cost linear in
+T * D; "dense" pads every tree to a complete binary tree, cost T * 2^D, and
+needs no GatherRows. T trees, D the deepest leaf's level, F features, H
+score columns.
+
+Paths. The R real nodes of all trees (no padding) are rows of one committed
+table W (R, 3) = [f, Q, t]: the feature a node tests, its threshold on x's
+integer grid (Q_n below) and its true child's row; each tree's nodes are
+laid out breadth first, so a node's false child is the row after its true
+child. A leaf is a self-loop (f = 0, Q = x's highest integer, so its test
+always holds, t = its own row). `roots` (T,) holds each tree's root row.
+With the input as a table X = Reshape(x, (F, 1)):
+
+    n_0 = roots                                       (T,)
+    for d in 0..D-1:
+        w = GatherRows(W, n_d)                        (T, 3)  each tree's current node
+        f = Reshape(Gather(w, [0], axis 1), (T,))
+        v = GatherRows(X, f)                          (T, 1)  x[f_n]
+        b = Clip(Sub(v, Gather(w, [1])), 0, 1)                b = [x[f_n] > Q_n]: the false branch
+        n_{d+1} = Reshape(Add(Gather(w, [2]), b), (T,))       t_n + b
+    V = GatherRows(leaf values (R, H), n_D)           (T, H)  the reached leaves' values
+    s = MatMul(ones (1, T), V, bias base)             (1, H)
+
+about ten IR nodes per level, T (D + 1) rows gathered from committed tables
+and T D from x; 3R + R H + T committed weights (every leaf of depth < D
+loops to itself for the remaining levels). Where every tree scores one
+column only (gradient boosting's one tree per class and round) the leaf
+table keeps one value per node and s = MatMul(Reshape(V, (1, T)), C, base)
+with C (T, H) the trees' column one-hot: R + T H weights instead of R H. An
+index outside a table has no row: the executor and the GatherRows proof
+refuse it. Trees deeper than MAX_PATH_DEPTH or with more than MAX_PATH_NODES
+nodes in all are refused. The public circuit reveals T, D, F, R and the
+output count: the features tested, the thresholds, each tree's shape and the
+leaf values are committed weights.
+
+Dense. For T trees padded to complete binary trees of depth D (N = 2^D - 1
+internal nodes in heap order, L = 2^D leaves):
 
     d = MatMul(x, -S, bias Q - zx)       (1, T*N)   d = Q_n - q[f_n]: S selects node n's feature
     c = Clip(d, -1, 0)                               c + 1 = b_n = [q[f_n] <= Q_n]  (the node's test)
@@ -48,7 +83,8 @@ nodes_missing_value_tracks_true never applies. BRANCH_EQ / BRANCH_NEQ are
 refused.
 
 Scores. Leaf values and base values are quantized with one scale s_v, the
-finest that keeps the accumulator within int32 for T*L leaves; each tree adds
+finest that keeps the accumulator within int32 for the summed terms (T*L
+leaves dense, T trees on paths); each tree adds
 at most half a step of rounding, so a score is within (T + 1) / 2 * s_v of the
 float sum (`score_tolerance`). Labels follow onnxruntime's rules, checked
 against it in tests/onnx/test_ml_trees.py: argmax (first maximum) for three or
@@ -71,7 +107,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 from zkaudit.circuit import dequantize
-from zkaudit.circuit.ops import ACCUMULATOR_BITS
+from zkaudit.circuit.ops import ACCUMULATOR_BITS, MAX_GATHER_ROWS_LOG
 from zkaudit.onnx.quant import QParams, from_range
 from zkaudit.onnx.values import Act
 
@@ -86,6 +122,11 @@ FACTORED_SELECTION = True  # False: always the dense one-hot S (the reference `_
 # 2^15 committed weights on the 2-core machine (50 trees of depth 4, 30 features, saving 13.5k weights:
 # no faster; 100 trees of depth 6, saving 113k: prove CPU 2.7 -> 1.9 s), so smaller savings keep S dense.
 MIN_FACTORED_SAVING = 1 << 15
+# "paths" (GatherRows along each tree's path, cost T * D) or "dense" (complete trees, cost T * 2^D); the tests
+# and benchmarks set it to compare the two
+CONSTRUCTION = "paths"
+MAX_PATH_DEPTH = 64  # paths: about a dozen IR nodes per level
+MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
 
 
 @dataclass
@@ -105,6 +146,61 @@ class Ensemble:
     def trees(self) -> int:
         return self.features.shape[0]
 
+    @property
+    def sum_terms(self) -> int:
+        """Bound on sum |indicator| over the leaf-value MatMul's inner axis: T*L (g + 1 in {0, 1})."""
+        return self.trees << self.depth
+
+    def scale_leaves(self, factor: float) -> None:
+        self.leaves = self.leaves * factor
+
+
+@dataclass
+class Forest:
+    """Real nodes only, R rows over all trees (the paths construction). Per
+    row: features/thresholds/strict as in Ensemble (0 on leaves), leaf, the
+    rows taken when the test `v <= t` (or `v < t`) holds (on_true) and when
+    it fails (on_false) -- a leaf's own row for both --, values (R, C) leaf
+    values (0 on internal rows), tree_of (R,) the row's tree; roots (T,)
+    each tree's root row; depth the deepest leaf's level (>= 1)."""
+
+    depth: int
+    features: np.ndarray
+    thresholds: np.ndarray
+    strict: np.ndarray
+    leaf: np.ndarray
+    on_true: np.ndarray
+    on_false: np.ndarray
+    values: np.ndarray
+    roots: np.ndarray
+    tree_of: np.ndarray
+    base: np.ndarray
+
+    @property
+    def trees(self) -> int:
+        return len(self.roots)
+
+    @property
+    def rows(self) -> int:
+        return len(self.features)
+
+    @property
+    def sum_terms(self) -> int:
+        """Bound on sum |a| over the score MatMul's inner axis: T ones, each
+        declared in [-2, 1] (`declared_weight_range`), hence 2T."""
+        return 2 * self.trees
+
+    @property
+    def leaves(self) -> np.ndarray:
+        """(T, L, C) every tree's leaf values, L the most leaves of a tree, a
+        tree with fewer repeating its first (for per-tree minima and maxima)."""
+        per_tree = [self.values[(self.tree_of == t) & self.leaf] for t in range(self.trees)]
+        width = max(len(v) for v in per_tree)
+        return np.stack([np.concatenate([v, np.repeat(v[:1], width - len(v), axis=0)]) for v in per_tree])
+
+    def scale_leaves(self, factor: float) -> None:
+        self.values = self.values * factor
+
 
 def _attrs(node) -> dict:
     out = {}
@@ -121,9 +217,37 @@ def _text(v) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
-    """The ensemble of a TreeEnsemble* node (`weight_prefix` 'class' or
-    'target'), padded to complete trees; `fail(what)` builds the error."""
+@dataclass
+class _Nodes:
+    """The trees of a TreeEnsemble* node as read from its attributes,
+    checked to be trees; `depth` is the deepest leaf's level (>= 1)."""
+
+    trees: list
+    roots: dict
+    index: dict
+    modes: list
+    feats: np.ndarray
+    values: np.ndarray
+    true_ids: np.ndarray
+    false_ids: np.ndarray
+    leaf_values: dict
+    depth: int
+    base: np.ndarray
+
+    def next_nodes(self, i: int) -> tuple[int, int]:
+        """Node i's (true, false) children in the convention `v <= t` / `v < t`
+        is "true": BRANCH_GTE / BRANCH_GT are the negations of LT / LEQ, so
+        their branches are swapped."""
+        on_true, on_false = int(self.true_ids[i]), int(self.false_ids[i])
+        if self.modes[i] in ("BRANCH_GTE", "BRANCH_GT"):
+            on_true, on_false = on_false, on_true
+        return on_true, on_false
+
+    def strict(self, i: int) -> bool:
+        return self.modes[i] in ("BRANCH_LT", "BRANCH_GTE")
+
+
+def _read(node, fail, weight_prefix: str, columns: int) -> _Nodes:
     at = _attrs(node)
     need = ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_truenodeids",
             "nodes_falsenodeids", "nodes_values"]
@@ -183,33 +307,6 @@ def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
                 depth = max(depth, d)
             else:
                 stack += [(int(true_ids[i]), d + 1), (int(false_ids[i]), d + 1)]
-    depth = max(depth, 1)
-    if depth > MAX_DEPTH or len(trees) << depth > MAX_LEAVES:
-        raise fail(f"{len(trees)} trees of depth {depth}: at most depth {MAX_DEPTH} and {MAX_LEAVES} padded leaves "
-                   f"(trees x 2^depth) are supported; train with a smaller max_depth")
-
-    n_int, n_leaf = (1 << depth) - 1, 1 << depth
-    features = np.full((len(trees), n_int), -1, np.int64)
-    thresholds = np.zeros((len(trees), n_int), values.dtype)
-    strict = np.zeros((len(trees), n_int), bool)
-    leaves = np.zeros((len(trees), n_leaf, columns))
-    for ti, t in enumerate(trees):
-        stack = [(roots[t], 0, 0)]  # (node id, level, position in level)
-        while stack:
-            n, k, j = stack.pop()
-            i = index[(t, n)]
-            if modes[i] == "LEAF":
-                span = 1 << (depth - k)
-                leaves[ti, j * span:(j + 1) * span] = leaf_values.get((t, n), np.zeros(columns))
-                continue
-            heap = (1 << k) - 1 + j
-            on_true, on_false = int(true_ids[i]), int(false_ids[i])
-            if modes[i] in ("BRANCH_GTE", "BRANCH_GT"):  # x >= t is not (x < t): swap the branches
-                on_true, on_false = on_false, on_true
-            features[ti, heap] = feats[i]
-            thresholds[ti, heap] = values[i]
-            strict[ti, heap] = modes[i] in ("BRANCH_LT", "BRANCH_GTE")
-            stack += [(on_true, k + 1, 2 * j), (on_false, k + 1, 2 * j + 1)]
     base = np.zeros(columns)
     if "base_values" in at and len(at["base_values"]):
         b = np.asarray(at["base_values"], np.float64).reshape(-1)
@@ -218,19 +315,92 @@ def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
         if b.size != columns:
             raise fail(f"base_values has {b.size} values, expected {columns}")
         base = b
-    return Ensemble(depth, features, thresholds, strict, leaves, base)
+    return _Nodes(trees, roots, index, modes, feats, values, true_ids, false_ids, leaf_values, max(depth, 1), base)
 
 
-def grid_thresholds(x: Act, ens: Ensemble) -> np.ndarray:
-    """Q (T, N): the largest grid integer q whose value v(q) passes each
-    node's test (v <= t, or v < t when strict), in onnxruntime's precision;
-    x's lowest integer - 1 where none does. Padded nodes get 0."""
+def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
+    """The ensemble of a TreeEnsemble* node (`weight_prefix` 'class' or
+    'target'), padded to complete trees; `fail(what)` builds the error."""
+    nd = _read(node, fail, weight_prefix, columns)
+    trees, depth = nd.trees, nd.depth
+    if depth > MAX_DEPTH or len(trees) << depth > MAX_LEAVES:
+        raise fail(f"{len(trees)} trees of depth {depth}: at most depth {MAX_DEPTH} and {MAX_LEAVES} padded leaves "
+                   f"(trees x 2^depth) are supported by the dense construction; train with a smaller max_depth")
+
+    n_int, n_leaf = (1 << depth) - 1, 1 << depth
+    features = np.full((len(trees), n_int), -1, np.int64)
+    thresholds = np.zeros((len(trees), n_int), nd.values.dtype)
+    strict = np.zeros((len(trees), n_int), bool)
+    leaves = np.zeros((len(trees), n_leaf, columns))
+    for ti, t in enumerate(trees):
+        stack = [(nd.roots[t], 0, 0)]  # (node id, level, position in level)
+        while stack:
+            n, k, j = stack.pop()
+            i = nd.index[(t, n)]
+            if nd.modes[i] == "LEAF":
+                span = 1 << (depth - k)
+                leaves[ti, j * span:(j + 1) * span] = nd.leaf_values.get((t, n), np.zeros(columns))
+                continue
+            heap = (1 << k) - 1 + j
+            on_true, on_false = nd.next_nodes(i)
+            features[ti, heap] = nd.feats[i]
+            thresholds[ti, heap] = nd.values[i]
+            strict[ti, heap] = nd.strict(i)
+            stack += [(on_true, k + 1, 2 * j), (on_false, k + 1, 2 * j + 1)]
+    return Ensemble(depth, features, thresholds, strict, leaves, nd.base)
+
+
+def parse_paths(node, fail, weight_prefix: str, columns: int) -> Forest:
+    """The ensemble of a TreeEnsemble* node as a table of its real nodes
+    (`Forest`, the paths construction): each tree's nodes in breadth-first
+    order from its root, a node's true child directly followed by its false
+    child, the trees one after another."""
+    nd = _read(node, fail, weight_prefix, columns)
+    rows: dict[tuple[int, int], int] = {}
+    for t in nd.trees:
+        queue = [nd.roots[t]]
+        for n in queue:  # grows while it is walked: breadth first
+            rows[(t, n)] = len(rows)
+            i = nd.index[(t, n)]
+            if nd.modes[i] != "LEAF":
+                queue += list(nd.next_nodes(i))
+    r_count = len(rows)
+    if nd.depth > MAX_PATH_DEPTH or r_count > MAX_PATH_NODES:
+        raise fail(f"{len(nd.trees)} trees of depth {nd.depth} with {r_count} nodes: at most depth {MAX_PATH_DEPTH} "
+                   f"and {MAX_PATH_NODES} nodes are supported; train with a smaller max_depth")
+    features = np.zeros(r_count, np.int64)
+    thresholds = np.zeros(r_count, nd.values.dtype)
+    strict = np.zeros(r_count, bool)
+    leaf = np.zeros(r_count, bool)
+    on_true = np.arange(r_count, dtype=np.int64)  # a leaf loops to itself
+    on_false = np.arange(r_count, dtype=np.int64)
+    values = np.zeros((r_count, columns))
+    for (t, n), r in rows.items():
+        i = nd.index[(t, n)]
+        if nd.modes[i] == "LEAF":
+            leaf[r] = True
+            values[r] = nd.leaf_values.get((t, n), np.zeros(columns))
+            continue
+        yes, no = nd.next_nodes(i)
+        features[r], thresholds[r], strict[r] = nd.feats[i], nd.values[i], nd.strict(i)
+        on_true[r], on_false[r] = rows[(t, yes)], rows[(t, no)]
+    position = {t: ti for ti, t in enumerate(nd.trees)}
+    tree_of = np.array([position[t] for (t, _) in rows], np.int64)
+    roots = np.array([rows[(t, nd.roots[t])] for t in nd.trees], np.int64)
+    return Forest(nd.depth, features, thresholds, strict, leaf, on_true, on_false, values, roots, tree_of, nd.base)
+
+
+def grid_thresholds(x: Act, ens: Ensemble | Forest) -> np.ndarray:
+    """Q (T, N), or (R,) for a Forest: the largest grid integer q whose
+    value v(q) passes each node's test (v <= t, or v < t when strict), in
+    onnxruntime's precision; x's lowest integer - 1 where none does. Padded
+    nodes and leaves get 0."""
     spec = x.spec
     grid = np.arange(spec.lo, spec.hi + 1, dtype=np.int64)
     real = dequantize(spec.__class__(spec.name, spec.shape, spec.lo, spec.hi, x.scale, x.zero_point), grid)
     real = real.astype(np.float32).astype(ens.thresholds.dtype)  # the float32 input onnxruntime compares
     q = np.zeros(ens.features.shape, np.int64)
-    real_nodes = ens.features >= 0
+    real_nodes = ~ens.leaf if isinstance(ens, Forest) else ens.features >= 0
     t = ens.thresholds[real_nodes]
     side = np.where(ens.strict[real_nodes], 0, 1)
     passed = np.where(side == 1, np.searchsorted(real, t, side="right"), np.searchsorted(real, t, side="left"))
@@ -333,11 +503,106 @@ def leaf_indicators(imp, x: Act, ens: Ensemble, hint: str):
     return b.emit("Reshape", [g], hint + "/leaves", shape=(1, t_count * n_leaf))
 
 
-def leaf_scale(ens: Ensemble, heads: list[tuple[np.ndarray, np.ndarray]]) -> float:
+def path_rows(imp, x: Act, forest: Forest, hint: str):
+    """The spec of n_D (T,): the row of the leaf each tree reaches, walked
+    down one level per step (see the module docstring, "Paths")."""
+    b = imp.b
+    t_count, f_count = forest.trees, x.shape[-1]
+    if len(x.shape) != 2 or x.shape[0] != 1:
+        raise imp.fail(f"input of shape {x.shape}: tree ensembles take one row of features (1, F)")
+    if forest.features.max(initial=0) >= f_count:
+        raise imp.fail(f"a node tests feature {int(forest.features.max())} but the input has {f_count} features")
+    if forest.rows > 1 << MAX_GATHER_ROWS_LOG:
+        raise imp.fail(f"{forest.rows} tree nodes: at most 2^{MAX_GATHER_ROWS_LOG} are supported")
+    inner = ~forest.leaf
+    if np.any(forest.on_false[inner] != forest.on_true[inner] + 1):
+        raise imp.fail("internal error: a node's false child is not the row after its true child")
+    # [f, Q, next if true]; the false child is the next row, so n' = t + b. A leaf tests x[0] <= x's
+    # highest integer (always true) and loops to itself.
+    q = np.where(inner, grid_thresholds(x, forest), x.spec.hi)
+    nodes = np.stack([forest.features, q, forest.on_true], axis=1)
+    table = b.add_weight(hint + "/nodes", nodes)
+    n = b.add_weight(hint + "/roots", forest.roots)
+    feature_table = b.emit("Reshape", [x.spec], hint + "/feature_table", shape=(f_count, 1))
+    for d in range(forest.depth):
+        level = f"{hint}/level{d}"
+        row = b.emit("GatherRows", [table, n], level + "/node")  # (T, 3)
+        f = b.emit("Gather", [row], level + "/feature", axis=1, indices=[0])
+        f = b.emit("Reshape", [f], level + "/feature_index", shape=(t_count,))
+        thr = b.emit("Gather", [row], level + "/threshold", axis=1, indices=[1])
+        on_true = b.emit("Gather", [row], level + "/on_true", axis=1, indices=[2])
+        xv = b.emit("GatherRows", [feature_table, f], level + "/value")  # (T, 1): x[f_n]
+        c = b.emit("Sub", [xv, thr], level + "/compare", a_zero_point=0, b_zero_point=0)
+        bit = b.emit("Clip", [c], level + "/branch", lo=0, hi=1)  # 1 iff x[f_n] > Q_n: the false branch
+        nxt = b.emit("Add", [on_true, bit], level + "/next", a_zero_point=0, b_zero_point=0)
+        n = b.emit("Reshape", [nxt], level + "/rows", shape=(t_count,))
+    return n
+
+
+def _tree_columns(forest: Forest, table: np.ndarray) -> np.ndarray | None:
+    """(T, H) one-hot of the one column each tree's leaves score, when every
+    tree scores at most one of H >= 2 columns (gradient boosting writes one
+    tree per class and round); else None."""
+    if table.shape[1] < 2:
+        return None
+    used = np.zeros((forest.trees, table.shape[1]), bool)
+    np.logical_or.at(used, forest.tree_of, table != 0)
+    return used.astype(np.int64) if np.all(used.sum(axis=1) <= 1) else None
+
+
+def _path_sums(imp, reached, forest: Forest, scale: float, hint: str):
+    """The paths construction's sums. Every head's leaf-value columns are
+    one committed table (R, H) gathered once at the reached rows (T, H);
+    each head's columns (a Gather where there are several heads) are summed
+    over the trees by MatMul(ones (1, T), ., bias base). Where each tree
+    scores one column only (`_tree_columns`), a head keeps one value per
+    node and the sum is MatMul(values (1, T), one-hot (T, H), bias base):
+    R + T*H weights instead of R*H."""
+    b = imp.b
+    shared: dict = {}
+
+    def head_sum(plans, k):
+        if not shared:  # every head's columns, gathered once
+            tables = [np.rint(forest.values @ cols / scale).astype(np.int64) for cols, *_ in plans]
+            picks = [_tree_columns(forest, t) for t in tables]
+            tables = [t if p is None else t.sum(axis=1, keepdims=True) for t, p in zip(tables, picks)]
+            name = plans[0][2] if len(plans) == 1 else hint + "/heads"
+            values = b.add_weight(name + "/leaf_values", np.concatenate(tables, axis=1))
+            shared.update(rows=b.emit("GatherRows", [values, reached], name + "/reached"),  # (T, H)
+                          starts=np.cumsum([0] + [t.shape[1] for t in tables]).tolist(), picks=picks)
+        _, base, weight_hint, name = plans[k]
+        rows, start, stop, pick = shared["rows"], shared["starts"][k], shared["starts"][k + 1], shared["picks"][k]
+        v = rows if len(plans) == 1 else b.emit("Gather", [rows], weight_hint + "/reached", axis=1,
+                                                indices=list(range(start, stop)))
+        bias = b.add_weight(weight_hint + "/base", base)
+        if pick is None:
+            if "ones" not in shared:
+                shared["ones"] = b.add_weight(hint + "/sum_trees", np.ones((1, forest.trees), np.int64))
+            return b.emit("MatMul", [shared["ones"], v, bias], name, a_zero_point=0, b_zero_point=0)
+        v = b.emit("Reshape", [v], weight_hint + "/by_tree", shape=(1, forest.trees))
+        return b.emit("MatMul", [v, b.add_weight(weight_hint + "/tree_columns", pick), bias], name,
+                      a_zero_point=0, b_zero_point=0)
+
+    return head_sum
+
+
+def _parse(node, fail, weight_prefix: str, columns: int):
+    return (parse_paths if CONSTRUCTION == "paths" else parse)(node, fail, weight_prefix, columns)
+
+
+def _reach(imp, x: Act, ens, scale: float, hint: str):
+    """The `sums` of the construction `ens` was parsed for (its traversal
+    emitted first)."""
+    if isinstance(ens, Forest):
+        return _path_sums(imp, path_rows(imp, x, ens, hint), ens, scale, hint)
+    return _dense_sums(imp, leaf_indicators(imp, x, ens, hint), ens, scale)
+
+
+def leaf_scale(ens: Ensemble | Forest, heads: list[tuple[np.ndarray, np.ndarray]]) -> float:
     """One scale for every head's leaf values: as fine as the int32 accumulator
-    allows for T*L leaves (and MAX_LEAF_BITS), coarse enough for the biases."""
-    leaves = ens.trees << ens.depth
-    bits = min(MAX_LEAF_BITS, int(math.floor(math.log2(2 ** (ACCUMULATOR_BITS - 2) / leaves))))
+    allows for the summed terms (T*L leaves dense, T trees on paths; and
+    MAX_LEAF_BITS), coarse enough for the biases."""
+    bits = min(MAX_LEAF_BITS, int(math.floor(math.log2(2 ** (ACCUMULATOR_BITS - 2) / ens.sum_terms))))
     peak_leaf = max(float(np.max(np.abs(ens.leaves @ coef), initial=0.0)) for coef, _ in heads)
     peak_bias = max(float(np.max(np.abs(ens.base @ coef + const), initial=0.0)) for coef, const in heads)
     scale = max(peak_leaf / (2 ** bits - 1), peak_bias / 2 ** (ACCUMULATOR_BITS - 3), 1e-30)
@@ -362,38 +627,62 @@ def _one_column(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return v[:, None], np.rint(lam).astype(np.int64)
 
 
-def head(imp, g, ens: Ensemble, coef: np.ndarray, const: np.ndarray, scale: float, hint: str, parts=None):
-    """The scores s = base @ coef + const + sum of reached leaves @ coef, as
-    integers at `scale`: a MatMul of the leaf indicators by the leaf values.
-    When the columns are integer multiples of one (a binary model's [c - s,
-    s]), the leaves are committed once, for s, and the columns come from a
-    (1, 1) x (1, H) MatMul: T*L weights instead of T*L*H (the weight
-    commitment's range checks and hash link are paid per weight)."""
+def _dense_sums(imp, g, ens: Ensemble, scale: float):
+    """The dense construction's sums: for each head, MatMul(g, leaf values,
+    bias base) -- the reached leaves' values (g + 1 is their indicator)."""
     b = imp.b
-    single = _one_column(coef)
-    cols = single[0] if single else coef
-    values = np.rint((ens.leaves @ cols).reshape(-1, cols.shape[1]) / scale).astype(np.int64)
-    base = np.rint((ens.base @ cols + (0 if single else const)) / scale).astype(np.int64)
-    s = b.emit("MatMul", [g, b.add_weight(hint + "/leaf_values", values), b.add_weight(hint + "/base", base)],
-               hint if single is None else hint + "/score", a_zero_point=-1, b_zero_point=0)
-    if single is None:
-        return s
-    lam = single[1]
-    bias = np.rint(np.asarray(const, np.float64) / scale).astype(np.int64)
-    if parts is not None:  # the caller's label test reads s, the multiples and the offsets
-        parts.update(score=s, multiples=lam, offsets=bias)
-    return b.emit("MatMul", [s, b.add_weight(hint + "/columns", lam[None, :]), b.add_weight(hint + "/offsets", bias)],
-                  hint, a_zero_point=0, b_zero_point=0)
+
+    def head_sum(plans, k):
+        cols, base, weight_hint, name = plans[k]
+        values = np.rint((ens.leaves @ cols).reshape(-1, cols.shape[1]) / scale).astype(np.int64)
+        return b.emit("MatMul", [g, b.add_weight(weight_hint + "/leaf_values", values),
+                                 b.add_weight(weight_hint + "/base", base)], name, a_zero_point=-1, b_zero_point=0)
+
+    return head_sum
 
 
-def score_tolerance(ens: Ensemble, scale: float) -> float:
+def emit_heads(imp, head_sum, ens, heads, scale: float, parts=None) -> list:
+    """The scores s = base @ coef + const + sum of reached leaves @ coef, as
+    integers at `scale`, for each head (coef, const, hint); `head_sum(plans,
+    k)` emits head k's sum of the reached leaves' values (`_dense_sums`,
+    `_path_sums`). When a head's columns are integer multiples of one (a
+    binary model's [c - s, s]), the leaves are committed once, for s, and the
+    columns come from a (1, 1) x (1, H) MatMul: one leaf value per leaf
+    instead of H (the weight commitment's range checks and hash link are paid
+    per weight); `parts` (if given) receives the first head's s, multiples
+    and offsets for the label test."""
+    b = imp.b
+    plans, singles = [], []
+    for coef, const, hint in heads:
+        single = _one_column(coef)
+        cols = single[0] if single else coef
+        base = np.rint((ens.base @ cols + (0 if single else const)) / scale).astype(np.int64)
+        plans.append((cols, base, hint, hint if single is None else hint + "/score"))
+        singles.append(single)
+    out = []
+    for k, (single, (coef, const, hint)) in enumerate(zip(singles, heads)):
+        s = head_sum(plans, k)
+        if single is None:
+            out.append(s)
+            continue
+        lam = single[1]
+        bias = np.rint(np.asarray(const, np.float64) / scale).astype(np.int64)
+        if parts is not None and k == 0:  # the caller's label test reads s, the multiples and the offsets
+            parts.update(score=s, multiples=lam, offsets=bias)
+        out.append(b.emit("MatMul", [s, b.add_weight(hint + "/columns", lam[None, :]),
+                                     b.add_weight(hint + "/offsets", bias)],
+                          hint, a_zero_point=0, b_zero_point=0))
+    return out
+
+
+def score_tolerance(ens: Ensemble | Forest, scale: float) -> float:
     """The most an exact score differs from the float sum: half a step per
     tree, for the base value and for a one-column head's offset (the
     thresholds add nothing on the grid)."""
     return (ens.trees + 2) / 2 * scale
 
 
-def _static_range(ens: Ensemble, coef, const) -> tuple[float, float]:
+def _static_range(ens: Ensemble | Forest, coef, const) -> tuple[float, float]:
     per_tree = ens.leaves @ coef  # (T, L, H)
     lo = ens.base @ coef + const + per_tree.min(axis=1).sum(axis=0)
     hi = ens.base @ coef + const + per_tree.max(axis=1).sum(axis=0)
@@ -453,14 +742,14 @@ def TreeEnsembleRegressor(imp, node):
     if agg not in ("SUM", "AVERAGE"):
         raise imp.fail(f"aggregate_function {agg} is not supported (SUM and AVERAGE are)")
     targets = int(at.get("n_targets", 1))
-    ens = parse(node, imp.fail, "target", targets)
+    ens = _parse(node, imp.fail, "target", targets)
     if agg == "AVERAGE":  # onnxruntime: the mean over trees, then the base values
-        ens.leaves = ens.leaves / ens.trees
+        ens.scale_leaves(1.0 / ens.trees)
     x = _features(imp, node.input[0])
-    g = leaf_indicators(imp, x, ens, hint)
     heads = [(np.eye(targets), np.zeros(targets))]
     scale = leaf_scale(ens, heads)
-    imp.set(node.output[0], _exact(head(imp, g, ens, *heads[0], scale, hint + "/scores"), scale))
+    (scores,) = emit_heads(imp, _reach(imp, x, ens, scale, hint), ens, [(*heads[0], hint + "/scores")], scale)
+    imp.set(node.output[0], _exact(scores, scale))
 
 
 def _label(imp, label_scores, parts: dict, hint: str):
@@ -496,7 +785,7 @@ def TreeEnsembleClassifier(imp, node):
     post = _text(at.get("post_transform", "NONE"))
     if post not in ("NONE", "LOGISTIC", "SOFTMAX"):
         raise imp.fail(f"post_transform {post} is not supported (NONE, LOGISTIC and SOFTMAX are)")
-    ens = parse(node, imp.fail, "class", k)
+    ens = _parse(node, imp.fail, "class", k)
     used = set(np.asarray(at.get("class_ids", []), np.int64).tolist())
     eye, zeros = np.eye(k), np.zeros(k)
     if k > 2:
@@ -520,12 +809,12 @@ def TreeEnsembleClassifier(imp, node):
         raise imp.fail(f"a two-class model scoring only class ids {sorted(used)} is not supported")
 
     x = _features(imp, node.input[0])
-    g = leaf_indicators(imp, x, ens, hint)
     scale = leaf_scale(ens, [label_head, prob_head])
     same = all(np.array_equal(a, b) for a, b in zip(label_head, prob_head))
     parts: dict = {}
-    label_scores = head(imp, g, ens, *label_head, scale, hint + "/label_scores", parts if k == 2 else None)
-    scores = label_scores if same else head(imp, g, ens, *prob_head, scale, hint + "/scores")
+    heads = [(*label_head, hint + "/label_scores")] + ([] if same else [(*prob_head, hint + "/scores")])
+    outs = emit_heads(imp, _reach(imp, x, ens, scale, hint), ens, heads, scale, parts if k == 2 else None)
+    label_scores, scores = outs[0], outs[-1]
     label = _label(imp, label_scores, parts, hint)
     imp.set(node.output[0], Act(label, None, 0, (label.lo, label.hi), False))
     if len(node.output) < 2 or not node.output[1]:
