@@ -18,7 +18,7 @@ from zkaudit.field.constants import P as _P
 from zkaudit.hash import kernels
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import M_E, NUM_ROUNDS, ROUNDS, LaneClaim, next_claim, round_spec, through_matrix
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.prover import _Run
@@ -36,6 +36,12 @@ def trace(states: np.ndarray) -> np.ndarray:
     out = np.empty((NUM_ROUNDS + 1, WIDTH, x.shape[0]), dtype=U64)
     kernels.trace_rows(x, out, kernels.RC_EXTERNAL, kernels.RC_INTERNAL)
     return out
+
+
+def trace_into(states: np.ndarray, layers: np.ndarray, offset: int) -> None:
+    """`trace` of B' states into columns offset .. offset + B' of (31, 8, B) layers."""
+    x = np.ascontiguousarray(states, dtype=U64)
+    kernels.trace_rows(x, layers, kernels.RC_EXTERNAL, kernels.RC_INTERNAL, offset)
 
 
 def _plus(column: np.ndarray, c) -> np.ndarray:
@@ -57,17 +63,18 @@ def _suffix_eq(z) -> np.ndarray:
 
 def _times_line(prefix: Fp2, zj: Fp2, s: np.ndarray) -> list:
     """g(t) = l(t) s(t), l(t) = prefix (z_j t + (1 - z_j)(1 - t)) = l0 + t (l1 - l0),
-    on int pairs; g(1) left None (the drivers fill in claim - g(0))."""
+    on int pairs (one reduction per coordinate, the trusted constructor:
+    360 rounds a proof); g(1) left None (the drivers fill in claim - g(0))."""
     l0 = prefix * (Fp2(1) - zj)
     dl = prefix * zj - l0
+    a0, a1, d0, d1 = l0.c0, l0.c1, dl.c0, dl.c1
     out = []
-    for t in range(s.shape[0]):
+    for t, (b0, b1) in enumerate(s.tolist()):
         if t == 1:
             out.append(None)
             continue
-        a0, a1 = (l0.c0 + t * dl.c0) % _P, (l0.c1 + t * dl.c1) % _P
-        b0, b1 = int(s[t, 0]), int(s[t, 1])
-        out.append(Fp2((a0 * b0 + 7 * a1 * b1) % _P, (a0 * b1 + a1 * b0) % _P))
+        x0, x1 = a0 + t * d0, a1 + t * d1
+        out.append(_fp2((x0 * b0 + 7 * x1 * b1) % _P, (x0 * b1 + x1 * b0) % _P))
     return out
 
 

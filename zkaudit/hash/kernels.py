@@ -172,27 +172,41 @@ def _hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
         out[i, 3] = y[3]
 
 
+@njit(cache=True)
+def _trace_one(states, trace, i, col, rc_ext, rc_int):
+    """Every layer of permute(states[i]) into column `col` of the trace."""
+    n_int = rc_int.shape[0]
+    x0, x1, x2, x3, x4, x5, x6, x7 = _external_linear(states[i, 0], states[i, 1], states[i, 2], states[i, 3],
+                                                      states[i, 4], states[i, 5], states[i, 6], states[i, 7])
+    trace[0, 0, col], trace[0, 1, col], trace[0, 2, col], trace[0, 3, col] = x0, x1, x2, x3
+    trace[0, 4, col], trace[0, 5, col], trace[0, 6, col], trace[0, 7, col] = x4, x5, x6, x7
+    for r in range(8 + n_int):
+        if r < 4 or r >= 4 + n_int:
+            e = r if r < 4 else r - n_int
+            x0, x1, x2, x3, x4, x5, x6, x7 = _external_round(x0, x1, x2, x3, x4, x5, x6, x7, rc_ext, e)
+        else:
+            x0 = _sbox(add(x0, rc_int[r - 4]))
+            x0, x1, x2, x3, x4, x5, x6, x7 = _internal_linear(x0, x1, x2, x3, x4, x5, x6, x7)
+        trace[r + 1, 0, col], trace[r + 1, 1, col], trace[r + 1, 2, col], trace[r + 1, 3, col] = x0, x1, x2, x3
+        trace[r + 1, 4, col], trace[r + 1, 5, col], trace[r + 1, 6, col], trace[r + 1, 7, col] = x4, x5, x6, x7
+
+
 @njit(parallel=True, cache=True)
 def _trace_rows(states, trace, rc_ext, rc_int):
     """Every layer of the permutation, lane-major, for the data-parallel GKR
     (`zkaudit.hash.gkr`): trace[0, k, i] is lane k of M_E states[i], and
     trace[r + 1, k, i] lane k after round r (4 full, 22 partial, 4 full:
     add constants, S-box, linear layer); trace[30] is permute(states[i])."""
-    n_int = rc_int.shape[0]
     for i in prange(states.shape[0]):
-        x0, x1, x2, x3, x4, x5, x6, x7 = _external_linear(states[i, 0], states[i, 1], states[i, 2], states[i, 3],
-                                                          states[i, 4], states[i, 5], states[i, 6], states[i, 7])
-        trace[0, 0, i], trace[0, 1, i], trace[0, 2, i], trace[0, 3, i] = x0, x1, x2, x3
-        trace[0, 4, i], trace[0, 5, i], trace[0, 6, i], trace[0, 7, i] = x4, x5, x6, x7
-        for r in range(8 + n_int):
-            if r < 4 or r >= 4 + n_int:
-                e = r if r < 4 else r - n_int
-                x0, x1, x2, x3, x4, x5, x6, x7 = _external_round(x0, x1, x2, x3, x4, x5, x6, x7, rc_ext, e)
-            else:
-                x0 = _sbox(add(x0, rc_int[r - 4]))
-                x0, x1, x2, x3, x4, x5, x6, x7 = _internal_linear(x0, x1, x2, x3, x4, x5, x6, x7)
-            trace[r + 1, 0, i], trace[r + 1, 1, i], trace[r + 1, 2, i], trace[r + 1, 3, i] = x0, x1, x2, x3
-            trace[r + 1, 4, i], trace[r + 1, 5, i], trace[r + 1, 6, i], trace[r + 1, 7, i] = x4, x5, x6, x7
+        _trace_one(states, trace, i, i, rc_ext, rc_int)
+
+
+@njit(parallel=True, cache=True)
+def _trace_rows_into(states, trace, offset, rc_ext, rc_int):
+    """`_trace_rows` into columns offset .. offset + n of a wider trace (a
+    Merkle tree traced level by level into the GKR's one batch)."""
+    for i in prange(states.shape[0]):
+        _trace_one(states, trace, i, offset + i, rc_ext, rc_int)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -222,12 +236,19 @@ def hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
         hash_leaf_rows_numpy(blocks, tag, out, rc_ext, rc_int)
 
 
-def trace_rows(states, trace, rc_ext, rc_int):
-    """Every layer of the permutation, lane-major (see `_trace_rows`)."""
-    if jit.use_kernel(states.shape[0] * STATE_WEIGHT, NUMPY_BELOW, _trace_rows):
-        _trace_rows(states, trace, rc_ext, rc_int)
+def trace_rows(states, trace, rc_ext, rc_int, offset: int = 0):
+    """Every layer of the permutation, lane-major (see `_trace_rows`), into
+    trace[:, :, offset : offset + n]."""
+    n = states.shape[0]
+    whole = offset == 0 and trace.shape[2] == n
+    kernel = _trace_rows if whole else _trace_rows_into
+    if jit.use_kernel(n * STATE_WEIGHT, NUMPY_BELOW, kernel):
+        if whole:
+            _trace_rows(states, trace, rc_ext, rc_int)
+        else:
+            _trace_rows_into(states, trace, offset, rc_ext, rc_int)
     else:
-        trace_rows_numpy(states, trace, rc_ext, rc_int)
+        trace_rows_numpy(states, trace[:, :, offset: offset + n], rc_ext, rc_int)
 
 
 # ---------------------------------------------------------------- numpy paths

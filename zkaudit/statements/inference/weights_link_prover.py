@@ -21,10 +21,20 @@ def _ext(v) -> Fp2:
     return v if isinstance(v, Fp2) else Fp2.from_base(v) if isinstance(v, Fp) else Fp2(int(v))
 
 
+# States up to which the witness keeps the GKR's trace from building the
+# tree (31 x 8 words each: 2^15 states, 64 MB) for the link proof to use.
+# Past it the tree is built sparse (`hash.merkle`) and the proof traces the
+# states again.
+TRACE_KEPT_UP_TO = 1 << 15
+
+
 class LinkWitness:
     """The tree of the registered commitment, laid out for the proof: the
     digest table D (2L, 4) in heap order, the permutation inputs X (2L, 8)
-    and the salt table."""
+    and the salt table. Built by tracing the tree level by level into the
+    GKR's batch (`_build`: one pass of permutations serves the root check
+    and the proof) or, for big trees, as a sparse Merkle tree
+    (`_build_reference`, the same D and X)."""
 
     def __init__(self, plan: wl.LinkPlan, weights, salt):
         values = [np.asarray(weights[t.name], dtype=np.int64) for t in plan.layouts]
@@ -38,6 +48,40 @@ class LinkWitness:
         return out
 
     def _build(self, plan: wl.LinkPlan, msg: np.ndarray, salt, *, check: bool) -> None:
+        from zkaudit.hash.merkle import leaf_blocks, num_leaves_for
+
+        big_l = plan.num_leaves
+        self.layers = None
+        if msg.shape[0] < 1 or num_leaves_for(msg.shape[0]) != big_l or 2 * big_l > TRACE_KEPT_UP_TO:
+            self._build_reference(plan, msg, salt, check=check)
+            return
+        from zkaudit.hash import gkr_prover
+
+        states = np.zeros((2 * big_l, wl.WIDTH), dtype=U64)
+        states[big_l:, :LEAF_RATE] = leaf_blocks(msg)
+        states[big_l:, LEAF_RATE] = U64(LEAF_TAG)
+        layers = np.empty((gkr_prover.NUM_ROUNDS + 1, wl.WIDTH, 2 * big_l), dtype=U64)
+        digests = np.zeros((2 * big_l, DIGEST_LEN), dtype=U64)
+        # level by level from the leaves (heap order: level h is rows L/2^h .. 2L/2^h), the
+        # permutation outputs' first four lanes being the digests; node i's input is D[2i] || D[2i + 1]
+        lo = big_l
+        while lo >= 1:
+            if lo < big_l:
+                states[lo: 2 * lo] = digests[2 * lo: 4 * lo].reshape(lo, wl.WIDTH)
+            gkr_prover.trace_into(states[lo: 2 * lo], layers, lo)
+            digests[lo: 2 * lo] = layers[gkr_prover.NUM_ROUNDS, :DIGEST_LEN, lo: 2 * lo].T
+            lo //= 2
+        gkr_prover.trace_into(states[:1], layers, 0)  # row 0: the zero state, as the batch has it
+        if check and tuple(int(v) for v in digests[1]) != tuple(plan.record.root):
+            raise hc.WeightOpeningMismatch("the weights and salt do not hash to the registered root",
+                                           expected=plan.record.root_bytes().hex())
+        digests[0] = plan.dummy_digest
+        self.digests = np.ascontiguousarray(digests.reshape(-1))
+        self.states = states
+        self.layers = layers
+        self.salt = np.array(salt, dtype=U64)
+
+    def _build_reference(self, plan: wl.LinkPlan, msg: np.ndarray, salt, *, check: bool) -> None:
         from zkaudit.hash.merkle import MerkleTree
 
         tree = MerkleTree(msg)
@@ -59,6 +103,14 @@ class LinkWitness:
         self.states = states
         self.salt = np.array(salt, dtype=U64)
 
+    def take_layers(self) -> np.ndarray:
+        """The GKR's trace of the states: the one kept from building the tree
+        (handed over once, then dropped) or a fresh one."""
+        from zkaudit.hash import gkr_prover
+
+        layers, self.layers = self.layers, None
+        return layers if layers is not None else gkr_prover.trace(self.states)
+
 
 def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: list) -> list[TensorClaim]:
     """Steps 1-4; appends the proof bytes to `stream`, returns the claims on
@@ -72,7 +124,7 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     transcript.absorb_ext(wl.LABEL_SENT, v_sent)
     stream.append(v_sent.to_bytes())
     claims = [TensorClaim(wl.DIGESTS, tuple(z_d), v)]
-    layers = gkr_prover.trace(witness.states)
+    layers = witness.take_layers()
     proofs, xc = gkr_prover.prove(layers, LaneClaim(start.point, start.gamma, v), transcript)
     del layers
     stream.extend(p.to_bytes() for p in proofs)
