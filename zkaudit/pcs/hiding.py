@@ -337,7 +337,12 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table,
 
     rng = stream or OsStream
     num_vars = [check_table(i, t) for i, t in enumerate(polys)]
-    masks = [rng.base(1 << mask_num_vars(v, params)) for v in num_vars]
+    sizes = [1 << mask_num_vars(v, params) for v in num_vars]
+    if rng is OsStream:  # one draw cut into the masks (hundreds of tables: one system call, not one each)
+        flat = rng.base(sum(sizes))
+        masks = [flat[a : a + n] for a, n in zip(np.cumsum([0] + sizes[:-1]).tolist(), sizes)]
+    else:  # a seeded stream keeps its draw order: its commitments are recomputed from the seed
+        masks = [rng.base(n) for n in sizes]
     every = all_num_vars(num_vars, params)
     params = params.hiding_shape(every)  # rate, width, queries and padding for this size
     log_cols = params.choose_log_cols(every)
