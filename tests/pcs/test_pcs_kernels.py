@@ -111,3 +111,25 @@ def test_block_evaluation_equals_eq_table_reference():
               [Fp2(1)] * 6,
               [Fp2(0), rand(), Fp2(1), rand(), rand(), rand()]]
     assert _inner_with_row(points, row) == _inner_with_row_reference(points, row)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_eval_blocks_numpy_equals_the_kernel_on_mixed_sizes(seed):
+    """eval_blocks' numpy path against the kernel: blocks of every size from
+    1 to the whole row, aligned and unaligned starts, entries p - 1."""
+    from zkaudit.field.constants import P
+    from zkaudit.pcs import kernels as k
+
+    rng = np.random.default_rng(seed)
+    log_m = 8
+    row = vec.ext_random(1 << log_m, rng)
+    row[:3] = (P - 1, P - 1)
+    logs = rng.integers(0, log_m + 1, size=40)
+    starts = np.array([int(rng.integers(0, (1 << log_m) >> s)) << s for s in logs], dtype=np.int64)
+    points = vec.ext_random(40 * log_m, rng).reshape(40, log_m, 2)
+    points[0, :] = (P - 1, 0)
+    for s_, l_ in ((starts, logs), (np.minimum(starts + 1, (1 << log_m) - (1 << logs)), logs)):  # aligned, then not
+        want, got = np.empty((40, 2), np.uint64), np.empty((40, 2), np.uint64)
+        k._eval_blocks(row, s_, l_, points, want)
+        k.eval_blocks_numpy(row, s_, l_, points, got)
+        assert np.array_equal(want, got)
