@@ -13,7 +13,8 @@ a shared machine; with several numba threads it counts them all). The overhead p
 
 `--breakdown` adds, per model, where the hashed proof's CPU time goes that
 the plain one does not spend (best of the runs, each step timed around its
-call): the link's Poseidon2 GKR (its round kernels apart), the rest of the
+call): the link's witness (the registered tree, traced into the GKR's
+batch), the link's Poseidon2 GKR (its round kernels apart), the rest of the
 link (steps 1-4 of `weights_link`), the claim combination before the
 opening, and the advice opening beside the plain proof's. The two schemes'
 runs alternate, so load that comes and goes hits both alike.
@@ -37,9 +38,15 @@ def timed(fn):
     return time.perf_counter() - w, time.process_time() - c, out
 
 
-# (module, attribute, label): the steps `--breakdown` times
-STEPS = (("zkaudit.hash.gkr_prover", "prove", "link GKR"),
+# (module, attribute, label): the steps `--breakdown` times; steps that share
+# a label add up (the GKR's kernels: full and partial rounds, the partial
+# rounds' line table and lanes at the point)
+STEPS = (("zkaudit.statements.inference.weights_link_prover", "LinkWitness", "link witness (tree)"),
+         ("zkaudit.hash.gkr_prover", "prove", "link GKR"),
          ("zkaudit.hash.gkr_kernels", "round_evals", "  its round kernels"),
+         ("zkaudit.hash.gkr_kernels", "partial_round_evals", "  its round kernels"),
+         ("zkaudit.hash.gkr_kernels", "line_table", "  its round kernels"),
+         ("zkaudit.hash.gkr_kernels", "lanes_at", "  its round kernels"),
          ("zkaudit.statements.inference.weights_link_prover", "prove", "link in all"),
          ("zkaudit.statements.inference.zk_prover", "combine_hidden_weights", "claim combination"),
          ("zkaudit.statements.inference.prover", "pcs_open", "openings"))
@@ -111,7 +118,7 @@ def main() -> None:
         print(f"{'':<14}{'':>10} cpu {ppc:>6.3f} s {hpc:>7.3f} s {'':>8} {'':>10} cpu {pvc:>7.3f} s {hvc:>6.3f} s",
               flush=True)
         if timer is not None:
-            for _, _, label in STEPS:
+            for label in dict.fromkeys(label for _, _, label in STEPS):
                 h, p = steps["hashed"].get(label, 0.0), steps["plain"].get(label, 0.0)
                 print(f"{'':<14}  {label:<22} hashed {h:>7.3f} s  plain {p:>7.3f} s  ({(h - p) / n * 1e6:>5.2f} us/weight)")
 

@@ -172,9 +172,10 @@ def _hash_leaf_rows(blocks, tag, out, rc_ext, rc_int):
         out[i, 3] = y[3]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _trace_one(states, trace, i, col, rc_ext, rc_int):
-    """Every layer of permute(states[i]) into column `col` of the trace."""
+    """Every layer of permute(states[i]) into column `col` of the trace (inlined:
+    called, it measured 1.5x slower than the loop body it replaced)."""
     n_int = rc_int.shape[0]
     x0, x1, x2, x3, x4, x5, x6, x7 = _external_linear(states[i, 0], states[i, 1], states[i, 2], states[i, 3],
                                                       states[i, 4], states[i, 5], states[i, 6], states[i, 7])
