@@ -62,7 +62,8 @@ class StepTimer:
         self.spent: dict[str, float] = {}
         for mod_name, attr, label in STEPS:
             mod = importlib.import_module(mod_name)
-            setattr(mod, attr, self._wrap(getattr(mod, attr), label))
+            if hasattr(mod, attr):  # a step an older tree lacks (to compare trees with one script) is not timed
+                setattr(mod, attr, self._wrap(getattr(mod, attr), label))
 
     def _wrap(self, fn, label):
         def run(*args, **kwargs):
