@@ -98,6 +98,12 @@ def main(sizes, reps):
     print(f"{reps} repetitions, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for log_n in sizes:
+        from zkaudit.pcs.hiding import all_num_vars
+
+        shaped = zk.hiding_shape(all_num_vars([log_n], zk))
+        print(f"PCS 2^{log_n} hiding shape: rows of 2^{shaped.row_log_cols}, rate 1/{1 << shaped.log_blowup}, "
+              f"{shaped.num_queries} queries, {shaped.pad_symbols} pad symbols, {shaped.soundness_bits:.1f} bits "
+              f"(plain: rows of 2^{plain.choose_log_cols([log_n])}, {plain.num_queries} queries)")
         stats, cpu_stats, nbytes = pcs_rows(log_n, plain, zk, reps)
         for label, table in (("wall", stats), ("cpu", cpu_stats)):
             parts = []
@@ -117,7 +123,7 @@ def main(sizes, reps):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("log_n", type=int, nargs="*", default=[16, 20])
+    parser.add_argument("log_n", type=int, nargs="*", default=[12, 16, 20])
     parser.add_argument("--reps", type=int, default=9, help="repetitions per step (best and median printed)")
     args = parser.parse_args()
     main(args.log_n, args.reps)

@@ -264,14 +264,15 @@ def test_hiding_width_minimises_the_hiding_proof_at_least_4L(num_vars):
         assert shaped.num_queries <= ZK.num_queries  # a wider row than the worst case: a lower rate
 
 
-@pytest.mark.parametrize("num_vars", [[3], [12] + [3] * 49, [13, 10, 9, 8], [16], [11, 4, 2]])
+@pytest.mark.parametrize("num_vars", [[3], [12] + [3] * 49, [13, 10, 9, 8], [16], [11, 4, 2], [15, 12]])
 def test_small_hiding_shape_is_the_smallest_proof_within_5_percent(num_vars):
     """A small matrix: every (width, rate) whose own soundness reaches the
-    target is a candidate; the shape taken is, among those within 5% of the
+    target is a candidate (a rate below the base one only for codewords of
+    at most EXTRA_BLOWUP_CELLS cells); the shape taken is, among those within 5% of the
     smallest estimated opening, the one with the fewest codeword cells; its
     queries are the fewest that reach the target at its rate, l_pad <= m,
     and the verifier's transcript is charged its own bound."""
-    from zkaudit.pcs.params import HIDING_EXTRA_BLOWUP, hiding_pad
+    from zkaudit.pcs.params import EXTRA_BLOWUP_CELLS, HIDING_EXTRA_BLOWUP, hiding_pad
 
     every = hiding.all_num_vars(num_vars, ZK)
     shaped = ZK.hiding_shape(every)
@@ -288,7 +289,10 @@ def test_small_hiding_shape_is_the_smallest_proof_within_5_percent(num_vars):
             fewer = PcsParams(b, p.num_queries - 1, hiding=True, target_bits=ZK.target_bits,
                               pad_symbols=hiding_pad(p.num_queries - 1), row_log_cols=lc)
             assert fewer.soundness_bits < ZK.target_bits  # the fewest queries
-            found.append((p.estimate_proof_bytes(lc, lay.num_rows, lay.log_rows), (lay.num_rows + 4) << (lc + b), p))
+            cells = (lay.num_rows + 4) << (lc + b)
+            if b > ZK.log_blowup and cells > EXTRA_BLOWUP_CELLS:
+                continue  # a lower rate only for small codewords
+            found.append((p.estimate_proof_bytes(lc, lay.num_rows, lay.log_rows), cells, p))
     best = min(f[0] for f in found)
     ok = [f for f in found if f[0] <= 1.05 * best]
     assert shaped == min(ok, key=lambda f: (f[1], f[2].row_log_cols, f[2].log_blowup))[2]
