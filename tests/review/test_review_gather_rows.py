@@ -1043,3 +1043,27 @@ def test_same_named_gathers_with_different_counts_are_refused_or_prove():
         return  # refused when compiled: fine
     out = run(attack, attack.honest, False)
     assert out.accepted and not out.forged, out.stage
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+def test_a_proof_claiming_a_batch_for_a_gather_is_a_rejection_not_an_exception(zk):
+    """Every tensor has a leading axis of 1 (so only GatherRows stops widening);
+    the body's batch size rewritten to 2: a typed rejection (MalformedProof),
+    never a BatchUnsupported escaping the verifier."""
+    from zkaudit.circuit import Circuit
+    from zkaudit.circuit.infer import with_inferred_specs
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.inference.proof import STATEMENT
+    from zkaudit.statements.inference.prover import commit_weights, prove
+
+    i, y = TensorSpec("I", (1,), 0, 3), TensorSpec("Y", (1, 2), 0, 0)
+    c = with_inferred_specs(Circuit("g1", (i,), (y,), (TensorSpec("T", (4, 2), -9, 9),),
+                                    (Node.make("g", "GatherRows", ["T", "I"], "Y"),), (y,)))
+    weights = Weights({"T": np.arange(8).reshape(4, 2) - 4})
+    proof = prove(c, weights, {"I": np.array([2])}, zero_knowledge=zk)
+    body = bytearray(parse_envelope(proof).body)
+    assert body[:4] == (1).to_bytes(4, "little")
+    body[:4] = (2).to_bytes(4, "little")
+    got = verify_proof(encode_envelope(STATEMENT, bytes(body)), circuit_bin=encode_circuit(c),
+                       weight_commitment=commit_weights(c, weights)[0].to_bytes())
+    assert not got.valid and "batch" in got.reason, got.reason
