@@ -89,3 +89,18 @@ def test_tracing_into_a_column_range_writes_the_whole_batch_trace(n):
     numpy_path = np.zeros((31, 8, n + 9), dtype=np.uint64)
     hk.trace_rows_numpy(states, numpy_path[:, :, 5: 5 + n], hk.RC_EXTERNAL, hk.RC_INTERNAL)
     assert np.array_equal(numpy_path, wide)
+
+
+@pytest.mark.parametrize("msg_len", [1, 8, 100, 7 * 700])
+def test_digest_values_from_one_fold_equal_eight_evaluations(msg_len):
+    from zkaudit.field.scalar import Fp2
+
+    rng = np.random.default_rng(msg_len)  # test data only
+    msg = rng.integers(0, P, size=msg_len, dtype=np.uint64)
+    w = wlp.LinkWitness.from_message(_plan(msg_len), msg, SALT)
+    n = (2 * num_leaves_for(msg_len)).bit_length() - 1  # the GKR's instance variables
+    z = [Fp2(int(a), int(b)) for a, b in rng.integers(0, P, size=(n, 2), dtype=np.uint64)]
+    fast = wlp._digest_values(w.digests, z)
+    assert fast == wlp._digest_values_reference(w.digests, z)
+    assert b"".join(v.to_bytes() for v in fast) == b"".join(v.to_bytes() for v in
+                                                            wlp._digest_values_reference(w.digests, z))

@@ -112,6 +112,24 @@ class LinkWitness:
         return layers if layers is not None else gkr_prover.trace(self.states)
 
 
+def _digest_values(digests: np.ndarray, z) -> list[Fp2]:
+    """D~ at the eight `wl.digest_points(z)`: they share w = z[1:] and end in
+    the eight Boolean (slot low bit, lane bits), so D is folded over w once
+    and the eight values are the folded table's entries (folding at 0 or 1
+    picks entries exactly: the same values as eight `evaluate`s, the
+    reference `_digest_values_reference`, tested equal)."""
+    from zkaudit.poly.mle import fold
+
+    cur = digests
+    for r in z[1:]:
+        cur = fold(cur, r)
+    return [_ext(int(v)) if cur.ndim == 1 else Fp2(int(v[0]), int(v[1])) for v in cur]
+
+
+def _digest_values_reference(digests: np.ndarray, z) -> list[Fp2]:
+    return [_ext(evaluate(digests, list(p))) for p in wl.digest_points(z)]
+
+
 def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: list) -> list[TensorClaim]:
     """Steps 1-4; appends the proof bytes to `stream`, returns the claims on
     the weights, D and the salt. `tables[name]` are the weights' tables."""
@@ -131,7 +149,7 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
 
     c = wl.position_weights(plan, xc.gamma, xc.point[1:])
     k_tables = [wl.wiring_table(plan, t, c) for t in range(len(plan.layouts))]
-    d_vals = [_ext(evaluate(witness.digests, list(p))) for p in wl.digest_points(xc.point)]
+    d_vals = _digest_values(witness.digests, xc.point)
     salt_vals = [Fp2(int(s)) for s in witness.salt]
     sums = [_ext(vec.inner(k, tables[t.name])) for t, k in zip(plan.layouts, k_tables)]
     padded = [send(transcript, x) for x in d_vals + salt_vals + sums]
