@@ -915,36 +915,39 @@ def _proof_claiming(circuit, donor):
     return encode_envelope(STATEMENT, forged.to_bytes(circuit)), commit_weights(donor, weights)[0].to_bytes()
 
 
-def test_a_table_too_wide_for_the_lookup_is_never_accepted():
-    """64 columns + the index column exceed the committed-table LogUp's 64: no
-    proof of such a circuit may be accepted (today the verifier raises)."""
-    wide = _one_gather(64)
-    blob, com = _proof_claiming(wide, _one_gather(3))
-    try:
-        got = verify_proof(blob, circuit_bin=encode_circuit(wide), weight_commitment=com)
-    except ValueError:
-        return  # refused, though not as a typed rejection: see the xfail below
-    assert not got.valid
+def _wide_circuit(cols=64):
+    """A GatherRows node over a table of `cols` columns, its specs declared by
+    hand (inference refuses more than 63 columns)."""
+    from zkaudit.circuit import Circuit
+
+    i = TensorSpec("I", (2,), 0, 3)
+    y = TensorSpec("Y", (2, cols), -9, 9)
+    return Circuit("g", (i,), (y,), (TensorSpec("T", (4, cols), -9, 9),),
+                   (Node.make("g", "GatherRows", ["T", "I"], "Y"),), (y,))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="REVIEW FINDING: GatherRowsLayout builds "
-                   "CommittedTableInstance(1 + cols, ...) unguarded; a table of >= 64 columns raises a bare "
-                   "ValueError('width must be in 1..64') out of verify_proof instead of a ProofRejected verdict")
 def test_a_table_too_wide_for_the_lookup_gets_a_verdict_not_an_exception():
-    wide = _one_gather(64)
+    """Review finding, fixed: a registered circuit whose GatherRows table has 64
+    columns (the lookup takes 63 and the index) is an invalid circuit: a
+    verdict, not a ValueError out of verify_proof."""
+    wide = _wide_circuit(64)
     blob, com = _proof_claiming(wide, _one_gather(3))
     got = verify_proof(blob, circuit_bin=encode_circuit(wide), weight_commitment=com)
-    assert not got.valid
+    assert not got.valid and "63 columns" in got.reason, got.reason
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="REVIEW FINDING: check_provable (commit_weights) "
-                   "raises a bare ValueError for a >= 64-column GatherRows table, not UnsupportedLayer naming the node")
 def test_a_table_too_wide_is_refused_at_compile_time_naming_the_node():
+    """Review finding, fixed: inference refuses the node (InvalidCircuit naming
+    it), and the layer's layout refuses it too (UnsupportedLayer)."""
+    from zkaudit.circuit.errors import InvalidCircuit
+    from zkaudit.circuit.validate import validate
     from zkaudit.layers.dispatch_verifier import check_provable
     from zkaudit.layers.shapes import UnsupportedLayer
 
-    wide = _one_gather(64)
-    with pytest.raises(UnsupportedLayer, match="g"):
+    wide = _wide_circuit(64)
+    with pytest.raises(InvalidCircuit, match="63 columns"):
+        validate(wide)
+    with pytest.raises(UnsupportedLayer, match="'g' \\(GatherRows\\)"):
         check_provable(wide.nodes, wide.specs())
 
 
@@ -1017,32 +1020,36 @@ def _same_name_circuit(j):
 
 
 @pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
-def test_same_named_gathers_sharing_multiplicities_do_not_forge(zk):
-    """Both lookups read the one committed "g/mult"; each LogUp pins it to its
-    own exact counts, so sharing it gives a forger nothing: with equal counts
-    (J a permutation of I) honest verifies and a Z row from another index,
-    its count moved, is rejected."""
-    attack = _same_name_circuit([3, 1, 0])
-    honest = run(attack, attack.honest, zk)
-    assert honest.accepted and not honest.forged, honest.stage
-    u = attack.honest.real("U")
-    changes = [("Z", _flat((3, 2), 0, c), int(v)) for c, v in enumerate(u[2])]
-    changes += _mult_moved(attack, "g/mult", 3, 2)
-    _rejected(run(attack, attack.mutate(changes), zk))
+def test_same_named_gathers_are_refused(zk):
+    """Review finding, fixed: two GatherRows nodes of one name would share the
+    advice tensor "g/mult" (honest proofs then failed when their counts
+    differed). Advice names now belong to one node: the prover refuses such a
+    circuit and the verifier rejects any proof about it, naming the tensor."""
+    from zkaudit.layers.dispatch_verifier import AmbiguousAdvice, advice_shapes
+
+    for j in ([3, 1, 0], [2, 2, 2]):
+        attack = _same_name_circuit(j)
+        out = run(attack, attack.honest, zk)
+        assert not out.accepted and "'g/mult' belongs to node 'g' and to node 'g'" in out.stage, out.stage
+        with pytest.raises(AmbiguousAdvice, match="'g/mult' belongs to node 'g' and to node 'g'"):
+            advice_shapes(attack.honest.circuit.nodes, attack.honest.circuit.specs())
 
 
-@pytest.mark.xfail(strict=True, reason="REVIEW FINDING (completeness, not soundness): two GatherRows nodes of one "
-                   "name (validate allows it) share the advice tensor 'g/mult'; with different counts the honest "
-                   "proof is rejected. Layer tables use the same '<node>/mult' naming.")
-def test_same_named_gathers_with_different_counts_are_refused_or_prove():
-    from zkaudit.circuit.errors import InvalidCircuit
+def test_an_activation_named_like_another_nodes_advice_is_refused():
+    """A MatMul output named "g/mult" beside a GatherRows node "g": claims on
+    it would go to the advice opening and the MatMul would never be checked."""
+    from zkaudit.circuit import Circuit
+    from zkaudit.circuit.infer import with_inferred_specs
+    from zkaudit.layers.dispatch_verifier import AmbiguousAdvice, advice_shapes
 
-    try:
-        attack = _same_name_circuit([2, 2, 2])
-    except InvalidCircuit:
-        return  # refused when compiled: fine
-    out = run(attack, attack.honest, False)
-    assert out.accepted and not out.forged, out.stage
+    i, x = TensorSpec("I", (3,), 0, 3), TensorSpec("x", (1, 2), -9, 9)
+    nodes = (Node.make("g", "GatherRows", ["T", "I"], "Y"),
+             Node.make("mm", "MatMul", ["x", "W"], "g/mult", a_zero_point=0, b_zero_point=0))
+    c = with_inferred_specs(Circuit("clash", (i, x), (TensorSpec("g/mult", (1, 4), 0, 0),),
+                                    (TensorSpec("T", (4, 2), -9, 9), TensorSpec("W", (2, 4), -9, 9)), nodes,
+                                    tuple(TensorSpec(n.output, (1,), 0, 0) for n in nodes)))
+    with pytest.raises(AmbiguousAdvice, match="has the name of node 'mm'"):
+        advice_shapes(c.nodes, c.specs())
 
 
 @pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from zkaudit.circuit.graph import Node, TensorSpec
+from zkaudit.errors import ProofRejected
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.elementwise import verifier as elementwise
 from zkaudit.layers.elementwise.proof import LinearProof, MulProof
@@ -56,12 +57,32 @@ ADVICE_SHAPES: dict[str, Callable] = {}
 discover("verifier", HANDLERS, ADVICE_SHAPES)
 
 
+class AmbiguousAdvice(ProofRejected):
+    """Two nodes name the same advice tensor, or an advice tensor has the
+    name of another node's output: claims are routed by name, so one
+    tensor's claims would be discharged as the other's (a node output
+    taken for advice is never checked against its op)."""
+
+
 def advice_shapes(nodes, specs) -> dict:
-    out = {}
+    """Every advice tensor's shape, by name; each name belongs to one node
+    and is no other node's output (advice names are built from node names,
+    which a circuit could repeat or imitate)."""
+    out, owner = {}, {}
+    outputs = {node.output: node.name for node in nodes}
     for node in nodes:
         fn = ADVICE_SHAPES.get(node.op)
-        if fn is not None:
-            out.update(fn(node, specs))
+        if fn is None:
+            continue
+        for name, shape in fn(node, specs).items():
+            if name in owner:
+                raise AmbiguousAdvice(f"advice tensor {name!r} belongs to node {owner[name]!r} and to node "
+                                      f"{node.name!r} (node names must be distinct)", where="inference.names")
+            if name != node.output and name in outputs:
+                raise AmbiguousAdvice(f"advice tensor {name!r} of node {node.name!r} has the name of node "
+                                      f"{outputs[name]!r}'s output", where="inference.names")
+            owner[name] = node.name
+            out[name] = shape
     return out
 
 

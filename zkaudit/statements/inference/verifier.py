@@ -126,6 +126,10 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
         raise InvalidCircuitArtifact(f"the registered circuit cannot be verified: {exc}",
                                      where="inference.range") from None
     advice = advice_shapes(circuit.nodes, specs)
+    outputs = {n.output for n in circuit.nodes}
+    for name in sorted(set(ranges.advice_shapes()) & (set(advice) | outputs)):
+        raise AmbiguousName(f"the range check's advice tensor {name!r} has the name of a node's tensor",
+                            where="inference.names")
     advice.update(ranges.advice_shapes())
     check_names(circuit, advice)
     advice_index = {name: i for i, name in enumerate(sorted(advice))}
