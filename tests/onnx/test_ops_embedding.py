@@ -53,9 +53,20 @@ def test_embedding_matches_onnxruntime_and_proves(then_relu, shape):
     assert v.valid, v.reason
 
 
+def test_the_lookup_is_a_gather_of_rows_not_a_one_hot():
+    """Cost N + V cells: one GatherRows of the committed table (after a mod-V
+    Table, the indices holding negatives), no (N, V) one-hot."""
+    circuit, _ = compiled(_embedding_model(), _ids(16))
+    ops = [n.op for n in circuit.nodes]
+    assert ops.count("GatherRows") == 1 and "MatMul" not in ops
+    table = next(n for n in circuit.nodes if n.op == "Table")
+    assert len(table.a["values"]) == 2 * VOCAB  # the indices' range [-V, V-1], not V * N cells
+
+
 def test_a_prover_taking_another_row_is_refused():
-    """The one-hot row of the first index moved to another column (two cells
-    changed, the output recomputed from them): the table lookup refuses it."""
+    """The first index's gathered row replaced by another row of the table
+    (the output recomputed from it; multiplicities as the honest prover
+    counts them, or moved to the row taken): the lookup refuses it."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
     from malicious_prover import Attack
 
@@ -65,10 +76,17 @@ def test_a_prover_taking_another_row_is_refused():
     ids = data["ids"][0]
     attack = Attack(circuit, weights, {"ids": ids})
     assert attack.run(attack.honest).accepted
-    one_hot = next(n.output for n in circuit.nodes if n.output.endswith("/one_hot"))
-    taken = int(np.flatnonzero(attack.honest.real(one_hot)[0])[0])  # row 0: flat padded index = column
+    node = next(n for n in circuit.nodes if n.op == "GatherRows")
+    rows, table = node.output, attack.honest.real(node.inputs[0])
+    taken = int(np.asarray(attack.honest.real(node.inputs[1])).ravel()[0])
     other = (taken + 1) % VOCAB
-    out = attack.attempt((one_hot, taken, 0), (one_hot, other, 1))
+    change = [(rows, c, int(table[other, c])) for c in range(WIDTH)]
+    out = attack.attempt(*change)
+    assert out.stage.startswith("rejected"), out.stage
+    mult = f"{node.name}/mult"
+    m_honest = attack.honest.table(mult)
+    moved = [(mult, taken, int(m_honest[taken]) - 1), (mult, other, int(m_honest[other]) + 1)]
+    out = attack.attempt(*change, *moved)
     assert out.stage.startswith("rejected"), out.stage
 
 

@@ -47,7 +47,7 @@ from zkaudit.circuit.fixed_point import multiplier_from_scale
 from zkaudit.circuit.ops import MAX_TABLE_LOG_SIZE
 from zkaudit.onnx.common import accumulate_and_requantize, weight
 from zkaudit.onnx.importer import node_attrs
-from zkaudit.onnx.quant import quantize_weights_per_channel
+from zkaudit.onnx.quant import combined_scale, quantize_weights_per_channel
 from zkaudit.onnx.values import Act, QConst
 
 
@@ -232,17 +232,19 @@ def _divide(imp, node, fmod: int | None) -> None:
 def embedding(imp, node) -> None:
     """ONNX Gather(data, indices) with `data` a constant (V, ...) table (a
     weight: an embedding) and `indices` a computed integer tensor of N cells,
-    along axis 0. With v = 0..V-1 and an index i in [-V, V-1]:
+    along axis 0, an index i in [-V, V-1] (negative counts from the end):
 
-        d[n, v]   = i_n * 1 - v                  MatMul by a ones row, bias -v (N, V)
-        h[n, v]   = [d == 0 or d == -V]          Table: the one-hot row of i_n (negative i counts from the end)
-        y[n, :]   = h[n, :] @ E                  MatMul by the int8 table E (per column scales) + Requantize
+        j_n       = i_n mod V                    Table over the indices' range (only when it holds negatives)
+        r[n, :]   = E[j_n, :]                    GatherRows of the int8 table E (per column scales)
+        y         = Requantize(r)                per column, to the output's scale
 
-    The Table's domain is [i_lo - V + 1, i_hi] for the indices' declared range,
-    so a lookup also proves every index lies in [-V, V-1] (ONNX refuses other
-    indices); h has exactly one 1 per row, so y is E's row i_n, exactly, then
-    requantized to the output's scale. E stays private (a committed weight);
-    the cost is N * V cells twice, and V * D weights."""
+    GatherRows proves each row is E's row j_n with one lookup against E as a
+    committed table (an index outside [0, V) has no row: ONNX refuses it
+    too), so the cost is N + V cells, not N * V; E stays private (a committed
+    weight). Where the indices' range holds negatives and spans more than a
+    Table's 2^16 entries, the one-hot construction (`_one_hot_rows`) is
+    used instead: d[n, v] = i_n - v (a MatMul), h = [d == 0 or d == -V] (a
+    Table), y = h @ E + Requantize, N * V cells twice."""
     hint = node.name or node.output[0]
     if node_attrs(node).get("axis", 0) != 0:
         raise imp.unsupported(node, "of a constant table by computed indices is supported along axis 0 only (an "
@@ -264,6 +266,29 @@ def embedding(imp, node) -> None:
         w_int, w_scales = quantize_weights_per_channel(imp.const(node.input[0], "table").reshape(rows, width), 1)
     b = imp.b
     n = idx.spec.size
+    out = imp.out_qparams(node.output[0])
+    shape = idx.shape + table_shape[1:]
+    lo, hi = int(idx.spec.lo), int(idx.spec.hi)
+    if lo < 0 and hi - lo + 1 > 1 << MAX_TABLE_LOG_SIZE:
+        y = _one_hot_rows(imp, idx, rows, w_int, w_scales, out, hint)
+        imp.set(node.output[0], y.with_spec(b.emit("Reshape", [y.spec], hint, shape=shape)))
+        return
+    flat = idx.spec if idx.shape == (n,) else b.emit("Reshape", [idx.spec], hint + "/flat", shape=(n,))
+    if lo < 0:
+        flat = b.emit("Table", [flat], hint + "/index", function="mod", in_min=lo,
+                      values=tuple(v % rows for v in range(lo, hi + 1)))
+    taken = b.emit("GatherRows", [b.add_weight(hint + "/W", w_int), flat], hint + "/rows")
+    ratio = combined_scale(1.0, w_scales, out.scale, float32=imp.ort_exact)
+    y = b.requantize(taken, hint + "/rows_taken", ratio=ratio, in_zero_point=0, out_zero_point=out.zero_point,
+                     out_range=(out.qmin, out.qmax), axis=1, exact_float32=imp.ort_exact)
+    imp.set(node.output[0], Act(y, out.scale, out.zero_point, (out.qmin, out.qmax), True).with_spec(
+        b.emit("Reshape", [y], hint, shape=shape)))
+
+
+def _one_hot_rows(imp, idx, rows: int, w_int, w_scales, out, hint: str) -> Act:
+    """E's rows at the indices by a one-hot: (N, V) cells twice (see `embedding`)."""
+    b = imp.b
+    n = idx.spec.size
     column = idx.spec if idx.shape == (n, 1) else b.emit("Reshape", [idx.spec], hint + "/column", shape=(n, 1))
     diff = b.emit("MatMul", [column, b.add_weight(hint + "/ones", np.ones((1, rows), np.int64)),
                              b.add_weight(hint + "/rows", -np.arange(rows, dtype=np.int64))],
@@ -271,11 +296,8 @@ def embedding(imp, node) -> None:
     domain = np.arange(diff.lo, diff.hi + 1, dtype=np.int64)
     one_hot = b.emit("Table", [diff], hint + "/one_hot", function="sign", in_min=int(domain[0]),
                      values=((domain == 0) | (domain == -rows)).astype(np.int64))
-    out = imp.out_qparams(node.output[0])
-    y = accumulate_and_requantize(imp, "MatMul", Act(one_hot, 1.0, 0, (0, 1), True), w_int, None, x_scale=1.0,
-                                  w_scales=w_scales, out=out, hint=hint + "/rows_taken", channel_axis=1)
-    shape = idx.shape + table_shape[1:]
-    imp.set(node.output[0], y.with_spec(b.emit("Reshape", [y.spec], hint, shape=shape)))
+    return accumulate_and_requantize(imp, "MatMul", Act(one_hot, 1.0, 0, (0, 1), True), w_int, None, x_scale=1.0,
+                                     w_scales=w_scales, out=out, hint=hint + "/rows_taken", channel_axis=1)
 
 
 OPS = {("ai.onnx", "Mod"): Mod}
