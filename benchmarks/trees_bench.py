@@ -1,8 +1,16 @@
 """Tree ensembles (issue 17): scikit-learn models on the breast-cancer data
 (30 features, standardized outside the model), exported by skl2onnx,
-compiled, proved and verified. Prints figures; asserts nothing.
+compiled, proved and verified, by each construction of
+`zkaudit.onnx.ml_trees` (paths: GatherRows along each tree's path, cost
+T * D, the default; dense: complete trees, cost T * 2^D). Prints figures;
+asserts nothing.
 
-    python benchmarks/trees_bench.py [--models gb100x6,rf100x6,gb50x4] [--runs 3]
+    python benchmarks/trees_bench.py [--models gb100x6,rf100x6,gb50x4] [--constructions paths,dense] [--runs 3]
+
+A model the dense construction refuses (deeper than ml_trees.MAX_DEPTH, e.g.
+gb100x12) is reported as refused. Committed weights ("weights") are the
+parameters the weight commitment range-checks and hashes; "nodes" the IR
+nodes (each a proof layer).
 
 Target on the 2-core machine: 100 trees of depth 6 prove in <= 1 s and verify
 in <= 100 ms. Agreement with onnxruntime is measured on every sample of the
@@ -31,7 +39,12 @@ MODELS = {  # name -> (estimator, trees, depth)
     "rf100x6": ("RandomForestClassifier", 100, 6),
     "gb50x4": ("GradientBoostingClassifier", 50, 4),
     "gbr100x6": ("GradientBoostingRegressor", 100, 6),
+    "gb100x3": ("GradientBoostingClassifier", 100, 3),
+    "gb100x12": ("GradientBoostingClassifier", 100, 12),  # depth 12: beyond the dense construction's limit
 }
+# paths: every node's test at once, then one GatherRows per level (ml_trees.COMPARE_EVERY_NODE, the default);
+# paths-walk: each level's tests on the walk (two GatherRows per level); dense: complete trees
+CONSTRUCTIONS = ("paths", "paths-walk", "dense")
 
 
 def breast_cancer():
@@ -114,14 +127,20 @@ def dense_graph(src: Path, dst: Path) -> None:
     onnx.save(dense, str(dst))
 
 
-def measure(name: str, runs: int) -> dict:
+def measure(name: str, runs: int, construction: str = "paths") -> dict:
     import numpy as np
     import onnxruntime as ort
+
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    ml_trees.CONSTRUCTION = "dense" if construction == "dense" else "paths"
+    ml_trees.COMPARE_EVERY_NODE = construction != "paths-walk"
 
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.circuit.inputs import parse_inputs
     from zkaudit.api import weight_salt
     from zkaudit.cli.compile import _weight_commitment
+    from zkaudit.errors import ZkauditError
     from zkaudit.onnx import compile_model
     from zkaudit.onnx.fidelity import run_circuit
     from zkaudit.statements.inference.commitment import COMMITMENT_FILE
@@ -132,7 +151,10 @@ def measure(name: str, runs: int) -> dict:
         src, out = Path(tmp) / "model.onnx", Path(tmp) / "compiled"
         x, _ = export(name, src)
         t = time.perf_counter()
-        summary = compile_model(src, out, calibration={"X": x}, extra_files=_weight_commitment).summary
+        try:
+            summary = compile_model(src, out, calibration={"X": x}, extra_files=_weight_commitment).summary
+        except ZkauditError as exc:
+            return {"model": name, "construction": construction, "refused": str(exc)[:200]}
         compile_s = time.perf_counter() - t
         circuit, weights = load_circuit(out), load_weights(out)
         circuit_bin = (out / "public" / "circuit.bin").read_bytes()
@@ -147,8 +169,9 @@ def measure(name: str, runs: int) -> dict:
 
         got = [np.stack([dequantize(s, o[s.name]) for o in ours]).reshape(r.shape)
                for s, r in zip(circuit.outputs, ref)]
-        res = {"model": name, "compile_s": compile_s, "nodes": summary["nodes"], "parameters": summary["parameters"],
-               "samples": len(x)}
+        trees = [n for n in circuit.nodes if n.op == "GatherRows"]
+        res = {"model": name, "construction": construction, "compile_s": compile_s, "nodes": summary["nodes"],
+               "parameters": summary["parameters"], "samples": len(x), "gather_rows": len(trees)}
         if len(ref) == 2:  # classifier: label, probabilities
             res["label_agreement"] = float(np.mean(ref[0] == got[0]))
         res["score_max_abs_diff"] = float(np.max(np.abs(ref[-1] - got[-1])))
@@ -181,35 +204,47 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default="gb100x6,rf100x6,gb50x4")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--constructions", default=",".join(CONSTRUCTIONS),
+                    help="ml_trees constructions to compare (paths, dense), each model under each")
+    ap.add_argument("--construction", default="paths", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true", help="one JSON object per model instead of the table")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
-        print(json.dumps(measure(a.worker, a.runs)))
+        print(json.dumps(measure(a.worker, a.runs, a.construction)))
         return
+    constructions = [c for c in a.constructions.split(",") if c]
+    if set(constructions) - set(CONSTRUCTIONS):
+        ap.error(f"unknown --constructions {sorted(set(constructions) - set(CONSTRUCTIONS))}")
     results = []
     for name in a.models.split(","):
-        cmd = [sys.executable, __file__, "--worker", name, "--runs", str(a.runs)]
-        done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT, env=os.environ)
-        if done.returncode != 0:
-            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            continue
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        for construction in constructions:  # one process each, one after the other: the same machine state
+            cmd = [sys.executable, __file__, "--worker", name, "--runs", str(a.runs), "--construction", construction]
+            done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT, env=os.environ)
+            if done.returncode != 0:
+                print(f"{name} ({construction}): failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                continue
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     if a.json:
         for r in results:
             print(json.dumps(r))
         return
-    print(f"{'model':<10} {'params':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} {'verify':>8} {'(cpu)':>8} "
-          f"{'proof':>7} "
+    print(f"{'model':<10} {'build':<10} {'nodes':>5} {'weights':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} "
+          f"{'verify':>8} {'(cpu)':>8} {'proof':>7} "
           f"{'labels':>8} {'score diff':>10} {'RSS':>7}")
     for r in results:
+        if "refused" in r:
+            print(f"{r['model']:<10} {r['construction']:<10} refused: {r['refused'][:90]}")
+            continue
         labels = f"{r['label_agreement']:.2%}" if "label_agreement" in r else "-"
-        print(f"{r['model']:<10} {r['parameters']:>8} {r['compile_s']:7.2f}s {r['prove_cold_s']:6.2f}s "
+        print(f"{r['model']:<10} {r['construction']:<10} {r['nodes']:>5} {r['parameters']:>8} {r['compile_s']:7.2f}s "
+              f"{r['prove_cold_s']:6.2f}s "
               f"{r['prove_s']:6.3f}s {r['prove_cpu_s']:6.3f}s {r['verify_s'] * 1000:6.1f}ms "
               f"{r['verify_cpu_s'] * 1000:6.1f}ms {r['proof_bytes'] / 1024:5.0f}KB "
               f"{labels:>8} {r['score_max_abs_diff']:10.2e} {r['peak_rss_mb']:5.0f}MB"
               + ("" if r["valid"] else "  INVALID"))
-    print(f"agreement with onnxruntime over all {results[0]['samples'] if results else '?'} samples "
+    done = [r for r in results if "samples" in r]
+    print(f"agreement with onnxruntime over all {done[0]['samples'] if done else '?'} samples "
           f"(raw floats, rounded to the input grid); warm figures are the best of {a.runs}")
 
 

@@ -36,6 +36,17 @@ def paths(monkeypatch):
     monkeypatch.setattr(ml_trees, "CONSTRUCTION", "paths")
 
 
+@pytest.fixture(params=["every_node", "walk"])
+def variant(request, monkeypatch):
+    """Both ways of testing the nodes: every node's test at once, then one
+    GatherRows per level (the default), or the tests of the nodes on the
+    walk, level by level (ml_trees.COMPARE_EVERY_NODE)."""
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param == "every_node")
+    return request.param
+
+
 needs_layer = pytest.mark.skipif(not gather_rows_provable(), reason="GatherRows has no proof layer yet")
 
 
@@ -119,7 +130,7 @@ def small_grid(monkeypatch):
 
 
 @pytest.mark.parametrize("average", [False, True])
-def test_uneven_depths_and_a_single_leaf_tree_agree_with_onnxruntime(small_grid, average):
+def test_uneven_depths_and_a_single_leaf_tree_agree_with_onnxruntime(small_grid, average, variant):
     """Leaves at depths 0 (a tree that is one leaf), 1 and 4, all four
     branch modes, thresholds on grid points: every sampled grid point's
     score is onnxruntime's within the rounding bound."""
@@ -138,7 +149,7 @@ def test_uneven_depths_and_a_single_leaf_tree_agree_with_onnxruntime(small_grid,
     assert len({round(float(v), 4) for v in ref.reshape(-1)}) == 6  # every reachable pair of leaves of trees 0 and 2
 
 
-def test_an_ensemble_of_single_leaf_trees_is_its_constant(small_grid):
+def test_an_ensemble_of_single_leaf_trees_is_its_constant(small_grid, variant):
     model = _regressor([0.75, (-0.25, ), 2.0], base=[0.5])
     circuit, weights = _imported(model, (-1.0, 1.0))
     x = _grid_samples(circuit.inputs[0], 2, 20)
@@ -156,16 +167,17 @@ def _forest(model, prefix, columns):
 # -- the node table --------------------------------------------------------------
 
 def test_node_table_layout():
-    """Breadth first per tree, a false child right after its true child,
-    leaves as self-loops, roots at each tree's first row, leaf values on
-    leaves only."""
+    """Breadth first over all trees at once (the roots are rows 0..T-1), a
+    false child right after its true child, leaves as self-loops, leaf
+    values on leaves only."""
     f = _forest(_regressor(UNEVEN), "target", 1)
     inner = ~f.leaf
-    assert f.rows == 9 + 1 + 3 and f.roots.tolist() == [0, 9, 10]  # 4 + 5, a leaf, 1 + 2
-    assert np.array_equal(f.on_false[inner], f.on_true[inner] + 1)
+    assert f.rows == 9 + 1 + 3 and f.roots.tolist() == [0, 1, 2]  # 4 + 5 nodes, a leaf, 1 + 2
+    assert f.tree_of.tolist() == [0, 1, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0]
+    assert np.array_equal(f.on_false[inner], f.on_true[inner] + 1) and np.all(f.on_true[inner] > np.flatnonzero(inner))
     rows = np.arange(f.rows)
     assert np.array_equal(f.on_true[f.leaf], rows[f.leaf]) and np.array_equal(f.on_false[f.leaf], rows[f.leaf])
-    assert not f.values[inner].any() and f.tree_of.tolist() == [0] * 9 + [1] + [2] * 3
+    assert not f.values[inner].any() and np.all(f.tree_of[f.on_true] == f.tree_of)
     assert sorted(f.values[f.leaf, 0].tolist()) == sorted([1.0, 2.0, 3.0, 4.0, 5.0, 0.5, -1.0, 1.25])
 
 
@@ -184,7 +196,7 @@ def _walk(forest, real_x: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("kind", ["random_forest_multiclass", "gradient_boosting_binary", "decision_tree_regressor"])
-def test_circuit_walk_reaches_the_reference_walks_leaf(kind):
+def test_circuit_walk_reaches_the_reference_walks_leaf(kind, variant):
     """The integer walk (Q on x's grid, b = Clip(x[f] - Q, 0, 1), n' = t +
     b) reaches, in every tree and on every sample, the leaf the float
     reference walk reaches."""
@@ -207,23 +219,36 @@ def test_circuit_walk_reaches_the_reference_walks_leaf(kind):
 # -- size ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["random_forest_binary", "gradient_boosting_multiclass", "decision_tree"])
-def test_rows_gathered_are_trees_times_depth_plus_one(kind):
+def test_rows_gathered_are_trees_times_depth_plus_one(kind, variant):
+    """The walk reads T rows per level (the roots' level by a constant
+    Gather, the others by GatherRows) and T leaf-value rows: T*(D+1), not
+    T*2^D. x is read at the T*D nodes of the walk, or at all R nodes when
+    every node's test is made at once."""
     model, x = _export(kind)
     circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                        "probabilities": (0.0, 1.0)}, name="m")
     node = model.graph.node[0]
-    forest = _forest(model, "class", int(_ort(model, x[:1])[-1].shape[-1]))
-    t, d = forest.trees, forest.depth
-    weights = {w.name for w in circuit.weights}
-    specs = circuit.specs()
-    gathers = [n for n in circuit.nodes if n.op == "GatherRows"]
-    from_tables = sum(specs[n.output].shape[0] for n in gathers if n.inputs[0] in weights)
-    from_x = sum(specs[n.output].shape[0] for n in gathers if n.inputs[0] not in weights)
-    assert (from_tables, from_x) == (t * (d + 1), t * d)
-    assert len(circuit.nodes) <= 10 * d + 12  # ten IR nodes per level, then the head
-    node_table = next(w for w in circuit.weights if w.name.endswith("/nodes"))
-    assert node_table.shape == (forest.rows, 3) and forest.rows < t * (1 << (d + 1))  # real nodes, no padding
     assert node.op_type == "TreeEnsembleClassifier"
+    forest = _forest(model, "class", int(_ort(model, x[:1])[-1].shape[-1]))
+    t, d, r = forest.trees, forest.depth, forest.rows
+    specs = circuit.specs()
+    gathered = {}
+    for n in circuit.nodes:
+        if n.op == "GatherRows":
+            table = n.inputs[0].rsplit("/", 1)[-1]
+            gathered[table] = gathered.get(table, 0) + specs[n.output].shape[0]
+    if variant == "walk":
+        assert gathered == {"nodes": t * (d - 1), "feature_table": t * d, "leaf_values": t}
+        assert len(circuit.nodes) <= 10 * d + 12  # ten IR nodes per level, then the head
+    else:
+        assert gathered == {"successor": t * (d - 1), "feature_table": r, "leaf_values": t}
+        assert len(circuit.nodes) <= 2 * d + 16  # two IR nodes per level
+    walked = sum(v for k, v in gathered.items() if k != "feature_table")
+    assert walked + t == t * (d + 1)  # with the roots' level, a constant Gather
+    assert r < t * (1 << (d + 1))  # real nodes, no padding
+    committed = {w.name.rsplit("/", 1)[-1]: w.shape for w in circuit.weights}
+    tables = ("nodes",) if variant == "walk" else ("node_features", "node_thresholds", "node_true")
+    assert sum(int(np.prod(committed[k])) for k in tables) == 3 * r
 
 
 def test_one_score_column_per_tree_commits_one_value_per_node():
@@ -250,7 +275,7 @@ def _deep_tree():
         return skl2onnx.to_onnx(est, x[:1]), x, est.get_depth()
 
 
-def test_a_tree_too_deep_for_the_dense_construction_is_walked(tmp_path):
+def test_a_tree_too_deep_for_the_dense_construction_is_walked(tmp_path, variant):
     import zkaudit.onnx.ml_trees as ml_trees
 
     model, x, depth = _deep_tree()
@@ -271,15 +296,18 @@ def test_trees_deeper_than_the_path_limit_are_refused_with_the_fix(monkeypatch):
     assert "max_depth" in str(err.value) and f"depth {depth}" in str(err.value)
 
 
-def test_a_root_outside_the_node_table_is_an_execution_error(small_grid):
-    """Committed roots that point past the table (another model than any
-    tree ensemble writes) make the executor refuse the run, naming the node."""
+def test_a_child_outside_the_node_table_is_an_execution_error(small_grid, variant):
+    """A committed true child past the table's last row (another model than
+    any tree ensemble writes) makes the executor refuse the run at the next
+    level's GatherRows, naming the node."""
     circuit, weights = _imported(_regressor(UNEVEN), (-4.0, 3.9))
-    name = next(w.name for w in circuit.weights if w.name.endswith("/roots"))
-    table = next(w for w in circuit.weights if w.name.endswith("/nodes"))
-    bad = dict(weights.items()) if hasattr(weights, "items") else dict(weights)
-    bad[name] = np.array([0, table.shape[0], 1])
+    name = next(w.name for w in circuit.weights if w.name.endswith(("/nodes", "/node_true")))
+    bad = {w.name: np.array(weights[w.name]) for w in circuit.weights}
+    table = bad[name].reshape(len(bad[name]), -1)
+    table[0, -1] = len(table)  # the first root's true child: one past the last row
+    bad[name] = table.reshape(bad[name].shape)
     spec = circuit.inputs[0]
+    circuit.execute(weights, {spec.name: np.zeros(spec.shape, np.int64)})
     with pytest.raises(CircuitError, match="GatherRows"):
         circuit.execute(bad, {spec.name: np.zeros(spec.shape, np.int64)})
 
@@ -326,7 +354,7 @@ def test_uneven_trees_prove_and_verify(tmp_path, small_grid):
 
 
 @needs_layer
-def test_a_prover_lying_about_one_branch_is_refused():
+def test_a_prover_lying_about_one_branch_is_refused(variant):
     """The honest witness with the root's branch bit of the first tree
     flipped (0 <-> 1), everything downstream recomputed by the malicious
     prover: the verifier refuses it."""
@@ -338,16 +366,16 @@ def test_a_prover_lying_about_one_branch_is_refused():
                                                              "probabilities": (0.0, 1.0)}, name="m")
     attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
     assert attack.run(attack.honest).accepted
-    branch = next(n.output for n in circuit.nodes if n.output.endswith("/level0/branch"))
+    branch = next(n.output for n in circuit.nodes if n.output.endswith("/branch"))  # row 0: tree 0's root
     bit = int(attack.honest.table(branch)[0])
     out = attack.attempt((branch, 0, 1 - bit))
     assert not out.accepted and not out.forged
 
 
 @needs_layer
-def test_no_forgery_through_the_walk():
-    """Every tensor of the walk's first level, the node table, the roots,
-    the leaf table and the sum, each changed in up to two padding cells and
+def test_no_forgery_through_the_walk(variant):
+    """Every tensor of the walk's first two levels, the node table, the
+    tests of the nodes, the leaf table and the sum, each changed in up to two padding cells and
     one real cell by a prover that recomputes the rest: no output but the
     executor's on the committed values is accepted."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
@@ -357,10 +385,10 @@ def test_no_forgery_through_the_walk():
     circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                              "probabilities": (0.0, 1.0)}, name="m")
     attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
-    ends = ("/nodes", "/roots", "/sum_trees", "/leaf_values", "/label_scores/base", "/reached", "/reached/mult",
-            "/level0/node", "/level0/node/mult", "/level0/value", "/level0/value/mult", "/level0/branch")
-    names = [n for n in attack.committed() + attack.advice() if n.endswith(ends)]
-    assert len(names) == len(ends)
+    parts = ("/nodes", "/node_", "/sum_trees", "/leaf_values", "/label_scores/base", "/reached", "/level0/",
+             "/level1/", "/branch", "/successor")
+    names = [n for n in attack.committed() + attack.advice() if any(p in n for p in parts) and "/limb" not in n]
+    assert len(names) >= 12 and any(n.endswith("/mult") for n in names), names
     counts, forged = sweep(attack, np.random.default_rng(11), padding_cells=2, real_cells=1, names=names)
     assert not forged, forged[:3]
     assert counts.get("rejected", 0) >= 8, counts

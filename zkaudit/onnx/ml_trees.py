@@ -1,40 +1,46 @@
 """Tree ensembles (`ai.onnx.ml` TreeEnsembleClassifier / TreeEnsembleRegressor,
 as skl2onnx writes scikit-learn's decision trees, random forests and gradient
 boosting) built from the circuit IR's ops. Two constructions, chosen by
-CONSTRUCTION: "paths" (the default) walks each tree's path, cost linear in
-T * D; "dense" pads every tree to a complete binary tree, cost T * 2^D, and
-needs no GatherRows. T trees, D the deepest leaf's level, F features, H
+CONSTRUCTION: "paths" (the default) walks each tree's path over its R real
+nodes, T * (D + 1) rows read, work O(R + T * D); "dense" pads every tree to
+a complete binary tree, cost T * 2^D, and needs no GatherRows. T trees, D the deepest leaf's level, F features, H
 score columns.
 
-Paths. The R real nodes of all trees (no padding) are rows of one committed
-table W (R, 3) = [f, Q, t]: the feature a node tests, its threshold on x's
-integer grid (Q_n below) and its true child's row; each tree's nodes are
-laid out breadth first, so a node's false child is the row after its true
-child. A leaf is a self-loop (f = 0, Q = x's highest integer, so its test
-always holds, t = its own row). `roots` (T,) holds each tree's root row.
-With the input as a table X = Reshape(x, (F, 1)):
+Paths. The R real nodes of all trees (no padding) are laid out breadth
+first over all trees at once: the T roots are rows 0..T-1, and a node's
+false child is the row after its true child. Per node three committed
+weights: f the feature it tests, Q its threshold on x's integer grid (Q_n
+below) and t its true child's row. A leaf is a self-loop (f = 0, Q = x's
+highest integer, so its test always holds, t = its own row). With the input
+as a table X = Reshape(x, (F, 1)), by default (COMPARE_EVERY_NODE) every
+node's test is made at once and the walk then reads each tree's next row,
+one GatherRows per level (`_walk_transitions`):
 
-    n_0 = roots                                       (T,)
-    for d in 0..D-1:
-        w = GatherRows(W, n_d)                        (T, 3)  each tree's current node
-        f = Reshape(Gather(w, [0], axis 1), (T,))
-        v = GatherRows(X, f)                          (T, 1)  x[f_n]
-        b = Clip(Sub(v, Gather(w, [1])), 0, 1)                b = [x[f_n] > Q_n]: the false branch
-        n_{d+1} = Reshape(Add(Gather(w, [2]), b), (T,))       t_n + b
-    V = GatherRows(leaf values (R, H), n_D)           (T, H)  the reached leaves' values
-    s = MatMul(ones (1, T), V, bias base)             (1, H)
+    v = GatherRows(X, f)                       (R, 1)  x[f_n] at every node
+    s = Add(t, Clip(Sub(v, Q), 0, 1))          (R, 1)  each node's successor on this input:
+                                                        t_n + [x[f_n] > Q_n] (the false branch)
+    n_1 = Reshape(Gather(s, rows 0..T-1))      (T,)    the roots' successors (constant indices)
+    n_{d+1} = Reshape(GatherRows(s, n_d))      (T,)    d = 1..D-1
+    V = GatherRows(leaf values (R, H), n_D)    (T, H)  the reached leaves' values
+    score = MatMul(ones (1, T), V, bias base)  (1, H)
 
-about ten IR nodes per level, T (D + 1) rows gathered from committed tables
-and T D from x; 3R + R H + T committed weights (every leaf of depth < D
-loops to itself for the remaining levels). Where every tree scores one
-column only (gradient boosting's one tree per class and round) the leaf
-table keeps one value per node and s = MatMul(Reshape(V, (1, T)), C, base)
-with C (T, H) the trees' column one-hot: R + T H weights instead of R H. An
-index outside a table has no row: the executor and the GatherRows proof
-refuse it. Trees deeper than MAX_PATH_DEPTH or with more than MAX_PATH_NODES
-nodes in all are refused. The public circuit reveals T, D, F, R and the
-output count: the features tested, the thresholds, each tree's shape and the
-leaf values are committed weights.
+Two IR nodes per level; the R comparisons cost the prover O(R), the order of
+the node table's own commitment (3R weights, range-checked and hashed).
+Without COMPARE_EVERY_NODE each level tests only the nodes on the walk:
+w = GatherRows(W (R, 3) = [f, Q, t], n_d), f, Q, t its columns (Gather),
+v = GatherRows(X, f), n_{d+1} = t + Clip(v - Q, 0, 1): T*D comparisons but
+ten IR nodes and two GatherRows per level, slower to prove and verify at
+every depth measured (benchmarks/trees_bench.py). Either way T*(D + 1) rows
+are read along the walk, not T*2^D; every leaf of depth < D loops to itself
+for the remaining levels. Where every tree scores one column only (gradient
+boosting's one tree per class and round) the leaf table keeps one value per
+node and the score is MatMul(Reshape(V, (1, T)), C, base) with C (T, H) the
+trees' column one-hot: R + T H weights instead of R H. An index outside a
+table has no row: the executor and the GatherRows proof refuse it. Trees
+deeper than MAX_PATH_DEPTH or with more than MAX_PATH_NODES nodes in all are
+refused. The public circuit reveals T, D, F, R and the output count: the
+features tested, the thresholds, each tree's shape and the leaf values are
+committed weights.
 
 Dense. For T trees padded to complete binary trees of depth D (N = 2^D - 1
 internal nodes in heap order, L = 2^D leaves):
@@ -125,7 +131,8 @@ MIN_FACTORED_SAVING = 1 << 15
 # "paths" (GatherRows along each tree's path, cost T * D) or "dense" (complete trees, cost T * 2^D); the tests
 # and benchmarks set it to compare the two
 CONSTRUCTION = "paths"
-MAX_PATH_DEPTH = 64  # paths: about a dozen IR nodes per level
+COMPARE_EVERY_NODE = True  # paths: every node's test at once, then one GatherRows per level (`_walk_transitions`)
+MAX_PATH_DEPTH = 64  # paths: two IR nodes per level (ten on the walk)
 MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
 
 
@@ -162,7 +169,8 @@ class Forest:
     rows taken when the test `v <= t` (or `v < t`) holds (on_true) and when
     it fails (on_false) -- a leaf's own row for both --, values (R, C) leaf
     values (0 on internal rows), tree_of (R,) the row's tree; roots (T,)
-    each tree's root row; depth the deepest leaf's level (>= 1)."""
+    each tree's root row (0..T-1, `parse_paths`); depth the deepest leaf's
+    level (>= 1)."""
 
     depth: int
     features: np.ndarray
@@ -352,18 +360,17 @@ def parse(node, fail, weight_prefix: str, columns: int) -> Ensemble:
 
 def parse_paths(node, fail, weight_prefix: str, columns: int) -> Forest:
     """The ensemble of a TreeEnsemble* node as a table of its real nodes
-    (`Forest`, the paths construction): each tree's nodes in breadth-first
-    order from its root, a node's true child directly followed by its false
-    child, the trees one after another."""
+    (`Forest`, the paths construction): breadth first over all trees at
+    once -- the T roots are rows 0..T-1, then the nodes of level 1, ... --
+    a node's true child directly followed by its false child."""
     nd = _read(node, fail, weight_prefix, columns)
     rows: dict[tuple[int, int], int] = {}
-    for t in nd.trees:
-        queue = [nd.roots[t]]
-        for n in queue:  # grows while it is walked: breadth first
-            rows[(t, n)] = len(rows)
-            i = nd.index[(t, n)]
-            if nd.modes[i] != "LEAF":
-                queue += list(nd.next_nodes(i))
+    queue = [(t, nd.roots[t]) for t in nd.trees]  # the roots are rows 0..T-1
+    for t, n in queue:  # grows while it is walked: breadth first over all trees at once
+        rows[(t, n)] = len(rows)
+        i = nd.index[(t, n)]
+        if nd.modes[i] != "LEAF":
+            queue += [(t, c) for c in nd.next_nodes(i)]
     r_count = len(rows)
     if nd.depth > MAX_PATH_DEPTH or r_count > MAX_PATH_NODES:
         raise fail(f"{len(nd.trees)} trees of depth {nd.depth} with {r_count} nodes: at most depth {MAX_PATH_DEPTH} "
@@ -517,16 +524,20 @@ def path_rows(imp, x: Act, forest: Forest, hint: str):
     inner = ~forest.leaf
     if np.any(forest.on_false[inner] != forest.on_true[inner] + 1):
         raise imp.fail("internal error: a node's false child is not the row after its true child")
-    # [f, Q, next if true]; the false child is the next row, so n' = t + b. A leaf tests x[0] <= x's
-    # highest integer (always true) and loops to itself.
+    if not np.array_equal(forest.roots, np.arange(t_count)):
+        raise imp.fail("internal error: the trees' roots are not the table's first rows")
+    # per node f, Q and the true child t; the false child is the next row, so n' = t + b. A leaf tests
+    # x[0] <= x's highest integer (always true) and loops to itself.
     q = np.where(inner, grid_thresholds(x, forest), x.spec.hi)
-    nodes = np.stack([forest.features, q, forest.on_true], axis=1)
-    table = b.add_weight(hint + "/nodes", nodes)
-    n = b.add_weight(hint + "/roots", forest.roots)
     feature_table = b.emit("Reshape", [x.spec], hint + "/feature_table", shape=(f_count, 1))
+    if COMPARE_EVERY_NODE:
+        return _walk_transitions(imp, forest, q, feature_table, hint)
+    table = b.add_weight(hint + "/nodes", np.stack([forest.features, q, forest.on_true], axis=1))
+    n = None
     for d in range(forest.depth):
         level = f"{hint}/level{d}"
-        row = b.emit("GatherRows", [table, n], level + "/node")  # (T, 3)
+        row = (b.emit("Gather", [table], level + "/node", axis=0, indices=list(range(t_count))) if n is None
+               else b.emit("GatherRows", [table, n], level + "/node"))  # (T, 3); level 0: the roots, rows 0..T-1
         f = b.emit("Gather", [row], level + "/feature", axis=1, indices=[0])
         f = b.emit("Reshape", [f], level + "/feature_index", shape=(t_count,))
         thr = b.emit("Gather", [row], level + "/threshold", axis=1, indices=[1])
@@ -536,6 +547,35 @@ def path_rows(imp, x: Act, forest: Forest, hint: str):
         bit = b.emit("Clip", [c], level + "/branch", lo=0, hi=1)  # 1 iff x[f_n] > Q_n: the false branch
         nxt = b.emit("Add", [on_true, bit], level + "/next", a_zero_point=0, b_zero_point=0)
         n = b.emit("Reshape", [nxt], level + "/rows", shape=(t_count,))
+    return n
+
+
+def _walk_transitions(imp, forest: Forest, q: np.ndarray, feature_table, hint: str):
+    """n_D by a transition table: every node's test first, on all R rows at
+    once, then one GatherRows per level:
+
+        v = GatherRows(X, f)        (R, 1)   x[f_n] for every node (f, Q, t committed (R,))
+        s = Add(t, Clip(Sub(v, Q), 0, 1))    each node's successor on this input
+        n_1 = Reshape(Gather(s, rows 0..T-1), (T,))   the roots' successors (constant indices)
+        n_{d+1} = Reshape(GatherRows(s, n_d), (T,))
+
+    R comparisons where the walk makes T*D, but the node table is
+    committed anyway (3R weights, range-checked and hashed), so the prover's
+    work stays O(R + T*D); per level two IR nodes instead of ten."""
+    b = imp.b
+    t_count, r_count = forest.trees, forest.rows
+    f = b.add_weight(hint + "/node_features", forest.features)
+    thr = b.add_weight(hint + "/node_thresholds", q.reshape(r_count, 1))
+    on_true = b.add_weight(hint + "/node_true", forest.on_true.reshape(r_count, 1))
+    xv = b.emit("GatherRows", [feature_table, f], hint + "/node_values")  # (R, 1): x[f_n]
+    c = b.emit("Sub", [xv, thr], hint + "/compare", a_zero_point=0, b_zero_point=0)
+    bit = b.emit("Clip", [c], hint + "/branch", lo=0, hi=1)  # 1 iff x[f_n] > Q_n: the false branch
+    successor = b.emit("Add", [on_true, bit], hint + "/successor", a_zero_point=0, b_zero_point=0)  # (R, 1)
+    n = None
+    for d in range(forest.depth):
+        nxt = (b.emit("Gather", [successor], f"{hint}/level{d}/next", axis=0, indices=list(range(t_count)))
+               if n is None else b.emit("GatherRows", [successor, n], f"{hint}/level{d}/next"))  # (T, 1)
+        n = b.emit("Reshape", [nxt], f"{hint}/level{d}/rows", shape=(t_count,))
     return n
 
 
