@@ -133,3 +133,45 @@ def test_round_kernels_equal_the_point_form_in_parallel(ext, full):
     lanes[:, :5] = P - 1  # the largest entries, on both halves' first pairs
     lanes[:, 2048: 2048 + 5] = P - 1
     assert np.array_equal(gk.round_evals(lanes, eqs, m, full), gk.round_evals_points(lanes, eqs, m, full))
+
+
+@pytest.mark.parametrize("log_n", [1, 12])
+@pytest.mark.parametrize("ext", [False, True], ids=["base", "extension"])
+def test_lazy_sums_at_the_largest_entries(log_n, ext):
+    """Every product at its largest: a = d = e = p - 1 in every coordinate
+    (b = a + d = p - 2), so the lazy sums carry past 2^128 at every step."""
+    n = 1 << log_n
+    shape = (8, n, 2) if ext else (8, n)
+    lanes = np.full(shape, P - 1, dtype=np.uint64)
+    lanes[:, n // 2:] = P - 2
+    eqs = np.full((n // 2, 2), P - 1, dtype=np.uint64)
+    m = np.full((8, 2), P - 1, dtype=np.uint64)
+    for full in (True, False):
+        expected = gk.round_evals_points(lanes, eqs, m, full)
+        assert np.array_equal(gk.round_evals(lanes, eqs, m, full), expected)
+    lin = _line_reference(lanes, m)
+    assert np.array_equal(gk.partial_round_evals(np.ascontiguousarray(lanes[0]), lin, eqs, m),
+                          gk.round_evals_points(lanes, eqs, m, False))
+
+
+def test_three_word_accumulator_carries_exactly():
+    """`_acc3` and `_settle` against Python ints, including the one carry a
+    kernel run practically never meets: hi words summing to 2^64 - 1 with a
+    carry coming up from the low words."""
+    import random
+
+    rng = random.Random(5)  # test data only
+    top = (1 << 64) - 1
+    cases = [(top, top, top, top), (top - 5, 3, 5, 4), (0, top, top, 1), (top, 0, 0, top)]
+    cases += [tuple(rng.randrange(1 << 64) for _ in range(4)) for _ in range(200)]
+    for hi0, lo0, hi, lo in cases:
+        acc = np.zeros((1, 1, 3), dtype=np.uint64)
+        acc[0, 0, 0], acc[0, 0, 1], acc[0, 0, 2] = lo0, hi0, 7
+        gk._acc3(acc, 0, 0, 0, np.uint64(hi), np.uint64(lo))
+        total = (7 << 128) + (hi0 << 64) + lo0 + (hi << 64) + lo
+        assert int(acc[0, 0, 0]) + (int(acc[0, 0, 1]) << 64) + (int(acc[0, 0, 2]) << 128) == total
+        assert int(gk._settle(acc, 0, 0, 0)) == total % P
+    for a, b in [(P - 1, P - 1), (top, top), (1 << 63, 3)] + [(rng.randrange(1 << 64), rng.randrange(1 << 64))
+                                                              for _ in range(100)]:
+        hi, lo = gk._mul128(np.uint64(a), np.uint64(b))
+        assert (int(hi) << 64) + int(lo) == a * b
