@@ -175,3 +175,15 @@ def test_three_word_accumulator_carries_exactly():
                                                               for _ in range(100)]:
         hi, lo = gk._mul128(np.uint64(a), np.uint64(b))
         assert (int(hi) << 64) + int(lo) == a * b
+
+
+def test_line_table_and_lanes_at_at_the_largest_entries():
+    n = 1 << 9
+    rest = np.full((7, n), P - 1, dtype=np.uint64)
+    m = np.full((8, 2), P - 1, dtype=np.uint64)
+    lanes = np.full((8, n), P - 1, dtype=np.uint64)
+    assert np.array_equal(gk.line_table(rest, m), _line_reference(lanes, m))
+    weights = np.full((n // 2, 2), P - 1, dtype=np.uint64)  # any table of weights, here the largest
+    got = gk.lanes_at(rest, weights)
+    want = ((P - 1) * (P - 1) * (n // 2)) % P
+    assert got.shape == (7, 2, 2) and (got == want).all()

@@ -543,14 +543,36 @@ def partial_round_evals(a0: np.ndarray, lin: np.ndarray, eqs: np.ndarray, m: np.
     return (_partial_serial_base if serial else _partial_parallel_base)(a0, lin, eqs, m)
 
 
+@njit(cache=True, inline="always")
+def _add3(w0, w1, w2, hi, lo):
+    """`_acc3` on three scalar words."""
+    s = w0 + lo
+    carry = np.uint64(s < lo)
+    t = w1 + hi
+    over = np.uint64(t < hi)
+    t2 = t + carry
+    over += np.uint64(t2 < carry)
+    return s, t2, w2 + over
+
+
+@njit(cache=True, inline="always")
+def _settle3(w0, w1, w2):
+    return sub(reduce128(w1, w0), w2 << U64_32)
+
+
 @njit(parallel=True, cache=True)
 def _line_table(rest, m, out):
     for i in prange(rest.shape[1]):
-        s0, s1 = np.uint64(0), np.uint64(0)
+        # lazy: sum_k m_k0 a_k and sum_k m_k1 a_k each reduced once
+        a0, a1, a2 = np.uint64(0), np.uint64(0), np.uint64(0)
+        b0, b1, b2 = np.uint64(0), np.uint64(0), np.uint64(0)
         for k in range(rest.shape[0]):
-            x0, x1 = ext_mul_base(m[k + 1, 0], m[k + 1, 1], rest[k, i])
-            s0, s1 = ext_add(s0, s1, x0, x1)
-        out[i, 0], out[i, 1] = s0, s1
+            v = rest[k, i]
+            hi, lo = _mul128(m[k + 1, 0], v)
+            a0, a1, a2 = _add3(a0, a1, a2, hi, lo)
+            hi, lo = _mul128(m[k + 1, 1], v)
+            b0, b1, b2 = _add3(b0, b1, b2, hi, lo)
+        out[i, 0], out[i, 1] = _settle3(a0, a1, a2), _settle3(b0, b1, b2)
 
 
 def line_table(rest: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -566,11 +588,16 @@ def _lanes_at(rest, eq, out):
     for ki in prange(rest.shape[0] * block):
         k = ki // block
         i = ki - k * block
-        s0, s1 = np.uint64(0), np.uint64(0)
+        # lazy: the two coordinates' sums of products, each reduced once
+        a0, a1, a2 = np.uint64(0), np.uint64(0), np.uint64(0)
+        b0, b1, b2 = np.uint64(0), np.uint64(0), np.uint64(0)
         for x in range(eq.shape[0]):
-            y0, y1 = ext_mul_base(eq[x, 0], eq[x, 1], rest[k, x * block + i])
-            s0, s1 = ext_add(s0, s1, y0, y1)
-        out[k, i, 0], out[k, i, 1] = s0, s1
+            v = rest[k, x * block + i]
+            hi, lo = _mul128(eq[x, 0], v)
+            a0, a1, a2 = _add3(a0, a1, a2, hi, lo)
+            hi, lo = _mul128(eq[x, 1], v)
+            b0, b1, b2 = _add3(b0, b1, b2, hi, lo)
+        out[k, i, 0], out[k, i, 1] = _settle3(a0, a1, a2), _settle3(b0, b1, b2)
 
 
 def lanes_at(rest: np.ndarray, eq: np.ndarray) -> np.ndarray:
