@@ -107,8 +107,12 @@ class RoundRun(_Run):
 
     def _bind(self, r: Fp2) -> None:
         """The prefix and eq(z_>j, .) past z_j = r."""
-        zj, one = self.z[self.j], Fp2(1)
-        self.prefix = self.prefix * (zj * r + (one - zj) * (one - r))
+        # prefix * eq(z_j, r), eq(z_j, r) = z_j r + (1 - z_j)(1 - r) = 1 - z_j - r + 2 z_j r, on ints
+        z0, z1, r0, r1 = self.z[self.j].c0, self.z[self.j].c1, r.c0, r.c1
+        e0 = (1 - z0 - r0 + 2 * (z0 * r0 + 7 * z1 * r1)) % _P
+        e1 = (2 * (z0 * r1 + z1 * r0) - z1 - r1) % _P
+        p0, p1 = self.prefix.c0, self.prefix.c1
+        self.prefix = _fp2((p0 * e0 + 7 * p1 * e1) % _P, (p0 * e1 + p1 * e0) % _P)
         h = self.eqs.shape[0] // 2
         if h:
             self.eqs = nf.add(self.eqs[:h], self.eqs[h:])
