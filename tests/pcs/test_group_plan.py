@@ -140,3 +140,19 @@ def test_batching_powers_array_equals_the_list():
         arr = protocol.batching_powers_array(t1, n)
         assert [Fp2(int(a), int(b)) for a, b in arr] == protocol.batching_powers(t2, n)
         assert t1.challenge_ext(b"after") == t2.challenge_ext(b"after")  # the same transcript operations
+
+
+@pytest.mark.parametrize("sizes, log_cols, num_claims", CASES)
+def test_term_dots_equal_the_full_width_reference_on_linear_claims(sizes, log_cols, num_claims):
+    """The prover's W_t(y) for every term and row: small eq blocks folded in
+    one kernel call, weighted entries in one numpy product, the rest by
+    shared row products -- against full-width column vectors."""
+    rng = np.random.default_rng(11 + num_claims)
+    layout, claims = _claims(rng, sizes, log_cols, num_claims)
+    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    terms = [t for ts in hiding.claim_terms(layout, len(sizes), claims, ZK, l) for t in ts]
+    rows = layout.num_rows + hiding.NUM_BLIND_DOMAIN
+    mat = vec.random(rows * (layout.cols + 6), rng).reshape(rows, layout.cols + 6)
+    mat[0, : layout.cols] = P - 1
+    got = hiding.term_dots(mat, terms, layout.cols)
+    assert np.array_equal(got, hiding.term_dots_reference(mat, terms, layout.cols))

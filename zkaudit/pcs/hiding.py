@@ -107,6 +107,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkaudit.field import npfield as nf
+from zkaudit.field import vec
 from zkaudit.field.constants import W
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.pcs import kernels as k
@@ -620,15 +621,56 @@ def col_block(term: Term) -> tuple[int, np.ndarray]:
 
 def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
     """W_t(y) = <w_t, M[y, :m]> for every row y of `matrix` and every term:
-    (terms, rows, 2). Each term reads only its column block, terms sharing a
-    block in one kernel call (a mask term costs 2^s columns, not m).
+    (terms, rows, 2). An eq-weighted term on a small block (rows x block
+    below SMALL_BLOCK_WORK: a claim on a table of a few dozen entries) is
+    the MLE of its block of each row at its point (`kernels.block_points`),
+    every distinct point of all such terms in one `eval_blocks_matrix`
+    call; they cost a kernel call each before (clinical_mlp's 256 claims).
+    A weighted term (a few bank entries) is its entries' columns times
+    their weights, all such terms in one numpy product and one exact sum.
+    Every other term reads only its column block, terms sharing a block in
+    one kernel call (a mask term costs 2^s columns, not m).
     Terms with the same column weights (claims on several tables at one
     point, a table's and its neighbours' rows) share one product: a term
     on a wide table reads every row, so each distinct weight vector costs
     rows x block width. `term_dots_reference` is the full-width form."""
-    out = np.empty((len(terms), matrix.shape[0], 2), dtype=U64)
+    num_rows = matrix.shape[0]
+    out = np.empty((len(terms), num_rows, 2), dtype=U64)
+    done = np.zeros(len(terms), dtype=bool)
+    eq_at = [i for i, t in enumerate(terms) if t.col_point is not None]
+    if eq_at:
+        distinct: dict[tuple, int] = {}
+        which = np.array([distinct.setdefault(terms[i].col_point, len(distinct)) for i in eq_at], dtype=np.int64)
+        starts, log_sizes, points = k.block_points(list(distinct), m.bit_length() - 1)
+        small = (num_rows << log_sizes) < SMALL_BLOCK_WORK
+        if small.any():
+            sel = np.nonzero(small)[0]
+            values = np.empty((len(distinct), num_rows, 2), dtype=U64)
+            part = np.empty((sel.shape[0], num_rows, 2), dtype=U64)
+            k.eval_blocks_matrix(np.ascontiguousarray(matrix[:, :m]), starts[sel], log_sizes[sel], points[sel], part)
+            values[sel] = part
+            take = small[which]
+            at = np.asarray(eq_at, dtype=np.int64)[take]
+            out[at] = values[which[take]]
+            done[at] = True
+    weighted = [i for i, t in enumerate(terms) if t.col_point is None and t.block is None and t.col_weights]
+    if weighted:  # a few entries each (bank pads): every entry's column times its weight, summed per term
+        owner, cols, words = [], [], []
+        for j, i in enumerate(weighted):
+            for col, w in terms[i].col_weights:
+                owner.append(j)
+                cols.append(col)
+                words += (w.c0, w.c1)
+        picked = np.ascontiguousarray(matrix[:, np.asarray(cols, dtype=np.int64)].T)  # (entries, rows)
+        prod = nf.mul(picked[:, :, None], np.array(words, dtype=U64).reshape(-1, 1, 2))  # (entries, rows, 2)
+        at = (np.asarray(owner, dtype=np.int64)[:, None] * num_rows + np.arange(num_rows)).reshape(-1)
+        sums = vec.sum_by_index(prod.reshape(-1, 2), at, len(weighted) * num_rows)
+        out[weighted] = sums.reshape(len(weighted), num_rows, 2)
+        done[weighted] = True
     groups: dict[tuple[int, int], dict[bytes, tuple[np.ndarray, list[int]]]] = {}
     for i, t in enumerate(terms):
+        if done[i]:
+            continue
         start, w = col_block(t)
         same = groups.setdefault((start, w.shape[0]), {})
         key = w.tobytes()
@@ -672,6 +714,11 @@ def proximity_weights(alpha: np.ndarray, domain_rows: int) -> np.ndarray:
     out[domain_rows + 1] = (0, 1)
     return out
 
+
+# Below this many matrix entries (rows x block width) an eq-weighted term is
+# folded with all the others in one `eval_blocks_matrix` call (`term_dots`);
+# from it on it gets its own `row_dots` call, whose start-up it then repays.
+SMALL_BLOCK_WORK = 1 << 12
 
 batch_spec = pair_spec  # the batching sum-check's polynomial: sum_j c_j T_{2j} T_{2j+1}
 

@@ -28,6 +28,7 @@ from zkaudit.field.jit import njit, prange
 add, ext_add, ext_mul, ext_sub, mul, reduce128 = jit.imported(
     "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_sub", "mul", "reduce128")
 mul128 = jit.imported("zkaudit.pcs.fastarith", "mul128")
+badd, bmul, bsub = jit.imported("zkaudit.pcs.fastarith", "badd", "bmul", "bsub")
 
 # Below this many field products a call takes the numpy path (unless its
 # kernel is loaded already).
@@ -160,6 +161,58 @@ def _eval_blocks(row, starts, log_sizes, points, out):
         out[i, 0], out[i, 1] = buf[0, 0], buf[0, 1]
 
 
+@njit(inline="always", cache=True)
+def _fold_base_block(matrix, y, start, log_size, point, buf):
+    """MLE of the base block matrix[y, start : start + 2^log_size] at `point`
+    (MSB first), folded in `buf` (>= 2^log_size, 2): the first fold lifts."""
+    size = 1 << log_size
+    if log_size == 0:
+        return matrix[y, start], np.uint64(0)
+    half = size >> 1
+    r0, r1 = point[0, 0], point[0, 1]
+    for t in range(half):
+        lo = matrix[y, start + t]
+        d = bsub(matrix[y, start + t + half], lo)
+        buf[t, 0] = badd(lo, bmul(r0, d))
+        buf[t, 1] = bmul(r1, d)
+    size = half
+    for j in range(1, log_size):
+        half = size >> 1
+        r0, r1 = point[j, 0], point[j, 1]
+        for t in range(half):
+            d0, d1 = ext_sub(buf[t + half, 0], buf[t + half, 1], buf[t, 0], buf[t, 1])
+            m0, m1 = ext_mul(r0, r1, d0, d1)
+            buf[t, 0], buf[t, 1] = ext_add(buf[t, 0], buf[t, 1], m0, m1)
+        size = half
+    return buf[0, 0], buf[0, 1]
+
+
+@njit(parallel=True, cache=True)
+def _eval_blocks_matrix(matrix, starts, log_sizes, points, out):
+    """out[i, y] = MLE of the base block matrix[y, starts[i] : starts[i] +
+    2^log_sizes[i]] at points[i, :log_sizes[i]] for every row y: the hiding
+    opening's W_t(y) for claims on small tables, every term in one call
+    (terms in parallel). `_eval_blocks_matrix_serial` is its serial twin."""
+    top = 1
+    for i in range(starts.shape[0]):
+        top = max(top, 1 << log_sizes[i])
+    for i in prange(starts.shape[0]):
+        buf = np.empty((top, 2), dtype=np.uint64)
+        for y in range(matrix.shape[0]):
+            out[i, y, 0], out[i, y, 1] = _fold_base_block(matrix, y, starts[i], log_sizes[i], points[i], buf)
+
+
+@njit(cache=True)
+def _eval_blocks_matrix_serial(matrix, starts, log_sizes, points, out):
+    top = 1
+    for i in range(starts.shape[0]):
+        top = max(top, 1 << log_sizes[i])
+    buf = np.empty((top, 2), dtype=np.uint64)
+    for i in range(starts.shape[0]):
+        for y in range(matrix.shape[0]):
+            out[i, y, 0], out[i, y, 1] = _fold_base_block(matrix, y, starts[i], log_sizes[i], points[i], buf)
+
+
 @njit(cache=True)
 def _pair_round_evals(stack, coeffs, out):
     """out[t] = sum_j coeffs[j] sum_{i < h} A_j(t, i) B_j(t, i) for t = 0, 1, 2,
@@ -265,6 +318,28 @@ def eval_blocks(row, starts, log_sizes, points, out):
         eval_blocks_numpy(row, starts, log_sizes, points, out)
 
 
+def eval_blocks_matrix(matrix, starts, log_sizes, points, out):
+    """out[i, y] = MLE of the base block matrix[y, starts[i] : starts[i] +
+    2^log_sizes[i]] at points[i] for every row y (see `_eval_blocks_matrix`;
+    `eval_blocks` on each row lifted to the extension is its reference)."""
+    work = matrix.shape[0] * int(np.sum(np.left_shift(1, np.asarray(log_sizes, dtype=np.int64))))
+    kernel = _eval_blocks_matrix_serial if work < SERIAL_BELOW else _eval_blocks_matrix
+    if jit.use_kernel(work, NUMPY_BELOW, kernel):
+        kernel(matrix, starts, log_sizes, points, out)
+    else:
+        eval_blocks_matrix_numpy(matrix, starts, log_sizes, points, out)
+
+
+def eval_blocks_matrix_reference(matrix, starts, log_sizes, points, out):
+    """`eval_blocks_matrix` row by row through `eval_blocks`."""
+    row = np.zeros((matrix.shape[1], 2), dtype=np.uint64)
+    part = np.empty((out.shape[0], 2), dtype=np.uint64)
+    for y in range(matrix.shape[0]):
+        row[:, 0] = matrix[y]
+        eval_blocks(row, starts, log_sizes, points, part)
+        out[:, y] = part
+
+
 def pair_round_evals(stack, coeffs, out):
     """A degree-2 round of a sum of pairwise products (see `_pair_round_evals`)."""
     if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _pair_round_evals):
@@ -309,6 +384,19 @@ def eval_blocks_numpy(row, starts, log_sizes, points, out):
         for j in range(int(log_size)):
             buf = nf.ext_fold(buf, points[idx, j][:, None, :])
         out[idx] = buf[:, 0]
+
+
+def eval_blocks_matrix_numpy(matrix, starts, log_sizes, points, out):
+    """Every row and block of one size folded at once."""
+    log_sizes, starts = np.asarray(log_sizes, dtype=np.int64), np.asarray(starts, dtype=np.int64)
+    for log_size in np.unique(log_sizes):
+        idx = np.nonzero(log_sizes == log_size)[0]
+        base = matrix[:, starts[idx, None] + np.arange(1 << int(log_size))]  # (rows, blocks, size)
+        buf = np.zeros(base.shape + (2,), dtype=np.uint64)
+        buf[..., 0] = base
+        for j in range(int(log_size)):
+            buf = nf.ext_fold(buf, points[idx, j][None, :, None, :])
+        out[idx] = buf[:, :, 0].transpose(1, 0, 2)
 
 
 def pair_round_evals_numpy(stack, coeffs, out):
