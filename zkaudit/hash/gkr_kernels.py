@@ -19,6 +19,11 @@ that kernel is not loaded in the process, `round_evals_numpy` (the eight
 points evaluated directly, every pair per array operation; the same values,
 `field.jit.use_kernel`): a small proof's weight hashes never start numba.
 Importing this module imports no numba (`field.jit.njit`).
+
+`partial_round_evals`, `line_table` and `lanes_at` (a partial round on lane
+0 and one line table, `gkr_prover.PartialRun`) are kernels only: that run
+starts once numba is. Round sums are accumulated lazily (128-bit products,
+one reduction per chunk; see "Lazy accumulation" below).
 """
 
 from __future__ import annotations
