@@ -42,9 +42,10 @@ MODELS = {  # name -> (estimator, trees, depth)
     "gb100x3": ("GradientBoostingClassifier", 100, 3),
     "gb100x12": ("GradientBoostingClassifier", 100, 12),  # depth 12: beyond the dense construction's limit
 }
-# paths: every node's test at once, then one GatherRows per level (ml_trees.COMPARE_EVERY_NODE, the default);
+# paths: every node's test at once, then successor tables doubled (ml_trees.COMPARE_EVERY_NODE and
+# POINTER_DOUBLING, the default); paths-levels: every node's test at once, then one GatherRows per level;
 # paths-walk: each level's tests on the walk (two GatherRows per level); dense: complete trees
-CONSTRUCTIONS = ("paths", "paths-walk", "dense")
+CONSTRUCTIONS = ("paths", "paths-levels", "paths-walk", "dense")
 
 
 def breast_cancer():
@@ -135,6 +136,7 @@ def measure(name: str, runs: int, construction: str = "paths") -> dict:
 
     ml_trees.CONSTRUCTION = "dense" if construction == "dense" else "paths"
     ml_trees.COMPARE_EVERY_NODE = construction != "paths-walk"
+    ml_trees.POINTER_DOUBLING = construction == "paths"
 
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.circuit.inputs import parse_inputs
@@ -205,7 +207,7 @@ def main() -> None:
     ap.add_argument("--models", default="gb100x6,rf100x6,gb50x4")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--constructions", default=",".join(CONSTRUCTIONS),
-                    help="ml_trees constructions to compare (paths, dense), each model under each")
+                    help=f"ml_trees constructions to compare ({', '.join(CONSTRUCTIONS)}), each model under each")
     ap.add_argument("--construction", default="paths", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true", help="one JSON object per model instead of the table")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -229,15 +231,15 @@ def main() -> None:
         for r in results:
             print(json.dumps(r))
         return
-    print(f"{'model':<10} {'build':<10} {'nodes':>5} {'weights':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} "
+    print(f"{'model':<10} {'build':<12} {'nodes':>5} {'weights':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} "
           f"{'verify':>8} {'(cpu)':>8} {'proof':>7} "
           f"{'labels':>8} {'score diff':>10} {'RSS':>7}")
     for r in results:
         if "refused" in r:
-            print(f"{r['model']:<10} {r['construction']:<10} refused: {r['refused'][:90]}")
+            print(f"{r['model']:<10} {r['construction']:<12} refused: {r['refused'][:90]}")
             continue
         labels = f"{r['label_agreement']:.2%}" if "label_agreement" in r else "-"
-        print(f"{r['model']:<10} {r['construction']:<10} {r['nodes']:>5} {r['parameters']:>8} {r['compile_s']:7.2f}s "
+        print(f"{r['model']:<10} {r['construction']:<12} {r['nodes']:>5} {r['parameters']:>8} {r['compile_s']:7.2f}s "
               f"{r['prove_cold_s']:6.2f}s "
               f"{r['prove_s']:6.3f}s {r['prove_cpu_s']:6.3f}s {r['verify_s'] * 1000:6.1f}ms "
               f"{r['verify_cpu_s'] * 1000:6.1f}ms {r['proof_bytes'] / 1024:5.0f}KB "

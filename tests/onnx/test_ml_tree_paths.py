@@ -36,14 +36,16 @@ def paths(monkeypatch):
     monkeypatch.setattr(ml_trees, "CONSTRUCTION", "paths")
 
 
-@pytest.fixture(params=["every_node", "walk"])
+@pytest.fixture(params=["doubling", "levels", "walk"])
 def variant(request, monkeypatch):
-    """Both ways of testing the nodes: every node's test at once, then one
-    GatherRows per level (the default), or the tests of the nodes on the
-    walk, level by level (ml_trees.COMPARE_EVERY_NODE)."""
+    """The three walks: every node's test at once, then successor tables
+    doubled (the default) or one GatherRows per level; or the tests of the
+    nodes on the walk, level by level (ml_trees.COMPARE_EVERY_NODE,
+    POINTER_DOUBLING)."""
     import zkaudit.onnx.ml_trees as ml_trees
 
-    monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param == "every_node")
+    monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param != "walk")
+    monkeypatch.setattr(ml_trees, "POINTER_DOUBLING", request.param == "doubling")
     return request.param
 
 
@@ -208,7 +210,7 @@ def test_circuit_walk_reaches_the_reference_walks_leaf(kind, variant):
     columns = 1 if prefix == "target" else int(_ort(model, x[:1])[-1].shape[-1])
     forest = _forest(model, prefix, columns)
     spec = circuit.inputs[0]
-    last = next(n.output for n in circuit.nodes if n.output.endswith(f"/level{forest.depth - 1}/rows"))
+    last = next(n.inputs[1] for n in circuit.nodes if n.op == "GatherRows" and n.inputs[0].endswith("/leaf_values"))
     for row in x[::7]:
         q = quantize(spec, row[None])
         got = circuit.execute(weights, {spec.name: q}, return_all=True)[last]
@@ -223,7 +225,8 @@ def test_rows_gathered_are_trees_times_depth_plus_one(kind, variant):
     """The walk reads T rows per level (the roots' level by a constant
     Gather, the others by GatherRows) and T leaf-value rows: T*(D+1), not
     T*2^D. x is read at the T*D nodes of the walk, or at all R nodes when
-    every node's test is made at once."""
+    every node's test is made at once; the doubling walk gathers ceil(log2 D)
+    successor tables of R rows instead."""
     model, x = _export(kind)
     circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                        "probabilities": (0.0, 1.0)}, name="m")
@@ -237,14 +240,19 @@ def test_rows_gathered_are_trees_times_depth_plus_one(kind, variant):
         if n.op == "GatherRows":
             table = n.inputs[0].rsplit("/", 1)[-1]
             gathered[table] = gathered.get(table, 0) + specs[n.output].shape[0]
+    walked = sum(v for k, v in gathered.items() if k != "feature_table")
     if variant == "walk":
         assert gathered == {"nodes": t * (d - 1), "feature_table": t * d, "leaf_values": t}
         assert len(circuit.nodes) <= 10 * d + 12  # ten IR nodes per level, then the head
-    else:
+    elif variant == "levels":
         assert gathered == {"successor": t * (d - 1), "feature_table": r, "leaf_values": t}
         assert len(circuit.nodes) <= 2 * d + 16  # two IR nodes per level
-    walked = sum(v for k, v in gathered.items() if k != "feature_table")
-    assert walked + t == t * (d + 1)  # with the roots' level, a constant Gather
+    if variant != "doubling":
+        assert walked + t == t * (d + 1)  # with the roots' level, a constant Gather
+    else:  # ceil(log2 D) successor tables of R rows, then the leaf values at the roots' ends
+        doublings = (d - 1).bit_length()
+        assert gathered["feature_table"] == r and walked == r * doublings + t
+        assert sum(n.op == "GatherRows" for n in circuit.nodes) == doublings + 2
     assert r < t * (1 << (d + 1))  # real nodes, no padding
     committed = {w.name.rsplit("/", 1)[-1]: w.shape for w in circuit.weights}
     tables = ("nodes",) if variant == "walk" else ("node_features", "node_thresholds", "node_true")
@@ -386,7 +394,7 @@ def test_no_forgery_through_the_walk(variant):
                                                              "probabilities": (0.0, 1.0)}, name="m")
     attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
     parts = ("/nodes", "/node_", "/sum_trees", "/leaf_values", "/label_scores/base", "/reached", "/level0/",
-             "/level1/", "/branch", "/successor")
+             "/level1/", "/branch", "/successor", "/steps2", "/steps4")
     names = [n for n in attack.committed() + attack.advice() if any(p in n for p in parts) and "/limb" not in n]
     assert len(names) >= 12 and any(n.endswith("/mult") for n in names), names
     counts, forged = sweep(attack, np.random.default_rng(11), padding_cells=2, real_cells=1, names=names)

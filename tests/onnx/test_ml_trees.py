@@ -29,7 +29,7 @@ from zkaudit.onnx.values import Act
 
 skl2onnx = pytest.importorskip("skl2onnx", reason="skl2onnx is in the dev extras (pip install -e .[dev])")
 
-CONSTRUCTIONS = ["paths", "paths-walk", "dense"]
+CONSTRUCTIONS = ["paths", "paths-levels", "paths-walk", "dense"]
 PATH_OPS = {"GatherRows", "Gather", "Reshape", "Sub", "Clip", "Add", "MatMul"}
 DENSE_OPS = {"MatMul", "Clip", "Reshape", "Pad", "Mul"}
 HEAD_OPS = {"ArgMax", "Requantize", "Table", "Softmax"}
@@ -37,12 +37,13 @@ HEAD_OPS = {"ArgMax", "Requantize", "Table", "Softmax"}
 
 @pytest.fixture(params=CONSTRUCTIONS)
 def construction(request, monkeypatch):
-    """Each test taking it runs under both constructions (paths in both of
-    its ways of testing the nodes: all at once, or on the walk)."""
+    """Each test taking it runs under both constructions (paths in its three
+    walks: successors doubled, successors level by level, tests on the walk)."""
     import zkaudit.onnx.ml_trees as ml_trees
 
     monkeypatch.setattr(ml_trees, "CONSTRUCTION", request.param.split("-")[0])
     monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param != "paths-walk")
+    monkeypatch.setattr(ml_trees, "POINTER_DOUBLING", request.param == "paths")
     return request.param.split("-")[0]
 
 

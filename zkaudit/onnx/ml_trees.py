@@ -13,26 +13,29 @@ weights: f the feature it tests, Q its threshold on x's integer grid (Q_n
 below) and t its true child's row. A leaf is a self-loop (f = 0, Q = x's
 highest integer, so its test always holds, t = its own row). With the input
 as a table X = Reshape(x, (F, 1)), by default (COMPARE_EVERY_NODE) every
-node's test is made at once and the walk then reads each tree's next row,
-one GatherRows per level (`_walk_transitions`):
+node's test is made at once, giving each node's successor, and the walk
+then follows the successors (`_walk_transitions`):
 
     v = GatherRows(X, f)                       (R, 1)  x[f_n] at every node
     s = Add(t, Clip(Sub(v, Q), 0, 1))          (R, 1)  each node's successor on this input:
                                                         t_n + [x[f_n] > Q_n] (the false branch)
-    n_1 = Reshape(Gather(s, rows 0..T-1))      (T,)    the roots' successors (constant indices)
-    n_{d+1} = Reshape(GatherRows(s, n_d))      (T,)    d = 1..D-1
+    s_2 = GatherRows(s, s), s_4 = GatherRows(s_2, s_2), ...  (R, 1)  s_j: j steps on from each node,
+                                                        up to s_{2^k}, 2^k >= D (POINTER_DOUBLING)
+    n_D = Reshape(Gather(s_{2^k}, rows 0..T-1))   (T,)  from the roots (constant indices)
     V = GatherRows(leaf values (R, H), n_D)    (T, H)  the reached leaves' values
     score = MatMul(ones (1, T), V, bias base)  (1, H)
 
-Two IR nodes per level; the R comparisons cost the prover O(R), the order of
-the node table's own commitment (3R weights, range-checked and hashed).
+ceil(log2 D) + 2 GatherRows in all. Without POINTER_DOUBLING the walk goes
+one level at a time, n_1 = s[0..T-1], n_{d+1} = GatherRows(s, n_d): D - 1
+GatherRows of T rows, each still paying for its table's R rows in its proof,
+so slower. The R comparisons cost the prover O(R), the order of the node
+table's own commitment (3R weights, range-checked and hashed).
 Without COMPARE_EVERY_NODE each level tests only the nodes on the walk:
 w = GatherRows(W (R, 3) = [f, Q, t], n_d), f, Q, t its columns (Gather),
 v = GatherRows(X, f), n_{d+1} = t + Clip(v - Q, 0, 1): T*D comparisons but
 ten IR nodes and two GatherRows per level, slower to prove and verify at
-every depth measured (benchmarks/trees_bench.py). Either way T*(D + 1) rows
-are read along the walk, not T*2^D; every leaf of depth < D loops to itself
-for the remaining levels. Where every tree scores one column only (gradient
+every depth measured (benchmarks/trees_bench.py). No way reads T*2^D
+values: every leaf of depth < D loops to itself for the remaining levels. Where every tree scores one column only (gradient
 boosting's one tree per class and round) the leaf table keeps one value per
 node and the score is MatMul(Reshape(V, (1, T)), C, base) with C (T, H) the
 trees' column one-hot: R + T H weights instead of R H. An index outside a
@@ -132,7 +135,8 @@ MIN_FACTORED_SAVING = 1 << 15
 # and benchmarks set it to compare the two
 CONSTRUCTION = "paths"
 COMPARE_EVERY_NODE = True  # paths: every node's test at once, then one GatherRows per level (`_walk_transitions`)
-MAX_PATH_DEPTH = 64  # paths: two IR nodes per level (ten on the walk)
+POINTER_DOUBLING = True  # paths, every node's test at once: the walk by successor tables S^(2^j) (log D GatherRows)
+MAX_PATH_DEPTH = 64  # paths: ten IR nodes per level on the walk, two by successors, two per doubling
 MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
 
 
@@ -561,7 +565,15 @@ def _walk_transitions(imp, forest: Forest, q: np.ndarray, feature_table, hint: s
 
     R comparisons where the walk makes T*D, but the node table is
     committed anyway (3R weights, range-checked and hashed), so the prover's
-    work stays O(R + T*D); per level two IR nodes instead of ten."""
+    work stays O(R + T*D); per level two IR nodes instead of ten.
+
+    With POINTER_DOUBLING the levels are replaced by successor tables
+    S_{2j} = GatherRows(S_j, S_j) (R, 1) -- where each node is 2j steps
+    on -- until 2^k >= D steps (a leaf loops to itself, so extra steps keep
+    it), and n_D = S_{2^k}[0..T-1], a constant Gather: ceil(log2 D)
+    GatherRows of R rows instead of D - 1 of T rows. A GatherRows proof
+    pays for its table's R rows and a fixed cost either way, so this is the
+    cheaper walk for every depth measured (benchmarks/trees_bench.py)."""
     b = imp.b
     t_count, r_count = forest.trees, forest.rows
     f = b.add_weight(hint + "/node_features", forest.features)
@@ -571,6 +583,13 @@ def _walk_transitions(imp, forest: Forest, q: np.ndarray, feature_table, hint: s
     c = b.emit("Sub", [xv, thr], hint + "/compare", a_zero_point=0, b_zero_point=0)
     bit = b.emit("Clip", [c], hint + "/branch", lo=0, hi=1)  # 1 iff x[f_n] > Q_n: the false branch
     successor = b.emit("Add", [on_true, bit], hint + "/successor", a_zero_point=0, b_zero_point=0)  # (R, 1)
+    if POINTER_DOUBLING:
+        jump, steps = successor, 1  # jump[n] = the row `steps` steps on from row n
+        while steps < forest.depth:
+            rows = b.emit("Reshape", [jump], f"{hint}/steps{steps}/rows", shape=(r_count,))
+            jump, steps = b.emit("GatherRows", [jump, rows], f"{hint}/steps{2 * steps}"), 2 * steps
+        reached = b.emit("Gather", [jump], f"{hint}/reached_rows", axis=0, indices=list(range(t_count)))
+        return b.emit("Reshape", [reached], f"{hint}/rows", shape=(t_count,))
     n = None
     for d in range(forest.depth):
         nxt = (b.emit("Gather", [successor], f"{hint}/level{d}/next", axis=0, indices=list(range(t_count)))
