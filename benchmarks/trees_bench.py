@@ -1,9 +1,12 @@
 """Tree ensembles (issue 17): scikit-learn models on the breast-cancer data
 (30 features, standardized outside the model), exported by skl2onnx,
 compiled, proved and verified, by each construction of
-`zkaudit.onnx.ml_trees` (paths: GatherRows along each tree's path, cost
-T * D, the default; dense: complete trees, cost T * 2^D). Prints figures;
-asserts nothing.
+`zkaudit.onnx.ml_trees`: paths (the real nodes only, each tree's leaf found
+by GatherRows; the default, its successor tables doubled), paths-levels (the
+successors followed one level at a time), paths-walk (the nodes on the walk
+tested level by level), dense (complete trees, cost T * 2^D). Each model
+under each construction runs in its own process, one after the other.
+Prints figures; asserts nothing.
 
     python benchmarks/trees_bench.py [--models gb100x6,rf100x6,gb50x4] [--constructions paths,dense] [--runs 3]
 

@@ -515,8 +515,10 @@ def leaf_indicators(imp, x: Act, ens: Ensemble, hint: str):
 
 
 def path_rows(imp, x: Act, forest: Forest, hint: str):
-    """The spec of n_D (T,): the row of the leaf each tree reaches, walked
-    down one level per step (see the module docstring, "Paths")."""
+    """The spec of n_D (T,): the row of the leaf each tree reaches (see the
+    module docstring, "Paths"): by the nodes' successors (`_walk_transitions`,
+    COMPARE_EVERY_NODE) or, here, one level per step testing the nodes on
+    the walk."""
     b = imp.b
     t_count, f_count = forest.trees, x.shape[-1]
     if len(x.shape) != 2 or x.shape[0] != 1:
@@ -650,8 +652,8 @@ def _parse(node, fail, weight_prefix: str, columns: int):
 
 
 def _reach(imp, x: Act, ens, scale: float, hint: str):
-    """The `sums` of the construction `ens` was parsed for (its traversal
-    emitted first)."""
+    """The `head_sum` of the construction `ens` was parsed for (its
+    traversal emitted first)."""
     if isinstance(ens, Forest):
         return _path_sums(imp, path_rows(imp, x, ens, hint), ens, scale, hint)
     return _dense_sums(imp, leaf_indicators(imp, x, ens, hint), ens, scale)
