@@ -400,3 +400,75 @@ def test_no_forgery_through_the_walk(variant):
     counts, forged = sweep(attack, np.random.default_rng(11), padding_cells=2, real_cells=1, names=names)
     assert not forged, forged[:3]
     assert counts.get("rejected", 0) >= 8, counts
+
+
+# -- wide leaf tables -------------------------------------------------------------
+
+def _two_heads():
+    """Two classes scored in two columns: a one-column label head and a
+    two-column probability head, three leaf columns in all."""
+    from test_ml_trees import _one_feature_model
+
+    model = _one_feature_model([0.25, -0.5], ["BRANCH_LEQ", "BRANCH_LEQ"],
+                               [((0.3, 0.2), (0.6, 0.9)), ((0.1, -0.3), (0.1, 0.05))])
+    return model, np.linspace(-1, 1, 41, dtype=np.float32)[:, None]
+
+
+@pytest.mark.parametrize("kind", ["random_forest_multiclass", "two_heads"])
+def test_leaf_tables_split_into_blocks_give_the_same_outputs(monkeypatch, kind):
+    """A GatherRows table has at most 63 columns: wider leaf tables are
+    gathered in blocks and a head's columns taken from one block (Gather) or
+    several (Concat). With blocks of 2 columns the outputs are those of the
+    one-table circuit on every sample."""
+    import zkaudit.onnx.ml_trees as ml_trees
+
+    model, x = _two_heads() if kind == "two_heads" else _export(kind)
+    outputs = {}
+    for width in (63, 2):
+        monkeypatch.setattr(ml_trees, "MAX_TABLE_COLUMNS", width)
+        circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                                 "probabilities": (0.0, 1.0)}, name="m")
+        tables = [w.shape[1] for w in circuit.weights if "/leaf_values" in w.name]
+        assert tables == ([3] if width == 63 else [2, 1])
+        spec = circuit.inputs[0]
+        outputs[width] = [circuit.execute(weights, {spec.name: quantize(spec, row[None])}) for row in x[::4]]
+    assert any(n.op == "Concat" for n in circuit.nodes)
+    for wide, split in zip(outputs[63], outputs[2]):
+        for name in wide:
+            np.testing.assert_array_equal(wide[name], split[name])
+
+
+def test_seventy_classes_agree_with_onnxruntime():
+    """70 score columns: two leaf-table blocks (63 + 7), labels as onnxruntime's."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(700, 4)).astype(np.float32)
+    y = np.arange(700) % 70
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = RandomForestClassifier(3, max_depth=6, random_state=0).fit(x, y)
+        model = skl2onnx.to_onnx(est, x[:1], options={id(est): {"zipmap": False}})
+    circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                             "probabilities": (0.0, 1.0)}, name="m")
+    assert sorted(w.shape[1] for w in circuit.weights if "/leaf_values" in w.name) == [7, 63]
+    grid = dequantize(circuit.inputs[0], quantize(circuit.inputs[0], x[::5])).astype(np.float32)
+    ref, ours = _ort(model, grid), _circuit_outputs(circuit, weights, grid)
+    np.testing.assert_array_equal(ours[0].reshape(-1).astype(np.int64), ref[0].reshape(-1))
+
+
+@needs_layer
+def test_split_leaf_tables_prove_and_verify(tmp_path, monkeypatch):
+    import zkaudit.onnx.ml_trees as ml_trees
+    from zkaudit import api
+
+    monkeypatch.setattr(ml_trees, "MAX_TABLE_COLUMNS", 2)
+    model, x = _two_heads()
+    onnx.save(model, tmp_path / "m.onnx")
+    s = api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"X": x})
+    assert "Concat" in s.summary["ops"]
+    for row in x[[3, 30]]:
+        v = api.verify(api.prove(tmp_path / "out", {"X": [row.tolist()]}).proof, circuit=tmp_path / "out")
+        assert v.valid
+        grid = dequantize(s.circuit.inputs[0], quantize(s.circuit.inputs[0], row[None])).astype(np.float32)
+        assert v.outputs["label"]["output_int"] == _ort(model, grid)[0].reshape(-1).tolist()

@@ -138,6 +138,7 @@ COMPARE_EVERY_NODE = True  # paths: every node's test at once, then one GatherRo
 POINTER_DOUBLING = True  # paths, every node's test at once: the walk by successor tables S^(2^j) (log D GatherRows)
 MAX_PATH_DEPTH = 64  # paths: ten IR nodes per level on the walk, two by successors, two per doubling
 MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
+MAX_TABLE_COLUMNS = 63  # a GatherRows table's columns (circuit.infer refuses more): wider leaf tables go in blocks
 
 
 @dataclass
@@ -611,6 +612,22 @@ def _tree_columns(forest: Forest, table: np.ndarray) -> np.ndarray | None:
     return used.astype(np.int64) if np.all(used.sum(axis=1) <= 1) else None
 
 
+def _columns(b, blocks, start: int, stop: int, hint: str):
+    """Columns start..stop-1 of the blocks laid side by side (each block
+    MAX_TABLE_COLUMNS wide but the last): a block itself, a Gather of one
+    block's columns, or the Concat of pieces of several."""
+    pieces = []
+    for j, block in enumerate(blocks):
+        lo, hi = j * MAX_TABLE_COLUMNS, j * MAX_TABLE_COLUMNS + block.shape[1]
+        a, z = max(start, lo), min(stop, hi)
+        if a >= z:
+            continue
+        whole = (a, z) == (lo, hi)
+        pieces.append(block if whole else b.emit("Gather", [block], hint + (f"/block{j}" if len(blocks) > 1 else ""),
+                                                  axis=1, indices=list(range(a - lo, z - lo))))
+    return pieces[0] if len(pieces) == 1 else b.emit("Concat", pieces, hint, axis=1)
+
+
 def _path_sums(imp, reached, forest: Forest, scale: float, hint: str):
     """The paths construction's sums. Every head's leaf-value columns are
     one committed table (R, H) gathered once at the reached rows (T, H);
@@ -623,18 +640,21 @@ def _path_sums(imp, reached, forest: Forest, scale: float, hint: str):
     shared: dict = {}
 
     def head_sum(plans, k):
-        if not shared:  # every head's columns, gathered once
+        if not shared:  # every head's columns, gathered once (in blocks of at most MAX_TABLE_COLUMNS)
             tables = [np.rint(forest.values @ cols / scale).astype(np.int64) for cols, *_ in plans]
             picks = [_tree_columns(forest, t) for t in tables]
             tables = [t if p is None else t.sum(axis=1, keepdims=True) for t, p in zip(tables, picks)]
             name = plans[0][2] if len(plans) == 1 else hint + "/heads"
-            values = b.add_weight(name + "/leaf_values", np.concatenate(tables, axis=1))
-            shared.update(rows=b.emit("GatherRows", [values, reached], name + "/reached"),  # (T, H)
-                          starts=np.cumsum([0] + [t.shape[1] for t in tables]).tolist(), picks=picks)
+            table = np.concatenate(tables, axis=1)
+            blocks = []
+            for first in range(0, table.shape[1], MAX_TABLE_COLUMNS):
+                part = "" if table.shape[1] <= MAX_TABLE_COLUMNS else f"/block{first // MAX_TABLE_COLUMNS}"
+                values = b.add_weight(name + "/leaf_values" + part, table[:, first:first + MAX_TABLE_COLUMNS])
+                blocks.append(b.emit("GatherRows", [values, reached], name + "/reached" + part))  # (T, <= 63)
+            shared.update(blocks=blocks, starts=np.cumsum([0] + [t.shape[1] for t in tables]).tolist(), picks=picks)
         _, base, weight_hint, name = plans[k]
-        rows, start, stop, pick = shared["rows"], shared["starts"][k], shared["starts"][k + 1], shared["picks"][k]
-        v = rows if len(plans) == 1 else b.emit("Gather", [rows], weight_hint + "/reached", axis=1,
-                                                indices=list(range(start, stop)))
+        start, stop, pick = shared["starts"][k], shared["starts"][k + 1], shared["picks"][k]
+        v = _columns(b, shared["blocks"], start, stop, weight_hint + "/reached")
         bias = b.add_weight(weight_hint + "/base", base)
         if pick is None:
             if "ones" not in shared:
