@@ -647,7 +647,8 @@ def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
             sel = np.nonzero(small)[0]
             values = np.empty((len(distinct), num_rows, 2), dtype=U64)
             part = np.empty((sel.shape[0], num_rows, 2), dtype=U64)
-            k.eval_blocks_matrix(np.ascontiguousarray(matrix[:, :m]), starts[sel], log_sizes[sel], points[sel], part)
+            # the whole rows (blocks lie in the first m columns): no copy of the matrix
+            k.eval_blocks_matrix(np.ascontiguousarray(matrix), starts[sel], log_sizes[sel], points[sel], part)
             values[sel] = part
             take = small[which]
             at = np.asarray(eq_at, dtype=np.int64)[take]
