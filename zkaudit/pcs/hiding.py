@@ -869,16 +869,11 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
                               np.ascontiguousarray(leaves[:, :R2]), np.ascontiguousarray(leaves[:, R2:]), siblings)
 
 
-def expected_finals(terms_flat: list[Term], taus, rho: list[Fp2], u_eval: np.ndarray, m: int,
-                    row_values: list[Fp2]) -> list[Fp2]:
-    """The values the batching sum-check must end on, from the verifier's own
-    eq evaluations and the evaluation row (row_values[t] = <w_t, u_eval[:m]>)."""
-    return expected_finals_at([t.row_point for t in terms_flat], taus, rho, u_eval, m, row_values)
-
-
 def expected_finals_at(row_points, taus, rho: list[Fp2], u_eval: np.ndarray, m: int,
                        row_values: list[Fp2]) -> list[Fp2]:
-    """`expected_finals` from the pairs' row points."""
+    """The values the batching sum-check must end on, from the verifier's own
+    eq evaluations at the pairs' row points and the evaluation row
+    (row_values[g] = sum_(t in g) c_t <w_t, u_eval[:m]>)."""
     out = []
     for y, w in zip(row_points, row_values):
         out.append(eq_eval(list(y), rho))

@@ -69,10 +69,6 @@ def hiding_shape(commitment: Commitment, params: PcsParams) -> tuple[Layout, Pcs
     return layout, shaped
 
 
-def hiding_layout(commitment: Commitment, params: PcsParams) -> Layout:
-    return hiding_shape(commitment, params)[0]
-
-
 def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) -> HidingOpeningProof:
     """Parse with every count bounded by the commitment's layout and params."""
     layout, params = hiding_shape(commitment, params)
