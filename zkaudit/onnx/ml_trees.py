@@ -2,8 +2,11 @@
 as skl2onnx writes scikit-learn's decision trees, random forests and gradient
 boosting) built from the circuit IR's ops. Two constructions, chosen by
 CONSTRUCTION: "paths" (the default) walks each tree's path over its R real
-nodes, T * (D + 1) rows read, work O(R + T * D); "dense" pads every tree to
-a complete binary tree, cost T * 2^D, and needs no GatherRows. T trees, D the deepest leaf's level, F features, H
+nodes, no padding: by default every node's test once and ceil(log2 D) + 2
+GatherRows, work O(R log D) (a walk of T * D steps is kept as an option,
+measured slower: each GatherRows' lookup also pays for its table's R rows);
+"dense" pads every tree to a complete binary tree, cost T * 2^D, and needs
+no GatherRows. T trees, D the deepest leaf's level, F features, H
 score columns.
 
 Paths. The R real nodes of all trees (no padding) are laid out breadth

@@ -27,12 +27,13 @@ _RNN = ("MatMul (int8 weights per gate) for input and hidden state each step, un
         "Requantize onto a 10-bit grid over [-8, 8], Table (sigmoid, tanh), Mul; Y by Concat")
 _RNN_LIMIT = ("constant W, R, B; layout 0; activations Sigmoid and Tanh; no clip; sequence_lens, if given, the full "
               "length")
-_TREES = ("MatMul by a committed feature selector (for large ensembles factored over a grid of the features: a column "
-          "one-hot MatMul, a row one-hot Mul, a summing MatMul) + Clip (each node's test, a range check), MatMul by "
-          "the shared "
-          "path matrix + Clip (the leaf each tree reaches), MatMul by the leaf values (their sum)")
-_TREES_LIMIT = (f"one input row (1, F); trees padded to the deepest (depth <= {ml_trees.MAX_DEPTH}); node modes "
-                "BRANCH_LEQ, LT, GTE, GT")
+_TREES = ("GatherRows walking each tree's path: the real nodes of all trees as committed tables (feature, threshold "
+          "on the input's grid, true child; leaf values), every node's test at once (GatherRows of the input's "
+          "features, Sub, Clip: a range check) giving each node's successor, successors composed by doubling "
+          "(GatherRows of the successor table by itself, ceil(log2 depth) times), the reached leaves' values by "
+          "GatherRows and summed by a MatMul")
+_TREES_LIMIT = (f"one input row (1, F); depth <= {ml_trees.MAX_PATH_DEPTH}, at most {ml_trees.MAX_PATH_NODES} nodes "
+                "in all (no padding to complete trees); node modes BRANCH_LEQ, LT, GTE, GT")
 _INT_DIV = ("Relu and Sub (positive and negative parts), Add + Requantize (exact floor division by a constant "
             "abs(c), its remainder range-checked), {rest}; of two computed tensors, a Table over the pair "
             "(Requantize + Add index it)")
@@ -105,8 +106,9 @@ OP_NOTES: dict[tuple[str, str], tuple[str, str]] = {
     (_ONNX, "Expand"): ("Expand (an index map: each output cell reads one input cell)", "constant target shape"),
     (_ONNX, "Flatten"): ("Reshape (nothing if the shape is unchanged)", ""),
     (_ONNX, "Gather"): (_SELECT + "; Reshape for the indices' shape. From a constant table by computed indices "
-                        "(an embedding): MatMul (index - row, per row), Table (one-hot), MatMul by the int8 table "
-                        "(a committed weight) + Requantize",
+                        "(an embedding): GatherRows of the int8 table (a committed weight; one lookup, N + V "
+                        "cells) + Requantize, after a Table (index mod V) when the indices can be negative (a "
+                        "one-hot MatMul where that range exceeds 2^16)",
                         f"{_CONST_IDX} into computed data, or computed integer indices into a constant table along "
                         "axis 0 (an int32/int64 graph input used only so gets the range [-V, V-1])"),
     (_ONNX, "GatherElements"): ("Gather (an index map) over the flattened input",
