@@ -111,3 +111,19 @@ def test_layout_blocks_are_aligned_and_disjoint():
             assert pl.col % (1 << v) == 0 and pl.col + (1 << v) <= lay.cols
             used[pl.row, pl.col : pl.col + (1 << v)] += 1
     assert used.max() == 1 and used.sum() == sum(1 << v for v in sizes)
+
+
+def test_hiding_shape_follows_the_target_though_params_compare_equal():
+    """target_bits is no part of PcsParams' equality; the per-size shape
+    (and the verifier's cache of it on a commitment) is keyed by it too."""
+    import dataclasses
+
+    from zkaudit.pcs.hiding import all_num_vars
+
+    base = PcsParams.for_security(103, hiding=True)
+    lower = dataclasses.replace(base, target_bits=90.0)
+    assert lower == base
+    every = all_num_vars([9, 4], base)
+    strong, weak = base.hiding_shape(every), lower.hiding_shape(every)
+    assert strong.soundness_bits >= 103 and weak.soundness_bits >= 90
+    assert weak.num_queries < strong.num_queries

@@ -60,12 +60,20 @@ WHERE = "pcs/hiding"
 def hiding_shape(commitment: Commitment, params: PcsParams) -> tuple[Layout, PcsParams]:
     """The commitment's layout and the parameters solved for its size
     (`PcsParams.hiding_shape`): its rate and width must be those, and they
-    fix the queries and padding its openings use."""
+    fix the queries and padding its openings use. Kept on the (immutable)
+    commitment per parameters once checked: parsing and verifying ask for
+    it, and a recurrent model's 10^4 tables cost ~3 ms to check each time."""
+    cache = commitment.__dict__.setdefault("_hiding_shapes", {})  # not a field: eq and hash ignore it
+    key = (params, params.target_bits)  # target_bits is no part of PcsParams' equality
+    known = cache.get(key)
+    if known is not None:
+        return known
     if not commitment.num_vars or any(v > params.max_log_codeword for v in commitment.num_vars):
         raise ParameterMismatch("commitment table sizes are outside what the parameters cover", where=WHERE,
                                 got=commitment.num_vars)
     shaped = params.hiding_shape(all_num_vars(commitment.num_vars, params))
     layout = _check_parameters(commitment, shaped, layout_vars=lambda nv: all_num_vars(nv, params), where=WHERE)
+    cache[key] = (layout, shaped)
     return layout, shaped
 
 

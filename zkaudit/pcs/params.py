@@ -238,7 +238,8 @@ class PcsParams:
         Deterministic in (self, num_vars): the verifier derives the same."""
         if not self.hiding or self.row_log_cols or self.target_bits <= 0:
             return self
-        return _hiding_shape(self, tuple(int(v) for v in num_vars))
+        # target_bits is no part of PcsParams' equality: it keys the cache itself
+        return _hiding_shape(self, self.target_bits, tuple(int(v) for v in num_vars))
 
     def at_width(self, log_cols: int, log_blowup: int) -> PcsParams | None:
         """Hiding parameters solved for rows of exactly 2^log_cols entries at
@@ -418,7 +419,7 @@ def _at_width(max_log_codeword: int, max_claims: int, target_bits: float, mask_v
 
 
 @lru_cache(maxsize=256)
-def _hiding_shape(params: PcsParams, num_vars: tuple[int, ...]) -> PcsParams:
+def _hiding_shape(params: PcsParams, target_bits: float, num_vars: tuple[int, ...]) -> PcsParams:
     wide = params._search_log_cols(num_vars)  # the width rule of wide matrices (docstring)
     base_b = params.log_blowup
     if wide > params.min_log_cols:
