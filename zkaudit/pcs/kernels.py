@@ -18,6 +18,8 @@ tests/test_startup_fast_paths.py holds each pair to the other.
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from zkaudit.field import jit
@@ -294,6 +296,7 @@ def block_points(col_points, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     (zero-padded to n)."""
     starts, log_sizes, words = [], [], []
     zeros = [0] * (2 * n)
+    add = words.append
     for x in col_points:
         bits, i = 0, 0
         for r in x:
@@ -303,10 +306,13 @@ def block_points(col_points, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
             i += 1
         starts.append(bits << (n - i))
         log_sizes.append(n - i)
-        flat = [v for r in x[i:] for v in (r.c0, r.c1)]
-        words.append(flat + zeros[len(flat):])
-    return (np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64),
-            np.array(words, dtype=np.uint64).reshape(len(words), n, 2))
+        for r in x[i:]:
+            add(r.c0)
+            add(r.c1)
+        words.extend(zeros[2 * (len(x) - i):])
+    # array('Q'): a C loop over the words (numpy converts ints past 2^63 one by one)
+    points = np.frombuffer(array("Q", words), dtype=np.uint64).reshape(len(starts), n, 2)
+    return np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64), points
 
 
 def eval_blocks(row, starts, log_sizes, points, out):

@@ -116,7 +116,10 @@ def batched_value_array(powers: np.ndarray, claims) -> Fp2:
     inner product."""
     from zkaudit.field import vec
 
-    values = np.array([w for c in claims for w in (c.value.c0, c.value.c1)], dtype=np.uint64).reshape(-1, 2)
+    from array import array
+
+    words = array("Q", [w for c in claims for w in (c.value.c0, c.value.c1)])  # a C loop, unlike np.array's
+    values = np.frombuffer(words, dtype=np.uint64).reshape(-1, 2)
     return vec.inner(np.ascontiguousarray(powers), values)
 
 
