@@ -112,3 +112,22 @@ def test_compile_prove_verify_from_files(tmp_path):
     proof = api.prove(tmp_path / "out", {"inputs_int": {"ids": ids[3].tolist()}})
     v = api.verify(proof.proof, circuit=tmp_path / "out")
     assert v.valid
+
+
+def test_a_table_wider_than_a_lookup_is_gathered_in_blocks():
+    """64 columns (a GatherRows table takes at most 63): two blocks of 32,
+    joined by Concat; outputs as onnxruntime's, proven and verified."""
+    global WIDTH
+    saved, WIDTH = WIDTH, 64
+    try:
+        m = _embedding_model()
+        data = _ids(16)
+        circuit, weights = compiled(m, data)
+        gathers = [n for n in circuit.nodes if n.op == "GatherRows"]
+        assert [circuit.specs()[n.inputs[0]].shape for n in gathers] == [(VOCAB, 32), (VOCAB, 32)]
+        err, allowed = max_error(m, circuit, weights, {"ids": data["ids"][:8]})
+        assert err <= allowed, (err, allowed)
+        v = prove_and_verify(circuit, weights, {"ids": data["ids"][9]})
+        assert v.valid, v.reason
+    finally:
+        WIDTH = saved

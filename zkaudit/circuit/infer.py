@@ -14,8 +14,8 @@ import numpy as np
 from zkaudit.circuit.errors import InvalidCircuit
 from zkaudit.circuit.fixed_point import div_round, rshift_round
 from zkaudit.circuit.graph import Node, TensorSpec
-from zkaudit.circuit.ops import (ACCUMULATOR_BITS, MAX_GATHER_ROWS_LOG, MAX_SHIFT, MAX_TABLE_LOG_SIZE, OPS,
-                                 TABLE_FUNCTIONS, signed_range)
+from zkaudit.circuit.ops import (ACCUMULATOR_BITS, MAX_GATHER_COLUMNS, MAX_GATHER_ROWS_LOG, MAX_SHIFT,
+                                 MAX_TABLE_LOG_SIZE, OPS, TABLE_FUNCTIONS, signed_range)
 
 INT32_LO, INT32_HI = signed_range(ACCUMULATOR_BITS)
 
@@ -279,8 +279,9 @@ def _gather_rows(node, ins):
         raise InvalidCircuit(node.name, f"GatherRows needs a 2-D table (rows, columns), got shape {table.shape}")
     if len(idx.shape) != 1 or idx.shape[0] < 1:
         raise InvalidCircuit(node.name, f"GatherRows needs 1-D indices, got shape {idx.shape}")
-    if table.shape[1] > 63:
-        raise InvalidCircuit(node.name, f"a GatherRows table has at most 63 columns, got {table.shape[1]}")
+    if table.shape[1] > MAX_GATHER_COLUMNS:
+        raise InvalidCircuit(node.name, f"a GatherRows table has at most {MAX_GATHER_COLUMNS} columns, got "
+                                        f"{table.shape[1]}")
     if table.shape[0] > 1 << MAX_GATHER_ROWS_LOG:
         raise InvalidCircuit(node.name, f"a GatherRows table has at most 2^{MAX_GATHER_ROWS_LOG} rows, got {table.shape[0]}")
     # The indices' declared range may be wider than [0, rows): the rows an

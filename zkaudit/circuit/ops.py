@@ -114,6 +114,7 @@ TABLE_FUNCTIONS = frozenset({"sigmoid", "tanh", "exp", "erf", "gelu", "leaky_rel
 
 MAX_TABLE_LOG_SIZE = 16  # a lookup table has at most 2^16 entries
 MAX_GATHER_ROWS_LOG = 24  # a GatherRows table has at most 2^24 rows (its lookup's table side)
+MAX_GATHER_COLUMNS = 63  # ... and at most 63 columns (its lookup's width, with the index, is at most 64)
 ACCUMULATOR_BITS = 32  # MatMul/Conv/Add/Sub/Mul outputs must fit int32
 REQUANT_MULTIPLIER_BITS = 31  # 0 < multiplier < 2^31
 MAX_SHIFT = 62

@@ -54,9 +54,12 @@ import sys
 import types
 
 # While numba is not started, jobs below this many elements take the numpy
-# path: about what numba's start-up costs (a 2^16-point numpy NTT measured
-# ~0.1 s on the 2-core machine under load, numba's first kernel 0.3-0.5 s).
-COLD_BELOW = 1 << 16
+# path: about what numba's start-up costs (numba's first kernel 0.3-0.5 s on
+# the 2-core machine; the numpy NTT, batched over coset blocks, encodes a
+# 2^17-cell hiding commitment in well under that). The zoo's logistic
+# model's first proof -- its bank the estimate's, 94,208 cells to encode --
+# loaded numba at 2^16 and took 0.71 s CPU; on numpy 0.46 s.
+COLD_BELOW = 1 << 17
 # ... until such jobs add up to this many elements (numpy at ~1 us per
 # element of these jobs: about numba's start-up).
 COLD_BUDGET = 1 << 18

@@ -119,7 +119,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 from zkaudit.circuit import dequantize
-from zkaudit.circuit.ops import ACCUMULATOR_BITS, MAX_GATHER_ROWS_LOG
+from zkaudit.circuit.ops import ACCUMULATOR_BITS, MAX_GATHER_COLUMNS, MAX_GATHER_ROWS_LOG
 from zkaudit.onnx.quant import QParams, from_range
 from zkaudit.onnx.values import Act
 
@@ -141,7 +141,7 @@ COMPARE_EVERY_NODE = True  # paths: every node's test at once, then one GatherRo
 POINTER_DOUBLING = True  # paths, every node's test at once: the walk by successor tables S^(2^j) (log D GatherRows)
 MAX_PATH_DEPTH = 64  # paths: ten IR nodes per level on the walk, two by successors, two per doubling
 MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
-MAX_TABLE_COLUMNS = 63  # a GatherRows table's columns (circuit.infer refuses more): wider leaf tables go in blocks
+MAX_TABLE_COLUMNS = MAX_GATHER_COLUMNS  # a GatherRows table's columns (circuit.infer refuses more): wider leaf tables go in blocks
 
 
 @dataclass

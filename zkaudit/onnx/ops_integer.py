@@ -44,7 +44,7 @@ from fractions import Fraction
 import numpy as np
 
 from zkaudit.circuit.fixed_point import multiplier_from_scale
-from zkaudit.circuit.ops import MAX_TABLE_LOG_SIZE
+from zkaudit.circuit.ops import MAX_GATHER_COLUMNS, MAX_TABLE_LOG_SIZE
 from zkaudit.onnx.common import accumulate_and_requantize, weight
 from zkaudit.onnx.importer import node_attrs
 from zkaudit.onnx.quant import combined_scale, quantize_weights_per_channel
@@ -277,7 +277,13 @@ def embedding(imp, node) -> None:
     if lo < 0:
         flat = b.emit("Table", [flat], hint + "/index", function="mod", in_min=lo,
                       values=tuple(v % rows for v in range(lo, hi + 1)))
-    taken = b.emit("GatherRows", [b.add_weight(hint + "/W", w_int), flat], hint + "/rows")
+    # a GatherRows table has at most 63 columns (its lookup's width with the index): wider tables in blocks
+    blocks = -(-width // MAX_GATHER_COLUMNS)
+    edges = [width * k // blocks for k in range(blocks + 1)]
+    parts = [b.emit("GatherRows", [b.add_weight(hint + (f"/W{k}" if blocks > 1 else "/W"), w_int[:, lo_:hi_]), flat],
+                    hint + (f"/rows{k}" if blocks > 1 else "/rows"))
+             for k, (lo_, hi_) in enumerate(zip(edges, edges[1:]))]
+    taken = parts[0] if blocks == 1 else b.emit("Concat", parts, hint + "/rows", axis=1)
     ratio = combined_scale(1.0, w_scales, out.scale, float32=imp.ort_exact)
     y = b.requantize(taken, hint + "/rows_taken", ratio=ratio, in_zero_point=0, out_zero_point=out.zero_point,
                      out_range=(out.qmin, out.qmax), axis=1, exact_float32=imp.ort_exact)

@@ -42,6 +42,7 @@ verifier alike.
 
 from __future__ import annotations
 
+from zkaudit.circuit.ops import MAX_GATHER_COLUMNS
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.gather_rows.proof import GatherRowsProof
@@ -56,7 +57,7 @@ from zkaudit.sumcheck.errors import FinalEvaluationMismatch
 from zkaudit.sumcheck.zk import check_equal
 
 LABEL_POINT = b"layers/gather-rows/padding-point"
-MAX_COLUMNS = 63  # the committed-table lookup's width is 1 + columns <= 64
+MAX_COLUMNS = MAX_GATHER_COLUMNS  # the committed-table lookup's width is 1 + columns <= 64
 EQ, IND, Y = 0, 1, 2
 # eq(r, x) Y(x) - eq(r, x) ind(x) Y(x): the padding zero-check
 PADDING = SumOfProducts.of(3, [(1, (EQ, Y)), (-1, (EQ, IND, Y))])
