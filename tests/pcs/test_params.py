@@ -127,3 +127,27 @@ def test_hiding_shape_follows_the_target_though_params_compare_equal():
     strong, weak = base.hiding_shape(every), lower.hiding_shape(every)
     assert strong.soundness_bits >= 103 and weak.soundness_bits >= 90
     assert weak.num_queries < strong.num_queries
+
+
+def test_count_rows_is_the_layouts_row_count():
+    """`layout.count_rows` (the shape search's row count, no table placed)
+    equals `Layout.build(...).num_rows` for random mixes of wide and narrow
+    tables at every width, repeated sizes included."""
+    import random
+
+    from zkaudit.pcs.layout import Layout, count_rows
+
+    rng = random.Random(5)
+    cases = [(0,), (3,), (1, 1, 1), (12, 0, 0, 5, 5, 5, 7)]
+    cases += [tuple(rng.choice([0, 1, 2, 3, 5, 8, 11, 14]) for _ in range(rng.randrange(1, 60))) for _ in range(40)]
+    for num_vars in cases:
+        for log_cols in range(1, 16):
+            assert count_rows(num_vars, log_cols) == Layout.build(num_vars, log_cols).num_rows, (num_vars, log_cols)
+    import pytest
+
+    with pytest.raises(ValueError):
+        count_rows((), 3)
+    with pytest.raises(ValueError):
+        count_rows((-1,), 3)
+    with pytest.raises(ValueError):
+        count_rows((2,), 0)

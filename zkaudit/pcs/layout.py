@@ -120,3 +120,34 @@ class Layout:
 @lru_cache(maxsize=256)
 def _build(num_vars: tuple[int, ...], log_cols: int) -> Layout:
     return Layout._build(num_vars, log_cols)
+
+
+def count_rows(num_vars, log_cols: int) -> int:
+    """`Layout.build(num_vars, log_cols).num_rows` without placing a table:
+    a wide table (v >= log_cols) takes 2^(v - log_cols) rows of its own, the
+    narrow ones pack the remaining rows end to end (sizes are powers of two
+    no larger than a row, placed largest first, so none straddles a row).
+    The shape search asks this of every candidate width, for a thousand
+    tables each (`PcsParams._search_log_cols`)."""
+    if log_cols < 1:
+        raise ValueError("rows must have at least two entries (log_cols >= 1)")
+    wide = narrow = 0
+    for v, count in _size_counts(tuple(int(v) for v in num_vars)):
+        if v >= log_cols:
+            wide += count << (v - log_cols)
+        else:
+            narrow += count << v
+    m = 1 << log_cols
+    return wide + (narrow + m - 1) // m
+
+
+@lru_cache(maxsize=64)
+def _size_counts(num_vars: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    if not num_vars:
+        raise ValueError("nothing to commit to")
+    if min(num_vars) < 0:
+        raise ValueError("negative number of variables")
+    counts: dict[int, int] = {}
+    for v in num_vars:
+        counts[v] = counts.get(v, 0) + 1
+    return tuple(sorted(counts.items()))

@@ -111,7 +111,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from zkaudit.field.constants import EXT_BITS, TWO_ADICITY
-from zkaudit.pcs.layout import Layout
+from zkaudit.pcs.layout import count_rows
 
 DIGEST_BYTES = 32
 EXT_BYTES = 16
@@ -308,8 +308,8 @@ class PcsParams:
         top = max(self.min_log_cols, min(total_log, self.max_log_codeword - self.log_blowup))
         sizes = []
         for log_cols in range(self.min_log_cols, top + 1):
-            layout = Layout.build(num_vars, log_cols)
-            sizes.append((self.estimate_proof_bytes(log_cols, layout.num_rows, layout.log_rows), log_cols))
+            num_rows = count_rows(num_vars, log_cols)  # the layout's row count, no table placed
+            sizes.append((self.estimate_proof_bytes(log_cols, num_rows, (num_rows - 1).bit_length()), log_cols))
         best = min(s for s, _ in sizes)
         return min(lc for s, lc in sizes if s <= 1.05 * best)
 
@@ -428,15 +428,16 @@ def _hiding_shape(params: PcsParams, target_bits: float, num_vars: tuple[int, ..
             return shaped
     candidates = []
     for log_cols in range(1, params.min_log_cols + 1):
-        layout = Layout.build(num_vars, log_cols)
+        num_rows = count_rows(num_vars, log_cols)
+        log_rows = (num_rows - 1).bit_length()
         for b in range(base_b, base_b + HIDING_EXTRA_BLOWUP + 1):
             shaped = params.at_width(log_cols, b)
             if shaped is None:
                 continue
-            cells = (layout.num_rows + 4) << (log_cols + b)
+            cells = (num_rows + 4) << (log_cols + b)
             if b > base_b and cells > EXTRA_BLOWUP_CELLS:
                 continue
-            size = shaped.estimate_proof_bytes(log_cols, layout.num_rows, layout.log_rows)
+            size = shaped.estimate_proof_bytes(log_cols, num_rows, log_rows)
             candidates.append((size, cells, log_cols, b, shaped))
     if not candidates:
         raise ValueError("no hiding shape reaches the target for these tables")
