@@ -169,13 +169,15 @@ def gather_select() -> tuple:
     return chain("gather_select", [x], [w], nodes, ["h", "col", "acc2"]), [x], [w]
 
 
-def gather_rows() -> tuple:
+def gather_rows(index_hi: int = 6) -> tuple:
     """GatherRows at run-time indices (how tree ensembles are walked): rows
     of a (7, 3) weight table at 5 input indices (7 rows pad to 8, 3 columns
     to 4, 5 indices to 8), then a column of the rows clipped into [0, 5] as
     indices into an activation table (the input features, (6, 1)), and the
-    gathered rows consumed by a MatMul (which reads their padding)."""
-    idx = TensorSpec("idx", (5,), 0, 6)
+    gathered rows consumed by a MatMul (which reads their padding).
+    `index_hi` 7 declares the input index over the padded table (index 7
+    names its padding row, which the executor refuses)."""
+    idx = TensorSpec("idx", (5,), 0, index_hi)
     x = TensorSpec("x", (1, 6), *INT8, 0.1, 0)
     table = TensorSpec("table", (7, 3), *INT8)
     w = TensorSpec("w", (3, 2), -127, 127)
@@ -188,7 +190,8 @@ def gather_rows() -> tuple:
         Node.make("xT", "Reshape", ["x"], "xT", shape=(6, 1)),
         Node.make("feat", "GatherRows", ["xT", "j"], "xv"),
     ]
-    return chain("gather_rows", [idx, x], [table, w], nodes, ["acc", "xv"]), [idx, x], [table, w]
+    name = "gather_rows" if index_hi == 6 else f"gather_rows_to_{index_hi}"
+    return chain(name, [idx, x], [table, w], nodes, ["acc", "xv"]), [idx, x], [table, w]
 
 
 def instance(builder, seed=0, batch=0):

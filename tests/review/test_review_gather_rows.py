@@ -28,7 +28,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
 
 from malicious_prover import Attack, Outcome  # noqa: E402
-from small_circuits import INT8, chain  # noqa: E402
+from small_circuits import chain, gather_rows  # noqa: E402
 
 from zkaudit.circuit import Node, TensorSpec, encode_circuit  # noqa: E402
 from zkaudit.circuit.weights import Weights  # noqa: E402
@@ -551,20 +551,7 @@ def wide_index_circuit():
     """small_circuits.gather_rows with the public index declared over [0, 7]:
     a 7-row weight table padded to 8, so index 7 is a legal input value
     naming the vendor's padding row (the executor refuses it)."""
-    idx = TensorSpec("idx", (5,), 0, 7)
-    x = TensorSpec("x", (1, 6), *INT8, 0.1, 0)
-    table = TensorSpec("table", (7, 3), *INT8)
-    w = TensorSpec("w", (3, 2), -127, 127)
-    nodes = [
-        Node.make("rows", "GatherRows", ["table", "idx"], "r"),
-        Node.make("mm", "MatMul", ["r", "w"], "acc", a_zero_point=0, b_zero_point=0),
-        Node.make("c0", "Gather", ["r"], "c01", axis=1, indices=(0,)),
-        Node.make("c0r", "Reshape", ["c01"], "c0", shape=(5,)),
-        Node.make("clip", "Clip", ["c0"], "j", lo=0, hi=5),
-        Node.make("xT", "Reshape", ["x"], "xT", shape=(6, 1)),
-        Node.make("feat", "GatherRows", ["xT", "j"], "xv"),
-    ]
-    circuit = chain("gather_rows_wide", [idx, x], [table, w], nodes, ["acc", "xv"])
+    circuit, _, _ = gather_rows(index_hi=7)
     rng = np.random.default_rng(5)
     weights = Weights({"table": rng.integers(-128, 128, (7, 3)), "w": rng.integers(-127, 128, (3, 2))})
     inputs = {"idx": np.array([0, 3, 6, 3, 1]), "x": rng.integers(-128, 128, (1, 6))}

@@ -57,7 +57,6 @@ from zkaudit.sumcheck.errors import FinalEvaluationMismatch
 from zkaudit.sumcheck.zk import check_equal
 
 LABEL_POINT = b"layers/gather-rows/padding-point"
-MAX_COLUMNS = MAX_GATHER_COLUMNS  # the committed-table lookup's width is 1 + columns <= 64
 EQ, IND, Y = 0, 1, 2
 # eq(r, x) Y(x) - eq(r, x) ind(x) Y(x): the padding zero-check
 PADDING = SumOfProducts.of(3, [(1, (EQ, Y)), (-1, (EQ, IND, Y))])
@@ -81,9 +80,9 @@ class GatherRowsLayout:
         if len(table.shape) != 2 or len(idx.shape) != 1:
             raise UnsupportedLayer(f"node {node.name!r} (GatherRows): needs a 2-D table and 1-D indices, got "
                                    f"{table.shape} and {idx.shape}")
-        if table.shape[1] > MAX_COLUMNS:
+        if table.shape[1] > MAX_GATHER_COLUMNS:  # the committed-table lookup's width is 1 + columns <= 64
             raise UnsupportedLayer(f"node {node.name!r} (GatherRows): a table of {table.shape[1]} columns; the lookup "
-                                   f"takes at most {MAX_COLUMNS} (with the index)")
+                                   f"takes at most {MAX_GATHER_COLUMNS} (with the index)")
         self.name = node.name
         self.table, self.indices, self.output = node.inputs[0], node.inputs[1], node.output
         self.rows, self.cols = table.shape
