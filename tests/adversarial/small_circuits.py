@@ -194,6 +194,35 @@ def gather_rows(index_hi: int = 6) -> tuple:
     return chain(name, [idx, x], [table, w], nodes, ["acc", "xv"]), [idx, x], [table, w]
 
 
+def pointer_walk() -> tuple:
+    """PointerWalk as tree ensembles use it: every node's successor on the
+    input (7 nodes, a node table pads to 8 rows: f (7,) feature, Q (7, 1)
+    threshold, t (7, 1) true child in [0, 5], so t + [x[f] > Q] is a row),
+    then 3 steps from 5 input start rows (levels (3, 5) pad to (4, 8));
+    the reached rows' values gathered and the reached rows themselves fed to
+    a MatMul (whose inner dimension, 5 padded to 8, reads the walk's output
+    padding); and one step through a weight table from the reached rows."""
+    x = TensorSpec("x", (1, 6), *INT8, 0.1, 0)
+    start = TensorSpec("start", (5,), 0, 6)
+    f, q = TensorSpec("f", (7,), 0, 5), TensorSpec("q", (7, 1), *INT8)
+    t, vals = TensorSpec("t", (7, 1), 0, 5), TensorSpec("vals", (7, 2), *INT8)
+    w, hop = TensorSpec("w", (5, 2), -127, 127), TensorSpec("hop", (7, 1), 0, 6)
+    nodes = [
+        Node.make("xT", "Reshape", ["x"], "xT", shape=(6, 1)),
+        Node.make("feat", "GatherRows", ["xT", "f"], "v"),
+        Node.make("cmp", "Sub", ["v", "q"], "c", a_zero_point=0, b_zero_point=0),
+        Node.make("branch", "Clip", ["c"], "b", lo=0, hi=1),
+        Node.make("succ", "Add", ["t", "b"], "s", a_zero_point=0, b_zero_point=0),
+        Node.make("walk", "PointerWalk", ["s", "start"], "reached", steps=3),
+        Node.make("leaf", "GatherRows", ["vals", "reached"], "leaf"),
+        Node.make("row", "Reshape", ["reached"], "row", shape=(1, 5)),
+        Node.make("mm", "MatMul", ["row", "w"], "acc", a_zero_point=0, b_zero_point=0),
+        Node.make("hop1", "PointerWalk", ["hop", "reached"], "next", steps=1),
+    ]
+    return chain("pointer_walk", [x, start], [f, q, t, vals, w, hop], nodes, ["leaf", "acc", "next"]), \
+        [x, start], [f, q, t, vals, w, hop]
+
+
 def instance(builder, seed=0, batch=0):
     """(circuit, weights, inputs) with random in-range values; `batch` > 0:
     a list of that many samples (one batch proof)."""
@@ -207,4 +236,4 @@ def instance(builder, seed=0, batch=0):
 
 BUILDERS = {"mlp_clip": mlp_clip, "shapes_softmax": shapes_softmax, "cnn_odd": cnn_odd, "mlp_exact": mlp_exact,
             "argmax_table": argmax_table, "broadcast_add_mul": broadcast_add_mul, "gather_select": gather_select,
-            "gather_rows": gather_rows}
+            "gather_rows": gather_rows, "pointer_walk": pointer_walk}

@@ -53,7 +53,7 @@ def execute(circuit: Circuit, weights, inputs, *, return_all: bool = False) -> d
     for node in circuit.nodes:
         try:
             out = KERNELS[node.op](*(env[i] for i in node.inputs), **node.a)
-        except ValueError as exc:  # an input the op cannot take (a GatherRows index outside its table)
+        except ValueError as exc:  # an input the op cannot take (a GatherRows or PointerWalk index outside its table)
             raise CircuitError(f"node {node.name!r} ({node.op}): {exc}") from None
         spec = specs[node.output]
         if out.shape != spec.shape or (out.size and (out.min() < spec.lo or out.max() > spec.hi)):

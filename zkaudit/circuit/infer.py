@@ -15,7 +15,7 @@ from zkaudit.circuit.errors import InvalidCircuit
 from zkaudit.circuit.fixed_point import div_round, rshift_round
 from zkaudit.circuit.graph import Node, TensorSpec
 from zkaudit.circuit.ops import (ACCUMULATOR_BITS, MAX_GATHER_COLUMNS, MAX_GATHER_ROWS_LOG, MAX_SHIFT,
-                                 MAX_TABLE_LOG_SIZE, OPS, TABLE_FUNCTIONS, signed_range)
+                                 MAX_TABLE_LOG_SIZE, MAX_WALK_STEPS_LOG, OPS, TABLE_FUNCTIONS, signed_range)
 
 INT32_LO, INT32_HI = signed_range(ACCUMULATOR_BITS)
 
@@ -290,12 +290,30 @@ def _gather_rows(node, ins):
     return (idx.shape[0], table.shape[1]), table.lo, table.hi
 
 
+def _pointer_walk(node, ins):
+    table, start = ins
+    if len(table.shape) != 2 or table.shape[0] < 1 or table.shape[1] != 1:
+        raise InvalidCircuit(node.name, f"PointerWalk needs a successor table of shape (rows, 1), got {table.shape}")
+    if len(start.shape) != 1 or start.shape[0] < 1:
+        raise InvalidCircuit(node.name, f"PointerWalk needs 1-D start indices, got shape {start.shape}")
+    if table.shape[0] > 1 << MAX_GATHER_ROWS_LOG or start.shape[0] > 1 << MAX_GATHER_ROWS_LOG:
+        raise InvalidCircuit(node.name, f"a PointerWalk table and its start indices have at most "
+                                        f"2^{MAX_GATHER_ROWS_LOG} rows, got {table.shape[0]} and {start.shape[0]}")
+    steps = node.a["steps"]
+    if not 1 <= steps <= 1 << MAX_WALK_STEPS_LOG:
+        raise InvalidCircuit(node.name, f"PointerWalk takes 1..2^{MAX_WALK_STEPS_LOG} steps, got {steps}")
+    # every value reached is an entry of the table (as for GatherRows, an
+    # index outside [0, rows) is refused by the executor and has no row in
+    # the proof)
+    return (start.shape[0],), table.lo, table.hi
+
+
 RULES = {
     "MatMul": _matmul, "Conv": _conv, "Add": _elementwise("Add"), "Sub": _elementwise("Sub"),
     "Mul": _elementwise("Mul"), "Requantize": _requantize, "Relu": _relu, "Clip": _clip, "Table": _table,
     "MaxPool": _maxpool, "AveragePool": _averagepool, "Reshape": _reshape, "Transpose": _transpose,
     "Concat": _concat, "Pad": _pad, "Expand": _expand, "Gather": _gather, "Softmax": _softmax, "ArgMax": _argmax,
-    "GatherRows": _gather_rows,
+    "GatherRows": _gather_rows, "PointerWalk": _pointer_walk,
 }
 
 

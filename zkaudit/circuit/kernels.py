@@ -179,10 +179,25 @@ def gather_rows(table, indices):
     return np.ascontiguousarray(table[idx])
 
 
+def pointer_walk(table, start, *, steps):
+    """P_{steps-1}: P_{-1} = start, P_l = table[P_{l-1}, 0]; an index outside
+    [0, rows) at any step is an error (ValueError)."""
+    p = np.asarray(start, dtype=np.int64)
+    succ = np.asarray(table, dtype=np.int64)[:, 0]
+    for step in range(steps):
+        bad = np.flatnonzero((p < 0) | (p >= succ.shape[0]))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(f"step {step}: index {int(p[k])} at position {k} is outside the table's "
+                             f"{succ.shape[0]} rows")
+        p = succ[p]
+    return np.ascontiguousarray(p)
+
+
 KERNELS = {
     "MatMul": matmul, "Conv": conv, "Add": add, "Sub": sub, "Mul": mul, "Requantize": requantize,
     "Relu": relu, "Clip": clip, "Table": table, "MaxPool": maxpool, "AveragePool": averagepool,
     "Reshape": reshape, "Transpose": transpose, "Concat": concat, "Pad": pad, "Expand": expand, "Gather": gather,
     "Softmax": softmax,
-    "ArgMax": argmax, "GatherRows": gather_rows,
+    "ArgMax": argmax, "GatherRows": gather_rows, "PointerWalk": pointer_walk,
 }

@@ -28,6 +28,10 @@ which need a division remainder, which are pure index maps):
     GatherRows   T, I                rows T[I[k], :] of a 2-D table at runtime
                                      indices (I 1-D; an index outside the
                                      table's rows is an error, never a row)
+    PointerWalk  S, P                `steps` = D pointer steps: P_l[t] =
+                                     S[P_{l-1}[t], 0], P_{-1} = P (1-D), S
+                                     (R, 1); the output is P_{D-1} (an index
+                                     outside S's rows is an error)
 
 `rnd` is round-half-to-even everywhere (the rule of ONNX QuantizeLinear and of
 onnxruntime's requantization), so a value exactly halfway between two
@@ -102,6 +106,8 @@ _SPECS = [
            frozenset({REDUCE}), "index of the maximum along axis"),
     OpSpec("GatherRows", 2, 2, (), frozenset({LOOKUP}),
            "rows of a 2-D table (weights or activations) at indices computed at run time"),
+    OpSpec("PointerWalk", 2, 2, (("steps", INT),), frozenset({LOOKUP}),
+           "`steps` pointer steps through a successor table S (R, 1) from each start index"),
 ]
 
 OPS: dict[str, OpSpec] = {s.name: s for s in _SPECS}
@@ -115,6 +121,7 @@ TABLE_FUNCTIONS = frozenset({"sigmoid", "tanh", "exp", "erf", "gelu", "leaky_rel
 MAX_TABLE_LOG_SIZE = 16  # a lookup table has at most 2^16 entries
 MAX_GATHER_ROWS_LOG = 24  # a GatherRows table has at most 2^24 rows (its lookup's table side)
 MAX_GATHER_COLUMNS = 63  # ... and at most 63 columns (its lookup's width, with the index, is at most 64)
+MAX_WALK_STEPS_LOG = 12  # a PointerWalk takes at most 2^12 steps (its T * steps looked-up rows < 2^36)
 ACCUMULATOR_BITS = 32  # MatMul/Conv/Add/Sub/Mul outputs must fit int32
 REQUANT_MULTIPLIER_BITS = 31  # 0 < multiplier < 2^31
 MAX_SHIFT = 62

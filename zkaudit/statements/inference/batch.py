@@ -54,6 +54,8 @@ def widen(circuit: Circuit, n: int) -> Circuit:
             raise BatchUnsupported(f"node {node.name!r} (Gather) selects along the batch axis")
         elif node.op == "GatherRows":  # rows gathered from one table: a batch would share it across samples
             raise BatchUnsupported(f"node {node.name!r} (GatherRows) gathers table rows; prove one sample at a time")
+        elif node.op == "PointerWalk":  # a walk through one table: a batch would share it across samples
+            raise BatchUnsupported(f"node {node.name!r} (PointerWalk) walks a table's rows; prove one sample at a time")
         elif node.op == "Pad":
             pads = tuple(attrs["pads"])
             if pads[0] or pads[len(pads) // 2]:
