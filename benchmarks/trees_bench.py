@@ -1,10 +1,11 @@
 """Tree ensembles (issue 17): scikit-learn models on the breast-cancer data
 (30 features, standardized outside the model), exported by skl2onnx,
 compiled, proved and verified, by each construction of
-`zkaudit.onnx.ml_trees`: paths (the real nodes only, each tree's leaf found
-by GatherRows; the default, its successor tables doubled), paths-levels (the
-successors followed one level at a time), paths-walk (the nodes on the walk
-tested level by level), dense (complete trees, cost T * 2^D). Each model
+`zkaudit.onnx.ml_trees`: paths (the real nodes only, every node's test at
+once, each tree's leaf reached by one PointerWalk; the default),
+paths-doubling (the successor tables doubled), paths-levels (the successors
+followed one level at a time), paths-walk (the nodes on the walk tested
+level by level), dense (complete trees, cost T * 2^D). Each model
 under each construction runs in its own process, one after the other.
 Prints figures; asserts nothing.
 
@@ -45,10 +46,10 @@ MODELS = {  # name -> (estimator, trees, depth)
     "gb100x3": ("GradientBoostingClassifier", 100, 3),
     "gb100x12": ("GradientBoostingClassifier", 100, 12),  # depth 12: beyond the dense construction's limit
 }
-# paths: every node's test at once, then successor tables doubled (ml_trees.COMPARE_EVERY_NODE and
-# POINTER_DOUBLING, the default); paths-levels: every node's test at once, then one GatherRows per level;
-# paths-walk: each level's tests on the walk (two GatherRows per level); dense: complete trees
-CONSTRUCTIONS = ("paths", "paths-levels", "paths-walk", "dense")
+# paths: every node's test at once, then one PointerWalk (ml_trees.COMPARE_EVERY_NODE, WALK "pointer", the
+# default); paths-doubling: successor tables doubled (WALK "doubling"); paths-levels: one GatherRows per level
+# (WALK "levels"); paths-walk: each level's tests on the walk (two GatherRows per level); dense: complete trees
+CONSTRUCTIONS = ("paths", "paths-doubling", "paths-levels", "paths-walk", "dense")
 
 
 def breast_cancer():
@@ -139,7 +140,7 @@ def measure(name: str, runs: int, construction: str = "paths") -> dict:
 
     ml_trees.CONSTRUCTION = "dense" if construction == "dense" else "paths"
     ml_trees.COMPARE_EVERY_NODE = construction != "paths-walk"
-    ml_trees.POINTER_DOUBLING = construction == "paths"
+    ml_trees.WALK = {"paths-doubling": "doubling", "paths-levels": "levels"}.get(construction, "pointer")
 
     from zkaudit.circuit import load_circuit, load_weights
     from zkaudit.circuit.inputs import parse_inputs
@@ -176,7 +177,8 @@ def measure(name: str, runs: int, construction: str = "paths") -> dict:
                for s, r in zip(circuit.outputs, ref)]
         trees = [n for n in circuit.nodes if n.op == "GatherRows"]
         res = {"model": name, "construction": construction, "compile_s": compile_s, "nodes": summary["nodes"],
-               "parameters": summary["parameters"], "samples": len(x), "gather_rows": len(trees)}
+               "parameters": summary["parameters"], "samples": len(x), "gather_rows": len(trees),
+               "pointer_walks": sum(n.op == "PointerWalk" for n in circuit.nodes)}
         if len(ref) == 2:  # classifier: label, probabilities
             res["label_agreement"] = float(np.mean(ref[0] == got[0]))
         res["score_max_abs_diff"] = float(np.max(np.abs(ref[-1] - got[-1])))
@@ -234,15 +236,15 @@ def main() -> None:
         for r in results:
             print(json.dumps(r))
         return
-    print(f"{'model':<10} {'build':<12} {'nodes':>5} {'weights':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} "
+    print(f"{'model':<10} {'build':<14} {'nodes':>5} {'weights':>8} {'compile':>8} {'cold':>7} {'prove':>7} {'(cpu)':>7} "
           f"{'verify':>8} {'(cpu)':>8} {'proof':>7} "
           f"{'labels':>8} {'score diff':>10} {'RSS':>7}")
     for r in results:
         if "refused" in r:
-            print(f"{r['model']:<10} {r['construction']:<12} refused: {r['refused'][:90]}")
+            print(f"{r['model']:<10} {r['construction']:<14} refused: {r['refused'][:90]}")
             continue
         labels = f"{r['label_agreement']:.2%}" if "label_agreement" in r else "-"
-        print(f"{r['model']:<10} {r['construction']:<12} {r['nodes']:>5} {r['parameters']:>8} {r['compile_s']:7.2f}s "
+        print(f"{r['model']:<10} {r['construction']:<14} {r['nodes']:>5} {r['parameters']:>8} {r['compile_s']:7.2f}s "
               f"{r['prove_cold_s']:6.2f}s "
               f"{r['prove_s']:6.3f}s {r['prove_cpu_s']:6.3f}s {r['verify_s'] * 1000:6.1f}ms "
               f"{r['verify_cpu_s'] * 1000:6.1f}ms {r['proof_bytes'] / 1024:5.0f}KB "

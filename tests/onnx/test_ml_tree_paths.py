@@ -36,16 +36,16 @@ def paths(monkeypatch):
     monkeypatch.setattr(ml_trees, "CONSTRUCTION", "paths")
 
 
-@pytest.fixture(params=["doubling", "levels", "walk"])
+@pytest.fixture(params=["pointer", "doubling", "levels", "walk"])
 def variant(request, monkeypatch):
-    """The three walks: every node's test at once, then successor tables
-    doubled (the default) or one GatherRows per level; or the tests of the
-    nodes on the walk, level by level (ml_trees.COMPARE_EVERY_NODE,
-    POINTER_DOUBLING)."""
+    """The four walks: every node's test at once, then the successors
+    followed by one PointerWalk (the default), by successor tables doubled
+    or by one GatherRows per level; or the tests of the nodes on the walk,
+    level by level (ml_trees.COMPARE_EVERY_NODE, WALK)."""
     import zkaudit.onnx.ml_trees as ml_trees
 
     monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param != "walk")
-    monkeypatch.setattr(ml_trees, "POINTER_DOUBLING", request.param == "doubling")
+    monkeypatch.setattr(ml_trees, "WALK", request.param if request.param in ml_trees.WALKS else "pointer")
     return request.param
 
 
@@ -226,7 +226,8 @@ def test_rows_gathered_are_trees_times_depth_plus_one(kind, variant):
     Gather, the others by GatherRows) and T leaf-value rows: T*(D+1), not
     T*2^D. x is read at the T*D nodes of the walk, or at all R nodes when
     every node's test is made at once; the doubling walk gathers ceil(log2 D)
-    successor tables of R rows instead."""
+    successor tables of R rows instead; the pointer walk gathers nothing but
+    x and the leaf values and takes its T*D steps in one PointerWalk."""
     model, x = _export(kind)
     circuit, _ = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
                                                        "probabilities": (0.0, 1.0)}, name="m")
@@ -247,9 +248,15 @@ def test_rows_gathered_are_trees_times_depth_plus_one(kind, variant):
     elif variant == "levels":
         assert gathered == {"successor": t * (d - 1), "feature_table": r, "leaf_values": t}
         assert len(circuit.nodes) <= 2 * d + 16  # two IR nodes per level
-    if variant != "doubling":
+    elif variant == "pointer":
+        walks = [n for n in circuit.nodes if n.op == "PointerWalk"]
+        assert gathered == {"feature_table": r, "leaf_values": t}
+        assert len(walks) == 1 and walks[0].a["steps"] == d and specs[walks[0].output].shape == (t,)
+        assert specs[walks[0].inputs[0]].shape == (r, 1) and specs[walks[0].inputs[1]].shape == (t,)
+        assert sum(n.op == "GatherRows" for n in circuit.nodes) == 2
+    if variant in ("levels", "walk"):
         assert walked + t == t * (d + 1)  # with the roots' level, a constant Gather
-    else:  # ceil(log2 D) successor tables of R rows, then the leaf values at the roots' ends
+    elif variant == "doubling":  # ceil(log2 D) successor tables of R rows, then the leaf values at the roots' ends
         doublings = (d - 1).bit_length()
         assert gathered["feature_table"] == r and walked == r * doublings + t
         assert sum(n.op == "GatherRows" for n in circuit.nodes) == doublings + 2
@@ -307,7 +314,7 @@ def test_trees_deeper_than_the_path_limit_are_refused_with_the_fix(monkeypatch):
 def test_a_child_outside_the_node_table_is_an_execution_error(small_grid, variant):
     """A committed true child past the table's last row (another model than
     any tree ensemble writes) makes the executor refuse the run at the next
-    level's GatherRows, naming the node."""
+    level's GatherRows (or the PointerWalk), naming the node."""
     circuit, weights = _imported(_regressor(UNEVEN), (-4.0, 3.9))
     name = next(w.name for w in circuit.weights if w.name.endswith(("/nodes", "/node_true")))
     bad = {w.name: np.array(weights[w.name]) for w in circuit.weights}
@@ -316,7 +323,7 @@ def test_a_child_outside_the_node_table_is_an_execution_error(small_grid, varian
     bad[name] = table.reshape(bad[name].shape)
     spec = circuit.inputs[0]
     circuit.execute(weights, {spec.name: np.zeros(spec.shape, np.int64)})
-    with pytest.raises(CircuitError, match="GatherRows"):
+    with pytest.raises(CircuitError, match="PointerWalk" if variant == "pointer" else "GatherRows"):
         circuit.execute(bad, {spec.name: np.zeros(spec.shape, np.int64)})
 
 
@@ -330,7 +337,7 @@ def test_paths_prove_and_verify_end_to_end(tmp_path, kind):
     model, x = _export(kind)
     onnx.save(model, tmp_path / "m.onnx")
     s = api.compile(tmp_path / "m.onnx", tmp_path / "out", calibration={"X": x})
-    assert "GatherRows" in s.summary["ops"]
+    assert "GatherRows" in s.summary["ops"] and "PointerWalk" in s.summary["ops"]  # the default walk
     proof = api.prove(tmp_path / "out", {"X": [x[5].tolist()]})
     v = api.verify(proof.proof, circuit=tmp_path / "out")
     assert v.valid
@@ -394,7 +401,7 @@ def test_no_forgery_through_the_walk(variant):
                                                              "probabilities": (0.0, 1.0)}, name="m")
     attack = Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])})
     parts = ("/nodes", "/node_", "/sum_trees", "/leaf_values", "/label_scores/base", "/reached", "/level0/",
-             "/level1/", "/branch", "/successor", "/steps2", "/steps4")
+             "/level1/", "/branch", "/successor", "/steps2", "/steps4", "/rows", "/roots")
     names = [n for n in attack.committed() + attack.advice() if any(p in n for p in parts) and "/limb" not in n]
     assert len(names) >= 12 and any(n.endswith("/mult") for n in names), names
     counts, forged = sweep(attack, np.random.default_rng(11), padding_cells=2, real_cells=1, names=names)

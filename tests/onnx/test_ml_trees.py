@@ -29,21 +29,23 @@ from zkaudit.onnx.values import Act
 
 skl2onnx = pytest.importorskip("skl2onnx", reason="skl2onnx is in the dev extras (pip install -e .[dev])")
 
-CONSTRUCTIONS = ["paths", "paths-levels", "paths-walk", "dense"]
-PATH_OPS = {"GatherRows", "Gather", "Reshape", "Sub", "Clip", "Add", "MatMul"}
+CONSTRUCTIONS = ["paths", "paths-doubling", "paths-levels", "paths-walk", "dense"]
+PATH_OPS = {"GatherRows", "PointerWalk", "Gather", "Reshape", "Sub", "Clip", "Add", "MatMul"}
 DENSE_OPS = {"MatMul", "Clip", "Reshape", "Pad", "Mul"}
 HEAD_OPS = {"ArgMax", "Requantize", "Table", "Softmax"}
 
 
 @pytest.fixture(params=CONSTRUCTIONS)
 def construction(request, monkeypatch):
-    """Each test taking it runs under both constructions (paths in its three
-    walks: successors doubled, successors level by level, tests on the walk)."""
+    """Each test taking it runs under both constructions (paths in its four
+    walks: successors followed by one PointerWalk, successors doubled,
+    successors level by level, tests on the walk)."""
     import zkaudit.onnx.ml_trees as ml_trees
 
     monkeypatch.setattr(ml_trees, "CONSTRUCTION", request.param.split("-")[0])
     monkeypatch.setattr(ml_trees, "COMPARE_EVERY_NODE", request.param != "paths-walk")
-    monkeypatch.setattr(ml_trees, "POINTER_DOUBLING", request.param == "paths")
+    monkeypatch.setattr(ml_trees, "WALK", {"paths-doubling": "doubling", "paths-levels": "levels"}.get(request.param,
+                                                                                                       "pointer"))
     return request.param.split("-")[0]
 
 

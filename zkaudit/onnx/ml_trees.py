@@ -2,12 +2,12 @@
 as skl2onnx writes scikit-learn's decision trees, random forests and gradient
 boosting) built from the circuit IR's ops. Two constructions, chosen by
 CONSTRUCTION: "paths" (the default) walks each tree's path over its R real
-nodes, no padding: by default every node's test once and ceil(log2 D) + 2
-GatherRows, work O(R log D) (a walk of T * D steps is kept as an option,
-measured slower: each GatherRows' lookup also pays for its table's R rows);
-"dense" pads every tree to a complete binary tree, cost T * 2^D, and needs
-no GatherRows. T trees, D the deepest leaf's level, F features, H
-score columns.
+nodes, no padding: by default every node's test once, one PointerWalk of
+D steps from the T roots and two GatherRows, work O(R + T * D) (the walk
+by doubled successor tables, O(R log D), and one GatherRows per level,
+O(R * D), are kept as options, WALK); "dense" pads every tree to a
+complete binary tree, cost T * 2^D, and needs no GatherRows. T trees, D
+the deepest leaf's level, F features, H score columns.
 
 Paths. The R real nodes of all trees (no padding) are laid out breadth
 first over all trees at once: the T roots are rows 0..T-1, and a node's
@@ -22,17 +22,19 @@ then follows the successors (`_walk_transitions`):
     v = GatherRows(X, f)                       (R, 1)  x[f_n] at every node
     s = Add(t, Clip(Sub(v, Q), 0, 1))          (R, 1)  each node's successor on this input:
                                                         t_n + [x[f_n] > Q_n] (the false branch)
-    s_2 = GatherRows(s, s), s_4 = GatherRows(s_2, s_2), ...  (R, 1)  s_j: j steps on from each node,
-                                                        up to s_{2^k}, 2^k >= D (POINTER_DOUBLING)
-    n_D = Reshape(Gather(s_{2^k}, rows 0..T-1))   (T,)  from the roots (constant indices)
+    n_D = PointerWalk(s, roots, steps=D)       (T,)    D steps from the roots (a committed
+                                                        0..T-1), all T*D in one lookup against s
     V = GatherRows(leaf values (R, H), n_D)    (T, H)  the reached leaves' values
     score = MatMul(ones (1, T), V, bias base)  (1, H)
 
-ceil(log2 D) + 2 GatherRows in all. Without POINTER_DOUBLING the walk goes
-one level at a time, n_1 = s[0..T-1], n_{d+1} = GatherRows(s, n_d): D - 1
-GatherRows of T rows, each still paying for its table's R rows in its proof,
-so slower. The R comparisons cost the prover O(R), the order of the node
-table's own commitment (3R weights, range-checked and hashed).
+Two GatherRows and one PointerWalk in all, O(R + T * D). WALK selects
+the walk: "pointer" (the above, the default), "doubling" (successor tables
+s_2 = GatherRows(s, s), s_4 = GatherRows(s_2, s_2), ... up to s_{2^k},
+2^k >= D, then n_D = s_{2^k}[0..T-1]: ceil(log2 D) GatherRows of R rows,
+O(R log D)) or "levels" (n_1 = s[0..T-1], n_{d+1} = GatherRows(s, n_d):
+D - 1 GatherRows of T rows, each still paying for its table's R rows in
+its proof, O(R D)). The R comparisons cost the prover O(R), the order of
+the node table's own commitment (3R weights, range-checked and hashed).
 Without COMPARE_EVERY_NODE each level tests only the nodes on the walk:
 w = GatherRows(W (R, 3) = [f, Q, t], n_d), f, Q, t its columns (Gather),
 v = GatherRows(X, f), n_{d+1} = t + Clip(v - Q, 0, 1): T*D comparisons but
@@ -42,7 +44,7 @@ values: every leaf of depth < D loops to itself for the remaining levels. Where 
 boosting's one tree per class and round) the leaf table keeps one value per
 node and the score is MatMul(Reshape(V, (1, T)), C, base) with C (T, H) the
 trees' column one-hot: R + T H weights instead of R H. An index outside a
-table has no row: the executor and the GatherRows proof refuse it. Trees
+table has no row: the executor and the GatherRows and PointerWalk proofs refuse it. Trees
 deeper than MAX_PATH_DEPTH or with more than MAX_PATH_NODES nodes in all are
 refused. The public circuit reveals T, D, F, R and the output count: the
 features tested, the thresholds, each tree's shape and the leaf values are
@@ -137,9 +139,13 @@ MIN_FACTORED_SAVING = 1 << 15
 # "paths" (GatherRows along each tree's path, cost T * D) or "dense" (complete trees, cost T * 2^D); the tests
 # and benchmarks set it to compare the two
 CONSTRUCTION = "paths"
-COMPARE_EVERY_NODE = True  # paths: every node's test at once, then one GatherRows per level (`_walk_transitions`)
-POINTER_DOUBLING = True  # paths, every node's test at once: the walk by successor tables S^(2^j) (log D GatherRows)
-MAX_PATH_DEPTH = 64  # paths: ten IR nodes per level on the walk, two by successors, two per doubling
+COMPARE_EVERY_NODE = True  # paths: every node's test at once, then the walk by successors (`_walk_transitions`)
+# paths, every node's test at once: how the successors are followed. "pointer": one PointerWalk of D steps
+# (O(R + T*D)); "doubling": successor tables S^(2^j) (ceil(log2 D) GatherRows, O(R log D)); "levels": one
+# GatherRows per level (O(R D))
+WALK = "pointer"
+WALKS = ("pointer", "doubling", "levels")
+MAX_PATH_DEPTH = 64  # paths: ten IR nodes per level on the walk, two per level by successors, two per doubling
 MAX_PATH_NODES = 1 << 20  # paths: real nodes over all trees (rows of the node table, < 2^MAX_GATHER_ROWS_LOG)
 MAX_TABLE_COLUMNS = MAX_GATHER_COLUMNS  # a GatherRows table's columns (circuit.infer refuses more): wider leaf tables go in blocks
 
@@ -562,24 +568,26 @@ def path_rows(imp, x: Act, forest: Forest, hint: str):
 
 def _walk_transitions(imp, forest: Forest, q: np.ndarray, feature_table, hint: str):
     """n_D by a transition table: every node's test first, on all R rows at
-    once, then one GatherRows per level:
+    once, then the walk along the successors:
 
         v = GatherRows(X, f)        (R, 1)   x[f_n] for every node (f, Q, t committed (R,))
         s = Add(t, Clip(Sub(v, Q), 0, 1))    each node's successor on this input
-        n_1 = Reshape(Gather(s, rows 0..T-1), (T,))   the roots' successors (constant indices)
-        n_{d+1} = Reshape(GatherRows(s, n_d), (T,))
+        n_D = PointerWalk(s, roots, steps=D)   (WALK "pointer")
 
     R comparisons where the walk makes T*D, but the node table is
     committed anyway (3R weights, range-checked and hashed), so the prover's
-    work stays O(R + T*D); per level two IR nodes instead of ten.
+    work stays O(R + T*D): the PointerWalk proves all T*D steps with one
+    lookup against s (`layers.pointer_walk`), roots a committed 0..T-1.
 
-    With POINTER_DOUBLING the levels are replaced by successor tables
-    S_{2j} = GatherRows(S_j, S_j) (R, 1) -- where each node is 2j steps
-    on -- until 2^k >= D steps (a leaf loops to itself, so extra steps keep
-    it), and n_D = S_{2^k}[0..T-1], a constant Gather: ceil(log2 D)
-    GatherRows of R rows instead of D - 1 of T rows. A GatherRows proof
-    pays for its table's R rows and a fixed cost either way, so this is the
-    cheaper walk for every depth measured (benchmarks/trees_bench.py)."""
+    WALK "doubling": successor tables S_{2j} = GatherRows(S_j, S_j) (R, 1)
+    -- where each node is 2j steps on -- until 2^k >= D steps (a leaf loops
+    to itself, so extra steps keep it), and n_D = S_{2^k}[0..T-1], a
+    constant Gather: ceil(log2 D) GatherRows of R rows. WALK "levels":
+    n_1 = Reshape(Gather(s, rows 0..T-1), (T,)), n_{d+1} =
+    Reshape(GatherRows(s, n_d), (T,)): D - 1 GatherRows of T rows, each
+    paying for its table's R rows (benchmarks/trees_bench.py compares them)."""
+    if WALK not in WALKS:
+        raise imp.fail(f"internal error: ml_trees.WALK is {WALK!r}, not one of {WALKS}")
     b = imp.b
     t_count, r_count = forest.trees, forest.rows
     f = b.add_weight(hint + "/node_features", forest.features)
@@ -589,7 +597,10 @@ def _walk_transitions(imp, forest: Forest, q: np.ndarray, feature_table, hint: s
     c = b.emit("Sub", [xv, thr], hint + "/compare", a_zero_point=0, b_zero_point=0)
     bit = b.emit("Clip", [c], hint + "/branch", lo=0, hi=1)  # 1 iff x[f_n] > Q_n: the false branch
     successor = b.emit("Add", [on_true, bit], hint + "/successor", a_zero_point=0, b_zero_point=0)  # (R, 1)
-    if POINTER_DOUBLING:
+    if WALK == "pointer":
+        roots = b.add_weight(hint + "/roots", np.arange(t_count))  # the roots are rows 0..T-1
+        return b.emit("PointerWalk", [successor, roots], f"{hint}/rows", steps=forest.depth)
+    if WALK == "doubling":
         jump, steps = successor, 1  # jump[n] = the row `steps` steps on from row n
         while steps < forest.depth:
             rows = b.emit("Reshape", [jump], f"{hint}/steps{steps}/rows", shape=(r_count,))
