@@ -377,6 +377,24 @@ def test_a_walk_proves_and_verifies(walk, zero_knowledge):
         assert verdict.output == {"score": [[want]]}
 
 
+@pytest.mark.parametrize("rows,count,steps", [(1, 1, 1), (5, 3, 1), (2, 1, 2), (7, 2, 9)])
+def test_small_walks_prove_and_verify_zero_knowledge(rows, count, steps):
+    """One row, one start, one step, more steps than rows: no variables
+    on some side of the lookup or the zero-check."""
+    from zkaudit.circuit import encode_circuit
+    from zkaudit.statements.inference.prover import commit_weights, prove
+    from zkaudit.statements.verify import verify_proof
+
+    circuit, weights, succ, vals = _walk_circuit(rows, count, steps)
+    commitment = commit_weights(circuit, weights)[0].to_bytes()
+    x = np.arange(count).reshape(1, count) % rows
+    want = int(sum(vals[p, 0] for p in naive_walk(succ, x[0], steps)))
+    verdict = verify_proof(prove(circuit, weights, {"x": x}, zero_knowledge=True), circuit_bin=encode_circuit(circuit),
+                           weight_commitment=commitment)
+    assert verdict.valid, verdict.reason
+    assert verdict.output == {"score": [[want]]}
+
+
 def test_a_walk_with_a_wrong_output_is_rejected(walk):
     import dataclasses
 
@@ -413,3 +431,20 @@ def test_a_batch_of_walks_is_refused():
                                           (TensorSpec("Y", (1,), 0, 0),)))
     with pytest.raises(BatchUnsupported, match="PointerWalk"):
         widen(circuit, 2)
+
+
+def test_advice_names_belong_to_one_node():
+    """The levels and multiplicities are named after the node: a second
+    node of the same name, or a node whose output takes such a name, would
+    have its claims discharged as the other's."""
+    from zkaudit.layers.dispatch_verifier import AmbiguousAdvice, advice_shapes
+
+    specs = {"S": TensorSpec("S", (6, 1), 0, 5), "P": TensorSpec("P", (3,), 0, 5),
+             "Y": TensorSpec("Y", (3,), 0, 5), "Z": TensorSpec("Z", (3,), 0, 5),
+             "w/levels": TensorSpec("w/levels", (3,), 0, 5)}
+    one = Node.make("w", "PointerWalk", ["S", "P"], "Y", steps=2)
+    assert advice_shapes([one], specs) == {"Y": (3,), "w/levels": (2, 3), "w/mult": (8,)}
+    with pytest.raises(AmbiguousAdvice):
+        advice_shapes([one, Node.make("w", "PointerWalk", ["S", "P"], "Z", steps=2)], specs)
+    with pytest.raises(AmbiguousAdvice):
+        advice_shapes([one, Node.make("v", "PointerWalk", ["S", "P"], "w/levels", steps=1)], specs)
