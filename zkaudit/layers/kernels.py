@@ -13,6 +13,7 @@ import numpy as np
 
 from zkaudit.field import jit
 from zkaudit.field import npfield as nf
+from zkaudit.field import vec
 from zkaudit.field.jit import njit, prange
 
 add, ext_mul, mul = jit.imported("zkaudit.field.arith", "add", "ext_mul", "mul")
@@ -94,6 +95,43 @@ def _masked_eq_sum(eq_r, src_id, which):
     return s0, s1
 
 
+@njit(parallel=True, cache=True)
+def _slot_sums(eq_k, src, zero_slots, out):
+    """out[i, y] = sum_k eq_k[i, k] over the slots k of window y (row
+    y * Kp + k, Kp = eq_k.shape[1]) with src[row] >= 0, or src[row] = -2 (a
+    ZERO slot) when zero_slots."""
+    terms, slots = eq_k.shape[0], eq_k.shape[1]
+    for y in prange(out.shape[1]):
+        for i in range(terms):
+            out[i, y, 0] = np.uint64(0)
+            out[i, y, 1] = np.uint64(0)
+        for k in range(slots):
+            s = src[y * slots + k]
+            if s >= 0 or (zero_slots and s == -2):
+                for i in range(terms):
+                    out[i, y, 0] = add(out[i, y, 0], eq_k[i, k, 0])
+                    out[i, y, 1] = add(out[i, y, 1], eq_k[i, k, 1])
+
+
+@njit(parallel=True, cache=True)
+def _slot_gather_sums(eq_k, src, e_x, out):
+    """out[i, y] = sum_k eq_k[i, k] e_x[src[row]] over the slots k of window y
+    (row y * Kp + k) with src[row] >= 0."""
+    terms, slots = eq_k.shape[0], eq_k.shape[1]
+    for y in prange(out.shape[1]):
+        for i in range(terms):
+            out[i, y, 0] = np.uint64(0)
+            out[i, y, 1] = np.uint64(0)
+        for k in range(slots):
+            s = src[y * slots + k]
+            if s >= 0:
+                e0, e1 = e_x[s, 0], e_x[s, 1]
+                for i in range(terms):
+                    p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
+                    out[i, y, 0] = add(out[i, y, 0], p0)
+                    out[i, y, 1] = add(out[i, y, 1], p1)
+
+
 # ---------------------------------------------------------------- dispatch
 
 
@@ -133,6 +171,23 @@ def masked_eq_sum(eq_r, src_id, which):
     if jit.use_kernel(src_id.shape[0], NUMPY_BELOW, _masked_eq_sum):
         return _masked_eq_sum(eq_r, src_id, which)
     return masked_eq_sum_numpy(eq_r, src_id, which)
+
+
+def slot_sums(eq_k, src, zero_slots, out):
+    """out[i, y] = sum_k eq_k[i, k] over window y's slots with src >= 0 (or = -2
+    when zero_slots): eq_k (T, Kp, 2), src (Y * Kp,), out (T, Y, 2)."""
+    if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_sums):
+        _slot_sums(eq_k, src, zero_slots, out)
+    else:
+        slot_sums_numpy(eq_k, src, zero_slots, out)
+
+
+def slot_gather_sums(eq_k, src, e_x, out):
+    """out[i, y] = sum_k eq_k[i, k] e_x[src[y * Kp + k]] over slots with src >= 0."""
+    if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_gather_sums):
+        _slot_gather_sums(eq_k, src, e_x, out)
+    else:
+        slot_gather_sums_numpy(eq_k, src, e_x, out)
 
 
 # ---------------------------------------------------------------- numpy paths
@@ -177,3 +232,20 @@ def wiring_eval_numpy(eq_r, eq_s, src_id, src_idx, which):
 def masked_eq_sum_numpy(eq_r, src_id, which):
     s = nf.sum_axis(eq_r[src_id == which], axis=0)
     return s[0], s[1]
+
+
+def slot_sums_numpy(eq_k, src, zero_slots, out):
+    slots = eq_k.shape[1]
+    sel = (src >= 0) | (zero_slots & (src == -2))
+    y = np.nonzero(sel)[0] // slots
+    k = np.nonzero(sel)[0] % slots
+    for i in range(eq_k.shape[0]):
+        out[i] = vec.sum_by_index(eq_k[i][k], y, out.shape[1])
+
+
+def slot_gather_sums_numpy(eq_k, src, e_x, out):
+    slots = eq_k.shape[1]
+    rows = np.nonzero(src >= 0)[0]
+    e = e_x[src[rows]]
+    for i in range(eq_k.shape[0]):
+        out[i] = vec.sum_by_index(nf.ext_mul(eq_k[i][rows % slots], e), rows // slots, out.shape[1])

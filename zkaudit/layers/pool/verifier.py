@@ -65,6 +65,7 @@ from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pool.errors import PublicTableMismatch, RelationMismatch
 from zkaudit.layers.pool.proof import WindowMaxProof
 from zkaudit.layers.pool.windows import Windows, pool_windows
+from zkaudit.layers.pool.wiring import RowSums
 from zkaudit.layers.tensor import log2_ceil
 from zkaudit.lookup import RangeCheck
 from zkaudit.lookup import verifier as lookup_verifier
@@ -231,35 +232,37 @@ def verify_max(windows: Windows, bits: int, names: MaxNames, proof: WindowMaxPro
                                    where=f"{where} relation", public=RELATION_PUBLIC)
     z = tuple(red.point)
     e_v, s_v, g_v, gm_v, d_v = red.values[:5]
-    eq_z = eq_table(z)  # O(2^n), like the wiring values below; used three times
+    # Only ArgMax's index and key sums read the 2^n tables eq(z, .) and c;
+    # the wiring values take the rows' product structure (`RowSums`).
+    eq_z = None if keying is None else eq_table(z)
     if keying is not None:
         ki = vec.inner(eq_z, index_column(windows))
         _check("k M' at z", ki if isinstance(ki, Fp2) else Fp2.from_base(ki), red.values[KI], where)
         out.append(TensorClaim(keying.index, rho_y, extras[0]))
-    ids = mask_ids(windows)
     _check("eq(rho, z)", eq_eval(rho, z), e_v, where)
     _check("eq(rho_y, z_y)", eq_eval(rho_y, z[:ny]), g_v, where)
-    _check("eq(rho_y, .) M' at z", wiring_value(eq_z, rho_y, ids, windows.out_index), gm_v, where)
+    d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
+    rows = RowSums(windows, [z] + [p for p, _ in d_claims])
+    _check("eq(rho_y, .) M' at z", rows.selectable_value([Fp2(1)], rho_y), gm_v, where)
     out.append(TensorClaim(names.select, z, s_v))
 
     mu = transcript.challenge_ext(LABEL_MU)  # batch the D claims: (#claims - 1) / p^2
-    d_claims = [(d_point, d_value)] + [(tuple(p), v) for p, v in extra_d]
-    total, coeff = d_v, Fp2(1)
+    total, coeffs = d_v, [Fp2(1)]
     for _, v in d_claims:
-        coeff = coeff * mu
-        total = total + coeff * v
-    c = batch_weights(z, mu, [p for p, _ in d_claims], eq_z)
+        coeffs.append(coeffs[-1] * mu)
+        total = total + coeffs[-1] * v
+    c = None if keying is None else batch_weights(z, mu, [p for p, _ in d_claims], eq_z)
     y_sum = receive(transcript, proof.y_sum)
     transcript.absorb_ext(LABEL_Y_SUM, proof.y_sum)
     red_y = sumcheck_verifier.verify(proof.y_sumcheck, y_sum, ny, PRODUCT, transcript, where=f"{where} Y",
                                      public=(1,))
     y_v, a_v = red_y.values
-    _check("A(t_Y)", wiring_value(c, red_y.point, ids, windows.out_index), a_v, where)
+    _check("A(t_Y)", rows.selectable_value(coeffs, red_y.point), a_v, where)
     red_x = sumcheck_verifier.verify(proof.x_sumcheck, y_sum - total - key_sum(windows, keying, c), nx,
                                      PRODUCT, transcript, where=f"{where} X", public=(1,))
     x_v, w_v = red_x.values
     scale = 1 if keying is None else keying.scale
-    _check("W(t_X)", wiring_value(c, red_x.point, read_ids(windows), windows.src) * scale, w_v, where)
+    _check("W(t_X)", rows.read_value(coeffs, red_x.point) * scale, w_v, where)
     out.append(TensorClaim(names.y, tuple(red_y.point), y_v))
     out.append(TensorClaim(names.x, tuple(red_x.point), x_v))
     return out

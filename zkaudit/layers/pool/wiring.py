@@ -1,0 +1,76 @@
+"""The window-max verifier's wiring values, by the rows' product structure.
+
+A row is (y, k), index y 2^kv + k with y's bits most significant, so for a
+point p = (p_y, p_k) over the rows eq(p, row) = eq(p_y, y) eq(p_k, k). The
+verifier's row weights are such sums, c = sum_i a_i eq(p_i, .),
+and its wiring values are
+    sum_{rows in M'} c(row) eq(t, y)
+        = sum_y eq(t, y) sum_i a_i eq(p_iy, y) S_i(y),   S_i(y) = sum_{k in M'(y)} eq(p_ik, k)
+    sum_{rows in M} c(row) eq(t, src(row))
+        = sum_y sum_i a_i eq(p_iy, y) G_i(y),            G_i(y) = sum_{k in M(y)} eq(p_ik, k) eq(t, src(y, k))
+The same field values as the dense sums (`dense_weights` with
+`verifier.wiring_value`, the reference the tests hold these to), at T 2^n
+additions (S) or multiplications (G) over the rows and tables of 2^n_y,
+2^kv and eq(t, .) over X: no 2^n table of c or of eq(p_i, .).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkaudit.field import vec
+from zkaudit.field.scalar import Fp2
+from zkaudit.layers import kernels
+from zkaudit.layers.pool.windows import Windows
+from zkaudit.poly.mle import eq_table
+
+
+def _ext(v) -> Fp2:
+    return v if isinstance(v, Fp2) else Fp2.from_base(v)
+
+
+class RowSums:
+    """The wiring values of weights sum_i a_i eq(p_i, .) over one `Windows`,
+    for points p_i fixed up front and coefficients a_i given with each value
+    (a prefix of the points when fewer): the slot sums S_i are computed once
+    and shared by the values at different points and coefficients."""
+
+    def __init__(self, windows: Windows, points):
+        self.windows = windows
+        ny = windows.out_vars
+        points = [tuple(p) for p in points]
+        self.eq_k = np.stack([eq_table(p[ny:]) for p in points])
+        self.eq_y = [eq_table(p[:ny]) for p in points]
+        self._selectable = None
+
+    def _combine(self, coeffs, per_term: np.ndarray) -> np.ndarray:
+        """sum_i a_i eq(p_iy, y) per_term[i, y] over the given coefficients."""
+        acc = None
+        for i, a in enumerate(coeffs):
+            t = vec.scale(a, vec.mul(self.eq_y[i], per_term[i]))
+            acc = t if acc is None else vec.add(acc, t)
+        return acc
+
+    def selectable_value(self, coeffs, point_y) -> Fp2:
+        """sum over rows in M' of c(row) eq(point_y, y)."""
+        if self._selectable is None:
+            w = self.windows
+            self._selectable = np.empty((len(self.eq_y), 1 << w.out_vars, 2), dtype=np.uint64)
+            kernels.slot_sums(self.eq_k, w.src, True, self._selectable)
+        return _ext(vec.inner(eq_table(point_y), self._combine(coeffs, self._selectable)))
+
+    def read_value(self, coeffs, point_x) -> Fp2:
+        """sum over rows in M of c(row) eq(point_x, src(row))."""
+        w = self.windows
+        g = np.empty((len(coeffs), 1 << w.out_vars, 2), dtype=np.uint64)
+        kernels.slot_gather_sums(self.eq_k[: len(coeffs)], w.src, eq_table(point_x), g)
+        return _ext(vec.sum(self._combine(coeffs, g)))
+
+
+def dense_weights(coeffs, points) -> np.ndarray:
+    """c = sum_i a_i eq(p_i, .) over the rows, as a table (the reference)."""
+    c = None
+    for a, p in zip(coeffs, points):
+        t = eq_table(p, scale=a)
+        c = t if c is None else vec.add(c, t)
+    return c
