@@ -131,9 +131,10 @@ def _requantize(node, ins):
         raise InvalidCircuit(node.name, "input times multiplier overflows 62 bits")
     if at["out_min"] > at["out_max"]:
         raise InvalidCircuit(node.name, "out_min > out_max")
-    ends = [rshift_round(np.int64(v * mi), si) for v in (xl, xh) for mi, si in zip(m, s)]
-    lo = max(at["out_min"], at["out_zero_point"] + int(min(ends)))
-    hi = min(at["out_max"], at["out_zero_point"] + int(max(ends)))
+    # every channel's ends in one vectorised call (thousands of channels in a big model)
+    ends = rshift_round(np.array([[xl], [xh]], dtype=np.int64) * np.asarray(m, dtype=np.int64), np.asarray(s))
+    lo = max(at["out_min"], at["out_zero_point"] + int(ends.min()))
+    hi = min(at["out_max"], at["out_zero_point"] + int(ends.max()))
     return x.shape, min(lo, at["out_max"]), max(hi, at["out_min"])
 
 
