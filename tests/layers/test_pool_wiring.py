@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zkaudit.field import jit
+from zkaudit.field import npfield as nf
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers import kernels
@@ -30,7 +32,9 @@ def _point(rng, n):
 
 @pytest.mark.parametrize("make", WINDOWS)
 @pytest.mark.parametrize("terms", [1, 2, 3])
-def test_row_sums_equal_dense_reference(make, terms):
+@pytest.mark.parametrize("numba", [False, True])
+def test_row_sums_equal_dense_reference(make, terms, numba, monkeypatch):
+    monkeypatch.setattr(jit, "use_kernel", lambda *a, **k: numba)
     w = make()
     rng = np.random.default_rng(terms)
     points = [_point(rng, w.num_vars) for _ in range(terms)]
@@ -49,16 +53,16 @@ def test_row_sums_equal_dense_reference(make, terms):
 def test_slot_kernels_equal_numpy(make):
     w = make()
     rng = np.random.default_rng(7)
-    slots = 1 << w.slot_vars
+    slots, y = 1 << w.slot_vars, 1 << w.out_vars
     eq_k = vec.ext_random(3 * slots, rng).reshape(3, slots, 2)
-    e_x = vec.ext_random(1 << w.in_vars, rng)
-    y = 1 << w.out_vars
+    eq_y = vec.ext_random(3 * y, rng).reshape(3, y, 2)
     for zero_slots in (True, False):
         a, b = np.empty((3, y, 2), np.uint64), np.empty((3, y, 2), np.uint64)
-        kernels._slot_sums(eq_k, w.src, zero_slots, a)
-        kernels.slot_sums_numpy(eq_k, w.src, zero_slots, b)
+        kernels._slot_sums(eq_k, eq_y, w.src, zero_slots, a)
+        kernels.slot_sums_numpy(eq_k, eq_y, w.src, zero_slots, b)
         assert np.array_equal(a, b)
-    a, b = np.empty((3, y, 2), np.uint64), np.empty((3, y, 2), np.uint64)
-    kernels._slot_gather_sums(eq_k, w.src, e_x, a)
-    kernels.slot_gather_sums_numpy(eq_k, w.src, e_x, b)
-    assert np.array_equal(a, b)
+    e_x = vec.ext_random(1 << w.in_vars, rng)
+    parts = np.empty((kernels.GATHER_CHUNKS, 3, 2), np.uint64)
+    kernels._slot_gather_sums(eq_k, eq_y, w.src, e_x, parts)
+    ref = kernels.slot_gather_sums_numpy(eq_k, eq_y, w.src, e_x)
+    assert [nf.ext_sum(parts[:, i]) for i in range(3)] == [tuple(int(v) for v in r) for r in ref]

@@ -96,40 +96,49 @@ def _masked_eq_sum(eq_r, src_id, which):
 
 
 @njit(parallel=True, cache=True)
-def _slot_sums(eq_k, src, zero_slots, out):
-    """out[i, y] = sum_k eq_k[i, k] over the slots k of window y (row
-    y * Kp + k, Kp = eq_k.shape[1]) with src[row] >= 0, or src[row] = -2 (a
-    ZERO slot) when zero_slots."""
+def _slot_sums(eq_k, eq_y, src, zero_slots, out):
+    """out[i, y] = eq_y[i, y] sum_k eq_k[i, k] over the slots k of window y
+    (row y * Kp + k, Kp = eq_k.shape[1]) with src[row] >= 0, or src[row] = -2
+    (a ZERO slot) when zero_slots."""
     terms, slots = eq_k.shape[0], eq_k.shape[1]
     for y in prange(out.shape[1]):
         for i in range(terms):
-            out[i, y, 0] = np.uint64(0)
-            out[i, y, 1] = np.uint64(0)
-        for k in range(slots):
-            s = src[y * slots + k]
-            if s >= 0 or (zero_slots and s == -2):
-                for i in range(terms):
-                    out[i, y, 0] = add(out[i, y, 0], eq_k[i, k, 0])
-                    out[i, y, 1] = add(out[i, y, 1], eq_k[i, k, 1])
+            s0 = np.uint64(0)
+            s1 = np.uint64(0)
+            for k in range(slots):
+                s = src[y * slots + k]
+                if s >= 0 or (zero_slots and s == -2):
+                    s0 = add(s0, eq_k[i, k, 0])
+                    s1 = add(s1, eq_k[i, k, 1])
+            out[i, y, 0], out[i, y, 1] = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], s0, s1)
 
 
 @njit(parallel=True, cache=True)
-def _slot_gather_sums(eq_k, src, e_x, out):
-    """out[i, y] = sum_k eq_k[i, k] e_x[src[row]] over the slots k of window y
-    (row y * Kp + k) with src[row] >= 0."""
+def _slot_gather_sums(eq_k, eq_y, src, e_x, out):
+    """out[c, i] = sum over the windows y of chunk c of eq_y[i, y] sum_k
+    eq_k[i, k] e_x[src[row]] over slots with src[row] >= 0 (chunks: out.shape[0])."""
     terms, slots = eq_k.shape[0], eq_k.shape[1]
-    for y in prange(out.shape[1]):
-        for i in range(terms):
-            out[i, y, 0] = np.uint64(0)
-            out[i, y, 1] = np.uint64(0)
-        for k in range(slots):
-            s = src[y * slots + k]
-            if s >= 0:
-                e0, e1 = e_x[s, 0], e_x[s, 1]
-                for i in range(terms):
-                    p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
-                    out[i, y, 0] = add(out[i, y, 0], p0)
-                    out[i, y, 1] = add(out[i, y, 1], p1)
+    windows = eq_y.shape[1]
+    chunks = out.shape[0]
+    per = (windows + chunks - 1) // chunks
+    for c in prange(chunks):
+        acc = np.zeros((terms, 2), dtype=np.uint64)
+        g = np.empty((terms, 2), dtype=np.uint64)
+        for y in range(c * per, min(windows, (c + 1) * per)):
+            g[:] = 0
+            for k in range(slots):
+                s = src[y * slots + k]
+                if s >= 0:
+                    e0, e1 = e_x[s, 0], e_x[s, 1]
+                    for i in range(terms):
+                        p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
+                        g[i, 0] = add(g[i, 0], p0)
+                        g[i, 1] = add(g[i, 1], p1)
+            for i in range(terms):
+                p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], g[i, 0], g[i, 1])
+                acc[i, 0] = add(acc[i, 0], p0)
+                acc[i, 1] = add(acc[i, 1], p1)
+        out[c] = acc
 
 
 # ---------------------------------------------------------------- dispatch
@@ -173,21 +182,28 @@ def masked_eq_sum(eq_r, src_id, which):
     return masked_eq_sum_numpy(eq_r, src_id, which)
 
 
-def slot_sums(eq_k, src, zero_slots, out):
-    """out[i, y] = sum_k eq_k[i, k] over window y's slots with src >= 0 (or = -2
-    when zero_slots): eq_k (T, Kp, 2), src (Y * Kp,), out (T, Y, 2)."""
+def slot_sums(eq_k, eq_y, src, zero_slots, out):
+    """out[i, y] = eq_y[i, y] sum_k eq_k[i, k] over window y's slots with
+    src >= 0 (or = -2 when zero_slots): eq_k (T, Kp, 2), eq_y and out (T, Y, 2),
+    src (Y * Kp,)."""
     if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_sums):
-        _slot_sums(eq_k, src, zero_slots, out)
+        _slot_sums(eq_k, eq_y, src, zero_slots, out)
     else:
-        slot_sums_numpy(eq_k, src, zero_slots, out)
+        slot_sums_numpy(eq_k, eq_y, src, zero_slots, out)
 
 
-def slot_gather_sums(eq_k, src, e_x, out):
-    """out[i, y] = sum_k eq_k[i, k] e_x[src[y * Kp + k]] over slots with src >= 0."""
+# Partial sums of `slot_gather_sums`, one per prange chunk.
+GATHER_CHUNKS = 64
+
+
+def slot_gather_sums(eq_k, eq_y, src, e_x) -> np.ndarray:
+    """(T, 2): sum_y eq_y[i, y] sum_k eq_k[i, k] e_x[src[y * Kp + k]] over
+    slots with src >= 0."""
     if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_gather_sums):
-        _slot_gather_sums(eq_k, src, e_x, out)
-    else:
-        slot_gather_sums_numpy(eq_k, src, e_x, out)
+        out = np.empty((GATHER_CHUNKS, eq_k.shape[0], 2), dtype=np.uint64)
+        _slot_gather_sums(eq_k, eq_y, src, e_x, out)
+        return np.array([nf.ext_sum(out[:, i]) for i in range(eq_k.shape[0])], dtype=np.uint64)
+    return slot_gather_sums_numpy(eq_k, eq_y, src, e_x)
 
 
 # ---------------------------------------------------------------- numpy paths
@@ -234,18 +250,19 @@ def masked_eq_sum_numpy(eq_r, src_id, which):
     return s[0], s[1]
 
 
-def slot_sums_numpy(eq_k, src, zero_slots, out):
+def slot_sums_numpy(eq_k, eq_y, src, zero_slots, out):
     slots = eq_k.shape[1]
-    sel = (src >= 0) | (zero_slots & (src == -2))
-    y = np.nonzero(sel)[0] // slots
-    k = np.nonzero(sel)[0] % slots
+    rows = np.nonzero((src >= 0) | (zero_slots & (src == -2)))[0]
     for i in range(eq_k.shape[0]):
-        out[i] = vec.sum_by_index(eq_k[i][k], y, out.shape[1])
+        out[i] = nf.ext_mul(eq_y[i], vec.sum_by_index(eq_k[i][rows % slots], rows // slots, out.shape[1]))
 
 
-def slot_gather_sums_numpy(eq_k, src, e_x, out):
+def slot_gather_sums_numpy(eq_k, eq_y, src, e_x) -> np.ndarray:
     slots = eq_k.shape[1]
     rows = np.nonzero(src >= 0)[0]
     e = e_x[src[rows]]
+    out = np.empty((eq_k.shape[0], 2), dtype=np.uint64)
     for i in range(eq_k.shape[0]):
-        out[i] = vec.sum_by_index(nf.ext_mul(eq_k[i][rows % slots], e), rows // slots, out.shape[1])
+        w = nf.ext_mul(eq_y[i][rows // slots], eq_k[i][rows % slots])
+        out[i] = nf.ext_sum(nf.ext_mul(w, e))
+    return out

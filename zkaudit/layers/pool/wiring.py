@@ -10,8 +10,10 @@ and its wiring values are
         = sum_y sum_i a_i eq(p_iy, y) G_i(y),            G_i(y) = sum_{k in M(y)} eq(p_ik, k) eq(t, src(y, k))
 The same field values as the dense sums (`dense_weights` with
 `verifier.wiring_value`, the reference the tests hold these to), at T 2^n
-additions (S) or multiplications (G) over the rows and tables of 2^n_y,
-2^kv and eq(t, .) over X: no 2^n table of c or of eq(p_i, .).
+additions (S) or multiplications (G) over the rows, and tables of 2^n_y,
+2^kv and (for G) 2^n_x entries: no 2^n table of c or of any eq(p_i, .).
+(Splitting eq(t, .) over X into two half-size tables costs a product per
+row read, more than the table's 2^n_x when the rows are as many.)
 """
 
 from __future__ import annotations
@@ -32,39 +34,37 @@ def _ext(v) -> Fp2:
 class RowSums:
     """The wiring values of weights sum_i a_i eq(p_i, .) over one `Windows`,
     for points p_i fixed up front and coefficients a_i given with each value
-    (a prefix of the points when fewer): the slot sums S_i are computed once
-    and shared by the values at different points and coefficients."""
+    (a prefix of the points when fewer): eq_y_i S_i is computed once and
+    shared by the values at different points and coefficients."""
 
     def __init__(self, windows: Windows, points):
         self.windows = windows
         ny = windows.out_vars
         points = [tuple(p) for p in points]
         self.eq_k = np.stack([eq_table(p[ny:]) for p in points])
-        self.eq_y = [eq_table(p[:ny]) for p in points]
+        self.eq_y = np.stack([eq_table(p[:ny]) for p in points])
         self._selectable = None
-
-    def _combine(self, coeffs, per_term: np.ndarray) -> np.ndarray:
-        """sum_i a_i eq(p_iy, y) per_term[i, y] over the given coefficients."""
-        acc = None
-        for i, a in enumerate(coeffs):
-            t = vec.scale(a, vec.mul(self.eq_y[i], per_term[i]))
-            acc = t if acc is None else vec.add(acc, t)
-        return acc
 
     def selectable_value(self, coeffs, point_y) -> Fp2:
         """sum over rows in M' of c(row) eq(point_y, y)."""
-        if self._selectable is None:
-            w = self.windows
-            self._selectable = np.empty((len(self.eq_y), 1 << w.out_vars, 2), dtype=np.uint64)
-            kernels.slot_sums(self.eq_k, w.src, True, self._selectable)
-        return _ext(vec.inner(eq_table(point_y), self._combine(coeffs, self._selectable)))
+        if self._selectable is None:  # eq(p_iy, y) S_i(y)
+            self._selectable = np.empty_like(self.eq_y)
+            kernels.slot_sums(self.eq_k, self.eq_y, self.windows.src, True, self._selectable)
+        eq_t = eq_table(point_y)
+        return _combine(coeffs, [vec.inner(eq_t, self._selectable[i]) for i in range(len(coeffs))])
 
     def read_value(self, coeffs, point_x) -> Fp2:
         """sum over rows in M of c(row) eq(point_x, src(row))."""
-        w = self.windows
-        g = np.empty((len(coeffs), 1 << w.out_vars, 2), dtype=np.uint64)
-        kernels.slot_gather_sums(self.eq_k[: len(coeffs)], w.src, eq_table(point_x), g)
-        return _ext(vec.sum(self._combine(coeffs, g)))
+        t = len(coeffs)
+        g = kernels.slot_gather_sums(self.eq_k[:t], self.eq_y[:t], self.windows.src, eq_table(point_x))
+        return _combine(coeffs, [Fp2(int(a), int(b)) for a, b in g])
+
+
+def _combine(coeffs, values) -> Fp2:
+    acc = Fp2(0)
+    for a, v in zip(coeffs, values):
+        acc = acc + a * _ext(v)
+    return acc
 
 
 def dense_weights(coeffs, points) -> np.ndarray:
