@@ -79,6 +79,10 @@ def test_group_plan_equals_the_reference(sizes, log_cols, num_claims, seed):
         row = vec.ext_random(layout.cols, rng)
         row[0] = (P - 1, P - 1)
         assert fast.values(row) == ref.values(row)
+        assert np.array_equal(fast.direct(row), ref.direct(row))
+    assert np.array_equal(fast.eq_group, ref.eq_group)
+    assert np.array_equal(fast.eq_scale, ref.eq_scale)
+    assert np.array_equal(fast.eq_points, ref.eq_points)
     assert protocol.batched_value_array(powers, claims) == protocol.batched_value(power_list, claims)
 
 

@@ -500,6 +500,7 @@ def _revealed_hiding(tables, points, randomness: list[int], params, shape):
     proof = open(data, claims, FixedChallenges(7))
     out = [c.value for c in claims] + [proof.mask_sum]
     out += [e for r in proof.sumcheck.round_evals for e in r] + list(proof.sumcheck.final_values)
+    out += [e for r in proof.column_sumcheck.round_evals for e in r] + list(proof.column_sumcheck.final_values)
     return (flatten(out) + [int(x) for x in proof.proximity_row.reshape(-1)]
             + [int(x) for x in proof.evaluation_row.reshape(-1)] + [int(x) for x in proof.columns.reshape(-1)])
 

@@ -68,8 +68,12 @@ _cold_work = 0
 # machine, whole `zkaudit verify` CPU time, numpy paths only vs this policy:
 # digits_cnn (2^19.5 elements of advice) 0.96 vs 1.36 s, wide_mlp (2^18.6)
 # 1.00 vs 1.31 s, big_cnn (2^24.5) 5.4 vs 2.2 s; numpy's extra per element
-# over numba is about 0.15 us, numba's start-up about 0.45 s.
-PLAN_KERNELS_FROM = 1 << 21
+# over numba is about 0.15 us, numba's start-up about 0.45 s. Since the
+# hiding opening's claim inner products moved into a sum-check
+# (`pcs.column_check`), clinical_transformer (2^22.0) verifies in 1.0-1.2 s
+# CPU on numpy against 1.5-1.8 s with numba (measured on a loaded machine,
+# interleaved): the line is above it.
+PLAN_KERNELS_FROM = 1 << 23
 _plan: bool | None = None  # inside `planned`: whether kernels pay
 # Once numba is started, the numpy work done in place of each unloaded Kernel
 # (id -> elements; a call counts at least CALL_WORK, about what a small numpy

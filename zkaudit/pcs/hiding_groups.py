@@ -37,6 +37,7 @@ import numpy as np
 
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2, _fp2
+from zkaudit.pcs import column_check
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs.layout import Layout, bit_tuple
 
@@ -49,6 +50,12 @@ class GroupPlan:
     row_points: list[tuple[Fp2, ...]]  # Y_G per group, l coordinates
     coeffs: list[Fp2]  # the pair's coefficient per group
     values: Callable[[np.ndarray], list[Fp2]]  # data row u_z[:m] -> per group sum_(t in G) c_t W_t(rho)
+    # The same sums split for the column check (`column_check`): the explicit
+    # terms' part per group, (groups, 2), and the eq-weighted terms as arrays.
+    direct: Callable[[np.ndarray], np.ndarray]
+    eq_group: np.ndarray  # (T,) each eq-weighted term's group
+    eq_scale: np.ndarray  # (T, 2) its scale in the group (1 for a lone term)
+    eq_points: np.ndarray  # (T, log_cols, 2) its column point X_t
 
 
 def plan_reference(layout: Layout, num_tables: int, claims, params, powers: list[Fp2], log_rows: int) -> GroupPlan:
@@ -71,7 +78,22 @@ def plan_reference(layout: Layout, num_tables: int, claims, params, powers: list
         eq_values = _inner_with_row([flat[i].col_point for i in eq_at], data_row) if eq_at else []
         return _group_values_reference(flat, groups, coeffs, eq_at, eq_values, data_row)
 
-    return GroupPlan([flat[g[0]].row_point for g in groups], group_coeffs(groups, coeffs), values)
+    def direct(data_row: np.ndarray) -> np.ndarray:
+        sums = _group_values_reference(flat, groups, coeffs, eq_at, [Fp2(0)] * len(eq_at), data_row)
+        return np.array([(v.c0, v.c1) for v in sums], dtype=U64).reshape(len(groups), 2)
+
+    group_of = np.empty(len(flat), dtype=np.int64)
+    scale = [_ONE] * len(flat)
+    for g, members in enumerate(groups):
+        group_of[members] = g
+        if len(members) > 1:
+            for i in members:
+                scale[i] = coeffs[i]
+    eq_scale = np.array([(scale[i].c0, scale[i].c1) for i in eq_at], dtype=U64).reshape(len(eq_at), 2)
+    eq_points = (column_check.points_array([flat[i].col_point for i in eq_at]) if eq_at
+                 else np.zeros((0, layout.log_cols, 2), dtype=U64))
+    return GroupPlan([flat[g[0]].row_point for g in groups], group_coeffs(groups, coeffs), values, direct,
+                     group_of[eq_at], eq_scale, eq_points)
 
 
 def _placement_arrays(layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,9 +261,9 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
     ev_points = _u64(ev_words).reshape(n_ev, log_cols, 2) if n_ev else None
     ev_starts, ev_logs = np.array(ev_start, dtype=np.int64), np.array(ev_log, dtype=np.int64)
 
-    def values(data_row: np.ndarray) -> list[Fp2]:
+    def sums(data_row: np.ndarray, with_eq: bool) -> list[Fp2]:
         parts, at = [], []
-        if n_ev:
+        if n_ev and with_eq:
             out = np.empty((n_ev, 2), dtype=U64)
             k.eval_blocks(data_row, ev_starts, ev_logs, ev_points, out)
             parts.append(vec.mul(out, ev_scale))
@@ -249,13 +271,22 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
         if en_claim:
             parts.append(vec.mul(en_w, np.ascontiguousarray(data_row[e_col])))
             at.append(en_group)
-        sums = (vec.sum_by_index(np.concatenate(parts), np.concatenate(at), num_groups) if parts
-                else np.zeros((num_groups, 2), dtype=U64))
-        result = [_fp2(a, b) for a, b in sums.tolist()]
+        total = (vec.sum_by_index(np.concatenate(parts), np.concatenate(at), num_groups) if parts
+                 else np.zeros((num_groups, 2), dtype=U64))
+        result = [_fp2(a, b) for a, b in total.tolist()]
         for g, s, start, w in block_at:
             v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
             v = v if isinstance(v, Fp2) else Fp2.from_base(v)
             result[g] = result[g] + Fp2(int(s[0]), int(s[1])) * v
         return result
 
-    return GroupPlan(row_points, coeffs, values)
+    def values(data_row: np.ndarray) -> list[Fp2]:
+        return sums(data_row, True)
+
+    def direct(data_row: np.ndarray) -> np.ndarray:
+        out = sums(data_row, False)
+        return np.array([(v.c0, v.c1) for v in out], dtype=U64).reshape(num_groups, 2)
+
+    eq_points = (column_check.full_points(ev_starts, ev_logs, ev_points, log_cols) if n_ev
+                 else np.zeros((0, log_cols, 2), dtype=U64))
+    return GroupPlan(row_points, coeffs, values, direct, ev_group, ev_scale, eq_points)

@@ -11,7 +11,7 @@ import numpy as np
 
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
-from zkaudit.pcs import hiding_groups
+from zkaudit.pcs import column_check, hiding_groups
 from zkaudit.pcs import kernels as k
 from zkaudit.pcs import protocol
 from zkaudit.pcs.claim import Claim
@@ -48,7 +48,8 @@ from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
 from zkaudit.pcs.params import PcsParams
 from zkaudit.pcs.proof import Commitment, HidingOpeningProof
 from zkaudit.pcs.verifier import _check_parameters
-from zkaudit.poly.mle import eq_table, point_array
+from zkaudit.pcs.pair_sumcheck import pair_spec
+from zkaudit.poly.mle import eq_table, evaluate, point_array
 from zkaudit.sumcheck.errors import SumcheckRejected
 from zkaudit.sumcheck.verifier import verify as sumcheck_verify
 from zkaudit.transcript import Transcript
@@ -136,6 +137,28 @@ def _group_values_reference(flat, groups, coeffs, eq_at, eq_values, data_row) ->
             for g in groups]
 
 
+def _column_check(proof: HidingOpeningProof, groups, claimed: list[Fp2], data_row: np.ndarray, log_cols: int,
+                  transcript: Transcript) -> None:
+    """The groups' claimed W_G(rho) against the evaluation row (`column_check`)."""
+    lam = transcript.challenge_ext(column_check.LABEL_LAMBDA)  # #groups / |K|
+    powers = column_check.ext_powers(lam, len(claimed))
+    claimed_words = np.array([(v.c0, v.c1) for v in claimed], dtype=U64).reshape(len(claimed), 2)
+    target = vec.inner(powers, vec.sub(claimed_words, groups.direct(data_row))) if claimed else Fp2(0)
+    try:
+        ev = sumcheck_verify(proof.column_sumcheck, target, log_cols, pair_spec([Fp2(1)]), transcript,
+                             where=column_check.WHERE)
+    except SumcheckRejected as e:
+        raise EvaluationMismatch(f"the row groups' values contradict the evaluation row: {e}",
+                                 where=column_check.WHERE) from e
+    sigma = list(ev.point)
+    coeffs = vec.mul(np.ascontiguousarray(powers[groups.eq_group]), groups.eq_scale)
+    for what, got, want in (("u", ev.values[0], evaluate(data_row, sigma)),
+                            ("V", ev.values[1], column_check.eq_sum_at(groups.eq_points, coeffs, sigma))):
+        if got != want:
+            raise EvaluationMismatch(f"column check: the final {what} value is not the verifier's",
+                                     where=column_check.WHERE, expected=want, got=got)
+
+
 def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, transcript: Transcript,
                   params: PcsParams) -> None:
     """Accept only if every claim holds for the committed tables (a `Claim`
@@ -192,17 +215,21 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     rho = list(evaluation.point)
     u_eval = proof.evaluation_row
     data_row = np.ascontiguousarray(u_eval[:m])
-
-    # W_t(rho) = <w_t, u_z[:m]> summed per row group, against the evaluation row
-    group_values = groups.values(data_row)
-    wanted = expected_finals_at(groups.row_points, taus, rho, u_eval, m, group_values)
-    for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
-        if want != got:
-            raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",
-                                     where=WHERE, expected=want, got=got)
     transcript.absorb_vec(protocol.LABEL_EVALUATION_ROW, u_eval)
 
-    transcript.charge("hiding commitment opening", -params.soundness_bits_for(log_n, len(claims), l))
+    # the eq values and the pad columns' values against the verifier's own;
+    # the row groups' W_G(rho) = sum_(t in G) c_t <w_t, u_z[:m]> by the column check
+    num_groups = len(groups.row_points)
+    wanted = expected_finals_at(groups.row_points, taus, rho, u_eval, m, [None] * num_groups)
+    for i, (want, got) in enumerate(zip(wanted, evaluation.values)):
+        if want is not None and want != got:
+            raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",
+                                     where=WHERE, expected=want, got=got)
+    _column_check(proof, groups, evaluation.values[1 : 2 * num_groups : 2], data_row, layout.log_cols, transcript)
+
+    transcript.charge("hiding commitment opening",
+                      -params.soundness_bits_for(log_n, len(claims), l,
+                                                 extra=column_check.soundness_terms(num_groups, layout.log_cols)))
     positions = protocol.query_positions(transcript, log_n, params.num_queries)
     if list(proof.positions) != positions:
         raise QueryPositionMismatch("opened positions are not the transcript's", where=WHERE,

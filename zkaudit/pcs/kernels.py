@@ -163,6 +163,32 @@ def _eval_blocks(row, starts, log_sizes, points, out):
         out[i, 0], out[i, 1] = buf[0, 0], buf[0, 1]
 
 
+@njit(cache=True)
+def _scatter_eq_blocks(starts, log_sizes, points, coeffs, out):
+    """out[starts[i] : starts[i] + 2^k_i] += coeffs[i] * eq(points[i, :k_i], .)
+    for every i (MSB first, as `poly.mle.eq_table`): the column check's V
+    (`pcs.column_check`), each eq table built in place by doublings from
+    the back (nothing overwritten early), then added into its block."""
+    top = 1
+    for i in range(starts.shape[0]):
+        top = max(top, 1 << log_sizes[i])
+    buf = np.empty((top, 2), dtype=np.uint64)
+    for i in range(starts.shape[0]):
+        buf[0, 0], buf[0, 1] = coeffs[i, 0], coeffs[i, 1]
+        size = 1
+        for j in range(log_sizes[i]):
+            r0, r1 = points[i, j, 0], points[i, j, 1]
+            for t in range(size - 1, -1, -1):
+                hi0, hi1 = ext_mul(buf[t, 0], buf[t, 1], r0, r1)
+                lo0, lo1 = ext_sub(buf[t, 0], buf[t, 1], hi0, hi1)
+                buf[2 * t + 1, 0], buf[2 * t + 1, 1] = hi0, hi1
+                buf[2 * t, 0], buf[2 * t, 1] = lo0, lo1
+            size *= 2
+        s = starts[i]
+        for t in range(size):
+            out[s + t, 0], out[s + t, 1] = ext_add(out[s + t, 0], out[s + t, 1], buf[t, 0], buf[t, 1])
+
+
 @njit(inline="always", cache=True)
 def _fold_base_block(matrix, y, start, log_size, point, buf):
     """MLE of the base block matrix[y, start : start + 2^log_size] at `point`
@@ -324,6 +350,16 @@ def eval_blocks(row, starts, log_sizes, points, out):
         eval_blocks_numpy(row, starts, log_sizes, points, out)
 
 
+def scatter_eq_blocks(starts, log_sizes, points, coeffs, out):
+    """out += sum_i coeffs[i] eq(points[i], .) placed at block i (see
+    `_scatter_eq_blocks`; `scatter_eq_blocks_numpy` the same in numpy)."""
+    work = int(np.sum(np.left_shift(1, np.asarray(log_sizes, dtype=np.int64))))
+    if jit.use_kernel(work, NUMPY_BELOW, _scatter_eq_blocks):
+        _scatter_eq_blocks(starts, log_sizes, points, coeffs, out)
+    else:
+        scatter_eq_blocks_numpy(starts, log_sizes, points, coeffs, out)
+
+
 def eval_blocks_matrix(matrix, starts, log_sizes, points, out):
     """out[i, y] = MLE of the base block matrix[y, starts[i] : starts[i] +
     2^log_sizes[i]] at points[i] for every row y (see `_eval_blocks_matrix`;
@@ -390,6 +426,32 @@ def eval_blocks_numpy(row, starts, log_sizes, points, out):
         for j in range(int(log_size)):
             buf = nf.ext_fold(buf, points[idx, j][:, None, :])
         out[idx] = buf[:, 0]
+
+
+def scatter_eq_blocks_numpy(starts, log_sizes, points, coeffs, out):
+    """Blocks of one size at once: their eq tables by doublings, appending
+    each variable as the least significant bit, then summed into their
+    (aligned) blocks exactly on 32-bit halves."""
+    log_sizes, starts = np.asarray(log_sizes, dtype=np.int64), np.asarray(starts, dtype=np.int64)
+    m = out.shape[0]
+    for log_size in np.unique(log_sizes):
+        idx = np.nonzero(log_sizes == log_size)[0]
+        cur = coeffs[idx][:, None, :]  # (blocks, 1, 2)
+        for j in range(int(log_size)):
+            hi = nf.ext_mul(cur, points[idx, j][:, None, :])
+            nxt = np.empty((idx.shape[0], cur.shape[1] * 2, 2), dtype=np.uint64)
+            nxt[:, 0::2] = nf.sub(cur, hi)
+            nxt[:, 1::2] = hi
+            cur = nxt
+        size = 1 << int(log_size)
+        lo = np.zeros((m // size, size, 2), dtype=np.uint64)
+        hi = np.zeros((m // size, size, 2), dtype=np.uint64)
+        where = starts[idx] >> np.int64(log_size)
+        np.add.at(lo, where, cur & np.uint64(0xFFFFFFFF))
+        np.add.at(hi, where, cur >> np.uint64(32))
+        p = np.uint64(P)
+        total = nf.add(nf.mul(np.full(1, (1 << 32) % P, dtype=np.uint64), hi.reshape(m, 2) % p), lo.reshape(m, 2) % p)
+        out[:] = nf.add(out, total)
 
 
 def eval_blocks_matrix_numpy(matrix, starts, log_sizes, points, out):

@@ -269,10 +269,12 @@ class PcsParams:
         return -math.log2(1.0 - self.delta)
 
     def soundness_bits_for(self, log_codeword: int, num_claims: int, log_rows: int, *,
-                           with_queries: bool = True) -> float:
+                           with_queries: bool = True, extra: list[float] | tuple = ()) -> float:
         """-log2 of the error bound in the module docstring for one opening
-        (without the query term: the ceiling that more queries approach)."""
-        terms = [log_codeword - EXT_BITS]  # n / |K|: proximity gap
+        (without the query term: the ceiling that more queries approach);
+        `extra`: log2 of further error terms (the hiding opening's column
+        check, `column_check.soundness_terms`)."""
+        terms = [log_codeword - EXT_BITS, *extra]  # n / |K|: proximity gap
         if with_queries:
             terms.append(1.0 - self.num_queries * self.bits_per_query)  # 2 (1 - delta)^t
         if num_claims > 1:

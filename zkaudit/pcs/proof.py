@@ -46,6 +46,9 @@ from zkaudit.sumcheck.proof import SumcheckProof
 COMMITMENT_MAGIC = b"ZPCC"
 OPENING_MAGIC = b"ZPCO"
 VERSION = 1
+# The hiding opening's own version: 2 added the column check's sum-check
+# (`pcs.column_check`); a version-1 opening is refused by name.
+HIDING_OPENING_VERSION = 2
 _DIGEST_DOMAIN = b"zkaudit/pcs/commitment-digest/v1"
 
 # Protocol maxima: a codeword has at most 2^32 positions (Goldilocks'
@@ -75,13 +78,14 @@ class _Reader:
     def unpack(self, fmt: str, part: str):
         return struct.unpack(fmt, self.take(struct.calcsize(fmt), part))
 
-    def header(self, magic: bytes) -> None:
+    def header(self, magic: bytes, version_wanted: int = VERSION) -> None:
         got = self.take(len(magic), "magic")
         if got != magic:
             raise MalformedOpening(f"{self.what}: wrong magic", expected=magic, got=got)
         (version,) = self.unpack("<H", "version")
-        if version != VERSION:
-            raise MalformedOpening(f"{self.what}: unsupported version", expected=VERSION, got=version)
+        if version != version_wanted:
+            raise MalformedOpening(f"{self.what}: unsupported version (a proof made by an earlier zkaudit?)",
+                                   expected=version_wanted, got=version)
 
     def words(self, count: int, part: str) -> np.ndarray:
         raw = self.take(8 * count, part)
@@ -212,12 +216,12 @@ HIDING_OPENING_MAGIC = b"ZPCH"
 
 @dataclass(frozen=True)
 class HidingOpeningProof:
-    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 1:
+    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 2:
 
         "ZPCH" | u16 version | 32-byte commitment digest
         | u32 committed rows R' (data, b_z, b_r: R + 4) | u32 cols m | u32 pad l
         | (m + l) * Fp2 proximity row | Fp2 mask sum S | SumcheckProof
-        | (m + l) * Fp2 evaluation row
+        | (m + l) * Fp2 evaluation row | SumcheckProof (column check, log2 m rounds)
         | u32 q | q * u32 positions (strictly increasing)
         | q * R' * u64 columns | q * 2 * u64 salts (raw) | u32 s | s * 32 siblings
     """
@@ -229,6 +233,7 @@ class HidingOpeningProof:
     mask_sum: Fp2
     sumcheck: SumcheckProof
     evaluation_row: np.ndarray
+    column_sumcheck: SumcheckProof
     positions: tuple[int, ...]
     columns: np.ndarray
     salts: np.ndarray
@@ -238,13 +243,14 @@ class HidingOpeningProof:
         width = self.proximity_row.shape[0]
         return b"".join([
             HIDING_OPENING_MAGIC,
-            struct.pack("<H", VERSION),
+            struct.pack("<H", HIDING_OPENING_VERSION),
             self.commitment_digest,
             struct.pack("<III", self.num_rows, width - self.pad_symbols, self.pad_symbols),
             _words_bytes(self.proximity_row),
             self.mask_sum.to_bytes(),
             self.sumcheck.to_bytes(),
             _words_bytes(self.evaluation_row),
+            self.column_sumcheck.to_bytes(),
             struct.pack("<I", len(self.positions)),
             struct.pack(f"<{len(self.positions)}I", *self.positions),
             _words_bytes(self.columns),
@@ -263,7 +269,7 @@ class HidingOpeningProof:
         from zkaudit.field.scalar import exts_from_bytes
 
         r = _Reader(data, "hiding opening proof")
-        r.header(HIDING_OPENING_MAGIC)
+        r.header(HIDING_OPENING_MAGIC, HIDING_OPENING_VERSION)
         digest = r.take(DIGEST_BYTES, "commitment digest")
         rows, m, pad = r.unpack("<III", "shape")
         if rows < 5 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
@@ -280,6 +286,10 @@ class HidingOpeningProof:
         except MalformedProof as e:
             raise MalformedOpening(f"hiding opening proof: batching sum-check does not parse: {e}") from e
         evals = r.words(2 * width, "evaluation row").reshape(width, 2)
+        try:
+            column_sc, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=m.bit_length() - 1, num_evals=3)
+        except MalformedProof as e:
+            raise MalformedOpening(f"hiding opening proof: column sum-check does not parse: {e}") from e
         (q,) = r.unpack("<I", "position count")
         limit = MAX_QUERIES if max_queries is None else max_queries
         if not 1 <= q <= limit:
@@ -293,4 +303,5 @@ class HidingOpeningProof:
         raw = r.take(s * DIGEST_BYTES, "Merkle siblings")
         siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
         r.end()
-        return cls(digest, rows, pad, prox, mask_sum, sumcheck, evals, tuple(positions), columns, salts, siblings)
+        return cls(digest, rows, pad, prox, mask_sum, sumcheck, evals, column_sc, tuple(positions), columns, salts,
+                   siblings)

@@ -1,0 +1,115 @@
+"""The hiding opening's column check: the batching sum-check's final values
+W_G(rho) checked against the evaluation row through one more sum-check
+instead of one inner product per claim term (shared by prover and verifier).
+
+After the batching sum-check the verifier holds, per row group G, the
+prover's value W_G(rho) = sum_(t in G) s_t <w_t, u> (u = u_z[:m], the
+evaluation row's message part, m = 2^n columns; s_t the term's scale in its
+group, see `hiding_groups`). A term's column vector w_t is either explicit
+(weighted entries, a dense block: the verifier reads those columns of u
+itself) or eq(X_t, .) for a column point X_t (an evaluation claim). The
+eq-weighted inner products are the expensive part: <eq(X_t, .), u> costs the
+size of the term's block, 6.1 M field products for 2,374 claims of a
+two-layer transformer, which was most of its verification. They are
+linear in u, so the verifier checks them all at once:
+
+    1. u is absorbed; lambda <- K.
+    2. target = sum_G lambda^G (W_G(rho) - direct_G),  direct_G the explicit
+       terms' part of group G, which the verifier computes from u.
+    3. a plain degree-2 sum-check (`pair_sumcheck`, one pair) of
+           sum_(x in {0,1}^n) u~(x) V(x) = target,
+           V = sum_(t eq-weighted) lambda^G(t) s_t eq(X_t, .),
+       ending at a point sigma with the claimed values (u~(sigma), V~(sigma)).
+    4. the verifier computes u~(sigma) from u (2^n work) and
+           V~(sigma) = sum_t lambda^G(t) s_t eq(X_t, sigma)
+       in O(n) per term (`eq_sum_at`), and compares both.
+
+Soundness: if some W_G(rho) is not the value u gives, the left side of 2 is
+a nonzero polynomial in lambda of degree < #groups: it survives lambda with
+probability below #groups / |K|; the sum-check adds 2 n / |K|
+(`soundness_terms`). Zero knowledge: every message of 3 is a function of u
+and of public values (lambda, the claims' points and coefficients), and u
+is revealed already (blinded by b_z, `hiding.py`): a simulator holding u
+computes them, so nothing more leaks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from zkaudit.field import npfield as nf
+from zkaudit.field.constants import EXT_BITS
+from zkaudit.field.scalar import Fp2, _fp2
+
+U64 = np.uint64
+LABEL_LAMBDA = b"pcs/hiding/column-lambda"
+WHERE = "pcs/hiding/column check"
+
+
+def ext_powers(gamma: Fp2, count: int) -> np.ndarray:
+    """(count, 2) array of gamma^0 .. gamma^(count - 1), by doubling: count
+    numpy products in log2(count) steps."""
+    out = np.zeros((count, 2), dtype=U64)
+    if count:
+        out[0, 0] = 1
+    done, step = 1, np.array([gamma.c0, gamma.c1], dtype=U64)  # step = gamma^done
+    while done < count:
+        take = min(done, count - done)
+        out[done : done + take] = nf.ext_mul(out[:take], step)
+        step = nf.ext_mul(step, step)
+        done += take
+    return out
+
+
+def full_points(starts: np.ndarray, log_sizes: np.ndarray, rest: np.ndarray, n: int) -> np.ndarray:
+    """(T, n, 2) column points X_t from a block form: the block of 2^k_t
+    columns starting at starts[t] (aligned), whose address is X_t's first
+    n - k_t coordinates (0/1, most significant first), then rest[t, :k_t]
+    (`kernels.block_points`' form: rest zero-padded to n coordinates)."""
+    starts = np.asarray(starts, dtype=np.int64)
+    log_sizes = np.asarray(log_sizes, dtype=np.int64)
+    count = starts.shape[0]
+    j = np.arange(n, dtype=np.int64)
+    prefix = n - log_sizes  # coordinates of the block address
+    in_prefix = j[None, :] < prefix[:, None]
+    bits = (starts[:, None] >> (n - 1 - j)[None, :]) & 1
+    take = np.clip(j[None, :] - prefix[:, None], 0, n - 1)
+    tail = np.take_along_axis(np.asarray(rest, dtype=U64).reshape(count, n, 2), take[:, :, None], axis=1)
+    out = np.empty((count, n, 2), dtype=U64)
+    out[:, :, 0] = np.where(in_prefix, bits.astype(U64), tail[:, :, 0])
+    out[:, :, 1] = np.where(in_prefix, U64(0), tail[:, :, 1])
+    return out
+
+
+def points_array(col_points) -> np.ndarray:
+    """(T, n, 2) from column points given as sequences of Fp2 (Term.col_point)."""
+    words = [[(x.c0, x.c1) for x in p] for p in col_points]
+    return np.array(words, dtype=U64).reshape(len(words), -1, 2)
+
+
+def eq_sum_at(points: np.ndarray, coeffs: np.ndarray, sigma) -> Fp2:
+    """sum_t coeffs[t] eq(points[t], sigma): per coordinate the factor
+    (1 - sigma_j) + x_tj (2 sigma_j - 1), n vector products over the terms."""
+    count = points.shape[0]
+    if count == 0:
+        return Fp2(0)
+    acc = np.ascontiguousarray(coeffs, dtype=U64).reshape(count, 2)
+    for j, s in enumerate(sigma):
+        one_minus = Fp2(1) - s
+        slope = s + s - Fp2(1)
+        x = np.ascontiguousarray(points[:, j, :])
+        factor = nf.add(nf.ext_mul(x, np.array([slope.c0, slope.c1], dtype=U64)),
+                        np.array([one_minus.c0, one_minus.c1], dtype=U64))
+        acc = nf.ext_mul(acc, factor)
+    a, b = nf.ext_sum(acc)
+    return _fp2(int(a), int(b))
+
+
+def soundness_terms(num_groups: int, log_cols: int) -> list[float]:
+    """log2 of the error terms of the column check (module docstring)."""
+    out = [math.log2(2 * log_cols) - EXT_BITS]
+    if num_groups > 1:
+        out.append(math.log2(num_groups - 1) - EXT_BITS)
+    return out
