@@ -46,7 +46,10 @@ materializing im2col), `elementwise` (Add/Sub/Mul of same-shape tensors),
 rescale, half-to-even rounding, saturation), `clamp` (Relu/Clip and the
 constraint system Requantize shares), `table` (function tables),
 `pool` (MaxPool, AveragePool and the window-maximum argument), `softmax`,
-`argmax`. `combine_*` merges claims that meet at one tensor; `stream`
+`argmax`, `gather_rows` (rows of a table at computed indices, one LogUp
+against the table as a committed table), `pointer_walk` (D steps along a
+successor table from T start rows, all steps in one LogUp: tree ensembles'
+paths). `combine_*` merges claims that meet at one tensor; `stream`
 carries the layer proofs in walk order.
 
 Imports: everything below statements."""

@@ -27,11 +27,11 @@ _RNN = ("MatMul (int8 weights per gate) for input and hidden state each step, un
         "Requantize onto a 10-bit grid over [-8, 8], Table (sigmoid, tanh), Mul; Y by Concat")
 _RNN_LIMIT = ("constant W, R, B; layout 0; activations Sigmoid and Tanh; no clip; sequence_lens, if given, the full "
               "length")
-_TREES = ("GatherRows walking each tree's path: the real nodes of all trees as committed tables (feature, threshold "
-          "on the input's grid, true child; leaf values), every node's test at once (GatherRows of the input's "
-          "features, Sub, Clip: a range check) giving each node's successor, successors composed by doubling "
-          "(GatherRows of the successor table by itself, ceil(log2 depth) times), the reached leaves' values by "
-          "GatherRows and summed by a MatMul")
+_TREES = ("PointerWalk along each tree's path over its real nodes: the nodes of all trees as committed tables "
+          "(feature, threshold on the input's grid, true child; leaf values), every node's test at once (GatherRows "
+          "of the input's features, Sub, Clip: a range check) giving each node's successor, every tree's walk of "
+          "depth steps from its root in one PointerWalk (all steps in one LogUp against the successor table: cost "
+          "nodes + trees x depth), the reached leaves' values by GatherRows and summed by a MatMul")
 _TREES_LIMIT = (f"one input row (1, F); depth <= {ml_trees.MAX_PATH_DEPTH}, at most {ml_trees.MAX_PATH_NODES} nodes "
                 "in all (no padding to complete trees); node modes BRANCH_LEQ, LT, GTE, GT")
 _INT_DIV = ("Relu and Sub (positive and negative parts), Add + Requantize (exact floor division by a constant "
