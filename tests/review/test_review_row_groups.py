@@ -375,11 +375,15 @@ def _old_leaf_sums(instance, ends, column_values, multiplicity_values, alpha, be
     return p_leaf, q_leaf
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("hidden", [False, True])
-def test_memoized_selectors_equal_the_per_segment_eq(hidden):
+def test_memoized_selectors_equal_the_per_segment_eq(hidden, shared):
     """Several trees (odd total sizes), many segments per tree sharing
     prefixes, Boolean end-point coordinates (a selector memo keyed wrongly
-    would show there), Hidden column values (the zero-knowledge verifier)."""
+    would show there), Hidden column values (the zero-knowledge verifier);
+    `shared`: one table object listed several times (a recurrent model's
+    per-step tables), whose evaluations `leaf_sums` makes once per tree and
+    size -- equal tables of other sizes and in other trees must not share."""
     from zkaudit.field.hidden import Hidden
     from zkaudit.lookup.protocol import Lookup, LookupInstance, leaf_sums, leaf_sums_reference
     from zkaudit.lookup.tables import TableSpec
@@ -389,8 +393,13 @@ def test_memoized_selectors_equal_the_per_segment_eq(hidden):
     def r():
         return Fp2(rng.randrange(P), rng.randrange(P))
 
-    inst = LookupInstance((TableSpec.range(4), TableSpec.range(3), TableSpec.func("relu", 4)),
-                          tuple(Lookup(rng.randrange(3), rng.choice([1, 2, 3, 5, 8, 13, 16, 31])) for _ in range(23)))
+    relu, rng4 = TableSpec.func("relu", 4), TableSpec.range(4)
+    tables = (((relu,) * 9 + (rng4, TableSpec.range(3), rng4, TableSpec.func("relu", 3))) if shared
+              else (TableSpec.range(4), TableSpec.range(3), TableSpec.func("relu", 4)))
+    inst = LookupInstance(tables, tuple(Lookup(rng.randrange(len(tables)), rng.choice([1, 2, 3, 5, 8, 13, 16, 31]))
+                                        for _ in range(23)))
+    if shared:  # the same table object in two trees: their points differ
+        assert len({s.tree for s in inst.layout()[1] if s.kind == "table" and tables[s.index] is relu}) == 2
     tree_vars, segs = inst.layout()
     assert len(tree_vars) > 1 and len(segs) > len(tree_vars)
     for trial in range(4):

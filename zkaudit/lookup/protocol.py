@@ -314,6 +314,11 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     p_sums = [LinearSum() for _ in tree_vars]
     q_sums = [LinearSum() for _ in tree_vars]
     selector = _segment_selector(ends)
+    # A table's columns at a segment point depend on the table's values and
+    # the point, which is fixed by (tree, cut): equal tables (one shared
+    # object: a recurrent model's sigmoid per step, 960 segments in
+    # vitals_gru) in one tree at one size are evaluated once.
+    table_evals: dict = {}
     for s in segments:
         point = ends[s.tree][0]
         cut = tree_vars[s.tree] - s.num_vars
@@ -324,7 +329,12 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
             table, vals = lk.table, column_values[s.index]
             p_sums[s.tree].add(prefix_indicator(lk.num_rows, lo), sel)
         else:
-            table, vals = s.index, instance.tables[s.index].evaluate_columns(lo)
+            tbl = instance.tables[s.index]
+            key = (id(tbl), s.tree, cut)
+            vals = table_evals.get(key)
+            if vals is None:
+                vals = table_evals[key] = tbl.evaluate_columns(lo)
+            table = s.index
             p_sums[s.tree].add(multiplicity_values[s.index], -sel)
         q = q_sums[s.tree]
         q.add((alpha - comb[w] * table) * sel)
