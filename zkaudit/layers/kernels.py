@@ -15,6 +15,7 @@ from zkaudit.field import jit
 from zkaudit.field import npfield as nf
 from zkaudit.field import vec
 from zkaudit.field.jit import njit, prange
+from zkaudit.poly.mle import eq_table, point_array
 
 add, ext_mul, mul = jit.imported("zkaudit.field.arith", "add", "ext_mul", "mul")
 
@@ -141,6 +142,51 @@ def _slot_gather_sums(eq_k, eq_y, src, e_x, out):
         out[c] = acc
 
 
+@njit(parallel=True, cache=True)
+def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
+    """out[ch] = sum over the entries j of chunk ch of e(x[j]) c[pos[j]] scale[j]
+    (c extension, scale base), e(x) = e_hi[x >> lo_bits] e_lo[x & (2^lo_bits - 1)]
+    when weighted, else 1. A run of entries with one x >> lo_bits is summed
+    before its e_hi factor (x in increasing order: one product per run)."""
+    n = x.shape[0]
+    chunks = out.shape[0]
+    per = (n + chunks - 1) // chunks
+    low = (np.int64(1) << lo_bits) - 1
+    for ch in prange(chunks):
+        t0 = np.uint64(0)
+        t1 = np.uint64(0)
+        r0 = np.uint64(0)
+        r1 = np.uint64(0)
+        cur = np.int64(-1)
+        for j in range(ch * per, min(n, (ch + 1) * per)):
+            q = pos[j]
+            v0 = mul(c[q, 0], scale[j])
+            v1 = mul(c[q, 1], scale[j])
+            if weighted:
+                h = x[j] >> lo_bits
+                if h != cur:
+                    if cur >= 0:
+                        p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], r0, r1)
+                        t0 = add(t0, p0)
+                        t1 = add(t1, p1)
+                    r0 = np.uint64(0)
+                    r1 = np.uint64(0)
+                    cur = h
+                lo = x[j] & low
+                v0, v1 = ext_mul(e_lo[lo, 0], e_lo[lo, 1], v0, v1)
+            r0 = add(r0, v0)
+            r1 = add(r1, v1)
+        if weighted:
+            if cur >= 0:
+                p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], r0, r1)
+                t0 = add(t0, p0)
+                t1 = add(t1, p1)
+        else:
+            t0, t1 = r0, r1
+        out[ch, 0] = t0
+        out[ch, 1] = t1
+
+
 # ---------------------------------------------------------------- dispatch
 
 
@@ -206,6 +252,25 @@ def slot_gather_sums(eq_k, eq_y, src, e_x) -> np.ndarray:
     return slot_gather_sums_numpy(eq_k, eq_y, src, e_x)
 
 
+def placed_sum(c, x, pos, scale, point=None):
+    """sum_j eq(point, x[j]) c[pos[j]] scale[j] as (c0, c1) (eq = 1 without a
+    point): c extension (M, 2), x, pos int64 (J,), scale base (J,). The point
+    over x's variables is split in two halves' eq tables, so no table of
+    2^len(point) entries is built."""
+    if point is None:
+        e_hi = e_lo = np.zeros((1, 2), dtype=np.uint64)
+        lo_bits = 0
+    else:
+        pts = point_array(point)
+        lo_bits = pts.shape[0] // 2
+        e_hi, e_lo = eq_table(pts[: pts.shape[0] - lo_bits]), eq_table(pts[pts.shape[0] - lo_bits:])
+    if jit.use_kernel(x.shape[0], NUMPY_BELOW, _placed_sums):
+        out = np.empty((GATHER_CHUNKS, 2), dtype=np.uint64)
+        _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, point is not None, out)
+        return nf.ext_sum(out)
+    return placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, lo_bits, point is not None)
+
+
 # ---------------------------------------------------------------- numpy paths
 
 
@@ -266,3 +331,10 @@ def slot_gather_sums_numpy(eq_k, eq_y, src, e_x) -> np.ndarray:
         w = nf.ext_mul(eq_y[i][rows // slots], eq_k[i][rows % slots])
         out[i] = nf.ext_sum(nf.ext_mul(w, e))
     return out
+
+
+def placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted):
+    v = nf.ext_mul_base(c[pos], scale)
+    if weighted:
+        v = nf.ext_mul(v, nf.ext_mul(e_hi[x >> lo_bits], e_lo[x & ((1 << lo_bits) - 1)]))
+    return nf.ext_sum(v)

@@ -86,7 +86,8 @@ from zkaudit.hash import commitment as hc
 from zkaudit.hash.gkr import LaneClaim
 from zkaudit.hash.params import DIGEST_LEN, LEAF_RATE, LEAF_TAG
 from zkaudit.layers.claim import TensorClaim
-from zkaudit.layers.tensor import embed, num_vars
+from zkaudit.layers import kernels
+from zkaudit.layers.tensor import num_vars, padded_shape
 from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck.zk import check_equal, receive
@@ -183,19 +184,21 @@ class LinkPlan:
     @cached_property
     def placements(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per tensor: (real table positions x, message positions, digit
-        scale 256^(b u) as base-field uint64), in table order."""
+        scale 256^(b u) as base-field uint64), in table order (x increasing:
+        the real entries in row-major order, `real_positions`)."""
         out = []
         for t, off in zip(self.layouts, hc.element_offsets(self.layouts)):
-            slots = embed(np.arange(1, t.size + 1, dtype=np.int64).reshape(t.shape))
-            x = np.nonzero(slots)[0]
-            flat = slots[x].astype(np.int64) - 1
+            x = real_positions(tuple(t.shape))
             k = t.per_element
-            pos = off + flat // k
+            elements = -(-t.size // k)
+            # entry i is digit i mod k of element off + i div k
+            pos = off + np.repeat(np.arange(elements, dtype=np.int64), k)[: t.size]
             if t.raw:
                 scale = np.ones(x.shape[0], dtype=np.uint64)
             else:
-                scale = (np.ones(x.shape[0], dtype=np.uint64) << (t.digit_bits * (flat % k)).astype(np.uint64))
-            out.append((x, pos.astype(np.int64), scale))
+                digits = np.ones(k, dtype=np.uint64) << (t.digit_bits * np.arange(k, dtype=np.uint64))
+                scale = np.tile(digits, elements)[: t.size]
+            out.append((x, pos, scale))
         return out
 
     def bank_estimate(self) -> int:
@@ -206,6 +209,15 @@ class LinkPlan:
         gkr = NUM_ROUNDS * (8 * n + 9 + 10)
         tensors = sum(5 * num_vars(t.shape) + 12 for t in self.layouts)  # step 4 and the combination
         return gkr + tensors + 2 * self.digest_vars + 4 + 32
+
+
+def real_positions(shape: tuple[int, ...]) -> np.ndarray:
+    """The padded table index of every real entry of a tensor, in row-major
+    order (what `embed` places entry i at)."""
+    x = np.zeros(1, dtype=np.int64)
+    for d, p in zip(shape, padded_shape(shape)):  # row-major: each dimension appends its padded digit
+        x = (x[:, None] * p + np.arange(d, dtype=np.int64)[None, :]).ravel()
+    return x
 
 
 def position_weights(plan: LinkPlan, mu, w) -> np.ndarray:
@@ -256,6 +268,26 @@ def lo_term(plan: LinkPlan, t: int, k_table: np.ndarray) -> Fp2:
     if layout.raw or layout.lo == 0:
         return Fp2(0)
     return _ext(vec.sum(k_table)) * Fp2(layout.lo % P)
+
+
+# The verifier's view of K_t: its sum and its value at a point straight from
+# the placements (`layers.kernels.placed_sum`), never the 2^n table that
+# `wiring_table` builds for the prover (same values: tests hold them equal).
+
+
+def lo_term_of(plan: LinkPlan, t: int, c: np.ndarray) -> Fp2:
+    """`lo_term` without K_t's table."""
+    layout = plan.layouts[t]
+    if layout.raw or layout.lo == 0:
+        return Fp2(0)
+    x, pos, scale = plan.placements[t]
+    return Fp2(*kernels.placed_sum(c, x, pos, scale)) * Fp2(layout.lo % P)
+
+
+def packing_value(plan: LinkPlan, t: int, c: np.ndarray, point) -> Fp2:
+    """K_t~(point) without K_t's table."""
+    x, pos, scale = plan.placements[t]
+    return Fp2(*kernels.placed_sum(c, x, pos, scale, point))
 
 
 def combine_identity(plan, mu, z, c, d, salt, sums, lo_terms):
@@ -337,22 +369,19 @@ def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
     transcript.absorb_exts(LABEL_SENT, sent)
     d, salt, sums = values[:WIDTH], values[WIDTH: WIDTH + 2], values[WIDTH + 2:]
     c = position_weights(plan, xc.gamma, xc.point[1:])
-    k_tables = [wiring_table(plan, t, c) for t in range(len(plan.layouts))]
-    lo_terms = [lo_term(plan, t, k) for t, k in enumerate(k_tables)]
+    lo_terms = [lo_term_of(plan, t, c) for t in range(len(plan.layouts))]
     expected = combine_identity(plan, xc.gamma, xc.point, c, d, salt, sums, lo_terms)
     check_equal(transcript, xc.value, expected, where=where, error=WeightLinkMismatch,
                 message="the permutation inputs are not the committed weights, salt and digests")
     claims += [TensorClaim(DIGESTS, p, dv) for p, dv in zip(digest_points(xc.point), d)]
     claims += [TensorClaim(SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(root_claim(plan, transcript))
-    for t, (layout, s_t, k_t) in enumerate(zip(plan.layouts, sums, k_tables)):
+    for t, (layout, s_t) in enumerate(zip(plan.layouts, sums)):
         sc = reader.read(SumcheckProof)
         at = f"{where} {layout.name}"
         reduced = sumcheck_verifier.verify(sc, s_t, num_vars(layout.shape), PRODUCT, transcript, where=at,
                                            public=(1,))
-        from zkaudit.poly.mle import evaluate
-
-        k_star = _ext(evaluate(k_t, list(reduced.point)))
+        k_star = packing_value(plan, t, c, list(reduced.point))
         if reduced.values[1] != k_star:
             raise FinalEvaluationMismatch("packing weight is not the public K_t", where=at, expected=k_star,
                                           got=reduced.values[1])
