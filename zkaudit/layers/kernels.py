@@ -84,6 +84,25 @@ def _wiring_eval(eq_r, eq_s, src_id, src_idx, which):
     return s0, s1
 
 
+@njit(parallel=True, cache=True)
+def _wiring_eval_parallel(eq_r, eq_s, src_id, src_idx, which, out):
+    """`_wiring_eval` in out.shape[0] chunks of y, out[c] the chunk's partial sum."""
+    n = src_idx.shape[0]
+    chunks = out.shape[0]
+    per = (n + chunks - 1) // chunks
+    for c in prange(chunks):
+        s0 = np.uint64(0)
+        s1 = np.uint64(0)
+        for y in range(c * per, min(n, (c + 1) * per)):
+            if src_id[y] == which:
+                x = src_idx[y]
+                p0, p1 = ext_mul(eq_r[y, 0], eq_r[y, 1], eq_s[x, 0], eq_s[x, 1])
+                s0 = add(s0, p0)
+                s1 = add(s1, p1)
+        out[c, 0] = s0
+        out[c, 1] = s1
+
+
 @njit(cache=True)
 def _masked_eq_sum(eq_r, src_id, which):
     """sum of eq_r[y] over y with src_id[y] = which (e.g. the Pad constant's cells)."""
@@ -214,9 +233,22 @@ def wiring_table(eq_r, src_id, src_idx, which, size, out):
         wiring_table_numpy(eq_r, src_id, src_idx, which, size, out)
 
 
+# From this many entries `wiring_eval` runs in parallel chunks: wall time
+# only (CPU time is the same), and one more kernel to load (~4 ms) in a
+# process whose serial kernel is loaded already; big_cnn's largest job is
+# now 2^18 (its IndexMap; MaxPool's wiring went to `pool.wiring`).
+WIRING_PARALLEL_FROM = 1 << 20
+
+
 def wiring_eval(eq_r, eq_s, src_id, src_idx, which):
     """sum_y eq_r[y] eq_s[src_idx[y]] over y with src_id[y] = which, as (c0, c1)."""
-    if jit.use_kernel(src_idx.shape[0], NUMPY_BELOW, _wiring_eval):
+    n = src_idx.shape[0]
+    if n >= WIRING_PARALLEL_FROM and jit.use_kernel(n, NUMPY_BELOW, _wiring_eval_parallel):
+        out = np.empty((GATHER_CHUNKS, 2), dtype=np.uint64)
+        _wiring_eval_parallel(eq_r, eq_s, src_id, src_idx, which, out)
+        s0, s1 = nf.ext_sum(out)
+        return np.uint64(s0), np.uint64(s1)
+    if jit.use_kernel(n, NUMPY_BELOW, _wiring_eval):
         return _wiring_eval(eq_r, eq_s, src_id, src_idx, which)
     return wiring_eval_numpy(eq_r, eq_s, src_id, src_idx, which)
 

@@ -276,12 +276,25 @@ def lo_term(plan: LinkPlan, t: int, k_table: np.ndarray) -> Fp2:
 
 
 def lo_term_of(plan: LinkPlan, t: int, c: np.ndarray) -> Fp2:
-    """`lo_term` without K_t's table."""
+    """`lo_term` without K_t's table: sum_x K_t(x) = sum_e c_e sigma_e over
+    the tensor's elements e, sigma_e = sum of 256^(b u) over e's digits u
+    (all k of them but in a partial last element)."""
     layout = plan.layouts[t]
     if layout.raw or layout.lo == 0:
         return Fp2(0)
-    x, pos, scale = plan.placements[t]
-    return Fp2(*kernels.placed_sum(c, x, pos, scale)) * Fp2(layout.lo % P)
+    off = hc.element_offsets(plan.layouts)[t]
+    k, full = layout.per_element, layout.size // layout.per_element
+    total = Fp2(0)
+    if full:
+        total = _ext(vec.sum(c[off: off + full])) * Fp2(_digit_sum(layout.digit_bits, k))
+    if layout.size % k:
+        total = total + Fp2(int(c[off + full, 0]), int(c[off + full, 1])) * Fp2(
+            _digit_sum(layout.digit_bits, layout.size % k))
+    return total * Fp2(layout.lo % P)
+
+
+def _digit_sum(bits: int, digits: int) -> int:
+    return sum(1 << (bits * u) for u in range(digits)) % P
 
 
 def packing_value(plan: LinkPlan, t: int, c: np.ndarray, point) -> Fp2:
