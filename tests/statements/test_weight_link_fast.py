@@ -67,3 +67,21 @@ def test_verifier_k_values_equal_table_reference(numba, monkeypatch):
         point = [Fp2(int(a), int(b)) for a, b in vec.ext_random(n, rng)]
         ref = evaluate(table, point)
         assert wl.packing_value(plan, t, c, point) == (ref if isinstance(ref, Fp2) else Fp2.from_base(ref))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_placed_sum_kernel_equals_numpy_on_split_runs(weighted):
+    # positions whose elements and high halves change at arbitrary entries
+    # (every chunk boundary, every run shape), scales of 1 and not
+    from zkaudit.layers import kernels
+
+    rng = np.random.default_rng(11)
+    n = 3001
+    x = np.sort(rng.choice(1 << 13, size=n, replace=False)).astype(np.int64)
+    pos = np.sort(rng.integers(0, 700, size=n)).astype(np.int64)
+    scale = np.where(rng.random(n) < 0.3, 1, rng.integers(0, 1 << 62, size=n)).astype(np.uint64)
+    c = vec.ext_random(700, rng)
+    e_hi, e_lo = vec.ext_random(1 << 7, rng), vec.ext_random(1 << 6, rng)
+    out = np.empty((kernels.GATHER_CHUNKS, 2), dtype=np.uint64)
+    kernels._placed_sums(c, x, pos, scale, e_hi, e_lo, 6, weighted, out)
+    assert kernels.nf.ext_sum(out) == kernels.placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, 6, weighted)

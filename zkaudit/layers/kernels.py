@@ -165,43 +165,61 @@ def _slot_gather_sums(eq_k, eq_y, src, e_x, out):
 def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
     """out[ch] = sum over the entries j of chunk ch of e(x[j]) c[pos[j]] scale[j]
     (c extension, scale base), e(x) = e_hi[x >> lo_bits] e_lo[x & (2^lo_bits - 1)]
-    when weighted, else 1. A run of entries with one x >> lo_bits is summed
-    before its e_hi factor (x in increasing order: one product per run)."""
+    when weighted, else 1. Factored by runs: entries of one element pos share
+    c[pos] and entries of one x >> lo_bits share e_hi (x in increasing order,
+    pos non-decreasing: one product per element and one per run), so an entry
+    costs a base-by-extension product e_lo scale."""
     n = x.shape[0]
     chunks = out.shape[0]
     per = (n + chunks - 1) // chunks
     low = (np.int64(1) << lo_bits) - 1
+    one = np.uint64(1)
     for ch in prange(chunks):
         t0 = np.uint64(0)
         t1 = np.uint64(0)
-        r0 = np.uint64(0)
+        r0 = np.uint64(0)  # the current run's sum (before e_hi)
         r1 = np.uint64(0)
-        cur = np.int64(-1)
+        a0 = np.uint64(0)  # the current element's sum (before c[pos])
+        a1 = np.uint64(0)
+        cur_h = np.int64(-1)
+        cur_p = np.int64(-1)
         for j in range(ch * per, min(n, (ch + 1) * per)):
+            h = (x[j] >> lo_bits) if weighted else np.int64(0)
             q = pos[j]
-            v0 = mul(c[q, 0], scale[j])
-            v1 = mul(c[q, 1], scale[j])
+            if q != cur_p or h != cur_h:
+                if cur_p >= 0:
+                    p0, p1 = ext_mul(c[cur_p, 0], c[cur_p, 1], a0, a1)
+                    r0 = add(r0, p0)
+                    r1 = add(r1, p1)
+                a0 = np.uint64(0)
+                a1 = np.uint64(0)
+                cur_p = q
+            if h != cur_h:
+                if cur_h >= 0:
+                    p0, p1 = ext_mul(e_hi[cur_h, 0], e_hi[cur_h, 1], r0, r1)
+                    t0 = add(t0, p0)
+                    t1 = add(t1, p1)
+                r0 = np.uint64(0)
+                r1 = np.uint64(0)
+                cur_h = h
+            v = scale[j]
             if weighted:
-                h = x[j] >> lo_bits
-                if h != cur:
-                    if cur >= 0:
-                        p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], r0, r1)
-                        t0 = add(t0, p0)
-                        t1 = add(t1, p1)
-                    r0 = np.uint64(0)
-                    r1 = np.uint64(0)
-                    cur = h
                 lo = x[j] & low
-                v0, v1 = ext_mul(e_lo[lo, 0], e_lo[lo, 1], v0, v1)
-            r0 = add(r0, v0)
-            r1 = add(r1, v1)
-        if weighted:
-            if cur >= 0:
-                p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], r0, r1)
-                t0 = add(t0, p0)
-                t1 = add(t1, p1)
-        else:
-            t0, t1 = r0, r1
+                if v == one:
+                    a0 = add(a0, e_lo[lo, 0])
+                    a1 = add(a1, e_lo[lo, 1])
+                else:
+                    a0 = add(a0, mul(e_lo[lo, 0], v))
+                    a1 = add(a1, mul(e_lo[lo, 1], v))
+            else:
+                a0 = add(a0, v)
+        if cur_p >= 0:
+            p0, p1 = ext_mul(c[cur_p, 0], c[cur_p, 1], a0, a1)
+            r0 = add(r0, p0)
+            r1 = add(r1, p1)
+            p0, p1 = ext_mul(e_hi[cur_h, 0], e_hi[cur_h, 1], r0, r1) if weighted else (r0, r1)
+            t0 = add(t0, p0)
+            t1 = add(t1, p1)
         out[ch, 0] = t0
         out[ch, 1] = t1
 
