@@ -24,6 +24,9 @@ test fails)."""
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,7 +39,7 @@ from zkaudit.layers.pointer_walk import verifier as pw_verifier
 from zkaudit.layers.pointer_walk.proof import PointerWalkProof
 from zkaudit.layers.pointer_walk.verifier import LABEL_LEVEL, PointerWalkLayout
 from zkaudit.layers.stream import ProofReader
-from zkaudit.layers.tensor import embed
+from zkaudit.layers.tensor import embed, padded_shape
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.pcs import column_check, hiding, protocol
 from zkaudit.pcs.errors import EvaluationMismatch, PcsRejected
@@ -422,13 +425,13 @@ def _claim_set(kind: str, rng, tables, data) -> list:
     out = []
     for i, s in enumerate(SIZES):
         point = [_rand_ext(rng) for _ in range(s)]
-        if i == 0 and kind == "linear-bool":  # a wide table's row coordinates on the cube: row 5's group
+        if i == 0 and kind in ("linear-bool", "claim-bool"):  # a wide table's row coordinates on the cube: row 5's group
             point[:3] = [Fp2(1), Fp2(0), Fp2(1)]
         if i == 0 and kind == "linear-mixed":  # Boolean row coordinates after a non-Boolean one
             point[1:3] = [Fp2(1), Fp2(0)]
         point = tuple(point)
         t = tables[i]
-        if kind == "claim":  # the reference plan: a Claim on the masked polynomial
+        if kind.startswith("claim"):  # the reference plan: a Claim on the masked polynomial
             from zkaudit.pcs import Claim
             out.append(Claim(i, point, data.masked_value(i, point)))
         elif kind.startswith("linear"):  # the array plan, eq-weighted terms
@@ -606,8 +609,8 @@ def _groups(kind, claims, data):
     return [any(flat[i].col_point is not None for i in g) for g in groups]
 
 
-KINDS = ["claim", "linear", "linear-bool", "linear-mixed", "entries", "weighted"]
-EQ_KINDS = ("claim", "linear", "linear-bool", "linear-mixed")
+KINDS = ["claim", "claim-bool", "linear", "linear-bool", "linear-mixed", "entries", "weighted"]
+EQ_KINDS = ("claim", "claim-bool", "linear", "linear-bool", "linear-mixed")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -717,3 +720,210 @@ def test_the_column_sumcheck_round_count_is_fixed_by_the_width():
         with pytest.raises(MalformedOpening):
             HidingOpeningProof.from_bytes(bad.to_bytes())
     assert ProofShapeError is not None
+
+
+# =============================================================================
+# Part 2: walk circuits end to end, plain and zero-knowledge
+# =============================================================================
+def _pw_tests():
+    spec = importlib.util.spec_from_file_location(
+        "_pointer_walk_tests", Path(__file__).resolve().parents[1] / "layers" / "test_pointer_walk.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _e2e(attack, w, zero_knowledge: bool, cheat=None):
+    """Prove `w` (inside `cheat`, a context manager, when given) and verify
+    against the commitment of its weights: (accepted, outputs, reference)."""
+    import contextlib
+
+    from zkaudit.errors import ZkauditError
+    from zkaudit.pcs import commit
+    from zkaudit.statements.inference.commitment import params
+    from zkaudit.statements.inference.prover import prove_witness
+    from zkaudit.statements.verify import verify_proof
+
+    reference = attack.reference(w)
+    try:
+        with cheat() if cheat is not None else contextlib.nullcontext():
+            proof = prove_witness(w, zero_knowledge=zero_knowledge)
+    except (ZkauditError, ValueError, KeyError, IndexError) as exc:
+        pytest.fail(f"the prover refused ({type(exc).__name__}: {exc}): the attack did not reach the verifier")
+    tables = [vec.from_int64(w.table(s.name)) for s in w.circuit.weights]
+    got = verify_proof(proof, circuit_bin=attack.circuit_bin, weight_commitment=commit(tables, params())[0].to_bytes())
+    outputs = {k: np.asarray(v).tolist() for k, v in got.output.items()} if got.valid else None
+    return got.valid, outputs, reference, got.reason
+
+
+def _assert_rejected(result):
+    accepted, outputs, reference, reason = result
+    assert not accepted, f"FORGERY: accepted {outputs}, executor gives {reference}"
+    assert reason
+
+
+def _activation_walk_circuit(rows=11, count=4, steps=5):
+    """As test_pointer_walk's walk circuit, but the successor table is
+    computed in the circuit (S = Sa + Sb, both committed), as the tree
+    ensembles' successor is (Add of the on-true column and a branch bit)."""
+    from zkaudit.circuit import Circuit
+    from zkaudit.circuit.infer import with_inferred_specs
+    from zkaudit.circuit.weights import Weights
+
+    rng = np.random.default_rng(21)
+    succ = rng.integers(0, rows, (rows, 1))
+    sb = rng.integers(0, 2, (rows, 1)) * (succ > 0)
+    sa = succ - sb
+    vals = rng.integers(-30, 31, (rows, 1))
+    weights = Weights({"Sa": sa, "Sb": sb, "V": vals, "ones": np.ones((1, count), dtype=np.int64)})
+    wspecs = (TensorSpec("Sa", (rows, 1), 0, rows - 1), TensorSpec("Sb", (rows, 1), 0, 1),
+              TensorSpec("V", (rows, 1), -30, 30), TensorSpec("ones", (1, count), 0, 1))
+    x = TensorSpec("x", (1, count), 0, 15)
+    nodes = (Node.make("succ", "Add", ["Sa", "Sb"], "S", a_zero_point=0, b_zero_point=0),
+             Node.make("start", "Reshape", ["x"], "start", shape=(count,)),
+             Node.make("walk", "PointerWalk", ["S", "start"], "reached", steps=steps),
+             Node.make("leaf", "GatherRows", ["V", "reached"], "leaf"),
+             Node.make("score", "MatMul", ["ones", "leaf"], "score", a_zero_point=0, b_zero_point=0))
+    placeholder = tuple(TensorSpec(nd.output, (1,), 0, 0) for nd in nodes)
+    circuit = with_inferred_specs(Circuit("walk", (x,), (TensorSpec("score", (1, 1), 0, 0),), wspecs, nodes,
+                                          placeholder))
+    return circuit, weights, succ, vals
+
+
+@pytest.fixture(scope="module", params=["committed", "activation"])
+def walk_attack(request):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
+    from malicious_prover import Attack
+
+    if request.param == "committed":
+        circuit, weights, succ, vals = _pw_tests()._walk_circuit()
+    else:
+        circuit, weights, succ, vals = _activation_walk_circuit()
+    x = np.array([[0, 3, 10, 3]])
+    return Attack(circuit, weights, {"x": x}), succ, vals, x
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+def test_e2e_honest_walk_verifies(walk_attack, zk):
+    attack, succ, vals, x = walk_attack
+    accepted, outputs, reference, reason = _e2e(attack, attack.honest, zk)
+    assert accepted and outputs == reference, reason
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+def test_e2e_another_leaf_reached_is_rejected(walk_attack, zk):
+    """Tree 0's last level and the walk's output set to another row (one
+    whose value differs, so the score moves); counts unchanged (the last
+    level indexes no step); downstream recomputed from the lie."""
+    attack, succ, vals, x = walk_attack
+    steps, count = 5, 4
+    reached = attack.honest.real("reached")
+    other = next(j for j in range(len(succ)) if vals[j, 0] != vals[reached[0], 0])
+    w = attack.mutate([("walk/levels", (steps - 1) * count, other), ("reached", 0, other)])
+    result = _e2e(attack, w, zk)
+    assert result[2] is not None and result[2] != {"score": [[int(sum(vals[p, 0] for p in
+                                                                    [other] + list(reached[1:])))]]}
+    _assert_rejected(result)
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+@pytest.mark.parametrize("which", [0, 2, 5])
+def test_e2e_a_level_value_sent_off_by_one_is_rejected(walk_attack, zk, which):
+    """The prover sends u (which = 0) or some v_l off by one: plain, the
+    column checks; zero knowledge, the deferred checks on the padded values
+    (made by the verifier whatever the prover recorded)."""
+    import contextlib
+
+    attack = walk_attack[0]
+
+    @contextlib.contextmanager
+    def cheat():
+        real, real_check = pw_prover.level_values, pw_verifier.check_equal
+
+        def lie(lay, tables, r_t):
+            values = real(lay, tables, r_t)
+            values[which] = values[which] + Fp2(1)
+            return values
+
+        def check(transcript, got, expected, **kw):  # plain: the prover does not stop itself
+            if getattr(transcript, "zk", None) is not None:
+                real_check(transcript, got, expected, **kw)
+
+        pw_prover.level_values, pw_verifier.check_equal = lie, check
+        try:
+            yield
+        finally:
+            pw_prover.level_values, pw_verifier.check_equal = real, real_check
+
+    _assert_rejected(_e2e(attack, attack.honest, zk, cheat))
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+def test_e2e_a_start_index_on_the_tables_padding_row_is_rejected(walk_attack, zk):
+    """x[0] = 13: a legal input value but no row of the 11-row table (the
+    executor refuses it). The prover's S padding row 13 (the committed
+    table's, or the computed one's through Sa's padding) holds a real row,
+    which the walk follows; counted at 13. No honest execution exists."""
+    attack, succ, vals, x = walk_attack
+    name = "S" if "S" in attack.committed() else "Sa"
+    steps, count, target = 5, 4, 2
+    s = np.zeros(16, dtype=np.int64)
+    s[:len(succ)] = succ[:, 0]
+    s[13] = target
+    start = np.array([13, 3, 10, 3])
+    levels = np.empty((steps, count), dtype=np.int64)
+    p = start.copy()
+    for l in range(steps):
+        p = s[p]
+        levels[l] = p
+    changes = [("x", 0, 13), (name, 13, target)]
+    changes += [("walk/levels", l * count + t, int(levels[l, t])) for l in range(steps) for t in range(count)]
+    changes += [("reached", t, int(levels[-1, t])) for t in range(count)]
+    prev = np.concatenate([start, levels[:-1].ravel()])
+    changes += [("walk/mult", j, int(c)) for j, c in enumerate(np.bincount(prev, minlength=16))]
+    try:
+        w = attack.mutate(changes)
+    except Exception as exc:  # noqa: BLE001 - a downstream op refuses: the attack is moot
+        pytest.skip(f"mutation not constructible: {exc}")
+    accepted, outputs, reference, reason = _e2e(attack, w, zk)
+    assert not accepted, f"FORGERY: accepted {outputs} for a start index outside the table"
+
+
+@pytest.fixture(scope="module")
+def tree_attack():
+    """A scikit-learn decision tree imported with the default walk (one
+    PointerWalk over the in-circuit successor table)."""
+    pytest.importorskip("skl2onnx")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "onnx"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial"))
+    import zkaudit.onnx.ml_trees as ml_trees
+    from malicious_prover import Attack
+    from test_ml_trees import _export, _lowered
+    from zkaudit.circuit import quantize
+    from zkaudit.onnx.compile import import_model
+
+    assert ml_trees.WALK == "pointer"
+    model, x = _export("decision_tree")
+    circuit, weights = import_model(_lowered(model), ranges={"X": (float(x.min()), float(x.max())),
+                                                             "probabilities": (0.0, 1.0)}, name="m")
+    walk = next(n for n in circuit.nodes if n.op == "PointerWalk")
+    return Attack(circuit, weights, {circuit.inputs[0].name: quantize(circuit.inputs[0], x[:1])}), walk
+
+
+@pytest.mark.parametrize("zk", MODES, ids=MODE_IDS)
+def test_e2e_tree_walk_reaching_another_leaf_is_rejected(tree_attack, zk):
+    """The tree's walk ends at another leaf (last level and output), the
+    leaf's scores and the labels recomputed by the malicious prover; the
+    honest witness verifies in the same mode."""
+    attack, walk = tree_attack
+    accepted, outputs, reference, reason = _e2e(attack, attack.honest, zk)
+    assert accepted and outputs == reference, reason
+    steps = walk.a["steps"]
+    reached = attack.honest.real(walk.output)
+    width = padded_shape((steps, len(reached)))[1]
+    succ = attack.honest.real(walk.inputs[0])[:, 0]
+    leaves = [j for j in range(len(succ)) if succ[j] == j and j != reached[0]][:2]  # leaves loop to themselves
+    assert leaves
+    for other in leaves:
+        w = attack.mutate([(f"{walk.name}/levels", (steps - 1) * width, other), (walk.output, 0, other)])
+        _assert_rejected(_e2e(attack, w, zk))
