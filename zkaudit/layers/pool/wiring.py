@@ -24,7 +24,7 @@ from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.layers import kernels
 from zkaudit.layers.pool.windows import Windows
-from zkaudit.poly.mle import eq_table
+from zkaudit.poly.mle import eq_table, evaluate
 
 
 def _ext(v) -> Fp2:
@@ -50,8 +50,9 @@ class RowSums:
         if self._selectable is None:  # eq(p_iy, y) S_i(y)
             self._selectable = np.empty_like(self.eq_y)
             kernels.slot_sums(self.eq_k, self.eq_y, self.windows.src, True, self._selectable)
-        eq_t = eq_table(point_y)
-        return _combine(coeffs, [vec.inner(eq_t, self._selectable[i]) for i in range(len(coeffs))])
+        # evaluating each P_i = eq(p_iy, .) S_i by folds: 2^n_y products
+        # each, where an eq(point_y, .) table and inner products cost (1 + T) 2^n_y
+        return _combine(coeffs, [evaluate(self._selectable[i], point_y) for i in range(len(coeffs))])
 
     def read_value(self, coeffs, point_x) -> Fp2:
         """sum over rows in M of c(row) eq(point_x, src(row))."""
