@@ -85,12 +85,12 @@ def eq_table(point, out):
 
 
 @njit(parallel=True, cache=True)
-def eq_table_expand(prev, r0, r1, out):
-    """One doubling step of eq_table, in parallel, for large tables."""
-    for i in prange(prev.shape[0]):
-        hi0, hi1 = ext_mul(prev[i, 0], prev[i, 1], r0, r1)
-        lo0, lo1 = ext_sub(prev[i, 0], prev[i, 1], hi0, hi1)
-        out[2 * i + 1, 0], out[2 * i + 1, 1] = hi0, hi1
-        out[2 * i, 0], out[2 * i, 1] = lo0, lo1
-
-
+def eq_table_outer(head, tail, out):
+    """out[i * T + j] = head[i] tail[j] (T = tail.shape[0]): the eq table of a
+    point from the tables of its first and last variables, in one pass."""
+    m = tail.shape[0]
+    for i in prange(head.shape[0]):
+        h0, h1 = head[i, 0], head[i, 1]
+        base = i * m
+        for j in range(m):
+            out[base + j, 0], out[base + j, 1] = ext_mul(h0, h1, tail[j, 0], tail[j, 1])

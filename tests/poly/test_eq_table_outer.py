@@ -1,0 +1,26 @@
+"""Big eq tables (head table times tail table, `poly.kernels.eq_table_outer`)
+equal the numpy reference, scaled and not, at and past the sizes where the
+head is built by the serial kernel and by the same rule again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkaudit.field import jit, vec
+from zkaudit.field.scalar import Fp2
+from zkaudit.poly import mle
+
+
+@pytest.mark.parametrize("num_vars, nested", [(15, False), (16, False), (12, True)])
+def test_outer_eq_table_equals_numpy(num_vars, nested, monkeypatch):
+    monkeypatch.setattr(jit, "use_kernel", lambda *a, **k: True)
+    if nested:  # heads past _EQ_PARALLEL_FROM themselves (twice), at a small size
+        monkeypatch.setattr(mle, "_EQ_PARALLEL_FROM", 1 << 4)
+        monkeypatch.setattr(mle, "_EQ_TAIL_VARS", 3)
+    rng = np.random.default_rng(num_vars)
+    point = [Fp2(int(a), int(b)) for a, b in vec.ext_random(num_vars, rng)]
+    want = mle.eq_table_numpy(point)
+    assert np.array_equal(mle.eq_table(point), want)
+    for scale in (Fp2(0), Fp2(3, 5)):
+        assert np.array_equal(mle.eq_table(point, scale), vec.scale(scale, want))
