@@ -63,6 +63,6 @@ def test_slot_kernels_equal_numpy(make):
         assert np.array_equal(a, b)
     e_x = vec.ext_random(1 << w.in_vars, rng)
     parts = np.empty((kernels.GATHER_CHUNKS, 3, 2), np.uint64)
-    kernels._slot_gather_sums(eq_k, eq_y, w.src, e_x, parts)
+    kernels._slot_gather_sums(eq_k, eq_y, w.src, e_x, np.empty_like(parts), parts)
     ref = kernels.slot_gather_sums_numpy(eq_k, eq_y, w.src, e_x)
     assert [nf.ext_sum(parts[:, i]) for i in range(3)] == [tuple(int(v) for v in r) for r in ref]

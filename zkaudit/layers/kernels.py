@@ -134,31 +134,34 @@ def _slot_sums(eq_k, eq_y, src, zero_slots, out):
 
 
 @njit(parallel=True, cache=True)
-def _slot_gather_sums(eq_k, eq_y, src, e_x, out):
+def _slot_gather_sums(eq_k, eq_y, src, e_x, g, out):
     """out[c, i] = sum over the windows y of chunk c of eq_y[i, y] sum_k
-    eq_k[i, k] e_x[src[row]] over slots with src[row] >= 0 (chunks: out.shape[0])."""
+    eq_k[i, k] e_x[src[row]] over slots with src[row] >= 0 (chunks:
+    out.shape[0]; g, shaped like out, holds a chunk's per-window sums)."""
     terms, slots = eq_k.shape[0], eq_k.shape[1]
     windows = eq_y.shape[1]
     chunks = out.shape[0]
     per = (windows + chunks - 1) // chunks
     for c in prange(chunks):
-        acc = np.zeros((terms, 2), dtype=np.uint64)
-        g = np.empty((terms, 2), dtype=np.uint64)
+        for i in range(terms):
+            out[c, i, 0] = np.uint64(0)
+            out[c, i, 1] = np.uint64(0)
         for y in range(c * per, min(windows, (c + 1) * per)):
-            g[:] = 0
+            for i in range(terms):
+                g[c, i, 0] = np.uint64(0)
+                g[c, i, 1] = np.uint64(0)
             for k in range(slots):
                 s = src[y * slots + k]
                 if s >= 0:
                     e0, e1 = e_x[s, 0], e_x[s, 1]
                     for i in range(terms):
                         p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
-                        g[i, 0] = add(g[i, 0], p0)
-                        g[i, 1] = add(g[i, 1], p1)
+                        g[c, i, 0] = add(g[c, i, 0], p0)
+                        g[c, i, 1] = add(g[c, i, 1], p1)
             for i in range(terms):
-                p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], g[i, 0], g[i, 1])
-                acc[i, 0] = add(acc[i, 0], p0)
-                acc[i, 1] = add(acc[i, 1], p1)
-        out[c] = acc
+                p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], g[c, i, 0], g[c, i, 1])
+                out[c, i, 0] = add(out[c, i, 0], p0)
+                out[c, i, 1] = add(out[c, i, 1], p1)
 
 
 @njit(parallel=True, cache=True)
@@ -297,7 +300,7 @@ def slot_gather_sums(eq_k, eq_y, src, e_x) -> np.ndarray:
     slots with src >= 0."""
     if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_gather_sums):
         out = np.empty((GATHER_CHUNKS, eq_k.shape[0], 2), dtype=np.uint64)
-        _slot_gather_sums(eq_k, eq_y, src, e_x, out)
+        _slot_gather_sums(eq_k, eq_y, src, e_x, np.empty_like(out), out)
         return np.array([nf.ext_sum(out[:, i]) for i in range(eq_k.shape[0])], dtype=np.uint64)
     return slot_gather_sums_numpy(eq_k, eq_y, src, e_x)
 
