@@ -24,3 +24,22 @@ def test_outer_eq_table_equals_numpy(num_vars, nested, monkeypatch):
     assert np.array_equal(mle.eq_table(point), want)
     for scale in (Fp2(0), Fp2(3, 5)):
         assert np.array_equal(mle.eq_table(point, scale), vec.scale(scale, want))
+
+
+@pytest.mark.parametrize("num_vars", [0, 1, 3, 7, 8, 11])
+def test_numpy_eq_table_equals_doubling_reference(num_vars):
+    # the numpy path (Python ints up to _EQ_INTS_UP_TO variables, then a head
+    # and a tail table's product) against one doubling per variable in numpy
+    from zkaudit.field import npfield as nf
+
+    rng = np.random.default_rng(100 + num_vars)
+    point = [Fp2(int(a), int(b)) for a, b in vec.ext_random(num_vars, rng)]
+    for scale in (None, Fp2(0), Fp2(7, 9)):
+        pts = mle.point_array(point)
+        cur = np.array([[1, 0] if scale is None else [scale.c0, scale.c1]], dtype=np.uint64)
+        for i in range(pts.shape[0]):
+            hi = nf.ext_mul(cur, pts[i:i + 1])
+            nxt = np.empty((cur.shape[0] * 2, 2), dtype=np.uint64)
+            nxt[0::2], nxt[1::2] = nf.sub(cur, hi), hi
+            cur = nxt
+        assert np.array_equal(mle.eq_table_numpy(point, scale), cur)
