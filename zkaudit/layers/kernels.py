@@ -103,6 +103,55 @@ def _wiring_eval_parallel(eq_r, eq_s, src_id, src_idx, which, out):
         out[c, 1] = s1
 
 
+@njit(parallel=True, cache=True)
+def _split_wiring_eval(r_hi, r_lo, y_lo_bits, s_hi, s_lo, x_lo_bits, src_id, src_idx, which, out):
+    """out[c] = chunk c's part of sum_y eq_r(y) eq_s(src_idx[y]) over y with
+    src_id[y] = which, each eq from its two half tables:
+    eq_r(y) = r_hi[y >> y_lo_bits] r_lo[y & mask], eq_s likewise. A run of
+    y with one pair of high halves is summed (r_lo s_lo, one product per y)
+    before its r_hi s_hi factor."""
+    n = src_idx.shape[0]
+    chunks = out.shape[0]
+    per = (n + chunks - 1) // chunks
+    y_low = (np.int64(1) << y_lo_bits) - 1
+    x_low = (np.int64(1) << x_lo_bits) - 1
+    for c in prange(chunks):
+        t0 = np.uint64(0)
+        t1 = np.uint64(0)
+        a0 = np.uint64(0)
+        a1 = np.uint64(0)
+        cur_y = np.int64(-1)
+        cur_x = np.int64(-1)
+        for y in range(c * per, min(n, (c + 1) * per)):
+            if src_id[y] != which:
+                continue
+            x = src_idx[y]
+            yh = y >> y_lo_bits
+            xh = x >> x_lo_bits
+            if yh != cur_y or xh != cur_x:
+                if cur_y >= 0:
+                    h0, h1 = ext_mul(r_hi[cur_y, 0], r_hi[cur_y, 1], s_hi[cur_x, 0], s_hi[cur_x, 1])
+                    p0, p1 = ext_mul(h0, h1, a0, a1)
+                    t0 = add(t0, p0)
+                    t1 = add(t1, p1)
+                a0 = np.uint64(0)
+                a1 = np.uint64(0)
+                cur_y = yh
+                cur_x = xh
+            yl = y & y_low
+            xl = x & x_low
+            p0, p1 = ext_mul(r_lo[yl, 0], r_lo[yl, 1], s_lo[xl, 0], s_lo[xl, 1])
+            a0 = add(a0, p0)
+            a1 = add(a1, p1)
+        if cur_y >= 0:
+            h0, h1 = ext_mul(r_hi[cur_y, 0], r_hi[cur_y, 1], s_hi[cur_x, 0], s_hi[cur_x, 1])
+            p0, p1 = ext_mul(h0, h1, a0, a1)
+            t0 = add(t0, p0)
+            t1 = add(t1, p1)
+        out[c, 0] = t0
+        out[c, 1] = t1
+
+
 @njit(cache=True)
 def _masked_eq_sum(eq_r, src_id, which):
     """sum of eq_r[y] over y with src_id[y] = which (e.g. the Pad constant's cells)."""
@@ -274,6 +323,26 @@ def wiring_eval(eq_r, eq_s, src_id, src_idx, which):
     return wiring_eval_numpy(eq_r, eq_s, src_id, src_idx, which)
 
 
+def _halves(point):
+    """eq tables of a point's first and second halves, and the second's size in variables."""
+    pts = point_array(point)
+    lo_bits = pts.shape[0] // 2
+    return eq_table(pts[: pts.shape[0] - lo_bits]), eq_table(pts[pts.shape[0] - lo_bits:]), lo_bits
+
+
+def split_wiring_eval(r, s, src_id, src_idx, which):
+    """`wiring_eval(eq_table(r), eq_table(s), ...)` without either table:
+    eq(r, .) and eq(s, .) from their halves' tables (`_split_wiring_eval`)."""
+    r_hi, r_lo, y_lo_bits = _halves(r)
+    s_hi, s_lo, x_lo_bits = _halves(s)
+    if jit.use_kernel(src_idx.shape[0], NUMPY_BELOW, _split_wiring_eval):
+        out = np.empty((GATHER_CHUNKS, 2), dtype=np.uint64)
+        _split_wiring_eval(r_hi, r_lo, y_lo_bits, s_hi, s_lo, x_lo_bits, src_id, src_idx, which, out)
+        s0, s1 = nf.ext_sum(out)
+        return np.uint64(s0), np.uint64(s1)
+    return split_wiring_eval_numpy(r_hi, r_lo, y_lo_bits, s_hi, s_lo, x_lo_bits, src_id, src_idx, which)
+
+
 def masked_eq_sum(eq_r, src_id, which):
     """sum of eq_r[y] over y with src_id[y] = which, as (c0, c1)."""
     if jit.use_kernel(src_id.shape[0], NUMPY_BELOW, _masked_eq_sum):
@@ -391,3 +460,12 @@ def placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted):
     if weighted:
         v = nf.ext_mul(v, nf.ext_mul(e_hi[x >> lo_bits], e_lo[x & ((1 << lo_bits) - 1)]))
     return nf.ext_sum(v)
+
+
+def split_wiring_eval_numpy(r_hi, r_lo, y_lo_bits, s_hi, s_lo, x_lo_bits, src_id, src_idx, which):
+    y = np.nonzero(src_id == which)[0]
+    x = src_idx[y]
+    eq_r = nf.ext_mul(r_hi[y >> y_lo_bits], r_lo[y & ((1 << y_lo_bits) - 1)])
+    eq_s = nf.ext_mul(s_hi[x >> x_lo_bits], s_lo[x & ((1 << x_lo_bits) - 1)])
+    v = nf.ext_sum(nf.ext_mul(eq_r, eq_s))
+    return np.uint64(v[0]), np.uint64(v[1])

@@ -58,9 +58,10 @@ def verify(
     k = len(in_shapes)
     if len(proof.partial_sums) != k or len(proof.sumchecks) != k:
         raise ProofShapeError("wrong number of partial sums", where=where, expected=k, got=len(proof.partial_sums))
-    eq_r = eq_table(claim.point)
     sums = [receive(transcript, s) for s in proof.partial_sums]
-    total = constant_part(wiring, eq_r)
+    # eq(r, .) as a table only for a Pad constant's cells; the wiring values
+    # take it (and eq(s_j, .)) from half-size tables (`kernels.split_wiring_eval`)
+    total = constant_part(wiring, eq_table(claim.point)) if wiring.constant != 0 else Fp2(0)
     for s in sums:
         total = s + total
     check_equal(transcript, total, claim.value, where=where, error=RoundSumMismatch,
@@ -71,7 +72,7 @@ def verify(
         reduced = sumcheck_verifier.verify(sc, s_j, num_vars(shape), PRODUCT, transcript, where=f"{where} input {j}",
                                            public=(1,))
         x_star, w_star = reduced.values
-        w0, w1 = kernels.wiring_eval(eq_r, eq_table(reduced.point), wiring.src_id, wiring.src_idx, j)
+        w0, w1 = kernels.split_wiring_eval(claim.point, reduced.point, wiring.src_id, wiring.src_idx, j)
         w_expected = Fp2(int(w0), int(w1))
         if w_star != w_expected:
             raise FinalEvaluationMismatch("wiring value is not the public wiring's", where=f"{where} input {j}",
