@@ -61,8 +61,11 @@ def test_slot_kernels_equal_numpy(make):
         kernels._slot_sums(eq_k, eq_y, w.src, zero_slots, a)
         kernels.slot_sums_numpy(eq_k, eq_y, w.src, zero_slots, b)
         assert np.array_equal(a, b)
-    e_x = vec.ext_random(1 << w.in_vars, rng)
-    parts = np.empty((kernels.GATHER_CHUNKS, 3, 2), np.uint64)
-    kernels._slot_gather_sums(eq_k, eq_y, w.src, e_x, np.empty_like(parts), parts)
-    ref = kernels.slot_gather_sums_numpy(eq_k, eq_y, w.src, e_x)
-    assert [nf.ext_sum(parts[:, i]) for i in range(3)] == [tuple(int(v) for v in r) for r in ref]
+    for lo_bits in sorted({0, w.in_vars // 2, w.in_vars}):
+        e_hi = vec.ext_random(1 << (w.in_vars - lo_bits), rng)
+        e_lo = vec.ext_random(1 << lo_bits, rng)
+        parts = np.empty((kernels.GATHER_CHUNKS, 3, 2), np.uint64)
+        acc = np.empty((kernels.GATHER_CHUNKS, 2, 3, 2), np.uint64)
+        kernels._slot_gather_sums(eq_k, eq_y, w.src, e_hi, e_lo, lo_bits, acc, parts)
+        ref = kernels.slot_gather_sums_numpy(eq_k, eq_y, w.src, e_hi, e_lo, lo_bits)
+        assert [nf.ext_sum(parts[:, i]) for i in range(3)] == [tuple(int(v) for v in r) for r in ref]

@@ -70,18 +70,19 @@ def test_verifier_k_values_equal_table_reference(numba, monkeypatch):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_placed_sum_kernel_equals_numpy_on_split_runs(weighted):
-    # positions whose elements and high halves change at arbitrary entries
-    # (every chunk boundary, every run shape), scales of 1 and not
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_placed_sum_kernel_equals_numpy_on_split_runs(weighted, k):
+    # high halves that change at arbitrary entries (every chunk boundary,
+    # inside elements), digits of 1 and not
     from zkaudit.layers import kernels
 
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(11 + k)
     n = 3001
     x = np.sort(rng.choice(1 << 13, size=n, replace=False)).astype(np.int64)
-    pos = np.sort(rng.integers(0, 700, size=n)).astype(np.int64)
-    scale = np.where(rng.random(n) < 0.3, 1, rng.integers(0, 1 << 62, size=n)).astype(np.uint64)
-    c = vec.ext_random(700, rng)
+    off = 5
+    digits = np.where(rng.random(k) < 0.3, 1, rng.integers(0, 1 << 62, size=k)).astype(np.uint64)
+    c = vec.ext_random(off + -(-n // k), rng)
     e_hi, e_lo = vec.ext_random(1 << 7, rng), vec.ext_random(1 << 6, rng)
     out = np.empty((kernels.GATHER_CHUNKS, 2), dtype=np.uint64)
-    kernels._placed_sums(c, x, pos, scale, e_hi, e_lo, 6, weighted, out)
-    assert kernels.nf.ext_sum(out) == kernels.placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, 6, weighted)
+    kernels._placed_sums(c, off, digits, x, e_hi, e_lo, 6, weighted, out)
+    assert kernels.nf.ext_sum(out) == kernels.placed_sum_numpy(c, off, digits, x, e_hi, e_lo, 6, weighted)

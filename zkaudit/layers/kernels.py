@@ -183,45 +183,76 @@ def _slot_sums(eq_k, eq_y, src, zero_slots, out):
 
 
 @njit(parallel=True, cache=True)
-def _slot_gather_sums(eq_k, eq_y, src, e_x, g, out):
+def _slot_gather_sums(eq_k, eq_y, src, e_hi, e_lo, lo_bits, acc, out):
     """out[c, i] = sum over the windows y of chunk c of eq_y[i, y] sum_k
-    eq_k[i, k] e_x[src[row]] over slots with src[row] >= 0 (chunks:
-    out.shape[0]; g, shaped like out, holds a chunk's per-window sums)."""
+    eq_k[i, k] e(src[row]) over slots with src[row] >= 0, where
+    e(x) = e_hi[x >> lo_bits] e_lo[x & (2^lo_bits - 1)] (chunks: out.shape[0]).
+    Sums are taken by runs of one x >> lo_bits (within and across windows:
+    a pool's window reads nearby x) and multiplied by e_hi once per run, so
+    no eq table over all of X is needed. acc (chunks, 2, T, 2) is scratch:
+    [c, 0] the window's sum before eq_y, [c, 1] the run's before e_hi."""
     terms, slots = eq_k.shape[0], eq_k.shape[1]
     windows = eq_y.shape[1]
     chunks = out.shape[0]
     per = (windows + chunks - 1) // chunks
+    low = (np.int64(1) << lo_bits) - 1
     for c in prange(chunks):
         for i in range(terms):
             out[c, i, 0] = np.uint64(0)
             out[c, i, 1] = np.uint64(0)
+            for a in range(2):
+                acc[c, a, i, 0] = np.uint64(0)
+                acc[c, a, i, 1] = np.uint64(0)
+        cur = np.int64(-1)
         for y in range(c * per, min(windows, (c + 1) * per)):
-            for i in range(terms):
-                g[c, i, 0] = np.uint64(0)
-                g[c, i, 1] = np.uint64(0)
             for k in range(slots):
                 s = src[y * slots + k]
-                if s >= 0:
-                    e0, e1 = e_x[s, 0], e_x[s, 1]
-                    for i in range(terms):
-                        p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
-                        g[c, i, 0] = add(g[c, i, 0], p0)
-                        g[c, i, 1] = add(g[c, i, 1], p1)
+                if s < 0:
+                    continue
+                h = s >> lo_bits
+                if h != cur:
+                    for i in range(terms):  # close the run: window part into it, e_hi into the total
+                        p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], acc[c, 0, i, 0], acc[c, 0, i, 1])
+                        r0 = add(acc[c, 1, i, 0], p0)
+                        r1 = add(acc[c, 1, i, 1], p1)
+                        if cur >= 0:
+                            p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], r0, r1)
+                            out[c, i, 0] = add(out[c, i, 0], p0)
+                            out[c, i, 1] = add(out[c, i, 1], p1)
+                        for a in range(2):
+                            acc[c, a, i, 0] = np.uint64(0)
+                            acc[c, a, i, 1] = np.uint64(0)
+                    cur = h
+                lo = s & low
+                e0, e1 = e_lo[lo, 0], e_lo[lo, 1]
+                for i in range(terms):
+                    p0, p1 = ext_mul(eq_k[i, k, 0], eq_k[i, k, 1], e0, e1)
+                    acc[c, 0, i, 0] = add(acc[c, 0, i, 0], p0)
+                    acc[c, 0, i, 1] = add(acc[c, 0, i, 1], p1)
+            for i in range(terms):  # close the window: its part into the run
+                p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], acc[c, 0, i, 0], acc[c, 0, i, 1])
+                acc[c, 1, i, 0] = add(acc[c, 1, i, 0], p0)
+                acc[c, 1, i, 1] = add(acc[c, 1, i, 1], p1)
+                acc[c, 0, i, 0] = np.uint64(0)
+                acc[c, 0, i, 1] = np.uint64(0)
+        if cur >= 0:
             for i in range(terms):
-                p0, p1 = ext_mul(eq_y[i, y, 0], eq_y[i, y, 1], g[c, i, 0], g[c, i, 1])
+                p0, p1 = ext_mul(e_hi[cur, 0], e_hi[cur, 1], acc[c, 1, i, 0], acc[c, 1, i, 1])
                 out[c, i, 0] = add(out[c, i, 0], p0)
                 out[c, i, 1] = add(out[c, i, 1], p1)
 
 
 @njit(parallel=True, cache=True)
-def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
-    """out[ch] = sum over the entries j of chunk ch of e(x[j]) c[pos[j]] scale[j]
-    (c extension, scale base), e(x) = e_hi[x >> lo_bits] e_lo[x & (2^lo_bits - 1)]
-    when weighted, else 1. Factored by runs: entries of one element pos share
-    c[pos] and entries of one x >> lo_bits share e_hi (x in increasing order,
-    pos non-decreasing: one product per element and one per run), so an entry
-    costs a base-by-extension product e_lo scale."""
+def _placed_sums(c, off, digits, x, e_hi, e_lo, lo_bits, weighted, out):
+    """out[ch] = sum over the entries j of chunk ch of
+    e(x[j]) c[off + j div k] digits[j mod k] (c extension, digits base,
+    k = digits.shape[0]), e(x) = e_hi[x >> lo_bits] e_lo[x & (2^lo_bits - 1)]
+    when weighted, else 1. Factored by runs: an element's k entries share
+    c[pos] and entries of one x >> lo_bits share e_hi (x in increasing
+    order: one product per element and one per run), so an entry costs a
+    base-by-extension product e_lo digit."""
     n = x.shape[0]
+    k = digits.shape[0]
     chunks = out.shape[0]
     per = (n + chunks - 1) // chunks
     low = (np.int64(1) << lo_bits) - 1
@@ -235,9 +266,11 @@ def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
         a1 = np.uint64(0)
         cur_h = np.int64(-1)
         cur_p = np.int64(-1)
-        for j in range(ch * per, min(n, (ch + 1) * per)):
+        start = ch * per
+        q = off + start // k  # entry j is digit u of element q
+        u = start % k
+        for j in range(start, min(n, (ch + 1) * per)):
             h = (x[j] >> lo_bits) if weighted else np.int64(0)
-            q = pos[j]
             if q != cur_p or h != cur_h:
                 if cur_p >= 0:
                     p0, p1 = ext_mul(c[cur_p, 0], c[cur_p, 1], a0, a1)
@@ -254,7 +287,7 @@ def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
                 r0 = np.uint64(0)
                 r1 = np.uint64(0)
                 cur_h = h
-            v = scale[j]
+            v = digits[u]
             if weighted:
                 lo = x[j] & low
                 if v == one:
@@ -265,6 +298,10 @@ def _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted, out):
                     a1 = add(a1, mul(e_lo[lo, 1], v))
             else:
                 a0 = add(a0, v)
+            u += 1
+            if u == k:
+                u = 0
+                q += 1
         if cur_p >= 0:
             p0, p1 = ext_mul(c[cur_p, 0], c[cur_p, 1], a0, a1)
             r0 = add(r0, p0)
@@ -364,33 +401,33 @@ def slot_sums(eq_k, eq_y, src, zero_slots, out):
 GATHER_CHUNKS = 64
 
 
-def slot_gather_sums(eq_k, eq_y, src, e_x) -> np.ndarray:
-    """(T, 2): sum_y eq_y[i, y] sum_k eq_k[i, k] e_x[src[y * Kp + k]] over
-    slots with src >= 0."""
+def slot_gather_sums(eq_k, eq_y, src, point_x) -> np.ndarray:
+    """(T, 2): sum_y eq_y[i, y] sum_k eq_k[i, k] eq(point_x, src[y * Kp + k])
+    over slots with src >= 0, eq(point_x, .) from its halves' tables."""
+    e_hi, e_lo, lo_bits = _halves(point_x)
     if jit.use_kernel(src.shape[0], NUMPY_BELOW, _slot_gather_sums):
         out = np.empty((GATHER_CHUNKS, eq_k.shape[0], 2), dtype=np.uint64)
-        _slot_gather_sums(eq_k, eq_y, src, e_x, np.empty_like(out), out)
+        acc = np.empty((GATHER_CHUNKS, 2, eq_k.shape[0], 2), dtype=np.uint64)
+        _slot_gather_sums(eq_k, eq_y, src, e_hi, e_lo, lo_bits, acc, out)
         return np.array([nf.ext_sum(out[:, i]) for i in range(eq_k.shape[0])], dtype=np.uint64)
-    return slot_gather_sums_numpy(eq_k, eq_y, src, e_x)
+    return slot_gather_sums_numpy(eq_k, eq_y, src, e_hi, e_lo, lo_bits)
 
 
-def placed_sum(c, x, pos, scale, point=None):
-    """sum_j eq(point, x[j]) c[pos[j]] scale[j] as (c0, c1) (eq = 1 without a
-    point): c extension (M, 2), x, pos int64 (J,), scale base (J,). The point
-    over x's variables is split in two halves' eq tables, so no table of
-    2^len(point) entries is built."""
+def placed_sum(c, off, digits, x, point=None):
+    """sum_j eq(point, x[j]) c[off + j div k] digits[j mod k] as (c0, c1)
+    (eq = 1 without a point; k = len(digits)): c extension (M, 2), digits
+    base (k,), x int64 (J,) increasing. eq(point, .) comes from its halves'
+    tables: no table of 2^len(point) entries is built."""
     if point is None:
         e_hi = e_lo = np.zeros((1, 2), dtype=np.uint64)
         lo_bits = 0
     else:
-        pts = point_array(point)
-        lo_bits = pts.shape[0] // 2
-        e_hi, e_lo = eq_table(pts[: pts.shape[0] - lo_bits]), eq_table(pts[pts.shape[0] - lo_bits:])
+        e_hi, e_lo, lo_bits = _halves(point)
     if jit.use_kernel(x.shape[0], NUMPY_BELOW, _placed_sums):
         out = np.empty((GATHER_CHUNKS, 2), dtype=np.uint64)
-        _placed_sums(c, x, pos, scale, e_hi, e_lo, lo_bits, point is not None, out)
+        _placed_sums(c, off, digits, x, e_hi, e_lo, lo_bits, point is not None, out)
         return nf.ext_sum(out)
-    return placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, lo_bits, point is not None)
+    return placed_sum_numpy(c, off, digits, x, e_hi, e_lo, lo_bits, point is not None)
 
 
 # ---------------------------------------------------------------- numpy paths
@@ -444,10 +481,11 @@ def slot_sums_numpy(eq_k, eq_y, src, zero_slots, out):
         out[i] = nf.ext_mul(eq_y[i], vec.sum_by_index(eq_k[i][rows % slots], rows // slots, out.shape[1]))
 
 
-def slot_gather_sums_numpy(eq_k, eq_y, src, e_x) -> np.ndarray:
+def slot_gather_sums_numpy(eq_k, eq_y, src, e_hi, e_lo, lo_bits) -> np.ndarray:
     slots = eq_k.shape[1]
     rows = np.nonzero(src >= 0)[0]
-    e = e_x[src[rows]]
+    x = src[rows]
+    e = nf.ext_mul(e_hi[x >> lo_bits], e_lo[x & ((1 << lo_bits) - 1)])
     out = np.empty((eq_k.shape[0], 2), dtype=np.uint64)
     for i in range(eq_k.shape[0]):
         w = nf.ext_mul(eq_y[i][rows // slots], eq_k[i][rows % slots])
@@ -455,8 +493,10 @@ def slot_gather_sums_numpy(eq_k, eq_y, src, e_x) -> np.ndarray:
     return out
 
 
-def placed_sum_numpy(c, x, pos, scale, e_hi, e_lo, lo_bits, weighted):
-    v = nf.ext_mul_base(c[pos], scale)
+def placed_sum_numpy(c, off, digits, x, e_hi, e_lo, lo_bits, weighted):
+    j = np.arange(x.shape[0], dtype=np.int64)
+    k = digits.shape[0]
+    v = nf.ext_mul_base(c[off + j // k], digits[j % k])
     if weighted:
         v = nf.ext_mul(v, nf.ext_mul(e_hi[x >> lo_bits], e_lo[x & ((1 << lo_bits) - 1)]))
     return nf.ext_sum(v)

@@ -10,10 +10,10 @@ and its wiring values are
         = sum_y sum_i a_i eq(p_iy, y) G_i(y),            G_i(y) = sum_{k in M(y)} eq(p_ik, k) eq(t, src(y, k))
 The same field values as the dense sums (`dense_weights` with
 `verifier.wiring_value`, the reference the tests hold these to), at T 2^n
-additions (S) or multiplications (G) over the rows, and tables of 2^n_y,
-2^kv and (for G) 2^n_x entries: no 2^n table of c or of any eq(p_i, .).
-(Splitting eq(t, .) over X into two half-size tables costs a product per
-row read, more than the table's 2^n_x when the rows are as many.)
+additions (S) or multiplications (G) over the rows, and tables of 2^n_y
+and 2^kv entries; eq(t, .) over X comes from its halves' tables, taken by
+runs of rows that share x's high half (a window reads nearby x): no 2^n
+table of c, of any eq(p_i, .) or of eq(t, .) over X.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class RowSums:
     def read_value(self, coeffs, point_x) -> Fp2:
         """sum over rows in M of c(row) eq(point_x, src(row))."""
         t = len(coeffs)
-        g = kernels.slot_gather_sums(self.eq_k[:t], self.eq_y[:t], self.windows.src, eq_table(point_x))
+        g = kernels.slot_gather_sums(self.eq_k[:t], self.eq_y[:t], self.windows.src, point_x)
         return _combine(coeffs, [Fp2(int(a), int(b)) for a, b in g])
 
 

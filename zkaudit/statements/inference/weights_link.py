@@ -298,9 +298,20 @@ def _digit_sum(bits: int, digits: int) -> int:
 
 
 def packing_value(plan: LinkPlan, t: int, c: np.ndarray, point) -> Fp2:
-    """K_t~(point) without K_t's table."""
-    x, pos, scale = plan.placements[t]
-    return Fp2(*kernels.placed_sum(c, x, pos, scale, point))
+    """K_t~(point) without K_t's table: entry i of tensor t is digit i mod k
+    of element off_t + i div k, at table position x_i (`real_positions`)."""
+    layout = plan.layouts[t]
+    off = hc.element_offsets(plan.layouts)[t]
+    x = real_positions(tuple(layout.shape))
+    return Fp2(*kernels.placed_sum(c, off, _digit_scales(layout), x, point))
+
+
+def _digit_scales(layout) -> np.ndarray:
+    """256^(b u) (as `placements` scales them) for the k digits u of an element; [1] raw."""
+    if layout.raw:
+        return np.ones(1, dtype=np.uint64)
+    k = layout.per_element
+    return np.ones(k, dtype=np.uint64) << (layout.digit_bits * np.arange(k, dtype=np.uint64))
 
 
 def combine_identity(plan, mu, z, c, d, salt, sums, lo_terms):
