@@ -336,3 +336,30 @@ def test_numpy_encoders_equal_the_kernels(log_m, log_blowup, pad):
     nk._encode_rows_transposed(plain, sp, tws, want_t, 2)
     nk.encode_rows_transposed_numpy(plain, sp, tws, got_t, 2)
     assert np.array_equal(want_t, got_t)
+
+
+@pytest.mark.parametrize("rows, terms", [(1, 1), (5, 3), (12, 40)])
+def test_weighted_dots_kernel_equals_numpy_and_the_definition(rows, terms):
+    from zkaudit.pcs import kernels as k
+
+    rng = np.random.default_rng(rows * 7 + terms)
+    width = 64
+    matrix = vec.random(rows * width, rng).reshape(rows, width)
+    matrix[0, 0] = P - 1
+    sizes = rng.integers(0, 5, size=terms)  # a term may have no entry at all
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    cols = rng.integers(0, width, size=int(offsets[-1])).astype(np.int64)
+    words = vec.ext_random(int(offsets[-1]), rng)
+    if words.shape[0]:
+        words[0] = (P - 1, P - 1)
+    want = np.zeros((terms, rows, 2), dtype=np.uint64)
+    for i in range(terms):
+        for y in range(rows):
+            acc = Fp2(0)
+            for j in range(offsets[i], offsets[i + 1]):
+                acc = acc + Fp2(int(words[j, 0]), int(words[j, 1])) * Fp2(int(matrix[y, cols[j]]))
+            want[i, y] = (acc.c0, acc.c1)
+    for run in (k._weighted_dots, k.weighted_dots_numpy):
+        out = np.empty((terms, rows, 2), dtype=np.uint64)
+        run(matrix, offsets, cols, words, out)
+        assert np.array_equal(out, want)

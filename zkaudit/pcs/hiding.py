@@ -664,17 +664,16 @@ def term_dots(matrix: np.ndarray, terms: list[Term], m: int) -> np.ndarray:
             done[at] = True
     weighted = [i for i, t in enumerate(terms) if t.col_point is None and t.block is None and t.col_weights]
     if weighted:  # a few entries each (bank pads): every entry's column times its weight, summed per term
-        owner, cols, words = [], [], []
-        for j, i in enumerate(weighted):
+        offsets, cols, words = [0], [], []
+        for i in weighted:
             for col, w in terms[i].col_weights:
-                owner.append(j)
                 cols.append(col)
                 words += (w.c0, w.c1)
-        picked = np.ascontiguousarray(matrix[:, np.asarray(cols, dtype=np.int64)].T)  # (entries, rows)
-        prod = nf.mul(picked[:, :, None], np.array(words, dtype=U64).reshape(-1, 1, 2))  # (entries, rows, 2)
-        at = (np.asarray(owner, dtype=np.int64)[:, None] * num_rows + np.arange(num_rows)).reshape(-1)
-        sums = vec.sum_by_index(prod.reshape(-1, 2), at, len(weighted) * num_rows)
-        out[weighted] = sums.reshape(len(weighted), num_rows, 2)
+            offsets.append(len(cols))
+        sums = np.empty((len(weighted), num_rows, 2), dtype=U64)
+        k.weighted_dots(np.ascontiguousarray(matrix), np.asarray(offsets, dtype=np.int64),
+                        np.asarray(cols, dtype=np.int64), np.array(words, dtype=U64).reshape(-1, 2), sums)
+        out[weighted] = sums
         done[weighted] = True
     groups: dict[tuple[int, int], dict[bytes, tuple[np.ndarray, list[int]]]] = {}
     for i, t in enumerate(terms):

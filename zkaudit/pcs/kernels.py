@@ -24,6 +24,7 @@ import numpy as np
 
 from zkaudit.field import jit
 from zkaudit.field import npfield as nf
+from zkaudit.field import vec
 from zkaudit.field.constants import EPSILON, P
 from zkaudit.field.jit import njit, prange
 
@@ -161,6 +162,25 @@ def _eval_blocks(row, starts, log_sizes, points, out):
                 buf[t, 0], buf[t, 1] = ext_add(buf[t, 0], buf[t, 1], m0, m1)
             size = half
         out[i, 0], out[i, 1] = buf[0, 0], buf[0, 1]
+
+
+@njit(parallel=True, cache=True)
+def _weighted_dots(matrix, offsets, cols, words, out):
+    """out[i, y] = sum_(j in offsets[i] .. offsets[i+1]) words[j] * matrix[y, cols[j]]
+    for every term i (an extension weight times a base entry: two base
+    products), terms in parallel: the hiding opening's weighted terms (a
+    few bank entries each) against every row."""
+    rows = matrix.shape[0]
+    for i in prange(offsets.shape[0] - 1):
+        for y in range(rows):
+            a0 = np.uint64(0)
+            a1 = np.uint64(0)
+            for j in range(offsets[i], offsets[i + 1]):
+                x = matrix[y, cols[j]]
+                a0 = badd(a0, bmul(words[j, 0], x))
+                a1 = badd(a1, bmul(words[j, 1], x))
+            out[i, y, 0] = a0
+            out[i, y, 1] = a1
 
 
 @njit(cache=True)
@@ -348,6 +368,26 @@ def eval_blocks(row, starts, log_sizes, points, out):
         _eval_blocks(row, starts, log_sizes, points, out)
     else:
         eval_blocks_numpy(row, starts, log_sizes, points, out)
+
+
+def weighted_dots(matrix, offsets, cols, words, out):
+    """Weighted terms against every row (see `_weighted_dots`)."""
+    work = int(cols.shape[0]) * int(matrix.shape[0])
+    if jit.use_kernel(work, NUMPY_BELOW, _weighted_dots):
+        _weighted_dots(matrix, offsets, cols, words, out)
+    else:
+        weighted_dots_numpy(matrix, offsets, cols, words, out)
+
+
+def weighted_dots_numpy(matrix, offsets, cols, words, out):
+    """Every entry's column times its weight in one numpy product, summed
+    per (term, row) exactly."""
+    num_rows, terms = matrix.shape[0], offsets.shape[0] - 1
+    owner = np.repeat(np.arange(terms, dtype=np.int64), np.diff(offsets))
+    picked = np.ascontiguousarray(matrix[:, cols].T)  # (entries, rows)
+    prod = nf.mul(picked[:, :, None], words.reshape(-1, 1, 2))  # (entries, rows, 2)
+    at = (owner[:, None] * num_rows + np.arange(num_rows)).reshape(-1)
+    out[:] = vec.sum_by_index(prod.reshape(-1, 2), at, terms * num_rows).reshape(terms, num_rows, 2)
 
 
 def scatter_eq_blocks(starts, log_sizes, points, coeffs, out):
