@@ -330,13 +330,18 @@ def run() -> None:
     exits normally. `zkaudit verify` runs without the cyclic garbage
     collector from the start (its imports and argument parsing too, not
     only the verifier, `gc_pause`): a one-shot process whose few cycles
-    the exit frees. 0.02-0.05 s of a one-second verify."""
+    the exit frees. 0.02-0.05 s of a one-second verify. It also starts
+    numpy's OpenBLAS with one thread unless the caller chose a count: the
+    verifier does no floating-point algebra, and the pool's idle threads
+    spun for 0.12 s of CPU in every verify (the prover keeps its threads:
+    the executor's MatMul and Conv run through float64 BLAS)."""
     args, _, _ = _split_flags(sys.argv[1:])
     command = args[0] if args and not args[0].startswith("-") else None
     if command == "verify":
         import gc
 
         gc.disable()
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     rc = main()
     if command in FAST_EXIT and "--help" not in args:
         try:
