@@ -13,6 +13,7 @@ layer); until it does, nothing is proven.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,15 @@ MAX_DEGREE = 8  # per variable; a zero-knowledge run's last round has twice this
 class Term:
     coeff: Fp2
     tables: tuple[int, ...]
+
+    @classmethod
+    def trusted(cls, coeff: Fp2, tables: tuple[int, ...]) -> Term:
+        """From an Fp2 and a tuple of ints, unchecked (a spec built from a
+        validated expansion, per system by the hundred): as `Term(coeff, tables)`."""
+        out = _new(cls)
+        _set(out, "coeff", coeff)
+        _set(out, "tables", tables)
+        return out
 
 
 @dataclass(frozen=True)
@@ -95,13 +105,53 @@ class SumOfProducts:
 
     def to_bytes(self) -> bytes:
         """Canonical encoding, absorbed into the transcript so a proof for one
-        polynomial shape cannot be checked as another."""
+        polynomial shape cannot be checked as another. `to_bytes_reference`'s
+        bytes, packed by one `struct.Struct` per shape (the terms' tables),
+        cached: a recurrent model's systems repeat a few shapes by the hundred."""
+        terms = self.terms
+        if not all(type(t.coeff) is Fp2 for t in terms):
+            return self.to_bytes_reference()
+        shape = tuple(t.tables for t in terms)
+        layout = _LAYOUTS.get(shape)
+        if layout is None:
+            layout = _layout(shape)
+        packer, suffixes = layout
+        words = [self.num_tables, len(terms)]
+        append = words.append
+        for t, (k, tb) in zip(terms, suffixes):
+            c = t.coeff
+            append(c.c0)
+            append(c.c1)
+            append(k)
+            append(tb)
+        return packer.pack(*words)
+
+    def to_bytes_reference(self) -> bytes:
         out = [self.num_tables.to_bytes(4, "little"), len(self.terms).to_bytes(4, "little")]
         for t in self.terms:
             out.append(t.coeff.to_bytes())
             out.append(len(t.tables).to_bytes(1, "little"))
             out.append(bytes(t.tables) if max(t.tables) < 256 else b"".join(i.to_bytes(4, "little") for i in t.tables))
         return b"".join(out)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+# Terms' tables -> (packer, (table count, table bytes) per term), for `to_bytes`.
+_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def _layout(shape: tuple[tuple[int, ...], ...]) -> tuple:
+    fmt, suffixes = ["<II"], []
+    for tables in shape:
+        tb = bytes(tables) if max(tables) < 256 else b"".join(i.to_bytes(4, "little") for i in tables)
+        fmt.append(f"QQB{len(tb)}s")
+        suffixes.append((len(tables), tb))
+    if len(_LAYOUTS) >= 1024:
+        _LAYOUTS.clear()
+    out = _LAYOUTS[shape] = (struct.Struct("".join(fmt)), tuple(suffixes))
+    return out
 
 
 @dataclass(frozen=True)

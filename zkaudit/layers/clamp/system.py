@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from zkaudit.field.constants import P
-from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.field.constants import P, W
+from zkaudit.field.scalar import Fp, Fp2, _fp2
 from zkaudit.layers.tensor import embed, padded_shape, real_indicator, split_point
 from zkaudit.lookup.limbs import LIMB_BITS, choose_limb_bits
 from zkaudit.lookup.protocol import Lookup, LookupInstance
@@ -65,14 +66,20 @@ class Quantity:
     signed: bool = False
     limb_bits: int = LIMB_BITS  # set by the System (`choose_limb_bits`)
 
-    @property
+    # Cached per (immutable) quantity: a GRU's verifier asks each system's
+    # quantities for them some forty times (columns, limbs, tables).
+    @cached_property
     def widths(self) -> tuple[int, ...]:
         full, rest = divmod(self.bits, self.limb_bits)
         return (self.limb_bits,) * full + ((rest,) if rest else ())
 
+    @cached_property
+    def _limb_names(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}/limb{j}" for j in range(len(self.widths)))
+
     @property
     def limb_names(self) -> list[str]:
-        return [f"{self.name}/limb{j}" for j in range(len(self.widths))]
+        return list(self._limb_names)
 
     def limbs(self, values: np.ndarray) -> list[np.ndarray]:
         """Integer limbs of `values` (Python ints or int64); ValueError if out of range."""
@@ -161,10 +168,20 @@ class System:
         192 Requantize systems have a handful. `spec_reference` builds it
         per call, term for term the same."""
         num_cols, expansion, num_relations = self._expansion()
-        powers = [Fp2(1)]
+        # gamma^i and gamma^i c (c a base-field integer) on plain ints: the
+        # same canonical Fp2 values as `powers[i] * Fp2(c)`, without an
+        # element per intermediate product (~50 terms per system)
+        g0, g1 = gamma.c0, gamma.c1
+        powers = [(1, 0)]
         for _ in range(num_relations - 1):
-            powers.append(powers[-1] * gamma)
-        return SumOfProducts(num_cols, tuple(ProductTerm(powers[i] * c, idx) for i, c, idx in expansion))
+            a0, a1 = powers[-1]
+            powers.append(((a0 * g0 + W * a1 * g1) % P, (a0 * g1 + a1 * g0) % P))
+        term = ProductTerm.trusted
+        terms = []
+        for i, c, idx in expansion:
+            a0, a1 = powers[i]
+            terms.append(term(_fp2(a0 * c % P, a1 * c % P), idx))
+        return SumOfProducts(num_cols, tuple(terms))
 
     def _structure(self) -> tuple:
         """The system with its names replaced by column positions (quantity
@@ -180,9 +197,10 @@ class System:
         quantities = tuple((q.bits, q.signed, q.limb_bits) for q in self.quantities)
         return len(cols), len(self.public), len(self.tensors), len(self.advice), len(self.bits), quantities, rels
 
-    def _expansion(self) -> tuple[int, tuple[tuple[int, Fp2, tuple[int, ...]], ...], int]:
-        """(number of columns, (relation, coefficient, column indices) per
-        term, number of relations), validated as `SumOfProducts.of` would."""
+    def _expansion(self) -> tuple[int, tuple[tuple[int, int, tuple[int, ...]], ...], int]:
+        """(number of columns, (relation, coefficient in 0..p-1, column
+        indices) per term, number of relations), validated as
+        `SumOfProducts.of` would."""
         key = self._structure()
         cached = _EXPANSIONS.get(key)
         if cached is not None:
@@ -197,8 +215,8 @@ class System:
                 for k in keys:
                     parts = [(c1 * c2, t1 + t2) for c1, t1 in parts for c2, t2 in self._expand(k)]
                 for c, tabs in parts:
-                    out.append((i, Fp2(c % P), (index[EQ],) + tuple(index[t] for t in tabs)))
-        SumOfProducts.of(len(cols), [(c, idx) for _, c, idx in out])  # raises on a bad term or degree
+                    out.append((i, c % P, (index[EQ],) + tuple(index[t] for t in tabs)))
+        SumOfProducts.of(len(cols), [(Fp2(c), idx) for _, c, idx in out])  # raises on a bad term or degree
         if len(_EXPANSIONS) >= 1024:
             _EXPANSIONS.clear()
         cached = _EXPANSIONS[key] = (len(cols), tuple(out), len(relations))
