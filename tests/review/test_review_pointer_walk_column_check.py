@@ -380,16 +380,18 @@ def test_a_padding_zero_check_run_on_clean_levels_is_rejected():
     lev[(steps - 1) * 8 + 6] = U64(9)
     out[6] = U64(9)
     lied["w/levels"], lied["Y"] = lev, out
-    real = pw_prover.sumcheck_prover.prove
+    from zkaudit.layers import padding_check_prover
+
+    real = padding_check_prover.sumcheck_prover.prove
 
     def clean(data, *a, **k):
         return real(data[:2] + [tables["w/levels"]], *a, **k)
 
-    pw_prover.sumcheck_prover.prove = clean
+    padding_check_prover.sumcheck_prover.prove = clean
     try:
         proof = _prove(steps, specs, lied)
     finally:
-        pw_prover.sumcheck_prover.prove = real
+        padding_check_prover.sumcheck_prover.prove = real
     assert _verdict(steps, specs, proof, lied) == "opening:w/levels"
 
 

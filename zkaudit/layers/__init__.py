@@ -49,7 +49,8 @@ constraint system Requantize shares), `table` (function tables),
 `argmax`, `gather_rows` (rows of a table at computed indices, one LogUp
 against the table as a committed table), `pointer_walk` (D steps along a
 successor table from T start rows, all steps in one LogUp: tree ensembles'
-paths). `combine_*` merges claims that meet at one tensor; `stream`
+paths); `padding_check` is the zero-check both use for an advice tensor's
+padding. `combine_*` merges claims that meet at one tensor; `stream`
 carries the layer proofs in walk order.
 
 Imports: everything below statements."""

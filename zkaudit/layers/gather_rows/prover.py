@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.layers import padding_check_prover
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.gather_rows.proof import GatherRowsProof
-from zkaudit.layers.gather_rows.verifier import EQ, IND, LABEL_POINT, PADDING, GatherRowsLayout, lookup_claims
-from zkaudit.layers.tensor import embed, num_vars
+from zkaudit.layers.gather_rows.verifier import LABEL_POINT, GatherRowsLayout, lookup_claims
+from zkaudit.layers.tensor import embed
 from zkaudit.lookup import committed_table_prover
-from zkaudit.poly.mle import eq_table
-from zkaudit.sumcheck import prover as sumcheck_prover
 
 U64 = np.uint64
 
@@ -44,12 +43,8 @@ def prove(lay: GatherRowsLayout, tables, transcript) -> tuple[GatherRowsProof, l
     lk_proof, claims = committed_table_prover.prove(lay.instance, lookup, numerators, table, tables[lay.mult],
                                                     transcript)
     out = lookup_claims(lay, claims, transcript)
-    n = num_vars(lay.out_shape)
-    r = transcript.challenge_exts(LABEL_POINT, n)
-    data = [eq_table(r), embed(np.ones(lay.out_shape, dtype=np.int64)), tables[lay.output]]
-    zc, reduced, _ = sumcheck_prover.prove(data, PADDING, transcript, claimed_sum=Fp2(0), public=(EQ, IND),
-                                           eq_point=r)
-    out.append(TensorClaim(lay.output, tuple(reduced.point), _ext(reduced.values[2])))
+    zc, point, value = padding_check_prover.prove(tables[lay.output], lay.out_shape, LABEL_POINT, transcript)
+    out.append(TensorClaim(lay.output, point, value))
     return GatherRowsProof(lk_proof, zc), out
 
 

@@ -44,22 +44,19 @@ from __future__ import annotations
 
 from zkaudit.circuit.ops import MAX_GATHER_COLUMNS
 from zkaudit.field.scalar import Fp2
+from zkaudit.layers import padding_check
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.gather_rows.proof import GatherRowsProof
-from zkaudit.layers.tensor import log2_ceil, num_vars, real_indicator
+from zkaudit.layers.tensor import log2_ceil
 from zkaudit.lookup import committed_table_verifier
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.errors import ProofRejected
-from zkaudit.poly.mle import eq_eval, prefix_indicator
-from zkaudit.sumcheck import SumOfProducts
-from zkaudit.sumcheck import verifier as sumcheck_verifier
-from zkaudit.sumcheck.errors import FinalEvaluationMismatch
+from zkaudit.poly.mle import prefix_indicator
 from zkaudit.sumcheck.zk import check_equal
 
 LABEL_POINT = b"layers/gather-rows/padding-point"
-EQ, IND, Y = 0, 1, 2
-# eq(r, x) Y(x) - eq(r, x) ind(x) Y(x): the padding zero-check
-PADDING = SumOfProducts.of(3, [(1, (EQ, Y)), (-1, (EQ, IND, Y))])
+EQ, IND, Y = padding_check.EQ, padding_check.IND, padding_check.VALUE  # the padding zero-check's tables
+PADDING = padding_check.PADDING
 
 
 class UnexpectedClaim(ProofRejected):
@@ -129,17 +126,8 @@ def lookup_claims(lay: GatherRowsLayout, claims, transcript) -> list[TensorClaim
 def verify(lay: GatherRowsLayout, proof: GatherRowsProof, transcript) -> list[TensorClaim]:
     claims = committed_table_verifier.verify(lay.instance, proof.lookup, transcript)
     out = lookup_claims(lay, claims, transcript)
-    n = num_vars(lay.out_shape)
-    r = transcript.challenge_exts(LABEL_POINT, n)  # zero-check point: n / p^2
-    reduced = sumcheck_verifier.verify(proof.padding, Fp2(0), n, PADDING, transcript, where=f"{lay.where} padding",
-                                       public=(EQ, IND))
-    s = tuple(reduced.point)
-    for what, got, want in (("eq", reduced.values[EQ], eq_eval(r, s)),
-                            ("indicator", reduced.values[IND], real_indicator(lay.out_shape, s))):
-        if got != want:
-            raise FinalEvaluationMismatch(f"padding zero-check: the {what} value is not the public one",
-                                          where=f"{lay.where} padding", expected=want, got=got)
-    out.append(TensorClaim(lay.output, s, reduced.values[Y]))
+    s, value = padding_check.verify(proof.padding, lay.out_shape, LABEL_POINT, lay.where, transcript)
+    out.append(TensorClaim(lay.output, s, value))
     return out
 
 

@@ -7,14 +7,14 @@ import numpy as np
 
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.layers import padding_check_prover
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.pointer_walk.proof import PointerWalkProof
-from zkaudit.layers.pointer_walk.verifier import (EQ, IND, LABEL_POINT, PADDING, PointerWalkLayout, level_claims,
+from zkaudit.layers.pointer_walk.verifier import (LABEL_POINT, PointerWalkLayout, level_claims,
                                                   lookup_checks)
 from zkaudit.layers.tensor import embed
 from zkaudit.lookup import committed_table_prover
 from zkaudit.poly.mle import eq_table
-from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.zk import send
 
 U64 = np.uint64
@@ -78,12 +78,8 @@ def prove(lay: PointerWalkLayout, tables, transcript) -> tuple[PointerWalkProof,
     padded = [send(transcript, v) for v in level_values(lay, tables, r_t)]
     sent, values = [p[0] for p in padded], [p[1] for p in padded]
     out = level_claims(lay, claims, r_l, r_t, sent, values, transcript)
-    n = lay.level_vars + lay.count_vars
-    r = transcript.challenge_exts(LABEL_POINT, n)
-    data = [eq_table(r), embed(np.ones(lay.levels_shape, dtype=np.int64)), tables[lay.levels]]
-    zc, reduced, _ = sumcheck_prover.prove(data, PADDING, transcript, claimed_sum=Fp2(0), public=(EQ, IND),
-                                           eq_point=r)
-    out.append(TensorClaim(lay.levels, tuple(reduced.point), _ext(reduced.values[2])))
+    zc, point, value = padding_check_prover.prove(tables[lay.levels], lay.levels_shape, LABEL_POINT, transcript)
+    out.append(TensorClaim(lay.levels, point, value))
     return PointerWalkProof(lk_proof, tuple(sent), zc), out
 
 

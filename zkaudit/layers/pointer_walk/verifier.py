@@ -65,24 +65,22 @@ from __future__ import annotations
 
 from zkaudit.errors import ProofRejected
 from zkaudit.field.scalar import Fp2
+from zkaudit.layers import padding_check
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.gather_rows.verifier import PublicColumnMismatch, UnexpectedClaim, index_value
 from zkaudit.layers.pointer_walk.proof import PointerWalkProof
-from zkaudit.layers.tensor import log2_ceil, real_indicator
+from zkaudit.layers.tensor import log2_ceil
 from zkaudit.lookup import committed_table_verifier
 from zkaudit.lookup.committed_table import CommittedTableInstance
-from zkaudit.poly.mle import eq_bits, eq_eval, prefix_indicator
-from zkaudit.sumcheck import SumOfProducts
-from zkaudit.sumcheck import verifier as sumcheck_verifier
-from zkaudit.sumcheck.errors import FinalEvaluationMismatch, ProofShapeError
+from zkaudit.poly.mle import eq_bits, prefix_indicator
+from zkaudit.sumcheck.errors import ProofShapeError
 from zkaudit.sumcheck.zk import check_equal, receive
 
 LABEL_VALUES = b"layers/pointer-walk/level-values"
 LABEL_LEVEL = b"layers/pointer-walk/level-point"
 LABEL_POINT = b"layers/pointer-walk/padding-point"
-EQ, IND, L = 0, 1, 2
-# eq(r, x) L(x) - eq(r, x) ind(x) L(x): the padding zero-check
-PADDING = SumOfProducts.of(3, [(1, (EQ, L)), (-1, (EQ, IND, L))])
+EQ, IND, L = padding_check.EQ, padding_check.IND, padding_check.VALUE  # the padding zero-check's tables
+PADDING = padding_check.PADDING
 
 
 class StepMismatch(ProofRejected):
@@ -166,17 +164,8 @@ def verify(lay: PointerWalkLayout, proof: PointerWalkProof, transcript) -> list[
     r_l, r_t = lookup_checks(lay, claims, transcript)
     values = [receive(transcript, s) for s in proof.values]
     out = level_claims(lay, claims, r_l, r_t, proof.values, values, transcript)
-    n = lay.level_vars + lay.count_vars
-    r = transcript.challenge_exts(LABEL_POINT, n)  # zero-check point: n / p^2
-    reduced = sumcheck_verifier.verify(proof.padding, Fp2(0), n, PADDING, transcript, where=f"{lay.where} padding",
-                                       public=(EQ, IND))
-    s = tuple(reduced.point)
-    for what, got, want in (("eq", reduced.values[EQ], eq_eval(r, s)),
-                            ("indicator", reduced.values[IND], real_indicator(lay.levels_shape, s))):
-        if got != want:
-            raise FinalEvaluationMismatch(f"padding zero-check: the {what} value is not the public one",
-                                          where=f"{lay.where} padding", expected=want, got=got)
-    out.append(TensorClaim(lay.levels, s, reduced.values[L]))
+    s, value = padding_check.verify(proof.padding, lay.levels_shape, LABEL_POINT, lay.where, transcript)
+    out.append(TensorClaim(lay.levels, s, value))
     return out
 
 
