@@ -25,6 +25,16 @@ from test_group_plan import CASES, _claims, _ext, _powers
 ZK = PcsParams.default_hiding()
 
 
+def _flat_terms(layout, num_tables, claims, power_list, log_rows):
+    """The prover's flat term list, each term's coefficient and the row groups."""
+    flat, coeffs = [], []
+    for g, ts in zip(power_list, hiding.claim_terms(layout, num_tables, claims, ZK, log_rows)):
+        for t in ts:
+            flat.append(t)
+            coeffs.append(g * t.coeff)
+    return flat, coeffs, hiding.row_groups(flat)
+
+
 def _words(v: Fp2) -> np.ndarray:
     return np.array([v.c0, v.c1], dtype=np.uint64)
 
@@ -45,13 +55,7 @@ def test_values_split_into_direct_part_and_the_column_vector(sizes, log_cols, nu
     diff = vec.sub(np.array([(v.c0, v.c1) for v in plan.values(row)], dtype=np.uint64).reshape(-1, 2),
                    plan.direct(row))
     lhs = vec.inner(lam_pows, diff)
-    terms = hiding.claim_terms(layout, len(sizes), claims, ZK, l)
-    flat, coeffs = [], []
-    for g, ts in zip(power_list, terms):
-        for t in ts:
-            flat.append(t)
-            coeffs.append(g * t.coeff)
-    groups = hiding.row_groups(flat)
+    flat, coeffs, groups = _flat_terms(layout, len(sizes), claims, power_list, l)
     v = hiding.column_vector(flat, groups, coeffs, lam_pows, layout.cols)
     assert vec.inner(row, v) == lhs
     # V~(sigma) from the verifier's arrays, O(n) per term, = the MLE of the prover's V
@@ -162,13 +166,7 @@ def test_column_vector_kernel_numpy_and_reference_agree(sizes, log_cols, num_cla
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
     l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
     power_list = [_ext(rng) for _ in claims]
-    terms = hiding.claim_terms(layout, len(sizes), claims, ZK, l)
-    flat, coeffs = [], []
-    for g, ts in zip(power_list, terms):
-        for t in ts:
-            flat.append(t)
-            coeffs.append(g * t.coeff)
-    groups = hiding.row_groups(flat)
+    flat, coeffs, groups = _flat_terms(layout, len(sizes), claims, power_list, l)
     lam_pows = column_check.ext_powers(_ext(rng), len(groups))
     want = hiding.column_vector_reference(flat, groups, coeffs, lam_pows, layout.cols)
     assert np.array_equal(hiding.column_vector(flat, groups, coeffs, lam_pows, layout.cols), want)
