@@ -188,3 +188,28 @@ def compiled_record(folder: Path, test_x: np.ndarray) -> dict:
 def report(name: str, doc: dict) -> None:
     f = doc["fidelity"]
     print(name, doc["parameters"], "params", {k: v for k, v in f.items() if k not in ("output",)})
+
+
+def breast_cancer_trees(folder: Path, estimator: str, trees: int, depth: int, note: str) -> dict:
+    """A scikit-learn tree ensemble on the breast-cancer data (30 features,
+    standardized outside the model), exported by skl2onnx as people export
+    it (TreeEnsembleClassifier, label and probabilities, no ZipMap), written
+    as a zoo folder."""
+    import warnings
+
+    import sklearn.ensemble as ens
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_breast_cancer(return_X_y=True)
+    x = ((x - x.mean(0)) / x.std(0)).astype(np.float32)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = getattr(ens, estimator)(n_estimators=trees, max_depth=depth, random_state=0).fit(xtr, ytr)
+        model = convert_sklearn(clf, initial_types=[("x", FloatTensorType([None, x.shape[1]]))],
+                                options={id(clf): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    print("test accuracy", clf.score(xte, yte))
+    return write_folder(folder, model, xtr, xte[:N_TEST], yte[:N_TEST], note)

@@ -25,7 +25,7 @@ def held_out(doc: dict) -> np.ndarray:
 def test_zoo_has_the_required_models():
     names = {p.name for p in FOLDERS}
     assert {"logistic_risk", "clinical_mlp", "digits_cnn", "wide_mlp", "big_cnn", "clinical_mlp_qdq",
-            "digits_cnn_qop", "clinical_transformer", "vitals_gru"} <= names
+            "digits_cnn_qop", "clinical_transformer", "vitals_gru", "breast_cancer_gb", "breast_cancer_rf"} <= names
     for p in FOLDERS:
         assert (p / "model.onnx").exists() and (p / "input.json").exists(), p
     assert (ZOO / "big_cnn" / "model.onnx").stat().st_size < 6_000_000
