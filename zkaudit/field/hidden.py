@@ -195,24 +195,34 @@ class LinearSum:
 
     def add(self, v, s: Fp2 | None = None) -> None:
         """Add s v (v alone when s is None)."""
+        if s is not None:
+            self.add_ints(v, s.c0, s.c1)
+            return
         if isinstance(v, Hidden):
             self.hidden = True
             const, terms = v.const, v.terms
         else:
             const, terms = (v if type(v) is Fp2 else _as_ext(v)), ()
         acc = self.terms
-        if s is None:
-            self.c0 += const.c0
-            self.c1 += const.c1
-            for k, c in terms:
-                t = acc.get(k)
-                if t is None:
-                    acc[k] = [c.c0, c.c1]
-                else:
-                    t[0] += c.c0
-                    t[1] += c.c1
-            return
-        s0, s1 = s.c0, s.c1
+        self.c0 += const.c0
+        self.c1 += const.c1
+        for k, c in terms:
+            t = acc.get(k)
+            if t is None:
+                acc[k] = [c.c0, c.c1]
+            else:
+                t[0] += c.c0
+                t[1] += c.c1
+
+    def add_ints(self, v, s0: int, s1: int) -> None:
+        """Add s v for s = s0 + s1 u given as plain ints (any representatives
+        mod p: the sum is reduced once, in `value`)."""
+        if isinstance(v, Hidden):
+            self.hidden = True
+            const, terms = v.const, v.terms
+        else:
+            const, terms = (v if type(v) is Fp2 else _as_ext(v)), ()
+        acc = self.terms
         s7 = W * s1  # (a0 + a1 u)(s0 + s1 u) = a0 s0 + W a1 s1 + (a0 s1 + a1 s0) u
         self.c0 += const.c0 * s0 + const.c1 * s7
         self.c1 += const.c0 * s1 + const.c1 * s0
@@ -223,6 +233,11 @@ class LinearSum:
             else:
                 t[0] += c.c0 * s0 + c.c1 * s7
                 t[1] += c.c0 * s1 + c.c1 * s0
+
+    def add_const(self, c0: int, c1: int) -> None:
+        """Add the public constant c0 + c1 u (plain ints, any representatives)."""
+        self.c0 += c0
+        self.c1 += c1
 
     def value(self) -> Fp2 | Hidden:
         const = _fp2(self.c0 % P, self.c1 % P)

@@ -43,7 +43,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-from zkaudit.field.constants import EXT_BITS
+from zkaudit.field.constants import EXT_BITS, P, W
 from zkaudit.field.scalar import Fp2
 from zkaudit.lookup.tables import TableSpec
 from zkaudit.sumcheck.claim import SumOfProducts
@@ -319,27 +319,39 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     # object: a recurrent model's sigmoid per step, 960 segments in
     # vitals_gru) in one tree at one size are evaluated once.
     table_evals: dict = {}
+    # The row indicator at a lookup's segment point, likewise, by (rows, tree, cut).
+    indicators: dict = {}
+    # Scalars on plain ints (reduced once per product, summed unreduced).
+    a0, a1 = alpha.c0, alpha.c1
+    combs = [(c.c0, c.c1) for c in comb]
+    tag0, tag1 = combs[w]
     for s in segments:
-        point = ends[s.tree][0]
-        cut = tree_vars[s.tree] - s.num_vars
-        lo = point[cut:]
-        sel = selector(s.tree, cut, s.offset >> s.num_vars)
+        tree = s.tree
+        point = ends[tree][0]
+        cut = tree_vars[tree] - s.num_vars
+        sel = selector(tree, cut, s.offset >> s.num_vars)
+        s0, s1 = sel.c0, sel.c1
         if s.kind == "lookup":
             lk = instance.lookups[s.index]
             table, vals = lk.table, column_values[s.index]
-            p_sums[s.tree].add(prefix_indicator(lk.num_rows, lo), sel)
+            key = (lk.num_rows, tree, cut)
+            ind = indicators.get(key)
+            if ind is None:
+                ind = indicators[key] = prefix_indicator(lk.num_rows, point[cut:])
+            p_sums[tree].add_ints(ind, s0, s1)
         else:
             tbl = instance.tables[s.index]
-            key = (id(tbl), s.tree, cut)
+            key = (id(tbl), tree, cut)
             vals = table_evals.get(key)
             if vals is None:
-                vals = table_evals[key] = tbl.evaluate_columns(lo)
+                vals = table_evals[key] = tbl.evaluate_columns(point[cut:])
             table = s.index
-            p_sums[s.tree].add(multiplicity_values[s.index], -sel)
-        q = q_sums[s.tree]
-        q.add((alpha - comb[w] * table) * sel)
-        for c, v in enumerate(vals):
-            q.add(v, -(comb[c] * sel))
+            p_sums[tree].add_ints(multiplicity_values[s.index], -s0, -s1)
+        q = q_sums[tree]
+        d0, d1 = a0 - tag0 * table, a1 - tag1 * table  # alpha - beta^w table
+        q.add_const(d0 * s0 + W * d1 * s1, d0 * s1 + d1 * s0)
+        for (k0, k1), v in zip(combs, vals):  # - beta^c sel v
+            q.add_ints(v, -(k0 * s0 + W * k1 * s1) % P, -(k0 * s1 + k1 * s0) % P)
     return [a.value() for a in p_sums], [a.value() for a in q_sums]
 
 
