@@ -176,10 +176,8 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     absorb_claim_form(transcript, claimed)
     degrees = mask_degrees(n, d)
     g_keys = zk.take(1 + sum(degrees), pad_bank.get(MASK_BANK, ADVICE))
-    pads = {}
-    for j in range(spec.num_tables):
-        if j not in public:
-            pads[j] = zk.take(1, pad_bank.get(j, ADVICE))[0]
+    padded = [j for j in range(spec.num_tables) if j not in public]
+    pads = dict(zip(padded, zk.take_each([pad_bank.get(j, ADVICE) for j in padded])))
     transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
     rho = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / p^2: a false sum survives one rho
     if 2 * d > DEFAULT_DEGREE:
@@ -187,10 +185,11 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     point, claim = _rounds(proof, claimed_h.const + rho * proof.mask_sum, transcript, where)
     transcript.absorb_exts(LABEL_FINAL, proof.final_values)
     z = vanishing(point)
+    minus_z = -z
     values = []
     for j, fh in enumerate(proof.final_values):
-        values.append(Hidden._raw(fh, ((pads[j], -z),)) if j in pads and (z.c0 or z.c1) else
-                      Hidden(fh, ((pads[j], -z),)) if j in pads else fh)
+        values.append(Hidden._raw(fh, ((pads[j], minus_z),)) if j in pads and (z.c0 or z.c1) else
+                      Hidden(fh, ((pads[j], minus_z),)) if j in pads else fh)
     got = end_check_form(spec.combine(proof.final_values), rho, g_keys, point, degrees, hidden_part, n)
     zk.require_equal(got, claim,
                      where=f"{where}.final", error=FinalEvaluationMismatch)

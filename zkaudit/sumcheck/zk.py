@@ -104,6 +104,25 @@ class ZkSession:
         cur.used += count
         return keys
 
+    def take_each(self, banks) -> list[tuple[str, int]]:
+        """[take(1, b)[0] for b in banks]: one element from each named bank,
+        in order. Each bank's cursor advances alone, so when every bank holds
+        enough this is one `take` per bank (the same keys: a sum-check's pads,
+        one per table); otherwise element by element, so that an overrun is
+        raised exactly where the single takes raise it."""
+        counts: dict[str, int] = {}
+        for b in banks:
+            counts[b] = counts.get(b, 0) + 1
+        for b, n in counts.items():
+            cur = self.cursors.get(b)
+            if cur is None or cur.used + n > cur.size:
+                return [self.take(1, b)[0] for b in banks]
+        if len(counts) == 1:
+            ((b, n),) = counts.items()
+            return self.take(n, b)
+        runs = {b: iter(self.take(n, b)) for b, n in counts.items()}
+        return [next(runs[b]) for b in banks]
+
     def receive(self, sent: Fp2, bank: str = ADVICE) -> Hidden:
         """The value a protocol sent padded (`ZkProver.pad`): sent - m."""
         (key,) = self.take(1, bank)
