@@ -317,7 +317,8 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
     # A table's columns at a segment point depend on the table's values and
     # the point, which is fixed by (tree, cut): equal tables (one shared
     # object: a recurrent model's sigmoid per step, 960 segments in
-    # vitals_gru) in one tree at one size are evaluated once.
+    # vitals_gru; equal range specs, one per Requantize system) in one tree
+    # at one size are evaluated once.
     table_evals: dict = {}
     # The row indicator at a lookup's segment point, likewise, by (rows, tree, cut).
     indicators: dict = {}
@@ -341,7 +342,8 @@ def leaf_sums(instance, ends, column_values, multiplicity_values, alpha, beta):
             p_sums[tree].add_ints(ind, s0, s1)
         else:
             tbl = instance.tables[s.index]
-            key = (id(tbl), tree, cut)
+            # a TableSpec is a value (frozen): equal specs share, not only one object
+            key = (tbl if type(tbl) is TableSpec else id(tbl), tree, cut)
             vals = table_evals.get(key)
             if vals is None:
                 vals = table_evals[key] = tbl.evaluate_columns(point[cut:])

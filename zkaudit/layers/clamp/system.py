@@ -105,6 +105,9 @@ class Channel:
 # System structure (`System._structure`) -> its relations' expansion (`System._expansion`).
 _EXPANSIONS: dict[tuple, tuple] = {}
 
+# (padded rows, limb widths) -> the limbs' LookupInstance (`System.instance`).
+_INSTANCES: dict[tuple, LookupInstance] = {}
+
 # A term: (integer coefficient, column keys); a key is a public/tensor/advice name or "q:<quantity name>".
 Term = tuple[int, tuple[str, ...]]
 
@@ -248,6 +251,18 @@ class System:
         return [(n, w) for q in self.quantities for n, w in zip(q.limb_names, q.widths)]
 
     def instance(self) -> LookupInstance:
+        """The limbs' lookup, shared by every system of one padded size and
+        limb widths (all of it is immutable values)."""
+        rows = 1 << sum((d - 1).bit_length() for d in self.shape)
+        key = (rows, tuple(w for _, w in self.limb_list()))
+        cached = _INSTANCES.get(key)
+        if cached is None:
+            if len(_INSTANCES) >= 1024:
+                _INSTANCES.clear()
+            cached = _INSTANCES[key] = self.instance_reference()
+        return cached
+
+    def instance_reference(self) -> LookupInstance:
         ws = self.widths()
         rows = 1 << sum((d - 1).bit_length() for d in self.shape)
         tables = tuple(TableSpec.range(w) for w in ws)
