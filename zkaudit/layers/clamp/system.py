@@ -180,23 +180,21 @@ class System:
             a0, a1 = powers[-1]
             powers.append(((a0 * g0 + W * a1 * g1) % P, (a0 * g1 + a1 * g0) % P))
         term = ProductTerm.trusted
-        terms = []
-        for i, c, idx in expansion:
-            a0, a1 = powers[i]
-            terms.append(term(_fp2(a0 * c % P, a1 * c % P), idx))
-        return SumOfProducts(num_cols, tuple(terms))
+        return SumOfProducts(num_cols, tuple([term(_fp2(powers[i][0] * c % P, powers[i][1] * c % P), idx)
+                                              for i, c, idx in expansion]))
 
     def _structure(self) -> tuple:
         """The system with its names replaced by column positions (quantity
         keys "q:<name>" by their position among the quantities): equal for
         two systems exactly when their expansions are."""
         cols = self.columns()
-        pos = {c: i for i, c in enumerate(cols)}
-        qpos: dict[str, int] = {}
-        for j, q in enumerate(self.quantities):
-            qpos.setdefault(f"q:{q.name}", -1 - j)  # the first of a name, as `_expand` finds it
-        rels = tuple(tuple((coeff, tuple(qpos[k] if k.startswith("q:") else pos[k] for k in keys))
-                           for coeff, keys in rel) for rel in self.all_relations())
+        # one lookup table for every key: columns by position, quantity keys
+        # "q:<name>" by -1 - index (never a column's, as `_expand` reads them)
+        pos = {c: i for i, c in enumerate(cols) if not c.startswith("q:")}
+        for j in range(len(self.quantities) - 1, -1, -1):  # the first of a name wins, as `_expand` finds it
+            pos[f"q:{self.quantities[j].name}"] = -1 - j
+        at = pos.__getitem__
+        rels = tuple(tuple((coeff, tuple(map(at, keys))) for coeff, keys in rel) for rel in self.all_relations())
         quantities = tuple((q.bits, q.signed, q.limb_bits) for q in self.quantities)
         return len(cols), len(self.public), len(self.tensors), len(self.advice), len(self.bits), quantities, rels
 
