@@ -42,3 +42,20 @@ def test_quantity_widths_and_names():
             names.append("x")  # a caller's list is its own
             assert len(q.limb_names) == len(widths)
             assert q == Quantity(f"n{bits}", bits, limb_bits=limb_bits) and hash(q) == hash(Quantity(f"n{bits}", bits, limb_bits=limb_bits))
+
+
+def test_public_evals_is_public_eval():
+    import random
+
+    from zkaudit.field.constants import P
+    from zkaudit.field.scalar import Fp2
+    from zkaudit.layers.clamp.system import IND
+    from zkaudit.layers.tensor import num_vars
+
+    rng = random.Random(4)
+    for s in _systems():
+        keys = [IND, *s.public]
+        n = num_vars(s.shape)
+        for point in ([Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(n)], [Fp2(rng.randrange(2)) for _ in range(n)]):
+            assert s.public_evals(keys, point) == [s.public_eval(k, point) for k in keys]
+            assert s.public_evals(keys[::-1], point) == [s.public_eval(k, point) for k in keys[::-1]]

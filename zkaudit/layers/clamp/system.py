@@ -298,6 +298,20 @@ class System:
             return embed(np.ones(self.shape, dtype=np.int64))
         return embed(broadcast(self.public[key], self.shape))
 
+    def public_evals(self, keys, point) -> list[Fp2]:
+        """[public_eval(key, point) for key in keys], with the real-entry
+        indicator (I, and the factor of every one-value table) evaluated
+        once, not per key."""
+        out, ind = [], None
+        for key in keys:
+            if key == IND or len(self.public[key].values) == 1:
+                if ind is None:
+                    ind = real_indicator(self.shape, point)
+                out.append(ind if key == IND else Fp2(self.public[key].values[0] % P) * ind)
+            else:
+                out.append(self.public_eval(key, point))
+        return out
+
     def public_eval(self, key: str, point) -> Fp2:
         if key == IND:
             return real_indicator(self.shape, point)

@@ -70,8 +70,8 @@ def verify_system(system: System, proof: SystemProof, transcript: Transcript, *,
     expected = eq_eval(r, s)
     if values[EQ] != expected:
         raise PublicTableMismatch("eq value is not eq(r, s)", where=where, expected=expected, got=values[EQ])
-    for key in [IND, *system.public]:
-        expected = system.public_eval(key, s)
+    keys = [IND, *system.public]
+    for key, expected in zip(keys, system.public_evals(keys, s)):
         if values[key] != expected:
             raise PublicTableMismatch(f"public table {key} has the wrong value", where=where, expected=expected,
                                       got=values[key])
