@@ -40,3 +40,26 @@ def test_take_each_overrun_is_rejected():
     s = ZkSession({"advice": 2})
     with pytest.raises(BankOverrun):
         s.take_each(["advice"] * 3)
+
+
+def _receive_outcome(many, size, used, values):
+    s = ZkSession({"advice": size})
+    s.take(used, "advice")
+    try:
+        got = s.receive_many(values) if many else [s.receive(v) for v in values]
+    except BankOverrun as exc:
+        return ("raised", str(exc), s.banks_used())
+    return ([(h.const, h.terms) for h in got], s.banks_used())
+
+
+def test_receive_many_is_receive():
+    from zkaudit.field.constants import P
+    from zkaudit.field.scalar import Fp, Fp2
+
+    rng = random.Random(8)
+    for _ in range(200):
+        size = rng.randrange(0, 12)
+        used = rng.randrange(0, size + 1)
+        values = [rng.choice((Fp2(rng.randrange(P), rng.randrange(P)), Fp2(0), Fp(rng.randrange(P)), 3))
+                  for _ in range(rng.randrange(0, 8))]
+        assert _receive_outcome(True, size, used, values) == _receive_outcome(False, size, used, values)

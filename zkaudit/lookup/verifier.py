@@ -205,8 +205,12 @@ def _verify_zk(instance: LookupInstance, proof: LookupProof, transcript: Transcr
     point, vp, vq = _verify_tree(-1, None, proof.root_layers, transcript, hidden_root=(Fp2(0), hidden_q))
     root_tree_leaves_check(zk, point, vp, vq, hidden, size)
     ends = _verify_joint(hidden, proof.joint_layers, instance.layout()[0], transcript)
-    cols = [tuple(zk.receive(v) for v in vals) for vals in proof.column_values]
-    mults = [zk.receive(v) for v in proof.multiplicity_values]
+    flat = zk.receive_many([v for vals in proof.column_values for v in vals])  # in order: lookup by lookup
+    cols, at = [], 0
+    for vals in proof.column_values:
+        cols.append(tuple(flat[at : at + len(vals)]))
+        at += len(vals)
+    mults = zk.receive_many(proof.multiplicity_values)
     transcript.absorb_exts(
         LABEL_LEAVES, [v for vals in proof.column_values for v in vals] + list(proof.multiplicity_values)
     )

@@ -131,6 +131,19 @@ class ZkSession:
             return Hidden._raw(sent, ((key, _MINUS_ONE),))
         return Hidden(sent, ((key, _MINUS_ONE),))
 
+    def receive_many(self, sent, bank: str = ADVICE) -> list[Hidden]:
+        """[receive(v, bank) for v in sent]: one take for all when the bank
+        holds enough (the same consecutive keys), else one by one, so that an
+        overrun is raised where `receive` raises it."""
+        sent = list(sent)
+        cur = self.cursors.get(bank)
+        if cur is None or cur.used + len(sent) > cur.size:
+            return [self.receive(v, bank) for v in sent]
+        keys = self.take(len(sent), bank)
+        raw, minus_one = Hidden._raw, _MINUS_ONE
+        return [raw(v, ((key, minus_one),)) if type(v) is Fp2 else Hidden(v, ((key, minus_one),))
+                for v, key in zip(sent, keys)]
+
     def require_equal(self, got, expected, *, where: str, error=DeferredCheckFailed) -> None:
         """got == expected: checked now when both are public, else deferred
         to the bank opening (see the module docstring)."""
