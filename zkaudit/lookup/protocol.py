@@ -44,7 +44,7 @@ import struct
 from dataclasses import dataclass, field
 
 from zkaudit.field.constants import EXT_BITS, P, W
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.lookup.tables import TableSpec
 from zkaudit.sumcheck.claim import SumOfProducts
 from zkaudit.transcript import Transcript
@@ -273,23 +273,36 @@ def root_tree_leaves_check(zk, point, vp, vq, hidden_roots, size: int) -> None:
 def _segment_selector(ends):
     """selector(tree, depth, prefix) = eq(prefix, point[:depth]) (MSB first)
     with point = ends[tree][0], memoized per tree along the prefix: a tree's
-    hundreds of segments share their leading bits."""
+    hundreds of segments share their leading bits. A miss climbs to its
+    nearest memoized ancestor and multiplies back down on plain ints
+    (prefix bit 1: r, bit 0: 1 - r), memoizing each level."""
     one = Fp2(1)
-    complements = {}
     memo: dict = {}
 
     def selector(tree: int, depth: int, prefix: int) -> Fp2:
         if depth == 0:
             return one
-        key = (tree, depth, prefix)
-        v = memo.get(key)
-        if v is None:
-            point = ends[tree][0]
-            comp = complements.get(tree)
-            if comp is None:
-                comp = complements[tree] = [one - r for r in point]
-            bit = point[depth - 1] if prefix & 1 else comp[depth - 1]
-            v = memo[key] = selector(tree, depth - 1, prefix >> 1) * bit
+        v = memo.get((tree, depth, prefix))
+        if v is not None:
+            return v
+        missing = []
+        d, pfx = depth, prefix
+        while d > 0:
+            key = (tree, d, pfx)
+            v = memo.get(key)
+            if v is not None:
+                break
+            missing.append((key, d, pfx))
+            d, pfx = d - 1, pfx >> 1
+        else:
+            v = one
+        a0, a1 = v.c0, v.c1
+        point = ends[tree][0]
+        for key, d, pfx in reversed(missing):
+            r = point[d - 1]
+            b0, b1 = (r.c0, r.c1) if pfx & 1 else ((1 - r.c0) % P, -r.c1 % P)
+            a0, a1 = (a0 * b0 + W * a1 * b1) % P, (a0 * b1 + a1 * b0) % P
+            v = memo[key] = _fp2(a0, a1)
         return v
 
     return selector
