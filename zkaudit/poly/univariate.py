@@ -32,14 +32,54 @@ def _inv_denominators(degree: int) -> tuple[int, ...]:
 def evaluate_from_evals(evals: Sequence[Fp2], r: Fp2) -> Fp2:
     """g(r) from g(0..d). When r is one of the nodes, returns that value.
 
-    With prefix/suffix products of (r - j) this is O(d) extension products,
-    done on plain ints (the verifier calls it once per round)."""
+    Degrees 2 and 3 (most rounds) by fixed forward-difference formulas and
+    Horner (`_small_degree`); others by Lagrange with prefix/suffix products
+    of (r - j): O(d) extension products. All on plain ints (the verifier
+    calls it once per round); `evaluate_from_evals_reference` is Lagrange
+    at every degree, tested equal."""
     degree = len(evals) - 1
     if degree < 0 or degree > MAX_DEGREE:
         raise ValueError(f"degree {degree} outside 0..{MAX_DEGREE}")
     r0, r1 = r.c0, r.c1
     if r1 == 0 and r0 <= degree:
         return evals[r0]
+    if degree == 3 or degree == 2:  # most rounds (degree-3 zero-checks, products of two)
+        return _small_degree(evals, r0, r1)
+    return _lagrange(evals, degree, r0, r1)
+
+
+_INV2 = pow(2, P - 2, P)
+_INV6 = pow(6, P - 2, P)
+
+
+def _small_degree(evals: Sequence[Fp2], r0: int, r1: int) -> Fp2:
+    """Degree 2 or 3: g's monomial coefficients from Newton's forward
+    differences (fixed small integer combinations over 2 or 6), then
+    Horner at r, on plain ints. Tested against `evaluate_from_evals_reference`.
+        d = 3: c3 = (-e0 + 3e1 - 3e2 + e3)/6,  c2 = (2e0 - 5e1 + 4e2 - e3)/2,
+               c1 = (-11e0 + 18e1 - 9e2 + 2e3)/6
+        d = 2: c2 = (e0 - 2e1 + e2)/2,  c1 = (-3e0 + 4e1 - e2)/2"""
+    w1 = W * r1
+    if len(evals) == 4:
+        e0, e1, e2, e3 = evals
+        x, y, z, w = e0.c0, e1.c0, e2.c0, e3.c0
+        u, v, t, q = e0.c1, e1.c1, e2.c1, e3.c1
+        a0, a1 = (-x + 3 * y - 3 * z + w) * _INV6 % P, (-u + 3 * v - 3 * t + q) * _INV6 % P
+        k0, k1 = (2 * x - 5 * y + 4 * z - w) * _INV2, (2 * u - 5 * v + 4 * t - q) * _INV2
+        a0, a1 = (a0 * r0 + a1 * w1 + k0) % P, (a0 * r1 + a1 * r0 + k1) % P
+        k0, k1 = (-11 * x + 18 * y - 9 * z + 2 * w) * _INV6, (-11 * u + 18 * v - 9 * t + 2 * q) * _INV6
+    else:
+        e0, e1, e2 = evals
+        x, y, z = e0.c0, e1.c0, e2.c0
+        u, v, t = e0.c1, e1.c1, e2.c1
+        a0, a1 = (x - 2 * y + z) * _INV2 % P, (u - 2 * v + t) * _INV2 % P
+        k0, k1 = (-3 * x + 4 * y - z) * _INV2, (-3 * u + 4 * v - t) * _INV2
+    a0, a1 = (a0 * r0 + a1 * w1 + k0) % P, (a0 * r1 + a1 * r0 + k1) % P
+    return _fp2((a0 * r0 + a1 * w1 + x) % P, (a0 * r1 + a1 * r0 + u) % P)
+
+
+def _lagrange(evals: Sequence[Fp2], degree: int, r0: int, r1: int) -> Fp2:
+    """g(r) by Lagrange's formula (`evaluate_from_evals_reference`'s body)."""
     # prefix[i] = prod_{j < i} (r - j), suffix[i] = prod_{j >= i} (r - j)
     prefix = [(1, 0)]
     for j in range(degree):
@@ -62,6 +102,17 @@ def evaluate_from_evals(evals: Sequence[Fp2], r: Fp2) -> Fp2:
         t0 += e0 * l0 + W * e1 * l1
         t1 += e0 * l1 + e1 * l0
     return _fp2(t0 % P, t1 % P)
+
+
+def evaluate_from_evals_reference(evals: Sequence[Fp2], r: Fp2) -> Fp2:
+    """`evaluate_from_evals` by Lagrange's formula at every degree."""
+    degree = len(evals) - 1
+    if degree < 0 or degree > MAX_DEGREE:
+        raise ValueError(f"degree {degree} outside 0..{MAX_DEGREE}")
+    r0, r1 = r.c0, r.c1
+    if r1 == 0 and r0 <= degree:
+        return evals[r0]
+    return _lagrange(evals, degree, r0, r1)
 
 
 def interpolate(evals: Sequence[Fp2]) -> list[Fp2]:
