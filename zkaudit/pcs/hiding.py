@@ -220,10 +220,7 @@ class LinearClaim:
         on advice are built this way by the thousand (`statements.inference.zk.
         linear_claim`); tests check it equals the normalising constructor."""
         out = object.__new__(cls)
-        object.__setattr__(out, "evals", evals)
-        object.__setattr__(out, "entries", entries)
-        object.__setattr__(out, "value", value)
-        object.__setattr__(out, "block", None)
+        out.__dict__.update(evals=evals, entries=entries, value=value, block=None)  # frozen: no __setattr__
         return out
 
     @property
