@@ -273,36 +273,28 @@ def root_tree_leaves_check(zk, point, vp, vq, hidden_roots, size: int) -> None:
 def _segment_selector(ends):
     """selector(tree, depth, prefix) = eq(prefix, point[:depth]) (MSB first)
     with point = ends[tree][0], memoized per tree along the prefix: a tree's
-    hundreds of segments share their leading bits. A miss climbs to its
-    nearest memoized ancestor and multiplies back down on plain ints
-    (prefix bit 1: r, bit 0: 1 - r), memoizing each level."""
+    hundreds of segments share their leading bits. One product per level
+    on plain ints, with each coordinate's factors (1 - r, r) as int pairs
+    made once per tree."""
     one = Fp2(1)
+    factors: dict = {}  # tree -> per coordinate ((1 - r) pair, r pair)
     memo: dict = {}
 
     def selector(tree: int, depth: int, prefix: int) -> Fp2:
         if depth == 0:
             return one
-        v = memo.get((tree, depth, prefix))
-        if v is not None:
-            return v
-        missing = []
-        d, pfx = depth, prefix
-        while d > 0:
-            key = (tree, d, pfx)
-            v = memo.get(key)
-            if v is not None:
-                break
-            missing.append((key, d, pfx))
-            d, pfx = d - 1, pfx >> 1
-        else:
-            v = one
-        a0, a1 = v.c0, v.c1
-        point = ends[tree][0]
-        for key, d, pfx in reversed(missing):
-            r = point[d - 1]
-            b0, b1 = (r.c0, r.c1) if pfx & 1 else ((1 - r.c0) % P, -r.c1 % P)
-            a0, a1 = (a0 * b0 + W * a1 * b1) % P, (a0 * b1 + a1 * b0) % P
-            v = memo[key] = _fp2(a0, a1)
+        key = (tree, depth, prefix)
+        v = memo.get(key)
+        if v is None:
+            f = factors.get(tree)
+            if f is None:
+                f = factors[tree] = [(((1 - r.c0) % P, -r.c1 % P), (r.c0, r.c1)) for r in ends[tree][0]]
+            b0, b1 = f[depth - 1][prefix & 1]
+            up = memo.get((tree, depth - 1, prefix >> 1)) if depth > 1 else one
+            if up is None:
+                up = selector(tree, depth - 1, prefix >> 1)
+            a0, a1 = up.c0, up.c1
+            v = memo[key] = _fp2((a0 * b0 + W * a1 * b1) % P, (a0 * b1 + a1 * b0) % P)
         return v
 
     return selector
