@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from zkaudit.field import Fp2, vec
-from zkaudit.pcs import Claim, column_check, hiding, hiding_groups
+from zkaudit.pcs import Claim, column_check, column_check_prover, hiding, hiding_groups
 from zkaudit.pcs.errors import EvaluationMismatch, PcsRejected
 from zkaudit.pcs.params import PcsParams
 from zkaudit.poly.mle import eq_eval, eq_table, evaluate, point_array
@@ -56,7 +56,7 @@ def test_values_split_into_direct_part_and_the_column_vector(sizes, log_cols, nu
                    plan.direct(row))
     lhs = vec.inner(lam_pows, diff)
     flat, coeffs, groups = _flat_terms(layout, len(sizes), claims, power_list, l)
-    v = hiding.column_vector(flat, groups, coeffs, lam_pows, layout.cols)
+    v = column_check_prover.column_vector(flat, groups, coeffs, lam_pows, layout.cols)
     assert vec.inner(row, v) == lhs
     # V~(sigma) from the verifier's arrays, O(n) per term, = the MLE of the prover's V
     sigma = [_ext(rng) for _ in range(layout.log_cols)]
@@ -168,9 +168,9 @@ def test_column_vector_kernel_numpy_and_reference_agree(sizes, log_cols, num_cla
     power_list = [_ext(rng) for _ in claims]
     flat, coeffs, groups = _flat_terms(layout, len(sizes), claims, power_list, l)
     lam_pows = column_check.ext_powers(_ext(rng), len(groups))
-    want = hiding.column_vector_reference(flat, groups, coeffs, lam_pows, layout.cols)
-    assert np.array_equal(hiding.column_vector(flat, groups, coeffs, lam_pows, layout.cols), want)
-    eq_at, scaled = hiding._column_terms(flat, groups, coeffs, lam_pows)
+    want = column_check_prover.column_vector_reference(flat, groups, coeffs, lam_pows, layout.cols)
+    assert np.array_equal(column_check_prover.column_vector(flat, groups, coeffs, lam_pows, layout.cols), want)
+    eq_at, scaled = column_check_prover._column_terms(flat, groups, coeffs, lam_pows)
     if not eq_at:
         return
     starts, logs, pts = k.block_points([flat[i].col_point for i in eq_at], layout.log_cols)

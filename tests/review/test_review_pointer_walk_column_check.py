@@ -41,7 +41,7 @@ from zkaudit.layers.pointer_walk.verifier import LABEL_LEVEL, PointerWalkLayout
 from zkaudit.layers.stream import ProofReader
 from zkaudit.layers.tensor import embed, padded_shape
 from zkaudit.lookup.committed_table import CommittedTableInstance
-from zkaudit.pcs import column_check, hiding, protocol
+from zkaudit.pcs import column_check, column_check_prover, hiding, protocol
 from zkaudit.pcs.errors import EvaluationMismatch, PcsRejected
 from zkaudit.pcs.hiding import LinearClaim, WeightedClaim
 from zkaudit.pcs.params import PcsParams
@@ -500,7 +500,7 @@ def forged_opening(data, claims, *, group: int, column: str, finals: str = "tabl
     from zkaudit.pcs import open as pcs_open
     from zkaudit.pcs.pair_sumcheck import _as_ext
 
-    real_pairs, real_column = hiding.prove_pairs, hiding.prove_column_check
+    real_pairs, real_column = hiding.prove_pairs, column_check_prover.prove_column_check
     state: dict = {}
 
     def pairs(tables, coeffs, transcript, *, claimed_sum):
@@ -548,7 +548,7 @@ def forged_opening(data, claims, *, group: int, column: str, finals: str = "tabl
         lam = transcript.challenge_ext(column_check.LABEL_LAMBDA)
         powers = column_check.ext_powers(lam, len(groups))
         m = data_row.shape[0]
-        v = hiding.column_vector(flat, groups, coeffs, powers, m)
+        v = column_check_prover.column_vector(flat, groups, coeffs, powers, m)
         honest = vec.inner(data_row, v)
         rho_eq = eq_table(point_array(state["rho"]))
         delta = state["e"] * Fp2(int(rho_eq[state["y0"], 0]), int(rho_eq[state["y0"], 1]))
@@ -587,12 +587,12 @@ def forged_opening(data, claims, *, group: int, column: str, finals: str = "tabl
         return combine_rows(np.ascontiguousarray(data.matrix[:D]), rho_eq)
 
     state["u_eval"] = u_eval_at
-    hiding.prove_pairs, hiding.prove_column_check = pairs, column_prover
+    hiding.prove_pairs, column_check_prover.prove_column_check = pairs, column_prover
     try:
         transcript = _pcs_transcript(data.commitment)
         return pcs_open(data, claims, transcript)
     finally:
-        hiding.prove_pairs, hiding.prove_column_check = real_pairs, real_column
+        hiding.prove_pairs, column_check_prover.prove_column_check = real_pairs, real_column
 
 
 def _pcs_verify(com, claims, proof):
@@ -692,7 +692,7 @@ def test_mixed_claims_take_the_reference_plan_and_verify_with_the_column_check()
                 coeffs.append(g * t.coeff)
         groups = hiding.row_groups(flat)
         lam_pows = column_check.ext_powers(_rand_ext(rng), len(groups))
-        v = hiding.column_vector(flat, groups, coeffs, lam_pows, data.layout.cols)
+        v = column_check_prover.column_vector(flat, groups, coeffs, lam_pows, data.layout.cols)
         row = vec.ext_random(data.layout.cols, rng)
         sigma = [_rand_ext(rng) for _ in range(data.layout.log_cols)]
         for plan in (ref,) if fast is None else (ref, fast):

@@ -33,7 +33,7 @@ Modules: `ntt` (+ `ntt_kernels`, `ntt_reference`), `merkle`
 (+ `merkle_reference`), `layout` (where tables sit in the matrix), `params`
 (soundness and shape), `protocol` (the opening, step by step), `claim`,
 `proof` (wire types), `prover`, `verifier`, `errors`, `kernels`; hiding:
-`hiding`, `hiding_code` (its encoder), `hiding_verifier`, `hiding_groups`, `column_check` (the evaluation
+`hiding`, `hiding_code` (its encoder), `hiding_verifier`, `hiding_groups`, `column_check` (+ `column_check_prover`; the evaluation
 row against the groups' values by one sum-check), `pair_sumcheck` (the batching sum-check's
 serial prover, byte-identical to the generic one).
 """
