@@ -23,10 +23,11 @@ from zkaudit.layers.gather_rows import prover, verifier
 from zkaudit.layers.stream import ProofReader
 from zkaudit.layers.tensor import embed
 
-_spec = importlib.util.spec_from_file_location("_clamp_helpers", pathlib.Path(__file__).with_name("test_clamp.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-_t, discharge = _helpers._t, _helpers.discharge
+_spec = importlib.util.spec_from_file_location("_advice_harness",
+                                               pathlib.Path(__file__).with_name("advice_layer_harness.py"))
+_harness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_harness)
+_t, discharge = _harness._t, _harness.discharge
 
 NODE = Node.make("g", "GatherRows", ["T", "I"], "Y")
 
@@ -42,36 +43,11 @@ def _case(rows, cols, count, seed=0, lo=-50, hi=50):
 
 
 def _run(specs, env, advice=None, tamper=None):
-    """Prove with `advice` (default honest) and tables that `tamper` may edit
-    after embedding (padding the prover controls); verify; return the
-    verifier's claims and the tables, or the rejection's class name."""
-    advice = prover._advice(NODE, specs, env) if advice is None else advice
-    tables = {k: embed(np.asarray(v)) for k, v in {**env, **advice}.items()}
-    if tamper is not None:
-        tamper(tables)
-    out: list[bytes] = []
-    honest_check = verifier.check_equal
-    verifier.check_equal = lambda *a, **k: None  # the prover's own checks: a cheating prover skips them
-    try:
-        pclaims = prover._handler(NODE, specs, None, tables, _t(), out)
-    finally:
-        verifier.check_equal = honest_check
-    reader = ProofReader(b"".join(out))
-    try:
-        vclaims = verifier._handler(NODE, specs, None, reader, _t())
-        reader.finish()
-    except ProofRejected as exc:
-        return type(exc).__name__, tables
-    assert pclaims == vclaims
-    return vclaims, tables
+    return _harness.run(prover, verifier, NODE, specs, env, advice, tamper)
 
 
 def _rejected(specs, env, advice=None, tamper=None):
-    claims, tables = _run(specs, env, advice, tamper)
-    if isinstance(claims, str):
-        return claims
-    bad = discharge(claims, tables)
-    return f"opening:{bad}" if bad else None
+    return _harness.rejected(prover, verifier, NODE, specs, env, advice, tamper)
 
 
 @pytest.mark.parametrize("rows,cols,count", [(5, 3, 7), (16, 4, 8), (1, 1, 1), (37, 6, 3), (9, 1, 12), (3, 5, 1)])

@@ -21,10 +21,11 @@ from zkaudit.layers.pointer_walk import prover, verifier
 from zkaudit.layers.stream import ProofReader
 from zkaudit.layers.tensor import embed
 
-_spec = importlib.util.spec_from_file_location("_clamp_helpers", pathlib.Path(__file__).with_name("test_clamp.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-_t, discharge = _helpers._t, _helpers.discharge
+_spec = importlib.util.spec_from_file_location("_advice_harness",
+                                               pathlib.Path(__file__).with_name("advice_layer_harness.py"))
+_harness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_harness)
+_t, discharge = _harness._t, _harness.discharge
 
 
 def _node(steps):
@@ -56,38 +57,12 @@ def _case(rows, count, steps, seed=0):
 
 
 def _run(steps, specs, env, advice=None, tamper=None, verify_steps=None):
-    """Prove with `advice` (default honest) and tables that `tamper` may edit
-    after embedding (padding the prover controls); verify (for a node of
-    `verify_steps` steps when given); return the verifier's claims and the
-    tables, or the rejection's class name."""
-    node = _node(steps)
-    advice = prover._advice(node, specs, env) if advice is None else advice
-    tables = {k: embed(np.asarray(v)) for k, v in {**env, **advice}.items()}
-    if tamper is not None:
-        tamper(tables)
-    out: list[bytes] = []
-    honest_check = verifier.check_equal
-    verifier.check_equal = lambda *a, **k: None  # the prover's own checks: a cheating prover skips them
-    try:
-        pclaims = prover._handler(node, specs, None, tables, _t(), out)
-    finally:
-        verifier.check_equal = honest_check
-    reader = ProofReader(b"".join(out))
-    try:
-        vclaims = verifier._handler(_node(verify_steps or steps), specs, None, reader, _t())
-        reader.finish()
-    except ProofRejected as exc:
-        return type(exc).__name__, tables
-    assert pclaims == vclaims
-    return vclaims, tables
+    return _harness.run(prover, verifier, _node(steps), specs, env, advice, tamper,
+                        verify_node=_node(verify_steps) if verify_steps else None)
 
 
 def _rejected(steps, specs, env, advice=None, tamper=None):
-    claims, tables = _run(steps, specs, env, advice, tamper)
-    if isinstance(claims, str):
-        return claims
-    bad = discharge(claims, tables)
-    return f"opening:{bad}" if bad else None
+    return _harness.rejected(prover, verifier, _node(steps), specs, env, advice, tamper)
 
 
 @pytest.mark.parametrize("rows,count,steps", [(37, 5, 6), (16, 8, 4), (1, 1, 1), (9, 3, 1), (5, 12, 3),
