@@ -6,7 +6,8 @@ plain ones (--no-zero-knowledge) with the ratios. Prints figures; asserts nothin
     python benchmarks/inference_bench.py [--models clinical_mlp,wide_mlp,digits_cnn] [--batch 32]
 
 Each model: compile (with calibration.npy), then prove/verify one input and a
-batch of --batch inputs (the first rows of calibration.npy). The first prove
+batch of --batch inputs (the first rows of calibration.npy; models that take
+no batch, the recurrent and tree ones, prove one input there too). The first prove
 in the process is cold (numba loads or compiles its kernels) and reported
 apart; the warm figure is the best of --runs after it.
 """
@@ -43,6 +44,7 @@ def measure(model: str, batch: int, runs: int) -> dict:
     from zkaudit.circuit.inputs import parse_inputs
     from zkaudit.api import weight_commitment_file
     from zkaudit.onnx import compile_model
+    from zkaudit.statements.inference.batch import BatchUnsupported, widen
     from zkaudit.statements.inference.commitment import COMMITMENT_FILE
     from zkaudit.statements.inference.prover import prove
     from zkaudit.statements.verify import verify_proof
@@ -61,7 +63,12 @@ def measure(model: str, batch: int, runs: int) -> dict:
         commitment = (out / COMMITMENT_FILE).read_bytes()
         name = circuit.inputs[0].name
         rows = np.load(src / "calibration.npy")[:batch]
-        samples = parse_inputs({"inputs": {name: rows.tolist()}}, circuit).samples
+        key = "inputs_int" if "inputs_int" in json.loads((src / "input.json").read_text()) else "inputs"
+        samples = parse_inputs({key: {name: rows.tolist()}}, circuit).samples
+        try:
+            widen(circuit, len(samples))
+        except BatchUnsupported:  # a recurrent or tree model: one input per proof
+            samples = samples[:1]
         res = {"model": model, "compile_s": compile_s, "n": len(samples)}
 
         t = time.perf_counter()
@@ -107,7 +114,7 @@ def main() -> None:
         return
     print("zero-knowledge proofs; in brackets the ratio to the plain (--no-zero-knowledge) proof")
     print(f"{'model':<14} {'compile':>8} {'cold':>7} | {'prove 1':>16} {'verify 1':>16} {'proof 1':>16} | "
-          f"{'prove N':>16} {'verify N':>16} {'proof N':>16} | {'RSS':>7}")
+          f"{'prove N':>16} {'verify N':>16} {'proof N':>16} {'N':>3} | {'RSS':>7}")
 
     def cell(r, label, key, unit):
         zk, plain = r[label][key], r[label + "_plain"][key]
@@ -120,8 +127,8 @@ def main() -> None:
               + " ".join(cell(r, "one", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
               + " | "
               + " ".join(cell(r, "batch", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
-              + f" | {r['peak_rss_mb']:5.0f}MB" + ("" if valid else "  INVALID"))
-    print(f"N = {results[0]['n'] if results else a.batch}; warm figures are the best of {a.runs}")
+              + f" {r['n']:>3} | {r['peak_rss_mb']:5.0f}MB" + ("" if valid else "  INVALID"))
+    print(f"N = --batch {a.batch} where the model takes a batch; warm figures are the best of {a.runs}")
 
 
 if __name__ == "__main__":

@@ -214,11 +214,10 @@ def test_tampered_mask_sum_rejected(case):
 def test_tampered_rows_rejected(case):
     _, c, data, claims = case
     proof = open(data, claims, _transcript(c))
-    for field in ("proximity_row", "evaluation_row"):
-        row = getattr(proof, field).copy()
-        row[-1, 0] = (int(row[-1, 0]) + 1) % P  # a pad coordinate
-        with pytest.raises(ProofRejected):
-            _verify(c, claims, _mutate(proof, **{field: row}))
+    row = proof.evaluation_row.copy()
+    row[-1, 0] = (int(row[-1, 0]) + 1) % P  # a pad coordinate
+    with pytest.raises(ProofRejected):
+        _verify(c, claims, _mutate(proof, evaluation_row=row))
 
 
 def test_tampered_column_salt_and_path_rejected(case):
@@ -261,14 +260,18 @@ def test_eval_row_inconsistent_with_columns_rejected(case):
 
 
 def test_positions_and_statement_bound(case):
+    """The opening sends no positions: its columns are at the transcript's,
+    one per distinct position in order; another count or order is refused."""
     _, c, data, claims = case
     proof = open(data, claims, _transcript(c))
     with pytest.raises(ProofRejected):
         _verify(c, claims, proof, tag="another statement")
-    pos = list(proof.positions)
-    pos[0] = pos[0] + 1 if pos[0] + 1 not in pos else pos[0] - 1
-    with pytest.raises((QueryPositionMismatch, MalformedOpening)):
-        _verify(c, claims, _mutate(proof, positions=tuple(sorted(pos))))
+    fewer = _mutate(proof, columns=proof.columns[:-1], salts=proof.salts[:-1])
+    with pytest.raises(ProofShapeError, match="one per query position"):
+        _verify(c, claims, fewer)
+    order = [1, 0] + list(range(2, proof.columns.shape[0]))
+    with pytest.raises(MerkleRootMismatch):
+        _verify(c, claims, _mutate(proof, columns=proof.columns[order], salts=proof.salts[order]))
 
 
 def test_plain_proof_is_not_a_hiding_proof(case):
@@ -310,12 +313,11 @@ def test_two_commitments_of_the_same_tables_differ_everywhere_randomness_reaches
     m, R = data.layout.cols, data.layout.num_rows
     assert not np.any(data.matrix[:, m:] == data2.matrix[:, m:])  # pads
     assert not np.any(data.matrix[R:] == data2.matrix[R:])  # blinding rows
-    assert not np.any(data.leaves[:, R + 4 :] == data2.leaves[:, R + 4 :])  # salts
+    assert not np.any(data.leaves[:, R + hiding.NUM_BLIND :] == data2.leaves[:, R + hiding.NUM_BLIND :])  # salts
     assert not np.any(data.leaves[:, :R] == data2.leaves[:, :R])  # every codeword symbol of every row
     claims2 = [Claim(i, cl.point, data2.masked_value(i, cl.point)) for i, cl in enumerate(claims)]
     p1, p2 = open(data, claims, _transcript(c)), open(data2, claims2, _transcript(c2))
     assert all(a.value != b.value for a, b in zip(claims, claims2))
-    assert not np.any(p1.proximity_row == p2.proximity_row)
     assert not np.any(p1.evaluation_row == p2.evaluation_row)
     assert p1.mask_sum != p2.mask_sum
 
@@ -323,12 +325,24 @@ def test_two_commitments_of_the_same_tables_differ_everywhere_randomness_reaches
 # ------------------------------------------------------- leakage attacks
 
 
-def _secret_entry_attack(proof, data_row_index: int, known_row: np.ndarray, log_m: int, log_blowup: int) -> int:
+def _positions_seen_by_the_verifier(c, claims, proof, params) -> list[int]:
+    """The opened columns' positions, as anyone who runs the verifier learns
+    them (a hiding opening does not send them)."""
+    t = _transcript(c)
+    seen = []
+    draw = t.challenge_indices
+    t.challenge_indices = lambda label, n, count: seen.append(draw(label, n, count)) or seen[-1]
+    verify(c, claims, proof, t, params)
+    return sorted(set(seen[-1]))
+
+
+def _secret_entry_attack(proof, position: int, data_row_index: int, known_row: np.ndarray, log_m: int,
+                         log_blowup: int) -> int:
     """(a) Everything of a committed row is known but its first entry x: one
-    opened column gives C[row, eta] = x + sum_{c >= 1} known[c] eta^c under
-    the plain code; solve for x."""
+    opened column (the first, at `position`) gives
+    C[row, eta] = x + sum_{c >= 1} known[c] eta^c under the plain code; solve for x."""
     log_n = log_m + log_blowup
-    j = proof.positions[0]
+    j = position
     eta = pow(root_of_unity(log_n), int(bit_reversal(log_n)[j]), P)
     rest = sum(int(known_row[c]) * pow(eta, c, P) for c in range(1, known_row.shape[0])) % P
     return (int(proof.columns[0, data_row_index]) - rest) % P
@@ -343,7 +357,8 @@ def test_attack_interpolate_committed_entry_from_an_opened_column():
         value = data.masked_value(0, pt) if params.hiding else poly.evaluate(table, pt)
         proof = open(data, [Claim(0, pt, value)], _transcript(c))
         m = data.layout.cols
-        guess = _secret_entry_attack(proof, 0, table[:m], data.layout.log_cols, data.params.log_blowup)
+        position = _positions_seen_by_the_verifier(c, [Claim(0, pt, value)], proof, params)[0]
+        guess = _secret_entry_attack(proof, position, 0, table[:m], data.layout.log_cols, data.params.log_blowup)
         assert (guess == int(table[0])) is should_work
 
 
@@ -383,14 +398,13 @@ def _replay_plain(c, claims, proof):
 
 
 def _replay_hiding(c, claims, proof, data):
+    """The verifier's row point rho of a hiding opening."""
     from zkaudit.sumcheck.verifier import verify as sc_verify
 
     t = _transcript(c)
     hiding.absorb_claims(t, c.digest(), claims)
     D = data.domain_rows
     l = (D - 1).bit_length()
-    alpha = protocol.proximity_coefficients(t, D)
-    t.absorb_vec(protocol.LABEL_PROXIMITY_ROW, proof.proximity_row)
     hiding.mask_points(t, l)
     t.absorb_ext(hiding.LABEL_MASK_SUM, proof.mask_sum)
     rho_m = t.challenge_ext(hiding.LABEL_MASK_RHO)
@@ -400,7 +414,7 @@ def _replay_hiding(c, claims, proof, data):
     pairs = hiding.group_coeffs(hiding.row_groups([term for _, term in flat]), coeffs)
     ev = sc_verify(proof.sumcheck, protocol.batched_value(powers, claims) + rho_m * proof.mask_sum, l,
                    hiding.batch_spec(pairs + [rho_m] * hiding.NUM_PAD_MASKS), t)
-    return alpha, list(ev.point)
+    return list(ev.point)
 
 
 def _solve_two_rows(u_prox, u_eval, a, e, col) -> Fp2:
@@ -414,8 +428,9 @@ def _solve_two_rows(u_prox, u_eval, a, e, col) -> Fp2:
 def test_attack_recover_committed_vector_from_row_combinations():
     """(b) A table in two rows: the plain opening's proximity and evaluation
     rows are two known combinations of them, a 2 x 2 system per column that
-    gives the whole table. Against the hiding opening the same solve (rows:
-    data and b_z) returns nothing of the table: b_r and b_z blind it."""
+    gives the whole table. The hiding opening reveals one combination,
+    eq(rho, .) M: an attacker who even knows every committed row but the
+    table's solves it for the table's row and gets nothing: b_z blinds it."""
     from zkaudit.poly.mle import eq_table, point_array
 
     rng = np.random.default_rng(22)
@@ -435,11 +450,18 @@ def test_attack_recover_committed_vector_from_row_combinations():
     ch, dh = commit([table], ZK)
     hclaims = [Claim(0, pt, dh.masked_value(0, pt))]
     hp = open(dh, hclaims, _transcript(ch))
-    alpha, rho = _replay_hiding(ch, hclaims, hp, dh)
-    a = [Fp2(int(x), int(y)) for x, y in alpha]
-    e = [Fp2(int(x), int(y)) for x, y in eq_table(point_array(rho))]
-    guess = [_solve_two_rows(hp.proximity_row, hp.evaluation_row, a, e, c_) for c_ in range(4)]
+    e = [Fp2(int(x), int(y)) for x, y in eq_table(point_array(_replay_hiding(ch, hclaims, hp, dh)))]
+    place, R = dh.layout.placements[0], dh.layout.num_rows
+    guess = []
+    for i in range(4):
+        col = place.col + i
+        others = sum((e[y] * Fp2(int(dh.matrix[y, col])) for y in range(R) if y != place.row), Fp2(0))
+        u = Fp2(int(hp.evaluation_row[col, 0]), int(hp.evaluation_row[col, 1]))
+        guess.append((u - others) * e[place.row].inverse())
     assert all(g != Fp2(int(x)) for g, x in zip(guess, table))
+    # the same solve with b_z's contribution known gives the table: the blinding row is all that hides it
+    b_z = sum((e[y] * Fp2(int(dh.matrix[y, place.col])) for y in range(R, R + hiding.NUM_BLIND)), Fp2(0))
+    assert guess[0] - b_z * e[place.row].inverse() == Fp2(int(table[0]))
     verify(ch, hclaims, hp, _transcript(ch), ZK)
 
 
@@ -501,8 +523,8 @@ def _revealed_hiding(tables, points, randomness: list[int], params, shape):
     out = [c.value for c in claims] + [proof.mask_sum]
     out += [e for r in proof.sumcheck.round_evals for e in r] + list(proof.sumcheck.final_values)
     out += [e for r in proof.column_sumcheck.round_evals for e in r] + list(proof.column_sumcheck.final_values)
-    return (flatten(out) + [int(x) for x in proof.proximity_row.reshape(-1)]
-            + [int(x) for x in proof.evaluation_row.reshape(-1)] + [int(x) for x in proof.columns.reshape(-1)])
+    return (flatten(out) + [int(x) for x in proof.evaluation_row.reshape(-1)]
+            + [int(x) for x in proof.columns.reshape(-1)])
 
 
 def _rank_setup(zero_masks=False):

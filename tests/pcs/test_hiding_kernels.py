@@ -289,7 +289,7 @@ def test_small_hiding_shape_is_the_smallest_proof_within_5_percent(num_vars):
             fewer = PcsParams(b, p.num_queries - 1, hiding=True, target_bits=ZK.target_bits,
                               pad_symbols=hiding_pad(p.num_queries - 1), row_log_cols=lc)
             assert fewer.soundness_bits < ZK.target_bits  # the fewest queries
-            cells = (lay.num_rows + 4) << (lc + b)
+            cells = (lay.num_rows + hiding.NUM_BLIND) << (lc + b)
             if b > ZK.log_blowup and cells > EXTRA_BLOWUP_CELLS:
                 continue  # a lower rate only for small codewords
             found.append((p.estimate_proof_bytes(lc, lay.num_rows, lay.log_rows), cells, p))

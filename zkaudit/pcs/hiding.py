@@ -6,11 +6,10 @@ the hiding encoding, claims, and the prover. The verifier is
 with one companion *mask table* mu_i per table i (2^min(v_i, s) random
 entries, s = params.mask_vars), giving R data rows of width m. Then
 
-    rows R, R + 1      b_z = b_z0 + X b_z1 : the evaluation blinding row
-    rows R + 2, R + 3  b_r = b_r0 + X b_r1 : the proximity blinding row
+    rows R, R + 1      b_z = b_z0 + X b_z1 : the blinding row
 
-(each blinding row is an *extension* vector, stored as two base rows: the
-combinations the verifier sees are extension vectors, and one base row
+(the blinding row is an *extension* vector, stored as two base rows: the
+combination the verifier sees is an extension vector, and one base row
 would blind only one of each entry's two coordinates -- the rank test
 caught exactly that in a first version)
 and every row, data or blinding, is extended with l_pad uniformly random
@@ -50,8 +49,8 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
 
 **The opening** (interactive form; the transcript makes it Fiat-Shamir):
 
-    1. absorb digest and claims; alpha_r <- K for the D = R + 2 domain rows
-       P: u_r = sum_{r < D} alpha_r Row_r + Row_{R+2} + X Row_{R+3}
+    1. absorb digest and claims (the D = R + 2 rows, data and b_z, are all
+       the committed rows)
     2. tau_0, tau_1 <- K^l;  P: S = P0~(tau_0) + P1~(tau_1), where
        P_i(y) = pad[y, i] for y < D (the domain rows), 0 beyond
        rho_m <- K, gamma <- K
@@ -71,12 +70,19 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
           one plain sum-check of sum_x u_z~(x) V(x), V the eq-weighted
           terms' column vectors combined, which the verifier evaluates at
           the sum-check's point in O(log m) per term)
-    5. t positions; columns and salts with Merkle paths;
-       V: Enc(u_r)_j = sum alpha_r C[r, j] + C[R + 2, j] + X C[R + 3, j],
-          Enc(u_z)_j = sum_{y < D} eq(rho, y) C[y, j].
+    5. t positions, drawn from the transcript (the proof sends none); columns
+       and salts with Merkle paths;
+       V: Enc(u_z)_j = sum_{y < D} eq(rho, y) C[y, j].
 
-What each revealed item is masked by: u_r by b_r (used nowhere else);
-u_z[:m] and u_z[m + 2:] by b_z (the 2 x 2 base matrix of eq(rho, R),
+There is no separate proximity row: u_z = eq(rho, .) M is a tensor
+combination of the rows at the sum-check's point rho, whose coordinates are
+uniform challenges drawn after the commitment, and Reed-Solomon codes have
+tensor-style proximity gaps up to the unique-decoding radius (`params.py`,
+the l n / |K| term), so step 5's check on u_z is both the proximity test
+and the evaluation check (a version-2 opening also sent a random row
+combination u_r, blinded by a second blinding row, for the test).
+
+What each revealed item is masked by: u_z[:m] and u_z[m + 2:] by b_z (the 2 x 2 base matrix of eq(rho, R),
 eq(rho, R + 1) is invertible whp); the rounds, S and
 u_z[m], u_z[m + 1] by the pad columns P_0, P_1 (two eq-weighted terms give
 each round a full quadratic of fresh randomness); the claim values by the
@@ -86,13 +92,15 @@ the prover's randomness, the difference of two witnesses' transcripts in
 its span). Soundness: the blinding rows and pads are committed before any
 challenge; step 3 is the plain opening's sum-check over a matrix with more
 rows plus one random-linear term (rho_m after S: 1 / |K|); steps 4-5 are
-the plain opening's checks for the (m + l_pad)-dimensional code.
+the plain opening's evaluation check for the (m + l_pad)-dimensional code,
+with the tensor proximity gap (l n / |K|) in place of the random
+combination's (n / |K|).
 
 **Cost against the plain commitment** (benchmarks/zk_bench.py). The rate,
 width, queries and padding are solved per size (`PcsParams.hiding_shape`:
 a small matrix takes narrower rows at a lower rate, a wide one the plain
 width); below, the wide case. The matrix
-has the plain width (`PcsParams.choose_log_cols`) and R + 4 rows of
+has the plain width (`PcsParams.choose_log_cols`) and R + 2 rows of
 m + l_pad entries. Committing encodes each row once: on block t's coset
 X^m is the constant s_t^m, so the padding folds into the message before
 the block's size-m transform (`encode_rows`; `encode_rows_reference` runs
@@ -123,7 +131,7 @@ from zkaudit.pcs.hiding_code import encode_rows
 from zkaudit.pcs.layout import Layout, bit_tuple
 from zkaudit.pcs.merkle import MerkleTree
 from zkaudit.pcs.pair_sumcheck import pair_spec, prove_pairs
-from zkaudit.pcs.params import PcsParams
+from zkaudit.pcs.params import MAX_LOG_CELLS, PcsParams
 from zkaudit.pcs.proof import Commitment
 from zkaudit.poly.mle import eq_eval, eq_table, point_array
 from zkaudit.transcript import Transcript
@@ -138,7 +146,7 @@ LABEL_MASK_SUM = b"pcs/hiding/mask-sum"
 LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
 NUM_PAD_MASKS = 4  # pad columns masking the batching sum-check: 4 D base values >= the 4 l + 4 the rounds need
 NUM_BLIND_DOMAIN = 2  # b_z's two base rows, inside the sum-check domain
-NUM_BLIND = 4  # b_z and b_r, two base rows each
+NUM_BLIND = NUM_BLIND_DOMAIN  # the committed rows past the data: b_z only
 _CLAIM_STRUCTS: dict[tuple[int, int], struct.Struct] = {}  # (point length, entries) -> packer of a linear claim
 
 
@@ -316,8 +324,8 @@ class HidingProverData:
     params: PcsParams
     layout: Layout  # of all_num_vars: tables then masks
     num_tables: int
-    matrix: np.ndarray  # (R + 4, m + l_pad): data rows, b_z (2 rows), b_r (2 rows), each with its pads
-    leaves: np.ndarray  # (n, R + 4 + 2): codeword columns then the salt words
+    matrix: np.ndarray  # (R + 2, m + l_pad): data rows, b_z (2 rows), each with its pads
+    leaves: np.ndarray  # (n, R + 2 + 2): codeword columns then the salt words
     tree: MerkleTree
     commitment: Commitment
     tables: list[np.ndarray]
@@ -355,9 +363,12 @@ def commit_hiding(polys: list[np.ndarray], params: PcsParams, check_table,
     m, pad = layout.cols, params.pad_symbols
     R = layout.num_rows
     rows = R + NUM_BLIND
+    if rows << (log_cols + params.log_blowup) > 1 << MAX_LOG_CELLS:  # the verifier refuses it (`params.py`)
+        raise ValueError(f"a hiding commitment of {rows} rows of 2^{log_cols} holds more than 2^{MAX_LOG_CELLS} "
+                         "codeword cells: commit the tables in parts")
     matrix = np.empty((rows, m + pad), dtype=U64)
     matrix[:R, :m] = build_matrix(list(polys) + masks, layout)
-    matrix[R:, :m] = rng.base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z, b_r
+    matrix[R:, :m] = rng.base(NUM_BLIND * m).reshape(NUM_BLIND, m)  # b_z
     matrix[:, m:] = rng.base(rows * pad).reshape(rows, pad)
     n = m << params.log_blowup
     leaves = np.empty((n, rows + 2), dtype=U64)  # one leaf: a codeword column, then its salt
@@ -710,15 +721,6 @@ def term_dots_reference(matrix: np.ndarray, terms: list[Term], m: int) -> np.nda
     return k.ext_results(raw)
 
 
-def proximity_weights(alpha: np.ndarray, domain_rows: int) -> np.ndarray:
-    """(D + 2, 2): alpha on the domain rows, then 1 and X on b_r's two rows."""
-    out = np.zeros((domain_rows + 2, 2), dtype=U64)
-    out[:domain_rows] = alpha
-    out[domain_rows] = (1, 0)
-    out[domain_rows + 1] = (0, 1)
-    return out
-
-
 # Below this many matrix entries (rows x block width) an eq-weighted term is
 # folded with all the others in one `eval_blocks_matrix` call (`term_dots`);
 # from it on it gets its own `row_dots` call, whose start-up it then repays.
@@ -811,11 +813,6 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
     digest = data.commitment.digest()
     absorb_claims(transcript, digest, claims)
 
-    # 1. proximity row, blinded by b_r = b_r0 + X b_r1 (coefficients 1 and X)
-    alpha = protocol.proximity_coefficients(transcript, D)
-    u_prox = combine_rows(data.matrix, proximity_weights(alpha, D))
-    transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, u_prox)
-
     # 2. the sum-check's mask: two pad columns, eq-weighted at tau_0, tau_1
     taus = mask_points(transcript, l)
     pad_tables = []
@@ -862,14 +859,13 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
     column_sc = column_check_prover.prove_column_check(flat, groups, coeffs_t, np.ascontiguousarray(u_eval[:m]),
                                                        transcript)
 
-    # 5. columns with their salts
+    # 5. columns with their salts, at the transcript's positions (the verifier draws them too)
     positions = protocol.query_positions(transcript, layout.log_cols + params.log_blowup, params.num_queries)
     leaves = data.leaves[positions]
     R2 = data.matrix.shape[0]
     siblings = data.tree.open(positions).siblings
-    return HidingOpeningProof(digest, R2, params.pad_symbols, u_prox, mask_sum, sc, u_eval, column_sc,
-                              tuple(positions), np.ascontiguousarray(leaves[:, :R2]),
-                              np.ascontiguousarray(leaves[:, R2:]), siblings)
+    return HidingOpeningProof(digest, R2, params.pad_symbols, mask_sum, sc, u_eval, column_sc,
+                              np.ascontiguousarray(leaves[:, :R2]), np.ascontiguousarray(leaves[:, R2:]), siblings)
 
 
 def expected_finals_at(row_points, taus, rho: list[Fp2], u_eval: np.ndarray, m: int,

@@ -2,8 +2,9 @@
 `hiding.py`). Order of checks as in the plain verifier: parameters and
 shapes first, then the transcript replay with the batching sum-check, the
 sum-check's final values against the evaluation row and the verifier's own
-eq values, the query positions, the salted Merkle paths, and the two column
-checks. Every failure raises a `PcsRejected` subclass."""
+eq values, the column count against the transcript's query positions, the
+salted Merkle paths, and the opened columns against the encoded evaluation
+row (the proximity test and the evaluation check at once: `hiding.py`). Every failure raises a `PcsRejected` subclass."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ from zkaudit.pcs.errors import (
     InvalidClaim,
     ParameterMismatch,
     ProofShapeError,
-    ProximityMismatch,
-    QueryPositionMismatch,
 )
 from zkaudit.pcs.hiding import (
     LABEL_MASK_RHO,
@@ -40,12 +39,11 @@ from zkaudit.pcs.hiding import (
     batch_spec,
     expected_finals_at,
     mask_points,
-    proximity_weights,
 )
 from zkaudit.pcs.hiding_code import encode_messages_ext
 from zkaudit.pcs.layout import Layout
 from zkaudit.pcs.merkle import MultiProof, hash_leaves, verify_multiproof
-from zkaudit.pcs.params import PcsParams
+from zkaudit.pcs.params import MAX_LOG_CELLS, PcsParams
 from zkaudit.pcs.proof import Commitment, HidingOpeningProof
 from zkaudit.pcs.verifier import _check_parameters
 from zkaudit.pcs.pair_sumcheck import pair_spec
@@ -74,6 +72,10 @@ def hiding_shape(commitment: Commitment, params: PcsParams) -> tuple[Layout, Pcs
                                 got=commitment.num_vars)
     shaped = params.hiding_shape(all_num_vars(commitment.num_vars, params))
     layout = _check_parameters(commitment, shaped, layout_vars=lambda nv: all_num_vars(nv, params), where=WHERE)
+    cells = (layout.num_rows + NUM_BLIND) << (layout.log_cols + shaped.log_blowup)
+    if cells > 1 << MAX_LOG_CELLS:  # the tensor proximity term's bound on the rows (`params.py`)
+        raise ParameterMismatch("hiding commitment holds more codeword cells than the parameters cover", where=WHERE,
+                                expected=f"<= 2^{MAX_LOG_CELLS}", got=cells)
     cache[key] = (layout, shaped)
     return layout, shaped
 
@@ -180,18 +182,16 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     if proof.num_rows != rows or proof.pad_symbols != pad:
         raise ProofShapeError("wrong row count or padding", where=WHERE, expected=(rows, pad),
                               got=(proof.num_rows, proof.pad_symbols))
-    for name, row in (("proximity", proof.proximity_row), ("evaluation", proof.evaluation_row)):
-        if row.shape != (width, 2):
-            raise ProofShapeError(f"{name} row has the wrong length", where=WHERE, expected=width, got=row.shape[0])
-    q = len(proof.positions)
+    if proof.evaluation_row.shape != (width, 2):
+        raise ProofShapeError("evaluation row has the wrong length", where=WHERE, expected=width,
+                              got=proof.evaluation_row.shape[0])
+    q = proof.columns.shape[0]
     if not 1 <= q <= params.num_queries or proof.columns.shape != (q, rows) or proof.salts.shape != (q, 2):
         raise ProofShapeError("opened columns have the wrong shape", where=WHERE, expected=(params.num_queries, rows),
                               got=proof.columns.shape)
     log_n = layout.log_cols + params.log_blowup
 
     absorb_claims(transcript, proof.commitment_digest, claims)
-    alpha = protocol.proximity_coefficients(transcript, D)
-    transcript.absorb_vec(protocol.LABEL_PROXIMITY_ROW, proof.proximity_row)
     taus = mask_points(transcript, l)
     transcript.absorb_ext(LABEL_MASK_SUM, proof.mask_sum)
     rho_m = transcript.challenge_ext(LABEL_MASK_RHO)  # costs 1 / |K|: S is fixed before it
@@ -231,27 +231,21 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
                       -params.soundness_bits_for(log_n, len(claims), l,
                                                  extra=column_check.soundness_terms(num_groups, layout.log_cols)))
     positions = protocol.query_positions(transcript, log_n, params.num_queries)
-    if list(proof.positions) != positions:
-        raise QueryPositionMismatch("opened positions are not the transcript's", where=WHERE,
-                                    expected=positions[:8], got=list(proof.positions[:8]))
+    if len(positions) != q:
+        raise ProofShapeError("opened columns are not one per query position", where=WHERE, expected=len(positions),
+                              got=q)
     leaves = np.concatenate([proof.columns, proof.salts], axis=1)
     digests = hash_leaves(np.ascontiguousarray(leaves))
     verify_multiproof(commitment.root, log_n, positions,
                       [digests[32 * i : 32 * (i + 1)] for i in range(q)], MultiProof(proof.siblings))
 
-    rho_eq = eq_table(point_array(rho))[:D]
-    prox_coeffs = proximity_weights(alpha, D)
-    eval_coeffs = np.zeros((rows, 2), dtype=U64)
-    eval_coeffs[:D] = rho_eq
-    raw = np.empty((4, q), dtype=U64)
-    k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(np.stack([prox_coeffs, eval_coeffs])), raw)
-    combos = k.ext_results(raw)
-    idx = np.asarray(positions, dtype=np.int64)
-    encoded_rows = encode_messages_ext([proof.proximity_row, u_eval], layout.log_cols, params, idx)
-    for which, err in ((0, ProximityMismatch), (1, EvaluationRowMismatch)):
-        encoded = encoded_rows[which]
-        bad = np.nonzero(np.any(encoded != combos[which], axis=1))[0]
-        if bad.size:
-            j = int(bad[0])
-            raise err("opened column disagrees with the encoded row", where=WHERE, round=positions[j],
-                      expected=_ext(encoded, j), got=_ext(combos[which], j))
+    # the columns against Enc(u_z): the tensor proximity test and the evaluation check in one (`hiding.py`)
+    raw = np.empty((2, q), dtype=U64)
+    k.row_dots(np.ascontiguousarray(proof.columns), k.coordinate_major(eq_table(point_array(rho))[None, :rows]), raw)
+    combo = k.ext_results(raw)[0]
+    encoded = encode_messages_ext([u_eval], layout.log_cols, params, np.asarray(positions, dtype=np.int64))[0]
+    bad = np.nonzero(np.any(encoded != combo, axis=1))[0]
+    if bad.size:
+        j = int(bad[0])
+        raise EvaluationRowMismatch("opened column disagrees with the encoded evaluation row", where=WHERE,
+                                    round=positions[j], expected=_ext(encoded, j), got=_ext(combo, j))

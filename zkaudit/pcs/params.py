@@ -50,11 +50,35 @@ n = m 2^b: delta = (n - k) / (2 n) (n - k is even: l_pad is made even). Rows
 must be at least 4 L wide, L = 2^ceil(log2 l_pad), so the worst rate, at the
 narrowest allowed row, is (m_min + l_pad) / (4 m_min) ~ 0.29 at b = 2, and
 the bits per query are taken there. t and l_pad depend on each other; both
-are iterated to a fixed point. The opening adds blinding rows and a mask on
+are iterated to a fixed point. The opening adds a blinding row and a mask on
 its batching sum-check (the challenge rho_m for it costs one more 1 / |K|
 term). The sum-check still has degree 2 and l rounds. Figures are taken at the largest codeword and
 claim count the verifier accepts (`max_log_codeword`, `max_claims`), so the
-printed bits hold for every opening verified under these parameters.
+printed bits hold for every opening verified under these parameters
+(hiding: see "Per-size hiding shape" below).
+
+A hiding opening has no separate proximity row: its one revealed row
+combination, the evaluation row, is the tensor combination eq(rho, .) of
+the matrix's rows at the batching sum-check's point rho, whose l
+coordinates are uniform challenges drawn after the commitment. That
+combination is itself the proximity test: Reed-Solomon codes have
+tensor-style proximity gaps up to the unique-decoding radius (Diamond and
+Gruen, "Proximity gaps in interleaved codes", 2025, Corollary 3.7, from the
+affine-line gap of Ben-Sasson et al. lifted to interleaved codes, and the
+tensor reduction of Diamond and Posen, "Proximity testing with logarithmic
+randomness", 2023): if eq(rho, .) U is delta-close to the code for more than
+an l n / |K| fraction of rho, the rows of U agree with codewords on one
+common set of (1 - delta) n positions. So the hiding bound reads
+
+    eps  <=  l n / |K|  +  2 (1 - delta)^t  +  (q - 1) / |K|  +  2 l / |K|  +  1 / |K|,
+
+and its figures need a bound on l: a hiding commitment holds at most
+2^MAX_LOG_CELLS codeword cells (rows x n, the verifier refuses larger
+ones), so l <= MAX_LOG_CELLS - log2 n, and the term is at most
+(MAX_LOG_CELLS - log2 n) n / |K|: 2^-101 at the largest codeword, 2^-113 at
+the 2^11 of a small model's advice. Dropping the row saves a row of m + l_pad
+symbols and two blinding-row words per opened column (18% of a small
+model's opening) and a transform for each of prover and verifier.
 
 **Matrix shape.** The row width 2^log_cols is chosen from the polynomial
 sizes by `choose_log_cols`: it minimises the estimated proof size
@@ -68,9 +92,10 @@ largest fixed cost per column.
 **Per-size hiding shape** (`hiding_shape`). The parameters above are the
 worst case over rows >= 4 L wide at rate 2^-b; a commitment is made and
 verified with parameters solved for its own size, each reaching the same
-target with the same field terms (max_log_codeword, max_claims), so the
-bound printed for the base parameters holds for every opening, and the
-verifier charges its transcript the opening's own bound:
+target at its own codeword n (with max_claims claims and the most rows
+MAX_LOG_CELLS allows at n), so the target printed for the base parameters
+holds for every opening, and the verifier charges its transcript the
+opening's own bound:
 
 * rows of exactly m = 2^log_cols, rate 2^-b': t is the fewest queries with
   t * -log2(1 - delta) reaching the target for delta = (n - k) / (2 n),
@@ -97,7 +122,7 @@ hiding commitment at 2^-b with >= 4 L wide rows) are refused the same way.
 A hiding commitment that is wide takes the width the plain commitment would take for
 the same tables (its mask tables included), never below 4 L. Its own
 estimate differs by near-constant terms (the l_pad symbols of both rows,
-the blinding rows, the salts) and a few more queries, which near a
+the blinding row, the salts) and a few more queries, which near a
 boundary tip the 5% window to a row twice as wide: at 2^20 entries that
 saved 5% of the proof for twice the leaves to hash and twice the
 verifier's transforms. With the plain width the prover and verifier do the
@@ -114,6 +139,10 @@ from zkaudit.field.constants import EXT_BITS, TWO_ADICITY
 from zkaudit.pcs.layout import count_rows
 
 DIGEST_BYTES = 32
+# log2 of the most codeword cells (rows x n) a hiding commitment may hold:
+# bounds the rows l of its tensor proximity term (module docstring); 2^32
+# base cells are 32 GiB, past any prover this runs on
+MAX_LOG_CELLS = 32
 EXT_BYTES = 16
 BASE_BYTES = 8
 
@@ -274,7 +303,9 @@ class PcsParams:
         (without the query term: the ceiling that more queries approach);
         `extra`: log2 of further error terms (the hiding opening's column
         check, `column_check.soundness_terms`)."""
-        terms = [log_codeword - EXT_BITS, *extra]  # n / |K|: proximity gap
+        # n / |K|: proximity gap of a random row combination; hiding: l n / |K|, the evaluation row's tensor one
+        gap = log_codeword - EXT_BITS + (math.log2(max(1, log_rows)) if self.hiding else 0.0)
+        terms = [gap, *extra]
         if with_queries:
             terms.append(1.0 - self.num_queries * self.bits_per_query)  # 2 (1 - delta)^t
         if num_claims > 1:
@@ -287,15 +318,22 @@ class PcsParams:
 
     @property
     def soundness_bits(self) -> float:
-        """The bound at the largest opening these parameters accept."""
-        return self.soundness_bits_for(self.max_log_codeword, self.max_claims, TWO_ADICITY)
+        """The bound at the largest opening these parameters accept. Hiding:
+        at the codeword of the narrowest row (`log_codeword`: the one width
+        of parameters solved for a width) with the most rows MAX_LOG_CELLS
+        allows there -- every commitment is made and verified with
+        parameters solved for its own width (`hiding_shape`), each reaching
+        the target at its own codeword."""
+        if not self.hiding:
+            return self.soundness_bits_for(self.max_log_codeword, self.max_claims, TWO_ADICITY)
+        return self.soundness_bits_for(self.log_codeword, self.max_claims, max_log_rows(self.log_codeword))
 
     # --------------------------------------------------------------- shape
 
     def choose_log_cols(self, num_vars: list[int] | tuple[int, ...]) -> int:
         """Row width for committing tables of these sizes (see the docstring).
         Hiding: the same search with the hiding layout's costs (each row
-        carries l_pad more symbols, the matrix four more rows, each leaf a
+        carries l_pad more symbols, the matrix two more rows, each leaf a
         salt), at least 4 L: a wider matrix than the plain one, since the
         padding is paid per row combination, not per row. Memoized: a
         verifier asks twice per opening, for a thousand tables each time."""
@@ -327,15 +365,16 @@ class PcsParams:
         log_n = log_cols + self.log_blowup
         t = self.expected_distinct_queries(log_n)
         if self.hiding:
-            num_rows += 4  # the blinding rows
-        rows = 2 * EXT_BYTES * ((1 << log_cols) + self.pad_symbols)
+            num_rows += 2  # the blinding row
+        # two revealed rows (plain: proximity and evaluation); hiding: the evaluation row only
+        rows = (1 if self.hiding else 2) * EXT_BYTES * ((1 << log_cols) + self.pad_symbols)
         columns = t * BASE_BYTES * (num_rows + (2 if self.hiding else 0))  # hiding: the salt
         merkle = t * DIGEST_BYTES * max(0.0, log_n - math.log2(t))
         sumcheck = 3 * EXT_BYTES * log_rows
         return rows + columns + merkle + sumcheck
 
     def describe(self) -> str:
-        mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, 2 extension-field blinding rows, "
+        mode = (f"hiding (zero-knowledge): {self.pad_symbols} random symbols per row, an extension-field blinding row, "
                 f"128-bit leaf salts" if self.hiding else "not hiding (no zero knowledge)")
         if self.hiding and self.row_log_cols:
             mode += f"; rows of 2^{self.row_log_cols}"
@@ -351,6 +390,11 @@ class PcsParams:
 def _plain_twin(log_blowup: int, max_log_codeword: int, max_claims: int, target_bits: float) -> PcsParams:
     return PcsParams.for_security(target_bits, log_blowup=log_blowup, max_log_codeword=max_log_codeword,
                                   max_claims=max_claims)
+
+
+def max_log_rows(log_codeword: int) -> int:
+    """The most row variables l a hiding commitment with codewords of 2^log_codeword may have."""
+    return max(1, MAX_LOG_CELLS - log_codeword)
 
 
 def hiding_pad(num_queries: int) -> int:
@@ -436,7 +480,7 @@ def _hiding_shape(params: PcsParams, target_bits: float, num_vars: tuple[int, ..
             shaped = params.at_width(log_cols, b)
             if shaped is None:
                 continue
-            cells = (num_rows + 4) << (log_cols + b)
+            cells = (num_rows + 2) << (log_cols + b)  # data rows and the blinding row's two
             if b > base_b and cells > EXTRA_BLOWUP_CELLS:
                 continue
             size = shaped.estimate_proof_bytes(log_cols, num_rows, log_rows)

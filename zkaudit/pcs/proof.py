@@ -47,8 +47,9 @@ COMMITMENT_MAGIC = b"ZPCC"
 OPENING_MAGIC = b"ZPCO"
 VERSION = 1
 # The hiding opening's own version: 2 added the column check's sum-check
-# (`pcs.column_check`); a version-1 opening is refused by name.
-HIDING_OPENING_VERSION = 2
+# (`pcs.column_check`); 3 dropped the proximity row, its blinding row and
+# the positions (`pcs.hiding`). An earlier opening is refused by name.
+HIDING_OPENING_VERSION = 3
 _DIGEST_DOMAIN = b"zkaudit/pcs/commitment-digest/v1"
 
 # Protocol maxima: a codeword has at most 2^32 positions (Goldilocks'
@@ -216,43 +217,41 @@ HIDING_OPENING_MAGIC = b"ZPCH"
 
 @dataclass(frozen=True)
 class HidingOpeningProof:
-    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 2:
+    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 3:
 
         "ZPCH" | u16 version | 32-byte commitment digest
-        | u32 committed rows R' (data, b_z, b_r: R + 4) | u32 cols m | u32 pad l
-        | (m + l) * Fp2 proximity row | Fp2 mask sum S | SumcheckProof
+        | u32 committed rows R' (data, b_z: R + 2) | u32 cols m | u32 pad l
+        | Fp2 mask sum S | SumcheckProof
         | (m + l) * Fp2 evaluation row | SumcheckProof (column check, log2 m rounds)
-        | u32 q | q * u32 positions (strictly increasing)
-        | q * R' * u64 columns | q * 2 * u64 salts (raw) | u32 s | s * 32 siblings
+        | u32 q | q * R' * u64 columns | q * 2 * u64 salts (raw) | u32 s | s * 32 siblings
+
+    The q columns are at the transcript's distinct query positions, in
+    increasing order: the verifier draws them itself and checks q.
     """
 
     commitment_digest: bytes
     num_rows: int
     pad_symbols: int
-    proximity_row: np.ndarray
     mask_sum: Fp2
     sumcheck: SumcheckProof
     evaluation_row: np.ndarray
     column_sumcheck: SumcheckProof
-    positions: tuple[int, ...]
     columns: np.ndarray
     salts: np.ndarray
     siblings: tuple[bytes, ...]
 
     def to_bytes(self) -> bytes:
-        width = self.proximity_row.shape[0]
+        width = self.evaluation_row.shape[0]
         return b"".join([
             HIDING_OPENING_MAGIC,
             struct.pack("<H", HIDING_OPENING_VERSION),
             self.commitment_digest,
             struct.pack("<III", self.num_rows, width - self.pad_symbols, self.pad_symbols),
-            _words_bytes(self.proximity_row),
             self.mask_sum.to_bytes(),
             self.sumcheck.to_bytes(),
             _words_bytes(self.evaluation_row),
             self.column_sumcheck.to_bytes(),
-            struct.pack("<I", len(self.positions)),
-            struct.pack(f"<{len(self.positions)}I", *self.positions),
+            struct.pack("<I", self.columns.shape[0]),
             _words_bytes(self.columns),
             np.ascontiguousarray(self.salts, dtype=np.uint64).astype("<u8").tobytes(),
             struct.pack("<I", len(self.siblings)),
@@ -272,13 +271,12 @@ class HidingOpeningProof:
         r.header(HIDING_OPENING_MAGIC, HIDING_OPENING_VERSION)
         digest = r.take(DIGEST_BYTES, "commitment digest")
         rows, m, pad = r.unpack("<III", "shape")
-        if rows < 5 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
+        if rows < 3 or m < 2 or m & (m - 1) or pad < 1 or pad > m:
             raise MalformedOpening("hiding opening proof: shape out of range", got=(rows, m, pad))
         for name, wanted, got in (("row count", num_rows, rows), ("row width", cols, m), ("padding", pad_symbols, pad)):
             if wanted is not None and got != wanted:
                 raise MalformedOpening(f"hiding opening proof: wrong {name}", expected=wanted, got=got)
         width = m + pad
-        prox = r.words(2 * width, "proximity row").reshape(width, 2)
         (mask_sum,) = exts_from_bytes(r.take(16, "mask sum"), 0, 1)
         try:
             sumcheck, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=sumcheck_rounds,
@@ -290,18 +288,14 @@ class HidingOpeningProof:
             column_sc, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=m.bit_length() - 1, num_evals=3)
         except MalformedProof as e:
             raise MalformedOpening(f"hiding opening proof: column sum-check does not parse: {e}") from e
-        (q,) = r.unpack("<I", "position count")
+        (q,) = r.unpack("<I", "column count")
         limit = MAX_QUERIES if max_queries is None else max_queries
         if not 1 <= q <= limit:
-            raise MalformedOpening("hiding opening proof: position count outside 1..queries", expected=limit, got=q)
-        positions = r.unpack(f"<{q}I", "positions")
-        if any(a >= b for a, b in zip(positions, positions[1:])):
-            raise MalformedOpening("hiding opening proof: positions are not strictly increasing")
+            raise MalformedOpening("hiding opening proof: column count outside 1..queries", expected=limit, got=q)
         columns = r.words(q * rows, "columns").reshape(q, rows)
         salts = np.frombuffer(r.take(16 * q, "salts"), dtype="<u8").astype(np.uint64).reshape(q, 2)
         (s,) = r.unpack("<I", "sibling count")
         raw = r.take(s * DIGEST_BYTES, "Merkle siblings")
         siblings = tuple(raw[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES] for i in range(s))
         r.end()
-        return cls(digest, rows, pad, prox, mask_sum, sumcheck, evals, column_sc, tuple(positions), columns, salts,
-                   siblings)
+        return cls(digest, rows, pad, mask_sum, sumcheck, evals, column_sc, columns, salts, siblings)
