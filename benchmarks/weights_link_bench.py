@@ -5,11 +5,11 @@ Each model is compiled twice: `--weight-commitment plain` (the tensor-code
 commitment every proof opens, so proofs leak the weights) and `hashed` (the
 salted Poseidon2 root, never opened: each proof re-commits the weights and
 proves with the Poseidon2 GKR that they hash to it). Both prove and verify
-the first sample of input.json, zero-knowledge, interleaved; best of --runs
+the first --batch samples of input.json (default 1: one prediction), zero-knowledge, interleaved; best of --runs
 after one warm-up, in wall time and in this process's CPU time (steadier on
 a shared machine; with several numba threads it counts them all). The overhead per weight is (hashed - plain) / weights.
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/weights_link_bench.py [--models a,b] [--runs 3] [--breakdown]
+    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/weights_link_bench.py [--models a,b] [--runs 3] [--batch 1] [--breakdown]
 
 `--breakdown` adds, per model, where the hashed proof's CPU time goes that
 the plain one does not spend (best of the runs, each step timed around its
@@ -23,6 +23,7 @@ runs alternate, so load that comes and goes hits both alike.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -80,6 +81,7 @@ def main() -> None:
     ap.add_argument("--models", default=DEFAULT)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--breakdown", action="store_true", help="where the hashed proof's extra CPU time goes")
+    ap.add_argument("--batch", type=int, default=1, help="samples of input.json in the proof (its first ones)")
     a = ap.parse_args()
     import zkaudit.api as api
     from zkaudit.circuit import load_circuit
@@ -91,19 +93,23 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="zkaudit-wlink-"))
     for name in [m for m in a.models.split(",") if m]:
         src = ROOT / "circuits" / name
+        doc = json.loads((src / "input.json").read_text())
+        key = "inputs_int" if "inputs_int" in doc else "inputs"
+        inputs = work / f"{name}-input.json"
+        inputs.write_text(json.dumps({key: {k: v[: a.batch] for k, v in doc[key].items()}}))
         outs = {}
         for scheme in ("plain", "hashed"):
             outs[scheme] = work / f"{name}-{scheme}"
             api.compile(src / "model.onnx", outs[scheme], calibration=src / "calibration.npy",
                         weight_commitment=scheme)
-            api.prove(outs[scheme], src / "input.json")  # warm: kernels loaded, bank size learned
+            api.prove(outs[scheme], inputs)  # warm: kernels loaded, bank size learned
         rows: dict[str, list] = {"plain": [], "hashed": []}
         steps: dict[str, dict[str, float]] = {"plain": {}, "hashed": {}}
         for _ in range(a.runs):
             for scheme, out in outs.items():
                 if timer is not None:
                     timer.spent.clear()
-                pw, pc, proof = timed(lambda: api.prove(out, src / "input.json"))
+                pw, pc, proof = timed(lambda: api.prove(out, inputs))
                 if timer is not None:
                     for k, v in timer.spent.items():
                         steps[scheme][k] = min(steps[scheme].get(k, v), v)
