@@ -43,7 +43,7 @@ def _words(v: Fp2) -> np.ndarray:
 def test_values_split_into_direct_part_and_the_column_vector(sizes, log_cols, num_claims):
     rng = np.random.default_rng(11 + num_claims)
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     powers = _powers(rng, len(claims))
     power_list = [Fp2(int(a), int(b)) for a, b in powers]
     plan = hiding_groups.plan(layout, claims, powers, l)
@@ -164,7 +164,7 @@ def test_column_vector_kernel_numpy_and_reference_agree(sizes, log_cols, num_cla
 
     rng = np.random.default_rng(21 + num_claims)
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     power_list = [_ext(rng) for _ in claims]
     flat, coeffs, groups = _flat_terms(layout, len(sizes), claims, power_list, l)
     lam_pows = column_check.ext_powers(_ext(rng), len(groups))

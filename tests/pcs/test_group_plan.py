@@ -68,7 +68,7 @@ CASES = [([6, 3, 3, 2], 4, 40), ([8, 7, 3], 5, 60), ([2, 2], 3, 5), ([10, 4, 4, 
 def test_group_plan_equals_the_reference(sizes, log_cols, num_claims, seed):
     rng = np.random.default_rng(seed * 100 + len(sizes))
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     powers = _powers(rng, len(claims))
     power_list = [Fp2(int(a), int(b)) for a, b in powers]
     fast = hiding_groups.plan(layout, claims, powers, l)
@@ -95,7 +95,7 @@ def test_group_plan_shares_a_group_between_a_boolean_wide_point_and_entries_on_i
     claims = [LinearClaim(((0, z, Fp2(3)),), (), Fp2(1)),
               LinearClaim((), ((0, 2 * 16 + 3, Fp2(2)),), Fp2(2)),  # entry 35: row 2 = bits (1, 0)
               LinearClaim(((0, (Fp2(9),) + z[1:], Fp2(1)),), (), Fp2(3))]  # a non-Boolean row point: lone
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     powers = _powers(np.random.default_rng(4), 3)
     power_list = [Fp2(int(a), int(b)) for a, b in powers]
     fast = hiding_groups.plan(layout, claims, powers, l)
@@ -122,7 +122,7 @@ def _same_terms(a, b):
 def test_claim_terms_row_groups_and_claim_bytes_equal_their_references(sizes, log_cols, num_claims):
     rng = np.random.default_rng(7 + num_claims)
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     fast = hiding.claim_terms(layout, len(sizes), claims, ZK, l)
     ref = hiding.claim_terms_reference(layout, len(sizes), claims, ZK, l)
     _same_terms(fast, ref)
@@ -153,9 +153,9 @@ def test_term_dots_equal_the_full_width_reference_on_linear_claims(sizes, log_co
     shared row products -- against full-width column vectors."""
     rng = np.random.default_rng(11 + num_claims)
     layout, claims = _claims(rng, sizes, log_cols, num_claims)
-    l = (layout.num_rows + hiding.NUM_BLIND_DOMAIN - 1).bit_length()
+    l = (layout.num_rows + hiding.NUM_BLIND - 1).bit_length()
     terms = [t for ts in hiding.claim_terms(layout, len(sizes), claims, ZK, l) for t in ts]
-    rows = layout.num_rows + hiding.NUM_BLIND_DOMAIN
+    rows = layout.num_rows + hiding.NUM_BLIND
     mat = vec.random(rows * (layout.cols + 6), rng).reshape(rows, layout.cols + 6)
     mat[0, : layout.cols] = P - 1
     got = hiding.term_dots(mat, terms, layout.cols)

@@ -27,7 +27,6 @@ from zkaudit.pcs.errors import (  # noqa: E402
     MalformedOpening,
     MerkleRootMismatch,
     ProofShapeError,
-    QueryPositionMismatch,
 )
 from zkaudit.pcs.hiding import WeightedClaim  # noqa: E402
 from zkaudit.pcs.hiding_verifier import read_hiding_opening  # noqa: E402

@@ -145,8 +145,7 @@ _MASK_POINT_DOMAIN = b"zkaudit/pcs/hiding/mask-points/v1"
 LABEL_MASK_SUM = b"pcs/hiding/mask-sum"
 LABEL_MASK_RHO = b"pcs/hiding/mask-rho"
 NUM_PAD_MASKS = 4  # pad columns masking the batching sum-check: 4 D base values >= the 4 l + 4 the rounds need
-NUM_BLIND_DOMAIN = 2  # b_z's two base rows, inside the sum-check domain
-NUM_BLIND = NUM_BLIND_DOMAIN  # the committed rows past the data: b_z only
+NUM_BLIND = 2  # b_z's two base rows: the committed rows past the data, all inside the sum-check domain
 _CLAIM_STRUCTS: dict[tuple[int, int], struct.Struct] = {}  # (point length, entries) -> packer of a linear claim
 
 
@@ -334,7 +333,7 @@ class HidingProverData:
     @property
     def domain_rows(self) -> int:
         """Rows in the batching sum-check's domain: data rows and b_z."""
-        return self.layout.num_rows + NUM_BLIND_DOMAIN
+        return self.layout.num_rows + NUM_BLIND
 
     def masked_value(self, i: int, point) -> Fp2:
         return masked_value(self.tables[i], self.masks[i], point)

@@ -29,7 +29,6 @@ from zkaudit.pcs.hiding import (
     LABEL_MASK_RHO,
     LABEL_MASK_SUM,
     NUM_BLIND,
-    NUM_BLIND_DOMAIN,
     NUM_PAD_MASKS,
     LinearClaim,
     WeightedClaim,
@@ -85,7 +84,7 @@ def read_hiding_opening(data: bytes, commitment: Commitment, params: PcsParams) 
     layout, params = hiding_shape(commitment, params)
     return HidingOpeningProof.from_bytes(data, num_rows=layout.num_rows + NUM_BLIND, cols=layout.cols,
                                          pad_symbols=params.pad_symbols, max_queries=params.num_queries,
-                                         sumcheck_rounds=(layout.num_rows + NUM_BLIND_DOMAIN - 1).bit_length())
+                                         sumcheck_rounds=(layout.num_rows + NUM_BLIND - 1).bit_length())
 
 
 def _check_claims(layout: Layout, num_tables: int, claims, params: PcsParams) -> None:
@@ -175,9 +174,8 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
     num_tables = len(commitment.num_vars)
     _check_claims(layout, num_tables, claims, params)
     m, pad, R = layout.cols, params.pad_symbols, layout.num_rows
-    D = R + NUM_BLIND_DOMAIN
-    rows = R + NUM_BLIND
-    l = (D - 1).bit_length()
+    rows = R + NUM_BLIND  # every committed row is in the batching sum-check's domain
+    l = (rows - 1).bit_length()
     width = m + pad
     if proof.num_rows != rows or proof.pad_symbols != pad:
         raise ProofShapeError("wrong row count or padding", where=WHERE, expected=(rows, pad),
