@@ -52,3 +52,17 @@ def test_combine_is_the_reference():
     swapped = SumOfProducts.of(4, [(Fp2(3, 1), (0, 1, 2)), (Fp2(P - 3, 5), (0, 2, 1)), (0, (1,)), (Fp2(2), (3, 3))])
     vals = [Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(4)]
     assert swapped.combine(vals) == swapped.combine_reference(vals)
+
+
+def test_combine_raises_a_repeated_table_by_squaring():
+    """A table repeated e times (a Poseidon2 round's x^7) is one power by
+    square-and-multiply in `combine_pairs`: every e from 1 to 8, alone,
+    beside other tables and factored out of several terms."""
+    rng = random.Random(11)
+    for e in range(1, 9):
+        for spec in (SumOfProducts.of(2, [(Fp2(3, 4), (1,) * e)]),
+                     SumOfProducts.of(3, [(1, (0,) + (1,) * (e - 1)), (Fp2(P - 2, 9), (1,) + (2,) * (e - 1))]),
+                     SumOfProducts.of(3, [(5, (2,) + (0,) * (e - 1)), (7, (2,) + (1,) * (8 - e))])):
+            for vals in ([Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(spec.num_tables)],
+                         [Fp2(P - 1, P - 1), Fp2(0, 1), Fp2(P - 1)][: spec.num_tables]):
+                assert spec.combine(vals) == spec.combine_reference(vals)

@@ -182,6 +182,13 @@ class ZkProver(ZkSession):
         vals = [Fp2(int(a), int(b)) for a, b in arr[start : start + count]]
         return keys, vals
 
+    def draw_words(self, count: int, bank: str = ADVICE) -> tuple[list[tuple[str, int]], list[list[int]]]:
+        """`draw` with the values as [c0, c1] int pairs (a mask's dozens of
+        coefficients go straight into int arithmetic)."""
+        keys = self.take(count, bank)
+        start = keys[0][1] if keys else 0
+        return keys, self.values[bank][start : start + count].tolist()
+
     def value(self, v) -> Fp2:
         """The true value of a (possibly) Hidden value."""
         if not isinstance(v, Hidden):

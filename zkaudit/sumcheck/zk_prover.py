@@ -30,12 +30,14 @@ costs its share of the bank opening's folding.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
 from zkaudit.field.hidden import Hidden
-from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.field.scalar import Fp, Fp2, _fp2
 from zkaudit.poly.univariate import evaluate_from_evals
-from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts
+from zkaudit.sumcheck.claim import EvaluationClaim, SumOfProducts, combine_pairs
 from zkaudit.sumcheck.mask import MaskingPolynomial
 from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_MASK_RHO, LABEL_MASK_SUM, LABEL_ROUND, \
@@ -44,6 +46,7 @@ from zkaudit.sumcheck.zk import (ADVICE, MASK_BANK, ZkProver, absorb_claim_form,
                                  vanishing)
 
 _ONE = Fp2(1)
+_INV2 = pow(2, _P - 2, _P)
 
 
 def _lift(t):
@@ -59,59 +62,68 @@ def _lift(t):
 def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_vars: int, public, pad_bank,
           run=None):
     """`run`: the round source (default: the generic prover's kernels); one
-    whose first round is partial gives `complete(partial, claim)`."""
-    from zkaudit.sumcheck.prover import make_run
+    whose first round is partial gives `complete(partial, claim)`.
 
+    The rounds' own arithmetic (the mask's values, the offsets, the mask at
+    the challenge) on plain int pairs: a Poseidon2 GKR layer of a small
+    proof is ~8 rounds of Python, 30 layers per weight link.
+    `prove_reference` is the same protocol on `MaskingPolynomial` and Fp2
+    operators; the tests hold the two to the same bytes."""
     if num_vars == 0:
-        proof, ev, claimed_out = prove([_lift(t) for t in tables], spec, transcript, zk, claimed, 1, public,
-                                       pad_bank)
-        (r,) = ev.point
-        scale = (_ONE - r).inverse()
-        values = tuple(v * scale for v in ev.values)
-        return proof, EvaluationClaim((), values), claimed_out
-    run = run if run is not None else make_run(tables, spec, num_vars)
-    d, n = spec.degree, num_vars
-    evals = run.first_round() if n > 1 else None
-    complete = getattr(run, "complete", None)
-    if claimed is None:
-        if evals is None:
-            evals01, _ = _last_poly(run.pairs(), spec, {}, _ONE, 2)
-            claimed = evals01[0] + evals01[1]
-        else:
-            claimed = evals[0] + (evals[1] if evals[1] is not None else Fp2(0))
-            if evals[1] is None:
-                raise ValueError("a kernel left g(1) open: pass claimed_sum")
-    if isinstance(claimed, Fp):
-        claimed = Fp2.from_base(claimed)
-    hidden_part = Hidden.of(claimed) - Hidden.of(claimed).const
-    h_true = zk.value(claimed)
-    l_true = zk.value(hidden_part)
-    absorb_header(transcript, spec, n, Hidden.of(claimed).const)
-    absorb_claim_form(transcript, claimed)
+        return _prove_lifted(tables, spec, transcript, zk, claimed, public, pad_bank, prove)
+    run, evals, complete, claimed = _first_round(tables, spec, num_vars, claimed, run)
+    st = _start(spec, transcript, zk, claimed, num_vars, public, pad_bank)
+    d, n, rows = spec.degree, num_vars, st.rows
+    rho0, rho1 = st.rho.c0, st.rho.c1
+    # ones[i] = g_i(1), suffix[i] = sum_{j >= i} g_i(1)
+    suffix = [(0, 0)] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        u0, u1 = suffix[i + 1]
+        suffix[i] = ((u0 + sum(c[0] for c in rows[i])) % _P, (u1 + sum(c[1] for c in rows[i])) % _P)
+    prefix = tuple(st.a0)  # a_0 + sum_{j < rnd} g_j(r_j)
+    claim_f = st.h_true
+    rounds, point = [], []
+    s0, s1 = st.l_true.c0, st.l_true.c1  # the shift L / 2^(rnd + 1), halved each round
+    for rnd in range(n - 1):
+        s0, s1 = s0 * _INV2 % _P, s1 * _INV2 % _P
+        if complete is not None:
+            evals = complete(evals, claim_f)
+        elif evals[1] is None:
+            evals[1] = claim_f - evals[0]
+        sent = _masked_round(evals, rows[rnd], rho0, rho1, prefix, suffix[rnd + 1], n - rnd - 1, s0, s1)
+        rounds.append(sent)
+        transcript.absorb_exts(LABEL_ROUND, sent)
+        r = transcript.challenge_ext(LABEL_CHALLENGE)
+        point.append(r)
+        claim_f = evaluate_from_evals(evals, r)
+        g0, g1 = _at(rows[rnd], r.c0, r.c1)
+        prefix = ((prefix[0] + g0) % _P, (prefix[1] + g1) % _P)
+        evals = run.fold_and_next(r, last=rnd == n - 2)
+    s0, s1 = s0 * _INV2 % _P, s1 * _INV2 % _P  # L / 2^n
+    c_prev = vanishing(point)
+    pairs = run.pairs()
+    f_evals, _ = _last_poly(pairs, spec, st.pads, c_prev, 2 * d + 1)
+    sent = _masked_round(f_evals, rows[n - 1], rho0, rho1, prefix, (0, 0), 0, s0, s1)
+    return _finish(sent, rounds, point, pairs, c_prev, spec, transcript, zk, st, claimed, n)
 
-    degrees = mask_degrees(n, d)
-    g_keys, g_vals = zk.draw(1 + sum(degrees), pad_bank.get(MASK_BANK, ADVICE))
-    rows, at = [], 1
-    for deg in degrees:
-        rows.append(tuple(g_vals[at : at + deg]))
-        at += deg
-    g = MaskingPolynomial(g_vals[0], tuple(rows), 2 * d)
-    padded = [j for j in range(spec.num_tables) if j not in public]
-    pads = {}
-    for j in padded:
-        keys, (m,) = zk.draw(1, pad_bank.get(j, ADVICE))
-        pads[j] = (keys[0], m)
-    mask_sum = g.cube_sum()
-    transcript.absorb_ext(LABEL_MASK_SUM, mask_sum)
-    rho = transcript.challenge_ext(LABEL_MASK_RHO)
 
+def prove_reference(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_vars: int, public,
+                    pad_bank, run=None):
+    """`prove` with the mask as a `MaskingPolynomial` and every step in Fp2
+    arithmetic: the protocol as the module docstring states it."""
+    if num_vars == 0:
+        return _prove_lifted(tables, spec, transcript, zk, claimed, public, pad_bank, prove_reference)
+    run, evals, complete, claimed = _first_round(tables, spec, num_vars, claimed, run)
+    st = _start(spec, transcript, zk, claimed, num_vars, public, pad_bank)
+    d, n, rho = spec.degree, num_vars, st.rho
+    g = MaskingPolynomial(_fp2(*st.a0), tuple(tuple(_fp2(*c) for c in row) for row in st.rows), 2 * d)
     prefix = g.a0
     suffix = [Fp2(0)] * (n + 1)
     for i in range(n - 1, -1, -1):
         suffix[i] = suffix[i + 1] + g.at_one(i)
-    claim_f = h_true
+    claim_f = st.h_true
     rounds, point = [], []
-    shift = l_true
+    shift = st.l_true
     for rnd in range(n - 1):
         shift = shift * inv_pow2(1)  # L / 2^(rnd + 1)
         if complete is not None:
@@ -130,9 +142,134 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
     shift = shift * inv_pow2(1)  # L / 2^n
     c_prev = vanishing(point)
     pairs = run.pairs()
-    f_evals, tab = _last_poly(pairs, spec, pads, c_prev, 2 * d + 1)
+    f_evals, _ = _last_poly_reference(pairs, spec, st.pads, c_prev, 2 * d + 1)
     m = g.round_evals(n - 1, prefix, Fp2(0), 2 * d + 1)
     sent = tuple(e + rho * v - shift for e, v in zip(f_evals, m))
+    return _finish(sent, rounds, point, pairs, c_prev, spec, transcript, zk, st, claimed, n)
+
+
+def _prove_lifted(tables, spec, transcript, zk, claimed, public, pad_bank, driver):
+    """A 0-variable sum-check, run on its tables lifted to one variable."""
+    proof, ev, claimed_out = driver([_lift(t) for t in tables], spec, transcript, zk, claimed, 1, public, pad_bank)
+    (r,) = ev.point
+    scale = (_ONE - r).inverse()
+    values = tuple(v * scale for v in ev.values)
+    return proof, EvaluationClaim((), values), claimed_out
+
+
+def _first_round(tables, spec, num_vars: int, claimed, run):
+    """(the run, its first round's values or None for one variable, the
+    run's `complete` or None, the claimed sum: computed when not given)."""
+    from zkaudit.sumcheck.prover import make_run
+
+    run = run if run is not None else make_run(tables, spec, num_vars)
+    evals = run.first_round() if num_vars > 1 else None
+    complete = getattr(run, "complete", None)
+    if claimed is None:
+        if evals is None:
+            evals01, _ = _last_poly(run.pairs(), spec, {}, _ONE, 2)
+            claimed = evals01[0] + evals01[1]
+        else:
+            claimed = evals[0] + (evals[1] if evals[1] is not None else Fp2(0))
+            if evals[1] is None:
+                raise ValueError("a kernel left g(1) open: pass claimed_sum")
+    if isinstance(claimed, Fp):
+        claimed = Fp2.from_base(claimed)
+    return run, evals, complete, claimed
+
+
+@dataclass
+class _Start:
+    """What the rounds start from: the claim's true value and hidden part,
+    the mask (bank keys; a_0 and each variable's coefficients as int pairs),
+    the pads, rho."""
+
+    hidden_part: Hidden
+    h_true: Fp2
+    l_true: Fp2
+    g_keys: list
+    a0: list
+    rows: list
+    degrees: list
+    pads: dict
+    mask_sum: Fp2
+    rho: Fp2
+
+
+def _start(spec, transcript, zk: ZkProver, claimed, n: int, public, pad_bank) -> _Start:
+    """Header, claim form, the mask and pads drawn from the bank, G sent, rho."""
+    hidden_part = Hidden.of(claimed) - Hidden.of(claimed).const
+    h_true = zk.value(claimed)
+    l_true = zk.value(hidden_part)
+    absorb_header(transcript, spec, n, Hidden.of(claimed).const)
+    absorb_claim_form(transcript, claimed)
+    degrees = mask_degrees(n, spec.degree)
+    g_keys, words = zk.draw_words(1 + sum(degrees), pad_bank.get(MASK_BANK, ADVICE))
+    rows, at = [], 1
+    for deg in degrees:
+        rows.append(words[at : at + deg])
+        at += deg
+    pads = {}
+    for j in range(spec.num_tables):
+        if j not in public:
+            keys, (m,) = zk.draw(1, pad_bank.get(j, ADVICE))
+            pads[j] = (keys[0], m)
+    mask_sum = _cube_sum(words[0], rows)
+    transcript.absorb_ext(LABEL_MASK_SUM, mask_sum)
+    rho = transcript.challenge_ext(LABEL_MASK_RHO)
+    return _Start(hidden_part, h_true, l_true, g_keys, words[0], rows, degrees, pads, mask_sum, rho)
+
+
+def _cube_sum(a0, rows) -> Fp2:
+    """G = 2^n a_0 + 2^(n-1) sum_i g_i(1) (`MaskingPolynomial.cube_sum`)."""
+    n = len(rows)
+    t0 = sum(c[0] for row in rows for c in row)
+    t1 = sum(c[1] for row in rows for c in row)
+    hi = pow(2, n, _P)
+    lo = pow(2, n - 1, _P) if n else 0
+    return _fp2((hi * a0[0] + lo * t0) % _P, (hi * a0[1] + lo * t1) % _P)
+
+
+def _masked_round(evals, row, rho0: int, rho1: int, prefix, suffix_ones, rest: int, s0: int, s1: int) -> tuple:
+    """One round's message at X = 0..len(evals)-1 (`evals`: F's round):
+    e(X) + rho (2^rest (prefix + g_i(X)) + 2^(rest-1) suffix_ones) - shift,
+    as e(X) + sum_j (rho 2^rest c_j) X^j + beta: the mask's d products by
+    rho once, then Horner in the small integer X without reductions."""
+    scale = pow(2, rest, _P)
+    a0, a1 = rho0 * scale % _P, rho1 * scale % _P  # alpha = rho 2^rest
+    u0, u1 = scale * prefix[0], scale * prefix[1]
+    if rest:
+        half = pow(2, rest - 1, _P)
+        u0, u1 = u0 + half * suffix_ones[0], u1 + half * suffix_ones[1]
+    u0, u1 = u0 % _P, u1 % _P
+    b0 = (rho0 * u0 + _W * rho1 * u1 - s0) % _P  # beta = rho (2^rest prefix + tail) - shift
+    b1 = (rho0 * u1 + rho1 * u0 - s1) % _P
+    scaled = [((a0 * c0 + _W * a1 * c1) % _P, (a0 * c1 + a1 * c0) % _P) for c0, c1 in reversed(row)]
+    out = []
+    for t, e in enumerate(evals):
+        v0 = v1 = 0
+        if t:
+            for c0, c1 in scaled:
+                v0, v1 = v0 * t + c0, v1 * t + c1
+            v0, v1 = v0 * t, v1 * t  # g_i has no constant term
+        out.append(_fp2((e.c0 + v0 + b0) % _P, (e.c1 + v1 + b1) % _P))
+    return tuple(out)
+
+
+def _at(row, r0: int, r1: int) -> tuple[int, int]:
+    """g_i(r) = sum_j c_j r^j (no constant term), by Horner on int pairs."""
+    v0 = v1 = 0
+    w1 = _W * r1
+    for c0, c1 in reversed(row):
+        v0, v1 = (v0 + c0) % _P, (v1 + c1) % _P
+        v0, v1 = (v0 * r0 + v1 * w1) % _P, (v0 * r1 + v1 * r0) % _P
+    return v0, v1
+
+
+def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkProver, st: _Start, claimed, n: int):
+    """The last round sent, its challenge, the padded final values and the
+    end check recorded for the bank opening."""
+    sent = tuple(sent)
     rounds.append(sent)
     transcript.absorb_exts(LABEL_ROUND, sent)
     r = transcript.challenge_ext(LABEL_CHALLENGE)
@@ -142,8 +279,8 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
     finals_hat, values = [], []
     for j, (a, b) in enumerate(pairs):
         f = a + (b - a) * r
-        if j in pads:
-            key, mj = pads[j]
+        if j in st.pads:
+            key, mj = st.pads[j]
             fh = f + z * mj
             zk.final_pads.append((key, f, z))
             finals_hat.append(fh)
@@ -152,19 +289,18 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
             finals_hat.append(f)
             values.append(f)
     transcript.absorb_exts(LABEL_FINAL, finals_hat)
-    got = end_check_form(spec.combine(finals_hat), rho, g_keys, point, degrees, hidden_part, n)
-    zk.require_equal(got, claim_n,
-                     where="sumcheck.zk-final")
-    proof = SumcheckProof(tuple(rounds), tuple(finals_hat), mask_sum)
+    got = end_check_form(spec.combine(finals_hat), st.rho, st.g_keys, point, st.degrees, st.hidden_part, n)
+    zk.require_equal(got, claim_n, where="sumcheck.zk-final")
+    proof = SumcheckProof(tuple(rounds), tuple(finals_hat), st.mask_sum)
     return proof, EvaluationClaim(tuple(point), tuple(values)), claimed
 
 
 def _last_poly(pairs, spec: SumOfProducts, pads, c_prev: Fp2, num_points: int):
     """F^(r', X) at X = 0..num_points-1: each padded table
-    a + (b - a) X + c_prev X (1 - X) m_j. On plain int pairs (c0, c1) with
-    one reduction per product: the Fp2 operators' call overhead made this
-    the largest Python cost of a zero-knowledge sum-check (`_last_poly_reference`
-    is the same in Fp2 arithmetic; the tests hold one to the other)."""
+    a + (b - a) X + c_prev X (1 - X) m_j. On plain int pairs, each point's
+    sum of products by `combine_pairs` (the Fp2 operators' call overhead
+    made this the largest Python cost of a zero-knowledge sum-check;
+    `_last_poly_reference` is the same in Fp2 arithmetic, tested equal)."""
     cols = []
     for j, (a, b) in enumerate(pairs):
         a0, a1 = a.c0, a.c1
@@ -178,16 +314,12 @@ def _last_poly(pairs, spec: SumOfProducts, pads, c_prev: Fp2, num_points: int):
                 v0, v1 = v0 + q.c0 * w, v1 + q.c1 * w
             col.append((v0 % _P, v1 % _P))
         cols.append(col)
+    plan = spec.plan()
+    coeffs = [(t.coeff.c0, t.coeff.c1) for t in spec.terms]
     out = []
     for x in range(num_points):
-        t0 = t1 = 0
-        for term in spec.terms:
-            p0, p1 = term.coeff.c0, term.coeff.c1
-            for i in term.tables:
-                b0, b1 = cols[i][x]
-                p0, p1 = (p0 * b0 + _W * p1 * b1) % _P, (p0 * b1 + p1 * b0) % _P
-            t0, t1 = t0 + p0, t1 + p1
-        out.append(Fp2(t0 % _P, t1 % _P))
+        t0, t1 = combine_pairs(plan, coeffs, [col[x] for col in cols])
+        out.append(_fp2(t0, t1))
     return out, None
 
 
@@ -201,5 +333,5 @@ def _last_poly_reference(pairs, spec: SumOfProducts, pads, c_prev: Fp2, num_poin
             if j in pads:
                 v = v + c_prev * X * (_ONE - X) * pads[j][1]
             vals.append(v)
-        out.append(spec.combine(vals))
+        out.append(spec.combine_reference(vals))
     return out, None
