@@ -53,3 +53,92 @@ def test_bank_claim_folds_only_its_banks_checks_and_refuses_mixed_ones():
     session.checks.append(Hidden(Fp2(0), [(("advice", 1), Fp2(1)), (("input", 2), Fp2(1))]))
     with pytest.raises(zk.DeferredCheckFailed, match="spans banks"):
         zk.bank_claim(session, "advice", _transcript())
+
+
+def _ends(rng, count: int, bank: str = "advice", start: int = 0):
+    """(MaskEnd checks, the same checks as explicit forms): masks of 1-9
+    variables, degree 1-8 (twice that for the last), some with a hidden
+    claim on other entries of the bank."""
+    from zkaudit.field.randomness import random_fp2s
+
+    ends, forms = [], []
+    at = start
+    for i in range(count):
+        n, d = int(rng.integers(1, 10)), int(rng.integers(1, 9))
+        degrees = zk.mask_degrees(n, d)
+        keys = [(bank, at + j) for j in range(1 + sum(degrees))]
+        at += len(keys)
+        combined, claim, rho = random_fp2s(3)
+        point = random_fp2s(n)
+        hidden = Hidden(Fp2(0))
+        if i % 2:
+            hidden = Hidden(Fp2(0), [((bank, int(k)), c) for k, c in zip(rng.choice(40, size=3, replace=False),
+                                                                          random_fp2s(3))])
+            keys = [(bank, k[1] + 40) for k in keys]  # the mask past the claim's entries
+        session = zk.ZkSession({bank: 100_000})
+        zk.require_end_check(session, combined, claim, rho, keys, point, degrees, hidden, n, where="t")
+        (end,) = session.checks
+        assert type(end) is zk.MaskEnd
+        form = zk.end_check_form(combined, rho, keys, point, degrees, hidden, n) - claim
+        ends.append(end)
+        forms.append(form)
+    return ends, forms
+
+
+@pytest.mark.parametrize("count", [1, 4, 60])
+def test_a_mask_end_is_its_form_and_folds_as_it(count):
+    """`MaskEnd` (an end check kept by its parameters) has exactly the terms
+    and constant of end_check_form minus the claim, and the vectorized fold
+    of MaskEnds mixed with other checks equals the term-by-term fold."""
+    rng = np.random.default_rng(count)  # test data only
+    ends, forms = _ends(rng, count)
+    for end, form in zip(ends, forms):
+        assert end == form and end.const == form.const and end.terms == form.terms
+    mixed = ends + _checks(rng, 3)
+    powers = [Fp2(int(rng.integers(0, P, dtype=np.uint64)), int(rng.integers(0, P, dtype=np.uint64))) for _ in mixed]
+    as_forms = forms + mixed[count:]
+    np.testing.assert_array_equal(zk._fold_terms(mixed, powers), zk._fold_terms_reference(as_forms, powers))
+
+
+def test_bank_claim_takes_a_mask_end_only_for_its_bank():
+    rng = np.random.default_rng(5)  # test data only
+    session = zk.ZkSession({"advice": 100_000, "input": 100_000})
+    adv, adv_forms = _ends(rng, 3)
+    inp, _ = _ends(rng, 2, bank="input")
+    session.checks = [adv[0], inp[0], adv[1], inp[1], adv[2]]
+    weights, value = zk.bank_claim(session, "advice", _transcript())
+    t = _transcript()
+    t.absorb_u64(zk.LABEL_DEFERRED, 3)
+    gamma = t.challenge_ext(zk.LABEL_DEFERRED)
+    powers = [gamma ** j for j in range(3)]
+    np.testing.assert_array_equal(weights, zk._fold_terms_reference(adv_forms, powers))
+    assert value == sum((-(p * c.const) for p, c in zip(powers, adv_forms)), Fp2(0))
+
+
+@pytest.mark.parametrize("case", ["zero-rho", "zero-challenge", "shared-keys", "other-bank-claim", "hidden-values"])
+def test_an_end_check_outside_the_mask_end_shape_keeps_its_form(case):
+    """Where a mask term could vanish, or the claim shares the mask's keys
+    or another bank, or a value is itself Hidden, the end check is the
+    explicit form (as before `MaskEnd`)."""
+    from zkaudit.field.randomness import random_fp2s
+
+    n, d = 3, 2
+    degrees = zk.mask_degrees(n, d)
+    keys = [("advice", 10 + j) for j in range(1 + sum(degrees))]
+    combined, claim, rho = random_fp2s(3)
+    point = random_fp2s(n)
+    hidden = Hidden(Fp2(0), [(("advice", 2), Fp2(3))])
+    if case == "zero-rho":
+        rho = Fp2(0)
+    elif case == "zero-challenge":
+        point[1] = Fp2(0)
+    elif case == "shared-keys":
+        hidden = Hidden(Fp2(0), [(keys[2], Fp2(3))])
+    elif case == "other-bank-claim":
+        hidden = Hidden(Fp2(0), [(("input", 2), Fp2(3))])
+    else:
+        combined = Hidden(combined, [(("advice", 3), Fp2(1))])
+    session = zk.ZkSession({"advice": 100, "input": 100})
+    zk.require_end_check(session, combined, claim, rho, keys, point, degrees, hidden, n, where="t")
+    want = zk.end_check_form(combined, rho, keys, point, degrees, hidden, n) - claim
+    assert [type(c) for c in session.checks] == [Hidden] and session.checks[0] == want

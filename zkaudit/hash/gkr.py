@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkaudit.field.constants import P as _P
+from zkaudit.field.constants import W as _W
 from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, WIDTH
 from zkaudit.hash.reference import external_matrix, internal_matrix
@@ -111,11 +112,49 @@ def next_claim(values, rnd: Round, point, transcript) -> LaneClaim:
     """From the A values at z' to the claim on the layer below (shared
     arithmetic; values[k] = A~_{r,k}(z'), Fp2 or Hidden)."""
     gamma = transcript.challenge_exts(LABEL_GAMMA, WIDTH)
+    return LaneClaim(tuple(point), tuple(gamma), lane_sum(gamma, values, rnd.constants))
+
+
+def lane_sum(gamma, values, constants):
+    """sum_k gamma_k (values_k - c_k) on plain ints, where every value is an
+    Fp2 or a Hidden over bank entries no other value names and every gamma_k
+    is nonzero (a zero-knowledge layer's padded values: one entry each):
+    the constant summed, the terms scaled and sorted, no merging. Otherwise
+    `lane_sum_reference`, the same form (tested)."""
+    from zkaudit.field.hidden import Hidden
+
+    c0 = c1 = 0
+    terms, hidden = [], False
+    for g, v, c in zip(gamma, values, constants):
+        g0, g1 = g.c0, g.c1
+        if not (g0 or g1):
+            return lane_sum_reference(gamma, values, constants)
+        if type(v) is Hidden:
+            hidden = True
+            const = v.const
+            for key, k in v.terms:
+                terms.append((key, _fp2((g0 * k.c0 + _W * g1 * k.c1) % _P, (g0 * k.c1 + g1 * k.c0) % _P)))
+        elif type(v) is Fp2:
+            const = v
+        else:
+            return lane_sum_reference(gamma, values, constants)
+        x0, x1 = const.c0 - c, const.c1
+        c0 += g0 * x0 + _W * g1 * x1
+        c1 += g0 * x1 + g1 * x0
+    if not hidden:
+        return _fp2(c0 % _P, c1 % _P)
+    if len({key for key, _ in terms}) != len(terms):
+        return lane_sum_reference(gamma, values, constants)
+    terms.sort(key=lambda t: t[0])
+    return Hidden._raw(_fp2(c0 % _P, c1 % _P), tuple(terms))
+
+
+def lane_sum_reference(gamma, values, constants):
     total = None
-    for k in range(WIDTH):
-        term = gamma[k] * (values[k] - Fp2(rnd.constants[k]))
+    for g, v, c in zip(gamma, values, constants):
+        term = g * (v - Fp2(c))
         total = term if total is None else total + term
-    return LaneClaim(tuple(point), tuple(gamma), total)
+    return total
 
 
 def soundness_bits_lost(num_vars: int) -> float:

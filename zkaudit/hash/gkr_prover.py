@@ -15,7 +15,7 @@ from zkaudit.field import jit
 from zkaudit.field import npfield as nf
 from zkaudit.field.constants import P
 from zkaudit.field.constants import P as _P
-from zkaudit.hash import kernels
+from zkaudit.hash import gkr_zk_run, kernels
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import M_E, NUM_ROUNDS, ROUNDS, LaneClaim, next_claim, round_spec, through_matrix
 from zkaudit.field.scalar import Fp2, _fp2
@@ -228,6 +228,8 @@ def _round(layer: np.ndarray, rnd, m, claim, transcript, fast: bool):
         return _drive(PartialRun(claim.point, layer, rnd.constants[0], m, spec), spec, claim, transcript)
     # A_r = V_r + c_r, every lane in one pass (a partial round: lane 0 only)
     lanes = _plus(layer, np.array(rnd.constants, dtype=U64)[:, None])
+    if fast and getattr(transcript, "zk", None) is not None and gkr_zk_run.applies(layer.shape[1]):
+        return _drive(gkr_zk_run.FusedRun(claim.point, lanes, m, rnd.full), spec, claim, transcript)
     if not fast:
         tables = [eq_table(list(claim.point))] + [lanes[k] for k in range(WIDTH)]
         return sumcheck_prover.prove(tables, spec, transcript, claimed_sum=claim.value, public=(0,))

@@ -41,7 +41,7 @@ from zkaudit.sumcheck.protocol import (
     LABEL_ROUND,
     absorb_header,
 )
-from zkaudit.sumcheck.zk import ADVICE, MASK_BANK, absorb_claim_form, end_check_form, mask_degrees, vanishing
+from zkaudit.sumcheck.zk import ADVICE, MASK_BANK, absorb_claim_form, mask_degrees, require_end_check, vanishing
 from zkaudit.transcript import DEFAULT_DEGREE, Transcript
 
 
@@ -190,7 +190,6 @@ def _verify_zk(proof: SumcheckProof, claimed, num_vars: int, spec: SumOfProducts
     for j, fh in enumerate(proof.final_values):
         values.append(Hidden._raw(fh, ((pads[j], minus_z),)) if j in pads and (z.c0 or z.c1) else
                       Hidden(fh, ((pads[j], minus_z),)) if j in pads else fh)
-    got = end_check_form(spec.combine(proof.final_values), rho, g_keys, point, degrees, hidden_part, n)
-    zk.require_equal(got, claim,
-                     where=f"{where}.final", error=FinalEvaluationMismatch)
+    require_end_check(zk, spec.combine(proof.final_values), claim, rho, g_keys, point, degrees, hidden_part, n,
+                      where=f"{where}.final", error=FinalEvaluationMismatch)
     return EvaluationClaim(tuple(point), tuple(values))

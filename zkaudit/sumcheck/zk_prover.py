@@ -43,7 +43,7 @@ from zkaudit.sumcheck.proof import SumcheckProof
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_FINAL, LABEL_MASK_RHO, LABEL_MASK_SUM, LABEL_ROUND, \
     absorb_header
 from zkaudit.sumcheck.zk import (ADVICE, MASK_BANK, ZkProver, absorb_claim_form, end_check_form, inv_pow2, mask_degrees,
-                                 vanishing)
+                                 require_end_check, vanishing)
 
 _ONE = Fp2(1)
 _INV2 = pow(2, _P - 2, _P)
@@ -71,6 +71,14 @@ def prove(tables, spec: SumOfProducts, transcript, zk: ZkProver, claimed, num_va
     operators; the tests hold the two to the same bytes."""
     if num_vars == 0:
         return _prove_lifted(tables, spec, transcript, zk, claimed, public, pad_bank, prove)
+    zk_rounds = getattr(run, "zk_rounds", None)
+    if zk_rounds is not None:  # a run that drives its own rounds (`hash.gkr_zk_run.FusedRun`)
+        if claimed is None:
+            raise ValueError("a run that drives its own rounds needs claimed_sum")
+        claimed = Fp2.from_base(claimed) if isinstance(claimed, Fp) else claimed
+        st = _start(spec, transcript, zk, claimed, num_vars, public, pad_bank)
+        rounds, point, pairs, c_prev, sent = zk_rounds(st, transcript, spec.degree)
+        return _finish(sent, rounds, point, pairs, c_prev, spec, transcript, zk, st, claimed, num_vars)
     run, evals, complete, claimed = _first_round(tables, spec, num_vars, claimed, run)
     st = _start(spec, transcript, zk, claimed, num_vars, public, pad_bank)
     d, n, rows = spec.degree, num_vars, st.rows
@@ -145,7 +153,7 @@ def prove_reference(tables, spec: SumOfProducts, transcript, zk: ZkProver, claim
     f_evals, _ = _last_poly_reference(pairs, spec, st.pads, c_prev, 2 * d + 1)
     m = g.round_evals(n - 1, prefix, Fp2(0), 2 * d + 1)
     sent = tuple(e + rho * v - shift for e, v in zip(f_evals, m))
-    return _finish(sent, rounds, point, pairs, c_prev, spec, transcript, zk, st, claimed, n)
+    return _finish(sent, rounds, point, pairs, c_prev, spec, transcript, zk, st, claimed, n, lazy_end=False)
 
 
 def _prove_lifted(tables, spec, transcript, zk, claimed, public, pad_bank, driver):
@@ -266,7 +274,8 @@ def _at(row, r0: int, r1: int) -> tuple[int, int]:
     return v0, v1
 
 
-def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkProver, st: _Start, claimed, n: int):
+def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkProver, st: _Start, claimed, n: int,
+            lazy_end: bool = True):
     """The last round sent, its challenge, the padded final values and the
     end check recorded for the bank opening."""
     sent = tuple(sent)
@@ -289,8 +298,12 @@ def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkPro
             finals_hat.append(f)
             values.append(f)
     transcript.absorb_exts(LABEL_FINAL, finals_hat)
-    got = end_check_form(spec.combine(finals_hat), st.rho, st.g_keys, point, st.degrees, st.hidden_part, n)
-    zk.require_equal(got, claim_n, where="sumcheck.zk-final")
+    if lazy_end:
+        require_end_check(zk, spec.combine(finals_hat), claim_n, st.rho, st.g_keys, point, st.degrees,
+                          st.hidden_part, n, where="sumcheck.zk-final")
+    else:  # the form itself (the reference the deferred `MaskEnd` is held to)
+        got = end_check_form(spec.combine(finals_hat), st.rho, st.g_keys, point, st.degrees, st.hidden_part, n)
+        zk.require_equal(got, claim_n, where="sumcheck.zk-final")
     proof = SumcheckProof(tuple(rounds), tuple(finals_hat), st.mask_sum)
     return proof, EvaluationClaim(tuple(point), tuple(values)), claimed
 
