@@ -182,6 +182,11 @@ class ZkProver(ZkSession):
         vals = [Fp2(int(a), int(b)) for a, b in arr[start : start + count]]
         return keys, vals
 
+    def draw_each(self, banks) -> list[tuple[tuple[str, int], Fp2]]:
+        """One element from each named bank, in order (`take_each`'s keys):
+        a sum-check's final-value pads."""
+        return [(key, self.entry(key)) for key in self.take_each(banks)]
+
     def draw_words(self, count: int, bank: str = ADVICE) -> tuple[list[tuple[str, int]], list[list[int]]]:
         """`draw` with the values as [c0, c1] int pairs (a mask's dozens of
         coefficients go straight into int arithmetic)."""
@@ -195,10 +200,13 @@ class ZkProver(ZkSession):
             v = v.hidden()
         if not isinstance(v, Hidden):
             return Fp2.from_base(v) if isinstance(v, Fp) else v
-        total = v.const
-        for key, c in v.terms:
-            total = total + c * self.entry(key)
-        return total
+        t0, t1 = v.const.c0, v.const.c1
+        values = self.values
+        for (bank, idx), c in v.terms:  # on ints: one reduction at the end (every sum-check asks for its claim's)
+            a, b = values[bank][idx].tolist()
+            t0 += c.c0 * a + _W * c.c1 * b
+            t1 += c.c0 * b + c.c1 * a
+        return _fp2(t0 % _P, t1 % _P)
 
     def pad(self, value: Fp2, bank: str = ADVICE) -> tuple[Fp2, Hidden]:
         """(what to send, the Hidden the verifier's `receive` will hold)."""

@@ -208,7 +208,7 @@ def _start(spec, transcript, zk: ZkProver, claimed, n: int, public, pad_bank) ->
     """Header, claim form, the mask and pads drawn from the bank, G sent, rho."""
     hidden_part = Hidden.of(claimed) - Hidden.of(claimed).const
     h_true = zk.value(claimed)
-    l_true = zk.value(hidden_part)
+    l_true = h_true - Hidden.of(claimed).const  # the hidden part's true value
     absorb_header(transcript, spec, n, Hidden.of(claimed).const)
     absorb_claim_form(transcript, claimed)
     degrees = mask_degrees(n, spec.degree)
@@ -217,11 +217,8 @@ def _start(spec, transcript, zk: ZkProver, claimed, n: int, public, pad_bank) ->
     for deg in degrees:
         rows.append(words[at : at + deg])
         at += deg
-    pads = {}
-    for j in range(spec.num_tables):
-        if j not in public:
-            keys, (m,) = zk.draw(1, pad_bank.get(j, ADVICE))
-            pads[j] = (keys[0], m)
+    padded = [j for j in range(spec.num_tables) if j not in public]
+    pads = dict(zip(padded, zk.draw_each([pad_bank.get(j, ADVICE) for j in padded])))
     mask_sum = _cube_sum(words[0], rows)
     transcript.absorb_ext(LABEL_MASK_SUM, mask_sum)
     rho = transcript.challenge_ext(LABEL_MASK_RHO)
