@@ -67,3 +67,64 @@ def test_the_product_folds_serial_twin_equals_its_parallel_kernel(n):
     a = k2._fold_round_ext(f, g, r0, r1, *outs[0])
     b = k2._fold_round_ext_serial(f, g, r0, r1, *outs[1])
     assert np.array_equal(a, b) and all(np.array_equal(x, y) for x, y in zip(*outs))
+
+
+@pytest.mark.parametrize("n", [1, 2, 6, 256])
+def test_the_product_first_rounds_serial_twins_equal_their_parallel_kernels(n):
+    from zkaudit.sumcheck import kernels_prod2 as k2
+
+    rng = np.random.default_rng(n + 7)
+    f, g = _rand(rng, (2 * n, 2)), _rand(rng, (2 * n, 2))
+    assert np.array_equal(k2._round_ext(f, g), k2._round_ext_serial(f, g))
+    assert np.array_equal(k2._round_ext_serial(f, g), k2.round_ext_numpy(f, g))
+    fb, gb = _rand(rng, 2 * n), _rand(rng, 2 * n)
+    assert np.array_equal(k2._round_base(fb, gb), k2._round_base_serial(fb, gb))
+    assert np.array_equal(k2._round_base_serial(fb, gb), k2.round_base_numpy(fb, gb))
+
+
+@pytest.mark.parametrize("n", [1, 2, 6, 256])
+def test_the_product_base_folds_serial_twin_equals_its_parallel_kernel(n):
+    from zkaudit.sumcheck import kernels_prod2 as k2
+
+    rng = np.random.default_rng(n + 11)
+    f, g = _rand(rng, 2 * n), _rand(rng, 2 * n)
+    r0, r1 = np.uint64(rng.integers(0, P, dtype=np.uint64)), np.uint64(rng.integers(0, P, dtype=np.uint64))
+    outs = [[np.empty((n, 2), dtype=np.uint64) for _ in range(2)] for _ in range(3)]
+    a = k2._fold_round_base(f, g, r0, r1, *outs[0])
+    b = k2._fold_round_base_serial(f, g, r0, r1, *outs[1])
+    c = k2.fold_round_base_numpy(f, g, r0, r1, *outs[2])
+    assert np.array_equal(a, b) and np.array_equal(b, c)
+    assert all(np.array_equal(x, y) for x, y in zip(outs[0], outs[1]))
+    assert all(np.array_equal(x, y) for x, y in zip(outs[1], outs[2]))
+
+
+@pytest.mark.parametrize("n", [1, 3, 64])
+def test_the_generic_round_serial_twins_equal_their_parallel_kernels(n):
+    """A sum-check round's per-term sums (repeated tables, several terms,
+    degrees 1-4) on one thread and in a parallel region, and on numpy."""
+    rng = np.random.default_rng(n + 3)
+    ptr, idx = np.array([0, 2, 3, 7]), np.array([0, 1, 2, 0, 1, 1, 3])
+    base, ext = _rand(rng, (4, 2 * n)), _rand(rng, (4, 2 * n, 2))
+    for degree in (1, 2, 4):
+        a = sk._round_evals_base(base, ptr, idx, degree)
+        b = sk._round_evals_base_serial(base, ptr, idx, degree)
+        assert np.array_equal(a, b) and np.array_equal(b, sk.round_evals_base_numpy(base, ptr, idx, degree))
+        a = sk._round_evals_ext(ext, ptr, idx, degree)
+        b = sk._round_evals_ext_serial(ext, ptr, idx, degree)
+        assert np.array_equal(a, b) and np.array_equal(b, sk.round_evals_ext_numpy(ext, ptr, idx, degree))
+
+
+@pytest.mark.parametrize("n", [1, 3, 64])
+def test_the_eq_round_serial_twins_equal_their_parallel_kernels(n):
+    from zkaudit.sumcheck import kernels_eq as ke
+
+    rng = np.random.default_rng(n + 5)
+    ptr, idx = np.array([0, 1, 3, 6]), np.array([0, 1, 2, 0, 2, 2])
+    base, ext, w = _rand(rng, (3, 2 * n)), _rand(rng, (3, 2 * n, 2)), _rand(rng, (n, 2))
+    for npts, skip in ((3, -1), (4, 1), (5, 1)):
+        for stack, par, ser in ((base, ke._round_evals_eq_base, ke._round_evals_eq_base_serial),
+                                (ext, ke._round_evals_eq_ext, ke._round_evals_eq_ext_serial)):
+            a = par(stack, ptr, idx, npts, w, skip)
+            b = ser(stack, ptr, idx, npts, w, skip)
+            assert np.array_equal(a, b)
+            assert np.array_equal(b, ke.round_evals_eq_numpy(stack, ptr, idx, npts, w, skip))

@@ -28,79 +28,124 @@ add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
 # Below this many table entries a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
-# Below this many output words a fold runs its serial twin (a parallel
-# region's start, ~0.1-0.5 ms, was most of a small fold's time).
+# Below this many output words (a fold) or table entries (a round) a call
+# runs its serial twin (a parallel region's start, ~0.1-0.5 ms, was most of
+# a small fold's or round's time).
 SERIAL_BELOW = 1 << 15
 
 NUM_CHUNKS = 64
 
 
+@njit(cache=True, inline="always")
+def _round_evals_base_span(stack, term_ptr, term_idx, npts, lo, hi, acc):
+    """Pairs lo..hi-1 of `_round_evals_base` into acc (num_terms, npts)."""
+    num_tables = stack.shape[0]
+    half = stack.shape[1] // 2
+    num_terms = term_ptr.shape[0] - 1
+    vals = np.empty((num_tables, npts), dtype=np.uint64)
+    for i in range(lo, hi):
+        for t in range(num_tables):
+            v = stack[t, i]
+            d = sub(stack[t, i + half], v)
+            vals[t, 0] = v
+            for k in range(1, npts):
+                v = add(v, d)
+                vals[t, k] = v
+        for j in range(num_terms):
+            for k in range(npts):
+                prod = vals[term_idx[term_ptr[j]], k]
+                for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
+                    prod = mul(prod, vals[term_idx[q], k])
+                acc[j, k] = add(acc[j, k], prod)
+
+
+@njit(cache=True)
+def _sum_partial_base(partial):
+    out = np.zeros(partial.shape[1:], dtype=np.uint64)
+    for c in range(partial.shape[0]):
+        for j in range(partial.shape[1]):
+            for k in range(partial.shape[2]):
+                out[j, k] = add(out[j, k], partial[c, j, k])
+    return out
+
+
 @njit(parallel=True, cache=True)
 def _round_evals_base(stack, term_ptr, term_idx, degree):
-    num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
     npts = degree + 1
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, num_terms, npts), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        vals = np.empty((num_tables, npts), dtype=np.uint64)
-        for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            for t in range(num_tables):
-                v = stack[t, i]
-                d = sub(stack[t, i + half], v)
-                vals[t, 0] = v
-                for k in range(1, npts):
-                    v = add(v, d)
-                    vals[t, k] = v
-            for j in range(num_terms):
-                for k in range(npts):
-                    prod = vals[term_idx[term_ptr[j]], k]
-                    for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
-                        prod = mul(prod, vals[term_idx[q], k])
-                    partial[c, j, k] = add(partial[c, j, k], prod)
-    out = np.zeros((num_terms, npts), dtype=np.uint64)
-    for c in range(NUM_CHUNKS):
+        _round_evals_base_span(stack, term_ptr, term_idx, npts, c * chunk, min(half, (c + 1) * chunk), partial[c])
+    return _sum_partial_base(partial)
+
+
+@njit(cache=True)
+def _round_evals_base_serial(stack, term_ptr, term_idx, degree):
+    """`_round_evals_base` on one thread (below SERIAL_BELOW entries: a
+    parallel region's start on the work-queue layer, 0.4-0.6 ms, was all of
+    a small round's time; a digits_cnn proof ran 28 such rounds)."""
+    npts = degree + 1
+    acc = np.zeros((term_ptr.shape[0] - 1, npts), dtype=np.uint64)
+    _round_evals_base_span(stack, term_ptr, term_idx, npts, 0, stack.shape[1] // 2, acc)
+    return acc
+
+
+@njit(cache=True, inline="always")
+def _round_evals_ext_span(stack, term_ptr, term_idx, npts, lo, hi, acc):
+    """Pairs lo..hi-1 of `_round_evals_ext` into acc (num_terms, npts, 2)."""
+    num_tables = stack.shape[0]
+    half = stack.shape[1] // 2
+    num_terms = term_ptr.shape[0] - 1
+    vals = np.empty((num_tables, npts, 2), dtype=np.uint64)
+    for i in range(lo, hi):
+        for t in range(num_tables):
+            v0, v1 = stack[t, i, 0], stack[t, i, 1]
+            d0, d1 = ext_sub(stack[t, i + half, 0], stack[t, i + half, 1], v0, v1)
+            vals[t, 0, 0], vals[t, 0, 1] = v0, v1
+            for k in range(1, npts):
+                v0, v1 = ext_add(v0, v1, d0, d1)
+                vals[t, k, 0], vals[t, k, 1] = v0, v1
         for j in range(num_terms):
             for k in range(npts):
-                out[j, k] = add(out[j, k], partial[c, j, k])
+                first = term_idx[term_ptr[j]]
+                p0, p1 = vals[first, k, 0], vals[first, k, 1]
+                for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
+                    t = term_idx[q]
+                    p0, p1 = ext_mul(p0, p1, vals[t, k, 0], vals[t, k, 1])
+                acc[j, k, 0], acc[j, k, 1] = ext_add(acc[j, k, 0], acc[j, k, 1], p0, p1)
+
+
+@njit(cache=True)
+def _sum_partial_ext(partial):
+    out = np.zeros(partial.shape[1:], dtype=np.uint64)
+    for c in range(partial.shape[0]):
+        for j in range(partial.shape[1]):
+            for k in range(partial.shape[2]):
+                out[j, k, 0], out[j, k, 1] = ext_add(out[j, k, 0], out[j, k, 1], partial[c, j, k, 0], partial[c, j, k, 1])
     return out
 
 
 @njit(parallel=True, cache=True)
 def _round_evals_ext(stack, term_ptr, term_idx, degree):
-    num_tables = stack.shape[0]
     half = stack.shape[1] // 2
     num_terms = term_ptr.shape[0] - 1
     npts = degree + 1
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, num_terms, npts, 2), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        vals = np.empty((num_tables, npts, 2), dtype=np.uint64)
-        for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            for t in range(num_tables):
-                v0, v1 = stack[t, i, 0], stack[t, i, 1]
-                d0, d1 = ext_sub(stack[t, i + half, 0], stack[t, i + half, 1], v0, v1)
-                vals[t, 0, 0], vals[t, 0, 1] = v0, v1
-                for k in range(1, npts):
-                    v0, v1 = ext_add(v0, v1, d0, d1)
-                    vals[t, k, 0], vals[t, k, 1] = v0, v1
-            for j in range(num_terms):
-                for k in range(npts):
-                    first = term_idx[term_ptr[j]]
-                    p0, p1 = vals[first, k, 0], vals[first, k, 1]
-                    for q in range(term_ptr[j] + 1, term_ptr[j + 1]):
-                        t = term_idx[q]
-                        p0, p1 = ext_mul(p0, p1, vals[t, k, 0], vals[t, k, 1])
-                    partial[c, j, k, 0], partial[c, j, k, 1] = ext_add(
-                        partial[c, j, k, 0], partial[c, j, k, 1], p0, p1
-                    )
-    out = np.zeros((num_terms, npts, 2), dtype=np.uint64)
-    for c in range(NUM_CHUNKS):
-        for j in range(num_terms):
-            for k in range(npts):
-                out[j, k, 0], out[j, k, 1] = ext_add(out[j, k, 0], out[j, k, 1], partial[c, j, k, 0], partial[c, j, k, 1])
-    return out
+        _round_evals_ext_span(stack, term_ptr, term_idx, npts, c * chunk, min(half, (c + 1) * chunk), partial[c])
+    return _sum_partial_ext(partial)
+
+
+@njit(cache=True)
+def _round_evals_ext_serial(stack, term_ptr, term_idx, degree):
+    """`_round_evals_ext` on one thread (below SERIAL_BELOW, as the base twin)."""
+    npts = degree + 1
+    acc = np.zeros((term_ptr.shape[0] - 1, npts, 2), dtype=np.uint64)
+    _round_evals_ext_span(stack, term_ptr, term_idx, npts, 0, stack.shape[1] // 2, acc)
+    return acc
 
 
 @njit(cache=True, inline="always")
@@ -157,15 +202,17 @@ def _fold_stack_ext_serial(stack, r0, r1, out):
 
 def round_evals_base(stack, term_ptr, term_idx, degree):
     """Per term and t = 0..degree, sum over pairs of the term's product (base tables)."""
-    if jit.use_kernel(stack.size, NUMPY_BELOW, _round_evals_base):
-        return _round_evals_base(stack, term_ptr, term_idx, degree)
+    kernel = _round_evals_base_serial if stack.size < SERIAL_BELOW else _round_evals_base
+    if jit.use_kernel(stack.size, NUMPY_BELOW, kernel):
+        return kernel(stack, term_ptr, term_idx, degree)
     return round_evals_base_numpy(stack, term_ptr, term_idx, degree)
 
 
 def round_evals_ext(stack, term_ptr, term_idx, degree):
     """Per term and t = 0..degree, sum over pairs of the term's product (extension tables)."""
-    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, _round_evals_ext):
-        return _round_evals_ext(stack, term_ptr, term_idx, degree)
+    kernel = _round_evals_ext_serial if stack.shape[0] * stack.shape[1] < SERIAL_BELOW else _round_evals_ext
+    if jit.use_kernel(stack.shape[0] * stack.shape[1], NUMPY_BELOW, kernel):
+        return kernel(stack, term_ptr, term_idx, degree)
     return round_evals_ext_numpy(stack, term_ptr, term_idx, degree)
 
 

@@ -33,9 +33,31 @@ add, ext_add, ext_mul, ext_sub, mul, sub = jit.imported(
 # Below this many table entries a call takes the numpy path (unless its
 # kernel is loaded already).
 NUMPY_BELOW = 1 << 14
-SERIAL_BELOW = 1 << 14  # table entries: below, a fold runs on one thread
+SERIAL_BELOW = 1 << 14  # table entries: below, a first round or a fold runs on one thread
 
 NUM_CHUNKS = 64
+
+
+@njit(cache=True, inline="always")
+def _round_base_span(f, g, lo, hi, partial, c):
+    half = f.shape[0] // 2
+    a0, a1, a2 = U64_0, U64_0, U64_0
+    for i in range(lo, hi):
+        f0, f1 = f[i], f[i + half]
+        g0, g1 = g[i], g[i + half]
+        a0 = add(a0, mul(f0, g0))
+        a1 = add(a1, mul(f1, g1))
+        a2 = add(a2, mul(sub(add(f1, f1), f0), sub(add(g1, g1), g0)))
+    partial[c, 0], partial[c, 1], partial[c, 2] = a0, a1, a2
+
+
+@njit(cache=True)
+def _sum_rows3(partial):
+    out = np.zeros(3, dtype=np.uint64)
+    for c in range(partial.shape[0]):
+        for k in range(3):
+            out[k] = add(out[k], partial[c, k])
+    return out
 
 
 @njit(parallel=True, cache=True)
@@ -44,19 +66,18 @@ def _round_base(f, g):
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, 3), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        a0, a1, a2 = U64_0, U64_0, U64_0
-        for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            f0, f1 = f[i], f[i + half]
-            g0, g1 = g[i], g[i + half]
-            a0 = add(a0, mul(f0, g0))
-            a1 = add(a1, mul(f1, g1))
-            a2 = add(a2, mul(sub(add(f1, f1), f0), sub(add(g1, g1), g0)))
-        partial[c, 0], partial[c, 1], partial[c, 2] = a0, a1, a2
-    out = np.zeros(3, dtype=np.uint64)
-    for c in range(NUM_CHUNKS):
-        for k in range(3):
-            out[k] = add(out[k], partial[c, k])
-    return out
+        _round_base_span(f, g, c * chunk, min(half, (c + 1) * chunk), partial, c)
+    return _sum_rows3(partial)
+
+
+@njit(cache=True)
+def _round_base_serial(f, g):
+    """`_round_base` on one thread (below SERIAL_BELOW: a parallel region's
+    start, 0.1-0.3 ms on the work-queue layer, was most of a small first
+    round; every weight tensor of a hashed link runs one)."""
+    partial = np.zeros((1, 3), dtype=np.uint64)
+    _round_base_span(f, g, 0, f.shape[0] // 2, partial, 0)
+    return _sum_rows3(partial)
 
 
 @njit(cache=True)
@@ -96,15 +117,39 @@ def _fold_round_base(f, g, r0, r1, fo, go):
         return np.zeros((2, 2), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
         acc = np.zeros(4, dtype=np.uint64)
-        for i in range(c * chunk, min(q, (c + 1) * chunk)):
-            fa0, fa1 = _fold_base_at(f, i, h, r0, r1)
-            fb0, fb1 = _fold_base_at(f, i + q, h, r0, r1)
-            ga0, ga1 = _fold_base_at(g, i, h, r0, r1)
-            gb0, gb1 = _fold_base_at(g, i + q, h, r0, r1)
-            fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
-            go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
-            _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+        _fold_base_span(f, g, r0, r1, fo, go, c * chunk, min(q, (c + 1) * chunk), acc)
         partial[c, :] = acc
+    return _combine(partial)
+
+
+@njit(cache=True, inline="always")
+def _fold_base_span(f, g, r0, r1, fo, go, lo, hi, acc):
+    """Pairs lo..hi-1 of `_fold_round_base`: fold, and accumulate the next round."""
+    h = fo.shape[0]
+    q = h // 2
+    for i in range(lo, hi):
+        fa0, fa1 = _fold_base_at(f, i, h, r0, r1)
+        fb0, fb1 = _fold_base_at(f, i + q, h, r0, r1)
+        ga0, ga1 = _fold_base_at(g, i, h, r0, r1)
+        gb0, gb1 = _fold_base_at(g, i + q, h, r0, r1)
+        fo[i, 0], fo[i, 1], fo[i + q, 0], fo[i + q, 1] = fa0, fa1, fb0, fb1
+        go[i, 0], go[i, 1], go[i + q, 0], go[i + q, 1] = ga0, ga1, gb0, gb1
+        _accumulate(acc, fa0, fa1, fb0, fb1, ga0, ga1, gb0, gb1)
+
+
+@njit(cache=True)
+def _fold_round_base_serial(f, g, r0, r1, fo, go):
+    """`_fold_round_base` on one thread (below SERIAL_BELOW)."""
+    h = fo.shape[0]
+    q = h // 2
+    if q == 0:
+        fo[0, 0], fo[0, 1] = _fold_base_at(f, 0, h, r0, r1)
+        go[0, 0], go[0, 1] = _fold_base_at(g, 0, h, r0, r1)
+        return np.zeros((2, 2), dtype=np.uint64)
+    partial = np.zeros((1, 4), dtype=np.uint64)
+    acc = np.zeros(4, dtype=np.uint64)
+    _fold_base_span(f, g, r0, r1, fo, go, 0, q, acc)
+    partial[0, :] = acc
     return _combine(partial)
 
 
@@ -168,6 +213,29 @@ def _combine(partial):
     return out
 
 
+@njit(cache=True, inline="always")
+def _round_ext_span(f, g, lo, hi, partial, c):
+    half = f.shape[0] // 2
+    acc = np.zeros(6, dtype=np.uint64)
+    for i in range(lo, hi):
+        _accumulate(
+            acc[:4], f[i, 0], f[i, 1], f[i + half, 0], f[i + half, 1], g[i, 0], g[i, 1], g[i + half, 0], g[i + half, 1]
+        )
+        p0, p1 = ext_mul(f[i + half, 0], f[i + half, 1], g[i + half, 0], g[i + half, 1])
+        acc[4], acc[5] = ext_add(acc[4], acc[5], p0, p1)
+    partial[c, :] = acc
+
+
+@njit(cache=True)
+def _sum_rows6(partial):
+    out = np.zeros((3, 2), dtype=np.uint64)
+    for c in range(partial.shape[0]):
+        out[0, 0], out[0, 1] = ext_add(out[0, 0], out[0, 1], partial[c, 0], partial[c, 1])
+        out[1, 0], out[1, 1] = ext_add(out[1, 0], out[1, 1], partial[c, 4], partial[c, 5])
+        out[2, 0], out[2, 1] = ext_add(out[2, 0], out[2, 1], partial[c, 2], partial[c, 3])
+    return out
+
+
 @njit(parallel=True, cache=True)
 def _round_ext(f, g):
     """First round for extension tables: g(0), g(1), g(2) as (3, 2) (the
@@ -176,20 +244,16 @@ def _round_ext(f, g):
     chunk = (half + NUM_CHUNKS - 1) // NUM_CHUNKS
     partial = np.zeros((NUM_CHUNKS, 6), dtype=np.uint64)
     for c in prange(NUM_CHUNKS):
-        acc = np.zeros(6, dtype=np.uint64)
-        for i in range(c * chunk, min(half, (c + 1) * chunk)):
-            _accumulate(
-                acc[:4], f[i, 0], f[i, 1], f[i + half, 0], f[i + half, 1], g[i, 0], g[i, 1], g[i + half, 0], g[i + half, 1]
-            )
-            p0, p1 = ext_mul(f[i + half, 0], f[i + half, 1], g[i + half, 0], g[i + half, 1])
-            acc[4], acc[5] = ext_add(acc[4], acc[5], p0, p1)
-        partial[c, :] = acc
-    out = np.zeros((3, 2), dtype=np.uint64)
-    for c in range(NUM_CHUNKS):
-        out[0, 0], out[0, 1] = ext_add(out[0, 0], out[0, 1], partial[c, 0], partial[c, 1])
-        out[1, 0], out[1, 1] = ext_add(out[1, 0], out[1, 1], partial[c, 4], partial[c, 5])
-        out[2, 0], out[2, 1] = ext_add(out[2, 0], out[2, 1], partial[c, 2], partial[c, 3])
-    return out
+        _round_ext_span(f, g, c * chunk, min(half, (c + 1) * chunk), partial, c)
+    return _sum_rows6(partial)
+
+
+@njit(cache=True)
+def _round_ext_serial(f, g):
+    """`_round_ext` on one thread (below SERIAL_BELOW, as `_round_base_serial`)."""
+    partial = np.zeros((1, 6), dtype=np.uint64)
+    _round_ext_span(f, g, 0, f.shape[0] // 2, partial, 0)
+    return _sum_rows6(partial)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -197,22 +261,25 @@ def _round_ext(f, g):
 
 def round_base(f, g):
     """First round for base tables: g(0), g(1), g(2) as (3,)."""
-    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _round_base):
-        return _round_base(f, g)
+    kernel = _round_base_serial if f.shape[0] < SERIAL_BELOW else _round_base
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, kernel):
+        return kernel(f, g)
     return round_base_numpy(f, g)
 
 
 def round_ext(f, g):
     """First round for extension tables: g(0), g(1), g(2) as (3, 2)."""
-    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _round_ext):
-        return _round_ext(f, g)
+    kernel = _round_ext_serial if f.shape[0] < SERIAL_BELOW else _round_ext
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, kernel):
+        return kernel(f, g)
     return round_ext_numpy(f, g)
 
 
 def fold_round_base(f, g, r0, r1, fo, go):
     """Fold base f, g by extension r into fo, go; the next round's g(0), g(2) as (2, 2)."""
-    if jit.use_kernel(f.shape[0], NUMPY_BELOW, _fold_round_base):
-        return _fold_round_base(f, g, r0, r1, fo, go)
+    kernel = _fold_round_base_serial if f.shape[0] < SERIAL_BELOW else _fold_round_base
+    if jit.use_kernel(f.shape[0], NUMPY_BELOW, kernel):
+        return kernel(f, g, r0, r1, fo, go)
     return fold_round_base_numpy(f, g, r0, r1, fo, go)
 
 
