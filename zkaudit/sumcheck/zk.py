@@ -262,7 +262,7 @@ def _fold_terms(mine, powers) -> np.ndarray:
     from zkaudit.field import vec
 
     ends = [(chk, p) for chk, p in zip(mine, powers) if type(chk) is MaskEnd]
-    forms = [(chk.extra if type(chk) is MaskEnd else chk.terms, p) for chk, p in zip(mine, powers)]
+    forms = [(chk.extra, p * chk.extra_scale) if type(chk) is MaskEnd else (chk.terms, p) for chk, p in zip(mine, powers)]
     flat = [t for terms, _ in forms for t in terms]
     if not flat and not ends:
         return _fold_terms_reference(mine, powers)
@@ -440,7 +440,7 @@ class MaskEnd:
         const + rho g(point) + extra = 0,
 
     g the mask on bank entries start, start + 1, ... (a_0, then each
-    variable's coefficients of X^1..X^d_i), `extra` the claim's hidden part
+    variable's coefficients of X^1..X^d_i), `extra` * `extra_scale` the claim's hidden part
     scaled by -2^-n (terms only: its constant is in `const`). `terms` and
     `hidden()` give the affine form `end_check_form` minus the claim builds,
     the same terms in the same order (tested); the bank opening's fold
@@ -448,11 +448,15 @@ class MaskEnd:
     building ~30-70 terms per sum-check was a tenth of a small proof's
     verification."""
 
-    __slots__ = ("const", "rho", "bank", "start", "point", "degrees", "extra", "_terms")
+    __slots__ = ("const", "rho", "bank", "start", "point", "degrees", "extra", "extra_scale", "_terms")
 
-    def __init__(self, const: Fp2, rho: Fp2, bank: str, start: int, point, degrees, extra: tuple):
+    def __init__(self, const: Fp2, rho: Fp2, bank: str, start: int, point, degrees, extra: tuple,
+                 extra_scale: Fp2 = Fp2(1)):
         self.const, self.rho, self.bank, self.start = const, rho, bank, start
         self.point, self.degrees, self.extra, self._terms = tuple(point), tuple(degrees), extra, None
+        # the claim's terms stay unscaled until a fold or `terms` needs them: a
+        # lookup layer's claim carries dozens, and every one was a product here
+        self.extra_scale = extra_scale
 
     is_public = False  # rho and every coordinate are nonzero: every mask term is
 
@@ -461,7 +465,8 @@ class MaskEnd:
         if self._terms is None:
             keys = [(self.bank, self.start + i) for i in range(1 + sum(self.degrees))]
             form = end_check_form(Fp2(0), self.rho, keys, self.point, self.degrees, Hidden(Fp2(0)), 0)
-            terms = list(form.terms) + list(self.extra)
+            extra = (Hidden._raw(Fp2(0), self.extra) * self.extra_scale).terms if self.extra else ()
+            terms = list(form.terms) + list(extra)
             if self.extra:
                 terms.sort(key=lambda t: t[0])
             self._terms = tuple(terms)
@@ -497,12 +502,10 @@ def require_end_check(zk: ZkSession, combined: Fp2, claim: Fp2, rho: Fp2, keys, 
         zk.require_equal(got, claim, where=where, error=error)
         return
     const = combined - claim
-    extra = ()
-    if hidden_part.terms or hidden_part.const != Fp2(0):
-        scaled = hidden_part * -inv_pow2(num_vars)
-        const = const + scaled.const
-        extra = scaled.terms
-    zk.checks.append(MaskEnd(const, rho, bank, start, point, degrees, extra))
+    scale = -inv_pow2(num_vars)
+    if hidden_part.const != Fp2(0):  # a public part of the claim (none in today's callers) counts too
+        const = const + hidden_part.const * scale
+    zk.checks.append(MaskEnd(const, rho, bank, start, point, degrees, hidden_part.terms, scale))
 
 
 def vanishing(point) -> Fp2:
