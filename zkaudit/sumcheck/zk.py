@@ -492,7 +492,7 @@ def require_end_check(zk: ZkSession, combined: Fp2, claim: Fp2, rho: Fp2, keys, 
     `require_equal`, as before."""
     bank, start = keys[0] if keys else (None, 0)
     fast = (type(combined) is Fp2 and type(claim) is Fp2 and (rho.c0 or rho.c1) and keys
-            and keys[-1] == (bank, start + len(keys) - 1)
+            and len(keys) == 1 + sum(degrees) and keys[-1] == (bank, start + len(keys) - 1)
             and all(x.c0 or x.c1 for x in point))
     if fast and hidden_part.terms:
         hb = {k[0] for k, _ in hidden_part.terms}
