@@ -107,3 +107,17 @@ def test_cube_sum_and_mask_round_match_the_masking_polynomial():
             assert list(got) == want
             r = random_fp2s(1)[0]
             assert Fp2(*zk_prover._at(rows[i], r.c0, r.c1)) == g.univariate(i, r)
+
+
+def test_round_polynomial_on_ints_is_the_fp2_reference():
+    """`prover._round_poly` (term coefficients applied on ints) against the
+    Fp2 expression, base and extension per-term sums, edge values."""
+    from zkaudit.sumcheck.prover import _round_poly, _round_poly_reference
+
+    spec = SumOfProducts.of(4, [(Fp2(3, P - 1), (0, 1, 1)), (P - 1, (2,)), (Fp2(0, 1), (3, 0, 2))])
+    rng = np.random.default_rng(8)  # test data only
+    base = rng.integers(0, P, size=(3, 4), dtype=np.uint64)
+    ext = rng.integers(0, P, size=(3, 4, 2), dtype=np.uint64)
+    ext[0, 0] = (P - 1, P - 1)
+    for per_term in (base, ext):
+        assert _round_poly(spec, per_term) == _round_poly_reference(spec, per_term)
