@@ -28,6 +28,7 @@ from zkaudit.onnx.errors import MissingCalibration, OnnxImportError
 from zkaudit.onnx.fidelity import agreement_notes, measure, strip_qdq
 from zkaudit.onnx.importer import Importer, check_ops
 from zkaudit.onnx.load import fix_input_shapes, fold_batchnorm, load_model
+from zkaudit.onnx import ml_trees
 from zkaudit.onnx.ml_trees import OPS as TREE_OPS
 from zkaudit.onnx.registry import OPS as BASE_OPS
 
@@ -119,6 +120,9 @@ def compile_model(path, out_dir, calibration=None, input_shapes=None, *, eval_da
     calib = samples_from(calibration)
     evals = samples_from(eval_data)
     ranges = None
+    for node in model.graph.node:  # refused tree variants by name, before the float model runs
+        ml_trees.precheck(node, lambda what, n=node: OnnxImportError(f"node {n.name or n.output[0]!r} "
+                                                                   f"({n.op_type}): {what}"))
     if kind == "float":
         if calib is None:
             raise MissingCalibration(f"{path.name} is a float model: it needs calibration data",

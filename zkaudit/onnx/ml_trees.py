@@ -827,16 +827,47 @@ def _rescaled(imp, s, scale: float, bounds, hint: str) -> Act:
     return Act(y, qp.scale, qp.zero_point, (qp.qmin, qp.qmax), True)
 
 
+def _regressor_header(at, fail) -> tuple[str, int]:
+    """(aggregate function, targets) of a supported TreeEnsembleRegressor."""
+    if _text(at.get("post_transform", "NONE")) != "NONE":
+        raise fail(f"post_transform {_text(at['post_transform'])} is not supported (NONE is)")
+    agg = _text(at.get("aggregate_function", "SUM"))
+    if agg not in ("SUM", "AVERAGE"):
+        raise fail(f"aggregate_function {agg} is not supported (SUM and AVERAGE are)")
+    return agg, int(at.get("n_targets", 1))
+
+
+def _classifier_header(at, fail) -> tuple[int, str]:
+    """(classes, post_transform) of a supported TreeEnsembleClassifier."""
+    labels = at.get("classlabels_int64s")
+    if labels is None or list(labels) != list(range(len(labels))) or len(labels) < 2:
+        raise fail("class labels must be the integers 0..K-1 (K >= 2); string labels are not supported: "
+                   "encode the targets as 0..K-1 before training")
+    post = _text(at.get("post_transform", "NONE"))
+    if post not in ("NONE", "LOGISTIC", "SOFTMAX"):
+        raise fail(f"post_transform {post} is not supported (NONE, LOGISTIC and SOFTMAX are)")
+    return len(labels), post
+
+
+def precheck(node, fail) -> None:
+    """A tree ensemble's attributes and trees checked before anything runs
+    the model: compile calibrates by running the float model, and
+    onnxruntime's output for a variant we refuse (PROBIT) held non-finite
+    values on some runs, which then hid the refusal by name."""
+    at = _attrs(node)
+    if node.op_type == "TreeEnsembleClassifier":
+        k, _ = _classifier_header(at, fail)
+        _parse(node, fail, "class", k)
+    elif node.op_type == "TreeEnsembleRegressor":
+        _, targets = _regressor_header(at, fail)
+        _parse(node, fail, "target", targets)
+
+
 def TreeEnsembleRegressor(imp, node):
     """ai.onnx.ml TreeEnsembleRegressor: post_transform NONE, SUM or AVERAGE."""
     at = _attrs(node)
     hint = node.name or node.output[0]
-    if _text(at.get("post_transform", "NONE")) != "NONE":
-        raise imp.fail(f"post_transform {_text(at['post_transform'])} is not supported (NONE is)")
-    agg = _text(at.get("aggregate_function", "SUM"))
-    if agg not in ("SUM", "AVERAGE"):
-        raise imp.fail(f"aggregate_function {agg} is not supported (SUM and AVERAGE are)")
-    targets = int(at.get("n_targets", 1))
+    agg, targets = _regressor_header(at, imp.fail)
     ens = _parse(node, imp.fail, "target", targets)
     if agg == "AVERAGE":  # onnxruntime: the mean over trees, then the base values
         ens.scale_leaves(1.0 / ens.trees)
@@ -872,14 +903,7 @@ def TreeEnsembleClassifier(imp, node):
     """ai.onnx.ml TreeEnsembleClassifier with integer class labels 0..K-1."""
     at = _attrs(node)
     hint = node.name or node.output[0]
-    labels = at.get("classlabels_int64s")
-    if labels is None or list(labels) != list(range(len(labels))) or len(labels) < 2:
-        raise imp.fail("class labels must be the integers 0..K-1 (K >= 2); string labels are not supported: "
-                       "encode the targets as 0..K-1 before training")
-    k = len(labels)
-    post = _text(at.get("post_transform", "NONE"))
-    if post not in ("NONE", "LOGISTIC", "SOFTMAX"):
-        raise imp.fail(f"post_transform {post} is not supported (NONE, LOGISTIC and SOFTMAX are)")
+    k, post = _classifier_header(at, imp.fail)
     ens = _parse(node, imp.fail, "class", k)
     used = set(np.asarray(at.get("class_ids", []), np.int64).tolist())
     eye, zeros = np.eye(k), np.zeros(k)
