@@ -5,11 +5,11 @@ A weight link's GKR is 30 sequential masked sum-checks of log B rounds.
 For a small model (B of a few hundred states) the round kernels are a
 tenth of the time: the rest was Python per round (the eq line, the mask's
 values and offsets, the claim at the challenge, the folds' dispatch), about
-150 us a round, 240-270 rounds a proof. Here a round is one kernel for the
-message (`_round_message`: the layer's round sums by `gkr_kernels`' serial
-kernel, g = l s with g(1) from
-the claim, the mask added) and one for the challenge (`_bind`: the lanes
-and eq folded, the claim and the mask's univariate at r). The transcript
+150-200 us a round, 240-270 rounds a proof. Here a round is one kernel for
+the message (`_round_message`: the layer's round sums by `gkr_kernels`'
+serial kernel, g = l s with g(1) from the claim, the mask added) and one
+for the challenge (`_bind`: the lanes and eq folded, the claim and the
+mask's univariate at r). The transcript
 and the protocol's start and end stay with `zk_prover` (`_start`,
 `_finish`), so the bytes are the generic driver's: `zk_prover.prove` on a
 `RoundRun` is the reference (tests compare proofs byte for byte).
