@@ -34,7 +34,7 @@ def _value(table, z, gamma) -> Fp2:
     total = Fp2(0)
     for k, g in enumerate(gamma):
         v = evaluate(np.ascontiguousarray(table[:, k]), list(z))
-        total = total + g * (v if isinstance(v, Fp2) else Fp2(int(v.value) if hasattr(v, "value") else int(v)))
+        total = total + g * (v if isinstance(v, Fp2) else Fp2.from_base(v))
     return total
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
+from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, WIDTH
 from zkaudit.hash.reference import external_matrix, internal_matrix
@@ -121,8 +122,6 @@ def lane_sum(gamma, values, constants):
     is nonzero (a zero-knowledge layer's padded values: one entry each):
     the constant summed, the terms scaled and sorted, no merging. Otherwise
     `lane_sum_reference`, the same form (tested)."""
-    from zkaudit.field.hidden import Hidden
-
     c0 = c1 = 0
     terms, hidden = [], False
     for g, v, c in zip(gamma, values, constants):

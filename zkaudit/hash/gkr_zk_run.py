@@ -157,11 +157,8 @@ class FusedRun:
 
         self.z, self.full = list(z), full
         self.m = np.array([[v.c0, v.c1] for v in m], dtype=U64)
-        ext = np.zeros(lanes.shape[:2] + (2,), dtype=U64)
-        if lanes.ndim == 2:
-            ext[..., 0] = lanes
-        else:
-            ext[...] = lanes
+        ext = np.zeros(lanes.shape + (2,), dtype=U64)  # a layer's lanes are base-field (8, B)
+        ext[..., 0] = lanes
         self.lanes = ext
         self.eqs = np.ascontiguousarray(_suffix_eq(self.z))
 
