@@ -1,5 +1,5 @@
 """The fused zero-knowledge round loop of a small Poseidon2 GKR layer
-(`hash.gkr_zk_run.FusedRun`, two numba kernels a round) against the
+(`hash.gkr_zk_run.FusedRun`, one numba call a round) against the
 generic driver on the same layer (`RoundRun`) and against the generic
 sum-check prover on the same tables: the same bytes with one bank, the same
 deferred checks, the verifier accepts; a false claim is sent the same way
@@ -91,14 +91,28 @@ def test_a_false_claim_is_sent_as_the_generic_driver_sends_it_and_fails(monkeypa
     assert any(fused[2].value(c) != Fp2(0) for c in zv.checks)  # the bank opening refuses it
 
 
-def test_fused_rounds_apply_to_small_layers_once_numba_runs(monkeypatch):
+def test_fused_rounds_apply_once_numba_runs(monkeypatch):
     from zkaudit.field import jit
 
     monkeypatch.setattr(jit, "warm", lambda: True)
-    assert gkr_zk_run.applies(1) and gkr_zk_run.applies(gkr_zk_run.FUSED_BELOW - 1)
-    assert not gkr_zk_run.applies(gkr_zk_run.FUSED_BELOW)
+    assert gkr_zk_run.applies(1) and gkr_zk_run.applies(1 << 20)
     monkeypatch.setattr(jit, "warm", lambda: False)
     assert not gkr_zk_run.applies(16)
+
+
+def test_fused_rounds_past_the_serial_size_send_the_round_run_bytes(monkeypatch):
+    """2^11 states: the first rounds' sums take the parallel kernels."""
+    from zkaudit.hash.gkr_kernels import SERIAL_PAIRS
+
+    n = 11
+    assert (1 << n) // 2 >= SERIAL_PAIRS
+    rng = np.random.default_rng(n)  # test data only
+    layers = gkr_prover.trace(rng.integers(0, 2**64 - 2**32, size=(1 << n, 8), dtype=np.uint64))
+    bank = np.array([[v.c0, v.c1] for v in random_fp2s(BANK)], dtype=np.uint64)
+    fused = _prove(layers, n, bank, "fused", monkeypatch)
+    other = _prove(layers, n, bank, "round-run", monkeypatch)
+    assert fused[0] == other[0] and fused[4] == other[4] and fused[1].value == other[1].value
+    assert fused[2].checks == other[2].checks and fused[2].final_pads == other[2].final_pads
 
 
 @pytest.mark.parametrize("case", ["padded", "plain", "mixed", "no-terms", "zero-gamma", "shared-key", "two-terms"])

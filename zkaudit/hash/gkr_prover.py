@@ -224,12 +224,12 @@ def _drive(run, spec, claim, transcript):
 def _round(layer: np.ndarray, rnd, m, claim, transcript, fast: bool):
     """One round's sum-check from layer V_r (8, B) to a claim on A_r at z'."""
     spec = round_spec(rnd, m)
+    if fast and getattr(transcript, "zk", None) is not None and gkr_zk_run.applies(layer.shape[1]):
+        return _drive(gkr_zk_run.FusedRun(claim.point, layer, m, rnd), spec, claim, transcript)
     if fast and not rnd.full and partial_run_applies(layer.shape[1]):
         return _drive(PartialRun(claim.point, layer, rnd.constants[0], m, spec), spec, claim, transcript)
     # A_r = V_r + c_r, every lane in one pass (a partial round: lane 0 only)
     lanes = _plus(layer, np.array(rnd.constants, dtype=U64)[:, None])
-    if fast and getattr(transcript, "zk", None) is not None and gkr_zk_run.applies(layer.shape[1]):
-        return _drive(gkr_zk_run.FusedRun(claim.point, lanes, m, rnd.full), spec, claim, transcript)
     if not fast:
         tables = [eq_table(list(claim.point))] + [lanes[k] for k in range(WIDTH)]
         return sumcheck_prover.prove(tables, spec, transcript, claimed_sum=claim.value, public=(0,))

@@ -1,21 +1,29 @@
-"""A small Poseidon2 GKR layer's zero-knowledge sum-check, each round in
-two numba kernels (`FusedRun`).
+"""A small Poseidon2 GKR layer's zero-knowledge sum-check, one numba call
+a round (`FusedRun`).
 
 A weight link's GKR is 30 sequential masked sum-checks of log B rounds.
-For a small model (B of a few hundred states) the round kernels are a
+For a small model (B of a few hundred states) the round kernels were a
 tenth of the time: the rest was Python per round (the eq line, the mask's
-values and offsets, the claim at the challenge, the folds' dispatch), about
-150-200 us a round, 240-270 rounds a proof. Here a round is one kernel for
-the message (`_round_message`: the layer's round sums by `gkr_kernels`'
-serial kernel, g = l s with g(1) from the claim, the mask added) and one
-for the challenge (`_bind`: the lanes and eq folded, the claim and the
-mask's univariate at r). The transcript
-and the protocol's start and end stay with `zk_prover` (`_start`,
-`_finish`), so the bytes are the generic driver's: `zk_prover.prove` on a
-`RoundRun` is the reference (tests compare proofs byte for byte).
+values and offsets, the claim at the challenge, the folds' dispatch). Here
+the round's running state (eq(z_<i, r_<i), the claim, the mask's prefix,
+the claim's shift) lives in one small array and a round is one call
+(`_advance_*`): bind the challenge (fold the tables and eq, the claim and
+the mask's univariate at r) and compute the next message (the layer's
+round sums by `gkr_kernels`' serial kernels, g = l s with g(1) from the
+claim, the mask added). The transcript and the protocol's start and end
+stay with `zk_prover` (`_start`, `_finish`), so the bytes are the generic
+driver's: `zk_prover.prove` on a `RoundRun` is the reference (tests
+compare proofs byte for byte).
 
-Used once numba runs (`jit.warm`) and for layers below `FUSED_BELOW`
-states; above it the rounds' parallel kernels carry the time anyway.
+The tables are the ones `gkr_prover`'s runs use at scale: a full round's
+eight lanes, base-field until the first fold; a partial round's lane 0
+and the line L = sum_{k>=1} m_k A_k (`PartialRun`), lanes 1..7 read once
+at the end for their values at the point (`_lane_pairs`).
+
+Used for every layer once numba runs (`jit.warm`): at 2^15 states too it
+beat the per-round drivers (measured, a whole GKR on 2 threads: 2^8 states
+27-29 ms against 36-39, 2^10 50 against 101, 2^15 0.77 s against 0.78-0.99);
+above `SERIAL_PAIRS` pairs a round's sums take the parallel kernels.
 """
 
 from __future__ import annotations
@@ -24,26 +32,30 @@ import numpy as np
 
 from zkaudit.field import jit
 from zkaudit.field.constants import P as _P
-from zkaudit.field.constants import W as _W
 from zkaudit.field.jit import njit
 from zkaudit.field.scalar import _fp2
 from zkaudit.hash.constants import WIDTH
-from zkaudit.hash.gkr_kernels import _ext_sbox, _round_serial_ext
+from zkaudit.hash.gkr_kernels import (SERIAL_PAIRS, _ext_sbox, _partial_parallel_base, _partial_parallel_ext,
+                                      _partial_serial_base, _partial_serial_ext, _round_parallel_base,
+                                      _round_parallel_ext, _round_serial_base, _round_serial_ext)
 from zkaudit.poly.univariate import _inv_denominators
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_ROUND
 from zkaudit.sumcheck.zk import vanishing
 
-ext_add, ext_mul, ext_mul_base, ext_sub, sub = jit.imported(
-    "zkaudit.field.arith", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "sub")
+add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "mul", "sub")
 
 U64 = np.uint64
-FUSED_BELOW = 1 << 11  # states per lane: measured, the fused loop at 2^10 states 57 ms a GKR, the kernels 62 (2^11: 82, 82)
 DEGREE = 8  # eq times x^7
-_INV2 = pow(2, _P - 2, _P)
+_INV2 = U64(pow(2, _P - 2, _P))
+# rows of the running state
+_E, _CLAIM, _PREFIX, _SHIFT = 0, 1, 2, 3
 
 
 def applies(num_states: int) -> bool:
-    return num_states < FUSED_BELOW and jit.warm()
+    """A layer of this many states takes `FusedRun` (kernels only: a small
+    proof that never starts numba runs `RoundRun` on numpy)."""
+    return num_states >= 1 and jit.warm()
 
 
 @njit(cache=True)
@@ -57,44 +69,9 @@ def _mask_at(row, deg, x0, x1):
 
 
 @njit(cache=True)
-def _round_message(lanes, eqs, m, full, sc, row, deg, ev, out):
-    """Round j's message at t = 0..8. sc rows: l(0), l(1) - l(0) (the eq
-    line), the running claim, alpha, beta. ev gets F's round g(t) = l(t) s(t)
-    (g(1) = claim - g(0), as the generic driver completes it); out gets
-    g(t) + alpha g_i(t) + beta."""
-    s = _round_serial_ext(lanes, eqs, m, full)
-    for t in range(DEGREE + 1):
-        if t != 1:
-            d0, d1 = ext_mul_base(sc[1, 0], sc[1, 1], U64(t))
-            l0, l1 = ext_add(sc[0, 0], sc[0, 1], d0, d1)
-            ev[t, 0], ev[t, 1] = ext_mul(l0, l1, s[t, 0], s[t, 1])
-    ev[1, 0], ev[1, 1] = ext_sub(sc[2, 0], sc[2, 1], ev[0, 0], ev[0, 1])
-    for t in range(DEGREE + 1):
-        g0, g1 = _mask_at(row, deg, U64(t), U64(0))
-        g0, g1 = ext_mul(sc[3, 0], sc[3, 1], g0, g1)
-        g0, g1 = ext_add(g0, g1, sc[4, 0], sc[4, 1])
-        out[t, 0], out[t, 1] = ext_add(ev[t, 0], ev[t, 1], g0, g1)
-
-
-@njit(cache=True)
-def _bind(lanes, eqs, r0, r1, ev, inv_den, row, deg, res):
-    """Lanes and eq folded at r (new arrays: (8, h, 2), (h/2, 2) or eq as
-    is at one entry); res[0] = g(r) by Lagrange on ev, res[1] = g_i(r)."""
-    h = lanes.shape[1] // 2
-    out = np.empty((lanes.shape[0], h, 2), dtype=np.uint64)
-    for k in range(lanes.shape[0]):
-        for i in range(h):
-            d0, d1 = ext_sub(lanes[k, i + h, 0], lanes[k, i + h, 1], lanes[k, i, 0], lanes[k, i, 1])
-            d0, d1 = ext_mul(d0, d1, r0, r1)
-            out[k, i, 0], out[k, i, 1] = ext_add(lanes[k, i, 0], lanes[k, i, 1], d0, d1)
-    e = eqs.shape[0] // 2
-    if e:
-        folded = np.empty((e, 2), dtype=np.uint64)
-        for i in range(e):
-            folded[i, 0], folded[i, 1] = ext_add(eqs[i, 0], eqs[i, 1], eqs[i + e, 0], eqs[i + e, 1])
-    else:
-        folded = eqs.copy()
-    # Lagrange on the nodes 0..d: prefix[i] = prod_{j<i} (r - j), suffix[i] = prod_{j>=i} (r - j)
+def _lagrange_at(ev, inv_den, r0, r1):
+    """g(r) from g(0..d) on the nodes 0..d: prefix[i] = prod_{j<i} (r - j),
+    suffix[i] = prod_{j>=i} (r - j)."""
     d = ev.shape[0] - 1
     pre = np.empty((d + 2, 2), dtype=np.uint64)
     suf = np.empty((d + 2, 2), dtype=np.uint64)
@@ -110,9 +87,239 @@ def _bind(lanes, eqs, r0, r1, ev, inv_den, row, deg, res):
         w0, w1 = ext_mul_base(w0, w1, inv_den[i])
         w0, w1 = ext_mul(w0, w1, ev[i, 0], ev[i, 1])
         a0, a1 = ext_add(a0, a1, w0, w1)
-    res[0, 0], res[0, 1] = a0, a1
-    res[1, 0], res[1, 1] = _mask_at(row, deg, r0, r1)
-    return out, folded
+    return a0, a1
+
+
+@njit(cache=True)
+def _eq_table(zs):
+    """eq(zs, x) over x in {0,1}^k, the first variable the most significant bit."""
+    out = np.empty((1 << zs.shape[0], 2), dtype=np.uint64)
+    out[0, 0], out[0, 1] = 1, 0
+    size = 1
+    for k in range(zs.shape[0]):
+        for i in range(size - 1, -1, -1):
+            h0, h1 = ext_mul(out[i, 0], out[i, 1], zs[k, 0], zs[k, 1])
+            out[2 * i + 1, 0], out[2 * i + 1, 1] = h0, h1
+            out[2 * i, 0], out[2 * i, 1] = ext_sub(out[i, 0], out[i, 1], h0, h1)
+        size *= 2
+    return out
+
+
+@njit(cache=True)
+def _fold_rows_base(x, r0, r1):
+    """(K, N) base rows bound at r in their first variable: (K, N/2, 2)."""
+    h = x.shape[1] // 2
+    out = np.empty((x.shape[0], h, 2), dtype=np.uint64)
+    for k in range(x.shape[0]):
+        for i in range(h):
+            d = sub(x[k, i + h], x[k, i])
+            d0, d1 = ext_mul_base(r0, r1, d)
+            out[k, i, 0], out[k, i, 1] = add(x[k, i], d0), d1
+    return out
+
+
+@njit(cache=True)
+def _fold_rows_ext(x, r0, r1):
+    """(K, N, 2) extension rows bound at r in their first variable: (K, N/2, 2)."""
+    h = x.shape[1] // 2
+    out = np.empty((x.shape[0], h, 2), dtype=np.uint64)
+    for k in range(x.shape[0]):
+        for i in range(h):
+            d0, d1 = ext_sub(x[k, i + h, 0], x[k, i + h, 1], x[k, i, 0], x[k, i, 1])
+            d0, d1 = ext_mul(d0, d1, r0, r1)
+            out[k, i, 0], out[k, i, 1] = ext_add(x[k, i, 0], x[k, i, 1], d0, d1)
+    return out
+
+
+@njit(cache=True)
+def _fold_eq(eqs):
+    """eq(z_>j, .) past one more variable: its halves summed (eq(z_j, 0) +
+    eq(z_j, 1) = 1); at one entry, as is."""
+    e = eqs.shape[0] // 2
+    if e == 0:
+        return eqs.copy()
+    out = np.empty((e, 2), dtype=np.uint64)
+    for i in range(e):
+        out[i, 0], out[i, 1] = ext_add(eqs[i, 0], eqs[i, 1], eqs[i + e, 0], eqs[i + e, 1])
+    return out
+
+
+@njit(cache=True)
+def _prepare(i, z, st, rho, suffix, pow2, sc):
+    """sc for round i of n (the last when i = n - 1) from the running state:
+    l(0), l(1) - l(0) (the eq line eq(z_<i, r_<i) eq(z_i, .)), the claim,
+    alpha = rho 2^rest, beta = rho (2^rest prefix + 2^(rest-1) suffix) - shift,
+    the shift halved first."""
+    n = z.shape[0]
+    st[_SHIFT, 0], st[_SHIFT, 1] = mul(st[_SHIFT, 0], _INV2), mul(st[_SHIFT, 1], _INV2)
+    e0, e1 = st[_E, 0], st[_E, 1]
+    z0, z1 = ext_mul(e0, e1, z[i, 0], z[i, 1])
+    l0, l1 = ext_sub(e0, e1, z0, z1)
+    sc[0, 0], sc[0, 1] = l0, l1
+    sc[1, 0], sc[1, 1] = ext_sub(z0, z1, l0, l1)
+    sc[2, 0], sc[2, 1] = st[_CLAIM, 0], st[_CLAIM, 1]
+    rest = n - i - 1
+    sc[3, 0], sc[3, 1] = ext_mul_base(rho[0], rho[1], pow2[rest])
+    u0, u1 = ext_mul_base(st[_PREFIX, 0], st[_PREFIX, 1], pow2[rest])
+    if rest:
+        h0, h1 = ext_mul_base(suffix[i + 1, 0], suffix[i + 1, 1], pow2[rest - 1])
+        u0, u1 = ext_add(u0, u1, h0, h1)
+    b0, b1 = ext_mul(rho[0], rho[1], u0, u1)
+    sc[4, 0], sc[4, 1] = ext_sub(b0, b1, st[_SHIFT, 0], st[_SHIFT, 1])
+
+
+@njit(cache=True)
+def _message(s, sc, row, deg, ev, out):
+    """Round message at t = 0..8 from the layer's round sums s: ev gets F's
+    round g(t) = l(t) s(t) (g(1) = claim - g(0), as the generic driver
+    completes it); out gets g(t) + alpha g_i(t) + beta."""
+    for t in range(DEGREE + 1):
+        if t != 1:
+            d0, d1 = ext_mul_base(sc[1, 0], sc[1, 1], U64(t))
+            l0, l1 = ext_add(sc[0, 0], sc[0, 1], d0, d1)
+            ev[t, 0], ev[t, 1] = ext_mul(l0, l1, s[t, 0], s[t, 1])
+    ev[1, 0], ev[1, 1] = ext_sub(sc[2, 0], sc[2, 1], ev[0, 0], ev[0, 1])
+    for t in range(DEGREE + 1):
+        g0, g1 = _mask_at(row, deg, U64(t), U64(0))
+        g0, g1 = ext_mul(sc[3, 0], sc[3, 1], g0, g1)
+        g0, g1 = ext_add(g0, g1, sc[4, 0], sc[4, 1])
+        out[t, 0], out[t, 1] = ext_add(ev[t, 0], ev[t, 1], g0, g1)
+
+
+@njit(cache=True)
+def _take(i, r0, r1, z, st, ev, inv_den, row, deg):
+    """The running state past round i's challenge r: the claim g(r), the
+    mask's prefix + g_i(r), eq's prefix times eq(z_i, r)."""
+    st[_CLAIM, 0], st[_CLAIM, 1] = _lagrange_at(ev, inv_den, r0, r1)
+    g0, g1 = _mask_at(row, deg, r0, r1)
+    st[_PREFIX, 0], st[_PREFIX, 1] = ext_add(st[_PREFIX, 0], st[_PREFIX, 1], g0, g1)
+    # eq(z_i, r) = 1 - z_i - r + 2 z_i r
+    q0, q1 = ext_mul(z[i, 0], z[i, 1], r0, r1)
+    q0, q1 = ext_add(q0, q1, q0, q1)
+    q0, q1 = ext_sub(q0, q1, z[i, 0], z[i, 1])
+    q0, q1 = ext_sub(q0, q1, r0, r1)
+    q0 = add(q0, U64(1))
+    st[_E, 0], st[_E, 1] = ext_mul(st[_E, 0], st[_E, 1], q0, q1)
+
+
+@njit(cache=True)
+def _sums_full_base(lanes, eqs, m):
+    if lanes.shape[1] // 2 < SERIAL_PAIRS:
+        return _round_serial_base(lanes, eqs, m, True)
+    return _round_parallel_base(lanes, eqs, m, True)
+
+
+@njit(cache=True)
+def _sums_full_ext(lanes, eqs, m):
+    if lanes.shape[1] // 2 < SERIAL_PAIRS:
+        return _round_serial_ext(lanes, eqs, m, True)
+    return _round_parallel_ext(lanes, eqs, m, True)
+
+
+@njit(cache=True)
+def _sums_partial_base(a0, lin, eqs, m):
+    if lin.shape[0] // 2 < SERIAL_PAIRS:
+        return _partial_serial_base(a0, lin, eqs, m)
+    return _partial_parallel_base(a0, lin, eqs, m)
+
+
+@njit(cache=True)
+def _sums_partial_ext(a0, lin, eqs, m):
+    if lin.shape[0] // 2 < SERIAL_PAIRS:
+        return _partial_serial_ext(a0, lin, eqs, m)
+    return _partial_parallel_ext(a0, lin, eqs, m)
+
+
+# One wrapper per table kind (numba types every branch: base (2-D) and
+# extension (3-D) lanes cannot share one); `_open_*` computes round 0's
+# message, `_advance_*` binds round i's challenge and computes round i + 1's
+# message unless i + 1 is the last round.
+
+
+@njit(cache=True)
+def _open_full(lanes, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev, out):
+    _prepare(0, z, st, rho, suffix, pow2, sc)
+    _message(_sums_full_base(lanes, eqs, m), sc, rows[0], degs[0], ev, out)
+
+
+@njit(cache=True)
+def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    lanes, eqs = _fold_rows_base(lanes, r0, r1), _fold_eq(eqs)
+    if i + 2 < z.shape[0]:
+        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
+        _message(_sums_full_ext(lanes, eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+    return lanes, eqs
+
+
+@njit(cache=True)
+def _advance_full_ext(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    lanes, eqs = _fold_rows_ext(lanes, r0, r1), _fold_eq(eqs)
+    if i + 2 < z.shape[0]:
+        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
+        _message(_sums_full_ext(lanes, eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+    return lanes, eqs
+
+
+@njit(cache=True)
+def _line_table(rest, m):
+    """L(i) = sum_{k>=1} m_k A_k(i) (N, 2) from the base lanes 1..7 (7, N)."""
+    out = np.zeros((rest.shape[1], 2), dtype=np.uint64)
+    for i in range(rest.shape[1]):
+        a0, a1 = U64(0), U64(0)
+        for k in range(rest.shape[0]):
+            x0, x1 = ext_mul_base(m[k + 1, 0], m[k + 1, 1], rest[k, i])
+            a0, a1 = ext_add(a0, a1, x0, x1)
+        out[i, 0], out[i, 1] = a0, a1
+    return out
+
+
+@njit(cache=True)
+def _open_partial(a0, lin, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev, out):
+    _prepare(0, z, st, rho, suffix, pow2, sc)
+    _message(_sums_partial_base(a0, lin, eqs, m), sc, rows[0], degs[0], ev, out)
+
+
+@njit(cache=True)
+def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+    """Lane 0 (N,) and L (N, 2) into one (2, N/2, 2) stack."""
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    h = lin.shape[0] // 2
+    stack = np.empty((2, h, 2), dtype=np.uint64)
+    stack[0] = _fold_rows_base(a0.reshape(1, a0.shape[0]), r0, r1)[0]
+    stack[1] = _fold_rows_ext(lin.reshape(1, lin.shape[0], 2), r0, r1)[0]
+    eqs = _fold_eq(eqs)
+    if i + 2 < z.shape[0]:
+        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
+        _message(_sums_partial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+    return stack, eqs
+
+
+@njit(cache=True)
+def _advance_partial_ext(stack, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    stack, eqs = _fold_rows_ext(stack, r0, r1), _fold_eq(eqs)
+    if i + 2 < z.shape[0]:
+        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
+        _message(_sums_partial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+    return stack, eqs
+
+
+@njit(cache=True)
+def _lane_pairs(rest, point):
+    """Lanes 1..7 (7, N) base, their first n - 1 variables bound at the
+    point: (7, 2, 2), out[k, b] = sum_x eq(point, x) rest[k, 2 x + b]."""
+    eq = _eq_table(point)
+    out = np.zeros((rest.shape[0], 2, 2), dtype=np.uint64)
+    for k in range(rest.shape[0]):
+        for b in range(2):
+            a0, a1 = U64(0), U64(0)
+            for x in range(eq.shape[0]):
+                x0, x1 = ext_mul_base(eq[x, 0], eq[x, 1], rest[k, 2 * x + b])
+                a0, a1 = ext_add(a0, a1, x0, x1)
+            out[k, b, 0], out[k, b, 1] = a0, a1
+    return out
 
 
 @njit(cache=True)
@@ -143,24 +350,43 @@ def _last_message(lanes, m, full, sc, q, row, deg, out):
         out[x, 0], out[x, 1] = ext_add(g0, g1, h0, h1)
 
 
-def _mul(a0, a1, b0, b1) -> tuple[int, int]:
-    return (a0 * b0 + _W * a1 * b1) % _P, (a0 * b1 + a1 * b0) % _P
+@njit(cache=True)
+def _finish_last(lanes, m, full, z, st, rho, suffix, pow2, q, row, deg, sc, out):
+    _prepare(z.shape[0] - 1, z, st, rho, suffix, pow2, sc)
+    _last_message(lanes, m, full, sc, q, row, deg, out)
+
+
+@njit(cache=True)
+def _plus_constants(layer, consts):
+    """A = V + c per lane (canonical in and out)."""
+    out = np.empty_like(layer)
+    for k in range(layer.shape[0]):
+        for i in range(layer.shape[1]):
+            out[k, i] = add(layer[k, i], consts[k])
+    return out
+
+
+def _as_ext(x: np.ndarray) -> np.ndarray:
+    out = np.zeros(x.shape + (2,), dtype=U64)
+    out[..., 0] = x
+    return out
 
 
 class FusedRun:
     """One layer's round source for `zk_prover.prove` that runs the whole
-    round loop itself (`zk_rounds`); tables as `RoundRun`'s: eq(z, .) then
-    the eight lanes A_r (already with the round constants)."""
+    round loop itself (`zk_rounds`), from the layer V_r (8, B) before its
+    round constants."""
 
-    def __init__(self, z, lanes: np.ndarray, m, full: bool):
-        from zkaudit.hash.gkr_prover import _suffix_eq
-
-        self.z, self.full = list(z), full
+    def __init__(self, z, layer: np.ndarray, m, rnd):
+        self.z = list(z)
+        self.full = rnd.full
         self.m = np.array([[v.c0, v.c1] for v in m], dtype=U64)
-        ext = np.zeros(lanes.shape + (2,), dtype=U64)  # a layer's lanes are base-field (8, B)
-        ext[..., 0] = lanes
-        self.lanes = ext
-        self.eqs = np.ascontiguousarray(_suffix_eq(self.z))
+        if self.full:
+            self.lanes = _plus_constants(layer, np.array(rnd.constants, dtype=U64))
+        else:  # lane 0 with its constant; lanes 1..7 carry none in a partial round
+            self.a0 = _plus_constants(layer[:1], np.array(rnd.constants[:1], dtype=U64))[0]
+            self.rest = layer[1:]
+            self.lin = _line_table(self.rest, self.m)
 
     def zk_rounds(self, st, transcript, degree: int):
         """Every round of the masked sum-check from `zk_prover._start`'s
@@ -169,63 +395,86 @@ class FusedRun:
         if degree != DEGREE:
             raise ValueError(f"a Poseidon2 round has degree {DEGREE}, not {degree}")
         n = len(self.z)
-        width = 2 * degree
-        rows = np.zeros((n, width, 2), dtype=U64)
-        suffix = [(0, 0)] * (n + 1)
+        rows = np.zeros((n, 2 * degree, 2), dtype=U64)
+        degs = np.array([len(row) for row in st.rows], dtype=np.int64)
+        suffix = np.zeros((n + 1, 2), dtype=U64)
         for i in range(n - 1, -1, -1):
             row = st.rows[i]
             rows[i, : len(row)] = row
-            u0, u1 = suffix[i + 1]
-            suffix[i] = ((u0 + sum(c[0] for c in row)) % _P, (u1 + sum(c[1] for c in row)) % _P)
-        rho0, rho1 = st.rho.c0, st.rho.c1
-        pm0, pm1 = st.a0  # the mask's a_0 + sum_{j < i} g_j(r_j)
-        e0, e1 = 1, 0  # eq(z_<i, r_<i)
-        c0, c1 = st.h_true.c0, st.h_true.c1
-        s0, s1 = st.l_true.c0, st.l_true.c1
-        inv_den = np.array(_inv_denominators(degree), dtype=U64)
-        lanes, eqs, m, full = self.lanes, self.eqs, self.m, self.full
+            suffix[i] = ((int(suffix[i + 1, 0]) + sum(c[0] for c in row)) % _P,
+                         (int(suffix[i + 1, 1]) + sum(c[1] for c in row)) % _P)
+        z = np.array([(v.c0, v.c1) for v in self.z], dtype=U64)
+        state = np.array([(1, 0), (st.h_true.c0, st.h_true.c1), st.a0, (st.l_true.c0, st.l_true.c1)], dtype=U64)
+        rho = np.array([st.rho.c0, st.rho.c1], dtype=U64)
+        pow2 = _pow2(n)
+        inv_den = _inv_den(degree)
+        m, full = self.m, self.full
+        eqs = _eq_table(z[1:])
+        sc = np.empty((5, 2), dtype=U64)
         ev = np.empty((degree + 1, 2), dtype=U64)
         out = np.empty((degree + 1, 2), dtype=U64)
-        res = np.empty((2, 2), dtype=U64)
         rounds, point = [], []
+        if n > 1:
+            if full:
+                tabs = (self.lanes,)
+                _open_full(self.lanes, eqs, m, z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
+            else:
+                tabs = (self.a0, self.lin)
+                _open_partial(self.a0, self.lin, eqs, m, z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
         for i in range(n - 1):
-            s0, s1 = s0 * _INV2 % _P, s1 * _INV2 % _P
-            zj = self.z[i]
-            l0 = _mul(e0, e1, (1 - zj.c0) % _P, -zj.c1 % _P)
-            z0 = _mul(e0, e1, zj.c0, zj.c1)
-            rest = n - i - 1
-            scale, half = pow(2, rest, _P), pow(2, rest - 1, _P)
-            u0 = (scale * pm0 + half * suffix[i + 1][0]) % _P
-            u1 = (scale * pm1 + half * suffix[i + 1][1]) % _P
-            b0, b1 = _mul(rho0, rho1, u0, u1)
-            sc = np.array([l0, ((z0[0] - l0[0]) % _P, (z0[1] - l0[1]) % _P), (c0, c1),
-                           (rho0 * scale % _P, rho1 * scale % _P), ((b0 - s0) % _P, (b1 - s1) % _P)], dtype=U64)
-            deg = len(st.rows[i])
-            _round_message(lanes, eqs, m, full, sc, rows[i], deg, ev, out)
-            sent = tuple(_fp2(a, b) for a, b in out.tolist())
+            sent = tuple([_fp2(a, b) for a, b in out.tolist()])
             rounds.append(sent)
             transcript.absorb_exts(LABEL_ROUND, sent)
             r = transcript.challenge_ext(LABEL_CHALLENGE)
             point.append(r)
-            lanes, eqs = _bind(lanes, eqs, U64(r.c0), U64(r.c1), ev, inv_den, rows[i], deg, res)
-            (c0, c1), (g0, g1) = res.tolist()
-            pm0, pm1 = (pm0 + g0) % _P, (pm1 + g1) % _P
-            # eq(z_j, r) = 1 - z_j - r + 2 z_j r
-            q0, q1 = _mul(zj.c0, zj.c1, r.c0, r.c1)
-            e0, e1 = _mul(e0, e1, (1 - zj.c0 - r.c0 + 2 * q0) % _P, (2 * q1 - zj.c1 - r.c1) % _P)
-        s0, s1 = s0 * _INV2 % _P, s1 * _INV2 % _P
+            r0, r1 = U64(r.c0), U64(r.c1)
+            args = (eqs, m, i, r0, r1, z, state, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out)
+            if full:
+                tab, eqs = (_advance_full_base if i == 0 else _advance_full_ext)(tabs[0], *args)
+                tabs = (tab,)
+            elif i == 0:
+                tab, eqs = _advance_partial_base(tabs[0], tabs[1], *args)
+                tabs = (tab,)
+            else:
+                tab, eqs = _advance_partial_ext(tabs[0], *args)
+                tabs = (tab,)
+        lanes = self._last_lanes(tabs[0] if n > 1 else None, point)
         c_prev = vanishing(point)
-        zl = self.z[n - 1]
-        l0 = _mul(e0, e1, (1 - zl.c0) % _P, -zl.c1 % _P)
-        z0 = _mul(e0, e1, zl.c0, zl.c1)
-        b0, b1 = _mul(rho0, rho1, pm0, pm1)
-        sc = np.array([l0, ((z0[0] - l0[0]) % _P, (z0[1] - l0[1]) % _P), (c0, c1), (rho0, rho1),
-                       ((b0 - s0) % _P, (b1 - s1) % _P)], dtype=U64)
         q = np.array([(v.c0, v.c1) for v in (c_prev * st.pads[k + 1][1] for k in range(WIDTH))], dtype=U64)
         last = np.empty((2 * degree + 1, 2), dtype=U64)
-        _last_message(lanes, m, full, sc, q, rows[n - 1], len(st.rows[n - 1]), last)
-        sent = tuple(_fp2(a, b) for a, b in last.tolist())
-        lanes_l = lanes.tolist()
-        pairs = [(_fp2(*l0), _fp2(*z0))] + [(_fp2(*lanes_l[k][0]), _fp2(*lanes_l[k][1])) for k in range(WIDTH)]
+        _finish_last(lanes, m, full, z, state, rho, suffix, pow2, q, rows[n - 1], degs[n - 1], sc, last)
+        sent = tuple([_fp2(a, b) for a, b in last.tolist()])
+        l0, dl = sc[0].tolist(), sc[1].tolist()
+        pairs = [(_fp2(*l0), _fp2((l0[0] + dl[0]) % _P, (l0[1] + dl[1]) % _P))]
+        pairs += [(_fp2(*a), _fp2(*b)) for a, b in lanes.tolist()]
         return rounds, point, pairs, c_prev, sent
 
+    def _last_lanes(self, tab, point) -> np.ndarray:
+        """The eight lanes' pairs in the last variable, (8, 2, 2)."""
+        if self.full:
+            return _as_ext(self.lanes) if tab is None else tab
+        lanes = np.empty((WIDTH, 2, 2), dtype=U64)
+        lanes[0] = _as_ext(self.a0) if tab is None else tab[0]
+        if point:
+            lanes[1:] = _lane_pairs(self.rest, np.array([(r.c0, r.c1) for r in point], dtype=U64))
+        else:
+            lanes[1:] = _as_ext(self.rest)
+        return lanes
+
+
+_POW2: dict[int, np.ndarray] = {}
+_INV_DEN: dict[int, np.ndarray] = {}
+
+
+def _pow2(n: int) -> np.ndarray:
+    got = _POW2.get(n)
+    if got is None:
+        got = _POW2[n] = np.array([pow(2, k, _P) for k in range(n + 1)], dtype=U64)
+    return got
+
+
+def _inv_den(degree: int) -> np.ndarray:
+    got = _INV_DEN.get(degree)
+    if got is None:
+        got = _INV_DEN[degree] = np.array(_inv_denominators(degree), dtype=U64)
+    return got
