@@ -202,63 +202,44 @@ def _take(i, r0, r1, z, st, ev, inv_den, row, deg):
     st[_E, 0], st[_E, 1] = ext_mul(st[_E, 0], st[_E, 1], q0, q1)
 
 
-@njit(cache=True)
-def _sums_full_base(lanes, eqs, m):
-    if lanes.shape[1] // 2 < SERIAL_PAIRS:
-        return _round_serial_base(lanes, eqs, m, True)
-    return _round_parallel_base(lanes, eqs, m, True)
-
-
-@njit(cache=True)
-def _sums_full_ext(lanes, eqs, m):
-    if lanes.shape[1] // 2 < SERIAL_PAIRS:
-        return _round_serial_ext(lanes, eqs, m, True)
-    return _round_parallel_ext(lanes, eqs, m, True)
-
-
-@njit(cache=True)
-def _sums_partial_base(a0, lin, eqs, m):
-    if lin.shape[0] // 2 < SERIAL_PAIRS:
-        return _partial_serial_base(a0, lin, eqs, m)
-    return _partial_parallel_base(a0, lin, eqs, m)
-
-
-@njit(cache=True)
-def _sums_partial_ext(a0, lin, eqs, m):
-    if lin.shape[0] // 2 < SERIAL_PAIRS:
-        return _partial_serial_ext(a0, lin, eqs, m)
-    return _partial_parallel_ext(a0, lin, eqs, m)
-
-
 # One wrapper per table kind (numba types every branch: base (2-D) and
 # extension (3-D) lanes cannot share one); `_open_*` computes round 0's
-# message, `_advance_*` binds round i's challenge and computes round i + 1's
-# message unless i + 1 is the last round.
+# message, `_advance_*` binds round i's challenge and, when `serial`,
+# computes round i + 1's message unless i + 1 is the last round. Past
+# `SERIAL_PAIRS` pairs the caller runs the parallel sums kernel itself and
+# `_message_at` (a cached kernel that calls a parallel one crashed numba
+# when loaded back from its cache).
+
+
+@njit(cache=True)
+def _message_at(i, s, z, st, rho, suffix, pow2, rows, degs, sc, ev, out):
+    _prepare(i, z, st, rho, suffix, pow2, sc)
+    _message(s, sc, rows[i], degs[i], ev, out)
 
 
 @njit(cache=True)
 def _open_full(lanes, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev, out):
     _prepare(0, z, st, rho, suffix, pow2, sc)
-    _message(_sums_full_base(lanes, eqs, m), sc, rows[0], degs[0], ev, out)
+    _message(_round_serial_base(lanes, eqs, m, True), sc, rows[0], degs[0], ev, out)
 
 
 @njit(cache=True)
-def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
     lanes, eqs = _fold_rows_base(lanes, r0, r1), _fold_eq(eqs)
-    if i + 2 < z.shape[0]:
+    if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_sums_full_ext(lanes, eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+        _message(_round_serial_ext(lanes, eqs, m, True), sc, rows[i + 1], degs[i + 1], ev, out)
     return lanes, eqs
 
 
 @njit(cache=True)
-def _advance_full_ext(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+def _advance_full_ext(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
     lanes, eqs = _fold_rows_ext(lanes, r0, r1), _fold_eq(eqs)
-    if i + 2 < z.shape[0]:
+    if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_sums_full_ext(lanes, eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+        _message(_round_serial_ext(lanes, eqs, m, True), sc, rows[i + 1], degs[i + 1], ev, out)
     return lanes, eqs
 
 
@@ -278,11 +259,12 @@ def _line_table(rest, m):
 @njit(cache=True)
 def _open_partial(a0, lin, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev, out):
     _prepare(0, z, st, rho, suffix, pow2, sc)
-    _message(_sums_partial_base(a0, lin, eqs, m), sc, rows[0], degs[0], ev, out)
+    _message(_partial_serial_base(a0, lin, eqs, m), sc, rows[0], degs[0], ev, out)
 
 
 @njit(cache=True)
-def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out,
+                          serial):
     """Lane 0 (N,) and L (N, 2) into one (2, N/2, 2) stack."""
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
     h = lin.shape[0] // 2
@@ -290,19 +272,19 @@ def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, 
     stack[0] = _fold_rows_base(a0.reshape(1, a0.shape[0]), r0, r1)[0]
     stack[1] = _fold_rows_ext(lin.reshape(1, lin.shape[0], 2), r0, r1)[0]
     eqs = _fold_eq(eqs)
-    if i + 2 < z.shape[0]:
+    if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_sums_partial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+        _message(_partial_serial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
     return stack, eqs
 
 
 @njit(cache=True)
-def _advance_partial_ext(stack, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out):
+def _advance_partial_ext(stack, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
     stack, eqs = _fold_rows_ext(stack, r0, r1), _fold_eq(eqs)
-    if i + 2 < z.shape[0]:
+    if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_sums_partial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
+        _message(_partial_serial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
     return stack, eqs
 
 
@@ -414,30 +396,31 @@ class FusedRun:
         ev = np.empty((degree + 1, 2), dtype=U64)
         out = np.empty((degree + 1, 2), dtype=U64)
         rounds, point = [], []
+        msg = (z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
         if n > 1:
-            if full:
-                tabs = (self.lanes,)
-                _open_full(self.lanes, eqs, m, z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
+            tabs = (self.lanes,) if full else (self.a0, self.lin)
+            if _entries(tabs, full) // 2 < SERIAL_PAIRS:
+                (_open_full if full else _open_partial)(*tabs, eqs, m, *msg)
             else:
-                tabs = (self.a0, self.lin)
-                _open_partial(self.a0, self.lin, eqs, m, z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
+                _message_at(0, _parallel_sums(tabs, eqs, m, full), *msg)
         for i in range(n - 1):
             sent = tuple([_fp2(a, b) for a, b in out.tolist()])
             rounds.append(sent)
             transcript.absorb_exts(LABEL_ROUND, sent)
             r = transcript.challenge_ext(LABEL_CHALLENGE)
             point.append(r)
-            r0, r1 = U64(r.c0), U64(r.c1)
-            args = (eqs, m, i, r0, r1, z, state, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out)
+            serial = _entries(tabs, full) // 4 < SERIAL_PAIRS  # the next round's pairs, past this fold
+            args = (eqs, m, i, U64(r.c0), U64(r.c1), z, state, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out,
+                    serial)
             if full:
                 tab, eqs = (_advance_full_base if i == 0 else _advance_full_ext)(tabs[0], *args)
-                tabs = (tab,)
             elif i == 0:
                 tab, eqs = _advance_partial_base(tabs[0], tabs[1], *args)
-                tabs = (tab,)
             else:
                 tab, eqs = _advance_partial_ext(tabs[0], *args)
-                tabs = (tab,)
+            tabs = (tab,)
+            if not serial and i + 2 < n:
+                _message_at(i + 1, _parallel_sums((tab[0], tab[1]) if not full else tabs, eqs, m, full), *msg)
         lanes = self._last_lanes(tabs[0] if n > 1 else None, point)
         c_prev = vanishing(point)
         q = np.array([(v.c0, v.c1) for v in (c_prev * st.pads[k + 1][1] for k in range(WIDTH))], dtype=U64)
@@ -460,6 +443,20 @@ class FusedRun:
         else:
             lanes[1:] = _as_ext(self.rest)
         return lanes
+
+
+def _entries(tabs, full: bool) -> int:
+    """Entries per table: the lanes (8, N[, 2]), or lane 0 and L ((N,), (N, 2)), or their stack (2, N, 2)."""
+    t = tabs[-1]
+    return t.shape[1] if full or t.ndim == 3 else t.shape[0]
+
+def _parallel_sums(tabs, eqs, m, full: bool) -> np.ndarray:
+    """A round's sums on the parallel kernels: the lanes, or lane 0 and L."""
+    if full:
+        (lanes,) = tabs
+        return (_round_parallel_base if lanes.ndim == 2 else _round_parallel_ext)(lanes, eqs, m, True)
+    a0, lin = tabs
+    return (_partial_parallel_base if a0.ndim == 1 else _partial_parallel_ext)(a0, lin, eqs, m)
 
 
 _POW2: dict[int, np.ndarray] = {}
