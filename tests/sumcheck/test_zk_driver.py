@@ -121,3 +121,20 @@ def test_round_polynomial_on_ints_is_the_fp2_reference():
     ext[0, 0] = (P - 1, P - 1)
     for per_term in (base, ext):
         assert _round_poly(spec, per_term) == _round_poly_reference(spec, per_term)
+
+
+@pytest.mark.parametrize("vanishes", [False, True])
+def test_finals_on_ints_are_the_fp2_reference(vanishes):
+    """`zk_prover._finals` (each table at the point, padded ones plus Z m_j,
+    the Hidden each leaves) against the Fp2 expression: the same values,
+    forms and recorded pads; Z = 0 leaves a public Hidden."""
+    vals = random_fp2s(20) + [Fp2(P - 1, P - 1), Fp2(0)]
+    pairs = [(vals[2 * j], vals[2 * j + 1]) for j in range(11)]
+    pads = {j: (("advice", 40 + j), vals[j]) for j in (1, 2, 5, 10)}
+    r = random_fp2s(1)[0]
+    c_prev = Fp2(0) if vanishes else random_fp2s(1)[0]
+    got_pads, want_pads = [], []
+    got = zk_prover._finals(pairs, r, c_prev, pads, got_pads)
+    want = zk_prover._finals_reference(pairs, r, c_prev, pads, want_pads)
+    assert got[0] == want[0] and got_pads == want_pads
+    assert [(type(v), v) for v in got[1]] == [(type(v), v) for v in want[1]]

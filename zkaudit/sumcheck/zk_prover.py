@@ -281,19 +281,7 @@ def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkPro
     r = transcript.challenge_ext(LABEL_CHALLENGE)
     point.append(r)
     claim_n = evaluate_from_evals(sent, r)
-    z = c_prev * r * (_ONE - r)
-    finals_hat, values = [], []
-    for j, (a, b) in enumerate(pairs):
-        f = a + (b - a) * r
-        if j in st.pads:
-            key, mj = st.pads[j]
-            fh = f + z * mj
-            zk.final_pads.append((key, f, z))
-            finals_hat.append(fh)
-            values.append(Hidden._raw(fh, ((key, -z),)) if (z.c0 or z.c1) else Hidden(fh))
-        else:
-            finals_hat.append(f)
-            values.append(f)
+    finals_hat, values = (_finals if lazy_end else _finals_reference)(pairs, r, c_prev, st.pads, zk.final_pads)
     transcript.absorb_exts(LABEL_FINAL, finals_hat)
     if lazy_end:
         require_end_check(zk, spec.combine(finals_hat), claim_n, st.rho, st.g_keys, point, st.degrees,
@@ -303,6 +291,56 @@ def _finish(sent, rounds, point, pairs, c_prev: Fp2, spec, transcript, zk: ZkPro
         zk.require_equal(got, claim_n, where="sumcheck.zk-final")
     proof = SumcheckProof(tuple(rounds), tuple(finals_hat), st.mask_sum)
     return proof, EvaluationClaim(tuple(point), tuple(values)), claimed
+
+
+def _finals(pairs, r: Fp2, c_prev: Fp2, pads: dict, final_pads: list):
+    """Each table at the point, a + (b - a) r, and a padded table's
+    f^ = f + Z m_j with Z = c_prev r (1 - r): (the values sent, the values
+    to compute with: Hidden f^ - Z m_j for a padded table). On plain int
+    pairs (hundreds of tables in a lookup tree's joint layer);
+    `_finals_reference` is the Fp2 expression, tested equal."""
+    r0, r1 = r.c0, r.c1
+    s0, s1 = (r0 - r0 * r0 - _W * r1 * r1) % _P, (r1 - 2 * r0 * r1) % _P  # r (1 - r)
+    c0, c1 = c_prev.c0, c_prev.c1
+    z0, z1 = (c0 * s0 + _W * c1 * s1) % _P, (c0 * s1 + c1 * s0) % _P
+    z = _fp2(z0, z1)
+    minus_z = _fp2(-z0 % _P, -z1 % _P)
+    w1 = _W * r1
+    finals_hat, values = [], []
+    for j, (a, b) in enumerate(pairs):
+        a0, a1 = a.c0, a.c1
+        d0, d1 = b.c0 - a0, b.c1 - a1
+        f0, f1 = (a0 + d0 * r0 + d1 * w1) % _P, (a1 + d0 * r1 + d1 * r0) % _P
+        pad = pads.get(j)
+        if pad is None:
+            f = _fp2(f0, f1)
+            finals_hat.append(f)
+            values.append(f)
+            continue
+        key, mj = pad
+        m0, m1 = mj.c0, mj.c1
+        fh = _fp2((f0 + z0 * m0 + _W * z1 * m1) % _P, (f1 + z0 * m1 + z1 * m0) % _P)
+        final_pads.append((key, _fp2(f0, f1), z))
+        finals_hat.append(fh)
+        values.append(Hidden._raw(fh, ((key, minus_z),)) if (z0 or z1) else Hidden(fh))
+    return finals_hat, values
+
+
+def _finals_reference(pairs, r: Fp2, c_prev: Fp2, pads: dict, final_pads: list):
+    z = c_prev * r * (_ONE - r)
+    finals_hat, values = [], []
+    for j, (a, b) in enumerate(pairs):
+        f = a + (b - a) * r
+        if j in pads:
+            key, mj = pads[j]
+            fh = f + z * mj
+            final_pads.append((key, f, z))
+            finals_hat.append(fh)
+            values.append(Hidden._raw(fh, ((key, -z),)) if (z.c0 or z.c1) else Hidden(fh))
+        else:
+            finals_hat.append(f)
+            values.append(f)
+    return finals_hat, values
 
 
 def _last_poly(pairs, spec: SumOfProducts, pads, c_prev: Fp2, num_points: int):
