@@ -38,71 +38,26 @@ from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr_kernels import (SERIAL_PAIRS, _ext_sbox, _partial_parallel_base, _partial_parallel_ext,
                                       _partial_serial_base, _partial_serial_ext, _round_parallel_base,
                                       _round_parallel_ext, _round_serial_base, _round_serial_ext)
-from zkaudit.poly.univariate import _inv_denominators
 from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_ROUND
 from zkaudit.sumcheck.zk import vanishing
+from zkaudit.sumcheck.zk_fused import Rounds, masked
+from zkaudit.sumcheck.zk_fused import eq_table as _eq_table
+from zkaudit.sumcheck.zk_fused import fold_eq as _fold_eq
+from zkaudit.sumcheck.zk_fused import mask_at as _mask_at
+from zkaudit.sumcheck.zk_fused import prepare as _prepare
+from zkaudit.sumcheck.zk_fused import take as _take
 
-add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, sub = jit.imported(
-    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "mul", "sub")
+add, ext_add, ext_mul, ext_mul_base, ext_sub, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "sub")
 
 U64 = np.uint64
 DEGREE = 8  # eq times x^7
-_INV2 = U64(pow(2, _P - 2, _P))
-# rows of the running state
-_E, _CLAIM, _PREFIX, _SHIFT = 0, 1, 2, 3
 
 
 def applies(num_states: int) -> bool:
     """A layer of this many states takes `FusedRun` (kernels only: a small
     proof that never starts numba runs `RoundRun` on numpy)."""
     return num_states >= 1 and jit.warm()
-
-
-@njit(cache=True)
-def _mask_at(row, deg, x0, x1):
-    """g_i(x) = sum_{j=1..deg} row[j - 1] x^j by Horner (no constant term)."""
-    v0, v1 = U64(0), U64(0)
-    for j in range(deg - 1, -1, -1):
-        v0, v1 = ext_add(v0, v1, row[j, 0], row[j, 1])
-        v0, v1 = ext_mul(v0, v1, x0, x1)
-    return v0, v1
-
-
-@njit(cache=True)
-def _lagrange_at(ev, inv_den, r0, r1):
-    """g(r) from g(0..d) on the nodes 0..d: prefix[i] = prod_{j<i} (r - j),
-    suffix[i] = prod_{j>=i} (r - j)."""
-    d = ev.shape[0] - 1
-    pre = np.empty((d + 2, 2), dtype=np.uint64)
-    suf = np.empty((d + 2, 2), dtype=np.uint64)
-    pre[0, 0], pre[0, 1] = 1, 0
-    for j in range(d + 1):
-        pre[j + 1, 0], pre[j + 1, 1] = ext_mul(pre[j, 0], pre[j, 1], sub(r0, U64(j)), r1)
-    suf[d + 1, 0], suf[d + 1, 1] = 1, 0
-    for j in range(d, -1, -1):
-        suf[j, 0], suf[j, 1] = ext_mul(suf[j + 1, 0], suf[j + 1, 1], sub(r0, U64(j)), r1)
-    a0, a1 = U64(0), U64(0)
-    for i in range(d + 1):
-        w0, w1 = ext_mul(pre[i, 0], pre[i, 1], suf[i + 1, 0], suf[i + 1, 1])
-        w0, w1 = ext_mul_base(w0, w1, inv_den[i])
-        w0, w1 = ext_mul(w0, w1, ev[i, 0], ev[i, 1])
-        a0, a1 = ext_add(a0, a1, w0, w1)
-    return a0, a1
-
-
-@njit(cache=True)
-def _eq_table(zs):
-    """eq(zs, x) over x in {0,1}^k, the first variable the most significant bit."""
-    out = np.empty((1 << zs.shape[0], 2), dtype=np.uint64)
-    out[0, 0], out[0, 1] = 1, 0
-    size = 1
-    for k in range(zs.shape[0]):
-        for i in range(size - 1, -1, -1):
-            h0, h1 = ext_mul(out[i, 0], out[i, 1], zs[k, 0], zs[k, 1])
-            out[2 * i + 1, 0], out[2 * i + 1, 1] = h0, h1
-            out[2 * i, 0], out[2 * i, 1] = ext_sub(out[i, 0], out[i, 1], h0, h1)
-        size *= 2
-    return out
 
 
 @njit(cache=True)
@@ -132,43 +87,6 @@ def _fold_rows_ext(x, r0, r1):
 
 
 @njit(cache=True)
-def _fold_eq(eqs):
-    """eq(z_>j, .) past one more variable: its halves summed (eq(z_j, 0) +
-    eq(z_j, 1) = 1); at one entry, as is."""
-    e = eqs.shape[0] // 2
-    if e == 0:
-        return eqs.copy()
-    out = np.empty((e, 2), dtype=np.uint64)
-    for i in range(e):
-        out[i, 0], out[i, 1] = ext_add(eqs[i, 0], eqs[i, 1], eqs[i + e, 0], eqs[i + e, 1])
-    return out
-
-
-@njit(cache=True)
-def _prepare(i, z, st, rho, suffix, pow2, sc):
-    """sc for round i of n (the last when i = n - 1) from the running state:
-    l(0), l(1) - l(0) (the eq line eq(z_<i, r_<i) eq(z_i, .)), the claim,
-    alpha = rho 2^rest, beta = rho (2^rest prefix + 2^(rest-1) suffix) - shift,
-    the shift halved first."""
-    n = z.shape[0]
-    st[_SHIFT, 0], st[_SHIFT, 1] = mul(st[_SHIFT, 0], _INV2), mul(st[_SHIFT, 1], _INV2)
-    e0, e1 = st[_E, 0], st[_E, 1]
-    z0, z1 = ext_mul(e0, e1, z[i, 0], z[i, 1])
-    l0, l1 = ext_sub(e0, e1, z0, z1)
-    sc[0, 0], sc[0, 1] = l0, l1
-    sc[1, 0], sc[1, 1] = ext_sub(z0, z1, l0, l1)
-    sc[2, 0], sc[2, 1] = st[_CLAIM, 0], st[_CLAIM, 1]
-    rest = n - i - 1
-    sc[3, 0], sc[3, 1] = ext_mul_base(rho[0], rho[1], pow2[rest])
-    u0, u1 = ext_mul_base(st[_PREFIX, 0], st[_PREFIX, 1], pow2[rest])
-    if rest:
-        h0, h1 = ext_mul_base(suffix[i + 1, 0], suffix[i + 1, 1], pow2[rest - 1])
-        u0, u1 = ext_add(u0, u1, h0, h1)
-    b0, b1 = ext_mul(rho[0], rho[1], u0, u1)
-    sc[4, 0], sc[4, 1] = ext_sub(b0, b1, st[_SHIFT, 0], st[_SHIFT, 1])
-
-
-@njit(cache=True)
 def _message(s, sc, row, deg, ev, out):
     """Round message at t = 0..8 from the layer's round sums s: ev gets F's
     round g(t) = l(t) s(t) (g(1) = claim - g(0), as the generic driver
@@ -179,27 +97,7 @@ def _message(s, sc, row, deg, ev, out):
             l0, l1 = ext_add(sc[0, 0], sc[0, 1], d0, d1)
             ev[t, 0], ev[t, 1] = ext_mul(l0, l1, s[t, 0], s[t, 1])
     ev[1, 0], ev[1, 1] = ext_sub(sc[2, 0], sc[2, 1], ev[0, 0], ev[0, 1])
-    for t in range(DEGREE + 1):
-        g0, g1 = _mask_at(row, deg, U64(t), U64(0))
-        g0, g1 = ext_mul(sc[3, 0], sc[3, 1], g0, g1)
-        g0, g1 = ext_add(g0, g1, sc[4, 0], sc[4, 1])
-        out[t, 0], out[t, 1] = ext_add(ev[t, 0], ev[t, 1], g0, g1)
-
-
-@njit(cache=True)
-def _take(i, r0, r1, z, st, ev, inv_den, row, deg):
-    """The running state past round i's challenge r: the claim g(r), the
-    mask's prefix + g_i(r), eq's prefix times eq(z_i, r)."""
-    st[_CLAIM, 0], st[_CLAIM, 1] = _lagrange_at(ev, inv_den, r0, r1)
-    g0, g1 = _mask_at(row, deg, r0, r1)
-    st[_PREFIX, 0], st[_PREFIX, 1] = ext_add(st[_PREFIX, 0], st[_PREFIX, 1], g0, g1)
-    # eq(z_i, r) = 1 - z_i - r + 2 z_i r
-    q0, q1 = ext_mul(z[i, 0], z[i, 1], r0, r1)
-    q0, q1 = ext_add(q0, q1, q0, q1)
-    q0, q1 = ext_sub(q0, q1, z[i, 0], z[i, 1])
-    q0, q1 = ext_sub(q0, q1, r0, r1)
-    q0 = add(q0, U64(1))
-    st[_E, 0], st[_E, 1] = ext_mul(st[_E, 0], st[_E, 1], q0, q1)
+    masked(ev, sc, row, deg, out)
 
 
 # One wrapper per table kind (numba types every branch: base (2-D) and
@@ -333,8 +231,12 @@ def _last_message(lanes, m, full, sc, q, row, deg, out):
 
 
 @njit(cache=True)
-def _finish_last(lanes, m, full, z, st, rho, suffix, pow2, q, row, deg, sc, out):
+def _finish_last(lanes, m, full, z, st, rho, suffix, pow2, pads, c_prev, row, deg, sc, out):
+    """The last message, each lane's pad m_k scaled to q_k = Z(r') m_k."""
     _prepare(z.shape[0] - 1, z, st, rho, suffix, pow2, sc)
+    q = np.empty_like(pads)
+    for k in range(pads.shape[0]):
+        q[k, 0], q[k, 1] = ext_mul(c_prev[0], c_prev[1], pads[k, 0], pads[k, 1])
     _last_message(lanes, m, full, sc, q, row, deg, out)
 
 
@@ -377,26 +279,12 @@ class FusedRun:
         if degree != DEGREE:
             raise ValueError(f"a Poseidon2 round has degree {DEGREE}, not {degree}")
         n = len(self.z)
-        rows = np.zeros((n, 2 * degree, 2), dtype=U64)
-        degs = np.array([len(row) for row in st.rows], dtype=np.int64)
-        suffix = np.zeros((n + 1, 2), dtype=U64)
-        for i in range(n - 1, -1, -1):
-            row = st.rows[i]
-            rows[i, : len(row)] = row
-            suffix[i] = ((int(suffix[i + 1, 0]) + sum(c[0] for c in row)) % _P,
-                         (int(suffix[i + 1, 1]) + sum(c[1] for c in row)) % _P)
-        z = np.array([(v.c0, v.c1) for v in self.z], dtype=U64)
-        state = np.array([(1, 0), (st.h_true.c0, st.h_true.c1), st.a0, (st.l_true.c0, st.l_true.c1)], dtype=U64)
-        rho = np.array([st.rho.c0, st.rho.c1], dtype=U64)
-        pow2 = _pow2(n)
-        inv_den = _inv_den(degree)
+        run = Rounds(st, self.z, degree)
+        z, state, rho, suffix, pow2, rows, degs, sc, ev, out = msg = run.message_args()
+        inv_den = run.inv_den
         m, full = self.m, self.full
         eqs = _eq_table(z[1:])
-        sc = np.empty((5, 2), dtype=U64)
-        ev = np.empty((degree + 1, 2), dtype=U64)
-        out = np.empty((degree + 1, 2), dtype=U64)
         rounds, point = [], []
-        msg = (z, state, rho, suffix, pow2, rows, degs, sc, ev, out)
         if n > 1:
             tabs = (self.lanes,) if full else (self.a0, self.lin)
             if _entries(tabs, full) // 2 < SERIAL_PAIRS:
@@ -423,9 +311,10 @@ class FusedRun:
                 _message_at(i + 1, _parallel_sums((tab[0], tab[1]) if not full else tabs, eqs, m, full), *msg)
         lanes = self._last_lanes(tabs[0] if n > 1 else None, point)
         c_prev = vanishing(point)
-        q = np.array([(v.c0, v.c1) for v in (c_prev * st.pads[k + 1][1] for k in range(WIDTH))], dtype=U64)
+        pads = np.array([(v.c0, v.c1) for v in (st.pads[k + 1][1] for k in range(WIDTH))], dtype=U64)
         last = np.empty((2 * degree + 1, 2), dtype=U64)
-        _finish_last(lanes, m, full, z, state, rho, suffix, pow2, q, rows[n - 1], degs[n - 1], sc, last)
+        _finish_last(lanes, m, full, z, state, rho, suffix, pow2, pads, np.array([c_prev.c0, c_prev.c1], dtype=U64),
+                     rows[n - 1], degs[n - 1], sc, last)
         sent = tuple([_fp2(a, b) for a, b in last.tolist()])
         l0, dl = sc[0].tolist(), sc[1].tolist()
         pairs = [(_fp2(*l0), _fp2((l0[0] + dl[0]) % _P, (l0[1] + dl[1]) % _P))]
@@ -458,20 +347,3 @@ def _parallel_sums(tabs, eqs, m, full: bool) -> np.ndarray:
     a0, lin = tabs
     return (_partial_parallel_base if a0.ndim == 1 else _partial_parallel_ext)(a0, lin, eqs, m)
 
-
-_POW2: dict[int, np.ndarray] = {}
-_INV_DEN: dict[int, np.ndarray] = {}
-
-
-def _pow2(n: int) -> np.ndarray:
-    got = _POW2.get(n)
-    if got is None:
-        got = _POW2[n] = np.array([pow(2, k, _P) for k in range(n + 1)], dtype=U64)
-    return got
-
-
-def _inv_den(degree: int) -> np.ndarray:
-    got = _INV_DEN.get(degree)
-    if got is None:
-        got = _INV_DEN[degree] = np.array(_inv_denominators(degree), dtype=U64)
-    return got

@@ -165,9 +165,15 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
     if zk is not None:
         from zkaudit.sumcheck import zk_prover
 
-        eq = None  # never built: FusedRun gives eq's pairs itself
-        return zk_prover.prove([eq] + list(tables), spec, transcript, zk, claimed_sum, len(rho), (0,), {},
-                               run=FusedRun(rho, tables, spec))
+        from zkaudit.lookup import joint_zk_run
+
+        eq = None  # never built: the run gives eq's pairs itself
+        stack = tables if isinstance(tables, np.ndarray) else np.stack(tables)
+        if joint_zk_run.applies(stack.shape[1]):  # one tree in lock step with itself: mu = 1, the same polynomial
+            run = joint_zk_run.JointFusedRun(rho, [stack], spec.terms[2].coeff, [Fp2(1)])
+        else:
+            run = FusedRun(rho, stack, spec)
+        return zk_prover.prove([eq] + list(stack), spec, transcript, zk, claimed_sum, len(rho), (0,), {}, run=run)
     lam = spec.terms[2].coeff
     lam0, lam1 = U64(lam.c0), U64(lam.c1)
     stack = tables if isinstance(tables, np.ndarray) else np.stack(tables)  # read only: folds write `out`
@@ -279,5 +285,10 @@ def joint_layer_prove(rho, stacks, lam: Fp2, mus, transcript: Transcript, *, cla
     if any(x == 0 for x in rho) or len(rho) < 2:
         eq = eq_table(rho) if rho else np.array([[1, 0]], dtype=U64)
         return sumcheck_prover.prove([eq] + tables, spec, transcript, claimed_sum=claimed_sum, public=(0,))
-    return zk_prover.prove([None] + tables, spec, transcript, transcript.zk, claimed_sum, len(rho), (0,), {},
-                           run=JointRun(rho, stacks, lam, mus))
+    from zkaudit.lookup import joint_zk_run
+
+    if joint_zk_run.applies(stacks[0].shape[1] if isinstance(stacks[0], np.ndarray) else len(stacks[0][0])):
+        run = joint_zk_run.JointFusedRun(rho, stacks, lam, mus)
+    else:
+        run = JointRun(rho, stacks, lam, mus)
+    return zk_prover.prove([None] + tables, spec, transcript, transcript.zk, claimed_sum, len(rho), (0,), {}, run=run)
