@@ -40,7 +40,7 @@ import numpy as np
 
 from zkaudit.field import vec
 from zkaudit.field.constants import P
-from zkaudit.field.scalar import Fp, Fp2
+from zkaudit.field.scalar import Fp, Fp2, _fp2
 
 DOMAIN = b"zkaudit/transcript/v1"
 
@@ -58,6 +58,25 @@ DEFAULT_DEGREE = 8  # the highest degree a challenge enters without its own char
 
 class TranscriptError(RuntimeError):
     """Misuse of the transcript by protocol code (a bug, not a bad proof)."""
+
+
+_LABELS: dict[bytes, bytes] = {}  # label -> its frame prefix u32 len || label (labels are module constants)
+_MAX_LABELS = 4096
+
+
+def _label(label) -> bytes:
+    """u32 len(label) || label, for a non-empty bytes label (checked once per label)."""
+    try:
+        got = _LABELS.get(label)
+    except TypeError:  # unhashable: not bytes
+        got = None
+    if got is None:
+        if not isinstance(label, bytes) or not label:
+            raise TranscriptError("labels are non-empty bytes constants")
+        got = struct.pack("<I", len(label)) + label
+        if len(_LABELS) < _MAX_LABELS:
+            _LABELS[label] = got
+    return got
 
 
 class Transcript:
@@ -80,9 +99,7 @@ class Transcript:
     # ------------------------------------------------------------- absorbing
 
     def _frame(self, tag: bytes, label: bytes, data: bytes) -> None:
-        if not isinstance(label, bytes) or not label:
-            raise TranscriptError("labels are non-empty bytes constants")
-        self._h.update(tag + struct.pack("<I", len(label)) + label + struct.pack("<Q", len(data)) + data)
+        self._h.update(tag + _label(label) + struct.pack("<Q", len(data)) + data)
 
     def absorb_bytes(self, label: bytes, data: bytes) -> None:
         self._frame(b"A", label, bytes(data))
@@ -147,7 +164,7 @@ class Transcript:
         if not self._statement_bound:
             raise TranscriptError("a challenge was requested before the statement was absorbed")
         h = self._h.copy()
-        h.update(b"C" + struct.pack("<I", len(label)) + label + struct.pack("<Q", self._counter))
+        h.update(b"C" + _label(label) + struct.pack("<Q", self._counter))
         out = h.digest()
         self._counter += 1
         self._frame(b"S", label, out)
@@ -170,7 +187,7 @@ class Transcript:
         first = [w for w in struct.unpack("<4Q", self._squeeze(label)) if w < P]
         if len(first) >= 2:
             self.ext_challenges += 1
-            return Fp2(first[0], first[1])
+            return _fp2(first[0], first[1])  # canonical: both words below p
         coords = first
         for w in self._u64s(label):
             if w < P:

@@ -233,7 +233,24 @@ def test_through_matrix_on_ints_equals_the_fp2_expression():
     from zkaudit.hash.gkr import M_E, M_I, through_matrix, through_matrix_reference
 
     rng = random.Random(4)  # test data only
-    for matrix in (M_E, M_I):
+    other = [[rng.randrange(P) for _ in range(8)] for _ in range(8)]  # neither structure: the 64 products
+    for matrix in (M_E, M_I, other, [list(row) for row in M_E]):
         for gamma in ([Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(8)], [Fp2(P - 1, P - 1)] * 8,
                       [Fp2(0)] * 8):
             assert through_matrix(gamma, matrix) == through_matrix_reference(gamma, matrix)
+
+
+def test_round_spec_is_the_checked_construction():
+    import random
+
+    from zkaudit.field.constants import P
+    from zkaudit.field.scalar import Fp, Fp2
+    from zkaudit.hash.gkr import ROUNDS, round_spec, round_spec_reference
+
+    rng = random.Random(5)  # test data only
+    for rnd in (ROUNDS[0], ROUNDS[10]):
+        m = [Fp2(rng.randrange(P), rng.randrange(P)) for _ in range(8)]
+        fast, ref = round_spec(rnd, m), round_spec_reference(rnd, m)
+        assert fast == ref and fast.to_bytes() == ref.to_bytes() and fast.degree == ref.degree == 8
+        mixed = [Fp(3)] + m[1:]  # not all Fp2: the checked construction itself
+        assert round_spec(rnd, mixed) == round_spec_reference(rnd, mixed)

@@ -138,3 +138,16 @@ def test_finals_on_ints_are_the_fp2_reference(vanishes):
     want = zk_prover._finals_reference(pairs, r, c_prev, pads, want_pads)
     assert got[0] == want[0] and got_pads == want_pads
     assert [(type(v), v) for v in got[1]] == [(type(v), v) for v in want[1]]
+
+
+def test_draw_each_reads_the_entries_take_each_names():
+    """`ZkProver.draw_each`: one slice for consecutive keys of one bank,
+    entry by entry otherwise; the same keys and values either way."""
+    sizes = {"advice": 64, "other": 64}
+    values = {b: np.array([[v.c0, v.c1] for v in random_fp2s(64)], dtype=np.uint64) for b in sizes}
+    for banks in (["advice"] * 5, ["advice", "other", "advice"], ["other"], []):
+        zk, ref = ZkProver(sizes, values), ZkProver(sizes, values)
+        zk.take(3, "advice"), ref.take(3, "advice")
+        got = zk.draw_each(banks)
+        want = [(key, ref.entry(key)) for key in ref.take_each(banks)]
+        assert got == want and zk.banks_used() == ref.banks_used()

@@ -39,9 +39,10 @@ from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2, _fp2
-from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, WIDTH
+from zkaudit.hash.constants import EXTERNAL_FINAL, EXTERNAL_INITIAL, INTERNAL, M4, MATRIX_DIAG_8, WIDTH
 from zkaudit.hash.reference import external_matrix, internal_matrix
 from zkaudit.sumcheck import SumOfProducts
+from zkaudit.sumcheck.claim import Term
 
 LABEL_GAMMA = b"hash/gkr/lane-combination"
 NUM_ROUNDS = len(EXTERNAL_INITIAL) + len(INTERNAL) + len(EXTERNAL_FINAL)
@@ -81,10 +82,26 @@ class LaneClaim:
 
 
 def through_matrix(gamma, matrix) -> list[Fp2]:
-    """m = gamma^T M: the lane weights of the layer below a linear map (on
-    plain ints: 64 products per round of the verifier's 30;
-    `through_matrix_reference` is the Fp2 expression, tested equal)."""
+    """m = gamma^T M: the lane weights of the layer below a linear map, on
+    plain ints by the matrices' structure (the verifier's 30 a proof):
+    M_I = 1 1^T + diag(V) gives m_k = sum_j gamma_j + V_k gamma_k, and
+    M_E = [[2 A, A], [A, 2 A]] (A = M4) gives each half of m as one 4 x 4
+    product, (2 g_lo + g_hi) A and (g_lo + 2 g_hi) A. Any other matrix by
+    its 64 products; `through_matrix_reference` is the Fp2 expression,
+    tested equal."""
     g = [(x.c0, x.c1) for x in gamma]
+    if matrix is M_I:
+        s0, s1 = sum(a for a, _ in g), sum(b for _, b in g)
+        return [_fp2((s0 + v * a) % _P, (s1 + v * b) % _P) for v, (a, b) in zip(MATRIX_DIAG_8, g)]
+    if matrix is M_E:
+        lo, hi = g[:4], g[4:]
+        out = []
+        for u, w in ((2, 1), (1, 2)):
+            x = [(u * a + w * c, u * b + w * d) for (a, b), (c, d) in zip(lo, hi)]
+            for k in range(4):
+                out.append(_fp2(sum(a * row[k] for (a, _), row in zip(x, M4)) % _P,
+                                sum(b * row[k] for (_, b), row in zip(x, M4)) % _P))
+        return out
     out = []
     for k in range(WIDTH):
         a0 = a1 = 0
@@ -100,13 +117,29 @@ def through_matrix_reference(gamma, matrix) -> list[Fp2]:
     return [sum((g * Fp2(matrix[j][k] % _P) for j, g in enumerate(gamma)), Fp2(0)) for k in range(WIDTH)]
 
 
-def round_spec(rnd: Round, m) -> SumOfProducts:
-    """Tables [eq(z, .), A_0, ..., A_7]; the terms of one round's sum-check."""
+def _round_shape(full: bool) -> tuple[tuple[int, ...], ...]:
+    """The terms' tables of a round's sum-check: eq times sigma_k(A_k) per lane."""
     power = (1,) * SBOX_DEGREE
-    terms = [(m[0], (0,) + power)]
+    shape = [(0,) + power]
     for k in range(1, WIDTH):
-        terms.append((m[k], (0,) + (k + 1,) * SBOX_DEGREE) if rnd.full else (m[k], (0, k + 1)))
-    return SumOfProducts.of(WIDTH + 1, terms)
+        shape.append((0,) + (k + 1,) * SBOX_DEGREE if full else (0, k + 1))
+    return tuple(shape)
+
+
+_SHAPES = {full: _round_shape(full) for full in (True, False)}
+
+
+def round_spec(rnd: Round, m) -> SumOfProducts:
+    """Tables [eq(z, .), A_0, ..., A_7]; the terms of one round's sum-check
+    (`round_spec_reference`'s, built from a fixed shape and the Fp2 lane
+    weights without `SumOfProducts.of`'s checks: 60 per proof, both sides)."""
+    if not all(type(x) is Fp2 for x in m):
+        return round_spec_reference(rnd, m)
+    return SumOfProducts(WIDTH + 1, tuple(Term.trusted(c, t) for c, t in zip(m, _SHAPES[rnd.full])))
+
+
+def round_spec_reference(rnd: Round, m) -> SumOfProducts:
+    return SumOfProducts.of(WIDTH + 1, list(zip(m, _round_shape(rnd.full))))
 
 
 def next_claim(values, rnd: Round, point, transcript) -> LaneClaim:

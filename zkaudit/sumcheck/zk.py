@@ -184,8 +184,15 @@ class ZkProver(ZkSession):
 
     def draw_each(self, banks) -> list[tuple[tuple[str, int], Fp2]]:
         """One element from each named bank, in order (`take_each`'s keys):
-        a sum-check's final-value pads."""
-        return [(key, self.entry(key)) for key in self.take_each(banks)]
+        a sum-check's final-value pads. Consecutive keys of one bank (the
+        usual case) are read as one slice, the same values as `entry`."""
+        keys = self.take_each(banks)
+        if keys:
+            bank, start = keys[0]
+            if keys[-1] == (bank, start + len(keys) - 1) and all(k[0] == bank for k in keys):
+                rows = self.values[bank][start : start + len(keys)].tolist()
+                return [(key, Fp2(a, b)) for key, (a, b) in zip(keys, rows)]
+        return [(key, self.entry(key)) for key in keys]
 
     def draw_words(self, count: int, bank: str = ADVICE) -> tuple[list[tuple[str, int]], list[list[int]]]:
         """`draw` with the values as [c0, c1] int pairs (a mask's dozens of

@@ -31,6 +31,8 @@ costs its share of the bank opening's folding.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 
 from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
@@ -46,6 +48,7 @@ from zkaudit.sumcheck.zk import (ADVICE, MASK_BANK, ZkProver, absorb_claim_form,
                                  require_end_check, vanishing)
 
 _ONE = Fp2(1)
+_first, _second = itemgetter(0), itemgetter(1)
 _INV2 = pow(2, _P - 2, _P)
 
 
@@ -228,8 +231,8 @@ def _start(spec, transcript, zk: ZkProver, claimed, n: int, public, pad_bank) ->
 def _cube_sum(a0, rows) -> Fp2:
     """G = 2^n a_0 + 2^(n-1) sum_i g_i(1) (`MaskingPolynomial.cube_sum`)."""
     n = len(rows)
-    t0 = sum(c[0] for row in rows for c in row)
-    t1 = sum(c[1] for row in rows for c in row)
+    t0 = sum(map(_first, chain.from_iterable(rows)))
+    t1 = sum(map(_second, chain.from_iterable(rows)))
     hi = pow(2, n, _P)
     lo = pow(2, n - 1, _P) if n else 0
     return _fp2((hi * a0[0] + lo * t0) % _P, (hi * a0[1] + lo * t1) % _P)
