@@ -66,10 +66,8 @@ _MAX_LABELS = 4096
 
 def _label(label) -> bytes:
     """u32 len(label) || label, for a non-empty bytes label (checked once per label)."""
-    try:
-        got = _LABELS.get(label)
-    except TypeError:  # unhashable: not bytes
-        got = None
+    # exact bytes only: a memoryview or bytearray equal to a cached label must not find it
+    got = _LABELS.get(label) if type(label) is bytes else None
     if got is None:
         if not isinstance(label, bytes) or not label:
             raise TranscriptError("labels are non-empty bytes constants")
