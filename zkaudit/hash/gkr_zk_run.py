@@ -38,9 +38,8 @@ from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr_kernels import (SERIAL_PAIRS, _ext_sbox, _partial_parallel_base, _partial_parallel_ext,
                                       _partial_serial_base, _partial_serial_ext, _round_parallel_base,
                                       _round_parallel_ext, _round_serial_base, _round_serial_ext)
-from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_ROUND
 from zkaudit.sumcheck.zk import vanishing
-from zkaudit.sumcheck.zk_fused import Rounds, masked
+from zkaudit.sumcheck.zk_fused import Rounds, masked, send
 from zkaudit.sumcheck.zk_fused import eq_table as _eq_table
 from zkaudit.sumcheck.zk_fused import fold_eq as _fold_eq
 from zkaudit.sumcheck.zk_fused import mask_at as _mask_at
@@ -292,14 +291,9 @@ class FusedRun:
             else:
                 _message_at(0, _parallel_sums(tabs, eqs, m, full), *msg)
         for i in range(n - 1):
-            sent = tuple([_fp2(a, b) for a, b in out.tolist()])
-            rounds.append(sent)
-            transcript.absorb_exts(LABEL_ROUND, sent)
-            r = transcript.challenge_ext(LABEL_CHALLENGE)
-            point.append(r)
+            r0, r1 = send(out, rounds, point, transcript)
             serial = _entries(tabs, full) // 4 < SERIAL_PAIRS  # the next round's pairs, past this fold
-            args = (eqs, m, i, U64(r.c0), U64(r.c1), z, state, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out,
-                    serial)
+            args = (eqs, m, i, r0, r1, z, state, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial)
             if full:
                 tab, eqs = (_advance_full_base if i == 0 else _advance_full_ext)(tabs[0], *args)
             elif i == 0:

@@ -29,9 +29,8 @@ from zkaudit.field.constants import P as _P
 from zkaudit.field.jit import njit
 from zkaudit.field.scalar import _fp2
 from zkaudit.lookup.kernels import SERIAL_PAIRS, _layer_fold_round_serial, _layer_round_serial, _term
-from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_ROUND
 from zkaudit.sumcheck.zk import vanishing
-from zkaudit.sumcheck.zk_fused import Rounds, eq_table, fold_eq, masked, prepare, take
+from zkaudit.sumcheck.zk_fused import Rounds, eq_table, fold_eq, masked, prepare, send, take
 
 ext_add, ext_inv, ext_mul, ext_mul_base, ext_sub, sub = jit.imported(
     "zkaudit.field.arith", "ext_add", "ext_inv", "ext_mul", "ext_mul_base", "ext_sub", "sub")
@@ -164,13 +163,9 @@ class JointFusedRun:
             _open(stacks, eqs, lam0, lam1, mus, *msg)
         rounds, point = [], []
         for i in range(n - 1):
-            sent = tuple([_fp2(a, b) for a, b in out.tolist()])
-            rounds.append(sent)
-            transcript.absorb_exts(LABEL_ROUND, sent)
-            r = transcript.challenge_ext(LABEL_CHALLENGE)
-            point.append(r)
-            stacks, eqs = _advance(stacks, eqs, lam0, lam1, mus, i, U64(r.c0), U64(r.c1), z, state, rho, suffix,
-                                   pow2, rows, degs, run.inv_den, sc, ev, out)
+            r0, r1 = send(out, rounds, point, transcript)
+            stacks, eqs = _advance(stacks, eqs, lam0, lam1, mus, i, r0, r1, z, state, rho, suffix, pow2, rows, degs,
+                                   run.inv_den, sc, ev, out)
         c_prev = vanishing(point)
         num = 4 * stacks.shape[0]
         pads = np.array([(st.pads[j][1].c0, st.pads[j][1].c1) for j in range(1, num + 1)], dtype=U64)

@@ -25,7 +25,9 @@ import numpy as np
 from zkaudit.field import jit
 from zkaudit.field.constants import P as _P
 from zkaudit.field.jit import njit
+from zkaudit.field.scalar import _fp2
 from zkaudit.poly.univariate import _inv_denominators
+from zkaudit.sumcheck.protocol import LABEL_CHALLENGE, LABEL_ROUND
 
 add, ext_add, ext_mul, ext_mul_base, ext_sub, mul, sub = jit.imported(
     "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_sub", "mul", "sub")
@@ -143,6 +145,17 @@ def take(i, r0, r1, z, st, ev, inv_den, row, deg):
     q0, q1 = ext_sub(q0, q1, r0, r1)
     q0 = add(q0, U64(1))
     st[E, 0], st[E, 1] = ext_mul(st[E, 0], st[E, 1], q0, q1)
+
+
+def send(out: np.ndarray, rounds: list, point: list, transcript):
+    """Round message `out` sent (kept in `rounds`, absorbed), its challenge
+    drawn (kept in `point`): (r0, r1) as the kernels take it."""
+    sent = tuple([_fp2(a, b) for a, b in out.tolist()])
+    rounds.append(sent)
+    transcript.absorb_exts(LABEL_ROUND, sent)
+    r = transcript.challenge_ext(LABEL_CHALLENGE)
+    point.append(r)
+    return U64(r.c0), U64(r.c1)
 
 
 class Rounds:
