@@ -163,9 +163,8 @@ def fused_layer_prove(rho, tables, spec, transcript: Transcript, *, claimed_sum:
         return reference_layer_prove(rho, tables, spec, transcript, claimed_sum=claimed_sum)
     zk = getattr(transcript, "zk", None)
     if zk is not None:
-        from zkaudit.sumcheck import zk_prover
-
         from zkaudit.lookup import joint_zk_run
+        from zkaudit.sumcheck import zk_prover
 
         eq = None  # never built: the run gives eq's pairs itself
         stack = tables if isinstance(tables, np.ndarray) else np.stack(tables)
