@@ -1,16 +1,16 @@
-"""A small Poseidon2 GKR layer's zero-knowledge sum-check, one numba call
-a round (`FusedRun`).
+"""A Poseidon2 GKR layer's zero-knowledge sum-check, one numba call a
+round (`FusedRun`).
 
 A weight link's GKR is 30 sequential masked sum-checks of log B rounds.
 For a small model (B of a few hundred states) the round kernels were a
 tenth of the time: the rest was Python per round (the eq line, the mask's
 values and offsets, the claim at the challenge, the folds' dispatch). Here
-the round's running state (eq(z_<i, r_<i), the claim, the mask's prefix,
-the claim's shift) lives in one small array and a round is one call
-(`_advance_*`): bind the challenge (fold the tables and eq, the claim and
-the mask's univariate at r) and compute the next message (the layer's
-round sums by `gkr_kernels`' serial kernels, g = l s with g(1) from the
-claim, the mask added). The transcript and the protocol's start and end
+the round's running state (`sumcheck.zk_fused`: eq(z_<i, r_<i), the claim,
+the mask's prefix, the claim's shift) lives in one small array and a round
+is one call (`_advance_*`): bind the challenge (fold the tables and eq, the
+claim and the mask's univariate at r) and compute the next message (the
+layer's round sums by `gkr_kernels`' serial kernels, g = l s with g(1) from
+the claim, the mask added). The transcript and the protocol's start and end
 stay with `zk_prover` (`_start`, `_finish`), so the bytes are the generic
 driver's: `zk_prover.prove` on a `RoundRun` is the reference (tests
 compare proofs byte for byte).
