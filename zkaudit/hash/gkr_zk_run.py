@@ -121,9 +121,10 @@ def _open_full(lanes, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev, out)
 
 
 @njit(cache=True)
-def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
-    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
-    lanes, eqs = _fold_rows_base(lanes, r0, r1), _fold_eq(eqs)
+def _next_full(lanes, eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out, serial):
+    """Past round i's fold (lanes folded, eq not yet): eq folded and, when
+    serial and round i + 1 is not the last, its message."""
+    eqs = _fold_eq(eqs)
     if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
         _message(_round_serial_ext(lanes, eqs, m, True), sc, rows[i + 1], degs[i + 1], ev, out)
@@ -131,13 +132,17 @@ def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows,
 
 
 @njit(cache=True)
+def _advance_full_base(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    return _next_full(_fold_rows_base(lanes, r0, r1), eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out,
+                      serial)
+
+
+@njit(cache=True)
 def _advance_full_ext(lanes, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
-    lanes, eqs = _fold_rows_ext(lanes, r0, r1), _fold_eq(eqs)
-    if serial and i + 2 < z.shape[0]:
-        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_round_serial_ext(lanes, eqs, m, True), sc, rows[i + 1], degs[i + 1], ev, out)
-    return lanes, eqs
+    return _next_full(_fold_rows_ext(lanes, r0, r1), eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out,
+                      serial)
 
 
 @njit(cache=True)
@@ -160,14 +165,8 @@ def _open_partial(a0, lin, eqs, m, z, st, rho, suffix, pow2, rows, degs, sc, ev,
 
 
 @njit(cache=True)
-def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out,
-                          serial):
-    """Lane 0 (N,) and L (N, 2) into one (2, N/2, 2) stack."""
-    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
-    h = lin.shape[0] // 2
-    stack = np.empty((2, h, 2), dtype=np.uint64)
-    stack[0] = _fold_rows_base(a0.reshape(1, a0.shape[0]), r0, r1)[0]
-    stack[1] = _fold_rows_ext(lin.reshape(1, lin.shape[0], 2), r0, r1)[0]
+def _next_partial(stack, eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out, serial):
+    """`_next_full` for a partial round's (2, N, 2) stack of lane 0 and L."""
     eqs = _fold_eq(eqs)
     if serial and i + 2 < z.shape[0]:
         _prepare(i + 1, z, st, rho, suffix, pow2, sc)
@@ -176,13 +175,21 @@ def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, 
 
 
 @njit(cache=True)
+def _advance_partial_base(a0, lin, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out,
+                          serial):
+    """Lane 0 (N,) and L (N, 2) into one (2, N/2, 2) stack."""
+    _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
+    stack = np.empty((2, lin.shape[0] // 2, 2), dtype=np.uint64)
+    stack[0] = _fold_rows_base(a0.reshape(1, a0.shape[0]), r0, r1)[0]
+    stack[1] = _fold_rows_ext(lin.reshape(1, lin.shape[0], 2), r0, r1)[0]
+    return _next_partial(stack, eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out, serial)
+
+
+@njit(cache=True)
 def _advance_partial_ext(stack, eqs, m, i, r0, r1, z, st, rho, suffix, pow2, rows, degs, inv_den, sc, ev, out, serial):
     _take(i, r0, r1, z, st, ev, inv_den, rows[i], degs[i])
-    stack, eqs = _fold_rows_ext(stack, r0, r1), _fold_eq(eqs)
-    if serial and i + 2 < z.shape[0]:
-        _prepare(i + 1, z, st, rho, suffix, pow2, sc)
-        _message(_partial_serial_ext(stack[0], stack[1], eqs, m), sc, rows[i + 1], degs[i + 1], ev, out)
-    return stack, eqs
+    return _next_partial(_fold_rows_ext(stack, r0, r1), eqs, m, i, z, st, rho, suffix, pow2, rows, degs, sc, ev, out,
+                         serial)
 
 
 @njit(cache=True)
