@@ -3,7 +3,9 @@
 Each round's sum-check runs on `gkr_kernels` with eq(z, .) split off
 (`RoundRun`); a partial round, once numba is started and its tables are
 big enough, runs on lane 0 and one combined line table instead of the
-eight lanes (`PartialRun`, the same messages). `prove(..., fast=False)`
+eight lanes (`PartialRun`, the same messages). In a zero-knowledge run
+with numba started, every layer instead runs `gkr_zk_run.FusedRun` (one
+numba call a round), which the weight link always is. `prove(..., fast=False)`
 runs the generic sum-check prover on the same tables: the reference both
 are tested against byte for byte (tests/hash/test_gkr*.py)."""
 
