@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from zkaudit.field import Fp2, vec
+from zkaudit.field.constants import P
 from zkaudit.pcs import Claim, column_check, column_check_prover, hiding, hiding_groups
 from zkaudit.pcs.errors import EvaluationMismatch, PcsRejected
 from zkaudit.pcs.params import PcsParams
@@ -179,3 +180,22 @@ def test_column_vector_kernel_numpy_and_reference_agree(sizes, log_cols, num_cla
         out[0] = (1, 2)  # it adds into what is there
         run(starts, logs, pts, scaled, out)
         assert np.array_equal(out, vec.add(want, np.array([[1, 2]] + [[0, 0]] * (layout.cols - 1), dtype=np.uint64)))
+
+
+def test_eq_sum_at_equals_its_per_coordinate_reference():
+    """The halving product against the coordinate loop, at every coordinate
+    count from 0 (odd counts carry a factor over) and term counts on both
+    sides of npfield's object-int threshold, with entries at 0, 1 and p - 1."""
+    rng = np.random.default_rng(11)
+    edge = np.array([[0, 0], [1, 0], [P - 1, P - 1], [0, 1]], dtype=np.uint64)
+    for n in range(0, 13):
+        for count in (1, 3, 64, 65, 300):
+            pts = vec.ext_random(count * n, rng).reshape(count, n, 2)
+            if n:
+                pts[0, :, :] = edge[np.arange(n) % 4]
+            coeffs = vec.ext_random(count, rng)
+            sigma = [_ext(rng) for _ in range(n)]
+            if n:
+                sigma[0] = Fp2(P - 1, P - 1)
+            want = column_check.eq_sum_at_reference(pts, coeffs, sigma)
+            assert column_check.eq_sum_at(pts, coeffs, sigma) == want, (n, count)
