@@ -53,6 +53,8 @@ import importlib
 import sys
 import types
 
+from zkaudit.field import jit_cache
+
 # While numba is not started, jobs below this many elements take the numpy
 # path: about what numba's start-up costs (numba's first kernel 0.3-0.5 s on
 # the 2-core machine; the numpy NTT, batched over coset blocks, encodes a
@@ -104,6 +106,7 @@ def numba():
                     del sys.modules[name]
     import numba as nb
 
+    jit_cache.install(nb)  # before any cached dispatcher is made: stamps cover every file a kernel is built from
     return nb
 
 
@@ -232,6 +235,7 @@ class Kernel:
         self.__module__ = func.__module__
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
+        jit_cache.stamp_package(func.__module__)
 
     def dispatcher(self):
         """The numba dispatcher (importing numba and building it if needed)."""
