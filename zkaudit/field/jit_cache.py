@@ -58,6 +58,7 @@ def _package_root(top: str) -> str | None:
     return os.path.dirname(here) if os.path.basename(init) == "__init__.py" else here
 
 
+@functools.lru_cache(maxsize=None)
 def module_file(root: str, name: str) -> str | None:
     """The source file of module `name` under sys.path entry `root`, if it is one."""
     base = os.path.join(root, *name.split("."))
@@ -67,8 +68,10 @@ def module_file(root: str, name: str) -> str | None:
     return None
 
 
-def _imports(path: str, top: str) -> set[str]:
-    """Module names of package `top` that the file's text imports or names."""
+@functools.lru_cache(maxsize=None)
+def _imports(path: str, top: str) -> frozenset[str]:
+    """Module names of package `top` that the file's text imports or names
+    (once per file and process: the closures of a process's kernel modules overlap)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     names: set[str] = set()
@@ -82,7 +85,7 @@ def _imports(path: str, top: str) -> set[str]:
         for part in line.split(","):
             names.add(part.strip().split(" ")[0])
     names.update(_QUOTED.findall(text))
-    return {n for n in names if n == top or n.startswith(top + ".")}
+    return frozenset(n for n in names if n == top or n.startswith(top + "."))
 
 
 @functools.lru_cache(maxsize=None)
@@ -110,8 +113,10 @@ def _file_digest(path: str, mtime: float, size: int) -> bytes:
         return hashlib.sha256(f.read()).digest()
 
 
+@functools.lru_cache(maxsize=None)
 def stamp(module: str) -> str:
-    """Digest of the module's closure: every file's path within its root and content."""
+    """Digest of the module's closure: every file's path within its root and
+    content (once per process: numba asks for it at every kernel's load and save)."""
     files = closure(module)
     if not files:
         return ""
