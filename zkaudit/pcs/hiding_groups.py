@@ -60,7 +60,7 @@ class GroupPlan:
 
 def plan_reference(layout: Layout, num_tables: int, claims, params, powers: list[Fp2], log_rows: int) -> GroupPlan:
     """Through Term objects (`hiding.claim_terms`, `row_groups`)."""
-    from zkaudit.pcs.hiding import claim_terms, group_coeffs, row_groups
+    from zkaudit.pcs.hiding_claims import claim_terms, group_coeffs, row_groups
     from zkaudit.pcs.hiding_verifier import _group_values_reference
     from zkaudit.pcs.verifier import _inner_with_row
 
@@ -124,7 +124,7 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
     `LinearClaim` (the caller then takes the reference). `powers` is the
     (q, 2) array of the batching powers gamma^i. The claims' shapes are
     checked already (`hiding_verifier._check_claims`)."""
-    from zkaudit.pcs.hiding import LinearClaim, _block_terms
+    from zkaudit.pcs.hiding_claims import LinearClaim, _block_terms
 
     if not all(type(c) is LinearClaim for c in claims):
         return None

@@ -25,7 +25,7 @@ from zkaudit.pcs.errors import (
     ParameterMismatch,
     ProofShapeError,
 )
-from zkaudit.pcs.hiding import (
+from zkaudit.pcs.hiding_claims import (
     LABEL_MASK_RHO,
     LABEL_MASK_SUM,
     NUM_BLIND,

@@ -74,7 +74,7 @@ from zkaudit.lookup import committed_table_verifier
 from zkaudit.lookup.claim import PointClaim
 from zkaudit.lookup.committed_table import CommittedTableInstance
 from zkaudit.lookup.errors import GkrLayerMismatch
-from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.pcs.hiding_claims import LinearClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.verifier import read_opening
 from zkaudit.poly.mle import eq_eval, prefix_indicator

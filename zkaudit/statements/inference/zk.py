@@ -40,7 +40,7 @@ from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp, Fp2, _fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.combine_verifier import dedupe, weights as combine_weights
-from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.pcs.hiding_claims import LinearClaim
 from zkaudit.sumcheck import SumOfProducts
 from zkaudit.sumcheck.zk import linear_terms
 

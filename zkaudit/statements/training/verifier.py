@@ -18,7 +18,7 @@ from zkaudit.lookup.committed_table import CommittedTableInstance, CommittedTabl
 from zkaudit.lookup.next_index import next_eval
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.lookup.protocol import Lookup, LookupInstance
-from zkaudit.pcs.hiding import LinearClaim
+from zkaudit.pcs.hiding_claims import LinearClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.proof import Commitment
 from zkaudit.poly.mle import eq_eval, evaluate, prefix_indicator
