@@ -1,12 +1,14 @@
 """Review of `field.jit_cache`: which import forms its closure follows, and
 that zkaudit's own kernels are stamped with every file they are built from.
 
-Tests that pass document checked behaviour. A test marked xfail(strict=True)
-is a gap that can load a stale kernel (a wrong result): the closure misses a
-file the kernel is built from. zkaudit itself uses none of those forms today
-(`test_every_kernel_dependency_of_zkaudit_is_in_its_closure` checks that
-directly), so they bite a package registered by `jit.njit` -- or zkaudit the
-day one of its kernel modules is written that way.
+The review found five import forms the closure missed, each loading a stale
+kernel (a wrong result) in a throwaway package: relative imports (`from
+.callee import v`, `from . import callee`, a relative re-export in the
+package `__init__`), a backslash continuation, a ')' inside a comment of a
+parenthesized import, and an import after a semicolon. zkaudit used none of
+them (`test_every_kernel_dependency_of_zkaudit_is_in_its_closure` checks
+its own kernels directly); `jit_cache` now reads all of them, and these
+tests hold it to that.
 """
 
 from __future__ import annotations
@@ -102,9 +104,6 @@ GAPS = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="jit_cache._imports misses relative imports, backslash continuations and "
-                                       "a ')' inside a comment of a parenthesized import: the callee's file is "
-                                       "not stamped (fix: see the review report)")
 @pytest.mark.parametrize("form", sorted(GAPS))
 def test_the_closure_follows_relative_and_continued_imports(tmp_path, monkeypatch, form):
     files, module = GAPS[form]
@@ -112,8 +111,6 @@ def test_the_closure_follows_relative_and_continued_imports(tmp_path, monkeypatc
     assert "callee.py" in _closure_names(name, module)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="`import os; import pkg.callee` after a semicolon is not read (rare; "
-                                       "reading it costs ~6 ms per process with a regex: optional)")
 def test_the_closure_follows_an_import_after_a_semicolon(tmp_path, monkeypatch):
     name = _package(tmp_path, monkeypatch, {"__init__.py": "", "callee.py": "",
                                            "caller.py": "import os; import PKG.callee as m\n"})
@@ -179,8 +176,6 @@ def test_numba_cache_dir_kernels_are_closure_stamped_too(tmp_path):
     _end_to_end(tmp_path, "from jcreview_e2e.callee import value", {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="a relative import is not in the closure: the caller's stale machine "
-                                       "code (1006) loads after only the callee changed")
 def test_a_relatively_imported_callee_change_recompiles(tmp_path):
     _end_to_end(tmp_path, "from .callee import value")
 

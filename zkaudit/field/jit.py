@@ -218,7 +218,8 @@ class Imported:
 
 def imported(module: str, *names: str):
     """Stand-ins for `from module import names` in a kernel module (one name:
-    one stand-in; several: a tuple)."""
+    one stand-in; several: a tuple). Write `module` as a literal string: the
+    kernel cache's stamps (`jit_cache`) find it by reading the source."""
     refs = tuple(Imported(module, n) for n in names)
     return refs[0] if len(refs) == 1 else refs
 

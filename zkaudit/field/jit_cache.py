@@ -13,8 +13,9 @@ of a stamped package (zkaudit, and the package of any `jit.njit` kernel) it
 keeps the cache where numba's locator would put it, but stamps it with a
 digest of every file of the function's module's import closure within its
 package: the module's source, every module of the same package it imports
-(`from pkg.a import b`, `import pkg.a`, `imported("pkg.a", ...)` and any
-other quoted module name of the package), transitively. Any change to any
+(`from pkg.a import b`, `import pkg.a`, relative imports, `imported("pkg.a",
+...)` and any other quoted module name of the package; a module name built
+at run time is not seen), transitively. Any change to any
 of those files makes numba find the index stale and compile afresh; an
 unchanged closure loads as before. The closure is read from the source
 text once per module and process (a regular expression, not an import:
@@ -36,8 +37,10 @@ STAMP_VERSION = "zkaudit-closure-1"
 _PACKAGES: set[str] = {"zkaudit"}  # top-level packages whose functions get the closure stamp
 _INSTALLED = False
 
-_FROM = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\((?:[^)#]|#[^\n]*)*\)|[^\n#;]*)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.M)
+_CONTINUED = re.compile(r"\\\r?\n")  # a backslash continuation: the statement goes on on the next line
+_COMMENT = re.compile(r"#[^\n]*")
 _QUOTED = re.compile(r"[\"']([A-Za-z_]\w*(?:\.\w+)+)[\"']")
 
 
@@ -69,22 +72,32 @@ def module_file(root: str, name: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=None)
-def _imports(path: str, top: str) -> frozenset[str]:
+def _imports(path: str, top: str, package: str = "") -> frozenset[str]:
     """Module names of package `top` that the file's text imports or names
-    (once per file and process: the closures of a process's kernel modules overlap)."""
+    (once per file and process: the closures of a process's kernel modules overlap);
+    relative imports are read against `package`, the file's own package."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    names: set[str] = set()
+    names: set[str] = set(_QUOTED.findall(text))
+    # one statement per line: backslash continuations joined, `a; import b` split (a ';' inside a string
+    # only adds candidate names, which must still name a file of the package)
+    text = _CONTINUED.sub(" ", text).replace(";", "\n")
     for mod, what in _FROM.findall(text):
+        if mod.startswith("."):  # `from . import x`, `from ..a import b`: relative to the file's package
+            level = len(mod) - len(mod.lstrip("."))
+            parts = package.split(".") if package else []
+            if level > len(parts):
+                continue
+            base = ".".join(parts[: len(parts) - level + 1])
+            mod = f"{base}.{mod[level:]}" if mod[level:] else base
         names.add(mod)
-        for part in what.strip("()").replace("\n", ",").split(","):
+        for part in _COMMENT.sub("", what).strip("()").replace("\n", ",").split(","):
             word = part.strip().split(" ")[0]
             if word.isidentifier():
                 names.add(f"{mod}.{word}")  # `from pkg import module`: kept if it is a file
     for line in _IMPORT.findall(text):
         for part in line.split(","):
             names.add(part.strip().split(" ")[0])
-    names.update(_QUOTED.findall(text))
     return frozenset(n for n in names if n == top or n.startswith(top + "."))
 
 
@@ -97,13 +110,15 @@ def closure(module: str) -> tuple[str, ...]:
     start = module_file(root, module) if root else None
     if start is None:
         return ()
-    seen, todo = {start}, [start]
+    seen, todo = {start}, [(start, module)]
     while todo:
-        for name in _imports(todo.pop(), top):
+        here, name = todo.pop()
+        package = name if os.path.basename(here) == "__init__.py" else name.rpartition(".")[0]
+        for name in _imports(here, top, package):
             path = module_file(root, name)
             if path is not None and path not in seen:
                 seen.add(path)
-                todo.append(path)
+                todo.append((path, name))
     return tuple(sorted(seen))
 
 

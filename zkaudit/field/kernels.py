@@ -10,8 +10,8 @@ that tests hold these to.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from zkaudit.field import jit
 from zkaudit.field.arith import (
     U64_0,
     U64_1,
@@ -28,6 +28,11 @@ from zkaudit.field.arith import (
     pow_,
     sub,
 )
+
+# numba's own njit, taken through `jit.numba()` (which installs the kernel cache's closure stamps,
+# `field.jit_cache`, before any cached kernel of this module is made)
+_nb = jit.numba()
+njit, prange = _nb.njit, _nb.prange
 
 # Reductions split the array into this many chunks, summed in parallel and
 # then combined; enough for 2 cores with some load balancing.

@@ -11,9 +11,13 @@ Reduction of hi * 2^64 + lo uses 2^64 = EPS and 2^96 = -1 (mod p), as in
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from zkaudit.field import jit
 from zkaudit.field.arith import U64_32, U64_EPS, U64_MASK32, U64_P
+
+# numba's own njit, taken through `jit.numba()` (which installs the kernel cache's closure stamps,
+# `field.jit_cache`, before any cached kernel of this module is made)
+njit = jit.numba().njit
 
 
 @njit(inline="always", cache=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from numba import njit, prange
-
+from zkaudit.field import jit
 from zkaudit.field.arith import U64_0, U64_1, add, ext_add, ext_mul, ext_sub, mul, sub
+
+# numba's own njit, taken through `jit.numba()` (which installs the kernel cache's closure stamps,
+# `field.jit_cache`, before any cached kernel of this module is made)
+_nb = jit.numba()
+njit, prange = _nb.njit, _nb.prange
 
 
 # Folds below this many outputs run on one thread: a parallel region costs
