@@ -108,3 +108,19 @@ def test_mlp_widths_are_checked():
     policy = Policy.from_json(policy_doc(model={"family": "mlp", "hidden": [4096]}, init={"kind": "seeded", "seed": "01"}))
     with pytest.raises(TrainingError, match="squared gradient norm"):
         trainer.check_widths(policy, np.full(30, 256))
+
+
+def test_final_loss_skips_steps_whose_batch_was_empty():
+    """Poisson sampling can leave a step without a batch (its loss NaN): the
+    run's reported final loss must not be NaN for that, nor warn."""
+    import warnings
+
+    from zkaudit.train.run import final_loss
+
+    nan = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert final_loss(np.array([0.9, 0.7, 0.5, nan, 0.3]), 20) == 0.3  # window of 2: one finite
+        assert final_loss(np.array([0.9, 0.7, 0.6, nan, nan]), 20) == 0.6  # window all empty: the last batch's
+        assert final_loss(np.array([0.75, 0.5, 0.25, 0.5]), 40) == 0.5  # window of 4 (exact in binary)
+        assert np.isnan(final_loss(np.array([nan, nan]), 10))  # no step had a batch

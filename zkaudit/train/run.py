@@ -310,6 +310,17 @@ def load_trace(path: Path) -> Trace:
     return Trace(**fields, loss=np.zeros(len(fields["words"])))
 
 
+def final_loss(loss: np.ndarray, steps: int) -> float:
+    """Mean loss over the last tenth of the steps. A step whose Poisson batch
+    came out empty has no loss (NaN); when every step of that window did, the
+    last step that had a batch stands in, and NaN only if none had one."""
+    window = loss[-max(1, steps // 10):]
+    finite = window[np.isfinite(window)]
+    if finite.size == 0:
+        finite = loss[np.isfinite(loss)][-1:]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
 def train_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None, on_step=None) -> dict:
     """Verify the coin, train with u = R + m, write the trace, models and result.json."""
     import onnx
@@ -340,7 +351,7 @@ def train_run(run: Run, coin_doc: dict, *, dataset_dir: Path | None = None, on_s
         "schema": RESULT_SCHEMA, "run_id": run.run_id.hex(), "coin": coin_doc.get("coin"),
         "steps": policy.steps, "theta": [int(v) for v in theta], "theta_digest": _theta_digest(theta).hex(),
         "train_accuracy": repr(float((predict(policy, theta, data.X) == data.y).mean())),
-        "final_loss": repr(float(np.nanmean(trace.loss[-max(1, policy.steps // 10):]))),
+        "final_loss": repr(final_loss(trace.loss, policy.steps)),
         "mean_batch": repr(float(trace.live.sum(axis=1).mean())),
         "privacy": privacy.to_json(),
         "quantization": {"layers": [{"in_scale": repr(layer.in_scale), "w_scale": repr(layer.w_scale),
