@@ -43,3 +43,20 @@ def test_numpy_eq_table_equals_doubling_reference(num_vars):
             nxt[0::2], nxt[1::2] = nf.sub(cur, hi), hi
             cur = nxt
         assert np.array_equal(mle.eq_table_numpy(point, scale), cur)
+
+
+@pytest.mark.parametrize("num_vars", [0, 1, 5, 10, 14])
+def test_serial_kernel_eq_table_takes_its_scale_as_the_start_value(num_vars, monkeypatch):
+    """Up to _EQ_PARALLEL_FROM entries the kernel path builds a scaled table
+    from the scale itself (`poly.kernels.eq_table_scaled`): the same table
+    as the unscaled one times the scale."""
+    from zkaudit.field.constants import P
+
+    monkeypatch.setattr(jit, "use_kernel", lambda *a, **k: True)
+    rng = np.random.default_rng(200 + num_vars)
+    point = [Fp2(int(a), int(b)) for a, b in vec.ext_random(num_vars, rng)]
+    want = mle.eq_table_numpy(point)
+    assert np.array_equal(mle.eq_table(point), want)
+    for scale in (Fp2(0), Fp2(1), Fp2(3, 5), Fp2(P - 1, P - 1)):
+        assert np.array_equal(mle.eq_table(point, scale), mle.eq_table_numpy(point, scale))
+        assert np.array_equal(mle.eq_table(point, scale), vec.scale(scale, want))

@@ -73,10 +73,17 @@ def fold_ext_serial(f, r0, r1, out):
 
 @njit(cache=True)
 def eq_table(point, out):
-    """out[x] = prod_k (r_k x_k + (1 - r_k)(1 - x_k)) with x_1 the most significant bit.
-    Built one variable at a time in place, from the back so nothing is overwritten early."""
+    """out[x] = prod_k (r_k x_k + (1 - r_k)(1 - x_k)) with x_1 the most significant bit."""
+    eq_table_scaled(point, U64_1, U64_0, out)
+
+
+@njit(cache=True)
+def eq_table_scaled(point, s0, s1, out):
+    """(s0 + s1 X) times `eq_table`'s: the scale is the start value, so a
+    scaled table costs what an unscaled one does. Built one variable at a
+    time in place, from the back so nothing is overwritten early."""
     num_vars = point.shape[0]
-    out[0, 0], out[0, 1] = U64_1, U64_0
+    out[0, 0], out[0, 1] = s0, s1
     size = 1
     for k in range(num_vars):
         r0, r1 = point[k, 0], point[k, 1]

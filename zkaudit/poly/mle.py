@@ -147,8 +147,11 @@ def eq_table(point, scale: Fp2 | None = None) -> np.ndarray:
         return eq_table_numpy(pts, scale)
     if size <= _EQ_PARALLEL_FROM:
         out = np.empty((size, 2), dtype=U64)
-        k.eq_table(pts, out)
-        return out if scale is None else vec.scale(scale, out)
+        if scale is None:
+            k.eq_table(pts, out)
+        else:  # the scale as the start value: no pass over the table after it
+            k.eq_table_scaled(pts, U64(scale.c0), U64(scale.c1), out)
+        return out
     # eq(point, (a, b)) = eq(head, a) eq(tail, b): the last _EQ_TAIL_VARS
     # variables' table (cache-resident) times the first ones' (by the same
     # rule), in one parallel pass: one product per entry, as a doubling per
