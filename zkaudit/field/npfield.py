@@ -178,10 +178,14 @@ def ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     shape = _small(a, b)
     if shape is not None:
         return _ext_mul_ints(a, b, shape)
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=U64)
+    # one element (2,) computes as (1, 2): its coordinates are then arrays, whose
+    # uint64 arithmetic wraps silently, where numpy scalars' warns on the wraps
+    # the formulas rely on
+    a, b = (a.reshape(1, 2) if a.ndim == 1 else a), (b.reshape(1, 2) if b.ndim == 1 else b)
     a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
     v0 = mul(a0, b0)
     v1 = mul(a1, b1)
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=U64)
     out[..., 0] = add(v0, mul_small(v1, W))
     out[..., 1] = sub(sub(mul(add(a0, a1), add(b0, b1)), v0), v1)
     return out
