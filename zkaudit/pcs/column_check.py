@@ -93,8 +93,9 @@ def eq_factors(points: np.ndarray, sigma) -> np.ndarray:
     """(T, n, 2): per term and coordinate the factor (1 - sigma_j) + x_tj (2 sigma_j - 1)
     of eq(X_t, sigma), as one product over all T n entries."""
     count, n = points.shape[0], points.shape[1]
-    slope = np.array([[(s + s - Fp2(1)).c0, (s + s - Fp2(1)).c1] for s in sigma], dtype=U64).reshape(n, 2)
-    one_minus = np.array([[(Fp2(1) - s).c0, (Fp2(1) - s).c1] for s in sigma], dtype=U64).reshape(n, 2)
+    slopes, rests = [s + s - Fp2(1) for s in sigma], [Fp2(1) - s for s in sigma]
+    slope = np.array([(v.c0, v.c1) for v in slopes], dtype=U64).reshape(n, 2)
+    one_minus = np.array([(v.c0, v.c1) for v in rests], dtype=U64).reshape(n, 2)
     x = np.ascontiguousarray(points, dtype=U64).reshape(count * n, 2)
     return nf.add(nf.ext_mul(x, np.tile(slope, (count, 1))), np.tile(one_minus, (count, 1))).reshape(count, n, 2)
 
