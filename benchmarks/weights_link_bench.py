@@ -44,6 +44,8 @@ def timed(fn):
 # rounds' line table and lanes at the point)
 STEPS = (("zkaudit.statements.inference.weights_link_prover", "LinkWitness", "link witness (tree)"),
          ("zkaudit.hash.gkr_prover", "prove", "link GKR"),
+         ("zkaudit.hash.gkr_prover", "prove_blocked", "link GKR"),
+         ("zkaudit.hash.gkr_block_prover", "prove", "  its partial-round block"),
          ("zkaudit.hash.gkr_kernels", "round_evals", "  its round kernels"),
          ("zkaudit.hash.gkr_kernels", "partial_round_evals", "  its round kernels"),
          ("zkaudit.hash.gkr_kernels", "line_table", "  its round kernels"),

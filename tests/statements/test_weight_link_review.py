@@ -443,27 +443,29 @@ def _balance_through_last_sum(monkeypatch, circuit, com, seen):
     from zkaudit.hash import gkr_prover
 
     plan = wl.LinkPlan.of(circuit, com)
-    real_gkr, real_send = gkr_prover.prove, wlp.send
+    real_gkr, real_send = gkr_prover.prove_blocked, wlp.send
+    assert plan.blocked  # a small model's link: the partial rounds as one block
 
     def gkr_spy(layers, claim, transcript, **kw):
-        proofs, xc = real_gkr(layers, claim, transcript, **kw)
+        proofs, xc, point, lanes = real_gkr(layers, claim, transcript, **kw)
         seen.update(xc=xc, sent=[])
-        return proofs, xc
+        return proofs, xc, point, lanes
 
     def send_spy(transcript, value):
         if "sent" in seen:
             seen["sent"].append(value)
-            if len(seen["sent"]) == wl.sent_count(plan):
+            if len(seen["sent"]) == wl.WIDTH + 2 + len(plan.layouts):  # the last tensor sum
                 xc, vals = seen["xc"], seen["sent"]
                 c = wl.position_weights(plan, xc.gamma, xc.point[1:])
                 lo = [wl.lo_term(plan, t, wl.wiring_table(plan, t, c)) for t in range(len(plan.layouts))]
                 got = wl.combine_identity(plan, xc.gamma, xc.point, c, vals[:wl.WIDTH],
-                                          vals[wl.WIDTH: wl.WIDTH + 2], vals[wl.WIDTH + 2:], lo)
+                                          vals[wl.WIDTH: wl.WIDTH + 2],
+                                          vals[wl.WIDTH + 2: wl.WIDTH + 2 + len(plan.layouts)], lo)
                 seen["delta"] = (transcript.zk.value(xc.value) - got) * xc.point[0].inverse()
                 value = value + seen["delta"]
         return real_send(transcript, value)
 
-    monkeypatch.setattr(gkr_prover, "prove", gkr_spy)
+    monkeypatch.setattr(gkr_prover, "prove_blocked", gkr_spy)
     monkeypatch.setattr(wlp, "send", send_spy)
 
 

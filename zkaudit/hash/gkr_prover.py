@@ -245,9 +245,32 @@ def prove(layers: np.ndarray, claim: LaneClaim, transcript, *, fast: bool = True
     prover on the same tables (the reference the kernels are tested against)."""
     proofs = []
     for r in range(NUM_ROUNDS - 1, -1, -1):
-        rnd = ROUNDS[r]
-        m = through_matrix(claim.gamma, rnd.matrix)
-        sc, reduced, _ = _round(layers[r], rnd, m, claim, transcript, fast and len(claim.point) > 0)
-        proofs.append(sc)
-        claim = next_claim(reduced.values[1:], rnd, reduced.point, transcript)
+        claim = _layer(layers, r, claim, transcript, fast, proofs)
     return proofs, LaneClaim(claim.point, tuple(through_matrix(claim.gamma, M_E)), claim.value)
+
+
+def _layer(layers: np.ndarray, r: int, claim: LaneClaim, transcript, fast: bool, proofs: list) -> LaneClaim:
+    """Round r's sum-check (its proof appended): the claim on V_r."""
+    rnd = ROUNDS[r]
+    m = through_matrix(claim.gamma, rnd.matrix)
+    sc, reduced, _ = _round(layers[r], rnd, m, claim, transcript, fast and len(claim.point) > 0)
+    proofs.append(sc)
+    return next_claim(reduced.values[1:], rnd, reduced.point, transcript)
+
+
+def prove_blocked(layers: np.ndarray, claim: LaneClaim, transcript, *, fast: bool = True):
+    """`prove` with the 22 partial rounds as one block (`gkr_block.py`):
+    (the 9 sum-check proofs, output first, the block's in the middle; the
+    claim on X; the block's point z' and U_j(z') for j < 22, which the
+    caller discharges against its commitment to U = `gkr_block_prover.sbox_inputs`)."""
+    from zkaudit.hash import gkr_block as gb
+    from zkaudit.hash import gkr_block_prover
+
+    proofs = []
+    for r in range(NUM_ROUNDS - 1, gb.AFTER_PARTIAL - 1, -1):
+        claim = _layer(layers, r, claim, transcript, fast, proofs)
+    sc, claim, point, lanes = gkr_block_prover.prove(layers, claim, transcript, fast)
+    proofs.append(sc)
+    for r in range(gb.FIRST_PARTIAL - 1, -1, -1):
+        claim = _layer(layers, r, claim, transcript, fast, proofs)
+    return proofs, LaneClaim(claim.point, tuple(through_matrix(claim.gamma, M_E)), claim.value), point, lanes

@@ -124,11 +124,11 @@ def _link(w: witness.Witness, weight_commitment, weight_salt, zero_knowledge: bo
     if weight_salt is None:
         raise ZkauditError("proving against a hashed weight commitment needs its salt (private/weights.salt)",
                            hint="prove from the compiled model folder that holds private/weights.salt")
-    from zkaudit.statements.inference.weights_link import DIGESTS, SALT, LinkPlan
+    from zkaudit.statements.inference.weights_link import RESERVED, LinkPlan
     from zkaudit.statements.inference.weights_link_prover import LinkWitness
 
     taken = {s.name for s in (*w.circuit.weights, *w.circuit.inputs)} | set(w.advice)
-    for name in sorted(taken & {DIGESTS, SALT}):
+    for name in sorted(taken & set(RESERVED)):
         raise ZkauditError(f"tensor name {name!r} is reserved for the weights link's tables: rename it in the model")
     try:
         plan = LinkPlan.of(w.circuit, weight_commitment)
@@ -154,6 +154,8 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
 
         commitment, prover_data, committed = None, None, weight_commitment
         tables[wl.DIGESTS], tables[wl.SALT] = link[1].digests, link[1].salt
+        if link[0].blocked:
+            tables[wl.SBOX] = link[1].sbox_table()
     else:
         weight_tables = [tables[s.name] for s in circuit.weights]
         commitment, prover_data = commit(weight_tables, params()) if weight_tables else (NoWeights(), None)
@@ -164,7 +166,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     specs = circuit.specs()
     ranges = w.ranges
     advice_names = sorted(w.advice)
-    hidden_names = advice_names + (wl.hidden_weight_names(circuit) if link is not None else [])
+    hidden_names = advice_names + (wl.hidden_weight_names(circuit, link[0]) if link is not None else [])
     advice_commitment, advice_data = b"", None
     zk = None
     if zero_knowledge:

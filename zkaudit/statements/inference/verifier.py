@@ -141,13 +141,13 @@ def verify_body(circuit: Circuit, body: InferenceBody, weight_commitment: bytes)
     advice_commitment = Commitment.from_bytes(body.advice_commitment) if body.advice_commitment else None
     expected_vars = tuple(num_vars(advice[name]) for name in sorted(advice))
     if link is not None:
-        from zkaudit.statements.inference.weights_link import DIGESTS, SALT, hidden_weight_names
+        from zkaudit.statements.inference.weights_link import RESERVED, hidden_weight_names
 
         taken = set(advice) | {s.name for s in (*circuit.weights, *circuit.inputs)}
-        for name in sorted(taken & {DIGESTS, SALT}):
+        for name in sorted(taken & set(RESERVED)):
             raise AmbiguousName(f"tensor name {name!r} is reserved for the weights link's tables",
                                 where="inference.names")
-        hidden_names += hidden_weight_names(circuit)
+        hidden_names += hidden_weight_names(circuit, link)
         extra = link.table_vars()
         expected_vars += tuple(num_vars(s.shape) for s in circuit.weights) + tuple(extra.values())
     session = None

@@ -94,6 +94,13 @@ from zkaudit.sumcheck.zk import check_equal, receive
 
 DIGESTS = "#weights/p2gl8-digests"  # not an ONNX-derivable name ('#' starts no tensor name zkaudit makes)
 SALT = "#weights/p2gl8-salt"
+SBOX = "#weights/p2gl8-sbox-inputs"
+RESERVED = (DIGESTS, SALT, SBOX)  # names no circuit tensor may take
+# Trees of at most this many permutation slots prove their partial rounds as
+# one block (`hash.gkr_block`: 9 sum-checks instead of 30, for 32 committed
+# words a slot); bigger ones run the layered GKR, where the per-layer Python
+# is a small part and committing the block's table would cost more than it saves.
+BLOCK_SLOTS_UP_TO = 1 << 13
 LABEL_OUTPUT_POINT = b"inference/weights-link/output-point"
 LABEL_SENT = b"inference/weights-link/values"
 LABEL_ROOT_POINT = b"inference/weights-link/root-point"
@@ -110,10 +117,11 @@ class WeightLinkMismatch(ProofRejected):
     """The committed weights, salt and digests do not hash to the registered root."""
 
 
-def hidden_weight_names(circuit) -> list[str]:
+def hidden_weight_names(circuit, plan: "LinkPlan") -> list[str]:
     """The tables the advice commitment holds after the advice when the
-    weights are hidden: the weights (circuit order), D and the salt."""
-    return [s.name for s in circuit.weights] + [DIGESTS, SALT]
+    weights are hidden: the weights (circuit order), D, the salt and, when
+    the partial rounds run as a block, U (`LinkPlan.table_vars`' order)."""
+    return [s.name for s in circuit.weights] + list(plan.table_vars())
 
 
 @dataclass(frozen=True)
@@ -122,13 +130,18 @@ class LinkPlan:
 
     record: hc.WeightCommitment
     layouts: tuple[hc.TensorLayout, ...]
+    blocked: bool = False  # the GKR's partial rounds as one block, U committed (`hash.gkr_block`)
 
     def __post_init__(self):
         # the tensors packed as the registered record's scheme packs them (a v1 root stays provable)
         object.__setattr__(self, "layouts", hc.in_scheme(self.layouts, self.record.scheme))
 
     @staticmethod
-    def of(circuit, commitment_bytes: bytes) -> "LinkPlan":
+    def of(circuit, commitment_bytes: bytes, *, block_partial_rounds: bool = True) -> "LinkPlan":
+        """`block_partial_rounds`: prove the partial rounds as one block when
+        the tree has at most `BLOCK_SLOTS_UP_TO` slots (a public choice: both
+        sides derive it from the record). The inference statement does; the
+        training and link statements, one proof per run, keep the layered GKR."""
         from zkaudit.statements.inference.commitment import weight_layouts
 
         record = hc.WeightCommitment.from_bytes(commitment_bytes)
@@ -141,7 +154,10 @@ class LinkPlan:
             raise WrongWeightLayout("the registered weight commitment is for other weight tensors than this circuit's",
                                     where="inference.weights", expected=(n, hc.layout_digest(layouts).hex()),
                                     got=(record.n_weights, record.layout_digest.hex()))
-        return LinkPlan(record, layouts)
+        plan = LinkPlan(record, layouts)
+        if block_partial_rounds and 2 * plan.num_leaves <= BLOCK_SLOTS_UP_TO:
+            plan = LinkPlan(record, layouts, True)
+        return plan
 
     @cached_property
     def message_len(self) -> int:
@@ -167,8 +183,13 @@ class LinkPlan:
         return self.slot_vars + 2
 
     def table_vars(self) -> dict[str, int]:
-        """The two tables the link adds to the advice commitment."""
-        return {DIGESTS: self.digest_vars, SALT: 1}
+        """The tables the link adds to the advice commitment, in order."""
+        from zkaudit.hash.gkr_block import LANE_VARS
+
+        out = {DIGESTS: self.digest_vars, SALT: 1}
+        if self.blocked:
+            out[SBOX] = self.slot_vars + LANE_VARS
+        return out
 
     @cached_property
     def header(self) -> list[int]:
@@ -206,7 +227,7 @@ class LinkPlan:
         from zkaudit.hash.gkr import NUM_ROUNDS
 
         n = self.slot_vars
-        gkr = NUM_ROUNDS * (8 * n + 9 + 10)
+        gkr = NUM_ROUNDS * (8 * n + 9 + 10)  # the layered GKR; the block's (9 sum-checks, 31 and 10 pads) is less
         tensors = sum(5 * num_vars(t.shape) + 12 for t in self.layouts)  # step 4 and the combination
         return gkr + tensors + 2 * self.digest_vars + 4 + 32
 
@@ -355,7 +376,23 @@ def digest_points(z) -> list[tuple[Fp2, ...]]:
 
 
 def sent_count(plan: LinkPlan) -> int:
-    return WIDTH + 2 + len(plan.layouts)
+    """D at the eight points, the salt, one sum per tensor and, blocked, U~(z', j) for the ten lanes j >= 22."""
+    return WIDTH + 2 + len(plan.layouts) + (_padding_lanes() if plan.blocked else 0)
+
+
+def _padding_lanes() -> int:
+    from zkaudit.hash.gkr_block import LANES, NUM_PARTIAL
+
+    return LANES - NUM_PARTIAL
+
+
+def sbox_claim(plan: LinkPlan, point, lanes, sent_lanes, transcript) -> TensorClaim:
+    """The claim on U from the block's values U~(z', j), j < 22, and the ten
+    sent for j >= 22: U~(z', rho) at a fresh rho over the lane bits."""
+    from zkaudit.hash import gkr_block as gb
+
+    rho = gb.lane_point(transcript)
+    return TensorClaim(SBOX, tuple(point) + tuple(rho), gb.lane_claim_value(rho, list(lanes) + list(sent_lanes)))
 
 
 # ------------------------------------------------------------------ verifier
@@ -386,17 +423,29 @@ def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
     v = receive(transcript, v_sent)
     transcript.absorb_ext(LABEL_SENT, v_sent)
     claims = [TensorClaim(DIGESTS, tuple(z_d), v)]
-    proofs = [reader.read(SumcheckProof) for _ in range(NUM_ROUNDS)]
-    xc = gkr_verify(proofs, LaneClaim(start.point, start.gamma, v), plan.slot_vars, transcript, where=where)
+    start = LaneClaim(start.point, start.gamma, v)
+    if plan.blocked:
+        from zkaudit.hash.gkr_block import NUM_SUMCHECKS
+        from zkaudit.hash.gkr_verifier import verify_blocked
+
+        proofs = [reader.read(SumcheckProof) for _ in range(NUM_SUMCHECKS)]
+        xc, block_point, block_lanes = verify_blocked(proofs, start, plan.slot_vars, transcript, where=where)
+    else:
+        proofs = [reader.read(SumcheckProof) for _ in range(NUM_ROUNDS)]
+        xc = gkr_verify(proofs, start, plan.slot_vars, transcript, where=where)
     sent = _read_exts(reader, sent_count(plan))
     values = [receive(transcript, s) for s in sent]
     transcript.absorb_exts(LABEL_SENT, sent)
-    d, salt, sums = values[:WIDTH], values[WIDTH: WIDTH + 2], values[WIDTH + 2:]
+    n_tensors = len(plan.layouts)
+    d, salt = values[:WIDTH], values[WIDTH: WIDTH + 2]
+    sums, sent_lanes = values[WIDTH + 2: WIDTH + 2 + n_tensors], values[WIDTH + 2 + n_tensors:]
     c = position_weights(plan, xc.gamma, xc.point[1:])
-    lo_terms = [lo_term_of(plan, t, c) for t in range(len(plan.layouts))]
+    lo_terms = [lo_term_of(plan, t, c) for t in range(n_tensors)]
     expected = combine_identity(plan, xc.gamma, xc.point, c, d, salt, sums, lo_terms)
     check_equal(transcript, xc.value, expected, where=where, error=WeightLinkMismatch,
                 message="the permutation inputs are not the committed weights, salt and digests")
+    if plan.blocked:
+        claims.append(sbox_claim(plan, block_point, block_lanes, sent_lanes, transcript))
     claims += [TensorClaim(DIGESTS, p, dv) for p, dv in zip(digest_points(xc.point), d)]
     claims += [TensorClaim(SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(root_claim(plan, transcript))

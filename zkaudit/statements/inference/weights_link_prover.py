@@ -111,6 +111,16 @@ class LinkWitness:
         layers, self.layers = self.layers, None
         return layers if layers is not None else gkr_prover.trace(self.states)
 
+    def sbox_table(self) -> np.ndarray:
+        """U, the partial rounds' S-box inputs (2L x 32, flat), for a blocked
+        link's commitment (`hash.gkr_block_prover.sbox_inputs`); the trace is
+        kept for the proof."""
+        from zkaudit.hash import gkr_block_prover, gkr_prover
+
+        if self.layers is None:
+            self.layers = gkr_prover.trace(self.states)
+        return np.ascontiguousarray(gkr_block_prover.sbox_inputs(self.layers).reshape(-1))
+
 
 def _digest_values(digests: np.ndarray, z) -> list[Fp2]:
     """D~ at the eight `wl.digest_points(z)`: they share w = z[1:] and end in
@@ -143,7 +153,11 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     stream.append(v_sent.to_bytes())
     claims = [TensorClaim(wl.DIGESTS, tuple(z_d), v)]
     layers = witness.take_layers()
-    proofs, xc = gkr_prover.prove(layers, LaneClaim(start.point, start.gamma, v), transcript)
+    start = LaneClaim(start.point, start.gamma, v)
+    if plan.blocked:
+        proofs, xc, block_point, block_lanes = gkr_prover.prove_blocked(layers, start, transcript)
+    else:
+        proofs, xc = gkr_prover.prove(layers, start, transcript)
     del layers
     stream.extend(p.to_bytes() for p in proofs)
 
@@ -152,16 +166,22 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     d_vals = _digest_values(witness.digests, xc.point)
     salt_vals = [Fp2(int(s)) for s in witness.salt]
     sums = [_ext(vec.inner(k, tables[t.name])) for t, k in zip(plan.layouts, k_tables)]
-    padded = [send(transcript, x) for x in d_vals + salt_vals + sums]
+    # blocked: U~(z', j) for the lanes j >= 22, zero in the honest table
+    lanes_out = [Fp2(0)] * (wl.sent_count(plan) - wl.WIDTH - 2 - len(sums))
+    padded = [send(transcript, x) for x in d_vals + salt_vals + sums + lanes_out]
     sent = [p[0] for p in padded]
     values = [p[1] for p in padded]
     transcript.absorb_exts(wl.LABEL_SENT, sent)
     stream.extend(s.to_bytes() for s in sent)
-    d, salt, sums_h = values[: wl.WIDTH], values[wl.WIDTH: wl.WIDTH + 2], values[wl.WIDTH + 2:]
+    n_tensors = len(plan.layouts)
+    d, salt = values[: wl.WIDTH], values[wl.WIDTH: wl.WIDTH + 2]
+    sums_h, sent_lanes = values[wl.WIDTH + 2: wl.WIDTH + 2 + n_tensors], values[wl.WIDTH + 2 + n_tensors:]
     lo_terms = [wl.lo_term(plan, t, k) for t, k in enumerate(k_tables)]
     expected = wl.combine_identity(plan, xc.gamma, xc.point, c, d, salt, sums_h, lo_terms)
     check_equal(transcript, xc.value, expected, where=where, error=wl.WeightLinkMismatch,
                 message="the permutation inputs are not the committed weights, salt and digests")
+    if plan.blocked:
+        claims.append(wl.sbox_claim(plan, block_point, block_lanes, sent_lanes, transcript))
     claims += [TensorClaim(wl.DIGESTS, p, dv) for p, dv in zip(wl.digest_points(xc.point), d)]
     claims += [TensorClaim(wl.SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(wl.root_claim(plan, transcript))

@@ -172,7 +172,7 @@ def theta_link_plan(plan: lp.Plan, theta_commitment: bytes) -> wl.LinkPlan:
 
 def weight_link_plan(circuit: Circuit, weight_commitment: bytes) -> wl.LinkPlan:
     try:
-        return wl.LinkPlan.of(circuit, weight_commitment)
+        return wl.LinkPlan.of(circuit, weight_commitment, block_partial_rounds=False)
     except MalformedWeightCommitment as exc:
         raise StatementMismatch(f"c_W is not a p2gl8-tree weight commitment: {exc}", where=f"{WHERE}.weights") from None
 
