@@ -201,3 +201,31 @@ def test_lane_claim_value_is_the_table_at_the_point():
     lanes = [_ext(evaluate(np.ascontiguousarray(u[:, j]), list(point))) for j in range(gb.LANES)]
     assert gb.lane_claim_value(rho, lanes) == _ext(evaluate(u.reshape(-1), list(point) + list(rho)))
     assert eq_table(list(rho)).shape[0] == gb.LANES
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_last_round_kernel_is_the_generic_expression(seed):
+    """`gkr_block_kernels.last_poly` (the zero-knowledge last round of the
+    block, one kernel call) against `zk_prover._last_poly_reference` on the
+    block's spec: random pairs, pads on every table but eq, edge words."""
+    from zkaudit.sumcheck.zk_prover import _last_poly_reference
+
+    t = _t()
+    t.absorb_u64(b"seed", seed)
+    gamma, (lam, mu, c_prev) = t.challenge_exts(b"g", 8), t.challenge_exts(b"lm", 3)
+    co = gb.coefficients(gamma, lam, mu)
+    spec = gb.block_spec(co)
+    vals = t.challenge_exts(b"v", 2 * gb.NUM_TABLES)
+    vals[:4] = [Fp2(0), Fp2(1), Fp2(P - 1), Fp2(P - 1, P - 1)]
+    pairs = [(vals[2 * j], vals[2 * j + 1]) for j in range(gb.NUM_TABLES)]
+    masks = t.challenge_exts(b"m", gb.NUM_TABLES)
+    pads = {j: (("advice", j), masks[j]) for j in range(1, gb.NUM_TABLES)}
+    arr = np.array([[(a.c0, a.c1), (b.c0, b.c1)] for a, b in pairs], dtype=np.uint64)
+    pad = np.zeros((gb.NUM_TABLES, 2), dtype=np.uint64)
+    for j, (_, mj) in pads.items():
+        v = c_prev * mj
+        pad[j] = (v.c0, v.c1)
+    as_arr = [np.array([[v.c0, v.c1] for v in vs], dtype=np.uint64) for vs in (co.m, co.q, co.p)]
+    got = gbk.last_poly(arr, pad, *as_arr, 17)
+    want, _ = _last_poly_reference(pairs, spec, pads, c_prev, 17)
+    assert [Fp2(int(a), int(b)) for a, b in got] == list(want)

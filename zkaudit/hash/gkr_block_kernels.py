@@ -25,8 +25,8 @@ from zkaudit.field.jit import njit
 from zkaudit.hash.gkr_kernels import (_BINOM7, LAZY_BASE, LAZY_EXT, NUM_POINTS, NUMPY_BELOW, _acc_line,
                                       _acc_seventh, _acc_seventh_base, _base_sbox_numpy, _ext_sbox_numpy, _settle)
 
-add, ext_add, ext_mul, ext_sub, mul_small, sub = jit.imported(
-    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_sub", "mul_small", "sub")
+add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul_small, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_square", "ext_sub", "mul_small", "sub")
 
 U64_SEVEN = np.uint64(7)
 
@@ -124,6 +124,76 @@ def block_sums_numpy(u, lin, eqs, q):
     return out
 
 
+@njit(cache=True)
+def _line_table(stack, coeffs, out):
+    for i in range(stack.shape[1]):
+        s0, s1 = np.uint64(0), np.uint64(0)
+        for k in range(stack.shape[0]):
+            x0, x1 = ext_mul_base(coeffs[k, 0], coeffs[k, 1], stack[k, i])
+            s0, s1 = ext_add(s0, s1, x0, x1)
+        out[i, 0], out[i, 1] = s0, s1
+
+
 def line_table(stack: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
-    """sum_k coeffs_k stack_k as (N, 2), from base rows (K, N) and (K, 2) coefficients."""
+    """sum_k coeffs_k stack_k as (N, 2), from base rows (K, N) and (K, 2)
+    coefficients (`line_table_numpy` while numba is not started)."""
+    if not jit.warm():
+        return line_table_numpy(stack, coeffs)
+    out = np.empty((stack.shape[1], 2), dtype=np.uint64)
+    _line_table(stack, coeffs, out)
+    return out
+
+
+def line_table_numpy(stack: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     return nf.sum_axis(nf.mul(stack[..., None], coeffs[:, None, :]), axis=0)
+
+
+# ---------------------------------------------------------------- the last round in zero knowledge
+
+
+@njit(cache=True)
+def _at(pairs, pad, j, x, w):
+    """Table j on its line at x, plus pad_j x (1 - x) (w = x (1 - x) mod p)."""
+    a0, a1 = pairs[j, 0, 0], pairs[j, 0, 1]
+    d0, d1 = ext_sub(pairs[j, 1, 0], pairs[j, 1, 1], a0, a1)
+    v0, v1 = ext_add(a0, a1, mul_small(d0, x), mul_small(d1, x))
+    p0, p1 = ext_mul_base(pad[j, 0], pad[j, 1], w)
+    return ext_add(v0, v1, p0, p1)
+
+
+@njit(cache=True)
+def _last_poly(pairs, pad, m, q, p, ws, out):
+    """out[x] = F^(x) for x = 0..len(out) - 1: eq times (m . x_k + sum_j q_j
+    U_j^7 + p_j U_j), every table on its line plus its pad's x (1 - x) term."""
+    width, lanes = m.shape[0], q.shape[0]
+    for x in range(out.shape[0]):
+        xx, w = np.uint64(x), ws[x]
+        s0, s1 = np.uint64(0), np.uint64(0)
+        for k in range(width):
+            v0, v1 = _at(pairs, pad, 1 + k, xx, w)
+            t0, t1 = ext_mul(m[k, 0], m[k, 1], v0, v1)
+            s0, s1 = ext_add(s0, s1, t0, t1)
+        for j in range(lanes):
+            v0, v1 = _at(pairs, pad, 1 + width + j, xx, w)
+            b0, b1 = ext_square(v0, v1)
+            c0, c1 = ext_mul(b0, b1, v0, v1)
+            b0, b1 = ext_square(b0, b1)
+            c0, c1 = ext_mul(c0, c1, b0, b1)  # v^7
+            t0, t1 = ext_mul(q[j, 0], q[j, 1], c0, c1)
+            s0, s1 = ext_add(s0, s1, t0, t1)
+            t0, t1 = ext_mul(p[j, 0], p[j, 1], v0, v1)
+            s0, s1 = ext_add(s0, s1, t0, t1)
+        e0, e1 = _at(pairs, pad, 0, xx, w)
+        out[x, 0], out[x, 1] = ext_mul(e0, e1, s0, s1)
+
+
+def last_poly(pairs: np.ndarray, pad: np.ndarray, m, q, p, num_points: int) -> np.ndarray:
+    """The zero-knowledge last round's F^ at 0..num_points-1 (`zk_prover._last_poly`
+    for the block's spec; tested equal through the proofs' bytes): pairs (31, 2, 2),
+    pad (31, 2) = c_prev m_j per padded table (zero for eq), m (8, 2), q and p (22, 2)."""
+    from zkaudit.field.constants import P
+
+    ws = np.array([(x * (1 - x)) % P for x in range(num_points)], dtype=np.uint64)
+    out = np.empty((num_points, 2), dtype=np.uint64)
+    _last_poly(pairs, pad, m, q, p, ws, out)
+    return out

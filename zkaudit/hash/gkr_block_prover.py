@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from zkaudit.field.constants import P as _P
-from zkaudit.field.scalar import Fp2
+from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash import gkr_block as gb
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import LaneClaim
@@ -49,6 +49,7 @@ class BlockRun(RoundRun):
         self.stack = np.ascontiguousarray(np.concatenate([x, u]))  # (30, N) base
         self.q = np.array([[v.c0, v.c1] for v in co.q], dtype=U64)
         coeffs = np.array([[v.c0, v.c1] for v in co.m + co.p], dtype=U64)
+        self.m, self.p = coeffs[:WIDTH], coeffs[WIDTH:]
         self.lin = line_table(self.stack, coeffs)
         self.prefix, self.j = Fp2(1), 0
         self.eqs = _suffix_eq(self.z)
@@ -78,6 +79,23 @@ class BlockRun(RoundRun):
 
     def finals(self):
         return (self.prefix,) + tuple(_entry(row, 0) for row in self.stack)
+
+    def last_poly(self, pairs, spec, pads, c_prev: Fp2, num_points: int):
+        """`zk_prover._last_poly` for this spec, once numba runs (one kernel
+        call for the 31 tables' 52 terms at 17 points)."""
+        from zkaudit.field import jit
+        from zkaudit.hash.gkr_block_kernels import last_poly
+        from zkaudit.sumcheck.zk_prover import _last_poly
+
+        if not jit.warm():
+            return _last_poly(pairs, spec, pads, c_prev, num_points)
+        arr = np.array([[(a.c0, a.c1), (b.c0, b.c1)] for a, b in pairs], dtype=U64)
+        pad = np.zeros((len(pairs), 2), dtype=U64)
+        for j, (_, mj) in pads.items():
+            v = c_prev * mj
+            pad[j] = (v.c0, v.c1)
+        out = last_poly(arr, pad, self.m, self.q, self.p, num_points)
+        return [_fp2(a, b) for a, b in out.tolist()], None
 
 
 def prove(layers: np.ndarray, claim: LaneClaim, transcript, fast: bool = True):
