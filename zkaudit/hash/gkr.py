@@ -26,6 +26,10 @@ with probability <= 1/|K|). After round 0 the claim on V_0 is one on X with
 mu = gamma^T M_E, no sum-check needed. 30 sum-checks of n variables,
 degree <= 8: soundness error <= 30 (8 n + 1) / |K| + 30 / |K|.
 
+A caller that commits the partial rounds' S-box inputs may run rounds
+4..25 as one sum-check instead (`gkr_block.py`, `gkr_prover.prove_blocked`):
+9 sum-checks in all, for a small tree's per-round Python most of the cost.
+
 Zero knowledge comes from the transcript's session like every other
 sum-check of a proof (`zkaudit.sumcheck.zk`): the A values are padded and
 Hidden, and claims may be Hidden.

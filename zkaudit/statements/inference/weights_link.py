@@ -1,12 +1,14 @@
 """Private weights (issue 16; zero-knowledge.md §5): the registered weight
 commitment is the salted Poseidon2 Merkle root of `zkaudit.hash.commitment`,
 never opened. A zero-knowledge proof commits the weights afresh, inside its
-hiding advice commitment, together with two tables of its own:
+hiding advice commitment, together with tables of its own:
 
     DIGESTS  D (2L, 4): the output digest of every permutation of the tree,
              in heap order (slot 1 the root, slot s's children 2s, 2s + 1,
              leaves in slots L .. 2L - 1, slot 0 a dummy)
     SALT     the 2 salt elements
+    SBOX     U (2L, 32), only when the plan is `blocked`: each slot's 22
+             partial-round S-box inputs (`hash.gkr_block`), lanes 22..31 zero
 
 and proves that those weights, packed and salted, hash to the registered
 root. This file is the protocol both sides share, and its verifier.
@@ -27,6 +29,10 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    claim on D, and the claim "lanes 0..3 of the permutation outputs, at
    z_D" that the data-parallel GKR (`zkaudit.hash.gkr`) reduces to
    sum_j mu_j X~(z, j) = v' at a point z = (z_1, w), z_1 the slot's top bit.
+   A `blocked` plan (the inference statement's, for trees of at most
+   `BLOCK_SLOTS_UP_TO` slots) runs the GKR's 22 partial rounds as one
+   sum-check (`hash.gkr_block`: 9 sum-checks instead of 30), which also
+   leaves U~(z', j) for j < 22 at the block's point z'.
 2. The prover sends d_y = D~(w, y) for y in {0,1}^3 (slot's low bit, lane
    bits), the salt s_0, s_1 and, per weight tensor t, S_t = sum_x K_t(x)
    W_t(x), all padded; the verifier checks (deferred in zero knowledge)
@@ -42,7 +48,9 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    D(0) || D(1); subtracting the public P0 || root makes its input 0, so
    the honest D(0) = P0). The second is the leaves': every leaf ends in the
    tag (sum_i eq(w, i) = 1) and every message element is a public linear
-   form of the committed tables.
+   form of the committed tables. A blocked plan also sends U~(z', j) for
+   the ten lanes j >= 22, and a random rho over the lane bits makes the 32
+   values one claim on U at (z', rho) (`sbox_claim`).
 3. D(1) = root: a claim on D at (slot 1, a random lane point) whose value
    the verifier computes from the record.
 4. Per weight tensor, a sum-check of W_t K_t (K_t public) reduces S_t to a
@@ -57,7 +65,9 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    with every row (`pcs.hiding.term_dots`), so D's ten claims and each
    small tensor's four are worth one; a large tensor's are not.
 Nothing is left free:
-X is a function of committed tables; D is fixed slot by slot by the GKR
+X is a function of committed tables; U's lanes 0..21 are fixed by the
+block's zero-check and its lanes 22..31 enter no check (`hash.gkr_block`);
+D is fixed slot by slot by the GKR
 (its output claim is at a random point of all of D); the weights' padding
 is zero by the range checks (`committed_range`) and outside every K_t;
 the weights lie in their declared ranges, so each packed element has one
@@ -67,8 +77,8 @@ one degree-2 sum-check per tensor (and per combination), all over
 
 **Zero knowledge.** Every value sent is padded from the bank, every
 sum-check masked; the root, the header and the layout are public. What
-stays hidden, across any number of proofs: the weights, the salt and every
-digest but the root (each proof's commitment is fresh and hiding).
+stays hidden, across any number of proofs: the weights, the salt, every
+S-box input and every digest but the root (each proof's commitment is fresh and hiding).
 """
 
 from __future__ import annotations
