@@ -85,6 +85,26 @@ def test_a_v1_registered_commitment_still_proves_and_verifies(model):
     assert _verify(circuit, prove(circuit, weights, x, weight_commitment=v2, weight_salt=SALT), v2).valid
 
 
+def test_trees_past_the_block_size_run_the_layered_gkr(model, monkeypatch):
+    """The partial rounds run as one block up to `BLOCK_SLOTS_UP_TO` slots
+    (the S-box table committed), the layered GKR past it: both sides read
+    the same public choice, both verify, and a proof of one kind is not
+    accepted where the other is due."""
+    circuit, weights, x, com = model
+    plan = wl.LinkPlan.of(circuit, com)
+    assert plan.blocked and wl.SBOX in plan.table_vars()
+    assert not wl.LinkPlan.of(circuit, com, block_partial_rounds=False).blocked
+    blocked = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.setattr(wl, "BLOCK_SLOTS_UP_TO", 2 * plan.num_leaves - 1)
+    layered_plan = wl.LinkPlan.of(circuit, com)
+    assert not layered_plan.blocked and wl.SBOX not in layered_plan.table_vars()
+    layered = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    assert _verify(circuit, layered, com).valid
+    assert not _verify(circuit, blocked, com).valid
+    monkeypatch.setattr(wl, "BLOCK_SLOTS_UP_TO", 2 * plan.num_leaves)
+    assert _verify(circuit, blocked, com).valid and not _verify(circuit, layered, com).valid
+
+
 def test_honest_prover_refuses_what_it_cannot_prove(model):
     circuit, weights, x, com = model
     with pytest.raises(ZkauditError, match="salt"):

@@ -108,9 +108,11 @@ SBOX = "#weights/p2gl8-sbox-inputs"
 RESERVED = (DIGESTS, SALT, SBOX)  # names no circuit tensor may take
 # Trees of at most this many permutation slots prove their partial rounds as
 # one block (`hash.gkr_block`: 9 sum-checks instead of 30, for 32 committed
-# words a slot); bigger ones run the layered GKR, where the per-layer Python
-# is a small part and committing the block's table would cost more than it saves.
-BLOCK_SLOTS_UP_TO = 1 << 13
+# words a slot); bigger ones run the layered GKR. Measured on 2 threads: the
+# block saves the GKR 30, 51, 69 and ~110 ms at 2^10..2^13 slots, while its
+# table costs the commitment and its opening ~0.57 us a word (19, 37, 75, 150
+# ms): wide_mlp's 2^13 slots were 110 ms slower blocked.
+BLOCK_SLOTS_UP_TO = 1 << 11
 LABEL_OUTPUT_POINT = b"inference/weights-link/output-point"
 LABEL_SENT = b"inference/weights-link/values"
 LABEL_ROOT_POINT = b"inference/weights-link/root-point"
