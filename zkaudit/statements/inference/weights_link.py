@@ -53,8 +53,16 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    values one claim on U at (z', rho) (`sbox_claim`).
 3. D(1) = root: a claim on D at (slot 1, a random lane point) whose value
    the verifier computes from the record.
-4. Per weight tensor, a sum-check of W_t K_t (K_t public) reduces S_t to a
-   claim on W_t; the verifier evaluates K_t~ itself.
+4. One sum-check over n = max_t n_t variables reduces every S_t to a claim
+   on W_t: with fresh beta_t,
+
+     sum_t beta_t 2^(n - n_t) S_t = sum_x sum_t beta_t W_t(x') K_t(x')
+
+   (K_t public; x' the last n_t of x's variables: each tensor's tables
+   tiled 2^(n - n_t) times, whose extension at r is the tensor's at r's
+   last n_t coordinates). It ends in W_t and K_t at those points; the
+   verifier evaluates each K_t~ itself. One sum-check instead of one per
+   tensor (a false S_t survives the betas with probability 1/|K|).
 5. Claims on W_t, D and the salt join the advice opening. First, the
    claims on each W_t and on D may become one (`zk.worth_combining`, the
    prover's choice, flagged and absorbed): a zero-knowledge sum-check of
@@ -72,7 +80,7 @@ D is fixed slot by slot by the GKR
 is zero by the range checks (`committed_range`) and outside every K_t;
 the weights lie in their declared ranges, so each packed element has one
 preimage. Soundness: the GKR's bound plus 2 (sends, deferred checks) and
-one degree-2 sum-check per tensor (and per combination), all over
+one degree-2 sum-check for the tensors (and one per combination), all over
 |K| ~ 2^128.
 
 **Zero knowledge.** Every value sent is padded from the bank, every
@@ -116,7 +124,7 @@ BLOCK_SLOTS_UP_TO = 1 << 11
 LABEL_OUTPUT_POINT = b"inference/weights-link/output-point"
 LABEL_SENT = b"inference/weights-link/values"
 LABEL_ROOT_POINT = b"inference/weights-link/root-point"
-PRODUCT = SumOfProducts.product(2)
+LABEL_TENSOR_BATCH = b"inference/weights-link/tensor-batch"
 WIDTH = 2 * DIGEST_LEN
 
 
@@ -387,6 +395,31 @@ def digest_points(z) -> list[tuple[Fp2, ...]]:
     return [w + tuple(Fp2((y >> s) & 1) for s in (2, 1, 0)) for y in range(WIDTH)]
 
 
+def tensor_batch(plan: LinkPlan, sums, transcript):
+    """Step 4's one sum-check: (n, the spec over the tables [W_1, K_1, W_2,
+    K_2, ...] tiled to n variables, the claimed sum), fresh beta_t drawn."""
+    sizes = [num_vars(t.shape) for t in plan.layouts]
+    n = max(sizes)
+    betas = transcript.challenge_exts(LABEL_TENSOR_BATCH, len(sizes))
+    spec = SumOfProducts.of(2 * len(sizes), [(b, (2 * t, 2 * t + 1)) for t, b in enumerate(betas)])
+    claimed = None
+    for b, size, s_t in zip(betas, sizes, sums):
+        term = (b * Fp2(pow(2, n - size, P))) * s_t
+        claimed = term if claimed is None else claimed + term
+    return n, spec, claimed
+
+
+def spec_public(plan: LinkPlan) -> tuple[int, ...]:
+    """The K_t tables of step 4's spec: the verifier's own."""
+    return tuple(range(1, 2 * len(plan.layouts), 2))
+
+
+def tiled(table: np.ndarray, size: int, n: int) -> np.ndarray:
+    """A table of `size` variables as one of n, constant in the first n - size."""
+    reps = 1 << (n - size)
+    return table if reps == 1 else np.tile(table, (reps,) + (1,) * (table.ndim - 1))
+
+
 def sent_count(plan: LinkPlan) -> int:
     """D at the eight points, the salt, one sum per tensor and, blocked, U~(z', j) for the ten lanes j >= 22."""
     return WIDTH + 2 + len(plan.layouts) + (_padding_lanes() if plan.blocked else 0)
@@ -461,14 +494,17 @@ def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
     claims += [TensorClaim(DIGESTS, p, dv) for p, dv in zip(digest_points(xc.point), d)]
     claims += [TensorClaim(SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(root_claim(plan, transcript))
-    for t, (layout, s_t) in enumerate(zip(plan.layouts, sums)):
-        sc = reader.read(SumcheckProof)
-        at = f"{where} {layout.name}"
-        reduced = sumcheck_verifier.verify(sc, s_t, num_vars(layout.shape), PRODUCT, transcript, where=at,
-                                           public=(1,))
-        k_star = packing_value(plan, t, c, list(reduced.point))
-        if reduced.values[1] != k_star:
-            raise FinalEvaluationMismatch("packing weight is not the public K_t", where=at, expected=k_star,
-                                          got=reduced.values[1])
-        claims.append(TensorClaim(layout.name, reduced.point, reduced.values[0]))
+    if not plan.layouts:
+        return claims
+    n, spec, claimed = tensor_batch(plan, sums, transcript)
+    sc = reader.read(SumcheckProof)
+    at = f"{where} tensors"
+    reduced = sumcheck_verifier.verify(sc, claimed, n, spec, transcript, where=at, public=spec_public(plan))
+    for t, layout in enumerate(plan.layouts):
+        point = list(reduced.point[n - num_vars(layout.shape):])
+        k_star = packing_value(plan, t, c, point)
+        if reduced.values[2 * t + 1] != k_star:
+            raise FinalEvaluationMismatch("packing weight is not the public K_t", where=f"{at} {layout.name}",
+                                          expected=k_star, got=reduced.values[2 * t + 1])
+        claims.append(TensorClaim(layout.name, tuple(point), reduced.values[2 * t]))
     return claims

@@ -10,6 +10,7 @@ from zkaudit.hash import commitment as hc
 from zkaudit.hash.gkr import LaneClaim
 from zkaudit.hash.params import DIGEST_LEN, LEAF_RATE, LEAF_TAG
 from zkaudit.layers.claim import TensorClaim
+from zkaudit.layers.tensor import num_vars
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference import weights_link as wl
 from zkaudit.sumcheck.zk import check_equal, send
@@ -185,9 +186,16 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     claims += [TensorClaim(wl.DIGESTS, p, dv) for p, dv in zip(wl.digest_points(xc.point), d)]
     claims += [TensorClaim(wl.SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(wl.root_claim(plan, transcript))
-    for layout, s_t, k_t in zip(plan.layouts, sums_h, k_tables):
-        sc, reduced, _ = sumcheck_prover.prove([tables[layout.name], k_t], wl.PRODUCT, transcript, claimed_sum=s_t,
-                                               public=(1,))
-        stream.append(sc.to_bytes())
-        claims.append(TensorClaim(layout.name, reduced.point, reduced.values[0]))
+    if not plan.layouts:
+        return claims
+    n, spec, claimed = wl.tensor_batch(plan, sums_h, transcript)
+    batch = []
+    for layout, k_t in zip(plan.layouts, k_tables):
+        size = num_vars(layout.shape)
+        batch += [wl.tiled(tables[layout.name], size, n), wl.tiled(k_t, size, n)]
+    sc, reduced, _ = sumcheck_prover.prove(batch, spec, transcript, claimed_sum=claimed, public=wl.spec_public(plan))
+    stream.append(sc.to_bytes())
+    for t, layout in enumerate(plan.layouts):
+        point = tuple(reduced.point[n - num_vars(layout.shape):])
+        claims.append(TensorClaim(layout.name, point, reduced.values[2 * t]))
     return claims
