@@ -95,6 +95,16 @@ def _honest_table(self):
 _REAL_SBOX = gkr_block_prover.sbox_inputs
 
 
+@pytest.fixture(autouse=True)
+def _bank_from_the_estimate(monkeypatch):
+    """Each proof starts from the bank estimate, never from a size another
+    test's proof of the same circuit left behind: a bank that runs out makes
+    the prover try again, and a second attempt would trace the witness's
+    states afresh, dropping a forged trace (the rejection would then come
+    from elsewhere)."""
+    monkeypatch.setattr(inference_prover, "_BANK_SIZES", {})
+
+
 def _patch_u(monkeypatch, edit, where):
     """U edited by `edit` (on the (2L, 32) table) where the prover uses it:
     'both' (committed and proven), 'commitment' only, 'sumcheck' only."""
@@ -378,6 +388,9 @@ def _root_slot_preimage(plan, witness):
     for i, state in enumerate(chain):
         layers[gb.AFTER_PARTIAL + i, :, b] = np.array(state, dtype=np.uint64)
     witness.layers = layers
+    # the same forged trace on every attempt: a prover whose advice bank runs
+    # out proves again, and the witness would otherwise trace its states afresh
+    witness.take_layers = lambda: layers.copy()
     return u
 
 

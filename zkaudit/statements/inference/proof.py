@@ -45,7 +45,7 @@ PROTOCOL_VERSION = 8  # 3: padding proven zero, two-sided committed ranges, ArgM
 # 6: the hiding openings batch their claims one pair per row point (`pcs.hiding.row_groups`)
 # 7: the committed tensors' range lookup joins that batch (`committed_range.register`)
 # 8: a hashed-weights link's partial rounds as one block, their S-box inputs committed (`hash.gkr_block`),
-#    its tensor sum-checks batched into one
+#    its tensor sum-checks batched, one per tensor size
 PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
 ZK_MODE = 2  # added to the input mode of a zero-knowledge proof
 _DIGEST = 32

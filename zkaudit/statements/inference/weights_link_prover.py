@@ -10,7 +10,6 @@ from zkaudit.hash import commitment as hc
 from zkaudit.hash.gkr import LaneClaim
 from zkaudit.hash.params import DIGEST_LEN, LEAF_RATE, LEAF_TAG
 from zkaudit.layers.claim import TensorClaim
-from zkaudit.layers.tensor import num_vars
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference import weights_link as wl
 from zkaudit.sumcheck.zk import check_equal, send
@@ -186,16 +185,14 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     claims += [TensorClaim(wl.DIGESTS, p, dv) for p, dv in zip(wl.digest_points(xc.point), d)]
     claims += [TensorClaim(wl.SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(wl.root_claim(plan, transcript))
-    if not plan.layouts:
-        return claims
-    n, spec, claimed = wl.tensor_batch(plan, sums_h, transcript)
-    batch = []
-    for layout, k_t in zip(plan.layouts, k_tables):
-        size = num_vars(layout.shape)
-        batch += [wl.tiled(tables[layout.name], size, n), wl.tiled(k_t, size, n)]
-    sc, reduced, _ = sumcheck_prover.prove(batch, spec, transcript, claimed_sum=claimed, public=wl.spec_public(plan))
-    stream.append(sc.to_bytes())
-    for t, layout in enumerate(plan.layouts):
-        point = tuple(reduced.point[n - num_vars(layout.shape):])
-        claims.append(TensorClaim(layout.name, point, reduced.values[2 * t]))
+    for _, group in wl.tensor_groups(plan):
+        spec, claimed = wl.tensor_batch(group, sums_h, transcript)
+        batch = []
+        for t in group:
+            batch += [tables[plan.layouts[t].name], k_tables[t]]
+        sc, reduced, _ = sumcheck_prover.prove(batch, spec, transcript, claimed_sum=claimed,
+                                               public=wl.spec_public(group))
+        stream.append(sc.to_bytes())
+        for i, t in enumerate(group):
+            claims.append(TensorClaim(plan.layouts[t].name, tuple(reduced.point), reduced.values[2 * i]))
     return claims

@@ -34,7 +34,7 @@ from zkaudit.errors import MalformedProof
 STATEMENT = "link-quant"
 STATEMENT_TYPE = "link-quant/v1"
 PROTOCOL_VERSION = 3  # 2: the hiding openings batch their claims one pair per row point;
-# 3: the weight links' tensor sum-checks batched into one (`inference.weights_link` step 4)
+# 3: the weight links' tensor sum-checks batched, one per tensor size (`inference.weights_link` step 4)
 MAGIC = b"ZKLQ"
 BODY_VERSION = 1
 WHERE = "link"
