@@ -22,19 +22,22 @@ import numpy as np
 from zkaudit.field import jit
 from zkaudit.field import npfield as nf
 from zkaudit.field.jit import njit
-from zkaudit.hash.gkr_kernels import (_BINOM7, LAZY_BASE, LAZY_EXT, NUM_POINTS, NUMPY_BELOW, _acc_line,
-                                      _acc_seventh, _acc_seventh_base, _base_sbox_numpy, _ext_sbox_numpy, _settle)
+from zkaudit.hash.gkr_kernels import LAZY_BASE, LAZY_EXT, NUM_POINTS, NUMPY_BELOW, _acc_line, _acc_seventh
+from zkaudit.hash.gkr_kernels import _acc_seventh_base, _base_sbox_numpy, _ext_sbox_numpy, _settle
+from zkaudit.hash.gkr_kernels import _finish as _round_finish
 
 add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul_small, sub = jit.imported(
     "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_square", "ext_sub", "mul_small", "sub")
 
 U64_SEVEN = np.uint64(7)
+_ONE = np.array([[1, 0]], dtype=np.uint64)  # lane weight 1 (Fp2)
 
 
 @njit(cache=True)
 def _finish(lazy, ext, acc_lin, q, out):
-    """S_j = C(7, j) sum_k q_k lazy[k, j] (settled); out[t] = sum_j S_j t^j + L_0 + t L_1, t != 1."""
-    coef = np.zeros((8, 2), dtype=np.uint64)
+    """sum_k q_k lazy[k, j] (settled) as one lane's coefficients, then
+    `gkr_kernels._finish` (binomials, Horner at t = 0, 2..8, the line)."""
+    coef = np.zeros((1, 8, 2), dtype=np.uint64)
     for k in range(lazy.shape[0]):
         for j in range(8):
             if ext:
@@ -43,19 +46,9 @@ def _finish(lazy, ext, acc_lin, q, out):
             else:
                 v0, v1 = _settle(lazy, k, j, 0), _settle(lazy, k, j, 3)
             x0, x1 = ext_mul(q[k, 0], q[k, 1], v0, v1)
-            coef[j, 0], coef[j, 1] = ext_add(coef[j, 0], coef[j, 1], x0, x1)
-    for j in range(8):
-        coef[j, 0], coef[j, 1] = mul_small(coef[j, 0], _BINOM7[j]), mul_small(coef[j, 1], _BINOM7[j])
-    for t in range(NUM_POINTS):
-        if t == 1:
-            continue
-        s0, s1 = np.uint64(0), np.uint64(0)
-        for j in range(7, -1, -1):
-            s0, s1 = mul_small(s0, np.uint64(t)), mul_small(s1, np.uint64(t))
-            s0, s1 = ext_add(s0, s1, coef[j, 0], coef[j, 1])
-        x0, x1 = mul_small(acc_lin[1, 0], np.uint64(t)), mul_small(acc_lin[1, 1], np.uint64(t))
-        x0, x1 = ext_add(x0, x1, acc_lin[0, 0], acc_lin[0, 1])
-        out[t, 0], out[t, 1] = ext_add(s0, s1, x0, x1)
+            coef[0, j, 0], coef[0, j, 1] = ext_add(coef[0, j, 0], coef[0, j, 1], x0, x1)
+    # one "partial round" lane of weight 1: the line's two coefficients added at each point
+    _round_finish(coef, acc_lin, _ONE, False, out, 0)
 
 
 @njit(cache=True)
@@ -69,9 +62,9 @@ def _sums_base(u, lin, eqs, q):
             a = u[k, i]
             _acc_seventh_base(lazy, k, a, sub(u[k, i + h], a), e0, e1)
         _acc_line(acc_lin, lin, i, h, e0, e1)
-    out = np.zeros((NUM_POINTS, 2), dtype=np.uint64)
+    out = np.zeros((1, NUM_POINTS, 2), dtype=np.uint64)
     _finish(lazy, False, acc_lin, q, out)
-    return out
+    return out[0]
 
 
 @njit(cache=True)
@@ -86,9 +79,9 @@ def _sums_ext(u, lin, eqs, q):
             d0, d1 = ext_sub(u[k, i + h, 0], u[k, i + h, 1], a0, a1)
             _acc_seventh(lazy, k, a0, a1, d0, d1, e0, e1)
         _acc_line(acc_lin, lin, i, h, e0, e1)
-    out = np.zeros((NUM_POINTS, 2), dtype=np.uint64)
+    out = np.zeros((1, NUM_POINTS, 2), dtype=np.uint64)
     _finish(lazy, True, acc_lin, q, out)
-    return out
+    return out[0]
 
 
 def block_sums(u: np.ndarray, lin: np.ndarray, eqs: np.ndarray, q: np.ndarray) -> np.ndarray:
