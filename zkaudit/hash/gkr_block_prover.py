@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkaudit.field.constants import P as _P
 from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash import gkr_block as gb
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import LaneClaim
-from zkaudit.hash.gkr_prover import RoundRun, _drive, _entry, _suffix_eq
+from zkaudit.hash.gkr_prover import RoundRun, _drive, _entry, _plus, _suffix_eq
 from zkaudit.poly.mle import eq_table
 from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.prover import _Run
@@ -31,10 +30,7 @@ def sbox_inputs(layers: np.ndarray) -> np.ndarray:
     num = layers.shape[2]
     out = np.zeros((num, gb.LANES), dtype=U64)
     consts = np.array([gb.ROUNDS[gb.FIRST_PARTIAL + j].constants[0] for j in range(gb.NUM_PARTIAL)], dtype=U64)
-    lane0 = layers[gb.FIRST_PARTIAL: gb.AFTER_PARTIAL, 0, :]  # (22, B)
-    s = lane0 + consts[:, None]  # wraps mod 2^64 when it overflows
-    s = np.where(s < lane0, s + U64((1 << 32) - 1), s)  # 2^64 = 2^32 - 1 mod p
-    out[:, : gb.NUM_PARTIAL] = np.where(s >= U64(_P), s - U64(_P), s).T
+    out[:, : gb.NUM_PARTIAL] = _plus(layers[gb.FIRST_PARTIAL: gb.AFTER_PARTIAL, 0, :], consts[:, None]).T
     return out
 
 
