@@ -46,6 +46,8 @@ U64_1 = np.uint64(1)
 # commitment's Merkle levels of thousands of leaves start numba at once.
 STATE_WEIGHT = 32
 NUMPY_BELOW = 1 << 14
+# States below which a trace runs on the calling thread (`_trace_rows_into_serial`).
+TRACE_SERIAL_BELOW = 1 << 9
 
 _HALF_P_PLUS_1 = np.uint64((((1 << 64) - (1 << 32) + 1) + 1) // 2)  # (p + 1) / 2
 
@@ -210,6 +212,15 @@ def _trace_rows_into(states, trace, offset, rc_ext, rc_int):
         _trace_one(states, trace, i, offset + i, rc_ext, rc_int)
 
 
+@njit(cache=True)
+def _trace_rows_into_serial(states, trace, offset, rc_ext, rc_int):
+    """`_trace_rows_into` on the calling thread: a Merkle tree's upper levels
+    (a few states each) cost more in waking the worker threads than in
+    hashing."""
+    for i in range(states.shape[0]):
+        _trace_one(states, trace, i, offset + i, rc_ext, rc_int)
+
+
 # ---------------------------------------------------------------- dispatch
 
 
@@ -244,7 +255,9 @@ def trace_rows(states, trace, rc_ext, rc_int, offset: int = 0):
     whole = offset == 0 and trace.shape[2] == n
     kernel = _trace_rows if whole else _trace_rows_into
     if jit.use_kernel(n * STATE_WEIGHT, NUMPY_BELOW, kernel):
-        if whole:
+        if n < TRACE_SERIAL_BELOW:
+            _trace_rows_into_serial(states, trace, offset, rc_ext, rc_int)
+        elif whole:
             _trace_rows(states, trace, rc_ext, rc_int)
         else:
             _trace_rows_into(states, trace, offset, rc_ext, rc_int)
