@@ -247,9 +247,10 @@ def test_weight_named_like_a_link_table_is_refused(tiny, reserved):
 
 
 def _link_bytes(monkeypatch, circuit, weights, x, com) -> tuple[bytes, bytes]:
-    """(proof, the link section's bytes), found once in the proof."""
+    """(proof, the link section's bytes: steps 1-3, the tensors' sums being
+    proven with the weights' combination), found once in the proof."""
     captured = {}
-    real = wlp.prove
+    real = wlp.prove_deferred
 
     def spy(plan, witness, tables, transcript, stream):
         n = len(stream)
@@ -257,9 +258,9 @@ def _link_bytes(monkeypatch, circuit, weights, x, com) -> tuple[bytes, bytes]:
         captured["link"] = b"".join(stream[n:])
         return out
 
-    monkeypatch.setattr(wlp, "prove", spy)
+    monkeypatch.setattr(wlp, "prove_deferred", spy)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
-    monkeypatch.setattr(wlp, "prove", real)
+    monkeypatch.setattr(wlp, "prove_deferred", real)
     link = captured["link"]
     assert proof.count(link) == 1
     return proof, link

@@ -233,10 +233,12 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
     stream += limb_values  # the committed ranges' limb values, sent as the batch's claims came back
     for c in batch_claims:
         claims[c.tensor].append(c)
-    if link is not None:
+    link_sums = None
+    if link is not None:  # steps 1-3; the tensors' sums join the weights' combination (`zk_prover`)
         from zkaudit.statements.inference import weights_link_prover
 
-        for c in weights_link_prover.prove(link[0], link[1], tables, transcript, stream):
+        link_claims, link_sums = weights_link_prover.prove_deferred(link[0], link[1], tables, transcript, stream)
+        for c in link_claims:
             claims[c.tensor].append(c)
     if zero_knowledge:
         from zkaudit.statements.inference import zk_prover
@@ -245,7 +247,7 @@ def _prove(w: witness.Witness, weight_commitment, progress, bank_size: int | Non
         if link is None:
             stream.append(zk_prover.combine_weights(circuit, claims, tables, transcript))
         else:
-            stream.append(zk_prover.combine_hidden_weights(circuit, link[0], claims, tables, transcript,
+            stream.append(zk_prover.combine_hidden_weights(circuit, link_sums, claims, tables, transcript,
                                                            log_cols=advice_data.layout.log_cols,
                                                            domain_rows=advice_data.domain_rows))
         pcs_claims, weight_values = zk_prover.discharge(circuit, body, claims, tables, hidden_names, transcript,

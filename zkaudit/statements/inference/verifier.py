@@ -194,14 +194,16 @@ def _verify_run(circuit, body, weight_commitment, specs, advice, advice_index, h
     committed_range_verifier.register(ranges, transcript.lookups, reader, transcript)
     for c in lookup_batch.verify(transcript.lookups, reader, transcript):
         claims[c.tensor].append(c)
-    if link is not None:
+    link_sums = None
+    if link is not None:  # steps 1-3; the tensors' sums join the weights' combination (`zk.verify_hidden_weights`)
         from zkaudit.statements.inference import weights_link
 
-        for c in weights_link.verify(link, reader, transcript):
+        link_claims, link_sums = weights_link.verify_deferred(link, reader, transcript)
+        for c in link_claims:
             claims[c.tensor].append(c)
     if zk:
         return _finish_zk(circuit, body, claims, reader, transcript, hidden_names, commitment, advice_commitment,
-                          input_commitment, link=link)
+                          input_commitment, link_sums=link_sums)
     reader.finish()
 
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
@@ -247,16 +249,16 @@ def _zk_session(advice_commitment: Commitment, body: InferenceBody, advice_vars:
 
 
 def _finish_zk(circuit, body, claims, reader, transcript, advice_names, commitment, advice_commitment,
-               input_commitment, *, link=None):
+               input_commitment, *, link_sums=None):
     from zkaudit.pcs.hiding_verifier import read_hiding_opening
     from zkaudit.statements.inference import zk as izk
     from zkaudit.statements.inference.commitment import zk_params
 
     if body.committed_input:
         izk.verify_repad(circuit, claims, reader, transcript)
-    weights_hidden = link is not None
+    weights_hidden = link_sums is not None
     if weights_hidden:
-        izk.verify_combined_hidden_weights(circuit, link, claims, reader, transcript)
+        izk.verify_hidden_weights(circuit, link_sums, claims, reader, transcript)
     else:
         izk.verify_combined_weights(circuit, claims, reader, transcript)
     reader.finish()

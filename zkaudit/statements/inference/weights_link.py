@@ -53,8 +53,8 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    values one claim on U at (z', rho) (`sbox_claim`).
 3. D(1) = root: a claim on D at (slot 1, a random lane point) whose value
    the verifier computes from the record.
-4. One sum-check per tensor size reduces every S_t to a claim on W_t: for
-   the tensors G of n variables, with fresh beta_t,
+4. One sum-check per tensor size reduces S_t to a claim on W_t: for the
+   tensors G of n variables, with fresh beta_t,
 
      sum_{t in G} beta_t S_t = sum_x sum_{t in G} beta_t W_t(x) K_t(x)
 
@@ -63,16 +63,24 @@ tensor's entries (`hash.commitment`: e = sum_u 256^(b u) (w - lo), or w raw).
    probability 1/|K|. (Tiling the smaller tensors up to the largest's
    variables would make it one sum-check in all, but costs more than it
    saves when the sizes differ: digits_cnn's 6 tensors, 2^4..2^13 entries,
-   took 13 ms tiled against 5 ms apart.)
+   took 13 ms tiled against 5 ms apart.) In the inference statement a
+   tensor's S_t may instead join step 5 (`zk.worth_merging`, the prover's
+   choice, flagged): only the tensors not merged run step 4, after the
+   merged combinations (`verify_deferred`, then `zk.verify_hidden_weights`).
 5. Claims on W_t, D and the salt join the advice opening. First, the
-   claims on each W_t and on D may become one (`zk.worth_combining`, the
-   prover's choice, flagged and absorbed): a zero-knowledge sum-check of
-   T E, E = sum_j rho_j eq(z_j, .), padded from the bank like every other,
-   ends in one claim on T at its point s, the verifier evaluating E(s)
-   itself. It changes only what the opening costs: every claim on a table
-   that spans whole rows of the hiding matrix costs the opening a product
-   with every row (`pcs.hiding.term_dots`), so D's ten claims and each
-   small tensor's four are worth one; a large tensor's are not.
+   claims on each W_t and on D may become one (the prover's choice,
+   flagged and absorbed): a zero-knowledge sum-check of T E, E = sum_j
+   rho_j eq(z_j, .), padded from the bank like every other, ends in one
+   claim on T at its point s, the verifier evaluating E(s) itself. For a
+   weight tensor that merges its S_t, E gains rho_K K_t and the claimed sum
+   rho_K S_t, rho_K drawn after every other weight: one sum-check proves
+   the point claims and step 4's sum together (a false S_t or claim
+   survives with probability 1/|K|), and small tensors save step 4's
+   masked sum-check. It changes only what the proof costs: every claim on
+   a table that spans whole rows of the hiding matrix costs the opening a
+   product with every row (`pcs.hiding.term_dots`), so D's ten claims and
+   each small tensor's four are worth one; a large tensor's are not
+   (`zk.worth_combining`, `zk.worth_merging`).
 Nothing is left free:
 X is a function of committed tables; U's lanes 0..21 are fixed by the
 block's zero-check and its lanes 22..31 enter no check (`hash.gkr_block`);
@@ -81,8 +89,8 @@ D is fixed slot by slot by the GKR
 is zero by the range checks (`committed_range`) and outside every K_t;
 the weights lie in their declared ranges, so each packed element has one
 preimage. Soundness: the GKR's bound plus 2 (sends, deferred checks) and
-one degree-2 sum-check per tensor size (and one per combination), all over
-|K| ~ 2^128.
+one degree-2 sum-check per tensor size not merged and one per
+combination, each with its batching weights, all over |K| ~ 2^128.
 
 **Zero knowledge.** Every value sent is padded from the bank, every
 sum-check masked; the root, the header and the layout are public. What
@@ -396,13 +404,30 @@ def digest_points(z) -> list[tuple[Fp2, ...]]:
     return [w + tuple(Fp2((y >> s) & 1) for s in (2, 1, 0)) for y in range(WIDTH)]
 
 
-def tensor_groups(plan: LinkPlan) -> list[tuple[int, list[int]]]:
+def tensor_groups(plan: LinkPlan, tensors=None) -> list[tuple[int, list[int]]]:
     """Step 4's sum-checks: (n, the tensors of n variables in layout order),
-    by decreasing n."""
+    by decreasing n; `tensors` (default all) the ones still to reduce."""
     groups: dict[int, list[int]] = {}
     for t, layout in enumerate(plan.layouts):
-        groups.setdefault(num_vars(layout.shape), []).append(t)
+        if tensors is None or t in tensors:
+            groups.setdefault(num_vars(layout.shape), []).append(t)
     return sorted(groups.items(), key=lambda g: -g[0])
+
+
+@dataclass(frozen=True)
+class TensorSums:
+    """Step 2's S_t = sum_x K_t(x) W_t(x), not yet reduced to claims on the
+    weights (step 4 or 5), with what K_t is built from: the position weights
+    c at the GKR's point. `k_tables` the prover's K_t tables (None on the
+    verifier's side, which evaluates K_t~ from the placements)."""
+
+    plan: LinkPlan
+    sums: tuple
+    c: np.ndarray
+    k_tables: tuple | None = None
+
+    def k_value(self, t: int, point) -> Fp2:
+        return packing_value(self.plan, t, self.c, list(point))
 
 
 def tensor_batch(group: list[int], sums, transcript):
@@ -456,12 +481,11 @@ def _read_exts(reader, count: int) -> list[Fp2]:
     return out
 
 
-def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
-    """The verifier's steps 1-4; returns the claims on weights, D and the salt."""
+def verify_deferred(plan: LinkPlan, reader, transcript) -> tuple[list[TensorClaim], TensorSums]:
+    """The verifier's steps 1-3: the claims on D, the salt and U, and the
+    tensors' sums for step 4 (`verify_tensor_sums`) or 5 (`zk.verify_hidden_weights`)."""
     from zkaudit.hash.gkr import NUM_ROUNDS
     from zkaudit.hash.gkr_verifier import verify as gkr_verify
-    from zkaudit.sumcheck import verifier as sumcheck_verifier
-    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
     from zkaudit.sumcheck.proof import SumcheckProof
 
     where = "inference.weights-link"
@@ -496,16 +520,32 @@ def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
     claims += [TensorClaim(DIGESTS, p, dv) for p, dv in zip(digest_points(xc.point), d)]
     claims += [TensorClaim(SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(root_claim(plan, transcript))
-    for n, group in tensor_groups(plan):
-        spec, claimed = tensor_batch(group, sums, transcript)
+    return claims, TensorSums(plan, tuple(sums), c)
+
+
+def verify_tensor_sums(sums: TensorSums, tensors, reader, transcript) -> list[TensorClaim]:
+    """Step 4 for `tensors` (plan indices): one sum-check per size; the claims on their W_t."""
+    from zkaudit.sumcheck import verifier as sumcheck_verifier
+    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    plan, claims = sums.plan, []
+    for n, group in tensor_groups(plan, tensors):
+        spec, claimed = tensor_batch(group, sums.sums, transcript)
         sc = reader.read(SumcheckProof)
-        at = f"{where} tensors of {n} variables"
+        at = f"inference.weights-link tensors of {n} variables"
         reduced = sumcheck_verifier.verify(sc, claimed, n, spec, transcript, where=at, public=spec_public(group))
         for i, t in enumerate(group):
-            k_star = packing_value(plan, t, c, list(reduced.point))
+            k_star = sums.k_value(t, reduced.point)
             if reduced.values[2 * i + 1] != k_star:
                 raise FinalEvaluationMismatch("packing weight is not the public K_t",
                                               where=f"{at} {plan.layouts[t].name}", expected=k_star,
                                               got=reduced.values[2 * i + 1])
             claims.append(TensorClaim(plan.layouts[t].name, tuple(reduced.point), reduced.values[2 * i]))
     return claims
+
+
+def verify(plan: LinkPlan, reader, transcript) -> list[TensorClaim]:
+    """The verifier's steps 1-4; returns the claims on weights, D and the salt."""
+    claims, sums = verify_deferred(plan, reader, transcript)
+    return claims + verify_tensor_sums(sums, range(len(plan.layouts)), reader, transcript)

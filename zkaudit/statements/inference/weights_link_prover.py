@@ -143,8 +143,15 @@ def _digest_values_reference(digests: np.ndarray, z) -> list[Fp2]:
 def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: list) -> list[TensorClaim]:
     """Steps 1-4; appends the proof bytes to `stream`, returns the claims on
     the weights, D and the salt. `tables[name]` are the weights' tables."""
+    claims, sums = prove_deferred(plan, witness, tables, transcript, stream)
+    return claims + prove_tensor_sums(sums, range(len(plan.layouts)), tables, transcript, stream)
+
+
+def prove_deferred(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript,
+                   stream: list) -> tuple[list[TensorClaim], wl.TensorSums]:
+    """Steps 1-3 (`wl.verify_deferred`): the claims on D, the salt and U, and
+    the tensors' sums left for step 4 or 5."""
     from zkaudit.hash import gkr_prover
-    from zkaudit.sumcheck import prover as sumcheck_prover
 
     where = "inference.weights-link"
     z_d, start = wl.output_claim(plan, transcript)
@@ -185,11 +192,19 @@ def prove(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript, stream: l
     claims += [TensorClaim(wl.DIGESTS, p, dv) for p, dv in zip(wl.digest_points(xc.point), d)]
     claims += [TensorClaim(wl.SALT, (Fp2(i),), s) for i, s in enumerate(salt)]
     claims.append(wl.root_claim(plan, transcript))
-    for _, group in wl.tensor_groups(plan):
-        spec, claimed = wl.tensor_batch(group, sums_h, transcript)
+    return claims, wl.TensorSums(plan, tuple(sums_h), c, tuple(k_tables))
+
+
+def prove_tensor_sums(sums: wl.TensorSums, tensors, tables, transcript, stream: list) -> list[TensorClaim]:
+    """Step 4 for `tensors` (`wl.verify_tensor_sums`)."""
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    plan, claims = sums.plan, []
+    for _, group in wl.tensor_groups(plan, tensors):
+        spec, claimed = wl.tensor_batch(group, sums.sums, transcript)
         batch = []
         for t in group:
-            batch += [tables[plan.layouts[t].name], k_tables[t]]
+            batch += [tables[plan.layouts[t].name], sums.k_tables[t]]
         sc, reduced, _ = sumcheck_prover.prove(batch, spec, transcript, claimed_sum=claimed,
                                                public=wl.spec_public(group))
         stream.append(sc.to_bytes())

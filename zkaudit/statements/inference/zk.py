@@ -180,13 +180,12 @@ class TableSpec:
     shape: tuple[int, ...]
 
 
-def hidden_combined_specs(circuit, plan) -> list:
-    """The tables whose claims a hashed-weights proof may combine before the
-    advice opening: the weights and the digest table D, the tables the link
-    adds to the advice commitment."""
+def digest_spec(plan) -> TableSpec:
+    """The digest table D, whose claims a hashed-weights proof may combine
+    before the advice opening (`worth_combining`)."""
     from zkaudit.statements.inference.weights_link import DIGESTS
 
-    return list(circuit.weights) + [TableSpec(DIGESTS, (1 << plan.digest_vars,))]
+    return TableSpec(DIGESTS, (1 << plan.digest_vars,))
 
 
 COMBINE_COST = 9  # a combination's prover cost per table entry and claim, in the opening's products per entry
@@ -208,8 +207,46 @@ def worth_combining(distinct_claims: int, table_vars: int, log_cols: int, domain
     return (distinct_claims - 1) * domain_rows > COMBINE_COST * (distinct_claims + 2) * rows
 
 
-def verify_combined_hidden_weights(circuit, plan, claims, reader, transcript) -> None:
-    verify_combined(hidden_combined_specs(circuit, plan), claims, reader, transcript, ADVICE_BANK, optional=True)
+def worth_merging(point_claims: int, table_vars: int, log_cols: int, domain_rows: int) -> bool:
+    """Whether a hidden weight tensor's k point claims and its weight-link
+    sum S_t = sum K_t W_t are best proven by one combination sum-check
+    (T E, E = sum_j rho_j eq(z_j, .) + rho_K K_t) rather than by the link's
+    own sum-check of W_t K_t (step 4, shared by the tensors of its size)
+    and k + 1 claims opened. Both run one degree-2 sum-check over the
+    table; merging builds E from k more terms, COMBINE_COST k rows(table)
+    in `worth_combining`'s units, and saves the opening k claims, k D. A
+    small tensor gains (and its step-4 sum-check, a fixed ~0.5 ms of a
+    masked sum-check's rounds, goes); a large one with few claims may not.
+    The prover's choice, flagged and absorbed; sound either way."""
+    rows = 1 << max(table_vars - log_cols, 0)
+    return point_claims * domain_rows > COMBINE_COST * point_claims * rows
+
+
+LABEL_MERGED = b"inference/zk/weight-sum-merged"
+LABEL_SUM_WEIGHT = b"inference/zk/weight-sum-rho"
+
+
+def verify_hidden_weights(circuit, sums, claims, reader, transcript) -> None:
+    """The verifier's side of `zk_prover.combine_hidden_weights`: per weight
+    tensor (layout order) a flag; when set, one combination sum-check of its
+    claims and its link sum S_t (`worth_merging`); then the link's step 4
+    for the tensors not merged (`weights_link.verify_tensor_sums`); then
+    D's optional combination."""
+    from zkaudit.layers.tensor import num_vars
+    from zkaudit.statements.inference.weights_link import verify_tensor_sums
+
+    plan, rest = sums.plan, []
+    for t, layout in enumerate(plan.layouts):
+        merged = reader.read_flag("weight sum merged")
+        transcript.absorb_u64(LABEL_MERGED, int(merged))
+        if not merged:
+            rest.append(t)
+            continue
+        _verify_one(layout.name, num_vars(layout.shape), claims, reader, transcript, ADVICE_BANK,
+                    extra=(sums.sums[t], lambda point, t=t: sums.k_value(t, point)))
+    for c in verify_tensor_sums(sums, rest, reader, transcript):
+        claims.setdefault(c.tensor, []).append(c)
+    verify_combined([digest_spec(plan)], claims, reader, transcript, ADVICE_BANK, optional=True)
 
 
 def verify_combined(specs, claims, reader, transcript, bank: str, *, optional: bool = False) -> None:
@@ -218,10 +255,6 @@ def verify_combined(specs, claims, reader, transcript, bank: str, *, optional: b
     claim is combined."""
     from zkaudit.errors import MalformedProof
     from zkaudit.layers.tensor import num_vars
-    from zkaudit.poly.mle import eq_eval
-    from zkaudit.sumcheck import verifier as sumcheck_verifier
-    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
-    from zkaudit.sumcheck.proof import SumcheckProof
 
     for spec in specs:
         has = reader.read_flag("claim combination")
@@ -237,16 +270,36 @@ def verify_combined(specs, claims, reader, transcript, bank: str, *, optional: b
                                  where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", expected=bool(pending), got=has)
         if not pending:
             continue
-        proof = reader.read(SumcheckProof)
-        pending, rhos, target = repad_target(pending, transcript)
-        reduced = sumcheck_verifier.verify(proof, target, num_vars(spec.shape), REPAD, transcript,
-                                           where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", public=(1,),
-                                           pad_bank={0: bank})
-        e_expected = Fp2(0)
-        for rho, c in zip(rhos, pending):
-            e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
-        if reduced.values[1] != e_expected:
-            raise FinalEvaluationMismatch("combination weight is not sum rho_j eq(z_j, s)",
-                                          where=f"inference.{'input' if bank == INPUT_BANK else 'weights'} {spec.name}", expected=e_expected,
-                                          got=reduced.values[1])
-        claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]
+        _verify_one(spec.name, num_vars(spec.shape), claims, reader, transcript, bank, pending=pending)
+
+
+def _verify_one(name: str, n: int, claims, reader, transcript, bank: str, *, pending=None, extra=None) -> None:
+    """One combination sum-check: `pending` (default: the tensor's claims)
+    and, with `extra` = (S, K~), the linear claim sum_x K(x) T(x) = S under
+    its own fresh weight rho_K; leaves one claim on T."""
+    from zkaudit.poly.mle import eq_eval
+    from zkaudit.sumcheck import verifier as sumcheck_verifier
+    from zkaudit.sumcheck.errors import FinalEvaluationMismatch
+    from zkaudit.sumcheck.proof import SumcheckProof
+
+    where = f"inference.{'input' if bank == INPUT_BANK else 'weights'} {name}"
+    if pending is None:
+        pending = claims.pop(name, [])
+    proof = reader.read(SumcheckProof)
+    pending, rhos, target = repad_target(pending, transcript)
+    rho_k = None
+    if extra is not None:
+        rho_k = transcript.challenge_ext(LABEL_SUM_WEIGHT)
+        target = target + rho_k * extra[0]
+    reduced = sumcheck_verifier.verify(proof, target, n, REPAD, transcript, where=where, public=(1,),
+                                       pad_bank={0: bank})
+    e_expected = Fp2(0)
+    for rho, c in zip(rhos, pending):
+        e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
+    if extra is not None:
+        e_expected = e_expected + rho_k * extra[1](reduced.point)
+    if reduced.values[1] != e_expected:
+        raise FinalEvaluationMismatch("combination weight is not sum rho_j eq(z_j, s)"
+                                      + (" + rho_K K(s)" if extra is not None else ""),
+                                      where=where, expected=e_expected, got=reduced.values[1])
+    claims[name] = [TensorClaim(name, reduced.point, reduced.values[0])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zkaudit.field import vec
 from zkaudit.field.scalar import Fp2
 from zkaudit.poly.mle import evaluate
 from zkaudit.statements.inference import zk as izk
@@ -33,18 +34,45 @@ def combine_weights(circuit, claims, tables, transcript) -> bytes:
     return combine_claims(circuit.weights, claims, tables, transcript, izk.ADVICE_BANK)
 
 
-def combine_hidden_weights(circuit, plan, claims, tables, transcript, *, log_cols: int, domain_rows: int) -> bytes:
-    """With hashed weights (`weights_link`): each weight tensor's and the
-    digest table's claims become one where that is cheaper than opening
-    them (`zk.worth_combining`, the advice commitment's shape)."""
+def combine_hidden_weights(circuit, sums, claims, tables, transcript, *, log_cols: int, domain_rows: int) -> bytes:
+    """With hashed weights (`weights_link`; `zk.verify_hidden_weights`):
+    each weight tensor's claims and its link sum S_t become one claim where
+    `zk.worth_merging` (the advice commitment's shape) says so; the link's
+    step 4 reduces the other tensors' sums; D's claims become one where
+    `zk.worth_combining` says so."""
     from zkaudit.layers.combine_verifier import dedupe
     from zkaudit.layers.tensor import num_vars
+    from zkaudit.statements.inference import weights_link_prover
 
     def choose(spec, pending) -> bool:
         return izk.worth_combining(len(dedupe(pending)), num_vars(spec.shape), log_cols, domain_rows)
 
-    return combine_claims(izk.hidden_combined_specs(circuit, plan), claims, tables, transcript, izk.ADVICE_BANK,
-                          choose=choose)
+    plan, out, rest = sums.plan, [], []
+    for t, layout in enumerate(plan.layouts):
+        pending = claims.pop(layout.name, [])
+        merged = izk.worth_merging(len(dedupe(pending)), num_vars(layout.shape), log_cols, domain_rows)
+        transcript.absorb_u64(izk.LABEL_MERGED, int(merged))
+        if not merged:
+            if pending:
+                claims[layout.name] = pending
+            rest.append(t)
+            out.append(b"\x00")
+            continue
+
+        def extra(target, e, _t=t):
+            """rho_K (S_t, K_t) added, rho_K drawn after the point claims' weights."""
+            rho_k = transcript.challenge_ext(izk.LABEL_SUM_WEIGHT)
+            k_term = vec.scale(rho_k, sums.k_tables[_t])
+            return target + rho_k * sums.sums[_t], k_term if e is None else vec.add(e, k_term)
+
+        out.append(b"\x01" + _combine_one(layout.name, pending, claims, tables, transcript, izk.ADVICE_BANK,
+                                           extra=extra))
+    stream: list[bytes] = []
+    for c in weights_link_prover.prove_tensor_sums(sums, rest, tables, transcript, stream):
+        claims[c.tensor].append(c)
+    out += stream
+    out.append(combine_claims([izk.digest_spec(plan)], claims, tables, transcript, izk.ADVICE_BANK, choose=choose))
+    return b"".join(out)
 
 
 def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None) -> bytes:
@@ -52,11 +80,6 @@ def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None)
     T * E, E = sum_j rho_j eq(z_j, .) (the table padded from `bank`): 1 and
     the proof, or 0 when it has no claim. With `choose(spec, claims)` the
     prover decides (0: the claims stay as they are; the flag is absorbed)."""
-    from zkaudit.field import vec
-    from zkaudit.layers.claim import TensorClaim
-    from zkaudit.poly.mle import eq_table
-    from zkaudit.sumcheck import prover as sumcheck_prover
-
     out = []
     for spec in specs:
         pending = claims.pop(spec.name, [])
@@ -71,12 +94,24 @@ def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None)
         elif not pending:
             out.append(b"\x00")
             continue
-        pending, rhos, target = izk.repad_target(pending, transcript)
-        e = eq_table(pending[0].point)
-        for rho, c in zip(rhos[1:], pending[1:]):
-            e = vec.add(e, eq_table(c.point, rho))
-        sc, reduced, _ = sumcheck_prover.prove([tables[spec.name], e], izk.REPAD, transcript, claimed_sum=target,
-                                               public=(1,), pad_bank={0: bank})
-        claims[spec.name] = [TensorClaim(spec.name, reduced.point, reduced.values[0])]
-        out.append(b"\x01" + sc.to_bytes())
+        out.append(b"\x01" + _combine_one(spec.name, pending, claims, tables, transcript, bank))
     return b"".join(out)
+
+
+def _combine_one(name: str, pending, claims, tables, transcript, bank: str, *, extra=None) -> bytes:
+    """One combination sum-check of T * E (`zk._verify_one`); `extra(target,
+    E)` adds a linear claim's term to both. Leaves one claim on T."""
+    from zkaudit.layers.claim import TensorClaim
+    from zkaudit.poly.mle import eq_table
+    from zkaudit.sumcheck import prover as sumcheck_prover
+
+    pending, rhos, target = izk.repad_target(pending, transcript)  # rhos[0] = 1
+    e = eq_table(pending[0].point) if pending else None
+    for rho, c in zip(rhos[1:], pending[1:]):
+        e = vec.add(e, eq_table(c.point, rho))
+    if extra is not None:
+        target, e = extra(target, e)
+    sc, reduced, _ = sumcheck_prover.prove([tables[name], e], izk.REPAD, transcript, claimed_sum=target,
+                                           public=(1,), pad_bank={0: bank})
+    claims[name] = [TensorClaim(name, reduced.point, reduced.values[0])]
+    return sc.to_bytes()
