@@ -15,8 +15,9 @@ a shared machine; with several numba threads it counts them all). The overhead p
 the plain one does not spend (best of the runs, each step timed around its
 call): the link's witness (the registered tree, traced into the GKR's
 batch), the link's Poseidon2 GKR (its round kernels apart), the rest of the
-link (steps 1-4 of `weights_link`), the claim combination before the
-opening, and the advice opening beside the plain proof's. The two schemes'
+link (steps 1-3 of `weights_link`; step 4 of the tensors whose sums do not
+join their claims' combination), the claim combination before the
+opening, and the commitments and openings beside the plain proof's. The two schemes'
 runs alternate, so load that comes and goes hits both alike.
 """
 
@@ -51,7 +52,10 @@ STEPS = (("zkaudit.statements.inference.weights_link_prover", "LinkWitness", "li
          ("zkaudit.hash.gkr_kernels", "line_table", "  its round kernels"),
          ("zkaudit.hash.gkr_kernels", "lanes_at", "  its round kernels"),
          ("zkaudit.statements.inference.weights_link_prover", "prove", "link in all"),
+         ("zkaudit.statements.inference.weights_link_prover", "prove_deferred", "link in all"),
+         ("zkaudit.statements.inference.weights_link_prover", "prove_tensor_sums", "  step 4 (tensors not merged)"),
          ("zkaudit.statements.inference.zk_prover", "combine_hidden_weights", "claim combination"),
+         ("zkaudit.statements.inference.prover", "commit", "commitments"),
          ("zkaudit.statements.inference.prover", "pcs_open", "openings"))
 
 
