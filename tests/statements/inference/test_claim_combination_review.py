@@ -32,6 +32,7 @@ claim points differ only within the bank's span, a third is told apart).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from pathlib import Path
@@ -206,8 +207,28 @@ def _verify(circuit, proof, com):
     return verify_proof(proof, circuit_bin=encode_circuit(circuit), weight_commitment=com)
 
 
+def _choose(monkeypatch, choice: str) -> None:
+    """The prover's two choices (inference protocol 9) made for it: 'always'
+    merges every weight tensor's claims with its link sum S_t (`zk.worth_merging`)
+    and combines D's claims where it has two or more (`zk.worth_combining`);
+    'never' does neither (the link's step 4 reduces every S_t, every claim
+    goes to the opening)."""
+    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    monkeypatch.setattr(izk, "worth_merging", lambda *a: choice == "always")
+
+
 def _always_combine(monkeypatch):
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    _choose(monkeypatch, "always")
+
+
+@pytest.fixture(autouse=True)
+def _bank_from_the_estimate(monkeypatch):
+    """Each proof starts from the bank estimate, never from a size another
+    test's proof left behind (a retry after BankExhausted re-runs the
+    prover's patched internals from a fresh state)."""
+    from zkaudit.statements.inference import prover as inference_prover
+
+    monkeypatch.setattr(inference_prover, "_BANK_SIZES", {})
 
 
 def _combined_tables(circuit, weights, x, com, monkeypatch) -> list[str]:
@@ -356,27 +377,63 @@ def test_a_combination_over_other_claims_than_the_verifiers_is_rejected(model, m
 
 
 def test_sections_for_two_tables_swapped_are_rejected(model, monkeypatch):
-    """The prover combines D's claims first and the weights' after (each
-    section moved to another table's slot)."""
+    """The prover merges the weight tensors in reversed layout order (each
+    section honest for its own tensor, S_t and K_t reordered with it, so
+    w2's section sits in w1's slot and the reverse); and, separately, D's
+    combination moved in front of the weights' sections."""
+    from zkaudit.statements.inference import zk_prover
+
     circuit, weights, x, com = model
-    real = izk.hidden_combined_specs
+    real = zk_prover.combine_hidden_weights
+
+    def reversed_order(circuit_, sums, *a, **k):
+        plan = dataclasses.replace(sums.plan, layouts=tuple(reversed(sums.plan.layouts)))
+        return real(circuit_, dataclasses.replace(sums, plan=plan, sums=tuple(reversed(sums.sums)),
+                                                  k_tables=tuple(reversed(sums.k_tables))), *a, **k)
+
     _always_combine(monkeypatch)
-    monkeypatch.setattr(izk, "hidden_combined_specs", lambda c, p: list(reversed(real(c, p))))
+    monkeypatch.setattr(zk_prover, "combine_hidden_weights", reversed_order)
+    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
+    monkeypatch.undo()
+    verdict = _verify(circuit, proof, com)
+    assert not verdict.valid and "inference.weights" in verdict.reason, verdict.reason
+
+    # D's section first: the prover's output with its last section (D's) moved to the front
+    real_claims, sections = zk_prover.combine_claims, {}
+
+    def spy_d(specs, *a, **k):
+        out = real_claims(specs, *a, **k)
+        sections["d"] = out
+        return out
+
+    def d_first(*a, **k):
+        out = real(*a, **k)
+        d = sections.pop("d")
+        assert out.endswith(d) and d.startswith(b"\x01")
+        return d + out[: len(out) - len(d)]
+
+    _always_combine(monkeypatch)
+    monkeypatch.setattr(zk_prover, "combine_claims", spy_d)
+    monkeypatch.setattr(zk_prover, "combine_hidden_weights", d_first)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     verdict = _verify(circuit, proof, com)
     assert not verdict.valid and verdict.reason
 
 
+FLAG_KINDS = ("weight sum merged", "claim combination")  # per weight tensor; D's
+
+
 def _flag_offsets(circuit, proof, com, monkeypatch) -> tuple[bytes, list[tuple[int, int]]]:
-    """(layer stream, [(offset, flag)] of the hidden-weights combination
-    flags) read by an honest verify of `proof`."""
+    """(layer stream, [(offset, flag)] of the hidden-weights section's flags,
+    in the order read: one "weight sum merged" per weight tensor, then D's
+    "claim combination") read by an honest verify of `proof`."""
     from zkaudit.layers.stream import ProofReader
 
     seen = []
     real = ProofReader.read_flag
     state = {"on": False}
-    real_hidden = izk.verify_combined_hidden_weights
+    real_hidden = izk.verify_hidden_weights
 
     def hidden(*a, **k):
         state["on"] = True
@@ -388,25 +445,28 @@ def _flag_offsets(circuit, proof, com, monkeypatch) -> tuple[bytes, list[tuple[i
     def spy(self, what):
         off = self.offset
         got = real(self, what)
-        if state["on"] and what == "claim combination":
-            seen.append((self.data, off, int(got)))
+        if state["on"] and what in FLAG_KINDS:
+            seen.append((self.data, off, int(got), what))
         return got
 
     monkeypatch.setattr(ProofReader, "read_flag", spy)
-    monkeypatch.setattr(izk, "verify_combined_hidden_weights", hidden)
+    monkeypatch.setattr(izk, "verify_hidden_weights", hidden)
     assert _verify(circuit, proof, com).valid
     monkeypatch.undo()
-    return seen[0][0], [(o, f) for _, o, f in seen]
+    kinds = [k for *_, k in seen]
+    assert kinds == [FLAG_KINDS[0]] * len(circuit.weights) + [FLAG_KINDS[1]], kinds
+    return seen[0][0], [(o, f) for _, o, f, _ in seen]
 
 
 @pytest.mark.parametrize("choice", ["always", "never"])
 def test_a_flipped_or_bad_combination_flag_is_rejected(model, monkeypatch, choice):
     circuit, weights, x, com = model
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    _choose(monkeypatch, choice)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     layers, flags = _flag_offsets(circuit, proof, com, monkeypatch)
     assert len(flags) == len(circuit.weights) + 1
+    assert [f for _, f in flags] == [int(choice == "always")] * len(flags)
     base = proof.find(layers)
     assert base >= 0 and proof.find(layers, base + 1) < 0
     tried = 0
@@ -589,22 +649,25 @@ def test_combined_claims_carry_a_fresh_pad_of_the_advice_bank(model, monkeypatch
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     seen = {}
-    real = izk.verify_combined_hidden_weights
+    real = izk.verify_hidden_weights
 
-    def spy(circuit_, plan, claims, reader, transcript):
+    def spy(circuit_, sums, claims, reader, transcript):
         before = {k: list(v) for k, v in claims.items()}
-        real(circuit_, plan, claims, reader, transcript)
-        seen.update(before=before, after={k: list(v) for k, v in claims.items()})
+        real(circuit_, sums, claims, reader, transcript)
+        seen.update(before=before, after={k: list(v) for k, v in claims.items()}, sums=sums)
 
-    monkeypatch.setattr(izk, "verify_combined_hidden_weights", spy)
+    monkeypatch.setattr(izk, "verify_hidden_weights", spy)
     assert _verify(circuit, proof, com).valid
     monkeypatch.undo()
-    combined = [n for n in [s.name for s in circuit.weights] + [wl.DIGESTS]
-                if len({(c.point, c.value) for c in seen["before"].get(n, [])}) >= 2]
+    # every weight tensor merged (its claims and its link sum S_t), D's claims combined
+    names = [t.name for t in seen["sums"].plan.layouts]
+    combined = names + [n for n in [wl.DIGESTS] if len({(c.point, c.value) for c in seen["before"].get(n, [])}) >= 2]
     assert wl.DIGESTS in combined and "w1" in combined
     for name in combined:
         (claim,) = seen["after"][name]
-        old_keys = {k for c in seen["before"][name] for k, _ in Hidden.of(c.value).terms}
+        old_keys = {k for c in seen["before"].get(name, []) for k, _ in Hidden.of(c.value).terms}
+        if name in names:  # S_t's pad, which the merged claim replaces too
+            old_keys |= {k for k, _ in Hidden.of(seen["sums"].sums[names.index(name)]).terms}
         v = Hidden.of(claim.value)
         fresh = [k for k, _ in v.terms if k not in old_keys and k[0] == izk.ADVICE_BANK]
         assert fresh, (name, v)
@@ -619,7 +682,7 @@ def test_no_revealed_value_depends_on_the_weights_with_every_claim_combined(monk
     nothing that moves with the weights and not with the bank."""
     import test_weight_link as twl
 
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    _always_combine(monkeypatch)
     calls = []
     real = izk.repad_target
 
@@ -767,7 +830,7 @@ def test_edge_shapes_verify_either_way_and_a_tampered_E_is_rejected(monkeypatch,
     build = _scalar_weights if builder == "scalar_weights" else getattr(small_circuits, builder)
     circuit, weights, x = instance(build, seed=5)
     com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    _choose(monkeypatch, choice)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     verdict = _verify(circuit, proof, com)
@@ -788,7 +851,7 @@ def test_edge_shapes_verify_either_way_and_a_tampered_E_is_rejected(monkeypatch,
             tables = [tables[0], _tamper_e_keeping_the_sum(tables[0], tables[1], rng)]
         return real_prove(tables, spec, transcript, **kw)
 
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: k >= 2)
+    _always_combine(monkeypatch)
     monkeypatch.setattr(izk, "repad_target", target)
     monkeypatch.setattr(sumcheck_prover, "prove", tampered)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
@@ -951,7 +1014,7 @@ def test_malicious_prover_sweep_over_hashed_weights_either_choice(monkeypatch, c
     and with none: never a wrong output accepted."""
     import test_weight_link as twl
 
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    _choose(monkeypatch, choice)
     twl.test_malicious_prover_sweep_over_hashed_weights()
 
 
@@ -969,7 +1032,7 @@ def test_hashed_weights_with_a_committed_input_or_a_batch_verify_either_way(monk
     circuit, weights, x = instance(mlp_clip, seed=3, batch=2 if mode == "batch" else 0)
     com = hashed_weight_commitment(circuit, weights, SALT)[0].to_bytes()
     opening = bytes(range(32))
-    monkeypatch.setattr(izk, "worth_combining", lambda k, *a: choice == "always" and k >= 2)
+    _choose(monkeypatch, choice)
     extra = dict(commit_input=True, input_opening=opening) if mode == "committed_input" else {}
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT, **extra)
     monkeypatch.undo()
