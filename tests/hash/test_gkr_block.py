@@ -229,3 +229,69 @@ def test_last_round_kernel_is_the_generic_expression(seed):
     got = gbk.last_poly(arr, pad, *as_arr, 17)
     want, _ = _last_poly_reference(pairs, spec, pads, c_prev, 17)
     assert [Fp2(int(a), int(b)) for a, b in got] == list(want)
+
+
+# ------------------------------------------------------------ the fused zero-knowledge run
+
+
+def _prove_mode(layers, n, bank, mode, monkeypatch, **kw):
+    """mode: 'fused' (`BlockFusedRun`, forced), 'block-run' (`BlockRun` on the
+    generic driver), 'generic' (the generic sum-check prover, fast=False);
+    the full rounds' layers take the generic driver's fused run alike."""
+    from zkaudit.hash import gkr_block_zk_run
+
+    monkeypatch.setattr(gkr_block_zk_run, "applies", lambda: mode == "fused")
+    monkeypatch.setattr(gkr_block_prover, "FUSED", mode == "fused")
+    return _prove(layers, n, zk_bank=bank, fast=mode != "generic", monkeypatch=monkeypatch, **kw)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_fused_block_run_sends_the_generic_bytes(n, monkeypatch):
+    states, layers = _layers(n, 300 + n)
+    bank = np.array([[v.c0, v.c1] for v in random_fp2s(BANK)], dtype=np.uint64)
+    fused = _prove_mode(layers, n, bank, "fused", monkeypatch)
+    for mode in ("block-run", "generic"):
+        other = _prove_mode(layers, n, bank, mode, monkeypatch)
+        assert fused[0] == other[0] and fused[6] == other[6], mode
+        assert fused[2] == other[2] and fused[3] == other[3], mode
+        assert fused[4].checks == other[4].checks and fused[4].final_pads == other[4].final_pads, mode
+    blobs, xc, point, lanes, zp, value, _ = fused
+    assert all(zp.value(c) == Fp2(0) for c in zp.checks)
+    assert zp.value(xc.value) == _value(states, xc.point, xc.gamma)
+    assert [zp.value(v) for v in lanes] == _u_at(gkr_block_prover.sbox_inputs(layers), point)
+    (got, got_point, _), zv = _verify(blobs, n, value, zk=True)
+    assert got.point == xc.point and got_point == point and zv.checks == zp.checks
+
+
+@pytest.mark.parametrize("attack", ["output claim", "sbox input"])
+def test_fused_block_run_on_a_false_statement_is_rejected(attack, monkeypatch):
+    """The fused run sends what the generic driver sends for a false output
+    claim or a wrong committed S-box input, and the verifier rejects it or
+    records a deferred check that the bank opening refuses."""
+    n = 4
+    _, layers = _layers(n, 41)
+    bank = np.array([[v.c0, v.c1] for v in random_fp2s(BANK)], dtype=np.uint64)
+    kw = {"shift": Fp2(1)} if attack == "output claim" else {}
+    if attack == "sbox input":
+        bad = gkr_block_prover.sbox_inputs(layers).copy()
+        bad[5, 7] = (int(bad[5, 7]) + 1) % P
+        kw["u_table"] = bad
+    fused = _prove_mode(layers, n, bank, "fused", monkeypatch, **kw)
+    ref = _prove_mode(layers, n, bank, "block-run", monkeypatch, **kw)
+    assert fused[0] == ref[0]
+    blobs, _, _, _, zp, value, _ = fused
+    try:
+        _, zv = _verify(blobs, n, value, zk=True)
+    except ProofRejected:
+        return
+    assert any(zp.value(c) != Fp2(0) for c in zv.checks)  # the bank opening refuses it
+
+
+def test_fused_block_run_applies_once_numba_runs(monkeypatch):
+    from zkaudit.field import jit
+    from zkaudit.hash import gkr_block_zk_run
+
+    monkeypatch.setattr(jit, "warm", lambda: True)
+    assert gkr_block_zk_run.applies()
+    monkeypatch.setattr(jit, "warm", lambda: False)
+    assert not gkr_block_zk_run.applies()

@@ -14,6 +14,7 @@ import numpy as np
 
 from zkaudit.field.scalar import Fp2, _fp2
 from zkaudit.hash import gkr_block as gb
+from zkaudit.hash import gkr_block_zk_run
 from zkaudit.hash.constants import WIDTH
 from zkaudit.hash.gkr import LaneClaim
 from zkaudit.hash.gkr_prover import RoundRun, _drive, _entry, _plus, _suffix_eq
@@ -22,6 +23,10 @@ from zkaudit.sumcheck import prover as sumcheck_prover
 from zkaudit.sumcheck.prover import _Run
 
 U64 = np.uint64
+# A zero-knowledge block takes `gkr_block_zk_run.BlockFusedRun` once numba
+# runs (one kernel call a round); False keeps `BlockRun` on the generic
+# driver, the reference the fused run is tested against byte for byte.
+FUSED = True
 
 
 def sbox_inputs(layers: np.ndarray) -> np.ndarray:
@@ -104,8 +109,10 @@ def prove(layers: np.ndarray, claim: LaneClaim, transcript, fast: bool = True):
     x = layers[gb.FIRST_PARTIAL]
     u = np.ascontiguousarray(sbox_inputs(layers)[:, : gb.NUM_PARTIAL].T)  # (22, B)
     if fast and len(claim.point) > 0:
-        sc, reduced, _ = _drive(BlockRun(claim.point, x, u, co, spec), spec, LaneClaim(claim.point, None, value),
-                                transcript)
+        run = BlockRun(claim.point, x, u, co, spec)
+        if getattr(transcript, "zk", None) is not None and FUSED and gkr_block_zk_run.applies():
+            run = gkr_block_zk_run.BlockFusedRun(claim.point, run.stack, run.lin, run.m, run.q, run.p)
+        sc, reduced, _ = _drive(run, spec, LaneClaim(claim.point, None, value), transcript)
     else:
         tables = [eq_table(list(claim.point))] + [x[k] for k in range(WIDTH)] + [u[j] for j in range(gb.NUM_PARTIAL)]
         sc, reduced, _ = sumcheck_prover.prove(tables, spec, transcript, claimed_sum=value, public=(gb.EQ,))
