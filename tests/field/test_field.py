@@ -226,3 +226,31 @@ def test_hidden_sum_is_the_left_to_right_sum():
     public = [rand() for _ in range(5)]
     assert hidden_sum(public) == sum(public, Fp2(0)) and type(hidden_sum(public)) is Fp2
     assert hidden_sum([]) == Fp2(0)
+
+
+def test_the_128_bit_product_is_the_integer_product():
+    """`arith.mul_hilo` (one LLVM i128 multiply) and its four-product
+    reference against Python's integers, on any 64-bit words (edges, words
+    at and past p, random); `arith.mul` on it against galois."""
+    from zkaudit.field import arith, jit
+
+    nb = jit.numba()
+
+    @nb.njit
+    def products(a, b, out):
+        for i in range(a.shape[0]):
+            out[i, 0], out[i, 1] = arith.mul_hilo(a[i], b[i])
+            out[i, 2], out[i, 3] = arith.mul_hilo_reference(a[i], b[i])
+            out[i, 4] = arith.mul(a[i] % arith.U64_P, b[i] % arith.U64_P)
+
+    rng = np.random.default_rng(128)  # test data only
+    edge = [0, 1, 2, (1 << 32) - 1, 1 << 32, (1 << 32) + 1, P - 1, P, P + 1, (1 << 63), (1 << 64) - 1]
+    a = np.array(edge * len(edge) + [int(x) for x in rng.integers(0, 1 << 63, 300, dtype=np.uint64) * 2 + 1],
+                 dtype=np.uint64)
+    b = np.array([e for e in edge for _ in edge] + [int(x) for x in rng.integers(0, 1 << 64, 300, dtype=np.uint64)],
+                 dtype=np.uint64)
+    out = np.empty((a.shape[0], 5), dtype=np.uint64)
+    products(a, b, out)
+    for x, y, (hi, lo, rhi, rlo, m) in zip(a.tolist(), b.tolist(), out.tolist()):
+        assert (hi << 64) | lo == x * y == (rhi << 64) | rlo
+        assert m == int(GF(x % P) * GF(y % P))

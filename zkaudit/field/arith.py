@@ -7,8 +7,12 @@ to float64, which silently loses precision.
 Reduction of a 128-bit x = hi * 2^64 + lo, with hi = hh * 2^32 + hl:
     2^64 = 2^32 - 1 = EPS and 2^96 = -1 (mod p), so
     x = lo - hh + hl * EPS (mod p).
-The 64x64 -> 128 product is assembled from four 32x32 products, which
-measured faster here than numba's 128-bit intrinsic.
+The 64x64 -> 128 product is one LLVM i128 multiply (`mul_hilo`: the
+operands zero-extended, the product split; x86-64 emits one `mul`). It
+replaced four 32x32 products with their carries: 1.5 against 3.9 ns a
+product in an elementwise loop, the same in a dependent chain (the
+reduction bounds that). `mul_hilo_reference` is the four-product form,
+tested equal.
 
 Extension elements a0 + a1*X with X^2 = 7 are passed as two uint64 values.
 """
@@ -20,7 +24,9 @@ import numpy as np
 from zkaudit.field import jit
 from zkaudit.field.constants import EPSILON, P, W
 
-njit = jit.numba().njit
+nb = jit.numba()
+njit = nb.njit
+from numba.extending import intrinsic  # noqa: E402  (numba loaded by jit.numba(), its kernel cache stamps installed)
 
 U64_P = np.uint64(P)
 U64_EPS = np.uint64(EPSILON)
@@ -30,6 +36,43 @@ U64_1 = np.uint64(1)
 U64_32 = np.uint64(32)
 U64_MASK32 = np.uint64(0xFFFFFFFF)
 U64_2POW32 = np.uint64(1 << 32)
+
+
+def _mul_hilo_codegen(context, builder, signature, args):
+    from llvmlite import ir
+
+    i128, i64 = ir.IntType(128), ir.IntType(64)
+    product = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+    lo = builder.trunc(product, i64)
+    hi = builder.trunc(builder.lshr(product, ir.Constant(i128, 64)), i64)
+    return context.make_tuple(builder, signature.return_type, [hi, lo])
+
+
+@intrinsic
+def mul_hilo(typingctx, a, b):
+    """a * b (uint64) as (hi, lo): the full 128-bit product, unreduced."""
+    u64 = nb.types.uint64
+    return nb.types.UniTuple(u64, 2)(u64, u64), _mul_hilo_codegen
+
+
+@njit(cache=True)
+def mul_hilo_reference(a, b):
+    """`mul_hilo` from four 32x32 products and their carries."""
+    a_lo = a & U64_MASK32
+    a_hi = a >> U64_32
+    b_lo = b & U64_MASK32
+    b_hi = b >> U64_32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    hh = a_hi * b_hi
+    mid = lh + hl
+    if mid < lh:
+        hh += U64_2POW32
+    lo = ll + (mid << U64_32)
+    if lo < ll:
+        hh += U64_1
+    return hh + (mid >> U64_32), lo
 
 
 @njit(cache=True)
@@ -50,21 +93,7 @@ def reduce128(hi, lo):
 
 @njit(cache=True)
 def mul(a, b):
-    a_lo = a & U64_MASK32
-    a_hi = a >> U64_32
-    b_lo = b & U64_MASK32
-    b_hi = b >> U64_32
-    ll = a_lo * b_lo
-    lh = a_lo * b_hi
-    hl = a_hi * b_lo
-    hh = a_hi * b_hi
-    mid = lh + hl
-    if mid < lh:
-        hh += U64_2POW32
-    lo = ll + (mid << U64_32)
-    if lo < ll:
-        hh += U64_1
-    hi = hh + (mid >> U64_32)
+    hi, lo = mul_hilo(a, b)
     return reduce128(hi, lo)
 
 

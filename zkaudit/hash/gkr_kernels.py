@@ -35,9 +35,9 @@ from zkaudit.field import npfield as nf
 from zkaudit.field.jit import njit, prange
 from zkaudit.hash.kernels import _sbox  # x^7, the permutation's own S-box
 
-add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul, mul_small, reduce128, sub = jit.imported(
-    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_square", "ext_sub", "mul", "mul_small",
-    "reduce128", "sub")
+add, ext_add, ext_mul, ext_mul_base, ext_square, ext_sub, mul, mul_hilo, mul_small, reduce128, sub = jit.imported(
+    "zkaudit.field.arith", "add", "ext_add", "ext_mul", "ext_mul_base", "ext_square", "ext_sub", "mul", "mul_hilo",
+    "mul_small", "reduce128", "sub")
 
 NUM_POINTS = 9
 NUM_CHUNKS = 64
@@ -154,15 +154,8 @@ LAZY_EXT = 9  # words per coefficient: S00, S11, S01 + S10
 
 @njit(cache=True, inline="always")
 def _mul128(a, b):
-    """a b as (hi, lo), unreduced (four 32 x 32 products, as `arith.mul`)."""
-    a_lo, a_hi = a & U64_MASK32, a >> U64_32
-    b_lo, b_hi = b & U64_MASK32, b >> U64_32
-    ll, lh, hl, hh = a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi
-    mid = lh + hl
-    hh += np.uint64(mid < lh) << U64_32
-    lo = ll + (mid << U64_32)
-    hh += np.uint64(lo < ll)
-    return hh + (mid >> U64_32), lo
+    """a b as (hi, lo), unreduced (`arith.mul_hilo`)."""
+    return mul_hilo(a, b)
 
 
 @njit(cache=True, inline="always")
