@@ -60,8 +60,10 @@ def test_verifier_k_values_equal_table_reference(numba, monkeypatch):
     rng = np.random.default_rng(5)
     messages = max(int(pos.max()) for _, pos, _ in plan.placements) + 1
     c = vec.ext_random(messages, rng)
+    tables = wl.wiring_tables(plan, c)
     for t, layout in enumerate(plan.layouts):
         table = wl.wiring_table(plan, t, c)
+        assert np.array_equal(tables[t], table)  # all tensors at once = one at a time
         assert wl.lo_term_of(plan, t, c) == wl.lo_term(plan, t, table)
         n = num_vars(layout.shape)
         point = [Fp2(int(a), int(b)) for a, b in vec.ext_random(n, rng)]

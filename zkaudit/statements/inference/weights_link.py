@@ -251,6 +251,14 @@ class LinkPlan:
             out.append((x, pos, scale))
         return out
 
+    @cached_property
+    def all_placements(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every tensor's message positions and digit scales, concatenated in layout order."""
+        if not self.placements:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+        return (np.concatenate([pos for _, pos, _ in self.placements]),
+                np.concatenate([scale for _, _, scale in self.placements]))
+
     def bank_estimate(self) -> int:
         """Bank elements the link consumes (masks, pads, sends)."""
         from zkaudit.hash.gkr import NUM_ROUNDS
@@ -287,6 +295,21 @@ def wiring_table(plan: LinkPlan, t: int, c: np.ndarray) -> np.ndarray:
     out = vec.ext_zeros(1 << num_vars(layout.shape))
     if x.shape[0]:
         out[x] = vec.mul(c[pos], scale)
+    return out
+
+
+def wiring_tables(plan: LinkPlan, c: np.ndarray) -> list[np.ndarray]:
+    """Every tensor's K_t (`wiring_table`, the reference) from one gather and
+    one product over all tensors' entries: a tree model's dozen small
+    tensors cost a dozen numpy products of a few hundred entries each."""
+    pos, scale = plan.all_placements
+    values = vec.mul(c[pos], scale)
+    out, at = [], 0
+    for layout, (x, _, _) in zip(plan.layouts, plan.placements):
+        table = vec.ext_zeros(1 << num_vars(layout.shape))
+        table[x] = values[at: at + x.shape[0]]
+        at += x.shape[0]
+        out.append(table)
     return out
 
 

@@ -169,7 +169,7 @@ def prove_deferred(plan: wl.LinkPlan, witness: LinkWitness, tables, transcript,
     stream.extend(p.to_bytes() for p in proofs)
 
     c = wl.position_weights(plan, xc.gamma, xc.point[1:])
-    k_tables = [wl.wiring_table(plan, t, c) for t in range(len(plan.layouts))]
+    k_tables = wl.wiring_tables(plan, c)
     d_vals = _digest_values(witness.digests, xc.point)
     salt_vals = [Fp2(int(s)) for s in witness.salt]
     sums = [_ext(vec.inner(k, tables[t.name])) for t, k in zip(plan.layouts, k_tables)]
