@@ -55,9 +55,11 @@ def mul_hilo(typingctx, a, b):
     return nb.types.UniTuple(u64, 2)(u64, u64), _mul_hilo_codegen
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def mul_hilo_reference(a, b):
-    """`mul_hilo` from four 32x32 products and their carries."""
+    """`mul_hilo` from four 32x32 products and their carries, branch-free:
+    the reference, and the form LLVM vectorizes where a loop of them is
+    (`pcs.fastarith.mul128`: the NTT, `pcs.kernels._combine_rows`)."""
     a_lo = a & U64_MASK32
     a_hi = a >> U64_32
     b_lo = b & U64_MASK32
@@ -67,11 +69,9 @@ def mul_hilo_reference(a, b):
     hl = a_hi * b_lo
     hh = a_hi * b_hi
     mid = lh + hl
-    if mid < lh:
-        hh += U64_2POW32
+    hh += np.uint64(mid < lh) << U64_32
     lo = ll + (mid << U64_32)
-    if lo < ll:
-        hh += U64_1
+    hh += np.uint64(lo < ll)
     return hh + (mid >> U64_32), lo
 
 

@@ -7,8 +7,9 @@ faster than the branching helpers, 2x with per-stage contiguous twiddles).
 Reduction of hi * 2^64 + lo uses 2^64 = EPS and 2^96 = -1 (mod p), as in
 `arith.reduce128`. Tests check these against `arith` on edge values.
 
-`mul128` keeps the four 32x32 products that `arith.mul` gave up for one
-i128 multiply (`arith.mul_hilo`): in these loops LLVM vectorizes them
+`mul128` (`arith.mul_hilo_reference`) keeps the four 32x32 products that
+`arith.mul` gave up for one i128 multiply (`arith.mul_hilo`): in these
+loops LLVM vectorizes them
 (AVX2's 32x32 -> 64 products), which an i128 product prevents (measured:
 a 2^20 commitment 141 against 144-155 ms CPU, `kernels._combine_rows` on
 64 x 1024 rows 136 against 175 us). A scalar reduction (`kernels._row_dot`)
@@ -21,28 +22,11 @@ import numpy as np
 
 from zkaudit.field import jit
 from zkaudit.field.arith import U64_32, U64_EPS, U64_MASK32, U64_P
+from zkaudit.field.arith import mul_hilo_reference as mul128  # four 32x32 products, branch-free: vectorizes
 
 # numba's own njit, taken through `jit.numba()` (which installs the kernel cache's closure stamps,
 # `field.jit_cache`, before any cached kernel of this module is made)
 njit = jit.numba().njit
-
-
-@njit(inline="always", cache=True)
-def mul128(a, b):
-    """The full product a * b as (hi, lo), unreduced (four 32x32 products)."""
-    a_lo = a & U64_MASK32
-    a_hi = a >> U64_32
-    b_lo = b & U64_MASK32
-    b_hi = b >> U64_32
-    ll = a_lo * b_lo
-    lh = a_lo * b_hi
-    hl = a_hi * b_lo
-    hh = a_hi * b_hi
-    mid = lh + hl
-    hh += np.uint64(mid < lh) << U64_32
-    lo = ll + (mid << U64_32)
-    hh += np.uint64(lo < ll)
-    return hh + (mid >> U64_32), lo
 
 
 @njit(inline="always", cache=True)
