@@ -58,6 +58,7 @@ from zkaudit.transcript import Transcript
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "adversarial"))
 from small_circuits import instance, mlp_clip  # noqa: E402
+from zk_harness import hidden_weight_claims  # noqa: E402
 
 SALT = (31337, 27182)
 TENSORS = ("w1", "b1", "w2")  # layout order
@@ -503,17 +504,7 @@ def test_a_merged_claim_carries_a_fresh_pad_of_the_advice_bank(model, monkeypatc
     _merging(monkeypatch, choice)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
-    seen = {}
-    real = izk.verify_hidden_weights
-
-    def spy(circuit_, sums, claims, reader, transcript):
-        before = {k: list(v) for k, v in claims.items()}
-        real(circuit_, sums, claims, reader, transcript)
-        seen.update(before=before, after={k: list(v) for k, v in claims.items()}, sums=sums)
-
-    monkeypatch.setattr(izk, "verify_hidden_weights", spy)
-    assert _verify(circuit, proof, com).valid
-    monkeypatch.undo()
+    seen = hidden_weight_claims(monkeypatch, lambda: _verify(circuit, proof, com))
     merged = _merged_by(choice)
     assert merged
     for t, name in enumerate(TENSORS):

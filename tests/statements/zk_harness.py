@@ -135,3 +135,26 @@ def solve_in_span(columns: list[list[int]], target: list[int]):
     rank_a = np.linalg.matrix_rank(A)
     rank_aug = np.linalg.matrix_rank(aug)
     return rank_aug == rank_a, int(rank_a)
+
+
+def hidden_weight_claims(monkeypatch, verify) -> dict:
+    """Run `verify()` (an honest proof's verification, which must accept)
+    with `zk.verify_hidden_weights` watched: the claims before and after
+    the weights' combinations ("before", "after", tensor -> claims) and the
+    link's tensor sums ("sums")."""
+    from zkaudit.statements.inference import zk as izk
+
+    seen: dict = {}
+    real = izk.verify_hidden_weights
+
+    def spy(circuit_, sums, claims, reader, transcript):
+        before = {k: list(v) for k, v in claims.items()}
+        real(circuit_, sums, claims, reader, transcript)
+        seen.update(before=before, after={k: list(v) for k, v in claims.items()}, sums=sums)
+
+    monkeypatch.setattr(izk, "verify_hidden_weights", spy)
+    try:
+        assert verify().valid
+    finally:
+        monkeypatch.setattr(izk, "verify_hidden_weights", real)
+    return seen

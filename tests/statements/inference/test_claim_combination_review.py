@@ -56,6 +56,7 @@ for _p in (_HERE.parent, _HERE.parent.parent / "adversarial"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 from small_circuits import instance, mlp_clip  # noqa: E402
+from zk_harness import hidden_weight_claims  # noqa: E402
 
 # the review's catalogue: test_weight_link.py keeps the combination's attacks in the default run
 pytestmark = pytest.mark.heavy
@@ -648,17 +649,7 @@ def test_combined_claims_carry_a_fresh_pad_of_the_advice_bank(model, monkeypatch
     _always_combine(monkeypatch)
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
-    seen = {}
-    real = izk.verify_hidden_weights
-
-    def spy(circuit_, sums, claims, reader, transcript):
-        before = {k: list(v) for k, v in claims.items()}
-        real(circuit_, sums, claims, reader, transcript)
-        seen.update(before=before, after={k: list(v) for k, v in claims.items()}, sums=sums)
-
-    monkeypatch.setattr(izk, "verify_hidden_weights", spy)
-    assert _verify(circuit, proof, com).valid
-    monkeypatch.undo()
+    seen = hidden_weight_claims(monkeypatch, lambda: _verify(circuit, proof, com))
     # every weight tensor merged (its claims and its link sum S_t), D's claims combined
     names = [t.name for t in seen["sums"].plan.layouts]
     combined = names + [n for n in [wl.DIGESTS] if len({(c.point, c.value) for c in seen["before"].get(n, [])}) >= 2]
