@@ -43,7 +43,6 @@ from zkaudit.circuit.weights import Weights
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import BYTES_EXT, Fp2
 from zkaudit.hash import commitment as hc
-from zkaudit.layers.stream import ProofReader
 from zkaudit.statements.inference import prover as inference_prover
 from zkaudit.statements.inference import weights_link as wl
 from zkaudit.statements.inference import weights_link_prover as wlp
@@ -58,7 +57,7 @@ from zkaudit.transcript import Transcript
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "adversarial"))
 from small_circuits import instance, mlp_clip  # noqa: E402
-from zk_harness import hidden_weight_claims  # noqa: E402
+from zk_harness import HIDDEN_WEIGHT_FLAGS, hidden_weight_claims, hidden_weight_flags  # noqa: E402
 
 SALT = (31337, 27182)
 TENSORS = ("w1", "b1", "w2")  # layout order
@@ -113,31 +112,9 @@ def _merged_by(choice: str) -> set[str]:
 def _flags(circuit, proof, com, monkeypatch) -> tuple[bytes, dict]:
     """(the layer stream, {'weight sum merged': [(offset, flag)], 'claim
     combination': [...]}) read by the verifier inside verify_hidden_weights."""
-    seen = {"weight sum merged": [], "claim combination": []}
-    real, real_hidden = ProofReader.read_flag, izk.verify_hidden_weights
-    state = {"on": False, "data": None}
-
-    def hidden(*a, **k):
-        state["on"] = True
-        try:
-            return real_hidden(*a, **k)
-        finally:
-            state["on"] = False
-
-    def spy(self, what):
-        off = self.offset
-        got = real(self, what)
-        if state["on"] and what in seen:
-            state["data"] = self.data
-            seen[what].append((off, int(got)))
-        return got
-
-    monkeypatch.setattr(ProofReader, "read_flag", spy)
-    monkeypatch.setattr(izk, "verify_hidden_weights", hidden)
-    verdict = _verify(circuit, proof, com)
-    monkeypatch.undo()
-    assert verdict.valid, verdict.reason
-    return state["data"], seen
+    data, read = hidden_weight_flags(monkeypatch, lambda: _verify(circuit, proof, com))
+    seen = {kind: [(off, flag) for off, flag, k in read if k == kind] for kind in HIDDEN_WEIGHT_FLAGS}
+    return data, seen
 
 
 @pytest.mark.parametrize("choice", ["always", "never", "alternate", "b1"])

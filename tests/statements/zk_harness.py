@@ -158,3 +158,43 @@ def hidden_weight_claims(monkeypatch, verify) -> dict:
     finally:
         monkeypatch.setattr(izk, "verify_hidden_weights", real)
     return seen
+
+
+HIDDEN_WEIGHT_FLAGS = ("weight sum merged", "claim combination")  # one per weight tensor; D's
+
+
+def hidden_weight_flags(monkeypatch, verify) -> tuple[bytes, list[tuple[int, int, str]]]:
+    """Run `verify()` (an honest proof's verification, which must accept)
+    and record the flags `zk.verify_hidden_weights` reads: (the layer
+    stream they are read from, [(offset, flag, kind)] in reading order)."""
+    from zkaudit.layers.stream import ProofReader
+    from zkaudit.statements.inference import zk as izk
+
+    seen: list = []
+    state = {"on": False, "data": b""}
+    real_flag, real_hidden = ProofReader.read_flag, izk.verify_hidden_weights
+
+    def hidden(*a, **k):
+        state["on"] = True
+        try:
+            return real_hidden(*a, **k)
+        finally:
+            state["on"] = False
+
+    def spy(self, what):
+        off = self.offset
+        got = real_flag(self, what)
+        if state["on"] and what in HIDDEN_WEIGHT_FLAGS:
+            state["data"] = self.data
+            seen.append((off, int(got), what))
+        return got
+
+    monkeypatch.setattr(ProofReader, "read_flag", spy)
+    monkeypatch.setattr(izk, "verify_hidden_weights", hidden)
+    try:
+        verdict = verify()
+    finally:
+        monkeypatch.setattr(ProofReader, "read_flag", real_flag)
+        monkeypatch.setattr(izk, "verify_hidden_weights", real_hidden)
+    assert verdict.valid, verdict.reason
+    return state["data"], seen

@@ -56,7 +56,7 @@ for _p in (_HERE.parent, _HERE.parent.parent / "adversarial"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 from small_circuits import instance, mlp_clip  # noqa: E402
-from zk_harness import hidden_weight_claims  # noqa: E402
+from zk_harness import HIDDEN_WEIGHT_FLAGS, hidden_weight_claims, hidden_weight_flags  # noqa: E402
 
 # the review's catalogue: test_weight_link.py keeps the combination's attacks in the default run
 pytestmark = pytest.mark.heavy
@@ -422,41 +422,17 @@ def test_sections_for_two_tables_swapped_are_rejected(model, monkeypatch):
     assert not verdict.valid and verdict.reason
 
 
-FLAG_KINDS = ("weight sum merged", "claim combination")  # per weight tensor; D's
+FLAG_KINDS = HIDDEN_WEIGHT_FLAGS  # per weight tensor; D's
 
 
 def _flag_offsets(circuit, proof, com, monkeypatch) -> tuple[bytes, list[tuple[int, int]]]:
     """(layer stream, [(offset, flag)] of the hidden-weights section's flags,
     in the order read: one "weight sum merged" per weight tensor, then D's
     "claim combination") read by an honest verify of `proof`."""
-    from zkaudit.layers.stream import ProofReader
-
-    seen = []
-    real = ProofReader.read_flag
-    state = {"on": False}
-    real_hidden = izk.verify_hidden_weights
-
-    def hidden(*a, **k):
-        state["on"] = True
-        try:
-            return real_hidden(*a, **k)
-        finally:
-            state["on"] = False
-
-    def spy(self, what):
-        off = self.offset
-        got = real(self, what)
-        if state["on"] and what in FLAG_KINDS:
-            seen.append((self.data, off, int(got), what))
-        return got
-
-    monkeypatch.setattr(ProofReader, "read_flag", spy)
-    monkeypatch.setattr(izk, "verify_hidden_weights", hidden)
-    assert _verify(circuit, proof, com).valid
-    monkeypatch.undo()
+    data, seen = hidden_weight_flags(monkeypatch, lambda: _verify(circuit, proof, com))
     kinds = [k for *_, k in seen]
     assert kinds == [FLAG_KINDS[0]] * len(circuit.weights) + [FLAG_KINDS[1]], kinds
-    return seen[0][0], [(o, f) for _, o, f, _ in seen]
+    return data, [(o, f) for o, f, _ in seen]
 
 
 @pytest.mark.parametrize("choice", ["always", "never"])
