@@ -32,7 +32,6 @@ claim points differ only within the bank's span, a third is told apart).
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import sys
 from pathlib import Path
@@ -378,26 +377,15 @@ def test_a_combination_over_other_claims_than_the_verifiers_is_rejected(model, m
 
 
 def test_sections_for_two_tables_swapped_are_rejected(model, monkeypatch):
-    """The prover merges the weight tensors in reversed layout order (each
-    section honest for its own tensor, S_t and K_t reordered with it, so
-    w2's section sits in w1's slot and the reverse); and, separately, D's
-    combination moved in front of the weights' sections."""
+    """D's combination moved in front of the weights' sections. (The weight
+    tensors' merged sections in reversed layout order, each honest for its
+    own tensor, are `test_weight_sum_merge_review`'s
+    test_merged_sections_in_another_tensor_order_are_rejected, run by
+    default.)"""
     from zkaudit.statements.inference import zk_prover
 
     circuit, weights, x, com = model
     real = zk_prover.combine_hidden_weights
-
-    def reversed_order(circuit_, sums, *a, **k):
-        plan = dataclasses.replace(sums.plan, layouts=tuple(reversed(sums.plan.layouts)))
-        return real(circuit_, dataclasses.replace(sums, plan=plan, sums=tuple(reversed(sums.sums)),
-                                                  k_tables=tuple(reversed(sums.k_tables))), *a, **k)
-
-    _always_combine(monkeypatch)
-    monkeypatch.setattr(zk_prover, "combine_hidden_weights", reversed_order)
-    proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
-    monkeypatch.undo()
-    verdict = _verify(circuit, proof, com)
-    assert not verdict.valid and "inference.weights" in verdict.reason, verdict.reason
 
     # D's section first: the prover's output with its last section (D's) moved to the front
     real_claims, sections = zk_prover.combine_claims, {}
