@@ -356,13 +356,20 @@ def opened_hits(r: Run) -> list[tuple[str, str]]:
 def private_evaluations(r: Run) -> set[Fp2]:
     """Every private evaluation the proof's points could give away: each
     private column's MLE at each recorded point of its size, and each opened
-    claim's table at the claim's point (0 and 1 left out, as in `mle_hits`)."""
+    claim's table at the claim's point (0 and 1 left out, as in `mle_hits`;
+    so is a column's MLE that equals a public value at the same point, the
+    chance coincidence `public_at` describes: one MLP run in about sixty put
+    the carry cn's MLE, equal to the selector's there, into the bytes)."""
     out = set()
     tables = witness_tables(r)
     for point in dict.fromkeys(r.points):
+        public = None
         for t in tables.values():
             if t.shape[0] == 1 << len(point):
-                out.add(_as_ext(evaluate(t, list(point))))
+                v = _as_ext(evaluate(t, list(point)))
+                public = public_at(r, point) if public is None else public
+                if v not in public:
+                    out.add(v)
     for claims, (names, tabs) in zip(r.openings, opened_tables(r)):
         for cl in claims:
             for t, z, _ in cl.evals:
