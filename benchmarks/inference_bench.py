@@ -86,13 +86,21 @@ def measure(model: str, batch: int, runs: int) -> dict:
             if label == "batch" and len(samples) == 1:  # --batch 1: the batch run is the single run
                 res["batch"], res["batch_plain"] = res["one"], res["one_plain"]
                 break
-            for suffix, zk in (("", True), ("_plain", False)):
-                prove_s, proof = _best(lambda x=inputs, z=zk: prove(circuit, weights, x, weight_commitment=commitment,
-                                                                    zero_knowledge=z), runs)
-                verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
-                                                                   weight_commitment=commitment), runs)
-                res[label + suffix] = {"prove_s": prove_s, "verify_s": verify_s, "proof_bytes": len(proof),
-                                       "valid": bool(verdict.valid)}
+            # The two modes alternate run by run (prove, verify; zero-knowledge, plain), so load that comes
+            # and goes on a shared machine hits both alike: timed in blocks, one mode after the other, the
+            # millisecond verify ratios moved by +-0.5 between runs of the same command.
+            best: dict[str, dict] = {}
+            for _ in range(runs):
+                for suffix, zk in (("", True), ("_plain", False)):
+                    prove_s, proof = _best(lambda x=inputs, z=zk: prove(circuit, weights, x, zero_knowledge=z,
+                                                                        weight_commitment=commitment), 1)
+                    verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
+                                                                       weight_commitment=commitment), 1)
+                    got = best.setdefault(label + suffix, {"prove_s": prove_s, "verify_s": verify_s, "valid": True})
+                    got["prove_s"], got["verify_s"] = min(got["prove_s"], prove_s), min(got["verify_s"], verify_s)
+                    got["proof_bytes"] = len(proof)
+                    got["valid"] = got["valid"] and bool(verdict.valid)
+            res.update(best)
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return res
 
@@ -136,7 +144,7 @@ def main() -> None:
               + " | "
               + " ".join(cell(r, "batch", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
               + f" {r['n']:>3} | {r['peak_rss_mb']:5.0f}MB" + ("" if valid else "  INVALID"))
-    print(f"N = --batch {a.batch} where the model takes a batch; warm figures are the best of {a.runs}")
+    print(f"N = --batch {a.batch} where the model takes a batch; warm figures are the best of {a.runs}, the two modes alternating")
 
 
 if __name__ == "__main__":
