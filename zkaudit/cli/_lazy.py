@@ -12,7 +12,7 @@ does anything else is imported eagerly, so a new command shape is never
 lost, only slower (tests/cli/test_lazy.py keeps this table equal to the
 imported commands).
 
-Parsing the 19 sources cost ~25 ms of every command, so what a source
+Parsing the sources (19 of them when measured) cost ~25 ms of every command, so what a source
 yields is kept in `__pycache__/zkaudit-cli-commands.<tag>.json` beside the
 package's byte code, keyed by each file's modification time (ns) and size:
 a source edited since is parsed again, and a cache that cannot be read or
