@@ -1,6 +1,7 @@
 """`gc_pause.paused`: the collector is off inside, back on after (also
 after an exception), nested sections resume it once, and a caller that
-disabled it keeps it disabled. A verification runs inside one."""
+disabled it keeps it disabled. A verification and an inference proof run
+inside one."""
 
 from __future__ import annotations
 
@@ -76,3 +77,21 @@ def test_verify_proof_runs_the_verifier_paused(monkeypatch):
                                                                                 "body": b""})())
     verdict = verify_mod.verify_proof(b"", circuit_bin=b"", weight_commitment=b"")
     assert verdict.valid and seen == [False] and gc.isenabled()
+
+
+def test_the_inference_prover_runs_paused_and_resumes(monkeypatch):
+    from zkaudit.statements.inference import prover as inference_prover
+
+    seen = []
+
+    def probe(*args):
+        seen.append(gc.isenabled())
+        return b"proof"
+
+    monkeypatch.setattr(inference_prover, "_prove_witness", probe)
+    assert inference_prover.prove_witness(object()) == b"proof"
+    assert seen == [False] and gc.isenabled()
+    monkeypatch.setattr(inference_prover, "_prove_witness", lambda *a: (_ for _ in ()).throw(ValueError("bad")))
+    with pytest.raises(ValueError):
+        inference_prover.prove_witness(object())
+    assert gc.isenabled()

@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector, paused around a verification.
+"""Python's cyclic garbage collector, paused around a verification and
+around the inference and training provers.
 
 A verifier allocates hundreds of thousands of small objects (field
 elements, Hidden forms, claims) and keeps many of them alive until it
@@ -8,7 +9,11 @@ then, walks every tracked object: measured on the zoo's vitals_gru
 with it and 0.67 s without. What a verifier allocates is freed by
 reference counting (the few cycles -- a recursive closure, an exception's
 traceback -- are small and are collected once the collector runs again),
-so it runs with the collector paused and resumes it when done.
+so it runs with the collector paused and resumes it when done. The
+provers are alike: a proof's cycles are ~1,100-1,200 small objects and no
+arrays (inference proofs of digits_cnn and breast_cancer_gb, a six-step
+training proof, counted with `gc.DEBUG_SAVEALL`), while a full collection
+struck now and then for 5-200 ms.
 
 `paused()` nests and is safe across threads: the collector resumes when
 the last paused section ends, and only if it was enabled when the first
