@@ -141,3 +141,17 @@ def test_fast_exit_commands_write_their_whole_output(tmp_path):
     assert other.returncode == 0
     rejected = zkaudit("verify", tmp_path / "p.zkp", "--circuit", tmp_path / "other", "--json", cwd=tmp_path)
     assert rejected.returncode == 1 and json.loads(rejected.stdout)["valid"] is False
+
+
+# One-shot commands run without the cyclic garbage collector from the start
+# (`main.run`); a command that may live on (the registry's server) keeps it.
+GC_PROBE = ("import gc, sys; import zkaudit.cli.main as m; "
+            "m.main = lambda argv=None: print('gc', gc.isenabled()) or 0; "
+            "sys.argv = ['zkaudit'] + sys.argv[1:]; m.run()")
+
+
+@pytest.mark.parametrize("command, enabled", [("prove", False), ("verify", False), ("commit-input", False),
+                                              ("registry", True), ("compile", True)])
+def test_one_shot_commands_run_without_the_collector(command, enabled):
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE, command, "x"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"gc {enabled}", (proc.stdout, proc.stderr)

@@ -327,20 +327,23 @@ def run() -> None:
     llvmlite's finalizers, its thread pool) took 0.2-0.3 s of a one-second
     `zkaudit verify`, and these commands leave nothing for it to finish.
     Every other command (the registry's database sessions, the server)
-    exits normally. `zkaudit verify` runs without the cyclic garbage
-    collector from the start (its imports and argument parsing too, not
-    only the verifier, `gc_pause`): a one-shot process whose few cycles
-    the exit frees. 0.02-0.05 s of a one-second verify. It also starts
+    exits normally. These one-shot commands run without the cyclic
+    garbage collector from the start (their imports and argument parsing
+    too, not only the verifier and the prover, `gc_pause`): the exit frees
+    their few cycles. 0.02-0.05 s of a one-second verify; 15-108 ms of a
+    0.5-2 s `zkaudit prove` (logistic_risk to breast_cancer_gb, measured
+    with `gc.callbacks`), most of it in numba's imports. `verify` also starts
     numpy's OpenBLAS with one thread unless the caller chose a count: the
     verifier does no floating-point algebra, and the pool's idle threads
     spun for 0.12 s of CPU in every verify (the prover keeps its threads:
     the executor's MatMul and Conv run through float64 BLAS)."""
     args, _, _ = _split_flags(sys.argv[1:])
     command = args[0] if args and not args[0].startswith("-") else None
-    if command == "verify":
+    if command in FAST_EXIT:
         import gc
 
         gc.disable()
+    if command == "verify":
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     rc = main()
     if command in FAST_EXIT and "--help" not in args:
