@@ -123,10 +123,26 @@ def _click(driver, text: str) -> None:
 
 
 def _wait_stale(driver, old) -> None:
-    from selenium.webdriver.support import expected_conditions as ec
+    """Wait until the page holding `old` is replaced. Asked about an element
+    of a page being replaced, Chromium answers with a stale-element error
+    or, caught mid-navigation, with "Node with given id does not belong to
+    the document" (an unknown error to selenium's `staleness_of`, which
+    then failed a CI run with chromium 156): both mean the page is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 60).until(ec.staleness_of(old))
+    def gone(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 60).until(gone)
 
 
 def test_click_through_a_models_provenance_chain(site, browser, artifacts):
