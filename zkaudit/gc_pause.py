@@ -1,5 +1,5 @@
 """Python's cyclic garbage collector, paused around a verification and
-around the inference and training provers.
+around the provers (inference, training, consent, link).
 
 A verifier allocates hundreds of thousands of small objects (field
 elements, Hidden forms, claims) and keeps many of them alive until it
@@ -23,6 +23,7 @@ began (a caller that disabled it itself keeps it disabled).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import threading
 
@@ -46,3 +47,13 @@ def paused():
             _depth -= 1
             if _depth == 0 and _resume:
                 gc.enable()
+
+
+def pausing(fn):
+    """`fn` run inside `paused()` (a prover's entry point)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with paused():
+            return fn(*args, **kwargs)
+    return run
+

@@ -12,6 +12,7 @@ from zkaudit.data.consent_table import ConsentOpening
 from zkaudit.data.dataset import DatasetOpening
 from zkaudit.data.records import ConsentTableRecord, DatasetRecord, hiding_params
 from zkaudit.errors import ZkauditError
+from zkaudit.gc_pause import pausing
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.lookup import committed_table_prover
 from zkaudit.lookup.claim import PointClaim
@@ -46,6 +47,7 @@ class NotConsented(ZkauditError):
 _BANK_SIZES: dict[tuple[int, int, bool], int] = {}
 
 
+@pausing
 def prove_consent(dataset: DatasetRecord, dataset_opening: DatasetOpening, table: ConsentTableRecord,
                   table_opening: ConsentOpening, *, unique_ids: bool, zero_knowledge: bool = True,
                   multiplicities: np.ndarray | None = None, dataset_data=None, table_data=None,

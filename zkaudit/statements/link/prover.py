@@ -16,6 +16,7 @@ import numpy as np
 
 from zkaudit import pcs
 from zkaudit.errors import ZkauditError
+from zkaudit.gc_pause import pausing
 from zkaudit.field import vec
 from zkaudit.field.scalar import Fp, Fp2
 from zkaudit.hash import commitment as hc
@@ -69,6 +70,7 @@ def quantized_tensors(plan: lp.Plan, cols) -> dict[str, np.ndarray]:
     return {m.name: w[m.theta_indices()].reshape(m.shape) for m in plan.tensors}
 
 
+@pausing
 def prove_link(theta, theta_salt, circuit, weights, weight_salt, layers: list[dict], *, limit: int,
                weight_bits: int, theta_commitment: bytes | None = None, weight_commitment: bytes | None = None,
                pi: list[dict] | None = None, saturated: int | None = None, unchecked: bool = False,
