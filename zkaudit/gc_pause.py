@@ -56,4 +56,3 @@ def pausing(fn):
         with paused():
             return fn(*args, **kwargs)
     return run
-

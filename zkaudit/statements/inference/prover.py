@@ -9,7 +9,7 @@ import numpy as np
 
 from zkaudit.circuit.graph import Circuit
 from zkaudit.errors import ProofRejected, ZkauditError
-from zkaudit.gc_pause import paused
+from zkaudit.gc_pause import pausing
 from zkaudit.layers import combine_prover, lookup_batch_prover
 from zkaudit.field import vec
 from zkaudit.layers.dispatch_prover import prove_node
@@ -73,6 +73,7 @@ def prove(circuit: Circuit, weights, inputs, *, weight_commitment: bytes | None 
 _BANK_SIZES: dict[tuple[str, int], int] = {}  # (circuit digest, batch) -> advice bank elements that sufficed
 
 
+@pausing
 def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None, progress=None,
                   zero_knowledge: bool = True, input_opening: bytes | None = None, weight_salt=None) -> bytes:
     """Prove the statement the witness `w` claims; the public output is read
@@ -88,11 +89,6 @@ def prove_witness(w: witness.Witness, *, weight_commitment: bytes | None = None,
     3-11 ms of a small model's ~0.15 s proof, measured with `gc.callbacks`.
     What the prover allocates is freed by reference counting; the few
     cycles wait for the collector to resume."""
-    with paused():
-        return _prove_witness(w, weight_commitment, progress, zero_knowledge, input_opening, weight_salt)
-
-
-def _prove_witness(w, weight_commitment, progress, zero_knowledge, input_opening, weight_salt) -> bytes:
     link = _link(w, weight_commitment, weight_salt, zero_knowledge)
     if not zero_knowledge:
         return _prove(w, weight_commitment, progress, None)[0]
