@@ -61,6 +61,7 @@ from zkaudit.registry.encoding import EncodingError, decode, sha256_hex
 from zkaudit.registry.errors import AlreadyExists, BadSignature, Forbidden, NotFound, RegistryError
 from zkaudit.registry.models import (ConsentProof, ConsentTable, DatasetCommitment, LogEntry, Signer,
                                      canonical_json)
+from zkaudit.registry.store_base import _now, check_name
 
 CONSENT_STATEMENT = "consent"
 NOT_ZERO_KNOWLEDGE = "not zero-knowledge"
@@ -127,8 +128,6 @@ class Chain:
 
     @staticmethod
     def _check_name(what: str, value: str) -> None:
-        from zkaudit.registry.store import check_name
-
         check_name(what, value)
 
     # -- writes ----------------------------------------------------------
@@ -441,9 +440,3 @@ class Chain:
             doc["consent"] = ("no consent proof published" if not chains else
                               "attested against a current consent-table version" if current else "consent changed")
         return doc
-
-
-def _now() -> int:
-    import time
-
-    return int(time.time())
