@@ -30,13 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = "clinical_mlp,wide_mlp,digits_cnn"
 
 
-def _best(fn, runs: int):
-    times, value = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), value
+def _timed(fn):
+    t = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t, value
 
 
 def measure(model: str, batch: int, runs: int) -> dict:
@@ -92,10 +89,10 @@ def measure(model: str, batch: int, runs: int) -> dict:
             best: dict[str, dict] = {}
             for _ in range(runs):
                 for suffix, zk in (("", True), ("_plain", False)):
-                    prove_s, proof = _best(lambda x=inputs, z=zk: prove(circuit, weights, x, zero_knowledge=z,
-                                                                        weight_commitment=commitment), 1)
-                    verify_s, verdict = _best(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
-                                                                       weight_commitment=commitment), 1)
+                    prove_s, proof = _timed(lambda x=inputs, z=zk: prove(circuit, weights, x, zero_knowledge=z,
+                                                                         weight_commitment=commitment))
+                    verify_s, verdict = _timed(lambda p=proof: verify_proof(p, circuit_bin=circuit_bin,
+                                                                        weight_commitment=commitment))
                     got = best.setdefault(label + suffix, {"prove_s": prove_s, "verify_s": verify_s, "valid": True})
                     got["prove_s"], got["verify_s"] = min(got["prove_s"], prove_s), min(got["verify_s"], verify_s)
                     got["proof_bytes"] = len(proof)
@@ -144,7 +141,8 @@ def main() -> None:
               + " | "
               + " ".join(cell(r, "batch", k, u) for k, u in (("prove_s", "s"), ("verify_s", "s"), ("proof_bytes", "KB")))
               + f" {r['n']:>3} | {r['peak_rss_mb']:5.0f}MB" + ("" if valid else "  INVALID"))
-    print(f"N = --batch {a.batch} where the model takes a batch; warm figures are the best of {a.runs}, the two modes alternating")
+    print(f"N = --batch {a.batch} where the model takes a batch; warm figures are the best of {a.runs}, "
+          "the two modes alternating")
 
 
 if __name__ == "__main__":

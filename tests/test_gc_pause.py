@@ -98,10 +98,11 @@ def test_pausing_wraps_a_prover_entry_point():
     from zkaudit.gc_pause import pausing
     from zkaudit.statements.consent.prover import prove_consent
     from zkaudit.statements.link.prover import prove_link
+    from zkaudit.statements.training.run_proof import prove_training
 
     @pausing
     def entry(x, *, y):
         return x + y, gc.isenabled()
 
     assert entry(1, y=2) == (3, False) and gc.isenabled() and entry.__name__ == "entry"
-    assert all(getattr(f, "__wrapped__", None) is not None for f in (prove_consent, prove_link))
+    assert all(getattr(f, "__wrapped__", None) is not None for f in (prove_consent, prove_link, prove_training))

@@ -45,8 +45,6 @@ def evaluate_from_evals(evals: Sequence[Fp2], r: Fp2) -> Fp2:
         return evals[r0]
     if degree == 3 or degree == 2:  # most rounds (degree-3 zero-checks, products of two)
         return _small_degree(evals, r0, r1)
-    if degree == 0:
-        return evals[0]
     return _newton(evals, degree, r0, r1)
 
 

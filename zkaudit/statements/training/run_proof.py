@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from zkaudit.errors import ZkauditError
-from zkaudit.gc_pause import paused
+from zkaudit.gc_pause import pausing
 from zkaudit.statements.training import protocol as pr
 
 
@@ -78,6 +78,7 @@ def _record_opening(run, ddir: Path, dataset_use: int, proof: bytes) -> None:
                               sort_keys=True).encode())
 
 
+@pausing  # the collector off, as for every prover: a full collection took 50-200 ms of a 0.5 s proof when it struck
 def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, dataset_use: int = 0,
                    workers: int | None = None, progress=None) -> bytes:
     """`dataset_use`: which of the dataset record's training commitments the
@@ -130,17 +131,12 @@ def prove_training(run, coin_doc: dict, *, dataset_dir: Path | None = None, data
                         tape_data=tdata, mask_words=mask, trace=trace, X=data.X, y=data.y,
                         theta_commitment=c_bytes, theta_salt=salt, theta0=trace.theta[0])
     inp.tape_tables = shape.split(t.words)
-    # The collector paused (`gc_pause`, as around every verification): a full
-    # collection walking the prover's live objects took 50-200 ms of a
-    # 0.5 s six-step proof when it struck (measured with `gc.callbacks`),
-    # while the cycles a proof leaves are ~1,200 small objects and no arrays.
-    with paused():
-        if shape.chunked:
-            from zkaudit.statements.training import chunked_prover
+    if shape.chunked:
+        from zkaudit.statements.training import chunked_prover
 
-            out = chunked_prover.prove(inp, workers, progress)
-        else:
-            out = prover.prove(inp)
+        out = chunked_prover.prove(inp, workers, progress)
+    else:
+        out = prover.prove(inp)
     _record_opening(run, ddir, dataset_use, out)
     _write_private(run.path / "private" / "theta.salt", hc.salt_to_bytes(salt))
     (run.path / "theta.commitment").write_bytes(c_bytes)
