@@ -55,6 +55,7 @@ STEPS = (("zkaudit.statements.inference.weights_link_prover", "LinkWitness", "li
          ("zkaudit.statements.inference.weights_link_prover", "prove_deferred", "link in all"),
          ("zkaudit.statements.inference.weights_link_prover", "prove_tensor_sums", "  step 4 (tensors not merged)"),
          ("zkaudit.statements.inference.zk_prover", "combine_hidden_weights", "claim combination"),
+         ("zkaudit.statements.inference.zk_prover", "combine_weights", "claim combination"),
          ("zkaudit.statements.inference.prover", "commit", "commitments"),
          ("zkaudit.statements.inference.prover", "pcs_open", "openings"))
 

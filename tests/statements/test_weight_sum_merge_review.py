@@ -1,4 +1,6 @@
-"""Independent adversarial review of inference protocol 9 (commit e21ee29):
+"""Independent adversarial review of inference protocol 9 (commit e21ee29),
+kept through protocol 10 (the merged tensors of one size share one
+combination sum-check, `zk.size_groups`; the flags come first):
 a hidden weight tensor's link sum S_t = sum_x K_t(x) W_t(x) may join its
 claims' combination (`zk.worth_merging`, the prover's flagged choice): one
 sum-check of T E, E = sum_j rho_j eq(z_j, .) + rho_K K_t, claimed sum
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import sys
 from pathlib import Path
 
@@ -178,12 +181,18 @@ def _forge(model, monkeypatch, name: str, choice: str) -> bytes:
         monkeypatch.setattr(inference_prover, "_BANK_SIZES", {})
 
 
-def _where(name: str, merged: bool) -> str:
-    """Where the forgery must be caught: the tensor's combination, or step 4
-    (w1 and w2 share the 5-variable group, b1 has its own)."""
+def _in_combination(name: str, reason: str) -> bool:
+    """The reason names the merged combination of `name`'s size group
+    ("inference.weights w1+w2", `zk.size_groups`; w1 and w2 share the
+    5-variable group, b1 has its own)."""
+    return re.search(rf"inference\.weights (\w+\+)*{name}\b", reason) is not None
+
+
+def _caught_where(name: str, merged: bool, reason: str) -> bool:
+    """Where the forgery must be caught: the tensor's combination, or step 4."""
     if merged:
-        return f"inference.weights {name}"
-    return f"inference.weights-link tensors of {5 if name != 'b1' else 2} variables"
+        return _in_combination(name, reason)
+    return f"inference.weights-link tensors of {5 if name != 'b1' else 2} variables" in reason
 
 
 @pytest.mark.parametrize("name", ["w1", "b1"])
@@ -193,7 +202,7 @@ def test_substituted_weights_with_the_registered_sum_are_rejected(model, monkeyp
     proof = _forge(model, monkeypatch, name, choice)
     verdict = _verify(circuit, proof, com)
     assert not verdict.valid, f"W' in {name} accepted ({choice})"
-    assert _where(name, name in _merged_by(choice)) in verdict.reason, verdict.reason
+    assert _caught_where(name, name in _merged_by(choice), verdict.reason), verdict.reason
 
 
 def test_the_substitution_alone_passes_the_link_steps_1_to_3(model, monkeypatch):
@@ -243,35 +252,63 @@ def test_mutant_rho_k_zero_accepts_the_forgery(model, monkeypatch):
     assert not _verify(circuit, _forge(model, monkeypatch, "w1", "always"), com).valid
 
 
+def _zero_alpha(monkeypatch):
+    real = Transcript.challenge_ext
+
+    def challenge(self, label):
+        v = real(self, label)
+        return Fp2(0) if label == izk.LABEL_GROUP else v
+    monkeypatch.setattr(Transcript, "challenge_ext", challenge)
+
+
+def test_mutant_group_alpha_zero_accepts_the_forgery_in_the_second_member(model, monkeypatch):
+    """w1 and w2 share one merged sum-check (protocol 10). With its alpha for
+    w2 at 0 (both sides), W' in w2 is accepted: w2's claims and S_w2 drop out
+    of the group's sum; with the real alpha the same forger is rejected."""
+    circuit, weights, x, com = model
+    _zero_alpha(monkeypatch)
+    _merging(monkeypatch, "always")
+    used = _substitute(monkeypatch, circuit, weights, x, com, "w2")
+    proof = prove(circuit, used, x, weight_commitment=com, weight_salt=SALT)
+    mutant = _verify(circuit, proof, com)
+    monkeypatch.undo()
+    assert mutant.valid, f"the mutant caught it: the forgery is not the one the test means ({mutant.reason})"
+    verdict = _verify(circuit, _forge(model, monkeypatch, "w2", "always"), com)
+    assert not verdict.valid and _in_combination("w2", verdict.reason), verdict.reason
+
+
 def test_mutant_verifier_without_the_sum_term_accepts_a_forgery_that_merges_without_it(model, monkeypatch):
     """A verifier whose merged combination drops rho_K (S_t, K_t) (target
     and E alike) accepts a forger that merges its claims only; the real
     verifier rejects the same proof."""
     circuit, weights, x, com = model
-    real_combine, real_verify = zk_prover._combine_one, izk._verify_one
+    real_combine, real_verify = zk_prover._combine_group, izk._verify_group
 
-    def no_extra_prover(*a, extra=None, **k):
-        return real_combine(*a, **k)
+    def no_extras(members):
+        return [(name, n, pending, None) for name, n, pending, _ in members]
 
-    def no_extra_verifier(*a, extra=None, **k):
-        return real_verify(*a, **k)
+    def no_extra_prover(members, *a, **k):
+        return real_combine(no_extras(members), *a, **k)
+
+    def no_extra_verifier(members, *a, **k):
+        return real_verify(no_extras(members), *a, **k)
 
     _merging(monkeypatch, "always")
     used = _substitute(monkeypatch, circuit, weights, x, com, "w1")
-    monkeypatch.setattr(zk_prover, "_combine_one", no_extra_prover)
+    monkeypatch.setattr(zk_prover, "_combine_group", no_extra_prover)
     proof = prove(circuit, used, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     real = _verify(circuit, proof, com)
-    monkeypatch.setattr(izk, "_verify_one", no_extra_verifier)
+    monkeypatch.setattr(izk, "_verify_group", no_extra_verifier)
     mutant = _verify(circuit, proof, com)
     monkeypatch.undo()
     assert mutant.valid, mutant.reason
-    assert not real.valid and "inference.weights w1" in real.reason, real.reason
+    assert not real.valid and _in_combination("w1", real.reason), real.reason
 
 
 @pytest.mark.parametrize("drop", ["sum", "k"])
 def test_mutant_verifier_dropping_one_half_of_the_term_rejects_honest_proofs(model, monkeypatch, drop):
-    """_verify_one with S_t dropped from the target (or K(s) from E(s)):
+    """_verify_group with S_t dropped from the target (or K(s) from E(s)):
     the honest merged proof is rejected (and the real verifier accepts it),
     so both halves of the term are what the honest proof is checked by."""
     circuit, weights, x, com = model
@@ -279,15 +316,18 @@ def test_mutant_verifier_dropping_one_half_of_the_term_rejects_honest_proofs(mod
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     assert _verify(circuit, proof, com).valid
-    real_verify = izk._verify_one
+    real_verify = izk._verify_group
 
-    def mutant(*a, extra=None, **k):
-        if extra is not None:
-            s, k_value = extra
-            extra = (Fp2(0), k_value) if drop == "sum" else (s, lambda point: Fp2(0))
-        return real_verify(*a, extra=extra, **k)
+    def dropped(extra):
+        if extra is None:
+            return None
+        s, k_value = extra
+        return (Fp2(0), k_value) if drop == "sum" else (s, lambda point: Fp2(0))
 
-    monkeypatch.setattr(izk, "_verify_one", mutant)
+    def mutant(members, *a, **k):
+        return real_verify([(name, n, pending, dropped(extra)) for name, n, pending, extra in members], *a, **k)
+
+    monkeypatch.setattr(izk, "_verify_group", mutant)
     verdict = _verify(circuit, proof, com)
     monkeypatch.undo()
     assert not verdict.valid and "inference.weights" in verdict.reason, verdict.reason
@@ -322,7 +362,7 @@ def test_a_shifted_sent_sum_is_rejected(model, monkeypatch):
     verdict = _verify(circuit, bad, com)
     # step 2's identity is a deferred check of padded values: the merged
     # combination, checked first, is where the shifted S_w1 shows
-    assert not verdict.valid and ("weights-link" in verdict.reason or "inference.weights w1" in verdict.reason), \
+    assert not verdict.valid and ("weights-link" in verdict.reason or _in_combination("w1", verdict.reason)), \
         verdict.reason
 
 
@@ -344,7 +384,7 @@ def test_a_combination_over_a_shifted_sum_is_rejected(model, monkeypatch, name):
     proof = prove(circuit, weights, x, weight_commitment=com, weight_salt=SALT)
     monkeypatch.undo()
     verdict = _verify(circuit, proof, com)
-    assert not verdict.valid and f"inference.weights {name}" in verdict.reason, verdict.reason
+    assert not verdict.valid and _in_combination(name, verdict.reason), verdict.reason
 
 
 # ------------------------------------------------------------ flags and sections
@@ -372,46 +412,54 @@ def test_a_flipped_or_bad_merged_flag_is_rejected(model, monkeypatch, choice):
 
 
 def _sections(monkeypatch) -> list:
-    """Spy: each merged combination's section, in the order proven."""
+    """Spy: each merged size group's section, in the order proven, under
+    each of its tensors' names."""
     out = []
-    real = zk_prover._combine_one
+    real = zk_prover._combine_group
 
-    def spy(name, *a, **k):
-        sc = real(name, *a, **k)
-        if k.get("extra") is not None:
-            out.append((name, sc))
+    def spy(members, *a, **k):
+        sc = real(members, *a, **k)
+        if members[0][3] is not None:  # a merged group (its members carry the link sum)
+            out.extend((m[0], sc) for m in members)
         return sc
-    monkeypatch.setattr(zk_prover, "_combine_one", spy)
+    monkeypatch.setattr(zk_prover, "_combine_group", spy)
     return out
 
 
 def _edited_section(monkeypatch, edit):
     """The prover's combination bytes (before they join the layer stream, so
-    the proof's framing stays right) edited by edit(bytes, sections)."""
+    the proof's framing stays right) edited by edit(bytes, sections). The
+    bytes open with one "merged" flag per tensor (layout order), then the
+    merged groups' sections."""
     sections = _sections(monkeypatch)
     real = zk_prover.combine_hidden_weights
 
     def wrapped(*a, **k):
         sections.clear()
         out = real(*a, **k)
+        assert out[: len(TENSORS)] == b"\x01" * len(TENSORS)
         return edit(out, dict(sections))
     monkeypatch.setattr(zk_prover, "combine_hidden_weights", wrapped)
 
 
+def _flag(out: bytes, name: str, value: int) -> bytes:
+    t = TENSORS.index(name)
+    return out[:t] + bytes([value]) + out[t + 1:]
+
+
 def _no_section(out, sections):
-    sec = sections["b1"]
-    assert out.count(b"\x01" + sec) == 1
-    return out.replace(b"\x01" + sec, b"\x01")
+    sec = sections["b1"]  # b1's group is b1 alone
+    assert out.count(sec) == 1
+    return out.replace(sec, b"")
 
 
 def _section_not_flagged(out, sections):
-    sec = sections["b1"]
-    return out.replace(b"\x01" + sec, b"\x00" + sec)
+    return _flag(out, "b1", 0)
 
 
 def _swapped(out, sections):
-    a, b = sections["w1"], sections["w2"]
-    assert len(a) == len(b) and a != b
+    a, b = sections["w1"], sections["b1"]  # the 5-variable group's section and the 2-variable one's
+    assert sections["w2"] == a and a != b
     i, j = out.index(a), out.index(b)
     assert i < j
     return out[:i] + b + out[i + len(a): j] + a + out[j + len(b):]
@@ -436,7 +484,7 @@ def test_a_merged_proof_without_its_flag_but_one_sent_after_step_4_is_rejected(m
 
     def moved(out, sections):
         sec = sections["b1"]
-        body = out.replace(b"\x01" + sec, b"\x00")
+        body = _flag(out, "b1", 0).replace(sec, b"")
         return body[:-1] + sec + body[-1:]  # before D's flag (0: D not combined)
 
     monkeypatch.setattr(izk, "worth_combining", lambda *a: False)

@@ -21,7 +21,10 @@ plain one in four places:
 4. Claims on the registered weights are answered with the weights'
    evaluations in the clear (`weight values`) and a deferred check ties
    each to its Hidden claim: the registered commitment is a plain one,
-   opened in every proof. Each proof reveals those evaluations (one per
+   opened in every proof. Before that, each weight tensor's claims become
+   one by a combination sum-check, the tensors of one size sharing one
+   (`size_groups`): a masked sum-check costs its mask, rounds and end check
+   whatever its size, and a tree ensemble's 11 tensors come in 4 sizes. Each proof reveals those evaluations (one per
    claim on a weight tensor), which is what `weight_leak` reports; the
    private-weights work replaces this by a per-proof hiding commitment.
    With a hashed weight commitment (`weights_link`) the weights are tables
@@ -171,7 +174,51 @@ def verify_repad(circuit, claims, reader, transcript) -> None:
 
 
 def verify_combined_weights(circuit, claims, reader, transcript) -> None:
-    verify_combined(circuit.weights, claims, reader, transcript, ADVICE_BANK)
+    """The verifier's side of `zk_prover.combine_weights`: a flag per weight
+    tensor (set exactly when it has claims), then one combination sum-check
+    per size group (`size_groups`)."""
+    from zkaudit.errors import MalformedProof
+    from zkaudit.layers.tensor import num_vars
+
+    members = []
+    for spec in circuit.weights:
+        has = reader.read_flag("claim combination")
+        pending = claims.pop(spec.name, [])
+        if bool(pending) != has:
+            raise MalformedProof("claim combination present/absent contrary to the claims on the tensor",
+                                 where=f"inference.weights {spec.name}", expected=bool(pending), got=has)
+        if pending:
+            members.append((spec.name, num_vars(spec.shape), pending, None))
+    for group in size_groups(members):
+        _verify_group(group, claims, reader, transcript, ADVICE_BANK)
+
+
+LABEL_GROUP = b"inference/zk/size-group"
+
+
+def size_groups(members: list) -> list[list]:
+    """Members (name, num_vars, ...) grouped by num_vars, groups in the order
+    of their first member, members in their own order. The tensors of one
+    group share one combination sum-check: every such sum-check costs a
+    mask, its rounds and its end check whatever the table's size, and a
+    tree ensemble has 11 weight tensors of 4 sizes."""
+    groups: dict[int, list] = {}
+    for m in members:
+        groups.setdefault(m[1], []).append(m)
+    return list(groups.values())
+
+
+def group_spec(k: int) -> SumOfProducts:
+    """sum_t T_t E_t for k tensors of one size: table 2t is T_t, 2t + 1 its
+    weight (public). One tensor: `REPAD` itself."""
+    return REPAD if k == 1 else SumOfProducts.of(2 * k, [(1, (2 * t, 2 * t + 1)) for t in range(k)])
+
+
+def group_alphas(k: int, transcript) -> list[Fp2]:
+    """alpha_1 = 1, alpha_t drawn after every member's claims and weights:
+    a group's false member claim survives the batching with probability
+    1 / |K| per alpha (a single tensor draws none)."""
+    return [_ONE] + [transcript.challenge_ext(LABEL_GROUP) for _ in range(k - 1)]
 
 
 @dataclass(frozen=True)
@@ -228,22 +275,25 @@ LABEL_SUM_WEIGHT = b"inference/zk/weight-sum-rho"
 
 def verify_hidden_weights(circuit, sums, claims, reader, transcript) -> None:
     """The verifier's side of `zk_prover.combine_hidden_weights`: per weight
-    tensor (layout order) a flag; when set, one combination sum-check of its
-    claims and its link sum S_t (`worth_merging`); then the link's step 4
+    tensor (layout order) a flag; the flagged tensors' claims and link sums
+    S_t (`worth_merging`) proven by one combination sum-check per size
+    group (`size_groups`); then the link's step 4
     for the tensors not merged (`weights_link.verify_tensor_sums`); then
     D's optional combination."""
     from zkaudit.layers.tensor import num_vars
     from zkaudit.statements.inference.weights_link import verify_tensor_sums
 
-    plan, rest = sums.plan, []
+    plan, rest, merged = sums.plan, [], []
     for t, layout in enumerate(plan.layouts):
-        merged = reader.read_flag("weight sum merged")
-        transcript.absorb_u64(LABEL_MERGED, int(merged))
-        if not merged:
+        flag = reader.read_flag("weight sum merged")
+        transcript.absorb_u64(LABEL_MERGED, int(flag))
+        if not flag:
             rest.append(t)
             continue
-        _verify_one(layout.name, num_vars(layout.shape), claims, reader, transcript, ADVICE_BANK,
-                    extra=(sums.sums[t], lambda point, t=t: sums.k_value(t, point)))
+        merged.append((layout.name, num_vars(layout.shape), claims.pop(layout.name, []),
+                       (sums.sums[t], lambda point, t=t: sums.k_value(t, point))))
+    for group in size_groups(merged):
+        _verify_group(group, claims, reader, transcript, ADVICE_BANK)
     for c in verify_tensor_sums(sums, rest, reader, transcript):
         claims.setdefault(c.tensor, []).append(c)
     verify_combined([digest_spec(plan)], claims, reader, transcript, ADVICE_BANK, optional=True)
@@ -277,29 +327,52 @@ def _verify_one(name: str, n: int, claims, reader, transcript, bank: str, *, pen
     """One combination sum-check: `pending` (default: the tensor's claims)
     and, with `extra` = (S, K~), the linear claim sum_x K(x) T(x) = S under
     its own fresh weight rho_K; leaves one claim on T."""
+    if pending is None:
+        pending = claims.pop(name, [])
+    _verify_group([(name, n, pending, extra)], claims, reader, transcript, bank)
+
+
+def _verify_group(members, claims, reader, transcript, bank: str) -> None:
+    """One combination sum-check for tensors of one size, members (name,
+    num_vars, claims, extra): per member its claims' weights rho_j (and
+    rho_K for `extra`), then the group's alphas, then the sum-check of
+    sum_t T_t E'_t, E'_t = alpha_t (sum_j rho_j eq(z_j, .) + rho_K K_t),
+    against sum_t alpha_t (sum_j rho_j v_j + rho_K S_t). The verifier
+    computes each E'_t(s) itself; leaves one claim per member at s."""
     from zkaudit.poly.mle import eq_eval
     from zkaudit.sumcheck import verifier as sumcheck_verifier
     from zkaudit.sumcheck.errors import FinalEvaluationMismatch
     from zkaudit.sumcheck.proof import SumcheckProof
 
-    where = f"inference.{'input' if bank == INPUT_BANK else 'weights'} {name}"
-    if pending is None:
-        pending = claims.pop(name, [])
+    names = [m[0] for m in members]
+    where = f"inference.{'input' if bank == INPUT_BANK else 'weights'} {'+'.join(names)}"
+    n, k = members[0][1], len(members)
     proof = reader.read(SumcheckProof)
-    pending, rhos, target = repad_target(pending, transcript)
-    rho_k = None
-    if extra is not None:
-        rho_k = transcript.challenge_ext(LABEL_SUM_WEIGHT)
-        target = target + rho_k * extra[0]
-    reduced = sumcheck_verifier.verify(proof, target, n, REPAD, transcript, where=where, public=(1,),
-                                       pad_bank={0: bank})
-    e_expected = Fp2(0)
-    for rho, c in zip(rhos, pending):
-        e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
-    if extra is not None:
-        e_expected = e_expected + rho_k * extra[1](reduced.point)
-    if reduced.values[1] != e_expected:
-        raise FinalEvaluationMismatch("combination weight is not sum rho_j eq(z_j, s)"
-                                      + (" + rho_K K(s)" if extra is not None else ""),
-                                      where=where, expected=e_expected, got=reduced.values[1])
-    claims[name] = [TensorClaim(name, reduced.point, reduced.values[0])]
+    prepared = []
+    for name, _, pending, extra in members:
+        pending, rhos, target = repad_target(pending, transcript)
+        rho_k = None
+        if extra is not None:
+            rho_k = transcript.challenge_ext(LABEL_SUM_WEIGHT)
+            target = target + rho_k * extra[0]
+        prepared.append((pending, rhos, target, rho_k, extra))
+    alphas = group_alphas(k, transcript)
+    total = prepared[0][2]
+    for alpha, item in zip(alphas[1:], prepared[1:]):
+        total = total + alpha * item[2]
+    reduced = sumcheck_verifier.verify(proof, total, n, group_spec(k), transcript, where=where,
+                                       public=tuple(range(1, 2 * k, 2)),
+                                       pad_bank={2 * t: bank for t in range(k)})
+    for t, (alpha, (pending, rhos, _, rho_k, extra)) in enumerate(zip(alphas, prepared)):
+        e_expected = Fp2(0)
+        for rho, c in zip(rhos, pending):
+            e_expected = e_expected + rho * eq_eval(c.point, reduced.point)
+        if extra is not None:
+            e_expected = e_expected + rho_k * extra[1](reduced.point)
+        e_expected = alpha * e_expected
+        if reduced.values[2 * t + 1] != e_expected:
+            raise FinalEvaluationMismatch("combination weight is not alpha (sum rho_j eq(z_j, s)"
+                                          + (" + rho_K K(s))" if extra is not None else ")"),
+                                          where=f"{where} [{names[t]}]", expected=e_expected,
+                                          got=reduced.values[2 * t + 1])
+        claims[names[t]] = [TensorClaim(names[t], reduced.point, reduced.values[2 * t])]

@@ -30,16 +30,27 @@ def repad_inputs(circuit, claims, tables, transcript) -> bytes:
 
 def combine_weights(circuit, claims, tables, transcript) -> bytes:
     """Item 4 of `zk.py`: each weight tensor's claims become one, so a proof
-    reveals one evaluation per weight tensor."""
-    return combine_claims(circuit.weights, claims, tables, transcript, izk.ADVICE_BANK)
+    reveals one evaluation per weight tensor. A flag per tensor (1: it has
+    claims), then one sum-check per size group (`zk.size_groups`)."""
+    from zkaudit.layers.tensor import num_vars
+
+    flags, members = [], []
+    for spec in circuit.weights:
+        pending = claims.pop(spec.name, [])
+        flags.append(b"\x01" if pending else b"\x00")
+        if pending:
+            members.append((spec.name, num_vars(spec.shape), pending, None))
+    proofs = [_combine_group(group, claims, tables, transcript, izk.ADVICE_BANK) for group in izk.size_groups(members)]
+    return b"".join(flags + proofs)
 
 
 def combine_hidden_weights(circuit, sums, claims, tables, transcript, *, log_cols: int, domain_rows: int) -> bytes:
     """With hashed weights (`weights_link`; `zk.verify_hidden_weights`):
     each weight tensor's claims and its link sum S_t become one claim where
-    `zk.worth_merging` (the advice commitment's shape) says so; the link's
-    step 4 reduces the other tensors' sums; D's claims become one where
-    `zk.worth_combining` says so."""
+    `zk.worth_merging` (the advice commitment's shape) says so (a flag per
+    tensor, then one sum-check per size group of the merged tensors); the
+    link's step 4 reduces the other tensors' sums; D's claims become one
+    where `zk.worth_combining` says so."""
     from zkaudit.layers.combine_verifier import dedupe
     from zkaudit.layers.tensor import num_vars
     from zkaudit.statements.inference import weights_link_prover
@@ -47,16 +58,16 @@ def combine_hidden_weights(circuit, sums, claims, tables, transcript, *, log_col
     def choose(spec, pending) -> bool:
         return izk.worth_combining(len(dedupe(pending)), num_vars(spec.shape), log_cols, domain_rows)
 
-    plan, out, rest = sums.plan, [], []
+    plan, out, rest, merged = sums.plan, [], [], []
     for t, layout in enumerate(plan.layouts):
         pending = claims.pop(layout.name, [])
-        merged = izk.worth_merging(len(dedupe(pending)), num_vars(layout.shape), log_cols, domain_rows)
-        transcript.absorb_u64(izk.LABEL_MERGED, int(merged))
-        if not merged:
+        merge = izk.worth_merging(len(dedupe(pending)), num_vars(layout.shape), log_cols, domain_rows)
+        transcript.absorb_u64(izk.LABEL_MERGED, int(merge))
+        out.append(b"\x01" if merge else b"\x00")
+        if not merge:
             if pending:
                 claims[layout.name] = pending
             rest.append(t)
-            out.append(b"\x00")
             continue
 
         def extra(target, e, _t=t):
@@ -65,8 +76,9 @@ def combine_hidden_weights(circuit, sums, claims, tables, transcript, *, log_col
             k_term = vec.scale(rho_k, sums.k_tables[_t])
             return target + rho_k * sums.sums[_t], k_term if e is None else vec.add(e, k_term)
 
-        out.append(b"\x01" + _combine_one(layout.name, pending, claims, tables, transcript, izk.ADVICE_BANK,
-                                           extra=extra))
+        merged.append((layout.name, num_vars(layout.shape), pending, extra))
+    for group in izk.size_groups(merged):  # the merged tensors, one sum-check per size
+        out.append(_combine_group(group, claims, tables, transcript, izk.ADVICE_BANK))
     stream: list[bytes] = []
     for c in weights_link_prover.prove_tensor_sums(sums, rest, tables, transcript, stream):
         claims[c.tensor].append(c)
@@ -101,17 +113,34 @@ def combine_claims(specs, claims, tables, transcript, bank: str, *, choose=None)
 def _combine_one(name: str, pending, claims, tables, transcript, bank: str, *, extra=None) -> bytes:
     """One combination sum-check of T * E (`zk._verify_one`); `extra(target,
     E)` adds a linear claim's term to both. Leaves one claim on T."""
+    return _combine_group([(name, None, pending, extra)], claims, tables, transcript, bank)
+
+
+def _combine_group(members, claims, tables, transcript, bank: str) -> bytes:
+    """One combination sum-check for tensors of one size (`zk._verify_group`),
+    members (name, num_vars, claims, extra); num_vars only groups them (the
+    prover reads the size off the tables). Leaves one claim per member."""
     from zkaudit.layers.claim import TensorClaim
     from zkaudit.poly.mle import eq_table
     from zkaudit.sumcheck import prover as sumcheck_prover
 
-    pending, rhos, target = izk.repad_target(pending, transcript)  # rhos[0] = 1
-    e = eq_table(pending[0].point) if pending else None
-    for rho, c in zip(rhos[1:], pending[1:]):
-        e = vec.add(e, eq_table(c.point, rho))
-    if extra is not None:
-        target, e = extra(target, e)
-    sc, reduced, _ = sumcheck_prover.prove([tables[name], e], izk.REPAD, transcript, claimed_sum=target,
-                                           public=(1,), pad_bank={0: bank})
-    claims[name] = [TensorClaim(name, reduced.point, reduced.values[0])]
+    prepared = []
+    for name, _, pending, extra in members:
+        pending, rhos, target = izk.repad_target(pending, transcript)  # rhos[0] = 1
+        e = eq_table(pending[0].point) if pending else None
+        for rho, c in zip(rhos[1:], pending[1:]):
+            e = vec.add(e, eq_table(c.point, rho))
+        if extra is not None:
+            target, e = extra(target, e)
+        prepared.append((name, target, e))
+    k = len(members)
+    alphas = izk.group_alphas(k, transcript)
+    tabs, total = [], None
+    for alpha, (name, target, e) in zip(alphas, prepared):
+        tabs += [tables[name], e if total is None else vec.scale(alpha, e)]
+        total = target if total is None else total + alpha * target
+    sc, reduced, _ = sumcheck_prover.prove(tabs, izk.group_spec(k), transcript, claimed_sum=total,
+                                           public=tuple(range(1, 2 * k, 2)), pad_bank={2 * t: bank for t in range(k)})
+    for t, (name, _, _) in enumerate(prepared):
+        claims[name] = [TensorClaim(name, reduced.point, reduced.values[2 * t])]
     return sc.to_bytes()
