@@ -32,8 +32,17 @@ one more fractional-sum GKR over the roots (`root_tree_leaves_check`);
 every GKR layer's sum-check is masked; every leaf value (f_c~, e~, t_c~,
 m~) is sent padded, so the claims handed back are `Hidden`, and the leaf
 checks are deferred to the bank's opening (`leaf_sums` is linear in those
-values). The proof then carries root_q and the root tree's layers (format
-version 2); a plain run carries neither (version 1).
+values). The proof then carries root_q and the root tree's layers; a plain
+run carries neither (version 1). A zero-knowledge run proves its trees
+either one after the other (version 2, each tree's layers after its root)
+or in lock step (version 3, `gkr.prove_joint` as in `protocol.py`: layer k
+of every tree at least k deep in one sum-check, so a lookup of 2^11 rows
+into a 2^11-row table runs 11 layer sum-checks instead of 22). Version 3
+is what the provers make; version 2 remains for a prover with its own
+per-tree layer prover (the consent prover's sparse table tree). The
+verifier takes either: each is sound on its own, and version 3 absorbs its
+own label before the first tree challenge, so the two runs' challenges are
+never the same.
 
 Soundness: the LogUp identity at (alpha, beta) costs (#leaves * (w + 1)) / p^2
 (Schwartz-Zippel over the pair, as in `protocol.soundness`); each GKR layer
@@ -58,9 +67,12 @@ LABEL_BETA = b"lookup/committed-table/beta"
 LABEL_ALPHA = b"lookup/committed-table/alpha"
 LABEL_VALUES = b"lookup/committed-table/leaf-values"
 
+LABEL_JOINT = b"lookup/committed-table/trees-in-lock-step"
+
 MAGIC = b"ZKCT"
 FORMAT_VERSION = 1
 ZK_VERSION = 2
+JOINT_VERSION = 3
 _MIN_SUMCHECK = 9
 
 
@@ -158,13 +170,21 @@ class CommittedTableProof:
     multiplicity_value: Fp2  # m~(r_t)
     root_q: Fp2 | None = None  # zero-knowledge: the padded denominator of the roots' sum
     root_layers: tuple[SumcheckProof, ...] = ()  # zero-knowledge: the GKR over the roots
+    # version 3: the trees' layers in lock step (each tree's own `layers` then empty)
+    joint_layers: tuple[SumcheckProof, ...] | None = None
 
     @property
     def zero_knowledge(self) -> bool:
         return self.root_q is not None
 
+    @property
+    def joint(self) -> bool:
+        return self.joint_layers is not None
+
     def to_bytes(self) -> bytes:
-        version = ZK_VERSION if self.zero_knowledge else FORMAT_VERSION
+        if self.joint and (not self.zero_knowledge or any(self.layers)):
+            raise ValueError("trees in lock step are a zero-knowledge run's, with no per-tree layers")
+        version = (JOINT_VERSION if self.joint else ZK_VERSION) if self.zero_knowledge else FORMAT_VERSION
         out = [MAGIC, bytes([version]), struct.pack("<I", len(self.roots))]
         for (p, q), layers in zip(self.roots, self.layers, strict=True):
             out += [p.to_bytes(), q.to_bytes(), struct.pack("<I", len(layers))]
@@ -178,6 +198,9 @@ class CommittedTableProof:
         if self.zero_knowledge:
             out += [self.root_q.to_bytes(), struct.pack("<I", len(self.root_layers))]
             out += [layer.to_bytes() for layer in self.root_layers]
+        if self.joint:
+            out.append(struct.pack("<I", len(self.joint_layers)))
+            out += [layer.to_bytes() for layer in self.joint_layers]
         return b"".join(out)
 
     @classmethod
@@ -188,9 +211,9 @@ class CommittedTableProof:
         if r.take(4, "magic") != MAGIC:
             raise MalformedProof("not a committed-table lookup proof (bad magic)", where="lookup/committed-table")
         version = r.take(1, "version")[0]
-        if version not in (FORMAT_VERSION, ZK_VERSION):
+        if version not in (FORMAT_VERSION, ZK_VERSION, JOINT_VERSION):
             raise MalformedProof("unsupported committed-table lookup version", where="lookup/committed-table",
-                                 expected=(FORMAT_VERSION, ZK_VERSION), got=version)
+                                 expected=(FORMAT_VERSION, ZK_VERSION, JOINT_VERSION), got=version)
         roots, layers = [], []
         for _ in range(r.u32("tree count", 2 * BYTES_EXT + 4)):
             roots.append((r.ext(), r.ext()))
@@ -205,13 +228,21 @@ class CommittedTableProof:
         tw = r.take(1, "width")[0]
         tvals = tuple(r.ext() for _ in range(tw))
         mult = r.ext()
-        root_q, root_layers = None, []
-        if version == ZK_VERSION:
+        root_q, root_layers, joint = None, [], None
+        if version in (ZK_VERSION, JOINT_VERSION):
             root_q = r.ext()
             for _ in range(r.u32("root-tree layer count", _MIN_SUMCHECK)):
                 proof, r.pos = SumcheckProof.read(data, r.pos)
                 root_layers.append(proof)
-        return cls(tuple(roots), tuple(layers), fvals, num, tvals, mult, root_q, tuple(root_layers)), r.pos
+        if version == JOINT_VERSION:
+            if any(layers):
+                raise MalformedProof("a lock-step proof with layers under a tree", where="lookup/committed-table")
+            joint = []
+            for _ in range(r.u32("lock-step layer count", _MIN_SUMCHECK)):
+                proof, r.pos = SumcheckProof.read(data, r.pos)
+                joint.append(proof)
+            joint = tuple(joint)
+        return cls(tuple(roots), tuple(layers), fvals, num, tvals, mult, root_q, tuple(root_layers), joint), r.pos
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CommittedTableProof:

@@ -21,6 +21,7 @@ from zkaudit.lookup import gkr, kernels
 from zkaudit.lookup.committed_table import (
     LABEL_ALPHA,
     LABEL_BETA,
+    LABEL_JOINT,
     LABEL_VALUES,
     CommittedTableInstance,
     CommittedTableProof,
@@ -96,7 +97,8 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
     Optional prover-side speed-ups that change no byte of the proof:
     `layer_prove` runs each GKR layer's sum-check (default
     `gkr.fused_layer_prove`, same signature; the consent prover's keeps
-    sparse numerators sparse), `evaluate_multiplicities(m, point)` gives
+    sparse numerators sparse; given, a zero-knowledge run proves the trees
+    one after the other, version 2, else in lock step, version 3), `evaluate_multiplicities(m, point)` gives
     m~(point) (default `poly.mle.evaluate`)."""
     nf, nt, w = 1 << instance.lookup_vars, 1 << instance.table_vars, instance.width
     if len(lookup_cols) != w or len(table_cols) != w:
@@ -107,7 +109,13 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
     _check("numerators", numerators, nf)
     _check("multiplicities", multiplicities, nt)
 
+    zk = getattr(transcript, "zk", None)
+    # a zero-knowledge run proves its trees in lock step (version 3), unless the caller brings its own
+    # per-tree layer prover (version 2; `committed_table.py`)
+    joint = zk is not None and layer_prove is None
     instance.absorb(transcript)
+    if joint:
+        transcript.absorb_bytes(LABEL_JOINT, b"")
     beta = transcript.challenge_ext(LABEL_BETA)  # with alpha: instance.soundness_log2()
     alpha = transcript.challenge_ext(LABEL_ALPHA)
     comb = combiners(beta, w)
@@ -122,7 +130,6 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
         else:
             p[o : o + size, 0] = vec.neg(multiplicities)
             _leaf_q(table_cols, _pad(np.ones(instance.table_rows, dtype=U64), size), comb, alpha, q[o : o + size])
-    zk = getattr(transcript, "zk", None)
     trees = [gkr.build_layers(p, q) for p, q in leaves]
     roots, hidden_roots, root_q, root_layers = [], [None] * len(trees), None, ()
     if zk is not None:
@@ -130,8 +137,11 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
 
         roots, hidden_roots, root_q, root_layers = _prove_roots_zk(trees, transcript, zk)
         roots = list(roots)
-    layer_proofs, ends = [], []
-    for t, layers in enumerate(trees):
+    layer_proofs, ends, joint_layers = [], [], None
+    if joint:
+        joint_layers, ends = gkr.prove_joint(trees, transcript, hidden_roots)
+        layer_proofs = [()] * len(trees)
+    for t, layers in enumerate(trees if not joint else ()):
         root, proofs, point, end = gkr.prove(layers, transcript, layer_prove=layer_prove or gkr.fused_layer_prove,
                                              root=hidden_roots[t])
         if zk is None:
@@ -156,7 +166,7 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
             zk.require_equal(p_leaf[t], vp, where="lookup/committed-table/leaves")
             zk.require_equal(q_leaf[t], vq, where="lookup/committed-table/leaves")
     proof = CommittedTableProof(tuple(roots), tuple(layer_proofs), tuple(sent[:w]), sent[w],
-                                tuple(sent[w + 1 : 2 * w + 1]), sent[-1], root_q, tuple(root_layers))
+                                tuple(sent[w + 1 : 2 * w + 1]), sent[-1], root_q, tuple(root_layers), joint_layers)
     claims = CommittedTableClaims(
         tuple(PointClaim(rf, v) for v in held[:w]), PointClaim(rf, held[w]),
         tuple(PointClaim(rt, v) for v in held[w + 1 : 2 * w + 1]), PointClaim(rt, held[-1]))

@@ -19,6 +19,7 @@ from zkaudit.lookup.claim import PointClaim
 from zkaudit.lookup.committed_table import (
     LABEL_ALPHA,
     LABEL_BETA,
+    LABEL_JOINT,
     LABEL_VALUES,
     CommittedTableInstance,
     CommittedTableProof,
@@ -26,7 +27,7 @@ from zkaudit.lookup.committed_table import (
 )
 from zkaudit.lookup.errors import LeafMismatch, LookupShapeError
 from zkaudit.lookup.protocol import LABEL_ROOT, LABEL_ROOT_Q, root_tree_leaves_check
-from zkaudit.lookup.verifier import _check_roots, _verify_tree
+from zkaudit.lookup.verifier import _check_roots, _verify_joint, _verify_tree
 from zkaudit.transcript import Transcript
 
 WHERE = "lookup/committed-table"
@@ -46,7 +47,15 @@ class CommittedTableClaims:
 def _check_shape(instance: CommittedTableInstance, proof: CommittedTableProof, tree_vars) -> None:
     if len(proof.roots) != len(tree_vars) or len(proof.layers) != len(tree_vars):
         raise LookupShapeError("wrong number of GKR trees", where=WHERE, expected=len(tree_vars), got=len(proof.layers))
+    if proof.joint:
+        if any(proof.layers):
+            raise LookupShapeError("a lock-step proof with layers under a tree", where=WHERE)
+        if len(proof.joint_layers) != (tree_vars[0] if tree_vars else 0):
+            raise LookupShapeError("wrong number of lock-step GKR layers", where=WHERE,
+                                   expected=tree_vars[0] if tree_vars else 0, got=len(proof.joint_layers))
     for t, (nv, layers) in enumerate(zip(tree_vars, proof.layers)):
+        if proof.joint:
+            continue
         if len(layers) != nv:
             raise LookupShapeError(f"tree {t} has the wrong number of GKR layers", where=WHERE, expected=nv,
                                    got=len(layers))
@@ -68,6 +77,8 @@ def verify(instance: CommittedTableInstance, proof: CommittedTableProof, transcr
         _check_roots(proof.roots)
 
     instance.absorb(transcript)
+    if proof.joint:  # version 3's own run (`committed_table.py`): never the challenges of version 2's
+        transcript.absorb_bytes(LABEL_JOINT, b"")
     beta = transcript.challenge_ext(LABEL_BETA)
     alpha = transcript.challenge_ext(LABEL_ALPHA)  # LogUp identity, jointly with beta
     transcript.charge("committed-table lookup alpha, beta", instance.soundness_log2())
@@ -78,7 +89,7 @@ def verify(instance: CommittedTableInstance, proof: CommittedTableProof, transcr
                 for t, (root, layers) in enumerate(zip(proof.roots, proof.layers))]
         held = sent
     else:
-        ends = _verify_trees_zk(proof, transcript, zk)
+        ends = _verify_trees_zk(proof, transcript, zk, tree_vars)
         held = [zk.receive(v) for v in sent]
     transcript.absorb_exts(LABEL_VALUES, sent)
     p_leaf, q_leaf, points = leaf_sums(instance, ends, held[:w], held[w], held[w + 1 : 2 * w + 1], held[-1],
@@ -99,9 +110,10 @@ def verify(instance: CommittedTableInstance, proof: CommittedTableProof, transcr
         tuple(PointClaim(rt, v) for v in held[w + 1 : 2 * w + 1]), PointClaim(rt, held[-1]))
 
 
-def _verify_trees_zk(proof: CommittedTableProof, transcript: Transcript, zk) -> list:
+def _verify_trees_zk(proof: CommittedTableProof, transcript: Transcript, zk, tree_vars) -> list:
     """The padded roots, the GKR over them (their LogUp sum is zero), then
-    every tree from its Hidden root (as `lookup.verifier._verify_zk`)."""
+    every tree from its Hidden root: in lock step (version 3, as
+    `lookup.verifier._verify_zk`) or one after the other (version 2)."""
     hidden = [(zk.receive(p), zk.receive(q)) for p, q in proof.roots]
     transcript.absorb_exts(LABEL_ROOT, [v for pair in proof.roots for v in pair])
     size = 1 << (len(proof.roots) - 1).bit_length()
@@ -112,5 +124,7 @@ def _verify_trees_zk(proof: CommittedTableProof, transcript: Transcript, zk) -> 
     transcript.absorb_ext(LABEL_ROOT_Q, proof.root_q)
     point, vp, vq = _verify_tree(-1, None, proof.root_layers, transcript, hidden_root=(Fp2(0), hidden_q))
     root_tree_leaves_check(zk, point, vp, vq, hidden, size)
+    if proof.joint:
+        return _verify_joint(hidden, proof.joint_layers, tree_vars, transcript)
     return [_verify_tree(t, None, layers, transcript, hidden_root=h)
             for t, (h, layers) in enumerate(zip(hidden, proof.layers))]

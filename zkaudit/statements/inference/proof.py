@@ -47,7 +47,8 @@ PROTOCOL_VERSION = 10  # 3: padding proven zero, two-sided committed ranges, Arg
 # 8: a hashed-weights link's partial rounds as one block, their S-box inputs committed (`hash.gkr_block`),
 #    its tensor sum-checks batched, one per tensor size
 # 9: a small hidden weight tensor's link sum joins its claims' combination (`zk.worth_merging`)
-# 10: the weight tensors' claim combinations batched, one sum-check per tensor size (`zk.size_groups`)
+# 10: the weight tensors' claim combinations batched, one sum-check per tensor size (`zk.size_groups`);
+#     GatherRows' and PointerWalk's LogUp trees proven in lock step (`lookup.committed_table`, version 3)
 PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
 ZK_MODE = 2  # added to the input mode of a zero-knowledge proof
 _DIGEST = 32

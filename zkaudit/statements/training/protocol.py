@@ -41,8 +41,9 @@ from zkaudit.sumcheck.claim import SumOfProducts
 
 STATEMENT = "train-dpsgd"
 STATEMENT_TYPE = "train-dpsgd/v1"
-PROTOCOL_VERSION = 3  # 2: the hiding openings batch their claims one pair per row point;
+PROTOCOL_VERSION = 4  # 2: the hiding openings batch their claims one pair per row point;
 # 3: the weight link's tensor sum-checks batched, one per tensor size (`inference.weights_link` step 4)
+# 4: the batch fetch's LogUp trees proven in lock step (`lookup.committed_table`, version 3)
 WHERE = "training"
 TAPE_BANK, DATASET_BANK = "tape", "dataset"
 LABEL_GATES = b"training/gate-alpha"
