@@ -88,3 +88,30 @@ def test_placed_sum_kernel_equals_numpy_on_split_runs(weighted, k):
     out = np.empty((kernels.GATHER_CHUNKS, 2), dtype=np.uint64)
     kernels._placed_sums(c, off, digits, x, e_hi, e_lo, 6, weighted, out)
     assert kernels.nf.ext_sum(out) == kernels.placed_sum_numpy(c, off, digits, x, e_hi, e_lo, 6, weighted)
+
+
+def test_plans_are_kept_per_commitment_layout_and_setting(monkeypatch):
+    """`LinkPlan.of` hands back the plan it made for the same registered
+    commitment, weight tensors and block setting (its cached tables with
+    it), and a new one when any of them differs; the dummy digest is the
+    reference permutation of the zero state."""
+    import sys
+    from pathlib import Path
+
+    from zkaudit.hash.reference import permute
+    from zkaudit.statements.inference.commitment import hashed_weight_commitment
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "adversarial"))
+    from small_circuits import instance, mlp_clip
+
+    circuit, weights, _ = instance(mlp_clip, seed=3)
+    com = hashed_weight_commitment(circuit, weights, (1, 2))[0].to_bytes()
+    other = hashed_weight_commitment(circuit, weights, (1, 3))[0].to_bytes()
+    plan = wl.LinkPlan.of(circuit, com)
+    assert wl.LinkPlan.of(circuit, com) is plan and plan.blocked
+    assert wl.LinkPlan.of(circuit, other) is not plan and wl.LinkPlan.of(circuit, other).record.root != plan.record.root
+    layered = wl.LinkPlan.of(circuit, com, block_partial_rounds=False)
+    assert layered is not plan and not layered.blocked
+    monkeypatch.setattr(wl, "BLOCK_SLOTS_UP_TO", 2 * plan.num_leaves - 1)
+    assert not wl.LinkPlan.of(circuit, com).blocked
+    assert plan.dummy_digest == tuple(permute([0] * wl.WIDTH)[: wl.DIGEST_LEN])

@@ -101,7 +101,7 @@ S-box input and every digest but the root (each proof's commitment is fresh and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -183,9 +183,15 @@ class LinkPlan:
             raise WrongWeightLayout("the registered weight commitment is for other weight tensors than this circuit's",
                                     where="inference.weights", expected=(n, hc.layout_digest(layouts).hex()),
                                     got=(record.n_weights, record.layout_digest.hex()))
-        plan = LinkPlan(record, layouts)
-        if block_partial_rounds and 2 * plan.num_leaves <= BLOCK_SLOTS_UP_TO:
-            plan = LinkPlan(record, layouts, True)
+        key = (bytes(commitment_bytes), layouts, block_partial_rounds, BLOCK_SLOTS_UP_TO)  # the setting, read now
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = LinkPlan(record, layouts)
+            if block_partial_rounds and 2 * plan.num_leaves <= BLOCK_SLOTS_UP_TO:
+                plan = LinkPlan(record, layouts, True)
+            if len(_PLANS) >= _PLANS_KEPT:
+                _PLANS.pop(next(iter(_PLANS)))
+            _PLANS[key] = plan
         return plan
 
     @cached_property
@@ -224,12 +230,10 @@ class LinkPlan:
     def header(self) -> list[int]:
         return hc.header_elements(self.record.n_weights, self.record.layout_digest, self.record.scheme)
 
-    @cached_property
+    @property
     def dummy_digest(self) -> tuple[int, ...]:
-        """Perm(0)[0:4], by the plain-Python reference (one permutation)."""
-        from zkaudit.hash.reference import permute
-
-        return tuple(permute([0] * WIDTH)[:DIGEST_LEN])
+        """Perm(0)[0:4] (`dummy_digest`)."""
+        return dummy_digest()
 
     @cached_property
     def placements(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -267,6 +271,23 @@ class LinkPlan:
         gkr = NUM_ROUNDS * (8 * n + 9 + 10)  # the layered GKR; the block's (9 sum-checks, 31 and 10 pads) is less
         tensors = sum(5 * num_vars(t.shape) + 12 for t in self.layouts)  # step 4 and the combination
         return gkr + tensors + 2 * self.digest_vars + 4 + 32
+
+
+# The plans of the last few (commitment, circuit weights) pairs: a plan's
+# cached tables (the placements, K_t's gathers) depend on nothing else, and a
+# tree model's took ~2 ms a proof to rebuild. Plans are immutable; their
+# arrays are only read.
+_PLANS: dict = {}
+_PLANS_KEPT = 8
+
+
+@lru_cache(maxsize=1)
+def dummy_digest() -> tuple[int, ...]:
+    """Perm(0)[0:4], by the plain-Python reference (one permutation, a
+    constant: ~1 ms of Python each time it was recomputed)."""
+    from zkaudit.hash.reference import permute
+
+    return tuple(permute([0] * WIDTH)[:DIGEST_LEN])
 
 
 def real_positions(shape: tuple[int, ...]) -> np.ndarray:
