@@ -228,13 +228,18 @@ def test_the_substitution_alone_passes_the_link_steps_1_to_3(model, monkeypatch)
 # ------------------------------------------------------------ mutants of the verifier
 
 
-def _zero_rho_k(monkeypatch):
+def _zero_challenge(monkeypatch, zeroed: bytes):
+    """Both sides draw the challenges labelled `zeroed` as 0 (one Transcript)."""
     real = Transcript.challenge_ext
 
     def challenge(self, label):
         v = real(self, label)
-        return Fp2(0) if label == izk.LABEL_SUM_WEIGHT else v
+        return Fp2(0) if label == zeroed else v
     monkeypatch.setattr(Transcript, "challenge_ext", challenge)
+
+
+def _zero_rho_k(monkeypatch):
+    _zero_challenge(monkeypatch, izk.LABEL_SUM_WEIGHT)
 
 
 def test_mutant_rho_k_zero_accepts_the_forgery(model, monkeypatch):
@@ -253,12 +258,7 @@ def test_mutant_rho_k_zero_accepts_the_forgery(model, monkeypatch):
 
 
 def _zero_alpha(monkeypatch):
-    real = Transcript.challenge_ext
-
-    def challenge(self, label):
-        v = real(self, label)
-        return Fp2(0) if label == izk.LABEL_GROUP else v
-    monkeypatch.setattr(Transcript, "challenge_ext", challenge)
+    _zero_challenge(monkeypatch, izk.LABEL_GROUP)
 
 
 def test_mutant_group_alpha_zero_accepts_the_forgery_in_the_second_member(model, monkeypatch):
