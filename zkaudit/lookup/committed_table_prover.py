@@ -98,7 +98,8 @@ def prove(instance: CommittedTableInstance, lookup_cols, numerators, table_cols,
     `layer_prove` runs each GKR layer's sum-check (default
     `gkr.fused_layer_prove`, same signature; the consent prover's keeps
     sparse numerators sparse; given, a zero-knowledge run proves the trees
-    one after the other, version 2, else in lock step, version 3), `evaluate_multiplicities(m, point)` gives
+    one after the other, version 2, else in lock step, version 3),
+    `evaluate_multiplicities(m, point)` gives
     m~(point) (default `poly.mle.evaluate`)."""
     nf, nt, w = 1 << instance.lookup_vars, 1 << instance.table_vars, instance.width
     if len(lookup_cols) != w or len(table_cols) != w:

@@ -53,9 +53,7 @@ def _check_shape(instance: CommittedTableInstance, proof: CommittedTableProof, t
         if len(proof.joint_layers) != (tree_vars[0] if tree_vars else 0):
             raise LookupShapeError("wrong number of lock-step GKR layers", where=WHERE,
                                    expected=tree_vars[0] if tree_vars else 0, got=len(proof.joint_layers))
-    for t, (nv, layers) in enumerate(zip(tree_vars, proof.layers)):
-        if proof.joint:
-            continue
+    for t, (nv, layers) in enumerate(zip(tree_vars, () if proof.joint else proof.layers)):
         if len(layers) != nv:
             raise LookupShapeError(f"tree {t} has the wrong number of GKR layers", where=WHERE, expected=nv,
                                    got=len(layers))

@@ -24,8 +24,9 @@ plain one in four places:
    opened in every proof. Before that, each weight tensor's claims become
    one by a combination sum-check, the tensors of one size sharing one
    (`size_groups`): a masked sum-check costs its mask, rounds and end check
-   whatever its size, and a tree ensemble's 11 tensors come in 4 sizes. Each proof reveals those evaluations (one per
-   claim on a weight tensor), which is what `weight_leak` reports; the
+   whatever its size, and a tree ensemble's 11 tensors come in 4 sizes.
+   Each proof reveals those evaluations (one per
+   weight tensor, after the combination; `verify` reports their count); the
    private-weights work replaces this by a per-proof hiding commitment.
    With a hashed weight commitment (`weights_link`) the weights are tables
    of the hiding advice commitment and nothing is revealed; their claims
