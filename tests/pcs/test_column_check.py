@@ -199,3 +199,29 @@ def test_eq_sum_at_equals_its_per_coordinate_reference():
                 sigma[0] = Fp2(P - 1, P - 1)
             want = column_check.eq_sum_at_reference(pts, coeffs, sigma)
             assert column_check.eq_sum_at(pts, coeffs, sigma) == want, (n, count)
+
+
+def test_eq_sum_at_on_ints_equals_the_array_products():
+    """The int path (merged equal points, a trie of shared prefixes, Boolean
+    coordinates without a product) against the array path: points with
+    repeated rows, shared address prefixes, coordinates 0, 1, p - 1 and
+    extension values, coefficients that cancel between merged terms."""
+    rng = np.random.default_rng(23)
+    for n in (1, 2, 5, 8):
+        for count in (1, 2, 17, 90):
+            pts = vec.ext_random(count * n, rng).reshape(count, n, 2)
+            bits = rng.integers(0, 2, size=(count, n))
+            boolean = rng.random((count, n)) < 0.5
+            pts[boolean, 0] = bits[boolean].astype(np.uint64)
+            pts[boolean, 1] = 0
+            if count > 2:
+                pts[1] = pts[0]  # a repeated point: its coefficients merge
+                pts[2, : n // 2] = pts[0, : n // 2]  # a shared prefix
+            pts[0, 0] = (P - 1, 0)
+            coeffs = vec.ext_random(count, rng)
+            if count > 2:
+                coeffs[1] = vec.neg(np.ascontiguousarray(coeffs[:1]))[0]  # cancels the first term's
+            sigma = [_ext(rng) for _ in range(n)]
+            want = column_check._eq_sum_at_arrays(pts, coeffs, sigma)
+            assert column_check._eq_sum_at_ints(pts, coeffs, sigma) == want, (n, count)
+            assert column_check.eq_sum_at_reference(pts, coeffs, sigma) == want

@@ -115,7 +115,8 @@ def test_bank_claim_takes_a_mask_end_only_for_its_bank():
     assert value == sum((-(p * c.const) for p, c in zip(powers, adv_forms)), Fp2(0))
 
 
-@pytest.mark.parametrize("case", ["zero-rho", "zero-challenge", "shared-keys", "other-bank-claim", "hidden-values"])
+@pytest.mark.parametrize("case", ["zero-rho", "zero-challenge", "shared-keys", "other-bank-claim", "hidden-values",
+                                  "shared-key-between-others", "mixed-banks"])
 def test_an_end_check_outside_the_mask_end_shape_keeps_its_form(case):
     """Where a mask term could vanish, or the claim shares the mask's keys
     or another bank, or a value is itself Hidden, the end check is the
@@ -136,9 +137,48 @@ def test_an_end_check_outside_the_mask_end_shape_keeps_its_form(case):
         hidden = Hidden(Fp2(0), [(keys[2], Fp2(3))])
     elif case == "other-bank-claim":
         hidden = Hidden(Fp2(0), [(("input", 2), Fp2(3))])
+    elif case == "shared-key-between-others":  # keys below and above the mask's, one of them inside it
+        hidden = Hidden(Fp2(0), [(("advice", 2), Fp2(3)), (keys[4], Fp2(5)), (("advice", 90), Fp2(7))])
+    elif case == "mixed-banks":  # an advice key first, an input key last
+        hidden = Hidden(Fp2(0), [(("advice", 2), Fp2(3)), (("input", 2), Fp2(3))])
     else:
         combined = Hidden(combined, [(("advice", 3), Fp2(1))])
     session = zk.ZkSession({"advice": 100, "input": 100})
     zk.require_end_check(session, combined, claim, rho, keys, point, degrees, hidden, n, where="t")
     want = zk.end_check_form(combined, rho, keys, point, degrees, hidden, n) - claim
     assert [type(c) for c in session.checks] == [Hidden] and session.checks[0] == want
+
+
+@pytest.mark.parametrize("where", ["below", "above", "around"])
+def test_a_claim_on_other_keys_of_the_bank_is_a_mask_end(where):
+    """The claim's keys all below the mask's (the protocol's order), all
+    above, or on both sides of it without touching it: a MaskEnd, equal to
+    the explicit form."""
+    from zkaudit.field.randomness import random_fp2s
+
+    n, d = 3, 2
+    degrees = zk.mask_degrees(n, d)
+    keys = [("advice", 10 + j) for j in range(1 + sum(degrees))]
+    combined, claim, rho = random_fp2s(3)
+    point = random_fp2s(n)
+    idx = {"below": [2, 9], "above": [10 + len(keys), 60], "around": [9, 10 + len(keys)]}[where]
+    hidden = Hidden(Fp2(0), [(("advice", i), Fp2(3 + i)) for i in idx])
+    session = zk.ZkSession({"advice": 100})
+    zk.require_end_check(session, combined, claim, rho, keys, point, degrees, hidden, n, where="t")
+    want = zk.end_check_form(combined, rho, keys, point, degrees, hidden, n) - claim
+    (end,) = session.checks
+    assert type(end) is zk.MaskEnd and end == want
+
+
+def test_hidden_to_bytes_is_its_reference():
+    """The packed form's bytes (one struct per bank) are the reference's, for
+    forms over one bank, several banks, none, and a coefficient at p - 1."""
+    from zkaudit.field.randomness import random_fp2s
+
+    cs = random_fp2s(6)
+    forms = [Hidden(cs[0]),
+             Hidden(cs[1], [(("advice", 3), cs[2]), (("advice", 2**40), Fp2(P - 1, P - 1))]),
+             Hidden(Fp2(0), [(("input", 0), cs[3]), (("advice", 7), cs[4]), (("mask", 1), cs[5])])]
+    for h in forms:
+        assert h.to_bytes() == h.to_bytes_reference()
+    assert forms[1].to_bytes() != forms[2].to_bytes()

@@ -23,6 +23,8 @@ false one accepted). Keys name a bank and an index: ("advice", 17).
 
 from __future__ import annotations
 
+import struct
+
 from zkaudit.field.constants import P, W
 from zkaudit.field.scalar import Fp, Fp2, _fp2
 
@@ -147,14 +149,42 @@ class Hidden:
         return f"Hidden({self.const!r}, {dict(self.terms)!r})"
 
     def to_bytes(self) -> bytes:
-        """Canonical bytes (for transcripts: the form, not the value)."""
-        import struct
+        """Canonical bytes (for transcripts: the form, not the value): those
+        of `to_bytes_reference`, each term packed by one precompiled struct
+        per bank (a masked sum-check's claim absorbs a form of ~10 terms)."""
+        out = [_EXT.pack(self.const.c0, self.const.c1), _COUNT.pack(len(self.terms))]
+        for (bank, idx), c in self.terms:
+            packer = _TERM_PACKERS.get(bank)
+            if packer is None:
+                packer = _term_packer(bank)
+            out.append(packer(idx, c.c0, c.c1))
+        return b"".join(out)
 
+    def to_bytes_reference(self) -> bytes:
         out = [self.const.to_bytes(), struct.pack("<I", len(self.terms))]
         for (bank, idx), c in self.terms:
             name = bank.encode()
             out.append(struct.pack("<BQ", len(name), idx) + name + c.to_bytes())
         return b"".join(out)
+
+
+_EXT = struct.Struct("<QQ")
+_COUNT = struct.Struct("<I")
+_TERM_PACKERS: dict = {}  # bank name -> packer of (index, c0, c1)
+
+
+def _term_packer(bank: str):
+    """u8 name length | u64 index | name | coefficient, for one bank."""
+    name = bank.encode()
+    if len(name) > 255:
+        raise ValueError(f"bank name {bank!r} is longer than 255 bytes")
+    packed = struct.Struct(f"<BQ{len(name)}sQQ")
+
+    def pack(idx: int, c0: int, c1: int, _p=packed.pack, _n=len(name), _name=name) -> bytes:
+        return _p(_n, idx, _name, c0, c1)
+
+    _TERM_PACKERS[bank] = pack
+    return pack
 
 
 

@@ -253,33 +253,48 @@ def bank_claim(session: ZkSession, bank: str, transcript) -> tuple[np.ndarray, F
         import math
 
         transcript.charge("zk deferred checks folded by powers of gamma", math.log2(len(mine) - 1) - 2 * math.log2(_P))
-    # chk = const + sum c_k bank[k] = 0  ->  sum c_k bank[k] = -const; folded with powers of gamma.
-    powers, value, power = [], Fp2(0), Fp2(1)
+    # chk = const + sum c_k bank[k] = 0  ->  sum c_k bank[k] = -const; folded with powers of gamma,
+    # on ints (one reduction per power, one for the value): a proof folds a check per masked sum-check
+    g0, g1 = gamma.c0, gamma.c1
+    w_g1 = _W * g1
+    p0, p1, v0, v1 = 1, 0, 0, 0
+    powers = []
     for chk in mine:
-        powers.append(power)
-        value = value - power * chk.const
-        power = power * gamma
-    return _fold_terms(mine, powers), value
+        powers.append((p0, p1))
+        c = chk.const
+        v0 += p0 * c.c0 + _W * p1 * c.c1
+        v1 += p0 * c.c1 + p1 * c.c0
+        p0, p1 = (p0 * g0 + p1 * w_g1) % _P, (p0 * g1 + p1 * g0) % _P
+    return _fold_terms(mine, powers), _fp2(-v0 % _P, -v1 % _P)
 
 
 def _fold_terms(mine, powers) -> np.ndarray:
     """sum_j powers[j] * (the terms of check j), as weights on the bank's base
-    words. Vectorized: thousands of terms per proof (every masked
-    sum-check's mask); `_fold_terms_reference` is the loop, tested equal."""
+    words; powers as Fp2 or as (c0, c1) int pairs. Vectorized: thousands of
+    terms per proof (every masked sum-check's mask); `_fold_terms_reference`
+    is the loop, tested equal."""
     from zkaudit.field import vec
 
-    ends = [(chk, p) for chk, p in zip(mine, powers) if type(chk) is MaskEnd]
-    forms = [(chk.extra, p * chk.extra_scale) if type(chk) is MaskEnd else (chk.terms, p) for chk, p in zip(mine, powers)]
+    if powers and type(powers[0]) is Fp2:
+        powers = [(p.c0, p.c1) for p in powers]
+    ends = [(chk, _fp2(*p)) for chk, p in zip(mine, powers) if type(chk) is MaskEnd]
+    forms = []
+    for chk, (p0, p1) in zip(mine, powers):
+        if type(chk) is MaskEnd:
+            s = chk.extra_scale
+            forms.append((chk.extra, ((p0 * s.c0 + _W * p1 * s.c1) % _P, (p0 * s.c1 + p1 * s.c0) % _P)))
+        else:
+            forms.append((chk.terms, (p0, p1)))
     flat = [t for terms, _ in forms for t in terms]
     if not flat and not ends:
-        return _fold_terms_reference(mine, powers)
+        return _fold_terms_reference(mine, [_fp2(a, b) for a, b in powers])
     idx = np.fromiter((k[1] for k, _ in flat), dtype=np.int64, count=len(flat))
     prod = np.zeros((0, 2), dtype=np.uint64)
     if flat:
         coef = np.empty((len(flat), 2), dtype=np.uint64)  # two flat int lists convert faster than pairs
         coef[:, 0] = [c.c0 for _, c in flat]
         coef[:, 1] = [c.c1 for _, c in flat]
-        scale = np.array([(p.c0, p.c1) for _, p in forms], dtype=np.uint64).reshape(-1, 2)
+        scale = np.array([p for _, p in forms], dtype=np.uint64).reshape(-1, 2)
         prod = vec.mul(coef, np.repeat(scale, [len(terms) for terms, _ in forms], axis=0))
     if ends:
         mask_idx, mask_prod = _mask_weights(ends)
@@ -502,15 +517,19 @@ def require_end_check(zk: ZkSession, combined: Fp2, claim: Fp2, rho: Fp2, keys, 
             and len(keys) == 1 + sum(degrees) and keys[-1] == (bank, start + len(keys) - 1)
             and all(x.c0 or x.c1 for x in point))
     if fast and hidden_part.terms:
-        hb = {k[0] for k, _ in hidden_part.terms}
-        fast = hb == {bank} and all(not start <= k[1] < start + len(keys) for k, _ in hidden_part.terms)
+        terms = hidden_part.terms  # sorted by (bank, index): one bank iff its first and last keys' bank
+        (first_bank, first), (last_bank, last) = terms[0][0], terms[-1][0]
+        if first_bank != bank or last_bank != bank:
+            fast = False
+        elif not (last < start or first >= start + len(keys)):  # the claim's keys before the mask's (the protocol's
+            fast = all(not start <= k[1] < start + len(keys) for k, _ in terms)  # order), else each is looked at
     if not fast:
         got = end_check_form(combined, rho, keys, point, degrees, hidden_part, num_vars)
         zk.require_equal(got, claim, where=where, error=error)
         return
     const = combined - claim
-    scale = -inv_pow2(num_vars)
-    if hidden_part.const != Fp2(0):  # a public part of the claim (none in today's callers) counts too
+    scale = _neg_inv_pow2(num_vars)
+    if hidden_part.const.c0 or hidden_part.const.c1:  # a public part of the claim (none in today's callers) counts too
         const = const + hidden_part.const * scale
     zk.checks.append(MaskEnd(const, rho, bank, start, point, degrees, hidden_part.terms, scale))
 
@@ -539,6 +558,11 @@ def vanishing_reference(point) -> Fp2:
 def inv_pow2(k: int) -> Fp2:
     """2^-k (cached: every round of every masked sum-check asks for 1/2)."""
     return Fp2(pow(2, k, (1 << 64) - (1 << 32) + 1)).inverse()
+
+
+@functools.lru_cache(maxsize=256)
+def _neg_inv_pow2(k: int) -> Fp2:
+    return -inv_pow2(k)
 
 
 def absorb_claim_form(transcript, claimed) -> None:
