@@ -83,7 +83,22 @@ def joint_layer_spec(lam: Fp2, mus) -> SumOfProducts:
 
 def joint_claim(mus, lam: Fp2, claims, active):
     """The lock-step layer's claimed sum: sum_i mu_i (p_i + lambda q_i) over
-    the active trees' claims (values may be Hidden)."""
+    the active trees' claims (values may be Hidden), accumulated on ints
+    (`LinearSum`: the same form as the expression, `joint_claim_reference`,
+    without a Hidden per operation)."""
+    from zkaudit.field.hidden import LinearSum
+
+    total = LinearSum()
+    l0, l1 = lam.c0, lam.c1
+    for mu, t in zip(mus, active):
+        vp, vq = claims[t]
+        m0, m1 = mu.c0, mu.c1
+        total.add_ints(vp, m0, m1)
+        total.add_ints(vq, m0 * l0 + W * m1 * l1, m0 * l1 + m1 * l0)  # mu lambda
+    return total.value()
+
+
+def joint_claim_reference(mus, lam: Fp2, claims, active):
     total = Fp2(0)
     for mu, t in zip(mus, active):
         vp, vq = claims[t]
@@ -93,7 +108,23 @@ def joint_claim(mus, lam: Fp2, claims, active):
 
 def joint_merge(values, c: Fp2, i: int):
     """Active tree i's claim on the next layer from the layer sum-check's
-    final values (p_L, p_R, q_L, q_R at 1 + 4i..) on the line at c."""
+    final values (p_L, p_R, q_L, q_R at 1 + 4i..) on the line at c:
+    (1 - c) left + c right, on ints (`joint_merge_reference` is the
+    expression)."""
+    from zkaudit.field.hidden import LinearSum
+
+    pl, pr, ql, qr = values[1 + 4 * i : 5 + 4 * i]
+    c0, c1 = c.c0, c.c1
+    d0, d1 = 1 - c0, -c1  # 1 - c (any representative: reduced once)
+    p, q = LinearSum(), LinearSum()
+    p.add_ints(pl, d0, d1)
+    p.add_ints(pr, c0, c1)
+    q.add_ints(ql, d0, d1)
+    q.add_ints(qr, c0, c1)
+    return p.value(), q.value()
+
+
+def joint_merge_reference(values, c: Fp2, i: int):
     pl, pr, ql, qr = values[1 + 4 * i : 5 + 4 * i]
     return pl + c * (pr - pl), ql + c * (qr - ql)
 
