@@ -111,17 +111,49 @@ def joint_merge(values, c: Fp2, i: int):
     final values (p_L, p_R, q_L, q_R at 1 + 4i..) on the line at c:
     (1 - c) left + c right, on ints (`joint_merge_reference` is the
     expression)."""
-    from zkaudit.field.hidden import LinearSum
-
     pl, pr, ql, qr = values[1 + 4 * i : 5 + 4 * i]
     c0, c1 = c.c0, c.c1
-    d0, d1 = 1 - c0, -c1  # 1 - c (any representative: reduced once)
-    p, q = LinearSum(), LinearSum()
-    p.add_ints(pl, d0, d1)
-    p.add_ints(pr, c0, c1)
-    q.add_ints(ql, d0, d1)
-    q.add_ints(qr, c0, c1)
-    return p.value(), q.value()
+    d0, d1 = (1 - c0) % P, -c1 % P  # 1 - c
+    return _line(pl, pr, d0, d1, c0, c1), _line(ql, qr, d0, d1, c0, c1)
+
+
+def _line(left, right, d0: int, d1: int, c0: int, c1: int):
+    """d left + c right (d, c as int pairs) in canonical form: Fp2 when both
+    are, else a Hidden whose terms are the two sorted term lists merged,
+    each coefficient scaled once (a final value of a masked sum-check has one
+    term: no dict, no sort)."""
+    from zkaudit.field.hidden import Hidden
+
+    lh, rh = type(left) is Hidden, type(right) is Hidden
+    lc, rc = (left.const if lh else left), (right.const if rh else right)
+    if not (lh or rh):
+        return _fp2((d0 * lc.c0 + W * d1 * lc.c1 + c0 * rc.c0 + W * c1 * rc.c1) % P,
+                    (d0 * lc.c1 + d1 * lc.c0 + c0 * rc.c1 + c1 * rc.c0) % P)
+    const = _fp2((d0 * lc.c0 + W * d1 * lc.c1 + c0 * rc.c0 + W * c1 * rc.c1) % P,
+                 (d0 * lc.c1 + d1 * lc.c0 + c0 * rc.c1 + c1 * rc.c0) % P)
+    lt, rt = (left.terms if lh else ()), (right.terms if rh else ())
+    out = []
+    i = j = 0
+    while i < len(lt) or j < len(rt):
+        if j == len(rt) or (i < len(lt) and lt[i][0] < rt[j][0]):
+            key, (a0, a1) = lt[i][0], (lt[i][1].c0, lt[i][1].c1)
+            v0, v1 = a0 * d0 + W * a1 * d1, a0 * d1 + a1 * d0
+            i += 1
+        elif i == len(lt) or rt[j][0] < lt[i][0]:
+            key, (b0, b1) = rt[j][0], (rt[j][1].c0, rt[j][1].c1)
+            v0, v1 = b0 * c0 + W * b1 * c1, b0 * c1 + b1 * c0
+            j += 1
+        else:  # one key on both sides
+            key = lt[i][0]
+            a, b = lt[i][1], rt[j][1]
+            v0 = a.c0 * d0 + W * a.c1 * d1 + b.c0 * c0 + W * b.c1 * c1
+            v1 = a.c0 * d1 + a.c1 * d0 + b.c0 * c1 + b.c1 * c0
+            i += 1
+            j += 1
+        v0, v1 = v0 % P, v1 % P
+        if v0 or v1:
+            out.append((key, _fp2(v0, v1)))
+    return Hidden._raw(const, tuple(out))
 
 
 def joint_merge_reference(values, c: Fp2, i: int):
