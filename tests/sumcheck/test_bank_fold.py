@@ -182,3 +182,22 @@ def test_hidden_to_bytes_is_its_reference():
     for h in forms:
         assert h.to_bytes() == h.to_bytes_reference()
     assert forms[1].to_bytes() != forms[2].to_bytes()
+
+
+@pytest.mark.parametrize("count", [1, 5, 60])
+def test_mask_weights_on_ints_and_arrays_agree(count):
+    """The two ways of raising the masks' powers give the same weight per
+    bank index (the helper's checks may share entries: summed, as the fold
+    does), the a_0 rows first in both."""
+    rng = np.random.default_rng(100 + count)  # test data only
+    ends, _ = _ends(rng, count)
+    pairs = [(e, Fp2(int(rng.integers(0, P, dtype=np.uint64)), int(rng.integers(0, P, dtype=np.uint64))))
+             for e in ends]
+    (ia, wa), (ib, wb) = zk._mask_weights_ints(pairs), zk._mask_weights_arrays(pairs)
+    np.testing.assert_array_equal(ia[:count], ib[:count])
+    np.testing.assert_array_equal(wa[:count], wb[:count])
+    from zkaudit.field import vec
+
+    (ea, at_a), (eb, at_b) = np.unique(ia, return_inverse=True), np.unique(ib, return_inverse=True)
+    np.testing.assert_array_equal(ea, eb)
+    np.testing.assert_array_equal(vec.sum_by_index(wa, at_a, ea.shape[0]), vec.sum_by_index(wb, at_b, eb.shape[0]))
