@@ -176,3 +176,38 @@ def test_group_sections_moved_dropped_repeated_or_flags_changed_are_rejected(mod
     proof = _edit_sections(model, monkeypatch, edit)
     verdict = _verify(model, proof)
     assert not verdict.valid and verdict.reason
+
+
+def test_repad_target_on_ints_is_the_expression():
+    """The combined claim's target (sum_j rho_j v_j on ints) is the form of
+    Hidden.of(0) + rho_j v_j ..., for public and Hidden values, and draws
+    the same weights from the transcript."""
+    import random
+
+    from zkaudit.field.constants import P
+    from zkaudit.field.hidden import Hidden
+    from zkaudit.field.scalar import Fp2
+    from zkaudit.layers.claim import TensorClaim
+    from zkaudit.statements.inference import zk as izk
+    from zkaudit.transcript import Transcript
+
+    rnd = random.Random(7)
+
+    def ext():
+        return Fp2(rnd.randrange(P), rnd.randrange(P))
+
+    for trial in range(60):
+        claims = []
+        for j in range(rnd.randrange(1, 5)):
+            value = (ext() if rnd.randrange(2)
+                     else Hidden(ext(), [(("advice", rnd.randrange(6)), ext()) for _ in range(rnd.randrange(1, 3))]))
+            claims.append(TensorClaim("t", (ext(), ext()), value))
+        if trial % 7 == 0:
+            claims.append(claims[0])  # a repeated claim: deduplicated by both
+        t1, t2 = Transcript(), Transcript()
+        for t in (t1, t2):
+            t.absorb_statement("test/repad", 1)
+        got, want = izk.repad_target(claims, t1), izk.repad_target_reference(claims, t2)
+        assert got[0] == want[0] and got[1] == want[1]
+        assert type(got[2]) is Hidden and got[2] == want[2]
+        assert t1.challenge_ext(b"after") == t2.challenge_ext(b"after")

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from zkaudit.field.constants import P as _P
 from zkaudit.field.constants import W as _W
-from zkaudit.field.hidden import Hidden
+from zkaudit.field.hidden import Hidden, LinearSum
 from zkaudit.field.scalar import Fp, Fp2, _fp2
 from zkaudit.layers.claim import TensorClaim
 from zkaudit.layers.combine_verifier import dedupe, weights as combine_weights
@@ -87,6 +87,15 @@ def bank_linear_claim(bank_index: int, folded) -> LinearClaim | None:
 
 def repad_target(claims: list[TensorClaim], transcript):
     """(deduplicated claims, their combination weights, the combined claim)."""
+    claims = dedupe(claims)
+    rhos = combine_weights(claims, transcript) if len(claims) > 1 else [Fp2(1)]
+    target = LinearSum()  # the form of Hidden.of(0) + sum_j rho_j v_j, on ints (`repad_target_reference`)
+    for rho, c in zip(rhos, claims):
+        target.add(c.value, rho)
+    return claims, rhos, Hidden.of(target.value())
+
+
+def repad_target_reference(claims: list[TensorClaim], transcript):
     claims = dedupe(claims)
     rhos = combine_weights(claims, transcript) if len(claims) > 1 else [Fp2(1)]
     target = Hidden.of(0)
