@@ -91,6 +91,8 @@ def repad_target(claims: list[TensorClaim], transcript):
     rhos = combine_weights(claims, transcript) if len(claims) > 1 else [Fp2(1)]
     target = LinearSum()  # the form of Hidden.of(0) + sum_j rho_j v_j, on ints (`repad_target_reference`)
     for rho, c in zip(rhos, claims):
+        if type(c.value) is Fp:  # as the expression: Fp2 * Fp is refused (a claim's value is in the extension)
+            raise TypeError("a claim value in the base field where the extension is expected")
         target.add(c.value, rho)
     return claims, rhos, Hidden.of(target.value())
 
