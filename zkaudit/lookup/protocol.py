@@ -126,11 +126,10 @@ def _line(left, right, d0: int, d1: int, c0: int, c1: int):
 
     lh, rh = type(left) is Hidden, type(right) is Hidden
     lc, rc = (left.const if lh else left), (right.const if rh else right)
-    if not (lh or rh):
-        return _fp2((d0 * lc.c0 + W * d1 * lc.c1 + c0 * rc.c0 + W * c1 * rc.c1) % P,
-                    (d0 * lc.c1 + d1 * lc.c0 + c0 * rc.c1 + c1 * rc.c0) % P)
     const = _fp2((d0 * lc.c0 + W * d1 * lc.c1 + c0 * rc.c0 + W * c1 * rc.c1) % P,
                  (d0 * lc.c1 + d1 * lc.c0 + c0 * rc.c1 + c1 * rc.c0) % P)
+    if not (lh or rh):
+        return const
     lt, rt = (left.terms if lh else ()), (right.terms if rh else ())
     out = []
     i = j = 0
