@@ -115,7 +115,16 @@ def _verify(com, claims, proof):
     verify(com, claims, proof, _transcript(com), ZK)
 
 
-def test_an_honest_opening_verifies_and_a_touched_column_sumcheck_is_rejected():
+@pytest.fixture
+def with_sumcheck(monkeypatch):
+    """These small openings would be checked by direct sums
+    (`column_check.direct`); the rule's bound is lowered so that they carry
+    the column sum-check the tests exercise (prover and verifier read it at
+    call time)."""
+    monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)
+
+
+def test_an_honest_opening_verifies_and_a_touched_column_sumcheck_is_rejected(with_sumcheck):
     com, claims, proof = _opening(np.random.default_rng(1))
     _verify(com, claims, proof)
     sc = proof.column_sumcheck
@@ -128,7 +137,7 @@ def test_an_honest_opening_verifies_and_a_touched_column_sumcheck_is_rejected():
             _verify(com, claims, dataclasses.replace(proof, column_sumcheck=bad))
 
 
-def test_a_false_group_value_with_a_first_round_that_adds_up_is_rejected():
+def test_a_false_group_value_with_a_first_round_that_adds_up_is_rejected(with_sumcheck):
     """The prover states a false claim value and keeps the batching
     sum-check consistent with it; its column sum-check's first round is
     shifted so that g(0) + g(1) is the verifier's target; the rest honest.

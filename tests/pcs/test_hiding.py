@@ -521,7 +521,8 @@ def _revealed_hiding(tables, points, randomness: list[int], params, shape):
     proof = open(data, claims, FixedChallenges(7))
     out = [c.value for c in claims] + [proof.mask_sum]
     out += [e for r in proof.sumcheck.round_evals for e in r] + list(proof.sumcheck.final_values)
-    out += [e for r in proof.column_sumcheck.round_evals for e in r] + list(proof.column_sumcheck.final_values)
+    if proof.column_sumcheck is not None:
+        out += [e for r in proof.column_sumcheck.round_evals for e in r] + list(proof.column_sumcheck.final_values)
     return (flatten(out) + [int(x) for x in proof.evaluation_row.reshape(-1)]
             + [int(x) for x in proof.columns.reshape(-1)])
 
@@ -542,7 +543,13 @@ def _rank_setup(zero_masks=False):
 
 
 @pytest.mark.slow
-def test_hiding_opening_reveals_only_an_affine_image_of_its_randomness_spanning_any_witness_difference():
+@pytest.mark.parametrize("column_sumcheck", [False, True], ids=["direct-sums", "column-sumcheck"])
+def test_hiding_opening_reveals_only_an_affine_image_of_its_randomness_spanning_any_witness_difference(
+        monkeypatch, column_sumcheck):
+    from zkaudit.pcs import column_check
+
+    if column_sumcheck:  # this small opening would be checked by direct sums (`column_check.direct`)
+        monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)
     params, t1, t2, points, shape, num_rand = _rank_setup()
     run1 = lambda rho: _revealed_hiding(t1, points, rho, params, shape)  # noqa: E731
     a1, cols = affine_map(run1, num_rand)

@@ -21,6 +21,13 @@ from zkaudit.sumcheck.proof import SumcheckProof
 
 from test_column_check import _opening, _verify
 
+
+@pytest.fixture(autouse=True)
+def _with_sumcheck(monkeypatch):
+    """The openings here are small enough for direct sums
+    (`column_check.direct`); these tests are about the column sum-check."""
+    monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)
+
 SPECIAL = [0, 1, P - 1, 1 << 32, (1 << 32) - 1, P - 2, 1 << 63]
 
 

@@ -24,6 +24,7 @@ test fails)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -628,13 +629,18 @@ def test_harness_true_claims_with_the_cheating_prover_verify(kind):
 # "u" adapts u against V, which is zero without eq terms: no such attack on the explicit-only kinds
 @pytest.mark.parametrize("kind, column", [(k, c) for k in KINDS for c in ("honest", "first", "v", "u")
                                           if c != "u" or k in EQ_KINDS])
-def test_a_false_claim_through_an_adapted_column_check_is_rejected(kind, column):
+def test_a_false_claim_through_an_adapted_column_check_is_rejected(kind, column, monkeypatch):
     """A false claim value; the batching sum-check kept consistent by one
     group's column side; the column sum-check adapted four ways. The checks:
     "honest"/"first" the column sum-check's round sums (target = sum_G
     lambda^G (W_G - direct_G)); "v" the verifier's own V~(sigma); "u" its
     own u~(sigma). Groups with and without eq terms (kinds entries and
-    weighted have explicit terms only: the target's direct part alone)."""
+    weighted have explicit terms only: the target's direct part alone).
+    These openings are small enough for direct sums (`column_check.direct`):
+    the rule's bound is lowered so that they carry the column sum-check."""
+    from zkaudit.pcs import column_check
+
+    monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)
     rng, tables, com, data = _committed(4)
     claims = _claim_set(kind, rng, tables, data)
     lie = _with_lie(claims, 1)
@@ -646,6 +652,27 @@ def test_a_false_claim_through_an_adapted_column_check_is_rejected(kind, column)
     assert isinstance(info.value, EvaluationMismatch), info.value
     want = {"v": "final V value", "u": "final u value"}.get(column, "contradict the evaluation row")
     assert want in str(info.value), info.value
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_false_claim_kept_through_the_batching_sumcheck_is_rejected_by_the_direct_sums(kind, monkeypatch):
+    """The same false claim with the batching sum-check kept consistent,
+    in the mode without a column sum-check (these openings' blocks are
+    small): the verifier's own sums refuse the group's value."""
+    from zkaudit.pcs import column_check
+
+    rng, tables, com, data = _committed(4)
+    claims = _claim_set(kind, rng, tables, data)
+    lie = _with_lie(claims, 1)
+    with_eq = _groups(kind, claims, data)
+    monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)
+    forged = forged_opening(data, lie, group=len(with_eq) - 1, column="honest")
+    monkeypatch.undo()
+    proof = dataclasses.replace(forged, column_sumcheck=None)
+    with pytest.raises(EvaluationMismatch, match="row group"):
+        _pcs_verify(com, lie, proof)
+    with pytest.raises(PcsRejected, match="column sum-check"):  # and with its column sum-check: refused by shape
+        _pcs_verify(com, lie, forged)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -703,11 +730,14 @@ def test_mixed_claims_take_the_reference_plan_and_verify_with_the_column_check()
         assert (fast is None) == (claims is mixed)
 
 
-def test_the_column_sumcheck_round_count_is_fixed_by_the_width():
+def test_the_column_sumcheck_round_count_is_fixed_by_the_width(monkeypatch):
     """A column sum-check with one round more or less does not parse (the
     parser takes log2 m rounds from the header's m, which the verifier
     holds to the layout)."""
+    from zkaudit.pcs import column_check
     from zkaudit.pcs.errors import MalformedOpening
+
+    monkeypatch.setattr(column_check, "DIRECT_UP_TO", -1)  # small enough for direct sums otherwise
     from zkaudit.pcs.proof import HidingOpeningProof
     import dataclasses
 

@@ -375,11 +375,11 @@ def test_random_byte_mutations_only_ever_raise_proof_rejected(case):
 def test_version_2_header_refused_by_name(case):
     _, c, data, _, claims = case
     raw = open(data, claims, _transcript(c)).to_bytes()
-    assert HIDING_OPENING_VERSION == 3 and raw[4:6] == struct.pack("<H", 3)
-    for old in (1, 2, 4):
+    assert HIDING_OPENING_VERSION == 4 and raw[4:6] == struct.pack("<H", 4)
+    for old in (1, 2, 3, 5):
         with pytest.raises(MalformedOpening, match="version") as e:
             read_hiding_opening(raw[:4] + struct.pack("<H", old) + raw[6:], c, ZK)
-        assert (e.value.expected, e.value.got) == (3, old)
+        assert (e.value.expected, e.value.got) == (4, old)
 
 
 def test_version_2_shaped_body_under_a_version_3_header_refused(case):

@@ -71,7 +71,8 @@ leaks. The prover refuses more masked claims on a table than its mask hides.
           all at once by the column check (`column_check`: lambda <- K and
           one plain sum-check of sum_x u_z~(x) V(x), V the eq-weighted
           terms' column vectors combined, which the verifier evaluates at
-          the sum-check's point in O(log m) per term)
+          the sum-check's point in O(log m) per term); when the terms'
+          blocks are small, by the verifier's own sums, and no sum-check
     5. t positions, drawn from the transcript (the proof sends none); columns
        and salts with Merkle paths;
        V: Enc(u_z)_j = sum_{y < D} eq(rho, y) C[y, j].
@@ -419,7 +420,7 @@ def combine_dots(dots: np.ndarray, coeffs: list[Fp2]) -> np.ndarray:
 
 
 def open_hiding(data: HidingProverData, claims, transcript: Transcript):
-    from zkaudit.pcs import column_check_prover, protocol
+    from zkaudit.pcs import column_check, column_check_prover, protocol
     from zkaudit.pcs.prover import combine_rows
     from zkaudit.pcs.proof import HidingOpeningProof
 
@@ -474,8 +475,11 @@ def open_hiding(data: HidingProverData, claims, transcript: Transcript):
     rho_eq = eq_table(point_array(list(evaluation.point)))[:D]
     u_eval = combine_rows(np.ascontiguousarray(data.matrix[:D]), rho_eq)
     transcript.absorb_vec(protocol.LABEL_EVALUATION_ROW, u_eval)
-    column_sc = column_check_prover.prove_column_check(flat, groups, coeffs_t, np.ascontiguousarray(u_eval[:m]),
-                                                       transcript)
+    column_sc = None
+    if not column_check.direct(column_check.points_array([t.col_point for t in flat if t.col_point is not None],
+                                                         layout.log_cols)):
+        column_sc = column_check_prover.prove_column_check(flat, groups, coeffs_t, np.ascontiguousarray(u_eval[:m]),
+                                                           transcript)
 
     # 5. columns with their salts, at the transcript's positions (the verifier draws them too)
     positions = protocol.query_positions(transcript, layout.log_cols + params.log_blowup, params.num_queries)

@@ -4,7 +4,9 @@ shapes first, then the transcript replay with the batching sum-check, the
 sum-check's final values against the evaluation row and the verifier's own
 eq values, the column count against the transcript's query positions, the
 salted Merkle paths, and the opened columns against the encoded evaluation
-row (the proximity test and the evaluation check at once: `hiding.py`). Every failure raises a `PcsRejected` subclass."""
+row (the proximity test and the evaluation check at once: `hiding.py`).
+The groups' values are checked against the evaluation row by the column
+sum-check, or directly when the claims' blocks are small (`column_check`). Every failure raises a `PcsRejected` subclass."""
 
 from __future__ import annotations
 
@@ -160,6 +162,15 @@ def _column_check(proof: HidingOpeningProof, groups, claimed: list[Fp2], data_ro
                                      where=column_check.WHERE, expected=want, got=got)
 
 
+def _direct_check(groups, claimed: list[Fp2], data_row: np.ndarray) -> None:
+    """The groups' claimed W_G(rho) against the values the evaluation row
+    gives, computed here (`column_check.direct`: small blocks)."""
+    for g, (want, got) in enumerate(zip(groups.values(data_row), claimed)):
+        if want != got:
+            raise EvaluationMismatch(f"row group {g}'s value contradicts the evaluation row", where=column_check.WHERE,
+                                     expected=want, got=got)
+
+
 def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, transcript: Transcript,
                   params: PcsParams) -> None:
     """Accept only if every claim holds for the committed tables (a `Claim`
@@ -223,11 +234,21 @@ def verify_hiding(commitment: Commitment, claims, proof: HidingOpeningProof, tra
         if want is not None and want != got:
             raise EvaluationMismatch(f"batching sum-check final value {i} contradicts the evaluation row",
                                      where=WHERE, expected=want, got=got)
-    _column_check(proof, groups, evaluation.values[1 : 2 * num_groups : 2], data_row, layout.log_cols, transcript)
+    claimed_groups = evaluation.values[1 : 2 * num_groups : 2]
+    direct = column_check.direct(groups.eq_points)
+    if (proof.column_sumcheck is None) != direct:
+        raise ProofShapeError("column sum-check present or absent contrary to the claims' block sizes",
+                              where=column_check.WHERE, expected="absent" if direct else "present",
+                              got="absent" if proof.column_sumcheck is None else "present")
+    if direct:
+        _direct_check(groups, claimed_groups, data_row)
+    else:
+        _column_check(proof, groups, claimed_groups, data_row, layout.log_cols, transcript)
 
     transcript.charge("hiding commitment opening",
                       -params.soundness_bits_for(log_n, len(claims), l,
-                                                 extra=column_check.soundness_terms(num_groups, layout.log_cols)))
+                                                 extra=column_check.soundness_terms(num_groups, layout.log_cols,
+                                                                                    direct=direct)))
     positions = protocol.query_positions(transcript, log_n, params.num_queries)
     if len(positions) != q:
         raise ProofShapeError("opened columns are not one per query position", where=WHERE, expected=len(positions),

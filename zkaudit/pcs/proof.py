@@ -48,8 +48,10 @@ OPENING_MAGIC = b"ZPCO"
 VERSION = 1
 # The hiding opening's own version: 2 added the column check's sum-check
 # (`pcs.column_check`); 3 dropped the proximity row, its blinding row and
-# the positions (`pcs.hiding`). An earlier opening is refused by name.
-HIDING_OPENING_VERSION = 3
+# the positions (`pcs.hiding`); 4 made the column sum-check absent when the
+# claims' blocks are small (`column_check.direct`), behind a flag byte. An
+# earlier opening is refused by name.
+HIDING_OPENING_VERSION = 4
 _DIGEST_DOMAIN = b"zkaudit/pcs/commitment-digest/v1"
 
 # Protocol maxima: a codeword has at most 2^32 positions (Goldilocks'
@@ -217,16 +219,19 @@ HIDING_OPENING_MAGIC = b"ZPCH"
 
 @dataclass(frozen=True)
 class HidingOpeningProof:
-    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 3:
+    """Opening of a hiding commitment (`zkaudit.pcs.hiding`), version 4:
 
         "ZPCH" | u16 version | 32-byte commitment digest
         | u32 committed rows R' (data, b_z: R + 2) | u32 cols m | u32 pad l
         | Fp2 mask sum S | SumcheckProof
-        | (m + l) * Fp2 evaluation row | SumcheckProof (column check, log2 m rounds)
+        | (m + l) * Fp2 evaluation row
+        | u8 0, or u8 1 | SumcheckProof (column check, log2 m rounds)
         | u32 q | q * R' * u64 columns | q * 2 * u64 salts (raw) | u32 s | s * 32 siblings
 
     The q columns are at the transcript's distinct query positions, in
-    increasing order: the verifier draws them itself and checks q.
+    increasing order: the verifier draws them itself and checks q. The
+    column sum-check is absent (flag 0) exactly when the claims' blocks are
+    small (`column_check.direct`): the verifier checks that after parsing.
     """
 
     commitment_digest: bytes
@@ -235,7 +240,7 @@ class HidingOpeningProof:
     mask_sum: Fp2
     sumcheck: SumcheckProof
     evaluation_row: np.ndarray
-    column_sumcheck: SumcheckProof
+    column_sumcheck: SumcheckProof | None
     columns: np.ndarray
     salts: np.ndarray
     siblings: tuple[bytes, ...]
@@ -250,7 +255,7 @@ class HidingOpeningProof:
             self.mask_sum.to_bytes(),
             self.sumcheck.to_bytes(),
             _words_bytes(self.evaluation_row),
-            self.column_sumcheck.to_bytes(),
+            b"\x00" if self.column_sumcheck is None else b"\x01" + self.column_sumcheck.to_bytes(),
             struct.pack("<I", self.columns.shape[0]),
             _words_bytes(self.columns),
             np.ascontiguousarray(self.salts, dtype=np.uint64).astype("<u8").tobytes(),
@@ -284,10 +289,16 @@ class HidingOpeningProof:
         except MalformedProof as e:
             raise MalformedOpening(f"hiding opening proof: batching sum-check does not parse: {e}") from e
         evals = r.words(2 * width, "evaluation row").reshape(width, 2)
-        try:
-            column_sc, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=m.bit_length() - 1, num_evals=3)
-        except MalformedProof as e:
-            raise MalformedOpening(f"hiding opening proof: column sum-check does not parse: {e}") from e
+        (flag,) = r.unpack("<B", "column sum-check flag")
+        if flag > 1:
+            raise MalformedOpening("hiding opening proof: column sum-check flag is not 0 or 1", got=flag)
+        column_sc = None
+        if flag:
+            try:
+                column_sc, r.offset = SumcheckProof.read(r.data, r.offset, num_rounds=m.bit_length() - 1,
+                                                         num_evals=3)
+            except MalformedProof as e:
+                raise MalformedOpening(f"hiding opening proof: column sum-check does not parse: {e}") from e
         (q,) = r.unpack("<I", "column count")
         limit = MAX_QUERIES if max_queries is None else max_queries
         if not 1 <= q <= limit:
