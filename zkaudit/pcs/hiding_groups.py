@@ -170,6 +170,18 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
                             odd_list.append(full)
                         break
                     key += r.c0 << (free - 1 - bit)
+            # leading 0/1 column coordinates pick a sub-block (as `kernels.block_points`):
+            # the block folded is the one `column_check.block_entries` counts
+            lead = 0
+            for r in point:
+                if r.c1 or r.c0 > 1:
+                    break
+                lead += 1
+            if lead:
+                for r in point[:lead]:
+                    log_size -= 1
+                    start += r.c0 << log_size
+                point = point[lead:]
             claim_add(i)
             sub_add(j)
             key_add(key)
