@@ -339,9 +339,10 @@ def test_eval_blocks_ints_with_no_block_leaves_out_untouched():
 
 
 def test_eval_blocks_dispatch_without_the_kernel_is_the_int_fold(monkeypatch):
-    """With the kernel not loaded and <= 2048 entries, eval_blocks takes the
-    int fold; with it loaded, the kernel: same values either way, and the
-    verifier's direct check through each accepts the same honest opening."""
+    """Without the kernel, eval_blocks takes the int fold exactly where its
+    cost model says ints are cheaper (`kernels._ints_cheaper`); with it, the
+    kernel: same values either way, and the verifier's direct check through
+    each accepts the same honest opening."""
     rng = np.random.default_rng(5)
     row = vec.ext_random(256, rng)
     logs = rng.integers(0, 9, size=30).astype(np.int64)
@@ -353,9 +354,19 @@ def test_eval_blocks_dispatch_without_the_kernel_is_the_int_fold(monkeypatch):
     real_ints = kernels.eval_blocks_ints
     monkeypatch.setattr(kernels, "eval_blocks_ints", lambda *a: (used.append(1), real_ints(*a)))
     monkeypatch.setattr(jit, "is_loaded", lambda k: False)
+    monkeypatch.setattr(jit, "use_kernel", lambda *a, **k: False)
     got = np.empty((30, 2), dtype=U64)
     kernels.eval_blocks(row, starts, logs, pts, got)
-    assert np.array_equal(got, want) and (used == [1]) == (int(np.sum(1 << logs)) <= kernels.EVAL_INTS_UP_TO)
+    assert np.array_equal(got, want) and (used == [1]) == kernels._ints_cheaper(logs)
+    for mix in ([0] * 79 + [8] + [4] * 10 + [2, 1], [2] * 256):  # many sizes, few blocks: ints; many of one size: numpy
+        mix = np.array(mix, dtype=np.int64)
+        st = np.array([int(rng.integers(0, 256 >> int(k))) << int(k) for k in mix], dtype=np.int64)
+        pm = vec.ext_random(len(mix) * 8, rng).reshape(len(mix), 8, 2)
+        a, b = np.empty((len(mix), 2), dtype=U64), np.empty((len(mix), 2), dtype=U64)
+        used.clear()
+        kernels.eval_blocks(row, st, mix, pm, a)
+        kernels.eval_blocks_numpy(row, st, mix, pm, b)
+        assert np.array_equal(a, b) and (used == [1]) == (mix.shape[0] == 92)
 
     _, tables, com, data = _committed((7, 3, 5), 6)
     claims = [_lin_eval(tables, i, [_ext(rng) for _ in range(s)]) for i, s in enumerate((7, 3, 5))]

@@ -362,36 +362,47 @@ def block_points(col_points, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.array(starts, dtype=np.int64), np.array(log_sizes, dtype=np.int64), points
 
 
-# Up to this many block entries in all, `eval_blocks` without a loaded
-# kernel folds on Python ints (`eval_blocks_ints`): the verifier's direct
-# column sums of a small opening (`column_check.direct`), 92 blocks of
-# 505 entries in all, took 0.88 ms in numpy (~20 array operations per
-# block size and coordinate) and take 0.55 ms on ints.
-EVAL_INTS_UP_TO = 2048
+# Without its kernel, `eval_blocks` folds on numpy arrays (each size's blocks
+# together: ~30 us per size and per coordinate, then ~0.25 us per entry) or
+# on Python ints block by block (~1.5 us per block, ~0.6 us per entry),
+# whichever this model of their costs (fitted on this machine, within ~1.5x)
+# says is cheaper: ints win where sizes are many and blocks few (the zoo's
+# logistic opening, 92 blocks of 5 sizes: 0.49 -> 0.32 ms; clinical_mlp_qdq's,
+# 6 blocks of 4 sizes: 0.72 -> 0.20 ms), numpy where blocks of one size are
+# many or large (256 blocks of 4 entries: 0.28 against 1.2 ms).
+
+
+def _ints_cheaper(log_sizes) -> bool:
+    logs = np.asarray(log_sizes, dtype=np.int64)
+    sizes = np.left_shift(np.int64(1), logs)
+    entries = int(np.sum(sizes))
+    distinct = np.unique(logs)
+    numpy_us = 30.0 * distinct.shape[0] + 30.0 * float(np.sum(distinct)) + 0.25 * entries
+    ints_us = 1.5 * logs.shape[0] + 0.6 * entries
+    return ints_us < numpy_us
 
 
 def eval_blocks(row, starts, log_sizes, points, out):
     """out[i] = MLE of row's block i at points[i] (see `_eval_blocks`)."""
     work = int(np.sum(np.left_shift(1, np.asarray(log_sizes, dtype=np.int64))))
-    if not jit.is_loaded(_eval_blocks) and work <= EVAL_INTS_UP_TO:
-        eval_blocks_ints(row, starts, log_sizes, points, out)
-    elif jit.use_kernel(work, NUMPY_BELOW, _eval_blocks):
+    if jit.use_kernel(work, NUMPY_BELOW, _eval_blocks):
         _eval_blocks(row, starts, log_sizes, points, out)
+    elif _ints_cheaper(log_sizes):
+        eval_blocks_ints(row, starts, log_sizes, points, out)
     else:
         eval_blocks_numpy(row, starts, log_sizes, points, out)
 
 
 def eval_blocks_ints(row, starts, log_sizes, points, out):
     """`_eval_blocks` on Python ints, block by block (a single entry is read,
-    not folded)."""
-    words = np.ascontiguousarray(row, dtype=np.uint64).tolist()
+    not folded; only the blocks' words are converted)."""
     pts = np.ascontiguousarray(points, dtype=np.uint64).tolist()
     results = []
     for s, k, pt in zip(np.asarray(starts).tolist(), np.asarray(log_sizes).tolist(), pts):
+        vals = row[s : s + (1 << k)].tolist()
         if k == 0:
-            results.append(words[s])
+            results.append(vals[0])
             continue
-        vals = words[s : s + (1 << k)]
         for j in range(k):
             r0, r1 = pt[j]
             w1 = W * r1
