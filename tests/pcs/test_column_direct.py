@@ -199,6 +199,26 @@ def test_the_previous_version_is_refused_by_name():
         HidingOpeningProof.from_bytes(bytes(raw))
 
 
+def shift_first_term(monkeypatch, delta: Fp2):
+    """A malicious prover's batching sum-check: the first claim term's row
+    values W_t(y) raised by delta at its own (Boolean) row point, so that a
+    claim raised by delta keeps every round consistent and only the final
+    W_G(rho) is off. Returns the honest `term_dots`."""
+    from zkaudit.pcs import hiding
+
+    honest_dots = hiding.term_dots
+
+    def shifted(matrix, terms, m):
+        dots = honest_dots(matrix, terms, m).copy()
+        row = sum(int(b.c0) << (len(terms[0].row_point) - 1 - i) for i, b in enumerate(terms[0].row_point))
+        v = Fp2(int(dots[0, row, 0]), int(dots[0, row, 1])) + delta
+        dots[0, row] = (v.c0, v.c1)
+        return dots
+
+    monkeypatch.setattr(hiding, "term_dots", shifted)
+    return honest_dots
+
+
 @pytest.mark.parametrize("forced_sumcheck", [False, True])
 def test_a_prover_whose_batching_sumcheck_carries_a_false_value_is_refused(monkeypatch, forced_sumcheck):
     """A malicious prover: claim 0's value raised by delta and its table
@@ -217,16 +237,7 @@ def test_a_prover_whose_batching_sumcheck_carries_a_false_value_is_refused(monke
     points = [tuple(_ext(rng) for _ in range(s)) for s in (7, 3, 5)]
     claims = [Claim(i, pt, data.masked_value(i, pt)) for i, pt in enumerate(points)]
     lie = [dataclasses.replace(claims[0], value=claims[0].value + delta)] + claims[1:]
-    honest_dots = hiding.term_dots
-
-    def shifted(matrix, terms, m):
-        dots = honest_dots(matrix, terms, m).copy()
-        row = sum(int(b.c0) << (len(terms[0].row_point) - 1 - i) for i, b in enumerate(terms[0].row_point))
-        v = Fp2(int(dots[0, row, 0]), int(dots[0, row, 1])) + delta
-        dots[0, row] = (v.c0, v.c1)
-        return dots
-
-    monkeypatch.setattr(hiding, "term_dots", shifted)
+    honest_dots = shift_first_term(monkeypatch, delta)
     proof = pcs_open(data, lie, _transcript(com))
     assert (proof.column_sumcheck is None) != forced_sumcheck
     with pytest.raises(EvaluationMismatch, match="row group|column check|contradict"):

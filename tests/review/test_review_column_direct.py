@@ -37,6 +37,8 @@ No forgery was accepted and no honest opening refused.
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +60,9 @@ from zkaudit.pcs.errors import (
 from zkaudit.pcs.hiding import LinearClaim, WeightedClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.params import PcsParams
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pcs"))
+from test_column_direct import shift_first_term  # noqa: E402
 from zkaudit.poly.mle import evaluate
 from zkaudit.transcript import Transcript
 
@@ -239,16 +244,7 @@ def test_no_eq_term_is_direct_on_both_sides_and_a_lie_is_refused(monkeypatch):
 
     delta = Fp2(5, 9)
     lie = [dataclasses.replace(claims[0], value=claims[0].value + delta)] + claims[1:]
-    honest_dots = hiding.term_dots
-
-    def shifted(matrix, terms, m):
-        dots = honest_dots(matrix, terms, m).copy()
-        row = sum(int(b.c0) << (len(terms[0].row_point) - 1 - i) for i, b in enumerate(terms[0].row_point))
-        v = Fp2(int(dots[0, row, 0]), int(dots[0, row, 1])) + delta
-        dots[0, row] = (v.c0, v.c1)
-        return dots
-
-    monkeypatch.setattr(hiding, "term_dots", shifted)
+    shift_first_term(monkeypatch, delta)
     forged = _open(data, lie)
     assert forged.column_sumcheck is None
     with pytest.raises(EvaluationMismatch, match="row group"):
