@@ -42,9 +42,10 @@ exact (no lambda, no sum-check: no error term) and sends nothing. Measured
 on the zoo's logistic model (92 terms, 505 entries): the prover's column
 sum-check was 2.2 ms of a 37 ms proof; the verifier's check 1.25 ms
 against ~1.0 ms for the direct sums (most of it the explicit terms' part,
-which the check computes too); 328 bytes. The next zoo model up, clinical_mlp, has 2,712 entries (the direct
-sums would cost its verifier about what the check costs): it keeps the
-sum-check.
+which the check computes too); 328 bytes. The next zoo models up,
+clinical_mlp_qdq and clinical_mlp, have 2,606 and 2,712 entries (the
+direct sums would cost their verifiers about what the check costs): they
+keep the sum-check.
 """
 
 from __future__ import annotations

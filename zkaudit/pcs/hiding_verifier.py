@@ -6,7 +6,8 @@ eq values, the column count against the transcript's query positions, the
 salted Merkle paths, and the opened columns against the encoded evaluation
 row (the proximity test and the evaluation check at once: `hiding.py`).
 The groups' values are checked against the evaluation row by the column
-sum-check, or directly when the claims' blocks are small (`column_check`). Every failure raises a `PcsRejected` subclass."""
+sum-check, or directly when the claims' blocks are small (`column_check`).
+Every failure raises a `PcsRejected` subclass."""
 
 from __future__ import annotations
 
