@@ -8,6 +8,8 @@ proves with the Poseidon2 GKR that they hash to it). Both prove and verify
 the first --batch samples of input.json (default 1: one prediction), zero-knowledge, interleaved; best of --runs
 after one warm-up, in wall time and in this process's CPU time (steadier on
 a shared machine; with several numba threads it counts them all). The overhead per weight is (hashed - plain) / weights.
+A second line gives the median of the paired CPU differences (run i of each
+scheme, back to back), steadier than the difference of the bests.
 
     NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/weights_link_bench.py [--models a,b] [--runs 3] [--batch 1] [--breakdown]
 
@@ -130,6 +132,12 @@ def main() -> None:
         print(f"{name:<14}{n:>10,} {ppw:>10.3f} s {hpw:>7.3f} s {hpc - ppc:>6.3f} s {(hpc - ppc) / n * 1e6:>9.2f}"
               f" {pvw:>11.3f} s {hvw:>6.3f} s {pb:>12,} {hb:>9,}")
         print(f"{'':<14}{'':>10} cpu {ppc:>6.3f} s {hpc:>7.3f} s {'':>8} {'':>10} cpu {pvc:>7.3f} s {hvc:>6.3f} s",
+              flush=True)
+        # the runs alternate, so run i of each scheme saw about the same load: the median of the
+        # paired differences is steadier than the difference of the two bests on a noisy machine
+        paired = sorted(h[1] - q[1] for h, q in zip(rows["hashed"], rows["plain"]))
+        mid = (paired[(len(paired) - 1) // 2] + paired[len(paired) // 2]) / 2
+        print(f"{'':<14}{'':>10} + cpu, median of {len(paired)} paired runs: {mid:.3f} s ({mid / n * 1e6:.2f} us/weight)",
               flush=True)
         if timer is not None:
             for label in dict.fromkeys(label for _, _, label in STEPS):
