@@ -133,3 +133,44 @@ def test_tree_rejects_bad_leaf_counts():
         merkle.MerkleTree(np.zeros(4, dtype=np.uint64))
     with pytest.raises(ValueError):
         merkle.MerkleTree(_leaves(2, 1)).open([2, 1])
+
+
+def _outcome(fn, *args):
+    try:
+        fn(*args)
+    except (MerkleProofShapeError, MerkleRootMismatch) as e:
+        return type(e).__name__
+    return "accepted"
+
+
+@given(st.integers(0, 7), st.data())
+def test_multiproof_verifier_agrees_with_reference(depth, data):
+    """The list-based verifier and the dict-based reference accept and refuse
+    the same openings, with the same error: honest ones, and ones with a
+    sibling flipped, dropped, added or two swapped, a leaf digest changed,
+    or an index moved."""
+    leaves = _leaves(depth, 2, depth)
+    tree = merkle.MerkleTree(leaves)
+    idx = sorted(data.draw(st.sets(st.integers(0, (1 << depth) - 1), min_size=1)))
+    digests = _digests(leaves, idx)
+    sib = list(tree.open(idx).siblings)
+    cases = [(idx, digests, sib)]
+    if sib:
+        k = data.draw(st.integers(0, len(sib) - 1))
+        flipped = list(sib)
+        flipped[k] = bytes([sib[k][0] ^ 1]) + sib[k][1:]
+        cases += [(idx, digests, flipped), (idx, digests, sib[:k] + sib[k + 1:]),
+                  (idx, digests, sib[::-1])]
+    cases.append((idx, digests, sib + [bytes(32)]))
+    j = data.draw(st.integers(0, len(idx) - 1))
+    changed = list(digests)
+    changed[j] = merkle.hash_leaf(b"other")
+    cases.append((idx, changed, sib))
+    moved = list(idx)
+    moved[j] = data.draw(st.integers(-1, 1 << depth))
+    cases.append((moved, digests, sib))
+    for i, d, s in cases:
+        proof = merkle.MultiProof(tuple(s))
+        assert (_outcome(merkle.verify_multiproof, tree.root, depth, i, d, proof)
+                == _outcome(ref.verify_multiproof, tree.root, depth, i, d, proof))
+    assert _outcome(merkle.verify_multiproof, tree.root, depth, idx, digests, merkle.MultiProof(tuple(sib))) == "accepted"

@@ -395,20 +395,26 @@ def eval_blocks(row, starts, log_sizes, points, out):
 
 def eval_blocks_ints(row, starts, log_sizes, points, out):
     """`_eval_blocks` on Python ints, block by block (a single entry is read,
-    not folded; only the blocks' words are converted)."""
-    pts = np.ascontiguousarray(points, dtype=np.uint64).tolist()
+    not folded). The row is converted once: a logistic opening's 92 blocks
+    are 79 single entries."""
+    rows = row.tolist()
     results = []
-    for s, k, pt in zip(np.asarray(starts).tolist(), np.asarray(log_sizes).tolist(), pts):
-        vals = row[s : s + (1 << k)].tolist()
+    for s, k, pt in zip(np.asarray(starts).tolist(), np.asarray(log_sizes).tolist(),
+                        np.ascontiguousarray(points, dtype=np.uint64).tolist()):
         if k == 0:
-            results.append(vals[0])
+            results.append(rows[s])
             continue
+        vals = rows[s : s + (1 << k)]
         for j in range(k):
             r0, r1 = pt[j]
             w1 = W * r1
             h = len(vals) >> 1
-            vals = [((a0 + (b0 - a0) * r0 + (b1 - a1) * w1) % P, (a1 + (b0 - a0) * r1 + (b1 - a1) * r0) % P)
-                    for (a0, a1), (b0, b1) in zip(vals[:h], vals[h:])]
+            folded = []
+            append = folded.append
+            for (a0, a1), (b0, b1) in zip(vals[:h], vals[h:]):
+                d0, d1 = b0 - a0, b1 - a1
+                append(((a0 + d0 * r0 + d1 * w1) % P, (a1 + d0 * r1 + d1 * r0) % P))
+            vals = folded
         results.append(vals[0])
     if results:
         out[:] = np.array(results, dtype=np.uint64).reshape(len(results), 2)

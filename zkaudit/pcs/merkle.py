@@ -161,33 +161,45 @@ def verify_multiproof(
 ) -> None:
     """Recompute the root from the opened leaves' digests and the proof.
     Raises MerkleProofShapeError (wrong number of digests, bad indices) or
-    MerkleRootMismatch; returns None when the paths authenticate."""
+    MerkleRootMismatch; returns None when the paths authenticate.
+
+    Level by level on two parallel lists (known indices ascending, their
+    digests): the parents of an ascending list come out ascending, so no
+    level is sorted or looked up again (`merkle_reference.verify_multiproof`
+    keeps a dict per level; tests hold the two to the same answers)."""
     n = 1 << depth
     if len(indices) != len(leaf_digests) or not indices:
         raise MerkleProofShapeError("opened leaves and indices differ in number", expected=len(indices), got=len(leaf_digests))
     if any(not 0 <= i < n for i in indices) or any(a >= b for a, b in zip(indices, indices[1:])):
         raise MerkleProofShapeError("opened leaf indices are not sorted, distinct and in range")
-    nodes = dict(zip(indices, leaf_digests))
     siblings = proof.siblings
+    num_siblings = len(siblings)
     used = 0
+    new_node = _NODE_STATE.copy
+    idx, dig = list(indices), list(leaf_digests)
     for height in range(depth):
-        parents: dict[int, bytes] = {}
-        for i in sorted(nodes):
-            parent = i >> 1
-            if parent in parents:
-                continue  # already combined with its left sibling
-            if i & 1 == 0 and i + 1 in nodes:
-                left, right = nodes[i], nodes[i + 1]
+        up_idx, up_dig = [], []
+        i, count = 0, len(idx)
+        while i < count:
+            a = idx[i]
+            if not a & 1 and i + 1 < count and idx[i + 1] == a + 1:
+                left, right = dig[i], dig[i + 1]
+                i += 2
             else:
-                if used >= len(siblings):
-                    raise MerkleProofShapeError("Merkle proof has too few digests", round=height, got=len(siblings))
+                if used >= num_siblings:
+                    raise MerkleProofShapeError("Merkle proof has too few digests", round=height, got=num_siblings)
                 sib = siblings[used]
                 used += 1
-                left, right = (nodes[i], sib) if i & 1 == 0 else (sib, nodes[i])
-            parents[parent] = hash_node(left, right)
-        nodes = parents
-    if used != len(siblings):
-        raise MerkleProofShapeError("Merkle proof has unused digests", expected=used, got=len(siblings))
-    got = nodes[0]
+                left, right = (sib, dig[i]) if a & 1 else (dig[i], sib)
+                i += 1
+            h = new_node()
+            h.update(left)
+            h.update(right)
+            up_idx.append(a >> 1)
+            up_dig.append(h.digest())
+        idx, dig = up_idx, up_dig
+    if used != num_siblings:
+        raise MerkleProofShapeError("Merkle proof has unused digests", expected=used, got=num_siblings)
+    got = dig[0]
     if got != root:
         raise MerkleRootMismatch("opened columns do not authenticate against the commitment root", expected=root.hex(), got=got.hex())

@@ -207,7 +207,14 @@ class PcsParams:
         """The fewest queries that reach `bits` at the given rate. Raises
         ValueError when no number of queries can: the field terms (n / |K|
         and the rest) cap the bound near 128 - max_log_codeword bits.
-        Hiding: the padding l_pad = t + 8 and t are iterated together."""
+        Hiding: the padding l_pad = t + 8 and t are iterated together.
+        Memoized (`_for_security`): parameters are immutable, and a verifier
+        asks for the same ones in every proof."""
+        return _for_security(cls, bits, log_blowup, max_log_codeword, max_claims, hiding)
+
+    @classmethod
+    def _solve_for_security(cls, bits: float, log_blowup: int, max_log_codeword: int, max_claims: int,
+                            hiding: bool) -> PcsParams:
         probe = cls(log_blowup, 1, max_log_codeword, max_claims, False, bits)
         ceiling = probe.soundness_bits_for(max_log_codeword, max_claims, TWO_ADICITY, with_queries=False)
         if bits >= ceiling:
@@ -386,6 +393,12 @@ class PcsParams:
         return (f"rate 1/{1 << self.log_blowup}, {self.num_queries} queries, "
                 f"{self.soundness_bits:.1f} bits (proven, unique decoding; codewords <= 2^{self.max_log_codeword}, "
                 f"<= {self.max_claims} claims); {mode}")
+
+
+@lru_cache(maxsize=64)
+def _for_security(cls, bits: float, log_blowup: int, max_log_codeword: int, max_claims: int,
+                  hiding: bool) -> PcsParams:
+    return cls._solve_for_security(bits, log_blowup, max_log_codeword, max_claims, hiding)
 
 
 @lru_cache(maxsize=16)

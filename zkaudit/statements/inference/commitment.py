@@ -6,6 +6,7 @@ registry publishes; it is computed once per model and opened in every proof."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +49,13 @@ def params() -> PcsParams:
     return PcsParams.for_security(PCS_BITS)
 
 
+@lru_cache(maxsize=1)
 def zk_params() -> PcsParams:
     """The hiding commitment of a zero-knowledge proof's advice and bank (and
     a committed input): same soundness target, padded and blinded rows. Its
     claims are all `LinearClaim`s, hidden by the bank's pads, never the
-    per-table masked claims: so each table's mask is a single entry."""
+    per-table masked claims: so each table's mask is a single entry.
+    Memoized: parameters are immutable."""
     import dataclasses
 
     return dataclasses.replace(PcsParams.for_security(PCS_BITS, hiding=True), mask_vars=0)
