@@ -49,3 +49,17 @@ def test_first_run_prints_the_notice_once(tmp_path, monkeypatch, capsys):
     assert _kernels.is_cold("verify")
     _kernels.mark_warm("verify")  # what a successful run does
     assert main(argv) == 2 and "compiling kernels" not in capsys.readouterr().err
+
+
+def test_a_usage_error_prints_no_notice(tmp_path, monkeypatch, capsys):
+    """The notice comes once the arguments have parsed: a command line that
+    click refuses compiles nothing, so it says nothing about compiling, and
+    the notice stays due."""
+    fake_package(tmp_path, monkeypatch)
+    for command in ("prove", "verify", "compile", "demo", "commit-input", "mock"):
+        assert main([command, "--no-such-option"]) == 2, command
+        err = capsys.readouterr().err
+        assert "compiling kernels" not in err and "no-such-option" in err.lower(), (command, err)
+        assert _kernels.is_cold(command)
+    assert main(["prove", str(tmp_path)]) == 2  # --input missing
+    assert "compiling kernels" not in capsys.readouterr().err

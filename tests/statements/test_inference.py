@@ -214,8 +214,11 @@ def test_batch_refused_when_an_op_mixes_samples(setup):
     from zkaudit.statements.inference.batch import BatchUnsupported
 
     circuit, weights, _, x, _ = setup  # reshapes (1, 4) into (2, 2): no batch axis
-    with pytest.raises(BatchUnsupported, match="batch axis"):
+    with pytest.raises(BatchUnsupported, match="batch axis") as caught:
         prove(circuit, weights, [{"x": x}, {"x": x}])
+    # several samples given to a model that proves one at a time: said first, with what to do
+    assert caught.value.message.startswith("the input holds 2 samples, and this model proves one sample per proof")
+    assert "one by one" in str(caught.value)
 
 
 def test_advice_commitment_of_other_shapes_rejected_by_name(setup):

@@ -60,6 +60,23 @@ def _click():
         return click
 
 
+# The command whose kernels will compile (`cli._kernels`), until it is announced.
+_PENDING_NOTICE: list[str | None] = [None]
+
+
+def _announce_first(invoke):
+    """A command's invoke that first prints the pending kernel notice: click
+    calls it only once the command's arguments have parsed."""
+    def run(ctx):
+        command, _PENDING_NOTICE[0] = _PENDING_NOTICE[0], None
+        if command is not None:
+            from zkaudit.cli._kernels import announce
+
+            announce(command)
+        return invoke(ctx)
+    return run
+
+
 class _RootGroup(TyperGroup):
     """The root group: commands are imported when they run or their help is
     shown; the command list comes from `_lazy.discover()`."""
@@ -87,6 +104,7 @@ class _RootGroup(TyperGroup):
         group = typer.main.get_group(sub)
         for name, command in group.commands.items():
             _polish(command)
+            command.invoke = _announce_first(command.invoke)
             self.commands[name] = command
 
     def load_all(self) -> None:
@@ -276,10 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     click = _click()
     command = args[0] if args and not args[0].startswith("-") else None
     cold = command is not None and "--help" not in args and _kernels_cold(command)
-    if cold and not as_json:
-        from zkaudit.cli._kernels import announce
-
-        announce(command)
+    # said once the command's arguments have parsed (`_announce_first`): a usage error compiles nothing
+    _PENDING_NOTICE[0] = command if cold and not as_json else None
     try:
         # With standalone_mode=False click returns a command's typer.Exit code
         # instead of raising it.

@@ -35,9 +35,12 @@ def prove_command(
 
     The proof is zero-knowledge: it reveals the output (and the input unless
     --commit-input) and nothing else of the activations or of a committed
-    input. The weights are NOT hidden: their registered commitment is a plain
-    one, opened in every proof (`verify` says after how many proofs the
-    opened columns determine them; for small models, one). --commit-input writes the
+    input. The weights stay hidden across any number of proofs with the
+    default hashed weight commitment of `zkaudit compile` (each proof commits
+    them afresh and proves they hash to the registered root); a model compiled
+    with --weight-commitment plain has its commitment opened in every proof
+    (`verify` says after how many proofs the opened columns determine the
+    weights; for small models, one). --commit-input writes the
     input commitment's secret opening to PROOF.input-opening: whoever holds
     the record keeps it, and checks a proof is about that record with
     `zkaudit verify --input RECORD.json --input-opening PROOF.input-opening`;

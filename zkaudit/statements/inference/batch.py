@@ -89,7 +89,15 @@ def stack(circuit: Circuit, samples) -> tuple[Circuit, dict]:
     samples = samples if isinstance(samples, (list, tuple)) else [samples]
     if not samples:
         raise BatchUnsupported("no input samples given")
-    wide = widen(circuit, len(samples))
+    try:
+        wide = widen(circuit, len(samples))
+    except BatchUnsupported as exc:
+        if len(samples) == 1:
+            raise
+        # the user gave several samples to a model that proves one at a time: say that first
+        raise BatchUnsupported(f"the input holds {len(samples)} samples, and this model proves one sample per "
+                               f"proof: {exc.message}", hint="give each sample its own input file (one row per "
+                               "input) and prove them one by one") from None
     inputs = {}
     for spec in circuit.inputs:
         for sample in samples:
