@@ -63,3 +63,6 @@ def test_a_usage_error_prints_no_notice(tmp_path, monkeypatch, capsys):
         assert _kernels.is_cold(command)
     assert main(["prove", str(tmp_path)]) == 2  # --input missing
     assert "compiling kernels" not in capsys.readouterr().err
+    from zkaudit.cli import main as cli_main
+
+    assert cli_main._PENDING_NOTICE == [None]  # nothing left owed to a command run later, with or without main()

@@ -328,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_os_error(exc), "input_error", 2, as_json)
     except Exception as exc:  # a bug: the one place a traceback may appear, and only when asked
         return _internal(exc, debug, as_json)
+    finally:
+        _PENDING_NOTICE[0] = None  # a notice not said (a usage error) is not owed to anything run later
 
 
 # Commands that read, compute and write their results (atomically) before
