@@ -22,7 +22,6 @@ from zkaudit.cli import main as cli_main
 from zkaudit.cli.main import main
 from zkaudit.field import Fp2, vec
 from zkaudit.pcs import Claim, PcsParams, commit, open, verify
-from zkaudit.pcs import params as params_mod
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.statements.inference import commitment as inf_commitment
 from zkaudit.transcript import Transcript
