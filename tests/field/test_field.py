@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zkaudit.errors import MalformedProof
-from zkaudit.field import P, Fp, Fp2, reference, vec
+from zkaudit.field import P, Fp, Fp2, npfield, reference, vec
 from zkaudit.field.constants import TWO_ADIC_ROOT, check_constants
 
 EDGE = [0, 1, 2, P - 1, P - 2, 1 << 32, (1 << 32) - 1, 1 << 63, (1 << 64) - (1 << 32), 7]
@@ -254,3 +254,27 @@ def test_the_128_bit_product_is_the_integer_product():
     for x, y, (hi, lo, rhi, rlo, m) in zip(a.tolist(), b.tolist(), out.tolist()):
         assert (hi << 64) | lo == x * y == (rhi << 64) | rlo
         assert m == int(GF(x % P) * GF(y % P))
+
+
+@pytest.mark.parametrize("n", [1, 2, 100, 129, 200, 511, 512, 513, 1000])
+def test_ext_mul_paths_against_galois(n):
+    """`npfield.ext_mul` takes Python ints, the stacked four-product form or
+    Karatsuba's three products by size; every path is the field's product,
+    also broadcast against one element and along a leading axis, edge
+    values included."""
+    rng = np.random.default_rng(n)
+    edge = np.array(EDGE, dtype=np.uint64)
+    a = np.concatenate([edge, vec.random(2 * n, rng)])[: 2 * n].reshape(n, 2)
+    b = np.concatenate([edge[::-1], vec.random(2 * n, rng)])[: 2 * n].reshape(n, 2)
+    one = b[:1]
+
+    def as_gf(x):
+        return GF2([int(u) + int(v) * P for u, v in x.reshape(-1, 2)])
+
+    for x, y in ((a, b), (a, one), (one, a)):
+        got = npfield.ext_mul(x, y)
+        assert got.shape == np.broadcast_shapes(x.shape, y.shape)
+        want = as_gf(np.broadcast_to(x, got.shape)) * as_gf(np.broadcast_to(y, got.shape))
+        assert [int(u) + int(v) * P for u, v in got.reshape(-1, 2)] == [int(w) for w in want]
+    stacked = npfield.ext_mul(a.reshape(1, n, 2), b.reshape(1, n, 2))  # a leading axis
+    assert (stacked[0] == npfield.ext_mul(a, b)).all()
