@@ -12,6 +12,7 @@ import pytest
 
 from zkaudit.field import vec
 from zkaudit.field.constants import P, W
+from test_review_column_direct import _three_folds  # the same directory: pytest puts it on sys.path
 from zkaudit.pcs import kernels
 
 U64 = np.uint64
@@ -37,12 +38,7 @@ def _mle(row, start, k, pt):
     return acc
 
 
-def _all_three(row, starts, logs, pts):
-    outs = [np.full((len(starts), 2), 5, dtype=U64) for _ in range(3)]
-    kernels.eval_blocks_ints(row, starts, logs, pts, outs[0])
-    kernels.eval_blocks_numpy(row, starts, logs, pts, outs[1])
-    kernels._eval_blocks(row, starts, logs, pts, outs[2])
-    return outs
+_all_three = _three_folds  # the ints, numpy and numba folds into fresh outputs (the earlier review's helper)
 
 
 def _edge_array(shape, rng):
