@@ -269,7 +269,14 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
     if en_claim:
         en_group = t_group[n_ev + e_term.reshape(-1)]
         en_w = vec.mul(_ext_words(en_weight), np.ascontiguousarray(scale[n_ev + e_term.reshape(-1)]))
-    block_at = [(int(t_group[n_ev + n_et + j]), scale[n_ev + n_et + j], b[3], b[4]) for j, b in enumerate(blocks)]
+    # the dense blocks' terms as one product: their weights side by side, each entry's position in the data
+    # row and its block (three separate inner products cost logistic_risk's verify ~0.2 ms, one ~0.08)
+    if blocks:
+        bl_w = np.ascontiguousarray(np.concatenate([b[4] for b in blocks]))
+        bl_col = np.concatenate([np.arange(b[3], b[3] + b[4].shape[0], dtype=np.int64) for b in blocks])
+        bl_id = np.repeat(np.arange(len(blocks), dtype=np.int64), [b[4].shape[0] for b in blocks])
+        bl_at = [(int(t_group[n_ev + n_et + j]), _fp2(int(scale[n_ev + n_et + j][0]), int(scale[n_ev + n_et + j][1])))
+                 for j in range(len(blocks))]
     ev_points = _u64(ev_words).reshape(n_ev, log_cols, 2) if n_ev else None
     ev_starts, ev_logs = np.array(ev_start, dtype=np.int64), np.array(ev_log, dtype=np.int64)
 
@@ -286,10 +293,10 @@ def plan(layout: Layout, claims, powers: np.ndarray, log_rows: int) -> GroupPlan
         total = (vec.sum_by_index(np.concatenate(parts), np.concatenate(at), num_groups) if parts
                  else np.zeros((num_groups, 2), dtype=U64))
         result = [_fp2(a, b) for a, b in total.tolist()]
-        for g, s, start, w in block_at:
-            v = vec.inner(np.ascontiguousarray(w), np.ascontiguousarray(data_row[start : start + w.shape[0]]))
-            v = v if isinstance(v, Fp2) else Fp2.from_base(v)
-            result[g] = result[g] + Fp2(int(s[0]), int(s[1])) * v
+        if blocks:
+            per_block = vec.sum_by_index(vec.mul(bl_w, np.ascontiguousarray(data_row[bl_col])), bl_id, len(blocks))
+            for (g, s), (a, b) in zip(bl_at, per_block.tolist()):
+                result[g] = result[g] + s * _fp2(a, b)
         return result
 
     def values(data_row: np.ndarray) -> list[Fp2]:

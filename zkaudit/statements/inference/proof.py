@@ -40,7 +40,7 @@ from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, wide
 
 STATEMENT = "inference"
 PROTOCOL = "zkaudit/inference"
-PROTOCOL_VERSION = 10  # 3: padding proven zero, two-sided committed ranges, ArgMax index masked; 4: zero-knowledge;
+PROTOCOL_VERSION = 11  # 3: padding proven zero, two-sided committed ranges, ArgMax index masked; 4: zero-knowledge;
 # 5: the constraint systems' range lookups batched into one argument (`layers.lookup_batch`)
 # 6: the hiding openings batch their claims one pair per row point (`pcs.hiding.row_groups`)
 # 7: the committed tensors' range lookup joins that batch (`committed_range.register`)
@@ -49,6 +49,7 @@ PROTOCOL_VERSION = 10  # 3: padding proven zero, two-sided committed ranges, Arg
 # 9: a small hidden weight tensor's link sum joins its claims' combination (`zk.worth_merging`)
 # 10: the weight tensors' claim combinations batched, one sum-check per tensor size (`zk.size_groups`);
 #     GatherRows' and PointerWalk's LogUp trees proven in lock step (`lookup.committed_table`, version 3)
+# 11: a one-entry advice table's claims after its first become deferred equalities with it (`zk.discharge`)
 PUBLIC_INPUT, COMMITTED_INPUT = 0, 1
 ZK_MODE = 2  # added to the input mode of a zero-knowledge proof
 _DIGEST = 32

@@ -151,6 +151,7 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value, *,
     in_index = input_index(circuit) if body.committed_input else {}
     public_inputs = set() if body.committed_input else {s.name for s in circuit.inputs}
     out: dict[str, list] = {"weights": [], "advice": [], "input": []}
+    scalars: dict[str, object] = {}  # a one-entry advice table -> the value its first claim opens
     k = 0
     for name, cl in sorted(claims.items()):
         for c in cl:
@@ -164,6 +165,20 @@ def discharge(circuit, body, claims, advice_names, transcript, weight_value, *,
                 zk.require_equal(c.value, v, where=f"inference.weights {name}")
                 out["weights"].append(Claim(w_index[name], c.point, v))
             elif name in adv_index:
+                if not len(c.point):
+                    # A table of one entry (no variables): every claim on it is at the empty point, so
+                    # each claim after the first only says its value equals the first's. That equality
+                    # is a deferred check (folded into the bank claim with the rest: a false one
+                    # survives with probability <= checks / |K|) instead of a claim of its own on the
+                    # opening; the opening proves the first. The second claim revealed nothing the
+                    # check does not: its public part minus the first's is the difference of the two
+                    # pads the check names. logistic_risk's 93 advice claims are 54 after this (40 of
+                    # its 50 advice tables are scalars, claimed by their layer and their range check).
+                    first = scalars.get(name)
+                    if first is not None:
+                        zk.require_equal(c.value, first, where=f"inference.advice {name}")
+                        continue
+                    scalars[name] = c.value
                 out["advice"].append(linear_claim(adv_index[name], len(advice_names), ADVICE_BANK, c))
             elif name in in_index:
                 out["input"].append(linear_claim(in_index[name], len(in_index), INPUT_BANK, c))
