@@ -1056,8 +1056,8 @@ def test_a_proof_claiming_a_batch_for_a_gather_is_a_rejection_not_an_exception(z
     weights = Weights({"T": np.arange(8).reshape(4, 2) - 4})
     proof = prove(c, weights, {"I": np.array([2])}, zero_knowledge=zk)
     body = bytearray(parse_envelope(proof).body)
-    assert body[:4] == (1).to_bytes(4, "little")
-    body[:4] = (2).to_bytes(4, "little")
+    assert body[2:6] == (1).to_bytes(4, "little")  # after the u16 protocol version
+    body[2:6] = (2).to_bytes(4, "little")
     got = verify_proof(encode_envelope(STATEMENT, bytes(body)), circuit_bin=encode_circuit(c),
                        weight_commitment=commit_weights(c, weights)[0].to_bytes())
     assert not got.valid and "batch" in got.reason, got.reason

@@ -16,7 +16,7 @@ from zkaudit.layers.pool.proof import MAX_VALUES, read_exts
 from zkaudit.lookup.proof import MAGIC as LOOKUP_MAGIC
 from zkaudit.lookup.proof import LookupProof
 from zkaudit.statements.envelope import encode_envelope, parse_envelope
-from zkaudit.statements.inference.proof import STATEMENT, InferenceBody, commitment_digest
+from zkaudit.statements.inference.proof import PROTOCOL_VERSION, STATEMENT, InferenceBody, commitment_digest
 from zkaudit.statements.inference.prover import commit_weights, prove
 from zkaudit.statements.verify import verify_proof
 
@@ -68,7 +68,7 @@ def test_parse_then_encode_gives_the_same_bytes(proofs, kind):
 def test_batch_size_not_paid_for_by_public_values_rejected_before_widening(proofs, monkeypatch):
     circuit, commitment, out = proofs
     raw = bytearray(_body_bytes(out["public"]))
-    raw[0:4] = struct.pack("<I", 1 << 16)  # 65,536 samples, the bytes of one
+    raw[2:6] = struct.pack("<I", 1 << 16)  # 65,536 samples, the bytes of one (after the u16 protocol version)
     import zkaudit.statements.inference.proof as proof_mod
 
     def no_widen(*args):  # the size check must come first
@@ -83,14 +83,14 @@ def test_batch_size_not_paid_for_by_public_values_rejected_before_widening(proof
 def test_batch_just_too_large_for_the_bytes_rejected(proofs):
     circuit, commitment, out = proofs
     raw = bytearray(_body_bytes(out["batch"]))
-    raw[0:4] = struct.pack("<I", 4)  # three samples' values are present
+    raw[2:6] = struct.pack("<I", 4)  # three samples' values are present
     with pytest.raises(MalformedProof):
         InferenceBody.from_bytes(bytes(raw), circuit, commitment)
 
 
 def test_batch_claimed_for_unbatchable_circuit_is_a_malformed_proof_not_a_user_error():
     circuit = _unbatchable()
-    body = (struct.pack("<I", 2) + bytes.fromhex(circuit.digest()) + commitment_digest(b"") + b"\x00"
+    body = (struct.pack("<HI", PROTOCOL_VERSION, 2) + bytes.fromhex(circuit.digest()) + commitment_digest(b"") + b"\x00"
             + bytes(8 * (4 + 4) * 2) + struct.pack("<IIII", 0, 0, 0, 0))
     with pytest.raises(MalformedProof, match="cannot be batched") as err:
         InferenceBody.from_bytes(body, circuit)
@@ -105,7 +105,7 @@ def test_section_length_beyond_the_body_rejected(proofs, section):
     circuit, commitment, out = proofs
     raw = _body_bytes(out["public"])
     body = InferenceBody.from_bytes(raw, circuit, commitment)
-    pos = 4 + 32 + 32 + 1 + 8 * (6 + 4)
+    pos = 2 + 4 + 32 + 32 + 1 + 8 * (6 + 4)  # protocol version, batch, digests, mode, public values
     for blob in [body.advice_commitment, body.layers, body.weight_opening, body.advice_opening][:section]:
         pos += 4 + len(blob)
     bad = raw[:pos] + b"\xff\xff\xff\xff" + raw[pos + 4 :]
@@ -167,3 +167,29 @@ def test_input_commitment_of_another_shape_rejected_at_parse(proofs):
         with pytest.raises(MalformedProof, match="input commitment's tables do not fit") as err:
             InferenceBody.from_bytes(raw, circuit, commitment)
         assert err.value.where == "inference.input"
+
+
+@pytest.mark.parametrize("version", [10, PROTOCOL_VERSION + 1, 0])
+def test_another_inference_protocol_is_refused_naming_it(proofs, version):
+    """The body's first field is its protocol version: a proof of an older
+    (or newer) protocol is refused with that reason, before anything else is
+    read, not at the first check its protocol does differently."""
+    circuit, commitment, out = proofs
+    raw = bytearray(_body_bytes(out["public"]))
+    raw[0:2] = struct.pack("<H", version)
+    with pytest.raises(MalformedProof, match=f"made by inference protocol {version},") as err:
+        InferenceBody.from_bytes(bytes(raw), circuit, commitment)
+    assert (err.value.where, err.value.expected, err.value.got) == ("inference.protocol", PROTOCOL_VERSION, version)
+    verdict = verify_proof(encode_envelope(STATEMENT, bytes(raw)), circuit_bin=encode_circuit(circuit),
+                           weight_commitment=commitment)
+    assert not verdict.valid and "re-prove with this version" in verdict.reason
+
+
+def test_a_format_3_inference_proof_is_refused_naming_its_protocols(proofs):
+    """Format 3 bodies (inference protocols 4 to 10) have no version field:
+    refused at the envelope, with the reason."""
+    circuit, commitment, out = proofs
+    old = encode_envelope(STATEMENT, _body_bytes(out["public"])[2:], version=3)
+    verdict = verify_proof(old, circuit_bin=encode_circuit(circuit), weight_commitment=commitment)
+    assert not verdict.valid
+    assert "format 3" in verdict.reason and "4 to 10" in verdict.reason and "re-prove" in verdict.reason

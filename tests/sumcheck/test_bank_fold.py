@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from zkaudit.errors import ProofRejected
 from zkaudit.field.constants import P
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2
 from zkaudit.sumcheck import zk
+from zkaudit.sumcheck.zk import ZkSession
 from zkaudit.transcript import Transcript
 
 
@@ -201,3 +205,28 @@ def test_mask_weights_on_ints_and_arrays_agree(count):
     (ea, at_a), (eb, at_b) = np.unique(ia, return_inverse=True), np.unique(ib, return_inverse=True)
     np.testing.assert_array_equal(ea, eb)
     np.testing.assert_array_equal(vec.sum_by_index(wa, at_a, ea.shape[0]), vec.sum_by_index(wb, at_b, eb.shape[0]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 40), st.sampled_from(["advice", "input"]),
+       st.sampled_from([0, 1, P - 1, 2**63 + 5]), st.sampled_from([0, 1, P - 1, 12345]))
+def test_require_equal_single_term_fast_path_is_the_difference(i, j, bank_b, c0, c1):
+    """Two values padded by one bank element each (a scalar table's claims)
+    take `require_equal`'s direct path: the check it records is exactly the
+    generic `Hidden` difference, equal keys included (they take the generic
+    path, and may cancel to a public check)."""
+    a = Hidden(Fp2(c0, c1), [(("advice", i), Fp2((c1 + 1) % P, c0))])
+    b = Hidden(Fp2(c1, 7), [((bank_b, j), Fp2(P - 1 - c0, c1 + 2))])
+    session = ZkSession({"advice": 64, "input": 64})
+    want = Hidden.of(a) - Hidden.of(b)
+    try:
+        session.require_equal(a, b, where="t")
+    except ProofRejected:
+        assert want.is_public and want.const != Fp2(0)
+        return
+    if want.is_public:
+        assert session.checks == []
+        assert want.const == Fp2(0)
+    else:
+        (got,) = session.checks
+        assert got.const == want.const and got.terms == want.terms

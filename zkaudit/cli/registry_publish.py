@@ -307,7 +307,7 @@ def revoke_key(target: str = typer.Argument(..., help="The revoked key: a keysto
 
 @registry_app.command("revoke-verifier")
 def revoke_verifier(version: str = typer.Argument(..., help="The verifier version as proofs record it, e.g. "
-                                                            "'zkaudit-verify 0.4.0 (envelope v3)'."),
+                                                            "'zkaudit-verify 0.4.0 (envelope v4)'."),
                     reason: str = typer.Option(..., help="Why (the soundness bug)."),
                     key: Path = typer.Option(..., "--key", help="A regulator's keystore."),
                     registry: str = REGISTRY, registry_key: Path = REGISTRY_KEY, as_json: bool = JSON) -> None:

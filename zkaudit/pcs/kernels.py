@@ -409,12 +409,14 @@ def eval_blocks_ints(row, starts, log_sizes, points, out):
             r0, r1 = pt[j]
             w1 = W * r1
             h = len(vals) >> 1
-            folded = []
-            append = folded.append
-            for (a0, a1), (b0, b1) in zip(vals[:h], vals[h:]):
-                d0, d1 = b0 - a0, b1 - a1
-                append(((a0 + d0 * r0 + d1 * w1) % P, (a1 + d0 * r1 + d1 * r0) % P))
-            vals = folded
+            # reduced every fourth fold only: the ints grow ~67 bits a fold, still cheap to
+            # multiply at ~270 bits, and a fold without the two reductions is ~30% faster
+            if j & 3 == 3 or j == k - 1:
+                vals = [((a0 + (b0 - a0) * r0 + (b1 - a1) * w1) % P, (a1 + (b0 - a0) * r1 + (b1 - a1) * r0) % P)
+                        for (a0, a1), (b0, b1) in zip(vals[:h], vals[h:])]
+            else:
+                vals = [(a0 + (b0 - a0) * r0 + (b1 - a1) * w1, a1 + (b0 - a0) * r1 + (b1 - a1) * r0)
+                        for (a0, a1), (b0, b1) in zip(vals[:h], vals[h:])]
         results.append(vals[0])
     if results:
         out[:] = np.array(results, dtype=np.uint64).reshape(len(results), 2)

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from zkaudit.errors import MalformedProof
 
 MAGIC = b"ZKAUDIT\x00"
-FORMAT_VERSION = 3  # 3: zero-knowledge inference proofs (inference protocol 4)
+FORMAT_VERSION = 4  # 3: zero-knowledge inference proofs (inference protocol 4); 4: an inference body
+# starts with its protocol version, so a proof of an older inference protocol is refused naming it
 # Older formats still read, for the statements whose protocol they share
-# (`statements.verify` refuses an inference proof of format 2: its protocol,
-# not zero-knowledge, is not the one today's verifier runs).
-READABLE_VERSIONS = {2, FORMAT_VERSION}
+# (`statements.verify` refuses an inference proof of format 2 or 3: its
+# protocol is not the one today's verifier runs).
+READABLE_VERSIONS = {2, 3, FORMAT_VERSION}
 # Format versions whose verifier accepted forged proofs: a proof made by
 # them is refused with the reason, never checked by today's verifier.
 UNSOUND_VERSIONS = {

@@ -35,6 +35,8 @@ from zkaudit.statements.envelope import FORMAT_VERSION, parse_envelope
 StatementVerifier = Callable[..., Any]
 
 VERIFIERS: dict[str, StatementVerifier] = {}
+# the inference protocols each older proof format carried
+_OLD_INFERENCE = {2: "3, not zero-knowledge", 3: "4 to 10"}
 VERIFIER_VERSION = f"zkaudit-verify {__version__} (envelope v{FORMAT_VERSION})"
 _discovered = False
 
@@ -133,9 +135,9 @@ def verify_proof(proof_bytes: bytes, *, circuit_bin: bytes, weight_commitment: b
     except ProofRejected as exc:
         return Verdict(False, None, None, str(exc))
     if env.statement == "inference" and env.version != FORMAT_VERSION:
+        ran = _OLD_INFERENCE.get(env.version, "an older one")
         return Verdict(False, env.statement, None, f"[envelope.version] made by zkaudit proof format {env.version}, "
-                       "whose inference protocol (3, not zero-knowledge) this verifier no longer runs; re-prove with "
-                       "this version")
+                       f"whose inference protocol ({ran}) this verifier no longer runs; re-prove with this version")
     _discover(env.statement)
     verifier = VERIFIERS.get(env.statement)
     if verifier is None:

@@ -1,5 +1,6 @@
-"""The inference proof body (inside the `inference` envelope):
+"""The inference proof body (inside the `inference` envelope, format 4):
 
+    u16 protocol version          (PROTOCOL_VERSION; another is refused, naming it)
     u32 batch size n              (the circuit is widened to n samples, `batch.py`)
     32 bytes circuit digest       (of the registered circuit)
     32 bytes weight-commitment digest (sha256 of the published commitment)
@@ -15,9 +16,10 @@
     modes 1, 3: u32 len | input opening
     modes 2, 3: u32 count | count * Fp2   the weights' evaluations (`zk.py` item 4)
 
-The two digests are bound by the transcript anyway; they are in the body
-so that a proof checked against the wrong model is rejected with that
-reason, before anything else is parsed. Sizes of the public values come
+The protocol version and the two digests are bound by the transcript
+anyway; they are in the body so that a proof of an older protocol, or one
+checked against the wrong model, is rejected with that reason before
+anything else is parsed. Sizes of the public values come
 from the circuit, so the parser needs it. Parsing is strict: every section
 exact, no trailing bytes, every public value inside its tensor's declared
 range.
@@ -92,7 +94,7 @@ class InferenceBody:
         if (self.inputs is None) == (self.input_commitment is None):
             raise ValueError("a body has either public inputs or an input commitment")
         wide = widen(circuit, self.batch)
-        parts = [struct.pack("<I", self.batch), self.circuit_digest, self.weights_digest,
+        parts = [struct.pack("<HI", PROTOCOL_VERSION, self.batch), self.circuit_digest, self.weights_digest,
                  bytes([self.mode])]
         if self.committed_input:
             parts.append(struct.pack("<I", len(self.input_commitment)) + self.input_commitment)
@@ -116,6 +118,13 @@ class InferenceBody:
         """`circuit` is the registered (batch-1) circuit; the body says n.
         With `weight_commitment`, a proof for other weights is refused here."""
         reader = _Reader(data)
+        (protocol,) = struct.unpack("<H", reader.take(2, "protocol version", "inference.protocol"))
+        if protocol != PROTOCOL_VERSION:
+            # the statement binds the version in the transcript too: a proof of another protocol
+            # would fail at its first differing check, with a reason that reads like a forgery's
+            raise MalformedProof(f"made by inference protocol {protocol}, and this verifier runs protocol "
+                                 f"{PROTOCOL_VERSION}; re-prove with this version", where="inference.protocol",
+                                 expected=PROTOCOL_VERSION, got=protocol)
         batch = reader.u32("batch size", "inference.batch")
         if not 1 <= batch <= MAX_BATCH:
             raise MalformedProof("batch size out of range", where="inference.batch", expected=f"1..{MAX_BATCH}",
