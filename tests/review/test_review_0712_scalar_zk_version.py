@@ -30,8 +30,7 @@ import galois
 import numpy as np
 import pytest
 
-from zkaudit.circuit import Node, TensorSpec, encode_circuit
-from zkaudit.circuit.weights import Weights
+from zkaudit.circuit import encode_circuit
 from zkaudit.field.constants import P
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2
@@ -43,19 +42,14 @@ from zkaudit.statements.verify import verify_proof
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "adversarial"))
 sys.path.insert(0, str(ROOT / "tests" / "statements"))
-from small_circuits import _rq, chain  # noqa: E402
 from zk_harness import ext_to_base_block  # noqa: E402
+
+from test_review_0712_scalar_soundness import _tiny  # noqa: E402  (the all-scalar circuit)
 
 GF = galois.GF(P)
 OPENING = bytes(range(32))
 
 
-def _tiny():
-    x = TensorSpec("x", (1, 1), -128, 127, 0.1, 0)
-    w = TensorSpec("w", (1, 1), -127, 127)
-    nodes = [Node.make("mm", "MatMul", ["x", "w"], "acc", a_zero_point=0, b_zero_point=0),
-             _rq("rq", "acc", "y", channels=1, shift=4)]
-    return chain("scalars", [x], [w], nodes, ["y"]), Weights({"w": np.array([[-93]])}), {"x": np.array([[77]])}
 
 
 @pytest.fixture(scope="module", params=["public", "committed"])
