@@ -1,9 +1,11 @@
 """A one-entry advice table's claims (inference protocol 11, `zk.discharge`):
 the first is proven by the advice opening, each later one only by a
-deferred equality with the first. Tested as an attacker would: a wrong
-later claim (or a wrong first one) must be rejected, through the deferred
-checks' fold on the bank, not accepted because the opening no longer sees
-it."""
+deferred equality with the first. Here: each scalar table is opened once,
+and a wrong later (or first) claim is rejected by the advice opening. The
+tampering is on the verifier's side only, so these tests do not tell the
+deferred equality from the opening itself; the prover-and-verifier
+forgeries and the mutant check that does (the equalities dropped, the
+forgery accepted) are in tests/review/test_review_0712_scalar_soundness.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zkaudit.circuit import TensorSpec, encode_circuit
+from zkaudit.circuit import Node, TensorSpec, encode_circuit
 from zkaudit.circuit.weights import Weights
 from zkaudit.field.hidden import Hidden
 from zkaudit.field.scalar import Fp2
@@ -23,8 +25,6 @@ from zkaudit.statements.verify import verify_proof
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "adversarial"))
 from small_circuits import _rq, chain  # noqa: E402
-
-from zkaudit.circuit import Node  # noqa: E402
 
 
 @pytest.fixture(scope="module")
