@@ -7,14 +7,19 @@ Writes a JSON object of figures to --result; timed inside this process.
   prove    prove one input (sample --index of --data) WARM_RUNS + 1 times in
            this process: the first run is cold (numba compiles or loads its
            cached kernels), the warm figure is the best of the others (the
-           machine is shared and noisy); writes --out/proof.bin
-  verify   verify --out/proof.bin the same way (cold, best warm)
+           machine is shared and noisy); writes --out/proof.bin. With
+           --commit-input the input is behind its hiding commitment (the
+           proof carries the commitment, not the record); the commitment is
+           written to --out/input.commitment
+  verify   verify --out/proof.bin the same way (cold, best warm); with
+           --commit-input it must be about --out/input.commitment, as a
+           hospital holding that commitment checks it
 
 A model with an op the inference prover does not support yet stops `prove`
 with UnsupportedLayer: reported as {"ok": false, "unsupported": "..."}.
 
     python benchmarks/_zkaudit_worker.py PHASE --model M.onnx --out DIR --result R.json
-        [--calibration calibration.npy] [--data input.json] [--index 0]
+        [--calibration calibration.npy] [--data input.json] [--index 0] [--commit-input]
 """
 
 from __future__ import annotations
@@ -55,7 +60,9 @@ def _load(a):
 
 def phase_prove(a, res: dict) -> None:
     from zkaudit.api import weight_salt
+    from zkaudit.field.randomness import new_seed
     from zkaudit.layers.shapes import UnsupportedLayer
+    from zkaudit.statements.inference.commitment import input_commitment
     from zkaudit.statements.inference.prover import prove
 
     out, circuit, weights, commitment, read_inputs = _load(a)
@@ -63,17 +70,22 @@ def phase_prove(a, res: dict) -> None:
     sample = read_inputs(a.data, circuit).samples[a.index]
     times = res.setdefault("times", {})
     proof = None
+    # one secret opening for the committed input, as the record's holder keeps it: each proof is still fresh
+    opening = new_seed() if a.commit_input else None
     try:
         runs = []
         for _ in range(WARM_RUNS + 1):
             t = time.perf_counter()
-            proof = prove(circuit, weights, sample, weight_commitment=commitment, weight_salt=salt)
+            proof = prove(circuit, weights, sample, weight_commitment=commitment, weight_salt=salt,
+                          commit_input=a.commit_input, input_opening=opening)
             runs.append(time.perf_counter() - t)
         times.update(prove_cold=runs[0], prove_warm=min(runs[1:]), prove_warm_runs=runs[1:])
     except UnsupportedLayer as exc:
         res["unsupported"] = str(exc)
         raise
     (out / "proof.bin").write_bytes(proof)
+    if a.commit_input:
+        (out / "input.commitment").write_bytes(input_commitment(circuit, [sample], opening))
     res["sizes"] = {"proof": len(proof), "circuit_bin": (out / "public" / "circuit.bin").stat().st_size,
                     "weights_commitment": len(commitment)}
 
@@ -84,11 +96,13 @@ def phase_verify(a, res: dict) -> None:
     out, circuit, weights, commitment, _ = _load(a)
     proof = (out / "proof.bin").read_bytes()
     circuit_bin = (out / "public" / "circuit.bin").read_bytes()
+    committed = (out / "input.commitment").read_bytes() if a.commit_input else None
     times = res.setdefault("times", {})
     verdict, runs = None, []
     for _ in range(WARM_RUNS + 1):
         t = time.perf_counter()
-        verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment)
+        verdict = verify_proof(proof, circuit_bin=circuit_bin, weight_commitment=commitment,
+                               input_commitment=committed)
         runs.append(time.perf_counter() - t)
     times.update(verify_cold=runs[0], verify_warm=min(runs[1:]), verify_warm_runs=runs[1:])
     res["valid"] = bool(verdict.valid)
@@ -104,6 +118,7 @@ def main() -> None:
     ap.add_argument("--calibration")
     ap.add_argument("--data")
     ap.add_argument("--index", type=int, default=0)
+    ap.add_argument("--commit-input", action="store_true")
     a = ap.parse_args()
     res: dict = {"phase": a.phase}
     try:

@@ -164,10 +164,11 @@ def onnxruntime_time(model_dir: Path, reps: int = 50) -> dict:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def run_zkaudit(model_dir: Path, work: Path, timeout: float) -> dict:
+def run_zkaudit(model_dir: Path, work: Path, timeout: float, commit_input: bool = False) -> dict:
     py = sys.executable
     out = work / "compiled"
     common = ["--model", str(model_dir / "model.onnx"), "--out", str(out)]
+    flag = ["--commit-input"] if commit_input else []
     rec: dict = {"phases": {}}
     c = run_worker(py, "_zkaudit_worker.py", "compile", common + ["--calibration", str(model_dir / "calibration.npy")],
                    work / "compile.json", timeout)
@@ -175,14 +176,14 @@ def run_zkaudit(model_dir: Path, work: Path, timeout: float) -> dict:
     if not c.get("ok"):
         rec["status"] = f"compile failed: {c.get('error')}"
         return rec
-    p = run_worker(py, "_zkaudit_worker.py", "prove", common + ["--data", str(model_dir / "input.json")],
+    p = run_worker(py, "_zkaudit_worker.py", "prove", common + flag + ["--data", str(model_dir / "input.json")],
                    work / "prove.json", timeout)
     rec["phases"]["prove"] = p
     if not p.get("ok"):
         rec["status"] = (f"not yet provable ({p['unsupported']})" if p.get("unsupported")
                          else f"prove failed: {p.get('error')}")
         return rec
-    v = run_worker(py, "_zkaudit_worker.py", "verify", common, work / "verify.json", timeout)
+    v = run_worker(py, "_zkaudit_worker.py", "verify", common + flag, work / "verify.json", timeout)
     rec["phases"]["verify"] = v
     if not v.get("ok"):
         rec["status"] = f"verify failed: {v.get('error')}"
@@ -190,15 +191,18 @@ def run_zkaudit(model_dir: Path, work: Path, timeout: float) -> dict:
         rec["status"] = f"proof REJECTED by the verifier: {v.get('reason')}"
     else:
         rec["status"] = "ok"
-        rec["whole_process"] = whole_process(model_dir, out, work, timeout)
+        rec["whole_process"] = whole_process(model_dir, out, work, timeout, commit_input=commit_input)
     return rec
 
 
-def whole_process(model_dir: Path, compiled: Path, work: Path, timeout: float, runs: int = 3) -> dict:
+def whole_process(model_dir: Path, compiled: Path, work: Path, timeout: float, runs: int = 3,
+                  commit_input: bool = False) -> dict:
     """What a user waits for: `zkaudit prove` and `zkaudit verify` of the same
     first sample as whole processes through the installed console script
     (interpreter start, imports, numba cache loading, file reading and
-    writing included), best of `runs` after the worker warmed the cache."""
+    writing included), best of `runs` after the worker warmed the cache.
+    With `commit_input`: `prove --commit-input`, and `verify
+    --input-commitment` the commitment written beside the proof."""
     script = Path(sys.executable).parent / "zkaudit"
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "zkaudit.cli.main"]
     x = first_sample(model_dir)
@@ -206,8 +210,12 @@ def whole_process(model_dir: Path, compiled: Path, work: Path, timeout: float, r
     one.write_text(json.dumps({"input_data": [x.ravel().astype(float).tolist()]}))
     proof = work / "cli.zkp"
     out: dict = {}
-    for phase, argv in (("prove", cli + ["prove", str(compiled), "--input", str(one), "--out", str(proof), "--force"]),
-                        ("verify", cli + ["verify", str(proof), "--circuit", str(compiled)])):
+    prove_argv = cli + ["prove", str(compiled), "--input", str(one), "--out", str(proof), "--force"]
+    verify_argv = cli + ["verify", str(proof), "--circuit", str(compiled)]
+    if commit_input:
+        prove_argv.append("--commit-input")
+        verify_argv += ["--input-commitment", str(proof) + ".input-commitment"]
+    for phase, argv in (("prove", prove_argv), ("verify", verify_argv)):
         walls, cpus = [], []
         for _ in range(runs):
             m = run_measured(argv, timeout)
@@ -462,6 +470,9 @@ def main() -> None:
                     help="EZKL input_visibility: public (zkaudit's default: the input in the proof) or private "
                          "(against zkaudit's zero-knowledge proofs with a committed input, compare with "
                          "`--zkaudit-commit-input`)")
+    ap.add_argument("--zkaudit-commit-input", action="store_true",
+                    help="zkaudit proves with the input behind its hiding commitment (`prove --commit-input`) "
+                         "and verifies against that commitment: the peer of EZKL's private input")
     ap.add_argument("--ezkl-param-visibility", "--ezkl-visibility", default="fixed",
                     help="EZKL param_visibility (default fixed: EZKL's default, weights in the circuit's fixed "
                          "columns). `hashed` is EZKL's private weights behind a published Poseidon hash: the "
@@ -527,7 +538,7 @@ def main() -> None:
                     print(f"[{name}] zkaudit compile/prove/verify ...", file=sys.stderr, flush=True)
                 w = root / name / "zkaudit"
                 w.mkdir(parents=True, exist_ok=True)
-                r["zkaudit"] = run_zkaudit(model_dir, w, a.zkaudit_timeout)
+                r["zkaudit"] = run_zkaudit(model_dir, w, a.zkaudit_timeout, a.zkaudit_commit_input)
             if not a.skip_ezkl:
                 if ezkl_error:
                     r["ezkl"] = {"status": ezkl_error, "phases": {}}
@@ -553,7 +564,10 @@ def main() -> None:
            "environment": {"ezkl": ezkl_version, "onnxruntime": ort_version, "python": platform.python_version(),
                            "cpus": os.cpu_count(), "machine": platform.machine()},
            "ezkl_settings": {"calibration_samples": a.ezkl_calib_samples, "target": a.ezkl_target,
-                             "param_visibility": a.ezkl_param_visibility, "srs": "gen_srs (local)"},
+                             "param_visibility": a.ezkl_param_visibility,
+                             "input_visibility": a.ezkl_input_visibility, "srs": "gen_srs (local)"},
+           "zkaudit_settings": {"zero_knowledge": True, "weight_commitment": "hashed (compile's default)",
+                                "input": "committed (hiding)" if a.zkaudit_commit_input else "public"},
            "notes": NOTES}
     if a.json_out:
         a.json_out.write_text(json.dumps(doc, indent=1, default=str))
@@ -562,7 +576,9 @@ def main() -> None:
         return
     print(f"\nzkaudit vs EZKL {ezkl_version or '(unavailable)'} on {os.cpu_count()} cores; onnxruntime {ort_version}; "
           f"EZKL calibration: {a.ezkl_calib_samples or 'all'} samples, target {a.ezkl_target}, "
-          f"param_visibility {a.ezkl_param_visibility}; zkaudit prove/verify warm (best of 3 after a cold run in process), cold in ().")
+          f"param_visibility {a.ezkl_param_visibility}, input_visibility {a.ezkl_input_visibility}; zkaudit "
+          f"zero-knowledge, hashed weights, input {'committed (hiding)' if a.zkaudit_commit_input else 'public'}, "
+          "prove/verify warm (best of 3 after a cold run in process), cold in ().")
     print("setup: EZKL settings+calibrate+compile+gen_srs+setup, zkaudit compile; prove: EZKL gen_witness+prove; "
           "RSS: the prove process's peak / the max over all phases.\n")
     print_table(results)
