@@ -34,7 +34,7 @@ from zkaudit.poly.mle import evaluate
 from zkaudit.statements.common.statement import canonical_json
 from zkaudit.statements.consent.proof import MAGIC, ConsentProof, OldConsentFormat
 from zkaudit.statements.consent.prover import prove_consent
-from zkaudit.statements.consent.verifier import verify_consent
+from zkaudit.statements.consent.verifier import PROTOCOL_VERSION, verify_consent
 from zkaudit.statements.envelope import encode_envelope, parse_envelope
 from zkaudit.statements.verify import verify_proof
 
@@ -196,8 +196,13 @@ def test_format_1_refused_with_re_prove(world):
     # a version-2 body whose statement says protocol 1
     body = _body(prove_consent(ds, dop, tb, top, unique_ids=False))
     forged = ConsentProof(dict(body.statement, protocol_version=1), *list(body.__dict__.values())[1:])
-    with pytest.raises(MalformedProof, match="re-prove"):
+    with pytest.raises(MalformedProof, match=f"made by consent protocol 1, and this verifier runs protocol "
+                                             f"{PROTOCOL_VERSION}; re-prove with this version"):
         verify_consent(encode_envelope("consent", forged.to_bytes()))
+    # named before the keys are looked at: an older protocol may have had others
+    older = ConsentProof(dict(body.statement, protocol_version=2, an_older_key=True), *list(body.__dict__.values())[1:])
+    with pytest.raises(MalformedProof, match="made by consent protocol 2"):
+        verify_consent(encode_envelope("consent", older.to_bytes()))
 
 
 def _solve_table(claims, table: int, size: int):

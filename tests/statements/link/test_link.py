@@ -337,3 +337,20 @@ def test_a_changed_or_damaged_proof_is_rejected(logreg, logreg_proof):
     damaged[len(damaged) // 2] ^= 1
     with pytest.raises(ProofRejected):
         logreg.verify(bytes(damaged))
+
+
+@pytest.mark.parametrize("version", [2, 4, "3"])
+def test_another_protocol_is_refused_naming_it(logreg, logreg_proof, version):
+    """A link proof of another protocol is refused naming its protocol and
+    this verifier's, before the statement's keys (an older protocol may
+    have had other keys) or any check are looked at."""
+    from zkaudit.errors import MalformedProof
+    from zkaudit.statements.envelope import encode_envelope, parse_envelope
+    from zkaudit.statements.link.proof import PROTOCOL_VERSION, STATEMENT, LinkProof
+
+    body = LinkProof.from_bytes(parse_envelope(logreg_proof).body)
+    st = dict(body.statement, protocol_version=version, an_older_key=1)
+    old = encode_envelope(STATEMENT, LinkProof(st, body.advice_commitment, body.stream, body.opening).to_bytes())
+    with pytest.raises(MalformedProof, match=f"made by link protocol {version!r}, and this verifier runs protocol "
+                                             f"{PROTOCOL_VERSION}; re-prove with this version"):
+        logreg.verify(old)

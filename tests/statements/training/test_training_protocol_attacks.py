@@ -522,3 +522,21 @@ def test_malformed_stream(honest, how):
 def test_truncated_proof(honest, cut):
     with pytest.raises(ProofRejected):
         verify_training(honest[:cut])
+
+
+@pytest.mark.parametrize("version", [pr.PROTOCOL_VERSION - 1, pr.PROTOCOL_VERSION + 1, True, "4"])
+def test_another_protocol_is_refused_naming_it(case, honest, version):  # noqa: F811
+    """A training proof of another protocol version is refused before its
+    statement's keys or any check are looked at, saying which protocol made
+    it and which this verifier runs; not at the first check the protocols
+    do differently, with a reason that reads like a forgery's. Its keys are
+    changed too: an older protocol may have had others."""
+    parts = _parts(honest)
+    st = json.loads(json.dumps(parse_canonical(parts[0], "statement")))
+    st["protocol_version"] = version
+    st["an_older_key"] = 1
+    parts[0] = canonical_json(st)
+    with pytest.raises(MalformedProof, match=f"made by training protocol {version!r}, and this verifier runs "
+                                             f"protocol {pr.PROTOCOL_VERSION}; re-prove") as exc:
+        verify_training(encode_envelope(pr.STATEMENT, pr.pack(parts)))
+    assert (exc.value.expected, exc.value.got) == (pr.PROTOCOL_VERSION, version)

@@ -15,9 +15,10 @@ fails.
 from __future__ import annotations
 
 from zkaudit.data.canonical import canonical_json, digest, parse_canonical
+from zkaudit.errors import MalformedProof
 from zkaudit.transcript import Transcript
 
-__all__ = ["bind", "canonical_json", "digest", "parse_canonical"]
+__all__ = ["bind", "canonical_json", "digest", "parse_canonical", "require_protocol"]
 
 PROTOCOL_VERSION = 1
 
@@ -31,3 +32,21 @@ def bind(transcript: Transcript, statement: dict, *, commitments: dict[str, byte
     transcript.absorb_statement(statement["type"], int(statement.get("protocol_version", PROTOCOL_VERSION)),
                                 digests={"statement": h}, commitments=commitments or {})
     return h
+
+
+def require_protocol(statement, statement_type: str, version: int, *, what: str, where: str) -> None:
+    """Refuse a statement of another type or protocol version, naming both,
+    before its keys are looked at: an older protocol may have had other
+    keys, and its proof would otherwise be refused for those, or at the
+    first check the protocols do differently, with a reason that reads like
+    a forgery's."""
+    if not isinstance(statement, dict):
+        raise MalformedProof(f"the {what} statement is not a JSON object", where=where,
+                             got=type(statement).__name__)
+    got_type = statement.get("type")
+    if got_type != statement_type:
+        raise MalformedProof(f"not a {what} statement", where=where, expected=statement_type, got=got_type)
+    got = statement.get("protocol_version")
+    if type(got) is not int or got != version:
+        raise MalformedProof(f"made by {what} protocol {got!r}, and this verifier runs protocol {version}; "
+                             "re-prove with this version", where=where, expected=version, got=got)

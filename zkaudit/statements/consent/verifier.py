@@ -78,7 +78,7 @@ from zkaudit.pcs.hiding_claims import LinearClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.verifier import read_opening
 from zkaudit.poly.mle import eq_eval, prefix_indicator
-from zkaudit.statements.common.statement import bind
+from zkaudit.statements.common.statement import bind, require_protocol
 from zkaudit.statements.consent.proof import STATEMENT, STATEMENT_TYPE, WHERE, ConsentProof
 from zkaudit.statements.envelope import parse_envelope
 from zkaudit.statements.inference.zk import ADVICE_BANK, REPAD, bank_elements, bank_linear_claim, linear_claim
@@ -123,6 +123,7 @@ def build_statement(dataset: DatasetRecord, table: ConsentTableRecord, unique_id
 
 
 def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, bool, int]:
+    require_protocol(statement, STATEMENT_TYPE, PROTOCOL_VERSION, what="consent", where=WHERE)
     keys = {"type", "protocol_version", "dataset", "consent_table", "unique_ids", "zero_knowledge"}
     use = statement.get("dataset_use", 0)
     if "dataset_use" in statement:
@@ -133,10 +134,6 @@ def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, 
     if set(statement) != keys:
         raise MalformedProof("consent statement has the wrong keys", where=WHERE, expected=sorted(keys),
                              got=sorted(statement))
-    if statement["type"] != STATEMENT_TYPE or statement["protocol_version"] != PROTOCOL_VERSION:
-        raise MalformedProof("unsupported consent statement (re-prove with `zkaudit prove-consent`)", where=WHERE,
-                             expected=(STATEMENT_TYPE, PROTOCOL_VERSION),
-                             got=(statement["type"], statement["protocol_version"]))
     if not isinstance(statement["unique_ids"], bool) or not isinstance(statement["zero_knowledge"], bool):
         raise MalformedProof("consent statement flags are malformed", where=WHERE)
     try:

@@ -24,6 +24,7 @@ from zkaudit.statements.link import plan as lp
 from zkaudit.statements.link.errors import (
     PiMismatch, QuantizationMismatch, QuantSpecMismatch, StatementMismatch, WiringMismatch,
 )
+from zkaudit.statements.common.statement import require_protocol
 from zkaudit.statements.link.proof import PROTOCOL_VERSION, ROUNDING, SCALES, STATEMENT_TYPE, WHERE, f32_bits, f32_value
 from zkaudit.sumcheck import SumOfProducts
 
@@ -53,12 +54,10 @@ def _need(cond: bool, what: str, error=MalformedProof, **kw) -> None:
 
 
 def check_statement_shape(st: dict) -> None:
+    require_protocol(st, STATEMENT_TYPE, PROTOCOL_VERSION, what="link", where=WHERE)
     keys = {"type", "protocol_version", "circuit_digest", "theta_commitment", "weight_commitment", "theta", "quant",
             "pi", "saturated", "zero_knowledge"}
     _need(set(st) == keys, "link statement has the wrong keys", expected=sorted(keys), got=sorted(st))
-    _need(st["type"] == STATEMENT_TYPE and st["protocol_version"] == PROTOCOL_VERSION,
-          "unsupported link statement", expected=(STATEMENT_TYPE, PROTOCOL_VERSION),
-          got=(st["type"], st["protocol_version"]))
     _need(st["zero_knowledge"] is True, "link proofs are zero-knowledge only")
     th = st["theta"]
     _need(isinstance(th, dict) and set(th) == {"num_params", "limit", "weight_bits"}

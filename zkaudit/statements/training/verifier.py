@@ -22,7 +22,7 @@ from zkaudit.pcs.hiding_claims import LinearClaim
 from zkaudit.pcs.hiding_verifier import read_hiding_opening
 from zkaudit.pcs.proof import Commitment
 from zkaudit.poly.mle import eq_eval, evaluate, prefix_indicator
-from zkaudit.statements.common.statement import bind
+from zkaudit.statements.common.statement import bind, require_protocol
 from zkaudit.statements.envelope import parse_envelope
 from zkaudit.statements.inference.zk import ADVICE_BANK, REPAD, bank_elements, bank_linear_claim, linear_claim
 from zkaudit.statements.training import protocol as pr
@@ -89,11 +89,12 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         raise MalformedProof("not a training proof", where=pr.WHERE, expected=pr.STATEMENT, got=name)
     blobs = pr.Blobs(body)
     st = parse_canonical(blobs.next("statement"), "training statement")
+    require_protocol(st, pr.STATEMENT_TYPE, pr.PROTOCOL_VERSION, what="training", where=pr.WHERE)
     keys = {"type", "protocol_version", "run_record", "policy", "dataset", "dataset_use", "coin_signature",
             "theta_commitment"}
-    if not isinstance(st, dict) or set(st) != keys or st["type"] != pr.STATEMENT_TYPE \
-            or st["protocol_version"] != pr.PROTOCOL_VERSION:
-        raise MalformedProof("unsupported training statement", where=pr.WHERE)
+    if set(st) != keys:
+        raise MalformedProof("training statement has the wrong keys", where=pr.WHERE, expected=sorted(keys),
+                             got=sorted(st))
     for what, given, got in (("run record", run_record, st["run_record"]), ("policy", policy_doc, st["policy"]),
                              ("dataset", dataset_doc, st["dataset"])):
         if given is not None and digest(given) != digest(got):
