@@ -34,19 +34,24 @@ def bind(transcript: Transcript, statement: dict, *, commitments: dict[str, byte
     return h
 
 
-def require_protocol(statement, statement_type: str, version: int, *, what: str, where: str) -> None:
+def require_protocol(statement, statement_type: str, version: int, *, what: str, where: str,
+                     command: str = "") -> None:
     """Refuse a statement of another type or protocol version, naming both,
     before its keys are looked at: an older protocol may have had other
     keys, and its proof would otherwise be refused for those, or at the
     first check the protocols do differently, with a reason that reads like
-    a forgery's."""
+    a forgery's. `command`: the one that re-proves, named in the reason."""
     if not isinstance(statement, dict):
-        raise MalformedProof(f"the {what} statement is not a JSON object", where=where,
+        raise MalformedProof(f"the {what} statement is not a JSON object", where=where, expected="a JSON object",
                              got=type(statement).__name__)
     got_type = statement.get("type")
     if got_type != statement_type:
         raise MalformedProof(f"not a {what} statement", where=where, expected=statement_type, got=got_type)
-    got = statement.get("protocol_version")
+    redo = f"re-prove with this version{f' (`{command}`)' if command else ''}"
+    if "protocol_version" not in statement:
+        raise MalformedProof(f"the {what} statement names no protocol version, and this verifier runs protocol "
+                             f"{version}; {redo}", where=where, expected=version, got=None)
+    got = statement["protocol_version"]
     if type(got) is not int or got != version:
-        raise MalformedProof(f"made by {what} protocol {got!r}, and this verifier runs protocol {version}; "
-                             "re-prove with this version", where=where, expected=version, got=got)
+        raise MalformedProof(f"made by {what} protocol {got!r}, and this verifier runs protocol {version}; {redo}",
+                             where=where, expected=version, got=got)

@@ -123,7 +123,8 @@ def build_statement(dataset: DatasetRecord, table: ConsentTableRecord, unique_id
 
 
 def _records(statement: dict) -> tuple[DatasetRecord, ConsentTableRecord, bool, bool, int]:
-    require_protocol(statement, STATEMENT_TYPE, PROTOCOL_VERSION, what="consent", where=WHERE)
+    require_protocol(statement, STATEMENT_TYPE, PROTOCOL_VERSION, what="consent", where=WHERE,
+                     command="zkaudit prove-consent")
     keys = {"type", "protocol_version", "dataset", "consent_table", "unique_ids", "zero_knowledge"}
     use = statement.get("dataset_use", 0)
     if "dataset_use" in statement:

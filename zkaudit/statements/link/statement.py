@@ -54,7 +54,7 @@ def _need(cond: bool, what: str, error=MalformedProof, **kw) -> None:
 
 
 def check_statement_shape(st: dict) -> None:
-    require_protocol(st, STATEMENT_TYPE, PROTOCOL_VERSION, what="link", where=WHERE)
+    require_protocol(st, STATEMENT_TYPE, PROTOCOL_VERSION, what="link", where=WHERE, command="zkaudit link")
     keys = {"type", "protocol_version", "circuit_digest", "theta_commitment", "weight_commitment", "theta", "quant",
             "pi", "saturated", "zero_knowledge"}
     _need(set(st) == keys, "link statement has the wrong keys", expected=sorted(keys), got=sorted(st))

@@ -89,7 +89,8 @@ def verify_training(proof: bytes, *, run_record: dict | None = None, policy_doc:
         raise MalformedProof("not a training proof", where=pr.WHERE, expected=pr.STATEMENT, got=name)
     blobs = pr.Blobs(body)
     st = parse_canonical(blobs.next("statement"), "training statement")
-    require_protocol(st, pr.STATEMENT_TYPE, pr.PROTOCOL_VERSION, what="training", where=pr.WHERE)
+    require_protocol(st, pr.STATEMENT_TYPE, pr.PROTOCOL_VERSION, what="training", where=pr.WHERE,
+                     command="zkaudit prove-training")
     keys = {"type", "protocol_version", "run_record", "policy", "dataset", "dataset_use", "coin_signature",
             "theta_commitment"}
     if set(st) != keys:
