@@ -18,7 +18,7 @@ from zkaudit.data.canonical import canonical_json, digest, parse_canonical
 from zkaudit.errors import MalformedProof
 from zkaudit.transcript import Transcript
 
-__all__ = ["bind", "canonical_json", "digest", "parse_canonical", "require_protocol"]
+__all__ = ["bind", "canonical_json", "digest", "other_protocol", "parse_canonical", "require_protocol"]
 
 PROTOCOL_VERSION = 1
 
@@ -47,11 +47,19 @@ def require_protocol(statement, statement_type: str, version: int, *, what: str,
     got_type = statement.get("type")
     if got_type != statement_type:
         raise MalformedProof(f"not a {what} statement", where=where, expected=statement_type, got=got_type)
-    redo = f"re-prove with this version{f' (`{command}`)' if command else ''}"
     if "protocol_version" not in statement:
-        raise MalformedProof(f"the {what} statement names no protocol version, and this verifier runs protocol "
-                             f"{version}; {redo}", where=where, expected=version, got=None)
+        raise other_protocol(what, None, version, where=where, command=command, named=False)
     got = statement["protocol_version"]
     if type(got) is not int or got != version:
-        raise MalformedProof(f"made by {what} protocol {got!r}, and this verifier runs protocol {version}; {redo}",
-                             where=where, expected=version, got=got)
+        raise other_protocol(what, got, version, where=where, command=command)
+
+
+def other_protocol(what: str, got, version: int, *, where: str, command: str = "",
+                   named: bool = True) -> MalformedProof:
+    """The reason a proof of another protocol version is refused, the same
+    for every statement (an inference body's u16 version as a statement's
+    JSON one); `named` False: the proof names none."""
+    made = f"made by {what} protocol {got!r}" if named else f"the {what} statement names no protocol version"
+    redo = f"re-prove with this version{f' (`{command}`)' if command else ''}"
+    return MalformedProof(f"{made}, and this verifier runs protocol {version}; {redo}", where=where,
+                          expected=version, got=got)

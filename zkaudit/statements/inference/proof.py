@@ -38,6 +38,7 @@ from zkaudit.errors import MalformedProof, ProofRejected
 from zkaudit.field.scalar import exts_from_bytes
 from zkaudit.layers.tensor import num_vars
 from zkaudit.pcs import Commitment
+from zkaudit.statements.common.statement import other_protocol
 from zkaudit.statements.inference.batch import MAX_BATCH, BatchUnsupported, widen
 
 STATEMENT = "inference"
@@ -122,9 +123,7 @@ class InferenceBody:
         if protocol != PROTOCOL_VERSION:
             # the statement binds the version in the transcript too: a proof of another protocol
             # would fail at its first differing check, with a reason that reads like a forgery's
-            raise MalformedProof(f"made by inference protocol {protocol}, and this verifier runs protocol "
-                                 f"{PROTOCOL_VERSION}; re-prove with this version", where="inference.protocol",
-                                 expected=PROTOCOL_VERSION, got=protocol)
+            raise other_protocol("inference", protocol, PROTOCOL_VERSION, where="inference.protocol")
         batch = reader.u32("batch size", "inference.batch")
         if not 1 <= batch <= MAX_BATCH:
             raise MalformedProof("batch size out of range", where="inference.batch", expected=f"1..{MAX_BATCH}",
