@@ -195,6 +195,11 @@ def run_zkaudit(model_dir: Path, work: Path, timeout: float, commit_input: bool 
     return rec
 
 
+def byte_compile_zkaudit() -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "zkaudit")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def whole_process(model_dir: Path, compiled: Path, work: Path, timeout: float, runs: int = 3,
                   commit_input: bool = False) -> dict:
     """What a user waits for: `zkaudit prove` and `zkaudit verify` of the same
@@ -202,7 +207,14 @@ def whole_process(model_dir: Path, compiled: Path, work: Path, timeout: float, r
     (interpreter start, imports, numba cache loading, file reading and
     writing included), best of `runs` after the worker warmed the cache.
     With `commit_input`: `prove --commit-input`, and `verify
-    --input-commitment` the commitment written beside the proof."""
+    --input-commitment` the commitment written beside the proof.
+
+    zkaudit's package is byte-compiled first, as `pip install` and a first
+    import do: a machine with PYTHONDONTWRITEBYTECODE set (this one) would
+    otherwise recompile an editable checkout's ~140 modules in every
+    command, time no user pays (EZKL's package, pip-installed, has its
+    bytecode already; `cli_startup.py` does the same)."""
+    byte_compile_zkaudit()
     script = Path(sys.executable).parent / "zkaudit"
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "zkaudit.cli.main"]
     x = first_sample(model_dir)
