@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import byte_compile
+
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "circuits"
 TARGETS = {"help": 0.3, "version": 0.3, "prove": 0.5, "verify": 1.0}
@@ -83,8 +85,7 @@ def tree_envs(trees: list[str], env: dict) -> dict[str, dict]:
     """{label: environment} for `--tree LABEL=DIR` (none: this checkout,
     byte-compiled like every tree)."""
     if not trees:
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "zkaudit")], check=True,
-                       stdout=subprocess.DEVNULL)
+        byte_compile(ROOT / "zkaudit")
         return {"": env}
     out = {}
     for spec in trees:
@@ -92,8 +93,7 @@ def tree_envs(trees: list[str], env: dict) -> dict[str, dict]:
         root = Path(path).resolve()
         if not (root / "zkaudit" / "__init__.py").exists():
             raise SystemExit(f"--tree {spec}: no zkaudit package under {root}")
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "zkaudit")], check=True,
-                       stdout=subprocess.DEVNULL)
+        byte_compile(root / "zkaudit")
         out[label or str(root)] = {**env, "PYTHONPATH": str(root)}
     return out
 
