@@ -44,7 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _bytecode import byte_compile
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or with -m
+from _bytecode import byte_compile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "circuits"

@@ -69,7 +69,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _bytecode import byte_compile
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or with -m
+from _bytecode import byte_compile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CIRCUITS = ROOT / "circuits"
@@ -92,21 +93,33 @@ def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dic
     done: dict = {}
 
     def reap():
-        _, done["status"], done["usage"] = os.wait4(proc.pid, 0)
-        done["wall"] = time.perf_counter() - t0
+        try:
+            _, done["status"], done["usage"] = os.wait4(proc.pid, 0)
+            done["wall"] = time.perf_counter() - t0
+        except BaseException as e:  # handed to the caller, not lost in the thread
+            done["error"] = e
+
+    def kill():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the session this call started
+        except ProcessLookupError:
+            pass
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     waiter = threading.Thread(target=reap, daemon=True)
     waiter.start()
-    waiter.join(timeout)
-    timed_out = waiter.is_alive()
-    if timed_out:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the session this call started
-        except ProcessLookupError:
-            pass
-        waiter.join()
+    try:
+        waiter.join(timeout)
+        timed_out = waiter.is_alive()
+        if timed_out:
+            kill()
+            waiter.join()
+    except BaseException:  # Ctrl-C: the child's own session would outlive this script
+        kill()
+        raise
+    if "error" in done:
+        raise done["error"]
     status, usage, wall = done["status"], done["usage"], done["wall"]
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen consistent
     out.seek(0)
