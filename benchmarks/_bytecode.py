@@ -3,8 +3,9 @@
 `pip install` writes every module's bytecode, and Python writes it on a
 first import; a machine with PYTHONDONTWRITEBYTECODE set (this project's
 machines set it) does neither, so an editable checkout would recompile its
-~140 modules in every timed command: 0.15 s of logistic_risk's 0.25 s
-`zkaudit verify`, time no installed user pays. Reading bytecode that is
+~140 modules in every timed command: 0.15 s more on logistic_risk's
+`zkaudit verify` (0.38-0.47 s instead of 0.23-0.32 s), time no installed
+user pays. Reading bytecode that is
 there works whatever that variable says.
 """
 
