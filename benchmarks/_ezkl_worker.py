@@ -145,6 +145,9 @@ def main() -> None:
     except BaseException as exc:  # report, never hide: the parent prints it
         res["ok"] = False
         res["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    from _rss import peak_rss_bytes  # beside this script
+
+    res["peak_rss_bytes"] = peak_rss_bytes()  # this process's own: the parent's wait4 figure has a floor
     with open(a.result, "w") as f:
         json.dump(res, f)
 

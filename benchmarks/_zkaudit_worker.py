@@ -129,6 +129,9 @@ def main() -> None:
         res["error"] = f"{type(exc).__name__}: {exc}"[:2000]
         if "unsupported" not in res:
             res["traceback"] = traceback.format_exc()[-3000:]
+    from _rss import peak_rss_bytes  # beside this script
+
+    res["peak_rss_bytes"] = peak_rss_bytes()  # this process's own: the parent's wait4 figure has a floor
     with open(a.result, "w") as f:
         json.dump(res, f, default=str)
 

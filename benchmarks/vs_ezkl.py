@@ -86,7 +86,8 @@ NOTES = ("EZKL: Halo2 PLONK with KZG commitments over BN254 -- needs a structure
 # ---------------------------------------------------------------- subprocesses
 
 def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
-    """Run `cmd` with a wall-time limit; returns rc, wall seconds, peak RSS (this child's, by wait4),
+    """Run `cmd` with a wall-time limit; returns rc, wall seconds, peak RSS (this child's, by wait4:
+    at least this process's own at the spawn, see `_rss`; workers report their own),
     timed_out, signal and the tail of its output. A thread blocks in wait4 and takes the time as it
     returns: polling every 50 ms rounded a 0.2 s verify process up to the next 50 ms."""
     out = tempfile.TemporaryFile()
@@ -144,6 +145,9 @@ def run_worker(python: str, worker: str, phase: str, args: list[str], result: Pa
         except ValueError:
             res = {}
     res["process"] = {k: m[k] for k in ("rc", "wall_s", "peak_rss_bytes", "timed_out", "signal")}
+    if isinstance(res.get("peak_rss_bytes"), int):  # the worker's own VmHWM (`_rss`): wait4's has a floor
+        res["process"]["peak_rss_wait4_bytes"] = m["peak_rss_bytes"]
+        res["process"]["peak_rss_bytes"] = res["peak_rss_bytes"]
     if not res.get("ok"):
         if m["timed_out"]:
             res["error"] = f"timed out after {timeout:.0f} s (wall-time limit)"
