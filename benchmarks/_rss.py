@@ -1,4 +1,5 @@
-"""A worker process's own peak resident memory.
+"""A worker process's own peak resident memory (every benchmark worker
+that reports one).
 
 `wait4`'s ru_maxrss in the parent is no good for a small child: the high-
 water mark it reports includes the parent's resident memory at the moment

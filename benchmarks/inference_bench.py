@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -98,7 +97,9 @@ def measure(model: str, batch: int, runs: int) -> dict:
                     got["proof_bytes"] = len(proof)
                     got["valid"] = got["valid"] and bool(verdict.valid)
             res.update(best)
-        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        from _rss import peak_rss_bytes  # beside this script
+
+        res["peak_rss_mb"] = peak_rss_bytes() / 2**20
         return res
 
 

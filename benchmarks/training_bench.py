@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -86,7 +85,9 @@ def _best(fn, repeat: int):
 
 
 def _rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    from _rss import peak_rss_bytes  # beside this script
+
+    return round(peak_rss_bytes() / 2**20, 1)
 
 
 # --- phases (each in its own process) -------------------------------------------------

@@ -334,7 +334,6 @@ def tree_model_dir(name: str, root: Path) -> Path:
     """A zoo-like folder for the tree ensemble `name` of trees_bench.MODELS:
     model.onnx (skl2onnx), calibration.npy (every sample), input.json (the
     first sample)."""
-    sys.path.insert(0, str(HERE))
     import trees_bench
 
     folder = root / "trees" / name
@@ -548,7 +547,6 @@ def main() -> None:
     results = []
     try:
         tree_names = [t.strip() for t in a.trees.split(",") if t.strip()]
-        sys.path.insert(0, str(HERE))
         from trees_bench import MODELS as TREE_MODELS
 
         if set(tree_names) - set(TREE_MODELS):
